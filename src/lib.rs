@@ -1,0 +1,1 @@
+//! jcrpack: read, write, validate and install Apache Jackrabbit FileVault content packages.
