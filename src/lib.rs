@@ -1,1 +1,21 @@
-//! jcrpack: read, write, validate and install Apache Jackrabbit FileVault content packages.
+//! jcrpack: read, write, validate and install Apache Jackrabbit FileVault content
+//! packages.
+//!
+//! The library is a set of small modules, each one concept of the format:
+//!
+//! * the content model: [`name`], [`namespace`], [`path`], [`value`], [`node`];
+//! * the text formats a package holds: `docview` (`.content.xml`), `filter`
+//!   (`filter.xml`), `properties` (`properties.xml`), `cnd` (node types),
+//!   `sysview` (JCR system view), `platform_name` (file-system names);
+//! * packages: `archive` (zip or folder), `package` (files to nodes and back);
+//! * the repository, `import` and `export`.
+//!
+//! Every parser reports errors with a [`location::Location`] (file, line, column).
+#![warn(missing_docs)]
+
+pub mod location;
+pub mod name;
+pub mod namespace;
+pub mod node;
+pub mod path;
+pub mod value;

@@ -1,0 +1,219 @@
+//! JCR names: qualified (`prefix:local`) and expanded (`{uri}local`).
+//!
+//! jcrpack keeps names in their qualified string form, as JCR sessions present them:
+//! that is what DocView attributes, file names, CND and filter patterns all use. The
+//! namespace URI behind a prefix comes from a [`NamespaceRegistry`]; an
+//! [`ExpandedName`] is the URI-qualified form used when two documents map the same URI
+//! to different prefixes.
+
+use crate::namespace::NamespaceRegistry;
+use std::fmt;
+
+/// Why a string is not a valid JCR name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// The name is empty.
+    #[error("a name must not be empty")]
+    Empty,
+    /// The local part is `.` or `..`.
+    #[error("'{0}' is not a valid name ('.' and '..' are reserved)")]
+    Dot(String),
+    /// A character JCR forbids in names.
+    #[error("'{name}' contains '{ch}', which a JCR name may not contain")]
+    IllegalChar {
+        /// The offending name.
+        name: String,
+        /// The offending character.
+        ch: char,
+    },
+    /// The prefix is not an XML NCName.
+    #[error("'{0}' has an invalid namespace prefix")]
+    BadPrefix(String),
+    /// The prefix is not registered.
+    #[error("'{name}' uses the undeclared namespace prefix '{prefix}'")]
+    UnknownPrefix {
+        /// The offending name.
+        name: String,
+        /// Its prefix.
+        prefix: String,
+    },
+}
+
+/// Splits `name` at its first colon into `(prefix, local)`; no colon gives `("", name)`.
+pub fn split(name: &str) -> (&str, &str) {
+    match name.find(':') {
+        Some(i) => (&name[..i], &name[i + 1..]),
+        None => ("", name),
+    }
+}
+
+/// The prefix of a qualified name (`""` when it has none).
+pub fn prefix(name: &str) -> &str {
+    split(name).0
+}
+
+/// The local part of a qualified name.
+pub fn local(name: &str) -> &str {
+    split(name).1
+}
+
+/// Whether `c` may not appear in a JCR local name (JCR 2.0 §3.2.2).
+pub fn is_illegal_name_char(c: char) -> bool {
+    matches!(c, '/' | ':' | '[' | ']' | '|' | '*')
+}
+
+/// Whether `s` is an XML NCName, as a namespace prefix must be.
+pub fn is_ncname(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if is_name_start_char(c) && c != ':' => {}
+        _ => return false,
+    }
+    chars.all(|c| is_name_char(c) && c != ':')
+}
+
+/// XML 1.0 (5th ed.) NameStartChar.
+pub fn is_name_start_char(c: char) -> bool {
+    matches!(c,
+        ':' | 'A'..='Z' | '_' | 'a'..='z'
+        | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}'
+        | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}'
+        | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}'
+        | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}' | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// XML 1.0 (5th ed.) NameChar.
+pub fn is_name_char(c: char) -> bool {
+    is_name_start_char(c)
+        || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+}
+
+/// Checks that `name` is a syntactically valid qualified JCR name: an optional NCName
+/// prefix, and a local part that is not `.`/`..` and has none of `/ : [ ] | *`.
+pub fn validate(name: &str) -> Result<(), NameError> {
+    if name.is_empty() {
+        return Err(NameError::Empty);
+    }
+    let (p, l) = split(name);
+    if name.contains(':') && !is_ncname(p) {
+        return Err(NameError::BadPrefix(name.to_string()));
+    }
+    if l.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if l == "." || l == ".." {
+        return Err(NameError::Dot(name.to_string()));
+    }
+    if let Some(ch) = l.chars().find(|&c| is_illegal_name_char(c)) {
+        return Err(NameError::IllegalChar {
+            name: name.to_string(),
+            ch,
+        });
+    }
+    Ok(())
+}
+
+/// A name qualified by its namespace URI rather than a prefix: the identity of a name
+/// across documents that use different prefixes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExpandedName {
+    /// The namespace URI (`""` for the default namespace).
+    pub uri: String,
+    /// The local part.
+    pub local: String,
+}
+
+impl ExpandedName {
+    /// Resolves the qualified `name` against `ns`.
+    pub fn resolve(name: &str, ns: &NamespaceRegistry) -> Result<ExpandedName, NameError> {
+        let (p, l) = split(name);
+        match ns.uri(p) {
+            Some(uri) => Ok(ExpandedName {
+                uri: uri.to_string(),
+                local: l.to_string(),
+            }),
+            None => Err(NameError::UnknownPrefix {
+                name: name.to_string(),
+                prefix: p.to_string(),
+            }),
+        }
+    }
+
+    /// The qualified form under `ns`, or `None` when the URI has no prefix there.
+    pub fn qualify(&self, ns: &NamespaceRegistry) -> Option<String> {
+        let p = ns.prefix(&self.uri)?;
+        Some(if p.is_empty() {
+            self.local.clone()
+        } else {
+            format!("{p}:{}", self.local)
+        })
+    }
+}
+
+impl fmt::Display for ExpandedName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.uri.is_empty() {
+            write!(f, "{}", self.local)
+        } else {
+            write!(f, "{{{}}}{}", self.uri, self.local)
+        }
+    }
+}
+
+/// Rewrites the prefix of the qualified `name` from the document mappings `from` to
+/// the repository mappings `to`. Unprefixed names and names whose prefix `from` does
+/// not know are returned unchanged (prefixes used only in file names are resolved
+/// through the repository, reference §3.11).
+pub fn remap(name: &str, from: &NamespaceRegistry, to: &NamespaceRegistry) -> String {
+    let (p, l) = split(name);
+    if p.is_empty() {
+        return name.to_string();
+    }
+    match from.uri(p).and_then(|uri| to.prefix(uri)) {
+        Some(np) if np == p => name.to_string(),
+        Some("") => l.to_string(),
+        Some(np) => format!("{np}:{l}"),
+        None => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_names() {
+        assert!(validate("jcr:content").is_ok());
+        assert!(validate("foo bar").is_ok());
+        assert!(validate("x.dir").is_ok());
+        assert_eq!(validate(""), Err(NameError::Empty));
+        assert!(matches!(validate(".."), Err(NameError::Dot(_))));
+        assert!(matches!(
+            validate("a/b"),
+            Err(NameError::IllegalChar { ch: '/', .. })
+        ));
+        assert!(matches!(
+            validate("a:b:c"),
+            Err(NameError::IllegalChar { ch: ':', .. })
+        ));
+        assert!(matches!(validate("1x:b"), Err(NameError::BadPrefix(_))));
+        assert!(matches!(validate("x:"), Err(NameError::Empty)));
+    }
+
+    #[test]
+    fn expands_and_remaps() {
+        let mut doc = NamespaceRegistry::new();
+        doc.set("s", "http://sling.apache.org/jcr/sling/1.0");
+        let mut repo = NamespaceRegistry::new();
+        repo.set("sling", "http://sling.apache.org/jcr/sling/1.0");
+        let e = ExpandedName::resolve("s:Folder", &doc).unwrap();
+        assert_eq!(
+            e.to_string(),
+            "{http://sling.apache.org/jcr/sling/1.0}Folder"
+        );
+        assert_eq!(e.qualify(&repo).as_deref(), Some("sling:Folder"));
+        assert_eq!(remap("s:Folder", &doc, &repo), "sling:Folder");
+        assert_eq!(remap("plain", &doc, &repo), "plain");
+        assert!(ExpandedName::resolve("cq:Page", &repo).is_err());
+    }
+}
