@@ -19,3 +19,13 @@ pub mod namespace;
 pub mod node;
 pub mod path;
 pub mod value;
+
+pub mod archive;
+pub mod cnd;
+pub mod docview;
+pub mod filter;
+pub mod package_id;
+pub mod platform_name;
+pub mod properties;
+pub mod repository;
+pub mod sysview;

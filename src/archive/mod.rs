@@ -1,0 +1,1 @@
+//! One archive idea over zip files and exploded folders, read lazily.

@@ -1,0 +1,1 @@
+//! Enhanced DocView (`.content.xml`): value grammar, ISO 9075 names, streaming reader and exact writer.

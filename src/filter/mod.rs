@@ -1,0 +1,1 @@
+//! Workspace filters (`META-INF/vault/filter.xml`): parsing, writing, and FileVault's questions of a filter.

@@ -1,0 +1,1 @@
+//! File-system names for JCR names (FileVault's PlatformNameFormat).

@@ -1,0 +1,1 @@
+//! Package properties (`META-INF/vault/properties.xml`, Java XML properties format).

@@ -1,0 +1,1 @@
+//! JCR system view XML: streaming reader and writer.
