@@ -21,8 +21,10 @@ pub mod path;
 pub mod value;
 
 pub mod archive;
+pub mod cli;
 pub mod cnd;
 pub mod docview;
+pub mod dump;
 pub mod filter;
 pub mod package_id;
 pub mod platform_name;

@@ -1,0 +1,71 @@
+//! The command-line interface: argument definitions (clap derive) and one module per
+//! command. The binary (`src/main.rs`) only calls [`main`].
+//!
+//! Output rules: the result goes to stdout (human text, or one JSON document with
+//! `--json`, whose schema is in `schemas/`); progress, warnings and errors go to
+//! stderr. Exit codes: 0 success, 1 failure (including findings of `validate`),
+//! 2 usage error.
+
+mod error;
+
+pub use error::{CliError, CliResult};
+
+use clap::{Parser, Subcommand};
+
+/// jcrpack: read, write, validate and install JCR content packages (Apache Jackrabbit
+/// FileVault format).
+#[derive(Debug, Parser)]
+#[command(name = "jcrpack", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr; no progress bars.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    init_logging(cli.verbose, cli.quiet);
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => e.report(),
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JCRPACK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("jcrpack={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
+}
+
+fn run(cli: Cli) -> CliResult<i32> {
+    match cli.command {}
+}

@@ -1,0 +1,254 @@
+//! The canonical JSON form of a node tree (`jcrpack dump --format json`), as the
+//! conformance suite defines it (`../shared/conformance/README.md`):
+//!
+//! ```json
+//! {"name": "", "primaryType": "rep:root", "mixinTypes": [],
+//!  "properties": {"count": {"type": "Long", "value": 42}}, "children": [ ... ]}
+//! ```
+//!
+//! Properties are sorted by name; `jcr:primaryType` and `jcr:mixinTypes` are not
+//! among them. Long is a JSON integer, Double a number (or the strings `NaN`,
+//! `Infinity`, `-Infinity`), Boolean a boolean, Binary `{"size", "sha256"}`, every
+//! other type its JCR string form.
+//!
+//! [`JsonTreeWriter`] writes the tree as a stream of start/end events, so a dump
+//! never holds more than one node's properties in memory.
+
+use crate::value::{Binary, Property, Value};
+use serde_json::{json, Map, Value as Json};
+use std::io::{self, Write};
+
+/// Resolves a binary value to its size and SHA-256 (reading it if it must).
+pub trait BinaryDigest {
+    /// The size and lower-case hex SHA-256 of `b`.
+    fn digest(&mut self, b: &Binary) -> io::Result<(u64, String)>;
+}
+
+/// Digests in-memory and blob binaries; fails for bytes it cannot reach.
+pub struct KnownDigests;
+
+impl BinaryDigest for KnownDigests {
+    fn digest(&mut self, b: &Binary) -> io::Result<(u64, String)> {
+        match b {
+            Binary::Inline(bytes) => Ok((bytes.len() as u64, sha256_hex(bytes))),
+            Binary::Blob { sha256, size } => Ok((*size, sha256.clone())),
+            other => Err(io::Error::other(format!("cannot read binary {other:?}"))),
+        }
+    }
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// The canonical JSON of one value.
+pub fn value_json(v: &Value, digests: &mut dyn BinaryDigest) -> io::Result<Json> {
+    Ok(match v {
+        Value::Long(l) => json!(l),
+        Value::Double(d) if d.is_finite() => json!(d),
+        Value::Double(d) => json!(crate::value::format_double(*d)),
+        Value::Boolean(b) => json!(b),
+        Value::Binary(b) => {
+            let (size, sha256) = digests.digest(b)?;
+            json!({"size": size, "sha256": sha256})
+        }
+        other => json!(other.to_string()),
+    })
+}
+
+/// The canonical JSON of a property: `{"type": T, "value": V}` or `{"type": T, "values": [...]}`.
+pub fn property_json(p: &Property, digests: &mut dyn BinaryDigest) -> io::Result<Json> {
+    let mut m = Map::new();
+    m.insert("type".into(), json!(p.ptype.jcr_name()));
+    if p.multiple {
+        let vals = p
+            .values
+            .iter()
+            .map(|v| value_json(v, digests))
+            .collect::<io::Result<Vec<_>>>()?;
+        m.insert("values".into(), Json::Array(vals));
+    } else {
+        let v = match p.values.first() {
+            Some(v) => value_json(v, digests)?,
+            None => Json::Null,
+        };
+        m.insert("value".into(), v);
+    }
+    Ok(Json::Object(m))
+}
+
+/// Writes canonical JSON of a tree from start/end events, pretty-printed with two
+/// spaces, streaming.
+pub struct JsonTreeWriter<W: Write> {
+    out: W,
+    /// For each open node: whether a child has been written yet.
+    stack: Vec<bool>,
+    done: bool,
+}
+
+impl<W: Write> JsonTreeWriter<W> {
+    /// A writer to `out`.
+    pub fn new(out: W) -> Self {
+        JsonTreeWriter {
+            out,
+            stack: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// Opens a node (its children follow until the matching [`Self::end_node`]).
+    /// `properties` need not be sorted and may include jcr:primaryType/mixinTypes,
+    /// which are left out.
+    pub fn start_node(
+        &mut self,
+        name: &str,
+        primary_type: &str,
+        mixins: &[String],
+        properties: &[Property],
+        digests: &mut dyn BinaryDigest,
+    ) -> io::Result<()> {
+        let depth = self.stack.len();
+        if let Some(has_child) = self.stack.last_mut() {
+            if *has_child {
+                self.out.write_all(b",")?;
+            }
+            *has_child = true;
+            self.out.write_all(b"\n")?;
+        } else if self.done {
+            return Err(io::Error::other("a JSON dump has exactly one root node"));
+        }
+        let ind = "  ".repeat(depth * 2);
+        let mut props: Vec<&Property> = properties
+            .iter()
+            .filter(|p| p.name != "jcr:primaryType" && p.name != "jcr:mixinTypes")
+            .collect();
+        props.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut pm = Map::new();
+        for p in props {
+            pm.insert(p.name.clone(), property_json(p, digests)?);
+        }
+        write!(self.out, "{ind}{{\n{ind}  \"name\": {},\n", json!(name))?;
+        write!(
+            self.out,
+            "{ind}  \"primaryType\": {},\n",
+            json!(primary_type)
+        )?;
+        write!(self.out, "{ind}  \"mixinTypes\": {},\n", json!(mixins))?;
+        write!(self.out, "{ind}  \"properties\": ")?;
+        if pm.is_empty() {
+            self.out.write_all(b"{}")?;
+        } else {
+            self.out.write_all(b"{")?;
+            let n = pm.len();
+            for (i, (k, v)) in pm.into_iter().enumerate() {
+                write!(self.out, "\n{ind}    {}: {}", json!(k), v)?;
+                if i + 1 < n {
+                    self.out.write_all(b",")?;
+                }
+            }
+            write!(self.out, "\n{ind}  }}")?;
+        }
+        write!(self.out, ",\n{ind}  \"children\": [")?;
+        self.stack.push(false);
+        Ok(())
+    }
+
+    /// Closes the most recently opened node.
+    pub fn end_node(&mut self) -> io::Result<()> {
+        let had_children = self
+            .stack
+            .pop()
+            .ok_or_else(|| io::Error::other("end_node without start_node"))?;
+        let ind = "  ".repeat(self.stack.len() * 2);
+        if had_children {
+            write!(self.out, "\n{ind}  ]\n{ind}}}")?;
+        } else {
+            write!(self.out, "]\n{ind}}}")?;
+        }
+        if self.stack.is_empty() {
+            self.out.write_all(b"\n")?;
+            self.done = true;
+        }
+        Ok(())
+    }
+
+    /// Finishes the document and returns the writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        if !self.stack.is_empty() {
+            return Err(io::Error::other("unclosed nodes at the end of a JSON dump"));
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Writes a whole in-memory [`crate::node::Node`] tree.
+pub fn write_node<W: Write>(
+    w: &mut JsonTreeWriter<W>,
+    node: &crate::node::Node,
+    digests: &mut dyn BinaryDigest,
+) -> io::Result<()> {
+    let props: Vec<Property> = node.properties.values().cloned().collect();
+    w.start_node(
+        &node.segment(),
+        &node.primary_type,
+        &node.mixins,
+        &props,
+        digests,
+    )?;
+    for c in &node.children {
+        write_node(w, c, digests)?;
+    }
+    w.end_node()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::Node;
+    use crate::value::{Date, PropertyType};
+
+    #[test]
+    fn writes_canonical_json() {
+        let mut root = Node::new("", "rep:root").with_child(
+            Node::new("page", "cq:Page")
+                .with(Property::string("jcr:title", "Hello"))
+                .with(Property::single("count", Value::Long(42)))
+                .with(Property::single("ratio", Value::Double(0.5)))
+                .with(Property::single("nan", Value::Double(f64::NAN)))
+                .with(Property::single("flag", Value::Boolean(true)))
+                .with(Property::single(
+                    "when",
+                    Value::Date(Date::parse("2024-01-31T12:00:00.000+01:00").unwrap()),
+                ))
+                .with(Property::multi("tags", PropertyType::String, vec![]))
+                .with(Property::single(
+                    "data",
+                    Value::Binary(Binary::inline(b"hello, world\n".to_vec())),
+                )),
+        );
+        root.children.push(Node::new("item", "nt:unstructured"));
+        root.children.push(Node::new("item", "nt:unstructured"));
+        root.children[0].mixins.push("mix:referenceable".into());
+        root.renumber_children();
+        let mut w = JsonTreeWriter::new(Vec::new());
+        write_node(&mut w, &root, &mut KnownDigests).unwrap();
+        let out = String::from_utf8(w.finish().unwrap()).unwrap();
+        let parsed: Json = serde_json::from_str(&out).unwrap();
+        assert_eq!(parsed["children"][2]["name"], "item[2]");
+        insta::assert_snapshot!(out);
+    }
+}
