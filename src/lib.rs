@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod location;
+pub mod mime;
 pub mod name;
 pub mod namespace;
 pub mod node;
