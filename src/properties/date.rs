@@ -139,7 +139,10 @@ fn build(
 
 /// `DateTimeFormatter.ISO_OFFSET_DATE_TIME` with its strict resolver.
 fn parse_iso_offset(s: &str) -> Option<Date> {
-    let mut c = Cursor { b: s.as_bytes(), i: 0 };
+    let mut c = Cursor {
+        b: s.as_bytes(),
+        i: 0,
+    };
     let year = year(&mut c, 10, true)?;
     let month = (c.eat(b'-')).then(|| c.digits(2))??;
     let day = (c.eat(b'-')).then(|| c.digits(2))??;
@@ -188,14 +191,24 @@ fn parse_iso_offset(s: &str) -> Option<Date> {
     {
         return None;
     }
-    build(year, month, day, (hour, minute, second), millis(fraction), offset)
+    build(
+        year,
+        month,
+        day,
+        (hour, minute, second),
+        millis(fraction),
+        offset,
+    )
 }
 
 /// `yyyy-MM-dd'T'HH:mm:ss.SSSX` with Java's smart resolver: a day past the end of
 /// the month is clamped to its last day, and `24:00:00.000` is midnight of the next
 /// day.
 fn parse_legacy(s: &str) -> Option<Date> {
-    let mut c = Cursor { b: s.as_bytes(), i: 0 };
+    let mut c = Cursor {
+        b: s.as_bytes(),
+        i: 0,
+    };
     let year = year(&mut c, 19, false)?;
     let month = (c.eat(b'-')).then(|| c.digits(2))??;
     let day = (c.eat(b'-')).then(|| c.digits(2))??;
@@ -263,15 +276,27 @@ mod tests {
             p("2011-11-15T09:43:22.972+01:00").as_deref(),
             Some("2011-11-15T09:43:22.972+01:00")
         );
-        assert_eq!(p("2020-01-01T00:00Z").as_deref(), Some("2020-01-01T00:00:00.000Z"));
+        assert_eq!(
+            p("2020-01-01T00:00Z").as_deref(),
+            Some("2020-01-01T00:00:00.000Z")
+        );
         assert_eq!(
             p("2020-01-01t10:11:12.123456789-05:30").as_deref(),
             Some("2020-01-01T10:11:12.123-05:30")
         );
-        assert_eq!(p("2020-01-01T10:11:12.Z").as_deref(), Some("2020-01-01T10:11:12.000Z"));
-        assert_eq!(p("2020-01-01T10:11:12+01:00:00").as_deref(), Some("2020-01-01T10:11:12.000+01:00"));
+        assert_eq!(
+            p("2020-01-01T10:11:12.Z").as_deref(),
+            Some("2020-01-01T10:11:12.000Z")
+        );
+        assert_eq!(
+            p("2020-01-01T10:11:12+01:00:00").as_deref(),
+            Some("2020-01-01T10:11:12.000+01:00")
+        );
         assert_eq!(p("+12020-01-01T10:11:12Z").map(|_| ()), Some(()));
-        assert_eq!(p("2020-02-29T00:00:00Z").as_deref(), Some("2020-02-29T00:00:00.000Z"));
+        assert_eq!(
+            p("2020-02-29T00:00:00Z").as_deref(),
+            Some("2020-02-29T00:00:00.000Z")
+        );
     }
 
     #[test]
@@ -280,7 +305,10 @@ mod tests {
             p("2018-06-14T11:50:32.369+0200").as_deref(),
             Some("2018-06-14T11:50:32.369+02:00")
         );
-        assert_eq!(p("2018-06-14T11:50:32.369Z").as_deref(), Some("2018-06-14T11:50:32.369Z"));
+        assert_eq!(
+            p("2018-06-14T11:50:32.369Z").as_deref(),
+            Some("2018-06-14T11:50:32.369Z")
+        );
         assert_eq!(
             p("2018-06-14T11:50:32.369-03").as_deref(),
             Some("2018-06-14T11:50:32.369-03:00")

@@ -16,17 +16,24 @@ pub const MF_PACKAGE_DEPENDENCIES: &str = "Content-Package-Dependencies";
 pub const MF_PACKAGE_TYPE: &str = "Content-Package-Type";
 
 /// Renders `MANIFEST.MF` for a package with `props` and the workspace filter roots
-/// `filter_roots`, as FileVault's `AbstractExporter` does: `Manifest-Version: 1.0`,
-/// then id, description, roots, dependencies and type, each omitted when empty;
-/// lines end with CRLF, are folded at 72 bytes (continuation lines start with a
-/// space, a multi-byte character may be split as the JDK splits it), and a blank
-/// line ends the main section.
+/// `filter_roots`, byte for byte as FileVault's `AbstractExporter` writes it through
+/// Java 8's `java.util.jar.Manifest` (the Java of the packages in FileVault's own
+/// test suite, and of the `properties.xml` format jcrpack writes):
+///
+/// * `Manifest-Version: 1.0` first, then the attributes in the order of Java 8's
+///   hash map: `Content-Package-Roots`, `-Dependencies`, `-Type`, `-Id`,
+///   `-Description`; an empty value is omitted;
+/// * lines end with CRLF and are folded as Java 8 folds them: the first physical line
+///   holds 70 bytes, each continuation a space and 69 bytes (within the 72 bytes the
+///   JAR specification allows; a multi-byte character may be split, as Java splits
+///   it); a blank line ends the main section.
 ///
 /// The id is built from `group`, `name` and `version` (missing ones count as
 /// empty); `dependencies` and `packageType` are copied as they are in `props` (set
 /// the type first, see [`super::PackageType::detect`]). Roots keep their first
-/// occurrence order, duplicates dropped (FileVault uses a hash set, whose order is
-/// not defined). Line breaks in a value would break the manifest and become spaces.
+/// occurrence order, duplicates dropped (FileVault collects them in a hash set, whose
+/// order is not defined). Line breaks in a value would break the manifest and become
+/// spaces.
 pub fn render_manifest(props: &PackageProperties, filter_roots: &[&str]) -> Vec<u8> {
     let id = PackageId::new(
         props.get("group").unwrap_or(""),
@@ -40,11 +47,6 @@ pub fn render_manifest(props: &PackageProperties, filter_roots: &[&str]) -> Vec<
         }
     }
     let attributes = [
-        (MF_PACKAGE_ID, id.to_string()),
-        (
-            MF_PACKAGE_DESCRIPTION,
-            props.get("description").unwrap_or("").to_string(),
-        ),
         (MF_PACKAGE_ROOTS, roots.join(",")),
         (
             MF_PACKAGE_DEPENDENCIES,
@@ -54,34 +56,39 @@ pub fn render_manifest(props: &PackageProperties, filter_roots: &[&str]) -> Vec<
             MF_PACKAGE_TYPE,
             props.get("packageType").unwrap_or("").to_string(),
         ),
+        (MF_PACKAGE_ID, id.to_string()),
+        (
+            MF_PACKAGE_DESCRIPTION,
+            props.get("description").unwrap_or("").to_string(),
+        ),
     ];
     let mut out = Vec::with_capacity(256);
-    write_line(&mut out, "Manifest-Version: 1.0");
+    out.extend_from_slice(b"Manifest-Version: 1.0\r\n");
     for (name, value) in attributes {
         if !value.is_empty() {
             let value = value.replace(['\r', '\n', '\0'], " ");
-            write_line(&mut out, &format!("{name}: {value}"));
+            write_attribute(&mut out, name, &value);
         }
     }
     out.extend_from_slice(b"\r\n");
     out
 }
 
-/// Writes one logical line folded at 72 bytes, as `java.util.jar.Manifest` does:
-/// the first physical line holds 72 bytes, each continuation a space and 71 bytes.
-fn write_line(out: &mut Vec<u8>, line: &str) {
-    let bytes = line.as_bytes();
-    if let Some((first, mut rest)) = bytes.split_first() {
-        out.push(*first);
-        while rest.len() > 71 {
-            let (chunk, tail) = rest.split_at(71);
-            out.extend_from_slice(chunk);
-            out.extend_from_slice(b"\r\n ");
-            rest = tail;
+/// Writes `name: value` and its line end, folded as Java 8's `Manifest.make72Safe`
+/// folds it: a line break and a space are inserted at byte 70 of the line and every
+/// 72 bytes after, as long as content follows.
+fn write_attribute(out: &mut Vec<u8>, name: &str, value: &str) {
+    let mut line = format!("{name}: {value}\r\n").into_bytes();
+    let mut length = line.len();
+    if length > 72 {
+        let mut index = 70;
+        while index < length - 2 {
+            line.splice(index..index, *b"\r\n ");
+            index += 72;
+            length += 3;
         }
-        out.extend_from_slice(rest);
     }
-    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&line);
 }
 
 #[cfg(test)]
@@ -110,11 +117,11 @@ mod tests {
         let text = String::from_utf8(mf).unwrap();
         insta::assert_snapshot!(text.replace("\r\n", "⏎\n"), @r"
         Manifest-Version: 1.0⏎
-        Content-Package-Id: jackrabbit/test:test-package⏎
-        Content-Package-Description: This is a test package.⏎
         Content-Package-Roots: /tmp/foo/bar,/tmp/foo/zoo⏎
         Content-Package-Dependencies: foo:bar:[1.0,2.0)⏎
         Content-Package-Type: content⏎
+        Content-Package-Id: jackrabbit/test:test-package⏎
+        Content-Package-Description: This is a test package.⏎
         ⏎
         ");
     }
@@ -130,7 +137,7 @@ mod tests {
     }
 
     #[test]
-    fn long_lines_fold_at_72_bytes() {
+    fn long_lines_fold_like_java_8() {
         let p = props(&[
             ("group", "com.day.jcr.vault.unit"),
             ("name", "vault-plugin-test-pkg"),
@@ -141,7 +148,7 @@ mod tests {
         let roots: Vec<&str> = roots.iter().map(String::as_str).collect();
         let mf = render_manifest(&p, &roots);
         for line in mf.split(|&b| b == b'\n') {
-            assert!(line.len() <= 73, "{} bytes", line.len()); // 72 + '\r'
+            assert!(line.len() <= 71, "{} bytes", line.len()); // 70 + '\r'
         }
         // FileVault's own test package folds the id the same way.
         let head = b"Content-Package-Id: com.day.jcr.vault.unit:vault-plugin-test-pkg:1.0.0\r\n -SNAPSHOT\r\n";
@@ -166,17 +173,35 @@ mod tests {
         // The first description line ends inside the two bytes of an 'é'.
         let desc = b"Content-Package-Description: ";
         let at = mf.windows(desc.len()).position(|w| w == desc).unwrap();
-        assert_eq!(&mf[at + 71..at + 76], b"\xc3\r\n \xa9");
+        assert_eq!(&mf[at + 69..at + 74], b"\xc3\r\n \xa9");
         let ascii_only = props(&[("group", "g"), ("name", "n")]);
         let mf = render_manifest(&ascii_only, &roots);
-        insta::assert_snapshot!("manifest_folded", String::from_utf8(mf).unwrap());
+        let shown = String::from_utf8(mf).unwrap().replace("\r\n", "⏎\n");
+        insta::assert_snapshot!("manifest_folded", shown);
+    }
+
+    #[test]
+    fn folds_only_past_70_bytes() {
+        let mut out = Vec::new();
+        write_attribute(&mut out, "X", &"a".repeat(67));
+        assert_eq!(out, format!("X: {}\r\n", "a".repeat(67)).into_bytes());
+        let mut out = Vec::new();
+        write_attribute(&mut out, "X", &"a".repeat(68));
+        assert_eq!(out, format!("X: {}\r\n a\r\n", "a".repeat(67)).into_bytes());
+        let mut out = Vec::new();
+        write_attribute(&mut out, "X", &"b".repeat(67 + 69 + 1));
+        let expected = format!("X: {}\r\n {}\r\n b\r\n", "b".repeat(67), "b".repeat(69));
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
     }
 
     #[test]
     fn line_breaks_in_values_become_spaces() {
         let p = props(&[("group", "g"), ("name", "n"), ("description", "a\r\nb\nc")]);
         let text = String::from_utf8(render_manifest(&p, &["/a", "/a"])).unwrap();
-        assert!(text.contains("Content-Package-Description: a  b c\r\n"), "{text}");
+        assert!(
+            text.contains("Content-Package-Description: a  b c\r\n"),
+            "{text}"
+        );
         assert!(text.contains("Content-Package-Roots: /a\r\n"), "{text}");
     }
 }

@@ -12,11 +12,14 @@ pub mod xml;
 
 pub use date::parse_package_date;
 pub use manifest::render_manifest;
-pub use xml::{parse_properties_xml, read_properties_xml, write_properties_xml, PropertiesError, RawProperties};
+pub use xml::{
+    parse_properties_xml, read_properties_xml, write_properties_xml, PropertiesError, RawProperties,
+};
 
 use crate::package_id::java_chars;
 use crate::package_id::{
-    normalize_group, Dependency, DependencyError, PackageId, PackageIdError, SubPackageHandling, Version,
+    normalize_group, Dependency, DependencyError, PackageId, PackageIdError, SubPackageHandling,
+    Version,
 };
 use crate::value::Date;
 use std::collections::BTreeMap;
@@ -227,12 +230,19 @@ impl PackageProperties {
 
     /// Parses the bytes of a `properties.xml`; `file` names it in errors.
     pub fn parse(bytes: &[u8], file: &str) -> Result<PackageProperties, PropertiesError> {
-        Ok(PackageProperties::from_raw(parse_properties_xml(bytes, file)?))
+        Ok(PackageProperties::from_raw(parse_properties_xml(
+            bytes, file,
+        )?))
     }
 
     /// Reads a `properties.xml` from `reader`; `file` names it in errors.
-    pub fn read(reader: impl std::io::Read, file: &str) -> Result<PackageProperties, PropertiesError> {
-        Ok(PackageProperties::from_raw(read_properties_xml(reader, file)?))
+    pub fn read(
+        reader: impl std::io::Read,
+        file: &str,
+    ) -> Result<PackageProperties, PropertiesError> {
+        Ok(PackageProperties::from_raw(read_properties_xml(
+            reader, file,
+        )?))
     }
 
     /// Builds the properties from a read file; a later duplicate key wins.
@@ -320,7 +330,11 @@ impl PackageProperties {
     pub fn id(&self) -> Option<PackageId> {
         let group = self.get(keys::GROUP)?;
         let name = self.get(keys::NAME)?;
-        Some(PackageId::new(group, name, self.get(keys::VERSION).unwrap_or("")))
+        Some(PackageId::new(
+            group,
+            name,
+            self.get(keys::VERSION).unwrap_or(""),
+        ))
     }
 
     /// Sets `group`, `name` and `version` from `id`.
@@ -595,7 +609,8 @@ impl PackageProperties {
     /// The package type; `None` when absent or not one of the four names
     /// (read case-insensitively).
     pub fn package_type(&self) -> Option<PackageType> {
-        self.get(keys::PACKAGE_TYPE).and_then(PackageType::from_name)
+        self.get(keys::PACKAGE_TYPE)
+            .and_then(PackageType::from_name)
     }
 
     /// Sets `packageType`.

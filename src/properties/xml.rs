@@ -249,9 +249,9 @@ fn decode<'b>(bytes: &'b [u8], file: &str) -> Result<Cow<'b, str>, PropertiesErr
             )),
             None => utf8(bytes, bytes, 0, file),
         },
-        Some("windows-1252" | "cp1252") => Ok(Cow::Owned(
-            bytes.iter().map(|&b| windows_1252(b)).collect(),
-        )),
+        Some("windows-1252" | "cp1252") => {
+            Ok(Cow::Owned(bytes.iter().map(|&b| windows_1252(b)).collect()))
+        }
         Some(other) => Err(encoding_error(
             0,
             format!(
@@ -285,7 +285,9 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
     let end = head.windows(2).position(|w| w == b"?>")?;
     let decl = std::str::from_utf8(&head[..end]).ok()?;
     let at = decl.find("encoding")?;
-    let rest = decl[at + "encoding".len()..].trim_start().strip_prefix('=')?;
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?;
     let rest = rest.trim_start();
     let quote = rest.chars().next().filter(|&q| q == '"' || q == '\'')?;
     let value = &rest[1..];
@@ -298,9 +300,9 @@ fn windows_1252(b: u8) -> char {
     const HIGH: [char; 32] = [
         '\u{20AC}', '\u{81}', '\u{201A}', '\u{192}', '\u{201E}', '\u{2026}', '\u{2020}',
         '\u{2021}', '\u{2C6}', '\u{2030}', '\u{160}', '\u{2039}', '\u{152}', '\u{8D}', '\u{17D}',
-        '\u{8F}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}',
-        '\u{2013}', '\u{2014}', '\u{2DC}', '\u{2122}', '\u{161}', '\u{203A}', '\u{153}', '\u{9D}',
-        '\u{17E}', '\u{178}',
+        '\u{8F}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}',
+        '\u{2014}', '\u{2DC}', '\u{2122}', '\u{161}', '\u{203A}', '\u{153}', '\u{9D}', '\u{17E}',
+        '\u{178}',
     ];
     match b {
         0x80..=0x9F => HIGH[usize::from(b - 0x80)],
@@ -437,12 +439,18 @@ impl<'t> Parser<'t> {
         let mut rest = rest.trim_start();
         let mut system = None;
         if let Some(r) = rest.strip_prefix("SYSTEM") {
-            let (lit, r) = quoted(r).ok_or_else(|| fail("SYSTEM must be followed by a quoted system identifier".into()))?;
+            let (lit, r) = quoted(r).ok_or_else(|| {
+                fail("SYSTEM must be followed by a quoted system identifier".into())
+            })?;
             system = Some(lit);
             rest = r;
         } else if let Some(r) = rest.strip_prefix("PUBLIC") {
-            let (_, r) = quoted(r).ok_or_else(|| fail("PUBLIC must be followed by a quoted public identifier".into()))?;
-            let (lit, r) = quoted(r).ok_or_else(|| fail("the public identifier must be followed by a quoted system identifier".into()))?;
+            let (_, r) = quoted(r).ok_or_else(|| {
+                fail("PUBLIC must be followed by a quoted public identifier".into())
+            })?;
+            let (lit, r) = quoted(r).ok_or_else(|| {
+                fail("the public identifier must be followed by a quoted system identifier".into())
+            })?;
             system = Some(lit);
             rest = r;
         }
@@ -481,10 +489,18 @@ impl<'t> Parser<'t> {
                 }
                 for (attr, value) in self.attributes(e, pos)? {
                     if attr != "version" {
-                        return Err(self.structure(pos, format!("<properties> has no attribute '{attr}' (only 'version')")));
+                        return Err(self.structure(
+                            pos,
+                            format!("<properties> has no attribute '{attr}' (only 'version')"),
+                        ));
                     }
                     if value != "1.0" {
-                        return Err(self.structure(pos, format!("<properties version=\"{value}\">: the version must be \"1.0\"")));
+                        return Err(self.structure(
+                            pos,
+                            format!(
+                                "<properties version=\"{value}\">: the version must be \"1.0\""
+                            ),
+                        ));
                     }
                 }
                 self.state = if empty { State::Epilog } else { State::Root };
@@ -497,7 +513,10 @@ impl<'t> Parser<'t> {
             }
             (State::Root, "comment") => {
                 if self.seen_comment {
-                    return Err(self.structure(pos, "a second <comment>: only one is allowed, before the entries"));
+                    return Err(self.structure(
+                        pos,
+                        "a second <comment>: only one is allowed, before the entries",
+                    ));
                 }
                 if let Some((attr, _)) = self.attributes(e, pos)?.into_iter().next() {
                     return Err(self.structure(pos, format!("<comment> has no attribute '{attr}'")));
@@ -520,7 +539,10 @@ impl<'t> Parser<'t> {
                 let mut key = None;
                 for (attr, value) in self.attributes(e, pos)? {
                     if attr != "key" {
-                        return Err(self.structure(pos, format!("<entry> has no attribute '{attr}' (only 'key')")));
+                        return Err(self.structure(
+                            pos,
+                            format!("<entry> has no attribute '{attr}' (only 'key')"),
+                        ));
                     }
                     key = Some(value);
                 }
@@ -543,7 +565,11 @@ impl<'t> Parser<'t> {
                 ))
             }
             (State::Comment | State::Entry, _) => {
-                let parent = if self.state == State::Entry { "entry" } else { "comment" };
+                let parent = if self.state == State::Entry {
+                    "entry"
+                } else {
+                    "comment"
+                };
                 return Err(self.structure(
                     pos,
                     format!("element <{name}> inside <{parent}>: only text is allowed there"),
@@ -561,19 +587,23 @@ impl<'t> Parser<'t> {
 
     /// The attributes of `e` as (name, normalized value), refusing malformed ones and
     /// characters XML forbids.
-    fn attributes(&self, e: &BytesStart, pos: usize) -> Result<Vec<(String, String)>, PropertiesError> {
+    fn attributes(
+        &self,
+        e: &BytesStart,
+        pos: usize,
+    ) -> Result<Vec<(String, String)>, PropertiesError> {
         let mut out = Vec::new();
         for a in e.attributes() {
             let a = a.map_err(|err| PropertiesError::Malformed {
                 location: self.at(pos),
                 message: err.to_string(),
             })?;
-            let value = a
-                .normalized_value(XmlVersion::Implicit1_0)
-                .map_err(|err| PropertiesError::Malformed {
+            let value = a.normalized_value(XmlVersion::Implicit1_0).map_err(|err| {
+                PropertiesError::Malformed {
                     location: self.at(pos),
                     message: err.to_string(),
-                })?;
+                }
+            })?;
             if let Some(c) = value.chars().find(|&c| !is_xml_char(c)) {
                 return Err(PropertiesError::Malformed {
                     location: self.at(pos),
@@ -604,7 +634,12 @@ impl<'t> Parser<'t> {
 
     /// Character data: kept inside `entry` and `comment`, only white space elsewhere.
     /// `raw` is the source text starting at `pos`, to point at the offending character.
-    fn text_content(&mut self, content: &str, raw: &str, pos: usize) -> Result<(), PropertiesError> {
+    fn text_content(
+        &mut self,
+        content: &str,
+        raw: &str,
+        pos: usize,
+    ) -> Result<(), PropertiesError> {
         if let Some((i, c)) = raw.char_indices().find(|&(_, c)| !is_xml_char(c)) {
             return Err(PropertiesError::Malformed {
                 location: self.at(pos + i),
@@ -620,7 +655,10 @@ impl<'t> Parser<'t> {
                         State::Epilog => "after </properties>",
                         _ => "between the elements of <properties>",
                     };
-                    return Err(self.structure(pos + i, format!("text {place}: only <comment> and <entry> elements are allowed")));
+                    return Err(self.structure(
+                        pos + i,
+                        format!("text {place}: only <comment> and <entry> elements are allowed"),
+                    ));
                 }
             }
         }
@@ -661,7 +699,10 @@ impl<'t> Parser<'t> {
         if !is_xml_char(c) {
             return Err(PropertiesError::Malformed {
                 location: self.at(pos),
-                message: format!("'&{name};' refers to U+{:04X}, which XML 1.0 does not allow", c as u32),
+                message: format!(
+                    "'&{name};' refers to U+{:04X}, which XML 1.0 does not allow",
+                    c as u32
+                ),
             });
         }
         Ok(c)
