@@ -204,7 +204,7 @@ fn decode<'b>(bytes: &'b [u8], file: &str) -> Result<Cow<'b, str>, PropertiesErr
     };
     if let Some((big_endian, skip)) = utf16 {
         let body = &bytes[skip..];
-        if body.len() % 2 != 0 {
+        if !body.len().is_multiple_of(2) {
             return Err(encoding_error(
                 bytes.len(),
                 "UTF-16 text with an odd number of bytes".into(),
