@@ -5,7 +5,10 @@
 //! exist"), `jprop` a property's stored form (or "did not exist"), `jreg` a
 //! namespace or node type registration. The primary keys (op, item) make "first"
 //! automatic: later touches are `INSERT OR IGNORE`d. Nodes the operation created
-//! need no property images (undo removes them whole).
+//! need no property images (undo removes them whole), and are recorded in one
+//! statement at commit: they are exactly the nodes whose ids were handed out by
+//! the operation (ids only grow), and recording them there rather than one by one
+//! keeps bulk inserts near SQLite's raw insert rate.
 //!
 //! Undo replays an operation's images, in node-id order (a parent's id is always
 //! smaller than its children's, so parents come back first):
@@ -63,8 +66,17 @@ pub(crate) fn insert_operation(db: &Db<'_>, meta: &OperationMeta) -> Result<i64>
     Ok(db.conn.last_insert_rowid())
 }
 
-/// Stores an operation's counts, at commit.
-pub(crate) fn finish_operation(db: &Db<'_>, op: i64) -> Result<()> {
+/// Records the nodes an operation created (still there at commit, workspace roots
+/// aside) and stores its counts.
+pub(crate) fn finish_operation(db: &Db<'_>, st: &State, op: i64) -> Result<()> {
+    db.conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO jnode(op, node, ws, path, existed)
+             SELECT ?1, id, ws, path, 0 FROM node
+             WHERE id >= ?2 AND id < ?3 AND parent IS NOT NULL",
+        )
+        .and_then(|mut s| s.execute(params![op, st.first_id, st.next_id]))
+        .map_err(|e| db.err(e))?;
     db.conn
         .prepare_cached(
             "UPDATE op SET nodes = (SELECT count(*) FROM jnode WHERE op = ?1),
@@ -105,7 +117,8 @@ pub(crate) fn touch_node(db: &Db<'_>, st: &State, row: &NodeRow) -> Result<()> {
     Ok(())
 }
 
-/// Records that node `id` did not exist before this operation.
+/// Records that node `id` did not exist before this operation, for nodes that an
+/// undo brings back with their old ids (new ids are recorded at commit).
 pub(crate) fn touch_new_node(db: &Db<'_>, st: &State, id: i64, ws: i64, p: &str) -> Result<()> {
     let Some(op) = st.op else { return Ok(()) };
     db.conn
@@ -528,6 +541,8 @@ pub(crate) fn undo(db: &Db<'_>, st: &mut State, target: i64, force: bool) -> Res
         .execute_batch("SAVEPOINT jcrpack_undo")
         .map_err(|e| db.err(e))?;
     let reinserted = st.reinserted.clone();
+    // Restored positions may lie beyond the cached last positions.
+    st.tails.clear();
     match replay(db, st, target, force) {
         Ok(report) => {
             db.conn
@@ -541,6 +556,7 @@ pub(crate) fn undo(db: &Db<'_>, st: &mut State, target: i64, force: bool) -> Res
                 .execute_batch("ROLLBACK TO jcrpack_undo; RELEASE jcrpack_undo");
             st.reinserted = reinserted;
             st.ids.clear();
+            st.tails.clear();
             Err(e)
         }
     }

@@ -82,10 +82,7 @@ impl<'c> Db<'c> {
     /// Maps an SQLite error, recognizing a held lock.
     pub fn err(&self, e: rusqlite::Error) -> RepositoryError {
         if let rusqlite::Error::SqliteFailure(f, _) = &e {
-            if matches!(
-                f.code,
-                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-            ) {
+            if f.code == rusqlite::ErrorCode::DatabaseBusy {
                 return RepositoryError::RepositoryBusy {
                     repository: self.root.to_path_buf(),
                     waited: self.busy,

@@ -106,8 +106,14 @@ CREATE INDEX jreg_key ON jreg(kind, key);
 
 /// Per-connection settings: WAL (readers never wait for the writer),
 /// `synchronous=NORMAL` (durable at checkpoints, consistent always), a 64 MiB page
-/// cache, temporary tables in memory.
+/// cache, temporary tables in memory, and the query planner stability guarantee:
+/// the bundled SQLite has STAT4, which otherwise re-prepares every cached statement
+/// whose range bounds (`path > ?`) get new values, costing most of an insert.
 pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     conn.execute_batch(
         "PRAGMA synchronous=NORMAL;

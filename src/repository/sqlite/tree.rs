@@ -159,23 +159,34 @@ pub(crate) fn close_gap(
     Ok(())
 }
 
+/// How many parents' last positions [`State::tails`] keeps before starting over.
+const TAILS: usize = 4096;
+
 /// The position after the last child of `parent`.
 pub(crate) fn append_position(db: &Db<'_>, st: &mut State, parent: i64) -> Result<i64> {
-    let max: Option<i64> = db
-        .conn
-        .prepare_cached("SELECT max(position) FROM node WHERE parent = ?1")
-        .and_then(|mut s| s.query_row([parent], |r| r.get(0)))
-        .map_err(|e| db.err(e))?;
-    match max {
-        None => Ok(GAP),
+    let max: Option<i64> = match st.tails.get(&parent) {
+        Some(&t) => Some(t),
+        None => db
+            .conn
+            .prepare_cached("SELECT max(position) FROM node WHERE parent = ?1")
+            .and_then(|mut s| s.query_row([parent], |r| r.get(0)))
+            .map_err(|e| db.err(e))?,
+    };
+    let position = match max {
+        None => GAP,
         Some(m) => match m.checked_add(GAP) {
-            Some(p) => Ok(p),
+            Some(p) => p,
             None => {
                 let n = renumber(db, st, parent)?;
-                Ok(GAP.saturating_mul(n as i64 + 1))
+                GAP.saturating_mul(n as i64 + 1)
             }
         },
+    };
+    if st.tails.len() >= TAILS {
+        st.tails.clear();
     }
+    st.tails.insert(parent, position);
+    Ok(position)
 }
 
 /// A position just before sibling `before` of `parent`, ignoring `moving` (the node
@@ -228,6 +239,7 @@ pub(crate) fn position_before(
 /// Spaces the children of `parent` [`GAP`] apart again, in their current order,
 /// journaling the position of each that moves. Returns the number of children.
 pub(crate) fn renumber(db: &Db<'_>, st: &mut State, parent: i64) -> Result<usize> {
+    st.tails.clear();
     let rows: Vec<NodeRow> = {
         let mut s = db
             .conn

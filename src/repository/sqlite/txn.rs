@@ -41,6 +41,11 @@ pub(crate) struct State {
     pub ids: HashMap<(i64, String), i64>,
     /// Workspace ids by name, for this transaction.
     pub workspaces: HashMap<String, i64>,
+    /// The last position handed out below a parent, so that consecutive appends
+    /// need no `max(position)` query. It may only be too high (harmless: appends
+    /// still go after every child), so it is cleared wherever positions are set
+    /// other than by appending (renumbering, undo).
+    pub tails: HashMap<i64, i64>,
 }
 
 /// How many parent ids the cache keeps before it starts over.
@@ -95,6 +100,7 @@ impl<'s> SqliteTxn<'s> {
                 reinserted: HashSet::new(),
                 ids: HashMap::new(),
                 workspaces: HashMap::new(),
+                tails: HashMap::new(),
             },
             store,
             description: description.to_string(),
@@ -276,15 +282,55 @@ pub(crate) fn encode_property(
     })
 }
 
-/// Writes an encoded property of node `id` (no journaling).
-fn write_prop(db: &Db<'_>, id: i64, e: &Encoded) -> Result<()> {
-    db.conn
-        .prepare_cached(
-            "INSERT OR REPLACE INTO prop(node, name, type, multiple, value) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .and_then(|mut s| s.execute(params![id, e.name, e.code, e.multiple, e.value]))
-        .map_err(|e| db.err(e))?;
+/// Properties written per `INSERT` statement.
+const PROPS_PER_INSERT: usize = 8;
+
+/// `INSERT OR REPLACE` statements for 1 to [`PROPS_PER_INSERT`] property rows.
+fn props_insert_sql(rows: usize) -> &'static str {
+    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        (0..=PROPS_PER_INSERT)
+            .map(|n| {
+                let values = vec!["(?, ?, ?, ?, ?)"; n.max(1)].join(", ");
+                format!("INSERT OR REPLACE INTO prop(node, name, type, multiple, value) VALUES {values}")
+            })
+            .collect()
+    });
+    all.get(rows.min(PROPS_PER_INSERT))
+        .map(String::as_str)
+        .unwrap_or_default()
+}
+
+/// Writes encoded properties of node `id` (no journaling), several rows per
+/// statement.
+fn write_props(db: &Db<'_>, id: i64, props: &[Encoded]) -> Result<()> {
+    for chunk in props.chunks(PROPS_PER_INSERT) {
+        let mut st = db
+            .conn
+            .prepare_cached(props_insert_sql(chunk.len()))
+            .map_err(|e| db.err(e))?;
+        let mut i = 1;
+        for e in chunk {
+            st.raw_bind_parameter(i, id).map_err(|e| db.err(e))?;
+            st.raw_bind_parameter(i + 1, &e.name)
+                .map_err(|e| db.err(e))?;
+            st.raw_bind_parameter(i + 2, e.code)
+                .map_err(|e| db.err(e))?;
+            st.raw_bind_parameter(i + 3, e.multiple)
+                .map_err(|e| db.err(e))?;
+            st.raw_bind_parameter(i + 4, &e.value)
+                .map_err(|e| db.err(e))?;
+            i += 5;
+        }
+        st.raw_execute().map_err(|e| db.err(e))?;
+    }
     Ok(())
+}
+
+/// Whether `e` is a violation of a unique index (for `node`: the path exists).
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
 }
 
 /// Inserts a node row (no journaling).
@@ -300,13 +346,28 @@ pub(crate) fn insert_node(
     ptype: &str,
     mixins: &str,
 ) -> Result<()> {
+    try_insert_node(db, id, ws, parent, name, position, p, ptype, mixins).map_err(|e| db.err(e))
+}
+
+/// [`insert_node`], returning SQLite's error as is.
+#[allow(clippy::too_many_arguments)]
+fn try_insert_node(
+    db: &Db<'_>,
+    id: i64,
+    ws: i64,
+    parent: i64,
+    name: &str,
+    position: i64,
+    p: &str,
+    ptype: &str,
+    mixins: &str,
+) -> rusqlite::Result<()> {
     db.conn
         .prepare_cached(
             "INSERT INTO node(id, ws, parent, name, position, path, ptype, mixins)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )
-        .and_then(|mut s| s.execute(params![id, ws, parent, name, position, p, ptype, mixins]))
-        .map_err(|e| db.err(e))?;
+        )?
+        .execute(params![id, ws, parent, name, position, p, ptype, mixins])?;
     Ok(())
 }
 
@@ -439,58 +500,88 @@ fn add_node(
         None => None,
     };
     let flat = prepare_tree(db, workspace, &parent, node)?;
-    // Checks that need the workspace, before anything is written.
-    if let Some(ws) = db.ws_id(workspace)? {
-        db.require_row(workspace, ws, &parent)?;
-        let first = tree::child_path(&parent, &node.name, 1);
-        if options.same_name == SameName::Fail && tree::exists(db, ws, &first)? {
-            return Err(RepositoryError::ItemExists {
-                workspace: workspace.to_string(),
-                path: first,
-            });
-        }
-        if let Some(b) = &before {
-            db.require_row(workspace, ws, &path::join(&parent, b))?;
-        }
-    } else if parent != "/" || before.is_some() {
-        return Err(RepositoryError::NodeNotFound {
-            workspace: workspace.to_string(),
-            path: if parent != "/" {
-                parent.clone()
-            } else {
-                path::join("/", before.as_deref().unwrap_or_default())
-            },
-        });
-    } else {
-        check_ws_name(workspace)?;
-    }
-    let (ws, _) = ensure_ws(db, st, workspace)?;
-    let parent_id = node_id(db, st, workspace, ws, &parent)?;
-
-    let id = st.alloc_id();
     let top = flat
         .first()
         .ok_or_else(|| db.corrupt("an added subtree is empty"))?;
-    let top_path = match &before {
-        None => {
-            let position = tree::append_position(db, st, parent_id)?;
-            let index = tree::sns_count(db, ws, &parent, &node.name)? + 1;
-            let p = tree::child_path(&parent, &node.name, index);
-            insert_node(
-                db,
-                id,
-                ws,
-                parent_id,
-                &node.name,
-                position,
-                &p,
-                &node.primary_type,
-                &top.mixins,
-            )?;
-            p
+    // Everything that can fail because of the arguments is checked before the
+    // first write (creating the workspace is the first write).
+    let known_ws = match st.workspaces.get(workspace) {
+        Some(&id) => Some(id),
+        None => db.ws_id(workspace)?,
+    };
+    let exists_error = || RepositoryError::ItemExists {
+        workspace: workspace.to_string(),
+        path: tree::child_path(&parent, &node.name, 1),
+    };
+    let (ws, parent_id, sibling) = match known_ws {
+        Some(ws) => {
+            st.workspaces.insert(workspace.to_string(), ws);
+            let parent_id = node_id(db, st, workspace, ws, &parent)?;
+            let sibling = match &before {
+                Some(b) => {
+                    // (Appends find an existing name when inserting, below.)
+                    if options.same_name == SameName::Fail
+                        && tree::exists(db, ws, &tree::child_path(&parent, &node.name, 1))?
+                    {
+                        return Err(exists_error());
+                    }
+                    Some(db.require_row(workspace, ws, &path::join(&parent, b))?)
+                }
+                None => None,
+            };
+            (ws, parent_id, sibling)
         }
-        Some(b) => {
-            let sibling = db.require_row(workspace, ws, &path::join(&parent, b))?;
+        None => {
+            if parent != "/" || before.is_some() {
+                return Err(RepositoryError::NodeNotFound {
+                    workspace: workspace.to_string(),
+                    path: match &before {
+                        Some(b) if parent == "/" => path::join("/", b),
+                        _ => parent.clone(),
+                    },
+                });
+            }
+            let (ws, _) = ensure_ws(db, st, workspace)?;
+            let parent_id = node_id(db, st, workspace, ws, &parent)?;
+            (ws, parent_id, None)
+        }
+    };
+
+    let id = st.alloc_id();
+    let top_path = match sibling {
+        None => {
+            // Usually the name is new: insert and let the unique path index say
+            // otherwise.
+            let position = tree::append_position(db, st, parent_id)?;
+            let first = tree::child_path(&parent, &node.name, 1);
+            let insert = |p: &str| {
+                try_insert_node(
+                    db,
+                    id,
+                    ws,
+                    parent_id,
+                    &node.name,
+                    position,
+                    p,
+                    &node.primary_type,
+                    &top.mixins,
+                )
+            };
+            match insert(&first) {
+                Ok(()) => first,
+                Err(e) if is_unique_violation(&e) => {
+                    if options.same_name == SameName::Fail {
+                        return Err(exists_error());
+                    }
+                    let count = tree::sns_count(db, ws, &parent, &node.name)?;
+                    let p = tree::child_path(&parent, &node.name, count + 1);
+                    insert(&p).map_err(|e| db.err(e))?;
+                    p
+                }
+                Err(e) => return Err(db.err(e)),
+            }
+        }
+        Some(sibling) => {
             let position = tree::position_before(db, st, parent_id, sibling.id, None)?;
             insert_node(
                 db,
@@ -509,10 +600,7 @@ fn add_node(
                 .ok_or_else(|| db.corrupt("an added node vanished"))?
         }
     };
-    journal::touch_new_node(db, st, id, ws, &top_path)?;
-    for e in &top.props {
-        write_prop(db, id, e)?;
-    }
+    write_props(db, id, &top.props)?;
     // The rest of the subtree: new parents, so no existing siblings to consider.
     let mut ids: Vec<i64> = Vec::with_capacity(flat.len());
     let mut paths: Vec<String> = Vec::with_capacity(flat.len());
@@ -537,10 +625,7 @@ fn add_node(
             &f.node.primary_type,
             &f.mixins,
         )?;
-        journal::touch_new_node(db, st, cid, ws, &p)?;
-        for e in &f.props {
-            write_prop(db, cid, e)?;
-        }
+        write_props(db, cid, &f.props)?;
         ids.push(cid);
         paths.push(p);
     }
@@ -627,7 +712,7 @@ fn set_property(
         check_uuid(db, workspace, &row, &e.value)?;
     }
     journal::touch_prop(db, st, &row, &e.name)?;
-    write_prop(db, row.id, &e)
+    write_props(db, row.id, std::slice::from_ref(&e))
 }
 
 fn remove_property(
@@ -955,7 +1040,7 @@ impl Transaction for SqliteTxn<'_> {
     fn commit(mut self: Box<Self>) -> Result<Option<OperationId>> {
         let db = self.db();
         if let Some(op) = self.st.op {
-            journal::finish_operation(&db, op)?;
+            journal::finish_operation(&db, &self.st, op)?;
         }
         db.conn
             .prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'next_node_id'")

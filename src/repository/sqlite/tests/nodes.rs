@@ -699,3 +699,22 @@ fn add_node_adds_whole_subtrees_and_checks_before_writing() {
          /page/child cq:Page []\n"
     );
 }
+
+#[test]
+fn works_through_trait_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("repo");
+    let mut store: Box<dyn Store> = crate::repository::init(&path).unwrap();
+    let mut t = store.begin_operation(meta("via dyn")).unwrap();
+    add(t.as_mut(), "/", "x");
+    let op = t.commit().unwrap().unwrap();
+    drop(store);
+    let mut store = crate::repository::open(&path).unwrap();
+    assert_eq!(child_paths(store.as_ref(), "/"), ["/x"]);
+    store.undo(op, false, meta("undo via dyn")).unwrap();
+    assert!(child_paths(store.as_ref(), "/").is_empty());
+    assert!(matches!(
+        crate::repository::open(dir.path()),
+        Err(RepositoryError::NotARepository { .. })
+    ));
+}
