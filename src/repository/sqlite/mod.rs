@@ -9,7 +9,8 @@
 //!
 //! Files: `schema` (tables and settings), `codec` (column encodings), `read`
 //! (queries), `walk` (subtree iteration), `tree` (paths and same-name siblings),
-//! `txn` (the mutations), `journal` (before-images, history, undo).
+//! `txn` (transactions), `write` (the mutations), `journal` (before-images and
+//! history), `undo`.
 
 mod codec;
 mod journal;
@@ -17,7 +18,9 @@ mod read;
 mod schema;
 mod tree;
 mod txn;
+mod undo;
 mod walk;
+mod write;
 
 #[cfg(test)]
 mod tests;
