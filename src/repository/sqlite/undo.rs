@@ -287,6 +287,7 @@ fn replay(db: &Db<'_>, st: &mut State, target: i64, force: bool) -> Result<UndoR
     restore_nodes(db, st, target, force, &mut report)?;
     restore_properties(db, st, target, &mut report)?;
     restore_registrations(db, st, target, &mut report)?;
+    check_restored_uuids(db, target)?;
     if let Some(op) = st.op {
         db.conn
             .prepare_cached("UPDATE op SET undoes = ?2 WHERE id = ?1")
@@ -294,6 +295,39 @@ fn replay(db: &Db<'_>, st: &mut State, target: i64, force: bool) -> Result<UndoR
             .map_err(|e| db.err(e))?;
     }
     Ok(report)
+}
+
+/// Checks, once everything is back, that the uuids the replay restored are unique
+/// in their workspaces. (Checking one by one would refuse uuids that two nodes
+/// swapped.)
+fn check_restored_uuids(db: &Db<'_>, target: i64) -> Result<()> {
+    let mut s = db
+        .conn
+        .prepare_cached(
+            "SELECT j.ws, j.value, n.path, o.path FROM jprop j
+             JOIN node n ON n.id = j.node
+             JOIN prop p ON p.node = n.id AND p.name = 'jcr:uuid' AND p.value = j.value
+             JOIN prop q ON q.name = 'jcr:uuid' AND q.value = j.value AND q.node <> n.id
+             JOIN node o ON o.id = q.node AND o.ws = n.ws
+             WHERE j.op = ?1 AND j.name = 'jcr:uuid' AND j.existed = 1
+             LIMIT 1",
+        )
+        .map_err(|e| db.err(e))?;
+    let clash: Option<(i64, String, String, String)> = s
+        .query_row([target], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()
+        .map_err(|e| db.err(e))?;
+    match clash {
+        None => Ok(()),
+        Some((ws, uuid, path, existing)) => Err(RepositoryError::DuplicateUuid {
+            workspace: db.ws_name(ws)?,
+            path,
+            uuid,
+            existing,
+        }),
+    }
 }
 
 /// Step 1: removes the nodes `target` created, ancestors first.
@@ -458,23 +492,6 @@ fn reinsert_node(
         };
         return Err(conflict_for_nodes(db, target, &[(parent_id, label)])?);
     };
-    let uuid: Option<String> = db
-        .conn
-        .prepare_cached(
-            "SELECT value FROM jprop WHERE op = ?1 AND node = ?2 AND name = 'jcr:uuid' AND existed = 1",
-        )
-        .and_then(|mut s| s.query_row(params![target, img.node], |r| r.get(0)).optional())
-        .map_err(|e| db.err(e))?;
-    if let Some(u) = &uuid {
-        if let Some((_, existing)) = db.uuid_owner(img.ws, u)? {
-            return Err(RepositoryError::DuplicateUuid {
-                workspace: ws_name,
-                path: img.path.clone(),
-                uuid: u.clone(),
-                existing,
-            });
-        }
-    }
     let first = tree::child_path(&parent.path, &img.name, 1);
     let direct = !tree::exists(db, img.ws, &first)?;
     let p = if direct {
@@ -588,10 +605,6 @@ fn restore_properties(
             touch_prop(db, st, &row, &img.name)?;
             match want {
                 Some((code, multiple, value)) => {
-                    if img.name == "jcr:uuid" {
-                        let ws_name = db.ws_name(row.ws)?;
-                        write::check_uuid(db, &ws_name, &row, &value)?;
-                    }
                     db.conn
                         .prepare_cached(
                             "INSERT OR REPLACE INTO prop(node, name, type, multiple, value)

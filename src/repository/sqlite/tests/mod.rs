@@ -2,9 +2,11 @@
 //!
 //! `nodes`: content CRUD, same-name siblings, ordering, uuids, walks, workspaces.
 //! `locking`: transactions, rollback, a second writer, readers, a crash.
-//! `undo`: the journal, history and undo. `scale`: a 100,000-node insert.
+//! `undo`: the journal, history and undo. `model`: random edits, paths and undo
+//! (proptest). `scale`: a 100,000-node insert.
 
 mod locking;
+mod model;
 mod nodes;
 mod scale;
 mod undo;
