@@ -39,3 +39,6 @@ pub use error::CndError;
 pub use parser::{parse, parse_bytes};
 pub use registry::{Closure, NodeTypeRegistry, RegisterError, RegisterProblem, RegisterReport};
 pub use writer::{iso9075_encode, write, write_with, WriteError};
+
+#[cfg(test)]
+mod tests;

@@ -183,9 +183,14 @@ impl<'a> Parser<'a> {
             } else if self.cur.kind == TokenKind::Eof {
                 return Ok(out);
             } else {
-                return Err(
-                    self.expected("'<' (a namespace mapping) or '[' (a node type definition)")
-                );
+                let hint = if self.cur.is('#') {
+                    " (comments in CND start with '//' or '/*')"
+                } else {
+                    ""
+                };
+                return Err(self.expected(format!(
+                    "'<' (a namespace mapping) or '[' (a node type definition){hint}"
+                )));
             }
         }
     }
