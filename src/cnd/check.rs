@@ -6,8 +6,11 @@
 //! `mgnl:` types must install without their definitions): they are reported as
 //! [`Violation::UnknownType`], and a node with any unknown type gets no other
 //! violation, since its definitions are not all known. Items the repository
-//! maintains itself (protected mandatory items, auto-created items) are not
-//! required.
+//! maintains itself are left alone: protected properties are not checked (the
+//! importer drops them, reference §3.4), and protected or auto-created mandatory
+//! items are not required. Property definitions are looked up as Oak does for an import: String
+//! values count as untyped (DocView never writes a `{String}` hint), so they match
+//! by name and multiplicity and must then convert to the definition's type.
 
 use super::constraint::meets_constraints;
 use super::registry::NodeTypeRegistry;
@@ -215,7 +218,14 @@ impl NodeTypeRegistry {
             if p.name == JCR_PRIMARY_TYPE || p.name == JCR_MIXIN_TYPES {
                 continue;
             }
-            let Some(def) = eff.applicable_property_definition(&p.name, p.ptype, p.multiple) else {
+            // DocView never writes a {String} hint, so a String property was untyped in
+            // the package and Oak matches it by name alone (then converts).
+            let lookup = if p.ptype == PropertyType::String {
+                PropertyType::Undefined
+            } else {
+                p.ptype
+            };
+            let Some(def) = eff.property_definition(&p.name, lookup, p.multiple) else {
                 out.push(Violation::NoPropertyDefinition {
                     name: p.name.clone(),
                     ptype: p.ptype,
@@ -223,6 +233,10 @@ impl NodeTypeRegistry {
                 });
                 continue;
             };
+            if def.protected {
+                // The importer drops protected properties; the repository owns them.
+                continue;
+            }
             let required = def.required_type;
             for v in &p.values {
                 let converted = match v.convert(required) {

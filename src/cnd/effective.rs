@@ -151,10 +151,12 @@ impl<'r> EffectiveType<'r> {
             })
     }
 
-    /// The definition JCR applies to property `name` holding values of type `ptype`
-    /// (`Undefined` for "any"), single- or multi-valued: the first named, else the
-    /// first residual definition with the same multiplicity whose required type is
-    /// `ptype` or `Undefined`.
+    /// The definition Oak applies to property `name`, single- or multi-valued,
+    /// holding values of type `ptype`: the first named, else the first residual
+    /// definition with the same multiplicity whose required type is `ptype` or
+    /// `Undefined`. Pass `Undefined` for untyped values (DocView values without a
+    /// `{Type}` hint, which FileVault sets as plain strings): Oak then matches by
+    /// name and multiplicity alone and converts the values to the definition's type.
     pub fn property_definition(
         &self,
         name: &str,
@@ -162,19 +164,6 @@ impl<'r> EffectiveType<'r> {
         multiple: bool,
     ) -> Option<Declared<'r, PropertyDef>> {
         self.find_property(name, |d| d.multiple == multiple && type_matches(d, ptype))
-    }
-
-    /// The definition `Node.setProperty` uses: [`Self::property_definition`], and
-    /// when none matches the value's type, the one that matches ignoring the type
-    /// (the repository then converts the values to its required type).
-    pub fn applicable_property_definition(
-        &self,
-        name: &str,
-        ptype: PropertyType,
-        multiple: bool,
-    ) -> Option<Declared<'r, PropertyDef>> {
-        self.property_definition(name, ptype, multiple)
-            .or_else(|| self.property_definition(name, PropertyType::Undefined, multiple))
     }
 
     /// Whether FileVault's importer treats property `name` as protected and drops it
