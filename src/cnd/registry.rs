@@ -8,12 +8,11 @@
 use super::builtin;
 use super::definition::{CndFile, NodeTypeDef, NT_BASE};
 use super::effective::EffectiveType;
-use super::writer::{write_with, WriteError};
 use crate::location::Location;
 use crate::name;
 use crate::namespace::NamespaceRegistry;
 use crate::value::PropertyType;
-use indexmap::{IndexMap, IndexSet};
+use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -119,18 +118,6 @@ impl fmt::Display for RegisterProblem {
 pub struct RegisterError {
     /// Every problem found.
     pub problems: Vec<RegisterProblem>,
-}
-
-/// What an exporter writes to `nodetypes.cnd` for a set of used types.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Closure {
-    /// The definitions, in writing order, without FileVault's built-in types.
-    pub types: Vec<NodeTypeDef>,
-    /// The namespace prefixes the written definitions use, in the order the writer
-    /// declares them.
-    pub prefixes: Vec<String>,
-    /// Requested or referenced names the registry does not know (and so cannot write).
-    pub unknown: Vec<String>,
 }
 
 impl NodeTypeRegistry {
@@ -374,127 +361,6 @@ impl NodeTypeRegistry {
         self.effective(primary, mixins)
             .is_protected_property(name, ptype, multiple)
     }
-
-    /// What an exporter writes to `nodetypes.cnd` (reference §7.7). `used` lists the
-    /// primary types and mixins of the exported nodes in the order the exporter meets
-    /// them (repeats are fine).
-    ///
-    /// The result follows FileVault's exporter step by step, so that the same
-    /// content gives the same file: FileVault collects the used types in a Java
-    /// `HashSet` (each type with all its supertypes, and recursively the default and
-    /// required primary types of its child definitions), iterates that set in hash
-    /// order (emulated here for Java 8 and later), and writes each type that is not
-    /// one of its built-ins ([`builtin::is_export_builtin`]) followed, depth first, by
-    /// its supertypes and the default and required types of its child definitions,
-    /// each type once.
-    pub fn closure<'a>(&self, used: impl IntoIterator<Item = &'a str>) -> Closure {
-        let mut set: IndexSet<String> = IndexSet::new();
-        for n in used {
-            self.collect_used(n, &mut set);
-        }
-        let mut out = Closure::default();
-        let mut written: Vec<String> = Vec::new();
-        for n in java_hash_set_order(set.into_iter().collect()) {
-            self.closure_visit(&n, &mut written, &mut out);
-        }
-        for t in &out.types {
-            let used = std::iter::once(t.name.as_str())
-                .chain(t.supertypes.iter().map(String::as_str))
-                .chain(t.primary_item.as_deref())
-                .chain(t.properties.iter().map(|p| p.name.as_str()))
-                .chain(t.children.iter().flat_map(|c| {
-                    std::iter::once(c.name.as_str())
-                        .chain(c.required_primary_types.iter().map(String::as_str))
-                        .chain(c.default_primary_type.as_deref())
-                }));
-            for n in used {
-                if n.contains(':') {
-                    let p = name::prefix(n);
-                    if !out.prefixes.iter().any(|x| x == p) {
-                        out.prefixes.push(p.to_string());
-                    }
-                }
-            }
-        }
-        out
-    }
-
-    /// Adds `name` to FileVault's set of used types as its aggregate manager does:
-    /// the type, all its supertypes, and (recursively) the default and required
-    /// primary types of all its child definitions, inherited ones included.
-    fn collect_used(&self, name: &str, set: &mut IndexSet<String>) {
-        if !set.insert(name.to_string()) {
-            return;
-        }
-        let closure = self.type_closure(name);
-        for s in closure.iter().skip(1) {
-            set.insert(s.name.clone());
-        }
-        for t in &closure {
-            for c in &t.children {
-                if let Some(d) = &c.default_primary_type {
-                    self.collect_used(d, set);
-                }
-                for r in &c.required_primary_types {
-                    self.collect_used(r, set);
-                }
-            }
-        }
-    }
-
-    fn closure_visit(&self, name: &str, written: &mut Vec<String>, out: &mut Closure) {
-        if builtin::is_export_builtin(name) || written.iter().any(|w| w == name) {
-            return;
-        }
-        written.push(name.to_string());
-        let Some(t) = self.types.get(name) else {
-            out.unknown.push(name.to_string());
-            return;
-        };
-        out.types.push(t.clone());
-        for s in &t.supertypes {
-            self.closure_visit(s, written, out);
-        }
-        for c in &t.children {
-            if let Some(d) = &c.default_primary_type {
-                self.closure_visit(d, written, out);
-            }
-            for r in &c.required_primary_types {
-                self.closure_visit(r, written, out);
-            }
-        }
-    }
-
-    /// The `nodetypes.cnd` text FileVault's exporter writes when the exported nodes
-    /// use the types `used`, in the order met ([`Self::closure`], written with the
-    /// URIs of `ns`). `"\n"` when no custom type is used.
-    pub fn export_cnd<'a>(
-        &self,
-        used: impl IntoIterator<Item = &'a str>,
-        ns: &NamespaceRegistry,
-    ) -> Result<String, WriteError> {
-        write_with(&self.closure(used).types, ns)
-    }
-}
-
-/// The iteration order of a Java (8+) `HashSet<String>` filled with `items` in this
-/// order: by bucket (`hashCode` spread as `h ^ (h >>> 16)`, masked by the table size
-/// the set grew to with load factor 0.75), ties in insertion order. Buckets that
-/// Java turns into trees (more than eight colliding names) are not modelled.
-pub(crate) fn java_hash_set_order(items: Vec<String>) -> Vec<String> {
-    let mut capacity: usize = 16;
-    while items.len() > capacity / 4 * 3 {
-        capacity *= 2;
-    }
-    let bucket = |s: &str| -> usize {
-        let h = s.encode_utf16().fold(0u32, |h, unit| {
-            h.wrapping_mul(31).wrapping_add(u32::from(unit))
-        });
-        ((h ^ (h >> 16)) as usize) & (capacity - 1)
-    };
-    let mut keyed: Vec<(usize, String)> = items.into_iter().map(|s| (bucket(&s), s)).collect();
-    keyed.sort_by_key(|(b, _)| *b);
-    keyed.into_iter().map(|(_, s)| s).collect()
 }
 
 /// Finds inheritance cycles among `new` (existing types cannot be part of one).
@@ -543,109 +409,11 @@ fn find_cycles(new: &IndexMap<String, NodeTypeDef>) -> Vec<RegisterProblem> {
     out
 }
 
-/// Rewrites the names of one CND definition to repository prefixes.
-struct Remapper<'a> {
-    prefix_map: &'a HashMap<&'a str, String>,
-    ns: &'a NamespaceRegistry,
-    type_name: &'a str,
-    location: Option<&'a Location>,
-    problems: &'a mut Vec<RegisterProblem>,
-}
+mod closure;
+mod remap;
 
-impl Remapper<'_> {
-    /// The repository form of `n`, or `None` when its prefix is unmapped.
-    fn try_name(&self, n: &str) -> Option<String> {
-        if !n.contains(':') {
-            return Some(n.to_string());
-        }
-        let (p, l) = name::split(n);
-        if let Some(rp) = self.prefix_map.get(p) {
-            return Some(if rp.is_empty() {
-                l.to_string()
-            } else {
-                format!("{rp}:{l}")
-            });
-        }
-        self.ns.uri(p).map(|_| n.to_string())
-    }
-
-    /// The repository form of `n`; an unmapped prefix is recorded as a problem.
-    fn name(&mut self, n: &str) -> String {
-        match self.try_name(n) {
-            Some(m) => m,
-            None => {
-                self.problems.push(RegisterProblem::UnknownPrefix {
-                    type_name: self.type_name.to_string(),
-                    name: n.to_string(),
-                    prefix: name::prefix(n).to_string(),
-                    location: self.location.cloned(),
-                });
-                n.to_string()
-            }
-        }
-    }
-
-    /// A path with each segment's name remapped (unmappable segments stay as they are).
-    fn path(&self, p: &str) -> String {
-        p.split('/')
-            .map(|seg| {
-                let (n, idx) = match seg.find('[') {
-                    Some(i) => seg.split_at(i),
-                    None => (seg, ""),
-                };
-                if n.is_empty() || n == "." || n == ".." || n == "*" {
-                    return seg.to_string();
-                }
-                format!("{}{idx}", self.try_name(n).unwrap_or_else(|| n.to_string()))
-            })
-            .collect::<Vec<_>>()
-            .join("/")
-    }
-
-    /// A NAME, PATH or REFERENCE value/constraint remapped when its type says it
-    /// holds names.
-    fn value(&self, ptype: PropertyType, v: &str, constraint: bool) -> String {
-        match ptype {
-            PropertyType::Name => self.try_name(v).unwrap_or_else(|| v.to_string()),
-            PropertyType::Path => self.path(v),
-            PropertyType::Reference | PropertyType::WeakReference if constraint => {
-                self.try_name(v).unwrap_or_else(|| v.to_string())
-            }
-            _ => v.to_string(),
-        }
-    }
-
-    fn definition(&mut self, t: &NodeTypeDef) -> NodeTypeDef {
-        let mut d = t.clone();
-        d.name = self.name(&t.name);
-        d.supertypes = t.supertypes.iter().map(|s| self.name(s)).collect();
-        d.primary_item = t.primary_item.as_deref().map(|p| self.name(p));
-        for p in &mut d.properties {
-            p.name = self.name(&p.name);
-            let ty = p.required_type;
-            p.default_values = p
-                .default_values
-                .iter()
-                .map(|v| self.value(ty, v, false))
-                .collect();
-            p.value_constraints = p
-                .value_constraints
-                .iter()
-                .map(|v| self.value(ty, v, true))
-                .collect();
-        }
-        for c in &mut d.children {
-            c.name = self.name(&c.name);
-            c.required_primary_types = c
-                .required_primary_types
-                .iter()
-                .map(|r| self.name(r))
-                .collect();
-            c.default_primary_type = c.default_primary_type.as_deref().map(|x| self.name(x));
-        }
-        d
-    }
-}
+pub use closure::Closure;
+use remap::Remapper;
 
 #[cfg(test)]
 mod tests;

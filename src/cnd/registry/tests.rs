@@ -1,3 +1,4 @@
+use super::closure::java_hash_set_order;
 use super::*;
 use crate::cnd::check::Violation;
 use crate::cnd::definition::PropertyDef;
@@ -221,6 +222,14 @@ fn register_cnd_rejects_undeclared_unknown_prefixes() {
     // Built-in prefixes need no declaration.
     let cnd = parse("[x] > nt:folder\n  - jcr:title", "t.cnd").unwrap();
     assert_eq!(reg.register_cnd(&cnd, &mut ns).unwrap().added, ["x"]);
+    // Another prefix for a known URI is rewritten to the repository's prefix.
+    let cnd = parse("<REP='internal'>\n[REP:Thing] > REP:Policy", "t.cnd").unwrap();
+    assert_eq!(
+        reg.register_cnd(&cnd, &mut ns).unwrap().added,
+        ["rep:Thing"]
+    );
+    assert_eq!(reg.get("rep:Thing").unwrap().supertypes, ["rep:Policy"]);
+    assert_eq!(ns.uri("REP"), None);
 }
 
 #[test]
@@ -850,4 +859,43 @@ fn effective_type_iterates_definitions_in_oak_order() {
     // The folder's own residual child definition comes before the inherited one.
     let d = eff.child_definition("x", "nt:unstructured").unwrap();
     assert_eq!(d.declaring_type, "s:OrderedFolder");
+}
+
+#[test]
+fn corpus_cnds_register_without_touching_built_ins() {
+    let base = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
+    if !std::path::Path::new(base).exists() {
+        eprintln!("note: {base} not found, skipping");
+        return;
+    }
+    // FileVault's snapshot of a real Oak repository's types, written by its exporter.
+    let path = format!("{base}/filevault/vault-core/src/main/resources/default-nodetypes.cnd");
+    let cnd = parse(&std::fs::read_to_string(&path).unwrap(), &path).unwrap();
+    let mut reg = NodeTypeRegistry::new();
+    let mut ns = NamespaceRegistry::new();
+    let report = reg.register_cnd(&cnd, &mut ns).unwrap();
+    // Every type is already built in. The snapshot predates a few Oak changes the
+    // built-ins follow: IGNORE on-parent-version for access control entries,
+    // nt:frozenNode no longer referenceable; and a repository lists
+    // vlt:PackageDefinition's properties in its own order.
+    assert!(report.added.is_empty(), "{:?}", report.added);
+    assert_eq!(
+        report.skipped_different,
+        [
+            "rep:ACE",
+            "nt:frozenNode",
+            "vlt:PackageDefinition",
+            "rep:Restrictions"
+        ]
+    );
+    let mut theirs = cnd
+        .types
+        .iter()
+        .find(|t| t.name == "vlt:PackageDefinition")
+        .unwrap()
+        .clone();
+    let mut ours = reg.get("vlt:PackageDefinition").unwrap().clone();
+    theirs.properties.sort_by(|a, b| a.name.cmp(&b.name));
+    ours.properties.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(theirs, ours);
 }
