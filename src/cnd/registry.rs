@@ -51,6 +51,8 @@ pub enum RegisterProblem {
         type_name: String,
         /// The missing supertype.
         supertype: String,
+        /// Where the type's definition starts, when it came from a CND file.
+        location: Option<Location>,
     },
     /// Types that inherit from themselves, through the listed chain.
     CyclicInheritance {
@@ -83,10 +85,16 @@ impl fmt::Display for RegisterProblem {
             RegisterProblem::UnknownSupertype {
                 type_name,
                 supertype,
-            } => write!(
-                f,
-                "{type_name}: supertype {supertype} is not registered and not defined with it"
-            ),
+                location,
+            } => {
+                if let Some(l) = location {
+                    write!(f, "{l}: ")?;
+                }
+                write!(
+                    f,
+                    "{type_name}: supertype {supertype} is not registered and not defined with it"
+                )
+            }
             RegisterProblem::CyclicInheritance { cycle } => {
                 write!(f, "cyclic inheritance: {}", cycle.join(" > "))
             }
@@ -212,6 +220,7 @@ impl NodeTypeRegistry {
                     problems.push(RegisterProblem::UnknownSupertype {
                         type_name: d.name.clone(),
                         supertype: s.clone(),
+                        location: None,
                     });
                 }
             }
@@ -263,7 +272,24 @@ impl NodeTypeRegistry {
         if !problems.is_empty() {
             return Err(RegisterError { problems });
         }
-        self.register(defs)
+        let locations: HashMap<String, Location> = defs
+            .iter()
+            .zip(&cnd.locations)
+            .map(|(d, l)| (d.name.clone(), l.clone()))
+            .collect();
+        self.register(defs).map_err(|mut e| {
+            for p in &mut e.problems {
+                if let RegisterProblem::UnknownSupertype {
+                    type_name,
+                    location,
+                    ..
+                } = p
+                {
+                    *location = locations.get(type_name.as_str()).cloned();
+                }
+            }
+            e
+        })
     }
 
     /// The type `name` followed by all its supertypes, depth first in declaration

@@ -110,7 +110,8 @@ fn unknown_or_cyclic_supertypes_fail_the_whole_batch() {
         e.problems,
         [RegisterProblem::UnknownSupertype {
             type_name: "x:T".into(),
-            supertype: "x:Missing".into()
+            supertype: "x:Missing".into(),
+            location: None,
         }]
     );
     assert_eq!(
@@ -219,6 +220,14 @@ fn register_cnd_rejects_undeclared_unknown_prefixes() {
          which the CND does not declare and the repository does not know"
     );
     assert!(!reg.is_known("a:T"));
+    // An unknown supertype is reported where its type starts.
+    let cnd = parse("<a='urn:a'>\n\n  [a:T] > a:Missing", "pkg/nodetypes.cnd").unwrap();
+    let e = reg.register_cnd(&cnd, &mut ns).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "node types not registered: pkg/nodetypes.cnd:3:3: a:T: supertype a:Missing is not \
+         registered and not defined with it"
+    );
     // Built-in prefixes need no declaration.
     let cnd = parse("[x] > nt:folder\n  - jcr:title", "t.cnd").unwrap();
     assert_eq!(reg.register_cnd(&cnd, &mut ns).unwrap().added, ["x"]);
