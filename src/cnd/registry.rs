@@ -161,6 +161,15 @@ impl NodeTypeRegistry {
         self.types.values()
     }
 
+    /// The types registered after the built-ins, in registration order: what a
+    /// repository has to persist (for example as CND with
+    /// [`write_with`](crate::cnd::write_with)) and register again when it reopens.
+    pub fn custom_types(&self) -> impl Iterator<Item = &NodeTypeDef> {
+        self.types
+            .values()
+            .filter(|t| !builtin::definitions().iter().any(|b| b.name == t.name))
+    }
+
     /// Number of registered types.
     pub fn len(&self) -> usize {
         self.types.len()

@@ -64,6 +64,7 @@ fn starts_with_the_built_ins_and_nothing_else() {
         assert!(reg.get(t).is_none());
     }
     assert_eq!(reg.len(), crate::cnd::builtin::definitions().len());
+    assert_eq!(reg.custom_types().count(), 0);
     assert!(NodeTypeRegistry::empty().is_empty());
 }
 
@@ -156,6 +157,16 @@ fn register_cnd_maps_prefixes_to_the_repository() {
     // new, so the CND's prefix was taken — here 's').
     assert_eq!(ns.prefix(SLING), Some("s"));
     assert!(reg.is_known("s:Folder"));
+    // What a repository persists, and reading it back gives the same registry.
+    let custom: Vec<NodeTypeDef> = reg.custom_types().cloned().collect();
+    assert_eq!(custom.len(), 9);
+    let text = crate::cnd::write_with(&custom, &ns).unwrap();
+    let mut reopened = NodeTypeRegistry::new();
+    let mut ns2 = NamespaceRegistry::new();
+    reopened
+        .register_cnd(&parse(&text, "persisted.cnd").unwrap(), &mut ns2)
+        .unwrap();
+    assert_eq!(reopened, reg);
 
     // A repository that already maps the Sling URI to 'sling' gets sling: names.
     let mut reg = NodeTypeRegistry::new();
