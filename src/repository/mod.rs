@@ -1,1 +1,267 @@
-//! The repository: a storage trait and its SQLite backend with a content-addressed blob store.
+//! The repository packages are installed into: a storage trait and its SQLite backend
+//! with a content-addressed blob store.
+//!
+//! # Shape
+//!
+//! As in jj, callers talk to traits, not to a database: [`StoreRead`] reads,
+//! [`Store`] is an open repository, and [`Transaction`] is the only way to change
+//! one. [`sqlite::SqliteStore`] is the embedded backend; a server-backed store can
+//! implement the same traits later. All three traits are object safe, so the
+//! importer, exporter, dump, diff and undo commands work on `dyn Store`.
+//!
+//! A repository is a folder holding `repository.db` (SQLite, WAL mode) and
+//! `blobs/ab/cdef…`, binary values stored once by their SHA-256.
+//!
+//! # Content model
+//!
+//! A repository has named workspaces (`default` and any other name, created by
+//! [`Transaction::create_workspace`] or by the first write that names them), each
+//! with its own tree below a root node of type `rep:root`. Nodes are addressed by
+//! JCR paths in standard form (`/a/b[2]`, see [`crate::path`]); children are ordered
+//! and may be same-name siblings, whose indexes shift when an earlier sibling goes.
+//! A node has a primary type, mixins and properties of every [`crate::value`] type;
+//! `jcr:primaryType` and `jcr:mixinTypes` are not properties here but node fields,
+//! and `jcr:uuid` is an ordinary property that is indexed for [`StoreRead::find_by_uuid`].
+//! Binary values are read back as [`Binary::Blob`]. The namespace registry and the
+//! node type registry (CND text per type name) are repository-wide.
+//!
+//! # Operations and undo
+//!
+//! A transaction begun with [`Store::begin_operation`] is *recorded*: the first time
+//! it touches a node or a property, the state before (the before-image, or "did not
+//! exist") goes into journal tables, in the same SQLite transaction. Undo applies
+//! those before-images as a new recorded operation, so an undo can be undone, and
+//! refuses when a later operation touched the same items (see [`Transaction::undo`]).
+//! Before-images rather than snapshots: an install that touches ten nodes of a
+//! million-node repository records ten nodes.
+
+pub mod blob;
+pub mod error;
+pub mod journal;
+pub mod sqlite;
+pub mod types;
+
+pub use error::{RepositoryError, UndoConflict};
+pub use journal::{
+    OperationDetail, OperationId, OperationMeta, OperationSummary, TouchKind, Touched, UndoReport,
+};
+pub use types::{AddOptions, NodeInfo, SameName, WalkEntry};
+
+use crate::namespace::NamespaceRegistry;
+use crate::node::Node;
+use crate::value::{Binary, Property};
+use std::io::Read;
+use std::path::Path;
+
+/// Shorthand for results of repository calls.
+pub type Result<T, E = RepositoryError> = std::result::Result<T, E>;
+
+/// The name of the workspace every repository starts with.
+pub const DEFAULT_WORKSPACE: &str = "default";
+
+/// The primary type of every workspace's root node.
+pub const ROOT_TYPE: &str = "rep:root";
+
+/// Reading a repository: the calls that [`Store`] and [`Transaction`] share.
+///
+/// Inside a transaction, reads see the transaction's own uncommitted changes; on a
+/// store, they see the last committed state (other processes' running transactions
+/// stay invisible). Every path argument is an absolute JCR path and is normalized
+/// first (`/a/b[1]` is `/a/b`). Reading a workspace that does not exist is
+/// [`RepositoryError::WorkspaceNotFound`].
+pub trait StoreRead {
+    /// Returns the repository folder (for messages).
+    fn location(&self) -> &Path;
+
+    /// Returns the names of all workspaces, sorted.
+    fn workspaces(&self) -> Result<Vec<String>>;
+
+    /// Returns the node at `path`: name, index, types and uuid, or `None`.
+    fn node(&self, workspace: &str, path: &str) -> Result<Option<NodeInfo>>;
+
+    /// Returns the children of the node at `path`, in order.
+    fn children(&self, workspace: &str, path: &str) -> Result<Vec<NodeInfo>>;
+
+    /// Returns the properties of the node at `path`, sorted by name; `jcr:primaryType`
+    /// and `jcr:mixinTypes` are not among them (see [`NodeInfo`]).
+    fn properties(&self, workspace: &str, path: &str) -> Result<Vec<Property>>;
+
+    /// Returns one property of the node at `path`, or `None` when it has no such
+    /// property. A missing node is [`RepositoryError::NodeNotFound`].
+    fn property(&self, workspace: &str, path: &str, name: &str) -> Result<Option<Property>>;
+
+    /// Returns the path of the node whose `jcr:uuid` is `uuid`, or `None`.
+    fn find_by_uuid(&self, workspace: &str, uuid: &str) -> Result<Option<String>>;
+
+    /// Walks the subtree at `path` in document order (a node, then its children's
+    /// subtrees in child order), one node at a time.
+    ///
+    /// The walk pages through the tree (a few hundred siblings per query), so memory
+    /// stays bounded by depth × page size, whatever the subtree's size. It reads one
+    /// consistent snapshot: writes committed by others meanwhile are not seen.
+    fn walk<'a>(&'a self, workspace: &str, path: &str) -> Result<Box<dyn SubtreeWalk + 'a>>;
+
+    /// Returns the repository's namespace registry (built-ins included).
+    fn namespaces(&self) -> Result<NamespaceRegistry>;
+
+    /// Returns every registered node type as (name, CND text), sorted by name.
+    fn node_types(&self) -> Result<Vec<(String, String)>>;
+
+    /// Returns the CND text registered for the node type `name`.
+    fn node_type(&self, name: &str) -> Result<Option<String>>;
+
+    /// Returns every recorded operation, oldest first.
+    fn history(&self) -> Result<Vec<OperationSummary>>;
+
+    /// Returns one recorded operation with the paths it touched.
+    fn operation(&self, id: OperationId) -> Result<OperationDetail>;
+
+    /// Streams `data` into the blob store and returns its [`Binary::Blob`].
+    ///
+    /// Writing a blob does not change the repository's content (nothing refers to it
+    /// until a property does), so it needs no transaction. Equal content is stored
+    /// once.
+    fn put_blob(&self, data: &mut dyn Read) -> Result<Binary>;
+
+    /// Opens the content of the blob with this SHA-256 (lower-case hex).
+    fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>>;
+}
+
+/// A subtree walk in document order; see [`StoreRead::walk`].
+pub trait SubtreeWalk: Iterator<Item = Result<WalkEntry>> {
+    /// Skips the children of the node the last call to `next` returned, so that the
+    /// next node is its next sibling (or the next node after its subtree).
+    fn skip_children(&mut self);
+}
+
+/// An open repository.
+pub trait Store: StoreRead {
+    /// Begins an unrecorded transaction: its changes are not journaled and cannot be
+    /// undone. `description` names it in messages.
+    ///
+    /// Only one transaction writes to a repository at a time. When another process
+    /// holds the write lock, this waits up to the store's busy timeout and then fails
+    /// with [`RepositoryError::RepositoryBusy`]. Dropping the transaction without
+    /// [`Transaction::commit`] rolls it back.
+    fn begin(&mut self, description: &str) -> Result<Box<dyn Transaction + '_>>;
+
+    /// Begins a recorded transaction (an operation): every first touch of a node or
+    /// property is journaled with its before-image, so that [`Transaction::undo`] can
+    /// restore it. Otherwise as [`Store::begin`].
+    fn begin_operation(&mut self, meta: OperationMeta) -> Result<Box<dyn Transaction + '_>>;
+
+    /// Undoes operation `id` in a new recorded operation described by `meta` and
+    /// commits it; see [`Transaction::undo`].
+    fn undo(&mut self, id: OperationId, force: bool, meta: OperationMeta) -> Result<UndoReport> {
+        let mut txn = self.begin_operation(meta)?;
+        let report = txn.undo(id, force)?;
+        txn.commit()?;
+        Ok(report)
+    }
+}
+
+/// A write transaction: the only way to change a repository.
+///
+/// Nothing a transaction does is visible to others before [`Transaction::commit`],
+/// and nothing of it survives a rollback, a drop or a crash. A call that fails
+/// because of its arguments (a missing node, a bad name, a duplicate uuid) changes
+/// nothing; after a database or I/O error the transaction should be rolled back.
+pub trait Transaction: StoreRead {
+    /// Returns the id of the operation this transaction records, if it is one.
+    fn operation_id(&self) -> Option<OperationId>;
+
+    /// Creates workspace `name` with a bare root node; returns `false` when it already
+    /// exists. Creating a workspace is not journaled (undo leaves it, emptied).
+    fn create_workspace(&mut self, name: &str) -> Result<bool>;
+
+    /// Adds `node` (its name, primary type, mixins and properties, and its children,
+    /// recursively, in order) below the node at `parent`, and returns its path.
+    ///
+    /// `node.index` is ignored: the store computes same-name-sibling indexes from the
+    /// order. Children inside `node` may share names (they become same-name
+    /// siblings); whether the new node may join an existing name is
+    /// `options.same_name`. The workspace is created if needed.
+    fn add_node(
+        &mut self,
+        workspace: &str,
+        parent: &str,
+        node: &Node,
+        options: &AddOptions,
+    ) -> Result<String>;
+
+    /// Removes the node at `path` with its subtree; returns how many nodes went.
+    /// Later same-name siblings shift down one index.
+    fn remove_node(&mut self, workspace: &str, path: &str) -> Result<u64>;
+
+    /// Sets (adds or replaces) a property of the node at `path`.
+    ///
+    /// The property must be consistent (a declared type other than `Undefined`,
+    /// every value of that type, exactly one value when single-valued). Binary values
+    /// may be [`Binary::Blob`] (already in this store), [`Binary::Inline`] (stored as
+    /// a blob now) or [`Binary::Reference`] (kept as a reference). `jcr:uuid` must be
+    /// a single String, unique in the workspace. `jcr:primaryType` and
+    /// `jcr:mixinTypes` are refused: use [`Transaction::set_primary_type`] and
+    /// [`Transaction::set_mixins`].
+    fn set_property(&mut self, workspace: &str, path: &str, property: &Property) -> Result<()>;
+
+    /// Removes a property; returns whether it existed.
+    fn remove_property(&mut self, workspace: &str, path: &str, name: &str) -> Result<bool>;
+
+    /// Sets the primary type of the node at `path`.
+    fn set_primary_type(&mut self, workspace: &str, path: &str, primary_type: &str) -> Result<()>;
+
+    /// Sets the mixins of the node at `path`, in this order.
+    fn set_mixins(&mut self, workspace: &str, path: &str, mixins: &[String]) -> Result<()>;
+
+    /// Moves the child `child` (a segment like `b` or `b[2]`) of the node at `parent`
+    /// before its sibling `before`, or to the end when `before` is `None`, as JCR's
+    /// `Node.orderBefore` does. Returns the child's new path (same-name siblings may
+    /// renumber).
+    fn order_before(
+        &mut self,
+        workspace: &str,
+        parent: &str,
+        child: &str,
+        before: Option<&str>,
+    ) -> Result<String>;
+
+    /// Registers `prefix` for `uri`. Registering an existing pair again is a no-op;
+    /// a prefix or URI already mapped otherwise is [`RepositoryError::NamespaceConflict`].
+    fn register_namespace(&mut self, prefix: &str, uri: &str) -> Result<()>;
+
+    /// Registers (or replaces) node type `name` with its CND text.
+    fn register_node_type(&mut self, name: &str, cnd: &str) -> Result<()>;
+
+    /// Unregisters node type `name`; returns whether it was registered.
+    fn unregister_node_type(&mut self, name: &str) -> Result<bool>;
+
+    /// Undoes operation `id` inside this transaction: restores every before-image it
+    /// recorded (nodes it created are removed, nodes it removed come back with their
+    /// properties, types, mixins, position and uuid; changed properties get their old
+    /// values; registrations are reverted).
+    ///
+    /// When a later operation touched the same nodes, properties or paths, this
+    /// refuses with [`RepositoryError::UndoConflict`], naming those operations and
+    /// paths, unless `force`. With `force`, later changes to those items are
+    /// overwritten, and items whose parent no longer exists are skipped and
+    /// reported. Recorded only when this transaction is an operation (so that the
+    /// undo can itself be undone). On error nothing of the undo is applied.
+    fn undo(&mut self, id: OperationId, force: bool) -> Result<UndoReport>;
+
+    /// Makes the transaction's changes durable and visible; returns the recorded
+    /// operation's id, if it is one.
+    fn commit(self: Box<Self>) -> Result<Option<OperationId>>;
+
+    /// Discards the transaction's changes (as dropping it does).
+    fn rollback(self: Box<Self>) -> Result<()>;
+}
+
+/// Creates a repository in folder `path` (see [`sqlite::SqliteStore::init`]).
+pub fn init(path: &Path) -> Result<Box<dyn Store>> {
+    Ok(Box::new(sqlite::SqliteStore::init(path)?))
+}
+
+/// Opens the repository in folder `path` (see [`sqlite::SqliteStore::open`]).
+pub fn open(path: &Path) -> Result<Box<dyn Store>> {
+    Ok(Box::new(sqlite::SqliteStore::open(path)?))
+}

@@ -1,1 +1,0 @@
-//! Package ids (`group:name:version`), versions in Maven order, version ranges and dependencies.

@@ -1,1 +1,0 @@
-//! Package properties (`META-INF/vault/properties.xml`, Java XML properties format).

@@ -1,0 +1,215 @@
+//! The content-addressed blob store: every binary value, once, under its SHA-256.
+//!
+//! A blob with hash `abcdef…` lives at `blobs/ab/cdef…`. Writing streams the data
+//! into a temporary file in `blobs/` while hashing it, syncs it, and renames it into
+//! place; a blob that is already there is not written again. Blobs are never changed
+//! or deleted by the repository (the journal may refer to them for undo), so a
+//! crash at any point leaves at worst an unreferenced temporary file or blob.
+
+use super::{RepositoryError, Result};
+use crate::value::Binary;
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Size of the buffer data is streamed through.
+const CHUNK: usize = 64 * 1024;
+
+/// A blob folder (`REPO/blobs`).
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    repository: PathBuf,
+    dir: PathBuf,
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// Whether `s` is a SHA-256 in lower-case hex (64 characters `0-9a-f`).
+pub fn is_sha256(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl BlobStore {
+    /// The blob store of the repository in folder `repository` (`repository/blobs`).
+    pub fn new(repository: &Path) -> BlobStore {
+        BlobStore {
+            repository: repository.to_path_buf(),
+            dir: repository.join("blobs"),
+        }
+    }
+
+    /// The blob folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn io(&self, path: &Path, source: std::io::Error) -> RepositoryError {
+        RepositoryError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// The file of blob `sha256`, or why that is not a blob name.
+    pub fn path_of(&self, sha256: &str) -> Result<PathBuf> {
+        if !is_sha256(sha256) {
+            return Err(RepositoryError::BlobNotFound {
+                repository: self.repository.clone(),
+                sha256: sha256.to_string(),
+                reason: "expected 64 lower-case hex digits".into(),
+            });
+        }
+        Ok(self.dir.join(&sha256[..2]).join(&sha256[2..]))
+    }
+
+    /// Checks that blob `sha256` exists with `size` bytes.
+    pub fn check(&self, sha256: &str, size: u64) -> Result<()> {
+        let p = self.path_of(sha256)?;
+        match std::fs::metadata(&p) {
+            Ok(m) if m.len() == size => Ok(()),
+            Ok(m) => Err(RepositoryError::BlobNotFound {
+                repository: self.repository.clone(),
+                sha256: sha256.to_string(),
+                reason: format!("the stored blob has {} bytes, not {size}", m.len()),
+            }),
+            Err(e) => Err(RepositoryError::BlobNotFound {
+                repository: self.repository.clone(),
+                sha256: sha256.to_string(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// Streams `data` into the store and returns its [`Binary::Blob`].
+    pub fn put(&self, data: &mut dyn Read) -> Result<Binary> {
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(&self.dir)
+            .map_err(|e| self.io(&self.dir, e))?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; CHUNK];
+        let mut size = 0u64;
+        loop {
+            let n = match data.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.io(tmp.path(), e)),
+            };
+            let chunk = buf.get(..n).unwrap_or_default();
+            hasher.update(chunk);
+            tmp.write_all(chunk).map_err(|e| self.io(tmp.path(), e))?;
+            size += n as u64;
+        }
+        let sha256 = hex(&hasher.finalize());
+        let target = self.path_of(&sha256)?;
+        if !target.exists() {
+            let sub = target.parent().unwrap_or(&self.dir).to_path_buf();
+            std::fs::create_dir_all(&sub).map_err(|e| self.io(&sub, e))?;
+            tmp.as_file()
+                .sync_all()
+                .map_err(|e| self.io(tmp.path(), e))?;
+            tmp.persist(&target)
+                .map_err(|e| self.io(&target, e.error))?;
+            // Make the rename itself durable before a commit refers to the blob.
+            if let Ok(d) = File::open(&sub) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(Binary::Blob { sha256, size })
+    }
+
+    /// Stores in-memory bytes.
+    pub fn put_bytes(&self, bytes: &[u8]) -> Result<Binary> {
+        let mut r = bytes;
+        self.put(&mut r)
+    }
+
+    /// Opens blob `sha256` for reading.
+    pub fn open(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
+        let p = self.path_of(sha256)?;
+        match File::open(&p) {
+            Ok(f) => Ok(Box::new(BufReader::with_capacity(CHUNK, f))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(RepositoryError::BlobNotFound {
+                    repository: self.repository.clone(),
+                    sha256: sha256.to_string(),
+                    reason: "no such file".into(),
+                })
+            }
+            Err(e) => Err(self.io(&p, e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_once_by_content_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("blobs")).unwrap();
+        let store = BlobStore::new(dir.path());
+        let a = store.put_bytes(b"hello").unwrap();
+        let b = store.put(&mut &b"hello"[..]).unwrap();
+        assert_eq!(a, b);
+        let Binary::Blob { sha256, size } = &a else {
+            panic!("expected a blob, got {a:?}")
+        };
+        // sha256("hello")
+        assert_eq!(
+            sha256,
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
+        assert_eq!(*size, 5);
+        let p = store.path_of(sha256).unwrap();
+        assert!(p.ends_with("2c/f24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"));
+        let mut out = String::new();
+        store
+            .open(sha256)
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "hello");
+        store.check(sha256, 5).unwrap();
+        assert!(store.check(sha256, 6).is_err());
+        // One blob file, no temporary leftovers.
+        let files: Vec<_> = walkdir::WalkDir::new(store.dir())
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+            .collect();
+        assert_eq!(files.len(), 1);
+    }
+
+    #[test]
+    fn streams_large_content_and_refuses_bad_names() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("blobs")).unwrap();
+        let store = BlobStore::new(dir.path());
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let b = store.put(&mut &data[..]).unwrap();
+        assert_eq!(b.size(), Some(300_000));
+        assert!(matches!(
+            store.open("../../etc/passwd"),
+            Err(RepositoryError::BlobNotFound { .. })
+        ));
+        assert!(matches!(
+            store.open(&"0".repeat(64)),
+            Err(RepositoryError::BlobNotFound { .. })
+        ));
+    }
+}

@@ -1,0 +1,343 @@
+//! The embedded backend: one SQLite database (WAL) plus the blob folder.
+//!
+//! [`SqliteStore`] owns one connection. Reads run on it directly; writes go through
+//! a [`Transaction`](super::Transaction) that holds SQLite's write lock from
+//! `BEGIN IMMEDIATE` to `COMMIT`, so a second writer waits up to the busy timeout
+//! and then gets [`RepositoryError::RepositoryBusy`], while readers in other
+//! processes keep reading the last committed state. A crash loses the running
+//! transaction and nothing else.
+//!
+//! Files: `schema` (tables and settings), `codec` (column encodings), `read`
+//! (queries), `walk` (subtree iteration), `tree` (paths and same-name siblings),
+//! `txn` (transactions), `write` (the mutations), `journal` (before-images and
+//! history), `undo`.
+
+mod codec;
+mod journal;
+mod read;
+mod schema;
+mod tree;
+mod txn;
+mod undo;
+mod walk;
+mod write;
+
+#[cfg(test)]
+mod tests;
+
+use super::blob::BlobStore;
+use super::{
+    OperationDetail, OperationId, OperationMeta, OperationSummary, RepositoryError, Result, Store,
+    StoreRead, SubtreeWalk, Transaction,
+};
+use crate::namespace::NamespaceRegistry;
+use crate::value::{Binary, Property};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use schema::DB_FILE;
+
+/// How to open a repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// How long `begin` waits for another process's write to finish before failing
+    /// with [`RepositoryError::RepositoryBusy`].
+    pub busy_timeout: Duration,
+}
+
+impl Default for OpenOptions {
+    /// Five seconds of patience.
+    fn default() -> Self {
+        OpenOptions {
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A repository in a folder, backed by SQLite.
+pub struct SqliteStore {
+    root: PathBuf,
+    conn: Connection,
+    blobs: BlobStore,
+    busy_timeout: Duration,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("root", &self.root)
+            .finish()
+    }
+}
+
+/// The borrowed parts of a store that queries need.
+#[derive(Clone, Copy)]
+pub(crate) struct Db<'c> {
+    pub conn: &'c Connection,
+    pub root: &'c Path,
+    pub blobs: &'c BlobStore,
+    pub busy: Duration,
+}
+
+impl<'c> Db<'c> {
+    /// Maps an SQLite error, recognizing a held lock.
+    pub fn err(&self, e: rusqlite::Error) -> RepositoryError {
+        if let rusqlite::Error::SqliteFailure(f, _) = &e {
+            if f.code == rusqlite::ErrorCode::DatabaseBusy {
+                return RepositoryError::RepositoryBusy {
+                    repository: self.root.to_path_buf(),
+                    waited: self.busy,
+                };
+            }
+        }
+        RepositoryError::Database {
+            repository: self.root.to_path_buf(),
+            source: e,
+        }
+    }
+
+    /// An error for stored data that cannot be read back.
+    pub fn corrupt(&self, detail: impl Into<String>) -> RepositoryError {
+        RepositoryError::Corrupt {
+            repository: self.root.to_path_buf(),
+            detail: detail.into(),
+        }
+    }
+}
+
+fn io_err(path: &Path, source: std::io::Error) -> RepositoryError {
+    RepositoryError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The longest busy timeout SQLite accepts without overflow (a day is plenty).
+const MAX_BUSY: Duration = Duration::from_secs(86_400);
+
+impl SqliteStore {
+    /// Creates a repository in folder `path` (created if missing; it must not already
+    /// hold a repository) whose workspace `default` has only the root node.
+    pub fn init(path: &Path) -> Result<SqliteStore> {
+        SqliteStore::init_with(path, &OpenOptions::default())
+    }
+
+    /// [`SqliteStore::init`] with options.
+    pub fn init_with(path: &Path, options: &OpenOptions) -> Result<SqliteStore> {
+        let db_path = path.join(DB_FILE);
+        if db_path.exists() {
+            return Err(RepositoryError::AlreadyExists {
+                path: path.to_path_buf(),
+                reason: format!("{DB_FILE} exists"),
+            });
+        }
+        std::fs::create_dir_all(path.join("blobs")).map_err(|e| io_err(path, e))?;
+        let conn = Connection::open_with_flags(
+            &db_path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| RepositoryError::Database {
+            repository: path.to_path_buf(),
+            source: e,
+        })?;
+        let mut store = SqliteStore::with_connection(path, conn, options)?;
+        store.create_schema()?;
+        Ok(store)
+    }
+
+    /// Opens the repository in folder `path`. A folder without a repository database,
+    /// or with a database that is not a jcrpack repository, is
+    /// [`RepositoryError::NotARepository`].
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        SqliteStore::open_with(path, &OpenOptions::default())
+    }
+
+    /// [`SqliteStore::open`] with options.
+    pub fn open_with(path: &Path, options: &OpenOptions) -> Result<SqliteStore> {
+        let not_repo = |reason: String| RepositoryError::NotARepository {
+            path: path.to_path_buf(),
+            reason,
+        };
+        if !path.is_dir() {
+            return Err(not_repo("no such folder".into()));
+        }
+        let db_path = path.join(DB_FILE);
+        if !db_path.is_file() {
+            return Err(not_repo(format!(
+                "it has no {DB_FILE} (create a repository with init)"
+            )));
+        }
+        let conn = Connection::open_with_flags(
+            &db_path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| not_repo(format!("{DB_FILE} cannot be opened: {e}")))?;
+        let format: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| not_repo(format!("{DB_FILE} is not a repository database: {e}")))?;
+        if format.as_deref() != Some(schema::FORMAT) {
+            return Err(not_repo(format!("{DB_FILE} is not a repository database")));
+        }
+        let version: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| not_repo(e.to_string()))?;
+        if version.as_deref() != Some(schema::VERSION) {
+            return Err(not_repo(format!(
+                "schema version {} is not the supported version {}",
+                version.unwrap_or_default(),
+                schema::VERSION
+            )));
+        }
+        if !path.join("blobs").is_dir() {
+            return Err(not_repo("its blobs folder is missing".into()));
+        }
+        SqliteStore::with_connection(path, conn, options)
+    }
+
+    fn with_connection(
+        path: &Path,
+        conn: Connection,
+        options: &OpenOptions,
+    ) -> Result<SqliteStore> {
+        let busy = options.busy_timeout.min(MAX_BUSY);
+        let store = SqliteStore {
+            root: path.to_path_buf(),
+            blobs: BlobStore::new(path),
+            conn,
+            busy_timeout: busy,
+        };
+        let db = store.db();
+        store.conn.busy_timeout(busy).map_err(|e| db.err(e))?;
+        schema::configure(&store.conn).map_err(|e| db.err(e))?;
+        Ok(store)
+    }
+
+    fn create_schema(&mut self) -> Result<()> {
+        let db = self.db();
+        let run = || -> rusqlite::Result<()> {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.conn.execute_batch(schema::SCHEMA)?;
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('format', ?1), ('version', ?2), ('next_node_id', '1')",
+                rusqlite::params![schema::FORMAT, schema::VERSION],
+            )?;
+            for (p, u) in crate::namespace::BUILT_IN {
+                self.conn.execute(
+                    "INSERT INTO namespace(prefix, uri) VALUES (?1, ?2)",
+                    rusqlite::params![p, u],
+                )?;
+            }
+            self.conn.execute_batch("COMMIT")
+        };
+        if let Err(e) = run() {
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            return Err(db.err(e));
+        }
+        let mut t = self.begin("create the default workspace")?;
+        t.create_workspace(super::DEFAULT_WORKSPACE)?;
+        t.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn db(&self) -> Db<'_> {
+        Db {
+            conn: &self.conn,
+            root: &self.root,
+            blobs: &self.blobs,
+            busy: self.busy_timeout,
+        }
+    }
+}
+
+impl StoreRead for SqliteStore {
+    fn location(&self) -> &Path {
+        &self.root
+    }
+
+    fn workspaces(&self) -> Result<Vec<String>> {
+        self.db().workspaces()
+    }
+
+    fn node(&self, workspace: &str, path: &str) -> Result<Option<super::NodeInfo>> {
+        self.db().node_info(workspace, path)
+    }
+
+    fn children(&self, workspace: &str, path: &str) -> Result<Vec<super::NodeInfo>> {
+        self.db().children(workspace, path)
+    }
+
+    fn properties(&self, workspace: &str, path: &str) -> Result<Vec<Property>> {
+        self.db().properties(workspace, path)
+    }
+
+    fn property(&self, workspace: &str, path: &str, name: &str) -> Result<Option<Property>> {
+        self.db().property(workspace, path, name)
+    }
+
+    fn find_by_uuid(&self, workspace: &str, uuid: &str) -> Result<Option<String>> {
+        self.db().find_by_uuid(workspace, uuid)
+    }
+
+    fn walk<'a>(&'a self, workspace: &str, path: &str) -> Result<Box<dyn SubtreeWalk + 'a>> {
+        Ok(Box::new(walk::SqliteWalk::start(
+            self.db(),
+            workspace,
+            path,
+        )?))
+    }
+
+    fn namespaces(&self) -> Result<NamespaceRegistry> {
+        self.db().namespaces()
+    }
+
+    fn node_types(&self) -> Result<Vec<(String, String)>> {
+        self.db().node_types()
+    }
+
+    fn node_type(&self, name: &str) -> Result<Option<String>> {
+        self.db().node_type(name)
+    }
+
+    fn history(&self) -> Result<Vec<OperationSummary>> {
+        self.db().history()
+    }
+
+    fn operation(&self, id: OperationId) -> Result<OperationDetail> {
+        self.db().operation(id)
+    }
+
+    fn put_blob(&self, data: &mut dyn Read) -> Result<Binary> {
+        self.blobs.put(data)
+    }
+
+    fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
+        self.blobs.open(sha256)
+    }
+}
+
+impl Store for SqliteStore {
+    fn begin(&mut self, description: &str) -> Result<Box<dyn Transaction + '_>> {
+        Ok(Box::new(txn::SqliteTxn::begin(self, description, None)?))
+    }
+
+    fn begin_operation(&mut self, meta: OperationMeta) -> Result<Box<dyn Transaction + '_>> {
+        let description = meta.description.clone();
+        Ok(Box::new(txn::SqliteTxn::begin(
+            self,
+            &description,
+            Some(meta),
+        )?))
+    }
+}

@@ -1,0 +1,330 @@
+//! Queries: nodes, children, properties, uuids, registries.
+
+use super::codec;
+use super::Db;
+use crate::namespace::NamespaceRegistry;
+use crate::path::{self, Segment};
+use crate::repository::{NodeInfo, RepositoryError, Result};
+use crate::value::Property;
+use rusqlite::{params, OptionalExtension, Row};
+
+/// A `node` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NodeRow {
+    pub id: i64,
+    pub ws: i64,
+    pub parent: Option<i64>,
+    pub name: String,
+    pub position: i64,
+    pub path: String,
+    pub ptype: String,
+    pub mixins: String,
+}
+
+/// The columns [`NodeRow::from_row`] reads, in order.
+pub(crate) const NODE_COLS: &str = "id, ws, parent, name, position, path, ptype, mixins";
+
+impl NodeRow {
+    pub fn from_row(r: &Row<'_>) -> rusqlite::Result<NodeRow> {
+        Ok(NodeRow {
+            id: r.get(0)?,
+            ws: r.get(1)?,
+            parent: r.get(2)?,
+            name: r.get(3)?,
+            position: r.get(4)?,
+            path: r.get(5)?,
+            ptype: r.get(6)?,
+            mixins: r.get(7)?,
+        })
+    }
+}
+
+/// The exclusive bounds of the strict descendants of `p` in path order:
+/// `p/ < path < p0` (`0` follows `/`; nothing lies between `p/` and its first
+/// descendant). For the root, `/ < path < 0` is every other path.
+pub(crate) fn descendant_bounds(p: &str) -> (String, String) {
+    if p == "/" {
+        ("/".to_string(), "0".to_string())
+    } else {
+        (format!("{p}/"), format!("{p}0"))
+    }
+}
+
+/// The SNS index of a stored path's last segment (1 for the root).
+pub(crate) fn index_of(db: &Db<'_>, p: &str) -> Result<u32> {
+    if p == "/" {
+        return Ok(1);
+    }
+    Segment::parse(path::last_segment(p))
+        .map(|s| s.index)
+        .map_err(|e| db.corrupt(format!("stored path {p} is invalid: {e}")))
+}
+
+impl<'c> Db<'c> {
+    /// The id of workspace `name`.
+    pub fn ws_id(&self, name: &str) -> Result<Option<i64>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT id FROM workspace WHERE name = ?1")
+            .map_err(|e| self.err(e))?;
+        st.query_row([name], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The id of workspace `name`, which must exist.
+    pub fn require_ws(&self, name: &str) -> Result<i64> {
+        self.ws_id(name)?
+            .ok_or_else(|| RepositoryError::WorkspaceNotFound {
+                workspace: name.to_string(),
+            })
+    }
+
+    /// All workspace names, sorted.
+    pub fn workspaces(&self) -> Result<Vec<String>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT name FROM workspace ORDER BY name")
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<String>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The node row at a normalized path.
+    pub fn row_by_path(&self, ws: i64, p: &str) -> Result<Option<NodeRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {NODE_COLS} FROM node WHERE ws = ?1 AND path = ?2"
+            ))
+            .map_err(|e| self.err(e))?;
+        st.query_row(params![ws, p], NodeRow::from_row)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The node row with id `id`.
+    pub fn row_by_id(&self, id: i64) -> Result<Option<NodeRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("SELECT {NODE_COLS} FROM node WHERE id = ?1"))
+            .map_err(|e| self.err(e))?;
+        st.query_row([id], NodeRow::from_row)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The node row at `p` (normalized here) in workspace `workspace`, which must exist.
+    pub fn require_row(&self, workspace: &str, ws: i64, p: &str) -> Result<NodeRow> {
+        self.row_by_path(ws, p)?
+            .ok_or_else(|| RepositoryError::NodeNotFound {
+                workspace: workspace.to_string(),
+                path: p.to_string(),
+            })
+    }
+
+    /// The `jcr:uuid` of node `id`.
+    pub fn uuid_of(&self, id: i64) -> Result<Option<String>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT value FROM prop WHERE node = ?1 AND name = 'jcr:uuid'")
+            .map_err(|e| self.err(e))?;
+        st.query_row([id], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Builds the public view of a row.
+    pub fn info(&self, row: &NodeRow, uuid: Option<String>) -> Result<NodeInfo> {
+        Ok(NodeInfo {
+            path: row.path.clone(),
+            name: row.name.clone(),
+            index: index_of(self, &row.path)?,
+            primary_type: row.ptype.clone(),
+            mixins: codec::decode_mixins(&row.mixins).map_err(|e| self.corrupt(e))?,
+            uuid,
+        })
+    }
+
+    /// [`crate::repository::StoreRead::node`].
+    pub fn node_info(&self, workspace: &str, p: &str) -> Result<Option<NodeInfo>> {
+        let p = path::normalize(p)?;
+        let ws = self.require_ws(workspace)?;
+        match self.row_by_path(ws, &p)? {
+            Some(row) => {
+                let uuid = self.uuid_of(row.id)?;
+                Ok(Some(self.info(&row, uuid)?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// [`crate::repository::StoreRead::children`].
+    pub fn children(&self, workspace: &str, p: &str) -> Result<Vec<NodeInfo>> {
+        let p = path::normalize(p)?;
+        let ws = self.require_ws(workspace)?;
+        let parent = self.require_row(workspace, ws, &p)?;
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT n.id, n.ws, n.parent, n.name, n.position, n.path, n.ptype, n.mixins, u.value
+                 FROM node n LEFT JOIN prop u ON u.node = n.id AND u.name = 'jcr:uuid'
+                 WHERE n.parent = ?1 ORDER BY n.position, n.id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([parent.id], |r| {
+                Ok((NodeRow::from_row(r)?, r.get::<_, Option<String>>(8)?))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (row, uuid) = row.map_err(|e| self.err(e))?;
+            out.push(self.info(&row, uuid)?);
+        }
+        Ok(out)
+    }
+
+    /// The properties of node `id`, sorted by name.
+    pub fn props_of(&self, id: i64) -> Result<Vec<Property>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT name, type, multiple, value FROM prop WHERE node = ?1 ORDER BY name",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = st.query([id]).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            out.push(self.decode_prop_row(r)?);
+        }
+        Ok(out)
+    }
+
+    fn decode_prop_row(&self, r: &Row<'_>) -> Result<Property> {
+        let name: String = r.get(0).map_err(|e| self.err(e))?;
+        let code: i64 = r.get(1).map_err(|e| self.err(e))?;
+        let multiple: bool = r.get(2).map_err(|e| self.err(e))?;
+        let raw: String = r.get(3).map_err(|e| self.err(e))?;
+        codec::decode_property(&name, code, multiple, &raw).map_err(|e| self.corrupt(e))
+    }
+
+    /// One property of node `id`.
+    pub fn prop_of(&self, id: i64, name: &str) -> Result<Option<Property>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT name, type, multiple, value FROM prop WHERE node = ?1 AND name = ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = st.query(params![id, name]).map_err(|e| self.err(e))?;
+        match rows.next().map_err(|e| self.err(e))? {
+            Some(r) => Ok(Some(self.decode_prop_row(r)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The stored form (type, multiple, value) of one property of node `id`.
+    pub fn raw_prop(&self, id: i64, name: &str) -> Result<Option<(i64, bool, String)>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT type, multiple, value FROM prop WHERE node = ?1 AND name = ?2")
+            .map_err(|e| self.err(e))?;
+        st.query_row(params![id, name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// [`crate::repository::StoreRead::properties`].
+    pub fn properties(&self, workspace: &str, p: &str) -> Result<Vec<Property>> {
+        let p = path::normalize(p)?;
+        let ws = self.require_ws(workspace)?;
+        let row = self.require_row(workspace, ws, &p)?;
+        self.props_of(row.id)
+    }
+
+    /// [`crate::repository::StoreRead::property`].
+    pub fn property(&self, workspace: &str, p: &str, name: &str) -> Result<Option<Property>> {
+        let p = path::normalize(p)?;
+        let ws = self.require_ws(workspace)?;
+        let row = self.require_row(workspace, ws, &p)?;
+        self.prop_of(row.id, name)
+    }
+
+    /// The (id, path) of the node with `jcr:uuid` `uuid` in workspace `ws`.
+    pub fn uuid_owner(&self, ws: i64, uuid: &str) -> Result<Option<(i64, String)>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT n.id, n.path FROM prop p JOIN node n ON n.id = p.node
+                 WHERE p.name = 'jcr:uuid' AND p.value = ?1 AND n.ws = ?2 LIMIT 1",
+            )
+            .map_err(|e| self.err(e))?;
+        st.query_row(params![uuid, ws], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// [`crate::repository::StoreRead::find_by_uuid`].
+    pub fn find_by_uuid(&self, workspace: &str, uuid: &str) -> Result<Option<String>> {
+        let ws = self.require_ws(workspace)?;
+        Ok(self.uuid_owner(ws, uuid)?.map(|(_, p)| p))
+    }
+
+    /// [`crate::repository::StoreRead::namespaces`].
+    pub fn namespaces(&self) -> Result<NamespaceRegistry> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT prefix, uri FROM namespace ORDER BY prefix")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        // Built-ins first, in their usual order, then the rest by prefix.
+        let mut reg = NamespaceRegistry::new();
+        for row in rows {
+            let (p, u) = row.map_err(|e| self.err(e))?;
+            if reg.uri(&p) != Some(u.as_str()) {
+                reg.set(&p, &u);
+            }
+        }
+        Ok(reg)
+    }
+
+    /// [`crate::repository::StoreRead::node_types`].
+    pub fn node_types(&self) -> Result<Vec<(String, String)>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT name, cnd FROM nodetype ORDER BY name")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))
+    }
+
+    /// [`crate::repository::StoreRead::node_type`].
+    pub fn node_type(&self, name: &str) -> Result<Option<String>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT cnd FROM nodetype WHERE name = ?1")
+            .map_err(|e| self.err(e))?;
+        st.query_row([name], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The workspace name of id `ws`.
+    pub fn ws_name(&self, ws: i64) -> Result<String> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT name FROM workspace WHERE id = ?1")
+            .map_err(|e| self.err(e))?;
+        st.query_row([ws], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| self.corrupt(format!("workspace id {ws} is unknown")))
+    }
+}

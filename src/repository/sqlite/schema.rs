@@ -1,0 +1,126 @@
+//! The database schema and connection settings.
+//!
+//! * `node` holds every node of every workspace. `path` is the node's standard-form
+//!   path, so a subtree is a range `path >= 'p/' AND path < 'p0'` on the
+//!   `(ws, path)` index (a `LIKE` would not use it); `(parent, position)` orders
+//!   children. Positions are spaced [`GAP`] apart so that inserting or moving a node
+//!   between two siblings rarely renumbers the others. Ids are never reused (the
+//!   journal refers to removed nodes by id), so they come from `meta.next_node_id`.
+//! * `prop` holds properties keyed by (node, name); `jcr:uuid` values are indexed.
+//! * `namespace` and `nodetype` are the repository-wide registries.
+//! * `op`, `jnode`, `jprop` and `jreg` are the journal: operations and the
+//!   before-images of the nodes, properties and registrations each touched.
+
+use rusqlite::Connection;
+
+/// The value of `meta.format`, which marks a database as a jcrpack repository.
+pub const FORMAT: &str = "jcrpack-repository";
+
+/// The schema version this code reads and writes.
+pub const VERSION: &str = "1";
+
+/// The spacing of sibling positions.
+pub const GAP: i64 = 1 << 32;
+
+/// The database file inside a repository folder.
+pub const DB_FILE: &str = "repository.db";
+
+/// Tables and indexes, created once by `init`.
+pub const SCHEMA: &str = "
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE workspace(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE node(
+  id INTEGER PRIMARY KEY,
+  ws INTEGER NOT NULL,
+  parent INTEGER,
+  name TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  ptype TEXT NOT NULL,
+  mixins TEXT NOT NULL
+);
+CREATE UNIQUE INDEX node_path ON node(ws, path);
+CREATE INDEX node_children ON node(parent, position);
+CREATE TABLE prop(
+  node INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  type INTEGER NOT NULL,
+  multiple INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY(node, name)
+) WITHOUT ROWID;
+CREATE INDEX prop_uuid ON prop(value) WHERE name = 'jcr:uuid';
+CREATE TABLE namespace(prefix TEXT PRIMARY KEY, uri TEXT NOT NULL UNIQUE) WITHOUT ROWID;
+CREATE TABLE nodetype(name TEXT PRIMARY KEY, cnd TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE op(
+  id INTEGER PRIMARY KEY,
+  time TEXT NOT NULL,
+  user TEXT NOT NULL,
+  description TEXT NOT NULL,
+  install_id TEXT,
+  package_id TEXT,
+  options TEXT NOT NULL,
+  undoes INTEGER,
+  nodes INTEGER NOT NULL DEFAULT 0,
+  props INTEGER NOT NULL DEFAULT 0,
+  regs INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE jnode(
+  op INTEGER NOT NULL,
+  node INTEGER NOT NULL,
+  ws INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  existed INTEGER NOT NULL,
+  parent INTEGER,
+  name TEXT,
+  position INTEGER,
+  ptype TEXT,
+  mixins TEXT,
+  PRIMARY KEY(op, node)
+) WITHOUT ROWID;
+CREATE INDEX jnode_node ON jnode(node);
+CREATE INDEX jnode_path ON jnode(ws, path);
+CREATE TABLE jprop(
+  op INTEGER NOT NULL,
+  node INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  ws INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  existed INTEGER NOT NULL,
+  type INTEGER,
+  multiple INTEGER,
+  value TEXT,
+  PRIMARY KEY(op, node, name)
+) WITHOUT ROWID;
+CREATE INDEX jprop_node ON jprop(node, name);
+CREATE TABLE jreg(
+  op INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  existed INTEGER NOT NULL,
+  value TEXT,
+  PRIMARY KEY(op, kind, key)
+) WITHOUT ROWID;
+CREATE INDEX jreg_key ON jreg(kind, key);
+";
+
+/// Per-connection settings: WAL (readers never wait for the writer),
+/// `synchronous=NORMAL` (durable at checkpoints, consistent always), a 64 MiB page
+/// cache, temporary tables in memory, and the query planner stability guarantee:
+/// the bundled SQLite has STAT4, which otherwise re-prepares every cached statement
+/// whose range bounds (`path > ?`) get new values, costing most of an insert.
+pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    conn.execute_batch(
+        "PRAGMA synchronous=NORMAL;
+         PRAGMA foreign_keys=OFF;
+         PRAGMA cache_size=-65536;
+         PRAGMA temp_store=MEMORY;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(())
+}
