@@ -10,7 +10,26 @@ pub const OCTET_STREAM: &str = "application/octet-stream";
 /// (MIME type, binary, extensions); the first extension is the type's default. An
 /// extension maps to the first type that lists it.
 const TABLE: &[(&str, bool, &[&str])] = &[
-    ("text/plain", false, &["txt", "jsp", "jspx", "jspf", "ecma", "esp", "xsl", "xslt", "dtd", "properties", "tld", "php", "rb", "bnd"]),
+    (
+        "text/plain",
+        false,
+        &[
+            "txt",
+            "jsp",
+            "jspx",
+            "jspf",
+            "ecma",
+            "esp",
+            "xsl",
+            "xslt",
+            "dtd",
+            "properties",
+            "tld",
+            "php",
+            "rb",
+            "bnd",
+        ],
+    ),
     ("text/cnd", false, &["cnd"]),
     ("text/x-java-source", false, &["java"]),
     ("application/java-vm", true, &["class"]),
@@ -47,7 +66,10 @@ fn extension(name: &str) -> &str {
 /// The MIME type for a file name (by its extension), if known.
 pub fn for_name(name: &str) -> Option<&'static str> {
     let ext = extension(name);
-    TABLE.iter().find(|(_, _, exts)| exts.contains(&ext)).map(|(t, _, _)| *t)
+    TABLE
+        .iter()
+        .find(|(_, _, exts)| exts.contains(&ext))
+        .map(|(t, _, _)| *t)
 }
 
 /// The MIME type for a file name, or `application/octet-stream`.
@@ -61,7 +83,10 @@ pub fn is_binary(mime: &str) -> bool {
     if mime.starts_with("text/") {
         return false;
     }
-    TABLE.iter().find(|(t, _, _)| *t == mime).is_none_or(|(_, b, _)| *b)
+    TABLE
+        .iter()
+        .find(|(t, _, _)| *t == mime)
+        .is_none_or(|(_, b, _)| *b)
 }
 
 /// Whether `mime` is what the extension of `name` implies (either direction of the
@@ -71,7 +96,10 @@ pub fn matches(name: &str, mime: &str, default: &str) -> bool {
     if for_name(name) == Some(mime) {
         return true;
     }
-    if TABLE.iter().any(|(t, _, exts)| *t == mime && exts.contains(&ext)) {
+    if TABLE
+        .iter()
+        .any(|(t, _, exts)| *t == mime && exts.contains(&ext))
+    {
         return true;
     }
     mime == default

@@ -7,6 +7,7 @@
 //! 2 usage error.
 
 mod error;
+mod filter;
 
 pub use error::{CliError, CliResult};
 
@@ -30,7 +31,10 @@ pub struct Cli {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Questions about a filter.xml (explain which set and rule decide a path).
+    Filter(filter::FilterArgs),
+}
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
@@ -67,5 +71,7 @@ fn init_logging(verbose: u8, quiet: bool) {
 }
 
 fn run(cli: Cli) -> CliResult<i32> {
-    match cli.command {}
+    match cli.command {
+        Command::Filter(a) => filter::run(a),
+    }
 }
