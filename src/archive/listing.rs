@@ -283,9 +283,8 @@ fn case_collisions(
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
         let folded = e.name.to_lowercase();
-        match seen.get(&folded) {
-            Some(&j) => {
-                let first = &entries[j];
+        match seen.get(&folded).and_then(|&j| entries.get(j)) {
+            Some(first) => {
                 if first.parent() == e.parent() {
                     if strict {
                         return Err(ArchiveError::CaseCollision {

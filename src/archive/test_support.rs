@@ -12,6 +12,12 @@ use ::zip::ZipWriter;
 /// Each entry is written under a placeholder name of the same byte length, then the
 /// placeholder bytes are replaced in the local and central headers.
 pub(crate) fn hostile_zip(path: &Path, names: &[&str]) {
+    let names: Vec<&[u8]> = names.iter().map(|n| n.as_bytes()).collect();
+    hostile_zip_bytes(path, &names);
+}
+
+/// [`hostile_zip`] for names that need not be UTF-8.
+pub(crate) fn hostile_zip_bytes(path: &Path, names: &[&[u8]]) {
     let placeholders: Vec<String> = names
         .iter()
         .enumerate()
@@ -37,7 +43,7 @@ pub(crate) fn hostile_zip(path: &Path, names: &[&str]) {
         let mut at = 0;
         while let Some(found) = bytes[at..].windows(p.len()).position(|w| w == p.as_bytes()) {
             let start = at + found;
-            bytes[start..start + p.len()].copy_from_slice(name.as_bytes());
+            bytes[start..start + p.len()].copy_from_slice(name);
             replaced += 1;
             at = start + p.len();
         }

@@ -46,8 +46,7 @@ pub fn timestamp_from_epoch(seconds: i64) -> DateTime {
 /// specification asks.
 pub fn timestamp_from_source_date_epoch(value: Option<&str>) -> Result<DateTime, ArchiveError> {
     let value = match value {
-        None => return Ok(default_timestamp()),
-        Some(v) if v.is_empty() => return Ok(default_timestamp()),
+        None | Some("") => return Ok(default_timestamp()),
         Some(v) => v,
     };
     if !value.bytes().all(|b| b.is_ascii_digit()) {

@@ -317,7 +317,7 @@ fn find_duplicate_name(path: &Path, start: u64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::archive::test_support::{hostile_zip, read_all};
+    use crate::archive::test_support::{hostile_zip, hostile_zip_bytes, read_all};
     use ::zip::write::SimpleFileOptions;
     use std::io::Write;
 
@@ -360,6 +360,31 @@ mod tests {
             assert!(error.starts_with(&format!("{shown}: ")), "{error}");
             assert!(error.contains(expected), "{names:?}: {error}");
         }
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latin1.zip");
+        hostile_zip_bytes(&path, &[b"jcr_root/caf\xe9.txt"]);
+        let error = open(&path).unwrap_err();
+        assert!(
+            matches!(error, ArchiveError::NonUtf8Name { ref entry, .. } if entry == "jcr_root/caf\u{fffd}.txt"),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn the_entry_limit_is_checked_when_opening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("three.zip");
+        hostile_zip(&path, &["a.txt", "b.txt", "c.txt"]);
+        let limits = crate::archive::Limits::default().with_max_entries(2);
+        let error =
+            ZipArchive::open(&path, &ReadOptions::default().with_limits(limits)).unwrap_err();
+        assert!(error.to_string().ends_with(
+            "holds 3 entries, more than the limit of 2; raise the entry limit if the package is trusted"
+        ), "{error}");
     }
 
     #[test]

@@ -226,7 +226,7 @@ impl Read for ZipEntryReader {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Read;
+    use std::io::Write;
     use std::path::Path;
 
     use ::zip::write::SimpleFileOptions;
@@ -242,7 +242,14 @@ mod tests {
             .compression_level(Some(2))
             .large_file(size >= 0xFFFF_FFFF);
         w.start_file("bomb.txt", options).unwrap();
-        std::io::copy(&mut std::io::repeat(0).take(size), &mut w).unwrap();
+        // Large writes: the deflater costs far more per call than per byte here.
+        let zeros = vec![0u8; 1 << 20];
+        let mut left = size;
+        while left > 0 {
+            let n = left.min(zeros.len() as u64) as usize;
+            w.write_all(&zeros[..n]).unwrap();
+            left -= n as u64;
+        }
         w.finish().unwrap();
     }
 
@@ -260,6 +267,31 @@ mod tests {
         let mut sink = std::io::sink();
         let error = std::io::copy(&mut reader, &mut sink).unwrap_err();
         ArchiveError::from_read_error(archive.name(), entry, error)
+    }
+
+    #[test]
+    fn the_total_limit_counts_what_was_inflated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("three.zip");
+        let text = b"<jcr:root jcr:primaryType=\"nt:unstructured\"/>\n".repeat(2500);
+        let mut w = ::zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        for name in ["a.xml", "b.xml", "c.xml"] {
+            w.start_file(name, SimpleFileOptions::DEFAULT).unwrap();
+            w.write_all(&text).unwrap();
+        }
+        w.finish().unwrap();
+        let limit = 2 * text.len() as u64 + 10;
+        let limits = Limits::default().with_max_total_uncompressed(limit);
+        let archive = ZipArchive::open(&path, &ReadOptions::default().with_limits(limits)).unwrap();
+        assert_eq!(archive.read_to_vec("a.xml").unwrap(), text);
+        assert_eq!(archive.read_to_vec("b.xml").unwrap(), text);
+        // Reading an entry again costs nothing more.
+        assert_eq!(archive.read_to_vec("a.xml").unwrap(), text);
+        let error = archive.read_to_vec("c.xml").unwrap_err();
+        assert!(
+            matches!(error, ArchiveError::TotalSizeLimit { ref entry, limit: l, .. } if entry == "c.xml" && l == limit),
+            "{error:?}"
+        );
     }
 
     #[test]
