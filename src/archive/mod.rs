@@ -121,7 +121,8 @@ pub trait Archive: Send + Sync + fmt::Debug {
 
     /// A reader for file `entry`. Reading checks the data (CRC-32 and size for a zip)
     /// and the [`Limits`]; its errors carry an [`ArchiveError`], which
-    /// [`ArchiveError::from_read_error`] recovers.
+    /// [`ArchiveError::from_read_error`] recovers. The reader may be unbuffered (a
+    /// folder's is the plain file): wrap it in a `BufReader` for small reads.
     fn open(&self, entry: &str) -> Result<Box<dyn Read + Send>, ArchiveError>;
 
     /// The zip backend, when this is one (for raw copies).
