@@ -1,0 +1,443 @@
+//! The tree of entry names every archive presents: files and directories, sorted.
+//!
+//! A zip lists files and, optionally, directory entries; a folder lists both. Either way
+//! the archive builds one [`Listing`]: every name checked by
+//! [`check_entry_name`](super::check_entry_name), duplicates refused, directories that
+//! are only implied by file paths added, and each directory's children collected in name
+//! order. The checks that need all names at once live here: duplicates, a name used as
+//! both file and directory, and names that differ only in case.
+
+use std::collections::HashMap;
+
+use super::entry_name::{check_entry_name, last_segment, parent_of};
+use super::error::{ArchiveError, ArchiveWarning};
+
+/// Whether an entry is a file or a directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    /// A file with bytes to read.
+    File,
+    /// A directory: stored as its own entry, or implied by the paths of its children.
+    Directory,
+}
+
+/// One name in an archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    name: String,
+    kind: EntryKind,
+    explicit: bool,
+    size: u64,
+    compressed_size: u64,
+    /// The backend's handle: index in the zip's central directory. `usize::MAX` for
+    /// implied directories.
+    pub(crate) source: usize,
+}
+
+impl Entry {
+    /// The full name, `/`-separated, without a trailing `/` (`jcr_root/content`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The last segment of the name (`content` for `jcr_root/content`).
+    pub fn file_name(&self) -> &str {
+        last_segment(&self.name)
+    }
+
+    /// The name of the directory holding this entry (`""` at the top).
+    pub fn parent(&self) -> &str {
+        parent_of(&self.name)
+    }
+
+    /// File or directory.
+    pub fn kind(&self) -> EntryKind {
+        self.kind
+    }
+
+    /// True for a directory.
+    pub fn is_dir(&self) -> bool {
+        self.kind == EntryKind::Directory
+    }
+
+    /// True for a file.
+    pub fn is_file(&self) -> bool {
+        self.kind == EntryKind::File
+    }
+
+    /// True when the archive stores this entry itself; false for a directory that only
+    /// the paths of its children imply.
+    pub fn is_explicit(&self) -> bool {
+        self.explicit
+    }
+
+    /// The size in bytes once read (uncompressed), as the archive declares it; 0 for
+    /// directories. Reading checks the declaration.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The bytes the entry occupies in the archive: the compressed size in a zip, the
+    /// file size in a folder.
+    pub fn compressed_size(&self) -> u64 {
+        self.compressed_size
+    }
+}
+
+/// An entry as a backend found it, before the checks.
+#[derive(Debug, Clone)]
+pub(crate) struct RawEntry {
+    /// The name as stored, possibly with a trailing `/`.
+    pub name: String,
+    /// True when the backend knows it is a directory (a trailing `/` also says so).
+    pub is_dir: bool,
+    pub size: u64,
+    pub compressed_size: u64,
+    pub source: usize,
+}
+
+/// All entries of an archive, sorted by name, with each directory's children.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    entries: Vec<Entry>,
+    /// For each entry, the indices of its children (empty for files).
+    children: Vec<Vec<u32>>,
+    /// The indices of the top-level entries.
+    root: Vec<u32>,
+}
+
+impl Listing {
+    /// Every entry, files and directories, sorted by name (byte order of the UTF-8
+    /// name, which is code point order).
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The files only, sorted by name.
+    pub fn files(&self) -> impl Iterator<Item = &Entry> + '_ {
+        self.entries.iter().filter(|e| e.is_file())
+    }
+
+    /// The number of entries, directories included.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the archive has no entries at all.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn index_of(&self, name: &str) -> Option<usize> {
+        let name = name.strip_suffix('/').unwrap_or(name);
+        self.entries
+            .binary_search_by(|e| e.name.as_str().cmp(name))
+            .ok()
+    }
+
+    /// The entry of that name (a trailing `/` is ignored), or `None`.
+    pub fn get(&self, name: &str) -> Option<&Entry> {
+        self.index_of(name).and_then(|i| self.entries.get(i))
+    }
+
+    /// True when `name` is a directory; `""` (the archive root) is one.
+    pub fn is_dir(&self, name: &str) -> bool {
+        name.is_empty() || name == "/" || self.get(name).is_some_and(Entry::is_dir)
+    }
+
+    /// The entries directly inside directory `dir`, sorted by name; `""` lists the top
+    /// level. `None` when `dir` does not exist or is a file.
+    pub fn children(&self, dir: &str) -> Option<Children<'_>> {
+        let indices = if dir.is_empty() || dir == "/" {
+            &self.root
+        } else {
+            let i = self.index_of(dir)?;
+            if !self.entries.get(i)?.is_dir() {
+                return None;
+            }
+            self.children.get(i)?
+        };
+        Some(Children {
+            listing: self,
+            indices: indices.iter(),
+        })
+    }
+
+    /// Checks and sorts the raw entries of archive `archive`, adds implied directories
+    /// and links children to parents. Case collisions are errors when `strict`, else
+    /// warnings.
+    pub(crate) fn build(
+        archive: &str,
+        raw: Vec<RawEntry>,
+        strict: bool,
+    ) -> Result<(Listing, Vec<ArchiveWarning>), ArchiveError> {
+        let mut entries = Vec::with_capacity(raw.len());
+        for r in raw {
+            let (bare, slash) =
+                check_entry_name(&r.name).map_err(|problem| ArchiveError::UnsafeName {
+                    archive: archive.to_owned(),
+                    entry: r.name.clone(),
+                    problem,
+                })?;
+            let is_dir = slash || r.is_dir;
+            entries.push(Entry {
+                name: bare.to_owned(),
+                kind: if is_dir {
+                    EntryKind::Directory
+                } else {
+                    EntryKind::File
+                },
+                explicit: true,
+                size: if is_dir { 0 } else { r.size },
+                compressed_size: if is_dir { 0 } else { r.compressed_size },
+                source: r.source,
+            });
+        }
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        for pair in entries.windows(2) {
+            if let [a, b] = pair {
+                if a.name == b.name {
+                    return Err(ArchiveError::DuplicateEntry {
+                        archive: archive.to_owned(),
+                        entry: a.name.clone(),
+                    });
+                }
+            }
+        }
+
+        // Add the directories that only file paths imply, and refuse names used both as
+        // a file and as a directory.
+        let mut kinds: HashMap<String, EntryKind> =
+            entries.iter().map(|e| (e.name.clone(), e.kind)).collect();
+        let mut implied = Vec::new();
+        for e in &entries {
+            let mut dir = parent_of(&e.name);
+            while !dir.is_empty() {
+                match kinds.get(dir) {
+                    Some(EntryKind::Directory) => break,
+                    Some(EntryKind::File) => {
+                        return Err(ArchiveError::FileDirectoryConflict {
+                            archive: archive.to_owned(),
+                            entry: dir.to_owned(),
+                        });
+                    }
+                    None => {
+                        kinds.insert(dir.to_owned(), EntryKind::Directory);
+                        implied.push(Entry {
+                            name: dir.to_owned(),
+                            kind: EntryKind::Directory,
+                            explicit: false,
+                            size: 0,
+                            compressed_size: 0,
+                            source: usize::MAX,
+                        });
+                    }
+                }
+                dir = parent_of(dir);
+            }
+        }
+        drop(kinds);
+        if !implied.is_empty() {
+            entries.extend(implied);
+            entries.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+
+        let warnings = case_collisions(archive, &entries, strict)?;
+
+        let mut children = vec![Vec::new(); entries.len()];
+        let mut root = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            let index = u32::try_from(i).map_err(|_| ArchiveError::TooManyEntries {
+                archive: archive.to_owned(),
+                count: entries.len() as u64,
+                limit: u64::from(u32::MAX),
+            })?;
+            let parent = parent_of(&e.name);
+            if parent.is_empty() {
+                root.push(index);
+            } else if let Ok(p) = entries.binary_search_by(|x| x.name.as_str().cmp(parent)) {
+                if let Some(list) = children.get_mut(p) {
+                    list.push(index);
+                }
+            }
+        }
+        Ok((
+            Listing {
+                entries,
+                children,
+                root,
+            },
+            warnings,
+        ))
+    }
+}
+
+/// Finds names that differ only in case. A collision is reported once, where it starts:
+/// when directories `A` and `a` collide, `A/x` and `a/x` are not reported again.
+fn case_collisions(
+    archive: &str,
+    entries: &[Entry],
+    strict: bool,
+) -> Result<Vec<ArchiveWarning>, ArchiveError> {
+    let mut warnings = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        let folded = e.name.to_lowercase();
+        match seen.get(&folded).and_then(|&j| entries.get(j)) {
+            Some(first) => {
+                if first.parent() == e.parent() {
+                    if strict {
+                        return Err(ArchiveError::CaseCollision {
+                            archive: archive.to_owned(),
+                            first: first.name.clone(),
+                            second: e.name.clone(),
+                        });
+                    }
+                    warnings.push(ArchiveWarning::CaseCollision {
+                        first: first.name.clone(),
+                        second: e.name.clone(),
+                    });
+                }
+            }
+            None => {
+                seen.insert(folded, i);
+            }
+        }
+    }
+    Ok(warnings)
+}
+
+/// The children of one directory, in name order.
+#[derive(Debug, Clone)]
+pub struct Children<'a> {
+    listing: &'a Listing,
+    indices: std::slice::Iter<'a, u32>,
+}
+
+impl<'a> Iterator for Children<'a> {
+    type Item = &'a Entry;
+
+    fn next(&mut self) -> Option<&'a Entry> {
+        let i = *self.indices.next()?;
+        self.listing.entries.get(i as usize)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.indices.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(names: &[&str]) -> Vec<RawEntry> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| RawEntry {
+                name: n.to_string(),
+                is_dir: false,
+                size: n.len() as u64,
+                compressed_size: 1,
+                source: i,
+            })
+            .collect()
+    }
+
+    fn names(listing: &Listing) -> Vec<String> {
+        listing
+            .entries()
+            .iter()
+            .map(|e| {
+                let mark = match (e.is_dir(), e.is_explicit()) {
+                    (true, true) => "/",
+                    (true, false) => "/ (implied)",
+                    (false, _) => "",
+                };
+                format!("{}{mark}", e.name())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn implied_directories_and_sorted_children() {
+        let (listing, warnings) = Listing::build(
+            "p.zip",
+            raw(&[
+                "jcr_root/b.txt",
+                "META-INF/vault/filter.xml",
+                "jcr_root/a/",
+                "jcr_root/a.b",
+            ]),
+            false,
+        )
+        .unwrap();
+        assert!(warnings.is_empty());
+        insta::assert_debug_snapshot!(names(&listing), @r#"
+        [
+            "META-INF/ (implied)",
+            "META-INF/vault/ (implied)",
+            "META-INF/vault/filter.xml",
+            "jcr_root/ (implied)",
+            "jcr_root/a/",
+            "jcr_root/a.b",
+            "jcr_root/b.txt",
+        ]
+        "#);
+        let children: Vec<&str> = listing
+            .children("jcr_root")
+            .unwrap()
+            .map(Entry::file_name)
+            .collect();
+        assert_eq!(children, ["a", "a.b", "b.txt"]);
+        let top: Vec<&str> = listing.children("").unwrap().map(Entry::name).collect();
+        assert_eq!(top, ["META-INF", "jcr_root"]);
+        assert!(listing.children("jcr_root/b.txt").is_none());
+        assert!(listing.children("nope").is_none());
+        assert!(listing.is_dir("jcr_root/"));
+        assert!(listing.is_dir(""));
+        assert!(!listing.is_dir("jcr_root/b.txt"));
+        assert_eq!(listing.get("jcr_root/b.txt").map(Entry::size), Some(14));
+        assert_eq!(listing.children("jcr_root/a").map(|c| c.count()), Some(0));
+    }
+
+    #[test]
+    fn duplicates_and_conflicts_are_refused_with_the_name() {
+        let e = Listing::build("p.zip", raw(&["a/x", "b", "a/x"]), false).unwrap_err();
+        assert_eq!(e.to_string(), "p.zip: entry `a/x` occurs more than once");
+        let e = Listing::build("p.zip", raw(&["a/", "a"]), false).unwrap_err();
+        assert!(matches!(e, ArchiveError::DuplicateEntry { ref entry, .. } if entry == "a"));
+        let e = Listing::build("p.zip", raw(&["a", "a/b"]), false).unwrap_err();
+        assert_eq!(e.to_string(), "p.zip: `a` is both a file and a directory");
+        let e = Listing::build("p.zip", raw(&["x/../y"]), false).unwrap_err();
+        assert!(e
+            .to_string()
+            .starts_with("p.zip: entry `x/../y` is refused"));
+    }
+
+    #[test]
+    fn case_collisions_warn_once_or_fail_when_strict() {
+        let input = raw(&["jcr_root/A/x", "jcr_root/a/x", "jcr_root/b", "jcr_root/B"]);
+        let (_, warnings) = Listing::build("p.zip", input.clone(), false).unwrap();
+        assert_eq!(
+            warnings,
+            [
+                ArchiveWarning::CaseCollision {
+                    first: "jcr_root/A".into(),
+                    second: "jcr_root/a".into()
+                },
+                ArchiveWarning::CaseCollision {
+                    first: "jcr_root/B".into(),
+                    second: "jcr_root/b".into()
+                },
+            ]
+        );
+        let e = Listing::build("p.zip", input, true).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "p.zip: entries `jcr_root/A` and `jcr_root/a` differ only in case; they would \
+             overwrite each other on a case-insensitive file system"
+        );
+    }
+}

@@ -1,0 +1,633 @@
+//! Writing a package zip, deterministically and on all cores.
+//!
+//! The same calls give the same bytes: entries appear in the order they are added, every
+//! entry carries one fixed time ([`super::timestamp`]), fixed permissions (0644 files,
+//! 0755 directories, Unix "made by"), no extra fields (except ZIP64 information when an
+//! entry needs it) and no comments.
+//!
+//! Speed comes from ordered chunks (shared/reference/deps.md 2b): small entries are
+//! collected into a batch; a full batch is deflated in parallel with rayon (each entry
+//! becomes a zip `PreparedZipFile`) and the results are appended in the order they were
+//! added. Entries above a threshold (16 MiB by default) are streamed through the writer
+//! one at a time, so memory stays bounded by the batch size whatever the package holds.
+//! Already-compressed content is stored, not deflated ([`super::compressibility`]), and
+//! so is a batched entry that deflate would not make smaller (empty or tiny files).
+//! ZIP64 records are written when needed (more than 65,535 entries, an archive or entry
+//! over 4 GiB).
+//!
+//! The zip is written to a temporary file beside the target and renamed into place by
+//! [`PackageWriter::finish`], so a crash or an error never leaves a partial package
+//! under the target name.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use ::zip::write::{SimpleFileOptions, ZipFileBuilder};
+use ::zip::{CompressionMethod, DateTime, PreparedZipFile, System, ZipWriter};
+use rayon::prelude::*;
+
+use super::compressibility::is_precompressed;
+use super::entry_name::{check_entry_name, parent_of};
+use super::error::ArchiveError;
+use super::listing::EntryKind;
+use super::timestamp::{default_timestamp, timestamp_from_source_date_epoch};
+use super::zip::ZipArchive;
+use super::Archive;
+
+/// Entries whose size is unknown or above this are written with ZIP64 sizes: a deflated
+/// entry can come out a little larger than it went in, and must still fit.
+const LARGE_FILE_MARGIN: u64 = 0xF000_0000;
+
+/// How a [`PackageWriter`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterOptions {
+    timestamp: DateTime,
+    directory_entries: bool,
+    compression_level: u8,
+    large_entry_threshold: u64,
+    batch_entries: usize,
+    batch_bytes: u64,
+    parallel: bool,
+}
+
+impl Default for WriterOptions {
+    /// Time 1980-01-01 00:00:00, directory entries on (as FileVault writes them),
+    /// deflate level 6 (FileVault's default), entries above 16 MiB streamed, batches of
+    /// up to 2048 entries or 32 MiB deflated in parallel.
+    fn default() -> Self {
+        WriterOptions {
+            timestamp: default_timestamp(),
+            directory_entries: true,
+            compression_level: 6,
+            large_entry_threshold: 16 << 20,
+            batch_entries: 2048,
+            batch_bytes: 32 << 20,
+            parallel: true,
+        }
+    }
+}
+
+impl WriterOptions {
+    /// The defaults, with the time taken from `SOURCE_DATE_EPOCH` when it is set.
+    pub fn from_env() -> Result<WriterOptions, ArchiveError> {
+        let value = match std::env::var_os("SOURCE_DATE_EPOCH") {
+            None => None,
+            Some(os) => Some(
+                os.into_string()
+                    .map_err(|os| ArchiveError::BadSourceDateEpoch {
+                        value: os.to_string_lossy().into_owned(),
+                    })?,
+            ),
+        };
+        WriterOptions::default().with_source_date_epoch(value.as_deref())
+    }
+
+    /// Sets the time from a `SOURCE_DATE_EPOCH` value (`None` or empty: 1980-01-01).
+    pub fn with_source_date_epoch(
+        self,
+        value: Option<&str>,
+    ) -> Result<WriterOptions, ArchiveError> {
+        Ok(self.with_timestamp(timestamp_from_source_date_epoch(value)?))
+    }
+
+    /// Sets the time every entry carries.
+    pub fn with_timestamp(mut self, timestamp: DateTime) -> WriterOptions {
+        self.timestamp = timestamp;
+        self
+    }
+
+    /// Whether directories get entries of their own (`name/`). On (the default), every
+    /// directory on the way to a file is written before it, as FileVault does; off,
+    /// directories are only implied by file paths and empty ones are lost.
+    pub fn with_directory_entries(mut self, on: bool) -> WriterOptions {
+        self.directory_entries = on;
+        self
+    }
+
+    /// The deflate level, 0 to 9 (higher values are taken as 9); 0 stores everything.
+    pub fn with_compression_level(mut self, level: u8) -> WriterOptions {
+        self.compression_level = level.min(9);
+        self
+    }
+
+    /// Entries larger than this many bytes are streamed serially instead of batched.
+    pub fn with_large_entry_threshold(mut self, bytes: u64) -> WriterOptions {
+        self.large_entry_threshold = bytes;
+        self
+    }
+
+    /// A batch is deflated once it holds this many entries or bytes.
+    pub fn with_batch_limits(mut self, entries: usize, bytes: u64) -> WriterOptions {
+        self.batch_entries = entries.max(1);
+        self.batch_bytes = bytes;
+        self
+    }
+
+    /// Whether batches are deflated on all cores (the output is the same either way).
+    pub fn with_parallel(mut self, on: bool) -> WriterOptions {
+        self.parallel = on;
+        self
+    }
+
+    /// The time every entry carries.
+    pub fn timestamp(&self) -> DateTime {
+        self.timestamp
+    }
+
+    fn file_options(&self, store: bool, large: bool) -> SimpleFileOptions {
+        let options = SimpleFileOptions::DEFAULT
+            .last_modified_time(self.timestamp)
+            .system(System::Unix)
+            .unix_permissions(0o644)
+            .large_file(large);
+        if store || self.compression_level == 0 {
+            options.compression_method(CompressionMethod::Stored)
+        } else {
+            options
+                .compression_method(CompressionMethod::Deflated)
+                .compression_level(Some(i64::from(self.compression_level)))
+        }
+    }
+
+    fn directory_options(&self) -> SimpleFileOptions {
+        SimpleFileOptions::DEFAULT
+            .last_modified_time(self.timestamp)
+            .system(System::Unix)
+            .unix_permissions(0o755)
+            .compression_method(CompressionMethod::Stored)
+    }
+}
+
+/// Somewhere package entries can be written: a zip ([`PackageWriter`]) or a folder
+/// ([`FolderWriter`](super::FolderWriter)). Exporters write to a `&mut dyn PackageSink`
+/// and need not know which.
+pub trait PackageSink {
+    /// Adds directory `name` (and any missing parents).
+    fn add_directory(&mut self, name: &str) -> Result<(), ArchiveError>;
+
+    /// Adds file `name` with the bytes `reader` yields. `size` is the size when known;
+    /// it lets large entries be streamed without buffering their start.
+    fn add_reader(
+        &mut self,
+        name: &str,
+        reader: &mut dyn Read,
+        size: Option<u64>,
+    ) -> Result<(), ArchiveError>;
+
+    /// Adds file `name` holding `data`.
+    fn add_bytes(&mut self, name: &str, data: Vec<u8>) -> Result<(), ArchiveError> {
+        let size = data.len() as u64;
+        self.add_reader(name, &mut data.as_slice(), Some(size))
+    }
+
+    /// Copies entry `name` of `source` (a file or a directory) under the same name.
+    fn copy_entry(&mut self, source: &dyn Archive, name: &str) -> Result<(), ArchiveError> {
+        let entry = source
+            .listing()
+            .get(name)
+            .ok_or_else(|| ArchiveError::NotFound {
+                archive: source.name().to_owned(),
+                entry: name.to_owned(),
+            })?;
+        if entry.is_dir() {
+            return self.add_directory(entry.name());
+        }
+        let size = entry.size();
+        let mut reader = source.open(entry.name())?;
+        self.add_reader(entry.name(), &mut reader, Some(size))
+    }
+}
+
+/// What [`PackageWriter::finish`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenPackage {
+    /// The package's path.
+    pub path: PathBuf,
+    /// The number of entries, directories included.
+    pub entries: u64,
+    /// The zip's size in bytes.
+    pub size: u64,
+}
+
+enum Pending {
+    Directory(String),
+    File {
+        name: String,
+        data: Vec<u8>,
+        store: bool,
+    },
+}
+
+enum Prepared {
+    Directory(String),
+    File(Box<PreparedZipFile>),
+}
+
+/// Writes a package zip (see the module documentation for what makes it deterministic).
+pub struct PackageWriter {
+    name: String,
+    target: PathBuf,
+    temp_path: tempfile::TempPath,
+    zip: ZipWriter<BufWriter<File>>,
+    options: WriterOptions,
+    pending: Vec<Pending>,
+    pending_bytes: u64,
+    /// Every name written or implied so far, to refuse duplicates and file/directory
+    /// clashes, and to know which parent directories still need an entry.
+    kinds: HashMap<String, EntryKind>,
+    entries: u64,
+}
+
+impl std::fmt::Debug for PackageWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PackageWriter")
+            .field("target", &self.target)
+            .field("entries", &self.entries)
+            .field("pending", &self.pending.len())
+            .finish()
+    }
+}
+
+impl PackageWriter {
+    /// Starts a package that [`PackageWriter::finish`] will put at `target`. Nothing
+    /// appears at `target` before then.
+    pub fn create(target: impl AsRef<Path>, options: WriterOptions) -> Result<Self, ArchiveError> {
+        let target = target.as_ref().to_owned();
+        let name = target.display().to_string();
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".jcrpack-").suffix(".zip.tmp");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // A package is an ordinary output file: 0644 minus the umask, not the
+            // temporary file's default 0600.
+            builder.permissions(std::fs::Permissions::from_mode(0o644));
+        }
+        let temp = builder
+            .tempfile_in(&dir)
+            .map_err(|source| ArchiveError::Io {
+                archive: name.clone(),
+                entry: None,
+                source,
+            })?;
+        let (file, temp_path) = temp.into_parts();
+        Ok(PackageWriter {
+            name,
+            target,
+            temp_path,
+            zip: ZipWriter::new(BufWriter::with_capacity(1 << 20, file)),
+            options,
+            pending: Vec::new(),
+            pending_bytes: 0,
+            kinds: HashMap::new(),
+            entries: 0,
+        })
+    }
+
+    fn zip_error(&self, entry: Option<&str>, source: ::zip::result::ZipError) -> ArchiveError {
+        ArchiveError::Zip {
+            archive: self.name.clone(),
+            entry: entry.map(str::to_owned),
+            source,
+        }
+    }
+
+    fn io_error(&self, entry: &str, source: io::Error) -> ArchiveError {
+        ArchiveError::Io {
+            archive: self.name.clone(),
+            entry: Some(entry.to_owned()),
+            source,
+        }
+    }
+
+    /// Checks `name`, and records every missing parent directory (queueing its entry
+    /// when directory entries are on).
+    fn checked_name(&mut self, name: &str) -> Result<(String, bool), ArchiveError> {
+        let (bare, slash) = check_entry_name(name).map_err(|problem| ArchiveError::UnsafeName {
+            archive: self.name.clone(),
+            entry: name.to_owned(),
+            problem,
+        })?;
+        let mut missing = Vec::new();
+        let mut dir = parent_of(bare);
+        while !dir.is_empty() {
+            match self.kinds.get(dir) {
+                Some(EntryKind::Directory) => break,
+                Some(EntryKind::File) => {
+                    return Err(ArchiveError::FileDirectoryConflict {
+                        archive: self.name.clone(),
+                        entry: dir.to_owned(),
+                    });
+                }
+                None => missing.push(dir.to_owned()),
+            }
+            dir = parent_of(dir);
+        }
+        for dir in missing.into_iter().rev() {
+            self.kinds.insert(dir.clone(), EntryKind::Directory);
+            if self.options.directory_entries {
+                self.queue(Pending::Directory(dir))?;
+            }
+        }
+        Ok((bare.to_owned(), slash))
+    }
+
+    /// Claims `name` for a new file: refuses duplicates and names already used as a
+    /// directory.
+    fn claim_file(&mut self, name: &str) -> Result<String, ArchiveError> {
+        let (bare, slash) = check_entry_name(name).map_err(|problem| ArchiveError::UnsafeName {
+            archive: self.name.clone(),
+            entry: name.to_owned(),
+            problem,
+        })?;
+        match self.kinds.get(bare) {
+            Some(EntryKind::File) => {
+                return Err(ArchiveError::DuplicateEntry {
+                    archive: self.name.clone(),
+                    entry: bare.to_owned(),
+                });
+            }
+            Some(EntryKind::Directory) => {
+                return Err(ArchiveError::FileDirectoryConflict {
+                    archive: self.name.clone(),
+                    entry: bare.to_owned(),
+                });
+            }
+            None => {}
+        }
+        if slash {
+            return Err(ArchiveError::IsADirectory {
+                archive: self.name.clone(),
+                entry: name.to_owned(),
+            });
+        }
+        let (bare, _) = self.checked_name(name)?;
+        self.kinds.insert(bare.clone(), EntryKind::File);
+        Ok(bare)
+    }
+
+    fn queue(&mut self, entry: Pending) -> Result<(), ArchiveError> {
+        if let Pending::File { data, .. } = &entry {
+            self.pending_bytes += data.len() as u64;
+        }
+        self.pending.push(entry);
+        if self.pending.len() >= self.options.batch_entries
+            || self.pending_bytes >= self.options.batch_bytes
+        {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Deflates the queued entries (in parallel) and appends them in order.
+    fn flush(&mut self) -> Result<(), ArchiveError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.pending);
+        self.pending_bytes = 0;
+        let options = self.options;
+        let prepare = |entry: Pending| -> Result<Prepared, (String, ::zip::result::ZipError)> {
+            match entry {
+                Pending::Directory(name) => Ok(Prepared::Directory(name)),
+                Pending::File { name, data, store } => {
+                    let build = |store: bool| -> Result<PreparedZipFile, ::zip::result::ZipError> {
+                        let mut builder =
+                            ZipFileBuilder::new(&name, options.file_options(store, false))?;
+                        builder.write_all(&data)?;
+                        builder.finish()
+                    };
+                    // Deflate, unless that would not make the entry smaller (tiny or
+                    // incompressible data): then store it.
+                    let built = build(store).and_then(|prepared| {
+                        if !store && prepared.compressed_size() >= prepared.uncompressed_size() {
+                            build(true)
+                        } else {
+                            Ok(prepared)
+                        }
+                    });
+                    match built {
+                        Ok(prepared) => Ok(Prepared::File(Box::new(prepared))),
+                        Err(e) => Err((name, e)),
+                    }
+                }
+            }
+        };
+        let prepared: Vec<_> = if options.parallel && batch.len() > 1 {
+            batch.into_par_iter().map(prepare).collect()
+        } else {
+            batch.into_iter().map(prepare).collect()
+        };
+        for item in prepared {
+            match item {
+                Ok(Prepared::Directory(name)) => {
+                    self.zip
+                        .add_directory(name.as_str(), options.directory_options())
+                        .map_err(|e| self.zip_error(Some(&name), e))?;
+                }
+                Ok(Prepared::File(file)) => {
+                    let name = String::from_utf8_lossy(file.file_name_raw()).into_owned();
+                    self.zip
+                        .add_prepared_file(*file)
+                        .map_err(|e| self.zip_error(Some(&name), e))?;
+                }
+                Err((name, e)) => return Err(self.zip_error(Some(&name), e)),
+            }
+            self.entries += 1;
+        }
+        Ok(())
+    }
+
+    /// Writes one entry straight through the zip writer: `head` (already read) and then
+    /// the rest of `rest`.
+    fn stream(
+        &mut self,
+        name: &str,
+        head: &[u8],
+        rest: &mut dyn Read,
+        size: Option<u64>,
+    ) -> Result<(), ArchiveError> {
+        self.flush()?;
+        let store = is_precompressed(name, head);
+        let large = size.is_none_or(|s| s >= LARGE_FILE_MARGIN);
+        let options = self.options.file_options(store, large);
+        self.zip
+            .start_file(name, options)
+            .map_err(|e| self.zip_error(Some(name), e))?;
+        self.zip
+            .write_all(head)
+            .map_err(|e| self.io_error(name, e))?;
+        let mut buffer = vec![0u8; 256 * 1024];
+        loop {
+            let n = match rest.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ArchiveError::from_read_error(&self.name, name, e)),
+            };
+            let chunk = buffer.get(..n).unwrap_or_default();
+            self.zip
+                .write_all(chunk)
+                .map_err(|e| self.io_error(name, e))?;
+        }
+        self.entries += 1;
+        Ok(())
+    }
+
+    /// Copies file `entry` of the zip `source` into this package as it is stored there,
+    /// without inflating and deflating it again (for `extract`). The copy gets this
+    /// writer's time and permissions; the source's CRC, sizes, compression and extra
+    /// fields are kept unchecked, so the result is as deterministic as the source.
+    pub fn raw_copy(&mut self, source: &ZipArchive, entry: &str) -> Result<(), ArchiveError> {
+        if source.listing().get(entry).is_some_and(|e| e.is_dir()) {
+            return self.add_directory(entry);
+        }
+        let name = self.claim_file(entry)?;
+        self.flush()?;
+        let timestamp = self.options.timestamp;
+        let target = self.name.clone();
+        let zip = &mut self.zip;
+        source.with_raw_entry(&name, |file| {
+            zip.raw_copy_file_touch(file, timestamp, Some(0o644))
+                .map_err(|source| ArchiveError::Zip {
+                    archive: target,
+                    entry: Some(name.clone()),
+                    source,
+                })
+        })?;
+        self.entries += 1;
+        Ok(())
+    }
+
+    /// Writes the queued entries and the central directory, flushes the file to disk
+    /// and renames it to the target path.
+    pub fn finish(mut self) -> Result<WrittenPackage, ArchiveError> {
+        self.flush()?;
+        let PackageWriter {
+            name,
+            target,
+            temp_path,
+            zip,
+            entries,
+            ..
+        } = self;
+        let io_error = |source| ArchiveError::Io {
+            archive: name.clone(),
+            entry: None,
+            source,
+        };
+        let buffered = zip.finish().map_err(|source| ArchiveError::Zip {
+            archive: name.clone(),
+            entry: None,
+            source,
+        })?;
+        let file = buffered
+            .into_inner()
+            .map_err(|e| io_error(e.into_error()))?;
+        file.sync_all().map_err(io_error)?;
+        let size = file.metadata().map_err(io_error)?.len();
+        drop(file);
+        temp_path.persist(&target).map_err(|e| io_error(e.error))?;
+        Ok(WrittenPackage {
+            path: target,
+            entries,
+            size,
+        })
+    }
+}
+
+impl PackageSink for PackageWriter {
+    fn add_directory(&mut self, name: &str) -> Result<(), ArchiveError> {
+        let (bare, _) = self.checked_name(name)?;
+        match self.kinds.get(&bare) {
+            Some(EntryKind::Directory) => Ok(()),
+            Some(EntryKind::File) => Err(ArchiveError::FileDirectoryConflict {
+                archive: self.name.clone(),
+                entry: bare,
+            }),
+            None => {
+                self.kinds.insert(bare.clone(), EntryKind::Directory);
+                if self.options.directory_entries {
+                    self.queue(Pending::Directory(bare))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn add_reader(
+        &mut self,
+        name: &str,
+        reader: &mut dyn Read,
+        size: Option<u64>,
+    ) -> Result<(), ArchiveError> {
+        let name = self.claim_file(name)?;
+        let threshold = self.options.large_entry_threshold;
+        let read_error = |e| ArchiveError::from_read_error(&self.name, &name, e);
+        if size.is_some_and(|s| s > threshold) {
+            let mut head = Vec::with_capacity(64);
+            (&mut *reader)
+                .take(64)
+                .read_to_end(&mut head)
+                .map_err(read_error)?;
+            return self.stream(&name, &head, reader, size);
+        }
+        let capacity = size.unwrap_or(0).min(threshold);
+        let mut data = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+        (&mut *reader)
+            .take(threshold.saturating_add(1))
+            .read_to_end(&mut data)
+            .map_err(read_error)?;
+        if data.len() as u64 > threshold {
+            return self.stream(&name, &data, reader, size);
+        }
+        self.queue_file(name, data)
+    }
+
+    fn add_bytes(&mut self, name: &str, data: Vec<u8>) -> Result<(), ArchiveError> {
+        let name = self.claim_file(name)?;
+        let size = data.len() as u64;
+        if size > self.options.large_entry_threshold {
+            return self.stream(&name, &data, &mut io::empty(), Some(size));
+        }
+        self.queue_file(name, data)
+    }
+
+    fn copy_entry(&mut self, source: &dyn Archive, name: &str) -> Result<(), ArchiveError> {
+        match source.as_zip() {
+            Some(zip) => self.raw_copy(zip, name),
+            None => {
+                let entry = source
+                    .listing()
+                    .get(name)
+                    .ok_or_else(|| ArchiveError::NotFound {
+                        archive: source.name().to_owned(),
+                        entry: name.to_owned(),
+                    })?;
+                if entry.is_dir() {
+                    return self.add_directory(entry.name());
+                }
+                let size = entry.size();
+                let mut reader = source.open(entry.name())?;
+                self.add_reader(entry.name(), &mut reader, Some(size))
+            }
+        }
+    }
+}
+
+impl PackageWriter {
+    fn queue_file(&mut self, name: String, data: Vec<u8>) -> Result<(), ArchiveError> {
+        let head = data.get(..16).unwrap_or(&data);
+        let store = data.is_empty() || is_precompressed(&name, head);
+        self.queue(Pending::File { name, data, store })
+    }
+}
+
+#[cfg(test)]
+mod tests;

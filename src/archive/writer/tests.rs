@@ -1,0 +1,425 @@
+use std::io::Read;
+use std::path::Path;
+use std::process::Command;
+
+use proptest::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::*;
+use crate::archive::test_support::read_all;
+use crate::archive::{open, ReadOptions};
+
+/// Writes a small package with every kind of entry the writer handles.
+fn sample(target: &Path, options: WriterOptions) -> WrittenPackage {
+    let mut w = PackageWriter::create(target, options).unwrap();
+    w.add_bytes(
+        "META-INF/vault/filter.xml",
+        b"<?xml version=\"1.0\"?>\n<workspaceFilter version=\"1.0\">\n</workspaceFilter>\n"
+            .to_vec(),
+    )
+    .unwrap();
+    w.add_directory("jcr_root/content/empty").unwrap();
+    w.add_bytes("jcr_root/.content.xml", b"<jcr:root/>".repeat(50))
+        .unwrap();
+    w.add_bytes(
+        "jcr_root/content/logo.png",
+        b"\x89PNG\r\n\x1a\n1234".to_vec(),
+    )
+    .unwrap();
+    w.add_bytes(
+        "jcr_root/content/_jcr_data.binary",
+        b"\xff\xd8\xff\xe0 jpeg".to_vec(),
+    )
+    .unwrap();
+    w.add_bytes("jcr_root/content/empty.txt", Vec::new())
+        .unwrap();
+    w.add_reader(
+        "jcr_root/content/text.txt",
+        &mut &b"hello ".repeat(100)[..],
+        None,
+    )
+    .unwrap();
+    w.finish().unwrap()
+}
+
+/// One line per entry: how it is stored, its sizes, CRC, time and mode, extra fields.
+fn describe(path: &Path) -> String {
+    let mut zip = ::zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut out = String::new();
+    for i in 0..zip.len() {
+        let f = zip.by_index_raw(i).unwrap();
+        let t = f.last_modified().unwrap();
+        out.push_str(&format!(
+            "{} {:?} {}/{} {:08x} {}-{:02}-{:02} {:02}:{:02}:{:02} {:o} extra={}\n",
+            f.name().unwrap(),
+            f.compression(),
+            f.compressed_size(),
+            f.size(),
+            f.crc32(),
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            f.unix_mode().unwrap_or(0),
+            f.extra_data().map_or(0, |e| e.len()),
+        ));
+    }
+    out
+}
+
+fn sha256(path: &Path) -> String {
+    let digest = Sha256::digest(std::fs::read(path).unwrap());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Runs `unzip -t` on the zip when unzip is installed; returns false (with a note) when
+/// it is not.
+fn unzip_accepts(path: &Path) -> bool {
+    match Command::new("unzip").arg("-tqq").arg(path).output() {
+        Ok(out) => {
+            assert!(
+                out.status.success(),
+                "unzip -t refused {}: {}{}",
+                path.display(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            true
+        }
+        Err(_) => {
+            eprintln!("note: unzip is not installed; `unzip -t` check skipped");
+            false
+        }
+    }
+}
+
+#[test]
+fn same_input_gives_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.zip");
+    let b = dir.path().join("b.zip");
+    let c = dir.path().join("c.zip");
+    sample(&a, WriterOptions::default());
+    sample(&b, WriterOptions::default());
+    // Serial, one entry per batch: the same bytes as parallel batches.
+    sample(
+        &c,
+        WriterOptions::default()
+            .with_parallel(false)
+            .with_batch_limits(1, 1),
+    );
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&c).unwrap());
+    insta::assert_snapshot!(describe(&a), @r"
+    META-INF/ Stored 0/0 00000000 1980-01-01 00:00:00 40755 extra=0
+    META-INF/vault/ Stored 0/0 00000000 1980-01-01 00:00:00 40755 extra=0
+    META-INF/vault/filter.xml Deflated 50/73 3aab914c 1980-01-01 00:00:00 100644 extra=0
+    jcr_root/ Stored 0/0 00000000 1980-01-01 00:00:00 40755 extra=0
+    jcr_root/content/ Stored 0/0 00000000 1980-01-01 00:00:00 40755 extra=0
+    jcr_root/content/empty/ Stored 0/0 00000000 1980-01-01 00:00:00 40755 extra=0
+    jcr_root/.content.xml Deflated 22/550 c9b0096f 1980-01-01 00:00:00 100644 extra=0
+    jcr_root/content/logo.png Stored 12/12 a9aa5b9b 1980-01-01 00:00:00 100644 extra=0
+    jcr_root/content/_jcr_data.binary Stored 9/9 f43b1fd4 1980-01-01 00:00:00 100644 extra=0
+    jcr_root/content/empty.txt Stored 0/0 00000000 1980-01-01 00:00:00 100644 extra=0
+    jcr_root/content/text.txt Deflated 17/600 0da231f3 1980-01-01 00:00:00 100644 extra=0
+    ");
+    // The exact bytes. A new zip or zlib-rs version may change deflate output and so
+    // this digest; the lines above must not change.
+    insta::assert_snapshot!(sha256(&a), @"fa4fc8aa437efd9403e47df37e17a85d27a597437828399e99fb05a4d3c55414");
+    unzip_accepts(&a);
+}
+
+#[test]
+fn source_date_epoch_sets_every_entry_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.zip");
+    let options = WriterOptions::default()
+        .with_source_date_epoch(Some("1700000000"))
+        .unwrap();
+    sample(&a, options);
+    let described = describe(&a);
+    assert_eq!(
+        described.matches("2023-11-14 22:13:20").count(),
+        11,
+        "{described}"
+    );
+    let b = dir.path().join("b.zip");
+    sample(&b, options);
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let e = WriterOptions::default()
+        .with_source_date_epoch(Some("yesterday"))
+        .unwrap_err();
+    assert!(matches!(e, ArchiveError::BadSourceDateEpoch { .. }));
+    // Whatever the environment holds, from_env agrees with the explicit form.
+    let env = std::env::var("SOURCE_DATE_EPOCH").ok();
+    match WriterOptions::from_env() {
+        Ok(o) => assert_eq!(
+            o,
+            WriterOptions::default()
+                .with_source_date_epoch(env.as_deref())
+                .unwrap()
+        ),
+        Err(e) => assert!(matches!(e, ArchiveError::BadSourceDateEpoch { .. })),
+    }
+}
+
+#[test]
+fn level_zero_stores_everything_and_directory_entries_can_be_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.zip");
+    sample(
+        &a,
+        WriterOptions::default()
+            .with_compression_level(0)
+            .with_directory_entries(false),
+    );
+    let described = describe(&a);
+    assert!(!described.contains("Deflated"), "{described}");
+    assert!(!described.contains(" 40755 "), "{described}");
+    let archive = open(&a, &ReadOptions::default()).unwrap();
+    assert!(archive
+        .entries()
+        .iter()
+        .filter(|e| e.is_dir())
+        .all(|e| !e.is_explicit()));
+    // The explicitly added empty directory is lost without directory entries.
+    assert!(archive.entry("jcr_root/content/empty").is_none());
+}
+
+#[test]
+fn nothing_appears_at_the_target_before_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out.zip");
+    let mut w = PackageWriter::create(&target, WriterOptions::default()).unwrap();
+    w.add_bytes("a.txt", b"a".to_vec()).unwrap();
+    assert!(!target.exists());
+    drop(w);
+    assert!(!target.exists());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "temporary file left"
+    );
+    let written = sample(&target, WriterOptions::default());
+    assert_eq!(written.path, target);
+    assert_eq!(written.entries, 11);
+    assert_eq!(written.size, std::fs::metadata(&target).unwrap().len());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn bad_names_duplicates_and_clashes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = PackageWriter::create(dir.path().join("x.zip"), WriterOptions::default()).unwrap();
+    w.add_bytes("a/b.txt", b"1".to_vec()).unwrap();
+    let e = w.add_bytes("a/b.txt", b"2".to_vec()).unwrap_err();
+    assert!(matches!(e, ArchiveError::DuplicateEntry { .. }), "{e:?}");
+    let e = w.add_bytes("a", b"2".to_vec()).unwrap_err();
+    assert!(
+        matches!(e, ArchiveError::FileDirectoryConflict { .. }),
+        "{e:?}"
+    );
+    let e = w.add_bytes("a/b.txt/c", b"2".to_vec()).unwrap_err();
+    assert!(
+        matches!(e, ArchiveError::FileDirectoryConflict { .. }),
+        "{e:?}"
+    );
+    let e = w.add_directory("a/b.txt").unwrap_err();
+    assert!(
+        matches!(e, ArchiveError::FileDirectoryConflict { .. }),
+        "{e:?}"
+    );
+    for bad in ["../x", "/x", "x\\y", "x\0"] {
+        let e = w.add_bytes(bad, b"2".to_vec()).unwrap_err();
+        assert!(matches!(e, ArchiveError::UnsafeName { .. }), "{bad}: {e:?}");
+    }
+    w.add_directory("a").unwrap();
+    w.finish().unwrap();
+}
+
+#[test]
+fn large_entries_are_streamed_and_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("large.zip");
+    let options = WriterOptions::default().with_large_entry_threshold(1000);
+    let text: Vec<u8> = b"<node attr=\"value\"/>\n".repeat(2000);
+    let image: Vec<u8> = b"\x89PNG\r\n\x1a\n"
+        .iter()
+        .copied()
+        .chain((0..5000u32).map(|i| (i * 7919 % 256) as u8))
+        .collect();
+    let mut w = PackageWriter::create(&target, options).unwrap();
+    w.add_bytes("small.txt", b"small".to_vec()).unwrap();
+    w.add_reader("known.xml", &mut text.as_slice(), Some(text.len() as u64))
+        .unwrap();
+    w.add_reader("unknown.xml", &mut text.as_slice(), None)
+        .unwrap();
+    w.add_reader("pic.bin", &mut image.as_slice(), Some(image.len() as u64))
+        .unwrap();
+    w.add_bytes("after.txt", b"after".to_vec()).unwrap();
+    w.finish().unwrap();
+    let archive = open(&target, &ReadOptions::default()).unwrap();
+    assert_eq!(archive.read_to_vec("known.xml").unwrap(), text);
+    assert_eq!(archive.read_to_vec("unknown.xml").unwrap(), text);
+    assert_eq!(archive.read_to_vec("pic.bin").unwrap(), image);
+    assert_eq!(archive.read_to_vec("after.txt").unwrap(), b"after");
+    let described = describe(&target);
+    assert!(described.contains("pic.bin Stored"), "{described}");
+    assert!(described.contains("known.xml Deflated"), "{described}");
+    // An entry of unknown size gets ZIP64 sizes, just in case it passes 4 GiB.
+    assert!(
+        described.contains("/42000 c74a6c0a 1980-01-01 00:00:00 100644 extra=20"),
+        "{described}"
+    );
+    assert!(
+        described.contains("/42000 c74a6c0a 1980-01-01 00:00:00 100644 extra=0"),
+        "{described}"
+    );
+    // Tiny entries that deflate would grow are stored.
+    assert!(described.contains("small.txt Stored 5/5"), "{described}");
+    unzip_accepts(&target);
+}
+
+/// A zip with one stored and one deflated entry, written by the zip crate with its own
+/// times, to copy from.
+fn source_zip(path: &Path) {
+    use std::io::Write;
+    let mut w = ::zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let when = ::zip::DateTime::from_date_and_time(2011, 6, 7, 18, 2, 50).unwrap();
+    let deflated = SimpleFileOptions::DEFAULT.last_modified_time(when);
+    w.start_file("jcr_root/a.xml", deflated).unwrap();
+    w.write_all(&b"<a/>".repeat(1000)).unwrap();
+    w.start_file(
+        "jcr_root/b.png",
+        deflated.compression_method(CompressionMethod::Stored),
+    )
+    .unwrap();
+    w.write_all(b"\x89PNG not really").unwrap();
+    w.finish().unwrap();
+}
+
+#[test]
+fn raw_copies_keep_the_compressed_bytes_and_read_back_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let src_path = dir.path().join("src.zip");
+    source_zip(&src_path);
+    let source = ZipArchive::open(&src_path, &ReadOptions::default()).unwrap();
+    let target = dir.path().join("copy.zip");
+    let mut w = PackageWriter::create(&target, WriterOptions::default()).unwrap();
+    w.add_bytes("META-INF/vault/filter.xml", b"<workspaceFilter/>".to_vec())
+        .unwrap();
+    w.raw_copy(&source, "jcr_root/a.xml").unwrap();
+    // Through the trait, a zip source is copied raw as well.
+    w.copy_entry(&source, "jcr_root/b.png").unwrap();
+    w.copy_entry(&source, "jcr_root").unwrap();
+    let e = w.raw_copy(&source, "jcr_root/missing").unwrap_err();
+    assert!(matches!(e, ArchiveError::NotFound { .. }), "{e:?}");
+    w.finish().unwrap();
+
+    let copy = open(&target, &ReadOptions::default()).unwrap();
+    for name in ["jcr_root/a.xml", "jcr_root/b.png"] {
+        assert_eq!(
+            copy.read_to_vec(name).unwrap(),
+            source.read_to_vec(name).unwrap(),
+            "{name}"
+        );
+        let (a, b) = (copy.entry(name).unwrap(), source.entry(name).unwrap());
+        assert_eq!(
+            (a.size(), a.compressed_size()),
+            (b.size(), b.compressed_size())
+        );
+    }
+    let described = describe(&target);
+    assert!(
+        !described.contains("2011"),
+        "the copy keeps the source's time: {described}"
+    );
+    unzip_accepts(&target);
+}
+
+#[test]
+fn zip64_when_more_than_65535_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("many.zip");
+    let options = WriterOptions::default().with_directory_entries(false);
+    let mut w = PackageWriter::create(&target, options).unwrap();
+    let count = 65_600u32;
+    for i in 0..count {
+        w.add_bytes(&format!("e/{i:05}"), i.to_string().into_bytes())
+            .unwrap();
+    }
+    let written = w.finish().unwrap();
+    assert_eq!(written.entries, u64::from(count));
+    let bytes = std::fs::read(&target).unwrap();
+    // The ZIP64 end-of-central-directory record and its locator.
+    assert!(bytes.windows(4).any(|w| w == b"PK\x06\x06"));
+    assert!(bytes.windows(4).any(|w| w == b"PK\x06\x07"));
+    let archive = open(&target, &ReadOptions::default()).unwrap();
+    assert_eq!(archive.entries().len(), count as usize + 1);
+    assert_eq!(archive.children("e").unwrap().count(), count as usize);
+    assert_eq!(archive.read_to_vec("e/65599").unwrap(), b"65599");
+    unzip_accepts(&target);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Whatever files are added, the zip reads back the same names and bytes.
+    #[test]
+    fn written_packages_read_back(
+        files in proptest::collection::btree_map(
+            "[a-c]{1,2}(/[a-c]{1,2}){0,2}\\.(xml|png|txt)",
+            proptest::collection::vec(any::<u8>(), 0..3000),
+            1..12,
+        ),
+        threshold in 100u64..5000,
+    ) {
+        // A name may not also be a directory of another name.
+        let names: Vec<&String> = files.keys().collect();
+        prop_assume!(!names.iter().any(|a| names.iter().any(|b| b.starts_with(&format!("{a}/")))));
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("p.zip");
+        let mut w = PackageWriter::create(
+            &target,
+            WriterOptions::default().with_large_entry_threshold(threshold),
+        )
+        .unwrap();
+        for (name, data) in &files {
+            w.add_reader(name, &mut data.as_slice(), None).unwrap();
+        }
+        w.finish().unwrap();
+        let archive = open(&target, &ReadOptions::default()).unwrap();
+        let read: Vec<(String, Vec<u8>)> = archive
+            .listing()
+            .files()
+            .map(|e| (e.name().to_owned(), read_all(&mut archive.open(e.name()).unwrap())))
+            .collect();
+        let expected: Vec<(String, Vec<u8>)> =
+            files.into_iter().collect();
+        prop_assert_eq!(read, expected);
+    }
+}
+
+#[test]
+fn read_errors_from_a_source_keep_their_meaning() {
+    struct Failing;
+    impl Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(ArchiveError::CorruptEntry {
+                archive: "src.zip".into(),
+                entry: "x".into(),
+                reason: "CRC-32 mismatch".into(),
+            }
+            .into_io())
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = PackageWriter::create(dir.path().join("x.zip"), WriterOptions::default()).unwrap();
+    let e = w.add_reader("x", &mut Failing, None).unwrap_err();
+    assert!(
+        e.to_string().starts_with("src.zip: entry `x` is corrupt"),
+        "{e}"
+    );
+}
