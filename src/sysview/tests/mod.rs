@@ -1,0 +1,7 @@
+//! Tests across the reader and the writer: malformed documents, round trips, the
+//! real-world corpus, and streaming in bounded memory.
+
+mod corpus;
+mod malformed;
+mod roundtrip;
+mod streaming;
