@@ -169,10 +169,7 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_base64() {
-        assert_eq!(
-            decode("aGV*"),
-            Err(Base64Error::BadChar { ch: '*', at: 3 })
-        );
+        assert_eq!(decode("aGV*"), Err(Base64Error::BadChar { ch: '*', at: 3 }));
         assert_eq!(decode("aGVsbG8"), Err(Base64Error::Incomplete(3)));
         assert_eq!(decode("=AAA"), Err(Base64Error::BadPadding { at: 0 }));
         assert_eq!(decode("AA=A"), Err(Base64Error::BadPadding { at: 2 }));

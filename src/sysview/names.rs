@@ -362,10 +362,7 @@ mod tests {
         assert_eq!(s.qualify_path("../a/./j:b").unwrap(), "../a/./jcr:b");
         assert_eq!(s.qualify_path("/").unwrap(), "/");
         assert_eq!(s.qualify_path("[abc-123]").unwrap(), "[abc-123]");
-        assert_eq!(
-            s.qualify_path("[abc]/j:x").unwrap(),
-            "[abc]/jcr:x"
-        );
+        assert_eq!(s.qualify_path("[abc]/j:x").unwrap(), "[abc]/jcr:x");
         assert_eq!(
             s.qualify_path("/{http://www.jcp.org/jcr/1.0}x/y").unwrap(),
             "/jcr:x/y"

@@ -17,7 +17,8 @@
 //!   `jcr:mixinTypes`, whose values are appended as Jackrabbit does;
 //! * `jcr:primaryType` must have exactly one value;
 //! * non-whitespace text outside `sv:value`, and any element that is not `sv:node`,
-//!   `sv:property` or `sv:value` where it stands, is an error;
+//!   `sv:property` or `sv:value` where it stands, is an error (stray text can be
+//!   ignored like Jackrabbit does with [`SysViewReader::set_ignore_stray_text`]);
 //! * any DOCTYPE is refused; entity references other than XML's five and character
 //!   references are errors;
 //! * an `undefined` property type reads as String (the model has no untyped
@@ -119,7 +120,13 @@ pub struct SysViewReader<R: Read> {
     root_seen: bool,
     root_done: bool,
     done: bool,
+    ignore_stray_text: bool,
+    ignored_text: Vec<Location>,
+    ignored_text_count: u64,
 }
+
+/// How many locations of ignored stray text a reader remembers.
+const IGNORED_TEXT_KEPT: usize = 100;
 
 impl<R: Read> SysViewReader<R> {
     /// A reader over `input`; `file` names it in errors and locations.
@@ -129,7 +136,10 @@ impl<R: Read> SysViewReader<R> {
 
     /// A reader with explicit [`Limits`].
     pub fn with_limits(input: R, file: impl Into<String>, limits: Limits) -> SysViewReader<R> {
-        let event_limit = limits.max_value_bytes.saturating_mul(2).saturating_add(65_536);
+        let event_limit = limits
+            .max_value_bytes
+            .saturating_mul(2)
+            .saturating_add(65_536);
         let mut xml = Reader::from_reader(Tracked::new(input, event_limit));
         let config = xml.config_mut();
         config.check_end_names = true;
@@ -152,7 +162,30 @@ impl<R: Read> SysViewReader<R> {
             root_seen: false,
             root_done: false,
             done: false,
+            ignore_stray_text: false,
+            ignored_text: Vec::new(),
+            ignored_text_count: 0,
         }
+    }
+
+    /// Whether non-whitespace text outside `sv:value` is ignored, as Jackrabbit's
+    /// import handler does, instead of being an error (the default). Hand-edited
+    /// files sometimes carry such text (one of Magnolia's test files has
+    /// `</sv:value>aaaa`); each ignored text is counted and its location kept
+    /// (the first 100) for a warning.
+    pub fn set_ignore_stray_text(&mut self, ignore: bool) {
+        self.ignore_stray_text = ignore;
+    }
+
+    /// Where stray text was ignored (the first 100 places); see
+    /// [`Self::set_ignore_stray_text`].
+    pub fn ignored_text(&self) -> &[Location] {
+        &self.ignored_text
+    }
+
+    /// How many stray texts were ignored.
+    pub fn ignored_text_count(&self) -> u64 {
+        self.ignored_text_count
     }
 
     /// The document-wide namespace registry: the JCR built-ins plus every namespace
@@ -237,7 +270,9 @@ impl<R: Read> SysViewReader<R> {
                 what: "a single XML tag or text",
                 limit: tracked.event_limit(),
             },
-            quick_xml::Error::Io(io) => ErrorKind::Io(std::io::Error::new(io.kind(), io.to_string())),
+            quick_xml::Error::Io(io) => {
+                ErrorKind::Io(std::io::Error::new(io.kind(), io.to_string()))
+            }
             other => ErrorKind::Xml(other.to_string()),
         };
         let m = match kind {
@@ -293,7 +328,8 @@ impl<R: Read> SysViewReader<R> {
                     .xml_version()
                     .map_err(|e| self.error_at(here, ErrorKind::Xml(e.to_string())))?;
                 if let Some(enc) = d.encoding() {
-                    let enc = enc.map_err(|e| self.error_at(here, ErrorKind::Xml(e.to_string())))?;
+                    let enc =
+                        enc.map_err(|e| self.error_at(here, ErrorKind::Xml(e.to_string())))?;
                     let ok = ["utf-8", "utf8", "us-ascii", "ascii"]
                         .iter()
                         .any(|n| enc.eq_ignore_ascii_case(n));
@@ -322,7 +358,10 @@ impl<R: Read> SysViewReader<R> {
                 ),
                 Elem::Property => format!(
                     "sv:property sv:name=\"{}\"",
-                    self.property.as_ref().map(|p| p.name.as_str()).unwrap_or("")
+                    self.property
+                        .as_ref()
+                        .map(|p| p.name.as_str())
+                        .unwrap_or("")
                 ),
                 Elem::Value => "sv:value".to_string(),
             };
@@ -346,11 +385,17 @@ impl<R: Read> SysViewReader<R> {
             ),
             Some(Elem::Property) => format!(
                 "inside <sv:property sv:name=\"{}\">",
-                self.property.as_ref().map(|p| p.name.as_str()).unwrap_or("")
+                self.property
+                    .as_ref()
+                    .map(|p| p.name.as_str())
+                    .unwrap_or("")
             ),
             Some(Elem::Value) => format!(
                 "inside <sv:value> of property '{}'",
-                self.property.as_ref().map(|p| p.name.as_str()).unwrap_or("")
+                self.property
+                    .as_ref()
+                    .map(|p| p.name.as_str())
+                    .unwrap_or("")
             ),
         }
     }
@@ -396,6 +441,13 @@ impl<R: Read> SysViewReader<R> {
             Some(raw) => advance(start, raw, raw.find(|c: char| !is_ws(c)).unwrap_or(0)),
             None => start,
         };
+        if self.ignore_stray_text {
+            self.ignored_text_count += 1;
+            if self.ignored_text.len() < IGNORED_TEXT_KEPT {
+                self.ignored_text.push(self.location(at));
+            }
+            return Ok(());
+        }
         let shown: String = text[first..].chars().take(40).collect();
         let shown = shown.trim_end().to_string();
         Err(self.error_at(

@@ -139,10 +139,14 @@ impl<W: Write> SysViewWriter<W> {
                 return Err(bad("the sv namespace must have the prefix sv"));
             }
             if prefix == "sv" {
-                return Err(bad("the prefix sv is reserved for the system view namespace"));
+                return Err(bad(
+                    "the prefix sv is reserved for the system view namespace",
+                ));
             }
             if prefix.is_empty() {
-                return Err(bad("the empty prefix always means the empty namespace in JCR"));
+                return Err(bad(
+                    "the empty prefix always means the empty namespace in JCR",
+                ));
             }
             if prefix == "xml" || prefix.eq_ignore_ascii_case("xmlns") || uri == XML {
                 return Err(bad("xml and xmlns are reserved"));
@@ -260,7 +264,9 @@ impl<W: Write> SysViewWriter<W> {
     ) -> Result<(), WriteError> {
         let is_root = self.open.is_empty();
         if is_root && self.root_done {
-            return Err(WriteError::Order("a system view document has one root node"));
+            return Err(WriteError::Order(
+                "a system view document has one root node",
+            ));
         }
         let node_name = if is_root && node_name.is_empty() {
             "jcr:root"
@@ -298,11 +304,23 @@ impl<W: Write> SysViewWriter<W> {
         self.props.clear();
         if !primary_type.is_empty() {
             let v = [Value::Name(primary_type.to_string())];
-            self.write_property("jcr:primaryType", PropertyType::Name, false, &v, &mut InlineOnly)?;
+            self.write_property(
+                "jcr:primaryType",
+                PropertyType::Name,
+                false,
+                &v,
+                &mut InlineOnly,
+            )?;
         }
         if !mixins.is_empty() {
             let v: Vec<Value> = mixins.iter().map(|m| Value::Name(m.clone())).collect();
-            self.write_property("jcr:mixinTypes", PropertyType::Name, true, &v, &mut InlineOnly)?;
+            self.write_property(
+                "jcr:mixinTypes",
+                PropertyType::Name,
+                true,
+                &v,
+                &mut InlineOnly,
+            )?;
         }
         Ok(())
     }
@@ -347,7 +365,9 @@ impl<W: Write> SysViewWriter<W> {
         };
         self.check_name("property name", prop_name)?;
         if ptype == PropertyType::Undefined {
-            return Err(bad("a property to write needs a type other than undefined".into()));
+            return Err(bad(
+                "a property to write needs a type other than undefined".into()
+            ));
         }
         if !multiple && values.len() != 1 {
             return Err(bad(format!(
@@ -583,8 +603,14 @@ mod tests {
         let mut root = Node::new("site", "mgnl:content");
         root.mixins = vec!["mix:referenceable".into()];
         root = root
-            .with(Property::string("jcr:uuid", "0087f0d0-834a-458a-8479-0e93aefcf675"))
-            .with(Property::string("title", "Fish & <Chips> \"quoted\"\r\nline 2"))
+            .with(Property::string(
+                "jcr:uuid",
+                "0087f0d0-834a-458a-8479-0e93aefcf675",
+            ))
+            .with(Property::string(
+                "title",
+                "Fish & <Chips> \"quoted\"\r\nline 2",
+            ))
             .with(Property::string("control", "bell\u{7}"))
             .with(Property::single("count", Value::Long(-3)))
             .with(Property::single("ratio", Value::Double(0.5)))
@@ -594,18 +620,34 @@ mod tests {
                 Value::Date(Date::parse("2010-03-04T21:42:25.809+01:00").unwrap()),
             ))
             .with(Property::single("hidden", Value::Boolean(false)))
-            .with(Property::single("template", Value::Name("mgnl:page".into())))
-            .with(Property::single("link", Value::Path("/site/jcr:content[2]".into())))
+            .with(Property::single(
+                "template",
+                Value::Name("mgnl:page".into()),
+            ))
+            .with(Property::single(
+                "link",
+                Value::Path("/site/jcr:content[2]".into()),
+            ))
             .with(Property::single("ref", Value::Reference("u-1".into())))
             .with(Property::single("weak", Value::WeakReference("u-2".into())))
-            .with(Property::single("home", Value::Uri("http://example.com/?a=1&b=2".into())))
-            .with(Property::single("icon", Value::Binary(Binary::inline(b"GIF89a".to_vec()))))
+            .with(Property::single(
+                "home",
+                Value::Uri("http://example.com/?a=1&b=2".into()),
+            ))
+            .with(Property::single(
+                "icon",
+                Value::Binary(Binary::inline(b"GIF89a".to_vec())),
+            ))
             .with(Property::multi(
                 "tags",
                 PropertyType::String,
                 vec![Value::String("a".into()), Value::String("b".into())],
             ))
-            .with(Property::multi("one", PropertyType::String, vec![Value::String("x".into())]))
+            .with(Property::multi(
+                "one",
+                PropertyType::String,
+                vec![Value::String("x".into())],
+            ))
             .with(Property::multi("none", PropertyType::Long, vec![]));
         root.with_child(
             Node::new("jcr:content", "nt:unstructured").with_child(Node::new("leaf", "")),
@@ -662,7 +704,11 @@ mod tests {
             Some(&Value::Binary(Binary::inline(big)))
         );
         let err = write_tree(Vec::new(), &node, &registry(), &mut InlineOnly).unwrap_err();
-        assert!(err.to_string().contains("cannot read binary property 'jcr:data'"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("cannot read binary property 'jcr:data'"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -670,10 +716,14 @@ mod tests {
         let mut ns = NamespaceRegistry::new();
         let unknown = Node::new("x:a", "nt:base");
         let e = write_tree(Vec::new(), &unknown, &ns, &mut InlineOnly).unwrap_err();
-        assert!(e.to_string().contains("prefix 'x' is not in the namespace registry"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("prefix 'x' is not in the namespace registry"),
+            "{e}"
+        );
 
-        let bad_path = Node::new("a", "nt:base")
-            .with(Property::single("p", Value::Path("/q:x".into())));
+        let bad_path =
+            Node::new("a", "nt:base").with(Property::single("p", Value::Path("/q:x".into())));
         let e = write_tree(Vec::new(), &bad_path, &ns, &mut InlineOnly).unwrap_err();
         assert!(e.to_string().contains("prefix 'q'"), "{e}");
 
@@ -692,7 +742,11 @@ mod tests {
             vec![Value::String("x".into())],
         ));
         let e = write_tree(Vec::new(), &mixed, &ns, &mut InlineOnly).unwrap_err();
-        assert!(e.to_string().contains("declared Long but has a String value"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("declared Long but has a String value"),
+            "{e}"
+        );
 
         ns.set("sv", "urn:not-sv");
         assert!(SysViewWriter::new(Vec::new(), &ns).is_err());
@@ -714,7 +768,10 @@ mod tests {
         assert!(w.start_node("second", "", &[]).is_err());
         let out = w.finish().unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(text.ends_with("  <sv:node sv:name=\"b\"/>\n</sv:node>\n"), "{text}");
+        assert!(
+            text.ends_with("  <sv:node sv:name=\"b\"/>\n</sv:node>\n"),
+            "{text}"
+        );
 
         let mut w = SysViewWriter::new(Vec::new(), &ns).unwrap();
         w.start_node("", "rep:root", &[]).unwrap();

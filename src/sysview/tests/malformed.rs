@@ -85,8 +85,9 @@ fn node_inside_a_property_and_element_inside_a_value() {
     let before = format!("{OPEN}<sv:property sv:name=\"p\" sv:type=\"String\"><sv:value>a");
     assert_eq!(e.location.column as usize, before.len() + 1);
     assert!(
-        e.to_string()
-            .ends_with("unexpected element <b> inside <sv:value> of property 'p'; expected only text"),
+        e.to_string().ends_with(
+            "unexpected element <b> inside <sv:value> of property 'p'; expected only text"
+        ),
         "{e}"
     );
 }
