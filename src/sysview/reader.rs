@@ -79,11 +79,20 @@ struct PendingProperty {
     values: Vec<Value>,
 }
 
+/// The attributes of an `sv:` element that the reader uses.
+#[derive(Debug, Default)]
+struct SvAttributes {
+    name: Option<String>,
+    ty: Option<String>,
+    multiple: Option<String>,
+    xsi_type: Option<String>,
+}
+
 #[derive(Debug)]
 struct PendingValue {
     text: String,
     decoder: Option<Base64Decoder>,
-    location: Location,
+    at: Mark,
 }
 
 /// A streaming system view reader; see the module documentation.
@@ -412,7 +421,8 @@ impl<R: Read> SysViewReader<R> {
                             .map(|p| p.name.clone())
                             .unwrap_or_default();
                         let kind = ErrorKind::InvalidBase64 { property, source };
-                        return Err(SysViewError::new(v.location.clone(), kind));
+                        let loc = Location::at(self.file.clone(), v.at.line, v.at.column);
+                        return Err(SysViewError::new(loc, kind));
                     }
                     d.decoded_len() as u64
                 }
@@ -422,7 +432,7 @@ impl<R: Read> SysViewReader<R> {
                 }
             };
             if size > limit {
-                let loc = v.location.clone();
+                let loc = Location::at(self.file.clone(), v.at.line, v.at.column);
                 return Err(SysViewError::new(
                     loc,
                     ErrorKind::LimitExceeded {
@@ -459,43 +469,40 @@ impl<R: Read> SysViewReader<R> {
         ))
     }
 
-    /// The value of the attribute `local` in namespace `uri` (normalised), if present.
-    fn attribute(
-        &self,
-        e: &BytesStart,
-        uri: &str,
-        local: &str,
-        at: Mark,
-    ) -> Result<Option<String>, SysViewError> {
+    /// The system view attributes of an element, in one pass (after the element's
+    /// own namespace declarations are in scope).
+    fn sv_attributes(&self, e: &BytesStart, at: Mark) -> Result<SvAttributes, SysViewError> {
+        let mut found = SvAttributes::default();
         for attr in e.attributes() {
             let attr = attr.map_err(|err| self.error_at(at, ErrorKind::Xml(err.to_string())))?;
-            let key = attr.key.0;
-            let Some((prefix, name)) = key.split_once(':') else {
+            let Some((prefix, local)) = attr.key.0.split_once(':') else {
                 continue;
             };
-            if name != local || prefix == "xmlns" {
+            if prefix == "xmlns" {
                 continue;
             }
-            let matches = match self.scopes.element_uri(prefix) {
-                Some(u) => u == uri,
+            let slot = match (self.scopes.element_uri(prefix), local) {
+                (Some(SV), "name") => &mut found.name,
+                (Some(SV), "type") => &mut found.ty,
+                (Some(SV), "multiple") => &mut found.multiple,
+                (Some(XSI), "type") => &mut found.xsi_type,
                 // Jackrabbit looks `xsi:type` up by its literal name.
-                None => uri == XSI && prefix == "xsi",
+                (None, "type") if prefix == "xsi" => &mut found.xsi_type,
+                _ => continue,
             };
-            if matches {
-                let v = attr
-                    .normalized_value(self.version)
-                    .map_err(|err| self.error_at(at, ErrorKind::Xml(err.to_string())))?;
-                return Ok(Some(v.into_owned()));
-            }
+            let v = attr
+                .normalized_value(self.version)
+                .map_err(|err| self.error_at(at, ErrorKind::Xml(err.to_string())))?;
+            *slot = Some(v.into_owned());
         }
-        Ok(None)
+        Ok(found)
     }
 
     fn on_start(&mut self, e: &BytesStart, empty: bool) -> Result<(), SysViewError> {
         let at = self.xml.get_ref().last_markup();
-        let qname = e.name().0.to_string();
+        let qname = e.name().0;
         if self.root_done && self.elements.is_empty() {
-            return Err(self.error_at(at, ErrorKind::AfterRoot(qname)));
+            return Err(self.error_at(at, ErrorKind::AfterRoot(qname.to_string())));
         }
         self.scopes.push();
         for attr in e.attributes() {
@@ -515,9 +522,9 @@ impl<R: Read> SysViewReader<R> {
                 .declare(prefix, &uri)
                 .map_err(|d| self.error_at(at, ErrorKind::Declaration(d)))?;
         }
-        let (prefix, local) = qname.split_once(':').unwrap_or(("", qname.as_str()));
+        let (prefix, local) = qname.split_once(':').unwrap_or(("", qname));
         let Some(uri) = self.scopes.element_uri(prefix) else {
-            return Err(self.error_at(at, ErrorKind::UndeclaredElementPrefix(qname.clone())));
+            return Err(self.error_at(at, ErrorKind::UndeclaredElementPrefix(qname.to_string())));
         };
         let kind = match (uri == SV, local) {
             (true, "node") => Some(Elem::Node),
@@ -545,17 +552,18 @@ impl<R: Read> SysViewReader<R> {
                 return Err(self.error_at(
                     at,
                     ErrorKind::UnexpectedElement {
-                        found: qname.clone(),
+                        found: qname.to_string(),
                         context: self.context(),
                         expected,
                     },
                 ))
             }
         };
+        let attrs = self.sv_attributes(e, at)?;
         match kind {
-            Elem::Node => self.start_node(e, at)?,
-            Elem::Property => self.start_property(e, at)?,
-            Elem::Value => self.start_value(e, at)?,
+            Elem::Node => self.start_node(attrs, at)?,
+            Elem::Property => self.start_property(attrs, at)?,
+            Elem::Value => self.start_value(attrs, at)?,
         }
         self.elements.push(kind);
         if empty {
@@ -564,8 +572,8 @@ impl<R: Read> SysViewReader<R> {
         Ok(())
     }
 
-    fn start_node(&mut self, e: &BytesStart, at: Mark) -> Result<(), SysViewError> {
-        let Some(raw) = self.attribute(e, SV, "name", at)? else {
+    fn start_node(&mut self, attrs: SvAttributes, at: Mark) -> Result<(), SysViewError> {
+        let Some(raw) = attrs.name else {
             return Err(self.error_at(
                 at,
                 ErrorKind::MissingAttribute {
@@ -620,12 +628,12 @@ impl<R: Read> SysViewReader<R> {
         }
     }
 
-    fn start_property(&mut self, e: &BytesStart, at: Mark) -> Result<(), SysViewError> {
+    fn start_property(&mut self, attrs: SvAttributes, at: Mark) -> Result<(), SysViewError> {
         let missing = |attribute| ErrorKind::MissingAttribute {
             element: "sv:property",
             attribute,
         };
-        let Some(raw_name) = self.attribute(e, SV, "name", at)? else {
+        let Some(raw_name) = attrs.name else {
             return Err(self.error_at(at, missing("sv:name")));
         };
         let name = self.scopes.qualify(&raw_name).map_err(|source| {
@@ -637,7 +645,7 @@ impl<R: Read> SysViewReader<R> {
                 },
             )
         })?;
-        let Some(raw_type) = self.attribute(e, SV, "type", at)? else {
+        let Some(raw_type) = attrs.ty else {
             return Err(self.error_at(at, missing("sv:type")));
         };
         let node_name = self.nodes.last().cloned().unwrap_or_default();
@@ -659,7 +667,7 @@ impl<R: Read> SysViewReader<R> {
                 },
             ));
         };
-        let explicit_multiple = match self.attribute(e, SV, "multiple", at)?.as_deref() {
+        let explicit_multiple = match attrs.multiple.as_deref() {
             None | Some("false") => false,
             Some("true") => true,
             Some(other) => {
@@ -705,9 +713,9 @@ impl<R: Read> SysViewReader<R> {
         Ok(())
     }
 
-    fn start_value(&mut self, e: &BytesStart, at: Mark) -> Result<(), SysViewError> {
-        let xsi_base64 = self
-            .attribute(e, XSI, "type", at)?
+    fn start_value(&mut self, attrs: SvAttributes, at: Mark) -> Result<(), SysViewError> {
+        let xsi_base64 = attrs
+            .xsi_type
             .is_some_and(|t| t.trim() == "xs:base64Binary");
         let binary = self
             .property
@@ -728,7 +736,7 @@ impl<R: Read> SysViewReader<R> {
         self.value = Some(PendingValue {
             text: String::new(),
             decoder: (binary || xsi_base64).then(Base64Decoder::new),
-            location: self.location(at),
+            at,
         });
         Ok(())
     }
@@ -758,7 +766,11 @@ impl<R: Read> SysViewReader<R> {
             return Ok(());
         };
         let property = prop.name.clone();
-        let fail = |kind| Err(SysViewError::new(v.location.clone(), kind));
+        let (file, at) = (&self.file, v.at);
+        let fail = |kind| {
+            let loc = Location::at(file.clone(), at.line, at.column);
+            Err(SysViewError::new(loc, kind))
+        };
         let text = match v.decoder {
             Some(d) => match d.finish() {
                 Err(source) => return fail(ErrorKind::InvalidBase64 { property, source }),
@@ -1066,6 +1078,20 @@ mod tests {
         let xml = "<!-- head --><?pi x?><sv:node xmlns:sv=\"http://www.jcp.org/jcr/sv/1.0\" sv:name=\"a\"><!-- c --><sv:property sv:name=\"p\" sv:type=\"String\"><sv:value>x<!-- in -->y</sv:value></sv:property></sv:node><!-- tail -->";
         let n = tree(xml);
         assert_eq!(n.value("p").unwrap().to_string(), "xy");
+    }
+
+    #[test]
+    fn stray_text_can_be_ignored_like_jackrabbit() {
+        let xml = doc(&format!("{}aaaa\n  more", prop("p", "String", &["x"])));
+        let mut r = SysViewReader::new(xml.as_bytes(), "t.xml");
+        let e = r.read_tree().unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::UnexpectedText { .. }), "{e}");
+        let mut r = SysViewReader::new(xml.as_bytes(), "t.xml");
+        r.set_ignore_stray_text(true);
+        let n = r.read_tree().unwrap();
+        assert_eq!(n.value("p").unwrap().to_string(), "x");
+        assert_eq!(r.ignored_text_count(), 1);
+        assert_eq!(r.ignored_text()[0].line, 3);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! real-world corpus, and streaming in bounded memory.
 
 mod corpus;
+mod fixtures;
 mod malformed;
 mod roundtrip;
 mod streaming;
