@@ -280,13 +280,13 @@ mod tests {
 
     #[test]
     fn trips_when_an_event_is_too_large() {
-        let data = vec![b'x'; 100];
+        let data = [b'x'; 100];
         let mut t = Tracked::new(&data[..], 10);
         t.start_event();
         let mut err = None;
         for _ in 0..100 {
             match t.fill_buf() {
-                Ok(b) if b.is_empty() => break,
+                Ok([]) => break,
                 Ok(_) => t.consume(4),
                 Err(e) => {
                     err = Some(e);
