@@ -8,14 +8,19 @@
 //! error, and Java's character-class operators) and writes an equivalent expression
 //! for the `regex` crate. Java semantics that differ from the `regex` crate are
 //! spelled out explicitly: `.` excludes all five Java line terminators, `\d \s \w \b`
-//! are ASCII unless `(?U)` is on, `(?i)` folds ASCII only unless `(?u)` is on.
+//! are ASCII unless `(?U)` is on (`\b` as in JDK 19+), `(?i)` folds ASCII only, and
+//! `(?iu)` uses Java's `toLowerCase(toUpperCase(c))` relation (see the `case` module).
+//! The `fixtures/filter/RegexOracle.java` differential test checks all of this against
+//! a real JDK when one is installed.
 //!
 //! Constructs the `regex` crate cannot express (look-around, back-references,
 //! possessive quantifiers, atomic groups, `\G`, `\R`, `\X`, Unicode blocks, ...) are
-//! reported as [`PatternErrorKind::Unsupported`] naming the construct. Everything
-//! else the JDK rejects is a [`PatternErrorKind::Syntax`] error with the JDK's
-//! description and the index of the offending character.
+//! reported as [`PatternErrorKind::Unsupported`] naming the construct, but only when
+//! the rest of the pattern is valid: everything the JDK rejects is a
+//! [`PatternErrorKind::Syntax`] error with the JDK's description and the index of the
+//! offending character.
 
+use super::case;
 use super::property::{self, PropertyError};
 use super::{PatternError, PatternErrorKind};
 
@@ -98,6 +103,8 @@ pub(super) fn translate(source: &str) -> Result<String, PatternError> {
         depth: 0,
         named_groups: Vec::new(),
         bits: Vec::new(),
+        capturing: 0,
+        unsupported: None,
     };
     let out = parser.expr()?;
     if parser.cursor != parser.len {
@@ -109,7 +116,10 @@ pub(super) fn translate(source: &str) -> Result<String, PatternError> {
             "unexpected end of pattern (a trailing '\\' escapes nothing)",
         ));
     }
-    Ok(out)
+    match parser.unsupported {
+        Some(error) => Err(error),
+        None => Ok(out),
+    }
 }
 
 /// Java rewrites every `\Q...\E` section into backslash-escaped characters before it
@@ -200,6 +210,12 @@ struct Parser<'s> {
     named_groups: Vec<String>,
     /// The single-character sets of all classes, see [`ClassNode::Bits`].
     bits: Vec<Vec<String>>,
+    /// Capturing groups opened so far (Java numbers back-references by them).
+    capturing: usize,
+    /// The first construct Java accepts but the `regex` crate cannot evaluate. It is
+    /// reported only after the whole pattern has parsed, because a syntax error
+    /// anywhere in the pattern is what the JDK reports.
+    unsupported: Option<PatternError>,
 }
 
 fn ch(c: char) -> u32 {
@@ -234,26 +250,6 @@ fn ascii_swap_case(c: u32) -> Option<u32> {
         Some(c - 0x20)
     } else {
         None
-    }
-}
-
-/// `Character.toLowerCase` for one code point (single-character mappings only).
-fn java_lower(c: u32) -> u32 {
-    single_mapping(c, |ch| ch.to_lowercase().collect())
-}
-
-/// `Character.toUpperCase` for one code point (single-character mappings only).
-fn java_upper(c: u32) -> u32 {
-    single_mapping(c, |ch| ch.to_uppercase().collect())
-}
-
-fn single_mapping(c: u32, map: impl Fn(char) -> Vec<char>) -> u32 {
-    match char::from_u32(c) {
-        Some(ch) => match map(ch).as_slice() {
-            [one] => u32::from(*one),
-            _ => c,
-        },
-        None => c,
     }
 }
 
@@ -425,15 +421,19 @@ impl Parser<'_> {
         }
     }
 
-    fn unsupported(&self, construct: &str) -> PatternError {
-        self.unsupported_at(self.cursor.saturating_sub(1), construct)
+    /// Notes an unsupported construct just before the cursor; parsing goes on.
+    fn unsupported(&mut self, construct: &str) {
+        self.unsupported_at(self.cursor.saturating_sub(1), construct);
     }
 
-    fn unsupported_at(&self, pos: usize, construct: &str) -> PatternError {
-        PatternError {
-            pattern: self.source.to_string(),
-            index: self.source_index(pos),
-            kind: PatternErrorKind::Unsupported(construct.to_string()),
+    /// Notes an unsupported construct at `pos` unless an earlier one was noted.
+    fn unsupported_at(&mut self, pos: usize, construct: &str) {
+        if self.unsupported.is_none() {
+            self.unsupported = Some(PatternError {
+                pattern: self.source.to_string(),
+                index: self.source_index(pos),
+                kind: PatternErrorKind::Unsupported(construct.to_string()),
+            });
         }
     }
 
@@ -563,14 +563,28 @@ impl Parser<'_> {
             return NEVER.to_string();
         }
         if self.flags.case_insensitive {
-            if self.flags.unicode_case {
-                return format!("(?i:{})", lit(c));
-            }
-            if let Some(other) = ascii_swap_case(c) {
-                return format!("[{}{}]", lit(c), lit(other));
-            }
+            return self.single_class(c);
         }
         lit(c)
+    }
+
+    /// Java's `single(c)` as a class: under `(?i)` the ASCII other case, under
+    /// `(?iu)` every character with the same lower case of its upper case.
+    fn single_class(&self, c: u32) -> String {
+        let mut set = vec![c];
+        if self.flags.case_insensitive {
+            if self.flags.unicode_case {
+                set = case::single_set(c);
+            } else if let Some(other) = ascii_swap_case(c) {
+                set.push(other);
+            }
+        }
+        let items: String = set
+            .into_iter()
+            .filter(|&x| !is_surrogate(x))
+            .map(lit)
+            .collect();
+        format!("[{items}]")
     }
 
     /// Applies a following `?`, `*`, `+` or `{n,m}` to `node`.
@@ -598,7 +612,13 @@ impl Parser<'_> {
             let mut digit = first;
             let mut min: i32 = 0;
             loop {
-                min = min.wrapping_mul(10).wrapping_add((digit - ch('0')) as i32);
+                min = match min
+                    .checked_mul(10)
+                    .and_then(|m| m.checked_add((digit - ch('0')) as i32))
+                {
+                    Some(value) => value,
+                    None => return Err(self.syntax("illegal repetition range")),
+                };
                 digit = self.read();
                 if !is_ascii_digit(digit) {
                     break;
@@ -611,7 +631,13 @@ impl Parser<'_> {
                 if digit != ch('}') {
                     max = 0;
                     while is_ascii_digit(digit) {
-                        max = max.wrapping_mul(10).wrapping_add((digit - ch('0')) as i32);
+                        max = match max
+                            .checked_mul(10)
+                            .and_then(|m| m.checked_add((digit - ch('0')) as i32))
+                        {
+                            Some(value) => value,
+                            None => return Err(self.syntax("illegal repetition range")),
+                        };
                         digit = self.read();
                     }
                 }
@@ -644,7 +670,8 @@ impl Parser<'_> {
             true
         } else if suffix == ch('+') {
             self.next();
-            return Err(self.unsupported("possessive quantifier (e.g. '*+', '++', '?+')"));
+            self.unsupported("possessive quantifier (e.g. '*+', '++', '?+')");
+            false
         } else {
             false
         };
@@ -675,9 +702,18 @@ impl Parser<'_> {
             let kind = self.skip();
             match char::from_u32(kind).unwrap_or('\u{0}') {
                 ':' => self.expr()?,
-                '=' => return Err(self.unsupported_at(open, "lookahead '(?=...)'")),
-                '!' => return Err(self.unsupported_at(open, "negative lookahead '(?!...)'")),
-                '>' => return Err(self.unsupported_at(open, "atomic group '(?>...)'")),
+                '=' => {
+                    self.unsupported_at(open, "lookahead '(?=...)'");
+                    self.expr()?
+                }
+                '!' => {
+                    self.unsupported_at(open, "negative lookahead '(?!...)'");
+                    self.expr()?
+                }
+                '>' => {
+                    self.unsupported_at(open, "atomic group '(?>...)'");
+                    self.expr()?
+                }
                 '<' => {
                     let first = self.read();
                     if is_ascii_letter(first) {
@@ -688,11 +724,14 @@ impl Parser<'_> {
                             )));
                         }
                         self.named_groups.push(name);
+                        self.capturing += 1;
                         self.expr()?
                     } else if first == ch('=') {
-                        return Err(self.unsupported_at(open, "lookbehind '(?<=...)'"));
+                        self.unsupported_at(open, "lookbehind '(?<=...)'");
+                        self.expr()?
                     } else if first == ch('!') {
-                        return Err(self.unsupported_at(open, "negative lookbehind '(?<!...)'"));
+                        self.unsupported_at(open, "negative lookbehind '(?<!...)'");
+                        self.expr()?
                     } else {
                         return Err(self.syntax("unknown look-behind group"));
                     }
@@ -713,6 +752,7 @@ impl Parser<'_> {
                 }
             }
         } else {
+            self.capturing += 1;
             self.expr()?
         };
         self.accept(')', "unclosed group")?;
@@ -755,8 +795,8 @@ impl Parser<'_> {
                     self.flags.unicode_case = value;
                 }
                 'c' if value => {
-                    self.next();
-                    return Err(self.unsupported("canonical equivalence flag '(?c)'"));
+                    let at = self.cursor;
+                    self.unsupported_at(at, "canonical equivalence flag '(?c)'");
                 }
                 'c' => {}
                 '-' if on => on = false,
@@ -780,7 +820,10 @@ impl Parser<'_> {
         let illegal = |p: &Self| p.syntax("illegal/unsupported escape sequence");
         let e = match char::from_u32(c).unwrap_or('\u{0}') {
             '0' => Escape::Char(self.octal()?),
-            '1'..='9' if !in_class => return Err(self.unsupported("back-reference (e.g. '\\1')")),
+            '1'..='9' if !in_class => {
+                self.back_reference(c - ch('0'));
+                Escape::Assertion(String::new())
+            }
             'A' if !in_class => Escape::Assertion(r"\A".to_string()),
             'B' if !in_class => Escape::Assertion(if ascii_only {
                 r"(?-u:\B)".to_string()
@@ -788,20 +831,37 @@ impl Parser<'_> {
                 r"\B".to_string()
             }),
             'D' => Escape::Class(format!("[^{}]", self.digit_class())),
-            'G' if !in_class => return Err(self.unsupported("end-of-previous-match anchor '\\G'")),
+            'G' if !in_class => {
+                self.unsupported("end-of-previous-match anchor '\\G'");
+                Escape::Assertion(String::new())
+            }
             'H' => Escape::Class(format!("[^{HORIZ}]")),
-            'N' => return Err(self.unsupported("named character '\\N{...}'")),
-            'R' if !in_class => return Err(self.unsupported("linebreak matcher '\\R'")),
+            'N' => {
+                self.named_character()?;
+                Escape::Char(0)
+            }
+            'R' if !in_class => {
+                self.unsupported("linebreak matcher '\\R'");
+                Escape::Assertion(String::new())
+            }
             'S' => Escape::Class(format!("[^{}]", self.space_class())),
             'V' => Escape::Class(format!("[^{VERT}]")),
             'W' => Escape::Class(format!("[^{}]", self.word_class())),
-            'X' if !in_class => return Err(self.unsupported("grapheme cluster '\\X'")),
+            'X' if !in_class => {
+                self.unsupported("grapheme cluster '\\X'");
+                Escape::Assertion(String::new())
+            }
             // Java's `\Z` ignores MULTILINE.
             'Z' if !in_class => Escape::Assertion("$".to_string()),
             'a' => Escape::Char(0x07),
             'b' if !in_class => {
                 if self.peek() == ch('{') && self.at(self.cursor + 1) == ch('g') {
-                    return Err(self.unsupported("grapheme boundary '\\b{g}'"));
+                    self.skip();
+                    if self.read() != ch('}') {
+                        return Err(illegal(self));
+                    }
+                    self.unsupported("grapheme boundary '\\b{g}'");
+                    return Ok(Escape::Assertion(String::new()));
                 }
                 Escape::Assertion(if ascii_only {
                     r"(?-u:\b)".to_string()
@@ -819,7 +879,21 @@ impl Parser<'_> {
             'e' => Escape::Char(0x1B),
             'f' => Escape::Char(0x0C),
             'h' => Escape::Class(HORIZ.to_string()),
-            'k' if !in_class => return Err(self.unsupported("named back-reference '\\k<name>'")),
+            'k' if !in_class => {
+                let at = self.cursor.saturating_sub(2);
+                if self.read() != ch('<') {
+                    return Err(self.syntax("\\k is not followed by '<' for named capturing group"));
+                }
+                let first = self.read();
+                let name = self.group_name(first)?;
+                if !self.named_groups.contains(&name) {
+                    return Err(
+                        self.syntax(&format!("named capturing group <{name}> does not exist"))
+                    );
+                }
+                self.unsupported_at(at, "named back-reference '\\k<name>'");
+                Escape::Assertion(String::new())
+            }
             'n' => Escape::Char(0x0A),
             'r' => Escape::Char(0x0D),
             's' => Escape::Class(self.space_class()),
@@ -841,6 +915,43 @@ impl Parser<'_> {
             _ => Escape::Char(c),
         };
         Ok(e)
+    }
+
+    /// `\n`: Java takes further digits while they name an existing group.
+    fn back_reference(&mut self, first: u32) {
+        let at = self.cursor.saturating_sub(2);
+        let mut number = first as usize;
+        loop {
+            let c = self.peek();
+            if !is_ascii_digit(c) {
+                break;
+            }
+            let longer = number * 10 + (c - ch('0')) as usize;
+            if longer > self.capturing {
+                break;
+            }
+            number = longer;
+            self.read();
+        }
+        self.unsupported_at(at, "back-reference (e.g. '\\1')");
+    }
+
+    /// `\N{NAME}`: checked for shape; the names themselves cannot be looked up.
+    fn named_character(&mut self) -> Result<(), PatternError> {
+        let at = self.cursor.saturating_sub(2);
+        if self.read() != ch('{') {
+            return Err(self.syntax("illegal character name escape sequence"));
+        }
+        loop {
+            if self.cursor >= self.len {
+                return Err(self.syntax_at(self.len, "unclosed character name escape sequence"));
+            }
+            if self.read() == ch('}') {
+                break;
+            }
+        }
+        self.unsupported_at(at, "named character '\\N{...}'");
+        Ok(())
     }
 
     fn digit_class(&self) -> String {
@@ -976,13 +1087,18 @@ impl Parser<'_> {
                 .filter_map(|&c| char::from_u32(c))
                 .collect()
         };
-        let expr = match property::java_property(&name, self.flags.unicode_class) {
+        let expr = match property::java_property(
+            &name,
+            self.flags.unicode_class,
+            self.flags.case_insensitive,
+        ) {
             Ok(expr) => expr,
             Err(PropertyError::Unknown) => {
                 return Err(self.syntax(&format!("unknown character property name {{{name}}}")))
             }
             Err(PropertyError::Unsupported(what)) => {
-                return Err(self.unsupported(&format!("{what} '\\p{{{name}}}'")))
+                self.unsupported(&format!("{what} '\\p{{{name}}}'"));
+                NEVER.to_string()
             }
         };
         let node = ClassNode::Expr(expr);
@@ -1150,8 +1266,8 @@ impl Parser<'_> {
                         add.push(other);
                     }
                 } else if uc {
-                    add.push(java_lower(c));
-                    add.push(java_upper(c));
+                    add.push(case::lower(c));
+                    add.push(case::upper(c));
                 }
             }
             if let Some(set) = self.bits.get_mut(bits) {
@@ -1164,23 +1280,22 @@ impl Parser<'_> {
             }
             return None;
         }
-        let mut items = lit(c);
-        if ci && !uc {
-            if let Some(other) = ascii_swap_case(c) {
-                items.push_str(&lit(other));
-            }
-        }
         if is_surrogate(c) {
             return Some(ClassNode::Expr(NEVER.to_string()));
         }
-        Some(ClassNode::Expr(format!("[{items}]")))
+        Some(ClassNode::Expr(self.single_class(c)))
     }
 
-    /// The range `lo-hi` with Java's ASCII case-insensitive widening when `(?i)` is on
-    /// without `(?u)` (with `(?u)` the whole class is folded by the regex engine).
+    /// The range `lo-hi`, widened like Java's `CIRange` (ASCII) under `(?i)` or its
+    /// `CIRangeU` (upper case, or lower case of upper case, in range) under `(?iu)`.
     fn range_class(&self, lo: u32, hi: u32) -> String {
         let mut expr = range_expr(lo, hi);
-        if self.flags.case_insensitive && !self.flags.unicode_case {
+        if self.flags.case_insensitive && self.flags.unicode_case {
+            let extra: String = case::range_extra(lo, hi).into_iter().map(lit).collect();
+            if !extra.is_empty() {
+                expr = format!("[{expr}[{extra}]]");
+            }
+        } else if self.flags.case_insensitive {
             let mut extra = Vec::new();
             for (start, end, shift_up) in [(0x41u32, 0x5Au32, true), (0x61, 0x7A, false)] {
                 let a = lo.max(start);
@@ -1200,14 +1315,9 @@ impl Parser<'_> {
         expr
     }
 
-    /// Writes a finished class; under `(?iu)` the engine applies Unicode case folding.
+    /// Writes a finished class (case-insensitivity is already in its items).
     fn render_class_node(&self, node: &ClassNode) -> String {
-        let expr = self.render(node);
-        if self.flags.case_insensitive && self.flags.unicode_case {
-            format!("(?i:{expr})")
-        } else {
-            expr
-        }
+        self.render(node)
     }
 
     fn render(&self, node: &ClassNode) -> String {
