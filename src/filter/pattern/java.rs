@@ -21,7 +21,7 @@
 //! offending character.
 
 use super::case;
-use super::property::{self, PropertyError};
+use super::property;
 use super::{PatternError, PatternErrorKind};
 
 /// A class expression that matches nothing (Rust has no empty `[]`).
@@ -44,49 +44,31 @@ const MAX_REPS: i32 = 0x7FFF_FFFF;
 
 /// The inline flags of `java.util.regex.Pattern` that change parsing or matching.
 #[derive(Debug, Clone, Copy, Default)]
-struct Flags {
+pub(super) struct Flags {
     /// `i`: CASE_INSENSITIVE.
-    case_insensitive: bool,
+    pub(super) case_insensitive: bool,
     /// `m`: MULTILINE.
-    multiline: bool,
+    pub(super) multiline: bool,
     /// `s`: DOTALL.
-    dotall: bool,
+    pub(super) dotall: bool,
     /// `d`: UNIX_LINES.
-    unix_lines: bool,
+    pub(super) unix_lines: bool,
     /// `u`: UNICODE_CASE.
-    unicode_case: bool,
+    pub(super) unicode_case: bool,
     /// `x`: COMMENTS.
-    comments: bool,
+    pub(super) comments: bool,
     /// `U`: UNICODE_CHARACTER_CLASS.
-    unicode_class: bool,
+    pub(super) unicode_class: bool,
 }
 
 /// What an escape sequence stands for.
-enum Escape {
+pub(super) enum Escape {
     /// A single code point (may be a lone surrogate written as `\uD800`).
     Char(u32),
     /// A character class, as a `regex` class expression.
     Class(String),
     /// A zero-width assertion, as a `regex` expression.
     Assertion(String),
-}
-
-/// A Java character class while it is being parsed. Java keeps the single characters
-/// of a class in a bit set that later operands may still add to, and reads it only
-/// when matching; the tree is rendered once the outermost class is complete, so a
-/// [`ClassNode::Bits`] always sees the final set.
-#[derive(Debug, Clone)]
-enum ClassNode {
-    /// A finished `regex` class expression (`[...]` or `\p{...}`).
-    Expr(String),
-    /// The single-character bit set with this index in [`Parser::bits`].
-    Bits(usize),
-    /// Union of two operands.
-    Union(Box<ClassNode>, Box<ClassNode>),
-    /// Intersection of two operands (`&&`).
-    And(Box<ClassNode>, Box<ClassNode>),
-    /// Complement (`[^...]`).
-    Not(Box<ClassNode>),
 }
 
 /// Translates `source` (Java syntax) into a `regex` crate expression that matches the
@@ -191,59 +173,59 @@ fn remove_qe_quoting(source: &str) -> (Vec<u32>, Vec<usize>) {
 
 /// Recursive-descent reader of one Java pattern; the method structure follows the
 /// JDK's parser so that the same inputs are accepted and rejected.
-struct Parser<'s> {
+pub(super) struct Parser<'s> {
     /// The pattern as the user wrote it (for error messages).
-    source: &'s str,
+    pub(super) source: &'s str,
     /// The pattern after `\Q...\E` removal, as code points.
-    chars: Vec<u32>,
+    pub(super) chars: Vec<u32>,
     /// For each entry of `chars`, the index of the source character it came from.
-    origin: Vec<usize>,
+    pub(super) origin: Vec<usize>,
     /// `chars.len()`.
-    len: usize,
+    pub(super) len: usize,
     /// Index of the current character; may run past the end like the JDK's cursor.
-    cursor: usize,
+    pub(super) cursor: usize,
     /// The flags in effect at the cursor.
-    flags: Flags,
+    pub(super) flags: Flags,
     /// Current nesting of groups and classes.
-    depth: usize,
+    pub(super) depth: usize,
     /// Names of the named groups seen so far (duplicates are an error in Java).
-    named_groups: Vec<String>,
-    /// The single-character sets of all classes, see [`ClassNode::Bits`].
-    bits: Vec<Vec<String>>,
+    pub(super) named_groups: Vec<String>,
+    /// The single-character sets of all classes, see `class::ClassNode::Bits`.
+    pub(super) bits: Vec<Vec<String>>,
     /// Capturing groups opened so far (Java numbers back-references by them).
-    capturing: usize,
+    pub(super) capturing: usize,
     /// The first construct Java accepts but the `regex` crate cannot evaluate. It is
     /// reported only after the whole pattern has parsed, because a syntax error
     /// anywhere in the pattern is what the JDK reports.
-    unsupported: Option<PatternError>,
+    pub(super) unsupported: Option<PatternError>,
 }
 
-fn ch(c: char) -> u32 {
+pub(super) fn ch(c: char) -> u32 {
     u32::from(c)
 }
 
-fn is_ascii_space(c: u32) -> bool {
+pub(super) fn is_ascii_space(c: u32) -> bool {
     matches!(c, 0x20 | 0x09..=0x0D)
 }
 
-fn is_ascii_digit(c: u32) -> bool {
+pub(super) fn is_ascii_digit(c: u32) -> bool {
     (0x30..=0x39).contains(&c)
 }
 
-fn is_ascii_letter(c: u32) -> bool {
+pub(super) fn is_ascii_letter(c: u32) -> bool {
     (0x41..=0x5A).contains(&c) || (0x61..=0x7A).contains(&c)
 }
 
-fn hex_value(c: u32) -> Option<u32> {
+pub(super) fn hex_value(c: u32) -> Option<u32> {
     char::from_u32(c).and_then(|c| c.to_digit(16))
 }
 
-fn is_surrogate(c: u32) -> bool {
+pub(super) fn is_surrogate(c: u32) -> bool {
     (0xD800..=0xDFFF).contains(&c)
 }
 
 /// Java's `ASCII.toLower` / `ASCII.toUpper`: only `A-Z`/`a-z` change.
-fn ascii_swap_case(c: u32) -> Option<u32> {
+pub(super) fn ascii_swap_case(c: u32) -> Option<u32> {
     if (0x41..=0x5A).contains(&c) {
         Some(c + 0x20)
     } else if (0x61..=0x7A).contains(&c) {
@@ -254,7 +236,7 @@ fn ascii_swap_case(c: u32) -> Option<u32> {
 }
 
 /// One code point as a `regex` literal that is valid both inside and outside a class.
-fn lit(c: u32) -> String {
+pub(super) fn lit(c: u32) -> String {
     match char::from_u32(c) {
         Some(ch) if ch.is_ascii_alphanumeric() || ch == '/' || ch == '_' => ch.to_string(),
         Some(_) => format!("\\x{{{c:X}}}"),
@@ -262,43 +244,19 @@ fn lit(c: u32) -> String {
     }
 }
 
-/// A class expression for the code points `lo..=hi`, skipping surrogates (which a
-/// Rust string, and a JCR path, can never contain).
-fn range_expr(lo: u32, hi: u32) -> String {
-    let mut parts = String::new();
-    if lo <= 0xD7FF {
-        parts.push_str(&format!("\\x{{{lo:X}}}-\\x{{{:X}}}", hi.min(0xD7FF)));
-    }
-    if hi >= 0xE000 {
-        parts.push_str(&format!("\\x{{{:X}}}-\\x{{{hi:X}}}", lo.max(0xE000)));
-    }
-    if parts.is_empty() {
-        NEVER.to_string()
-    } else {
-        format!("[{parts}]")
-    }
-}
-
-fn union(a: Option<ClassNode>, b: ClassNode) -> ClassNode {
-    match a {
-        None => b,
-        Some(a) => ClassNode::Union(Box::new(a), Box::new(b)),
-    }
-}
-
 impl Parser<'_> {
     // ----- character access, mirroring the JDK cursor discipline -----
 
     /// The code point at `i`, or 0 past the end (the JDK pads with zeros).
-    fn at(&self, i: usize) -> u32 {
+    pub(super) fn at(&self, i: usize) -> u32 {
         self.chars.get(i).copied().unwrap_or(0)
     }
 
-    fn at_end(&self) -> bool {
+    pub(super) fn at_end(&self) -> bool {
         self.cursor >= self.len
     }
 
-    fn is_line_separator(&self, c: u32) -> bool {
+    pub(super) fn is_line_separator(&self, c: u32) -> bool {
         if self.flags.unix_lines {
             c == 0x0A
         } else {
@@ -306,7 +264,7 @@ impl Parser<'_> {
         }
     }
 
-    fn peek(&mut self) -> u32 {
+    pub(super) fn peek(&mut self) -> u32 {
         let c = self.at(self.cursor);
         if self.flags.comments {
             self.peek_past_whitespace(c)
@@ -315,7 +273,7 @@ impl Parser<'_> {
         }
     }
 
-    fn read(&mut self) -> u32 {
+    pub(super) fn read(&mut self) -> u32 {
         let c = self.at(self.cursor);
         self.cursor += 1;
         if self.flags.comments {
@@ -325,7 +283,7 @@ impl Parser<'_> {
         }
     }
 
-    fn next(&mut self) -> u32 {
+    pub(super) fn next(&mut self) -> u32 {
         self.cursor += 1;
         let c = self.at(self.cursor);
         if self.flags.comments {
@@ -335,22 +293,22 @@ impl Parser<'_> {
         }
     }
 
-    fn next_escaped(&mut self) -> u32 {
+    pub(super) fn next_escaped(&mut self) -> u32 {
         self.cursor += 1;
         self.at(self.cursor)
     }
 
-    fn skip(&mut self) -> u32 {
+    pub(super) fn skip(&mut self) -> u32 {
         let c = self.at(self.cursor + 1);
         self.cursor += 2;
         c
     }
 
-    fn unread(&mut self) {
+    pub(super) fn unread(&mut self) {
         self.cursor = self.cursor.saturating_sub(1);
     }
 
-    fn peek_past_whitespace(&mut self, mut c: u32) -> u32 {
+    pub(super) fn peek_past_whitespace(&mut self, mut c: u32) -> u32 {
         while is_ascii_space(c) || c == ch('#') {
             while is_ascii_space(c) {
                 self.cursor += 1;
@@ -368,7 +326,7 @@ impl Parser<'_> {
         c
     }
 
-    fn parse_past_whitespace(&mut self, mut c: u32) -> u32 {
+    pub(super) fn parse_past_whitespace(&mut self, mut c: u32) -> u32 {
         while is_ascii_space(c) || c == ch('#') {
             while is_ascii_space(c) {
                 c = self.at(self.cursor);
@@ -386,7 +344,7 @@ impl Parser<'_> {
         c
     }
 
-    fn accept(&mut self, expected: char, message: &str) -> Result<(), PatternError> {
+    pub(super) fn accept(&mut self, expected: char, message: &str) -> Result<(), PatternError> {
         let mut c = self.at(self.cursor);
         self.cursor += 1;
         if self.flags.comments {
@@ -401,7 +359,7 @@ impl Parser<'_> {
     // ----- errors -----
 
     /// The source index for a position in `chars` (the end maps to the source end).
-    fn source_index(&self, pos: usize) -> usize {
+    pub(super) fn source_index(&self, pos: usize) -> usize {
         match self.origin.get(pos) {
             Some(&i) => i,
             None => self.source.chars().count(),
@@ -409,11 +367,11 @@ impl Parser<'_> {
     }
 
     /// A syntax error reported, like the JDK, at the character before the cursor.
-    fn syntax(&self, message: &str) -> PatternError {
+    pub(super) fn syntax(&self, message: &str) -> PatternError {
         self.syntax_at(self.cursor.saturating_sub(1), message)
     }
 
-    fn syntax_at(&self, pos: usize, message: &str) -> PatternError {
+    pub(super) fn syntax_at(&self, pos: usize, message: &str) -> PatternError {
         PatternError {
             pattern: self.source.to_string(),
             index: self.source_index(pos),
@@ -422,12 +380,12 @@ impl Parser<'_> {
     }
 
     /// Notes an unsupported construct just before the cursor; parsing goes on.
-    fn unsupported(&mut self, construct: &str) {
+    pub(super) fn unsupported(&mut self, construct: &str) {
         self.unsupported_at(self.cursor.saturating_sub(1), construct);
     }
 
     /// Notes an unsupported construct at `pos` unless an earlier one was noted.
-    fn unsupported_at(&mut self, pos: usize, construct: &str) {
+    pub(super) fn unsupported_at(&mut self, pos: usize, construct: &str) {
         if self.unsupported.is_none() {
             self.unsupported = Some(PatternError {
                 pattern: self.source.to_string(),
@@ -437,7 +395,7 @@ impl Parser<'_> {
         }
     }
 
-    fn enter(&mut self) -> Result<(), PatternError> {
+    pub(super) fn enter(&mut self) -> Result<(), PatternError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(PatternError {
@@ -451,14 +409,14 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn leave(&mut self) {
+    pub(super) fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
 
     // ----- expressions -----
 
     /// Alternatives separated by `|`.
-    fn expr(&mut self) -> Result<String, PatternError> {
+    pub(super) fn expr(&mut self) -> Result<String, PatternError> {
         let mut out = self.sequence()?;
         while self.peek() == ch('|') {
             self.next();
@@ -469,7 +427,7 @@ impl Parser<'_> {
     }
 
     /// A sequence of (possibly quantified) atoms up to `|`, `)` or the end.
-    fn sequence(&mut self) -> Result<String, PatternError> {
+    pub(super) fn sequence(&mut self) -> Result<String, PatternError> {
         let mut out = String::new();
         loop {
             let c = self.peek();
@@ -541,7 +499,7 @@ impl Parser<'_> {
 
     /// One literal character or escape (Java reads runs of these as a "slice"; one at
     /// a time is equivalent). A `{` here starts an empty atom, as in the JDK.
-    fn atom(&mut self) -> Result<String, PatternError> {
+    pub(super) fn atom(&mut self) -> Result<String, PatternError> {
         let c = self.peek();
         if c == ch('{') {
             return Ok(String::new());
@@ -558,7 +516,7 @@ impl Parser<'_> {
     }
 
     /// A literal code point under the current case-insensitivity flags.
-    fn literal(&self, c: u32) -> String {
+    pub(super) fn literal(&self, c: u32) -> String {
         if is_surrogate(c) {
             return NEVER.to_string();
         }
@@ -570,7 +528,7 @@ impl Parser<'_> {
 
     /// Java's `single(c)` as a class: under `(?i)` the ASCII other case, under
     /// `(?iu)` every character with the same lower case of its upper case.
-    fn single_class(&self, c: u32) -> String {
+    pub(super) fn single_class(&self, c: u32) -> String {
         let mut set = vec![c];
         if self.flags.case_insensitive {
             if self.flags.unicode_case {
@@ -588,7 +546,7 @@ impl Parser<'_> {
     }
 
     /// Applies a following `?`, `*`, `+` or `{n,m}` to `node`.
-    fn closure(&mut self, node: String) -> Result<String, PatternError> {
+    pub(super) fn closure(&mut self, node: String) -> Result<String, PatternError> {
         let c = self.peek();
         let (min, max) = if c == ch('?') {
             self.next();
@@ -657,7 +615,7 @@ impl Parser<'_> {
     }
 
     /// Reads an optional lazy (`?`) or possessive (`+`) suffix and writes the quantifier.
-    fn quantified(
+    pub(super) fn quantified(
         &mut self,
         node: String,
         min: i32,
@@ -693,7 +651,7 @@ impl Parser<'_> {
 
     /// A group starting at `(`. Returns `None` for a pure flag group such as `(?i)`,
     /// whose flags stay in effect until the enclosing group ends.
-    fn group(&mut self) -> Result<Option<String>, PatternError> {
+    pub(super) fn group(&mut self) -> Result<Option<String>, PatternError> {
         self.enter()?;
         let saved = self.flags;
         let open = self.cursor;
@@ -763,7 +721,7 @@ impl Parser<'_> {
     }
 
     /// The name of a named group after `(?<` (ASCII letters and digits up to `>`).
-    fn group_name(&mut self, first: u32) -> Result<String, PatternError> {
+    pub(super) fn group_name(&mut self, first: u32) -> Result<String, PatternError> {
         let mut name = String::new();
         name.push(char::from_u32(first).unwrap_or('?'));
         let mut c = self.read();
@@ -778,7 +736,7 @@ impl Parser<'_> {
     }
 
     /// Reads `idmsuxU` flags, optionally followed by `-` and flags to turn off.
-    fn add_flags(&mut self) -> Result<(), PatternError> {
+    pub(super) fn add_flags(&mut self) -> Result<(), PatternError> {
         let mut on = true;
         let mut c = self.peek();
         loop {
@@ -811,7 +769,11 @@ impl Parser<'_> {
     /// Reads an escape sequence; the cursor is on the backslash. `in_class` and
     /// `is_range_end`... follow the JDK: some escapes are illegal inside classes and
     /// `\v` means U+000B where a range endpoint is expected.
-    fn escape(&mut self, in_class: bool, is_range: bool) -> Result<Escape, PatternError> {
+    pub(super) fn escape(
+        &mut self,
+        in_class: bool,
+        is_range: bool,
+    ) -> Result<Escape, PatternError> {
         let c = self.skip();
         if self.cursor > self.len {
             return Err(self.syntax_at(self.len, "unexpected end of pattern after '\\'"));
@@ -918,7 +880,7 @@ impl Parser<'_> {
     }
 
     /// `\n`: Java takes further digits while they name an existing group.
-    fn back_reference(&mut self, first: u32) {
+    pub(super) fn back_reference(&mut self, first: u32) {
         let at = self.cursor.saturating_sub(2);
         let mut number = first as usize;
         loop {
@@ -937,7 +899,7 @@ impl Parser<'_> {
     }
 
     /// `\N{NAME}`: checked for shape; the names themselves cannot be looked up.
-    fn named_character(&mut self) -> Result<(), PatternError> {
+    pub(super) fn named_character(&mut self) -> Result<(), PatternError> {
         let at = self.cursor.saturating_sub(2);
         if self.read() != ch('{') {
             return Err(self.syntax("illegal character name escape sequence"));
@@ -954,7 +916,7 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn digit_class(&self) -> String {
+    pub(super) fn digit_class(&self) -> String {
         if self.flags.unicode_class {
             r"\p{Nd}".to_string()
         } else {
@@ -962,7 +924,7 @@ impl Parser<'_> {
         }
     }
 
-    fn space_class(&self) -> String {
+    pub(super) fn space_class(&self) -> String {
         if self.flags.unicode_class {
             r"\p{White_Space}".to_string()
         } else {
@@ -970,7 +932,7 @@ impl Parser<'_> {
         }
     }
 
-    fn word_class(&self) -> String {
+    pub(super) fn word_class(&self) -> String {
         if self.flags.unicode_class {
             property::UNICODE_WORD.to_string()
         } else {
@@ -979,7 +941,7 @@ impl Parser<'_> {
     }
 
     /// `\0n`, `\0nn`, `\0mnn` (m <= 3).
-    fn octal(&mut self) -> Result<u32, PatternError> {
+    pub(super) fn octal(&mut self) -> Result<u32, PatternError> {
         let is_oct = |c: u32| (ch('0')..=ch('7')).contains(&c);
         let n = self.read();
         if !is_oct(n) {
@@ -999,7 +961,7 @@ impl Parser<'_> {
     }
 
     /// `\xhh` or `\x{h...h}`.
-    fn hex_escape(&mut self) -> Result<u32, PatternError> {
+    pub(super) fn hex_escape(&mut self) -> Result<u32, PatternError> {
         let n = self.read();
         if let Some(high) = hex_value(n) {
             let m = self.read();
@@ -1025,7 +987,7 @@ impl Parser<'_> {
     }
 
     /// `\uhhhh`, combining an escaped surrogate pair into one code point.
-    fn unicode_escape(&mut self) -> Result<u32, PatternError> {
+    pub(super) fn unicode_escape(&mut self) -> Result<u32, PatternError> {
         let n = self.four_hex()?;
         if (0xD800..=0xDBFF).contains(&n) {
             let saved = self.cursor;
@@ -1040,7 +1002,7 @@ impl Parser<'_> {
         Ok(n)
     }
 
-    fn four_hex(&mut self) -> Result<u32, PatternError> {
+    pub(super) fn four_hex(&mut self) -> Result<u32, PatternError> {
         let mut n = 0;
         for _ in 0..4 {
             let c = self.read();
@@ -1050,286 +1012,5 @@ impl Parser<'_> {
             }
         }
         Ok(n)
-    }
-
-    // ----- character classes -----
-
-    /// After `\p` or `\P` (cursor on the `p`): a one-letter name or a `{name}`.
-    fn property_after_p(&mut self, negate: bool) -> Result<ClassNode, PatternError> {
-        let c = self.next();
-        let one_letter = c != ch('{');
-        if one_letter {
-            self.unread();
-        }
-        self.family(one_letter, negate)
-    }
-
-    /// A Unicode or POSIX property `\p{...}`; the cursor is on `p` (one letter) or `{`.
-    fn family(&mut self, one_letter: bool, negate: bool) -> Result<ClassNode, PatternError> {
-        self.next();
-        let name: String = if one_letter {
-            let c = self.at(self.cursor);
-            self.read();
-            char::from_u32(c).map(String::from).unwrap_or_default()
-        } else {
-            let start = self.cursor;
-            let close = (start..self.len).find(|&i| self.at(i) == ch('}'));
-            let Some(close) = close else {
-                self.cursor = self.len + 1;
-                return Err(self.syntax_at(self.len, "unclosed character family"));
-            };
-            self.cursor = close + 1;
-            if close == start {
-                return Err(self.syntax("empty character family"));
-            }
-            self.chars[start..close]
-                .iter()
-                .filter_map(|&c| char::from_u32(c))
-                .collect()
-        };
-        let expr = match property::java_property(
-            &name,
-            self.flags.unicode_class,
-            self.flags.case_insensitive,
-        ) {
-            Ok(expr) => expr,
-            Err(PropertyError::Unknown) => {
-                return Err(self.syntax(&format!("unknown character property name {{{name}}}")))
-            }
-            Err(PropertyError::Unsupported(what)) => {
-                self.unsupported(&format!("{what} '\\p{{{name}}}'"));
-                NEVER.to_string()
-            }
-        };
-        let node = ClassNode::Expr(expr);
-        Ok(if negate {
-            ClassNode::Not(Box::new(node))
-        } else {
-            node
-        })
-    }
-
-    /// A class starting at `[` (the cursor is on it). With `consume == false` the
-    /// class is the right-hand operand of `&&` and ends before the closing `]`.
-    fn class(&mut self, consume: bool) -> Result<ClassNode, PatternError> {
-        self.enter()?;
-        let bits = self.bits.len();
-        self.bits.push(Vec::new());
-        let mut prev: Option<ClassNode> = None;
-        let mut curr: Option<ClassNode> = None;
-        let mut has_bits = false;
-        let mut negated = false;
-        let mut c = self.next();
-        if c == ch('^') && self.at(self.cursor.saturating_sub(1)) == ch('[') {
-            c = self.next();
-            negated = true;
-        }
-        loop {
-            let mut literal_ampersand = false;
-            if c == ch('[') {
-                let nested = self.class(true)?;
-                curr = Some(nested.clone());
-                prev = Some(union(prev, nested));
-                c = self.peek();
-                continue;
-            } else if c == ch('&') {
-                c = self.next();
-                if c == ch('&') {
-                    c = self.next();
-                    let mut right: Option<ClassNode> = None;
-                    while c != ch(']') && c != ch('&') {
-                        if c == ch('[') {
-                            let nested = self.class(true)?;
-                            right = Some(union(right, nested));
-                        } else {
-                            self.unread();
-                            right = Some(self.class(false)?);
-                        }
-                        c = self.peek();
-                    }
-                    if has_bits {
-                        if prev.is_none() {
-                            prev = Some(ClassNode::Bits(bits));
-                            curr = prev.clone();
-                        } else {
-                            prev = Some(union(prev, ClassNode::Bits(bits)));
-                        }
-                        has_bits = false;
-                    }
-                    if right.is_some() {
-                        curr = right.clone();
-                    }
-                    prev = match (prev, right) {
-                        (None, None) => return Err(self.syntax("bad class syntax")),
-                        (None, Some(r)) => Some(r),
-                        (Some(p), _) => match curr.clone() {
-                            Some(operand) => Some(ClassNode::And(Box::new(p), Box::new(operand))),
-                            // The JDK accepts this and fails with a NullPointerException
-                            // when the class is first evaluated.
-                            None => {
-                                return Err(self.syntax(
-                                    "'&&' in a character class needs an operand on its right",
-                                ))
-                            }
-                        },
-                    };
-                    continue;
-                }
-                self.unread();
-                literal_ampersand = true;
-            } else if c == 0 && self.at_end() {
-                return Err(self.syntax_at(self.len, "unclosed character class"));
-            } else if c == ch(']') && (prev.is_some() || has_bits) {
-                if consume {
-                    self.next();
-                }
-                let mut node = match prev {
-                    None => ClassNode::Bits(bits),
-                    Some(p) if has_bits => union(Some(p), ClassNode::Bits(bits)),
-                    Some(p) => p,
-                };
-                if negated {
-                    node = ClassNode::Not(Box::new(node));
-                }
-                self.leave();
-                return Ok(node);
-            }
-            let _ = literal_ampersand;
-            curr = self.class_range(bits)?;
-            match &curr {
-                None => has_bits = true,
-                Some(item) => prev = Some(union(prev, item.clone())),
-            }
-            c = self.peek();
-        }
-    }
-
-    /// One character, range, escape or property inside a class. Single characters
-    /// below U+0100 go into the class's bit set (returns `None`).
-    fn class_range(&mut self, bits: usize) -> Result<Option<ClassNode>, PatternError> {
-        let mut c = self.peek();
-        let first: u32;
-        if c == ch('\\') {
-            c = self.next_escaped();
-            if c == ch('p') || c == ch('P') {
-                return self.property_after_p(c == ch('P')).map(Some);
-            }
-            let is_range = self.at(self.cursor + 1) == ch('-');
-            self.unread();
-            match self.escape(true, is_range)? {
-                Escape::Char(value) => first = value,
-                Escape::Class(expr) => return Ok(Some(ClassNode::Expr(expr))),
-                Escape::Assertion(_) => {
-                    return Err(self.syntax("illegal/unsupported escape sequence"))
-                }
-            }
-        } else {
-            self.next();
-            first = c;
-        }
-        if self.peek() == ch('-') {
-            let end = self.at(self.cursor + 1);
-            if end == ch('[') {
-                return Ok(self.bits_or_single(bits, first));
-            }
-            if end != ch(']') {
-                self.next();
-                let mut last = self.peek();
-                if last == ch('\\') {
-                    last = match self.escape(true, true)? {
-                        Escape::Char(value) => value,
-                        _ => return Err(self.syntax("illegal character range")),
-                    };
-                } else {
-                    self.next();
-                }
-                if last < first {
-                    return Err(self.syntax("illegal character range"));
-                }
-                return Ok(Some(ClassNode::Expr(self.range_class(first, last))));
-            }
-        }
-        Ok(self.bits_or_single(bits, first))
-    }
-
-    /// Adds `c` to the bit set (Java's `BitClass`, code points below 256) or returns a
-    /// single-character class for it.
-    fn bits_or_single(&mut self, bits: usize, c: u32) -> Option<ClassNode> {
-        let ci = self.flags.case_insensitive;
-        let uc = self.flags.unicode_case;
-        let special = [0xFF, 0xB5, 0x49, 0x69, 0x53, 0x73, 0x4B, 0x6B, 0xC5, 0xE5];
-        if c < 256 && !(ci && uc && special.contains(&c)) {
-            let mut add = vec![c];
-            if ci {
-                if c < 0x80 {
-                    if let Some(other) = ascii_swap_case(c) {
-                        add.push(other);
-                    }
-                } else if uc {
-                    add.push(case::lower(c));
-                    add.push(case::upper(c));
-                }
-            }
-            if let Some(set) = self.bits.get_mut(bits) {
-                for value in add {
-                    let item = lit(value);
-                    if !set.contains(&item) {
-                        set.push(item);
-                    }
-                }
-            }
-            return None;
-        }
-        if is_surrogate(c) {
-            return Some(ClassNode::Expr(NEVER.to_string()));
-        }
-        Some(ClassNode::Expr(self.single_class(c)))
-    }
-
-    /// The range `lo-hi`, widened like Java's `CIRange` (ASCII) under `(?i)` or its
-    /// `CIRangeU` (upper case, or lower case of upper case, in range) under `(?iu)`.
-    fn range_class(&self, lo: u32, hi: u32) -> String {
-        let mut expr = range_expr(lo, hi);
-        if self.flags.case_insensitive && self.flags.unicode_case {
-            let extra: String = case::range_extra(lo, hi).into_iter().map(lit).collect();
-            if !extra.is_empty() {
-                expr = format!("[{expr}[{extra}]]");
-            }
-        } else if self.flags.case_insensitive {
-            let mut extra = Vec::new();
-            for (start, end, shift_up) in [(0x41u32, 0x5Au32, true), (0x61, 0x7A, false)] {
-                let a = lo.max(start);
-                let b = hi.min(end);
-                if a <= b {
-                    extra.push(if shift_up {
-                        range_expr(a + 0x20, b + 0x20)
-                    } else {
-                        range_expr(a - 0x20, b - 0x20)
-                    });
-                }
-            }
-            if !extra.is_empty() {
-                expr = format!("[{expr}{}]", extra.concat());
-            }
-        }
-        expr
-    }
-
-    /// Writes a finished class (case-insensitivity is already in its items).
-    fn render_class_node(&self, node: &ClassNode) -> String {
-        self.render(node)
-    }
-
-    fn render(&self, node: &ClassNode) -> String {
-        match node {
-            ClassNode::Expr(expr) => expr.clone(),
-            ClassNode::Bits(index) => match self.bits.get(*index) {
-                Some(items) if !items.is_empty() => format!("[{}]", items.concat()),
-                _ => NEVER.to_string(),
-            },
-            ClassNode::Union(a, b) => format!("[{}{}]", self.render(a), self.render(b)),
-            ClassNode::And(a, b) => format!("[{}&&{}]", self.render(a), self.render(b)),
-            ClassNode::Not(a) => format!("[^{}]", self.render(a)),
-        }
     }
 }

@@ -8,6 +8,7 @@
 //! error instead of a slow or huge automaton; matching is linear in the path length.
 
 mod case;
+mod class;
 mod java;
 mod property;
 
