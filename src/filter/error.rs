@@ -31,9 +31,9 @@ pub enum FilterError {
         /// What is wrong and what was expected.
         message: String,
     },
-    /// A DOCTYPE with an internal subset or an external DTD (refused: entity
-    /// declarations and external entities are never processed).
-    #[error("{location}: DOCTYPE declarations with an internal subset or an external DTD are refused (a filter.xml needs no DTD)")]
+    /// A DOCTYPE with an internal subset (refused: entity declarations are never
+    /// processed).
+    #[error("{location}: a DOCTYPE with an internal subset is refused (entity declarations are not processed; a filter.xml needs no DTD)")]
     Doctype {
         /// Where.
         location: Location,

@@ -113,6 +113,10 @@ impl FilterSet {
         mapped.mode = self.mode;
         mapped.kind = self.kind.clone();
         mapped.location = self.location.clone();
+        mapped.written_root = self
+            .written_root
+            .as_ref()
+            .map(|_| mapped.root().to_string());
         mapped.rules = self
             .rules
             .iter()
@@ -293,5 +297,18 @@ mod tests {
         assert!(mapped.is_ancestor("/testroot"));
         assert_eq!(filter.translate(&PathMapping::at("/")), filter);
         assert!(mapped.source_bytes().is_none());
+    }
+
+    #[test]
+    fn translated_loaded_filters_keep_locations_and_stay_valid() {
+        let filter = WorkspaceFilter::parse(
+            b"<workspaceFilter><filter root=\"/a\"><include pattern=\"/a/b\"/></filter></workspaceFilter>",
+            "filter.xml",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mapped = filter.translate(&PathMapping::at("/x"));
+        assert_eq!(mapped.sets[0].location, filter.sets[0].location);
+        assert_eq!(mapped.sets[0].written_root.as_deref(), Some("/x/a"));
+        assert!(mapped.issues().is_empty(), "{:?}", mapped.issues());
     }
 }

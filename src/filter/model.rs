@@ -260,6 +260,32 @@ impl FilterSet {
         self.decide(path, true).is_contained()
     }
 
+    /// The name of the child of `path` on the way down to this set's root (FileVault's
+    /// `getDirectChildNameTowardsFilterRoot`, used to import those children first):
+    /// `Some(name)` when the root lies below `path`, `Some("")` when the two are
+    /// unrelated, `None` when `path` is the root or below it (every child may matter).
+    /// A trailing `/` on `path` is ignored.
+    pub fn direct_child_towards_root(&self, path: &str) -> Option<String> {
+        let with_slash = |p: &str| {
+            if p.ends_with('/') {
+                p.to_string()
+            } else {
+                format!("{p}/")
+            }
+        };
+        let root = with_slash(&self.root);
+        let path = with_slash(path);
+        if root == path {
+            None
+        } else if let Some(rest) = root.strip_prefix(path.as_str()) {
+            Some(rest.split('/').next().unwrap_or_default().to_string())
+        } else if path.starts_with(root.as_str()) {
+            None
+        } else {
+            Some(String::new())
+        }
+    }
+
     /// Whether all node rules are relative includes (`.*/rep:policy`); also true when
     /// there are no node rules. Such a set is exported by visiting every descendant.
     pub fn has_only_relative_patterns(&self) -> bool {
@@ -375,6 +401,20 @@ impl WorkspaceFilter {
             return true;
         }
         self.sets.iter().any(|s| s.contains_property(property_path))
+    }
+
+    /// The names of the children of `path` that lead towards some root, in set order
+    /// without repetitions, or `None` when `path` is at or below a root (FileVault's
+    /// `getDirectChildNamesTowardsFilterRoots`).
+    pub fn direct_child_names_towards_roots(&self, path: &str) -> Option<Vec<String>> {
+        let mut names: Vec<String> = Vec::new();
+        for set in &self.sets {
+            let name = set.direct_child_towards_root(path)?;
+            if !name.is_empty() && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        Some(names)
     }
 
     /// Whether an export visits the node `path` (§2.6): contained nodes, ancestors of
@@ -585,6 +625,82 @@ mod tests {
         assert!(!acl.contains("/content/a/b"));
         assert!(acl.contains("/content/a/rep:policy"));
         assert!(!acl.export_visits("/other"));
+    }
+
+    /// DefaultPathFilterTest.testFilterSetGetDirectChildNameTowardsFilterRoot
+    #[test]
+    fn direct_child_towards_root() {
+        let set = FilterSet::new("/a/b/c/d");
+        assert_eq!(
+            set.direct_child_towards_root("/a/b/c").as_deref(),
+            Some("d")
+        );
+        assert_eq!(
+            set.direct_child_towards_root("/a/b/c/").as_deref(),
+            Some("d")
+        );
+        assert_eq!(set.direct_child_towards_root("/a/b").as_deref(), Some("c"));
+        assert_eq!(set.direct_child_towards_root("/a/b/").as_deref(), Some("c"));
+        assert_eq!(set.direct_child_towards_root("/a/b/c/d/"), None);
+        assert_eq!(set.direct_child_towards_root("/a/b/c/d/e"), None);
+        assert_eq!(set.direct_child_towards_root("/a/b/c/d/e/"), None);
+        assert_eq!(
+            set.direct_child_towards_root("/foo/bar").as_deref(),
+            Some("")
+        );
+        assert_eq!(
+            set.direct_child_towards_root("/foo/bar/").as_deref(),
+            Some("")
+        );
+        assert_eq!(
+            FilterSet::new("/a")
+                .direct_child_towards_root("/")
+                .as_deref(),
+            Some("a")
+        );
+        assert_eq!(FilterSet::new("/").direct_child_towards_root("/"), None);
+    }
+
+    /// WorkspaceFilterTest.testGetDirectChildNamesTowardsFilterRoots
+    #[test]
+    fn direct_child_names_towards_roots() {
+        let empty = WorkspaceFilter::new();
+        assert_eq!(empty.direct_child_names_towards_roots("/x"), Some(vec![]));
+        let trivial = WorkspaceFilter::with_sets(vec![FilterSet::new("/a/b")]);
+        assert_eq!(
+            trivial.direct_child_names_towards_roots("/a"),
+            Some(vec!["b".to_string()])
+        );
+        assert_eq!(
+            trivial.direct_child_names_towards_roots("/a/"),
+            Some(vec!["b".to_string()])
+        );
+        for below in ["/a/b", "/a/b/", "/a/b/c", "/a/b/c/"] {
+            assert_eq!(
+                trivial.direct_child_names_towards_roots(below),
+                None,
+                "{below}"
+            );
+        }
+        assert!(trivial.covering_set("/unrelated").is_none());
+        let two = WorkspaceFilter::with_sets(vec![FilterSet::new("/a/b"), FilterSet::new("/c/d")]);
+        assert_eq!(
+            two.direct_child_names_towards_roots("/a"),
+            Some(vec!["b".to_string()])
+        );
+        assert_eq!(
+            two.direct_child_names_towards_roots("/c/"),
+            Some(vec!["d".to_string()])
+        );
+        let shared = WorkspaceFilter::with_sets(vec![
+            FilterSet::new("/x/b"),
+            FilterSet::new("/x/a"),
+            FilterSet::new("/x/b/c"),
+        ]);
+        assert_eq!(
+            shared.direct_child_names_towards_roots("/x"),
+            Some(vec!["b".to_string(), "a".to_string()])
+        );
     }
 
     #[test]

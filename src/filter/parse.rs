@@ -4,17 +4,20 @@
 //! walks it, stopping at the first semantic problem. This reader streams quick-xml
 //! events, checks well-formedness to the end of the document, and reports the first
 //! semantic problem in document order only if the XML is well-formed. DOCTYPEs with
-//! an internal subset or an external DTD are refused; no entity is ever resolved
-//! beyond the five predefined ones and character references.
+//! an internal subset are refused (FileVault would expand the entities they declare);
+//! an external DTD is never loaded, as in FileVault, which substitutes an empty one.
+//! No entity is resolved beyond the five predefined ones and character references.
 
 use std::borrow::Cow;
 use std::path::Path;
 
+use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 use quick_xml::XmlVersion;
 
+use self::wellformed::Problem;
 use super::error::FilterError;
 use super::mode::ImportMode;
 use super::model::{FilterSet, Rule, Source, WorkspaceFilter};
@@ -55,6 +58,8 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<WorkspaceFilter, FilterError> {
         }),
     })
 }
+
+mod wellformed;
 
 // ----- encodings -----
 
@@ -210,6 +215,9 @@ struct Reader<'t> {
     sets: Vec<FilterSet>,
     /// The `<filter>` being read.
     current: Option<FilterSet>,
+    /// The DOCTYPE names an external DTD (never loaded): undeclared entities are then
+    /// not errors and expand to nothing, as with FileVault's empty substitute DTD.
+    external_dtd: bool,
 }
 
 impl<'t> Reader<'t> {
@@ -221,6 +229,7 @@ impl<'t> Reader<'t> {
             version: FilterVersion::SUPPORTED,
             sets: Vec::new(),
             current: None,
+            external_dtd: false,
         }
     }
 
@@ -261,6 +270,9 @@ impl<'t> Reader<'t> {
                     return Err(self.xml_error(pos, e.to_string()));
                 }
             };
+            let end = usize::try_from(reader.buffer_position()).unwrap_or(start);
+            let raw = self.text.get(start..end).unwrap_or_default();
+            self.check_raw(&event, raw, start)?;
             match event {
                 Event::Decl(decl) => {
                     if start != 0 {
@@ -284,13 +296,16 @@ impl<'t> Reader<'t> {
                     if level != Level::Prolog {
                         return Err(self.xml_error(start, "DOCTYPE after the root element"));
                     }
-                    let upper = content.to_ascii_uppercase();
-                    if content.contains('[') || upper.contains("SYSTEM") || upper.contains("PUBLIC")
-                    {
+                    // An internal subset could declare entities: refused. An external DTD
+                    // is never loaded (FileVault substitutes an empty one), so a
+                    // DOCTYPE that only names one is accepted.
+                    if content.contains('[') {
                         return Err(FilterError::Doctype {
                             location: self.location(start),
                         });
                     }
+                    let upper = content.to_ascii_uppercase();
+                    self.external_dtd = upper.contains("SYSTEM") || upper.contains("PUBLIC");
                 }
                 Event::Start(element) => {
                     self.check_names(&reader, &element, start)?;
@@ -343,7 +358,9 @@ impl<'t> Reader<'t> {
                         }
                     } else {
                         let name: &str = &reference;
-                        if !matches!(name, "lt" | "gt" | "amp" | "apos" | "quot") {
+                        if !self.external_dtd
+                            && !matches!(name, "lt" | "gt" | "amp" | "apos" | "quot")
+                        {
                             return Err(self.xml_error(
                                 start,
                                 format!("entity '&{name};' is not declared (only the five predefined entities are allowed)"),
@@ -369,6 +386,34 @@ impl<'t> Reader<'t> {
             Some(error) => Err(error),
             None => Ok((self.version, std::mem::take(&mut self.sets))),
         }
+    }
+
+    /// Checks the raw text of tags, declarations and processing instructions with the
+    /// XML grammar (see the `wellformed` module).
+    fn check_raw(&self, event: &Event<'_>, raw: &str, start: usize) -> Result<(), FilterError> {
+        let inner = |open: usize, close: usize| {
+            raw.get(open..raw.len().saturating_sub(close))
+                .unwrap_or_default()
+        };
+        let (result, offset): (Result<(), Problem>, usize) = match event {
+            Event::Start(_) => (
+                wellformed::check_start_tag(inner(1, 1), self.external_dtd),
+                1,
+            ),
+            Event::Empty(_) => (
+                wellformed::check_start_tag(inner(1, 2), self.external_dtd),
+                1,
+            ),
+            Event::End(_) => (wellformed::check_end_tag(inner(2, 1)), 2),
+            Event::Decl(_) => (wellformed::check_declaration(inner(2, 2)), 2),
+            Event::PI(_) => (wellformed::check_processing_instruction(inner(2, 2)), 2),
+            Event::Text(_) => match raw.find("]]>") {
+                Some(at) => (Err((at, "']]>' is not allowed in text".to_string())), 0),
+                None => (Ok(()), 0),
+            },
+            _ => (Ok(()), 0),
+        };
+        result.map_err(|(at, message)| self.xml_error(start + offset + at, message))
     }
 
     /// Namespace-aware checks Xerces makes: every prefix used on the element or an
@@ -511,7 +556,11 @@ impl<'t> Reader<'t> {
             let attribute = attribute.map_err(|e| self.xml_error(start, e.to_string()))?;
             if attribute.key.0 == key {
                 let value = attribute
-                    .normalized_value(XmlVersion::Implicit1_0)
+                    .normalized_value_with(XmlVersion::Implicit1_0, 1, |name| {
+                        // Entities an external DTD might declare are never loaded;
+                        // like FileVault (which reads an empty DTD) they expand to nothing.
+                        resolve_predefined_entity(name).or(self.external_dtd.then_some(""))
+                    })
                     .map_err(|e| {
                         self.xml_error(self.attribute_position(element, start, key), e.to_string())
                     })?;
@@ -691,3 +740,6 @@ fn attribute_value_offset(element: &BytesStart<'_>, key: &str) -> Option<usize> 
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod oracle_tests;

@@ -20,7 +20,8 @@ impl FilterVersion {
     /// Whether FileVault accepts this version (`version > 1.0` is an error; NaN passes
     /// the comparison in Java too).
     pub fn is_supported(self) -> bool {
-        !(self.0 > Self::SUPPORTED.0)
+        // Written so that NaN is accepted, as `version > 1.0` is false in Java.
+        self.0.partial_cmp(&Self::SUPPORTED.0) != Some(std::cmp::Ordering::Greater)
     }
 }
 

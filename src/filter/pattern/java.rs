@@ -8,15 +8,20 @@
 //! error, and Java's character-class operators) and writes an equivalent expression
 //! for the `regex` crate. Java semantics that differ from the `regex` crate are
 //! spelled out explicitly: `.` excludes all five Java line terminators, `\d \s \w \b`
-//! are ASCII unless `(?U)` is on, `(?i)` folds ASCII only unless `(?u)` is on.
+//! are ASCII unless `(?U)` is on (`\b` as in JDK 19+), `(?i)` folds ASCII only, and
+//! `(?iu)` uses Java's `toLowerCase(toUpperCase(c))` relation (see the `case` module).
+//! The `fixtures/filter/RegexOracle.java` differential test checks all of this against
+//! a real JDK when one is installed.
 //!
 //! Constructs the `regex` crate cannot express (look-around, back-references,
 //! possessive quantifiers, atomic groups, `\G`, `\R`, `\X`, Unicode blocks, ...) are
-//! reported as [`PatternErrorKind::Unsupported`] naming the construct. Everything
-//! else the JDK rejects is a [`PatternErrorKind::Syntax`] error with the JDK's
-//! description and the index of the offending character.
+//! reported as [`PatternErrorKind::Unsupported`] naming the construct, but only when
+//! the rest of the pattern is valid: everything the JDK rejects is a
+//! [`PatternErrorKind::Syntax`] error with the JDK's description and the index of the
+//! offending character.
 
-use super::property::{self, PropertyError};
+use super::case;
+use super::property;
 use super::{PatternError, PatternErrorKind};
 
 /// A class expression that matches nothing (Rust has no empty `[]`).
@@ -39,49 +44,31 @@ const MAX_REPS: i32 = 0x7FFF_FFFF;
 
 /// The inline flags of `java.util.regex.Pattern` that change parsing or matching.
 #[derive(Debug, Clone, Copy, Default)]
-struct Flags {
+pub(super) struct Flags {
     /// `i`: CASE_INSENSITIVE.
-    case_insensitive: bool,
+    pub(super) case_insensitive: bool,
     /// `m`: MULTILINE.
-    multiline: bool,
+    pub(super) multiline: bool,
     /// `s`: DOTALL.
-    dotall: bool,
+    pub(super) dotall: bool,
     /// `d`: UNIX_LINES.
-    unix_lines: bool,
+    pub(super) unix_lines: bool,
     /// `u`: UNICODE_CASE.
-    unicode_case: bool,
+    pub(super) unicode_case: bool,
     /// `x`: COMMENTS.
-    comments: bool,
+    pub(super) comments: bool,
     /// `U`: UNICODE_CHARACTER_CLASS.
-    unicode_class: bool,
+    pub(super) unicode_class: bool,
 }
 
 /// What an escape sequence stands for.
-enum Escape {
+pub(super) enum Escape {
     /// A single code point (may be a lone surrogate written as `\uD800`).
     Char(u32),
     /// A character class, as a `regex` class expression.
     Class(String),
     /// A zero-width assertion, as a `regex` expression.
     Assertion(String),
-}
-
-/// A Java character class while it is being parsed. Java keeps the single characters
-/// of a class in a bit set that later operands may still add to, and reads it only
-/// when matching; the tree is rendered once the outermost class is complete, so a
-/// [`ClassNode::Bits`] always sees the final set.
-#[derive(Debug, Clone)]
-enum ClassNode {
-    /// A finished `regex` class expression (`[...]` or `\p{...}`).
-    Expr(String),
-    /// The single-character bit set with this index in [`Parser::bits`].
-    Bits(usize),
-    /// Union of two operands.
-    Union(Box<ClassNode>, Box<ClassNode>),
-    /// Intersection of two operands (`&&`).
-    And(Box<ClassNode>, Box<ClassNode>),
-    /// Complement (`[^...]`).
-    Not(Box<ClassNode>),
 }
 
 /// Translates `source` (Java syntax) into a `regex` crate expression that matches the
@@ -98,6 +85,8 @@ pub(super) fn translate(source: &str) -> Result<String, PatternError> {
         depth: 0,
         named_groups: Vec::new(),
         bits: Vec::new(),
+        capturing: 0,
+        unsupported: None,
     };
     let out = parser.expr()?;
     if parser.cursor != parser.len {
@@ -109,7 +98,10 @@ pub(super) fn translate(source: &str) -> Result<String, PatternError> {
             "unexpected end of pattern (a trailing '\\' escapes nothing)",
         ));
     }
-    Ok(out)
+    match parser.unsupported {
+        Some(error) => Err(error),
+        None => Ok(out),
+    }
 }
 
 /// Java rewrites every `\Q...\E` section into backslash-escaped characters before it
@@ -181,53 +173,59 @@ fn remove_qe_quoting(source: &str) -> (Vec<u32>, Vec<usize>) {
 
 /// Recursive-descent reader of one Java pattern; the method structure follows the
 /// JDK's parser so that the same inputs are accepted and rejected.
-struct Parser<'s> {
+pub(super) struct Parser<'s> {
     /// The pattern as the user wrote it (for error messages).
-    source: &'s str,
+    pub(super) source: &'s str,
     /// The pattern after `\Q...\E` removal, as code points.
-    chars: Vec<u32>,
+    pub(super) chars: Vec<u32>,
     /// For each entry of `chars`, the index of the source character it came from.
-    origin: Vec<usize>,
+    pub(super) origin: Vec<usize>,
     /// `chars.len()`.
-    len: usize,
+    pub(super) len: usize,
     /// Index of the current character; may run past the end like the JDK's cursor.
-    cursor: usize,
+    pub(super) cursor: usize,
     /// The flags in effect at the cursor.
-    flags: Flags,
+    pub(super) flags: Flags,
     /// Current nesting of groups and classes.
-    depth: usize,
+    pub(super) depth: usize,
     /// Names of the named groups seen so far (duplicates are an error in Java).
-    named_groups: Vec<String>,
-    /// The single-character sets of all classes, see [`ClassNode::Bits`].
-    bits: Vec<Vec<String>>,
+    pub(super) named_groups: Vec<String>,
+    /// The single-character sets of all classes, see `class::ClassNode::Bits`.
+    pub(super) bits: Vec<Vec<String>>,
+    /// Capturing groups opened so far (Java numbers back-references by them).
+    pub(super) capturing: usize,
+    /// The first construct Java accepts but the `regex` crate cannot evaluate. It is
+    /// reported only after the whole pattern has parsed, because a syntax error
+    /// anywhere in the pattern is what the JDK reports.
+    pub(super) unsupported: Option<PatternError>,
 }
 
-fn ch(c: char) -> u32 {
+pub(super) fn ch(c: char) -> u32 {
     u32::from(c)
 }
 
-fn is_ascii_space(c: u32) -> bool {
+pub(super) fn is_ascii_space(c: u32) -> bool {
     matches!(c, 0x20 | 0x09..=0x0D)
 }
 
-fn is_ascii_digit(c: u32) -> bool {
+pub(super) fn is_ascii_digit(c: u32) -> bool {
     (0x30..=0x39).contains(&c)
 }
 
-fn is_ascii_letter(c: u32) -> bool {
+pub(super) fn is_ascii_letter(c: u32) -> bool {
     (0x41..=0x5A).contains(&c) || (0x61..=0x7A).contains(&c)
 }
 
-fn hex_value(c: u32) -> Option<u32> {
+pub(super) fn hex_value(c: u32) -> Option<u32> {
     char::from_u32(c).and_then(|c| c.to_digit(16))
 }
 
-fn is_surrogate(c: u32) -> bool {
+pub(super) fn is_surrogate(c: u32) -> bool {
     (0xD800..=0xDFFF).contains(&c)
 }
 
 /// Java's `ASCII.toLower` / `ASCII.toUpper`: only `A-Z`/`a-z` change.
-fn ascii_swap_case(c: u32) -> Option<u32> {
+pub(super) fn ascii_swap_case(c: u32) -> Option<u32> {
     if (0x41..=0x5A).contains(&c) {
         Some(c + 0x20)
     } else if (0x61..=0x7A).contains(&c) {
@@ -237,28 +235,8 @@ fn ascii_swap_case(c: u32) -> Option<u32> {
     }
 }
 
-/// `Character.toLowerCase` for one code point (single-character mappings only).
-fn java_lower(c: u32) -> u32 {
-    single_mapping(c, |ch| ch.to_lowercase().collect())
-}
-
-/// `Character.toUpperCase` for one code point (single-character mappings only).
-fn java_upper(c: u32) -> u32 {
-    single_mapping(c, |ch| ch.to_uppercase().collect())
-}
-
-fn single_mapping(c: u32, map: impl Fn(char) -> Vec<char>) -> u32 {
-    match char::from_u32(c) {
-        Some(ch) => match map(ch).as_slice() {
-            [one] => u32::from(*one),
-            _ => c,
-        },
-        None => c,
-    }
-}
-
 /// One code point as a `regex` literal that is valid both inside and outside a class.
-fn lit(c: u32) -> String {
+pub(super) fn lit(c: u32) -> String {
     match char::from_u32(c) {
         Some(ch) if ch.is_ascii_alphanumeric() || ch == '/' || ch == '_' => ch.to_string(),
         Some(_) => format!("\\x{{{c:X}}}"),
@@ -266,43 +244,19 @@ fn lit(c: u32) -> String {
     }
 }
 
-/// A class expression for the code points `lo..=hi`, skipping surrogates (which a
-/// Rust string, and a JCR path, can never contain).
-fn range_expr(lo: u32, hi: u32) -> String {
-    let mut parts = String::new();
-    if lo <= 0xD7FF {
-        parts.push_str(&format!("\\x{{{lo:X}}}-\\x{{{:X}}}", hi.min(0xD7FF)));
-    }
-    if hi >= 0xE000 {
-        parts.push_str(&format!("\\x{{{:X}}}-\\x{{{hi:X}}}", lo.max(0xE000)));
-    }
-    if parts.is_empty() {
-        NEVER.to_string()
-    } else {
-        format!("[{parts}]")
-    }
-}
-
-fn union(a: Option<ClassNode>, b: ClassNode) -> ClassNode {
-    match a {
-        None => b,
-        Some(a) => ClassNode::Union(Box::new(a), Box::new(b)),
-    }
-}
-
 impl Parser<'_> {
     // ----- character access, mirroring the JDK cursor discipline -----
 
     /// The code point at `i`, or 0 past the end (the JDK pads with zeros).
-    fn at(&self, i: usize) -> u32 {
+    pub(super) fn at(&self, i: usize) -> u32 {
         self.chars.get(i).copied().unwrap_or(0)
     }
 
-    fn at_end(&self) -> bool {
+    pub(super) fn at_end(&self) -> bool {
         self.cursor >= self.len
     }
 
-    fn is_line_separator(&self, c: u32) -> bool {
+    pub(super) fn is_line_separator(&self, c: u32) -> bool {
         if self.flags.unix_lines {
             c == 0x0A
         } else {
@@ -310,7 +264,7 @@ impl Parser<'_> {
         }
     }
 
-    fn peek(&mut self) -> u32 {
+    pub(super) fn peek(&mut self) -> u32 {
         let c = self.at(self.cursor);
         if self.flags.comments {
             self.peek_past_whitespace(c)
@@ -319,7 +273,7 @@ impl Parser<'_> {
         }
     }
 
-    fn read(&mut self) -> u32 {
+    pub(super) fn read(&mut self) -> u32 {
         let c = self.at(self.cursor);
         self.cursor += 1;
         if self.flags.comments {
@@ -329,7 +283,7 @@ impl Parser<'_> {
         }
     }
 
-    fn next(&mut self) -> u32 {
+    pub(super) fn next(&mut self) -> u32 {
         self.cursor += 1;
         let c = self.at(self.cursor);
         if self.flags.comments {
@@ -339,22 +293,22 @@ impl Parser<'_> {
         }
     }
 
-    fn next_escaped(&mut self) -> u32 {
+    pub(super) fn next_escaped(&mut self) -> u32 {
         self.cursor += 1;
         self.at(self.cursor)
     }
 
-    fn skip(&mut self) -> u32 {
+    pub(super) fn skip(&mut self) -> u32 {
         let c = self.at(self.cursor + 1);
         self.cursor += 2;
         c
     }
 
-    fn unread(&mut self) {
+    pub(super) fn unread(&mut self) {
         self.cursor = self.cursor.saturating_sub(1);
     }
 
-    fn peek_past_whitespace(&mut self, mut c: u32) -> u32 {
+    pub(super) fn peek_past_whitespace(&mut self, mut c: u32) -> u32 {
         while is_ascii_space(c) || c == ch('#') {
             while is_ascii_space(c) {
                 self.cursor += 1;
@@ -372,7 +326,7 @@ impl Parser<'_> {
         c
     }
 
-    fn parse_past_whitespace(&mut self, mut c: u32) -> u32 {
+    pub(super) fn parse_past_whitespace(&mut self, mut c: u32) -> u32 {
         while is_ascii_space(c) || c == ch('#') {
             while is_ascii_space(c) {
                 c = self.at(self.cursor);
@@ -390,7 +344,7 @@ impl Parser<'_> {
         c
     }
 
-    fn accept(&mut self, expected: char, message: &str) -> Result<(), PatternError> {
+    pub(super) fn accept(&mut self, expected: char, message: &str) -> Result<(), PatternError> {
         let mut c = self.at(self.cursor);
         self.cursor += 1;
         if self.flags.comments {
@@ -405,7 +359,7 @@ impl Parser<'_> {
     // ----- errors -----
 
     /// The source index for a position in `chars` (the end maps to the source end).
-    fn source_index(&self, pos: usize) -> usize {
+    pub(super) fn source_index(&self, pos: usize) -> usize {
         match self.origin.get(pos) {
             Some(&i) => i,
             None => self.source.chars().count(),
@@ -413,11 +367,11 @@ impl Parser<'_> {
     }
 
     /// A syntax error reported, like the JDK, at the character before the cursor.
-    fn syntax(&self, message: &str) -> PatternError {
+    pub(super) fn syntax(&self, message: &str) -> PatternError {
         self.syntax_at(self.cursor.saturating_sub(1), message)
     }
 
-    fn syntax_at(&self, pos: usize, message: &str) -> PatternError {
+    pub(super) fn syntax_at(&self, pos: usize, message: &str) -> PatternError {
         PatternError {
             pattern: self.source.to_string(),
             index: self.source_index(pos),
@@ -425,19 +379,23 @@ impl Parser<'_> {
         }
     }
 
-    fn unsupported(&self, construct: &str) -> PatternError {
-        self.unsupported_at(self.cursor.saturating_sub(1), construct)
+    /// Notes an unsupported construct just before the cursor; parsing goes on.
+    pub(super) fn unsupported(&mut self, construct: &str) {
+        self.unsupported_at(self.cursor.saturating_sub(1), construct);
     }
 
-    fn unsupported_at(&self, pos: usize, construct: &str) -> PatternError {
-        PatternError {
-            pattern: self.source.to_string(),
-            index: self.source_index(pos),
-            kind: PatternErrorKind::Unsupported(construct.to_string()),
+    /// Notes an unsupported construct at `pos` unless an earlier one was noted.
+    pub(super) fn unsupported_at(&mut self, pos: usize, construct: &str) {
+        if self.unsupported.is_none() {
+            self.unsupported = Some(PatternError {
+                pattern: self.source.to_string(),
+                index: self.source_index(pos),
+                kind: PatternErrorKind::Unsupported(construct.to_string()),
+            });
         }
     }
 
-    fn enter(&mut self) -> Result<(), PatternError> {
+    pub(super) fn enter(&mut self) -> Result<(), PatternError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(PatternError {
@@ -451,14 +409,14 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn leave(&mut self) {
+    pub(super) fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
 
     // ----- expressions -----
 
     /// Alternatives separated by `|`.
-    fn expr(&mut self) -> Result<String, PatternError> {
+    pub(super) fn expr(&mut self) -> Result<String, PatternError> {
         let mut out = self.sequence()?;
         while self.peek() == ch('|') {
             self.next();
@@ -469,7 +427,7 @@ impl Parser<'_> {
     }
 
     /// A sequence of (possibly quantified) atoms up to `|`, `)` or the end.
-    fn sequence(&mut self) -> Result<String, PatternError> {
+    pub(super) fn sequence(&mut self) -> Result<String, PatternError> {
         let mut out = String::new();
         loop {
             let c = self.peek();
@@ -541,7 +499,7 @@ impl Parser<'_> {
 
     /// One literal character or escape (Java reads runs of these as a "slice"; one at
     /// a time is equivalent). A `{` here starts an empty atom, as in the JDK.
-    fn atom(&mut self) -> Result<String, PatternError> {
+    pub(super) fn atom(&mut self) -> Result<String, PatternError> {
         let c = self.peek();
         if c == ch('{') {
             return Ok(String::new());
@@ -558,23 +516,37 @@ impl Parser<'_> {
     }
 
     /// A literal code point under the current case-insensitivity flags.
-    fn literal(&self, c: u32) -> String {
+    pub(super) fn literal(&self, c: u32) -> String {
         if is_surrogate(c) {
             return NEVER.to_string();
         }
         if self.flags.case_insensitive {
-            if self.flags.unicode_case {
-                return format!("(?i:{})", lit(c));
-            }
-            if let Some(other) = ascii_swap_case(c) {
-                return format!("[{}{}]", lit(c), lit(other));
-            }
+            return self.single_class(c);
         }
         lit(c)
     }
 
+    /// Java's `single(c)` as a class: under `(?i)` the ASCII other case, under
+    /// `(?iu)` every character with the same lower case of its upper case.
+    pub(super) fn single_class(&self, c: u32) -> String {
+        let mut set = vec![c];
+        if self.flags.case_insensitive {
+            if self.flags.unicode_case {
+                set = case::single_set(c);
+            } else if let Some(other) = ascii_swap_case(c) {
+                set.push(other);
+            }
+        }
+        let items: String = set
+            .into_iter()
+            .filter(|&x| !is_surrogate(x))
+            .map(lit)
+            .collect();
+        format!("[{items}]")
+    }
+
     /// Applies a following `?`, `*`, `+` or `{n,m}` to `node`.
-    fn closure(&mut self, node: String) -> Result<String, PatternError> {
+    pub(super) fn closure(&mut self, node: String) -> Result<String, PatternError> {
         let c = self.peek();
         let (min, max) = if c == ch('?') {
             self.next();
@@ -598,7 +570,13 @@ impl Parser<'_> {
             let mut digit = first;
             let mut min: i32 = 0;
             loop {
-                min = min.wrapping_mul(10).wrapping_add((digit - ch('0')) as i32);
+                min = match min
+                    .checked_mul(10)
+                    .and_then(|m| m.checked_add((digit - ch('0')) as i32))
+                {
+                    Some(value) => value,
+                    None => return Err(self.syntax("illegal repetition range")),
+                };
                 digit = self.read();
                 if !is_ascii_digit(digit) {
                     break;
@@ -611,7 +589,13 @@ impl Parser<'_> {
                 if digit != ch('}') {
                     max = 0;
                     while is_ascii_digit(digit) {
-                        max = max.wrapping_mul(10).wrapping_add((digit - ch('0')) as i32);
+                        max = match max
+                            .checked_mul(10)
+                            .and_then(|m| m.checked_add((digit - ch('0')) as i32))
+                        {
+                            Some(value) => value,
+                            None => return Err(self.syntax("illegal repetition range")),
+                        };
                         digit = self.read();
                     }
                 }
@@ -631,7 +615,7 @@ impl Parser<'_> {
     }
 
     /// Reads an optional lazy (`?`) or possessive (`+`) suffix and writes the quantifier.
-    fn quantified(
+    pub(super) fn quantified(
         &mut self,
         node: String,
         min: i32,
@@ -644,7 +628,8 @@ impl Parser<'_> {
             true
         } else if suffix == ch('+') {
             self.next();
-            return Err(self.unsupported("possessive quantifier (e.g. '*+', '++', '?+')"));
+            self.unsupported("possessive quantifier (e.g. '*+', '++', '?+')");
+            false
         } else {
             false
         };
@@ -666,7 +651,7 @@ impl Parser<'_> {
 
     /// A group starting at `(`. Returns `None` for a pure flag group such as `(?i)`,
     /// whose flags stay in effect until the enclosing group ends.
-    fn group(&mut self) -> Result<Option<String>, PatternError> {
+    pub(super) fn group(&mut self) -> Result<Option<String>, PatternError> {
         self.enter()?;
         let saved = self.flags;
         let open = self.cursor;
@@ -675,9 +660,18 @@ impl Parser<'_> {
             let kind = self.skip();
             match char::from_u32(kind).unwrap_or('\u{0}') {
                 ':' => self.expr()?,
-                '=' => return Err(self.unsupported_at(open, "lookahead '(?=...)'")),
-                '!' => return Err(self.unsupported_at(open, "negative lookahead '(?!...)'")),
-                '>' => return Err(self.unsupported_at(open, "atomic group '(?>...)'")),
+                '=' => {
+                    self.unsupported_at(open, "lookahead '(?=...)'");
+                    self.expr()?
+                }
+                '!' => {
+                    self.unsupported_at(open, "negative lookahead '(?!...)'");
+                    self.expr()?
+                }
+                '>' => {
+                    self.unsupported_at(open, "atomic group '(?>...)'");
+                    self.expr()?
+                }
                 '<' => {
                     let first = self.read();
                     if is_ascii_letter(first) {
@@ -688,11 +682,14 @@ impl Parser<'_> {
                             )));
                         }
                         self.named_groups.push(name);
+                        self.capturing += 1;
                         self.expr()?
                     } else if first == ch('=') {
-                        return Err(self.unsupported_at(open, "lookbehind '(?<=...)'"));
+                        self.unsupported_at(open, "lookbehind '(?<=...)'");
+                        self.expr()?
                     } else if first == ch('!') {
-                        return Err(self.unsupported_at(open, "negative lookbehind '(?<!...)'"));
+                        self.unsupported_at(open, "negative lookbehind '(?<!...)'");
+                        self.expr()?
                     } else {
                         return Err(self.syntax("unknown look-behind group"));
                     }
@@ -713,6 +710,7 @@ impl Parser<'_> {
                 }
             }
         } else {
+            self.capturing += 1;
             self.expr()?
         };
         self.accept(')', "unclosed group")?;
@@ -723,7 +721,7 @@ impl Parser<'_> {
     }
 
     /// The name of a named group after `(?<` (ASCII letters and digits up to `>`).
-    fn group_name(&mut self, first: u32) -> Result<String, PatternError> {
+    pub(super) fn group_name(&mut self, first: u32) -> Result<String, PatternError> {
         let mut name = String::new();
         name.push(char::from_u32(first).unwrap_or('?'));
         let mut c = self.read();
@@ -738,7 +736,7 @@ impl Parser<'_> {
     }
 
     /// Reads `idmsuxU` flags, optionally followed by `-` and flags to turn off.
-    fn add_flags(&mut self) -> Result<(), PatternError> {
+    pub(super) fn add_flags(&mut self) -> Result<(), PatternError> {
         let mut on = true;
         let mut c = self.peek();
         loop {
@@ -755,8 +753,8 @@ impl Parser<'_> {
                     self.flags.unicode_case = value;
                 }
                 'c' if value => {
-                    self.next();
-                    return Err(self.unsupported("canonical equivalence flag '(?c)'"));
+                    let at = self.cursor;
+                    self.unsupported_at(at, "canonical equivalence flag '(?c)'");
                 }
                 'c' => {}
                 '-' if on => on = false,
@@ -771,7 +769,11 @@ impl Parser<'_> {
     /// Reads an escape sequence; the cursor is on the backslash. `in_class` and
     /// `is_range_end`... follow the JDK: some escapes are illegal inside classes and
     /// `\v` means U+000B where a range endpoint is expected.
-    fn escape(&mut self, in_class: bool, is_range: bool) -> Result<Escape, PatternError> {
+    pub(super) fn escape(
+        &mut self,
+        in_class: bool,
+        is_range: bool,
+    ) -> Result<Escape, PatternError> {
         let c = self.skip();
         if self.cursor > self.len {
             return Err(self.syntax_at(self.len, "unexpected end of pattern after '\\'"));
@@ -780,7 +782,10 @@ impl Parser<'_> {
         let illegal = |p: &Self| p.syntax("illegal/unsupported escape sequence");
         let e = match char::from_u32(c).unwrap_or('\u{0}') {
             '0' => Escape::Char(self.octal()?),
-            '1'..='9' if !in_class => return Err(self.unsupported("back-reference (e.g. '\\1')")),
+            '1'..='9' if !in_class => {
+                self.back_reference(c - ch('0'));
+                Escape::Assertion(String::new())
+            }
             'A' if !in_class => Escape::Assertion(r"\A".to_string()),
             'B' if !in_class => Escape::Assertion(if ascii_only {
                 r"(?-u:\B)".to_string()
@@ -788,20 +793,37 @@ impl Parser<'_> {
                 r"\B".to_string()
             }),
             'D' => Escape::Class(format!("[^{}]", self.digit_class())),
-            'G' if !in_class => return Err(self.unsupported("end-of-previous-match anchor '\\G'")),
+            'G' if !in_class => {
+                self.unsupported("end-of-previous-match anchor '\\G'");
+                Escape::Assertion(String::new())
+            }
             'H' => Escape::Class(format!("[^{HORIZ}]")),
-            'N' => return Err(self.unsupported("named character '\\N{...}'")),
-            'R' if !in_class => return Err(self.unsupported("linebreak matcher '\\R'")),
+            'N' => {
+                self.named_character()?;
+                Escape::Char(0)
+            }
+            'R' if !in_class => {
+                self.unsupported("linebreak matcher '\\R'");
+                Escape::Assertion(String::new())
+            }
             'S' => Escape::Class(format!("[^{}]", self.space_class())),
             'V' => Escape::Class(format!("[^{VERT}]")),
             'W' => Escape::Class(format!("[^{}]", self.word_class())),
-            'X' if !in_class => return Err(self.unsupported("grapheme cluster '\\X'")),
+            'X' if !in_class => {
+                self.unsupported("grapheme cluster '\\X'");
+                Escape::Assertion(String::new())
+            }
             // Java's `\Z` ignores MULTILINE.
             'Z' if !in_class => Escape::Assertion("$".to_string()),
             'a' => Escape::Char(0x07),
             'b' if !in_class => {
                 if self.peek() == ch('{') && self.at(self.cursor + 1) == ch('g') {
-                    return Err(self.unsupported("grapheme boundary '\\b{g}'"));
+                    self.skip();
+                    if self.read() != ch('}') {
+                        return Err(illegal(self));
+                    }
+                    self.unsupported("grapheme boundary '\\b{g}'");
+                    return Ok(Escape::Assertion(String::new()));
                 }
                 Escape::Assertion(if ascii_only {
                     r"(?-u:\b)".to_string()
@@ -819,7 +841,21 @@ impl Parser<'_> {
             'e' => Escape::Char(0x1B),
             'f' => Escape::Char(0x0C),
             'h' => Escape::Class(HORIZ.to_string()),
-            'k' if !in_class => return Err(self.unsupported("named back-reference '\\k<name>'")),
+            'k' if !in_class => {
+                let at = self.cursor.saturating_sub(2);
+                if self.read() != ch('<') {
+                    return Err(self.syntax("\\k is not followed by '<' for named capturing group"));
+                }
+                let first = self.read();
+                let name = self.group_name(first)?;
+                if !self.named_groups.contains(&name) {
+                    return Err(
+                        self.syntax(&format!("named capturing group <{name}> does not exist"))
+                    );
+                }
+                self.unsupported_at(at, "named back-reference '\\k<name>'");
+                Escape::Assertion(String::new())
+            }
             'n' => Escape::Char(0x0A),
             'r' => Escape::Char(0x0D),
             's' => Escape::Class(self.space_class()),
@@ -843,7 +879,44 @@ impl Parser<'_> {
         Ok(e)
     }
 
-    fn digit_class(&self) -> String {
+    /// `\n`: Java takes further digits while they name an existing group.
+    pub(super) fn back_reference(&mut self, first: u32) {
+        let at = self.cursor.saturating_sub(2);
+        let mut number = first as usize;
+        loop {
+            let c = self.peek();
+            if !is_ascii_digit(c) {
+                break;
+            }
+            let longer = number * 10 + (c - ch('0')) as usize;
+            if longer > self.capturing {
+                break;
+            }
+            number = longer;
+            self.read();
+        }
+        self.unsupported_at(at, "back-reference (e.g. '\\1')");
+    }
+
+    /// `\N{NAME}`: checked for shape; the names themselves cannot be looked up.
+    pub(super) fn named_character(&mut self) -> Result<(), PatternError> {
+        let at = self.cursor.saturating_sub(2);
+        if self.read() != ch('{') {
+            return Err(self.syntax("illegal character name escape sequence"));
+        }
+        loop {
+            if self.cursor >= self.len {
+                return Err(self.syntax_at(self.len, "unclosed character name escape sequence"));
+            }
+            if self.read() == ch('}') {
+                break;
+            }
+        }
+        self.unsupported_at(at, "named character '\\N{...}'");
+        Ok(())
+    }
+
+    pub(super) fn digit_class(&self) -> String {
         if self.flags.unicode_class {
             r"\p{Nd}".to_string()
         } else {
@@ -851,7 +924,7 @@ impl Parser<'_> {
         }
     }
 
-    fn space_class(&self) -> String {
+    pub(super) fn space_class(&self) -> String {
         if self.flags.unicode_class {
             r"\p{White_Space}".to_string()
         } else {
@@ -859,7 +932,7 @@ impl Parser<'_> {
         }
     }
 
-    fn word_class(&self) -> String {
+    pub(super) fn word_class(&self) -> String {
         if self.flags.unicode_class {
             property::UNICODE_WORD.to_string()
         } else {
@@ -868,7 +941,7 @@ impl Parser<'_> {
     }
 
     /// `\0n`, `\0nn`, `\0mnn` (m <= 3).
-    fn octal(&mut self) -> Result<u32, PatternError> {
+    pub(super) fn octal(&mut self) -> Result<u32, PatternError> {
         let is_oct = |c: u32| (ch('0')..=ch('7')).contains(&c);
         let n = self.read();
         if !is_oct(n) {
@@ -888,7 +961,7 @@ impl Parser<'_> {
     }
 
     /// `\xhh` or `\x{h...h}`.
-    fn hex_escape(&mut self) -> Result<u32, PatternError> {
+    pub(super) fn hex_escape(&mut self) -> Result<u32, PatternError> {
         let n = self.read();
         if let Some(high) = hex_value(n) {
             let m = self.read();
@@ -914,7 +987,7 @@ impl Parser<'_> {
     }
 
     /// `\uhhhh`, combining an escaped surrogate pair into one code point.
-    fn unicode_escape(&mut self) -> Result<u32, PatternError> {
+    pub(super) fn unicode_escape(&mut self) -> Result<u32, PatternError> {
         let n = self.four_hex()?;
         if (0xD800..=0xDBFF).contains(&n) {
             let saved = self.cursor;
@@ -929,7 +1002,7 @@ impl Parser<'_> {
         Ok(n)
     }
 
-    fn four_hex(&mut self) -> Result<u32, PatternError> {
+    pub(super) fn four_hex(&mut self) -> Result<u32, PatternError> {
         let mut n = 0;
         for _ in 0..4 {
             let c = self.read();
@@ -939,287 +1012,5 @@ impl Parser<'_> {
             }
         }
         Ok(n)
-    }
-
-    // ----- character classes -----
-
-    /// After `\p` or `\P` (cursor on the `p`): a one-letter name or a `{name}`.
-    fn property_after_p(&mut self, negate: bool) -> Result<ClassNode, PatternError> {
-        let c = self.next();
-        let one_letter = c != ch('{');
-        if one_letter {
-            self.unread();
-        }
-        self.family(one_letter, negate)
-    }
-
-    /// A Unicode or POSIX property `\p{...}`; the cursor is on `p` (one letter) or `{`.
-    fn family(&mut self, one_letter: bool, negate: bool) -> Result<ClassNode, PatternError> {
-        self.next();
-        let name: String = if one_letter {
-            let c = self.at(self.cursor);
-            self.read();
-            char::from_u32(c).map(String::from).unwrap_or_default()
-        } else {
-            let start = self.cursor;
-            let close = (start..self.len).find(|&i| self.at(i) == ch('}'));
-            let Some(close) = close else {
-                self.cursor = self.len + 1;
-                return Err(self.syntax_at(self.len, "unclosed character family"));
-            };
-            self.cursor = close + 1;
-            if close == start {
-                return Err(self.syntax("empty character family"));
-            }
-            self.chars[start..close]
-                .iter()
-                .filter_map(|&c| char::from_u32(c))
-                .collect()
-        };
-        let expr = match property::java_property(&name, self.flags.unicode_class) {
-            Ok(expr) => expr,
-            Err(PropertyError::Unknown) => {
-                return Err(self.syntax(&format!("unknown character property name {{{name}}}")))
-            }
-            Err(PropertyError::Unsupported(what)) => {
-                return Err(self.unsupported(&format!("{what} '\\p{{{name}}}'")))
-            }
-        };
-        let node = ClassNode::Expr(expr);
-        Ok(if negate {
-            ClassNode::Not(Box::new(node))
-        } else {
-            node
-        })
-    }
-
-    /// A class starting at `[` (the cursor is on it). With `consume == false` the
-    /// class is the right-hand operand of `&&` and ends before the closing `]`.
-    fn class(&mut self, consume: bool) -> Result<ClassNode, PatternError> {
-        self.enter()?;
-        let bits = self.bits.len();
-        self.bits.push(Vec::new());
-        let mut prev: Option<ClassNode> = None;
-        let mut curr: Option<ClassNode> = None;
-        let mut has_bits = false;
-        let mut negated = false;
-        let mut c = self.next();
-        if c == ch('^') && self.at(self.cursor.saturating_sub(1)) == ch('[') {
-            c = self.next();
-            negated = true;
-        }
-        loop {
-            let mut literal_ampersand = false;
-            if c == ch('[') {
-                let nested = self.class(true)?;
-                curr = Some(nested.clone());
-                prev = Some(union(prev, nested));
-                c = self.peek();
-                continue;
-            } else if c == ch('&') {
-                c = self.next();
-                if c == ch('&') {
-                    c = self.next();
-                    let mut right: Option<ClassNode> = None;
-                    while c != ch(']') && c != ch('&') {
-                        if c == ch('[') {
-                            let nested = self.class(true)?;
-                            right = Some(union(right, nested));
-                        } else {
-                            self.unread();
-                            right = Some(self.class(false)?);
-                        }
-                        c = self.peek();
-                    }
-                    if has_bits {
-                        if prev.is_none() {
-                            prev = Some(ClassNode::Bits(bits));
-                            curr = prev.clone();
-                        } else {
-                            prev = Some(union(prev, ClassNode::Bits(bits)));
-                        }
-                        has_bits = false;
-                    }
-                    if right.is_some() {
-                        curr = right.clone();
-                    }
-                    prev = match (prev, right) {
-                        (None, None) => return Err(self.syntax("bad class syntax")),
-                        (None, Some(r)) => Some(r),
-                        (Some(p), _) => match curr.clone() {
-                            Some(operand) => Some(ClassNode::And(Box::new(p), Box::new(operand))),
-                            // The JDK accepts this and fails with a NullPointerException
-                            // when the class is first evaluated.
-                            None => {
-                                return Err(self.syntax(
-                                    "'&&' in a character class needs an operand on its right",
-                                ))
-                            }
-                        },
-                    };
-                    continue;
-                }
-                self.unread();
-                literal_ampersand = true;
-            } else if c == 0 && self.at_end() {
-                return Err(self.syntax_at(self.len, "unclosed character class"));
-            } else if c == ch(']') && (prev.is_some() || has_bits) {
-                if consume {
-                    self.next();
-                }
-                let mut node = match prev {
-                    None => ClassNode::Bits(bits),
-                    Some(p) if has_bits => union(Some(p), ClassNode::Bits(bits)),
-                    Some(p) => p,
-                };
-                if negated {
-                    node = ClassNode::Not(Box::new(node));
-                }
-                self.leave();
-                return Ok(node);
-            }
-            let _ = literal_ampersand;
-            curr = self.class_range(bits)?;
-            match &curr {
-                None => has_bits = true,
-                Some(item) => prev = Some(union(prev, item.clone())),
-            }
-            c = self.peek();
-        }
-    }
-
-    /// One character, range, escape or property inside a class. Single characters
-    /// below U+0100 go into the class's bit set (returns `None`).
-    fn class_range(&mut self, bits: usize) -> Result<Option<ClassNode>, PatternError> {
-        let mut c = self.peek();
-        let first: u32;
-        if c == ch('\\') {
-            c = self.next_escaped();
-            if c == ch('p') || c == ch('P') {
-                return self.property_after_p(c == ch('P')).map(Some);
-            }
-            let is_range = self.at(self.cursor + 1) == ch('-');
-            self.unread();
-            match self.escape(true, is_range)? {
-                Escape::Char(value) => first = value,
-                Escape::Class(expr) => return Ok(Some(ClassNode::Expr(expr))),
-                Escape::Assertion(_) => {
-                    return Err(self.syntax("illegal/unsupported escape sequence"))
-                }
-            }
-        } else {
-            self.next();
-            first = c;
-        }
-        if self.peek() == ch('-') {
-            let end = self.at(self.cursor + 1);
-            if end == ch('[') {
-                return Ok(self.bits_or_single(bits, first));
-            }
-            if end != ch(']') {
-                self.next();
-                let mut last = self.peek();
-                if last == ch('\\') {
-                    last = match self.escape(true, true)? {
-                        Escape::Char(value) => value,
-                        _ => return Err(self.syntax("illegal character range")),
-                    };
-                } else {
-                    self.next();
-                }
-                if last < first {
-                    return Err(self.syntax("illegal character range"));
-                }
-                return Ok(Some(ClassNode::Expr(self.range_class(first, last))));
-            }
-        }
-        Ok(self.bits_or_single(bits, first))
-    }
-
-    /// Adds `c` to the bit set (Java's `BitClass`, code points below 256) or returns a
-    /// single-character class for it.
-    fn bits_or_single(&mut self, bits: usize, c: u32) -> Option<ClassNode> {
-        let ci = self.flags.case_insensitive;
-        let uc = self.flags.unicode_case;
-        let special = [0xFF, 0xB5, 0x49, 0x69, 0x53, 0x73, 0x4B, 0x6B, 0xC5, 0xE5];
-        if c < 256 && !(ci && uc && special.contains(&c)) {
-            let mut add = vec![c];
-            if ci {
-                if c < 0x80 {
-                    if let Some(other) = ascii_swap_case(c) {
-                        add.push(other);
-                    }
-                } else if uc {
-                    add.push(java_lower(c));
-                    add.push(java_upper(c));
-                }
-            }
-            if let Some(set) = self.bits.get_mut(bits) {
-                for value in add {
-                    let item = lit(value);
-                    if !set.contains(&item) {
-                        set.push(item);
-                    }
-                }
-            }
-            return None;
-        }
-        let mut items = lit(c);
-        if ci && !uc {
-            if let Some(other) = ascii_swap_case(c) {
-                items.push_str(&lit(other));
-            }
-        }
-        if is_surrogate(c) {
-            return Some(ClassNode::Expr(NEVER.to_string()));
-        }
-        Some(ClassNode::Expr(format!("[{items}]")))
-    }
-
-    /// The range `lo-hi` with Java's ASCII case-insensitive widening when `(?i)` is on
-    /// without `(?u)` (with `(?u)` the whole class is folded by the regex engine).
-    fn range_class(&self, lo: u32, hi: u32) -> String {
-        let mut expr = range_expr(lo, hi);
-        if self.flags.case_insensitive && !self.flags.unicode_case {
-            let mut extra = Vec::new();
-            for (start, end, shift_up) in [(0x41u32, 0x5Au32, true), (0x61, 0x7A, false)] {
-                let a = lo.max(start);
-                let b = hi.min(end);
-                if a <= b {
-                    extra.push(if shift_up {
-                        range_expr(a + 0x20, b + 0x20)
-                    } else {
-                        range_expr(a - 0x20, b - 0x20)
-                    });
-                }
-            }
-            if !extra.is_empty() {
-                expr = format!("[{expr}{}]", extra.concat());
-            }
-        }
-        expr
-    }
-
-    /// Writes a finished class; under `(?iu)` the engine applies Unicode case folding.
-    fn render_class_node(&self, node: &ClassNode) -> String {
-        let expr = self.render(node);
-        if self.flags.case_insensitive && self.flags.unicode_case {
-            format!("(?i:{expr})")
-        } else {
-            expr
-        }
-    }
-
-    fn render(&self, node: &ClassNode) -> String {
-        match node {
-            ClassNode::Expr(expr) => expr.clone(),
-            ClassNode::Bits(index) => match self.bits.get(*index) {
-                Some(items) if !items.is_empty() => format!("[{}]", items.concat()),
-                _ => NEVER.to_string(),
-            },
-            ClassNode::Union(a, b) => format!("[{}{}]", self.render(a), self.render(b)),
-            ClassNode::And(a, b) => format!("[{}&&{}]", self.render(a), self.render(b)),
-            ClassNode::Not(a) => format!("[^{}]", self.render(a)),
-        }
     }
 }

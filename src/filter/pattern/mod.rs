@@ -7,6 +7,8 @@
 //! and what is refused). Compilation has size limits, so a pathological pattern is an
 //! error instead of a slow or huge automaton; matching is linear in the path length.
 
+mod case;
+mod class;
 mod java;
 mod property;
 
@@ -203,3 +205,6 @@ impl fmt::Display for Pattern {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod oracle_tests;

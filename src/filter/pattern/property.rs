@@ -22,7 +22,17 @@ pub(super) enum PropertyError {
 pub(super) const UNICODE_WORD: &str = r"[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]";
 
 /// Maps the name inside `\p{...}` (or the letter of `\pL`) to a class expression.
-pub(super) fn java_property(name: &str, unicode_class: bool) -> Result<String, PropertyError> {
+/// Under CASE_INSENSITIVE the JDK widens the case properties to all cased letters.
+pub(super) fn java_property(
+    name: &str,
+    unicode_class: bool,
+    case_insensitive: bool,
+) -> Result<String, PropertyError> {
+    if case_insensitive {
+        if let Some(expr) = case_insensitive_property(name, unicode_class) {
+            return Ok(expr.to_string());
+        }
+    }
     if let Some(eq) = name.find('=') {
         let key = name[..eq].to_ascii_lowercase();
         let value = &name[eq + 1..];
@@ -55,6 +65,37 @@ pub(super) fn java_property(name: &str, unicode_class: bool) -> Result<String, P
     general_property(name)
 }
 
+/// Under `(?i)`: `Lu`/`Ll`/`Lt` mean any cased letter, the Unicode case properties
+/// mean any character with a case, and ASCII `Lower`/`Upper` mean any ASCII letter.
+fn case_insensitive_property(name: &str, unicode_class: bool) -> Option<&'static str> {
+    const CASED_LETTER: &str = r"\p{LC}";
+    const CASED: &str = r"[\p{Lowercase}\p{Uppercase}\p{Lt}]";
+    const ASCII_LETTER: &str = "[A-Za-z]";
+    let category = |n: &str| matches!(n, "Lu" | "Ll" | "Lt");
+    if let Some((key, value)) = name.split_once('=') {
+        let key = key.to_ascii_lowercase();
+        return (matches!(key.as_str(), "gc" | "general_category") && category(value))
+            .then_some(CASED_LETTER);
+    }
+    if let Some(rest) = name.strip_prefix("Is") {
+        return match rest.to_uppercase().as_str() {
+            "LOWERCASE" | "UPPERCASE" | "TITLECASE" | "LOWER" | "UPPER" => Some(CASED),
+            _ if category(rest) => Some(CASED_LETTER),
+            _ if matches!(rest, "javaLowerCase" | "javaUpperCase" | "javaTitleCase") => Some(CASED),
+            _ => None,
+        };
+    }
+    if unicode_class && matches!(name.to_ascii_uppercase().as_str(), "LOWER" | "UPPER") {
+        return Some(CASED);
+    }
+    match name {
+        n if category(n) => Some(CASED_LETTER),
+        "Lower" | "Upper" => Some(ASCII_LETTER),
+        "javaLowerCase" | "javaUpperCase" | "javaTitleCase" => Some(CASED),
+        _ => None,
+    }
+}
+
 /// `Character.UnicodeScript.forName`: case-insensitive names and aliases; the `regex`
 /// crate matches script names loosely, so it decides which names exist.
 fn script(name: &str) -> Result<String, PropertyError> {
@@ -73,7 +114,8 @@ fn script(name: &str) -> Result<String, PropertyError> {
     }
 }
 
-/// The binary properties Java accepts after `Is` (upper-cased lookup).
+/// The binary properties Java accepts after `Is` (upper-cased lookup), including
+/// the POSIX names, which after `Is` mean their Unicode versions.
 fn binary_property(name: &str) -> Result<String, PropertyError> {
     let expr = match name.to_uppercase().as_str() {
         "ALPHABETIC" => r"\p{Alphabetic}",
@@ -97,6 +139,14 @@ fn binary_property(name: &str) -> Result<String, PropertyError> {
         "WHITESPACE" | "WHITE_SPACE" => r"\p{White_Space}",
         "WORD" => UNICODE_WORD,
         "ALNUM" => r"[\p{Alphabetic}\p{Nd}]",
+        "LOWER" => r"\p{Lowercase}",
+        "UPPER" => r"\p{Uppercase}",
+        "ALPHA" => r"\p{Alphabetic}",
+        "DIGIT" => r"\p{Nd}",
+        "SPACE" => r"\p{White_Space}",
+        "PUNCT" => r"\p{P}",
+        "XDIGIT" => JAVA_HEX_DIGIT,
+        "CNTRL" => r"\p{Cc}",
         "BLANK" => JAVA_BLANK,
         "GRAPH" => JAVA_GRAPH,
         "PRINT" => JAVA_PRINT,
@@ -238,52 +288,59 @@ mod tests {
             "IsGraph",
         ];
         for name in names {
-            let expr = java_property(name, false).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            let expr =
+                java_property(name, false, false).unwrap_or_else(|e| panic!("{name}: {e:?}"));
             assert!(regex::Regex::new(&expr).is_ok(), "{name} -> {expr}");
         }
         for name in ["Alpha", "lower", "PUNCT", "Print", "Graph", "XDigit"] {
-            let expr = java_property(name, true).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            let expr = java_property(name, true, false).unwrap_or_else(|e| panic!("{name}: {e:?}"));
             assert!(regex::Regex::new(&expr).is_ok(), "{name} -> {expr}");
         }
     }
 
     #[test]
     fn posix_names_are_ascii_unless_unicode_classes() {
-        let lower = java_property("Lower", false).unwrap_or_default();
+        let lower = java_property("Lower", false, false).unwrap_or_default();
         assert!(matches(&lower, 'a'));
         assert!(!matches(&lower, 'é'));
-        let lower_u = java_property("Lower", true).unwrap_or_default();
+        let lower_u = java_property("Lower", true, false).unwrap_or_default();
         assert!(matches(&lower_u, 'é'));
-        let punct = java_property("Punct", false).unwrap_or_default();
+        let punct = java_property("Punct", false, false).unwrap_or_default();
         for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".chars() {
             assert!(matches(&punct, c), "{c}");
         }
         assert!(!matches(&punct, 'a'));
-        let ws = java_property("javaWhitespace", false).unwrap_or_default();
+        let ws = java_property("javaWhitespace", false, false).unwrap_or_default();
         assert!(matches(&ws, ' '));
         assert!(!matches(&ws, '\u{A0}'));
     }
 
     #[test]
     fn unknown_and_unsupported_names() {
-        assert_eq!(java_property("Latin", false), Err(PropertyError::Unknown));
         assert_eq!(
-            java_property("IsNoSuchScript", false),
+            java_property("Latin", false, false),
+            Err(PropertyError::Unknown)
+        );
+        assert_eq!(
+            java_property("IsNoSuchScript", false, false),
             Err(PropertyError::Unknown)
         );
         assert!(matches!(
-            java_property("InGreek", false),
+            java_property("InGreek", false, false),
             Err(PropertyError::Unsupported(_))
         ));
         assert!(matches!(
-            java_property("block=Greek", false),
+            java_property("block=Greek", false, false),
             Err(PropertyError::Unsupported(_))
         ));
         assert!(matches!(
-            java_property("javaMirrored", false),
+            java_property("javaMirrored", false, false),
             Err(PropertyError::Unsupported(_))
         ));
         // Java's forProperty is case-sensitive.
-        assert_eq!(java_property("lu", false), Err(PropertyError::Unknown));
+        assert_eq!(
+            java_property("lu", false, false),
+            Err(PropertyError::Unknown)
+        );
     }
 }

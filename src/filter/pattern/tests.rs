@@ -258,6 +258,15 @@ fn case_insensitivity() {
     check("(a(?i)b)c", "aBc", true);
     check("(a(?i)b)c", "aBC", false);
     check("(?i)(?-i)a", "A", false);
+    // Java compares toLowerCase(toUpperCase(c)): the dotless ı matches i, the Kelvin
+    // sign matches k, but predefined classes are never folded.
+    check("(?iu)i", "\u{131}", true);
+    check("(?iu)k", "\u{212A}", true);
+    check("(?iu)[h-j]", "\u{130}", true);
+    check("(?iu)\\w", "\u{212A}", false);
+    check("(?i)\\p{Lu}", "a", true);
+    check("(?i)\\p{Lower}", "A", true);
+    check("(?i)\\p{Lower}", "é", false);
 }
 
 #[test]
