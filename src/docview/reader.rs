@@ -1,0 +1,443 @@
+//! The DocView reader: a `.content.xml` (or full-coverage `name.xml`) to a
+//! [`DocViewDocument`], with FileVault's rules and XML's well-formedness checks.
+//!
+//! The reader walks quick-xml events over the file's bytes, so that every error can
+//! name the line and column it was found at. It refuses `<!DOCTYPE` (and so every
+//! entity declaration: no file or network is ever read), checks that the input is
+//! UTF-8 made of XML characters, and enforces [`Limits`] on nesting depth, attributes
+//! per element and value size.
+
+use super::iso9075;
+use super::value::{is_xml_char, parse_value};
+use super::{DocViewDocument, DocViewElement, DocViewError, DocViewProperty, DocViewWarning};
+use crate::location::Location;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+use std::io::BufRead;
+
+/// The JCR namespace: `jcr:root` is recognised by it, whatever the prefix.
+pub const JCR_URI: &str = "http://www.jcp.org/jcr/1.0";
+const XML_URI: &str = "http://www.w3.org/XML/1998/namespace";
+const XMLNS_URI: &str = "http://www.w3.org/2000/xmlns/";
+
+/// Bounds on what one DocView file may hold. A real package stays far below every one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Deepest element nesting.
+    pub max_depth: usize,
+    /// Most attributes on one element.
+    pub max_attributes: usize,
+    /// Longest attribute value, in bytes.
+    pub max_value_bytes: usize,
+    /// Largest file, in bytes.
+    pub max_file_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_depth: 1024,
+            max_attributes: 100_000,
+            max_value_bytes: 64 << 20,
+            max_file_bytes: 1 << 30,
+        }
+    }
+}
+
+/// Reads a DocView document with the default limits. `file` names the input in errors.
+pub fn parse(input: impl BufRead, file: &str) -> Result<DocViewDocument, DocViewError> {
+    parse_with(input, file, &Limits::default())
+}
+
+/// Reads a DocView document with explicit limits.
+pub fn parse_with(
+    mut input: impl BufRead,
+    file: &str,
+    limits: &Limits,
+) -> Result<DocViewDocument, DocViewError> {
+    let mut bytes = Vec::new();
+    let mut limited = std::io::Read::take(&mut input, limits.max_file_bytes + 1);
+    std::io::Read::read_to_end(&mut limited, &mut bytes).map_err(|e| DocViewError {
+        location: Location::file(file),
+        message: format!("cannot read: {e}"),
+    })?;
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(DocViewError {
+            location: Location::file(file),
+            message: format!("file larger than the limit of {} bytes", limits.max_file_bytes),
+        });
+    }
+    parse_bytes(&bytes, file, limits)
+}
+
+/// Reads a DocView document held in memory.
+pub fn parse_bytes(bytes: &[u8], file: &str, limits: &Limits) -> Result<DocViewDocument, DocViewError> {
+    let mut p = Parser::new(bytes, file, *limits)?;
+    p.run()?;
+    let root = p.root.take().ok_or_else(|| p.err_at(bytes.len(), "no root element"))?;
+    Ok(DocViewDocument {
+        namespaces: p.doc_ns,
+        root_is_jcr_root: p.root_is_jcr_root,
+        root,
+        warnings: p.warnings,
+    })
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    file: &'a str,
+    limits: Limits,
+    /// In-scope declarations, innermost last: (prefix, uri), "" = default namespace.
+    scopes: Vec<Vec<(String, String)>>,
+    /// Document prefix per URI, in first-declaration order.
+    doc_ns: Vec<(String, String)>,
+    stack: Vec<DocViewElement>,
+    root: Option<DocViewElement>,
+    root_is_jcr_root: bool,
+    warnings: Vec<DocViewWarning>,
+}
+
+impl<'a> Parser<'a> {
+    fn new(bytes: &'a [u8], file: &'a str, limits: Limits) -> Result<Parser<'a>, DocViewError> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                return Err(DocViewError {
+                    location: Location::from_offset(file, bytes, e.valid_up_to()),
+                    message: "invalid UTF-8".into(),
+                })
+            }
+        };
+        if let Some((pos, c)) = text.char_indices().find(|&(_, c)| !is_xml_char(c)) {
+            return Err(DocViewError {
+                location: Location::from_offset(file, bytes, pos),
+                message: format!("character U+{:04X} is not allowed in XML", c as u32),
+            });
+        }
+        Ok(Parser {
+            text,
+            file,
+            limits,
+            scopes: Vec::new(),
+            doc_ns: Vec::new(),
+            stack: Vec::new(),
+            root: None,
+            root_is_jcr_root: false,
+            warnings: Vec::new(),
+        })
+    }
+
+    fn err_at(&self, pos: usize, msg: impl Into<String>) -> DocViewError {
+        DocViewError {
+            location: Location::from_offset(self.file, self.text.as_bytes(), pos),
+            message: msg.into(),
+        }
+    }
+
+    fn run(&mut self) -> Result<(), DocViewError> {
+        let mut reader = Reader::from_str(self.text);
+        let cfg = reader.config_mut();
+        cfg.check_end_names = true;
+        cfg.check_comments = true;
+        cfg.expand_empty_elements = false;
+        loop {
+            let start = reader.buffer_position() as usize;
+            let ev = match reader.read_event() {
+                Ok(ev) => ev,
+                Err(e) => {
+                    let pos = reader.error_position() as usize;
+                    return Err(self.err_at(pos, format!("not well-formed XML: {e}")));
+                }
+            };
+            match ev {
+                Event::Start(e) => self.start(&e, start, false)?,
+                Event::Empty(e) => self.start(&e, start, true)?,
+                Event::End(_) => self.end(),
+                Event::Text(t) => {
+                    let raw = t.as_ref();
+                    if !raw.bytes().all(|b| b.is_ascii_whitespace()) {
+                        self.text_outside_or_ignored(start)?;
+                    }
+                }
+                Event::CData(_) => self.text_outside_or_ignored(start)?,
+                Event::GeneralRef(r) => {
+                    let name = r.as_ref().to_string();
+                    if !is_known_reference(&name) {
+                        return Err(self.err_at(start, format!("undefined entity '&{name};'")));
+                    }
+                    self.text_outside_or_ignored(start)?;
+                }
+                Event::DocType(_) => {
+                    return Err(self.err_at(
+                        start,
+                        "DOCTYPE is not allowed in DocView (entity declarations are refused)",
+                    ))
+                }
+                Event::Decl(d) => {
+                    if let Some(Ok(enc)) = d.encoding() {
+                        let enc = enc.to_ascii_lowercase();
+                        if enc != "utf-8" && enc != "utf8" && enc != "us-ascii" && enc != "ascii" {
+                            return Err(self.err_at(
+                                start,
+                                format!("unsupported encoding '{enc}': DocView files are UTF-8"),
+                            ));
+                        }
+                    }
+                }
+                Event::Comment(_) | Event::PI(_) => {}
+                Event::Eof => break,
+            }
+        }
+        if let Some(open) = self.stack.last() {
+            return Err(DocViewError {
+                location: Location::from_offset(self.file, self.text.as_bytes(), self.text.len()),
+                message: format!(
+                    "unexpected end of document: element opened at {} is not closed",
+                    open.location
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn text_outside_or_ignored(&mut self, pos: usize) -> Result<(), DocViewError> {
+        if self.stack.is_empty() {
+            return Err(self.err_at(pos, "text outside the root element"));
+        }
+        let loc = Location::from_offset(self.file, self.text.as_bytes(), pos);
+        if !self.warnings.iter().any(|w| w.message.starts_with("text content")) {
+            self.warnings.push(DocViewWarning {
+                location: loc,
+                message: "text content is ignored in DocView".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn start(&mut self, e: &BytesStart<'_>, pos: usize, empty: bool) -> Result<(), DocViewError> {
+        if self.root.is_some() && self.stack.is_empty() {
+            return Err(self.err_at(pos, "a second root element"));
+        }
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(self.err_at(
+                pos,
+                format!("elements nested deeper than the limit of {}", self.limits.max_depth),
+            ));
+        }
+        // Namespace declarations first: they apply to the element's own names.
+        let mut attrs: Vec<(String, String, usize)> = Vec::new();
+        let mut decls = Vec::new();
+        let tag_text = &self.text[pos..];
+        for a in e.attributes().with_checks(true) {
+            let a = a.map_err(|err| self.err_at(pos, format!("bad attribute: {err}")))?;
+            let key = a.key.as_ref().to_string();
+            let apos = tag_text.find(key.as_str()).map(|o| pos + o).unwrap_or(pos);
+            if a.value.len() > self.limits.max_value_bytes {
+                return Err(self.err_at(
+                    apos,
+                    format!("value of '{key}' larger than the limit of {} bytes", self.limits.max_value_bytes),
+                ));
+            }
+            let raw: &str = &a.value;
+            let value = normalize_attribute(raw).map_err(|m| self.err_at(apos, m))?;
+            if key == "xmlns" {
+                decls.push((String::new(), value));
+            } else if let Some(p) = key.strip_prefix("xmlns:") {
+                if value.is_empty() {
+                    return Err(self.err_at(apos, format!("prefix '{p}' bound to an empty namespace")));
+                }
+                decls.push((p.to_string(), value));
+            } else {
+                attrs.push((key, value, apos));
+            }
+            if attrs.len() > self.limits.max_attributes {
+                return Err(self.err_at(
+                    pos,
+                    format!("more attributes than the limit of {}", self.limits.max_attributes),
+                ));
+            }
+        }
+        for (p, u) in &decls {
+            if !p.is_empty() {
+                self.doc_prefix(p, u);
+            }
+        }
+        self.scopes.push(decls);
+        let qname = e.name().as_ref().to_string();
+        let (uri, local) = self.resolve(&qname, true).map_err(|m| self.err_at(pos, m))?;
+        let location = Location::from_offset(self.file, self.text.as_bytes(), pos);
+        let is_root = self.root.is_none() && self.stack.is_empty();
+        let mut el = DocViewElement {
+            name: String::new(),
+            index: 1,
+            properties: Vec::with_capacity(attrs.len()),
+            children: Vec::new(),
+            location,
+        };
+        if is_root && uri == JCR_URI && local == "root" {
+            self.root_is_jcr_root = true;
+        } else {
+            let decoded = iso9075::decode(&local);
+            let (name, index) = split_index(&decoded);
+            el.name = self.qualify(&uri, name);
+            el.index = index;
+        }
+        for (key, value, apos) in attrs {
+            let (auri, alocal) = self.resolve(&key, false).map_err(|m| self.err_at(apos, m))?;
+            let name = self.qualify(&auri, &iso9075::decode(&alocal));
+            if el.properties.iter().any(|p| p.name == name) {
+                return Err(self.err_at(apos, format!("property '{name}' given twice")));
+            }
+            let v = parse_value(&value)
+                .map_err(|m| self.err_at(apos, format!("bad value of property '{name}': {m}")))?;
+            el.properties.push(DocViewProperty {
+                name,
+                ptype: v.ptype,
+                binary_ref: v.binary_ref,
+                multiple: v.multiple,
+                values: v.values,
+            });
+        }
+        self.stack.push(el);
+        if empty {
+            self.end();
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) {
+        self.scopes.pop();
+        if let Some(el) = self.stack.pop() {
+            match self.stack.last_mut() {
+                Some(parent) => parent.children.push(el),
+                None => self.root = Some(el),
+            }
+        }
+    }
+
+    /// Splits a qualified XML name and resolves its prefix in scope.
+    fn resolve(&self, qname: &str, element: bool) -> Result<(String, String), String> {
+        let (prefix, local) = match qname.split_once(':') {
+            Some((p, l)) => (p, l),
+            None => ("", qname),
+        };
+        if prefix.is_empty() && !element {
+            return Ok((String::new(), local.to_string()));
+        }
+        if prefix == "xml" {
+            return Ok((XML_URI.to_string(), local.to_string()));
+        }
+        for scope in self.scopes.iter().rev() {
+            if let Some((_, u)) = scope.iter().rev().find(|(p, _)| p == prefix) {
+                return Ok((u.clone(), local.to_string()));
+            }
+        }
+        if prefix.is_empty() {
+            return Ok((String::new(), local.to_string()));
+        }
+        Err(format!("the prefix '{prefix}' of '{qname}' is not declared"))
+    }
+
+    /// The document's prefix for `uri`, registering `wanted` (or a free variant).
+    fn doc_prefix(&mut self, wanted: &str, uri: &str) -> String {
+        if uri == XML_URI {
+            return "xml".into();
+        }
+        if let Some((p, _)) = self.doc_ns.iter().find(|(_, u)| u == uri) {
+            return p.clone();
+        }
+        let base = if wanted.is_empty() { "ns" } else { wanted };
+        let mut p = base.to_string();
+        let mut n = 0;
+        while p == "xml" || p == "xmlns" || self.doc_ns.iter().any(|(q, _)| *q == p) {
+            p = format!("{base}{n}");
+            n += 1;
+        }
+        self.doc_ns.push((p.clone(), uri.to_string()));
+        p
+    }
+
+    fn qualify(&mut self, uri: &str, local: &str) -> String {
+        if uri.is_empty() {
+            return local.to_string();
+        }
+        if uri == XMLNS_URI {
+            return format!("xmlns:{local}");
+        }
+        let p = self.doc_prefix("", uri);
+        format!("{p}:{local}")
+    }
+}
+
+fn is_known_reference(name: &str) -> bool {
+    matches!(name, "lt" | "gt" | "amp" | "apos" | "quot") || char_reference(name).is_some()
+}
+
+fn char_reference(name: &str) -> Option<char> {
+    let n = name.strip_prefix('#')?;
+    let code = if let Some(h) = n.strip_prefix('x') {
+        u32::from_str_radix(h, 16).ok()?
+    } else {
+        n.parse::<u32>().ok()?
+    };
+    char::from_u32(code).filter(|&c| is_xml_char(c))
+}
+
+/// XML attribute-value normalisation (XML 1.0 §3.3.3) for CDATA attributes: line ends
+/// and literal TAB/LF/CR become spaces, references are replaced.
+fn normalize_attribute(raw: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\r' => {
+                if matches!(chars.peek(), Some((_, '\n'))) {
+                    chars.next();
+                }
+                out.push(' ');
+            }
+            '\n' | '\t' => out.push(' '),
+            '<' => return Err("'<' is not allowed in an attribute value".into()),
+            '&' => {
+                let rest = &raw[i + 1..];
+                let end = rest
+                    .find(';')
+                    .ok_or_else(|| "'&' without a closing ';' in an attribute value".to_string())?;
+                let name = &rest[..end];
+                let r = match name {
+                    "lt" => '<',
+                    "gt" => '>',
+                    "amp" => '&',
+                    "apos" => '\'',
+                    "quot" => '"',
+                    _ => char_reference(name)
+                        .ok_or_else(|| format!("undefined or invalid reference '&{name};'"))?,
+                };
+                out.push(r);
+                for _ in 0..=end {
+                    chars.next();
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+/// Splits a trailing `[n]` same-name-sibling index off a decoded name.
+fn split_index(name: &str) -> (&str, u32) {
+    if let Some(open) = name.rfind('[') {
+        if let Some(num) = name[open + 1..].strip_suffix(']') {
+            if let Ok(i) = num.parse::<u32>() {
+                if i >= 1 && !num.starts_with('+') {
+                    return (&name[..open], i);
+                }
+            }
+        }
+    }
+    (name, 1)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,151 @@
+use super::*;
+use crate::docview::parse;
+use crate::value::PropertyType;
+
+fn doc(s: &str) -> DocViewDocument {
+    parse(s.as_bytes(), "t.xml").unwrap()
+}
+
+fn err(s: &str) -> DocViewError {
+    parse(s.as_bytes(), "t.xml").unwrap_err()
+}
+
+#[test]
+fn reads_nodes_properties_and_placeholders() {
+    let d = doc(r#"<?xml version="1.0" encoding="UTF-8"?>
+<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:cq="http://www.day.com/jcr/cq/1.0"
+    jcr:primaryType="cq:Page" tags="[a,b\,c]" count="{Long}42">
+    <jcr:content jcr:primaryType="cq:PageContent" jcr:title="Hello"/>
+    <child/>
+    <foo_x005b_2_x005d_ jcr:primaryType="nt:unstructured"/>
+</jcr:root>"#);
+    assert!(d.root_is_jcr_root);
+    assert_eq!(d.root.primary_type(), Some("cq:Page"));
+    let tags = d.root.property("tags").unwrap();
+    assert!(tags.multiple);
+    assert_eq!(tags.values, vec!["a", "b,c"]);
+    assert_eq!(tags.ptype, PropertyType::Undefined);
+    assert_eq!(d.root.property("count").unwrap().ptype, PropertyType::Long);
+    assert_eq!(d.root.children.len(), 3);
+    assert_eq!(d.root.children[0].name, "jcr:content");
+    assert!(d.root.children[1].is_placeholder());
+    assert_eq!(d.root.children[2].segment(), "foo[2]");
+    assert_eq!(d.root.children[0].location.line, 4);
+    assert_eq!(d.namespaces[1], ("cq".to_string(), "http://www.day.com/jcr/cq/1.0".to_string()));
+}
+
+#[test]
+fn any_prefix_for_the_jcr_namespace() {
+    let d = doc(r#"<jc:root xmlns:jc="http://www.jcp.org/jcr/1.0" jc:primaryType="nt:unstructured"/>"#);
+    assert!(d.root_is_jcr_root);
+    assert_eq!(d.root.properties[0].name, "jc:primaryType");
+}
+
+#[test]
+fn same_prefix_for_two_uris_is_kept_apart() {
+    let d = doc(r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:a="urn:one" a:x="1"><c xmlns:a="urn:two" a:y="2"/></jcr:root>"#);
+    assert_eq!(d.root.properties[0].name, "a:x");
+    assert_eq!(d.root.children[0].properties[0].name, "a0:y");
+    assert_eq!(d.uri("a0"), Some("urn:two"));
+}
+
+#[test]
+fn attribute_values_are_normalised() {
+    let d = doc("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" p=\"a\nb&#xa;c&amp;\"/>");
+    assert_eq!(d.root.properties[0].values[0], "a b\nc&");
+}
+
+#[test]
+fn errors_name_line_and_column() {
+    let e = err("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\">\n  <a x=\"{Foo}1\"/>\n</jcr:root>");
+    assert_eq!((e.location.line, e.location.column), (2, 6), "{e}");
+    assert!(e.message.contains("unknown type hint"), "{e}");
+    let e = err("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\">\n  <a>\n</jcr:root>");
+    assert_eq!(e.location.line, 3, "{e}");
+    let e = err("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\">\n  <cq:a jcr:primaryType=\"x\"/>\n</jcr:root>");
+    assert!(e.message.contains("not declared"), "{e}");
+    assert_eq!(e.location.line, 2);
+    let e = err("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\">\n  <a>");
+    assert!(e.message.contains("not closed"), "{e}");
+    let e = err("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" a=\"1\" a=\"2\"/>");
+    assert!(e.message.contains("attribute") || e.message.contains("twice"), "{e}");
+}
+
+#[test]
+fn refuses_doctype_and_entities() {
+    let e = err("<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>\n<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" p=\"&e;\"/>");
+    assert!(e.message.contains("DOCTYPE"), "{e}");
+    assert_eq!(e.location.line, 2);
+    let e = err("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" p=\"&e;\"/>");
+    assert!(e.message.contains("&e;"), "{e}");
+}
+
+#[test]
+fn refuses_bad_bytes_and_characters() {
+    let e = parse(&b"<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\"\n p=\"\xff\"/>"[..], "t.xml").unwrap_err();
+    assert_eq!(e.location.line, 2, "{e}");
+    assert!(e.message.contains("UTF-8"));
+    let e = err("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" p=\"\u{1}\"/>");
+    assert!(e.message.contains("U+0001"), "{e}");
+}
+
+#[test]
+fn enforces_limits() {
+    let deep = format!(
+        "<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\">{}{}</jcr:root>",
+        "<a>".repeat(20),
+        "</a>".repeat(20)
+    );
+    let limits = Limits { max_depth: 10, ..Limits::default() };
+    let e = parse_with(deep.as_bytes(), "t.xml", &limits).unwrap_err();
+    assert!(e.message.contains("deeper"), "{e}");
+    let limits = Limits { max_attributes: 2, ..Limits::default() };
+    let e = parse_with(
+        "<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" a=\"1\" b=\"2\" c=\"3\"/>".as_bytes(),
+        "t.xml",
+        &limits,
+    )
+    .unwrap_err();
+    assert!(e.message.contains("attributes"), "{e}");
+}
+
+#[test]
+fn text_is_ignored_with_a_warning() {
+    let d = doc("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\">hello</jcr:root>");
+    assert_eq!(d.warnings.len(), 1);
+    assert!(err("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\"/>junk").message.contains("outside"));
+}
+
+#[test]
+fn sniffs_like_filevault() {
+    assert!(crate::docview::is_docview(b"<?xml version=\"1.0\"?><jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\"/>"));
+    assert!(!crate::docview::is_docview(b"<jcr:root xmlns:jcr='http://www.jcp.org/jcr/1.0'/>"));
+    assert!(!crate::docview::is_docview(b"<sv:node/>"));
+}
+
+/// Every `.content.xml` in the shared corpus reads (where the corpus exists).
+#[test]
+fn reads_every_corpus_docview() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if !root.exists() {
+        return;
+    }
+    let mut n = 0;
+    let mut failures = Vec::new();
+    for e in walkdir::WalkDir::new(&root).into_iter().filter_map(Result::ok) {
+        if e.file_name() != ".content.xml" || !e.file_type().is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(e.path()).unwrap();
+        n += 1;
+        if let Err(err) = parse(&bytes[..], &e.path().display().to_string()) {
+            failures.push(err.to_string());
+        }
+    }
+    assert!(n > 100, "only {n} files");
+    // FileVault's test data holds deliberately broken files; they all fail with a location.
+    for f in &failures {
+        assert!(f.contains(':'), "{f}");
+    }
+    assert!(failures.len() * 50 < n, "{} of {n} failed: {:#?}", failures.len(), &failures[..failures.len().min(20)]);
+}

@@ -1,0 +1,300 @@
+//! The DocView property value grammar: `{Type}` hints, `[a,b]` multi-values and the
+//! escapes `\\`, `\,`, `\[`, `\{`, `\0` and `\uXXXX`, read and written exactly as
+//! FileVault's `DocViewProperty2` does.
+
+use crate::value::PropertyType;
+use std::fmt;
+
+/// A property value as DocView writes it, before it meets a node type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocViewValue {
+    /// The type from the `{Type}` hint; [`PropertyType::Undefined`] without one.
+    pub ptype: PropertyType,
+    /// `{BinaryRef}`: the values are data store references, not content.
+    pub binary_ref: bool,
+    /// Written as `[...]`.
+    pub multiple: bool,
+    /// The values, unescaped.
+    pub values: Vec<String>,
+}
+
+/// Why a value could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueSyntaxError {
+    /// `{Type}` names no JCR type (names are case-sensitive; `undefined` is lower case).
+    UnknownType(String),
+    /// `{` without a closing `}`.
+    UnclosedType,
+    /// `\u` not followed by four hex digits.
+    BadUnicodeEscape(String),
+}
+
+impl fmt::Display for ValueSyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueSyntaxError::UnknownType(t) => write!(
+                f,
+                "unknown type hint {{{t}}}: expected one of String, Binary, Long, Double, Decimal, Date, Boolean, Name, Path, Reference, WeakReference, URI, undefined, BinaryRef (case-sensitive)"
+            ),
+            ValueSyntaxError::UnclosedType => write!(f, "type hint '{{' without a closing '}}'"),
+            ValueSyntaxError::BadUnicodeEscape(s) => {
+                write!(f, "bad escape '\\u{s}': expected four hex digits")
+            }
+        }
+    }
+}
+
+/// Parses an attribute value (already XML-unescaped).
+pub fn parse_value(value: &str) -> Result<DocViewValue, ValueSyntaxError> {
+    let chars: Vec<char> = value.chars().collect();
+    let mut ptype = PropertyType::Undefined;
+    let mut binary_ref = false;
+    let mut i = 0;
+    if chars.first() == Some(&'{') {
+        let close = chars
+            .iter()
+            .position(|&c| c == '}')
+            .ok_or(ValueSyntaxError::UnclosedType)?;
+        let name: String = chars[1..close].iter().collect();
+        if name == "BinaryRef" {
+            ptype = PropertyType::Binary;
+            binary_ref = true;
+        } else {
+            ptype = PropertyType::from_jcr_name(&name)
+                .ok_or_else(|| ValueSyntaxError::UnknownType(name.clone()))?;
+        }
+        i = close + 1;
+    }
+    let multiple = chars.get(i) == Some(&'[');
+    if multiple {
+        i += 1;
+    }
+    let last = chars.len().saturating_sub(1);
+    let mut values = Vec::new();
+    let mut cur = String::new();
+    let mut marked = false;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\\' if i + 1 < chars.len() => {
+                let n = chars[i + 1];
+                match n {
+                    'u' => {
+                        let hex: String = chars.iter().skip(i + 2).take(4).collect();
+                        if hex.chars().count() != 4 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                            return Err(ValueSyntaxError::BadUnicodeEscape(hex));
+                        }
+                        let unit = u32::from_str_radix(&hex, 16).unwrap_or(0xFFFD);
+                        // Surrogate pairs written as two escapes are joined.
+                        if (0xD800..0xDC00).contains(&unit) {
+                            let low: String = chars.iter().skip(i + 6).take(6).collect();
+                            if let Some(lo) = low
+                                .strip_prefix("\\u")
+                                .filter(|h| h.len() == 4 && h.chars().all(|c| c.is_ascii_hexdigit()))
+                                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                                .filter(|lo| (0xDC00..0xE000).contains(lo))
+                            {
+                                let cp = 0x10000 + ((unit - 0xD800) << 10) + (lo - 0xDC00);
+                                cur.push(char::from_u32(cp).unwrap_or('\u{FFFD}'));
+                                i += 12;
+                                continue;
+                            }
+                        }
+                        cur.push(char::from_u32(unit).unwrap_or('\u{FFFD}'));
+                        i += 6;
+                        continue;
+                    }
+                    '0' => marked = true,
+                    other => cur.push(other),
+                }
+                i += 2;
+                continue;
+            }
+            // A trailing lone backslash is kept literally.
+            '\\' => cur.push(c),
+            ',' if multiple => {
+                values.push(std::mem::take(&mut cur));
+                marked = false;
+            }
+            ']' if multiple && i == last => {
+                if !cur.is_empty() || marked || !values.is_empty() {
+                    values.push(std::mem::take(&mut cur));
+                }
+                return Ok(DocViewValue {
+                    ptype,
+                    binary_ref,
+                    multiple,
+                    values,
+                });
+            }
+            _ => cur.push(c),
+        }
+        i += 1;
+    }
+    if multiple {
+        // A missing closing bracket is tolerated.
+        if !cur.is_empty() || marked {
+            values.push(cur);
+        }
+    } else {
+        values.push(cur);
+    }
+    Ok(DocViewValue {
+        ptype,
+        binary_ref,
+        multiple,
+        values,
+    })
+}
+
+/// Formats a property as FileVault's writer does. `name` decides the hint rule for
+/// `jcr:primaryType` / `jcr:mixinTypes`; `jcr:mixinTypes` values are sorted.
+pub fn format_value(name: &str, v: &DocViewValue) -> String {
+    let mut out = String::new();
+    let hint = !(matches!(v.ptype, PropertyType::String | PropertyType::Undefined)
+        || name == "jcr:primaryType"
+        || name == "jcr:mixinTypes");
+    if v.binary_ref {
+        out.push_str("{BinaryRef}");
+    } else if hint {
+        out.push('{');
+        out.push_str(v.ptype.jcr_name());
+        out.push('}');
+    }
+    let escape = matches!(
+        v.ptype,
+        PropertyType::String | PropertyType::Name | PropertyType::Path | PropertyType::Undefined
+    );
+    let mut values: Vec<&str> = v.values.iter().map(String::as_str).collect();
+    if name == "jcr:mixinTypes" {
+        values.sort_unstable();
+    }
+    if v.multiple {
+        out.push('[');
+    }
+    if values.len() == 1 && values[0].is_empty() {
+        out.push_str("\\0");
+    } else {
+        for (k, s) in values.iter().enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
+            if escape {
+                escape_into(&mut out, s, v.multiple);
+            } else {
+                out.push_str(s);
+            }
+        }
+    }
+    if v.multiple {
+        out.push(']');
+    }
+    out
+}
+
+fn escape_into(out: &mut String, s: &str, multiple: bool) {
+    for (k, c) in s.chars().enumerate() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ',' if multiple => out.push_str("\\,"),
+            '[' | '{' if k == 0 && !multiple => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if !is_xml_char(c) => {
+                let mut buf = [0u16; 2];
+                for u in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{:04x}", u));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// XML 1.0 `Char`: TAB, LF, CR, and U+0020 and above except surrogates, U+FFFE, U+FFFF.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn vals(s: &str) -> Vec<String> {
+        parse_value(s).unwrap().values
+    }
+
+    #[test]
+    fn grammar_matches_filevault() {
+        assert_eq!(vals("[]"), Vec::<String>::new());
+        assert_eq!(vals("[\\0]"), vec![""]);
+        assert_eq!(vals("[,a]"), vec!["", "a"]);
+        assert_eq!(vals("[a,]"), vec!["a", ""]);
+        assert_eq!(vals("[,,,]"), vec!["", "", "", ""]);
+        assert_eq!(vals("[[hello],[world]]"), vec!["[hello]", "[world]"]);
+        assert_eq!(vals("[a,b"), vec!["a", "b"]);
+        assert_eq!(vals("a,b"), vec!["a,b"]);
+        assert_eq!(vals(""), vec![""]);
+        assert_eq!(vals("\\0"), vec![""]);
+        assert_eq!(vals("\\{sha1}abc"), vec!["{sha1}abc"]);
+        assert_eq!(vals("a\\\\b"), vec!["a\\b"]);
+        assert_eq!(vals("\\u000f"), vec!["\u{f}"]);
+        assert_eq!(vals("[a\\,b,c]"), vec!["a,b", "c"]);
+        assert_eq!(vals("x]"), vec!["x]"]);
+        let v = parse_value("{Long}[1,2]").unwrap();
+        assert_eq!(v.ptype, PropertyType::Long);
+        assert!(v.multiple);
+        let v = parse_value("{BinaryRef}abc").unwrap();
+        assert!(v.binary_ref);
+        assert_eq!(v.ptype, PropertyType::Binary);
+        assert_eq!(parse_value("{undefined}x").unwrap().ptype, PropertyType::Undefined);
+        assert!(matches!(parse_value("{Undefined}x"), Err(ValueSyntaxError::UnknownType(_))));
+        assert!(matches!(parse_value("{String"), Err(ValueSyntaxError::UnclosedType)));
+        assert!(matches!(parse_value("\\u12"), Err(ValueSyntaxError::BadUnicodeEscape(_))));
+    }
+
+    #[test]
+    fn formats_like_filevault() {
+        let f = |t, m, v: &[&str]| {
+            format_value(
+                "p",
+                &DocViewValue {
+                    ptype: t,
+                    binary_ref: false,
+                    multiple: m,
+                    values: v.iter().map(|s| s.to_string()).collect(),
+                },
+            )
+        };
+        assert_eq!(f(PropertyType::String, false, &["Hello, world!"]), "Hello, world!");
+        assert_eq!(f(PropertyType::String, false, &["{sha1}abc"]), "\\{sha1}abc");
+        assert_eq!(f(PropertyType::String, true, &["a", "b,c"]), "[a,b\\,c]");
+        assert_eq!(f(PropertyType::String, true, &[""]), "[\\0]");
+        assert_eq!(f(PropertyType::String, false, &[""]), "\\0");
+        assert_eq!(f(PropertyType::Boolean, true, &["false"]), "{Boolean}[false]");
+        assert_eq!(f(PropertyType::Long, true, &[]), "{Long}[]");
+        assert_eq!(f(PropertyType::String, false, &["a\u{f}"]), "a\\u000f");
+        assert_eq!(f(PropertyType::Uri, true, &["http://a,b"]), "{URI}[http://a,b]");
+        let mixins = DocViewValue {
+            ptype: PropertyType::Name,
+            binary_ref: false,
+            multiple: true,
+            values: vec!["mix:versionable".into(), "mix:lockable".into()],
+        };
+        assert_eq!(format_value("jcr:mixinTypes", &mixins), "[mix:lockable,mix:versionable]");
+    }
+
+    proptest! {
+        #[test]
+        fn string_values_round_trip(v in proptest::collection::vec("\\PC{0,8}", 0..4), multiple in any::<bool>()) {
+            let values = if multiple { v } else { vec![v.into_iter().next().unwrap_or_default()] };
+            let dv = DocViewValue { ptype: PropertyType::String, binary_ref: false, multiple, values };
+            let s = format_value("p", &dv);
+            let back = parse_value(&s).unwrap();
+            prop_assert_eq!(back.values, dv.values);
+            prop_assert_eq!(back.multiple, dv.multiple);
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The DocView writer, formatted exactly as FileVault's `DocViewSAXFormatter` and
+//! `FormattingXmlStreamWriter` write: 4-space indentation, one attribute per line when
+//! an element has more than one attribute or declaration, `jcr` declared first,
+//! properties ordered prefixed-first and case-insensitively.
+
+use super::iso9075;
+use super::value::{format_value, DocViewValue};
+use super::{DocViewDocument, DocViewElement, DocViewProperty};
+use std::cmp::Ordering;
+use std::io::{self, Write};
+
+/// Writes a document. Properties are written in FileVault's order whatever order the
+/// elements hold them in.
+pub fn write(doc: &DocViewDocument, out: &mut dyn Write) -> io::Result<()> {
+    let mut s = String::with_capacity(4096);
+    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let mut decls: Vec<String> = Vec::new();
+    let jcr = doc
+        .namespaces
+        .iter()
+        .find(|(_, u)| u == super::JCR_URI)
+        .map(|(p, _)| p.clone())
+        .unwrap_or_else(|| "jcr".to_string());
+    decls.push(format!("xmlns:{jcr}=\"{}\"", escape_attr(super::JCR_URI)));
+    for (p, u) in &doc.namespaces {
+        if u != super::JCR_URI && p != "xml" {
+            decls.push(format!("xmlns:{p}=\"{}\"", escape_attr(u)));
+        }
+    }
+    let root_name = if doc.root_is_jcr_root {
+        format!("{jcr}:root")
+    } else {
+        element_name(&doc.root)
+    };
+    write_element(&mut s, &doc.root, &root_name, &decls, 0);
+    out.write_all(s.as_bytes())
+}
+
+/// Writes a document to a byte vector.
+pub fn to_vec(doc: &DocViewDocument) -> Vec<u8> {
+    let mut v = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write(doc, &mut v);
+    v
+}
+
+fn element_name(el: &DocViewElement) -> String {
+    let (prefix, local) = match el.name.split_once(':') {
+        Some((p, l)) => (p, l),
+        None => ("", el.name.as_str()),
+    };
+    let local = if el.index > 1 {
+        iso9075::encode(&format!("{local}[{}]", el.index))
+    } else {
+        iso9075::encode(local)
+    };
+    if prefix.is_empty() {
+        local
+    } else {
+        format!("{prefix}:{local}")
+    }
+}
+
+fn attribute_name(name: &str) -> String {
+    match name.split_once(':') {
+        Some((p, l)) => format!("{p}:{}", iso9075::encode(l)),
+        None => iso9075::encode(name),
+    }
+}
+
+/// FileVault's property order: prefixed names first, then by `prefix+local`
+/// case-insensitively, ties case-sensitively.
+pub fn compare_property_names(a: &str, b: &str) -> Ordering {
+    let pa = a.contains(':');
+    let pb = b.contains(':');
+    if pa != pb {
+        return if pa { Ordering::Less } else { Ordering::Greater };
+    }
+    let ka: String = a.replacen(':', "", 1);
+    let kb: String = b.replacen(':', "", 1);
+    ka.to_lowercase()
+        .cmp(&kb.to_lowercase())
+        .then_with(|| ka.cmp(&kb))
+}
+
+fn write_element(s: &mut String, el: &DocViewElement, name: &str, decls: &[String], depth: usize) {
+    let indent = "    ".repeat(depth);
+    let mut props: Vec<&DocViewProperty> = el.properties.iter().collect();
+    props.sort_by(|a, b| compare_property_names(&a.name, &b.name));
+    let attrs: Vec<String> = props
+        .iter()
+        .map(|p| {
+            let v = DocViewValue {
+                ptype: p.ptype,
+                binary_ref: p.binary_ref,
+                multiple: p.multiple,
+                values: p.values.clone(),
+            };
+            format!("{}=\"{}\"", attribute_name(&p.name), escape_attr(&format_value(&p.name, &v)))
+        })
+        .collect();
+    s.push_str(&indent);
+    s.push('<');
+    s.push_str(name);
+    for d in decls {
+        s.push(' ');
+        s.push_str(d);
+    }
+    if decls.len() + attrs.len() > 1 {
+        for a in &attrs {
+            s.push('\n');
+            s.push_str(&indent);
+            s.push_str("    ");
+            s.push_str(a);
+        }
+    } else if let Some(a) = attrs.first() {
+        s.push(' ');
+        s.push_str(a);
+    }
+    if el.children.is_empty() {
+        s.push_str("/>\n");
+        return;
+    }
+    s.push_str(">\n");
+    for c in &el.children {
+        write_element(s, c, &element_name(c), &[], depth + 1);
+    }
+    s.push_str(&indent);
+    s.push_str("</");
+    s.push_str(name);
+    s.push_str(">\n");
+}
+
+/// XML attribute escaping as FileVault's writer does it: `&`, `<`, `"` and TAB, LF,
+/// CR as character references; `>` and `'` literal.
+pub fn escape_attr(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#x9;"),
+            '\n' => out.push_str("&#xa;"),
+            '\r' => out.push_str("&#xd;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The exporter writes every property except these, when protected (JCRVLT-705).
+pub fn is_exported_property(name: &str, protected: bool) -> bool {
+    !(protected
+        && matches!(
+            name,
+            "jcr:created" | "jcr:createdBy" | "jcr:baseVersion" | "jcr:versionHistory" | "jcr:predecessors"
+        ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docview::parse;
+
+    const SAMPLE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:nt="http://www.jcp.org/jcr/nt/1.0"
+    jcr:primaryType="nt:unstructured">
+    <a jcr:primaryType="nt:unstructured">
+        <jcr:xmltext
+            jcr:primaryType="nt:unstructured"
+            jcr:xmlcharacters="Hello, World."/>
+    </a>
+</jcr:root>
+"#;
+
+    #[test]
+    fn reproduces_filevault_formatting() {
+        let doc = parse(SAMPLE.as_bytes(), "x").unwrap();
+        assert_eq!(String::from_utf8(to_vec(&doc)).unwrap(), SAMPLE);
+    }
+
+    #[test]
+    fn orders_properties_like_filevault() {
+        let mut names = vec!["b", "jcr:title", "TestProperty", "testproperty", "a", "cq:x", "A"];
+        names.sort_by(|a, b| compare_property_names(a, b));
+        assert_eq!(names, vec!["cq:x", "jcr:title", "A", "a", "b", "TestProperty", "testproperty"]);
+    }
+
+    #[test]
+    fn escapes_and_encodes() {
+        let doc = parse(
+            "<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" p=\"a&#xa;&lt;b&quot;\"><_x0031_x_x005b_2_x005d_ jcr:primaryType=\"nt:unstructured\"/></jcr:root>".as_bytes(),
+            "x",
+        )
+        .unwrap();
+        assert_eq!(doc.root.children[0].name, "1x");
+        assert_eq!(doc.root.children[0].index, 2);
+        let out = String::from_utf8(to_vec(&doc)).unwrap();
+        assert!(out.contains("p=\"a&#xa;&lt;b&quot;\""), "{out}");
+        assert!(out.contains("<_x0031_x_x005b_2_x005d_ jcr:primaryType=\"nt:unstructured\"/>"), "{out}");
+    }
+}
