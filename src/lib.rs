@@ -27,6 +27,8 @@ pub mod cnd;
 pub mod docview;
 pub mod dump;
 pub mod filter;
+pub mod import;
+pub mod package;
 pub mod package_id;
 pub mod platform_name;
 pub mod properties;

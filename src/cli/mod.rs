@@ -6,8 +6,14 @@
 //! stderr. Exit codes: 0 success, 1 failure (including findings of `validate`),
 //! 2 usage error.
 
+mod dump;
 mod error;
 mod filter;
+mod history;
+mod import;
+mod load;
+mod repo;
+mod rm;
 
 pub use error::{CliError, CliResult};
 
@@ -34,6 +40,20 @@ pub struct Cli {
 pub enum Command {
     /// Questions about a filter.xml (explain which set and rule decide a path).
     Filter(filter::FilterArgs),
+    /// Create an empty repository.
+    Init(repo::InitArgs),
+    /// Install a package into a repository (all or nothing; --dry-run to preview).
+    Import(import::ImportArgs),
+    /// Load a system view or document view XML file below a node.
+    Load(load::LoadArgs),
+    /// Remove a node or a property.
+    Rm(rm::RmArgs),
+    /// Print a repository subtree as canonical JSON.
+    Dump(dump::DumpArgs),
+    /// List recorded operations.
+    History(history::HistoryArgs),
+    /// Undo a recorded operation (the latest by default).
+    Undo(history::UndoArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -73,5 +93,12 @@ fn init_logging(verbose: u8, quiet: bool) {
 fn run(cli: Cli) -> CliResult<i32> {
     match cli.command {
         Command::Filter(a) => filter::run(a),
+        Command::Init(a) => repo::init(a),
+        Command::Import(a) => import::run(a),
+        Command::Load(a) => load::run(a),
+        Command::Rm(a) => rm::run(a),
+        Command::Dump(a) => dump::run(a),
+        Command::History(a) => history::history(a),
+        Command::Undo(a) => history::undo(a),
     }
 }

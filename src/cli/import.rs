@@ -1,0 +1,137 @@
+//! `jcrpack import PACKAGE --repo REPO`: install a package.
+
+use super::repo::{absolute, RepoArgs};
+use super::{CliError, CliResult};
+use crate::filter::ImportMode;
+use crate::import::{self, IdConflictPolicy, ImportOptions, Report};
+use crate::properties::AcHandling;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Install a package (zip or folder) with FileVault's semantics, all or nothing.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The package: a .zip, or a folder holding META-INF/vault/ and jcr_root/.
+    pub package: PathBuf,
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    /// Overrides every filter set's mode: replace, merge, update, merge_properties, update_properties.
+    #[arg(long, value_parser = parse_mode)]
+    pub mode: Option<ImportMode>,
+    /// Overrides the package's acHandling: ignore, overwrite, merge, merge_preserve, clear.
+    #[arg(long, value_parser = parse_ac)]
+    pub ac_handling: Option<AcHandling>,
+    /// Identifier conflicts: fail, create_new_id, force_remove_conflicting_id, legacy.
+    #[arg(long, value_parser = parse_id, default_value = "fail")]
+    pub id_conflict: IdConflictPolicy,
+    /// Path mapping FROM=TO (repeatable).
+    #[arg(long = "map", value_name = "FROM=TO")]
+    pub map: Vec<String>,
+    /// Install below PATH: every filter root is prefixed with it.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Run the install and roll it back: the report is the real one.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Skip malformed files (reported) instead of failing (FileVault's non-strict mode).
+    #[arg(long)]
+    pub lenient: bool,
+    /// Refuse a package that writes access control lists.
+    #[arg(long)]
+    pub no_acl: bool,
+    /// Refuse a package that writes users or groups.
+    #[arg(long)]
+    pub no_authorizables: bool,
+    /// Only allow writes below these paths (repeatable).
+    #[arg(long = "allow-root", value_name = "PATH")]
+    pub allow_root: Vec<String>,
+    /// Allow writes below /jcr:system, /rep:security and /oak:index.
+    #[arg(long)]
+    pub allow_system_roots: bool,
+    /// Print the report as JSON (schema: schemas/import-report.schema.json).
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_mode(s: &str) -> Result<ImportMode, String> {
+    s.parse::<ImportMode>().map_err(|e| e.to_string())
+}
+
+fn parse_ac(s: &str) -> Result<AcHandling, String> {
+    AcHandling::from_name(s).ok_or_else(|| format!("unknown acHandling '{s}' (ignore, overwrite, merge, merge_preserve, clear)"))
+}
+
+fn parse_id(s: &str) -> Result<IdConflictPolicy, String> {
+    IdConflictPolicy::from_name(s)
+        .ok_or_else(|| format!("unknown policy '{s}' (fail, create_new_id, force_remove_conflicting_id, legacy)"))
+}
+
+/// Runs `import`.
+pub fn run(a: ImportArgs) -> CliResult<i32> {
+    let mut opts = ImportOptions {
+        workspace: a.repo.workspace.clone(),
+        mode: a.mode,
+        ac_handling: a.ac_handling,
+        id_conflict: a.id_conflict,
+        dry_run: a.dry_run,
+        strict: !a.lenient,
+        no_acl: a.no_acl,
+        no_authorizables: a.no_authorizables,
+        allow_system_roots: a.allow_system_roots,
+        ..ImportOptions::default()
+    };
+    for m in &a.map {
+        let (from, to) = m
+            .split_once('=')
+            .ok_or_else(|| CliError::usage(format!("--map '{m}': expected FROM=TO")))?;
+        opts.mappings.push((absolute(from)?, absolute(to)?));
+    }
+    if let Some(at) = &a.at {
+        opts.at = Some(absolute(at)?);
+    }
+    for r in &a.allow_root {
+        opts.allow_roots.push(absolute(r)?);
+    }
+    let mut store = a.repo.open()?;
+    let report = import::install(store.as_mut(), &a.package, &opts)
+        .map_err(|e| CliError::failure(format!("{}: install failed, nothing was changed: {e}", a.package.display())))?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| CliError::failure(e.to_string()))?);
+    } else {
+        print_report(&report);
+    }
+    Ok(0)
+}
+
+fn print_report(r: &Report) {
+    for e in &r.entries {
+        match &e.detail {
+            Some(d) => println!("{} {} ({d})", e.action.letter(), e.path),
+            None => println!("{} {}", e.action.letter(), e.path),
+        }
+    }
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+    if !r.undeclared_node_types.is_empty() {
+        eprintln!(
+            "note: node types used but not declared (recorded, not enforced): {}",
+            r.undeclared_node_types.join(", ")
+        );
+    }
+    let t = &r.totals;
+    eprintln!(
+        "{}{}: {} added, {} updated, {} replaced, {} deleted, {} unchanged{}",
+        if r.dry_run { "dry run of " } else { "installed " },
+        r.package_id.as_deref().unwrap_or(&r.package),
+        t.added,
+        t.updated,
+        t.replaced,
+        t.deleted,
+        t.unchanged,
+        match r.operation {
+            Some(id) => format!(" (operation {id}; jcrpack undo {id} reverts it)"),
+            None => String::new(),
+        }
+    );
+}

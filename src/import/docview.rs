@@ -1,0 +1,414 @@
+//! Importing one DocView file, element by element (reference §3.4, §3.5): create
+//! missing nodes, update contained ones by their mode, leave the rest, delete
+//! contained children the package no longer lists, and restore child order.
+
+use super::acl;
+use super::error::ImportError;
+use super::report::Action;
+use super::session::{convert_property, PrefixMap, Session, AC_MIXINS};
+use crate::docview::{DocViewDocument, DocViewElement};
+use crate::filter::ImportMode;
+use crate::node::Node;
+use crate::path;
+use crate::properties::AcHandling;
+use crate::repository::{AddOptions, NodeInfo};
+use crate::value::{Property, PropertyType, Value};
+
+/// Properties the importer sets only when it creates a node (FileVault creates new
+/// nodes through a system view import, which may set them although protected).
+const CREATION_PROPERTIES: [&str; 3] = ["jcr:uuid", "jcr:mixinTypes", "jcr:isCheckedOut"];
+
+/// Properties that describe version history; there is none here, so they are dropped.
+const VERSION_PROPERTIES: [&str; 4] = [
+    "jcr:baseVersion",
+    "jcr:predecessors",
+    "jcr:successors",
+    "jcr:versionHistory",
+];
+
+/// Imports a parsed DocView file that stands for the node at `node_path`.
+pub fn import_document(
+    s: &mut Session<'_>,
+    doc: &DocViewDocument,
+    node_path: &str,
+) -> Result<(), ImportError> {
+    let pm = PrefixMap::for_document(s, &doc.namespaces)?;
+    if !doc.root_is_jcr_root {
+        // Legacy form: the root element is a child of the node the file stands for.
+        if s.node(node_path)?.is_none() {
+            return Ok(());
+        }
+        let seg = segment(&pm, &doc.root);
+        let p = path::join(node_path, &seg);
+        return element(s, &pm, &doc.root, &p);
+    }
+    let primary = doc.root.primary_type().map(|t| pm.name(t));
+    let special = matches!(
+        primary.as_deref(),
+        Some("rep:ACL" | "rep:CugPolicy" | "rep:PrincipalPolicy" | "rep:User" | "rep:SystemUser" | "rep:Group")
+    );
+    if !special && s.mode(node_path) == ImportMode::Merge && s.node(node_path)?.is_some() {
+        // `merge` works at file level: an aggregate whose node exists is skipped whole.
+        s.record(node_path, Action::Unchanged);
+        s.processed.insert(node_path.to_string());
+        return Ok(());
+    }
+    element(s, &pm, &doc.root, node_path)
+}
+
+fn segment(pm: &PrefixMap, el: &DocViewElement) -> String {
+    let n = pm.name(&el.name);
+    if el.index > 1 {
+        format!("{n}[{}]", el.index)
+    } else {
+        n
+    }
+}
+
+fn element(
+    s: &mut Session<'_>,
+    pm: &PrefixMap,
+    el: &DocViewElement,
+    node_path: &str,
+) -> Result<(), ImportError> {
+    let primary = el.primary_type().map(|t| pm.name(t));
+    if let Some(t) = primary.as_deref() {
+        if matches!(t, "rep:ACL" | "rep:CugPolicy" | "rep:PrincipalPolicy") {
+            return acl::import(s, pm, el, node_path, t);
+        }
+        if matches!(t, "rep:User" | "rep:SystemUser" | "rep:Group") {
+            if s.opts.no_authorizables {
+                return Err(ImportError::Refused(format!(
+                    "{node_path}: the package writes the authorizable {node_path} and --no-authorizables refuses it"
+                )));
+            }
+            s.report.authorizables.push(node_path.to_string());
+        }
+    }
+    let existing = s.node(node_path)?;
+    let contained = s.contains(node_path);
+    let fresh = existing.is_none();
+    match existing {
+        None => create(s, pm, el, node_path, primary)?,
+        Some(info) if contained => update(s, pm, el, &info, primary)?,
+        Some(_) => {}
+    }
+    let mut names: Vec<String> = Vec::with_capacity(el.children.len());
+    for c in &el.children {
+        let seg = segment(pm, c);
+        let cpath = path::join(node_path, &seg);
+        names.push(seg);
+        if c.is_placeholder() {
+            continue;
+        }
+        element(s, pm, c, &cpath)?;
+    }
+    delete_missing_children(s, node_path, &names)?;
+    if contained || fresh {
+        restore_order(s, node_path, &names)?;
+    }
+    Ok(())
+}
+
+/// The properties of `el` as they go into a node with these types: converted,
+/// protected ones dropped (those set at creation kept when `creating`).
+fn properties_for(
+    s: &Session<'_>,
+    pm: &PrefixMap,
+    el: &DocViewElement,
+    node_path: &str,
+    primary: &str,
+    mixins: &[String],
+    creating: bool,
+) -> Vec<Property> {
+    let mut out = Vec::with_capacity(el.properties.len());
+    for dp in &el.properties {
+        let name = pm.name(&dp.name);
+        if name == "jcr:primaryType" || name == "jcr:mixinTypes" {
+            continue;
+        }
+        if VERSION_PROPERTIES.contains(&name.as_str()) {
+            continue;
+        }
+        if !s.includes_property(node_path, &name) {
+            continue;
+        }
+        let keep_protected = creating && CREATION_PROPERTIES.contains(&name.as_str());
+        if !keep_protected
+            && s.types.is_protected_property(primary, mixins, &name, dp.ptype, dp.multiple)
+        {
+            continue;
+        }
+        if let Some(p) = convert_property(dp, &name, pm, &s.types, primary, mixins) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn create(
+    s: &mut Session<'_>,
+    pm: &PrefixMap,
+    el: &DocViewElement,
+    node_path: &str,
+    primary: Option<String>,
+) -> Result<(), ImportError> {
+    let parent = path::parent(node_path).unwrap_or("/").to_string();
+    let Some(parent_info) = s.node(&parent)? else {
+        return Ok(());
+    };
+    let name = path::name(node_path).to_string();
+    let primary = match primary {
+        Some(p) => p,
+        None => s
+            .types
+            .default_child_type(&parent_info.primary_type, &parent_info.mixins, &name)
+            .unwrap_or_else(|| "nt:unstructured".to_string()),
+    };
+    let mixins: Vec<String> = el.mixin_types().iter().map(|m| pm.name(m)).collect();
+    let mut node = Node::new(name.clone(), primary.clone());
+    node.mixins = mixins.clone();
+    for p in properties_for(s, pm, el, node_path, &primary, &mixins, true) {
+        node.set(p);
+    }
+    autocreate(s, &mut node, node_path);
+    if let Some(uuid) = node.value("jcr:uuid").and_then(Value::as_str).map(str::to_string) {
+        if !super::identity::resolve_conflict(s, node_path, &uuid)? {
+            node.properties.shift_remove("jcr:uuid");
+            let fresh = s.new_uuid(node_path);
+            node.set(Property::string("jcr:uuid", fresh));
+        }
+    }
+    let checked_in = matches!(node.value("jcr:isCheckedOut"), Some(Value::Boolean(false)));
+    if checked_in {
+        s.check_in.push(node_path.to_string());
+    }
+    let idx = crate::path::Segment::parse(path::last_segment(node_path))
+        .map(|sg| sg.index)
+        .unwrap_or(1);
+    let opts = if idx > 1 {
+        AddOptions::allow_same_name()
+    } else {
+        AddOptions::append()
+    };
+    s.txn.add_node(&s.ws, &parent, &node, &opts)?;
+    s.processed.insert(node_path.to_string());
+    s.to_check.push(node_path.to_string());
+    s.record(node_path, Action::Added);
+    Ok(())
+}
+
+/// Sets what the node types autocreate and the package did not give.
+pub fn autocreate(s: &mut Session<'_>, node: &mut Node, node_path: &str) {
+    let defs: Vec<(String, PropertyType, bool, Vec<String>)> = s
+        .types
+        .effective(&node.primary_type, &node.mixins)
+        .autocreated_properties()
+        .iter()
+        .map(|d| (d.def.name.clone(), d.def.required_type, d.def.multiple, d.def.default_values.clone()))
+        .collect();
+    for (name, ptype, multiple, defaults) in defs {
+        if name == "*" || node.properties.contains_key(&name) || name == "jcr:primaryType" || name == "jcr:mixinTypes" {
+            continue;
+        }
+        if VERSION_PROPERTIES.contains(&name.as_str()) {
+            continue;
+        }
+        let value = match name.as_str() {
+            "jcr:uuid" => Some(Value::String(s.new_uuid(node_path))),
+            "jcr:created" | "jcr:lastModified" => Some(Value::Date(s.opts.now.clone())),
+            "jcr:createdBy" | "jcr:lastModifiedBy" => Some(Value::String(s.opts.user.clone())),
+            "jcr:isCheckedOut" => Some(Value::Boolean(true)),
+            _ => None,
+        };
+        let prop = match value {
+            Some(v) => Some(Property::single(name.clone(), v)),
+            None if !defaults.is_empty() => {
+                let t = if ptype == PropertyType::Undefined { PropertyType::String } else { ptype };
+                let vals: Option<Vec<Value>> = defaults.iter().map(|d| Value::parse(t, d).ok()).collect();
+                vals.map(|mut vals| {
+                    if multiple {
+                        Property::multi(name.clone(), t, vals)
+                    } else {
+                        Property::single(name.clone(), vals.remove(0))
+                    }
+                })
+            }
+            None => None,
+        };
+        if let Some(p) = prop {
+            node.set(p);
+        }
+    }
+}
+
+fn update(
+    s: &mut Session<'_>,
+    pm: &PrefixMap,
+    el: &DocViewElement,
+    info: &NodeInfo,
+    primary: Option<String>,
+) -> Result<(), ImportError> {
+    let node_path = info.path.clone();
+    let mode = s.mode(&node_path);
+    let mut changed = false;
+    let mut primary_now = info.primary_type.clone();
+    if let Some(p) = primary {
+        if mode == ImportMode::Replace && p != info.primary_type && info.primary_type != "rep:root" && p != "rep:root" {
+            s.txn.set_primary_type(&s.ws, &node_path, &p)?;
+            primary_now = p;
+            changed = true;
+        }
+    }
+    let package_mixins: Vec<String> = el.mixin_types().iter().map(|m| pm.name(m)).collect();
+    let mut mixins = info.mixins.clone();
+    if mode == ImportMode::Replace && el.property("jcr:mixinTypes").is_some() {
+        let keep_ac = !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear);
+        mixins.retain(|m| package_mixins.contains(m) || (keep_ac && AC_MIXINS.contains(&m.as_str())));
+    }
+    for m in &package_mixins {
+        if !mixins.contains(m) {
+            mixins.push(m.clone());
+        }
+    }
+    if mixins != info.mixins {
+        s.txn.set_mixins(&s.ws, &node_path, &mixins)?;
+        changed = true;
+    }
+    let props = properties_for(s, pm, el, &node_path, &primary_now, &mixins, false);
+    let existing = s.txn.properties(&s.ws, &node_path)?;
+    let overwrite = !matches!(mode, ImportMode::Merge | ImportMode::MergeProperties);
+    for p in &props {
+        if p.name == "jcr:uuid" {
+            continue;
+        }
+        if primary_now == "mix:atomicCounter" || mixins.iter().any(|m| m == "mix:atomicCounter") {
+            // oak:counter is set as it is: there is no counter service here.
+        }
+        match existing.iter().find(|e| e.name == p.name) {
+            Some(e) if e == p => {}
+            Some(_) if !overwrite => {}
+            _ => {
+                s.txn.set_property(&s.ws, &node_path, p)?;
+                changed = true;
+            }
+        }
+    }
+    if mode == ImportMode::Replace {
+        for e in &existing {
+            if e.name == "jcr:uuid" || props.iter().any(|p| p.name == e.name) {
+                continue;
+            }
+            if el.property_binary_placeholder(pm, &e.name) {
+                continue;
+            }
+            if !s.includes_property(&node_path, &e.name) {
+                continue;
+            }
+            if s.types.is_protected_property(&primary_now, &mixins, &e.name, e.ptype, e.multiple)
+                || VERSION_PROPERTIES.contains(&e.name.as_str())
+            {
+                continue;
+            }
+            s.txn.remove_property(&s.ws, &node_path, &e.name)?;
+            changed = true;
+        }
+    }
+    if matches!(el.property("jcr:isCheckedOut").and_then(|p| p.values.first()).map(String::as_str), Some("false")) {
+        s.check_in.push(node_path.clone());
+    }
+    s.processed.insert(node_path.clone());
+    s.to_check.push(node_path.clone());
+    s.record(&node_path, if changed { Action::Updated } else { Action::Unchanged });
+    Ok(())
+}
+
+trait PlaceholderLookup {
+    fn property_binary_placeholder(&self, pm: &PrefixMap, name: &str) -> bool;
+}
+
+impl PlaceholderLookup for DocViewElement {
+    /// The element names `name` as a `{Binary}` placeholder: its value comes from a
+    /// `.binary` file or stays as it is.
+    fn property_binary_placeholder(&self, pm: &PrefixMap, name: &str) -> bool {
+        self.properties
+            .iter()
+            .any(|p| p.ptype == PropertyType::Binary && !p.binary_ref && pm.name(&p.name) == name)
+    }
+}
+
+/// Deletes the existing children of `node_path` that the element does not list, that
+/// the package has no entry for, that are contained and whose mode is `replace`.
+pub fn delete_missing_children(
+    s: &mut Session<'_>,
+    node_path: &str,
+    names: &[String],
+) -> Result<(), ImportError> {
+    if s.node(node_path)?.is_none() {
+        return Ok(());
+    }
+    let children = s.txn.children(&s.ws, node_path)?;
+    // Later same-name siblings shift when an earlier one goes: delete from the end.
+    for c in children.iter().rev() {
+        let seg = path::last_segment(&c.path).to_string();
+        if names.contains(&seg) || s.hints.contains(&c.path) || s.processed.contains(&c.path) {
+            continue;
+        }
+        if !s.contains(&c.path) || s.mode(&c.path) != ImportMode::Replace {
+            continue;
+        }
+        if c.primary_type == "rep:ACL" || c.primary_type == "rep:CugPolicy" || c.primary_type == "rep:PrincipalPolicy" {
+            if !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear) {
+                continue;
+            }
+        }
+        if is_protected_child(s, node_path, &c.name, &c.primary_type)? {
+            continue;
+        }
+        s.txn.remove_node(&s.ws, &c.path)?;
+        s.record(&c.path, Action::Deleted);
+    }
+    Ok(())
+}
+
+fn is_protected_child(s: &Session<'_>, parent: &str, name: &str, child_type: &str) -> Result<bool, ImportError> {
+    let Some(p) = s.node(parent)? else { return Ok(false) };
+    Ok(s
+        .types
+        .effective(&p.primary_type, &p.mixins)
+        .child_definition(name, child_type)
+        .is_some_and(|d| d.def.protected))
+}
+
+/// Orders the children of `node_path` as `names` lists them (reference §3.9): listed
+/// children move to the end in listed order; unlisted ones drift to the front.
+pub fn restore_order(s: &mut Session<'_>, node_path: &str, names: &[String]) -> Result<(), ImportError> {
+    if names.len() < 2 {
+        return Ok(());
+    }
+    let Some(info) = s.node(node_path)? else { return Ok(()) };
+    if s.types.is_orderable(&info.primary_type) == Some(false) {
+        return Ok(());
+    }
+    let current: Vec<String> = s
+        .txn
+        .children(&s.ws, node_path)?
+        .iter()
+        .map(|c| path::last_segment(&c.path).to_string())
+        .collect();
+    let listed: Vec<&String> = names.iter().filter(|n| current.contains(n)).collect();
+    let mut wanted: Vec<String> = current.iter().filter(|c| !names.contains(c)).cloned().collect();
+    wanted.extend(listed.iter().map(|n| n.to_string()));
+    if wanted == current || names.iter().any(|n| n.ends_with(']')) {
+        return Ok(());
+    }
+    let mut before: Option<String> = None;
+    for n in names.iter().rev() {
+        if !current.contains(n) {
+            continue;
+        }
+        s.txn.order_before(&s.ws, node_path, n, before.as_deref())?;
+        before = Some(n.clone());
+    }
+    Ok(())
+}

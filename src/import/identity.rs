@@ -1,0 +1,43 @@
+//! Identifier conflicts (reference §11): a package node whose `jcr:uuid` another
+//! node already holds.
+
+use super::error::ImportError;
+use super::options::IdConflictPolicy;
+use super::report::Action;
+use super::session::Session;
+use crate::path;
+
+/// Decides what happens when the node for `node_path` is created with `uuid`.
+/// Returns `true` to keep the identifier (after removing the holder where the policy
+/// says so), `false` to create the node with a new one; fails when the policy refuses.
+pub fn resolve_conflict(s: &mut Session<'_>, node_path: &str, uuid: &str) -> Result<bool, ImportError> {
+    let Some(holder) = s.txn.find_by_uuid(&s.ws, uuid)? else {
+        return Ok(true);
+    };
+    if holder == node_path {
+        return Ok(true);
+    }
+    match s.opts.id_conflict {
+        IdConflictPolicy::CreateNewId => Ok(false),
+        IdConflictPolicy::ForceRemoveConflictingId | IdConflictPolicy::Legacy => {
+            remove_holder(s, &holder)?;
+            Ok(true)
+        }
+        IdConflictPolicy::Fail => {
+            if s.contains(&holder) && !path::is_descendant(node_path, &holder) {
+                remove_holder(s, &holder)?;
+                Ok(true)
+            } else {
+                Err(ImportError::Refused(format!(
+                    "{node_path}: identifier {uuid} is already held by {holder}, which is outside the package's filter (--id-conflict create_new_id or force_remove_conflicting_id would import it)"
+                )))
+            }
+        }
+    }
+}
+
+fn remove_holder(s: &mut Session<'_>, holder: &str) -> Result<(), ImportError> {
+    s.txn.remove_node(&s.ws, holder)?;
+    s.record(holder, Action::Deleted);
+    Ok(())
+}

@@ -1,0 +1,263 @@
+//! The state of one install: the open transaction, the filter, the namespace and
+//! node type registries, what has been touched, and the report.
+
+use super::error::ImportError;
+use super::options::ImportOptions;
+use super::report::{Action, Report};
+use crate::cnd::NodeTypeRegistry;
+use crate::docview::DocViewProperty;
+use crate::filter::{ImportMode, WorkspaceFilter};
+use crate::namespace::NamespaceRegistry;
+use crate::properties::AcHandling;
+use crate::repository::{NodeInfo, Transaction};
+use crate::value::{Binary, Property, PropertyType, Value};
+use std::collections::{HashMap, HashSet};
+
+/// Access-control mixins that `replace` keeps unless acHandling overwrites.
+pub const AC_MIXINS: [&str; 4] = [
+    "rep:AccessControllable",
+    "rep:RepoAccessControllable",
+    "rep:CugMixin",
+    "rep:PrincipalBasedMixin",
+];
+
+/// One install in progress.
+pub struct Session<'t> {
+    /// The transaction everything is written in.
+    pub txn: &'t mut dyn Transaction,
+    /// The workspace.
+    pub ws: String,
+    /// The (translated) filter; `None` when the package has no `filter.xml`.
+    pub filter: Option<WorkspaceFilter>,
+    /// The options.
+    pub opts: &'t ImportOptions,
+    /// acHandling in effect.
+    pub ac: AcHandling,
+    /// The repository's namespaces (grows as the install registers).
+    pub ns: NamespaceRegistry,
+    /// Node types (built-ins, the repository's, the package's).
+    pub types: NodeTypeRegistry,
+    /// Paths created or updated in this run.
+    pub processed: HashSet<String>,
+    /// Every repository path the package has an entry for.
+    pub hints: HashSet<String>,
+    /// Nodes to check against their node types at the end.
+    pub to_check: Vec<String>,
+    /// Versionable nodes the package says are checked in.
+    pub check_in: Vec<String>,
+    /// The report.
+    pub report: Report,
+    uuid_counter: u64,
+}
+
+impl<'t> Session<'t> {
+    /// Starts a session over an open transaction.
+    pub fn new(
+        txn: &'t mut dyn Transaction,
+        opts: &'t ImportOptions,
+        filter: Option<WorkspaceFilter>,
+        ac: AcHandling,
+        ns: NamespaceRegistry,
+        types: NodeTypeRegistry,
+    ) -> Session<'t> {
+        Session {
+            txn,
+            ws: opts.workspace.clone(),
+            filter,
+            opts,
+            ac,
+            ns,
+            types,
+            processed: HashSet::new(),
+            hints: HashSet::new(),
+            to_check: Vec::new(),
+            check_in: Vec::new(),
+            report: Report::default(),
+            uuid_counter: 0,
+        }
+    }
+
+    /// Whether the filter contains `path` (covered and included). Nothing is
+    /// contained without filter sets.
+    pub fn contains(&self, path: &str) -> bool {
+        self.filter.as_ref().is_some_and(|f| f.contains(path))
+    }
+
+    /// Whether `path` is an ancestor of a filter root.
+    pub fn is_ancestor(&self, path: &str) -> bool {
+        self.filter.as_ref().is_some_and(|f| f.is_ancestor(path))
+    }
+
+    /// The import mode for `path`.
+    pub fn mode(&self, path: &str) -> ImportMode {
+        match &self.filter {
+            Some(f) => f.import_mode(path, self.opts.mode),
+            None => self.opts.mode.unwrap_or_default(),
+        }
+    }
+
+    /// Whether the property at `node/name` passes the filter's property rules.
+    pub fn includes_property(&self, node: &str, name: &str) -> bool {
+        match &self.filter {
+            Some(f) => f.includes_property(&crate::path::join(node, name)),
+            None => true,
+        }
+    }
+
+    /// The node at `path`, if any.
+    pub fn node(&self, path: &str) -> Result<Option<NodeInfo>, ImportError> {
+        Ok(self.txn.node(&self.ws, path)?)
+    }
+
+    /// Records an action in the report.
+    pub fn record(&mut self, path: &str, action: Action) {
+        self.report.record(path, action, None);
+    }
+
+    /// A deterministic new identifier (version 4 layout) for `path`.
+    pub fn new_uuid(&mut self, path: &str) -> String {
+        use sha2::{Digest, Sha256};
+        self.uuid_counter += 1;
+        let mut h = Sha256::new();
+        h.update(path.as_bytes());
+        h.update(self.uuid_counter.to_le_bytes());
+        h.update(self.opts.now.epoch_millis().to_le_bytes());
+        let d = h.finalize();
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&d[..16]);
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let x = crate::dump::hex(&b);
+        format!("{}-{}-{}-{}-{}", &x[0..8], &x[8..12], &x[12..16], &x[16..20], &x[20..32])
+    }
+
+    /// Fails in strict mode; in lenient mode records the error and goes on.
+    pub fn fail_or_warn(&mut self, path: &str, message: String) -> Result<(), ImportError> {
+        if self.opts.strict {
+            return Err(ImportError::Refused(message));
+        }
+        self.report.record(path, Action::Error, Some(message.clone()));
+        self.report.warn(message);
+        Ok(())
+    }
+}
+
+/// Document prefix → repository prefix for one DocView file.
+#[derive(Debug, Default, Clone)]
+pub struct PrefixMap(HashMap<String, String>);
+
+impl PrefixMap {
+    /// Registers the document's namespaces (reference §3.11): a known URI keeps its
+    /// repository prefix; an unknown one is registered under the document's prefix
+    /// (numbered when taken).
+    pub fn for_document(
+        s: &mut Session<'_>,
+        namespaces: &[(String, String)],
+    ) -> Result<PrefixMap, ImportError> {
+        let mut map = HashMap::new();
+        for (p, uri) in namespaces {
+            let repo = match s.ns.prefix(uri) {
+                Some(q) => q.to_string(),
+                None => {
+                    let (q, _) = s.ns.register(p, uri);
+                    s.txn.register_namespace(&q, uri)?;
+                    s.report.registered_namespaces.push(format!("{q}={uri}"));
+                    q
+                }
+            };
+            map.insert(p.clone(), repo);
+        }
+        Ok(PrefixMap(map))
+    }
+
+    /// Rewrites the prefix of a qualified name. Prefixes the document did not declare
+    /// are taken as the repository's own (names in file names, reference §3.11).
+    pub fn name(&self, name: &str) -> String {
+        match name.split_once(':') {
+            Some((p, l)) => match self.0.get(p) {
+                Some(q) if q != p => format!("{q}:{l}"),
+                _ => name.to_string(),
+            },
+            None => name.to_string(),
+        }
+    }
+
+    /// Rewrites every segment of a path value.
+    pub fn path(&self, p: &str) -> String {
+        if self.0.iter().all(|(a, b)| a == b) {
+            return p.to_string();
+        }
+        p.split('/').map(|seg| self.name(seg)).collect::<Vec<_>>().join("/")
+    }
+}
+
+/// Converts a DocView property for a node of the given types, as Oak would store it:
+/// untyped values take the definition's type (else String); a value that does not
+/// convert is stored as a String. Returns `None` for binary placeholders.
+pub fn convert_property(
+    dp: &DocViewProperty,
+    name: &str,
+    prefixes: &PrefixMap,
+    types: &NodeTypeRegistry,
+    primary: &str,
+    mixins: &[String],
+) -> Option<Property> {
+    if dp.binary_ref {
+        let values: Vec<Value> = dp
+            .values
+            .iter()
+            .map(|v| Value::Binary(Binary::Reference(v.clone())))
+            .collect();
+        return Some(make(name, PropertyType::Binary, dp.multiple, values));
+    }
+    if dp.ptype == PropertyType::Binary {
+        return None;
+    }
+    let mut ptype = dp.ptype;
+    if name == "jcr:primaryType" || name == "jcr:mixinTypes" {
+        ptype = PropertyType::Name;
+    }
+    if ptype == PropertyType::Undefined {
+        let eff = types.effective(primary, mixins);
+        ptype = eff
+            .property_definition(name, PropertyType::Undefined, dp.multiple)
+            .map(|d| d.def.required_type)
+            .filter(|t| *t != PropertyType::Undefined && *t != PropertyType::Binary)
+            .unwrap_or(PropertyType::String);
+    }
+    let parse_all = |t: PropertyType| -> Option<Vec<Value>> {
+        dp.values
+            .iter()
+            .map(|v| {
+                let v = match t {
+                    PropertyType::Name => prefixes.name(v),
+                    PropertyType::Path => prefixes.path(v),
+                    _ => v.clone(),
+                };
+                Value::parse(t, &v).ok()
+            })
+            .collect()
+    };
+    let (ptype, values) = match parse_all(ptype) {
+        Some(v) => (ptype, v),
+        None => (
+            PropertyType::String,
+            dp.values.iter().map(|v| Value::String(v.clone())).collect(),
+        ),
+    };
+    Some(make(name, ptype, dp.multiple, values))
+}
+
+fn make(name: &str, ptype: PropertyType, multiple: bool, mut values: Vec<Value>) -> Property {
+    if multiple {
+        Property::multi(name, ptype, values)
+    } else {
+        let v = values.pop().unwrap_or(Value::String(String::new()));
+        Property {
+            name: name.to_string(),
+            ptype,
+            multiple: false,
+            values: vec![v],
+        }
+    }
+}

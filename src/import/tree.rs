@@ -1,0 +1,182 @@
+//! Walking the package's layout in repository order (reference §3.1 steps 3-7):
+//! post-filter, then per node its DocView, file, folder or filter-root intermediate,
+//! parents before children, children towards filter roots first.
+
+use super::error::ImportError;
+use super::report::Action;
+use super::session::Session;
+use crate::archive::Archive;
+use crate::filter::ImportMode;
+use crate::node::Node;
+use crate::package::LayoutNode;
+use crate::path;
+use crate::properties::AcHandling;
+use crate::repository::AddOptions;
+
+/// Imports the layout below (and including) `node`.
+pub fn import_tree(s: &mut Session<'_>, archive: &dyn Archive, root: &LayoutNode) -> Result<(), ImportError> {
+    let post_filter = s.filter.as_ref().is_some_and(|f| !f.sets.is_empty());
+    visit(s, archive, root, !post_filter)
+}
+
+fn visit(s: &mut Session<'_>, archive: &dyn Archive, n: &LayoutNode, keep_all: bool) -> Result<(), ImportError> {
+    let mut keep_all = keep_all;
+    if !keep_all {
+        if s.contains(&n.path) {
+            keep_all = true;
+        } else if !(s.is_ancestor(&n.path) || n.path == "/") {
+            return Ok(());
+        }
+    }
+    let p = n.path.clone();
+    if let Some(entry) = &n.docview {
+        if import_docview_entry(s, archive, entry, &p)? {
+            if let Some(file) = &n.file {
+                super::file::import_file(s, archive, file, &p, true)?;
+            }
+        }
+    } else if let Some(file) = &n.file {
+        super::file::import_file(s, archive, file, &p, false)?;
+    } else if n.dir.is_some() {
+        folder(s, &p)?;
+    } else {
+        intermediate(s, &p)?;
+    }
+    super::file::apply_binaries(s, archive, &p, &n.binaries)?;
+    for child in ordered_children(s, n) {
+        visit(s, archive, child, keep_all)?;
+    }
+    if n.docview.is_none() && n.file.is_none() && n.dir.is_some() {
+        folder_cleanup(s, n)?;
+    }
+    Ok(())
+}
+
+/// Parses and imports one DocView entry. Returns false when it was skipped (lenient).
+fn import_docview_entry(s: &mut Session<'_>, archive: &dyn Archive, entry: &str, p: &str) -> Result<bool, ImportError> {
+    let bytes = archive.read_to_vec(entry)?;
+    let file = format!("{}:{entry}", archive.name());
+    match crate::docview::parse(&bytes[..], &file) {
+        Ok(doc) => {
+            for w in &doc.warnings {
+                s.report.warn(format!("{}: {}", w.location, w.message));
+            }
+            ensure_parent(s, p)?;
+            super::docview::import_document(s, &doc, p)?;
+            Ok(true)
+        }
+        Err(e) => {
+            if s.opts.strict {
+                return Err(ImportError::Malformed(e.to_string()));
+            }
+            s.report.record(p, Action::Error, Some(e.to_string()));
+            s.report.warn(e.to_string());
+            Ok(false)
+        }
+    }
+}
+
+fn ordered_children<'a>(s: &Session<'_>, n: &'a LayoutNode) -> Vec<&'a LayoutNode> {
+    let mut out: Vec<&LayoutNode> = Vec::with_capacity(n.children.len());
+    if let Some(names) = s.filter.as_ref().and_then(|f| f.direct_child_names_towards_roots(&n.path)) {
+        for name in names {
+            if let Some(c) = n.children.get(&name) {
+                if !out.iter().any(|o| std::ptr::eq(*o, c)) {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    for c in n.children.values() {
+        if !out.iter().any(|o| std::ptr::eq(*o, c)) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Creates the missing ancestors of `p` as FileVault does (reference §3.6): nt:folder
+/// when contained, else the parent's default child type or nt:folder.
+pub fn ensure_parent(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
+    let Some(parent) = path::parent(p) else { return Ok(()) };
+    if s.node(parent)?.is_some() {
+        return Ok(());
+    }
+    ensure_parent(s, parent)?;
+    create_folder(s, parent)
+}
+
+fn create_folder(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
+    let parent = path::parent(p).unwrap_or("/");
+    let Some(pi) = s.node(parent)? else { return Ok(()) };
+    let name = path::name(p).to_string();
+    let t = if s.contains(p) {
+        "nt:folder".to_string()
+    } else {
+        s.types.intermediate_node_type(&pi.primary_type, &pi.mixins, &name)
+    };
+    let mut node = Node::new(name, t);
+    super::docview::autocreate(s, &mut node, p);
+    s.txn.add_node(&s.ws, parent, &node, &AddOptions::append())?;
+    s.processed.insert(p.to_string());
+    s.to_check.push(p.to_string());
+    s.record(p, Action::Added);
+    Ok(())
+}
+
+/// A folder without `.content.xml` (reference §3.7).
+fn folder(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
+    if s.processed.contains(p) {
+        return Ok(());
+    }
+    match s.node(p)? {
+        None => {
+            ensure_parent(s, p)?;
+            create_folder(s, p)?;
+        }
+        Some(info) => {
+            if s.contains(p) && s.mode(p) == ImportMode::Replace && info.primary_type != "nt:folder" && p != "/" {
+                for prop in s.txn.properties(&s.ws, p)? {
+                    if s.types.is_protected_property(&info.primary_type, &info.mixins, &prop.name, prop.ptype, prop.multiple)
+                        || prop.name == "jcr:uuid"
+                    {
+                        continue;
+                    }
+                    s.txn.remove_property(&s.ws, p, &prop.name)?;
+                }
+                s.txn.set_primary_type(&s.ws, p, "nt:folder")?;
+                s.processed.insert(p.to_string());
+                s.to_check.push(p.to_string());
+                s.record(p, Action::Replaced);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// After a contained folder in `replace`: remove contained children the package lacks.
+fn folder_cleanup(s: &mut Session<'_>, n: &LayoutNode) -> Result<(), ImportError> {
+    let p = &n.path;
+    if !s.contains(p) || s.mode(p) != ImportMode::Replace || s.node(p)?.is_none() {
+        return Ok(());
+    }
+    let names: Vec<String> = n.children.keys().cloned().collect();
+    super::docview::delete_missing_children(s, p, &names)
+}
+
+/// A filter root (or its ancestor) the package has nothing for: in `replace`, a
+/// contained existing node is deleted.
+fn intermediate(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
+    if s.processed.contains(p) || !s.contains(p) || s.mode(p) != ImportMode::Replace || p == "/" {
+        return Ok(());
+    }
+    let Some(info) = s.node(p)? else { return Ok(()) };
+    if matches!(info.primary_type.as_str(), "rep:ACL" | "rep:CugPolicy" | "rep:PrincipalPolicy")
+        && !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear)
+    {
+        return Ok(());
+    }
+    s.txn.remove_node(&s.ws, p)?;
+    s.record(p, Action::Deleted);
+    Ok(())
+}

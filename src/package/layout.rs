@@ -1,0 +1,266 @@
+//! From package entries to repository paths, as FileVault's `Importer#prepare` does:
+//! `.content.xml` aggregates, full-coverage `name.xml` files, plain files (with an
+//! optional `name.dir/`), `.binary` property files, folders, escaped names.
+//!
+//! The layout holds entry names only; the importer reads each file when it gets to it.
+
+use crate::archive::{Archive, ArchiveError};
+use crate::path;
+use crate::platform_name::from_platform_name;
+use indexmap::IndexMap;
+
+/// File names the importer skips (`settings.xml`'s ignore list, by exact name).
+#[derive(Debug, Clone)]
+pub struct IgnoreList(Vec<String>);
+
+impl Default for IgnoreList {
+    fn default() -> Self {
+        IgnoreList(vec![".svn".into(), ".DS_Store".into(), ".git".into()])
+    }
+}
+
+impl IgnoreList {
+    /// Whether FileVault skips a file or folder of this name.
+    pub fn ignores(&self, name: &str) -> bool {
+        name == ".vlt" || name.starts_with(".vlt-") || self.0.iter().any(|n| n == name)
+    }
+}
+
+/// A `.binary` file: the content of a binary property of its folder's node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinaryFile {
+    /// The property name (unescaped, without `[n]`).
+    pub property: String,
+    /// `prop[n].binary`: the value's position in a multi-valued property.
+    pub index: Option<usize>,
+    /// The entry holding the bytes.
+    pub entry: String,
+}
+
+/// One repository path of the package and the entries that describe it.
+#[derive(Debug, Clone, Default)]
+pub struct LayoutNode {
+    /// The last path segment (`name` or `name[2]`); `""` for the root.
+    pub segment: String,
+    /// The repository path.
+    pub path: String,
+    /// The folder of this node (`jcr_root/content/a`), if there is one.
+    pub dir: Option<String>,
+    /// The DocView describing it: a `.content.xml` or a full-coverage `name.xml`.
+    pub docview: Option<String>,
+    /// `docview` is a `name.xml` file (full coverage).
+    pub full_coverage: bool,
+    /// A plain file: the node is an `nt:file` with this entry's bytes.
+    pub file: Option<String>,
+    /// `.binary` files in this node's folder.
+    pub binaries: Vec<BinaryFile>,
+    /// Children by segment, in the importer's order (folders, then files).
+    pub children: IndexMap<String, LayoutNode>,
+}
+
+impl LayoutNode {
+    fn new(parent: &str, segment: &str) -> LayoutNode {
+        LayoutNode {
+            segment: segment.to_string(),
+            path: path::join(parent, segment),
+            ..LayoutNode::default()
+        }
+    }
+
+    /// A node with nothing in the package (a filter-root intermediate).
+    pub fn is_empty(&self) -> bool {
+        self.dir.is_none() && self.docview.is_none() && self.file.is_none()
+    }
+
+    /// The child at `segment`, created empty when missing.
+    pub fn child_mut(&mut self, segment: &str) -> &mut LayoutNode {
+        let parent = self.path.clone();
+        self.children
+            .entry(segment.to_string())
+            .or_insert_with(|| LayoutNode::new(&parent, segment))
+    }
+
+    /// The node at a path below this one.
+    pub fn find(&self, p: &str) -> Option<&LayoutNode> {
+        let rel = path::relative_to(p, &self.path)?;
+        let mut n = self;
+        for seg in rel.split('/').filter(|s| !s.is_empty()) {
+            n = n.children.get(seg)?;
+        }
+        Some(n)
+    }
+
+    /// Counts the nodes of this layout subtree.
+    pub fn count(&self) -> usize {
+        1 + self.children.values().map(LayoutNode::count).sum::<usize>()
+    }
+}
+
+/// The whole content tree of a package, and the files with other roles.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// `jcr_root/` as the repository root `/`.
+    pub root: LayoutNode,
+    /// `*.cnd` files inside `jcr_root/` (with their repository paths).
+    pub cnds: Vec<(String, String)>,
+    /// Packages below `/etc/packages` (`.zip`/`.jar`), with their repository paths.
+    pub sub_packages: Vec<(String, String)>,
+}
+
+/// Lays out `jcr_root/` of an archive.
+pub fn scan(archive: &dyn Archive, ignore: &IgnoreList) -> Result<Layout, ArchiveError> {
+    let mut layout = Layout {
+        root: LayoutNode {
+            segment: String::new(),
+            path: "/".into(),
+            ..LayoutNode::default()
+        },
+        ..Layout::default()
+    };
+    if !archive.is_dir(crate::platform_name::JCR_ROOT) {
+        return Ok(layout);
+    }
+    let mut root = std::mem::take(&mut layout.root);
+    scan_dir(archive, ignore, crate::platform_name::JCR_ROOT, &mut root, &mut layout)?;
+    layout.root = root;
+    Ok(layout)
+}
+
+fn scan_dir(
+    archive: &dyn Archive,
+    ignore: &IgnoreList,
+    dir: &str,
+    node: &mut LayoutNode,
+    layout: &mut Layout,
+) -> Result<(), ArchiveError> {
+    node.dir = Some(dir.to_string());
+    let content = format!("{dir}/.content.xml");
+    if archive.entry(&content).is_some_and(|e| e.is_file()) {
+        node.docview = Some(content);
+        node.full_coverage = false;
+    }
+    let entries: Vec<(String, String, bool)> = archive
+        .children(dir)?
+        .map(|e| (e.file_name().to_string(), e.name().to_string(), e.is_dir()))
+        .collect();
+    // Folders before files, as FileVault processes them.
+    for (fname, entry, is_dir) in entries.iter().filter(|e| e.2) {
+        let _ = is_dir;
+        if ignore.ignores(fname) {
+            continue;
+        }
+        let base = fname.strip_suffix(".dir").unwrap_or(fname);
+        let seg = segment_of(base);
+        let child = node.child_mut(&seg);
+        scan_dir(archive, ignore, entry, child, layout)?;
+    }
+    for (fname, entry, _) in entries.iter().filter(|e| !e.2) {
+        if ignore.ignores(fname) || fname == ".content.xml" {
+            continue;
+        }
+        if let Some(stem) = fname.strip_suffix(".binary") {
+            let raw = from_platform_name(stem);
+            let (property, index) = split_index(&raw);
+            node.binaries.push(BinaryFile {
+                property,
+                index,
+                entry: entry.clone(),
+            });
+            continue;
+        }
+        if let Some(stem) = fname.strip_suffix(".xml") {
+            let head = read_head(archive, entry)?;
+            if crate::docview::is_docview(&head) {
+                let seg = segment_of(stem);
+                let child = node.child_mut(&seg);
+                child.docview = Some(entry.clone());
+                child.full_coverage = true;
+                continue;
+            }
+        }
+        let seg = segment_of(fname);
+        let child = node.child_mut(&seg);
+        child.file = Some(entry.clone());
+        let repo_path = child.path.clone();
+        if fname.ends_with(".cnd") {
+            layout.cnds.push((entry.clone(), repo_path.clone()));
+        }
+        if path::is_descendant(&repo_path, "/etc/packages") && (fname.ends_with(".zip") || fname.ends_with(".jar")) {
+            layout.sub_packages.push((entry.clone(), repo_path));
+        }
+    }
+    Ok(())
+}
+
+/// The repository segment of a file-system name: unescaped, `name[n]` kept.
+fn segment_of(fs_name: &str) -> String {
+    from_platform_name(fs_name)
+}
+
+fn split_index(raw: &str) -> (String, Option<usize>) {
+    if let Some(open) = raw.rfind('[') {
+        if let Some(n) = raw[open + 1..].strip_suffix(']').and_then(|n| n.parse::<usize>().ok()) {
+            return (raw[..open].to_string(), Some(n));
+        }
+    }
+    (raw.to_string(), None)
+}
+
+fn read_head(archive: &dyn Archive, entry: &str) -> Result<Vec<u8>, ArchiveError> {
+    use std::io::Read;
+    let mut r = archive.open(entry)?;
+    let mut buf = vec![0u8; 4096];
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) => return Err(ArchiveError::from_read_error(archive.name(), entry, e)),
+        }
+    }
+    buf.truncate(n);
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::{open, ReadOptions};
+
+    fn write(dir: &std::path::Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn lays_out_like_filevault() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path();
+        let dv = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#;
+        write(d, "META-INF/vault/filter.xml", "<workspaceFilter version=\"1.0\"/>");
+        write(d, "jcr_root/content/.content.xml", dv);
+        write(d, "jcr_root/content/_jcr_content/.content.xml", dv);
+        write(d, "jcr_root/content/full.xml", dv);
+        write(d, "jcr_root/content/plain.xml", "<x/>");
+        write(d, "jcr_root/content/img.png", "png");
+        write(d, "jcr_root/content/img.png.dir/.content.xml", dv);
+        write(d, "jcr_root/content/data.binary", "bin");
+        write(d, "jcr_root/content/multi[1].binary", "bin");
+        write(d, "jcr_root/content/.vlt", "x");
+        write(d, "jcr_root/etc/packages/g/sub.zip", "zip");
+        let a = open(d, &ReadOptions::default()).unwrap();
+        let l = scan(a.as_ref(), &IgnoreList::default()).unwrap();
+        let c = l.root.find("/content").unwrap();
+        assert_eq!(c.docview.as_deref(), Some("jcr_root/content/.content.xml"));
+        let keys: Vec<&String> = c.children.keys().collect();
+        assert_eq!(keys, ["jcr:content", "img.png", "full", "plain.xml"]);
+        assert!(c.children["full"].full_coverage);
+        assert_eq!(c.children["plain.xml"].file.as_deref(), Some("jcr_root/content/plain.xml"));
+        let img = &c.children["img.png"];
+        assert!(img.file.is_some() && img.docview.is_some());
+        assert_eq!(c.binaries.len(), 2);
+        assert_eq!(c.binaries[1].index, Some(1));
+        assert_eq!(l.sub_packages.len(), 1);
+    }
+}
