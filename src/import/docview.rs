@@ -85,11 +85,26 @@ fn element(
             s.report.authorizables.push(node_path.to_string());
         }
     }
-    let existing = s.node(node_path)?;
+    let mut existing = s.node(node_path)?;
     let contained = s.contains(node_path);
+    let mut before = None;
+    if let (Some(info), Some(uuid)) = (&existing, el.property("jcr:uuid").and_then(|p| p.values.first())) {
+        let mode = s.mode(node_path);
+        if contained
+            && info.uuid.as_deref() != Some(uuid.as_str())
+            && matches!(mode, ImportMode::Replace | ImportMode::Update | ImportMode::UpdateProperties)
+            && node_path != "/"
+        {
+            // The package's identifier wins: the node is replaced by the package's.
+            before = next_sibling(s, node_path)?;
+            s.txn.remove_node(&s.ws, node_path)?;
+            s.record(node_path, Action::Replaced);
+            existing = None;
+        }
+    }
     let fresh = existing.is_none();
     match existing {
-        None => create(s, pm, el, node_path, primary)?,
+        None => create(s, pm, el, node_path, primary, before)?,
         Some(info) if contained => update(s, pm, el, &info, primary)?,
         Some(_) => {}
     }
@@ -106,8 +121,22 @@ fn element(
     delete_missing_children(s, node_path, &names)?;
     if contained || fresh {
         restore_order(s, node_path, &names)?;
+        if names.len() >= 2 {
+            // Children in their own files come later: order again after them.
+            s.name_lists.insert(node_path.to_string(), names);
+        }
     }
     Ok(())
+}
+
+fn next_sibling(s: &Session<'_>, node_path: &str) -> Result<Option<String>, ImportError> {
+    let parent = path::parent(node_path).unwrap_or("/");
+    let children = s.txn.children(&s.ws, parent)?;
+    let pos = children.iter().position(|c| c.path == node_path);
+    Ok(pos
+        .and_then(|i| children.get(i + 1))
+        .map(|c| path::last_segment(&c.path).to_string())
+        .filter(|seg| !seg.ends_with(']')))
 }
 
 /// The properties of `el` as they go into a node with these types: converted,
@@ -120,8 +149,11 @@ fn properties_for(
     primary: &str,
     mixins: &[String],
     creating: bool,
-) -> Vec<Property> {
+) -> (Vec<Property>, Vec<String>) {
     let mut out = Vec::with_capacity(el.properties.len());
+    let mut violations = Vec::new();
+    let authorizable = matches!(primary, "rep:User" | "rep:SystemUser" | "rep:Group");
+    let counter = primary == "mix:atomicCounter" || mixins.iter().any(|m| m == "mix:atomicCounter");
     for dp in &el.properties {
         let name = pm.name(&dp.name);
         if name == "jcr:primaryType" || name == "jcr:mixinTypes" {
@@ -133,17 +165,34 @@ fn properties_for(
         if !s.includes_property(node_path, &name) {
             continue;
         }
-        let keep_protected = creating && CREATION_PROPERTIES.contains(&name.as_str());
+        // Authorizables are created through a system view import that sets their
+        // protected properties (rep:members, rep:password, ...); there is no counter
+        // service, so oak:counter is set as the package gives it.
+        let keep_protected = (creating && CREATION_PROPERTIES.contains(&name.as_str()))
+            || (authorizable && name != "jcr:created" && name != "jcr:createdBy")
+            || (counter && name == "oak:counter");
         if !keep_protected
             && s.types.is_protected_property(primary, mixins, &name, dp.ptype, dp.multiple)
         {
             continue;
         }
+        if !matches!(dp.ptype, PropertyType::Undefined | PropertyType::Binary) && !keep_protected {
+            let eff = s.types.effective(primary, mixins);
+            if eff.is_complete() && eff.property_definition(&name, dp.ptype, dp.multiple).is_none() {
+                violations.push(format!(
+                    "{node_path}: no property definition of {primary}{} allows {name} of type {}{}",
+                    if mixins.is_empty() { String::new() } else { format!(" [{}]", mixins.join(", ")) },
+                    dp.ptype.jcr_name(),
+                    if dp.multiple { " (multi-valued)" } else { "" }
+                ));
+                continue;
+            }
+        }
         if let Some(p) = convert_property(dp, &name, pm, &s.types, primary, mixins) {
             out.push(p);
         }
     }
-    out
+    (out, violations)
 }
 
 fn create(
@@ -152,6 +201,7 @@ fn create(
     el: &DocViewElement,
     node_path: &str,
     primary: Option<String>,
+    before: Option<String>,
 ) -> Result<(), ImportError> {
     let parent = path::parent(node_path).unwrap_or("/").to_string();
     let Some(parent_info) = s.node(&parent)? else {
@@ -168,7 +218,11 @@ fn create(
     let mixins: Vec<String> = el.mixin_types().iter().map(|m| pm.name(m)).collect();
     let mut node = Node::new(name.clone(), primary.clone());
     node.mixins = mixins.clone();
-    for p in properties_for(s, pm, el, node_path, &primary, &mixins, true) {
+    let (props, violations) = properties_for(s, pm, el, node_path, &primary, &mixins, true);
+    for v in violations {
+        s.fail_or_warn(node_path, format!("node type constraint violated: {v}"))?;
+    }
+    for p in props {
         node.set(p);
     }
     autocreate(s, &mut node, node_path);
@@ -188,6 +242,8 @@ fn create(
         .unwrap_or(1);
     let opts = if idx > 1 {
         AddOptions::allow_same_name()
+    } else if let Some(b) = before {
+        AddOptions::before(b)
     } else {
         AddOptions::append()
     };
@@ -275,15 +331,34 @@ fn update(
         s.txn.set_mixins(&s.ws, &node_path, &mixins)?;
         changed = true;
     }
-    let props = properties_for(s, pm, el, &node_path, &primary_now, &mixins, false);
+    let (props, violations) = properties_for(s, pm, el, &node_path, &primary_now, &mixins, false);
+    for v in violations {
+        if mode == ImportMode::Replace {
+            s.fail_or_warn(&node_path, format!("node type constraint violated: {v}"))?;
+        } else {
+            s.report.warn(format!("property skipped: {v}"));
+        }
+    }
+    let members_merge = primary_now == "rep:Group" && matches!(mode, ImportMode::Merge | ImportMode::MergeProperties);
     let existing = s.txn.properties(&s.ws, &node_path)?;
     let overwrite = !matches!(mode, ImportMode::Merge | ImportMode::MergeProperties);
     for p in &props {
         if p.name == "jcr:uuid" {
             continue;
         }
-        if primary_now == "mix:atomicCounter" || mixins.iter().any(|m| m == "mix:atomicCounter") {
-            // oak:counter is set as it is: there is no counter service here.
+        if members_merge && p.name == "rep:members" {
+            let mut merged = existing.iter().find(|e| e.name == p.name).cloned().unwrap_or_else(|| p.clone());
+            for v in &p.values {
+                if !merged.values.contains(v) {
+                    merged.values.push(v.clone());
+                }
+            }
+            merged.multiple = true;
+            if existing.iter().find(|e| e.name == p.name) != Some(&merged) {
+                s.txn.set_property(&s.ws, &node_path, &merged)?;
+                changed = true;
+            }
+            continue;
         }
         match existing.iter().find(|e| e.name == p.name) {
             Some(e) if e == p => {}

@@ -72,6 +72,11 @@ pub fn import_file(
                 return Ok(());
             }
             let blob = read_blob(s, archive, entry)?;
+            if described && !s.types.is_node_type(&info.primary_type, "nt:file") && info.primary_type != "nt:file" {
+                // A `.dir` describing a resource node itself: the file is its jcr:data.
+                s.txn.set_property(&s.ws, node_path, &Property::single("jcr:data", Value::Binary(blob)))?;
+                return Ok(());
+            }
             let content = s.node(&content_path)?;
             let recreate = match &content {
                 None => true,

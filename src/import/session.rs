@@ -45,6 +45,9 @@ pub struct Session<'t> {
     pub to_check: Vec<String>,
     /// Versionable nodes the package says are checked in.
     pub check_in: Vec<String>,
+    /// Child names listed by DocView elements, to order again once the children in
+    /// their own files have been imported.
+    pub name_lists: HashMap<String, Vec<String>>,
     /// The report.
     pub report: Report,
     uuid_counter: u64,
@@ -72,6 +75,7 @@ impl<'t> Session<'t> {
             hints: HashSet::new(),
             to_check: Vec::new(),
             check_in: Vec::new(),
+            name_lists: HashMap::new(),
             report: Report::default(),
             uuid_counter: 0,
         }

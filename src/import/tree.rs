@@ -49,6 +49,11 @@ fn visit(s: &mut Session<'_>, archive: &dyn Archive, n: &LayoutNode, keep_all: b
     if n.docview.is_none() && n.file.is_none() && n.dir.is_some() {
         folder_cleanup(s, n)?;
     }
+    if !n.children.is_empty() {
+        if let Some(names) = s.name_lists.remove(&p) {
+            super::docview::restore_order(s, &p, &names)?;
+        }
+    }
     Ok(())
 }
 
