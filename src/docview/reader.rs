@@ -232,7 +232,7 @@ impl<'a> Parser<'a> {
         for a in e.attributes().with_checks(true) {
             let a = a.map_err(|err| self.err_at(pos, format!("bad attribute: {err}")))?;
             let key = a.key.as_ref().to_string();
-            let apos = tag_text.find(key.as_str()).map(|o| pos + o).unwrap_or(pos);
+            let apos = attribute_offset(tag_text, &key).map(|o| pos + o).unwrap_or(pos);
             if a.value.len() > self.limits.max_value_bytes {
                 return Err(self.err_at(
                     apos,
@@ -368,6 +368,24 @@ impl<'a> Parser<'a> {
         let p = self.doc_prefix("", uri);
         format!("{p}:{local}")
     }
+}
+
+/// Where attribute `key` starts in the text of its start tag: preceded by white space
+/// and followed by `=`.
+fn attribute_offset(tag: &str, key: &str) -> Option<usize> {
+    let end = tag.find('>').unwrap_or(tag.len());
+    let tag = &tag[..end];
+    let mut from = 0;
+    while let Some(i) = tag[from..].find(key) {
+        let at = from + i;
+        let before_ok = tag[..at].chars().next_back().is_some_and(|c| c.is_ascii_whitespace());
+        let after_ok = tag[at + key.len()..].trim_start().starts_with('=');
+        if before_ok && after_ok {
+            return Some(at);
+        }
+        from = at + key.len();
+    }
+    None
 }
 
 fn is_known_reference(name: &str) -> bool {

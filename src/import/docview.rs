@@ -377,6 +377,11 @@ fn update(
             if el.property_binary_placeholder(pm, &e.name) {
                 continue;
             }
+            if s.file_content.contains(&node_path)
+                && matches!(e.name.as_str(), "jcr:data" | "jcr:lastModified" | "jcr:lastModifiedBy")
+            {
+                continue;
+            }
             if !s.includes_property(&node_path, &e.name) {
                 continue;
             }

@@ -50,7 +50,11 @@ pub fn import_file(
                 .with(Property::string("jcr:mimeType", crate::mime::for_name_or_default(&name)))
                 .with(Property::single("jcr:lastModified", Value::Date(s.opts.now.clone())));
             content.index = 1;
-            let file = Node::new(name, "nt:file").with_child(content);
+            let content_path = path::join(node_path, "jcr:content");
+            super::docview::autocreate(s, &mut content, &content_path);
+            let mut file = Node::new(name, "nt:file");
+            super::docview::autocreate(s, &mut file, node_path);
+            file.children.push(content);
             let parent = path::parent(node_path).unwrap_or("/").to_string();
             s.txn.add_node(&s.ws, &parent, &file, &AddOptions::append())?;
             s.processed.insert(node_path.to_string());
@@ -90,10 +94,11 @@ pub fn import_file(
                 if content.is_some() {
                     s.txn.remove_node(&s.ws, &content_path)?;
                 }
-                let c = Node::new("jcr:content", "nt:resource")
+                let mut c = Node::new("jcr:content", "nt:resource")
                     .with(Property::single("jcr:data", Value::Binary(blob)))
                     .with(Property::string("jcr:mimeType", crate::mime::for_name_or_default(path::name(node_path))))
                     .with(Property::single("jcr:lastModified", Value::Date(s.opts.now.clone())));
+                super::docview::autocreate(s, &mut c, &content_path);
                 s.txn.add_node(&s.ws, node_path, &c, &AddOptions::append())?;
                 s.record(node_path, Action::Updated);
             } else {

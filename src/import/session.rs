@@ -48,6 +48,9 @@ pub struct Session<'t> {
     /// Child names listed by DocView elements, to order again once the children in
     /// their own files have been imported.
     pub name_lists: HashMap<String, Vec<String>>,
+    /// `jcr:content` nodes whose `jcr:data` (and modification date) a plain file of
+    /// the package supplies: their DocView does not list those properties.
+    pub file_content: HashSet<String>,
     /// The report.
     pub report: Report,
     uuid_counter: u64,
@@ -76,6 +79,7 @@ impl<'t> Session<'t> {
             to_check: Vec::new(),
             check_in: Vec::new(),
             name_lists: HashMap::new(),
+            file_content: HashSet::new(),
             report: Report::default(),
             uuid_counter: 0,
         }

@@ -30,6 +30,10 @@ fn visit(s: &mut Session<'_>, archive: &dyn Archive, n: &LayoutNode, keep_all: b
     }
     let p = n.path.clone();
     if let Some(entry) = &n.docview {
+        if n.file.is_some() {
+            s.file_content.insert(path::join(&p, "jcr:content"));
+            s.file_content.insert(p.clone());
+        }
         if import_docview_entry(s, archive, entry, &p)? {
             if let Some(file) = &n.file {
                 super::file::import_file(s, archive, file, &p, true)?;

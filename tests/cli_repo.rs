@@ -1,0 +1,184 @@
+//! CLI tests for the repository commands: init, import, dump, load, rm, history, undo.
+//! Each test works in its own temporary folder.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+const EXAMPLE: &str = "fixtures/example";
+
+fn jcrpack() -> Command {
+    let mut c = Command::cargo_bin("jcrpack").expect("the jcrpack binary is built");
+    c.env("SOURCE_DATE_EPOCH", "1700000000");
+    c
+}
+
+fn init(dir: &Path) -> PathBuf {
+    let repo = dir.join("repo");
+    jcrpack().arg("init").arg(&repo).assert().success();
+    repo
+}
+
+fn dump(repo: &Path) -> String {
+    let out = jcrpack()
+        .args(["dump", "--format", "json", "--repo"])
+        .arg(repo)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
+fn import(repo: &Path, package: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    jcrpack().arg("import").arg(package).arg("--repo").arg(repo).args(extra).assert()
+}
+
+fn schema(name: &str) -> jsonschema::Validator {
+    let text = std::fs::read_to_string(format!("schemas/{name}")).unwrap();
+    jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// A package folder with a filter on /content/t and the given `.content.xml` for it.
+fn package(dir: &Path, name: &str, content: &str) -> PathBuf {
+    let p = dir.join(name);
+    write(&p, "META-INF/vault/filter.xml", "<workspaceFilter version=\"1.0\"><filter root=\"/content/t\"/></workspaceFilter>");
+    write(&p, "jcr_root/content/t/.content.xml", content);
+    p
+}
+
+const T1: &str = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" title="one"><a jcr:primaryType="nt:unstructured"/></jcr:root>"#;
+const T2: &str = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" title="two"/>"#;
+
+#[test]
+fn import_creates_the_example_tree() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    let out = import(&repo, Path::new(EXAMPLE), &[]).success().get_output().stdout.clone();
+    let log = String::from_utf8(out).unwrap();
+    assert!(log.contains("A /content/wknd-lite/en/jcr:content"), "{log}");
+    let tree: serde_json::Value = serde_json::from_str(&dump(&repo)).unwrap();
+    insta::assert_json_snapshot!("example_tree", tree);
+}
+
+#[test]
+fn json_report_follows_its_schema_and_reimport_changes_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    let v = schema("import-report.schema.json");
+    for round in 0..2 {
+        let out = import(&repo, Path::new(EXAMPLE), &["--json"]).success().get_output().stdout.clone();
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let errors: Vec<String> = v.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        let totals = &doc["totals"];
+        if round == 0 {
+            assert!(totals["added"].as_u64().unwrap() > 10);
+            assert_eq!(doc["undeclared_node_types"], serde_json::json!(["cq:Component", "cq:Page", "cq:PageContent"]));
+        } else {
+            assert_eq!(totals["added"], 0);
+            assert_eq!(totals["updated"], 0);
+            assert_eq!(totals["deleted"], 0);
+        }
+    }
+}
+
+#[test]
+fn dry_run_reports_and_changes_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    let before = dump(&repo);
+    let out = import(&repo, Path::new(EXAMPLE), &["--dry-run", "--json"]).success().get_output().stdout.clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["dry_run"], true);
+    assert!(doc["totals"]["added"].as_u64().unwrap() > 10);
+    assert_eq!(dump(&repo), before);
+    jcrpack().arg("history").arg("--repo").arg(&repo).assert().success().stdout("");
+}
+
+#[test]
+fn a_failing_install_leaves_the_repository_as_it_was() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    import(&repo, &package(t.path(), "p1", T1), &[]).success();
+    let before = dump(&repo);
+    let bad = package(t.path(), "bad", T2);
+    // A second aggregate below the good one, malformed on line 2.
+    write(&bad, "jcr_root/content/t/b/.content.xml", "<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\"\n  jcr:primaryType=\"nt:unstructured\" x=\"{Nope}1\"/>");
+    let err = import(&repo, &bad, &[]).failure().code(1).get_output().stderr.clone();
+    let err = String::from_utf8(err).unwrap();
+    assert!(err.contains("jcr_root/content/t/b/.content.xml:2:"), "{err}");
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert_eq!(dump(&repo), before);
+    // Lenient: the malformed file is skipped and reported, the rest applies.
+    let out = import(&repo, &bad, &["--lenient"]).success().get_output().stdout.clone();
+    assert!(String::from_utf8(out).unwrap().contains("E /content/t/b"));
+}
+
+#[test]
+fn undo_restores_and_refuses_over_later_changes() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    let empty = dump(&repo);
+    import(&repo, &package(t.path(), "p1", T1), &[]).success();
+    let after_one = dump(&repo);
+    import(&repo, &package(t.path(), "p2", T2), &[]).success();
+    assert!(!dump(&repo).contains("\"a\""));
+    // Undoing the first install while the second touched the same paths is refused.
+    let err = jcrpack().args(["undo", "1", "--repo"]).arg(&repo).assert().failure().code(1).get_output().stderr.clone();
+    assert!(String::from_utf8(err).unwrap().contains("refused"));
+    // The latest undoes cleanly, then the first.
+    jcrpack().args(["undo", "--repo"]).arg(&repo).assert().success();
+    assert_eq!(dump(&repo), after_one);
+    jcrpack().args(["undo", "1", "--repo"]).arg(&repo).assert().success();
+    assert_eq!(dump(&repo), empty);
+    let out = jcrpack().args(["history", "--json", "--repo"]).arg(&repo).assert().success().get_output().stdout.clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let errors: Vec<String> = schema("history.schema.json").iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(doc["operations"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn system_roots_and_operator_limits_are_refused_before_writing() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    let before = dump(&repo);
+    let p = t.path().join("sys");
+    write(&p, "META-INF/vault/filter.xml", "<workspaceFilter version=\"1.0\"><filter root=\"/rep:security/x\"/></workspaceFilter>");
+    write(&p, "jcr_root/_rep_security/x/.content.xml", T2);
+    let err = import(&repo, &p, &[]).failure().code(1).get_output().stderr.clone();
+    assert!(String::from_utf8(err).unwrap().contains("system root /rep:security"));
+    assert_eq!(dump(&repo), before);
+    let err = import(&repo, Path::new(EXAMPLE), &["--allow-root", "/content"]).failure().get_output().stderr.clone();
+    assert!(String::from_utf8(err).unwrap().contains("/apps/wknd-lite: the package writes outside the allowed roots"));
+    assert_eq!(dump(&repo), before);
+}
+
+#[test]
+fn load_and_rm() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    let xml = t.path().join("x.xml");
+    std::fs::write(&xml, r#"<x xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" p="v"><y jcr:primaryType="nt:unstructured"/></x>"#).unwrap();
+    jcrpack().arg("load").arg(&xml).args(["--at", "/", "--repo"]).arg(&repo).assert().success();
+    assert!(dump(&repo).contains("\"y\""));
+    jcrpack().args(["rm", "/x/p", "--repo"]).arg(&repo).assert().success();
+    assert!(!dump(&repo).contains("\"p\""));
+    jcrpack().args(["rm", "/x", "--repo"]).arg(&repo).assert().success();
+    jcrpack().args(["rm", "/x", "--repo"]).arg(&repo).assert().failure().code(1);
+    jcrpack().args(["rm", "relative", "--repo"]).arg(&repo).assert().code(2);
+}
+
+#[test]
+fn a_missing_repository_is_a_clear_error() {
+    let t = tempfile::tempdir().unwrap();
+    let err = jcrpack().args(["dump", "--repo"]).arg(t.path().join("nope")).assert().failure().code(1).get_output().stderr.clone();
+    assert!(String::from_utf8(err).unwrap().contains("jcrpack init"));
+}
