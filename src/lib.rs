@@ -25,6 +25,7 @@ pub mod archive;
 pub mod cli;
 pub mod cnd;
 pub mod docview;
+pub mod diff;
 pub mod dump;
 pub mod filter;
 pub mod import;

@@ -182,3 +182,31 @@ fn a_missing_repository_is_a_clear_error() {
     let err = jcrpack().args(["dump", "--repo"]).arg(t.path().join("nope")).assert().failure().code(1).get_output().stderr.clone();
     assert!(String::from_utf8(err).unwrap().contains("jcrpack init"));
 }
+
+#[test]
+fn diff_shows_deletions_first_and_writes_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    import(&repo, &package(t.path(), "p1", T1), &[]).success();
+    let before = dump(&repo);
+    let out = jcrpack()
+        .arg("diff")
+        .arg(package(t.path(), "p2", T2))
+        .arg("--repo")
+        .arg(&repo)
+        .arg("--json")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let errors: Vec<String> = schema("diff.schema.json").iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let changes = doc["changes"].as_array().unwrap();
+    assert_eq!(changes[0]["path"], "/content/t/a");
+    assert_eq!(changes[0]["change"], "deleted");
+    assert_eq!(changes[1]["path"], "/content/t");
+    assert_eq!(changes[1]["properties"][0], serde_json::json!({"name": "title", "before": "one", "after": "two"}));
+    assert_eq!(dump(&repo), before);
+}

@@ -6,6 +6,7 @@
 //! stderr. Exit codes: 0 success, 1 failure (including findings of `validate`),
 //! 2 usage error.
 
+mod diff;
 mod dump;
 mod error;
 mod filter;
@@ -50,6 +51,8 @@ pub enum Command {
     Rm(rm::RmArgs),
     /// Print a repository subtree as canonical JSON.
     Dump(dump::DumpArgs),
+    /// Show what installing a package would change (nothing is written).
+    Diff(diff::DiffArgs),
     /// List recorded operations.
     History(history::HistoryArgs),
     /// Undo a recorded operation (the latest by default).
@@ -98,6 +101,7 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Load(a) => load::run(a),
         Command::Rm(a) => rm::run(a),
         Command::Dump(a) => dump::run(a),
+        Command::Diff(a) => diff::run(a),
         Command::History(a) => history::history(a),
         Command::Undo(a) => history::undo(a),
     }

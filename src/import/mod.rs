@@ -44,6 +44,18 @@ pub fn install(store: &mut dyn Store, package: &Path, opts: &ImportOptions) -> R
 
 /// Installs an opened package archive into `store`.
 pub fn install_archive(store: &mut dyn Store, archive: &dyn Archive, opts: &ImportOptions) -> Result<Report, ImportError> {
+    install_inspected(store, archive, opts, &mut |_, _| Ok(()))
+}
+
+/// Installs an opened package archive into `store`, and lets `inspect` look at the
+/// transaction (the repository as the install leaves it) and the report before the
+/// transaction commits, or, for a dry run, rolls back. `jcrpack diff` uses it.
+pub fn install_inspected(
+    store: &mut dyn Store,
+    archive: &dyn Archive,
+    opts: &ImportOptions,
+    inspect: &mut dyn FnMut(&dyn Transaction, &Report) -> Result<(), ImportError>,
+) -> Result<Report, ImportError> {
     let props = package::read_properties(archive).map_err(|e| ImportError::Malformed(e.to_string()))?;
     let package_id = props.id().map(|i| i.to_string());
     let meta = OperationMeta {
@@ -70,6 +82,7 @@ pub fn install_archive(store: &mut dyn Store, archive: &dyn Archive, opts: &Impo
     report.package = archive.name().to_string();
     report.package_id = package_id;
     report.dry_run = opts.dry_run;
+    inspect(txn.as_ref(), &report)?;
     if opts.dry_run {
         txn.rollback()?;
     } else {
