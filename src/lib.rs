@@ -27,6 +27,7 @@ pub mod cnd;
 pub mod docview;
 pub mod diff;
 pub mod dump;
+pub mod export;
 pub mod filter;
 pub mod import;
 pub mod package;

@@ -210,3 +210,21 @@ fn diff_shows_deletions_first_and_writes_nothing() {
     assert_eq!(changes[1]["properties"][0], serde_json::json!({"name": "title", "before": "one", "after": "two"}));
     assert_eq!(dump(&repo), before);
 }
+
+#[test]
+fn export_round_trips_and_is_deterministic() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    import(&repo, Path::new(EXAMPLE), &[]).success();
+    let filter = format!("{EXAMPLE}/META-INF/vault/filter.xml");
+    let out1 = t.path().join("a.zip");
+    let out2 = t.path().join("b.zip");
+    for out in [&out1, &out2] {
+        jcrpack().args(["export", "--filter", &filter, "--name", "g:n:1", "-o"]).arg(out).arg("--repo").arg(&repo).assert().success();
+    }
+    assert_eq!(std::fs::read(&out1).unwrap(), std::fs::read(&out2).unwrap());
+    let repo2 = t.path().join("repo2");
+    jcrpack().arg("init").arg(&repo2).assert().success();
+    import(&repo2, &out1, &[]).success();
+    assert_eq!(dump(&repo2), dump(&repo));
+}

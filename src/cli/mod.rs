@@ -9,6 +9,7 @@
 mod diff;
 mod dump;
 mod error;
+mod export;
 mod filter;
 mod history;
 mod import;
@@ -53,6 +54,8 @@ pub enum Command {
     Dump(dump::DumpArgs),
     /// Show what installing a package would change (nothing is written).
     Diff(diff::DiffArgs),
+    /// Write repository content selected by a filter into a package.
+    Export(export::ExportArgs),
     /// List recorded operations.
     History(history::HistoryArgs),
     /// Undo a recorded operation (the latest by default).
@@ -102,6 +105,7 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Rm(a) => rm::run(a),
         Command::Dump(a) => dump::run(a),
         Command::Diff(a) => diff::run(a),
+        Command::Export(a) => export::run(a),
         Command::History(a) => history::history(a),
         Command::Undo(a) => history::undo(a),
     }

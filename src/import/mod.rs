@@ -93,6 +93,11 @@ pub fn install_inspected(
 
 /// The node types the repository knows: built-ins and every registered CND.
 pub fn load_types(txn: &dyn Transaction, ns: &NamespaceRegistry) -> (NodeTypeRegistry, Vec<String>) {
+    load_types_from(txn, ns)
+}
+
+/// [`load_types`] over any reader (a store or a transaction).
+pub fn load_types_from(txn: &(impl crate::repository::StoreRead + ?Sized), ns: &NamespaceRegistry) -> (NodeTypeRegistry, Vec<String>) {
     let mut reg = NodeTypeRegistry::new();
     let mut warnings = Vec::new();
     let stored = match txn.node_types() {

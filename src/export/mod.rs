@@ -1,0 +1,453 @@
+//! Exporting repository content into a content package laid out as FileVault's
+//! default aggregators lay it out (reference §7): `.content.xml` aggregates, plain
+//! files with `.dir` where metadata needs it, full-coverage `name.xml`, `.binary`
+//! property files, and the node types the content uses in `nodetypes.cnd`.
+//!
+//! The exporter reads the repository one aggregate at a time, so memory is bounded by
+//! the largest aggregate, and writes entries in a fixed order: the same repository
+//! and filter give a byte-identical package.
+
+pub mod aggregate;
+
+use crate::archive::{ArchiveError, PackageSink};
+use crate::cnd::NodeTypeRegistry;
+use crate::docview::{self, DocViewDocument, DocViewElement, DocViewProperty};
+use crate::filter::WorkspaceFilter;
+use crate::location::Location;
+use crate::namespace::NamespaceRegistry;
+use crate::path;
+use crate::platform_name::to_platform_name;
+use crate::properties::PackageProperties;
+use crate::repository::{NodeInfo, RepositoryError, StoreRead};
+use crate::value::{Binary, Property, PropertyType, Value};
+use aggregate::{choose, is_hierarchy, Aggregator, NodeFacts};
+use indexmap::IndexSet;
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Reading the repository failed.
+    #[error("{0}")]
+    Repository(#[from] RepositoryError),
+    /// Writing the package failed.
+    #[error("{0}")]
+    Archive(#[from] ArchiveError),
+    /// Something cannot be expressed in a package.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ExportReport {
+    /// Nodes written.
+    pub nodes: u64,
+    /// Package entries written.
+    pub entries: u64,
+    /// Binary bytes written.
+    pub binary_bytes: u64,
+    /// Node types used (primary and mixin), in the order met.
+    pub node_types: Vec<String>,
+}
+
+/// Exports the content of workspace `ws` that `filter` selects into `sink`, with the
+/// package metadata of `props` (written first) and `nodetypes.cnd` (written last).
+pub fn export(
+    store: &dyn StoreRead,
+    ws: &str,
+    filter: &WorkspaceFilter,
+    props: &PackageProperties,
+    types: &NodeTypeRegistry,
+    sink: &mut dyn PackageSink,
+) -> Result<ExportReport, ExportError> {
+    let ns = store.namespaces()?;
+    let roots: Vec<&str> = filter.sets.iter().map(|s| s.root()).collect();
+    sink.add_bytes("META-INF/MANIFEST.MF", crate::properties::render_manifest(props, &roots))?;
+    sink.add_bytes("META-INF/vault/properties.xml", props.to_xml())?;
+    sink.add_bytes("META-INF/vault/filter.xml", filter.to_xml())?;
+    let mut ex = Exporter {
+        store,
+        ws,
+        filter,
+        types,
+        ns: &ns,
+        sink,
+        used_types: IndexSet::new(),
+        report: ExportReport::default(),
+    };
+    ex.aggregate("/", "jcr_root")?;
+    let used: Vec<String> = ex.used_types.iter().cloned().collect();
+    let cnd = types
+        .export_cnd(used.iter().map(String::as_str), &ns)
+        .map_err(|e| ExportError::Unsupported(format!("nodetypes.cnd: {e:?}")))?;
+    ex.report.node_types = used;
+    ex.sink.add_bytes("META-INF/vault/nodetypes.cnd", cnd.into_bytes())?;
+    ex.report.entries += 4;
+    Ok(ex.report)
+}
+
+struct Exporter<'a> {
+    store: &'a dyn StoreRead,
+    ws: &'a str,
+    filter: &'a WorkspaceFilter,
+    types: &'a NodeTypeRegistry,
+    ns: &'a NamespaceRegistry,
+    sink: &'a mut dyn PackageSink,
+    used_types: IndexSet<String>,
+    report: ExportReport,
+}
+
+/// One document being built: its elements and the prefixes it uses.
+struct Doc {
+    prefixes: IndexSet<String>,
+    /// `.binary` files: (entry, blob) to write after the document.
+    binaries: Vec<(String, Binary)>,
+    /// Child aggregates met, in order: (path, entry directory of the node).
+    children: Vec<(String, String)>,
+}
+
+impl Doc {
+    fn new() -> Doc {
+        Doc {
+            prefixes: IndexSet::new(),
+            binaries: Vec::new(),
+            children: Vec::new(),
+        }
+    }
+
+    fn use_name(&mut self, name: &str) {
+        if let Some((p, _)) = name.split_once(':') {
+            self.prefixes.insert(p.to_string());
+        }
+    }
+}
+
+impl<'a> Exporter<'a> {
+    fn facts(&self, info: &NodeInfo) -> Result<(bool, bool), ExportError> {
+        let content = path::join(&info.path, "jcr:content");
+        let has_content = self.store.node(self.ws, &content)?.is_some();
+        let data_at = if info.primary_type == "nt:resource" || self.types.is_node_type(&info.primary_type, "nt:resource") {
+            info.path.clone()
+        } else {
+            content
+        };
+        let has_data = self.store.node(self.ws, &data_at)?.is_some()
+            && self.store.property(self.ws, &data_at, "jcr:data")?.is_some();
+        Ok((has_content, has_data))
+    }
+
+    fn aggregator(&self, info: &NodeInfo) -> Result<Aggregator, ExportError> {
+        let (has_content_child, has_data) = self.facts(info)?;
+        Ok(choose(
+            self.types,
+            &NodeFacts {
+                primary: &info.primary_type,
+                mixins: &info.mixins,
+                has_content_child,
+                has_data,
+            },
+        ))
+    }
+
+    fn orderable(&self, t: &str) -> bool {
+        self.types.is_orderable(t).unwrap_or(true)
+    }
+
+    /// Serializes the aggregate at `p`, whose node's directory entry is `dir`.
+    fn aggregate(&mut self, p: &str, dir: &str) -> Result<(), ExportError> {
+        let info = self
+            .store
+            .node(self.ws, p)?
+            .ok_or_else(|| ExportError::Unsupported(format!("{p}: node vanished during export")))?;
+        let kind = if p == "/" { Aggregator::Generic } else { self.aggregator(&info)? };
+        match kind {
+            Aggregator::File => self.file(&info, dir),
+            Aggregator::Full => {
+                let parent_dir = dir.rsplit_once('/').map(|(d, _)| d).unwrap_or("jcr_root");
+                let name = dir.rsplit_once('/').map(|(_, n)| n).unwrap_or(dir);
+                let mut doc = Doc::new();
+                let root = self.element(&info, dir, &mut doc, true, true)?;
+                self.write_doc(&format!("{parent_dir}/{name}.xml"), root, doc, true)
+            }
+            Aggregator::Folder if info.primary_type == "nt:folder" && info.mixins.is_empty() && self.only_protected(p)? => {
+                self.sink.add_directory(dir)?;
+                self.report.entries += 1;
+                self.report.nodes += 1;
+                self.used_types.insert(info.primary_type.clone());
+                let mut doc = Doc::new();
+                self.child_aggregates(&info, dir, &mut doc)?;
+                self.descend(doc)
+            }
+            Aggregator::Folder => {
+                let mut doc = Doc::new();
+                let root = self.element(&info, dir, &mut doc, false, true)?;
+                self.write_doc(&format!("{dir}/.content.xml"), root, doc, true)
+            }
+            Aggregator::Generic | Aggregator::FileFolder => {
+                let mut doc = Doc::new();
+                let root = self.element(&info, dir, &mut doc, true, true)?;
+                self.write_doc(&format!("{dir}/.content.xml"), root, doc, true)
+            }
+        }
+    }
+
+    fn only_protected(&self, p: &str) -> Result<bool, ExportError> {
+        Ok(self
+            .store
+            .properties(self.ws, p)?
+            .iter()
+            .all(|q| matches!(q.name.as_str(), "jcr:created" | "jcr:createdBy")))
+    }
+
+    fn write_doc(&mut self, entry: &str, root: DocViewElement, doc: Doc, is_root: bool) -> Result<(), ExportError> {
+        let mut namespaces = vec![("jcr".to_string(), docview::JCR_URI.to_string())];
+        for p in &doc.prefixes {
+            if p == "jcr" || p == "xml" {
+                continue;
+            }
+            if let Some(u) = self.ns.uri(p) {
+                namespaces.push((p.clone(), u.to_string()));
+            }
+        }
+        let d = DocViewDocument {
+            namespaces,
+            root,
+            root_is_jcr_root: is_root,
+            warnings: Vec::new(),
+        };
+        self.sink.add_bytes(entry, docview::writer::to_vec(&d))?;
+        self.report.entries += 1;
+        self.descend(doc)
+    }
+
+    fn descend(&mut self, doc: Doc) -> Result<(), ExportError> {
+        for (entry, blob) in doc.binaries {
+            self.write_blob(&entry, &blob)?;
+        }
+        for (p, dir) in doc.children {
+            self.aggregate(&p, &dir)?;
+        }
+        Ok(())
+    }
+
+    fn write_blob(&mut self, entry: &str, b: &Binary) -> Result<(), ExportError> {
+        match b {
+            Binary::Blob { sha256, size } => {
+                let mut r = self.store.open_blob(sha256)?;
+                self.sink.add_reader(entry, &mut r, Some(*size))?;
+                self.report.binary_bytes += size;
+            }
+            Binary::Inline(bytes) => {
+                self.report.binary_bytes += bytes.len() as u64;
+                self.sink.add_bytes(entry, bytes.to_vec())?;
+            }
+            other => {
+                return Err(ExportError::Unsupported(format!("{entry}: binary {other:?} cannot be exported")));
+            }
+        }
+        self.report.entries += 1;
+        Ok(())
+    }
+
+    /// Records the child aggregates of a node that its own document does not inline.
+    fn child_aggregates(&mut self, info: &NodeInfo, dir: &str, doc: &mut Doc) -> Result<(), ExportError> {
+        for c in self.store.children(self.ws, &info.path)? {
+            if self.filter.export_visits(&c.path) {
+                let seg = path::last_segment(&c.path);
+                doc.children.push((c.path.clone(), format!("{dir}/{}", to_platform_name(seg))));
+            }
+        }
+        Ok(())
+    }
+
+    /// The element for node `info` (directory `dir`), with its inlined descendants.
+    /// `inline` says whether non-hierarchy descendants are inlined (generic, full).
+    fn element(&mut self, info: &NodeInfo, dir: &str, doc: &mut Doc, inline: bool, root: bool) -> Result<DocViewElement, ExportError> {
+        self.report.nodes += 1;
+        self.used_types.insert(info.primary_type.clone());
+        for m in &info.mixins {
+            self.used_types.insert(m.clone());
+        }
+        let contained = self.filter.contains(&info.path);
+        let mut el = DocViewElement {
+            name: if root { String::new() } else { info.name.clone() },
+            index: info.index,
+            properties: Vec::new(),
+            children: Vec::new(),
+            location: Location::default(),
+        };
+        if !root {
+            doc.use_name(&info.name);
+        }
+        el.properties.push(name_property("jcr:primaryType", false, vec![info.primary_type.clone()]));
+        doc.use_name(&info.primary_type);
+        if !info.mixins.is_empty() {
+            el.properties.push(name_property("jcr:mixinTypes", true, info.mixins.clone()));
+            for m in &info.mixins {
+                doc.use_name(m);
+            }
+        }
+        for p in self.store.properties(self.ws, &info.path)? {
+            if contained && !self.filter.includes_property(&path::join(&info.path, &p.name)) {
+                continue;
+            }
+            let protected = self.types.is_protected_property(&info.primary_type, &info.mixins, &p.name, p.ptype, p.multiple);
+            if !docview::writer::is_exported_property(&p.name, protected) {
+                continue;
+            }
+            doc.use_name(&p.name);
+            if matches!(p.ptype, PropertyType::Name | PropertyType::Path) {
+                for v in &p.values {
+                    let s = v.to_string();
+                    for seg in s.split('/') {
+                        doc.use_name(seg);
+                    }
+                }
+            }
+            el.properties.push(self.property(&p, dir, doc));
+        }
+        let orderable = self.orderable(&info.primary_type);
+        let mut children = self.store.children(self.ws, &info.path)?;
+        if !orderable {
+            children.sort_by(|a, b| a.path.cmp(&b.path));
+        }
+        for c in children {
+            let seg = path::last_segment(&c.path).to_string();
+            let cdir = format!("{dir}/{}", to_platform_name(&seg));
+            let visits = self.filter.export_visits(&c.path);
+            // The jcr:content of a file belongs to the file's aggregate.
+            let file_content = c.name == "jcr:content"
+                && (info.primary_type == "nt:file" || self.types.is_node_type(&info.primary_type, "nt:file"));
+            let own = !file_content
+                && (!inline || is_hierarchy(self.types, &c.primary_type) || self.aggregator(&c)? != Aggregator::Generic);
+            if visits && !own {
+                let child = self.element(&c, &cdir, doc, inline, false)?;
+                el.children.push(child);
+                continue;
+            }
+            if visits && own {
+                doc.children.push((c.path.clone(), cdir));
+            }
+            if orderable {
+                doc.use_name(&c.name);
+                el.children.push(DocViewElement {
+                    name: c.name.clone(),
+                    index: c.index,
+                    properties: Vec::new(),
+                    children: Vec::new(),
+                    location: Location::default(),
+                });
+            }
+        }
+        Ok(el)
+    }
+
+    fn property(&mut self, p: &Property, dir: &str, doc: &mut Doc) -> DocViewProperty {
+        if p.ptype == PropertyType::Binary {
+            let mut values = Vec::with_capacity(p.values.len());
+            let reference = p.values.iter().all(|v| matches!(v, Value::Binary(Binary::Reference(_))));
+            for (i, v) in p.values.iter().enumerate() {
+                match v {
+                    Value::Binary(Binary::Reference(r)) if reference => values.push(r.clone()),
+                    Value::Binary(b) => {
+                        let file = if p.multiple {
+                            format!("{}[{i}].binary", to_platform_name(&p.name))
+                        } else {
+                            format!("{}.binary", to_platform_name(&p.name))
+                        };
+                        doc.binaries.push((format!("{dir}/{file}"), b.clone()));
+                        values.push(String::new());
+                    }
+                    other => values.push(other.to_string()),
+                }
+            }
+            return DocViewProperty {
+                name: p.name.clone(),
+                ptype: PropertyType::Binary,
+                binary_ref: reference && !p.values.is_empty(),
+                multiple: p.multiple,
+                values,
+            };
+        }
+        DocViewProperty {
+            name: p.name.clone(),
+            ptype: p.ptype,
+            binary_ref: false,
+            multiple: p.multiple,
+            values: p.values.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    /// A file aggregate: the bytes as a plain file, with `name.dir/.content.xml` when
+    /// metadata would otherwise be lost (reference §7.3).
+    fn file(&mut self, info: &NodeInfo, entry: &str) -> Result<(), ExportError> {
+        let resource_self = info.primary_type == "nt:resource" || self.types.is_node_type(&info.primary_type, "nt:resource");
+        let content_path = if resource_self { info.path.clone() } else { path::join(&info.path, "jcr:content") };
+        let content = self
+            .store
+            .node(self.ws, &content_path)?
+            .ok_or_else(|| ExportError::Unsupported(format!("{content_path}: missing")))?;
+        let data = self.store.property(self.ws, &content_path, "jcr:data")?;
+        let Some(Value::Binary(blob)) = data.as_ref().and_then(|d| d.values.first()).cloned() else {
+            return Err(ExportError::Unsupported(format!("{content_path}/jcr:data is not a binary")));
+        };
+        self.write_blob(entry, &blob)?;
+        self.report.nodes += if resource_self { 1 } else { 2 };
+        self.used_types.insert(info.primary_type.clone());
+        self.used_types.insert(content.primary_type.clone());
+        let mime = self
+            .store
+            .property(self.ws, &content_path, "jcr:mimeType")?
+            .and_then(|p| p.values.first().map(|v| v.to_string()));
+        let encoding = self
+            .store
+            .property(self.ws, &content_path, "jcr:encoding")?
+            .and_then(|p| p.values.first().map(|v| v.to_string()));
+        let default_mime = crate::mime::for_name(&info.name);
+        let lockable_only = |m: &[String]| m.iter().all(|x| x == "mix:lockable");
+        let content_children = self.store.children(self.ws, &content_path)?;
+        let needs_dir = resource_self
+            || info.primary_type != "nt:file"
+            || !lockable_only(&info.mixins)
+            || content.primary_type != "nt:resource"
+            || !lockable_only(&content.mixins)
+            || mime.as_deref().is_some_and(|m| Some(m) != default_mime && m != "application/octet-stream")
+            || encoding.as_deref().is_some_and(|e| {
+                e != "utf-8" || mime.as_deref().is_some_and(crate::mime::is_binary)
+            })
+            || !content_children.is_empty();
+        if !needs_dir {
+            return Ok(());
+        }
+        let dir = format!("{entry}.dir");
+        let mut doc = Doc::new();
+        let mut root = self.element(info, &dir, &mut doc, true, true)?;
+        // The data comes from the file; metadata that defaults are left out.
+        let strip = |el: &mut DocViewElement| {
+            el.properties.retain(|p| {
+                !matches!(p.name.as_str(), "jcr:data" | "jcr:lastModified" | "jcr:uuid")
+                    && !(p.name == "jcr:mimeType" && p.values.first().map(String::as_str) == default_mime)
+                    && !(p.name == "jcr:encoding"
+                        && p.values.first().map(String::as_str) == Some("utf-8")
+                        && !mime.as_deref().is_some_and(crate::mime::is_binary))
+            });
+        };
+        if resource_self {
+            strip(&mut root);
+        } else if let Some(c) = root.children.iter_mut().find(|c| c.name == "jcr:content") {
+            strip(c);
+        }
+        doc.binaries.retain(|(e, _)| !e.ends_with("/_jcr_data.binary"));
+        self.write_doc(&format!("{dir}/.content.xml"), root, doc, true)
+    }
+}
+
+fn name_property(name: &str, multiple: bool, values: Vec<String>) -> DocViewProperty {
+    DocViewProperty {
+        name: name.to_string(),
+        ptype: PropertyType::Name,
+        binary_ref: false,
+        multiple,
+        values,
+    }
+}
