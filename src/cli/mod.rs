@@ -6,8 +6,10 @@
 //! stderr. Exit codes: 0 success, 1 failure (including findings of `validate`),
 //! 2 usage error.
 
+mod build;
 mod error;
 mod filter;
+mod unpack;
 
 pub use error::{CliError, CliResult};
 
@@ -34,6 +36,10 @@ pub struct Cli {
 pub enum Command {
     /// Questions about a filter.xml (explain which set and rule decide a path).
     Filter(filter::FilterArgs),
+    /// Build a package zip from a source folder (jcr_root/ and META-INF/vault/).
+    Build(build::BuildArgs),
+    /// Extract a package (zip or folder) into a folder.
+    Unpack(unpack::UnpackArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -73,5 +79,7 @@ fn init_logging(verbose: u8, quiet: bool) {
 fn run(cli: Cli) -> CliResult<i32> {
     match cli.command {
         Command::Filter(a) => filter::run(a),
+        Command::Build(a) => build::run(a, cli.quiet),
+        Command::Unpack(a) => unpack::run(a, cli.quiet),
     }
 }
