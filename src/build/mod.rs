@@ -308,16 +308,22 @@ pub fn package_properties(
             .map(|s| s.root());
         props.set_package_type(PackageType::detect(roots));
     }
-    let id = match props.id() {
-        Some(id) if !id.name().is_empty() => id,
-        _ => {
-            return Err(BuildError::MissingName {
-                path: properties_path.to_owned(),
-            })
-        }
-    };
+    let id = package_id(&props).ok_or_else(|| BuildError::MissingName {
+        path: properties_path.to_owned(),
+    })?;
     id.validate()?;
     Ok(props)
+}
+
+/// The package id of `props`, as the manifest writes it: `None` without a name; a
+/// missing group or version is empty.
+pub fn package_id(props: &PackageProperties) -> Option<PackageId> {
+    let name = props.name().filter(|n| !n.is_empty())?;
+    Some(PackageId::new(
+        props.get(keys::GROUP).unwrap_or(""),
+        name,
+        props.get(keys::VERSION).unwrap_or(""),
+    ))
 }
 
 /// The package rank of a source entry; entries are written by rank, each rank in
@@ -436,7 +442,7 @@ pub fn build_package(
         None => None,
     };
     let props = package_properties(source_props, &filter, options, &properties_path)?;
-    let id = props.id().map(|id| id.to_string()).unwrap_or_default();
+    let id = package_id(&props).map(|id| id.to_string()).unwrap_or_default();
     let roots: Vec<&str> = filter.sets.iter().map(|s| s.root()).collect();
     let manifest = render_manifest(&props, &roots);
     let properties_xml = props.to_xml();
