@@ -119,7 +119,13 @@ pub fn unpack(
     let archive = archive::open(package, &options.read)?;
     prepare_target(dir, options.force)?;
     let entries = archive.entries();
-    progress.start(entries.iter().filter(|e| e.is_file()).map(Entry::size).sum());
+    progress.start(
+        entries
+            .iter()
+            .filter(|e| e.is_file())
+            .map(Entry::size)
+            .sum(),
+    );
 
     let mut known = HashSet::new();
     let mut directories = 0u64;
@@ -309,9 +315,7 @@ fn write_file(
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(ArchiveError::from_read_error(archive.name(), name, e).into())
-                }
+                Err(e) => return Err(ArchiveError::from_read_error(archive.name(), name, e).into()),
             };
             out.write_all(buffer.get(..n).unwrap_or_default())
                 .map_err(|e| io_error(&target, e))?;
@@ -423,8 +427,13 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let zip = tmp.path().join("x.zip");
         fs::write(&zip, b"not a zip at all").unwrap();
-        let e = unpack(&zip, &tmp.path().join("o"), &UnpackOptions::default(), &NoProgress)
-            .unwrap_err();
+        let e = unpack(
+            &zip,
+            &tmp.path().join("o"),
+            &UnpackOptions::default(),
+            &NoProgress,
+        )
+        .unwrap_err();
         assert!(matches!(e, UnpackError::Archive(_)), "{e:?}");
         let e = unpack(&zip, &zip, &UnpackOptions::default(), &NoProgress).unwrap_err();
         assert!(

@@ -35,7 +35,11 @@ fn fixture() -> (tempfile::TempDir, PathBuf) {
     write(&src, "META-INF/vault/filter.xml", FILTER);
     write(&src, "jcr_root/content/site/.content.xml", CONTENT);
     write(&src, "jcr_root/content/site/en/.content.xml", CONTENT);
-    write(&src, "jcr_root/content/site/en/logo.png", "\u{89}PNG not really");
+    write(
+        &src,
+        "jcr_root/content/site/en/logo.png",
+        "\u{89}PNG not really",
+    );
     write(&src, "jcr_root/content/site/.vlt", "ignored");
     (tmp, src)
 }
@@ -82,13 +86,22 @@ fn build_is_deterministic_and_reports_json() {
     check_schema(&doc, "schemas/build.schema.json");
     assert_eq!(doc["package_id"], "my/group:site:1.0.0");
     assert_eq!(doc["docview_files"], 2);
-    assert_eq!(doc["ignored"], serde_json::json!(["jcr_root/content/site/.vlt"]));
+    assert_eq!(
+        doc["ignored"],
+        serde_json::json!(["jcr_root/content/site/.vlt"])
+    );
 
     // Touching the sources' times changes nothing.
     std::thread::sleep(std::time::Duration::from_millis(20));
     write(&src, "jcr_root/content/site/en/.content.xml", CONTENT);
     jcrpack()
-        .args(["-q", "build", src.to_str().unwrap(), "-o", b.to_str().unwrap()])
+        .args([
+            "-q",
+            "build",
+            src.to_str().unwrap(),
+            "-o",
+            b.to_str().unwrap(),
+        ])
         .args(["--name", "my/group:site:1.0.0"])
         .assert()
         .success();
@@ -163,7 +176,12 @@ fn properties_come_from_the_source_name_and_property_options() {
     let out = tmp.path().join("p.zip");
     let run = jcrpack()
         .args(["build", src.to_str().unwrap(), "-o", out.to_str().unwrap()])
-        .args(["--property", "description=changed", "--property", "acHandling=merge"])
+        .args([
+            "--property",
+            "description=changed",
+            "--property",
+            "acHandling=merge",
+        ])
         .arg("--json")
         .output()
         .unwrap();
@@ -172,11 +190,20 @@ fn properties_come_from_the_source_name_and_property_options() {
     assert_eq!(doc["package_id"], "src-group:src-name:0.9");
     let zip = jcrpack::archive::open(&out, &Default::default()).unwrap();
     let mf = String::from_utf8(zip.read_to_vec("META-INF/MANIFEST.MF").unwrap()).unwrap();
-    assert!(mf.contains("Content-Package-Description: changed\r\n"), "{mf}");
-    assert!(mf.contains("Content-Package-Roots: /content/site\r\n"), "{mf}");
+    assert!(
+        mf.contains("Content-Package-Description: changed\r\n"),
+        "{mf}"
+    );
+    assert!(
+        mf.contains("Content-Package-Roots: /content/site\r\n"),
+        "{mf}"
+    );
     let props = zip.read_to_vec("META-INF/vault/properties.xml").unwrap();
     let props = String::from_utf8(props).unwrap();
-    assert!(props.contains(r#"<entry key="acHandling">merge</entry>"#), "{props}");
+    assert!(
+        props.contains(r#"<entry key="acHandling">merge</entry>"#),
+        "{props}"
+    );
     // Keys are written in a fixed (sorted) order.
     let keys: Vec<&str> = props
         .lines()
@@ -204,7 +231,14 @@ fn usage_errors_exit_with_2() {
         .assert()
         .code(2);
     jcrpack()
-        .args(["build", src, "-o", tmp.path().to_str().unwrap(), "--name", "g:n"])
+        .args([
+            "build",
+            src,
+            "-o",
+            tmp.path().to_str().unwrap(),
+            "--name",
+            "g:n",
+        ])
         .assert()
         .code(2);
     jcrpack().args(["unpack", out]).assert().code(2);
@@ -236,7 +270,12 @@ fn a_missing_name_or_filter_fails_with_1_and_says_why() {
     assert!(!out.exists());
 
     let run = jcrpack()
-        .args(["build", "/nonexistent/jcrpack/src", "-o", out.to_str().unwrap()])
+        .args([
+            "build",
+            "/nonexistent/jcrpack/src",
+            "-o",
+            out.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(run.status.code(), Some(1));
@@ -336,12 +375,22 @@ fn unpack_and_build_again_gives_the_same_package() {
     let second = tmp.path().join("second.zip");
     let dir = tmp.path().join("unpacked");
     jcrpack()
-        .args(["build", src.to_str().unwrap(), "-o", first.to_str().unwrap()])
+        .args([
+            "build",
+            src.to_str().unwrap(),
+            "-o",
+            first.to_str().unwrap(),
+        ])
         .args(["--name", "g:n:1"])
         .assert()
         .success();
     let run = jcrpack()
-        .args(["unpack", first.to_str().unwrap(), dir.to_str().unwrap(), "--json"])
+        .args([
+            "unpack",
+            first.to_str().unwrap(),
+            dir.to_str().unwrap(),
+            "--json",
+        ])
         .output()
         .unwrap();
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
@@ -355,7 +404,12 @@ fn unpack_and_build_again_gives_the_same_package() {
     );
     // The unpacked folder has the id in properties.xml: no --name needed.
     jcrpack()
-        .args(["build", dir.to_str().unwrap(), "-o", second.to_str().unwrap()])
+        .args([
+            "build",
+            dir.to_str().unwrap(),
+            "-o",
+            second.to_str().unwrap(),
+        ])
         .assert()
         .success();
     assert_eq!(fs::read(&first).unwrap(), fs::read(&second).unwrap());
@@ -394,7 +448,12 @@ fn unpack_refuses_a_folder_that_is_not_empty_without_force() {
         b"old"
     );
     jcrpack()
-        .args(["unpack", zip.to_str().unwrap(), dir.to_str().unwrap(), "--force"])
+        .args([
+            "unpack",
+            zip.to_str().unwrap(),
+            dir.to_str().unwrap(),
+            "--force",
+        ])
         .assert()
         .success();
     assert_eq!(
@@ -446,7 +505,13 @@ fn every_corpus_content_module_builds() {
         }
         let out = tmp.path().join(format!("p{built}.zip"));
         let run = jcrpack()
-            .args(["-q", "build", src.to_str().unwrap(), "-o", out.to_str().unwrap()])
+            .args([
+                "-q",
+                "build",
+                src.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ])
             .args(["--name", "corpus:content:1.0", "--json"])
             .output()
             .unwrap();

@@ -241,7 +241,7 @@ pub enum BuildError {
     #[error("invalid package properties: {0}")]
     Properties(#[from] PropertiesError),
     /// No package name: neither `--name` nor `name` in `properties.xml`.
-    #[error("the package has no name: {} sets none and no id was given", .path.display())]
+    #[error("the package has no name: no id was given and {} sets no `name`", .path.display())]
     MissingName {
         /// The properties file (which may not exist).
         path: PathBuf,
@@ -442,7 +442,9 @@ pub fn build_package(
         None => None,
     };
     let props = package_properties(source_props, &filter, options, &properties_path)?;
-    let id = package_id(&props).map(|id| id.to_string()).unwrap_or_default();
+    let id = package_id(&props)
+        .map(|id| id.to_string())
+        .unwrap_or_default();
     let roots: Vec<&str> = filter.sets.iter().map(|s| s.root()).collect();
     let manifest = render_manifest(&props, &roots);
     let properties_xml = props.to_xml();
@@ -462,10 +464,7 @@ pub fn build_package(
     let mut batch: Vec<&SourceEntry> = Vec::new();
     let mut batch_bytes = 0u64;
     for entry in order {
-        if entry.is_file()
-            && entry.size() > STREAM_THRESHOLD
-            && !entry.name.ends_with(".xml")
-        {
+        if entry.is_file() && entry.size() > STREAM_THRESHOLD && !entry.name.ends_with(".xml") {
             write_batch(&mut writer, &mut batch, &filter_bytes, &mut stats, progress)?;
             batch_bytes = 0;
             stream(&mut writer, entry, &mut stats, progress)?;
@@ -526,6 +525,9 @@ fn read_all(entry: &SourceEntry) -> Result<Vec<u8>, BuildError> {
     Ok(data)
 }
 
+/// A batch item read: nothing for a folder, a file's bytes and whether it is DocView.
+type Loaded = Option<(Vec<u8>, bool)>;
+
 /// Reads the files of `batch` in parallel (checking DocView ones) and adds every entry
 /// in order. The filter is written from the bytes that were parsed.
 fn write_batch(
@@ -535,7 +537,7 @@ fn write_batch(
     stats: &mut Stats,
     progress: &dyn Progress,
 ) -> Result<(), BuildError> {
-    let loaded: Vec<Result<Option<(Vec<u8>, bool)>, BuildError>> = batch
+    let loaded: Vec<Result<Loaded, BuildError>> = batch
         .par_iter()
         .map(|entry| match entry.kind {
             SourceKind::Directory => Ok(None),

@@ -176,9 +176,7 @@ impl Walker {
             let name = item
                 .file_name()
                 .into_string()
-                .map_err(|os| BuildError::NotUtf8Name {
-                    path: dir.join(os),
-                })?;
+                .map_err(|os| BuildError::NotUtf8Name { path: dir.join(os) })?;
             names.push(name);
         }
         names.sort_unstable();
@@ -293,14 +291,24 @@ mod tests {
                 "jcr_root/empty",
             ]
         );
-        assert_eq!(tree.ignored, ["jcr_root/.svn", "jcr_root/a/.vlt", "pom.xml"]);
+        assert_eq!(
+            tree.ignored,
+            ["jcr_root/.svn", "jcr_root/a/.vlt", "pom.xml"]
+        );
         assert!(tree.get("jcr_root/b/x.txt").unwrap().is_file());
         assert_eq!(tree.get("jcr_root/b/x.txt").unwrap().size(), 1);
     }
 
     #[test]
     fn ignored_names() {
-        for n in [".vlt", ".vlt-sync.log", ".svn", ".git", ".DS_Store", ".vltignore"] {
+        for n in [
+            ".vlt",
+            ".vlt-sync.log",
+            ".svn",
+            ".git",
+            ".DS_Store",
+            ".vltignore",
+        ] {
             assert!(is_ignored_name(n), "{n}");
         }
         for n in [".content.xml", "vlt", ".vltx", "_jcr_content", ".gitkeep"] {
@@ -318,7 +326,11 @@ mod tests {
         fs::create_dir_all(d.join("shared")).unwrap();
         fs::write(d.join("shared/readme.txt"), b"hi").unwrap();
         fs::write(top.path().join("secret"), b"secret").unwrap();
-        symlink("../../shared/readme.txt", d.join("jcr_root/apps/readme.txt")).unwrap();
+        symlink(
+            "../../shared/readme.txt",
+            d.join("jcr_root/apps/readme.txt"),
+        )
+        .unwrap();
         symlink("../../shared", d.join("jcr_root/apps/shared")).unwrap();
         let tree = scan(&d).unwrap();
         assert_eq!(
@@ -331,7 +343,11 @@ mod tests {
                 "jcr_root/apps/shared/readme.txt",
             ]
         );
-        let mut f = tree.get("jcr_root/apps/readme.txt").unwrap().open().unwrap();
+        let mut f = tree
+            .get("jcr_root/apps/readme.txt")
+            .unwrap()
+            .open()
+            .unwrap();
         let mut s = String::new();
         std::io::Read::read_to_string(&mut f, &mut s).unwrap();
         assert_eq!(s, "hi");

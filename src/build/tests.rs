@@ -88,11 +88,18 @@ fn package_type_is_detected_only_when_unset() {
 
 #[test]
 fn a_name_is_required_and_must_be_valid() {
-    let e = package_properties(None, &filter(FILTER), &BuildOptions::default(), Path::new("p"))
-        .unwrap_err();
+    let e = package_properties(
+        None,
+        &filter(FILTER),
+        &BuildOptions::default(),
+        Path::new("p"),
+    )
+    .unwrap_err();
     assert!(matches!(e, BuildError::MissingName { .. }), "{e:?}");
-    let mut opts = BuildOptions::default();
-    opts.properties = vec![("name".into(), "bad/name[1]".into())];
+    let mut opts = BuildOptions {
+        properties: vec![("name".into(), "bad/name[1]".into())],
+        ..BuildOptions::default()
+    };
     let e = package_properties(None, &filter(FILTER), &opts, Path::new("p")).unwrap_err();
     assert!(matches!(e, BuildError::InvalidId(_)), "{e:?}");
     // A name alone is an id (empty group, as FileVault allows).
@@ -111,7 +118,9 @@ fn source_date_epoch_sets_the_entry_time_and_created() {
         "2023-11-14T22:13:20.000Z"
     );
     assert_eq!(opts.writer.timestamp().year(), 2023);
-    let none = BuildOptions::default().with_source_date_epoch(Some("")).unwrap();
+    let none = BuildOptions::default()
+        .with_source_date_epoch(Some(""))
+        .unwrap();
     assert!(none.created.is_none());
     assert!(BuildOptions::default()
         .with_source_date_epoch(Some("yesterday"))
@@ -122,7 +131,10 @@ fn source_date_epoch_sets_the_entry_time_and_created() {
 fn docview_entries_are_recognized_as_filevault_does() {
     let head = br#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0"/>"#;
     assert!(is_docview_entry("jcr_root/a/.content.xml", b"anything"));
-    assert!(is_docview_entry("META-INF/vault/definition/.content.xml", b""));
+    assert!(is_docview_entry(
+        "META-INF/vault/definition/.content.xml",
+        b""
+    ));
     assert!(is_docview_entry("jcr_root/a/b.xml", head));
     assert!(!is_docview_entry("jcr_root/a/b.xml", b"<foo/>"));
     assert!(!is_docview_entry("META-INF/vault/config.xml", head));
@@ -205,17 +217,24 @@ fn builds_the_same_bytes_twice() {
     let zip = crate::archive::open(&a, &ReadOptions::default()).unwrap();
     let names: Vec<&str> = zip.entries().iter().map(|e| e.name()).collect();
     assert!(names.contains(&"jcr_root/content/empty"), "{names:?}");
-    assert!(!names.iter().any(|n| n.contains(".vlt") || n.contains("README")));
+    assert!(!names
+        .iter()
+        .any(|n| n.contains(".vlt") || n.contains("README")));
     let manifest = String::from_utf8(zip.read_to_vec(MANIFEST_MF).unwrap()).unwrap();
-    assert!(manifest.contains("Content-Package-Id: g:n:1\r\n"), "{manifest}");
+    assert!(
+        manifest.contains("Content-Package-Id: g:n:1\r\n"),
+        "{manifest}"
+    );
     assert!(
         manifest.contains("Content-Package-Roots: /content/site,/apps/site\r\n"),
         "{manifest}"
     );
-    assert!(manifest.contains("Content-Package-Type: content\r\n"), "{manifest}");
+    assert!(
+        manifest.contains("Content-Package-Type: content\r\n"),
+        "{manifest}"
+    );
     assert_eq!(zip.read_to_vec(FILTER_XML).unwrap(), FILTER.as_bytes());
-    let props =
-        PackageProperties::parse(&zip.read_to_vec(PROPERTIES_XML).unwrap(), "p").unwrap();
+    let props = PackageProperties::parse(&zip.read_to_vec(PROPERTIES_XML).unwrap(), "p").unwrap();
     assert_eq!(props.name(), Some("n"));
 }
 
@@ -228,7 +247,10 @@ fn the_source_properties_give_the_id() {
     p.set("group", "grp");
     p.set("name", "from-props");
     p.set("version", "2.0");
-    source(&src, &[(PROPERTIES_XML, &String::from_utf8(p.to_xml()).unwrap())]);
+    source(
+        &src,
+        &[(PROPERTIES_XML, &String::from_utf8(p.to_xml()).unwrap())],
+    );
     let out = dir.path().join("p.zip");
     let s = build_package(&src, &out, &BuildOptions::default(), &NoProgress).unwrap();
     assert_eq!(s.package_id, "grp:from-props:2.0");
@@ -251,7 +273,10 @@ fn a_missing_or_invalid_filter_stops_the_build() {
     );
     source(
         &src,
-        &[(FILTER_XML, "<workspaceFilter>\n<filter root=\"/a\">\n</workspaceFilter>\n")],
+        &[(
+            FILTER_XML,
+            "<workspaceFilter>\n<filter root=\"/a\">\n</workspaceFilter>\n",
+        )],
     );
     let e = build_package(&src, &out, &options("g:n"), &NoProgress).unwrap_err();
     assert!(matches!(e, BuildError::Filter(_)), "{e:?}");
@@ -277,7 +302,10 @@ fn an_invalid_docview_names_entry_line_and_column() {
         panic!("{e:?}")
     };
     assert_eq!(entry, "jcr_root/content/site/page/.content.xml");
-    assert!(error.location.file.ends_with("page/.content.xml"), "{error}");
+    assert!(
+        error.location.file.ends_with("page/.content.xml"),
+        "{error}"
+    );
     assert!(error.location.line >= 3, "{error}");
     assert!(error.location.column > 0, "{error}");
     assert!(!out.exists());
@@ -290,7 +318,10 @@ fn an_invalid_docview_names_entry_line_and_column() {
 
     // A jcr_root *.xml that is not DocView is a plain file, never parsed.
     fs::remove_dir_all(src.join("jcr_root/content/site/page")).unwrap();
-    source(&src, &[("jcr_root/content/site/data.xml", "<not <well formed")]);
+    source(
+        &src,
+        &[("jcr_root/content/site/data.xml", "<not <well formed")],
+    );
     build_package(&src, &out, &options("g:n"), &NoProgress).unwrap();
 }
 
@@ -311,7 +342,9 @@ fn large_files_are_streamed_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
     minimal(&src);
-    let big: Vec<u8> = (0..STREAM_THRESHOLD + 4096).map(|i| (i % 251) as u8).collect();
+    let big: Vec<u8> = (0..STREAM_THRESHOLD + 4096)
+        .map(|i| (i % 251) as u8)
+        .collect();
     fs::write(src.join("jcr_root/content/site/big.bin"), &big).unwrap();
     struct Count(std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64);
     impl Progress for Count {
@@ -319,7 +352,8 @@ fn large_files_are_streamed_and_counted() {
             self.0.store(total, std::sync::atomic::Ordering::Relaxed);
         }
         fn advance(&self, bytes: u64) {
-            self.1.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+            self.1
+                .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
         }
     }
     let count = Count(Default::default(), Default::default());
@@ -327,7 +361,10 @@ fn large_files_are_streamed_and_counted() {
     let s = build_package(&src, &out, &options("g:n"), &count).unwrap();
     let total = count.0.load(std::sync::atomic::Ordering::Relaxed);
     assert_eq!(total, s.bytes_in);
-    assert_eq!(count.1.load(std::sync::atomic::Ordering::Relaxed), s.bytes_in);
+    assert_eq!(
+        count.1.load(std::sync::atomic::Ordering::Relaxed),
+        s.bytes_in
+    );
     let zip = crate::archive::open(&out, &ReadOptions::default()).unwrap();
     assert_eq!(
         zip.read_to_vec("jcr_root/content/site/big.bin").unwrap(),

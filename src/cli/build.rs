@@ -32,7 +32,9 @@ pub struct BuildArgs {
 fn parse_id(s: &str) -> Result<PackageId, String> {
     let id = PackageId::parse(s).map_err(|e| e.to_string())?;
     if id.name().is_empty() {
-        return Err(format!("'{s}' has no package name (expected group:name:version)"));
+        return Err(format!(
+            "'{s}' has no package name (expected group:name:version)"
+        ));
     }
     id.validate().map_err(|e| e.to_string())?;
     Ok(id)
@@ -86,11 +88,10 @@ impl Progress for Bar {
 /// Runs `jcrpack build`.
 pub fn run(args: BuildArgs, quiet: bool) -> CliResult<i32> {
     if args.output.is_dir() {
-        return Err(CliError::usage(format!(
-            "the output {} is a folder",
-            args.output.display()
-        ))
-        .hint("name the package file, e.g. -o target/package.zip"));
+        return Err(
+            CliError::usage(format!("the output {} is a folder", args.output.display()))
+                .hint("name the package file, e.g. -o target/package.zip"),
+        );
     }
     let mut options = BuildOptions::from_env().map_err(build_error)?;
     options.id = args.name;
@@ -99,9 +100,12 @@ pub fn run(args: BuildArgs, quiet: bool) -> CliResult<i32> {
     let result = build_package(&args.dir, &args.output, &options, &bar);
     bar.finish();
     let summary = result.map_err(build_error)?;
+    for path in &summary.ignored {
+        tracing::info!("skipped {path}");
+    }
     if args.json {
-        let text = serde_json::to_string_pretty(&summary)
-            .map_err(|e| CliError::failure(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(&summary).map_err(|e| CliError::failure(e.to_string()))?;
         println!("{text}");
     } else {
         println!(

@@ -50,8 +50,8 @@ pub fn run(args: UnpackArgs, quiet: bool) -> CliResult<i32> {
         }
     }
     if args.json {
-        let text = serde_json::to_string_pretty(&summary)
-            .map_err(|e| CliError::failure(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(&summary).map_err(|e| CliError::failure(e.to_string()))?;
         println!("{text}");
     } else {
         println!(
