@@ -105,7 +105,7 @@ fn a_name_is_required_and_must_be_valid() {
     // A name alone is an id (empty group, as FileVault allows).
     opts.properties = vec![("name".into(), "alone".into())];
     let p = package_properties(None, &filter(FILTER), &opts, Path::new("p")).unwrap();
-    assert_eq!(p.id().unwrap().name(), "alone");
+    assert_eq!(package_id(&p).unwrap().name(), "alone");
 }
 
 #[test]
