@@ -5,7 +5,7 @@
 //! `META-INF/vault/` with at least `filter.xml`. [`build_package`] turns it into a
 //! package zip:
 //!
-//! 1. [`scan`] walks the folder (only `jcr_root/` and `META-INF/`, tool litter skipped,
+//! 1. [`scan()`] walks the folder (only `jcr_root/` and `META-INF/`, tool litter skipped,
 //!    links followed only inside the folder, special files refused);
 //! 2. `META-INF/vault/filter.xml` is required and parsed ([`crate::filter`]);
 //!    `META-INF/vault/properties.xml` is read when present;
