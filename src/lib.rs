@@ -22,6 +22,7 @@ pub mod path;
 pub mod value;
 
 pub mod archive;
+pub mod build;
 pub mod cli;
 pub mod cnd;
 pub mod docview;
@@ -36,3 +37,4 @@ pub mod platform_name;
 pub mod properties;
 pub mod repository;
 pub mod sysview;
+pub mod unpack;

@@ -8,6 +8,7 @@
 
 mod diff;
 mod dump;
+mod build;
 mod error;
 mod export;
 mod filter;
@@ -16,6 +17,7 @@ mod import;
 mod load;
 mod repo;
 mod rm;
+mod unpack;
 
 pub use error::{CliError, CliResult};
 
@@ -60,6 +62,10 @@ pub enum Command {
     History(history::HistoryArgs),
     /// Undo a recorded operation (the latest by default).
     Undo(history::UndoArgs),
+    /// Build a package zip from a source folder (jcr_root/ and META-INF/vault/).
+    Build(build::BuildArgs),
+    /// Extract a package (zip or folder) into a folder.
+    Unpack(unpack::UnpackArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -108,5 +114,7 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Export(a) => export::run(a),
         Command::History(a) => history::history(a),
         Command::Undo(a) => history::undo(a),
+        Command::Build(a) => build::run(a, cli.quiet),
+        Command::Unpack(a) => unpack::run(a, cli.quiet),
     }
 }

@@ -1,0 +1,644 @@
+//! Building a package zip from a source folder (`jcrpack build`).
+//!
+//! The source folder has the layout of an exploded package, as the `content` folder of
+//! a Maven content module (`ui.content/src/main/content`): `jcr_root/` and
+//! `META-INF/vault/` with at least `filter.xml`. [`build_package`] turns it into a
+//! package zip:
+//!
+//! 1. [`scan()`] walks the folder (only `jcr_root/` and `META-INF/`, tool litter skipped,
+//!    links followed only inside the folder, special files refused);
+//! 2. `META-INF/vault/filter.xml` is required and parsed ([`crate::filter`]);
+//!    `META-INF/vault/properties.xml` is read when present;
+//! 3. the properties are completed ([`package_properties`]) and the manifest derived
+//!    from them and the filter roots ([`render_manifest`]);
+//! 4. the entries are written with [`PackageWriter`]: `META-INF/MANIFEST.MF`,
+//!    `META-INF/vault/properties.xml`, `config.xml` and `filter.xml` first (FileVault's
+//!    export order), then the rest of `META-INF/vault/`, the rest of `META-INF/`, and
+//!    `jcr_root/`, each folder depth-first with names sorted by their bytes. Files are
+//!    read in parallel batches; every `.content.xml` and every `jcr_root` `*.xml` that
+//!    FileVault would read as DocView is parsed ([`crate::docview::parse_bytes`]) from
+//!    the very bytes that are written, and the first invalid one stops the build with
+//!    its entry, line and column.
+//!
+//! The result is deterministic: same folder, same options ⇒ the same bytes (fixed entry
+//! times, `SOURCE_DATE_EPOCH` honoured, no clock or user name in `properties.xml`
+//! unless `SOURCE_DATE_EPOCH` supplies `created`). The zip is written to a temporary
+//! file beside the output and renamed into place at the end, so an interrupted build
+//! leaves no partial package.
+
+pub mod scan;
+
+pub use scan::{is_ignored_name, scan, SourceEntry, SourceKind, SourceTree, PACKAGE_ROOTS};
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::archive::{
+    ArchiveError, NameProblem, PackageSink, PackageWriter, WriterOptions, WrittenPackage,
+};
+use crate::docview::{self, DocViewError};
+use crate::filter::{FilterError, WorkspaceFilter};
+use crate::package_id::{PackageId, PackageIdError};
+use crate::properties::{
+    keys, render_manifest, PackageProperties, PackageType, PropertiesError, PACKAGE_FORMAT_VERSION,
+};
+use crate::value::Date;
+
+/// The manifest entry.
+pub const MANIFEST_MF: &str = "META-INF/MANIFEST.MF";
+/// The package properties entry.
+pub const PROPERTIES_XML: &str = "META-INF/vault/properties.xml";
+/// The workspace filter entry (required).
+pub const FILTER_XML: &str = "META-INF/vault/filter.xml";
+/// The aggregation configuration entry (written right before the filter, as FileVault
+/// does).
+pub const CONFIG_XML: &str = "META-INF/vault/config.xml";
+
+/// The `generator` property jcrpack writes: `jcrpack:<version>`.
+pub const GENERATOR: &str = concat!("jcrpack:", env!("CARGO_PKG_VERSION"));
+
+/// Files above this size that need no validation are streamed instead of batched.
+const STREAM_THRESHOLD: u64 = 16 << 20;
+/// A read batch ends at this many entries...
+const BATCH_ENTRIES: usize = 512;
+/// ...or this many bytes.
+const BATCH_BYTES: u64 = 32 << 20;
+
+/// Receives progress reports of a long operation (build or unpack); calls may come
+/// from several threads.
+pub trait Progress: Sync {
+    /// The work ahead: `total` bytes of file content.
+    fn start(&self, total: u64) {
+        let _ = total;
+    }
+
+    /// `bytes` more bytes are done.
+    fn advance(&self, bytes: u64) {
+        let _ = bytes;
+    }
+}
+
+/// A [`Progress`] that shows nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// What a build may change about the package.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// The package id (`--name`); replaces `group`, `name` and `version` of the source
+    /// `properties.xml`.
+    pub id: Option<PackageId>,
+    /// Properties to set (`--property key=value`), in order, after everything else.
+    pub properties: Vec<(String, String)>,
+    /// How the zip is written (entry time, compression).
+    pub writer: WriterOptions,
+    /// The `created` property to write (from `SOURCE_DATE_EPOCH`); `None` keeps what
+    /// the source says.
+    pub created: Option<Date>,
+}
+
+impl BuildOptions {
+    /// The defaults, with the entry time and `created` taken from `SOURCE_DATE_EPOCH`
+    /// when it is set.
+    pub fn from_env() -> Result<BuildOptions, BuildError> {
+        let value = match std::env::var_os("SOURCE_DATE_EPOCH") {
+            None => None,
+            Some(os) => Some(os.into_string().map_err(|os| {
+                BuildError::Archive(ArchiveError::BadSourceDateEpoch {
+                    value: os.to_string_lossy().into_owned(),
+                })
+            })?),
+        };
+        BuildOptions::default().with_source_date_epoch(value.as_deref())
+    }
+
+    /// Sets the entry time and `created` from a `SOURCE_DATE_EPOCH` value (seconds
+    /// since 1970 in UTC; `None` or empty: entry time 1980-01-01 and no `created`).
+    pub fn with_source_date_epoch(
+        mut self,
+        value: Option<&str>,
+    ) -> Result<BuildOptions, BuildError> {
+        self.writer = self.writer.with_source_date_epoch(value)?;
+        self.created = match value {
+            None | Some("") => None,
+            // Checked to be digits by the writer options above.
+            Some(v) => {
+                let seconds = v.parse::<i64>().unwrap_or(i64::MAX / 1000);
+                Some(Date::from_epoch_millis(seconds.saturating_mul(1000)))
+            }
+        };
+        Ok(self)
+    }
+}
+
+/// What [`build_package`] wrote (the `--json` document, schema
+/// `schemas/build.schema.json`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BuildSummary {
+    /// The package written.
+    pub output: String,
+    /// The source folder.
+    pub source: String,
+    /// The package id, `group:name[:version]`.
+    pub package_id: String,
+    /// Zip entries, directories included.
+    pub entries: u64,
+    /// File entries.
+    pub files: u64,
+    /// DocView files parsed.
+    pub docview_files: u64,
+    /// Bytes of file content (uncompressed).
+    pub bytes_in: u64,
+    /// Size of the zip.
+    pub bytes_out: u64,
+    /// SHA-256 of the zip, lower-case hex.
+    pub sha256: String,
+    /// Paths in the source folder that were skipped (relative, `/`-separated).
+    pub ignored: Vec<String>,
+}
+
+/// Why a package could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The source folder is missing or not a folder.
+    #[error("source folder {}: {error}", .path.display())]
+    Source {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// A file or folder could not be read.
+    #[error("cannot read {}: {error}", .path.display())]
+    Unreadable {
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's error.
+        error: std::io::Error,
+    },
+    /// A name is not valid UTF-8 (zip entry names are UTF-8).
+    #[error("{}: the name is not valid UTF-8", .path.display())]
+    NotUtf8Name {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A name cannot be an entry name.
+    #[error("{}: cannot be a package entry: {problem}", .path.display())]
+    UnsafeName {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        problem: NameProblem,
+    },
+    /// A symbolic link whose target does not exist.
+    #[error("symbolic link {} is broken: {error}", .link.display())]
+    BrokenSymlink {
+        /// The link.
+        link: PathBuf,
+        /// Why its target could not be resolved.
+        error: std::io::Error,
+    },
+    /// A symbolic link that leads out of the source folder.
+    #[error("symbolic link {} leads out of the source folder (to {})", .link.display(), .target.display())]
+    EscapingSymlink {
+        /// The link.
+        link: PathBuf,
+        /// Where it leads.
+        target: PathBuf,
+    },
+    /// A symbolic link to a folder above it: following it would never end.
+    #[error("symbolic link {} points to a folder above it (a loop)", .link.display())]
+    SymlinkLoop {
+        /// The link.
+        link: PathBuf,
+    },
+    /// Neither a file nor a folder (FIFO, socket, device).
+    #[error("{} is not a regular file or folder", .path.display())]
+    SpecialFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A file was replaced (by another file or a link) while building.
+    #[error("{} changed while the package was built", .path.display())]
+    Changed {
+        /// The file.
+        path: PathBuf,
+    },
+    /// There is no `META-INF/vault/filter.xml`.
+    #[error("{} is missing: a package needs a workspace filter", .path.display())]
+    MissingFilter {
+        /// Where it was expected.
+        path: PathBuf,
+    },
+    /// The filter is invalid.
+    #[error("invalid workspace filter: {0}")]
+    Filter(#[from] FilterError),
+    /// The source `properties.xml` is invalid.
+    #[error("invalid package properties: {0}")]
+    Properties(#[from] PropertiesError),
+    /// No package name: neither `--name` nor `name` in `properties.xml`.
+    #[error("the package has no name: no id was given and {} sets no `name`", .path.display())]
+    MissingName {
+        /// The properties file (which may not exist).
+        path: PathBuf,
+    },
+    /// The package id is not valid.
+    #[error("invalid package id: {0}")]
+    InvalidId(#[from] PackageIdError),
+    /// A DocView file does not parse.
+    #[error("invalid DocView in entry `{entry}`: {error}")]
+    DocView {
+        /// The entry.
+        entry: String,
+        /// Where (the source file, line and column) and why.
+        error: DocViewError,
+    },
+    /// The output would land inside the content it is built from.
+    #[error("the output {} is inside the package content of the source folder", .path.display())]
+    OutputInsideSource {
+        /// The output.
+        path: PathBuf,
+    },
+    /// Writing the zip failed.
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    /// The written zip could not be read back for its checksum.
+    #[error("cannot read back {}: {error}", .path.display())]
+    Output {
+        /// The package.
+        path: PathBuf,
+        /// The operating system's error.
+        error: std::io::Error,
+    },
+}
+
+/// Completes the package properties: the source `properties.xml` (if any), then the
+/// id from the options, `generator` ([`GENERATOR`]), `packageFormatVersion` 2 and
+/// `created` (when the options have one), then the options' properties in order, and
+/// finally `packageType` when still unset, derived from the roots of the filter's
+/// non-cleanup sets as FileVault's exporter derives it. Fails when the result has no
+/// name or an invalid id; `properties_path` names the source file in that error.
+pub fn package_properties(
+    source: Option<PackageProperties>,
+    filter: &WorkspaceFilter,
+    options: &BuildOptions,
+    properties_path: &Path,
+) -> Result<PackageProperties, BuildError> {
+    let mut props = source.unwrap_or_default();
+    if let Some(id) = &options.id {
+        props.set_id(id);
+    }
+    props.set_generator(GENERATOR);
+    props.set_package_format_version(PACKAGE_FORMAT_VERSION);
+    if let Some(created) = &options.created {
+        props.set_created(created);
+    }
+    for (key, value) in &options.properties {
+        props.set(key, value);
+    }
+    if props.get(keys::PACKAGE_TYPE).is_none() {
+        let roots = filter
+            .sets
+            .iter()
+            .filter(|s| !s.is_cleanup())
+            .map(|s| s.root());
+        props.set_package_type(PackageType::detect(roots));
+    }
+    let id = package_id(&props).ok_or_else(|| BuildError::MissingName {
+        path: properties_path.to_owned(),
+    })?;
+    id.validate()?;
+    Ok(props)
+}
+
+/// The package id of `props`, as the manifest writes it: `None` without a name; a
+/// missing group or version is empty.
+pub fn package_id(props: &PackageProperties) -> Option<PackageId> {
+    let name = props.name().filter(|n| !n.is_empty())?;
+    Some(PackageId::new(
+        props.get(keys::GROUP).unwrap_or(""),
+        name,
+        props.get(keys::VERSION).unwrap_or(""),
+    ))
+}
+
+/// The package rank of a source entry; entries are written by rank, each rank in
+/// scan order. The manifest and `properties.xml` are generated and come first.
+fn rank(name: &str) -> u8 {
+    match name {
+        "META-INF" | "META-INF/vault" => 0,
+        CONFIG_XML => 1,
+        FILTER_XML => 2,
+        n if n.starts_with("META-INF/vault/") => 3,
+        n if n.starts_with("META-INF/") => 4,
+        _ => 5,
+    }
+}
+
+/// The source entries in the order they are written, without the two files the
+/// build generates (`META-INF/MANIFEST.MF`, `META-INF/vault/properties.xml`).
+pub fn package_order(tree: &SourceTree) -> Vec<&SourceEntry> {
+    let mut order: Vec<&SourceEntry> = tree
+        .entries
+        .iter()
+        .filter(|e| e.name != MANIFEST_MF && e.name != PROPERTIES_XML)
+        .collect();
+    order.sort_by_key(|e| rank(&e.name));
+    order
+}
+
+/// Whether FileVault reads entry `name` as DocView: every `.content.xml`, and a
+/// `jcr_root` file `*.xml` whose start passes [`docview::is_docview`].
+pub fn is_docview_entry(name: &str, head: &[u8]) -> bool {
+    name == ".content.xml"
+        || name.ends_with("/.content.xml")
+        || (name.starts_with("jcr_root/") && name.ends_with(".xml") && docview::is_docview(head))
+}
+
+/// Reads a file entry, checks a DocView one, and returns its bytes.
+fn load(entry: &SourceEntry) -> Result<Vec<u8>, BuildError> {
+    let mut file = entry.open()?;
+    let capacity = usize::try_from(entry.size().min(BATCH_BYTES)).unwrap_or(0);
+    let mut data = Vec::with_capacity(capacity);
+    file.read_to_end(&mut data)
+        .map_err(|error| BuildError::Unreadable {
+            path: entry.path.clone(),
+            error,
+        })?;
+    check_docview(entry, &data)?;
+    Ok(data)
+}
+
+/// Parses `data` when the entry is DocView; returns whether it was.
+fn check_docview(entry: &SourceEntry, data: &[u8]) -> Result<bool, BuildError> {
+    let head = data.get(..4096).unwrap_or(data);
+    if !is_docview_entry(&entry.name, head) {
+        return Ok(false);
+    }
+    let file = entry.path.display().to_string();
+    docview::parse_bytes(data, &file, &docview::Limits::default()).map_err(|error| {
+        BuildError::DocView {
+            entry: entry.name.clone(),
+            error,
+        }
+    })?;
+    Ok(true)
+}
+
+/// Refuses an output path inside the source's `jcr_root` or `META-INF` (a second
+/// build would pack the first package).
+fn check_output(dir: &Path, out: &Path) -> Result<(), BuildError> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let Ok(parent) = std::fs::canonicalize(parent) else {
+        // The writer reports a missing output folder.
+        return Ok(());
+    };
+    for root in PACKAGE_ROOTS {
+        if let Ok(content) = std::fs::canonicalize(dir.join(root)) {
+            if parent.starts_with(&content) {
+                return Err(BuildError::OutputInsideSource {
+                    path: out.to_owned(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Builds the package for source folder `dir` at `out` (see the module
+/// documentation), reporting file bytes to `progress`.
+pub fn build_package(
+    dir: &Path,
+    out: &Path,
+    options: &BuildOptions,
+    progress: &dyn Progress,
+) -> Result<BuildSummary, BuildError> {
+    let tree = scan(dir)?;
+    check_output(dir, out)?;
+
+    let filter_path = dir.join(FILTER_XML);
+    let filter_entry = tree
+        .get(FILTER_XML)
+        .filter(|e| e.is_file())
+        .ok_or_else(|| BuildError::MissingFilter {
+            path: filter_path.clone(),
+        })?;
+    let filter_bytes = read_all(filter_entry)?;
+    let filter = WorkspaceFilter::parse(&filter_bytes, &filter_path.display().to_string())?;
+
+    let properties_path = dir.join(PROPERTIES_XML);
+    let source_props = match tree.get(PROPERTIES_XML).filter(|e| e.is_file()) {
+        Some(entry) => Some(PackageProperties::parse(
+            &read_all(entry)?,
+            &properties_path.display().to_string(),
+        )?),
+        None => None,
+    };
+    let props = package_properties(source_props, &filter, options, &properties_path)?;
+    let id = package_id(&props)
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    let roots: Vec<&str> = filter.sets.iter().map(|s| s.root()).collect();
+    let manifest = render_manifest(&props, &roots);
+    let properties_xml = props.to_xml();
+
+    let order = package_order(&tree);
+    let total: u64 = order.iter().map(|e| e.size()).sum::<u64>()
+        + (manifest.len() + properties_xml.len()) as u64;
+    progress.start(total);
+
+    let mut writer = PackageWriter::create(out, options.writer)?;
+    let mut stats = Stats::default();
+    for (name, data) in [(MANIFEST_MF, manifest), (PROPERTIES_XML, properties_xml)] {
+        stats.file(data.len() as u64, progress);
+        writer.add_bytes(name, data)?;
+    }
+
+    let mut batch: Vec<&SourceEntry> = Vec::new();
+    let mut batch_bytes = 0u64;
+    for entry in order {
+        if entry.is_file() && entry.size() > STREAM_THRESHOLD && !entry.name.ends_with(".xml") {
+            write_batch(&mut writer, &mut batch, &filter_bytes, &mut stats, progress)?;
+            batch_bytes = 0;
+            stream(&mut writer, entry, &mut stats, progress)?;
+            continue;
+        }
+        batch_bytes += entry.size();
+        batch.push(entry);
+        if batch.len() >= BATCH_ENTRIES || batch_bytes >= BATCH_BYTES {
+            write_batch(&mut writer, &mut batch, &filter_bytes, &mut stats, progress)?;
+            batch_bytes = 0;
+        }
+    }
+    write_batch(&mut writer, &mut batch, &filter_bytes, &mut stats, progress)?;
+    let WrittenPackage {
+        path,
+        entries,
+        size,
+    } = writer.finish()?;
+    let sha256 = sha256_of(&path)?;
+    Ok(BuildSummary {
+        output: path.display().to_string(),
+        source: dir.display().to_string(),
+        package_id: id,
+        entries,
+        files: stats.files,
+        docview_files: stats.docview_files,
+        bytes_in: stats.bytes,
+        bytes_out: size,
+        sha256,
+        ignored: tree.ignored,
+    })
+}
+
+#[derive(Debug, Default)]
+struct Stats {
+    files: u64,
+    docview_files: u64,
+    bytes: u64,
+}
+
+impl Stats {
+    fn file(&mut self, bytes: u64, progress: &dyn Progress) {
+        self.files += 1;
+        self.bytes += bytes;
+        progress.advance(bytes);
+    }
+}
+
+fn read_all(entry: &SourceEntry) -> Result<Vec<u8>, BuildError> {
+    let mut data = Vec::new();
+    entry
+        .open()?
+        .read_to_end(&mut data)
+        .map_err(|error| BuildError::Unreadable {
+            path: entry.path.clone(),
+            error,
+        })?;
+    Ok(data)
+}
+
+/// A batch item read: nothing for a folder, a file's bytes and whether it is DocView.
+type Loaded = Option<(Vec<u8>, bool)>;
+
+/// Reads the files of `batch` in parallel (checking DocView ones) and adds every entry
+/// in order. The filter is written from the bytes that were parsed.
+fn write_batch(
+    writer: &mut PackageWriter,
+    batch: &mut Vec<&SourceEntry>,
+    filter_bytes: &[u8],
+    stats: &mut Stats,
+    progress: &dyn Progress,
+) -> Result<(), BuildError> {
+    let loaded: Vec<Result<Loaded, BuildError>> = batch
+        .par_iter()
+        .map(|entry| match entry.kind {
+            SourceKind::Directory => Ok(None),
+            SourceKind::File { .. } if entry.name == FILTER_XML => {
+                Ok(Some((filter_bytes.to_vec(), false)))
+            }
+            SourceKind::File { .. } => {
+                let data = load(entry)?;
+                let docview = is_docview_entry(&entry.name, data.get(..4096).unwrap_or(&data));
+                Ok(Some((data, docview)))
+            }
+        })
+        .collect();
+    for (entry, loaded) in batch.drain(..).zip(loaded) {
+        match loaded? {
+            None => writer.add_directory(&entry.name)?,
+            Some((data, docview)) => {
+                stats.file(data.len() as u64, progress);
+                stats.docview_files += u64::from(docview);
+                writer.add_bytes(&entry.name, data)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Streams a large file into the package, counting its bytes as they pass.
+fn stream(
+    writer: &mut PackageWriter,
+    entry: &SourceEntry,
+    stats: &mut Stats,
+    progress: &dyn Progress,
+) -> Result<(), BuildError> {
+    let file = entry.open()?;
+    let mut counting = Counting {
+        inner: file,
+        count: 0,
+        progress,
+        failed: None,
+    };
+    let written = writer.add_reader(&entry.name, &mut counting, Some(entry.size()));
+    if let Some(error) = counting.failed.take() {
+        return Err(BuildError::Unreadable {
+            path: entry.path.clone(),
+            error,
+        });
+    }
+    written?;
+    stats.files += 1;
+    stats.bytes += counting.count;
+    Ok(())
+}
+
+/// A reader that counts and reports the bytes read, and keeps a copy of a read error
+/// (to tell a source file's failure from the package's).
+struct Counting<'p, R> {
+    inner: R,
+    count: u64,
+    progress: &'p dyn Progress,
+    failed: Option<std::io::Error>,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.count += n as u64;
+                self.progress.advance(n as u64);
+                Ok(n)
+            }
+            Err(e) => {
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    self.failed = Some(std::io::Error::new(e.kind(), e.to_string()));
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The SHA-256 of a file, lower-case hex.
+pub fn sha256_of(path: &Path) -> Result<String, BuildError> {
+    use sha2::{Digest, Sha256};
+    let error = |error| BuildError::Output {
+        path: path.to_owned(),
+        error,
+    };
+    let mut file = std::fs::File::open(path).map_err(error)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 256 * 1024];
+    loop {
+        let n = match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(error(e)),
+        };
+        hasher.update(buffer.get(..n).unwrap_or_default());
+    }
+    Ok(crate::dump::hex(&hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,401 @@
+//! Walking a package source folder: which files and folders go into the package, and
+//! under which entry names.
+//!
+//! The folder is someone else's until checked. Only `jcr_root/` and `META-INF/` are
+//! taken; tool litter (`.vlt`, `.vlt-*`, `.svn`, `.git`, `.DS_Store`, ...) is skipped.
+//! A symbolic link is followed only when its target, fully resolved, lies inside the
+//! source folder; one that leaves it, dangles or loops back to a folder above it is an
+//! error naming the link. Anything that is neither a file nor a folder (a FIFO, a
+//! socket, a device) is refused: reading it could block or never end. Every name must
+//! be valid UTF-8 and a safe entry name ([`check_entry_name`]).
+//!
+//! The entries come out in depth-first order with the names of each folder sorted by
+//! their bytes, each folder before its content: the order the package is written in.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::BuildError;
+use crate::archive::check_entry_name;
+
+/// The top-level folders of a source folder that go into a package.
+pub const PACKAGE_ROOTS: [&str; 2] = ["META-INF", "jcr_root"];
+
+/// Whether a file or folder called `name` is skipped wherever it is: FileVault's own
+/// metadata (`.vlt`, `.vlt-*`, `.vltignore`), version control (`.svn`, `.git`,
+/// `.gitignore`, `.gitattributes`) and macOS folder settings (`.DS_Store`), as
+/// FileVault's importer and the FileVault Maven plugin skip them.
+pub fn is_ignored_name(name: &str) -> bool {
+    matches!(
+        name,
+        ".vlt" | ".vltignore" | ".svn" | ".git" | ".gitignore" | ".gitattributes" | ".DS_Store"
+    ) || name.starts_with(".vlt-")
+}
+
+/// What a [`SourceEntry`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A folder.
+    Directory,
+    /// A file of `size` bytes (when it was scanned).
+    File {
+        /// The size seen while scanning.
+        size: u64,
+    },
+}
+
+/// One file or folder of the source folder, as it goes into the package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceEntry {
+    /// The entry name (`jcr_root/content/.content.xml`), without a trailing `/`.
+    pub name: String,
+    /// Where it is read from (possibly through a link that stays inside the folder).
+    pub path: PathBuf,
+    /// File or folder.
+    pub kind: SourceKind,
+    /// The file's identity (device and inode on Unix) when it was scanned; reading
+    /// checks that the same file is opened.
+    identity: Option<(u64, u64)>,
+}
+
+impl SourceEntry {
+    /// Whether this is a file.
+    pub fn is_file(&self) -> bool {
+        matches!(self.kind, SourceKind::File { .. })
+    }
+
+    /// The size seen while scanning (0 for a folder).
+    pub fn size(&self) -> u64 {
+        match self.kind {
+            SourceKind::File { size } => size,
+            SourceKind::Directory => 0,
+        }
+    }
+
+    /// Opens the file and checks that it is still the file that was scanned (not
+    /// replaced by a link or another file since).
+    pub fn open(&self) -> Result<fs::File, BuildError> {
+        let file = fs::File::open(&self.path).map_err(|error| BuildError::Unreadable {
+            path: self.path.clone(),
+            error,
+        })?;
+        let meta = file.metadata().map_err(|error| BuildError::Unreadable {
+            path: self.path.clone(),
+            error,
+        })?;
+        if !meta.is_file() || identity(&meta) != self.identity {
+            return Err(BuildError::Changed {
+                path: self.path.clone(),
+            });
+        }
+        Ok(file)
+    }
+}
+
+#[cfg(unix)]
+fn identity(meta: &fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(_meta: &fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+/// The content of a source folder: what goes into the package and what was skipped.
+#[derive(Debug, Clone, Default)]
+pub struct SourceTree {
+    /// The folder, as given.
+    pub root: PathBuf,
+    /// The entries in package order (see the module documentation).
+    pub entries: Vec<SourceEntry>,
+    /// Names (relative to the folder, `/`-separated) that were skipped: top-level
+    /// names other than `jcr_root` and `META-INF`, and ignored names. The content of a
+    /// skipped folder is not listed.
+    pub ignored: Vec<String>,
+}
+
+impl SourceTree {
+    /// The entry called `name`.
+    pub fn get(&self, name: &str) -> Option<&SourceEntry> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+}
+
+/// Walks the source folder `dir` (see the module documentation for the rules).
+pub fn scan(dir: &Path) -> Result<SourceTree, BuildError> {
+    let meta = fs::metadata(dir).map_err(|error| BuildError::Source {
+        path: dir.to_owned(),
+        error,
+    })?;
+    if !meta.is_dir() {
+        return Err(BuildError::Source {
+            path: dir.to_owned(),
+            error: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"),
+        });
+    }
+    let root = fs::canonicalize(dir).map_err(|error| BuildError::Source {
+        path: dir.to_owned(),
+        error,
+    })?;
+    let mut walker = Walker {
+        root: root.clone(),
+        tree: SourceTree {
+            root: dir.to_owned(),
+            ..SourceTree::default()
+        },
+    };
+    let mut ancestors = vec![root];
+    walker.walk(dir, "", &mut ancestors)?;
+    Ok(walker.tree)
+}
+
+struct Walker {
+    /// The canonical source folder.
+    root: PathBuf,
+    tree: SourceTree,
+}
+
+impl Walker {
+    /// Lists folder `dir` (entry name `prefix`, `""` for the top), whose canonical
+    /// path and those of the folders above it are `ancestors`.
+    fn walk(
+        &mut self,
+        dir: &Path,
+        prefix: &str,
+        ancestors: &mut Vec<PathBuf>,
+    ) -> Result<(), BuildError> {
+        let unreadable = |error| BuildError::Unreadable {
+            path: dir.to_owned(),
+            error,
+        };
+        let mut names = Vec::new();
+        for item in fs::read_dir(dir).map_err(unreadable)? {
+            let item = item.map_err(unreadable)?;
+            let name = item
+                .file_name()
+                .into_string()
+                .map_err(|os| BuildError::NotUtf8Name { path: dir.join(os) })?;
+            names.push(name);
+        }
+        names.sort_unstable();
+        for name in names {
+            let rel = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            if (prefix.is_empty() && !PACKAGE_ROOTS.contains(&name.as_str()))
+                || is_ignored_name(&name)
+            {
+                self.tree.ignored.push(rel);
+                continue;
+            }
+            let path = dir.join(&name);
+            check_entry_name(&rel).map_err(|problem| BuildError::UnsafeName {
+                path: path.clone(),
+                problem,
+            })?;
+            let meta = fs::symlink_metadata(&path).map_err(|error| BuildError::Unreadable {
+                path: path.clone(),
+                error,
+            })?;
+            let (meta, canonical) = if meta.file_type().is_symlink() {
+                let target =
+                    fs::canonicalize(&path).map_err(|error| BuildError::BrokenSymlink {
+                        link: path.clone(),
+                        error,
+                    })?;
+                if !target.starts_with(&self.root) {
+                    return Err(BuildError::EscapingSymlink { link: path, target });
+                }
+                let meta = fs::metadata(&target).map_err(|error| BuildError::Unreadable {
+                    path: path.clone(),
+                    error,
+                })?;
+                (meta, target)
+            } else {
+                let parent = ancestors.last().cloned().unwrap_or_default();
+                (meta, parent.join(&name))
+            };
+            if meta.is_dir() {
+                if ancestors.contains(&canonical) {
+                    return Err(BuildError::SymlinkLoop { link: path });
+                }
+                self.tree.entries.push(SourceEntry {
+                    name: rel.clone(),
+                    path: path.clone(),
+                    kind: SourceKind::Directory,
+                    identity: None,
+                });
+                ancestors.push(canonical);
+                let walked = self.walk(&path, &rel, ancestors);
+                ancestors.pop();
+                walked?;
+            } else if meta.is_file() {
+                self.tree.entries.push(SourceEntry {
+                    name: rel,
+                    path,
+                    kind: SourceKind::File { size: meta.len() },
+                    identity: identity(&meta),
+                });
+            } else {
+                return Err(BuildError::SpecialFile { path });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(tree: &SourceTree) -> Vec<&str> {
+        tree.entries.iter().map(|e| e.name.as_str()).collect()
+    }
+
+    #[test]
+    fn only_package_folders_are_taken_depth_first_and_sorted() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for f in [
+            "jcr_root/b/x.txt",
+            "jcr_root/a-b/y.txt",
+            "jcr_root/a/z.txt",
+            "jcr_root/a/.vlt",
+            "jcr_root/.svn/entries",
+            "META-INF/vault/filter.xml",
+            "pom.xml",
+        ] {
+            let p = d.join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, b"x").unwrap();
+        }
+        fs::create_dir_all(d.join("jcr_root/empty")).unwrap();
+        let tree = scan(d).unwrap();
+        assert_eq!(
+            names(&tree),
+            [
+                "META-INF",
+                "META-INF/vault",
+                "META-INF/vault/filter.xml",
+                "jcr_root",
+                "jcr_root/a",
+                "jcr_root/a/z.txt",
+                "jcr_root/a-b",
+                "jcr_root/a-b/y.txt",
+                "jcr_root/b",
+                "jcr_root/b/x.txt",
+                "jcr_root/empty",
+            ]
+        );
+        assert_eq!(
+            tree.ignored,
+            ["jcr_root/.svn", "jcr_root/a/.vlt", "pom.xml"]
+        );
+        assert!(tree.get("jcr_root/b/x.txt").unwrap().is_file());
+        assert_eq!(tree.get("jcr_root/b/x.txt").unwrap().size(), 1);
+    }
+
+    #[test]
+    fn ignored_names() {
+        for n in [
+            ".vlt",
+            ".vlt-sync.log",
+            ".svn",
+            ".git",
+            ".DS_Store",
+            ".vltignore",
+        ] {
+            assert!(is_ignored_name(n), "{n}");
+        }
+        for n in [".content.xml", "vlt", ".vltx", "_jcr_content", ".gitkeep"] {
+            assert!(!is_ignored_name(n), "{n}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_are_followed_only_inside_the_folder() {
+        use std::os::unix::fs::symlink;
+        let top = tempfile::tempdir().unwrap();
+        let d = top.path().join("src");
+        fs::create_dir_all(d.join("jcr_root/apps")).unwrap();
+        fs::create_dir_all(d.join("shared")).unwrap();
+        fs::write(d.join("shared/readme.txt"), b"hi").unwrap();
+        fs::write(top.path().join("secret"), b"secret").unwrap();
+        symlink(
+            "../../shared/readme.txt",
+            d.join("jcr_root/apps/readme.txt"),
+        )
+        .unwrap();
+        symlink("../../shared", d.join("jcr_root/apps/shared")).unwrap();
+        let tree = scan(&d).unwrap();
+        assert_eq!(
+            names(&tree),
+            [
+                "jcr_root",
+                "jcr_root/apps",
+                "jcr_root/apps/readme.txt",
+                "jcr_root/apps/shared",
+                "jcr_root/apps/shared/readme.txt",
+            ]
+        );
+        let mut f = tree
+            .get("jcr_root/apps/readme.txt")
+            .unwrap()
+            .open()
+            .unwrap();
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut f, &mut s).unwrap();
+        assert_eq!(s, "hi");
+
+        symlink("../../../secret", d.join("jcr_root/apps/secret")).unwrap();
+        let e = scan(&d).unwrap_err();
+        assert!(
+            matches!(&e, BuildError::EscapingSymlink { link, .. } if link.ends_with("jcr_root/apps/secret")),
+            "{e:?}"
+        );
+        fs::remove_file(d.join("jcr_root/apps/secret")).unwrap();
+
+        symlink("..", d.join("jcr_root/apps/loop")).unwrap();
+        let e = scan(&d).unwrap_err();
+        assert!(matches!(e, BuildError::SymlinkLoop { .. }), "{e:?}");
+        fs::remove_file(d.join("jcr_root/apps/loop")).unwrap();
+
+        symlink("nowhere", d.join("jcr_root/apps/dangling")).unwrap();
+        let e = scan(&d).unwrap_err();
+        assert!(matches!(e, BuildError::BrokenSymlink { .. }), "{e:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_file_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::create_dir_all(d.join("jcr_root")).unwrap();
+        fs::write(d.join("jcr_root/a.txt"), b"a").unwrap();
+        let tree = scan(d).unwrap();
+        // The other file exists before the scanned one goes, so it cannot reuse its
+        // inode number.
+        fs::write(d.join("jcr_root/other.txt"), b"b").unwrap();
+        fs::remove_file(d.join("jcr_root/a.txt")).unwrap();
+        std::os::unix::fs::symlink("other.txt", d.join("jcr_root/a.txt")).unwrap();
+        let e = tree.get("jcr_root/a.txt").unwrap().open().unwrap_err();
+        assert!(matches!(e, BuildError::Changed { .. }), "{e:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::create_dir_all(d.join("jcr_root")).unwrap();
+        let sock = d.join("jcr_root/sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        let e = scan(d).unwrap_err();
+        assert!(matches!(e, BuildError::SpecialFile { .. }), "{e:?}");
+    }
+}
