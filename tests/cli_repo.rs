@@ -228,3 +228,23 @@ fn export_round_trips_and_is_deterministic() {
     import(&repo2, &out1, &[]).success();
     assert_eq!(dump(&repo2), dump(&repo));
 }
+
+#[test]
+fn dependencies_are_checked_against_installed_packages() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    let dep = package(t.path(), "dep", T1);
+    write(&dep, "META-INF/vault/properties.xml", r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE properties SYSTEM "http://java.sun.com/dtd/properties.dtd">
+<properties><entry key="group">g</entry><entry key="name">base</entry><entry key="version">1.2.0</entry></properties>"#);
+    let app = package(t.path(), "app", T2);
+    write(&app, "META-INF/vault/properties.xml", r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE properties SYSTEM "http://java.sun.com/dtd/properties.dtd">
+<properties><entry key="group">g</entry><entry key="name">app</entry><entry key="version">1.0</entry><entry key="dependencies">g:base:[1.0,2.0)</entry></properties>"#);
+    let err = import(&repo, &app, &["--require-dependencies"]).failure().code(1).get_output().stderr.clone();
+    assert!(String::from_utf8(err).unwrap().contains("g:base:[1.0,2.0)"));
+    let err = import(&repo, &app, &["--dry-run"]).success().get_output().stderr.clone();
+    assert!(String::from_utf8(err).unwrap().contains("dependency g:base:[1.0,2.0) is not installed"));
+    import(&repo, &dep, &[]).success();
+    import(&repo, &app, &["--require-dependencies"]).success();
+}

@@ -48,6 +48,9 @@ pub struct ImportArgs {
     /// Allow writes below /jcr:system, /rep:security and /oak:index.
     #[arg(long)]
     pub allow_system_roots: bool,
+    /// Refuse the package when a dependency is not installed (default: a warning).
+    #[arg(long)]
+    pub require_dependencies: bool,
     /// Print the report as JSON (schema: schemas/import-report.schema.json).
     #[arg(long)]
     pub json: bool,
@@ -74,6 +77,7 @@ pub fn run(a: ImportArgs) -> CliResult<i32> {
         ac_handling: a.ac_handling,
         id_conflict: a.id_conflict,
         dry_run: a.dry_run,
+        require_dependencies: a.require_dependencies,
         strict: !a.lenient,
         no_acl: a.no_acl,
         no_authorizables: a.no_authorizables,

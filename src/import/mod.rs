@@ -163,7 +163,18 @@ fn run(
         }
     }
     check_roots(&root, filter.as_ref(), opts)?;
+    let missing = missing_dependencies(&*txn, props)?;
+    if !missing.is_empty() && opts.require_dependencies {
+        return Err(ImportError::Refused(format!(
+            "{}: dependencies not installed in this repository: {}",
+            archive.name(),
+            missing.join(", ")
+        )));
+    }
     let mut s = Session::new(txn, opts, filter, ac, ns, types);
+    for d in missing {
+        s.report.warn(format!("dependency {d} is not installed in this repository"));
+    }
     collect_hints(&root, &mut s.hints);
     if let Ok(hooks) = props.install_hooks() {
         for (name, class) in hooks {
@@ -182,6 +193,31 @@ fn run(
     check_types(&mut s)?;
     sub_packages(&mut s, archive, props, &layout.sub_packages, depth)?;
     Ok(s.report)
+}
+
+/// The dependencies of `props` that no install recorded in the repository satisfies
+/// (installs that were undone do not count).
+fn missing_dependencies(txn: &dyn Transaction, props: &PackageProperties) -> Result<Vec<String>, ImportError> {
+    let deps = match props.dependencies() {
+        Ok(d) => d,
+        Err(e) => return Err(ImportError::Malformed(format!("{}: dependencies: {e}", package::PROPERTIES_ENTRY))),
+    };
+    if deps.is_empty() {
+        return Ok(Vec::new());
+    }
+    let history = txn.history()?;
+    let undone: std::collections::HashSet<i64> = history.iter().filter_map(|o| o.undoes.map(|u| u.0)).collect();
+    let installed: Vec<crate::package_id::PackageId> = history
+        .iter()
+        .filter(|o| !undone.contains(&o.id.0))
+        .filter_map(|o| o.package_id.as_deref())
+        .filter_map(|id| crate::package_id::PackageId::parse(id).ok())
+        .collect();
+    Ok(deps
+        .iter()
+        .filter(|d| !installed.iter().any(|i| d.matches(i)))
+        .map(|d| d.to_string())
+        .collect())
 }
 
 fn mapping_of(opts: &ImportOptions) -> Result<Option<PathMapping>, ImportError> {
@@ -364,7 +400,8 @@ fn check_types(s: &mut Session<'_>) -> Result<(), ImportError> {
         if let Some(v) = violations.first() {
             let mode = s.mode(&p);
             let msg = format!("{p}: node type constraint violated: {v}");
-            if mode == crate::filter::ImportMode::Replace || s.processed.contains(&p) && s.node(&p)?.is_some() && mode == crate::filter::ImportMode::Replace {
+            // Other modes tolerate constraint violations (reference §3.5).
+            if mode == crate::filter::ImportMode::Replace {
                 s.fail_or_warn(&p, msg)?;
             } else {
                 s.report.warn(msg);

@@ -50,6 +50,9 @@ pub struct ImportOptions {
     pub at: Option<String>,
     /// Run the install and roll it back.
     pub dry_run: bool,
+    /// Refuse a package whose dependencies the repository has not installed (by
+    /// default a missing dependency is a warning, as FileVault's best-effort handling).
+    pub require_dependencies: bool,
     /// Any error fails the install (FileVault's strict mode); `--lenient` turns it off.
     pub strict: bool,
     /// Refuse a package that writes access control lists.
@@ -85,6 +88,7 @@ impl Default for ImportOptions {
             mappings: Vec::new(),
             at: None,
             dry_run: false,
+            require_dependencies: false,
             strict: true,
             no_acl: false,
             no_authorizables: false,
