@@ -34,3 +34,4 @@ pub mod platform_name;
 pub mod properties;
 pub mod repository;
 pub mod sysview;
+pub mod validate;

@@ -14,6 +14,7 @@ mod import;
 mod load;
 mod repo;
 mod rm;
+mod validate;
 
 pub use error::{CliError, CliResult};
 
@@ -54,6 +55,8 @@ pub enum Command {
     History(history::HistoryArgs),
     /// Undo a recorded operation (the latest by default).
     Undo(history::UndoArgs),
+    /// Check a package with FileVault's repository-free validators (exit 1 on errors).
+    Validate(validate::ValidateArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -100,5 +103,6 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Dump(a) => dump::run(a),
         Command::History(a) => history::history(a),
         Command::Undo(a) => history::undo(a),
+        Command::Validate(a) => validate::run(a),
     }
 }
