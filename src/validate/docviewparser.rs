@@ -5,7 +5,9 @@
 
 use super::{DocFile, Finding, Package, Severity};
 use crate::archive::Archive;
-use crate::docview::{parse_bytes, Limits};
+use crate::docview::{parse_bytes, DocViewDocument, DocViewElement, Limits};
+use crate::namespace::NamespaceRegistry;
+use std::collections::HashMap;
 use crate::package::{Layout, LayoutNode};
 
 /// The validator id.
@@ -24,10 +26,13 @@ pub fn load(archive: &dyn Archive, layout: &Layout, findings: &mut Vec<Finding>)
                         .node(n.path.clone()),
                 ),
                 Ok(bytes) => match parse_bytes(&bytes, entry, &Limits::default()) {
-                    Ok(doc) => docs.push(DocFile {
+                    Ok(mut doc) => docs.push(DocFile {
+                        doc: {
+                            normalize_prefixes(&mut doc);
+                            doc
+                        },
                         entry: entry.clone(),
                         node_path: n.path.clone(),
-                        doc,
                     }),
                     Err(e) => findings.push(
                         Finding::new(
@@ -46,6 +51,53 @@ pub fn load(archive: &dyn Archive, layout: &Layout, findings: &mut Vec<Finding>)
         stack.extend(n.children.values().rev());
     }
     docs
+}
+
+/// Renames the document's prefixes for built-in namespaces to their usual ones
+/// (`jc:primaryType` with `xmlns:jc="http://www.jcp.org/jcr/1.0"` becomes
+/// `jcr:primaryType`), in element and property names and in the values of
+/// `jcr:primaryType` and `jcr:mixinTypes`, so that validators can look names up.
+/// Nothing changes when a usual prefix is taken by another URI in the document.
+pub fn normalize_prefixes(doc: &mut DocViewDocument) {
+    let builtin = NamespaceRegistry::new();
+    let map: HashMap<String, String> = doc
+        .namespaces
+        .iter()
+        .filter_map(|(p, u)| {
+            builtin
+                .prefix(u)
+                .filter(|b| !b.is_empty() && *b != p)
+                .map(|b| (p.clone(), b.to_string()))
+        })
+        .collect();
+    if map.is_empty() || map.values().any(|b| doc.uri(b).is_some()) {
+        return;
+    }
+    let rename = |n: &mut String| {
+        if let Some((p, local)) = n.split_once(':') {
+            if let Some(b) = map.get(p) {
+                *n = format!("{b}:{local}");
+            }
+        }
+    };
+    fn walk(el: &mut DocViewElement, rename: &dyn Fn(&mut String)) {
+        rename(&mut el.name);
+        for p in &mut el.properties {
+            rename(&mut p.name);
+            if p.name == "jcr:primaryType" || p.name == "jcr:mixinTypes" {
+                p.values.iter_mut().for_each(rename);
+            }
+        }
+        for c in &mut el.children {
+            walk(c, rename);
+        }
+    }
+    walk(&mut doc.root, &rename);
+    for (p, _) in &mut doc.namespaces {
+        if let Some(b) = map.get(p.as_str()) {
+            *p = b.clone();
+        }
+    }
 }
 
 /// Reports what the reader ignored (text content).
@@ -97,6 +149,19 @@ mod tests {
         ]);
         let m = messages(&r, ID);
         assert!(m.iter().any(|m| m.contains("'x'")), "{m:?}");
+    }
+
+    #[test]
+    fn other_prefixes_for_built_in_namespaces() {
+        let r = validate(&[
+            ("META-INF/vault/filter.xml", &filter(r#"<filter root="/content/a"/>"#)),
+            (
+                "jcr_root/content/a/.content.xml",
+                "<jc:root xmlns:jc=\"http://www.jcp.org/jcr/1.0\" xmlns:n=\"http://www.jcp.org/jcr/nt/1.0\" jc:primaryType=\"n:unstructured\"><b jc:primaryType=\"n:folder\"/></jc:root>",
+            ),
+        ]);
+        assert_eq!(r.counts().error, 0, "{:?}", r.findings);
+        assert!(messages(&r, "jackrabbit-nodetypes").is_empty(), "{:?}", r.findings);
     }
 
     #[test]

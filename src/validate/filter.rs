@@ -5,8 +5,8 @@
 //!   the import mode of everything both cover);
 //! * include/exclude patterns that can never match the root or a path below it;
 //! * ancestors of filter roots that are neither well-known roots nor contained;
-//! * content nodes the filter does not contain, ancestors that are not covered, nodes
-//!   below a `cleanup` set;
+//! * content nodes the filter does not contain (the topmost one of a subtree only),
+//!   ancestors that are not covered, nodes below a `cleanup` set;
 //! * include rules that match nothing in the package (orphaned), except in `cleanup`
 //!   sets.
 
@@ -191,6 +191,7 @@ fn check_nodes(pkg: &Package<'_>, filter: &WorkspaceFilter, out: &mut Vec<Findin
         .collect();
     let mut dangling = HashSet::new();
     let mut reported = HashSet::new();
+    let mut uncontained: Vec<String> = Vec::new();
     let mut visit = |p: &str, entry: &str, loc: Option<&crate::location::Location>, check: bool| {
         for (i, includes, used) in orphaned.iter_mut() {
             let set = &filter.sets[*i];
@@ -202,6 +203,12 @@ fn check_nodes(pkg: &Package<'_>, filter: &WorkspaceFilter, out: &mut Vec<Findin
         }
         if !check || !reported.insert(p.to_string()) {
             return;
+        }
+        if !filter.contains(p) && !filter.is_ancestor(p) {
+            if uncontained.iter().any(|u| path::is_descendant(p, u)) {
+                return;
+            }
+            uncontained.push(p.to_string());
         }
         if let Some(f) = node_finding(filter, p, &mut dangling) {
             out.push(f.at_or(loc, entry));

@@ -81,7 +81,7 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
                 push(
                     Severity::Error,
                     format!("invalid package id: {e}"),
-                    "use JCR-name-safe group segments, name and version (no '/', ':', '[', ']', '|', '*' or blanks)",
+                    "use valid JCR names for group segments, name and version (no '/', '[', ']', '|' or '*', no leading or trailing blanks)",
                 );
             }
         }
