@@ -10,10 +10,16 @@
 //!   FileVault's default `severityForUnknownNodetypes`; AEM installs `cq:`, `sling:`,
 //!   `dam:` types without shipping definitions), reported once per type;
 //! * known types are used correctly: no mixin or abstract type as primary type, no
-//!   primary type among the mixins.
+//!   primary type among the mixins;
+//! * contained nodes whose types are all known fit their definitions: every property
+//!   allowed and convertible and within its constraints, children allowed, mandatory
+//!   items present (children may come from the package's folders; binary data from
+//!   `.binary` and plain files is not required in the DocView).
 
 use super::{Finding, Package, Severity};
-use crate::cnd::{self, NodeTypeRegistry, RegisterProblem};
+use crate::cnd::{self, NodeTypeRegistry, RegisterProblem, Violation};
+use crate::node::Node;
+use crate::value::{Property, PropertyType, Value};
 use crate::docview::DocViewDocument;
 use crate::name;
 use crate::namespace::NamespaceRegistry;
@@ -175,6 +181,8 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
             }
             continue;
         }
+        let mut all_known = true;
+        let mut resolved: Vec<String> = Vec::new();
         let names = primary
             .into_iter()
             .map(|t| (t.to_string(), true))
@@ -193,6 +201,7 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
             let repo_name = match resolve(&n.file.doc, &types.namespaces, &t) {
                 PrefixState::Known(r) => r,
                 state => {
+                    all_known = false;
                     let prefix = name::prefix(&t);
                     let platform = matches!(state, PrefixState::Platform);
                     if unknown_reported.insert(format!("prefix:{prefix}:{}", n.file.entry)) {
@@ -213,7 +222,9 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
                     continue;
                 }
             };
+            resolved.push(repo_name.clone());
             let Some(def) = types.registry.get(&repo_name) else {
+                all_known = false;
                 if unknown_reported.insert(repo_name.clone()) {
                     out.push(at(Finding::new(
                         Severity::Warning,
@@ -237,6 +248,7 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
                 None
             };
             if let Some(p) = problem {
+                all_known = false;
                 out.push(at(Finding::new(
                     Severity::Error,
                     ID,
@@ -249,7 +261,122 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
                 )));
             }
         }
+        if all_known && pkg.contains(n.path) && !is_access_control(n.path, &resolved) {
+            for v in definition_violations(pkg, &types, &n, &resolved) {
+                out.push(at(Finding::new(
+                    Severity::Error,
+                    ID,
+                    format!("node '{}' [{}]: {v}", n.path, resolved.join(", ")),
+                    violation_fix(&v),
+                )));
+            }
+        }
     }
+}
+
+/// Nodes the importer does not install as plain nodes, or that the repository owns:
+/// the root node, and access control content (policies, entries, whose restrictions
+/// DocView writes as attributes of the entry).
+fn is_access_control(p: &str, types: &[String]) -> bool {
+    const POLICY_NAMES: [&str; 4] = ["rep:policy", "rep:repoPolicy", "rep:cugPolicy", "rep:principalPolicy"];
+    p == "/"
+        || crate::path::segments(p).any(|s| POLICY_NAMES.contains(&s))
+        || types.iter().any(|t| {
+            super::accesscontrol::ACL_TYPES.contains(&t.as_str())
+                || matches!(t.as_str(), "rep:GrantACE" | "rep:DenyACE" | "rep:ACE" | "rep:PrincipalEntry" | "rep:Restrictions")
+        })
+}
+
+/// What to do about a definition violation.
+fn violation_fix(v: &Violation) -> &'static str {
+    match v {
+        Violation::NoPropertyDefinition { .. } => {
+            "remove the property, fix its type hint, or use a node type that allows it (e.g. nt:unstructured)"
+        }
+        Violation::ValueNotConvertible { .. } => "write a value of the type the definition requires",
+        Violation::ConstraintViolated { .. } => "use a value allowed by the property definition's constraints",
+        Violation::NoChildDefinition { .. } => "use a child name and type the parent's node type allows",
+        Violation::SameNameSiblingsNotAllowed { .. } => "give the children distinct names",
+        Violation::MissingMandatoryProperty { .. } => "add the mandatory property",
+        Violation::MissingMandatoryChild { .. } => "add the mandatory child node",
+        _ => "correct the node's types",
+    }
+}
+
+/// The node's properties and children against its (known) node types, as the
+/// repository would check them on save. Binary properties are left out (their data
+/// comes from `.binary` files or plain files), and children include the package's
+/// folders below the node.
+fn definition_violations(pkg: &Package<'_>, types: &TypeSystem, n: &super::DocNode<'_>, resolved: &[String]) -> Vec<Violation> {
+    let el = n.element;
+    let Some((primary, mixins)) = resolved.split_first() else { return Vec::new() };
+    let mut node = Node::new(el.name.clone(), primary.clone());
+    node.mixins = mixins.to_vec();
+    let eff = types.registry.effective(primary, mixins);
+    let mut binaries = Vec::new();
+    for dp in &el.properties {
+        if dp.name == "jcr:primaryType" || dp.name == "jcr:mixinTypes" {
+            continue;
+        }
+        if dp.binary_ref || dp.ptype == PropertyType::Binary {
+            binaries.push(dp.name.as_str());
+            continue;
+        }
+        let mut ptype = dp.ptype;
+        if ptype == PropertyType::Undefined {
+            ptype = eff
+                .property_definition(&dp.name, PropertyType::Undefined, dp.multiple)
+                .map(|d| d.def.required_type)
+                .filter(|t| !matches!(t, PropertyType::Undefined | PropertyType::Binary))
+                .unwrap_or(PropertyType::String);
+        }
+        let parsed: Option<Vec<Value>> = dp.values.iter().map(|v| Value::parse(ptype, v).ok()).collect();
+        let (ptype, values) = match parsed {
+            Some(v) => (ptype, v),
+            None => (PropertyType::String, dp.values.iter().map(|v| Value::String(v.clone())).collect()),
+        };
+        let p = if dp.multiple {
+            Property::multi(dp.name.clone(), ptype, values)
+        } else {
+            match values.into_iter().next() {
+                Some(v) => Property { ptype, ..Property::single(dp.name.clone(), v) },
+                None => continue,
+            }
+        };
+        node.set(p);
+    }
+    let mut names: Vec<String> = Vec::new();
+    for c in &el.children {
+        let mut child = Node::new(c.name.clone(), c.primary_type().unwrap_or_default());
+        child.index = c.index;
+        names.push(c.segment());
+        node.children.push(child);
+    }
+    if let Some(l) = pkg.layout.root.find(n.path) {
+        for (seg, c) in &l.children {
+            if !names.contains(seg) && !c.is_empty() {
+                let (name, _) = seg.split_once('[').unwrap_or((seg.as_str(), ""));
+                node.children.push(Node::new(name, ""));
+            }
+        }
+    }
+    types
+        .registry
+        .check_node(&node)
+        .into_iter()
+        .filter(|v| match v {
+            Violation::NoPropertyDefinition { .. }
+            | Violation::ValueNotConvertible { .. }
+            | Violation::ConstraintViolated { .. }
+            | Violation::NoChildDefinition { .. }
+            | Violation::SameNameSiblingsNotAllowed { .. }
+            | Violation::MissingMandatoryChild { .. } => true,
+            Violation::MissingMandatoryProperty { name, .. } => {
+                !binaries.contains(&name.as_str()) && name != "jcr:data"
+            }
+            _ => false,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -306,6 +433,21 @@ mod tests {
         assert!(m.iter().any(|m| m.contains("abstract")), "{m:?}");
         assert!(m.iter().any(|m| m.contains("is not a mixin type")), "{m:?}");
         assert!(m.iter().any(|m| m.contains("jcr:primaryType missing on node '/content/x/c'")), "{m:?}");
+    }
+
+    #[test]
+    fn definitions_are_checked() {
+        let cnd = "<my = 'http://example.com/my'>\n[my:Strict] > nt:base\n  - my:count (long) mandatory\n  - my:color (string) < 'red', 'blue'\n  + my:child (nt:base)\n";
+        let m = run(
+            r#"xmlns:my="http://example.com/my" jcr:primaryType="nt:unstructured"><s jcr:primaryType="my:Strict" my:count="x" my:color="green" other="1"><bad jcr:primaryType="nt:unstructured"/></s><t jcr:primaryType="my:Strict"/><f jcr:primaryType="nt:folder" jcr:title="x"/>"#,
+            Some(cnd),
+        );
+        assert!(m.iter().any(|m| m.contains("'/content/x/s'") && m.contains("my:count")), "{m:?}");
+        assert!(m.iter().any(|m| m.contains("'/content/x/s'") && m.contains("green")), "{m:?}");
+        assert!(m.iter().any(|m| m.contains("'/content/x/s'") && m.contains("other")), "{m:?}");
+        assert!(m.iter().any(|m| m.contains("'/content/x/s'") && m.contains("bad")), "{m:?}");
+        assert!(m.iter().any(|m| m.contains("'/content/x/t'") && m.contains("my:count")), "{m:?}");
+        assert!(m.iter().any(|m| m.contains("'/content/x/f'") && m.contains("jcr:title")), "{m:?}");
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
         (group, Some(name)) => {
             if group.is_none_or(str::is_empty) {
                 push(
-                    Severity::Warning,
+                    Severity::Info,
                     "properties.xml has no 'group': the package is installed below /etc/packages directly".into(),
                     "add <entry key=\"group\">my/group</entry>",
                 );
@@ -88,8 +88,8 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
     }
     if p.get(keys::VERSION).is_none_or(str::is_empty) {
         push(
-            Severity::Warning,
-            "properties.xml has no 'version'".into(),
+            Severity::Info,
+            "properties.xml has no 'version': the package's version is empty".into(),
             "add <entry key=\"version\">1.0.0</entry>",
         );
     }
