@@ -377,8 +377,17 @@ fn walk<'a>(
     }
 }
 
-/// Runs every validator on an opened archive.
+/// How deep sub packages inside sub packages are validated.
+pub const MAX_SUB_PACKAGE_DEPTH: usize = 4;
+
+/// Runs every validator on an opened archive, and on each sub package (every `.zip`
+/// file of the content, up to [`MAX_SUB_PACKAGE_DEPTH`] levels): their findings name
+/// the entry as `outer.zip!/inner/entry`.
 pub fn validate_archive(archive: &dyn Archive) -> Report {
+    validate_nested(archive, None, 0)
+}
+
+fn validate_nested(archive: &dyn Archive, container: Option<&Package<'_>>, depth: usize) -> Report {
     let pkg = Package::load(archive);
     let mut findings = pkg.findings.clone();
     for w in archive.warnings() {
@@ -405,6 +414,16 @@ pub fn validate_archive(archive: &dyn Archive) -> Report {
     packagetype::check(&pkg, &mut findings);
     duplicateuuid::check(&pkg, &mut findings);
     accesscontrol::check(&pkg, &mut findings);
+    if let Some(c) = container {
+        packagetype::check_sub_package(c, &pkg, &mut findings);
+    }
+    if depth < MAX_SUB_PACKAGE_DEPTH {
+        for (node, entry) in pkg.layout_nodes() {
+            if node.file.is_some() && entry.ends_with(".zip") {
+                findings.extend(validate_sub_package(&pkg, &entry, depth));
+            }
+        }
+    }
     findings.sort_by(|a, b| {
         (&a.entry, a.line, a.column).cmp(&(&b.entry, b.line, b.column))
     });
@@ -413,6 +432,51 @@ pub fn validate_archive(archive: &dyn Archive) -> Report {
         package: archive.name().to_string(),
         findings,
     }
+}
+
+/// Validates the sub package in `entry` of `pkg`; its findings' entries are prefixed
+/// with `entry!/`.
+fn validate_sub_package(pkg: &Package<'_>, entry: &str, depth: usize) -> Vec<Finding> {
+    let unreadable = |e: String| {
+        vec![Finding::new(
+            Severity::Error,
+            packagetype::ID,
+            format!("sub package cannot be read: {e}"),
+            "replace the file with a valid package zip",
+        )
+        .in_entry(entry)]
+    };
+    let tmp = match tempfile::NamedTempFile::new() {
+        Ok(t) => t,
+        Err(e) => return unreadable(e.to_string()),
+    };
+    let copied = pkg
+        .archive
+        .open(entry)
+        .map_err(|e| e.to_string())
+        .and_then(|mut r| {
+            let mut f = tmp.as_file();
+            std::io::copy(&mut r, &mut f).map_err(|e| e.to_string())
+        });
+    if let Err(e) = copied {
+        return unreadable(e);
+    }
+    let inner = match archive::ZipArchive::open(tmp.path(), &ReadOptions::default()) {
+        Ok(a) => a,
+        Err(e) => {
+            let tmp_name = tmp.path().display().to_string();
+            let text = e.to_string().replace(&format!("{tmp_name}: "), "").replace(&tmp_name, entry);
+            return unreadable(text);
+        }
+    };
+    let mut report = validate_nested(&inner, Some(pkg), depth + 1);
+    for f in &mut report.findings {
+        f.entry = Some(match &f.entry {
+            Some(e) => format!("{entry}!/{e}"),
+            None => entry.to_string(),
+        });
+    }
+    report.findings
 }
 
 /// Opens the package at `path` (a zip, or a folder with `jcr_root/` and

@@ -158,6 +158,38 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
     check_content(pkg, t, out);
 }
 
+/// The type of a sub package against the type of the package that contains it:
+/// `application` packages hold no sub packages, `content` packages only `content`
+/// ones, `container` packages no `mixed` ones (a warning, legacy).
+pub fn check_sub_package(container: &Package<'_>, sub: &Package<'_>, out: &mut Vec<Finding>) {
+    let Some(outer) = container.properties.as_ref().and_then(|p| p.package_type()) else { return };
+    let inner = sub.properties.as_ref().and_then(|p| p.package_type());
+    let finding = match outer {
+        PackageType::Application => Some((
+            Severity::Error,
+            "package of type 'application' must not contain sub packages".to_string(),
+            "move the sub package to a container package",
+        )),
+        PackageType::Content if inner != Some(PackageType::Content) => Some((
+            Severity::Error,
+            format!(
+                "package of type 'content' may only contain sub packages of type 'content', but this one is of type '{}'",
+                inner.map_or("(none)", PackageType::name)
+            ),
+            "set packageType content in the sub package, or move it to a container package",
+        )),
+        PackageType::Container if inner == Some(PackageType::Mixed) => Some((
+            Severity::Warning,
+            "package of type 'container' should only contain sub packages of type application, content or container, but this one is 'mixed'".to_string(),
+            "split the sub package into application and content packages",
+        )),
+        _ => None,
+    };
+    if let Some((severity, message, fix)) = finding {
+        out.push(Finding::new(severity, ID, message, fix).in_entry(PROPERTIES_ENTRY));
+    }
+}
+
 fn check_content(pkg: &Package<'_>, t: PackageType, out: &mut Vec<Finding>) {
     let Some(filter) = &pkg.filter else { return };
     if t == PackageType::Mixed {
@@ -298,8 +330,55 @@ mod tests {
                 ("jcr_root/apps/site-packages/other/readme.txt", "x"),
             ],
         );
-        assert_eq!(m.len(), 1, "{m:?}");
-        assert!(m[0].contains("'/apps/site-packages/other'"), "{m:?}");
+        let content: Vec<_> = m.iter().filter(|m| m.contains("must only contain")).collect();
+        assert_eq!(content.len(), 1, "{m:?}");
+        assert!(content[0].contains("'/apps/site-packages/other'"), "{m:?}");
+        // The fake sub package is reported as unreadable, without the temporary file.
+        assert!(m.iter().any(|m| m.starts_with("error: sub package cannot be read") && !m.contains("/tmp")), "{m:?}");
+    }
+
+    #[test]
+    fn sub_packages_are_validated_with_their_type() {
+        // A content sub package of a container, and an application one of a content
+        // package.
+        let dir = tempfile::tempdir().unwrap();
+        let zip_path = dir.path().join("sub.zip");
+        {
+            let file = std::fs::File::create(&zip_path).unwrap();
+            let mut z = zip::ZipWriter::new(file);
+            let o = zip::write::SimpleFileOptions::default();
+            use std::io::Write;
+            z.start_file("META-INF/vault/filter.xml", o).unwrap();
+            z.write_all(filter(r#"<filter root="/apps/sub"/>"#).as_bytes()).unwrap();
+            z.start_file("META-INF/vault/properties.xml", o).unwrap();
+            z.write_all(props_of_type("application").as_bytes()).unwrap();
+            z.start_file("jcr_root/apps/sub/.content.xml", o).unwrap();
+            z.write_all(docview(r#"jcr:primaryType="nt:folder" bad="1">"#).as_bytes()).unwrap();
+            z.finish().unwrap();
+        }
+        let bytes = std::fs::read(&zip_path).unwrap();
+        let root = dir.path().join("pkg");
+        for (name, text) in [
+            ("META-INF/vault/filter.xml", filter(r#"<filter root="/etc/packages/my"/>"#)),
+            ("META-INF/vault/properties.xml", props_of_type("content")),
+        ] {
+            let p = root.join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let inner = root.join("jcr_root/etc/packages/my/sub.zip");
+        std::fs::create_dir_all(inner.parent().unwrap()).unwrap();
+        std::fs::write(&inner, &bytes).unwrap();
+        let r = crate::validate::validate_path(&root).unwrap();
+        let m: Vec<String> = r.findings.iter().map(|f| f.to_string()).collect();
+        assert!(
+            m.iter().any(|m| m.starts_with("error: jcr_root/etc/packages/my/sub.zip!/META-INF/vault/properties.xml: [jackrabbit-packagetype] package of type 'content' may only contain")),
+            "{m:#?}"
+        );
+        assert!(
+            m.iter().any(|m| m.contains("sub.zip!/jcr_root/apps/sub/.content.xml") && m.contains("bad")),
+            "{m:#?}"
+        );
     }
 
     #[test]
