@@ -24,6 +24,7 @@
 //! | [`packagetype`] | `jackrabbit-packagetype` | content against the package type |
 //! | [`duplicateuuid`] | `jackrabbit-duplicateuuid` | the same `jcr:uuid` twice |
 //! | [`accesscontrol`] | `jackrabbit-accesscontrol` | ACLs against `acHandling` |
+//! | [`oakindex`] | `jackrabbit-oakindex` | index definitions need `allowIndexDefinitions` |
 
 pub mod accesscontrol;
 pub mod dependencies;
@@ -33,6 +34,7 @@ pub mod emptyelements;
 pub mod filter;
 pub mod mergelimitations;
 pub mod nodetypes;
+pub mod oakindex;
 pub mod packagetype;
 pub mod properties;
 
@@ -414,6 +416,7 @@ fn validate_nested(archive: &dyn Archive, container: Option<&Package<'_>>, depth
     packagetype::check(&pkg, &mut findings);
     duplicateuuid::check(&pkg, &mut findings);
     accesscontrol::check(&pkg, &mut findings);
+    oakindex::check(&pkg, &mut findings);
     if let Some(c) = container {
         packagetype::check_sub_package(c, &pkg, &mut findings);
     }
