@@ -214,13 +214,11 @@ fn check_nodes(pkg: &Package<'_>, filter: &WorkspaceFilter, out: &mut Vec<Findin
             out.push(f.at_or(loc, entry));
         }
     };
+    let roots: std::collections::HashMap<&str, &crate::location::Location> =
+        pkg.docs.iter().map(|f| (f.entry.as_str(), &f.doc.root.location)).collect();
     for (node, entry) in pkg.layout_nodes() {
         let is_folder = node.file.is_none() && node.docview.is_none();
-        let loc = node
-            .docview
-            .as_ref()
-            .and_then(|d| pkg.docs.iter().find(|f| &f.entry == d))
-            .map(|f| &f.doc.root.location);
+        let loc = node.docview.as_deref().and_then(|d| roots.get(d).copied());
         visit(&node.path, &entry, loc, !is_folder);
     }
     for n in pkg.nodes() {

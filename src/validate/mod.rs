@@ -24,6 +24,7 @@
 //! | [`packagetype`] | `jackrabbit-packagetype` | content against the package type |
 //! | [`duplicateuuid`] | `jackrabbit-duplicateuuid` | the same `jcr:uuid` twice |
 //! | [`accesscontrol`] | `jackrabbit-accesscontrol` | ACLs against `acHandling` |
+//! | [`osgiconfigparser`] | `jackrabbit-osgiconfigparser` | `.cfg.json` configurations parse |
 //! | [`oakindex`] | `jackrabbit-oakindex` | index definitions need `allowIndexDefinitions` |
 
 pub mod accesscontrol;
@@ -35,6 +36,7 @@ pub mod filter;
 pub mod mergelimitations;
 pub mod nodetypes;
 pub mod oakindex;
+pub mod osgiconfigparser;
 pub mod packagetype;
 pub mod properties;
 
@@ -417,6 +419,7 @@ fn validate_nested(archive: &dyn Archive, container: Option<&Package<'_>>, depth
     duplicateuuid::check(&pkg, &mut findings);
     accesscontrol::check(&pkg, &mut findings);
     oakindex::check(&pkg, &mut findings);
+    osgiconfigparser::check(&pkg, &mut findings);
     if let Some(c) = container {
         packagetype::check_sub_package(c, &pkg, &mut findings);
     }
