@@ -70,6 +70,8 @@ fn missing_package_is_a_usage_error() {
     jcrpack().args(["validate", "fixtures/validate/does-not-exist"]).assert().code(2);
     jcrpack().args(["validate"]).assert().code(2);
     jcrpack().args(["validate", GOOD, "--bogus"]).assert().code(2);
+    // A folder that is not a package at all.
+    jcrpack().args(["validate", "fixtures/validate"]).assert().code(2);
 }
 
 #[test]

@@ -22,6 +22,14 @@ pub fn run(args: ValidateArgs) -> CliResult<i32> {
         return Err(CliError::usage(format!("'{}' does not exist", args.package.display()))
             .hint("give a package .zip, a package folder, or a folder with jcr_root/ and META-INF/vault/"));
     }
+    let dir = &args.package;
+    if dir.is_dir() && !dir.join("jcr_root").is_dir() && !dir.join("META-INF").is_dir() {
+        return Err(CliError::usage(format!(
+            "'{}' is not a package folder: it has neither jcr_root/ nor META-INF/",
+            dir.display()
+        ))
+        .hint("give the folder that holds jcr_root/ and META-INF/vault/ (e.g. src/main/content), or a package .zip"));
+    }
     let report = validate_path(&args.package)?;
     if args.json {
         println!(

@@ -81,6 +81,11 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
 fn check_filter(filter: &WorkspaceFilter, out: &mut Vec<Finding>) {
     for issue in filter.issues() {
         let loc = issue.location().cloned();
+        let node = match &issue {
+            FilterIssue::OverlappingRoots { second_root: r, .. }
+            | FilterIssue::RootNotNormalized { root: r, .. }
+            | FilterIssue::RuleNeverMatches { root: r, .. } => r.clone(),
+        };
         let finding = match &issue {
             FilterIssue::OverlappingRoots {
                 first,
@@ -138,7 +143,7 @@ fn check_filter(filter: &WorkspaceFilter, out: &mut Vec<Finding>) {
                 ),
             ),
         };
-        out.push(finding.at_or(loc.as_ref(), FILTER_ENTRY));
+        out.push(finding.at_or(loc.as_ref(), FILTER_ENTRY).node(node));
     }
 }
 
