@@ -38,3 +38,4 @@ pub mod properties;
 pub mod repository;
 pub mod sysview;
 pub mod unpack;
+pub mod validate;

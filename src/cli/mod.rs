@@ -18,6 +18,7 @@ mod load;
 mod repo;
 mod rm;
 mod unpack;
+mod validate;
 
 pub use error::{CliError, CliResult};
 
@@ -66,6 +67,8 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Extract a package (zip or folder) into a folder.
     Unpack(unpack::UnpackArgs),
+    /// Check a package with FileVault's repository-free validators (exit 1 on errors).
+    Validate(validate::ValidateArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -116,5 +119,6 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Undo(a) => history::undo(a),
         Command::Build(a) => build::run(a, cli.quiet),
         Command::Unpack(a) => unpack::run(a, cli.quiet),
+        Command::Validate(a) => validate::run(a),
     }
 }

@@ -1,0 +1,176 @@
+//! `jackrabbit-docviewparser`: every DocView file of the package (each `.content.xml`
+//! and each full-coverage `name.xml`) parses, with line and column on errors; text
+//! content, which DocView ignores, is reported (FileVault's default severity for
+//! unused character data is error).
+
+use super::{DocFile, Finding, Package, Severity};
+use crate::archive::Archive;
+use crate::docview::{parse_bytes, DocViewDocument, DocViewElement, Limits};
+use crate::namespace::NamespaceRegistry;
+use std::collections::HashMap;
+use crate::package::{Layout, LayoutNode};
+
+/// The validator id.
+pub const ID: &str = "jackrabbit-docviewparser";
+
+/// Parses every DocView file of the layout; failures become findings.
+pub fn load(archive: &dyn Archive, layout: &Layout, findings: &mut Vec<Finding>) -> Vec<DocFile> {
+    let mut docs = Vec::new();
+    let mut stack: Vec<&LayoutNode> = vec![&layout.root];
+    while let Some(n) = stack.pop() {
+        if let Some(entry) = &n.docview {
+            match archive.read_to_vec(entry) {
+                Err(e) => findings.push(
+                    Finding::new(Severity::Error, ID, format!("cannot read: {e}"), "repair the package archive")
+                        .in_entry(entry.clone())
+                        .node(n.path.clone()),
+                ),
+                Ok(bytes) => match parse_bytes(&bytes, entry, &Limits::default()) {
+                    Ok(mut doc) => docs.push(DocFile {
+                        doc: {
+                            normalize_prefixes(&mut doc);
+                            doc
+                        },
+                        entry: entry.clone(),
+                        node_path: n.path.clone(),
+                    }),
+                    Err(e) => findings.push(
+                        Finding::new(
+                            Severity::Error,
+                            ID,
+                            format!("cannot parse the DocView XML: {}", e.message),
+                            "correct the XML at this place; the file is not installed as it is",
+                        )
+                        .at(&e.location)
+                        .node(n.path.clone()),
+                    ),
+                },
+            }
+        }
+        // Children in reverse so that the stack visits them in layout order.
+        stack.extend(n.children.values().rev());
+    }
+    docs
+}
+
+/// Renames the document's prefixes for built-in namespaces to their usual ones
+/// (`jc:primaryType` with `xmlns:jc="http://www.jcp.org/jcr/1.0"` becomes
+/// `jcr:primaryType`), in element and property names and in the values of
+/// `jcr:primaryType` and `jcr:mixinTypes`, so that validators can look names up.
+/// Nothing changes when a usual prefix is taken by another URI in the document.
+pub fn normalize_prefixes(doc: &mut DocViewDocument) {
+    let builtin = NamespaceRegistry::new();
+    let map: HashMap<String, String> = doc
+        .namespaces
+        .iter()
+        .filter_map(|(p, u)| {
+            builtin
+                .prefix(u)
+                .filter(|b| !b.is_empty() && *b != p)
+                .map(|b| (p.clone(), b.to_string()))
+        })
+        .collect();
+    if map.is_empty() || map.values().any(|b| doc.uri(b).is_some()) {
+        return;
+    }
+    let rename = |n: &mut String| {
+        if let Some((p, local)) = n.split_once(':') {
+            if let Some(b) = map.get(p) {
+                *n = format!("{b}:{local}");
+            }
+        }
+    };
+    fn walk(el: &mut DocViewElement, rename: &dyn Fn(&mut String)) {
+        rename(&mut el.name);
+        for p in &mut el.properties {
+            rename(&mut p.name);
+            if p.name == "jcr:primaryType" || p.name == "jcr:mixinTypes" {
+                p.values.iter_mut().for_each(rename);
+            }
+        }
+        for c in &mut el.children {
+            walk(c, rename);
+        }
+    }
+    walk(&mut doc.root, &rename);
+    for (p, _) in &mut doc.namespaces {
+        if let Some(b) = map.get(p.as_str()) {
+            *p = b.clone();
+        }
+    }
+}
+
+/// Reports what the reader ignored (text content).
+pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
+    for d in &pkg.docs {
+        for w in &d.doc.warnings {
+            out.push(
+                Finding::new(
+                    Severity::Error,
+                    ID,
+                    format!("{}: DocView has no place for character data", w.message),
+                    "remove the text between the elements; values belong in attributes",
+                )
+                .at(&w.location)
+                .node(d.node_path.clone()),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::ID;
+
+    #[test]
+    fn parse_errors_have_line_and_column() {
+        let r = validate(&[
+            ("META-INF/vault/filter.xml", &filter(r#"<filter root="/content/a"/>"#)),
+            (
+                "jcr_root/content/a/.content.xml",
+                "<?xml version=\"1.0\"?>\n<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\"\n    jcr:primaryType=\"nt:unstructured\">\n  <child jcr:primaryType=\"nt:unstructured\">\n</jcr:root>\n",
+            ),
+        ]);
+        let f = r.by_validator(ID).next().expect("a finding");
+        assert_eq!(f.severity, super::Severity::Error);
+        assert_eq!(f.entry.as_deref(), Some("jcr_root/content/a/.content.xml"));
+        assert!(f.line.is_some() && f.column.is_some(), "{f}");
+    }
+
+    #[test]
+    fn undeclared_prefix_in_an_element_name() {
+        let r = validate(&[
+            ("META-INF/vault/filter.xml", &filter(r#"<filter root="/content/a"/>"#)),
+            (
+                "jcr_root/content/a/.content.xml",
+                "<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" jcr:primaryType=\"nt:unstructured\"><x:child/></jcr:root>",
+            ),
+        ]);
+        let m = messages(&r, ID);
+        assert!(m.iter().any(|m| m.contains("'x'")), "{m:?}");
+    }
+
+    #[test]
+    fn other_prefixes_for_built_in_namespaces() {
+        let r = validate(&[
+            ("META-INF/vault/filter.xml", &filter(r#"<filter root="/content/a"/>"#)),
+            (
+                "jcr_root/content/a/.content.xml",
+                "<jc:root xmlns:jc=\"http://www.jcp.org/jcr/1.0\" xmlns:n=\"http://www.jcp.org/jcr/nt/1.0\" jc:primaryType=\"n:unstructured\"><b jc:primaryType=\"n:folder\"/></jc:root>",
+            ),
+        ]);
+        assert_eq!(r.counts().error, 0, "{:?}", r.findings);
+        assert!(messages(&r, "jackrabbit-nodetypes").is_empty(), "{:?}", r.findings);
+    }
+
+    #[test]
+    fn text_content_is_reported() {
+        let r = validate(&[
+            ("META-INF/vault/filter.xml", &filter(r#"<filter root="/content/a"/>"#)),
+            ("jcr_root/content/a/.content.xml", &docview(r#"jcr:primaryType="nt:unstructured">some text"#)),
+        ]);
+        let m = messages(&r, ID);
+        assert!(m.iter().any(|m| m.contains("character data")), "{m:?}");
+    }
+}

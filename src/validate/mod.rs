@@ -1,0 +1,498 @@
+//! Package validation without a repository: the checks of FileVault's validators
+//! (`vault-validation`) that need nothing but the package itself.
+//!
+//! [`validate_path`] opens a package (a zip, a package folder, or a source folder
+//! with `jcr_root/` and `META-INF/vault/`) and [`validate_archive`] checks an opened
+//! one. Both return a [`Report`]: a list of [`Finding`]s, each with a [`Severity`],
+//! the FileVault id of the validator that raised it, the package entry, line and
+//! column when known, a message and a one-line fix.
+//!
+//! The driver reads the package once ([`Package::load`]): `filter.xml`,
+//! `properties.xml`, the CND files, the layout of `jcr_root/` and every DocView file.
+//! Reading problems become findings of the validator that owns the file; then each
+//! validator module checks the loaded package:
+//!
+//! | module | id | what |
+//! |---|---|---|
+//! | [`filter`] | `jackrabbit-filter` | filter.xml well-formed, roots, overlaps, patterns that never match, nodes outside the filter, uncovered ancestors, orphaned rules |
+//! | [`properties`] | `jackrabbit-properties` | properties.xml well-formed; group, name, version, packageType, acHandling valid |
+//! | [`dependencies`] | `jackrabbit-dependencies` | `dependencies` parse; duplicates |
+//! | [`docviewparser`] | `jackrabbit-docviewparser` | every DocView parses; no character data |
+//! | [`emptyelements`] | `jackrabbit-emptyelements` | ordering-only elements in `replace` filters |
+//! | [`mergelimitations`] | `jackrabbit-mergelimitations` | `merge` roots that are not an aggregate's root |
+//! | [`nodetypes`] | `jackrabbit-nodetypes` | CNDs parse; primary types present; types and prefixes known and valid |
+//! | [`packagetype`] | `jackrabbit-packagetype` | content against the package type |
+//! | [`duplicateuuid`] | `jackrabbit-duplicateuuid` | the same `jcr:uuid` twice |
+//! | [`accesscontrol`] | `jackrabbit-accesscontrol` | ACLs against `acHandling` |
+//! | [`osgiconfigparser`] | `jackrabbit-osgiconfigparser` | `.cfg.json` configurations parse |
+//! | [`oakindex`] | `jackrabbit-oakindex` | index definitions need `allowIndexDefinitions` |
+
+pub mod accesscontrol;
+pub mod dependencies;
+pub mod docviewparser;
+pub mod duplicateuuid;
+pub mod emptyelements;
+pub mod filter;
+pub mod mergelimitations;
+pub mod nodetypes;
+pub mod oakindex;
+pub mod osgiconfigparser;
+pub mod packagetype;
+pub mod properties;
+
+use crate::archive::{self, Archive, ArchiveError, ReadOptions};
+use crate::docview::{DocViewDocument, DocViewElement};
+use crate::filter::WorkspaceFilter;
+use crate::location::Location;
+use crate::package::{IgnoreList, Layout, LayoutNode};
+use crate::path;
+use crate::properties::PackageProperties;
+use serde::Serialize;
+use std::fmt;
+use std::path::Path;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The package is broken or will not install as intended.
+    Error,
+    /// Probably a mistake, or something that behaves unexpectedly.
+    Warning,
+    /// Worth knowing; nothing to fix.
+    Info,
+}
+
+impl Severity {
+    /// `error`, `warning` or `info`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One thing a validator found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// How serious it is.
+    pub severity: Severity,
+    /// The FileVault id of the validator (`jackrabbit-filter`, ...).
+    pub validator: &'static str,
+    /// The package entry (`META-INF/vault/filter.xml`, `jcr_root/.../.content.xml`).
+    pub entry: Option<String>,
+    /// 1-based line in the entry, when known.
+    pub line: Option<u32>,
+    /// 1-based column in the entry, when known.
+    pub column: Option<u32>,
+    /// The repository path concerned, when there is one.
+    pub node_path: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// What to do about it, in one line.
+    pub fix: String,
+}
+
+impl Finding {
+    /// A finding without a place; add one with [`Finding::at`], [`Finding::in_entry`]
+    /// and [`Finding::node`].
+    pub fn new(
+        severity: Severity,
+        validator: &'static str,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            severity,
+            validator,
+            entry: None,
+            line: None,
+            column: None,
+            node_path: None,
+            message: message.into(),
+            fix: fix.into(),
+        }
+    }
+
+    /// Places the finding at a location (entry, and line and column when not 0).
+    pub fn at(mut self, location: &Location) -> Finding {
+        self.entry = Some(location.file.clone());
+        self.line = (location.line > 0).then_some(location.line);
+        self.column = (location.column > 0 && location.line > 0).then_some(location.column);
+        self
+    }
+
+    /// Places the finding at an optional location, else in `entry`.
+    pub fn at_or(self, location: Option<&Location>, entry: &str) -> Finding {
+        match location {
+            Some(l) => self.at(l),
+            None => self.in_entry(entry),
+        }
+    }
+
+    /// Places the finding in a whole entry.
+    pub fn in_entry(mut self, entry: impl Into<String>) -> Finding {
+        self.entry = Some(entry.into());
+        self.line = None;
+        self.column = None;
+        self
+    }
+
+    /// Names the repository path concerned.
+    pub fn node(mut self, node_path: impl Into<String>) -> Finding {
+        self.node_path = Some(node_path.into());
+        self
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.severity)?;
+        if let Some(e) = &self.entry {
+            f.write_str(e)?;
+            if let Some(l) = self.line {
+                write!(f, ":{l}")?;
+                if let Some(c) = self.column {
+                    write!(f, ":{c}")?;
+                }
+            }
+            f.write_str(": ")?;
+        }
+        write!(f, "[{}] {}", self.validator, self.message)?;
+        if !self.fix.is_empty() {
+            write!(f, " (fix: {})", self.fix)?;
+        }
+        Ok(())
+    }
+}
+
+/// Number of findings per severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Counts {
+    /// Findings of severity error.
+    pub error: usize,
+    /// Findings of severity warning.
+    pub warning: usize,
+    /// Findings of severity info.
+    pub info: usize,
+}
+
+/// The outcome of validating one package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The package as the user named it.
+    pub package: String,
+    /// Every finding, sorted by entry, line and column (package-wide ones first).
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Findings per severity.
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for f in &self.findings {
+            match f.severity {
+                Severity::Error => c.error += 1,
+                Severity::Warning => c.warning += 1,
+                Severity::Info => c.info += 1,
+            }
+        }
+        c
+    }
+
+    /// Whether any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+
+    /// The findings of one validator.
+    pub fn by_validator<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
+        self.findings.iter().filter(move |f| f.validator == id)
+    }
+}
+
+/// A DocView file of the package that parsed, and the node it stands for.
+#[derive(Debug, Clone)]
+pub struct DocFile {
+    /// The entry (`jcr_root/content/site/.content.xml`).
+    pub entry: String,
+    /// The repository path of the node the file describes.
+    pub node_path: String,
+    /// The parsed document.
+    pub doc: DocViewDocument,
+}
+
+/// A DocView element and where it stands in the repository.
+#[derive(Debug, Clone, Copy)]
+pub struct DocNode<'a> {
+    /// The element's repository path (with the document's prefixes).
+    pub path: &'a str,
+    /// The element.
+    pub element: &'a DocViewElement,
+    /// Whether it is the root element of its file (the aggregate's root).
+    pub is_root: bool,
+    /// The file.
+    pub file: &'a DocFile,
+}
+
+/// A package read for validation: its metadata, layout and parsed DocView files.
+/// Files that could not be read are `None` or missing here; the findings about them
+/// are in [`Package::findings`].
+#[derive(Debug)]
+pub struct Package<'a> {
+    /// The archive.
+    pub archive: &'a dyn Archive,
+    /// `filter.xml`, when present and readable.
+    pub filter: Option<WorkspaceFilter>,
+    /// `properties.xml`, when present and readable.
+    pub properties: Option<PackageProperties>,
+    /// The content tree.
+    pub layout: Layout,
+    /// Every DocView file that parsed, in layout order.
+    pub docs: Vec<DocFile>,
+    /// The repository path of every element of each file of [`Package::docs`], in
+    /// document order ([`Package::nodes`] pairs them with the elements).
+    node_paths: Vec<Vec<String>>,
+    /// Findings from reading.
+    pub findings: Vec<Finding>,
+}
+
+impl<'a> Package<'a> {
+    /// Reads what the validators need. Never fails: what cannot be read becomes a
+    /// finding.
+    pub fn load(archive: &'a dyn Archive) -> Package<'a> {
+        let mut findings = Vec::new();
+        let filter = filter::load(archive, &mut findings);
+        let properties = properties::load(archive, &mut findings);
+        let layout = match crate::package::scan(archive, &IgnoreList::default()) {
+            Ok(l) => l,
+            Err(e) => {
+                findings.push(
+                    Finding::new(
+                        Severity::Error,
+                        docviewparser::ID,
+                        format!("cannot read the content tree: {e}"),
+                        "repair or re-create the package archive",
+                    )
+                    .in_entry(crate::platform_name::JCR_ROOT),
+                );
+                Layout::default()
+            }
+        };
+        let docs = docviewparser::load(archive, &layout, &mut findings);
+        let node_paths = docs
+            .iter()
+            .map(|d| {
+                let mut out = Vec::new();
+                collect_paths(&d.doc.root, &root_path(d), &mut out);
+                out
+            })
+            .collect();
+        Package {
+            archive,
+            filter,
+            properties,
+            layout,
+            docs,
+            node_paths,
+            findings,
+        }
+    }
+
+    /// Every DocView element of the package with its repository path, file by file in
+    /// document order.
+    pub fn nodes(&self) -> Vec<DocNode<'_>> {
+        let mut out = Vec::new();
+        for (file, paths) in self.docs.iter().zip(&self.node_paths) {
+            let mut i = 0;
+            walk(&file.doc.root, true, file, paths, &mut i, &mut out);
+        }
+        out
+    }
+
+    /// Every node the package's files and folders stand for (not the elements inside
+    /// DocView files), parents first, with the entry that makes it.
+    pub fn layout_nodes(&self) -> Vec<(&LayoutNode, String)> {
+        let mut out = Vec::new();
+        fn rec<'n>(n: &'n LayoutNode, out: &mut Vec<(&'n LayoutNode, String)>) {
+            let entry = n
+                .file
+                .clone()
+                .or_else(|| n.docview.clone())
+                .or_else(|| n.dir.clone());
+            if let Some(e) = entry {
+                out.push((n, e));
+            }
+            for c in n.children.values() {
+                rec(c, out);
+            }
+        }
+        rec(&self.layout.root, &mut out);
+        out
+    }
+
+    /// Whether the filter contains `p` (true when the package has no usable filter, so
+    /// that checks still run).
+    pub fn contains(&self, p: &str) -> bool {
+        self.filter.as_ref().is_none_or(|f| f.contains(p))
+    }
+}
+
+fn root_path(d: &DocFile) -> String {
+    if d.doc.root_is_jcr_root {
+        d.node_path.clone()
+    } else {
+        path::join(&d.node_path, &d.doc.root.segment())
+    }
+}
+
+fn collect_paths(el: &DocViewElement, p: &str, out: &mut Vec<String>) {
+    out.push(p.to_string());
+    for c in &el.children {
+        collect_paths(c, &path::join(p, &c.segment()), out);
+    }
+}
+
+fn walk<'a>(
+    el: &'a DocViewElement,
+    is_root: bool,
+    file: &'a DocFile,
+    paths: &'a [String],
+    i: &mut usize,
+    out: &mut Vec<DocNode<'a>>,
+) {
+    out.push(DocNode {
+        path: &paths[*i],
+        element: el,
+        is_root,
+        file,
+    });
+    *i += 1;
+    for c in &el.children {
+        walk(c, false, file, paths, i, out);
+    }
+}
+
+/// How deep sub packages inside sub packages are validated.
+pub const MAX_SUB_PACKAGE_DEPTH: usize = 4;
+
+/// Runs every validator on an opened archive, and on each sub package (every `.zip`
+/// file of the content, up to [`MAX_SUB_PACKAGE_DEPTH`] levels): their findings name
+/// the entry as `outer.zip!/inner/entry`.
+pub fn validate_archive(archive: &dyn Archive) -> Report {
+    validate_nested(archive, None, 0)
+}
+
+fn validate_nested(archive: &dyn Archive, container: Option<&Package<'_>>, depth: usize) -> Report {
+    let pkg = Package::load(archive);
+    let mut findings = pkg.findings.clone();
+    for w in archive.warnings() {
+        let (entry, fix) = match w {
+            crate::archive::ArchiveWarning::CaseCollision { second, .. } => (
+                second.as_str(),
+                "rename one of the entries: they collide on case-insensitive file systems",
+            ),
+            crate::archive::ArchiveWarning::SymlinkEntry { entry } => {
+                (entry.as_str(), "store the file itself instead of a symbolic link")
+            }
+        };
+        findings.push(
+            Finding::new(Severity::Warning, docviewparser::ID, w.to_string(), fix).in_entry(entry),
+        );
+    }
+    filter::check(&pkg, &mut findings);
+    properties::check(&pkg, &mut findings);
+    dependencies::check(&pkg, &mut findings);
+    docviewparser::check(&pkg, &mut findings);
+    emptyelements::check(&pkg, &mut findings);
+    mergelimitations::check(&pkg, &mut findings);
+    nodetypes::check(&pkg, &mut findings);
+    packagetype::check(&pkg, &mut findings);
+    duplicateuuid::check(&pkg, &mut findings);
+    accesscontrol::check(&pkg, &mut findings);
+    oakindex::check(&pkg, &mut findings);
+    osgiconfigparser::check(&pkg, &mut findings);
+    if let Some(c) = container {
+        packagetype::check_sub_package(c, &pkg, &mut findings);
+    }
+    if depth < MAX_SUB_PACKAGE_DEPTH {
+        for (node, entry) in pkg.layout_nodes() {
+            if node.file.is_some() && entry.ends_with(".zip") {
+                findings.extend(validate_sub_package(&pkg, &entry, depth));
+            }
+        }
+    }
+    findings.sort_by(|a, b| {
+        (&a.entry, a.line, a.column).cmp(&(&b.entry, b.line, b.column))
+    });
+    findings.dedup();
+    Report {
+        package: archive.name().to_string(),
+        findings,
+    }
+}
+
+/// Validates the sub package in `entry` of `pkg`; its findings' entries are prefixed
+/// with `entry!/`.
+fn validate_sub_package(pkg: &Package<'_>, entry: &str, depth: usize) -> Vec<Finding> {
+    let unreadable = |e: String| {
+        vec![Finding::new(
+            Severity::Error,
+            packagetype::ID,
+            format!("sub package cannot be read: {e}"),
+            "replace the file with a valid package zip",
+        )
+        .in_entry(entry)]
+    };
+    let tmp = match tempfile::NamedTempFile::new() {
+        Ok(t) => t,
+        Err(e) => return unreadable(e.to_string()),
+    };
+    let copied = pkg
+        .archive
+        .open(entry)
+        .map_err(|e| e.to_string())
+        .and_then(|mut r| {
+            let mut f = tmp.as_file();
+            std::io::copy(&mut r, &mut f).map_err(|e| e.to_string())
+        });
+    if let Err(e) = copied {
+        return unreadable(e);
+    }
+    let inner = match archive::ZipArchive::open(tmp.path(), &ReadOptions::default()) {
+        Ok(a) => a,
+        Err(e) => {
+            let tmp_name = tmp.path().display().to_string();
+            let text = e.to_string().replace(&format!("{tmp_name}: "), "").replace(&tmp_name, entry);
+            return unreadable(text);
+        }
+    };
+    let mut report = validate_nested(&inner, Some(pkg), depth + 1);
+    for f in &mut report.findings {
+        f.entry = Some(match &f.entry {
+            Some(e) => format!("{entry}!/{e}"),
+            None => entry.to_string(),
+        });
+    }
+    report.findings
+}
+
+/// Opens the package at `path` (a zip, or a folder with `jcr_root/` and
+/// `META-INF/vault/`) and validates it.
+pub fn validate_path(path: impl AsRef<Path>) -> Result<Report, ArchiveError> {
+    let archive = archive::open(path, &ReadOptions::default())?;
+    Ok(validate_archive(archive.as_ref()))
+}
+
+#[cfg(test)]
+pub(crate) mod test_support;
+#[cfg(test)]
+mod corpus_tests;
