@@ -8,10 +8,14 @@
 
 mod dump;
 mod error;
+mod extract;
 mod filter;
 mod history;
 mod import;
+mod info;
 mod load;
+mod ls;
+mod pkgdump;
 mod repo;
 mod rm;
 
@@ -48,12 +52,18 @@ pub enum Command {
     Load(load::LoadArgs),
     /// Remove a node or a property.
     Rm(rm::RmArgs),
-    /// Print a repository subtree as canonical JSON.
+    /// Print a repository subtree, or the tree a package creates, as canonical JSON.
     Dump(dump::DumpArgs),
     /// List recorded operations.
     History(history::HistoryArgs),
     /// Undo a recorded operation (the latest by default).
     Undo(history::UndoArgs),
+    /// Summarize a package: id, type, dependencies, filter, sizes, node types, hooks.
+    Info(info::InfoArgs),
+    /// List the repository paths a package holds, with their node types.
+    Ls(ls::LsArgs),
+    /// Write a new package with only some subtrees of a package.
+    Extract(extract::ExtractArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -100,5 +110,8 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Dump(a) => dump::run(a),
         Command::History(a) => history::history(a),
         Command::Undo(a) => history::undo(a),
+        Command::Info(a) => info::run(a),
+        Command::Ls(a) => ls::run(a),
+        Command::Extract(a) => extract::run(a),
     }
 }
