@@ -129,7 +129,7 @@ fn dump_package_is_the_installed_tree() {
 fn dump_usage() {
     jcrpack().args(["dump"]).assert().code(2);
     jcrpack().args(["dump", "--repo", "x", "/a", "/b"]).assert().code(2);
-    jcrpack().args(["dump", DEMO, "/content/demo/private"]).assert().code(1);
+    jcrpack().args(["dump", DEMO, "/content/nowhere"]).assert().code(1);
     jcrpack().args(["dump", "no/such/package.zip"]).assert().code(1);
 }
 
