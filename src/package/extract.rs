@@ -429,3 +429,114 @@ impl CndTrim {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::{open, Children, Listing, ReadOptions};
+    use std::sync::Mutex;
+
+    /// An archive that records which entries were opened.
+    #[derive(Debug)]
+    struct Counting {
+        inner: Box<dyn Archive>,
+        opened: Mutex<Vec<String>>,
+    }
+
+    impl Archive for Counting {
+        fn name(&self) -> &str {
+            self.inner.name()
+        }
+        fn kind(&self) -> crate::archive::ArchiveKind {
+            self.inner.kind()
+        }
+        fn listing(&self) -> &Listing {
+            self.inner.listing()
+        }
+        fn warnings(&self) -> &[crate::archive::ArchiveWarning] {
+            self.inner.warnings()
+        }
+        fn open(&self, entry: &str) -> Result<Box<dyn std::io::Read + Send>, ArchiveError> {
+            self.opened.lock().unwrap().push(entry.to_string());
+            self.inner.open(entry)
+        }
+        fn children(&self, dir: &str) -> Result<Children<'_>, ArchiveError> {
+            self.inner.children(dir)
+        }
+    }
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    const PAGE: &str = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#;
+
+    #[test]
+    fn reads_only_what_is_at_or_above_the_selection() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("pkg");
+        write(&d, "META-INF/vault/filter.xml", r#"<workspaceFilter version="1.0"><filter root="/content" mode="merge"/></workspaceFilter>"#);
+        write(&d, "jcr_root/content/.content.xml", PAGE);
+        for i in 0..20 {
+            write(&d, &format!("jcr_root/content/p{i}/.content.xml"), PAGE);
+            write(&d, &format!("jcr_root/content/p{i}/full.xml"), PAGE);
+            write(&d, &format!("jcr_root/content/p{i}/data.txt"), "x");
+        }
+        let a = Counting {
+            inner: open(&d, &ReadOptions::default()).unwrap(),
+            opened: Mutex::new(Vec::new()),
+        };
+        let opts = ExtractOptions {
+            selection: Selection::Roots(vec!["/content/p3".into()]),
+            mode: None,
+            name: Some("n".into()),
+            writer: WriterOptions::default(),
+        };
+        let out = t.path().join("out.zip");
+        let r = extract(&a, &out, &opts).unwrap();
+        assert_eq!(r.filter.sets.len(), 1);
+        assert_eq!(r.filter.sets[0].root(), "/content/p3");
+        assert_eq!(r.filter.sets[0].mode, ImportMode::Merge);
+        let opened = a.opened.into_inner().unwrap();
+        for e in &opened {
+            assert!(
+                e.starts_with("META-INF/") || e == "jcr_root/content/.content.xml" || e.starts_with("jcr_root/content/p3/"),
+                "read {e}: {opened:?}"
+            );
+        }
+        let o = open(&out, &ReadOptions::default()).unwrap();
+        let names: Vec<&str> = o.listing().files().map(|e| e.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "META-INF/vault/filter.xml",
+                "META-INF/vault/properties.xml",
+                "jcr_root/content/.content.xml",
+                "jcr_root/content/p3/.content.xml",
+                "jcr_root/content/p3/data.txt",
+                "jcr_root/content/p3/full.xml",
+            ]
+        );
+    }
+
+    #[test]
+    fn narrowing_keeps_modes_rules_and_source_roots_below() {
+        let src = WorkspaceFilter::parse(
+            br#"<workspaceFilter version="1.0">
+                <filter root="/apps/a" mode="merge"/>
+                <filter root="/content/site"><exclude pattern="/content/site/x(/.*)?"/></filter>
+            </workspaceFilter>"#,
+            "filter.xml",
+        )
+        .unwrap();
+        let f = narrowed_filter(Some(&src), &Selection::Roots(vec!["/apps".into(), "/content/site/en".into()]), None).unwrap();
+        let roots: Vec<(&str, ImportMode, usize)> = f.sets.iter().map(|s| (s.root(), s.mode, s.rules.len())).collect();
+        assert_eq!(roots, [("/apps/a", ImportMode::Merge, 0), ("/content/site/en", ImportMode::Replace, 1)]);
+        let f = narrowed_filter(Some(&src), &Selection::Roots(vec!["/apps/a/b".into()]), Some(ImportMode::Update)).unwrap();
+        assert_eq!(f.sets[0].mode, ImportMode::Update);
+        assert!(narrowed_filter(Some(&src), &Selection::Roots(vec!["/etc".into()]), None).is_err());
+        assert!(narrowed_filter(Some(&src), &Selection::Roots(vec!["rel".into()]), None).is_err());
+    }
+}

@@ -240,3 +240,26 @@ pub fn info(archive: &dyn Archive) -> Result<PackageInfo, PackageError> {
         warnings,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::{open, ReadOptions};
+
+    #[test]
+    fn summarizes_the_fixture_package() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/packages/inspect-demo");
+        let a = open(dir, &ReadOptions::default()).unwrap();
+        let i = info(a.as_ref()).unwrap();
+        assert_eq!(i.id.as_deref(), Some("jcrpack/fixtures:inspect-demo:1.2.0"));
+        assert_eq!(i.package_type.as_deref(), Some("mixed"));
+        assert_eq!(i.filter.len(), 2);
+        assert_eq!(i.filter[1].rules[0].kind, "exclude");
+        assert_eq!(i.counts.nodes, 14);
+        assert_eq!(i.counts.files, 9);
+        assert_eq!(i.node_types, ["demo:Page", "demo:PageContent", "demo:Unused"]);
+        assert!(i.namespaces.iter().any(|n| n.prefix == "mix"));
+        assert_eq!(i.install_hooks.len(), 1);
+        assert!(i.warnings.iter().any(|w| w.contains("never runs")));
+    }
+}
