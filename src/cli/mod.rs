@@ -11,10 +11,14 @@ mod dump;
 mod build;
 mod error;
 mod export;
+mod extract;
 mod filter;
 mod history;
 mod import;
+mod info;
 mod load;
+mod ls;
+mod pkgdump;
 mod repo;
 mod rm;
 mod unpack;
@@ -53,7 +57,7 @@ pub enum Command {
     Load(load::LoadArgs),
     /// Remove a node or a property.
     Rm(rm::RmArgs),
-    /// Print a repository subtree as canonical JSON.
+    /// Print a repository subtree, or the tree a package creates, as canonical JSON.
     Dump(dump::DumpArgs),
     /// Show what installing a package would change (nothing is written).
     Diff(diff::DiffArgs),
@@ -69,6 +73,12 @@ pub enum Command {
     Unpack(unpack::UnpackArgs),
     /// Check a package with FileVault's repository-free validators (exit 1 on errors).
     Validate(validate::ValidateArgs),
+    /// Summarize a package: id, type, dependencies, filter, sizes, node types, hooks.
+    Info(info::InfoArgs),
+    /// List the repository paths a package holds, with their node types.
+    Ls(ls::LsArgs),
+    /// Write a new package with only some subtrees of a package.
+    Extract(extract::ExtractArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -120,5 +130,8 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Build(a) => build::run(a, cli.quiet),
         Command::Unpack(a) => unpack::run(a, cli.quiet),
         Command::Validate(a) => validate::run(a),
+        Command::Info(a) => info::run(a),
+        Command::Ls(a) => ls::run(a),
+        Command::Extract(a) => extract::run(a),
     }
 }

@@ -109,6 +109,18 @@ pub struct Layout {
 
 /// Lays out `jcr_root/` of an archive.
 pub fn scan(archive: &dyn Archive, ignore: &IgnoreList) -> Result<Layout, ArchiveError> {
+    scan_pruned(archive, ignore, &|_| true)
+}
+
+/// Lays out `jcr_root/` of an archive, visiting only the folders and `name.xml` files
+/// whose repository path `visit` accepts: a refused folder is not listed further and a
+/// refused `name.xml` is not read, so the cost follows what is visited (extracting
+/// part of a package). `visit` is never asked about `/`.
+pub fn scan_pruned(
+    archive: &dyn Archive,
+    ignore: &IgnoreList,
+    visit: &dyn Fn(&str) -> bool,
+) -> Result<Layout, ArchiveError> {
     let mut layout = Layout {
         root: LayoutNode {
             segment: String::new(),
@@ -121,7 +133,7 @@ pub fn scan(archive: &dyn Archive, ignore: &IgnoreList) -> Result<Layout, Archiv
         return Ok(layout);
     }
     let mut root = std::mem::take(&mut layout.root);
-    scan_dir(archive, ignore, crate::platform_name::JCR_ROOT, &mut root, &mut layout)?;
+    scan_dir(archive, ignore, visit, crate::platform_name::JCR_ROOT, &mut root, &mut layout)?;
     layout.root = root;
     Ok(layout)
 }
@@ -129,6 +141,7 @@ pub fn scan(archive: &dyn Archive, ignore: &IgnoreList) -> Result<Layout, Archiv
 fn scan_dir(
     archive: &dyn Archive,
     ignore: &IgnoreList,
+    visit: &dyn Fn(&str) -> bool,
     dir: &str,
     node: &mut LayoutNode,
     layout: &mut Layout,
@@ -151,13 +164,17 @@ fn scan_dir(
         }
         let base = fname.strip_suffix(".dir").unwrap_or(fname);
         let seg = segment_of(base);
+        if !visit(&path::join(&node.path, &seg)) {
+            continue;
+        }
         let child = node.child_mut(&seg);
-        scan_dir(archive, ignore, entry, child, layout)?;
+        scan_dir(archive, ignore, visit, entry, child, layout)?;
     }
     for (fname, entry, _) in entries.iter().filter(|e| !e.2) {
         if ignore.ignores(fname) || fname == ".content.xml" {
             continue;
         }
+        let visited = |stem: &str| visit(&path::join(&node.path, &segment_of(stem)));
         if let Some(stem) = fname.strip_suffix(".binary") {
             let raw = from_platform_name(stem);
             let (property, index) = split_index(&raw);
@@ -169,6 +186,9 @@ fn scan_dir(
             continue;
         }
         if let Some(stem) = fname.strip_suffix(".xml") {
+            if !visited(stem) && !visited(fname) {
+                continue;
+            }
             let head = read_head(archive, entry)?;
             if crate::docview::is_docview(&head) {
                 let seg = segment_of(stem);
@@ -179,6 +199,9 @@ fn scan_dir(
             }
         }
         let seg = segment_of(fname);
+        if !visit(&path::join(&node.path, &seg)) {
+            continue;
+        }
         let child = node.child_mut(&seg);
         child.file = Some(entry.clone());
         let repo_path = child.path.clone();

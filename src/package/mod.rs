@@ -2,9 +2,12 @@
 //! (`META-INF/vault/`) and a content tree (`jcr_root/`) laid out by
 //! [`layout::scan`].
 
+pub mod extract;
+pub mod info;
+pub mod inspect;
 pub mod layout;
 
-pub use layout::{scan, BinaryFile, IgnoreList, Layout, LayoutNode};
+pub use layout::{scan, scan_pruned, BinaryFile, IgnoreList, Layout, LayoutNode};
 
 use crate::archive::{Archive, ArchiveError};
 use crate::filter::WorkspaceFilter;

@@ -1,0 +1,34 @@
+//! `jcrpack dump PACKAGE [PATH] --format json`: the tree a package would create in an
+//! empty repository, as canonical JSON.
+//!
+//! It is the real thing, not a model of it: the package is installed (with the
+//! default options of `jcrpack import`) into a fresh repository in a temporary folder,
+//! which is dumped and then deleted. Whatever `import` does, `dump` shows.
+
+use super::dump::write_subtree;
+use super::info::open_package;
+use super::{CliError, CliResult};
+use crate::import::{self, ImportOptions};
+use crate::repository;
+use std::path::Path;
+
+/// Installs `package` into a temporary empty repository and prints the subtree at `p`.
+pub fn run(package: &Path, p: &str) -> CliResult<i32> {
+    let archive = open_package(package)?;
+    let dir = tempfile::Builder::new()
+        .prefix("jcrpack-dump-")
+        .tempdir()
+        .map_err(|e| CliError::failure(format!("cannot create a temporary repository: {e}")))?;
+    let mut store = repository::init(&dir.path().join("repo"))?;
+    let opts = ImportOptions::default();
+    let report = import::install_archive(store.as_mut(), archive.as_ref(), &opts)
+        .map_err(|e| CliError::failure(format!("{}: the package does not install: {e}", package.display())))?;
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    write_subtree(store.as_ref(), &opts.workspace, p)?;
+    drop(store);
+    dir.close()
+        .map_err(|e| CliError::failure(format!("cannot remove the temporary repository: {e}")))?;
+    Ok(0)
+}

@@ -1,0 +1,542 @@
+//! A new package holding part of another (`jcrpack extract`): the subtrees a selection
+//! names, with the filter narrowed to them.
+//!
+//! * The selection is a list of roots or a `filter.xml`. Each selected root keeps the
+//!   mode and rules of the source filter set that covers it (a root above a source root
+//!   narrows to that source root); `mode` overrides every mode.
+//! * `properties.xml` is copied with the name changed (`NAME-extract` unless a name is
+//!   given); `filter.xml` is the narrowed filter; the package's CND files become one
+//!   `nodetypes.cnd` trimmed to the types the selected content uses (with their
+//!   supertypes and child types). `META-INF/MANIFEST.MF`, `vault/definition/` and
+//!   `filter-vlt.xml` describe the old package and are left out; other metadata
+//!   (hooks, `config.xml`, `settings.xml`, `privileges.xml`) is copied.
+//! * A content entry whose whole subtree is selected is copied compressed
+//!   ([`PackageWriter::raw_copy`]: no inflate, no deflate). A DocView file that holds
+//!   selected and unselected nodes is rewritten with the selected elements and their
+//!   ancestors; the DocView files of the ancestors of the roots are kept with only the
+//!   way down to the roots.
+//!
+//! Cost follows what is selected: only the central directory, the metadata and the
+//! entries at or above the selected roots are read ([`scan_pruned`]).
+
+use super::inspect::read_docview;
+use super::layout::{scan_pruned, IgnoreList, LayoutNode};
+use super::{metadata_cnds, read_filter, read_properties, PackageError, FILTER_ENTRY, PROPERTIES_ENTRY};
+use crate::archive::{Archive, ArchiveError, PackageSink, PackageWriter, WriterOptions};
+use crate::cnd::NodeTypeRegistry;
+use crate::docview::{writer, DocViewElement};
+use crate::filter::{FilterSet, ImportMode, WorkspaceFilter};
+use crate::namespace::NamespaceRegistry;
+use crate::path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The suffix added to the package name when no name is given.
+pub const NAME_SUFFIX: &str = "-extract";
+
+/// What to extract.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    /// These subtrees (absolute repository paths).
+    Roots(Vec<String>),
+    /// The paths a filter contains.
+    Filter(WorkspaceFilter),
+}
+
+/// How to extract.
+#[derive(Debug, Clone)]
+pub struct ExtractOptions {
+    /// What to keep.
+    pub selection: Selection,
+    /// Overrides the mode of every filter set of the new package.
+    pub mode: Option<ImportMode>,
+    /// The new package's name (default: the old name with [`NAME_SUFFIX`]).
+    pub name: Option<String>,
+    /// How the zip is written.
+    pub writer: WriterOptions,
+}
+
+/// Why an extract failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// Reading the source or writing the target failed.
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    /// The source's metadata is malformed.
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    /// The selection is not usable (a relative root, nothing inside the source filter).
+    #[error("{0}")]
+    Selection(String),
+    /// A DocView file of the selection cannot be read.
+    #[error("{0}")]
+    DocView(String),
+}
+
+/// What an extract wrote.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractReport {
+    /// The new package.
+    pub output: PathBuf,
+    /// Its filter.
+    pub filter: WorkspaceFilter,
+    /// Its name in `properties.xml`.
+    pub name: String,
+    /// Entries copied compressed, without inflating.
+    pub raw_copied: u64,
+    /// DocView files rewritten with part of their nodes.
+    pub rewritten: u64,
+    /// Entries in the new zip, directories included.
+    pub entries: u64,
+    /// The new zip's size in bytes.
+    pub size: u64,
+    /// Node types written to `nodetypes.cnd`.
+    pub node_types: Vec<String>,
+    /// Things worth knowing (a CND that could not be trimmed and was left out).
+    pub warnings: Vec<String>,
+}
+
+/// The filter of the extracted package: `selection` narrowed to `source` (see the
+/// module documentation). Fails when a root is not absolute or nothing of the
+/// selection lies inside the source filter.
+pub fn narrowed_filter(
+    source: Option<&WorkspaceFilter>,
+    selection: &Selection,
+    mode: Option<ImportMode>,
+) -> Result<WorkspaceFilter, ExtractError> {
+    let wanted: Vec<FilterSet> = match selection {
+        Selection::Roots(roots) => {
+            let mut v = Vec::new();
+            for r in roots {
+                let n = path::normalize(r).map_err(|e| ExtractError::Selection(format!("root '{r}': {e}")))?;
+                v.push(FilterSet::new(&n));
+            }
+            v
+        }
+        Selection::Filter(f) => f.sets.clone(),
+    };
+    let explicit_rules = matches!(selection, Selection::Filter(_));
+    let mut out: Vec<FilterSet> = Vec::new();
+    let push = |mut s: FilterSet, out: &mut Vec<FilterSet>| {
+        s.location = None;
+        s.written_root = None;
+        if let Some(m) = mode {
+            s.mode = m;
+        }
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    for w in wanted {
+        let Some(src) = source else {
+            push(w, &mut out);
+            continue;
+        };
+        if let Some(s) = src.covering_set(w.root()) {
+            let mut n = s.clone();
+            n.set_root(w.root());
+            n.rules = merge_rules(&s.rules, &w.rules, explicit_rules);
+            push(n, &mut out);
+            continue;
+        }
+        for s in &src.sets {
+            if path::is_descendant(s.root(), w.root()) && (w.rules.is_empty() || w.contains(s.root()) || w.rules.iter().any(|r| r.include)) {
+                let mut n = s.clone();
+                n.rules = merge_rules(&s.rules, &w.rules, explicit_rules);
+                push(n, &mut out);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(ExtractError::Selection(
+            "nothing selected lies inside the package's filter".to_string(),
+        ));
+    }
+    let mut f = WorkspaceFilter::with_sets(out);
+    if let Some(src) = source {
+        f.version = src.version;
+    }
+    Ok(f)
+}
+
+/// The rules of a narrowed set: the source's when the selection has none; otherwise
+/// the selection's, followed by the source's excludes (so that what the source
+/// excluded stays excluded; a source include that narrowed its set is not carried,
+/// and content it did not contain is dropped by the content selection anyway).
+fn merge_rules(source: &[crate::filter::Rule], wanted: &[crate::filter::Rule], explicit: bool) -> Vec<crate::filter::Rule> {
+    if !explicit || wanted.is_empty() {
+        return source.to_vec();
+    }
+    if source.is_empty() {
+        return wanted.to_vec();
+    }
+    let mut v = wanted.to_vec();
+    v.extend(source.iter().filter(|r| !r.include).cloned());
+    v
+}
+
+/// Which paths the new package holds: contained by the new filter and, when the
+/// source has one, by the source filter too.
+struct Selector<'a> {
+    new: &'a WorkspaceFilter,
+    source: Option<&'a WorkspaceFilter>,
+}
+
+impl Selector<'_> {
+    fn selected(&self, p: &str) -> bool {
+        self.new.contains(p) && self.source.is_none_or(|s| s.contains(p))
+    }
+
+    /// Every path at or below `p` is selected: a rule-less set covers it in both filters.
+    fn whole(&self, p: &str) -> bool {
+        let free = |f: &WorkspaceFilter| f.sets.iter().any(|s| s.covers(p) && !s.is_cleanup() && s.node_rules().next().is_none());
+        free(self.new) && self.source.is_none_or(free)
+    }
+
+    fn ancestor(&self, p: &str) -> bool {
+        self.new.is_ancestor(p)
+    }
+
+    fn visit(&self, p: &str) -> bool {
+        self.new.covers(p) || self.new.is_ancestor(p)
+    }
+}
+
+enum Out {
+    Raw,
+    Bytes(Vec<u8>),
+    Dir,
+}
+
+/// Extracts the selection of `source` into a new package zip at `target` (written
+/// under a temporary name and renamed when complete).
+pub fn extract(source: &dyn Archive, target: &Path, opts: &ExtractOptions) -> Result<ExtractReport, ExtractError> {
+    let mut props = read_properties(source)?;
+    let old_filter = read_filter(source)?;
+    let filter = narrowed_filter(old_filter.as_ref(), &opts.selection, opts.mode)?;
+    let sel = Selector {
+        new: &filter,
+        source: old_filter.as_ref(),
+    };
+    let mut report = ExtractReport {
+        output: target.to_path_buf(),
+        ..ExtractReport::default()
+    };
+
+    // Node types: only needed when the package declares some.
+    let cnds = metadata_cnds(source);
+    let mut types = CndTrim::load(source, &cnds, &mut report.warnings);
+    let collect_types = types.as_ref().is_some_and(|t| !t.declared.is_empty());
+
+    let layout = scan_pruned(source, &IgnoreList::default(), &|p| sel.visit(p))?;
+    let mut content: BTreeMap<String, Out> = BTreeMap::new();
+    let mut used: Vec<String> = Vec::new();
+    walk(source, &sel, &layout.root, collect_types, &mut content, &mut used)?;
+
+    let name = match &opts.name {
+        Some(n) => n.clone(),
+        None => format!("{}{NAME_SUFFIX}", props.name().unwrap_or("package")),
+    };
+    props.set_name(&name);
+    report.name = name;
+
+    let mut w = PackageWriter::create(target, opts.writer)?;
+    w.add_bytes(PROPERTIES_ENTRY, props.to_xml())?;
+    w.add_bytes(FILTER_ENTRY, filter.to_xml())?;
+    for e in source.listing().files() {
+        let n = e.name();
+        if !n.starts_with("META-INF/") || skipped_metadata(n, &cnds) {
+            continue;
+        }
+        copy(&mut w, source, n, &mut report)?;
+    }
+    for (entry, out) in content {
+        match out {
+            Out::Raw => copy(&mut w, source, &entry, &mut report)?,
+            Out::Bytes(b) => {
+                report.rewritten += 1;
+                w.add_bytes(&entry, b)?;
+            }
+            Out::Dir => w.add_directory(&entry)?,
+        }
+    }
+    if let Some(t) = types.as_mut() {
+        if let Some((text, names)) = t.trimmed(&used, &mut report.warnings) {
+            report.node_types = names;
+            w.add_bytes("META-INF/vault/nodetypes.cnd", text.into_bytes())?;
+        }
+    }
+    let written = w.finish()?;
+    report.entries = written.entries;
+    report.size = written.size;
+    report.filter = filter;
+    Ok(report)
+}
+
+fn skipped_metadata(n: &str, cnds: &[String]) -> bool {
+    n == "META-INF/MANIFEST.MF"
+        || n == PROPERTIES_ENTRY
+        || n == FILTER_ENTRY
+        || n == "META-INF/vault/filter-vlt.xml"
+        || n.starts_with("META-INF/vault/definition/")
+        || cnds.iter().any(|c| c == n)
+}
+
+fn copy(w: &mut PackageWriter, source: &dyn Archive, entry: &str, report: &mut ExtractReport) -> Result<(), ArchiveError> {
+    match source.as_zip() {
+        Some(z) => {
+            report.raw_copied += 1;
+            w.raw_copy(z, entry)
+        }
+        None => w.copy_entry(source, entry),
+    }
+}
+
+fn walk(
+    archive: &dyn Archive,
+    sel: &Selector<'_>,
+    l: &LayoutNode,
+    collect_types: bool,
+    content: &mut BTreeMap<String, Out>,
+    used: &mut Vec<String>,
+) -> Result<(), ExtractError> {
+    let p = l.path.as_str();
+    let selected = p != "/" && sel.selected(p);
+    if selected {
+        if let Some(f) = &l.file {
+            content.insert(f.clone(), Out::Raw);
+            used.push("nt:file".into());
+        }
+        for b in &l.binaries {
+            content.insert(b.entry.clone(), Out::Raw);
+        }
+        if let (Some(d), None, None) = (&l.dir, &l.docview, &l.file) {
+            content.insert(d.clone(), Out::Dir);
+            used.push("nt:folder".into());
+        }
+    }
+    if let Some(dv) = &l.docview {
+        let whole = selected && sel.whole(p);
+        if whole && !collect_types {
+            content.insert(dv.clone(), Out::Raw);
+        } else {
+            // The pruned scan only reaches nodes at or above the selection.
+            let mut doc = read_docview(archive, dv).map_err(ExtractError::DocView)?;
+            let mut changed = false;
+            let keep = if doc.root_is_jcr_root {
+                let keep = prune(&mut doc.root, p, sel, &mut changed);
+                keep || selected || sel.ancestor(p)
+            } else {
+                let cp = path::join(p, &doc.root.segment());
+                prune(&mut doc.root, &cp, sel, &mut changed)
+            };
+            if keep && !(p == "/" && !sel.selected("/") && doc.root.children.is_empty()) {
+                if collect_types {
+                    collect(&doc.root, used);
+                }
+                let out = if changed { Out::Bytes(writer::to_vec(&doc)) } else { Out::Raw };
+                content.insert(dv.clone(), out);
+            }
+        }
+    }
+    for c in l.children.values() {
+        walk(archive, sel, c, collect_types, content, used)?;
+    }
+    Ok(())
+}
+
+/// Drops the children of `el` (at `p`) that neither are selected nor lead to a
+/// selected node. Returns whether `el` itself is selected or leads to one.
+fn prune(el: &mut DocViewElement, p: &str, sel: &Selector<'_>, changed: &mut bool) -> bool {
+    let mut any = false;
+    let before = el.children.len();
+    el.children.retain_mut(|c| {
+        let cp = path::join(p, &c.segment());
+        let keep = prune(c, &cp, sel, changed);
+        any |= keep;
+        keep
+    });
+    if el.children.len() != before {
+        *changed = true;
+    }
+    any || (p != "/" && sel.selected(p)) || (!el.is_placeholder() && sel.ancestor(p))
+}
+
+fn collect(el: &DocViewElement, used: &mut Vec<String>) {
+    if let Some(t) = el.primary_type() {
+        used.push(t.to_string());
+    }
+    used.extend(el.mixin_types());
+    for c in &el.children {
+        collect(c, used);
+    }
+}
+
+/// The package's node types, to write back only those used.
+struct CndTrim {
+    registry: NodeTypeRegistry,
+    ns: NamespaceRegistry,
+    declared: BTreeSet<String>,
+}
+
+impl CndTrim {
+    fn load(archive: &dyn Archive, cnds: &[String], warnings: &mut Vec<String>) -> Option<CndTrim> {
+        if cnds.is_empty() {
+            return None;
+        }
+        let mut t = CndTrim {
+            registry: NodeTypeRegistry::new(),
+            ns: NamespaceRegistry::new(),
+            declared: BTreeSet::new(),
+        };
+        for c in cnds {
+            let parsed = archive
+                .read_to_vec(c)
+                .map_err(|e| e.to_string())
+                .and_then(|b| crate::cnd::parse_bytes(&b, c).map_err(|e| e.to_string()));
+            match parsed {
+                Ok(file) => match t.registry.register_cnd(&file, &mut t.ns) {
+                    Ok(r) => {
+                        t.declared.extend(r.added);
+                        t.declared.extend(r.skipped);
+                    }
+                    Err(e) => warnings.push(format!("{c}: node types not registered, left out: {e:?}")),
+                },
+                Err(e) => warnings.push(format!("{e}: left out")),
+            }
+        }
+        Some(t)
+    }
+
+    /// The CND text of the used types the package declares, and their names; `None`
+    /// when none is used.
+    fn trimmed(&self, used: &[String], warnings: &mut Vec<String>) -> Option<(String, Vec<String>)> {
+        let closure = self.registry.closure(used.iter().map(String::as_str));
+        let types: Vec<_> = closure
+            .types
+            .into_iter()
+            .filter(|t| self.declared.contains(&t.name))
+            .collect();
+        if types.is_empty() {
+            return None;
+        }
+        match crate::cnd::write_with(&types, &self.ns) {
+            Ok(text) => Some((text, types.iter().map(|t| t.name.clone()).collect())),
+            Err(e) => {
+                warnings.push(format!("nodetypes.cnd cannot be written: {e}"));
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::{open, Children, Listing, ReadOptions};
+    use std::sync::Mutex;
+
+    /// An archive that records which entries were opened.
+    #[derive(Debug)]
+    struct Counting {
+        inner: Box<dyn Archive>,
+        opened: Mutex<Vec<String>>,
+    }
+
+    impl Archive for Counting {
+        fn name(&self) -> &str {
+            self.inner.name()
+        }
+        fn kind(&self) -> crate::archive::ArchiveKind {
+            self.inner.kind()
+        }
+        fn listing(&self) -> &Listing {
+            self.inner.listing()
+        }
+        fn warnings(&self) -> &[crate::archive::ArchiveWarning] {
+            self.inner.warnings()
+        }
+        fn open(&self, entry: &str) -> Result<Box<dyn std::io::Read + Send>, ArchiveError> {
+            self.opened.lock().unwrap().push(entry.to_string());
+            self.inner.open(entry)
+        }
+        fn children(&self, dir: &str) -> Result<Children<'_>, ArchiveError> {
+            self.inner.children(dir)
+        }
+    }
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    const PAGE: &str = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#;
+
+    #[test]
+    fn reads_only_what_is_at_or_above_the_selection() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("pkg");
+        write(&d, "META-INF/vault/filter.xml", r#"<workspaceFilter version="1.0"><filter root="/content" mode="merge"/></workspaceFilter>"#);
+        write(&d, "jcr_root/content/.content.xml", PAGE);
+        for i in 0..20 {
+            write(&d, &format!("jcr_root/content/p{i}/.content.xml"), PAGE);
+            write(&d, &format!("jcr_root/content/p{i}/full.xml"), PAGE);
+            write(&d, &format!("jcr_root/content/p{i}/data.txt"), "x");
+        }
+        let a = Counting {
+            inner: open(&d, &ReadOptions::default()).unwrap(),
+            opened: Mutex::new(Vec::new()),
+        };
+        let opts = ExtractOptions {
+            selection: Selection::Roots(vec!["/content/p3".into()]),
+            mode: None,
+            name: Some("n".into()),
+            writer: WriterOptions::default(),
+        };
+        let out = t.path().join("out.zip");
+        let r = extract(&a, &out, &opts).unwrap();
+        assert_eq!(r.filter.sets.len(), 1);
+        assert_eq!(r.filter.sets[0].root(), "/content/p3");
+        assert_eq!(r.filter.sets[0].mode, ImportMode::Merge);
+        let opened = a.opened.into_inner().unwrap();
+        for e in &opened {
+            assert!(
+                e.starts_with("META-INF/") || e == "jcr_root/content/.content.xml" || e.starts_with("jcr_root/content/p3/"),
+                "read {e}: {opened:?}"
+            );
+        }
+        let o = open(&out, &ReadOptions::default()).unwrap();
+        let names: Vec<&str> = o.listing().files().map(|e| e.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "META-INF/vault/filter.xml",
+                "META-INF/vault/properties.xml",
+                "jcr_root/content/.content.xml",
+                "jcr_root/content/p3/.content.xml",
+                "jcr_root/content/p3/data.txt",
+                "jcr_root/content/p3/full.xml",
+            ]
+        );
+    }
+
+    #[test]
+    fn narrowing_keeps_modes_rules_and_source_roots_below() {
+        let src = WorkspaceFilter::parse(
+            br#"<workspaceFilter version="1.0">
+                <filter root="/apps/a" mode="merge"/>
+                <filter root="/content/site"><exclude pattern="/content/site/x(/.*)?"/></filter>
+            </workspaceFilter>"#,
+            "filter.xml",
+        )
+        .unwrap();
+        let f = narrowed_filter(Some(&src), &Selection::Roots(vec!["/apps".into(), "/content/site/en".into()]), None).unwrap();
+        let roots: Vec<(&str, ImportMode, usize)> = f.sets.iter().map(|s| (s.root(), s.mode, s.rules.len())).collect();
+        assert_eq!(roots, [("/apps/a", ImportMode::Merge, 0), ("/content/site/en", ImportMode::Replace, 1)]);
+        let f = narrowed_filter(Some(&src), &Selection::Roots(vec!["/apps/a/b".into()]), Some(ImportMode::Update)).unwrap();
+        assert_eq!(f.sets[0].mode, ImportMode::Update);
+        assert!(narrowed_filter(Some(&src), &Selection::Roots(vec!["/etc".into()]), None).is_err());
+        assert!(narrowed_filter(Some(&src), &Selection::Roots(vec!["rel".into()]), None).is_err());
+    }
+}
