@@ -22,8 +22,12 @@ pub struct ExportArgs {
     #[arg(long)]
     pub root: Vec<String>,
     /// The package id group:name:version.
-    #[arg(long, default_value = "jcrpack:export:1.0.0")]
-    pub name: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Take the package properties (acHandling, subPackageHandling, description, ...)
+    /// from this properties.xml; --name still sets the id when given explicitly.
+    #[arg(long, value_name = "PROPERTIES_XML")]
+    pub properties: Option<PathBuf>,
     /// The package to write.
     #[arg(short, long)]
     pub output: PathBuf,
@@ -45,8 +49,18 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
         }
         (None, true) => return Err(CliError::usage("give --filter FILTER.xml or at least one --root PATH")),
     };
-    let id = PackageId::parse(&a.name).map_err(|e| CliError::usage(format!("--name {}: {e}", a.name)))?;
-    let mut props = PackageProperties::new();
+    let mut props = match &a.properties {
+        Some(p) => {
+            let bytes = std::fs::read(p).map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
+            PackageProperties::parse(&bytes, &p.display().to_string())?
+        }
+        None => PackageProperties::new(),
+    };
+    let id = match (&a.name, props.id()) {
+        (Some(n), _) => PackageId::parse(n).map_err(|e| CliError::usage(format!("--name {n}: {e}")))?,
+        (None, Some(id)) => id,
+        (None, None) => PackageId::parse("jcrpack:export:1.0.0").map_err(|e| CliError::failure(e.to_string()))?,
+    };
     props.set_id(&id);
     let store = a.repo.open()?;
     let ns = store.namespaces()?;

@@ -433,7 +433,8 @@ impl<'a> Exporter<'a> {
             });
         };
         if resource_self {
-            strip(&mut root);
+            // A resource node that is itself the file keeps its metadata.
+            root.properties.retain(|p| p.name != "jcr:data");
         } else if let Some(c) = root.children.iter_mut().find(|c| c.name == "jcr:content") {
             strip(c);
         }

@@ -53,7 +53,7 @@ pub struct Session<'t> {
     pub file_content: HashSet<String>,
     /// The report.
     pub report: Report,
-    uuid_counter: u64,
+    issued: HashSet<String>,
 }
 
 impl<'t> Session<'t> {
@@ -81,7 +81,7 @@ impl<'t> Session<'t> {
             name_lists: HashMap::new(),
             file_content: HashSet::new(),
             report: Report::default(),
-            uuid_counter: 0,
+            issued: HashSet::new(),
         }
     }
 
@@ -122,21 +122,31 @@ impl<'t> Session<'t> {
         self.report.record(path, action, None);
     }
 
-    /// A deterministic new identifier (version 4 layout) for `path`.
+    /// A deterministic new identifier (version 4 layout) for `path`: the same path
+    /// and clock give the same identifier, so that two installs of one package agree;
+    /// a taken identifier moves on to the next candidate.
     pub fn new_uuid(&mut self, path: &str) -> String {
         use sha2::{Digest, Sha256};
-        self.uuid_counter += 1;
-        let mut h = Sha256::new();
-        h.update(path.as_bytes());
-        h.update(self.uuid_counter.to_le_bytes());
-        h.update(self.opts.now.epoch_millis().to_le_bytes());
-        let d = h.finalize();
-        let mut b = [0u8; 16];
-        b.copy_from_slice(&d[..16]);
-        b[6] = (b[6] & 0x0f) | 0x40;
-        b[8] = (b[8] & 0x3f) | 0x80;
-        let x = crate::dump::hex(&b);
-        format!("{}-{}-{}-{}-{}", &x[0..8], &x[8..12], &x[12..16], &x[16..20], &x[20..32])
+        let mut attempt: u64 = 0;
+        loop {
+            let mut h = Sha256::new();
+            h.update(path.as_bytes());
+            h.update(attempt.to_le_bytes());
+            h.update(self.opts.now.epoch_millis().to_le_bytes());
+            let d = h.finalize();
+            let mut b = [0u8; 16];
+            b.copy_from_slice(&d[..16]);
+            b[6] = (b[6] & 0x0f) | 0x40;
+            b[8] = (b[8] & 0x3f) | 0x80;
+            let x = crate::dump::hex(&b);
+            let id = format!("{}-{}-{}-{}-{}", &x[0..8], &x[8..12], &x[12..16], &x[16..20], &x[20..32]);
+            let taken = self.issued.contains(&id) || matches!(self.txn.find_by_uuid(&self.ws, &id), Ok(Some(_)));
+            if !taken {
+                self.issued.insert(id.clone());
+                return id;
+            }
+            attempt += 1;
+        }
     }
 
     /// Fails in strict mode; in lenient mode records the error and goes on.
