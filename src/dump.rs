@@ -141,12 +141,12 @@ impl<W: Write> JsonTreeWriter<W> {
             pm.insert(p.name.clone(), property_json(p, digests)?);
         }
         write!(self.out, "{ind}{{\n{ind}  \"name\": {},\n", json!(name))?;
-        write!(
+        writeln!(
             self.out,
-            "{ind}  \"primaryType\": {},\n",
+            "{ind}  \"primaryType\": {},",
             json!(primary_type)
         )?;
-        write!(self.out, "{ind}  \"mixinTypes\": {},\n", json!(mixins))?;
+        writeln!(self.out, "{ind}  \"mixinTypes\": {},", json!(mixins))?;
         write!(self.out, "{ind}  \"properties\": ")?;
         if pm.is_empty() {
             self.out.write_all(b"{}")?;

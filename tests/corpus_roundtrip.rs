@@ -27,9 +27,9 @@ fn packages(corpus: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in walkdir::WalkDir::new(corpus.join("filevault")).into_iter().filter_map(Result::ok) {
         let p = e.path();
-        if e.file_type().is_file() && p.extension().is_some_and(|x| x == "zip") {
-            out.push(p.to_path_buf());
-        } else if e.file_type().is_dir() && p.join("META-INF/vault/filter.xml").is_file() && p.join("jcr_root").is_dir() {
+        let zip = e.file_type().is_file() && p.extension().is_some_and(|x| x == "zip");
+        let folder = e.file_type().is_dir() && p.join("META-INF/vault/filter.xml").is_file() && p.join("jcr_root").is_dir();
+        if zip || folder {
             out.push(p.to_path_buf());
         }
     }

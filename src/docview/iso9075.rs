@@ -26,9 +26,7 @@ pub fn encode(name: &str) -> String {
             Some(c) => is_name_char(c) && c != ':',
             None => false,
         };
-        if !ok {
-            push_escape(&mut out, u);
-        } else if u == b'_' as u16 && needs_escaping(&units, i) {
+        if !ok || (u == b'_' as u16 && needs_escaping(&units, i)) {
             push_escape(&mut out, u);
         } else {
             // `ok` implies a BMP scalar value.

@@ -67,7 +67,7 @@ fn is(types: &NodeTypeRegistry, t: &str, of: &str) -> bool {
 
 /// The aggregator for a node.
 pub fn choose(types: &NodeTypeRegistry, n: &NodeFacts<'_>) -> Aggregator {
-    if (is(types, n.primary, "nt:file") && n.has_data) || (is(types, n.primary, "nt:resource") && n.has_data) {
+    if n.has_data && (is(types, n.primary, "nt:file") || is(types, n.primary, "nt:resource")) {
         return Aggregator::File;
     }
     if is_hierarchy(types, n.primary) && n.has_content_child && !is(types, n.primary, "nt:file") {

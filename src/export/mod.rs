@@ -425,11 +425,13 @@ impl<'a> Exporter<'a> {
         // The data comes from the file; metadata that defaults are left out.
         let strip = |el: &mut DocViewElement| {
             el.properties.retain(|p| {
-                !matches!(p.name.as_str(), "jcr:data" | "jcr:lastModified" | "jcr:uuid")
-                    && !(p.name == "jcr:mimeType" && p.values.first().map(String::as_str) == default_mime)
-                    && !(p.name == "jcr:encoding"
-                        && p.values.first().map(String::as_str) == Some("utf-8")
-                        && !mime.as_deref().is_some_and(crate::mime::is_binary))
+                let default_encoding = p.name == "jcr:encoding"
+                    && p.values.first().map(String::as_str) == Some("utf-8")
+                    && !mime.as_deref().is_some_and(crate::mime::is_binary);
+                let dropped = matches!(p.name.as_str(), "jcr:data" | "jcr:lastModified" | "jcr:uuid")
+                    || (p.name == "jcr:mimeType" && p.values.first().map(String::as_str) == default_mime)
+                    || default_encoding;
+                !dropped
             });
         };
         if resource_self {

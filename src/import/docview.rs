@@ -272,7 +272,7 @@ pub fn autocreate(s: &mut Session<'_>, node: &mut Node, node_path: &str) {
         }
         let value = match name.as_str() {
             "jcr:uuid" => Some(Value::String(s.new_uuid(node_path))),
-            "jcr:created" | "jcr:lastModified" => Some(Value::Date(s.opts.now.clone())),
+            "jcr:created" | "jcr:lastModified" => Some(Value::Date(s.opts.now)),
             "jcr:createdBy" | "jcr:lastModifiedBy" => Some(Value::String(s.opts.user.clone())),
             "jcr:isCheckedOut" => Some(Value::Boolean(true)),
             _ => None,
@@ -437,11 +437,10 @@ pub fn delete_missing_children(
         if !s.contains(&c.path) || s.mode(&c.path) != ImportMode::Replace {
             continue;
         }
-        if c.primary_type == "rep:ACL" || c.primary_type == "rep:CugPolicy" || c.primary_type == "rep:PrincipalPolicy" {
-            if !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear) {
+        if (c.primary_type == "rep:ACL" || c.primary_type == "rep:CugPolicy" || c.primary_type == "rep:PrincipalPolicy")
+            && !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear) {
                 continue;
             }
-        }
         if is_protected_child(s, node_path, &c.name, &c.primary_type)? {
             continue;
         }

@@ -48,7 +48,7 @@ pub fn import_file(
             let mut content = Node::new("jcr:content", "nt:resource")
                 .with(Property::single("jcr:data", Value::Binary(blob)))
                 .with(Property::string("jcr:mimeType", crate::mime::for_name_or_default(&name)))
-                .with(Property::single("jcr:lastModified", Value::Date(s.opts.now.clone())));
+                .with(Property::single("jcr:lastModified", Value::Date(s.opts.now)));
             content.index = 1;
             let content_path = path::join(node_path, "jcr:content");
             super::docview::autocreate(s, &mut content, &content_path);
@@ -97,7 +97,7 @@ pub fn import_file(
                 let mut c = Node::new("jcr:content", "nt:resource")
                     .with(Property::single("jcr:data", Value::Binary(blob)))
                     .with(Property::string("jcr:mimeType", crate::mime::for_name_or_default(path::name(node_path))))
-                    .with(Property::single("jcr:lastModified", Value::Date(s.opts.now.clone())));
+                    .with(Property::single("jcr:lastModified", Value::Date(s.opts.now)));
                 super::docview::autocreate(s, &mut c, &content_path);
                 s.txn.add_node(&s.ws, node_path, &c, &AddOptions::append())?;
                 s.record(node_path, Action::Updated);
@@ -113,7 +113,7 @@ pub fn import_file(
                     s.txn.set_property(
                         &s.ws,
                         &content_path,
-                        &Property::single("jcr:lastModified", Value::Date(s.opts.now.clone())),
+                        &Property::single("jcr:lastModified", Value::Date(s.opts.now)),
                     )?;
                     if s.txn.property(&s.ws, &content_path, "jcr:mimeType")?.is_none() {
                         s.txn.set_property(

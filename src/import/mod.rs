@@ -62,7 +62,7 @@ pub fn install_inspected(
         description: format!("install {}", archive.name()),
         install_id: None,
         package_id: package_id.clone(),
-        time: opts.now.clone(),
+        time: opts.now,
         user: opts.user.clone(),
         options: serde_json::json!({
             "workspace": opts.workspace,
