@@ -337,3 +337,31 @@ mod round_trip {
         assert!(same * 100 >= n * 70, "only {same} of {n} identical");
     }
 }
+
+#[cfg(test)]
+mod snapshots {
+    use crate::docview::{parse, writer::to_vec};
+
+    /// Every value type, escapes, ISO 9075 names, same-name siblings and placeholders,
+    /// written in FileVault's exact layout.
+    #[test]
+    fn written_docview_snapshot() {
+        let input = r#"<?xml version="1.0" encoding="UTF-8"?>
+<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:nt="http://www.jcp.org/jcr/nt/1.0" xmlns:mix="http://www.jcp.org/jcr/mix/1.0"
+    jcr:primaryType="nt:unstructured" jcr:mixinTypes="[mix:versionable,mix:lockable]" Zeta="z" alpha="a"
+    str="\{not a type} a\\b" multi="[a\,b,\0,c]" empty="[]" one="[\0]" long="{Long}42" dbl="{Double}-Infinity"
+    dec="{Decimal}3.14159265358979323846" date="{Date}2024-01-31T12:00:00.000+01:00" bool="{Boolean}[true,false]"
+    name="{Name}nt:base" path="{Path}/a/b" ref="{Reference}20bab6b6-6503-4e29-a383-0b299307a1da"
+    weak="{WeakReference}[]" uri="{URI}http://example.com/a?b=c" bin="{Binary}" bref="{BinaryRef}abc"
+    ctrl="a\u000fb" text="line1&#xa;line2&#x9;&lt;&amp;&quot;">
+    <_x0031_st jcr:primaryType="nt:unstructured"/>
+    <item jcr:primaryType="nt:unstructured"/>
+    <item_x005b_2_x005d_ jcr:primaryType="nt:unstructured"/>
+    <placeholder/>
+    <deep jcr:primaryType="nt:unstructured"><deeper jcr:primaryType="nt:unstructured" x="1"/></deep>
+</jcr:root>
+"#;
+        let doc = parse(input.as_bytes(), "snapshot.xml").unwrap();
+        insta::assert_snapshot!(String::from_utf8(to_vec(&doc)).unwrap());
+    }
+}
