@@ -70,7 +70,7 @@ fn parse_id(s: &str) -> Result<IdConflictPolicy, String> {
 }
 
 /// Runs `import`.
-pub fn run(a: ImportArgs) -> CliResult<i32> {
+pub fn run(a: ImportArgs, quiet: bool) -> CliResult<i32> {
     let mut opts = ImportOptions {
         workspace: a.repo.workspace.clone(),
         mode: a.mode,
@@ -96,8 +96,22 @@ pub fn run(a: ImportArgs) -> CliResult<i32> {
     for r in &a.allow_root {
         opts.allow_roots.push(absolute(r)?);
     }
+    if !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} {pos} paths ({per_sec}) {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        pb.set_message(if a.dry_run { "dry run:" } else { "installing:" });
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        opts.progress = Some(pb);
+    }
     let mut store = a.repo.open()?;
-    let report = import::install(store.as_mut(), &a.package, &opts)
+    let result = import::install(store.as_mut(), &a.package, &opts);
+    if let Some(pb) = &opts.progress {
+        pb.finish_and_clear();
+    }
+    let report = result
         .map_err(|e| CliError::failure(format!("{}: install failed, nothing was changed: {e}", a.package.display())))?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report).map_err(|e| CliError::failure(e.to_string()))?);

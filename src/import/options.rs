@@ -69,6 +69,8 @@ pub struct ImportOptions {
     pub user: String,
     /// The clock for `jcr:created`, `jcr:lastModified` (`SOURCE_DATE_EPOCH` pins it).
     pub now: Date,
+    /// Ticks once per path the install acts on (the CLI's progress bar on stderr).
+    pub progress: Option<indicatif::ProgressBar>,
 }
 
 impl Default for ImportOptions {
@@ -97,6 +99,7 @@ impl Default for ImportOptions {
             max_sub_package_depth: 8,
             user: "admin".to_string(),
             now: Date::from_epoch_millis(millis),
+            progress: None,
         }
     }
 }

@@ -119,6 +119,9 @@ impl<'t> Session<'t> {
 
     /// Records an action in the report.
     pub fn record(&mut self, path: &str, action: Action) {
+        if let Some(pb) = &self.opts.progress {
+            pb.inc(1);
+        }
         self.report.record(path, action, None);
     }
 
