@@ -36,7 +36,12 @@ pub fn run(a: LoadArgs) -> CliResult<i32> {
         (node, ns)
     } else {
         let doc = docview::parse(&bytes[..], &file).map_err(|e| CliError::failure(e.to_string()))?;
-        (element_to_node(&doc.root), doc.namespaces.clone())
+        let mut node = element_to_node(&doc.root);
+        if doc.root_is_jcr_root {
+            // importXML names the node after the element: `jcr:root`.
+            node.name = "jcr:root".to_string();
+        }
+        (node, doc.namespaces.clone())
     };
     let mut txn = store.begin_operation(OperationMeta::new(format!("load {file} at {at}")))?;
     let ns = txn.namespaces()?;

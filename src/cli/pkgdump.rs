@@ -13,7 +13,7 @@ use crate::repository;
 use std::path::Path;
 
 /// Installs `package` into a temporary empty repository and prints the subtree at `p`.
-pub fn run(package: &Path, p: &str) -> CliResult<i32> {
+pub fn run(package: &Path, p: &str, format: super::dump::DumpFormat) -> CliResult<i32> {
     let archive = open_package(package)?;
     let dir = tempfile::Builder::new()
         .prefix("jcrpack-dump-")
@@ -26,7 +26,7 @@ pub fn run(package: &Path, p: &str) -> CliResult<i32> {
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
-    write_subtree(store.as_ref(), &opts.workspace, p)?;
+    write_subtree(store.as_ref(), &opts.workspace, p, format)?;
     drop(store);
     dir.close()
         .map_err(|e| CliError::failure(format!("cannot remove the temporary repository: {e}")))?;
