@@ -10,7 +10,7 @@
 use super::iso9075;
 use super::value::{is_xml_char, parse_value};
 use super::{DocViewDocument, DocViewElement, DocViewError, DocViewProperty, DocViewWarning};
-use crate::location::Location;
+use crate::location::{Location, Locator};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::io::BufRead;
@@ -95,6 +95,8 @@ struct Parser<'a> {
     root: Option<DocViewElement>,
     root_is_jcr_root: bool,
     warnings: Vec<DocViewWarning>,
+    /// Locates elements and warnings in time linear in the file.
+    locator: Locator,
 }
 
 impl<'a> Parser<'a> {
@@ -125,6 +127,7 @@ impl<'a> Parser<'a> {
             root: None,
             root_is_jcr_root: false,
             warnings: Vec::new(),
+            locator: Locator::new(),
         })
     }
 
@@ -205,7 +208,7 @@ impl<'a> Parser<'a> {
         if self.stack.is_empty() {
             return Err(self.err_at(pos, "text outside the root element"));
         }
-        let loc = Location::from_offset(self.file, self.text.as_bytes(), pos);
+        let loc = self.locator.locate(self.file, self.text.as_bytes(), pos);
         if !self.warnings.iter().any(|w| w.message.starts_with("text content")) {
             self.warnings.push(DocViewWarning {
                 location: loc,
@@ -229,10 +232,24 @@ impl<'a> Parser<'a> {
         let mut attrs: Vec<(String, String, usize)> = Vec::new();
         let mut decls = Vec::new();
         let tag_text = &self.text[pos..];
+        // Where to look for the next attribute's name: past the previous one's name and
+        // about its value, so that finding names stays linear in the tag's length.
+        let mut cursor = 0;
         for a in e.attributes().with_checks(true) {
             let a = a.map_err(|err| self.err_at(pos, format!("bad attribute: {err}")))?;
             let key = a.key.as_ref().to_string();
-            let apos = tag_text.find(key.as_str()).map(|o| pos + o).unwrap_or(pos);
+            let apos = match tag_text[cursor..].find(key.as_str()) {
+                Some(o) => {
+                    let at = cursor + o;
+                    // `="` at least separates the name from the value.
+                    cursor = (at + key.len() + 2 + a.value.len()).min(tag_text.len());
+                    while !tag_text.is_char_boundary(cursor) {
+                        cursor += 1;
+                    }
+                    pos + at
+                }
+                None => pos,
+            };
             if a.value.len() > self.limits.max_value_bytes {
                 return Err(self.err_at(
                     apos,
@@ -266,7 +283,7 @@ impl<'a> Parser<'a> {
         self.scopes.push(decls);
         let qname = e.name().as_ref().to_string();
         let (uri, local) = self.resolve(&qname, true).map_err(|m| self.err_at(pos, m))?;
-        let location = Location::from_offset(self.file, self.text.as_bytes(), pos);
+        let location = self.locator.locate(self.file, self.text.as_bytes(), pos);
         let is_root = self.root.is_none() && self.stack.is_empty();
         let mut el = DocViewElement {
             name: String::new(),
@@ -283,10 +300,13 @@ impl<'a> Parser<'a> {
             el.name = self.qualify(&uri, name);
             el.index = index;
         }
+        // A set, not a scan of the properties so far: an element may have up to
+        // `max_attributes` of them, and a scan made that quadratic.
+        let mut seen = std::collections::HashSet::with_capacity(attrs.len());
         for (key, value, apos) in attrs {
             let (auri, alocal) = self.resolve(&key, false).map_err(|m| self.err_at(apos, m))?;
             let name = self.qualify(&auri, &iso9075::decode(&alocal));
-            if el.properties.iter().any(|p| p.name == name) {
+            if !seen.insert(name.clone()) {
                 return Err(self.err_at(apos, format!("property '{name}' given twice")));
             }
             let v = parse_value(&value)
