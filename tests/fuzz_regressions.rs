@@ -107,7 +107,7 @@ fn assert_points(location: &Location, file: &str, message: &str) -> Result<(), T
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: 256,
+        cases: 1024,
         failure_persistence: None,
         ..ProptestConfig::default()
     }
@@ -209,7 +209,7 @@ proptest! {
 
 proptest! {
     // Each case writes a file; fewer cases keep the suite fast.
-    #![proptest_config(ProptestConfig { cases: 96, ..config() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..config() })]
 
     #[test]
     fn zips(bytes in input(ZIP)) {
