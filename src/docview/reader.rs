@@ -261,6 +261,9 @@ impl<'a> Parser<'a> {
             if key == "xmlns" {
                 decls.push((String::new(), value));
             } else if let Some(p) = key.strip_prefix("xmlns:") {
+                if p.is_empty() || p.contains(':') {
+                    return Err(self.err_at(apos, format!("'{key}' is not a valid namespace declaration")));
+                }
                 if value.is_empty() {
                     return Err(self.err_at(apos, format!("prefix '{p}' bound to an empty namespace")));
                 }
@@ -342,6 +345,14 @@ impl<'a> Parser<'a> {
             Some((p, l)) => (p, l),
             None => ("", qname),
         };
+        // Namespaces in XML: a name is `local` or `prefix:local`, one colon between two
+        // non-empty parts (Xerces refuses others too). `:a:b` used to become the
+        // unprefixed name `a:b`, which the writer wrote back as an undeclared prefix.
+        if qname.contains(':') && (prefix.is_empty() || local.is_empty() || local.contains(':')) {
+            return Err(format!(
+                "'{qname}' is not a valid qualified name (expected 'name' or 'prefix:name')"
+            ));
+        }
         if prefix.is_empty() && !element {
             return Ok((String::new(), local.to_string()));
         }

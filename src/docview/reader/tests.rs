@@ -191,3 +191,25 @@ fn many_attributes_parse_in_linear_time() {
     let e = err(r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" a="é" q="" q="x"/>"#);
     assert!(e.message.contains("duplicated attribute") || e.message.contains("given twice"), "{e}");
 }
+
+/// Fuzz finding (`docview_document`): the attribute `:primarr:titleyType` was read as
+/// the unprefixed property `primarr:titleyType`, which the writer wrote back with an
+/// undeclared prefix. Names that are not QNames are refused, as Xerces refuses them.
+#[test]
+fn names_that_are_not_qnames_are_refused() {
+    const JCR: &str = r#"xmlns:jcr="http://www.jcp.org/jcr/1.0""#;
+    for bad in [
+        format!(r#"<jcr:root {JCR} :primarr:titleyType="cq:Page"/>"#),
+        format!(r#"<jcr:root {JCR} a:b:c="x"/>"#),
+        format!(r#"<jcr:root {JCR} jcr:="x"/>"#),
+        format!(r#"<jcr:root {JCR}><:a jcr:primaryType="nt:unstructured"/></jcr:root>"#),
+        format!(r#"<jcr:root {JCR} xmlns:="http://x"/>"#),
+    ] {
+        let e = err(&bad);
+        assert!(
+            e.message.contains("not a valid qualified name") || e.message.contains("not a valid namespace declaration"),
+            "{bad}: {e}"
+        );
+        assert_eq!(e.location.line, 1, "{e}");
+    }
+}
