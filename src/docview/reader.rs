@@ -345,6 +345,10 @@ impl<'a> Parser<'a> {
             Some((p, l)) => (p, l),
             None => ("", qname),
         };
+        // quick-xml reads `< />` as an element without a name (written back as `</>`).
+        if qname.is_empty() {
+            return Err("a tag without a name".to_string());
+        }
         // Namespaces in XML: a name is `local` or `prefix:local`, one colon between two
         // non-empty parts (Xerces refuses others too). `:a:b` used to become the
         // unprefixed name `a:b`, which the writer wrote back as an undeclared prefix.
