@@ -11,6 +11,7 @@ use super::iso9075;
 use super::value::{is_xml_char, parse_value};
 use super::{DocViewDocument, DocViewElement, DocViewError, DocViewProperty, DocViewWarning};
 use crate::location::{Location, Locator};
+use crate::name::is_ncname;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::io::BufRead;
@@ -261,7 +262,7 @@ impl<'a> Parser<'a> {
             if key == "xmlns" {
                 decls.push((String::new(), value));
             } else if let Some(p) = key.strip_prefix("xmlns:") {
-                if p.is_empty() || p.contains(':') {
+                if !is_ncname(p) {
                     return Err(self.err_at(apos, format!("'{key}' is not a valid namespace declaration")));
                 }
                 if value.is_empty() {
@@ -349,12 +350,14 @@ impl<'a> Parser<'a> {
         if qname.is_empty() {
             return Err("a tag without a name".to_string());
         }
-        // Namespaces in XML: a name is `local` or `prefix:local`, one colon between two
-        // non-empty parts (Xerces refuses others too). `:a:b` used to become the
-        // unprefixed name `a:b`, which the writer wrote back as an undeclared prefix.
-        if qname.contains(':') && (prefix.is_empty() || local.is_empty() || local.contains(':')) {
+        // Namespaces in XML: a name is `local` or `prefix:local`, both NCNames (Xerces
+        // refuses others too; quick-xml does not check). `:a:b` used to become the
+        // unprefixed name `a:b`, and `p"q:a` a prefix with a quote in it, which the
+        // writer wrote back as an undeclared prefix or broken markup.
+        if (qname.contains(':') && !is_ncname(prefix)) || !is_ncname(local) {
             return Err(format!(
-                "'{qname}' is not a valid qualified name (expected 'name' or 'prefix:name')"
+                "'{qname}' is not a valid qualified name (expected 'name' or 'prefix:name', \
+                 each an XML NCName)"
             ));
         }
         if prefix.is_empty() && !element {

@@ -204,6 +204,14 @@ fn names_that_are_not_qnames_are_refused() {
         format!(r#"<jcr:root {JCR} jcr:="x"/>"#),
         format!(r#"<jcr:root {JCR}><:a jcr:primaryType="nt:unstructured"/></jcr:root>"#),
         format!(r#"<jcr:root {JCR} xmlns:="http://x"/>"#),
+        // Fuzz finding: a prefix holding characters no XML name has (`~`, `"`),
+        // written back as broken markup.
+        format!(r#"<jcr:root {JCR} xmlns:a~b="http://x" c="d"/>"#),
+        r##"<?xmlsion="1.0" encoding="UTF-"8?>
+<oot xmlns:juKKteKKGr~~3pKKKKKGrou2p"w.knd-="WJKjjcp.jjjjjp"wknd-l'''''/''ejjjj'''''''iite"rjcpGr~~1p="WKND- Lite"/>
+"##
+        .to_string(),
+        format!(r#"<jcr:root {JCR} a~b="x"/>"#),
         // Fuzz finding: `< />` was an element without a name, written back as `</>`.
         format!("<jcr:root {JCR}>\n<\n  />\n</jcr:root>"),
     ] {
