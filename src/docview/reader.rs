@@ -301,6 +301,14 @@ impl<'a> Parser<'a> {
         } else {
             let decoded = iso9075::decode(&local);
             let (name, index) = split_index(&decoded);
+            // `_x005b_1_x005d_` decodes to `[1]`: an index without a name, which would
+            // be written back as a tag without a name.
+            if name.is_empty() {
+                return Err(self.err_at(
+                    pos,
+                    format!("element <{qname}> names no node: it decodes to '{decoded}'"),
+                ));
+            }
             el.name = self.qualify(&uri, name);
             el.index = index;
         }

@@ -225,3 +225,12 @@ fn names_that_are_not_qnames_are_refused() {
         assert_eq!(e.location.line, if bad.contains('\n') { 2 } else { 1 }, "{e}");
     }
 }
+
+/// Fuzz finding (`docview_document`): the element `<_x005B_1_x005d_/>` decodes to
+/// `[1]`, a same-name-sibling index without a name, and was written back as `< />`.
+#[test]
+fn an_element_that_decodes_to_no_name_is_refused() {
+    let e = err("<_x005B_1_x005d_/>\t");
+    assert!(e.message.contains("names no node"), "{e}");
+    assert_eq!((e.location.line, e.location.column), (1, 1), "{e}");
+}
