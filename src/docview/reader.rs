@@ -10,7 +10,8 @@
 use super::iso9075;
 use super::value::{is_xml_char, parse_value};
 use super::{DocViewDocument, DocViewElement, DocViewError, DocViewProperty, DocViewWarning};
-use crate::location::Location;
+use crate::location::{Location, Locator};
+use crate::name::is_ncname;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::io::BufRead;
@@ -95,6 +96,8 @@ struct Parser<'a> {
     root: Option<DocViewElement>,
     root_is_jcr_root: bool,
     warnings: Vec<DocViewWarning>,
+    /// Locates elements and warnings in time linear in the file.
+    locator: Locator,
 }
 
 impl<'a> Parser<'a> {
@@ -125,6 +128,7 @@ impl<'a> Parser<'a> {
             root: None,
             root_is_jcr_root: false,
             warnings: Vec::new(),
+            locator: Locator::new(),
         })
     }
 
@@ -205,7 +209,7 @@ impl<'a> Parser<'a> {
         if self.stack.is_empty() {
             return Err(self.err_at(pos, "text outside the root element"));
         }
-        let loc = Location::from_offset(self.file, self.text.as_bytes(), pos);
+        let loc = self.locator.locate(self.file, self.text.as_bytes(), pos);
         if !self.warnings.iter().any(|w| w.message.starts_with("text content")) {
             self.warnings.push(DocViewWarning {
                 location: loc,
@@ -229,10 +233,24 @@ impl<'a> Parser<'a> {
         let mut attrs: Vec<(String, String, usize)> = Vec::new();
         let mut decls = Vec::new();
         let tag_text = &self.text[pos..];
+        // Where to look for the next attribute's name: past the previous one's name and
+        // about its value, so that finding names stays linear in the tag's length.
+        let mut cursor = 0;
         for a in e.attributes().with_checks(true) {
             let a = a.map_err(|err| self.err_at(pos, format!("bad attribute: {err}")))?;
             let key = a.key.as_ref().to_string();
-            let apos = attribute_offset(tag_text, &key).map(|o| pos + o).unwrap_or(pos);
+            let apos = match attribute_offset(&tag_text[cursor..], &key) {
+                Some(o) => {
+                    let at = cursor + o;
+                    // `="` at least separates the name from the value.
+                    cursor = (at + key.len() + 2 + a.value.len()).min(tag_text.len());
+                    while !tag_text.is_char_boundary(cursor) {
+                        cursor += 1;
+                    }
+                    pos + at
+                }
+                None => pos,
+            };
             if a.value.len() > self.limits.max_value_bytes {
                 return Err(self.err_at(
                     apos,
@@ -244,6 +262,9 @@ impl<'a> Parser<'a> {
             if key == "xmlns" {
                 decls.push((String::new(), value));
             } else if let Some(p) = key.strip_prefix("xmlns:") {
+                if !is_ncname(p) {
+                    return Err(self.err_at(apos, format!("'{key}' is not a valid namespace declaration")));
+                }
                 if value.is_empty() {
                     return Err(self.err_at(apos, format!("prefix '{p}' bound to an empty namespace")));
                 }
@@ -266,7 +287,7 @@ impl<'a> Parser<'a> {
         self.scopes.push(decls);
         let qname = e.name().as_ref().to_string();
         let (uri, local) = self.resolve(&qname, true).map_err(|m| self.err_at(pos, m))?;
-        let location = Location::from_offset(self.file, self.text.as_bytes(), pos);
+        let location = self.locator.locate(self.file, self.text.as_bytes(), pos);
         let is_root = self.root.is_none() && self.stack.is_empty();
         let mut el = DocViewElement {
             name: String::new(),
@@ -280,13 +301,24 @@ impl<'a> Parser<'a> {
         } else {
             let decoded = iso9075::decode(&local);
             let (name, index) = split_index(&decoded);
+            // `_x005b_1_x005d_` decodes to `[1]`: an index without a name, which would
+            // be written back as a tag without a name.
+            if name.is_empty() {
+                return Err(self.err_at(
+                    pos,
+                    format!("element <{qname}> names no node: it decodes to '{decoded}'"),
+                ));
+            }
             el.name = self.qualify(&uri, name);
             el.index = index;
         }
+        // A set, not a scan of the properties so far: an element may have up to
+        // `max_attributes` of them, and a scan made that quadratic.
+        let mut seen = std::collections::HashSet::with_capacity(attrs.len());
         for (key, value, apos) in attrs {
             let (auri, alocal) = self.resolve(&key, false).map_err(|m| self.err_at(apos, m))?;
             let name = self.qualify(&auri, &iso9075::decode(&alocal));
-            if el.properties.iter().any(|p| p.name == name) {
+            if !seen.insert(name.clone()) {
                 return Err(self.err_at(apos, format!("property '{name}' given twice")));
             }
             let v = parse_value(&value)
@@ -322,6 +354,20 @@ impl<'a> Parser<'a> {
             Some((p, l)) => (p, l),
             None => ("", qname),
         };
+        // quick-xml reads `< />` as an element without a name (written back as `</>`).
+        if qname.is_empty() {
+            return Err("a tag without a name".to_string());
+        }
+        // Namespaces in XML: a name is `local` or `prefix:local`, both NCNames (Xerces
+        // refuses others too; quick-xml does not check). `:a:b` used to become the
+        // unprefixed name `a:b`, and `p"q:a` a prefix with a quote in it, which the
+        // writer wrote back as an undeclared prefix or broken markup.
+        if (qname.contains(':') && !is_ncname(prefix)) || !is_ncname(local) {
+            return Err(format!(
+                "'{qname}' is not a valid qualified name (expected 'name' or 'prefix:name', \
+                 each an XML NCName)"
+            ));
+        }
         if prefix.is_empty() && !element {
             return Ok((String::new(), local.to_string()));
         }
@@ -370,11 +416,9 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Where attribute `key` starts in the text of its start tag: preceded by white space
-/// and followed by `=`.
+/// Where attribute `key` starts in `tag` (the start tag's text from after the
+/// previous attribute): preceded by white space and followed by `=`.
 fn attribute_offset(tag: &str, key: &str) -> Option<usize> {
-    let end = tag.find('>').unwrap_or(tag.len());
-    let tag = &tag[..end];
     let mut from = 0;
     while let Some(i) = tag[from..].find(key) {
         let at = from + i;

@@ -182,7 +182,11 @@ pub fn format_value(name: &str, v: &DocViewValue) -> String {
             if escape {
                 escape_into(&mut out, s, v.multiple);
             } else {
-                out.push_str(s);
+                // FileVault writes other types verbatim; their real values (numbers,
+                // dates, UUIDs, base64) never hold a character XML cannot carry, but a
+                // hostile file can smuggle one in through `\u0000`, and writing it raw
+                // would make the output not XML at all. Escape just those.
+                push_xml_safe(&mut out, s);
             }
         }
     }
@@ -190,6 +194,23 @@ pub fn format_value(name: &str, v: &DocViewValue) -> String {
         out.push(']');
     }
     out
+}
+
+fn push_xml_safe(out: &mut String, s: &str) {
+    for c in s.chars() {
+        if is_xml_char(c) {
+            out.push(c);
+        } else {
+            push_unicode_escape(out, c);
+        }
+    }
+}
+
+fn push_unicode_escape(out: &mut String, c: char) {
+    let mut buf = [0u16; 2];
+    for u in c.encode_utf16(&mut buf) {
+        out.push_str(&format!("\\u{:04x}", u));
+    }
 }
 
 fn escape_into(out: &mut String, s: &str, multiple: bool) {
@@ -201,12 +222,7 @@ fn escape_into(out: &mut String, s: &str, multiple: bool) {
                 out.push('\\');
                 out.push(c);
             }
-            c if !is_xml_char(c) => {
-                let mut buf = [0u16; 2];
-                for u in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{:04x}", u));
-                }
-            }
+            c if !is_xml_char(c) => push_unicode_escape(out, c),
             c => out.push(c),
         }
     }
@@ -296,5 +312,21 @@ mod tests {
             prop_assert_eq!(back.values, dv.values);
             prop_assert_eq!(back.multiple, dv.multiple);
         }
+    }
+
+    /// Fuzz finding (`docview_document`): `{Boolean}[...\u0000...]` was read into a
+    /// value holding U+0000 and written back raw, which is not XML. Types written
+    /// verbatim now escape the characters XML cannot carry, and nothing else.
+    #[test]
+    fn unescaped_types_still_escape_non_xml_characters() {
+        let v = parse_value("{Boolean}[true,a\\u0000b]").unwrap();
+        assert_eq!(v.values, vec!["true", "a\u{0}b"]);
+        let written = format_value("p", &v);
+        assert_eq!(written, "{Boolean}[true,a\\u0000b]");
+        assert!(written.chars().all(is_xml_char));
+        assert_eq!(parse_value(&written).unwrap().values, v.values);
+        // Real values of such types are written verbatim, as FileVault writes them.
+        let d = parse_value("{Date}2024-03-01T10:15:00.000+01:00").unwrap();
+        assert_eq!(format_value("p", &d), "{Date}2024-03-01T10:15:00.000+01:00");
     }
 }

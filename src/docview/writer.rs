@@ -22,10 +22,14 @@ pub fn write(doc: &DocViewDocument, out: &mut dyn Write) -> io::Result<()> {
         .iter()
         .find(|(_, u)| u == super::JCR_URI)
         .map(|(p, _)| p.clone());
-    if jcr.is_none() {
-        decls.push(format!("xmlns:jcr=\"{}\"", escape_attr(super::JCR_URI)));
-    }
-    let jcr = jcr.unwrap_or_else(|| "jcr".to_string());
+    let jcr = match jcr {
+        Some(p) => p,
+        None => {
+            let p = unused_prefix(doc, "jcr");
+            decls.push(format!("xmlns:{p}=\"{}\"", escape_attr(super::JCR_URI)));
+            p
+        }
+    };
     for (p, u) in &doc.namespaces {
         if p != "xml" {
             decls.push(format!("xmlns:{p}=\"{}\"", escape_attr(u)));
@@ -38,6 +42,20 @@ pub fn write(doc: &DocViewDocument, out: &mut dyn Write) -> io::Result<()> {
     };
     write_element(&mut s, &doc.root, &root_name, &decls, 0);
     out.write_all(s.as_bytes())
+}
+
+/// `base`, or `base1`, `base2`, ... : the first that the document does not bind to a
+/// namespace. A document may use `jcr` for another URI (its names then mean that URI),
+/// and the JCR declaration the writer always adds must not bind the prefix twice.
+fn unused_prefix(doc: &DocViewDocument, base: &str) -> String {
+    let taken = |p: &str| doc.namespaces.iter().any(|(q, _)| q == p);
+    if !taken(base) {
+        return base.to_string();
+    }
+    (1u32..)
+        .map(|n| format!("{base}{n}"))
+        .find(|p| !taken(p))
+        .expect("a finite document leaves some prefix free")
 }
 
 /// Writes a document to a byte vector.
@@ -189,6 +207,22 @@ mod tests {
         let mut names = vec!["b", "jcr:title", "TestProperty", "testproperty", "a", "cq:x", "A"];
         names.sort_by(|a, b| compare_property_names(a, b));
         assert_eq!(names, vec!["cq:x", "jcr:title", "A", "a", "b", "TestProperty", "testproperty"]);
+    }
+
+    /// Fuzz finding (`docview_document`): `jcr` bound to another URI made the writer
+    /// declare `xmlns:jcr` twice, and the written file did not parse.
+    #[test]
+    fn jcr_prefix_bound_elsewhere_is_not_declared_twice() {
+        let input = "<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr.1.0\" jcr:primaryType=\"nt:file\"/>";
+        let doc = parse(input.as_bytes(), "x").unwrap();
+        assert!(!doc.root_is_jcr_root);
+        let out = to_vec(&doc);
+        let again = parse(out.as_slice(), "written").unwrap_or_else(|e| {
+            panic!("{e}\n{}", String::from_utf8_lossy(&out))
+        });
+        assert_eq!(again.root.properties, doc.root.properties);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("xmlns:jcr1=\"http://www.jcp.org/jcr/1.0\""), "{text}");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use super::mode::ImportMode;
 use super::model::{FilterSet, Rule, Source, WorkspaceFilter};
 use super::pattern::Pattern;
 use super::version::FilterVersion;
-use crate::location::Location;
+use crate::location::{Location, Locator};
 
 impl WorkspaceFilter {
     /// Reads a `filter.xml` from its bytes; `file` names it in error locations.
@@ -218,6 +218,8 @@ struct Reader<'t> {
     /// The DOCTYPE names an external DTD (never loaded): undeclared entities are then
     /// not errors and expand to nothing, as with FileVault's empty substitute DTD.
     external_dtd: bool,
+    /// Locates sets and rules in time linear in the file.
+    locator: Locator,
 }
 
 impl<'t> Reader<'t> {
@@ -230,11 +232,12 @@ impl<'t> Reader<'t> {
             sets: Vec::new(),
             current: None,
             external_dtd: false,
+            locator: Locator::new(),
         }
     }
 
     fn location(&self, pos: usize) -> Location {
-        Location::from_offset(self.file, self.text.as_bytes(), pos)
+        self.locator.locate(self.file, self.text.as_bytes(), pos)
     }
 
     fn xml_error(&self, pos: usize, message: impl Into<String>) -> FilterError {
