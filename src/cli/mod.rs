@@ -12,6 +12,7 @@ mod build;
 mod error;
 mod export;
 mod filter;
+mod generate;
 mod history;
 mod import;
 mod load;
@@ -66,6 +67,9 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Extract a package (zip or folder) into a folder.
     Unpack(unpack::UnpackArgs),
+    /// Generate deterministic AEM-like content for benchmarks (a source folder).
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -116,5 +120,6 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Undo(a) => history::undo(a),
         Command::Build(a) => build::run(a, cli.quiet),
         Command::Unpack(a) => unpack::run(a, cli.quiet),
+        Command::Generate(a) => generate::run(a),
     }
 }
