@@ -30,8 +30,9 @@ pub fn site_path(plan: &Plan, site: usize) -> String {
 /// The name of page `i` (> 0) of a language tree.
 fn page_name(seed: u64, site: usize, lang: usize, i: u64) -> String {
     let mut rng = Rng::derive(seed, "page-name", ((site as u64) << 40) ^ ((lang as u64) << 32) ^ i);
-    if rng.chance(4) {
-        format!("{}-{i}", rng.pick(ODD_NAMES))
+    if i % 23 == 1 {
+        // Every 23rd page, so that even small sizes hold each odd name.
+        format!("{}-{i}", ODD_NAMES[(i / 23) as usize % ODD_NAMES.len()])
     } else {
         format!("{}-{i}", rng.pick(text::SLUGS))
     }
