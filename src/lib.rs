@@ -30,6 +30,7 @@ pub mod diff;
 pub mod dump;
 pub mod export;
 pub mod filter;
+pub mod generate;
 pub mod import;
 pub mod package;
 pub mod package_id;

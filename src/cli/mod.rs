@@ -13,6 +13,7 @@ mod error;
 mod export;
 mod extract;
 mod filter;
+mod generate;
 mod history;
 mod import;
 mod info;
@@ -79,6 +80,9 @@ pub enum Command {
     Ls(ls::LsArgs),
     /// Write a new package with only some subtrees of a package.
     Extract(extract::ExtractArgs),
+    /// Generate deterministic AEM-like content for benchmarks (a source folder).
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -133,5 +137,6 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Info(a) => info::run(a),
         Command::Ls(a) => ls::run(a),
         Command::Extract(a) => extract::run(a),
+        Command::Generate(a) => generate::run(a),
     }
 }
