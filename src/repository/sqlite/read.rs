@@ -257,7 +257,11 @@ impl<'c> Db<'c> {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT n.id, n.path FROM prop p JOIN node n ON n.id = p.node
+                // CROSS JOIN pins the join order: start from the uuid index on prop,
+                // not from every node of the workspace (SQLite has no statistics
+                // here and otherwise picks the node table, which made imports
+                // quadratic).
+                "SELECT n.id, n.path FROM prop p CROSS JOIN node n ON n.id = p.node
                  WHERE p.name = 'jcr:uuid' AND p.value = ?1 AND n.ws = ?2 LIMIT 1",
             )
             .map_err(|e| self.err(e))?;
