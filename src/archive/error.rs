@@ -81,6 +81,25 @@ pub enum ArchiveError {
         entry: String,
     },
 
+    /// Two entries whose names unescape to the same repository node (`_jcr_content`
+    /// and `jcr%3acontent`): which one wins would depend on the order of reading.
+    #[error(
+        "{archive}: entries `{}` and `{}` are both the repository node `{}`",
+        .first.escape_debug(),
+        .second.escape_debug(),
+        .node.escape_debug()
+    )]
+    NameCollision {
+        /// The archive path.
+        archive: String,
+        /// The first entry.
+        first: String,
+        /// The second entry.
+        second: String,
+        /// The repository path both stand for.
+        node: String,
+    },
+
     /// A name used both as a file and as a directory (`a` and `a/b`).
     #[error("{archive}: `{}` is both a file and a directory", .entry.escape_debug())]
     FileDirectoryConflict {
@@ -304,6 +323,7 @@ impl ArchiveError {
             | DuplicateEntry { archive, .. }
             | FileDirectoryConflict { archive, .. }
             | CaseCollision { archive, .. }
+            | NameCollision { archive, .. }
             | Symlink { archive, .. }
             | SpecialFile { archive, .. }
             | NotFound { archive, .. }
@@ -341,7 +361,7 @@ impl ArchiveError {
             | Unsupported { entry, .. }
             | SymlinkInTarget { entry, .. }
             | AlreadyExists { entry, .. } => Some(entry),
-            CaseCollision { second, .. } => Some(second),
+            CaseCollision { second, .. } | NameCollision { second, .. } => Some(second),
             EmptyFile { .. }
             | NotAZip { .. }
             | TooManyEntries { .. }

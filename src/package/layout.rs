@@ -156,6 +156,32 @@ fn scan_dir(
         .children(dir)?
         .map(|e| (e.file_name().to_string(), e.name().to_string(), e.is_dir()))
         .collect();
+    // Two names that unescape to the same node (and play the same role) would make
+    // the result depend on reading order: refuse them.
+    let mut roles: std::collections::HashMap<(String, u8), &str> = std::collections::HashMap::new();
+    for (fname, entry, is_dir) in &entries {
+        if ignore.ignores(fname) || fname == ".content.xml" {
+            continue;
+        }
+        let key = if *is_dir {
+            match fname.strip_suffix(".dir") {
+                Some(base) => (segment_of(base), 1),
+                None => (segment_of(fname), 0),
+            }
+        } else if let Some(stem) = fname.strip_suffix(".binary") {
+            (format!("{}.binary", from_platform_name(stem)), 2)
+        } else {
+            (segment_of(fname), 3)
+        };
+        if let Some(first) = roles.insert(key.clone(), entry.as_str()) {
+            return Err(ArchiveError::NameCollision {
+                archive: archive.name().to_string(),
+                first: first.to_string(),
+                second: entry.clone(),
+                node: path::join(&node.path, key.0.trim_end_matches(".binary")),
+            });
+        }
+    }
     // Folders before files, as FileVault processes them.
     for (fname, entry, is_dir) in entries.iter().filter(|e| e.2) {
         let _ = is_dir;
