@@ -46,7 +46,7 @@ mod contract_tests;
 #[cfg(test)]
 mod test_support;
 
-pub use compressibility::is_precompressed;
+pub use compressibility::{is_precompressed, looks_incompressible};
 pub use entry_name::{check_entry_name, NameProblem};
 pub use error::{ArchiveError, ArchiveWarning};
 pub use folder::FolderArchive;

@@ -28,7 +28,7 @@ use ::zip::write::{SimpleFileOptions, ZipFileBuilder};
 use ::zip::{CompressionMethod, DateTime, PreparedZipFile, System, ZipWriter};
 use rayon::prelude::*;
 
-use super::compressibility::is_precompressed;
+use super::compressibility::{is_precompressed, looks_incompressible};
 use super::entry_name::{check_entry_name, parent_of};
 use super::error::ArchiveError;
 use super::listing::EntryKind;
@@ -454,7 +454,7 @@ impl PackageWriter {
         size: Option<u64>,
     ) -> Result<(), ArchiveError> {
         self.flush()?;
-        let store = is_precompressed(name, head);
+        let store = is_precompressed(name, head) || looks_incompressible(head);
         let large = size.is_none_or(|s| s >= LARGE_FILE_MARGIN);
         let options = self.options.file_options(store, large);
         self.zip
@@ -571,9 +571,10 @@ impl PackageSink for PackageWriter {
         let threshold = self.options.large_entry_threshold;
         let read_error = |e| ArchiveError::from_read_error(&self.name, &name, e);
         if size.is_some_and(|s| s > threshold) {
-            let mut head = Vec::with_capacity(64);
+            // Enough of the start to judge both the magic number and the entropy.
+            let mut head = Vec::with_capacity(64 * 1024);
             (&mut *reader)
-                .take(64)
+                .take(64 * 1024)
                 .read_to_end(&mut head)
                 .map_err(read_error)?;
             return self.stream(&name, &head, reader, size);
@@ -624,7 +625,7 @@ impl PackageSink for PackageWriter {
 impl PackageWriter {
     fn queue_file(&mut self, name: String, data: Vec<u8>) -> Result<(), ArchiveError> {
         let head = data.get(..16).unwrap_or(&data);
-        let store = data.is_empty() || is_precompressed(&name, head);
+        let store = data.is_empty() || is_precompressed(&name, head) || looks_incompressible(&data);
         self.queue(Pending::File { name, data, store })
     }
 }
