@@ -11,7 +11,9 @@ use std::io::Write;
 use std::time::Instant;
 
 fn main() {
-    let dir = std::env::args().nth(1).expect("usage: deflate_baseline DIR");
+    let dir = std::env::args()
+        .nth(1)
+        .expect("usage: deflate_baseline DIR");
     let start = Instant::now();
     let files: Vec<std::path::PathBuf> = walkdir::WalkDir::new(&dir)
         .sort_by_file_name()
@@ -24,7 +26,8 @@ fn main() {
         .par_iter()
         .map(|p| {
             let data = std::fs::read(p).expect("read");
-            let mut enc = DeflateEncoder::new(Vec::with_capacity(data.len() / 2 + 64), Compression::new(6));
+            let mut enc =
+                DeflateEncoder::new(Vec::with_capacity(data.len() / 2 + 64), Compression::new(6));
             enc.write_all(&data).expect("deflate");
             let out = enc.finish().expect("deflate");
             (data.len() as u64, out.len() as u64)

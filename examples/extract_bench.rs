@@ -67,8 +67,13 @@ fn build(target: &std::path::Path, pages: usize) {
     for i in 0..pages {
         let s = i % SECTIONS;
         let dir = format!("jcr_root/content/site/s{s}/p{i}");
-        w.add_bytes(&format!("{dir}/.content.xml"), page_xml(i).into_bytes()).unwrap();
-        w.add_bytes(&format!("{dir}/notes.txt"), format!("{i}: {text}").into_bytes()).unwrap();
+        w.add_bytes(&format!("{dir}/.content.xml"), page_xml(i).into_bytes())
+            .unwrap();
+        w.add_bytes(
+            &format!("{dir}/notes.txt"),
+            format!("{i}: {text}").into_bytes(),
+        )
+        .unwrap();
     }
     w.finish().unwrap();
 }
@@ -87,9 +92,15 @@ fn best_of<T>(n: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let pages: usize = args.next().map(|s| s.parse().expect("PAGES is a number")).unwrap_or(50_000);
+    let pages: usize = args
+        .next()
+        .map(|s| s.parse().expect("PAGES is a number"))
+        .unwrap_or(50_000);
     let tmp = tempfile::tempdir().unwrap();
-    let dir = args.next().map(std::path::PathBuf::from).unwrap_or_else(|| tmp.path().to_path_buf());
+    let dir = args
+        .next()
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| tmp.path().to_path_buf());
     let source = dir.join("large.zip");
     let t = Instant::now();
     build(&source, pages);
@@ -102,13 +113,19 @@ fn main() {
         t.elapsed()
     );
 
-    let (open, archive) = best_of(3, || archive::open(&source, &ReadOptions::default()).unwrap());
+    let (open, archive) = best_of(3, || {
+        archive::open(&source, &ReadOptions::default()).unwrap()
+    });
     println!("open (central directory):            {open:>10.2?}");
-    let (full_scan, _) = best_of(3, || scan(archive.as_ref(), &IgnoreList::default()).unwrap());
+    let (full_scan, _) = best_of(3, || {
+        scan(archive.as_ref(), &IgnoreList::default()).unwrap()
+    });
     println!("full layout scan:                    {full_scan:>10.2?}");
 
     for (label, sections) in [("1%", 1usize), ("10%", 10), ("100%", SECTIONS)] {
-        let roots = (0..sections).map(|s| format!("/content/site/s{s}")).collect();
+        let roots = (0..sections)
+            .map(|s| format!("/content/site/s{s}"))
+            .collect();
         let opts = ExtractOptions {
             selection: Selection::Roots(roots),
             mode: None,

@@ -18,7 +18,9 @@ fn main() {
     let props: i64 = props.parse().expect("PROPS");
     let _ = std::fs::remove_file(db);
     let mut conn = Connection::open(db).expect("open");
-    let _: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).expect("wal");
+    let _: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .expect("wal");
     conn.execute_batch(
         "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;
          CREATE TABLE node(id INTEGER PRIMARY KEY, ws INTEGER NOT NULL, parent INTEGER, name TEXT NOT NULL,
@@ -36,7 +38,9 @@ fn main() {
             .prepare("INSERT INTO node(id, ws, parent, name, position, path, ptype, mixins) VALUES (?1, 1, ?2, ?3, ?4, ?5, 'nt:unstructured', '')")
             .expect("prepare");
         let mut ins_prop = tx
-            .prepare("INSERT INTO prop(node, name, type, multiple, value) VALUES (?1, ?2, 1, 0, ?3)")
+            .prepare(
+                "INSERT INTO prop(node, name, type, multiple, value) VALUES (?1, ?2, 1, 0, ?3)",
+            )
             .expect("prepare");
         // A tree with fan-out 10, in path order as an import writes it.
         let per_node = props / nodes.max(1);
@@ -45,16 +49,30 @@ fn main() {
         for id in 1..=nodes {
             let parent = if id == 1 { 0 } else { (id - 2) / 10 + 1 };
             let name = format!("node-{id}");
-            let path = if id == 1 { "/content".to_string() } else { format!("{}/{name}", paths[parent as usize]) };
+            let path = if id == 1 {
+                "/content".to_string()
+            } else {
+                format!("{}/{name}", paths[parent as usize])
+            };
             ins_node
-                .execute(params![id, if parent == 0 { None } else { Some(parent) }, name, id % 10, path])
+                .execute(params![
+                    id,
+                    if parent == 0 { None } else { Some(parent) },
+                    name,
+                    id % 10,
+                    path
+                ])
                 .expect("insert node");
             paths.push(path);
             let n = per_node + i64::from(extra > 0);
             extra = extra.saturating_sub(1);
             for k in 0..n {
                 ins_prop
-                    .execute(params![id, format!("property{k}"), format!("value {k} of node {id}, some text of realistic length")])
+                    .execute(params![
+                        id,
+                        format!("property{k}"),
+                        format!("value {k} of node {id}, some text of realistic length")
+                    ])
                     .expect("insert prop");
             }
         }

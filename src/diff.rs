@@ -45,12 +45,25 @@ pub fn display_value(p: &Property) -> String {
 
 /// Compares the node at `path` in `before` and `after` (one workspace). Returns
 /// `None` when nothing differs.
-pub fn compare_node(before: &dyn StoreRead, after: &dyn StoreRead, ws: &str, path: &str) -> Result<Option<NodeChange>> {
+pub fn compare_node(
+    before: &dyn StoreRead,
+    after: &dyn StoreRead,
+    ws: &str,
+    path: &str,
+) -> Result<Option<NodeChange>> {
     let b = before.node(ws, path)?;
     let a = after.node(ws, path)?;
     let (bp, ap) = (
-        if b.is_some() { before.properties(ws, path)? } else { Vec::new() },
-        if a.is_some() { after.properties(ws, path)? } else { Vec::new() },
+        if b.is_some() {
+            before.properties(ws, path)?
+        } else {
+            Vec::new()
+        },
+        if a.is_some() {
+            after.properties(ws, path)?
+        } else {
+            Vec::new()
+        },
     );
     let change = match (&b, &a) {
         (None, None) => return Ok(None),
@@ -60,7 +73,11 @@ pub fn compare_node(before: &dyn StoreRead, after: &dyn StoreRead, ws: &str, pat
     };
     let mut properties = Vec::new();
     if change != "deleted" {
-        let mut names: Vec<&str> = bp.iter().chain(ap.iter()).map(|p| p.name.as_str()).collect();
+        let mut names: Vec<&str> = bp
+            .iter()
+            .chain(ap.iter())
+            .map(|p| p.name.as_str())
+            .collect();
         names.sort_unstable();
         names.dedup();
         for n in names {

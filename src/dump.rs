@@ -141,11 +141,7 @@ impl<W: Write> JsonTreeWriter<W> {
             pm.insert(p.name.clone(), property_json(p, digests)?);
         }
         write!(self.out, "{ind}{{\n{ind}  \"name\": {},\n", json!(name))?;
-        writeln!(
-            self.out,
-            "{ind}  \"primaryType\": {},",
-            json!(primary_type)
-        )?;
+        writeln!(self.out, "{ind}  \"primaryType\": {},", json!(primary_type))?;
         writeln!(self.out, "{ind}  \"mixinTypes\": {},", json!(mixins))?;
         write!(self.out, "{ind}  \"properties\": ")?;
         if pm.is_empty() {

@@ -161,11 +161,22 @@ mod tests {
     #[test]
     fn locator_agrees_with_from_offset_forwards_and_backwards() {
         let text = "ab\ncdé\n\nf日本\ng".as_bytes();
-        let starts: Vec<usize> = (0..=text.len()).filter(|&i| i == text.len() || is_char_start(text[i])).collect();
+        let starts: Vec<usize> = (0..=text.len())
+            .filter(|&i| i == text.len() || is_char_start(text[i]))
+            .collect();
         let locator = Locator::new();
-        let order: Vec<usize> = starts.iter().copied().chain(starts.iter().rev().copied()).chain([3, 12, 0, 9, 1]).collect();
+        let order: Vec<usize> = starts
+            .iter()
+            .copied()
+            .chain(starts.iter().rev().copied())
+            .chain([3, 12, 0, 9, 1])
+            .collect();
         for pos in order {
-            assert_eq!(locator.locate("x", text, pos), Location::from_offset("x", text, pos), "{pos}");
+            assert_eq!(
+                locator.locate("x", text, pos),
+                Location::from_offset("x", text, pos),
+                "{pos}"
+            );
         }
     }
 }

@@ -15,7 +15,13 @@ fn jcrpack() -> Command {
 }
 
 fn stdout_of(args: &[&str]) -> String {
-    let out = jcrpack().args(args).assert().success().get_output().stdout.clone();
+    let out = jcrpack()
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     String::from_utf8(out).unwrap()
 }
 
@@ -36,9 +42,13 @@ fn demo_zip(dir: &Path) -> PathBuf {
 }
 
 fn validate(schema_file: &str, doc: &Value) {
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(schema_file).unwrap()).unwrap();
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_file).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(doc).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
     assert!(errors.is_empty(), "{schema_file}: {errors:#?}\n{doc:#}");
 }
 
@@ -52,9 +62,15 @@ fn info_json_snapshot_and_schema() {
 #[test]
 fn info_text_names_hooks_and_filter() {
     let text = stdout_of(&["info", DEMO]);
-    assert!(text.contains("jcrpack/fixtures:inspect-demo:1.2.0"), "{text}");
+    assert!(
+        text.contains("jcrpack/fixtures:inspect-demo:1.2.0"),
+        "{text}"
+    );
     assert!(text.contains("/content/demo (mode replace)"), "{text}");
-    assert!(text.contains("exclude /content/demo/private(/.*)?"), "{text}");
+    assert!(
+        text.contains("exclude /content/demo/private(/.*)?"),
+        "{text}"
+    );
     assert!(text.contains("com.example.AuditHook"), "{text}");
     jcrpack()
         .args(["info", DEMO])
@@ -101,14 +117,24 @@ fn dump_package_is_the_installed_tree() {
     // Same as importing into a real repository and dumping it.
     let t = tempfile::tempdir().unwrap();
     let repo = t.path().join("repo");
-    jcrpack().args(["init", repo.to_str().unwrap()]).assert().success();
+    jcrpack()
+        .args(["init", repo.to_str().unwrap()])
+        .assert()
+        .success();
     jcrpack()
         .args(["import", DEMO, "--repo", repo.to_str().unwrap()])
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .assert()
         .success();
     let from_repo = jcrpack()
-        .args(["dump", "--repo", repo.to_str().unwrap(), "/content", "--format", "json"])
+        .args([
+            "dump",
+            "--repo",
+            repo.to_str().unwrap(),
+            "/content",
+            "--format",
+            "json",
+        ])
         .assert()
         .success()
         .get_output()
@@ -122,15 +148,27 @@ fn dump_package_is_the_installed_tree() {
         .get_output()
         .stdout
         .clone();
-    assert_eq!(String::from_utf8(from_repo).unwrap(), String::from_utf8(from_pkg).unwrap());
+    assert_eq!(
+        String::from_utf8(from_repo).unwrap(),
+        String::from_utf8(from_pkg).unwrap()
+    );
 }
 
 #[test]
 fn dump_usage() {
     jcrpack().args(["dump"]).assert().code(2);
-    jcrpack().args(["dump", "--repo", "x", "/a", "/b"]).assert().code(2);
-    jcrpack().args(["dump", DEMO, "/content/nowhere"]).assert().code(1);
-    jcrpack().args(["dump", "no/such/package.zip"]).assert().code(1);
+    jcrpack()
+        .args(["dump", "--repo", "x", "/a", "/b"])
+        .assert()
+        .code(2);
+    jcrpack()
+        .args(["dump", DEMO, "/content/nowhere"])
+        .assert()
+        .code(1);
+    jcrpack()
+        .args(["dump", "no/such/package.zip"])
+        .assert()
+        .code(1);
 }
 
 fn zip_names(p: &Path) -> Vec<String> {
@@ -149,10 +187,20 @@ fn extract_a_root_keeps_its_subtree_and_narrows_the_filter() {
     let zip = demo_zip(t.path());
     let out = t.path().join("de.zip");
     jcrpack()
-        .args(["extract", zip.to_str().unwrap(), "--root", "/content/demo/de", "-o", out.to_str().unwrap()])
+        .args([
+            "extract",
+            zip.to_str().unwrap(),
+            "--root",
+            "/content/demo/de",
+            "-o",
+            out.to_str().unwrap(),
+        ])
         .assert()
         .success()
-        .stderr(predicates::str::contains("1 copied compressed").and(predicates::str::contains("1 DocView files rewritten")));
+        .stderr(
+            predicates::str::contains("1 copied compressed")
+                .and(predicates::str::contains("1 DocView files rewritten")),
+        );
     let names = zip_names(&out);
     assert_eq!(
         names,
@@ -175,20 +223,39 @@ fn extract_a_root_keeps_its_subtree_and_narrows_the_filter() {
     let props = read(&out, "META-INF/vault/properties.xml");
     assert!(props.contains(">inspect-demo-extract<"), "{props}");
     let parent = read(&out, "jcr_root/content/demo/.content.xml");
-    assert!(parent.contains("<de/>") && !parent.contains("jcr:content") && !parent.contains("<en/>"), "{parent}");
+    assert!(
+        parent.contains("<de/>") && !parent.contains("jcr:content") && !parent.contains("<en/>"),
+        "{parent}"
+    );
     let cnd = read(&out, "META-INF/vault/nodetypes.cnd");
-    assert!(cnd.contains("[demo:Page]") && cnd.contains("[demo:PageContent]") && !cnd.contains("Unused"), "{cnd}");
+    assert!(
+        cnd.contains("[demo:Page]")
+            && cnd.contains("[demo:PageContent]")
+            && !cnd.contains("Unused"),
+        "{cnd}"
+    );
     // The extracted package installs to the selected subtree only.
     let ls = stdout_of(&["ls", out.to_str().unwrap()]);
-    assert!(ls.contains("/content/demo/de/jcr:content\tdemo:PageContent"), "{ls}");
+    assert!(
+        ls.contains("/content/demo/de/jcr:content\tdemo:PageContent"),
+        "{ls}"
+    );
     let dump = json_of(&["dump", out.to_str().unwrap(), "/content/demo"]);
-    let children: Vec<&str> = dump["children"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let children: Vec<&str> = dump["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(children, ["de"]);
     // Whole entries are copied byte for byte, compression included.
     let src = archive::ZipArchive::open(&zip, &ReadOptions::default()).unwrap();
     let dst = archive::ZipArchive::open(&out, &ReadOptions::default()).unwrap();
     let e = "jcr_root/content/demo/de/.content.xml";
-    assert_eq!(src.entry(e).unwrap().compressed_size(), dst.entry(e).unwrap().compressed_size());
+    assert_eq!(
+        src.entry(e).unwrap().compressed_size(),
+        dst.entry(e).unwrap().compressed_size()
+    );
 }
 
 #[test]
@@ -211,7 +278,10 @@ fn extract_an_inline_node_rewrites_its_docview() {
         .assert()
         .success();
     let parent = read(&out, "jcr_root/content/demo/.content.xml");
-    assert!(parent.contains("jcr:title=\"Demo\"") && parent.contains("<teaser"), "{parent}");
+    assert!(
+        parent.contains("jcr:title=\"Demo\"") && parent.contains("<teaser"),
+        "{parent}"
+    );
     assert!(!parent.contains("<de/>"), "{parent}");
     assert!(read(&out, "META-INF/vault/filter.xml").contains("mode=\"merge\""));
     assert!(read(&out, "META-INF/vault/properties.xml").contains(">only-content<"));
@@ -233,16 +303,32 @@ fn extract_with_a_filter_file_and_files() {
     .unwrap();
     let out = t.path().join("f.zip");
     jcrpack()
-        .args(["extract", DEMO, "--filter", f.to_str().unwrap(), "-o", out.to_str().unwrap()])
+        .args([
+            "extract",
+            DEMO,
+            "--filter",
+            f.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
         .assert()
         .success();
     let names = zip_names(&out);
-    assert!(names.contains(&"jcr_root/apps/demo/components/text/text.html".to_string()), "{names:?}");
-    assert!(names.contains(&"jcr_root/content/demo/en/hello.txt".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"jcr_root/apps/demo/components/text/text.html".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"jcr_root/content/demo/en/hello.txt".to_string()),
+        "{names:?}"
+    );
     assert!(!names.iter().any(|n| n.contains("/de/")), "{names:?}");
     let filter = read(&out, "META-INF/vault/filter.xml");
     // /apps narrows to the source's /apps/demo, with its mode.
-    assert!(filter.contains("root=\"/apps/demo\" mode=\"merge\""), "{filter}");
+    assert!(
+        filter.contains("root=\"/apps/demo\" mode=\"merge\""),
+        "{filter}"
+    );
 }
 
 #[test]
@@ -251,10 +337,20 @@ fn extract_usage_and_failures() {
     let out = t.path().join("x.zip");
     let o = out.to_str().unwrap();
     jcrpack().args(["extract", DEMO, "-o", o]).assert().code(2);
-    jcrpack().args(["extract", DEMO, "--root", "rel", "-o", o]).assert().code(2);
-    jcrpack().args(["extract", DEMO, "--root", "/etc", "-o", o]).assert().code(1);
+    jcrpack()
+        .args(["extract", DEMO, "--root", "rel", "-o", o])
+        .assert()
+        .code(2);
+    jcrpack()
+        .args(["extract", DEMO, "--root", "/etc", "-o", o])
+        .assert()
+        .code(1);
     assert!(!out.exists());
-    assert_eq!(std::fs::read_dir(t.path()).unwrap().count(), 0, "no temporary file left");
+    assert_eq!(
+        std::fs::read_dir(t.path()).unwrap().count(),
+        0,
+        "no temporary file left"
+    );
 }
 
 // ---------------------------------------------------------------------------------
@@ -263,14 +359,19 @@ fn extract_usage_and_failures() {
 fn corpus() -> Option<PathBuf> {
     let candidates = [
         std::env::var("JCRPACK_CORPUS").ok().map(PathBuf::from),
-        Some(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"))),
+        Some(PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/corpus"
+        ))),
         Some(PathBuf::from("/work/shared/corpus")),
     ];
     candidates.into_iter().flatten().find(|p| p.is_dir())
 }
 
 fn packages_below(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
@@ -313,7 +414,11 @@ fn every_corpus_package_gives_info_ls_and_dump_without_panic() {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(p) = packages.get(i) else { break };
-                for (command, args) in [("info", vec!["info", "--json"]), ("ls", vec!["ls"]), ("dump", vec!["dump"])] {
+                for (command, args) in [
+                    ("info", vec!["info", "--json"]),
+                    ("ls", vec!["ls"]),
+                    ("dump", vec!["dump"]),
+                ] {
                     let out = std::process::Command::new(&bin)
                         .arg(args[0])
                         .arg(p)
@@ -325,25 +430,53 @@ fn every_corpus_package_gives_info_ls_and_dump_without_panic() {
                         package: p.clone(),
                         command,
                         code: out.status.code(),
-                        stderr: String::from_utf8_lossy(&out.stderr).chars().take(300).collect(),
+                        stderr: String::from_utf8_lossy(&out.stderr)
+                            .chars()
+                            .take(300)
+                            .collect(),
                     });
                 }
             });
         }
     });
     let results = results.into_inner().unwrap();
-    let panics: Vec<&Outcome> = results.iter().filter(|o| o.code != Some(0) && o.code != Some(1)).collect();
+    let panics: Vec<&Outcome> = results
+        .iter()
+        .filter(|o| o.code != Some(0) && o.code != Some(1))
+        .collect();
     assert!(panics.is_empty(), "panics or signals: {panics:#?}");
     for command in ["info", "ls", "dump"] {
         let all: Vec<&Outcome> = results.iter().filter(|o| o.command == command).collect();
         let failed: Vec<&Outcome> = all.iter().copied().filter(|o| o.code != Some(0)).collect();
-        eprintln!("{command}: {} of {} packages ok", all.len() - failed.len(), all.len());
+        eprintln!(
+            "{command}: {} of {} packages ok",
+            all.len() - failed.len(),
+            all.len()
+        );
         for f in &failed {
-            eprintln!("  {} {}: {}", command, f.package.display(), f.stderr.lines().next().unwrap_or(""));
-            assert!(f.stderr.contains("error:"), "{command} {} failed without a message", f.package.display());
+            eprintln!(
+                "  {} {}: {}",
+                command,
+                f.package.display(),
+                f.stderr.lines().next().unwrap_or("")
+            );
+            assert!(
+                f.stderr.contains("error:"),
+                "{command} {} failed without a message",
+                f.package.display()
+            );
         }
         // FileVault rejects some of its test packages on purpose; all but a few must pass.
-        let limit = if command == "dump" { all.len() / 10 } else { all.len() / 50 };
-        assert!(failed.len() <= limit.max(2), "{command}: {} of {} failed", failed.len(), all.len());
+        let limit = if command == "dump" {
+            all.len() / 10
+        } else {
+            all.len() / 50
+        };
+        assert!(
+            failed.len() <= limit.max(2),
+            "{command}: {} of {} failed",
+            failed.len(),
+            all.len()
+        );
     }
 }

@@ -31,7 +31,13 @@ fn dump(repo: &Path) -> String {
 }
 
 fn import(repo: &Path, package: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
-    jcrpack().arg("import").arg(package).arg("--repo").arg(repo).args(extra).assert()
+    jcrpack()
+        .arg("import")
+        .arg(package)
+        .arg("--repo")
+        .arg(repo)
+        .args(extra)
+        .assert()
 }
 
 fn schema(name: &str) -> jsonschema::Validator {
@@ -48,7 +54,11 @@ fn write(dir: &Path, rel: &str, text: &str) {
 /// A package folder with a filter on /content/t and the given `.content.xml` for it.
 fn package(dir: &Path, name: &str, content: &str) -> PathBuf {
     let p = dir.join(name);
-    write(&p, "META-INF/vault/filter.xml", "<workspaceFilter version=\"1.0\"><filter root=\"/content/t\"/></workspaceFilter>");
+    write(
+        &p,
+        "META-INF/vault/filter.xml",
+        "<workspaceFilter version=\"1.0\"><filter root=\"/content/t\"/></workspaceFilter>",
+    );
     write(&p, "jcr_root/content/t/.content.xml", content);
     p
 }
@@ -60,7 +70,11 @@ const T2: &str = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primary
 fn import_creates_the_example_tree() {
     let t = tempfile::tempdir().unwrap();
     let repo = init(t.path());
-    let out = import(&repo, Path::new(EXAMPLE), &[]).success().get_output().stdout.clone();
+    let out = import(&repo, Path::new(EXAMPLE), &[])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let log = String::from_utf8(out).unwrap();
     assert!(log.contains("A /content/wknd-lite/en/jcr:content"), "{log}");
     let tree: serde_json::Value = serde_json::from_str(&dump(&repo)).unwrap();
@@ -73,14 +87,21 @@ fn json_report_follows_its_schema_and_reimport_changes_nothing() {
     let repo = init(t.path());
     let v = schema("import-report.schema.json");
     for round in 0..2 {
-        let out = import(&repo, Path::new(EXAMPLE), &["--json"]).success().get_output().stdout.clone();
+        let out = import(&repo, Path::new(EXAMPLE), &["--json"])
+            .success()
+            .get_output()
+            .stdout
+            .clone();
         let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
         let errors: Vec<String> = v.iter_errors(&doc).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{errors:?}");
         let totals = &doc["totals"];
         if round == 0 {
             assert!(totals["added"].as_u64().unwrap() > 10);
-            assert_eq!(doc["undeclared_node_types"], serde_json::json!(["cq:Component", "cq:Page", "cq:PageContent"]));
+            assert_eq!(
+                doc["undeclared_node_types"],
+                serde_json::json!(["cq:Component", "cq:Page", "cq:PageContent"])
+            );
         } else {
             assert_eq!(totals["added"], 0);
             assert_eq!(totals["updated"], 0);
@@ -94,12 +115,22 @@ fn dry_run_reports_and_changes_nothing() {
     let t = tempfile::tempdir().unwrap();
     let repo = init(t.path());
     let before = dump(&repo);
-    let out = import(&repo, Path::new(EXAMPLE), &["--dry-run", "--json"]).success().get_output().stdout.clone();
+    let out = import(&repo, Path::new(EXAMPLE), &["--dry-run", "--json"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(doc["dry_run"], true);
     assert!(doc["totals"]["added"].as_u64().unwrap() > 10);
     assert_eq!(dump(&repo), before);
-    jcrpack().arg("history").arg("--repo").arg(&repo).assert().success().stdout("");
+    jcrpack()
+        .arg("history")
+        .arg("--repo")
+        .arg(&repo)
+        .assert()
+        .success()
+        .stdout("");
 }
 
 #[test]
@@ -111,13 +142,25 @@ fn a_failing_install_leaves_the_repository_as_it_was() {
     let bad = package(t.path(), "bad", T2);
     // A second aggregate below the good one, malformed on line 2.
     write(&bad, "jcr_root/content/t/b/.content.xml", "<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\"\n  jcr:primaryType=\"nt:unstructured\" x=\"{Nope}1\"/>");
-    let err = import(&repo, &bad, &[]).failure().code(1).get_output().stderr.clone();
+    let err = import(&repo, &bad, &[])
+        .failure()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
     let err = String::from_utf8(err).unwrap();
-    assert!(err.contains("jcr_root/content/t/b/.content.xml:2:"), "{err}");
+    assert!(
+        err.contains("jcr_root/content/t/b/.content.xml:2:"),
+        "{err}"
+    );
     assert!(err.contains("nothing was changed"), "{err}");
     assert_eq!(dump(&repo), before);
     // Lenient: the malformed file is skipped and reported, the rest applies.
-    let out = import(&repo, &bad, &["--lenient"]).success().get_output().stdout.clone();
+    let out = import(&repo, &bad, &["--lenient"])
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     assert!(String::from_utf8(out).unwrap().contains("E /content/t/b"));
 }
 
@@ -131,16 +174,42 @@ fn undo_restores_and_refuses_over_later_changes() {
     import(&repo, &package(t.path(), "p2", T2), &[]).success();
     assert!(!dump(&repo).contains("\"a\""));
     // Undoing the first install while the second touched the same paths is refused.
-    let err = jcrpack().args(["undo", "1", "--repo"]).arg(&repo).assert().failure().code(1).get_output().stderr.clone();
+    let err = jcrpack()
+        .args(["undo", "1", "--repo"])
+        .arg(&repo)
+        .assert()
+        .failure()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
     assert!(String::from_utf8(err).unwrap().contains("refused"));
     // The latest undoes cleanly, then the first.
-    jcrpack().args(["undo", "--repo"]).arg(&repo).assert().success();
+    jcrpack()
+        .args(["undo", "--repo"])
+        .arg(&repo)
+        .assert()
+        .success();
     assert_eq!(dump(&repo), after_one);
-    jcrpack().args(["undo", "1", "--repo"]).arg(&repo).assert().success();
+    jcrpack()
+        .args(["undo", "1", "--repo"])
+        .arg(&repo)
+        .assert()
+        .success();
     assert_eq!(dump(&repo), empty);
-    let out = jcrpack().args(["history", "--json", "--repo"]).arg(&repo).assert().success().get_output().stdout.clone();
+    let out = jcrpack()
+        .args(["history", "--json", "--repo"])
+        .arg(&repo)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    let errors: Vec<String> = schema("history.schema.json").iter_errors(&doc).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = schema("history.schema.json")
+        .iter_errors(&doc)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(doc["operations"].as_array().unwrap().len(), 4);
 }
@@ -151,13 +220,30 @@ fn system_roots_and_operator_limits_are_refused_before_writing() {
     let repo = init(t.path());
     let before = dump(&repo);
     let p = t.path().join("sys");
-    write(&p, "META-INF/vault/filter.xml", "<workspaceFilter version=\"1.0\"><filter root=\"/rep:security/x\"/></workspaceFilter>");
+    write(
+        &p,
+        "META-INF/vault/filter.xml",
+        "<workspaceFilter version=\"1.0\"><filter root=\"/rep:security/x\"/></workspaceFilter>",
+    );
     write(&p, "jcr_root/_rep_security/x/.content.xml", T2);
-    let err = import(&repo, &p, &[]).failure().code(1).get_output().stderr.clone();
-    assert!(String::from_utf8(err).unwrap().contains("system root /rep:security"));
+    let err = import(&repo, &p, &[])
+        .failure()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8(err)
+        .unwrap()
+        .contains("system root /rep:security"));
     assert_eq!(dump(&repo), before);
-    let err = import(&repo, Path::new(EXAMPLE), &["--allow-root", "/content"]).failure().get_output().stderr.clone();
-    assert!(String::from_utf8(err).unwrap().contains("/apps/wknd-lite: the package writes outside the allowed roots"));
+    let err = import(&repo, Path::new(EXAMPLE), &["--allow-root", "/content"])
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8(err)
+        .unwrap()
+        .contains("/apps/wknd-lite: the package writes outside the allowed roots"));
     assert_eq!(dump(&repo), before);
 }
 
@@ -167,19 +253,50 @@ fn load_and_rm() {
     let repo = init(t.path());
     let xml = t.path().join("x.xml");
     std::fs::write(&xml, r#"<x xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" p="v"><y jcr:primaryType="nt:unstructured"/></x>"#).unwrap();
-    jcrpack().arg("load").arg(&xml).args(["--at", "/", "--repo"]).arg(&repo).assert().success();
+    jcrpack()
+        .arg("load")
+        .arg(&xml)
+        .args(["--at", "/", "--repo"])
+        .arg(&repo)
+        .assert()
+        .success();
     assert!(dump(&repo).contains("\"y\""));
-    jcrpack().args(["rm", "/x/p", "--repo"]).arg(&repo).assert().success();
+    jcrpack()
+        .args(["rm", "/x/p", "--repo"])
+        .arg(&repo)
+        .assert()
+        .success();
     assert!(!dump(&repo).contains("\"p\""));
-    jcrpack().args(["rm", "/x", "--repo"]).arg(&repo).assert().success();
-    jcrpack().args(["rm", "/x", "--repo"]).arg(&repo).assert().failure().code(1);
-    jcrpack().args(["rm", "relative", "--repo"]).arg(&repo).assert().code(2);
+    jcrpack()
+        .args(["rm", "/x", "--repo"])
+        .arg(&repo)
+        .assert()
+        .success();
+    jcrpack()
+        .args(["rm", "/x", "--repo"])
+        .arg(&repo)
+        .assert()
+        .failure()
+        .code(1);
+    jcrpack()
+        .args(["rm", "relative", "--repo"])
+        .arg(&repo)
+        .assert()
+        .code(2);
 }
 
 #[test]
 fn a_missing_repository_is_a_clear_error() {
     let t = tempfile::tempdir().unwrap();
-    let err = jcrpack().args(["dump", "--repo"]).arg(t.path().join("nope")).assert().failure().code(1).get_output().stderr.clone();
+    let err = jcrpack()
+        .args(["dump", "--repo"])
+        .arg(t.path().join("nope"))
+        .assert()
+        .failure()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
     assert!(String::from_utf8(err).unwrap().contains("jcrpack init"));
 }
 
@@ -201,13 +318,19 @@ fn diff_shows_deletions_first_and_writes_nothing() {
         .stdout
         .clone();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    let errors: Vec<String> = schema("diff.schema.json").iter_errors(&doc).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = schema("diff.schema.json")
+        .iter_errors(&doc)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     let changes = doc["changes"].as_array().unwrap();
     assert_eq!(changes[0]["path"], "/content/t/a");
     assert_eq!(changes[0]["change"], "deleted");
     assert_eq!(changes[1]["path"], "/content/t");
-    assert_eq!(changes[1]["properties"][0], serde_json::json!({"name": "title", "before": "one", "after": "two"}));
+    assert_eq!(
+        changes[1]["properties"][0],
+        serde_json::json!({"name": "title", "before": "one", "after": "two"})
+    );
     assert_eq!(dump(&repo), before);
 }
 
@@ -220,7 +343,13 @@ fn export_round_trips_and_is_deterministic() {
     let out1 = t.path().join("a.zip");
     let out2 = t.path().join("b.zip");
     for out in [&out1, &out2] {
-        jcrpack().args(["export", "--filter", &filter, "--name", "g:n:1", "-o"]).arg(out).arg("--repo").arg(&repo).assert().success();
+        jcrpack()
+            .args(["export", "--filter", &filter, "--name", "g:n:1", "-o"])
+            .arg(out)
+            .arg("--repo")
+            .arg(&repo)
+            .assert()
+            .success();
     }
     assert_eq!(std::fs::read(&out1).unwrap(), std::fs::read(&out2).unwrap());
     let repo2 = t.path().join("repo2");
@@ -234,17 +363,36 @@ fn dependencies_are_checked_against_installed_packages() {
     let t = tempfile::tempdir().unwrap();
     let repo = init(t.path());
     let dep = package(t.path(), "dep", T1);
-    write(&dep, "META-INF/vault/properties.xml", r#"<?xml version="1.0" encoding="UTF-8"?>
+    write(
+        &dep,
+        "META-INF/vault/properties.xml",
+        r#"<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE properties SYSTEM "http://java.sun.com/dtd/properties.dtd">
-<properties><entry key="group">g</entry><entry key="name">base</entry><entry key="version">1.2.0</entry></properties>"#);
+<properties><entry key="group">g</entry><entry key="name">base</entry><entry key="version">1.2.0</entry></properties>"#,
+    );
     let app = package(t.path(), "app", T2);
-    write(&app, "META-INF/vault/properties.xml", r#"<?xml version="1.0" encoding="UTF-8"?>
+    write(
+        &app,
+        "META-INF/vault/properties.xml",
+        r#"<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE properties SYSTEM "http://java.sun.com/dtd/properties.dtd">
-<properties><entry key="group">g</entry><entry key="name">app</entry><entry key="version">1.0</entry><entry key="dependencies">g:base:[1.0,2.0)</entry></properties>"#);
-    let err = import(&repo, &app, &["--require-dependencies"]).failure().code(1).get_output().stderr.clone();
+<properties><entry key="group">g</entry><entry key="name">app</entry><entry key="version">1.0</entry><entry key="dependencies">g:base:[1.0,2.0)</entry></properties>"#,
+    );
+    let err = import(&repo, &app, &["--require-dependencies"])
+        .failure()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
     assert!(String::from_utf8(err).unwrap().contains("g:base:[1.0,2.0)"));
-    let err = import(&repo, &app, &["--dry-run"]).success().get_output().stderr.clone();
-    assert!(String::from_utf8(err).unwrap().contains("dependency g:base:[1.0,2.0) is not installed"));
+    let err = import(&repo, &app, &["--dry-run"])
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8(err)
+        .unwrap()
+        .contains("dependency g:base:[1.0,2.0) is not installed"));
     import(&repo, &dep, &[]).success();
     import(&repo, &app, &["--require-dependencies"]).success();
 }
@@ -255,22 +403,46 @@ fn dump_formats_round_trip_through_load() {
     let repo = init(t.path());
     import(&repo, Path::new(EXAMPLE), &[]).success();
     for format in ["sysview", "docview"] {
-        let out = jcrpack().args(["dump", "/content/wknd-lite", "--format", format, "--repo"]).arg(&repo).output().unwrap();
+        let out = jcrpack()
+            .args(["dump", "/content/wknd-lite", "--format", format, "--repo"])
+            .arg(&repo)
+            .output()
+            .unwrap();
         assert!(out.status.success());
         let xml = t.path().join(format!("tree.{format}.xml"));
         std::fs::write(&xml, &out.stdout).unwrap();
         let repo2 = t.path().join(format!("repo-{format}"));
         jcrpack().arg("init").arg(&repo2).assert().success();
-        jcrpack().arg("load").arg(&xml).args(["--at", "/", "--repo"]).arg(&repo2).assert().success();
-        let json = |r: &Path, p: &str| jcrpack().args(["dump", p, "--repo"]).arg(r).output().unwrap().stdout;
+        jcrpack()
+            .arg("load")
+            .arg(&xml)
+            .args(["--at", "/", "--repo"])
+            .arg(&repo2)
+            .assert()
+            .success();
+        let json = |r: &Path, p: &str| {
+            jcrpack()
+                .args(["dump", p, "--repo"])
+                .arg(r)
+                .output()
+                .unwrap()
+                .stdout
+        };
         if format == "sysview" {
-            assert_eq!(json(&repo2, "/wknd-lite"), json(&repo, "/content/wknd-lite"));
+            assert_eq!(
+                json(&repo2, "/wknd-lite"),
+                json(&repo, "/content/wknd-lite")
+            );
         } else {
             // DocView keeps structure and typed values; the root element's name comes
             // from the file, so it loads as `jcr:root`.
             let a: serde_json::Value = serde_json::from_slice(&json(&repo2, "/jcr:root")).unwrap();
-            let b: serde_json::Value = serde_json::from_slice(&json(&repo, "/content/wknd-lite")).unwrap();
-            assert_eq!(a["children"].as_array().unwrap().len(), b["children"].as_array().unwrap().len());
+            let b: serde_json::Value =
+                serde_json::from_slice(&json(&repo, "/content/wknd-lite")).unwrap();
+            assert_eq!(
+                a["children"].as_array().unwrap().len(),
+                b["children"].as_array().unwrap().len()
+            );
         }
     }
 }

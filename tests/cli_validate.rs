@@ -25,7 +25,12 @@ fn zip_folder(dir: &Path, out: &Path) {
         .collect();
     files.sort_by(|a, b| a.path().cmp(b.path()));
     for e in files {
-        let name = e.path().strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+        let name = e
+            .path()
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         zip.start_file(name, opts).unwrap();
         zip.write_all(&std::fs::read(e.path()).unwrap()).unwrap();
     }
@@ -34,7 +39,13 @@ fn zip_folder(dir: &Path, out: &Path) {
 
 #[test]
 fn good_folder_passes() {
-    let out = jcrpack().args(["validate", GOOD]).assert().code(0).get_output().stdout.clone();
+    let out = jcrpack()
+        .args(["validate", GOOD])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
     let text = String::from_utf8(out).unwrap();
     assert_eq!(text, format!("{GOOD}: 0 errors, 0 warnings, 0 infos\n"));
 }
@@ -44,7 +55,15 @@ fn good_zip_passes() {
     let dir = tempfile::tempdir().unwrap();
     let z = dir.path().join("good.zip");
     zip_folder(Path::new(GOOD), &z);
-    let out = jcrpack().arg("validate").arg(&z).arg("--json").assert().code(0).get_output().stdout.clone();
+    let out = jcrpack()
+        .arg("validate")
+        .arg(&z)
+        .arg("--json")
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(doc["valid"], true);
     assert_eq!(doc["counts"]["error"], 0);
@@ -52,14 +71,26 @@ fn good_zip_passes() {
 
 #[test]
 fn broken_folder_fails_with_one_line_per_finding() {
-    let out = jcrpack().args(["validate", BROKEN]).assert().code(1).get_output().stdout.clone();
+    let out = jcrpack()
+        .args(["validate", BROKEN])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
     let text = String::from_utf8(out).unwrap();
     insta::assert_snapshot!(text);
 }
 
 #[test]
 fn broken_folder_json_snapshot_and_schema() {
-    let out = jcrpack().args(["validate", BROKEN, "--json"]).assert().code(1).get_output().stdout.clone();
+    let out = jcrpack()
+        .args(["validate", BROKEN, "--json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
     check_schema(&doc);
     insta::assert_json_snapshot!(doc);
@@ -67,11 +98,20 @@ fn broken_folder_json_snapshot_and_schema() {
 
 #[test]
 fn missing_package_is_a_usage_error() {
-    jcrpack().args(["validate", "fixtures/validate/does-not-exist"]).assert().code(2);
+    jcrpack()
+        .args(["validate", "fixtures/validate/does-not-exist"])
+        .assert()
+        .code(2);
     jcrpack().args(["validate"]).assert().code(2);
-    jcrpack().args(["validate", GOOD, "--bogus"]).assert().code(2);
+    jcrpack()
+        .args(["validate", GOOD, "--bogus"])
+        .assert()
+        .code(2);
     // A folder that is not a package at all.
-    jcrpack().args(["validate", "fixtures/validate"]).assert().code(2);
+    jcrpack()
+        .args(["validate", "fixtures/validate"])
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -86,7 +126,8 @@ fn not_a_zip_fails() {
 /// unknown keys, enums and types (the subset of JSON Schema the schema uses).
 fn check_schema(doc: &serde_json::Value) {
     let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("schemas/validate.schema.json").unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string("schemas/validate.schema.json").unwrap())
+            .unwrap();
     check(doc, &schema, "$");
 }
 
@@ -117,7 +158,9 @@ fn check(v: &serde_json::Value, s: &serde_json::Value, at: &str) {
             assert!(obj.contains_key(r.as_str().unwrap()), "{at}: missing {r}");
         }
         for (k, x) in obj {
-            let ps = props.get(k).unwrap_or_else(|| panic!("{at}: unknown key {k}"));
+            let ps = props
+                .get(k)
+                .unwrap_or_else(|| panic!("{at}: unknown key {k}"));
             check(x, ps, &format!("{at}.{k}"));
         }
     }

@@ -15,10 +15,15 @@ fn jcrpack() -> Command {
 
 fn packages(corpus: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for e in walkdir::WalkDir::new(corpus.join("filevault")).into_iter().filter_map(Result::ok) {
+    for e in walkdir::WalkDir::new(corpus.join("filevault"))
+        .into_iter()
+        .filter_map(Result::ok)
+    {
         let p = e.path();
         let zip = e.file_type().is_file() && p.extension().is_some_and(|x| x == "zip");
-        let folder = e.file_type().is_dir() && p.join("META-INF/vault/filter.xml").is_file() && p.join("jcr_root").is_dir();
+        let folder = e.file_type().is_dir()
+            && p.join("META-INF/vault/filter.xml").is_file()
+            && p.join("jcr_root").is_dir();
         if zip || folder {
             out.push(p.to_path_buf());
         }
@@ -28,7 +33,13 @@ fn packages(corpus: &Path) -> Vec<PathBuf> {
 }
 
 fn dump_package(p: &Path) -> Option<Value> {
-    let out = jcrpack().arg("dump").arg(p).arg("--format").arg("json").output().unwrap();
+    let out = jcrpack()
+        .arg("dump")
+        .arg(p)
+        .arg("--format")
+        .arg("json")
+        .output()
+        .unwrap();
     if !out.status.success() {
         return None;
     }
@@ -38,14 +49,21 @@ fn dump_package(p: &Path) -> Option<Value> {
 fn subtree<'a>(tree: &'a Value, path: &str) -> Option<&'a Value> {
     let mut n = tree;
     for seg in path.split('/').filter(|s| !s.is_empty()) {
-        n = n["children"].as_array()?.iter().find(|c| c["name"] == seg)?;
+        n = n["children"]
+            .as_array()?
+            .iter()
+            .find(|c| c["name"] == seg)?;
     }
     Some(n)
 }
 
 fn roots(p: &Path) -> Vec<String> {
-    let Ok(a) = jcrpack::archive::open(p, &Default::default()) else { return vec![] };
-    let Ok(Some(f)) = jcrpack::package::read_filter(a.as_ref()) else { return vec![] };
+    let Ok(a) = jcrpack::archive::open(p, &Default::default()) else {
+        return vec![];
+    };
+    let Ok(Some(f)) = jcrpack::package::read_filter(a.as_ref()) else {
+        return vec![];
+    };
     f.sets.iter().map(|s| s.root().to_string()).collect()
 }
 
@@ -59,18 +77,37 @@ fn extract_of_a_root_equals_that_subtree_of_the_whole_package() {
     let check = |p: &PathBuf| -> (usize, Vec<String>) {
         let mut compared = 0;
         let mut problems = Vec::new();
-        let Some(full) = dump_package(p) else { return (0, problems) };
+        let Some(full) = dump_package(p) else {
+            return (0, problems);
+        };
         let t = tempfile::tempdir().unwrap();
         for (i, r) in roots(p).iter().enumerate() {
-            let Some(want) = subtree(&full, r) else { continue };
+            let Some(want) = subtree(&full, r) else {
+                continue;
+            };
             let out = t.path().join(format!("x{i}.zip"));
-            let o = jcrpack().arg("extract").arg(p).arg("--root").arg(r).arg("-o").arg(&out).output().unwrap();
+            let o = jcrpack()
+                .arg("extract")
+                .arg(p)
+                .arg("--root")
+                .arg(r)
+                .arg("-o")
+                .arg(&out)
+                .output()
+                .unwrap();
             if !o.status.success() {
-                problems.push(format!("{}: extract {r} failed: {}", p.display(), String::from_utf8_lossy(&o.stderr)));
+                problems.push(format!(
+                    "{}: extract {r} failed: {}",
+                    p.display(),
+                    String::from_utf8_lossy(&o.stderr)
+                ));
                 continue;
             }
             let Some(part) = dump_package(&out) else {
-                problems.push(format!("{}: the extract of {r} does not install", p.display()));
+                problems.push(format!(
+                    "{}: the extract of {r} does not install",
+                    p.display()
+                ));
                 continue;
             };
             compared += 1;
@@ -82,7 +119,10 @@ fn extract_of_a_root_equals_that_subtree_of_the_whole_package() {
     };
     let results: Vec<(usize, Vec<String>)> = std::thread::scope(|s| {
         let half = pkgs.len().div_ceil(2).max(1);
-        let hs: Vec<_> = pkgs.chunks(half).map(|c| s.spawn(move || c.iter().map(check).collect::<Vec<_>>())).collect();
+        let hs: Vec<_> = pkgs
+            .chunks(half)
+            .map(|c| s.spawn(move || c.iter().map(check).collect::<Vec<_>>()))
+            .collect();
         hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
     let compared: usize = results.iter().map(|r| r.0).sum();
@@ -94,15 +134,28 @@ fn extract_of_a_root_equals_that_subtree_of_the_whole_package() {
     // root has no conflict). Everything else must agree.
     let unexplained: Vec<&&String> = problems
         .iter()
-        .filter(|p| !p.contains("subtest") && !p.contains("sub_") && !p.contains("referenceable-dup.zip"))
+        .filter(|p| {
+            !p.contains("subtest") && !p.contains("sub_") && !p.contains("referenceable-dup.zip")
+        })
         .collect();
-    assert!(unexplained.is_empty(), "{} of {compared} roots differ:\n{}", unexplained.len(), unexplained.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"));
+    assert!(
+        unexplained.is_empty(),
+        "{} of {compared} roots differ:\n{}",
+        unexplained.len(),
+        unexplained
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 #[test]
 fn a_source_folder_dumps_like_the_package_built_from_it() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real");
-    let Ok(rd) = std::fs::read_dir(&corpus) else { return };
+    let Ok(rd) = std::fs::read_dir(&corpus) else {
+        return;
+    };
     let mut n = 0;
     for site in rd.filter_map(Result::ok) {
         let src = site.path().join("ui.content/src/main/content");
@@ -111,7 +164,14 @@ fn a_source_folder_dumps_like_the_package_built_from_it() {
         }
         let t = tempfile::tempdir().unwrap();
         let zip = t.path().join("p.zip");
-        let built = jcrpack().arg("build").arg(&src).arg("-o").arg(&zip).args(["--name", "corpus:test:1", "-q"]).output().unwrap();
+        let built = jcrpack()
+            .arg("build")
+            .arg(&src)
+            .arg("-o")
+            .arg(&zip)
+            .args(["--name", "corpus:test:1", "-q"])
+            .output()
+            .unwrap();
         if !built.status.success() {
             continue;
         }

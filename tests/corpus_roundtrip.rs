@@ -25,10 +25,15 @@ fn jcrpack() -> Command {
 
 fn packages(corpus: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for e in walkdir::WalkDir::new(corpus.join("filevault")).into_iter().filter_map(Result::ok) {
+    for e in walkdir::WalkDir::new(corpus.join("filevault"))
+        .into_iter()
+        .filter_map(Result::ok)
+    {
         let p = e.path();
         let zip = e.file_type().is_file() && p.extension().is_some_and(|x| x == "zip");
-        let folder = e.file_type().is_dir() && p.join("META-INF/vault/filter.xml").is_file() && p.join("jcr_root").is_dir();
+        let folder = e.file_type().is_dir()
+            && p.join("META-INF/vault/filter.xml").is_file()
+            && p.join("jcr_root").is_dir();
         if zip || folder {
             out.push(p.to_path_buf());
         }
@@ -48,10 +53,20 @@ fn packages(corpus: &Path) -> Vec<PathBuf> {
 }
 
 fn dump(repo: &Path) -> String {
-    let out = jcrpack().args(["dump", "--repo"]).arg(repo).output().unwrap();
+    let out = jcrpack()
+        .args(["dump", "--repo"])
+        .arg(repo)
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     text.lines()
-        .map(|l| if l.trim_start().starts_with("\"mixinTypes\":") { "MIXINS" } else { l })
+        .map(|l| {
+            if l.trim_start().starts_with("\"mixinTypes\":") {
+                "MIXINS"
+            } else {
+                l
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
         + &mixin_sets(&text)
@@ -62,7 +77,12 @@ fn mixin_sets(text: &str) -> String {
     text.lines()
         .filter_map(|l| l.trim_start().strip_prefix("\"mixinTypes\":"))
         .map(|m| {
-            let mut v: Vec<&str> = m.trim().trim_end_matches(',').trim_matches(|c| c == '[' || c == ']').split(',').collect();
+            let mut v: Vec<&str> = m
+                .trim()
+                .trim_end_matches(',')
+                .trim_matches(|c| c == '[' || c == ']')
+                .split(',')
+                .collect();
             v.sort_unstable();
             v.join(",")
         })
@@ -76,7 +96,9 @@ fn metadata(pkg: &Path, name: &str, dir: &Path) -> Option<PathBuf> {
         return p.is_file().then_some(p);
     }
     let archive = jcrpack::archive::open(pkg, &Default::default()).ok()?;
-    let bytes = archive.read_to_vec(&format!("META-INF/vault/{name}")).ok()?;
+    let bytes = archive
+        .read_to_vec(&format!("META-INF/vault/{name}"))
+        .ok()?;
     let p = dir.join(name);
     std::fs::write(&p, bytes).ok()?;
     Some(p)
@@ -92,17 +114,36 @@ fn round_trip(pkg: &Path) -> Outcome {
     let t = tempfile::tempdir().unwrap();
     let (a, b) = (t.path().join("a"), t.path().join("b"));
     jcrpack().arg("init").arg(&a).assert().success();
-    if !jcrpack().arg("import").arg(pkg).arg("--repo").arg(&a).output().unwrap().status.success() {
+    if !jcrpack()
+        .arg("import")
+        .arg(pkg)
+        .arg("--repo")
+        .arg(&a)
+        .output()
+        .unwrap()
+        .status
+        .success()
+    {
         return Outcome::Skipped;
     }
-    let Some(filter) = metadata(pkg, "filter.xml", t.path()) else { return Outcome::Skipped };
-    if !std::fs::read_to_string(&filter).unwrap_or_default().contains("<filter") {
+    let Some(filter) = metadata(pkg, "filter.xml", t.path()) else {
+        return Outcome::Skipped;
+    };
+    if !std::fs::read_to_string(&filter)
+        .unwrap_or_default()
+        .contains("<filter")
+    {
         return Outcome::Skipped;
     }
     let props = metadata(pkg, "properties.xml", t.path());
     let export = |out: &Path| {
         let mut c = jcrpack();
-        c.args(["export", "--repo"]).arg(&a).arg("--filter").arg(&filter).arg("-o").arg(out);
+        c.args(["export", "--repo"])
+            .arg(&a)
+            .arg("--filter")
+            .arg(&filter)
+            .arg("-o")
+            .arg(out);
         if let Some(p) = &props {
             c.arg("--properties").arg(p);
         }
@@ -111,22 +152,38 @@ fn round_trip(pkg: &Path) -> Outcome {
     let (x1, x2) = (t.path().join("x1.zip"), t.path().join("x2.zip"));
     let o = export(&x1);
     if !o.status.success() {
-        return Outcome::Differs(format!("export failed: {}", String::from_utf8_lossy(&o.stderr)));
+        return Outcome::Differs(format!(
+            "export failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ));
     }
     export(&x2);
     if std::fs::read(&x1).unwrap() != std::fs::read(&x2).unwrap() {
         return Outcome::Differs("two exports differ".into());
     }
     jcrpack().arg("init").arg(&b).assert().success();
-    let o = jcrpack().arg("import").arg(&x1).arg("--repo").arg(&b).output().unwrap();
+    let o = jcrpack()
+        .arg("import")
+        .arg(&x1)
+        .arg("--repo")
+        .arg(&b)
+        .output()
+        .unwrap();
     if !o.status.success() {
-        return Outcome::Differs(format!("the export does not install: {}", String::from_utf8_lossy(&o.stderr)));
+        return Outcome::Differs(format!(
+            "the export does not install: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ));
     }
     let (da, db) = (dump(&a), dump(&b));
     if da == db {
         Outcome::Same
     } else {
-        let line = da.lines().zip(db.lines()).position(|(x, y)| x != y).unwrap_or(0);
+        let line = da
+            .lines()
+            .zip(db.lines())
+            .position(|(x, y)| x != y)
+            .unwrap_or(0);
         Outcome::Differs(format!("dumps differ from line {}", line + 1))
     }
 }
@@ -139,12 +196,27 @@ fn corpus_packages_round_trip_through_export() {
     }
     let pkgs = packages(&corpus);
     let results: Vec<(PathBuf, Outcome)> = std::thread::scope(|s| {
-        let chunks: Vec<Vec<PathBuf>> = pkgs.chunks(pkgs.len().div_ceil(2).max(1)).map(|c| c.to_vec()).collect();
+        let chunks: Vec<Vec<PathBuf>> = pkgs
+            .chunks(pkgs.len().div_ceil(2).max(1))
+            .map(|c| c.to_vec())
+            .collect();
         let handles: Vec<_> = chunks
             .into_iter()
-            .map(|c| s.spawn(move || c.into_iter().map(|p| { let o = round_trip(&p); (p, o) }).collect::<Vec<_>>()))
+            .map(|c| {
+                s.spawn(move || {
+                    c.into_iter()
+                        .map(|p| {
+                            let o = round_trip(&p);
+                            (p, o)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
     let mut same = 0;
     let mut failures = Vec::new();
@@ -161,5 +233,10 @@ fn corpus_packages_round_trip_through_export() {
         }
     }
     assert!(same > 100, "only {same} packages round-tripped");
-    assert!(failures.is_empty(), "{} packages do not round-trip:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} packages do not round-trip:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

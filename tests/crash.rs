@@ -18,8 +18,16 @@ fn jcrpack() -> Command {
 }
 
 fn dump(repo: &Path) -> String {
-    let out = jcrpack().args(["dump", "--repo"]).arg(repo).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = jcrpack()
+        .args(["dump", "--repo"])
+        .arg(repo)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -31,8 +39,14 @@ fn big_package(dir: &Path, pages: usize, broken_last: bool) -> PathBuf {
         std::fs::create_dir_all(f.parent().unwrap()).unwrap();
         std::fs::write(f, text).unwrap();
     };
-    w("META-INF/vault/filter.xml", "<workspaceFilter version=\"1.0\"><filter root=\"/content/big\"/></workspaceFilter>");
-    w("jcr_root/content/big/.content.xml", r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#);
+    w(
+        "META-INF/vault/filter.xml",
+        "<workspaceFilter version=\"1.0\"><filter root=\"/content/big\"/></workspaceFilter>",
+    );
+    w(
+        "jcr_root/content/big/.content.xml",
+        r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#,
+    );
     for i in 0..pages {
         let body = if broken_last && i == pages - 1 {
             "<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" jcr:primaryType=\"nt:unstructured\"><unclosed>".to_string()
@@ -51,7 +65,13 @@ fn seeded_repo(dir: &Path) -> PathBuf {
     jcrpack().arg("init").arg(&repo).assert().success();
     let pre = dir.join("pre.xml");
     std::fs::write(&pre, r#"<content xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"><big jcr:primaryType="nt:unstructured" old="yes"><keep jcr:primaryType="nt:unstructured"/></big></content>"#).unwrap();
-    jcrpack().arg("load").arg(&pre).args(["--at", "/", "--repo"]).arg(&repo).assert().success();
+    jcrpack()
+        .arg("load")
+        .arg(&pre)
+        .args(["--at", "/", "--repo"])
+        .arg(&repo)
+        .assert()
+        .success();
     repo
 }
 
@@ -61,7 +81,13 @@ fn a_broken_entry_near_the_end_changes_nothing() {
     let repo = seeded_repo(t.path());
     let before = dump(&repo);
     let pkg = big_package(t.path(), 300, true);
-    let out = jcrpack().arg("import").arg(&pkg).arg("--repo").arg(&repo).output().unwrap();
+    let out = jcrpack()
+        .arg("import")
+        .arg(&pkg)
+        .arg("--repo")
+        .arg(&repo)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("p00299/.content.xml:1:"));
     assert_eq!(dump(&repo), before);
@@ -73,7 +99,15 @@ fn dry_run_reports_what_the_install_does() {
     let repo = seeded_repo(t.path());
     let pkg = big_package(t.path(), 20, false);
     let run = |extra: &[&str]| -> serde_json::Value {
-        let out = jcrpack().arg("import").arg(&pkg).arg("--repo").arg(&repo).arg("--json").args(extra).output().unwrap();
+        let out = jcrpack()
+            .arg("import")
+            .arg(&pkg)
+            .arg("--repo")
+            .arg(&repo)
+            .arg("--json")
+            .args(extra)
+            .output()
+            .unwrap();
         assert!(out.status.success());
         let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v.as_object_mut().unwrap().remove("dry_run");
@@ -83,7 +117,10 @@ fn dry_run_reports_what_the_install_does() {
     let dry = run(&["--dry-run"]);
     let real = run(&[]);
     assert_eq!(dry, real);
-    assert!(real["totals"]["deleted"].as_u64().unwrap() >= 1, "the pre-state child 'keep' goes");
+    assert!(
+        real["totals"]["deleted"].as_u64().unwrap() >= 1,
+        "the pre-state child 'keep' goes"
+    );
 }
 
 #[test]
@@ -96,9 +133,21 @@ fn sigkill_during_an_install_leaves_before_or_after() {
     let copy = t.path().join("copy");
     jcrpack().arg("init").arg(&copy).assert().success();
     let pre = t.path().join("pre.xml");
-    jcrpack().arg("load").arg(&pre).args(["--at", "/", "--repo"]).arg(&copy).assert().success();
+    jcrpack()
+        .arg("load")
+        .arg(&pre)
+        .args(["--at", "/", "--repo"])
+        .arg(&copy)
+        .assert()
+        .success();
     let start = Instant::now();
-    jcrpack().arg("import").arg(&pkg).arg("--repo").arg(&copy).assert().success();
+    jcrpack()
+        .arg("import")
+        .arg(&pkg)
+        .arg("--repo")
+        .arg(&copy)
+        .assert()
+        .success();
     let full = start.elapsed();
     let after = dump(&copy);
     let moments = 12u32;
@@ -124,12 +173,19 @@ fn sigkill_during_an_install_leaves_before_or_after() {
         let now = dump(&repo);
         if now == after {
             // The kill came after the commit: undo to get back to the before state.
-            jcrpack().args(["undo", "--repo"]).arg(&repo).assert().success();
+            jcrpack()
+                .args(["undo", "--repo"])
+                .arg(&repo)
+                .assert()
+                .success();
             assert_eq!(dump(&repo), before, "undo after moment {k}");
         } else {
             assert_eq!(now, before, "moment {k} ({delay:?}) left a partial install");
         }
     }
-    assert!(killed >= moments / 2, "only {killed} kills landed during the install ({full:?})");
+    assert!(
+        killed >= moments / 2,
+        "only {killed} kills landed during the install ({full:?})"
+    );
     let _ = Duration::ZERO;
 }

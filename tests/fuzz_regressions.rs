@@ -12,7 +12,8 @@ use jcrpack::value::PropertyType;
 use proptest::prelude::*;
 use std::io::Write;
 
-const DOCVIEW: &[u8] = include_bytes!("../fixtures/example/jcr_root/content/wknd-lite/en/.content.xml");
+const DOCVIEW: &[u8] =
+    include_bytes!("../fixtures/example/jcr_root/content/wknd-lite/en/.content.xml");
 const FILTER: &[u8] = include_bytes!("../fixtures/example/META-INF/vault/filter.xml");
 const CND: &[u8] = include_bytes!("../fixtures/cnd/app.cnd");
 const PROPERTIES: &[u8] = include_bytes!("../fixtures/properties/full.xml");

@@ -57,7 +57,11 @@ fn case_path(case: &Case) -> PathBuf {
 fn read_whole_archive(path: &Path, options: &ReadOptions) -> Result<usize, ArchiveError> {
     let archive = archive::open(path, options)?;
     let mut files = 0;
-    let names: Vec<String> = archive.entries().iter().map(|e| e.name().to_owned()).collect();
+    let names: Vec<String> = archive
+        .entries()
+        .iter()
+        .map(|e| e.name().to_owned())
+        .collect();
     for name in names {
         if archive.is_dir(&name) {
             continue;
@@ -159,9 +163,8 @@ fn check(case: &Case) -> Result<(), String> {
         }
         _ => {}
     }
-    let refusal = outcome.ok_or_else(|| {
-        format!("{name}: accepted, but should be refused ({})", case.attacks)
-    })?;
+    let refusal = outcome
+        .ok_or_else(|| format!("{name}: accepted, but should be refused ({})", case.attacks))?;
     if !refusal.message.contains(&case.expect) {
         return Err(format!(
             "{name}: the error does not name the cause (expected {:?}): {}",
@@ -170,11 +173,17 @@ fn check(case: &Case) -> Result<(), String> {
     }
     if let Some(location) = refusal.location {
         if location.file != *name {
-            return Err(format!("{name}: the error names the file {:?}", location.file));
+            return Err(format!(
+                "{name}: the error names the file {:?}",
+                location.file
+            ));
         }
         // Encoding problems of a whole file may have no line; everything else points.
         if location.line == 0 && !refusal.message.contains("UTF-8") {
-            return Err(format!("{name}: the error has no line: {}", refusal.message));
+            return Err(format!(
+                "{name}: the error has no line: {}",
+                refusal.message
+            ));
         }
     }
     if case.checked_by == "cli" {
@@ -186,7 +195,11 @@ fn check(case: &Case) -> Result<(), String> {
 /// `jcrpack filter explain CASE /content` fails with exit code 1 and says why.
 fn check_cli(case: &Case, path: &Path) -> Result<(), String> {
     let name = &case.file;
-    assert!(case.command.contains("filter explain"), "{name}: cli case for {}", case.command);
+    assert!(
+        case.command.contains("filter explain"),
+        "{name}: cli case for {}",
+        case.command
+    );
     let out = Command::cargo_bin("jcrpack")
         .expect("the jcrpack binary is built")
         .args(["filter", "explain"])
@@ -200,7 +213,10 @@ fn check_cli(case: &Case, path: &Path) -> Result<(), String> {
         return Err(format!("{name}: jcrpack panicked: {stderr}"));
     }
     if out.status.code() != Some(1) {
-        return Err(format!("{name}: exit status {:?}, expected 1: {stderr}", out.status));
+        return Err(format!(
+            "{name}: exit status {:?}, expected 1: {stderr}",
+            out.status
+        ));
     }
     if !stderr.contains(&case.expect) {
         return Err(format!(
@@ -216,7 +232,12 @@ fn every_hostile_case_is_refused_without_a_panic() {
     let cases = cases();
     assert!(cases.len() >= 30, "only {} cases", cases.len());
     let failures: Vec<String> = cases.iter().filter_map(|c| check(c).err()).collect();
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -257,10 +278,17 @@ fn the_generator_reproduces_the_corpus_byte_for_byte() {
         .unwrap();
     assert!(status.success());
     let committed = std::fs::read(Path::new(ROOT).join("cases.tsv")).unwrap();
-    assert!(std::fs::read(out.path().join("cases.tsv")).unwrap() == committed, "cases.tsv differs");
+    assert!(
+        std::fs::read(out.path().join("cases.tsv")).unwrap() == committed,
+        "cases.tsv differs"
+    );
     for case in cases() {
         let fresh = std::fs::read(out.path().join("cases").join(&case.file)).unwrap();
         let committed = std::fs::read(case_path(&case)).unwrap();
-        assert!(fresh == committed, "{} differs from what the generator writes", case.file);
+        assert!(
+            fresh == committed,
+            "{} differs from what the generator writes",
+            case.file
+        );
     }
 }

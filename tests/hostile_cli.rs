@@ -23,7 +23,11 @@ fn cases() -> Vec<Case> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
-            Case { file: f[0].to_string(), expect: f[3].to_string(), checked_by: f[4].to_string() }
+            Case {
+                file: f[0].to_string(),
+                expect: f[3].to_string(),
+                checked_by: f[4].to_string(),
+            }
         })
         .collect()
 }
@@ -39,7 +43,12 @@ fn case_path(c: &Case) -> PathBuf {
 }
 
 fn dump(repo: &Path) -> Vec<u8> {
-    jcrpack().args(["dump", "--repo"]).arg(repo).output().unwrap().stdout
+    jcrpack()
+        .args(["dump", "--repo"])
+        .arg(repo)
+        .output()
+        .unwrap()
+        .stdout
 }
 
 /// Runs a command that must refuse: exit 1 and `expect` (when given) on stderr.
@@ -47,7 +56,10 @@ fn refuses(cmd: &mut Command, expect: &str, what: &str) -> Result<(), String> {
     let out = cmd.output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     if out.status.code() != Some(1) {
-        return Err(format!("{what}: exit {:?}, stderr: {err}", out.status.code()));
+        return Err(format!(
+            "{what}: exit {:?}, stderr: {err}",
+            out.status.code()
+        ));
     }
     if !expect.is_empty() && !err.to_lowercase().contains(&expect.to_lowercase()) {
         return Err(format!("{what}: stderr does not name '{expect}': {err}"));
@@ -63,8 +75,14 @@ fn package_with(dir: &Path, rel: &str, bytes: &[u8]) -> PathBuf {
         std::fs::create_dir_all(f.parent().unwrap()).unwrap();
         std::fs::write(f, b).unwrap();
     };
-    w("META-INF/vault/filter.xml", b"<workspaceFilter version=\"1.0\"><filter root=\"/content/x\"/></workspaceFilter>");
-    w("jcr_root/content/x/.content.xml", br#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#);
+    w(
+        "META-INF/vault/filter.xml",
+        b"<workspaceFilter version=\"1.0\"><filter root=\"/content/x\"/></workspaceFilter>",
+    );
+    w(
+        "jcr_root/content/x/.content.xml",
+        br#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#,
+    );
     w(rel, bytes);
     p
 }
@@ -76,10 +94,17 @@ fn check(c: &Case) -> Result<(), String> {
     let before = dump(&repo);
     let src = case_path(c);
     let bytes = std::fs::read(&src).unwrap();
-    let (pkg, accept) = match (c.file.split('/').next().unwrap_or(""), c.checked_by.as_str()) {
+    let (pkg, accept) = match (
+        c.file.split('/').next().unwrap_or(""),
+        c.checked_by.as_str(),
+    ) {
         (_, "pending") => {
             // The package layer refuses names that unescape to the same node.
-            refuses(jcrpack().arg("import").arg(&src).arg("--repo").arg(&repo), &c.expect, "import")?;
+            refuses(
+                jcrpack().arg("import").arg(&src).arg("--repo").arg(&repo),
+                &c.expect,
+                "import",
+            )?;
             if dump(&repo) != before {
                 return Err("a refused import changed the repository".into());
             }
@@ -88,15 +113,39 @@ fn check(c: &Case) -> Result<(), String> {
         (_, "archive-strict") => return Ok(()),
         ("zip", _) => {
             let out = t.path().join("out");
-            refuses(jcrpack().arg("unpack").arg(&src).arg(&out), &c.expect, "unpack")?;
+            refuses(
+                jcrpack().arg("unpack").arg(&src).arg(&out),
+                &c.expect,
+                "unpack",
+            )?;
             (src.clone(), false)
         }
-        ("docview", kind) => (package_with(t.path(), "jcr_root/content/x/y/.content.xml", &bytes), kind == "accept"),
-        ("filter", kind) => (package_with(t.path(), "META-INF/vault/filter.xml", &bytes), kind == "accept"),
-        ("cnd", _) => (package_with(t.path(), "META-INF/vault/nodetypes.cnd", &bytes), false),
-        ("properties", _) => (package_with(t.path(), "META-INF/vault/properties.xml", &bytes), false),
+        ("docview", kind) => (
+            package_with(t.path(), "jcr_root/content/x/y/.content.xml", &bytes),
+            kind == "accept",
+        ),
+        ("filter", kind) => (
+            package_with(t.path(), "META-INF/vault/filter.xml", &bytes),
+            kind == "accept",
+        ),
+        ("cnd", _) => (
+            package_with(t.path(), "META-INF/vault/nodetypes.cnd", &bytes),
+            false,
+        ),
+        ("properties", _) => (
+            package_with(t.path(), "META-INF/vault/properties.xml", &bytes),
+            false,
+        ),
         ("sysview", _) => {
-            refuses(jcrpack().arg("load").arg(&src).args(["--at", "/", "--repo"]).arg(&repo), &c.expect, "load")?;
+            refuses(
+                jcrpack()
+                    .arg("load")
+                    .arg(&src)
+                    .args(["--at", "/", "--repo"])
+                    .arg(&repo),
+                &c.expect,
+                "load",
+            )?;
             if dump(&repo) != before {
                 return Err("load changed the repository".into());
             }
@@ -106,9 +155,18 @@ fn check(c: &Case) -> Result<(), String> {
     };
     if accept {
         let start = std::time::Instant::now();
-        let out = jcrpack().arg("import").arg(&pkg).arg("--repo").arg(&repo).output().unwrap();
+        let out = jcrpack()
+            .arg("import")
+            .arg(&pkg)
+            .arg("--repo")
+            .arg(&repo)
+            .output()
+            .unwrap();
         if !out.status.success() {
-            return Err(format!("accept case refused: {}", String::from_utf8_lossy(&out.stderr)));
+            return Err(format!(
+                "accept case refused: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
         }
         if start.elapsed().as_secs() > 60 {
             return Err(format!("accept case took {:?}", start.elapsed()));
@@ -116,9 +174,17 @@ fn check(c: &Case) -> Result<(), String> {
         return Ok(());
     }
     // Through a package, a file-level message names the package entry, not the case file.
-    let expect = if c.expect == c.file { String::new() } else { c.expect.clone() };
+    let expect = if c.expect == c.file {
+        String::new()
+    } else {
+        c.expect.clone()
+    };
     let is_zip = c.file.starts_with("zip/");
-    let result = refuses(jcrpack().arg("import").arg(&pkg).arg("--repo").arg(&repo), &expect, "import");
+    let result = refuses(
+        jcrpack().arg("import").arg(&pkg).arg("--repo").arg(&repo),
+        &expect,
+        "import",
+    );
     // An attack on an entry that the filter discards is never read, as in FileVault:
     // such an install applies nothing and may succeed.
     if let Err(e) = result {
@@ -131,7 +197,11 @@ fn check(c: &Case) -> Result<(), String> {
     }
     let out = jcrpack().arg("validate").arg(&pkg).output().unwrap();
     if out.status.code() != Some(1) {
-        return Err(format!("validate: exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stdout)));
+        return Err(format!(
+            "validate: exit {:?}: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout)
+        ));
     }
     Ok(())
 }
@@ -146,5 +216,10 @@ fn commands_refuse_every_hostile_case() {
             failures.push(format!("{}: {e}", c.file));
         }
     }
-    assert!(failures.is_empty(), "{} cases:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} cases:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -34,39 +34,54 @@ pub fn run(a: DiffArgs) -> CliResult<i32> {
     let archive = archive::open(&a.package, &ReadOptions::default())?;
     let ws = a.repo.workspace.clone();
     let mut changes: Vec<NodeChange> = Vec::new();
-    import::install_inspected(store.as_mut(), archive.as_ref(), &opts, &mut |txn, report| {
-        let mut paths: Vec<(&str, bool)> = report
-            .entries
-            .iter()
-            .filter(|e| e.action != Action::Unchanged && e.action != Action::Error)
-            .map(|e| (e.path.as_str(), e.action == Action::Deleted))
-            .collect();
-        // Deletions first, then the rest in install order; each path once.
-        paths.sort_by_key(|(_, deleted)| !deleted);
-        let mut seen = std::collections::HashSet::new();
-        for (p, _) in paths {
-            if !seen.insert(p.to_string()) {
-                continue;
-            }
-            if let Some(c) = compare_node(before.as_ref(), txn, &ws, p).map_err(ImportError::from)? {
-                changes.push(c);
-            }
-            // Nodes below a changed node that the report does not list (a file's jcr:content).
-            for child in txn.children(&ws, p).unwrap_or_default() {
-                if !seen.contains(&child.path) && report.entries.iter().all(|e| e.path != child.path) {
-                    if let Some(c) = compare_node(before.as_ref(), txn, &ws, &child.path).map_err(ImportError::from)? {
-                        seen.insert(child.path.clone());
-                        changes.push(c);
+    import::install_inspected(
+        store.as_mut(),
+        archive.as_ref(),
+        &opts,
+        &mut |txn, report| {
+            let mut paths: Vec<(&str, bool)> = report
+                .entries
+                .iter()
+                .filter(|e| e.action != Action::Unchanged && e.action != Action::Error)
+                .map(|e| (e.path.as_str(), e.action == Action::Deleted))
+                .collect();
+            // Deletions first, then the rest in install order; each path once.
+            paths.sort_by_key(|(_, deleted)| !deleted);
+            let mut seen = std::collections::HashSet::new();
+            for (p, _) in paths {
+                if !seen.insert(p.to_string()) {
+                    continue;
+                }
+                if let Some(c) =
+                    compare_node(before.as_ref(), txn, &ws, p).map_err(ImportError::from)?
+                {
+                    changes.push(c);
+                }
+                // Nodes below a changed node that the report does not list (a file's jcr:content).
+                for child in txn.children(&ws, p).unwrap_or_default() {
+                    if !seen.contains(&child.path)
+                        && report.entries.iter().all(|e| e.path != child.path)
+                    {
+                        if let Some(c) = compare_node(before.as_ref(), txn, &ws, &child.path)
+                            .map_err(ImportError::from)?
+                        {
+                            seen.insert(child.path.clone());
+                            changes.push(c);
+                        }
                     }
                 }
             }
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    )
     .map_err(|e| CliError::failure(format!("{}: {e}", a.package.display())))?;
     if a.json {
-        let doc = serde_json::json!({ "package": a.package.display().to_string(), "changes": changes });
-        println!("{}", serde_json::to_string_pretty(&doc).map_err(|e| CliError::failure(e.to_string()))?);
+        let doc =
+            serde_json::json!({ "package": a.package.display().to_string(), "changes": changes });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).map_err(|e| CliError::failure(e.to_string()))?
+        );
         return Ok(0);
     }
     for c in &changes {

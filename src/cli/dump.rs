@@ -90,7 +90,13 @@ pub(super) fn write_subtree(
         }
         let props: Vec<_> = e.node.properties.values().cloned().collect();
         let d: &mut dyn BinaryDigest = &mut digests;
-        w.start_node(&e.node.segment(), &e.node.primary_type, &e.node.mixins, &props, d)?;
+        w.start_node(
+            &e.node.segment(),
+            &e.node.primary_type,
+            &e.node.mixins,
+            &props,
+            d,
+        )?;
         depths.push(e.depth);
     }
     while depths.pop().is_some() {
@@ -106,11 +112,20 @@ pub(super) fn write_subtree(
 struct StoreBinaries<'a>(&'a dyn crate::repository::Store);
 
 impl crate::sysview::BinarySource for StoreBinaries<'_> {
-    fn open(&mut self, binary: &crate::value::Binary) -> std::io::Result<Box<dyn std::io::Read + '_>> {
+    fn open(
+        &mut self,
+        binary: &crate::value::Binary,
+    ) -> std::io::Result<Box<dyn std::io::Read + '_>> {
         match binary {
-            crate::value::Binary::Blob { sha256, .. } => self.0.open_blob(sha256).map(|r| r as Box<dyn std::io::Read>).map_err(std::io::Error::other),
+            crate::value::Binary::Blob { sha256, .. } => self
+                .0
+                .open_blob(sha256)
+                .map(|r| r as Box<dyn std::io::Read>)
+                .map_err(std::io::Error::other),
             crate::value::Binary::Inline(b) => Ok(Box::new(std::io::Cursor::new(b.to_vec()))),
-            other => Err(std::io::Error::other(format!("cannot read binary {other:?}"))),
+            other => Err(std::io::Error::other(format!(
+                "cannot read binary {other:?}"
+            ))),
         }
     }
 }
@@ -129,7 +144,8 @@ fn write_sysview(store: &dyn crate::repository::Store, workspace: &str, p: &str)
             depths.pop();
             w.end_node().map_err(err)?;
         }
-        w.start_node(&e.node.segment(), &e.node.primary_type, &e.node.mixins).map_err(err)?;
+        w.start_node(&e.node.segment(), &e.node.primary_type, &e.node.mixins)
+            .map_err(err)?;
         for prop in e.node.properties.values() {
             w.property(prop, &mut bins).map_err(err)?;
         }
@@ -193,10 +209,20 @@ fn write_docview(store: &dyn crate::repository::Store, workspace: &str, p: &str)
             } else {
                 q.values.iter().map(|v| v.to_string()).collect()
             };
-            props.push(DocViewProperty { name: q.name.clone(), ptype: q.ptype, binary_ref: false, multiple: q.multiple, values });
+            props.push(DocViewProperty {
+                name: q.name.clone(),
+                ptype: q.ptype,
+                binary_ref: false,
+                multiple: q.multiple,
+                values,
+            });
         }
         let el = DocViewElement {
-            name: if stack.is_empty() { String::new() } else { e.node.name.clone() },
+            name: if stack.is_empty() {
+                String::new()
+            } else {
+                e.node.name.clone()
+            },
             index: e.node.index,
             properties: props,
             children: Vec::new(),
@@ -216,7 +242,12 @@ fn write_docview(store: &dyn crate::repository::Store, workspace: &str, p: &str)
             }
         }
     }
-    let doc = DocViewDocument { namespaces, root, root_is_jcr_root: true, warnings: Vec::new() };
+    let doc = DocViewDocument {
+        namespaces,
+        root,
+        root_is_jcr_root: true,
+        warnings: Vec::new(),
+    };
     let mut out = std::io::stdout().lock();
     crate::docview::writer::write(&doc, &mut out)?;
     out.flush()?;

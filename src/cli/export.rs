@@ -47,19 +47,27 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
             }
             WorkspaceFilter::with_sets(sets)
         }
-        (None, true) => return Err(CliError::usage("give --filter FILTER.xml or at least one --root PATH")),
+        (None, true) => {
+            return Err(CliError::usage(
+                "give --filter FILTER.xml or at least one --root PATH",
+            ))
+        }
     };
     let mut props = match &a.properties {
         Some(p) => {
-            let bytes = std::fs::read(p).map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
+            let bytes =
+                std::fs::read(p).map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
             PackageProperties::parse(&bytes, &p.display().to_string())?
         }
         None => PackageProperties::new(),
     };
     let id = match (&a.name, props.id()) {
-        (Some(n), _) => PackageId::parse(n).map_err(|e| CliError::usage(format!("--name {n}: {e}")))?,
+        (Some(n), _) => {
+            PackageId::parse(n).map_err(|e| CliError::usage(format!("--name {n}: {e}")))?
+        }
         (None, Some(id)) => id,
-        (None, None) => PackageId::parse("jcrpack:export:1.0.0").map_err(|e| CliError::failure(e.to_string()))?,
+        (None, None) => PackageId::parse("jcrpack:export:1.0.0")
+            .map_err(|e| CliError::failure(e.to_string()))?,
     };
     props.set_id(&id);
     let store = a.repo.open()?;
@@ -67,8 +75,20 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
     let (types, _) = crate::import::load_types_from(store.as_ref(), &ns);
     let opts = WriterOptions::from_env()?;
     let mut writer = PackageWriter::create(&a.output, opts)?;
-    let report = export::export(store.as_ref(), &a.repo.workspace, &filter, &props, &types, &mut writer)
-        .map_err(|e| CliError::failure(format!("export failed, {} was not written: {e}", a.output.display())))?;
+    let report = export::export(
+        store.as_ref(),
+        &a.repo.workspace,
+        &filter,
+        &props,
+        &types,
+        &mut writer,
+    )
+    .map_err(|e| {
+        CliError::failure(format!(
+            "export failed, {} was not written: {e}",
+            a.output.display()
+        ))
+    })?;
     let written = writer.finish()?;
     if a.json {
         let doc = serde_json::json!({
@@ -79,7 +99,10 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
             "binaryBytes": report.binary_bytes,
             "nodeTypes": report.node_types,
         });
-        println!("{}", serde_json::to_string_pretty(&doc).map_err(|e| CliError::failure(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).map_err(|e| CliError::failure(e.to_string()))?
+        );
     } else {
         eprintln!(
             "exported {} nodes into {} ({} entries, {} binary bytes)",

@@ -43,7 +43,8 @@ fn parse_mode(s: &str) -> Result<ImportMode, String> {
 pub fn run(a: ExtractArgs) -> CliResult<i32> {
     let selection = match &a.filter {
         Some(f) => {
-            let bytes = std::fs::read(f).map_err(|e| CliError::failure(format!("{}: {e}", f.display())))?;
+            let bytes =
+                std::fs::read(f).map_err(|e| CliError::failure(format!("{}: {e}", f.display())))?;
             let filter = WorkspaceFilter::parse(&bytes, &f.display().to_string())
                 .map_err(|e| CliError::failure(e.to_string()))?;
             Selection::Filter(filter)
@@ -63,12 +64,21 @@ pub fn run(a: ExtractArgs) -> CliResult<i32> {
         name: a.name.clone(),
         writer: WriterOptions::from_env()?,
     };
-    let r = extract(archive.as_ref(), &a.output, &opts)
-        .map_err(|e| CliError::failure(format!("{}: extract failed, nothing was written: {e}", a.package.display())))?;
+    let r = extract(archive.as_ref(), &a.output, &opts).map_err(|e| {
+        CliError::failure(format!(
+            "{}: extract failed, nothing was written: {e}",
+            a.package.display()
+        ))
+    })?;
     for w in &r.warnings {
         eprintln!("warning: {w}");
     }
-    let roots: Vec<String> = r.filter.sets.iter().map(|s| format!("{} ({})", s.root(), s.mode)).collect();
+    let roots: Vec<String> = r
+        .filter
+        .sets
+        .iter()
+        .map(|s| format!("{} ({})", s.root(), s.mode))
+        .collect();
     eprintln!(
         "wrote {} ({}, {} entries, {} bytes): {} copied compressed, {} DocView files rewritten; filter {}",
         r.output.display(),

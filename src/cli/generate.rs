@@ -32,13 +32,25 @@ pub fn run(a: GenerateArgs) -> CliResult<i32> {
     let options = GenerateOptions {
         seed: a.seed,
         nodes: a.nodes,
-        binary_bytes: a.binary_bytes.unwrap_or_else(|| GenerateOptions::default_binary_bytes(a.nodes)),
+        binary_bytes: a
+            .binary_bytes
+            .unwrap_or_else(|| GenerateOptions::default_binary_bytes(a.nodes)),
     };
     let s = generate(&a.output, &options).map_err(|e| CliError::failure(e.to_string()))?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&s).map_err(|e| CliError::failure(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&s).map_err(|e| CliError::failure(e.to_string()))?
+        );
     } else {
-        println!("generated {}: {} nodes, {} files, {} bytes ({} binary)", a.output.display(), s.nodes, s.files, s.bytes, s.binary_bytes);
+        println!(
+            "generated {}: {} nodes, {} files, {} bytes ({} binary)",
+            a.output.display(),
+            s.nodes,
+            s.files,
+            s.bytes,
+            s.binary_bytes
+        );
     }
     Ok(0)
 }

@@ -35,7 +35,11 @@ pub fn history(a: HistoryArgs) -> CliResult<i32> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "operations": list })).map_err(|e| CliError::failure(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "operations": list }))
+                .map_err(|e| CliError::failure(e.to_string()))?
+        );
     } else {
         for o in &ops {
             println!(
@@ -64,15 +68,16 @@ pub fn undo(a: UndoArgs) -> CliResult<i32> {
     let mut store = a.repo.open()?;
     let id = match a.operation {
         Some(id) => OperationId(id),
-        None => store
-            .history()?
-            .last()
-            .map(|o| o.id)
-            .ok_or_else(|| CliError::failure("nothing to undo: the repository has no recorded operation"))?,
+        None => store.history()?.last().map(|o| o.id).ok_or_else(|| {
+            CliError::failure("nothing to undo: the repository has no recorded operation")
+        })?,
     };
     let report = store
         .undo(id, a.force, OperationMeta::new(format!("undo {}", id.0)))
-        .map_err(|e| CliError::failure(format!("undo {} refused, nothing was changed: {e}", id.0)).hint("--force undoes anyway"))?;
+        .map_err(|e| {
+            CliError::failure(format!("undo {} refused, nothing was changed: {e}", id.0))
+                .hint("--force undoes anyway")
+        })?;
     eprintln!("undid operation {}: {report:?}", id.0);
     Ok(0)
 }

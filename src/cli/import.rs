@@ -61,12 +61,15 @@ fn parse_mode(s: &str) -> Result<ImportMode, String> {
 }
 
 fn parse_ac(s: &str) -> Result<AcHandling, String> {
-    AcHandling::from_name(s).ok_or_else(|| format!("unknown acHandling '{s}' (ignore, overwrite, merge, merge_preserve, clear)"))
+    AcHandling::from_name(s).ok_or_else(|| {
+        format!("unknown acHandling '{s}' (ignore, overwrite, merge, merge_preserve, clear)")
+    })
 }
 
 fn parse_id(s: &str) -> Result<IdConflictPolicy, String> {
-    IdConflictPolicy::from_name(s)
-        .ok_or_else(|| format!("unknown policy '{s}' (fail, create_new_id, force_remove_conflicting_id, legacy)"))
+    IdConflictPolicy::from_name(s).ok_or_else(|| {
+        format!("unknown policy '{s}' (fail, create_new_id, force_remove_conflicting_id, legacy)")
+    })
 }
 
 /// Runs `import`.
@@ -99,8 +102,10 @@ pub fn run(a: ImportArgs, quiet: bool) -> CliResult<i32> {
     if !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         let pb = indicatif::ProgressBar::new_spinner();
         pb.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {msg} {pos} paths ({per_sec}) {elapsed}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg} {pos} paths ({per_sec}) {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         pb.set_message(if a.dry_run { "dry run:" } else { "installing:" });
         pb.enable_steady_tick(std::time::Duration::from_millis(120));
@@ -111,10 +116,17 @@ pub fn run(a: ImportArgs, quiet: bool) -> CliResult<i32> {
     if let Some(pb) = &opts.progress {
         pb.finish_and_clear();
     }
-    let report = result
-        .map_err(|e| CliError::failure(format!("{}: install failed, nothing was changed: {e}", a.package.display())))?;
+    let report = result.map_err(|e| {
+        CliError::failure(format!(
+            "{}: install failed, nothing was changed: {e}",
+            a.package.display()
+        ))
+    })?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| CliError::failure(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| CliError::failure(e.to_string()))?
+        );
     } else {
         print_report(&report);
     }
@@ -140,7 +152,11 @@ fn print_report(r: &Report) {
     let t = &r.totals;
     eprintln!(
         "{}{}: {} added, {} updated, {} replaced, {} deleted, {} unchanged{}",
-        if r.dry_run { "dry run of " } else { "installed " },
+        if r.dry_run {
+            "dry run of "
+        } else {
+            "installed "
+        },
         r.package_id.as_deref().unwrap_or(&r.package),
         t.added,
         t.updated,

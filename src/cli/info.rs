@@ -25,12 +25,14 @@ pub(super) fn open_package(p: &Path) -> CliResult<Box<dyn Archive>> {
 /// Runs `info`.
 pub fn run(a: InfoArgs) -> CliResult<i32> {
     let archive = open_package(&a.package)?;
-    let i = info(archive.as_ref()).map_err(|e| CliError::failure(format!("{}: {e}", a.package.display())))?;
+    let i = info(archive.as_ref())
+        .map_err(|e| CliError::failure(format!("{}: {e}", a.package.display())))?;
     for w in &i.warnings {
         eprintln!("warning: {w}");
     }
     if a.json {
-        let text = serde_json::to_string_pretty(&i).map_err(|e| CliError::failure(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(&i).map_err(|e| CliError::failure(e.to_string()))?;
         println!("{text}");
     } else {
         print!("{}", human(&i));
@@ -43,33 +45,78 @@ pub fn human(i: &PackageInfo) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let _ = writeln!(s, "package:      {} ({})", i.package, i.kind);
-    let _ = writeln!(s, "id:           {}", i.id.as_deref().unwrap_or("(none: properties.xml names no group and name)"));
+    let _ = writeln!(
+        s,
+        "id:           {}",
+        i.id.as_deref()
+            .unwrap_or("(none: properties.xml names no group and name)")
+    );
     if let Some(d) = &i.description {
         let _ = writeln!(s, "description:  {d}");
     }
-    let _ = writeln!(s, "type:         {}", i.package_type.as_deref().unwrap_or("(not declared)"));
+    let _ = writeln!(
+        s,
+        "type:         {}",
+        i.package_type.as_deref().unwrap_or("(not declared)")
+    );
     let _ = writeln!(
         s,
         "dependencies: {}",
-        if i.dependencies.is_empty() { "(none)".to_string() } else { i.dependencies.join(", ") }
+        if i.dependencies.is_empty() {
+            "(none)".to_string()
+        } else {
+            i.dependencies.join(", ")
+        }
     );
-    let _ = writeln!(s, "filter:{}", if i.filter.is_empty() { "       (none)" } else { "" });
+    let _ = writeln!(
+        s,
+        "filter:{}",
+        if i.filter.is_empty() {
+            "       (none)"
+        } else {
+            ""
+        }
+    );
     for f in &i.filter {
-        let kind = f.kind.as_deref().map(|k| format!(", type {k}")).unwrap_or_default();
+        let kind = f
+            .kind
+            .as_deref()
+            .map(|k| format!(", type {k}"))
+            .unwrap_or_default();
         let _ = writeln!(s, "  {} (mode {}{kind})", f.root, f.mode);
         for r in &f.rules {
-            let props = if r.match_properties { " (properties)" } else { "" };
+            let props = if r.match_properties {
+                " (properties)"
+            } else {
+                ""
+            };
             let _ = writeln!(s, "    {} {}{props}", r.kind, r.pattern);
         }
     }
     let _ = writeln!(s, "nodes:        {}", i.counts.nodes);
-    let _ = writeln!(s, "files:        {} ({} bytes)", i.counts.files, i.counts.bytes);
+    let _ = writeln!(
+        s,
+        "files:        {} ({} bytes)",
+        i.counts.files, i.counts.bytes
+    );
     let _ = writeln!(
         s,
         "node types:   {}",
-        if i.node_types.is_empty() { "(none declared)".to_string() } else { i.node_types.join(", ") }
+        if i.node_types.is_empty() {
+            "(none declared)".to_string()
+        } else {
+            i.node_types.join(", ")
+        }
     );
-    let _ = writeln!(s, "namespaces:{}", if i.namespaces.is_empty() { "   (none)" } else { "" });
+    let _ = writeln!(
+        s,
+        "namespaces:{}",
+        if i.namespaces.is_empty() {
+            "   (none)"
+        } else {
+            ""
+        }
+    );
     for n in &i.namespaces {
         let _ = writeln!(s, "  {} = {}", n.prefix, n.uri);
     }

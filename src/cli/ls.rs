@@ -37,7 +37,8 @@ pub struct Listing<'a> {
 pub fn run(a: LsArgs) -> CliResult<i32> {
     let p = absolute(&a.path)?;
     let archive = open_package(&a.package)?;
-    let c = contents_below(archive.as_ref(), &p).map_err(|e| CliError::failure(format!("{}: {e}", a.package.display())))?;
+    let c = contents_below(archive.as_ref(), &p)
+        .map_err(|e| CliError::failure(format!("{}: {e}", a.package.display())))?;
     for w in &c.warnings {
         eprintln!("warning: {w}");
     }
@@ -48,7 +49,8 @@ pub fn run(a: LsArgs) -> CliResult<i32> {
             path: &p,
             nodes: &c.nodes,
         };
-        serde_json::to_writer_pretty(&mut out, &doc).map_err(|e| CliError::failure(e.to_string()))?;
+        serde_json::to_writer_pretty(&mut out, &doc)
+            .map_err(|e| CliError::failure(e.to_string()))?;
         writeln!(out)?;
     } else {
         for n in &c.nodes {
@@ -61,7 +63,9 @@ pub fn run(a: LsArgs) -> CliResult<i32> {
     }
     out.flush()?;
     if c.nodes.is_empty() && p != "/" {
-        return Err(CliError::failure(format!("{p}: the package holds nothing at or below this path")));
+        return Err(CliError::failure(format!(
+            "{p}: the package holds nothing at or below this path"
+        )));
     }
     Ok(0)
 }

@@ -6,9 +6,9 @@
 //! stderr. Exit codes: 0 success, 1 failure (including findings of `validate`),
 //! 2 usage error.
 
+mod build;
 mod diff;
 mod dump;
-mod build;
 mod error;
 mod export;
 mod extract;

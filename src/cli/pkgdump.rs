@@ -21,8 +21,12 @@ pub fn run(package: &Path, p: &str, format: super::dump::DumpFormat) -> CliResul
         .map_err(|e| CliError::failure(format!("cannot create a temporary repository: {e}")))?;
     let mut store = repository::init(&dir.path().join("repo"))?;
     let opts = ImportOptions::default();
-    let report = import::install_archive(store.as_mut(), archive.as_ref(), &opts)
-        .map_err(|e| CliError::failure(format!("{}: the package does not install: {e}", package.display())))?;
+    let report = import::install_archive(store.as_mut(), archive.as_ref(), &opts).map_err(|e| {
+        CliError::failure(format!(
+            "{}: the package does not install: {e}",
+            package.display()
+        ))
+    })?;
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }

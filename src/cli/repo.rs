@@ -24,7 +24,10 @@ impl RepoArgs {
                 "{}: not a jcrpack repository",
                 self.repo.display()
             ))
-            .hint(format!("create one with: jcrpack init {}", self.repo.display())));
+            .hint(format!(
+                "create one with: jcrpack init {}",
+                self.repo.display()
+            )));
         }
         Ok(repository::open(&self.repo)?)
     }
@@ -47,8 +50,10 @@ pub fn init(a: InitArgs) -> CliResult<i32> {
 /// Checks that `p` is an absolute repository path and normalizes it.
 pub fn absolute(p: &str) -> CliResult<String> {
     if !p.starts_with('/') {
-        return Err(CliError::usage(format!("'{p}' is not an absolute repository path"))
-            .hint("repository paths start with '/', e.g. /content/site"));
+        return Err(
+            CliError::usage(format!("'{p}' is not an absolute repository path"))
+                .hint("repository paths start with '/', e.g. /content/site"),
+        );
     }
     crate::path::normalize(p).map_err(|e| CliError::usage(format!("'{p}': {e}")))
 }

@@ -34,7 +34,8 @@ pub fn run(args: ValidateArgs) -> CliResult<i32> {
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&json(&report)).map_err(|e| CliError::failure(e.to_string()))?
+            serde_json::to_string_pretty(&json(&report))
+                .map_err(|e| CliError::failure(e.to_string()))?
         );
     } else {
         print!("{}", human(&report));

@@ -75,11 +75,14 @@ fn escape_at(bytes: &[u8], i: usize) -> Option<u16> {
 }
 
 fn is_valid_bmp_name(units: &[u16]) -> bool {
-    units.iter().enumerate().all(|(i, &u)| match char::from_u32(u as u32) {
-        Some(c) if i == 0 => is_name_start_char(c),
-        Some(c) => is_name_char(c),
-        None => false,
-    })
+    units
+        .iter()
+        .enumerate()
+        .all(|(i, &u)| match char::from_u32(u as u32) {
+            Some(c) if i == 0 => is_name_start_char(c),
+            Some(c) => is_name_char(c),
+            None => false,
+        })
 }
 
 /// An underscore at `i` starts `_x` followed by four hex digits.

@@ -163,7 +163,11 @@ impl std::error::Error for DocViewError {}
 /// characters hold `<jcr:root` and the JCR namespace URI in double quotes.
 pub fn is_docview(head: &[u8]) -> bool {
     let text = String::from_utf8_lossy(head);
-    let end = text.char_indices().nth(1024).map(|(i, _)| i).unwrap_or(text.len());
+    let end = text
+        .char_indices()
+        .nth(1024)
+        .map(|(i, _)| i)
+        .unwrap_or(text.len());
     let head = &text[..end];
     head.contains("<jcr:root") && head.contains("\"http://www.jcp.org/jcr/1.0\"")
 }

@@ -65,17 +65,27 @@ pub fn parse_with(
     if bytes.len() as u64 > limits.max_file_bytes {
         return Err(DocViewError {
             location: Location::file(file),
-            message: format!("file larger than the limit of {} bytes", limits.max_file_bytes),
+            message: format!(
+                "file larger than the limit of {} bytes",
+                limits.max_file_bytes
+            ),
         });
     }
     parse_bytes(&bytes, file, limits)
 }
 
 /// Reads a DocView document held in memory.
-pub fn parse_bytes(bytes: &[u8], file: &str, limits: &Limits) -> Result<DocViewDocument, DocViewError> {
+pub fn parse_bytes(
+    bytes: &[u8],
+    file: &str,
+    limits: &Limits,
+) -> Result<DocViewDocument, DocViewError> {
     let mut p = Parser::new(bytes, file, *limits)?;
     p.run()?;
-    let root = p.root.take().ok_or_else(|| p.err_at(bytes.len(), "no root element"))?;
+    let root = p
+        .root
+        .take()
+        .ok_or_else(|| p.err_at(bytes.len(), "no root element"))?;
     Ok(DocViewDocument {
         namespaces: p.doc_ns,
         root_is_jcr_root: p.root_is_jcr_root,
@@ -102,7 +112,9 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn new(bytes: &'a [u8], file: &'a str, limits: Limits) -> Result<Parser<'a>, DocViewError> {
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
+        let bytes = bytes
+            .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+            .unwrap_or(bytes);
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
@@ -210,7 +222,11 @@ impl<'a> Parser<'a> {
             return Err(self.err_at(pos, "text outside the root element"));
         }
         let loc = self.locator.locate(self.file, self.text.as_bytes(), pos);
-        if !self.warnings.iter().any(|w| w.message.starts_with("text content")) {
+        if !self
+            .warnings
+            .iter()
+            .any(|w| w.message.starts_with("text content"))
+        {
             self.warnings.push(DocViewWarning {
                 location: loc,
                 message: "text content is ignored in DocView".into(),
@@ -226,7 +242,10 @@ impl<'a> Parser<'a> {
         if self.stack.len() >= self.limits.max_depth {
             return Err(self.err_at(
                 pos,
-                format!("elements nested deeper than the limit of {}", self.limits.max_depth),
+                format!(
+                    "elements nested deeper than the limit of {}",
+                    self.limits.max_depth
+                ),
             ));
         }
         // Namespace declarations first: they apply to the element's own names.
@@ -254,7 +273,10 @@ impl<'a> Parser<'a> {
             if a.value.len() > self.limits.max_value_bytes {
                 return Err(self.err_at(
                     apos,
-                    format!("value of '{key}' larger than the limit of {} bytes", self.limits.max_value_bytes),
+                    format!(
+                        "value of '{key}' larger than the limit of {} bytes",
+                        self.limits.max_value_bytes
+                    ),
                 ));
             }
             let raw: &str = &a.value;
@@ -263,10 +285,15 @@ impl<'a> Parser<'a> {
                 decls.push((String::new(), value));
             } else if let Some(p) = key.strip_prefix("xmlns:") {
                 if !is_ncname(p) {
-                    return Err(self.err_at(apos, format!("'{key}' is not a valid namespace declaration")));
+                    return Err(self.err_at(
+                        apos,
+                        format!("'{key}' is not a valid namespace declaration"),
+                    ));
                 }
                 if value.is_empty() {
-                    return Err(self.err_at(apos, format!("prefix '{p}' bound to an empty namespace")));
+                    return Err(
+                        self.err_at(apos, format!("prefix '{p}' bound to an empty namespace"))
+                    );
                 }
                 decls.push((p.to_string(), value));
             } else {
@@ -275,7 +302,10 @@ impl<'a> Parser<'a> {
             if attrs.len() > self.limits.max_attributes {
                 return Err(self.err_at(
                     pos,
-                    format!("more attributes than the limit of {}", self.limits.max_attributes),
+                    format!(
+                        "more attributes than the limit of {}",
+                        self.limits.max_attributes
+                    ),
                 ));
             }
         }
@@ -286,7 +316,9 @@ impl<'a> Parser<'a> {
         }
         self.scopes.push(decls);
         let qname = e.name().as_ref().to_string();
-        let (uri, local) = self.resolve(&qname, true).map_err(|m| self.err_at(pos, m))?;
+        let (uri, local) = self
+            .resolve(&qname, true)
+            .map_err(|m| self.err_at(pos, m))?;
         let location = self.locator.locate(self.file, self.text.as_bytes(), pos);
         let is_root = self.root.is_none() && self.stack.is_empty();
         let mut el = DocViewElement {
@@ -316,7 +348,9 @@ impl<'a> Parser<'a> {
         // `max_attributes` of them, and a scan made that quadratic.
         let mut seen = std::collections::HashSet::with_capacity(attrs.len());
         for (key, value, apos) in attrs {
-            let (auri, alocal) = self.resolve(&key, false).map_err(|m| self.err_at(apos, m))?;
+            let (auri, alocal) = self
+                .resolve(&key, false)
+                .map_err(|m| self.err_at(apos, m))?;
             let name = self.qualify(&auri, &iso9075::decode(&alocal));
             if !seen.insert(name.clone()) {
                 return Err(self.err_at(apos, format!("property '{name}' given twice")));
@@ -382,7 +416,9 @@ impl<'a> Parser<'a> {
         if prefix.is_empty() {
             return Ok((String::new(), local.to_string()));
         }
-        Err(format!("the prefix '{prefix}' of '{qname}' is not declared"))
+        Err(format!(
+            "the prefix '{prefix}' of '{qname}' is not declared"
+        ))
     }
 
     /// The document's prefix for `uri`, registering `wanted` (or a free variant).
@@ -422,7 +458,10 @@ fn attribute_offset(tag: &str, key: &str) -> Option<usize> {
     let mut from = 0;
     while let Some(i) = tag[from..].find(key) {
         let at = from + i;
-        let before_ok = tag[..at].chars().next_back().is_some_and(|c| c.is_ascii_whitespace());
+        let before_ok = tag[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_whitespace());
         let after_ok = tag[at + key.len()..].trim_start().starts_with('=');
         if before_ok && after_ok {
             return Some(at);

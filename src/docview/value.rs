@@ -90,7 +90,9 @@ pub fn parse_value(value: &str) -> Result<DocViewValue, ValueSyntaxError> {
                             let low: String = chars.iter().skip(i + 6).take(6).collect();
                             if let Some(lo) = low
                                 .strip_prefix("\\u")
-                                .filter(|h| h.len() == 4 && h.chars().all(|c| c.is_ascii_hexdigit()))
+                                .filter(|h| {
+                                    h.len() == 4 && h.chars().all(|c| c.is_ascii_hexdigit())
+                                })
                                 .and_then(|h| u32::from_str_radix(h, 16).ok())
                                 .filter(|lo| (0xDC00..0xE000).contains(lo))
                             {
@@ -265,10 +267,22 @@ mod tests {
         let v = parse_value("{BinaryRef}abc").unwrap();
         assert!(v.binary_ref);
         assert_eq!(v.ptype, PropertyType::Binary);
-        assert_eq!(parse_value("{undefined}x").unwrap().ptype, PropertyType::Undefined);
-        assert!(matches!(parse_value("{Undefined}x"), Err(ValueSyntaxError::UnknownType(_))));
-        assert!(matches!(parse_value("{String"), Err(ValueSyntaxError::UnclosedType)));
-        assert!(matches!(parse_value("\\u12"), Err(ValueSyntaxError::BadUnicodeEscape(_))));
+        assert_eq!(
+            parse_value("{undefined}x").unwrap().ptype,
+            PropertyType::Undefined
+        );
+        assert!(matches!(
+            parse_value("{Undefined}x"),
+            Err(ValueSyntaxError::UnknownType(_))
+        ));
+        assert!(matches!(
+            parse_value("{String"),
+            Err(ValueSyntaxError::UnclosedType)
+        ));
+        assert!(matches!(
+            parse_value("\\u12"),
+            Err(ValueSyntaxError::BadUnicodeEscape(_))
+        ));
     }
 
     #[test]
@@ -284,22 +298,37 @@ mod tests {
                 },
             )
         };
-        assert_eq!(f(PropertyType::String, false, &["Hello, world!"]), "Hello, world!");
-        assert_eq!(f(PropertyType::String, false, &["{sha1}abc"]), "\\{sha1}abc");
+        assert_eq!(
+            f(PropertyType::String, false, &["Hello, world!"]),
+            "Hello, world!"
+        );
+        assert_eq!(
+            f(PropertyType::String, false, &["{sha1}abc"]),
+            "\\{sha1}abc"
+        );
         assert_eq!(f(PropertyType::String, true, &["a", "b,c"]), "[a,b\\,c]");
         assert_eq!(f(PropertyType::String, true, &[""]), "[\\0]");
         assert_eq!(f(PropertyType::String, false, &[""]), "\\0");
-        assert_eq!(f(PropertyType::Boolean, true, &["false"]), "{Boolean}[false]");
+        assert_eq!(
+            f(PropertyType::Boolean, true, &["false"]),
+            "{Boolean}[false]"
+        );
         assert_eq!(f(PropertyType::Long, true, &[]), "{Long}[]");
         assert_eq!(f(PropertyType::String, false, &["a\u{f}"]), "a\\u000f");
-        assert_eq!(f(PropertyType::Uri, true, &["http://a,b"]), "{URI}[http://a,b]");
+        assert_eq!(
+            f(PropertyType::Uri, true, &["http://a,b"]),
+            "{URI}[http://a,b]"
+        );
         let mixins = DocViewValue {
             ptype: PropertyType::Name,
             binary_ref: false,
             multiple: true,
             values: vec!["mix:versionable".into(), "mix:lockable".into()],
         };
-        assert_eq!(format_value("jcr:mixinTypes", &mixins), "[mix:lockable,mix:versionable]");
+        assert_eq!(
+            format_value("jcr:mixinTypes", &mixins),
+            "[mix:lockable,mix:versionable]"
+        );
     }
 
     proptest! {

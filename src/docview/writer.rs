@@ -96,7 +96,11 @@ pub fn compare_property_names(a: &str, b: &str) -> Ordering {
     let pa = a.contains(':');
     let pb = b.contains(':');
     if pa != pb {
-        return if pa { Ordering::Less } else { Ordering::Greater };
+        return if pa {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        };
     }
     let ka: String = a.replacen(':', "", 1);
     let kb: String = b.replacen(':', "", 1);
@@ -118,7 +122,11 @@ fn write_element(s: &mut String, el: &DocViewElement, name: &str, decls: &[Strin
                 multiple: p.multiple,
                 values: p.values.clone(),
             };
-            format!("{}=\"{}\"", attribute_name(&p.name), escape_attr(&format_value(&p.name, &v)))
+            format!(
+                "{}=\"{}\"",
+                attribute_name(&p.name),
+                escape_attr(&format_value(&p.name, &v))
+            )
         })
         .collect();
     s.push_str(&indent);
@@ -176,7 +184,11 @@ pub fn is_exported_property(name: &str, protected: bool) -> bool {
     !(protected
         && matches!(
             name,
-            "jcr:created" | "jcr:createdBy" | "jcr:baseVersion" | "jcr:versionHistory" | "jcr:predecessors"
+            "jcr:created"
+                | "jcr:createdBy"
+                | "jcr:baseVersion"
+                | "jcr:versionHistory"
+                | "jcr:predecessors"
         ))
 }
 
@@ -204,25 +216,47 @@ mod tests {
 
     #[test]
     fn orders_properties_like_filevault() {
-        let mut names = vec!["b", "jcr:title", "TestProperty", "testproperty", "a", "cq:x", "A"];
+        let mut names = vec![
+            "b",
+            "jcr:title",
+            "TestProperty",
+            "testproperty",
+            "a",
+            "cq:x",
+            "A",
+        ];
         names.sort_by(|a, b| compare_property_names(a, b));
-        assert_eq!(names, vec!["cq:x", "jcr:title", "A", "a", "b", "TestProperty", "testproperty"]);
+        assert_eq!(
+            names,
+            vec![
+                "cq:x",
+                "jcr:title",
+                "A",
+                "a",
+                "b",
+                "TestProperty",
+                "testproperty"
+            ]
+        );
     }
 
     /// Fuzz finding (`docview_document`): `jcr` bound to another URI made the writer
     /// declare `xmlns:jcr` twice, and the written file did not parse.
     #[test]
     fn jcr_prefix_bound_elsewhere_is_not_declared_twice() {
-        let input = "<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr.1.0\" jcr:primaryType=\"nt:file\"/>";
+        let input =
+            "<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr.1.0\" jcr:primaryType=\"nt:file\"/>";
         let doc = parse(input.as_bytes(), "x").unwrap();
         assert!(!doc.root_is_jcr_root);
         let out = to_vec(&doc);
-        let again = parse(out.as_slice(), "written").unwrap_or_else(|e| {
-            panic!("{e}\n{}", String::from_utf8_lossy(&out))
-        });
+        let again = parse(out.as_slice(), "written")
+            .unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(&out)));
         assert_eq!(again.root.properties, doc.root.properties);
         let text = String::from_utf8(out).unwrap();
-        assert!(text.contains("xmlns:jcr1=\"http://www.jcp.org/jcr/1.0\""), "{text}");
+        assert!(
+            text.contains("xmlns:jcr1=\"http://www.jcp.org/jcr/1.0\""),
+            "{text}"
+        );
     }
 
     #[test]
@@ -236,7 +270,10 @@ mod tests {
         assert_eq!(doc.root.children[0].index, 2);
         let out = String::from_utf8(to_vec(&doc)).unwrap();
         assert!(out.contains("p=\"a&#xa;&lt;b&quot;\""), "{out}");
-        assert!(out.contains("<_x0031_x_x005b_2_x005d_ jcr:primaryType=\"nt:unstructured\"/>"), "{out}");
+        assert!(
+            out.contains("<_x0031_x_x005b_2_x005d_ jcr:primaryType=\"nt:unstructured\"/>"),
+            "{out}"
+        );
     }
 }
 
@@ -264,42 +301,83 @@ mod round_trip {
             Just(PropertyType::Name),
             Just(PropertyType::Path),
         ];
-        (name(), ptype, any::<bool>(), proptest::collection::vec("\\PC{0,6}", 0..3)).prop_map(|(n, t, multiple, mut values)| {
-            let values = match t {
-                PropertyType::Long => values.iter().enumerate().map(|(i, _)| i.to_string()).collect(),
-                PropertyType::Boolean => values.iter().map(|v| (v.len() % 2 == 0).to_string()).collect(),
-                _ => {
-                    if !multiple {
-                        values.truncate(1);
+        (
+            name(),
+            ptype,
+            any::<bool>(),
+            proptest::collection::vec("\\PC{0,6}", 0..3),
+        )
+            .prop_map(|(n, t, multiple, mut values)| {
+                let values = match t {
+                    PropertyType::Long => values
+                        .iter()
+                        .enumerate()
+                        .map(|(i, _)| i.to_string())
+                        .collect(),
+                    PropertyType::Boolean => values
+                        .iter()
+                        .map(|v| (v.len() % 2 == 0).to_string())
+                        .collect(),
+                    _ => {
+                        if !multiple {
+                            values.truncate(1);
+                        }
+                        values
                     }
+                };
+                let values = if !multiple && values.is_empty() {
+                    vec![String::new()]
+                } else if !multiple {
+                    values[..1].to_vec()
+                } else {
                     values
+                };
+                DocViewProperty {
+                    name: n,
+                    ptype: t,
+                    binary_ref: false,
+                    multiple,
+                    values,
                 }
-            };
-            let values = if !multiple && values.is_empty() { vec![String::new()] } else if !multiple { values[..1].to_vec() } else { values };
-            DocViewProperty { name: n, ptype: t, binary_ref: false, multiple, values }
-        })
+            })
     }
 
     fn element(depth: u32) -> BoxedStrategy<DocViewElement> {
-        let leaf = (name(), proptest::collection::vec(property(), 1..4)).prop_map(|(n, props)| el(n, props, vec![]));
+        let leaf = (name(), proptest::collection::vec(property(), 1..4))
+            .prop_map(|(n, props)| el(n, props, vec![]));
         if depth == 0 {
             return leaf.boxed();
         }
-        (name(), proptest::collection::vec(property(), 0..3), proptest::collection::vec(element(depth - 1), 0..3))
+        (
+            name(),
+            proptest::collection::vec(property(), 0..3),
+            proptest::collection::vec(element(depth - 1), 0..3),
+        )
             .prop_map(|(n, props, children)| el(n, props, children))
             .boxed()
     }
 
-    fn el(name: String, mut properties: Vec<DocViewProperty>, children: Vec<DocViewElement>) -> DocViewElement {
+    fn el(
+        name: String,
+        mut properties: Vec<DocViewProperty>,
+        children: Vec<DocViewElement>,
+    ) -> DocViewElement {
         let mut seen = std::collections::HashSet::new();
         properties.retain(|p| seen.insert(p.name.clone()));
         properties.sort_by(|a, b| compare_property_names(&a.name, &b.name));
-        DocViewElement { name, index: 1, properties, children, location: Location::default() }
+        DocViewElement {
+            name,
+            index: 1,
+            properties,
+            children,
+            location: Location::default(),
+        }
     }
 
     fn strip(e: &mut DocViewElement) {
         e.location = Location::default();
-        e.properties.sort_by(|a, b| compare_property_names(&a.name, &b.name));
+        e.properties
+            .sort_by(|a, b| compare_property_names(&a.name, &b.name));
         for p in &mut e.properties {
             if p.name == "jcr:mixinTypes" {
                 p.values.sort();
@@ -347,7 +425,10 @@ mod round_trip {
             return;
         }
         let (mut n, mut same) = (0, 0);
-        for e in walkdir::WalkDir::new(&root).into_iter().filter_map(Result::ok) {
+        for e in walkdir::WalkDir::new(&root)
+            .into_iter()
+            .filter_map(Result::ok)
+        {
             if e.file_name() != ".content.xml" {
                 continue;
             }
@@ -355,7 +436,9 @@ mod round_trip {
             if b.windows(4).any(|w| w == b"<!--") {
                 continue;
             }
-            let Ok(doc) = parse(&b[..], "x") else { continue };
+            let Ok(doc) = parse(&b[..], "x") else {
+                continue;
+            };
             n += 1;
             let w = to_vec(&doc);
             if w == b {

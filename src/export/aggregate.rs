@@ -58,7 +58,9 @@ pub struct NodeFacts<'a> {
 
 /// Whether nodes of `t` are hierarchy nodes (files and folders).
 pub fn is_hierarchy(types: &NodeTypeRegistry, t: &str) -> bool {
-    types.is_node_type(t, "nt:hierarchyNode") || KNOWN_HIERARCHY.contains(&t) || types.is_node_type(t, "sling:Folder")
+    types.is_node_type(t, "nt:hierarchyNode")
+        || KNOWN_HIERARCHY.contains(&t)
+        || types.is_node_type(t, "sling:Folder")
 }
 
 fn is(types: &NodeTypeRegistry, t: &str, of: &str) -> bool {
@@ -74,7 +76,9 @@ pub fn choose(types: &NodeTypeRegistry, n: &NodeFacts<'_>) -> Aggregator {
         return Aggregator::FileFolder;
     }
     let full = FULL_TYPES.iter().any(|f| is(types, n.primary, f))
-        || n.mixins.iter().any(|m| m == "vlt:FullCoverage" || m == "mix:language" || FULL_TYPES.contains(&m.as_str()));
+        || n.mixins.iter().any(|m| {
+            m == "vlt:FullCoverage" || m == "mix:language" || FULL_TYPES.contains(&m.as_str())
+        });
     if full {
         return Aggregator::Full;
     }
@@ -88,21 +92,52 @@ pub fn choose(types: &NodeTypeRegistry, n: &NodeFacts<'_>) -> Aggregator {
 mod tests {
     use super::*;
 
-    fn facts<'a>(primary: &'a str, mixins: &'a [String], content: bool, data: bool) -> NodeFacts<'a> {
-        NodeFacts { primary, mixins, has_content_child: content, has_data: data }
+    fn facts<'a>(
+        primary: &'a str,
+        mixins: &'a [String],
+        content: bool,
+        data: bool,
+    ) -> NodeFacts<'a> {
+        NodeFacts {
+            primary,
+            mixins,
+            has_content_child: content,
+            has_data: data,
+        }
     }
 
     #[test]
     fn first_match_wins() {
         let t = NodeTypeRegistry::new();
         let none: Vec<String> = vec![];
-        assert_eq!(choose(&t, &facts("nt:file", &none, true, true)), Aggregator::File);
-        assert_eq!(choose(&t, &facts("nt:resource", &none, false, true)), Aggregator::File);
-        assert_eq!(choose(&t, &facts("cq:Page", &none, true, false)), Aggregator::FileFolder);
-        assert_eq!(choose(&t, &facts("rep:ACL", &none, false, false)), Aggregator::Full);
+        assert_eq!(
+            choose(&t, &facts("nt:file", &none, true, true)),
+            Aggregator::File
+        );
+        assert_eq!(
+            choose(&t, &facts("nt:resource", &none, false, true)),
+            Aggregator::File
+        );
+        assert_eq!(
+            choose(&t, &facts("cq:Page", &none, true, false)),
+            Aggregator::FileFolder
+        );
+        assert_eq!(
+            choose(&t, &facts("rep:ACL", &none, false, false)),
+            Aggregator::Full
+        );
         let fc = vec!["vlt:FullCoverage".to_string()];
-        assert_eq!(choose(&t, &facts("nt:unstructured", &fc, false, false)), Aggregator::Full);
-        assert_eq!(choose(&t, &facts("nt:folder", &none, false, false)), Aggregator::Folder);
-        assert_eq!(choose(&t, &facts("nt:unstructured", &none, false, false)), Aggregator::Generic);
+        assert_eq!(
+            choose(&t, &facts("nt:unstructured", &fc, false, false)),
+            Aggregator::Full
+        );
+        assert_eq!(
+            choose(&t, &facts("nt:folder", &none, false, false)),
+            Aggregator::Folder
+        );
+        assert_eq!(
+            choose(&t, &facts("nt:unstructured", &none, false, false)),
+            Aggregator::Generic
+        );
     }
 }

@@ -62,7 +62,10 @@ pub fn export(
 ) -> Result<ExportReport, ExportError> {
     let ns = store.namespaces()?;
     let roots: Vec<&str> = filter.sets.iter().map(|s| s.root()).collect();
-    sink.add_bytes("META-INF/MANIFEST.MF", crate::properties::render_manifest(props, &roots))?;
+    sink.add_bytes(
+        "META-INF/MANIFEST.MF",
+        crate::properties::render_manifest(props, &roots),
+    )?;
     sink.add_bytes("META-INF/vault/properties.xml", props.to_xml())?;
     sink.add_bytes("META-INF/vault/filter.xml", filter.to_xml())?;
     let mut ex = Exporter {
@@ -81,7 +84,8 @@ pub fn export(
         .export_cnd(used.iter().map(String::as_str), &ns)
         .map_err(|e| ExportError::Unsupported(format!("nodetypes.cnd: {e:?}")))?;
     ex.report.node_types = used;
-    ex.sink.add_bytes("META-INF/vault/nodetypes.cnd", cnd.into_bytes())?;
+    ex.sink
+        .add_bytes("META-INF/vault/nodetypes.cnd", cnd.into_bytes())?;
     ex.report.entries += 4;
     Ok(ex.report)
 }
@@ -126,13 +130,18 @@ impl<'a> Exporter<'a> {
     fn facts(&self, info: &NodeInfo) -> Result<(bool, bool), ExportError> {
         let content = path::join(&info.path, "jcr:content");
         let has_content = self.store.node(self.ws, &content)?.is_some();
-        let data_at = if info.primary_type == "nt:resource" || self.types.is_node_type(&info.primary_type, "nt:resource") {
+        let data_at = if info.primary_type == "nt:resource"
+            || self.types.is_node_type(&info.primary_type, "nt:resource")
+        {
             info.path.clone()
         } else {
             content
         };
         let has_data = self.store.node(self.ws, &data_at)?.is_some()
-            && self.store.property(self.ws, &data_at, "jcr:data")?.is_some();
+            && self
+                .store
+                .property(self.ws, &data_at, "jcr:data")?
+                .is_some();
         Ok((has_content, has_data))
     }
 
@@ -159,7 +168,11 @@ impl<'a> Exporter<'a> {
             .store
             .node(self.ws, p)?
             .ok_or_else(|| ExportError::Unsupported(format!("{p}: node vanished during export")))?;
-        let kind = if p == "/" { Aggregator::Generic } else { self.aggregator(&info)? };
+        let kind = if p == "/" {
+            Aggregator::Generic
+        } else {
+            self.aggregator(&info)?
+        };
         match kind {
             Aggregator::File => self.file(&info, dir),
             Aggregator::Full => {
@@ -169,7 +182,11 @@ impl<'a> Exporter<'a> {
                 let root = self.element(&info, dir, &mut doc, true, true)?;
                 self.write_doc(&format!("{parent_dir}/{name}.xml"), root, doc, true)
             }
-            Aggregator::Folder if info.primary_type == "nt:folder" && info.mixins.is_empty() && self.only_protected(p)? => {
+            Aggregator::Folder
+                if info.primary_type == "nt:folder"
+                    && info.mixins.is_empty()
+                    && self.only_protected(p)? =>
+            {
                 self.sink.add_directory(dir)?;
                 self.report.entries += 1;
                 self.report.nodes += 1;
@@ -199,7 +216,13 @@ impl<'a> Exporter<'a> {
             .all(|q| matches!(q.name.as_str(), "jcr:created" | "jcr:createdBy")))
     }
 
-    fn write_doc(&mut self, entry: &str, root: DocViewElement, doc: Doc, is_root: bool) -> Result<(), ExportError> {
+    fn write_doc(
+        &mut self,
+        entry: &str,
+        root: DocViewElement,
+        doc: Doc,
+        is_root: bool,
+    ) -> Result<(), ExportError> {
         let mut namespaces = vec![("jcr".to_string(), docview::JCR_URI.to_string())];
         for p in &doc.prefixes {
             if p == "jcr" || p == "xml" {
@@ -242,7 +265,9 @@ impl<'a> Exporter<'a> {
                 self.sink.add_bytes(entry, bytes.to_vec())?;
             }
             other => {
-                return Err(ExportError::Unsupported(format!("{entry}: binary {other:?} cannot be exported")));
+                return Err(ExportError::Unsupported(format!(
+                    "{entry}: binary {other:?} cannot be exported"
+                )));
             }
         }
         self.report.entries += 1;
@@ -250,11 +275,17 @@ impl<'a> Exporter<'a> {
     }
 
     /// Records the child aggregates of a node that its own document does not inline.
-    fn child_aggregates(&mut self, info: &NodeInfo, dir: &str, doc: &mut Doc) -> Result<(), ExportError> {
+    fn child_aggregates(
+        &mut self,
+        info: &NodeInfo,
+        dir: &str,
+        doc: &mut Doc,
+    ) -> Result<(), ExportError> {
         for c in self.store.children(self.ws, &info.path)? {
             if self.filter.export_visits(&c.path) {
                 let seg = path::last_segment(&c.path);
-                doc.children.push((c.path.clone(), format!("{dir}/{}", to_platform_name(seg))));
+                doc.children
+                    .push((c.path.clone(), format!("{dir}/{}", to_platform_name(seg))));
             }
         }
         Ok(())
@@ -262,7 +293,14 @@ impl<'a> Exporter<'a> {
 
     /// The element for node `info` (directory `dir`), with its inlined descendants.
     /// `inline` says whether non-hierarchy descendants are inlined (generic, full).
-    fn element(&mut self, info: &NodeInfo, dir: &str, doc: &mut Doc, inline: bool, root: bool) -> Result<DocViewElement, ExportError> {
+    fn element(
+        &mut self,
+        info: &NodeInfo,
+        dir: &str,
+        doc: &mut Doc,
+        inline: bool,
+        root: bool,
+    ) -> Result<DocViewElement, ExportError> {
         self.report.nodes += 1;
         self.used_types.insert(info.primary_type.clone());
         for m in &info.mixins {
@@ -270,7 +308,11 @@ impl<'a> Exporter<'a> {
         }
         let contained = self.filter.contains(&info.path);
         let mut el = DocViewElement {
-            name: if root { String::new() } else { info.name.clone() },
+            name: if root {
+                String::new()
+            } else {
+                info.name.clone()
+            },
             index: info.index,
             properties: Vec::new(),
             children: Vec::new(),
@@ -279,19 +321,34 @@ impl<'a> Exporter<'a> {
         if !root {
             doc.use_name(&info.name);
         }
-        el.properties.push(name_property("jcr:primaryType", false, vec![info.primary_type.clone()]));
+        el.properties.push(name_property(
+            "jcr:primaryType",
+            false,
+            vec![info.primary_type.clone()],
+        ));
         doc.use_name(&info.primary_type);
         if !info.mixins.is_empty() {
-            el.properties.push(name_property("jcr:mixinTypes", true, info.mixins.clone()));
+            el.properties
+                .push(name_property("jcr:mixinTypes", true, info.mixins.clone()));
             for m in &info.mixins {
                 doc.use_name(m);
             }
         }
         for p in self.store.properties(self.ws, &info.path)? {
-            if contained && !self.filter.includes_property(&path::join(&info.path, &p.name)) {
+            if contained
+                && !self
+                    .filter
+                    .includes_property(&path::join(&info.path, &p.name))
+            {
                 continue;
             }
-            let protected = self.types.is_protected_property(&info.primary_type, &info.mixins, &p.name, p.ptype, p.multiple);
+            let protected = self.types.is_protected_property(
+                &info.primary_type,
+                &info.mixins,
+                &p.name,
+                p.ptype,
+                p.multiple,
+            );
             if !docview::writer::is_exported_property(&p.name, protected) {
                 continue;
             }
@@ -317,9 +374,12 @@ impl<'a> Exporter<'a> {
             let visits = self.filter.export_visits(&c.path);
             // The jcr:content of a file belongs to the file's aggregate.
             let file_content = c.name == "jcr:content"
-                && (info.primary_type == "nt:file" || self.types.is_node_type(&info.primary_type, "nt:file"));
+                && (info.primary_type == "nt:file"
+                    || self.types.is_node_type(&info.primary_type, "nt:file"));
             let own = !file_content
-                && (!inline || is_hierarchy(self.types, &c.primary_type) || self.aggregator(&c)? != Aggregator::Generic);
+                && (!inline
+                    || is_hierarchy(self.types, &c.primary_type)
+                    || self.aggregator(&c)? != Aggregator::Generic);
             if visits && !own {
                 let child = self.element(&c, &cdir, doc, inline, false)?;
                 el.children.push(child);
@@ -345,7 +405,10 @@ impl<'a> Exporter<'a> {
     fn property(&mut self, p: &Property, dir: &str, doc: &mut Doc) -> DocViewProperty {
         if p.ptype == PropertyType::Binary {
             let mut values = Vec::with_capacity(p.values.len());
-            let reference = p.values.iter().all(|v| matches!(v, Value::Binary(Binary::Reference(_))));
+            let reference = p
+                .values
+                .iter()
+                .all(|v| matches!(v, Value::Binary(Binary::Reference(_))));
             for (i, v) in p.values.iter().enumerate() {
                 match v {
                     Value::Binary(Binary::Reference(r)) if reference => values.push(r.clone()),
@@ -381,15 +444,23 @@ impl<'a> Exporter<'a> {
     /// A file aggregate: the bytes as a plain file, with `name.dir/.content.xml` when
     /// metadata would otherwise be lost (reference §7.3).
     fn file(&mut self, info: &NodeInfo, entry: &str) -> Result<(), ExportError> {
-        let resource_self = info.primary_type == "nt:resource" || self.types.is_node_type(&info.primary_type, "nt:resource");
-        let content_path = if resource_self { info.path.clone() } else { path::join(&info.path, "jcr:content") };
+        let resource_self = info.primary_type == "nt:resource"
+            || self.types.is_node_type(&info.primary_type, "nt:resource");
+        let content_path = if resource_self {
+            info.path.clone()
+        } else {
+            path::join(&info.path, "jcr:content")
+        };
         let content = self
             .store
             .node(self.ws, &content_path)?
             .ok_or_else(|| ExportError::Unsupported(format!("{content_path}: missing")))?;
         let data = self.store.property(self.ws, &content_path, "jcr:data")?;
-        let Some(Value::Binary(blob)) = data.as_ref().and_then(|d| d.values.first()).cloned() else {
-            return Err(ExportError::Unsupported(format!("{content_path}/jcr:data is not a binary")));
+        let Some(Value::Binary(blob)) = data.as_ref().and_then(|d| d.values.first()).cloned()
+        else {
+            return Err(ExportError::Unsupported(format!(
+                "{content_path}/jcr:data is not a binary"
+            )));
         };
         self.write_blob(entry, &blob)?;
         self.report.nodes += if resource_self { 1 } else { 2 };
@@ -411,7 +482,9 @@ impl<'a> Exporter<'a> {
             || !lockable_only(&info.mixins)
             || content.primary_type != "nt:resource"
             || !lockable_only(&content.mixins)
-            || mime.as_deref().is_some_and(|m| Some(m) != default_mime && m != "application/octet-stream")
+            || mime
+                .as_deref()
+                .is_some_and(|m| Some(m) != default_mime && m != "application/octet-stream")
             || encoding.as_deref().is_some_and(|e| {
                 e != "utf-8" || mime.as_deref().is_some_and(crate::mime::is_binary)
             })
@@ -428,8 +501,11 @@ impl<'a> Exporter<'a> {
                 let default_encoding = p.name == "jcr:encoding"
                     && p.values.first().map(String::as_str) == Some("utf-8")
                     && !mime.as_deref().is_some_and(crate::mime::is_binary);
-                let dropped = matches!(p.name.as_str(), "jcr:data" | "jcr:lastModified" | "jcr:uuid")
-                    || (p.name == "jcr:mimeType" && p.values.first().map(String::as_str) == default_mime)
+                let dropped = matches!(
+                    p.name.as_str(),
+                    "jcr:data" | "jcr:lastModified" | "jcr:uuid"
+                ) || (p.name == "jcr:mimeType"
+                    && p.values.first().map(String::as_str) == default_mime)
                     || default_encoding;
                 !dropped
             });
@@ -440,7 +516,8 @@ impl<'a> Exporter<'a> {
         } else if let Some(c) = root.children.iter_mut().find(|c| c.name == "jcr:content") {
             strip(c);
         }
-        doc.binaries.retain(|(e, _)| !e.ends_with("/_jcr_data.binary"));
+        doc.binaries
+            .retain(|(e, _)| !e.ends_with("/_jcr_data.binary"));
         self.write_doc(&format!("{dir}/.content.xml"), root, doc, true)
     }
 }

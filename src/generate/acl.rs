@@ -2,11 +2,11 @@
 //! `_rep_policy.xml` files, with allow and deny entries and `rep:glob`
 //! restrictions.
 
+use super::dam;
 use super::output::{node, string, typed, with, Output};
 use super::page;
 use super::plan::Plan;
 use super::rng::Rng;
-use super::dam;
 use crate::value::PropertyType;
 use std::io;
 
@@ -14,8 +14,16 @@ use std::io;
 pub fn write_acls(out: &Output, plan: &Plan) -> io::Result<()> {
     for site in 0..plan.site_names.len() {
         let mut rng = Rng::derive(plan.seed, "acl-site", site as u64);
-        out.docview(&format!("{}/rep:policy", page::site_path(plan, site)), policy(&mut rng, 3), true)?;
-        out.docview(&format!("{}/rep:policy", dam::dam_root(plan, site)), policy(&mut rng, 2), true)?;
+        out.docview(
+            &format!("{}/rep:policy", page::site_path(plan, site)),
+            policy(&mut rng, 3),
+            true,
+        )?;
+        out.docview(
+            &format!("{}/rep:policy", dam::dam_root(plan, site)),
+            policy(&mut rng, 2),
+            true,
+        )?;
         let mut done = std::collections::HashSet::new();
         for k in 0..plan.acl_pages_per_site {
             let mut rng = Rng::derive(plan.seed, "acl-page", ((site as u64) << 32) ^ k);
@@ -33,8 +41,20 @@ pub fn write_acls(out: &Output, plan: &Plan) -> io::Result<()> {
 
 /// A `rep:ACL` with `entries` entries.
 fn policy(rng: &mut Rng, entries: u64) -> crate::docview::DocViewElement {
-    let principals = ["everyone", "content-authors", "dam-users", "contributor", "Müller-Gruppe"];
-    let privileges = ["jcr:read", "rep:write", "jcr:versionManagement", "crx:replicate", "jcr:lockManagement"];
+    let principals = [
+        "everyone",
+        "content-authors",
+        "dam-users",
+        "contributor",
+        "Müller-Gruppe",
+    ];
+    let privileges = [
+        "jcr:read",
+        "rep:write",
+        "jcr:versionManagement",
+        "crx:replicate",
+        "jcr:lockManagement",
+    ];
     let mut acl = node("", "rep:ACL");
     for k in 0..entries {
         let allow = k == 0 || rng.chance(70);
@@ -44,13 +64,24 @@ fn policy(rng: &mut Rng, entries: u64) -> crate::docview::DocViewElement {
             (false, _) => format!("deny{k}"),
         };
         let n = rng.range(1, 3) as usize;
-        let privs: Vec<&str> = privileges.iter().skip(rng.below(2) as usize).take(n).copied().collect();
+        let privs: Vec<&str> = privileges
+            .iter()
+            .skip(rng.below(2) as usize)
+            .take(n)
+            .copied()
+            .collect();
         let mut ace = with(
             node(&name, if allow { "rep:GrantACE" } else { "rep:DenyACE" }),
-            vec![string("rep:principalName", rng.pick(&principals)), typed("rep:privileges", PropertyType::Name, &privs, true)],
+            vec![
+                string("rep:principalName", rng.pick(&principals)),
+                typed("rep:privileges", PropertyType::Name, &privs, true),
+            ],
         );
         if rng.chance(40) {
-            ace.children.push(with(node("rep:restrictions", "rep:Restrictions"), vec![string("rep:glob", "*/jcr:content*")]));
+            ace.children.push(with(
+                node("rep:restrictions", "rep:Restrictions"),
+                vec![string("rep:glob", "*/jcr:content*")],
+            ));
         }
         acl.children.push(ace);
     }

@@ -59,7 +59,9 @@ pub fn content(rng: &mut Rng, kind: Kind, size: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(size);
     match kind {
         Kind::Jpeg => {
-            out.extend_from_slice(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x48\x00\x48\x00\x00");
+            out.extend_from_slice(
+                b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x48\x00\x48\x00\x00",
+            );
             random_to(rng, &mut out, size.saturating_sub(2));
             out.extend_from_slice(b"\xff\xd9");
         }
@@ -71,13 +73,18 @@ pub fn content(rng: &mut Rng, kind: Kind, size: usize) -> Vec<u8> {
             out.extend_from_slice(b"%PDF-1.7\n");
             let mut obj = 1;
             while out.len() < size {
-                let line = format!("{obj} 0 obj\n<< /Type /Page /Contents [({})] >>\nendobj\n", text::words(rng, obj % 3, 12));
+                let line = format!(
+                    "{obj} 0 obj\n<< /Type /Page /Contents [({})] >>\nendobj\n",
+                    text::words(rng, obj % 3, 12)
+                );
                 out.extend_from_slice(line.as_bytes());
                 obj += 1;
             }
         }
         Kind::Svg => {
-            out.extend_from_slice(b"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 512 512\">\n");
+            out.extend_from_slice(
+                b"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 512 512\">\n",
+            );
             while out.len() < size {
                 let line = format!(
                     "  <path d=\"M{} {} L{} {} Z\" fill=\"#{:06x}\"/>\n",
@@ -94,7 +101,13 @@ pub fn content(rng: &mut Rng, kind: Kind, size: usize) -> Vec<u8> {
             out.extend_from_slice(b"id;name;price;date\n");
             let mut id = 0;
             while out.len() < size {
-                let line = format!("{id};{};{}.{:02};{}\n", text::words(rng, id % 2, 2), rng.below(500), rng.below(100), text::date(rng));
+                let line = format!(
+                    "{id};{};{}.{:02};{}\n",
+                    text::words(rng, id % 2, 2),
+                    rng.below(500),
+                    rng.below(100),
+                    text::date(rng)
+                );
                 out.extend_from_slice(line.as_bytes());
                 id += 1;
             }

@@ -6,7 +6,18 @@ use super::plan::Plan;
 use std::io;
 
 /// The components pages use.
-pub const COMPONENTS: &[&str] = &["page", "text", "title", "image", "teaser", "list", "button", "table", "carousel", "container"];
+pub const COMPONENTS: &[&str] = &[
+    "page",
+    "text",
+    "title",
+    "image",
+    "teaser",
+    "list",
+    "button",
+    "table",
+    "carousel",
+    "container",
+];
 
 /// The repository path of the application of the first site.
 pub fn apps_root(plan: &Plan) -> String {
@@ -17,14 +28,24 @@ pub fn apps_root(plan: &Plan) -> String {
 pub fn write_components(out: &Output, plan: &Plan) -> io::Result<()> {
     let root = apps_root(plan);
     out.docview(&root, node("", "sling:Folder"), false)?;
-    out.docview(&format!("{root}/components"), node("", "sling:Folder"), false)?;
+    out.docview(
+        &format!("{root}/components"),
+        node("", "sling:Folder"),
+        false,
+    )?;
     for c in COMPONENTS {
         let el = with(
             node("", "cq:Component"),
             vec![
                 string("jcr:title", &format!("{} (generated)", c)),
-                string("componentGroup", &format!("{} - Content", plan.site_names[0])),
-                string("sling:resourceSuperType", &format!("core/wcm/components/{c}/v2/{c}")),
+                string(
+                    "componentGroup",
+                    &format!("{} - Content", plan.site_names[0]),
+                ),
+                string(
+                    "sling:resourceSuperType",
+                    &format!("core/wcm/components/{c}/v2/{c}"),
+                ),
             ],
         );
         let path = format!("{root}/components/{c}");

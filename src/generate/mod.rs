@@ -94,7 +94,10 @@ pub fn generate(dir: &Path, options: &GenerateOptions) -> Result<GenerateSummary
     let filter = vault::filter(&plan);
     let nodes = out.totals.nodes.load(Ordering::Relaxed);
     out.vault_file("filter.xml", &filter.to_xml())?;
-    out.vault_file("properties.xml", &vault::properties(&plan, options.nodes).to_xml())?;
+    out.vault_file(
+        "properties.xml",
+        &vault::properties(&plan, options.nodes).to_xml(),
+    )?;
     Ok(GenerateSummary {
         nodes,
         files: out.totals.files.load(Ordering::Relaxed),

@@ -27,7 +27,12 @@ pub fn node(name: &str, primary_type: &str) -> DocViewElement {
     DocViewElement {
         name: name.to_string(),
         index: 1,
-        properties: vec![typed("jcr:primaryType", PropertyType::Name, &[primary_type], false)],
+        properties: vec![typed(
+            "jcr:primaryType",
+            PropertyType::Name,
+            &[primary_type],
+            false,
+        )],
         children: Vec::new(),
         location: Location::file(""),
     }
@@ -35,7 +40,13 @@ pub fn node(name: &str, primary_type: &str) -> DocViewElement {
 
 /// An element without attributes: it only orders a child written in its own file.
 pub fn placeholder(name: &str) -> DocViewElement {
-    DocViewElement { name: name.to_string(), index: 1, properties: Vec::new(), children: Vec::new(), location: Location::file("") }
+    DocViewElement {
+        name: name.to_string(),
+        index: 1,
+        properties: Vec::new(),
+        children: Vec::new(),
+        location: Location::file(""),
+    }
 }
 
 /// A property of type `ptype` (`multiple` writes it as an array).
@@ -85,7 +96,10 @@ pub struct Output {
 impl Output {
     /// An output into `dir`.
     pub fn new(dir: &Path) -> Output {
-        Output { dir: dir.to_path_buf(), totals: Totals::default() }
+        Output {
+            dir: dir.to_path_buf(),
+            totals: Totals::default(),
+        }
     }
 
     /// The file-system folder of the repository path `jcr_path` (`/content/a`).
@@ -104,17 +118,25 @@ impl Output {
         }
         std::fs::write(path, bytes)?;
         self.totals.files.fetch_add(1, Ordering::Relaxed);
-        self.totals.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        self.totals
+            .bytes
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         Ok(())
     }
 
     /// Writes `root` as the `.content.xml` of the node at `jcr_path` (a folder
     /// aggregate), or as `NAME.xml` next to it when `full_coverage` names the file
     /// (`_rep_policy.xml`).
-    pub fn docview(&self, jcr_path: &str, root: DocViewElement, full_coverage: bool) -> io::Result<()> {
+    pub fn docview(
+        &self,
+        jcr_path: &str,
+        root: DocViewElement,
+        full_coverage: bool,
+    ) -> io::Result<()> {
         let path = if full_coverage {
             let (parent, name) = jcr_path.rsplit_once('/').unwrap_or(("", jcr_path));
-            self.folder(parent).join(format!("{}.xml", to_platform_name(name)))
+            self.folder(parent)
+                .join(format!("{}.xml", to_platform_name(name)))
         } else {
             self.folder(jcr_path).join(".content.xml")
         };
@@ -136,18 +158,27 @@ impl Output {
         let (parent, name) = jcr_path.rsplit_once('/').unwrap_or(("", jcr_path));
         self.write_raw(&self.folder(parent).join(to_platform_name(name)), bytes)?;
         self.totals.nodes.fetch_add(2, Ordering::Relaxed);
-        self.totals.binary_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        self.totals
+            .binary_bytes
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         Ok(())
     }
 
     /// Writes a plain file whose node (`root`, an `nt:file` element) is described by
     /// `NAME.dir/.content.xml`, as FileVault exports files it cannot describe by the
     /// file alone (no extension, extra properties).
-    pub fn file_with_docview(&self, jcr_path: &str, bytes: &[u8], root: DocViewElement) -> io::Result<()> {
+    pub fn file_with_docview(
+        &self,
+        jcr_path: &str,
+        bytes: &[u8],
+        root: DocViewElement,
+    ) -> io::Result<()> {
         let (parent, name) = jcr_path.rsplit_once('/').unwrap_or(("", jcr_path));
         let folder = self.folder(parent);
         self.write_raw(&folder.join(to_platform_name(name)), bytes)?;
-        self.totals.binary_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        self.totals
+            .binary_bytes
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         let dir = format!("{parent}/{name}.dir");
         self.docview(&dir, root, false)
     }

@@ -27,7 +27,16 @@ pub struct Plan {
 }
 
 /// The names of the first sites.
-const SITES: &[&str] = &["wknd", "we-retail", "brandhub", "corporate", "shop", "careers", "support", "events"];
+const SITES: &[&str] = &[
+    "wknd",
+    "we-retail",
+    "brandhub",
+    "corporate",
+    "shop",
+    "careers",
+    "support",
+    "events",
+];
 
 /// Nodes one page writes on average (page, content, grid, components).
 const NODES_PER_PAGE: u64 = 13;

@@ -21,7 +21,9 @@ fn mix(mut z: u64) -> u64 {
 impl Rng {
     /// A stream for `seed`.
     pub fn new(seed: u64) -> Rng {
-        Rng { state: mix(seed ^ 0x6a09_e667_f3bc_c908) }
+        Rng {
+            state: mix(seed ^ 0x6a09_e667_f3bc_c908),
+        }
     }
 
     /// The independent stream of unit `index` of kind `domain` (a short tag such as

@@ -16,10 +16,20 @@ pub fn tags_root(plan: &Plan) -> String {
 /// Writes the tag namespace, one tag per topic, and the wide `topics` folder.
 pub fn write_tags(out: &Output, plan: &Plan) -> io::Result<()> {
     let root = tags_root(plan);
-    let ns = with(node("", "cq:Tag"), vec![string("jcr:title", &plan.site_names[0]), string("sling:resourceType", "cq/tagging/components/tag")]);
+    let ns = with(
+        node("", "cq:Tag"),
+        vec![
+            string("jcr:title", &plan.site_names[0]),
+            string("sling:resourceType", "cq/tagging/components/tag"),
+        ],
+    );
     out.docview(&root, ns, false)?;
     for topic in text::TOPICS {
-        out.docview(&format!("{root}/{topic}"), tag(&mut Rng::derive(plan.seed, topic, 0)), false)?;
+        out.docview(
+            &format!("{root}/{topic}"),
+            tag(&mut Rng::derive(plan.seed, topic, 0)),
+            false,
+        )?;
     }
     let wide = format!("{root}/topics");
     out.docview(&wide, tag(&mut Rng::derive(plan.seed, "topics", 0)), false)?;
@@ -31,10 +41,16 @@ pub fn write_tags(out: &Output, plan: &Plan) -> io::Result<()> {
 
 /// A `cq:Tag` element with a title per language.
 fn tag(rng: &mut Rng) -> crate::docview::DocViewElement {
-    let mut props = vec![string("jcr:title", &text::title(rng, 0)), string("sling:resourceType", "cq/tagging/components/tag")];
+    let mut props = vec![
+        string("jcr:title", &text::title(rng, 0)),
+        string("sling:resourceType", "cq/tagging/components/tag"),
+    ];
     for (lang, (code, _)) in text::LANGUAGES.iter().enumerate().skip(1) {
         if rng.chance(60) {
-            props.push(string(&format!("jcr:title.{code}"), &text::title(rng, lang)));
+            props.push(string(
+                &format!("jcr:title.{code}"),
+                &text::title(rng, lang),
+            ));
         }
     }
     with(node("", "cq:Tag"), props)

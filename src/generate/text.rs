@@ -5,34 +5,124 @@ use super::rng::Rng;
 
 /// The language roots of every site, with the words their texts use.
 pub const LANGUAGES: &[(&str, &[&str])] = &[
-    ("en", &[
-        "adventure", "mountain", "trail", "coffee", "city", "guide", "summer", "winter",
-        "journey", "river", "camp", "bike", "surf", "ski", "hut", "view", "morning",
-        "family", "weekend", "travel", "story", "local", "food", "market",
-    ]),
-    ("de", &[
-        "Abenteuer", "Berg", "Wanderweg", "Kaffee", "Stadt", "Führer", "Sommer", "Hütte",
-        "Größe", "Straße", "Brücke", "Frühstück", "Übersicht", "Gebäude", "Fluss", "Wald",
-    ]),
-    ("fr", &[
-        "aventure", "montagne", "sentier", "café", "ville", "été", "hiver", "élève",
-        "forêt", "rivière", "crème", "brûlée", "début", "château", "marché", "à",
-    ]),
-    ("ja", &[
-        "冒険", "山", "登山道", "コーヒー", "都市", "ガイド", "夏", "冬", "旅行", "川",
-        "キャンプ", "自転車", "朝", "家族", "週末", "物語",
-    ]),
-    ("ar", &["مغامرة", "جبل", "قهوة", "مدينة", "دليل", "صيف", "شتاء", "رحلة", "نهر"]),
+    (
+        "en",
+        &[
+            "adventure",
+            "mountain",
+            "trail",
+            "coffee",
+            "city",
+            "guide",
+            "summer",
+            "winter",
+            "journey",
+            "river",
+            "camp",
+            "bike",
+            "surf",
+            "ski",
+            "hut",
+            "view",
+            "morning",
+            "family",
+            "weekend",
+            "travel",
+            "story",
+            "local",
+            "food",
+            "market",
+        ],
+    ),
+    (
+        "de",
+        &[
+            "Abenteuer",
+            "Berg",
+            "Wanderweg",
+            "Kaffee",
+            "Stadt",
+            "Führer",
+            "Sommer",
+            "Hütte",
+            "Größe",
+            "Straße",
+            "Brücke",
+            "Frühstück",
+            "Übersicht",
+            "Gebäude",
+            "Fluss",
+            "Wald",
+        ],
+    ),
+    (
+        "fr",
+        &[
+            "aventure", "montagne", "sentier", "café", "ville", "été", "hiver", "élève", "forêt",
+            "rivière", "crème", "brûlée", "début", "château", "marché", "à",
+        ],
+    ),
+    (
+        "ja",
+        &[
+            "冒険",
+            "山",
+            "登山道",
+            "コーヒー",
+            "都市",
+            "ガイド",
+            "夏",
+            "冬",
+            "旅行",
+            "川",
+            "キャンプ",
+            "自転車",
+            "朝",
+            "家族",
+            "週末",
+            "物語",
+        ],
+    ),
+    (
+        "ar",
+        &[
+            "مغامرة",
+            "جبل",
+            "قهوة",
+            "مدينة",
+            "دليل",
+            "صيف",
+            "شتاء",
+            "رحلة",
+            "نهر",
+        ],
+    ),
 ];
 
 /// Short names for pages, components and assets (ASCII, lower case).
 pub const SLUGS: &[&str] = &[
-    "about", "news", "products", "services", "contact", "blog", "events", "team",
-    "careers", "press", "support", "faq", "magazine", "adventures", "offers", "stories",
+    "about",
+    "news",
+    "products",
+    "services",
+    "contact",
+    "blog",
+    "events",
+    "team",
+    "careers",
+    "press",
+    "support",
+    "faq",
+    "magazine",
+    "adventures",
+    "offers",
+    "stories",
 ];
 
 /// Tag namespaces and topics.
-pub const TOPICS: &[&str] = &["activity", "region", "season", "audience", "product", "campaign"];
+pub const TOPICS: &[&str] = &[
+    "activity", "region", "season", "audience", "product", "campaign",
+];
 
 /// `count` words of language `lang` (an index into [`LANGUAGES`]) joined by spaces
 /// (no spaces in Japanese).
@@ -121,6 +211,14 @@ pub fn uuid(rng: &mut Rng) -> String {
 
 /// A user id for `cq:lastModifiedBy` and friends.
 pub fn user(rng: &mut Rng) -> String {
-    let users = ["admin", "editor", "jdoe", "müller", "élodie", "author-42", "workflow-process-service"];
+    let users = [
+        "admin",
+        "editor",
+        "jdoe",
+        "müller",
+        "élodie",
+        "author-42",
+        "workflow-process-service",
+    ];
     rng.pick(&users).to_string()
 }

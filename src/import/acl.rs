@@ -27,7 +27,9 @@ pub fn import(
     }
     let parent = path::parent(policy_path).unwrap_or("/").to_string();
     let Some(parent_info) = s.node(&parent)? else {
-        s.report.warn(format!("{policy_path}: access control list skipped: {parent} does not exist"));
+        s.report.warn(format!(
+            "{policy_path}: access control list skipped: {parent} does not exist"
+        ));
         return Ok(());
     };
     if matches!(s.ac, AcHandling::Ignore) {
@@ -70,14 +72,25 @@ pub fn import(
     }
     let mut merged = merged;
     rename_entries(&mut merged);
-    s.txn.add_node(&s.ws, &parent, &merged, &AddOptions::append())?;
+    s.txn
+        .add_node(&s.ws, &parent, &merged, &AddOptions::append())?;
     s.processed.insert(policy_path.to_string());
-    s.record(policy_path, if existing.is_some() { Action::Updated } else { Action::Added });
+    s.record(
+        policy_path,
+        if existing.is_some() {
+            Action::Updated
+        } else {
+            Action::Added
+        },
+    );
     Ok(())
 }
 
 fn to_node(s: &Session<'_>, pm: &PrefixMap, el: &DocViewElement, at: &str) -> Node {
-    let primary = el.primary_type().map(|t| pm.name(t)).unwrap_or_else(|| "nt:unstructured".into());
+    let primary = el
+        .primary_type()
+        .map(|t| pm.name(t))
+        .unwrap_or_else(|| "nt:unstructured".into());
     let mixins: Vec<String> = el.mixin_types().iter().map(|m| pm.name(m)).collect();
     let mut n = Node::new(pm.name(&el.name), primary.clone());
     if n.name.is_empty() {
@@ -94,7 +107,11 @@ fn to_node(s: &Session<'_>, pm: &PrefixMap, el: &DocViewElement, at: &str) -> No
                 p.multiple = true;
                 if name == "rep:privileges" {
                     p.ptype = PropertyType::Name;
-                    p.values = p.values.iter().map(|v| Value::Name(v.to_string())).collect();
+                    p.values = p
+                        .values
+                        .iter()
+                        .map(|v| Value::Name(v.to_string()))
+                        .collect();
                 }
             }
             n.set(p);
@@ -111,7 +128,9 @@ fn to_node(s: &Session<'_>, pm: &PrefixMap, el: &DocViewElement, at: &str) -> No
 }
 
 fn read_subtree(s: &Session<'_>, at: &str) -> Result<Node, ImportError> {
-    let info = s.node(at)?.ok_or_else(|| ImportError::Refused(format!("{at}: missing")))?;
+    let info = s
+        .node(at)?
+        .ok_or_else(|| ImportError::Refused(format!("{at}: missing")))?;
     let mut n = Node::new(info.name.clone(), info.primary_type.clone());
     n.mixins = info.mixins.clone();
     for p in s.txn.properties(&s.ws, at)? {
@@ -177,7 +196,11 @@ fn rename_entries(policy: &mut Node) {
             "rep:DenyACE" => "deny",
             _ => continue,
         };
-        ace.name = if i == 0 { base.to_string() } else { format!("{base}{i}") };
+        ace.name = if i == 0 {
+            base.to_string()
+        } else {
+            format!("{base}{i}")
+        };
     }
     policy.renumber_children();
 }

@@ -45,7 +45,14 @@ pub fn import_document(
     let primary = doc.root.primary_type().map(|t| pm.name(t));
     let special = matches!(
         primary.as_deref(),
-        Some("rep:ACL" | "rep:CugPolicy" | "rep:PrincipalPolicy" | "rep:User" | "rep:SystemUser" | "rep:Group")
+        Some(
+            "rep:ACL"
+                | "rep:CugPolicy"
+                | "rep:PrincipalPolicy"
+                | "rep:User"
+                | "rep:SystemUser"
+                | "rep:Group"
+        )
     );
     if !special && s.mode(node_path) == ImportMode::Merge && s.node(node_path)?.is_some() {
         // `merge` works at file level: an aggregate whose node exists is skipped whole.
@@ -88,11 +95,17 @@ fn element(
     let mut existing = s.node(node_path)?;
     let contained = s.contains(node_path);
     let mut before = None;
-    if let (Some(info), Some(uuid)) = (&existing, el.property("jcr:uuid").and_then(|p| p.values.first())) {
+    if let (Some(info), Some(uuid)) = (
+        &existing,
+        el.property("jcr:uuid").and_then(|p| p.values.first()),
+    ) {
         let mode = s.mode(node_path);
         if contained
             && info.uuid.as_deref() != Some(uuid.as_str())
-            && matches!(mode, ImportMode::Replace | ImportMode::Update | ImportMode::UpdateProperties)
+            && matches!(
+                mode,
+                ImportMode::Replace | ImportMode::Update | ImportMode::UpdateProperties
+            )
             && node_path != "/"
         {
             // The package's identifier wins: the node is replaced by the package's.
@@ -172,16 +185,25 @@ fn properties_for(
             || (authorizable && name != "jcr:created" && name != "jcr:createdBy")
             || (counter && name == "oak:counter");
         if !keep_protected
-            && s.types.is_protected_property(primary, mixins, &name, dp.ptype, dp.multiple)
+            && s.types
+                .is_protected_property(primary, mixins, &name, dp.ptype, dp.multiple)
         {
             continue;
         }
         if !matches!(dp.ptype, PropertyType::Undefined | PropertyType::Binary) && !keep_protected {
             let eff = s.types.effective(primary, mixins);
-            if eff.is_complete() && eff.property_definition(&name, dp.ptype, dp.multiple).is_none() {
+            if eff.is_complete()
+                && eff
+                    .property_definition(&name, dp.ptype, dp.multiple)
+                    .is_none()
+            {
                 violations.push(format!(
                     "{node_path}: no property definition of {primary}{} allows {name} of type {}{}",
-                    if mixins.is_empty() { String::new() } else { format!(" [{}]", mixins.join(", ")) },
+                    if mixins.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [{}]", mixins.join(", "))
+                    },
                     dp.ptype.jcr_name(),
                     if dp.multiple { " (multi-valued)" } else { "" }
                 ));
@@ -226,7 +248,11 @@ fn create(
         node.set(p);
     }
     autocreate(s, &mut node, node_path);
-    if let Some(uuid) = node.value("jcr:uuid").and_then(Value::as_str).map(str::to_string) {
+    if let Some(uuid) = node
+        .value("jcr:uuid")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    {
         if !super::identity::resolve_conflict(s, node_path, &uuid)? {
             node.properties.shift_remove("jcr:uuid");
             let fresh = s.new_uuid(node_path);
@@ -261,10 +287,21 @@ pub fn autocreate(s: &mut Session<'_>, node: &mut Node, node_path: &str) {
         .effective(&node.primary_type, &node.mixins)
         .autocreated_properties()
         .iter()
-        .map(|d| (d.def.name.clone(), d.def.required_type, d.def.multiple, d.def.default_values.clone()))
+        .map(|d| {
+            (
+                d.def.name.clone(),
+                d.def.required_type,
+                d.def.multiple,
+                d.def.default_values.clone(),
+            )
+        })
         .collect();
     for (name, ptype, multiple, defaults) in defs {
-        if name == "*" || node.properties.contains_key(&name) || name == "jcr:primaryType" || name == "jcr:mixinTypes" {
+        if name == "*"
+            || node.properties.contains_key(&name)
+            || name == "jcr:primaryType"
+            || name == "jcr:mixinTypes"
+        {
             continue;
         }
         if VERSION_PROPERTIES.contains(&name.as_str()) {
@@ -280,8 +317,13 @@ pub fn autocreate(s: &mut Session<'_>, node: &mut Node, node_path: &str) {
         let prop = match value {
             Some(v) => Some(Property::single(name.clone(), v)),
             None if !defaults.is_empty() => {
-                let t = if ptype == PropertyType::Undefined { PropertyType::String } else { ptype };
-                let vals: Option<Vec<Value>> = defaults.iter().map(|d| Value::parse(t, d).ok()).collect();
+                let t = if ptype == PropertyType::Undefined {
+                    PropertyType::String
+                } else {
+                    ptype
+                };
+                let vals: Option<Vec<Value>> =
+                    defaults.iter().map(|d| Value::parse(t, d).ok()).collect();
                 vals.map(|mut vals| {
                     if multiple {
                         Property::multi(name.clone(), t, vals)
@@ -310,7 +352,11 @@ fn update(
     let mut changed = false;
     let mut primary_now = info.primary_type.clone();
     if let Some(p) = primary {
-        if mode == ImportMode::Replace && p != info.primary_type && info.primary_type != "rep:root" && p != "rep:root" {
+        if mode == ImportMode::Replace
+            && p != info.primary_type
+            && info.primary_type != "rep:root"
+            && p != "rep:root"
+        {
             s.txn.set_primary_type(&s.ws, &node_path, &p)?;
             primary_now = p;
             changed = true;
@@ -320,7 +366,8 @@ fn update(
     let mut mixins = info.mixins.clone();
     if mode == ImportMode::Replace && el.property("jcr:mixinTypes").is_some() {
         let keep_ac = !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear);
-        mixins.retain(|m| package_mixins.contains(m) || (keep_ac && AC_MIXINS.contains(&m.as_str())));
+        mixins
+            .retain(|m| package_mixins.contains(m) || (keep_ac && AC_MIXINS.contains(&m.as_str())));
     }
     for m in &package_mixins {
         if !mixins.contains(m) {
@@ -339,7 +386,8 @@ fn update(
             s.report.warn(format!("property skipped: {v}"));
         }
     }
-    let members_merge = primary_now == "rep:Group" && matches!(mode, ImportMode::Merge | ImportMode::MergeProperties);
+    let members_merge = primary_now == "rep:Group"
+        && matches!(mode, ImportMode::Merge | ImportMode::MergeProperties);
     let existing = s.txn.properties(&s.ws, &node_path)?;
     let overwrite = !matches!(mode, ImportMode::Merge | ImportMode::MergeProperties);
     for p in &props {
@@ -347,7 +395,11 @@ fn update(
             continue;
         }
         if members_merge && p.name == "rep:members" {
-            let mut merged = existing.iter().find(|e| e.name == p.name).cloned().unwrap_or_else(|| p.clone());
+            let mut merged = existing
+                .iter()
+                .find(|e| e.name == p.name)
+                .cloned()
+                .unwrap_or_else(|| p.clone());
             for v in &p.values {
                 if !merged.values.contains(v) {
                     merged.values.push(v.clone());
@@ -378,14 +430,18 @@ fn update(
                 continue;
             }
             if s.file_content.contains(&node_path)
-                && matches!(e.name.as_str(), "jcr:data" | "jcr:lastModified" | "jcr:lastModifiedBy")
+                && matches!(
+                    e.name.as_str(),
+                    "jcr:data" | "jcr:lastModified" | "jcr:lastModifiedBy"
+                )
             {
                 continue;
             }
             if !s.includes_property(&node_path, &e.name) {
                 continue;
             }
-            if s.types.is_protected_property(&primary_now, &mixins, &e.name, e.ptype, e.multiple)
+            if s.types
+                .is_protected_property(&primary_now, &mixins, &e.name, e.ptype, e.multiple)
                 || VERSION_PROPERTIES.contains(&e.name.as_str())
             {
                 continue;
@@ -394,12 +450,24 @@ fn update(
             changed = true;
         }
     }
-    if matches!(el.property("jcr:isCheckedOut").and_then(|p| p.values.first()).map(String::as_str), Some("false")) {
+    if matches!(
+        el.property("jcr:isCheckedOut")
+            .and_then(|p| p.values.first())
+            .map(String::as_str),
+        Some("false")
+    ) {
         s.check_in.push(node_path.clone());
     }
     s.processed.insert(node_path.clone());
     s.to_check.push(node_path.clone());
-    s.record(&node_path, if changed { Action::Updated } else { Action::Unchanged });
+    s.record(
+        &node_path,
+        if changed {
+            Action::Updated
+        } else {
+            Action::Unchanged
+        },
+    );
     Ok(())
 }
 
@@ -437,10 +505,13 @@ pub fn delete_missing_children(
         if !s.contains(&c.path) || s.mode(&c.path) != ImportMode::Replace {
             continue;
         }
-        if (c.primary_type == "rep:ACL" || c.primary_type == "rep:CugPolicy" || c.primary_type == "rep:PrincipalPolicy")
-            && !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear) {
-                continue;
-            }
+        if (c.primary_type == "rep:ACL"
+            || c.primary_type == "rep:CugPolicy"
+            || c.primary_type == "rep:PrincipalPolicy")
+            && !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear)
+        {
+            continue;
+        }
         if is_protected_child(s, node_path, &c.name, &c.primary_type)? {
             continue;
         }
@@ -450,10 +521,16 @@ pub fn delete_missing_children(
     Ok(())
 }
 
-fn is_protected_child(s: &Session<'_>, parent: &str, name: &str, child_type: &str) -> Result<bool, ImportError> {
-    let Some(p) = s.node(parent)? else { return Ok(false) };
-    Ok(s
-        .types
+fn is_protected_child(
+    s: &Session<'_>,
+    parent: &str,
+    name: &str,
+    child_type: &str,
+) -> Result<bool, ImportError> {
+    let Some(p) = s.node(parent)? else {
+        return Ok(false);
+    };
+    Ok(s.types
         .effective(&p.primary_type, &p.mixins)
         .child_definition(name, child_type)
         .is_some_and(|d| d.def.protected))
@@ -461,11 +538,17 @@ fn is_protected_child(s: &Session<'_>, parent: &str, name: &str, child_type: &st
 
 /// Orders the children of `node_path` as `names` lists them (reference §3.9): listed
 /// children move to the end in listed order; unlisted ones drift to the front.
-pub fn restore_order(s: &mut Session<'_>, node_path: &str, names: &[String]) -> Result<(), ImportError> {
+pub fn restore_order(
+    s: &mut Session<'_>,
+    node_path: &str,
+    names: &[String],
+) -> Result<(), ImportError> {
     if names.len() < 2 {
         return Ok(());
     }
-    let Some(info) = s.node(node_path)? else { return Ok(()) };
+    let Some(info) = s.node(node_path)? else {
+        return Ok(());
+    };
     if s.types.is_orderable(&info.primary_type) == Some(false) {
         return Ok(());
     }
@@ -476,7 +559,11 @@ pub fn restore_order(s: &mut Session<'_>, node_path: &str, names: &[String]) -> 
         .map(|c| path::last_segment(&c.path).to_string())
         .collect();
     let listed: Vec<&String> = names.iter().filter(|n| current.contains(n)).collect();
-    let mut wanted: Vec<String> = current.iter().filter(|c| !names.contains(c)).cloned().collect();
+    let mut wanted: Vec<String> = current
+        .iter()
+        .filter(|c| !names.contains(c))
+        .cloned()
+        .collect();
     wanted.extend(listed.iter().map(|n| n.to_string()));
     if wanted == current || names.iter().any(|n| n.ends_with(']')) {
         return Ok(());

@@ -11,7 +11,11 @@ use crate::path;
 use crate::repository::AddOptions;
 use crate::value::{Binary, Property, PropertyType, Value};
 
-fn read_blob(s: &mut Session<'_>, archive: &dyn Archive, entry: &str) -> Result<Binary, ImportError> {
+fn read_blob(
+    s: &mut Session<'_>,
+    archive: &dyn Archive,
+    entry: &str,
+) -> Result<Binary, ImportError> {
     let mut r = archive.open(entry)?;
     let b = s.txn.put_blob(&mut r).map_err(|e| {
         ImportError::Malformed(format!("{}: {entry}: cannot read: {e}", archive.name()))
@@ -47,8 +51,14 @@ pub fn import_file(
             let name = path::name(node_path).to_string();
             let mut content = Node::new("jcr:content", "nt:resource")
                 .with(Property::single("jcr:data", Value::Binary(blob)))
-                .with(Property::string("jcr:mimeType", crate::mime::for_name_or_default(&name)))
-                .with(Property::single("jcr:lastModified", Value::Date(s.opts.now)));
+                .with(Property::string(
+                    "jcr:mimeType",
+                    crate::mime::for_name_or_default(&name),
+                ))
+                .with(Property::single(
+                    "jcr:lastModified",
+                    Value::Date(s.opts.now),
+                ));
             content.index = 1;
             let content_path = path::join(node_path, "jcr:content");
             super::docview::autocreate(s, &mut content, &content_path);
@@ -56,7 +66,8 @@ pub fn import_file(
             super::docview::autocreate(s, &mut file, node_path);
             file.children.push(content);
             let parent = path::parent(node_path).unwrap_or("/").to_string();
-            s.txn.add_node(&s.ws, &parent, &file, &AddOptions::append())?;
+            s.txn
+                .add_node(&s.ws, &parent, &file, &AddOptions::append())?;
             s.processed.insert(node_path.to_string());
             s.to_check.push(node_path.to_string());
             s.record(node_path, Action::Added);
@@ -65,10 +76,16 @@ pub fn import_file(
             if !contained && !described {
                 return Ok(());
             }
-            if !described && info.primary_type != "nt:file" && !s.types.is_node_type(&info.primary_type, "nt:file") {
+            if !described
+                && info.primary_type != "nt:file"
+                && !s.types.is_node_type(&info.primary_type, "nt:file")
+            {
                 return s.fail_or_warn(
                     node_path,
-                    format!("{node_path}: the package has a file here, but the node is a {}", info.primary_type),
+                    format!(
+                        "{node_path}: the package has a file here, but the node is a {}",
+                        info.primary_type
+                    ),
                 );
             }
             if matches!(mode, ImportMode::Merge | ImportMode::MergeProperties) && !described {
@@ -76,9 +93,16 @@ pub fn import_file(
                 return Ok(());
             }
             let blob = read_blob(s, archive, entry)?;
-            if described && !s.types.is_node_type(&info.primary_type, "nt:file") && info.primary_type != "nt:file" {
+            if described
+                && !s.types.is_node_type(&info.primary_type, "nt:file")
+                && info.primary_type != "nt:file"
+            {
                 // A `.dir` describing a resource node itself: the file is its jcr:data.
-                s.txn.set_property(&s.ws, node_path, &Property::single("jcr:data", Value::Binary(blob)))?;
+                s.txn.set_property(
+                    &s.ws,
+                    node_path,
+                    &Property::single("jcr:data", Value::Binary(blob)),
+                )?;
                 return Ok(());
             }
             let content = s.node(&content_path)?;
@@ -87,7 +111,8 @@ pub fn import_file(
                 Some(c) if described => c.primary_type.is_empty(),
                 Some(c) => {
                     !c.mixins.is_empty()
-                        || (c.primary_type != "nt:resource" && !s.txn.children(&s.ws, &content_path)?.is_empty())
+                        || (c.primary_type != "nt:resource"
+                            && !s.txn.children(&s.ws, &content_path)?.is_empty())
                 }
             };
             if recreate {
@@ -96,30 +121,53 @@ pub fn import_file(
                 }
                 let mut c = Node::new("jcr:content", "nt:resource")
                     .with(Property::single("jcr:data", Value::Binary(blob)))
-                    .with(Property::string("jcr:mimeType", crate::mime::for_name_or_default(path::name(node_path))))
-                    .with(Property::single("jcr:lastModified", Value::Date(s.opts.now)));
+                    .with(Property::string(
+                        "jcr:mimeType",
+                        crate::mime::for_name_or_default(path::name(node_path)),
+                    ))
+                    .with(Property::single(
+                        "jcr:lastModified",
+                        Value::Date(s.opts.now),
+                    ));
                 super::docview::autocreate(s, &mut c, &content_path);
-                s.txn.add_node(&s.ws, node_path, &c, &AddOptions::append())?;
+                s.txn
+                    .add_node(&s.ws, node_path, &c, &AddOptions::append())?;
                 s.record(node_path, Action::Updated);
             } else {
                 let old = s.txn.property(&s.ws, &content_path, "jcr:data")?;
                 let same = old
                     .as_ref()
                     .and_then(|p| p.values.first())
-                    .and_then(|v| if let Value::Binary(b) = v { sha(b) } else { None })
+                    .and_then(|v| {
+                        if let Value::Binary(b) = v {
+                            sha(b)
+                        } else {
+                            None
+                        }
+                    })
                     .is_some_and(|h| Some(h) == sha(&blob));
                 if !same {
-                    s.txn.set_property(&s.ws, &content_path, &Property::single("jcr:data", Value::Binary(blob)))?;
+                    s.txn.set_property(
+                        &s.ws,
+                        &content_path,
+                        &Property::single("jcr:data", Value::Binary(blob)),
+                    )?;
                     s.txn.set_property(
                         &s.ws,
                         &content_path,
                         &Property::single("jcr:lastModified", Value::Date(s.opts.now)),
                     )?;
-                    if s.txn.property(&s.ws, &content_path, "jcr:mimeType")?.is_none() {
+                    if s.txn
+                        .property(&s.ws, &content_path, "jcr:mimeType")?
+                        .is_none()
+                    {
                         s.txn.set_property(
                             &s.ws,
                             &content_path,
-                            &Property::string("jcr:mimeType", crate::mime::for_name_or_default(path::name(node_path))),
+                            &Property::string(
+                                "jcr:mimeType",
+                                crate::mime::for_name_or_default(path::name(node_path)),
+                            ),
                         )?;
                     }
                     if !described {
@@ -146,7 +194,9 @@ pub fn apply_binaries(
         return Ok(());
     }
     if s.node(node_path)?.is_none() {
-        s.report.warn(format!("{node_path}: binary properties skipped: the node does not exist"));
+        s.report.warn(format!(
+            "{node_path}: binary properties skipped: the node does not exist"
+        ));
         return Ok(());
     }
     if !s.contains(node_path) {

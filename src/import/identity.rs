@@ -10,7 +10,11 @@ use crate::path;
 /// Decides what happens when the node for `node_path` is created with `uuid`.
 /// Returns `true` to keep the identifier (after removing the holder where the policy
 /// says so), `false` to create the node with a new one; fails when the policy refuses.
-pub fn resolve_conflict(s: &mut Session<'_>, node_path: &str, uuid: &str) -> Result<bool, ImportError> {
+pub fn resolve_conflict(
+    s: &mut Session<'_>,
+    node_path: &str,
+    uuid: &str,
+) -> Result<bool, ImportError> {
     let Some(holder) = s.txn.find_by_uuid(&s.ws, uuid)? else {
         return Ok(true);
     };

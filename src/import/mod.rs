@@ -37,13 +37,21 @@ use std::path::Path;
 pub const SYSTEM_ROOTS: [&str; 3] = ["/jcr:system", "/rep:security", "/oak:index"];
 
 /// Installs the package at `package` (a zip or a folder) into `store`.
-pub fn install(store: &mut dyn Store, package: &Path, opts: &ImportOptions) -> Result<Report, ImportError> {
+pub fn install(
+    store: &mut dyn Store,
+    package: &Path,
+    opts: &ImportOptions,
+) -> Result<Report, ImportError> {
     let archive = archive::open(package, &ReadOptions::default())?;
     install_archive(store, archive.as_ref(), opts)
 }
 
 /// Installs an opened package archive into `store`.
-pub fn install_archive(store: &mut dyn Store, archive: &dyn Archive, opts: &ImportOptions) -> Result<Report, ImportError> {
+pub fn install_archive(
+    store: &mut dyn Store,
+    archive: &dyn Archive,
+    opts: &ImportOptions,
+) -> Result<Report, ImportError> {
     install_inspected(store, archive, opts, &mut |_, _| Ok(()))
 }
 
@@ -56,7 +64,8 @@ pub fn install_inspected(
     opts: &ImportOptions,
     inspect: &mut dyn FnMut(&dyn Transaction, &Report) -> Result<(), ImportError>,
 ) -> Result<Report, ImportError> {
-    let props = package::read_properties(archive).map_err(|e| ImportError::Malformed(e.to_string()))?;
+    let props =
+        package::read_properties(archive).map_err(|e| ImportError::Malformed(e.to_string()))?;
     let package_id = props.id().map(|i| i.to_string());
     let meta = OperationMeta {
         description: format!("install {}", archive.name()),
@@ -92,17 +101,28 @@ pub fn install_inspected(
 }
 
 /// The node types the repository knows: built-ins and every registered CND.
-pub fn load_types(txn: &dyn Transaction, ns: &NamespaceRegistry) -> (NodeTypeRegistry, Vec<String>) {
+pub fn load_types(
+    txn: &dyn Transaction,
+    ns: &NamespaceRegistry,
+) -> (NodeTypeRegistry, Vec<String>) {
     load_types_from(txn, ns)
 }
 
 /// [`load_types`] over any reader (a store or a transaction).
-pub fn load_types_from(txn: &(impl crate::repository::StoreRead + ?Sized), ns: &NamespaceRegistry) -> (NodeTypeRegistry, Vec<String>) {
+pub fn load_types_from(
+    txn: &(impl crate::repository::StoreRead + ?Sized),
+    ns: &NamespaceRegistry,
+) -> (NodeTypeRegistry, Vec<String>) {
     let mut reg = NodeTypeRegistry::new();
     let mut warnings = Vec::new();
     let stored = match txn.node_types() {
         Ok(t) => t,
-        Err(e) => return (reg, vec![format!("cannot read the node type registry: {e}")]),
+        Err(e) => {
+            return (
+                reg,
+                vec![format!("cannot read the node type registry: {e}")],
+            )
+        }
     };
     if stored.is_empty() {
         return (reg, warnings);
@@ -144,7 +164,8 @@ fn run(
             props.package_format_version()
         )));
     }
-    let filter = package::read_filter(archive).map_err(|e| ImportError::Malformed(e.to_string()))?;
+    let filter =
+        package::read_filter(archive).map_err(|e| ImportError::Malformed(e.to_string()))?;
     let mapping = mapping_of(opts)?;
     let filter = match (filter, &mapping) {
         (Some(f), Some(m)) => Some(f.translate(m)),
@@ -173,7 +194,9 @@ fn run(
     }
     let mut s = Session::new(txn, opts, filter, ac, ns, types);
     for d in missing {
-        s.report.warn(format!("dependency {d} is not installed in this repository"));
+        s.report.warn(format!(
+            "dependency {d} is not installed in this repository"
+        ));
     }
     collect_hints(&root, &mut s.hints);
     if let Ok(hooks) = props.install_hooks() {
@@ -187,7 +210,14 @@ fn run(
     tree::import_tree(&mut s, archive, &root)?;
     for p in std::mem::take(&mut s.check_in) {
         if s.node(&p)?.is_some() {
-            s.txn.set_property(&s.ws, &p, &crate::value::Property::single("jcr:isCheckedOut", crate::value::Value::Boolean(false)))?;
+            s.txn.set_property(
+                &s.ws,
+                &p,
+                &crate::value::Property::single(
+                    "jcr:isCheckedOut",
+                    crate::value::Value::Boolean(false),
+                ),
+            )?;
         }
     }
     check_types(&mut s)?;
@@ -197,16 +227,27 @@ fn run(
 
 /// The dependencies of `props` that no install recorded in the repository satisfies
 /// (installs that were undone do not count).
-fn missing_dependencies(txn: &dyn Transaction, props: &PackageProperties) -> Result<Vec<String>, ImportError> {
+fn missing_dependencies(
+    txn: &dyn Transaction,
+    props: &PackageProperties,
+) -> Result<Vec<String>, ImportError> {
     let deps = match props.dependencies() {
         Ok(d) => d,
-        Err(e) => return Err(ImportError::Malformed(format!("{}: dependencies: {e}", package::PROPERTIES_ENTRY))),
+        Err(e) => {
+            return Err(ImportError::Malformed(format!(
+                "{}: dependencies: {e}",
+                package::PROPERTIES_ENTRY
+            )))
+        }
     };
     if deps.is_empty() {
         return Ok(Vec::new());
     }
     let history = txn.history()?;
-    let undone: std::collections::HashSet<i64> = history.iter().filter_map(|o| o.undoes.map(|u| u.0)).collect();
+    let undone: std::collections::HashSet<i64> = history
+        .iter()
+        .filter_map(|o| o.undoes.map(|u| u.0))
+        .collect();
     let installed: Vec<crate::package_id::PackageId> = history
         .iter()
         .filter(|o| !undone.contains(&o.id.0))
@@ -222,7 +263,8 @@ fn missing_dependencies(txn: &dyn Transaction, props: &PackageProperties) -> Res
 
 fn mapping_of(opts: &ImportOptions) -> Result<Option<PathMapping>, ImportError> {
     if let Some(at) = &opts.at {
-        let at = path::normalize(at).map_err(|e| ImportError::Refused(format!("--at {at}: {e}")))?;
+        let at =
+            path::normalize(at).map_err(|e| ImportError::Refused(format!("--at {at}: {e}")))?;
         if at != "/" {
             return Ok(Some(PathMapping::at(&at)));
         }
@@ -237,7 +279,11 @@ fn map_path(m: &PathMapping, p: &str) -> String {
     if p == "/" {
         let r = m.map("/");
         let r = r.trim_end_matches('/');
-        return if r.is_empty() { "/".into() } else { r.to_string() };
+        return if r.is_empty() {
+            "/".into()
+        } else {
+            r.to_string()
+        };
     }
     m.map(p)
 }
@@ -288,8 +334,14 @@ fn collect_hints(n: &LayoutNode, out: &mut std::collections::HashSet<String>) {
 
 /// Refuses packages that write system roots or outside `--allow-root`, before
 /// anything is written.
-fn check_roots(root: &LayoutNode, filter: Option<&WorkspaceFilter>, opts: &ImportOptions) -> Result<(), ImportError> {
-    let mut written: Vec<String> = filter.map(|f| f.sets.iter().map(|s| s.root().to_string()).collect()).unwrap_or_default();
+fn check_roots(
+    root: &LayoutNode,
+    filter: Option<&WorkspaceFilter>,
+    opts: &ImportOptions,
+) -> Result<(), ImportError> {
+    let mut written: Vec<String> = filter
+        .map(|f| f.sets.iter().map(|s| s.root().to_string()).collect())
+        .unwrap_or_default();
     fn content(n: &LayoutNode, out: &mut Vec<String>) {
         if !n.is_empty() && n.path != "/" && n.children.is_empty() {
             out.push(n.path.clone());
@@ -303,14 +355,20 @@ fn check_roots(root: &LayoutNode, filter: Option<&WorkspaceFilter>, opts: &Impor
     }
     for w in &written {
         if !opts.allow_system_roots {
-            if let Some(sys) = SYSTEM_ROOTS.iter().find(|r| path::is_self_or_descendant(w, r)) {
+            if let Some(sys) = SYSTEM_ROOTS
+                .iter()
+                .find(|r| path::is_self_or_descendant(w, r))
+            {
                 return Err(ImportError::Refused(format!(
                     "{w}: the package writes below the system root {sys}; --allow-system-roots lifts this"
                 )));
             }
         }
         if !opts.allow_roots.is_empty()
-            && !opts.allow_roots.iter().any(|a| path::is_self_or_descendant(w, a))
+            && !opts
+                .allow_roots
+                .iter()
+                .any(|a| path::is_self_or_descendant(w, a))
             && w != "/"
         {
             return Err(ImportError::Refused(format!(
@@ -340,17 +398,18 @@ fn register_node_types(
         let bytes = archive.read_to_vec(&entry)?;
         let file = cnd::parse_bytes(&bytes, &format!("{}:{entry}", archive.name()))
             .map_err(|e| ImportError::Malformed(e.to_string()))?;
-        let before: Vec<(String, String)> = s.ns.iter().map(|(p, u)| (p.to_string(), u.to_string())).collect();
-        let report = s
-            .types
-            .register_cnd(&file, &mut s.ns)
-            .map_err(|e| ImportError::Refused(format!("{entry}: node types cannot be registered: {e:?}")))?;
-        let new_ns: Vec<(String, String)> = s
-            .ns
-            .iter()
-            .filter(|(p, u)| !before.iter().any(|(bp, bu)| bp == p && bu == u))
-            .map(|(p, u)| (p.to_string(), u.to_string()))
-            .collect();
+        let before: Vec<(String, String)> =
+            s.ns.iter()
+                .map(|(p, u)| (p.to_string(), u.to_string()))
+                .collect();
+        let report = s.types.register_cnd(&file, &mut s.ns).map_err(|e| {
+            ImportError::Refused(format!("{entry}: node types cannot be registered: {e:?}"))
+        })?;
+        let new_ns: Vec<(String, String)> =
+            s.ns.iter()
+                .filter(|(p, u)| !before.iter().any(|(bp, bu)| bp == p && bu == u))
+                .map(|(p, u)| (p.to_string(), u.to_string()))
+                .collect();
         for (p, u) in new_ns {
             s.txn.register_namespace(&p, &u)?;
             s.report.registered_namespaces.push(format!("{p}={u}"));
@@ -364,7 +423,9 @@ fn register_node_types(
             }
         }
         for name in &report.skipped_different {
-            s.report.warn(format!("{entry}: node type {name} is already registered with a different definition; kept"));
+            s.report.warn(format!(
+                "{entry}: node type {name} is already registered with a different definition; kept"
+            ));
         }
     }
     Ok(())
@@ -396,7 +457,12 @@ fn check_types(s: &mut Session<'_>) -> Result<(), ImportError> {
             cn.mixins = c.mixins.clone();
             node.children.push(cn);
         }
-        let violations: Vec<_> = s.types.check_node(&node).into_iter().filter(|v| v.is_error()).collect();
+        let violations: Vec<_> = s
+            .types
+            .check_node(&node)
+            .into_iter()
+            .filter(|v| v.is_error())
+            .collect();
         if let Some(v) = violations.first() {
             let mode = s.mode(&p);
             let msg = format!("{p}: node type constraint violated: {v}");
@@ -428,15 +494,20 @@ fn sub_packages(
         if s.filter.is_some() && !s.contains(repo_path) {
             continue;
         }
-        let tmp = tempfile::NamedTempFile::new().map_err(|e| ImportError::Malformed(format!("temporary file: {e}")))?;
+        let tmp = tempfile::NamedTempFile::new()
+            .map_err(|e| ImportError::Malformed(format!("temporary file: {e}")))?;
         {
             let mut r = archive.open(entry)?;
             let mut f = tmp.as_file();
-            std::io::copy(&mut r, &mut f).map_err(|e| ImportError::Malformed(format!("{entry}: {e}")))?;
+            std::io::copy(&mut r, &mut f)
+                .map_err(|e| ImportError::Malformed(format!("{entry}: {e}")))?;
         }
         let sub = archive::open(tmp.path(), &ReadOptions::default())?;
-        let sub_props = package::read_properties(sub.as_ref()).map_err(|e| ImportError::Malformed(e.to_string()))?;
-        let id = sub_props.id().unwrap_or_else(|| PackageId::from_path(repo_path));
+        let sub_props = package::read_properties(sub.as_ref())
+            .map_err(|e| ImportError::Malformed(e.to_string()))?;
+        let id = sub_props
+            .id()
+            .unwrap_or_else(|| PackageId::from_path(repo_path));
         match handling.option_for(&id) {
             SubPackageOption::Ignore | SubPackageOption::Add => continue,
             _ => {}
@@ -454,7 +525,15 @@ fn sub_packages(
         sub_opts.ac_handling = None;
         sub_opts.at = None;
         sub_opts.mappings.clear();
-        let mut r = run(&mut *s.txn, sub.as_ref(), &sub_props, &sub_opts, ns, types, depth + 1)?;
+        let mut r = run(
+            &mut *s.txn,
+            sub.as_ref(),
+            &sub_props,
+            &sub_opts,
+            ns,
+            types,
+            depth + 1,
+        )?;
         r.package = repo_path.clone();
         r.package_id = Some(id.to_string());
         s.ns = s.txn.namespaces()?;

@@ -75,7 +75,10 @@ pub struct ImportOptions {
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        let millis = match std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse::<i64>().ok()) {
+        let millis = match std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+        {
             Some(secs) => secs * 1000,
             None => std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

@@ -142,8 +142,16 @@ impl<'t> Session<'t> {
             b[6] = (b[6] & 0x0f) | 0x40;
             b[8] = (b[8] & 0x3f) | 0x80;
             let x = crate::dump::hex(&b);
-            let id = format!("{}-{}-{}-{}-{}", &x[0..8], &x[8..12], &x[12..16], &x[16..20], &x[20..32]);
-            let taken = self.issued.contains(&id) || matches!(self.txn.find_by_uuid(&self.ws, &id), Ok(Some(_)));
+            let id = format!(
+                "{}-{}-{}-{}-{}",
+                &x[0..8],
+                &x[8..12],
+                &x[12..16],
+                &x[16..20],
+                &x[20..32]
+            );
+            let taken = self.issued.contains(&id)
+                || matches!(self.txn.find_by_uuid(&self.ws, &id), Ok(Some(_)));
             if !taken {
                 self.issued.insert(id.clone());
                 return id;
@@ -157,7 +165,8 @@ impl<'t> Session<'t> {
         if self.opts.strict {
             return Err(ImportError::Refused(message));
         }
-        self.report.record(path, Action::Error, Some(message.clone()));
+        self.report
+            .record(path, Action::Error, Some(message.clone()));
         self.report.warn(message);
         Ok(())
     }
@@ -208,7 +217,10 @@ impl PrefixMap {
         if self.0.iter().all(|(a, b)| a == b) {
             return p.to_string();
         }
-        p.split('/').map(|seg| self.name(seg)).collect::<Vec<_>>().join("/")
+        p.split('/')
+            .map(|seg| self.name(seg))
+            .collect::<Vec<_>>()
+            .join("/")
     }
 }
 

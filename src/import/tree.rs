@@ -14,12 +14,21 @@ use crate::properties::AcHandling;
 use crate::repository::AddOptions;
 
 /// Imports the layout below (and including) `node`.
-pub fn import_tree(s: &mut Session<'_>, archive: &dyn Archive, root: &LayoutNode) -> Result<(), ImportError> {
+pub fn import_tree(
+    s: &mut Session<'_>,
+    archive: &dyn Archive,
+    root: &LayoutNode,
+) -> Result<(), ImportError> {
     let post_filter = s.filter.as_ref().is_some_and(|f| !f.sets.is_empty());
     visit(s, archive, root, !post_filter)
 }
 
-fn visit(s: &mut Session<'_>, archive: &dyn Archive, n: &LayoutNode, keep_all: bool) -> Result<(), ImportError> {
+fn visit(
+    s: &mut Session<'_>,
+    archive: &dyn Archive,
+    n: &LayoutNode,
+    keep_all: bool,
+) -> Result<(), ImportError> {
     let mut keep_all = keep_all;
     if !keep_all {
         if s.contains(&n.path) {
@@ -62,7 +71,12 @@ fn visit(s: &mut Session<'_>, archive: &dyn Archive, n: &LayoutNode, keep_all: b
 }
 
 /// Parses and imports one DocView entry. Returns false when it was skipped (lenient).
-fn import_docview_entry(s: &mut Session<'_>, archive: &dyn Archive, entry: &str, p: &str) -> Result<bool, ImportError> {
+fn import_docview_entry(
+    s: &mut Session<'_>,
+    archive: &dyn Archive,
+    entry: &str,
+    p: &str,
+) -> Result<bool, ImportError> {
     let bytes = archive.read_to_vec(entry)?;
     let file = format!("{}:{entry}", archive.name());
     match crate::docview::parse(&bytes[..], &file) {
@@ -87,7 +101,11 @@ fn import_docview_entry(s: &mut Session<'_>, archive: &dyn Archive, entry: &str,
 
 fn ordered_children<'a>(s: &Session<'_>, n: &'a LayoutNode) -> Vec<&'a LayoutNode> {
     let mut out: Vec<&LayoutNode> = Vec::with_capacity(n.children.len());
-    if let Some(names) = s.filter.as_ref().and_then(|f| f.direct_child_names_towards_roots(&n.path)) {
+    if let Some(names) = s
+        .filter
+        .as_ref()
+        .and_then(|f| f.direct_child_names_towards_roots(&n.path))
+    {
         for name in names {
             if let Some(c) = n.children.get(&name) {
                 if !out.iter().any(|o| std::ptr::eq(*o, c)) {
@@ -107,7 +125,9 @@ fn ordered_children<'a>(s: &Session<'_>, n: &'a LayoutNode) -> Vec<&'a LayoutNod
 /// Creates the missing ancestors of `p` as FileVault does (reference §3.6): nt:folder
 /// when contained, else the parent's default child type or nt:folder.
 pub fn ensure_parent(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
-    let Some(parent) = path::parent(p) else { return Ok(()) };
+    let Some(parent) = path::parent(p) else {
+        return Ok(());
+    };
     if s.node(parent)?.is_some() {
         return Ok(());
     }
@@ -117,16 +137,20 @@ pub fn ensure_parent(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
 
 fn create_folder(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
     let parent = path::parent(p).unwrap_or("/");
-    let Some(pi) = s.node(parent)? else { return Ok(()) };
+    let Some(pi) = s.node(parent)? else {
+        return Ok(());
+    };
     let name = path::name(p).to_string();
     let t = if s.contains(p) {
         "nt:folder".to_string()
     } else {
-        s.types.intermediate_node_type(&pi.primary_type, &pi.mixins, &name)
+        s.types
+            .intermediate_node_type(&pi.primary_type, &pi.mixins, &name)
     };
     let mut node = Node::new(name, t);
     super::docview::autocreate(s, &mut node, p);
-    s.txn.add_node(&s.ws, parent, &node, &AddOptions::append())?;
+    s.txn
+        .add_node(&s.ws, parent, &node, &AddOptions::append())?;
     s.processed.insert(p.to_string());
     s.to_check.push(p.to_string());
     s.record(p, Action::Added);
@@ -144,10 +168,19 @@ fn folder(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
             create_folder(s, p)?;
         }
         Some(info) => {
-            if s.contains(p) && s.mode(p) == ImportMode::Replace && info.primary_type != "nt:folder" && p != "/" {
+            if s.contains(p)
+                && s.mode(p) == ImportMode::Replace
+                && info.primary_type != "nt:folder"
+                && p != "/"
+            {
                 for prop in s.txn.properties(&s.ws, p)? {
-                    if s.types.is_protected_property(&info.primary_type, &info.mixins, &prop.name, prop.ptype, prop.multiple)
-                        || prop.name == "jcr:uuid"
+                    if s.types.is_protected_property(
+                        &info.primary_type,
+                        &info.mixins,
+                        &prop.name,
+                        prop.ptype,
+                        prop.multiple,
+                    ) || prop.name == "jcr:uuid"
                     {
                         continue;
                     }
@@ -179,9 +212,13 @@ fn intermediate(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
     if s.processed.contains(p) || !s.contains(p) || s.mode(p) != ImportMode::Replace || p == "/" {
         return Ok(());
     }
-    let Some(info) = s.node(p)? else { return Ok(()) };
-    if matches!(info.primary_type.as_str(), "rep:ACL" | "rep:CugPolicy" | "rep:PrincipalPolicy")
-        && !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear)
+    let Some(info) = s.node(p)? else {
+        return Ok(());
+    };
+    if matches!(
+        info.primary_type.as_str(),
+        "rep:ACL" | "rep:CugPolicy" | "rep:PrincipalPolicy"
+    ) && !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear)
     {
         return Ok(());
     }

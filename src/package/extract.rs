@@ -21,7 +21,9 @@
 
 use super::inspect::read_docview;
 use super::layout::{scan_pruned, IgnoreList, LayoutNode};
-use super::{metadata_cnds, read_filter, read_properties, PackageError, FILTER_ENTRY, PROPERTIES_ENTRY};
+use super::{
+    metadata_cnds, read_filter, read_properties, PackageError, FILTER_ENTRY, PROPERTIES_ENTRY,
+};
 use crate::archive::{Archive, ArchiveError, PackageSink, PackageWriter, WriterOptions};
 use crate::cnd::NodeTypeRegistry;
 use crate::docview::{writer, DocViewElement};
@@ -108,7 +110,8 @@ pub fn narrowed_filter(
         Selection::Roots(roots) => {
             let mut v = Vec::new();
             for r in roots {
-                let n = path::normalize(r).map_err(|e| ExtractError::Selection(format!("root '{r}': {e}")))?;
+                let n = path::normalize(r)
+                    .map_err(|e| ExtractError::Selection(format!("root '{r}': {e}")))?;
                 v.push(FilterSet::new(&n));
             }
             v
@@ -140,7 +143,9 @@ pub fn narrowed_filter(
             continue;
         }
         for s in &src.sets {
-            if path::is_descendant(s.root(), w.root()) && (w.rules.is_empty() || w.contains(s.root()) || w.rules.iter().any(|r| r.include)) {
+            if path::is_descendant(s.root(), w.root())
+                && (w.rules.is_empty() || w.contains(s.root()) || w.rules.iter().any(|r| r.include))
+            {
                 let mut n = s.clone();
                 n.rules = merge_rules(&s.rules, &w.rules, explicit_rules);
                 push(n, &mut out);
@@ -163,7 +168,11 @@ pub fn narrowed_filter(
 /// the selection's, followed by the source's excludes (so that what the source
 /// excluded stays excluded; a source include that narrowed its set is not carried,
 /// and content it did not contain is dropped by the content selection anyway).
-fn merge_rules(source: &[crate::filter::Rule], wanted: &[crate::filter::Rule], explicit: bool) -> Vec<crate::filter::Rule> {
+fn merge_rules(
+    source: &[crate::filter::Rule],
+    wanted: &[crate::filter::Rule],
+    explicit: bool,
+) -> Vec<crate::filter::Rule> {
     if !explicit || wanted.is_empty() {
         return source.to_vec();
     }
@@ -189,7 +198,11 @@ impl Selector<'_> {
 
     /// Every path at or below `p` is selected: a rule-less set covers it in both filters.
     fn whole(&self, p: &str) -> bool {
-        let free = |f: &WorkspaceFilter| f.sets.iter().any(|s| s.covers(p) && !s.is_cleanup() && s.node_rules().next().is_none());
+        let free = |f: &WorkspaceFilter| {
+            f.sets
+                .iter()
+                .any(|s| s.covers(p) && !s.is_cleanup() && s.node_rules().next().is_none())
+        };
         free(self.new) && self.source.is_none_or(free)
     }
 
@@ -210,7 +223,11 @@ enum Out {
 
 /// Extracts the selection of `source` into a new package zip at `target` (written
 /// under a temporary name and renamed when complete).
-pub fn extract(source: &dyn Archive, target: &Path, opts: &ExtractOptions) -> Result<ExtractReport, ExtractError> {
+pub fn extract(
+    source: &dyn Archive,
+    target: &Path,
+    opts: &ExtractOptions,
+) -> Result<ExtractReport, ExtractError> {
     let mut props = read_properties(source)?;
     let old_filter = read_filter(source)?;
     let filter = narrowed_filter(old_filter.as_ref(), &opts.selection, opts.mode)?;
@@ -231,7 +248,14 @@ pub fn extract(source: &dyn Archive, target: &Path, opts: &ExtractOptions) -> Re
     let layout = scan_pruned(source, &IgnoreList::default(), &|p| sel.visit(p))?;
     let mut content: BTreeMap<String, Out> = BTreeMap::new();
     let mut used: Vec<String> = Vec::new();
-    walk(source, &sel, &layout.root, collect_types, &mut content, &mut used)?;
+    walk(
+        source,
+        &sel,
+        &layout.root,
+        collect_types,
+        &mut content,
+        &mut used,
+    )?;
 
     let name = match &opts.name {
         Some(n) => n.clone(),
@@ -282,7 +306,12 @@ fn skipped_metadata(n: &str, cnds: &[String]) -> bool {
         || cnds.iter().any(|c| c == n)
 }
 
-fn copy(w: &mut PackageWriter, source: &dyn Archive, entry: &str, report: &mut ExtractReport) -> Result<(), ArchiveError> {
+fn copy(
+    w: &mut PackageWriter,
+    source: &dyn Archive,
+    entry: &str,
+    report: &mut ExtractReport,
+) -> Result<(), ArchiveError> {
     match source.as_zip() {
         Some(z) => {
             report.raw_copied += 1;
@@ -334,7 +363,11 @@ fn walk(
                 if collect_types {
                     collect(&doc.root, used);
                 }
-                let out = if changed { Out::Bytes(writer::to_vec(&doc)) } else { Out::Raw };
+                let out = if changed {
+                    Out::Bytes(writer::to_vec(&doc))
+                } else {
+                    Out::Raw
+                };
                 content.insert(dv.clone(), out);
             }
         }
@@ -400,7 +433,9 @@ impl CndTrim {
                         t.declared.extend(r.added);
                         t.declared.extend(r.skipped);
                     }
-                    Err(e) => warnings.push(format!("{c}: node types not registered, left out: {e:?}")),
+                    Err(e) => {
+                        warnings.push(format!("{c}: node types not registered, left out: {e:?}"))
+                    }
                 },
                 Err(e) => warnings.push(format!("{e}: left out")),
             }
@@ -410,7 +445,11 @@ impl CndTrim {
 
     /// The CND text of the used types the package declares, and their names; `None`
     /// when none is used.
-    fn trimmed(&self, used: &[String], warnings: &mut Vec<String>) -> Option<(String, Vec<String>)> {
+    fn trimmed(
+        &self,
+        used: &[String],
+        warnings: &mut Vec<String>,
+    ) -> Option<(String, Vec<String>)> {
         let closure = self.registry.closure(used.iter().map(String::as_str));
         let types: Vec<_> = closure
             .types
@@ -471,13 +510,18 @@ mod tests {
         std::fs::write(p, text).unwrap();
     }
 
-    const PAGE: &str = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#;
+    const PAGE: &str =
+        r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#;
 
     #[test]
     fn reads_only_what_is_at_or_above_the_selection() {
         let t = tempfile::tempdir().unwrap();
         let d = t.path().join("pkg");
-        write(&d, "META-INF/vault/filter.xml", r#"<workspaceFilter version="1.0"><filter root="/content" mode="merge"/></workspaceFilter>"#);
+        write(
+            &d,
+            "META-INF/vault/filter.xml",
+            r#"<workspaceFilter version="1.0"><filter root="/content" mode="merge"/></workspaceFilter>"#,
+        );
         write(&d, "jcr_root/content/.content.xml", PAGE);
         for i in 0..20 {
             write(&d, &format!("jcr_root/content/p{i}/.content.xml"), PAGE);
@@ -502,7 +546,9 @@ mod tests {
         let opened = a.opened.into_inner().unwrap();
         for e in &opened {
             assert!(
-                e.starts_with("META-INF/") || e == "jcr_root/content/.content.xml" || e.starts_with("jcr_root/content/p3/"),
+                e.starts_with("META-INF/")
+                    || e == "jcr_root/content/.content.xml"
+                    || e.starts_with("jcr_root/content/p3/"),
                 "read {e}: {opened:?}"
             );
         }
@@ -531,10 +577,30 @@ mod tests {
             "filter.xml",
         )
         .unwrap();
-        let f = narrowed_filter(Some(&src), &Selection::Roots(vec!["/apps".into(), "/content/site/en".into()]), None).unwrap();
-        let roots: Vec<(&str, ImportMode, usize)> = f.sets.iter().map(|s| (s.root(), s.mode, s.rules.len())).collect();
-        assert_eq!(roots, [("/apps/a", ImportMode::Merge, 0), ("/content/site/en", ImportMode::Replace, 1)]);
-        let f = narrowed_filter(Some(&src), &Selection::Roots(vec!["/apps/a/b".into()]), Some(ImportMode::Update)).unwrap();
+        let f = narrowed_filter(
+            Some(&src),
+            &Selection::Roots(vec!["/apps".into(), "/content/site/en".into()]),
+            None,
+        )
+        .unwrap();
+        let roots: Vec<(&str, ImportMode, usize)> = f
+            .sets
+            .iter()
+            .map(|s| (s.root(), s.mode, s.rules.len()))
+            .collect();
+        assert_eq!(
+            roots,
+            [
+                ("/apps/a", ImportMode::Merge, 0),
+                ("/content/site/en", ImportMode::Replace, 1)
+            ]
+        );
+        let f = narrowed_filter(
+            Some(&src),
+            &Selection::Roots(vec!["/apps/a/b".into()]),
+            Some(ImportMode::Update),
+        )
+        .unwrap();
         assert_eq!(f.sets[0].mode, ImportMode::Update);
         assert!(narrowed_filter(Some(&src), &Selection::Roots(vec!["/etc".into()]), None).is_err());
         assert!(narrowed_filter(Some(&src), &Selection::Roots(vec!["rel".into()]), None).is_err());

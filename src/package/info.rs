@@ -147,7 +147,10 @@ pub fn info(archive: &dyn Archive) -> Result<PackageInfo, PackageError> {
     let mut node_types = Vec::new();
     let mut namespaces: Vec<NamespaceInfo> = Vec::new();
     let add_ns = |prefix: &str, uri: &str, namespaces: &mut Vec<NamespaceInfo>| {
-        if !namespaces.iter().any(|n| n.prefix == prefix && n.uri == uri) {
+        if !namespaces
+            .iter()
+            .any(|n| n.prefix == prefix && n.uri == uri)
+        {
             namespaces.push(NamespaceInfo {
                 prefix: prefix.to_string(),
                 uri: uri.to_string(),
@@ -215,7 +218,10 @@ pub fn info(archive: &dyn Archive) -> Result<PackageInfo, PackageError> {
         Ok(d) => d.iter().map(ToString::to_string).collect(),
         Err(e) => {
             warnings.push(format!("dependencies: {e}"));
-            props.get("dependencies").map(|s| vec![s.to_string()]).unwrap_or_default()
+            props
+                .get("dependencies")
+                .map(|s| vec![s.to_string()])
+                .unwrap_or_default()
         }
     };
     Ok(PackageInfo {
@@ -248,7 +254,10 @@ mod tests {
 
     #[test]
     fn summarizes_the_fixture_package() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/packages/inspect-demo");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/packages/inspect-demo"
+        );
         let a = open(dir, &ReadOptions::default()).unwrap();
         let i = info(a.as_ref()).unwrap();
         assert_eq!(i.id.as_deref(), Some("jcrpack/fixtures:inspect-demo:1.2.0"));
@@ -257,7 +266,10 @@ mod tests {
         assert_eq!(i.filter[1].rules[0].kind, "exclude");
         assert_eq!(i.counts.nodes, 14);
         assert_eq!(i.counts.files, 9);
-        assert_eq!(i.node_types, ["demo:Page", "demo:PageContent", "demo:Unused"]);
+        assert_eq!(
+            i.node_types,
+            ["demo:Page", "demo:PageContent", "demo:Unused"]
+        );
         assert!(i.namespaces.iter().any(|n| n.prefix == "mix"));
         assert_eq!(i.install_hooks.len(), 1);
         assert!(i.warnings.iter().any(|w| w.contains("never runs")));

@@ -78,7 +78,8 @@ pub fn contents_below(archive: &dyn Archive, below: &str) -> Result<Contents, Pa
     let visit = |p: &str| path::is_self_or_descendant(p, below) || path::is_descendant(below, p);
     let layout = scan_pruned(archive, &IgnoreList::default(), &visit)?;
     let mut c = contents(archive, &layout);
-    c.nodes.retain(|n| path::is_self_or_descendant(&n.path, below));
+    c.nodes
+        .retain(|n| path::is_self_or_descendant(&n.path, below));
     Ok(c)
 }
 
@@ -89,7 +90,13 @@ pub(crate) fn read_docview(archive: &dyn Archive, entry: &str) -> Result<DocView
     docview::parse_bytes(&bytes, &file, &docview::Limits::default()).map_err(|e| e.to_string())
 }
 
-fn add_layout(archive: &dyn Archive, l: &LayoutNode, t: &mut TreeNode, out: &mut Contents, is_root: bool) {
+fn add_layout(
+    archive: &dyn Archive,
+    l: &LayoutNode,
+    t: &mut TreeNode,
+    out: &mut Contents,
+    is_root: bool,
+) {
     if is_root {
         t.primary.get_or_insert_with(|| "rep:root".to_string());
         if let Some(d) = &l.dir {
@@ -175,7 +182,11 @@ mod tests {
     fn package() -> tempfile::TempDir {
         let t = tempfile::tempdir().unwrap();
         let d = t.path();
-        write(d, "META-INF/vault/filter.xml", "<workspaceFilter version=\"1.0\"><filter root=\"/content/site\"/></workspaceFilter>");
+        write(
+            d,
+            "META-INF/vault/filter.xml",
+            "<workspaceFilter version=\"1.0\"><filter root=\"/content/site\"/></workspaceFilter>",
+        );
         write(
             d,
             "jcr_root/content/site/.content.xml",
@@ -189,7 +200,11 @@ mod tests {
 </jcr:root>"#
             ),
         );
-        write(d, "jcr_root/content/site/a/.content.xml", &format!(r#"<jcr:root {JCR} jcr:primaryType="cq:Page"/>"#));
+        write(
+            d,
+            "jcr_root/content/site/a/.content.xml",
+            &format!(r#"<jcr:root {JCR} jcr:primaryType="cq:Page"/>"#),
+        );
         write(d, "jcr_root/content/site/b/file.txt", "hello");
         t
     }
@@ -200,7 +215,11 @@ mod tests {
         let a = open(t.path(), &ReadOptions::default()).unwrap();
         let l = scan(a.as_ref(), &IgnoreList::default()).unwrap();
         let c = contents(a.as_ref(), &l);
-        let got: Vec<(&str, Option<&str>)> = c.nodes.iter().map(|n| (n.path.as_str(), n.primary_type.as_deref())).collect();
+        let got: Vec<(&str, Option<&str>)> = c
+            .nodes
+            .iter()
+            .map(|n| (n.path.as_str(), n.primary_type.as_deref()))
+            .collect();
         assert_eq!(
             got,
             [
@@ -223,13 +242,20 @@ mod tests {
         let a = open(t.path(), &ReadOptions::default()).unwrap();
         let c = contents_below(a.as_ref(), "/content/site/jcr:content").unwrap();
         let got: Vec<&str> = c.nodes.iter().map(|n| n.path.as_str()).collect();
-        assert_eq!(got, ["/content/site/jcr:content", "/content/site/jcr:content/par"]);
+        assert_eq!(
+            got,
+            ["/content/site/jcr:content", "/content/site/jcr:content/par"]
+        );
     }
 
     #[test]
     fn a_broken_docview_is_a_warning() {
         let t = package();
-        write(t.path(), "jcr_root/content/site/a/.content.xml", "<jcr:root");
+        write(
+            t.path(),
+            "jcr_root/content/site/a/.content.xml",
+            "<jcr:root",
+        );
         let a = open(t.path(), &ReadOptions::default()).unwrap();
         let l = scan(a.as_ref(), &IgnoreList::default()).unwrap();
         let c = contents(a.as_ref(), &l);

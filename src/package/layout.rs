@@ -133,7 +133,14 @@ pub fn scan_pruned(
         return Ok(layout);
     }
     let mut root = std::mem::take(&mut layout.root);
-    scan_dir(archive, ignore, visit, crate::platform_name::JCR_ROOT, &mut root, &mut layout)?;
+    scan_dir(
+        archive,
+        ignore,
+        visit,
+        crate::platform_name::JCR_ROOT,
+        &mut root,
+        &mut layout,
+    )?;
     layout.root = root;
     Ok(layout)
 }
@@ -234,7 +241,9 @@ fn scan_dir(
         if fname.ends_with(".cnd") {
             layout.cnds.push((entry.clone(), repo_path.clone()));
         }
-        if path::is_descendant(&repo_path, "/etc/packages") && (fname.ends_with(".zip") || fname.ends_with(".jar")) {
+        if path::is_descendant(&repo_path, "/etc/packages")
+            && (fname.ends_with(".zip") || fname.ends_with(".jar"))
+        {
             layout.sub_packages.push((entry.clone(), repo_path));
         }
     }
@@ -248,7 +257,10 @@ fn segment_of(fs_name: &str) -> String {
 
 fn split_index(raw: &str) -> (String, Option<usize>) {
     if let Some(open) = raw.rfind('[') {
-        if let Some(n) = raw[open + 1..].strip_suffix(']').and_then(|n| n.parse::<usize>().ok()) {
+        if let Some(n) = raw[open + 1..]
+            .strip_suffix(']')
+            .and_then(|n| n.parse::<usize>().ok())
+        {
             return (raw[..open].to_string(), Some(n));
         }
     }
@@ -287,7 +299,11 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let d = t.path();
         let dv = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#;
-        write(d, "META-INF/vault/filter.xml", "<workspaceFilter version=\"1.0\"/>");
+        write(
+            d,
+            "META-INF/vault/filter.xml",
+            "<workspaceFilter version=\"1.0\"/>",
+        );
         write(d, "jcr_root/content/.content.xml", dv);
         write(d, "jcr_root/content/_jcr_content/.content.xml", dv);
         write(d, "jcr_root/content/full.xml", dv);
@@ -305,7 +321,10 @@ mod tests {
         let keys: Vec<&String> = c.children.keys().collect();
         assert_eq!(keys, ["jcr:content", "img.png", "full", "plain.xml"]);
         assert!(c.children["full"].full_coverage);
-        assert_eq!(c.children["plain.xml"].file.as_deref(), Some("jcr_root/content/plain.xml"));
+        assert_eq!(
+            c.children["plain.xml"].file.as_deref(),
+            Some("jcr_root/content/plain.xml")
+        );
         let img = &c.children["img.png"];
         assert!(img.file.is_some() && img.docview.is_some());
         assert_eq!(c.binaries.len(), 2);

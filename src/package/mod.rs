@@ -53,7 +53,8 @@ pub fn read_properties(archive: &dyn Archive) -> Result<PackageProperties, Packa
         return Ok(PackageProperties::new());
     }
     let bytes = archive.read_to_vec(PROPERTIES_ENTRY)?;
-    PackageProperties::parse(&bytes, PROPERTIES_ENTRY).map_err(|e| PackageError::Metadata(e.to_string()))
+    PackageProperties::parse(&bytes, PROPERTIES_ENTRY)
+        .map_err(|e| PackageError::Metadata(e.to_string()))
 }
 
 /// `filter.xml`, or `None` when the package has none.

@@ -23,7 +23,9 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
     let dropped = matches!(handling, AcHandling::Ignore | AcHandling::Clear);
     let mut found = false;
     for n in pkg.nodes() {
-        let Some(t) = n.element.primary_type() else { continue };
+        let Some(t) = n.element.primary_type() else {
+            continue;
+        };
         if !ACL_TYPES.contains(&t) {
             continue;
         }
@@ -75,9 +77,17 @@ mod tests {
             r#"jcr:primaryType="rep:ACL"><allow jcr:primaryType="rep:GrantACE" rep:principalName="everyone" rep:privileges="{Name}[jcr:read]"/>"#,
         );
         let r = validate(&[
-            ("META-INF/vault/filter.xml", &filter(r#"<filter root="/content/x"/>"#)),
+            (
+                "META-INF/vault/filter.xml",
+                &filter(r#"<filter root="/content/x"/>"#),
+            ),
             ("META-INF/vault/properties.xml", &properties(&entries)),
-            ("jcr_root/content/x/.content.xml", &docview(r#"jcr:primaryType="nt:unstructured" jcr:mixinTypes="[rep:AccessControllable]">"#)),
+            (
+                "jcr_root/content/x/.content.xml",
+                &docview(
+                    r#"jcr:primaryType="nt:unstructured" jcr:mixinTypes="[rep:AccessControllable]">"#,
+                ),
+            ),
             ("jcr_root/content/x/_rep_policy.xml", &acl),
         ]);
         messages(&r, ID)
@@ -87,7 +97,12 @@ mod tests {
     fn acl_with_default_handling_is_dropped() {
         let m = run(None);
         assert_eq!(m.len(), 1, "{m:?}");
-        assert!(m[0].starts_with("warning: access control list '/content/x/rep:policy' is never installed"), "{m:?}");
+        assert!(
+            m[0].starts_with(
+                "warning: access control list '/content/x/rep:policy' is never installed"
+            ),
+            "{m:?}"
+        );
     }
 
     #[test]

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 fn corpus() -> Option<PathBuf> {
     let candidates = [
         std::env::var("JCRPACK_CORPUS").ok().map(PathBuf::from),
-        Some(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"))),
+        Some(PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/corpus"
+        ))),
         Some(PathBuf::from("/work/shared/corpus")),
     ];
     let found = candidates.into_iter().flatten().find(|p| p.is_dir());
@@ -26,7 +29,9 @@ fn packages(root: &Path) -> Vec<PathBuf> {
     while let Some(Ok(e)) = it.next() {
         let p = e.path();
         if e.file_type().is_dir() {
-            if p.join("META-INF/vault").is_dir() && (p.join("jcr_root").is_dir() || p.join("META-INF/vault/filter.xml").is_file()) {
+            if p.join("META-INF/vault").is_dir()
+                && (p.join("jcr_root").is_dir() || p.join("META-INF/vault/filter.xml").is_file())
+            {
                 out.push(p.to_path_buf());
                 it.skip_current_dir();
             }
@@ -59,15 +64,35 @@ fn every_corpus_package_validates_without_panic() {
             total_errors += c.error;
         }
         for f in &report.findings {
-            assert!(!f.message.is_empty() && !f.fix.is_empty(), "{}: finding without message or fix: {f:?}", p.display());
+            assert!(
+                !f.message.is_empty() && !f.fix.is_empty(),
+                "{}: finding without message or fix: {f:?}",
+                p.display()
+            );
             if f.severity == Severity::Error {
-                assert!(f.entry.is_some(), "{}: error without entry: {f}", p.display());
+                assert!(
+                    f.entry.is_some(),
+                    "{}: error without entry: {f}",
+                    p.display()
+                );
             }
         }
     }
-    eprintln!("corpus: {opened} packages validated, {with_errors} with errors, {total_errors} errors");
-    assert!(opened * 2 >= pkgs.len(), "only {opened} of {} packages could be opened", pkgs.len());
+    eprintln!(
+        "corpus: {opened} packages validated, {with_errors} with errors, {total_errors} errors"
+    );
+    assert!(
+        opened * 2 >= pkgs.len(),
+        "only {opened} of {} packages could be opened",
+        pkgs.len()
+    );
     // FileVault's test packages hold deliberately broken ones, but most packages are fine.
-    assert!(with_errors > 0, "no package has an error: the validators find nothing");
-    assert!(with_errors * 2 < opened, "{with_errors} of {opened} packages have errors: implausibly many");
+    assert!(
+        with_errors > 0,
+        "no package has an error: the validators find nothing"
+    );
+    assert!(
+        with_errors * 2 < opened,
+        "{with_errors} of {opened} packages have errors: implausibly many"
+    );
 }

@@ -13,7 +13,9 @@ pub const ID: &str = "jackrabbit-dependencies";
 /// Checks the dependencies.
 pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
     let Some(p) = &pkg.properties else { return };
-    let Some(raw) = p.get(keys::DEPENDENCIES) else { return };
+    let Some(raw) = p.get(keys::DEPENDENCIES) else {
+        return;
+    };
     let deps = match p.dependencies() {
         Ok(d) => d,
         Err(e) => {
@@ -38,7 +40,11 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
                 Finding::new(
                     Severity::Warning,
                     ID,
-                    format!("dependency on '{}:{}' is declared more than once", d.group(), d.name()),
+                    format!(
+                        "dependency on '{}:{}' is declared more than once",
+                        d.group(),
+                        d.name()
+                    ),
                     "keep one dependency per package, with the intended version range",
                 )
                 .in_entry(PROPERTIES_ENTRY),
@@ -70,7 +76,12 @@ mod tests {
             ("META-INF/vault/filter.xml", &filter("")),
             (
                 "META-INF/vault/properties.xml",
-                &properties(&[("group", "my"), ("name", "pkg"), ("version", "1"), ("dependencies", deps)]),
+                &properties(&[
+                    ("group", "my"),
+                    ("name", "pkg"),
+                    ("version", "1"),
+                    ("dependencies", deps),
+                ]),
             ),
         ]);
         messages(&r, ID)

@@ -7,8 +7,8 @@ use super::{DocFile, Finding, Package, Severity};
 use crate::archive::Archive;
 use crate::docview::{parse_bytes, DocViewDocument, DocViewElement, Limits};
 use crate::namespace::NamespaceRegistry;
-use std::collections::HashMap;
 use crate::package::{Layout, LayoutNode};
+use std::collections::HashMap;
 
 /// The validator id.
 pub const ID: &str = "jackrabbit-docviewparser";
@@ -21,9 +21,14 @@ pub fn load(archive: &dyn Archive, layout: &Layout, findings: &mut Vec<Finding>)
         if let Some(entry) = &n.docview {
             match archive.read_to_vec(entry) {
                 Err(e) => findings.push(
-                    Finding::new(Severity::Error, ID, format!("cannot read: {e}"), "repair the package archive")
-                        .in_entry(entry.clone())
-                        .node(n.path.clone()),
+                    Finding::new(
+                        Severity::Error,
+                        ID,
+                        format!("cannot read: {e}"),
+                        "repair the package archive",
+                    )
+                    .in_entry(entry.clone())
+                    .node(n.path.clone()),
                 ),
                 Ok(bytes) => match parse_bytes(&bytes, entry, &Limits::default()) {
                     Ok(mut doc) => docs.push(DocFile {
@@ -161,14 +166,24 @@ mod tests {
             ),
         ]);
         assert_eq!(r.counts().error, 0, "{:?}", r.findings);
-        assert!(messages(&r, "jackrabbit-nodetypes").is_empty(), "{:?}", r.findings);
+        assert!(
+            messages(&r, "jackrabbit-nodetypes").is_empty(),
+            "{:?}",
+            r.findings
+        );
     }
 
     #[test]
     fn text_content_is_reported() {
         let r = validate(&[
-            ("META-INF/vault/filter.xml", &filter(r#"<filter root="/content/a"/>"#)),
-            ("jcr_root/content/a/.content.xml", &docview(r#"jcr:primaryType="nt:unstructured">some text"#)),
+            (
+                "META-INF/vault/filter.xml",
+                &filter(r#"<filter root="/content/a"/>"#),
+            ),
+            (
+                "jcr_root/content/a/.content.xml",
+                &docview(r#"jcr:primaryType="nt:unstructured">some text"#),
+            ),
         ]);
         let m = messages(&r, ID);
         assert!(m.iter().any(|m| m.contains("character data")), "{m:?}");

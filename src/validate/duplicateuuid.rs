@@ -11,7 +11,11 @@ pub const ID: &str = "jackrabbit-duplicateuuid";
 pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
     let mut seen: HashMap<&str, &str> = HashMap::new();
     for n in pkg.nodes() {
-        let Some(uuid) = n.element.property("jcr:uuid").and_then(|p| p.values.first()) else {
+        let Some(uuid) = n
+            .element
+            .property("jcr:uuid")
+            .and_then(|p| p.values.first())
+        else {
             continue;
         };
         if !pkg.contains(n.path) {
@@ -42,14 +46,27 @@ mod tests {
     #[test]
     fn duplicate_uuids_across_files() {
         let u = "0bb6a2c2-8e7b-4c1c-9d3e-0a8c6d1f0e11";
-        let a = docview(&format!(r#"jcr:primaryType="nt:unstructured" jcr:mixinTypes="[mix:referenceable]" jcr:uuid="{u}">"#));
+        let a = docview(&format!(
+            r#"jcr:primaryType="nt:unstructured" jcr:mixinTypes="[mix:referenceable]" jcr:uuid="{u}">"#
+        ));
         let r = validate(&[
-            ("META-INF/vault/filter.xml", &filter(r#"<filter root="/content/x"/>"#)),
+            (
+                "META-INF/vault/filter.xml",
+                &filter(r#"<filter root="/content/x"/>"#),
+            ),
             ("jcr_root/content/x/a/.content.xml", &a),
             ("jcr_root/content/x/b/.content.xml", &a),
-            ("jcr_root/content/x/c/.content.xml", &docview(r#"jcr:primaryType="nt:unstructured">"#)),
+            (
+                "jcr_root/content/x/c/.content.xml",
+                &docview(r#"jcr:primaryType="nt:unstructured">"#),
+            ),
         ]);
         let m = messages(&r, ID);
-        assert_eq!(m, vec![format!("error: jcr:uuid '{u}' of '/content/x/b' is already used by '/content/x/a'")]);
+        assert_eq!(
+            m,
+            vec![format!(
+                "error: jcr:uuid '{u}' of '/content/x/b' is already used by '/content/x/a'"
+            )]
+        );
     }
 }

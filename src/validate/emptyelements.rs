@@ -75,7 +75,9 @@ mod tests {
 
     fn run(filter_sets: &str, extra: &[(&str, &str)]) -> Vec<String> {
         let f = filter(filter_sets);
-        let body = docview(r#"jcr:primaryType="nt:unstructured"><a/><b/><rep:policy/><c jcr:primaryType="nt:unstructured"/>"#);
+        let body = docview(
+            r#"jcr:primaryType="nt:unstructured"><a/><b/><rep:policy/><c jcr:primaryType="nt:unstructured"/>"#,
+        );
         let mut files = vec![
             ("META-INF/vault/filter.xml", f.as_str()),
             ("jcr_root/content/x/.content.xml", body.as_str()),
@@ -88,7 +90,10 @@ mod tests {
     fn empty_elements_in_replace_mode() {
         let m = run(
             r#"<filter root="/content/x"/>"#,
-            &[("jcr_root/content/x/b/.content.xml", &docview(r#"jcr:primaryType="nt:unstructured">"#))],
+            &[(
+                "jcr_root/content/x/b/.content.xml",
+                &docview(r#"jcr:primaryType="nt:unstructured">"#),
+            )],
         );
         assert_eq!(m.len(), 1, "{m:?}");
         assert!(m[0].contains("'/content/x/a'"), "{m:?}");

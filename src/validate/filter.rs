@@ -22,7 +22,14 @@ pub const ID: &str = "jackrabbit-filter";
 
 /// Roots that every repository has (FileVault's default `validRoots`).
 pub const VALID_ROOTS: [&str; 8] = [
-    "/", "/libs", "/apps", "/etc", "/var", "/tmp", "/content", "/etc/packages",
+    "/",
+    "/libs",
+    "/apps",
+    "/etc",
+    "/var",
+    "/tmp",
+    "/content",
+    "/etc/packages",
 ];
 
 /// Reads `filter.xml`; a missing or malformed one becomes a finding.
@@ -43,8 +50,13 @@ pub fn load(archive: &dyn Archive, findings: &mut Vec<Finding>) -> Option<Worksp
         Ok(b) => b,
         Err(e) => {
             findings.push(
-                Finding::new(Severity::Error, ID, format!("cannot read filter.xml: {e}"), "repair the package archive")
-                    .in_entry(FILTER_ENTRY),
+                Finding::new(
+                    Severity::Error,
+                    ID,
+                    format!("cannot read filter.xml: {e}"),
+                    "repair the package archive",
+                )
+                .in_entry(FILTER_ENTRY),
             );
             return None;
         }
@@ -157,8 +169,13 @@ fn check_root_ancestors(filter: &WorkspaceFilter, out: &mut Vec<Finding>) {
             continue;
         }
         let root = set.root();
-        let Some(parent) = path::parent(root) else { continue };
-        if VALID_ROOTS.contains(&parent) || filter.contains(parent) || !seen.insert(parent.to_string()) {
+        let Some(parent) = path::parent(root) else {
+            continue;
+        };
+        if VALID_ROOTS.contains(&parent)
+            || filter.contains(parent)
+            || !seen.insert(parent.to_string())
+        {
             continue;
         }
         out.push(
@@ -219,8 +236,11 @@ fn check_nodes(pkg: &Package<'_>, filter: &WorkspaceFilter, out: &mut Vec<Findin
             out.push(f.at_or(loc, entry));
         }
     };
-    let roots: std::collections::HashMap<&str, &crate::location::Location> =
-        pkg.docs.iter().map(|f| (f.entry.as_str(), &f.doc.root.location)).collect();
+    let roots: std::collections::HashMap<&str, &crate::location::Location> = pkg
+        .docs
+        .iter()
+        .map(|f| (f.entry.as_str(), &f.doc.root.location))
+        .collect();
     for (node, entry) in pkg.layout_nodes() {
         let is_folder = node.file.is_none() && node.docview.is_none();
         let loc = node.docview.as_deref().and_then(|d| roots.get(d).copied());
@@ -238,7 +258,10 @@ fn check_nodes(pkg: &Package<'_>, filter: &WorkspaceFilter, out: &mut Vec<Findin
                 Finding::new(
                     Severity::Warning,
                     ID,
-                    format!("filter set with root '{}' matches nothing in the package (orphaned)", set.root()),
+                    format!(
+                        "filter set with root '{}' matches nothing in the package (orphaned)",
+                        set.root()
+                    ),
                     "remove the set, or add the content it is meant to install",
                 )
                 .at_or(set.location.as_ref(), FILTER_ENTRY)
@@ -265,7 +288,11 @@ fn check_nodes(pkg: &Package<'_>, filter: &WorkspaceFilter, out: &mut Vec<Findin
     }
 }
 
-fn node_finding(filter: &WorkspaceFilter, p: &str, dangling: &mut HashSet<String>) -> Option<Finding> {
+fn node_finding(
+    filter: &WorkspaceFilter,
+    p: &str,
+    dangling: &mut HashSet<String>,
+) -> Option<Finding> {
     if !filter.contains(p) {
         if filter.is_ancestor(p) {
             let valid = VALID_ROOTS.contains(&p);
@@ -322,7 +349,11 @@ fn node_finding(filter: &WorkspaceFilter, p: &str, dangling: &mut HashSet<String
 
 /// The first ancestor between `p` and its set's root that no set contains (reported
 /// once per ancestor).
-fn dangling_ancestor(filter: &WorkspaceFilter, p: &str, seen: &mut HashSet<String>) -> Option<String> {
+fn dangling_ancestor(
+    filter: &WorkspaceFilter,
+    p: &str,
+    seen: &mut HashSet<String>,
+) -> Option<String> {
     let mut cur = p.to_string();
     loop {
         if seen.contains(&cur) {
@@ -353,7 +384,10 @@ mod tests {
     fn missing_filter_is_an_error() {
         let r = validate(&[("jcr_root/content/a.txt", "x")]);
         let m = messages(&r, ID);
-        assert!(m[0].starts_with("error: the package has no filter.xml"), "{m:?}");
+        assert!(
+            m[0].starts_with("error: the package has no filter.xml"),
+            "{m:?}"
+        );
     }
 
     #[test]
@@ -378,15 +412,29 @@ mod tests {
             ),
         )]);
         let m = messages(&r, ID);
-        assert!(m.iter().any(|m| m.starts_with("warning: filter root '/content/a/b' (set 2) overlaps")), "{m:?}");
-        assert!(m.iter().any(|m| m.starts_with("error: pattern '/apps/.*'")), "{m:?}");
+        assert!(
+            m.iter()
+                .any(|m| m.starts_with("warning: filter root '/content/a/b' (set 2) overlaps")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter().any(|m| m.starts_with("error: pattern '/apps/.*'")),
+            "{m:?}"
+        );
     }
 
     #[test]
     fn relative_root_is_an_error() {
-        let r = validate(&[("META-INF/vault/filter.xml", &filter(r#"<filter root="content/a"/>"#))]);
+        let r = validate(&[(
+            "META-INF/vault/filter.xml",
+            &filter(r#"<filter root="content/a"/>"#),
+        )]);
         let m = messages(&r, ID);
-        assert!(m.iter().any(|m| m.starts_with("error: filter root 'content/a'")), "{m:?}");
+        assert!(
+            m.iter()
+                .any(|m| m.starts_with("error: filter root 'content/a'")),
+            "{m:?}"
+        );
     }
 
     #[test]
@@ -399,13 +447,28 @@ mod tests {
 <filter root="/conf/x"/>"#,
                 ),
             ),
-            ("jcr_root/content/site/en/.content.xml", &docview(r#"jcr:primaryType="nt:unstructured">"#)),
-            ("jcr_root/content/other/.content.xml", &docview(r#"jcr:primaryType="nt:unstructured">"#)),
+            (
+                "jcr_root/content/site/en/.content.xml",
+                &docview(r#"jcr:primaryType="nt:unstructured">"#),
+            ),
+            (
+                "jcr_root/content/other/.content.xml",
+                &docview(r#"jcr:primaryType="nt:unstructured">"#),
+            ),
         ]);
         let m = messages(&r, ID);
         assert!(m.contains(&"error: node '/content/other' is not contained in any filter set: it is never installed".to_string()), "{m:?}");
-        assert!(m.iter().any(|m| m.contains("include pattern '/content/site/fr(/.*)?'") && m.contains("orphaned")), "{m:?}");
-        assert!(m.iter().any(|m| m.contains("root '/conf/x' matches nothing")), "{m:?}");
+        assert!(
+            m.iter()
+                .any(|m| m.contains("include pattern '/content/site/fr(/.*)?'")
+                    && m.contains("orphaned")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|m| m.contains("root '/conf/x' matches nothing")),
+            "{m:?}"
+        );
         assert!(m.iter().any(|m| m.contains("ancestor '/conf'")), "{m:?}");
         assert!(!m.iter().any(|m| m.contains("/content/site/en")), "{m:?}");
     }
@@ -415,11 +478,22 @@ mod tests {
         let r = validate(&[
             (
                 "META-INF/vault/filter.xml",
-                &filter(r#"<filter root="/content/site"><include pattern="/content/site/a/b"/></filter>"#),
+                &filter(
+                    r#"<filter root="/content/site"><include pattern="/content/site/a/b"/></filter>"#,
+                ),
             ),
-            ("jcr_root/content/site/a/b/.content.xml", &docview(r#"jcr:primaryType="nt:unstructured">"#)),
+            (
+                "jcr_root/content/site/a/b/.content.xml",
+                &docview(r#"jcr:primaryType="nt:unstructured">"#),
+            ),
         ]);
         let m = messages(&r, ID);
-        assert!(m.contains(&"warning: ancestor node '/content/site/a' is not covered by the filter".to_string()), "{m:?}");
+        assert!(
+            m.contains(
+                &"warning: ancestor node '/content/site/a' is not covered by the filter"
+                    .to_string()
+            ),
+            "{m:?}"
+        );
     }
 }

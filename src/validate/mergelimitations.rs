@@ -47,11 +47,15 @@ mod tests {
 
     #[test]
     fn inner_merge_root_is_reported() {
-        let body = docview(r#"jcr:primaryType="nt:unstructured"><a jcr:primaryType="nt:unstructured"/><b/>"#);
+        let body = docview(
+            r#"jcr:primaryType="nt:unstructured"><a jcr:primaryType="nt:unstructured"/><b/>"#,
+        );
         let r = validate(&[
             (
                 "META-INF/vault/filter.xml",
-                &filter(r#"<filter root="/content/x/a" mode="merge"/><filter root="/content/x/b" mode="merge"/><filter root="/content/x" mode="merge"/>"#),
+                &filter(
+                    r#"<filter root="/content/x/a" mode="merge"/><filter root="/content/x/b" mode="merge"/><filter root="/content/x" mode="merge"/>"#,
+                ),
             ),
             ("jcr_root/content/x/.content.xml", &body),
         ]);

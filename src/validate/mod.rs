@@ -400,9 +400,10 @@ fn validate_nested(archive: &dyn Archive, container: Option<&Package<'_>>, depth
                 second.as_str(),
                 "rename one of the entries: they collide on case-insensitive file systems",
             ),
-            crate::archive::ArchiveWarning::SymlinkEntry { entry } => {
-                (entry.as_str(), "store the file itself instead of a symbolic link")
-            }
+            crate::archive::ArchiveWarning::SymlinkEntry { entry } => (
+                entry.as_str(),
+                "store the file itself instead of a symbolic link",
+            ),
         };
         findings.push(
             Finding::new(Severity::Warning, docviewparser::ID, w.to_string(), fix).in_entry(entry),
@@ -430,9 +431,7 @@ fn validate_nested(archive: &dyn Archive, container: Option<&Package<'_>>, depth
             }
         }
     }
-    findings.sort_by(|a, b| {
-        (&a.entry, a.line, a.column).cmp(&(&b.entry, b.line, b.column))
-    });
+    findings.sort_by(|a, b| (&a.entry, a.line, a.column).cmp(&(&b.entry, b.line, b.column)));
     findings.dedup();
     Report {
         package: archive.name().to_string(),
@@ -471,7 +470,10 @@ fn validate_sub_package(pkg: &Package<'_>, entry: &str, depth: usize) -> Vec<Fin
         Ok(a) => a,
         Err(e) => {
             let tmp_name = tmp.path().display().to_string();
-            let text = e.to_string().replace(&format!("{tmp_name}: "), "").replace(&tmp_name, entry);
+            let text = e
+                .to_string()
+                .replace(&format!("{tmp_name}: "), "")
+                .replace(&tmp_name, entry);
             return unreadable(text);
         }
     };
@@ -493,6 +495,6 @@ pub fn validate_path(path: impl AsRef<Path>) -> Result<Report, ArchiveError> {
 }
 
 #[cfg(test)]
-pub(crate) mod test_support;
-#[cfg(test)]
 mod corpus_tests;
+#[cfg(test)]
+pub(crate) mod test_support;

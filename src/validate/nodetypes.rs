@@ -18,11 +18,11 @@
 
 use super::{Finding, Package, Severity};
 use crate::cnd::{self, NodeTypeRegistry, RegisterProblem, Violation};
-use crate::node::Node;
-use crate::value::{Property, PropertyType, Value};
 use crate::docview::DocViewDocument;
 use crate::name;
 use crate::namespace::NamespaceRegistry;
+use crate::node::Node;
+use crate::value::{Property, PropertyType, Value};
 use std::collections::HashSet;
 
 /// The validator id.
@@ -30,8 +30,17 @@ pub const ID: &str = "jackrabbit-nodetypes";
 
 /// Prefixes that AEM and Sling repositories register themselves: undeclared, they are
 /// a warning rather than an error.
-pub const PLATFORM_PREFIXES: [&str; 9] =
-    ["cq", "sling", "dam", "granite", "slingevent", "social", "wcm", "vlt", "crx"];
+pub const PLATFORM_PREFIXES: [&str; 9] = [
+    "cq",
+    "sling",
+    "dam",
+    "granite",
+    "slingevent",
+    "social",
+    "wcm",
+    "vlt",
+    "crx",
+];
 
 /// The node types and namespaces the package declares, on top of the built-ins.
 #[derive(Debug)]
@@ -49,7 +58,9 @@ pub fn cnd_entries(pkg: &Package<'_>) -> Vec<String> {
         .listing()
         .files()
         .map(|e| e.name())
-        .filter(|n| n.ends_with(".cnd") && (n.starts_with("META-INF/") || n.starts_with("jcr_root/")))
+        .filter(|n| {
+            n.ends_with(".cnd") && (n.starts_with("META-INF/") || n.starts_with("jcr_root/"))
+        })
         .map(str::to_string)
         .collect()
 }
@@ -63,7 +74,15 @@ pub fn load_types(pkg: &Package<'_>, out: &mut Vec<Finding>) -> TypeSystem {
         let bytes = match pkg.archive.read_to_vec(&entry) {
             Ok(b) => b,
             Err(e) => {
-                out.push(Finding::new(Severity::Error, ID, format!("cannot read: {e}"), "repair the package archive").in_entry(entry));
+                out.push(
+                    Finding::new(
+                        Severity::Error,
+                        ID,
+                        format!("cannot read: {e}"),
+                        "repair the package archive",
+                    )
+                    .in_entry(entry),
+                );
                 continue;
             }
         };
@@ -73,7 +92,10 @@ pub fn load_types(pkg: &Package<'_>, out: &mut Vec<Finding>) -> TypeSystem {
                 Finding::new(
                     Severity::Error,
                     ID,
-                    format!("invalid CND: {}", strip_location(&e.to_string(), e.location())),
+                    format!(
+                        "invalid CND: {}",
+                        strip_location(&e.to_string(), e.location())
+                    ),
                     "correct the node type definition at this place (JCR 2.0 CND syntax)",
                 )
                 .at(e.location()),
@@ -120,12 +142,20 @@ pub fn load_types(pkg: &Package<'_>, out: &mut Vec<Finding>) -> TypeSystem {
                 None => p.to_string(),
             };
             out.push(
-                Finding::new(severity, ID, format!("node types of this CND are not registered: {message}"), fix)
-                    .at_or(location.as_ref(), &entry),
+                Finding::new(
+                    severity,
+                    ID,
+                    format!("node types of this CND are not registered: {message}"),
+                    fix,
+                )
+                .at_or(location.as_ref(), &entry),
             );
         }
     }
-    TypeSystem { registry, namespaces }
+    TypeSystem {
+        registry,
+        namespaces,
+    }
 }
 
 fn strip_location(text: &str, location: &crate::location::Location) -> String {
@@ -188,7 +218,11 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
             .map(|t| (t.to_string(), true))
             .chain(el.mixin_types().into_iter().map(|t| (t, false)));
         for (t, is_primary) in names {
-            let what = if is_primary { "primary type" } else { "mixin type" };
+            let what = if is_primary {
+                "primary type"
+            } else {
+                "mixin type"
+            };
             if let Err(e) = name::validate(&t) {
                 out.push(at(Finding::new(
                     Severity::Error,
@@ -239,11 +273,17 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
                 continue;
             };
             let problem = if is_primary && def.mixin {
-                Some(format!("'{repo_name}' is a mixin type and cannot be a primary type"))
+                Some(format!(
+                    "'{repo_name}' is a mixin type and cannot be a primary type"
+                ))
             } else if is_primary && def.abstract_ {
-                Some(format!("'{repo_name}' is abstract and cannot be a primary type"))
+                Some(format!(
+                    "'{repo_name}' is abstract and cannot be a primary type"
+                ))
             } else if !is_primary && !def.mixin {
-                Some(format!("'{repo_name}' in jcr:mixinTypes is not a mixin type"))
+                Some(format!(
+                    "'{repo_name}' in jcr:mixinTypes is not a mixin type"
+                ))
             } else {
                 None
             };
@@ -278,12 +318,24 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
 /// the root node, and access control content (policies, entries, whose restrictions
 /// DocView writes as attributes of the entry).
 fn is_access_control(p: &str, types: &[String]) -> bool {
-    const POLICY_NAMES: [&str; 4] = ["rep:policy", "rep:repoPolicy", "rep:cugPolicy", "rep:principalPolicy"];
+    const POLICY_NAMES: [&str; 4] = [
+        "rep:policy",
+        "rep:repoPolicy",
+        "rep:cugPolicy",
+        "rep:principalPolicy",
+    ];
     p == "/"
         || crate::path::segments(p).any(|s| POLICY_NAMES.contains(&s))
         || types.iter().any(|t| {
             super::accesscontrol::ACL_TYPES.contains(&t.as_str())
-                || matches!(t.as_str(), "rep:GrantACE" | "rep:DenyACE" | "rep:ACE" | "rep:PrincipalEntry" | "rep:Restrictions")
+                || matches!(
+                    t.as_str(),
+                    "rep:GrantACE"
+                        | "rep:DenyACE"
+                        | "rep:ACE"
+                        | "rep:PrincipalEntry"
+                        | "rep:Restrictions"
+                )
         })
 }
 
@@ -307,9 +359,16 @@ fn violation_fix(v: &Violation) -> &'static str {
 /// repository would check them on save. Binary properties are left out (their data
 /// comes from `.binary` files or plain files), and children include the package's
 /// folders below the node.
-fn definition_violations(pkg: &Package<'_>, types: &TypeSystem, n: &super::DocNode<'_>, resolved: &[String]) -> Vec<Violation> {
+fn definition_violations(
+    pkg: &Package<'_>,
+    types: &TypeSystem,
+    n: &super::DocNode<'_>,
+    resolved: &[String],
+) -> Vec<Violation> {
     let el = n.element;
-    let Some((primary, mixins)) = resolved.split_first() else { return Vec::new() };
+    let Some((primary, mixins)) = resolved.split_first() else {
+        return Vec::new();
+    };
     let mut node = Node::new(el.name.clone(), primary.clone());
     node.mixins = mixins.to_vec();
     let eff = types.registry.effective(primary, mixins);
@@ -330,16 +389,26 @@ fn definition_violations(pkg: &Package<'_>, types: &TypeSystem, n: &super::DocNo
                 .filter(|t| !matches!(t, PropertyType::Undefined | PropertyType::Binary))
                 .unwrap_or(PropertyType::String);
         }
-        let parsed: Option<Vec<Value>> = dp.values.iter().map(|v| Value::parse(ptype, v).ok()).collect();
+        let parsed: Option<Vec<Value>> = dp
+            .values
+            .iter()
+            .map(|v| Value::parse(ptype, v).ok())
+            .collect();
         let (ptype, values) = match parsed {
             Some(v) => (ptype, v),
-            None => (PropertyType::String, dp.values.iter().map(|v| Value::String(v.clone())).collect()),
+            None => (
+                PropertyType::String,
+                dp.values.iter().map(|v| Value::String(v.clone())).collect(),
+            ),
         };
         let p = if dp.multiple {
             Property::multi(dp.name.clone(), ptype, values)
         } else {
             match values.into_iter().next() {
-                Some(v) => Property { ptype, ..Property::single(dp.name.clone(), v) },
+                Some(v) => Property {
+                    ptype,
+                    ..Property::single(dp.name.clone(), v)
+                },
                 None => continue,
             }
         };
@@ -399,28 +468,46 @@ mod tests {
 
     #[test]
     fn built_in_types_pass() {
-        let m = run(r#"jcr:primaryType="nt:unstructured" jcr:mixinTypes="[mix:versionable]"><a jcr:primaryType="nt:folder"/>"#, None);
+        let m = run(
+            r#"jcr:primaryType="nt:unstructured" jcr:mixinTypes="[mix:versionable]"><a jcr:primaryType="nt:folder"/>"#,
+            None,
+        );
         assert!(m.is_empty(), "{m:?}");
     }
 
     #[test]
     fn unknown_types_warn_once() {
-        let m = run(r#"jcr:primaryType="cq:Page"><a jcr:primaryType="cq:Page"/>"#, None);
+        let m = run(
+            r#"jcr:primaryType="cq:Page"><a jcr:primaryType="cq:Page"/>"#,
+            None,
+        );
         assert_eq!(m.len(), 1, "{m:?}");
-        assert!(m[0].starts_with("warning: unknown node type 'cq:Page'"), "{m:?}");
+        assert!(
+            m[0].starts_with("warning: unknown node type 'cq:Page'"),
+            "{m:?}"
+        );
     }
 
     #[test]
     fn cnd_declares_types() {
         let cnd = "<my = 'http://example.com/my'>\n[my:Page] > nt:unstructured\n";
-        let m = run(r#"xmlns:my="http://example.com/my" jcr:primaryType="my:Page">"#, Some(cnd));
+        let m = run(
+            r#"xmlns:my="http://example.com/my" jcr:primaryType="my:Page">"#,
+            Some(cnd),
+        );
         assert!(m.is_empty(), "{m:?}");
     }
 
     #[test]
     fn invalid_cnd_has_location() {
-        let m = run(r#"jcr:primaryType="nt:unstructured">"#, Some("[my:Broken > nt:base\n"));
-        assert!(m.iter().any(|m| m.starts_with("error: invalid CND")), "{m:?}");
+        let m = run(
+            r#"jcr:primaryType="nt:unstructured">"#,
+            Some("[my:Broken > nt:base\n"),
+        );
+        assert!(
+            m.iter().any(|m| m.starts_with("error: invalid CND")),
+            "{m:?}"
+        );
     }
 
     #[test]
@@ -429,10 +516,18 @@ mod tests {
             r#"jcr:primaryType="mix:versionable"><a jcr:primaryType="nt:base"/><b jcr:primaryType="nt:unstructured" jcr:mixinTypes="[nt:folder]"/><c foo="bar"/>"#,
             None,
         );
-        assert!(m.iter().any(|m| m.contains("mixin type and cannot be a primary type")), "{m:?}");
+        assert!(
+            m.iter()
+                .any(|m| m.contains("mixin type and cannot be a primary type")),
+            "{m:?}"
+        );
         assert!(m.iter().any(|m| m.contains("abstract")), "{m:?}");
         assert!(m.iter().any(|m| m.contains("is not a mixin type")), "{m:?}");
-        assert!(m.iter().any(|m| m.contains("jcr:primaryType missing on node '/content/x/c'")), "{m:?}");
+        assert!(
+            m.iter()
+                .any(|m| m.contains("jcr:primaryType missing on node '/content/x/c'")),
+            "{m:?}"
+        );
     }
 
     #[test]
@@ -442,18 +537,50 @@ mod tests {
             r#"xmlns:my="http://example.com/my" jcr:primaryType="nt:unstructured"><s jcr:primaryType="my:Strict" my:count="x" my:color="green" other="1"><bad jcr:primaryType="nt:unstructured"/></s><t jcr:primaryType="my:Strict"/><f jcr:primaryType="nt:folder" jcr:title="x"/>"#,
             Some(cnd),
         );
-        assert!(m.iter().any(|m| m.contains("'/content/x/s'") && m.contains("my:count")), "{m:?}");
-        assert!(m.iter().any(|m| m.contains("'/content/x/s'") && m.contains("green")), "{m:?}");
-        assert!(m.iter().any(|m| m.contains("'/content/x/s'") && m.contains("other")), "{m:?}");
-        assert!(m.iter().any(|m| m.contains("'/content/x/s'") && m.contains("bad")), "{m:?}");
-        assert!(m.iter().any(|m| m.contains("'/content/x/t'") && m.contains("my:count")), "{m:?}");
-        assert!(m.iter().any(|m| m.contains("'/content/x/f'") && m.contains("jcr:title")), "{m:?}");
+        assert!(
+            m.iter()
+                .any(|m| m.contains("'/content/x/s'") && m.contains("my:count")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|m| m.contains("'/content/x/s'") && m.contains("green")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|m| m.contains("'/content/x/s'") && m.contains("other")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|m| m.contains("'/content/x/s'") && m.contains("bad")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|m| m.contains("'/content/x/t'") && m.contains("my:count")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|m| m.contains("'/content/x/f'") && m.contains("jcr:title")),
+            "{m:?}"
+        );
     }
 
     #[test]
     fn undeclared_prefixes() {
-        let m = run(r#"jcr:primaryType="foo:Thing"><a jcr:primaryType="dam:Asset"/>"#, None);
-        assert!(m.iter().any(|m| m.starts_with("error: primary type 'foo:Thing': namespace prefix 'foo' is not declared")), "{m:?}");
+        let m = run(
+            r#"jcr:primaryType="foo:Thing"><a jcr:primaryType="dam:Asset"/>"#,
+            None,
+        );
+        assert!(
+            m.iter().any(|m| m.starts_with(
+                "error: primary type 'foo:Thing': namespace prefix 'foo' is not declared"
+            )),
+            "{m:?}"
+        );
         assert!(m.iter().any(|m| m.starts_with("warning: primary type 'dam:Asset': namespace prefix 'dam'")), "{m:?}");
     }
 }

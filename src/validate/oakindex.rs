@@ -17,7 +17,11 @@ const FIX: &str = "set <entry key=\"allowIndexDefinitions\">true</entry> in prop
 
 /// Reports index definitions when `allowIndexDefinitions` is not `true`.
 pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
-    if pkg.properties.as_ref().is_some_and(|p| p.allow_index_definitions()) {
+    if pkg
+        .properties
+        .as_ref()
+        .is_some_and(|p| p.allow_index_definitions())
+    {
         return;
     }
     if let Some(filter) = &pkg.filter {
@@ -46,7 +50,10 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
                 Finding::new(
                     Severity::Error,
                     ID,
-                    format!("'{}' is an index definition, but allowIndexDefinitions is not 'true'", n.path),
+                    format!(
+                        "'{}' is an index definition, but allowIndexDefinitions is not 'true'",
+                        n.path
+                    ),
                     FIX,
                 )
                 .at(&n.element.location)
@@ -62,7 +69,12 @@ mod tests {
     use super::ID;
 
     fn run(allow: Option<&str>) -> Vec<String> {
-        let mut entries = vec![("group", "g"), ("name", "n"), ("version", "1"), ("packageType", "application")];
+        let mut entries = vec![
+            ("group", "g"),
+            ("name", "n"),
+            ("version", "1"),
+            ("packageType", "application"),
+        ];
         if let Some(a) = allow {
             entries.push(("allowIndexDefinitions", a));
         }
@@ -70,7 +82,10 @@ mod tests {
             r#"xmlns:oak="http://jackrabbit.apache.org/oak/ns/1.0" jcr:primaryType="oak:QueryIndexDefinition" type="lucene" async="async">"#,
         );
         let r = validate(&[
-            ("META-INF/vault/filter.xml", &filter(r#"<filter root="/oak:index/myIndex"/>"#)),
+            (
+                "META-INF/vault/filter.xml",
+                &filter(r#"<filter root="/oak:index/myIndex"/>"#),
+            ),
             ("META-INF/vault/properties.xml", &properties(&entries)),
             ("jcr_root/_oak_index/myIndex/.content.xml", &idx),
         ]);
@@ -81,7 +96,10 @@ mod tests {
     fn index_definitions_need_the_property() {
         let m = run(None);
         assert_eq!(m.len(), 2, "{m:?}");
-        assert!(m[0].contains("filter root '/oak:index/myIndex'") || m[1].contains("filter root"), "{m:?}");
+        assert!(
+            m[0].contains("filter root '/oak:index/myIndex'") || m[1].contains("filter root"),
+            "{m:?}"
+        );
         assert!(run(Some("true")).is_empty());
     }
 }

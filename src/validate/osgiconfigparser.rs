@@ -129,9 +129,18 @@ mod tests {
     #[test]
     fn invalid_configurations_have_positions() {
         let r = validate(&[
-            ("META-INF/vault/filter.xml", &filter(r#"<filter root="/apps/site"/>"#)),
-            ("jcr_root/apps/site/config/org.example.Good.cfg.json", "// comment\n{\"a\": [1, 2]}"),
-            ("jcr_root/apps/site/config.author/org.example.Bad.cfg.json", "{\n  \"a\": 1,\n  \"b\" 2\n}"),
+            (
+                "META-INF/vault/filter.xml",
+                &filter(r#"<filter root="/apps/site"/>"#),
+            ),
+            (
+                "jcr_root/apps/site/config/org.example.Good.cfg.json",
+                "// comment\n{\"a\": [1, 2]}",
+            ),
+            (
+                "jcr_root/apps/site/config.author/org.example.Bad.cfg.json",
+                "{\n  \"a\": 1,\n  \"b\" 2\n}",
+            ),
             ("jcr_root/apps/site/config/org.example.List.cfg.json", "[1]"),
             ("jcr_root/apps/site/other/data.cfg.json", "not json"),
         ]);
@@ -139,6 +148,8 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         let bad = found.iter().find(|f| f.message.contains("Bad")).unwrap();
         assert_eq!((bad.line, bad.column), (Some(3), Some(7)), "{bad}");
-        assert!(found.iter().any(|f| f.message.contains("not a JSON object")));
+        assert!(found
+            .iter()
+            .any(|f| f.message.contains("not a JSON object")));
     }
 }

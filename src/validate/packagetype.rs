@@ -149,7 +149,8 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
     if t == PackageType::Application && filter.sets.iter().any(|s| !s.rules.is_empty()) {
         out.push(
             err(
-                "package of type 'application' must not have include/exclude rules in its filter".into(),
+                "package of type 'application' must not have include/exclude rules in its filter"
+                    .into(),
                 "use one filter set per root without rules, or a content package",
             )
             .in_entry(FILTER_ENTRY),
@@ -162,7 +163,9 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
 /// `application` packages hold no sub packages, `content` packages only `content`
 /// ones, `container` packages no `mixed` ones (a warning, legacy).
 pub fn check_sub_package(container: &Package<'_>, sub: &Package<'_>, out: &mut Vec<Finding>) {
-    let Some(outer) = container.properties.as_ref().and_then(|p| p.package_type()) else { return };
+    let Some(outer) = container.properties.as_ref().and_then(|p| p.package_type()) else {
+        return;
+    };
     let inner = sub.properties.as_ref().and_then(|p| p.package_type());
     let finding = match outer {
         PackageType::Application => Some((
@@ -201,7 +204,11 @@ fn check_content(pkg: &Package<'_>, t: PackageType, out: &mut Vec<Finding>) {
             return;
         }
         reported.push(p.to_string());
-        out.push(Finding::new(Severity::Error, ID, message, fix).in_entry(entry).node(p));
+        out.push(
+            Finding::new(Severity::Error, ID, message, fix)
+                .in_entry(entry)
+                .node(p),
+        );
     };
     let mut container_valid: Vec<String> = Vec::new();
     let mut container_suspects: Vec<(String, String)> = Vec::new();
@@ -257,7 +264,10 @@ fn check_content(pkg: &Package<'_>, t: PackageType, out: &mut Vec<Finding>) {
                 _ => report(
                     n.path,
                     &n.file.entry,
-                    format!("package of type '{t}' must not contain OSGi configurations: '{}'", n.path),
+                    format!(
+                        "package of type '{t}' must not contain OSGi configurations: '{}'",
+                        n.path
+                    ),
                     "move configurations to a container package",
                     out,
                 ),
@@ -265,7 +275,10 @@ fn check_content(pkg: &Package<'_>, t: PackageType, out: &mut Vec<Finding>) {
         }
     }
     for (p, entry) in container_suspects {
-        if container_valid.iter().any(|v| path::is_self_or_descendant(v, &p)) {
+        if container_valid
+            .iter()
+            .any(|v| path::is_self_or_descendant(v, &p))
+        {
             continue;
         }
         report(
@@ -286,7 +299,10 @@ mod tests {
     fn run(t: &str, sets: &str, files: &[(&str, &str)]) -> Vec<String> {
         let f = filter(sets);
         let p = props_of_type(t);
-        let mut all = vec![("META-INF/vault/filter.xml", f.as_str()), ("META-INF/vault/properties.xml", p.as_str())];
+        let mut all = vec![
+            ("META-INF/vault/filter.xml", f.as_str()),
+            ("META-INF/vault/properties.xml", p.as_str()),
+        ];
         all.extend_from_slice(files);
         messages(&validate(&all), ID)
     }
@@ -303,8 +319,15 @@ mod tests {
                 ("jcr_root/apps/site/a/b/.content.xml", &d),
             ],
         );
-        assert!(m.iter().any(|m| m.contains("filter root '/apps/site' below")), "{m:?}");
-        let content: Vec<_> = m.iter().filter(|m| m.contains("must not contain content below")).collect();
+        assert!(
+            m.iter()
+                .any(|m| m.contains("filter root '/apps/site' below")),
+            "{m:?}"
+        );
+        let content: Vec<_> = m
+            .iter()
+            .filter(|m| m.contains("must not contain content below"))
+            .collect();
         assert_eq!(content.len(), 1, "{m:?}");
     }
 
@@ -316,8 +339,16 @@ mod tests {
             &[("jcr_root/apps/site/config/org.example.Foo.cfg.json", "{}")],
         );
         assert!(m.iter().any(|m| m.contains("include/exclude")), "{m:?}");
-        assert!(m.iter().any(|m| m.contains("filter root '/conf/site' outside")), "{m:?}");
-        assert!(m.iter().any(|m| m.contains("OSGi bundles or configurations")), "{m:?}");
+        assert!(
+            m.iter()
+                .any(|m| m.contains("filter root '/conf/site' outside")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|m| m.contains("OSGi bundles or configurations")),
+            "{m:?}"
+        );
     }
 
     #[test]
@@ -326,15 +357,25 @@ mod tests {
             "container",
             r#"<filter root="/apps/site-packages"/>"#,
             &[
-                ("jcr_root/apps/site-packages/application/install/site.ui.apps-1.0.zip", "zip"),
+                (
+                    "jcr_root/apps/site-packages/application/install/site.ui.apps-1.0.zip",
+                    "zip",
+                ),
                 ("jcr_root/apps/site-packages/other/readme.txt", "x"),
             ],
         );
-        let content: Vec<_> = m.iter().filter(|m| m.contains("must only contain")).collect();
+        let content: Vec<_> = m
+            .iter()
+            .filter(|m| m.contains("must only contain"))
+            .collect();
         assert_eq!(content.len(), 1, "{m:?}");
         assert!(content[0].contains("'/apps/site-packages/other'"), "{m:?}");
         // The fake sub package is reported as unreadable, without the temporary file.
-        assert!(m.iter().any(|m| m.starts_with("error: sub package cannot be read") && !m.contains("/tmp")), "{m:?}");
+        assert!(
+            m.iter()
+                .any(|m| m.starts_with("error: sub package cannot be read") && !m.contains("/tmp")),
+            "{m:?}"
+        );
     }
 
     #[test]
@@ -349,17 +390,23 @@ mod tests {
             let o = zip::write::SimpleFileOptions::default();
             use std::io::Write;
             z.start_file("META-INF/vault/filter.xml", o).unwrap();
-            z.write_all(filter(r#"<filter root="/apps/sub"/>"#).as_bytes()).unwrap();
+            z.write_all(filter(r#"<filter root="/apps/sub"/>"#).as_bytes())
+                .unwrap();
             z.start_file("META-INF/vault/properties.xml", o).unwrap();
-            z.write_all(props_of_type("application").as_bytes()).unwrap();
+            z.write_all(props_of_type("application").as_bytes())
+                .unwrap();
             z.start_file("jcr_root/apps/sub/.content.xml", o).unwrap();
-            z.write_all(docview(r#"jcr:primaryType="nt:folder" bad="1">"#).as_bytes()).unwrap();
+            z.write_all(docview(r#"jcr:primaryType="nt:folder" bad="1">"#).as_bytes())
+                .unwrap();
             z.finish().unwrap();
         }
         let bytes = std::fs::read(&zip_path).unwrap();
         let root = dir.path().join("pkg");
         for (name, text) in [
-            ("META-INF/vault/filter.xml", filter(r#"<filter root="/etc/packages/my"/>"#)),
+            (
+                "META-INF/vault/filter.xml",
+                filter(r#"<filter root="/etc/packages/my"/>"#),
+            ),
             ("META-INF/vault/properties.xml", props_of_type("content")),
         ] {
             let p = root.join(name);
@@ -387,7 +434,10 @@ mod tests {
         assert_eq!(m, vec!["warning: package type 'mixed' is legacy"]);
         let r = validate(&[
             ("META-INF/vault/filter.xml", &filter("")),
-            ("META-INF/vault/properties.xml", &properties(&[("group", "g"), ("name", "n")])),
+            (
+                "META-INF/vault/properties.xml",
+                &properties(&[("group", "g"), ("name", "n")]),
+            ),
         ]);
         assert_eq!(messages(&r, ID), vec!["warning: no package type set"]);
     }

@@ -29,8 +29,13 @@ pub fn load(archive: &dyn Archive, findings: &mut Vec<Finding>) -> Option<Packag
         Ok(b) => b,
         Err(e) => {
             findings.push(
-                Finding::new(Severity::Error, ID, format!("cannot read properties.xml: {e}"), "repair the package archive")
-                    .in_entry(PROPERTIES_ENTRY),
+                Finding::new(
+                    Severity::Error,
+                    ID,
+                    format!("cannot read properties.xml: {e}"),
+                    "repair the package archive",
+                )
+                .in_entry(PROPERTIES_ENTRY),
             );
             return None;
         }
@@ -76,7 +81,11 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
                     "add <entry key=\"group\">my/group</entry>",
                 );
             }
-            let id = PackageId::new(group.unwrap_or(""), name, p.get(keys::VERSION).unwrap_or(""));
+            let id = PackageId::new(
+                group.unwrap_or(""),
+                name,
+                p.get(keys::VERSION).unwrap_or(""),
+            );
             if let Err(e) = id.validate() {
                 push(
                     Severity::Error,
@@ -150,9 +159,16 @@ mod tests {
 
     #[test]
     fn malformed_xml_has_a_location() {
-        let r = validate(&[("META-INF/vault/properties.xml", "<properties><entry key=\"a\">x</properties>")]);
+        let r = validate(&[(
+            "META-INF/vault/properties.xml",
+            "<properties><entry key=\"a\">x</properties>",
+        )]);
         let f = r.by_validator(ID).next().unwrap();
-        assert!(f.message.starts_with("invalid properties.xml"), "{}", f.message);
+        assert!(
+            f.message.starts_with("invalid properties.xml"),
+            "{}",
+            f.message
+        );
         assert!(f.line.is_some());
     }
 
@@ -165,9 +181,19 @@ mod tests {
             ("packageType", "weird"),
             ("acHandling", "sometimes"),
         ]));
-        assert!(m.iter().any(|m| m.starts_with("error: invalid package id")), "{m:?}");
-        assert!(m.iter().any(|m| m.starts_with("error: unknown packageType 'weird'")), "{m:?}");
-        assert!(m.iter().any(|m| m.starts_with("error: unknown acHandling")), "{m:?}");
+        assert!(
+            m.iter().any(|m| m.starts_with("error: invalid package id")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter()
+                .any(|m| m.starts_with("error: unknown packageType 'weird'")),
+            "{m:?}"
+        );
+        assert!(
+            m.iter().any(|m| m.starts_with("error: unknown acHandling")),
+            "{m:?}"
+        );
     }
 
     #[test]

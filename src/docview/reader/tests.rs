@@ -31,19 +31,28 @@ fn reads_nodes_properties_and_placeholders() {
     assert!(d.root.children[1].is_placeholder());
     assert_eq!(d.root.children[2].segment(), "foo[2]");
     assert_eq!(d.root.children[0].location.line, 4);
-    assert_eq!(d.namespaces[1], ("cq".to_string(), "http://www.day.com/jcr/cq/1.0".to_string()));
+    assert_eq!(
+        d.namespaces[1],
+        (
+            "cq".to_string(),
+            "http://www.day.com/jcr/cq/1.0".to_string()
+        )
+    );
 }
 
 #[test]
 fn any_prefix_for_the_jcr_namespace() {
-    let d = doc(r#"<jc:root xmlns:jc="http://www.jcp.org/jcr/1.0" jc:primaryType="nt:unstructured"/>"#);
+    let d =
+        doc(r#"<jc:root xmlns:jc="http://www.jcp.org/jcr/1.0" jc:primaryType="nt:unstructured"/>"#);
     assert!(d.root_is_jcr_root);
     assert_eq!(d.root.properties[0].name, "jc:primaryType");
 }
 
 #[test]
 fn same_prefix_for_two_uris_is_kept_apart() {
-    let d = doc(r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:a="urn:one" a:x="1"><c xmlns:a="urn:two" a:y="2"/></jcr:root>"#);
+    let d = doc(
+        r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:a="urn:one" a:x="1"><c xmlns:a="urn:two" a:y="2"/></jcr:root>"#,
+    );
     assert_eq!(d.root.properties[0].name, "a:x");
     assert_eq!(d.root.children[0].properties[0].name, "a0:y");
     assert_eq!(d.uri("a0"), Some("urn:two"));
@@ -57,7 +66,9 @@ fn attribute_values_are_normalised() {
 
 #[test]
 fn errors_name_line_and_column() {
-    let e = err("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\">\n  <a x=\"{Foo}1\"/>\n</jcr:root>");
+    let e = err(
+        "<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\">\n  <a x=\"{Foo}1\"/>\n</jcr:root>",
+    );
     assert_eq!((e.location.line, e.location.column), (2, 6), "{e}");
     assert!(e.message.contains("unknown type hint"), "{e}");
     let e = err("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\">\n  <a>\n</jcr:root>");
@@ -68,7 +79,10 @@ fn errors_name_line_and_column() {
     let e = err("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\">\n  <a>");
     assert!(e.message.contains("not closed"), "{e}");
     let e = err("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" a=\"1\" a=\"2\"/>");
-    assert!(e.message.contains("attribute") || e.message.contains("twice"), "{e}");
+    assert!(
+        e.message.contains("attribute") || e.message.contains("twice"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -82,7 +96,11 @@ fn refuses_doctype_and_entities() {
 
 #[test]
 fn refuses_bad_bytes_and_characters() {
-    let e = parse(&b"<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\"\n p=\"\xff\"/>"[..], "t.xml").unwrap_err();
+    let e = parse(
+        &b"<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\"\n p=\"\xff\"/>"[..],
+        "t.xml",
+    )
+    .unwrap_err();
     assert_eq!(e.location.line, 2, "{e}");
     assert!(e.message.contains("UTF-8"));
     let e = err("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" p=\"\u{1}\"/>");
@@ -96,10 +114,16 @@ fn enforces_limits() {
         "<a>".repeat(20),
         "</a>".repeat(20)
     );
-    let limits = Limits { max_depth: 10, ..Limits::default() };
+    let limits = Limits {
+        max_depth: 10,
+        ..Limits::default()
+    };
     let e = parse_with(deep.as_bytes(), "t.xml", &limits).unwrap_err();
     assert!(e.message.contains("deeper"), "{e}");
-    let limits = Limits { max_attributes: 2, ..Limits::default() };
+    let limits = Limits {
+        max_attributes: 2,
+        ..Limits::default()
+    };
     let e = parse_with(
         "<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" a=\"1\" b=\"2\" c=\"3\"/>".as_bytes(),
         "t.xml",
@@ -113,13 +137,21 @@ fn enforces_limits() {
 fn text_is_ignored_with_a_warning() {
     let d = doc("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\">hello</jcr:root>");
     assert_eq!(d.warnings.len(), 1);
-    assert!(err("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\"/>junk").message.contains("outside"));
+    assert!(
+        err("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\"/>junk")
+            .message
+            .contains("outside")
+    );
 }
 
 #[test]
 fn sniffs_like_filevault() {
-    assert!(crate::docview::is_docview(b"<?xml version=\"1.0\"?><jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\"/>"));
-    assert!(!crate::docview::is_docview(b"<jcr:root xmlns:jcr='http://www.jcp.org/jcr/1.0'/>"));
+    assert!(crate::docview::is_docview(
+        b"<?xml version=\"1.0\"?><jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\"/>"
+    ));
+    assert!(!crate::docview::is_docview(
+        b"<jcr:root xmlns:jcr='http://www.jcp.org/jcr/1.0'/>"
+    ));
     assert!(!crate::docview::is_docview(b"<sv:node/>"));
 }
 
@@ -132,7 +164,10 @@ fn reads_every_corpus_docview() {
     }
     let mut n = 0;
     let mut failures = Vec::new();
-    for e in walkdir::WalkDir::new(&root).into_iter().filter_map(Result::ok) {
+    for e in walkdir::WalkDir::new(&root)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
         if e.file_name() != ".content.xml" || !e.file_type().is_file() {
             continue;
         }
@@ -147,7 +182,12 @@ fn reads_every_corpus_docview() {
     for f in &failures {
         assert!(f.contains(':'), "{f}");
     }
-    assert!(failures.len() * 50 < n, "{} of {n} failed: {:#?}", failures.len(), &failures[..failures.len().min(20)]);
+    assert!(
+        failures.len() * 50 < n,
+        "{} of {n} failed: {:#?}",
+        failures.len(),
+        &failures[..failures.len().min(20)]
+    );
 }
 
 /// Hostile-input finding: every element was located by scanning the file from its
@@ -156,18 +196,27 @@ fn reads_every_corpus_docview() {
 /// second in a release build (the bound is loose for debug builds and busy machines).
 #[test]
 fn many_elements_on_one_line_parse_in_linear_time() {
-    let mut s = String::from(r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured">"#);
+    let mut s = String::from(
+        r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured">"#,
+    );
     for i in 0..50_000 {
         s.push_str(&format!("<n{i} p=\"x\"/>"));
     }
     s.push_str("</jcr:root>");
     let start = std::time::Instant::now();
     let d = doc(&s);
-    assert!(start.elapsed() < std::time::Duration::from_secs(20), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(d.root.children.len(), 50_000);
     let last = &d.root.children[49_999];
     let offset = s.find("<n49999 ").unwrap();
-    assert_eq!(last.location, Location::from_offset("t.xml", s.as_bytes(), offset));
+    assert_eq!(
+        last.location,
+        Location::from_offset("t.xml", s.as_bytes(), offset)
+    );
 }
 
 /// Hostile-input finding: each attribute name was searched for from the start of its
@@ -175,21 +224,30 @@ fn many_elements_on_one_line_parse_in_linear_time() {
 /// of attributes (10,000 attributes: 10 s; 30,000: 80 s).
 #[test]
 fn many_attributes_parse_in_linear_time() {
-    let mut s = String::from(r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured""#);
+    let mut s = String::from(
+        r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured""#,
+    );
     for i in 0..50_000 {
         s.push_str(&format!(" p{i}=\"v{i}\""));
     }
     s.push_str("/>");
     let start = std::time::Instant::now();
     let d = doc(&s);
-    assert!(start.elapsed() < std::time::Duration::from_secs(20), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(d.root.properties.len(), 50_001);
     // The name search resumes after the previous attribute, and still finds each
     // name where it is written (not inside an earlier value).
     let e = err(r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" a="b=" b="{Nope}x"/>"#);
     assert_eq!(e.location.column, 57, "{e}");
     let e = err(r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" a="é" q="" q="x"/>"#);
-    assert!(e.message.contains("duplicated attribute") || e.message.contains("given twice"), "{e}");
+    assert!(
+        e.message.contains("duplicated attribute") || e.message.contains("given twice"),
+        "{e}"
+    );
 }
 
 /// Fuzz finding (`docview_document`): the attribute `:primarr:titleyType` was read as

@@ -489,12 +489,18 @@ fn load_reads_files_and_reports_missing_ones() {
 fn many_sets_on_one_line_parse_in_linear_time() {
     let mut xml = String::from(r#"<workspaceFilter version="1.0">"#);
     for i in 0..5_000 {
-        xml.push_str(&format!(r#"<filter root="/c{i}"><include pattern="/c{i}/a"/></filter>"#));
+        xml.push_str(&format!(
+            r#"<filter root="/c{i}"><include pattern="/c{i}/a"/></filter>"#
+        ));
     }
     xml.push_str("</workspaceFilter>");
     let start = std::time::Instant::now();
     let f = ok(&xml);
-    assert!(start.elapsed() < std::time::Duration::from_secs(30), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(f.sets.len(), 5_000);
     let offset = xml.find(r#"<filter root="/c4999""#).unwrap();
     assert_eq!(
