@@ -5,7 +5,7 @@
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("jcrpack")
@@ -187,5 +187,4 @@ fn sigkill_during_an_install_leaves_before_or_after() {
         killed >= moments / 2,
         "only {killed} kills landed during the install ({full:?})"
     );
-    let _ = Duration::ZERO;
 }

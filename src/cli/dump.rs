@@ -172,9 +172,10 @@ fn write_docview(store: &dyn crate::repository::Store, workspace: &str, p: &str)
     let mut stack: Vec<(usize, DocViewElement)> = Vec::new();
     let finish_to = |stack: &mut Vec<(usize, DocViewElement)>, depth: usize| {
         while stack.len() > 1 && stack.last().is_some_and(|(d, _)| *d >= depth) {
-            let (_, el) = stack.pop().unwrap_or_default_el();
-            if let Some((_, parent)) = stack.last_mut() {
-                parent.children.push(el);
+            if let Some((_, el)) = stack.pop() {
+                if let Some((_, parent)) = stack.last_mut() {
+                    parent.children.push(el);
+                }
             }
         }
     };
@@ -252,25 +253,4 @@ fn write_docview(store: &dyn crate::repository::Store, workspace: &str, p: &str)
     crate::docview::writer::write(&doc, &mut out)?;
     out.flush()?;
     Ok(())
-}
-
-trait PopDefault {
-    fn unwrap_or_default_el(self) -> (usize, crate::docview::DocViewElement);
-}
-
-impl PopDefault for Option<(usize, crate::docview::DocViewElement)> {
-    fn unwrap_or_default_el(self) -> (usize, crate::docview::DocViewElement) {
-        self.unwrap_or_else(|| {
-            (
-                0,
-                crate::docview::DocViewElement {
-                    name: String::new(),
-                    index: 1,
-                    properties: Vec::new(),
-                    children: Vec::new(),
-                    location: Default::default(),
-                },
-            )
-        })
-    }
 }

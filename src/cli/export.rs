@@ -89,7 +89,7 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
             a.output.display()
         ))
     })?;
-    let written = writer.finish()?;
+    writer.finish()?;
     if a.json {
         let doc = serde_json::json!({
             "output": a.output.display().to_string(),
@@ -112,6 +112,5 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
             report.binary_bytes
         );
     }
-    let _ = written;
     Ok(0)
 }

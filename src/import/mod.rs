@@ -28,7 +28,7 @@ use crate::filter::{PathMapping, WorkspaceFilter};
 use crate::namespace::NamespaceRegistry;
 use crate::package::{self, IgnoreList, LayoutNode};
 use crate::path;
-use crate::properties::{AcHandling, PackageProperties};
+use crate::properties::PackageProperties;
 use crate::repository::{OperationMeta, Store, Transaction};
 use session::Session;
 use std::path::Path;
@@ -539,6 +539,5 @@ fn sub_packages(
         s.ns = s.txn.namespaces()?;
         s.report.sub_packages.push(r);
     }
-    let _ = AcHandling::Ignore;
     Ok(())
 }
