@@ -3,34 +3,11 @@
 //! dumps the same as the package `build` makes from it. Runs when `../shared/corpus`
 //! exists.
 
-use assert_cmd::Command;
+mod common;
+
+use common::jcrpack;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-fn jcrpack() -> Command {
-    let mut c = Command::cargo_bin("jcrpack").unwrap();
-    c.env("SOURCE_DATE_EPOCH", "1700000000");
-    c
-}
-
-fn packages(corpus: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in walkdir::WalkDir::new(corpus.join("filevault"))
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let p = e.path();
-        let zip = e.file_type().is_file() && p.extension().is_some_and(|x| x == "zip");
-        let folder = e.file_type().is_dir()
-            && p.join("META-INF/vault/filter.xml").is_file()
-            && p.join("jcr_root").is_dir();
-        if zip || folder {
-            out.push(p.to_path_buf());
-        }
-    }
-    out.sort();
-    out
-}
 
 fn dump_package(p: &Path) -> Option<Value> {
     let out = jcrpack()
@@ -73,7 +50,7 @@ fn extract_of_a_root_equals_that_subtree_of_the_whole_package() {
     if !corpus.exists() {
         return;
     }
-    let pkgs = packages(&corpus);
+    let pkgs = common::filevault_packages(&corpus);
     let check = |p: &PathBuf| -> (usize, Vec<String>) {
         let mut compared = 0;
         let mut problems = Vec::new();

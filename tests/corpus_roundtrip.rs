@@ -5,7 +5,9 @@
 //! keeps a hand-written order through an export). Exporting twice gives identical bytes.
 //! Runs when `../shared/corpus` exists.
 
-use assert_cmd::Command;
+mod common;
+
+use common::jcrpack;
 use std::path::{Path, PathBuf};
 
 /// Packages whose round trip differs for a reason that is FileVault's behaviour too,
@@ -16,41 +18,6 @@ const KNOWN: &[(&str, &str)] = &[
     ("acs-aem-commons/ui.apps", "an uncovered intermediate created as nt:folder by the first install is a bare folder in the export and comes back as the parent's default child type"),
     ("aem-sample-we-retail/ui.content", "top-level order of uncovered nodes follows the filter roots on install, and the export's root placeholders list them in repository order"),
 ];
-
-fn jcrpack() -> Command {
-    let mut c = Command::cargo_bin("jcrpack").unwrap();
-    c.env("SOURCE_DATE_EPOCH", "1700000000");
-    c
-}
-
-fn packages(corpus: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in walkdir::WalkDir::new(corpus.join("filevault"))
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let p = e.path();
-        let zip = e.file_type().is_file() && p.extension().is_some_and(|x| x == "zip");
-        let folder = e.file_type().is_dir()
-            && p.join("META-INF/vault/filter.xml").is_file()
-            && p.join("jcr_root").is_dir();
-        if zip || folder {
-            out.push(p.to_path_buf());
-        }
-    }
-    if let Ok(rd) = std::fs::read_dir(corpus.join("real")) {
-        for site in rd.filter_map(Result::ok) {
-            for part in ["ui.content", "ui.apps", "ui.config"] {
-                let p = site.path().join(part).join("src/main/content");
-                if p.join("META-INF/vault/filter.xml").is_file() {
-                    out.push(p);
-                }
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 fn dump(repo: &Path) -> String {
     let out = jcrpack()
@@ -194,7 +161,8 @@ fn corpus_packages_round_trip_through_export() {
     if !corpus.exists() {
         return;
     }
-    let pkgs = packages(&corpus);
+    let mut pkgs = common::filevault_packages(&corpus);
+    pkgs.extend(common::source_folders(&corpus));
     let results: Vec<(PathBuf, Outcome)> = std::thread::scope(|s| {
         let chunks: Vec<Vec<PathBuf>> = pkgs
             .chunks(pkgs.len().div_ceil(2).max(1))

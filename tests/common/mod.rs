@@ -1,0 +1,51 @@
+//! Helpers shared by the corpus tests.
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+/// The jcrpack binary with a pinned clock.
+pub fn jcrpack() -> Command {
+    let mut c = Command::cargo_bin("jcrpack").unwrap();
+    c.env("SOURCE_DATE_EPOCH", "1700000000");
+    c
+}
+
+/// Every FileVault corpus package: zips, and folders with `META-INF/vault/filter.xml`
+/// and `jcr_root/`, sorted.
+pub fn filevault_packages(corpus: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(corpus.join("filevault"))
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let p = e.path();
+        let zip = e.file_type().is_file() && p.extension().is_some_and(|x| x == "zip");
+        let folder = e.file_type().is_dir()
+            && p.join("META-INF/vault/filter.xml").is_file()
+            && p.join("jcr_root").is_dir();
+        if zip || folder {
+            out.push(p.to_path_buf());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The source folders (`ui.content`, `ui.apps`, `ui.config`) of the real sites.
+pub fn source_folders(corpus: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(corpus.join("real")) {
+        for site in rd.filter_map(Result::ok) {
+            for part in ["ui.content", "ui.apps", "ui.config"] {
+                let p = site.path().join(part).join("src/main/content");
+                if p.join("META-INF/vault/filter.xml").is_file() {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
