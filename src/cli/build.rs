@@ -104,9 +104,7 @@ pub fn run(args: BuildArgs, quiet: bool) -> CliResult<i32> {
         tracing::info!("skipped {path}");
     }
     if args.json {
-        let text =
-            serde_json::to_string_pretty(&summary).map_err(|e| CliError::failure(e.to_string()))?;
-        println!("{text}");
+        super::print_json(&summary)?;
     } else {
         println!(
             "built {} ({}): {} entries, {} files, {} bytes -> {} bytes",

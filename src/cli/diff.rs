@@ -78,10 +78,7 @@ pub fn run(a: DiffArgs) -> CliResult<i32> {
     if a.json {
         let doc =
             serde_json::json!({ "package": a.package.display().to_string(), "changes": changes });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&doc).map_err(|e| CliError::failure(e.to_string()))?
-        );
+        super::print_json(&doc)?;
         return Ok(0);
     }
     for c in &changes {

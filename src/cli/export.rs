@@ -99,10 +99,7 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
             "binaryBytes": report.binary_bytes,
             "nodeTypes": report.node_types,
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&doc).map_err(|e| CliError::failure(e.to_string()))?
-        );
+        super::print_json(&doc)?;
     } else {
         eprintln!(
             "exported {} nodes into {} ({} entries, {} binary bytes)",

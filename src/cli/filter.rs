@@ -51,11 +51,7 @@ pub fn run(args: FilterArgs) -> CliResult<i32> {
             if json {
                 let doc =
                     serde_json::json!({ "filter": filter.display().to_string(), "paths": out });
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&doc)
-                        .map_err(|e| super::CliError::failure(e.to_string()))?
-                );
+                super::print_json(&doc)?;
             } else {
                 for e in &out {
                     print!("{e}");

@@ -38,10 +38,7 @@ pub fn run(a: GenerateArgs) -> CliResult<i32> {
     };
     let s = generate(&a.output, &options).map_err(|e| CliError::failure(e.to_string()))?;
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&s).map_err(|e| CliError::failure(e.to_string()))?
-        );
+        super::print_json(&s)?;
     } else {
         println!(
             "generated {}: {} nodes, {} files, {} bytes ({} binary)",

@@ -35,11 +35,7 @@ pub fn history(a: HistoryArgs) -> CliResult<i32> {
                 })
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "operations": list }))
-                .map_err(|e| CliError::failure(e.to_string()))?
-        );
+        super::print_json(&serde_json::json!({ "operations": list }))?;
     } else {
         for o in &ops {
             println!(

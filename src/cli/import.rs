@@ -123,10 +123,7 @@ pub fn run(a: ImportArgs, quiet: bool) -> CliResult<i32> {
         ))
     })?;
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| CliError::failure(e.to_string()))?
-        );
+        super::print_json(&report)?;
     } else {
         print_report(&report);
     }

@@ -31,9 +31,7 @@ pub fn run(a: InfoArgs) -> CliResult<i32> {
         eprintln!("warning: {w}");
     }
     if a.json {
-        let text =
-            serde_json::to_string_pretty(&i).map_err(|e| CliError::failure(e.to_string()))?;
-        println!("{text}");
+        super::print_json(&i)?;
     } else {
         print!("{}", human(&i));
     }

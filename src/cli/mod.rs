@@ -102,6 +102,13 @@ pub fn main() -> i32 {
     }
 }
 
+/// Prints one JSON document (pretty, on stdout): the `--json` output of every command.
+pub(crate) fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> CliResult<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::failure(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
 fn init_logging(verbose: u8, quiet: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",

@@ -50,9 +50,7 @@ pub fn run(args: UnpackArgs, quiet: bool) -> CliResult<i32> {
         }
     }
     if args.json {
-        let text =
-            serde_json::to_string_pretty(&summary).map_err(|e| CliError::failure(e.to_string()))?;
-        println!("{text}");
+        super::print_json(&summary)?;
     } else {
         println!(
             "unpacked {} into {}: {} files, {} folders, {} bytes",

@@ -32,11 +32,7 @@ pub fn run(args: ValidateArgs) -> CliResult<i32> {
     }
     let report = validate_path(&args.package)?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json(&report))
-                .map_err(|e| CliError::failure(e.to_string()))?
-        );
+        super::print_json(&json(&report))?;
     } else {
         print!("{}", human(&report));
     }
