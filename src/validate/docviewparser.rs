@@ -21,14 +21,8 @@ pub fn load(archive: &dyn Archive, layout: &Layout, findings: &mut Vec<Finding>)
         if let Some(entry) = &n.docview {
             match archive.read_to_vec(entry) {
                 Err(e) => findings.push(
-                    Finding::new(
-                        Severity::Error,
-                        ID,
-                        format!("cannot read: {e}"),
-                        "repair the package archive",
-                    )
-                    .in_entry(entry.clone())
-                    .node(n.path.clone()),
+                    Finding::unreadable(ID, entry.clone(), format!("cannot read: {e}"))
+                        .node(n.path.clone()),
                 ),
                 Ok(bytes) => match parse_bytes(&bytes, entry, &Limits::default()) {
                     Ok(mut doc) => docs.push(DocFile {

@@ -49,15 +49,11 @@ pub fn load(archive: &dyn Archive, findings: &mut Vec<Finding>) -> Option<Worksp
     let bytes = match archive.read_to_vec(FILTER_ENTRY) {
         Ok(b) => b,
         Err(e) => {
-            findings.push(
-                Finding::new(
-                    Severity::Error,
-                    ID,
-                    format!("cannot read filter.xml: {e}"),
-                    "repair the package archive",
-                )
-                .in_entry(FILTER_ENTRY),
-            );
+            findings.push(Finding::unreadable(
+                ID,
+                FILTER_ENTRY,
+                format!("cannot read filter.xml: {e}"),
+            ));
             return None;
         }
     };

@@ -122,6 +122,22 @@ impl Finding {
         }
     }
 
+    /// The error finding for an entry the archive cannot read (`message` says which
+    /// and why), with the one fix there is.
+    pub fn unreadable(
+        validator: &'static str,
+        entry: impl Into<String>,
+        message: String,
+    ) -> Finding {
+        Finding::new(
+            Severity::Error,
+            validator,
+            message,
+            "repair the package archive",
+        )
+        .in_entry(entry)
+    }
+
     /// Places the finding at a location (entry, and line and column when not 0).
     pub fn at(mut self, location: &Location) -> Finding {
         self.entry = Some(location.file.clone());

@@ -74,15 +74,7 @@ pub fn load_types(pkg: &Package<'_>, out: &mut Vec<Finding>) -> TypeSystem {
         let bytes = match pkg.archive.read_to_vec(&entry) {
             Ok(b) => b,
             Err(e) => {
-                out.push(
-                    Finding::new(
-                        Severity::Error,
-                        ID,
-                        format!("cannot read: {e}"),
-                        "repair the package archive",
-                    )
-                    .in_entry(entry),
-                );
+                out.push(Finding::unreadable(ID, entry, format!("cannot read: {e}")));
                 continue;
             }
         };

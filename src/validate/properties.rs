@@ -28,15 +28,11 @@ pub fn load(archive: &dyn Archive, findings: &mut Vec<Finding>) -> Option<Packag
     let bytes = match archive.read_to_vec(PROPERTIES_ENTRY) {
         Ok(b) => b,
         Err(e) => {
-            findings.push(
-                Finding::new(
-                    Severity::Error,
-                    ID,
-                    format!("cannot read properties.xml: {e}"),
-                    "repair the package archive",
-                )
-                .in_entry(PROPERTIES_ENTRY),
-            );
+            findings.push(Finding::unreadable(
+                ID,
+                PROPERTIES_ENTRY,
+                format!("cannot read properties.xml: {e}"),
+            ));
             return None;
         }
     };
