@@ -426,7 +426,7 @@ fn update(
             if e.name == "jcr:uuid" || props.iter().any(|p| p.name == e.name) {
                 continue;
             }
-            if el.property_binary_placeholder(pm, &e.name) {
+            if has_binary_placeholder(el, pm, &e.name) {
                 continue;
             }
             if s.file_content.contains(&node_path)
@@ -471,18 +471,12 @@ fn update(
     Ok(())
 }
 
-trait PlaceholderLookup {
-    fn property_binary_placeholder(&self, pm: &PrefixMap, name: &str) -> bool;
-}
-
-impl PlaceholderLookup for DocViewElement {
-    /// The element names `name` as a `{Binary}` placeholder: its value comes from a
-    /// `.binary` file or stays as it is.
-    fn property_binary_placeholder(&self, pm: &PrefixMap, name: &str) -> bool {
-        self.properties
-            .iter()
-            .any(|p| p.ptype == PropertyType::Binary && !p.binary_ref && pm.name(&p.name) == name)
-    }
+/// The element names `name` as a `{Binary}` placeholder: its value comes from a
+/// `.binary` file or stays as it is.
+fn has_binary_placeholder(el: &DocViewElement, pm: &PrefixMap, name: &str) -> bool {
+    el.properties
+        .iter()
+        .any(|p| p.ptype == PropertyType::Binary && !p.binary_ref && pm.name(&p.name) == name)
 }
 
 /// Deletes the existing children of `node_path` that the element does not list, that
