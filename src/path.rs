@@ -94,6 +94,11 @@ pub fn normalize(p: &str) -> Result<String, PathError> {
     if trimmed.is_empty() {
         return Ok("/".to_string());
     }
+    // Most paths are already normal: check them without building one anew (the
+    // repository normalizes every path it is given).
+    if trimmed.len() == p.len() && trimmed[1..].split('/').all(segment_is_normal) {
+        return Ok(p.to_string());
+    }
     let mut out = String::with_capacity(p.len());
     for seg in trimmed[1..].split('/') {
         if seg.is_empty() {
@@ -107,6 +112,30 @@ pub fn normalize(p: &str) -> Result<String, PathError> {
         out.push_str(&s.to_string());
     }
     Ok(out)
+}
+
+/// Whether `seg` is a valid segment that [`normalize`] leaves as it is: a valid name
+/// with no index or a canonical index above 1. `false` sends a segment to the full
+/// parse, which knows the error to give.
+fn segment_is_normal(seg: &str) -> bool {
+    let (name, index) = match seg
+        .strip_suffix(']')
+        .and_then(|t| t.rfind('[').map(|i| (&t[..i], &t[i + 1..])))
+    {
+        Some((n, i)) => (n, Some(i)),
+        None => (seg, None),
+    };
+    if let Some(i) = index {
+        let canonical = !i.is_empty()
+            && i.len() <= 9
+            && i.bytes().all(|b| b.is_ascii_digit())
+            && !i.starts_with('0')
+            && i != "1";
+        if !canonical {
+            return false;
+        }
+    }
+    !seg.is_empty() && name::validate(name).is_ok()
 }
 
 /// The parent of an absolute path; `None` for `/`.
@@ -206,6 +235,25 @@ pub fn relative_to<'a>(p: &'a str, base: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_path_agrees_with_the_full_parse() {
+        for (input, want) in [
+            ("/a[01]", Some("/a")),
+            ("/a[+2]", Some("/a[2]")),
+            ("/a[2]", Some("/a[2]")),
+            ("/a[1]/b", Some("/a/b")),
+            ("/jcr:content/x[10]", Some("/jcr:content/x[10]")),
+            ("/a[4294967295]", Some("/a[4294967295]")),
+            ("/a[4294967296]", None),
+            ("/[2]", None),
+            ("/a[]", None),
+            ("/a[0]", None),
+            ("/a/./b", None),
+        ] {
+            assert_eq!(normalize(input).ok().as_deref(), want, "{input}");
+        }
+    }
 
     #[test]
     fn normalizes() {

@@ -39,16 +39,19 @@ pub fn run(a: DiffArgs) -> CliResult<i32> {
         archive.as_ref(),
         &opts,
         &mut |txn, report| {
-            let mut paths: Vec<(&str, bool)> = report
-                .entries
-                .iter()
-                .filter(|e| e.action != Action::Unchanged && e.action != Action::Error)
-                .map(|e| (e.path.as_str(), e.action == Action::Deleted))
-                .collect();
+            let mut paths: Vec<(String, bool)> = Vec::new();
+            let mut listed = std::collections::HashSet::new();
+            for e in report.entries.iter() {
+                listed.insert(e.path.clone());
+                if e.action != Action::Unchanged && e.action != Action::Error {
+                    paths.push((e.path.clone(), e.action == Action::Deleted));
+                }
+            }
             // Deletions first, then the rest in install order; each path once.
             paths.sort_by_key(|(_, deleted)| !deleted);
             let mut seen = std::collections::HashSet::new();
             for (p, _) in paths {
+                let p = p.as_str();
                 if !seen.insert(p.to_string()) {
                     continue;
                 }
@@ -59,9 +62,7 @@ pub fn run(a: DiffArgs) -> CliResult<i32> {
                 }
                 // Nodes below a changed node that the report does not list (a file's jcr:content).
                 for child in txn.children(&ws, p).unwrap_or_default() {
-                    if !seen.contains(&child.path)
-                        && report.entries.iter().all(|e| e.path != child.path)
-                    {
+                    if !seen.contains(&child.path) && !listed.contains(&child.path) {
                         if let Some(c) = compare_node(before.as_ref(), txn, &ws, &child.path)
                             .map_err(ImportError::from)?
                         {

@@ -131,11 +131,15 @@ pub fn run(a: ImportArgs, quiet: bool) -> CliResult<i32> {
 }
 
 fn print_report(r: &Report) {
-    for e in &r.entries {
+    let mut entries = r.entries.iter();
+    for e in &mut entries {
         match &e.detail {
             Some(d) => println!("{} {} ({d})", e.action.letter(), e.path),
             None => println!("{} {}", e.action.letter(), e.path),
         }
+    }
+    if let Some(e) = entries.error {
+        eprintln!("warning: the list of changes could not be read back in full: {e}");
     }
     for w in &r.warnings {
         eprintln!("warning: {w}");

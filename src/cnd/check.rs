@@ -178,6 +178,59 @@ const JCR_PRIMARY_TYPE: &str = "jcr:primaryType";
 const JCR_MIXIN_TYPES: &str = "jcr:mixinTypes";
 
 impl NodeTypeRegistry {
+    /// Whether [`NodeTypeRegistry::check_node`] finds nothing wrong with any node of
+    /// these types, whatever its properties and children: every type is known and
+    /// fits its place, and the effective type only has unconstrained residual
+    /// definitions (single and multiple properties of any type, children of any type
+    /// with same-name siblings) and no mandatory items, as `nt:unstructured`. The
+    /// importer checks such nodes without reading their content.
+    pub fn accepts_any_content(&self, primary: &str, mixins: &[String]) -> bool {
+        let Some(p) = self.get(primary) else {
+            return false;
+        };
+        if p.mixin || p.abstract_ {
+            return false;
+        }
+        if !mixins.iter().all(|m| self.get(m).is_some_and(|d| d.mixin)) {
+            return false;
+        }
+        let eff = self.effective(primary, mixins);
+        let (mut single, mut multiple) = (false, false);
+        for d in eff.property_definitions() {
+            let def = d.def;
+            if def.name == JCR_PRIMARY_TYPE || def.name == JCR_MIXIN_TYPES {
+                continue;
+            }
+            let open = def.is_residual()
+                && def.required_type == PropertyType::Undefined
+                && def.value_constraints.is_empty()
+                && !def.protected
+                && !def.mandatory;
+            if !open {
+                return false;
+            }
+            if def.multiple {
+                multiple = true;
+            } else {
+                single = true;
+            }
+        }
+        let mut children = false;
+        for d in eff.child_definitions() {
+            let def = d.def;
+            let open = def.is_residual()
+                && def.required_primary_types.iter().all(|t| t == "nt:base")
+                && def.same_name_siblings
+                && !def.protected
+                && !def.mandatory;
+            if !open {
+                return false;
+            }
+            children = true;
+        }
+        single && multiple && children
+    }
+
     /// Checks `node`'s properties, children (names, types and same-name siblings, not
     /// their own content) and mandatory items against its effective node type.
     /// Returns nothing when the node fits; [`Violation::UnknownType`] entries alone

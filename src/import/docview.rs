@@ -131,9 +131,16 @@ fn element(
         }
         element(s, pm, c, &cpath)?;
     }
-    delete_missing_children(s, node_path, &names)?;
+    // A node this element created has exactly the children it listed, in listed
+    // order (the node types autocreate properties, not children): nothing to delete
+    // and nothing to reorder, so the repository need not be asked.
+    if !fresh {
+        delete_missing_children(s, node_path, &names)?;
+    }
     if contained || fresh {
-        restore_order(s, node_path, &names)?;
+        if !fresh {
+            restore_order(s, node_path, &names)?;
+        }
         if names.len() >= 2 {
             // Children in their own files come later: order again after them.
             s.name_lists.insert(node_path.to_string(), names);

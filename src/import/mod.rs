@@ -16,6 +16,7 @@ mod identity;
 pub mod options;
 pub mod report;
 mod session;
+pub mod spill;
 mod tree;
 
 pub use error::ImportError;
@@ -323,9 +324,9 @@ fn add_intermediates(root: &mut LayoutNode, filter_root: &str) {
     node_at(root, filter_root);
 }
 
-fn collect_hints(n: &LayoutNode, out: &mut std::collections::HashSet<String>) {
+fn collect_hints(n: &LayoutNode, out: &mut spill::PathSet) {
     if !n.is_empty() {
-        out.insert(n.path.clone());
+        out.insert(&n.path);
     }
     for c in n.children.values() {
         collect_hints(c, out);
@@ -436,16 +437,40 @@ fn register_node_types(
 fn check_types(s: &mut Session<'_>) -> Result<(), ImportError> {
     let mut undeclared = std::collections::BTreeSet::new();
     let paths = std::mem::take(&mut s.to_check);
-    let mut seen = std::collections::HashSet::new();
-    for p in paths {
-        if !seen.insert(p.clone()) {
+    let mut seen = spill::PathSet::new();
+    let mut open_types = std::collections::HashMap::new();
+    let mut records = paths.iter();
+    for p in &mut records {
+        let p: &str = &p;
+        if !seen.insert(p) {
             continue;
         }
         let Some(info) = s.node(&p)? else { continue };
+        let mut complete = true;
         for t in std::iter::once(&info.primary_type).chain(info.mixins.iter()) {
             if !s.types.is_known(t) {
+                complete = false;
                 undeclared.insert(t.clone());
             }
+        }
+        // A node with an undeclared type is not checked (reported above), and one
+        // whose types accept anything cannot fail: neither needs its content read.
+        if !complete {
+            continue;
+        }
+        let key = (info.primary_type.clone(), info.mixins.clone());
+        let open = match open_types.get(&key) {
+            Some(&o) => o,
+            None => {
+                let o = s
+                    .types
+                    .accepts_any_content(&info.primary_type, &info.mixins);
+                open_types.insert(key, o);
+                o
+            }
+        };
+        if open {
+            continue;
         }
         let mut node = crate::node::Node::new(info.name.clone(), info.primary_type.clone());
         node.mixins = info.mixins.clone();

@@ -1,5 +1,6 @@
 //! What an install did, per path, with FileVault's action letters.
 
+use super::spill::{decode_str, encode_str, Record, SpillLog};
 use serde::Serialize;
 
 /// What happened to one path.
@@ -46,6 +47,49 @@ pub struct Entry {
     pub detail: Option<String>,
 }
 
+impl Record for Entry {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.action.letter() as u8);
+        encode_str(&self.path, out);
+        match &self.detail {
+            Some(d) => {
+                out.push(1);
+                encode_str(d, out);
+            }
+            None => out.push(0),
+        }
+    }
+
+    fn decode(bytes: &mut &[u8]) -> Option<Entry> {
+        let mut b = *bytes;
+        let (&letter, rest) = b.split_first()?;
+        b = rest;
+        let action = [
+            Action::Added,
+            Action::Updated,
+            Action::Replaced,
+            Action::Deleted,
+            Action::Unchanged,
+            Action::Error,
+        ]
+        .into_iter()
+        .find(|a| a.letter() as u8 == letter)?;
+        let path = decode_str(&mut b)?;
+        let (&has_detail, rest) = b.split_first()?;
+        b = rest;
+        let detail = match has_detail {
+            0 => None,
+            _ => Some(decode_str(&mut b)?),
+        };
+        *bytes = b;
+        Some(Entry {
+            path,
+            action,
+            detail,
+        })
+    }
+}
+
 /// Counts per action.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
@@ -64,7 +108,7 @@ pub struct Totals {
 }
 
 /// The report of one install.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct Report {
     /// The package file.
     pub package: String,
@@ -74,8 +118,9 @@ pub struct Report {
     pub dry_run: bool,
     /// The recorded operation (for `jcrpack undo`), unless dry run.
     pub operation: Option<i64>,
-    /// Per path, in the order things happened.
-    pub entries: Vec<Entry>,
+    /// Per path, in the order things happened (on disk beyond the first few
+    /// thousand, so that a million-node install stays small).
+    pub entries: SpillLog<Entry>,
     /// Counts.
     pub totals: Totals,
     /// Node types used by the content but not declared anywhere: recorded, not refused.

@@ -4,6 +4,7 @@
 use super::error::ImportError;
 use super::options::ImportOptions;
 use super::report::{Action, Report};
+use super::spill::{PathSet, SpillLog};
 use crate::cnd::NodeTypeRegistry;
 use crate::docview::DocViewProperty;
 use crate::filter::{ImportMode, WorkspaceFilter};
@@ -38,11 +39,11 @@ pub struct Session<'t> {
     /// Node types (built-ins, the repository's, the package's).
     pub types: NodeTypeRegistry,
     /// Paths created or updated in this run.
-    pub processed: HashSet<String>,
+    pub processed: PathSet,
     /// Every repository path the package has an entry for.
-    pub hints: HashSet<String>,
+    pub hints: PathSet,
     /// Nodes to check against their node types at the end.
-    pub to_check: Vec<String>,
+    pub to_check: SpillLog<String>,
     /// Versionable nodes the package says are checked in.
     pub check_in: Vec<String>,
     /// Child names listed by DocView elements, to order again once the children in
@@ -50,7 +51,7 @@ pub struct Session<'t> {
     pub name_lists: HashMap<String, Vec<String>>,
     /// `jcr:content` nodes whose `jcr:data` (and modification date) a plain file of
     /// the package supplies: their DocView does not list those properties.
-    pub file_content: HashSet<String>,
+    pub file_content: PathSet,
     /// The report.
     pub report: Report,
     issued: HashSet<String>,
@@ -74,12 +75,12 @@ impl<'t> Session<'t> {
             ac,
             ns,
             types,
-            processed: HashSet::new(),
-            hints: HashSet::new(),
-            to_check: Vec::new(),
+            processed: PathSet::new(),
+            hints: PathSet::new(),
+            to_check: SpillLog::new(),
             check_in: Vec::new(),
             name_lists: HashMap::new(),
-            file_content: HashSet::new(),
+            file_content: PathSet::new(),
             report: Report::default(),
             issued: HashSet::new(),
         }

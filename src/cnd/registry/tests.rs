@@ -919,3 +919,32 @@ fn corpus_cnds_register_without_touching_built_ins() {
     ours.properties.sort_by(|a, b| a.name.cmp(&b.name));
     assert_eq!(theirs, ours);
 }
+
+#[test]
+fn only_open_types_accept_any_content() {
+    let (reg, _) = registry_with_fixtures();
+    assert!(reg.accepts_any_content("nt:unstructured", &[]));
+    // mix:title adds named properties: a jcr:title of the wrong kind could fail.
+    assert!(!reg.accepts_any_content("nt:unstructured", &["mix:title".into()]));
+    // Named definitions, mandatory children, a mixin as primary, unknown types.
+    for t in [
+        "nt:folder",
+        "nt:file",
+        "nt:resource",
+        "mix:title",
+        "cq:Page",
+    ] {
+        assert!(!reg.accepts_any_content(t, &[]), "{t}");
+    }
+    // What it promises: check_node finds nothing, whatever the content.
+    let n = node("nt:unstructured")
+        .with(Property::string("jcr:created", "not a date"))
+        .with(Property::multi(
+            "m",
+            PropertyType::Long,
+            vec![Value::Long(1)],
+        ))
+        .with_child(node("nt:folder"))
+        .with_child(node("nt:folder"));
+    assert_eq!(reg.check_node(&n), []);
+}

@@ -124,17 +124,6 @@ impl<'c> Db<'c> {
             })
     }
 
-    /// The `jcr:uuid` of node `id`.
-    pub fn uuid_of(&self, id: i64) -> Result<Option<String>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT value FROM prop WHERE node = ?1 AND name = 'jcr:uuid'")
-            .map_err(|e| self.err(e))?;
-        st.query_row([id], |r| r.get(0))
-            .optional()
-            .map_err(|e| self.err(e))
-    }
-
     /// Builds the public view of a row.
     pub fn info(&self, row: &NodeRow, uuid: Option<String>) -> Result<NodeInfo> {
         Ok(NodeInfo {
@@ -150,13 +139,28 @@ impl<'c> Db<'c> {
     /// [`crate::repository::StoreRead::node`].
     pub fn node_info(&self, workspace: &str, p: &str) -> Result<Option<NodeInfo>> {
         let p = path::normalize(p)?;
-        let ws = self.require_ws(workspace)?;
-        match self.row_by_path(ws, &p)? {
-            Some(row) => {
-                let uuid = self.uuid_of(row.id)?;
-                Ok(Some(self.info(&row, uuid)?))
+        // One statement for the usual case (the importer asks this for every node);
+        // a miss then tells a missing node from a missing workspace.
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT n.id, n.ws, n.parent, n.name, n.position, n.path, n.ptype, n.mixins, u.value
+                 FROM node n LEFT JOIN prop u ON u.node = n.id AND u.name = 'jcr:uuid'
+                 WHERE n.ws = (SELECT id FROM workspace WHERE name = ?1) AND n.path = ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let found = st
+            .query_row(params![workspace, p], |r| {
+                Ok((NodeRow::from_row(r)?, r.get::<_, Option<String>>(8)?))
+            })
+            .optional()
+            .map_err(|e| self.err(e))?;
+        match found {
+            Some((row, uuid)) => Ok(Some(self.info(&row, uuid)?)),
+            None => {
+                self.require_ws(workspace)?;
+                Ok(None)
             }
-            None => Ok(None),
         }
     }
 

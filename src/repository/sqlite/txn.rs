@@ -321,6 +321,9 @@ impl Transaction for SqliteTxn<'_> {
             .and_then(|mut s| s.execute([self.st.next_id.to_string()]))
             .map_err(|e| db.err(e))?;
         let op = self.st.op.map(OperationId);
+        // The blobs this transaction wrote must be durable before anything refers to
+        // them durably.
+        self.store.blobs.sync_pending()?;
         self.finish("COMMIT")?;
         Ok(op)
     }
