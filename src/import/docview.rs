@@ -466,7 +466,11 @@ fn update(
         s.check_in.push(node_path.clone());
     }
     s.processed.insert(node_path.clone());
-    s.to_check.push(node_path.clone());
+    // As Oak, which validates what a commit changes: a node left as it was is not
+    // checked again.
+    if changed {
+        s.to_check.push(node_path.clone());
+    }
     s.record(
         &node_path,
         if changed {

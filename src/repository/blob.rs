@@ -101,7 +101,24 @@ impl BlobStore {
     }
 
     /// Streams `data` into the store and returns its [`Binary::Blob`].
+    ///
+    /// Data that fits in [`CHUNK`] is hashed in memory first, so storing a blob
+    /// that is already there (a re-install) writes no file at all.
     pub fn put(&self, data: &mut dyn Read) -> Result<Binary> {
+        let mut head = Vec::with_capacity(CHUNK + 1);
+        data.take(CHUNK as u64 + 1)
+            .read_to_end(&mut head)
+            .map_err(|e| self.io(&self.dir, e))?;
+        if head.len() <= CHUNK {
+            let sha256 = hex(&Sha256::digest(&head));
+            let size = head.len() as u64;
+            let target = self.path_of(&sha256)?;
+            if std::fs::metadata(&target).is_ok_and(|m| m.len() == size) {
+                return Ok(Binary::Blob { sha256, size });
+            }
+        }
+        let mut data = std::io::Read::chain(&head[..], data);
+        let data: &mut dyn Read = &mut data;
         let mut tmp = tempfile::Builder::new()
             .prefix(".tmp-")
             .tempfile_in(&self.dir)
