@@ -123,8 +123,8 @@ struct Scenario {
     before: PathBuf,
     /// Version 2 of the package as a folder: pages 100 to 499 (0 to 99 go, 100 to
     /// 199 change, the rest are new), 20 binaries (the first 10 with new content)
-    /// and one of 512 KiB. (Each new blob costs two fsyncs, which dominate the
-    /// install's time on a slow disk.)
+    /// and one of 512 KiB. Sized so that 50 kills stay well under a minute in a
+    /// debug build.
     v2: PathBuf,
 }
 
