@@ -1,13 +1,12 @@
 //! Helpers of the fault tests (`crash.rs`, `faults.rs`): packages with pages and
 //! binaries, repository folders copied whole, dumps, a blob store check, and a small
-//! seeded random generator for kill moments.
+//! seeded random generator.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Duration;
 
 /// The jcrpack binary.
 pub fn bin() -> PathBuf {
@@ -104,31 +103,6 @@ impl Rng {
         v.truncate(n);
         v
     }
-}
-
-/// The seed of the kill moments: `CRASH_SEED` when set, else a new one per run.
-/// Printed (shown when a test fails) so that a failure can be rerun with it.
-pub fn crash_seed(test: &str) -> u64 {
-    let seed = match std::env::var("CRASH_SEED") {
-        Ok(s) => s
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("CRASH_SEED={s}: expected an unsigned integer")),
-        Err(_) => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64,
-    };
-    println!("{test}: seed {seed} (rerun with CRASH_SEED={seed})");
-    seed
-}
-
-/// `n` moments spread over `0..span`: one at a random point of each of `n` equal
-/// slices, so that every part of the span, the end included, gets its kill.
-pub fn moments(rng: &mut Rng, n: usize, span: Duration) -> Vec<Duration> {
-    (0..n)
-        .map(|k| span.mul_f64((k as f64 + rng.unit()) / n as f64))
-        .collect()
 }
 
 /// A package folder below `/content/big` (filter root, mode replace): pages
