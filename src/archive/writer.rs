@@ -21,7 +21,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use ::zip::write::{SimpleFileOptions, ZipFileBuilder};
@@ -225,12 +225,82 @@ enum Prepared {
     File(Box<PreparedZipFile>),
 }
 
+/// The temporary file under the zip writer. After its first failed write or seek
+/// (a full disk, a file size limit) it drops the file and only counts positions: the
+/// package is lost by then, and the zip writer, which finishes the archive when it is
+/// dropped, would otherwise retry the failing disk and print its error on stderr.
+/// [`PackageWriter::finish`] fails for a sink that failed.
+struct Sink {
+    file: Option<BufWriter<File>>,
+    /// Position and length while counting (after a failure).
+    pos: u64,
+    end: u64,
+}
+
+impl Sink {
+    fn check<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
+        if r.as_ref()
+            .is_err_and(|e| e.kind() != io::ErrorKind::Interrupted)
+        {
+            if let Some(f) = self.file.take() {
+                // Discard what is buffered: writing it would fail again.
+                drop(f.into_parts());
+            }
+        }
+        r
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.file.as_mut() {
+            Some(f) => {
+                let r = f.write(buf);
+                self.check(r)
+            }
+            None => {
+                self.pos += buf.len() as u64;
+                self.end = self.end.max(self.pos);
+                Ok(buf.len())
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self.file.as_mut() {
+            Some(f) => {
+                let r = f.flush();
+                self.check(r)
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl Seek for Sink {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        if let Some(f) = self.file.as_mut() {
+            let r = f.seek(to);
+            return self.check(r);
+        }
+        let (base, delta) = match to {
+            SeekFrom::Start(n) => (n, 0),
+            SeekFrom::End(d) => (self.end, d),
+            SeekFrom::Current(d) => (self.pos, d),
+        };
+        self.pos = base
+            .checked_add_signed(delta)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        Ok(self.pos)
+    }
+}
+
 /// Writes a package zip (see the module documentation for what makes it deterministic).
 pub struct PackageWriter {
     name: String,
     target: PathBuf,
     temp_path: tempfile::TempPath,
-    zip: ZipWriter<BufWriter<File>>,
+    zip: ZipWriter<Sink>,
     options: WriterOptions,
     pending: Vec<Pending>,
     pending_bytes: u64,
@@ -281,7 +351,11 @@ impl PackageWriter {
             name,
             target,
             temp_path,
-            zip: ZipWriter::new(BufWriter::with_capacity(1 << 20, file)),
+            zip: ZipWriter::new(Sink {
+                file: Some(BufWriter::with_capacity(1 << 20, file)),
+                pos: 0,
+                end: 0,
+            }),
             options,
             pending: Vec::new(),
             pending_bytes: 0,
@@ -528,6 +602,8 @@ impl PackageWriter {
             source,
         })?;
         let file = buffered
+            .file
+            .ok_or_else(|| io_error(io::Error::other("an earlier write to the package failed")))?
             .into_inner()
             .map_err(|e| io_error(e.into_error()))?;
         file.sync_all().map_err(io_error)?;

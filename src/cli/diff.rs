@@ -2,7 +2,7 @@
 //! property by property, deletions first. Nothing is written: the install runs and is
 //! rolled back.
 
-use super::repo::RepoArgs;
+use super::repo::{LockArgs, RepoArgs};
 use super::{CliError, CliResult};
 use crate::archive::{self, ReadOptions};
 use crate::diff::{compare_node, NodeChange};
@@ -17,6 +17,8 @@ pub struct DiffArgs {
     pub package: PathBuf,
     #[command(flatten)]
     pub repo: RepoArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
     /// Print JSON (schema: schemas/diff.schema.json).
     #[arg(long)]
     pub json: bool,
@@ -30,7 +32,7 @@ pub fn run(a: DiffArgs) -> CliResult<i32> {
         ..ImportOptions::default()
     };
     let before = a.repo.open()?;
-    let mut store = a.repo.open()?;
+    let mut store = a.repo.open_locking(&a.lock)?;
     let archive = archive::open(&a.package, &ReadOptions::default())?;
     let ws = a.repo.workspace.clone();
     let mut changes: Vec<NodeChange> = Vec::new();

@@ -83,13 +83,16 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
         &types,
         &mut writer,
     )
+    .and_then(|report| {
+        writer.finish()?;
+        Ok(report)
+    })
     .map_err(|e| {
         CliError::failure(format!(
             "export failed, {} was not written: {e}",
             a.output.display()
         ))
     })?;
-    writer.finish()?;
     if a.json {
         let doc = serde_json::json!({
             "output": a.output.display().to_string(),

@@ -1,8 +1,8 @@
 //! `jcrpack history` and `jcrpack undo`: recorded operations and their reversal.
 
-use super::repo::RepoArgs;
+use super::repo::{LockArgs, RepoArgs};
 use super::{CliError, CliResult};
-use crate::repository::{OperationId, OperationMeta};
+use crate::repository::{OperationId, OperationMeta, RepositoryError};
 use clap::Args;
 
 /// List recorded operations (installs, loads, removals, undos), oldest first.
@@ -54,6 +54,8 @@ pub struct UndoArgs {
     pub operation: Option<i64>,
     #[command(flatten)]
     pub repo: RepoArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
     /// Undo even when later operations touched the same paths (their changes there are lost).
     #[arg(long)]
     pub force: bool,
@@ -61,7 +63,7 @@ pub struct UndoArgs {
 
 /// Runs `undo`.
 pub fn undo(a: UndoArgs) -> CliResult<i32> {
-    let mut store = a.repo.open()?;
+    let mut store = a.repo.open_locking(&a.lock)?;
     let id = match a.operation {
         Some(id) => OperationId(id),
         None => store.history()?.last().map(|o| o.id).ok_or_else(|| {
@@ -71,8 +73,19 @@ pub fn undo(a: UndoArgs) -> CliResult<i32> {
     let report = store
         .undo(id, a.force, OperationMeta::new(format!("undo {}", id.0)))
         .map_err(|e| {
-            CliError::failure(format!("undo {} refused, nothing was changed: {e}", id.0))
-                .hint("--force undoes anyway")
+            let conflict = matches!(e, RepositoryError::UndoConflict { .. });
+            let err = CliError::failure(format!(
+                "undo {} {}, nothing was changed: {e}",
+                id.0,
+                if conflict { "refused" } else { "failed" }
+            ));
+            // Only a conflict is something --force overrides (not a busy
+            // repository, a full disk or a missing operation).
+            if conflict {
+                err.hint("--force undoes anyway")
+            } else {
+                err
+            }
         })?;
     eprintln!("undid operation {}: {report:?}", id.0);
     Ok(0)

@@ -1,6 +1,6 @@
 //! `jcrpack import PACKAGE --repo REPO`: install a package.
 
-use super::repo::{absolute, RepoArgs};
+use super::repo::{absolute, LockArgs, RepoArgs};
 use super::{CliError, CliResult};
 use crate::filter::ImportMode;
 use crate::import::{self, IdConflictPolicy, ImportOptions, Report};
@@ -15,6 +15,8 @@ pub struct ImportArgs {
     pub package: PathBuf,
     #[command(flatten)]
     pub repo: RepoArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
     /// Overrides every filter set's mode: replace, merge, update, merge_properties, update_properties.
     #[arg(long, value_parser = parse_mode)]
     pub mode: Option<ImportMode>,
@@ -111,7 +113,7 @@ pub fn run(a: ImportArgs, quiet: bool) -> CliResult<i32> {
         pb.enable_steady_tick(std::time::Duration::from_millis(120));
         opts.progress = Some(pb);
     }
-    let mut store = a.repo.open()?;
+    let mut store = a.repo.open_locking(&a.lock)?;
     let result = import::install(store.as_mut(), &a.package, &opts);
     if let Some(pb) = &opts.progress {
         pb.finish_and_clear();

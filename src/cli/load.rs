@@ -1,7 +1,7 @@
 //! `jcrpack load XML --repo REPO --at PARENT`: JCR's `importXML` of a system view or
 //! document view file.
 
-use super::repo::{absolute, RepoArgs};
+use super::repo::{absolute, LockArgs, RepoArgs};
 use super::{CliError, CliResult};
 use crate::docview::{self, DocViewElement};
 use crate::node::Node;
@@ -17,6 +17,8 @@ pub struct LoadArgs {
     pub xml: PathBuf,
     #[command(flatten)]
     pub repo: RepoArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
     /// The parent node of the file's top node.
     #[arg(long, default_value = "/")]
     pub at: String,
@@ -28,7 +30,7 @@ pub fn run(a: LoadArgs) -> CliResult<i32> {
     let bytes = std::fs::read(&a.xml)
         .map_err(|e| CliError::failure(format!("{}: {e}", a.xml.display())))?;
     let file = a.xml.display().to_string();
-    let mut store = a.repo.open()?;
+    let mut store = a.repo.open_locking(&a.lock)?;
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).to_string();
     let (node, namespaces) =
         if head.contains("http://www.jcp.org/jcr/sv/1.0") && head.contains(":node") {

@@ -1,9 +1,11 @@
 //! Arguments shared by every command that touches a repository, and `jcrpack init`.
 
 use super::{CliError, CliResult};
+use crate::repository::sqlite::{OpenOptions, SqliteStore};
 use crate::repository::{self, Store, DEFAULT_WORKSPACE};
 use clap::Args;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// `--repo REPO [--workspace NAME]`.
 #[derive(Debug, Args, Clone)]
@@ -16,9 +18,34 @@ pub struct RepoArgs {
     pub workspace: String,
 }
 
+/// `--lock-timeout SECONDS`, for the commands that take the repository's write lock.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LockArgs {
+    /// How long to wait while another process writes to the repository before giving
+    /// up, in seconds (fractions allowed; default 5).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub lock_timeout: Option<Duration>,
+}
+
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) {
+        return Err(format!("'{s}': expected 0 to 86400 seconds"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
 impl RepoArgs {
     /// Opens the repository, with a hint when it does not exist.
     pub fn open(&self) -> CliResult<Box<dyn Store>> {
+        self.open_locking(&LockArgs::default())
+    }
+
+    /// [`RepoArgs::open`] for a command that writes: a second writer waits
+    /// `--lock-timeout` for the first to finish.
+    pub fn open_locking(&self, lock: &LockArgs) -> CliResult<Box<dyn Store>> {
         if !self.repo.join("repository.db").exists() {
             return Err(CliError::failure(format!(
                 "{}: not a jcrpack repository",
@@ -29,7 +56,11 @@ impl RepoArgs {
                 self.repo.display()
             )));
         }
-        Ok(repository::open(&self.repo)?)
+        let mut options = OpenOptions::default();
+        if let Some(t) = lock.lock_timeout {
+            options.busy_timeout = t;
+        }
+        Ok(Box::new(SqliteStore::open_with(&self.repo, &options)?))
     }
 }
 

@@ -1,6 +1,6 @@
 //! `jcrpack rm PATH --repo REPO`: remove a node (with its subtree) or a property.
 
-use super::repo::{absolute, RepoArgs};
+use super::repo::{absolute, LockArgs, RepoArgs};
 use super::{CliError, CliResult};
 use crate::repository::OperationMeta;
 use clap::Args;
@@ -12,13 +12,15 @@ pub struct RmArgs {
     pub path: String,
     #[command(flatten)]
     pub repo: RepoArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 /// Runs `rm`.
 pub fn run(a: RmArgs) -> CliResult<i32> {
     let p = absolute(&a.path)?;
     let ws = a.repo.workspace.clone();
-    let mut store = a.repo.open()?;
+    let mut store = a.repo.open_locking(&a.lock)?;
     let mut txn = store.begin_operation(OperationMeta::new(format!("rm {p}")))?;
     if txn.node(&ws, &p)?.is_some() {
         let n = txn.remove_node(&ws, &p)?;

@@ -423,3 +423,27 @@ fn read_errors_from_a_source_keep_their_meaning() {
         "{e}"
     );
 }
+
+/// A write that fails (here /dev/full: no space left) turns the sink into a counter,
+/// so that the zip writer's finish-on-drop of an abandoned package neither touches
+/// the failing disk again nor prints its error; the package cannot be finished.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failed_write_leaves_a_sink_that_cannot_finish_a_package() {
+    let full = File::options().write(true).open("/dev/full").unwrap();
+    let mut zip = ZipWriter::new(Sink {
+        file: Some(BufWriter::with_capacity(1024, full)),
+        pos: 0,
+        end: 0,
+    });
+    let stored = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+    // The local header may already fill the buffer; the data does.
+    let e = match zip.start_file("a.bin", stored) {
+        Ok(()) => zip.write_all(&[7u8; 64 * 1024]).unwrap_err(),
+        Err(e) => std::io::Error::from(e),
+    };
+    assert_eq!(e.kind(), std::io::ErrorKind::StorageFull, "{e}");
+    let sink = zip.finish().unwrap();
+    assert!(sink.file.is_none());
+    assert!(sink.end > 0, "the central directory was counted");
+}
