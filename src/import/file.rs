@@ -18,7 +18,10 @@ fn read_blob(
 ) -> Result<Binary, ImportError> {
     let mut r = archive.open(entry)?;
     let b = s.txn.put_blob(&mut r).map_err(|e| {
-        ImportError::Malformed(format!("{}: {entry}: cannot read: {e}", archive.name()))
+        ImportError::Malformed(format!(
+            "{}: {entry}: cannot copy it into the repository: {e}",
+            archive.name()
+        ))
     })?;
     Ok(b)
 }
