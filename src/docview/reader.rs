@@ -341,6 +341,16 @@ impl<'a> Parser<'a> {
                     format!("element <{qname}> names no node: it decodes to '{decoded}'"),
                 ));
             }
+            // `teaser_x003a_` decodes to `teaser:`, and `a_x002f_b` to `a/b`: not JCR
+            // names (FileVault's name parser refuses them too).
+            if name.contains(':') || crate::name::validate(name).is_err() {
+                return Err(self.err_at(
+                    pos,
+                    format!(
+                        "element <{qname}> decodes to '{decoded}', which is not a valid JCR node name"
+                    ),
+                ));
+            }
             el.name = self.qualify(&uri, name);
             el.index = index;
         }

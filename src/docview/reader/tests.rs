@@ -292,3 +292,29 @@ fn an_element_that_decodes_to_no_name_is_refused() {
     assert!(e.message.contains("names no node"), "{e}");
     assert_eq!((e.location.line, e.location.column), (1, 1), "{e}");
 }
+
+/// Fuzz finding (`docview_document`, session 4): `<teaser_x003a_>` decodes to
+/// `teaser:`, which was written back as a tag that is not a qualified name.
+/// Decoded names with a colon or a path character are not node names.
+#[test]
+fn an_element_that_decodes_to_an_invalid_jcr_name_is_refused() {
+    let root = "<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\">\n  ";
+    for bad in [
+        "<teaser_x003a_/>",
+        "<a_x002f_b/>",
+        "<a_x003a_b/>",
+        "<_x002a_/>",
+    ] {
+        let e = err(&format!("{root}{bad}\n</jcr:root>"));
+        assert!(
+            e.message.contains("not a valid JCR node name"),
+            "{bad}: {e}"
+        );
+        assert_eq!((e.location.line, e.location.column), (2, 3), "{bad}: {e}");
+    }
+    // Escapes that decode to valid names still read.
+    let d = doc(&format!(
+        "{root}<_x0031_23 jcr:primaryType=\"nt:unstructured\"/>\n</jcr:root>"
+    ));
+    assert_eq!(d.root.children[0].name, "123");
+}
