@@ -72,7 +72,7 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
         if node.file.is_none() || !CONFIG_FILE_PATH.is_match(&node.path) {
             continue;
         }
-        let problem = match pkg.archive.read_to_vec(&entry) {
+        let problem = match pkg.archive.read_to_vec(entry) {
             Err(e) => Some((None, format!("cannot read: {e}"))),
             Ok(bytes) => match std::str::from_utf8(&bytes) {
                 Err(e) => Some((None, format!("not UTF-8: {e}"))),
@@ -96,7 +96,7 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
                 format!("OSGi configuration '{}': {message}", node.path),
                 "write the configuration as one JSON object of property names to values",
             )
-            .in_entry(entry.clone())
+            .in_entry(entry)
             .node(node.path.clone());
             if let Some((l, c)) = pos {
                 f.line = (l > 0).then_some(l);
