@@ -534,6 +534,7 @@ fn validate_nested(archive: &dyn Archive, container: Option<&Package<'_>>, depth
     for (i, c) in checks {
         c.finish(&pkg, &mut lists[i]);
     }
+    check_other_entries(&pkg, depth, &mut read);
     let mut findings = read;
     findings.append(&mut warnings);
     for mut l in lists {
@@ -554,6 +555,51 @@ fn validate_nested(archive: &dyn Archive, container: Option<&Package<'_>>, depth
     Report {
         package: archive.name().to_string(),
         findings,
+    }
+}
+
+/// Reads to their end the files no validator reads (plain files, `.binary` files,
+/// metadata besides filter.xml, properties.xml and the CNDs), through the archive's
+/// checked reader: data that does not match its CRC-32, or that inflates beyond the
+/// limits (a zip bomb), fails `import`, so it is an error here too. Reading costs
+/// time, not memory.
+fn check_other_entries(pkg: &Package<'_>, depth: usize, out: &mut Vec<Finding>) {
+    let check = |entry: &str, out: &mut Vec<Finding>| {
+        let read = pkg.archive.open(entry).and_then(|mut r| {
+            std::io::copy(&mut r, &mut std::io::sink())
+                .map(|_| ())
+                .map_err(|e| ArchiveError::from_read_error(pkg.archive.name(), entry, e))
+        });
+        if let Err(e) = read {
+            out.push(Finding::unreadable(
+                docviewparser::ID,
+                entry,
+                format!("cannot read: {e}"),
+            ));
+        }
+    };
+    for e in pkg.archive.listing().files() {
+        let n = e.name();
+        if n.starts_with("META-INF/")
+            && n != crate::package::FILTER_ENTRY
+            && n != crate::package::PROPERTIES_ENTRY
+            && !n.ends_with(".cnd")
+        {
+            check(n, out);
+        }
+    }
+    for (node, _) in pkg.layout_nodes() {
+        if let Some(f) = &node.file {
+            let read_elsewhere = f.ends_with(".cnd")
+                || osgiconfigparser::is_config_file(&node.path)
+                || (f.ends_with(".zip") && depth < MAX_SUB_PACKAGE_DEPTH);
+            if !read_elsewhere {
+                check(f, out);
+            }
+        }
+        for b in &node.binaries {
+            check(&b.entry, out);
+        }
     }
 }
 

@@ -66,10 +66,16 @@ pub fn blank_comments(text: &str) -> String {
     out
 }
 
+/// Whether the file at repository path `p` is an OSGi configuration this validator
+/// reads (`.cfg.json` in a `config` folder).
+pub fn is_config_file(p: &str) -> bool {
+    CONFIG_FILE_PATH.is_match(p)
+}
+
 /// Parses every `.cfg.json` configuration of the content.
 pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
     for (node, entry) in pkg.layout_nodes() {
-        if node.file.is_none() || !CONFIG_FILE_PATH.is_match(&node.path) {
+        if node.file.is_none() || !is_config_file(&node.path) {
             continue;
         }
         let problem = match pkg.archive.read_to_vec(entry) {
