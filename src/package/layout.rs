@@ -371,4 +371,59 @@ mod tests {
         assert_eq!(c.binaries[1].index, Some(1));
         assert_eq!(l.sub_packages.len(), 1);
     }
+
+    #[test]
+    fn names_of_one_node_fail_the_scan_or_are_collected() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path();
+        let dv = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#;
+        write(d, "jcr_root/content/.content.xml", dv);
+        write(d, "jcr_root/content/_jcr_content/.content.xml", dv);
+        write(d, "jcr_root/content/jcr%3acontent/.content.xml", dv);
+        write(d, "jcr_root/content/a%3ab.txt", "1");
+        write(d, "jcr_root/content/a:b.txt", "2");
+        write(d, "jcr_root/content/other.txt", "3");
+        let a = open(d, &ReadOptions::default()).unwrap();
+        let e = scan(a.as_ref(), &IgnoreList::default()).unwrap_err();
+        assert!(matches!(e, ArchiveError::NameCollision { .. }), "{e}");
+        let (l, collisions) = scan_lenient(a.as_ref(), &IgnoreList::default()).unwrap();
+        let pairs: Vec<(&str, &str, &str)> = collisions
+            .iter()
+            .map(|e| match e {
+                ArchiveError::NameCollision {
+                    first,
+                    second,
+                    node,
+                    ..
+                } => (first.as_str(), second.as_str(), node.as_str()),
+                other => panic!("{other}"),
+            })
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                (
+                    "jcr_root/content/a%3ab.txt",
+                    "jcr_root/content/a:b.txt",
+                    "/content/a:b.txt"
+                ),
+                (
+                    "jcr_root/content/_jcr_content",
+                    "jcr_root/content/jcr%3acontent",
+                    "/content/jcr:content"
+                ),
+            ]
+        );
+        // The first of each pair is laid out, and everything else.
+        let c = l.root.find("/content").unwrap();
+        assert_eq!(
+            c.children["jcr:content"].dir.as_deref(),
+            Some("jcr_root/content/_jcr_content")
+        );
+        assert_eq!(
+            c.children["a:b.txt"].file.as_deref(),
+            Some("jcr_root/content/a%3ab.txt")
+        );
+        assert!(c.children.contains_key("other.txt"));
+    }
 }

@@ -110,4 +110,17 @@ mod tests {
             )]
         );
     }
+
+    #[test]
+    fn uuids_are_compared_as_written() {
+        use super::UuidKey;
+        let u = "0bb6a2c2-8e7b-4c1c-9d3e-0a8c6d1f0e11";
+        assert!(matches!(UuidKey::of(u), UuidKey::Bits(_)));
+        assert!(UuidKey::of(u) == UuidKey::of(u));
+        // Another spelling of the same bits is another value, as in FileVault.
+        assert!(matches!(UuidKey::of(&u.to_uppercase()), UuidKey::Text(_)));
+        assert!(UuidKey::of(&u.to_uppercase()) != UuidKey::of(u));
+        assert!(UuidKey::of("not-a-uuid") == UuidKey::of("not-a-uuid"));
+        assert!(UuidKey::of("0bb6a2c2-8e7b-4c1c-9d3e-0a8c6d1f0e12") != UuidKey::of(u));
+    }
 }

@@ -133,4 +133,32 @@ mod tests {
         );
         assert!(m.is_empty(), "{m:?}");
     }
+
+    /// `/content/x/a` has no file or folder of its own: the parent folder's file and
+    /// `/content/.content.xml` both describe it, in either order.
+    fn across_files(outer: &str, inner: &str) -> Vec<String> {
+        let f = filter(r#"<filter root="/content"/>"#);
+        let outer = docview(&format!(
+            r#"jcr:primaryType="nt:unstructured"><x jcr:primaryType="nt:unstructured">{outer}</x>"#
+        ));
+        let inner = docview(&format!(r#"jcr:primaryType="nt:unstructured">{inner}"#));
+        messages(
+            &validate(&[
+                ("META-INF/vault/filter.xml", f.as_str()),
+                ("jcr_root/content/.content.xml", outer.as_str()),
+                ("jcr_root/content/x/.content.xml", inner.as_str()),
+            ]),
+            ID,
+        )
+    }
+
+    #[test]
+    fn an_element_provided_by_another_file_is_fine() {
+        let full = r#"<a jcr:primaryType="nt:unstructured"/>"#;
+        assert!(across_files("<a/>", full).is_empty());
+        assert!(across_files(full, "<a/>").is_empty());
+        let m = across_files("<a/>", "<a/>");
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(m.iter().all(|m| m.contains("'/content/x/a'")), "{m:?}");
+    }
 }

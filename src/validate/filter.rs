@@ -557,4 +557,34 @@ mod tests {
             "{m:?}"
         );
     }
+
+    #[test]
+    fn findings_about_a_docview_node_point_at_its_root_element() {
+        let r = validate(&[
+            ("META-INF/vault/filter.xml", &filter(r#"<filter root="/content/a"/>"#)),
+            (
+                "jcr_root/content/a/.content.xml",
+                &docview(r#"jcr:primaryType="nt:unstructured">"#),
+            ),
+            (
+                "jcr_root/content/b/.content.xml",
+                "<?xml version=\"1.0\"?>\n\n<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" jcr:primaryType=\"nt:unstructured\"/>\n",
+            ),
+            ("jcr_root/content/c/.content.xml", "<jcr:root"),
+        ]);
+        let at = |node: &str| {
+            r.by_validator(ID)
+                .find(|f| f.node_path.as_deref() == Some(node))
+                .map(|f| (f.entry.clone().unwrap(), f.line, f.column))
+        };
+        let b = at("/content/b").expect("a finding for /content/b");
+        assert_eq!(b.0, "jcr_root/content/b/.content.xml");
+        assert_eq!(b.1, Some(3), "{b:?}");
+        assert!(b.2.is_some(), "{b:?}");
+        // A file that does not parse: the finding is on the whole entry.
+        assert_eq!(
+            at("/content/c"),
+            Some(("jcr_root/content/c/.content.xml".to_string(), None, None))
+        );
+    }
 }
