@@ -35,7 +35,7 @@ struct EmptyElements<'f> {
     /// The roots of the `replace` sets.
     roots: Vec<&'f str>,
     /// Elements below those roots that provide their node (with properties, or not
-    /// ordering-only for another reason).
+    /// ordering-only for another reason), when no file or folder does.
     provided: PathSet,
     /// Ordering-only elements no file or folder provides, in document order: their
     /// path and place.
@@ -61,7 +61,8 @@ impl DocCheck for EmptyElements<'_> {
                     self.empty
                         .push((n.path.to_string(), n.element.location.clone()));
                 }
-            } else {
+            } else if !pkg.in_layout(n.path) {
+                // (Elements whose node has a file or folder never decide anything.)
                 self.provided.insert(n.path);
             }
         }
