@@ -2,6 +2,11 @@
 //! and each full-coverage `name.xml`) parses, with line and column on errors; text
 //! content, which DocView ignores, is reported (FileVault's default severity for
 //! unused character data is error).
+//!
+//! The id also carries what jcrpack finds about the archive as the importer lays it
+//! out (FileVault has no validator of its own for these): entries that cannot be read
+//! to their end, two entries that unescape to the same node ([`name_collision`]), and
+//! the archive's warnings.
 
 use super::{DocCheck, DocFile, DocNode, Finding, Package, Severity};
 use crate::archive::{Archive, ArchiveError};

@@ -18,13 +18,12 @@
 //! collected apart and joined in the validators' order before sorting, so the report
 //! does not depend on when a check ran.
 //!
-//!
 //! | module | id | what |
 //! |---|---|---|
 //! | [`filter`] | `jackrabbit-filter` | filter.xml well-formed, roots, overlaps, patterns that never match, nodes outside the filter, uncovered ancestors, orphaned rules |
 //! | [`properties`] | `jackrabbit-properties` | properties.xml well-formed; group, name, version, packageType, acHandling valid |
 //! | [`dependencies`] | `jackrabbit-dependencies` | `dependencies` parse; duplicates |
-//! | [`docviewparser`] | `jackrabbit-docviewparser` | every DocView parses; no character data |
+//! | [`docviewparser`] | `jackrabbit-docviewparser` | every DocView parses; no character data; and the archive as FileVault lays it out: every entry readable (CRC-32, inflate limits), no two entries for one node (`_jcr_content` and `jcr%3acontent`), names that differ only in case and link entries (warnings) |
 //! | [`emptyelements`] | `jackrabbit-emptyelements` | ordering-only elements in `replace` filters |
 //! | [`mergelimitations`] | `jackrabbit-mergelimitations` | `merge` roots that are not an aggregate's root |
 //! | [`nodetypes`] | `jackrabbit-nodetypes` | CNDs parse; primary types present; types and prefixes known and valid |
