@@ -266,14 +266,30 @@ pub fn extract(
     props.set_name(&name);
     report.name = name;
 
+    // Every entry to be copied compressed is checked before anything is written (in a
+    // pass of its own: reading between the writer's allocations would fragment the
+    // heap, one reader's buffers per entry).
+    let copied_metadata = || {
+        source
+            .listing()
+            .files()
+            .map(|e| e.name())
+            .filter(|n| n.starts_with("META-INF/") && !skipped_metadata(n, &cnds))
+    };
+    if source.as_zip().is_some() {
+        let raw = content
+            .iter()
+            .filter(|(_, out)| matches!(out, Out::Raw))
+            .map(|(entry, _)| entry.as_str());
+        for entry in copied_metadata().chain(raw) {
+            verify(source, entry)?;
+        }
+    }
+
     let mut w = PackageWriter::create(target, opts.writer)?;
     w.add_bytes(PROPERTIES_ENTRY, props.to_xml())?;
     w.add_bytes(FILTER_ENTRY, filter.to_xml())?;
-    for e in source.listing().files() {
-        let n = e.name();
-        if !n.starts_with("META-INF/") || skipped_metadata(n, &cnds) {
-            continue;
-        }
+    for n in copied_metadata() {
         copy(&mut w, source, n, &mut report)?;
     }
     for (entry, out) in content {
@@ -316,7 +332,6 @@ fn copy(
 ) -> Result<(), ArchiveError> {
     match source.as_zip() {
         Some(z) => {
-            verify(source, entry)?;
             report.raw_copied += 1;
             w.raw_copy(z, entry)
         }
@@ -325,7 +340,7 @@ fn copy(
 }
 
 /// Reads file `entry` to its end through the archive's checked reader, so that a raw
-/// copy never passes on data that does not match its CRC-32, or a zip bomb: the
+/// copy ([`copy`], after every entry was checked) never passes on data that does not match its CRC-32, or a zip bomb: the
 /// source's reader applies the same checks and limits as `import` (inflating costs
 /// time, not memory; nothing is deflated again).
 fn verify(source: &dyn Archive, entry: &str) -> Result<(), ArchiveError> {
