@@ -12,6 +12,13 @@
 //!
 //! Entries the archive marks as links arrive as plain files holding the link target
 //! (see [`crate::archive::ArchiveWarning::SymlinkEntry`]).
+//!
+//! Names that differ only in case (`README.txt` and `Readme.txt`, or folders `A/` and
+//! `a/`) are refused before anything is written, naming both entries: on macOS and
+//! Windows, and in any checkout of the unpacked folder there (a vlt or git working
+//! copy), one would overwrite the other, so the folder would not be the package.
+//! [`UnpackOptions::allow_case_collisions`] unpacks them anyway, but only into a
+//! folder whose file system tells them apart (probed by creating a file in it).
 
 use std::collections::HashSet;
 use std::fs;
@@ -21,7 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::archive::{self, Archive, ArchiveError, Entry, ReadOptions};
+use crate::archive::{self, Archive, ArchiveError, ArchiveWarning, Entry, ReadOptions};
 use crate::build::Progress;
 
 /// How [`unpack`] works.
@@ -29,6 +36,9 @@ use crate::build::Progress;
 pub struct UnpackOptions {
     /// Unpack into a folder that is not empty, replacing files that exist.
     pub force: bool,
+    /// Unpack entries whose names differ only in case, when the target folder is on a
+    /// case-sensitive file system (refused otherwise, and always without this).
+    pub allow_case_collisions: bool,
     /// How the package is read (limits, strict names).
     pub read: ReadOptions,
 }
@@ -98,6 +108,23 @@ pub enum UnpackError {
         /// The entry being written.
         entry: String,
     },
+    /// Entries differ only in case and the target folder's file system does not tell
+    /// them apart (with [`UnpackOptions::allow_case_collisions`]).
+    #[error(
+        "{} is on a case-insensitive file system: entries `{}` and `{}` differ only in case \
+         and would overwrite each other",
+        .path.display(),
+        .first.escape_debug(),
+        .second.escape_debug()
+    )]
+    CaseInsensitiveTarget {
+        /// The target folder.
+        path: PathBuf,
+        /// The first entry (in name order).
+        first: String,
+        /// The second entry.
+        second: String,
+    },
     /// Writing failed.
     #[error("cannot write {}: {error}", .path.display())]
     Io {
@@ -117,7 +144,38 @@ pub fn unpack(
     progress: &dyn Progress,
 ) -> Result<UnpackSummary, UnpackError> {
     let archive = archive::open(package, &options.read)?;
-    prepare_target(dir, options.force)?;
+    let collision = archive.warnings().iter().find_map(|w| match w {
+        ArchiveWarning::CaseCollision { first, second } => Some((first, second)),
+        ArchiveWarning::SymlinkEntry { .. } => None,
+    });
+    if let Some((first, second)) = collision {
+        if !options.allow_case_collisions {
+            return Err(ArchiveError::CaseCollision {
+                archive: archive.name().to_owned(),
+                first: first.clone(),
+                second: second.clone(),
+            }
+            .into());
+        }
+    }
+    let created = prepare_target(dir, options.force)?;
+    if let Some((first, second)) = collision {
+        let insensitive = case_insensitive(dir).map_err(|error| UnpackError::Io {
+            path: dir.to_owned(),
+            error,
+        })?;
+        if insensitive {
+            if created {
+                // Only the empty folder made above; nothing else was written.
+                let _ = fs::remove_dir(dir);
+            }
+            return Err(UnpackError::CaseInsensitiveTarget {
+                path: dir.to_owned(),
+                first: first.clone(),
+                second: second.clone(),
+            });
+        }
+    }
     let entries = archive.entries();
     progress.start(
         entries
@@ -171,9 +229,52 @@ pub fn unpack(
     })
 }
 
+/// Whether the file system of folder `dir` treats names that differ only in case as
+/// one: creates a file there, looks it up with its letters' case swapped, and removes
+/// it.
+fn case_insensitive(dir: &Path) -> io::Result<bool> {
+    let probe = tempfile::Builder::new()
+        .prefix(".jcrpack-case-probe-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    let name = probe
+        .path()
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let swapped: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    let found = match fs::symlink_metadata(dir.join(&swapped)) {
+        Ok(other) => same_file(&probe.as_file().metadata()?, &other),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(e) => return Err(e),
+    };
+    probe.close()?;
+    Ok(found)
+}
+
+#[cfg(unix)]
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(_a: &fs::Metadata, _b: &fs::Metadata) -> bool {
+    true
+}
+
 /// Creates the target folder, or checks that it is a folder and (without `force`)
-/// empty.
-fn prepare_target(dir: &Path, force: bool) -> Result<(), UnpackError> {
+/// empty. True when it was created.
+fn prepare_target(dir: &Path, force: bool) -> Result<bool, UnpackError> {
     let io_error = |error| UnpackError::Io {
         path: dir.to_owned(),
         error,
@@ -181,7 +282,7 @@ fn prepare_target(dir: &Path, force: bool) -> Result<(), UnpackError> {
     match fs::metadata(dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             fs::create_dir_all(dir).map_err(io_error)?;
-            Ok(())
+            Ok(true)
         }
         Err(e) => Err(io_error(e)),
         Ok(meta) if !meta.is_dir() => Err(UnpackError::NotAFolder {
@@ -190,7 +291,7 @@ fn prepare_target(dir: &Path, force: bool) -> Result<(), UnpackError> {
         Ok(_) => {
             let empty = fs::read_dir(dir).map_err(io_error)?.next().is_none();
             if empty || force {
-                Ok(())
+                Ok(false)
             } else {
                 Err(UnpackError::NotEmpty {
                     path: dir.to_owned(),
@@ -440,5 +541,89 @@ mod tests {
             matches!(e, UnpackError::Archive(_) | UnpackError::NotAFolder { .. }),
             "{e:?}"
         );
+    }
+
+    /// A zip with `jcr_root/content/Readme.txt` and `jcr_root/content/README.txt`.
+    fn case_collision(dir: &Path) -> PathBuf {
+        let path = dir.join("case.zip");
+        let mut z = zip::ZipWriter::new(fs::File::create(&path).unwrap());
+        let o = zip::write::SimpleFileOptions::default();
+        for (name, text) in [
+            ("META-INF/vault/filter.xml", "<workspaceFilter/>"),
+            ("jcr_root/content/Readme.txt", "one"),
+            ("jcr_root/content/README.txt", "two"),
+        ] {
+            z.start_file(name, o).unwrap();
+            z.write_all(text.as_bytes()).unwrap();
+        }
+        z.finish().unwrap();
+        path
+    }
+
+    #[test]
+    fn case_collisions_are_refused_before_anything_is_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let zip = case_collision(tmp.path());
+        let out = tmp.path().join("out");
+        let e = unpack(&zip, &out, &UnpackOptions::default(), &NoProgress).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            matches!(e, UnpackError::Archive(ArchiveError::CaseCollision { .. })),
+            "{e:?}"
+        );
+        assert!(
+            text.contains("jcr_root/content/README.txt")
+                && text.contains("jcr_root/content/Readme.txt")
+                && text.contains("differ only in case"),
+            "{text}"
+        );
+        assert!(!out.exists());
+    }
+
+    #[test]
+    fn allowed_case_collisions_need_a_case_sensitive_target() {
+        let tmp = tempfile::tempdir().unwrap();
+        let zip = case_collision(tmp.path());
+        let out = tmp.path().join("out");
+        let allow = UnpackOptions {
+            allow_case_collisions: true,
+            ..UnpackOptions::default()
+        };
+        // What the file system of the temporary folder does, found without the probe.
+        fs::write(tmp.path().join("probe"), b"x").unwrap();
+        let insensitive = tmp.path().join("PROBE").exists();
+        assert_eq!(case_insensitive(tmp.path()).unwrap(), insensitive);
+        match unpack(&zip, &out, &allow, &NoProgress) {
+            Ok(s) => {
+                assert!(!insensitive);
+                assert_eq!(
+                    fs::read(out.join("jcr_root/content/Readme.txt")).unwrap(),
+                    b"one"
+                );
+                assert_eq!(
+                    fs::read(out.join("jcr_root/content/README.txt")).unwrap(),
+                    b"two"
+                );
+                assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+                // The probe file is gone.
+                let mut names: Vec<_> = fs::read_dir(&out)
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name())
+                    .collect();
+                names.sort();
+                assert_eq!(
+                    names,
+                    ["META-INF", "jcr_root"].map(std::ffi::OsString::from)
+                );
+            }
+            Err(e) => {
+                assert!(insensitive, "{e}");
+                assert!(
+                    matches!(e, UnpackError::CaseInsensitiveTarget { .. }),
+                    "{e:?}"
+                );
+                assert!(!out.exists());
+            }
+        }
     }
 }

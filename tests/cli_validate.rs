@@ -122,6 +122,74 @@ fn not_a_zip_fails() {
     jcrpack().arg("validate").arg(&z).assert().code(1);
 }
 
+/// The JSON findings of `validate PKG --json` (exit 1 expected) whose message
+/// contains `needle`.
+fn findings_with(pkg: &str, needle: &str) -> Vec<serde_json::Value> {
+    let out = jcrpack()
+        .args(["validate", pkg, "--json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    check_schema(&doc);
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["message"].as_str().unwrap().contains(needle))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn names_of_one_node_are_an_error_naming_both_entries() {
+    let found = findings_with(
+        "fixtures/hostile/cases/zip/unescape-collision.zip",
+        "are both the repository node",
+    );
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let f = &found[0];
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["validator"], "jackrabbit-docviewparser");
+    assert_eq!(f["entry"], "jcr_root/content/jcr%3acontent");
+    assert_eq!(f["node_path"], "/content/jcr:content");
+    let m = f["message"].as_str().unwrap();
+    assert!(
+        m.contains("'jcr_root/content/_jcr_content'")
+            && m.contains("'jcr_root/content/jcr%3acontent'"),
+        "{m}"
+    );
+    // The rest of the tree is still validated: the filter's root has content.
+    assert!(findings_with(
+        "fixtures/hostile/cases/zip/unescape-collision.zip",
+        "orphaned"
+    )
+    .is_empty());
+}
+
+#[test]
+fn corrupt_entries_are_errors() {
+    for (pkg, entry, cause) in [
+        (
+            "fixtures/hostile/cases/zip/bad-crc-in-filter.zip",
+            "jcr_root/content/a.txt",
+            "is corrupt",
+        ),
+        (
+            "fixtures/hostile/cases/zip/bomb-in-filter.zip",
+            "jcr_root/content/zeros.bin",
+            "a ratio above the limit",
+        ),
+    ] {
+        let found = findings_with(pkg, cause);
+        assert_eq!(found.len(), 1, "{pkg}: {found:#?}");
+        assert_eq!(found[0]["severity"], "error");
+        assert_eq!(found[0]["entry"], entry);
+    }
+}
+
 /// Checks the document against schemas/validate.schema.json: required keys, no
 /// unknown keys, enums and types (the subset of JSON Schema the schema uses).
 fn check_schema(doc: &serde_json::Value) {

@@ -1,11 +1,18 @@
 //! The hostile corpus (`fixtures/hostile/`) through the commands that read packages:
-//! `unpack`, `import` and `validate` on every archive attack; `import` and `validate`
-//! on every malformed DocView, filter, CND and properties file placed in a package;
-//! `load` on the system view attacks. Each must refuse with exit code 1 and an error
-//! naming the cause (no panic, no usage error), and a refused install must leave the
-//! repository exactly as it was. An archive attack on an entry the filter discards is
-//! never read by `import` (FileVault's post-filter): that install may succeed but must
-//! apply nothing. The `accept` cases must install.
+//! `unpack`, `import`, `validate` and `extract` on every archive attack; `import`,
+//! `validate` and `extract` on every malformed DocView, filter, CND and properties file
+//! placed in a package; `load` on the system view attacks. Each must refuse with exit
+//! code 1 and an error naming the cause (no panic, no usage error), and a refused
+//! install must leave the repository exactly as it was. An archive attack on an entry
+//! the filter discards is never read by `import` or `extract` (FileVault's
+//! post-filter): they may succeed but must not apply or copy it. The `accept` cases
+//! must install and extract.
+//!
+//! `extract` runs in a folder of its own, writing into another: whatever happens,
+//! nothing may appear in the first, and the second holds the new package on success
+//! and nothing at all (no temporary file) on failure. The DocView cases extract a root
+//! below the hostile file's node, so that the file must be parsed (a whole subtree is
+//! copied unparsed).
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
@@ -87,6 +94,67 @@ fn package_with(dir: &Path, rel: &str, bytes: &[u8]) -> PathBuf {
     p
 }
 
+/// Runs `extract PKG --root ROOT` in a folder of its own, writing into another.
+/// `Ok(true)` when it wrote the package, `Ok(false)` when it refused with exit 1
+/// naming `expect`; an error for anything else (a panic, another exit code, a file
+/// written where it should not be, an output left behind on failure).
+fn extract(t: &Path, pkg: &Path, root: &str, expect: &str) -> Result<bool, String> {
+    let cwd = t.join("extract-cwd");
+    let dir = t.join("extract-out");
+    std::fs::create_dir_all(&cwd).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("extracted.zip");
+    let out = jcrpack()
+        .current_dir(&cwd)
+        .arg("extract")
+        .arg(std::path::absolute(pkg).unwrap())
+        .args(["--root", root, "-o"])
+        .arg(&target)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let listing = |d: &Path| -> Vec<String> {
+        std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    if err.contains("panicked") {
+        return Err(format!("extract panicked: {err}"));
+    }
+    if !listing(&cwd).is_empty() {
+        return Err(format!(
+            "extract wrote into its working folder: {:?}",
+            listing(&cwd)
+        ));
+    }
+    let written = listing(&dir);
+    match out.status.code() {
+        Some(0) => {
+            if written != ["extracted.zip"] {
+                return Err(format!("extract succeeded but wrote {written:?}"));
+            }
+            Ok(true)
+        }
+        Some(1) => {
+            if !written.is_empty() {
+                return Err(format!("extract failed but left {written:?}: {err}"));
+            }
+            if !expect.is_empty() && !err.to_lowercase().contains(&expect.to_lowercase()) {
+                return Err(format!("extract: stderr does not name '{expect}': {err}"));
+            }
+            Ok(false)
+        }
+        code => Err(format!("extract: exit {code:?}, stderr: {err}")),
+    }
+}
+
+/// The entries of a package zip.
+fn entries(zip: &Path) -> Vec<String> {
+    let a = jcrpack::archive::open(zip, &jcrpack::archive::ReadOptions::default()).unwrap();
+    a.entries().iter().map(|e| e.name().to_string()).collect()
+}
+
 fn check(c: &Case) -> Result<(), String> {
     let t = tempfile::tempdir().unwrap();
     let repo = t.path().join("repo");
@@ -94,47 +162,101 @@ fn check(c: &Case) -> Result<(), String> {
     let before = dump(&repo);
     let src = case_path(c);
     let bytes = std::fs::read(&src).unwrap();
-    let (pkg, accept) = match (
+    // Through a package, a file-level message names the package entry, not the case file.
+    let expect = if c.expect == c.file {
+        String::new()
+    } else {
+        c.expect.clone()
+    };
+    let (pkg, accept, root) = match (
         c.file.split('/').next().unwrap_or(""),
         c.checked_by.as_str(),
     ) {
-        (_, "pending") => {
-            // The package layer refuses names that unescape to the same node.
-            refuses(
-                jcrpack().arg("import").arg(&src).arg("--repo").arg(&repo),
-                &c.expect,
-                "import",
-            )?;
-            if dump(&repo) != before {
-                return Err("a refused import changed the repository".into());
-            }
-            return Ok(());
-        }
-        (_, "archive-strict") => return Ok(()),
-        ("zip", _) => {
+        (_, "archive-strict") => {
+            // Names that differ only in case: unpack refuses them before writing
+            // anything; with --allow-case-collisions it writes both on a case-sensitive
+            // file system. JCR names are case-sensitive: import and extract accept them.
             let out = t.path().join("out");
             refuses(
                 jcrpack().arg("unpack").arg(&src).arg(&out),
                 &c.expect,
                 "unpack",
             )?;
-            (src.clone(), false)
+            if out.exists() {
+                return Err("a refused unpack created its target folder".into());
+            }
+            let out = t.path().join("allowed");
+            let ok = jcrpack()
+                .arg("unpack")
+                .arg("--allow-case-collisions")
+                .arg(&src)
+                .arg(&out)
+                .output()
+                .unwrap();
+            std::fs::write(t.path().join("probe"), b"").unwrap();
+            let sensitive = !t.path().join("PROBE").exists();
+            if ok.status.success() != sensitive {
+                return Err(format!(
+                    "unpack --allow-case-collisions on a case-{} file system: exit {:?}, {}",
+                    if sensitive {
+                        "sensitive"
+                    } else {
+                        "insensitive"
+                    },
+                    ok.status.code(),
+                    String::from_utf8_lossy(&ok.stderr)
+                ));
+            }
+            jcrpack()
+                .arg("import")
+                .arg(&src)
+                .arg("--repo")
+                .arg(&repo)
+                .assert()
+                .success();
+            if !extract(t.path(), &src, "/content", "")? {
+                return Err("extract refused names that differ only in case".into());
+            }
+            return Ok(());
+        }
+        ("zip", kind) => {
+            let out = t.path().join("out");
+            if kind == "layout" {
+                // Two names of one node are two files: unpack copies both.
+                jcrpack()
+                    .arg("unpack")
+                    .arg(&src)
+                    .arg(&out)
+                    .assert()
+                    .success();
+            } else {
+                refuses(
+                    jcrpack().arg("unpack").arg(&src).arg(&out),
+                    &c.expect,
+                    "unpack",
+                )?;
+            }
+            (src.clone(), false, "/content")
         }
         ("docview", kind) => (
             package_with(t.path(), "jcr_root/content/x/y/.content.xml", &bytes),
             kind == "accept",
+            "/content/x/y/z",
         ),
         ("filter", kind) => (
             package_with(t.path(), "META-INF/vault/filter.xml", &bytes),
             kind == "accept",
+            "/content/x",
         ),
         ("cnd", _) => (
             package_with(t.path(), "META-INF/vault/nodetypes.cnd", &bytes),
             false,
+            "/content/x",
         ),
         ("properties", _) => (
             package_with(t.path(), "META-INF/vault/properties.xml", &bytes),
             false,
+            "/content/x",
         ),
         ("sysview", _) => {
             refuses(
@@ -168,17 +290,14 @@ fn check(c: &Case) -> Result<(), String> {
                 String::from_utf8_lossy(&out.stderr)
             ));
         }
+        if !extract(t.path(), &pkg, root, "")? {
+            return Err("accept case refused by extract".into());
+        }
         if start.elapsed().as_secs() > 60 {
             return Err(format!("accept case took {:?}", start.elapsed()));
         }
         return Ok(());
     }
-    // Through a package, a file-level message names the package entry, not the case file.
-    let expect = if c.expect == c.file {
-        String::new()
-    } else {
-        c.expect.clone()
-    };
     let is_zip = c.file.starts_with("zip/");
     let result = refuses(
         jcrpack().arg("import").arg(&pkg).arg("--repo").arg(&repo),
@@ -187,11 +306,11 @@ fn check(c: &Case) -> Result<(), String> {
     );
     // An attack on an entry that the filter discards is never read, as in FileVault:
     // such an install applies nothing and may succeed.
-    if let Err(e) = result {
-        if !(is_zip && e.contains("exit Some(0)")) {
-            return Err(e);
-        }
-    }
+    let imported = match result {
+        Ok(()) => false,
+        Err(e) if is_zip && e.contains("exit Some(0)") => true,
+        Err(e) => return Err(e),
+    };
     if dump(&repo) != before {
         return Err("a refused import changed the repository".into());
     }
@@ -202,6 +321,25 @@ fn check(c: &Case) -> Result<(), String> {
             out.status.code(),
             String::from_utf8_lossy(&out.stdout)
         ));
+    }
+    let extracted = extract(t.path(), &pkg, root, &expect)?;
+    if extracted {
+        // Only where import also passed: the attack is outside the filter, and the
+        // new package holds nothing from there.
+        if !imported {
+            return Err("extract succeeded where import refused".into());
+        }
+        let outside: Vec<String> = entries(&t.path().join("extract-out/extracted.zip"))
+            .into_iter()
+            .filter(|e| {
+                !e.starts_with("META-INF") && !e.starts_with("jcr_root/content") && e != "jcr_root"
+            })
+            .collect();
+        if !outside.is_empty() {
+            return Err(format!(
+                "extract copied entries outside the filter: {outside:?}"
+            ));
+        }
     }
     Ok(())
 }

@@ -1,13 +1,17 @@
-//! `jcrpack unpack PACKAGE DIR`: a package's entries as files in a folder.
+//! `jcrpack unpack PACKAGE DIR [--force] [--allow-case-collisions]`: a package's
+//! entries as files in a folder.
 
 use super::build::Bar;
 use super::{CliError, CliResult};
+use crate::archive::ArchiveError;
 use crate::unpack::{unpack, UnpackError, UnpackOptions};
 use clap::Args;
 use std::path::PathBuf;
 
 /// Extracts a package (zip or folder) into a folder, never writing outside it and never
-/// creating or following symbolic links.
+/// creating or following symbolic links. Entries whose names differ only in case are
+/// refused (they overwrite each other on macOS and Windows, and in checkouts there)
+/// unless --allow-case-collisions.
 #[derive(Debug, Args)]
 pub struct UnpackArgs {
     /// The package: a zip, or an exploded package folder.
@@ -17,6 +21,10 @@ pub struct UnpackArgs {
     /// Unpack into a folder that is not empty, replacing existing files.
     #[arg(long)]
     pub force: bool,
+    /// Unpack entries whose names differ only in case (README.txt, Readme.txt); the
+    /// target folder must be on a case-sensitive file system (refused otherwise).
+    #[arg(long)]
+    pub allow_case_collisions: bool,
     /// Print one JSON document (schema: schemas/unpack.schema.json).
     #[arg(long)]
     pub json: bool,
@@ -26,6 +34,7 @@ pub struct UnpackArgs {
 pub fn run(args: UnpackArgs, quiet: bool) -> CliResult<i32> {
     let options = UnpackOptions {
         force: args.force,
+        allow_case_collisions: args.allow_case_collisions,
         ..UnpackOptions::default()
     };
     let bar = Bar::new(quiet, "unpacking");
@@ -35,6 +44,13 @@ pub fn run(args: UnpackArgs, quiet: bool) -> CliResult<i32> {
         let hint = match &e {
             UnpackError::NotEmpty { .. } => {
                 Some("pass --force to unpack into it anyway (existing files are replaced)")
+            }
+            UnpackError::Archive(ArchiveError::CaseCollision { .. }) => Some(
+                "rename one of the entries; or, on a case-sensitive file system, pass \
+                 --allow-case-collisions to unpack both",
+            ),
+            UnpackError::CaseInsensitiveTarget { .. } => {
+                Some("unpack onto a case-sensitive file system, or rename one of the entries")
             }
             _ => None,
         };

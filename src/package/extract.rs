@@ -11,7 +11,9 @@
 //!   `filter-vlt.xml` describe the old package and are left out; other metadata
 //!   (hooks, `config.xml`, `settings.xml`, `privileges.xml`) is copied.
 //! * A content entry whose whole subtree is selected is copied compressed
-//!   ([`PackageWriter::raw_copy`]: no inflate, no deflate). A DocView file that holds
+//!   ([`PackageWriter::raw_copy`]: no deflate), after reading it once through the
+//!   source's checked reader: an entry whose data does not match its CRC-32, or that
+//!   inflates beyond the limits (a zip bomb), fails the extract as it fails `import`. A DocView file that holds
 //!   selected and unselected nodes is rewritten with the selected elements and their
 //!   ancestors; the DocView files of the ancestors of the roots are kept with only the
 //!   way down to the roots.
@@ -242,7 +244,7 @@ pub fn extract(
 
     // Node types: only needed when the package declares some.
     let cnds = metadata_cnds(source);
-    let mut types = CndTrim::load(source, &cnds, &mut report.warnings);
+    let mut types = CndTrim::load(source, &cnds, &mut report.warnings)?;
     let collect_types = types.as_ref().is_some_and(|t| !t.declared.is_empty());
 
     let layout = scan_pruned(source, &IgnoreList::default(), &|p| sel.visit(p))?;
@@ -264,14 +266,30 @@ pub fn extract(
     props.set_name(&name);
     report.name = name;
 
+    // Every entry to be copied compressed is checked before anything is written (in a
+    // pass of its own: reading between the writer's allocations would fragment the
+    // heap, one reader's buffers per entry).
+    let copied_metadata = || {
+        source
+            .listing()
+            .files()
+            .map(|e| e.name())
+            .filter(|n| n.starts_with("META-INF/") && !skipped_metadata(n, &cnds))
+    };
+    if source.as_zip().is_some() {
+        let raw = content
+            .iter()
+            .filter(|(_, out)| matches!(out, Out::Raw))
+            .map(|(entry, _)| entry.as_str());
+        for entry in copied_metadata().chain(raw) {
+            verify(source, entry)?;
+        }
+    }
+
     let mut w = PackageWriter::create(target, opts.writer)?;
     w.add_bytes(PROPERTIES_ENTRY, props.to_xml())?;
     w.add_bytes(FILTER_ENTRY, filter.to_xml())?;
-    for e in source.listing().files() {
-        let n = e.name();
-        if !n.starts_with("META-INF/") || skipped_metadata(n, &cnds) {
-            continue;
-        }
+    for n in copied_metadata() {
         copy(&mut w, source, n, &mut report)?;
     }
     for (entry, out) in content {
@@ -319,6 +337,20 @@ fn copy(
         }
         None => w.copy_entry(source, entry),
     }
+}
+
+/// Reads file `entry` to its end through the archive's checked reader, so that a raw
+/// copy ([`copy`], after every entry was checked) never passes on data that does not match its CRC-32, or a zip bomb: the
+/// source's reader applies the same checks and limits as `import` (inflating costs
+/// time, not memory; nothing is deflated again).
+fn verify(source: &dyn Archive, entry: &str) -> Result<(), ArchiveError> {
+    if source.entry(entry).is_none_or(|e| e.is_dir()) {
+        return Ok(());
+    }
+    let mut reader = source.open(entry)?;
+    std::io::copy(&mut reader, &mut std::io::sink())
+        .map_err(|e| ArchiveError::from_read_error(source.name(), entry, e))?;
+    Ok(())
 }
 
 fn walk(
@@ -413,9 +445,13 @@ struct CndTrim {
 }
 
 impl CndTrim {
-    fn load(archive: &dyn Archive, cnds: &[String], warnings: &mut Vec<String>) -> Option<CndTrim> {
+    fn load(
+        archive: &dyn Archive,
+        cnds: &[String],
+        warnings: &mut Vec<String>,
+    ) -> Result<Option<CndTrim>, PackageError> {
         if cnds.is_empty() {
-            return None;
+            return Ok(None);
         }
         let mut t = CndTrim {
             registry: NodeTypeRegistry::new(),
@@ -427,20 +463,18 @@ impl CndTrim {
                 .read_to_vec(c)
                 .map_err(|e| e.to_string())
                 .and_then(|b| crate::cnd::parse_bytes(&b, c).map_err(|e| e.to_string()));
-            match parsed {
-                Ok(file) => match t.registry.register_cnd(&file, &mut t.ns) {
-                    Ok(r) => {
-                        t.declared.extend(r.added);
-                        t.declared.extend(r.skipped);
-                    }
-                    Err(e) => {
-                        warnings.push(format!("{c}: node types not registered, left out: {e:?}"))
-                    }
-                },
-                Err(e) => warnings.push(format!("{e}: left out")),
+            // A CND that cannot be read or parsed fails the extract, as it fails
+            // `import`: leaving it out would drop the package's node types.
+            let file = parsed.map_err(|e| PackageError::Metadata(e.to_string()))?;
+            match t.registry.register_cnd(&file, &mut t.ns) {
+                Ok(r) => {
+                    t.declared.extend(r.added);
+                    t.declared.extend(r.skipped);
+                }
+                Err(e) => warnings.push(format!("{c}: node types not registered, left out: {e:?}")),
             }
         }
-        Some(t)
+        Ok(Some(t))
     }
 
     /// The CND text of the used types the package declares, and their names; `None`
@@ -604,5 +638,114 @@ mod tests {
         assert_eq!(f.sets[0].mode, ImportMode::Update);
         assert!(narrowed_filter(Some(&src), &Selection::Roots(vec!["/etc".into()]), None).is_err());
         assert!(narrowed_filter(Some(&src), &Selection::Roots(vec!["rel".into()]), None).is_err());
+    }
+
+    /// A zip of a package with `filter.xml` (root `/content`) and the given files.
+    fn zip_of(path: &Path, files: &[(&str, &[u8])]) {
+        use std::io::Write;
+        let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+        let o = zip::write::SimpleFileOptions::default();
+        let filter: &[u8] =
+            br#"<workspaceFilter version="1.0"><filter root="/content"/></workspaceFilter>"#;
+        for (name, bytes) in [("META-INF/vault/filter.xml", filter)].iter().chain(files) {
+            z.start_file(*name, o).unwrap();
+            z.write_all(bytes).unwrap();
+        }
+        z.finish().unwrap();
+    }
+
+    fn roots(r: &str) -> ExtractOptions {
+        ExtractOptions {
+            selection: Selection::Roots(vec![r.into()]),
+            mode: None,
+            name: None,
+            writer: WriterOptions::default(),
+        }
+    }
+
+    #[test]
+    fn a_raw_copy_checks_the_data_first() {
+        let t = tempfile::tempdir().unwrap();
+        let src = t.path().join("src.zip");
+        zip_of(&src, &[("jcr_root/content/a.txt", b"the data")]);
+        // Break the stored CRC-32 of the entry (local header and central directory).
+        let mut bytes = std::fs::read(&src).unwrap();
+        let crc = crc32(b"the data").to_le_bytes();
+        let mut patched = 0;
+        for i in 0..bytes.len() - 4 {
+            if bytes[i..i + 4] == crc {
+                bytes[i..i + 4].copy_from_slice(&0xDEAD_BEEFu32.to_le_bytes());
+                patched += 1;
+            }
+        }
+        assert_eq!(patched, 2);
+        std::fs::write(&src, &bytes).unwrap();
+        let a = open(&src, &ReadOptions::default()).unwrap();
+        let out = t.path().join("out.zip");
+        let e = extract(a.as_ref(), &out, &roots("/content")).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("jcr_root/content/a.txt") && text.contains("is corrupt"),
+            "{text}"
+        );
+        assert!(!out.exists());
+        // Outside the selection, the entry is never read.
+        zip_of(
+            &src,
+            &[
+                ("jcr_root/content/a.txt", b"the data"),
+                ("jcr_root/content/b/c.txt", b"x"),
+            ],
+        );
+        let mut bytes = std::fs::read(&src).unwrap();
+        for i in 0..bytes.len() - 4 {
+            if bytes[i..i + 4] == crc {
+                bytes[i..i + 4].copy_from_slice(&0xDEAD_BEEFu32.to_le_bytes());
+            }
+        }
+        std::fs::write(&src, &bytes).unwrap();
+        let a = open(&src, &ReadOptions::default()).unwrap();
+        let r = extract(a.as_ref(), &out, &roots("/content/b")).unwrap();
+        assert_eq!(r.raw_copied, 1);
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn a_cnd_that_does_not_parse_fails_the_extract() {
+        let t = tempfile::tempdir().unwrap();
+        let src = t.path().join("src.zip");
+        zip_of(
+            &src,
+            &[
+                (
+                    "META-INF/vault/nodetypes.cnd",
+                    b"<my = 'http://x'>\n[my:T] > 'unterminated\n",
+                ),
+                ("jcr_root/content/a.txt", b"x"),
+            ],
+        );
+        let a = open(&src, &ReadOptions::default()).unwrap();
+        let out = t.path().join("out.zip");
+        let e = extract(a.as_ref(), &out, &roots("/content")).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("META-INF/vault/nodetypes.cnd") && text.contains("unterminated"),
+            "{text}"
+        );
+        assert!(!out.exists());
     }
 }

@@ -112,6 +112,20 @@ pub fn scan(archive: &dyn Archive, ignore: &IgnoreList) -> Result<Layout, Archiv
     scan_pruned(archive, ignore, &|_| true)
 }
 
+/// Lays out `jcr_root/` of an archive like [`scan`], but does not stop at names that
+/// unescape to the same node in the same role: of each such pair the first entry (in
+/// name order) is laid out and the second left out, and the pairs come back as
+/// [`ArchiveError::NameCollision`]s (for `validate`, which reports them and checks the
+/// rest). Other errors still fail the scan.
+pub fn scan_lenient(
+    archive: &dyn Archive,
+    ignore: &IgnoreList,
+) -> Result<(Layout, Vec<ArchiveError>), ArchiveError> {
+    let mut collisions = Vec::new();
+    let layout = scan_with(archive, ignore, &|_| true, Some(&mut collisions))?;
+    Ok((layout, collisions))
+}
+
 /// Lays out `jcr_root/` of an archive, visiting only the folders and `name.xml` files
 /// whose repository path `visit` accepts: a refused folder is not listed further and a
 /// refused `name.xml` is not read, so the cost follows what is visited (extracting
@@ -120,6 +134,17 @@ pub fn scan_pruned(
     archive: &dyn Archive,
     ignore: &IgnoreList,
     visit: &dyn Fn(&str) -> bool,
+) -> Result<Layout, ArchiveError> {
+    scan_with(archive, ignore, visit, None)
+}
+
+/// [`scan_pruned`]; with `collisions`, name collisions are collected there instead of
+/// failing the scan ([`scan_lenient`]).
+fn scan_with(
+    archive: &dyn Archive,
+    ignore: &IgnoreList,
+    visit: &dyn Fn(&str) -> bool,
+    mut collisions: Option<&mut Vec<ArchiveError>>,
 ) -> Result<Layout, ArchiveError> {
     let mut layout = Layout {
         root: LayoutNode {
@@ -140,6 +165,7 @@ pub fn scan_pruned(
         crate::platform_name::JCR_ROOT,
         &mut root,
         &mut layout,
+        &mut collisions,
     )?;
     layout.root = root;
     Ok(layout)
@@ -152,6 +178,7 @@ fn scan_dir(
     dir: &str,
     node: &mut LayoutNode,
     layout: &mut Layout,
+    collisions: &mut Option<&mut Vec<ArchiveError>>,
 ) -> Result<(), ArchiveError> {
     node.dir = Some(dir.to_string());
     let content = format!("{dir}/.content.xml");
@@ -159,13 +186,14 @@ fn scan_dir(
         node.docview = Some(content);
         node.full_coverage = false;
     }
-    let entries: Vec<(String, String, bool)> = archive
+    let mut entries: Vec<(String, String, bool)> = archive
         .children(dir)?
         .map(|e| (e.file_name().to_string(), e.name().to_string(), e.is_dir()))
         .collect();
     // Two names that unescape to the same node (and play the same role) would make
     // the result depend on reading order: refuse them.
     let mut roles: std::collections::HashMap<(String, u8), &str> = std::collections::HashMap::new();
+    let mut left_out: Vec<String> = Vec::new();
     for (fname, entry, is_dir) in &entries {
         if ignore.ignores(fname) || fname == ".content.xml" {
             continue;
@@ -180,14 +208,26 @@ fn scan_dir(
         } else {
             (segment_of(fname), 3)
         };
-        if let Some(first) = roles.insert(key.clone(), entry.as_str()) {
-            return Err(ArchiveError::NameCollision {
+        if let Some(&first) = roles.get(&key) {
+            let error = ArchiveError::NameCollision {
                 archive: archive.name().to_string(),
                 first: first.to_string(),
                 second: entry.clone(),
                 node: path::join(&node.path, key.0.trim_end_matches(".binary")),
-            });
+            };
+            match collisions.as_deref_mut() {
+                Some(all) => {
+                    all.push(error);
+                    left_out.push(entry.clone());
+                }
+                None => return Err(error),
+            }
+        } else {
+            roles.insert(key, entry.as_str());
         }
+    }
+    if !left_out.is_empty() {
+        entries.retain(|(_, entry, _)| !left_out.contains(entry));
     }
     // Folders before files, as FileVault processes them.
     for (fname, entry, is_dir) in entries.iter().filter(|e| e.2) {
@@ -201,7 +241,7 @@ fn scan_dir(
             continue;
         }
         let child = node.child_mut(&seg);
-        scan_dir(archive, ignore, visit, entry, child, layout)?;
+        scan_dir(archive, ignore, visit, entry, child, layout, collisions)?;
     }
     for (fname, entry, _) in entries.iter().filter(|e| !e.2) {
         if ignore.ignores(fname) || fname == ".content.xml" {
@@ -330,5 +370,60 @@ mod tests {
         assert_eq!(c.binaries.len(), 2);
         assert_eq!(c.binaries[1].index, Some(1));
         assert_eq!(l.sub_packages.len(), 1);
+    }
+
+    #[test]
+    fn names_of_one_node_fail_the_scan_or_are_collected() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path();
+        let dv = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#;
+        write(d, "jcr_root/content/.content.xml", dv);
+        write(d, "jcr_root/content/_jcr_content/.content.xml", dv);
+        write(d, "jcr_root/content/jcr%3acontent/.content.xml", dv);
+        write(d, "jcr_root/content/a%3ab.txt", "1");
+        write(d, "jcr_root/content/a:b.txt", "2");
+        write(d, "jcr_root/content/other.txt", "3");
+        let a = open(d, &ReadOptions::default()).unwrap();
+        let e = scan(a.as_ref(), &IgnoreList::default()).unwrap_err();
+        assert!(matches!(e, ArchiveError::NameCollision { .. }), "{e}");
+        let (l, collisions) = scan_lenient(a.as_ref(), &IgnoreList::default()).unwrap();
+        let pairs: Vec<(&str, &str, &str)> = collisions
+            .iter()
+            .map(|e| match e {
+                ArchiveError::NameCollision {
+                    first,
+                    second,
+                    node,
+                    ..
+                } => (first.as_str(), second.as_str(), node.as_str()),
+                other => panic!("{other}"),
+            })
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                (
+                    "jcr_root/content/a%3ab.txt",
+                    "jcr_root/content/a:b.txt",
+                    "/content/a:b.txt"
+                ),
+                (
+                    "jcr_root/content/_jcr_content",
+                    "jcr_root/content/jcr%3acontent",
+                    "/content/jcr:content"
+                ),
+            ]
+        );
+        // The first of each pair is laid out, and everything else.
+        let c = l.root.find("/content").unwrap();
+        assert_eq!(
+            c.children["jcr:content"].dir.as_deref(),
+            Some("jcr_root/content/_jcr_content")
+        );
+        assert_eq!(
+            c.children["a:b.txt"].file.as_deref(),
+            Some("jcr_root/content/a%3ab.txt")
+        );
+        assert!(c.children.contains_key("other.txt"));
     }
 }

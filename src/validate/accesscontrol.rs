@@ -3,7 +3,7 @@
 //! (the default) or `clear` they are dropped on install; with any other handling a
 //! package without one has a pointless setting.
 
-use super::{Finding, Package, Severity};
+use super::{DocCheck, DocNode, Finding, Package, Severity};
 use crate::package::PROPERTIES_ENTRY;
 use crate::properties::{keys, AcHandling};
 
@@ -14,52 +14,78 @@ pub const ID: &str = "jackrabbit-accesscontrol";
 pub const ACL_TYPES: [&str; 3] = ["rep:ACL", "rep:CugPolicy", "rep:PrincipalPolicy"];
 
 /// Reports ACLs that are never installed and an acHandling with nothing to handle.
-pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
+pub fn check<'p>(pkg: &'p Package<'_>, _out: &mut Vec<Finding>) -> Option<Box<dyn DocCheck + 'p>> {
     let handling = pkg
         .properties
         .as_ref()
         .map(|p| p.ac_handling())
         .unwrap_or_default();
-    let dropped = matches!(handling, AcHandling::Ignore | AcHandling::Clear);
-    let mut found = false;
-    for n in pkg.nodes() {
-        let Some(t) = n.element.primary_type() else {
-            continue;
-        };
-        if !ACL_TYPES.contains(&t) {
-            continue;
+    Some(Box::new(Acls {
+        handling,
+        found: false,
+    }))
+}
+
+struct Acls {
+    handling: AcHandling,
+    /// Whether an access control list was seen.
+    found: bool,
+}
+
+impl Acls {
+    /// ACLs are dropped on install.
+    fn dropped(&self) -> bool {
+        matches!(self.handling, AcHandling::Ignore | AcHandling::Clear)
+    }
+}
+
+impl DocCheck for Acls {
+    fn doc(&mut self, _pkg: &Package<'_>, nodes: &[DocNode<'_>], out: &mut Vec<Finding>) {
+        for n in nodes {
+            let Some(t) = n.element.primary_type() else {
+                continue;
+            };
+            if !ACL_TYPES.contains(&t) {
+                continue;
+            }
+            self.found = true;
+            if self.dropped() {
+                out.push(
+                    Finding::new(
+                        Severity::Warning,
+                        ID,
+                        format!(
+                            "access control list '{}' is never installed: acHandling is '{}'",
+                            n.path, self.handling
+                        ),
+                        "set acHandling to merge_preserve, merge or overwrite in properties.xml, or remove the ACL",
+                    )
+                    .at(&n.element.location)
+                    .node(n.path),
+                );
+            }
         }
-        found = true;
-        if dropped {
+    }
+
+    fn finish(self: Box<Self>, pkg: &Package<'_>, out: &mut Vec<Finding>) {
+        let explicit = pkg
+            .properties
+            .as_ref()
+            .is_some_and(|p| p.get(keys::AC_HANDLING).is_some());
+        if !self.found && !self.dropped() && explicit {
             out.push(
                 Finding::new(
                     Severity::Warning,
                     ID,
                     format!(
-                        "access control list '{}' is never installed: acHandling is '{handling}'",
-                        n.path
+                        "acHandling is '{}' but the package holds no access control list",
+                        self.handling
                     ),
-                    "set acHandling to merge_preserve, merge or overwrite in properties.xml, or remove the ACL",
+                    "remove acHandling from properties.xml, or add the rep:policy nodes it is meant for",
                 )
-                .at(&n.element.location)
-                .node(n.path),
+                .in_entry(PROPERTIES_ENTRY),
             );
         }
-    }
-    let explicit = pkg
-        .properties
-        .as_ref()
-        .is_some_and(|p| p.get(keys::AC_HANDLING).is_some());
-    if !found && !dropped && explicit {
-        out.push(
-            Finding::new(
-                Severity::Warning,
-                ID,
-                format!("acHandling is '{handling}' but the package holds no access control list"),
-                "remove acHandling from properties.xml, or add the rep:policy nodes it is meant for",
-            )
-            .in_entry(PROPERTIES_ENTRY),
-        );
     }
 }
 

@@ -2,54 +2,94 @@
 //! and each full-coverage `name.xml`) parses, with line and column on errors; text
 //! content, which DocView ignores, is reported (FileVault's default severity for
 //! unused character data is error).
+//!
+//! The id also carries what jcrpack finds about the archive as the importer lays it
+//! out (FileVault has no validator of its own for these): entries that cannot be read
+//! to their end, two entries that unescape to the same node ([`name_collision`]), and
+//! the archive's warnings.
 
-use super::{DocFile, Finding, Package, Severity};
-use crate::archive::Archive;
+use super::{DocCheck, DocFile, DocNode, Finding, Package, Severity};
+use crate::archive::{Archive, ArchiveError};
 use crate::docview::{parse_bytes, DocViewDocument, DocViewElement, Limits};
 use crate::namespace::NamespaceRegistry;
-use crate::package::{Layout, LayoutNode};
 use std::collections::HashMap;
 
 /// The validator id.
 pub const ID: &str = "jackrabbit-docviewparser";
 
-/// Parses every DocView file of the layout; failures become findings.
-pub fn load(archive: &dyn Archive, layout: &Layout, findings: &mut Vec<Finding>) -> Vec<DocFile> {
-    let mut docs = Vec::new();
-    let mut stack: Vec<&LayoutNode> = vec![&layout.root];
-    while let Some(n) = stack.pop() {
-        if let Some(entry) = &n.docview {
-            match archive.read_to_vec(entry) {
-                Err(e) => findings.push(
-                    Finding::unreadable(ID, entry.clone(), format!("cannot read: {e}"))
-                        .node(n.path.clone()),
-                ),
-                Ok(bytes) => match parse_bytes(&bytes, entry, &Limits::default()) {
-                    Ok(mut doc) => docs.push(DocFile {
-                        doc: {
-                            normalize_prefixes(&mut doc);
-                            doc
-                        },
-                        entry: entry.clone(),
-                        node_path: n.path.clone(),
-                    }),
-                    Err(e) => findings.push(
-                        Finding::new(
-                            Severity::Error,
-                            ID,
-                            format!("cannot parse the DocView XML: {}", e.message),
-                            "correct the XML at this place; the file is not installed as it is",
-                        )
-                        .at(&e.location)
-                        .node(n.path.clone()),
-                    ),
-                },
-            }
+/// Reads and parses one DocView file (`entry`, describing node `node_path`); a file
+/// that cannot be read or parsed becomes a finding.
+pub fn read(
+    archive: &dyn Archive,
+    entry: &str,
+    node_path: &str,
+    findings: &mut Vec<Finding>,
+) -> Option<DocFile> {
+    let bytes = match archive.read_to_vec(entry) {
+        Ok(b) => b,
+        Err(e) => {
+            findings
+                .push(Finding::unreadable(ID, entry, format!("cannot read: {e}")).node(node_path));
+            return None;
         }
-        // Children in reverse so that the stack visits them in layout order.
-        stack.extend(n.children.values().rev());
+    };
+    match parse_bytes(&bytes, entry, &Limits::default()) {
+        Ok(mut doc) => {
+            normalize_prefixes(&mut doc);
+            Some(DocFile {
+                doc,
+                entry: entry.to_string(),
+                node_path: node_path.to_string(),
+            })
+        }
+        Err(e) => {
+            findings.push(
+                Finding::new(
+                    Severity::Error,
+                    ID,
+                    format!("cannot parse the DocView XML: {}", e.message),
+                    "correct the XML at this place; the file is not installed as it is",
+                )
+                .at(&e.location)
+                .node(node_path),
+            );
+            None
+        }
     }
-    docs
+}
+
+/// The finding for two entries that unescape to the same node in the same role
+/// (`_jcr_content` and `jcr%3acontent`): import refuses such a package, since which
+/// entry would win depends on the order of reading. Validation goes on with the first
+/// entry.
+pub fn name_collision(e: &ArchiveError) -> Finding {
+    let ArchiveError::NameCollision {
+        first,
+        second,
+        node,
+        ..
+    } = e
+    else {
+        return Finding::new(
+            Severity::Error,
+            ID,
+            e.to_string(),
+            "repair the package archive",
+        );
+    };
+    Finding::new(
+        Severity::Error,
+        ID,
+        format!(
+            "entries '{}' and '{}' are both the repository node '{}': import refuses the package",
+            first.escape_debug(),
+            second.escape_debug(),
+            node.escape_debug()
+        ),
+        "keep one of the two entries (merge the other's content into it) and remove the other",
+    )
+    .in_entry(second.clone())
+    .node(node.clone())
 }
 
 /// Renames the document's prefixes for built-in namespaces to their usual ones
@@ -99,9 +139,16 @@ pub fn normalize_prefixes(doc: &mut DocViewDocument) {
     }
 }
 
-/// Reports what the reader ignored (text content).
-pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
-    for d in &pkg.docs {
+/// Reports what the reader ignored (text content), file by file.
+pub fn check<'p>(_pkg: &'p Package<'_>, _out: &mut Vec<Finding>) -> Option<Box<dyn DocCheck + 'p>> {
+    Some(Box::new(TextContent))
+}
+
+struct TextContent;
+
+impl DocCheck for TextContent {
+    fn doc(&mut self, _pkg: &Package<'_>, nodes: &[DocNode<'_>], out: &mut Vec<Finding>) {
+        let d = nodes[0].file;
         for w in &d.doc.warnings {
             out.push(
                 Finding::new(

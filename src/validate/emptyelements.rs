@@ -4,67 +4,89 @@
 //! (its own folder, file or another DocView element with properties). `rep:policy`
 //! elements are left alone.
 
-use super::{Finding, Package, Severity};
-use crate::filter::ImportMode;
+use super::{DocCheck, DocNode, Finding, Package, PathSet, Severity};
+use crate::filter::{ImportMode, WorkspaceFilter};
+use crate::location::Location;
 use crate::path;
-use std::collections::HashSet;
 
 /// The validator id.
 pub const ID: &str = "jackrabbit-emptyelements";
 
 /// Reports ordering-only elements in `replace` sets that nothing else in the package
 /// provides.
-pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
-    let Some(filter) = &pkg.filter else { return };
-    let roots: Vec<&str> = filter
+pub fn check<'p>(pkg: &'p Package<'_>, _out: &mut Vec<Finding>) -> Option<Box<dyn DocCheck + 'p>> {
+    let filter = pkg.filter.as_ref()?;
+    let roots = filter
         .sets
         .iter()
         .filter(|s| s.mode == ImportMode::Replace)
         .map(|s| s.root())
         .collect();
-    let affected = |p: &str| roots.iter().any(|r| path::is_self_or_descendant(p, r));
-    let mut non_empty: HashSet<&str> = HashSet::new();
-    let mut empty = Vec::new();
-    let nodes = pkg.nodes();
-    for n in &nodes {
-        if !affected(n.path) {
-            continue;
-        }
-        if n.element.properties.is_empty()
-            && filter.contains(n.path)
-            && filter.import_mode(n.path, None) == ImportMode::Replace
-        {
-            if n.element.name != "rep:policy" {
-                empty.push(n);
+    Some(Box::new(EmptyElements {
+        filter,
+        roots,
+        provided: PathSet::default(),
+        empty: Vec::new(),
+    }))
+}
+
+struct EmptyElements<'f> {
+    filter: &'f WorkspaceFilter,
+    /// The roots of the `replace` sets.
+    roots: Vec<&'f str>,
+    /// Elements below those roots that provide their node (with properties, or not
+    /// ordering-only for another reason), when no file or folder does.
+    provided: PathSet,
+    /// Ordering-only elements no file or folder provides, in document order: their
+    /// path and place.
+    empty: Vec<(String, Location)>,
+}
+
+impl DocCheck for EmptyElements<'_> {
+    fn doc(&mut self, pkg: &Package<'_>, nodes: &[DocNode<'_>], _out: &mut Vec<Finding>) {
+        let filter = self.filter;
+        for n in nodes {
+            if !self
+                .roots
+                .iter()
+                .any(|r| path::is_self_or_descendant(n.path, r))
+            {
+                continue;
             }
-        } else {
-            non_empty.insert(n.path);
+            if n.element.properties.is_empty()
+                && filter.contains(n.path)
+                && filter.import_mode(n.path, None) == ImportMode::Replace
+            {
+                if n.element.name != "rep:policy" && !pkg.in_layout(n.path) {
+                    self.empty
+                        .push((n.path.to_string(), n.element.location.clone()));
+                }
+            } else if !pkg.in_layout(n.path) {
+                // (Elements whose node has a file or folder never decide anything.)
+                self.provided.insert(n.path);
+            }
         }
     }
-    let layout = pkg.layout_nodes();
-    for (node, _) in &layout {
-        if affected(&node.path) {
-            non_empty.insert(node.path.as_str());
+
+    fn finish(self: Box<Self>, _pkg: &Package<'_>, out: &mut Vec<Finding>) {
+        for (p, location) in self.empty {
+            if self.provided.contains(&p) {
+                continue;
+            }
+            out.push(
+                Finding::new(
+                    Severity::Error,
+                    ID,
+                    format!(
+                        "element '{p}' has no attributes: it only orders an existing node and does not replace it, \
+                         although it is in a replace filter and nothing else in the package provides it"
+                    ),
+                    "remove the element, or give it at least jcr:primaryType so that it is really replaced",
+                )
+                .at(&location)
+                .node(p),
+            );
         }
-    }
-    for n in empty {
-        if non_empty.contains(n.path) {
-            continue;
-        }
-        out.push(
-            Finding::new(
-                Severity::Error,
-                ID,
-                format!(
-                    "element '{}' has no attributes: it only orders an existing node and does not replace it, \
-                     although it is in a replace filter and nothing else in the package provides it",
-                    n.path
-                ),
-                "remove the element, or give it at least jcr:primaryType so that it is really replaced",
-            )
-            .at(&n.element.location)
-            .node(n.path),
-        );
     }
 }
 
@@ -111,5 +133,33 @@ mod tests {
             &[],
         );
         assert!(m.is_empty(), "{m:?}");
+    }
+
+    /// `/content/x/a` has no file or folder of its own: the parent folder's file and
+    /// `/content/.content.xml` both describe it, in either order.
+    fn across_files(outer: &str, inner: &str) -> Vec<String> {
+        let f = filter(r#"<filter root="/content"/>"#);
+        let outer = docview(&format!(
+            r#"jcr:primaryType="nt:unstructured"><x jcr:primaryType="nt:unstructured">{outer}</x>"#
+        ));
+        let inner = docview(&format!(r#"jcr:primaryType="nt:unstructured">{inner}"#));
+        messages(
+            &validate(&[
+                ("META-INF/vault/filter.xml", f.as_str()),
+                ("jcr_root/content/.content.xml", outer.as_str()),
+                ("jcr_root/content/x/.content.xml", inner.as_str()),
+            ]),
+            ID,
+        )
+    }
+
+    #[test]
+    fn an_element_provided_by_another_file_is_fine() {
+        let full = r#"<a jcr:primaryType="nt:unstructured"/>"#;
+        assert!(across_files("<a/>", full).is_empty());
+        assert!(across_files(full, "<a/>").is_empty());
+        let m = across_files("<a/>", "<a/>");
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(m.iter().all(|m| m.contains("'/content/x/a'")), "{m:?}");
     }
 }

@@ -10,12 +10,13 @@
 //! * include rules that match nothing in the package (orphaned), except in `cleanup`
 //!   sets.
 
-use super::{Finding, Package, Severity};
+use super::{DocCheck, DocNode, Finding, Package, Severity};
 use crate::archive::Archive;
 use crate::filter::{FilterIssue, WorkspaceFilter};
+use crate::location::Location;
 use crate::package::FILTER_ENTRY;
 use crate::path;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The validator id.
 pub const ID: &str = "jackrabbit-filter";
@@ -78,12 +79,27 @@ pub fn load(archive: &dyn Archive, findings: &mut Vec<Finding>) -> Option<Worksp
     }
 }
 
-/// Checks the filter and the content against it.
-pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
-    let Some(filter) = &pkg.filter else { return };
+/// Checks the filter, then the layout against it; the returned check goes on with the
+/// DocView elements.
+pub fn check<'p>(pkg: &'p Package<'_>, out: &mut Vec<Finding>) -> Option<Box<dyn DocCheck + 'p>> {
+    let filter = pkg.filter.as_ref()?;
     check_filter(filter, out);
     check_root_ancestors(filter, out);
-    check_nodes(pkg, filter, out);
+    let mut nodes = NodeCheck::new(filter);
+    for (node, entry) in pkg.layout_nodes() {
+        let is_folder = node.file.is_none() && node.docview.is_none();
+        if nodes.visit(&node.path, entry, None, !is_folder, out) {
+            // Placed at the DocView's root element once the file is read.
+            if let Some(d) = &node.docview {
+                nodes
+                    .at_root
+                    .entry(d.clone())
+                    .or_default()
+                    .push(out.len() - 1);
+            }
+        }
+    }
+    Some(Box::new(nodes))
 }
 
 fn check_filter(filter: &WorkspaceFilter, out: &mut Vec<Finding>) {
@@ -190,28 +206,65 @@ fn check_root_ancestors(filter: &WorkspaceFilter, out: &mut Vec<Finding>) {
     }
 }
 
-fn check_nodes(pkg: &Package<'_>, filter: &WorkspaceFilter, out: &mut Vec<Finding>) {
-    // Include rules not yet seen matching a node (orphaned), per set.
-    let mut orphaned: Vec<(usize, Vec<usize>, bool)> = filter
-        .sets
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| !s.is_cleanup())
-        .map(|(i, s)| {
-            let includes = s
-                .node_rules()
-                .enumerate()
-                .filter(|(_, r)| r.include)
-                .map(|(k, _)| k)
-                .collect();
-            (i, includes, false)
-        })
-        .collect();
-    let mut dangling = HashSet::new();
-    let mut reported = HashSet::new();
-    let mut uncontained: Vec<String> = Vec::new();
-    let mut visit = |p: &str, entry: &str, loc: Option<&crate::location::Location>, check: bool| {
-        for (i, includes, used) in orphaned.iter_mut() {
+/// The content against the filter: the layout's nodes first, then every DocView
+/// element. Besides the findings it remembers only the include rules not yet matched,
+/// and the paths that got a finding.
+struct NodeCheck<'f> {
+    filter: &'f WorkspaceFilter,
+    /// Per set (but cleanup sets): its index, the include rules (by position among
+    /// its node rules) not yet seen matching a node, and whether it matched any.
+    orphaned: Vec<(usize, Vec<usize>, bool)>,
+    /// Ancestors already reported as not covered.
+    dangling: HashSet<String>,
+    /// Paths that got a finding: each path is reported once, where it is first seen.
+    reported: HashSet<String>,
+    /// The topmost uncontained nodes reported (their subtrees are not reported again).
+    uncontained: Vec<String>,
+    /// Findings about layout nodes described by a DocView, by DocView entry: they are
+    /// placed at the root element when the file is read (else at the entry).
+    at_root: HashMap<String, Vec<usize>>,
+}
+
+impl<'f> NodeCheck<'f> {
+    fn new(filter: &'f WorkspaceFilter) -> NodeCheck<'f> {
+        let orphaned = filter
+            .sets
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.is_cleanup())
+            .map(|(i, s)| {
+                let includes = s
+                    .node_rules()
+                    .enumerate()
+                    .filter(|(_, r)| r.include)
+                    .map(|(k, _)| k)
+                    .collect();
+                (i, includes, false)
+            })
+            .collect();
+        NodeCheck {
+            filter,
+            orphaned,
+            dangling: HashSet::new(),
+            reported: HashSet::new(),
+            uncontained: Vec::new(),
+            at_root: HashMap::new(),
+        }
+    }
+
+    /// Visits node `p` (from `entry`, at `loc`); `check` says whether the node itself
+    /// is checked or only counts for the include rules. True when a finding was
+    /// pushed.
+    fn visit(
+        &mut self,
+        p: &str,
+        entry: &str,
+        loc: Option<&Location>,
+        check: bool,
+        out: &mut Vec<Finding>,
+    ) -> bool {
+        let filter = self.filter;
+        for (i, includes, used) in self.orphaned.iter_mut() {
             let set = &filter.sets[*i];
             if set.contains(p) {
                 *used = true;
@@ -219,67 +272,79 @@ fn check_nodes(pkg: &Package<'_>, filter: &WorkspaceFilter, out: &mut Vec<Findin
                 includes.retain(|&k| !rules[k].pattern.is_match(p));
             }
         }
-        if !check || !reported.insert(p.to_string()) {
-            return;
+        // A path without a finding gets none on a second visit either (the state
+        // below only grows), so only the reported paths are remembered.
+        if !check || self.reported.contains(p) {
+            return false;
         }
         if !filter.contains(p) && !filter.is_ancestor(p) {
-            if uncontained.iter().any(|u| path::is_descendant(p, u)) {
-                return;
+            if self.uncontained.iter().any(|u| path::is_descendant(p, u)) {
+                return false;
             }
-            uncontained.push(p.to_string());
+            self.uncontained.push(p.to_string());
         }
-        if let Some(f) = node_finding(filter, p, &mut dangling) {
-            out.push(f.at_or(loc, entry));
+        match node_finding(filter, p, &mut self.dangling) {
+            Some(f) => {
+                self.reported.insert(p.to_string());
+                out.push(f.at_or(loc, entry));
+                true
+            }
+            None => false,
         }
-    };
-    let roots: std::collections::HashMap<&str, &crate::location::Location> = pkg
-        .docs
-        .iter()
-        .map(|f| (f.entry.as_str(), &f.doc.root.location))
-        .collect();
-    for (node, entry) in pkg.layout_nodes() {
-        let is_folder = node.file.is_none() && node.docview.is_none();
-        let loc = node.docview.as_deref().and_then(|d| roots.get(d).copied());
-        visit(&node.path, &entry, loc, !is_folder);
     }
-    for n in pkg.nodes() {
-        let check = !n.is_root && !n.element.properties.is_empty();
-        visit(n.path, &n.file.entry, Some(&n.element.location), check);
-    }
-    for (i, includes, used) in orphaned {
-        let set = &filter.sets[i];
-        let rules: Vec<_> = set.node_rules().collect();
-        if !used {
-            out.push(
-                Finding::new(
-                    Severity::Warning,
-                    ID,
-                    format!(
-                        "filter set with root '{}' matches nothing in the package (orphaned)",
-                        set.root()
-                    ),
-                    "remove the set, or add the content it is meant to install",
-                )
-                .at_or(set.location.as_ref(), FILTER_ENTRY)
-                .node(set.root()),
-            );
-            continue;
+}
+
+impl DocCheck for NodeCheck<'_> {
+    fn doc(&mut self, _pkg: &Package<'_>, nodes: &[DocNode<'_>], out: &mut Vec<Finding>) {
+        let root = &nodes[0];
+        if let Some(found) = self.at_root.remove(&root.file.entry) {
+            for i in found {
+                out[i] = out[i].clone().at(&root.element.location);
+            }
         }
-        for k in includes {
-            let rule = rules[k];
-            out.push(
-                Finding::new(
-                    Severity::Warning,
-                    ID,
-                    format!(
-                        "include pattern '{}' below root '{}' matches nothing in the package (orphaned)",
-                        rule.pattern.as_str(),
-                        set.root()
-                    ),
-                    "remove the include, or correct it to match the content it is meant for",
-                )
-                .at_or(rule.location.as_ref().or(set.location.as_ref()), FILTER_ENTRY),
-            );
+        for n in nodes {
+            let check = !n.is_root && !n.element.properties.is_empty();
+            self.visit(n.path, &n.file.entry, Some(&n.element.location), check, out);
+        }
+    }
+
+    fn finish(self: Box<Self>, _pkg: &Package<'_>, out: &mut Vec<Finding>) {
+        let filter = self.filter;
+        for (i, includes, used) in self.orphaned {
+            let set = &filter.sets[i];
+            let rules: Vec<_> = set.node_rules().collect();
+            if !used {
+                out.push(
+                    Finding::new(
+                        Severity::Warning,
+                        ID,
+                        format!(
+                            "filter set with root '{}' matches nothing in the package (orphaned)",
+                            set.root()
+                        ),
+                        "remove the set, or add the content it is meant to install",
+                    )
+                    .at_or(set.location.as_ref(), FILTER_ENTRY)
+                    .node(set.root()),
+                );
+                continue;
+            }
+            for k in includes {
+                let rule = rules[k];
+                out.push(
+                    Finding::new(
+                        Severity::Warning,
+                        ID,
+                        format!(
+                            "include pattern '{}' below root '{}' matches nothing in the package (orphaned)",
+                            rule.pattern.as_str(),
+                            set.root()
+                        ),
+                        "remove the include, or correct it to match the content it is meant for",
+                    )
+                    .at_or(rule.location.as_ref().or(set.location.as_ref()), FILTER_ENTRY),
+                );
+            }
         }
     }
 }
@@ -490,6 +555,36 @@ mod tests {
                     .to_string()
             ),
             "{m:?}"
+        );
+    }
+
+    #[test]
+    fn findings_about_a_docview_node_point_at_its_root_element() {
+        let r = validate(&[
+            ("META-INF/vault/filter.xml", &filter(r#"<filter root="/content/a"/>"#)),
+            (
+                "jcr_root/content/a/.content.xml",
+                &docview(r#"jcr:primaryType="nt:unstructured">"#),
+            ),
+            (
+                "jcr_root/content/b/.content.xml",
+                "<?xml version=\"1.0\"?>\n\n<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" jcr:primaryType=\"nt:unstructured\"/>\n",
+            ),
+            ("jcr_root/content/c/.content.xml", "<jcr:root"),
+        ]);
+        let at = |node: &str| {
+            r.by_validator(ID)
+                .find(|f| f.node_path.as_deref() == Some(node))
+                .map(|f| (f.entry.clone().unwrap(), f.line, f.column))
+        };
+        let b = at("/content/b").expect("a finding for /content/b");
+        assert_eq!(b.0, "jcr_root/content/b/.content.xml");
+        assert_eq!(b.1, Some(3), "{b:?}");
+        assert!(b.2.is_some(), "{b:?}");
+        // A file that does not parse: the finding is on the whole entry.
+        assert_eq!(
+            at("/content/c"),
+            Some(("jcr_root/content/c/.content.xml".to_string(), None, None))
         );
     }
 }

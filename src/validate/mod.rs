@@ -7,17 +7,23 @@
 //! the FileVault id of the validator that raised it, the package entry, line and
 //! column when known, a message and a one-line fix.
 //!
-//! The driver reads the package once ([`Package::load`]): `filter.xml`,
-//! `properties.xml`, the CND files, the layout of `jcr_root/` and every DocView file.
-//! Reading problems become findings of the validator that owns the file; then each
-//! validator module checks the loaded package:
+//! The driver reads the package's metadata and layout once ([`Package::load`]):
+//! `filter.xml`, `properties.xml` and the layout of `jcr_root/`. Reading problems
+//! become findings of the validator that owns the file. Each validator module then
+//! checks the metadata and layout, and the DocView files are read, parsed, handed to
+//! every validator's [`DocCheck`] and dropped, one file at a time
+//! ([`Package::for_each_doc`]): memory follows the layout and the largest DocView
+//! file, not the number of nodes. What a check must remember across files is kept
+//! small (path hashes, the findings themselves). Each validator's findings are
+//! collected apart and joined in the validators' order before sorting, so the report
+//! does not depend on when a check ran.
 //!
 //! | module | id | what |
 //! |---|---|---|
 //! | [`filter`] | `jackrabbit-filter` | filter.xml well-formed, roots, overlaps, patterns that never match, nodes outside the filter, uncovered ancestors, orphaned rules |
 //! | [`properties`] | `jackrabbit-properties` | properties.xml well-formed; group, name, version, packageType, acHandling valid |
 //! | [`dependencies`] | `jackrabbit-dependencies` | `dependencies` parse; duplicates |
-//! | [`docviewparser`] | `jackrabbit-docviewparser` | every DocView parses; no character data |
+//! | [`docviewparser`] | `jackrabbit-docviewparser` | every DocView parses; no character data; and the archive as FileVault lays it out: every entry readable (CRC-32, inflate limits), no two entries for one node (`_jcr_content` and `jcr%3acontent`), names that differ only in case and link entries (warnings) |
 //! | [`emptyelements`] | `jackrabbit-emptyelements` | ordering-only elements in `replace` filters |
 //! | [`mergelimitations`] | `jackrabbit-mergelimitations` | `merge` roots that are not an aggregate's root |
 //! | [`nodetypes`] | `jackrabbit-nodetypes` | CNDs parse; primary types present; types and prefixes known and valid |
@@ -259,9 +265,24 @@ pub struct DocNode<'a> {
     pub file: &'a DocFile,
 }
 
-/// A package read for validation: its metadata, layout and parsed DocView files.
-/// Files that could not be read are `None` or missing here; the findings about them
-/// are in [`Package::findings`].
+/// A validator's pass over the package's DocView files, which are read, parsed and
+/// dropped one at a time ([`Package::for_each_doc`]): what a check keeps from one file
+/// to the next is all the memory it needs beyond the current file.
+///
+/// `out` is the same list in every call of one check (its own findings so far), so a
+/// check may amend a finding it pushed earlier.
+pub trait DocCheck {
+    /// Checks the elements of one file, in document order; `nodes[0]` is the root
+    /// element and `nodes[0].file` the file.
+    fn doc(&mut self, pkg: &Package<'_>, nodes: &[DocNode<'_>], out: &mut Vec<Finding>);
+
+    /// Called once after the last file.
+    fn finish(self: Box<Self>, _pkg: &Package<'_>, _out: &mut Vec<Finding>) {}
+}
+
+/// A package read for validation: its metadata and layout. The DocView files are not
+/// held: [`Package::for_each_doc`] reads them one at a time. Files that could not be
+/// read are `None` here; the findings about them are in [`Package::findings`].
 #[derive(Debug)]
 pub struct Package<'a> {
     /// The archive.
@@ -270,26 +291,25 @@ pub struct Package<'a> {
     pub filter: Option<WorkspaceFilter>,
     /// `properties.xml`, when present and readable.
     pub properties: Option<PackageProperties>,
-    /// The content tree.
+    /// The content tree. Of two entries that unescape to the same node in the same
+    /// role, only the first is laid out (the pair is a finding).
     pub layout: Layout,
-    /// Every DocView file that parsed, in layout order.
-    pub docs: Vec<DocFile>,
-    /// The repository path of every element of each file of [`Package::docs`], in
-    /// document order ([`Package::nodes`] pairs them with the elements).
-    node_paths: Vec<Vec<String>>,
     /// Findings from reading.
     pub findings: Vec<Finding>,
 }
 
 impl<'a> Package<'a> {
-    /// Reads what the validators need. Never fails: what cannot be read becomes a
-    /// finding.
+    /// Reads what the validators need but the DocView files. Never fails: what cannot
+    /// be read becomes a finding.
     pub fn load(archive: &'a dyn Archive) -> Package<'a> {
         let mut findings = Vec::new();
         let filter = filter::load(archive, &mut findings);
         let properties = properties::load(archive, &mut findings);
-        let layout = match crate::package::scan(archive, &IgnoreList::default()) {
-            Ok(l) => l,
+        let layout = match crate::package::layout::scan_lenient(archive, &IgnoreList::default()) {
+            Ok((layout, collisions)) => {
+                findings.extend(collisions.iter().map(docviewparser::name_collision));
+                layout
+            }
             Err(e) => {
                 findings.push(
                     Finding::new(
@@ -303,62 +323,92 @@ impl<'a> Package<'a> {
                 Layout::default()
             }
         };
-        let docs = docviewparser::load(archive, &layout, &mut findings);
-        let node_paths = docs
-            .iter()
-            .map(|d| {
-                let mut out = Vec::new();
-                collect_paths(&d.doc.root, &root_path(d), &mut out);
-                out
-            })
-            .collect();
         Package {
             archive,
             filter,
             properties,
             layout,
-            docs,
-            node_paths,
             findings,
         }
     }
 
-    /// Every DocView element of the package with its repository path, file by file in
-    /// document order.
-    pub fn nodes(&self) -> Vec<DocNode<'_>> {
-        let mut out = Vec::new();
-        for (file, paths) in self.docs.iter().zip(&self.node_paths) {
-            let mut i = 0;
-            walk(&file.doc.root, true, file, paths, &mut i, &mut out);
+    /// Reads and parses every DocView file of the layout, in layout order, and calls
+    /// `f` with the elements of each (document order, the root first); each file is
+    /// dropped before the next is read. Files that cannot be read or parsed become
+    /// findings in `problems`.
+    pub fn for_each_doc(&self, problems: &mut Vec<Finding>, mut f: impl FnMut(&[DocNode<'_>])) {
+        let mut paths = Vec::new();
+        let mut stack: Vec<&LayoutNode> = vec![&self.layout.root];
+        while let Some(n) = stack.pop() {
+            if let Some(entry) = &n.docview {
+                if let Some(file) = docviewparser::read(self.archive, entry, &n.path, problems) {
+                    paths.clear();
+                    collect_paths(&file.doc.root, &root_path(&file), &mut paths);
+                    let mut nodes = Vec::with_capacity(paths.len());
+                    let mut i = 0;
+                    walk(&file.doc.root, true, &file, &paths, &mut i, &mut nodes);
+                    f(&nodes);
+                }
+            }
+            // Children in reverse so that the stack visits them in layout order.
+            stack.extend(n.children.values().rev());
         }
-        out
     }
 
     /// Every node the package's files and folders stand for (not the elements inside
-    /// DocView files), parents first, with the entry that makes it.
-    pub fn layout_nodes(&self) -> Vec<(&LayoutNode, String)> {
-        let mut out = Vec::new();
-        fn rec<'n>(n: &'n LayoutNode, out: &mut Vec<(&'n LayoutNode, String)>) {
-            let entry = n
-                .file
-                .clone()
-                .or_else(|| n.docview.clone())
-                .or_else(|| n.dir.clone());
+    /// DocView files), parents first, with the entry that makes it (the plain file,
+    /// else the DocView, else the folder).
+    pub fn layout_nodes(&self) -> impl Iterator<Item = (&LayoutNode, &str)> + '_ {
+        let mut stack: Vec<&LayoutNode> = vec![&self.layout.root];
+        std::iter::from_fn(move || loop {
+            let n = stack.pop()?;
+            stack.extend(n.children.values().rev());
+            let entry = n.file.as_ref().or(n.docview.as_ref()).or(n.dir.as_ref());
             if let Some(e) = entry {
-                out.push((n, e));
+                return Some((n, e.as_str()));
             }
-            for c in n.children.values() {
-                rec(c, out);
-            }
-        }
-        rec(&self.layout.root, &mut out);
-        out
+        })
+    }
+
+    /// Whether a file or folder of the package stands for node `p` (as
+    /// [`Package::layout_nodes`] lists them).
+    pub fn in_layout(&self, p: &str) -> bool {
+        self.layout
+            .root
+            .find(p)
+            .is_some_and(|n| n.path == p && !n.is_empty())
     }
 
     /// Whether the filter contains `p` (true when the package has no usable filter, so
     /// that checks still run).
     pub fn contains(&self, p: &str) -> bool {
         self.filter.as_ref().is_none_or(|f| f.contains(p))
+    }
+}
+
+/// A set of repository paths kept as 64-bit hashes (8 bytes a path instead of the
+/// path), for the checks that must remember every node of a kind across files. Two
+/// different paths share a hash with a probability of about n / 2^64 for n paths.
+#[derive(Debug, Default)]
+pub struct PathSet(std::collections::HashSet<u64>);
+
+impl PathSet {
+    fn key(p: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        // SipHash with fixed keys: the same hash on every run.
+        let mut h = std::hash::DefaultHasher::new();
+        p.hash(&mut h);
+        h.finish()
+    }
+
+    /// Adds a path.
+    pub fn insert(&mut self, p: &str) {
+        self.0.insert(Self::key(p));
+    }
+
+    /// Whether the path was added.
+    pub fn contains(&self, p: &str) -> bool {
+        self.0.contains(&Self::key(p))
     }
 }
 
@@ -397,6 +447,26 @@ fn walk<'a>(
     }
 }
 
+/// The validators of one package, in order: each one's findings, and the checks that
+/// follow the DocView files.
+#[derive(Default)]
+struct Runs<'p> {
+    lists: Vec<Vec<Finding>>,
+    checks: Vec<(usize, Box<dyn DocCheck + 'p>)>,
+}
+
+impl<'p> Runs<'p> {
+    /// Runs a validator's checks of the metadata and layout; keeps its pass over the
+    /// DocView files, if it has one.
+    fn add(&mut self, start: impl FnOnce(&mut Vec<Finding>) -> Option<Box<dyn DocCheck + 'p>>) {
+        let mut out = Vec::new();
+        if let Some(c) = start(&mut out) {
+            self.checks.push((self.lists.len(), c));
+        }
+        self.lists.push(out);
+    }
+}
+
 /// How deep sub packages inside sub packages are validated.
 pub const MAX_SUB_PACKAGE_DEPTH: usize = 4;
 
@@ -408,8 +478,11 @@ pub fn validate_archive(archive: &dyn Archive) -> Report {
 }
 
 fn validate_nested(archive: &dyn Archive, container: Option<&Package<'_>>, depth: usize) -> Report {
-    let pkg = Package::load(archive);
-    let mut findings = pkg.findings.clone();
+    let mut pkg = Package::load(archive);
+    // Each validator writes to a list of its own, so that the findings come out in the
+    // same order whether a check runs before, during or after the pass over the files.
+    let mut read = std::mem::take(&mut pkg.findings);
+    let mut warnings = Vec::new();
     for w in archive.warnings() {
         let (entry, fix) = match w {
             crate::archive::ArchiveWarning::CaseCollision { second, .. } => (
@@ -421,29 +494,58 @@ fn validate_nested(archive: &dyn Archive, container: Option<&Package<'_>>, depth
                 "store the file itself instead of a symbolic link",
             ),
         };
-        findings.push(
+        warnings.push(
             Finding::new(Severity::Warning, docviewparser::ID, w.to_string(), fix).in_entry(entry),
         );
     }
-    filter::check(&pkg, &mut findings);
-    properties::check(&pkg, &mut findings);
-    dependencies::check(&pkg, &mut findings);
-    docviewparser::check(&pkg, &mut findings);
-    emptyelements::check(&pkg, &mut findings);
-    mergelimitations::check(&pkg, &mut findings);
-    nodetypes::check(&pkg, &mut findings);
-    packagetype::check(&pkg, &mut findings);
-    duplicateuuid::check(&pkg, &mut findings);
-    accesscontrol::check(&pkg, &mut findings);
-    oakindex::check(&pkg, &mut findings);
-    osgiconfigparser::check(&pkg, &mut findings);
+    let pkg = pkg;
+    let mut runs = Runs::default();
+    runs.add(|out| filter::check(&pkg, out));
+    runs.add(|out| {
+        properties::check(&pkg, out);
+        None
+    });
+    runs.add(|out| {
+        dependencies::check(&pkg, out);
+        None
+    });
+    runs.add(|out| docviewparser::check(&pkg, out));
+    runs.add(|out| emptyelements::check(&pkg, out));
+    runs.add(|out| mergelimitations::check(&pkg, out));
+    runs.add(|out| nodetypes::check(&pkg, out));
+    runs.add(|out| packagetype::check(&pkg, out));
+    runs.add(|out| duplicateuuid::check(&pkg, out));
+    runs.add(|out| accesscontrol::check(&pkg, out));
+    runs.add(|out| oakindex::check(&pkg, out));
+    runs.add(|out| {
+        osgiconfigparser::check(&pkg, out);
+        None
+    });
+    let Runs {
+        mut lists,
+        mut checks,
+    } = runs;
+    pkg.for_each_doc(&mut read, |nodes| {
+        for (i, c) in checks.iter_mut() {
+            c.doc(&pkg, nodes, &mut lists[*i]);
+        }
+    });
+    for (i, c) in checks {
+        c.finish(&pkg, &mut lists[i]);
+    }
+    check_other_entries(&pkg, depth, &mut read);
+    let mut findings = read;
+    findings.append(&mut warnings);
+    for mut l in lists {
+        findings.append(&mut l);
+    }
     if let Some(c) = container {
         packagetype::check_sub_package(c, &pkg, &mut findings);
     }
     if depth < MAX_SUB_PACKAGE_DEPTH {
         for (node, entry) in pkg.layout_nodes() {
             if node.file.is_some() && entry.ends_with(".zip") {
-                findings.extend(validate_sub_package(&pkg, &entry, depth));
+                findings.extend(validate_sub_package(&pkg, entry, depth));
             }
         }
     }
@@ -452,6 +554,51 @@ fn validate_nested(archive: &dyn Archive, container: Option<&Package<'_>>, depth
     Report {
         package: archive.name().to_string(),
         findings,
+    }
+}
+
+/// Reads to their end the files no validator reads (plain files, `.binary` files,
+/// metadata besides filter.xml, properties.xml and the CNDs), through the archive's
+/// checked reader: data that does not match its CRC-32, or that inflates beyond the
+/// limits (a zip bomb), fails `import`, so it is an error here too. Reading costs
+/// time, not memory.
+fn check_other_entries(pkg: &Package<'_>, depth: usize, out: &mut Vec<Finding>) {
+    let check = |entry: &str, out: &mut Vec<Finding>| {
+        let read = pkg.archive.open(entry).and_then(|mut r| {
+            std::io::copy(&mut r, &mut std::io::sink())
+                .map(|_| ())
+                .map_err(|e| ArchiveError::from_read_error(pkg.archive.name(), entry, e))
+        });
+        if let Err(e) = read {
+            out.push(Finding::unreadable(
+                docviewparser::ID,
+                entry,
+                format!("cannot read: {e}"),
+            ));
+        }
+    };
+    for e in pkg.archive.listing().files() {
+        let n = e.name();
+        if n.starts_with("META-INF/")
+            && n != crate::package::FILTER_ENTRY
+            && n != crate::package::PROPERTIES_ENTRY
+            && !n.ends_with(".cnd")
+        {
+            check(n, out);
+        }
+    }
+    for (node, _) in pkg.layout_nodes() {
+        if let Some(f) = &node.file {
+            let read_elsewhere = f.ends_with(".cnd")
+                || osgiconfigparser::is_config_file(&node.path)
+                || (f.ends_with(".zip") && depth < MAX_SUB_PACKAGE_DEPTH);
+            if !read_elsewhere {
+                check(f, out);
+            }
+        }
+        for b in &node.binaries {
+            check(&b.entry, out);
+        }
     }
 }
 

@@ -16,7 +16,7 @@
 //!   items present (children may come from the package's folders; binary data from
 //!   `.binary` and plain files is not required in the DocView).
 
-use super::{Finding, Package, Severity};
+use super::{DocCheck, DocNode, Finding, Package, Severity};
 use crate::cnd::{self, NodeTypeRegistry, RegisterProblem, Violation};
 use crate::docview::DocViewDocument;
 use crate::name;
@@ -184,123 +184,141 @@ fn resolve(doc: &DocViewDocument, ns: &NamespaceRegistry, qname: &str) -> Prefix
     }
 }
 
-/// Checks the CNDs and the node types of every DocView element.
-pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
+/// Checks the CNDs; the returned check goes on with the node types of every DocView
+/// element.
+pub fn check<'p>(pkg: &'p Package<'_>, out: &mut Vec<Finding>) -> Option<Box<dyn DocCheck + 'p>> {
     let types = load_types(pkg, out);
-    let mut unknown_reported = HashSet::new();
-    for n in pkg.nodes() {
-        let el = n.element;
-        let at = |f: Finding| f.at(&el.location).node(n.path);
-        let primary = el.primary_type();
-        if primary.is_none() {
-            if !el.is_placeholder() && pkg.contains(n.path) {
-                out.push(at(Finding::new(
-                    Severity::Error,
-                    ID,
-                    format!("mandatory jcr:primaryType missing on node '{}'", n.path),
-                    "add jcr:primaryType (e.g. nt:unstructured) to the element",
-                )));
-            }
-            continue;
-        }
-        let mut all_known = true;
-        let mut resolved: Vec<String> = Vec::new();
-        let names = primary
-            .into_iter()
-            .map(|t| (t.to_string(), true))
-            .chain(el.mixin_types().into_iter().map(|t| (t, false)));
-        for (t, is_primary) in names {
-            let what = if is_primary {
-                "primary type"
-            } else {
-                "mixin type"
-            };
-            if let Err(e) = name::validate(&t) {
-                out.push(at(Finding::new(
-                    Severity::Error,
-                    ID,
-                    format!("{what} '{t}' is not a valid JCR name: {e}"),
-                    "use a qualified name such as nt:unstructured",
-                )));
-                continue;
-            }
-            let repo_name = match resolve(&n.file.doc, &types.namespaces, &t) {
-                PrefixState::Known(r) => r,
-                state => {
-                    all_known = false;
-                    let prefix = name::prefix(&t);
-                    let platform = matches!(state, PrefixState::Platform);
-                    if unknown_reported.insert(format!("prefix:{prefix}:{}", n.file.entry)) {
-                        out.push(at(Finding::new(
-                            if platform { Severity::Warning } else { Severity::Error },
-                            ID,
-                            format!(
-                                "{what} '{t}': namespace prefix '{prefix}' is not declared in the DocView{}",
-                                if platform {
-                                    " (AEM and Sling repositories have it)"
-                                } else {
-                                    " nor in a CND of the package"
-                                }
-                            ),
-                            format!("declare xmlns:{prefix}=\"...\" on the jcr:root element"),
-                        )));
-                    }
-                    continue;
-                }
-            };
-            resolved.push(repo_name.clone());
-            let Some(def) = types.registry.get(&repo_name) else {
-                all_known = false;
-                if unknown_reported.insert(repo_name.clone()) {
+    Some(Box::new(NodeTypes {
+        types,
+        unknown_reported: HashSet::new(),
+    }))
+}
+
+struct NodeTypes {
+    types: TypeSystem,
+    /// Unknown types and undeclared prefixes (per file) already reported.
+    unknown_reported: HashSet<String>,
+}
+
+impl DocCheck for NodeTypes {
+    fn doc(&mut self, pkg: &Package<'_>, nodes: &[DocNode<'_>], out: &mut Vec<Finding>) {
+        for n in nodes {
+            let el = n.element;
+            let at = |f: Finding| f.at(&el.location).node(n.path);
+            let primary = el.primary_type();
+            if primary.is_none() {
+                if !el.is_placeholder() && pkg.contains(n.path) {
                     out.push(at(Finding::new(
-                        Severity::Warning,
+                        Severity::Error,
                         ID,
-                        format!(
-                            "unknown node type '{repo_name}': neither built in nor declared in a CND of the package; \
-                             nodes of this type are not checked"
-                        ),
-                        "add its definition to META-INF/vault/nodetypes.cnd, or depend on the package that registers it",
+                        format!("mandatory jcr:primaryType missing on node '{}'", n.path),
+                        "add jcr:primaryType (e.g. nt:unstructured) to the element",
                     )));
                 }
                 continue;
-            };
-            let problem = if is_primary && def.mixin {
-                Some(format!(
-                    "'{repo_name}' is a mixin type and cannot be a primary type"
-                ))
-            } else if is_primary && def.abstract_ {
-                Some(format!(
-                    "'{repo_name}' is abstract and cannot be a primary type"
-                ))
-            } else if !is_primary && !def.mixin {
-                Some(format!(
-                    "'{repo_name}' in jcr:mixinTypes is not a mixin type"
-                ))
-            } else {
-                None
-            };
-            if let Some(p) = problem {
-                all_known = false;
-                out.push(at(Finding::new(
-                    Severity::Error,
-                    ID,
-                    format!("node '{}': {p}", n.path),
-                    if is_primary {
-                        "use a concrete primary type, and list mixins in jcr:mixinTypes"
-                    } else {
-                        "move the type to jcr:primaryType, or use a mixin"
-                    },
-                )));
             }
-        }
-        if all_known && pkg.contains(n.path) && !is_access_control(n.path, &resolved) {
-            for v in definition_violations(pkg, &types, &n, &resolved) {
-                out.push(at(Finding::new(
-                    Severity::Error,
-                    ID,
-                    format!("node '{}' [{}]: {v}", n.path, resolved.join(", ")),
-                    violation_fix(&v),
-                )));
+            let mut all_known = true;
+            let mut resolved: Vec<String> = Vec::new();
+            let names = primary
+                .into_iter()
+                .map(|t| (t.to_string(), true))
+                .chain(el.mixin_types().into_iter().map(|t| (t, false)));
+            for (t, is_primary) in names {
+                let what = if is_primary {
+                    "primary type"
+                } else {
+                    "mixin type"
+                };
+                if let Err(e) = name::validate(&t) {
+                    out.push(at(Finding::new(
+                        Severity::Error,
+                        ID,
+                        format!("{what} '{t}' is not a valid JCR name: {e}"),
+                        "use a qualified name such as nt:unstructured",
+                    )));
+                    continue;
+                }
+                let repo_name = match resolve(&n.file.doc, &self.types.namespaces, &t) {
+                    PrefixState::Known(r) => r,
+                    state => {
+                        all_known = false;
+                        let prefix = name::prefix(&t);
+                        let platform = matches!(state, PrefixState::Platform);
+                        if self
+                            .unknown_reported
+                            .insert(format!("prefix:{prefix}:{}", n.file.entry))
+                        {
+                            out.push(at(Finding::new(
+                                if platform { Severity::Warning } else { Severity::Error },
+                                ID,
+                                format!(
+                                    "{what} '{t}': namespace prefix '{prefix}' is not declared in the DocView{}",
+                                    if platform {
+                                        " (AEM and Sling repositories have it)"
+                                    } else {
+                                        " nor in a CND of the package"
+                                    }
+                                ),
+                                format!("declare xmlns:{prefix}=\"...\" on the jcr:root element"),
+                            )));
+                        }
+                        continue;
+                    }
+                };
+                resolved.push(repo_name.clone());
+                let Some(def) = self.types.registry.get(&repo_name) else {
+                    all_known = false;
+                    if self.unknown_reported.insert(repo_name.clone()) {
+                        out.push(at(Finding::new(
+                            Severity::Warning,
+                            ID,
+                            format!(
+                                "unknown node type '{repo_name}': neither built in nor declared in a CND of the package; \
+                                 nodes of this type are not checked"
+                            ),
+                            "add its definition to META-INF/vault/nodetypes.cnd, or depend on the package that registers it",
+                        )));
+                    }
+                    continue;
+                };
+                let problem = if is_primary && def.mixin {
+                    Some(format!(
+                        "'{repo_name}' is a mixin type and cannot be a primary type"
+                    ))
+                } else if is_primary && def.abstract_ {
+                    Some(format!(
+                        "'{repo_name}' is abstract and cannot be a primary type"
+                    ))
+                } else if !is_primary && !def.mixin {
+                    Some(format!(
+                        "'{repo_name}' in jcr:mixinTypes is not a mixin type"
+                    ))
+                } else {
+                    None
+                };
+                if let Some(p) = problem {
+                    all_known = false;
+                    out.push(at(Finding::new(
+                        Severity::Error,
+                        ID,
+                        format!("node '{}': {p}", n.path),
+                        if is_primary {
+                            "use a concrete primary type, and list mixins in jcr:mixinTypes"
+                        } else {
+                            "move the type to jcr:primaryType, or use a mixin"
+                        },
+                    )));
+                }
+            }
+            if all_known && pkg.contains(n.path) && !is_access_control(n.path, &resolved) {
+                for v in definition_violations(pkg, &self.types, n, &resolved) {
+                    out.push(at(Finding::new(
+                        Severity::Error,
+                        ID,
+                        format!("node '{}' [{}]: {v}", n.path, resolved.join(", ")),
+                        violation_fix(&v),
+                    )));
+                }
             }
         }
     }
@@ -354,7 +372,7 @@ fn violation_fix(v: &Violation) -> &'static str {
 fn definition_violations(
     pkg: &Package<'_>,
     types: &TypeSystem,
-    n: &super::DocNode<'_>,
+    n: &DocNode<'_>,
     resolved: &[String],
 ) -> Vec<Violation> {
     let el = n.element;

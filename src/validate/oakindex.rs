@@ -3,7 +3,7 @@
 //! `allowIndexDefinitions` property is not `true`. Such packages may reindex a
 //! production repository on install; the property states that this is intended.
 
-use super::{Finding, Package, Severity};
+use super::{DocCheck, DocNode, Finding, Package, Severity};
 use crate::package::FILTER_ENTRY;
 use crate::path;
 
@@ -16,13 +16,13 @@ pub const INDEX_DEFINITION_TYPE: &str = "oak:QueryIndexDefinition";
 const FIX: &str = "set <entry key=\"allowIndexDefinitions\">true</entry> in properties.xml if the index is intended, or remove it";
 
 /// Reports index definitions when `allowIndexDefinitions` is not `true`.
-pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
+pub fn check<'p>(pkg: &'p Package<'_>, out: &mut Vec<Finding>) -> Option<Box<dyn DocCheck + 'p>> {
     if pkg
         .properties
         .as_ref()
         .is_some_and(|p| p.allow_index_definitions())
     {
-        return;
+        return None;
     }
     if let Some(filter) = &pkg.filter {
         for set in &filter.sets {
@@ -44,21 +44,30 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
             }
         }
     }
-    for n in pkg.nodes() {
-        if n.element.primary_type() == Some(INDEX_DEFINITION_TYPE) {
-            out.push(
-                Finding::new(
-                    Severity::Error,
-                    ID,
-                    format!(
-                        "'{}' is an index definition, but allowIndexDefinitions is not 'true'",
-                        n.path
-                    ),
-                    FIX,
-                )
-                .at(&n.element.location)
-                .node(n.path),
-            );
+    Some(Box::new(IndexDefinitions))
+}
+
+/// Reports `oak:QueryIndexDefinition` elements.
+struct IndexDefinitions;
+
+impl DocCheck for IndexDefinitions {
+    fn doc(&mut self, _pkg: &Package<'_>, nodes: &[DocNode<'_>], out: &mut Vec<Finding>) {
+        for n in nodes {
+            if n.element.primary_type() == Some(INDEX_DEFINITION_TYPE) {
+                out.push(
+                    Finding::new(
+                        Severity::Error,
+                        ID,
+                        format!(
+                            "'{}' is an index definition, but allowIndexDefinitions is not 'true'",
+                            n.path
+                        ),
+                        FIX,
+                    )
+                    .at(&n.element.location)
+                    .node(n.path),
+                );
+            }
         }
     }
 }

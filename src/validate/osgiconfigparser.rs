@@ -66,13 +66,19 @@ pub fn blank_comments(text: &str) -> String {
     out
 }
 
+/// Whether the file at repository path `p` is an OSGi configuration this validator
+/// reads (`.cfg.json` in a `config` folder).
+pub fn is_config_file(p: &str) -> bool {
+    CONFIG_FILE_PATH.is_match(p)
+}
+
 /// Parses every `.cfg.json` configuration of the content.
 pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
     for (node, entry) in pkg.layout_nodes() {
-        if node.file.is_none() || !CONFIG_FILE_PATH.is_match(&node.path) {
+        if node.file.is_none() || !is_config_file(&node.path) {
             continue;
         }
-        let problem = match pkg.archive.read_to_vec(&entry) {
+        let problem = match pkg.archive.read_to_vec(entry) {
             Err(e) => Some((None, format!("cannot read: {e}"))),
             Ok(bytes) => match std::str::from_utf8(&bytes) {
                 Err(e) => Some((None, format!("not UTF-8: {e}"))),
@@ -96,7 +102,7 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
                 format!("OSGi configuration '{}': {message}", node.path),
                 "write the configuration as one JSON object of property names to values",
             )
-            .in_entry(entry.clone())
+            .in_entry(entry)
             .node(node.path.clone());
             if let Some((l, c)) = pos {
                 f.line = (l > 0).then_some(l);

@@ -9,7 +9,7 @@
 //!
 //! Content findings name the topmost offending node only, not each node below it.
 
-use super::{Finding, Package, Severity};
+use super::{DocCheck, DocNode, Finding, Package, Severity};
 use crate::package::{FILTER_ENTRY, PROPERTIES_ENTRY};
 use crate::path;
 use crate::properties::{keys, PackageType};
@@ -45,8 +45,8 @@ fn is_osgi(p: &str, is_file: bool) -> bool {
 const ROOTS: &str = "'/apps' or '/libs'";
 
 /// Checks the package type against properties, filter and content.
-pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
-    let Some(props) = &pkg.properties else { return };
+pub fn check<'p>(pkg: &'p Package<'_>, out: &mut Vec<Finding>) -> Option<Box<dyn DocCheck + 'p>> {
+    let props = pkg.properties.as_ref()?;
     let Some(t) = props.package_type() else {
         if props.get(keys::PACKAGE_TYPE).is_none() {
             out.push(
@@ -59,7 +59,7 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
                 .in_entry(PROPERTIES_ENTRY),
             );
         }
-        return;
+        return None;
     };
     let err = |message: String, fix: &str| Finding::new(Severity::Error, ID, message, fix);
     match t {
@@ -112,7 +112,7 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
         }
         PackageType::Content => {}
     }
-    let Some(filter) = &pkg.filter else { return };
+    let filter = pkg.filter.as_ref()?;
     for set in &filter.sets {
         let root = set.root();
         let at = |f: Finding| f.at_or(set.location.as_ref(), FILTER_ENTRY).node(root);
@@ -156,7 +156,7 @@ pub fn check(pkg: &Package<'_>, out: &mut Vec<Finding>) {
             .in_entry(FILTER_ENTRY),
         );
     }
-    check_content(pkg, t, out);
+    check_content(pkg, t, out)
 }
 
 /// The type of a sub package against the type of the package that contains it:
@@ -193,25 +193,24 @@ pub fn check_sub_package(container: &Package<'_>, sub: &Package<'_>, out: &mut V
     }
 }
 
-fn check_content(pkg: &Package<'_>, t: PackageType, out: &mut Vec<Finding>) {
-    let Some(filter) = &pkg.filter else { return };
+/// Checks the layout's nodes against the package type; the returned check goes on
+/// with the DocView elements (OSGi configurations) and ends with the content of a
+/// container package.
+fn check_content<'p>(
+    pkg: &'p Package<'_>,
+    t: PackageType,
+    out: &mut Vec<Finding>,
+) -> Option<Box<dyn DocCheck + 'p>> {
+    let filter = pkg.filter.as_ref()?;
     if t == PackageType::Mixed {
-        return;
+        return None;
     }
-    let mut reported: Vec<String> = Vec::new();
-    let mut report = |p: &str, entry: &str, message: String, fix: &str, out: &mut Vec<Finding>| {
-        if reported.iter().any(|r| path::is_self_or_descendant(p, r)) {
-            return;
-        }
-        reported.push(p.to_string());
-        out.push(
-            Finding::new(Severity::Error, ID, message, fix)
-                .in_entry(entry)
-                .node(p),
-        );
+    let mut c = Content {
+        t,
+        reported: Vec::new(),
+        container_valid: Vec::new(),
+        container_suspects: Vec::new(),
     };
-    let mut container_valid: Vec<String> = Vec::new();
-    let mut container_suspects: Vec<(String, String)> = Vec::new();
     for (node, entry) in pkg.layout_nodes() {
         let p = node.path.as_str();
         if !filter.covers(p) {
@@ -221,26 +220,26 @@ fn check_content(pkg: &Package<'_>, t: PackageType, out: &mut Vec<Finding>) {
             PackageType::Content | PackageType::Application => {
                 let immutable = is_immutable(p);
                 if t == PackageType::Content && immutable {
-                    report(
+                    c.report(
                         p,
-                        &entry,
+                        entry,
                         format!("package of type 'content' must not contain content below {ROOTS}: '{p}'"),
                         "move this content to an application package",
                         out,
                     );
                 } else if t == PackageType::Application && !immutable {
-                    report(
+                    c.report(
                         p,
-                        &entry,
+                        entry,
                         format!("package of type 'application' must not contain content outside {ROOTS}: '{p}'"),
                         "move this content to a content package",
                         out,
                     );
                 }
                 if is_osgi(p, true) {
-                    report(
+                    c.report(
                         p,
-                        &entry,
+                        entry,
                         format!("package of type '{t}' must not contain OSGi bundles or configurations: '{p}'"),
                         "move bundles and configurations to a container package",
                         out,
@@ -249,45 +248,88 @@ fn check_content(pkg: &Package<'_>, t: PackageType, out: &mut Vec<Finding>) {
             }
             PackageType::Container => {
                 if is_osgi(p, true) || p.ends_with(".zip") {
-                    container_valid.push(p.to_string());
+                    c.container_valid.push(p.to_string());
                 } else {
-                    container_suspects.push((p.to_string(), entry));
+                    c.container_suspects
+                        .push((p.to_string(), entry.to_string()));
                 }
             }
             PackageType::Mixed => {}
         }
     }
-    for n in pkg.nodes() {
-        if n.element.primary_type() == Some("sling:OsgiConfig") && is_osgi(n.path, false) {
-            match t {
-                PackageType::Container => container_valid.push(n.path.to_string()),
-                _ => report(
-                    n.path,
-                    &n.file.entry,
-                    format!(
-                        "package of type '{t}' must not contain OSGi configurations: '{}'",
-                        n.path
+    Some(Box::new(c))
+}
+
+/// The content against the package type.
+struct Content {
+    t: PackageType,
+    /// The paths reported so far (their subtrees are not reported again).
+    reported: Vec<String>,
+    /// In a container package: paths of what it may hold (sub packages, bundles and
+    /// configurations).
+    container_valid: Vec<String>,
+    /// In a container package: other nodes, with their entries; reported at the end
+    /// unless they hold something valid.
+    container_suspects: Vec<(String, String)>,
+}
+
+impl Content {
+    fn report(&mut self, p: &str, entry: &str, message: String, fix: &str, out: &mut Vec<Finding>) {
+        if self
+            .reported
+            .iter()
+            .any(|r| path::is_self_or_descendant(p, r))
+        {
+            return;
+        }
+        self.reported.push(p.to_string());
+        out.push(
+            Finding::new(Severity::Error, ID, message, fix)
+                .in_entry(entry)
+                .node(p),
+        );
+    }
+}
+
+impl DocCheck for Content {
+    fn doc(&mut self, _pkg: &Package<'_>, nodes: &[DocNode<'_>], out: &mut Vec<Finding>) {
+        let t = self.t;
+        for n in nodes {
+            if n.element.primary_type() == Some("sling:OsgiConfig") && is_osgi(n.path, false) {
+                match t {
+                    PackageType::Container => self.container_valid.push(n.path.to_string()),
+                    _ => self.report(
+                        n.path,
+                        &n.file.entry,
+                        format!(
+                            "package of type '{t}' must not contain OSGi configurations: '{}'",
+                            n.path
+                        ),
+                        "move configurations to a container package",
+                        out,
                     ),
-                    "move configurations to a container package",
-                    out,
-                ),
+                }
             }
         }
     }
-    for (p, entry) in container_suspects {
-        if container_valid
-            .iter()
-            .any(|v| path::is_self_or_descendant(v, &p))
-        {
-            continue;
+
+    fn finish(mut self: Box<Self>, _pkg: &Package<'_>, out: &mut Vec<Finding>) {
+        for (p, entry) in std::mem::take(&mut self.container_suspects) {
+            if self
+                .container_valid
+                .iter()
+                .any(|v| path::is_self_or_descendant(v, &p))
+            {
+                continue;
+            }
+            self.report(
+                &p,
+                &entry,
+                format!("package of type 'container' must only contain sub packages, OSGi bundles and configurations: '{p}'"),
+                "move this content to a content or application sub package",
+                out,
+            );
         }
-        report(
-            &p,
-            &entry,
-            format!("package of type 'container' must only contain sub packages, OSGi bundles and configurations: '{p}'"),
-            "move this content to a content or application sub package",
-            out,
-        );
     }
 }
 
