@@ -43,8 +43,11 @@ pub struct ZipArchive {
     file_len: u64,
     /// The handle entry readers share (positioned reads only).
     data: Arc<File>,
-    /// The zip crate's view, kept for raw copies (which need the crate's entry type).
-    central: Mutex<::zip::ZipArchive<BufReader<File>>>,
+    /// The zip crate's view, for raw copies (which need the crate's entry type). It
+    /// holds a few hundred bytes an entry, so it is dropped once the listing is
+    /// built and read again by the first raw copy (export, extract): importing or
+    /// validating a million-entry package does not keep it.
+    central: Mutex<Option<::zip::ZipArchive<BufReader<File>>>>,
     budget: Arc<InflateBudget>,
 }
 
@@ -129,6 +132,7 @@ impl ZipArchive {
                 encrypted: entry.encrypted(),
             });
         }
+        drop(central);
         let (listing, mut more) = Listing::build(&name, raw, options.strict)?;
         warnings.append(&mut more);
         let budget = Arc::new(InflateBudget::new(options.limits, metas.len()));
@@ -140,7 +144,7 @@ impl ZipArchive {
             metas,
             file_len,
             data,
-            central: Mutex::new(central),
+            central: Mutex::new(None),
             budget,
         })
     }
@@ -185,7 +189,32 @@ impl ZipArchive {
         f: impl FnOnce(ZipFile<'_, BufReader<File>>) -> Result<T, ArchiveError>,
     ) -> Result<T, ArchiveError> {
         let (index, _) = self.file_meta(entry)?;
-        let mut central = self.central.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.central.lock().unwrap_or_else(|e| e.into_inner());
+        let central = match &mut *guard {
+            Some(c) => c,
+            slot => {
+                let file = File::open(&self.path).map_err(|source| ArchiveError::Io {
+                    archive: self.name.to_string(),
+                    entry: Some(entry.to_owned()),
+                    source,
+                })?;
+                let c = ::zip::ZipArchive::new(BufReader::new(file)).map_err(|source| {
+                    ArchiveError::Zip {
+                        archive: self.name.to_string(),
+                        entry: Some(entry.to_owned()),
+                        source,
+                    }
+                })?;
+                // The file may have been replaced since it was listed.
+                if c.len() != self.metas.len() {
+                    return Err(ArchiveError::NotAZip {
+                        archive: self.name.to_string(),
+                        reason: "the file changed while it was being read".into(),
+                    });
+                }
+                slot.insert(c)
+            }
+        };
         let file = central
             .by_index_raw(index)
             .map_err(|source| ArchiveError::Zip {
