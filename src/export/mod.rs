@@ -8,6 +8,9 @@
 //! and filter give a byte-identical package.
 
 pub mod aggregate;
+mod fallback;
+#[cfg(test)]
+mod tests;
 
 use crate::archive::{ArchiveError, PackageSink};
 use crate::cnd::NodeTypeRegistry;
@@ -18,7 +21,7 @@ use crate::namespace::NamespaceRegistry;
 use crate::path;
 use crate::platform_name::to_platform_name;
 use crate::properties::PackageProperties;
-use crate::repository::{NodeInfo, RepositoryError, StoreRead};
+use crate::repository::{RepositoryError, SnapshotNode, SnapshotRead, StoreRead};
 use crate::value::{Binary, Property, PropertyType, Value};
 use aggregate::{choose, is_hierarchy, Aggregator, NodeFacts};
 use indexmap::IndexSet;
@@ -61,6 +64,23 @@ pub fn export(
     sink: &mut dyn PackageSink,
 ) -> Result<ExportReport, ExportError> {
     let ns = store.namespaces()?;
+    let reader = match store.snapshot(ws)? {
+        Some(reader) => reader,
+        None => Box::new(fallback::PathSnapshot::new(store, ws)),
+    };
+    export_from(store, reader.as_ref(), &ns, filter, props, types, sink)
+}
+
+/// [`export`] reading the content through `reader` (the blobs through `store`).
+fn export_from(
+    store: &dyn StoreRead,
+    reader: &dyn SnapshotRead,
+    ns: &NamespaceRegistry,
+    filter: &WorkspaceFilter,
+    props: &PackageProperties,
+    types: &NodeTypeRegistry,
+    sink: &mut dyn PackageSink,
+) -> Result<ExportReport, ExportError> {
     let roots: Vec<&str> = filter.sets.iter().map(|s| s.root()).collect();
     sink.add_bytes(
         "META-INF/MANIFEST.MF",
@@ -70,18 +90,21 @@ pub fn export(
     sink.add_bytes("META-INF/vault/filter.xml", filter.to_xml())?;
     let mut ex = Exporter {
         store,
-        ws,
+        reader,
         filter,
         types,
-        ns: &ns,
+        ns,
         sink,
         used_types: IndexSet::new(),
         report: ExportReport::default(),
     };
-    ex.aggregate("/", "jcr_root")?;
+    let root = reader
+        .node("/")?
+        .ok_or_else(|| ExportError::Unsupported("/: the workspace has no root node".into()))?;
+    ex.aggregate(&root, "jcr_root")?;
     let used: Vec<String> = ex.used_types.iter().cloned().collect();
     let cnd = types
-        .export_cnd(used.iter().map(String::as_str), &ns)
+        .export_cnd(used.iter().map(String::as_str), ns)
         .map_err(|e| ExportError::Unsupported(format!("nodetypes.cnd: {e:?}")))?;
     ex.report.node_types = used;
     ex.sink
@@ -92,7 +115,7 @@ pub fn export(
 
 struct Exporter<'a> {
     store: &'a dyn StoreRead,
-    ws: &'a str,
+    reader: &'a dyn SnapshotRead,
     filter: &'a WorkspaceFilter,
     types: &'a NodeTypeRegistry,
     ns: &'a NamespaceRegistry,
@@ -106,8 +129,8 @@ struct Doc {
     prefixes: IndexSet<String>,
     /// `.binary` files: (entry, blob) to write after the document.
     binaries: Vec<(String, Binary)>,
-    /// Child aggregates met, in order: (path, entry directory of the node).
-    children: Vec<(String, String)>,
+    /// Child aggregates met, in order: (node, entry directory of the node).
+    children: Vec<(SnapshotNode, String)>,
 }
 
 impl Doc {
@@ -127,91 +150,76 @@ impl Doc {
 }
 
 impl<'a> Exporter<'a> {
-    fn facts(&self, info: &NodeInfo) -> Result<(bool, bool), ExportError> {
-        let content = path::join(&info.path, "jcr:content");
-        let has_content = self.store.node(self.ws, &content)?.is_some();
-        let data_at = if info.primary_type == "nt:resource"
-            || self.types.is_node_type(&info.primary_type, "nt:resource")
-        {
-            info.path.clone()
-        } else {
-            content
-        };
-        let has_data = self.store.node(self.ws, &data_at)?.is_some()
-            && self
-                .store
-                .property(self.ws, &data_at, "jcr:data")?
-                .is_some();
-        Ok((has_content, has_data))
-    }
-
-    fn aggregator(&self, info: &NodeInfo) -> Result<Aggregator, ExportError> {
-        let (has_content_child, has_data) = self.facts(info)?;
-        Ok(choose(
+    fn aggregator(&self, node: &SnapshotNode) -> Aggregator {
+        let info = &node.info;
+        let resource = info.primary_type == "nt:resource"
+            || self.types.is_node_type(&info.primary_type, "nt:resource");
+        choose(
             self.types,
             &NodeFacts {
                 primary: &info.primary_type,
                 mixins: &info.mixins,
-                has_content_child,
-                has_data,
+                has_content_child: node.has_content_child,
+                has_data: if resource {
+                    node.has_data
+                } else {
+                    node.content_has_data
+                },
             },
-        ))
+        )
     }
 
     fn orderable(&self, t: &str) -> bool {
         self.types.is_orderable(t).unwrap_or(true)
     }
 
-    /// Serializes the aggregate at `p`, whose node's directory entry is `dir`.
-    fn aggregate(&mut self, p: &str, dir: &str) -> Result<(), ExportError> {
-        let info = self
-            .store
-            .node(self.ws, p)?
-            .ok_or_else(|| ExportError::Unsupported(format!("{p}: node vanished during export")))?;
-        let kind = if p == "/" {
+    /// Serializes the aggregate of `node`, whose directory entry is `dir`.
+    fn aggregate(&mut self, node: &SnapshotNode, dir: &str) -> Result<(), ExportError> {
+        let info = &node.info;
+        let kind = if info.path == "/" {
             Aggregator::Generic
         } else {
-            self.aggregator(&info)?
+            self.aggregator(node)
         };
         match kind {
-            Aggregator::File => self.file(&info, dir),
+            Aggregator::File => self.file(node, dir),
             Aggregator::Full => {
                 let parent_dir = dir.rsplit_once('/').map(|(d, _)| d).unwrap_or("jcr_root");
                 let name = dir.rsplit_once('/').map(|(_, n)| n).unwrap_or(dir);
                 let mut doc = Doc::new();
-                let root = self.element(&info, dir, &mut doc, true, true)?;
+                let root = self.element(node, dir, &mut doc, true, true)?;
                 self.write_doc(&format!("{parent_dir}/{name}.xml"), root, doc, true)
             }
             Aggregator::Folder
                 if info.primary_type == "nt:folder"
                     && info.mixins.is_empty()
-                    && self.only_protected(p)? =>
+                    && self.only_protected(node)? =>
             {
                 self.sink.add_directory(dir)?;
                 self.report.entries += 1;
                 self.report.nodes += 1;
                 self.used_types.insert(info.primary_type.clone());
                 let mut doc = Doc::new();
-                self.child_aggregates(&info, dir, &mut doc)?;
+                self.child_aggregates(node, dir, &mut doc)?;
                 self.descend(doc)
             }
             Aggregator::Folder => {
                 let mut doc = Doc::new();
-                let root = self.element(&info, dir, &mut doc, false, true)?;
+                let root = self.element(node, dir, &mut doc, false, true)?;
                 self.write_doc(&format!("{dir}/.content.xml"), root, doc, true)
             }
             Aggregator::Generic | Aggregator::FileFolder => {
                 let mut doc = Doc::new();
-                let root = self.element(&info, dir, &mut doc, true, true)?;
+                let root = self.element(node, dir, &mut doc, true, true)?;
                 self.write_doc(&format!("{dir}/.content.xml"), root, doc, true)
             }
         }
     }
 
-    fn only_protected(&self, p: &str) -> Result<bool, ExportError> {
+    fn only_protected(&self, node: &SnapshotNode) -> Result<bool, ExportError> {
         Ok(self
-            .store
-            .properties(self.ws, p)?
+            .reader
+            .properties(node)?
             .iter()
             .all(|q| matches!(q.name.as_str(), "jcr:created" | "jcr:createdBy")))
     }
@@ -247,8 +255,8 @@ impl<'a> Exporter<'a> {
         for (entry, blob) in doc.binaries {
             self.write_blob(&entry, &blob)?;
         }
-        for (p, dir) in doc.children {
-            self.aggregate(&p, &dir)?;
+        for (node, dir) in doc.children {
+            self.aggregate(&node, &dir)?;
         }
         Ok(())
     }
@@ -277,15 +285,17 @@ impl<'a> Exporter<'a> {
     /// Records the child aggregates of a node that its own document does not inline.
     fn child_aggregates(
         &mut self,
-        info: &NodeInfo,
+        node: &SnapshotNode,
         dir: &str,
         doc: &mut Doc,
     ) -> Result<(), ExportError> {
-        for c in self.store.children(self.ws, &info.path)? {
-            if self.filter.export_visits(&c.path) {
-                let seg = path::last_segment(&c.path);
-                doc.children
-                    .push((c.path.clone(), format!("{dir}/{}", to_platform_name(seg))));
+        for c in self.reader.children(node)? {
+            if self.filter.export_visits(&c.info.path) {
+                let cdir = format!(
+                    "{dir}/{}",
+                    to_platform_name(path::last_segment(&c.info.path))
+                );
+                doc.children.push((c, cdir));
             }
         }
         Ok(())
@@ -295,12 +305,13 @@ impl<'a> Exporter<'a> {
     /// `inline` says whether non-hierarchy descendants are inlined (generic, full).
     fn element(
         &mut self,
-        info: &NodeInfo,
+        node: &SnapshotNode,
         dir: &str,
         doc: &mut Doc,
         inline: bool,
         root: bool,
     ) -> Result<DocViewElement, ExportError> {
+        let info = &node.info;
         self.report.nodes += 1;
         self.used_types.insert(info.primary_type.clone());
         for m in &info.mixins {
@@ -334,7 +345,9 @@ impl<'a> Exporter<'a> {
                 doc.use_name(m);
             }
         }
-        for p in self.store.properties(self.ws, &info.path)? {
+        let types = self.types;
+        let effective = types.effective(&info.primary_type, &info.mixins);
+        for p in self.reader.properties(node)? {
             if contained
                 && !self
                     .filter
@@ -342,13 +355,7 @@ impl<'a> Exporter<'a> {
             {
                 continue;
             }
-            let protected = self.types.is_protected_property(
-                &info.primary_type,
-                &info.mixins,
-                &p.name,
-                p.ptype,
-                p.multiple,
-            );
+            let protected = effective.is_protected_property(&p.name, p.ptype, p.multiple);
             if !docview::writer::is_exported_property(&p.name, protected) {
                 continue;
             }
@@ -364,39 +371,41 @@ impl<'a> Exporter<'a> {
             el.properties.push(self.property(&p, dir, doc));
         }
         let orderable = self.orderable(&info.primary_type);
-        let mut children = self.store.children(self.ws, &info.path)?;
+        let mut children = self.reader.children(node)?;
         if !orderable {
-            children.sort_by(|a, b| a.path.cmp(&b.path));
+            children.sort_by(|a, b| a.info.path.cmp(&b.info.path));
         }
         for c in children {
-            let seg = path::last_segment(&c.path).to_string();
-            let cdir = format!("{dir}/{}", to_platform_name(&seg));
-            let visits = self.filter.export_visits(&c.path);
+            let cdir = format!(
+                "{dir}/{}",
+                to_platform_name(path::last_segment(&c.info.path))
+            );
+            let visits = self.filter.export_visits(&c.info.path);
             // The jcr:content of a file belongs to the file's aggregate.
-            let file_content = c.name == "jcr:content"
+            let file_content = c.info.name == "jcr:content"
                 && (info.primary_type == "nt:file"
                     || self.types.is_node_type(&info.primary_type, "nt:file"));
             let own = !file_content
                 && (!inline
-                    || is_hierarchy(self.types, &c.primary_type)
-                    || self.aggregator(&c)? != Aggregator::Generic);
+                    || is_hierarchy(self.types, &c.info.primary_type)
+                    || self.aggregator(&c) != Aggregator::Generic);
             if visits && !own {
                 let child = self.element(&c, &cdir, doc, inline, false)?;
                 el.children.push(child);
                 continue;
             }
-            if visits && own {
-                doc.children.push((c.path.clone(), cdir));
-            }
             if orderable {
-                doc.use_name(&c.name);
+                doc.use_name(&c.info.name);
                 el.children.push(DocViewElement {
-                    name: c.name.clone(),
-                    index: c.index,
+                    name: c.info.name.clone(),
+                    index: c.info.index,
                     properties: Vec::new(),
                     children: Vec::new(),
                     location: Location::default(),
                 });
+            }
+            if visits && own {
+                doc.children.push((c, cdir));
             }
         }
         Ok(el)
@@ -443,7 +452,8 @@ impl<'a> Exporter<'a> {
 
     /// A file aggregate: the bytes as a plain file, with `name.dir/.content.xml` when
     /// metadata would otherwise be lost (reference §7.3).
-    fn file(&mut self, info: &NodeInfo, entry: &str) -> Result<(), ExportError> {
+    fn file(&mut self, node: &SnapshotNode, entry: &str) -> Result<(), ExportError> {
+        let info = &node.info;
         let resource_self = info.primary_type == "nt:resource"
             || self.types.is_node_type(&info.primary_type, "nt:resource");
         let content_path = if resource_self {
@@ -451,13 +461,21 @@ impl<'a> Exporter<'a> {
         } else {
             path::join(&info.path, "jcr:content")
         };
-        let content = self
-            .store
-            .node(self.ws, &content_path)?
-            .ok_or_else(|| ExportError::Unsupported(format!("{content_path}: missing")))?;
-        let data = self.store.property(self.ws, &content_path, "jcr:data")?;
-        let Some(Value::Binary(blob)) = data.as_ref().and_then(|d| d.values.first()).cloned()
-        else {
+        let content = if resource_self {
+            node.clone()
+        } else {
+            self.reader
+                .node(&content_path)?
+                .ok_or_else(|| ExportError::Unsupported(format!("{content_path}: missing")))?
+        };
+        let content_props = self.reader.properties(&content)?;
+        let first_value = |name: &str| {
+            content_props
+                .iter()
+                .find(|p| p.name == name)
+                .and_then(|p| p.values.first())
+        };
+        let Some(Value::Binary(blob)) = first_value("jcr:data").cloned() else {
             return Err(ExportError::Unsupported(format!(
                 "{content_path}/jcr:data is not a binary"
             )));
@@ -465,18 +483,13 @@ impl<'a> Exporter<'a> {
         self.write_blob(entry, &blob)?;
         self.report.nodes += if resource_self { 1 } else { 2 };
         self.used_types.insert(info.primary_type.clone());
+        let content_has_children = content.has_children;
+        let content = &content.info;
         self.used_types.insert(content.primary_type.clone());
-        let mime = self
-            .store
-            .property(self.ws, &content_path, "jcr:mimeType")?
-            .and_then(|p| p.values.first().map(|v| v.to_string()));
-        let encoding = self
-            .store
-            .property(self.ws, &content_path, "jcr:encoding")?
-            .and_then(|p| p.values.first().map(|v| v.to_string()));
+        let mime = first_value("jcr:mimeType").map(|v| v.to_string());
+        let encoding = first_value("jcr:encoding").map(|v| v.to_string());
         let default_mime = crate::mime::for_name(&info.name);
         let lockable_only = |m: &[String]| m.iter().all(|x| x == "mix:lockable");
-        let content_children = self.store.children(self.ws, &content_path)?;
         let needs_dir = resource_self
             || info.primary_type != "nt:file"
             || !lockable_only(&info.mixins)
@@ -488,13 +501,13 @@ impl<'a> Exporter<'a> {
             || encoding.as_deref().is_some_and(|e| {
                 e != "utf-8" || mime.as_deref().is_some_and(crate::mime::is_binary)
             })
-            || !content_children.is_empty();
+            || content_has_children;
         if !needs_dir {
             return Ok(());
         }
         let dir = format!("{entry}.dir");
         let mut doc = Doc::new();
-        let mut root = self.element(info, &dir, &mut doc, true, true)?;
+        let mut root = self.element(node, &dir, &mut doc, true, true)?;
         // The data comes from the file; metadata that defaults are left out.
         let strip = |el: &mut DocViewElement| {
             el.properties.retain(|p| {
