@@ -6,6 +6,10 @@
 //! The exporter reads the repository one aggregate at a time, so memory is bounded by
 //! the largest aggregate, and writes entries in a fixed order: the same repository
 //! and filter give a byte-identical package.
+//!
+//! Reading and writing overlap: this thread reads the repository and builds each
+//! document, and a writer thread serializes the documents, reads the blobs and feeds
+//! the sink (which deflates on all cores), through a short queue in package order.
 
 pub mod aggregate;
 mod fallback;
@@ -25,6 +29,12 @@ use crate::repository::{RepositoryError, SnapshotNode, SnapshotRead, StoreRead};
 use crate::value::{Binary, Property, PropertyType, Value};
 use aggregate::{choose, is_hierarchy, Aggregator, NodeFacts};
 use indexmap::IndexSet;
+use std::io::Read;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+
+/// Entries the reading thread may be ahead of the writer thread (each may hold an
+/// open blob or a document).
+const QUEUE: usize = 128;
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +71,7 @@ pub fn export(
     filter: &WorkspaceFilter,
     props: &PackageProperties,
     types: &NodeTypeRegistry,
-    sink: &mut dyn PackageSink,
+    sink: &mut (dyn PackageSink + Send),
 ) -> Result<ExportReport, ExportError> {
     let ns = store.namespaces()?;
     let reader = match store.snapshot(ws)? {
@@ -79,38 +89,91 @@ fn export_from(
     filter: &WorkspaceFilter,
     props: &PackageProperties,
     types: &NodeTypeRegistry,
-    sink: &mut dyn PackageSink,
+    sink: &mut (dyn PackageSink + Send),
 ) -> Result<ExportReport, ExportError> {
-    let roots: Vec<&str> = filter.sets.iter().map(|s| s.root()).collect();
-    sink.add_bytes(
-        "META-INF/MANIFEST.MF",
-        crate::properties::render_manifest(props, &roots),
-    )?;
-    sink.add_bytes("META-INF/vault/properties.xml", props.to_xml())?;
-    sink.add_bytes("META-INF/vault/filter.xml", filter.to_xml())?;
-    let mut ex = Exporter {
-        store,
-        reader,
-        filter,
-        types,
-        ns,
-        sink,
-        used_types: IndexSet::new(),
-        report: ExportReport::default(),
-    };
-    let root = reader
-        .node("/")?
-        .ok_or_else(|| ExportError::Unsupported("/: the workspace has no root node".into()))?;
-    ex.aggregate(&root, "jcr_root")?;
-    let used: Vec<String> = ex.used_types.iter().cloned().collect();
-    let cnd = types
-        .export_cnd(used.iter().map(String::as_str), ns)
-        .map_err(|e| ExportError::Unsupported(format!("nodetypes.cnd: {e:?}")))?;
-    ex.report.node_types = used;
-    ex.sink
-        .add_bytes("META-INF/vault/nodetypes.cnd", cnd.into_bytes())?;
-    ex.report.entries += 4;
-    Ok(ex.report)
+    let (out, queue) = sync_channel(QUEUE);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || write_entries(queue, sink));
+        let read = Exporter {
+            store,
+            reader,
+            filter,
+            types,
+            ns,
+            out,
+            used_types: IndexSet::new(),
+            report: ExportReport::default(),
+        }
+        .run(props);
+        // The writer's error comes first: it is about an earlier entry (the reader
+        // stops when the writer does).
+        match writer.join() {
+            Ok(written) => written.and(read),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// An entry for the writer thread.
+enum Entry {
+    Directory(String),
+    Bytes(String, Vec<u8>),
+    Document(String, DocViewDocument),
+    Blob(String, Box<dyn Read + Send>, u64),
+}
+
+/// The writer thread: adds the entries to `sink` in the order received, until the
+/// reader is done or the sink fails.
+fn write_entries(
+    queue: Receiver<Entry>,
+    sink: &mut (dyn PackageSink + Send),
+) -> Result<(), ExportError> {
+    for entry in queue {
+        match entry {
+            Entry::Directory(name) => sink.add_directory(&name)?,
+            Entry::Bytes(name, data) => sink.add_bytes(&name, data)?,
+            Entry::Document(name, doc) => sink.add_bytes(&name, docview::writer::to_vec(&doc))?,
+            Entry::Blob(name, mut reader, size) => {
+                sink.add_reader(&name, &mut reader, Some(size))?
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Exporter<'_> {
+    /// Reads and queues everything: the metadata, the content, `nodetypes.cnd`.
+    fn run(mut self, props: &PackageProperties) -> Result<ExportReport, ExportError> {
+        let (filter, types, ns, reader) = (self.filter, self.types, self.ns, self.reader);
+        let roots: Vec<&str> = filter.sets.iter().map(|s| s.root()).collect();
+        self.send(Entry::Bytes(
+            "META-INF/MANIFEST.MF".into(),
+            crate::properties::render_manifest(props, &roots),
+        ))?;
+        self.send(Entry::Bytes(
+            "META-INF/vault/properties.xml".into(),
+            props.to_xml(),
+        ))?;
+        self.send(Entry::Bytes(
+            "META-INF/vault/filter.xml".into(),
+            filter.to_xml(),
+        ))?;
+        let root = reader
+            .node("/")?
+            .ok_or_else(|| ExportError::Unsupported("/: the workspace has no root node".into()))?;
+        self.aggregate(&root, "jcr_root")?;
+        let used: Vec<String> = self.used_types.iter().cloned().collect();
+        let cnd = types
+            .export_cnd(used.iter().map(String::as_str), ns)
+            .map_err(|e| ExportError::Unsupported(format!("nodetypes.cnd: {e:?}")))?;
+        self.report.node_types = used;
+        self.send(Entry::Bytes(
+            "META-INF/vault/nodetypes.cnd".into(),
+            cnd.into_bytes(),
+        ))?;
+        self.report.entries += 4;
+        Ok(self.report)
+    }
 }
 
 struct Exporter<'a> {
@@ -119,7 +182,8 @@ struct Exporter<'a> {
     filter: &'a WorkspaceFilter,
     types: &'a NodeTypeRegistry,
     ns: &'a NamespaceRegistry,
-    sink: &'a mut dyn PackageSink,
+    /// The queue to the writer thread.
+    out: SyncSender<Entry>,
     used_types: IndexSet<String>,
     report: ExportReport,
 }
@@ -150,6 +214,14 @@ impl Doc {
 }
 
 impl<'a> Exporter<'a> {
+    /// Queues `entry` for the writer thread. When the writer has stopped (its sink
+    /// failed), this fails too and the writer's error is what [`export`] returns.
+    fn send(&self, entry: Entry) -> Result<(), ExportError> {
+        self.out
+            .send(entry)
+            .map_err(|_| ExportError::Unsupported("the package writer stopped".into()))
+    }
+
     fn aggregator(&self, node: &SnapshotNode) -> Aggregator {
         let info = &node.info;
         let resource = info.primary_type == "nt:resource"
@@ -195,7 +267,7 @@ impl<'a> Exporter<'a> {
                     && info.mixins.is_empty()
                     && self.only_protected(node)? =>
             {
-                self.sink.add_directory(dir)?;
+                self.send(Entry::Directory(dir.to_string()))?;
                 self.report.entries += 1;
                 self.report.nodes += 1;
                 self.used_types.insert(info.primary_type.clone());
@@ -246,7 +318,7 @@ impl<'a> Exporter<'a> {
             root_is_jcr_root: is_root,
             warnings: Vec::new(),
         };
-        self.sink.add_bytes(entry, docview::writer::to_vec(&d))?;
+        self.send(Entry::Document(entry.to_string(), d))?;
         self.report.entries += 1;
         self.descend(doc)
     }
@@ -264,13 +336,13 @@ impl<'a> Exporter<'a> {
     fn write_blob(&mut self, entry: &str, b: &Binary) -> Result<(), ExportError> {
         match b {
             Binary::Blob { sha256, size } => {
-                let mut r = self.store.open_blob(sha256)?;
-                self.sink.add_reader(entry, &mut r, Some(*size))?;
+                let r = self.store.open_blob(sha256)?;
+                self.send(Entry::Blob(entry.to_string(), r, *size))?;
                 self.report.binary_bytes += size;
             }
             Binary::Inline(bytes) => {
                 self.report.binary_bytes += bytes.len() as u64;
-                self.sink.add_bytes(entry, bytes.to_vec())?;
+                self.send(Entry::Bytes(entry.to_string(), bytes.to_vec()))?;
             }
             other => {
                 return Err(ExportError::Unsupported(format!(

@@ -104,10 +104,22 @@ fn content() -> Node {
 }
 
 fn store() -> (tempfile::TempDir, SqliteStore) {
+    store_with(0)
+}
+
+/// [`content`] with `files` more files in `/content/many`.
+fn store_with(files: usize) -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut store = SqliteStore::init(&dir.path().join("repo")).expect("init");
+    let mut content = content();
+    let mut many = Node::new("many", "nt:folder");
+    for i in 0..files {
+        many.children
+            .push(file(&format!("f{i}.txt"), b"text", "text/plain"));
+    }
+    content.children.push(many);
     let mut t = store.begin("content").expect("begin");
-    t.add_node(WS, "/", &content(), &AddOptions::append())
+    t.add_node(WS, "/", &content, &AddOptions::append())
         .expect("add");
     t.commit().expect("commit");
     (dir, store)
@@ -134,7 +146,7 @@ fn the_snapshot_reader_gives_the_facts_the_path_calls_give() {
     nodes(fast.as_ref(), fast.node("/").unwrap().unwrap(), &mut a);
     nodes(&slow, slow.node("/").unwrap().unwrap(), &mut b);
     assert_eq!(a, b);
-    assert_eq!(a.len(), 27);
+    assert_eq!(a.len(), 28);
     let at = |p: &str| a.iter().find(|n| n.info.path == p).expect(p);
     let f = at("/content/files/a.txt");
     assert!(f.has_children && f.has_content_child && f.content_has_data && !f.has_data);
@@ -187,4 +199,71 @@ fn export_through_the_snapshot_equals_export_through_the_path_calls() {
     assert!(site.contains("n=\"{Long}2\""), "{site}");
     assert!(site.contains("<en/>"), "{site}");
     assert!(doc("jcr_root/content/i18n.xml").contains("<hello"));
+}
+
+/// Fails on the `n`th entry, as a full disk would.
+struct FailingSink(usize);
+
+impl PackageSink for FailingSink {
+    fn add_directory(&mut self, name: &str) -> Result<(), ArchiveError> {
+        self.add_bytes(name, Vec::new())
+    }
+
+    fn add_reader(
+        &mut self,
+        name: &str,
+        _reader: &mut dyn Read,
+        _size: Option<u64>,
+    ) -> Result<(), ArchiveError> {
+        self.0 -= 1;
+        if self.0 > 0 {
+            return Ok(());
+        }
+        Err(ArchiveError::DuplicateEntry {
+            archive: "out.zip".into(),
+            entry: name.into(),
+        })
+    }
+}
+
+#[test]
+fn the_first_failure_is_reported_whichever_thread_meets_it() {
+    // More entries than the queue holds: the reader is still reading when the
+    // writer fails.
+    let (dir, store) = store_with(2 * QUEUE);
+    let types = NodeTypeRegistry::new();
+    let filter = WorkspaceFilter::with_sets(vec![FilterSet::new("/content")]);
+    let props = PackageProperties::new();
+    // The sink fails: its error, not the reader's "writer stopped", is the result.
+    let e = export(&store, WS, &filter, &props, &types, &mut FailingSink(5)).unwrap_err();
+    assert!(
+        matches!(&e, ExportError::Archive(ArchiveError::DuplicateEntry { entry, .. }) if entry.starts_with("jcr_root/")),
+        "{e:?}"
+    );
+    // The repository fails (a blob is gone): the reader's error is the result.
+    let blobs = dir.path().join("repo/blobs");
+    for e in walkdir::WalkDir::new(&blobs)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        if e.file_type().is_file() {
+            std::fs::remove_file(e.path()).unwrap();
+        }
+    }
+    let e = export(
+        &store,
+        WS,
+        &filter,
+        &props,
+        &types,
+        &mut MemorySink::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ExportError::Repository(RepositoryError::BlobNotFound { .. })
+        ),
+        "{e:?}"
+    );
 }
