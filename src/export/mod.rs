@@ -27,8 +27,9 @@ use crate::platform_name::to_platform_name;
 use crate::properties::PackageProperties;
 use crate::repository::{RepositoryError, SnapshotNode, SnapshotRead, StoreRead};
 use crate::value::{Binary, Property, PropertyType, Value};
-use aggregate::{choose, is_hierarchy, Aggregator, NodeFacts};
+use aggregate::{choose_by, Aggregator, NodeFacts, TypeFacts};
 use indexmap::IndexSet;
+use std::collections::HashMap;
 use std::io::Read;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
@@ -101,6 +102,7 @@ fn export_from(
             types,
             ns,
             out,
+            type_facts: HashMap::new(),
             used_types: IndexSet::new(),
             report: ExportReport::default(),
         }
@@ -184,6 +186,8 @@ struct Exporter<'a> {
     ns: &'a NamespaceRegistry,
     /// The queue to the writer thread.
     out: SyncSender<Entry>,
+    /// [`TypeFacts`] by type name, as they are asked for.
+    type_facts: HashMap<String, TypeFacts>,
     used_types: IndexSet<String>,
     report: ExportReport,
 }
@@ -208,7 +212,9 @@ impl Doc {
 
     fn use_name(&mut self, name: &str) {
         if let Some((p, _)) = name.split_once(':') {
-            self.prefixes.insert(p.to_string());
+            if !self.prefixes.contains(p) {
+                self.prefixes.insert(p.to_string());
+            }
         }
     }
 }
@@ -222,27 +228,38 @@ impl<'a> Exporter<'a> {
             .map_err(|_| ExportError::Unsupported("the package writer stopped".into()))
     }
 
-    fn aggregator(&self, node: &SnapshotNode) -> Aggregator {
+    fn type_facts(&mut self, t: &str) -> TypeFacts {
+        if let Some(facts) = self.type_facts.get(t) {
+            return *facts;
+        }
+        let facts = TypeFacts::of(self.types, t);
+        self.type_facts.insert(t.to_string(), facts);
+        facts
+    }
+
+    /// Records that the content uses type `t`.
+    fn use_type(&mut self, t: &str) {
+        if !self.used_types.contains(t) {
+            self.used_types.insert(t.to_string());
+        }
+    }
+
+    fn aggregator(&mut self, node: &SnapshotNode) -> Aggregator {
         let info = &node.info;
-        let resource = info.primary_type == "nt:resource"
-            || self.types.is_node_type(&info.primary_type, "nt:resource");
-        choose(
-            self.types,
+        let t = self.type_facts(&info.primary_type);
+        choose_by(
+            &t,
             &NodeFacts {
                 primary: &info.primary_type,
                 mixins: &info.mixins,
                 has_content_child: node.has_content_child,
-                has_data: if resource {
+                has_data: if t.resource {
                     node.has_data
                 } else {
                     node.content_has_data
                 },
             },
         )
-    }
-
-    fn orderable(&self, t: &str) -> bool {
-        self.types.is_orderable(t).unwrap_or(true)
     }
 
     /// Serializes the aggregate of `node`, whose directory entry is `dir`.
@@ -270,7 +287,7 @@ impl<'a> Exporter<'a> {
                 self.send(Entry::Directory(dir.to_string()))?;
                 self.report.entries += 1;
                 self.report.nodes += 1;
-                self.used_types.insert(info.primary_type.clone());
+                self.use_type(&info.primary_type);
                 let mut doc = Doc::new();
                 self.child_aggregates(node, dir, &mut doc)?;
                 self.descend(doc)
@@ -385,9 +402,9 @@ impl<'a> Exporter<'a> {
     ) -> Result<DocViewElement, ExportError> {
         let info = &node.info;
         self.report.nodes += 1;
-        self.used_types.insert(info.primary_type.clone());
+        self.use_type(&info.primary_type);
         for m in &info.mixins {
-            self.used_types.insert(m.clone());
+            self.use_type(m);
         }
         let contained = self.filter.contains(&info.path);
         let mut el = DocViewElement {
@@ -442,7 +459,8 @@ impl<'a> Exporter<'a> {
             }
             el.properties.push(self.property(&p, dir, doc));
         }
-        let orderable = self.orderable(&info.primary_type);
+        let facts = self.type_facts(&info.primary_type);
+        let orderable = facts.orderable;
         let mut children = self.reader.children(node)?;
         if !orderable {
             children.sort_by(|a, b| a.info.path.cmp(&b.info.path));
@@ -454,12 +472,10 @@ impl<'a> Exporter<'a> {
             );
             let visits = self.filter.export_visits(&c.info.path);
             // The jcr:content of a file belongs to the file's aggregate.
-            let file_content = c.info.name == "jcr:content"
-                && (info.primary_type == "nt:file"
-                    || self.types.is_node_type(&info.primary_type, "nt:file"));
+            let file_content = c.info.name == "jcr:content" && facts.file;
             let own = !file_content
                 && (!inline
-                    || is_hierarchy(self.types, &c.info.primary_type)
+                    || self.type_facts(&c.info.primary_type).hierarchy
                     || self.aggregator(&c) != Aggregator::Generic);
             if visits && !own {
                 let child = self.element(&c, &cdir, doc, inline, false)?;
@@ -526,8 +542,7 @@ impl<'a> Exporter<'a> {
     /// metadata would otherwise be lost (reference §7.3).
     fn file(&mut self, node: &SnapshotNode, entry: &str) -> Result<(), ExportError> {
         let info = &node.info;
-        let resource_self = info.primary_type == "nt:resource"
-            || self.types.is_node_type(&info.primary_type, "nt:resource");
+        let resource_self = self.type_facts(&info.primary_type).resource;
         let content_path = if resource_self {
             info.path.clone()
         } else {
@@ -554,10 +569,10 @@ impl<'a> Exporter<'a> {
         };
         self.write_blob(entry, &blob)?;
         self.report.nodes += if resource_self { 1 } else { 2 };
-        self.used_types.insert(info.primary_type.clone());
+        self.use_type(&info.primary_type);
         let content_has_children = content.has_children;
         let content = &content.info;
-        self.used_types.insert(content.primary_type.clone());
+        self.use_type(&content.primary_type);
         let mime = first_value("jcr:mimeType").map(|v| v.to_string());
         let encoding = first_value("jcr:encoding").map(|v| v.to_string());
         let default_mime = crate::mime::for_name(&info.name);
