@@ -9,10 +9,12 @@
 //!
 //! Reading and writing overlap: this thread reads the repository and builds each
 //! document, and a writer thread serializes the documents, reads the blobs and feeds
-//! the sink (which deflates on all cores), through a short queue in package order.
+//! the sink (which deflates on all cores), through a queue in package order bounded
+//! in entries and bytes (module `queue`), so memory stays bounded by the largest aggregate.
 
 pub mod aggregate;
 mod fallback;
+mod queue;
 #[cfg(test)]
 mod tests;
 
@@ -29,13 +31,9 @@ use crate::repository::{RepositoryError, SnapshotNode, SnapshotRead, StoreRead};
 use crate::value::{Binary, Property, PropertyType, Value};
 use aggregate::{choose_by, Aggregator, NodeFacts, TypeFacts};
 use indexmap::IndexSet;
+use queue::Queue;
 use std::collections::HashMap;
 use std::io::Read;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-
-/// Entries the reading thread may be ahead of the writer thread (each may hold an
-/// open blob or a document).
-const QUEUE: usize = 128;
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
@@ -92,16 +90,16 @@ fn export_from(
     types: &NodeTypeRegistry,
     sink: &mut (dyn PackageSink + Send),
 ) -> Result<ExportReport, ExportError> {
-    let (out, queue) = sync_channel(QUEUE);
+    let queue = Queue::new();
     std::thread::scope(|scope| {
-        let writer = scope.spawn(move || write_entries(queue, sink));
+        let writer = scope.spawn(|| write_entries(&queue, sink));
         let read = Exporter {
             store,
             reader,
             filter,
             types,
             ns,
-            out,
+            out: Finish(&queue),
             type_facts: HashMap::new(),
             used_types: IndexSet::new(),
             report: ExportReport::default(),
@@ -124,13 +122,52 @@ enum Entry {
     Blob(String, Box<dyn Read + Send>, u64),
 }
 
-/// The writer thread: adds the entries to `sink` in the order received, until the
+/// Marks the queue finished when the reader is done, however it ends (a panic too,
+/// so that the writer never waits for it).
+struct Finish<'q>(&'q Queue<Entry>);
+
+impl Drop for Finish<'_> {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
+/// Stops the queue when the writer ends, however it ends, so that the reader never
+/// waits for it.
+struct Stop<'q>(&'q Queue<Entry>);
+
+impl Drop for Stop<'_> {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+/// The bytes an entry holds while queued, roughly: its data, or for a document the
+/// text of its names and values (a blob is only an open file until written).
+fn queued_bytes(entry: &Entry) -> u64 {
+    fn element(e: &DocViewElement) -> usize {
+        let props: usize = e
+            .properties
+            .iter()
+            .map(|p| p.name.len() + p.values.iter().map(|v| v.len() + 8).sum::<usize>() + 32)
+            .sum();
+        e.name.len() + 64 + props + e.children.iter().map(element).sum::<usize>()
+    }
+    match entry {
+        Entry::Directory(name) | Entry::Blob(name, _, _) => name.len() as u64,
+        Entry::Bytes(name, data) => (name.len() + data.len()) as u64,
+        Entry::Document(name, doc) => (name.len() + element(&doc.root)) as u64,
+    }
+}
+
+/// The writer thread: adds the entries to `sink` in the order queued, until the
 /// reader is done or the sink fails.
 fn write_entries(
-    queue: Receiver<Entry>,
+    queue: &Queue<Entry>,
     sink: &mut (dyn PackageSink + Send),
 ) -> Result<(), ExportError> {
-    for entry in queue {
+    let _stop = Stop(queue);
+    while let Some(entry) = queue.pop() {
         match entry {
             Entry::Directory(name) => sink.add_directory(&name)?,
             Entry::Bytes(name, data) => sink.add_bytes(&name, data)?,
@@ -185,7 +222,7 @@ struct Exporter<'a> {
     types: &'a NodeTypeRegistry,
     ns: &'a NamespaceRegistry,
     /// The queue to the writer thread.
-    out: SyncSender<Entry>,
+    out: Finish<'a>,
     /// [`TypeFacts`] by type name, as they are asked for.
     type_facts: HashMap<String, TypeFacts>,
     used_types: IndexSet<String>,
@@ -223,8 +260,10 @@ impl<'a> Exporter<'a> {
     /// Queues `entry` for the writer thread. When the writer has stopped (its sink
     /// failed), this fails too and the writer's error is what [`export`] returns.
     fn send(&self, entry: Entry) -> Result<(), ExportError> {
+        let bytes = queued_bytes(&entry);
         self.out
-            .send(entry)
+            .0
+            .push(entry, bytes)
             .map_err(|_| ExportError::Unsupported("the package writer stopped".into()))
     }
 

@@ -230,7 +230,7 @@ impl PackageSink for FailingSink {
 fn the_first_failure_is_reported_whichever_thread_meets_it() {
     // More entries than the queue holds: the reader is still reading when the
     // writer fails.
-    let (dir, store) = store_with(2 * QUEUE);
+    let (dir, store) = store_with(2 * queue::MAX_ENTRIES);
     let types = NodeTypeRegistry::new();
     let filter = WorkspaceFilter::with_sets(vec![FilterSet::new("/content")]);
     let props = PackageProperties::new();
