@@ -2,6 +2,10 @@
 //! package order, bounded both in number (each may hold an open blob) and in bytes
 //! (each may hold a large document), so that memory stays bounded by the budget plus
 //! the largest single entry, however far the reader could run ahead.
+//!
+//! Waking a thread is a system call (and, in a VM, an interrupt), so neither side is
+//! woken per entry: a waiting writer when a few entries are ready, a waiting reader
+//! when the queue is half empty, and either always before the other waits or ends.
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -13,6 +17,9 @@ pub(crate) const MAX_ENTRIES: usize = 128;
 /// still passes when the queue is empty.
 pub(crate) const MAX_BYTES: u64 = 8 << 20;
 
+/// A waiting writer is woken once this many entries are ready.
+const WAKE_WRITER: usize = 16;
+
 struct State<T> {
     items: VecDeque<(T, u64)>,
     bytes: u64,
@@ -20,12 +27,19 @@ struct State<T> {
     done: bool,
     /// The writer will pop nothing more (it failed).
     stopped: bool,
+    /// The reader waits for room.
+    reader_waits: bool,
+    /// The writer waits for entries.
+    writer_waits: bool,
 }
 
 /// See the module doc.
 pub(crate) struct Queue<T> {
     state: Mutex<State<T>>,
-    changed: Condvar,
+    /// The reader waits on this for room.
+    room: Condvar,
+    /// The writer waits on this for entries.
+    ready: Condvar,
 }
 
 /// The writer stopped: nothing more can be queued.
@@ -40,8 +54,11 @@ impl<T> Queue<T> {
                 bytes: 0,
                 done: false,
                 stopped: false,
+                reader_waits: false,
+                writer_waits: false,
             }),
-            changed: Condvar::new(),
+            room: Condvar::new(),
+            ready: Condvar::new(),
         }
     }
 
@@ -63,12 +80,18 @@ impl<T> Queue<T> {
             if room {
                 break;
             }
-            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+            if s.writer_waits {
+                self.ready.notify_one();
+            }
+            s.reader_waits = true;
+            s = self.room.wait(s).unwrap_or_else(|e| e.into_inner());
+            s.reader_waits = false;
         }
         s.items.push_back((item, bytes));
         s.bytes += bytes;
-        drop(s);
-        self.changed.notify_all();
+        if s.writer_waits && (s.items.len() >= WAKE_WRITER || s.bytes >= MAX_BYTES / 4) {
+            self.ready.notify_one();
+        }
         Ok(())
     }
 
@@ -78,21 +101,24 @@ impl<T> Queue<T> {
         loop {
             if let Some((item, bytes)) = s.items.pop_front() {
                 s.bytes -= bytes;
-                drop(s);
-                self.changed.notify_all();
+                if s.reader_waits && s.items.len() <= MAX_ENTRIES / 2 && s.bytes <= MAX_BYTES / 2 {
+                    self.room.notify_one();
+                }
                 return Some(item);
             }
             if s.done {
                 return None;
             }
-            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+            s.writer_waits = true;
+            s = self.ready.wait(s).unwrap_or_else(|e| e.into_inner());
+            s.writer_waits = false;
         }
     }
 
     /// The reader is done (or failed): the writer ends once the queue is empty.
     pub(crate) fn finish(&self) {
         self.lock().done = true;
-        self.changed.notify_all();
+        self.ready.notify_all();
     }
 
     /// The writer stopped: pushes fail from now on, and what is queued is dropped.
@@ -102,7 +128,7 @@ impl<T> Queue<T> {
         s.items.clear();
         s.bytes = 0;
         drop(s);
-        self.changed.notify_all();
+        self.room.notify_all();
     }
 }
 
