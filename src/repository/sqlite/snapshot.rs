@@ -5,6 +5,11 @@
 //! Every statement outside a transaction opens and closes a read transaction of its
 //! own (file locks and a size check each time); holding one for the reader's life
 //! makes each read a plain B-tree lookup, and gives the exporter one snapshot.
+//!
+//! A bulk read touches most pages once, so the snapshot shrinks the connection's
+//! page cache to [`CACHE_KIB`] while it runs (and restores it after): the default
+//! 64 MiB would otherwise fill up with pages read once, and the exporter's memory
+//! would grow with the repository.
 
 use super::read::index_of;
 use super::{codec, Db};
@@ -20,11 +25,16 @@ const COLS: &str = "n.id, n.name, n.path, n.ptype, n.mixins, u.value,
     EXISTS(SELECT 1 FROM prop d WHERE d.node = n.id AND d.name = 'jcr:data'),
     EXISTS(SELECT 1 FROM prop e WHERE e.node = c.id AND e.name = 'jcr:data')";
 
+/// The page cache while a snapshot runs, in KiB.
+pub(crate) const CACHE_KIB: i64 = 8 << 10;
+
 /// A snapshot of workspace `ws`; see the module doc.
 pub(crate) struct SqliteSnapshot<'c> {
     db: Db<'c>,
     ws: i64,
     owns_read_txn: bool,
+    /// The connection's `cache_size` before, to restore.
+    cache_size: Option<i64>,
 }
 
 impl<'c> SqliteSnapshot<'c> {
@@ -39,7 +49,16 @@ impl<'c> SqliteSnapshot<'c> {
             db,
             ws: 0,
             owns_read_txn,
+            cache_size: None,
         };
+        let cache_size: i64 = db
+            .conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .map_err(|e| db.err(e))?;
+        db.conn
+            .execute_batch(&format!("PRAGMA cache_size=-{CACHE_KIB}"))
+            .map_err(|e| db.err(e))?;
+        snapshot.cache_size = Some(cache_size);
         snapshot.ws = db.require_ws(workspace)?;
         Ok(snapshot)
     }
@@ -128,5 +147,44 @@ impl Drop for SqliteSnapshot<'_> {
         if self.owns_read_txn && !self.db.conn.is_autocommit() {
             let _ = self.db.conn.execute_batch("COMMIT");
         }
+        if let Some(size) = self.cache_size {
+            let _ = self
+                .db
+                .conn
+                .execute_batch(&format!("PRAGMA cache_size={size}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repository::sqlite::SqliteStore;
+    use crate::repository::{StoreRead, DEFAULT_WORKSPACE};
+
+    fn cache_size(store: &SqliteStore) -> i64 {
+        store
+            .db()
+            .conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_snapshot_holds_one_read_transaction_with_a_small_cache_and_restores_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::init(&dir.path().join("repo")).unwrap();
+        let before = cache_size(&store);
+        assert_ne!(before, -CACHE_KIB);
+        let snapshot = store.snapshot(DEFAULT_WORKSPACE).unwrap().unwrap();
+        assert!(snapshot.node("/").unwrap().is_some());
+        assert!(!store.db().conn.is_autocommit());
+        assert_eq!(cache_size(&store), -CACHE_KIB);
+        drop(snapshot);
+        assert!(store.db().conn.is_autocommit());
+        assert_eq!(cache_size(&store), before);
+        assert!(store.snapshot("nowhere").is_err());
+        assert!(store.db().conn.is_autocommit());
+        assert_eq!(cache_size(&store), before);
     }
 }
