@@ -419,10 +419,7 @@ impl<'a> Exporter<'a> {
     ) -> Result<(), ExportError> {
         for c in self.reader.children(node)? {
             if self.filter.export_visits(&c.info.path) {
-                let cdir = format!(
-                    "{dir}/{}",
-                    to_platform_name(path::last_segment(&c.info.path))
-                );
+                let cdir = child_dir(dir, &c.info.path);
                 doc.children.push((c, cdir));
             }
         }
@@ -475,13 +472,23 @@ impl<'a> Exporter<'a> {
         }
         let types = self.types;
         let effective = types.effective(&info.primary_type, &info.mixins);
+        // The property's path, built in place (`path::join` per property was a
+        // noticeable part of the reading thread).
+        let mut property_path = String::new();
+        if contained {
+            property_path.push_str(&info.path);
+            if info.path != "/" {
+                property_path.push('/');
+            }
+        }
+        let parent_len = property_path.len();
         for p in self.reader.properties(node)? {
-            if contained
-                && !self
-                    .filter
-                    .includes_property(&path::join(&info.path, &p.name))
-            {
-                continue;
+            if contained {
+                property_path.truncate(parent_len);
+                property_path.push_str(&p.name);
+                if !self.filter.includes_property(&property_path) {
+                    continue;
+                }
             }
             let protected = effective.is_protected_property(&p.name, p.ptype, p.multiple);
             if !docview::writer::is_exported_property(&p.name, protected) {
@@ -505,10 +512,7 @@ impl<'a> Exporter<'a> {
             children.sort_by(|a, b| a.info.path.cmp(&b.info.path));
         }
         for c in children {
-            let cdir = format!(
-                "{dir}/{}",
-                to_platform_name(path::last_segment(&c.info.path))
-            );
+            let cdir = child_dir(dir, &c.info.path);
             let visits = self.filter.export_visits(&c.info.path);
             // The jcr:content of a file belongs to the file's aggregate.
             let file_content = c.info.name == "jcr:content" && facts.file;
@@ -659,6 +663,17 @@ impl<'a> Exporter<'a> {
             .retain(|(e, _)| !e.ends_with("/_jcr_data.binary"));
         self.write_doc(&format!("{dir}/.content.xml"), root, doc, true)
     }
+}
+
+/// The entry directory of the child at `child_path` of the node whose directory is
+/// `dir`.
+fn child_dir(dir: &str, child_path: &str) -> String {
+    let name = to_platform_name(path::last_segment(child_path));
+    let mut out = String::with_capacity(dir.len() + 1 + name.len());
+    out.push_str(dir);
+    out.push('/');
+    out.push_str(&name);
+    out
 }
 
 fn name_property(name: &str, multiple: bool, values: Vec<String>) -> DocViewProperty {

@@ -18,12 +18,33 @@ use crate::repository::{NodeInfo, Result, SnapshotNode, SnapshotRead};
 use rusqlite::{params, OptionalExtension, Row};
 
 /// The columns both queries return, over `node n` (the node), `prop u` (its uuid) and
-/// `node c` (its `jcr:content` child, if any).
-const COLS: &str = "n.id, n.name, n.path, n.ptype, n.mixins, u.value,
-    EXISTS(SELECT 1 FROM node k WHERE k.parent = n.id),
-    c.id IS NOT NULL,
-    EXISTS(SELECT 1 FROM prop d WHERE d.node = n.id AND d.name = 'jcr:data'),
-    EXISTS(SELECT 1 FROM prop e WHERE e.node = c.id AND e.name = 'jcr:data')";
+/// `node c` (its `jcr:content` child, if any). A macro, so that the statements are
+/// constants rather than formatted on every call.
+macro_rules! cols {
+    () => {
+        "SELECT n.id, n.name, n.path, n.ptype, n.mixins, u.value,
+            EXISTS(SELECT 1 FROM node k WHERE k.parent = n.id),
+            c.id IS NOT NULL,
+            EXISTS(SELECT 1 FROM prop d WHERE d.node = n.id AND d.name = 'jcr:data'),
+            EXISTS(SELECT 1 FROM prop e WHERE e.node = c.id AND e.name = 'jcr:data')
+         FROM node n
+         LEFT JOIN prop u ON u.node = n.id AND u.name = 'jcr:uuid'"
+    };
+}
+
+/// The node at a path, with its facts.
+const NODE_SQL: &str = concat!(
+    cols!(),
+    " LEFT JOIN node c ON c.ws = n.ws AND c.path = ?3
+     WHERE n.ws = ?1 AND n.path = ?2"
+);
+
+/// The children of a node, with their facts, in order.
+const CHILDREN_SQL: &str = concat!(
+    cols!(),
+    " LEFT JOIN node c ON c.ws = n.ws AND c.path = n.path || '/jcr:content'
+     WHERE n.parent = ?1 ORDER BY n.position, n.id"
+);
 
 /// The page cache while a snapshot runs, in KiB.
 pub(crate) const CACHE_KIB: i64 = 8 << 10;
@@ -97,15 +118,7 @@ impl SnapshotRead for SqliteSnapshot<'_> {
         let p = path::normalize(p)?;
         let content = path::join(&p, "jcr:content");
         let db = &self.db;
-        let mut st = db
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {COLS} FROM node n
-                 LEFT JOIN prop u ON u.node = n.id AND u.name = 'jcr:uuid'
-                 LEFT JOIN node c ON c.ws = n.ws AND c.path = ?3
-                 WHERE n.ws = ?1 AND n.path = ?2"
-            ))
-            .map_err(|e| db.err(e))?;
+        let mut st = db.conn.prepare_cached(NODE_SQL).map_err(|e| db.err(e))?;
         let row = st
             .query_row(params![self.ws, p, content], |r| self.from_row(r))
             .optional()
@@ -120,12 +133,7 @@ impl SnapshotRead for SqliteSnapshot<'_> {
         let db = &self.db;
         let mut st = db
             .conn
-            .prepare_cached(&format!(
-                "SELECT {COLS} FROM node n
-                 LEFT JOIN prop u ON u.node = n.id AND u.name = 'jcr:uuid'
-                 LEFT JOIN node c ON c.ws = n.ws AND c.path = n.path || '/jcr:content'
-                 WHERE n.parent = ?1 ORDER BY n.position, n.id"
-            ))
+            .prepare_cached(CHILDREN_SQL)
             .map_err(|e| db.err(e))?;
         let rows = st
             .query_map([node.handle], |r| self.from_row(r))
