@@ -67,22 +67,59 @@ fn is(types: &NodeTypeRegistry, t: &str, of: &str) -> bool {
     t == of || types.is_node_type(t, of)
 }
 
+/// What the aggregator chain and the exporter ask about a node type, answered once
+/// per type (each question walks the type's supertypes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TypeFacts {
+    /// It is `nt:file` or a subtype.
+    pub file: bool,
+    /// It is `nt:resource` or a subtype.
+    pub resource: bool,
+    /// It is a hierarchy node type ([`is_hierarchy`]).
+    pub hierarchy: bool,
+    /// It is one of the full-coverage types or a subtype.
+    pub full: bool,
+    /// It is `nt:folder` or a subtype.
+    pub folder: bool,
+    /// Its children are ordered (unknown types are taken as orderable).
+    pub orderable: bool,
+}
+
+impl TypeFacts {
+    /// The facts about type `t`.
+    pub fn of(types: &NodeTypeRegistry, t: &str) -> TypeFacts {
+        TypeFacts {
+            file: is(types, t, "nt:file"),
+            resource: is(types, t, "nt:resource"),
+            hierarchy: is_hierarchy(types, t),
+            full: FULL_TYPES.iter().any(|f| is(types, t, f)),
+            folder: is(types, t, "nt:folder"),
+            orderable: types.is_orderable(t).unwrap_or(true),
+        }
+    }
+}
+
 /// The aggregator for a node.
 pub fn choose(types: &NodeTypeRegistry, n: &NodeFacts<'_>) -> Aggregator {
-    if n.has_data && (is(types, n.primary, "nt:file") || is(types, n.primary, "nt:resource")) {
+    choose_by(&TypeFacts::of(types, n.primary), n)
+}
+
+/// [`choose`] with the facts about `n.primary` already known.
+pub fn choose_by(t: &TypeFacts, n: &NodeFacts<'_>) -> Aggregator {
+    if n.has_data && (t.file || t.resource) {
         return Aggregator::File;
     }
-    if is_hierarchy(types, n.primary) && n.has_content_child && !is(types, n.primary, "nt:file") {
+    if t.hierarchy && n.has_content_child && !t.file {
         return Aggregator::FileFolder;
     }
-    let full = FULL_TYPES.iter().any(|f| is(types, n.primary, f))
+    let full = t.full
         || n.mixins.iter().any(|m| {
             m == "vlt:FullCoverage" || m == "mix:language" || FULL_TYPES.contains(&m.as_str())
         });
     if full {
         return Aggregator::Full;
     }
-    if is(types, n.primary, "nt:folder") {
+    if t.folder {
         return Aggregator::Folder;
     }
     Aggregator::Generic
@@ -139,5 +176,21 @@ mod tests {
             choose(&t, &facts("nt:unstructured", &none, false, false)),
             Aggregator::Generic
         );
+    }
+
+    #[test]
+    fn type_facts_answer_per_type_what_the_chain_asks() {
+        let t = NodeTypeRegistry::new();
+        let f = TypeFacts::of(&t, "nt:file");
+        assert!(f.file && f.hierarchy && !f.resource && !f.folder && !f.full);
+        let r = TypeFacts::of(&t, "nt:resource");
+        assert!(r.resource && !r.file && !r.hierarchy);
+        let d = TypeFacts::of(&t, "nt:folder");
+        assert!(d.folder && d.hierarchy && !d.orderable);
+        assert!(TypeFacts::of(&t, "cq:Page").hierarchy);
+        assert!(TypeFacts::of(&t, "rep:ACL").full);
+        let u = TypeFacts::of(&t, "nt:unstructured");
+        assert!(u.orderable && !u.hierarchy && !u.full);
+        assert!(TypeFacts::of(&t, "x:unknown").orderable);
     }
 }

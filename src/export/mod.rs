@@ -6,8 +6,17 @@
 //! The exporter reads the repository one aggregate at a time, so memory is bounded by
 //! the largest aggregate, and writes entries in a fixed order: the same repository
 //! and filter give a byte-identical package.
+//!
+//! Reading and writing overlap: this thread reads the repository and builds each
+//! document, and a writer thread serializes the documents, reads the blobs and feeds
+//! the sink (which deflates on all cores), through a queue in package order bounded
+//! in entries and bytes (module `queue`), so memory stays bounded by the largest aggregate.
 
 pub mod aggregate;
+mod fallback;
+mod queue;
+#[cfg(test)]
+mod tests;
 
 use crate::archive::{ArchiveError, PackageSink};
 use crate::cnd::NodeTypeRegistry;
@@ -18,10 +27,13 @@ use crate::namespace::NamespaceRegistry;
 use crate::path;
 use crate::platform_name::to_platform_name;
 use crate::properties::PackageProperties;
-use crate::repository::{NodeInfo, RepositoryError, StoreRead};
+use crate::repository::{RepositoryError, SnapshotNode, SnapshotRead, StoreRead};
 use crate::value::{Binary, Property, PropertyType, Value};
-use aggregate::{choose, is_hierarchy, Aggregator, NodeFacts};
+use aggregate::{choose_by, Aggregator, NodeFacts, TypeFacts};
 use indexmap::IndexSet;
+use queue::Queue;
+use std::collections::HashMap;
+use std::io::Read;
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
@@ -58,45 +70,161 @@ pub fn export(
     filter: &WorkspaceFilter,
     props: &PackageProperties,
     types: &NodeTypeRegistry,
-    sink: &mut dyn PackageSink,
+    sink: &mut (dyn PackageSink + Send),
 ) -> Result<ExportReport, ExportError> {
     let ns = store.namespaces()?;
-    let roots: Vec<&str> = filter.sets.iter().map(|s| s.root()).collect();
-    sink.add_bytes(
-        "META-INF/MANIFEST.MF",
-        crate::properties::render_manifest(props, &roots),
-    )?;
-    sink.add_bytes("META-INF/vault/properties.xml", props.to_xml())?;
-    sink.add_bytes("META-INF/vault/filter.xml", filter.to_xml())?;
-    let mut ex = Exporter {
-        store,
-        ws,
-        filter,
-        types,
-        ns: &ns,
-        sink,
-        used_types: IndexSet::new(),
-        report: ExportReport::default(),
+    let reader = match store.snapshot(ws)? {
+        Some(reader) => reader,
+        None => Box::new(fallback::PathSnapshot::new(store, ws)),
     };
-    ex.aggregate("/", "jcr_root")?;
-    let used: Vec<String> = ex.used_types.iter().cloned().collect();
-    let cnd = types
-        .export_cnd(used.iter().map(String::as_str), &ns)
-        .map_err(|e| ExportError::Unsupported(format!("nodetypes.cnd: {e:?}")))?;
-    ex.report.node_types = used;
-    ex.sink
-        .add_bytes("META-INF/vault/nodetypes.cnd", cnd.into_bytes())?;
-    ex.report.entries += 4;
-    Ok(ex.report)
+    export_from(store, reader.as_ref(), &ns, filter, props, types, sink)
+}
+
+/// [`export`] reading the content through `reader` (the blobs through `store`).
+fn export_from(
+    store: &dyn StoreRead,
+    reader: &dyn SnapshotRead,
+    ns: &NamespaceRegistry,
+    filter: &WorkspaceFilter,
+    props: &PackageProperties,
+    types: &NodeTypeRegistry,
+    sink: &mut (dyn PackageSink + Send),
+) -> Result<ExportReport, ExportError> {
+    let queue = Queue::new();
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(|| write_entries(&queue, sink));
+        let read = Exporter {
+            store,
+            reader,
+            filter,
+            types,
+            ns,
+            out: Finish(&queue),
+            type_facts: HashMap::new(),
+            used_types: IndexSet::new(),
+            report: ExportReport::default(),
+        }
+        .run(props);
+        // The writer's error comes first: it is about an earlier entry (the reader
+        // stops when the writer does).
+        match writer.join() {
+            Ok(written) => written.and(read),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// An entry for the writer thread.
+enum Entry {
+    Directory(String),
+    Bytes(String, Vec<u8>),
+    Document(String, DocViewDocument),
+    Blob(String, Box<dyn Read + Send>, u64),
+}
+
+/// Marks the queue finished when the reader is done, however it ends (a panic too,
+/// so that the writer never waits for it).
+struct Finish<'q>(&'q Queue<Entry>);
+
+impl Drop for Finish<'_> {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
+/// Stops the queue when the writer ends, however it ends, so that the reader never
+/// waits for it.
+struct Stop<'q>(&'q Queue<Entry>);
+
+impl Drop for Stop<'_> {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+/// The bytes an entry holds while queued, roughly: its data, or for a document the
+/// text of its names and values (a blob is only an open file until written).
+fn queued_bytes(entry: &Entry) -> u64 {
+    fn element(e: &DocViewElement) -> usize {
+        let props: usize = e
+            .properties
+            .iter()
+            .map(|p| p.name.len() + p.values.iter().map(|v| v.len() + 8).sum::<usize>() + 32)
+            .sum();
+        e.name.len() + 64 + props + e.children.iter().map(element).sum::<usize>()
+    }
+    match entry {
+        Entry::Directory(name) | Entry::Blob(name, _, _) => name.len() as u64,
+        Entry::Bytes(name, data) => (name.len() + data.len()) as u64,
+        Entry::Document(name, doc) => (name.len() + element(&doc.root)) as u64,
+    }
+}
+
+/// The writer thread: adds the entries to `sink` in the order queued, until the
+/// reader is done or the sink fails.
+fn write_entries(
+    queue: &Queue<Entry>,
+    sink: &mut (dyn PackageSink + Send),
+) -> Result<(), ExportError> {
+    let _stop = Stop(queue);
+    while let Some(entry) = queue.pop() {
+        match entry {
+            Entry::Directory(name) => sink.add_directory(&name)?,
+            Entry::Bytes(name, data) => sink.add_bytes(&name, data)?,
+            Entry::Document(name, doc) => sink.add_bytes(&name, docview::writer::to_vec(&doc))?,
+            Entry::Blob(name, mut reader, size) => {
+                sink.add_reader(&name, &mut reader, Some(size))?
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Exporter<'_> {
+    /// Reads and queues everything: the metadata, the content, `nodetypes.cnd`.
+    fn run(mut self, props: &PackageProperties) -> Result<ExportReport, ExportError> {
+        let (filter, types, ns, reader) = (self.filter, self.types, self.ns, self.reader);
+        let roots: Vec<&str> = filter.sets.iter().map(|s| s.root()).collect();
+        self.send(Entry::Bytes(
+            "META-INF/MANIFEST.MF".into(),
+            crate::properties::render_manifest(props, &roots),
+        ))?;
+        self.send(Entry::Bytes(
+            "META-INF/vault/properties.xml".into(),
+            props.to_xml(),
+        ))?;
+        self.send(Entry::Bytes(
+            "META-INF/vault/filter.xml".into(),
+            filter.to_xml(),
+        ))?;
+        let root = reader
+            .node("/")?
+            .ok_or_else(|| ExportError::Unsupported("/: the workspace has no root node".into()))?;
+        self.aggregate(&root, "jcr_root")?;
+        let used: Vec<String> = self.used_types.iter().cloned().collect();
+        let cnd = types
+            .export_cnd(used.iter().map(String::as_str), ns)
+            .map_err(|e| ExportError::Unsupported(format!("nodetypes.cnd: {e:?}")))?;
+        self.report.node_types = used;
+        self.send(Entry::Bytes(
+            "META-INF/vault/nodetypes.cnd".into(),
+            cnd.into_bytes(),
+        ))?;
+        self.report.entries += 4;
+        Ok(self.report)
+    }
 }
 
 struct Exporter<'a> {
     store: &'a dyn StoreRead,
-    ws: &'a str,
+    reader: &'a dyn SnapshotRead,
     filter: &'a WorkspaceFilter,
     types: &'a NodeTypeRegistry,
     ns: &'a NamespaceRegistry,
-    sink: &'a mut dyn PackageSink,
+    /// The queue to the writer thread.
+    out: Finish<'a>,
+    /// [`TypeFacts`] by type name, as they are asked for.
+    type_facts: HashMap<String, TypeFacts>,
     used_types: IndexSet<String>,
     report: ExportReport,
 }
@@ -106,8 +234,8 @@ struct Doc {
     prefixes: IndexSet<String>,
     /// `.binary` files: (entry, blob) to write after the document.
     binaries: Vec<(String, Binary)>,
-    /// Child aggregates met, in order: (path, entry directory of the node).
-    children: Vec<(String, String)>,
+    /// Child aggregates met, in order: (node, entry directory of the node).
+    children: Vec<(SnapshotNode, String)>,
 }
 
 impl Doc {
@@ -121,97 +249,105 @@ impl Doc {
 
     fn use_name(&mut self, name: &str) {
         if let Some((p, _)) = name.split_once(':') {
-            self.prefixes.insert(p.to_string());
+            if !self.prefixes.contains(p) {
+                self.prefixes.insert(p.to_string());
+            }
         }
     }
 }
 
 impl<'a> Exporter<'a> {
-    fn facts(&self, info: &NodeInfo) -> Result<(bool, bool), ExportError> {
-        let content = path::join(&info.path, "jcr:content");
-        let has_content = self.store.node(self.ws, &content)?.is_some();
-        let data_at = if info.primary_type == "nt:resource"
-            || self.types.is_node_type(&info.primary_type, "nt:resource")
-        {
-            info.path.clone()
-        } else {
-            content
-        };
-        let has_data = self.store.node(self.ws, &data_at)?.is_some()
-            && self
-                .store
-                .property(self.ws, &data_at, "jcr:data")?
-                .is_some();
-        Ok((has_content, has_data))
+    /// Queues `entry` for the writer thread. When the writer has stopped (its sink
+    /// failed), this fails too and the writer's error is what [`export`] returns.
+    fn send(&self, entry: Entry) -> Result<(), ExportError> {
+        let bytes = queued_bytes(&entry);
+        self.out
+            .0
+            .push(entry, bytes)
+            .map_err(|_| ExportError::Unsupported("the package writer stopped".into()))
     }
 
-    fn aggregator(&self, info: &NodeInfo) -> Result<Aggregator, ExportError> {
-        let (has_content_child, has_data) = self.facts(info)?;
-        Ok(choose(
-            self.types,
+    fn type_facts(&mut self, t: &str) -> TypeFacts {
+        if let Some(facts) = self.type_facts.get(t) {
+            return *facts;
+        }
+        let facts = TypeFacts::of(self.types, t);
+        self.type_facts.insert(t.to_string(), facts);
+        facts
+    }
+
+    /// Records that the content uses type `t`.
+    fn use_type(&mut self, t: &str) {
+        if !self.used_types.contains(t) {
+            self.used_types.insert(t.to_string());
+        }
+    }
+
+    fn aggregator(&mut self, node: &SnapshotNode) -> Aggregator {
+        let info = &node.info;
+        let t = self.type_facts(&info.primary_type);
+        choose_by(
+            &t,
             &NodeFacts {
                 primary: &info.primary_type,
                 mixins: &info.mixins,
-                has_content_child,
-                has_data,
+                has_content_child: node.has_content_child,
+                has_data: if t.resource {
+                    node.has_data
+                } else {
+                    node.content_has_data
+                },
             },
-        ))
+        )
     }
 
-    fn orderable(&self, t: &str) -> bool {
-        self.types.is_orderable(t).unwrap_or(true)
-    }
-
-    /// Serializes the aggregate at `p`, whose node's directory entry is `dir`.
-    fn aggregate(&mut self, p: &str, dir: &str) -> Result<(), ExportError> {
-        let info = self
-            .store
-            .node(self.ws, p)?
-            .ok_or_else(|| ExportError::Unsupported(format!("{p}: node vanished during export")))?;
-        let kind = if p == "/" {
+    /// Serializes the aggregate of `node`, whose directory entry is `dir`.
+    fn aggregate(&mut self, node: &SnapshotNode, dir: &str) -> Result<(), ExportError> {
+        let info = &node.info;
+        let kind = if info.path == "/" {
             Aggregator::Generic
         } else {
-            self.aggregator(&info)?
+            self.aggregator(node)
         };
         match kind {
-            Aggregator::File => self.file(&info, dir),
+            Aggregator::File => self.file(node, dir),
             Aggregator::Full => {
                 let parent_dir = dir.rsplit_once('/').map(|(d, _)| d).unwrap_or("jcr_root");
                 let name = dir.rsplit_once('/').map(|(_, n)| n).unwrap_or(dir);
                 let mut doc = Doc::new();
-                let root = self.element(&info, dir, &mut doc, true, true)?;
+                let root = self.element(node, dir, &mut doc, true, true)?;
                 self.write_doc(&format!("{parent_dir}/{name}.xml"), root, doc, true)
             }
             Aggregator::Folder
                 if info.primary_type == "nt:folder"
                     && info.mixins.is_empty()
-                    && self.only_protected(p)? =>
+                    && self.only_protected(node)? =>
             {
-                self.sink.add_directory(dir)?;
+                self.send(Entry::Directory(dir.to_string()))?;
                 self.report.entries += 1;
                 self.report.nodes += 1;
-                self.used_types.insert(info.primary_type.clone());
+                self.use_type(&info.primary_type);
                 let mut doc = Doc::new();
-                self.child_aggregates(&info, dir, &mut doc)?;
+                self.child_aggregates(node, dir, &mut doc)?;
                 self.descend(doc)
             }
             Aggregator::Folder => {
                 let mut doc = Doc::new();
-                let root = self.element(&info, dir, &mut doc, false, true)?;
+                let root = self.element(node, dir, &mut doc, false, true)?;
                 self.write_doc(&format!("{dir}/.content.xml"), root, doc, true)
             }
             Aggregator::Generic | Aggregator::FileFolder => {
                 let mut doc = Doc::new();
-                let root = self.element(&info, dir, &mut doc, true, true)?;
+                let root = self.element(node, dir, &mut doc, true, true)?;
                 self.write_doc(&format!("{dir}/.content.xml"), root, doc, true)
             }
         }
     }
 
-    fn only_protected(&self, p: &str) -> Result<bool, ExportError> {
+    fn only_protected(&self, node: &SnapshotNode) -> Result<bool, ExportError> {
         Ok(self
-            .store
-            .properties(self.ws, p)?
+            .reader
+            .properties(node)?
             .iter()
             .all(|q| matches!(q.name.as_str(), "jcr:created" | "jcr:createdBy")))
     }
@@ -238,7 +374,7 @@ impl<'a> Exporter<'a> {
             root_is_jcr_root: is_root,
             warnings: Vec::new(),
         };
-        self.sink.add_bytes(entry, docview::writer::to_vec(&d))?;
+        self.send(Entry::Document(entry.to_string(), d))?;
         self.report.entries += 1;
         self.descend(doc)
     }
@@ -247,8 +383,8 @@ impl<'a> Exporter<'a> {
         for (entry, blob) in doc.binaries {
             self.write_blob(&entry, &blob)?;
         }
-        for (p, dir) in doc.children {
-            self.aggregate(&p, &dir)?;
+        for (node, dir) in doc.children {
+            self.aggregate(&node, &dir)?;
         }
         Ok(())
     }
@@ -256,13 +392,13 @@ impl<'a> Exporter<'a> {
     fn write_blob(&mut self, entry: &str, b: &Binary) -> Result<(), ExportError> {
         match b {
             Binary::Blob { sha256, size } => {
-                let mut r = self.store.open_blob(sha256)?;
-                self.sink.add_reader(entry, &mut r, Some(*size))?;
+                let r = self.store.open_blob(sha256)?;
+                self.send(Entry::Blob(entry.to_string(), r, *size))?;
                 self.report.binary_bytes += size;
             }
             Binary::Inline(bytes) => {
                 self.report.binary_bytes += bytes.len() as u64;
-                self.sink.add_bytes(entry, bytes.to_vec())?;
+                self.send(Entry::Bytes(entry.to_string(), bytes.to_vec()))?;
             }
             other => {
                 return Err(ExportError::Unsupported(format!(
@@ -277,15 +413,14 @@ impl<'a> Exporter<'a> {
     /// Records the child aggregates of a node that its own document does not inline.
     fn child_aggregates(
         &mut self,
-        info: &NodeInfo,
+        node: &SnapshotNode,
         dir: &str,
         doc: &mut Doc,
     ) -> Result<(), ExportError> {
-        for c in self.store.children(self.ws, &info.path)? {
-            if self.filter.export_visits(&c.path) {
-                let seg = path::last_segment(&c.path);
-                doc.children
-                    .push((c.path.clone(), format!("{dir}/{}", to_platform_name(seg))));
+        for c in self.reader.children(node)? {
+            if self.filter.export_visits(&c.info.path) {
+                let cdir = child_dir(dir, &c.info.path);
+                doc.children.push((c, cdir));
             }
         }
         Ok(())
@@ -295,16 +430,17 @@ impl<'a> Exporter<'a> {
     /// `inline` says whether non-hierarchy descendants are inlined (generic, full).
     fn element(
         &mut self,
-        info: &NodeInfo,
+        node: &SnapshotNode,
         dir: &str,
         doc: &mut Doc,
         inline: bool,
         root: bool,
     ) -> Result<DocViewElement, ExportError> {
+        let info = &node.info;
         self.report.nodes += 1;
-        self.used_types.insert(info.primary_type.clone());
+        self.use_type(&info.primary_type);
         for m in &info.mixins {
-            self.used_types.insert(m.clone());
+            self.use_type(m);
         }
         let contained = self.filter.contains(&info.path);
         let mut el = DocViewElement {
@@ -334,21 +470,27 @@ impl<'a> Exporter<'a> {
                 doc.use_name(m);
             }
         }
-        for p in self.store.properties(self.ws, &info.path)? {
-            if contained
-                && !self
-                    .filter
-                    .includes_property(&path::join(&info.path, &p.name))
-            {
-                continue;
+        let types = self.types;
+        let effective = types.effective(&info.primary_type, &info.mixins);
+        // The property's path, built in place (`path::join` per property was a
+        // noticeable part of the reading thread).
+        let mut property_path = String::new();
+        if contained {
+            property_path.push_str(&info.path);
+            if info.path != "/" {
+                property_path.push('/');
             }
-            let protected = self.types.is_protected_property(
-                &info.primary_type,
-                &info.mixins,
-                &p.name,
-                p.ptype,
-                p.multiple,
-            );
+        }
+        let parent_len = property_path.len();
+        for p in self.reader.properties(node)? {
+            if contained {
+                property_path.truncate(parent_len);
+                property_path.push_str(&p.name);
+                if !self.filter.includes_property(&property_path) {
+                    continue;
+                }
+            }
+            let protected = effective.is_protected_property(&p.name, p.ptype, p.multiple);
             if !docview::writer::is_exported_property(&p.name, protected) {
                 continue;
             }
@@ -363,40 +505,38 @@ impl<'a> Exporter<'a> {
             }
             el.properties.push(self.property(&p, dir, doc));
         }
-        let orderable = self.orderable(&info.primary_type);
-        let mut children = self.store.children(self.ws, &info.path)?;
+        let facts = self.type_facts(&info.primary_type);
+        let orderable = facts.orderable;
+        let mut children = self.reader.children(node)?;
         if !orderable {
-            children.sort_by(|a, b| a.path.cmp(&b.path));
+            children.sort_by(|a, b| a.info.path.cmp(&b.info.path));
         }
         for c in children {
-            let seg = path::last_segment(&c.path).to_string();
-            let cdir = format!("{dir}/{}", to_platform_name(&seg));
-            let visits = self.filter.export_visits(&c.path);
+            let cdir = child_dir(dir, &c.info.path);
+            let visits = self.filter.export_visits(&c.info.path);
             // The jcr:content of a file belongs to the file's aggregate.
-            let file_content = c.name == "jcr:content"
-                && (info.primary_type == "nt:file"
-                    || self.types.is_node_type(&info.primary_type, "nt:file"));
+            let file_content = c.info.name == "jcr:content" && facts.file;
             let own = !file_content
                 && (!inline
-                    || is_hierarchy(self.types, &c.primary_type)
-                    || self.aggregator(&c)? != Aggregator::Generic);
+                    || self.type_facts(&c.info.primary_type).hierarchy
+                    || self.aggregator(&c) != Aggregator::Generic);
             if visits && !own {
                 let child = self.element(&c, &cdir, doc, inline, false)?;
                 el.children.push(child);
                 continue;
             }
-            if visits && own {
-                doc.children.push((c.path.clone(), cdir));
-            }
             if orderable {
-                doc.use_name(&c.name);
+                doc.use_name(&c.info.name);
                 el.children.push(DocViewElement {
-                    name: c.name.clone(),
-                    index: c.index,
+                    name: c.info.name.clone(),
+                    index: c.info.index,
                     properties: Vec::new(),
                     children: Vec::new(),
                     location: Location::default(),
                 });
+            }
+            if visits && own {
+                doc.children.push((c, cdir));
             }
         }
         Ok(el)
@@ -443,40 +583,43 @@ impl<'a> Exporter<'a> {
 
     /// A file aggregate: the bytes as a plain file, with `name.dir/.content.xml` when
     /// metadata would otherwise be lost (reference §7.3).
-    fn file(&mut self, info: &NodeInfo, entry: &str) -> Result<(), ExportError> {
-        let resource_self = info.primary_type == "nt:resource"
-            || self.types.is_node_type(&info.primary_type, "nt:resource");
+    fn file(&mut self, node: &SnapshotNode, entry: &str) -> Result<(), ExportError> {
+        let info = &node.info;
+        let resource_self = self.type_facts(&info.primary_type).resource;
         let content_path = if resource_self {
             info.path.clone()
         } else {
             path::join(&info.path, "jcr:content")
         };
-        let content = self
-            .store
-            .node(self.ws, &content_path)?
-            .ok_or_else(|| ExportError::Unsupported(format!("{content_path}: missing")))?;
-        let data = self.store.property(self.ws, &content_path, "jcr:data")?;
-        let Some(Value::Binary(blob)) = data.as_ref().and_then(|d| d.values.first()).cloned()
-        else {
+        let content = if resource_self {
+            node.clone()
+        } else {
+            self.reader
+                .node(&content_path)?
+                .ok_or_else(|| ExportError::Unsupported(format!("{content_path}: missing")))?
+        };
+        let content_props = self.reader.properties(&content)?;
+        let first_value = |name: &str| {
+            content_props
+                .iter()
+                .find(|p| p.name == name)
+                .and_then(|p| p.values.first())
+        };
+        let Some(Value::Binary(blob)) = first_value("jcr:data").cloned() else {
             return Err(ExportError::Unsupported(format!(
                 "{content_path}/jcr:data is not a binary"
             )));
         };
         self.write_blob(entry, &blob)?;
         self.report.nodes += if resource_self { 1 } else { 2 };
-        self.used_types.insert(info.primary_type.clone());
-        self.used_types.insert(content.primary_type.clone());
-        let mime = self
-            .store
-            .property(self.ws, &content_path, "jcr:mimeType")?
-            .and_then(|p| p.values.first().map(|v| v.to_string()));
-        let encoding = self
-            .store
-            .property(self.ws, &content_path, "jcr:encoding")?
-            .and_then(|p| p.values.first().map(|v| v.to_string()));
+        self.use_type(&info.primary_type);
+        let content_has_children = content.has_children;
+        let content = &content.info;
+        self.use_type(&content.primary_type);
+        let mime = first_value("jcr:mimeType").map(|v| v.to_string());
+        let encoding = first_value("jcr:encoding").map(|v| v.to_string());
         let default_mime = crate::mime::for_name(&info.name);
         let lockable_only = |m: &[String]| m.iter().all(|x| x == "mix:lockable");
-        let content_children = self.store.children(self.ws, &content_path)?;
         let needs_dir = resource_self
             || info.primary_type != "nt:file"
             || !lockable_only(&info.mixins)
@@ -488,13 +631,13 @@ impl<'a> Exporter<'a> {
             || encoding.as_deref().is_some_and(|e| {
                 e != "utf-8" || mime.as_deref().is_some_and(crate::mime::is_binary)
             })
-            || !content_children.is_empty();
+            || content_has_children;
         if !needs_dir {
             return Ok(());
         }
         let dir = format!("{entry}.dir");
         let mut doc = Doc::new();
-        let mut root = self.element(info, &dir, &mut doc, true, true)?;
+        let mut root = self.element(node, &dir, &mut doc, true, true)?;
         // The data comes from the file; metadata that defaults are left out.
         let strip = |el: &mut DocViewElement| {
             el.properties.retain(|p| {
@@ -520,6 +663,17 @@ impl<'a> Exporter<'a> {
             .retain(|(e, _)| !e.ends_with("/_jcr_data.binary"));
         self.write_doc(&format!("{dir}/.content.xml"), root, doc, true)
     }
+}
+
+/// The entry directory of the child at `child_path` of the node whose directory is
+/// `dir`.
+fn child_dir(dir: &str, child_path: &str) -> String {
+    let name = to_platform_name(path::last_segment(child_path));
+    let mut out = String::with_capacity(dir.len() + 1 + name.len());
+    out.push_str(dir);
+    out.push('/');
+    out.push_str(&name);
+    out
 }
 
 fn name_property(name: &str, multiple: bool, values: Vec<String>) -> DocViewProperty {

@@ -125,6 +125,14 @@ pub trait StoreRead {
 
     /// Opens the content of the blob with this SHA-256 (lower-case hex).
     fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>>;
+
+    /// Opens a [`SnapshotRead`] of workspace `workspace`: reads of one consistent
+    /// snapshot, by node rather than by path, for bulk readers such as the exporter.
+    /// `None` when the backend has none; callers then use the calls above.
+    fn snapshot<'a>(&'a self, workspace: &str) -> Result<Option<Box<dyn SnapshotRead + 'a>>> {
+        let _ = workspace;
+        Ok(None)
+    }
 }
 
 /// A subtree walk in document order; see [`StoreRead::walk`].
@@ -264,4 +272,36 @@ pub fn init(path: &Path) -> Result<Box<dyn Store>> {
 /// Opens the repository in folder `path` (see [`sqlite::SqliteStore::open`]).
 pub fn open(path: &Path) -> Result<Box<dyn Store>> {
     Ok(Box::new(sqlite::SqliteStore::open(path)?))
+}
+
+/// A node as a [`SnapshotRead`] returns it: its [`NodeInfo`], the backend's handle for
+/// it, and the facts about its children and data that choosing its aggregator needs,
+/// so that listing children answers those questions in the same query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotNode {
+    /// Name, index, types, uuid and path.
+    pub info: NodeInfo,
+    /// The backend's key for the node, valid for the snapshot that returned it.
+    pub handle: i64,
+    /// It has children.
+    pub has_children: bool,
+    /// It has a child `jcr:content` (index 1).
+    pub has_content_child: bool,
+    /// It has a `jcr:data` property.
+    pub has_data: bool,
+    /// Its child `jcr:content` has a `jcr:data` property.
+    pub content_has_data: bool,
+}
+
+/// Reads of one workspace in one consistent snapshot (see [`StoreRead::snapshot`]);
+/// writes committed by others meanwhile are not seen. Dropping it ends the snapshot.
+pub trait SnapshotRead {
+    /// The node at `path`, or `None`.
+    fn node(&self, path: &str) -> Result<Option<SnapshotNode>>;
+
+    /// The children of `node`, in order.
+    fn children(&self, node: &SnapshotNode) -> Result<Vec<SnapshotNode>>;
+
+    /// The properties of `node`, sorted by name (as [`StoreRead::properties`]).
+    fn properties(&self, node: &SnapshotNode) -> Result<Vec<Property>>;
 }

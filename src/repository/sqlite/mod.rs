@@ -8,14 +8,15 @@
 //! transaction and nothing else.
 //!
 //! Files: `schema` (tables and settings), `codec` (column encodings), `read`
-//! (queries), `walk` (subtree iteration), `tree` (paths and same-name siblings),
-//! `txn` (transactions), `write` (the mutations), `journal` (before-images and
-//! history), `undo`.
+//! (queries), `walk` (subtree iteration), `snapshot` (bulk reads for export),
+//! `tree` (paths and same-name siblings), `txn` (transactions), `write` (the
+//! mutations), `journal` (before-images and history), `undo`.
 
 mod codec;
 mod journal;
 mod read;
 mod schema;
+mod snapshot;
 mod tree;
 mod txn;
 mod undo;
@@ -324,6 +325,16 @@ impl StoreRead for SqliteStore {
 
     fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
         self.blobs.open(sha256)
+    }
+
+    fn snapshot<'a>(
+        &'a self,
+        workspace: &str,
+    ) -> Result<Option<Box<dyn super::SnapshotRead + 'a>>> {
+        Ok(Some(Box::new(snapshot::SqliteSnapshot::start(
+            self.db(),
+            workspace,
+        )?)))
     }
 }
 

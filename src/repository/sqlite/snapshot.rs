@@ -1,0 +1,198 @@
+//! [`SnapshotRead`] on SQLite: one read transaction for the whole reader, nodes
+//! addressed by id, and each listed child's aggregator facts (children, `jcr:content`,
+//! `jcr:data`) answered by the query that lists it.
+//!
+//! Every statement outside a transaction opens and closes a read transaction of its
+//! own (file locks and a size check each time); holding one for the reader's life
+//! makes each read a plain B-tree lookup, and gives the exporter one snapshot.
+//!
+//! A bulk read touches most pages once, so the snapshot shrinks the connection's
+//! page cache to [`CACHE_KIB`] while it runs (and restores it after): the default
+//! 64 MiB would otherwise fill up with pages read once, and the exporter's memory
+//! would grow with the repository.
+
+use super::read::index_of;
+use super::{codec, Db};
+use crate::path;
+use crate::repository::{NodeInfo, Result, SnapshotNode, SnapshotRead};
+use rusqlite::{params, OptionalExtension, Row};
+
+/// The columns both queries return, over `node n` (the node), `prop u` (its uuid) and
+/// `node c` (its `jcr:content` child, if any). A macro, so that the statements are
+/// constants rather than formatted on every call.
+macro_rules! cols {
+    () => {
+        "SELECT n.id, n.name, n.path, n.ptype, n.mixins, u.value,
+            EXISTS(SELECT 1 FROM node k WHERE k.parent = n.id),
+            c.id IS NOT NULL,
+            EXISTS(SELECT 1 FROM prop d WHERE d.node = n.id AND d.name = 'jcr:data'),
+            EXISTS(SELECT 1 FROM prop e WHERE e.node = c.id AND e.name = 'jcr:data')
+         FROM node n
+         LEFT JOIN prop u ON u.node = n.id AND u.name = 'jcr:uuid'"
+    };
+}
+
+/// The node at a path, with its facts.
+const NODE_SQL: &str = concat!(
+    cols!(),
+    " LEFT JOIN node c ON c.ws = n.ws AND c.path = ?3
+     WHERE n.ws = ?1 AND n.path = ?2"
+);
+
+/// The children of a node, with their facts, in order.
+const CHILDREN_SQL: &str = concat!(
+    cols!(),
+    " LEFT JOIN node c ON c.ws = n.ws AND c.path = n.path || '/jcr:content'
+     WHERE n.parent = ?1 ORDER BY n.position, n.id"
+);
+
+/// The page cache while a snapshot runs, in KiB.
+pub(crate) const CACHE_KIB: i64 = 8 << 10;
+
+/// A snapshot of workspace `ws`; see the module doc.
+pub(crate) struct SqliteSnapshot<'c> {
+    db: Db<'c>,
+    ws: i64,
+    owns_read_txn: bool,
+    /// The connection's `cache_size` before, to restore.
+    cache_size: Option<i64>,
+}
+
+impl<'c> SqliteSnapshot<'c> {
+    /// Starts a snapshot of `workspace` (a read transaction unless one is running).
+    pub fn start(db: Db<'c>, workspace: &str) -> Result<SqliteSnapshot<'c>> {
+        let owns_read_txn = db.conn.is_autocommit();
+        if owns_read_txn {
+            db.conn.execute_batch("BEGIN").map_err(|e| db.err(e))?;
+        }
+        // From here on an error drops the snapshot, which ends the transaction.
+        let mut snapshot = SqliteSnapshot {
+            db,
+            ws: 0,
+            owns_read_txn,
+            cache_size: None,
+        };
+        let cache_size: i64 = db
+            .conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .map_err(|e| db.err(e))?;
+        db.conn
+            .execute_batch(&format!("PRAGMA cache_size=-{CACHE_KIB}"))
+            .map_err(|e| db.err(e))?;
+        snapshot.cache_size = Some(cache_size);
+        snapshot.ws = db.require_ws(workspace)?;
+        Ok(snapshot)
+    }
+
+    fn from_row(&self, r: &Row<'_>) -> rusqlite::Result<(SnapshotNode, String)> {
+        let path: String = r.get(2)?;
+        let node = SnapshotNode {
+            info: NodeInfo {
+                name: r.get(1)?,
+                index: 1,
+                primary_type: r.get(3)?,
+                mixins: Vec::new(),
+                uuid: r.get(5)?,
+                path,
+            },
+            handle: r.get(0)?,
+            has_children: r.get(6)?,
+            has_content_child: r.get(7)?,
+            has_data: r.get(8)?,
+            content_has_data: r.get(9)?,
+        };
+        Ok((node, r.get(4)?))
+    }
+
+    /// Fills in what the row gave raw: the index and the mixins.
+    fn finish(&self, (mut node, mixins): (SnapshotNode, String)) -> Result<SnapshotNode> {
+        let db = &self.db;
+        node.info.index = index_of(db, &node.info.path)?;
+        node.info.mixins = codec::decode_mixins(&mixins).map_err(|e| db.corrupt(e))?;
+        Ok(node)
+    }
+}
+
+impl SnapshotRead for SqliteSnapshot<'_> {
+    fn node(&self, p: &str) -> Result<Option<SnapshotNode>> {
+        let p = path::normalize(p)?;
+        let content = path::join(&p, "jcr:content");
+        let db = &self.db;
+        let mut st = db.conn.prepare_cached(NODE_SQL).map_err(|e| db.err(e))?;
+        let row = st
+            .query_row(params![self.ws, p, content], |r| self.from_row(r))
+            .optional()
+            .map_err(|e| db.err(e))?;
+        row.map(|r| self.finish(r)).transpose()
+    }
+
+    fn children(&self, node: &SnapshotNode) -> Result<Vec<SnapshotNode>> {
+        if !node.has_children {
+            return Ok(Vec::new());
+        }
+        let db = &self.db;
+        let mut st = db
+            .conn
+            .prepare_cached(CHILDREN_SQL)
+            .map_err(|e| db.err(e))?;
+        let rows = st
+            .query_map([node.handle], |r| self.from_row(r))
+            .map_err(|e| db.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(self.finish(row.map_err(|e| db.err(e))?)?);
+        }
+        Ok(out)
+    }
+
+    fn properties(&self, node: &SnapshotNode) -> Result<Vec<crate::value::Property>> {
+        self.db.props_of(node.handle)
+    }
+}
+
+impl Drop for SqliteSnapshot<'_> {
+    fn drop(&mut self) {
+        if self.owns_read_txn && !self.db.conn.is_autocommit() {
+            let _ = self.db.conn.execute_batch("COMMIT");
+        }
+        if let Some(size) = self.cache_size {
+            let _ = self
+                .db
+                .conn
+                .execute_batch(&format!("PRAGMA cache_size={size}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repository::sqlite::SqliteStore;
+    use crate::repository::{StoreRead, DEFAULT_WORKSPACE};
+
+    fn cache_size(store: &SqliteStore) -> i64 {
+        store
+            .db()
+            .conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_snapshot_holds_one_read_transaction_with_a_small_cache_and_restores_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::init(&dir.path().join("repo")).unwrap();
+        let before = cache_size(&store);
+        assert_ne!(before, -CACHE_KIB);
+        let snapshot = store.snapshot(DEFAULT_WORKSPACE).unwrap().unwrap();
+        assert!(snapshot.node("/").unwrap().is_some());
+        assert!(!store.db().conn.is_autocommit());
+        assert_eq!(cache_size(&store), -CACHE_KIB);
+        drop(snapshot);
+        assert!(store.db().conn.is_autocommit());
+        assert_eq!(cache_size(&store), before);
+        assert!(store.snapshot("nowhere").is_err());
+        assert!(store.db().conn.is_autocommit());
+        assert_eq!(cache_size(&store), before);
+    }
+}
