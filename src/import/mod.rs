@@ -207,8 +207,21 @@ fn run(
             ));
         }
     }
+    for e in archive.listing().files() {
+        if e.parent() == package::info::HOOKS_DIR && e.name().ends_with(".jar") {
+            s.report.warn(format!(
+                "install hook {} is Java code and was not run",
+                e.name()
+            ));
+        }
+    }
     register_node_types(&mut s, archive, props, &layout.cnds)?;
     tree::import_tree(&mut s, archive, &root)?;
+    // The filter roots were checked above; DocView files of their ancestors may
+    // still create nodes elsewhere, and identifier conflicts remove nodes anywhere.
+    if let Some(refusal) = s.out_of_bounds.take() {
+        return Err(ImportError::Refused(refusal));
+    }
     for p in std::mem::take(&mut s.check_in) {
         if s.node(&p)?.is_some() {
             s.txn.set_property(
@@ -355,30 +368,43 @@ fn check_roots(
         content(root, &mut written);
     }
     for w in &written {
-        if !opts.allow_system_roots {
-            if let Some(sys) = SYSTEM_ROOTS
-                .iter()
-                .find(|r| path::is_self_or_descendant(w, r))
-            {
-                return Err(ImportError::Refused(format!(
-                    "{w}: the package writes below the system root {sys}; --allow-system-roots lifts this"
-                )));
-            }
-        }
-        if !opts.allow_roots.is_empty()
-            && !opts
-                .allow_roots
-                .iter()
-                .any(|a| path::is_self_or_descendant(w, a))
-            && w != "/"
-        {
-            return Err(ImportError::Refused(format!(
-                "{w}: the package writes outside the allowed roots ({})",
-                opts.allow_roots.join(", ")
-            )));
+        if let Some(refusal) = out_of_bounds(w, false, opts) {
+            return Err(ImportError::Refused(refusal));
         }
     }
     Ok(())
+}
+
+/// Why writing `w` is refused: below a system root the deny list holds, or outside
+/// `--allow-root`. `creates_ancestor`: `w` is a node created on the way down, which
+/// may be an ancestor of an allowed root.
+pub(crate) fn out_of_bounds(
+    w: &str,
+    creates_ancestor: bool,
+    opts: &ImportOptions,
+) -> Option<String> {
+    if !opts.allow_system_roots {
+        if let Some(sys) = SYSTEM_ROOTS
+            .iter()
+            .find(|r| path::is_self_or_descendant(w, r))
+        {
+            return Some(format!(
+                "{w}: the package writes below the system root {sys}; --allow-system-roots lifts this"
+            ));
+        }
+    }
+    if !opts.allow_roots.is_empty()
+        && !opts.allow_roots.iter().any(|a| {
+            path::is_self_or_descendant(w, a)
+                || (creates_ancestor && path::is_self_or_descendant(a, w))
+        })
+    {
+        return Some(format!(
+            "{w}: the package writes outside the allowed roots ({})",
+            opts.allow_roots.join(", ")
+        ));
+    }
+    None
 }
 
 fn register_node_types(

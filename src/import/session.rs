@@ -54,6 +54,8 @@ pub struct Session<'t> {
     pub file_content: PathSet,
     /// The report.
     pub report: Report,
+    /// The first write outside `--allow-root` or below a denied system root.
+    pub out_of_bounds: Option<String>,
     issued: HashSet<String>,
 }
 
@@ -82,6 +84,7 @@ impl<'t> Session<'t> {
             name_lists: HashMap::new(),
             file_content: PathSet::new(),
             report: Report::default(),
+            out_of_bounds: None,
             issued: HashSet::new(),
         }
     }
@@ -120,6 +123,9 @@ impl<'t> Session<'t> {
 
     /// Records an action in the report.
     pub fn record(&mut self, path: &str, action: Action) {
+        if self.out_of_bounds.is_none() && !matches!(action, Action::Unchanged | Action::Error) {
+            self.out_of_bounds = super::out_of_bounds(path, action == Action::Added, self.opts);
+        }
         if let Some(pb) = &self.opts.progress {
             pb.inc(1);
         }
