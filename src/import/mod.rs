@@ -173,10 +173,11 @@ fn run(
         (f, _) => f,
     };
     let ac = opts.ac_handling.unwrap_or_else(|| props.ac_handling());
-    let layout = package::scan(archive, &IgnoreList::default())?;
+    let mut layout = package::scan(archive, &IgnoreList::default())?;
+    // The tree is taken, not copied: it has a node per package path.
     let root = match &mapping {
         Some(m) => remap(&layout.root, m),
-        None => layout.root.clone(),
+        None => std::mem::take(&mut layout.root),
     };
     let mut root = root;
     if let Some(f) = &filter {
