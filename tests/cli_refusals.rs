@@ -3,32 +3,11 @@
 //! install hooks, and content outside the filter. Every package is a small folder
 //! written here; every refusal is checked to leave the repository dump as it was.
 
-use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
-fn jcrpack() -> Command {
-    let mut c = Command::cargo_bin("jcrpack").expect("the jcrpack binary is built");
-    c.env("SOURCE_DATE_EPOCH", "1700000000");
-    c
-}
+mod common;
 
-fn init(dir: &Path) -> PathBuf {
-    let repo = dir.join("repo");
-    jcrpack().arg("init").arg(&repo).assert().success();
-    repo
-}
-
-fn dump(repo: &Path) -> String {
-    let out = jcrpack()
-        .args(["dump", "--format", "json", "--repo"])
-        .arg(repo)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    String::from_utf8(out).unwrap()
-}
+use common::{dump, init, jcrpack};
 
 /// Every node path of the repository, in dump order.
 fn paths(repo: &Path) -> Vec<String> {

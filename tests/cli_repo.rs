@@ -1,34 +1,13 @@
 //! CLI tests for the repository commands: init, import, dump, load, rm, history, undo.
 //! Each test works in its own temporary folder.
 
-use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
 const EXAMPLE: &str = "fixtures/example";
 
-fn jcrpack() -> Command {
-    let mut c = Command::cargo_bin("jcrpack").expect("the jcrpack binary is built");
-    c.env("SOURCE_DATE_EPOCH", "1700000000");
-    c
-}
+mod common;
 
-fn init(dir: &Path) -> PathBuf {
-    let repo = dir.join("repo");
-    jcrpack().arg("init").arg(&repo).assert().success();
-    repo
-}
-
-fn dump(repo: &Path) -> String {
-    let out = jcrpack()
-        .args(["dump", "--format", "json", "--repo"])
-        .arg(repo)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    String::from_utf8(out).unwrap()
-}
+use common::{dump, init, jcrpack};
 
 fn import(repo: &Path, package: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
     jcrpack()

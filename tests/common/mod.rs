@@ -1,4 +1,4 @@
-//! Helpers shared by the corpus tests.
+//! Helpers shared by the CLI and corpus tests.
 
 #![allow(dead_code)]
 
@@ -10,6 +10,26 @@ pub fn jcrpack() -> Command {
     let mut c = Command::cargo_bin("jcrpack").unwrap();
     c.env("SOURCE_DATE_EPOCH", "1700000000");
     c
+}
+
+/// A new empty repository `repo` in `dir`.
+pub fn init(dir: &Path) -> PathBuf {
+    let repo = dir.join("repo");
+    jcrpack().arg("init").arg(&repo).assert().success();
+    repo
+}
+
+/// The repository's JSON dump, to compare states before and after.
+pub fn dump(repo: &Path) -> String {
+    let out = jcrpack()
+        .args(["dump", "--format", "json", "--repo"])
+        .arg(repo)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
 }
 
 /// Every FileVault corpus package: zips, and folders with `META-INF/vault/filter.xml`
