@@ -425,3 +425,42 @@ fn dump_formats_round_trip_through_load() {
         }
     }
 }
+
+#[test]
+fn a_child_added_to_an_unchanged_parent_is_checked_against_the_parent_type() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    let folder =
+        r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:folder"/>"#;
+    import(&repo, &package(t.path(), "p1", folder), &[]).success();
+    let before = dump(&repo);
+    // The folder's own properties are unchanged; nt:folder allows no nt:unstructured child.
+    let with_child = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:folder"><x jcr:primaryType="nt:unstructured"/></jcr:root>"#;
+    let out = import(&repo, &package(t.path(), "p2", with_child), &[])
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(
+        err.contains("/content/t") && err.contains("node type"),
+        "{err}"
+    );
+    assert_eq!(dump(&repo), before);
+}
+
+#[test]
+fn a_name_value_that_is_no_name_fails_on_an_open_type() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    let before = dump(&repo);
+    let bad = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" n="{Name}a:b:c"/>"#;
+    let out = import(&repo, &package(t.path(), "p", bad), &[])
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(err.contains("a:b:c"), "{err}");
+    assert_eq!(dump(&repo), before);
+}

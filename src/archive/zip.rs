@@ -193,7 +193,10 @@ impl ZipArchive {
         let central = match &mut *guard {
             Some(c) => c,
             slot => {
-                let file = File::open(&self.path).map_err(|source| ArchiveError::Io {
+                // The descriptor the listing was read from, not the path: the file
+                // may have been replaced since (entry reads are positioned, so the
+                // shared offset does not matter).
+                let file = self.data.try_clone().map_err(|source| ArchiveError::Io {
                     archive: self.name.to_string(),
                     entry: Some(entry.to_owned()),
                     source,
@@ -205,7 +208,7 @@ impl ZipArchive {
                         source,
                     }
                 })?;
-                // The file may have been replaced since it was listed.
+                // The same descriptor, but the file may have been changed in place.
                 if c.len() != self.metas.len() {
                     return Err(ArchiveError::NotAZip {
                         archive: self.name.to_string(),

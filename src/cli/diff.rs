@@ -43,11 +43,17 @@ pub fn run(a: DiffArgs) -> CliResult<i32> {
         &mut |txn, report| {
             let mut paths: Vec<(String, bool)> = Vec::new();
             let mut listed = std::collections::HashSet::new();
-            for e in report.entries.iter() {
+            let mut entries = report.entries.iter();
+            for e in &mut entries {
                 listed.insert(e.path.clone());
                 if e.action != Action::Unchanged && e.action != Action::Error {
                     paths.push((e.path.clone(), e.action == Action::Deleted));
                 }
+            }
+            if let Some(e) = entries.error {
+                return Err(ImportError::Malformed(format!(
+                    "the list of changes could not be read back: {e}"
+                )));
             }
             // Deletions first, then the rest in install order; each path once.
             paths.sort_by_key(|(_, deleted)| !deleted);

@@ -178,12 +178,13 @@ const JCR_PRIMARY_TYPE: &str = "jcr:primaryType";
 const JCR_MIXIN_TYPES: &str = "jcr:mixinTypes";
 
 impl NodeTypeRegistry {
-    /// Whether [`NodeTypeRegistry::check_node`] finds nothing wrong with any node of
-    /// these types, whatever its properties and children: every type is known and
-    /// fits its place, and the effective type only has unconstrained residual
-    /// definitions (single and multiple properties of any type, children of any type
-    /// with same-name siblings) and no mandatory items, as `nt:unstructured`. The
-    /// importer checks such nodes without reading their content.
+    /// Whether nodes of these types accept any children and any property name and
+    /// type: every type is known and fits its place, and the effective type only has
+    /// unconstrained residual definitions (single and multiple properties of any
+    /// type, children of any type with same-name siblings) and no mandatory items, as
+    /// `nt:unstructured`. [`NodeTypeRegistry::check_node`] then finds nothing wrong
+    /// with such a node's children, so the importer checks it without listing them;
+    /// its property values can still fail (a `{Name}` value that is no name).
     pub fn accepts_any_content(&self, primary: &str, mixins: &[String]) -> bool {
         let Some(p) = self.get(primary) else {
             return false;

@@ -283,6 +283,13 @@ fn create(
     s.txn.add_node(&s.ws, &parent, &node, &opts)?;
     s.processed.insert(node_path.to_string());
     s.to_check.push(node_path.to_string());
+    // The parent's children changed: its child definitions are checked again (a
+    // parent created by this install is on the list already; the check runs once).
+    // The root belongs to the repository (rep:root's mandatory jcr:system is not
+    // kept here), so it is left out.
+    if parent != "/" {
+        s.to_check.push(parent.clone());
+    }
     s.record(node_path, Action::Added);
     Ok(())
 }
@@ -467,7 +474,8 @@ fn update(
     }
     s.processed.insert(node_path.clone());
     // As Oak, which validates what a commit changes: a node left as it was is not
-    // checked again.
+    // checked again (a node whose children are added or removed is queued where
+    // that happens).
     if changed {
         s.to_check.push(node_path.clone());
     }
@@ -522,6 +530,10 @@ pub fn delete_missing_children(
         }
         s.txn.remove_node(&s.ws, &c.path)?;
         s.record(&c.path, Action::Deleted);
+        // A removed child may have been a mandatory one.
+        if node_path != "/" {
+            s.to_check.push(node_path.to_string());
+        }
     }
     Ok(())
 }

@@ -480,8 +480,9 @@ fn check_types(s: &mut Session<'_>) -> Result<(), ImportError> {
                 undeclared.insert(t.clone());
             }
         }
-        // A node with an undeclared type is not checked (reported above), and one
-        // whose types accept anything cannot fail: neither needs its content read.
+        // A node with an undeclared type is not checked (reported above); one whose
+        // types accept any child is checked without its children read (its property
+        // values can still fail, a `{Name}` that is no name).
         if !complete {
             continue;
         }
@@ -496,15 +497,17 @@ fn check_types(s: &mut Session<'_>) -> Result<(), ImportError> {
                 o
             }
         };
-        if open {
-            continue;
-        }
         let mut node = crate::node::Node::new(info.name.clone(), info.primary_type.clone());
         node.mixins = info.mixins.clone();
         for prop in s.txn.properties(&s.ws, &p)? {
             node.set(prop);
         }
-        for c in s.txn.children(&s.ws, &p)? {
+        let children = if open {
+            Vec::new()
+        } else {
+            s.txn.children(&s.ws, &p)?
+        };
+        for c in children {
             let mut cn = crate::node::Node::new(c.name.clone(), c.primary_type.clone());
             cn.mixins = c.mixins.clone();
             node.children.push(cn);
@@ -525,6 +528,11 @@ fn check_types(s: &mut Session<'_>) -> Result<(), ImportError> {
                 s.report.warn(msg);
             }
         }
+    }
+    if let Some(e) = records.error {
+        return Err(ImportError::Malformed(format!(
+            "the list of nodes to check against their node types could not be read back: {e}"
+        )));
     }
     s.report.undeclared_node_types = undeclared.into_iter().collect();
     Ok(())

@@ -129,6 +129,10 @@ struct Spill {
     file: File,
     path: tempfile::TempPath,
     count: usize,
+    /// Bytes of whole records in the file.
+    len: u64,
+    /// A write failed: the file stays as it was and records stay in memory.
+    broken: bool,
 }
 
 impl<T> Default for SpillLog<T> {
@@ -150,7 +154,8 @@ impl<T: Record> SpillLog<T> {
     }
 
     /// Appends `record`. A full memory part moves to the temporary file; when that
-    /// file cannot be written the records stay in memory (correct, only larger).
+    /// file cannot be written, it is cut back to its whole records and everything
+    /// from then on stays in memory (correct, only larger).
     pub fn push(&mut self, record: T) {
         self.memory.push(record);
         if self.memory.len() >= Self::IN_MEMORY {
@@ -165,16 +170,28 @@ impl<T: Record> SpillLog<T> {
                 file: f,
                 path,
                 count: 0,
+                len: 0,
+                broken: false,
             });
         }
         let Some(spill) = self.file.as_mut() else {
             return Ok(());
         };
+        if spill.broken {
+            return Ok(());
+        }
         let mut buf = Vec::new();
         for r in &self.memory {
             r.encode(&mut buf);
         }
-        spill.file.write_all(&buf)?;
+        if let Err(e) = spill.file.write_all(&buf) {
+            // Cut a partly written block off, so the file holds whole records only.
+            spill.broken = true;
+            let _ = spill.file.set_len(spill.len);
+            let _ = std::io::Seek::seek(&mut spill.file, std::io::SeekFrom::Start(spill.len));
+            return Err(e);
+        }
+        spill.len += buf.len() as u64;
         spill.count += self.memory.len();
         self.memory.clear();
         Ok(())

@@ -114,6 +114,9 @@ impl BlobStore {
             let size = head.len() as u64;
             let target = self.path_of(&sha256)?;
             if std::fs::metadata(&target).is_ok_and(|m| m.len() == size) {
+                // Another process (a dry run, a killed install) may have written it
+                // without syncing: the commit that refers to it syncs it too.
+                self.note_pending(target);
                 return Ok(Binary::Blob { sha256, size });
             }
         }
@@ -148,15 +151,21 @@ impl BlobStore {
             std::fs::create_dir_all(&sub).map_err(|e| self.io(&sub, e))?;
             tmp.persist(&target)
                 .map_err(|e| self.io(&target, e.error))?;
-            self.pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(target);
         }
+        // Present or new, the commit that refers to it makes sure it is on disk.
+        self.note_pending(target);
         Ok(Binary::Blob { sha256, size })
     }
 
-    /// Makes every blob written since the last call durable, with its folder entry.
+    fn note_pending(&self, target: PathBuf) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(target);
+    }
+
+    /// Makes every blob stored or found since the last call durable, with its folder
+    /// entry (a blob found in place may come from a process that never synced it).
     ///
     /// A transaction calls this before it commits, so a committed node never refers
     /// to a blob that a power loss could take away. On Linux this is one `syncfs` of
@@ -179,7 +188,10 @@ impl BlobStore {
         {
             let mut folders = std::collections::BTreeSet::new();
             for p in &pending {
-                File::open(p)
+                // Write access: Windows' FlushFileBuffers needs it.
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(p)
                     .and_then(|f| f.sync_all())
                     .map_err(|e| self.io(p, e))?;
                 if let Some(parent) = p.parent() {
@@ -221,6 +233,20 @@ impl BlobStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_blob_found_in_place_is_synced_by_the_next_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("blobs")).unwrap();
+        // One process stores it and never commits (a dry run)...
+        BlobStore::new(dir.path()).put_bytes(b"small").unwrap();
+        // ...the next finds it in place and must still sync it before its commit.
+        let store = BlobStore::new(dir.path());
+        store.put_bytes(b"small").unwrap();
+        assert_eq!(store.pending.lock().unwrap().len(), 1);
+        store.sync_pending().unwrap();
+        assert!(store.pending.lock().unwrap().is_empty());
+    }
 
     #[test]
     fn stores_once_by_content_and_reads_back() {

@@ -936,7 +936,7 @@ fn only_open_types_accept_any_content() {
     ] {
         assert!(!reg.accepts_any_content(t, &[]), "{t}");
     }
-    // What it promises: check_node finds nothing, whatever the content.
+    // What it promises: check_node finds nothing wrong with the children and names.
     let n = node("nt:unstructured")
         .with(Property::string("jcr:created", "not a date"))
         .with(Property::multi(

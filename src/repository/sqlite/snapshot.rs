@@ -8,7 +8,7 @@
 //!
 //! A bulk read touches most pages once, so the snapshot shrinks the connection's
 //! page cache to [`CACHE_KIB`] while it runs (and restores it after): the default
-//! 64 MiB would otherwise fill up with pages read once, and the exporter's memory
+//! 24 MiB would otherwise fill up with pages read once, and the exporter's memory
 //! would grow with the repository.
 
 use super::read::index_of;
