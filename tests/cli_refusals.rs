@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::{dump, init, jcrpack};
+use common::{dump, import, init};
 
 /// Every node path of the repository, in dump order.
 fn paths(repo: &Path) -> Vec<String> {
@@ -27,16 +27,6 @@ fn paths(repo: &Path) -> Vec<String> {
     let mut out = Vec::new();
     walk(&tree, "/", &mut out);
     out
-}
-
-fn import(repo: &Path, package: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
-    jcrpack()
-        .arg("import")
-        .arg(package)
-        .arg("--repo")
-        .arg(repo)
-        .args(extra)
-        .assert()
 }
 
 /// Runs an import that must be refused: exit 1, and returns stderr.

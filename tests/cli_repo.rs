@@ -7,17 +7,7 @@ const EXAMPLE: &str = "fixtures/example";
 
 mod common;
 
-use common::{dump, init, jcrpack};
-
-fn import(repo: &Path, package: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
-    jcrpack()
-        .arg("import")
-        .arg(package)
-        .arg("--repo")
-        .arg(repo)
-        .args(extra)
-        .assert()
-}
+use common::{dump, import, init, jcrpack};
 
 fn schema(name: &str) -> jsonschema::Validator {
     let text = std::fs::read_to_string(format!("schemas/{name}")).unwrap();

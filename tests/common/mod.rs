@@ -19,6 +19,17 @@ pub fn init(dir: &Path) -> PathBuf {
     repo
 }
 
+/// `jcrpack import PACKAGE --repo REPO EXTRA...`, to assert on.
+pub fn import(repo: &Path, package: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    jcrpack()
+        .arg("import")
+        .arg(package)
+        .arg("--repo")
+        .arg(repo)
+        .args(extra)
+        .assert()
+}
+
 /// The repository's JSON dump, to compare states before and after.
 pub fn dump(repo: &Path) -> String {
     let out = jcrpack()
