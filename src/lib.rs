@@ -28,6 +28,7 @@ pub mod cnd;
 pub mod diff;
 pub mod docview;
 pub mod dump;
+pub mod events;
 pub mod export;
 pub mod filter;
 pub mod generate;
