@@ -78,6 +78,24 @@ pub fn init(a: InitArgs) -> CliResult<i32> {
     Ok(0)
 }
 
+/// Who runs this command and when: `$USER` (or `$USERNAME`, else `unknown`) and the
+/// clock, read here because the library reads neither.
+pub fn actor() -> crate::events::Actor {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "unknown".to_string());
+    crate::events::Actor {
+        user,
+        time: crate::value::Date::from_epoch_millis(millis),
+    }
+}
+
 /// Checks that `p` is an absolute repository path and normalizes it.
 pub fn absolute(p: &str) -> CliResult<String> {
     if !p.starts_with('/') {
