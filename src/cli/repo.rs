@@ -1,8 +1,7 @@
 //! Arguments shared by every command that touches a repository, and `jcrpack init`.
 
 use super::{CliError, CliResult};
-use crate::repository::sqlite::{OpenOptions, SqliteStore};
-use crate::repository::{self, Store, DEFAULT_WORKSPACE};
+use crate::repository::{self, OpenOptions, RepositoryError, Store, DEFAULT_WORKSPACE};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -46,21 +45,17 @@ impl RepoArgs {
     /// [`RepoArgs::open`] for a command that writes: a second writer waits
     /// `--lock-timeout` for the first to finish.
     pub fn open_locking(&self, lock: &LockArgs) -> CliResult<Box<dyn Store>> {
-        if !self.repo.join("repository.db").exists() {
-            return Err(CliError::failure(format!(
-                "{}: not a jcrpack repository",
-                self.repo.display()
-            ))
-            .hint(format!(
-                "create one with: jcrpack init {}",
-                self.repo.display()
-            )));
-        }
         let mut options = OpenOptions::default();
         if let Some(t) = lock.lock_timeout {
             options.busy_timeout = t;
         }
-        Ok(Box::new(SqliteStore::open_with(&self.repo, &options)?))
+        repository::open_with(&self.repo, &options).map_err(|e| match e {
+            RepositoryError::NotARepository { .. } => CliError::from(e).hint(format!(
+                "create one with: jcrpack init {}",
+                self.repo.display()
+            )),
+            e => CliError::from(e),
+        })
     }
 }
 

@@ -9,7 +9,9 @@
 //! implement the same traits later. All three traits are object safe, so the
 //! importer, exporter, dump, diff and undo commands work on `dyn Store`.
 //!
-//! A repository is a folder holding `repository.db` (SQLite, WAL mode) and
+//! Repositories are opened by location through the factory in [`location`]
+//! ([`open`], [`init`]): a folder path is the SQLite backend, a folder holding
+//! a `type` file (backend and format), `repository.db` (SQLite, WAL mode) and
 //! `blobs/ab/cdef…`, binary values stored once by their SHA-256.
 //!
 //! # Content model
@@ -38,6 +40,7 @@
 pub mod blob;
 pub mod error;
 pub mod journal;
+pub mod location;
 pub mod sqlite;
 pub mod types;
 
@@ -45,6 +48,7 @@ pub use error::{RepositoryError, UndoConflict};
 pub use journal::{
     OperationDetail, OperationId, OperationMeta, OperationSummary, TouchKind, Touched, UndoReport,
 };
+pub use location::{init, init_with, open, open_with, Location, OpenOptions, RepositoryType};
 pub use types::{AddOptions, NodeInfo, SameName, WalkEntry};
 
 use crate::namespace::NamespaceRegistry;
@@ -262,16 +266,6 @@ pub trait Transaction: StoreRead {
 
     /// Discards the transaction's changes (as dropping it does).
     fn rollback(self: Box<Self>) -> Result<()>;
-}
-
-/// Creates a repository in folder `path` (see [`sqlite::SqliteStore::init`]).
-pub fn init(path: &Path) -> Result<Box<dyn Store>> {
-    Ok(Box::new(sqlite::SqliteStore::init(path)?))
-}
-
-/// Opens the repository in folder `path` (see [`sqlite::SqliteStore::open`]).
-pub fn open(path: &Path) -> Result<Box<dyn Store>> {
-    Ok(Box::new(sqlite::SqliteStore::open(path)?))
 }
 
 /// A node as a [`SnapshotRead`] returns it: its [`NodeInfo`], the backend's handle for
