@@ -85,6 +85,8 @@ pub enum TouchKind {
     Namespace,
     /// A node type registration.
     NodeType,
+    /// A workspace (created or deleted).
+    Workspace,
 }
 
 /// One item an operation touched, with whether it existed before.

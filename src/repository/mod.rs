@@ -183,8 +183,16 @@ pub trait Transaction: StoreRead {
     fn operation_id(&self) -> Option<OperationId>;
 
     /// Creates workspace `name` with a bare root node; returns `false` when it already
-    /// exists. Creating a workspace is not journaled (undo leaves it, emptied).
+    /// exists. In an operation the creation is journaled: undoing it deletes the
+    /// workspace again (refused while it holds nodes another operation added).
     fn create_workspace(&mut self, name: &str) -> Result<bool>;
+
+    /// Deletes workspace `name` with everything in it and returns how many nodes went
+    /// (the root included). The default workspace is never deleted, and a workspace
+    /// with content only with `force` (both [`RepositoryError::NotAllowed`]); a
+    /// missing one is [`RepositoryError::WorkspaceNotFound`]. In an operation the
+    /// deletion is journaled like a removal: undo brings the workspace back whole.
+    fn delete_workspace(&mut self, name: &str, force: bool) -> Result<u64>;
 
     /// Adds `node` (its name, primary type, mixins and properties, and its children,
     /// recursively, in order) below the node at `parent`, and returns its path.
