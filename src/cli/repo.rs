@@ -3,7 +3,7 @@
 use super::{CliError, CliResult};
 use crate::repository::{self, OpenOptions, RepositoryError, Store, DEFAULT_WORKSPACE};
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// `--repo REPO [--workspace NAME]`.
@@ -45,18 +45,34 @@ impl RepoArgs {
     /// [`RepoArgs::open`] for a command that writes: a second writer waits
     /// `--lock-timeout` for the first to finish.
     pub fn open_locking(&self, lock: &LockArgs) -> CliResult<Box<dyn Store>> {
-        let mut options = OpenOptions::default();
-        if let Some(t) = lock.lock_timeout {
-            options.busy_timeout = t;
-        }
-        repository::open_with(&self.repo, &options).map_err(|e| match e {
-            RepositoryError::NotARepository { .. } => CliError::from(e).hint(format!(
-                "create one with: jcrpack init {}",
+        let store = open_repo(&self.repo, lock)?;
+        if !store.workspaces()?.contains(&self.workspace) {
+            return Err(CliError::from(RepositoryError::WorkspaceNotFound {
+                workspace: self.workspace.clone(),
+            })
+            .hint(format!(
+                "create it with: jcrpack workspace create {} --repo {}",
+                self.workspace,
                 self.repo.display()
-            )),
-            e => CliError::from(e),
-        })
+            )));
+        }
+        Ok(store)
     }
+}
+
+/// Opens the repository at `repo` (through the library's factory), with a hint
+/// when there is none; a writer waits `--lock-timeout` for another to finish.
+pub fn open_repo(repo: &Path, lock: &LockArgs) -> CliResult<Box<dyn Store>> {
+    let mut options = OpenOptions::default();
+    if let Some(t) = lock.lock_timeout {
+        options.busy_timeout = t;
+    }
+    repository::open_with(repo, &options).map_err(|e| match e {
+        RepositoryError::NotARepository { .. } => {
+            CliError::from(e).hint(format!("create one with: jcrpack init {}", repo.display()))
+        }
+        e => CliError::from(e),
+    })
 }
 
 /// `jcrpack init REPO`.
