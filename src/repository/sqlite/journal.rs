@@ -61,14 +61,17 @@ pub(crate) fn finish_operation(db: &Db<'_>, st: &State, op: i64) -> Result<()> {
         )
         .and_then(|mut s| s.execute(params![op, st.first_id, st.next_id]))
         .map_err(|e| db.err(e))?;
+    // Properties: those with a before-image, and those of the nodes it created
+    // (which need none, but which it did set).
     db.conn
         .prepare_cached(
             "UPDATE op SET nodes = (SELECT count(*) FROM jnode WHERE op = ?1),
-                           props = (SELECT count(*) FROM jprop WHERE op = ?1),
+                           props = (SELECT count(*) FROM jprop WHERE op = ?1)
+                                 + (SELECT count(*) FROM prop WHERE node >= ?2 AND node < ?3),
                            regs = (SELECT count(*) FROM jreg WHERE op = ?1)
              WHERE id = ?1",
         )
-        .and_then(|mut s| s.execute([op]))
+        .and_then(|mut s| s.execute(params![op, st.first_id, st.next_id]))
         .map_err(|e| db.err(e))?;
     Ok(())
 }
