@@ -13,6 +13,7 @@ mod error;
 mod export;
 mod extract;
 mod filter;
+mod gc;
 mod generate;
 mod history;
 mod import;
@@ -81,6 +82,8 @@ pub enum Command {
     Ls(ls::LsArgs),
     /// Write a new package with only some subtrees of a package.
     Extract(extract::ExtractArgs),
+    /// Remove blobs nothing refers to and leftovers of killed commands.
+    Gc(gc::GcArgs),
     /// Create, list and delete workspaces.
     Workspace(workspace::WorkspaceArgs),
     /// Generate deterministic AEM-like content for benchmarks (a source folder).
@@ -149,5 +152,6 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Extract(a) => extract::run(a),
         Command::Generate(a) => generate::run(a),
         Command::Workspace(a) => workspace::run(a),
+        Command::Gc(a) => gc::run(a),
     }
 }

@@ -58,6 +58,8 @@ impl SqliteStore {
                     "DELETE FROM jprop WHERE op <= ?1",
                     "DELETE FROM jreg WHERE op <= ?1",
                     "DELETE FROM op WHERE id <= ?1",
+                    // New operations never take a dropped one's id.
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('pruned_through', ?1)",
                 ] {
                     db.conn
                         .prepare_cached(sql)

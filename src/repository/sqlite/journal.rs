@@ -29,12 +29,16 @@ pub(crate) const REG_NODE_TYPE: &str = "nodetype";
 /// `jreg.kind` of workspaces (key: name, value: the workspace's id as text).
 pub(crate) const REG_WORKSPACE: &str = "workspace";
 
-/// Records a new operation and returns its id.
+/// Records a new operation and returns its id. Ids are never reused: after the
+/// oldest operations were pruned (`meta.pruned_through`), ids go on from there.
 pub(crate) fn insert_operation(db: &Db<'_>, meta: &OperationMeta) -> Result<i64> {
     db.conn
         .prepare_cached(
-            "INSERT INTO op(time, user, description, install_id, package_id, options)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO op(id, time, user, description, install_id, package_id, options)
+             VALUES (max(coalesce((SELECT max(id) FROM op), 0),
+                         coalesce((SELECT CAST(value AS INTEGER) FROM meta
+                                   WHERE key = 'pruned_through'), 0)) + 1,
+                     ?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .and_then(|mut s| {
             s.execute(params![

@@ -73,6 +73,11 @@ fn pruning_drops_the_oldest_operations_and_names_them() {
     // Keeping more than there are drops nothing.
     let r = store.prune_history(PruneSelect::Keep(10), false).unwrap();
     assert!(r.dropped.is_empty());
+    // Ids are never reused, even when every operation was dropped.
+    store.prune_history(PruneSelect::Keep(0), false).unwrap();
+    let mut t = store.begin_operation(meta("after")).unwrap();
+    add(t.as_mut(), "/", "after");
+    assert_eq!(t.commit().unwrap(), Some(OperationId(6)));
 }
 
 #[test]
