@@ -84,7 +84,7 @@ pub fn install_inspected(
     let mut txn = store.begin_operation(meta)?;
     let mut report = {
         let ns = txn.namespaces()?;
-        let (types, warnings) = load_types(txn.as_ref(), &ns);
+        let (types, warnings) = crate::nodetypes::load(txn.as_ref(), &ns);
         let mut r = run(txn.as_mut(), archive, &props, opts, ns, types, 0)?;
         r.warnings.splice(0..0, warnings);
         r
@@ -99,53 +99,6 @@ pub fn install_inspected(
         report.operation = txn.commit()?.map(|id| id.0);
     }
     Ok(report)
-}
-
-/// The node types the repository knows: built-ins and every registered CND.
-pub fn load_types(
-    txn: &dyn Transaction,
-    ns: &NamespaceRegistry,
-) -> (NodeTypeRegistry, Vec<String>) {
-    load_types_from(txn, ns)
-}
-
-/// [`load_types`] over any reader (a store or a transaction).
-pub fn load_types_from(
-    txn: &(impl crate::repository::StoreRead + ?Sized),
-    ns: &NamespaceRegistry,
-) -> (NodeTypeRegistry, Vec<String>) {
-    let mut reg = NodeTypeRegistry::new();
-    let mut warnings = Vec::new();
-    let stored = match txn.node_types() {
-        Ok(t) => t,
-        Err(e) => {
-            return (
-                reg,
-                vec![format!("cannot read the node type registry: {e}")],
-            )
-        }
-    };
-    if stored.is_empty() {
-        return (reg, warnings);
-    }
-    let mut text = String::new();
-    for (p, u) in ns.iter() {
-        text.push_str(&format!("<'{p}'='{u}'>\n"));
-    }
-    for (_, cnd) in &stored {
-        text.push_str(cnd);
-        text.push('\n');
-    }
-    match cnd::parse(&text, "repository node types") {
-        Ok(file) => {
-            let mut ns2 = ns.clone();
-            if let Err(e) = reg.register_cnd(&file, &mut ns2) {
-                warnings.push(format!("registered node types do not load: {e:?}"));
-            }
-        }
-        Err(e) => warnings.push(format!("registered node types do not parse: {e}")),
-    }
-    (reg, warnings)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -579,7 +532,7 @@ fn sub_packages(
             )));
         }
         let ns = s.ns.clone();
-        let (types, _) = load_types(&*s.txn, &ns);
+        let (types, _) = crate::nodetypes::load(&*s.txn, &ns);
         let mut sub_opts = s.opts.clone();
         sub_opts.mode = None;
         sub_opts.ac_handling = None;
