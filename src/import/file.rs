@@ -68,12 +68,7 @@ pub fn import_file(
             let mut file = Node::new(name, "nt:file");
             super::docview::autocreate(s, &mut file, node_path);
             file.children.push(content);
-            let parent = path::parent(node_path).unwrap_or("/").to_string();
-            s.txn
-                .add_node(&s.ws, &parent, &file, &AddOptions::append())?;
-            s.processed.insert(node_path.to_string());
-            s.to_check.push(node_path.to_string());
-            s.record(node_path, Action::Added);
+            s.add_node(node_path, &file, &AddOptions::append())?;
         }
         Some(info) => {
             if !contained && !described {

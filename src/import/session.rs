@@ -9,8 +9,9 @@ use crate::cnd::NodeTypeRegistry;
 use crate::docview::DocViewProperty;
 use crate::filter::{ImportMode, WorkspaceFilter};
 use crate::namespace::NamespaceRegistry;
+use crate::node::Node;
 use crate::properties::AcHandling;
-use crate::repository::{NodeInfo, Transaction};
+use crate::repository::{AddOptions, NodeInfo, Transaction};
 use crate::value::{Binary, Property, PropertyType, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -119,6 +120,31 @@ impl<'t> Session<'t> {
     /// The node at `path`, if any.
     pub fn node(&self, path: &str) -> Result<Option<NodeInfo>, ImportError> {
         Ok(self.txn.node(&self.ws, path)?)
+    }
+
+    /// Adds `node` at `path` (below its parent, at `placement`) and does the
+    /// bookkeeping of a node this install created: see [`Session::touched`].
+    pub fn add_node(
+        &mut self,
+        path: &str,
+        node: &Node,
+        placement: &AddOptions,
+    ) -> Result<(), ImportError> {
+        let parent = crate::path::parent(path).unwrap_or("/");
+        self.txn.add_node(&self.ws, parent, node, placement)?;
+        self.touched(path, Action::Added, true);
+        Ok(())
+    }
+
+    /// The bookkeeping of a node this install created or updated, in one place:
+    /// marks `path` processed (later steps leave it alone), queues it for the node
+    /// type check when `check`, and records `action` in the report.
+    pub fn touched(&mut self, path: &str, action: Action, check: bool) {
+        self.processed.insert(path.to_string());
+        if check {
+            self.to_check.push(path.to_string());
+        }
+        self.record(path, action);
     }
 
     /// Records an action in the report.

@@ -149,12 +149,7 @@ fn create_folder(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
     };
     let mut node = Node::new(name, t);
     super::docview::autocreate(s, &mut node, p);
-    s.txn
-        .add_node(&s.ws, parent, &node, &AddOptions::append())?;
-    s.processed.insert(p.to_string());
-    s.to_check.push(p.to_string());
-    s.record(p, Action::Added);
-    Ok(())
+    s.add_node(p, &node, &AddOptions::append())
 }
 
 /// A folder without `.content.xml` (reference §3.7).
@@ -187,9 +182,7 @@ fn folder(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
                     s.txn.remove_property(&s.ws, p, &prop.name)?;
                 }
                 s.txn.set_primary_type(&s.ws, p, "nt:folder")?;
-                s.processed.insert(p.to_string());
-                s.to_check.push(p.to_string());
-                s.record(p, Action::Replaced);
+                s.touched(p, Action::Replaced, true);
             }
         }
     }
