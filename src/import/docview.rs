@@ -319,8 +319,10 @@ pub fn autocreate(s: &mut Session<'_>, node: &mut Node, node_path: &str) {
         }
         let value = match name.as_str() {
             "jcr:uuid" => Some(Value::String(s.new_uuid(node_path))),
-            "jcr:created" | "jcr:lastModified" => Some(Value::Date(s.opts.now)),
-            "jcr:createdBy" | "jcr:lastModifiedBy" => Some(Value::String(s.opts.user.clone())),
+            "jcr:created" | "jcr:lastModified" => Some(Value::Date(s.opts.actor.time)),
+            "jcr:createdBy" | "jcr:lastModifiedBy" => {
+                Some(Value::String(s.opts.session_user.clone()))
+            }
             "jcr:isCheckedOut" => Some(Value::Boolean(true)),
             _ => None,
         };

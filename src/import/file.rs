@@ -60,7 +60,7 @@ pub fn import_file(
                 ))
                 .with(Property::single(
                     "jcr:lastModified",
-                    Value::Date(s.opts.now),
+                    Value::Date(s.opts.actor.time),
                 ));
             content.index = 1;
             let content_path = path::join(node_path, "jcr:content");
@@ -125,7 +125,7 @@ pub fn import_file(
                     ))
                     .with(Property::single(
                         "jcr:lastModified",
-                        Value::Date(s.opts.now),
+                        Value::Date(s.opts.actor.time),
                     ));
                 super::docview::autocreate(s, &mut c, &content_path);
                 s.txn
@@ -153,7 +153,7 @@ pub fn import_file(
                     s.txn.set_property(
                         &s.ws,
                         &content_path,
-                        &Property::single("jcr:lastModified", Value::Date(s.opts.now)),
+                        &Property::single("jcr:lastModified", Value::Date(s.opts.actor.time)),
                     )?;
                     if s.txn
                         .property(&s.ws, &content_path, "jcr:mimeType")?

@@ -7,6 +7,7 @@ use super::report::{Action, Report};
 use super::spill::{PathSet, SpillLog};
 use crate::cnd::NodeTypeRegistry;
 use crate::docview::DocViewProperty;
+use crate::events::{Event, Unit};
 use crate::filter::{ImportMode, WorkspaceFilter};
 use crate::namespace::NamespaceRegistry;
 use crate::node::Node;
@@ -153,10 +154,26 @@ impl<'t> Session<'t> {
             self.out_of_bounds =
                 super::roots::out_of_bounds(path, action == Action::Added, self.opts);
         }
-        if let Some(pb) = &self.opts.progress {
-            pb.inc(1);
-        }
+        self.path_event(path, action);
         self.report.record(path, action, None);
+    }
+
+    /// Tells the caller's event sink that the install acted on `path`.
+    pub fn path_event(&self, path: &str, action: Action) {
+        self.opts.events.event(&Event::Path {
+            action: action.letter(),
+            path,
+        });
+    }
+
+    /// Tells the caller's event sink that `amount` more units of the phase are done.
+    pub fn advance(&self, amount: u64) {
+        self.opts.events.event(&Event::Advance { amount });
+    }
+
+    /// Tells the caller's event sink that a phase begins.
+    pub fn phase(&self, name: &str, total: Option<u64>, unit: Unit) {
+        self.opts.events.event(&Event::Phase { name, total, unit });
     }
 
     /// A deterministic new identifier (version 4 layout) for `path`: the same path
@@ -169,7 +186,7 @@ impl<'t> Session<'t> {
             let mut h = Sha256::new();
             h.update(path.as_bytes());
             h.update(attempt.to_le_bytes());
-            h.update(self.opts.now.epoch_millis().to_le_bytes());
+            h.update(self.opts.actor.time.epoch_millis().to_le_bytes());
             let d = h.finalize();
             let mut b = [0u8; 16];
             b.copy_from_slice(&d[..16]);
@@ -199,6 +216,7 @@ impl<'t> Session<'t> {
         if self.opts.strict {
             return Err(ImportError::Refused(message));
         }
+        self.path_event(path, Action::Error);
         self.report
             .record(path, Action::Error, Some(message.clone()));
         self.report.warn(message);
