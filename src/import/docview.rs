@@ -56,8 +56,7 @@ pub fn import_document(
     );
     if !special && s.mode(node_path) == ImportMode::Merge && s.node(node_path)?.is_some() {
         // `merge` works at file level: an aggregate whose node exists is skipped whole.
-        s.record(node_path, Action::Unchanged);
-        s.processed.insert(node_path.to_string());
+        s.touched(node_path, Action::Unchanged, false);
         return Ok(());
     }
     element(s, &pm, &doc.root, node_path)
@@ -280,17 +279,14 @@ fn create(
     } else {
         AddOptions::append()
     };
-    s.txn.add_node(&s.ws, &parent, &node, &opts)?;
-    s.processed.insert(node_path.to_string());
-    s.to_check.push(node_path.to_string());
+    s.add_node(node_path, &node, &opts)?;
     // The parent's children changed: its child definitions are checked again (a
     // parent created by this install is on the list already; the check runs once).
     // The root belongs to the repository (rep:root's mandatory jcr:system is not
     // kept here), so it is left out.
     if parent != "/" {
-        s.to_check.push(parent.clone());
+        s.to_check.push(parent);
     }
-    s.record(node_path, Action::Added);
     Ok(())
 }
 
@@ -323,8 +319,10 @@ pub fn autocreate(s: &mut Session<'_>, node: &mut Node, node_path: &str) {
         }
         let value = match name.as_str() {
             "jcr:uuid" => Some(Value::String(s.new_uuid(node_path))),
-            "jcr:created" | "jcr:lastModified" => Some(Value::Date(s.opts.now)),
-            "jcr:createdBy" | "jcr:lastModifiedBy" => Some(Value::String(s.opts.user.clone())),
+            "jcr:created" | "jcr:lastModified" => Some(Value::Date(s.opts.actor.time)),
+            "jcr:createdBy" | "jcr:lastModifiedBy" => {
+                Some(Value::String(s.opts.session_user.clone()))
+            }
             "jcr:isCheckedOut" => Some(Value::Boolean(true)),
             _ => None,
         };
@@ -472,21 +470,15 @@ fn update(
     ) {
         s.check_in.push(node_path.clone());
     }
-    s.processed.insert(node_path.clone());
     // As Oak, which validates what a commit changes: a node left as it was is not
     // checked again (a node whose children are added or removed is queued where
     // that happens).
-    if changed {
-        s.to_check.push(node_path.clone());
-    }
-    s.record(
-        &node_path,
-        if changed {
-            Action::Updated
-        } else {
-            Action::Unchanged
-        },
-    );
+    let action = if changed {
+        Action::Updated
+    } else {
+        Action::Unchanged
+    };
+    s.touched(&node_path, action, changed);
     Ok(())
 }
 
