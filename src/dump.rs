@@ -43,16 +43,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
+/// Lower-case hex of `bytes` (the blob store's, so that digests are spelled one way).
+pub use crate::repository::blob::hex;
 
 /// The canonical JSON of one value.
 pub fn value_json(v: &Value, digests: &mut dyn BinaryDigest) -> io::Result<Json> {

@@ -41,3 +41,4 @@ pub mod repository;
 pub mod sysview;
 pub mod unpack;
 pub mod validate;
+pub mod xml_encoding;

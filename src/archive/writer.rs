@@ -184,20 +184,30 @@ pub trait PackageSink {
 
     /// Copies entry `name` of `source` (a file or a directory) under the same name.
     fn copy_entry(&mut self, source: &dyn Archive, name: &str) -> Result<(), ArchiveError> {
-        let entry = source
-            .listing()
-            .get(name)
-            .ok_or_else(|| ArchiveError::NotFound {
-                archive: source.name().to_owned(),
-                entry: name.to_owned(),
-            })?;
-        if entry.is_dir() {
-            return self.add_directory(entry.name());
-        }
-        let size = entry.size();
-        let mut reader = source.open(entry.name())?;
-        self.add_reader(entry.name(), &mut reader, Some(size))
+        copy_by_reading(self, source, name)
     }
+}
+
+/// [`PackageSink::copy_entry`] by reading the entry and adding it again (what a sink
+/// does when it cannot copy the stored bytes as they are).
+fn copy_by_reading<S: PackageSink + ?Sized>(
+    sink: &mut S,
+    source: &dyn Archive,
+    name: &str,
+) -> Result<(), ArchiveError> {
+    let entry = source
+        .listing()
+        .get(name)
+        .ok_or_else(|| ArchiveError::NotFound {
+            archive: source.name().to_owned(),
+            entry: name.to_owned(),
+        })?;
+    if entry.is_dir() {
+        return sink.add_directory(entry.name());
+    }
+    let size = entry.size();
+    let mut reader = source.open(entry.name())?;
+    sink.add_reader(entry.name(), &mut reader, Some(size))
 }
 
 /// What [`PackageWriter::finish`] wrote.
@@ -679,21 +689,7 @@ impl PackageSink for PackageWriter {
     fn copy_entry(&mut self, source: &dyn Archive, name: &str) -> Result<(), ArchiveError> {
         match source.as_zip() {
             Some(zip) => self.raw_copy(zip, name),
-            None => {
-                let entry = source
-                    .listing()
-                    .get(name)
-                    .ok_or_else(|| ArchiveError::NotFound {
-                        archive: source.name().to_owned(),
-                        entry: name.to_owned(),
-                    })?;
-                if entry.is_dir() {
-                    return self.add_directory(entry.name());
-                }
-                let size = entry.size();
-                let mut reader = source.open(entry.name())?;
-                self.add_reader(entry.name(), &mut reader, Some(size))
-            }
+            None => copy_by_reading(self, source, name),
         }
     }
 }
