@@ -70,26 +70,10 @@ impl Default for WriterOptions {
 }
 
 impl WriterOptions {
-    /// The defaults, with the time taken from `SOURCE_DATE_EPOCH` when it is set.
-    pub fn from_env() -> Result<WriterOptions, ArchiveError> {
-        let value = match std::env::var_os("SOURCE_DATE_EPOCH") {
-            None => None,
-            Some(os) => Some(
-                os.into_string()
-                    .map_err(|os| ArchiveError::BadSourceDateEpoch {
-                        value: os.to_string_lossy().into_owned(),
-                    })?,
-            ),
-        };
-        WriterOptions::default().with_source_date_epoch(value.as_deref())
-    }
-
-    /// Sets the time from a `SOURCE_DATE_EPOCH` value (`None` or empty: 1980-01-01).
-    pub fn with_source_date_epoch(
-        self,
-        value: Option<&str>,
-    ) -> Result<WriterOptions, ArchiveError> {
-        Ok(self.with_timestamp(timestamp_from_source_date_epoch(value)?))
+    /// Sets the time from `SOURCE_DATE_EPOCH` seconds, as
+    /// [`super::parse_source_date_epoch`] reads them (`None`: 1980-01-01).
+    pub fn with_source_date_epoch(self, seconds: Option<i64>) -> WriterOptions {
+        self.with_timestamp(timestamp_from_source_date_epoch(seconds))
     }
 
     /// Sets the time every entry carries.

@@ -89,6 +89,7 @@ pub fn run(a: ImportArgs, quiet: bool) -> CliResult<i32> {
         allow_system_roots: a.allow_system_roots,
         ..ImportOptions::default()
     };
+    opts.now = super::pinned_clock(opts.now)?;
     for m in &a.map {
         let (from, to) = m
             .split_once('=')
@@ -119,41 +120,57 @@ pub fn run(a: ImportArgs, quiet: bool) -> CliResult<i32> {
         pb.finish_and_clear();
     }
     let report = result.map_err(|e| {
-        CliError::failure(format!(
-            "{}: install failed, nothing was changed: {e}",
-            a.package.display()
-        ))
+        CliError::context(
+            format!(
+                "{}: install failed, nothing was changed",
+                a.package.display()
+            ),
+            e,
+        )
     })?;
     if a.json {
         super::print_json(&report)?;
     } else {
-        print_report(&report);
+        print_report(&report)?;
     }
     Ok(0)
 }
 
-fn print_report(r: &Report) {
+/// Prints the report: one line per path on stdout, warnings and the summary on
+/// stderr. A reader that closes stdout early (`| head`) ends the list, not the
+/// summary: the install has committed either way.
+fn print_report(r: &Report) -> CliResult<()> {
+    use std::io::Write;
+    let mut out = super::out::stdout();
     let mut entries = r.entries.iter();
-    for e in &mut entries {
-        match &e.detail {
-            Some(d) => println!("{} {} ({d})", e.action.letter(), e.path),
-            None => println!("{} {}", e.action.letter(), e.path),
+    let listed = (|| -> std::io::Result<()> {
+        for e in &mut entries {
+            match &e.detail {
+                Some(d) => writeln!(out, "{} {} ({d})", e.action.letter(), e.path)?,
+                None => writeln!(out, "{} {}", e.action.letter(), e.path)?,
+            }
         }
-    }
+        out.flush()
+    })();
+    let closed = match listed {
+        Ok(()) => false,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => true,
+        Err(e) => return Err(CliError::context("writing the list of changes", e)),
+    };
     if let Some(e) = entries.error {
-        eprintln!("warning: the list of changes could not be read back in full: {e}");
+        status!("warning: the list of changes could not be read back in full: {e}");
     }
     for w in &r.warnings {
-        eprintln!("warning: {w}");
+        status!("warning: {w}");
     }
     if !r.undeclared_node_types.is_empty() {
-        eprintln!(
+        status!(
             "note: node types used but not declared (recorded, not enforced): {}",
             r.undeclared_node_types.join(", ")
         );
     }
     let t = &r.totals;
-    eprintln!(
+    status!(
         "{}{}: {} added, {} updated, {} replaced, {} deleted, {} unchanged{}",
         if r.dry_run {
             "dry run of "
@@ -171,4 +188,10 @@ fn print_report(r: &Report) {
             None => String::new(),
         }
     );
+    if closed {
+        return Err(CliError::from(std::io::Error::from(
+            std::io::ErrorKind::BrokenPipe,
+        )));
+    }
+    Ok(())
 }
