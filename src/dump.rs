@@ -258,6 +258,32 @@ pub fn write_subtree(
     }
 }
 
+/// Walks the subtree at `p` in document order, calling `start` for each node and
+/// `end` when its subtree is done: the nesting a streaming tree writer needs.
+fn walk_nested<W>(
+    store: &dyn StoreRead,
+    workspace: &str,
+    p: &str,
+    w: &mut W,
+    mut start: impl FnMut(&mut W, &crate::node::Node) -> Result<(), DumpError>,
+    mut end: impl FnMut(&mut W) -> Result<(), DumpError>,
+) -> Result<(), DumpError> {
+    let mut depths: Vec<usize> = Vec::new();
+    for e in store.walk(workspace, p)? {
+        let e = e?;
+        while depths.last().is_some_and(|d| *d >= e.depth) {
+            depths.pop();
+            end(w)?;
+        }
+        start(w, &e.node)?;
+        depths.push(e.depth);
+    }
+    while depths.pop().is_some() {
+        end(w)?;
+    }
+    Ok(())
+}
+
 fn write_json(
     store: &dyn StoreRead,
     workspace: &str,
@@ -266,27 +292,19 @@ fn write_json(
 ) -> Result<(), DumpError> {
     let mut w = JsonTreeWriter::new(out);
     let mut digests = KnownDigests;
-    let mut depths: Vec<usize> = Vec::new();
-    for e in store.walk(workspace, p)? {
-        let e = e?;
-        while depths.last().is_some_and(|d| *d >= e.depth) {
-            depths.pop();
-            w.end_node()?;
-        }
-        let props: Vec<_> = e.node.properties.values().cloned().collect();
-        let d: &mut dyn BinaryDigest = &mut digests;
-        w.start_node(
-            &e.node.segment(),
-            &e.node.primary_type,
-            &e.node.mixins,
-            &props,
-            d,
-        )?;
-        depths.push(e.depth);
-    }
-    while depths.pop().is_some() {
-        w.end_node()?;
-    }
+    walk_nested(
+        store,
+        workspace,
+        p,
+        &mut w,
+        |w, node| {
+            let props: Vec<_> = node.properties.values().cloned().collect();
+            let d: &mut dyn BinaryDigest = &mut digests;
+            w.start_node(&node.segment(), &node.primary_type, &node.mixins, &props, d)?;
+            Ok(())
+        },
+        |w| Ok(w.end_node()?),
+    )?;
     let out = w.finish()?;
     out.write_all(b"\n")?;
     Ok(())
@@ -318,22 +336,20 @@ fn write_sysview(
     let ns = store.namespaces()?;
     let mut w = crate::sysview::SysViewWriter::new(out, &ns)?;
     let mut bins = StoreBinaries(store);
-    let mut depths: Vec<usize> = Vec::new();
-    for e in store.walk(workspace, p)? {
-        let e = e?;
-        while depths.last().is_some_and(|d| *d >= e.depth) {
-            depths.pop();
-            w.end_node()?;
-        }
-        w.start_node(&e.node.segment(), &e.node.primary_type, &e.node.mixins)?;
-        for prop in e.node.properties.values() {
-            w.property(prop, &mut bins)?;
-        }
-        depths.push(e.depth);
-    }
-    while depths.pop().is_some() {
-        w.end_node()?;
-    }
+    walk_nested(
+        store,
+        workspace,
+        p,
+        &mut w,
+        |w, node| {
+            w.start_node(&node.segment(), &node.primary_type, &node.mixins)?;
+            for prop in node.properties.values() {
+                w.property(prop, &mut bins)?;
+            }
+            Ok(())
+        },
+        |w| Ok(w.end_node()?),
+    )?;
     w.finish()?;
     Ok(())
 }
