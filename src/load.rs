@@ -7,6 +7,7 @@
 //! a node in one recorded operation, all or nothing.
 
 use crate::docview::{self, DocViewElement, DocViewError};
+use crate::events::Actor;
 use crate::node::Node;
 use crate::repository::{AddOptions, OperationMeta, RepositoryError, Store};
 use crate::sysview::{SysViewError, SysViewReader};
@@ -109,7 +110,8 @@ pub fn read_xml(bytes: &[u8], file: &str) -> Result<XmlTree, LoadError> {
 }
 
 /// Adds `tree` below `at` in `workspace` in one recorded operation (described as
-/// `load FILE at AT`), registering the namespaces the repository does not know.
+/// `load FILE at AT`, run by `actor`), registering the namespaces the repository
+/// does not know.
 /// Same-name siblings are allowed, as importXML allows them. Returns the path of
 /// the added top node; on any error nothing is changed.
 pub fn load(
@@ -118,8 +120,10 @@ pub fn load(
     at: &str,
     tree: &XmlTree,
     file: &str,
+    actor: &Actor,
 ) -> Result<String, LoadError> {
-    let mut txn = store.begin_operation(OperationMeta::new(format!("load {file} at {at}")))?;
+    let meta = OperationMeta::new(format!("load {file} at {at}"), actor);
+    let mut txn = store.begin_operation(meta)?;
     let ns = txn.namespaces()?;
     for (p, u) in &tree.namespaces {
         if ns.prefix(u).is_none() && ns.uri(p).is_none() {

@@ -7,7 +7,7 @@ use jcrpack::diff::{self, Change};
 use jcrpack::dump::{self, DumpFormat};
 use jcrpack::events::{OwnedEvent, Recorded};
 use jcrpack::import::{self, ImportOptions};
-use jcrpack::repository::{self, sqlite::SqliteStore};
+use jcrpack::repository;
 use jcrpack::{export, load};
 use std::path::Path;
 
@@ -27,9 +27,16 @@ fn diff_import_load_dump_and_export_through_the_library() {
     let options = ImportOptions::default();
 
     // diff: what an install would add; nothing is written.
-    let before = SqliteStore::open(&repo).unwrap();
+    let before = repository::open(&repo).unwrap();
     let events = Recorded::default();
-    let changes = diff::plan(&before, store.as_mut(), package.as_ref(), &options, &events).unwrap();
+    let changes = diff::plan(
+        before.as_ref(),
+        store.as_mut(),
+        package.as_ref(),
+        &options,
+        &events,
+    )
+    .unwrap();
     assert!(!changes.is_empty());
     assert!(changes.iter().all(|c| c.change == Change::Added));
     assert!(changes.iter().any(|c| c.path == "/content/wknd-lite"));
@@ -53,7 +60,19 @@ fn diff_import_load_dump_and_export_through_the_library() {
 
     // load: a document view below a node.
     let tree = load::read_xml(DOCVIEW.as_bytes(), "loaded.xml").unwrap();
-    let added = load::load(store.as_mut(), "default", "/content", &tree, "loaded.xml").unwrap();
+    let actor = jcrpack::events::Actor {
+        user: "editor".into(),
+        time: jcrpack::value::Date::from_epoch_millis(1_700_000_000_000),
+    };
+    let added = load::load(
+        store.as_mut(),
+        "default",
+        "/content",
+        &tree,
+        "loaded.xml",
+        &actor,
+    )
+    .unwrap();
     assert_eq!(added, "/content/jcr:root");
 
     // dump: the subtree as canonical JSON, DocView and system view.
@@ -92,7 +111,7 @@ fn diff_import_load_dump_and_export_through_the_library() {
     let props = export::package_properties(None, None);
     assert_eq!(props.id().unwrap().to_string(), export::DEFAULT_ID);
     let ns = store.namespaces().unwrap();
-    let (types, _) = import::load_types_from(store.as_ref(), &ns);
+    let (types, _) = jcrpack::nodetypes::load(store.as_ref(), &ns);
     let out = tmp.path().join("export.zip");
     let mut writer = PackageWriter::create(&out, WriterOptions::default()).unwrap();
     let exported = export::export(

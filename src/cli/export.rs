@@ -77,7 +77,7 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
         .unwrap_or_else(|| export::DEFAULT_ID.to_string());
     let store = a.repo.open()?;
     let ns = store.namespaces()?;
-    let (types, _) = crate::import::load_types_from(store.as_ref(), &ns);
+    let (types, _) = crate::nodetypes::load(store.as_ref(), &ns);
     let opts = WriterOptions::default().with_source_date_epoch(super::source_date_epoch()?);
     let mut writer = PackageWriter::create(&a.output, opts)?;
     let bars = Bars::stderr();

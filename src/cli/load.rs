@@ -28,7 +28,8 @@ pub fn run(a: LoadArgs) -> CliResult<i32> {
     let file = a.xml.display().to_string();
     let mut store = a.repo.open_locking(&a.lock)?;
     let tree = load::read_xml(&bytes, &file)?;
-    let added = load::load(store.as_mut(), &a.repo.workspace, &at, &tree, &file)?;
+    let actor = super::repo::actor();
+    let added = load::load(store.as_mut(), &a.repo.workspace, &at, &tree, &file, &actor)?;
     status!("loaded {} nodes at {added}", tree.node.count());
     Ok(0)
 }

@@ -32,6 +32,7 @@ mod repo;
 mod rm;
 mod unpack;
 mod validate;
+mod workspace;
 
 pub use error::{CliError, CliResult, ErrorKind};
 
@@ -88,6 +89,8 @@ pub enum Command {
     Ls(ls::LsArgs),
     /// Write a new package with only some subtrees of a package.
     Extract(extract::ExtractArgs),
+    /// Create, list and delete workspaces.
+    Workspace(workspace::WorkspaceArgs),
     /// Generate deterministic AEM-like content for benchmarks (a source folder).
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
@@ -186,5 +189,6 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Ls(a) => ls::run(a),
         Command::Extract(a) => extract::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Workspace(a) => workspace::run(a),
     }
 }
