@@ -12,6 +12,7 @@ macro_rules! status {
     ($($t:tt)*) => { $crate::cli::out::status(format_args!($($t)*)) };
 }
 
+mod backup;
 mod build;
 mod diff;
 mod dump;
@@ -94,6 +95,8 @@ pub enum Command {
     Gc(gc::GcArgs),
     /// Create, list and delete workspaces.
     Workspace(workspace::WorkspaceArgs),
+    /// Hot backups of a repository into a catalogue: create, list, show, verify, delete, prune.
+    Backup(backup::BackupArgs),
     /// Generate deterministic AEM-like content for benchmarks (a source folder).
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
@@ -194,5 +197,6 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Generate(a) => generate::run(a),
         Command::Workspace(a) => workspace::run(a),
         Command::Gc(a) => gc::run(a),
+        Command::Backup(a) => backup::run(a, cli.quiet),
     }
 }
