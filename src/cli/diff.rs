@@ -41,45 +41,7 @@ pub fn run(a: DiffArgs) -> CliResult<i32> {
         archive.as_ref(),
         &opts,
         &mut |txn, report| {
-            let mut paths: Vec<(String, bool)> = Vec::new();
-            let mut listed = std::collections::HashSet::new();
-            let mut entries = report.entries.iter();
-            for e in &mut entries {
-                listed.insert(e.path.clone());
-                if e.action != Action::Unchanged && e.action != Action::Error {
-                    paths.push((e.path.clone(), e.action == Action::Deleted));
-                }
-            }
-            if let Some(e) = entries.error {
-                return Err(ImportError::Malformed(format!(
-                    "the list of changes could not be read back: {e}"
-                )));
-            }
-            // Deletions first, then the rest in install order; each path once.
-            paths.sort_by_key(|(_, deleted)| !deleted);
-            let mut seen = std::collections::HashSet::new();
-            for (p, _) in paths {
-                let p = p.as_str();
-                if !seen.insert(p.to_string()) {
-                    continue;
-                }
-                if let Some(c) =
-                    compare_node(before.as_ref(), txn, &ws, p).map_err(ImportError::from)?
-                {
-                    changes.push(c);
-                }
-                // Nodes below a changed node that the report does not list (a file's jcr:content).
-                for child in txn.children(&ws, p).unwrap_or_default() {
-                    if !seen.contains(&child.path) && !listed.contains(&child.path) {
-                        if let Some(c) = compare_node(before.as_ref(), txn, &ws, &child.path)
-                            .map_err(ImportError::from)?
-                        {
-                            seen.insert(child.path.clone());
-                            changes.push(c);
-                        }
-                    }
-                }
-            }
+            changes = package_changes(before.as_ref(), txn, report, &ws)?;
             Ok(())
         },
     )
@@ -115,4 +77,54 @@ pub fn run(a: DiffArgs) -> CliResult<i32> {
     }
     eprintln!("{} nodes would change", changes.len());
     Ok(0)
+}
+
+/// What an install changed, node by node, deletions first: `before` is the
+/// repository before the install, `txn` the install's transaction (the repository
+/// as the install leaves it), `report` its report. `restore PACKAGE` uses it too.
+pub(super) fn package_changes(
+    before: &dyn crate::repository::StoreRead,
+    txn: &dyn crate::repository::Transaction,
+    report: &import::Report,
+    ws: &str,
+) -> Result<Vec<NodeChange>, ImportError> {
+    let mut changes: Vec<NodeChange> = Vec::new();
+    let mut paths: Vec<(String, bool)> = Vec::new();
+    let mut listed = std::collections::HashSet::new();
+    let mut entries = report.entries.iter();
+    for e in &mut entries {
+        listed.insert(e.path.clone());
+        if e.action != Action::Unchanged && e.action != Action::Error {
+            paths.push((e.path.clone(), e.action == Action::Deleted));
+        }
+    }
+    if let Some(e) = entries.error {
+        return Err(ImportError::Malformed(format!(
+            "the list of changes could not be read back: {e}"
+        )));
+    }
+    // Deletions first, then the rest in install order; each path once.
+    paths.sort_by_key(|(_, deleted)| !deleted);
+    let mut seen = std::collections::HashSet::new();
+    for (p, _) in paths {
+        let p = p.as_str();
+        if !seen.insert(p.to_string()) {
+            continue;
+        }
+        if let Some(c) = compare_node(before, txn, ws, p).map_err(ImportError::from)? {
+            changes.push(c);
+        }
+        // Nodes below a changed node that the report does not list (a file's jcr:content).
+        for child in txn.children(ws, p).unwrap_or_default() {
+            if !seen.contains(&child.path) && !listed.contains(&child.path) {
+                if let Some(c) =
+                    compare_node(before, txn, ws, &child.path).map_err(ImportError::from)?
+                {
+                    seen.insert(child.path.clone());
+                    changes.push(c);
+                }
+            }
+        }
+    }
+    Ok(changes)
 }
