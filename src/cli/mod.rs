@@ -21,6 +21,7 @@ mod load;
 mod ls;
 mod pkgdump;
 mod repo;
+mod restore;
 mod rm;
 mod unpack;
 mod validate;
@@ -80,6 +81,8 @@ pub enum Command {
     Ls(ls::LsArgs),
     /// Write a new package with only some subtrees of a package.
     Extract(extract::ExtractArgs),
+    /// Restore a backup (whole, per workspace, per subtree) or a package, differences first.
+    Restore(restore::RestoreArgs),
     /// Generate deterministic AEM-like content for benchmarks (a source folder).
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
@@ -145,5 +148,6 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Ls(a) => ls::run(a),
         Command::Extract(a) => extract::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Restore(a) => restore::run(a, cli.verbose, cli.quiet),
     }
 }
