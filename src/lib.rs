@@ -22,6 +22,7 @@ pub mod path;
 pub mod value;
 
 pub mod archive;
+pub mod backup;
 pub mod build;
 pub mod cli;
 pub mod cnd;

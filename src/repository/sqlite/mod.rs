@@ -13,6 +13,7 @@
 //! mutations), `journal` (before-images and history), `undo`.
 
 mod codec;
+mod image;
 mod journal;
 mod read;
 mod schema;
@@ -38,6 +39,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use image::IMAGE_FILE;
 pub use schema::DB_FILE;
 
 /// How to open a repository.
@@ -339,6 +341,17 @@ impl StoreRead for SqliteStore {
 }
 
 impl Store for SqliteStore {
+    fn take_image(
+        &self,
+        dest: &Path,
+        blob_list: &mut dyn std::io::Write,
+        options: &super::ImageOptions,
+        events: &dyn crate::events::Events,
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<super::ImageInfo> {
+        self.take_image_to(dest, blob_list, options, events, cancel)
+    }
+
     fn begin(&mut self, description: &str) -> Result<Box<dyn Transaction + '_>> {
         Ok(Box::new(txn::SqliteTxn::begin(self, description, None)?))
     }
