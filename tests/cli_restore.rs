@@ -31,6 +31,26 @@ fn image(repo: &Path, to: &Path) -> PathBuf {
     to.to_path_buf()
 }
 
+/// A backup of `repo` in its default catalogue, taken with the library (as
+/// `jcrpack backup create` does); returns its id.
+fn take_backup(repo: &Path, time: &str) -> String {
+    use jcrpack::backup::{Catalogue, CreateOptions};
+    let actor = jcrpack::events::Actor {
+        user: "editor".into(),
+        time: jcrpack::value::Date::parse(time).unwrap(),
+    };
+    let cat = Catalogue::for_repository(repo).unwrap();
+    let m = cat
+        .create_backup(
+            repo,
+            &CreateOptions::new(actor),
+            &jcrpack::events::NoEvents,
+            &std::sync::atomic::AtomicBool::new(false),
+        )
+        .unwrap();
+    m.id
+}
+
 fn dump_at(repo: &Path, path: &str) -> String {
     let out = jcrpack()
         .args(["dump", "--repo"])
@@ -82,14 +102,16 @@ fn stderr(a: &assert_cmd::assert::Assert) -> String {
     String::from_utf8(a.get_output().stderr.clone()).unwrap()
 }
 
-/// The example site installed, an image of it taken, then an editor's day: a page
-/// deleted, a page's property removed, a component added, and an edit outside the
-/// page tree that is restored.
+/// The example site installed and backed up (`id`, and a copy of the folder,
+/// `backup`, to compare with), then an editor's day: a page deleted, a page's
+/// property removed, a component added, and an edit outside the page tree that is
+/// restored.
 struct Story {
     _t: tempfile::TempDir,
     dir: PathBuf,
     repo: PathBuf,
     backup: PathBuf,
+    id: String,
 }
 
 const EN: &str = "/content/wknd-lite/en";
@@ -100,6 +122,7 @@ fn story() -> Story {
     let repo = init(&dir);
     import(&repo, Path::new(EXAMPLE), &[]).success();
     let backup = image(&repo, &dir.join("backup"));
+    let id = take_backup(&repo, "2026-12-01T09:00:00.000Z");
     rm(&repo, "/content/wknd-lite/en/about");
     rm(&repo, "/content/wknd-lite/en/jcr:content/jcr:title");
     load(
@@ -115,6 +138,7 @@ fn story() -> Story {
         dir,
         repo,
         backup,
+        id,
     }
 }
 
@@ -123,7 +147,7 @@ fn the_editors_story_restores_one_subtree_and_undo_brings_the_edits_back() {
     let s = story();
     let edited = dump(&s.repo);
     let outside = dump_at(&s.repo, "/content/wknd-lite/jcr:content");
-    let a = restore(&s.repo, &s.backup, &["--root", EN, "--yes"]).success();
+    let a = restore(&s.repo, Path::new(&s.id), &["--root", EN, "--yes"]).success();
     let out = stdout(&a);
     assert!(out.contains("2 nodes added, 1 deleted, 1 changed"), "{out}");
     // The subtree equals the backup; everything else keeps the edits.
@@ -137,10 +161,7 @@ fn the_editors_story_restores_one_subtree_and_undo_brings_the_edits_back() {
         .assert()
         .success();
     let last = stdout(&h).lines().last().unwrap().to_string();
-    assert!(
-        last.contains(&format!("restore {} {EN}", s.backup.display())),
-        "{last}"
-    );
+    assert!(last.contains(&format!("restore {} {EN}", s.id)), "{last}");
     // Undo brings the edits back.
     jcrpack()
         .args(["undo", "--repo"])
@@ -154,7 +175,12 @@ fn the_editors_story_restores_one_subtree_and_undo_brings_the_edits_back() {
 fn the_differences_come_first_and_a_dry_run_writes_nothing() {
     let s = story();
     let edited = dump(&s.repo);
-    let a = restore(&s.repo, &s.backup, &["--root", EN, "--dry-run", "-v"]).success();
+    let a = restore(
+        &s.repo,
+        Path::new(&s.id),
+        &["--root", EN, "--dry-run", "-v"],
+    )
+    .success();
     let out = stdout(&a);
     let summary = out.lines().nth(1).unwrap();
     assert!(
@@ -187,11 +213,13 @@ fn json_output_follows_the_schema() {
     for extra in [&["--dry-run"][..], &["--yes"][..]] {
         let mut args = vec!["--root", EN, "--json"];
         args.extend_from_slice(extra);
-        let a = restore(&s.repo, &s.backup, &args).success();
+        let a = restore(&s.repo, Path::new(&s.id), &args).success();
         let doc: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
         let errors: Vec<String> = v.iter_errors(&doc).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{errors:?}\n{doc:#}");
         let dry = extra[0] == "--dry-run";
+        assert_eq!(doc["kind"], "backup");
+        assert_eq!(doc["source"], s.id.as_str());
         assert_eq!(doc["restored"], !dry);
         assert_eq!(doc["operation"].is_i64(), !dry);
         if dry {
@@ -361,7 +389,15 @@ fn bad_input_is_one_clear_line_and_exit_1() {
     let s = story();
     let edited = dump(&s.repo);
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["no-such-backup".into()], "is neither a backup id"),
+        (
+            vec!["no-such-backup".into()],
+            "no backup no-such-backup in the catalogue",
+        ),
+        (vec!["20261201T090000Y".into()], "nearest: 20261201T090000Z"),
+        (
+            vec!["20261201T090000Y".into()],
+            "(nearest: 20261201T090000Z)",
+        ),
         (
             vec![
                 s.backup.display().to_string(),
@@ -408,4 +444,84 @@ fn bad_input_is_one_clear_line_and_exit_1() {
     assert_eq!(dump(&empty), before);
     assert_eq!(dump(&s.repo), edited);
     let _ = &s.dir;
+}
+
+#[test]
+fn a_damaged_or_newer_backup_is_one_clear_line_and_exit_1() {
+    let s = story();
+    let edited = dump(&s.repo);
+    let copy = |name: &str| image(&s.repo.join("backups"), &s.dir.join(name));
+    let run = |cat: &Path| {
+        let a = jcrpack()
+            .arg("restore")
+            .arg(&s.id)
+            .arg("--repo")
+            .arg(&s.repo)
+            .arg("--catalogue")
+            .arg(cat)
+            .arg("--yes")
+            .assert()
+            .code(1);
+        stderr(&a)
+    };
+    // A catalogue of a newer format.
+    let newer = copy("newer");
+    let marker = newer.join("catalogue.json");
+    let text = std::fs::read_to_string(&marker).unwrap();
+    std::fs::write(
+        &marker,
+        text.replace("\"version\":1", "\"version\":99")
+            .replace("\"version\": 1", "\"version\": 99"),
+    )
+    .unwrap();
+    let err = run(&newer);
+    assert!(err.contains("newer jcrpack"), "{err}");
+    // A damaged binary: the restore stops, naming it.
+    let damaged = copy("damaged");
+    for e in walkdir::WalkDir::new(damaged.join("blobs")) {
+        let e = e.unwrap();
+        if e.file_type().is_file() && !e.file_name().to_string_lossy().starts_with('.') {
+            let mut bytes = std::fs::read(e.path()).unwrap();
+            bytes[0] ^= 0xff;
+            std::fs::write(e.path(), bytes).unwrap();
+        }
+    }
+    let t = tempfile::tempdir().unwrap();
+    let empty = init(t.path());
+    let a = jcrpack()
+        .arg("restore")
+        .arg(&s.id)
+        .arg("--repo")
+        .arg(&empty)
+        .arg("--catalogue")
+        .arg(&damaged)
+        .arg("--yes")
+        .assert()
+        .code(1);
+    let err = stderr(&a);
+    assert!(
+        err.starts_with("error: restore failed, nothing was changed"),
+        "{err}"
+    );
+    assert!(jcrpack()
+        .args(["history", "--repo"])
+        .arg(&empty)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .is_empty());
+    // A damaged image: refused before anything is compared.
+    let image_damaged = copy("image");
+    let db = image_damaged
+        .join("backups")
+        .join(&s.id)
+        .join("repository.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xff;
+    std::fs::write(&db, bytes).unwrap();
+    let err = run(&image_damaged);
+    assert!(err.contains("damaged") || err.contains("checksum"), "{err}");
+    assert_eq!(dump(&s.repo), edited);
 }

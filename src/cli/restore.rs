@@ -5,6 +5,7 @@
 use super::repo::{LockArgs, RepoArgs};
 use super::{CliError, CliResult};
 use crate::archive::{self, ReadOptions};
+use crate::backup::Catalogue;
 use crate::diff::NodeChange;
 use crate::events::{Event, Events};
 use crate::import::{self, ImportOptions};
@@ -79,11 +80,29 @@ fn open_source(a: &RestoreArgs) -> CliResult<Source> {
 }
 
 fn open_backup(a: &RestoreArgs) -> CliResult<Source> {
-    Err(CliError::failure(format!(
-        "'{}' is neither a backup id nor a package or repository folder",
-        a.source
-    ))
-    .hint("see the backups with: jcrpack backup list --repo REPO"))
+    let dir = a
+        .catalogue
+        .clone()
+        .unwrap_or_else(|| Catalogue::default_dir(&a.repo));
+    let looks_like_id = !a.source.contains(['/', '\\']) && !a.source.ends_with(".zip");
+    let catalogue = Catalogue::open(&dir).map_err(|e| {
+        if looks_like_id {
+            CliError::failure(format!("no backup {}: {e}", a.source))
+                .hint("give the catalogue with --catalogue DIR")
+        } else {
+            CliError::failure(format!(
+                "'{}' is neither a backup id nor a package or repository folder",
+                a.source
+            ))
+        }
+    })?;
+    let store = restore::open_backup(&catalogue, &a.source)
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    Ok(Source::Image {
+        name: a.source.clone(),
+        kind: "backup",
+        store,
+    })
 }
 
 /// Draws a spinner with the count of paths compared or restored, on a terminal.

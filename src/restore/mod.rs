@@ -31,6 +31,7 @@ mod engine;
 mod error;
 mod needs;
 mod scope;
+mod source;
 
 #[cfg(test)]
 mod tests;
@@ -38,6 +39,7 @@ mod tests;
 pub use change::{Change, ChangeKind, Summary, WorkspaceSummary};
 pub use error::{RestoreError, Result};
 pub use scope::{Plan, PlannedWorkspace, Scope};
+pub use source::open_backup;
 
 use crate::events::{Event, Events, Unit};
 use crate::repository::{OperationId, OperationMeta, Store, StoreRead, Transaction};
