@@ -225,7 +225,10 @@ impl Catalogue {
             user: options.actor.user.clone(),
             label: options.label.clone(),
             kind: options.kind,
-            repository: store.location().display().to_string(),
+            repository: std::fs::canonicalize(store.location())
+                .unwrap_or_else(|_| store.location().to_path_buf())
+                .display()
+                .to_string(),
             last_operation: image.last_operation,
             workspaces: image.workspaces,
             bytes: files.iter().map(|f| f.bytes).sum(),

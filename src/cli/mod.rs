@@ -6,6 +6,7 @@
 //! stderr. Exit codes: 0 success, 1 failure (including findings of `validate`),
 //! 2 usage error.
 
+mod backup;
 mod build;
 mod diff;
 mod dump;
@@ -81,6 +82,8 @@ pub enum Command {
     Ls(ls::LsArgs),
     /// Write a new package with only some subtrees of a package.
     Extract(extract::ExtractArgs),
+    /// Hot backups of a repository into a catalogue: create, list, show, verify, delete, prune.
+    Backup(backup::BackupArgs),
     /// Restore a backup (whole, per workspace, per subtree) or a package, differences first.
     Restore(restore::RestoreArgs),
     /// Generate deterministic AEM-like content for benchmarks (a source folder).
@@ -148,6 +151,7 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Ls(a) => ls::run(a),
         Command::Extract(a) => extract::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Backup(a) => backup::run(a, cli.quiet),
         Command::Restore(a) => restore::run(a, cli.verbose, cli.quiet),
     }
 }
