@@ -26,6 +26,7 @@ mod restore;
 mod rm;
 mod unpack;
 mod validate;
+mod workspace;
 
 pub use error::{CliError, CliResult};
 
@@ -86,6 +87,8 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Restore a backup (whole, per workspace, per subtree) or a package, differences first.
     Restore(restore::RestoreArgs),
+    /// Create, list and delete workspaces.
+    Workspace(workspace::WorkspaceArgs),
     /// Generate deterministic AEM-like content for benchmarks (a source folder).
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
@@ -153,5 +156,6 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Generate(a) => generate::run(a),
         Command::Backup(a) => backup::run(a, cli.quiet),
         Command::Restore(a) => restore::run(a, cli.verbose, cli.quiet),
+        Command::Workspace(a) => workspace::run(a),
     }
 }
