@@ -327,7 +327,7 @@ fn restore_image(
         return Err(CliError::failure("restore cancelled, nothing was changed"));
     }
     let mut store = target.open_locking(&a.lock)?;
-    let meta = OperationMeta::new(restore::description(name, scope));
+    let meta = OperationMeta::new(restore::description(name, scope), &super::repo::actor());
     let (applied, op) =
         restore::restore(source, store.as_mut(), &plan, meta, &spinner).map_err(failed)?;
     let op = op.map(|o| o.0);

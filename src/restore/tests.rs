@@ -12,6 +12,13 @@ const WS: &str = "default";
 const UUID_SITE: &str = "aaaaaaaa-0000-4000-8000-000000000001";
 const UUID_A: &str = "aaaaaaaa-0000-4000-8000-00000000000a";
 
+fn actor() -> crate::events::Actor {
+    crate::events::Actor {
+        user: "editor".into(),
+        time: crate::value::Date::parse("2026-12-04T17:05:12.000Z").unwrap(),
+    }
+}
+
 fn repo() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::init(&dir.path().join("repo")).unwrap();
@@ -114,7 +121,9 @@ fn tree(store: &dyn StoreRead, ws: &str, root: &str) -> Vec<String> {
 }
 
 fn edit(store: &mut SqliteStore, f: impl FnOnce(&mut dyn Transaction)) {
-    let mut t = store.begin_operation(OperationMeta::new("edit")).unwrap();
+    let mut t = store
+        .begin_operation(OperationMeta::new("edit", &actor()))
+        .unwrap();
     f(t.as_mut());
     t.commit().unwrap();
 }
@@ -132,7 +141,7 @@ fn restore_now(backup: &SqliteStore, now: &mut SqliteStore, sc: &Scope) -> Summa
         backup,
         now,
         &plan,
-        OperationMeta::new(description("20261204T170512Z", sc)),
+        OperationMeta::new(description("20261204T170512Z", sc), &actor()),
         &NoEvents,
     )
     .unwrap();
@@ -199,7 +208,7 @@ fn a_subtree_restore_brings_the_subtree_back_and_keeps_every_other_edit() {
                                                     // Recorded and undoable.
     let last = now.history().unwrap().pop().unwrap();
     assert_eq!(last.description, "restore 20261204T170512Z /content/site");
-    now.undo(last.id, false, OperationMeta::new("undo"))
+    now.undo(last.id, false, OperationMeta::new("undo", &actor()))
         .unwrap();
     assert_eq!(tree(&now, WS, "/"), before);
 }
@@ -353,7 +362,14 @@ fn an_identifier_held_outside_the_roots_is_a_conflict_and_nothing_is_written() {
         matches!(err, RestoreError::IdentifierConflict { ref existing, .. } if existing == "/content/other"),
         "{err}"
     );
-    let err = restore(&backup, &mut now, &plan, OperationMeta::new("r"), &NoEvents).unwrap_err();
+    let err = restore(
+        &backup,
+        &mut now,
+        &plan,
+        OperationMeta::new("r", &actor()),
+        &NoEvents,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("/content/other"), "{err}");
     assert_eq!(tree(&now, WS, "/"), before);
 }
@@ -523,7 +539,7 @@ fn a_damaged_blob_in_the_backup_stops_the_restore() {
         &backup,
         &mut empty,
         &plan,
-        OperationMeta::new("r"),
+        OperationMeta::new("r", &actor()),
         &NoEvents,
     )
     .unwrap_err();
