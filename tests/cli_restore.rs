@@ -31,24 +31,22 @@ fn image(repo: &Path, to: &Path) -> PathBuf {
     to.to_path_buf()
 }
 
-/// A backup of `repo` in its default catalogue, taken with the library (as
-/// `jcrpack backup create` does); returns its id.
-fn take_backup(repo: &Path, time: &str) -> String {
-    use jcrpack::backup::{Catalogue, CreateOptions};
-    let actor = jcrpack::events::Actor {
-        user: "editor".into(),
-        time: jcrpack::value::Date::parse(time).unwrap(),
-    };
-    let cat = Catalogue::for_repository(repo).unwrap();
-    let m = cat
-        .create_backup(
-            repo,
-            &CreateOptions::new(actor),
-            &jcrpack::events::NoEvents,
-            &std::sync::atomic::AtomicBool::new(false),
-        )
-        .unwrap();
-    m.id
+/// `jcrpack backup create --repo REPO` (its default catalogue); returns the new
+/// backup's id.
+fn take_backup(repo: &Path) -> String {
+    jcrpack()
+        .args(["backup", "create", "--repo"])
+        .arg(repo)
+        .assert()
+        .success();
+    let a = jcrpack()
+        .args(["backup", "list", "--json", "--repo"])
+        .arg(repo)
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let list = doc["backups"].as_array().unwrap();
+    list.last().unwrap()["id"].as_str().unwrap().to_string()
 }
 
 fn dump_at(repo: &Path, path: &str) -> String {
@@ -122,7 +120,7 @@ fn story() -> Story {
     let repo = init(&dir);
     import(&repo, Path::new(EXAMPLE), &[]).success();
     let backup = image(&repo, &dir.join("backup"));
-    let id = take_backup(&repo, "2026-12-01T09:00:00.000Z");
+    let id = take_backup(&repo);
     rm(&repo, "/content/wknd-lite/en/about");
     rm(&repo, "/content/wknd-lite/en/jcr:content/jcr:title");
     load(
@@ -393,10 +391,10 @@ fn bad_input_is_one_clear_line_and_exit_1() {
             vec!["no-such-backup".into()],
             "no backup no-such-backup in the catalogue",
         ),
-        (vec!["20261201T090000Y".into()], "nearest: 20261201T090000Z"),
+        (vec![format!("{}Y", &s.id[..s.id.len() - 1])], "(nearest: "),
         (
-            vec!["20261201T090000Y".into()],
-            "(nearest: 20261201T090000Z)",
+            vec!["20261201T090000Z".into()],
+            "no backup 20261201T090000Z in the catalogue",
         ),
         (
             vec![
@@ -524,4 +522,65 @@ fn a_damaged_or_newer_backup_is_one_clear_line_and_exit_1() {
     let err = run(&image_damaged);
     assert!(err.contains("damaged") || err.contains("checksum"), "{err}");
     assert_eq!(dump(&s.repo), edited);
+}
+
+#[test]
+fn a_backup_exports_as_a_package_that_installs_the_same_content() {
+    let s = story();
+    let out = s.dir.join("site.zip");
+    let a = jcrpack()
+        .args([
+            "backup",
+            "export",
+            &s.id,
+            "--workspace",
+            "default",
+            "--json",
+            "-o",
+        ])
+        .arg(&out)
+        .arg("--repo")
+        .arg(&s.repo)
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(doc["packageId"], format!("jcrpack-backup:default:{}", s.id));
+    // Installed into an empty repository: the pages as they were backed up.
+    let t = tempfile::tempdir().unwrap();
+    let fresh = init(t.path());
+    import(&fresh, &out, &[]).success();
+    assert_eq!(
+        dump_at(&fresh, "/content/wknd-lite"),
+        dump_at(&s.backup, "/content/wknd-lite")
+    );
+    // Only some roots.
+    let part = s.dir.join("en.zip");
+    jcrpack()
+        .args(["backup", "export", &s.id, "--root", EN, "-o"])
+        .arg(&part)
+        .arg("--repo")
+        .arg(&s.repo)
+        .assert()
+        .success();
+    let a = jcrpack().arg("info").arg(&part).assert().success();
+    let info = stdout(&a);
+    assert!(
+        info.contains(&format!("  {EN} (mode replace)")) && !info.contains("/apps"),
+        "{info}"
+    );
+    // A root the backup does not have: nothing written.
+    let none = s.dir.join("none.zip");
+    let a = jcrpack()
+        .args(["backup", "export", &s.id, "--root", "/nowhere", "-o"])
+        .arg(&none)
+        .arg("--repo")
+        .arg(&s.repo)
+        .assert()
+        .code(1);
+    assert!(
+        stderr(&a).contains("/nowhere is not in workspace 'default'"),
+        "{}",
+        stderr(&a)
+    );
+    assert!(!none.exists());
 }

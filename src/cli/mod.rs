@@ -7,6 +7,7 @@
 //! 2 usage error.
 
 mod backup;
+mod backup_export;
 mod build;
 mod diff;
 mod dump;
