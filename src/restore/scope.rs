@@ -8,8 +8,9 @@ use crate::repository::StoreRead;
 /// What the caller asks to restore.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope {
-    /// The workspaces; empty for every workspace of the backup and the repository
-    /// (a workspace only the repository has is emptied, as the backup has none).
+    /// The workspaces; empty for every workspace of the backup, and, when the whole
+    /// tree is restored, of the repository too (a workspace only the repository has
+    /// is then emptied, as the backup has none; subtree restores leave it alone).
     pub workspaces: Vec<String>,
     /// The roots; empty for the whole tree (`/`).
     pub roots: Vec<String>,
@@ -61,7 +62,11 @@ impl Plan {
 
         let in_src = source.workspaces()?;
         let in_tgt = target.workspaces()?;
-        let names: Vec<String> = if scope.workspaces.is_empty() {
+        let whole = roots.iter().any(|r| r == "/");
+        let names: Vec<String> = if scope.workspaces.is_empty() && !whole {
+            // Subtrees: in the workspaces the backup has (one it lacks is left alone).
+            in_src.clone()
+        } else if scope.workspaces.is_empty() {
             let mut n: Vec<String> = in_src.iter().chain(&in_tgt).cloned().collect();
             n.sort();
             n.dedup();

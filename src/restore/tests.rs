@@ -468,8 +468,23 @@ fn a_whole_restore_covers_every_workspace_and_creates_missing_ones() {
     for ws in ["default", "config"] {
         assert_eq!(tree(&now, ws, "/"), tree(&backup, ws, "/"), "{ws}");
     }
-    // A workspace the backup does not have is emptied.
+    // A workspace the backup does not have is emptied by a whole restore...
     assert_eq!(now.children("scratch", "/").unwrap().len(), 0);
+    // ...and left alone by a subtree restore.
+    edit(&mut now, |t| {
+        t.add_node(
+            "scratch",
+            "/",
+            &Node::new("content", "nt:unstructured"),
+            &AddOptions::append(),
+        )
+        .unwrap();
+    });
+    let plan = Plan::new(&backup, &now, &scope(&["/content"])).unwrap();
+    assert!(
+        plan.workspaces.iter().all(|w| w.name != "scratch"),
+        "{plan:?}"
+    );
     // Per workspace: only config.
     let (_d3, mut other) = repo();
     seed(&mut other);
