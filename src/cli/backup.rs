@@ -36,6 +36,8 @@ pub enum BackupCommand {
     Delete(IdArgs),
     /// Delete the backups a keep policy does not keep.
     Prune(PruneArgs),
+    /// Write one workspace of a backup as a FileVault content package (installable in AEM).
+    Export(super::backup_export::BackupExportArgs),
 }
 
 /// `--catalogue DIR` or `--repo REPO` (its default catalogue `REPO/backups`).
@@ -154,6 +156,7 @@ pub fn run(a: BackupArgs, quiet: bool) -> CliResult<i32> {
         BackupCommand::Verify(c) => verify(c, quiet),
         BackupCommand::Delete(c) => delete(c),
         BackupCommand::Prune(c) => prune(c),
+        BackupCommand::Export(c) => super::backup_export::run(c),
     }
 }
 
@@ -162,7 +165,7 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
         CliError::usage("backup create needs --repo REPO (the repository to back up)")
     })?;
     let catalogue = a.target.open(true)?;
-    let meta = OperationMeta::new("backup");
+    let meta = OperationMeta::new("backup", &super::repo::actor());
     let options = CreateOptions {
         label: a.label,
         kind: if a.scheduled {
