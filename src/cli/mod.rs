@@ -17,6 +17,7 @@ mod generate;
 mod history;
 mod import;
 mod info;
+mod lm;
 mod load;
 mod ls;
 mod pkgdump;
@@ -80,6 +81,8 @@ pub enum Command {
     Ls(ls::LsArgs),
     /// Write a new package with only some subtrees of a package.
     Extract(extract::ExtractArgs),
+    /// Magnolia light modules: validate, pack, diff releases, check content.
+    Lm(lm::LmArgs),
     /// Generate deterministic AEM-like content for benchmarks (a source folder).
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
@@ -145,5 +148,6 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Ls(a) => ls::run(a),
         Command::Extract(a) => extract::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Lm(a) => lm::run(a),
     }
 }
