@@ -18,9 +18,13 @@
 //!   against a release.
 
 pub mod check;
+pub mod content;
 pub mod descriptor;
+pub mod diff;
 pub mod finding;
 pub mod model;
+pub mod pack;
+pub mod resolve;
 pub mod yaml;
 pub mod yaml11;
 

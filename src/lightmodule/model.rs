@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -73,6 +73,9 @@ pub struct Module {
     pub too_large: Vec<String>,
     /// `module.yaml`, when present, with its problems.
     pub descriptor: Option<(Descriptor, Vec<descriptor::Problem>)>,
+    /// Where the module was read: the folder or pack given, and the module's folder
+    /// inside it (`""` when the path given is the module itself).
+    pub origin: (PathBuf, String),
 }
 
 impl Module {
@@ -158,6 +161,22 @@ fn looks_like_module(archive: &dyn Archive, prefix: &str) -> bool {
             .any(|t| archive.is_dir(&join(t)))
 }
 
+impl Module {
+    /// Opens the module's source again, for reading file bytes (packing).
+    pub fn open_source(&self) -> Result<Box<dyn Archive>, ArchiveError> {
+        archive::open(&self.origin.0, &ReadOptions::default())
+    }
+
+    /// The entry name of file `rel` in [`Module::open_source`].
+    pub fn entry_name(&self, rel: &str) -> String {
+        if self.origin.1.is_empty() {
+            rel.to_owned()
+        } else {
+            format!("{}/{rel}", self.origin.1)
+        }
+    }
+}
+
 impl Release {
     /// Reads the modules of each path (a module folder, a light-modules root, or a
     /// pack zip) into one release.
@@ -206,7 +225,8 @@ impl Release {
                         second: path.display().to_string(),
                     });
                 }
-                let module = read_module(&*archive, &name, &prefix)?;
+                let mut module = read_module(&*archive, &name, &prefix)?;
+                module.origin = (path.to_path_buf(), prefix);
                 origin.insert(name.clone(), path.display().to_string());
                 release.modules.insert(name, module);
             }
