@@ -91,7 +91,8 @@ pub fn check_content(
         }
     }
     let workspaces = store.workspaces()?;
-    if workspaces.contains(&options.workspace) {
+    // The content workspace must exist (a missing one is an error, not "no problems").
+    {
         for entry in store.walk(&options.workspace, "/")? {
             let entry = entry?;
             let Some(Value::String(id)) = entry.node.value("mgnl:template") else {
