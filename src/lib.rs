@@ -34,6 +34,7 @@ pub mod filter;
 pub mod generate;
 pub mod import;
 pub mod lightmodule;
+pub mod nodetypes;
 pub mod package;
 pub mod package_id;
 pub mod platform_name;

@@ -71,7 +71,11 @@ pub fn undo(a: UndoArgs) -> CliResult<i32> {
         })?,
     };
     let report = store
-        .undo(id, a.force, OperationMeta::new(format!("undo {}", id.0)))
+        .undo(
+            id,
+            a.force,
+            OperationMeta::new(format!("undo {}", id.0), &super::repo::actor()),
+        )
         .map_err(|e| {
             let conflict = matches!(e, RepositoryError::UndoConflict { .. });
             let err = CliError::failure(format!(

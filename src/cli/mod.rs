@@ -25,6 +25,7 @@ mod repo;
 mod rm;
 mod unpack;
 mod validate;
+mod workspace;
 
 pub use error::{CliError, CliResult};
 
@@ -83,6 +84,8 @@ pub enum Command {
     Extract(extract::ExtractArgs),
     /// Magnolia light modules: validate, pack, diff releases, check content.
     Lm(lm::LmArgs),
+    /// Create, list and delete workspaces.
+    Workspace(workspace::WorkspaceArgs),
     /// Generate deterministic AEM-like content for benchmarks (a source folder).
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
@@ -149,5 +152,6 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Extract(a) => extract::run(a),
         Command::Generate(a) => generate::run(a),
         Command::Lm(a) => lm::run(a),
+        Command::Workspace(a) => workspace::run(a),
     }
 }

@@ -124,7 +124,8 @@ impl<'t> Session<'t> {
     /// Records an action in the report.
     pub fn record(&mut self, path: &str, action: Action) {
         if self.out_of_bounds.is_none() && !matches!(action, Action::Unchanged | Action::Error) {
-            self.out_of_bounds = super::out_of_bounds(path, action == Action::Added, self.opts);
+            self.out_of_bounds =
+                super::roots::out_of_bounds(path, action == Action::Added, self.opts);
         }
         if let Some(pb) = &self.opts.progress {
             pb.inc(1);

@@ -226,3 +226,13 @@ fn intermediate(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
     s.record(p, Action::Deleted);
     Ok(())
 }
+
+/// Every repository path the package has an entry for.
+pub fn collect_hints(n: &LayoutNode, out: &mut super::spill::PathSet) {
+    if !n.is_empty() {
+        out.insert(&n.path);
+    }
+    for c in n.children.values() {
+        collect_hints(c, out);
+    }
+}

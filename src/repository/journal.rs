@@ -2,6 +2,7 @@
 //! undo did. The backends record and read it; the CLI's `log`, `show` and `undo`
 //! print it.
 
+use crate::events::Actor;
 use crate::value::Date;
 use std::fmt;
 
@@ -24,7 +25,7 @@ pub struct OperationMeta {
     pub install_id: Option<String>,
     /// The package id (`group:name:version`), when the operation installs one.
     pub package_id: Option<String>,
-    /// When the operation began. Tests pin it; [`OperationMeta::new`] takes the clock.
+    /// When the operation began (the caller's [`Actor::time`]).
     pub time: Date,
     /// Who ran it.
     pub user: String,
@@ -33,22 +34,16 @@ pub struct OperationMeta {
 }
 
 impl OperationMeta {
-    /// An operation described by `description`, now, by the current user
-    /// (`$USER`, `$USERNAME`, else `unknown`), with no options.
-    pub fn new(description: impl Into<String>) -> OperationMeta {
-        let millis = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        let user = std::env::var("USER")
-            .or_else(|_| std::env::var("USERNAME"))
-            .unwrap_or_else(|_| "unknown".to_string());
+    /// An operation described by `description`, run by `actor` (who and when, as
+    /// the caller knows them: the library reads no clock and no environment), with
+    /// no options.
+    pub fn new(description: impl Into<String>, actor: &Actor) -> OperationMeta {
         OperationMeta {
             description: description.into(),
             install_id: None,
             package_id: None,
-            time: Date::from_epoch_millis(millis),
-            user,
+            time: actor.time,
+            user: actor.user.clone(),
             options: serde_json::Value::Object(serde_json::Map::new()),
         }
     }
@@ -90,6 +85,8 @@ pub enum TouchKind {
     Namespace,
     /// A node type registration.
     NodeType,
+    /// A workspace (created or deleted).
+    Workspace,
 }
 
 /// One item an operation touched, with whether it existed before.

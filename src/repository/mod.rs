@@ -9,7 +9,9 @@
 //! implement the same traits later. All three traits are object safe, so the
 //! importer, exporter, dump, diff and undo commands work on `dyn Store`.
 //!
-//! A repository is a folder holding `repository.db` (SQLite, WAL mode) and
+//! Repositories are opened by location through the factory in [`location`]
+//! ([`open`], [`init`]): a folder path is the SQLite backend, a folder holding
+//! a `type` file (backend and format), `repository.db` (SQLite, WAL mode) and
 //! `blobs/ab/cdef…`, binary values stored once by their SHA-256.
 //!
 //! # Content model
@@ -38,6 +40,7 @@
 pub mod blob;
 pub mod error;
 pub mod journal;
+pub mod location;
 pub mod sqlite;
 pub mod types;
 
@@ -45,6 +48,7 @@ pub use error::{RepositoryError, UndoConflict};
 pub use journal::{
     OperationDetail, OperationId, OperationMeta, OperationSummary, TouchKind, Touched, UndoReport,
 };
+pub use location::{init, init_with, open, open_with, Location, OpenOptions, RepositoryType};
 pub use types::{AddOptions, NodeInfo, SameName, WalkEntry};
 
 use crate::namespace::NamespaceRegistry;
@@ -179,8 +183,16 @@ pub trait Transaction: StoreRead {
     fn operation_id(&self) -> Option<OperationId>;
 
     /// Creates workspace `name` with a bare root node; returns `false` when it already
-    /// exists. Creating a workspace is not journaled (undo leaves it, emptied).
+    /// exists. In an operation the creation is journaled: undoing it deletes the
+    /// workspace again (refused while it holds nodes another operation added).
     fn create_workspace(&mut self, name: &str) -> Result<bool>;
+
+    /// Deletes workspace `name` with everything in it and returns how many nodes went
+    /// (the root included). The default workspace is never deleted, and a workspace
+    /// with content only with `force` (both [`RepositoryError::NotAllowed`]); a
+    /// missing one is [`RepositoryError::WorkspaceNotFound`]. In an operation the
+    /// deletion is journaled like a removal: undo brings the workspace back whole.
+    fn delete_workspace(&mut self, name: &str, force: bool) -> Result<u64>;
 
     /// Adds `node` (its name, primary type, mixins and properties, and its children,
     /// recursively, in order) below the node at `parent`, and returns its path.
@@ -262,16 +274,6 @@ pub trait Transaction: StoreRead {
 
     /// Discards the transaction's changes (as dropping it does).
     fn rollback(self: Box<Self>) -> Result<()>;
-}
-
-/// Creates a repository in folder `path` (see [`sqlite::SqliteStore::init`]).
-pub fn init(path: &Path) -> Result<Box<dyn Store>> {
-    Ok(Box::new(sqlite::SqliteStore::init(path)?))
-}
-
-/// Opens the repository in folder `path` (see [`sqlite::SqliteStore::open`]).
-pub fn open(path: &Path) -> Result<Box<dyn Store>> {
-    Ok(Box::new(sqlite::SqliteStore::open(path)?))
 }
 
 /// A node as a [`SnapshotRead`] returns it: its [`NodeInfo`], the backend's handle for

@@ -40,22 +40,7 @@ use std::time::Duration;
 
 pub use schema::DB_FILE;
 
-/// How to open a repository.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenOptions {
-    /// How long `begin` waits for another process's write to finish before failing
-    /// with [`RepositoryError::RepositoryBusy`].
-    pub busy_timeout: Duration,
-}
-
-impl Default for OpenOptions {
-    /// Five seconds of patience.
-    fn default() -> Self {
-        OpenOptions {
-            busy_timeout: Duration::from_secs(5),
-        }
-    }
-}
+pub use crate::repository::location::OpenOptions;
 
 /// A repository in a folder, backed by SQLite.
 pub struct SqliteStore {

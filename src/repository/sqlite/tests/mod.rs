@@ -29,10 +29,11 @@ pub(super) fn repo() -> (tempfile::TempDir, SqliteStore) {
 
 /// Operation metadata with a pinned time and user.
 pub(super) fn meta(description: &str) -> OperationMeta {
-    let mut m = OperationMeta::new(description);
-    m.time = Date::parse("2024-01-31T12:00:00.000+01:00").expect("date");
-    m.user = "tester".into();
-    m
+    let actor = crate::events::Actor {
+        user: "tester".into(),
+        time: Date::parse("2024-01-31T12:00:00.000+01:00").expect("date"),
+    };
+    OperationMeta::new(description, &actor)
 }
 
 /// Adds a bare node of type `nt:unstructured` at the end, same-name siblings allowed.
