@@ -586,18 +586,19 @@ fn write(dir: &Path, files: &[(&str, &str)]) {
     }
 }
 
-/// A repository with Magnolia's `website` and `resources` workspaces, the
+/// A repository with Magnolia's `website` and `resources` workspaces (`jcrpack
+/// workspace create`), the
 /// advanced-tutorial site (a Magnolia 6 export: a `mgnl:page` with template
 /// `mtk2:pages/basic` and eight components `mtk2:components/textImage`) loaded into
 /// `website` with `jcrpack load`.
 fn magnolia_repo(tmp: &Path) -> PathBuf {
-    let repo = tmp.join("repo");
-    {
-        let mut store = jcrpack::repository::init(&repo).unwrap();
-        let mut tx = store.begin("workspaces").unwrap();
-        tx.create_workspace("website").unwrap();
-        tx.create_workspace("resources").unwrap();
-        tx.commit().unwrap();
+    let repo = common::init(tmp);
+    for ws in ["website", "resources"] {
+        jcrpack()
+            .args(["workspace", "create", ws, "--repo"])
+            .arg(&repo)
+            .assert()
+            .success();
     }
     jcrpack()
         .args(["load", "--workspace", "website", "--repo"])
