@@ -195,10 +195,21 @@ pub fn read(text: &str) -> YamlDoc {
         documents: 0,
         problems: Vec::new(),
     };
-    let fatal = match b.run(text) {
-        Ok(()) => false,
-        Err(p) => {
+    // The parser is a dependency: should it ever panic on hostile input, the file is
+    // reported as unreadable instead of taking the process down.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| b.run(text)));
+    let fatal = match outcome {
+        Ok(Ok(())) => false,
+        Ok(Err(p)) => {
             b.problems.push(p);
+            true
+        }
+        Err(_) => {
+            b.problems.push(fatal(
+                Pos::default(),
+                "the YAML parser failed on this file",
+                "check the file for unusual characters or structure",
+            ));
             true
         }
     };
@@ -281,10 +292,9 @@ fn tag_meaning(tag: Option<&Tag>, pos: Pos) -> Result<TagMeaning, YamlProblem> {
             Some(Directive::Inherit(id.to_owned()))
         } else if s == "override" {
             Some(Directive::Override)
-        } else if let Some(n) = s.strip_prefix("content-type:") {
-            Some(Directive::ContentType(n.to_owned()))
         } else {
-            None
+            s.strip_prefix("content-type:")
+                .map(|n| Directive::ContentType(n.to_owned()))
         };
         if let Some(d) = d {
             return Ok(TagMeaning::Directive(d));
@@ -736,6 +746,18 @@ mod tests {
         let doc = read("a: 1\n---\nb: 2\n");
         assert!(doc.fatal);
         assert!(doc.problems[0].message.contains("more than one"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        #[test]
+        fn any_text_reads_without_panic(s in "\\PC{0,200}") {
+            let _ = read(&s);
+        }
+        #[test]
+        fn yaml_like_text_reads_without_panic(s in "[ a-z0-9:&*!\\-\\[\\]{},'\"#\n\t<>|?~.]{0,160}") {
+            let _ = read(&s);
+        }
     }
 
     #[test]
