@@ -3,6 +3,7 @@
 //! [`crate::lightmodule`].
 
 use super::{CliError, CliResult};
+use crate::events::NoEvents;
 use crate::lightmodule::content::{ContentOptions, ContentReport};
 use crate::lightmodule::diff::ReleaseDiff;
 use crate::lightmodule::pack::{PackError, PackOptions};
@@ -230,9 +231,15 @@ fn pack(args: PackArgs) -> CliResult<i32> {
     };
     let release = read_release(&args.dirs)?;
     let packed = if args.npm {
-        lightmodule::pack::pack_npm(&release, args.module.as_deref(), &args.output, options)
+        lightmodule::pack::pack_npm(
+            &release,
+            args.module.as_deref(),
+            &args.output,
+            options,
+            &NoEvents,
+        )
     } else {
-        lightmodule::pack::pack_zip(&release, &args.output, options)
+        lightmodule::pack::pack_zip(&release, &args.output, options, &NoEvents)
     }
     .map_err(|e| match e {
         PackError::Npm(m) => CliError::usage(m),
@@ -337,7 +344,7 @@ fn check_content(args: CheckContentArgs) -> CliResult<i32> {
         resources_workspace: args.resources_workspace.clone(),
         external: args.external.options()?.external,
     };
-    let report = lightmodule::content::check_content(&release, &*store, &options)?;
+    let report = lightmodule::content::check_content(&release, &*store, &options, &NoEvents)?;
     let errors = report
         .findings
         .iter()

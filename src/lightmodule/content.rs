@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use super::finding::Severity;
 use super::model::{hex, Release};
 use super::yaml::YValue;
+use crate::events::{Event, Events, Unit};
 use crate::repository::{RepositoryError, StoreRead};
 use crate::value::Value;
 
@@ -73,11 +74,24 @@ pub struct ContentReport {
     pub findings: Vec<ContentFinding>,
 }
 
-/// Checks the content of `store` against `release`.
+/// Checks the content of `store` against `release`. Progress goes to `events`: a
+/// phase per workspace, counting the nodes read.
 pub fn check_content(
     release: &Release,
     store: &dyn StoreRead,
     options: &ContentOptions,
+    events: &dyn Events,
+) -> Result<ContentReport, RepositoryError> {
+    let result = check(release, store, options, events);
+    events.event(&Event::Finished);
+    result
+}
+
+fn check(
+    release: &Release,
+    store: &dyn StoreRead,
+    options: &ContentOptions,
+    events: &dyn Events,
 ) -> Result<ContentReport, RepositoryError> {
     let mut report = ContentReport {
         templated_nodes: 0,
@@ -93,8 +107,14 @@ pub fn check_content(
     let workspaces = store.workspaces()?;
     // The content workspace must exist (a missing one is an error, not "no problems").
     {
+        events.event(&Event::Phase {
+            name: "checking pages and components",
+            total: None,
+            unit: Unit::Paths,
+        });
         for entry in store.walk(&options.workspace, "/")? {
             let entry = entry?;
+            events.event(&Event::Advance { amount: 1 });
             let Some(Value::String(id)) = entry.node.value("mgnl:template") else {
                 continue;
             };
@@ -109,8 +129,14 @@ pub fn check_content(
         }
     }
     if workspaces.contains(&options.resources_workspace) {
+        events.event(&Event::Phase {
+            name: "checking resources overrides",
+            total: None,
+            unit: Unit::Paths,
+        });
         for entry in store.walk(&options.resources_workspace, "/")? {
             let entry = entry?;
+            events.event(&Event::Advance { amount: 1 });
             report.resource_nodes += 1;
             let rel: String = entry
                 .path

@@ -31,6 +31,7 @@ use super::model::{hex, Module, Release, MANIFEST_NAME};
 use crate::archive::{
     timestamp_from_epoch, ArchiveError, PackageSink, PackageWriter, WriterOptions,
 };
+use crate::events::{Event, Events, Unit};
 
 /// `npm pack`'s fixed entry time, 1985-10-26T08:15:00Z, used when no
 /// `SOURCE_DATE_EPOCH` is given.
@@ -140,7 +141,13 @@ fn finish_hash(path: &Path) -> Result<(String, u64), PackError> {
 }
 
 /// Writes `release` as a deterministic zip at `out`.
-pub fn pack_zip(release: &Release, out: &Path, options: PackOptions) -> Result<Packed, PackError> {
+/// Progress goes to `events`: a `packing` phase counting files.
+pub fn pack_zip(
+    release: &Release,
+    out: &Path,
+    options: PackOptions,
+    events: &dyn Events,
+) -> Result<Packed, PackError> {
     let mut wo = WriterOptions::default();
     if let Some(s) = options.source_date_epoch {
         wo = wo.with_timestamp(timestamp_from_epoch(i64::try_from(s).unwrap_or(i64::MAX)));
@@ -153,11 +160,30 @@ pub fn pack_zip(release: &Release, out: &Path, options: PackOptions) -> Result<P
         }
     }
     names.sort_by(|a, b| a.0.cmp(&b.0));
+    events.event(&Event::Phase {
+        name: "packing",
+        total: Some(names.len() as u64 - 1),
+        unit: Unit::Items,
+    });
+    let result = write_zip(release, out, wo, &names, events);
+    events.event(&Event::Finished);
+    result
+}
+
+type Named<'a> = (String, Option<(&'a Module, &'a str)>);
+
+fn write_zip(
+    release: &Release,
+    out: &Path,
+    wo: WriterOptions,
+    names: &[Named<'_>],
+    events: &dyn Events,
+) -> Result<Packed, PackError> {
     let mut writer = PackageWriter::create(out, wo)?;
     let mut sources: std::collections::BTreeMap<String, Box<dyn crate::archive::Archive>> =
         std::collections::BTreeMap::new();
     let mut files = 0;
-    for (name, what) in &names {
+    for (name, what) in names {
         match what {
             None => {
                 let mut text = serde_json::to_string_pretty(&manifest(release))
@@ -173,6 +199,7 @@ pub fn pack_zip(release: &Release, out: &Path, options: PackOptions) -> Result<P
                 let data = file_bytes(m, &**source, rel)?;
                 writer.add_bytes(name, data)?;
                 files += 1;
+                events.event(&Event::Advance { amount: 1 });
             }
         }
     }
@@ -350,11 +377,30 @@ fn tar_header(name: &str, size: u64, mtime: u64) -> Result<[u8; 512], PackError>
 }
 
 /// Writes module `module` of `release` (the only one when `None`) as an npm tarball.
+/// Progress goes to `events`: a `packing` phase counting files.
 pub fn pack_npm(
     release: &Release,
     module: Option<&str>,
     out: &Path,
     options: PackOptions,
+    events: &dyn Events,
+) -> Result<Packed, PackError> {
+    events.event(&Event::Phase {
+        name: "packing",
+        total: None,
+        unit: Unit::Items,
+    });
+    let result = write_npm(release, module, out, options, events);
+    events.event(&Event::Finished);
+    result
+}
+
+fn write_npm(
+    release: &Release,
+    module: Option<&str>,
+    out: &Path,
+    options: PackOptions,
+    events: &dyn Events,
 ) -> Result<Packed, PackError> {
     let m = match module {
         Some(name) => release
@@ -415,6 +461,7 @@ pub fn pack_npm(
             None => pj.clone(),
             Some(rel) => {
                 files += 1;
+                events.event(&Event::Advance { amount: 1 });
                 file_bytes(m, &*source, rel)?
             }
         };
@@ -464,6 +511,49 @@ mod tests {
         assert_eq!(semver("2").as_deref(), Some("2.0.0"));
         assert_eq!(semver("1.2.3.RELEASE").as_deref(), Some("1.2.3-RELEASE"));
         assert_eq!(semver("x"), None);
+    }
+
+    #[test]
+    fn packing_reports_progress_and_gives_the_same_bytes_twice() {
+        use crate::events::{OwnedEvent, Recorded};
+        let tmp = tempfile::tempdir().unwrap();
+        let m = tmp.path().join("lm/shop");
+        std::fs::create_dir_all(m.join("templates")).unwrap();
+        std::fs::write(m.join("module.yaml"), "version: 1.0\n").unwrap();
+        std::fs::write(m.join("templates/a.yaml"), "title: A\n").unwrap();
+        let release = Release::read(&[tmp.path().join("lm").as_path()]).unwrap();
+        let events = Recorded::default();
+        let a = pack_zip(
+            &release,
+            &tmp.path().join("a.zip"),
+            PackOptions::default(),
+            &events,
+        )
+        .unwrap();
+        let b = pack_zip(
+            &release,
+            &tmp.path().join("b.zip"),
+            PackOptions::default(),
+            &events,
+        )
+        .unwrap();
+        assert_eq!(a.sha256, b.sha256);
+        let recorded = events.events();
+        let advances = recorded
+            .iter()
+            .filter(|e| matches!(e, OwnedEvent::Advance { .. }))
+            .count();
+        assert_eq!(advances, 4);
+        assert!(matches!(recorded.last(), Some(OwnedEvent::Finished)));
+        let n = pack_npm(
+            &release,
+            None,
+            &tmp.path().join("a.tgz"),
+            PackOptions::default(),
+            &events,
+        )
+        .unwrap();
+        assert_eq!(n.modules, vec![("shop".to_owned(), Some("1.0".to_owned()))]);
     }
 
     #[test]
