@@ -119,10 +119,17 @@ pub fn diff(old: &Release, new: &Release) -> ReleaseDiff {
                 (Some(_), None) => d.files_removed.push(p.clone()),
                 // A definition whose bytes changed but whose meaning did not
                 // (comments, key order, quoting) is not a change.
-                (Some(_), Some(_)) if is_def => {
+                (Some(fa), Some(fb)) if is_def => {
                     let va = ro.file(name, p);
                     let vb = rn.file(name, p);
-                    if va != vb {
+                    // A file that does not parse resolves to nothing: compare its bytes.
+                    let unreadable = |m: &Module| m.yaml.get(p.as_str()).is_none_or(|d| d.fatal);
+                    if va == vb && fa.sha256 != fb.sha256 && (unreadable(ma) || unreadable(mb)) {
+                        d.definitions_changed.push(ChangedDefinition {
+                            definition: definition_name(p),
+                            paths: vec!["(file does not parse)".into()],
+                        });
+                    } else if va != vb {
                         let mut changed = Vec::new();
                         changed_paths(&va, &vb, "", &mut changed);
                         d.definitions_changed.push(ChangedDefinition {
@@ -212,6 +219,18 @@ mod tests {
             std::fs::write(path, c).unwrap();
         }
         Release::read(&[dir]).unwrap()
+    }
+
+    #[test]
+    fn a_definition_that_does_not_parse_is_compared_by_bytes() {
+        let t = tempfile::tempdir().unwrap();
+        let a = release(&t.path().join("a"), &[("m/dialogs/d.yaml", "a: [1\n")]);
+        let b = release(&t.path().join("b"), &[("m/dialogs/d.yaml", "a: [2\n")]);
+        let d = diff(&a, &b);
+        assert_eq!(
+            d.modules[0].definitions_changed[0].paths,
+            ["(file does not parse)"]
+        );
     }
 
     #[test]
