@@ -34,6 +34,7 @@ pub mod export;
 pub mod filter;
 pub mod generate;
 pub mod import;
+pub mod lightmodule;
 pub mod load;
 pub mod nodetypes;
 pub mod package;

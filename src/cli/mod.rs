@@ -26,6 +26,7 @@ mod generate;
 mod history;
 mod import;
 mod info;
+mod lm;
 mod load;
 mod ls;
 mod out;
@@ -95,6 +96,8 @@ pub enum Command {
     Extract(extract::ExtractArgs),
     /// Remove blobs nothing refers to and leftovers of killed commands.
     Gc(gc::GcArgs),
+    /// Magnolia light modules: validate, pack, diff releases, check content.
+    Lm(lm::LmArgs),
     /// Create, list and delete workspaces.
     Workspace(workspace::WorkspaceArgs),
     /// Hot backups of a repository into a catalogue: create, list, show, verify, delete, prune.
@@ -199,6 +202,7 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Ls(a) => ls::run(a),
         Command::Extract(a) => extract::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Lm(a) => lm::run(a),
         Command::Workspace(a) => workspace::run(a),
         Command::Gc(a) => gc::run(a),
         Command::Backup(a) => backup::run(a, cli.quiet),
