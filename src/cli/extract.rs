@@ -33,6 +33,9 @@ pub struct ExtractArgs {
     /// Where to write the new package (a zip).
     #[arg(short = 'o', long = "output", value_name = "OUT.zip")]
     pub output: PathBuf,
+    /// Write the package even when a root selects nothing in the package.
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 fn parse_mode(s: &str) -> Result<ImportMode, String> {
@@ -63,11 +66,17 @@ pub fn run(a: ExtractArgs) -> CliResult<i32> {
         mode: a.mode,
         name: a.name.clone(),
         writer: WriterOptions::from_env()?,
+        allow_empty: a.allow_empty,
     };
     let r = extract(archive.as_ref(), &a.output, &opts).map_err(|e| {
         CliError::failure(format!(
-            "{}: extract failed, nothing was written: {e}",
-            a.package.display()
+            "{}: extract failed, nothing was written: {e}{}",
+            a.package.display(),
+            if matches!(e, crate::package::extract::ExtractError::EmptyRoot(_)) {
+                "; --allow-empty writes it anyway"
+            } else {
+                ""
+            }
         ))
     })?;
     for w in &r.warnings {

@@ -218,6 +218,7 @@ fn run(
     }
     register_node_types(&mut s, archive, props, &layout.cnds)?;
     tree::import_tree(&mut s, archive, &root)?;
+    acl::warn_ignored(&mut s.report);
     // The filter roots were checked above; DocView files of their ancestors may
     // still create nodes elsewhere, and identifier conflicts remove nodes anywhere.
     if let Some(refusal) = s.out_of_bounds.take() {

@@ -264,9 +264,36 @@ pub trait Transaction: StoreRead {
     fn rollback(self: Box<Self>) -> Result<()>;
 }
 
-/// Creates a repository in folder `path` (see [`sqlite::SqliteStore::init`]).
+/// Creates a repository in folder `path` (see [`sqlite::SqliteStore::init`]), its
+/// default workspace holding Oak's [`initial_content`].
 pub fn init(path: &Path) -> Result<Box<dyn Store>> {
-    Ok(Box::new(sqlite::SqliteStore::init(path)?))
+    let mut store: Box<dyn Store> = Box::new(sqlite::SqliteStore::init(path)?);
+    let mut txn = store.begin("initial content")?;
+    initial_content(txn.as_mut(), DEFAULT_WORKSPACE)?;
+    txn.commit()?;
+    Ok(store)
+}
+
+/// Adds below the root of workspace `ws` what Oak's `InitialContent` always puts
+/// there, minimal but type-correct: `rep:root` requires `jcr:system` (`rep:system`),
+/// which requires its version storage, node types and activities; `rep:namespaces`
+/// is where Oak keeps the namespace registry. Without it a package that writes the
+/// root (filter root `/`) fails the root's node type check, as it would not in Oak.
+/// Call it wherever a workspace is created for users (issue 13, item 4).
+pub fn initial_content(txn: &mut dyn Transaction, ws: &str) -> Result<()> {
+    if txn.node(ws, "/jcr:system")?.is_some() {
+        return Ok(());
+    }
+    let system = crate::node::Node::new("jcr:system", "rep:system")
+        .with_child(crate::node::Node::new(
+            "jcr:versionStorage",
+            "rep:versionStorage",
+        ))
+        .with_child(crate::node::Node::new("jcr:nodeTypes", "rep:nodeTypes"))
+        .with_child(crate::node::Node::new("jcr:activities", "rep:Activities"))
+        .with_child(crate::node::Node::new("rep:namespaces", "rep:Unstructured"));
+    txn.add_node(ws, "/", &system, &AddOptions::append())?;
+    Ok(())
 }
 
 /// Opens the repository in folder `path` (see [`sqlite::SqliteStore::open`]).
