@@ -45,7 +45,7 @@ fn roots(p: &Path) -> Vec<String> {
 }
 
 #[test]
-fn extract_of_a_root_equals_that_subtree_of_the_whole_package() {
+fn corpus_extract_of_a_root_equals_that_subtree_of_the_whole_package() {
     let corpus = common::corpus();
     let pkgs = common::filevault_packages(&corpus);
     let check = |p: &PathBuf| -> (usize, Vec<String>) {
@@ -125,7 +125,7 @@ fn extract_of_a_root_equals_that_subtree_of_the_whole_package() {
 }
 
 #[test]
-fn a_source_folder_dumps_like_the_package_built_from_it() {
+fn corpus_source_folder_dumps_like_the_package_built_from_it() {
     let corpus = common::corpus().join("real");
     let rd = std::fs::read_dir(&corpus).unwrap_or_else(|e| panic!("{}: {e}", corpus.display()));
     let mut n = 0;
