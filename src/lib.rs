@@ -33,6 +33,7 @@ pub mod export;
 pub mod filter;
 pub mod generate;
 pub mod import;
+pub mod nodetypes;
 pub mod package;
 pub mod package_id;
 pub mod platform_name;

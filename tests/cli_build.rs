@@ -537,5 +537,9 @@ fn every_corpus_content_module_builds() {
         assert_eq!(zip.entries().len() as u64, doc["entries"].as_u64().unwrap());
         built += 1;
     }
-    assert!(built > 0, "no content module of {} was built", corpus.display());
+    assert!(
+        built > 0,
+        "no content module of {} was built",
+        corpus.display()
+    );
 }

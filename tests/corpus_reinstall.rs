@@ -73,6 +73,14 @@ fn changes(report: &Value) -> Option<String> {
     ))
 }
 
+/// Packages whose second install changes content for a reason that is FileVault's
+/// behaviour too, with the reason.
+const KNOWN: &[(&str, &str)] = &[(
+    "referenceable-dup.zip",
+    "it holds one identifier on two nodes (FileVault's IdConflictPolicy test): every \
+     install meets the conflict again and resolves it by removing the node that holds it",
+)];
+
 enum Outcome {
     /// The first install failed (the package does not install into an empty
     /// repository); nothing to compare.
@@ -153,6 +161,7 @@ fn a_second_install_of_every_corpus_package_changes_nothing() {
     let failures: Vec<String> = results
         .iter()
         .filter_map(|(p, o)| match o {
+            Outcome::Differs(_) if KNOWN.iter().any(|(k, _)| p.ends_with(k)) => None,
             Outcome::Differs(why) => Some(format!("{}: {why}", p.display())),
             _ => None,
         })

@@ -29,7 +29,7 @@ pub fn run(a: DiffArgs) -> CliResult<i32> {
     let opts = ImportOptions {
         workspace: a.repo.workspace.clone(),
         dry_run: true,
-        ..ImportOptions::default()
+        ..ImportOptions::new(super::import::actor()?)
     };
     let before = a.repo.open()?;
     let mut store = a.repo.open_locking(&a.lock)?;

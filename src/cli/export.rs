@@ -75,7 +75,7 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
     props.set_id(&id);
     let store = a.repo.open()?;
     let ns = store.namespaces()?;
-    let (types, _) = crate::import::load_types_from(store.as_ref(), &ns);
+    let (types, _) = crate::nodetypes::load(store.as_ref(), &ns);
     let opts = WriterOptions::from_env()?;
     let mut writer = PackageWriter::create(&a.output, opts)?;
     let opts = export::ExportOptions {

@@ -54,7 +54,10 @@ pub fn run(a: LoadArgs) -> CliResult<i32> {
             }
             (node, doc.namespaces.clone())
         };
-    let mut txn = store.begin_operation(OperationMeta::new(format!("load {file} at {at}")))?;
+    let mut txn = store.begin_operation(OperationMeta::new(
+        format!("load {file} at {at}"),
+        &super::repo::actor(),
+    ))?;
     let ns = txn.namespaces()?;
     for (p, u) in &namespaces {
         if ns.prefix(u).is_none() && ns.uri(p).is_none() {

@@ -13,6 +13,7 @@ mod error;
 mod export;
 mod extract;
 mod filter;
+mod gc;
 mod generate;
 mod history;
 mod import;
@@ -24,6 +25,7 @@ mod repo;
 mod rm;
 mod unpack;
 mod validate;
+mod workspace;
 
 pub use error::{CliError, CliResult};
 
@@ -80,6 +82,10 @@ pub enum Command {
     Ls(ls::LsArgs),
     /// Write a new package with only some subtrees of a package.
     Extract(extract::ExtractArgs),
+    /// Remove blobs nothing refers to and leftovers of killed commands.
+    Gc(gc::GcArgs),
+    /// Create, list and delete workspaces.
+    Workspace(workspace::WorkspaceArgs),
     /// Generate deterministic AEM-like content for benchmarks (a source folder).
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
@@ -145,5 +151,7 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Ls(a) => ls::run(a),
         Command::Extract(a) => extract::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Workspace(a) => workspace::run(a),
+        Command::Gc(a) => gc::run(a),
     }
 }

@@ -20,7 +20,7 @@ pub fn run(package: &Path, p: &str, format: super::dump::DumpFormat) -> CliResul
         .tempdir()
         .map_err(|e| CliError::failure(format!("cannot create a temporary repository: {e}")))?;
     let mut store = repository::init(&dir.path().join("repo"))?;
-    let opts = ImportOptions::default();
+    let opts = ImportOptions::new(super::import::actor()?);
     let report = import::install_archive(store.as_mut(), archive.as_ref(), &opts).map_err(|e| {
         CliError::failure(format!(
             "{}: the package does not install: {e}",

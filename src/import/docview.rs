@@ -56,8 +56,7 @@ pub fn import_document(
     );
     if !special && s.mode(node_path) == ImportMode::Merge && s.node(node_path)?.is_some() {
         // `merge` works at file level: an aggregate whose node exists is skipped whole.
-        s.record(node_path, Action::Unchanged);
-        s.processed.insert(node_path.to_string());
+        s.touched(node_path, Action::Unchanged, false);
         return Ok(());
     }
     element(s, &pm, &doc.root, node_path)
@@ -317,17 +316,14 @@ fn create(
     } else {
         AddOptions::append()
     };
-    s.txn.add_node(&s.ws, &parent, &node, &opts)?;
-    s.processed.insert(node_path.to_string());
-    s.to_check.push(node_path.to_string());
+    s.add_node(node_path, &node, &opts)?;
     // The parent's children changed: its child definitions are checked again (a
     // parent created by this install is on the list already; the check runs once).
     // The root belongs to the repository (rep:root's mandatory jcr:system is not
     // kept here), so it is left out.
     if parent != "/" {
-        s.to_check.push(parent.clone());
+        s.to_check.push(parent);
     }
-    s.record(node_path, Action::Added);
     Ok(())
 }
 
@@ -360,8 +356,10 @@ pub fn autocreate(s: &mut Session<'_>, node: &mut Node, node_path: &str) {
         }
         let value = match name.as_str() {
             "jcr:uuid" => Some(Value::String(s.new_uuid(node_path))),
-            "jcr:created" | "jcr:lastModified" => Some(Value::Date(s.opts.now)),
-            "jcr:createdBy" | "jcr:lastModifiedBy" => Some(Value::String(s.opts.user.clone())),
+            "jcr:created" | "jcr:lastModified" => Some(Value::Date(s.opts.actor.time)),
+            "jcr:createdBy" | "jcr:lastModifiedBy" => {
+                Some(Value::String(s.opts.session_user.clone()))
+            }
             "jcr:isCheckedOut" => Some(Value::Boolean(true)),
             _ => None,
         };
@@ -480,7 +478,8 @@ fn update(
             if has_binary_placeholder(el, pm, &e.name) {
                 continue;
             }
-            if s.file_content.contains(&node_path)
+            let from_file = s.file_content.contains(&node_path) || data_from_file(s, &node_path)?;
+            if from_file
                 && matches!(
                     e.name.as_str(),
                     "jcr:data" | "jcr:lastModified" | "jcr:lastModifiedBy"
@@ -488,10 +487,7 @@ fn update(
             {
                 continue;
             }
-            if s.file_content.contains(&node_path)
-                && e.name == "jcr:mimeType"
-                && is_default_mime(&node_path, e)
-            {
+            if from_file && e.name == "jcr:mimeType" && is_default_mime(&node_path, e) {
                 // FileVault removes it here and its file handler sets it again from
                 // the extension (`importNtResource`): the same value, so it stays.
                 continue;
@@ -517,22 +513,34 @@ fn update(
     ) {
         s.check_in.push(node_path.clone());
     }
-    s.processed.insert(node_path.clone());
     // As Oak, which validates what a commit changes: a node left as it was is not
     // checked again (a node whose children are added or removed is queued where
     // that happens).
-    if changed {
-        s.to_check.push(node_path.clone());
-    }
-    s.record(
-        &node_path,
-        if changed {
-            Action::Updated
-        } else {
-            Action::Unchanged
-        },
-    );
+    let action = if changed {
+        Action::Updated
+    } else {
+        Action::Unchanged
+    };
+    s.touched(&node_path, action, changed);
     Ok(())
+}
+
+/// Whether the node at `node_path` is the `jcr:content` of an `nt:file` whose data a
+/// plain file of the package supplies after this DocView (an "enhanced file
+/// aggregate": the file is declared inline in an ancestor's DocView).
+fn data_from_file(s: &Session<'_>, node_path: &str) -> Result<bool, ImportError> {
+    if path::name(node_path) != "jcr:content" {
+        return Ok(false);
+    }
+    let Some(file) = path::parent(node_path) else {
+        return Ok(false);
+    };
+    if !s.hints.contains(file) {
+        return Ok(false);
+    }
+    Ok(s.node(file)?.is_some_and(|f| {
+        f.primary_type == "nt:file" || s.types.is_node_type(&f.primary_type, "nt:file")
+    }))
 }
 
 /// Whether `p` (a `jcr:mimeType` of the `jcr:content` at `content_path`) is what
