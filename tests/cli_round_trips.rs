@@ -350,3 +350,41 @@ fn an_export_keeps_referenced_file_identifiers_and_says_what_it_cannot_carry() {
     let d = dump(&other);
     assert!(d.contains(uuid), "{d}");
 }
+
+#[test]
+fn export_json_follows_its_schema() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    import(&repo, &secured(t.path()), &["--ac-handling", "overwrite"]).success();
+    let out = t.path().join("e.zip");
+    let o = jcrpack()
+        .args(["export", "--root", "/content/secured", "--json", "--repo"])
+        .arg(&repo)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_slice(&o.get_output().stdout).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/export.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let props = schema["properties"].as_object().unwrap();
+    for key in schema["required"].as_array().unwrap() {
+        assert!(
+            doc.get(key.as_str().unwrap()).is_some(),
+            "missing {key}: {doc}"
+        );
+    }
+    for key in doc.as_object().unwrap().keys() {
+        assert!(props.contains_key(key), "{key} is not in the schema");
+    }
+    assert_eq!(doc["policies"], 1);
+    assert_eq!(doc["acHandling"], "overwrite");
+    assert_eq!(doc["acHandlingAdded"], true);
+    // /content/secured, rep:policy, allow.
+    assert_eq!(doc["nodes"], 3);
+}
