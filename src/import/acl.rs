@@ -76,7 +76,7 @@ pub fn import(
         if same_tree(&read_subtree(s, policy_path)?, &merged) {
             // The same policy again: nothing to write (a second install of the
             // same package changes nothing).
-            s.processed.insert(policy_path.to_string());
+            s.processed.insert(policy_path);
             s.record(policy_path, Action::Unchanged);
             return Ok(());
         }
