@@ -131,6 +131,7 @@ fn main() {
             mode: None,
             name: None,
             writer: WriterOptions::default(),
+            allow_empty: false,
         };
         let out = dir.join(format!("extract-{sections}.zip"));
         // Each run opens the package itself, as `jcrpack extract` does.

@@ -34,6 +34,9 @@ pub struct ExportArgs {
     /// The package to write.
     #[arg(short, long)]
     pub output: PathBuf,
+    /// Write the package even when a --root (or filter root) selects nothing.
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Print a JSON summary (schema: schemas/export.schema.json).
     #[arg(long)]
     pub json: bool,
@@ -86,12 +89,16 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
         total: None,
         unit: Unit::Items,
     });
-    let report = export::export(
+    let opts = export::ExportOptions {
+        allow_empty: a.allow_empty,
+    };
+    let report = export::export_with(
         store.as_ref(),
         &a.repo.workspace,
         &filter,
         &props,
         &types,
+        &opts,
         &mut writer,
     )
     .and_then(|report| {
@@ -99,10 +106,16 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
         Ok(report)
     })
     .map_err(|e| {
-        CliError::context(
+        let empty = matches!(e, export::ExportError::EmptyRoot { .. });
+        let err = CliError::context(
             format!("export failed, {} was not written", a.output.display()),
             e,
-        )
+        );
+        if empty {
+            err.hint("--allow-empty writes it anyway")
+        } else {
+            err
+        }
     })?;
     drop(bars);
     if a.json {
@@ -110,6 +123,14 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
             "output": a.output.display().to_string(),
             "packageId": id,
             "nodes": report.nodes,
+            "policies": report.policies,
+            "acHandling": report.ac_handling,
+            "acHandlingAdded": report.ac_handling_added,
+            "notCarried": {
+                "identifiers": report.not_carried.identifiers,
+                "dates": report.not_carried.dates,
+            },
+            "keptIdentifiers": report.kept_identifiers,
             "entries": report.entries,
             "binaryBytes": report.binary_bytes,
             "nodeTypes": report.node_types,
@@ -123,6 +144,44 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
             report.entries,
             report.binary_bytes
         );
+        print_notes(&report);
     }
     Ok(0)
+}
+
+/// What the user must know about the package: how it restores access control, and
+/// what it cannot carry.
+fn print_notes(r: &export::ExportReport) {
+    if let Some(ac) = &r.ac_handling {
+        eprintln!(
+            "note: the content holds {} access control {}; the package's properties say \
+             acHandling={ac}{}, so installing it {}",
+            r.policies,
+            if r.policies == 1 {
+                "policy"
+            } else {
+                "policies"
+            },
+            if r.ac_handling_added {
+                " (written by this export; --properties with another acHandling overrides it)"
+            } else {
+                " (from --properties)"
+            },
+            if ac == "ignore" {
+                "leaves them out"
+            } else {
+                "applies them"
+            }
+        );
+    }
+    let n = &r.not_carried;
+    if n.identifiers + n.dates > 0 {
+        eprintln!(
+            "note: a package cannot carry {} identifiers (jcr:uuid of files' content nodes \
+             written as plain files) and {} dates (jcr:created, and jcr:lastModified of \
+             files) that the repository sets again on install; {} referenced identifiers \
+             were kept. For an exact copy use jcrpack backup",
+            n.identifiers, n.dates, r.kept_identifiers
+        );
+    }
 }

@@ -33,6 +33,9 @@ pub struct ExtractArgs {
     /// Where to write the new package (a zip).
     #[arg(short = 'o', long = "output", value_name = "OUT.zip")]
     pub output: PathBuf,
+    /// Write the package even when a root selects nothing in the package.
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 fn parse_mode(s: &str) -> Result<ImportMode, String> {
@@ -61,15 +64,22 @@ pub fn run(a: ExtractArgs) -> CliResult<i32> {
         mode: a.mode,
         name: a.name.clone(),
         writer: WriterOptions::default().with_source_date_epoch(super::source_date_epoch()?),
+        allow_empty: a.allow_empty,
     };
     let r = extract(archive.as_ref(), &a.output, &opts).map_err(|e| {
-        CliError::context(
+        let empty = matches!(e, crate::package::extract::ExtractError::EmptyRoot(_));
+        let err = CliError::context(
             format!(
                 "{}: extract failed, nothing was written",
                 a.package.display()
             ),
             e,
-        )
+        );
+        if empty {
+            err.hint("--allow-empty writes it anyway")
+        } else {
+            err
+        }
     })?;
     for w in &r.warnings {
         status!("warning: {w}");

@@ -15,6 +15,7 @@
 pub mod aggregate;
 mod fallback;
 mod queue;
+pub mod survey;
 #[cfg(test)]
 mod tests;
 
@@ -48,13 +49,44 @@ pub enum ExportError {
     /// Something cannot be expressed in a package.
     #[error("{0}")]
     Unsupported(String),
+    /// A filter root selects nothing (a typo must not give an empty backup).
+    #[error("{root}: the filter root selects nothing in the repository{}", match suggestion {
+        Some(s) => format!(" (did you mean {s}?)"),
+        None => String::new(),
+    })]
+    EmptyRoot {
+        /// The root.
+        root: String,
+        /// The existing sibling nearest to the missing name, when one is near.
+        suggestion: Option<String>,
+    },
+}
+
+/// How to export.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Write the package even when a filter root selects nothing.
+    pub allow_empty: bool,
 }
 
 /// What an export wrote.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ExportReport {
-    /// Nodes written.
+    /// Nodes written that the filter contains (the ancestors the package lists on
+    /// the way to its roots are not counted).
     pub nodes: u64,
+    /// Access control policies (`rep:policy`, ...) among them.
+    pub policies: u64,
+    /// The package's `acHandling` when it holds policies: the one the properties
+    /// gave, else `overwrite`, which this export wrote (see [`export_with`]).
+    pub ac_handling: Option<String>,
+    /// Whether this export wrote `acHandling` into the package's properties.
+    pub ac_handling_added: bool,
+    /// What the package cannot carry, as FileVault's format has no place for it.
+    pub not_carried: NotCarried,
+    /// Identifiers of files' content nodes kept through a `.dir` because the content
+    /// refers to them.
+    pub kept_identifiers: u64,
     /// Package entries written.
     pub entries: u64,
     /// Binary bytes written.
@@ -88,6 +120,18 @@ fn default_id() -> PackageId {
     PackageId::new("jcrpack", "export", "1.0.0")
 }
 
+/// What a package made by an export cannot carry (FileVault's format has no place
+/// for it; `jcrpack backup` copies it exactly).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct NotCarried {
+    /// Identifiers (`jcr:uuid`) of files' content nodes written as plain files: the
+    /// install gives them new ones.
+    pub identifiers: u64,
+    /// Dates the repository sets on install: protected `jcr:created`, and
+    /// `jcr:lastModified` of files written as plain files.
+    pub dates: u64,
+}
+
 /// Exports the content of workspace `ws` that `filter` selects into `sink`, with the
 /// package metadata of `props` (written first) and `nodetypes.cnd` (written last).
 pub fn export(
@@ -98,15 +142,70 @@ pub fn export(
     types: &NodeTypeRegistry,
     sink: &mut (dyn PackageSink + Send),
 ) -> Result<ExportReport, ExportError> {
+    export_with(
+        store,
+        ws,
+        filter,
+        props,
+        types,
+        &ExportOptions::default(),
+        sink,
+    )
+}
+
+/// [`export`] with options. Before writing, one walk over the content (module
+/// `survey`): a filter root that selects nothing fails ([`ExportError::EmptyRoot`])
+/// unless `opts.allow_empty`; content holding access control gets
+/// `acHandling=overwrite` in the package's properties unless `props` names one (an
+/// export is a copy of what is there: installing it must restore the policies as
+/// they were, where FileVault's default, `ignore`, would drop them); files whose
+/// content node the content refers to keep its identifier in a `.dir`.
+pub fn export_with(
+    store: &dyn StoreRead,
+    ws: &str,
+    filter: &WorkspaceFilter,
+    props: &PackageProperties,
+    types: &NodeTypeRegistry,
+    opts: &ExportOptions,
+    sink: &mut (dyn PackageSink + Send),
+) -> Result<ExportReport, ExportError> {
+    let found = survey::survey(store, ws, filter, opts.allow_empty)?;
+    let mut props = props.clone();
+    let mut report = ExportReport {
+        policies: found.policies,
+        ..ExportReport::default()
+    };
+    if found.policies > 0 {
+        if props.get("acHandling").is_none() {
+            props.set(
+                "acHandling",
+                crate::properties::AcHandling::Overwrite.name(),
+            );
+            report.ac_handling_added = true;
+        }
+        report.ac_handling = props.get("acHandling").map(str::to_string);
+    }
     let ns = store.namespaces()?;
     let reader = match store.snapshot(ws)? {
         Some(reader) => reader,
         None => Box::new(fallback::PathSnapshot::new(store, ws)),
     };
-    export_from(store, reader.as_ref(), &ns, filter, props, types, sink)
+    export_from(
+        store,
+        reader.as_ref(),
+        &ns,
+        filter,
+        &props,
+        types,
+        sink,
+        report,
+        found.referenced,
+    )
 }
 
-/// [`export`] reading the content through `reader` (the blobs through `store`).
+/// [`export`] reading the content through `reader` (the blobs through `store`),
+/// adding to `report`; `referenced`: the identifiers the content refers to.
+#[allow(clippy::too_many_arguments)]
 fn export_from(
     store: &dyn StoreRead,
     reader: &dyn SnapshotRead,
@@ -115,6 +214,8 @@ fn export_from(
     props: &PackageProperties,
     types: &NodeTypeRegistry,
     sink: &mut (dyn PackageSink + Send),
+    report: ExportReport,
+    referenced: std::collections::HashSet<String>,
 ) -> Result<ExportReport, ExportError> {
     let queue = Queue::new();
     std::thread::scope(|scope| {
@@ -128,7 +229,8 @@ fn export_from(
             out: Finish(&queue),
             type_facts: HashMap::new(),
             used_types: IndexSet::new(),
-            report: ExportReport::default(),
+            report,
+            referenced,
         }
         .run(props);
         // The writer's error comes first: it is about an earlier entry (the reader
@@ -253,6 +355,8 @@ struct Exporter<'a> {
     type_facts: HashMap<String, TypeFacts>,
     used_types: IndexSet<String>,
     report: ExportReport,
+    /// Identifiers the content refers to (from the survey).
+    referenced: std::collections::HashSet<String>,
 }
 
 /// One document being built: its elements and the prefixes it uses.
@@ -291,6 +395,19 @@ impl<'a> Exporter<'a> {
             .0
             .push(entry, bytes)
             .map_err(|_| ExportError::Unsupported("the package writer stopped".into()))
+    }
+
+    /// Whether the export goes into the node at `path`: the filter visits it, and it
+    /// is not the repository's own content (`/jcr:system`, ...) unless a filter root
+    /// asks for it by name (a package with filter root `/` does not carry it).
+    fn visits(&self, path: &str) -> bool {
+        self.filter.export_visits(path)
+            && (!crate::import::SYSTEM_ROOTS.contains(&path)
+                || self
+                    .filter
+                    .sets
+                    .iter()
+                    .any(|f| path::is_self_or_descendant(f.root(), path)))
     }
 
     fn type_facts(&mut self, t: &str) -> TypeFacts {
@@ -351,7 +468,18 @@ impl<'a> Exporter<'a> {
             {
                 self.send(Entry::Directory(dir.to_string()))?;
                 self.report.entries += 1;
-                self.report.nodes += 1;
+                if self.filter.contains(&info.path) {
+                    self.report.nodes += 1;
+                    // Its protected jcr:created is set again by the install.
+                    if self
+                        .reader
+                        .properties(node)?
+                        .iter()
+                        .any(|q| q.name == "jcr:created")
+                    {
+                        self.report.not_carried.dates += 1;
+                    }
+                }
                 self.use_type(&info.primary_type);
                 let mut doc = Doc::new();
                 self.child_aggregates(node, dir, &mut doc)?;
@@ -444,7 +572,7 @@ impl<'a> Exporter<'a> {
         doc: &mut Doc,
     ) -> Result<(), ExportError> {
         for c in self.reader.children(node)? {
-            if self.filter.export_visits(&c.info.path) {
+            if self.visits(&c.info.path) {
                 let cdir = child_dir(dir, &c.info.path);
                 doc.children.push((c, cdir));
             }
@@ -463,12 +591,14 @@ impl<'a> Exporter<'a> {
         root: bool,
     ) -> Result<DocViewElement, ExportError> {
         let info = &node.info;
-        self.report.nodes += 1;
         self.use_type(&info.primary_type);
         for m in &info.mixins {
             self.use_type(m);
         }
         let contained = self.filter.contains(&info.path);
+        if contained {
+            self.report.nodes += 1;
+        }
         let mut el = DocViewElement {
             name: if root {
                 String::new()
@@ -518,6 +648,9 @@ impl<'a> Exporter<'a> {
             }
             let protected = effective.is_protected_property(&p.name, p.ptype, p.multiple);
             if !docview::writer::is_exported_property(&p.name, protected) {
+                if contained && p.name == "jcr:created" {
+                    self.report.not_carried.dates += 1;
+                }
                 continue;
             }
             doc.use_name(&p.name);
@@ -539,7 +672,7 @@ impl<'a> Exporter<'a> {
         }
         for c in children {
             let cdir = child_dir(dir, &c.info.path);
-            let visits = self.filter.export_visits(&c.info.path);
+            let visits = self.visits(&c.info.path);
             // The jcr:content of a file belongs to the file's aggregate.
             let file_content = c.info.name == "jcr:content" && facts.file;
             let own = !file_content
@@ -637,7 +770,6 @@ impl<'a> Exporter<'a> {
             )));
         };
         self.write_blob(entry, &blob)?;
-        self.report.nodes += if resource_self { 1 } else { 2 };
         self.use_type(&info.primary_type);
         let content_has_children = content.has_children;
         let content = &content.info;
@@ -658,7 +790,42 @@ impl<'a> Exporter<'a> {
                 e != "utf-8" || mime.as_deref().is_some_and(crate::mime::is_binary)
             })
             || content_has_children;
+        // A content node the content refers to keeps its identifier: only a `.dir`
+        // can carry it (a plain file cannot).
+        let uuid = content_props
+            .iter()
+            .find(|p| p.name == "jcr:uuid")
+            .and_then(|p| p.values.first())
+            .map(|v| v.to_string());
+        let keep_uuid = uuid.as_ref().is_some_and(|u| self.referenced.contains(u));
+        let needs_dir = needs_dir || keep_uuid;
+        if self.filter.contains(&content_path) {
+            // Dates the install sets again: the content's jcr:lastModified (the
+            // `.dir` leaves it out too), the file's protected jcr:created (with a
+            // `.dir`, its element counts that).
+            let file_created = !resource_self
+                && !needs_dir
+                && self
+                    .reader
+                    .properties(node)?
+                    .iter()
+                    .any(|q| q.name == "jcr:created");
+            let last_modified =
+                !resource_self && content_props.iter().any(|p| p.name == "jcr:lastModified");
+            let dates = u64::from(file_created) + u64::from(last_modified);
+            self.report.not_carried.dates += dates;
+            if uuid.is_some() {
+                if keep_uuid {
+                    self.report.kept_identifiers += 1;
+                } else {
+                    self.report.not_carried.identifiers += 1;
+                }
+            }
+        }
         if !needs_dir {
+            let contained = u64::from(self.filter.contains(&info.path))
+                + u64::from(!resource_self && self.filter.contains(&content_path));
+            self.report.nodes += contained;
             return Ok(());
         }
         let dir = format!("{entry}.dir");
@@ -670,11 +837,10 @@ impl<'a> Exporter<'a> {
                 let default_encoding = p.name == "jcr:encoding"
                     && p.values.first().map(String::as_str) == Some("utf-8")
                     && !mime.as_deref().is_some_and(crate::mime::is_binary);
-                let dropped = matches!(
-                    p.name.as_str(),
-                    "jcr:data" | "jcr:lastModified" | "jcr:uuid"
-                ) || (p.name == "jcr:mimeType"
-                    && p.values.first().map(String::as_str) == default_mime)
+                let dropped = matches!(p.name.as_str(), "jcr:data" | "jcr:lastModified")
+                    || (p.name == "jcr:uuid" && !keep_uuid)
+                    || (p.name == "jcr:mimeType"
+                        && p.values.first().map(String::as_str) == default_mime)
                     || default_encoding;
                 !dropped
             });

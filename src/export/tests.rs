@@ -166,8 +166,18 @@ fn export_through_the_snapshot_equals_export_through_the_path_calls() {
     let props = PackageProperties::new();
     let run = |reader: &dyn SnapshotRead| {
         let mut sink = MemorySink::default();
-        let report =
-            export_from(&store, reader, &ns, &filter, &props, &types, &mut sink).expect("export");
+        let report = export_from(
+            &store,
+            reader,
+            &ns,
+            &filter,
+            &props,
+            &types,
+            &mut sink,
+            ExportReport::default(),
+            Default::default(),
+        )
+        .expect("export");
         (report.nodes, report.entries, sink.0)
     };
     let fast = run(store.snapshot(WS).unwrap().unwrap().as_ref());

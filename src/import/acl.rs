@@ -33,6 +33,9 @@ pub fn import(
         return Ok(());
     };
     if matches!(s.ac, AcHandling::Ignore) {
+        // FileVault's default: the policy is dropped. Counted, so that the report
+        // can say what the package held and the install left out.
+        s.report.ignored_acls.push(policy_path.to_string());
         return Ok(());
     }
     s.report.acls.push(policy_path.to_string());
@@ -67,11 +70,18 @@ pub fn import(
         }
         _ => package,
     };
-    if existing.is_some() {
-        s.txn.remove_node(&s.ws, policy_path)?;
-    }
     let mut merged = merged;
     rename_entries(&mut merged);
+    if existing.is_some() {
+        if same_tree(&read_subtree(s, policy_path)?, &merged) {
+            // The same policy again: nothing to write (a second install of the
+            // same package changes nothing).
+            s.processed.insert(policy_path);
+            s.record(policy_path, Action::Unchanged);
+            return Ok(());
+        }
+        s.txn.remove_node(&s.ws, policy_path)?;
+    }
     s.txn
         .add_node(&s.ws, &parent, &merged, &AddOptions::append())?;
     // Access control content is not checked against node types.
@@ -138,6 +148,40 @@ fn read_subtree(s: &Session<'_>, at: &str) -> Result<Node, ImportError> {
         n.children.push(read_subtree(s, &c.path)?);
     }
     Ok(n)
+}
+
+/// Says how many access control lists acHandling `ignore` left out, if any: the
+/// package held them, and an install that drops them must not look complete.
+pub fn warn_ignored(report: &mut super::Report) {
+    let n = report.ignored_acls.len();
+    if n > 0 {
+        report.warn(format!(
+            "{n} access control list{} in the package {} not installed: acHandling is              ignore (the package names none, or --ac-handling ignore); install with              --ac-handling merge_preserve or overwrite to apply {} (first: {})",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "was" } else { "were" },
+            if n == 1 { "it" } else { "them" },
+            report.ignored_acls[0]
+        ));
+    }
+}
+
+/// Whether two policy trees hold the same: names, types, properties (in any order)
+/// and children (in order).
+fn same_tree(a: &Node, b: &Node) -> bool {
+    fn props(n: &Node) -> Vec<&Property> {
+        let mut v: Vec<&Property> = n.properties.values().collect();
+        v.sort_by(|x, y| x.name.cmp(&y.name));
+        v
+    }
+    a.name == b.name
+        && a.primary_type == b.primary_type
+        && a.mixins == b.mixins
+        && props(a) == props(b)
+        && a.children.len() == b.children.len()
+        && a.children
+            .iter()
+            .zip(&b.children)
+            .all(|(x, y)| same_tree(x, y))
 }
 
 fn principal(ace: &Node) -> Option<String> {

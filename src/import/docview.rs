@@ -113,6 +113,13 @@ fn element(
         Some(info) if contained => update(s, pm, el, &info, primary)?,
         Some(_) => {}
     }
+    if !fresh && !contained && el.children.len() >= 2 {
+        // An existing node outside the filter (an ancestor of a root) is not
+        // reordered; a child created below it, here or in its own file later,
+        // takes its listed place.
+        let listed = el.children.iter().map(|c| segment(pm, c)).collect();
+        s.listed_children.insert(node_path.to_string(), listed);
+    }
     let mut names: Vec<String> = Vec::with_capacity(el.children.len());
     for c in &el.children {
         let seg = segment(pm, c);
@@ -139,6 +146,28 @@ fn element(
         }
     }
     Ok(())
+}
+
+/// The next sibling that exists after `name` in the listing the package gave for
+/// `parent` when it is an existing node outside the filter: where a node created
+/// there goes, so that a restored subtree keeps its place (issue 13, item 7; FileVault
+/// appends it, as it orders only contained or new parents).
+fn listed_place(s: &Session<'_>, parent: &str, name: &str) -> Result<Option<String>, ImportError> {
+    let Some(names) = s.listed_children.get(parent) else {
+        return Ok(None);
+    };
+    let Some(at) = names.iter().position(|n| n == name) else {
+        return Ok(None);
+    };
+    for n in &names[at + 1..] {
+        if n.ends_with(']') {
+            return Ok(None);
+        }
+        if s.node(&path::join(parent, n))?.is_some() {
+            return Ok(Some(n.clone()));
+        }
+    }
+    Ok(None)
 }
 
 fn next_sibling(s: &Session<'_>, node_path: &str) -> Result<Option<String>, ImportError> {
@@ -229,6 +258,9 @@ fn create(
         return Ok(());
     };
     let name = path::name(node_path).to_string();
+    // The repository root's element mapped elsewhere (`--at`, `--map /=...`): there
+    // is one root, so the node there takes the type a new child would.
+    let primary = primary.filter(|p| !(p == crate::repository::ROOT_TYPE && node_path != "/"));
     let primary = match primary {
         Some(p) => p,
         None => s
@@ -265,6 +297,11 @@ fn create(
     let idx = crate::path::Segment::parse(path::last_segment(node_path))
         .map(|sg| sg.index)
         .unwrap_or(1);
+    let before = match before {
+        Some(b) => Some(b),
+        None if idx == 1 => listed_place(s, &parent, path::last_segment(node_path))?,
+        None => None,
+    };
     let opts = if idx > 1 {
         AddOptions::allow_same_name()
     } else if let Some(b) = before {
@@ -434,12 +471,18 @@ fn update(
             if has_binary_placeholder(el, pm, &e.name) {
                 continue;
             }
-            if s.file_content.contains(&node_path)
+            let from_file = s.file_content.contains(&node_path) || data_from_file(s, &node_path)?;
+            if from_file
                 && matches!(
                     e.name.as_str(),
                     "jcr:data" | "jcr:lastModified" | "jcr:lastModifiedBy"
                 )
             {
+                continue;
+            }
+            if from_file && e.name == "jcr:mimeType" && is_default_mime(&node_path, e) {
+                // FileVault removes it here and its file handler sets it again from
+                // the extension (`importNtResource`): the same value, so it stays.
                 continue;
             }
             if !s.includes_property(&node_path, &e.name) {
@@ -475,6 +518,32 @@ fn update(
     Ok(())
 }
 
+/// Whether the node at `node_path` is the `jcr:content` of an `nt:file` whose data a
+/// plain file of the package supplies after this DocView (an "enhanced file
+/// aggregate": the file is declared inline in an ancestor's DocView).
+fn data_from_file(s: &Session<'_>, node_path: &str) -> Result<bool, ImportError> {
+    if path::name(node_path) != "jcr:content" {
+        return Ok(false);
+    }
+    let Some(file) = path::parent(node_path) else {
+        return Ok(false);
+    };
+    if !s.hints.contains(file) {
+        return Ok(false);
+    }
+    Ok(s.node(file)?.is_some_and(|f| {
+        f.primary_type == "nt:file" || s.types.is_node_type(&f.primary_type, "nt:file")
+    }))
+}
+
+/// Whether `p` (a `jcr:mimeType` of the `jcr:content` at `content_path`) is what
+/// the file handler sets when it is missing: the default for the file's extension.
+fn is_default_mime(content_path: &str, p: &Property) -> bool {
+    let file = path::parent(content_path).map(path::name).unwrap_or("");
+    let default = crate::mime::for_name_or_default(file);
+    matches!(p.values.as_slice(), [Value::String(v)] if v == default)
+}
+
 /// The element names `name` as a `{Binary}` placeholder: its value comes from a
 /// `.binary` file or stays as it is.
 fn has_binary_placeholder(el: &DocViewElement, pm: &PrefixMap, name: &str) -> bool {
@@ -501,6 +570,11 @@ pub fn delete_missing_children(
             continue;
         }
         if !s.contains(&c.path) || s.mode(&c.path) != ImportMode::Replace {
+            continue;
+        }
+        if super::SYSTEM_ROOTS.contains(&c.path.as_str()) {
+            // The repository's own content (`/jcr:system`, ...): a package that
+            // does not list it does not remove it.
             continue;
         }
         if ACL_TYPES.contains(&c.primary_type.as_str())

@@ -144,6 +144,10 @@ pub fn import_file(
                         }
                     })
                     .is_some_and(|h| Some(h) == sha(&blob));
+                // As FileVault's `importNtResource`: the data when it differs, the
+                // date when the data changed or it is missing, the mime type from the
+                // extension when it is missing.
+                let mut changed = !same;
                 if !same {
                     s.txn.set_property(
                         &s.ws,
@@ -155,24 +159,41 @@ pub fn import_file(
                         &content_path,
                         &Property::single("jcr:lastModified", Value::Date(s.opts.actor.time)),
                     )?;
-                    if s.txn
-                        .property(&s.ws, &content_path, "jcr:mimeType")?
-                        .is_none()
-                    {
-                        s.txn.set_property(
-                            &s.ws,
-                            &content_path,
-                            &Property::string(
-                                "jcr:mimeType",
-                                crate::mime::for_name_or_default(path::name(node_path)),
-                            ),
-                        )?;
-                    }
-                    if !described {
-                        s.record(node_path, Action::Updated);
-                    }
-                } else if !described {
-                    s.record(node_path, Action::Unchanged);
+                } else if s
+                    .txn
+                    .property(&s.ws, &content_path, "jcr:lastModified")?
+                    .is_none()
+                {
+                    s.txn.set_property(
+                        &s.ws,
+                        &content_path,
+                        &Property::single("jcr:lastModified", Value::Date(s.opts.actor.time)),
+                    )?;
+                    changed = true;
+                }
+                if s.txn
+                    .property(&s.ws, &content_path, "jcr:mimeType")?
+                    .is_none()
+                {
+                    s.txn.set_property(
+                        &s.ws,
+                        &content_path,
+                        &Property::string(
+                            "jcr:mimeType",
+                            crate::mime::for_name_or_default(path::name(node_path)),
+                        ),
+                    )?;
+                    changed = true;
+                }
+                if !described {
+                    s.record(
+                        node_path,
+                        if changed {
+                            Action::Updated
+                        } else {
+                            Action::Unchanged
+                        },
+                    );
                 }
             }
             s.processed.insert(node_path.to_string());

@@ -175,6 +175,7 @@ pub(super) fn run(
     }
     node_types::register(&mut s, type_files)?;
     tree::import_tree(&mut s, archive, &root)?;
+    super::acl::warn_ignored(&mut s.report);
     // The filter roots were checked above; DocView files of their ancestors may
     // still create nodes elsewhere, and identifier conflicts remove nodes anywhere.
     if let Some(refusal) = s.out_of_bounds.take() {

@@ -131,6 +131,9 @@ pub struct Report {
     pub registered_node_types: Vec<String>,
     /// Access control lists written.
     pub acls: Vec<String>,
+    /// Access control lists the package holds that were not written because
+    /// acHandling is `ignore` (FileVault's default when the package names none).
+    pub ignored_acls: Vec<String>,
     /// Users and groups written.
     pub authorizables: Vec<String>,
     /// Sub packages installed.

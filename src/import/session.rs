@@ -51,6 +51,10 @@ pub struct Session<'t> {
     /// Child names listed by DocView elements, to order again once the children in
     /// their own files have been imported.
     pub name_lists: HashMap<String, Vec<String>>,
+    /// Child names listed by DocView elements of existing nodes outside the filter
+    /// (ancestors of the roots): not reordered, but a node created below one goes
+    /// where the listing puts it, before the next listed sibling that exists.
+    pub listed_children: HashMap<String, Vec<String>>,
     /// `jcr:content` nodes whose `jcr:data` (and modification date) a plain file of
     /// the package supplies: their DocView does not list those properties.
     pub file_content: PathSet,
@@ -84,6 +88,7 @@ impl<'t> Session<'t> {
             to_check: SpillLog::new(),
             check_in: Vec::new(),
             name_lists: HashMap::new(),
+            listed_children: HashMap::new(),
             file_content: PathSet::new(),
             report: Report::default(),
             out_of_bounds: None,

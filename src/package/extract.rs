@@ -58,6 +58,8 @@ pub struct ExtractOptions {
     pub name: Option<String>,
     /// How the zip is written.
     pub writer: WriterOptions,
+    /// Write the package even when a selected root holds nothing in the source.
+    pub allow_empty: bool,
 }
 
 /// Why an extract failed.
@@ -72,6 +74,10 @@ pub enum ExtractError {
     /// The selection is not usable (a relative root, nothing inside the source filter).
     #[error("{0}")]
     Selection(String),
+    /// A selected root holds nothing in the package (a typo must not give an empty
+    /// package).
+    #[error("{0}: the root selects nothing in the package")]
+    EmptyRoot(String),
     /// A DocView file of the selection cannot be read.
     #[error("{0}")]
     DocView(String),
@@ -191,11 +197,21 @@ fn merge_rules(
 struct Selector<'a> {
     new: &'a WorkspaceFilter,
     source: Option<&'a WorkspaceFilter>,
+    /// Per set of the new filter: whether a node of the package was selected under it.
+    hit: std::cell::RefCell<Vec<bool>>,
 }
 
 impl Selector<'_> {
     fn selected(&self, p: &str) -> bool {
-        self.new.contains(p) && self.source.is_none_or(|s| s.contains(p))
+        let yes = self.new.contains(p) && self.source.is_none_or(|s| s.contains(p));
+        if yes {
+            for (i, s) in self.new.sets.iter().enumerate() {
+                if s.covers(p) {
+                    self.hit.borrow_mut()[i] = true;
+                }
+            }
+        }
+        yes
     }
 
     /// Every path at or below `p` is selected: a rule-less set covers it in both filters.
@@ -236,6 +252,7 @@ pub fn extract(
     let sel = Selector {
         new: &filter,
         source: old_filter.as_ref(),
+        hit: std::cell::RefCell::new(vec![false; filter.sets.len()]),
     };
     let mut report = ExtractReport {
         output: target.to_path_buf(),
@@ -283,6 +300,14 @@ pub fn extract(
             .map(|(entry, _)| entry.as_str());
         for entry in copied_metadata().chain(raw) {
             verify(source, entry)?;
+        }
+    }
+
+    if !opts.allow_empty {
+        // A typo in a root must not give an empty package.
+        let hit = sel.hit.borrow();
+        if let Some(i) = hit.iter().position(|h| !h) {
+            return Err(ExtractError::EmptyRoot(filter.sets[i].root().to_string()));
         }
     }
 
@@ -412,13 +437,26 @@ fn walk(
 
 /// Drops the children of `el` (at `p`) that neither are selected nor lead to a
 /// selected node. Returns whether `el` itself is selected or leads to one.
+///
+/// An ancestor of the selection that is not selected itself keeps every child, the
+/// ones off the way down as empty placeholders: the child order FileVault's exporter
+/// writes for ancestors, so that an install puts a restored subtree back in its place.
 fn prune(el: &mut DocViewElement, p: &str, sel: &Selector<'_>, changed: &mut bool) -> bool {
     let mut any = false;
     let before = el.children.len();
+    let keep_order = sel.ancestor(p) && !(p != "/" && sel.selected(p));
     el.children.retain_mut(|c| {
         let cp = path::join(p, &c.segment());
         let keep = prune(c, &cp, sel, changed);
         any |= keep;
+        if !keep && keep_order {
+            if !c.is_placeholder() {
+                c.properties.clear();
+                c.children.clear();
+                *changed = true;
+            }
+            return true;
+        }
         keep
     });
     if el.children.len() != before {
@@ -571,6 +609,7 @@ mod tests {
             mode: None,
             name: Some("n".into()),
             writer: WriterOptions::default(),
+            allow_empty: false,
         };
         let out = t.path().join("out.zip");
         let r = extract(&a, &out, &opts).unwrap();
@@ -660,6 +699,7 @@ mod tests {
             mode: None,
             name: None,
             writer: WriterOptions::default(),
+            allow_empty: false,
         }
     }
 

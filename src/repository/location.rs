@@ -208,9 +208,13 @@ pub fn init_with(location: impl AsRef<OsStr>, options: &OpenOptions) -> Result<B
                     reason: format!("{TYPE_FILE} exists"),
                 });
             }
-            let store = SqliteStore::init_with(&folder, options)?;
+            let mut store: Box<dyn Store> = Box::new(SqliteStore::init_with(&folder, options)?);
+            // Oak's initial content below the root (issue 13, item 4), unrecorded.
+            let mut txn = store.begin("initial content")?;
+            super::initial_content(txn.as_mut(), super::DEFAULT_WORKSPACE)?;
+            txn.commit()?;
             RepositoryType::current().write(&folder)?;
-            Ok(Box::new(store))
+            Ok(store)
         }
     }
 }

@@ -317,6 +317,28 @@ pub trait Transaction: StoreRead {
     fn rollback(self: Box<Self>) -> Result<()>;
 }
 
+/// Adds below the root of workspace `ws` what Oak's `InitialContent` always puts
+/// there, minimal but type-correct: `rep:root` requires `jcr:system` (`rep:system`),
+/// which requires its version storage, node types and activities; `rep:namespaces`
+/// is where Oak keeps the namespace registry. Without it a package that writes the
+/// root (filter root `/`) fails the root's node type check, as it would not in Oak.
+/// Call it wherever a workspace is created for users (issue 13, item 4).
+pub fn initial_content(txn: &mut dyn Transaction, ws: &str) -> Result<()> {
+    if txn.node(ws, "/jcr:system")?.is_some() {
+        return Ok(());
+    }
+    let system = crate::node::Node::new("jcr:system", "rep:system")
+        .with_child(crate::node::Node::new(
+            "jcr:versionStorage",
+            "rep:versionStorage",
+        ))
+        .with_child(crate::node::Node::new("jcr:nodeTypes", "rep:nodeTypes"))
+        .with_child(crate::node::Node::new("jcr:activities", "rep:Activities"))
+        .with_child(crate::node::Node::new("rep:namespaces", "rep:Unstructured"));
+    txn.add_node(ws, "/", &system, &AddOptions::append())?;
+    Ok(())
+}
+
 /// A node as a [`SnapshotRead`] returns it: its [`NodeInfo`], the backend's handle for
 /// it, and the facts about its children and data that choosing its aggregator needs,
 /// so that listing children answers those questions in the same query.

@@ -80,3 +80,20 @@ pub fn source_folders(corpus: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The shared corpus: `$JCRPACK_CORPUS` when set, else `../shared/corpus` beside the
+/// checkout. A test that needs it and cannot find it fails, saying so: a corpus test
+/// that ran over nothing must not report `ok`.
+pub fn corpus() -> PathBuf {
+    let dir = match std::env::var_os("JCRPACK_CORPUS") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+    };
+    assert!(
+        dir.join("filevault").is_dir(),
+        "the shared corpus is missing: {} has no filevault/ folder. Corpus tests need it \
+         (set JCRPACK_CORPUS to its folder, or check it out as ../shared/corpus)",
+        dir.display()
+    );
+    dir
+}
