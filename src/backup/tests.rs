@@ -26,7 +26,10 @@ fn repo_with(dir: &Path, pages: usize) -> SqliteStore {
 
 fn add_pages(s: &mut SqliteStore, from: usize, n: usize) {
     let mut t = s
-        .begin_operation(crate::repository::OperationMeta::new("pages"))
+        .begin_operation(crate::repository::OperationMeta::new(
+            "pages",
+            &actor("2026-12-01T00:00:00Z"),
+        ))
         .unwrap();
     for i in from..from + n {
         let mut p = Node::new(format!("p{i}"), "nt:unstructured");

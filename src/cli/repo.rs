@@ -1,10 +1,9 @@
 //! Arguments shared by every command that touches a repository, and `jcrpack init`.
 
 use super::{CliError, CliResult};
-use crate::repository::sqlite::{OpenOptions, SqliteStore};
-use crate::repository::{self, Store, DEFAULT_WORKSPACE};
+use crate::repository::{self, OpenOptions, RepositoryError, Store, DEFAULT_WORKSPACE};
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// `--repo REPO [--workspace NAME]`.
@@ -46,22 +45,34 @@ impl RepoArgs {
     /// [`RepoArgs::open`] for a command that writes: a second writer waits
     /// `--lock-timeout` for the first to finish.
     pub fn open_locking(&self, lock: &LockArgs) -> CliResult<Box<dyn Store>> {
-        if !self.repo.join("repository.db").exists() {
-            return Err(CliError::failure(format!(
-                "{}: not a jcrpack repository",
-                self.repo.display()
-            ))
+        let store = open_repo(&self.repo, lock)?;
+        if !store.workspaces()?.contains(&self.workspace) {
+            return Err(CliError::from(RepositoryError::WorkspaceNotFound {
+                workspace: self.workspace.clone(),
+            })
             .hint(format!(
-                "create one with: jcrpack init {}",
+                "create it with: jcrpack workspace create {} --repo {}",
+                self.workspace,
                 self.repo.display()
             )));
         }
-        let mut options = OpenOptions::default();
-        if let Some(t) = lock.lock_timeout {
-            options.busy_timeout = t;
-        }
-        Ok(Box::new(SqliteStore::open_with(&self.repo, &options)?))
+        Ok(store)
     }
+}
+
+/// Opens the repository at `repo` (through the library's factory), with a hint
+/// when there is none; a writer waits `--lock-timeout` for another to finish.
+pub fn open_repo(repo: &Path, lock: &LockArgs) -> CliResult<Box<dyn Store>> {
+    let mut options = OpenOptions::default();
+    if let Some(t) = lock.lock_timeout {
+        options.busy_timeout = t;
+    }
+    repository::open_with(repo, &options).map_err(|e| match e {
+        RepositoryError::NotARepository { .. } => {
+            CliError::from(e).hint(format!("create one with: jcrpack init {}", repo.display()))
+        }
+        e => CliError::from(e),
+    })
 }
 
 /// `jcrpack init REPO`.
@@ -74,8 +85,26 @@ pub struct InitArgs {
 /// Creates a repository.
 pub fn init(a: InitArgs) -> CliResult<i32> {
     repository::init(&a.repo)?;
-    eprintln!("initialized an empty repository in {}", a.repo.display());
+    status!("initialized an empty repository in {}", a.repo.display());
     Ok(0)
+}
+
+/// Who runs this command and when: `$USER` (or `$USERNAME`, else `unknown`) and the
+/// clock, read here because the library reads neither.
+pub fn actor() -> crate::events::Actor {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "unknown".to_string());
+    crate::events::Actor {
+        user,
+        time: crate::value::Date::from_epoch_millis(millis),
+    }
 }
 
 /// Checks that `p` is an absolute repository path and normalizes it.

@@ -6,12 +6,15 @@ pub mod extract;
 pub mod info;
 pub mod inspect;
 pub mod layout;
+pub mod open;
 
 pub use layout::{scan, scan_pruned, BinaryFile, IgnoreList, Layout, LayoutNode};
+pub use open::{NodeTypeFile, OpenOptions, Package};
 
 use crate::archive::{Archive, ArchiveError};
-use crate::filter::WorkspaceFilter;
-use crate::properties::PackageProperties;
+use crate::cnd::CndError;
+use crate::filter::{FilterError, WorkspaceFilter};
+use crate::properties::{PackageProperties, PropertiesError};
 use std::fmt;
 
 /// Where the metadata lives.
@@ -28,6 +31,20 @@ pub enum PackageError {
     Archive(ArchiveError),
     /// A metadata file is malformed; the message names file, line and column.
     Metadata(String),
+    /// `properties.xml` is malformed (the error names file, line and column).
+    Properties(PropertiesError),
+    /// `filter.xml` is malformed (the error names file, line and column).
+    Filter(FilterError),
+    /// A CND file declaring the package's node types is malformed (the error names
+    /// package, entry, line and column).
+    NodeTypes(CndError),
+    /// The package's `packageFormatVersion` is newer than jcrpack reads.
+    UnsupportedFormat {
+        /// The package as opened.
+        package: String,
+        /// The version it declares.
+        version: i32,
+    },
 }
 
 impl fmt::Display for PackageError {
@@ -35,11 +52,29 @@ impl fmt::Display for PackageError {
         match self {
             PackageError::Archive(e) => write!(f, "{e}"),
             PackageError::Metadata(m) => f.write_str(m),
+            PackageError::Properties(e) => write!(f, "{e}"),
+            PackageError::Filter(e) => write!(f, "{e}"),
+            PackageError::NodeTypes(e) => write!(f, "{e}"),
+            PackageError::UnsupportedFormat { package, version } => write!(
+                f,
+                "{package}: package format version {version} is not supported (at most {})",
+                open::MAX_PACKAGE_FORMAT_VERSION
+            ),
         }
     }
 }
 
-impl std::error::Error for PackageError {}
+impl std::error::Error for PackageError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PackageError::Archive(e) => Some(e),
+            PackageError::Properties(e) => Some(e),
+            PackageError::Filter(e) => Some(e),
+            PackageError::NodeTypes(e) => Some(e),
+            PackageError::Metadata(_) | PackageError::UnsupportedFormat { .. } => None,
+        }
+    }
+}
 
 impl From<ArchiveError> for PackageError {
     fn from(e: ArchiveError) -> Self {
@@ -53,8 +88,7 @@ pub fn read_properties(archive: &dyn Archive) -> Result<PackageProperties, Packa
         return Ok(PackageProperties::new());
     }
     let bytes = archive.read_to_vec(PROPERTIES_ENTRY)?;
-    PackageProperties::parse(&bytes, PROPERTIES_ENTRY)
-        .map_err(|e| PackageError::Metadata(e.to_string()))
+    PackageProperties::parse(&bytes, PROPERTIES_ENTRY).map_err(PackageError::Properties)
 }
 
 /// `filter.xml`, or `None` when the package has none.
@@ -65,7 +99,7 @@ pub fn read_filter(archive: &dyn Archive) -> Result<Option<WorkspaceFilter>, Pac
     let bytes = archive.read_to_vec(FILTER_ENTRY)?;
     WorkspaceFilter::parse(&bytes, FILTER_ENTRY)
         .map(Some)
-        .map_err(|e| PackageError::Metadata(e.to_string()))
+        .map_err(PackageError::Filter)
 }
 
 /// The CND files of the package's metadata (`META-INF/vault/*.cnd`), sorted.

@@ -30,6 +30,25 @@ pub enum RepositoryError {
         /// What is missing or wrong.
         reason: String,
     },
+    /// The location names a backend this build does not have (`postgres://...`).
+    #[error("{location}: the {backend} backend is not supported by this jcrpack (a repository is a folder path)")]
+    UnsupportedBackend {
+        /// The location as given.
+        location: String,
+        /// The backend it names (`postgres`, or the `type` file's backend).
+        backend: String,
+    },
+    /// The repository was written by a newer jcrpack, in a format this one does not
+    /// read.
+    #[error("{}: repository format {found} is newer than this jcrpack reads (format {supported}); use a newer jcrpack", path.display())]
+    NewerFormat {
+        /// The repository folder.
+        path: PathBuf,
+        /// The format its `type` file names.
+        found: u32,
+        /// The newest format this build reads.
+        supported: u32,
+    },
     /// `init` found a repository (or other files) already there.
     #[error("cannot create a repository in {}: {reason}", path.display())]
     AlreadyExists {

@@ -9,7 +9,9 @@
 //! implement the same traits later. All three traits are object safe, so the
 //! importer, exporter, dump, diff and undo commands work on `dyn Store`.
 //!
-//! A repository is a folder holding `repository.db` (SQLite, WAL mode) and
+//! Repositories are opened by location through the factory in [`location`]
+//! ([`open`], [`init`]): a folder path is the SQLite backend, a folder holding
+//! a `type` file (backend and format), `repository.db` (SQLite, WAL mode) and
 //! `blobs/ab/cdef…`, binary values stored once by their SHA-256.
 //!
 //! # Content model
@@ -39,14 +41,17 @@ pub mod blob;
 pub mod error;
 pub mod image;
 pub mod journal;
+pub mod location;
 pub mod sqlite;
 pub mod types;
 
 pub use error::{RepositoryError, UndoConflict};
 pub use image::{ImageInfo, ImageOptions, WorkspaceCounts};
 pub use journal::{
-    OperationDetail, OperationId, OperationMeta, OperationSummary, TouchKind, Touched, UndoReport,
+    GcReport, OperationDetail, OperationId, OperationMeta, OperationSummary, PruneReport,
+    PruneSelect, TouchKind, Touched, UndoReport,
 };
+pub use location::{init, init_with, open, open_with, Location, OpenOptions, RepositoryType};
 pub use types::{AddOptions, NodeInfo, SameName, WalkEntry};
 
 use crate::namespace::NamespaceRegistry;
@@ -181,6 +186,21 @@ pub trait Store: StoreRead {
             what: "take a backup image".into(),
         })
     }
+    /// Drops the journals of the oldest operations (see [`PruneSelect`]), which can
+    /// no longer be undone, under the write lock; the report names them. With
+    /// `dry_run` nothing changes. Their before-images may have been the last
+    /// references to blobs: [`Store::gc`] removes those afterwards.
+    fn prune_history(&mut self, select: PruneSelect, dry_run: bool) -> Result<PruneReport>;
+
+    /// Housekeeping under the write lock: removes blobs that no node and no journal
+    /// before-image refers to, and the temporary files killed commands left; then
+    /// compacts the database. With `dry_run` it only counts.
+    ///
+    /// A backup copies blobs after taking its snapshot, so while one runs (a
+    /// `.backup-in-progress-*` marker in the repository folder, or an `in-progress`
+    /// marker in its default catalogue) this refuses with
+    /// [`RepositoryError::NotAllowed`] rather than delete a blob the backup needs.
+    fn gc(&mut self, dry_run: bool) -> Result<GcReport>;
 
     /// Undoes operation `id` in a new recorded operation described by `meta` and
     /// commits it; see [`Transaction::undo`].
@@ -203,8 +223,16 @@ pub trait Transaction: StoreRead {
     fn operation_id(&self) -> Option<OperationId>;
 
     /// Creates workspace `name` with a bare root node; returns `false` when it already
-    /// exists. Creating a workspace is not journaled (undo leaves it, emptied).
+    /// exists. In an operation the creation is journaled: undoing it deletes the
+    /// workspace again (refused while it holds nodes another operation added).
     fn create_workspace(&mut self, name: &str) -> Result<bool>;
+
+    /// Deletes workspace `name` with everything in it and returns how many nodes went
+    /// (the root included). The default workspace is never deleted, and a workspace
+    /// with content only with `force` (both [`RepositoryError::NotAllowed`]); a
+    /// missing one is [`RepositoryError::WorkspaceNotFound`]. In an operation the
+    /// deletion is journaled like a removal: undo brings the workspace back whole.
+    fn delete_workspace(&mut self, name: &str, force: bool) -> Result<u64>;
 
     /// Adds `node` (its name, primary type, mixins and properties, and its children,
     /// recursively, in order) below the node at `parent`, and returns its path.
@@ -286,16 +314,6 @@ pub trait Transaction: StoreRead {
 
     /// Discards the transaction's changes (as dropping it does).
     fn rollback(self: Box<Self>) -> Result<()>;
-}
-
-/// Creates a repository in folder `path` (see [`sqlite::SqliteStore::init`]).
-pub fn init(path: &Path) -> Result<Box<dyn Store>> {
-    Ok(Box::new(sqlite::SqliteStore::init(path)?))
-}
-
-/// Opens the repository in folder `path` (see [`sqlite::SqliteStore::open`]).
-pub fn open(path: &Path) -> Result<Box<dyn Store>> {
-    Ok(Box::new(sqlite::SqliteStore::open(path)?))
 }
 
 /// A node as a [`SnapshotRead`] returns it: its [`NodeInfo`], the backend's handle for

@@ -26,12 +26,19 @@ pub(crate) const REG_NAMESPACE: &str = "namespace";
 /// `jreg.kind` of node type registrations (key: type name, value: CND).
 pub(crate) const REG_NODE_TYPE: &str = "nodetype";
 
-/// Records a new operation and returns its id.
+/// `jreg.kind` of workspaces (key: name, value: the workspace's id as text).
+pub(crate) const REG_WORKSPACE: &str = "workspace";
+
+/// Records a new operation and returns its id. Ids are never reused: after the
+/// oldest operations were pruned (`meta.pruned_through`), ids go on from there.
 pub(crate) fn insert_operation(db: &Db<'_>, meta: &OperationMeta) -> Result<i64> {
     db.conn
         .prepare_cached(
-            "INSERT INTO op(time, user, description, install_id, package_id, options)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO op(id, time, user, description, install_id, package_id, options)
+             VALUES (max(coalesce((SELECT max(id) FROM op), 0),
+                         coalesce((SELECT CAST(value AS INTEGER) FROM meta
+                                   WHERE key = 'pruned_through'), 0)) + 1,
+                     ?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -58,14 +65,17 @@ pub(crate) fn finish_operation(db: &Db<'_>, st: &State, op: i64) -> Result<()> {
         )
         .and_then(|mut s| s.execute(params![op, st.first_id, st.next_id]))
         .map_err(|e| db.err(e))?;
+    // Properties: those with a before-image, and those of the nodes it created
+    // (which need none, but which it did set).
     db.conn
         .prepare_cached(
             "UPDATE op SET nodes = (SELECT count(*) FROM jnode WHERE op = ?1),
-                           props = (SELECT count(*) FROM jprop WHERE op = ?1),
+                           props = (SELECT count(*) FROM jprop WHERE op = ?1)
+                                 + (SELECT count(*) FROM prop WHERE node >= ?2 AND node < ?3),
                            regs = (SELECT count(*) FROM jreg WHERE op = ?1)
              WHERE id = ?1",
         )
-        .and_then(|mut s| s.execute([op]))
+        .and_then(|mut s| s.execute(params![op, st.first_id, st.next_id]))
         .map_err(|e| db.err(e))?;
     Ok(())
 }
@@ -166,6 +176,8 @@ pub(crate) fn reg_value(db: &Db<'_>, kind: &str, key: &str) -> Result<Option<Str
             .prepare_cached("SELECT uri FROM namespace WHERE prefix = ?1")
             .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
             .map_err(|e| db.err(e))
+    } else if kind == REG_WORKSPACE {
+        Ok(db.ws_id(key)?.map(|id| id.to_string()))
     } else {
         db.node_type(key)
     }
@@ -241,50 +253,71 @@ impl<'c> Db<'c> {
             (summary(self, r)?, options)
         };
         let mut touched = Vec::new();
+        let mut names: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
         {
             let mut st = self
                 .conn
-                .prepare_cached(
-                    "SELECT w.name, j.path, j.existed FROM jnode j JOIN workspace w ON w.id = j.ws
-                     WHERE j.op = ?1",
-                )
+                .prepare_cached("SELECT j.ws, j.path, j.existed FROM jnode j WHERE j.op = ?1")
                 .map_err(|e| self.err(e))?;
             let rows = st
                 .query_map([id.0], |r| {
-                    Ok(Touched {
-                        workspace: r.get(0)?,
-                        path: r.get(1)?,
-                        kind: TouchKind::Node,
-                        existed: r.get(2)?,
-                    })
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        Touched {
+                            workspace: String::new(),
+                            path: r.get(1)?,
+                            kind: TouchKind::Node,
+                            existed: r.get(2)?,
+                        },
+                    ))
                 })
                 .map_err(|e| self.err(e))?;
             for t in rows {
-                touched.push(t.map_err(|e| self.err(e))?);
+                let (ws, mut t) = t.map_err(|e| self.err(e))?;
+                t.workspace = match names.get(&ws) {
+                    Some(n) => n.clone(),
+                    None => {
+                        let n = self.ws_name(ws)?;
+                        names.insert(ws, n.clone());
+                        n
+                    }
+                };
+                touched.push(t);
             }
         }
         {
             let mut st = self
                 .conn
                 .prepare_cached(
-                    "SELECT w.name, j.path, j.name, j.existed FROM jprop j
-                     JOIN workspace w ON w.id = j.ws WHERE j.op = ?1",
+                    "SELECT j.ws, j.path, j.name, j.existed FROM jprop j WHERE j.op = ?1",
                 )
                 .map_err(|e| self.err(e))?;
             let rows = st
                 .query_map([id.0], |r| {
                     let p: String = r.get(1)?;
                     let n: String = r.get(2)?;
-                    Ok(Touched {
-                        workspace: r.get(0)?,
-                        path: path::join(&p, &n),
-                        kind: TouchKind::Property,
-                        existed: r.get(3)?,
-                    })
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        Touched {
+                            workspace: String::new(),
+                            path: path::join(&p, &n),
+                            kind: TouchKind::Property,
+                            existed: r.get(3)?,
+                        },
+                    ))
                 })
                 .map_err(|e| self.err(e))?;
             for t in rows {
-                touched.push(t.map_err(|e| self.err(e))?);
+                let (ws, mut t) = t.map_err(|e| self.err(e))?;
+                t.workspace = match names.get(&ws) {
+                    Some(n) => n.clone(),
+                    None => {
+                        let n = self.ws_name(ws)?;
+                        names.insert(ws, n.clone());
+                        n
+                    }
+                };
+                touched.push(t);
             }
         }
         {
@@ -298,10 +331,10 @@ impl<'c> Db<'c> {
                     Ok(Touched {
                         workspace: String::new(),
                         path: r.get(1)?,
-                        kind: if kind == REG_NAMESPACE {
-                            TouchKind::Namespace
-                        } else {
-                            TouchKind::NodeType
+                        kind: match kind.as_str() {
+                            REG_NAMESPACE => TouchKind::Namespace,
+                            REG_WORKSPACE => TouchKind::Workspace,
+                            _ => TouchKind::NodeType,
                         },
                         existed: r.get(2)?,
                     })

@@ -330,7 +330,22 @@ impl<'c> Db<'c> {
             .conn
             .prepare_cached("SELECT name FROM workspace WHERE id = ?1")
             .map_err(|e| self.err(e))?;
-        st.query_row([ws], |r| r.get(0))
+        if let Some(name) = st
+            .query_row([ws], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?
+        {
+            return Ok(name);
+        }
+        // A deleted workspace: its deletion journaled its name with its id.
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT key FROM jreg WHERE kind = 'workspace' AND value = ?1
+                 ORDER BY op DESC LIMIT 1",
+            )
+            .map_err(|e| self.err(e))?;
+        st.query_row([ws.to_string()], |r| r.get(0))
             .optional()
             .map_err(|e| self.err(e))?
             .ok_or_else(|| self.corrupt(format!("workspace id {ws} is unknown")))

@@ -156,6 +156,7 @@ pub(crate) fn ensure_ws(db: &Db<'_>, st: &mut State, name: &str) -> Result<(i64,
         st.workspaces.insert(name.to_string(), id);
         return Ok((id, false));
     }
+    journal::touch_reg(db, st, journal::REG_WORKSPACE, name)?;
     db.conn
         .prepare_cached("INSERT INTO workspace(name) VALUES (?1)")
         .and_then(|mut s| s.execute([name]))
@@ -239,6 +240,11 @@ impl Transaction for SqliteTxn<'_> {
     fn create_workspace(&mut self, name: &str) -> Result<bool> {
         let db = self.store.db();
         Ok(ensure_ws(&db, &mut self.st, name)?.1)
+    }
+
+    fn delete_workspace(&mut self, name: &str, force: bool) -> Result<u64> {
+        let db = self.store.db();
+        write::delete_workspace(&db, &mut self.st, name, force)
     }
 
     fn add_node(

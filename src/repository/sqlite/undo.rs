@@ -18,7 +18,9 @@
 //! back whose parent is gone. The whole replay runs in a savepoint, so a refused
 //! or failed undo leaves the transaction as it was.
 
-use super::journal::{reg_value, touch_new_node, touch_node, touch_prop, touch_reg, REG_NAMESPACE};
+use super::journal::{
+    reg_value, touch_new_node, touch_node, touch_prop, touch_reg, REG_NAMESPACE, REG_WORKSPACE,
+};
 use super::read::{descendant_bounds, NodeRow};
 use super::tree;
 use super::txn::State;
@@ -283,10 +285,12 @@ fn replay(db: &Db<'_>, st: &mut State, target: i64, force: bool) -> Result<UndoR
         recorded_as: st.op.map(OperationId),
         ..UndoReport::default()
     };
+    restore_workspaces(db, st, target, force, &mut report)?;
     remove_created(db, st, target, force, &mut report)?;
     restore_nodes(db, st, target, force, &mut report)?;
     restore_properties(db, st, target, &mut report)?;
     restore_registrations(db, st, target, &mut report)?;
+    remove_created_workspaces(db, st, target, force, &mut report)?;
     check_restored_uuids(db, target)?;
     if let Some(op) = st.op {
         db.conn
@@ -650,6 +654,10 @@ fn restore_registrations(
         it.collect::<rusqlite::Result<_>>().map_err(|e| db.err(e))?
     };
     for (kind, key, existed, value) in rows {
+        if kind == REG_WORKSPACE {
+            // Before and after the nodes: restore_workspaces, remove_created_workspaces.
+            continue;
+        }
         let want = if existed { value } else { None };
         if reg_value(db, &kind, &key)? == want {
             continue;
@@ -687,6 +695,147 @@ fn restore_registrations(
                     .map_err(|e| db.err(e))?;
             }
         }
+        report.registrations_reverted += 1;
+    }
+    Ok(())
+}
+
+/// The workspace registrations `target` journaled whose `existed` is `existed`:
+/// (name, the workspace id it had before, as text).
+fn workspace_images(
+    db: &Db<'_>,
+    target: i64,
+    existed: bool,
+) -> Result<Vec<(String, Option<String>)>> {
+    let mut s = db
+        .conn
+        .prepare_cached(
+            "SELECT key, value FROM jreg WHERE op = ?1 AND kind = ?2 AND existed = ?3 ORDER BY key",
+        )
+        .map_err(|e| db.err(e))?;
+    let it = s
+        .query_map(params![target, REG_WORKSPACE, existed], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(|e| db.err(e))?;
+    it.collect::<rusqlite::Result<_>>().map_err(|e| db.err(e))
+}
+
+/// Step 0: brings back, with their old ids and bare roots, the workspaces `target`
+/// deleted, so that the steps after it restore their nodes and properties.
+fn restore_workspaces(
+    db: &Db<'_>,
+    st: &mut State,
+    target: i64,
+    force: bool,
+    report: &mut UndoReport,
+) -> Result<()> {
+    for (name, value) in workspace_images(db, target, true)? {
+        let Some(ws) = value.as_deref().and_then(|v| v.parse::<i64>().ok()) else {
+            return Err(db.corrupt(format!(
+                "operation {target} journaled workspace '{name}' without its id"
+            )));
+        };
+        match db.ws_id(&name)? {
+            Some(now) if now == ws => continue,
+            Some(_) => {
+                // Recreated since, outside recorded operations (a recorded recreation
+                // is a conflict found before the replay).
+                if force {
+                    report.skipped.push(format!("workspace {name}"));
+                    continue;
+                }
+                return Err(RepositoryError::UndoConflict {
+                    operation: OperationId(target),
+                    conflicts: vec![UndoConflict {
+                        operation: OperationId(0),
+                        description: UNRECORDED.to_string(),
+                        paths: vec![format!("workspace {name}")],
+                    }],
+                });
+            }
+            None => {}
+        }
+        touch_reg(db, st, REG_WORKSPACE, &name)?;
+        db.conn
+            .prepare_cached("INSERT INTO workspace(id, name) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![ws, name]))
+            .map_err(|e| db.err(e))?;
+        let root: Option<(i64, Option<String>, Option<String>)> = db
+            .conn
+            .prepare_cached(
+                "SELECT node, ptype, mixins FROM jnode
+                 WHERE op = ?1 AND ws = ?2 AND parent IS NULL AND existed = 1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![target, ws], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
+            })
+            .map_err(|e| db.err(e))?;
+        let (root, ptype, mixins) = match root {
+            Some((id, t, m)) => (
+                id,
+                t.unwrap_or_else(|| crate::repository::ROOT_TYPE.to_string()),
+                m.unwrap_or_default(),
+            ),
+            None => (
+                st.alloc_id(),
+                crate::repository::ROOT_TYPE.to_string(),
+                String::new(),
+            ),
+        };
+        db.conn
+            .prepare_cached(
+                "INSERT INTO node(id, ws, parent, name, position, path, ptype, mixins)
+                 VALUES (?1, ?2, NULL, '', 0, '/', ?3, ?4)",
+            )
+            .and_then(|mut s| s.execute(params![root, ws, ptype, mixins]))
+            .map_err(|e| db.err(e))?;
+        // The root's properties come back in step 3, as a brought-back node's.
+        st.reinserted.insert(root);
+        st.workspaces.insert(name, ws);
+        report.registrations_reverted += 1;
+    }
+    Ok(())
+}
+
+/// Step 5: deletes the workspaces `target` created, once the nodes it created in
+/// them are gone; nodes others added there are a conflict unless `force`.
+fn remove_created_workspaces(
+    db: &Db<'_>,
+    st: &mut State,
+    target: i64,
+    force: bool,
+    report: &mut UndoReport,
+) -> Result<()> {
+    for (name, _) in workspace_images(db, target, false)? {
+        let Some(ws) = db.ws_id(&name)? else { continue };
+        let root = db.require_row(&name, ws, "/")?;
+        if !force {
+            let foreign: Vec<(i64, String)> = {
+                let mut s = db
+                    .conn
+                    .prepare_cached(
+                        "SELECT id, path FROM node WHERE ws = ?1 AND parent IS NOT NULL
+                         ORDER BY path LIMIT 20",
+                    )
+                    .map_err(|e| db.err(e))?;
+                let it = s
+                    .query_map([ws], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))
+                    .map_err(|e| db.err(e))?;
+                it.collect::<rusqlite::Result<_>>().map_err(|e| db.err(e))?
+            };
+            if !foreign.is_empty() {
+                let labelled: Vec<(i64, String)> = foreign
+                    .into_iter()
+                    .map(|(i, p)| (i, format!("{name}:{p}")))
+                    .collect();
+                return Err(conflict_for_nodes(db, target, &labelled)?);
+            }
+        }
+        report.nodes_removed += write::drop_workspace(db, st, &name, ws, &root)?.saturating_sub(1);
         report.registrations_reverted += 1;
     }
     Ok(())

@@ -747,3 +747,67 @@ pub(crate) fn unregister_node_type(db: &Db<'_>, st: &mut State, name_: &str) -> 
         .map_err(|e| db.err(e))?;
     Ok(true)
 }
+
+/// [`crate::repository::Transaction::delete_workspace`].
+pub(crate) fn delete_workspace(
+    db: &Db<'_>,
+    st: &mut State,
+    name_: &str,
+    force: bool,
+) -> Result<u64> {
+    let refuse = |reason: String| RepositoryError::NotAllowed {
+        workspace: name_.to_string(),
+        path: "/".to_string(),
+        action: "delete workspace",
+        reason,
+    };
+    if name_ == crate::repository::DEFAULT_WORKSPACE {
+        return Err(refuse("the default workspace is never deleted".into()));
+    }
+    let ws = require_ws(db, st, name_)?;
+    let root = db.require_row(name_, ws, "/")?;
+    if !force {
+        let children: i64 = db
+            .conn
+            .prepare_cached("SELECT count(*) FROM node WHERE parent = ?1")
+            .and_then(|mut s| s.query_row([root.id], |r| r.get(0)))
+            .map_err(|e| db.err(e))?;
+        let props = db.props_of(root.id)?.len();
+        if children > 0 || props > 0 {
+            return Err(refuse(format!(
+                "it is not empty (its root has {children} child nodes and {props} properties); force the deletion to delete its content too"
+            )));
+        }
+    }
+    drop_workspace(db, st, name_, ws, &root)
+}
+
+/// Deletes workspace `ws` (named `name_`, root `root`) and its nodes, journaling the
+/// registration and the before-image of every node and property first.
+pub(crate) fn drop_workspace(
+    db: &Db<'_>,
+    st: &mut State,
+    name_: &str,
+    ws: i64,
+    root: &NodeRow,
+) -> Result<u64> {
+    journal::touch_reg(db, st, journal::REG_WORKSPACE, name_)?;
+    journal::touch_subtree(db, st, root)?;
+    db.conn
+        .prepare_cached("DELETE FROM prop WHERE node IN (SELECT id FROM node WHERE ws = ?1)")
+        .and_then(|mut s| s.execute([ws]))
+        .map_err(|e| db.err(e))?;
+    let nodes = db
+        .conn
+        .prepare_cached("DELETE FROM node WHERE ws = ?1")
+        .and_then(|mut s| s.execute([ws]))
+        .map_err(|e| db.err(e))?;
+    db.conn
+        .prepare_cached("DELETE FROM workspace WHERE id = ?1")
+        .and_then(|mut s| s.execute([ws]))
+        .map_err(|e| db.err(e))?;
+    st.workspaces.remove(name_);
+    st.ids.clear();
+    st.tails.clear();
+    Ok(nodes as u64)
+}

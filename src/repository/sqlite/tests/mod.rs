@@ -3,8 +3,10 @@
 //! `nodes`: content CRUD, same-name siblings, ordering, uuids, walks, workspaces.
 //! `locking`: transactions, rollback, a second writer, readers, a crash.
 //! `undo`: the journal, history and undo. `model`: random edits, paths and undo
-//! (proptest). `scale`: a 100,000-node insert.
+//! (proptest). `scale`: a 100,000-node insert. `housekeeping`: history pruning and
+//! garbage collection.
 
+mod housekeeping;
 mod locking;
 mod model;
 mod nodes;
@@ -29,10 +31,11 @@ pub(super) fn repo() -> (tempfile::TempDir, SqliteStore) {
 
 /// Operation metadata with a pinned time and user.
 pub(super) fn meta(description: &str) -> OperationMeta {
-    let mut m = OperationMeta::new(description);
-    m.time = Date::parse("2024-01-31T12:00:00.000+01:00").expect("date");
-    m.user = "tester".into();
-    m
+    let actor = crate::events::Actor {
+        user: "tester".into(),
+        time: Date::parse("2024-01-31T12:00:00.000+01:00").expect("date"),
+    };
+    OperationMeta::new(description, &actor)
 }
 
 /// Adds a bare node of type `nt:unstructured` at the end, same-name siblings allowed.

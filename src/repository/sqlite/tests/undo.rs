@@ -382,3 +382,96 @@ fn a_failed_undo_inside_a_transaction_changes_nothing() {
     t.commit().unwrap();
     assert_eq!(full_state(&store), state);
 }
+
+#[test]
+fn creating_and_deleting_workspaces_is_journaled_and_undone() {
+    let (_d, mut store) = repo();
+    let empty = full_state(&store);
+    // Create "staging" and fill it, in two operations.
+    let mut t = store
+        .begin_operation(meta("create workspace staging"))
+        .unwrap();
+    assert!(t.create_workspace("staging").unwrap());
+    let created = t.commit().unwrap().unwrap();
+    let d = store.operation(created).unwrap();
+    assert_eq!(d.summary.registrations_touched, 1);
+    assert!(d
+        .touched
+        .iter()
+        .any(|t| t.kind == TouchKind::Workspace && t.path == "staging" && !t.existed));
+    let mut t = store.begin_operation(meta("fill staging")).unwrap();
+    t.add_node(
+        "staging",
+        "/",
+        &Node::new("a", "nt:unstructured")
+            .with(string("x", "1"))
+            .with_child(Node::new("b", "nt:unstructured")),
+        &AddOptions::append(),
+    )
+    .unwrap();
+    t.set_mixins("staging", "/", &["rep:AccessControllable".into()])
+        .unwrap();
+    t.set_property("staging", "/", &string("rootprop", "r"))
+        .unwrap();
+    t.commit().unwrap();
+    let filled = full_state(&store);
+
+    // The default workspace is never deleted; a full one only with force.
+    let mut t = store.begin_operation(meta("delete")).unwrap();
+    let e = t.delete_workspace(WS, true).unwrap_err();
+    assert!(e.to_string().contains("never deleted"), "{e}");
+    let e = t.delete_workspace("staging", false).unwrap_err();
+    assert!(e.to_string().contains("not empty"), "{e}");
+    assert!(matches!(
+        t.delete_workspace("nope", true),
+        Err(RepositoryError::WorkspaceNotFound { .. })
+    ));
+    assert_eq!(t.delete_workspace("staging", true).unwrap(), 3);
+    let deleted = t.commit().unwrap().unwrap();
+    assert_eq!(store.workspaces().unwrap(), vec![WS.to_string()]);
+    // The deletion lists what it removed, under the workspace's name.
+    let d = store.operation(deleted).unwrap();
+    assert!(d
+        .touched
+        .iter()
+        .any(|t| t.workspace == "staging" && t.path == "/a/b" && t.existed));
+
+    // Undoing the deletion brings the workspace back whole, root mixins and
+    // properties included; undoing that undo deletes it again.
+    let mut t = store.begin_operation(meta("undo delete")).unwrap();
+    t.undo(deleted, false).unwrap();
+    let redo = t.commit().unwrap().unwrap();
+    assert_eq!(full_state(&store), filled);
+    store.undo(redo, false, meta("redo delete")).unwrap();
+    assert_eq!(store.workspaces().unwrap(), vec![WS.to_string()]);
+    // The undo and its undo cancel out: the deletion can be undone again.
+    store.undo(deleted, false, meta("again")).unwrap();
+    assert_eq!(full_state(&store), filled);
+
+    // Undoing the creation while the workspace holds others' nodes is a conflict
+    // naming them.
+    let (_d, mut store) = repo();
+    let mut t = store.begin_operation(meta("create")).unwrap();
+    t.create_workspace("staging").unwrap();
+    let created = t.commit().unwrap().unwrap();
+    let mut t = store.begin_operation(meta("fill")).unwrap();
+    t.add_node(
+        "staging",
+        "/",
+        &Node::new("a", "nt:unstructured"),
+        &AddOptions::append(),
+    )
+    .unwrap();
+    let fill = t.commit().unwrap().unwrap();
+    let e = store.undo(created, false, meta("undo create")).unwrap_err();
+    match e {
+        RepositoryError::UndoConflict { conflicts, .. } => {
+            assert_eq!(conflicts[0].operation, fill);
+            assert_eq!(conflicts[0].paths, ["staging:/a"]);
+        }
+        other => panic!("{other}"),
+    }
+    store.undo(fill, false, meta("undo fill")).unwrap();
+    store.undo(created, false, meta("undo create")).unwrap();
+    assert_eq!(full_state(&store), empty);
+}

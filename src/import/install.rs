@@ -1,0 +1,344 @@
+//! One install from start to finish: the package opened once, one transaction
+//! begun, the steps run in FileVault's order (path mapping, roots, dependencies,
+//! node types, content, check-in, type check, sub packages), then commit, or roll
+//! back for a dry run.
+
+use super::error::ImportError;
+use super::options::ImportOptions;
+use super::report::Report;
+use super::session::Session;
+use super::{dependencies, mapping, node_types, roots, sub_packages, tree};
+use crate::archive::{self, Archive, ReadOptions};
+use crate::cnd::NodeTypeRegistry;
+use crate::events::{Event, Unit};
+use crate::namespace::NamespaceRegistry;
+use crate::package::{self, OpenOptions, Package};
+use crate::repository::{OperationMeta, Store, Transaction};
+use std::path::Path;
+
+/// Installs the package at `package` (a zip or a folder) into `store`.
+pub fn install(
+    store: &mut dyn Store,
+    package: &Path,
+    opts: &ImportOptions,
+) -> Result<Report, ImportError> {
+    let archive = archive::open(package, &ReadOptions::default())?;
+    install_archive(store, archive.as_ref(), opts)
+}
+
+/// Installs an opened package archive into `store`.
+pub fn install_archive(
+    store: &mut dyn Store,
+    archive: &dyn Archive,
+    opts: &ImportOptions,
+) -> Result<Report, ImportError> {
+    install_inspected(store, archive, opts, &mut |_, _| Ok(()))
+}
+
+/// Installs an opened package archive into `store`, and lets `inspect` look at the
+/// transaction (the repository as the install leaves it) and the report before the
+/// transaction commits, or, for a dry run, rolls back. `jcrpack diff` uses it.
+pub fn install_inspected(
+    store: &mut dyn Store,
+    archive: &dyn Archive,
+    opts: &ImportOptions,
+    inspect: &mut dyn FnMut(&dyn Transaction, &Report) -> Result<(), ImportError>,
+) -> Result<Report, ImportError> {
+    opts.events.event(&Event::Phase {
+        name: "reading",
+        total: None,
+        unit: Unit::Entries,
+    });
+    let result = Package::open(archive, &OpenOptions::default())
+        .map_err(ImportError::from)
+        .and_then(|pkg| install_package(store, pkg, opts, inspect));
+    opts.events.event(&Event::Finished);
+    result
+}
+
+/// Installs an opened [`Package`] into `store`, with `inspect` as in
+/// [`install_inspected`]. The caller that opened the package reports its `reading`
+/// phase and the final [`Event::Finished`].
+pub fn install_package(
+    store: &mut dyn Store,
+    pkg: Package<'_>,
+    opts: &ImportOptions,
+    inspect: &mut dyn FnMut(&dyn Transaction, &Report) -> Result<(), ImportError>,
+) -> Result<Report, ImportError> {
+    let name = pkg.archive.name().to_string();
+    let package_id = pkg.properties.id().map(|i| i.to_string());
+    let meta = OperationMeta {
+        description: format!("install {name}"),
+        install_id: None,
+        package_id: package_id.clone(),
+        time: opts.actor.time,
+        user: opts.actor.user.clone(),
+        options: serde_json::json!({
+            "workspace": opts.workspace,
+            "mode": opts.mode.map(|m| m.to_string()),
+            "acHandling": opts.ac_handling.map(|a| a.name()),
+            "dryRun": opts.dry_run,
+        }),
+    };
+    let mut txn = store.begin_operation(meta)?;
+    let mut report = {
+        let ns = txn.namespaces()?;
+        let (types, warnings) = crate::nodetypes::load(txn.as_ref(), &ns);
+        let mut r = run(txn.as_mut(), pkg, opts, ns, types, 0)?;
+        r.warnings.splice(0..0, warnings);
+        r
+    };
+    report.package = name;
+    report.package_id = package_id;
+    report.dry_run = opts.dry_run;
+    inspect(txn.as_ref(), &report)?;
+    opts.events.event(&Event::Phase {
+        name: if opts.dry_run {
+            "rolling back"
+        } else {
+            "committing"
+        },
+        total: None,
+        unit: Unit::Items,
+    });
+    if opts.dry_run {
+        txn.rollback()?;
+    } else {
+        report.operation = txn.commit()?.map(|id| id.0);
+    }
+    Ok(report)
+}
+
+/// Installs `pkg` (the package or one of its sub packages, at nesting `depth`) in
+/// the open transaction.
+pub(super) fn run(
+    txn: &mut dyn Transaction,
+    pkg: Package<'_>,
+    opts: &ImportOptions,
+    ns: NamespaceRegistry,
+    types: NodeTypeRegistry,
+    depth: usize,
+) -> Result<Report, ImportError> {
+    let Package {
+        archive,
+        properties: props,
+        filter,
+        node_types: type_files,
+        mut layout,
+    } = pkg;
+    let mapping = mapping::of(opts)?;
+    let filter = match (filter, &mapping) {
+        (Some(f), Some(m)) => Some(f.translate(m)),
+        (f, _) => f,
+    };
+    let ac = opts.ac_handling.unwrap_or_else(|| props.ac_handling());
+    // The tree is taken, not copied: it has a node per package path.
+    let mut root = match &mapping {
+        Some(m) => mapping::remap(&layout.root, m),
+        None => std::mem::take(&mut layout.root),
+    };
+    if let Some(f) = &filter {
+        for set in &f.sets {
+            mapping::add_intermediates(&mut root, set.root());
+        }
+    }
+    roots::check(&root, filter.as_ref(), opts)?;
+    let missing = dependencies::missing(&*txn, &props)?;
+    if !missing.is_empty() && opts.require_dependencies {
+        return Err(ImportError::Refused(format!(
+            "{}: dependencies not installed in this repository: {}",
+            archive.name(),
+            missing.join(", ")
+        )));
+    }
+    let mut s = Session::new(txn, opts, filter, ac, ns, types);
+    for d in missing {
+        s.report.warn(format!(
+            "dependency {d} is not installed in this repository"
+        ));
+    }
+    tree::collect_hints(&root, &mut s.hints);
+    if let Ok(hooks) = props.install_hooks() {
+        for (name, class) in hooks {
+            s.report.warn(format!(
+                "install hook '{name}' ({class}) is Java code and was not run"
+            ));
+        }
+    }
+    for e in archive.listing().files() {
+        if e.parent() == package::info::HOOKS_DIR && e.name().ends_with(".jar") {
+            s.report.warn(format!(
+                "install hook {} is Java code and was not run",
+                e.name()
+            ));
+        }
+    }
+    node_types::register(&mut s, type_files)?;
+    tree::import_tree(&mut s, archive, &root)?;
+    // The filter roots were checked above; DocView files of their ancestors may
+    // still create nodes elsewhere, and identifier conflicts remove nodes anywhere.
+    if let Some(refusal) = s.out_of_bounds.take() {
+        return Err(ImportError::Refused(refusal));
+    }
+    for p in std::mem::take(&mut s.check_in) {
+        if s.node(&p)?.is_some() {
+            s.txn.set_property(
+                &s.ws,
+                &p,
+                &crate::value::Property::single(
+                    "jcr:isCheckedOut",
+                    crate::value::Value::Boolean(false),
+                ),
+            )?;
+        }
+    }
+    node_types::check(&mut s)?;
+    sub_packages::install(&mut s, archive, &props, &layout.sub_packages, depth)?;
+    Ok(s.report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{Actor, OwnedEvent, Recorded};
+    use crate::value::{Date, Value};
+    use std::sync::Arc;
+
+    fn package() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            (
+                "META-INF/vault/filter.xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?>
+<workspaceFilter version="1.0"><filter root="/content/a"/></workspaceFilter>"#,
+            ),
+            (
+                "jcr_root/content/a/.content.xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?>
+<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:nt="http://www.jcp.org/jcr/nt/1.0"
+    jcr:primaryType="nt:folder"/>"#,
+            ),
+            ("jcr_root/content/a/f.txt", "hello"),
+        ];
+        for (name, text) in files {
+            let p = dir.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        dir
+    }
+
+    fn actor() -> Actor {
+        Actor {
+            user: "ci".into(),
+            time: Date::from_epoch_millis(1_700_000_000_000),
+        }
+    }
+
+    #[test]
+    fn reports_phases_with_totals_and_every_path_to_the_callers_sink() {
+        let pkg = package();
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        let events = Arc::new(Recorded::default());
+        let opts = ImportOptions {
+            events: events.clone(),
+            ..ImportOptions::new(actor())
+        };
+        let report = install(store.as_mut(), pkg.path(), &opts).unwrap();
+        let got = events.events();
+        let phases: Vec<(&str, Option<u64>)> = got
+            .iter()
+            .filter_map(|e| match e {
+                OwnedEvent::Phase { name, total, .. } => Some((name.as_str(), *total)),
+                _ => None,
+            })
+            .collect();
+        let names: Vec<&str> = phases.iter().map(|p| p.0).collect();
+        assert_eq!(
+            names,
+            ["reading", "installing", "checking node types", "committing"]
+        );
+        // `/`, `/content`, `/content/a`, `/content/a/f.txt`.
+        assert_eq!(phases[1].1, Some(4));
+        assert_eq!(got.last(), Some(&OwnedEvent::Finished));
+        // Every unit of the installing phase is advanced, no more.
+        let installing = got
+            .iter()
+            .position(|e| matches!(e, OwnedEvent::Phase { name, .. } if name == "installing"))
+            .unwrap();
+        let checking = got
+            .iter()
+            .position(
+                |e| matches!(e, OwnedEvent::Phase { name, .. } if name == "checking node types"),
+            )
+            .unwrap();
+        let advanced: u64 = got[installing..checking]
+            .iter()
+            .map(|e| match e {
+                OwnedEvent::Advance { amount } => *amount,
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(advanced, 4);
+        let paths: Vec<(char, String)> = got
+            .iter()
+            .filter_map(|e| match e {
+                OwnedEvent::Path { action, path } => Some((*action, path.clone())),
+                _ => None,
+            })
+            .collect();
+        let reported: Vec<(char, String)> = report
+            .entries
+            .iter()
+            .map(|e| (e.action.letter(), e.path.clone()))
+            .collect();
+        assert_eq!(paths, reported);
+        assert!(paths.contains(&('A', "/content/a/f.txt".to_string())));
+    }
+
+    #[test]
+    fn the_caller_supplies_user_and_clock() {
+        let pkg = package();
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        install(store.as_mut(), pkg.path(), &ImportOptions::new(actor())).unwrap();
+        let history = store.history().unwrap();
+        let op = history.last().unwrap();
+        assert_eq!(op.user, "ci");
+        assert_eq!(op.time, actor().time);
+        let ws = crate::repository::DEFAULT_WORKSPACE;
+        let created = store
+            .property(ws, "/content/a/f.txt", "jcr:created")
+            .unwrap()
+            .unwrap();
+        assert_eq!(created.values, [Value::Date(actor().time)]);
+        // The content is written as FileVault's admin session writes it.
+        let by = store
+            .property(ws, "/content/a/f.txt", "jcr:createdBy")
+            .unwrap()
+            .unwrap();
+        assert_eq!(by.values, [Value::String("admin".into())]);
+    }
+
+    #[test]
+    fn a_dry_run_labels_its_last_phase_rolling_back() {
+        let pkg = package();
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        let events = Arc::new(Recorded::default());
+        let opts = ImportOptions {
+            events: events.clone(),
+            dry_run: true,
+            ..ImportOptions::new(actor())
+        };
+        install(store.as_mut(), pkg.path(), &opts).unwrap();
+        let got = events.events();
+        assert!(got.contains(&OwnedEvent::Phase {
+            name: "rolling back".into(),
+            total: None,
+            unit: crate::events::Unit::Items,
+        }));
+        assert_eq!(got.last(), Some(&OwnedEvent::Finished));
+    }
+}

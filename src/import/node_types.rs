@@ -1,0 +1,128 @@
+//! Node types in an install: the package's CND files registered before its content,
+//! and every node the install created or changed checked against its types after.
+
+use super::error::ImportError;
+use super::session::Session;
+use super::spill;
+use crate::cnd;
+use crate::events::Unit;
+use crate::package::NodeTypeFile;
+
+/// Registers the node types (and the namespaces they declare) of the package's CND
+/// files; a type registered already with another definition is kept and reported.
+pub(super) fn register(s: &mut Session<'_>, files: Vec<NodeTypeFile>) -> Result<(), ImportError> {
+    for NodeTypeFile { entry, cnd } in files {
+        let file = cnd?;
+        let before: Vec<(String, String)> =
+            s.ns.iter()
+                .map(|(p, u)| (p.to_string(), u.to_string()))
+                .collect();
+        let report = s.types.register_cnd(&file, &mut s.ns).map_err(|e| {
+            ImportError::Refused(format!("{entry}: node types cannot be registered: {e:?}"))
+        })?;
+        let new_ns: Vec<(String, String)> =
+            s.ns.iter()
+                .filter(|(p, u)| !before.iter().any(|(bp, bu)| bp == p && bu == u))
+                .map(|(p, u)| (p.to_string(), u.to_string()))
+                .collect();
+        for (p, u) in new_ns {
+            s.txn.register_namespace(&p, &u)?;
+            s.report.registered_namespaces.push(format!("{p}={u}"));
+        }
+        for name in &report.added {
+            if let Some(def) = s.types.get(name) {
+                let text = cnd::write_with(std::slice::from_ref(def), &s.ns)
+                    .map_err(|e| ImportError::Refused(format!("{name}: {e:?}")))?;
+                s.txn.register_node_type(name, &text)?;
+                s.report.registered_node_types.push(name.clone());
+            }
+        }
+        for name in &report.skipped_different {
+            s.report.warn(format!(
+                "{entry}: node type {name} is already registered with a different definition; kept"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks every node the install created or changed against its node types. Unknown
+/// types are recorded and reported, not refused; violations of declared types fail.
+pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
+    let mut undeclared = std::collections::BTreeSet::new();
+    let paths = std::mem::take(&mut s.to_check);
+    s.phase("checking node types", Some(paths.len() as u64), Unit::Paths);
+    let mut seen = spill::PathSet::new();
+    let mut open_types = std::collections::HashMap::new();
+    let mut records = paths.iter();
+    for p in &mut records {
+        let p: &str = &p;
+        s.advance(1);
+        if !seen.insert(p) {
+            continue;
+        }
+        let Some(info) = s.node(&p)? else { continue };
+        let mut complete = true;
+        for t in std::iter::once(&info.primary_type).chain(info.mixins.iter()) {
+            if !s.types.is_known(t) {
+                complete = false;
+                undeclared.insert(t.clone());
+            }
+        }
+        // A node with an undeclared type is not checked (reported above); one whose
+        // types accept any child is checked without its children read (its property
+        // values can still fail, a `{Name}` that is no name).
+        if !complete {
+            continue;
+        }
+        let key = (info.primary_type.clone(), info.mixins.clone());
+        let open = match open_types.get(&key) {
+            Some(&o) => o,
+            None => {
+                let o = s
+                    .types
+                    .accepts_any_content(&info.primary_type, &info.mixins);
+                open_types.insert(key, o);
+                o
+            }
+        };
+        let mut node = crate::node::Node::new(info.name.clone(), info.primary_type.clone());
+        node.mixins = info.mixins.clone();
+        for prop in s.txn.properties(&s.ws, &p)? {
+            node.set(prop);
+        }
+        let children = if open {
+            Vec::new()
+        } else {
+            s.txn.children(&s.ws, &p)?
+        };
+        for c in children {
+            let mut cn = crate::node::Node::new(c.name.clone(), c.primary_type.clone());
+            cn.mixins = c.mixins.clone();
+            node.children.push(cn);
+        }
+        let violations: Vec<_> = s
+            .types
+            .check_node(&node)
+            .into_iter()
+            .filter(|v| v.is_error())
+            .collect();
+        if let Some(v) = violations.first() {
+            let mode = s.mode(&p);
+            let msg = format!("{p}: node type constraint violated: {v}");
+            // Other modes tolerate constraint violations (reference §3.5).
+            if mode == crate::filter::ImportMode::Replace {
+                s.fail_or_warn(&p, msg)?;
+            } else {
+                s.report.warn(msg);
+            }
+        }
+    }
+    if let Some(e) = records.error {
+        return Err(ImportError::Malformed(format!(
+            "the list of nodes to check against their node types could not be read back: {e}"
+        )));
+    }
+    s.report.undeclared_node_types = undeclared.into_iter().collect();
+    Ok(())
+}
