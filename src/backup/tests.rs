@@ -28,7 +28,7 @@ fn add_pages(s: &mut SqliteStore, from: usize, n: usize) {
     let mut t = s
         .begin_operation(crate::repository::OperationMeta::new(
             "pages",
-            &actor("2026-01-01T00:00:00.000Z"),
+            &actor("2026-12-01T00:00:00Z"),
         ))
         .unwrap();
     for i in from..from + n {
