@@ -53,7 +53,7 @@ pub fn run(a: BackupExportArgs) -> CliResult<i32> {
         &roots,
         &id,
         &a.output,
-        WriterOptions::from_env()?,
+        WriterOptions::default().with_source_date_epoch(super::source_date_epoch()?),
     )
     .map_err(|e| {
         CliError::failure(format!(
