@@ -75,6 +75,62 @@ impl Pace {
     }
 }
 
+/// The prefix of the marker a running backup keeps in the repository folder
+/// (`REPO/.backup-in-progress-<ID>`, holding the process id), which the
+/// repository's blob collection (`jcrpack gc`) respects.
+pub const REPO_MARKER_PREFIX: &str = ".backup-in-progress-";
+
+/// A running backup's marker in the repository folder.
+struct RepoMarker(PathBuf);
+
+impl RepoMarker {
+    /// Removes the markers of backups whose process is gone (killed), then places
+    /// this one.
+    fn place(repo: &Path, id: &str) -> Result<RepoMarker> {
+        remove_dead_markers(repo);
+        let p = repo.join(format!("{REPO_MARKER_PREFIX}{id}-{}", std::process::id()));
+        std::fs::write(&p, format!("{}\n", std::process::id()))
+            .map_err(|e| BackupError::io(&p, e))?;
+        Ok(RepoMarker(p))
+    }
+
+    fn remove(self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Removes `REPO/.backup-in-progress-*` markers whose process no longer runs
+/// (Linux: `kill(pid, 0)` fails with ESRCH); elsewhere they are left for the
+/// operator (gc names them).
+fn remove_dead_markers(repo: &Path) {
+    let Ok(rd) = std::fs::read_dir(repo) else {
+        return;
+    };
+    for e in rd.flatten() {
+        if !e
+            .file_name()
+            .to_string_lossy()
+            .starts_with(REPO_MARKER_PREFIX)
+        {
+            continue;
+        }
+        let pid: Option<i32> = std::fs::read_to_string(e.path())
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
+        #[cfg(target_os = "linux")]
+        if let Some(pid) = pid.filter(|p| *p > 0) {
+            // SAFETY: signal 0 only checks that the process exists.
+            let gone = unsafe { libc::kill(pid, 0) } != 0
+                && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+            if gone {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = pid;
+    }
+}
+
 impl Catalogue {
     /// Takes a backup of the repository in folder `repo` (opened for reading only;
     /// other processes keep reading and writing it) into this catalogue; see
@@ -113,7 +169,14 @@ impl Catalogue {
         }
         let lock = CatalogueLock::take(self.dir(), Mode::Shared)?;
         let (id, tmp) = self.reserve(&backup_id(&options.actor.time))?;
-        let result = self.write_backup(&id, &tmp, store, options, events, cancel);
+        // The repository's blob collection refuses to run while this marker exists,
+        // from before the image to after the last blob is copied.
+        let marker = RepoMarker::place(store.location(), &id);
+        let result = marker.and_then(|marker| {
+            let r = self.write_backup(&id, &tmp, store, options, events, cancel);
+            marker.remove();
+            r
+        });
         events.event(&Event::Finished);
         match result {
             Ok(m) => Ok(m),

@@ -28,7 +28,7 @@ fn add_pages(s: &mut SqliteStore, from: usize, n: usize) {
     let mut t = s
         .begin_operation(crate::repository::OperationMeta::new(
             "pages",
-            &actor("2026-01-01T00:00:00.000Z"),
+            &actor("2026-12-01T00:00:00Z"),
         ))
         .unwrap();
     for i in from..from + n {
@@ -269,6 +269,29 @@ fn a_cancelled_backup_leaves_nothing_and_leftovers_are_cleaned_up() {
     assert!(rec.events().iter().any(|e| matches!(e, OwnedEvent::Warning { message } if message.contains(".tmp-20261204T000000Z"))));
     assert!(cat.scan().unwrap().unfinished.is_empty());
     assert!(!cat.dir().join("blobs/.tmp-abc").exists());
+    // No marker is left in the repository; a dead process's marker is removed.
+    let markers = || {
+        std::fs::read_dir(s.location())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".backup-in-progress-")
+            })
+            .count()
+    };
+    assert_eq!(markers(), 0);
+    std::fs::write(s.location().join(".backup-in-progress-x-1"), "999999999\n").unwrap();
+    cat.create_backup_from(
+        &s,
+        &CreateOptions::new(actor("2026-12-04T17:05:13Z")),
+        &NoEvents,
+        &no(),
+    )
+    .unwrap();
+    assert_eq!(markers(), 0);
 }
 
 #[test]

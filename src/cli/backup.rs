@@ -5,11 +5,10 @@
 
 use super::{CliError, CliResult};
 use crate::backup::{Catalogue, CreateOptions, Kind, Manifest, PrunePolicy};
-use crate::events::{Actor, Event, Events, Unit};
-use crate::repository::OperationMeta;
+use crate::events::{Event, Events, Unit};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -161,11 +160,12 @@ pub fn run(a: BackupArgs, quiet: bool) -> CliResult<i32> {
 }
 
 fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
+    let mut o = super::out::stdout();
     let repo = a.target.repo.clone().ok_or_else(|| {
         CliError::usage("backup create needs --repo REPO (the repository to back up)")
     })?;
     let catalogue = a.target.open(true)?;
-    let meta = OperationMeta::new("backup", &super::repo::actor());
+    let actor = super::repo::actor();
     let options = CreateOptions {
         label: a.label,
         kind: if a.scheduled {
@@ -175,10 +175,7 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
         },
         workspaces: a.workspaces,
         max_rate: a.max_rate,
-        actor: Actor {
-            user: meta.user,
-            time: meta.time,
-        },
+        actor,
     };
     let cancel = cancel_on_signals();
     let progress = Progress::new(quiet);
@@ -189,7 +186,8 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
     if a.json {
         super::print_json(&m)?;
     } else {
-        println!(
+        writeln!(
+            o,
             "backup {} of {}: {} nodes, {} properties in {}; last operation {}",
             m.id,
             repo.display(),
@@ -199,8 +197,9 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
             m.last_operation
                 .map(|o| o.to_string())
                 .unwrap_or_else(|| "none".into())
-        );
-        println!(
+        )?;
+        writeln!(
+            o,
             "image {}; binaries {} ({}): copied {} ({} new), reused {}",
             size(m.bytes),
             thousands(m.blobs.count),
@@ -208,23 +207,25 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
             size(m.blobs.copied_bytes),
             thousands(m.blobs.copied_count),
             size(m.blobs.reused_bytes)
-        );
-        println!("catalogue {}", catalogue.dir().display());
+        )?;
+        writeln!(o, "catalogue {}", catalogue.dir().display())?;
     }
+    o.flush()?;
     Ok(0)
 }
 
 fn list(a: ListArgs, quiet: bool) -> CliResult<i32> {
+    let mut o = super::out::stdout();
     let catalogue = a.target.open(false)?;
     let scan = catalogue.scan()?;
     if !quiet {
         for (id, why) in &scan.damaged {
-            eprintln!("warning: {id} is not listed: {why}");
+            super::out::warning(format_args!("{id} is not listed: {why}"));
         }
         for name in &scan.unfinished {
-            eprintln!(
-                "warning: {name} is an unfinished backup left by an interrupted command; the next backup create, delete or prune removes it"
-            );
+            super::out::warning(format_args!(
+                "{name} is an unfinished backup left by an interrupted command; the next backup create, delete or prune removes it"
+            ));
         }
     }
     if a.json {
@@ -234,7 +235,8 @@ fn list(a: ListArgs, quiet: bool) -> CliResult<i32> {
         }))?;
     } else {
         for m in &scan.backups {
-            println!(
+            writeln!(
+                o,
                 "{:<20} {}  {:<9} {:>10} nodes {:>10}  {}",
                 m.id,
                 m.time,
@@ -242,78 +244,89 @@ fn list(a: ListArgs, quiet: bool) -> CliResult<i32> {
                 thousands(m.nodes()),
                 size(m.bytes + m.blobs.bytes),
                 m.label.as_deref().unwrap_or("")
-            );
+            )?;
         }
     }
+    o.flush()?;
     Ok(0)
 }
 
 fn show(a: ShowArgs) -> CliResult<i32> {
+    let mut o = super::out::stdout();
     let catalogue = a.target.open(false)?;
     let m = catalogue.manifest(&a.id)?;
     if a.json {
         super::print_json(&m)?;
         return Ok(0);
     }
-    println!("id              {}", m.id);
-    println!("time            {}", m.time);
-    println!("user            {}", m.user);
-    println!("kind            {}", m.kind.as_str());
+    writeln!(o, "id              {}", m.id)?;
+    writeln!(o, "time            {}", m.time)?;
+    writeln!(o, "user            {}", m.user)?;
+    writeln!(o, "kind            {}", m.kind.as_str())?;
     if let Some(l) = &m.label {
-        println!("label           {l}");
+        writeln!(o, "label           {l}")?;
     }
-    println!("repository      {}", m.repository);
-    println!(
+    writeln!(o, "repository      {}", m.repository)?;
+    writeln!(
+        o,
         "last operation  {}",
         m.last_operation
             .map(|o| o.to_string())
             .unwrap_or_else(|| "none".into())
-    );
+    )?;
     for w in &m.workspaces {
-        println!(
+        writeln!(
+            o,
             "workspace       {}: {} nodes, {} properties",
             w.name,
             thousands(w.nodes),
             thousands(w.properties)
-        );
+        )?;
     }
     for f in &m.files {
-        println!(
+        writeln!(
+            o,
             "file            {} {} sha256:{}",
             f.path,
             size(f.bytes),
             f.sha256
-        );
+        )?;
     }
-    println!(
+    writeln!(
+        o,
         "binaries        {} ({}); this backup copied {} ({}), reused {}",
         thousands(m.blobs.count),
         size(m.blobs.bytes),
         thousands(m.blobs.copied_count),
         size(m.blobs.copied_bytes),
         size(m.blobs.reused_bytes)
-    );
+    )?;
+    o.flush()?;
     Ok(0)
 }
 
 fn verify(a: IdArgs, quiet: bool) -> CliResult<i32> {
+    let mut o = super::out::stdout();
     let catalogue = a.target.open(false)?;
     let progress = Progress::new(quiet);
     let r = catalogue.verify(&a.id, &progress)?;
     progress.clear();
     if r.ok() {
-        println!(
+        writeln!(
+            o,
             "backup {} is intact: {} files and {} binaries checked ({})",
             r.id,
             r.files,
             thousands(r.blobs),
             size(r.bytes)
-        );
+        )?;
+        o.flush()?;
         return Ok(0);
     }
     for p in &r.problems {
-        println!("{p}");
+        writeln!(o, "{p}")?;
     }
+    o.flush()?;
     let more = r.problem_count.saturating_sub(1);
     Err(CliError::failure(format!(
         "backup {} is damaged: {}{}",
@@ -328,13 +341,16 @@ fn verify(a: IdArgs, quiet: bool) -> CliResult<i32> {
 }
 
 fn delete(a: IdArgs) -> CliResult<i32> {
+    let mut o = super::out::stdout();
     let catalogue = a.target.open(false)?;
     catalogue.delete(&a.id)?;
-    println!("deleted backup {}", a.id);
+    writeln!(o, "deleted backup {}", a.id)?;
+    o.flush()?;
     Ok(0)
 }
 
 fn prune(a: PruneArgs) -> CliResult<i32> {
+    let mut o = super::out::stdout();
     let catalogue = a.target.open(false)?;
     let policy = PrunePolicy {
         keep_last: a.keep_last,
@@ -347,15 +363,17 @@ fn prune(a: PruneArgs) -> CliResult<i32> {
     })?;
     let verb = if a.dry_run { "would delete" } else { "deleted" };
     for id in &r.removed {
-        println!("{verb} {id}");
+        writeln!(o, "{verb} {id}")?;
     }
-    println!(
+    writeln!(
+        o,
         "{} kept, {} {verb}; binaries {verb}: {} ({})",
         r.kept.len(),
         r.removed.len(),
         thousands(r.blobs_removed),
         size(r.blob_bytes_removed)
-    );
+    )?;
+    o.flush()?;
     Ok(0)
 }
 
@@ -441,7 +459,7 @@ impl Events for Progress {
             Event::Advance { amount } => self.bar.inc(amount),
             Event::Warning { message } => {
                 if !self.quiet {
-                    self.bar.suspend(|| eprintln!("warning: {message}"));
+                    self.bar.suspend(|| super::out::warning(message));
                 }
             }
             Event::Path { .. } => {}
