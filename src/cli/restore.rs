@@ -3,10 +3,10 @@
 //! differences first and writing them as one undoable operation.
 
 use super::repo::{LockArgs, RepoArgs};
-use super::{CliError, CliResult};
+use super::{CliError, CliResult, ErrorKind};
 use crate::archive::{self, ReadOptions};
 use crate::backup::Catalogue;
-use crate::diff::NodeChange;
+use crate::diff::{self, NodeChange};
 use crate::events::{Event, Events};
 use crate::import::{self, ImportOptions};
 use crate::repository::{self, OperationMeta, StoreRead, DEFAULT_WORKSPACE};
@@ -142,7 +142,7 @@ impl Events for Spinner {
 /// A closed stdout (`| head`) ends the command quietly.
 fn quiet_on_pipe(e: std::io::Error) -> CliError {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
-        CliError::context("stdout", e).kind(super::error::ErrorKind::Closed)
+        CliError::failure("stdout closed").kind(ErrorKind::Closed)
     } else {
         CliError::context("cannot write the differences", e).kind(super::error::ErrorKind::Internal)
     }
@@ -152,7 +152,7 @@ fn quiet_on_pipe(e: std::io::Error) -> CliError {
 pub fn run(a: RestoreArgs, verbose: u8, quiet: bool) -> CliResult<i32> {
     match run_inner(&a, verbose, quiet) {
         // A closed stdout: quietly, having written nothing when it was not a dry run.
-        Err(e) if e.message.is_empty() => Ok(if a.dry_run { 0 } else { 1 }),
+        Err(e) if e.kind == ErrorKind::Closed => Ok(if a.dry_run { 0 } else { 1 }),
         r => r,
     }
 }
@@ -423,9 +423,9 @@ fn print_change(out: &mut dyn Write, c: &Change) -> std::io::Result<()> {
 
 fn to_change(ws: &str, c: NodeChange, before: &dyn StoreRead) -> CliResult<Change> {
     let change = match c.change {
-        crate::diff::Change::Added => ChangeKind::Added,
-        crate::diff::Change::Deleted => ChangeKind::Deleted,
-        crate::diff::Change::Changed => ChangeKind::Changed,
+        diff::Change::Added => ChangeKind::Added,
+        diff::Change::Deleted => ChangeKind::Deleted,
+        diff::Change::Changed => ChangeKind::Changed,
     };
     let nodes = match change {
         ChangeKind::Added => 1,
@@ -484,7 +484,7 @@ fn restore_package(
     let before = target.open()?;
     let mut store = target.open_locking(&a.lock)?;
     let archive = archive::open(package, &ReadOptions::default())?;
-    let found = crate::diff::plan(
+    let found = diff::plan(
         before.as_ref(),
         store.as_mut(),
         archive.as_ref(),
