@@ -26,7 +26,13 @@ fn repo_with(dir: &Path, pages: usize) -> SqliteStore {
 
 fn add_pages(s: &mut SqliteStore, from: usize, n: usize) {
     let mut t = s
-        .begin_operation(crate::repository::OperationMeta::new("pages"))
+        .begin_operation(crate::repository::OperationMeta::new(
+            "pages",
+            &crate::events::Actor {
+                user: "test".into(),
+                time: crate::value::Date::from_epoch_millis(1_700_000_000_000),
+            },
+        ))
         .unwrap();
     for i in from..from + n {
         let mut p = Node::new(format!("p{i}"), "nt:unstructured");

@@ -162,7 +162,7 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
         CliError::usage("backup create needs --repo REPO (the repository to back up)")
     })?;
     let catalogue = a.target.open(true)?;
-    let meta = OperationMeta::new("backup");
+    let meta = OperationMeta::new("backup", &super::repo::actor());
     let options = CreateOptions {
         label: a.label,
         kind: if a.scheduled {
