@@ -26,7 +26,13 @@ fn big_repo(dir: &Path) -> PathBuf {
     init(&repo);
     let mut store = jcrpack::repository::open(&repo).unwrap();
     let mut txn = store
-        .begin_operation(OperationMeta::new("100,000 nodes"))
+        .begin_operation(OperationMeta::new(
+            "100,000 nodes",
+            &jcrpack::events::Actor {
+                user: "test".into(),
+                time: jcrpack::value::Date::from_epoch_millis(1_700_000_000_000),
+            },
+        ))
         .unwrap();
     let content =
         Node::new("content", "nt:unstructured").with_child(Node::new("site", "nt:unstructured"));
