@@ -41,6 +41,7 @@ pub mod package_id;
 pub mod platform_name;
 pub mod properties;
 pub mod repository;
+pub mod restore;
 pub mod sysview;
 pub mod unpack;
 pub mod validate;

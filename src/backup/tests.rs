@@ -28,10 +28,7 @@ fn add_pages(s: &mut SqliteStore, from: usize, n: usize) {
     let mut t = s
         .begin_operation(crate::repository::OperationMeta::new(
             "pages",
-            &crate::events::Actor {
-                user: "test".into(),
-                time: crate::value::Date::from_epoch_millis(1_700_000_000_000),
-            },
+            &actor("2026-01-01T00:00:00.000Z"),
         ))
         .unwrap();
     for i in from..from + n {

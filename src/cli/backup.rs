@@ -36,6 +36,8 @@ pub enum BackupCommand {
     Delete(IdArgs),
     /// Delete the backups a keep policy does not keep.
     Prune(PruneArgs),
+    /// Write one workspace of a backup as a FileVault content package (installable in AEM).
+    Export(super::backup_export::BackupExportArgs),
 }
 
 /// `--catalogue DIR` or `--repo REPO` (its default catalogue `REPO/backups`).
@@ -154,6 +156,7 @@ pub fn run(a: BackupArgs, quiet: bool) -> CliResult<i32> {
         BackupCommand::Verify(c) => verify(c, quiet),
         BackupCommand::Delete(c) => delete(c),
         BackupCommand::Prune(c) => prune(c),
+        BackupCommand::Export(c) => super::backup_export::run(c),
     }
 }
 

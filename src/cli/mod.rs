@@ -13,6 +13,7 @@ macro_rules! status {
 }
 
 mod backup;
+mod backup_export;
 mod build;
 mod diff;
 mod dump;
@@ -31,6 +32,7 @@ mod out;
 mod pkgdump;
 mod progress;
 mod repo;
+mod restore;
 mod rm;
 mod unpack;
 mod validate;
@@ -97,6 +99,8 @@ pub enum Command {
     Workspace(workspace::WorkspaceArgs),
     /// Hot backups of a repository into a catalogue: create, list, show, verify, delete, prune.
     Backup(backup::BackupArgs),
+    /// Restore a backup (whole, per workspace, per subtree) or a package, differences first.
+    Restore(restore::RestoreArgs),
     /// Generate deterministic AEM-like content for benchmarks (a source folder).
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
@@ -198,5 +202,6 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Workspace(a) => workspace::run(a),
         Command::Gc(a) => gc::run(a),
         Command::Backup(a) => backup::run(a, cli.quiet),
+        Command::Restore(a) => restore::run(a, cli.verbose, cli.quiet),
     }
 }
