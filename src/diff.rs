@@ -140,7 +140,7 @@ pub fn compare_node(
 pub enum DiffError {
     /// The install (dry run) failed: the package cannot be installed.
     #[error("{0}")]
-    Install(#[from] ImportError),
+    Install(#[source] Box<ImportError>),
     /// Reading a node before or after the install failed.
     #[error("{0}")]
     Repository(#[from] RepositoryError),
@@ -183,7 +183,7 @@ pub fn plan(
         Ok(())
     });
     events.event(&Event::Finished);
-    installed?;
+    installed.map_err(|e| DiffError::Install(Box::new(e)))?;
     match failed {
         Some(e) => Err(e),
         None => Ok(changes),
