@@ -192,12 +192,15 @@ fn unsupported(location: &OsStr, backend: &str) -> RepositoryError {
 
 /// Creates a repository at `location` (a folder, created if missing, that must not
 /// hold a repository) whose workspace `default` has only the root node.
-pub fn init(location: impl AsRef<OsStr>) -> Result<Box<dyn Store>> {
+pub fn init<L: AsRef<OsStr> + ?Sized>(location: &L) -> Result<Box<dyn Store>> {
     init_with(location, &OpenOptions::default())
 }
 
 /// [`init`] with options.
-pub fn init_with(location: impl AsRef<OsStr>, options: &OpenOptions) -> Result<Box<dyn Store>> {
+pub fn init_with<L: AsRef<OsStr> + ?Sized>(
+    location: &L,
+    options: &OpenOptions,
+) -> Result<Box<dyn Store>> {
     let location = location.as_ref();
     match Location::parse(location) {
         Location::Url { scheme, .. } => Err(unsupported(location, &scheme)),
@@ -225,12 +228,15 @@ pub fn init_with(location: impl AsRef<OsStr>, options: &OpenOptions) -> Result<B
 /// whose [`TYPE_FILE`] names a newer format is [`RepositoryError::NewerFormat`], and
 /// one naming another backend, like a `postgres://` location, is
 /// [`RepositoryError::UnsupportedBackend`].
-pub fn open(location: impl AsRef<OsStr>) -> Result<Box<dyn Store>> {
+pub fn open<L: AsRef<OsStr> + ?Sized>(location: &L) -> Result<Box<dyn Store>> {
     open_with(location, &OpenOptions::default())
 }
 
 /// [`open`] with options.
-pub fn open_with(location: impl AsRef<OsStr>, options: &OpenOptions) -> Result<Box<dyn Store>> {
+pub fn open_with<L: AsRef<OsStr> + ?Sized>(
+    location: &L,
+    options: &OpenOptions,
+) -> Result<Box<dyn Store>> {
     let location = location.as_ref();
     match Location::parse(location) {
         Location::Url { scheme, .. } => Err(unsupported(location, &scheme)),

@@ -38,6 +38,8 @@
 //! million-node repository records ten nodes.
 
 pub mod blob;
+#[cfg(test)]
+pub(crate) mod contract;
 pub mod error;
 pub mod image;
 pub mod journal;

@@ -1,26 +1,24 @@
 //! Tests of the SQLite store, each in a fresh temporary repository.
 //!
-//! `nodes`: content CRUD, same-name siblings, ordering, uuids, walks, workspaces.
-//! `locking`: transactions, rollback, a second writer, readers, a crash.
-//! `undo`: the journal, history and undo. `model`: random edits, paths and undo
-//! (proptest). `scale`: a 100,000-node insert. `housekeeping`: history pruning and
-//! garbage collection.
+//! `contract`: the contract suite every backend runs (`repository::contract`).
+//! `nodes`: opening and creating repository folders. `locking`: transactions,
+//! rollback, a second writer, readers, a crash. `model`: random edits, paths and
+//! undo (proptest). `scale`: a 100,000-node insert. `housekeeping`: garbage
+//! collection of blob files and leftovers.
 
 mod housekeeping;
 mod locking;
 mod model;
 mod nodes;
 mod scale;
-mod undo;
 
 use super::SqliteStore;
-use crate::node::Node;
-use crate::repository::{AddOptions, OperationMeta, StoreRead, Transaction, DEFAULT_WORKSPACE};
-use crate::value::{Binary, Date, Property, Value};
-use std::fmt::Write as _;
-
-/// The default workspace.
-pub(super) const WS: &str = DEFAULT_WORKSPACE;
+pub(super) use crate::node::Node;
+pub(super) use crate::repository::contract::{
+    add, child_paths, full_state, listing, meta, string, Backend, Guard, WS,
+};
+pub(super) use crate::repository::{AddOptions, Store, StoreRead, Transaction};
+pub(super) use crate::value::{Binary, Property, Value};
 
 /// A fresh repository in a temporary folder.
 pub(super) fn repo() -> (tempfile::TempDir, SqliteStore) {
@@ -29,89 +27,17 @@ pub(super) fn repo() -> (tempfile::TempDir, SqliteStore) {
     (dir, store)
 }
 
-/// Operation metadata with a pinned time and user.
-pub(super) fn meta(description: &str) -> OperationMeta {
-    let actor = crate::events::Actor {
-        user: "tester".into(),
-        time: Date::parse("2024-01-31T12:00:00.000+01:00").expect("date"),
-    };
-    OperationMeta::new(description, &actor)
-}
+/// The SQLite backend, for the contract suite.
+struct Sqlite;
 
-/// Adds a bare node of type `nt:unstructured` at the end, same-name siblings allowed.
-pub(super) fn add(t: &mut dyn Transaction, parent: &str, name: &str) -> String {
-    t.add_node(
-        WS,
-        parent,
-        &Node::new(name, "nt:unstructured"),
-        &AddOptions::allow_same_name(),
-    )
-    .expect("add_node")
-}
-
-/// Formats a value for listings: binaries as their blob or reference.
-fn show(v: &Value) -> String {
-    match v {
-        Value::Binary(Binary::Blob { sha256, size }) => format!("blob {sha256} {size}"),
-        Value::Binary(b) => format!("{b:?}"),
-        other => format!("{other:?}"),
+impl Backend for Sqlite {
+    fn repo() -> (Guard, Box<dyn Store>) {
+        let (dir, store) = repo();
+        (Box::new(dir), Box::new(store))
     }
 }
 
-/// A canonical listing of a whole workspace: every node in document order with its
-/// type, mixins and every property with type and values.
-pub(super) fn listing(s: &dyn StoreRead, ws: &str) -> String {
-    let mut out = String::new();
-    for e in s.walk(ws, "/").expect("walk") {
-        let e = e.expect("walk entry");
-        let _ = writeln!(
-            out,
-            "{} {} {:?}",
-            e.path, e.node.primary_type, e.node.mixins
-        );
-        for p in e.node.properties.values() {
-            let vals: Vec<String> = p.values.iter().map(show).collect();
-            let _ = writeln!(
-                out,
-                "  {} {}{} = {}",
-                p.name,
-                p.ptype,
-                if p.multiple { "[]" } else { "" },
-                vals.join(", ")
-            );
-        }
-    }
-    out
-}
-
-/// Paths of the children of `p`, in order.
-pub(super) fn child_paths(s: &dyn StoreRead, p: &str) -> Vec<String> {
-    s.children(WS, p)
-        .expect("children")
-        .into_iter()
-        .map(|c| c.path)
-        .collect()
-}
-
-/// Everything repository-wide and in every workspace, for exact comparisons.
-pub(super) fn full_state(s: &dyn StoreRead) -> String {
-    let mut out = String::new();
-    for ws in s.workspaces().expect("workspaces") {
-        let _ = writeln!(out, "== workspace {ws}");
-        out.push_str(&listing(s, &ws));
-    }
-    let _ = writeln!(out, "== namespaces");
-    for (p, u) in s.namespaces().expect("namespaces").iter() {
-        let _ = writeln!(out, "{p}={u}");
-    }
-    let _ = writeln!(out, "== node types");
-    for (n, c) in s.node_types().expect("node types") {
-        let _ = writeln!(out, "{n}: {c}");
-    }
-    out
-}
-
-/// A string property.
-pub(super) fn string(name: &str, v: &str) -> Property {
-    Property::string(name, v)
+/// The contract suite against SQLite.
+mod contract {
+    crate::contract_suite!(super::Sqlite);
 }

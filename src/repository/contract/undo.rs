@@ -1,14 +1,14 @@
 //! The journal, history, and undo (exact restoration, conflicts, force, redo).
 
 use super::*;
-use crate::repository::sqlite::SqliteStore;
+use super::{Backend, Guard};
 use crate::repository::{OperationId, RepositoryError, SameName, Store, TouchKind};
 use crate::value::PropertyType;
 
 /// A repository with content of every kind: types, mixins, same-name siblings,
 /// uuids, binaries, ordering.
-fn seeded() -> (tempfile::TempDir, SqliteStore) {
-    let (dir, mut store) = repo();
+fn seeded<B: Backend>() -> (Guard, Box<dyn Store>) {
+    let (dir, mut store) = B::repo();
     let mut t = store.begin("seed").unwrap();
     let content = Node::new("content", "sling:Folder")
         .with_child(
@@ -114,18 +114,17 @@ fn big_change(t: &mut dyn Transaction) {
     t.register_node_type("cq:Page", "[cq:Page]").unwrap();
 }
 
-#[test]
-fn undo_restores_exactly_and_can_itself_be_undone() {
-    let (_dir, mut store) = seeded();
-    let before = full_state(&store);
+pub(crate) fn undo_restores_exactly_and_can_itself_be_undone<B: Backend>() {
+    let (_dir, mut store) = seeded::<B>();
+    let before = full_state(&*store);
     let mut t = store.begin_operation(meta("install big")).unwrap();
     big_change(t.as_mut());
     let op = t.commit().unwrap().unwrap();
-    let after = full_state(&store);
+    let after = full_state(&*store);
     assert_ne!(before, after);
 
     let report = store.undo(op, false, meta("undo big")).unwrap();
-    let restored = full_state(&store);
+    let restored = full_state(&*store);
     // The other workspace stays (emptied): workspaces are not journaled.
     let other_ws = "== workspace other\n/ rep:root []\n";
     assert_eq!(restored.replace(other_ws, ""), before);
@@ -145,7 +144,7 @@ fn undo_restores_exactly_and_can_itself_be_undone() {
 
     // Undoing the undo gives the changed state back.
     store.undo(undo_op, false, meta("redo big")).unwrap();
-    assert_eq!(full_state(&store), after);
+    assert_eq!(full_state(&*store), after);
 
     let history = store.history().unwrap();
     let descriptions: Vec<&str> = history.iter().map(|h| h.description.as_str()).collect();
@@ -156,9 +155,8 @@ fn undo_restores_exactly_and_can_itself_be_undone() {
     assert_eq!(history[0].time.to_string(), "2024-01-31T12:00:00.000+01:00");
 }
 
-#[test]
-fn history_and_operation_details_list_what_was_touched() {
-    let (_dir, mut store) = seeded();
+pub(crate) fn history_and_operation_details_list_what_was_touched<B: Backend>() {
+    let (_dir, mut store) = seeded::<B>();
     let mut m = meta("install pkg");
     m.install_id = Some("i-1".into());
     m.package_id = Some("my:pkg:1.0".into());
@@ -219,10 +217,11 @@ fn history_and_operation_details_list_what_was_touched() {
     ));
 }
 
-#[test]
-fn undo_refuses_when_a_later_operation_touched_the_same_items_unless_forced() {
-    let (_dir, mut store) = seeded();
-    let base = full_state(&store);
+pub(crate) fn undo_refuses_when_a_later_operation_touched_the_same_items_unless_forced<
+    B: Backend,
+>() {
+    let (_dir, mut store) = seeded::<B>();
+    let base = full_state(&*store);
     let mut t = store.begin_operation(meta("first")).unwrap();
     t.set_property(WS, "/content/site/z", &string("p", "first"))
         .unwrap();
@@ -279,10 +278,9 @@ fn undo_refuses_when_a_later_operation_touched_the_same_items_unless_forced() {
     let _ = base;
 }
 
-#[test]
-fn an_undone_later_operation_does_not_block_undoing_an_earlier_one() {
-    let (_dir, mut store) = seeded();
-    let base = full_state(&store);
+pub(crate) fn an_undone_later_operation_does_not_block_undoing_an_earlier_one<B: Backend>() {
+    let (_dir, mut store) = seeded::<B>();
+    let base = full_state(&*store);
     let mut t = store.begin_operation(meta("install v1")).unwrap();
     add(t.as_mut(), "/content", "app");
     t.set_property(WS, "/content/app", &string("v", "1"))
@@ -305,15 +303,14 @@ fn an_undone_later_operation_does_not_block_undoing_an_earlier_one() {
     // ... but undoing v2 first, then v1, needs no force.
     store.undo(v2, false, meta("undo v2")).unwrap();
     store.undo(v1, false, meta("undo v1")).unwrap();
-    assert_eq!(full_state(&store), base);
+    assert_eq!(full_state(&*store), base);
     // Undoing v1 again conflicts with its own undo.
     let e = store.undo(v1, false, meta("again")).unwrap_err();
     assert!(e.to_string().contains("undo v1"), "{e}");
 }
 
-#[test]
-fn undo_refuses_to_remove_nodes_with_children_added_later() {
-    let (_dir, mut store) = seeded();
+pub(crate) fn undo_refuses_to_remove_nodes_with_children_added_later<B: Backend>() {
+    let (_dir, mut store) = seeded::<B>();
     let mut t = store.begin_operation(meta("create app")).unwrap();
     add(t.as_mut(), "/content", "app");
     let first = t.commit().unwrap().unwrap();
@@ -343,9 +340,8 @@ fn undo_refuses_to_remove_nodes_with_children_added_later() {
     assert!(store.node(WS, "/content/app").unwrap().is_none());
 }
 
-#[test]
-fn forced_undo_skips_nodes_whose_parent_is_gone() {
-    let (_dir, mut store) = seeded();
+pub(crate) fn forced_undo_skips_nodes_whose_parent_is_gone<B: Backend>() {
+    let (_dir, mut store) = seeded::<B>();
     let mut t = store.begin_operation(meta("remove z")).unwrap();
     t.remove_node(WS, "/content/site/z").unwrap();
     let first = t.commit().unwrap().unwrap();
@@ -359,9 +355,8 @@ fn forced_undo_skips_nodes_whose_parent_is_gone() {
     assert!(store.node(WS, "/content/site").unwrap().is_none());
 }
 
-#[test]
-fn a_failed_undo_inside_a_transaction_changes_nothing() {
-    let (_dir, mut store) = seeded();
+pub(crate) fn a_failed_undo_inside_a_transaction_changes_nothing<B: Backend>() {
+    let (_dir, mut store) = seeded::<B>();
     let mut t = store.begin_operation(meta("move uuid")).unwrap();
     t.remove_property(WS, "/content/site", "jcr:uuid").unwrap();
     let first = t.commit().unwrap().unwrap();
@@ -374,19 +369,18 @@ fn a_failed_undo_inside_a_transaction_changes_nothing() {
     )
     .unwrap();
     t.commit().unwrap();
-    let state = full_state(&store);
+    let state = full_state(&*store);
     let mut t = store.begin_operation(meta("undo")).unwrap();
     let e = t.undo(first, true).unwrap_err();
     assert!(matches!(e, RepositoryError::DuplicateUuid { .. }), "{e}");
     assert_eq!(full_state(t.as_ref()), state);
     t.commit().unwrap();
-    assert_eq!(full_state(&store), state);
+    assert_eq!(full_state(&*store), state);
 }
 
-#[test]
-fn creating_and_deleting_workspaces_is_journaled_and_undone() {
-    let (_d, mut store) = repo();
-    let empty = full_state(&store);
+pub(crate) fn creating_and_deleting_workspaces_is_journaled_and_undone<B: Backend>() {
+    let (_d, mut store) = B::repo();
+    let empty = full_state(&*store);
     // Create "staging" and fill it, in two operations.
     let mut t = store
         .begin_operation(meta("create workspace staging"))
@@ -414,7 +408,7 @@ fn creating_and_deleting_workspaces_is_journaled_and_undone() {
     t.set_property("staging", "/", &string("rootprop", "r"))
         .unwrap();
     t.commit().unwrap();
-    let filled = full_state(&store);
+    let filled = full_state(&*store);
 
     // The default workspace is never deleted; a full one only with force.
     let mut t = store.begin_operation(meta("delete")).unwrap();
@@ -441,16 +435,16 @@ fn creating_and_deleting_workspaces_is_journaled_and_undone() {
     let mut t = store.begin_operation(meta("undo delete")).unwrap();
     t.undo(deleted, false).unwrap();
     let redo = t.commit().unwrap().unwrap();
-    assert_eq!(full_state(&store), filled);
+    assert_eq!(full_state(&*store), filled);
     store.undo(redo, false, meta("redo delete")).unwrap();
     assert_eq!(store.workspaces().unwrap(), vec![WS.to_string()]);
     // The undo and its undo cancel out: the deletion can be undone again.
     store.undo(deleted, false, meta("again")).unwrap();
-    assert_eq!(full_state(&store), filled);
+    assert_eq!(full_state(&*store), filled);
 
     // Undoing the creation while the workspace holds others' nodes is a conflict
     // naming them.
-    let (_d, mut store) = repo();
+    let (_d, mut store) = B::repo();
     let mut t = store.begin_operation(meta("create")).unwrap();
     t.create_workspace("staging").unwrap();
     let created = t.commit().unwrap().unwrap();
@@ -473,5 +467,5 @@ fn creating_and_deleting_workspaces_is_journaled_and_undone() {
     }
     store.undo(fill, false, meta("undo fill")).unwrap();
     store.undo(created, false, meta("undo create")).unwrap();
-    assert_eq!(full_state(&store), empty);
+    assert_eq!(full_state(&*store), empty);
 }
