@@ -21,7 +21,7 @@ pub fn run(package: &Path, p: &str, format: super::dump::DumpFormat) -> CliResul
         .map_err(|e| {
             CliError::context("cannot create a temporary repository", e).kind(ErrorKind::Internal)
         })?;
-    let mut store = repository::init(dir.path().join("repo"))?;
+    let mut store = repository::init(&dir.path().join("repo"))?;
     let opts = ImportOptions::new(super::import::actor()?);
     let report = import::install_archive(store.as_mut(), archive.as_ref(), &opts).map_err(|e| {
         CliError::context(
