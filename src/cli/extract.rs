@@ -46,10 +46,8 @@ fn parse_mode(s: &str) -> Result<ImportMode, String> {
 pub fn run(a: ExtractArgs) -> CliResult<i32> {
     let selection = match &a.filter {
         Some(f) => {
-            let bytes =
-                std::fs::read(f).map_err(|e| CliError::failure(format!("{}: {e}", f.display())))?;
-            let filter = WorkspaceFilter::parse(&bytes, &f.display().to_string())
-                .map_err(|e| CliError::failure(e.to_string()))?;
+            let bytes = std::fs::read(f).map_err(|e| CliError::context(f.display(), e))?;
+            let filter = WorkspaceFilter::parse(&bytes, &f.display().to_string())?;
             Selection::Filter(filter)
         }
         None => {
@@ -65,22 +63,26 @@ pub fn run(a: ExtractArgs) -> CliResult<i32> {
         selection,
         mode: a.mode,
         name: a.name.clone(),
-        writer: WriterOptions::from_env()?,
+        writer: WriterOptions::default().with_source_date_epoch(super::source_date_epoch()?),
         allow_empty: a.allow_empty,
     };
     let r = extract(archive.as_ref(), &a.output, &opts).map_err(|e| {
-        CliError::failure(format!(
-            "{}: extract failed, nothing was written: {e}{}",
-            a.package.display(),
-            if matches!(e, crate::package::extract::ExtractError::EmptyRoot(_)) {
-                "; --allow-empty writes it anyway"
-            } else {
-                ""
-            }
-        ))
+        let empty = matches!(e, crate::package::extract::ExtractError::EmptyRoot(_));
+        let mut err = CliError::context(
+            format!(
+                "{}: extract failed, nothing was written",
+                a.package.display()
+            ),
+            e,
+        );
+        if empty {
+            err.hints
+                .push("--allow-empty writes the package anyway".to_string());
+        }
+        err
     })?;
     for w in &r.warnings {
-        eprintln!("warning: {w}");
+        status!("warning: {w}");
     }
     let roots: Vec<String> = r
         .filter
@@ -88,7 +90,7 @@ pub fn run(a: ExtractArgs) -> CliResult<i32> {
         .iter()
         .map(|s| format!("{} ({})", s.root(), s.mode))
         .collect();
-    eprintln!(
+    status!(
         "wrote {} ({}, {} entries, {} bytes): {} copied compressed, {} DocView files rewritten; filter {}",
         r.output.display(),
         r.name,

@@ -89,12 +89,17 @@ pub fn history(a: HistoryArgs) -> CliResult<i32> {
             .collect();
         super::print_json(&serde_json::json!({ "operations": list }))?;
     } else {
+        let mut out = super::out::stdout();
         for o in &ops {
-            println!(
-                "{:>4}  {}  {:<10} {}  ({} nodes, {} properties)",
-                o.id.0, o.time, o.user, o.description, o.nodes_touched, o.properties_touched
-            );
+            std::io::Write::write_fmt(
+                &mut out,
+                format_args!(
+                    "{:>4}  {}  {:<10} {}  ({} nodes, {} properties)\n",
+                    o.id.0, o.time, o.user, o.description, o.nodes_touched, o.properties_touched
+                ),
+            )?;
         }
+        std::io::Write::flush(&mut out)?;
     }
     Ok(0)
 }
@@ -143,7 +148,7 @@ pub fn undo(a: UndoArgs) -> CliResult<i32> {
                 err
             }
         })?;
-    eprintln!("{report}");
+    status!("{report}");
     Ok(0)
 }
 
