@@ -107,15 +107,15 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
     })
     .map_err(|e| {
         let empty = matches!(e, export::ExportError::EmptyRoot { .. });
-        let err = CliError::context(
+        let mut err = CliError::context(
             format!("export failed, {} was not written", a.output.display()),
             e,
         );
         if empty {
-            err.hint("--allow-empty writes it anyway")
-        } else {
-            err
+            err.hints
+                .push("--allow-empty writes the package anyway".to_string());
         }
+        err
     })?;
     drop(bars);
     if a.json {

@@ -68,7 +68,7 @@ pub fn run(a: ExtractArgs) -> CliResult<i32> {
     };
     let r = extract(archive.as_ref(), &a.output, &opts).map_err(|e| {
         let empty = matches!(e, crate::package::extract::ExtractError::EmptyRoot(_));
-        let err = CliError::context(
+        let mut err = CliError::context(
             format!(
                 "{}: extract failed, nothing was written",
                 a.package.display()
@@ -76,10 +76,10 @@ pub fn run(a: ExtractArgs) -> CliResult<i32> {
             e,
         );
         if empty {
-            err.hint("--allow-empty writes it anyway")
-        } else {
-            err
+            err.hints
+                .push("--allow-empty writes the package anyway".to_string());
         }
+        err
     })?;
     for w in &r.warnings {
         status!("warning: {w}");

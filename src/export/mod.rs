@@ -95,6 +95,18 @@ pub struct ExportReport {
     pub node_types: Vec<String>,
 }
 
+/// What a package made by an export cannot carry (FileVault's format has no place
+/// for it; `jcrpack backup` copies it exactly).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct NotCarried {
+    /// Identifiers (`jcr:uuid`) of files' content nodes written as plain files: the
+    /// install gives them new ones.
+    pub identifiers: u64,
+    /// Dates the repository sets on install: protected `jcr:created`, and
+    /// `jcr:lastModified` of files written as plain files.
+    pub dates: u64,
+}
+
 /// The id of an exported package when neither the caller nor its properties name one.
 pub const DEFAULT_ID: &str = "jcrpack:export:1.0.0";
 
@@ -118,18 +130,6 @@ pub fn package_properties(
 /// [`DEFAULT_ID`] as a package id.
 fn default_id() -> PackageId {
     PackageId::new("jcrpack", "export", "1.0.0")
-}
-
-/// What a package made by an export cannot carry (FileVault's format has no place
-/// for it; `jcrpack backup` copies it exactly).
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct NotCarried {
-    /// Identifiers (`jcr:uuid`) of files' content nodes written as plain files: the
-    /// install gives them new ones.
-    pub identifiers: u64,
-    /// Dates the repository sets on install: protected `jcr:created`, and
-    /// `jcr:lastModified` of files written as plain files.
-    pub dates: u64,
 }
 
 /// Exports the content of workspace `ws` that `filter` selects into `sink`, with the
