@@ -53,9 +53,9 @@ mod tests {
     use super::*;
     use crate::repository::OperationMeta;
 
-    fn test_actor() -> crate::events::Actor {
+    fn actor() -> crate::events::Actor {
         crate::events::Actor {
-            user: "test".to_string(),
+            user: "test".into(),
             time: crate::value::Date::from_epoch_millis(0),
         }
     }
@@ -71,7 +71,7 @@ mod tests {
         assert!(!types.is_known("nt:madeUp"));
 
         let mut txn = store
-            .begin_operation(OperationMeta::new("register a type", &test_actor()))
+            .begin_operation(OperationMeta::new("register a type", &actor()))
             .unwrap();
         txn.register_node_type("nt:madeUp", "[nt:madeUp] > nt:base")
             .unwrap();
@@ -86,7 +86,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = crate::repository::init(&dir.path().join("repo")).unwrap();
         let mut txn = store
-            .begin_operation(OperationMeta::new("register a broken type", &test_actor()))
+            .begin_operation(OperationMeta::new("register a broken type", &actor()))
             .unwrap();
         txn.register_node_type("nt:broken", "[nt:broken > ")
             .unwrap();

@@ -2,11 +2,13 @@
 
 use super::repo::{absolute, LockArgs, RepoArgs};
 use super::{CliError, CliResult};
+use crate::events::{Actor, Event, Events, Unit};
 use crate::filter::ImportMode;
 use crate::import::{self, IdConflictPolicy, ImportOptions, Report};
 use crate::properties::AcHandling;
 use clap::Args;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Install a package (zip or folder) with FileVault's semantics, all or nothing.
 #[derive(Debug, Args)]
@@ -87,7 +89,7 @@ pub fn run(a: ImportArgs, quiet: bool) -> CliResult<i32> {
         no_acl: a.no_acl,
         no_authorizables: a.no_authorizables,
         allow_system_roots: a.allow_system_roots,
-        ..ImportOptions::default()
+        ..ImportOptions::new(actor()?)
     };
     for m in &a.map {
         let (from, to) = m
@@ -101,59 +103,68 @@ pub fn run(a: ImportArgs, quiet: bool) -> CliResult<i32> {
     for r in &a.allow_root {
         opts.allow_roots.push(absolute(r)?);
     }
-    if !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {msg} {pos} paths ({per_sec}) {elapsed}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        pb.set_message(if a.dry_run { "dry run:" } else { "installing:" });
-        pb.enable_steady_tick(std::time::Duration::from_millis(120));
-        opts.progress = Some(pb);
+    let bar = (!quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .then(|| Arc::new(ProgressBar::new(a.dry_run)));
+    if let Some(bar) = &bar {
+        opts.events = bar.clone();
     }
     let mut store = a.repo.open_locking(&a.lock)?;
     let result = import::install(store.as_mut(), &a.package, &opts);
-    if let Some(pb) = &opts.progress {
-        pb.finish_and_clear();
+    if let Some(bar) = &bar {
+        bar.clear();
     }
     let report = result.map_err(|e| {
-        CliError::failure(format!(
-            "{}: install failed, nothing was changed: {e}",
-            a.package.display()
-        ))
+        CliError::context(
+            format!(
+                "{}: install failed, nothing was changed",
+                a.package.display()
+            ),
+            e,
+        )
     })?;
     if a.json {
         super::print_json(&report)?;
     } else {
-        print_report(&report);
+        print_report(&report)?;
     }
     Ok(0)
 }
 
-fn print_report(r: &Report) {
+/// Prints the report: one line per path on stdout, warnings and the summary on
+/// stderr. A reader that closes stdout early (`| head`) ends the list, not the
+/// summary: the install has committed either way.
+fn print_report(r: &Report) -> CliResult<()> {
+    use std::io::Write;
+    let mut out = super::out::stdout();
     let mut entries = r.entries.iter();
-    for e in &mut entries {
-        match &e.detail {
-            Some(d) => println!("{} {} ({d})", e.action.letter(), e.path),
-            None => println!("{} {}", e.action.letter(), e.path),
+    let listed = (|| -> std::io::Result<()> {
+        for e in &mut entries {
+            match &e.detail {
+                Some(d) => writeln!(out, "{} {} ({d})", e.action.letter(), e.path)?,
+                None => writeln!(out, "{} {}", e.action.letter(), e.path)?,
+            }
         }
-    }
+        out.flush()
+    })();
+    let closed = match listed {
+        Ok(()) => false,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => true,
+        Err(e) => return Err(CliError::context("writing the list of changes", e)),
+    };
     if let Some(e) = entries.error {
-        eprintln!("warning: the list of changes could not be read back in full: {e}");
+        status!("warning: the list of changes could not be read back in full: {e}");
     }
     for w in &r.warnings {
-        eprintln!("warning: {w}");
+        status!("warning: {w}");
     }
     if !r.undeclared_node_types.is_empty() {
-        eprintln!(
+        status!(
             "note: node types used but not declared (recorded, not enforced): {}",
             r.undeclared_node_types.join(", ")
         );
     }
     let t = &r.totals;
-    eprintln!(
+    status!(
         "{}{}: {} added, {} updated, {} replaced, {} deleted, {} unchanged{}",
         if r.dry_run {
             "dry run of "
@@ -171,4 +182,77 @@ fn print_report(r: &Report) {
             None => String::new(),
         }
     );
+    if closed {
+        return Err(CliError::from(std::io::Error::from(
+            std::io::ErrorKind::BrokenPipe,
+        )));
+    }
+    Ok(())
+}
+
+/// Who installs and when: `$USER` and the clock, or the time `SOURCE_DATE_EPOCH`
+/// (seconds) pins for reproducible installs. An empty `SOURCE_DATE_EPOCH` is unset; a
+/// value that is no integer is a mistake, reported.
+pub(super) fn actor() -> CliResult<Actor> {
+    let mut actor = super::repo::actor();
+    actor.time = super::pinned_clock(actor.time)?;
+    Ok(actor)
+}
+
+/// The install's events drawn as a progress bar on stderr: one bar per phase, with
+/// its total when the phase has one (`installing 1,200/50,000 paths`), a spinner
+/// with the phase's name otherwise (`committing`).
+struct ProgressBar {
+    bar: indicatif::ProgressBar,
+    prefix: &'static str,
+}
+
+impl ProgressBar {
+    fn new(dry_run: bool) -> ProgressBar {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        ProgressBar {
+            bar,
+            prefix: if dry_run { "dry run: " } else { "" },
+        }
+    }
+
+    fn clear(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Events for ProgressBar {
+    fn event(&self, event: &Event<'_>) {
+        match *event {
+            Event::Phase { name, total, unit } => {
+                let unit = match unit {
+                    Unit::Bytes => "{bytes}/{total_bytes}",
+                    Unit::Paths => "{human_pos}/{human_len} paths",
+                    Unit::Entries => "{human_pos}/{human_len} entries",
+                    Unit::Items => "{human_pos}/{human_len}",
+                };
+                let template = match total {
+                    Some(_) => format!(
+                        "{{spinner}} {{msg}} [{{bar:30}}] {unit} ({{per_sec}}, {{eta}} left)"
+                    ),
+                    None => "{spinner} {msg} {elapsed}".to_string(),
+                };
+                if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+                    self.bar.set_style(style.progress_chars("=> "));
+                }
+                self.bar.set_message(format!("{}{name}", self.prefix));
+                self.bar.set_position(0);
+                match total {
+                    Some(t) => self.bar.set_length(t),
+                    None => self.bar.unset_length(),
+                }
+                self.bar.reset_elapsed();
+            }
+            Event::Advance { amount } => self.bar.inc(amount),
+            // The report lists paths and warnings once the install is done.
+            Event::Path { .. } | Event::Warning { .. } => {}
+            Event::Finished => self.bar.finish_and_clear(),
+        }
+    }
 }

@@ -74,15 +74,13 @@ pub fn import(
     rename_entries(&mut merged);
     s.txn
         .add_node(&s.ws, &parent, &merged, &AddOptions::append())?;
-    s.processed.insert(policy_path.to_string());
-    s.record(
-        policy_path,
-        if existing.is_some() {
-            Action::Updated
-        } else {
-            Action::Added
-        },
-    );
+    // Access control content is not checked against node types.
+    let action = if existing.is_some() {
+        Action::Updated
+    } else {
+        Action::Added
+    };
+    s.touched(policy_path, action, false);
     Ok(())
 }
 

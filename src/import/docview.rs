@@ -12,6 +12,7 @@ use crate::node::Node;
 use crate::path;
 use crate::properties::AcHandling;
 use crate::repository::{AddOptions, NodeInfo};
+use crate::validate::accesscontrol::ACL_TYPES;
 use crate::value::{Property, PropertyType, Value};
 
 /// Properties the importer sets only when it creates a node (FileVault creates new
@@ -43,21 +44,12 @@ pub fn import_document(
         return element(s, &pm, &doc.root, &p);
     }
     let primary = doc.root.primary_type().map(|t| pm.name(t));
-    let special = matches!(
-        primary.as_deref(),
-        Some(
-            "rep:ACL"
-                | "rep:CugPolicy"
-                | "rep:PrincipalPolicy"
-                | "rep:User"
-                | "rep:SystemUser"
-                | "rep:Group"
-        )
-    );
+    let special = primary.as_deref().is_some_and(|t| {
+        ACL_TYPES.contains(&t) || matches!(t, "rep:User" | "rep:SystemUser" | "rep:Group")
+    });
     if !special && s.mode(node_path) == ImportMode::Merge && s.node(node_path)?.is_some() {
         // `merge` works at file level: an aggregate whose node exists is skipped whole.
-        s.record(node_path, Action::Unchanged);
-        s.processed.insert(node_path.to_string());
+        s.touched(node_path, Action::Unchanged, false);
         return Ok(());
     }
     element(s, &pm, &doc.root, node_path)
@@ -80,7 +72,7 @@ fn element(
 ) -> Result<(), ImportError> {
     let primary = el.primary_type().map(|t| pm.name(t));
     if let Some(t) = primary.as_deref() {
-        if matches!(t, "rep:ACL" | "rep:CugPolicy" | "rep:PrincipalPolicy") {
+        if ACL_TYPES.contains(&t) {
             return acl::import(s, pm, el, node_path, t);
         }
         if matches!(t, "rep:User" | "rep:SystemUser" | "rep:Group") {
@@ -280,17 +272,14 @@ fn create(
     } else {
         AddOptions::append()
     };
-    s.txn.add_node(&s.ws, &parent, &node, &opts)?;
-    s.processed.insert(node_path.to_string());
-    s.to_check.push(node_path.to_string());
+    s.add_node(node_path, &node, &opts)?;
     // The parent's children changed: its child definitions are checked again (a
     // parent created by this install is on the list already; the check runs once).
     // The root belongs to the repository (rep:root's mandatory jcr:system is not
     // kept here), so it is left out.
     if parent != "/" {
-        s.to_check.push(parent.clone());
+        s.to_check.push(parent);
     }
-    s.record(node_path, Action::Added);
     Ok(())
 }
 
@@ -323,8 +312,10 @@ pub fn autocreate(s: &mut Session<'_>, node: &mut Node, node_path: &str) {
         }
         let value = match name.as_str() {
             "jcr:uuid" => Some(Value::String(s.new_uuid(node_path))),
-            "jcr:created" | "jcr:lastModified" => Some(Value::Date(s.opts.now)),
-            "jcr:createdBy" | "jcr:lastModifiedBy" => Some(Value::String(s.opts.user.clone())),
+            "jcr:created" | "jcr:lastModified" => Some(Value::Date(s.opts.actor.time)),
+            "jcr:createdBy" | "jcr:lastModifiedBy" => {
+                Some(Value::String(s.opts.session_user.clone()))
+            }
             "jcr:isCheckedOut" => Some(Value::Boolean(true)),
             _ => None,
         };
@@ -472,21 +463,15 @@ fn update(
     ) {
         s.check_in.push(node_path.clone());
     }
-    s.processed.insert(node_path.clone());
     // As Oak, which validates what a commit changes: a node left as it was is not
     // checked again (a node whose children are added or removed is queued where
     // that happens).
-    if changed {
-        s.to_check.push(node_path.clone());
-    }
-    s.record(
-        &node_path,
-        if changed {
-            Action::Updated
-        } else {
-            Action::Unchanged
-        },
-    );
+    let action = if changed {
+        Action::Updated
+    } else {
+        Action::Unchanged
+    };
+    s.touched(&node_path, action, changed);
     Ok(())
 }
 
@@ -518,9 +503,7 @@ pub fn delete_missing_children(
         if !s.contains(&c.path) || s.mode(&c.path) != ImportMode::Replace {
             continue;
         }
-        if (c.primary_type == "rep:ACL"
-            || c.primary_type == "rep:CugPolicy"
-            || c.primary_type == "rep:PrincipalPolicy")
+        if ACL_TYPES.contains(&c.primary_type.as_str())
             && !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear)
         {
             continue;

@@ -60,7 +60,7 @@ pub fn import_file(
                 ))
                 .with(Property::single(
                     "jcr:lastModified",
-                    Value::Date(s.opts.now),
+                    Value::Date(s.opts.actor.time),
                 ));
             content.index = 1;
             let content_path = path::join(node_path, "jcr:content");
@@ -68,12 +68,7 @@ pub fn import_file(
             let mut file = Node::new(name, "nt:file");
             super::docview::autocreate(s, &mut file, node_path);
             file.children.push(content);
-            let parent = path::parent(node_path).unwrap_or("/").to_string();
-            s.txn
-                .add_node(&s.ws, &parent, &file, &AddOptions::append())?;
-            s.processed.insert(node_path.to_string());
-            s.to_check.push(node_path.to_string());
-            s.record(node_path, Action::Added);
+            s.add_node(node_path, &file, &AddOptions::append())?;
         }
         Some(info) => {
             if !contained && !described {
@@ -130,7 +125,7 @@ pub fn import_file(
                     ))
                     .with(Property::single(
                         "jcr:lastModified",
-                        Value::Date(s.opts.now),
+                        Value::Date(s.opts.actor.time),
                     ));
                 super::docview::autocreate(s, &mut c, &content_path);
                 s.txn
@@ -158,7 +153,7 @@ pub fn import_file(
                     s.txn.set_property(
                         &s.ws,
                         &content_path,
-                        &Property::single("jcr:lastModified", Value::Date(s.opts.now)),
+                        &Property::single("jcr:lastModified", Value::Date(s.opts.actor.time)),
                     )?;
                     if s.txn
                         .property(&s.ws, &content_path, "jcr:mimeType")?

@@ -10,6 +10,7 @@ use super::session::Session;
 use super::{dependencies, mapping, node_types, roots, sub_packages, tree};
 use crate::archive::{self, Archive, ReadOptions};
 use crate::cnd::NodeTypeRegistry;
+use crate::events::{Event, Unit};
 use crate::namespace::NamespaceRegistry;
 use crate::package::{self, OpenOptions, Package};
 use crate::repository::{OperationMeta, Store, Transaction};
@@ -43,12 +44,21 @@ pub fn install_inspected(
     opts: &ImportOptions,
     inspect: &mut dyn FnMut(&dyn Transaction, &Report) -> Result<(), ImportError>,
 ) -> Result<Report, ImportError> {
-    let pkg = Package::open(archive, &OpenOptions::default())?;
-    install_package(store, pkg, opts, inspect)
+    opts.events.event(&Event::Phase {
+        name: "reading",
+        total: None,
+        unit: Unit::Entries,
+    });
+    let result = Package::open(archive, &OpenOptions::default())
+        .map_err(ImportError::from)
+        .and_then(|pkg| install_package(store, pkg, opts, inspect));
+    opts.events.event(&Event::Finished);
+    result
 }
 
 /// Installs an opened [`Package`] into `store`, with `inspect` as in
-/// [`install_inspected`].
+/// [`install_inspected`]. The caller that opened the package reports its `reading`
+/// phase and the final [`Event::Finished`].
 pub fn install_package(
     store: &mut dyn Store,
     pkg: Package<'_>,
@@ -61,8 +71,8 @@ pub fn install_package(
         description: format!("install {name}"),
         install_id: None,
         package_id: package_id.clone(),
-        time: opts.now,
-        user: opts.user.clone(),
+        time: opts.actor.time,
+        user: opts.actor.user.clone(),
         options: serde_json::json!({
             "workspace": opts.workspace,
             "mode": opts.mode.map(|m| m.to_string()),
@@ -82,6 +92,15 @@ pub fn install_package(
     report.package_id = package_id;
     report.dry_run = opts.dry_run;
     inspect(txn.as_ref(), &report)?;
+    opts.events.event(&Event::Phase {
+        name: if opts.dry_run {
+            "rolling back"
+        } else {
+            "committing"
+        },
+        total: None,
+        unit: Unit::Items,
+    });
     if opts.dry_run {
         txn.rollback()?;
     } else {
@@ -176,4 +195,150 @@ pub(super) fn run(
     node_types::check(&mut s)?;
     sub_packages::install(&mut s, archive, &props, &layout.sub_packages, depth)?;
     Ok(s.report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{Actor, OwnedEvent, Recorded};
+    use crate::value::{Date, Value};
+    use std::sync::Arc;
+
+    fn package() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            (
+                "META-INF/vault/filter.xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?>
+<workspaceFilter version="1.0"><filter root="/content/a"/></workspaceFilter>"#,
+            ),
+            (
+                "jcr_root/content/a/.content.xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?>
+<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:nt="http://www.jcp.org/jcr/nt/1.0"
+    jcr:primaryType="nt:folder"/>"#,
+            ),
+            ("jcr_root/content/a/f.txt", "hello"),
+        ];
+        for (name, text) in files {
+            let p = dir.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        dir
+    }
+
+    fn actor() -> Actor {
+        Actor {
+            user: "ci".into(),
+            time: Date::from_epoch_millis(1_700_000_000_000),
+        }
+    }
+
+    #[test]
+    fn reports_phases_with_totals_and_every_path_to_the_callers_sink() {
+        let pkg = package();
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        let events = Arc::new(Recorded::default());
+        let opts = ImportOptions {
+            events: events.clone(),
+            ..ImportOptions::new(actor())
+        };
+        let report = install(store.as_mut(), pkg.path(), &opts).unwrap();
+        let got = events.events();
+        let phases: Vec<(&str, Option<u64>)> = got
+            .iter()
+            .filter_map(|e| match e {
+                OwnedEvent::Phase { name, total, .. } => Some((name.as_str(), *total)),
+                _ => None,
+            })
+            .collect();
+        let names: Vec<&str> = phases.iter().map(|p| p.0).collect();
+        assert_eq!(
+            names,
+            ["reading", "installing", "checking node types", "committing"]
+        );
+        // `/`, `/content`, `/content/a`, `/content/a/f.txt`.
+        assert_eq!(phases[1].1, Some(4));
+        assert_eq!(got.last(), Some(&OwnedEvent::Finished));
+        // Every unit of the installing phase is advanced, no more.
+        let installing = got
+            .iter()
+            .position(|e| matches!(e, OwnedEvent::Phase { name, .. } if name == "installing"))
+            .unwrap();
+        let checking = got
+            .iter()
+            .position(
+                |e| matches!(e, OwnedEvent::Phase { name, .. } if name == "checking node types"),
+            )
+            .unwrap();
+        let advanced: u64 = got[installing..checking]
+            .iter()
+            .map(|e| match e {
+                OwnedEvent::Advance { amount } => *amount,
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(advanced, 4);
+        let paths: Vec<(char, String)> = got
+            .iter()
+            .filter_map(|e| match e {
+                OwnedEvent::Path { action, path } => Some((*action, path.clone())),
+                _ => None,
+            })
+            .collect();
+        let reported: Vec<(char, String)> = report
+            .entries
+            .iter()
+            .map(|e| (e.action.letter(), e.path.clone()))
+            .collect();
+        assert_eq!(paths, reported);
+        assert!(paths.contains(&('A', "/content/a/f.txt".to_string())));
+    }
+
+    #[test]
+    fn the_caller_supplies_user_and_clock() {
+        let pkg = package();
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        install(store.as_mut(), pkg.path(), &ImportOptions::new(actor())).unwrap();
+        let history = store.history().unwrap();
+        let op = history.last().unwrap();
+        assert_eq!(op.user, "ci");
+        assert_eq!(op.time, actor().time);
+        let ws = crate::repository::DEFAULT_WORKSPACE;
+        let created = store
+            .property(ws, "/content/a/f.txt", "jcr:created")
+            .unwrap()
+            .unwrap();
+        assert_eq!(created.values, [Value::Date(actor().time)]);
+        // The content is written as FileVault's admin session writes it.
+        let by = store
+            .property(ws, "/content/a/f.txt", "jcr:createdBy")
+            .unwrap()
+            .unwrap();
+        assert_eq!(by.values, [Value::String("admin".into())]);
+    }
+
+    #[test]
+    fn a_dry_run_labels_its_last_phase_rolling_back() {
+        let pkg = package();
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        let events = Arc::new(Recorded::default());
+        let opts = ImportOptions {
+            events: events.clone(),
+            dry_run: true,
+            ..ImportOptions::new(actor())
+        };
+        install(store.as_mut(), pkg.path(), &opts).unwrap();
+        let got = events.events();
+        assert!(got.contains(&OwnedEvent::Phase {
+            name: "rolling back".into(),
+            total: None,
+            unit: crate::events::Unit::Items,
+        }));
+        assert_eq!(got.last(), Some(&OwnedEvent::Finished));
+    }
 }

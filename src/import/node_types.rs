@@ -5,6 +5,7 @@ use super::error::ImportError;
 use super::session::Session;
 use super::spill;
 use crate::cnd;
+use crate::events::Unit;
 use crate::package::NodeTypeFile;
 
 /// Registers the node types (and the namespaces they declare) of the package's CND
@@ -50,11 +51,13 @@ pub(super) fn register(s: &mut Session<'_>, files: Vec<NodeTypeFile>) -> Result<
 pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     let mut undeclared = std::collections::BTreeSet::new();
     let paths = std::mem::take(&mut s.to_check);
+    s.phase("checking node types", Some(paths.len() as u64), Unit::Paths);
     let mut seen = spill::PathSet::new();
     let mut open_types = std::collections::HashMap::new();
     let mut records = paths.iter();
     for p in &mut records {
         let p: &str = &p;
+        s.advance(1);
         if !seen.insert(p) {
             continue;
         }

@@ -1,9 +1,10 @@
 //! What an install may do: the options of `jcrpack import`.
 
+use crate::events::{Actor, Events, NoEvents};
 use crate::filter::ImportMode;
 use crate::properties::AcHandling;
 use crate::repository::DEFAULT_WORKSPACE;
-use crate::value::Date;
+use std::sync::Arc;
 
 /// What to do when a package node's `jcr:uuid` is taken by another node
 /// (FileVault's `IdConflictPolicy`).
@@ -33,8 +34,9 @@ impl IdConflictPolicy {
     }
 }
 
-/// Options of one install.
-#[derive(Debug, Clone)]
+/// Options of one install. [`ImportOptions::new`] gives FileVault's defaults for the
+/// caller's [`Actor`]; the library reads no clock and no environment.
+#[derive(Clone)]
 pub struct ImportOptions {
     /// The workspace written to.
     pub workspace: String,
@@ -65,26 +67,21 @@ pub struct ImportOptions {
     pub allow_system_roots: bool,
     /// Deepest nesting of sub packages.
     pub max_sub_package_depth: usize,
-    /// Who installs (`jcr:createdBy`, history).
-    pub user: String,
-    /// The clock for `jcr:created`, `jcr:lastModified` (`SOURCE_DATE_EPOCH` pins it).
-    pub now: Date,
-    /// Ticks once per path the install acts on (the CLI's progress bar on stderr).
-    pub progress: Option<indicatif::ProgressBar>,
+    /// Who installs and when: the history names `actor.user`; `actor.time` is the
+    /// clock of `jcr:created`, `jcr:lastModified` and of new identifiers.
+    pub actor: Actor,
+    /// The user the content is written as (`jcr:createdBy`, `jcr:lastModifiedBy`):
+    /// FileVault installs in an admin session, so `admin`.
+    pub session_user: String,
+    /// Where the install reports its phases (`reading`, `installing` N paths,
+    /// `checking node types`, `committing`), its progress and every path it acts on.
+    pub events: Arc<dyn Events>,
 }
 
-impl Default for ImportOptions {
-    fn default() -> Self {
-        let millis = match std::env::var("SOURCE_DATE_EPOCH")
-            .ok()
-            .and_then(|s| s.trim().parse::<i64>().ok())
-        {
-            Some(secs) => secs * 1000,
-            None => std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0),
-        };
+impl ImportOptions {
+    /// FileVault's defaults (strict, filter modes as the package says, identifier
+    /// conflicts fail, the default workspace, no events) for an install by `actor`.
+    pub fn new(actor: Actor) -> ImportOptions {
         ImportOptions {
             workspace: DEFAULT_WORKSPACE.to_string(),
             mode: None,
@@ -100,9 +97,32 @@ impl Default for ImportOptions {
             allow_roots: Vec::new(),
             allow_system_roots: false,
             max_sub_package_depth: 8,
-            user: "admin".to_string(),
-            now: Date::from_epoch_millis(millis),
-            progress: None,
+            actor,
+            session_user: "admin".to_string(),
+            events: Arc::new(NoEvents),
         }
+    }
+}
+
+impl std::fmt::Debug for ImportOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportOptions")
+            .field("workspace", &self.workspace)
+            .field("mode", &self.mode)
+            .field("ac_handling", &self.ac_handling)
+            .field("id_conflict", &self.id_conflict)
+            .field("mappings", &self.mappings)
+            .field("at", &self.at)
+            .field("dry_run", &self.dry_run)
+            .field("require_dependencies", &self.require_dependencies)
+            .field("strict", &self.strict)
+            .field("no_acl", &self.no_acl)
+            .field("no_authorizables", &self.no_authorizables)
+            .field("allow_roots", &self.allow_roots)
+            .field("allow_system_roots", &self.allow_system_roots)
+            .field("max_sub_package_depth", &self.max_sub_package_depth)
+            .field("actor", &self.actor)
+            .field("session_user", &self.session_user)
+            .finish_non_exhaustive()
     }
 }

@@ -7,10 +7,12 @@ use super::report::{Action, Report};
 use super::spill::{PathSet, SpillLog};
 use crate::cnd::NodeTypeRegistry;
 use crate::docview::DocViewProperty;
+use crate::events::{Event, Unit};
 use crate::filter::{ImportMode, WorkspaceFilter};
 use crate::namespace::NamespaceRegistry;
+use crate::node::Node;
 use crate::properties::AcHandling;
-use crate::repository::{NodeInfo, Transaction};
+use crate::repository::{AddOptions, NodeInfo, Transaction};
 use crate::value::{Binary, Property, PropertyType, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -121,16 +123,57 @@ impl<'t> Session<'t> {
         Ok(self.txn.node(&self.ws, path)?)
     }
 
+    /// Adds `node` at `path` (below its parent, at `placement`) and does the
+    /// bookkeeping of a node this install created: see [`Session::touched`].
+    pub fn add_node(
+        &mut self,
+        path: &str,
+        node: &Node,
+        placement: &AddOptions,
+    ) -> Result<(), ImportError> {
+        let parent = crate::path::parent(path).unwrap_or("/");
+        self.txn.add_node(&self.ws, parent, node, placement)?;
+        self.touched(path, Action::Added, true);
+        Ok(())
+    }
+
+    /// The bookkeeping of a node this install created or updated, in one place:
+    /// marks `path` processed (later steps leave it alone), queues it for the node
+    /// type check when `check`, and records `action` in the report.
+    pub fn touched(&mut self, path: &str, action: Action, check: bool) {
+        self.processed.insert(path.to_string());
+        if check {
+            self.to_check.push(path.to_string());
+        }
+        self.record(path, action);
+    }
+
     /// Records an action in the report.
     pub fn record(&mut self, path: &str, action: Action) {
         if self.out_of_bounds.is_none() && !matches!(action, Action::Unchanged | Action::Error) {
             self.out_of_bounds =
                 super::roots::out_of_bounds(path, action == Action::Added, self.opts);
         }
-        if let Some(pb) = &self.opts.progress {
-            pb.inc(1);
-        }
+        self.path_event(path, action);
         self.report.record(path, action, None);
+    }
+
+    /// Tells the caller's event sink that the install acted on `path`.
+    pub fn path_event(&self, path: &str, action: Action) {
+        self.opts.events.event(&Event::Path {
+            action: action.letter(),
+            path,
+        });
+    }
+
+    /// Tells the caller's event sink that `amount` more units of the phase are done.
+    pub fn advance(&self, amount: u64) {
+        self.opts.events.event(&Event::Advance { amount });
+    }
+
+    /// Tells the caller's event sink that a phase begins.
+    pub fn phase(&self, name: &str, total: Option<u64>, unit: Unit) {
+        self.opts.events.event(&Event::Phase { name, total, unit });
     }
 
     /// A deterministic new identifier (version 4 layout) for `path`: the same path
@@ -143,7 +186,7 @@ impl<'t> Session<'t> {
             let mut h = Sha256::new();
             h.update(path.as_bytes());
             h.update(attempt.to_le_bytes());
-            h.update(self.opts.now.epoch_millis().to_le_bytes());
+            h.update(self.opts.actor.time.epoch_millis().to_le_bytes());
             let d = h.finalize();
             let mut b = [0u8; 16];
             b.copy_from_slice(&d[..16]);
@@ -173,6 +216,7 @@ impl<'t> Session<'t> {
         if self.opts.strict {
             return Err(ImportError::Refused(message));
         }
+        self.path_event(path, Action::Error);
         self.report
             .record(path, Action::Error, Some(message.clone()));
         self.report.warn(message);

@@ -6,6 +6,7 @@ use super::error::ImportError;
 use super::report::Action;
 use super::session::Session;
 use crate::archive::Archive;
+use crate::events::Unit;
 use crate::filter::ImportMode;
 use crate::node::Node;
 use crate::package::LayoutNode;
@@ -20,6 +21,7 @@ pub fn import_tree(
     root: &LayoutNode,
 ) -> Result<(), ImportError> {
     let post_filter = s.filter.as_ref().is_some_and(|f| !f.sets.is_empty());
+    s.phase("installing", Some(root.count() as u64), Unit::Paths);
     visit(s, archive, root, !post_filter)
 }
 
@@ -34,9 +36,11 @@ fn visit(
         if s.contains(&n.path) {
             keep_all = true;
         } else if !(s.is_ancestor(&n.path) || n.path == "/") {
+            s.advance(n.count() as u64);
             return Ok(());
         }
     }
+    s.advance(1);
     let p = n.path.clone();
     if let Some(entry) = &n.docview {
         if n.file.is_some() {
@@ -92,6 +96,7 @@ fn import_docview_entry(
             if s.opts.strict {
                 return Err(ImportError::Malformed(e.to_string()));
             }
+            s.path_event(p, Action::Error);
             s.report.record(p, Action::Error, Some(e.to_string()));
             s.report.warn(e.to_string());
             Ok(false)
@@ -149,12 +154,7 @@ fn create_folder(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
     };
     let mut node = Node::new(name, t);
     super::docview::autocreate(s, &mut node, p);
-    s.txn
-        .add_node(&s.ws, parent, &node, &AddOptions::append())?;
-    s.processed.insert(p.to_string());
-    s.to_check.push(p.to_string());
-    s.record(p, Action::Added);
-    Ok(())
+    s.add_node(p, &node, &AddOptions::append())
 }
 
 /// A folder without `.content.xml` (reference §3.7).
@@ -187,9 +187,7 @@ fn folder(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
                     s.txn.remove_property(&s.ws, p, &prop.name)?;
                 }
                 s.txn.set_primary_type(&s.ws, p, "nt:folder")?;
-                s.processed.insert(p.to_string());
-                s.to_check.push(p.to_string());
-                s.record(p, Action::Replaced);
+                s.touched(p, Action::Replaced, true);
             }
         }
     }
@@ -215,10 +213,8 @@ fn intermediate(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
     let Some(info) = s.node(p)? else {
         return Ok(());
     };
-    if matches!(
-        info.primary_type.as_str(),
-        "rep:ACL" | "rep:CugPolicy" | "rep:PrincipalPolicy"
-    ) && !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear)
+    if crate::validate::accesscontrol::ACL_TYPES.contains(&info.primary_type.as_str())
+        && !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear)
     {
         return Ok(());
     }
