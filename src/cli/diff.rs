@@ -51,9 +51,10 @@ pub fn run(a: DiffArgs) -> CliResult<i32> {
                 }
             }
             if let Some(e) = entries.error {
-                return Err(ImportError::Malformed(format!(
-                    "the list of changes could not be read back: {e}"
-                )));
+                return Err(ImportError::ReadBack {
+                    what: "changes",
+                    source: e,
+                });
             }
             // Deletions first, then the rest in install order; each path once.
             paths.sort_by_key(|(_, deleted)| !deleted);
