@@ -1,9 +1,29 @@
 //! Node-level and property-level differences between two states of a repository:
 //! what `jcrpack diff` shows before an install writes anything.
+//!
+//! [`plan`] runs the real install of a package as a dry run (rolled back) and
+//! compares every node it acted on with the repository before it: the list of
+//! [`NodeChange`]s, deletions first. [`compare_node`] compares one node.
 
-use crate::repository::{Result, StoreRead};
+use crate::archive::Archive;
+use crate::events::{Event, Events, Unit};
+use crate::import::{self, Action, ImportError, ImportOptions};
+use crate::repository::{RepositoryError, Result, Store, StoreRead};
 use crate::value::Property;
 use serde::Serialize;
+use std::collections::HashSet;
+
+/// What happens to a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    /// The node is new.
+    Added,
+    /// The node is removed, with its subtree.
+    Deleted,
+    /// Its type, mixins or properties change.
+    Changed,
+}
 
 /// How one property differs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,8 +41,9 @@ pub struct PropertyChange {
 pub struct NodeChange {
     /// The node path.
     pub path: String,
-    /// `added`, `deleted` (with its subtree) or `changed`.
-    pub change: &'static str,
+    /// Added, deleted (with its subtree) or changed (`added`, `deleted`, `changed`
+    /// in JSON).
+    pub change: Change,
     /// Primary type before → after, when it changes (or the type of an added node).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub primary_type: Option<(Option<String>, Option<String>)>,
@@ -67,12 +88,12 @@ pub fn compare_node(
     );
     let change = match (&b, &a) {
         (None, None) => return Ok(None),
-        (None, Some(_)) => "added",
-        (Some(_), None) => "deleted",
-        (Some(_), Some(_)) => "changed",
+        (None, Some(_)) => Change::Added,
+        (Some(_), None) => Change::Deleted,
+        (Some(_), Some(_)) => Change::Changed,
     };
     let mut properties = Vec::new();
-    if change != "deleted" {
+    if change != Change::Deleted {
         let mut names: Vec<&str> = bp
             .iter()
             .chain(ap.iter())
@@ -94,11 +115,15 @@ pub fn compare_node(
     }
     let bt = b.as_ref().map(|i| i.primary_type.clone());
     let at = a.as_ref().map(|i| i.primary_type.clone());
-    let primary_type = (bt != at && change != "deleted").then_some((bt, at));
+    let primary_type = (bt != at && change != Change::Deleted).then_some((bt, at));
     let bm = b.as_ref().map(|i| i.mixins.clone()).unwrap_or_default();
     let am = a.as_ref().map(|i| i.mixins.clone()).unwrap_or_default();
-    let mixins = (bm != am && change != "deleted").then_some((bm, am));
-    if change == "changed" && properties.is_empty() && primary_type.is_none() && mixins.is_none() {
+    let mixins = (bm != am && change != Change::Deleted).then_some((bm, am));
+    if change == Change::Changed
+        && properties.is_empty()
+        && primary_type.is_none()
+        && mixins.is_none()
+    {
         return Ok(None);
     }
     Ok(Some(NodeChange {
@@ -108,4 +133,110 @@ pub fn compare_node(
         mixins,
         properties,
     }))
+}
+
+/// Why [`plan`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    /// The install (dry run) failed: the package cannot be installed.
+    #[error("{0}")]
+    Install(#[from] ImportError),
+    /// Reading a node before or after the install failed.
+    #[error("{0}")]
+    Repository(#[from] RepositoryError),
+    /// The install's list of changes, spilled to disk, could not be read back.
+    #[error("the list of changes could not be read back: {0}")]
+    ReadBack(#[source] std::io::Error),
+}
+
+/// What installing `archive` into `store` would change, node by node, deletions
+/// first, then the rest in install order; each node once. Nothing is written: the
+/// install runs as a dry run (whatever `options.dry_run` says) and is rolled back.
+///
+/// `before` is a second, read-only handle onto the same repository, which sees it
+/// as it was before the install (the install's transaction is not visible to it).
+/// Emits a phase `installing (dry run)` without a total, then `comparing` with one
+/// step per path the install acted on, then [`Event::Finished`].
+pub fn plan(
+    before: &dyn StoreRead,
+    store: &mut dyn Store,
+    archive: &dyn Archive,
+    options: &ImportOptions,
+    events: &dyn Events,
+) -> std::result::Result<Vec<NodeChange>, DiffError> {
+    let mut opts = options.clone();
+    opts.dry_run = true;
+    let ws = opts.workspace.clone();
+    let mut changes: Vec<NodeChange> = Vec::new();
+    let mut failed: Option<DiffError> = None;
+    events.event(&Event::Phase {
+        name: "installing (dry run)",
+        total: None,
+        unit: Unit::Paths,
+    });
+    let installed = import::install_inspected(store, archive, &opts, &mut |txn, report| {
+        match compare_all(before, txn, &ws, report, events) {
+            Ok(c) => changes = c,
+            // Kept typed; the install is a dry run, rolled back either way.
+            Err(e) => failed = Some(e),
+        }
+        Ok(())
+    });
+    events.event(&Event::Finished);
+    installed?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(changes),
+    }
+}
+
+/// Compares every path `report` lists as acted on (and the nodes below them that it
+/// does not list, such as a file's `jcr:content`) between `before` and `after`.
+fn compare_all(
+    before: &dyn StoreRead,
+    after: &dyn StoreRead,
+    ws: &str,
+    report: &import::Report,
+    events: &dyn Events,
+) -> std::result::Result<Vec<NodeChange>, DiffError> {
+    let mut paths: Vec<(String, bool)> = Vec::new();
+    let mut listed = HashSet::new();
+    let mut entries = report.entries.iter();
+    for e in &mut entries {
+        listed.insert(e.path.clone());
+        if e.action != Action::Unchanged && e.action != Action::Error {
+            paths.push((e.path.clone(), e.action == Action::Deleted));
+        }
+    }
+    if let Some(e) = entries.error {
+        return Err(DiffError::ReadBack(e));
+    }
+    // Deletions first, then the rest in install order; each path once.
+    paths.sort_by_key(|(_, deleted)| !deleted);
+    events.event(&Event::Phase {
+        name: "comparing",
+        total: Some(paths.len() as u64),
+        unit: Unit::Paths,
+    });
+    let mut changes = Vec::new();
+    let mut seen = HashSet::new();
+    for (p, _) in paths {
+        events.event(&Event::Advance { amount: 1 });
+        if !seen.insert(p.clone()) {
+            continue;
+        }
+        if let Some(c) = compare_node(before, after, ws, &p)? {
+            changes.push(c);
+        }
+        // Nodes below a changed node that the report does not list (a file's jcr:content).
+        for child in after.children(ws, &p).unwrap_or_default() {
+            if !seen.contains(&child.path) && !listed.contains(&child.path) {
+                if let Some(c) = compare_node(before, after, ws, &child.path)? {
+                    seen.insert(child.path.clone());
+                    changes.push(c);
+                }
+            }
+        }
+    }
+    Ok(changes)
 }

@@ -12,8 +12,10 @@
 //! other type its JCR string form.
 //!
 //! [`JsonTreeWriter`] writes the tree as a stream of start/end events, so a dump
-//! never holds more than one node's properties in memory.
+//! never holds more than one node's properties in memory. [`write_subtree`] writes a
+//! repository subtree as canonical JSON, enhanced DocView or system view.
 
+use crate::repository::{RepositoryError, StoreRead};
 use crate::value::{Binary, Property, Value};
 use serde_json::{json, Map, Value as Json};
 use std::io::{self, Write};
@@ -43,16 +45,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
+/// Lower-case hex of `bytes` (the blob store's, so that digests are spelled one way).
+pub use crate::repository::blob::hex;
 
 /// The canonical JSON of one value.
 pub fn value_json(v: &Value, digests: &mut dyn BinaryDigest) -> io::Result<Json> {
@@ -209,6 +203,256 @@ pub fn write_node<W: Write>(
         write_node(w, c, digests)?;
     }
     w.end_node()
+}
+
+/// The forms a dumped subtree can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DumpFormat {
+    /// The canonical JSON of the conformance suite (see the module documentation).
+    Json,
+    /// Enhanced DocView: one document, binaries as empty `{Binary}` placeholders.
+    DocView,
+    /// JCR system view, streamed, binaries base64-encoded from the blob store.
+    SysView,
+}
+
+/// Why a subtree could not be dumped.
+#[derive(Debug, thiserror::Error)]
+pub enum DumpError {
+    /// There is no node at the path.
+    #[error("{path}: no such node")]
+    NoSuchNode {
+        /// The path.
+        path: String,
+    },
+    /// Reading the repository failed.
+    #[error("{0}")]
+    Repository(#[from] RepositoryError),
+    /// Writing the output failed (a closed pipe among others).
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// The system view could not be written (a name it cannot hold, a binary that
+    /// cannot be read, the output).
+    #[error("{0}")]
+    SystemView(#[from] crate::sysview::WriteError),
+}
+
+/// Writes the subtree at `path` of `workspace` to `out` in `format`, streaming (one
+/// node at a time for JSON and system view; DocView builds its one document first).
+pub fn write_subtree(
+    store: &dyn StoreRead,
+    workspace: &str,
+    path: &str,
+    format: DumpFormat,
+    out: &mut dyn Write,
+) -> Result<(), DumpError> {
+    if store.node(workspace, path)?.is_none() {
+        return Err(DumpError::NoSuchNode {
+            path: path.to_string(),
+        });
+    }
+    match format {
+        DumpFormat::Json => write_json(store, workspace, path, out),
+        DumpFormat::SysView => write_sysview(store, workspace, path, out),
+        DumpFormat::DocView => write_docview(store, workspace, path, out),
+    }
+}
+
+/// Walks the subtree at `p` in document order, calling `start` for each node and
+/// `end` when its subtree is done: the nesting a streaming tree writer needs.
+fn walk_nested<W>(
+    store: &dyn StoreRead,
+    workspace: &str,
+    p: &str,
+    w: &mut W,
+    mut start: impl FnMut(&mut W, &crate::node::Node) -> Result<(), DumpError>,
+    mut end: impl FnMut(&mut W) -> Result<(), DumpError>,
+) -> Result<(), DumpError> {
+    let mut depths: Vec<usize> = Vec::new();
+    for e in store.walk(workspace, p)? {
+        let e = e?;
+        while depths.last().is_some_and(|d| *d >= e.depth) {
+            depths.pop();
+            end(w)?;
+        }
+        start(w, &e.node)?;
+        depths.push(e.depth);
+    }
+    while depths.pop().is_some() {
+        end(w)?;
+    }
+    Ok(())
+}
+
+fn write_json(
+    store: &dyn StoreRead,
+    workspace: &str,
+    p: &str,
+    out: &mut dyn Write,
+) -> Result<(), DumpError> {
+    let mut w = JsonTreeWriter::new(out);
+    let mut digests = KnownDigests;
+    walk_nested(
+        store,
+        workspace,
+        p,
+        &mut w,
+        |w, node| {
+            let props: Vec<_> = node.properties.values().cloned().collect();
+            let d: &mut dyn BinaryDigest = &mut digests;
+            w.start_node(&node.segment(), &node.primary_type, &node.mixins, &props, d)?;
+            Ok(())
+        },
+        |w| Ok(w.end_node()?),
+    )?;
+    let out = w.finish()?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+/// Reads blob binaries back from the repository for the system view writer.
+struct StoreBinaries<'a>(&'a dyn StoreRead);
+
+impl crate::sysview::BinarySource for StoreBinaries<'_> {
+    fn open(&mut self, binary: &Binary) -> io::Result<Box<dyn io::Read + '_>> {
+        match binary {
+            Binary::Blob { sha256, .. } => self
+                .0
+                .open_blob(sha256)
+                .map(|r| r as Box<dyn io::Read>)
+                .map_err(io::Error::other),
+            Binary::Inline(b) => Ok(Box::new(io::Cursor::new(b.to_vec()))),
+            other => Err(io::Error::other(format!("cannot read binary {other:?}"))),
+        }
+    }
+}
+
+fn write_sysview(
+    store: &dyn StoreRead,
+    workspace: &str,
+    p: &str,
+    out: &mut dyn Write,
+) -> Result<(), DumpError> {
+    let ns = store.namespaces()?;
+    let mut w = crate::sysview::SysViewWriter::new(out, &ns)?;
+    let mut bins = StoreBinaries(store);
+    walk_nested(
+        store,
+        workspace,
+        p,
+        &mut w,
+        |w, node| {
+            w.start_node(&node.segment(), &node.primary_type, &node.mixins)?;
+            for prop in node.properties.values() {
+                w.property(prop, &mut bins)?;
+            }
+            Ok(())
+        },
+        |w| Ok(w.end_node()?),
+    )?;
+    w.finish()?;
+    Ok(())
+}
+
+fn write_docview(
+    store: &dyn StoreRead,
+    workspace: &str,
+    p: &str,
+    out: &mut dyn Write,
+) -> Result<(), DumpError> {
+    use crate::docview::{DocViewDocument, DocViewElement, DocViewProperty};
+    use crate::value::PropertyType;
+    let ns = store.namespaces()?;
+    let mut used: indexmap::IndexSet<String> = indexmap::IndexSet::new();
+    let note = |name: &str, used: &mut indexmap::IndexSet<String>| {
+        if let Some((pre, _)) = name.split_once(':') {
+            used.insert(pre.to_string());
+        }
+    };
+    let mut stack: Vec<(usize, DocViewElement)> = Vec::new();
+    let finish_to = |stack: &mut Vec<(usize, DocViewElement)>, depth: usize| {
+        while stack.len() > 1 && stack.last().is_some_and(|(d, _)| *d >= depth) {
+            if let Some((_, el)) = stack.pop() {
+                if let Some((_, parent)) = stack.last_mut() {
+                    parent.children.push(el);
+                }
+            }
+        }
+    };
+    for e in store.walk(workspace, p)? {
+        let e = e?;
+        finish_to(&mut stack, e.depth);
+        let mut props = vec![DocViewProperty {
+            name: "jcr:primaryType".into(),
+            ptype: PropertyType::Name,
+            binary_ref: false,
+            multiple: false,
+            values: vec![e.node.primary_type.clone()],
+        }];
+        note(&e.node.primary_type, &mut used);
+        note(&e.node.name, &mut used);
+        if !e.node.mixins.is_empty() {
+            for m in &e.node.mixins {
+                note(m, &mut used);
+            }
+            props.push(DocViewProperty {
+                name: "jcr:mixinTypes".into(),
+                ptype: PropertyType::Name,
+                binary_ref: false,
+                multiple: true,
+                values: e.node.mixins.clone(),
+            });
+        }
+        for q in e.node.properties.values() {
+            note(&q.name, &mut used);
+            let values = if q.ptype == PropertyType::Binary {
+                q.values.iter().map(|_| String::new()).collect()
+            } else {
+                q.values.iter().map(|v| v.to_string()).collect()
+            };
+            props.push(DocViewProperty {
+                name: q.name.clone(),
+                ptype: q.ptype,
+                binary_ref: false,
+                multiple: q.multiple,
+                values,
+            });
+        }
+        let el = DocViewElement {
+            name: if stack.is_empty() {
+                String::new()
+            } else {
+                e.node.name.clone()
+            },
+            index: e.node.index,
+            properties: props,
+            children: Vec::new(),
+            location: Default::default(),
+        };
+        stack.push((e.depth, el));
+    }
+    finish_to(&mut stack, 0);
+    let Some((_, root)) = stack.pop() else {
+        return Err(DumpError::NoSuchNode {
+            path: p.to_string(),
+        });
+    };
+    let mut namespaces = vec![("jcr".to_string(), crate::docview::JCR_URI.to_string())];
+    for pre in used {
+        if pre != "jcr" {
+            if let Some(u) = ns.uri(&pre) {
+                namespaces.push((pre.clone(), u.to_string()));
+            }
+        }
+    }
+    let doc = DocViewDocument {
+        namespaces,
+        root,
+        root_is_jcr_root: true,
+        warnings: Vec::new(),
+    };
+    crate::docview::writer::write(&doc, out)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rayon::prelude::*;
 
 use crate::archive::{self, Archive, ArchiveError, ArchiveWarning, Entry, ReadOptions};
-use crate::build::Progress;
+use crate::events::{Event, Events, Unit};
 
 /// How [`unpack`] works.
 #[derive(Debug, Clone, Copy, Default)]
@@ -136,12 +136,24 @@ pub enum UnpackError {
 }
 
 /// Unpacks the package at `package` into folder `dir` (see the module
-/// documentation), reporting file bytes to `progress`.
+/// documentation), reporting a phase `unpacking` and its file bytes to `progress`
+/// (ending with [`Event::Finished`]).
 pub fn unpack(
     package: &Path,
     dir: &Path,
     options: &UnpackOptions,
-    progress: &dyn Progress,
+    progress: &dyn Events,
+) -> Result<UnpackSummary, UnpackError> {
+    let unpacked = unpack_into(package, dir, options, progress);
+    progress.event(&Event::Finished);
+    unpacked
+}
+
+fn unpack_into(
+    package: &Path,
+    dir: &Path,
+    options: &UnpackOptions,
+    progress: &dyn Events,
 ) -> Result<UnpackSummary, UnpackError> {
     let archive = archive::open(package, &options.read)?;
     let collision = archive.warnings().iter().find_map(|w| match w {
@@ -177,13 +189,17 @@ pub fn unpack(
         }
     }
     let entries = archive.entries();
-    progress.start(
-        entries
-            .iter()
-            .filter(|e| e.is_file())
-            .map(Entry::size)
-            .sum(),
-    );
+    progress.event(&Event::Phase {
+        name: "unpacking",
+        total: Some(
+            entries
+                .iter()
+                .filter(|e| e.is_file())
+                .map(Entry::size)
+                .sum(),
+        ),
+        unit: Unit::Bytes,
+    });
 
     let mut known = HashSet::new();
     let mut directories = 0u64;
@@ -372,7 +388,7 @@ fn write_file(
     entry: &Entry,
     root: &Path,
     force: bool,
-    progress: &dyn Progress,
+    progress: &dyn Events,
 ) -> Result<u64, UnpackError> {
     let name = entry.name();
     let folder = path_of(root, parent_of(name));
@@ -421,7 +437,7 @@ fn write_file(
             out.write_all(buffer.get(..n).unwrap_or_default())
                 .map_err(|e| io_error(&target, e))?;
             bytes += n as u64;
-            progress.advance(n as u64);
+            progress.event(&Event::Advance { amount: n as u64 });
         }
         out.flush().map_err(|e| io_error(&target, e))?;
     }
@@ -447,7 +463,7 @@ fn write_file(
 mod tests {
     use super::*;
     use crate::archive::{PackageSink, PackageWriter, WriterOptions};
-    use crate::build::NoProgress;
+    use crate::events::NoEvents;
 
     fn package(dir: &Path) -> PathBuf {
         let path = dir.join("p.zip");
@@ -465,7 +481,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let zip = package(tmp.path());
         let out = tmp.path().join("out");
-        let s = unpack(&zip, &out, &UnpackOptions::default(), &NoProgress).unwrap();
+        let s = unpack(&zip, &out, &UnpackOptions::default(), &NoEvents).unwrap();
         assert_eq!(fs::read(out.join("jcr_root/a/b.txt")).unwrap(), b"hello");
         assert!(out.join("jcr_root/empty").is_dir());
         assert_eq!((s.files, s.bytes, s.kind.as_str()), (2, 23, "zip"));
@@ -484,13 +500,13 @@ mod tests {
         let out = tmp.path().join("out");
         fs::create_dir_all(out.join("jcr_root/a")).unwrap();
         fs::write(out.join("jcr_root/a/b.txt"), b"old").unwrap();
-        let e = unpack(&zip, &out, &UnpackOptions::default(), &NoProgress).unwrap_err();
+        let e = unpack(&zip, &out, &UnpackOptions::default(), &NoEvents).unwrap_err();
         assert!(matches!(e, UnpackError::NotEmpty { .. }), "{e:?}");
         let force = UnpackOptions {
             force: true,
             ..UnpackOptions::default()
         };
-        unpack(&zip, &out, &force, &NoProgress).unwrap();
+        unpack(&zip, &out, &force, &NoEvents).unwrap();
         assert_eq!(fs::read(out.join("jcr_root/a/b.txt")).unwrap(), b"hello");
     }
 
@@ -509,7 +525,7 @@ mod tests {
             force: true,
             ..UnpackOptions::default()
         };
-        let e = unpack(&zip, &out, &force, &NoProgress).unwrap_err();
+        let e = unpack(&zip, &out, &force, &NoEvents).unwrap_err();
         assert!(matches!(e, UnpackError::SymlinkInTarget { .. }), "{e:?}");
         assert!(fs::read_dir(&outside).unwrap().next().is_none());
 
@@ -517,7 +533,7 @@ mod tests {
         fs::remove_file(out.join("jcr_root")).unwrap();
         fs::create_dir_all(out.join("jcr_root/a")).unwrap();
         symlink(outside.join("victim"), out.join("jcr_root/a/b.txt")).unwrap();
-        unpack(&zip, &out, &force, &NoProgress).unwrap();
+        unpack(&zip, &out, &force, &NoEvents).unwrap();
         assert!(!outside.join("victim").exists());
         let meta = fs::symlink_metadata(out.join("jcr_root/a/b.txt")).unwrap();
         assert!(meta.is_file());
@@ -532,11 +548,11 @@ mod tests {
             &zip,
             &tmp.path().join("o"),
             &UnpackOptions::default(),
-            &NoProgress,
+            &NoEvents,
         )
         .unwrap_err();
         assert!(matches!(e, UnpackError::Archive(_)), "{e:?}");
-        let e = unpack(&zip, &zip, &UnpackOptions::default(), &NoProgress).unwrap_err();
+        let e = unpack(&zip, &zip, &UnpackOptions::default(), &NoEvents).unwrap_err();
         assert!(
             matches!(e, UnpackError::Archive(_) | UnpackError::NotAFolder { .. }),
             "{e:?}"
@@ -565,7 +581,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let zip = case_collision(tmp.path());
         let out = tmp.path().join("out");
-        let e = unpack(&zip, &out, &UnpackOptions::default(), &NoProgress).unwrap_err();
+        let e = unpack(&zip, &out, &UnpackOptions::default(), &NoEvents).unwrap_err();
         let text = e.to_string();
         assert!(
             matches!(e, UnpackError::Archive(ArchiveError::CaseCollision { .. })),
@@ -593,7 +609,7 @@ mod tests {
         fs::write(tmp.path().join("probe"), b"x").unwrap();
         let insensitive = tmp.path().join("PROBE").exists();
         assert_eq!(case_insensitive(tmp.path()).unwrap(), insensitive);
-        match unpack(&zip, &out, &allow, &NoProgress) {
+        match unpack(&zip, &out, &allow, &NoEvents) {
             Ok(s) => {
                 assert!(!insensitive);
                 assert_eq!(

@@ -53,7 +53,10 @@ pub use folder::FolderArchive;
 pub use folder_writer::FolderWriter;
 pub use limits::Limits;
 pub use listing::{Children, Entry, EntryKind, Listing};
-pub use timestamp::{default_timestamp, timestamp_from_epoch, timestamp_from_source_date_epoch};
+pub use timestamp::{
+    default_timestamp, parse_source_date_epoch, timestamp_from_epoch,
+    timestamp_from_source_date_epoch,
+};
 pub use writer::{PackageSink, PackageWriter, WriterOptions, WrittenPackage};
 pub use zip::ZipArchive;
 

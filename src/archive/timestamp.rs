@@ -41,23 +41,30 @@ pub fn timestamp_from_epoch(seconds: i64) -> DateTime {
     DateTime::from_date_and_time(y, mo, d, h, mi, s).unwrap_or(DateTime::DEFAULT)
 }
 
-/// The zip time for a `SOURCE_DATE_EPOCH` value: `None` (unset) or an empty string
-/// gives [`default_timestamp`]; anything but decimal digits is an error, as the
-/// specification asks.
-pub fn timestamp_from_source_date_epoch(value: Option<&str>) -> Result<DateTime, ArchiveError> {
-    let value = match value {
-        None | Some("") => return Ok(default_timestamp()),
-        Some(v) => v,
-    };
+/// The one reading of a `SOURCE_DATE_EPOCH` value, for every command that honours
+/// it: seconds since 1970-01-01 00:00:00 UTC. An empty string means unset (`None`),
+/// as the specification says; anything but decimal digits is an error, never a
+/// silent fallback to the clock. Digits beyond `i64` are taken as `i64::MAX` (a
+/// time past every clamp).
+///
+/// The library never reads the environment: the caller (the command line) reads the
+/// variable and hands the seconds to [`crate::archive::WriterOptions`],
+/// [`crate::build::BuildOptions`] or an install's clock.
+pub fn parse_source_date_epoch(value: &str) -> Result<Option<i64>, ArchiveError> {
+    if value.is_empty() {
+        return Ok(None);
+    }
     if !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ArchiveError::BadSourceDateEpoch {
             value: value.to_owned(),
         });
     }
-    // All digits: only overflow can fail, and such a time is past 2107 anyway.
-    Ok(timestamp_from_epoch(
-        value.parse::<i64>().unwrap_or(i64::MAX),
-    ))
+    Ok(Some(value.parse::<i64>().unwrap_or(i64::MAX)))
+}
+
+/// The zip time for `SOURCE_DATE_EPOCH` seconds: [`default_timestamp`] when unset.
+pub fn timestamp_from_source_date_epoch(seconds: Option<i64>) -> DateTime {
+    seconds.map_or_else(default_timestamp, timestamp_from_epoch)
 }
 
 /// Year, month (1-12) and day (1-31) of the day `days` after 1970-01-01, in the
@@ -119,21 +126,20 @@ mod tests {
 
     #[test]
     fn source_date_epoch_values() {
-        let t = timestamp_from_source_date_epoch(Some("1700000000")).unwrap();
+        let seconds = parse_source_date_epoch("1700000000").unwrap();
+        assert_eq!(seconds, Some(1_700_000_000));
+        let t = timestamp_from_source_date_epoch(seconds);
         assert_eq!(show(t), "2023-11-14 22:13:20");
-        assert_eq!(
-            timestamp_from_source_date_epoch(None).unwrap(),
-            DateTime::DEFAULT
-        );
-        assert_eq!(
-            timestamp_from_source_date_epoch(Some("")).unwrap(),
-            DateTime::DEFAULT
-        );
-        for bad in ["-1", "1.5", " 1", "abc", "1e9"] {
-            let e = timestamp_from_source_date_epoch(Some(bad)).unwrap_err();
+        assert_eq!(timestamp_from_source_date_epoch(None), DateTime::DEFAULT);
+        assert_eq!(parse_source_date_epoch("").unwrap(), None);
+        for bad in ["-1", "1.5", " 1", "abc", "1e9", " ", "1700000000\n"] {
+            let e = parse_source_date_epoch(bad).unwrap_err();
             assert!(e.to_string().starts_with("SOURCE_DATE_EPOCH="), "{e}");
         }
-        let far = timestamp_from_source_date_epoch(Some("99999999999999999999999")).unwrap();
-        assert_eq!(show(far), "2107-12-31 23:59:58");
+        let far = parse_source_date_epoch("99999999999999999999999").unwrap();
+        assert_eq!(
+            show(timestamp_from_source_date_epoch(far)),
+            "2107-12-31 23:59:58"
+        );
     }
 }

@@ -70,26 +70,10 @@ impl Default for WriterOptions {
 }
 
 impl WriterOptions {
-    /// The defaults, with the time taken from `SOURCE_DATE_EPOCH` when it is set.
-    pub fn from_env() -> Result<WriterOptions, ArchiveError> {
-        let value = match std::env::var_os("SOURCE_DATE_EPOCH") {
-            None => None,
-            Some(os) => Some(
-                os.into_string()
-                    .map_err(|os| ArchiveError::BadSourceDateEpoch {
-                        value: os.to_string_lossy().into_owned(),
-                    })?,
-            ),
-        };
-        WriterOptions::default().with_source_date_epoch(value.as_deref())
-    }
-
-    /// Sets the time from a `SOURCE_DATE_EPOCH` value (`None` or empty: 1980-01-01).
-    pub fn with_source_date_epoch(
-        self,
-        value: Option<&str>,
-    ) -> Result<WriterOptions, ArchiveError> {
-        Ok(self.with_timestamp(timestamp_from_source_date_epoch(value)?))
+    /// Sets the time from `SOURCE_DATE_EPOCH` seconds, as
+    /// [`super::parse_source_date_epoch`] reads them (`None`: 1980-01-01).
+    pub fn with_source_date_epoch(self, seconds: Option<i64>) -> WriterOptions {
+        self.with_timestamp(timestamp_from_source_date_epoch(seconds))
     }
 
     /// Sets the time every entry carries.
@@ -184,20 +168,30 @@ pub trait PackageSink {
 
     /// Copies entry `name` of `source` (a file or a directory) under the same name.
     fn copy_entry(&mut self, source: &dyn Archive, name: &str) -> Result<(), ArchiveError> {
-        let entry = source
-            .listing()
-            .get(name)
-            .ok_or_else(|| ArchiveError::NotFound {
-                archive: source.name().to_owned(),
-                entry: name.to_owned(),
-            })?;
-        if entry.is_dir() {
-            return self.add_directory(entry.name());
-        }
-        let size = entry.size();
-        let mut reader = source.open(entry.name())?;
-        self.add_reader(entry.name(), &mut reader, Some(size))
+        copy_by_reading(self, source, name)
     }
+}
+
+/// [`PackageSink::copy_entry`] by reading the entry and adding it again (what a sink
+/// does when it cannot copy the stored bytes as they are).
+fn copy_by_reading<S: PackageSink + ?Sized>(
+    sink: &mut S,
+    source: &dyn Archive,
+    name: &str,
+) -> Result<(), ArchiveError> {
+    let entry = source
+        .listing()
+        .get(name)
+        .ok_or_else(|| ArchiveError::NotFound {
+            archive: source.name().to_owned(),
+            entry: name.to_owned(),
+        })?;
+    if entry.is_dir() {
+        return sink.add_directory(entry.name());
+    }
+    let size = entry.size();
+    let mut reader = source.open(entry.name())?;
+    sink.add_reader(entry.name(), &mut reader, Some(size))
 }
 
 /// What [`PackageWriter::finish`] wrote.
@@ -679,21 +673,7 @@ impl PackageSink for PackageWriter {
     fn copy_entry(&mut self, source: &dyn Archive, name: &str) -> Result<(), ArchiveError> {
         match source.as_zip() {
             Some(zip) => self.raw_copy(zip, name),
-            None => {
-                let entry = source
-                    .listing()
-                    .get(name)
-                    .ok_or_else(|| ArchiveError::NotFound {
-                        archive: source.name().to_owned(),
-                        entry: name.to_owned(),
-                    })?;
-                if entry.is_dir() {
-                    return self.add_directory(entry.name());
-                }
-                let size = entry.size();
-                let mut reader = source.open(entry.name())?;
-                self.add_reader(entry.name(), &mut reader, Some(size))
-            }
+            None => copy_by_reading(self, source, name),
         }
     }
 }

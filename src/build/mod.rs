@@ -39,6 +39,7 @@ use crate::archive::{
     ArchiveError, NameProblem, PackageSink, PackageWriter, WriterOptions, WrittenPackage,
 };
 use crate::docview::{self, DocViewError};
+use crate::events::{Event, Events, Unit};
 use crate::filter::{FilterError, WorkspaceFilter};
 use crate::package_id::{PackageId, PackageIdError};
 use crate::properties::{
@@ -66,26 +67,6 @@ const BATCH_ENTRIES: usize = 512;
 /// ...or this many bytes.
 const BATCH_BYTES: u64 = 32 << 20;
 
-/// Receives progress reports of a long operation (build or unpack); calls may come
-/// from several threads.
-pub trait Progress: Sync {
-    /// The work ahead: `total` bytes of file content.
-    fn start(&self, total: u64) {
-        let _ = total;
-    }
-
-    /// `bytes` more bytes are done.
-    fn advance(&self, bytes: u64) {
-        let _ = bytes;
-    }
-}
-
-/// A [`Progress`] that shows nothing.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoProgress;
-
-impl Progress for NoProgress {}
-
 /// What a build may change about the package.
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
@@ -102,36 +83,13 @@ pub struct BuildOptions {
 }
 
 impl BuildOptions {
-    /// The defaults, with the entry time and `created` taken from `SOURCE_DATE_EPOCH`
-    /// when it is set.
-    pub fn from_env() -> Result<BuildOptions, BuildError> {
-        let value = match std::env::var_os("SOURCE_DATE_EPOCH") {
-            None => None,
-            Some(os) => Some(os.into_string().map_err(|os| {
-                BuildError::Archive(ArchiveError::BadSourceDateEpoch {
-                    value: os.to_string_lossy().into_owned(),
-                })
-            })?),
-        };
-        BuildOptions::default().with_source_date_epoch(value.as_deref())
-    }
-
-    /// Sets the entry time and `created` from a `SOURCE_DATE_EPOCH` value (seconds
-    /// since 1970 in UTC; `None` or empty: entry time 1980-01-01 and no `created`).
-    pub fn with_source_date_epoch(
-        mut self,
-        value: Option<&str>,
-    ) -> Result<BuildOptions, BuildError> {
-        self.writer = self.writer.with_source_date_epoch(value)?;
-        self.created = match value {
-            None | Some("") => None,
-            // Checked to be digits by the writer options above.
-            Some(v) => {
-                let seconds = v.parse::<i64>().unwrap_or(i64::MAX / 1000);
-                Some(Date::from_epoch_millis(seconds.saturating_mul(1000)))
-            }
-        };
-        Ok(self)
+    /// Sets the entry time and `created` from `SOURCE_DATE_EPOCH` seconds, as
+    /// [`crate::archive::parse_source_date_epoch`] reads them (`None`: entry time
+    /// 1980-01-01 and no `created`).
+    pub fn with_source_date_epoch(mut self, seconds: Option<i64>) -> BuildOptions {
+        self.writer = self.writer.with_source_date_epoch(seconds);
+        self.created = seconds.map(|s| Date::from_epoch_millis(s.saturating_mul(1000)));
+        self
     }
 }
 
@@ -413,12 +371,24 @@ fn check_output(dir: &Path, out: &Path) -> Result<(), BuildError> {
 }
 
 /// Builds the package for source folder `dir` at `out` (see the module
-/// documentation), reporting file bytes to `progress`.
+/// documentation), reporting a phase `building` and its file bytes to `progress`
+/// (ending with [`Event::Finished`]).
 pub fn build_package(
     dir: &Path,
     out: &Path,
     options: &BuildOptions,
-    progress: &dyn Progress,
+    progress: &dyn Events,
+) -> Result<BuildSummary, BuildError> {
+    let built = build(dir, out, options, progress);
+    progress.event(&Event::Finished);
+    built
+}
+
+fn build(
+    dir: &Path,
+    out: &Path,
+    options: &BuildOptions,
+    progress: &dyn Events,
 ) -> Result<BuildSummary, BuildError> {
     let tree = scan(dir)?;
     check_output(dir, out)?;
@@ -452,7 +422,11 @@ pub fn build_package(
     let order = package_order(&tree);
     let total: u64 = order.iter().map(|e| e.size()).sum::<u64>()
         + (manifest.len() + properties_xml.len()) as u64;
-    progress.start(total);
+    progress.event(&Event::Phase {
+        name: "building",
+        total: Some(total),
+        unit: Unit::Bytes,
+    });
 
     let mut writer = PackageWriter::create(out, options.writer)?;
     let mut stats = Stats::default();
@@ -506,10 +480,10 @@ struct Stats {
 }
 
 impl Stats {
-    fn file(&mut self, bytes: u64, progress: &dyn Progress) {
+    fn file(&mut self, bytes: u64, progress: &dyn Events) {
         self.files += 1;
         self.bytes += bytes;
-        progress.advance(bytes);
+        progress.event(&Event::Advance { amount: bytes });
     }
 }
 
@@ -535,7 +509,7 @@ fn write_batch(
     batch: &mut Vec<&SourceEntry>,
     filter_bytes: &[u8],
     stats: &mut Stats,
-    progress: &dyn Progress,
+    progress: &dyn Events,
 ) -> Result<(), BuildError> {
     let loaded: Vec<Result<Loaded, BuildError>> = batch
         .par_iter()
@@ -569,7 +543,7 @@ fn stream(
     writer: &mut PackageWriter,
     entry: &SourceEntry,
     stats: &mut Stats,
-    progress: &dyn Progress,
+    progress: &dyn Events,
 ) -> Result<(), BuildError> {
     let file = entry.open()?;
     let mut counting = Counting {
@@ -596,7 +570,7 @@ fn stream(
 struct Counting<'p, R> {
     inner: R,
     count: u64,
-    progress: &'p dyn Progress,
+    progress: &'p dyn Events,
     failed: Option<std::io::Error>,
 }
 
@@ -605,7 +579,7 @@ impl<R: Read> Read for Counting<'_, R> {
         match self.inner.read(buf) {
             Ok(n) => {
                 self.count += n as u64;
-                self.progress.advance(n as u64);
+                self.progress.event(&Event::Advance { amount: n as u64 });
                 Ok(n)
             }
             Err(e) => {

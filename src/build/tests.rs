@@ -110,21 +110,14 @@ fn a_name_is_required_and_must_be_valid() {
 
 #[test]
 fn source_date_epoch_sets_the_entry_time_and_created() {
-    let opts = BuildOptions::default()
-        .with_source_date_epoch(Some("1700000000"))
-        .unwrap();
+    let opts = BuildOptions::default().with_source_date_epoch(Some(1_700_000_000));
     assert_eq!(
         opts.created.unwrap().to_string(),
         "2023-11-14T22:13:20.000Z"
     );
     assert_eq!(opts.writer.timestamp().year(), 2023);
-    let none = BuildOptions::default()
-        .with_source_date_epoch(Some(""))
-        .unwrap();
+    let none = BuildOptions::default().with_source_date_epoch(None);
     assert!(none.created.is_none());
-    assert!(BuildOptions::default()
-        .with_source_date_epoch(Some("yesterday"))
-        .is_err());
 }
 
 #[test]
@@ -201,8 +194,8 @@ fn builds_the_same_bytes_twice() {
     let a = dir.path().join("a.zip");
     let b = dir.path().join("b.zip");
     let opts = options("g:n:1");
-    let sa = build_package(&src, &a, &opts, &NoProgress).unwrap();
-    let sb = build_package(&src, &b, &opts, &NoProgress).unwrap();
+    let sa = build_package(&src, &a, &opts, &crate::events::NoEvents).unwrap();
+    let sb = build_package(&src, &b, &opts, &crate::events::NoEvents).unwrap();
     assert_eq!(fs::read(&a).unwrap(), fs::read(&b).unwrap());
     assert_eq!(sa.sha256, sb.sha256);
     assert_eq!(sa.sha256, crate::dump::sha256_hex(&fs::read(&a).unwrap()));
@@ -252,11 +245,23 @@ fn the_source_properties_give_the_id() {
         &[(PROPERTIES_XML, &String::from_utf8(p.to_xml()).unwrap())],
     );
     let out = dir.path().join("p.zip");
-    let s = build_package(&src, &out, &BuildOptions::default(), &NoProgress).unwrap();
+    let s = build_package(
+        &src,
+        &out,
+        &BuildOptions::default(),
+        &crate::events::NoEvents,
+    )
+    .unwrap();
     assert_eq!(s.package_id, "grp:from-props:2.0");
 
     source(&src, &[(PROPERTIES_XML, "<properties>")]);
-    let e = build_package(&src, &out, &BuildOptions::default(), &NoProgress).unwrap_err();
+    let e = build_package(
+        &src,
+        &out,
+        &BuildOptions::default(),
+        &crate::events::NoEvents,
+    )
+    .unwrap_err();
     assert!(matches!(e, BuildError::Properties(_)), "{e:?}");
 }
 
@@ -266,7 +271,7 @@ fn a_missing_or_invalid_filter_stops_the_build() {
     let src = dir.path().join("src");
     source(&src, &[("jcr_root/content/a.txt", "a")]);
     let out = dir.path().join("p.zip");
-    let e = build_package(&src, &out, &options("g:n"), &NoProgress).unwrap_err();
+    let e = build_package(&src, &out, &options("g:n"), &crate::events::NoEvents).unwrap_err();
     assert!(
         matches!(&e, BuildError::MissingFilter { path } if path.ends_with(FILTER_XML)),
         "{e:?}"
@@ -278,7 +283,7 @@ fn a_missing_or_invalid_filter_stops_the_build() {
             "<workspaceFilter>\n<filter root=\"/a\">\n</workspaceFilter>\n",
         )],
     );
-    let e = build_package(&src, &out, &options("g:n"), &NoProgress).unwrap_err();
+    let e = build_package(&src, &out, &options("g:n"), &crate::events::NoEvents).unwrap_err();
     assert!(matches!(e, BuildError::Filter(_)), "{e:?}");
     assert!(e.to_string().contains("filter.xml:3:"), "{e}");
     assert!(!out.exists());
@@ -297,7 +302,7 @@ fn an_invalid_docview_names_entry_line_and_column() {
         )],
     );
     let out = dir.path().join("p.zip");
-    let e = build_package(&src, &out, &options("g:n"), &NoProgress).unwrap_err();
+    let e = build_package(&src, &out, &options("g:n"), &crate::events::NoEvents).unwrap_err();
     let BuildError::DocView { entry, error } = &e else {
         panic!("{e:?}")
     };
@@ -322,7 +327,7 @@ fn an_invalid_docview_names_entry_line_and_column() {
         &src,
         &[("jcr_root/content/site/data.xml", "<not <well formed")],
     );
-    build_package(&src, &out, &options("g:n"), &NoProgress).unwrap();
+    build_package(&src, &out, &options("g:n"), &crate::events::NoEvents).unwrap();
 }
 
 #[test]
@@ -331,10 +336,16 @@ fn the_output_may_not_land_in_the_content() {
     let src = dir.path().join("src");
     minimal(&src);
     let out = src.join("jcr_root/content/p.zip");
-    let e = build_package(&src, &out, &options("g:n"), &NoProgress).unwrap_err();
+    let e = build_package(&src, &out, &options("g:n"), &crate::events::NoEvents).unwrap_err();
     assert!(matches!(e, BuildError::OutputInsideSource { .. }), "{e:?}");
     // Beside the content is fine.
-    build_package(&src, &src.join("p.zip"), &options("g:n"), &NoProgress).unwrap();
+    build_package(
+        &src,
+        &src.join("p.zip"),
+        &options("g:n"),
+        &crate::events::NoEvents,
+    )
+    .unwrap();
 }
 
 #[test]
@@ -346,25 +357,28 @@ fn large_files_are_streamed_and_counted() {
         .map(|i| (i % 251) as u8)
         .collect();
     fs::write(src.join("jcr_root/content/site/big.bin"), &big).unwrap();
-    struct Count(std::sync::atomic::AtomicU64, std::sync::atomic::AtomicU64);
-    impl Progress for Count {
-        fn start(&self, total: u64) {
-            self.0.store(total, std::sync::atomic::Ordering::Relaxed);
-        }
-        fn advance(&self, bytes: u64) {
-            self.1
-                .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
-        }
-    }
-    let count = Count(Default::default(), Default::default());
+    use crate::events::{OwnedEvent, Recorded, Unit};
+    let events = Recorded::default();
     let out = dir.path().join("p.zip");
-    let s = build_package(&src, &out, &options("g:n"), &count).unwrap();
-    let total = count.0.load(std::sync::atomic::Ordering::Relaxed);
-    assert_eq!(total, s.bytes_in);
+    let s = build_package(&src, &out, &options("g:n"), &events).unwrap();
+    let events = events.events();
     assert_eq!(
-        count.1.load(std::sync::atomic::Ordering::Relaxed),
-        s.bytes_in
+        events.first(),
+        Some(&OwnedEvent::Phase {
+            name: "building".into(),
+            total: Some(s.bytes_in),
+            unit: Unit::Bytes
+        })
     );
+    assert_eq!(events.last(), Some(&OwnedEvent::Finished));
+    let advanced: u64 = events
+        .iter()
+        .map(|e| match e {
+            OwnedEvent::Advance { amount } => *amount,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(advanced, s.bytes_in);
     let zip = crate::archive::open(&out, &ReadOptions::default()).unwrap();
     assert_eq!(
         zip.read_to_vec("jcr_root/content/site/big.bin").unwrap(),

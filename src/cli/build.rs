@@ -1,11 +1,11 @@
 //! `jcrpack build DIR -o OUT.zip`: a deterministic package from a source folder.
 
+use super::progress::Bars;
 use super::{CliError, CliResult};
-use crate::build::{build_package, BuildError, BuildOptions, Progress};
+use crate::build::{build_package, BuildError, BuildOptions};
 use crate::package_id::PackageId;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Builds a package zip from a source folder holding `jcr_root/` and `META-INF/vault/`
@@ -48,65 +48,28 @@ fn parse_property(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// A progress bar on stderr, counting file bytes.
-pub(super) struct Bar(ProgressBar);
-
-impl Bar {
-    /// A bar, hidden when `quiet` or when stderr is not a terminal.
-    pub(super) fn new(quiet: bool, verb: &'static str) -> Bar {
-        let bar = if quiet || !std::io::stderr().is_terminal() {
-            ProgressBar::hidden()
-        } else {
-            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template(
-                "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar.set_message(verb);
-            bar
-        };
-        Bar(bar)
-    }
-
-    /// Removes the bar.
-    pub(super) fn finish(&self) {
-        self.0.finish_and_clear();
-    }
-}
-
-impl Progress for Bar {
-    fn start(&self, total: u64) {
-        self.0.set_length(total);
-    }
-
-    fn advance(&self, bytes: u64) {
-        self.0.inc(bytes);
-    }
-}
-
 /// Runs `jcrpack build`.
-pub fn run(args: BuildArgs, quiet: bool) -> CliResult<i32> {
+pub fn run(args: BuildArgs) -> CliResult<i32> {
     if args.output.is_dir() {
         return Err(
             CliError::usage(format!("the output {} is a folder", args.output.display()))
                 .hint("name the package file, e.g. -o target/package.zip"),
         );
     }
-    let mut options = BuildOptions::from_env().map_err(build_error)?;
+    let mut options = BuildOptions::default().with_source_date_epoch(super::source_date_epoch()?);
     options.id = args.name;
     options.properties = args.properties;
-    let bar = Bar::new(quiet, "building");
-    let result = build_package(&args.dir, &args.output, &options, &bar);
-    bar.finish();
-    let summary = result.map_err(build_error)?;
+    let summary =
+        build_package(&args.dir, &args.output, &options, &Bars::stderr()).map_err(build_error)?;
     for path in &summary.ignored {
         tracing::info!("skipped {path}");
     }
     if args.json {
         super::print_json(&summary)?;
     } else {
-        println!(
+        let mut out = super::out::stdout();
+        writeln!(
+            out,
             "built {} ({}): {} entries, {} files, {} bytes -> {} bytes",
             summary.output,
             summary.package_id,
@@ -114,8 +77,9 @@ pub fn run(args: BuildArgs, quiet: bool) -> CliResult<i32> {
             summary.files,
             summary.bytes_in,
             summary.bytes_out
-        );
-        println!("sha256 {}", summary.sha256);
+        )?;
+        writeln!(out, "sha256 {}", summary.sha256)?;
+        out.flush()?;
     }
     Ok(0)
 }
@@ -134,9 +98,6 @@ fn build_error(e: BuildError) -> CliError {
         }
         BuildError::OutputInsideSource { .. } => {
             Some("write the package outside jcr_root/ and META-INF/, e.g. -o target/package.zip")
-        }
-        BuildError::Archive(crate::archive::ArchiveError::BadSourceDateEpoch { .. }) => {
-            Some("SOURCE_DATE_EPOCH is seconds since 1970-01-01 UTC, digits only")
         }
         _ => None,
     };

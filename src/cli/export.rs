@@ -1,8 +1,11 @@
 //! `jcrpack export --repo REPO (--filter FILTER.xml | --root PATH...) -o OUT.zip`.
+//! The id and properties defaulting is the library's ([`crate::export::package_properties`]).
 
+use super::progress::Bars;
 use super::repo::{absolute, RepoArgs};
-use super::{CliError, CliResult};
+use super::{CliError, CliResult, ErrorKind};
 use crate::archive::{PackageWriter, WriterOptions};
+use crate::events::{Event, Events, Unit};
 use crate::export;
 use crate::filter::{FilterSet, WorkspaceFilter};
 use crate::package_id::PackageId;
@@ -53,28 +56,36 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
             ))
         }
     };
-    let mut props = match &a.properties {
+    let base = match &a.properties {
         Some(p) => {
-            let bytes =
-                std::fs::read(p).map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
-            PackageProperties::parse(&bytes, &p.display().to_string())?
+            let bytes = std::fs::read(p).map_err(|e| CliError::context(p.display(), e))?;
+            Some(PackageProperties::parse(&bytes, &p.display().to_string())?)
         }
-        None => PackageProperties::new(),
+        None => None,
     };
-    let id = match (&a.name, props.id()) {
-        (Some(n), _) => {
-            PackageId::parse(n).map_err(|e| CliError::usage(format!("--name {n}: {e}")))?
-        }
-        (None, Some(id)) => id,
-        (None, None) => PackageId::parse("jcrpack:export:1.0.0")
-            .map_err(|e| CliError::failure(e.to_string()))?,
+    let name = match &a.name {
+        Some(n) => Some(
+            PackageId::parse(n)
+                .map_err(|e| CliError::context(format!("--name {n}"), e).kind(ErrorKind::Usage))?,
+        ),
+        None => None,
     };
-    props.set_id(&id);
+    let props = export::package_properties(base, name.as_ref());
+    let id = props
+        .id()
+        .map(|i| i.to_string())
+        .unwrap_or_else(|| export::DEFAULT_ID.to_string());
     let store = a.repo.open()?;
     let ns = store.namespaces()?;
     let (types, _) = crate::nodetypes::load(store.as_ref(), &ns);
-    let opts = WriterOptions::from_env()?;
+    let opts = WriterOptions::default().with_source_date_epoch(super::source_date_epoch()?);
     let mut writer = PackageWriter::create(&a.output, opts)?;
+    let bars = Bars::stderr();
+    bars.event(&Event::Phase {
+        name: "exporting",
+        total: None,
+        unit: Unit::Items,
+    });
     let report = export::export(
         store.as_ref(),
         &a.repo.workspace,
@@ -88,15 +99,16 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
         Ok(report)
     })
     .map_err(|e| {
-        CliError::failure(format!(
-            "export failed, {} was not written: {e}",
-            a.output.display()
-        ))
+        CliError::context(
+            format!("export failed, {} was not written", a.output.display()),
+            e,
+        )
     })?;
+    drop(bars);
     if a.json {
         let doc = serde_json::json!({
             "output": a.output.display().to_string(),
-            "packageId": id.to_string(),
+            "packageId": id,
             "nodes": report.nodes,
             "entries": report.entries,
             "binaryBytes": report.binary_bytes,
@@ -104,7 +116,7 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
         });
         super::print_json(&doc)?;
     } else {
-        eprintln!(
+        status!(
             "exported {} nodes into {} ({} entries, {} binary bytes)",
             report.nodes,
             a.output.display(),

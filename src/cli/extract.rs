@@ -43,10 +43,8 @@ fn parse_mode(s: &str) -> Result<ImportMode, String> {
 pub fn run(a: ExtractArgs) -> CliResult<i32> {
     let selection = match &a.filter {
         Some(f) => {
-            let bytes =
-                std::fs::read(f).map_err(|e| CliError::failure(format!("{}: {e}", f.display())))?;
-            let filter = WorkspaceFilter::parse(&bytes, &f.display().to_string())
-                .map_err(|e| CliError::failure(e.to_string()))?;
+            let bytes = std::fs::read(f).map_err(|e| CliError::context(f.display(), e))?;
+            let filter = WorkspaceFilter::parse(&bytes, &f.display().to_string())?;
             Selection::Filter(filter)
         }
         None => {
@@ -62,16 +60,19 @@ pub fn run(a: ExtractArgs) -> CliResult<i32> {
         selection,
         mode: a.mode,
         name: a.name.clone(),
-        writer: WriterOptions::from_env()?,
+        writer: WriterOptions::default().with_source_date_epoch(super::source_date_epoch()?),
     };
     let r = extract(archive.as_ref(), &a.output, &opts).map_err(|e| {
-        CliError::failure(format!(
-            "{}: extract failed, nothing was written: {e}",
-            a.package.display()
-        ))
+        CliError::context(
+            format!(
+                "{}: extract failed, nothing was written",
+                a.package.display()
+            ),
+            e,
+        )
     })?;
     for w in &r.warnings {
-        eprintln!("warning: {w}");
+        status!("warning: {w}");
     }
     let roots: Vec<String> = r
         .filter
@@ -79,7 +80,7 @@ pub fn run(a: ExtractArgs) -> CliResult<i32> {
         .iter()
         .map(|s| format!("{} ({})", s.root(), s.mode))
         .collect();
-    eprintln!(
+    status!(
         "wrote {} ({}, {} entries, {} bytes): {} copied compressed, {} DocView files rewritten; filter {}",
         r.output.display(),
         r.name,

@@ -3,6 +3,7 @@
 use super::CliResult;
 use crate::filter::{explain_paths, WorkspaceFilter};
 use clap::{Args, Subcommand};
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Questions about a workspace filter (`META-INF/vault/filter.xml`).
@@ -53,9 +54,11 @@ pub fn run(args: FilterArgs) -> CliResult<i32> {
                     serde_json::json!({ "filter": filter.display().to_string(), "paths": out });
                 super::print_json(&doc)?;
             } else {
+                let mut stdout = super::out::stdout();
                 for e in &out {
-                    print!("{e}");
+                    write!(stdout, "{e}")?;
                 }
+                stdout.flush()?;
             }
             Ok(0)
         }

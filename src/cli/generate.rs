@@ -1,9 +1,10 @@
 //! `jcrpack generate --seed N --nodes N [--binary-bytes B] -o DIR` (hidden): a
 //! deterministic AEM-like package source folder for benchmarks.
 
-use super::{CliError, CliResult};
+use super::CliResult;
 use crate::generate::{generate, GenerateOptions};
 use clap::Args;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Generates a package source folder (jcr_root/, META-INF/vault/) of realistic
@@ -36,18 +37,21 @@ pub fn run(a: GenerateArgs) -> CliResult<i32> {
             .binary_bytes
             .unwrap_or_else(|| GenerateOptions::default_binary_bytes(a.nodes)),
     };
-    let s = generate(&a.output, &options).map_err(|e| CliError::failure(e.to_string()))?;
+    let s = generate(&a.output, &options)?;
     if a.json {
         super::print_json(&s)?;
     } else {
-        println!(
+        let mut out = super::out::stdout();
+        writeln!(
+            out,
             "generated {}: {} nodes, {} files, {} bytes ({} binary)",
             a.output.display(),
             s.nodes,
             s.files,
             s.bytes,
             s.binary_bytes
-        );
+        )?;
+        out.flush()?;
     }
     Ok(0)
 }

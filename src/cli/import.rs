@@ -114,41 +114,57 @@ pub fn run(a: ImportArgs, quiet: bool) -> CliResult<i32> {
         bar.clear();
     }
     let report = result.map_err(|e| {
-        CliError::failure(format!(
-            "{}: install failed, nothing was changed: {e}",
-            a.package.display()
-        ))
+        CliError::context(
+            format!(
+                "{}: install failed, nothing was changed",
+                a.package.display()
+            ),
+            e,
+        )
     })?;
     if a.json {
         super::print_json(&report)?;
     } else {
-        print_report(&report);
+        print_report(&report)?;
     }
     Ok(0)
 }
 
-fn print_report(r: &Report) {
+/// Prints the report: one line per path on stdout, warnings and the summary on
+/// stderr. A reader that closes stdout early (`| head`) ends the list, not the
+/// summary: the install has committed either way.
+fn print_report(r: &Report) -> CliResult<()> {
+    use std::io::Write;
+    let mut out = super::out::stdout();
     let mut entries = r.entries.iter();
-    for e in &mut entries {
-        match &e.detail {
-            Some(d) => println!("{} {} ({d})", e.action.letter(), e.path),
-            None => println!("{} {}", e.action.letter(), e.path),
+    let listed = (|| -> std::io::Result<()> {
+        for e in &mut entries {
+            match &e.detail {
+                Some(d) => writeln!(out, "{} {} ({d})", e.action.letter(), e.path)?,
+                None => writeln!(out, "{} {}", e.action.letter(), e.path)?,
+            }
         }
-    }
+        out.flush()
+    })();
+    let closed = match listed {
+        Ok(()) => false,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => true,
+        Err(e) => return Err(CliError::context("writing the list of changes", e)),
+    };
     if let Some(e) = entries.error {
-        eprintln!("warning: the list of changes could not be read back in full: {e}");
+        status!("warning: the list of changes could not be read back in full: {e}");
     }
     for w in &r.warnings {
-        eprintln!("warning: {w}");
+        status!("warning: {w}");
     }
     if !r.undeclared_node_types.is_empty() {
-        eprintln!(
+        status!(
             "note: node types used but not declared (recorded, not enforced): {}",
             r.undeclared_node_types.join(", ")
         );
     }
     let t = &r.totals;
-    eprintln!(
+    status!(
         "{}{}: {} added, {} updated, {} replaced, {} deleted, {} unchanged{}",
         if r.dry_run {
             "dry run of "
@@ -166,6 +182,12 @@ fn print_report(r: &Report) {
             None => String::new(),
         }
     );
+    if closed {
+        return Err(CliError::from(std::io::Error::from(
+            std::io::ErrorKind::BrokenPipe,
+        )));
+    }
+    Ok(())
 }
 
 /// Who installs and when: `$USER` and the clock, or the time `SOURCE_DATE_EPOCH`
@@ -173,19 +195,7 @@ fn print_report(r: &Report) {
 /// value that is no integer is a mistake, reported.
 pub(super) fn actor() -> CliResult<Actor> {
     let mut actor = super::repo::actor();
-    if let Some(v) = std::env::var_os("SOURCE_DATE_EPOCH").filter(|v| !v.is_empty()) {
-        let secs = v
-            .to_str()
-            .and_then(|s| s.trim().parse::<i64>().ok())
-            .and_then(|s| s.checked_mul(1000))
-            .ok_or_else(|| {
-                CliError::usage(format!(
-                    "SOURCE_DATE_EPOCH={}: expected whole seconds since 1970",
-                    v.to_string_lossy()
-                ))
-            })?;
-        actor.time = crate::value::Date::from_epoch_millis(secs);
-    }
+    actor.time = super::pinned_clock(actor.time)?;
     Ok(actor)
 }
 

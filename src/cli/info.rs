@@ -4,6 +4,7 @@ use super::{CliError, CliResult};
 use crate::archive::{self, Archive, ReadOptions};
 use crate::package::info::{info, PackageInfo};
 use clap::Args;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Summarize a package: id, type, dependencies, filter, sizes, node types, hooks.
@@ -19,21 +20,22 @@ pub struct InfoArgs {
 /// Opens a package archive, with the path in the message when it cannot be read.
 pub(super) fn open_package(p: &Path) -> CliResult<Box<dyn Archive>> {
     archive::open(p, &ReadOptions::default())
-        .map_err(|e| CliError::failure(format!("{}: cannot read the package: {e}", p.display())))
+        .map_err(|e| CliError::context(format!("{}: cannot read the package", p.display()), e))
 }
 
 /// Runs `info`.
 pub fn run(a: InfoArgs) -> CliResult<i32> {
     let archive = open_package(&a.package)?;
-    let i = info(archive.as_ref())
-        .map_err(|e| CliError::failure(format!("{}: {e}", a.package.display())))?;
+    let i = info(archive.as_ref()).map_err(|e| CliError::context(a.package.display(), e))?;
     for w in &i.warnings {
-        eprintln!("warning: {w}");
+        status!("warning: {w}");
     }
     if a.json {
         super::print_json(&i)?;
     } else {
-        print!("{}", human(&i));
+        let mut out = super::out::stdout();
+        out.write_all(human(&i).as_bytes())?;
+        out.flush()?;
     }
     Ok(0)
 }

@@ -38,9 +38,9 @@ pub fn run(a: LsArgs) -> CliResult<i32> {
     let p = absolute(&a.path)?;
     let archive = open_package(&a.package)?;
     let c = contents_below(archive.as_ref(), &p)
-        .map_err(|e| CliError::failure(format!("{}: {e}", a.package.display())))?;
+        .map_err(|e| CliError::context(a.package.display(), e))?;
     for w in &c.warnings {
-        eprintln!("warning: {w}");
+        status!("warning: {w}");
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if a.json {
@@ -49,8 +49,7 @@ pub fn run(a: LsArgs) -> CliResult<i32> {
             path: &p,
             nodes: &c.nodes,
         };
-        serde_json::to_writer_pretty(&mut out, &doc)
-            .map_err(|e| CliError::failure(e.to_string()))?;
+        serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
         writeln!(out)?;
     } else {
         for n in &c.nodes {

@@ -4,7 +4,13 @@
 //! Output rules: the result goes to stdout (human text, or one JSON document with
 //! `--json`, whose schema is in `schemas/`); progress, warnings and errors go to
 //! stderr. Exit codes: 0 success, 1 failure (including findings of `validate`),
-//! 2 usage error.
+//! 2 usage error. Writing to a closed pipe ends the output quietly with exit 0;
+//! `-q` silences every stderr line that is not an error (see `out`).
+
+/// A status line on stderr (`status!("wrote {n} nodes")`), silenced by `-q`.
+macro_rules! status {
+    ($($t:tt)*) => { $crate::cli::out::status(format_args!($($t)*)) };
+}
 
 mod build;
 mod diff;
@@ -13,20 +19,23 @@ mod error;
 mod export;
 mod extract;
 mod filter;
+mod gc;
 mod generate;
 mod history;
 mod import;
 mod info;
 mod load;
 mod ls;
+mod out;
 mod pkgdump;
+mod progress;
 mod repo;
 mod rm;
 mod unpack;
 mod validate;
 mod workspace;
 
-pub use error::{CliError, CliResult};
+pub use error::{CliError, CliResult, ErrorKind};
 
 use clap::{Parser, Subcommand};
 
@@ -81,6 +90,8 @@ pub enum Command {
     Ls(ls::LsArgs),
     /// Write a new package with only some subtrees of a package.
     Extract(extract::ExtractArgs),
+    /// Remove blobs nothing refers to and leftovers of killed commands.
+    Gc(gc::GcArgs),
     /// Create, list and delete workspaces.
     Workspace(workspace::WorkspaceArgs),
     /// Generate deterministic AEM-like content for benchmarks (a source folder).
@@ -98,6 +109,7 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    out::set_quiet(cli.quiet);
     init_logging(cli.verbose, cli.quiet);
     match run(cli) {
         Ok(code) => code,
@@ -107,9 +119,41 @@ pub fn main() -> i32 {
 
 /// Prints one JSON document (pretty, on stdout): the `--json` output of every command.
 pub(crate) fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> CliResult<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::failure(e.to_string()))?;
-    println!("{text}");
+    use std::io::Write;
+    let mut out = out::stdout();
+    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
+    writeln!(out)?;
+    out.flush()?;
     Ok(())
+}
+
+/// `SOURCE_DATE_EPOCH` from the environment, read the one way
+/// ([`crate::archive::parse_source_date_epoch`]): `None` when unset or empty, an
+/// error (never a silent fallback to the clock) when it is not a count of seconds.
+pub(crate) fn source_date_epoch() -> CliResult<Option<i64>> {
+    let hint = "SOURCE_DATE_EPOCH is seconds since 1970-01-01 UTC, digits only";
+    match std::env::var_os("SOURCE_DATE_EPOCH") {
+        None => Ok(None),
+        Some(os) => {
+            let value = os.into_string().map_err(|os| {
+                CliError::from(crate::archive::ArchiveError::BadSourceDateEpoch {
+                    value: os.to_string_lossy().into_owned(),
+                })
+                .hint(hint)
+            })?;
+            crate::archive::parse_source_date_epoch(&value)
+                .map_err(|e| CliError::from(e).hint(hint))
+        }
+    }
+}
+
+/// The install clock the command line hands the library: `SOURCE_DATE_EPOCH` when
+/// set, else `now` unchanged.
+pub(crate) fn pinned_clock(now: crate::value::Date) -> CliResult<crate::value::Date> {
+    Ok(match source_date_epoch()? {
+        Some(s) => crate::value::Date::from_epoch_millis(s.saturating_mul(1000)),
+        None => now,
+    })
 }
 
 fn init_logging(verbose: u8, quiet: bool) {
@@ -141,13 +185,14 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Export(a) => export::run(a),
         Command::History(a) => history::history(a),
         Command::Undo(a) => history::undo(a),
-        Command::Build(a) => build::run(a, cli.quiet),
-        Command::Unpack(a) => unpack::run(a, cli.quiet),
+        Command::Build(a) => build::run(a),
+        Command::Unpack(a) => unpack::run(a),
         Command::Validate(a) => validate::run(a),
         Command::Info(a) => info::run(a),
         Command::Ls(a) => ls::run(a),
         Command::Extract(a) => extract::run(a),
         Command::Generate(a) => generate::run(a),
         Command::Workspace(a) => workspace::run(a),
+        Command::Gc(a) => gc::run(a),
     }
 }

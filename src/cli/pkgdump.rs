@@ -7,7 +7,7 @@
 
 use super::dump::write_subtree;
 use super::info::open_package;
-use super::{CliError, CliResult};
+use super::{CliError, CliResult, ErrorKind};
 use crate::import::{self, ImportOptions};
 use crate::repository;
 use std::path::Path;
@@ -18,21 +18,24 @@ pub fn run(package: &Path, p: &str, format: super::dump::DumpFormat) -> CliResul
     let dir = tempfile::Builder::new()
         .prefix("jcrpack-dump-")
         .tempdir()
-        .map_err(|e| CliError::failure(format!("cannot create a temporary repository: {e}")))?;
+        .map_err(|e| {
+            CliError::context("cannot create a temporary repository", e).kind(ErrorKind::Internal)
+        })?;
     let mut store = repository::init(&dir.path().join("repo"))?;
     let opts = ImportOptions::new(super::import::actor()?);
     let report = import::install_archive(store.as_mut(), archive.as_ref(), &opts).map_err(|e| {
-        CliError::failure(format!(
-            "{}: the package does not install: {e}",
-            package.display()
-        ))
+        CliError::context(
+            format!("{}: the package does not install", package.display()),
+            e,
+        )
     })?;
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        status!("warning: {w}");
     }
     write_subtree(store.as_ref(), &opts.workspace, p, format)?;
     drop(store);
-    dir.close()
-        .map_err(|e| CliError::failure(format!("cannot remove the temporary repository: {e}")))?;
+    dir.close().map_err(|e| {
+        CliError::context("cannot remove the temporary repository", e).kind(ErrorKind::Internal)
+    })?;
     Ok(0)
 }

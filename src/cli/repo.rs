@@ -85,7 +85,7 @@ pub struct InitArgs {
 /// Creates a repository.
 pub fn init(a: InitArgs) -> CliResult<i32> {
     repository::init(&a.repo)?;
-    eprintln!("initialized an empty repository in {}", a.repo.display());
+    status!("initialized an empty repository in {}", a.repo.display());
     Ok(0)
 }
 

@@ -26,14 +26,14 @@ pub fn run(a: RmArgs) -> CliResult<i32> {
     if txn.node(&ws, &p)?.is_some() {
         let n = txn.remove_node(&ws, &p)?;
         txn.commit()?;
-        eprintln!("removed {p} ({n} nodes)");
+        status!("removed {p} ({n} nodes)");
         return Ok(0);
     }
     let parent = crate::path::parent(&p).unwrap_or("/").to_string();
     let name = crate::path::name(&p).to_string();
     if txn.node(&ws, &parent)?.is_some() && txn.remove_property(&ws, &parent, &name)? {
         txn.commit()?;
-        eprintln!("removed property {p}");
+        status!("removed property {p}");
         return Ok(0);
     }
     Err(CliError::failure(format!("{p}: no such node or property")))

@@ -1,11 +1,12 @@
 //! `jcrpack unpack PACKAGE DIR [--force] [--allow-case-collisions]`: a package's
 //! entries as files in a folder.
 
-use super::build::Bar;
+use super::progress::Bars;
 use super::{CliError, CliResult};
 use crate::archive::ArchiveError;
 use crate::unpack::{unpack, UnpackError, UnpackOptions};
 use clap::Args;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Extracts a package (zip or folder) into a folder, never writing outside it and never
@@ -31,16 +32,13 @@ pub struct UnpackArgs {
 }
 
 /// Runs `jcrpack unpack`.
-pub fn run(args: UnpackArgs, quiet: bool) -> CliResult<i32> {
+pub fn run(args: UnpackArgs) -> CliResult<i32> {
     let options = UnpackOptions {
         force: args.force,
         allow_case_collisions: args.allow_case_collisions,
         ..UnpackOptions::default()
     };
-    let bar = Bar::new(quiet, "unpacking");
-    let result = unpack(&args.package, &args.dir, &options, &bar);
-    bar.finish();
-    let summary = result.map_err(|e| {
+    let summary = unpack(&args.package, &args.dir, &options, &Bars::stderr()).map_err(|e| {
         let hint = match &e {
             UnpackError::NotEmpty { .. } => {
                 Some("pass --force to unpack into it anyway (existing files are replaced)")
@@ -60,18 +58,19 @@ pub fn run(args: UnpackArgs, quiet: bool) -> CliResult<i32> {
             None => error,
         }
     })?;
-    if !quiet {
-        for w in &summary.warnings {
-            eprintln!("warning: {w}");
-        }
+    for w in &summary.warnings {
+        status!("warning: {w}");
     }
     if args.json {
         super::print_json(&summary)?;
     } else {
-        println!(
+        let mut out = super::out::stdout();
+        writeln!(
+            out,
             "unpacked {} into {}: {} files, {} folders, {} bytes",
             summary.package, summary.output, summary.files, summary.directories, summary.bytes
-        );
+        )?;
+        out.flush()?;
     }
     Ok(0)
 }

@@ -1,8 +1,11 @@
 //! `jcrpack validate PACKAGE|DIR [--json]`: FileVault's repository-free validators.
 
+use super::progress::Bars;
 use super::{CliError, CliResult};
+use crate::events::{Event, Events, Unit};
 use crate::validate::{validate_path, Report};
 use clap::Args;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Validate a package: a .zip, a package folder, or a source folder with `jcr_root/`
@@ -30,11 +33,20 @@ pub fn run(args: ValidateArgs) -> CliResult<i32> {
         ))
         .hint("give the folder that holds jcr_root/ and META-INF/vault/ (e.g. src/main/content), or a package .zip"));
     }
+    let bars = Bars::stderr();
+    bars.event(&Event::Phase {
+        name: "validating",
+        total: None,
+        unit: Unit::Entries,
+    });
     let report = validate_path(&args.package)?;
+    drop(bars);
     if args.json {
         super::print_json(&json(&report))?;
     } else {
-        print!("{}", human(&report));
+        let mut out = super::out::stdout();
+        out.write_all(human(&report).as_bytes())?;
+        out.flush()?;
     }
     Ok(if report.has_errors() { 1 } else { 0 })
 }

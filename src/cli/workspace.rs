@@ -80,7 +80,7 @@ fn create(a: NamedArgs) -> CliResult<i32> {
     txn.create_workspace(&a.name)
         .map_err(|e| CliError::usage(e.to_string()))?;
     let op = txn.commit()?;
-    eprintln!(
+    status!(
         "created workspace '{}'{}",
         a.name,
         op.map(|o| format!(" (operation {o})")).unwrap_or_default()
@@ -98,9 +98,11 @@ fn list(a: ListArgs) -> CliResult<i32> {
             .collect();
         super::print_json(&serde_json::json!({ "workspaces": list }))?;
     } else {
+        let mut out = super::out::stdout();
         for n in &names {
-            println!("{n}");
+            std::io::Write::write_fmt(&mut out, format_args!("{n}\n"))?;
         }
+        std::io::Write::flush(&mut out)?;
     }
     Ok(0)
 }
@@ -120,7 +122,7 @@ fn delete(a: DeleteArgs) -> CliResult<i32> {
         }
     })?;
     let op = txn.commit()?;
-    eprintln!(
+    status!(
         "deleted workspace '{name}' ({nodes} nodes){}",
         op.map(|o| format!(", operation {o}; jcrpack undo {o} brings it back"))
             .unwrap_or_default()

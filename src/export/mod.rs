@@ -24,6 +24,7 @@ use crate::docview::{self, DocViewDocument, DocViewElement, DocViewProperty};
 use crate::filter::WorkspaceFilter;
 use crate::location::Location;
 use crate::namespace::NamespaceRegistry;
+use crate::package_id::PackageId;
 use crate::path;
 use crate::platform_name::to_platform_name;
 use crate::properties::PackageProperties;
@@ -60,6 +61,31 @@ pub struct ExportReport {
     pub binary_bytes: u64,
     /// Node types used (primary and mixin), in the order met.
     pub node_types: Vec<String>,
+}
+
+/// The id of an exported package when neither the caller nor its properties name one.
+pub const DEFAULT_ID: &str = "jcrpack:export:1.0.0";
+
+/// The properties an exported package carries: `base` (a package's
+/// `properties.xml`, or empty ones), with the id `id` when the caller gives one,
+/// else the id `base` names, else [`DEFAULT_ID`].
+pub fn package_properties(
+    base: Option<PackageProperties>,
+    id: Option<&PackageId>,
+) -> PackageProperties {
+    let mut props = base.unwrap_or_default();
+    let id = match (id, props.id()) {
+        (Some(id), _) => id.clone(),
+        (None, Some(id)) => id,
+        (None, None) => default_id(),
+    };
+    props.set_id(&id);
+    props
+}
+
+/// [`DEFAULT_ID`] as a package id.
+fn default_id() -> PackageId {
+    PackageId::new("jcrpack", "export", "1.0.0")
 }
 
 /// Exports the content of workspace `ws` that `filter` selects into `sink`, with the

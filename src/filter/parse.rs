@@ -8,6 +8,7 @@
 //! an external DTD is never loaded, as in FileVault, which substitutes an empty one.
 //! No entity is resolved beyond the five predefined ones and character references.
 
+use crate::xml_encoding::{self, Utf16Error, XmlStart};
 use std::borrow::Cow;
 use std::path::Path;
 
@@ -70,45 +71,23 @@ fn decode<'b>(bytes: &'b [u8], file: &str) -> Result<Cow<'b, str>, FilterError> 
         location: Location::from_offset(file, bytes, pos),
         message,
     };
-    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return utf8(rest, 3, bytes, file).map(Cow::Borrowed);
-    }
-    let utf16 = match bytes {
-        [0xFE, 0xFF, ..] => Some((true, 2)),
-        [0xFF, 0xFE, ..] => Some((false, 2)),
-        [0x00, b'<', 0x00, b'?', ..] => Some((true, 0)),
-        [b'<', 0x00, b'?', 0x00, ..] => Some((false, 0)),
-        _ => None,
-    };
-    if let Some((big_endian, skip)) = utf16 {
-        let body = bytes.get(skip..).unwrap_or_default();
-        if body.len() % 2 != 0 {
-            return Err(encoding_error(
-                bytes.len(),
-                "UTF-16 text with an odd number of bytes".into(),
-            ));
+    match xml_encoding::sniff(bytes) {
+        XmlStart::Utf8Bom => return utf8(&bytes[3..], 3, bytes, file).map(Cow::Borrowed),
+        XmlStart::Utf16 { big_endian, skip } => {
+            let body = bytes.get(skip..).unwrap_or_default();
+            return match xml_encoding::decode_utf16(body, big_endian) {
+                Ok(text) => Ok(Cow::Owned(text)),
+                Err(Utf16Error::OddLength) => Err(encoding_error(
+                    bytes.len(),
+                    "UTF-16 text with an odd number of bytes".into(),
+                )),
+                Err(Utf16Error::UnpairedSurrogate { at, .. }) => Err(encoding_error(
+                    skip + at,
+                    "unpaired surrogate in UTF-16 text".into(),
+                )),
+            };
         }
-        let units = body.chunks_exact(2).map(|pair| {
-            let (a, b) = (u16::from(pair[0]), u16::from(pair[1]));
-            if big_endian {
-                (a << 8) | b
-            } else {
-                (b << 8) | a
-            }
-        });
-        let mut out = String::with_capacity(body.len() / 2);
-        for (i, c) in char::decode_utf16(units).enumerate() {
-            match c {
-                Ok(c) => out.push(c),
-                Err(_) => {
-                    return Err(encoding_error(
-                        skip + 2 * i,
-                        "unpaired surrogate in UTF-16 text".into(),
-                    ))
-                }
-            }
-        }
-        return Ok(Cow::Owned(out));
+        XmlStart::Plain => {}
     }
     match declared_encoding(bytes) {
         None => utf8(bytes, 0, bytes, file).map(Cow::Borrowed),

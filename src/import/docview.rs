@@ -12,6 +12,7 @@ use crate::node::Node;
 use crate::path;
 use crate::properties::AcHandling;
 use crate::repository::{AddOptions, NodeInfo};
+use crate::validate::accesscontrol::ACL_TYPES;
 use crate::value::{Property, PropertyType, Value};
 
 /// Properties the importer sets only when it creates a node (FileVault creates new
@@ -43,17 +44,9 @@ pub fn import_document(
         return element(s, &pm, &doc.root, &p);
     }
     let primary = doc.root.primary_type().map(|t| pm.name(t));
-    let special = matches!(
-        primary.as_deref(),
-        Some(
-            "rep:ACL"
-                | "rep:CugPolicy"
-                | "rep:PrincipalPolicy"
-                | "rep:User"
-                | "rep:SystemUser"
-                | "rep:Group"
-        )
-    );
+    let special = primary.as_deref().is_some_and(|t| {
+        ACL_TYPES.contains(&t) || matches!(t, "rep:User" | "rep:SystemUser" | "rep:Group")
+    });
     if !special && s.mode(node_path) == ImportMode::Merge && s.node(node_path)?.is_some() {
         // `merge` works at file level: an aggregate whose node exists is skipped whole.
         s.touched(node_path, Action::Unchanged, false);
@@ -79,7 +72,7 @@ fn element(
 ) -> Result<(), ImportError> {
     let primary = el.primary_type().map(|t| pm.name(t));
     if let Some(t) = primary.as_deref() {
-        if matches!(t, "rep:ACL" | "rep:CugPolicy" | "rep:PrincipalPolicy") {
+        if ACL_TYPES.contains(&t) {
             return acl::import(s, pm, el, node_path, t);
         }
         if matches!(t, "rep:User" | "rep:SystemUser" | "rep:Group") {
@@ -510,9 +503,7 @@ pub fn delete_missing_children(
         if !s.contains(&c.path) || s.mode(&c.path) != ImportMode::Replace {
             continue;
         }
-        if (c.primary_type == "rep:ACL"
-            || c.primary_type == "rep:CugPolicy"
-            || c.primary_type == "rep:PrincipalPolicy")
+        if ACL_TYPES.contains(&c.primary_type.as_str())
             && !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear)
         {
             continue;

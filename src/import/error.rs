@@ -171,7 +171,6 @@ impl ImportError {
         match self {
             ImportError::Package(e) => matches!(e, PackageError::UnsupportedFormat { .. }),
             ImportError::NodeTypes { .. }
-            | ImportError::InvalidAt { .. }
             | ImportError::OutOfBounds(_)
             | ImportError::MissingDependencies { .. }
             | ImportError::AccessControlRefused { .. }
@@ -188,6 +187,7 @@ impl ImportError {
             | ImportError::SubPackageCopy { .. }
             | ImportError::TempFile { .. }
             | ImportError::ReadBack { .. }
+            | ImportError::InvalidAt { .. }
             | ImportError::Vanished { .. } => false,
         }
     }
@@ -316,5 +316,6 @@ mod tests {
         };
         assert!(e.source().is_some());
         assert!(e.to_string().starts_with("--at x: "));
+        assert!(!e.is_refusal(), "a mistake in an option is the user's");
     }
 }

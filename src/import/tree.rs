@@ -217,10 +217,8 @@ fn intermediate(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
     let Some(info) = s.node(p)? else {
         return Ok(());
     };
-    if matches!(
-        info.primary_type.as_str(),
-        "rep:ACL" | "rep:CugPolicy" | "rep:PrincipalPolicy"
-    ) && !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear)
+    if crate::validate::accesscontrol::ACL_TYPES.contains(&info.primary_type.as_str())
+        && !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear)
     {
         return Ok(());
     }

@@ -22,6 +22,7 @@
 //! serializer, byte for byte, with the entries in the order given.
 
 use crate::location::Location;
+use crate::xml_encoding::{self, Utf16Error, XmlStart};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::XmlVersion;
 use std::borrow::Cow;
@@ -192,47 +193,27 @@ fn decode<'b>(bytes: &'b [u8], file: &str) -> Result<Cow<'b, str>, PropertiesErr
         location: Location::from_offset(file, bytes, pos),
         message,
     };
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return utf8(rest, bytes, 3, file);
-    }
-    let utf16 = match bytes {
-        [0xFE, 0xFF, ..] => Some((true, 2)),
-        [0xFF, 0xFE, ..] => Some((false, 2)),
-        [0x00, b'<', 0x00, b'?', ..] => Some((true, 0)),
-        [b'<', 0x00, b'?', 0x00, ..] => Some((false, 0)),
-        _ => None,
-    };
-    if let Some((big_endian, skip)) = utf16 {
-        let body = &bytes[skip..];
-        if !body.len().is_multiple_of(2) {
-            return Err(encoding_error(
-                bytes.len(),
-                "UTF-16 text with an odd number of bytes".into(),
-            ));
-        }
-        let units = body.chunks_exact(2).map(|p| {
-            if big_endian {
-                u16::from_be_bytes([p[0], p[1]])
-            } else {
-                u16::from_le_bytes([p[0], p[1]])
-            }
-        });
-        let mut text = String::with_capacity(body.len() / 2);
-        for (i, r) in char::decode_utf16(units).enumerate() {
-            match r {
-                Ok(c) => text.push(c),
-                Err(_) => {
-                    return Err(PropertiesError::Encoding {
-                        location: Location::from_offset(file, text.as_bytes(), text.len()),
+    match xml_encoding::sniff(bytes) {
+        XmlStart::Utf8Bom => return utf8(&bytes[3..], bytes, 3, file),
+        XmlStart::Utf16 { big_endian, skip } => {
+            return match xml_encoding::decode_utf16(&bytes[skip..], big_endian) {
+                Ok(text) => Ok(Cow::Owned(text)),
+                Err(Utf16Error::OddLength) => Err(encoding_error(
+                    bytes.len(),
+                    "UTF-16 text with an odd number of bytes".into(),
+                )),
+                Err(Utf16Error::UnpairedSurrogate { at, decoded }) => {
+                    Err(PropertiesError::Encoding {
+                        location: Location::from_offset(file, decoded.as_bytes(), decoded.len()),
                         message: format!(
                             "unpaired UTF-16 surrogate at byte {}: expected valid UTF-16",
-                            skip + 2 * i
+                            skip + at
                         ),
                     })
                 }
-            }
+            };
         }
-        return Ok(Cow::Owned(text));
+        XmlStart::Plain => {}
     }
     match declared_encoding(bytes).as_deref() {
         None | Some("utf-8" | "utf8") => utf8(bytes, bytes, 0, file),

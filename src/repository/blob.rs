@@ -6,9 +6,10 @@
 //! are made durable together, by [`BlobStore::sync_pending`], before the transaction
 //! that refers to them commits: one file-system sync instead of two `fsync` calls a
 //! blob (an install of 13,000 small renditions spent most of its time in them).
-//! Blobs are never changed or deleted by the repository (the journal may refer to
-//! them for undo), so a crash at any point leaves at worst an unreferenced
-//! temporary file or blob.
+//! Blobs are never changed, and deleted only by `gc` once neither content nor any
+//! journal before-image refers to them (the journal may need them for undo), so a
+//! crash at any point leaves at worst an unreferenced temporary file or blob, which
+//! `gc` removes.
 
 use super::{RepositoryError, Result};
 use crate::value::Binary;

@@ -68,7 +68,8 @@ pub struct OperationSummary {
     pub undoes: Option<OperationId>,
     /// Number of nodes whose before-image it recorded.
     pub nodes_touched: u64,
-    /// Number of properties whose before-image it recorded.
+    /// Number of properties it set or removed: those whose before-image it recorded
+    /// and those of the nodes it created.
     pub properties_touched: u64,
     /// Number of namespace and node type registrations it changed.
     pub registrations_touched: u64,
@@ -133,4 +134,107 @@ pub struct UndoReport {
     pub registrations_reverted: u64,
     /// Items that could not be restored (only with force: their parent is gone).
     pub skipped: Vec<String>,
+}
+
+impl fmt::Display for UndoReport {
+    /// One sentence for people: `undid operation 3 as operation 5: removed 2 nodes,
+    /// reverted 1 property.`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.undone {
+            Some(id) => write!(f, "undid operation {id}")?,
+            None => write!(f, "undid nothing")?,
+        }
+        if let Some(id) = self.recorded_as {
+            write!(f, " as operation {id}")?;
+        }
+        let plural =
+            |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let mut parts = Vec::new();
+        if self.nodes_removed > 0 {
+            parts.push(format!(
+                "removed {}",
+                plural(self.nodes_removed, "node", "nodes")
+            ));
+        }
+        if self.nodes_restored > 0 {
+            parts.push(format!(
+                "restored {}",
+                plural(self.nodes_restored, "node", "nodes")
+            ));
+        }
+        if self.nodes_reverted > 0 {
+            parts.push(format!(
+                "set back the type, mixins or position of {}",
+                plural(self.nodes_reverted, "node", "nodes")
+            ));
+        }
+        if self.properties_reverted > 0 {
+            parts.push(format!(
+                "set back {}",
+                plural(self.properties_reverted, "property", "properties")
+            ));
+        }
+        if self.registrations_reverted > 0 {
+            parts.push(format!(
+                "reverted {}",
+                plural(self.registrations_reverted, "registration", "registrations")
+            ));
+        }
+        if parts.is_empty() {
+            write!(f, ": nothing needed to change")?;
+        } else {
+            write!(f, ": {}", parts.join(", "))?;
+        }
+        if !self.skipped.is_empty() {
+            write!(
+                f,
+                "; skipped {} whose parent is gone: {}",
+                plural(self.skipped.len() as u64, "item", "items"),
+                self.skipped.join(", ")
+            )?;
+        }
+        write!(f, ".")
+    }
+}
+
+/// Which operations [`crate::repository::Store::prune_history`] drops: always the
+/// oldest ones, so that every operation kept still sees every later one (undo's
+/// conflict check needs them).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PruneSelect {
+    /// Keep the newest `n` operations, drop the rest.
+    Keep(usize),
+    /// Drop the operations that began before this time (the oldest ones, up to the
+    /// first that did not).
+    Before(Date),
+}
+
+/// What pruning the history dropped (or, in a dry run, would drop).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PruneReport {
+    /// The operations dropped, oldest first: they can no longer be undone.
+    pub dropped: Vec<OperationSummary>,
+    /// How many operations remain.
+    pub kept: usize,
+    /// Whether nothing was changed.
+    pub dry_run: bool,
+}
+
+/// What [`crate::repository::Store::gc`] removed (or, in a dry run, would remove).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GcReport {
+    /// Blobs no node and no journal before-image refers to.
+    pub blobs_removed: u64,
+    /// Their bytes.
+    pub blob_bytes: u64,
+    /// Blobs kept because something refers to them.
+    pub blobs_kept: u64,
+    /// Temporary files killed commands left (half-written blobs, `.jcrpack-*.tmp`).
+    pub temp_files_removed: u64,
+    /// Their bytes.
+    pub temp_bytes: u64,
+    /// The size of the database before and after compacting it (equal in a dry run).
+    pub database_bytes: (u64, u64),
+    /// Whether nothing was changed.
+    pub dry_run: bool,
 }

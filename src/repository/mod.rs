@@ -46,7 +46,8 @@ pub mod types;
 
 pub use error::{RepositoryError, UndoConflict};
 pub use journal::{
-    OperationDetail, OperationId, OperationMeta, OperationSummary, TouchKind, Touched, UndoReport,
+    GcReport, OperationDetail, OperationId, OperationMeta, OperationSummary, PruneReport,
+    PruneSelect, TouchKind, Touched, UndoReport,
 };
 pub use location::{init, init_with, open, open_with, Location, OpenOptions, RepositoryType};
 pub use types::{AddOptions, NodeInfo, SameName, WalkEntry};
@@ -161,6 +162,22 @@ pub trait Store: StoreRead {
     /// property is journaled with its before-image, so that [`Transaction::undo`] can
     /// restore it. Otherwise as [`Store::begin`].
     fn begin_operation(&mut self, meta: OperationMeta) -> Result<Box<dyn Transaction + '_>>;
+
+    /// Drops the journals of the oldest operations (see [`PruneSelect`]), which can
+    /// no longer be undone, under the write lock; the report names them. With
+    /// `dry_run` nothing changes. Their before-images may have been the last
+    /// references to blobs: [`Store::gc`] removes those afterwards.
+    fn prune_history(&mut self, select: PruneSelect, dry_run: bool) -> Result<PruneReport>;
+
+    /// Housekeeping under the write lock: removes blobs that no node and no journal
+    /// before-image refers to, and the temporary files killed commands left; then
+    /// compacts the database. With `dry_run` it only counts.
+    ///
+    /// A backup copies blobs after taking its snapshot, so while one runs (a
+    /// `.backup-in-progress-*` marker in the repository folder, or an `in-progress`
+    /// marker in its default catalogue) this refuses with
+    /// [`RepositoryError::NotAllowed`] rather than delete a blob the backup needs.
+    fn gc(&mut self, dry_run: bool) -> Result<GcReport>;
 
     /// Undoes operation `id` in a new recorded operation described by `meta` and
     /// commits it; see [`Transaction::undo`].

@@ -29,12 +29,16 @@ pub(crate) const REG_NODE_TYPE: &str = "nodetype";
 /// `jreg.kind` of workspaces (key: name, value: the workspace's id as text).
 pub(crate) const REG_WORKSPACE: &str = "workspace";
 
-/// Records a new operation and returns its id.
+/// Records a new operation and returns its id. Ids are never reused: after the
+/// oldest operations were pruned (`meta.pruned_through`), ids go on from there.
 pub(crate) fn insert_operation(db: &Db<'_>, meta: &OperationMeta) -> Result<i64> {
     db.conn
         .prepare_cached(
-            "INSERT INTO op(time, user, description, install_id, package_id, options)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO op(id, time, user, description, install_id, package_id, options)
+             VALUES (max(coalesce((SELECT max(id) FROM op), 0),
+                         coalesce((SELECT CAST(value AS INTEGER) FROM meta
+                                   WHERE key = 'pruned_through'), 0)) + 1,
+                     ?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -61,14 +65,17 @@ pub(crate) fn finish_operation(db: &Db<'_>, st: &State, op: i64) -> Result<()> {
         )
         .and_then(|mut s| s.execute(params![op, st.first_id, st.next_id]))
         .map_err(|e| db.err(e))?;
+    // Properties: those with a before-image, and those of the nodes it created
+    // (which need none, but which it did set).
     db.conn
         .prepare_cached(
             "UPDATE op SET nodes = (SELECT count(*) FROM jnode WHERE op = ?1),
-                           props = (SELECT count(*) FROM jprop WHERE op = ?1),
+                           props = (SELECT count(*) FROM jprop WHERE op = ?1)
+                                 + (SELECT count(*) FROM prop WHERE node >= ?2 AND node < ?3),
                            regs = (SELECT count(*) FROM jreg WHERE op = ?1)
              WHERE id = ?1",
         )
-        .and_then(|mut s| s.execute([op]))
+        .and_then(|mut s| s.execute(params![op, st.first_id, st.next_id]))
         .map_err(|e| db.err(e))?;
     Ok(())
 }

@@ -13,6 +13,7 @@
 //! mutations), `journal` (before-images and history), `undo`.
 
 mod codec;
+mod gc;
 mod journal;
 mod read;
 mod schema;
@@ -38,6 +39,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use gc::BACKUP_MARKER_PREFIX;
 pub use schema::DB_FILE;
 
 pub use crate::repository::location::OpenOptions;
@@ -326,6 +328,18 @@ impl StoreRead for SqliteStore {
 impl Store for SqliteStore {
     fn begin(&mut self, description: &str) -> Result<Box<dyn Transaction + '_>> {
         Ok(Box::new(txn::SqliteTxn::begin(self, description, None)?))
+    }
+
+    fn prune_history(
+        &mut self,
+        select: super::PruneSelect,
+        dry_run: bool,
+    ) -> Result<super::PruneReport> {
+        self.prune(select, dry_run)
+    }
+
+    fn gc(&mut self, dry_run: bool) -> Result<super::GcReport> {
+        self.collect_garbage(dry_run)
     }
 
     fn begin_operation(&mut self, meta: OperationMeta) -> Result<Box<dyn Transaction + '_>> {

@@ -9,7 +9,9 @@
 //! * `prop` holds properties keyed by (node, name); `jcr:uuid` values are indexed.
 //! * `namespace` and `nodetype` are the repository-wide registries.
 //! * `op`, `jnode`, `jprop` and `jreg` are the journal: operations and the
-//!   before-images of the nodes, properties and registrations each touched.
+//!   before-images of the nodes, properties and registrations (namespaces, node
+//!   types, workspaces) each touched. Operation ids are never reused:
+//!   `meta.pruned_through` keeps the last id that pruning dropped.
 
 use rusqlite::Connection;
 

@@ -3,8 +3,10 @@
 //! `nodes`: content CRUD, same-name siblings, ordering, uuids, walks, workspaces.
 //! `locking`: transactions, rollback, a second writer, readers, a crash.
 //! `undo`: the journal, history and undo. `model`: random edits, paths and undo
-//! (proptest). `scale`: a 100,000-node insert.
+//! (proptest). `scale`: a 100,000-node insert. `housekeeping`: history pruning and
+//! garbage collection.
 
+mod housekeeping;
 mod locking;
 mod model;
 mod nodes;

@@ -1,0 +1,216 @@
+//! Where output goes: a reader that closes the pipe early ends a command quietly
+//! with exit 0 (and never undoes what it committed), `-q` silences every stderr line
+//! that is not an error, and long commands draw progress on a terminal only.
+
+mod common;
+
+use common::{init, jcrpack};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/example")
+}
+
+fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("jcrpack")
+}
+
+/// Runs jcrpack with `args` and its stdout a pipe whose reading end is closed
+/// before the command writes anything: every write to stdout fails with EPIPE.
+/// Returns the exit code and stderr.
+fn with_closed_stdout(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let mut child = Command::new(bin())
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn os(args: &[&str]) -> Vec<std::ffi::OsString> {
+    args.iter().map(|a| a.into()).collect()
+}
+
+fn assert_quiet_success(args: Vec<std::ffi::OsString>) {
+    let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let (code, stderr) = with_closed_stdout(&refs);
+    assert_eq!(code, Some(0), "{args:?}: {stderr}");
+    assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+}
+
+#[test]
+fn a_closed_pipe_ends_package_commands_quietly() {
+    let pkg = example().into_os_string();
+    for cmd in ["ls", "info", "dump", "validate"] {
+        let mut args = os(&[cmd]);
+        args.push(pkg.clone());
+        assert_quiet_success(args);
+    }
+    let mut json = os(&["ls", "--json"]);
+    json.push(pkg.clone());
+    assert_quiet_success(json);
+    let filter = example().join("META-INF/vault/filter.xml").into_os_string();
+    let mut explain = os(&["filter", "explain"]);
+    explain.push(filter);
+    explain.push("/content".into());
+    assert_quiet_success(explain);
+}
+
+#[test]
+fn a_closed_pipe_keeps_a_committed_install_and_ends_repository_commands_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = init(tmp.path());
+    let r = repo.clone().into_os_string();
+    // diff before the install: many nodes would be added.
+    let mut diff = os(&["diff"]);
+    diff.push(example().into_os_string());
+    diff.push("--repo".into());
+    diff.push(r.clone());
+    assert_quiet_success(diff);
+    // import with its list of paths going nowhere: committed, exit 0.
+    let mut import = os(&["import"]);
+    import.push(example().into_os_string());
+    import.push("--repo".into());
+    import.push(r.clone());
+    let refs: Vec<&std::ffi::OsStr> = import.iter().map(|a| a.as_os_str()).collect();
+    let (code, stderr) = with_closed_stdout(&refs);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+    assert!(
+        stderr.contains("installed "),
+        "the summary still prints: {stderr}"
+    );
+    let history = jcrpack()
+        .args(["history", "--json", "--repo"])
+        .arg(&repo)
+        .assert()
+        .success();
+    let history = String::from_utf8_lossy(&history.get_output().stdout).to_string();
+    assert!(history.contains("install "), "{history}");
+    for cmd in [&["dump", "--repo"][..], &["history", "--repo"][..]] {
+        let mut args = os(cmd);
+        args.push(r.clone());
+        assert_quiet_success(args);
+    }
+}
+
+#[test]
+fn quiet_silences_every_line_that_is_not_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let init = jcrpack().args(["init", "-q"]).arg(&repo).assert().success();
+    assert_eq!(String::from_utf8_lossy(&init.get_output().stderr), "");
+    let import = jcrpack()
+        .arg("import")
+        .arg(example())
+        .args(["--repo"])
+        .arg(&repo)
+        .arg("-q")
+        .assert()
+        .success();
+    assert_eq!(String::from_utf8_lossy(&import.get_output().stderr), "");
+    let rm = jcrpack()
+        .args(["rm", "/content", "-q", "--repo"])
+        .arg(&repo)
+        .assert()
+        .success();
+    assert_eq!(String::from_utf8_lossy(&rm.get_output().stderr), "");
+    // Errors still print with -q.
+    let missing = jcrpack()
+        .args(["rm", "/nothing/here", "-q", "--repo"])
+        .arg(&repo)
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&missing.get_output().stderr).contains("error:"));
+    // Without -q the same commands say what they did.
+    let loud = jcrpack()
+        .arg("init")
+        .arg(tmp.path().join("other"))
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&loud.get_output().stderr).contains("initialized"));
+}
+
+/// Runs `jcrpack ARGS` under `script`, which gives it a pseudo-terminal (so stderr
+/// is a terminal), and returns everything the terminal received.
+fn on_a_terminal(args: &str) -> String {
+    let which = Command::new("script").arg("--version").output();
+    assert!(
+        which.is_ok(),
+        "this test needs util-linux `script` to run the command on a pseudo-terminal"
+    );
+    let command = format!("{} {args}", bin().display());
+    let out = Command::new("script")
+        .args(["-qefc", &command, "/dev/null"])
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into()
+}
+
+#[test]
+fn long_commands_draw_progress_on_a_terminal_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = example().display().to_string();
+    let out = tmp.path().join("p.zip").display().to_string();
+    let repo = tmp.path().join("repo");
+    jcrpack().arg("init").arg(&repo).assert().success();
+    let repo = repo.display().to_string();
+    let cases = [
+        (format!("build {src} -o {out} --name g:n:1"), "building"),
+        (format!("diff {src} --repo {repo}"), "dry run"),
+        (format!("validate {src}"), "validating"),
+        (
+            format!(
+                "export --repo {repo} --root / -o {}/e.zip",
+                tmp.path().display()
+            ),
+            "exporting",
+        ),
+    ];
+    for (args, phase) in &cases {
+        let drawn = on_a_terminal(args);
+        assert!(drawn.contains(phase), "{args}: {drawn:?}");
+        let quiet = on_a_terminal(&format!("{args} -q"));
+        assert!(!quiet.contains(phase), "{args} -q: {quiet:?}");
+        // Not a terminal: no bar either.
+        let piped = jcrpack().args(args.split(' ')).output().unwrap();
+        assert!(
+            !String::from_utf8_lossy(&piped.stderr).contains(phase),
+            "{args}: {piped:?}"
+        );
+    }
+}
+
+#[test]
+fn export_json_follows_its_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = init(tmp.path());
+    common::import(&repo, &example(), &[]).success();
+    let out = tmp.path().join("e.zip");
+    let run = jcrpack()
+        .args(["export", "--root", "/content/wknd-lite", "--json", "--repo"])
+        .arg(&repo)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_slice(&run.get_output().stdout).unwrap();
+    let text = std::fs::read_to_string("schemas/export.schema.json").unwrap();
+    let schema = jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap();
+    let errors: Vec<String> = schema.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}\n{doc}");
+    assert_eq!(doc["packageId"], "jcrpack:export:1.0.0");
+    assert!(doc["nodes"].as_u64().unwrap() > 0);
+}
