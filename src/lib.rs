@@ -22,6 +22,7 @@ pub mod path;
 pub mod value;
 
 pub mod archive;
+pub mod backup;
 pub mod build;
 pub mod cli;
 pub mod cnd;
@@ -40,6 +41,7 @@ pub mod package_id;
 pub mod platform_name;
 pub mod properties;
 pub mod repository;
+pub mod restore;
 pub mod sysview;
 pub mod unpack;
 pub mod validate;

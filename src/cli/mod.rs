@@ -12,6 +12,8 @@ macro_rules! status {
     ($($t:tt)*) => { $crate::cli::out::status(format_args!($($t)*)) };
 }
 
+mod backup;
+mod backup_export;
 mod build;
 mod diff;
 mod dump;
@@ -30,6 +32,7 @@ mod out;
 mod pkgdump;
 mod progress;
 mod repo;
+mod restore;
 mod rm;
 mod unpack;
 mod validate;
@@ -94,6 +97,10 @@ pub enum Command {
     Gc(gc::GcArgs),
     /// Create, list and delete workspaces.
     Workspace(workspace::WorkspaceArgs),
+    /// Hot backups of a repository into a catalogue: create, list, show, verify, delete, prune.
+    Backup(backup::BackupArgs),
+    /// Restore a backup (whole, per workspace, per subtree) or a package, differences first.
+    Restore(restore::RestoreArgs),
     /// Generate deterministic AEM-like content for benchmarks (a source folder).
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
@@ -194,5 +201,7 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Generate(a) => generate::run(a),
         Command::Workspace(a) => workspace::run(a),
         Command::Gc(a) => gc::run(a),
+        Command::Backup(a) => backup::run(a, cli.quiet),
+        Command::Restore(a) => restore::run(a, cli.verbose, cli.quiet),
     }
 }

@@ -193,6 +193,29 @@ pub enum RepositoryError {
         /// The cause.
         source: rusqlite::Error,
     },
+    /// The caller cancelled a long operation (an image, a backup); nothing of it
+    /// was kept.
+    #[error("cancelled: nothing was written to {}", repository.display())]
+    Cancelled {
+        /// The repository folder.
+        repository: PathBuf,
+    },
+    /// The backend cannot do this (an image of a backend without one).
+    #[error("the repository {} cannot {what} (its storage backend does not support it)", repository.display())]
+    Unsupported {
+        /// The repository folder.
+        repository: PathBuf,
+        /// What was asked, as a verb phrase.
+        what: String,
+    },
+    /// A write to a read-only repository (a backup opened for reading).
+    #[error("{} is read-only: cannot {action}", repository.display())]
+    ReadOnly {
+        /// The repository (or backup) folder.
+        repository: PathBuf,
+        /// What was asked, as a verb phrase.
+        action: String,
+    },
     /// Stored data that cannot be read back.
     #[error("the repository {} is damaged: {detail}", repository.display())]
     Corrupt {

@@ -39,12 +39,14 @@
 
 pub mod blob;
 pub mod error;
+pub mod image;
 pub mod journal;
 pub mod location;
 pub mod sqlite;
 pub mod types;
 
 pub use error::{RepositoryError, UndoConflict};
+pub use image::{ImageInfo, ImageOptions, WorkspaceCounts};
 pub use journal::{
     GcReport, OperationDetail, OperationId, OperationMeta, OperationSummary, PruneReport,
     PruneSelect, TouchKind, Touched, UndoReport,
@@ -178,6 +180,28 @@ pub trait Store: StoreRead {
     /// marker in its default catalogue) this refuses with
     /// [`RepositoryError::NotAllowed`] rather than delete a blob the backup needs.
     fn gc(&mut self, dry_run: bool) -> Result<GcReport>;
+
+    /// Writes a consistent point-in-time image of the whole repository database to
+    /// the new file `dest`, taken while other processes keep reading and writing
+    /// (never holding the write lock), and the blobs it refers to (content and
+    /// journal before-images) to `blob_list` as sorted, distinct `sha256 size`
+    /// lines. Progress goes to `events`; setting `cancel` stops it with
+    /// [`RepositoryError::Cancelled`]. On error `dest` may be left partly written.
+    /// Backends without an image step fail with [`RepositoryError::Unsupported`].
+    fn take_image(
+        &self,
+        dest: &Path,
+        blob_list: &mut dyn std::io::Write,
+        options: &ImageOptions,
+        events: &dyn crate::events::Events,
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<ImageInfo> {
+        let _ = (dest, blob_list, options, events, cancel);
+        Err(RepositoryError::Unsupported {
+            repository: self.location().to_path_buf(),
+            what: "take a backup image".into(),
+        })
+    }
 
     /// Undoes operation `id` in a new recorded operation described by `meta` and
     /// commits it; see [`Transaction::undo`].

@@ -14,6 +14,7 @@
 
 mod codec;
 mod gc;
+mod image;
 mod journal;
 mod read;
 mod schema;
@@ -40,6 +41,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use gc::BACKUP_MARKER_PREFIX;
+pub use image::IMAGE_FILE;
 pub use schema::DB_FILE;
 
 pub use crate::repository::location::OpenOptions;
@@ -326,6 +328,17 @@ impl StoreRead for SqliteStore {
 }
 
 impl Store for SqliteStore {
+    fn take_image(
+        &self,
+        dest: &Path,
+        blob_list: &mut dyn std::io::Write,
+        options: &super::ImageOptions,
+        events: &dyn crate::events::Events,
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<super::ImageInfo> {
+        self.take_image_to(dest, blob_list, options, events, cancel)
+    }
+
     fn begin(&mut self, description: &str) -> Result<Box<dyn Transaction + '_>> {
         Ok(Box::new(txn::SqliteTxn::begin(self, description, None)?))
     }

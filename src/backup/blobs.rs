@@ -1,0 +1,397 @@
+//! The catalogue's shared blob folder, `DIR/blobs/ab/cdef…` (the repository's own
+//! layout): verified copies in, verified reads out, and collection of the blobs no
+//! backup refers to.
+
+use super::{BackupError, Result};
+use crate::repository::blob::{hex, is_sha256, BlobStore};
+use crate::repository::{RepositoryError, Result as RepoResult};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Size of the buffer blobs are streamed through.
+pub(crate) const CHUNK: usize = 64 * 1024;
+
+/// The blobs a backup refers to, and how many of them it copied.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlobStats {
+    /// Distinct blobs the backup's image refers to.
+    pub count: u64,
+    /// Their total size.
+    pub bytes: u64,
+    /// How many were copied into the catalogue by this backup.
+    pub copied_count: u64,
+    /// Their size: what this backup added to the catalogue's blob folder.
+    pub copied_bytes: u64,
+    /// The size of those already in the catalogue (shared with earlier backups).
+    pub reused_bytes: u64,
+}
+
+/// The blob folder of catalogue `dir`.
+pub(crate) struct CatalogueBlobs {
+    dir: PathBuf,
+    store: BlobStore,
+}
+
+/// Parses one `sha256 size` line of a blob list.
+pub(crate) fn parse_line(line: &str) -> Option<(&str, u64)> {
+    let (sha, size) = line.split_once(' ')?;
+    if !is_sha256(sha) {
+        return None;
+    }
+    Some((sha, size.parse().ok()?))
+}
+
+/// Hashes `r` to its end; returns (SHA-256 hex, size).
+pub(crate) fn hash_reader(r: &mut dyn Read) -> std::io::Result<(String, u64)> {
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut n = 0u64;
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => {
+                h.update(&buf[..k]);
+                n += k as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((hex(&h.finalize()), n))
+}
+
+/// Hashes file `path`.
+pub(crate) fn hash_file(path: &Path) -> Result<(String, u64)> {
+    let mut f = File::open(path).map_err(|e| BackupError::io(path, e))?;
+    hash_reader(&mut f).map_err(|e| BackupError::io(path, e))
+}
+
+impl CatalogueBlobs {
+    pub(crate) fn new(catalogue: &Path) -> CatalogueBlobs {
+        CatalogueBlobs {
+            dir: catalogue.join("blobs"),
+            store: BlobStore::new(catalogue),
+        }
+    }
+
+    /// The file of blob `sha256`.
+    pub(crate) fn path_of(&self, sha256: &str) -> Result<PathBuf> {
+        Ok(self.store.path_of(sha256)?)
+    }
+
+    /// Whether blob `sha256` is in place with `size` bytes.
+    pub(crate) fn has(&self, sha256: &str, size: u64) -> bool {
+        self.store.check(sha256, size).is_ok()
+    }
+
+    /// Copies blob `sha256` of `size` bytes from `src` into the folder, checking
+    /// that the data has that hash and size; `pace` is called with each chunk's
+    /// length (rate limit, progress, cancellation: an error stops the copy).
+    /// Returns the new file, not yet synced. `repository` names the source in errors.
+    pub(crate) fn copy_in(
+        &self,
+        repository: &Path,
+        sha256: &str,
+        size: u64,
+        src: &mut dyn Read,
+        pace: &mut dyn FnMut(u64) -> Result<()>,
+    ) -> Result<PathBuf> {
+        let target = self.path_of(sha256)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(&self.dir)
+            .map_err(|e| BackupError::io(&self.dir, e))?;
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; CHUNK.min(size.max(1) as usize)];
+        let mut n = 0u64;
+        loop {
+            let k = match src.read(&mut buf) {
+                Ok(0) => break,
+                Ok(k) => k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(source_damaged(repository, sha256, e.to_string())),
+            };
+            h.update(&buf[..k]);
+            tmp.write_all(&buf[..k])
+                .map_err(|e| BackupError::io(tmp.path(), e))?;
+            n += k as u64;
+            pace(k as u64)?;
+        }
+        let got = hex(&h.finalize());
+        if got != sha256 || n != size {
+            return Err(source_damaged(
+                repository,
+                sha256,
+                format!("its content has {n} bytes hashing to {got}, not {size} bytes"),
+            ));
+        }
+        #[cfg(not(target_os = "linux"))]
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| BackupError::io(tmp.path(), e))?;
+        let sub = target.parent().unwrap_or(&self.dir).to_path_buf();
+        std::fs::create_dir_all(&sub).map_err(|e| BackupError::io(&sub, e))?;
+        tmp.persist(&target)
+            .map_err(|e| BackupError::io(&target, e.error))?;
+        Ok(target)
+    }
+
+    /// Checks blob `sha256`: present, `size` bytes, hashing to its name. `Err` says
+    /// what is wrong.
+    pub(crate) fn verify(&self, sha256: &str, size: u64) -> std::result::Result<(), String> {
+        let p = self.path_of(sha256).map_err(|e| e.to_string())?;
+        let mut f = match File::open(&p) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(format!("blob {sha256} is missing"))
+            }
+            Err(e) => return Err(format!("blob {sha256} cannot be read: {e}")),
+        };
+        let (got, n) =
+            hash_reader(&mut f).map_err(|e| format!("blob {sha256} cannot be read: {e}"))?;
+        if n != size {
+            return Err(format!("blob {sha256} has {n} bytes, not {size}"));
+        }
+        if got != sha256 {
+            return Err(format!(
+                "blob {sha256} is damaged: its content hashes to {got}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Opens blob `sha256` for a reader that checks its size first and its hash at
+    /// the end: a damaged blob is an error naming it, never wrong data read quietly.
+    pub(crate) fn open_verified(
+        &self,
+        catalogue: &Path,
+        sha256: &str,
+    ) -> RepoResult<Box<dyn Read + Send>> {
+        let p = self.store.path_of(sha256)?;
+        let f = match File::open(&p) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(RepositoryError::BlobNotFound {
+                    repository: catalogue.to_path_buf(),
+                    sha256: sha256.to_string(),
+                    reason: "it is missing from the catalogue".into(),
+                })
+            }
+            Err(e) => return Err(RepositoryError::Io { path: p, source: e }),
+        };
+        Ok(Box::new(VerifiedReader {
+            inner: BufReader::with_capacity(CHUNK, f),
+            hasher: Sha256::new(),
+            expected: sha256.to_string(),
+            catalogue: catalogue.to_path_buf(),
+            done: false,
+        }))
+    }
+
+    /// Makes the blobs copied in durable when there are any: one `syncfs` on Linux;
+    /// elsewhere [`CatalogueBlobs::copy_in`] synced each file already.
+    pub(crate) fn sync(&self, any_new: bool) -> Result<()> {
+        if !any_new {
+            return Ok(());
+        }
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let d = File::open(&self.dir).map_err(|e| BackupError::io(&self.dir, e))?;
+            // SAFETY: `syncfs` only reads the descriptor, which `d` keeps open.
+            if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
+                return Err(BackupError::io(&self.dir, std::io::Error::last_os_error()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every blob not in `keep` and every temporary file a killed copy
+    /// left; returns how many blobs went and their bytes (what would go, when
+    /// `dry_run`).
+    pub(crate) fn collect(&self, keep: &HashSet<[u8; 32]>, dry_run: bool) -> Result<(u64, u64)> {
+        let (mut count, mut bytes) = (0u64, 0u64);
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, 0)),
+            Err(e) => return Err(BackupError::io(&self.dir, e)),
+        };
+        for sub in entries {
+            let sub = sub.map_err(|e| BackupError::io(&self.dir, e))?;
+            let name = sub.file_name().to_string_lossy().into_owned();
+            let path = sub.path();
+            if name.starts_with(".tmp-") {
+                if !dry_run {
+                    let _ = std::fs::remove_file(&path);
+                }
+                continue;
+            }
+            if name.len() != 2 || !path.is_dir() {
+                continue;
+            }
+            for f in std::fs::read_dir(&path).map_err(|e| BackupError::io(&path, e))? {
+                let f = f.map_err(|e| BackupError::io(&path, e))?;
+                let sha = format!("{name}{}", f.file_name().to_string_lossy());
+                let Some(key) = key_of(&sha) else { continue };
+                if keep.contains(&key) {
+                    continue;
+                }
+                let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                if !dry_run {
+                    std::fs::remove_file(f.path()).map_err(|e| BackupError::io(f.path(), e))?;
+                }
+                count += 1;
+                bytes += len;
+            }
+        }
+        Ok((count, bytes))
+    }
+}
+
+/// The 32 bytes of a SHA-256 in hex, for compact sets.
+pub(crate) fn key_of(sha256: &str) -> Option<[u8; 32]> {
+    if !is_sha256(sha256) {
+        return None;
+    }
+    let mut k = [0u8; 32];
+    for (i, b) in k.iter_mut().enumerate() {
+        *b = u8::from_str_radix(sha256.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(k)
+}
+
+/// Adds every blob of the blob list `list` to `set`.
+pub(crate) fn add_list(list: &Path, set: &mut HashSet<[u8; 32]>) -> Result<()> {
+    let f = File::open(list).map_err(|e| BackupError::io(list, e))?;
+    for line in BufReader::new(f).lines() {
+        let line = line.map_err(|e| BackupError::io(list, e))?;
+        if let Some(k) = parse_line(&line).and_then(|(s, _)| key_of(s)) {
+            set.insert(k);
+        }
+    }
+    Ok(())
+}
+
+fn source_damaged(repository: &Path, sha256: &str, detail: String) -> BackupError {
+    BackupError::SourceBlob {
+        repository: repository.to_path_buf(),
+        sha256: sha256.to_string(),
+        detail,
+    }
+}
+
+/// A blob reader that fails at the end when the content does not hash to the name.
+struct VerifiedReader {
+    inner: BufReader<File>,
+    hasher: Sha256,
+    expected: String,
+    catalogue: PathBuf,
+    done: bool,
+}
+
+impl Read for VerifiedReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            self.hasher.update(&buf[..n]);
+        } else if !self.done && !buf.is_empty() {
+            self.done = true;
+            let got = hex(&self.hasher.clone().finalize());
+            if got != self.expected {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "blob {} in the catalogue {} is damaged: its content hashes to {got}",
+                        self.expected,
+                        self.catalogue.display()
+                    ),
+                ));
+            }
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HELLO: &str = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+
+    #[test]
+    fn copies_in_verified_and_reads_back_verified() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("blobs")).unwrap();
+        let b = CatalogueBlobs::new(d.path());
+        let mut paced = 0;
+        let p = b
+            .copy_in(Path::new("repo"), HELLO, 5, &mut &b"hello"[..], &mut |n| {
+                paced += n;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(paced, 5);
+        assert!(b.has(HELLO, 5));
+        b.sync(true).unwrap();
+        b.verify(HELLO, 5).unwrap();
+        let mut s = String::new();
+        b.open_verified(d.path(), HELLO)
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
+        assert_eq!(s, "hello");
+        // Damage it (same size): verify and a read both name it.
+        std::fs::write(&p, "hellO").unwrap();
+        let e = b.verify(HELLO, 5).unwrap_err();
+        assert!(e.contains("is damaged"), "{e}");
+        let mut s = String::new();
+        let e = b
+            .open_verified(d.path(), HELLO)
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap_err();
+        assert!(e.to_string().contains(HELLO), "{e}");
+    }
+
+    #[test]
+    fn a_source_that_does_not_match_its_name_is_refused_and_leaves_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("blobs")).unwrap();
+        let b = CatalogueBlobs::new(d.path());
+        let e = b
+            .copy_in(Path::new("repo"), HELLO, 5, &mut &b"jello"[..], &mut |_| {
+                Ok(())
+            })
+            .unwrap_err();
+        assert!(e.to_string().contains(HELLO), "{e}");
+        assert_eq!(
+            std::fs::read_dir(d.path().join("blobs")).unwrap().count(),
+            0
+        );
+    }
+
+    #[test]
+    fn collect_removes_what_no_backup_keeps() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("blobs")).unwrap();
+        let b = CatalogueBlobs::new(d.path());
+        b.copy_in(Path::new("repo"), HELLO, 5, &mut &b"hello"[..], &mut |_| {
+            Ok(())
+        })
+        .unwrap();
+        std::fs::write(d.path().join("blobs/.tmp-x"), "left").unwrap();
+        let keep: HashSet<[u8; 32]> = HashSet::new();
+        assert_eq!(b.collect(&keep, true).unwrap(), (1, 5));
+        assert!(b.has(HELLO, 5));
+        let keep: HashSet<[u8; 32]> = [key_of(HELLO).unwrap()].into_iter().collect();
+        assert_eq!(b.collect(&keep, false).unwrap(), (0, 0));
+        assert!(!d.path().join("blobs/.tmp-x").exists());
+        assert_eq!(b.collect(&HashSet::new(), false).unwrap(), (1, 5));
+        assert!(!b.has(HELLO, 5));
+    }
+}

@@ -1,0 +1,405 @@
+//! Opening a catalogue, listing its backups, deleting one, and cleaning up what a
+//! killed command left.
+
+use super::blobs::{add_list, CatalogueBlobs};
+use super::lock::{CatalogueLock, Mode};
+use super::manifest::{is_backup_id, Manifest};
+use super::store::BackupStore;
+use super::{BackupError, Result};
+use crate::repository::sqlite::{SqliteStore, DB_FILE, IMAGE_FILE};
+use crate::repository::StoreRead;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// The marker file of a catalogue.
+pub const MARKER_FILE: &str = "catalogue.json";
+
+/// The `format` of the marker.
+pub const CATALOGUE_FORMAT: &str = "jcrpack-backup-catalogue";
+
+/// The catalogue format version this code writes and reads.
+pub const CATALOGUE_VERSION: u64 = 1;
+
+/// The folder of the backups inside a catalogue.
+pub const BACKUPS_DIR: &str = "backups";
+
+/// A repository's default catalogue, `REPO/backups`.
+pub const DEFAULT_CATALOGUE_DIR: &str = "backups";
+
+/// The file of the blob list inside a backup.
+pub const BLOB_LIST_FILE: &str = "blobs.txt";
+
+/// The manifest inside a backup.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// The marker inside a backup being written.
+pub const IN_PROGRESS_FILE: &str = "in-progress";
+
+/// The prefix of a backup being written (`.tmp-<ID>`) or deleted (`.del-<ID>`).
+pub(crate) const TMP_PREFIX: &str = ".tmp-";
+pub(crate) const DEL_PREFIX: &str = ".del-";
+
+/// A backup catalogue (see the module doc of [`crate::backup`]).
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    dir: PathBuf,
+}
+
+/// What a catalogue holds.
+#[derive(Debug, Clone, Default)]
+pub struct Scan {
+    /// The complete backups, oldest first.
+    pub backups: Vec<Manifest>,
+    /// Backup folders whose manifest cannot be read, with why.
+    pub damaged: Vec<(String, String)>,
+    /// Folders of backups a killed command left unfinished (or half deleted).
+    pub unfinished: Vec<String>,
+}
+
+impl Catalogue {
+    /// Opens the catalogue in folder `dir`; a folder without the marker is
+    /// [`BackupError::NotACatalogue`], one of a newer format
+    /// [`BackupError::NewerFormat`].
+    pub fn open(dir: &Path) -> Result<Catalogue> {
+        let not = |reason: &str| BackupError::NotACatalogue {
+            dir: dir.to_path_buf(),
+            reason: reason.to_string(),
+        };
+        if !dir.is_dir() {
+            return Err(not("no such folder"));
+        }
+        let marker = dir.join(MARKER_FILE);
+        let text = match std::fs::read(&marker) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(not("it has no catalogue.json"))
+            }
+            Err(e) => return Err(BackupError::io(&marker, e)),
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(&text).map_err(|_| not("its catalogue.json is not JSON"))?;
+        if v.get("format").and_then(|f| f.as_str()) != Some(CATALOGUE_FORMAT) {
+            return Err(not("its catalogue.json is not a catalogue marker"));
+        }
+        let version = v.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
+        if version > CATALOGUE_VERSION {
+            return Err(BackupError::NewerFormat {
+                path: marker,
+                found: version,
+                supported: CATALOGUE_VERSION,
+            });
+        }
+        for sub in ["blobs", BACKUPS_DIR] {
+            if !dir.join(sub).is_dir() {
+                return Err(not(&format!("its {sub} folder is missing")));
+            }
+        }
+        Ok(Catalogue {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Creates a catalogue in folder `dir` (created if missing; an existing folder
+    /// must be empty).
+    pub fn create(dir: &Path) -> Result<Catalogue> {
+        std::fs::create_dir_all(dir).map_err(|e| BackupError::io(dir, e))?;
+        let mut entries = std::fs::read_dir(dir).map_err(|e| BackupError::io(dir, e))?;
+        if entries.next().is_some() {
+            return Err(BackupError::NotACatalogue {
+                dir: dir.to_path_buf(),
+                reason: "it is not empty and has no catalogue.json (choose an empty or new folder)"
+                    .into(),
+            });
+        }
+        for sub in ["blobs", BACKUPS_DIR] {
+            let p = dir.join(sub);
+            std::fs::create_dir_all(&p).map_err(|e| BackupError::io(&p, e))?;
+        }
+        let marker = serde_json::json!({"format": CATALOGUE_FORMAT, "version": CATALOGUE_VERSION});
+        write_durably(&dir.join(MARKER_FILE), format!("{marker}\n").as_bytes())?;
+        Ok(Catalogue {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Opens the catalogue in `dir`, creating it when the folder is missing or empty.
+    pub fn open_or_create(dir: &Path) -> Result<Catalogue> {
+        let empty = !dir.exists()
+            || std::fs::read_dir(dir)
+                .map(|mut e| e.next().is_none())
+                .unwrap_or(false);
+        if empty {
+            Catalogue::create(dir)
+        } else if dir.is_dir() && !dir.join(MARKER_FILE).exists() {
+            Err(BackupError::NotACatalogue {
+                dir: dir.to_path_buf(),
+                reason: "it has no catalogue.json and is not empty (a new catalogue needs an empty or new folder)".into(),
+            })
+        } else {
+            Catalogue::open(dir)
+        }
+    }
+
+    /// The default catalogue folder of the repository in `repo`: `REPO/backups`.
+    pub fn default_dir(repo: &Path) -> PathBuf {
+        repo.join(DEFAULT_CATALOGUE_DIR)
+    }
+
+    /// Opens (creating it if needed) the default catalogue of the repository in
+    /// `repo`, which must be a repository folder.
+    pub fn for_repository(repo: &Path) -> Result<Catalogue> {
+        if !repo.join(DB_FILE).is_file() {
+            return Err(BackupError::Repository(
+                crate::repository::RepositoryError::NotARepository {
+                    path: repo.to_path_buf(),
+                    reason: format!("it has no {DB_FILE}"),
+                },
+            ));
+        }
+        Catalogue::open_or_create(&Catalogue::default_dir(repo))
+    }
+
+    /// The catalogue folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The folder of backup `id` (whether or not it exists).
+    pub fn backup_dir(&self, id: &str) -> PathBuf {
+        self.dir.join(BACKUPS_DIR).join(id)
+    }
+
+    pub(crate) fn blobs(&self) -> CatalogueBlobs {
+        CatalogueBlobs::new(&self.dir)
+    }
+
+    /// Every backup, damaged folder and leftover of the catalogue.
+    pub fn scan(&self) -> Result<Scan> {
+        let root = self.dir.join(BACKUPS_DIR);
+        let mut names = Vec::new();
+        for e in std::fs::read_dir(&root).map_err(|e| BackupError::io(&root, e))? {
+            let e = e.map_err(|e| BackupError::io(&root, e))?;
+            if e.path().is_dir() {
+                names.push(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+        names.sort();
+        let mut scan = Scan::default();
+        for name in names {
+            if name.starts_with(TMP_PREFIX) || name.starts_with(DEL_PREFIX) {
+                scan.unfinished.push(name);
+                continue;
+            }
+            if !is_backup_id(&name) {
+                continue;
+            }
+            match Manifest::read(&self.backup_dir(&name).join(MANIFEST_FILE), &name) {
+                Ok(m) => scan.backups.push(m),
+                Err(e) => scan.damaged.push((name, e.to_string())),
+            }
+        }
+        Ok(scan)
+    }
+
+    /// The complete backups, oldest first (damaged and unfinished ones left out:
+    /// see [`Catalogue::scan`]).
+    pub fn list(&self) -> Result<Vec<Manifest>> {
+        Ok(self.scan()?.backups)
+    }
+
+    /// The manifest of backup `id`; an unknown id is [`BackupError::UnknownId`]
+    /// naming the nearest ids.
+    pub fn manifest(&self, id: &str) -> Result<Manifest> {
+        let dir = self.backup_dir(id);
+        if !is_backup_id(id) || !dir.is_dir() {
+            return Err(self.unknown(id));
+        }
+        Manifest::read(&dir.join(MANIFEST_FILE), id)
+    }
+
+    fn unknown(&self, id: &str) -> BackupError {
+        let ids: Vec<String> = self
+            .scan()
+            .map(|s| s.backups.into_iter().map(|m| m.id).collect())
+            .unwrap_or_default();
+        BackupError::UnknownId {
+            catalogue: self.dir.clone(),
+            id: id.to_string(),
+            nearest: nearest(id, &ids, 3),
+        }
+    }
+
+    /// Opens backup `id` as a read-only repository whose blobs are read from the
+    /// catalogue, each checked against its hash and size as it is read.
+    pub fn open_store(&self, id: &str) -> Result<Box<dyn StoreRead>> {
+        Ok(Box::new(self.open_backup_store(id)?))
+    }
+
+    /// [`Catalogue::open_store`] with the concrete type.
+    pub fn open_backup_store(&self, id: &str) -> Result<BackupStore> {
+        self.manifest(id)?;
+        let image = self.backup_dir(id).join(IMAGE_FILE);
+        let inner =
+            SqliteStore::open_image(&image, &self.dir).map_err(|e| BackupError::Damaged {
+                id: id.to_string(),
+                detail: e.to_string(),
+            })?;
+        Ok(BackupStore::new(inner, &self.dir))
+    }
+
+    /// Deletes backup `id`, then the blobs no remaining backup refers to.
+    pub fn delete(&self, id: &str) -> Result<()> {
+        let dir = self.backup_dir(id);
+        if !is_backup_id(id) || !dir.is_dir() {
+            return Err(self.unknown(id));
+        }
+        let _lock = CatalogueLock::take(&self.dir, Mode::Exclusive)?;
+        self.remove_backup(id)?;
+        self.collect_blobs(false)?;
+        Ok(())
+    }
+
+    /// Removes backup folder `id` under the exclusive lock: renamed out of the list
+    /// first (atomic), then removed.
+    pub(crate) fn remove_backup(&self, id: &str) -> Result<()> {
+        let dir = self.backup_dir(id);
+        let gone = self.dir.join(BACKUPS_DIR).join(format!("{DEL_PREFIX}{id}"));
+        std::fs::rename(&dir, &gone).map_err(|e| BackupError::io(&dir, e))?;
+        sync_dir(&self.dir.join(BACKUPS_DIR));
+        std::fs::remove_dir_all(&gone).map_err(|e| BackupError::io(&gone, e))?;
+        Ok(())
+    }
+
+    /// The blobs every complete backup refers to, or `None` when a backup folder's
+    /// blob list cannot be read (then no blob may be collected).
+    pub(crate) fn referenced_blobs(&self, except: &[String]) -> Result<Option<HashSet<[u8; 32]>>> {
+        let scan = self.scan()?;
+        if !scan.damaged.is_empty() {
+            return Ok(None);
+        }
+        let mut set = HashSet::new();
+        for m in scan.backups.iter().filter(|m| !except.contains(&m.id)) {
+            let list = self.backup_dir(&m.id).join(BLOB_LIST_FILE);
+            if !list.is_file() {
+                return Ok(None);
+            }
+            add_list(&list, &mut set)?;
+        }
+        Ok(Some(set))
+    }
+
+    /// Removes the blobs no complete backup refers to (the exclusive lock must be
+    /// held); returns their count and bytes.
+    pub(crate) fn collect_blobs(&self, dry_run: bool) -> Result<(u64, u64)> {
+        match self.referenced_blobs(&[])? {
+            Some(keep) => self.blobs().collect(&keep, dry_run),
+            None => Ok((0, 0)),
+        }
+    }
+
+    /// Removes what killed commands left (unfinished backups, half-deleted ones,
+    /// temporary blob files, blobs no backup refers to) when no other backup command
+    /// is running; returns the names of the folders removed. When another command
+    /// holds the catalogue, nothing is removed (its files may be live).
+    pub fn clean_up(&self) -> Result<Vec<String>> {
+        let Some(_lock) = CatalogueLock::try_take(&self.dir, Mode::Exclusive)? else {
+            return Ok(Vec::new());
+        };
+        let scan = self.scan()?;
+        let root = self.dir.join(BACKUPS_DIR);
+        for name in &scan.unfinished {
+            let p = root.join(name);
+            std::fs::remove_dir_all(&p).map_err(|e| BackupError::io(&p, e))?;
+        }
+        let has_tmp_blobs = std::fs::read_dir(self.dir.join("blobs"))
+            .map(|mut d| {
+                d.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(TMP_PREFIX)))
+            })
+            .unwrap_or(false);
+        if !scan.unfinished.is_empty() || has_tmp_blobs {
+            self.collect_blobs(false)?;
+        }
+        Ok(scan.unfinished)
+    }
+}
+
+/// Up to `n` of `ids` closest to `id`: the longest common prefix first, then the
+/// nearest in sort order.
+fn nearest(id: &str, ids: &[String], n: usize) -> Vec<String> {
+    let common = |a: &str| {
+        a.bytes()
+            .zip(id.bytes())
+            .take_while(|(x, y)| x == y)
+            .count()
+    };
+    let mut scored: Vec<(usize, &String)> = ids.iter().map(|i| (common(i), i)).collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.into_iter().take(n).map(|(_, i)| i.clone()).collect()
+}
+
+/// Writes `bytes` to `path` through a temporary file, synced and renamed.
+pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let parent = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(parent)
+        .map_err(|e| BackupError::io(parent, e))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| BackupError::io(path, e))?;
+    tmp.persist(path)
+        .map_err(|e| BackupError::io(path, e.error))?;
+    sync_dir(parent);
+    Ok(())
+}
+
+/// Syncs a folder's entries (best effort: not every platform can open a folder).
+pub(crate) fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_without_the_marker_is_not_a_catalogue() {
+        let d = tempfile::tempdir().unwrap();
+        let e = Catalogue::open(d.path()).unwrap_err();
+        assert!(e.to_string().contains("is not a backup catalogue"), "{e}");
+        std::fs::write(d.path().join("x"), "x").unwrap();
+        let e = Catalogue::open_or_create(d.path()).unwrap_err();
+        assert!(e.to_string().contains("not empty"), "{e}");
+    }
+
+    #[test]
+    fn a_newer_catalogue_is_refused_by_version() {
+        let d = tempfile::tempdir().unwrap();
+        let c = Catalogue::create(&d.path().join("c")).unwrap();
+        std::fs::write(
+            c.dir().join(MARKER_FILE),
+            r#"{"format":"jcrpack-backup-catalogue","version":7}"#,
+        )
+        .unwrap();
+        let e = Catalogue::open(c.dir()).unwrap_err();
+        assert!(
+            matches!(e, BackupError::NewerFormat { found: 7, .. }),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_ids_name_the_nearest() {
+        let ids: Vec<String> = ["20261201T000000Z", "20261204T170512Z", "20261204T180000Z"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            nearest("20261204T17", &ids, 2),
+            vec!["20261204T170512Z", "20261204T180000Z"]
+        );
+    }
+}

@@ -1,0 +1,381 @@
+//! Taking a backup: the repository's image, its blob list, the blobs it refers to
+//! copied into the catalogue (those already there reused), checksums, the manifest,
+//! then one rename that makes the backup appear.
+
+use super::blobs::{hash_file, parse_line, BlobStats};
+use super::catalogue::{
+    sync_dir, write_durably, Catalogue, BACKUPS_DIR, BLOB_LIST_FILE, IN_PROGRESS_FILE,
+    MANIFEST_FILE, TMP_PREFIX,
+};
+use super::lock::{CatalogueLock, Mode};
+use super::manifest::{backup_id, FileEntry, Kind, Manifest, MANIFEST_FORMAT, MANIFEST_VERSION};
+use super::{BackupError, Result};
+use crate::events::{Actor, Event, Events, Unit};
+use crate::repository::sqlite::{SqliteStore, IMAGE_FILE};
+use crate::repository::{ImageOptions, RepositoryError, Store};
+use crate::value::Date;
+use std::io::{BufRead, BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How to take a backup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateOptions {
+    /// A label to remember it by (`--label`).
+    pub label: Option<String>,
+    /// Taken by hand or by a scheduler (`--scheduled`).
+    pub kind: Kind,
+    /// Keep only these workspaces (all when empty).
+    pub workspaces: Vec<String>,
+    /// Copy at most this many bytes a second (image and blobs), AEM's delay.
+    pub max_rate: Option<u64>,
+    /// Who takes it and when (the id is this time in UTC).
+    pub actor: Actor,
+}
+
+impl CreateOptions {
+    /// A manual backup of every workspace, unthrottled, by `actor`.
+    pub fn new(actor: Actor) -> CreateOptions {
+        CreateOptions {
+            label: None,
+            kind: Kind::Manual,
+            workspaces: Vec::new(),
+            max_rate: None,
+            actor,
+        }
+    }
+}
+
+/// Keeps a copy under a rate: sleeps so that `done` bytes take at least
+/// `done / rate` seconds from the start.
+struct Pace {
+    rate: Option<u64>,
+    started: Instant,
+    done: u64,
+}
+
+impl Pace {
+    fn new(rate: Option<u64>) -> Pace {
+        Pace {
+            rate: rate.filter(|r| *r > 0),
+            started: Instant::now(),
+            done: 0,
+        }
+    }
+
+    fn advance(&mut self, n: u64, cancel: &AtomicBool) {
+        self.done += n;
+        let Some(rate) = self.rate else { return };
+        let due = Duration::from_secs_f64(self.done as f64 / rate as f64);
+        while self.started.elapsed() < due && !cancel.load(Ordering::Relaxed) {
+            let left = due - self.started.elapsed();
+            std::thread::sleep(left.min(Duration::from_millis(20)));
+        }
+    }
+}
+
+/// The prefix of the marker a running backup keeps in the repository folder
+/// (`REPO/.backup-in-progress-<ID>`, holding the process id), which the
+/// repository's blob collection (`jcrpack gc`) respects.
+pub const REPO_MARKER_PREFIX: &str = ".backup-in-progress-";
+
+/// A running backup's marker in the repository folder.
+struct RepoMarker(PathBuf);
+
+impl RepoMarker {
+    /// Removes the markers of backups whose process is gone (killed), then places
+    /// this one.
+    fn place(repo: &Path, id: &str) -> Result<RepoMarker> {
+        remove_dead_markers(repo);
+        let p = repo.join(format!("{REPO_MARKER_PREFIX}{id}-{}", std::process::id()));
+        std::fs::write(&p, format!("{}\n", std::process::id()))
+            .map_err(|e| BackupError::io(&p, e))?;
+        Ok(RepoMarker(p))
+    }
+
+    fn remove(self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Removes `REPO/.backup-in-progress-*` markers whose process no longer runs
+/// (Linux: `kill(pid, 0)` fails with ESRCH); elsewhere they are left for the
+/// operator (gc names them).
+fn remove_dead_markers(repo: &Path) {
+    let Ok(rd) = std::fs::read_dir(repo) else {
+        return;
+    };
+    for e in rd.flatten() {
+        if !e
+            .file_name()
+            .to_string_lossy()
+            .starts_with(REPO_MARKER_PREFIX)
+        {
+            continue;
+        }
+        let pid: Option<i32> = std::fs::read_to_string(e.path())
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
+        #[cfg(target_os = "linux")]
+        if let Some(pid) = pid.filter(|p| *p > 0) {
+            // SAFETY: signal 0 only checks that the process exists.
+            let gone = unsafe { libc::kill(pid, 0) } != 0
+                && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+            if gone {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = pid;
+    }
+}
+
+impl Catalogue {
+    /// Takes a backup of the repository in folder `repo` (opened for reading only;
+    /// other processes keep reading and writing it) into this catalogue; see
+    /// [`Catalogue::create_backup_from`].
+    pub fn create_backup(
+        &self,
+        repo: &Path,
+        options: &CreateOptions,
+        events: &dyn Events,
+        cancel: &AtomicBool,
+    ) -> Result<Manifest> {
+        let store = SqliteStore::open(repo)?;
+        self.create_backup_from(&store, options, events, cancel)
+    }
+
+    /// Takes a backup of `store` into this catalogue and returns its manifest.
+    ///
+    /// First removes what a killed backup command left (reported as warnings). The
+    /// backup is written under `backups/.tmp-<ID>` with an `in-progress` marker and
+    /// renamed to `backups/<ID>` once its files and blobs are durable; on any error
+    /// or cancellation (`cancel` set, [`BackupError::Cancelled`]) its folder is
+    /// removed, and so are the blobs it copied when no other backup command runs.
+    pub fn create_backup_from(
+        &self,
+        store: &dyn Store,
+        options: &CreateOptions,
+        events: &dyn Events,
+        cancel: &AtomicBool,
+    ) -> Result<Manifest> {
+        for name in self.clean_up()? {
+            events.event(&Event::Warning {
+                message: &format!(
+                    "removed {name}, left in the catalogue by an interrupted backup command"
+                ),
+            });
+        }
+        let lock = CatalogueLock::take(self.dir(), Mode::Shared)?;
+        let (id, tmp) = self.reserve(&backup_id(&options.actor.time))?;
+        // The repository's blob collection refuses to run while this marker exists,
+        // from before the image to after the last blob is copied.
+        let marker = RepoMarker::place(store.location(), &id);
+        let result = marker.and_then(|marker| {
+            let r = self.write_backup(&id, &tmp, store, options, events, cancel);
+            marker.remove();
+            r
+        });
+        events.event(&Event::Finished);
+        match result {
+            Ok(m) => Ok(m),
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&tmp);
+                drop(lock);
+                if let Ok(Some(_x)) = CatalogueLock::try_take(self.dir(), Mode::Exclusive) {
+                    let _ = self.collect_blobs(false);
+                }
+                Err(match e {
+                    BackupError::Repository(RepositoryError::Cancelled { .. }) => {
+                        BackupError::Cancelled {
+                            catalogue: self.dir().to_path_buf(),
+                        }
+                    }
+                    e => e,
+                })
+            }
+        }
+    }
+
+    /// Creates `backups/.tmp-<ID>` for a new id: `base`, else `base-2`, `base-3`, ...
+    fn reserve(&self, base: &str) -> Result<(String, PathBuf)> {
+        let root = self.dir().join(BACKUPS_DIR);
+        for n in 1u32.. {
+            let id = if n == 1 {
+                base.to_string()
+            } else {
+                format!("{base}-{n}")
+            };
+            let tmp = root.join(format!("{TMP_PREFIX}{id}"));
+            match std::fs::create_dir(&tmp) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(BackupError::io(&tmp, e)),
+            }
+            if root.join(&id).exists() {
+                let _ = std::fs::remove_dir(&tmp);
+                continue;
+            }
+            return Ok((id, tmp));
+        }
+        unreachable!("u32 ids ran out")
+    }
+
+    fn write_backup(
+        &self,
+        id: &str,
+        tmp: &Path,
+        store: &dyn Store,
+        options: &CreateOptions,
+        events: &dyn Events,
+        cancel: &AtomicBool,
+    ) -> Result<Manifest> {
+        let marker = tmp.join(IN_PROGRESS_FILE);
+        std::fs::write(&marker, format!("{}\n", std::process::id()))
+            .map_err(|e| BackupError::io(&marker, e))?;
+        let list_path = tmp.join(BLOB_LIST_FILE);
+        let list_file =
+            std::fs::File::create(&list_path).map_err(|e| BackupError::io(&list_path, e))?;
+        let mut list = BufWriter::new(list_file);
+        let image_path = tmp.join(IMAGE_FILE);
+        let image = store.take_image(
+            &image_path,
+            &mut list,
+            &ImageOptions {
+                workspaces: options.workspaces.clone(),
+                max_rate: options.max_rate,
+            },
+            events,
+            cancel,
+        )?;
+        let list_file = list
+            .into_inner()
+            .map_err(|e| BackupError::io(&list_path, e.into_error()))?;
+        list_file
+            .sync_all()
+            .map_err(|e| BackupError::io(&list_path, e))?;
+        drop(list_file);
+
+        let blobs =
+            self.copy_blobs(store, &list_path, image.blob_bytes, options, events, cancel)?;
+
+        events.event(&Event::Phase {
+            name: "checking",
+            total: None,
+            unit: Unit::Items,
+        });
+        let mut files = Vec::new();
+        for name in [IMAGE_FILE, BLOB_LIST_FILE] {
+            let (sha256, bytes) = hash_file(&tmp.join(name))?;
+            files.push(FileEntry {
+                path: name.to_string(),
+                bytes,
+                sha256,
+            });
+        }
+        if cancel.load(Ordering::Relaxed) {
+            return Err(RepositoryError::Cancelled {
+                repository: store.location().to_path_buf(),
+            }
+            .into());
+        }
+        let manifest = Manifest {
+            format: MANIFEST_FORMAT.to_string(),
+            version: MANIFEST_VERSION,
+            id: id.to_string(),
+            time: Date::from_epoch_millis(options.actor.time.epoch_millis()).to_string(),
+            user: options.actor.user.clone(),
+            label: options.label.clone(),
+            kind: options.kind,
+            repository: std::fs::canonicalize(store.location())
+                .unwrap_or_else(|_| store.location().to_path_buf())
+                .display()
+                .to_string(),
+            last_operation: image.last_operation,
+            workspaces: image.workspaces,
+            bytes: files.iter().map(|f| f.bytes).sum(),
+            files,
+            blobs,
+        };
+        write_durably(&tmp.join(MANIFEST_FILE), manifest.to_json().as_bytes())?;
+        std::fs::remove_file(&marker).map_err(|e| BackupError::io(&marker, e))?;
+        sync_dir(tmp);
+        let done = self.backup_dir(id);
+        std::fs::rename(tmp, &done).map_err(|e| BackupError::io(&done, e))?;
+        sync_dir(&self.dir().join(BACKUPS_DIR));
+        Ok(manifest)
+    }
+
+    /// Copies the blobs of the list that the catalogue lacks, checking each.
+    fn copy_blobs(
+        &self,
+        store: &dyn Store,
+        list_path: &Path,
+        total: u64,
+        options: &CreateOptions,
+        events: &dyn Events,
+        cancel: &AtomicBool,
+    ) -> Result<BlobStats> {
+        events.event(&Event::Phase {
+            name: "copying blobs",
+            total: Some(total),
+            unit: Unit::Bytes,
+        });
+        let blobs = self.blobs();
+        let mut stats = BlobStats::default();
+        let mut pace = Pace::new(options.max_rate);
+        let f = std::fs::File::open(list_path).map_err(|e| BackupError::io(list_path, e))?;
+        let cancelled = || -> BackupError {
+            RepositoryError::Cancelled {
+                repository: store.location().to_path_buf(),
+            }
+            .into()
+        };
+        for line in BufReader::new(f).lines() {
+            let line = line.map_err(|e| BackupError::io(list_path, e))?;
+            let Some((sha256, size)) = parse_line(&line) else {
+                return Err(BackupError::io(
+                    list_path,
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("bad line '{line}'"),
+                    ),
+                ));
+            };
+            if cancel.load(Ordering::Relaxed) {
+                return Err(cancelled());
+            }
+            stats.count += 1;
+            stats.bytes += size;
+            if blobs.has(sha256, size) {
+                stats.reused_bytes += size;
+                events.event(&Event::Advance { amount: size });
+                continue;
+            }
+            let mut src = store
+                .open_blob(sha256)
+                .map_err(|e| BackupError::SourceBlob {
+                    repository: store.location().to_path_buf(),
+                    sha256: sha256.to_string(),
+                    detail: match e {
+                        RepositoryError::BlobNotFound { reason, .. } => reason,
+                        e => e.to_string(),
+                    },
+                })?;
+            let mut pace_chunk = |n: u64| -> Result<()> {
+                events.event(&Event::Advance { amount: n });
+                pace.advance(n, cancel);
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(cancelled());
+                }
+                Ok(())
+            };
+            blobs.copy_in(store.location(), sha256, size, &mut src, &mut pace_chunk)?;
+            stats.copied_count += 1;
+            stats.copied_bytes += size;
+        }
+        blobs.sync(stats.copied_count > 0)?;
+        Ok(stats)
+    }
+}

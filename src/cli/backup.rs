@@ -1,0 +1,495 @@
+//! `jcrpack backup create|list|show|verify|delete|prune`: hot backups into a
+//! catalogue (see [`crate::backup`]). This module only parses, prints and maps
+//! errors; progress is rendered from the library's events on stderr, and Ctrl-C or
+//! SIGTERM set the cancel flag the library polls.
+
+use super::{CliError, CliResult};
+use crate::backup::{Catalogue, CreateOptions, Kind, Manifest, PrunePolicy};
+use crate::events::{Actor, Event, Events, Unit};
+use crate::repository::OperationMeta;
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Backups: create, list, show, verify, delete, prune.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The backup command.
+    #[command(subcommand)]
+    pub command: BackupCommand,
+}
+
+/// The backup commands.
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Take a hot, consistent backup of a repository while it is in use.
+    Create(CreateArgs),
+    /// List the backups of a catalogue, oldest first.
+    List(ListArgs),
+    /// Show one backup's manifest.
+    Show(ShowArgs),
+    /// Check every file and binary of a backup against its manifest (exit 1 when damaged).
+    Verify(IdArgs),
+    /// Delete a backup (and the binaries no other backup shares).
+    Delete(IdArgs),
+    /// Delete the backups a keep policy does not keep.
+    Prune(PruneArgs),
+    /// Write one workspace of a backup as a FileVault content package (installable in AEM).
+    Export(super::backup_export::BackupExportArgs),
+}
+
+/// `--catalogue DIR` or `--repo REPO` (its default catalogue `REPO/backups`).
+#[derive(Debug, Args, Clone)]
+#[group(required = true, multiple = true)]
+pub struct CatalogueArgs {
+    /// The catalogue folder (created by the first backup into it).
+    #[arg(long, value_name = "DIR")]
+    pub catalogue: Option<PathBuf>,
+    /// The repository; without --catalogue, its default catalogue REPO/backups.
+    #[arg(long, short = 'r', value_name = "REPO")]
+    pub repo: Option<PathBuf>,
+}
+
+impl CatalogueArgs {
+    /// Opens the catalogue (creating it for `create`).
+    fn open(&self, create: bool) -> CliResult<Catalogue> {
+        let c = match (&self.catalogue, &self.repo) {
+            (Some(dir), _) if create => Catalogue::open_or_create(dir)?,
+            (Some(dir), _) => Catalogue::open(dir)?,
+            (None, Some(repo)) => Catalogue::for_repository(repo)?,
+            (None, None) => return Err(CliError::usage("give --catalogue DIR or --repo REPO")),
+        };
+        Ok(c)
+    }
+}
+
+/// `backup create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub target: CatalogueArgs,
+    /// A label to remember the backup by.
+    #[arg(long, value_name = "TEXT")]
+    pub label: Option<String>,
+    /// Keep only this workspace (repeatable; all workspaces by default).
+    #[arg(long = "workspace", short = 'w', value_name = "NAME")]
+    pub workspaces: Vec<String>,
+    /// Copy at most this many megabytes (10^6 bytes) a second, to spare a busy site.
+    #[arg(long, value_name = "MB/s", value_parser = parse_rate)]
+    pub max_rate: Option<u64>,
+    /// Mark the backup as taken by a scheduler (a cron job) rather than by hand.
+    #[arg(long)]
+    pub scheduled: bool,
+    /// Print the manifest as JSON (schema: schemas/backup-show.schema.json).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `backup list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub target: CatalogueArgs,
+    /// Print JSON (schema: schemas/backup-list.schema.json).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `backup show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The backup id (see `jcrpack backup list`).
+    pub id: String,
+    #[command(flatten)]
+    pub target: CatalogueArgs,
+    /// Print the manifest as JSON (schema: schemas/backup-show.schema.json).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `backup verify ID` and `backup delete ID`.
+#[derive(Debug, Args)]
+pub struct IdArgs {
+    /// The backup id (see `jcrpack backup list`).
+    pub id: String,
+    #[command(flatten)]
+    pub target: CatalogueArgs,
+}
+
+/// `backup prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    pub target: CatalogueArgs,
+    /// Keep the newest N backups.
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<usize>,
+    /// Keep the newest backup of each of the newest N days (UTC) that have backups.
+    #[arg(long, value_name = "N")]
+    pub keep_daily: Option<usize>,
+    /// Keep the newest backup of each of the newest N weeks (UTC) that have backups.
+    #[arg(long, value_name = "N")]
+    pub keep_weekly: Option<usize>,
+    /// Only say what would be deleted.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_rate(s: &str) -> Result<u64, String> {
+    let mb: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of megabytes a second"))?;
+    if !mb.is_finite() || mb <= 0.0 || mb > 1e9 {
+        return Err(format!("'{s}': expected a positive number of MB/s"));
+    }
+    Ok(((mb * 1e6) as u64).max(1))
+}
+
+/// Runs a backup command.
+pub fn run(a: BackupArgs, quiet: bool) -> CliResult<i32> {
+    match a.command {
+        BackupCommand::Create(c) => create(c, quiet),
+        BackupCommand::List(c) => list(c, quiet),
+        BackupCommand::Show(c) => show(c),
+        BackupCommand::Verify(c) => verify(c, quiet),
+        BackupCommand::Delete(c) => delete(c),
+        BackupCommand::Prune(c) => prune(c),
+        BackupCommand::Export(c) => super::backup_export::run(c),
+    }
+}
+
+fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
+    let repo = a.target.repo.clone().ok_or_else(|| {
+        CliError::usage("backup create needs --repo REPO (the repository to back up)")
+    })?;
+    let catalogue = a.target.open(true)?;
+    let meta = OperationMeta::new("backup", &super::repo::actor());
+    let options = CreateOptions {
+        label: a.label,
+        kind: if a.scheduled {
+            Kind::Scheduled
+        } else {
+            Kind::Manual
+        },
+        workspaces: a.workspaces,
+        max_rate: a.max_rate,
+        actor: Actor {
+            user: meta.user,
+            time: meta.time,
+        },
+    };
+    let cancel = cancel_on_signals();
+    let progress = Progress::new(quiet);
+    let m = catalogue
+        .create_backup(&repo, &options, &progress, cancel)
+        .map_err(|e| CliError::failure(format!("backup of {} failed: {e}", repo.display())))?;
+    progress.clear();
+    if a.json {
+        super::print_json(&m)?;
+    } else {
+        println!(
+            "backup {} of {}: {} nodes, {} properties in {}; last operation {}",
+            m.id,
+            repo.display(),
+            thousands(m.nodes()),
+            thousands(m.workspaces.iter().map(|w| w.properties).sum()),
+            workspace_names(&m),
+            m.last_operation
+                .map(|o| o.to_string())
+                .unwrap_or_else(|| "none".into())
+        );
+        println!(
+            "image {}; binaries {} ({}): copied {} ({} new), reused {}",
+            size(m.bytes),
+            thousands(m.blobs.count),
+            size(m.blobs.bytes),
+            size(m.blobs.copied_bytes),
+            thousands(m.blobs.copied_count),
+            size(m.blobs.reused_bytes)
+        );
+        println!("catalogue {}", catalogue.dir().display());
+    }
+    Ok(0)
+}
+
+fn list(a: ListArgs, quiet: bool) -> CliResult<i32> {
+    let catalogue = a.target.open(false)?;
+    let scan = catalogue.scan()?;
+    if !quiet {
+        for (id, why) in &scan.damaged {
+            eprintln!("warning: {id} is not listed: {why}");
+        }
+        for name in &scan.unfinished {
+            eprintln!(
+                "warning: {name} is an unfinished backup left by an interrupted command; the next backup create, delete or prune removes it"
+            );
+        }
+    }
+    if a.json {
+        super::print_json(&serde_json::json!({
+            "catalogue": catalogue.dir().display().to_string(),
+            "backups": scan.backups,
+        }))?;
+    } else {
+        for m in &scan.backups {
+            println!(
+                "{:<20} {}  {:<9} {:>10} nodes {:>10}  {}",
+                m.id,
+                m.time,
+                m.kind.as_str(),
+                thousands(m.nodes()),
+                size(m.bytes + m.blobs.bytes),
+                m.label.as_deref().unwrap_or("")
+            );
+        }
+    }
+    Ok(0)
+}
+
+fn show(a: ShowArgs) -> CliResult<i32> {
+    let catalogue = a.target.open(false)?;
+    let m = catalogue.manifest(&a.id)?;
+    if a.json {
+        super::print_json(&m)?;
+        return Ok(0);
+    }
+    println!("id              {}", m.id);
+    println!("time            {}", m.time);
+    println!("user            {}", m.user);
+    println!("kind            {}", m.kind.as_str());
+    if let Some(l) = &m.label {
+        println!("label           {l}");
+    }
+    println!("repository      {}", m.repository);
+    println!(
+        "last operation  {}",
+        m.last_operation
+            .map(|o| o.to_string())
+            .unwrap_or_else(|| "none".into())
+    );
+    for w in &m.workspaces {
+        println!(
+            "workspace       {}: {} nodes, {} properties",
+            w.name,
+            thousands(w.nodes),
+            thousands(w.properties)
+        );
+    }
+    for f in &m.files {
+        println!(
+            "file            {} {} sha256:{}",
+            f.path,
+            size(f.bytes),
+            f.sha256
+        );
+    }
+    println!(
+        "binaries        {} ({}); this backup copied {} ({}), reused {}",
+        thousands(m.blobs.count),
+        size(m.blobs.bytes),
+        thousands(m.blobs.copied_count),
+        size(m.blobs.copied_bytes),
+        size(m.blobs.reused_bytes)
+    );
+    Ok(0)
+}
+
+fn verify(a: IdArgs, quiet: bool) -> CliResult<i32> {
+    let catalogue = a.target.open(false)?;
+    let progress = Progress::new(quiet);
+    let r = catalogue.verify(&a.id, &progress)?;
+    progress.clear();
+    if r.ok() {
+        println!(
+            "backup {} is intact: {} files and {} binaries checked ({})",
+            r.id,
+            r.files,
+            thousands(r.blobs),
+            size(r.bytes)
+        );
+        return Ok(0);
+    }
+    for p in &r.problems {
+        println!("{p}");
+    }
+    let more = r.problem_count.saturating_sub(1);
+    Err(CliError::failure(format!(
+        "backup {} is damaged: {}{}",
+        r.id,
+        r.problems.first().map(String::as_str).unwrap_or(""),
+        if more > 0 {
+            format!(" (and {more} more problems, listed above)")
+        } else {
+            String::new()
+        }
+    )))
+}
+
+fn delete(a: IdArgs) -> CliResult<i32> {
+    let catalogue = a.target.open(false)?;
+    catalogue.delete(&a.id)?;
+    println!("deleted backup {}", a.id);
+    Ok(0)
+}
+
+fn prune(a: PruneArgs) -> CliResult<i32> {
+    let catalogue = a.target.open(false)?;
+    let policy = PrunePolicy {
+        keep_last: a.keep_last,
+        keep_daily: a.keep_daily,
+        keep_weekly: a.keep_weekly,
+    };
+    let r = catalogue.prune(&policy, a.dry_run).map_err(|e| match e {
+        crate::backup::BackupError::EmptyPolicy => CliError::usage(e.to_string()),
+        e => e.into(),
+    })?;
+    let verb = if a.dry_run { "would delete" } else { "deleted" };
+    for id in &r.removed {
+        println!("{verb} {id}");
+    }
+    println!(
+        "{} kept, {} {verb}; binaries {verb}: {} ({})",
+        r.kept.len(),
+        r.removed.len(),
+        thousands(r.blobs_removed),
+        size(r.blob_bytes_removed)
+    );
+    Ok(0)
+}
+
+fn workspace_names(m: &Manifest) -> String {
+    let names: Vec<&str> = m.workspaces.iter().map(|w| w.name.as_str()).collect();
+    format!(
+        "{} workspace{} ({})",
+        names.len(),
+        if names.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    )
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn size(b: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if b < 1024 {
+        return format!("{b} B");
+    }
+    let mut v = b as f64 / 1024.0;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    format!("{v:.1} {}", UNITS[u])
+}
+
+/// Renders the library's events as one progress bar on stderr (hidden when quiet
+/// or when stderr is not a terminal); warnings are printed unless quiet.
+struct Progress {
+    bar: ProgressBar,
+    quiet: bool,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        let bar = if quiet || !std::io::stderr().is_terminal() {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+        };
+        Progress { bar, quiet }
+    }
+
+    fn clear(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Events for Progress {
+    fn event(&self, e: &Event<'_>) {
+        match *e {
+            Event::Phase { name, total, unit } => {
+                let template = match (unit, total.is_some()) {
+                    (Unit::Bytes, true) => {
+                        "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})"
+                    }
+                    (Unit::Bytes, false) => "{spinner} {msg} {bytes} ({bytes_per_sec})",
+                    (_, true) => "{msg} [{bar:30}] {pos}/{len}",
+                    (_, false) => "{spinner} {msg} {elapsed}",
+                };
+                if let Ok(style) = ProgressStyle::with_template(template) {
+                    self.bar.set_style(style.progress_chars("=> "));
+                }
+                self.bar.set_position(0);
+                self.bar.set_length(total.unwrap_or(0));
+                self.bar.set_message(name.to_string());
+                self.bar
+                    .enable_steady_tick(std::time::Duration::from_millis(120));
+            }
+            Event::Advance { amount } => self.bar.inc(amount),
+            Event::Warning { message } => {
+                if !self.quiet {
+                    self.bar.suspend(|| eprintln!("warning: {message}"));
+                }
+            }
+            Event::Path { .. } => {}
+            Event::Finished => self.bar.finish_and_clear(),
+        }
+    }
+}
+
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
+/// Sets [`CANCEL`] on the first SIGINT or SIGTERM (a second one ends the process
+/// as usual). Linux only; elsewhere the signal ends the process and the next
+/// backup command removes what it left.
+fn cancel_on_signals() -> &'static AtomicBool {
+    #[cfg(target_os = "linux")]
+    {
+        extern "C" fn on_signal(sig: libc::c_int) {
+            CANCEL.store(true, Ordering::SeqCst);
+            // SAFETY: `signal` is async-signal-safe; the default action for the
+            // next one.
+            unsafe {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+        // SAFETY: installs a handler that only stores to an atomic and resets
+        // itself, both async-signal-safe.
+        unsafe {
+            let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            libc::signal(libc::SIGINT, handler);
+            libc::signal(libc::SIGTERM, handler);
+        }
+    }
+    let _ = Ordering::SeqCst;
+    &CANCEL
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_numbers_read_and_print() {
+        assert_eq!(parse_rate("2.5"), Ok(2_500_000));
+        assert!(parse_rate("0").is_err());
+        assert!(parse_rate("fast").is_err());
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(12), "12");
+        assert_eq!(size(512), "512 B");
+        assert_eq!(size(3 * 1024 * 1024), "3.0 MiB");
+    }
+}

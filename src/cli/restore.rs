@@ -1,0 +1,567 @@
+//! `jcrpack restore ID|PACKAGE --repo REPO`: bring content back from a backup (the
+//! whole repository, chosen workspaces, or subtrees) or from a package, showing the
+//! differences first and writing them as one undoable operation.
+
+use super::repo::{LockArgs, RepoArgs};
+use super::{CliError, CliResult};
+use crate::archive::{self, ReadOptions};
+use crate::backup::Catalogue;
+use crate::diff::NodeChange;
+use crate::events::{Event, Events};
+use crate::import::{self, ImportOptions};
+use crate::repository::{self, OperationMeta, StoreRead, DEFAULT_WORKSPACE};
+use crate::restore::{self, Change, ChangeKind, Plan, Scope, Summary};
+use clap::Args;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// Restore a backup (whole, per workspace, or per subtree) or a package; differences first.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A backup id (see `jcrpack backup list`), a package (zip or folder), or the
+    /// folder of another repository.
+    #[arg(value_name = "ID|PACKAGE")]
+    pub source: String,
+    /// The repository to restore into.
+    #[arg(long, short = 'r', value_name = "REPO")]
+    pub repo: PathBuf,
+    /// The backup catalogue (default: REPO/backups).
+    #[arg(long, value_name = "DIR")]
+    pub catalogue: Option<PathBuf>,
+    /// Restore only these workspaces (repeatable; default: every workspace).
+    #[arg(long, short = 'w', value_name = "NAME")]
+    pub workspace: Vec<String>,
+    /// Restore only the subtrees at these paths (repeatable; default: everything).
+    #[arg(long, value_name = "PATH")]
+    pub root: Vec<String>,
+    /// Show the differences and stop.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (for scripts).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print JSON (schema: schemas/restore.schema.json).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// Where the content comes from.
+enum Source {
+    /// A repository image: a backup, or another repository's folder.
+    Image {
+        /// The backup id, or the folder.
+        name: String,
+        /// `backup` or `repository`.
+        kind: &'static str,
+        /// The image.
+        store: Box<dyn StoreRead>,
+    },
+    /// A package: restored by installing it.
+    Package(PathBuf),
+}
+
+fn open_source(a: &RestoreArgs) -> CliResult<Source> {
+    let p = Path::new(&a.source);
+    if p.is_dir() && p.join("repository.db").is_file() {
+        let store =
+            repository::open(p).map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
+        return Ok(Source::Image {
+            name: a.source.clone(),
+            kind: "repository",
+            store,
+        });
+    }
+    if p.exists() {
+        return Ok(Source::Package(p.to_path_buf()));
+    }
+    open_backup(a)
+}
+
+fn open_backup(a: &RestoreArgs) -> CliResult<Source> {
+    let dir = a
+        .catalogue
+        .clone()
+        .unwrap_or_else(|| Catalogue::default_dir(&a.repo));
+    let looks_like_id = !a.source.contains(['/', '\\']) && !a.source.ends_with(".zip");
+    let catalogue = Catalogue::open(&dir).map_err(|e| {
+        if looks_like_id {
+            CliError::failure(format!("no backup {}: {e}", a.source))
+                .hint("give the catalogue with --catalogue DIR")
+        } else {
+            CliError::failure(format!(
+                "'{}' is neither a backup id nor a package or repository folder",
+                a.source
+            ))
+        }
+    })?;
+    let store = restore::open_backup(&catalogue, &a.source)
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    Ok(Source::Image {
+        name: a.source.clone(),
+        kind: "backup",
+        store,
+    })
+}
+
+/// Draws a spinner with the count of paths compared or restored, on a terminal.
+struct Spinner(Option<indicatif::ProgressBar>);
+
+impl Spinner {
+    fn new(quiet: bool) -> Spinner {
+        if quiet || !std::io::stderr().is_terminal() {
+            return Spinner(None);
+        }
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} {pos} paths {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        Spinner(Some(pb))
+    }
+}
+
+impl Events for Spinner {
+    fn event(&self, event: &Event<'_>) {
+        let Some(pb) = &self.0 else { return };
+        match event {
+            Event::Phase { name, .. } => {
+                pb.set_position(0);
+                pb.set_message(format!("{name}:"));
+            }
+            Event::Advance { amount } => pb.inc(*amount),
+            Event::Warning { message } => pb.println(format!("warning: {message}")),
+            Event::Path { .. } => {}
+            Event::Finished => pb.finish_and_clear(),
+        }
+    }
+}
+
+/// A closed stdout (`| head`) ends the command quietly.
+fn quiet_on_pipe(e: std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        CliError::context("stdout", e).kind(super::error::ErrorKind::Closed)
+    } else {
+        CliError::context("cannot write the differences", e).kind(super::error::ErrorKind::Internal)
+    }
+}
+
+/// Runs `restore`.
+pub fn run(a: RestoreArgs, verbose: u8, quiet: bool) -> CliResult<i32> {
+    match run_inner(&a, verbose, quiet) {
+        // A closed stdout: quietly, having written nothing when it was not a dry run.
+        Err(e) if e.message.is_empty() => Ok(if a.dry_run { 0 } else { 1 }),
+        r => r,
+    }
+}
+
+fn run_inner(a: &RestoreArgs, verbose: u8, quiet: bool) -> CliResult<i32> {
+    let target = RepoArgs {
+        repo: a.repo.clone(),
+        workspace: DEFAULT_WORKSPACE.to_string(),
+    };
+    // Scripts without a terminal must say --yes before anything happens.
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !a.dry_run && !a.yes && !interactive {
+        return Err(CliError::failure(
+            "restore needs a confirmation, and there is no terminal to ask on; nothing was changed",
+        )
+        .hint("--yes restores without asking, --dry-run only shows the differences"));
+    }
+    let mut roots = Vec::new();
+    for r in &a.root {
+        roots.push(super::repo::absolute(r)?);
+    }
+    let scope = Scope {
+        workspaces: a.workspace.clone(),
+        roots,
+    };
+    let now = target.open()?;
+    match open_source(a)? {
+        Source::Image { name, kind, store } => {
+            if same_folder(store.location(), now.location()) {
+                return Err(CliError::failure(format!(
+                    "{}: the source and the repository are the same",
+                    a.repo.display()
+                )));
+            }
+            restore_image(
+                a,
+                &target,
+                &scope,
+                &name,
+                kind,
+                store.as_ref(),
+                now.as_ref(),
+                interactive,
+                verbose,
+                quiet,
+            )
+        }
+        Source::Package(p) => {
+            drop(now);
+            restore_package(a, &target, &scope, &p, interactive, verbose)
+        }
+    }
+}
+
+fn same_folder(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+fn failed(e: restore::RestoreError) -> CliError {
+    CliError::failure(format!("restore failed, nothing was changed: {e}"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn restore_image(
+    a: &RestoreArgs,
+    target: &RepoArgs,
+    scope: &Scope,
+    name: &str,
+    kind: &'static str,
+    source: &dyn StoreRead,
+    now: &dyn StoreRead,
+    interactive: bool,
+    verbose: u8,
+    quiet: bool,
+) -> CliResult<i32> {
+    let plan = Plan::new(source, now, scope).map_err(|e| CliError::failure(e.to_string()))?;
+    let spinner = Spinner::new(quiet);
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    // The differences: the list streams (JSON, or -v), then the summary.
+    let shown = if a.json {
+        write!(
+            out,
+            "{{\n  \"source\": {},\n  \"kind\": {},\n  \"repository\": {},\n  \"dryRun\": {},\n  \"changes\": [",
+            json(&name),
+            json(&kind),
+            json(&a.repo.display().to_string()),
+            a.dry_run
+        )
+        .map_err(quiet_on_pipe)?;
+        let mut first = true;
+        let mut io_err = None;
+        let summary = restore::compare(
+            source,
+            now,
+            &plan,
+            &mut |c| {
+                let r = write!(out, "{}\n    {}", if first { "" } else { "," }, json(c));
+                first = false;
+                r.map_err(|e| {
+                    let m = e.to_string();
+                    io_err = Some(e);
+                    restore::RestoreError::Sink(m)
+                })
+            },
+            &spinner,
+        );
+        let summary = match (summary, io_err) {
+            (_, Some(e)) => return Err(quiet_on_pipe(e)),
+            (s, None) => s.map_err(failed)?,
+        };
+        write!(out, "\n  ],\n  \"summary\": {}", json(&summary)).map_err(quiet_on_pipe)?;
+        summary
+    } else {
+        let summary = restore::summarize(source, now, &plan, &spinner).map_err(failed)?;
+        print_summary(&mut out, name, &summary).map_err(quiet_on_pipe)?;
+        if verbose > 0 {
+            let mut io_err = None;
+            let r = restore::compare(
+                source,
+                now,
+                &plan,
+                &mut |c| {
+                    print_change(&mut out, c).map_err(|e| {
+                        let m = e.to_string();
+                        io_err = Some(e);
+                        restore::RestoreError::Sink(m)
+                    })
+                },
+                &spinner,
+            );
+            if let Some(e) = io_err {
+                return Err(quiet_on_pipe(e));
+            }
+            r.map_err(failed)?;
+        }
+        summary
+    };
+    let finish = |out: &mut std::io::StdoutLock<'_>, restored: bool, op: Option<i64>| {
+        if a.json {
+            writeln!(
+                out,
+                ",\n  \"restored\": {restored},\n  \"operation\": {}\n}}",
+                op.map(|o| o.to_string()).unwrap_or_else(|| "null".into())
+            )
+            .map_err(quiet_on_pipe)
+        } else {
+            Ok(())
+        }
+    };
+    if a.dry_run {
+        finish(&mut out, false, None)?;
+        eprintln!("dry run: nothing was changed");
+        return Ok(0);
+    }
+    if shown.is_empty() {
+        finish(&mut out, false, None)?;
+        eprintln!("nothing to restore: the repository already equals the {kind} there");
+        return Ok(0);
+    }
+    out.flush().map_err(quiet_on_pipe)?;
+    if !a.yes && interactive && !confirm(&format!("restore these changes from {name}?"))? {
+        finish(&mut out, false, None)?;
+        return Err(CliError::failure("restore cancelled, nothing was changed"));
+    }
+    let mut store = target.open_locking(&a.lock)?;
+    let meta = OperationMeta::new(restore::description(name, scope), &super::repo::actor());
+    let (applied, op) =
+        restore::restore(source, store.as_mut(), &plan, meta, &spinner).map_err(failed)?;
+    let op = op.map(|o| o.0);
+    finish(&mut out, true, op)?;
+    if applied.workspaces != shown.workspaces {
+        eprintln!(
+            "note: the repository changed between the comparison and the restore; the restored subtrees equal the {kind} anyway"
+        );
+    }
+    if let Some(id) = op {
+        eprintln!(
+            "restored from {name}: operation {id} ({} blobs, {} bytes copied); jcrpack undo {id} reverts it",
+            applied.blobs_copied, applied.bytes_copied
+        );
+    }
+    Ok(0)
+}
+
+fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+fn confirm(question: &str) -> CliResult<bool> {
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::failure(format!("cannot read the answer: {e}")))?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
+}
+
+fn print_summary(out: &mut dyn Write, name: &str, s: &Summary) -> std::io::Result<()> {
+    writeln!(out, "restore from {name}:")?;
+    for w in &s.workspaces {
+        writeln!(
+            out,
+            "  workspace {}{} ({}): {} nodes added, {} deleted, {} changed; {} properties added, {} changed, {} removed",
+            w.workspace,
+            if w.created { " (created)" } else { "" },
+            w.roots.join(", "),
+            w.nodes_added,
+            w.nodes_deleted,
+            w.nodes_changed,
+            w.properties_added,
+            w.properties_changed,
+            w.properties_removed
+        )?;
+    }
+    if !s.namespaces_registered.is_empty() {
+        writeln!(
+            out,
+            "  namespaces registered: {}",
+            s.namespaces_registered.join(", ")
+        )?;
+    }
+    if !s.node_types_registered.is_empty() {
+        writeln!(
+            out,
+            "  node types registered: {}",
+            s.node_types_registered.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn print_change(out: &mut dyn Write, c: &Change) -> std::io::Result<()> {
+    let ws = if c.workspace == DEFAULT_WORKSPACE {
+        String::new()
+    } else {
+        format!("[{}] ", c.workspace)
+    };
+    match (&c.change, &c.primary_type) {
+        (ChangeKind::Deleted, _) => writeln!(out, "- {ws}{} ({} nodes)", c.path, c.nodes)?,
+        (_, Some((Some(b), Some(t)))) => {
+            writeln!(out, "{} {ws}{} ({b} -> {t})", c.change.mark(), c.path)?
+        }
+        (_, Some((_, Some(t)))) => writeln!(out, "{} {ws}{} ({t})", c.change.mark(), c.path)?,
+        _ => writeln!(out, "{} {ws}{}", c.change.mark(), c.path)?,
+    }
+    if let Some((b, t)) = &c.mixins {
+        writeln!(out, "    mixins: [{}] -> [{}]", b.join(", "), t.join(", "))?;
+    }
+    if let Some((b, t)) = &c.order {
+        writeln!(out, "    order: [{}] -> [{}]", b.join(", "), t.join(", "))?;
+    }
+    for p in &c.properties {
+        match (&p.before, &p.after) {
+            (None, Some(v)) => writeln!(out, "    + {} = {v}", p.name)?,
+            (Some(v), None) => writeln!(out, "    - {} = {v}", p.name)?,
+            (Some(b), Some(v)) => writeln!(out, "    ~ {}: {b} -> {v}", p.name)?,
+            (None, None) => {}
+        }
+    }
+    Ok(())
+}
+
+fn to_change(ws: &str, c: NodeChange, before: &dyn StoreRead) -> CliResult<Change> {
+    let change = match c.change {
+        crate::diff::Change::Added => ChangeKind::Added,
+        crate::diff::Change::Deleted => ChangeKind::Deleted,
+        crate::diff::Change::Changed => ChangeKind::Changed,
+    };
+    let nodes = match change {
+        ChangeKind::Added => 1,
+        ChangeKind::Changed => 0,
+        ChangeKind::Deleted => {
+            let mut n = 0;
+            for e in before.walk(ws, &c.path)? {
+                e?;
+                n += 1;
+            }
+            n
+        }
+    };
+    Ok(Change {
+        workspace: ws.to_string(),
+        path: c.path,
+        change,
+        primary_type: c.primary_type,
+        mixins: c.mixins,
+        properties: c.properties,
+        order: None,
+        nodes,
+    })
+}
+
+fn restore_package(
+    a: &RestoreArgs,
+    target: &RepoArgs,
+    scope: &Scope,
+    package: &Path,
+    interactive: bool,
+    verbose: u8,
+) -> CliResult<i32> {
+    if !scope.roots.is_empty() {
+        return Err(CliError::usage(
+            "--root selects subtrees of a backup; a package restores what its filter covers",
+        )
+        .hint("narrow the package first: jcrpack extract PACKAGE --root PATH -o OUT.zip"));
+    }
+    if scope.workspaces.len() > 1 {
+        return Err(CliError::usage(
+            "a package restores into one workspace: give --workspace once",
+        ));
+    }
+    let ws = scope
+        .workspaces
+        .first()
+        .cloned()
+        .unwrap_or_else(|| DEFAULT_WORKSPACE.to_string());
+    let mut opts = ImportOptions {
+        workspace: ws.clone(),
+        dry_run: true,
+        ..ImportOptions::new(super::import::actor()?)
+    };
+    let name = package.display().to_string();
+    let before = target.open()?;
+    let mut store = target.open_locking(&a.lock)?;
+    let archive = archive::open(package, &ReadOptions::default())?;
+    let found = crate::diff::plan(
+        before.as_ref(),
+        store.as_mut(),
+        archive.as_ref(),
+        &opts,
+        &crate::events::NoEvents,
+    )
+    .map_err(|e| CliError::context(format!("{name}: restore failed, nothing was changed"), e))?;
+    let mut ws_summary = restore::WorkspaceSummary {
+        workspace: ws.clone(),
+        roots: vec!["/".into()],
+        created: !before.workspaces()?.contains(&ws),
+        ..Default::default()
+    };
+    let mut changes = Vec::with_capacity(found.len());
+    for c in found {
+        let c = to_change(&ws, c, before.as_ref())?;
+        ws_summary.count(&c);
+        changes.push(c);
+    }
+    let summary = Summary {
+        workspaces: vec![ws_summary],
+        ..Summary::default()
+    };
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    if a.json {
+        write!(
+            out,
+            "{{\n  \"source\": {},\n  \"kind\": \"package\",\n  \"repository\": {},\n  \"dryRun\": {},\n  \"changes\": [",
+            json(&name),
+            json(&a.repo.display().to_string()),
+            a.dry_run
+        )
+        .map_err(quiet_on_pipe)?;
+        for (i, c) in changes.iter().enumerate() {
+            write!(out, "{}\n    {}", if i == 0 { "" } else { "," }, json(c))
+                .map_err(quiet_on_pipe)?;
+        }
+        write!(out, "\n  ],\n  \"summary\": {}", json(&summary)).map_err(quiet_on_pipe)?;
+    } else {
+        print_summary(&mut out, &name, &summary).map_err(quiet_on_pipe)?;
+        if verbose > 0 {
+            for c in &changes {
+                print_change(&mut out, c).map_err(quiet_on_pipe)?;
+            }
+        }
+    }
+    let finish = |out: &mut std::io::StdoutLock<'_>, restored: bool, op: Option<i64>| {
+        if a.json {
+            writeln!(
+                out,
+                ",\n  \"restored\": {restored},\n  \"operation\": {}\n}}",
+                op.map(|o| o.to_string()).unwrap_or_else(|| "null".into())
+            )
+            .map_err(quiet_on_pipe)
+        } else {
+            Ok(())
+        }
+    };
+    if a.dry_run {
+        finish(&mut out, false, None)?;
+        eprintln!("dry run: nothing was changed");
+        return Ok(0);
+    }
+    out.flush().map_err(quiet_on_pipe)?;
+    if !a.yes && interactive && !confirm(&format!("install {name} to restore these changes?"))? {
+        finish(&mut out, false, None)?;
+        return Err(CliError::failure("restore cancelled, nothing was changed"));
+    }
+    opts.dry_run = false;
+    let report = import::install_archive(store.as_mut(), archive.as_ref(), &opts).map_err(|e| {
+        CliError::failure(format!("{name}: restore failed, nothing was changed: {e}"))
+    })?;
+    let op = report.operation;
+    finish(&mut out, true, op)?;
+    if let Some(id) = op {
+        eprintln!("restored from {name}: operation {id}; jcrpack undo {id} reverts it");
+    }
+    Ok(0)
+}

@@ -1,0 +1,604 @@
+//! The image step of `jcrpack backup create` on SQLite, and opening an image
+//! read-only.
+//!
+//! # One point in time, taken hot
+//!
+//! The image is copied page by page with SQLite's online backup API, in steps (so
+//! that a rate limit and cancellation can act between them), all inside **one read
+//! transaction** held on the source connection from before the first step to after
+//! the last. In WAL mode a reader never blocks writers and writers never block it:
+//! other processes keep installing while the copy runs, their commits go to the WAL
+//! and stay invisible to the held snapshot, and the backup never restarts (a step
+//! only restarts the copy when the source changes under it, which a held read
+//! snapshot rules out; the test `steps_keep_one_snapshot_while_another_connection_writes`
+//! checks this). No write lock is ever taken. `VACUUM INTO` would also read one
+//! snapshot, but rebuilds every table and index instead of copying pages, which
+//! costs several times a file copy on a large repository.
+//!
+//! After the copy, the image (now a private file) is switched to a rollback journal
+//! so that it can be opened read-only without a `-shm` file, cut down to the chosen
+//! workspaces when asked, counted, and listed: every blob its properties and its
+//! journal's before-images refer to, one `sha256 size` line each, sorted, distinct.
+
+use super::schema::{self, DB_FILE};
+use super::{codec, SqliteStore};
+use crate::events::{Event, Events, Unit};
+use crate::repository::blob::{is_sha256, BlobStore};
+use crate::repository::image::{ImageInfo, ImageOptions, WorkspaceCounts};
+use crate::repository::{RepositoryError, Result};
+use crate::value::{Binary, PropertyType, Value};
+use rusqlite::backup::{Backup, StepResult};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Pages copied per step when no rate limit applies (4 MiB at 4 KiB pages): large
+/// enough that the per-step overhead vanishes, small enough that cancellation is
+/// noticed within a few milliseconds.
+const UNTHROTTLED_PAGES: i32 = 1024;
+
+/// Steps per second under a rate limit.
+const THROTTLED_STEPS_PER_SECOND: u64 = 20;
+
+/// Ends the read transaction the image holds on the source connection, however the
+/// copy ends.
+struct ReadSnapshot<'c>(&'c Connection);
+
+impl Drop for ReadSnapshot<'_> {
+    fn drop(&mut self) {
+        if !self.0.is_autocommit() {
+            let _ = self.0.execute_batch("COMMIT");
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Writes an image of the repository to the new file `dest` and the list of the
+    /// blobs it refers to to `blob_list`; see the module doc.
+    ///
+    /// `dest` must not exist. On error or cancellation `dest` may be left partly
+    /// written: the caller removes it.
+    pub fn take_image_to(
+        &self,
+        dest: &Path,
+        blob_list: &mut dyn Write,
+        options: &ImageOptions,
+        events: &dyn Events,
+        cancel: &AtomicBool,
+    ) -> Result<ImageInfo> {
+        let db = self.db();
+        if dest.exists() {
+            return Err(RepositoryError::AlreadyExists {
+                path: dest.to_path_buf(),
+                reason: "the image file exists".into(),
+            });
+        }
+        if !self.conn.is_autocommit() {
+            return Err(db.corrupt("an image cannot be taken inside a transaction"));
+        }
+        let dest_err = |e: rusqlite::Error| RepositoryError::Database {
+            repository: dest.to_path_buf(),
+            source: e,
+        };
+        let mut out = Connection::open_with_flags(
+            dest,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(dest_err)?;
+        {
+            // The snapshot: BEGIN is deferred, the first read starts it.
+            self.conn.execute_batch("BEGIN").map_err(|e| db.err(e))?;
+            let _snapshot = ReadSnapshot(&self.conn);
+            let _: i64 = self
+                .conn
+                .query_row("SELECT count(*) FROM meta", [], |r| r.get(0))
+                .map_err(|e| db.err(e))?;
+            let page_size: i64 = self
+                .conn
+                .query_row("PRAGMA page_size", [], |r| r.get(0))
+                .map_err(|e| db.err(e))?;
+            let page_size = page_size.max(512) as u64;
+            let pages_per_step = match options.max_rate {
+                Some(rate) => (rate / THROTTLED_STEPS_PER_SECOND / page_size)
+                    .clamp(1, UNTHROTTLED_PAGES as u64) as i32,
+                None => UNTHROTTLED_PAGES,
+            };
+            let backup = Backup::new(&self.conn, &mut out).map_err(dest_err)?;
+            let started = Instant::now();
+            let mut announced = false;
+            let mut done_pages: u64 = 0;
+            loop {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(RepositoryError::Cancelled {
+                        repository: self.root.clone(),
+                    });
+                }
+                let step = backup.step(pages_per_step).map_err(|e| db.err(e))?;
+                let p = backup.progress();
+                let total = p.pagecount.max(0) as u64;
+                let copied = total.saturating_sub(p.remaining.max(0) as u64);
+                if !announced {
+                    events.event(&Event::Phase {
+                        name: "copying the database",
+                        total: Some(total * page_size),
+                        unit: Unit::Bytes,
+                    });
+                    announced = true;
+                }
+                if copied > done_pages {
+                    events.event(&Event::Advance {
+                        amount: (copied - done_pages) * page_size,
+                    });
+                    done_pages = copied;
+                }
+                match step {
+                    StepResult::Done => break,
+                    StepResult::More => {}
+                    // The destination is private and the source is only read: a
+                    // busy or locked step is a moment's wait.
+                    _ => std::thread::sleep(Duration::from_millis(5)),
+                }
+                if let Some(rate) = options.max_rate.filter(|r| *r > 0) {
+                    let due =
+                        Duration::from_secs_f64((done_pages * page_size) as f64 / rate as f64);
+                    let spent = started.elapsed();
+                    if due > spent {
+                        sleep_cancellable(due - spent, cancel);
+                    }
+                }
+            }
+        }
+        out.query_row("PRAGMA journal_mode=DELETE", [], |r| r.get::<_, String>(0))
+            .map_err(dest_err)?;
+        let format: Option<String> = out
+            .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(dest_err)?;
+        if format.as_deref() != Some(schema::FORMAT) {
+            return Err(db.corrupt("the copied image is not a repository database"));
+        }
+        if !options.workspaces.is_empty() {
+            events.event(&Event::Phase {
+                name: "keeping the chosen workspaces",
+                total: None,
+                unit: Unit::Items,
+            });
+            keep_workspaces(&out, &options.workspaces).map_err(|e| match e {
+                Keep::Missing(w) => RepositoryError::WorkspaceNotFound { workspace: w },
+                Keep::Sql(e) => dest_err(e),
+            })?;
+        }
+        if cancel.load(Ordering::Relaxed) {
+            return Err(RepositoryError::Cancelled {
+                repository: self.root.clone(),
+            });
+        }
+        events.event(&Event::Phase {
+            name: "listing blobs",
+            total: None,
+            unit: Unit::Items,
+        });
+        let last_operation: Option<i64> = out
+            .query_row("SELECT max(id) FROM op", [], |r| r.get(0))
+            .map_err(dest_err)?;
+        let workspaces = counts(&out).map_err(dest_err)?;
+        let (blob_count, blob_bytes) = list_blobs(&out, blob_list, dest)?;
+        out.close().map_err(|(_, e)| dest_err(e))?;
+        let file = std::fs::File::open(dest).map_err(|e| io(dest, e))?;
+        file.sync_all().map_err(|e| io(dest, e))?;
+        let bytes = file.metadata().map_err(|e| io(dest, e))?.len();
+        Ok(ImageInfo {
+            last_operation,
+            workspaces,
+            bytes,
+            blob_count,
+            blob_bytes,
+        })
+    }
+
+    /// Opens the image `db_file` (as written by [`SqliteStore::take_image_to`])
+    /// read-only, with its blobs in `blob_root/blobs` (a repository folder or a
+    /// backup catalogue). Every write fails; an image of an unknown or newer schema
+    /// is [`RepositoryError::NotARepository`].
+    pub fn open_image(db_file: &Path, blob_root: &Path) -> Result<SqliteStore> {
+        let not_repo = |reason: String| RepositoryError::NotARepository {
+            path: db_file.to_path_buf(),
+            reason,
+        };
+        if !db_file.is_file() {
+            return Err(not_repo("no such file".into()));
+        }
+        let conn = Connection::open_with_flags(
+            db_file,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| not_repo(format!("it cannot be opened: {e}")))?;
+        let read = |key: &str| -> Result<Option<String>> {
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+                .map_err(|e| not_repo(format!("it is not a repository database: {e}")))
+        };
+        if read("format")?.as_deref() != Some(schema::FORMAT) {
+            return Err(not_repo("it is not a repository database".into()));
+        }
+        let version = read("version")?.unwrap_or_default();
+        if version != schema::VERSION {
+            let newer = version.parse::<u64>().ok() > schema::VERSION.parse::<u64>().ok();
+            return Err(not_repo(if newer {
+                format!(
+                    "its schema version {version} is newer than this jcrpack reads ({}); use a newer jcrpack",
+                    schema::VERSION
+                )
+            } else {
+                format!(
+                    "schema version {version} is not the supported version {}",
+                    schema::VERSION
+                )
+            }));
+        }
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )
+        .map_err(|e| not_repo(e.to_string()))?;
+        conn.execute_batch("PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;")
+            .map_err(|e| not_repo(e.to_string()))?;
+        conn.set_prepared_statement_cache_capacity(128);
+        let root = db_file.parent().unwrap_or(db_file).to_path_buf();
+        Ok(SqliteStore {
+            root,
+            conn,
+            blobs: BlobStore::new(blob_root),
+            busy_timeout: Duration::from_secs(5),
+        })
+    }
+}
+
+/// The file name of the image inside a backup (the repository's own database name).
+pub const IMAGE_FILE: &str = DB_FILE;
+
+fn io(path: &Path, source: std::io::Error) -> RepositoryError {
+    RepositoryError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn sleep_cancellable(mut d: Duration, cancel: &AtomicBool) {
+    let slice = Duration::from_millis(20);
+    while !d.is_zero() && !cancel.load(Ordering::Relaxed) {
+        let s = d.min(slice);
+        std::thread::sleep(s);
+        d -= s;
+    }
+}
+
+enum Keep {
+    Missing(String),
+    Sql(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for Keep {
+    fn from(e: rusqlite::Error) -> Keep {
+        Keep::Sql(e)
+    }
+}
+
+/// Removes every workspace but `keep` (with its nodes, properties and journal rows)
+/// from the image, then compacts it.
+fn keep_workspaces(conn: &Connection, keep: &[String]) -> std::result::Result<(), Keep> {
+    conn.execute_batch("CREATE TEMP TABLE keep_ws(id INTEGER PRIMARY KEY)")?;
+    for w in keep {
+        let id: Option<i64> = conn
+            .query_row("SELECT id FROM workspace WHERE name = ?1", [w], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let id = id.ok_or_else(|| Keep::Missing(w.clone()))?;
+        conn.execute("INSERT OR IGNORE INTO keep_ws(id) VALUES (?1)", [id])?;
+    }
+    conn.execute_batch(
+        "BEGIN;
+         DELETE FROM prop WHERE node IN
+           (SELECT id FROM node WHERE ws NOT IN (SELECT id FROM keep_ws));
+         DELETE FROM node WHERE ws NOT IN (SELECT id FROM keep_ws);
+         DELETE FROM jprop WHERE ws NOT IN (SELECT id FROM keep_ws);
+         DELETE FROM jnode WHERE ws NOT IN (SELECT id FROM keep_ws);
+         DELETE FROM workspace WHERE id NOT IN (SELECT id FROM keep_ws);
+         COMMIT;
+         DROP TABLE keep_ws;
+         VACUUM;",
+    )?;
+    Ok(())
+}
+
+/// Node and property counts per workspace, sorted by name.
+fn counts(conn: &Connection) -> rusqlite::Result<Vec<WorkspaceCounts>> {
+    let mut st = conn.prepare(
+        "SELECT w.name,
+           (SELECT count(*) FROM node n WHERE n.ws = w.id),
+           (SELECT count(*) FROM node n JOIN prop p ON p.node = n.id WHERE n.ws = w.id)
+         FROM workspace w ORDER BY w.name",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok(WorkspaceCounts {
+            name: r.get(0)?,
+            nodes: r.get::<_, i64>(1)? as u64,
+            properties: r.get::<_, i64>(2)? as u64,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Writes the distinct blobs the image refers to as sorted `sha256 size` lines;
+/// returns their count and total size.
+fn list_blobs(conn: &Connection, out: &mut dyn Write, image: &Path) -> Result<(u64, u64)> {
+    let sql_err = |e: rusqlite::Error| RepositoryError::Database {
+        repository: image.to_path_buf(),
+        source: e,
+    };
+    let corrupt = |detail: String| RepositoryError::Corrupt {
+        repository: image.to_path_buf(),
+        detail,
+    };
+    conn.execute_batch(
+        "CREATE TEMP TABLE blob_ref(v TEXT PRIMARY KEY) WITHOUT ROWID;
+         INSERT OR IGNORE INTO blob_ref SELECT value FROM prop
+           WHERE type = 2 AND multiple = 0 AND value LIKE 'blob:%';
+         INSERT OR IGNORE INTO blob_ref SELECT j.value FROM prop p, json_each(p.value) j
+           WHERE p.type = 2 AND p.multiple = 1 AND j.value LIKE 'blob:%';
+         INSERT OR IGNORE INTO blob_ref SELECT value FROM jprop
+           WHERE type = 2 AND multiple = 0 AND value LIKE 'blob:%';
+         INSERT OR IGNORE INTO blob_ref SELECT j.value FROM jprop p, json_each(p.value) j
+           WHERE p.type = 2 AND p.multiple = 1 AND j.value LIKE 'blob:%';",
+    )
+    .map_err(sql_err)?;
+    let mut st = conn
+        .prepare("SELECT v FROM blob_ref ORDER BY v")
+        .map_err(sql_err)?;
+    let mut rows = st.query([]).map_err(sql_err)?;
+    let (mut count, mut bytes) = (0u64, 0u64);
+    let mut last: Option<(String, u64)> = None;
+    while let Some(row) = rows.next().map_err(sql_err)? {
+        let v: String = row.get(0).map_err(sql_err)?;
+        let (sha256, size) = match codec::decode_value(PropertyType::Binary, &v) {
+            Ok(Value::Binary(Binary::Blob { sha256, size })) if is_sha256(&sha256) => {
+                (sha256, size)
+            }
+            _ => return Err(corrupt(format!("malformed binary value '{v}'"))),
+        };
+        if let Some((s, z)) = &last {
+            if *s == sha256 {
+                if *z != size {
+                    return Err(corrupt(format!(
+                        "blob {sha256} is referred to with sizes {z} and {size}"
+                    )));
+                }
+                continue;
+            }
+        }
+        writeln!(out, "{sha256} {size}").map_err(|e| io(image, e))?;
+        count += 1;
+        bytes += size;
+        last = Some((sha256, size));
+    }
+    Ok((count, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{NoEvents, OwnedEvent, Recorded};
+    use crate::node::Node;
+    use crate::repository::{AddOptions, Store, StoreRead, Transaction};
+    use crate::value::Property;
+    use std::sync::Mutex;
+
+    fn page(t: &mut dyn Transaction, name: &str, data: &[u8]) {
+        let mut n = Node::new(name, "nt:unstructured");
+        n.set(Property::single(
+            "data",
+            Value::Binary(Binary::Inline(data.to_vec().into())),
+        ));
+        n.set(Property::single("filler", Value::String("x".repeat(3000))));
+        t.add_node("default", "/", &n, &AddOptions::default())
+            .unwrap();
+    }
+
+    fn store_with(n: usize) -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        let mut s = SqliteStore::init(&repo).unwrap();
+        let mut t = s.begin("fill").unwrap();
+        for i in 0..n {
+            page(
+                &mut *t,
+                &format!("p{i}"),
+                format!("blob {}", i % 7).as_bytes(),
+            );
+        }
+        t.commit().unwrap();
+        (dir, s)
+    }
+
+    #[test]
+    fn image_opens_read_only_and_lists_distinct_blobs_sorted() {
+        let (dir, s) = store_with(20);
+        let dest = dir.path().join("img.db");
+        let mut list = Vec::new();
+        let info = s
+            .take_image_to(
+                &dest,
+                &mut list,
+                &ImageOptions::default(),
+                &NoEvents,
+                &AtomicBool::new(false),
+            )
+            .unwrap();
+        assert_eq!(info.blob_count, 7);
+        let lines: Vec<&str> = std::str::from_utf8(&list).unwrap().lines().collect();
+        assert_eq!(lines.len(), 7);
+        assert!(lines.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(info.workspaces[0].name, "default");
+        assert_eq!(info.workspaces[0].nodes, 21);
+        assert_eq!(info.workspaces[0].properties, 40);
+        let img = SqliteStore::open_image(&dest, s.location()).unwrap();
+        assert_eq!(img.children("default", "/").unwrap().len(), 20);
+        // Read-only: a write transaction fails.
+        let mut img = img;
+        let r = img.begin("write").and_then(|mut t| {
+            t.create_workspace("other")?;
+            t.commit()
+        });
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn workspaces_not_chosen_are_left_out() {
+        let (dir, mut s) = store_with(3);
+        let mut t = s.begin("ws").unwrap();
+        t.create_workspace("config").unwrap();
+        t.commit().unwrap();
+        let dest = dir.path().join("img.db");
+        let opts = ImageOptions {
+            workspaces: vec!["config".into()],
+            max_rate: None,
+        };
+        let info = s
+            .take_image_to(
+                &dest,
+                &mut Vec::new(),
+                &opts,
+                &NoEvents,
+                &AtomicBool::new(false),
+            )
+            .unwrap();
+        assert_eq!(info.workspaces.len(), 1);
+        assert_eq!(info.blob_count, 0);
+        let img = SqliteStore::open_image(&dest, s.location()).unwrap();
+        assert_eq!(img.workspaces().unwrap(), vec!["config".to_string()]);
+        let missing = ImageOptions {
+            workspaces: vec!["nope".into()],
+            max_rate: None,
+        };
+        let e = s
+            .take_image_to(
+                &dir.path().join("b.db"),
+                &mut Vec::new(),
+                &missing,
+                &NoEvents,
+                &AtomicBool::new(false),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(e, RepositoryError::WorkspaceNotFound { .. }),
+            "{e}"
+        );
+    }
+
+    /// A sink that commits a write through a second connection at every step of the
+    /// copy, and counts the steps.
+    struct Writer {
+        other: Mutex<SqliteStore>,
+        writes: Mutex<u32>,
+    }
+
+    impl Events for Writer {
+        fn event(&self, e: &Event<'_>) {
+            if let Event::Advance { .. } = e {
+                let mut s = self.other.lock().unwrap();
+                let mut n = self.writes.lock().unwrap();
+                *n += 1;
+                let mut t = s.begin("concurrent").unwrap();
+                page(&mut *t, &format!("new{n}"), b"new");
+                t.commit().unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn steps_keep_one_snapshot_while_another_connection_writes() {
+        let (dir, s) = store_with(300);
+        let other = SqliteStore::open(s.location()).unwrap();
+        let sink = Writer {
+            other: Mutex::new(other),
+            writes: Mutex::new(0),
+        };
+        let dest = dir.path().join("img.db");
+        // A rate of one 4 KiB page a step: hundreds of steps (a few seconds), a
+        // write committed by the other connection after every one.
+        let opts = ImageOptions {
+            workspaces: vec![],
+            max_rate: Some(4096 * THROTTLED_STEPS_PER_SECOND),
+        };
+        let info = s
+            .take_image_to(
+                &dest,
+                &mut Vec::new(),
+                &opts,
+                &sink,
+                &AtomicBool::new(false),
+            )
+            .unwrap();
+        let writes = *sink.writes.lock().unwrap();
+        assert!(writes > 50, "only {writes} steps");
+        // The image is the state before the first concurrent write.
+        assert_eq!(info.workspaces[0].nodes, 301);
+        let img = SqliteStore::open_image(&dest, s.location()).unwrap();
+        assert_eq!(img.children("default", "/").unwrap().len(), 300);
+        // The source has them all.
+        assert_eq!(
+            s.children("default", "/").unwrap().len(),
+            300 + writes as usize
+        );
+    }
+
+    #[test]
+    fn cancel_stops_the_copy_and_progress_counts_bytes() {
+        let (dir, s) = store_with(50);
+        let rec = Recorded::default();
+        let dest = dir.path().join("img.db");
+        s.take_image_to(
+            &dest,
+            &mut Vec::new(),
+            &ImageOptions::default(),
+            &rec,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        let ev = rec.events();
+        let total = match &ev[0] {
+            OwnedEvent::Phase { total, unit, .. } => {
+                assert_eq!(*unit, Unit::Bytes);
+                total.unwrap()
+            }
+            other => panic!("{other:?}"),
+        };
+        let advanced: u64 = ev
+            .iter()
+            .filter_map(|e| match e {
+                OwnedEvent::Advance { amount } => Some(*amount),
+                _ => None,
+            })
+            .sum();
+        assert_eq!(advanced, total);
+        let e = s
+            .take_image_to(
+                &dir.path().join("c.db"),
+                &mut Vec::new(),
+                &ImageOptions::default(),
+                &NoEvents,
+                &AtomicBool::new(true),
+            )
+            .unwrap_err();
+        assert!(matches!(e, RepositoryError::Cancelled { .. }), "{e}");
+        // The source is usable afterwards (the snapshot ended).
+        assert!(s.conn.is_autocommit());
+    }
+}

@@ -1,0 +1,548 @@
+//! `jcrpack backup ...` from the command line: create, list, show, verify, delete,
+//! prune, their JSON schemas, and each bad input and failure as a one-line error
+//! with exit 1: not a catalogue, an unknown id, a checksum failure, a newer format,
+//! a full disk (nothing listed, nothing left), SIGINT (cancelled cleanly) and
+//! SIGKILL at random moments (never a partial backup listed; the next command
+//! cleans up).
+//!
+//! "Restored" here is a plain copy of the backup's image and of the blobs its list
+//! names into a fresh repository folder, which `jcrpack dump` then reads: the dump
+//! of a backup must equal the dump of the repository it was taken from.
+
+mod fault_support;
+
+use fault_support::{bin, dump, import, init, jcrpack, run_ok, BigPackage, Rng};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn schema(name: &str) -> jsonschema::Validator {
+    let text = std::fs::read_to_string(format!("schemas/{name}")).unwrap();
+    jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Checks that `out` is exit 1 with one `error:` line (plus hints), no panic.
+fn clean_failure(out: &Output, what: &str) -> String {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+    assert!(err.starts_with("error: "), "{what}: {err}");
+    assert!(!err.contains("panicked"), "{what}: {err}");
+    err
+}
+
+fn backup(args: &[&str]) -> Command {
+    let mut c = jcrpack();
+    c.arg("backup").args(args);
+    c
+}
+
+/// A repository with `pages` pages and `files` 8 KiB binaries below /content/big.
+fn repo(dir: &Path, pages: usize, files: usize) -> PathBuf {
+    let repo = dir.join("repo");
+    init(&repo);
+    let p = BigPackage {
+        version: 1,
+        first: 0,
+        pages,
+        files,
+        large: 0,
+    }
+    .write(&dir.join("pkg"));
+    import(&repo, &p);
+    repo
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Backup `id` of catalogue `cat` copied into a fresh repository folder `to`.
+fn restore_by_copy(cat: &Path, id: &str, to: &Path) {
+    let b = cat.join("backups").join(id);
+    std::fs::create_dir_all(to.join("blobs")).unwrap();
+    std::fs::copy(b.join("repository.db"), to.join("repository.db")).unwrap();
+    for line in std::fs::read_to_string(b.join("blobs.txt"))
+        .unwrap()
+        .lines()
+    {
+        let sha = line.split(' ').next().unwrap();
+        let rel = format!("{}/{}", &sha[..2], &sha[2..]);
+        std::fs::create_dir_all(to.join("blobs").join(&sha[..2])).unwrap();
+        std::fs::copy(cat.join("blobs").join(&rel), to.join("blobs").join(&rel)).unwrap();
+    }
+}
+
+fn ids(cat_args: &[&str]) -> Vec<String> {
+    let mut a = vec!["list", "--json"];
+    a.extend_from_slice(cat_args);
+    let out = run_ok(&mut backup(&a));
+    json(&out)["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file() && e.file_name() != ".lock")
+        .map(|e| e.path().strip_prefix(dir).unwrap().display().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn create_list_show_follow_their_schemas_and_a_backup_dumps_as_its_source() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo(t.path(), 40, 5);
+    let r = repo.to_str().unwrap();
+    let out = run_ok(&mut backup(&[
+        "create",
+        "--repo",
+        r,
+        "--label",
+        "before the release",
+        "--json",
+    ]));
+    let first = json(&out);
+    assert!(
+        schema("backup-show.schema.json").is_valid(&first),
+        "{first:#}"
+    );
+    assert_eq!(first["label"], "before the release");
+    assert_eq!(first["kind"], "manual");
+    assert_eq!(first["blobs"]["count"], 5);
+    assert_eq!(first["blobs"]["copiedCount"], 5);
+    // A second backup of the unchanged repository copies no binary and says so.
+    let out = run_ok(&mut backup(&["create", "--repo", r, "--scheduled"]));
+    let text = stdout(&out);
+    assert!(
+        text.contains("copied 0 B (0 new), reused 40.0 KiB"),
+        "{text}"
+    );
+
+    let out = run_ok(&mut backup(&["list", "--repo", r, "--json"]));
+    let list = json(&out);
+    assert!(
+        schema("backup-list.schema.json").is_valid(&list),
+        "{list:#}"
+    );
+    let all = list["backups"].as_array().unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[1]["kind"], "scheduled");
+    let id = first["id"].as_str().unwrap();
+    let out = run_ok(&mut backup(&["show", id, "--repo", r, "--json"]));
+    assert_eq!(json(&out), first);
+    let out = run_ok(&mut backup(&["show", id, "--repo", r]));
+    assert!(stdout(&out).contains("label           before the release"));
+    let out = run_ok(&mut backup(&["verify", id, "--repo", r]));
+    assert!(stdout(&out).contains("is intact"), "{}", stdout(&out));
+
+    let restored = t.path().join("restored");
+    restore_by_copy(&repo.join("backups"), id, &restored);
+    assert_eq!(dump(&restored), dump(&repo));
+}
+
+#[test]
+fn a_catalogue_elsewhere_and_chosen_workspaces() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo(t.path(), 5, 1);
+    let r = repo.to_str().unwrap();
+    let cat = t.path().join("elsewhere");
+    let c = cat.to_str().unwrap();
+    let out = run_ok(&mut backup(&[
+        "create",
+        "--repo",
+        r,
+        "--catalogue",
+        c,
+        "--workspace",
+        "default",
+        "--json",
+    ]));
+    let m = json(&out);
+    assert_eq!(m["workspaces"].as_array().unwrap().len(), 1);
+    assert!(!repo.join("backups").exists());
+    assert_eq!(ids(&["--catalogue", c]).len(), 1);
+    let out = backup(&[
+        "create",
+        "--repo",
+        r,
+        "--catalogue",
+        c,
+        "--workspace",
+        "nope",
+    ])
+    .output()
+    .unwrap();
+    let err = clean_failure(&out, "unknown workspace");
+    assert!(err.contains("workspace 'nope' does not exist"), "{err}");
+    assert_eq!(ids(&["--catalogue", c]).len(), 1);
+    assert_eq!(std::fs::read_dir(cat.join("backups")).unwrap().count(), 1);
+}
+
+#[test]
+fn bad_input_is_one_clear_error_with_exit_1() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo(t.path(), 5, 2);
+    let r = repo.to_str().unwrap();
+    // Not a catalogue.
+    let out = backup(&["list", "--catalogue", t.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = clean_failure(&out, "not a catalogue");
+    assert!(err.contains("is not a backup catalogue"), "{err}");
+    // Creating into a folder that holds other things is refused too.
+    let out = backup(&["create", "--repo", r, "--catalogue", repo.to_str().unwrap()])
+        .output()
+        .unwrap();
+    clean_failure(&out, "non-empty folder");
+    // Not a repository.
+    let out = backup(&["create", "--repo", t.path().join("nope").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = clean_failure(&out, "not a repository");
+    assert!(err.contains("not a jcrpack repository"), "{err}");
+    // Usage: no --repo or --catalogue.
+    let out = backup(&["list"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    let id = json(&run_ok(&mut backup(&["create", "--repo", r, "--json"])))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Unknown id, with the nearest named.
+    for cmd in ["show", "verify", "delete"] {
+        let out = backup(&[cmd, "20200101T000000Z", "--repo", r])
+            .output()
+            .unwrap();
+        let err = clean_failure(&out, cmd);
+        assert!(
+            err.contains("no backup 20200101T000000Z") && err.contains(&id),
+            "{err}"
+        );
+    }
+    // A checksum failure: verify names the file, exit 1.
+    let img = repo.join("backups/backups").join(&id).join("repository.db");
+    let mut bytes = std::fs::read(&img).unwrap();
+    let n = bytes.len() - 100;
+    bytes[n] ^= 0xff;
+    std::fs::write(&img, &bytes).unwrap();
+    let out = backup(&["verify", &id, "--repo", r]).output().unwrap();
+    let err = clean_failure(&out, "checksum");
+    assert!(
+        err.contains(&format!(
+            "backup {id} is damaged: file repository.db fails its checksum"
+        )),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    bytes[n] ^= 0xff;
+    std::fs::write(&img, &bytes).unwrap();
+    // A damaged binary: named.
+    let list =
+        std::fs::read_to_string(repo.join("backups/backups").join(&id).join("blobs.txt")).unwrap();
+    let sha = list
+        .lines()
+        .next()
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let blob = repo.join("backups/blobs").join(&sha[..2]).join(&sha[2..]);
+    let mut b = std::fs::read(&blob).unwrap();
+    b[0] ^= 1;
+    std::fs::write(&blob, &b).unwrap();
+    let out = backup(&["verify", &id, "--repo", r]).output().unwrap();
+    let err = clean_failure(&out, "damaged blob");
+    assert!(err.contains(&format!("blob {sha} is damaged")), "{err}");
+    b[0] ^= 1;
+    std::fs::write(&blob, &b).unwrap();
+    run_ok(&mut backup(&["verify", &id, "--repo", r]));
+    // A backup from a newer format.
+    let mf = repo.join("backups/backups").join(&id).join("manifest.json");
+    let text = std::fs::read_to_string(&mf).unwrap();
+    std::fs::write(&mf, text.replace("\"version\": 1,", "\"version\": 9,")).unwrap();
+    let out = backup(&["show", &id, "--repo", r]).output().unwrap();
+    let err = clean_failure(&out, "newer manifest");
+    assert!(
+        err.contains("written by a newer jcrpack (format version 9"),
+        "{err}"
+    );
+    let out = run_ok(&mut backup(&["list", "--repo", r]));
+    assert!(stderr(&out).contains("newer jcrpack"), "{}", stderr(&out));
+    std::fs::write(&mf, text).unwrap();
+    // A newer catalogue.
+    let marker = repo.join("backups/catalogue.json");
+    std::fs::write(
+        &marker,
+        r#"{"format":"jcrpack-backup-catalogue","version":2}"#,
+    )
+    .unwrap();
+    let out = backup(&["list", "--repo", r]).output().unwrap();
+    let err = clean_failure(&out, "newer catalogue");
+    assert!(err.contains("newer jcrpack"), "{err}");
+}
+
+#[test]
+fn delete_and_prune_keep_what_they_should_and_collect_binaries() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo(t.path(), 5, 2);
+    let r = repo.to_str().unwrap();
+    // A second workspace without binaries: backups of it alone refer to none, so
+    // pruning the full backups frees the binaries (the journal of a full image
+    // keeps every binary an operation replaced).
+    let cfg = BigPackage {
+        version: 1,
+        first: 0,
+        pages: 2,
+        files: 0,
+        large: 0,
+    }
+    .write(&t.path().join("cfg"));
+    {
+        // No command creates a workspace yet: the library does.
+        let mut store = jcrpack::repository::open(&repo).unwrap();
+        let mut txn = store.begin("workspace").unwrap();
+        txn.create_workspace("config").unwrap();
+        txn.commit().unwrap();
+    }
+    run_ok(
+        jcrpack()
+            .arg("import")
+            .arg(&cfg)
+            .args(["--repo", r, "--workspace", "config"]),
+    );
+    let mut made = Vec::new();
+    for i in 0..4 {
+        let mut a = vec!["create", "--repo", r, "--json"];
+        if i > 0 {
+            a.extend(["--workspace", "config"]);
+        }
+        made.push(
+            json(&run_ok(&mut backup(&a)))["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    assert_eq!(ids(&["--repo", r]), made);
+    let blobs = |_: ()| files_under(&repo.join("backups/blobs")).len();
+    let before = blobs(());
+    let out = run_ok(&mut backup(&[
+        "prune",
+        "--repo",
+        r,
+        "--keep-last",
+        "2",
+        "--dry-run",
+    ]));
+    assert!(
+        stdout(&out).contains(&format!("would delete {}", made[0])),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(ids(&["--repo", r]), made);
+    assert_eq!(blobs(()), before);
+    run_ok(&mut backup(&["prune", "--repo", r, "--keep-last", "2"]));
+    assert_eq!(ids(&["--repo", r]), made[2..].to_vec());
+    assert_eq!(blobs(()), 0, "from {before}");
+    run_ok(&mut backup(&["delete", &made[3], "--repo", r]));
+    assert_eq!(ids(&["--repo", r]), vec![made[2].clone()]);
+    run_ok(&mut backup(&["verify", &made[2], "--repo", r]));
+    // No policy: a usage error.
+    let out = backup(&["prune", "--repo", r]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // The only backup stays, whatever the policy says.
+    run_ok(&mut backup(&[
+        "prune",
+        "--repo",
+        r,
+        "--keep-daily",
+        "0",
+        "--keep-last",
+        "0",
+        "--keep-weekly",
+        "1",
+    ]));
+    assert_eq!(ids(&["--repo", r]), vec![made[2].clone()]);
+}
+
+/// `jcrpack` under a file size limit of `blocks` 512-byte blocks, SIGXFSZ ignored
+/// (as in `tests/faults.rs`): a write past it fails as on a full disk.
+fn limited(blocks: u64) -> Command {
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f {blocks} && exec \"$0\" \"$@\""
+        ))
+        .arg(bin())
+        .env("SOURCE_DATE_EPOCH", "1700000000");
+    c
+}
+
+#[test]
+fn a_full_disk_during_a_backup_lists_nothing_and_leaves_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo(t.path(), 2500, 3);
+    let r = repo.to_str().unwrap();
+    let size = std::fs::metadata(repo.join("repository.db")).unwrap().len();
+    assert!(
+        size > 3 << 19,
+        "the database should outgrow the limit: {size}"
+    );
+    let out = limited(1024)
+        .args(["backup", "create", "--repo", r])
+        .output()
+        .unwrap();
+    let err = clean_failure(&out, "full disk");
+    assert!(err.contains("backup of") && err.contains("failed"), "{err}");
+    assert!(ids(&["--repo", r]).is_empty());
+    assert_eq!(
+        files_under(&repo.join("backups")),
+        vec!["catalogue.json".to_string()],
+        "only the marker is left"
+    );
+    // The repository is untouched and the next backup works.
+    run_ok(&mut backup(&["create", "--repo", r]));
+}
+
+/// Runs `backup create` and sends it `signal` after `after`; returns its output.
+fn signalled(repo: &Path, extra: &[&str], signal: &str, after: Duration) -> Output {
+    let mut child = jcrpack()
+        .args(["backup", "create", "--repo"])
+        .arg(repo)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let _ = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status();
+    let _ = &mut child;
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn ctrl_c_cancels_cleanly() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo(t.path(), 300, 40);
+    // 40 binaries of 8 KiB at 0.1 MB/s: several seconds of copying to interrupt.
+    for sig in ["-INT", "-TERM"] {
+        let out = signalled(
+            &repo,
+            &["--max-rate", "0.1"],
+            sig,
+            Duration::from_millis(1500),
+        );
+        let err = clean_failure(&out, sig);
+        assert!(err.contains("backup cancelled: nothing was added"), "{err}");
+        assert!(ids(&["--repo", repo.to_str().unwrap()]).is_empty());
+        assert_eq!(
+            files_under(&repo.join("backups")),
+            vec!["catalogue.json".to_string()]
+        );
+    }
+}
+
+#[test]
+fn sigkill_at_random_moments_never_lists_a_partial_backup() {
+    let seed = std::env::var("CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    let mut rng = Rng::new(seed);
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo(t.path(), 1500, 60);
+    let r = repo.to_str().unwrap();
+    let source = dump(&repo);
+    // How long a whole backup takes (with a little throttling so that the phases
+    // last long enough to be hit), measured into a catalogue of its own.
+    let scratch = t.path().join("scratch");
+    let started = Instant::now();
+    run_ok(&mut backup(&[
+        "create",
+        "--repo",
+        r,
+        "--catalogue",
+        scratch.to_str().unwrap(),
+        "--max-rate",
+        "20",
+    ]));
+    let whole = started.elapsed();
+    let mut moments = Vec::new();
+    let mut kills = 0;
+    for _ in 0..6 {
+        let f = rng.unit();
+        moments.push(f);
+        let out = signalled(&repo, &["--max-rate", "20"], "-KILL", whole.mul_f64(f));
+        let killed = out.status.code().is_none();
+        kills += usize::from(killed);
+        // Every listed backup is complete and intact.
+        for id in ids(&["--repo", r]) {
+            let out = backup(&["verify", &id, "--repo", r]).output().unwrap();
+            assert!(
+                out.status.success(),
+                "seed {seed}, moments {moments:?}: {}",
+                stderr(&out)
+            );
+        }
+        if !killed {
+            assert!(out.status.success(), "seed {seed}: {}", stderr(&out));
+        }
+    }
+    assert!(
+        kills > 0,
+        "seed {seed}, moments {moments:?}: no run was killed before it ended"
+    );
+    // The next command cleans up what the kills left, and the result restores.
+    let out = run_ok(&mut backup(&["create", "--repo", r, "--json"]));
+    let id = json(&out)["id"].as_str().unwrap().to_string();
+    let left: Vec<String> = std::fs::read_dir(repo.join("backups/backups"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "seed {seed}, moments {moments:?}: left {left:?}"
+    );
+    let restored = t.path().join("restored");
+    restore_by_copy(&repo.join("backups"), &id, &restored);
+    assert_eq!(dump(&restored), source, "seed {seed}");
+    // No blob without a backup that refers to it.
+    let mut referenced = std::collections::BTreeSet::new();
+    for id in ids(&["--repo", r]) {
+        let list =
+            std::fs::read_to_string(repo.join("backups/backups").join(&id).join("blobs.txt"))
+                .unwrap();
+        for l in list.lines() {
+            let sha = l.split(' ').next().unwrap();
+            referenced.insert(format!("{}/{}", &sha[..2], &sha[2..]));
+        }
+    }
+    let present: std::collections::BTreeSet<String> = files_under(&repo.join("backups/blobs"))
+        .into_iter()
+        .collect();
+    assert_eq!(present, referenced, "seed {seed}, moments {moments:?}");
+}
