@@ -8,7 +8,7 @@
 //!   (`filter.xml`), `properties` (`properties.xml`), `cnd` (node types),
 //!   `sysview` (JCR system view), `platform_name` (file-system names);
 //! * packages: `archive` (zip or folder), `package` (files to nodes and back);
-//! * the repository, `import` and `export`.
+//! * the repository, `nodetypes` (the node types it knows), `import` and `export`.
 //!
 //! Every parser reports errors with a [`location::Location`] (file, line, column).
 #![warn(missing_docs)]

@@ -183,8 +183,9 @@ fn kind_of(e: &(dyn Error + 'static)) -> ErrorKind {
     use crate::repository::RepositoryError;
     if let Some(i) = e.downcast_ref::<ImportError>() {
         return match i {
-            ImportError::Refused(_) => ErrorKind::Refused,
-            ImportError::Repository(r) => kind_of(r),
+            ImportError::Repository(r) | ImportError::Blob { source: r, .. } => kind_of(r),
+            ImportError::TempFile { .. } | ImportError::ReadBack { .. } => ErrorKind::Internal,
+            i if i.is_refusal() => ErrorKind::Refused,
             _ => ErrorKind::Input,
         };
     }
@@ -226,7 +227,10 @@ mod tests {
 
     #[test]
     fn refusals_and_repository_failures_have_their_kind() {
-        let r = crate::import::ImportError::Refused("no".into());
+        let r = crate::import::ImportError::TooDeep {
+            path: "/etc/packages/x.zip".into(),
+            max: 8,
+        };
         assert_eq!(CliError::from(r).kind, ErrorKind::Refused);
     }
 }

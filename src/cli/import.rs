@@ -226,28 +226,28 @@ impl Events for ProgressBar {
     fn event(&self, event: &Event<'_>) {
         match *event {
             Event::Phase { name, total, unit } => {
-                let unit = match unit {
-                    Unit::Bytes => "{bytes}/{total_bytes}",
-                    Unit::Paths => "{human_pos}/{human_len} paths",
-                    Unit::Entries => "{human_pos}/{human_len} entries",
-                    Unit::Items => "{human_pos}/{human_len}",
+                let (count, rate) = match unit {
+                    Unit::Bytes => ("{bytes}/{total_bytes}", "{bytes_per_sec}"),
+                    Unit::Paths => ("{human_pos}/{human_len} paths", "{per_sec}"),
+                    Unit::Entries => ("{human_pos}/{human_len} entries", "{per_sec}"),
+                    Unit::Items => ("{human_pos}/{human_len}", "{per_sec}"),
                 };
                 let template = match total {
-                    Some(_) => format!(
-                        "{{spinner}} {{msg}} [{{bar:30}}] {unit} ({{per_sec}}, {{eta}} left)"
-                    ),
+                    Some(_) => {
+                        format!("{{spinner}} {{msg}} [{{bar:30}}] {count} ({rate}, {{eta}} left)")
+                    }
                     None => "{spinner} {msg} {elapsed}".to_string(),
                 };
-                if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
-                    self.bar.set_style(style.progress_chars("=> "));
-                }
-                self.bar.set_message(format!("{}{name}", self.prefix));
-                self.bar.set_position(0);
+                // A new phase starts from zero: position, elapsed time and rate.
+                self.bar.reset();
                 match total {
                     Some(t) => self.bar.set_length(t),
                     None => self.bar.unset_length(),
                 }
-                self.bar.reset_elapsed();
+                if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+                    self.bar.set_style(style.progress_chars("=> "));
+                }
+                self.bar.set_message(format!("{}{name}", self.prefix));
             }
             Event::Advance { amount } => self.bar.inc(amount),
             // The report lists paths and warnings once the install is done.

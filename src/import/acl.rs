@@ -21,9 +21,9 @@ pub fn import(
     ptype: &str,
 ) -> Result<(), ImportError> {
     if s.opts.no_acl {
-        return Err(ImportError::Refused(format!(
-            "{policy_path}: the package writes an access control list and --no-acl refuses it"
-        )));
+        return Err(ImportError::AccessControlRefused {
+            path: policy_path.to_string(),
+        });
     }
     let parent = path::parent(policy_path).unwrap_or("/").to_string();
     let Some(parent_info) = s.node(&parent)? else {
@@ -136,9 +136,9 @@ fn to_node(s: &Session<'_>, pm: &PrefixMap, el: &DocViewElement, at: &str) -> No
 }
 
 fn read_subtree(s: &Session<'_>, at: &str) -> Result<Node, ImportError> {
-    let info = s
-        .node(at)?
-        .ok_or_else(|| ImportError::Refused(format!("{at}: missing")))?;
+    let info = s.node(at)?.ok_or_else(|| ImportError::Vanished {
+        path: at.to_string(),
+    })?;
     let mut n = Node::new(info.name.clone(), info.primary_type.clone());
     n.mixins = info.mixins.clone();
     for p in s.txn.properties(&s.ws, at)? {

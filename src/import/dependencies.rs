@@ -13,11 +13,11 @@ pub(super) fn missing(
 ) -> Result<Vec<String>, ImportError> {
     let deps = match props.dependencies() {
         Ok(d) => d,
-        Err(e) => {
-            return Err(ImportError::Malformed(format!(
-                "{}: dependencies: {e}",
-                package::PROPERTIES_ENTRY
-            )))
+        Err(source) => {
+            return Err(ImportError::Dependencies {
+                entry: package::PROPERTIES_ENTRY,
+                source,
+            })
         }
     };
     if deps.is_empty() {

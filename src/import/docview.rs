@@ -77,9 +77,9 @@ fn element(
         }
         if matches!(t, "rep:User" | "rep:SystemUser" | "rep:Group") {
             if s.opts.no_authorizables {
-                return Err(ImportError::Refused(format!(
-                    "{node_path}: the package writes the authorizable {node_path} and --no-authorizables refuses it"
-                )));
+                return Err(ImportError::AuthorizableRefused {
+                    path: node_path.to_string(),
+                });
             }
             s.report.authorizables.push(node_path.to_string());
         }

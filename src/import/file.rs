@@ -17,11 +17,10 @@ fn read_blob(
     entry: &str,
 ) -> Result<Binary, ImportError> {
     let mut r = archive.open(entry)?;
-    let b = s.txn.put_blob(&mut r).map_err(|e| {
-        ImportError::Malformed(format!(
-            "{}: {entry}: cannot copy it into the repository: {e}",
-            archive.name()
-        ))
+    let b = s.txn.put_blob(&mut r).map_err(|source| ImportError::Blob {
+        package: archive.name().to_string(),
+        entry: entry.to_string(),
+        source,
     })?;
     Ok(b)
 }

@@ -32,9 +32,11 @@ pub fn resolve_conflict(
                 remove_holder(s, &holder)?;
                 Ok(true)
             } else {
-                Err(ImportError::Refused(format!(
-                    "{node_path}: identifier {uuid} is already held by {holder}, which is outside the package's filter (--id-conflict create_new_id or force_remove_conflicting_id would import it)"
-                )))
+                Err(ImportError::IdConflict {
+                    path: node_path.to_string(),
+                    uuid: uuid.to_string(),
+                    holder,
+                })
             }
         }
     }

@@ -145,11 +145,10 @@ pub(super) fn run(
     roots::check(&root, filter.as_ref(), opts)?;
     let missing = dependencies::missing(&*txn, &props)?;
     if !missing.is_empty() && opts.require_dependencies {
-        return Err(ImportError::Refused(format!(
-            "{}: dependencies not installed in this repository: {}",
-            archive.name(),
-            missing.join(", ")
-        )));
+        return Err(ImportError::MissingDependencies {
+            package: archive.name().to_string(),
+            missing,
+        });
     }
     let mut s = Session::new(txn, opts, filter, ac, ns, types);
     for d in missing {
@@ -179,7 +178,7 @@ pub(super) fn run(
     // The filter roots were checked above; DocView files of their ancestors may
     // still create nodes elsewhere, and identifier conflicts remove nodes anywhere.
     if let Some(refusal) = s.out_of_bounds.take() {
-        return Err(ImportError::Refused(refusal));
+        return Err(ImportError::OutOfBounds(refusal));
     }
     for p in std::mem::take(&mut s.check_in) {
         if s.node(&p)?.is_some() {

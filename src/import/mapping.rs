@@ -10,8 +10,10 @@ use crate::path;
 /// The mapping the options ask for; `None` installs where the package says.
 pub(super) fn of(opts: &ImportOptions) -> Result<Option<PathMapping>, ImportError> {
     if let Some(at) = &opts.at {
-        let at =
-            path::normalize(at).map_err(|e| ImportError::Refused(format!("--at {at}: {e}")))?;
+        let at = path::normalize(at).map_err(|source| ImportError::InvalidAt {
+            at: at.clone(),
+            source,
+        })?;
         if at != "/" {
             return Ok(Some(PathMapping::at(&at)));
         }

@@ -17,9 +17,13 @@ pub(super) fn register(s: &mut Session<'_>, files: Vec<NodeTypeFile>) -> Result<
             s.ns.iter()
                 .map(|(p, u)| (p.to_string(), u.to_string()))
                 .collect();
-        let report = s.types.register_cnd(&file, &mut s.ns).map_err(|e| {
-            ImportError::Refused(format!("{entry}: node types cannot be registered: {e:?}"))
-        })?;
+        let report =
+            s.types
+                .register_cnd(&file, &mut s.ns)
+                .map_err(|source| ImportError::NodeTypes {
+                    entry: entry.clone(),
+                    source,
+                })?;
         let new_ns: Vec<(String, String)> =
             s.ns.iter()
                 .filter(|(p, u)| !before.iter().any(|(bp, bu)| bp == p && bu == u))
@@ -31,8 +35,12 @@ pub(super) fn register(s: &mut Session<'_>, files: Vec<NodeTypeFile>) -> Result<
         }
         for name in &report.added {
             if let Some(def) = s.types.get(name) {
-                let text = cnd::write_with(std::slice::from_ref(def), &s.ns)
-                    .map_err(|e| ImportError::Refused(format!("{name}: {e:?}")))?;
+                let text = cnd::write_with(std::slice::from_ref(def), &s.ns).map_err(|source| {
+                    ImportError::NodeTypeText {
+                        name: name.clone(),
+                        source,
+                    }
+                })?;
                 s.txn.register_node_type(name, &text)?;
                 s.report.registered_node_types.push(name.clone());
             }
@@ -119,9 +127,10 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
         }
     }
     if let Some(e) = records.error {
-        return Err(ImportError::Malformed(format!(
-            "the list of nodes to check against their node types could not be read back: {e}"
-        )));
+        return Err(ImportError::ReadBack {
+            what: "nodes to check against their node types",
+            source: e,
+        });
     }
     s.report.undeclared_node_types = undeclared.into_iter().collect();
     Ok(())

@@ -1,7 +1,7 @@
 //! The roots a package may write: the deny list of system roots and the operator's
 //! `--allow-root`s, checked before anything is written and again per path written.
 
-use super::error::ImportError;
+use super::error::{ImportError, OutOfBounds};
 use super::options::ImportOptions;
 use crate::filter::WorkspaceFilter;
 use crate::package::LayoutNode;
@@ -33,7 +33,7 @@ pub(super) fn check(
     }
     for w in &written {
         if let Some(refusal) = out_of_bounds(w, false, opts) {
-            return Err(ImportError::Refused(refusal));
+            return Err(ImportError::OutOfBounds(refusal));
         }
     }
     Ok(())
@@ -46,15 +46,16 @@ pub(crate) fn out_of_bounds(
     w: &str,
     creates_ancestor: bool,
     opts: &ImportOptions,
-) -> Option<String> {
+) -> Option<OutOfBounds> {
     if !opts.allow_system_roots {
         if let Some(sys) = SYSTEM_ROOTS
             .iter()
             .find(|r| path::is_self_or_descendant(w, r))
         {
-            return Some(format!(
-                "{w}: the package writes below the system root {sys}; --allow-system-roots lifts this"
-            ));
+            return Some(OutOfBounds::SystemRoot {
+                path: w.to_string(),
+                root: sys,
+            });
         }
     }
     if !opts.allow_roots.is_empty()
@@ -63,10 +64,10 @@ pub(crate) fn out_of_bounds(
                 || (creates_ancestor && path::is_self_or_descendant(a, w))
         })
     {
-        return Some(format!(
-            "{w}: the package writes outside the allowed roots ({})",
-            opts.allow_roots.join(", ")
-        ));
+        return Some(OutOfBounds::NotAllowed {
+            path: w.to_string(),
+            allowed: opts.allow_roots.clone(),
+        });
     }
     None
 }

@@ -61,7 +61,7 @@ pub struct Session<'t> {
     /// The report.
     pub report: Report,
     /// The first write outside `--allow-root` or below a denied system root.
-    pub out_of_bounds: Option<String>,
+    pub out_of_bounds: Option<super::error::OutOfBounds>,
     issued: HashSet<String>,
 }
 
@@ -219,7 +219,10 @@ impl<'t> Session<'t> {
     /// Fails in strict mode; in lenient mode records the error and goes on.
     pub fn fail_or_warn(&mut self, path: &str, message: String) -> Result<(), ImportError> {
         if self.opts.strict {
-            return Err(ImportError::Refused(message));
+            return Err(ImportError::Violation {
+                path: path.to_string(),
+                message,
+            });
         }
         self.path_event(path, Action::Error);
         self.report

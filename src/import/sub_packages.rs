@@ -25,13 +25,15 @@ pub(super) fn install(
         if s.filter.is_some() && !s.contains(repo_path) {
             continue;
         }
-        let tmp = tempfile::NamedTempFile::new()
-            .map_err(|e| ImportError::Malformed(format!("temporary file: {e}")))?;
+        let tmp =
+            tempfile::NamedTempFile::new().map_err(|source| ImportError::TempFile { source })?;
         {
             let mut r = archive.open(entry)?;
             let mut f = tmp.as_file();
-            std::io::copy(&mut r, &mut f)
-                .map_err(|e| ImportError::Malformed(format!("{entry}: {e}")))?;
+            std::io::copy(&mut r, &mut f).map_err(|source| ImportError::SubPackageCopy {
+                entry: entry.clone(),
+                source,
+            })?;
         }
         let sub = archive::open(tmp.path(), &ReadOptions::default())?;
         let sub_props = package::read_properties(sub.as_ref())?;
@@ -43,10 +45,10 @@ pub(super) fn install(
             _ => {}
         }
         if depth + 1 > s.opts.max_sub_package_depth {
-            return Err(ImportError::Refused(format!(
-                "{repo_path}: sub packages nested deeper than {}",
-                s.opts.max_sub_package_depth
-            )));
+            return Err(ImportError::TooDeep {
+                path: repo_path.clone(),
+                max: s.opts.max_sub_package_depth,
+            });
         }
         let pkg = Package::with_properties(sub.as_ref(), sub_props, &OpenOptions::default())?;
         let ns = s.ns.clone();

@@ -94,7 +94,11 @@ fn import_docview_entry(
         }
         Err(e) => {
             if s.opts.strict {
-                return Err(ImportError::Malformed(e.to_string()));
+                return Err(ImportError::DocView {
+                    entry: entry.to_string(),
+                    path: p.to_string(),
+                    source: e,
+                });
             }
             s.path_event(p, Action::Error);
             s.report.record(p, Action::Error, Some(e.to_string()));
