@@ -796,3 +796,90 @@ fn check_content_refuses_a_missing_workspace() {
         .code(1);
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("website"));
 }
+
+#[test]
+fn check_content_reads_a_backup_as_it_reads_the_repository() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = magnolia_repo(tmp.path());
+    let a = jcrpack()
+        .args(["-q", "backup", "create", "--json", "--repo"])
+        .arg(&repo)
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let id = doc["id"]
+        .as_str()
+        .expect("backup create --json names its id");
+
+    // After the backup the live site loses its pages; the backup still has them.
+    jcrpack()
+        .args([
+            "rm",
+            "--workspace",
+            "website",
+            "/tutorial-unsplash",
+            "--repo",
+        ])
+        .arg(&repo)
+        .assert()
+        .success();
+
+    let next = tmp.path().join("next");
+    write(&next, MTK2);
+    std::fs::remove_file(next.join("mtk2/templates/components/textImage.yaml")).unwrap();
+    let live = jcrpack()
+        .args(["lm", "check-content", "--json"])
+        .arg(&next)
+        .arg("--repo")
+        .arg(&repo)
+        .assert()
+        .success();
+    let live: serde_json::Value = serde_json::from_slice(&live.get_output().stdout).unwrap();
+    assert_eq!(live["templated_nodes"], 0, "{live:#}");
+
+    let a = jcrpack()
+        .args(["lm", "check-content", "--json", "--backup", id])
+        .arg(&next)
+        .arg("--repo")
+        .arg(&repo)
+        .assert()
+        .code(1);
+    let doc: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    check_schema("lm-check-content.schema.json", &doc);
+    assert_eq!(doc["repository"], format!("backup {id}"));
+    assert_eq!(doc["templated_nodes"], 9, "{doc:#}");
+    let missing = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "missing-template")
+        .count();
+    assert_eq!(missing, 8, "{doc:#}");
+
+    // The same backup through --catalogue; an unknown id and a missing source are errors.
+    jcrpack()
+        .args(["lm", "check-content", "--backup", id, "--catalogue"])
+        .arg(repo.join("backups"))
+        .arg(&next)
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("[missing-template]"));
+    jcrpack()
+        .args([
+            "lm",
+            "check-content",
+            "--backup",
+            "20000101T000000Z",
+            "--repo",
+        ])
+        .arg(&repo)
+        .arg(&next)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("20000101T000000Z"));
+    jcrpack()
+        .args(["lm", "check-content"])
+        .arg(&next)
+        .assert()
+        .code(2);
+}

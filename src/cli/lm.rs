@@ -70,14 +70,24 @@ pub struct DiffArgs {
     pub json: bool,
 }
 
-/// `jcrpack lm check-content RELEASE --repo REPO [--workspace website]`.
+/// `jcrpack lm check-content RELEASE (--repo REPO | --backup ID [--catalogue DIR])
+/// [--workspace website]`.
 #[derive(Debug, Args)]
 pub struct CheckContentArgs {
     /// The release: a pack, a light-modules root or a module folder.
     pub release: PathBuf,
-    /// The repository folder (created by `jcrpack init`, content loaded or imported).
+    /// The repository folder (created by `jcrpack init`, content loaded or imported);
+    /// with `--backup`, the repository whose default catalogue (`REPO/backups`) holds
+    /// the backup.
     #[arg(long, short = 'r', value_name = "REPO")]
-    pub repo: PathBuf,
+    pub repo: Option<PathBuf>,
+    /// Check the content of this backup instead of the live repository (the check a
+    /// pipeline runs against the latest backup of Live before installing a release).
+    #[arg(long, value_name = "ID")]
+    pub backup: Option<String>,
+    /// The backup catalogue holding `--backup` (default: REPO/backups).
+    #[arg(long, value_name = "DIR", requires = "backup")]
+    pub catalogue: Option<PathBuf>,
     /// The workspace with pages and components.
     #[arg(long, short = 'w', default_value = "website")]
     pub workspace: String,
@@ -334,11 +344,35 @@ fn human_diff(d: &ReleaseDiff) -> String {
 
 fn check_content(args: CheckContentArgs) -> CliResult<i32> {
     let release = read_release(std::slice::from_ref(&args.release))?;
-    let repo = super::repo::RepoArgs {
-        repo: args.repo.clone(),
-        workspace: args.workspace.clone(),
-    };
-    let store = repo.open()?;
+    let (store, source): (Box<dyn crate::repository::StoreRead>, String) =
+        match (&args.backup, &args.repo, &args.catalogue) {
+            (Some(id), repo, catalogue) => {
+                let catalogue = match (catalogue, repo) {
+                    (Some(dir), _) => crate::backup::Catalogue::open(dir),
+                    (None, Some(repo)) => crate::backup::Catalogue::for_repository(repo),
+                    (None, None) => return Err(CliError::usage(
+                        "--backup ID needs --catalogue DIR or --repo REPO (its default catalogue)",
+                    )),
+                }
+                .map_err(|e| CliError::context("the backup catalogue", e))?;
+                let store = catalogue
+                    .open_store(id)
+                    .map_err(|e| CliError::context(format!("backup {id}"), e))?;
+                (store, format!("backup {id}"))
+            }
+            (None, Some(repo), _) => {
+                let args = super::repo::RepoArgs {
+                    repo: repo.clone(),
+                    workspace: args.workspace.clone(),
+                };
+                (args.open()?, repo.display().to_string())
+            }
+            (None, None, _) => {
+                return Err(CliError::usage(
+                    "check-content needs the content: --repo REPO or --backup ID",
+                ))
+            }
+        };
     let options = ContentOptions {
         workspace: args.workspace.clone(),
         resources_workspace: args.resources_workspace.clone(),
@@ -353,7 +387,7 @@ fn check_content(args: CheckContentArgs) -> CliResult<i32> {
     if args.json {
         emit_json(&serde_json::json!({
             "release": release.source,
-            "repository": args.repo.display().to_string(),
+            "repository": source,
             "workspace": args.workspace,
             "ok": errors == 0,
             "templated_nodes": report.templated_nodes,
