@@ -584,3 +584,72 @@ fn a_backup_exports_as_a_package_that_installs_the_same_content() {
     );
     assert!(!none.exists());
 }
+
+#[test]
+fn a_package_format_backup_holds_a_checked_package_per_workspace_that_installs() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    import(&repo, Path::new(EXAMPLE), &[]).success();
+    jcrpack()
+        .args(["workspace", "create", "empty", "--repo"])
+        .arg(&repo)
+        .assert()
+        .success();
+    let a = jcrpack()
+        .args([
+            "backup", "create", "--format", "package", "--json", "--repo",
+        ])
+        .arg(&repo)
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let id = doc["id"].as_str().unwrap().to_string();
+    let files: Vec<&str> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    // The default workspace has content; the empty one gets no package (and a warning).
+    assert!(files.contains(&"packages/default.zip"), "{files:?}");
+    assert!(!files.iter().any(|f| f.contains("empty")), "{files:?}");
+    assert!(
+        String::from_utf8_lossy(&a.get_output().stderr)
+            .contains("workspace 'empty' holds no content"),
+        "{}",
+        String::from_utf8_lossy(&a.get_output().stderr)
+    );
+    let package = repo
+        .join("backups/backups")
+        .join(&id)
+        .join("packages/default.zip");
+    // It installs into an empty repository with the content of the backup.
+    let t2 = tempfile::tempdir().unwrap();
+    let fresh = init(t2.path());
+    import(&fresh, &package, &[]).success();
+    assert_eq!(
+        dump_at(&fresh, "/content/wknd-lite"),
+        dump_at(&repo, "/content/wknd-lite")
+    );
+    // verify checks the package against the manifest: a damaged one is named.
+    jcrpack()
+        .args(["backup", "verify", &id, "--repo"])
+        .arg(&repo)
+        .assert()
+        .success();
+    let mut bytes = std::fs::read(&package).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xff;
+    std::fs::write(&package, bytes).unwrap();
+    let a = jcrpack()
+        .args(["backup", "verify", &id, "--repo"])
+        .arg(&repo)
+        .assert()
+        .code(1);
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&a.get_output().stdout),
+        String::from_utf8_lossy(&a.get_output().stderr)
+    );
+    assert!(err.contains("packages/default.zip"), "{err}");
+}

@@ -12,7 +12,7 @@ use super::manifest::{backup_id, FileEntry, Kind, Manifest, MANIFEST_FORMAT, MAN
 use super::{BackupError, Result};
 use crate::events::{Actor, Event, Events, Unit};
 use crate::repository::sqlite::{SqliteStore, IMAGE_FILE};
-use crate::repository::{ImageOptions, RepositoryError, Store};
+use crate::repository::{ImageOptions, RepositoryError, Store, StoreRead};
 use crate::value::Date;
 use std::io::{BufRead, BufReader, BufWriter};
 use std::path::{Path, PathBuf};
@@ -32,6 +32,10 @@ pub struct CreateOptions {
     pub max_rate: Option<u64>,
     /// Who takes it and when (the id is this time in UTC).
     pub actor: Actor,
+    /// Also write, beside the image, one FileVault content package per workspace
+    /// (`packages/<workspace>.zip`, without version history, installable in AEM),
+    /// with these zip options (`--format package`).
+    pub packages: Option<crate::archive::WriterOptions>,
 }
 
 impl CreateOptions {
@@ -42,6 +46,7 @@ impl CreateOptions {
             kind: Kind::Manual,
             workspaces: Vec::new(),
             max_rate: None,
+            packages: None,
             actor,
         }
     }
@@ -79,6 +84,9 @@ impl Pace {
 /// (`REPO/.backup-in-progress-<ID>`, holding the process id), which the
 /// repository's blob collection (`jcrpack gc`) respects.
 pub const REPO_MARKER_PREFIX: &str = ".backup-in-progress-";
+
+/// The folder of a backup that holds its content packages (`--format package`).
+pub const PACKAGES_DIR: &str = "packages";
 
 /// A running backup's marker in the repository folder.
 struct RepoMarker(PathBuf);
@@ -260,16 +268,21 @@ impl Catalogue {
         let blobs =
             self.copy_blobs(store, &list_path, image.blob_bytes, options, events, cancel)?;
 
+        let mut names = vec![IMAGE_FILE.to_string(), BLOB_LIST_FILE.to_string()];
+        if let Some(zip) = options.packages {
+            names.extend(self.write_packages(id, tmp, &image.workspaces, zip, events)?);
+        }
+
         events.event(&Event::Phase {
             name: "checking",
             total: None,
             unit: Unit::Items,
         });
         let mut files = Vec::new();
-        for name in [IMAGE_FILE, BLOB_LIST_FILE] {
-            let (sha256, bytes) = hash_file(&tmp.join(name))?;
+        for name in names {
+            let (sha256, bytes) = hash_file(&tmp.join(&name))?;
             files.push(FileEntry {
-                path: name.to_string(),
+                path: name,
                 bytes,
                 sha256,
             });
@@ -305,6 +318,75 @@ impl Catalogue {
         std::fs::rename(tmp, &done).map_err(|e| BackupError::io(&done, e))?;
         sync_dir(&self.dir().join(BACKUPS_DIR));
         Ok(manifest)
+    }
+
+    /// Writes each workspace of the image in `tmp` (whose blobs are already in the
+    /// catalogue) as a content package `packages/<workspace>.zip`, and returns those
+    /// paths, relative to the backup's folder. A workspace with no content but the
+    /// version storage gets no package (a warning says so).
+    fn write_packages(
+        &self,
+        id: &str,
+        tmp: &Path,
+        workspaces: &[crate::repository::WorkspaceCounts],
+        zip: crate::archive::WriterOptions,
+        events: &dyn Events,
+    ) -> Result<Vec<String>> {
+        use crate::restore::portable;
+        events.event(&Event::Phase {
+            name: "writing packages",
+            total: Some(workspaces.len() as u64),
+            unit: Unit::Items,
+        });
+        let image = SqliteStore::open_image(&tmp.join(IMAGE_FILE), self.dir()).map_err(|e| {
+            BackupError::Damaged {
+                id: id.to_string(),
+                detail: e.to_string(),
+            }
+        })?;
+        let store = super::store::BackupStore::new(image, self.dir());
+        let dir = tmp.join(PACKAGES_DIR);
+        std::fs::create_dir(&dir).map_err(|e| BackupError::io(&dir, e))?;
+        let mut written = Vec::new();
+        for ws in workspaces {
+            events.event(&Event::Advance { amount: 1 });
+            let safe = !ws.name.is_empty()
+                && !ws.name.starts_with('.')
+                && ws
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            let package_err = |source| BackupError::Package {
+                workspace: ws.name.clone(),
+                source,
+            };
+            if !safe {
+                return Err(package_err(crate::export::ExportError::Unsupported(
+                    "its name cannot be a file name (letters, digits, '-', '_' and '.' only)"
+                        .to_string(),
+                )));
+            }
+            let content = store
+                .children(&ws.name, "/")?
+                .into_iter()
+                .any(|c| c.path != portable::VERSION_STORAGE);
+            if !content {
+                events.event(&Event::Warning {
+                    message: &format!(
+                        "workspace '{}' holds no content: no package written for it",
+                        ws.name
+                    ),
+                });
+                continue;
+            }
+            let name = format!("{PACKAGES_DIR}/{}.zip", ws.name);
+            let package_id = portable::package_id(&ws.name, id).map_err(package_err)?;
+            portable::write_package(&store, &ws.name, &[], &package_id, &tmp.join(&name), zip)
+                .map_err(package_err)?;
+            written.push(name);
+        }
+        sync_dir(&dir);
+        Ok(written)
     }
 
     /// Copies the blobs of the list that the catalogue lacks, checking each.

@@ -80,6 +80,16 @@ pub enum BackupError {
     /// An error of the repository being backed up or of a backup's image.
     #[error(transparent)]
     Repository(#[from] RepositoryError),
+    /// Workspace `workspace` could not be written as a content package
+    /// (`backup create --format package`).
+    #[error("workspace '{workspace}' cannot be written as a package: {source}")]
+    Package {
+        /// The workspace.
+        workspace: String,
+        /// Why.
+        #[source]
+        source: crate::export::ExportError,
+    },
 }
 
 fn nearest_text(nearest: &[String]) -> String {

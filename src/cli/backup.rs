@@ -81,6 +81,11 @@ pub struct CreateArgs {
     /// Mark the backup as taken by a scheduler (a cron job) rather than by hand.
     #[arg(long)]
     pub scheduled: bool,
+    /// `image` (the default): the repository image only; `package`: also one
+    /// FileVault content package per workspace beside it (`packages/WS.zip`,
+    /// installable in AEM's Package Manager).
+    #[arg(long, value_name = "FORMAT", default_value = "image", value_parser = ["image", "package"])]
+    pub format: String,
     /// Print the manifest as JSON (schema: schemas/backup-show.schema.json).
     #[arg(long)]
     pub json: bool,
@@ -176,6 +181,14 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
         workspaces: a.workspaces,
         max_rate: a.max_rate,
         actor,
+        packages: if a.format == "package" {
+            Some(
+                crate::archive::WriterOptions::default()
+                    .with_source_date_epoch(super::source_date_epoch()?),
+            )
+        } else {
+            None
+        },
     };
     let cancel = cancel_on_signals();
     let progress = Progress::new(quiet);
