@@ -236,7 +236,12 @@ impl Catalogue {
     }
 
     /// [`Catalogue::open_store`] with the concrete type.
+    ///
+    /// The store holds the catalogue's shared lock until it is dropped: a `backup
+    /// delete` or `backup prune` meanwhile waits for it (and says the catalogue is
+    /// busy after a while) rather than remove what is being read.
     pub fn open_backup_store(&self, id: &str) -> Result<BackupStore> {
+        let lock = super::lock::CatalogueLock::take(&self.dir, super::lock::Mode::Shared)?;
         self.manifest(id)?;
         let image = self.backup_dir(id).join(IMAGE_FILE);
         let inner =
@@ -244,7 +249,7 @@ impl Catalogue {
                 id: id.to_string(),
                 detail: e.to_string(),
             })?;
-        Ok(BackupStore::new(inner, &self.dir))
+        Ok(BackupStore::new(inner, &self.dir).holding(lock))
     }
 
     /// Deletes backup `id`, then the blobs no remaining backup refers to.

@@ -18,6 +18,10 @@ pub struct BackupStore {
     image: SqliteStore,
     catalogue: PathBuf,
     blobs: CatalogueBlobs,
+    /// The catalogue's shared lock, held while the backup is read, so that
+    /// `backup delete` and `backup prune` (which take it exclusively) wait instead of
+    /// removing the image or its blobs under a restore or an export.
+    _lock: Option<super::lock::CatalogueLock>,
 }
 
 impl std::fmt::Debug for BackupStore {
@@ -35,7 +39,14 @@ impl BackupStore {
             image,
             catalogue: catalogue.to_path_buf(),
             blobs: CatalogueBlobs::new(catalogue),
+            _lock: None,
         }
+    }
+
+    /// The same store, holding `lock` until it is dropped.
+    pub(crate) fn holding(mut self, lock: super::lock::CatalogueLock) -> BackupStore {
+        self._lock = Some(lock);
+        self
     }
 }
 

@@ -329,3 +329,35 @@ fn a_missing_source_blob_fails_the_backup_naming_it() {
         .count();
     assert_eq!(blobs, 0, "the blob copied before the failure is collected");
 }
+
+#[test]
+fn an_open_backup_holds_off_removals_until_it_is_dropped() {
+    let d = tempfile::tempdir().unwrap();
+    let s = repo_with(d.path(), 3);
+    let cat = Catalogue::for_repository(s.location()).unwrap();
+    let m = cat
+        .create_backup_from(
+            &s,
+            &CreateOptions::new(actor("2026-12-04T17:05:12Z")),
+            &NoEvents,
+            &no(),
+        )
+        .unwrap();
+    let b = cat.open_store(&m.id).unwrap();
+    // What delete and prune take: not to be had while the backup is read.
+    assert!(
+        lock::CatalogueLock::try_take(cat.dir(), lock::Mode::Exclusive)
+            .unwrap()
+            .is_none()
+    );
+    // Readers share it.
+    let b2 = cat.open_store(&m.id).unwrap();
+    assert_eq!(b2.children("default", "/").unwrap().len(), 3);
+    drop((b, b2));
+    assert!(
+        lock::CatalogueLock::try_take(cat.dir(), lock::Mode::Exclusive)
+            .unwrap()
+            .is_some()
+    );
+    cat.delete(&m.id).unwrap();
+}
