@@ -23,6 +23,7 @@ pub mod value;
 
 pub mod archive;
 pub mod backup;
+pub mod bootstrap;
 pub mod build;
 pub mod cli;
 pub mod cnd;
