@@ -8,6 +8,7 @@ use crate::sysview::SysViewError;
 
 /// An identifier of a file that an existing node already has.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Collision {
     /// The `jcr:uuid`.
     pub uuid: String,

@@ -31,6 +31,7 @@ pub struct Found {
 
 /// A file that was found but will not be imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Skipped {
     /// The file.
     pub file: String,

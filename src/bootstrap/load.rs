@@ -51,6 +51,7 @@ pub struct LoadOptions {
 
 /// One file as loaded.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FileReport {
     /// The file.
     pub file: String,
@@ -68,6 +69,7 @@ pub struct FileReport {
 
 /// What a load did (or, dry, would do).
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LoadReport {
     /// `module`, `samples` or `webapp`.
     pub profile: Profile,

@@ -18,6 +18,7 @@ pub mod error;
 pub mod find;
 pub mod load;
 pub mod name;
+pub mod package;
 pub mod yaml;
 
 pub use error::{BootstrapError, Collision};

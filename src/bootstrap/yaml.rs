@@ -314,6 +314,7 @@ fn timestamp(s: &str) -> Option<Date> {
 
 /// A property a YAML dump cannot write faithfully.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Unsupported {
     /// The node's path.
     pub path: String,

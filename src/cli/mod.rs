@@ -14,6 +14,7 @@ macro_rules! status {
 
 mod backup;
 mod backup_export;
+mod bootstrap;
 mod build;
 mod diff;
 mod dump;
@@ -96,6 +97,8 @@ pub enum Command {
     Extract(extract::ExtractArgs),
     /// Remove blobs nothing refers to and leftovers of killed commands.
     Gc(gc::GcArgs),
+    /// Magnolia bootstrap files (WORKSPACE.PATH.xml / .yaml): load, dump, convert to and from packages.
+    Bootstrap(bootstrap::BootstrapArgs),
     /// Magnolia light modules: validate, pack, diff releases, check content.
     Lm(lm::LmArgs),
     /// Create, list and delete workspaces.
@@ -203,6 +206,7 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Extract(a) => extract::run(a),
         Command::Generate(a) => generate::run(a),
         Command::Lm(a) => lm::run(a),
+        Command::Bootstrap(a) => bootstrap::run(a),
         Command::Workspace(a) => workspace::run(a),
         Command::Gc(a) => gc::run(a),
         Command::Backup(a) => backup::run(a, cli.quiet),
