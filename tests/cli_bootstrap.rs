@@ -523,3 +523,141 @@ fn yaml_dump_refuses_unverified_types_unless_lossy() {
         "'ratio':\n  'expandRatio': '0.5'\n  'jcr:primaryType': 'mgnl:contentNode'\n"
     );
 }
+
+const W1: &str = "55555555-5555-4555-8555-555555555555";
+const D1: &str = "66666666-6666-4666-8666-666666666666";
+
+/// config links to a website page, the page to a dam asset (Magnolia's `jcr:<uuid>`).
+fn site(dir: &Path, title: &str) -> PathBuf {
+    let f = dir.join(format!("site-{title}"));
+    std::fs::create_dir_all(&f).unwrap();
+    std::fs::write(
+        f.join("config.modules.yaml"),
+        format!("'modules':\n  'jcr:primaryType': 'mgnl:content'\n  'site':\n    'jcr:primaryType': 'mgnl:contentNode'\n    'home': 'jcr:{W1}'\n    'title': '{title}'\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        f.join("website.home.yaml"),
+        format!("'home':\n  'jcr:primaryType': 'mgnl:page'\n  'jcr:uuid': '{W1}'\n  'image': 'jcr:{D1}'\n  'title': '{title}'\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        f.join("dam.photo.yaml"),
+        format!("'photo':\n  'jcr:primaryType': 'mgnl:asset'\n  'jcr:uuid': '{D1}'\n  'title': '{title}'\n"),
+    )
+    .unwrap();
+    f
+}
+
+#[test]
+fn restore_with_the_magnolia_config_preset_leaves_content_and_reports_links() {
+    let d = tempfile::tempdir().unwrap();
+    let repo = init(d.path());
+    ok(&[
+        "bootstrap",
+        "load",
+        s(&site(d.path(), "before")),
+        "--repo",
+        s(&repo),
+    ]);
+    let out = ok(&[
+        "backup",
+        "create",
+        "--repo",
+        s(&repo),
+        "--preset",
+        "magnolia-all",
+        "--json",
+    ]);
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = m["id"].as_str().unwrap().to_string();
+    let names: Vec<&str> = m["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    for ws in ["config", "dam", "website"] {
+        assert!(names.contains(&ws), "{names:?}");
+    }
+    // Change all three: new titles everywhere, then the linked page goes.
+    ok(&[
+        "bootstrap",
+        "load",
+        s(&site(d.path(), "after")),
+        "--repo",
+        s(&repo),
+    ]);
+    ok(&["rm", "/home", "--repo", s(&repo), "--workspace", "website"]);
+    let website = dump(&repo, "website");
+    let dam = dump(&repo, "dam");
+    assert!(dump(&repo, "config").contains("after"));
+    // Restore configuration only.
+    let out = ok(&[
+        "restore",
+        &id,
+        "--repo",
+        s(&repo),
+        "--preset",
+        "magnolia-config",
+        "--yes",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let config = dump(&repo, "config");
+    assert!(
+        config.contains("before") && !config.contains("after"),
+        "{config}"
+    );
+    assert_eq!(dump(&repo, "website"), website, "content untouched");
+    assert_eq!(dump(&repo, "dam"), dam, "content untouched");
+    assert!(
+        err.contains("--preset magnolia-config: workspaces config"),
+        "{err}"
+    );
+    assert!(
+        err.contains("no workspace users, userroles, usergroups here"),
+        "{err}"
+    );
+    // The link report: config's link to the deleted page no longer resolves.
+    assert!(
+        err.contains("links: 1 jcr:<uuid> links and references no longer resolve"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("config:/modules/site home = jcr:{W1}")),
+        "{err}"
+    );
+    // The backup as bootstrap files a Magnolia imports, loaded back into a fresh
+    // repository: equal to the backup's content.
+    let boot = d.path().join("boot");
+    ok(&[
+        "backup",
+        "export",
+        &id,
+        "--repo",
+        s(&repo),
+        "--format",
+        "magnolia-bootstrap",
+        "--preset",
+        "magnolia-all",
+        "-o",
+        s(&boot),
+    ]);
+    let mut files: Vec<String> = std::fs::read_dir(&boot)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        ["config.modules.xml", "dam.photo.xml", "website.home.xml"]
+    );
+    let fresh = init(&d.path().join("fresh"));
+    ok(&["bootstrap", "load", s(&boot), "--repo", s(&fresh)]);
+    let dam_now = dump(&fresh, "dam");
+    assert!(
+        dam_now.contains("before") && dam_now.contains(D1),
+        "{dam_now}"
+    );
+    assert!(dump(&fresh, "website").contains(W1));
+}

@@ -195,6 +195,21 @@ fn write_yaml(
     Ok(())
 }
 
+/// The top-level nodes of `workspace` that a whole-workspace export writes, one file
+/// each: every child of the root but the repository's own (`jcr:system`, `rep:*`,
+/// `oak:index`), which Magnolia's exporter leaves out too.
+pub fn top_level_paths(
+    store: &dyn StoreRead,
+    workspace: &str,
+) -> Result<Vec<String>, BootstrapError> {
+    Ok(store
+        .children(workspace, "/")?
+        .into_iter()
+        .filter(|c| c.name != "jcr:system" && c.name != "oak:index" && !c.name.starts_with("rep:"))
+        .map(|c| c.path)
+        .collect())
+}
+
 /// Writes one bootstrap file per path into `dir`, named as Magnolia names them; all
 /// files are written under temporary names first and renamed at the end, so a failure
 /// leaves `dir` as it was. Returns the files written.

@@ -16,9 +16,11 @@
 pub mod dump;
 pub mod error;
 pub mod find;
+pub mod links;
 pub mod load;
 pub mod name;
 pub mod package;
+pub mod preset;
 pub mod yaml;
 
 pub use error::{BootstrapError, Collision};

@@ -75,6 +75,8 @@ pub struct CreateArgs {
     /// Keep only this workspace (repeatable; all workspaces by default).
     #[arg(long = "workspace", short = 'w', value_name = "NAME")]
     pub workspaces: Vec<String>,
+    #[command(flatten)]
+    pub preset: super::bootstrap::PresetArgs,
     /// Copy at most this many megabytes (10^6 bytes) a second, to spare a busy site.
     #[arg(long, value_name = "MB/s", value_parser = parse_rate)]
     pub max_rate: Option<u64>,
@@ -171,6 +173,11 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
     })?;
     let catalogue = a.target.open(true)?;
     let actor = super::repo::actor();
+    let mut workspaces = a.workspaces;
+    if a.preset.preset.is_some() {
+        let available = super::repo::open_repo(&repo, &Default::default())?.workspaces()?;
+        workspaces.extend(a.preset.resolve(&available)?.unwrap_or_default());
+    }
     let options = CreateOptions {
         label: a.label,
         kind: if a.scheduled {
@@ -178,7 +185,7 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
         } else {
             Kind::Manual
         },
-        workspaces: a.workspaces,
+        workspaces,
         max_rate: a.max_rate,
         actor,
         packages: if a.format == "package" {

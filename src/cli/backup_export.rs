@@ -24,9 +24,16 @@ pub struct BackupExportArgs {
     /// the version history, /jcr:system).
     #[arg(long, value_name = "PATH")]
     pub root: Vec<String>,
-    /// The package to write.
+    /// The package to write (with --format magnolia-bootstrap: the folder).
     #[arg(short, long, value_name = "OUT.zip")]
     pub output: PathBuf,
+    /// `package` (the default): one FileVault content package; `magnolia-bootstrap`:
+    /// bootstrap files Magnolia imports (system view, `WORKSPACE.PATH.xml`), one per
+    /// top-level node (or --root) of each workspace, into the folder -o names.
+    #[arg(long, default_value = "package", value_parser = ["package", "magnolia-bootstrap"])]
+    pub format: String,
+    #[command(flatten)]
+    pub preset: super::bootstrap::PresetArgs,
     /// Print JSON: output, packageId, nodes, entries, binaryBytes, nodeTypes.
     #[arg(long)]
     pub json: bool,
@@ -45,6 +52,9 @@ pub fn run(a: BackupExportArgs) -> CliResult<i32> {
     };
     let store =
         restore::open_backup(&catalogue, &a.id).map_err(|e| CliError::failure(e.to_string()))?;
+    if a.format == "magnolia-bootstrap" || a.preset.preset.is_some() {
+        return super::bootstrap::export_backup(store.as_ref(), &a.id, &a, &roots);
+    }
     let id =
         portable::package_id(&a.workspace, &a.id).map_err(|e| CliError::failure(e.to_string()))?;
     let report = portable::write_package(

@@ -341,3 +341,116 @@ fn from_package(a: FromPackageArgs) -> CliResult<i32> {
     }
     Ok(0)
 }
+
+/// `--preset magnolia-config|magnolia-content|magnolia-all [--include-secrets]`, for
+/// the commands that span workspaces (backup create, restore, backup export).
+#[derive(Debug, Args, Clone, Default)]
+pub struct PresetArgs {
+    /// Magnolia's workspaces: magnolia-config (config users userroles usergroups),
+    /// magnolia-content (website dam category contacts and every other content
+    /// workspace), magnolia-all (all but mgnlSystem mgnlVersion imaging keystore).
+    #[arg(long, value_name = "PRESET", value_parser = ["magnolia-config", "magnolia-content", "magnolia-all"])]
+    pub preset: Option<String>,
+    /// With --preset magnolia-all: keystore (passwords) too.
+    #[arg(long, requires = "preset")]
+    pub include_secrets: bool,
+}
+
+impl PresetArgs {
+    /// The workspaces of `available` the preset names (none without a preset); says
+    /// on stderr which of the preset's workspaces are missing, and fails when none
+    /// is left.
+    pub fn resolve(&self, available: &[String]) -> CliResult<Option<Vec<String>>> {
+        let Some(name) = &self.preset else {
+            return Ok(None);
+        };
+        let preset = bootstrap::preset::Preset::parse(name)
+            .ok_or_else(|| CliError::usage(format!("unknown preset '{name}'")))?;
+        let (chosen, missing) =
+            bootstrap::preset::workspaces(preset, available, self.include_secrets);
+        if !missing.is_empty() {
+            status!("--preset {name}: no workspace {} here", missing.join(", "));
+        }
+        if chosen.is_empty() {
+            return Err(CliError::failure(format!(
+                "--preset {name} names no workspace that exists here (there are: {})",
+                available.join(", ")
+            )));
+        }
+        status!("--preset {name}: workspaces {}", chosen.join(", "));
+        Ok(Some(chosen))
+    }
+}
+
+/// Prints the links that no longer resolve (after a restore), on stderr.
+pub fn print_dangling(store: &dyn crate::repository::StoreRead) -> CliResult<()> {
+    let dangling = bootstrap::links::check(store, &[])?;
+    if dangling.is_empty() {
+        status!("links: every jcr:<uuid> link and reference resolves");
+        return Ok(());
+    }
+    status!(
+        "links: {} jcr:<uuid> links and references no longer resolve:",
+        dangling.len()
+    );
+    for d in &dangling {
+        status!("  {}:{} {} = {}", d.workspace, d.path, d.property, d.value);
+    }
+    Ok(())
+}
+
+/// `backup export ID --format magnolia-bootstrap [--preset P | --workspace W]
+/// [--root PATH]... -o DIR`: bootstrap files of a backup, one per top-level node (or
+/// root) of each workspace.
+pub fn export_backup(
+    store: &dyn crate::repository::StoreRead,
+    id: &str,
+    a: &super::backup_export::BackupExportArgs,
+    roots: &[String],
+) -> CliResult<i32> {
+    if a.format != "magnolia-bootstrap" {
+        return Err(CliError::usage(
+            "--preset spans workspaces: use it with --format magnolia-bootstrap (a package holds one workspace)",
+        ));
+    }
+    let available = store.workspaces()?;
+    let workspaces = match a.preset.resolve(&available)? {
+        Some(ws) => ws,
+        None => vec![a.workspace.clone()],
+    };
+    let mut written = Vec::new();
+    for ws in &workspaces {
+        if !available.contains(ws) {
+            return Err(CliError::failure(format!(
+                "backup {id} has no workspace '{ws}'"
+            )));
+        }
+        let paths = if roots.is_empty() {
+            dump::top_level_paths(store, ws).map_err(refused)?
+        } else {
+            roots.to_vec()
+        };
+        let files = dump::write_files(store, ws, &paths, Format::Xml, false, &a.output)
+            .map_err(|e| CliError::from(e).kind(ErrorKind::Input))?;
+        written.extend(files);
+    }
+    if a.json {
+        let files: Vec<String> = written.iter().map(|f| f.display().to_string()).collect();
+        super::print_json(&serde_json::json!({
+            "output": a.output.display().to_string(),
+            "workspaces": workspaces,
+            "files": files,
+        }))?;
+    } else {
+        for f in &written {
+            status!("wrote {}", f.display());
+        }
+        status!(
+            "exported {} bootstrap files of backup {id} ({}) into {}",
+            written.len(),
+            workspaces.join(", "),
+            a.output.display()
+        );
+    }
+    Ok(0)
+}

@@ -31,6 +31,8 @@ pub struct RestoreArgs {
     /// Restore only these workspaces (repeatable; default: every workspace).
     #[arg(long, short = 'w', value_name = "NAME")]
     pub workspace: Vec<String>,
+    #[command(flatten)]
+    pub preset: super::bootstrap::PresetArgs,
     /// Restore only the subtrees at these paths (repeatable; default: everything).
     #[arg(long, value_name = "PATH")]
     pub root: Vec<String>,
@@ -174,13 +176,16 @@ fn run_inner(a: &RestoreArgs, verbose: u8, quiet: bool) -> CliResult<i32> {
     for r in &a.root {
         roots.push(super::repo::absolute(r)?);
     }
-    let scope = Scope {
+    let mut scope = Scope {
         workspaces: a.workspace.clone(),
         roots,
     };
     let now = target.open()?;
     match open_source(a)? {
         Source::Image { name, kind, store } => {
+            if let Some(ws) = a.preset.resolve(&store.workspaces()?)? {
+                scope.workspaces.extend(ws);
+            }
             if same_folder(store.location(), now.location()) {
                 return Err(CliError::failure(format!(
                     "{}: the source and the repository are the same",
@@ -200,6 +205,9 @@ fn run_inner(a: &RestoreArgs, verbose: u8, quiet: bool) -> CliResult<i32> {
                 quiet,
             )
         }
+        Source::Package(_) if a.preset.preset.is_some() => Err(CliError::usage(
+            "--preset selects workspaces of a backup; a package holds one workspace",
+        )),
         Source::Package(p) => {
             drop(now);
             restore_package(a, &target, &scope, &p, interactive, verbose)
@@ -337,6 +345,11 @@ fn restore_image(
             "restored from {name}: operation {id} ({} blobs, {} bytes copied); jcrpack undo {id} reverts it",
             applied.blobs_copied, applied.bytes_copied
         );
+    }
+    if !scope.workspaces.is_empty() {
+        // Magnolia links across workspaces by identifier: say which links a partial
+        // restore left dangling.
+        super::bootstrap::print_dangling(store.as_ref())?;
     }
     Ok(0)
 }
