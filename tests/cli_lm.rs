@@ -271,11 +271,11 @@ fn check_schema(name: &str, doc: &serde_json::Value) {
 }
 
 #[test]
-fn usage_errors_exit_2() {
+fn usage_errors_exit_2_and_a_missing_folder_1() {
     jcrpack()
         .args(["lm", "validate", "/nonexistent/light-modules"])
         .assert()
-        .code(2);
+        .code(1);
     jcrpack().args(["lm", "validate"]).assert().code(2);
 }
 
