@@ -293,3 +293,65 @@ fn import_on_a_terminal_summarizes_and_lists_with_v_log_or_a_pipe() {
     assert_eq!(common::dump(&repo), before);
     assert_eq!(history(&repo), ops);
 }
+
+/// Housekeeping commands write through the pipe-safe writer too: into a pipe that
+/// closes before they write (`| head -1`), they end quietly with exit 0, their
+/// work done.
+#[test]
+fn a_closed_pipe_ends_housekeeping_commands_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = init(tmp.path());
+    common::import(&repo, &example(), &[]).success();
+    jcrpack()
+        .args(["rm", "/content/wknd-lite/en/about", "--repo"])
+        .arg(&repo)
+        .assert()
+        .success();
+    let r = repo.clone().into_os_string();
+    let with_repo = |args: &[&str]| {
+        let mut v = os(args);
+        v.push("--repo".into());
+        v.push(r.clone());
+        v
+    };
+    // A backup to list, show, verify and prune.
+    let (code, stderr) = with_closed_stdout(
+        &with_repo(&["backup", "create"])
+            .iter()
+            .map(|a| a.as_os_str())
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let list = jcrpack()
+        .args(["backup", "list", "--json", "--repo"])
+        .arg(&repo)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let id = doc["backups"][0]["id"].as_str().unwrap().to_string();
+    for args in [
+        &["backup", "list"][..],
+        &["backup", "show", &id],
+        &["backup", "verify", &id],
+        &["backup", "prune", "--keep-last", "1", "--dry-run"],
+        &["workspace", "list"],
+        &["history"],
+        &["gc", "--dry-run"],
+        &["gc"],
+        &["history", "prune", "--keep", "1", "--dry-run"],
+        &["history", "prune", "--keep", "1"],
+        &["history", "prune", "--keep", "1"],
+    ] {
+        assert_quiet_success(with_repo(args));
+    }
+    // The prune happened although nobody read what it said.
+    let history = jcrpack()
+        .args(["history", "prune", "--keep", "1", "--dry-run", "--repo"])
+        .arg(&repo)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&history.stdout).starts_with("nothing to drop"),
+        "{history:?}"
+    );
+}
