@@ -156,7 +156,7 @@ fn names_of_one_node_are_an_error_naming_both_entries() {
     assert_eq!(f["severity"], "error");
     assert_eq!(f["validator"], "jackrabbit-docviewparser");
     assert_eq!(f["entry"], "jcr_root/content/jcr%3acontent");
-    assert_eq!(f["node_path"], "/content/jcr:content");
+    assert_eq!(f["nodePath"], "/content/jcr:content");
     let m = f["message"].as_str().unwrap();
     assert!(
         m.contains("'jcr_root/content/_jcr_content'")

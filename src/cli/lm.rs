@@ -390,8 +390,8 @@ fn check_content(args: CheckContentArgs) -> CliResult<i32> {
             "repository": source,
             "workspace": args.workspace,
             "ok": errors == 0,
-            "templated_nodes": report.templated_nodes,
-            "resource_nodes": report.resource_nodes,
+            "templatedNodes": report.templated_nodes,
+            "resourceNodes": report.resource_nodes,
             "findings": report.findings,
         }))?;
     } else {
