@@ -137,7 +137,7 @@ fn every_system_view_file_round_trips_as_a_bootstrap_file() {
         let written = dump::write_files(
             store_a.as_ref(),
             ws,
-            &[top.clone()],
+            std::slice::from_ref(&top),
             Format::Xml,
             false,
             &out,

@@ -46,7 +46,7 @@ pub enum BootstrapError {
     },
     /// A system view document is malformed (a DOCTYPE among others).
     #[error("{0}")]
-    SystemView(#[from] SysViewError),
+    SystemView(Box<SysViewError>),
     /// The document's root node is not the node its file name says.
     #[error("{file}:{line}:{column}: the document's root node is '{found}' but the file name says '{expected}' (rename the file or the root node)")]
     RootName {
@@ -102,11 +102,11 @@ pub enum BootstrapError {
         file: String,
         /// The repository's error.
         #[source]
-        source: RepositoryError,
+        source: Box<RepositoryError>,
     },
     /// The repository failed.
     #[error("{0}")]
-    Repository(#[from] RepositoryError),
+    Repository(Box<RepositoryError>),
     /// Writing failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -133,4 +133,16 @@ fn list_unsupported(u: &[Unsupported]) -> String {
     u.iter()
         .map(|u| format!("\n  {} {} ({})", u.path, u.property, u.ptype))
         .collect()
+}
+
+impl From<RepositoryError> for BootstrapError {
+    fn from(e: RepositoryError) -> BootstrapError {
+        BootstrapError::Repository(Box::new(e))
+    }
+}
+
+impl From<SysViewError> for BootstrapError {
+    fn from(e: SysViewError) -> BootstrapError {
+        BootstrapError::SystemView(Box::new(e))
+    }
 }

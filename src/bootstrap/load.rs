@@ -134,7 +134,7 @@ pub fn read_document(bytes: &[u8], format: Format, file: &str) -> Result<Documen
         }
         Format::Xml => {
             let tree = crate::load::read_xml(bytes, file).map_err(|e| match e {
-                crate::load::LoadError::SystemView(e) => BootstrapError::SystemView(e),
+                crate::load::LoadError::SystemView(e) => BootstrapError::from(e),
                 other => BootstrapError::Other(other.to_string()),
             })?;
             Ok(Document {
@@ -414,7 +414,7 @@ impl Run<'_> {
             let file = file.to_string();
             move |source| BootstrapError::Apply {
                 file: file.clone(),
-                source,
+                source: Box::new(source),
             }
         };
         let mut fr = FileReport {
@@ -455,7 +455,7 @@ impl Run<'_> {
     ) -> Result<(), BootstrapError> {
         let err = |source| BootstrapError::Apply {
             file: file.to_string(),
-            source,
+            source: Box::new(source),
         };
         let txn = self.txn.as_mut();
         let own_path = crate::path::join(parent, &node.name);
