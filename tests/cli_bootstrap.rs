@@ -661,3 +661,122 @@ fn restore_with_the_magnolia_config_preset_leaves_content_and_reports_links() {
     );
     assert!(dump(&fresh, "website").contains(W1));
 }
+
+#[test]
+fn magnolia_node_types_are_enforced_when_asked() {
+    let d = tempfile::tempdir().unwrap();
+    let f = folder(d.path());
+    let repo = init(d.path());
+    let out = ok(&[
+        "bootstrap",
+        "load",
+        s(&f),
+        "--repo",
+        s(&repo),
+        "--types",
+        "magnolia",
+        "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let undeclared = report["undeclaredNodeTypes"].as_array().unwrap();
+    assert!(undeclared.is_empty(), "{report}");
+    // A date that is not one breaks mgnl:created (mgnl:page's supertype).
+    let bad = d.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(
+        bad.join("website.news.yaml"),
+        "'news':\n  'jcr:primaryType': 'mgnl:page'\n  'mgnl:created': 'yesterday'\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "bootstrap",
+        "load",
+        s(&bad),
+        "--repo",
+        s(&repo),
+        "--types",
+        "magnolia",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("1 node type violation(s), nothing written"),
+        "{err}"
+    );
+    assert!(
+        err.contains("website.news.yaml: /news: ") && err.contains("mgnl:created"),
+        "{err}"
+    );
+    assert_eq!(history_len(&repo), 1);
+    // Without --types the same file installs, its types listed as undeclared.
+    let other = init(&d.path().join("other"));
+    ok(&["bootstrap", "load", s(&bad), "--repo", s(&other)]);
+}
+
+#[test]
+fn export_with_a_preset_writes_one_package_per_workspace() {
+    let d = tempfile::tempdir().unwrap();
+    let repo = init(d.path());
+    ok(&[
+        "bootstrap",
+        "load",
+        s(&site(d.path(), "x")),
+        "--repo",
+        s(&repo),
+    ]);
+    let out = d.path().join("content.zip");
+    let json = ok(&[
+        "export",
+        "--repo",
+        s(&repo),
+        "--preset",
+        "magnolia-content",
+        "-o",
+        s(&out),
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(schema("bootstrap-packages.schema.json").is_valid(&v), "{v}");
+    assert!(
+        !d.path().join("content-config.zip").exists(),
+        "config is not content"
+    );
+    let fresh = init(&d.path().join("fresh"));
+    for ws in ["dam", "website"] {
+        let p = d.path().join(format!("content-{ws}.zip"));
+        ok(&["workspace", "create", ws, "--repo", s(&fresh)]);
+        ok(&["import", s(&p), "--repo", s(&fresh), "--workspace", ws]);
+        assert_eq!(dump(&repo, ws), dump(&fresh, ws), "{ws}");
+    }
+}
+
+#[test]
+fn a_workspace_root_dumps_as_jcr_root_and_loads_back() {
+    let d = tempfile::tempdir().unwrap();
+    let f = folder(d.path());
+    let a = init(&d.path().join("a"));
+    ok(&["bootstrap", "load", s(&f), "--repo", s(&a)]);
+    for format in ["xml", "yaml"] {
+        let out = d.path().join(format!("root-{format}"));
+        ok(&[
+            "bootstrap",
+            "dump",
+            "-r",
+            s(&a),
+            "-w",
+            "website",
+            "/",
+            "--format",
+            format,
+            "-o",
+            s(&out),
+        ]);
+        let file = out.join(format!("website.{format}"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(!text.contains("jcr:system"), "{text}");
+        assert!(text.contains("jcr:root"), "{text}");
+        let b = init(&d.path().join(format!("b-{format}")));
+        ok(&["bootstrap", "load", s(&file), "--repo", s(&b)]);
+        assert_eq!(dump(&a, "website"), dump(&b, "website"), "{format}");
+    }
+}

@@ -70,6 +70,7 @@ fn load_one(repo: &Path, file: &Path) -> Result<bootstrap::LoadReport, Bootstrap
         profile: Profile::Module,
         module: None,
         dry_run: false,
+        magnolia_types: false,
     };
     bootstrap::load(store.as_mut(), &[file.to_path_buf()], &opts, &actor())
 }

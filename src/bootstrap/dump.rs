@@ -49,6 +49,27 @@ pub fn write(
     }
 }
 
+/// The subtree at `path` in document order; below the root, without the
+/// repository's own `jcr:system` subtree (Magnolia's exporter leaves out `rep:system`
+/// nodes, and its importer skips `jcr:system`).
+fn entries<'a>(
+    store: &'a dyn StoreRead,
+    ws: &str,
+    path: &str,
+) -> Result<
+    impl Iterator<Item = Result<crate::repository::WalkEntry, crate::repository::RepositoryError>> + 'a,
+    BootstrapError,
+> {
+    let mut walk = store.walk(ws, path)?;
+    let root = path == "/";
+    Ok(std::iter::from_fn(move || loop {
+        match walk.next()? {
+            Ok(e) if root && e.depth == 1 && e.node.name == "jcr:system" => walk.skip_children(),
+            other => return Some(other),
+        }
+    }))
+}
+
 fn top_name(path: &str, name: &str) -> String {
     if path == "/" {
         "jcr:root".to_string()
@@ -66,7 +87,7 @@ fn write_xml(
     let all = store.namespaces()?;
     // `jcr:primaryType` is written on every node.
     let mut used = std::collections::BTreeSet::from(["jcr".to_string()]);
-    for e in store.walk(ws, path)? {
+    for e in entries(store, ws, path)? {
         let e = e?;
         let n = &e.node;
         let mut note = |s: &str| {
@@ -103,7 +124,7 @@ fn write_xml(
     let mut w = crate::sysview::SysViewWriter::new(std::io::BufWriter::new(out), &ns)?;
     let mut bins = StoreBinaries(store);
     let mut depths: Vec<usize> = Vec::new();
-    for e in store.walk(ws, path)? {
+    for e in entries(store, ws, path)? {
         let e = e?;
         while depths.last().is_some_and(|d| *d >= e.depth) {
             depths.pop();
@@ -162,7 +183,7 @@ fn write_yaml(
     out: &mut dyn Write,
 ) -> Result<(), BootstrapError> {
     let mut unsupported = Vec::new();
-    for e in store.walk(ws, path)? {
+    for e in entries(store, ws, path)? {
         let e = e?;
         if e.depth > 0 && e.node.index > 1 {
             return Err(BootstrapError::SameNameSibling { path: e.path });
@@ -183,7 +204,7 @@ fn write_yaml(
         });
     }
     let mut w = YamlWriter::new(std::io::BufWriter::new(out), lossy);
-    for e in store.walk(ws, path)? {
+    for e in entries(store, ws, path)? {
         let mut e = e?;
         if e.depth == 0 {
             e.node.name = top_name(path, &e.node.name);

@@ -113,6 +113,9 @@ pub enum BootstrapError {
     /// Writing a system view failed.
     #[error("{0}")]
     SysViewWrite(#[from] crate::sysview::WriteError),
+    /// Nodes that break the node types enforced (`--types magnolia`).
+    #[error("{} node type violation(s), nothing written:{}", .0.len(), .0.iter().map(|v| format!("\n  {v}")).collect::<String>())]
+    NodeTypes(Vec<String>),
     /// A package could not be read or written.
     #[error("{0}")]
     Other(String),

@@ -47,6 +47,10 @@ pub struct LoadOptions {
     pub module: Option<String>,
     /// Do everything, then roll back.
     pub dry_run: bool,
+    /// Register Magnolia's node types ([`super::MAGNOLIA_CND`]) and check every node
+    /// of the files against them (and the repository's other types); a violation
+    /// refuses the load. Without it, `mgnl:` types are installed undeclared.
+    pub magnolia_types: bool,
 }
 
 /// One file as loaded.
@@ -376,6 +380,8 @@ struct Run<'a> {
     report: LoadReport,
     refused: Vec<Collision>,
     types: BTreeSet<String>,
+    enforce: Option<crate::cnd::NodeTypeRegistry>,
+    violations: Vec<String>,
 }
 
 impl Run<'_> {
@@ -397,6 +403,14 @@ impl Run<'_> {
         self.report.warnings.append(&mut doc.warnings);
         check_root_name(&doc, &target, &file, &mut self.report.warnings)?;
         let dropped = version_filter(&mut doc.node);
+        if let Some(reg) = &self.enforce {
+            let top = crate::path::join(&target.parent(), &doc.node.name);
+            doc.node.walk(&top, &mut |path, n| {
+                for v in reg.check_node(n).into_iter().filter(|v| v.is_error()) {
+                    self.violations.push(format!("{file}: {path}: {v}"));
+                }
+            });
+        }
         if dropped > 0 {
             self.report.warnings.push(format!(
                 "{file}: {dropped} version properties or jcr:system nodes dropped (Magnolia's VersionFilter)"
@@ -623,9 +637,18 @@ pub fn load_found(
         },
         refused: Vec::new(),
         types: BTreeSet::new(),
+        enforce: None,
+        violations: Vec::new(),
     };
+    if options.magnolia_types {
+        run.enforce = Some(register_magnolia_types(run.txn.as_mut())?);
+    }
     for f in found {
         run.apply(f)?;
+    }
+    if !run.violations.is_empty() {
+        run.txn.rollback()?;
+        return Err(BootstrapError::NodeTypes(run.violations));
     }
     if !run.refused.is_empty() {
         run.txn.rollback()?;
@@ -646,4 +669,65 @@ pub fn load_found(
         run.report.operation = id.map(|i| i.0);
     }
     Ok(run.report)
+}
+
+/// Registers Magnolia's node types in the transaction (those not registered yet) and
+/// returns the repository's registry with them.
+fn register_magnolia_types(
+    txn: &mut dyn Transaction,
+) -> Result<crate::cnd::NodeTypeRegistry, BootstrapError> {
+    let mut ns = txn.namespaces()?;
+    let (mut reg, _) = crate::nodetypes::load(txn, &ns);
+    let file = crate::cnd::parse(super::MAGNOLIA_CND, "magnolia.cnd")
+        .map_err(|e| BootstrapError::Other(format!("Magnolia's node types: {e}")))?;
+    let before: Vec<(String, String)> = ns
+        .iter()
+        .map(|(p, u)| (p.to_string(), u.to_string()))
+        .collect();
+    let report = reg
+        .register_cnd(&file, &mut ns)
+        .map_err(|e| BootstrapError::Other(format!("Magnolia's node types: {e}")))?;
+    for (p, u) in ns.iter() {
+        if !before.iter().any(|(bp, bu)| bp == p && bu == u) {
+            txn.register_namespace(p, u)?;
+        }
+    }
+    for name in &report.added {
+        if let Some(def) = reg.get(name) {
+            let text = crate::cnd::write_with(std::slice::from_ref(def), &ns)
+                .map_err(|e| BootstrapError::Other(format!("{name}: {e}")))?;
+            // The registry's loader declares every namespace once in front of all
+            // stored definitions, and the CND grammar allows no declaration after a
+            // definition: store the definition alone.
+            let text: String = text
+                .lines()
+                .filter(|l| !l.starts_with('<'))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            txn.register_node_type(name, text.trim_start())?;
+        }
+    }
+    Ok(reg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magnolia_types_register_and_load_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&dir.path().join("repo")).unwrap();
+        let mut txn = store.begin("types").unwrap();
+        let reg = register_magnolia_types(txn.as_mut()).unwrap();
+        assert!(reg.is_known("mgnl:page") && reg.is_known("mgnl:activatable"));
+        txn.commit().unwrap();
+        let ns = store.namespaces().unwrap();
+        let (types, warnings) = crate::nodetypes::load(store.as_ref(), &ns);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert!(types.is_known("mgnl:page"));
+        let page = Node::new("p", "mgnl:page")
+            .with(crate::value::Property::string("mgnl:created", "yesterday"));
+        assert!(types.check_node(&page).iter().any(|v| v.is_error()));
+    }
 }

@@ -27,6 +27,9 @@ pub use error::{BootstrapError, Collision};
 pub use load::{load, LoadOptions, LoadReport};
 pub use name::Format;
 
+/// Magnolia's node types as CND (`bootstrap load --types magnolia`).
+pub const MAGNOLIA_CND: &str = include_str!("magnolia.cnd");
+
 /// Magnolia's namespace (`mgnl:`).
 pub const MGNL_URI: &str = "http://www.magnolia.info/jcr/mgnl";
 

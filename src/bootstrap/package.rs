@@ -65,6 +65,7 @@ pub fn to_packages(
         profile: Profile::Module,
         module: None,
         dry_run: false,
+        magnolia_types: false,
     };
     let report = super::load(store.as_mut(), paths, &opts, actor)?;
     let mut by_ws: Vec<(String, Vec<String>)> = Vec::new();

@@ -79,6 +79,10 @@ pub struct LoadArgs {
     /// Do everything, then roll back.
     #[arg(long)]
     pub dry_run: bool,
+    /// `magnolia`: register Magnolia's node types (mgnl:content, mgnl:page, ...) and
+    /// refuse nodes that break them; without it they install undeclared and listed.
+    #[arg(long, value_name = "TYPES", value_parser = ["magnolia"])]
+    pub types: Option<String>,
     /// Print the report as JSON (schema: schemas/bootstrap-load.schema.json).
     #[arg(long)]
     pub json: bool,
@@ -154,7 +158,7 @@ pub fn run(a: BootstrapArgs) -> CliResult<i32> {
 
 fn refused(e: BootstrapError) -> CliError {
     let kind = match &e {
-        BootstrapError::Collisions(_) => ErrorKind::Refused,
+        BootstrapError::Collisions(_) | BootstrapError::NodeTypes(_) => ErrorKind::Refused,
         BootstrapError::Repository(_) => ErrorKind::Internal,
         _ => ErrorKind::Input,
     };
@@ -171,6 +175,7 @@ fn load(a: LoadArgs) -> CliResult<i32> {
         },
         module: a.module.clone(),
         dry_run: a.dry_run,
+        magnolia_types: a.types.is_some(),
     };
     let actor = super::repo::actor();
     let report = bootstrap::load(store.as_mut(), &a.paths, &opts, &actor).map_err(|e| {
@@ -451,6 +456,78 @@ pub fn export_backup(
             workspaces.join(", "),
             a.output.display()
         );
+    }
+    Ok(0)
+}
+
+/// `export --repo REPO --preset P [--root PATH]... -o OUT.zip`: one package per
+/// workspace of the preset (OUT-WORKSPACE.zip beside OUT.zip when several), each
+/// with a replace root per top-level node (or per --root).
+pub fn export_preset(a: &super::export::ExportArgs) -> CliResult<i32> {
+    use crate::archive::{PackageWriter, WriterOptions};
+    use crate::filter::{FilterSet, WorkspaceFilter};
+    if a.filter.is_some() {
+        return Err(CliError::usage(
+            "--preset exports whole workspaces (or --root PATHs in each); it does not take --filter",
+        ));
+    }
+    let store = open_repo(&a.repo.repo, &LockArgs::default())?;
+    let workspaces = a.preset.resolve(&store.workspaces()?)?.unwrap_or_default();
+    let ns = store.namespaces()?;
+    let (types, _) = crate::nodetypes::load(store.as_ref(), &ns);
+    let mut written = Vec::new();
+    for ws in &workspaces {
+        let roots = if a.root.is_empty() {
+            dump::top_level_paths(store.as_ref(), ws).map_err(refused)?
+        } else {
+            a.root
+                .iter()
+                .map(|r| absolute(r))
+                .collect::<CliResult<_>>()?
+        };
+        if roots.is_empty() {
+            status!("workspace {ws} is empty: no package");
+            continue;
+        }
+        let filter = WorkspaceFilter::with_sets(roots.iter().map(|r| FilterSet::new(r)).collect());
+        let id = crate::package_id::PackageId::new("magnolia", ws, "1.0.0");
+        let props = crate::export::package_properties(None, Some(&id));
+        let file = package::package_file(&a.output, ws, workspaces.len());
+        let opts = WriterOptions::default().with_source_date_epoch(super::source_date_epoch()?);
+        let mut writer = PackageWriter::create(&file, opts)?;
+        let eopts = crate::export::ExportOptions {
+            allow_empty: a.allow_empty,
+        };
+        let report = crate::export::export_with(
+            store.as_ref(),
+            ws,
+            &filter,
+            &props,
+            &types,
+            &eopts,
+            &mut writer,
+        )
+        .map_err(|e| {
+            CliError::context(
+                format!("export failed, {} was not written", file.display()),
+                e,
+            )
+        })?;
+        writer.finish()?;
+        status!(
+            "exported workspace {ws}: {} nodes into {}",
+            report.nodes,
+            file.display()
+        );
+        written.push(serde_json::json!({
+            "workspace": ws,
+            "file": file.display().to_string(),
+            "roots": roots,
+            "nodes": report.nodes,
+        }));
+    }
+    if a.json {
+        super::print_json(&serde_json::json!({ "packages": written }))?;
     }
     Ok(0)
 }

@@ -40,10 +40,15 @@ pub struct ExportArgs {
     /// Print a JSON summary (schema: schemas/export.schema.json).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub preset: super::bootstrap::PresetArgs,
 }
 
 /// Runs `export`.
 pub fn run(a: ExportArgs) -> CliResult<i32> {
+    if a.preset.preset.is_some() {
+        return super::bootstrap::export_preset(&a);
+    }
     let filter = match (&a.filter, a.root.is_empty()) {
         (Some(f), _) => WorkspaceFilter::load(f)?,
         (None, false) => {
