@@ -38,12 +38,16 @@
 //! million-node repository records ten nodes.
 
 pub mod blob;
+pub mod content;
 #[cfg(test)]
 pub(crate) mod contract;
 pub mod error;
 pub mod image;
 pub mod journal;
+pub mod journaled;
 pub mod location;
+pub mod memory;
+pub mod oplog;
 pub mod sqlite;
 pub mod types;
 

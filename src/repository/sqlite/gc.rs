@@ -10,9 +10,7 @@
 
 use super::{Db, SqliteStore, DB_FILE};
 use crate::repository::blob::is_sha256;
-use crate::repository::{
-    GcReport, OperationSummary, PruneReport, PruneSelect, RepositoryError, Result,
-};
+use crate::repository::{GcReport, PruneReport, PruneSelect, RepositoryError, Result};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -46,7 +44,7 @@ impl SqliteStore {
     pub(crate) fn prune(&mut self, select: PruneSelect, dry_run: bool) -> Result<PruneReport> {
         self.locked(|db| {
             let ops = db.history()?;
-            let drop = dropped(&ops, select);
+            let drop = select.count_dropped(&ops);
             let report = PruneReport {
                 dropped: ops.get(..drop).unwrap_or_default().to_vec(),
                 kept: ops.len() - drop,
@@ -117,18 +115,6 @@ impl SqliteStore {
 }
 
 /// How many of the oldest `ops` `select` drops.
-fn dropped(ops: &[OperationSummary], select: PruneSelect) -> usize {
-    match select {
-        PruneSelect::Keep(n) => ops.len().saturating_sub(n),
-        PruneSelect::Before(date) => {
-            let limit = date.epoch_millis();
-            ops.iter()
-                .take_while(|o| o.time.epoch_millis() < limit)
-                .count()
-        }
-    }
-}
-
 /// The size of the database with its write-ahead log.
 fn database_bytes(root: &Path) -> u64 {
     [DB_FILE.to_string(), format!("{DB_FILE}-wal")]
