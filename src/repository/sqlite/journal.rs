@@ -196,10 +196,10 @@ pub(crate) fn touch_reg(db: &Db<'_>, st: &State, kind: &str, key: &str) -> Resul
     Ok(())
 }
 
-const SUMMARY_COLS: &str =
+pub(crate) const SUMMARY_COLS: &str =
     "id, time, user, description, install_id, package_id, undoes, nodes, props, regs";
 
-fn summary(db: &Db<'_>, r: &rusqlite::Row<'_>) -> Result<OperationSummary> {
+pub(crate) fn summary(db: &Db<'_>, r: &rusqlite::Row<'_>) -> Result<OperationSummary> {
     let get = |e: rusqlite::Error| db.err(e);
     let id: i64 = r.get(0).map_err(get)?;
     let time: String = r.get(1).map_err(get)?;

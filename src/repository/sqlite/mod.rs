@@ -12,6 +12,7 @@
 //! `tree` (paths and same-name siblings), `txn` (transactions), `write` (the
 //! mutations), `journal` (before-images and history), `undo`.
 
+mod backend;
 mod codec;
 mod gc;
 mod image;
@@ -40,6 +41,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use backend::SqliteBackend;
 pub use gc::BACKUP_MARKER_PREFIX;
 pub use image::IMAGE_FILE;
 pub use schema::DB_FILE;

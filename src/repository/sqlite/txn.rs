@@ -58,8 +58,8 @@ impl State {
 
 /// An open write transaction on a [`SqliteStore`].
 pub(crate) struct SqliteTxn<'s> {
-    store: &'s mut SqliteStore,
-    st: State,
+    pub(super) store: &'s mut SqliteStore,
+    pub(super) st: State,
     description: String,
     finished: bool,
 }
@@ -110,13 +110,13 @@ impl<'s> SqliteTxn<'s> {
         Ok(txn)
     }
 
-    fn db(&self) -> Db<'_> {
+    pub(super) fn db(&self) -> Db<'_> {
         self.store.db()
     }
 
     /// Ends the SQLite transaction; on failure the transaction stays open and the
     /// drop rolls it back.
-    fn finish(&mut self, sql: &str) -> Result<()> {
+    pub(super) fn finish(&mut self, sql: &str) -> Result<()> {
         let db = self.store.db();
         db.conn.execute_batch(sql).map_err(|e| db.err(e))?;
         self.finished = true;

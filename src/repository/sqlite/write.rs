@@ -132,7 +132,7 @@ fn props_insert_sql(rows: usize) -> &'static str {
 
 /// Writes encoded properties of node `id` (no journaling), several rows per
 /// statement.
-fn write_props(db: &Db<'_>, id: i64, props: &[Encoded]) -> Result<()> {
+pub(crate) fn write_props(db: &Db<'_>, id: i64, props: &[Encoded]) -> Result<()> {
     for chunk in props.chunks(PROPS_PER_INSERT) {
         let mut st = db
             .conn
