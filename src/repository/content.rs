@@ -203,6 +203,15 @@ pub trait ContentTxn: ContentRead {
     /// [`Binary::Blob`] already in this store, or [`Binary::Reference`].
     fn set_property(&mut self, id: NodeId, property: &Property) -> Result<()>;
 
+    /// Sets several properties of node `id` (see [`ContentTxn::set_property`]); a
+    /// backend may write them in one go.
+    fn set_properties(&mut self, id: NodeId, properties: &[Property]) -> Result<()> {
+        for p in properties {
+            self.set_property(id, p)?;
+        }
+        Ok(())
+    }
+
     /// Removes property `name` of node `id`; returns whether it existed.
     fn remove_property(&mut self, id: NodeId, name: &str) -> Result<bool>;
 

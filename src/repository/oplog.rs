@@ -193,6 +193,14 @@ pub trait OpLogTxn: OpLogRead {
 /// One write transaction over a backend's content store and operation log, which
 /// commit together.
 pub trait BackendTxn: ContentTxn + OpLogTxn {
+    /// Ends recording operation `op` before the commit: records the nodes it
+    /// created as "did not exist" and stores its counts. The default
+    /// ([`super::journaled::capture::finish_operation`]) pages through the new
+    /// nodes; a backend may do the same in bulk.
+    fn finish_operation(&mut self, op: OperationId) -> Result<()> {
+        super::journaled::capture::finish_operation(self, op)
+    }
+
     /// Marks a point [`BackendTxn::rollback_to_savepoint`] can go back to (one at a
     /// time).
     fn savepoint(&mut self) -> Result<()>;

@@ -6,7 +6,9 @@
 
 use super::JournaledTxn;
 use crate::repository::content::{NodeId, NodeRecord, WorkspaceId};
-use crate::repository::oplog::{NodeBefore, NodeImage, PropImage, RegImage, RegKind, PAGE};
+use crate::repository::oplog::{
+    BackendTxn, NodeBefore, NodeImage, PropImage, RegImage, RegKind, PAGE,
+};
 use crate::repository::{OperationId, Result};
 
 impl JournaledTxn<'_> {
@@ -104,45 +106,46 @@ impl JournaledTxn<'_> {
             RegKind::Workspace => Ok(self.inner.workspace_id(key)?.map(|id| id.to_string())),
         }
     }
+}
 
-    /// Records the nodes the operation created (still there, workspace roots
-    /// aside) and stores its counts.
-    pub(crate) fn finish_operation(&mut self, op: OperationId) -> Result<()> {
-        let mut created_props = 0u64;
-        let mut after = None;
-        loop {
-            let page = self.inner.new_nodes(after, PAGE)?;
-            for r in &page {
-                created_props += self.inner.properties(r.id)?.len() as u64;
-                if r.parent.is_some() {
-                    self.inner.record_node(
-                        op,
-                        &NodeImage {
-                            node: r.id,
-                            ws: r.ws,
-                            path: r.path.clone(),
-                            before: None,
-                        },
-                    )?;
-                }
-            }
-            match page.last() {
-                Some(last) if page.len() == PAGE => after = Some(last.id),
-                _ => break,
+/// Records the nodes operation `op` created (still there, workspace roots aside)
+/// as "did not exist" and stores its counts: nodes and registrations with an image,
+/// and properties with an image plus those of the nodes it created. The default of
+/// [`BackendTxn::finish_operation`].
+pub fn finish_operation<T: BackendTxn + ?Sized>(txn: &mut T, op: OperationId) -> Result<()> {
+    let mut created_props = 0u64;
+    let mut after = None;
+    loop {
+        let page = txn.new_nodes(after, PAGE)?;
+        for r in &page {
+            created_props += txn.properties(r.id)?.len() as u64;
+            if r.parent.is_some() {
+                txn.record_node(
+                    op,
+                    &NodeImage {
+                        node: r.id,
+                        ws: r.ws,
+                        path: r.path.clone(),
+                        before: None,
+                    },
+                )?;
             }
         }
-        let nodes = count_pages(|after| {
-            let page = self.inner.node_images(op, after, PAGE)?;
-            Ok((page.len(), page.last().map(|i| i.node)))
-        })?;
-        let props = count_pages(|after: Option<(NodeId, String)>| {
-            let page = self.inner.prop_images(op, after, PAGE)?;
-            Ok((page.len(), page.last().map(|i| (i.node, i.name.clone()))))
-        })?;
-        let regs = self.inner.reg_images(op)?.len() as u64;
-        self.inner
-            .set_counts(op, nodes, props + created_props, regs)
+        match page.last() {
+            Some(last) if page.len() == PAGE => after = Some(last.id),
+            _ => break,
+        }
     }
+    let nodes = count_pages(|after| {
+        let page = txn.node_images(op, after, PAGE)?;
+        Ok((page.len(), page.last().map(|i| i.node)))
+    })?;
+    let props = count_pages(|after: Option<(NodeId, String)>| {
+        let page = txn.prop_images(op, after, PAGE)?;
+        Ok((page.len(), page.last().map(|i| (i.node, i.name.clone()))))
+    })?;
+    let regs = txn.reg_images(op)?.len() as u64;
+    txn.set_counts(op, nodes, props + created_props, regs)
 }
 
 /// Counts the items of a paged listing: `page(after)` returns a page's length and

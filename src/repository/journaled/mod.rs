@@ -26,7 +26,7 @@
 //! million records ten nodes. Nodes a transaction creates need no image (undo
 //! removes them whole); they are recorded as "did not exist" when it commits.
 
-mod capture;
+pub mod capture;
 mod read;
 mod undo;
 mod walk;
@@ -175,27 +175,36 @@ impl<B: StorageBackend> Store for Journaled<B> {
     }
 
     fn prune_history(&mut self, select: PruneSelect, dry_run: bool) -> Result<PruneReport> {
-        let mut txn = self.backend.begin()?;
-        let ops = txn.history()?;
-        let drop = select.count_dropped(&ops);
-        let report = PruneReport {
-            dropped: ops.get(..drop).unwrap_or_default().to_vec(),
-            kept: ops.len() - drop,
-            dry_run,
-        };
-        match (dry_run, report.dropped.last()) {
-            (false, Some(last)) => {
-                txn.drop_operations_through(last.id)?;
-                txn.commit()?;
-            }
-            _ => txn.rollback()?,
-        }
-        Ok(report)
+        prune(self.backend.begin()?, select, dry_run)
     }
 
     fn gc(&mut self, dry_run: bool) -> Result<GcReport> {
         self.backend.gc(dry_run)
     }
+}
+
+/// [`Store::prune_history`] in backend transaction `txn` (which holds the write
+/// lock, so that no operation commits meanwhile).
+pub fn prune(
+    mut txn: Box<dyn BackendTxn + '_>,
+    select: PruneSelect,
+    dry_run: bool,
+) -> Result<PruneReport> {
+    let ops = txn.history()?;
+    let drop = select.count_dropped(&ops);
+    let report = PruneReport {
+        dropped: ops.get(..drop).unwrap_or_default().to_vec(),
+        kept: ops.len() - drop,
+        dry_run,
+    };
+    match (dry_run, report.dropped.last()) {
+        (false, Some(last)) => {
+            txn.drop_operations_through(last.id)?;
+            txn.commit()?;
+        }
+        _ => txn.rollback()?,
+    }
+    Ok(report)
 }
 
 /// A transaction of a [`Journaled`] store.
@@ -351,7 +360,7 @@ impl Transaction for JournaledTxn<'_> {
 
     fn commit(mut self: Box<Self>) -> Result<Option<OperationId>> {
         if let Some(op) = self.op {
-            self.finish_operation(op)?;
+            self.inner.finish_operation(op)?;
         }
         let op = self.op;
         let JournaledTxn { inner, .. } = *self;

@@ -346,9 +346,7 @@ impl JournaledTxn<'_> {
                 primary_type: f.node.primary_type.clone(),
                 mixins: f.node.mixins.clone(),
             })?;
-            for p in &f.props {
-                self.inner.set_property(id, p)?;
-            }
+            self.inner.set_properties(id, &f.props)?;
             ids.push(id);
         }
         let top = *ids

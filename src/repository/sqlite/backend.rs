@@ -582,6 +582,20 @@ impl ContentTxn for SqliteTxn<'_> {
         write::write_props(&db, id, std::slice::from_ref(&e))
     }
 
+    fn set_properties(&mut self, id: NodeId, properties: &[Property]) -> Result<()> {
+        if properties.is_empty() {
+            return Ok(());
+        }
+        let row = self.row(id)?;
+        let db = self.store.db();
+        let name = db.ws_name(row.ws)?;
+        let encoded = properties
+            .iter()
+            .map(|p| write::encode_property(&db, &name, &row.path, p))
+            .collect::<Result<Vec<_>>>()?;
+        write::write_props(&db, id, &encoded)
+    }
+
     fn remove_property(&mut self, id: NodeId, name: &str) -> Result<bool> {
         Ok(self.exec(
             "DELETE FROM prop WHERE node = ?1 AND name = ?2",
@@ -722,6 +736,12 @@ impl OpLogTxn for SqliteTxn<'_> {
 }
 
 impl BackendTxn for SqliteTxn<'_> {
+    /// The default in two statements: the created nodes are exactly those whose
+    /// ids this transaction handed out (ids only grow).
+    fn finish_operation(&mut self, op: OperationId) -> Result<()> {
+        journal::finish_operation(&self.store.db(), &self.st, op.0)
+    }
+
     fn savepoint(&mut self) -> Result<()> {
         let db = self.db();
         db.conn

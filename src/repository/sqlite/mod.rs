@@ -30,6 +30,7 @@ mod write;
 mod tests;
 
 use super::blob::BlobStore;
+use super::journaled::JournaledTxn;
 use super::{
     OperationDetail, OperationId, OperationMeta, OperationSummary, RepositoryError, Result, Store,
     StoreRead, SubtreeWalk, Transaction,
@@ -342,7 +343,12 @@ impl Store for SqliteStore {
     }
 
     fn begin(&mut self, description: &str) -> Result<Box<dyn Transaction + '_>> {
-        Ok(Box::new(txn::SqliteTxn::begin(self, description, None)?))
+        let inner = txn::SqliteTxn::begin(self, description, None)?;
+        Ok(Box::new(JournaledTxn::new(
+            Box::new(inner),
+            description,
+            None,
+        )?))
     }
 
     fn prune_history(
@@ -350,7 +356,8 @@ impl Store for SqliteStore {
         select: super::PruneSelect,
         dry_run: bool,
     ) -> Result<super::PruneReport> {
-        self.prune(select, dry_run)
+        let inner = txn::SqliteTxn::begin(self, "prune the history", None)?;
+        super::journaled::prune(Box::new(inner), select, dry_run)
     }
 
     fn gc(&mut self, dry_run: bool) -> Result<super::GcReport> {
@@ -359,8 +366,9 @@ impl Store for SqliteStore {
 
     fn begin_operation(&mut self, meta: OperationMeta) -> Result<Box<dyn Transaction + '_>> {
         let description = meta.description.clone();
-        Ok(Box::new(txn::SqliteTxn::begin(
-            self,
+        let inner = txn::SqliteTxn::begin(self, &description, None)?;
+        Ok(Box::new(JournaledTxn::new(
+            Box::new(inner),
             &description,
             Some(meta),
         )?))
