@@ -27,7 +27,7 @@
 //! removes them whole); they are recorded as "did not exist" when it commits.
 
 pub mod capture;
-mod read;
+pub(crate) mod read;
 mod undo;
 mod walk;
 mod write;

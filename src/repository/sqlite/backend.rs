@@ -40,23 +40,19 @@ impl SqliteBackend {
     pub fn new(store: SqliteStore) -> SqliteBackend {
         SqliteBackend { store }
     }
-
-    fn db(&self) -> Db<'_> {
-        self.store.db()
-    }
 }
 
 impl StorageBackend for SqliteBackend {
     fn content(&self) -> &dyn ContentRead {
-        self
+        &self.store
     }
 
     fn oplog(&self) -> &dyn OpLogRead {
-        self
+        &self.store
     }
 
     fn begin(&mut self) -> Result<Box<dyn BackendTxn + '_>> {
-        Ok(Box::new(SqliteTxn::begin(&mut self.store, "write", None)?))
+        Ok(Box::new(SqliteTxn::begin(&mut self.store, "write")?))
     }
 
     fn gc(&mut self, dry_run: bool) -> Result<crate::repository::GcReport> {
@@ -281,7 +277,7 @@ macro_rules! content_read {
     };
 }
 
-content_read!(SqliteBackend);
+content_read!(SqliteStore);
 content_read!(SqliteTxn<'_>);
 
 fn operation_record(
@@ -498,15 +494,15 @@ impl ContentTxn for SqliteTxn<'_> {
             Some(id) => id,
             None => self.db().conn.last_insert_rowid(),
         };
-        self.st.workspaces.insert(name.to_string(), ws);
         Ok(ws)
     }
 
     fn remove_workspace(&mut self, ws: WorkspaceId) -> Result<u64> {
         let db = self.store.db();
-        let name = db.ws_name(ws)?;
-        let root = db.require_row(&name, ws, "/")?;
-        write::drop_workspace(&db, &mut self.st, &name, ws, &root)
+        if db.ws_name(ws).is_err() || db.row_by_path(ws, "/")?.is_none() {
+            return Err(db.corrupt(format!("workspace id {ws} does not exist")));
+        }
+        write::drop_workspace(&db, ws)
     }
 
     fn insert_node(&mut self, n: &NewNode) -> Result<()> {
@@ -541,7 +537,7 @@ impl ContentTxn for SqliteTxn<'_> {
             &mixins,
         )?;
         if !direct {
-            tree::fix_sns(&db, &mut self.st, n.ws, &parent_row.path, &n.name, &[n.id])?;
+            tree::fix_sns(&db, n.ws, &parent_row.path, &n.name, &[n.id])?;
         }
         Ok(())
     }
@@ -550,7 +546,7 @@ impl ContentTxn for SqliteTxn<'_> {
         let row = self.row(id)?;
         let db = self.store.db();
         let name = db.ws_name(row.ws)?;
-        write::remove_subtree(&db, &mut self.st, &name, &row)
+        write::remove_subtree(&db, &name, &row)
     }
 
     fn update_node(
@@ -568,7 +564,7 @@ impl ContentTxn for SqliteTxn<'_> {
         if row.position != position {
             if let Some(parent) = crate::path::parent(&row.path) {
                 let db = self.store.db();
-                tree::fix_sns(&db, &mut self.st, row.ws, parent, &row.name, &[])?;
+                tree::fix_sns(&db, row.ws, parent, &row.name, &[])?;
             }
         }
         Ok(())
@@ -754,9 +750,6 @@ impl BackendTxn for SqliteTxn<'_> {
         db.conn
             .execute_batch("ROLLBACK TO jcrpack_journaled; RELEASE jcrpack_journaled")
             .map_err(|e| db.err(e))?;
-        self.st.ids.clear();
-        self.st.tails.clear();
-        self.st.workspaces.clear();
         Ok(())
     }
 

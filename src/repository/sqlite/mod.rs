@@ -7,10 +7,16 @@
 //! processes keep reading the last committed state. A crash loses the running
 //! transaction and nothing else.
 //!
+//! It implements only the primitives of a content store and an operation log
+//! (`backend`), both over this one database so that content and journal commit
+//! together; the journaled layer ([`crate::repository::journaled`]) above them
+//! checks arguments, captures before-images, and undoes, as for every backend.
+//!
 //! Files: `schema` (tables and settings), `codec` (column encodings), `read`
 //! (queries), `walk` (subtree iteration), `snapshot` (bulk reads for export),
-//! `tree` (paths and same-name siblings), `txn` (transactions), `write` (the
-//! mutations), `journal` (before-images and history), `undo`.
+//! `tree` (paths and same-name siblings), `txn` (transactions and node ids),
+//! `write` (row-level writes), `journal` (the journal tables), `backend` (the
+//! primitives).
 
 mod backend;
 mod codec;
@@ -22,7 +28,6 @@ mod schema;
 mod snapshot;
 mod tree;
 mod txn;
-mod undo;
 mod walk;
 mod write;
 
@@ -308,7 +313,7 @@ impl StoreRead for SqliteStore {
     }
 
     fn operation(&self, id: OperationId) -> Result<OperationDetail> {
-        self.db().operation(id)
+        super::journaled::read::operation(self, self, id)
     }
 
     fn put_blob(&self, data: &mut dyn Read) -> Result<Binary> {
@@ -343,7 +348,7 @@ impl Store for SqliteStore {
     }
 
     fn begin(&mut self, description: &str) -> Result<Box<dyn Transaction + '_>> {
-        let inner = txn::SqliteTxn::begin(self, description, None)?;
+        let inner = txn::SqliteTxn::begin(self, description)?;
         Ok(Box::new(JournaledTxn::new(
             Box::new(inner),
             description,
@@ -356,7 +361,7 @@ impl Store for SqliteStore {
         select: super::PruneSelect,
         dry_run: bool,
     ) -> Result<super::PruneReport> {
-        let inner = txn::SqliteTxn::begin(self, "prune the history", None)?;
+        let inner = txn::SqliteTxn::begin(self, "prune the history")?;
         super::journaled::prune(Box::new(inner), select, dry_run)
     }
 
@@ -366,7 +371,7 @@ impl Store for SqliteStore {
 
     fn begin_operation(&mut self, meta: OperationMeta) -> Result<Box<dyn Transaction + '_>> {
         let description = meta.description.clone();
-        let inner = txn::SqliteTxn::begin(self, &description, None)?;
+        let inner = txn::SqliteTxn::begin(self, &description)?;
         Ok(Box::new(JournaledTxn::new(
             Box::new(inner),
             &description,
