@@ -119,8 +119,8 @@ pub trait ContentRead {
         Ok(self
             .children(parent)?
             .into_iter()
-            .filter(|c| (c.position, c.id) < (position, id) && Some(c.id) != except)
-            .last())
+            .rev()
+            .find(|c| (c.position, c.id) < (position, id) && Some(c.id) != except))
     }
 
     /// The properties of node `id`, sorted by name.

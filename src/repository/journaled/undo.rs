@@ -247,10 +247,17 @@ impl JournaledTxn<'_> {
             ..UndoReport::default()
         };
         let nodes = self.all_node_images(target)?;
+        // The nodes `target` created: removed whole, so their properties need no
+        // restoring.
+        let created: HashSet<NodeId> = nodes
+            .iter()
+            .filter(|i| i.before.is_none())
+            .map(|i| i.node)
+            .collect();
         self.restore_workspaces(target, &nodes, force, &mut report)?;
-        self.remove_created(target, &nodes, force, &mut report)?;
+        self.remove_created(target, &nodes, &created, force, &mut report)?;
         self.restore_nodes(target, &nodes, force, &mut report)?;
-        self.restore_properties(target, &nodes, &mut report)?;
+        self.restore_properties(target, &created, &mut report)?;
         self.restore_registrations(target, &mut report)?;
         self.remove_created_workspaces(target, force, &mut report)?;
         self.check_restored_uuids(target)?;
@@ -292,16 +299,14 @@ impl JournaledTxn<'_> {
         Ok(())
     }
 
-    /// The nodes below `row` (not itself) that `target` did not create, sorted by
+    /// The nodes below `row` (not itself) that are not in `created`, sorted by
     /// path, at most [`FOREIGN`].
     fn foreign_below(
         &self,
-        target: OperationId,
         created: &HashSet<NodeId>,
         row: &NodeRecord,
         ws_name: &str,
     ) -> Result<Vec<(NodeId, String)>> {
-        let _ = target;
         let mut found = Vec::new();
         let mut pending = self.inner.children(row.id)?;
         while let Some(r) = pending.pop() {
@@ -373,15 +378,7 @@ impl JournaledTxn<'_> {
                     Vec::new(),
                 ),
             };
-            self.inner.insert_node(&NewNode {
-                id: root,
-                ws,
-                parent: None,
-                name: String::new(),
-                position: 0,
-                primary_type,
-                mixins,
-            })?;
+            self.insert_root(ws, root, &primary_type, &mixins)?;
             // The root's properties come back in step 3, as a brought-back node's.
             self.reinserted.insert(root);
             report.registrations_reverted += 1;
@@ -394,14 +391,10 @@ impl JournaledTxn<'_> {
         &mut self,
         target: OperationId,
         nodes: &[NodeImage],
+        created: &HashSet<NodeId>,
         force: bool,
         report: &mut UndoReport,
     ) -> Result<()> {
-        let created: HashSet<NodeId> = nodes
-            .iter()
-            .filter(|i| i.before.is_none())
-            .map(|i| i.node)
-            .collect();
         for img in nodes.iter().filter(|i| i.before.is_none()) {
             let Some(row) = self.inner.node_by_id(img.node)? else {
                 continue;
@@ -411,7 +404,7 @@ impl JournaledTxn<'_> {
             }
             let ws_name = ws_label(&*self.inner, row.ws)?;
             if !force {
-                let foreign = self.foreign_below(target, &created, &row, &ws_name)?;
+                let foreign = self.foreign_below(created, &row, &ws_name)?;
                 if !foreign.is_empty() {
                     return Err(self.conflict_for_nodes(target, &foreign)?);
                 }
@@ -520,14 +513,9 @@ impl JournaledTxn<'_> {
     fn restore_properties(
         &mut self,
         target: OperationId,
-        nodes: &[NodeImage],
+        created: &HashSet<NodeId>,
         report: &mut UndoReport,
     ) -> Result<()> {
-        let created: HashSet<NodeId> = nodes
-            .iter()
-            .filter(|i| i.before.is_none())
-            .map(|i| i.node)
-            .collect();
         for img in self.all_prop_images(target)? {
             if created.contains(&img.node) {
                 continue;
@@ -611,7 +599,7 @@ impl JournaledTxn<'_> {
             };
             let root = require_at(&*self.inner, &name, ws, "/")?;
             if !force {
-                let foreign = self.foreign_below(target, &HashSet::new(), &root, &name)?;
+                let foreign = self.foreign_below(&HashSet::new(), &root, &name)?;
                 if !foreign.is_empty() {
                     return Err(self.conflict_for_nodes(target, &foreign)?);
                 }

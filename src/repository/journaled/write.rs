@@ -133,16 +133,27 @@ impl JournaledTxn<'_> {
         self.touch_reg(RegKind::Workspace, name)?;
         let ws = self.inner.insert_workspace(name, None)?;
         let root = self.inner.alloc_node_id()?;
+        self.insert_root(ws, root, ROOT_TYPE, &[])?;
+        Ok((ws, true))
+    }
+
+    /// Inserts the root node `id` of workspace `ws`.
+    pub(crate) fn insert_root(
+        &mut self,
+        ws: WorkspaceId,
+        id: NodeId,
+        primary_type: &str,
+        mixins: &[String],
+    ) -> Result<()> {
         self.inner.insert_node(&NewNode {
-            id: root,
+            id,
             ws,
             parent: None,
             name: String::new(),
             position: 0,
-            primary_type: ROOT_TYPE.to_string(),
-            mixins: Vec::new(),
-        })?;
-        Ok((ws, true))
+            primary_type: primary_type.to_string(),
+            mixins: mixins.to_vec(),
+        })
     }
 
     /// [`crate::repository::Transaction::delete_workspace`].

@@ -565,31 +565,33 @@ impl ContentTxn for MemoryTxn<'_> {
 
     fn set_namespace(&mut self, prefix: &str, uri: Option<&str>) -> Result<()> {
         let w = &mut self.work;
-        match uri {
-            Some(u) => {
-                w.namespaces.insert(prefix.to_string(), u.to_string());
-            }
-            None => {
-                if w.namespaces.remove(prefix).is_none() {
-                    return Err(w.corrupt(format!("namespace prefix '{prefix}' is not registered")));
-                }
-            }
-        }
-        Ok(())
+        let missing = w.corrupt(format!("namespace prefix '{prefix}' is not registered"));
+        set_entry(&mut w.namespaces, prefix, uri, missing)
     }
 
     fn set_node_type(&mut self, name: &str, cnd: Option<&str>) -> Result<()> {
         let w = &mut self.work;
-        match cnd {
-            Some(c) => {
-                w.node_types.insert(name.to_string(), c.to_string());
-            }
-            None => {
-                if w.node_types.remove(name).is_none() {
-                    return Err(w.corrupt(format!("node type '{name}' is not registered")));
-                }
-            }
+        let missing = w.corrupt(format!("node type '{name}' is not registered"));
+        set_entry(&mut w.node_types, name, cnd, missing)
+    }
+}
+
+/// Sets `key` of a registry to `value`, or removes it (`None`), which must then be
+/// there (else `missing`).
+fn set_entry(
+    map: &mut std::collections::BTreeMap<String, String>,
+    key: &str,
+    value: Option<&str>,
+    missing: RepositoryError,
+) -> Result<()> {
+    match value {
+        Some(v) => {
+            map.insert(key.to_string(), v.to_string());
+            Ok(())
         }
-        Ok(())
+        None => match map.remove(key) {
+            Some(_) => Ok(()),
+            None => Err(missing),
+        },
     }
 }

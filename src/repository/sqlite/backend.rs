@@ -573,8 +573,7 @@ impl ContentTxn for SqliteTxn<'_> {
     fn set_property(&mut self, id: NodeId, property: &Property) -> Result<()> {
         let row = self.row(id)?;
         let db = self.store.db();
-        let name = db.ws_name(row.ws)?;
-        let e = write::encode_property(&db, &name, &row.path, property)?;
+        let e = write::encode_property(&db, &row.path, property)?;
         write::write_props(&db, id, std::slice::from_ref(&e))
     }
 
@@ -584,10 +583,9 @@ impl ContentTxn for SqliteTxn<'_> {
         }
         let row = self.row(id)?;
         let db = self.store.db();
-        let name = db.ws_name(row.ws)?;
         let encoded = properties
             .iter()
-            .map(|p| write::encode_property(&db, &name, &row.path, p))
+            .map(|p| write::encode_property(&db, &row.path, p))
             .collect::<Result<Vec<_>>>()?;
         write::write_props(&db, id, &encoded)
     }

@@ -8,10 +8,9 @@ use super::codec;
 use super::read::{descendant_bounds, index_of, NodeRow};
 use super::tree;
 use super::Db;
-use crate::name;
 use crate::path;
 use crate::repository::{RepositoryError, Result};
-use crate::value::{Binary, Property, PropertyType, Value};
+use crate::value::{Binary, Property, Value};
 use rusqlite::params;
 
 /// A property checked and encoded for storage.
@@ -22,80 +21,23 @@ pub(crate) struct Encoded {
     pub value: String,
 }
 
-/// Checks and encodes `p` for node `path`, storing inline binaries as blobs.
-pub(crate) fn encode_property(
-    db: &Db<'_>,
-    workspace: &str,
-    node_path: &str,
-    p: &Property,
-) -> Result<Encoded> {
-    let bad = |reason: String| RepositoryError::InvalidProperty {
-        workspace: workspace.to_string(),
-        path: node_path.to_string(),
-        name: p.name.clone(),
-        reason,
-    };
-    name::validate(&p.name).map_err(|e| bad(e.to_string()))?;
-    if p.name == "jcr:primaryType" || p.name == "jcr:mixinTypes" {
-        return Err(bad(
-            "the primary type and mixins are node fields: use set_primary_type or set_mixins"
-                .into(),
-        ));
-    }
-    if p.ptype == PropertyType::Undefined {
-        return Err(bad(
-            "the type is undefined; give the property a concrete type".into(),
-        ));
-    }
-    if !p.multiple && p.values.len() != 1 {
-        return Err(bad(format!(
-            "a single-valued property needs exactly one value, not {}",
-            p.values.len()
+/// Encodes `p` of the node at `node_path` for storage. The journaled layer has
+/// checked it and stored its binaries as blobs; anything else is refused.
+pub(crate) fn encode_property(db: &Db<'_>, node_path: &str, p: &Property) -> Result<Encoded> {
+    if let Some(v) = p.values.iter().find(|v| {
+        matches!(v, Value::Binary(b) if !matches!(b, Binary::Blob { .. } | Binary::Reference(_)))
+    }) {
+        return Err(db.corrupt(format!(
+            "property {} of {node_path} reached the store with the binary {v:?}",
+            p.name
         )));
     }
-    if let Some(v) = p.values.iter().find(|v| v.ptype() != p.ptype) {
-        return Err(bad(format!(
-            "it is declared {} but has a {} value",
-            p.ptype,
-            v.ptype()
-        )));
-    }
-    if p.name == "jcr:uuid" && (p.multiple || p.ptype != PropertyType::String) {
-        return Err(bad("jcr:uuid must be a single String".into()));
-    }
-    let mut stored = std::borrow::Cow::Borrowed(p);
-    if p.ptype == PropertyType::Binary {
-        let mut values = Vec::with_capacity(p.values.len());
-        for v in &p.values {
-            values.push(match v {
-                Value::Binary(Binary::Inline(bytes)) => Value::Binary(db.blobs.put_bytes(bytes)?),
-                Value::Binary(Binary::Blob { sha256, size }) => {
-                    db.blobs.check(sha256, *size)?;
-                    v.clone()
-                }
-                Value::Binary(Binary::Reference(_)) => v.clone(),
-                Value::Binary(Binary::Entry { entry, .. }) => {
-                    return Err(bad(format!(
-                        "its value is still in package entry {entry}; store it with put_blob first"
-                    )))
-                }
-                Value::Binary(Binary::Placeholder) => {
-                    return Err(bad(
-                        "its value is a {Binary} placeholder without content".into()
-                    ))
-                }
-                other => other.clone(),
-            });
-        }
-        stored = std::borrow::Cow::Owned(Property {
-            name: p.name.clone(),
-            ptype: p.ptype,
-            multiple: p.multiple,
-            values,
-        });
-    }
-    let value =
-        codec::encode_values(&stored).ok_or_else(|| bad("its values cannot be encoded".into()))?;
+    let value = codec::encode_values(p).ok_or_else(|| {
+        db.corrupt(format!(
+            "property {} of {node_path} cannot be encoded",
+            p.name
+        ))
+    })?;
     Ok(Encoded {
         name: p.name.clone(),
         code: codec::type_code(p.ptype),
