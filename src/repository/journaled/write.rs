@@ -134,6 +134,13 @@ impl JournaledTxn<'_> {
         let ws = self.inner.insert_workspace(name, None)?;
         let root = self.inner.alloc_node_id()?;
         self.insert_root(ws, root, ROOT_TYPE, &[])?;
+        // The one place a workspace is made: with Oak's initial content.
+        self.add(
+            name,
+            "/",
+            &crate::repository::initial_system_node(),
+            &AddOptions::append(),
+        )?;
         Ok((ws, true))
     }
 
@@ -170,11 +177,19 @@ impl JournaledTxn<'_> {
         let ws = require_ws(&*self.inner, name)?;
         let root = require_at(&*self.inner, name, ws, "/")?;
         if !force {
-            let children = self.inner.children(root.id)?.len();
+            // Oak's initial content, which every workspace gets, does not count.
+            let mut children = 0usize;
+            let mut pending = self.inner.children(root.id)?;
+            while let Some(r) = pending.pop() {
+                if !crate::repository::INITIAL_PATHS.contains(&r.path.as_str()) {
+                    children += 1;
+                }
+                pending.extend(self.inner.children(r.id)?);
+            }
             let props = self.inner.properties(root.id)?.len();
             if children > 0 || props > 0 {
                 return Err(refuse(format!(
-                    "it is not empty (its root has {children} child nodes and {props} properties); force the deletion to delete its content too"
+                    "it is not empty (it holds {children} nodes besides Oak's initial content, and its root {props} properties); force the deletion to delete its content too"
                 )));
             }
         }
