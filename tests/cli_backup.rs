@@ -68,7 +68,7 @@ fn json(out: &Output) -> serde_json::Value {
 fn restore_by_copy(cat: &Path, id: &str, to: &Path) {
     let b = cat.join("backups").join(id);
     std::fs::create_dir_all(to.join("blobs")).unwrap();
-    std::fs::copy(b.join("repository.db"), to.join("repository.db")).unwrap();
+    fault_support::backup_image(cat, id, &to.join("repository.db"));
     for line in std::fs::read_to_string(b.join("blobs.txt"))
         .unwrap()
         .lines()
@@ -235,7 +235,7 @@ fn bad_input_is_one_clear_error_with_exit_1() {
         );
     }
     // A checksum failure: verify names the file, exit 1.
-    let img = repo.join("backups/backups").join(&id).join("repository.db");
+    let img = repo.join("backups/backups").join(&id).join("image.txt");
     let mut bytes = std::fs::read(&img).unwrap();
     let n = bytes.len() - 100;
     bytes[n] ^= 0xff;
@@ -244,7 +244,7 @@ fn bad_input_is_one_clear_error_with_exit_1() {
     let err = clean_failure(&out, "checksum");
     assert!(
         err.contains(&format!(
-            "backup {id} is damaged: file repository.db fails its checksum"
+            "backup {id} is damaged: file image.txt fails its checksum"
         )),
         "{err}"
     );
@@ -545,4 +545,87 @@ fn sigkill_at_random_moments_never_lists_a_partial_backup() {
         .into_iter()
         .collect();
     assert_eq!(present, referenced, "seed {seed}, moments {moments:?}");
+}
+
+/// A second backup of an unchanged repository copies nothing (it shares the
+/// first's image and binaries, and says so); a change by every writing command
+/// makes the next backup copy its image again, and each backup, shared or not,
+/// holds the repository as it is.
+#[test]
+fn an_unchanged_repository_shares_its_image_and_every_writing_command_defeats_that() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo(t.path(), 30, 2);
+    let r = repo.to_str().unwrap();
+    let cat = repo.join("backups");
+    let create = || json(&run_ok(&mut backup(&["create", "--json", "--repo", r])));
+    let first = create();
+    assert!(first["image"].get("unchangedSince").is_none(), "{first}");
+    assert!(first["image"]["copiedBytes"].as_u64().unwrap() > 0);
+    let second = create();
+    assert_eq!(second["image"]["unchangedSince"], first["id"], "{second}");
+    assert_eq!(second["image"]["copiedBytes"], 0);
+    assert_eq!(second["blobs"]["copiedBytes"], 0);
+    assert_eq!(second["lastOperation"], first["lastOperation"]);
+    let text = stdout(&run_ok(&mut backup(&["create", "--repo", r])));
+    assert!(
+        text.contains("the repository is unchanged since backup")
+            && text.contains("nothing copied"),
+        "{text}"
+    );
+
+    let pkg2 = BigPackage {
+        version: 2,
+        first: 100,
+        pages: 3,
+        files: 1,
+        large: 0,
+    }
+    .write(&t.path().join("pkg2"));
+    let xml = t.path().join("x.xml");
+    std::fs::write(
+        &xml,
+        r#"<x xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" p="v"/>"#,
+    )
+    .unwrap();
+    let steps: Vec<(&str, Vec<&str>)> = vec![
+        ("import", vec!["import", pkg2.to_str().unwrap()]),
+        ("rm", vec!["rm", "/content/big/p00101"]),
+        ("load", vec!["load", xml.to_str().unwrap(), "--at", "/"]),
+        ("undo", vec!["undo"]),
+        ("history prune", vec!["history", "prune", "--keep", "1"]),
+        ("workspace create", vec!["workspace", "create", "other"]),
+        ("gc", vec!["gc"]),
+    ];
+    for (n, (name, args)) in steps.into_iter().enumerate() {
+        let before = ids(&["--repo", r]);
+        run_ok(jcrpack().args(&args).args(["--repo", r]));
+        let m = create();
+        if name == "gc" {
+            // gc changes no row (it removes unreferenced blob files and compacts the
+            // file): sharing the last image is right; the dump check below proves it.
+        } else {
+            assert!(
+                m["image"].get("unchangedSince").is_none(),
+                "{name} did not defeat the fast path: {m}"
+            );
+            assert!(m["image"]["copiedBytes"].as_u64().unwrap() > 0, "{name}");
+        }
+        let again = create();
+        assert_eq!(again["image"]["unchangedSince"], m["id"], "{name}: {again}");
+        assert!(!before.contains(&again["id"].as_str().unwrap().to_string()));
+        for b in [&m, &again] {
+            let to = t
+                .path()
+                .join(format!("restored-{n}-{}", b["id"].as_str().unwrap()));
+            restore_by_copy(&cat, b["id"].as_str().unwrap(), &to);
+            assert_eq!(dump(&to), dump(&repo), "{name}: backup {}", b["id"]);
+        }
+    }
+    // Every backup verifies; deleting the first keeps the chunks the others share.
+    for id in ids(&["--repo", r]) {
+        run_ok(&mut backup(&["verify", &id, "--repo", r]));
+    }
+    let all = ids(&["--repo", r]);
+    run_ok(&mut backup(&["delete", &all[0], "--repo", r]));
+    run_ok(&mut backup(&["verify", &all[1], "--repo", r]));
 }

@@ -511,10 +511,19 @@ fn a_damaged_or_newer_backup_is_one_clear_line_and_exit_1() {
         .is_empty());
     // A damaged image: refused before anything is compared.
     let image_damaged = copy("image");
+    // Its first chunk (the image is stored as chunks in the blob folder).
+    let list = std::fs::read_to_string(
+        image_damaged
+            .join("backups/backups")
+            .join(&s.id)
+            .join("image.txt"),
+    )
+    .unwrap();
+    let sha = list.split(' ').next().unwrap();
     let db = image_damaged
-        .join("backups")
-        .join(&s.id)
-        .join("repository.db");
+        .join("backups/blobs")
+        .join(&sha[..2])
+        .join(&sha[2..]);
     let mut bytes = std::fs::read(&db).unwrap();
     let n = bytes.len();
     bytes[n / 2] ^= 0xff;

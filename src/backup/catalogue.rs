@@ -2,11 +2,12 @@
 //! killed command left.
 
 use super::blobs::{add_list, CatalogueBlobs};
+use super::chunks::{IMAGE_LIST_FILE, READ_PREFIX};
 use super::lock::{CatalogueLock, Mode};
 use super::manifest::{is_backup_id, Manifest};
 use super::store::BackupStore;
 use super::{BackupError, Result};
-use crate::repository::sqlite::{SqliteStore, DB_FILE, IMAGE_FILE};
+use crate::repository::sqlite::{SqliteStore, DB_FILE};
 use crate::repository::StoreRead;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -240,16 +241,21 @@ impl Catalogue {
     /// The store holds the catalogue's shared lock until it is dropped: a `backup
     /// delete` or `backup prune` meanwhile waits for it (and says the catalogue is
     /// busy after a while) rather than remove what is being read.
+    ///
+    /// The image of a backup of format 2 is reassembled from its chunks into a
+    /// temporary file first (see `chunks`), which the store removes when dropped.
     pub fn open_backup_store(&self, id: &str) -> Result<BackupStore> {
         let lock = super::lock::CatalogueLock::take(&self.dir, super::lock::Mode::Shared)?;
-        self.manifest(id)?;
-        let image = self.backup_dir(id).join(IMAGE_FILE);
+        let m = self.manifest(id)?;
+        let (image, temp) = self.image_of(id, &m)?;
         let inner =
             SqliteStore::open_image(&image, &self.dir).map_err(|e| BackupError::Damaged {
                 id: id.to_string(),
                 detail: e.to_string(),
             })?;
-        Ok(BackupStore::new(inner, &self.dir).holding(lock))
+        Ok(BackupStore::new(inner, &self.dir)
+            .holding(lock)
+            .with_temp(temp))
     }
 
     /// Deletes backup `id`, then the blobs no remaining backup refers to.
@@ -289,6 +295,13 @@ impl Catalogue {
                 return Ok(None);
             }
             add_list(&list, &mut set)?;
+            if m.image.is_some() {
+                let chunks = self.backup_dir(&m.id).join(IMAGE_LIST_FILE);
+                if !chunks.is_file() {
+                    return Ok(None);
+                }
+                add_list(&chunks, &mut set)?;
+            }
         }
         Ok(Some(set))
     }
@@ -311,6 +324,14 @@ impl Catalogue {
             return Ok(Vec::new());
         };
         let scan = self.scan()?;
+        // Images a killed reader was reading (no reader runs: the lock is ours).
+        if let Ok(rd) = std::fs::read_dir(&self.dir) {
+            for e in rd.flatten() {
+                if e.file_name().to_string_lossy().starts_with(READ_PREFIX) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
         let root = self.dir.join(BACKUPS_DIR);
         for name in &scan.unfinished {
             let p = root.join(name);
