@@ -47,3 +47,6 @@ pub mod sysview;
 pub mod unpack;
 pub mod validate;
 pub mod xml_encoding;
+
+#[cfg(test)]
+mod test_support;

@@ -504,9 +504,15 @@ fn sigkill_at_random_moments_never_lists_a_partial_backup() {
     let whole = started.elapsed();
     let mut moments = Vec::new();
     let mut kills = 0;
-    for _ in 0..6 {
+    for i in 0..6 {
         let f = rng.unit();
         moments.push(f);
+        if i % 2 == 0 {
+            // A write (outside the dumped workspace) so that this backup copies the
+            // image again instead of sharing the last one's (the odd runs kill the
+            // unchanged repository's fast path, or let it finish).
+            run_ok(jcrpack().args(["workspace", "create", &format!("k{i}"), "--repo", r]));
+        }
         let out = signalled(&repo, &["--max-rate", "20"], "-KILL", whole.mul_f64(f));
         let killed = out.status.code().is_none();
         kills += usize::from(killed);

@@ -165,7 +165,9 @@ impl Catalogue {
                     Ok(0) => break,
                     Ok(k) => k,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(damaged(format!("image chunk {sha}: {e}"))),
+                    Err(e) => {
+                        return Err(damaged(e.to_string().replacen("blob ", "image chunk ", 1)))
+                    }
                 };
                 n += k as u64;
                 out.write_all(&buf[..k])

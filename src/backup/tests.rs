@@ -2,24 +2,19 @@
 //! verify, delete, prune, and what a failure leaves.
 
 use super::*;
-use crate::events::{Actor, NoEvents, OwnedEvent, Recorded};
+use crate::events::{NoEvents, OwnedEvent, Recorded};
 use crate::node::Node;
 use crate::repository::sqlite::SqliteStore;
 use crate::repository::{AddOptions, Store, StoreRead};
-use crate::value::{Binary, Date, Property, Value};
+use crate::value::{Binary, Property, Value};
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-fn actor(time: &str) -> Actor {
-    Actor {
-        user: "tester".into(),
-        time: Date::parse(time).unwrap(),
-    }
-}
+use crate::test_support::actor;
 
 fn repo_with(dir: &Path, pages: usize) -> SqliteStore {
-    let mut s = SqliteStore::init(&dir.join("repo")).unwrap();
+    let mut s = crate::test_support::repo_in(dir);
     add_pages(&mut s, 0, pages);
     s
 }

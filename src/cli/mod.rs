@@ -15,6 +15,7 @@ macro_rules! status {
 mod backup;
 mod backup_export;
 mod build;
+mod changes;
 mod diff;
 mod dump;
 mod error;
