@@ -587,6 +587,9 @@ fn an_unchanged_repository_shares_its_image_and_every_writing_command_defeats_th
     assert_eq!(second["image"]["copiedBytes"], 0);
     assert_eq!(second["blobs"]["copiedBytes"], 0);
     assert_eq!(second["lastOperation"], first["lastOperation"]);
+    // -q: no summary.
+    let quiet = run_ok(jcrpack().args(["-q", "backup", "create", "--repo", r]));
+    assert!(quiet.stdout.is_empty(), "{}", stdout(&quiet));
     let text = stdout(&run_ok(&mut backup(&["create", "--repo", r])));
     assert!(
         text.contains("the repository is unchanged since backup")

@@ -198,7 +198,7 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
     progress.clear();
     if a.json {
         super::print_json(&m)?;
-    } else {
+    } else if !quiet {
         writeln!(
             o,
             "backup {} of {}: {} nodes, {} properties in {}; last operation {}",
