@@ -48,3 +48,6 @@ pub mod sysview;
 pub mod unpack;
 pub mod validate;
 pub mod xml_encoding;
+
+#[cfg(test)]
+mod test_support;

@@ -198,7 +198,7 @@ fn a_backup_taken_under_concurrent_writers_is_the_source_at_its_operation() {
     let restored = t.path().join("restored");
     std::fs::create_dir_all(restored.join("blobs")).unwrap();
     let b = cat.join("backups").join(id);
-    std::fs::copy(b.join("repository.db"), restored.join("repository.db")).unwrap();
+    fault_support::backup_image(&cat, id, &restored.join("repository.db"));
     for line in std::fs::read_to_string(b.join("blobs.txt"))
         .unwrap()
         .lines()

@@ -474,11 +474,15 @@ fn a_damaged_or_newer_backup_is_one_clear_line_and_exit_1() {
     .unwrap();
     let err = run(&newer);
     assert!(err.contains("newer jcrpack"), "{err}");
-    // A damaged binary: the restore stops, naming it.
+    // A damaged binary: the restore stops, naming it. (The image's chunks share
+    // the blob folder: they stay intact.)
     let damaged = copy("damaged");
+    let chunks =
+        std::fs::read_to_string(damaged.join("backups").join(&s.id).join("image.txt")).unwrap();
     for e in walkdir::WalkDir::new(damaged.join("blobs")) {
         let e = e.unwrap();
-        if e.file_type().is_file() && !e.file_name().to_string_lossy().starts_with('.') {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.file_type().is_file() && !name.starts_with('.') && !chunks.contains(&name) {
             let mut bytes = std::fs::read(e.path()).unwrap();
             bytes[0] ^= 0xff;
             std::fs::write(e.path(), bytes).unwrap();
@@ -511,10 +515,11 @@ fn a_damaged_or_newer_backup_is_one_clear_line_and_exit_1() {
         .is_empty());
     // A damaged image: refused before anything is compared.
     let image_damaged = copy("image");
-    let db = image_damaged
-        .join("backups")
-        .join(&s.id)
-        .join("repository.db");
+    // Its first chunk (the image is stored as chunks in the blob folder).
+    let list = std::fs::read_to_string(image_damaged.join("backups").join(&s.id).join("image.txt"))
+        .unwrap();
+    let sha = list.split(' ').next().unwrap();
+    let db = image_damaged.join("blobs").join(&sha[..2]).join(&sha[2..]);
     let mut bytes = std::fs::read(&db).unwrap();
     let n = bytes.len();
     bytes[n / 2] ^= 0xff;

@@ -141,6 +141,27 @@ impl CatalogueBlobs {
         Ok(target)
     }
 
+    /// Stores `data`, whose SHA-256 the caller computed as `sha256`, under that
+    /// name (not yet synced: see [`CatalogueBlobs::sync`]).
+    pub(crate) fn put_hashed(&self, sha256: &str, data: &[u8]) -> Result<PathBuf> {
+        let target = self.path_of(sha256)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(&self.dir)
+            .map_err(|e| BackupError::io(&self.dir, e))?;
+        tmp.write_all(data)
+            .map_err(|e| BackupError::io(tmp.path(), e))?;
+        #[cfg(not(target_os = "linux"))]
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| BackupError::io(tmp.path(), e))?;
+        let sub = target.parent().unwrap_or(&self.dir).to_path_buf();
+        std::fs::create_dir_all(&sub).map_err(|e| BackupError::io(&sub, e))?;
+        tmp.persist(&target)
+            .map_err(|e| BackupError::io(&target, e.error))?;
+        Ok(target)
+    }
+
     /// Checks blob `sha256`: present, `size` bytes, hashing to its name. `Err` says
     /// what is wrong.
     pub(crate) fn verify(&self, sha256: &str, size: u64) -> std::result::Result<(), String> {

@@ -2,11 +2,12 @@
 //! killed command left.
 
 use super::blobs::{add_list, CatalogueBlobs};
+use super::chunks::{IMAGE_LIST_FILE, READ_PREFIX};
 use super::lock::{CatalogueLock, Mode};
 use super::manifest::{is_backup_id, Manifest};
 use super::store::BackupStore;
 use super::{BackupError, Result};
-use crate::repository::sqlite::{SqliteStore, DB_FILE, IMAGE_FILE};
+use crate::repository::sqlite::{SqliteStore, DB_FILE};
 use crate::repository::StoreRead;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -101,10 +102,13 @@ impl Catalogue {
 
     /// Creates a catalogue in folder `dir` (created if missing; an existing folder
     /// must be empty).
+    ///
+    /// A folder that a creation killed before its marker was written left (only
+    /// empty `blobs` and `backups` folders and temporary files) counts as empty:
+    /// the creation is finished.
     pub fn create(dir: &Path) -> Result<Catalogue> {
         std::fs::create_dir_all(dir).map_err(|e| BackupError::io(dir, e))?;
-        let mut entries = std::fs::read_dir(dir).map_err(|e| BackupError::io(dir, e))?;
-        if entries.next().is_some() {
+        if !is_blank(dir)? {
             return Err(BackupError::NotACatalogue {
                 dir: dir.to_path_buf(),
                 reason: "it is not empty and has no catalogue.json (choose an empty or new folder)"
@@ -124,10 +128,8 @@ impl Catalogue {
 
     /// Opens the catalogue in `dir`, creating it when the folder is missing or empty.
     pub fn open_or_create(dir: &Path) -> Result<Catalogue> {
-        let empty = !dir.exists()
-            || std::fs::read_dir(dir)
-                .map(|mut e| e.next().is_none())
-                .unwrap_or(false);
+        let empty =
+            !dir.exists() || (!dir.join(MARKER_FILE).exists() && is_blank(dir).unwrap_or(false));
         if empty {
             Catalogue::create(dir)
         } else if dir.is_dir() && !dir.join(MARKER_FILE).exists() {
@@ -240,16 +242,21 @@ impl Catalogue {
     /// The store holds the catalogue's shared lock until it is dropped: a `backup
     /// delete` or `backup prune` meanwhile waits for it (and says the catalogue is
     /// busy after a while) rather than remove what is being read.
+    ///
+    /// The image of a backup of format 2 is reassembled from its chunks into a
+    /// temporary file first (see `chunks`), which the store removes when dropped.
     pub fn open_backup_store(&self, id: &str) -> Result<BackupStore> {
         let lock = super::lock::CatalogueLock::take(&self.dir, super::lock::Mode::Shared)?;
-        self.manifest(id)?;
-        let image = self.backup_dir(id).join(IMAGE_FILE);
+        let m = self.manifest(id)?;
+        let (image, temp) = self.image_of(id, &m)?;
         let inner =
             SqliteStore::open_image(&image, &self.dir).map_err(|e| BackupError::Damaged {
                 id: id.to_string(),
                 detail: e.to_string(),
             })?;
-        Ok(BackupStore::new(inner, &self.dir).holding(lock))
+        Ok(BackupStore::new(inner, &self.dir)
+            .holding(lock)
+            .with_temp(temp))
     }
 
     /// Deletes backup `id`, then the blobs no remaining backup refers to.
@@ -289,6 +296,13 @@ impl Catalogue {
                 return Ok(None);
             }
             add_list(&list, &mut set)?;
+            if m.image.is_some() {
+                let chunks = self.backup_dir(&m.id).join(IMAGE_LIST_FILE);
+                if !chunks.is_file() {
+                    return Ok(None);
+                }
+                add_list(&chunks, &mut set)?;
+            }
         }
         Ok(Some(set))
     }
@@ -311,6 +325,14 @@ impl Catalogue {
             return Ok(Vec::new());
         };
         let scan = self.scan()?;
+        // Images a killed reader was reading (no reader runs: the lock is ours).
+        if let Ok(rd) = std::fs::read_dir(&self.dir) {
+            for e in rd.flatten() {
+                if e.file_name().to_string_lossy().starts_with(READ_PREFIX) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
         let root = self.dir.join(BACKUPS_DIR);
         for name in &scan.unfinished {
             let p = root.join(name);
@@ -326,6 +348,36 @@ impl Catalogue {
         }
         Ok(scan.unfinished)
     }
+}
+
+/// Whether folder `dir` is empty, or holds only what a killed [`Catalogue::create`]
+/// leaves before its marker: empty `blobs` and `backups` folders and temporary
+/// files (`.tmp-*`, removed here).
+fn is_blank(dir: &Path) -> Result<bool> {
+    let mut temps = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(|e| BackupError::io(dir, e))? {
+        let e = e.map_err(|e| BackupError::io(dir, e))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        let empty_dir = || {
+            path.is_dir()
+                && std::fs::read_dir(&path)
+                    .map(|mut d| d.next().is_none())
+                    .unwrap_or(false)
+        };
+        if (name == "blobs" || name == BACKUPS_DIR) && empty_dir() {
+            continue;
+        }
+        if name.starts_with(TMP_PREFIX) && path.is_file() {
+            temps.push(path);
+            continue;
+        }
+        return Ok(false);
+    }
+    for t in temps {
+        let _ = std::fs::remove_file(t);
+    }
+    Ok(true)
 }
 
 /// Up to `n` of `ids` closest to `id`: the longest common prefix first, then the
@@ -378,6 +430,23 @@ mod tests {
         std::fs::write(d.path().join("x"), "x").unwrap();
         let e = Catalogue::open_or_create(d.path()).unwrap_err();
         assert!(e.to_string().contains("not empty"), "{e}");
+    }
+
+    #[test]
+    fn a_creation_killed_before_its_marker_is_finished_by_the_next() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("c");
+        for sub in ["blobs", BACKUPS_DIR] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        std::fs::write(dir.join(".tmp-abc"), "{").unwrap();
+        let c = Catalogue::open_or_create(&dir).unwrap();
+        assert!(c.dir().join(MARKER_FILE).is_file());
+        assert!(!dir.join(".tmp-abc").exists());
+        // A folder with anything else in it is still refused.
+        let other = d.path().join("o");
+        std::fs::create_dir_all(other.join("blobs/ab")).unwrap();
+        assert!(Catalogue::open_or_create(&other).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::catalogue::{
     sync_dir, write_durably, Catalogue, BACKUPS_DIR, BLOB_LIST_FILE, IN_PROGRESS_FILE,
     MANIFEST_FILE, TMP_PREFIX,
 };
+use super::chunks::{ImageStats, IMAGE_LIST_FILE};
 use super::lock::{CatalogueLock, Mode};
 use super::manifest::{backup_id, FileEntry, Kind, Manifest, MANIFEST_FORMAT, MANIFEST_VERSION};
 use super::{BackupError, Result};
@@ -156,7 +157,34 @@ impl Catalogue {
         cancel: &AtomicBool,
     ) -> Result<Manifest> {
         let store = SqliteStore::open(repo)?;
-        self.create_backup_from(&store, options, events, cancel)
+        self.create_backup_of(&store, options, events, cancel)
+    }
+
+    /// Takes a backup of the SQLite repository `store`: as
+    /// [`Catalogue::create_backup_from`], but the repository keeps a generation
+    /// token (installed the first time, see `repository/sqlite/image.rs`), and when
+    /// the token is that of an intact backup of this catalogue with the same
+    /// workspaces, the repository has not changed since: the new backup shares that
+    /// backup's image and blobs whole, and no image is copied.
+    pub fn create_backup_of(
+        &self,
+        store: &SqliteStore,
+        options: &CreateOptions,
+        events: &dyn Events,
+        cancel: &AtomicBool,
+    ) -> Result<Manifest> {
+        let generation = match store.track_generation() {
+            Ok(g) => Some(g),
+            Err(e) => {
+                events.event(&Event::Warning {
+                    message: &format!(
+                        "the repository cannot keep a generation token, so this backup copies its whole image: {e}"
+                    ),
+                });
+                None
+            }
+        };
+        self.create_inner(store, generation, options, events, cancel)
     }
 
     /// Takes a backup of `store` into this catalogue and returns its manifest.
@@ -166,9 +194,26 @@ impl Catalogue {
     /// renamed to `backups/<ID>` once its files and blobs are durable; on any error
     /// or cancellation (`cancel` set, [`BackupError::Cancelled`]) its folder is
     /// removed, and so are the blobs it copied when no other backup command runs.
+    ///
+    /// This generic form always copies the image (its chunks already in the
+    /// catalogue are shared); [`Catalogue::create_backup_of`] also skips the copy
+    /// when the repository has not changed since an earlier backup.
     pub fn create_backup_from(
         &self,
         store: &dyn Store,
+        options: &CreateOptions,
+        events: &dyn Events,
+        cancel: &AtomicBool,
+    ) -> Result<Manifest> {
+        self.create_inner(store, None, options, events, cancel)
+    }
+
+    /// Takes a backup; `generation` is the repository's current generation token
+    /// when it keeps one (then an unchanged repository shares an earlier image).
+    fn create_inner(
+        &self,
+        store: &dyn Store,
+        generation: Option<String>,
         options: &CreateOptions,
         events: &dyn Events,
         cancel: &AtomicBool,
@@ -186,7 +231,7 @@ impl Catalogue {
         // from before the image to after the last blob is copied.
         let marker = RepoMarker::place(store.location(), &id);
         let result = marker.and_then(|marker| {
-            let r = self.write_backup(&id, &tmp, store, options, events, cancel);
+            let r = self.write_backup(&id, &tmp, store, generation, options, events, cancel);
             marker.remove();
             r
         });
@@ -235,11 +280,13 @@ impl Catalogue {
         unreachable!("u32 ids ran out")
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn write_backup(
         &self,
         id: &str,
         tmp: &Path,
         store: &dyn Store,
+        generation: Option<String>,
         options: &CreateOptions,
         events: &dyn Events,
         cancel: &AtomicBool,
@@ -247,35 +294,81 @@ impl Catalogue {
         let marker = tmp.join(IN_PROGRESS_FILE);
         std::fs::write(&marker, format!("{}\n", std::process::id()))
             .map_err(|e| BackupError::io(&marker, e))?;
+        let mut chosen = options.workspaces.clone();
+        chosen.sort();
+        chosen.dedup();
         let list_path = tmp.join(BLOB_LIST_FILE);
-        let list_file =
-            std::fs::File::create(&list_path).map_err(|e| BackupError::io(&list_path, e))?;
-        let mut list = BufWriter::new(list_file);
+        let chunk_list = tmp.join(IMAGE_LIST_FILE);
         let image_path = tmp.join(IMAGE_FILE);
-        let image = store.take_image(
-            &image_path,
-            &mut list,
-            &ImageOptions {
-                workspaces: options.workspaces.clone(),
-                max_rate: options.max_rate,
-            },
-            events,
-            cancel,
-        )?;
-        let list_file = list
-            .into_inner()
-            .map_err(|e| BackupError::io(&list_path, e.into_error()))?;
-        list_file
-            .sync_all()
-            .map_err(|e| BackupError::io(&list_path, e))?;
-        drop(list_file);
+        let unchanged = match generation.as_deref() {
+            Some(g) => self.unchanged_backup(g, &chosen)?,
+            None => None,
+        };
+        let (last_operation, workspaces, image_stats, image_generation, blob_bytes);
+        if let Some(prev) = unchanged {
+            events.event(&Event::Phase {
+                name: "sharing the unchanged image",
+                total: None,
+                unit: Unit::Items,
+            });
+            let from = self.backup_dir(&prev.id);
+            for (name, to) in [(IMAGE_LIST_FILE, &chunk_list), (BLOB_LIST_FILE, &list_path)] {
+                copy_durably(&from.join(name), to)?;
+            }
+            let shared = prev.image.clone().unwrap_or_default();
+            image_stats = ImageStats {
+                bytes: shared.bytes,
+                chunks: shared.chunks,
+                copied_chunks: 0,
+                copied_bytes: 0,
+                reused_bytes: shared.bytes,
+                unchanged_since: Some(prev.id.clone()),
+            };
+            last_operation = prev.last_operation;
+            workspaces = prev.workspaces;
+            image_generation = prev.generation;
+            blob_bytes = prev.blobs.bytes;
+            if options.packages.is_some() {
+                self.assemble_image(id, &chunk_list, &image_path)?;
+            }
+        } else {
+            let list_file =
+                std::fs::File::create(&list_path).map_err(|e| BackupError::io(&list_path, e))?;
+            let mut list = BufWriter::new(list_file);
+            let image = store.take_image(
+                &image_path,
+                &mut list,
+                &ImageOptions {
+                    workspaces: options.workspaces.clone(),
+                    max_rate: options.max_rate,
+                },
+                events,
+                cancel,
+            )?;
+            let list_file = list
+                .into_inner()
+                .map_err(|e| BackupError::io(&list_path, e.into_error()))?;
+            list_file
+                .sync_all()
+                .map_err(|e| BackupError::io(&list_path, e))?;
+            drop(list_file);
+            // The token of the snapshot the image was copied from.
+            image_generation = SqliteStore::open_image(&image_path, self.dir())?.generation()?;
+            image_stats =
+                self.store_chunks(&image_path, &chunk_list, store.location(), events, cancel)?;
+            last_operation = image.last_operation;
+            workspaces = image.workspaces;
+            blob_bytes = image.blob_bytes;
+        }
 
-        let blobs =
-            self.copy_blobs(store, &list_path, image.blob_bytes, options, events, cancel)?;
+        let blobs = self.copy_blobs(store, &list_path, blob_bytes, options, events, cancel)?;
 
-        let mut names = vec![IMAGE_FILE.to_string(), BLOB_LIST_FILE.to_string()];
+        let mut names = vec![IMAGE_LIST_FILE.to_string(), BLOB_LIST_FILE.to_string()];
         if let Some(zip) = options.packages {
-            names.extend(self.write_packages(id, tmp, &image.workspaces, zip, events)?);
+            names.extend(self.write_packages(id, tmp, &workspaces, zip, events)?);
+        }
+        if image_path.exists() {
+            std::fs::remove_file(&image_path).map_err(|e| BackupError::io(&image_path, e))?;
         }
 
         events.event(&Event::Phase {
@@ -310,11 +403,14 @@ impl Catalogue {
                 .unwrap_or_else(|_| store.location().to_path_buf())
                 .display()
                 .to_string(),
-            last_operation: image.last_operation,
-            workspaces: image.workspaces,
-            bytes: files.iter().map(|f| f.bytes).sum(),
+            last_operation,
+            workspaces,
+            chosen_workspaces: chosen,
+            bytes: files.iter().map(|f| f.bytes).sum::<u64>() + image_stats.bytes,
             files,
             blobs,
+            image: Some(image_stats),
+            generation: image_generation,
         };
         write_durably(&tmp.join(MANIFEST_FILE), manifest.to_json().as_bytes())?;
         std::fs::remove_file(&marker).map_err(|e| BackupError::io(&marker, e))?;
@@ -394,6 +490,45 @@ impl Catalogue {
         Ok(written)
     }
 
+    /// The newest intact backup of this catalogue (format 2) whose image has the
+    /// generation token `generation` and the workspaces `chosen`: the repository has
+    /// not changed since it was taken. Its lists must match their checksums and
+    /// every chunk must be in place, else it is not used (and the image is copied).
+    fn unchanged_backup(&self, generation: &str, chosen: &[String]) -> Result<Option<Manifest>> {
+        let scan = self.scan()?;
+        let Some(m) = scan.backups.into_iter().rev().find(|m| {
+            m.generation.as_deref() == Some(generation)
+                && m.chosen_workspaces == chosen
+                && m.image.is_some()
+        }) else {
+            return Ok(None);
+        };
+        if !self.looks_intact(&m) {
+            return Ok(None);
+        }
+        let dir = self.backup_dir(&m.id);
+        for name in [IMAGE_LIST_FILE, BLOB_LIST_FILE] {
+            let Some(entry) = m.files.iter().find(|f| f.path == name) else {
+                return Ok(None);
+            };
+            match hash_file(&dir.join(name)) {
+                Ok((sha, n)) if sha == entry.sha256 && n == entry.bytes => {}
+                _ => return Ok(None),
+            }
+        }
+        let blobs = self.blobs();
+        let list = dir.join(IMAGE_LIST_FILE);
+        let f = std::fs::File::open(&list).map_err(|e| BackupError::io(&list, e))?;
+        for line in BufReader::new(f).lines() {
+            let line = line.map_err(|e| BackupError::io(&list, e))?;
+            match parse_line(&line) {
+                Some((sha, size)) if blobs.has(sha, size) => {}
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some(m))
+    }
+
     /// Copies the blobs of the list that the catalogue lacks, checking each.
     fn copy_blobs(
         &self,
@@ -465,4 +600,12 @@ impl Catalogue {
         blobs.sync(stats.copied_count > 0)?;
         Ok(stats)
     }
+}
+
+/// Copies file `from` to the new file `to` and syncs it.
+fn copy_durably(from: &Path, to: &Path) -> Result<()> {
+    std::fs::copy(from, to).map_err(|e| BackupError::io(to, e))?;
+    std::fs::File::open(to)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| BackupError::io(to, e))
 }

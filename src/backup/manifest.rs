@@ -1,6 +1,7 @@
 //! A backup's manifest (`backups/<ID>/manifest.json`) and backup ids.
 
 use super::blobs::BlobStats;
+use super::chunks::ImageStats;
 use super::{BackupError, Result};
 use crate::repository::WorkspaceCounts;
 use crate::value::Date;
@@ -11,7 +12,11 @@ use std::path::Path;
 pub const MANIFEST_FORMAT: &str = "jcrpack-backup";
 
 /// The manifest format version this code writes and reads (older ones too).
-pub const MANIFEST_VERSION: u64 = 1;
+///
+/// 1: the image is `repository.db` in the backup's folder. 2: the image is stored
+/// as chunks in the catalogue's blob folder, listed in `image.txt` (see
+/// `backup::chunks`), with the repository's generation token.
+pub const MANIFEST_VERSION: u64 = 2;
 
 /// Whether a backup was asked for by hand or by a scheduler (`--scheduled`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -70,12 +75,25 @@ pub struct Manifest {
     pub last_operation: Option<i64>,
     /// The workspaces in the image with their node and property counts.
     pub workspaces: Vec<WorkspaceCounts>,
-    /// The total size of the backup's own files (image, blob list, packages).
+    /// The workspaces asked for with `--workspace`, sorted (empty: all of them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chosen_workspaces: Vec<String>,
+    /// The total size of the backup's own files (image, its chunk list, blob
+    /// list, packages).
     pub bytes: u64,
     /// Every file of the backup folder but the manifest, with its checksum.
     pub files: Vec<FileEntry>,
     /// The blobs the backup refers to, and how many of them this backup copied.
     pub blobs: BlobStats,
+    /// The image stored as chunks and how many of them this backup copied (format
+    /// 2; `None` in a format 1 backup, whose image is `repository.db`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageStats>,
+    /// The repository's generation token in the image (format 2, when the
+    /// repository tracks one): a later backup whose repository still has it shares
+    /// this image whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<String>,
 }
 
 impl Manifest {

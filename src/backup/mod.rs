@@ -11,7 +11,8 @@
 //! DIR/.lock                       the catalogue lock (flock; see `lock`)
 //! DIR/blobs/ab/cdef…              binaries by SHA-256, shared by every backup
 //! DIR/backups/<ID>/manifest.json  what the backup holds, with a checksum of each file
-//! DIR/backups/<ID>/repository.db  the SQLite image of the repository
+//! DIR/backups/<ID>/image.txt      the chunks of the SQLite image of the repository,
+//!                                 stored in DIR/blobs: `sha256 size` lines (`chunks`)
 //! DIR/backups/<ID>/blobs.txt      the blobs the image refers to: `sha256 size` lines
 //! DIR/backups/.tmp-<ID>/          a backup being written (holds `in-progress`)
 //! ```
@@ -20,6 +21,13 @@
 //! blob is durable, so the catalogue never lists a partial backup; the next command
 //! that can take the catalogue lock exclusively removes what a killed one left
 //! (and the blobs no complete backup refers to).
+//!
+//! A backup of a repository that has not changed since the catalogue's last backup
+//! of it (the same generation token, see `repository/sqlite/image.rs`) copies no
+//! image at all: it shares the earlier backup's chunks and blobs.
+//!
+//! Backups of manifest format 1 (the image whole as `DIR/backups/<ID>/repository.db`)
+//! are still listed, read, verified, restored and deleted.
 //!
 //! Ids are the UTC time of the backup, `20261204T170512Z`, with `-2`, `-3`, ... on a
 //! collision: they sort in time order and are unique within a catalogue.
@@ -33,6 +41,7 @@
 
 mod blobs;
 mod catalogue;
+mod chunks;
 mod create;
 mod error;
 mod lock;
@@ -43,6 +52,7 @@ mod verify;
 
 pub use blobs::BlobStats;
 pub use catalogue::{Catalogue, Scan, BACKUPS_DIR, DEFAULT_CATALOGUE_DIR};
+pub use chunks::{ImageStats, CHUNK_BYTES, IMAGE_LIST_FILE};
 pub use create::CreateOptions;
 pub use error::BackupError;
 pub use manifest::{backup_id, FileEntry, Kind, Manifest, MANIFEST_FORMAT, MANIFEST_VERSION};

@@ -74,9 +74,13 @@ impl PrunePolicy {
 impl Catalogue {
     /// Whether backup `m`'s files are all present with their sizes (a quick check,
     /// not [`Catalogue::verify`]).
-    fn looks_intact(&self, m: &Manifest) -> bool {
+    pub(crate) fn looks_intact(&self, m: &Manifest) -> bool {
         let dir = self.backup_dir(&m.id);
         m.files.iter().any(|f| f.path == BLOB_LIST_FILE)
+            && (m.image.is_none()
+                || m.files
+                    .iter()
+                    .any(|f| f.path == super::chunks::IMAGE_LIST_FILE))
             && m.files
                 .iter()
                 .all(|f| std::fs::metadata(dir.join(&f.path)).is_ok_and(|md| md.len() == f.bytes))
@@ -146,9 +150,12 @@ mod tests {
             repository: String::new(),
             last_operation: None,
             workspaces: vec![],
+            chosen_workspaces: vec![],
             bytes: 0,
             files: vec![],
             blobs: BlobStats::default(),
+            image: None,
+            generation: None,
         }
     }
 

@@ -1,5 +1,6 @@
-//! A backup opened as a read-only repository: the image's SQLite database, read
-//! in place, with binaries read from the catalogue's shared blob folder and checked
+//! A backup opened as a read-only repository: the image's SQLite database (read in
+//! place in a format 1 backup, else reassembled from its chunks into a temporary
+//! file that goes with the store), with binaries read from the catalogue's shared blob folder and checked
 //! against their hash and size as they are read.
 
 use super::blobs::CatalogueBlobs;
@@ -21,6 +22,10 @@ pub struct BackupStore {
     /// The catalogue's shared lock, held while the backup is read, so that
     /// `backup delete` and `backup prune` (which take it exclusively) wait instead of
     /// removing the image or its blobs under a restore or an export.
+    /// The temporary folder of a reassembled image, removed on drop (after
+    /// `image`, whose connection is declared first and so closed first, and before
+    /// the lock is released).
+    _temp: Option<tempfile::TempDir>,
     _lock: Option<super::lock::CatalogueLock>,
 }
 
@@ -39,8 +44,16 @@ impl BackupStore {
             image,
             catalogue: catalogue.to_path_buf(),
             blobs: CatalogueBlobs::new(catalogue),
+            _temp: None,
             _lock: None,
         }
+    }
+
+    /// The same store, removing the temporary folder `temp` (of a reassembled
+    /// image) when dropped.
+    pub(crate) fn with_temp(mut self, temp: Option<tempfile::TempDir>) -> BackupStore {
+        self._temp = temp;
+        self
     }
 
     /// The same store, holding `lock` until it is dropped.

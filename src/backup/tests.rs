@@ -2,24 +2,19 @@
 //! verify, delete, prune, and what a failure leaves.
 
 use super::*;
-use crate::events::{Actor, NoEvents, OwnedEvent, Recorded};
+use crate::events::{NoEvents, OwnedEvent, Recorded};
 use crate::node::Node;
 use crate::repository::sqlite::SqliteStore;
 use crate::repository::{AddOptions, Store, StoreRead};
-use crate::value::{Binary, Date, Property, Value};
+use crate::value::{Binary, Property, Value};
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-fn actor(time: &str) -> Actor {
-    Actor {
-        user: "tester".into(),
-        time: Date::parse(time).unwrap(),
-    }
-}
+use crate::test_support::actor;
 
 fn repo_with(dir: &Path, pages: usize) -> SqliteStore {
-    let mut s = SqliteStore::init(&dir.join("repo")).unwrap();
+    let mut s = crate::test_support::repo_in(dir);
     add_pages(&mut s, 0, pages);
     s
 }
@@ -117,7 +112,7 @@ fn a_backup_lists_opens_and_verifies_and_a_second_copies_nothing() {
     assert!(e.to_string().contains("is damaged"), "{e}");
     // Damage the image: its checksum fails.
     drop(b);
-    let img = cat.backup_dir(&m2.id).join("repository.db");
+    let img = cat.backup_dir(&m2.id).join(IMAGE_LIST_FILE);
     let mut bytes = std::fs::read(&img).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
@@ -126,7 +121,7 @@ fn a_backup_lists_opens_and_verifies_and_a_second_copies_nothing() {
     assert!(
         r.problems
             .iter()
-            .any(|p| p.contains("repository.db fails its checksum")),
+            .any(|p| p.contains("image.txt fails its checksum")),
         "{:?}",
         r.problems
     );
@@ -154,11 +149,11 @@ fn unknown_ids_and_newer_manifests_are_clear_errors() {
     let mf = cat.backup_dir(&m.id).join("manifest.json");
     let text = std::fs::read_to_string(&mf)
         .unwrap()
-        .replace("\"version\": 1", "\"version\": 2");
+        .replace("\"version\": 2", "\"version\": 3");
     std::fs::write(&mf, text).unwrap();
     let e = cat.manifest(&m.id).unwrap_err();
     assert!(
-        matches!(e, BackupError::NewerFormat { found: 2, .. }),
+        matches!(e, BackupError::NewerFormat { found: 3, .. }),
         "{e}"
     );
     // list leaves it out, scan names it.
@@ -187,11 +182,36 @@ fn delete_and_prune_remove_backups_and_their_unshared_blobs() {
                 .id,
         );
     }
+    // The binaries only: the images' chunks share the folder.
+    let chunks: std::collections::HashSet<String> = ids
+        .iter()
+        .flat_map(|id| {
+            std::fs::read_to_string(cat.backup_dir(id).join(IMAGE_LIST_FILE))
+                .unwrap()
+                .lines()
+                .map(|l| l.split(' ').next().unwrap().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(chunks.len(), 3, "each image one chunk of its own");
     let blob_files = || {
         walkdir::WalkDir::new(cat.dir().join("blobs"))
             .into_iter()
             .filter_map(|e| e.ok())
             .filter(|e| e.file_type().is_file())
+            .filter(|e| {
+                let sha = format!(
+                    "{}{}",
+                    e.path()
+                        .parent()
+                        .unwrap()
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy(),
+                    e.file_name().to_string_lossy()
+                );
+                !chunks.contains(&sha)
+            })
             .count()
     };
     assert_eq!(blob_files(), 5);
@@ -201,14 +221,15 @@ fn delete_and_prune_remove_backups_and_their_unshared_blobs() {
     };
     let dry = cat.prune(&policy, true).unwrap();
     assert_eq!(dry.removed, ids[..2].to_vec());
-    assert_eq!(dry.blobs_removed, 0);
+    // The two images' chunks, no binary (each is shared with the newest).
+    assert_eq!(dry.blobs_removed, 2);
     assert_eq!(cat.list().unwrap().len(), 3);
     // Deleting the newest leaves blob p102 to nobody.
     cat.delete(&ids[2]).unwrap();
     assert_eq!(blob_files(), 4);
     let r = cat.prune(&policy, false).unwrap();
     assert_eq!(r.kept, vec![ids[1].clone()]);
-    assert_eq!(r.blobs_removed, 0);
+    assert_eq!(r.blobs_removed, 1, "the image of the first");
     assert_eq!(blob_files(), 4);
     assert!(cat.verify(&ids[1], &NoEvents).unwrap().ok());
     assert!(cat.delete(&ids[0]).is_err());
@@ -360,4 +381,185 @@ fn an_open_backup_holds_off_removals_until_it_is_dropped() {
             .is_some()
     );
     cat.delete(&m.id).unwrap();
+}
+
+#[test]
+fn images_are_chunks_shared_between_backups_and_an_unchanged_repository_copies_none() {
+    let d = tempfile::tempdir().unwrap();
+    // About 3.5 MiB of image: four chunks.
+    let mut s = repo_with(d.path(), 12_000);
+    let cat = Catalogue::for_repository(s.location()).unwrap();
+    let opts = |t: &str| CreateOptions::new(actor(t));
+    let m1 = cat
+        .create_backup_of(&s, &opts("2026-12-04T17:00:00Z"), &NoEvents, &no())
+        .unwrap();
+    let i1 = m1.image.clone().unwrap();
+    assert_eq!(m1.version, MANIFEST_VERSION);
+    assert!(i1.chunks >= 1 && i1.copied_bytes > 0, "{i1:?}");
+    assert!(m1.generation.is_some());
+    assert!(!cat.backup_dir(&m1.id).join("repository.db").exists());
+    // Unchanged: nothing copied, the first image shared.
+    let m2 = cat
+        .create_backup_of(&s, &opts("2026-12-04T17:01:00Z"), &NoEvents, &no())
+        .unwrap();
+    let i2 = m2.image.clone().unwrap();
+    assert_eq!(i2.unchanged_since.as_deref(), Some(m1.id.as_str()));
+    assert_eq!((i2.copied_bytes, i2.reused_bytes), (0, i1.bytes));
+    assert_eq!(m2.last_operation, m1.last_operation);
+    assert_eq!(m2.generation, m1.generation);
+    // One more page: the image is copied again, but only the chunks that changed
+    // are written.
+    add_pages(&mut s, 12_000, 1);
+    let m3 = cat
+        .create_backup_of(&s, &opts("2026-12-04T17:02:00Z"), &NoEvents, &no())
+        .unwrap();
+    let i3 = m3.image.clone().unwrap();
+    assert_eq!(i3.unchanged_since, None);
+    assert_ne!(m3.generation, m1.generation);
+    assert!(
+        i3.copied_chunks < i3.chunks && i3.reused_bytes > 0,
+        "{i3:?}"
+    );
+    assert_eq!(m3.last_operation, Some(2));
+    // A different workspace selection never shares.
+    let mut only = opts("2026-12-04T17:03:00Z");
+    only.workspaces = vec!["default".into()];
+    let m4 = cat.create_backup_of(&s, &only, &NoEvents, &no()).unwrap();
+    assert_eq!(m4.image.as_ref().unwrap().unchanged_since, None);
+    assert_eq!(m4.chosen_workspaces, vec!["default".to_string()]);
+    for m in [&m1, &m2, &m3, &m4] {
+        assert!(cat.verify(&m.id, &NoEvents).unwrap().ok(), "{}", m.id);
+    }
+    // Reading reassembles the image into a temporary folder that goes with it.
+    let b = cat.open_store(&m2.id).unwrap();
+    // The pages and /jcr:system.
+    assert_eq!(b.children("default", "/").unwrap().len(), 12_000 + 1);
+    let reading = |dir: &Path| {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-read-"))
+            .count()
+    };
+    assert_eq!(reading(cat.dir()), 1);
+    drop(b);
+    assert_eq!(reading(cat.dir()), 0);
+    // Deleting the first keeps the chunks the second shares.
+    cat.delete(&m1.id).unwrap();
+    assert!(cat.verify(&m2.id, &NoEvents).unwrap().ok());
+    let b = cat.open_store(&m3.id).unwrap();
+    assert_eq!(b.children("default", "/").unwrap().len(), 12_001 + 1);
+}
+
+#[test]
+fn a_damaged_chunk_is_named_by_verify_and_refused_by_a_reader() {
+    let d = tempfile::tempdir().unwrap();
+    let s = repo_with(d.path(), 5);
+    let cat = Catalogue::for_repository(s.location()).unwrap();
+    let m = cat
+        .create_backup_of(
+            &s,
+            &CreateOptions::new(actor("2026-12-04T17:00:00Z")),
+            &NoEvents,
+            &no(),
+        )
+        .unwrap();
+    let list = std::fs::read_to_string(cat.backup_dir(&m.id).join(IMAGE_LIST_FILE)).unwrap();
+    let sha = list.split(' ').next().unwrap().to_string();
+    let p = cat.blobs().path_of(&sha).unwrap();
+    let mut bytes = std::fs::read(&p).unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(&p, bytes).unwrap();
+    let r = cat.verify(&m.id, &NoEvents).unwrap();
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.starts_with("image chunk 1: ") && p.contains(&sha) && p.contains("damaged")),
+        "{:?}",
+        r.problems
+    );
+    let e = cat.open_backup_store(&m.id).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains(&format!("backup {} is damaged", m.id))
+            && e.to_string().contains(&sha),
+        "{e}"
+    );
+    // Like a binary, a chunk in place with its size is shared without being read
+    // (verify reads them): the next backup of the unchanged repository shares the
+    // damaged image, and verify names the damage in it too.
+    let m2 = cat
+        .create_backup_of(
+            &s,
+            &CreateOptions::new(actor("2026-12-04T17:01:00Z")),
+            &NoEvents,
+            &no(),
+        )
+        .unwrap();
+    assert_eq!(m2.image.unwrap().unchanged_since, Some(m.id.clone()));
+    assert!(!cat.verify(&m2.id, &NoEvents).unwrap().ok());
+}
+
+/// A backup of manifest format 1 (the image whole as `repository.db` in its folder)
+/// written by the previous jcrpack: listed, read, verified, never shared, deleted.
+#[test]
+fn backups_of_the_first_format_stay_readable() {
+    let d = tempfile::tempdir().unwrap();
+    let s = repo_with(d.path(), 7);
+    let cat = Catalogue::for_repository(s.location()).unwrap();
+    let m = cat
+        .create_backup_of(
+            &s,
+            &CreateOptions::new(actor("2026-12-04T17:00:00Z")),
+            &NoEvents,
+            &no(),
+        )
+        .unwrap();
+    // Rewrite it as format 1.
+    let dir = cat.backup_dir(&m.id);
+    cat.assemble_image(
+        &m.id,
+        &dir.join(IMAGE_LIST_FILE),
+        &dir.join("repository.db"),
+    )
+    .unwrap();
+    std::fs::remove_file(dir.join(IMAGE_LIST_FILE)).unwrap();
+    let mut old = m.clone();
+    old.version = 1;
+    let (sha256, bytes) = super::blobs::hash_file(&dir.join("repository.db")).unwrap();
+    old.files[0] = FileEntry {
+        path: "repository.db".into(),
+        bytes,
+        sha256,
+    };
+    old.bytes = old.files.iter().map(|f| f.bytes).sum();
+    old.image = None;
+    old.generation = None;
+    let mut text = serde_json::to_value(&old).unwrap();
+    assert!(text.get("image").is_none() && text.get("generation").is_none());
+    text["version"] = 1.into();
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_string_pretty(&text).unwrap(),
+    )
+    .unwrap();
+    // Its chunks are no longer referenced: collected by the next delete or prune.
+    assert_eq!(cat.list().unwrap(), vec![old.clone()]);
+    assert!(cat.verify(&m.id, &NoEvents).unwrap().ok());
+    let b = cat.open_store(&m.id).unwrap();
+    assert_eq!(b.children("default", "/").unwrap().len(), 7 + 1); // and /jcr:system
+    drop(b);
+    let m2 = cat
+        .create_backup_of(
+            &s,
+            &CreateOptions::new(actor("2026-12-04T17:01:00Z")),
+            &NoEvents,
+            &no(),
+        )
+        .unwrap();
+    assert_eq!(m2.image.as_ref().unwrap().unchanged_since, None);
+    cat.delete(&m2.id).unwrap();
+    assert!(cat.verify(&m.id, &NoEvents).unwrap().ok());
+    cat.delete(&m.id).unwrap();
+    assert!(cat.list().unwrap().is_empty());
 }

@@ -3,6 +3,8 @@
 
 use super::blobs::parse_line;
 use super::catalogue::{Catalogue, BLOB_LIST_FILE};
+use super::chunks::{ImageStats, IMAGE_LIST_FILE};
+use super::manifest::Manifest;
 use super::{blobs::hash_file, Result};
 use crate::events::{Event, Events, Unit};
 use crate::repository::sqlite::{SqliteStore, IMAGE_FILE};
@@ -56,10 +58,15 @@ impl Catalogue {
         };
         events.event(&Event::Phase {
             name: "verifying",
-            total: Some(m.bytes + m.blobs.bytes),
+            total: Some(
+                m.files.iter().map(|f| f.bytes).sum::<u64>()
+                    + m.image.as_ref().map_or(0, |i| i.bytes)
+                    + m.blobs.bytes,
+            ),
             unit: Unit::Bytes,
         });
         let mut list_ok = false;
+        let mut chunk_list_ok = false;
         for f in &m.files {
             r.files += 1;
             let p = dir.join(&f.path);
@@ -80,18 +87,37 @@ impl Catalogue {
                         ));
                     } else if f.path == BLOB_LIST_FILE {
                         list_ok = true;
+                    } else if f.path == IMAGE_LIST_FILE {
+                        chunk_list_ok = true;
                     }
                 }
                 Err(e) => r.problem(format!("file {} cannot be read: {e}", f.path)),
             }
         }
-        for needed in [IMAGE_FILE, BLOB_LIST_FILE] {
+        let image_file = if m.image.is_some() {
+            IMAGE_LIST_FILE
+        } else {
+            IMAGE_FILE
+        };
+        for needed in [image_file, BLOB_LIST_FILE] {
             if !m.files.iter().any(|f| f.path == needed) {
                 r.problem(format!("the manifest does not list {needed}"));
             }
         }
-        if let Err(e) = SqliteStore::open_image(&dir.join(IMAGE_FILE), self.dir()) {
-            r.problem(format!("the image cannot be opened: {e}"));
+        let chunks_ok = match &m.image {
+            Some(stats) if chunk_list_ok => self.verify_chunks(&m, stats, &mut r, events)?,
+            Some(_) => false,
+            None => true,
+        };
+        if chunks_ok {
+            match self.image_of(id, &m) {
+                Ok((image, _temp)) => {
+                    if let Err(e) = SqliteStore::open_image(&image, self.dir()) {
+                        r.problem(format!("the image cannot be opened: {e}"));
+                    }
+                }
+                Err(e) => r.problem(format!("the image cannot be reassembled: {e}")),
+            }
         }
         if list_ok {
             let blobs = self.blobs();
@@ -123,5 +149,50 @@ impl Catalogue {
         }
         events.event(&Event::Finished);
         Ok(r)
+    }
+}
+
+impl Catalogue {
+    /// Checks every chunk of `m`'s image against its name; returns whether all are
+    /// intact (problems go to `r`).
+    fn verify_chunks(
+        &self,
+        m: &Manifest,
+        stats: &ImageStats,
+        r: &mut VerifyReport,
+        events: &dyn Events,
+    ) -> Result<bool> {
+        let list = self.backup_dir(&m.id).join(IMAGE_LIST_FILE);
+        let f = std::fs::File::open(&list).map_err(|e| super::BackupError::io(&list, e))?;
+        let blobs = self.blobs();
+        let (mut count, mut bytes, mut ok) = (0u64, 0u64, true);
+        for line in BufReader::new(f).lines() {
+            let line = line.map_err(|e| super::BackupError::io(&list, e))?;
+            let Some((sha, size)) = parse_line(&line) else {
+                r.problem(format!("the image's chunk list has a bad line '{line}'"));
+                ok = false;
+                continue;
+            };
+            count += 1;
+            bytes += size;
+            if let Err(p) = blobs.verify(sha, size) {
+                r.problem(format!(
+                    "image chunk {count}: {}",
+                    p.replacen("blob ", "", 1)
+                ));
+                ok = false;
+            } else {
+                r.bytes += size;
+            }
+            events.event(&Event::Advance { amount: size });
+        }
+        if count != stats.chunks || bytes != stats.bytes {
+            r.problem(format!(
+                "the image's chunk list has {count} chunks of {bytes} bytes, the manifest says {} of {}",
+                stats.chunks, stats.bytes
+            ));
+            ok = false;
+        }
+        Ok(ok)
     }
 }

@@ -205,7 +205,7 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
     progress.clear();
     if a.json {
         super::print_json(&m)?;
-    } else {
+    } else if !quiet {
         writeln!(
             o,
             "backup {} of {}: {} nodes, {} properties in {}; last operation {}",
@@ -218,10 +218,12 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
                 .map(|o| o.to_string())
                 .unwrap_or_else(|| "none".into())
         )?;
+        if let Some(line) = image_line(&m) {
+            writeln!(o, "{line}")?;
+        }
         writeln!(
             o,
-            "image {}; binaries {} ({}): copied {} ({} new), reused {}",
-            size(m.bytes),
+            "binaries {} ({}): copied {} ({} new), reused {}",
             thousands(m.blobs.count),
             size(m.blobs.bytes),
             size(m.blobs.copied_bytes),
@@ -232,6 +234,26 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
     }
     o.flush()?;
     Ok(0)
+}
+
+/// How much of the image a backup copied and how much it shares with others.
+fn image_line(m: &Manifest) -> Option<String> {
+    let i = m.image.as_ref()?;
+    Some(match &i.unchanged_since {
+        Some(prev) => format!(
+            "image {} in {} chunks: the repository is unchanged since backup {prev}, nothing copied, all shared",
+            size(i.bytes),
+            thousands(i.chunks)
+        ),
+        None => format!(
+            "image {} in {} chunks: copied {} ({} new chunks), reused {}",
+            size(i.bytes),
+            thousands(i.chunks),
+            size(i.copied_bytes),
+            thousands(i.copied_chunks),
+            size(i.reused_bytes)
+        ),
+    })
 }
 
 fn list(a: ListArgs, quiet: bool) -> CliResult<i32> {
@@ -311,6 +333,9 @@ fn show(a: ShowArgs) -> CliResult<i32> {
             size(f.bytes),
             f.sha256
         )?;
+    }
+    if let Some(line) = image_line(&m) {
+        writeln!(o, "{line}")?;
     }
     writeln!(
         o,

@@ -61,28 +61,24 @@ pub fn run(a: DiffArgs) -> CliResult<i32> {
     Ok(0)
 }
 
-/// One node's change: `+`, `-` or `~`, the path and type, then its properties.
+/// One node's change: `+`, `-` or `~`, the path and type, then its properties
+/// (the printer `restore -v` shares).
 fn write_change(out: &mut impl Write, c: &NodeChange) -> std::io::Result<()> {
     let mark = match c.change {
         Change::Added => '+',
         Change::Deleted => '-',
         Change::Changed => '~',
     };
-    match &c.primary_type {
-        Some((Some(b), Some(t))) => writeln!(out, "{mark} {} ({b} -> {t})", c.path)?,
-        Some((_, Some(t))) => writeln!(out, "{mark} {} ({t})", c.path)?,
-        _ => writeln!(out, "{mark} {}", c.path)?,
-    }
-    if let Some((b, t)) = &c.mixins {
-        writeln!(out, "    mixins: [{}] -> [{}]", b.join(", "), t.join(", "))?;
-    }
-    for p in &c.properties {
-        match (&p.before, &p.after) {
-            (None, Some(v)) => writeln!(out, "    + {} = {v}", p.name)?,
-            (Some(v), None) => writeln!(out, "    - {} = {v}", p.name)?,
-            (Some(b), Some(v)) => writeln!(out, "    ~ {}: {b} -> {v}", p.name)?,
-            (None, None) => {}
-        }
-    }
-    Ok(())
+    super::changes::write_node(
+        out,
+        &super::changes::NodeLines {
+            mark,
+            label: &c.path,
+            primary_type: &c.primary_type,
+            mixins: &c.mixins,
+            order: &None,
+            properties: &c.properties,
+            note: None,
+        },
+    )
 }

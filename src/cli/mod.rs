@@ -16,6 +16,7 @@ mod backup;
 mod backup_export;
 mod bootstrap;
 mod build;
+mod changes;
 mod diff;
 mod dump;
 mod error;

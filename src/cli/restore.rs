@@ -6,9 +6,8 @@ use super::repo::{LockArgs, RepoArgs};
 use super::{CliError, CliResult, ErrorKind};
 use crate::archive::{self, ReadOptions};
 use crate::backup::Catalogue;
-use crate::diff::{self, NodeChange};
 use crate::events::{Event, Events};
-use crate::import::{self, ImportOptions};
+use crate::import::ImportOptions;
 use crate::repository::{self, OperationMeta, StoreRead, DEFAULT_WORKSPACE};
 use crate::restore::{self, Change, ChangeKind, Plan, Scope, Summary};
 use clap::Args;
@@ -245,15 +244,7 @@ fn restore_image(
     let mut out = out.lock();
     // The differences: the list streams (JSON, or -v), then the summary.
     let shown = if a.json {
-        write!(
-            out,
-            "{{\n  \"source\": {},\n  \"kind\": {},\n  \"repository\": {},\n  \"dryRun\": {},\n  \"changes\": [",
-            json(&name),
-            json(&kind),
-            json(&a.repo.display().to_string()),
-            a.dry_run
-        )
-        .map_err(quiet_on_pipe)?;
+        json_head(&mut out, name, kind, a)?;
         let mut first = true;
         let mut io_err = None;
         let summary = restore::compare(
@@ -303,16 +294,7 @@ fn restore_image(
         summary
     };
     let finish = |out: &mut std::io::StdoutLock<'_>, restored: bool, op: Option<i64>| {
-        if a.json {
-            writeln!(
-                out,
-                ",\n  \"restored\": {restored},\n  \"operation\": {}\n}}",
-                op.map(|o| o.to_string()).unwrap_or_else(|| "null".into())
-            )
-            .map_err(quiet_on_pipe)
-        } else {
-            Ok(())
-        }
+        json_tail(out, a, restored, op)
     };
     if a.dry_run {
         finish(&mut out, false, None)?;
@@ -356,6 +338,37 @@ fn restore_image(
 
 fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+/// The start of the `--json` document, up to the opening of the change list.
+fn json_head(out: &mut dyn Write, name: &str, kind: &str, a: &RestoreArgs) -> CliResult<()> {
+    write!(
+        out,
+        "{{\n  \"source\": {},\n  \"kind\": {},\n  \"repository\": {},\n  \"dryRun\": {},\n  \"changes\": [",
+        json(name),
+        json(kind),
+        json(&a.repo.display().to_string()),
+        a.dry_run
+    )
+    .map_err(quiet_on_pipe)
+}
+
+/// The end of the `--json` document (nothing without `--json`).
+fn json_tail(
+    out: &mut dyn Write,
+    a: &RestoreArgs,
+    restored: bool,
+    op: Option<i64>,
+) -> CliResult<()> {
+    if !a.json {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        ",\n  \"restored\": {restored},\n  \"operation\": {}\n}}",
+        op.map(|o| o.to_string()).unwrap_or_else(|| "null".into())
+    )
+    .map_err(quiet_on_pipe)
 }
 
 fn confirm(question: &str) -> CliResult<bool> {
@@ -404,64 +417,23 @@ fn print_summary(out: &mut dyn Write, name: &str, s: &Summary) -> std::io::Resul
 }
 
 fn print_change(out: &mut dyn Write, c: &Change) -> std::io::Result<()> {
-    let ws = if c.workspace == DEFAULT_WORKSPACE {
-        String::new()
+    let label = if c.workspace == DEFAULT_WORKSPACE {
+        c.path.clone()
     } else {
-        format!("[{}] ", c.workspace)
+        format!("[{}] {}", c.workspace, c.path)
     };
-    match (&c.change, &c.primary_type) {
-        (ChangeKind::Deleted, _) => writeln!(out, "- {ws}{} ({} nodes)", c.path, c.nodes)?,
-        (_, Some((Some(b), Some(t)))) => {
-            writeln!(out, "{} {ws}{} ({b} -> {t})", c.change.mark(), c.path)?
-        }
-        (_, Some((_, Some(t)))) => writeln!(out, "{} {ws}{} ({t})", c.change.mark(), c.path)?,
-        _ => writeln!(out, "{} {ws}{}", c.change.mark(), c.path)?,
-    }
-    if let Some((b, t)) = &c.mixins {
-        writeln!(out, "    mixins: [{}] -> [{}]", b.join(", "), t.join(", "))?;
-    }
-    if let Some((b, t)) = &c.order {
-        writeln!(out, "    order: [{}] -> [{}]", b.join(", "), t.join(", "))?;
-    }
-    for p in &c.properties {
-        match (&p.before, &p.after) {
-            (None, Some(v)) => writeln!(out, "    + {} = {v}", p.name)?,
-            (Some(v), None) => writeln!(out, "    - {} = {v}", p.name)?,
-            (Some(b), Some(v)) => writeln!(out, "    ~ {}: {b} -> {v}", p.name)?,
-            (None, None) => {}
-        }
-    }
-    Ok(())
-}
-
-fn to_change(ws: &str, c: NodeChange, before: &dyn StoreRead) -> CliResult<Change> {
-    let change = match c.change {
-        diff::Change::Added => ChangeKind::Added,
-        diff::Change::Deleted => ChangeKind::Deleted,
-        diff::Change::Changed => ChangeKind::Changed,
-    };
-    let nodes = match change {
-        ChangeKind::Added => 1,
-        ChangeKind::Changed => 0,
-        ChangeKind::Deleted => {
-            let mut n = 0;
-            for e in before.walk(ws, &c.path)? {
-                e?;
-                n += 1;
-            }
-            n
-        }
-    };
-    Ok(Change {
-        workspace: ws.to_string(),
-        path: c.path,
-        change,
-        primary_type: c.primary_type,
-        mixins: c.mixins,
-        properties: c.properties,
-        order: None,
-        nodes,
-    })
+    super::changes::write_node(
+        out,
+        &super::changes::NodeLines {
+            mark: c.change.mark(),
+            label: &label,
+            primary_type: &c.primary_type,
+            mixins: &c.mixins,
+            order: &c.order,
+            properties: &c.properties,
+            note: (c.change == ChangeKind::Deleted).then(|| format!("({} nodes)", c.nodes)),
+        },
+    )
 }
 
 fn restore_package(
@@ -488,8 +460,8 @@ fn restore_package(
         .first()
         .cloned()
         .unwrap_or_else(|| DEFAULT_WORKSPACE.to_string());
-    let mut opts = ImportOptions {
-        workspace: ws.clone(),
+    let opts = ImportOptions {
+        workspace: ws,
         dry_run: true,
         ..ImportOptions::new(super::import::actor()?)
     };
@@ -497,41 +469,21 @@ fn restore_package(
     let before = target.open()?;
     let mut store = target.open_locking(&a.lock)?;
     let archive = archive::open(package, &ReadOptions::default())?;
-    let found = diff::plan(
-        before.as_ref(),
-        store.as_mut(),
-        archive.as_ref(),
-        &opts,
-        &crate::events::NoEvents,
-    )
-    .map_err(|e| CliError::context(format!("{name}: restore failed, nothing was changed"), e))?;
-    let mut ws_summary = restore::WorkspaceSummary {
-        workspace: ws.clone(),
-        roots: vec!["/".into()],
-        created: !before.workspaces()?.contains(&ws),
-        ..Default::default()
-    };
-    let mut changes = Vec::with_capacity(found.len());
-    for c in found {
-        let c = to_change(&ws, c, before.as_ref())?;
-        ws_summary.count(&c);
-        changes.push(c);
-    }
-    let summary = Summary {
-        workspaces: vec![ws_summary],
-        ..Summary::default()
-    };
+    let restore::package::PackageComparison { changes, summary } =
+        restore::package::compare_package(
+            before.as_ref(),
+            store.as_mut(),
+            archive.as_ref(),
+            &opts,
+            &crate::events::NoEvents,
+        )
+        .map_err(|e| {
+            CliError::context(format!("{name}: restore failed, nothing was changed"), e)
+        })?;
     let out = std::io::stdout();
     let mut out = out.lock();
     if a.json {
-        write!(
-            out,
-            "{{\n  \"source\": {},\n  \"kind\": \"package\",\n  \"repository\": {},\n  \"dryRun\": {},\n  \"changes\": [",
-            json(&name),
-            json(&a.repo.display().to_string()),
-            a.dry_run
-        )
-        .map_err(quiet_on_pipe)?;
+        json_head(&mut out, &name, "package", a)?;
         for (i, c) in changes.iter().enumerate() {
             write!(out, "{}\n    {}", if i == 0 { "" } else { "," }, json(c))
                 .map_err(quiet_on_pipe)?;
@@ -546,16 +498,7 @@ fn restore_package(
         }
     }
     let finish = |out: &mut std::io::StdoutLock<'_>, restored: bool, op: Option<i64>| {
-        if a.json {
-            writeln!(
-                out,
-                ",\n  \"restored\": {restored},\n  \"operation\": {}\n}}",
-                op.map(|o| o.to_string()).unwrap_or_else(|| "null".into())
-            )
-            .map_err(quiet_on_pipe)
-        } else {
-            Ok(())
-        }
+        json_tail(out, a, restored, op)
     };
     if a.dry_run {
         finish(&mut out, false, None)?;
@@ -567,10 +510,10 @@ fn restore_package(
         finish(&mut out, false, None)?;
         return Err(CliError::failure("restore cancelled, nothing was changed"));
     }
-    opts.dry_run = false;
-    let report = import::install_archive(store.as_mut(), archive.as_ref(), &opts).map_err(|e| {
-        CliError::failure(format!("{name}: restore failed, nothing was changed: {e}"))
-    })?;
+    let report = restore::package::restore_package(store.as_mut(), archive.as_ref(), &opts)
+        .map_err(|e| {
+            CliError::failure(format!("{name}: restore failed, nothing was changed: {e}"))
+        })?;
     let op = report.operation;
     finish(&mut out, true, op)?;
     if let Some(id) = op {

@@ -30,6 +30,7 @@ mod change;
 mod engine;
 mod error;
 mod needs;
+pub mod package;
 pub mod portable;
 mod scope;
 mod source;

@@ -13,17 +13,10 @@ const UUID_SITE: &str = "aaaaaaaa-0000-4000-8000-000000000001";
 const UUID_A: &str = "aaaaaaaa-0000-4000-8000-00000000000a";
 
 fn actor() -> crate::events::Actor {
-    crate::events::Actor {
-        user: "editor".into(),
-        time: crate::value::Date::parse("2026-12-04T17:05:12.000Z").unwrap(),
-    }
+    crate::test_support::actor("2026-12-04T17:05:12.000Z")
 }
 
-fn repo() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::init(&dir.path().join("repo")).unwrap();
-    (dir, store)
-}
+use crate::test_support::temp_repo as repo;
 
 fn s(name: &str, v: &str) -> Property {
     Property::string(name, v)

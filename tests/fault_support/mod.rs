@@ -263,3 +263,26 @@ pub fn read_back_zip(path: &Path) -> usize {
     }
     z.len()
 }
+
+/// Writes the image of backup `id` of catalogue `cat` to the file `to`: its chunks
+/// (listed in `image.txt`, stored in the catalogue's blob folder) one after the
+/// other, or its `repository.db` in a backup of manifest format 1.
+#[allow(dead_code)]
+pub fn backup_image(cat: &Path, id: &str, to: &Path) {
+    let b = cat.join("backups").join(id);
+    let old = b.join("repository.db");
+    if old.is_file() {
+        std::fs::copy(old, to).unwrap();
+        return;
+    }
+    let mut out = std::fs::File::create(to).unwrap();
+    for line in std::fs::read_to_string(b.join("image.txt"))
+        .unwrap()
+        .lines()
+    {
+        let sha = line.split(' ').next().unwrap();
+        let mut chunk =
+            std::fs::File::open(cat.join("blobs").join(&sha[..2]).join(&sha[2..])).unwrap();
+        std::io::copy(&mut chunk, &mut out).unwrap();
+    }
+}

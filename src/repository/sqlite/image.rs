@@ -19,6 +19,22 @@
 //! so that it can be opened read-only without a `-shm` file, cut down to the chosen
 //! workspaces when asked, counted, and listed: every blob its properties and its
 //! journal's before-images refer to, one `sha256 size` line each, sorted, distinct.
+//!
+//! # The generation token
+//!
+//! A backup catalogue skips copying the image when the repository has provably not
+//! changed since its last backup. For that, [`SqliteStore::track_generation`]
+//! keeps `meta.generation`: a random 128-bit token that two triggers replace on
+//! every other insert into or update of `meta`. Every writing transaction writes
+//! `meta` when it commits (`next_node_id` at the end of each transaction, including
+//! undo, restore, load, workspace changes; `pruned_through` when history is pruned),
+//! so any committed change gives the repository a new token, never seen before, and
+//! a copy of a repository that diverges from the original gets tokens of its own.
+//! `gc` changes no row (it removes unreferenced blob files and compacts the file),
+//! so an image taken before it holds the same content as one taken after. The
+//! triggers are installed by the first backup (one short write transaction) and
+//! travel with the database; a token read from an image is the token of the
+//! snapshot it was copied from.
 
 use super::schema::{self, DB_FILE};
 use super::{codec, SqliteStore};
@@ -262,6 +278,74 @@ impl SqliteStore {
 
 /// The file name of the image inside a backup (the repository's own database name).
 pub const IMAGE_FILE: &str = DB_FILE;
+
+/// The `meta` key of the generation token (see the module doc).
+pub const GENERATION_KEY: &str = "generation";
+
+/// Installs the generation triggers and the first token (idempotent).
+const GENERATION_SQL: &str = "
+CREATE TRIGGER IF NOT EXISTS generation_on_insert AFTER INSERT ON meta
+  WHEN NEW.key <> 'generation'
+  BEGIN UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'generation'; END;
+CREATE TRIGGER IF NOT EXISTS generation_on_update AFTER UPDATE ON meta
+  WHEN NEW.key <> 'generation'
+  BEGIN UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'generation'; END;
+INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', lower(hex(randomblob(16))));
+";
+
+impl SqliteStore {
+    /// The repository's generation token (see the module doc), `None` while it is
+    /// not tracked (no backup installed the triggers yet) or in an image taken
+    /// before that.
+    pub fn generation(&self) -> Result<Option<String>> {
+        let db = self.db();
+        let both: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'
+                   AND name IN ('generation_on_insert', 'generation_on_update')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| db.err(e))?;
+        if both != 2 {
+            return Ok(None);
+        }
+        self.conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [GENERATION_KEY],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| db.err(e))
+    }
+
+    /// Makes the repository keep a generation token (installing its triggers in one
+    /// short write transaction the first time) and returns the current one.
+    pub fn track_generation(&self) -> Result<String> {
+        if let Some(g) = self.generation()? {
+            return Ok(g);
+        }
+        let db = self.db();
+        if !self.conn.is_autocommit() {
+            return Err(db.corrupt("generation tracking cannot start inside a transaction"));
+        }
+        let run = || -> rusqlite::Result<()> {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.conn.execute_batch(GENERATION_SQL)?;
+            self.conn.execute_batch("COMMIT")
+        };
+        if let Err(e) = run() {
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            return Err(db.err(e));
+        }
+        self.generation()?
+            .ok_or_else(|| db.corrupt("the generation token was not recorded"))
+    }
+}
 
 fn io(path: &Path, source: std::io::Error) -> RepositoryError {
     RepositoryError::Io {

@@ -1,0 +1,256 @@
+//! A backup's image stored as chunks in the catalogue's shared blob folder.
+//!
+//! The image (the SQLite file the image step writes) is cut into pieces of
+//! [`CHUNK_BYTES`], a whole number of database pages (SQLite pages are powers of
+//! two of at most 64 KiB), each stored by its SHA-256 in `DIR/blobs` beside the
+//! binaries and listed in order in `backups/<ID>/image.txt` (`sha256 size` lines,
+//! checksummed in the manifest). The online backup API copies page n of the
+//! repository to page n of the image, so the images of a repository that changed a
+//! little share every chunk but those holding changed pages, and a later backup
+//! writes only those. Delete and prune keep every chunk a remaining backup lists,
+//! as they keep its binaries; verify checks each against its name.
+//!
+//! Reading a backup reassembles its image into a temporary file of the catalogue
+//! (`DIR/.tmp-read-*/repository.db`), each chunk checked against its hash as it is
+//! copied (memory: one copy buffer). The file goes when the reader is dropped; one
+//! left by a killed command goes with the next command that takes the catalogue
+//! exclusively.
+
+use super::blobs::{parse_line, CHUNK};
+use super::catalogue::Catalogue;
+use super::manifest::Manifest;
+use super::{BackupError, Result};
+use crate::events::{Event, Events, Unit};
+use crate::repository::blob::hex;
+use crate::repository::sqlite::IMAGE_FILE;
+use crate::repository::RepositoryError;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The list of an image's chunks inside a backup folder.
+pub const IMAGE_LIST_FILE: &str = "image.txt";
+
+/// The size of an image chunk: 1 MiB, 256 pages of 4 KiB.
+pub const CHUNK_BYTES: usize = 1 << 20;
+
+/// The prefix of the temporary folders images are reassembled in.
+pub(crate) const READ_PREFIX: &str = ".tmp-read-";
+
+/// A backup's image: its size, its chunks, and how many of them this backup wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageStats {
+    /// The size of the image (the SQLite database) in bytes.
+    pub bytes: u64,
+    /// How many chunks it is stored as.
+    pub chunks: u64,
+    /// How many of them this backup wrote into the catalogue.
+    pub copied_chunks: u64,
+    /// Their size: what this backup added to the catalogue for its image.
+    pub copied_bytes: u64,
+    /// The size of the chunks already in the catalogue (shared with other backups).
+    pub reused_bytes: u64,
+    /// The backup whose image this one shares whole, because the repository had not
+    /// changed since it was taken (its generation token was the same): no image was
+    /// copied at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unchanged_since: Option<String>,
+}
+
+/// Reads until `buf` is full or the reader ends; returns the bytes read.
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+impl Catalogue {
+    /// Stores the image file `image` as chunks (those the catalogue lacks written,
+    /// not yet synced) and writes their list to `list`.
+    pub(crate) fn store_chunks(
+        &self,
+        image: &Path,
+        list: &Path,
+        repository: &Path,
+        events: &dyn Events,
+        cancel: &AtomicBool,
+    ) -> Result<ImageStats> {
+        let mut src = File::open(image).map_err(|e| BackupError::io(image, e))?;
+        let total = src.metadata().map_err(|e| BackupError::io(image, e))?.len();
+        events.event(&Event::Phase {
+            name: "storing the image",
+            total: Some(total),
+            unit: Unit::Bytes,
+        });
+        let out = File::create(list).map_err(|e| BackupError::io(list, e))?;
+        let mut out = BufWriter::new(out);
+        let blobs = self.blobs();
+        let mut stats = ImageStats::default();
+        let mut buf = vec![0u8; CHUNK_BYTES];
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(RepositoryError::Cancelled {
+                    repository: repository.to_path_buf(),
+                }
+                .into());
+            }
+            let n = read_full(&mut src, &mut buf).map_err(|e| BackupError::io(image, e))?;
+            if n == 0 {
+                break;
+            }
+            let data = &buf[..n];
+            let sha = hex(&Sha256::digest(data));
+            stats.chunks += 1;
+            stats.bytes += n as u64;
+            if blobs.has(&sha, n as u64) {
+                stats.reused_bytes += n as u64;
+            } else {
+                blobs.put_hashed(&sha, data)?;
+                stats.copied_chunks += 1;
+                stats.copied_bytes += n as u64;
+            }
+            writeln!(out, "{sha} {n}").map_err(|e| BackupError::io(list, e))?;
+            events.event(&Event::Advance { amount: n as u64 });
+        }
+        let out = out
+            .into_inner()
+            .map_err(|e| BackupError::io(list, e.into_error()))?;
+        out.sync_all().map_err(|e| BackupError::io(list, e))?;
+        Ok(stats)
+    }
+
+    /// Writes the image listed in `list` (of backup `id`) to the new file `dest`,
+    /// each chunk checked against its name: a missing or damaged chunk is
+    /// [`BackupError::Damaged`].
+    pub(crate) fn assemble_image(&self, id: &str, list: &Path, dest: &Path) -> Result<()> {
+        let damaged = |detail: String| BackupError::Damaged {
+            id: id.to_string(),
+            detail,
+        };
+        let f = match File::open(list) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(damaged(format!("its {IMAGE_LIST_FILE} is missing")))
+            }
+            Err(e) => return Err(BackupError::io(list, e)),
+        };
+        let out = File::create_new(dest).map_err(|e| BackupError::io(dest, e))?;
+        let mut out = BufWriter::with_capacity(CHUNK, out);
+        let blobs = self.blobs();
+        let mut buf = vec![0u8; CHUNK];
+        for line in BufReader::new(f).lines() {
+            let line = line.map_err(|e| BackupError::io(list, e))?;
+            let Some((sha, size)) = parse_line(&line) else {
+                return Err(damaged(format!(
+                    "its {IMAGE_LIST_FILE} has a bad line '{line}'"
+                )));
+            };
+            let mut r = blobs
+                .open_verified(self.dir(), sha)
+                .map_err(|e| damaged(format!("image chunk {sha}: {e}")))?;
+            let mut n = 0u64;
+            loop {
+                let k = match r.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(k) => k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        return Err(damaged(e.to_string().replacen("blob ", "image chunk ", 1)))
+                    }
+                };
+                n += k as u64;
+                out.write_all(&buf[..k])
+                    .map_err(|e| BackupError::io(dest, e))?;
+            }
+            if n != size {
+                return Err(damaged(format!(
+                    "image chunk {sha} has {n} bytes, not {size}"
+                )));
+            }
+        }
+        out.flush().map_err(|e| BackupError::io(dest, e))?;
+        Ok(())
+    }
+
+    /// The image file of backup `id` (manifest `m`) to open: the image of an old
+    /// backup (format 1, `repository.db` in its folder) in place, else a
+    /// reassembled copy in a temporary folder that lives as long as the returned
+    /// guard.
+    pub(crate) fn image_of(
+        &self,
+        id: &str,
+        m: &Manifest,
+    ) -> Result<(PathBuf, Option<tempfile::TempDir>)> {
+        let dir = self.backup_dir(id);
+        if m.image.is_none() {
+            return Ok((dir.join(IMAGE_FILE), None));
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix(READ_PREFIX)
+            .tempdir_in(self.dir())
+            .map_err(|e| BackupError::io(self.dir(), e))?;
+        let dest = tmp.path().join(IMAGE_FILE);
+        self.assemble_image(id, &dir.join(IMAGE_LIST_FILE), &dest)?;
+        Ok((dest, Some(tmp)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_stored_once_and_reassemble_to_the_same_bytes() {
+        let d = tempfile::tempdir().unwrap();
+        let cat = Catalogue::create(&d.path().join("cat")).unwrap();
+        // 2.5 chunks; the first two identical.
+        let mut data = vec![7u8; CHUNK_BYTES * 2];
+        data.extend((0..CHUNK_BYTES / 2).map(|i| (i % 251) as u8));
+        let img = d.path().join("img");
+        std::fs::write(&img, &data).unwrap();
+        let no = AtomicBool::new(false);
+        let list = d.path().join("list1");
+        let s = cat
+            .store_chunks(&img, &list, d.path(), &crate::events::NoEvents, &no)
+            .unwrap();
+        assert_eq!(s.chunks, 3);
+        assert_eq!(s.bytes, data.len() as u64);
+        assert_eq!(s.copied_chunks, 2);
+        assert_eq!(s.reused_bytes, CHUNK_BYTES as u64);
+        // Change one byte of the last chunk: only it is written again.
+        *data.last_mut().unwrap() ^= 1;
+        std::fs::write(&img, &data).unwrap();
+        let list2 = d.path().join("list2");
+        let s = cat
+            .store_chunks(&img, &list2, d.path(), &crate::events::NoEvents, &no)
+            .unwrap();
+        assert_eq!(s.copied_chunks, 1);
+        assert_eq!(s.copied_bytes, (CHUNK_BYTES / 2) as u64);
+        let out = d.path().join("out");
+        cat.assemble_image("x", &list2, &out).unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), data);
+        // A damaged chunk is named.
+        let first = std::fs::read_to_string(&list2).unwrap();
+        let sha = first.split(' ').next().unwrap().to_string();
+        let p = cat.blobs().path_of(&sha).unwrap();
+        let mut bad = std::fs::read(&p).unwrap();
+        bad[0] ^= 1;
+        std::fs::write(&p, bad).unwrap();
+        let e = cat
+            .assemble_image("x", &list2, &d.path().join("out2"))
+            .unwrap_err();
+        assert!(e.to_string().contains(&sha), "{e}");
+        assert!(e.to_string().contains("backup x is damaged"), "{e}");
+    }
+}
