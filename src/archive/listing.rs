@@ -166,13 +166,36 @@ impl Listing {
     /// Checks and sorts the raw entries of archive `archive`, adds implied directories
     /// and links children to parents. Case collisions are errors when `strict`, else
     /// warnings.
+    #[cfg(test)]
     pub(crate) fn build(
         archive: &str,
         raw: Vec<RawEntry>,
         strict: bool,
     ) -> Result<(Listing, Vec<ArchiveWarning>), ArchiveError> {
+        Listing::build_limited(archive, raw, strict, &super::Limits::default())
+    }
+
+    /// [`Listing::build`] within `limits`' depth and name-bytes limits: a deep name is
+    /// refused before the folders it implies are made.
+    pub(crate) fn build_limited(
+        archive: &str,
+        raw: Vec<RawEntry>,
+        strict: bool,
+        limits: &super::Limits,
+    ) -> Result<(Listing, Vec<ArchiveWarning>), ArchiveError> {
         let mut entries = Vec::with_capacity(raw.len());
+        let mut name_bytes = 0u64;
+        let too_long = |entry: &str| ArchiveError::NamesTooLong {
+            archive: archive.to_owned(),
+            entry: super::limits::shorten(entry),
+            limit: limits.max_name_bytes(),
+        };
         for r in raw {
+            limits.check_depth(archive, &r.name)?;
+            name_bytes += r.name.len() as u64;
+            if name_bytes > limits.max_name_bytes() {
+                return Err(too_long(&r.name));
+            }
             let (bare, slash) =
                 check_entry_name(&r.name).map_err(|problem| ArchiveError::UnsafeName {
                     archive: archive.to_owned(),
@@ -222,6 +245,10 @@ impl Listing {
                         });
                     }
                     None => {
+                        name_bytes += dir.len() as u64;
+                        if name_bytes > limits.max_name_bytes() {
+                            return Err(too_long(&e.name));
+                        }
                         kinds.insert(dir.to_owned(), EntryKind::Directory);
                         implied.push(Entry {
                             name: dir.to_owned(),

@@ -139,9 +139,16 @@ fn print_report(r: &Report) -> CliResult<()> {
     let mut entries = r.entries.iter();
     let listed = (|| -> std::io::Result<()> {
         for e in &mut entries {
+            // A node name never holds a control character (crate::name::validate),
+            // but a repository written before that rule, or a detail quoting content,
+            // might: escaped, a line cannot be forged.
+            let path = super::out::escape_controls(&e.path, false);
             match &e.detail {
-                Some(d) => writeln!(out, "{} {} ({d})", e.action.letter(), e.path)?,
-                None => writeln!(out, "{} {}", e.action.letter(), e.path)?,
+                Some(d) => {
+                    let d = super::out::escape_controls(d, false);
+                    writeln!(out, "{} {path} ({d})", e.action.letter())?
+                }
+                None => writeln!(out, "{} {path}", e.action.letter())?,
             }
         }
         out.flush()

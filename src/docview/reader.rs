@@ -343,11 +343,17 @@ impl<'a> Parser<'a> {
             }
             // `teaser_x003a_` decodes to `teaser:`, and `a_x002f_b` to `a/b`: not JCR
             // names (FileVault's name parser refuses them too).
-            if name.contains(':') || crate::name::validate(name).is_err() {
+            let invalid = match crate::name::validate(name) {
+                Err(e) => Some(e.to_string()),
+                Ok(()) if name.contains(':') => Some(format!("'{name}' contains ':'")),
+                Ok(()) => None,
+            };
+            if let Some(why) = invalid {
                 return Err(self.err_at(
                     pos,
                     format!(
-                        "element <{qname}> decodes to '{decoded}', which is not a valid JCR node name"
+                        "element <{qname}> decodes to '{}', which is not a valid JCR node name: {why}",
+                        decoded.escape_debug()
                     ),
                 ));
             }
@@ -361,7 +367,23 @@ impl<'a> Parser<'a> {
             let (auri, alocal) = self
                 .resolve(&key, false)
                 .map_err(|m| self.err_at(apos, m))?;
-            let name = self.qualify(&auri, &iso9075::decode(&alocal));
+            let decoded = iso9075::decode(&alocal);
+            // `a_x0000_b` decodes to a name holding a NUL: never a property name.
+            if let Some(c) = decoded
+                .chars()
+                .find(|&c| crate::name::is_control_name_char(c))
+            {
+                return Err(self.err_at(
+                    apos,
+                    format!(
+                        "attribute {key} decodes to '{}', which is not a valid JCR property \
+                         name: it contains the control character U+{:04X}",
+                        decoded.escape_debug(),
+                        u32::from(c)
+                    ),
+                ));
+            }
+            let name = self.qualify(&auri, &decoded);
             if !seen.insert(name.clone()) {
                 return Err(self.err_at(apos, format!("property '{name}' given twice")));
             }
