@@ -201,7 +201,8 @@ pub(crate) fn check(
                 format!("{:#06x}", record.flags),
             ));
         }
-        // With a data descriptor the local header may leave CRC and sizes zero.
+        // With a data descriptor (flag bit 3) the local header may leave CRC and
+        // sizes zero; the data descriptor itself is not compared.
         let deferred = flags & DATA_DESCRIPTOR != 0;
         if !(deferred && crc32 == 0) && crc32 != record.crc32 {
             return Err(disagree(
@@ -211,18 +212,17 @@ pub(crate) fn check(
             ));
         }
         let (compressed, size) = local_sizes(compressed32, size32, extra);
-        let sizes_zero = compressed == Some(0) && size == Some(0);
-        if !(deferred && sizes_zero) {
-            if compressed != Some(record.compressed_size) {
-                return Err(disagree(
-                    "a compressed size of",
-                    shown(compressed),
-                    record.compressed_size.to_string(),
-                ));
-            }
-            if size != Some(record.size) {
-                return Err(disagree("a size of", shown(size), record.size.to_string()));
-            }
+        // Each may be zero there on its own (macOS's Archive Utility fills in the
+        // uncompressed size only).
+        if !(deferred && compressed == Some(0)) && compressed != Some(record.compressed_size) {
+            return Err(disagree(
+                "a compressed size of",
+                shown(compressed),
+                record.compressed_size.to_string(),
+            ));
+        }
+        if !(deferred && size == Some(0)) && size != Some(record.size) {
+            return Err(disagree("a size of", shown(size), record.size.to_string()));
         }
         let data_start = position;
         let end = data_start
