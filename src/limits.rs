@@ -25,9 +25,7 @@ pub struct Limits {
     pub filter_patterns: usize,
     /// The most namespace declarations one XML element may carry.
     pub namespace_declarations: usize,
-    /// How deep sub packages may nest (a package's sub package is at depth 1).
-    pub sub_package_depth: usize,
-    /// The most sub packages one install may open, at every depth together.
+    /// The most sub packages one install may install, at every depth together.
     pub sub_packages: usize,
 }
 
@@ -36,14 +34,14 @@ impl Default for Limits {
     /// walk recurses once a level: a debug build's 8 MiB main thread overflowed at
     /// 1,510); 2,000 filter patterns (each is compiled to an automaton, about
     /// 1.3 ms and 15 KB each: 150,000 took 2.3 GB and 100 s, 10,000 still 13 s); 1,000 namespace declarations on one element;
-    /// sub packages 4 deep and 256 in all.
+    /// 256 sub packages in all (their nesting is `ImportOptions::max_sub_package_depth`,
+    /// 8: without a total, 8 zips of 8 zips of ... were 16 million installs).
     fn default() -> Self {
         Limits {
             archive: archive::Limits::default(),
             node_depth: 1_024,
             filter_patterns: 2_000,
             namespace_declarations: 1_000,
-            sub_package_depth: 4,
             sub_packages: 256,
         }
     }
@@ -51,7 +49,7 @@ impl Default for Limits {
 
 /// The environment variables the CLI reads, with what each sets, for `--help` texts
 /// and messages.
-pub const ENV_VARS: [(&str, &str); 8] = [
+pub const ENV_VARS: [(&str, &str); 7] = [
     ("JCRPACK_MAX_ENTRIES", "entries in one archive"),
     ("JCRPACK_MAX_PATH_DEPTH", "segments of one entry name"),
     (
@@ -67,7 +65,6 @@ pub const ENV_VARS: [(&str, &str); 8] = [
         "JCRPACK_MAX_NAMESPACES",
         "namespace declarations on one XML element",
     ),
-    ("JCRPACK_MAX_SUB_PACKAGE_DEPTH", "nesting of sub packages"),
     ("JCRPACK_MAX_SUB_PACKAGES", "sub packages one install opens"),
 ];
 
@@ -103,7 +100,6 @@ pub fn from_vars<'a>(vars: impl IntoIterator<Item = (&'a str, &'a str)>) -> Resu
             "JCRPACK_MAX_NODE_DEPTH" => limits.node_depth = size,
             "JCRPACK_MAX_FILTER_PATTERNS" => limits.filter_patterns = size,
             "JCRPACK_MAX_NAMESPACES" => limits.namespace_declarations = size,
-            "JCRPACK_MAX_SUB_PACKAGE_DEPTH" => limits.sub_package_depth = size,
             "JCRPACK_MAX_SUB_PACKAGES" => limits.sub_packages = size,
             _ => {}
         }

@@ -58,7 +58,17 @@ impl ZipArchive {
     /// and the entry-count limit. Empty, truncated and corrupt files give an error
     /// naming the file.
     pub fn open(path: &Path, options: &ReadOptions) -> Result<ZipArchive, ArchiveError> {
-        let name = path.display().to_string();
+        ZipArchive::open_as(path, &path.display().to_string(), options)
+    }
+
+    /// [`ZipArchive::open`], naming the archive `name` in every message instead of
+    /// its path: a sub package copied to a temporary file is `parent.zip!/entry`.
+    pub fn open_as(
+        path: &Path,
+        name: &str,
+        options: &ReadOptions,
+    ) -> Result<ZipArchive, ArchiveError> {
+        let name = name.to_owned();
         let io_error = |source| ArchiveError::Io {
             archive: name.clone(),
             entry: None,

@@ -146,6 +146,17 @@ pub enum ImportError {
         /// The limit.
         max: usize,
     },
+    /// More sub packages in one install than [`crate::limits::Limits::sub_packages`].
+    #[error(
+        "{path}: the install would open more than {limit} sub packages in all; set \
+         JCRPACK_MAX_SUB_PACKAGES to raise it if the package is trusted"
+    )]
+    TooManySubPackages {
+        /// The sub package past the limit.
+        path: String,
+        /// The limit.
+        limit: usize,
+    },
     /// A repository path deeper than [`crate::limits::Limits::node_depth`].
     #[error(
         "{}: the package writes a node {depth} levels deep, more than the limit of {limit}; \
@@ -192,6 +203,7 @@ impl ImportError {
             | ImportError::IdConflict { .. }
             | ImportError::TooDeep { .. }
             | ImportError::NodeTooDeep { .. }
+            | ImportError::TooManySubPackages { .. }
             | ImportError::Violation { .. } => true,
             ImportError::Archive(_)
             | ImportError::Repository(_)
@@ -216,6 +228,7 @@ impl ImportError {
             | ImportError::IdConflict { path, .. }
             | ImportError::TooDeep { path, .. }
             | ImportError::NodeTooDeep { path, .. }
+            | ImportError::TooManySubPackages { path, .. }
             | ImportError::Violation { path, .. }
             | ImportError::Vanished { path } => Some(path),
             ImportError::OutOfBounds(o) => Some(o.path()),
