@@ -140,7 +140,8 @@ pub enum ArchiveError {
 
     /// Two entries whose names differ only in case (refused in strict mode).
     #[error(
-        "{archive}: entries `{}` and `{}` differ only in case; they would overwrite each \
+        "{archive}: entries `{}` and `{}` differ only in case or Unicode normalization; \
+         they would overwrite each \
          other on a case-insensitive file system",
         .first.escape_debug(),
         .second.escape_debug()
@@ -511,7 +512,8 @@ impl fmt::Display for ArchiveWarning {
         match self {
             ArchiveWarning::CaseCollision { first, second } => write!(
                 f,
-                "entries `{}` and `{}` differ only in case; they would overwrite each other \
+                "entries `{}` and `{}` differ only in case or Unicode normalization; they \
+                 would overwrite each other \
                  on a case-insensitive file system",
                 first.escape_debug(),
                 second.escape_debug()

@@ -299,6 +299,20 @@ impl Listing {
     }
 }
 
+/// The name as a case-insensitive, normalization-insensitive file system compares it
+/// (macOS's APFS and HFS+, Windows' NTFS): canonically decomposed, case-folded as
+/// lowercase of uppercase (which folds `ſ` to `s`, the Kelvin sign to `k`, `ß` to
+/// `ss`, final sigma to sigma), then composed (NFC). Normalization by ICU4X's
+/// `icu_normalizer`, the Unicode Consortium's own implementation.
+fn fold(name: &str) -> String {
+    let nfd = icu_normalizer::DecomposingNormalizerBorrowed::new_nfd().normalize(name);
+    let upper: String = nfd.chars().flat_map(char::to_uppercase).collect();
+    let lower = upper.to_lowercase();
+    icu_normalizer::ComposingNormalizerBorrowed::new_nfc()
+        .normalize(&lower)
+        .into_owned()
+}
+
 /// Finds names that differ only in case. A collision is reported once, where it starts:
 /// when directories `A` and `a` collide, `A/x` and `a/x` are not reported again.
 fn case_collisions(
@@ -309,7 +323,7 @@ fn case_collisions(
     let mut warnings = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
-        let folded = e.name.to_lowercase();
+        let folded = fold(&e.name);
         match seen.get(&folded).and_then(|&j| entries.get(j)) {
             Some(first) => {
                 if first.parent() == e.parent() {
@@ -461,10 +475,21 @@ mod tests {
             ]
         );
         let e = Listing::build("p.zip", input, true).unwrap_err();
+        // Equal under Unicode normalization or full case folding: one file on macOS
+        // and Windows.
+        for (a, b) in [
+            ("jcr_root/caf\u{e9}", "jcr_root/cafe\u{301}"),
+            ("jcr_root/\u{17f}ite", "jcr_root/site"),
+            ("jcr_root/\u{212a}elvin", "jcr_root/kelvin"),
+            ("jcr_root/stra\u{df}e", "jcr_root/STRASSE"),
+        ] {
+            let (_, w) = Listing::build("p.zip", raw(&[a, b]), false).unwrap();
+            assert_eq!(w.len(), 1, "{a} and {b}: {w:?}");
+        }
         assert_eq!(
             e.to_string(),
-            "p.zip: entries `jcr_root/A` and `jcr_root/a` differ only in case; they would \
-             overwrite each other on a case-insensitive file system"
+            "p.zip: entries `jcr_root/A` and `jcr_root/a` differ only in case or Unicode \
+             normalization; they would overwrite each other on a case-insensitive file system"
         );
     }
 }
