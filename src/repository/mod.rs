@@ -225,8 +225,9 @@ pub trait Transaction: StoreRead {
     /// Returns the id of the operation this transaction records, if it is one.
     fn operation_id(&self) -> Option<OperationId>;
 
-    /// Creates workspace `name` with a bare root node; returns `false` when it already
-    /// exists. In an operation the creation is journaled: undoing it deletes the
+    /// Creates workspace `name` with its root and Oak's initial content
+    /// ([`initial_system_node`]); returns `false` when it already exists. A first
+    /// write below the root of a workspace that does not exist creates it the same way. In an operation the creation is journaled: undoing it deletes the
     /// workspace again (refused while it holds nodes another operation added).
     fn create_workspace(&mut self, name: &str) -> Result<bool>;
 
@@ -319,25 +320,43 @@ pub trait Transaction: StoreRead {
     fn rollback(self: Box<Self>) -> Result<()>;
 }
 
-/// Adds below the root of workspace `ws` what Oak's `InitialContent` always puts
-/// there, minimal but type-correct: `rep:root` requires `jcr:system` (`rep:system`),
-/// which requires its version storage, node types and activities; `rep:namespaces`
-/// is where Oak keeps the namespace registry. Without it a package that writes the
-/// root (filter root `/`) fails the root's node type check, as it would not in Oak.
-/// Call it wherever a workspace is created for users (issue 13, item 4).
-pub fn initial_content(txn: &mut dyn Transaction, ws: &str) -> Result<()> {
-    if txn.node(ws, "/jcr:system")?.is_some() {
-        return Ok(());
-    }
-    let system = crate::node::Node::new("jcr:system", "rep:system")
+/// What Oak's `InitialContent` always puts below the root of a workspace, minimal
+/// but type-correct: `rep:root` requires `jcr:system` (`rep:system`), which requires
+/// its version storage, node types and activities; `rep:namespaces` is where Oak
+/// keeps the namespace registry. Without it a package that writes the root (filter
+/// root `/`) fails the root's node type check, as it would not in Oak. Every
+/// workspace gets it when it is created ([`Transaction::create_workspace`], and a
+/// first write into a workspace that does not exist yet), so that no path makes a
+/// workspace without it (issue 13, items 4 and 5).
+pub fn initial_system_node() -> crate::node::Node {
+    crate::node::Node::new("jcr:system", "rep:system")
         .with_child(crate::node::Node::new(
             "jcr:versionStorage",
             "rep:versionStorage",
         ))
         .with_child(crate::node::Node::new("jcr:nodeTypes", "rep:nodeTypes"))
         .with_child(crate::node::Node::new("jcr:activities", "rep:Activities"))
-        .with_child(crate::node::Node::new("rep:namespaces", "rep:Unstructured"));
-    txn.add_node(ws, "/", &system, &AddOptions::append())?;
+        .with_child(crate::node::Node::new("rep:namespaces", "rep:Unstructured"))
+}
+
+/// The paths of [`initial_system_node`]'s nodes: a workspace that holds only these
+/// (and a root without properties) is empty.
+pub const INITIAL_PATHS: [&str; 5] = [
+    "/jcr:system",
+    "/jcr:system/jcr:versionStorage",
+    "/jcr:system/jcr:nodeTypes",
+    "/jcr:system/jcr:activities",
+    "/jcr:system/rep:namespaces",
+];
+
+/// Adds Oak's initial content ([`initial_system_node`]) to workspace `ws` when its
+/// `/jcr:system` is missing: for a workspace of a repository made before every
+/// created workspace got it. Does nothing otherwise.
+pub fn initial_content(txn: &mut dyn Transaction, ws: &str) -> Result<()> {
+    if txn.node(ws, "/jcr:system")?.is_some() {
+        return Ok(());
+    }
+    txn.add_node(ws, "/", &initial_system_node(), &AddOptions::append())?;
     Ok(())
 }
 

@@ -47,6 +47,7 @@ macro_rules! contract_suite {
             nodes::workspaces_are_isolated,
             nodes::types_mixins_and_registries,
             nodes::add_node_adds_whole_subtrees_and_checks_before_writing,
+            nodes::every_new_workspace_gets_oaks_initial_content,
             undo::undo_restores_exactly_and_can_itself_be_undone,
             undo::history_and_operation_details_list_what_was_touched,
             undo::undo_refuses_when_a_later_operation_touched_the_same_items_unless_forced,
@@ -103,6 +104,15 @@ pub(crate) fn show(v: &Value) -> String {
 
 /// A canonical listing of a whole workspace: every node in document order with its
 /// type, mixins and every property with type and values.
+/// The [`listing`] of a new workspace: its root and Oak's initial content.
+pub(crate) const INITIAL_LISTING: &str = "/ rep:root []
+/jcr:system rep:system []
+/jcr:system/jcr:versionStorage rep:versionStorage []
+/jcr:system/jcr:nodeTypes rep:nodeTypes []
+/jcr:system/jcr:activities rep:Activities []
+/jcr:system/rep:namespaces rep:Unstructured []
+";
+
 pub(crate) fn listing(s: &dyn StoreRead, ws: &str) -> String {
     let mut out = String::new();
     for e in s.walk(ws, "/").expect("walk") {

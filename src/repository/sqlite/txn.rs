@@ -146,7 +146,9 @@ fn check_ws_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// The id of workspace `name`, created (with its root) when missing.
+/// The id of workspace `name`, created when missing: the one place a workspace is
+/// made, with its root and Oak's initial content
+/// ([`crate::repository::initial_system_node`]).
 pub(crate) fn ensure_ws(db: &Db<'_>, st: &mut State, name: &str) -> Result<(i64, bool)> {
     if let Some(&id) = st.workspaces.get(name) {
         return Ok((id, false));
@@ -171,6 +173,14 @@ pub(crate) fn ensure_ws(db: &Db<'_>, st: &mut State, name: &str) -> Result<(i64,
         .and_then(|mut s| s.execute(params![root, ws, crate::repository::ROOT_TYPE]))
         .map_err(|e| db.err(e))?;
     st.workspaces.insert(name.to_string(), ws);
+    super::write::add_node(
+        db,
+        st,
+        name,
+        "/",
+        &crate::repository::initial_system_node(),
+        &crate::repository::AddOptions::append(),
+    )?;
     Ok((ws, true))
 }
 

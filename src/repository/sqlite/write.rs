@@ -767,15 +767,25 @@ pub(crate) fn delete_workspace(
     let ws = require_ws(db, st, name_)?;
     let root = db.require_row(name_, ws, "/")?;
     if !force {
+        // Oak's initial content, which every workspace gets, does not count.
+        let initial = crate::repository::INITIAL_PATHS;
         let children: i64 = db
             .conn
-            .prepare_cached("SELECT count(*) FROM node WHERE parent = ?1")
-            .and_then(|mut s| s.query_row([root.id], |r| r.get(0)))
+            .prepare_cached(
+                "SELECT count(*) FROM node WHERE ws = ?1 AND parent IS NOT NULL
+                 AND path NOT IN (?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.query_row(
+                    params![ws, initial[0], initial[1], initial[2], initial[3], initial[4]],
+                    |r| r.get(0),
+                )
+            })
             .map_err(|e| db.err(e))?;
         let props = db.props_of(root.id)?.len();
         if children > 0 || props > 0 {
             return Err(refuse(format!(
-                "it is not empty (its root has {children} child nodes and {props} properties); force the deletion to delete its content too"
+                "it is not empty (it holds {children} nodes besides Oak's initial content, and its root {props} properties); force the deletion to delete its content too"
             )));
         }
     }

@@ -15,7 +15,7 @@ mod scale;
 use super::SqliteStore;
 pub(super) use crate::node::Node;
 pub(super) use crate::repository::contract::{
-    add, child_paths, full_state, listing, meta, string, Backend, Guard, WS,
+    add, child_paths, full_state, listing, meta, string, Backend, Guard, INITIAL_LISTING, WS,
 };
 pub(super) use crate::repository::{AddOptions, Store, StoreRead, Transaction};
 pub(super) use crate::value::{Binary, Property, Value};

@@ -12,8 +12,11 @@ fn init_creates_a_default_workspace_with_a_root_and_open_refuses_other_folders()
     assert_eq!(root.primary_type, "rep:root");
     assert_eq!(root.path, "/");
     assert_eq!(root.name, "");
-    assert!(store.children(WS, "/").unwrap().is_empty());
-    assert_eq!(listing(&store, WS), "/ rep:root []\n");
+    // Below the root, Oak's initial content and nothing else.
+    let children = store.children(WS, "/").unwrap();
+    assert_eq!(children.len(), 1);
+    assert_eq!(children[0].path, "/jcr:system");
+    assert_eq!(listing(&store, WS), INITIAL_LISTING);
     drop(store);
 
     // Reopens; a second init is refused.
