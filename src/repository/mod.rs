@@ -1,13 +1,24 @@
-//! The repository packages are installed into: a storage trait and its SQLite backend
-//! with a content-addressed blob store.
+//! The repository packages are installed into: storage traits, the journaled layer
+//! that gives every backend history and undo, and the SQLite (with a
+//! content-addressed blob store) and in-memory backends.
 //!
 //! # Shape
 //!
 //! As in jj, callers talk to traits, not to a database: [`StoreRead`] reads,
 //! [`Store`] is an open repository, and [`Transaction`] is the only way to change
-//! one. [`sqlite::SqliteStore`] is the embedded backend; a server-backed store can
-//! implement the same traits later. All three traits are object safe, so the
-//! importer, exporter, dump, diff and undo commands work on `dyn Store`.
+//! one. All three traits are object safe, so the importer, exporter, dump, diff and
+//! undo commands work on `dyn Store`.
+//!
+//! Below them, a backend implements two traits, jj's `Backend`/`OpStore` split:
+//! a content store ([`content`]: workspaces, nodes, properties, order, registries,
+//! blobs, as primitive reads and mutations) and an operation log beside it
+//! ([`oplog`]: operations, before-images, pruning). [`journaled`] is written once
+//! above them: it checks arguments, computes sibling positions, captures
+//! before-images on every mutation, and implements undo with its conflict checks,
+//! history and pruning. [`sqlite::SqliteStore`] is the embedded backend (content
+//! and log in one database, committed together); [`memory::MemoryStore`] is the
+//! strict in-memory backend the contract suite (`contract`) runs beside it. A
+//! server-backed store (PostgreSQL) implements the same two traits.
 //!
 //! Repositories are opened by location through the factory in [`location`]
 //! ([`open`], [`init`]): a folder path is the SQLite backend, a folder holding
@@ -31,19 +42,24 @@
 //!
 //! A transaction begun with [`Store::begin_operation`] is *recorded*: the first time
 //! it touches a node or a property, the state before (the before-image, or "did not
-//! exist") goes into journal tables, in the same SQLite transaction. Undo applies
+//! exist") goes into the operation log, in the same backend transaction (for
+//! SQLite: the journal tables of the same database). Undo applies
 //! those before-images as a new recorded operation, so an undo can be undone, and
 //! refuses when a later operation touched the same items (see [`Transaction::undo`]).
 //! Before-images rather than snapshots: an install that touches ten nodes of a
 //! million-node repository records ten nodes.
 
 pub mod blob;
+pub mod content;
 #[cfg(test)]
 pub(crate) mod contract;
 pub mod error;
 pub mod image;
 pub mod journal;
+pub mod journaled;
 pub mod location;
+pub mod memory;
+pub mod oplog;
 pub mod sqlite;
 pub mod types;
 

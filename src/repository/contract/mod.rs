@@ -3,7 +3,9 @@
 //!
 //! A backend's tests implement [`Backend`] (a fresh, empty repository) and expand
 //! [`contract_suite!`](crate::contract_suite) with it; that makes one `#[test]` per
-//! contract test below. The SQLite backend runs it in `repository/sqlite/tests`.
+//! contract test below. The SQLite backend runs it in `repository/sqlite/tests`
+//! (as `SqliteStore` and as `Journaled<SqliteBackend>`), the in-memory backend in
+//! `repository/memory/tests`.
 //! Tests of what only one backend has (SQLite's locking across processes, WAL, blob
 //! files, its random-edit model test) stay with that backend.
 //!

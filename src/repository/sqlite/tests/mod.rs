@@ -41,3 +41,20 @@ impl Backend for Sqlite {
 mod contract {
     crate::contract_suite!(super::Sqlite);
 }
+
+/// The SQLite backend's primitives under the journaled layer (capture, undo and
+/// conflicts written once above every backend), for the contract suite.
+struct SqliteJournaled;
+
+impl Backend for SqliteJournaled {
+    fn repo() -> (Guard, Box<dyn Store>) {
+        let (dir, store) = repo();
+        let store = crate::repository::journaled::Journaled::new(super::SqliteBackend::new(store));
+        (Box::new(dir), Box::new(store))
+    }
+}
+
+/// The contract suite against SQLite's primitives under the journaled layer.
+mod contract_journaled {
+    crate::contract_suite!(super::SqliteJournaled);
+}

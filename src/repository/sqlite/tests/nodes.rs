@@ -77,3 +77,18 @@ fn works_through_trait_objects() {
         Err(RepositoryError::NotARepository { .. })
     ));
 }
+
+#[test]
+fn equal_blobs_are_one_file_in_the_blob_folder() {
+    let (_dir, store) = repo();
+    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7 % 256) as u8).collect();
+    let a = store.put_blob(&mut &data[..]).unwrap();
+    let b = store.put_blob(&mut &data[..]).unwrap();
+    assert_eq!(a, b);
+    let blob_files = walkdir::WalkDir::new(store.location().join("blobs"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .count();
+    assert_eq!(blob_files, 1);
+}
