@@ -6,7 +6,7 @@ set -u
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
 [ $# -gt 0 ] && shift
-targets=${*:-"docview_value docview_document zip_reader filter_xml cnd properties_xml sysview platform_name"}
+targets=${*:-"docview_value docview_document zip_reader zip_headers filter_xml cnd properties_xml sysview platform_name"}
 mkdir -p fuzz/logs
 for t in $targets; do
     mkdir -p "fuzz/corpus/$t"

@@ -36,6 +36,7 @@ pub mod filter;
 pub mod generate;
 pub mod import;
 pub mod lightmodule;
+pub mod limits;
 pub mod load;
 pub mod nodetypes;
 pub mod package;

@@ -77,6 +77,42 @@ pub enum LoadError {
     /// The repository failed.
     #[error("{0}")]
     Repository(#[from] RepositoryError),
+    /// The file would write below a system root of the deny list `import` uses.
+    #[error(
+        "{file}: loading at {at} writes below the system root {root}; \
+         --allow-system-roots lifts this"
+    )]
+    SystemRoot {
+        /// The file.
+        file: String,
+        /// The top node's path.
+        at: String,
+        /// The system root.
+        root: &'static str,
+    },
+    /// The tree would reach deeper than [`crate::limits::Limits::node_depth`].
+    #[error(
+        "{file}: loading at {at} writes nodes {depth} levels deep, more than the limit \
+         of {limit}; set JCRPACK_MAX_NODE_DEPTH to raise it if the file is trusted"
+    )]
+    TooDeep {
+        /// The file.
+        file: String,
+        /// The parent path.
+        at: String,
+        /// The deepest node's depth.
+        depth: usize,
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// What `load` may do beyond the defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Allow writing below `/jcr:system`, `/rep:security` and `/oak:index`, as
+    /// `import --allow-system-roots` does.
+    pub allow_system_roots: bool,
 }
 
 /// Reads an XML file (`file` names it in errors) as JCR's importXML does: system
@@ -122,6 +158,48 @@ pub fn load(
     file: &str,
     actor: &Actor,
 ) -> Result<String, LoadError> {
+    load_with(
+        store,
+        workspace,
+        at,
+        tree,
+        file,
+        actor,
+        &LoadOptions::default(),
+    )
+}
+
+/// [`load`] with options: the same rules as `import` (the deny list of system roots,
+/// [`crate::import::system_root_of`], and the node depth limit) unless lifted.
+pub fn load_with(
+    store: &mut dyn Store,
+    workspace: &str,
+    at: &str,
+    tree: &XmlTree,
+    file: &str,
+    actor: &Actor,
+    options: &LoadOptions,
+) -> Result<String, LoadError> {
+    let top = crate::path::join(at, &tree.node.name);
+    if !options.allow_system_roots {
+        if let Some(root) = crate::import::system_root_of(&top) {
+            return Err(LoadError::SystemRoot {
+                file: file.to_string(),
+                at: top,
+                root,
+            });
+        }
+    }
+    let limit = crate::limits::get().node_depth;
+    let depth = crate::path::depth(at) + tree_depth(&tree.node);
+    if depth > limit {
+        return Err(LoadError::TooDeep {
+            file: file.to_string(),
+            at: at.to_string(),
+            depth,
+            limit,
+        });
+    }
     let meta = OperationMeta::new(format!("load {file} at {at}"), actor);
     let mut txn = store.begin_operation(meta)?;
     let ns = txn.namespaces()?;
@@ -144,6 +222,17 @@ pub fn load(
         })?;
     txn.commit()?;
     Ok(added)
+}
+
+/// How many levels `node` spans (1 for a leaf), walked without recursion.
+fn tree_depth(node: &Node) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(node, 1usize)];
+    while let Some((n, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        stack.extend(n.children.iter().map(|c| (c, d + 1)));
+    }
+    deepest
 }
 
 /// A document view element as JCR's importXML stores it (untyped values as String,
@@ -211,6 +300,50 @@ mod tests {
         assert_eq!(n.ptype, PropertyType::Long);
         let a = t.node.properties.get("a").unwrap();
         assert_eq!(a.ptype, PropertyType::String);
+    }
+
+    #[test]
+    fn system_roots_are_refused_as_import_refuses_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&dir.path().join("repo")).unwrap();
+        let actor = Actor {
+            user: "test".into(),
+            time: crate::value::Date::from_epoch_millis(0),
+        };
+        for (at, xml, root) in [
+            (
+                "/",
+                r#"<sv:node xmlns:sv="http://www.jcp.org/jcr/sv/1.0" sv:name="rep:security"><sv:property sv:name="jcr:primaryType" sv:type="Name"><sv:value>nt:unstructured</sv:value></sv:property></sv:node>"#,
+                "/rep:security",
+            ),
+            (
+                "/jcr:system",
+                r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#,
+                "/jcr:system",
+            ),
+        ] {
+            let tree = read_xml(xml.as_bytes(), "x.xml").unwrap();
+            let e = load(store.as_mut(), "default", at, &tree, "x.xml", &actor).unwrap_err();
+            assert!(
+                matches!(e, LoadError::SystemRoot { root: r, .. } if r == root),
+                "{e}"
+            );
+            assert!(e.to_string().contains("--allow-system-roots"), "{e}");
+        }
+        let tree = read_xml(br#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#, "x.xml").unwrap();
+        let allowed = LoadOptions {
+            allow_system_roots: true,
+        };
+        load_with(
+            store.as_mut(),
+            "default",
+            "/jcr:system",
+            &tree,
+            "x.xml",
+            &actor,
+            &allowed,
+        )
+        .unwrap();
     }
 
     #[test]

@@ -19,8 +19,22 @@ pub enum NameError {
     #[error("'{0}' is not a valid name ('.' and '..' are reserved)")]
     Dot(String),
     /// A character JCR forbids in names.
-    #[error("'{name}' contains '{ch}', which a JCR name may not contain")]
+    #[error("'{}' contains '{}', which a JCR name may not contain", .name.escape_debug(), .ch.escape_debug())]
     IllegalChar {
+        /// The offending name.
+        name: String,
+        /// The offending character.
+        ch: char,
+    },
+    /// A control character or a character XML cannot carry (NUL, ESC, a line break,
+    /// U+FFFE): such a name could cut a C string, forge a log line or drive a
+    /// terminal, and no document format could write it back.
+    #[error(
+        "'{}' contains the control character U+{:04X}, which a JCR name may not contain",
+        .name.escape_debug(),
+        u32::from(*.ch)
+    )]
+    ControlChar {
         /// The offending name.
         name: String,
         /// The offending character.
@@ -62,6 +76,13 @@ pub fn is_illegal_name_char(c: char) -> bool {
     matches!(c, '/' | ':' | '[' | ']' | '|' | '*')
 }
 
+/// Whether `c` is a control character (Unicode category Cc: U+0000-U+001F,
+/// U+007F-U+009F), a Unicode line or paragraph separator (U+2028, U+2029), or not an
+/// XML 1.0 character (U+FFFE, U+FFFF): never part of a JCR name jcrpack writes.
+pub fn is_control_name_char(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
 /// Whether `s` is an XML NCName, as a namespace prefix must be.
 pub fn is_ncname(s: &str) -> bool {
     let mut chars = s.chars();
@@ -89,10 +110,17 @@ pub fn is_name_char(c: char) -> bool {
 }
 
 /// Checks that `name` is a syntactically valid qualified JCR name: an optional NCName
-/// prefix, and a local part that is not `.`/`..` and has none of `/ : [ ] | *`.
+/// prefix, and a local part that is not `.`/`..` and has none of `/ : [ ] | *`, and
+/// no control character anywhere ([`is_control_name_char`]).
 pub fn validate(name: &str) -> Result<(), NameError> {
     if name.is_empty() {
         return Err(NameError::Empty);
+    }
+    if let Some(ch) = name.chars().find(|&c| is_control_name_char(c)) {
+        return Err(NameError::ControlChar {
+            name: name.to_string(),
+            ch,
+        });
     }
     let (p, l) = split(name);
     if name.contains(':') && !is_ncname(p) {
@@ -198,6 +226,36 @@ mod tests {
         ));
         assert!(matches!(validate("1x:b"), Err(NameError::BadPrefix(_))));
         assert!(matches!(validate("x:"), Err(NameError::Empty)));
+    }
+
+    #[test]
+    fn names_that_decode_to_control_characters_are_refused() {
+        // What `_x0000_`, `%00`, `%1b`, `%0a` and friends decode to.
+        for (name, ch) in [
+            ("a\0b", '\0'),
+            ("\u{1b}[31mred", '\u{1b}'),
+            ("line\nD /content/important", '\n'),
+            ("cr\r", '\r'),
+            ("tab\t", '\t'),
+            ("del\u{7f}", '\u{7f}'),
+            ("c1\u{85}", '\u{85}'),
+            ("x\u{fffe}", '\u{fffe}'),
+            ("ls\u{2028}", '\u{2028}'),
+            ("jcr:a\u{1}", '\u{1}'),
+        ] {
+            let error = validate(name).unwrap_err();
+            assert_eq!(
+                error,
+                NameError::ControlChar {
+                    name: name.into(),
+                    ch
+                }
+            );
+            let shown = error.to_string();
+            assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
+            assert!(shown.contains("control character U+"), "{shown}");
+        }
+        assert!(validate("caf\u{e9} \u{a0}ok").is_ok());
     }
 
     #[test]

@@ -8,6 +8,12 @@
 //! post-filter): they may succeed but must not apply or copy it. The `accept` cases
 //! must install and extract.
 //!
+//! Every command runs under bounds: at most [`WALL_TIME`] of wall time (a hang or a
+//! quadratic walk fails the case) and, over the whole test, at most [`PEAK_RSS`] of
+//! resident memory in any one command (the peak of every child waited for, read with
+//! `getrusage(RUSAGE_CHILDREN)` after each case, so the case that crossed it is
+//! named). Where a case's `command` column lists `info`, `info` must refuse it too.
+//!
 //! `extract` runs in a folder of its own, writing into another: whatever happens,
 //! nothing may appear in the first, and the second holds the new package on success
 //! and nothing at all (no temporary file) on failure. The DocView cases extract a root
@@ -16,11 +22,27 @@
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The most one command may take (a debug build on a loaded machine).
+const WALL_TIME: Duration = Duration::from_secs(20);
+/// The most resident memory one command may use.
+const PEAK_RSS: u64 = 512 << 20;
 
 struct Case {
     file: String,
+    command: String,
     expect: String,
     checked_by: String,
+}
+
+/// The largest peak resident set of any child process waited for so far, in bytes.
+fn children_peak_rss() -> u64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert_eq!(rc, 0, "getrusage failed: cannot measure memory");
+    u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024
 }
 
 fn cases() -> Vec<Case> {
@@ -32,6 +54,7 @@ fn cases() -> Vec<Case> {
             let f: Vec<&str> = l.split('\t').collect();
             Case {
                 file: f[0].to_string(),
+                command: f[2].to_string(),
                 expect: f[3].to_string(),
                 checked_by: f[4].to_string(),
             }
@@ -42,6 +65,10 @@ fn cases() -> Vec<Case> {
 fn jcrpack() -> Command {
     let mut c = Command::cargo_bin("jcrpack").unwrap();
     c.env("SOURCE_DATE_EPOCH", "1700000000");
+    for (name, _) in jcrpack::limits::ENV_VARS {
+        c.env_remove(name);
+    }
+    c.timeout(WALL_TIME);
     c
 }
 
@@ -222,6 +249,9 @@ fn check(c: &Case) -> Result<(), String> {
             return Ok(());
         }
         ("zip", kind) => {
+            if c.command.split(", ").any(|cmd| cmd == "info") {
+                refuses(jcrpack().arg("info").arg(&src), &c.expect, "info")?;
+            }
             let out = t.path().join("out");
             if kind == "layout" {
                 // Two names of one node are two files: unpack copies both.
@@ -352,9 +382,26 @@ fn commands_refuse_every_hostile_case() {
     let all = cases();
     assert!(all.len() > 40);
     for c in &all {
+        let started = std::time::Instant::now();
         if let Err(e) = check(c) {
             failures.push(format!("{}: {e}", c.file));
         }
+        let peak = children_peak_rss();
+        if peak > PEAK_RSS {
+            failures.push(format!(
+                "{}: a command's resident memory reached {} MiB, above {} MiB",
+                c.file,
+                peak >> 20,
+                PEAK_RSS >> 20
+            ));
+            break;
+        }
+        eprintln!(
+            "{}: {:.1?}, peak RSS so far {} MiB",
+            c.file,
+            started.elapsed(),
+            peak >> 20
+        );
     }
     assert!(
         failures.is_empty(),

@@ -28,6 +28,17 @@ pub enum ArchiveError {
         source: io::Error,
     },
 
+    /// The package path is neither a regular file nor a folder: a FIFO would block
+    /// every reader, a device would be read without end.
+    #[error(
+        "{archive}: not a regular file or folder (a FIFO, device or socket); a package \
+         is a zip file or a folder"
+    )]
+    NotAFile {
+        /// The path.
+        archive: String,
+    },
+
     /// The file has no bytes at all, so it cannot be a zip (a failed download or copy).
     #[error(
         "{archive}: the file is empty (0 bytes), so it is not a zip archive; \
@@ -100,6 +111,24 @@ pub enum ArchiveError {
         node: String,
     },
 
+    /// An entry whose name unescapes to something that is not a JCR name segment
+    /// (`a%2fb`, `a%00b`).
+    #[error(
+        "{archive}: entry `{}` stands for the node name `{}`, which is refused: {problem}",
+        .entry.escape_debug(),
+        .name.escape_debug()
+    )]
+    NotANodeName {
+        /// The archive path.
+        archive: String,
+        /// The entry.
+        entry: String,
+        /// The unescaped name.
+        name: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+
     /// A name used both as a file and as a directory (`a` and `a/b`).
     #[error("{archive}: `{}` is both a file and a directory", .entry.escape_debug())]
     FileDirectoryConflict {
@@ -111,7 +140,8 @@ pub enum ArchiveError {
 
     /// Two entries whose names differ only in case (refused in strict mode).
     #[error(
-        "{archive}: entries `{}` and `{}` differ only in case; they would overwrite each \
+        "{archive}: entries `{}` and `{}` differ only in case or Unicode normalization; \
+         they would overwrite each \
          other on a case-insensitive file system",
         .first.escape_debug(),
         .second.escape_debug()
@@ -177,13 +207,47 @@ pub enum ArchiveError {
     /// More entries than [`super::Limits::max_entries`] allows.
     #[error(
         "{archive}: holds {count} entries, more than the limit of {limit}; \
-         raise the entry limit if the package is trusted"
+         set JCRPACK_MAX_ENTRIES to raise it if the package is trusted"
     )]
     TooManyEntries {
         /// The archive path.
         archive: String,
         /// How many entries were found (at least).
         count: u64,
+        /// The limit.
+        limit: u64,
+    },
+
+    /// An entry name with more segments than [`super::Limits::max_depth`] allows.
+    #[error(
+        "{archive}: entry `{}` is {depth} segments deep, more than the limit of {limit}; \
+         set JCRPACK_MAX_PATH_DEPTH to raise it if the package is trusted",
+        .entry.escape_debug()
+    )]
+    TooDeep {
+        /// The archive path.
+        archive: String,
+        /// The entry (shortened when very long).
+        entry: String,
+        /// Its segments.
+        depth: u64,
+        /// The limit.
+        limit: u64,
+    },
+
+    /// The entry names, with the folders they imply, take more bytes than
+    /// [`super::Limits::max_name_bytes`] allows.
+    #[error(
+        "{archive}: the entry names and the folders they imply take more than the limit \
+         of {limit} bytes (at entry `{}`); set JCRPACK_MAX_NAME_BYTES to raise it if the \
+         package is trusted",
+        .entry.escape_debug()
+    )]
+    NamesTooLong {
+        /// The archive path.
+        archive: String,
+        /// The entry at which the limit was crossed (shortened).
+        entry: String,
         /// The limit.
         limit: u64,
     },
@@ -231,6 +295,18 @@ pub enum ArchiveError {
         /// The entry.
         entry: String,
         /// What did not match.
+        reason: String,
+    },
+
+    /// A zip that means two things: an entry's local header disagrees with the central
+    /// directory, or entries share bytes (a non-recursive zip bomb).
+    #[error("{archive}: entry `{}` is refused: {reason}", .entry.escape_debug())]
+    Ambiguous {
+        /// The archive path.
+        archive: String,
+        /// The entry, as the central directory names it.
+        entry: String,
+        /// What disagrees or overlaps.
         reason: String,
     },
 
@@ -317,11 +393,13 @@ impl ArchiveError {
         match self {
             Io { archive, .. }
             | EmptyFile { archive }
+            | NotAFile { archive }
             | NotAZip { archive, .. }
             | UnsafeName { archive, .. }
             | NonUtf8Name { archive, .. }
             | DuplicateEntry { archive, .. }
             | FileDirectoryConflict { archive, .. }
+            | NotANodeName { archive, .. }
             | CaseCollision { archive, .. }
             | NameCollision { archive, .. }
             | Symlink { archive, .. }
@@ -331,8 +409,11 @@ impl ArchiveError {
             | NotADirectory { archive, .. }
             | TooManyEntries { archive, .. }
             | TotalSizeLimit { archive, .. }
+            | TooDeep { archive, .. }
+            | NamesTooLong { archive, .. }
             | RatioLimit { archive, .. }
             | CorruptEntry { archive, .. }
+            | Ambiguous { archive, .. }
             | Unsupported { archive, .. }
             | Zip { archive, .. }
             | SymlinkInTarget { archive, .. }
@@ -350,19 +431,24 @@ impl ArchiveError {
             | NonUtf8Name { entry, .. }
             | DuplicateEntry { entry, .. }
             | FileDirectoryConflict { entry, .. }
+            | NotANodeName { entry, .. }
             | Symlink { entry, .. }
             | SpecialFile { entry, .. }
             | NotFound { entry, .. }
             | IsADirectory { entry, .. }
             | NotADirectory { entry, .. }
             | TotalSizeLimit { entry, .. }
+            | TooDeep { entry, .. }
+            | NamesTooLong { entry, .. }
             | RatioLimit { entry, .. }
             | CorruptEntry { entry, .. }
+            | Ambiguous { entry, .. }
             | Unsupported { entry, .. }
             | SymlinkInTarget { entry, .. }
             | AlreadyExists { entry, .. } => Some(entry),
             CaseCollision { second, .. } | NameCollision { second, .. } => Some(second),
             EmptyFile { .. }
+            | NotAFile { .. }
             | NotAZip { .. }
             | TooManyEntries { .. }
             | BadSourceDateEpoch { .. } => None,
@@ -426,7 +512,8 @@ impl fmt::Display for ArchiveWarning {
         match self {
             ArchiveWarning::CaseCollision { first, second } => write!(
                 f,
-                "entries `{}` and `{}` differ only in case; they would overwrite each other \
+                "entries `{}` and `{}` differ only in case or Unicode normalization; they \
+                 would overwrite each other \
                  on a case-insensitive file system",
                 first.escape_debug(),
                 second.escape_debug()

@@ -76,7 +76,8 @@ impl FolderArchive {
             });
             options.limits.check_entries(&name, raw.len() as u64)?;
         }
-        let (listing, warnings) = Listing::build(&name, raw, options.strict)?;
+        let (listing, warnings) =
+            Listing::build_limited(&name, raw, options.strict, &options.limits)?;
         Ok(FolderArchive {
             name,
             root: root.to_owned(),

@@ -18,22 +18,33 @@ pub struct Limits {
     max_entries: u64,
     max_ratio: u64,
     ratio_threshold: u64,
+    max_depth: u64,
+    max_name_bytes: u64,
 }
 
 impl Default for Limits {
     /// 64 GiB inflated in total, 1,000,000 entries, and at most 1000 bytes inflated
     /// per compressed byte once an entry has produced more than 1 MiB. Deflate cannot
     /// exceed about 1032:1, so only degenerate content (long runs of one byte) gets
-    /// near the ratio limit, and small entries are exempt.
+    /// near the ratio limit, and small entries are exempt. Entry names at most
+    /// [`DEFAULT_MAX_DEPTH`] segments deep, and at most 256 MiB of names in all
+    /// (with the folders they imply: a name `a/b/c` costs `a`, `a/b` and `a/b/c`).
     fn default() -> Self {
         Limits {
             max_total_uncompressed: 64 << 30,
             max_entries: 1_000_000,
             max_ratio: 1000,
             ratio_threshold: 1 << 20,
+            max_depth: DEFAULT_MAX_DEPTH,
+            max_name_bytes: 256 << 20,
         }
     }
 }
+
+/// The default for [`Limits::max_depth`]: 512 segments. Real content is rarely 50
+/// deep; every walk over a package's tree (the layout, the importer, validation,
+/// dropping the tree) then stays far from the stack's end.
+pub const DEFAULT_MAX_DEPTH: u64 = 512;
 
 impl Limits {
     /// No limits at all, for trusted input.
@@ -43,7 +54,47 @@ impl Limits {
             max_entries: u64::MAX,
             max_ratio: u64::MAX,
             ratio_threshold: u64::MAX,
+            max_depth: u64::MAX,
+            max_name_bytes: u64::MAX,
         }
+    }
+
+    /// The most segments an entry name may have (`jcr_root/a/b` has 3).
+    pub fn max_depth(&self) -> u64 {
+        self.max_depth
+    }
+
+    /// Sets [`Limits::max_depth`].
+    pub fn with_max_depth(mut self, segments: u64) -> Self {
+        self.max_depth = segments;
+        self
+    }
+
+    /// The most bytes all entry names may take together, counting each folder a name
+    /// implies.
+    pub fn max_name_bytes(&self) -> u64 {
+        self.max_name_bytes
+    }
+
+    /// Sets [`Limits::max_name_bytes`].
+    pub fn with_max_name_bytes(mut self, bytes: u64) -> Self {
+        self.max_name_bytes = bytes;
+        self
+    }
+
+    /// Refuses an entry name deeper than [`Limits::max_depth`], before anything is
+    /// built from it.
+    pub(crate) fn check_depth(&self, archive: &str, entry: &str) -> Result<(), ArchiveError> {
+        let depth = entry.trim_end_matches('/').split('/').count() as u64;
+        if depth > self.max_depth {
+            return Err(ArchiveError::TooDeep {
+                archive: archive.to_owned(),
+                entry: shorten(entry),
+                depth,
+                limit: self.max_depth,
+            });
+        }
+        Ok(())
     }
 
     /// The most bytes all entries of the archive may inflate to, together. An entry
@@ -103,6 +154,18 @@ impl Limits {
         }
         Ok(())
     }
+}
+
+/// A long name (above 240 characters) as its first and last 100 characters, for a
+/// message.
+pub fn shorten(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= 240 {
+        return name.to_owned();
+    }
+    let head: String = chars[..100].iter().collect();
+    let tail: String = chars[chars.len() - 100..].iter().collect();
+    format!("{head}...({} characters)...{tail}", chars.len() - 200)
 }
 
 /// What one archive has inflated so far, shared by all readers of its entries (which

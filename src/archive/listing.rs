@@ -166,13 +166,36 @@ impl Listing {
     /// Checks and sorts the raw entries of archive `archive`, adds implied directories
     /// and links children to parents. Case collisions are errors when `strict`, else
     /// warnings.
+    #[cfg(test)]
     pub(crate) fn build(
         archive: &str,
         raw: Vec<RawEntry>,
         strict: bool,
     ) -> Result<(Listing, Vec<ArchiveWarning>), ArchiveError> {
+        Listing::build_limited(archive, raw, strict, &super::Limits::default())
+    }
+
+    /// [`Listing::build`] within `limits`' depth and name-bytes limits: a deep name is
+    /// refused before the folders it implies are made.
+    pub(crate) fn build_limited(
+        archive: &str,
+        raw: Vec<RawEntry>,
+        strict: bool,
+        limits: &super::Limits,
+    ) -> Result<(Listing, Vec<ArchiveWarning>), ArchiveError> {
         let mut entries = Vec::with_capacity(raw.len());
+        let mut name_bytes = 0u64;
+        let too_long = |entry: &str| ArchiveError::NamesTooLong {
+            archive: archive.to_owned(),
+            entry: super::limits::shorten(entry),
+            limit: limits.max_name_bytes(),
+        };
         for r in raw {
+            limits.check_depth(archive, &r.name)?;
+            name_bytes += r.name.len() as u64;
+            if name_bytes > limits.max_name_bytes() {
+                return Err(too_long(&r.name));
+            }
             let (bare, slash) =
                 check_entry_name(&r.name).map_err(|problem| ArchiveError::UnsafeName {
                     archive: archive.to_owned(),
@@ -222,6 +245,10 @@ impl Listing {
                         });
                     }
                     None => {
+                        name_bytes += dir.len() as u64;
+                        if name_bytes > limits.max_name_bytes() {
+                            return Err(too_long(&e.name));
+                        }
                         kinds.insert(dir.to_owned(), EntryKind::Directory);
                         implied.push(Entry {
                             name: dir.to_owned(),
@@ -272,6 +299,20 @@ impl Listing {
     }
 }
 
+/// The name as a case-insensitive, normalization-insensitive file system compares it
+/// (macOS's APFS and HFS+, Windows' NTFS): canonically decomposed, case-folded as
+/// lowercase of uppercase (which folds `ſ` to `s`, the Kelvin sign to `k`, `ß` to
+/// `ss`, final sigma to sigma), then composed (NFC). Normalization by ICU4X's
+/// `icu_normalizer`, the Unicode Consortium's own implementation.
+fn fold(name: &str) -> String {
+    let nfd = icu_normalizer::DecomposingNormalizerBorrowed::new_nfd().normalize(name);
+    let upper: String = nfd.chars().flat_map(char::to_uppercase).collect();
+    let lower = upper.to_lowercase();
+    icu_normalizer::ComposingNormalizerBorrowed::new_nfc()
+        .normalize(&lower)
+        .into_owned()
+}
+
 /// Finds names that differ only in case. A collision is reported once, where it starts:
 /// when directories `A` and `a` collide, `A/x` and `a/x` are not reported again.
 fn case_collisions(
@@ -282,7 +323,7 @@ fn case_collisions(
     let mut warnings = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
-        let folded = e.name.to_lowercase();
+        let folded = fold(&e.name);
         match seen.get(&folded).and_then(|&j| entries.get(j)) {
             Some(first) => {
                 if first.parent() == e.parent() {
@@ -434,10 +475,21 @@ mod tests {
             ]
         );
         let e = Listing::build("p.zip", input, true).unwrap_err();
+        // Equal under Unicode normalization or full case folding: one file on macOS
+        // and Windows.
+        for (a, b) in [
+            ("jcr_root/caf\u{e9}", "jcr_root/cafe\u{301}"),
+            ("jcr_root/\u{17f}ite", "jcr_root/site"),
+            ("jcr_root/\u{212a}elvin", "jcr_root/kelvin"),
+            ("jcr_root/stra\u{df}e", "jcr_root/STRASSE"),
+        ] {
+            let (_, w) = Listing::build("p.zip", raw(&[a, b]), false).unwrap();
+            assert_eq!(w.len(), 1, "{a} and {b}: {w:?}");
+        }
         assert_eq!(
             e.to_string(),
-            "p.zip: entries `jcr_root/A` and `jcr_root/a` differ only in case; they would \
-             overwrite each other on a case-insensitive file system"
+            "p.zip: entries `jcr_root/A` and `jcr_root/a` differ only in case or Unicode \
+             normalization; they would overwrite each other on a case-insensitive file system"
         );
     }
 }

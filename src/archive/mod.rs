@@ -40,6 +40,7 @@ mod timestamp;
 mod writer;
 mod zip;
 mod zip_entry_reader;
+mod zip_headers;
 
 #[cfg(test)]
 mod contract_tests;
@@ -51,7 +52,7 @@ pub use entry_name::{check_entry_name, NameProblem};
 pub use error::{ArchiveError, ArchiveWarning};
 pub use folder::FolderArchive;
 pub use folder_writer::FolderWriter;
-pub use limits::Limits;
+pub use limits::{shorten as shorten_name, Limits, DEFAULT_MAX_DEPTH};
 pub use listing::{Children, Entry, EntryKind, Listing};
 pub use timestamp::{
     default_timestamp, parse_source_date_epoch, timestamp_from_epoch,
@@ -81,7 +82,7 @@ impl fmt::Display for ArchiveKind {
 }
 
 /// How archives are read: the zip-bomb limits and whether case collisions are errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadOptions {
     /// The limits on what reading may cost.
     pub limits: Limits,
@@ -89,6 +90,16 @@ pub struct ReadOptions {
     /// warning. Off by default: zips are case-sensitive, and only unpacking on a
     /// case-insensitive file system is hurt.
     pub strict: bool,
+}
+
+impl Default for ReadOptions {
+    /// The process-wide archive limits ([`crate::limits::get`]), not strict.
+    fn default() -> Self {
+        ReadOptions {
+            limits: crate::limits::get().archive,
+            strict: false,
+        }
+    }
 }
 
 impl ReadOptions {
@@ -194,7 +205,11 @@ pub fn open(
     })?;
     if meta.is_dir() {
         Ok(Box::new(FolderArchive::open(path, options)?))
-    } else {
+    } else if meta.is_file() {
         Ok(Box::new(ZipArchive::open(path, options)?))
+    } else {
+        Err(ArchiveError::NotAFile {
+            archive: path.display().to_string(),
+        })
     }
 }

@@ -18,13 +18,15 @@ use ::zip::CompressionMethod;
 use super::error::{ArchiveError, ArchiveWarning};
 use super::limits::InflateBudget;
 use super::listing::{Listing, RawEntry};
-use super::zip_entry_reader::{read_exact_at, EntrySpec, Method, ZipEntryReader};
+use super::zip_entry_reader::{EntrySpec, Method, ZipEntryReader};
+use super::zip_headers;
 use super::{Archive, ArchiveKind, ReadOptions};
 
 /// What [`Archive::open`] needs about one central-directory entry.
 #[derive(Debug, Clone)]
 struct ZipEntryMeta {
-    header_start: u64,
+    /// Where the entry's data starts, after its local header (checked when opened).
+    data_start: u64,
     compressed_size: u64,
     size: u64,
     crc32: u32,
@@ -56,14 +58,28 @@ impl ZipArchive {
     /// and the entry-count limit. Empty, truncated and corrupt files give an error
     /// naming the file.
     pub fn open(path: &Path, options: &ReadOptions) -> Result<ZipArchive, ArchiveError> {
-        let name = path.display().to_string();
+        ZipArchive::open_as(path, &path.display().to_string(), options)
+    }
+
+    /// [`ZipArchive::open`], naming the archive `name` in every message instead of
+    /// its path: a sub package copied to a temporary file is `parent.zip!/entry`.
+    pub fn open_as(
+        path: &Path,
+        name: &str,
+        options: &ReadOptions,
+    ) -> Result<ZipArchive, ArchiveError> {
+        let name = name.to_owned();
         let io_error = |source| ArchiveError::Io {
             archive: name.clone(),
             entry: None,
             source,
         };
-        let file = File::open(path).map_err(io_error)?;
-        let file_len = file.metadata().map_err(io_error)?.len();
+        let file = open_regular_file(path).map_err(io_error)?;
+        let meta = file.metadata().map_err(io_error)?;
+        if !meta.is_file() {
+            return Err(ArchiveError::NotAFile { archive: name });
+        }
+        let file_len = meta.len();
         if file_len == 0 {
             return Err(ArchiveError::EmptyFile { archive: name });
         }
@@ -89,8 +105,11 @@ impl ZipArchive {
             });
         }
 
+        let central_start = central.central_directory_start();
+        let fields = zip_headers::central_fields(&data, central_start, central.len(), &name)?;
         let mut raw = Vec::with_capacity(central.len());
         let mut metas = Vec::with_capacity(central.len());
+        let mut records = Vec::with_capacity(central.len());
         let mut warnings = Vec::new();
         for index in 0..central.len() {
             let entry = central
@@ -123,8 +142,26 @@ impl ZipArchive {
                 compressed_size: entry.compressed_size(),
                 source: index,
             });
-            metas.push(ZipEntryMeta {
+            let (cd_name, cd_flags, cd_method) = &fields[index];
+            if cd_name.as_slice() != entry.name_raw() {
+                return Err(ArchiveError::NotAZip {
+                    archive: name,
+                    reason: format!(
+                        "central directory record {index} could not be read twice alike"
+                    ),
+                });
+            }
+            records.push(zip_headers::CentralRecord {
+                name: entry.name_raw().to_vec(),
                 header_start: entry.header_start(),
+                flags: *cd_flags,
+                method: *cd_method,
+                crc32: entry.crc32(),
+                compressed_size: entry.compressed_size(),
+                size: entry.size(),
+            });
+            metas.push(ZipEntryMeta {
+                data_start: 0,
                 compressed_size: entry.compressed_size(),
                 size: entry.size(),
                 crc32: entry.crc32(),
@@ -133,7 +170,16 @@ impl ZipArchive {
             });
         }
         drop(central);
-        let (listing, mut more) = Listing::build(&name, raw, options.strict)?;
+        drop(fields);
+        // One pass over the local headers in file order: they must agree with the
+        // central directory, and no two entries may share bytes.
+        let data_starts = zip_headers::check(&data, &name, file_len, central_start, &records)?;
+        drop(records);
+        for (meta, start) in metas.iter_mut().zip(data_starts) {
+            meta.data_start = start;
+        }
+        let (listing, mut more) =
+            Listing::build_limited(&name, raw, options.strict, &options.limits)?;
         warnings.append(&mut more);
         let budget = Arc::new(InflateBudget::new(options.limits, metas.len()));
         Ok(ZipArchive {
@@ -272,23 +318,7 @@ impl Archive for ZipArchive {
                 meta.compressed_size, meta.size
             )));
         }
-        // The local header has its own name and extra-field lengths; the data follows.
-        let mut local = [0u8; 30];
-        read_exact_at(&self.data, &mut local, meta.header_start).map_err(|e| {
-            corrupt(format!(
-                "cannot read its local header at offset {}: {e}",
-                meta.header_start
-            ))
-        })?;
-        if local[..4] != [0x50, 0x4b, 0x03, 0x04] {
-            return Err(corrupt(format!(
-                "no local file header at offset {}",
-                meta.header_start
-            )));
-        }
-        let name_len = u64::from(u16::from_le_bytes([local[26], local[27]]));
-        let extra_len = u64::from(u16::from_le_bytes([local[28], local[29]]));
-        let data_start = meta.header_start + 30 + name_len + extra_len;
+        let data_start = meta.data_start;
         match data_start.checked_add(meta.compressed_size) {
             Some(end) if end <= self.file_len => {}
             _ => {
@@ -319,6 +349,20 @@ impl Archive for ZipArchive {
     fn as_zip(&self) -> Option<&ZipArchive> {
         Some(self)
     }
+}
+
+/// Opens `path` for reading without blocking on a FIFO (whose `open` waits for a
+/// writer): non-blocking on Unix, so that the caller can look at what it opened and
+/// refuse anything but a regular file before reading.
+pub(crate) fn open_regular_file(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
 /// Walks the central directory records from `start` and returns the first name that
@@ -415,7 +459,7 @@ mod tests {
         let error =
             ZipArchive::open(&path, &ReadOptions::default().with_limits(limits)).unwrap_err();
         assert!(error.to_string().ends_with(
-            "holds 3 entries, more than the limit of 2; raise the entry limit if the package is trusted"
+            "holds 3 entries, more than the limit of 2; set JCRPACK_MAX_ENTRIES to raise it if the package is trusted"
         ), "{error}");
     }
 

@@ -77,22 +77,6 @@ impl Read for FileRange {
     }
 }
 
-/// Reads exactly `buf.len()` bytes at `offset`, or fails with `UnexpectedEof`.
-pub(crate) fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
-    while !buf.is_empty() {
-        match read_at(file, buf, offset) {
-            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-            Ok(n) => {
-                buf = &mut buf[n..];
-                offset += n as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
 enum Source {
     Stored(BufReader<FileRange>),
     Deflated(DeflateDecoder<BufReader<FileRange>>),

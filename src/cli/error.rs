@@ -127,7 +127,14 @@ impl CliError {
     pub fn report(&self) -> i32 {
         if self.kind != ErrorKind::Closed {
             use std::io::Write;
-            let _ = writeln!(io::stderr().lock(), "{self}");
+            // Control characters from content are escaped: a message naming a node or
+            // an entry cannot drive the terminal or forge a line.
+            let shown = self.to_string();
+            let _ = writeln!(
+                io::stderr().lock(),
+                "{}",
+                super::out::escape_controls(&shown, true)
+            );
         }
         self.code()
     }

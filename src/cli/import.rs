@@ -228,9 +228,16 @@ fn write_log(out: &mut dyn std::io::Write, r: &Report) -> std::io::Result<()> {
 
 /// One path: `A /content/site`, `E /content/x (message)`.
 fn write_entry(out: &mut dyn std::io::Write, e: &import::report::Entry) -> std::io::Result<()> {
+    // A node name never holds a control character (crate::name::validate), but a
+    // repository written before that rule, or a detail quoting content, might:
+    // escaped, a line of the list or the log cannot be forged.
+    let path = super::out::escape_controls(&e.path, false);
     match &e.detail {
-        Some(d) => writeln!(out, "{} {} ({d})", e.action.letter(), e.path),
-        None => writeln!(out, "{} {}", e.action.letter(), e.path),
+        Some(d) => {
+            let d = super::out::escape_controls(d, false);
+            writeln!(out, "{} {path} ({d})", e.action.letter())
+        }
+        None => writeln!(out, "{} {path}", e.action.letter()),
     }
 }
 

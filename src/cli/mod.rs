@@ -125,9 +125,39 @@ pub fn main() -> i32 {
     };
     out::set_quiet(cli.quiet);
     init_logging(cli.verbose, cli.quiet);
-    match run(cli) {
-        Ok(code) => code,
-        Err(e) => e.report(),
+    // The limits on hostile structure: raised by JCRPACK_MAX_* variables, read here
+    // only (the library reads no environment).
+    let vars: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(k, _)| k.starts_with("JCRPACK_MAX_"))
+        .collect();
+    match crate::limits::from_vars(vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+        Ok(limits) => {
+            crate::limits::set(limits);
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 2;
+        }
+    }
+    // The command runs on a thread with a large stack: the library's walks are
+    // depth-limited (crate::limits), and 64 MiB leaves room when an operator raises
+    // a limit for a trusted package. The stack is reserved, not used, until needed.
+    let worker = std::thread::Builder::new()
+        .name("jcrpack".into())
+        .stack_size(64 << 20)
+        .spawn(move || match run(cli) {
+            Ok(code) => code,
+            Err(e) => e.report(),
+        });
+    match worker.map(|w| w.join()) {
+        Ok(Ok(code)) => code,
+        // A panic was reported by the panic hook already.
+        Ok(Err(_)) => 101,
+        Err(e) => {
+            eprintln!("error: cannot start the command's thread: {e}");
+            1
+        }
     }
 }
 

@@ -30,9 +30,55 @@ pub(crate) fn stdout() -> io::BufWriter<io::StdoutLock<'static>> {
 }
 
 /// Writes one status line on stderr unless `-q`; a closed stderr is ignored.
+/// Control characters from content are escaped ([`escape_controls`]).
 pub(crate) fn status(args: fmt::Arguments<'_>) {
     if !quiet() {
-        let _ = writeln!(io::stderr().lock(), "{args}");
+        let text = args.to_string();
+        let line = escape_controls(&text, true);
+        let _ = writeln!(io::stderr().lock(), "{line}");
+    }
+}
+
+/// `text` with every control character escaped (`\u{1b}`, `\n`, `\0`), so that
+/// content (a node name, an entry name, a value in a message) can neither drive a
+/// terminal nor forge a line of a log; `keep_newlines` keeps `\n` for messages that
+/// are several lines by design. Unicode line and paragraph separators are escaped
+/// too.
+pub(crate) fn escape_controls(text: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let escape = |c: char| {
+        (c.is_control() && !(keep_newlines && c == '\n')) || matches!(c, '\u{2028}' | '\u{2029}')
+    };
+    if !text.chars().any(escape) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escape(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_controls;
+
+    #[test]
+    fn content_cannot_forge_a_line_or_drive_the_terminal() {
+        assert_eq!(
+            escape_controls("A /content/x\nD /content/important", false),
+            "A /content/x\\nD /content/important"
+        );
+        assert_eq!(
+            escape_controls("\u{1b}[31mred\0", true),
+            "\\u{1b}[31mred\\0"
+        );
+        assert_eq!(escape_controls("two\nlines", true), "two\nlines");
+        assert_eq!(escape_controls("ls\u{2028}x", true), "ls\\u{2028}x");
+        assert_eq!(escape_controls("caf\u{e9}", false), "caf\u{e9}");
     }
 }
 

@@ -329,7 +329,14 @@ impl NodeTypeRegistry {
                 }
             }
         }
-        let mut sns_reported: Vec<&str> = Vec::new();
+        // Counted once: a scan per child was quadratic (150,000 siblings took
+        // minutes to validate).
+        let mut name_counts: std::collections::HashMap<&str, usize> =
+            std::collections::HashMap::with_capacity(node.children.len());
+        for c in &node.children {
+            *name_counts.entry(c.name.as_str()).or_default() += 1;
+        }
+        let mut sns_reported: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for c in &node.children {
             if c.primary_type.is_empty() || !self.is_known(&c.primary_type) {
                 continue;
@@ -340,12 +347,11 @@ impl NodeTypeRegistry {
                     primary_type: c.primary_type.clone(),
                 }),
                 Some(def) => {
-                    let siblings = node.children.iter().filter(|o| o.name == c.name).count();
+                    let siblings = name_counts.get(c.name.as_str()).copied().unwrap_or(0);
                     if siblings > 1
                         && !def.same_name_siblings
-                        && !sns_reported.contains(&c.name.as_str())
+                        && sns_reported.insert(c.name.as_str())
                     {
-                        sns_reported.push(&c.name);
                         out.push(Violation::SameNameSiblingsNotAllowed {
                             name: c.name.clone(),
                         });

@@ -90,6 +90,17 @@ pub enum FilterError {
         /// `include` or `exclude`.
         element: String,
     },
+    /// More include and exclude patterns than the limit.
+    #[error(
+        "{location}: more include and exclude patterns than the limit of {limit}; set \
+         JCRPACK_MAX_FILTER_PATTERNS to raise it if the filter is trusted"
+    )]
+    TooManyPatterns {
+        /// Where the first pattern past the limit is.
+        location: Location,
+        /// The limit.
+        limit: usize,
+    },
     /// A pattern that does not compile.
     #[error("{location}: {source}")]
     Pattern {
@@ -114,6 +125,7 @@ impl FilterError {
             | FilterError::UnexpectedElement { location, .. }
             | FilterError::InvalidMode { location, .. }
             | FilterError::EmptyPattern { location, .. }
+            | FilterError::TooManyPatterns { location, .. }
             | FilterError::Pattern { location, .. } => location.clone(),
         }
     }

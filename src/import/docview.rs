@@ -70,6 +70,7 @@ fn element(
     el: &DocViewElement,
     node_path: &str,
 ) -> Result<(), ImportError> {
+    super::session::check_depth(node_path)?;
     let primary = el.primary_type().map(|t| pm.name(t));
     if let Some(t) = primary.as_deref() {
         if ACL_TYPES.contains(&t) {

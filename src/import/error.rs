@@ -146,6 +146,31 @@ pub enum ImportError {
         /// The limit.
         max: usize,
     },
+    /// More sub packages in one install than [`crate::limits::Limits::sub_packages`].
+    #[error(
+        "{path}: the install would open more than {limit} sub packages in all; set \
+         JCRPACK_MAX_SUB_PACKAGES to raise it if the package is trusted"
+    )]
+    TooManySubPackages {
+        /// The sub package past the limit.
+        path: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// A repository path deeper than [`crate::limits::Limits::node_depth`].
+    #[error(
+        "{}: the package writes a node {depth} levels deep, more than the limit of {limit}; \
+         set JCRPACK_MAX_NODE_DEPTH to raise it if the package is trusted",
+        crate::archive::shorten_name(path)
+    )]
+    NodeTooDeep {
+        /// The node's path.
+        path: String,
+        /// Its depth.
+        depth: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// In strict mode: content that breaks a rule at `path` (a node type
     /// constraint, a file where the node is no file); lenient mode reports it as a
     /// warning instead.
@@ -177,6 +202,8 @@ impl ImportError {
             | ImportError::AuthorizableRefused { .. }
             | ImportError::IdConflict { .. }
             | ImportError::TooDeep { .. }
+            | ImportError::NodeTooDeep { .. }
+            | ImportError::TooManySubPackages { .. }
             | ImportError::Violation { .. } => true,
             ImportError::Archive(_)
             | ImportError::Repository(_)
@@ -200,6 +227,8 @@ impl ImportError {
             | ImportError::AuthorizableRefused { path }
             | ImportError::IdConflict { path, .. }
             | ImportError::TooDeep { path, .. }
+            | ImportError::NodeTooDeep { path, .. }
+            | ImportError::TooManySubPackages { path, .. }
             | ImportError::Violation { path, .. }
             | ImportError::Vanished { path } => Some(path),
             ImportError::OutOfBounds(o) => Some(o.path()),

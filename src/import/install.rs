@@ -84,7 +84,8 @@ pub fn install_package(
     let mut report = {
         let ns = txn.namespaces()?;
         let (types, warnings) = crate::nodetypes::load(txn.as_ref(), &ns);
-        let mut r = run(txn.as_mut(), pkg, opts, ns, types, 0)?;
+        let mut opened = 0;
+        let mut r = run(txn.as_mut(), pkg, opts, ns, types, 0, &mut opened)?;
         r.warnings.splice(0..0, warnings);
         r
     };
@@ -110,7 +111,8 @@ pub fn install_package(
 }
 
 /// Installs `pkg` (the package or one of its sub packages, at nesting `depth`) in
-/// the open transaction.
+/// the open transaction; `opened` counts the sub packages installed so far, at every
+/// depth, against [`crate::limits::Limits::sub_packages`].
 pub(super) fn run(
     txn: &mut dyn Transaction,
     pkg: Package<'_>,
@@ -118,6 +120,7 @@ pub(super) fn run(
     ns: NamespaceRegistry,
     types: NodeTypeRegistry,
     depth: usize,
+    opened: &mut usize,
 ) -> Result<Report, ImportError> {
     let Package {
         archive,
@@ -193,7 +196,7 @@ pub(super) fn run(
         }
     }
     node_types::check(&mut s)?;
-    sub_packages::install(&mut s, archive, &props, &layout.sub_packages, depth)?;
+    sub_packages::install(&mut s, archive, &props, &layout.sub_packages, depth, opened)?;
     Ok(s.report)
 }
 

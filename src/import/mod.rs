@@ -35,4 +35,4 @@ pub use error::ImportError;
 pub use install::{install, install_archive, install_inspected, install_package};
 pub use options::{IdConflictPolicy, ImportOptions};
 pub use report::{Action, Report};
-pub use roots::SYSTEM_ROOTS;
+pub use roots::{system_root_of, SYSTEM_ROOTS};

@@ -10,6 +10,15 @@ use crate::path;
 /// Roots no package may write unless the operator lifts the deny list.
 pub const SYSTEM_ROOTS: [&str; 3] = ["/jcr:system", "/rep:security", "/oak:index"];
 
+/// The system root of the deny list that `p` is or lies below, if any: the one list
+/// `import` and `load` both check.
+pub fn system_root_of(p: &str) -> Option<&'static str> {
+    SYSTEM_ROOTS
+        .iter()
+        .copied()
+        .find(|r| path::is_self_or_descendant(p, r))
+}
+
 /// Refuses packages that write system roots or outside `--allow-root`, before
 /// anything is written.
 pub(super) fn check(
@@ -48,10 +57,7 @@ pub(crate) fn out_of_bounds(
     opts: &ImportOptions,
 ) -> Option<OutOfBounds> {
     if !opts.allow_system_roots {
-        if let Some(sys) = SYSTEM_ROOTS
-            .iter()
-            .find(|r| path::is_self_or_descendant(w, r))
-        {
+        if let Some(sys) = system_root_of(w) {
             return Some(OutOfBounds::SystemRoot {
                 path: w.to_string(),
                 root: sys,

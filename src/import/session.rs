@@ -354,3 +354,18 @@ fn make(name: &str, ptype: PropertyType, multiple: bool, mut values: Vec<Value>)
         }
     }
 }
+
+/// Refuses a node deeper than [`crate::limits::Limits::node_depth`]: the importer's
+/// walks recurse once a level, so the limit keeps them far from the stack's end.
+pub(super) fn check_depth(p: &str) -> Result<(), ImportError> {
+    let limit = crate::limits::get().node_depth;
+    let depth = crate::path::depth(p);
+    if depth > limit {
+        return Err(ImportError::NodeTooDeep {
+            path: p.to_string(),
+            depth,
+            limit,
+        });
+    }
+    Ok(())
+}

@@ -8,13 +8,16 @@ use crate::package::{self, OpenOptions, Package};
 use crate::properties::PackageProperties;
 
 /// Installs the sub packages `subs` (entry, repository path) of `archive`, whose
-/// properties are `props`, at nesting `depth`.
+/// properties are `props`, at nesting `depth`; `opened` counts every sub package of
+/// the install. A sub package is named in messages as `PARENT!/ENTRY`, never by the
+/// temporary file it is copied to.
 pub(super) fn install(
     s: &mut Session<'_>,
     archive: &dyn Archive,
     props: &PackageProperties,
     subs: &[(String, String)],
     depth: usize,
+    opened: &mut usize,
 ) -> Result<(), ImportError> {
     use crate::package_id::{PackageId, SubPackageOption};
     if subs.is_empty() {
@@ -35,8 +38,9 @@ pub(super) fn install(
                 source,
             })?;
         }
-        let sub = archive::open(tmp.path(), &ReadOptions::default())?;
-        let sub_props = package::read_properties(sub.as_ref())?;
+        let shown = format!("{}!/{entry}", archive.name());
+        let sub = archive::ZipArchive::open_as(tmp.path(), &shown, &ReadOptions::default())?;
+        let sub_props = package::read_properties(&sub)?;
         let id = sub_props
             .id()
             .unwrap_or_else(|| PackageId::from_path(repo_path));
@@ -50,7 +54,15 @@ pub(super) fn install(
                 max: s.opts.max_sub_package_depth,
             });
         }
-        let pkg = Package::with_properties(sub.as_ref(), sub_props, &OpenOptions::default())?;
+        *opened += 1;
+        let limit = crate::limits::get().sub_packages;
+        if *opened > limit {
+            return Err(ImportError::TooManySubPackages {
+                path: repo_path.clone(),
+                limit,
+            });
+        }
+        let pkg = Package::with_properties(&sub, sub_props, &OpenOptions::default())?;
         let ns = s.ns.clone();
         let (types, _) = crate::nodetypes::load(&*s.txn, &ns);
         let mut sub_opts = s.opts.clone();
@@ -58,7 +70,7 @@ pub(super) fn install(
         sub_opts.ac_handling = None;
         sub_opts.at = None;
         sub_opts.mappings.clear();
-        let mut r = super::install::run(&mut *s.txn, pkg, &sub_opts, ns, types, depth + 1)?;
+        let mut r = super::install::run(&mut *s.txn, pkg, &sub_opts, ns, types, depth + 1, opened)?;
         r.package = repo_path.clone();
         r.package_id = Some(id.to_string());
         s.ns = s.txn.namespaces()?;

@@ -42,6 +42,7 @@ fn visit(
     }
     s.advance(1);
     let p = n.path.clone();
+    super::session::check_depth(&p)?;
     if let Some(entry) = &n.docview {
         if n.file.is_some() {
             s.file_content.insert(path::join(&p, "jcr:content"));

@@ -261,7 +261,7 @@ pub fn extract(
 
     // Node types: only needed when the package declares some.
     let cnds = metadata_cnds(source);
-    let mut types = CndTrim::load(source, &cnds, &mut report.warnings)?;
+    let mut types = CndTrim::load(source, &cnds)?;
     let collect_types = types.as_ref().is_some_and(|t| !t.declared.is_empty());
 
     let layout = scan_pruned(source, &IgnoreList::default(), &|p| sel.visit(p))?;
@@ -483,11 +483,7 @@ struct CndTrim {
 }
 
 impl CndTrim {
-    fn load(
-        archive: &dyn Archive,
-        cnds: &[String],
-        warnings: &mut Vec<String>,
-    ) -> Result<Option<CndTrim>, PackageError> {
+    fn load(archive: &dyn Archive, cnds: &[String]) -> Result<Option<CndTrim>, PackageError> {
         if cnds.is_empty() {
             return Ok(None);
         }
@@ -509,7 +505,13 @@ impl CndTrim {
                     t.declared.extend(r.added);
                     t.declared.extend(r.skipped);
                 }
-                Err(e) => warnings.push(format!("{c}: node types not registered, left out: {e:?}")),
+                // Refused as `import` refuses it (a cyclic supertype, a conflict):
+                // leaving the types out would write a package that cannot install.
+                Err(e) => {
+                    return Err(PackageError::Metadata(format!(
+                        "{c}: node types cannot be registered: {e}"
+                    )));
+                }
             }
         }
         Ok(Some(t))

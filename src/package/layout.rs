@@ -208,6 +208,7 @@ fn scan_dir(
         } else {
             (segment_of(fname), 3)
         };
+        check_segment(archive, entry, key.0.trim_end_matches(".binary"))?;
         if let Some(&first) = roles.get(&key) {
             let error = ArchiveError::NameCollision {
                 archive: archive.name().to_string(),
@@ -293,6 +294,29 @@ fn scan_dir(
 /// The repository segment of a file-system name: unescaped, `name[n]` kept.
 fn segment_of(fs_name: &str) -> String {
     from_platform_name(fs_name)
+}
+
+/// Refuses an entry whose name unescapes to something that is not one JCR name
+/// segment: `a%2fb` (a `/`, another path), `a%00b`, `x%0aD%20%2fcontent` (a control
+/// character that cuts a C string or forges a log line).
+fn check_segment(archive: &dyn Archive, entry: &str, segment: &str) -> Result<(), ArchiveError> {
+    let (name, _) = split_index(segment);
+    let problem = if name.contains('/') {
+        Some("it contains '/', which a JCR name may not contain".to_string())
+    } else {
+        name.chars()
+            .find(|&c| crate::name::is_control_name_char(c))
+            .map(|c| format!("it contains the control character U+{:04X}", u32::from(c)))
+    };
+    match problem {
+        Some(problem) => Err(ArchiveError::NotANodeName {
+            archive: archive.name().to_string(),
+            entry: entry.to_string(),
+            name: segment.to_string(),
+            problem,
+        }),
+        None => Ok(()),
+    }
 }
 
 fn split_index(raw: &str) -> (String, Option<usize>) {

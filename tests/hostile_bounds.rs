@@ -1,0 +1,372 @@
+//! Hostile input at scale (issue 15), generated here rather than committed: each
+//! case is built in a temporary folder, run through the commands that read it, and
+//! must be done or refused within [`WALL_TIME`] (a debug build on a loaded machine)
+//! and [`PEAK_RSS`] of resident memory, with an error naming the limit and the
+//! variable that raises it. Also: files that are not files (a FIFO as the package or
+//! the file to load), `load` below the system roots, a cyclic CND through `extract`.
+
+use assert_cmd::Command;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const WALL_TIME: Duration = Duration::from_secs(60);
+const PEAK_RSS: u64 = 512 << 20;
+
+const FILTER: &str =
+    r#"<workspaceFilter version="1.0"><filter root="/content"/></workspaceFilter>"#;
+const JCR: &str = r#"xmlns:jcr="http://www.jcp.org/jcr/1.0""#;
+
+fn jcrpack() -> Command {
+    let mut c = Command::cargo_bin("jcrpack").unwrap();
+    c.env("SOURCE_DATE_EPOCH", "1700000000");
+    for (name, _) in jcrpack::limits::ENV_VARS {
+        c.env_remove(name);
+    }
+    c.timeout(WALL_TIME);
+    c
+}
+
+fn children_peak_rss() -> u64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert_eq!(rc, 0, "getrusage failed: cannot measure memory");
+    u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024
+}
+
+/// A zip of deflated entries.
+fn zip(path: &Path, entries: &[(&str, &[u8])]) {
+    let mut w = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, data) in entries {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+/// Runs `args`; returns (exit code, stderr and stdout, seconds). Fails on a timeout, a panic or
+/// memory above the bound.
+fn run(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> (Option<i32>, String, f64) {
+    let start = Instant::now();
+    let mut cmd = jcrpack();
+    cmd.current_dir(cwd).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let took = start.elapsed();
+    // validate reports its findings on stdout.
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        took < WALL_TIME,
+        "{args:?} took {took:?} (killed at {WALL_TIME:?}): {err}"
+    );
+    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    let peak = children_peak_rss();
+    assert!(
+        peak <= PEAK_RSS,
+        "{args:?}: resident memory reached {} MiB",
+        peak >> 20
+    );
+    eprintln!(
+        "{args:?}: exit {:?} in {:.1} s, peak RSS so far {} MiB",
+        out.status.code(),
+        took.as_secs_f64(),
+        peak >> 20
+    );
+    (out.status.code(), err, took.as_secs_f64())
+}
+
+fn refused_naming(args: &[&str], cwd: &Path, expect: &[&str]) {
+    let (code, err, _) = run(args, cwd, &[]);
+    assert_eq!(code, Some(1), "{args:?}: {err}");
+    for e in expect {
+        assert!(err.contains(e), "{args:?} does not name {e:?}: {err}");
+    }
+}
+
+fn init(dir: &Path) -> PathBuf {
+    let repo = dir.join("repo");
+    jcrpack().arg("init").arg(&repo).assert().success();
+    repo
+}
+
+#[test]
+fn a_filter_with_150000_patterns_is_refused_at_the_limit() {
+    let t = tempfile::tempdir().unwrap();
+    let rules: String = (0..150_000)
+        .map(|i| format!(r#"<include pattern="/content/a{i}"/>"#))
+        .collect();
+    let filter = format!(
+        r#"<workspaceFilter version="1.0"><filter root="/content">{rules}</filter></workspaceFilter>"#
+    );
+    let content = format!(r#"<jcr:root {JCR} jcr:primaryType="nt:unstructured"/>"#);
+    zip(
+        &t.path().join("p.zip"),
+        &[
+            ("META-INF/vault/filter.xml", filter.as_bytes()),
+            ("jcr_root/content/.content.xml", content.as_bytes()),
+        ],
+    );
+    init(t.path());
+    let limit = [
+        "more include and exclude patterns than the limit of 2000",
+        "JCRPACK_MAX_FILTER_PATTERNS",
+    ];
+    refused_naming(&["import", "p.zip", "--repo", "repo"], t.path(), &limit);
+    refused_naming(
+        &["validate", "p.zip"],
+        t.path(),
+        &["JCRPACK_MAX_FILTER_PATTERNS"],
+    );
+    refused_naming(&["info", "p.zip"], t.path(), &limit);
+    refused_naming(
+        &["extract", "p.zip", "--root", "/content", "-o", "x.zip"],
+        t.path(),
+        &limit,
+    );
+    assert!(!t.path().join("x.zip").exists());
+}
+
+#[test]
+fn thirty_thousand_namespace_declarations_are_refused_at_the_limit() {
+    let t = tempfile::tempdir().unwrap();
+    let decls: String = (0..30_000)
+        .map(|i| format!(r#" xmlns:p{i}="urn:x:{i}""#))
+        .collect();
+    let content = format!(
+        r#"<jcr:root {JCR}{decls} jcr:primaryType="nt:unstructured"><a jcr:primaryType="nt:unstructured"/></jcr:root>"#
+    );
+    zip(
+        &t.path().join("p.zip"),
+        &[
+            ("META-INF/vault/filter.xml", FILTER.as_bytes()),
+            ("jcr_root/content/.content.xml", content.as_bytes()),
+        ],
+    );
+    init(t.path());
+    let limit = [
+        "namespace declarations on one element than the limit of 1000",
+        "JCRPACK_MAX_NAMESPACES",
+    ];
+    refused_naming(&["import", "p.zip", "--repo", "repo"], t.path(), &limit);
+    refused_naming(
+        &["validate", "p.zip"],
+        t.path(),
+        &["JCRPACK_MAX_NAMESPACES"],
+    );
+    refused_naming(
+        &["extract", "p.zip", "--root", "/content/a", "-o", "x.zip"],
+        t.path(),
+        &limit,
+    );
+}
+
+#[test]
+fn one_hundred_fifty_thousand_siblings_validate_within_the_bounds() {
+    let t = tempfile::tempdir().unwrap();
+    let siblings: String = (0..150_000)
+        .map(|i| format!(r#"<n{i} jcr:primaryType="nt:unstructured"/>"#))
+        .collect();
+    let content =
+        format!(r#"<jcr:root {JCR} jcr:primaryType="nt:unstructured">{siblings}</jcr:root>"#);
+    zip(
+        &t.path().join("p.zip"),
+        &[
+            ("META-INF/vault/filter.xml", FILTER.as_bytes()),
+            ("jcr_root/content/.content.xml", content.as_bytes()),
+        ],
+    );
+    let (code, err, _) = run(&["validate", "p.zip"], t.path(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn folders_and_docview_nesting_together_are_refused_at_the_node_depth_limit() {
+    // 508 folders (below the 512-segment entry limit) holding a DocView 1,000 deep:
+    // each limit alone lets it through; together they overflowed the importer's
+    // stack (SIGABRT) before the node depth limit.
+    let t = tempfile::tempdir().unwrap();
+    let nested = format!(
+        r#"<jcr:root {JCR} jcr:primaryType="nt:unstructured">{}{}</jcr:root>"#,
+        r#"<a jcr:primaryType="nt:unstructured">"#.repeat(1000),
+        "</a>".repeat(1000)
+    );
+    let entry = format!("jcr_root/content/{}.content.xml", "a/".repeat(508));
+    zip(
+        &t.path().join("p.zip"),
+        &[
+            ("META-INF/vault/filter.xml", FILTER.as_bytes()),
+            (entry.as_str(), nested.as_bytes()),
+        ],
+    );
+    init(t.path());
+    refused_naming(
+        &["import", "p.zip", "--repo", "repo"],
+        t.path(),
+        &[
+            "levels deep, more than the limit of 1024",
+            "JCRPACK_MAX_NODE_DEPTH",
+        ],
+    );
+}
+
+#[test]
+fn a_5000_segment_entry_is_refused_by_every_command_without_a_stack_overflow() {
+    // The regression test of the SIGABRT: import and validate recursed once per
+    // segment and overflowed the stack.
+    let t = tempfile::tempdir().unwrap();
+    let entry = format!("jcr_root/content/{}x.txt", "a/".repeat(5000));
+    zip(
+        &t.path().join("p.zip"),
+        &[
+            ("META-INF/vault/filter.xml", FILTER.as_bytes()),
+            (entry.as_str(), b"x".as_slice()),
+        ],
+    );
+    init(t.path());
+    let limit = [
+        "5003 segments deep, more than the limit of 512",
+        "JCRPACK_MAX_PATH_DEPTH",
+    ];
+    for args in [
+        &["import", "p.zip", "--repo", "repo"][..],
+        &["validate", "p.zip"],
+        &["info", "p.zip"],
+        &["unpack", "p.zip", "out"],
+        &["extract", "p.zip", "--root", "/content", "-o", "x.zip"],
+    ] {
+        refused_naming(args, t.path(), &limit);
+    }
+    // Raised by the operator, the entry is read (and the walk still does not crash:
+    // the command's thread has a 64 MiB stack).
+    let (code, err, _) = run(
+        &["info", "p.zip"],
+        t.path(),
+        &[("JCRPACK_MAX_PATH_DEPTH", "6000")],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err, _) = run(
+        &["validate", "p.zip"],
+        t.path(),
+        &[("JCRPACK_MAX_PATH_DEPTH", "6000")],
+    );
+    assert_ne!(code, None, "{err}");
+}
+
+#[test]
+fn a_fifo_is_refused_as_a_package_and_as_a_file_to_load_without_blocking() {
+    let t = tempfile::tempdir().unwrap();
+    let fifo = t.path().join("p.zip");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
+        0,
+        "mkfifo failed"
+    );
+    init(t.path());
+    let expect = ["not a regular file"];
+    refused_naming(&["info", "p.zip"], t.path(), &expect);
+    refused_naming(&["validate", "p.zip"], t.path(), &expect);
+    refused_naming(&["import", "p.zip", "--repo", "repo"], t.path(), &expect);
+    refused_naming(&["load", "p.zip", "--repo", "repo"], t.path(), &expect);
+}
+
+#[test]
+fn load_refuses_the_system_roots_as_import_does() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    let before = jcrpack()
+        .args(["dump", "--repo"])
+        .arg(&repo)
+        .output()
+        .unwrap()
+        .stdout;
+    let sv = r#"<sv:node xmlns:sv="http://www.jcp.org/jcr/sv/1.0" sv:name="rep:security"><sv:property sv:name="jcr:primaryType" sv:type="Name"><sv:value>nt:unstructured</sv:value></sv:property></sv:node>"#;
+    std::fs::write(t.path().join("security.xml"), sv).unwrap();
+    let dv = format!(r#"<jcr:root {JCR} jcr:primaryType="nt:unstructured"/>"#);
+    std::fs::write(t.path().join("system.xml"), dv).unwrap();
+    refused_naming(
+        &["load", "security.xml", "--repo", "repo"],
+        t.path(),
+        &[
+            "below the system root /rep:security",
+            "--allow-system-roots",
+        ],
+    );
+    refused_naming(
+        &[
+            "load",
+            "system.xml",
+            "--at",
+            "/jcr:system",
+            "--repo",
+            "repo",
+        ],
+        t.path(),
+        &["below the system root /jcr:system"],
+    );
+    let after = jcrpack()
+        .args(["dump", "--repo"])
+        .arg(&repo)
+        .output()
+        .unwrap()
+        .stdout;
+    assert_eq!(before, after, "a refused load changed the repository");
+    let (code, err, _) = run(
+        &[
+            "load",
+            "system.xml",
+            "--at",
+            "/jcr:system",
+            "--allow-system-roots",
+            "--repo",
+            "repo",
+        ],
+        t.path(),
+        &[],
+    );
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn a_cyclic_cnd_is_refused_by_extract_and_import_in_a_sentence() {
+    let t = tempfile::tempdir().unwrap();
+    let cnd = "<'app'='http://example.com/app'>\n[app:A] > app:B\n[app:B] > app:A\n";
+    let content = format!(r#"<jcr:root {JCR} jcr:primaryType="nt:unstructured"/>"#);
+    zip(
+        &t.path().join("p.zip"),
+        &[
+            ("META-INF/vault/filter.xml", FILTER.as_bytes()),
+            ("META-INF/vault/nodetypes.cnd", cnd.as_bytes()),
+            ("jcr_root/content/.content.xml", content.as_bytes()),
+        ],
+    );
+    init(t.path());
+    let expect = [
+        "META-INF/vault/nodetypes.cnd",
+        "cyclic inheritance: app:A > app:B > app:A",
+    ];
+    for args in [
+        &["extract", "p.zip", "--root", "/content", "-o", "x.zip"][..],
+        &["import", "p.zip", "--repo", "repo"],
+    ] {
+        let (code, err, _) = run(args, t.path(), &[]);
+        assert_eq!(code, Some(1), "{args:?}: {err}");
+        for e in expect {
+            assert!(err.contains(e), "{args:?}: {err}");
+        }
+        assert!(
+            !err.contains("RegisterError") && !err.contains("problems:"),
+            "{err}"
+        );
+    }
+    assert!(!t.path().join("x.zip").exists());
+}
