@@ -34,6 +34,7 @@ pub fn import_document(
     node_path: &str,
 ) -> Result<(), ImportError> {
     let pm = PrefixMap::for_document(s, &doc.namespaces)?;
+    s.document_nodes.clear();
     if !doc.root_is_jcr_root {
         // Legacy form: the root element is a child of the node the file stands for.
         if s.node(node_path)?.is_none() {
@@ -102,7 +103,7 @@ fn element(
         {
             // The package's identifier wins: the node is replaced by the package's.
             before = next_sibling(s, node_path)?;
-            s.txn.remove_node(&s.ws, node_path)?;
+            super::references::remove_with_references(s, node_path)?;
             s.record(node_path, Action::Replaced);
             existing = None;
         }
@@ -310,6 +311,7 @@ fn create(
         AddOptions::append()
     };
     s.add_node(node_path, &node, &opts)?;
+    s.document_nodes.insert(node_path.to_string());
     // The parent's children changed: its child definitions are checked again (a
     // parent created by this install is on the list already; the check runs once).
     // The root belongs to the repository (rep:root's mandatory jcr:system is not
@@ -390,6 +392,7 @@ fn update(
     primary: Option<String>,
 ) -> Result<(), ImportError> {
     let node_path = info.path.clone();
+    s.document_nodes.insert(node_path.clone());
     let mode = s.mode(&node_path);
     let mut changed = false;
     let mut primary_now = info.primary_type.clone();
@@ -585,7 +588,7 @@ pub fn delete_missing_children(
         if is_protected_child(s, node_path, &c.name, &c.primary_type)? {
             continue;
         }
-        s.txn.remove_node(&s.ws, &c.path)?;
+        super::references::remove_node(s, &c.path)?;
         s.record(&c.path, Action::Deleted);
         // A removed child may have been a mandatory one.
         if node_path != "/" {

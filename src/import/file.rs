@@ -114,7 +114,7 @@ pub fn import_file(
             };
             if recreate {
                 if content.is_some() {
-                    s.txn.remove_node(&s.ws, &content_path)?;
+                    super::references::remove_node(s, &content_path)?;
                 }
                 let mut c = Node::new("jcr:content", "nt:resource")
                     .with(Property::single("jcr:data", Value::Binary(blob)))

@@ -23,13 +23,24 @@ pub fn resolve_conflict(
     }
     match s.opts.id_conflict {
         IdConflictPolicy::CreateNewId => Ok(false),
-        IdConflictPolicy::ForceRemoveConflictingId | IdConflictPolicy::Legacy => {
+        IdConflictPolicy::ForceRemoveConflictingId => {
+            super::references::remove_with_references(s, &holder)?;
+            s.record(&holder, Action::Deleted);
+            Ok(true)
+        }
+        IdConflictPolicy::Legacy => {
             remove_holder(s, &holder)?;
             Ok(true)
         }
         IdConflictPolicy::Fail => {
-            if s.contains(&holder) && !path::is_descendant(node_path, &holder) {
-                remove_holder(s, &holder)?;
+            if s.contains(&holder)
+                && !path::is_descendant(node_path, &holder)
+                && !s.document_nodes.contains(&holder)
+            {
+                // A holder the same document created or updated is the package's
+                // own duplicate: never removed (DocViewImporter.addNode).
+                super::references::remove_with_references(s, &holder)?;
+                s.record(&holder, Action::Deleted);
                 Ok(true)
             } else {
                 Err(ImportError::IdConflict {
@@ -43,7 +54,7 @@ pub fn resolve_conflict(
 }
 
 fn remove_holder(s: &mut Session<'_>, holder: &str) -> Result<(), ImportError> {
-    s.txn.remove_node(&s.ws, holder)?;
+    super::references::remove_node(s, holder)?;
     s.record(holder, Action::Deleted);
     Ok(())
 }

@@ -24,6 +24,7 @@ mod install;
 mod mapping;
 mod node_types;
 pub mod options;
+mod references;
 pub mod report;
 mod roots;
 mod session;

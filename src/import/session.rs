@@ -62,6 +62,13 @@ pub struct Session<'t> {
     pub report: Report,
     /// The first write outside `--allow-root` or below a denied system root.
     pub out_of_bounds: Option<super::error::OutOfBounds>,
+    /// Identifiers of the nodes this install removed, for the referential integrity
+    /// check at the end.
+    pub removed_ids: HashSet<String>,
+    /// Nodes the DocView document being imported created or updated (FileVault's
+    /// per-document import info): an identifier one of them holds is not freed for
+    /// another node of the same document.
+    pub document_nodes: HashSet<String>,
     issued: HashSet<String>,
 }
 
@@ -92,6 +99,8 @@ impl<'t> Session<'t> {
             file_content: PathSet::new(),
             report: Report::default(),
             out_of_bounds: None,
+            removed_ids: HashSet::new(),
+            document_nodes: HashSet::new(),
             issued: HashSet::new(),
         }
     }

@@ -222,7 +222,7 @@ fn intermediate(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
     {
         return Ok(());
     }
-    s.txn.remove_node(&s.ws, p)?;
+    super::references::remove_node(s, p)?;
     s.record(p, Action::Deleted);
     Ok(())
 }
