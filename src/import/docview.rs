@@ -219,6 +219,25 @@ fn properties_for(
         {
             continue;
         }
+        if dp.ptype == PropertyType::Undefined
+            && !creating
+            && !keep_protected
+            && s.mode(node_path) != ImportMode::Replace
+        {
+            // The existing node keeps its type: an untyped value needs a definition
+            // of any type with this name (or a residual one) and multiplicity.
+            let eff = s.types.effective(primary, mixins);
+            if eff.is_complete()
+                && !eff.property_definitions().any(|d| {
+                    (d.def.name == name || d.def.name == "*") && d.def.multiple == dp.multiple
+                })
+            {
+                violations.push(format!(
+                    "{node_path}: no property definition of {primary} allows {name}"
+                ));
+                continue;
+            }
+        }
         if !matches!(dp.ptype, PropertyType::Undefined | PropertyType::Binary) && !keep_protected {
             let eff = s.types.effective(primary, mixins);
             if eff.is_complete()
@@ -259,6 +278,23 @@ fn create(
         return Ok(());
     };
     let name = path::name(node_path).to_string();
+    if s.mode(node_path) != ImportMode::Replace {
+        // A mode other than replace keeps the existing parent's type: a child it
+        // does not allow is skipped, not forced (its subtree with it).
+        if let Some(t) = primary.as_deref() {
+            let eff = s
+                .types
+                .effective(&parent_info.primary_type, &parent_info.mixins);
+            if eff.is_complete() && s.types.is_known(t) && eff.child_definition(&name, t).is_none()
+            {
+                s.report.warn(format!(
+                    "{node_path}: skipped: {} does not allow a child {name} of type {t}",
+                    parent_info.primary_type
+                ));
+                return Ok(());
+            }
+        }
+    }
     // The repository root's element mapped elsewhere (`--at`, `--map /=...`): there
     // is one root, so the node there takes the type a new child would.
     let primary = primary.filter(|p| !(p == crate::repository::ROOT_TYPE && node_path != "/"));

@@ -217,7 +217,10 @@ pub fn apply_binaries(
         ));
         return Ok(());
     }
-    if !s.contains(node_path) {
+    // An ancestor outside the filter gets its binaries only when the package's
+    // DocView just created it (update() never runs for an uncovered node, so the
+    // document's nodes outside the filter are the ones it created).
+    if !s.contains(node_path) && !s.document_nodes.contains(node_path) {
         return Ok(());
     }
     let mode = s.mode(node_path);
