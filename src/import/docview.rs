@@ -100,8 +100,10 @@ fn element(
                 ImportMode::Replace | ImportMode::Update | ImportMode::UpdateProperties
             )
             && node_path != "/"
+            && s.opts.id_conflict != super::options::IdConflictPolicy::Legacy
         {
-            // The package's identifier wins: the node is replaced by the package's.
+            // The package's identifier wins: the node is replaced by the package's
+            // (legacy: the existing node keeps its identifier).
             before = next_sibling(s, node_path)?;
             super::references::remove_with_references(s, node_path)?;
             s.record(node_path, Action::Replaced);
@@ -321,7 +323,14 @@ fn create(
         .and_then(Value::as_str)
         .map(str::to_string)
     {
-        if !super::identity::resolve_conflict(s, node_path, &uuid)? {
+        // create_new_id imports every node with a fresh identifier, conflict or not
+        // (IMPORT_UUID_CREATE_NEW).
+        let fresh = s.opts.id_conflict == super::options::IdConflictPolicy::CreateNewId
+            && !matches!(
+                node.primary_type.as_str(),
+                "rep:User" | "rep:SystemUser" | "rep:Group"
+            );
+        if fresh || !super::identity::resolve_conflict(s, node_path, &uuid)? {
             node.properties.shift_remove("jcr:uuid");
             let fresh = s.new_uuid(node_path);
             node.set(Property::string("jcr:uuid", fresh));

@@ -29,8 +29,23 @@ pub fn resolve_conflict(
             Ok(true)
         }
         IdConflictPolicy::Legacy => {
-            remove_holder(s, &holder)?;
-            Ok(true)
+            // FileVault before 3.5.2: a conflicting sibling is removed when contained
+            // (references then point to the new node); a conflict elsewhere gives the
+            // package node a new identifier.
+            if path::parent(&holder) != path::parent(node_path) {
+                return Ok(false);
+            }
+            if s.contains(&holder) {
+                remove_holder(s, &holder)?;
+                return Ok(true);
+            }
+            // An uncovered sibling: FileVault keeps it and imports the package's
+            // children below it, which fails for content in files of their own; refused.
+            Err(ImportError::IdConflict {
+                path: node_path.to_string(),
+                uuid: uuid.to_string(),
+                holder,
+            })
         }
         IdConflictPolicy::Fail => {
             if s.contains(&holder)
