@@ -3,6 +3,7 @@
 //! contained children the package no longer lists, and restore child order.
 
 use super::acl;
+use super::authorizable::Placement;
 use super::error::ImportError;
 use super::report::Action;
 use super::session::{convert_property, PrefixMap, Session, AC_MIXINS};
@@ -82,6 +83,10 @@ fn element(
                     path: node_path.to_string(),
                 });
             }
+            if let Placement::Existing(old) = super::authorizable::place(s, el, node_path)? {
+                s.report.authorizables.push(old.clone());
+                return existing_authorizable(s, pm, el, node_path, &old, primary);
+            }
             s.report.authorizables.push(node_path.to_string());
         }
     }
@@ -147,6 +152,40 @@ fn element(
             // Children in their own files come later: order again after them.
             s.name_lists.insert(node_path.to_string(), names);
         }
+    }
+    Ok(())
+}
+
+/// The package's authorizable at `node_path` exists at `old`: updated there (contained,
+/// `update` or `update_properties`) or left as it is, and the element's children go
+/// below it (existing children the package does not list stay).
+fn existing_authorizable(
+    s: &mut Session<'_>,
+    pm: &PrefixMap,
+    el: &DocViewElement,
+    node_path: &str,
+    old: &str,
+    primary: Option<String>,
+) -> Result<(), ImportError> {
+    let update_here = s.contains(node_path)
+        && matches!(
+            s.mode(node_path),
+            ImportMode::Update | ImportMode::UpdateProperties
+        );
+    match s.node(old)? {
+        Some(info) if update_here => {
+            // The existing node keeps its type and authorizable id.
+            let _ = primary;
+            update(s, pm, el, &info, None)?;
+        }
+        _ => s.touched(old, Action::Unchanged, false),
+    }
+    for c in &el.children {
+        if c.is_placeholder() {
+            continue;
+        }
+        let cpath = path::join(old, &segment(pm, c));
+        element(s, pm, c, &cpath)?;
     }
     Ok(())
 }

@@ -15,6 +15,7 @@
 //! [`Package`]: crate::package::Package
 
 mod acl;
+mod authorizable;
 mod dependencies;
 mod docview;
 pub mod error;

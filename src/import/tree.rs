@@ -41,7 +41,8 @@ fn visit(
         }
     }
     s.advance(1);
-    let p = n.path.clone();
+    // Below an authorizable that exists elsewhere, the content goes below that one.
+    let p = s.repo_path(&n.path);
     if let Some(entry) = &n.docview {
         if n.file.is_some() {
             s.file_content.insert(path::join(&p, "jcr:content"));
