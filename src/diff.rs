@@ -38,6 +38,7 @@ pub struct PropertyChange {
 
 /// What happens to one node.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NodeChange {
     /// The node path.
     pub path: String,

@@ -84,8 +84,8 @@ fn build_is_deterministic_and_reports_json() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     check_schema(&doc, "schemas/build.schema.json");
-    assert_eq!(doc["package_id"], "my/group:site:1.0.0");
-    assert_eq!(doc["docview_files"], 2);
+    assert_eq!(doc["packageId"], "my/group:site:1.0.0");
+    assert_eq!(doc["docviewFiles"], 2);
     assert_eq!(
         doc["ignored"],
         serde_json::json!(["jcr_root/content/site/.vlt"])
@@ -107,7 +107,7 @@ fn build_is_deterministic_and_reports_json() {
         .success();
     let bytes = fs::read(&a).unwrap();
     assert_eq!(bytes, fs::read(&b).unwrap());
-    assert_eq!(doc["bytes_out"], bytes.len() as u64);
+    assert_eq!(doc["bytesOut"], bytes.len() as u64);
     assert_eq!(doc["sha256"], jcrpack::dump::sha256_hex(&bytes));
 
     // The entry order: manifest, vault metadata, then jcr_root.
@@ -187,7 +187,7 @@ fn properties_come_from_the_source_name_and_property_options() {
         .unwrap();
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
     let doc: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-    assert_eq!(doc["package_id"], "src-group:src-name:0.9");
+    assert_eq!(doc["packageId"], "src-group:src-name:0.9");
     let zip = jcrpack::archive::open(&out, &Default::default()).unwrap();
     let mf = String::from_utf8(zip.read_to_vec("META-INF/MANIFEST.MF").unwrap()).unwrap();
     assert!(
@@ -532,7 +532,7 @@ fn every_corpus_content_module_builds() {
         );
         let doc: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
         check_schema(&doc, "schemas/build.schema.json");
-        assert!(doc["docview_files"].as_u64().unwrap() > 0, "{doc}");
+        assert!(doc["docviewFiles"].as_u64().unwrap() > 0, "{doc}");
         let zip = jcrpack::archive::open(&out, &Default::default()).unwrap();
         assert_eq!(zip.entries().len() as u64, doc["entries"].as_u64().unwrap());
         built += 1;

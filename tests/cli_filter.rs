@@ -55,13 +55,13 @@ fn explain_json_follows_its_schema() {
                 "missing {key} in {item}"
             );
         }
-        let modes = item_schema["properties"]["import_mode"]["enum"]
+        let modes = item_schema["properties"]["importMode"]["enum"]
             .as_array()
             .unwrap();
-        assert!(modes.contains(&item["import_mode"]));
+        assert!(modes.contains(&item["importMode"]));
     }
     assert_eq!(doc["paths"][0]["contained"], true);
-    assert_eq!(doc["paths"][0]["import_mode"], "merge_properties");
+    assert_eq!(doc["paths"][0]["importMode"], "merge_properties");
 }
 
 #[test]

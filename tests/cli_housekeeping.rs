@@ -136,3 +136,88 @@ fn prune_needs_keep_or_before() {
     let e = err(&run(&["history", "prune", "--before", "yesterday"], &repo).code(2));
     assert!(e.contains("'yesterday' is not a date"), "{e}");
 }
+
+/// The names in folder `dir`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_killed_export_leaves_a_temporary_file_named_after_it_that_the_next_export_removes() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    let src = t.path().join("src");
+    jcrpack()
+        .args(["-q", "generate", "--nodes", "3000", "-o"])
+        .arg(&src)
+        .assert()
+        .success();
+    import(&repo, &src, &["-q"]).success();
+    let dir = t.path().join("out");
+    std::fs::create_dir(&dir).unwrap();
+    let target = dir.join("site.zip");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("jcrpack"))
+        .args(["export", "--root", "/content", "--repo"])
+        .arg(&repo)
+        .arg("-o")
+        .arg(&target)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let prefix = format!(".site.zip.jcrpack-tmp-{}-", child.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    // Kill the export while it writes (its temporary file is there).
+    let temp = loop {
+        if let Some(n) = names_in(&dir).into_iter().find(|n| n.starts_with(&prefix)) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break n;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the export ended ({status}) before the test saw its temporary file");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the export wrote nothing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    };
+    // Killed: no package, and a temporary file that says whose it is.
+    assert_eq!(names_in(&dir), vec![temp.clone()]);
+    // The next export to the same output removes it, its process being gone.
+    jcrpack()
+        .args(["-q", "export", "--root", "/content", "--repo"])
+        .arg(&repo)
+        .arg("-o")
+        .arg(&target)
+        .assert()
+        .success();
+    assert_eq!(names_in(&dir), vec!["site.zip".to_string()]);
+}
+
+#[test]
+fn gc_removes_the_temporary_package_of_a_killed_export_in_the_repository_folder() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    let mut ended = std::process::Command::new("true").spawn().unwrap();
+    let dead = ended.id();
+    ended.wait().unwrap();
+    let killed = format!(".site.zip.jcrpack-tmp-{dead}-AbCdEf");
+    // This test's own process is running: its file stays.
+    let running = format!(".site.zip.jcrpack-tmp-{}-XyZ123", std::process::id());
+    for n in [&killed, &running] {
+        std::fs::write(repo.join(n), b"half a zip").unwrap();
+    }
+    let said = out(&run(&["gc", "--dry-run"], &repo).success());
+    assert!(said.contains("1 temporary files"), "{said}");
+    assert!(repo.join(&killed).exists());
+    run(&["gc"], &repo).success();
+    assert!(!repo.join(&killed).exists());
+    assert!(repo.join(&running).exists());
+}

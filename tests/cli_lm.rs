@@ -271,11 +271,11 @@ fn check_schema(name: &str, doc: &serde_json::Value) {
 }
 
 #[test]
-fn usage_errors_exit_2() {
+fn usage_errors_exit_2_and_a_missing_folder_1() {
     jcrpack()
         .args(["lm", "validate", "/nonexistent/light-modules"])
         .assert()
-        .code(2);
+        .code(1);
     jcrpack().args(["lm", "validate"]).assert().code(2);
 }
 
@@ -435,22 +435,22 @@ fn diff_flags_a_changed_module_whose_version_was_not_bumped() {
     let shop = &doc["modules"][0];
     assert_eq!(shop["name"], "shop");
     assert_eq!(shop["status"], "changed");
-    assert_eq!(shop["version_not_bumped"], true);
+    assert_eq!(shop["versionNotBumped"], true);
     assert_eq!(
-        shop["definitions_added"],
+        shop["definitionsAdded"],
         serde_json::json!(["templates/components/price"])
     );
     // The fragment change shows in the dialog that includes it; the key reordering of
     // the template does not count, its new title does.
     assert_eq!(
-        shop["definitions_changed"],
+        shop["definitionsChanged"],
         serde_json::json!([
             {"definition": "dialogs/components/product", "paths": ["form.properties.title.required"]},
             {"definition": "templates/components/product", "paths": ["title"]}
         ])
     );
     assert_eq!(
-        shop["files_changed"],
+        shop["filesChanged"],
         serde_json::json!(["includes/fields.yaml"])
     );
 }
@@ -509,14 +509,14 @@ fn diff_finds_every_change_made_to_a_copy_of_a_corpus_module() {
     let main = &doc["modules"][0];
     assert_eq!(main["status"], "changed");
     assert_eq!(
-        main["definitions_added"],
+        main["definitionsAdded"],
         serde_json::json!(["templates/components/quote"])
     );
     assert_eq!(
-        main["definitions_removed"],
+        main["definitionsRemoved"],
         serde_json::json!(["templates/pages/search"])
     );
-    let changed: Vec<(String, Vec<String>)> = main["definitions_changed"]
+    let changed: Vec<(String, Vec<String>)> = main["definitionsChanged"]
         .as_array()
         .unwrap()
         .iter()
@@ -571,11 +571,11 @@ fn diff_finds_every_change_made_to_a_copy_of_a_corpus_module() {
     assert_eq!(got, expected, "only the changed definitions: {changed:?}");
     assert!(changed.contains(&("templates/pages/main".into(), vec!["title".into()])));
     assert_eq!(
-        main["files_changed"],
+        main["filesChanged"],
         serde_json::json!(["i18n/main-messages_en.properties"])
     );
     // megaton has no module.yaml: changed without a version (none before, none after).
-    assert_eq!(main["version_not_bumped"], true);
+    assert_eq!(main["versionNotBumped"], true);
     // Human output names the flag.
     let a = jcrpack()
         .args(["lm", "diff"])
@@ -655,7 +655,7 @@ fn check_content_finds_pages_whose_template_the_release_removes() {
         .success();
     let doc: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
     check_schema("lm-check-content.schema.json", &doc);
-    assert_eq!(doc["templated_nodes"], 9);
+    assert_eq!(doc["templatedNodes"], 9);
     assert_eq!(doc["findings"], serde_json::json!([]));
 
     // The next release drops the component template and the page dialog.
@@ -835,7 +835,7 @@ fn check_content_reads_a_backup_as_it_reads_the_repository() {
         .assert()
         .success();
     let live: serde_json::Value = serde_json::from_slice(&live.get_output().stdout).unwrap();
-    assert_eq!(live["templated_nodes"], 0, "{live:#}");
+    assert_eq!(live["templatedNodes"], 0, "{live:#}");
 
     let a = jcrpack()
         .args(["lm", "check-content", "--json", "--backup", id])
@@ -847,7 +847,7 @@ fn check_content_reads_a_backup_as_it_reads_the_repository() {
     let doc: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
     check_schema("lm-check-content.schema.json", &doc);
     assert_eq!(doc["repository"], format!("backup {id}"));
-    assert_eq!(doc["templated_nodes"], 9, "{doc:#}");
+    assert_eq!(doc["templatedNodes"], 9, "{doc:#}");
     let missing = doc["findings"]
         .as_array()
         .unwrap()

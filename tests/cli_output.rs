@@ -214,3 +214,144 @@ fn export_json_follows_its_schema() {
     assert_eq!(doc["packageId"], "jcrpack:export:1.0.0");
     assert!(doc["nodes"].as_u64().unwrap() > 0);
 }
+
+/// `import` on a terminal: the summary (counts per action, the operation id), not
+/// one line per path; `-v` lists every path; `--log FILE` writes the full log as
+/// AEM's package manager does, whole; into a pipe the list stays what scripts read.
+#[test]
+fn import_on_a_terminal_summarizes_and_lists_with_v_log_or_a_pipe() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = init(tmp.path());
+    let (src, r) = (example().display().to_string(), repo.display().to_string());
+    let log = tmp.path().join("install.log");
+    let drawn = on_a_terminal(&format!("import {src} --repo {r} --log {}", log.display()));
+    assert!(!drawn.contains("A /apps/wknd-lite"), "{drawn:?}");
+    assert!(
+        drawn.contains("installed jcrpack/examples:wknd-lite:1.0.0: 19 added")
+            && drawn.contains("operation 1; jcrpack undo 1 reverts it")
+            && drawn.contains(&format!("the full list of paths is in {}", log.display())),
+        "{drawn:?}"
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.starts_with("Installing content\nImporting content...\nA /apps\nA /apps/wknd-lite\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("\nPackage imported.\n"), "{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with("A /")).count(), 19);
+    // The log was renamed into place: no temporary file is left beside it.
+    let names: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    // Without --log the summary says where the list is.
+    let drawn = on_a_terminal(&format!("import {src} --repo {r}"));
+    assert!(
+        drawn.contains("the full list of paths: -v, or --log FILE"),
+        "{drawn:?}"
+    );
+    assert!(!drawn.contains("- /content/wknd-lite"), "{drawn:?}");
+    // -v lists every path on the terminal.
+    let listed = on_a_terminal(&format!("import {src} --repo {r} -v"));
+    assert!(listed.contains("- /content/wknd-lite\r\n"), "{listed:?}");
+    // Into a pipe: the list, one line per path, as before.
+    let piped = common::import(&repo, &example(), &[]).success();
+    let stdout = String::from_utf8_lossy(&piped.get_output().stdout).to_string();
+    assert_eq!(stdout.lines().count(), 13, "{stdout}");
+    assert!(stdout.lines().all(|l| l.starts_with("- /")), "{stdout}");
+    // --json keeps every entry.
+    let json = common::import(&repo, &example(), &["--json"]).success();
+    let doc: serde_json::Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
+    assert_eq!(doc["entries"].as_array().unwrap().len(), 13, "{doc}");
+    // A log that cannot be written stops the install before it changes anything.
+    let before = common::dump(&repo);
+    let history = |repo: &Path| {
+        let out = jcrpack()
+            .args(["history", "--json", "--repo"])
+            .arg(repo)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let ops = history(&repo);
+    let bad = tmp.path().join("no/such/folder/install.log");
+    let run = jcrpack()
+        .arg("import")
+        .arg(example())
+        .arg("--repo")
+        .arg(&repo)
+        .arg("--log")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1), "{run:?}");
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("nothing was changed"),
+        "{run:?}"
+    );
+    assert_eq!(common::dump(&repo), before);
+    assert_eq!(history(&repo), ops);
+}
+
+/// Housekeeping commands write through the pipe-safe writer too: into a pipe that
+/// closes before they write (`| head -1`), they end quietly with exit 0, their
+/// work done.
+#[test]
+fn a_closed_pipe_ends_housekeeping_commands_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = init(tmp.path());
+    common::import(&repo, &example(), &[]).success();
+    jcrpack()
+        .args(["rm", "/content/wknd-lite/en/about", "--repo"])
+        .arg(&repo)
+        .assert()
+        .success();
+    let r = repo.clone().into_os_string();
+    let with_repo = |args: &[&str]| {
+        let mut v = os(args);
+        v.push("--repo".into());
+        v.push(r.clone());
+        v
+    };
+    // A backup to list, show, verify and prune.
+    let (code, stderr) = with_closed_stdout(
+        &with_repo(&["backup", "create"])
+            .iter()
+            .map(|a| a.as_os_str())
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let list = jcrpack()
+        .args(["backup", "list", "--json", "--repo"])
+        .arg(&repo)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let id = doc["backups"][0]["id"].as_str().unwrap().to_string();
+    for args in [
+        &["backup", "list"][..],
+        &["backup", "show", &id],
+        &["backup", "verify", &id],
+        &["backup", "prune", "--keep-last", "1", "--dry-run"],
+        &["workspace", "list"],
+        &["history"],
+        &["gc", "--dry-run"],
+        &["gc"],
+        &["history", "prune", "--keep", "1", "--dry-run"],
+        &["history", "prune", "--keep", "1"],
+        &["history", "prune", "--keep", "1"],
+    ] {
+        assert_quiet_success(with_repo(args));
+    }
+    // The prune happened although nobody read what it said.
+    let history = jcrpack()
+        .args(["history", "prune", "--keep", "1", "--dry-run", "--repo"])
+        .arg(&repo)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&history.stdout).starts_with("nothing to drop"),
+        "{history:?}"
+    );
+}

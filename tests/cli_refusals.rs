@@ -155,7 +155,7 @@ fn no_acl_refuses_a_dry_run_too() {
     assert_eq!(dump(&repo), before);
     // The same dry run without the flag passes, lists the ACL and writes nothing.
     let doc = installed(&repo, &pkg, &["--dry-run"]);
-    assert_eq!(doc["dry_run"], true);
+    assert_eq!(doc["dryRun"], true);
     assert_eq!(strings(&doc["acls"]), ["/content/a/rep:policy"]);
     assert_eq!(dump(&repo), before);
 }

@@ -68,7 +68,7 @@ fn json_report_follows_its_schema_and_reimport_changes_nothing() {
         if round == 0 {
             assert!(totals["added"].as_u64().unwrap() > 10);
             assert_eq!(
-                doc["undeclared_node_types"],
+                doc["undeclaredNodeTypes"],
                 serde_json::json!(["cq:Component", "cq:Page", "cq:PageContent"])
             );
         } else {
@@ -90,7 +90,7 @@ fn dry_run_reports_and_changes_nothing() {
         .stdout
         .clone();
     let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(doc["dry_run"], true);
+    assert_eq!(doc["dryRun"], true);
     assert!(doc["totals"]["added"].as_u64().unwrap() > 10);
     assert_eq!(dump(&repo), before);
     jcrpack()

@@ -221,7 +221,7 @@ fn json_output_follows_the_schema() {
         assert_eq!(doc["restored"], !dry);
         assert_eq!(doc["operation"].is_i64(), !dry);
         if dry {
-            assert_eq!(doc["summary"]["workspaces"][0]["nodes_added"], 2);
+            assert_eq!(doc["summary"]["workspaces"][0]["nodesAdded"], 2);
             assert!(doc["changes"].as_array().unwrap().len() >= 4);
         }
     }

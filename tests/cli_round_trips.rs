@@ -112,7 +112,7 @@ fn an_install_that_ignores_policies_says_how_many() {
     let o = import(&repo, &pkg, &["--json"]).success();
     let report: serde_json::Value = serde_json::from_slice(&o.get_output().stdout).unwrap();
     assert_eq!(
-        report["ignored_acls"],
+        report["ignoredAcls"],
         serde_json::json!(["/content/secured/rep:policy"])
     );
     assert!(

@@ -97,21 +97,23 @@ fn broken_folder_json_snapshot_and_schema() {
 }
 
 #[test]
-fn missing_package_is_a_usage_error() {
+fn a_missing_package_is_a_failure_and_a_bad_command_line_a_usage_error() {
+    // A missing input is a failure (exit 1), as for every command; only what clap
+    // refuses is a usage error (exit 2).
     jcrpack()
         .args(["validate", "fixtures/validate/does-not-exist"])
         .assert()
-        .code(2);
+        .code(1);
     jcrpack().args(["validate"]).assert().code(2);
     jcrpack()
         .args(["validate", GOOD, "--bogus"])
         .assert()
         .code(2);
-    // A folder that is not a package at all.
+    // A folder that is not a package at all: an input that cannot be used.
     jcrpack()
         .args(["validate", "fixtures/validate"])
         .assert()
-        .code(2);
+        .code(1);
 }
 
 #[test]
@@ -154,7 +156,7 @@ fn names_of_one_node_are_an_error_naming_both_entries() {
     assert_eq!(f["severity"], "error");
     assert_eq!(f["validator"], "jackrabbit-docviewparser");
     assert_eq!(f["entry"], "jcr_root/content/jcr%3acontent");
-    assert_eq!(f["node_path"], "/content/jcr:content");
+    assert_eq!(f["nodePath"], "/content/jcr:content");
     let m = f["message"].as_str().unwrap();
     assert!(
         m.contains("'jcr_root/content/_jcr_content'")

@@ -45,7 +45,7 @@ fn install(repo: &Path, pkg: &Path, extra: &[&str]) -> Option<Value> {
 fn changes(report: &Value) -> Option<String> {
     fn total(r: &Value, key: &str) -> u64 {
         r["totals"][key].as_u64().unwrap_or(0)
-            + r["sub_packages"]
+            + r["subPackages"]
                 .as_array()
                 .map(|subs| subs.iter().map(|s| total(s, key)).sum())
                 .unwrap_or(0)

@@ -105,7 +105,7 @@ fn dry_run_reports_what_the_install_does() {
                 .args(extra),
         );
         let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        v.as_object_mut().unwrap().remove("dry_run");
+        v.as_object_mut().unwrap().remove("dryRun");
         v.as_object_mut().unwrap().remove("operation");
         v
     };

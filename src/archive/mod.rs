@@ -57,7 +57,9 @@ pub use timestamp::{
     default_timestamp, parse_source_date_epoch, timestamp_from_epoch,
     timestamp_from_source_date_epoch,
 };
-pub use writer::{PackageSink, PackageWriter, WriterOptions, WrittenPackage};
+pub use writer::{
+    process_gone, temp_owner, PackageSink, PackageWriter, WriterOptions, WrittenPackage,
+};
 pub use zip::ZipArchive;
 
 /// Which backend an archive is.

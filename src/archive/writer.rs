@@ -17,7 +17,10 @@
 //!
 //! The zip is written to a temporary file beside the target and renamed into place by
 //! [`PackageWriter::finish`], so a crash or an error never leaves a partial package
-//! under the target name.
+//! under the target name. The temporary file is named after the target and the
+//! writing process (`.OUT.zip.jcrpack-tmp-PID-XXXXXX`): one that a killed writer left
+//! is recognisable, and the next writer of the same target removes it once its
+//! process is gone ([`temp_owner`], [`process_gone`]).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -289,6 +292,65 @@ impl Seek for Sink {
     }
 }
 
+/// The mark in the name of a package writer's temporary file:
+/// `.OUT.zip.jcrpack-tmp-PID-XXXXXX`.
+const TEMP_MARK: &str = ".jcrpack-tmp-";
+
+/// The target's file name as it appears in its temporary files' names (cut to 100
+/// bytes, so that the temporary name stays a valid file name).
+fn temp_stem(target: &Path) -> String {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "package".to_string());
+    let mut end = name.len().min(100);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name[..end].to_string()
+}
+
+/// The id of the process that wrote the temporary package file `name`, when `name`
+/// is one (`.OUT.zip.jcrpack-tmp-PID-XXXXXX`).
+pub fn temp_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?;
+    let at = rest.rfind(TEMP_MARK)?;
+    let (pid, random) = rest[at + TEMP_MARK.len()..].split_once('-')?;
+    if at == 0 || random.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// Whether process `pid` has certainly ended. Only where that can be known
+/// (Linux, with `/proc` mounted); elsewhere `false`, so a file that may still be
+/// written is never removed.
+pub fn process_gone(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    cfg!(target_os = "linux") && proc.join("self").exists() && !proc.join(pid.to_string()).exists()
+}
+
+/// Removes the temporary files that killed writers of `file_name` left in `dir`:
+/// best effort (a writer that cannot tidy up still writes its package).
+fn remove_stale_temps(dir: &Path, file_name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{file_name}{TEMP_MARK}");
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let stale = name.starts_with(&prefix)
+            && temp_owner(&name).is_some_and(process_gone)
+            && e.file_type().is_ok_and(|t| t.is_file());
+        if stale {
+            match std::fs::remove_file(e.path()) {
+                Ok(()) => tracing::info!("removed {}, left by a killed writer", e.path().display()),
+                Err(err) => tracing::warn!("cannot remove {}: {err}", e.path().display()),
+            }
+        }
+    }
+}
+
 /// Writes a package zip (see the module documentation for what makes it deterministic).
 pub struct PackageWriter {
     name: String,
@@ -324,8 +386,11 @@ impl PackageWriter {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
             _ => PathBuf::from("."),
         };
+        let file_name = temp_stem(&target);
+        remove_stale_temps(&dir, &file_name);
+        let prefix = format!(".{file_name}{TEMP_MARK}{}-", std::process::id());
         let mut builder = tempfile::Builder::new();
-        builder.prefix(".jcrpack-").suffix(".zip.tmp");
+        builder.prefix(&prefix);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

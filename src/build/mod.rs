@@ -96,6 +96,7 @@ impl BuildOptions {
 /// What [`build_package`] wrote (the `--json` document, schema
 /// `schemas/build.schema.json`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct BuildSummary {
     /// The package written.
     pub output: String,

@@ -3,6 +3,7 @@
 use super::repo::{open_repo, LockArgs};
 use super::CliResult;
 use clap::Args;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Remove blobs nothing refers to and leftovers of killed commands, then compact.
@@ -36,20 +37,25 @@ pub fn run(a: GcArgs) -> CliResult<i32> {
     let mut store = open_repo(&a.repo, &a.lock)?;
     let r = store.gc(a.dry_run)?;
     let verb = if r.dry_run { "would remove" } else { "removed" };
-    println!(
+    // Through the pipe-safe writer: `gc | head -1` ends quietly, the gc is done.
+    let mut out = super::out::stdout();
+    writeln!(
+        out,
         "{verb} {} unreferenced blobs ({}) and {} temporary files of killed commands ({}); kept {} blobs",
         r.blobs_removed,
         mib(r.blob_bytes),
         r.temp_files_removed,
         mib(r.temp_bytes),
         r.blobs_kept
-    );
+    )?;
     if !r.dry_run {
-        println!(
+        writeln!(
+            out,
             "database: {} before, {} after compacting",
             mib(r.database_bytes.0),
             mib(r.database_bytes.1)
-        );
+        )?;
     }
+    out.flush()?;
     Ok(0)
 }

@@ -6,6 +6,7 @@ use super::{CliError, CliResult};
 use crate::repository::{OperationId, OperationMeta, PruneSelect, RepositoryError};
 use crate::value::Date;
 use clap::{ArgGroup, Args, Subcommand};
+use std::io::Write;
 use std::path::PathBuf;
 
 /// List recorded operations (installs, loads, removals, undos), oldest first.
@@ -161,29 +162,38 @@ fn prune(a: PruneArgs) -> CliResult<i32> {
     let mut store = open_repo(&a.repo, &a.lock)?;
     let r = store.prune_history(select, a.dry_run)?;
     let verb = if r.dry_run { "would drop" } else { "dropped" };
+    // Through the pipe-safe writer: `history prune | head -1` ends quietly.
+    let mut out = super::out::stdout();
     if r.dropped.is_empty() {
-        println!("nothing to drop: {} kept", plural(r.kept, "operation"));
+        writeln!(out, "nothing to drop: {} kept", plural(r.kept, "operation"))?;
+        out.flush()?;
         return Ok(0);
     }
     let first = r.dropped.first().map(|o| o.id.0).unwrap_or_default();
     let last = r.dropped.last().map(|o| o.id.0).unwrap_or_default();
     let n = r.dropped.len();
-    println!(
+    writeln!(
+        out,
         "{verb} the journal{} of {n} operation{} ({first} to {last}); {} can no longer be undone:",
         if n == 1 { "" } else { "s" },
         if n == 1 { "" } else { "s" },
         if n == 1 { "it" } else { "they" },
-    );
+    )?;
     for o in &r.dropped {
-        println!(
+        writeln!(
+            out,
             "{:>4}  {}  {:<10} {}",
             o.id.0, o.time, o.user, o.description
-        );
+        )?;
     }
-    println!("{} kept", plural(r.kept, "operation"));
+    writeln!(out, "{} kept", plural(r.kept, "operation"))?;
     if !r.dry_run {
-        println!("run jcrpack gc to remove the blobs only their journals referred to");
+        writeln!(
+            out,
+            "run jcrpack gc to remove the blobs only their journals referred to"
+        )?;
     }
+    out.flush()?;
     Ok(0)
 }
 

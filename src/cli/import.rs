@@ -12,6 +12,13 @@ use std::sync::Arc;
 
 /// Install a package (zip or folder) with FileVault's semantics, all or nothing.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Output: on a terminal, a summary (counts per action, warnings, \
+the operation id); -v adds one line per path (A added, U updated, R replaced, D deleted, \
+- unchanged, E error). Into a pipe or a file, stdout is that list of paths, one per line, \
+and the summary goes to stderr. --log FILE writes the full install log whatever the \
+terminal; --json prints the whole report."
+)]
 pub struct ImportArgs {
     /// The package: a .zip, or a folder holding META-INF/vault/ and jcr_root/.
     pub package: PathBuf,
@@ -58,6 +65,10 @@ pub struct ImportArgs {
     /// Print the report as JSON (schema: schemas/import-report.schema.json).
     #[arg(long)]
     pub json: bool,
+    /// Also write the full install log to FILE, one line per path as AEM's package
+    /// manager logs them (`A /path`, `E /path (message)`); written whole or not at all.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
 }
 
 fn parse_mode(s: &str) -> Result<ImportMode, String> {
@@ -76,8 +87,10 @@ fn parse_id(s: &str) -> Result<IdConflictPolicy, String> {
     })
 }
 
-/// Runs `import`.
-pub fn run(a: ImportArgs, quiet: bool) -> CliResult<i32> {
+/// Runs `import`. The list of paths goes to stdout when stdout is not a terminal
+/// (scripts read it) or with `-v`; on a terminal the summary alone says what
+/// happened, as ripgrep decorates for a terminal and keeps a stable format for pipes.
+pub fn run(a: ImportArgs, verbose: u8, quiet: bool) -> CliResult<i32> {
     let mut opts = ImportOptions {
         workspace: a.repo.workspace.clone(),
         mode: a.mode,
@@ -108,6 +121,9 @@ pub fn run(a: ImportArgs, quiet: bool) -> CliResult<i32> {
     if let Some(bar) = &bar {
         opts.events = bar.clone();
     }
+    // The log's file is made before the install: a log that cannot be written
+    // stops the command before anything changes.
+    let log = a.log.as_deref().map(InstallLog::create).transpose()?;
     let mut store = a.repo.open_locking(&a.lock)?;
     let result = import::install(store.as_mut(), &a.package, &opts);
     if let Some(bar) = &bar {
@@ -122,26 +138,113 @@ pub fn run(a: ImportArgs, quiet: bool) -> CliResult<i32> {
             e,
         )
     })?;
+    if let Some(log) = log {
+        log.write(&report).map_err(|e| {
+            e.hint(match report.operation {
+                Some(id) => format!("the install itself is done: operation {id}"),
+                None => "the dry run changed nothing".to_string(),
+            })
+        })?;
+    }
     if a.json {
         super::print_json(&report)?;
     } else {
-        print_report(&report)?;
+        let list = verbose > 0 || !std::io::IsTerminal::is_terminal(&std::io::stdout());
+        print_report(&report, list, a.log.as_deref())?;
     }
     Ok(0)
 }
 
-/// Prints the report: one line per path on stdout, warnings and the summary on
-/// stderr. A reader that closes stdout early (`| head`) ends the list, not the
-/// summary: the install has committed either way.
-fn print_report(r: &Report) -> CliResult<()> {
+/// `--log FILE`: the full install log, in a temporary file beside FILE until it is
+/// complete, then renamed over FILE (never a half-written log).
+struct InstallLog {
+    path: PathBuf,
+    file: tempfile::NamedTempFile,
+}
+
+impl InstallLog {
+    fn create(path: &std::path::Path) -> CliResult<InstallLog> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => std::path::Path::new("."),
+        };
+        let file = tempfile::Builder::new()
+            .prefix(".jcrpack-log-")
+            .tempfile_in(dir)
+            .map_err(|e| {
+                CliError::context(
+                    format!(
+                        "--log {}: cannot write there, nothing was changed",
+                        path.display()
+                    ),
+                    e,
+                )
+            })?;
+        Ok(InstallLog {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    fn write(mut self, r: &Report) -> CliResult<()> {
+        let path = self.path.clone();
+        let fail = |e: std::io::Error| CliError::context(format!("--log {}", path.display()), e);
+        write_log(&mut std::io::BufWriter::new(self.file.as_file_mut()), r).map_err(fail)?;
+        self.file.as_file().sync_all().map_err(fail)?;
+        self.file.persist(&self.path).map_err(|e| fail(e.error))?;
+        Ok(())
+    }
+}
+
+/// The install log as FileVault's importer and AEM's package manager write it:
+/// the phase lines, one line per path (`"%s %s"`, errors `"E %s (%s)"`), and the
+/// closing line.
+fn write_log(out: &mut dyn std::io::Write, r: &Report) -> std::io::Result<()> {
+    writeln!(out, "Installing content")?;
+    writeln!(
+        out,
+        "{}",
+        if r.dry_run {
+            "Simulating content import..."
+        } else {
+            "Importing content..."
+        }
+    )?;
+    let mut entries = r.entries.iter();
+    for e in &mut entries {
+        write_entry(out, &e)?;
+    }
+    if let Some(e) = entries.error {
+        return Err(e);
+    }
+    let closing = match (r.dry_run, r.totals.errors) {
+        (true, _) => "Package import simulation finished.",
+        (false, 0) => "Package imported.",
+        (false, _) => "Package imported (with errors, check logs!)",
+    };
+    writeln!(out, "{closing}")?;
+    out.flush()
+}
+
+/// One path: `A /content/site`, `E /content/x (message)`.
+fn write_entry(out: &mut dyn std::io::Write, e: &import::report::Entry) -> std::io::Result<()> {
+    match &e.detail {
+        Some(d) => writeln!(out, "{} {} ({d})", e.action.letter(), e.path),
+        None => writeln!(out, "{} {}", e.action.letter(), e.path),
+    }
+}
+
+/// Prints the report: with `list`, one line per path on stdout; warnings and the
+/// summary on stderr. A reader that closes stdout early (`| head`) ends the list,
+/// not the summary: the install has committed either way.
+fn print_report(r: &Report, list: bool, log: Option<&std::path::Path>) -> CliResult<()> {
     use std::io::Write;
     let mut out = super::out::stdout();
     let mut entries = r.entries.iter();
     let listed = (|| -> std::io::Result<()> {
-        for e in &mut entries {
-            match &e.detail {
-                Some(d) => writeln!(out, "{} {} ({d})", e.action.letter(), e.path)?,
-                None => writeln!(out, "{} {}", e.action.letter(), e.path)?,
+        if list {
+            for e in &mut entries {
+                write_entry(&mut out, &e)?;
             }
         }
         out.flush()
@@ -165,7 +268,7 @@ fn print_report(r: &Report) -> CliResult<()> {
     }
     let t = &r.totals;
     status!(
-        "{}{}: {} added, {} updated, {} replaced, {} deleted, {} unchanged{}",
+        "{}{}: {} added, {} updated, {} replaced, {} deleted, {} unchanged{}{}",
         if r.dry_run {
             "dry run of "
         } else {
@@ -177,11 +280,20 @@ fn print_report(r: &Report) -> CliResult<()> {
         t.replaced,
         t.deleted,
         t.unchanged,
+        match t.errors {
+            0 => String::new(),
+            n => format!(", {n} errors"),
+        },
         match r.operation {
             Some(id) => format!(" (operation {id}; jcrpack undo {id} reverts it)"),
             None => String::new(),
         }
     );
+    match log {
+        Some(l) => status!("the full list of paths is in {}", l.display()),
+        None if !list => status!("the full list of paths: -v, or --log FILE"),
+        None => {}
+    }
     if closed {
         return Err(CliError::from(std::io::Error::from(
             std::io::ErrorKind::BrokenPipe,

@@ -118,7 +118,7 @@ impl ExternalArgs {
         let mut external: BTreeSet<String> = self.external.iter().cloned().collect();
         if let Some(f) = &self.externals_file {
             let text = std::fs::read_to_string(f)
-                .map_err(|e| CliError::usage(format!("cannot read {}: {e}", f.display())))?;
+                .map_err(|e| CliError::failure(format!("cannot read {}: {e}", f.display())))?;
             for line in text.lines() {
                 let line = line.split('#').next().unwrap_or("").trim();
                 if !line.is_empty() {
@@ -156,7 +156,7 @@ pub fn run(args: LmArgs) -> CliResult<i32> {
 fn read_release(paths: &[PathBuf]) -> CliResult<Release> {
     for p in paths {
         if !p.exists() {
-            return Err(CliError::usage(format!("'{}' does not exist", p.display()))
+            return Err(CliError::failure(format!("'{}' does not exist", p.display()))
                 .hint("give a light-module folder, a light-modules root, or a pack written by `jcrpack lm pack`"));
         }
     }
@@ -390,8 +390,8 @@ fn check_content(args: CheckContentArgs) -> CliResult<i32> {
             "repository": source,
             "workspace": args.workspace,
             "ok": errors == 0,
-            "templated_nodes": report.templated_nodes,
-            "resource_nodes": report.resource_nodes,
+            "templatedNodes": report.templated_nodes,
+            "resourceNodes": report.resource_nodes,
             "findings": report.findings,
         }))?;
     } else {

@@ -187,7 +187,7 @@ fn run(cli: Cli) -> CliResult<i32> {
     match cli.command {
         Command::Filter(a) => filter::run(a),
         Command::Init(a) => repo::init(a),
-        Command::Import(a) => import::run(a, cli.quiet),
+        Command::Import(a) => import::run(a, cli.verbose, cli.quiet),
         Command::Load(a) => load::run(a),
         Command::Rm(a) => rm::run(a),
         Command::Dump(a) => dump::run(a),

@@ -22,12 +22,12 @@ pub struct ValidateArgs {
 /// Runs the validators; exit 1 when an error was found.
 pub fn run(args: ValidateArgs) -> CliResult<i32> {
     if !args.package.exists() {
-        return Err(CliError::usage(format!("'{}' does not exist", args.package.display()))
+        return Err(CliError::failure(format!("'{}' does not exist", args.package.display()))
             .hint("give a package .zip, a package folder, or a folder with jcr_root/ and META-INF/vault/"));
     }
     let dir = &args.package;
     if dir.is_dir() && !dir.join("jcr_root").is_dir() && !dir.join("META-INF").is_dir() {
-        return Err(CliError::usage(format!(
+        return Err(CliError::failure(format!(
             "'{}' is not a package folder: it has neither jcr_root/ nor META-INF/",
             dir.display()
         ))

@@ -71,6 +71,7 @@ pub struct ExportOptions {
 
 /// What an export wrote.
 #[derive(Debug, Clone, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExportReport {
     /// Nodes written that the filter contains (the ancestors the package lists on
     /// the way to its roots are not counted).
@@ -98,6 +99,7 @@ pub struct ExportReport {
 /// What a package made by an export cannot carry (FileVault's format has no place
 /// for it; `jcrpack backup` copies it exactly).
 #[derive(Debug, Clone, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NotCarried {
     /// Identifiers (`jcr:uuid`) of files' content nodes written as plain files: the
     /// install gives them new ones.

@@ -16,6 +16,7 @@ use crate::location::Location;
 
 /// The verdict of a filter on one path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Explanation {
     /// The path asked about.
     pub path: String,
@@ -59,7 +60,11 @@ pub struct SetVerdict {
 
 /// How the node rules of a set decided.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum RuleDecision {
     /// The set has no node rules: its whole subtree is contained.
     NoRules,
@@ -335,7 +340,7 @@ mod tests {
             "covered": true,
             "contained": false,
             "ancestor": false,
-            "contained_by": null,
+            "containedBy": null,
             "sets": [
               {
                 "set": 3,
@@ -360,14 +365,14 @@ mod tests {
                 }
               }
             ],
-            "import_mode": "replace",
-            "import_mode_reason": {
+            "importMode": "replace",
+            "importModeReason": {
               "kind": "first_covering_set",
               "set": 3,
               "root": "/tmp"
             },
-            "export_visited": false,
-            "property_included": false
+            "exportVisited": false,
+            "propertyIncluded": false
           }
         ]
         "#);

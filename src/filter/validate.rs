@@ -14,7 +14,11 @@ use crate::path;
 
 /// A questionable part of a filter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum FilterIssue {
     /// Two roots overlap (one is equal to or below the other). `contains` is then an
     /// OR of both sets, but the import mode always comes from the earlier set.

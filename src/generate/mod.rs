@@ -53,6 +53,7 @@ impl GenerateOptions {
 
 /// What was written.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct GenerateSummary {
     /// JCR nodes the package holds.
     pub nodes: u64,

@@ -109,6 +109,7 @@ pub struct Totals {
 
 /// The report of one install.
 #[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Report {
     /// The package file.
     pub package: String,

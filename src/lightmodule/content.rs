@@ -65,6 +65,7 @@ pub struct ContentFinding {
 
 /// The result: what was looked at and what was found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ContentReport {
     /// Nodes with `mgnl:template` seen.
     pub templated_nodes: u64,

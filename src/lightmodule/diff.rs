@@ -36,6 +36,7 @@ pub struct ChangedDefinition {
 
 /// One module's changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ModuleDiff {
     /// The module name.
     pub name: String,

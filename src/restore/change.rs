@@ -33,6 +33,7 @@ impl ChangeKind {
 
 /// How one node differs between the repository and the backup.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Change {
     /// The workspace.
     pub workspace: String,
@@ -58,6 +59,7 @@ pub struct Change {
 
 /// The differences in one workspace, counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct WorkspaceSummary {
     /// The workspace.
     pub workspace: String,
@@ -111,6 +113,7 @@ impl WorkspaceSummary {
 
 /// Everything a restore changes (or would change), counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// One entry per workspace compared, in name order.
     pub workspaces: Vec<WorkspaceSummary>,

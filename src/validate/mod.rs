@@ -88,6 +88,7 @@ impl fmt::Display for Severity {
 
 /// One thing a validator found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Finding {
     /// How serious it is.
     pub severity: Severity,

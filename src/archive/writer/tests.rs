@@ -436,3 +436,71 @@ fn a_failed_write_leaves_a_sink_that_cannot_finish_a_package() {
     assert!(sink.file.is_none());
     assert!(sink.end > 0, "the central directory was counted");
 }
+
+#[test]
+fn temporary_names_say_whose_they_are() {
+    assert_eq!(temp_owner(".site.zip.jcrpack-tmp-4242-AbC123"), Some(4242));
+    assert_eq!(temp_owner(".a.jcrpack-tmp-.zip.jcrpack-tmp-7-x"), Some(7));
+    for other in [
+        "site.zip",
+        ".jcrpack-abc.zip.tmp",
+        ".site.zip.jcrpack-tmp-4242",
+        ".site.zip.jcrpack-tmp-4242-",
+        ".site.zip.jcrpack-tmp-x42-abc",
+        ".jcrpack-tmp-42-abc",
+        "site.zip.jcrpack-tmp-42-abc",
+    ] {
+        assert_eq!(temp_owner(other), None, "{other}");
+    }
+    assert!(!process_gone(std::process::id()));
+}
+
+/// The process id of a process that has ended (and been reaped).
+fn ended_pid() -> u32 {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+#[test]
+fn a_writer_names_its_temporary_file_after_the_target_and_removes_those_of_killed_writers() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("site.zip");
+    let names = || {
+        let mut v: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let writer = PackageWriter::create(&target, WriterOptions::default()).unwrap();
+    let own = format!(".site.zip.jcrpack-tmp-{}-", std::process::id());
+    let listed = names();
+    assert!(
+        listed.len() == 1 && listed[0].starts_with(&own),
+        "{listed:?}"
+    );
+    drop(writer);
+    assert!(names().is_empty(), "{:?}", names());
+
+    let dead = ended_pid();
+    if !process_gone(dead) {
+        panic!("process {dead} ended but /proc still lists it: this test cannot run here");
+    }
+    let killed = format!(".site.zip.jcrpack-tmp-{dead}-AbCdEf");
+    let running = format!(".site.zip.jcrpack-tmp-{}-XyZ123", std::process::id());
+    let other_target = format!(".other.zip.jcrpack-tmp-{dead}-AbCdEf");
+    for n in [&killed, &running, &other_target] {
+        std::fs::write(dir.path().join(n), b"half a zip").unwrap();
+    }
+    sample(&target, WriterOptions::default());
+    let mut expected = vec![
+        other_target.clone(),
+        running.clone(),
+        "site.zip".to_string(),
+    ];
+    expected.sort();
+    assert_eq!(names(), expected);
+}

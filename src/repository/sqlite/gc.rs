@@ -255,13 +255,17 @@ fn sweep_blobs(
     Ok(())
 }
 
-/// Removes (or counts) the `.jcrpack-*.tmp` files in the repository folder.
+/// Removes (or counts) the `.jcrpack-*.tmp` files in the repository folder, and the
+/// temporary packages of killed exports there.
 fn sweep_temp_files(root: &Path, dry_run: bool, report: &mut GcReport) -> Result<()> {
     for e in std::fs::read_dir(root).map_err(|e| io(root, e))? {
         let e = e.map_err(|e| io(root, e))?;
         let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with(".jcrpack-")
-            && name.ends_with(".tmp")
+        // Also a package a killed export wrote into the repository folder
+        // (`.OUT.zip.jcrpack-tmp-PID-XXXXXX`), once its process is gone.
+        let killed_writer =
+            crate::archive::temp_owner(&name).is_some_and(crate::archive::process_gone);
+        if ((name.starts_with(".jcrpack-") && name.ends_with(".tmp")) || killed_writer)
             && e.file_type().map_err(|x| io(&e.path(), x))?.is_file()
         {
             remove(
