@@ -93,6 +93,7 @@ fn element(
     let mut existing = s.node(node_path)?;
     let contained = s.contains(node_path);
     let mut before = None;
+    let mut stashed = None;
     if let (Some(info), Some(uuid)) = (
         &existing,
         el.property("jcr:uuid").and_then(|p| p.values.first()),
@@ -110,16 +111,24 @@ fn element(
             // The package's identifier wins: the node is replaced by the package's
             // (legacy: the existing node keeps its identifier).
             before = next_sibling(s, node_path)?;
-            super::references::remove_with_references(s, node_path)?;
+            // FileVault's NodeStash: the children go aside and come back below the
+            // new node (with their identifiers), then the package's children are
+            // applied to them as to any existing children.
+            let children = super::references::stash_children(s, node_path)?;
+            super::references::remove_with_references(s, node_path, true)?;
             s.record(node_path, Action::Replaced);
             existing = None;
+            stashed = Some(children);
         }
     }
-    let fresh = existing.is_none();
+    let fresh = existing.is_none() && stashed.as_ref().is_none_or(Vec::is_empty);
     match existing {
         None => create(s, pm, el, node_path, primary, before)?,
         Some(info) if contained => update(s, pm, el, &info, primary)?,
         Some(_) => {}
+    }
+    if let Some(children) = stashed {
+        super::references::restore_children(s, node_path, children)?;
     }
     if !fresh && !contained && el.children.len() >= 2 {
         // An existing node outside the filter (an ancestor of a root) is not

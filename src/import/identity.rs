@@ -24,7 +24,7 @@ pub fn resolve_conflict(
     match s.opts.id_conflict {
         IdConflictPolicy::CreateNewId => Ok(false),
         IdConflictPolicy::ForceRemoveConflictingId => {
-            super::references::remove_with_references(s, &holder)?;
+            super::references::remove_with_references(s, &holder, false)?;
             s.record(&holder, Action::Deleted);
             Ok(true)
         }
@@ -54,7 +54,7 @@ pub fn resolve_conflict(
             {
                 // A holder the same document created or updated is the package's
                 // own duplicate: never removed (DocViewImporter.addNode).
-                super::references::remove_with_references(s, &holder)?;
+                super::references::remove_with_references(s, &holder, false)?;
                 s.record(&holder, Action::Deleted);
                 Ok(true)
             } else {
