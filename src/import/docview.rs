@@ -584,6 +584,13 @@ fn update(
             if !s.includes_property(&node_path, &e.name) {
                 continue;
             }
+            if primary_now == "vlt:PackageDefinition"
+                && matches!(e.name.as_str(), "lastUnpacked" | "lastUnpackedBy")
+            {
+                // The package registry's record that the sub package is installed
+                // (see sub_packages): kept when the definition is imported again.
+                continue;
+            }
             if s.types
                 .is_protected_property(&primary_now, &mixins, &e.name, e.ptype, e.multiple)
                 || VERSION_PROPERTIES.contains(&e.name.as_str())

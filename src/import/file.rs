@@ -107,7 +107,10 @@ pub fn import_file(
                 None => true,
                 Some(c) if described => c.primary_type.is_empty(),
                 Some(c) => {
-                    !c.mixins.is_empty()
+                    // `vlt:Package` (with its `vlt:definition`) is the package
+                    // registry's record of an installed sub package: the file's data
+                    // is updated in place and the record stays.
+                    !c.mixins.iter().all(|m| m == "vlt:Package")
                         || (c.primary_type != "nt:resource"
                             && !s.txn.children(&s.ws, &content_path)?.is_empty())
                 }

@@ -152,6 +152,11 @@ fn mark_installed(
         s.txn.set_mixins(&s.ws, &content, &mixins)?;
     }
     let def = path::join(&content, "vlt:definition");
+    if s.node(&def)?.is_some() && s.txn.property(&s.ws, &def, "lastUnpacked")?.is_some() {
+        // Registered already (a reinstall): the record stays as it is, so that a
+        // second install of the same package changes nothing.
+        return Ok(());
+    }
     if s.node(&def)?.is_none() {
         s.txn.add_node(
             &s.ws,
