@@ -85,7 +85,7 @@ fn element(
             }
             if let Placement::Existing(old) = super::authorizable::place(s, el, node_path)? {
                 s.report.authorizables.push(old.clone());
-                return existing_authorizable(s, pm, el, node_path, &old, primary);
+                return existing_authorizable(s, pm, el, node_path, &old);
             }
             s.report.authorizables.push(node_path.to_string());
         }
@@ -174,7 +174,6 @@ fn existing_authorizable(
     el: &DocViewElement,
     node_path: &str,
     old: &str,
-    primary: Option<String>,
 ) -> Result<(), ImportError> {
     let update_here = s.contains(node_path)
         && matches!(
@@ -183,8 +182,7 @@ fn existing_authorizable(
         );
     match s.node(old)? {
         Some(info) if update_here => {
-            // The existing node keeps its type and authorizable id.
-            let _ = primary;
+            // The existing node keeps its type.
             update(s, pm, el, &info, None)?;
         }
         _ => s.touched(old, Action::Unchanged, false),
