@@ -127,3 +127,24 @@ fn undoing_a_creation_deletes_the_empty_workspace() {
         .success();
     assert_eq!(stdout(ws(&repo, &["list"]).success()), "default\n");
 }
+
+/// A new workspace holds Oak's initial content (`/jcr:system`) and nothing else, and
+/// counts as empty: `delete` needs no `--force` for it.
+#[test]
+fn a_new_workspace_has_oaks_initial_content_and_deletes_without_force() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    ws(&repo, &["create", "staging"]).success();
+    let dump = jcrpack()
+        .args(["dump", "--workspace", "staging", "--repo"])
+        .arg(&repo)
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_slice(&dump.get_output().stdout).unwrap();
+    assert_eq!(doc["children"][0]["name"], "jcr:system", "{doc}");
+    assert_eq!(doc["children"][0]["primaryType"], "rep:system", "{doc}");
+    assert_eq!(doc["children"].as_array().unwrap().len(), 1, "{doc}");
+    let said = stderr(ws(&repo, &["delete", "staging"]).success());
+    assert!(said.contains("deleted workspace 'staging'"), "{said}");
+    assert_eq!(stdout(ws(&repo, &["list"])), "default\n");
+}

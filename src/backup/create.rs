@@ -73,8 +73,13 @@ impl Pace {
         self.done += n;
         let Some(rate) = self.rate else { return };
         let due = Duration::from_secs_f64(self.done as f64 / rate as f64);
-        while self.started.elapsed() < due && !cancel.load(Ordering::Relaxed) {
-            let left = due - self.started.elapsed();
+        // The time left is read once per turn: reading the clock twice could find
+        // it past `due` the second time, and a plain subtraction would panic.
+        while !cancel.load(Ordering::Relaxed) {
+            let left = due.saturating_sub(self.started.elapsed());
+            if left.is_zero() {
+                break;
+            }
             std::thread::sleep(left.min(Duration::from_millis(20)));
         }
     }

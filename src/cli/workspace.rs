@@ -77,10 +77,9 @@ fn create(a: NamedArgs) -> CliResult<i32> {
     }
     let meta = OperationMeta::new(format!("create workspace {}", a.name), &actor());
     let mut txn = store.begin_operation(meta)?;
+    // With Oak's initial content below its root, as every workspace.
     txn.create_workspace(&a.name)
         .map_err(|e| CliError::usage(e.to_string()))?;
-    // Its root is Oak's, as the default workspace's (issue 13, item 4).
-    crate::repository::initial_content(txn.as_mut(), &a.name)?;
     let op = txn.commit()?;
     status!(
         "created workspace '{}'{}",

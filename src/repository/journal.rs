@@ -209,6 +209,21 @@ pub enum PruneSelect {
     Before(Date),
 }
 
+impl PruneSelect {
+    /// How many of `ops` (oldest first) this drops.
+    pub fn count_dropped(&self, ops: &[OperationSummary]) -> usize {
+        match *self {
+            PruneSelect::Keep(n) => ops.len().saturating_sub(n),
+            PruneSelect::Before(date) => {
+                let limit = date.epoch_millis();
+                ops.iter()
+                    .take_while(|o| o.time.epoch_millis() < limit)
+                    .count()
+            }
+        }
+    }
+}
+
 /// What pruning the history dropped (or, in a dry run, would drop).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PruneReport {

@@ -211,11 +211,8 @@ pub fn init_with<L: AsRef<OsStr> + ?Sized>(
                     reason: format!("{TYPE_FILE} exists"),
                 });
             }
-            let mut store: Box<dyn Store> = Box::new(SqliteStore::init_with(&folder, options)?);
-            // Oak's initial content below the root (issue 13, item 4), unrecorded.
-            let mut txn = store.begin("initial content")?;
-            super::initial_content(txn.as_mut(), super::DEFAULT_WORKSPACE)?;
-            txn.commit()?;
+            // Its default workspace has Oak's initial content (create_workspace).
+            let store: Box<dyn Store> = Box::new(SqliteStore::init_with(&folder, options)?);
             RepositoryType::current().write(&folder)?;
             Ok(store)
         }

@@ -1,13 +1,24 @@
-//! The repository packages are installed into: a storage trait and its SQLite backend
-//! with a content-addressed blob store.
+//! The repository packages are installed into: storage traits, the journaled layer
+//! that gives every backend history and undo, and the SQLite (with a
+//! content-addressed blob store) and in-memory backends.
 //!
 //! # Shape
 //!
 //! As in jj, callers talk to traits, not to a database: [`StoreRead`] reads,
 //! [`Store`] is an open repository, and [`Transaction`] is the only way to change
-//! one. [`sqlite::SqliteStore`] is the embedded backend; a server-backed store can
-//! implement the same traits later. All three traits are object safe, so the
-//! importer, exporter, dump, diff and undo commands work on `dyn Store`.
+//! one. All three traits are object safe, so the importer, exporter, dump, diff and
+//! undo commands work on `dyn Store`.
+//!
+//! Below them, a backend implements two traits, jj's `Backend`/`OpStore` split:
+//! a content store ([`content`]: workspaces, nodes, properties, order, registries,
+//! blobs, as primitive reads and mutations) and an operation log beside it
+//! ([`oplog`]: operations, before-images, pruning). [`journaled`] is written once
+//! above them: it checks arguments, computes sibling positions, captures
+//! before-images on every mutation, and implements undo with its conflict checks,
+//! history and pruning. [`sqlite::SqliteStore`] is the embedded backend (content
+//! and log in one database, committed together); [`memory::MemoryStore`] is the
+//! strict in-memory backend the contract suite (`contract`) runs beside it. A
+//! server-backed store (PostgreSQL) implements the same two traits.
 //!
 //! Repositories are opened by location through the factory in [`location`]
 //! ([`open`], [`init`]): a folder path is the SQLite backend, a folder holding
@@ -31,19 +42,24 @@
 //!
 //! A transaction begun with [`Store::begin_operation`] is *recorded*: the first time
 //! it touches a node or a property, the state before (the before-image, or "did not
-//! exist") goes into journal tables, in the same SQLite transaction. Undo applies
+//! exist") goes into the operation log, in the same backend transaction (for
+//! SQLite: the journal tables of the same database). Undo applies
 //! those before-images as a new recorded operation, so an undo can be undone, and
 //! refuses when a later operation touched the same items (see [`Transaction::undo`]).
 //! Before-images rather than snapshots: an install that touches ten nodes of a
 //! million-node repository records ten nodes.
 
 pub mod blob;
+pub mod content;
 #[cfg(test)]
 pub(crate) mod contract;
 pub mod error;
 pub mod image;
 pub mod journal;
+pub mod journaled;
 pub mod location;
+pub mod memory;
+pub mod oplog;
 pub mod sqlite;
 pub mod types;
 
@@ -225,8 +241,9 @@ pub trait Transaction: StoreRead {
     /// Returns the id of the operation this transaction records, if it is one.
     fn operation_id(&self) -> Option<OperationId>;
 
-    /// Creates workspace `name` with a bare root node; returns `false` when it already
-    /// exists. In an operation the creation is journaled: undoing it deletes the
+    /// Creates workspace `name` with its root and Oak's initial content
+    /// ([`initial_system_node`]); returns `false` when it already exists. A first
+    /// write below the root of a workspace that does not exist creates it the same way. In an operation the creation is journaled: undoing it deletes the
     /// workspace again (refused while it holds nodes another operation added).
     fn create_workspace(&mut self, name: &str) -> Result<bool>;
 
@@ -319,25 +336,43 @@ pub trait Transaction: StoreRead {
     fn rollback(self: Box<Self>) -> Result<()>;
 }
 
-/// Adds below the root of workspace `ws` what Oak's `InitialContent` always puts
-/// there, minimal but type-correct: `rep:root` requires `jcr:system` (`rep:system`),
-/// which requires its version storage, node types and activities; `rep:namespaces`
-/// is where Oak keeps the namespace registry. Without it a package that writes the
-/// root (filter root `/`) fails the root's node type check, as it would not in Oak.
-/// Call it wherever a workspace is created for users (issue 13, item 4).
-pub fn initial_content(txn: &mut dyn Transaction, ws: &str) -> Result<()> {
-    if txn.node(ws, "/jcr:system")?.is_some() {
-        return Ok(());
-    }
-    let system = crate::node::Node::new("jcr:system", "rep:system")
+/// What Oak's `InitialContent` always puts below the root of a workspace, minimal
+/// but type-correct: `rep:root` requires `jcr:system` (`rep:system`), which requires
+/// its version storage, node types and activities; `rep:namespaces` is where Oak
+/// keeps the namespace registry. Without it a package that writes the root (filter
+/// root `/`) fails the root's node type check, as it would not in Oak. Every
+/// workspace gets it when it is created ([`Transaction::create_workspace`], and a
+/// first write into a workspace that does not exist yet), so that no path makes a
+/// workspace without it (issue 13, items 4 and 5).
+pub fn initial_system_node() -> crate::node::Node {
+    crate::node::Node::new("jcr:system", "rep:system")
         .with_child(crate::node::Node::new(
             "jcr:versionStorage",
             "rep:versionStorage",
         ))
         .with_child(crate::node::Node::new("jcr:nodeTypes", "rep:nodeTypes"))
         .with_child(crate::node::Node::new("jcr:activities", "rep:Activities"))
-        .with_child(crate::node::Node::new("rep:namespaces", "rep:Unstructured"));
-    txn.add_node(ws, "/", &system, &AddOptions::append())?;
+        .with_child(crate::node::Node::new("rep:namespaces", "rep:Unstructured"))
+}
+
+/// The paths of [`initial_system_node`]'s nodes: a workspace that holds only these
+/// (and a root without properties) is empty.
+pub const INITIAL_PATHS: [&str; 5] = [
+    "/jcr:system",
+    "/jcr:system/jcr:versionStorage",
+    "/jcr:system/jcr:nodeTypes",
+    "/jcr:system/jcr:activities",
+    "/jcr:system/rep:namespaces",
+];
+
+/// Adds Oak's initial content ([`initial_system_node`]) to workspace `ws` when its
+/// `/jcr:system` is missing: for a workspace of a repository made before every
+/// created workspace got it. Does nothing otherwise.
+pub fn initial_content(txn: &mut dyn Transaction, ws: &str) -> Result<()> {
+    if txn.node(ws, "/jcr:system")?.is_some() {
+        return Ok(());
+    }
+    txn.add_node(ws, "/", &initial_system_node(), &AddOptions::append())?;
     Ok(())
 }
 

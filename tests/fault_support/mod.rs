@@ -247,9 +247,9 @@ pub fn names_in(dir: &Path) -> Vec<String> {
 }
 
 /// Whether `name` is a temporary file of the package writer
-/// (`.jcrpack-XXXXXX.zip.tmp`).
+/// (`.OUT.zip.jcrpack-tmp-PID-XXXXXX`).
 pub fn is_writer_temp(name: &str) -> bool {
-    name.starts_with(".jcrpack-") && name.ends_with(".zip.tmp")
+    jcrpack::archive::temp_owner(name).is_some()
 }
 
 /// Reads every entry of the zip at `path` to its end (which checks each CRC-32) and

@@ -3,7 +3,9 @@
 //!
 //! A backend's tests implement [`Backend`] (a fresh, empty repository) and expand
 //! [`contract_suite!`](crate::contract_suite) with it; that makes one `#[test]` per
-//! contract test below. The SQLite backend runs it in `repository/sqlite/tests`.
+//! contract test below. The SQLite backend runs it in `repository/sqlite/tests`
+//! (as `SqliteStore` and as `Journaled<SqliteBackend>`), the in-memory backend in
+//! `repository/memory/tests`.
 //! Tests of what only one backend has (SQLite's locking across processes, WAL, blob
 //! files, its random-edit model test) stay with that backend.
 //!
@@ -47,6 +49,7 @@ macro_rules! contract_suite {
             nodes::workspaces_are_isolated,
             nodes::types_mixins_and_registries,
             nodes::add_node_adds_whole_subtrees_and_checks_before_writing,
+            nodes::every_new_workspace_gets_oaks_initial_content,
             undo::undo_restores_exactly_and_can_itself_be_undone,
             undo::history_and_operation_details_list_what_was_touched,
             undo::undo_refuses_when_a_later_operation_touched_the_same_items_unless_forced,
@@ -103,6 +106,15 @@ pub(crate) fn show(v: &Value) -> String {
 
 /// A canonical listing of a whole workspace: every node in document order with its
 /// type, mixins and every property with type and values.
+/// The [`listing`] of a new workspace: its root and Oak's initial content.
+pub(crate) const INITIAL_LISTING: &str = "/ rep:root []
+/jcr:system rep:system []
+/jcr:system/jcr:versionStorage rep:versionStorage []
+/jcr:system/jcr:nodeTypes rep:nodeTypes []
+/jcr:system/jcr:activities rep:Activities []
+/jcr:system/rep:namespaces rep:Unstructured []
+";
+
 pub(crate) fn listing(s: &dyn StoreRead, ws: &str) -> String {
     let mut out = String::new();
     for e in s.walk(ws, "/").expect("walk") {

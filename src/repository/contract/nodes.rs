@@ -122,12 +122,16 @@ pub(crate) fn streamed_blobs_are_deduplicated_and_bad_properties_are_refused<B: 
     let a = store.put_blob(&mut &data[..]).unwrap();
     let b = store.put_blob(&mut &data[..]).unwrap();
     assert_eq!(a, b);
-    let blob_files = walkdir::WalkDir::new(store.location().join("blobs"))
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file())
-        .count();
-    assert_eq!(blob_files, 1);
+    let mut back = Vec::new();
+    let Binary::Blob { sha256, size } = &a else {
+        panic!("put_blob returns a blob, not {a:?}")
+    };
+    store
+        .open_blob(sha256)
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap();
+    assert_eq!((back == data, *size), (true, 1_000_000));
 
     let mut t = store.begin("bad").unwrap();
     add(t.as_mut(), "/", "n");
@@ -457,16 +461,9 @@ pub(crate) fn walks_in_document_order_with_paging_and_skipping<B: Backend>() {
 
     let entries: Vec<_> = store.walk(WS, "/").unwrap().map(|e| e.unwrap()).collect();
     let paths: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
-    let mut want = vec![
-        "/",
-        "/a",
-        "/a/z",
-        "/b",
-        "/b/y",
-        "/b/y/deep",
-        "/b/x",
-        "/many",
-    ];
+    let mut want = vec!["/"];
+    want.extend(crate::repository::INITIAL_PATHS);
+    want.extend(["/a", "/a/z", "/b", "/b/y", "/b/y/deep", "/b/x", "/many"]);
     let many: Vec<String> = (0..600).map(|i| format!("/many/c{i:03}")).collect();
     for (i, m) in many.iter().enumerate() {
         want.push(m);
@@ -535,7 +532,7 @@ pub(crate) fn workspaces_are_isolated<B: Backend>() {
         store.node("staging", "/").unwrap().unwrap().primary_type,
         "rep:root"
     );
-    assert_eq!(listing(&*store, "staging"), "/ rep:root []\n");
+    assert_eq!(listing(&*store, "staging"), INITIAL_LISTING);
     let e = store.node("nope", "/").unwrap_err();
     assert!(
         matches!(e, RepositoryError::WorkspaceNotFound { .. }),
@@ -631,11 +628,41 @@ pub(crate) fn add_node_adds_whole_subtrees_and_checks_before_writing<B: Backend>
     t.commit().unwrap();
     assert_eq!(
         listing(&*store, WS),
-        "/ rep:root []\n\
-         /page cq:Page []\n\
+        INITIAL_LISTING.to_string()
+            + "/page cq:Page []\n\
          /page/jcr:content cq:PageContent []\n  jcr:title String = String(\"Hello\")\n\
          /page/jcr:content/par nt:unstructured []\n\
          /page/jcr:content/par[2] nt:unstructured []\n  i String = String(\"2\")\n\
          /page/child cq:Page []\n"
     );
+}
+
+/// However a workspace comes to be (the repository's default one, created, or made by
+/// a first write below its root), its root holds Oak's initial content, and a
+/// workspace that holds only that counts as empty.
+pub(crate) fn every_new_workspace_gets_oaks_initial_content<B: Backend>() {
+    let (_dir, mut store) = B::repo();
+    assert_eq!(listing(&*store, WS), INITIAL_LISTING);
+    let mut t = store.begin_operation(meta("workspaces")).unwrap();
+    assert!(t.create_workspace("created").unwrap());
+    // A first write into a workspace that does not exist yet makes it.
+    t.add_node(
+        "written",
+        "/",
+        &Node::new("content", "nt:folder"),
+        &AddOptions::append(),
+    )
+    .unwrap();
+    t.commit().unwrap();
+    assert_eq!(listing(&*store, "created"), INITIAL_LISTING);
+    assert_eq!(
+        listing(&*store, "written"),
+        INITIAL_LISTING.to_string() + "/content nt:folder []\n"
+    );
+    // Oak's initial content alone is an empty workspace; content is not.
+    let mut t = store.begin_operation(meta("delete")).unwrap();
+    assert_eq!(t.delete_workspace("created", false).unwrap(), 6);
+    let e = t.delete_workspace("written", false).unwrap_err();
+    assert!(e.to_string().contains("holds 1 nodes besides"), "{e}");
+    t.commit().unwrap();
 }

@@ -1,18 +1,17 @@
-//! Housekeeping: pruning old operations' journals and removing unreferenced blobs
-//! and leftovers of killed commands, each under the write lock.
+//! Housekeeping: removing unreferenced blobs and leftovers of killed commands under
+//! the write lock. (Pruning old operations is the journaled layer's, through the
+//! operation log of `backend`.)
 //!
-//! Both run inside `BEGIN IMMEDIATE` so that no other process writes meanwhile:
-//! pruning deletes journal rows in one transaction, and `gc` reads every blob
-//! reference (content and journal) and sweeps the blob folder while holding the
-//! lock, so no install can commit a reference to a blob it is deleting. (A process
+//! It runs inside `BEGIN IMMEDIATE` so that no other process writes meanwhile: `gc`
+//! reads every blob reference (content and journal) and sweeps the blob folder
+//! while holding the lock, so no install can commit a reference to a blob it is
+//! deleting. (A process
 //! that stored a blob before taking the lock and refers to it afterwards finds it
 //! gone and fails cleanly: a property's blob is checked before it is written.)
 
 use super::{Db, SqliteStore, DB_FILE};
 use crate::repository::blob::is_sha256;
-use crate::repository::{
-    GcReport, OperationSummary, PruneReport, PruneSelect, RepositoryError, Result,
-};
+use crate::repository::{GcReport, RepositoryError, Result};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -40,35 +39,6 @@ impl SqliteStore {
                 Err(e)
             }
         }
-    }
-
-    /// [`crate::repository::Store::prune_history`].
-    pub(crate) fn prune(&mut self, select: PruneSelect, dry_run: bool) -> Result<PruneReport> {
-        self.locked(|db| {
-            let ops = db.history()?;
-            let drop = dropped(&ops, select);
-            let report = PruneReport {
-                dropped: ops.get(..drop).unwrap_or_default().to_vec(),
-                kept: ops.len() - drop,
-                dry_run,
-            };
-            if let (false, Some(last)) = (dry_run, report.dropped.last()) {
-                for sql in [
-                    "DELETE FROM jnode WHERE op <= ?1",
-                    "DELETE FROM jprop WHERE op <= ?1",
-                    "DELETE FROM jreg WHERE op <= ?1",
-                    "DELETE FROM op WHERE id <= ?1",
-                    // New operations never take a dropped one's id.
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('pruned_through', ?1)",
-                ] {
-                    db.conn
-                        .prepare_cached(sql)
-                        .and_then(|mut s| s.execute([last.id.0]))
-                        .map_err(|e| db.err(e))?;
-                }
-            }
-            Ok(report)
-        })
     }
 
     /// [`crate::repository::Store::gc`].
@@ -117,18 +87,6 @@ impl SqliteStore {
 }
 
 /// How many of the oldest `ops` `select` drops.
-fn dropped(ops: &[OperationSummary], select: PruneSelect) -> usize {
-    match select {
-        PruneSelect::Keep(n) => ops.len().saturating_sub(n),
-        PruneSelect::Before(date) => {
-            let limit = date.epoch_millis();
-            ops.iter()
-                .take_while(|o| o.time.epoch_millis() < limit)
-                .count()
-        }
-    }
-}
-
 /// The size of the database with its write-ahead log.
 fn database_bytes(root: &Path) -> u64 {
     [DB_FILE.to_string(), format!("{DB_FILE}-wal")]

@@ -7,11 +7,18 @@
 //! processes keep reading the last committed state. A crash loses the running
 //! transaction and nothing else.
 //!
+//! It implements only the primitives of a content store and an operation log
+//! (`backend`), both over this one database so that content and journal commit
+//! together; the journaled layer ([`crate::repository::journaled`]) above them
+//! checks arguments, captures before-images, and undoes, as for every backend.
+//!
 //! Files: `schema` (tables and settings), `codec` (column encodings), `read`
 //! (queries), `walk` (subtree iteration), `snapshot` (bulk reads for export),
-//! `tree` (paths and same-name siblings), `txn` (transactions), `write` (the
-//! mutations), `journal` (before-images and history), `undo`.
+//! `tree` (paths and same-name siblings), `txn` (transactions and node ids),
+//! `write` (row-level writes), `journal` (the journal tables), `backend` (the
+//! primitives).
 
+mod backend;
 mod codec;
 mod gc;
 mod image;
@@ -21,7 +28,6 @@ mod schema;
 mod snapshot;
 mod tree;
 mod txn;
-mod undo;
 mod walk;
 mod write;
 
@@ -29,6 +35,7 @@ mod write;
 mod tests;
 
 use super::blob::BlobStore;
+use super::journaled::JournaledTxn;
 use super::{
     OperationDetail, OperationId, OperationMeta, OperationSummary, RepositoryError, Result, Store,
     StoreRead, SubtreeWalk, Transaction,
@@ -40,6 +47,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use backend::SqliteBackend;
 pub use gc::BACKUP_MARKER_PREFIX;
 pub use image::IMAGE_FILE;
 pub use schema::DB_FILE;
@@ -305,7 +313,7 @@ impl StoreRead for SqliteStore {
     }
 
     fn operation(&self, id: OperationId) -> Result<OperationDetail> {
-        self.db().operation(id)
+        super::journaled::read::operation(self, self, id)
     }
 
     fn put_blob(&self, data: &mut dyn Read) -> Result<Binary> {
@@ -340,7 +348,12 @@ impl Store for SqliteStore {
     }
 
     fn begin(&mut self, description: &str) -> Result<Box<dyn Transaction + '_>> {
-        Ok(Box::new(txn::SqliteTxn::begin(self, description, None)?))
+        let inner = txn::SqliteTxn::begin(self, description)?;
+        Ok(Box::new(JournaledTxn::new(
+            Box::new(inner),
+            description,
+            None,
+        )?))
     }
 
     fn prune_history(
@@ -348,7 +361,8 @@ impl Store for SqliteStore {
         select: super::PruneSelect,
         dry_run: bool,
     ) -> Result<super::PruneReport> {
-        self.prune(select, dry_run)
+        let inner = txn::SqliteTxn::begin(self, "prune the history")?;
+        super::journaled::prune(Box::new(inner), select, dry_run)
     }
 
     fn gc(&mut self, dry_run: bool) -> Result<super::GcReport> {
@@ -357,8 +371,9 @@ impl Store for SqliteStore {
 
     fn begin_operation(&mut self, meta: OperationMeta) -> Result<Box<dyn Transaction + '_>> {
         let description = meta.description.clone();
-        Ok(Box::new(txn::SqliteTxn::begin(
-            self,
+        let inner = txn::SqliteTxn::begin(self, &description)?;
+        Ok(Box::new(JournaledTxn::new(
+            Box::new(inner),
             &description,
             Some(meta),
         )?))

@@ -229,17 +229,6 @@ impl<'c> Db<'c> {
         }
     }
 
-    /// The stored form (type, multiple, value) of one property of node `id`.
-    pub fn raw_prop(&self, id: i64, name: &str) -> Result<Option<(i64, bool, String)>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT type, multiple, value FROM prop WHERE node = ?1 AND name = ?2")
-            .map_err(|e| self.err(e))?;
-        st.query_row(params![id, name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()
-            .map_err(|e| self.err(e))
-    }
-
     /// [`crate::repository::StoreRead::properties`].
     pub fn properties(&self, workspace: &str, p: &str) -> Result<Vec<Property>> {
         let p = path::normalize(p)?;

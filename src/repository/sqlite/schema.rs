@@ -3,7 +3,8 @@
 //! * `node` holds every node of every workspace. `path` is the node's standard-form
 //!   path, so a subtree is a range `path >= 'p/' AND path < 'p0'` on the
 //!   `(ws, path)` index (a `LIKE` would not use it); `(parent, position)` orders
-//!   children. Positions are spaced [`GAP`] apart so that inserting or moving a node
+//!   children. Positions are spaced [`GAP`](crate::repository::journaled::GAP)
+//!   apart so that inserting or moving a node
 //!   between two siblings rarely renumbers the others. Ids are never reused (the
 //!   journal refers to removed nodes by id), so they come from `meta.next_node_id`.
 //! * `prop` holds properties keyed by (node, name); `jcr:uuid` values are indexed.
@@ -20,9 +21,6 @@ pub const FORMAT: &str = "jcrpack-repository";
 
 /// The schema version this code reads and writes.
 pub const VERSION: &str = "1";
-
-/// The spacing of sibling positions.
-pub const GAP: i64 = 1 << 32;
 
 /// The database file inside a repository folder.
 pub const DB_FILE: &str = "repository.db";

@@ -15,7 +15,7 @@ mod scale;
 use super::SqliteStore;
 pub(super) use crate::node::Node;
 pub(super) use crate::repository::contract::{
-    add, child_paths, full_state, listing, meta, string, Backend, Guard, WS,
+    add, child_paths, full_state, listing, meta, string, Backend, Guard, INITIAL_LISTING, WS,
 };
 pub(super) use crate::repository::{AddOptions, Store, StoreRead, Transaction};
 pub(super) use crate::value::{Binary, Property, Value};
@@ -40,4 +40,21 @@ impl Backend for Sqlite {
 /// The contract suite against SQLite.
 mod contract {
     crate::contract_suite!(super::Sqlite);
+}
+
+/// The SQLite backend's primitives under the journaled layer (capture, undo and
+/// conflicts written once above every backend), for the contract suite.
+struct SqliteJournaled;
+
+impl Backend for SqliteJournaled {
+    fn repo() -> (Guard, Box<dyn Store>) {
+        let (dir, store) = repo();
+        let store = crate::repository::journaled::Journaled::new(super::SqliteBackend::new(store));
+        (Box::new(dir), Box::new(store))
+    }
+}
+
+/// The contract suite against SQLite's primitives under the journaled layer.
+mod contract_journaled {
+    crate::contract_suite!(super::SqliteJournaled);
 }

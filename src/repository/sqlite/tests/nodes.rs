@@ -12,8 +12,11 @@ fn init_creates_a_default_workspace_with_a_root_and_open_refuses_other_folders()
     assert_eq!(root.primary_type, "rep:root");
     assert_eq!(root.path, "/");
     assert_eq!(root.name, "");
-    assert!(store.children(WS, "/").unwrap().is_empty());
-    assert_eq!(listing(&store, WS), "/ rep:root []\n");
+    // Below the root, Oak's initial content and nothing else.
+    let children = store.children(WS, "/").unwrap();
+    assert_eq!(children.len(), 1);
+    assert_eq!(children[0].path, "/jcr:system");
+    assert_eq!(listing(&store, WS), INITIAL_LISTING);
     drop(store);
 
     // Reopens; a second init is refused.
@@ -73,4 +76,19 @@ fn works_through_trait_objects() {
         crate::repository::open(dir.path()),
         Err(RepositoryError::NotARepository { .. })
     ));
+}
+
+#[test]
+fn equal_blobs_are_one_file_in_the_blob_folder() {
+    let (_dir, store) = repo();
+    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7 % 256) as u8).collect();
+    let a = store.put_blob(&mut &data[..]).unwrap();
+    let b = store.put_blob(&mut &data[..]).unwrap();
+    assert_eq!(a, b);
+    let blob_files = walkdir::WalkDir::new(store.location().join("blobs"))
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .count();
+    assert_eq!(blob_files, 1);
 }

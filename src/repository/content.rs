@@ -1,0 +1,223 @@
+//! The content store: the backend trait for workspaces, nodes, properties, sibling
+//! order, namespaces, node types and blobs, without any history.
+//!
+//! A backend implements [`ContentRead`] (reads, by node id) and [`ContentTxn`] (the
+//! primitive mutations of one write transaction). The primitives do what they are
+//! told and nothing more: they do not validate names or property values, do not
+//! compute sibling positions, do not journal. Those are written once, above every
+//! backend, in [`super::journaled`], which also records before-images in the
+//! [`super::oplog`] and implements undo. A backend must still be *strict* about its
+//! own integrity: a node whose parent does not exist, a reused node id, a second
+//! workspace of one name, a property of a missing node are errors
+//! ([`super::RepositoryError::Corrupt`]), never silently accepted.
+//!
+//! Nothing here names SQLite: ids are plain integers (a server database's sequence
+//! serves), paths are JCR paths in standard form, and values are the crate's
+//! [`Property`] model.
+
+use super::Result;
+use crate::namespace::NamespaceRegistry;
+use crate::value::{Binary, Property};
+use std::io::Read;
+use std::path::Path;
+
+/// A node's identity: assigned once, never reused (before-images refer to removed
+/// nodes by it), and increasing (ids handed out by a transaction are all at least
+/// its [`ContentTxn::first_new_id`]).
+pub type NodeId = i64;
+
+/// A workspace's identity: never reused, so a workspace deleted and created again
+/// under the same name is another workspace.
+pub type WorkspaceId = i64;
+
+/// A stored node, without its properties and children.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRecord {
+    /// Its id.
+    pub id: NodeId,
+    /// Its workspace.
+    pub ws: WorkspaceId,
+    /// Its parent (`None` for a workspace's root).
+    pub parent: Option<NodeId>,
+    /// Its name without index (`""` for the root).
+    pub name: String,
+    /// Its place among its siblings: children are ordered by (position, id).
+    pub position: i64,
+    /// Its path in standard form: the parent's path plus `name` or `name[n]`, where
+    /// `n` is its rank among the same-name siblings by (position, id).
+    pub path: String,
+    /// `jcr:primaryType`.
+    pub primary_type: String,
+    /// `jcr:mixinTypes`, in order.
+    pub mixins: Vec<String>,
+}
+
+/// A node to insert with [`ContentTxn::insert_node`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNode {
+    /// Its id: fresh from [`ContentTxn::alloc_node_id`], or the old id of a node an
+    /// undo brings back.
+    pub id: NodeId,
+    /// Its workspace, which must exist.
+    pub ws: WorkspaceId,
+    /// Its parent, which must exist in `ws`; `None` only for the root of a
+    /// workspace that has none yet.
+    pub parent: Option<NodeId>,
+    /// Its name (`""` for a root).
+    pub name: String,
+    /// Its position among its siblings.
+    pub position: i64,
+    /// `jcr:primaryType`.
+    pub primary_type: String,
+    /// `jcr:mixinTypes`.
+    pub mixins: Vec<String>,
+}
+
+/// Reading a content store (committed state, or inside a transaction its own
+/// uncommitted state). Nothing here fails for a missing item: that is `None`.
+pub trait ContentRead {
+    /// The repository's location, for messages.
+    fn location(&self) -> &Path;
+
+    /// Every workspace as (name, id), sorted by name.
+    fn workspaces(&self) -> Result<Vec<(String, WorkspaceId)>>;
+
+    /// The id of workspace `name`.
+    fn workspace_id(&self, name: &str) -> Result<Option<WorkspaceId>>;
+
+    /// The name workspace `ws` has, or had when it was deleted.
+    fn workspace_name(&self, ws: WorkspaceId) -> Result<Option<String>>;
+
+    /// The node at `path` (standard form) of workspace `ws`.
+    fn node_at(&self, ws: WorkspaceId, path: &str) -> Result<Option<NodeRecord>>;
+
+    /// The node with id `id`.
+    fn node_by_id(&self, id: NodeId) -> Result<Option<NodeRecord>>;
+
+    /// The children of node `id`, ordered by (position, id).
+    fn children(&self, id: NodeId) -> Result<Vec<NodeRecord>>;
+
+    /// Whether node `id` has children.
+    fn has_children(&self, id: NodeId) -> Result<bool> {
+        Ok(!self.children(id)?.is_empty())
+    }
+
+    /// The position of the last child of `parent`, if it has children.
+    fn last_position(&self, parent: NodeId) -> Result<Option<i64>> {
+        Ok(self.children(parent)?.last().map(|c| c.position))
+    }
+
+    /// The sibling directly before `(position, id)` among the children of
+    /// `parent`, leaving out node `except`.
+    fn previous_sibling(
+        &self,
+        parent: NodeId,
+        position: i64,
+        id: NodeId,
+        except: Option<NodeId>,
+    ) -> Result<Option<NodeRecord>> {
+        Ok(self
+            .children(parent)?
+            .into_iter()
+            .rev()
+            .find(|c| (c.position, c.id) < (position, id) && Some(c.id) != except))
+    }
+
+    /// The properties of node `id`, sorted by name.
+    fn properties(&self, id: NodeId) -> Result<Vec<Property>>;
+
+    /// Property `name` of node `id`.
+    fn property(&self, id: NodeId, name: &str) -> Result<Option<Property>>;
+
+    /// The nodes of workspace `ws` whose `jcr:uuid` is `uuid`, in id order: one at
+    /// most, except briefly inside an undo, which checks uniqueness at its end.
+    fn uuid_owners(&self, ws: WorkspaceId, uuid: &str) -> Result<Vec<NodeId>>;
+
+    /// The node of workspace `ws` whose `jcr:uuid` is `uuid`.
+    fn uuid_owner(&self, ws: WorkspaceId, uuid: &str) -> Result<Option<NodeId>> {
+        Ok(self.uuid_owners(ws, uuid)?.into_iter().next())
+    }
+
+    /// The namespace registry, built-ins included.
+    fn namespaces(&self) -> Result<NamespaceRegistry>;
+
+    /// Every registered node type as (name, CND), sorted by name.
+    fn node_types(&self) -> Result<Vec<(String, String)>>;
+
+    /// The CND of node type `name`.
+    fn node_type(&self, name: &str) -> Result<Option<String>>;
+
+    /// Streams `data` into the blob store; equal content is stored once.
+    fn put_blob(&self, data: &mut dyn Read) -> Result<Binary>;
+
+    /// Opens blob `sha256`.
+    fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>>;
+
+    /// Fails with [`super::RepositoryError::BlobNotFound`] unless blob `sha256` of
+    /// `size` bytes is stored.
+    fn check_blob(&self, sha256: &str, size: u64) -> Result<()>;
+}
+
+/// The primitive mutations of one write transaction.
+///
+/// Each changes exactly what it names. Paths follow: when positions, names or
+/// parents change, the backend keeps every [`NodeRecord::path`] right (same-name
+/// indexes shift, subtrees move along).
+pub trait ContentTxn: ContentRead {
+    /// The smallest id this transaction hands out: nodes with a larger or equal id
+    /// were created by it.
+    fn first_new_id(&self) -> NodeId;
+
+    /// A fresh node id.
+    fn alloc_node_id(&mut self) -> Result<NodeId>;
+
+    /// The nodes created by this transaction that still exist (ids from
+    /// [`ContentTxn::first_new_id`] on), in id order, at most `limit` after `after`.
+    fn new_nodes(&self, after: Option<NodeId>, limit: usize) -> Result<Vec<NodeRecord>>;
+
+    /// Creates workspace `name` without any node (its root comes next, through
+    /// [`ContentTxn::insert_node`]), with the id `id` when an undo brings it back.
+    fn insert_workspace(&mut self, name: &str, id: Option<WorkspaceId>) -> Result<WorkspaceId>;
+
+    /// Deletes workspace `ws` with all its nodes and their properties; returns the
+    /// number of nodes.
+    fn remove_workspace(&mut self, ws: WorkspaceId) -> Result<u64>;
+
+    /// Inserts a node (no properties, no children).
+    fn insert_node(&mut self, node: &NewNode) -> Result<()>;
+
+    /// Removes node `id` with its subtree and their properties; returns the number
+    /// of nodes.
+    fn remove_subtree(&mut self, id: NodeId) -> Result<u64>;
+
+    /// Sets the primary type, mixins and position of node `id`.
+    fn update_node(
+        &mut self,
+        id: NodeId,
+        primary_type: &str,
+        mixins: &[String],
+        position: i64,
+    ) -> Result<()>;
+
+    /// Sets (adds or replaces) a property of node `id`. Binary values are
+    /// [`Binary::Blob`] already in this store, or [`Binary::Reference`].
+    fn set_property(&mut self, id: NodeId, property: &Property) -> Result<()>;
+
+    /// Sets several properties of node `id` (see [`ContentTxn::set_property`]); a
+    /// backend may write them in one go.
+    fn set_properties(&mut self, id: NodeId, properties: &[Property]) -> Result<()> {
+        for p in properties {
+            self.set_property(id, p)?;
+        }
+        Ok(())
+    }
+
+    /// Removes property `name` of node `id`; returns whether it existed.
+    fn remove_property(&mut self, id: NodeId, name: &str) -> Result<bool>;
+
+    /// Maps `prefix` to `uri`, or removes the prefix (`None`).
+    fn set_namespace(&mut self, prefix: &str, uri: Option<&str>) -> Result<()>;
+
+    /// Registers node type `name` with its CND, or unregisters it (`None`).
+    fn set_node_type(&mut self, name: &str, cnd: Option<&str>) -> Result<()>;
+}

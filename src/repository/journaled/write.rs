@@ -1,0 +1,615 @@
+//! The mutations: each checks its arguments before writing anything, captures the
+//! before-images of what it is about to change, then calls the backend's
+//! primitives. Sibling positions are computed here, spaced [`GAP`] apart.
+
+use super::read::{require_at, require_ws};
+use super::{corrupt, JournaledTxn, GAP};
+use crate::name;
+use crate::namespace::{self, NamespaceRegistry};
+use crate::node::Node;
+use crate::path::{self, Segment};
+use crate::repository::content::{NewNode, NodeId, NodeRecord, WorkspaceId};
+use crate::repository::oplog::RegKind;
+use crate::repository::{
+    AddOptions, RepositoryError, Result, SameName, DEFAULT_WORKSPACE, ROOT_TYPE,
+};
+use crate::value::{Binary, Property, PropertyType, Value};
+use std::collections::HashMap;
+
+/// The path of the `index`th child called `name` below `parent`.
+pub(crate) fn child_path(parent: &str, name: &str, index: u32) -> String {
+    let seg = Segment {
+        name: name.to_string(),
+        index,
+    };
+    path::join(parent, &seg.to_string())
+}
+
+/// Checks a workspace name: non-empty, no control characters.
+fn check_ws_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.chars().any(char::is_control) {
+        return Err(RepositoryError::InvalidWorkspaceName(name.to_string()));
+    }
+    Ok(())
+}
+
+/// Checks a name used as a node type.
+fn check_type_name(t: &str) -> Result<()> {
+    name::validate(t).map_err(RepositoryError::from)
+}
+
+/// One node of a subtree being added, checked, in document order.
+struct Flat<'n> {
+    node: &'n Node,
+    /// Index of the parent in the flat list (`None` for the added node itself).
+    parent: Option<usize>,
+    /// Position among its siblings in `node.children`.
+    ordinal: usize,
+    /// Its properties as they will be stored.
+    props: Vec<Property>,
+}
+
+impl JournaledTxn<'_> {
+    /// Checks `p` for node `node_path` and returns it as stored: inline binaries
+    /// go into the blob store.
+    fn check_property(&self, workspace: &str, node_path: &str, p: &Property) -> Result<Property> {
+        let bad = |reason: String| RepositoryError::InvalidProperty {
+            workspace: workspace.to_string(),
+            path: node_path.to_string(),
+            name: p.name.clone(),
+            reason,
+        };
+        name::validate(&p.name).map_err(|e| bad(e.to_string()))?;
+        if p.name == "jcr:primaryType" || p.name == "jcr:mixinTypes" {
+            return Err(bad(
+                "the primary type and mixins are node fields: use set_primary_type or set_mixins"
+                    .into(),
+            ));
+        }
+        if p.ptype == PropertyType::Undefined {
+            return Err(bad(
+                "the type is undefined; give the property a concrete type".into(),
+            ));
+        }
+        if !p.multiple && p.values.len() != 1 {
+            return Err(bad(format!(
+                "a single-valued property needs exactly one value, not {}",
+                p.values.len()
+            )));
+        }
+        if let Some(v) = p.values.iter().find(|v| v.ptype() != p.ptype) {
+            return Err(bad(format!(
+                "it is declared {} but has a {} value",
+                p.ptype,
+                v.ptype()
+            )));
+        }
+        if p.name == "jcr:uuid" && (p.multiple || p.ptype != PropertyType::String) {
+            return Err(bad("jcr:uuid must be a single String".into()));
+        }
+        if p.ptype != PropertyType::Binary {
+            return Ok(p.clone());
+        }
+        let mut values = Vec::with_capacity(p.values.len());
+        for v in &p.values {
+            values.push(match v {
+                Value::Binary(Binary::Inline(bytes)) => {
+                    let mut r: &[u8] = bytes;
+                    Value::Binary(self.inner.put_blob(&mut r)?)
+                }
+                Value::Binary(Binary::Blob { sha256, size }) => {
+                    self.inner.check_blob(sha256, *size)?;
+                    v.clone()
+                }
+                Value::Binary(Binary::Reference(_)) => v.clone(),
+                Value::Binary(Binary::Entry { entry, .. }) => {
+                    return Err(bad(format!(
+                        "its value is still in package entry {entry}; store it with put_blob first"
+                    )))
+                }
+                Value::Binary(Binary::Placeholder) => {
+                    return Err(bad(
+                        "its value is a {Binary} placeholder without content".into()
+                    ))
+                }
+                other => other.clone(),
+            });
+        }
+        Ok(Property {
+            name: p.name.clone(),
+            ptype: p.ptype,
+            multiple: p.multiple,
+            values,
+        })
+    }
+
+    /// The id of workspace `name`, created (with its root) when missing; and
+    /// whether it was created.
+    pub(crate) fn ensure_ws(&mut self, name: &str) -> Result<(WorkspaceId, bool)> {
+        check_ws_name(name)?;
+        if let Some(id) = self.inner.workspace_id(name)? {
+            return Ok((id, false));
+        }
+        self.touch_reg(RegKind::Workspace, name)?;
+        let ws = self.inner.insert_workspace(name, None)?;
+        let root = self.inner.alloc_node_id()?;
+        self.insert_root(ws, root, ROOT_TYPE, &[])?;
+        // The one place a workspace is made: with Oak's initial content.
+        self.add(
+            name,
+            "/",
+            &crate::repository::initial_system_node(),
+            &AddOptions::append(),
+        )?;
+        Ok((ws, true))
+    }
+
+    /// Inserts the root node `id` of workspace `ws`.
+    pub(crate) fn insert_root(
+        &mut self,
+        ws: WorkspaceId,
+        id: NodeId,
+        primary_type: &str,
+        mixins: &[String],
+    ) -> Result<()> {
+        self.inner.insert_node(&NewNode {
+            id,
+            ws,
+            parent: None,
+            name: String::new(),
+            position: 0,
+            primary_type: primary_type.to_string(),
+            mixins: mixins.to_vec(),
+        })
+    }
+
+    /// [`crate::repository::Transaction::delete_workspace`].
+    pub(crate) fn delete_ws(&mut self, name: &str, force: bool) -> Result<u64> {
+        let refuse = |reason: String| RepositoryError::NotAllowed {
+            workspace: name.to_string(),
+            path: "/".to_string(),
+            action: "delete workspace",
+            reason,
+        };
+        if name == DEFAULT_WORKSPACE {
+            return Err(refuse("the default workspace is never deleted".into()));
+        }
+        let ws = require_ws(&*self.inner, name)?;
+        let root = require_at(&*self.inner, name, ws, "/")?;
+        if !force {
+            // Oak's initial content, which every workspace gets, does not count.
+            let mut children = 0usize;
+            let mut pending = self.inner.children(root.id)?;
+            while let Some(r) = pending.pop() {
+                if !crate::repository::INITIAL_PATHS.contains(&r.path.as_str()) {
+                    children += 1;
+                }
+                pending.extend(self.inner.children(r.id)?);
+            }
+            let props = self.inner.properties(root.id)?.len();
+            if children > 0 || props > 0 {
+                return Err(refuse(format!(
+                    "it is not empty (it holds {children} nodes besides Oak's initial content, and its root {props} properties); force the deletion to delete its content too"
+                )));
+            }
+        }
+        self.drop_ws(name, ws, &root)
+    }
+
+    /// Deletes workspace `ws` (named `name`, root `root`), capturing the
+    /// registration and every node and property first.
+    pub(crate) fn drop_ws(
+        &mut self,
+        name: &str,
+        ws: WorkspaceId,
+        root: &NodeRecord,
+    ) -> Result<u64> {
+        self.touch_reg(RegKind::Workspace, name)?;
+        self.touch_subtree(root)?;
+        self.inner.remove_workspace(ws)
+    }
+
+    /// Flattens and checks a subtree to add: names, types, properties, uuids.
+    fn prepare_tree<'n>(
+        &self,
+        workspace: &str,
+        ws: Option<WorkspaceId>,
+        parent: &str,
+        node: &'n Node,
+    ) -> Result<Vec<Flat<'n>>> {
+        let mut flat: Vec<Flat<'n>> = Vec::new();
+        let mut paths: Vec<String> = Vec::new();
+        let mut uuids: Vec<Option<String>> = Vec::new();
+        let mut stack: Vec<(&'n Node, Option<usize>, usize, u32)> = vec![(node, None, 0, 1)];
+        while let Some((n, parent_ix, ordinal, index)) = stack.pop() {
+            name::validate(&n.name)?;
+            check_type_name(&n.primary_type)?;
+            for m in &n.mixins {
+                check_type_name(m)?;
+            }
+            let base = match parent_ix.and_then(|i| paths.get(i)) {
+                Some(p) => p.clone(),
+                None => parent.to_string(),
+            };
+            let here = child_path(&base, &n.name, index);
+            let mut props = Vec::with_capacity(n.properties.len());
+            let mut uuid = None;
+            for p in n.properties.values() {
+                let stored = self.check_property(workspace, &here, p)?;
+                if stored.name == "jcr:uuid" {
+                    if let Some(Value::String(s)) = stored.values.first() {
+                        uuid = Some(s.clone());
+                    }
+                }
+                props.push(stored);
+            }
+            let ix = flat.len();
+            flat.push(Flat {
+                node: n,
+                parent: parent_ix,
+                ordinal,
+                props,
+            });
+            paths.push(here);
+            uuids.push(uuid);
+            let mut seen: HashMap<&str, u32> = HashMap::new();
+            let indexes: Vec<u32> = n
+                .children
+                .iter()
+                .map(|c| {
+                    let k = seen.entry(c.name.as_str()).or_insert(0);
+                    *k += 1;
+                    *k
+                })
+                .collect();
+            for (i, c) in n.children.iter().enumerate().rev() {
+                stack.push((c, Some(ix), i, indexes.get(i).copied().unwrap_or(1)));
+            }
+        }
+        // uuids: unique inside the subtree and in the workspace.
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, u) in uuids.iter().enumerate() {
+            let Some(u) = u else { continue };
+            let dup = |existing: String| RepositoryError::DuplicateUuid {
+                workspace: workspace.to_string(),
+                path: paths.get(i).cloned().unwrap_or_default(),
+                uuid: u.clone(),
+                existing,
+            };
+            if let Some(&j) = seen.get(u.as_str()) {
+                return Err(dup(paths.get(j).cloned().unwrap_or_default()));
+            }
+            seen.insert(u, i);
+            if let Some(ws) = ws {
+                if let Some(owner) = self.inner.uuid_owner(ws, u)? {
+                    let existing = self.inner.node_by_id(owner)?.map(|r| r.path);
+                    return Err(dup(existing.unwrap_or_default()));
+                }
+            }
+        }
+        Ok(flat)
+    }
+
+    /// [`crate::repository::Transaction::add_node`].
+    pub(crate) fn add(
+        &mut self,
+        workspace: &str,
+        parent: &str,
+        node: &Node,
+        options: &AddOptions,
+    ) -> Result<String> {
+        let parent = path::normalize(parent)?;
+        let before = match &options.before {
+            Some(b) => Some(Segment::parse(b)?.to_string()),
+            None => None,
+        };
+        let known_ws = self.inner.workspace_id(workspace)?;
+        let flat = self.prepare_tree(workspace, known_ws, &parent, node)?;
+        // Everything that can fail because of the arguments is checked before the
+        // first write (creating the workspace is the first write).
+        let exists_error = || RepositoryError::ItemExists {
+            workspace: workspace.to_string(),
+            path: child_path(&parent, &node.name, 1),
+        };
+        let (ws, parent_id, sibling) = match known_ws {
+            Some(ws) => {
+                let parent_row = require_at(&*self.inner, workspace, ws, &parent)?;
+                if options.same_name == SameName::Fail
+                    && self
+                        .inner
+                        .node_at(ws, &child_path(&parent, &node.name, 1))?
+                        .is_some()
+                {
+                    return Err(exists_error());
+                }
+                let sibling = match &before {
+                    Some(b) => Some(require_at(
+                        &*self.inner,
+                        workspace,
+                        ws,
+                        &path::join(&parent, b),
+                    )?),
+                    None => None,
+                };
+                (ws, parent_row.id, sibling)
+            }
+            None => {
+                if parent != "/" || before.is_some() {
+                    return Err(RepositoryError::NodeNotFound {
+                        workspace: workspace.to_string(),
+                        path: match &before {
+                            Some(b) if parent == "/" => path::join("/", b),
+                            _ => parent.clone(),
+                        },
+                    });
+                }
+                let (ws, _) = self.ensure_ws(workspace)?;
+                let root = require_at(&*self.inner, workspace, ws, "/")?;
+                (ws, root.id, None)
+            }
+        };
+        let position = match &sibling {
+            None => self.append_position(parent_id)?,
+            Some(s) => self.position_before(parent_id, s.id, None)?,
+        };
+        let mut ids: Vec<NodeId> = Vec::with_capacity(flat.len());
+        for f in &flat {
+            let id = self.inner.alloc_node_id()?;
+            let (parent, position) = match f.parent {
+                None => (parent_id, position),
+                Some(pix) => (
+                    *ids.get(pix)
+                        .ok_or_else(|| corrupt(&*self.inner, "an added subtree lost a parent"))?,
+                    GAP.saturating_mul(f.ordinal as i64 + 1),
+                ),
+            };
+            self.inner.insert_node(&NewNode {
+                id,
+                ws,
+                parent: Some(parent),
+                name: f.node.name.clone(),
+                position,
+                primary_type: f.node.primary_type.clone(),
+                mixins: f.node.mixins.clone(),
+            })?;
+            self.inner.set_properties(id, &f.props)?;
+            ids.push(id);
+        }
+        let top = *ids
+            .first()
+            .ok_or_else(|| corrupt(&*self.inner, "an added subtree is empty"))?;
+        self.inner
+            .node_by_id(top)?
+            .map(|r| r.path)
+            .ok_or_else(|| corrupt(&*self.inner, "an added node vanished"))
+    }
+
+    /// Removes the subtree at `row`, capturing it first.
+    pub(crate) fn remove(&mut self, workspace: &str, row: &NodeRecord) -> Result<u64> {
+        if row.parent.is_none() {
+            return Err(RepositoryError::NotAllowed {
+                workspace: workspace.to_string(),
+                path: row.path.clone(),
+                action: "remove",
+                reason: "the root node cannot be removed".into(),
+            });
+        }
+        self.touch_subtree(row)?;
+        self.inner.remove_subtree(row.id)
+    }
+
+    /// [`crate::repository::Transaction::set_property`].
+    pub(crate) fn set_prop(&mut self, workspace: &str, p: &str, prop: &Property) -> Result<()> {
+        let row = self.require(workspace, p)?;
+        let stored = self.check_property(workspace, &row.path, prop)?;
+        if stored.name == "jcr:uuid" {
+            if let Some(Value::String(uuid)) = stored.values.first() {
+                if let Some(owner) = self.inner.uuid_owner(row.ws, uuid)? {
+                    if owner != row.id {
+                        let existing = self.inner.node_by_id(owner)?.map(|r| r.path);
+                        return Err(RepositoryError::DuplicateUuid {
+                            workspace: workspace.to_string(),
+                            path: row.path.clone(),
+                            uuid: uuid.clone(),
+                            existing: existing.unwrap_or_default(),
+                        });
+                    }
+                }
+            }
+        }
+        self.touch_prop(&row, &stored.name)?;
+        self.inner.set_property(row.id, &stored)
+    }
+
+    /// Sets the primary type and/or the mixins of a node.
+    pub(crate) fn set_fields(
+        &mut self,
+        workspace: &str,
+        p: &str,
+        ptype: Option<&str>,
+        mixins: Option<&[String]>,
+    ) -> Result<()> {
+        let p = path::normalize(p)?;
+        if let Some(t) = ptype {
+            check_type_name(t)?;
+        }
+        for m in mixins.unwrap_or_default() {
+            check_type_name(m)?;
+        }
+        let row = self.require(workspace, &p)?;
+        let new_type = ptype.unwrap_or(&row.primary_type).to_string();
+        let new_mixins = match mixins {
+            Some(m) => m.to_vec(),
+            None => row.mixins.clone(),
+        };
+        if new_type == row.primary_type && new_mixins == row.mixins {
+            return Ok(());
+        }
+        self.touch_node(&row)?;
+        self.inner
+            .update_node(row.id, &new_type, &new_mixins, row.position)
+    }
+
+    /// Moves node `row` to `position`, capturing it first.
+    fn move_to(&mut self, row: &NodeRecord, position: i64) -> Result<()> {
+        self.touch_node(row)?;
+        self.inner
+            .update_node(row.id, &row.primary_type, &row.mixins, position)
+    }
+
+    /// [`crate::repository::Transaction::order_before`].
+    pub(crate) fn reorder(
+        &mut self,
+        workspace: &str,
+        parent: &str,
+        child: &str,
+        before: Option<&str>,
+    ) -> Result<String> {
+        let parent = path::normalize(parent)?;
+        let child_seg = Segment::parse(child)?.to_string();
+        let before_seg = match before {
+            Some(b) => Some(Segment::parse(b)?.to_string()),
+            None => None,
+        };
+        let ws = require_ws(&*self.inner, workspace)?;
+        let parent_row = require_at(&*self.inner, workspace, ws, &parent)?;
+        let child_row = require_at(
+            &*self.inner,
+            workspace,
+            ws,
+            &path::join(&parent, &child_seg),
+        )?;
+        let position = match &before_seg {
+            Some(b) => {
+                let b_row = require_at(&*self.inner, workspace, ws, &path::join(&parent, b))?;
+                if b_row.id == child_row.id {
+                    return Ok(child_row.path);
+                }
+                let prev =
+                    self.inner
+                        .previous_sibling(parent_row.id, b_row.position, b_row.id, None)?;
+                if prev.map(|p| p.id) == Some(child_row.id) {
+                    return Ok(child_row.path);
+                }
+                self.position_before(parent_row.id, b_row.id, Some(child_row.id))?
+            }
+            None => {
+                let last = self.inner.children(parent_row.id)?.pop();
+                if last.map(|l| l.id) == Some(child_row.id) {
+                    return Ok(child_row.path);
+                }
+                self.append_position(parent_row.id)?
+            }
+        };
+        // Re-read: renumbering may have moved the child already.
+        let child_row = self
+            .inner
+            .node_by_id(child_row.id)?
+            .ok_or_else(|| corrupt(&*self.inner, "a reordered node vanished"))?;
+        self.move_to(&child_row, position)?;
+        self.inner
+            .node_by_id(child_row.id)?
+            .map(|r| r.path)
+            .ok_or_else(|| corrupt(&*self.inner, "a reordered node vanished"))
+    }
+
+    /// [`crate::repository::Transaction::register_namespace`].
+    pub(crate) fn add_namespace(&mut self, prefix: &str, uri: &str) -> Result<()> {
+        let conflict = |reason: String| RepositoryError::NamespaceConflict {
+            prefix: prefix.to_string(),
+            uri: uri.to_string(),
+            reason,
+        };
+        if prefix.is_empty() != uri.is_empty() {
+            return Err(conflict(
+                "only the empty prefix maps to the empty URI".into(),
+            ));
+        }
+        if !prefix.is_empty() && !name::is_ncname(prefix) {
+            return Err(conflict("the prefix is not an XML NCName".into()));
+        }
+        let current = self.inner.namespaces()?;
+        if current.uri(prefix) == Some(uri) {
+            return Ok(());
+        }
+        if let Some(u) = current.uri(prefix) {
+            return Err(conflict(format!(
+                "prefix '{prefix}' is already mapped to {u}"
+            )));
+        }
+        if let Some(p) = current.prefix(uri) {
+            return Err(conflict(format!("{uri} is already mapped to prefix '{p}'")));
+        }
+        if NamespaceRegistry::is_built_in_prefix(prefix)
+            || namespace::BUILT_IN.iter().any(|(_, u)| *u == uri)
+        {
+            return Err(conflict("built-in namespaces cannot be remapped".into()));
+        }
+        self.touch_reg(RegKind::Namespace, prefix)?;
+        self.inner.set_namespace(prefix, Some(uri))
+    }
+
+    /// The position after the last child of `parent`.
+    pub(crate) fn append_position(&mut self, parent: NodeId) -> Result<i64> {
+        match self.inner.last_position(parent)? {
+            None => Ok(GAP),
+            Some(m) => match m.checked_add(GAP) {
+                Some(p) => Ok(p),
+                None => {
+                    let n = self.renumber(parent)?;
+                    Ok(GAP.saturating_mul(n as i64 + 1))
+                }
+            },
+        }
+    }
+
+    /// A position just before sibling `before` of `parent`, ignoring `moving` (the
+    /// node being moved, if any); renumbers the siblings when there is no room.
+    pub(crate) fn position_before(
+        &mut self,
+        parent: NodeId,
+        before: NodeId,
+        moving: Option<NodeId>,
+    ) -> Result<i64> {
+        for _ in 0..2 {
+            let b = self
+                .inner
+                .node_by_id(before)?
+                .ok_or_else(|| corrupt(&*self.inner, format!("node id {before} vanished")))?;
+            let prev = self
+                .inner
+                .previous_sibling(parent, b.position, b.id, moving)?;
+            match prev {
+                None => {
+                    if let Some(p) = b.position.checked_sub(GAP) {
+                        return Ok(p);
+                    }
+                }
+                Some(p) => {
+                    let room = b.position as i128 - p.position as i128;
+                    if room >= 2 {
+                        return Ok((p.position as i128 + room / 2) as i64);
+                    }
+                }
+            }
+            self.renumber(parent)?;
+        }
+        Err(corrupt(
+            &*self.inner,
+            format!("cannot find room before node id {before} even after renumbering"),
+        ))
+    }
+
+    /// Spaces the children of `parent` [`GAP`] apart again, in their current order,
+    /// capturing each that moves. Returns the number of children.
+    pub(crate) fn renumber(&mut self, parent: NodeId) -> Result<usize> {
+        let rows = self.inner.children(parent)?;
+        for (i, row) in rows.iter().enumerate() {
+            let want = GAP.saturating_mul(i as i64 + 1);
+            if row.position != want {
+                self.move_to(row, want)?;
+            }
+        }
+        Ok(rows.len())
+    }
+}

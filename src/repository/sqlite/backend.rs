@@ -1,0 +1,781 @@
+//! The SQLite backend's primitives: the content store ([`ContentRead`],
+//! [`ContentTxn`]) and the operation log ([`OpLogRead`], [`OpLogTxn`]) over the
+//! same database, so that an operation's content and its journal commit in one
+//! SQLite transaction. [`SqliteBackend`] turns a [`SqliteStore`] into a
+//! [`StorageBackend`] for [`crate::repository::journaled::Journaled`], which adds
+//! capture, undo and the conflict checks.
+//!
+//! The primitives reuse the mutation code of `write` and `tree` with a transaction
+//! state that records no operation, so nothing is journaled below the journaled
+//! layer; the tables are the same `jnode`, `jprop` and `jreg`, so both paths read
+//! each other's history.
+
+use super::codec;
+use super::journal::{self, SUMMARY_COLS};
+use super::read::{NodeRow, NODE_COLS};
+use super::txn::SqliteTxn;
+use super::{tree, write, Db, SqliteStore};
+use crate::namespace::NamespaceRegistry;
+use crate::repository::content::{
+    ContentRead, ContentTxn, NewNode, NodeId, NodeRecord, WorkspaceId,
+};
+use crate::repository::oplog::{
+    BackendTxn, NodeBefore, NodeImage, OpLogRead, OpLogTxn, PropImage, RegImage, RegKind,
+    StorageBackend,
+};
+use crate::repository::{OperationId, OperationMeta, OperationSummary, Result};
+use crate::value::{Binary, Property};
+use rusqlite::params;
+use std::io::Read;
+use std::path::Path;
+
+/// A [`SqliteStore`] as a [`StorageBackend`].
+#[derive(Debug)]
+pub struct SqliteBackend {
+    store: SqliteStore,
+}
+
+impl SqliteBackend {
+    /// Wraps an open store.
+    pub fn new(store: SqliteStore) -> SqliteBackend {
+        SqliteBackend { store }
+    }
+}
+
+impl StorageBackend for SqliteBackend {
+    fn content(&self) -> &dyn ContentRead {
+        &self.store
+    }
+
+    fn oplog(&self) -> &dyn OpLogRead {
+        &self.store
+    }
+
+    fn begin(&mut self) -> Result<Box<dyn BackendTxn + '_>> {
+        Ok(Box::new(SqliteTxn::begin(&mut self.store, "write")?))
+    }
+
+    fn gc(&mut self, dry_run: bool) -> Result<crate::repository::GcReport> {
+        self.store.collect_garbage(dry_run)
+    }
+}
+
+/// A stored row as a record.
+fn record(db: &Db<'_>, row: NodeRow) -> Result<NodeRecord> {
+    Ok(NodeRecord {
+        mixins: codec::decode_mixins(&row.mixins).map_err(|e| db.corrupt(e))?,
+        id: row.id,
+        ws: row.ws,
+        parent: row.parent,
+        name: row.name,
+        position: row.position,
+        path: row.path,
+        primary_type: row.ptype,
+    })
+}
+
+fn rows(db: &Db<'_>, sql: &str, args: impl rusqlite::Params) -> Result<Vec<NodeRecord>> {
+    let found: Vec<NodeRow> = {
+        let mut s = db.conn.prepare_cached(sql).map_err(|e| db.err(e))?;
+        let it = s
+            .query_map(args, NodeRow::from_row)
+            .map_err(|e| db.err(e))?;
+        it.collect::<rusqlite::Result<_>>().map_err(|e| db.err(e))?
+    };
+    found.into_iter().map(|r| record(db, r)).collect()
+}
+
+fn one(db: &Db<'_>, row: Option<NodeRow>) -> Result<Option<NodeRecord>> {
+    row.map(|r| record(db, r)).transpose()
+}
+
+fn kind_name(kind: RegKind) -> &'static str {
+    match kind {
+        RegKind::Namespace => journal::REG_NAMESPACE,
+        RegKind::NodeType => journal::REG_NODE_TYPE,
+        RegKind::Workspace => journal::REG_WORKSPACE,
+    }
+}
+
+fn kind_of(name: &str) -> RegKind {
+    match name {
+        journal::REG_NAMESPACE => RegKind::Namespace,
+        journal::REG_WORKSPACE => RegKind::Workspace,
+        _ => RegKind::NodeType,
+    }
+}
+
+/// The content reads, for the store and for a transaction (which sees its own
+/// writes on the same connection).
+macro_rules! content_read {
+    ($t:ty) => {
+        impl ContentRead for $t {
+            fn location(&self) -> &Path {
+                self.db().root
+            }
+            fn workspaces(&self) -> Result<Vec<(String, WorkspaceId)>> {
+                let db = self.db();
+                let mut s = db
+                    .conn
+                    .prepare_cached("SELECT name, id FROM workspace ORDER BY name")
+                    .map_err(|e| db.err(e))?;
+                let it = s
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(|e| db.err(e))?;
+                it.collect::<rusqlite::Result<_>>().map_err(|e| db.err(e))
+            }
+            fn workspace_id(&self, name: &str) -> Result<Option<WorkspaceId>> {
+                self.db().ws_id(name)
+            }
+            fn workspace_name(&self, ws: WorkspaceId) -> Result<Option<String>> {
+                self.db().ws_name(ws).map(Some)
+            }
+            fn node_at(&self, ws: WorkspaceId, p: &str) -> Result<Option<NodeRecord>> {
+                let db = self.db();
+                one(&db, db.row_by_path(ws, p)?)
+            }
+            fn node_by_id(&self, id: NodeId) -> Result<Option<NodeRecord>> {
+                let db = self.db();
+                one(&db, db.row_by_id(id)?)
+            }
+            fn children(&self, id: NodeId) -> Result<Vec<NodeRecord>> {
+                rows(
+                    &self.db(),
+                    &format!("SELECT {NODE_COLS} FROM node WHERE parent = ?1 ORDER BY position, id"),
+                    [id],
+                )
+            }
+            fn has_children(&self, id: NodeId) -> Result<bool> {
+                let db = self.db();
+                db.conn
+                    .prepare_cached("SELECT EXISTS(SELECT 1 FROM node WHERE parent = ?1)")
+                    .and_then(|mut s| s.query_row([id], |r| r.get(0)))
+                    .map_err(|e| db.err(e))
+            }
+            fn last_position(&self, parent: NodeId) -> Result<Option<i64>> {
+                let db = self.db();
+                db.conn
+                    .prepare_cached("SELECT max(position) FROM node WHERE parent = ?1")
+                    .and_then(|mut s| s.query_row([parent], |r| r.get(0)))
+                    .map_err(|e| db.err(e))
+            }
+            fn previous_sibling(
+                &self,
+                parent: NodeId,
+                position: i64,
+                id: NodeId,
+                except: Option<NodeId>,
+            ) -> Result<Option<NodeRecord>> {
+                let found = rows(
+                    &self.db(),
+                    &format!(
+                        "SELECT {NODE_COLS} FROM node WHERE parent = ?1 AND (position, id) < (?2, ?3)
+                         AND id <> ?4 ORDER BY position DESC, id DESC LIMIT 1"
+                    ),
+                    params![parent, position, id, except.unwrap_or(0)],
+                )?;
+                Ok(found.into_iter().next())
+            }
+            fn properties(&self, id: NodeId) -> Result<Vec<Property>> {
+                self.db().props_of(id)
+            }
+            fn property(&self, id: NodeId, name: &str) -> Result<Option<Property>> {
+                self.db().prop_of(id, name)
+            }
+            fn uuid_owners(&self, ws: WorkspaceId, uuid: &str) -> Result<Vec<NodeId>> {
+                let db = self.db();
+                let mut s = db
+                    .conn
+                    .prepare_cached(
+                        "SELECT n.id FROM prop p CROSS JOIN node n ON n.id = p.node
+                         WHERE p.name = 'jcr:uuid' AND p.value = ?1 AND n.ws = ?2 ORDER BY n.id",
+                    )
+                    .map_err(|e| db.err(e))?;
+                let it = s
+                    .query_map(params![uuid, ws], |r| r.get(0))
+                    .map_err(|e| db.err(e))?;
+                it.collect::<rusqlite::Result<_>>().map_err(|e| db.err(e))
+            }
+            fn namespaces(&self) -> Result<NamespaceRegistry> {
+                self.db().namespaces()
+            }
+            fn node_types(&self) -> Result<Vec<(String, String)>> {
+                self.db().node_types()
+            }
+            fn node_type(&self, name: &str) -> Result<Option<String>> {
+                self.db().node_type(name)
+            }
+            fn put_blob(&self, data: &mut dyn Read) -> Result<Binary> {
+                self.db().blobs.put(data)
+            }
+            fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
+                self.db().blobs.open(sha256)
+            }
+            fn check_blob(&self, sha256: &str, size: u64) -> Result<()> {
+                self.db().blobs.check(sha256, size)
+            }
+        }
+
+        impl OpLogRead for $t {
+            fn history(&self) -> Result<Vec<OperationSummary>> {
+                self.db().history()
+            }
+            fn operation_record(
+                &self,
+                id: OperationId,
+            ) -> Result<Option<(OperationSummary, serde_json::Value)>> {
+                operation_record(&self.db(), id)
+            }
+            fn node_images(
+                &self,
+                op: OperationId,
+                after: Option<NodeId>,
+                limit: usize,
+            ) -> Result<Vec<NodeImage>> {
+                node_images(
+                    &self.db(),
+                    "AND node > ?2 ORDER BY node LIMIT ?3",
+                    params![op.0, after.unwrap_or(i64::MIN), limit as i64],
+                )
+            }
+            fn node_image(&self, op: OperationId, node: NodeId) -> Result<Option<NodeImage>> {
+                Ok(node_images(&self.db(), "AND node = ?2", params![op.0, node])?
+                    .into_iter()
+                    .next())
+            }
+            fn prop_images(
+                &self,
+                op: OperationId,
+                after: Option<(NodeId, String)>,
+                limit: usize,
+            ) -> Result<Vec<PropImage>> {
+                let (node, name) = after.unwrap_or((i64::MIN, String::new()));
+                prop_images(&self.db(), op, node, &name, limit)
+            }
+            fn reg_images(&self, op: OperationId) -> Result<Vec<RegImage>> {
+                reg_images(&self.db(), op)
+            }
+            fn ops_touching_node(
+                &self,
+                node: NodeId,
+                after: OperationId,
+            ) -> Result<Vec<OperationId>> {
+                let db = self.db();
+                let mut s = db
+                    .conn
+                    .prepare_cached(
+                        "SELECT op FROM jnode WHERE node = ?1 AND op > ?2
+                         UNION SELECT op FROM jprop WHERE node = ?1 AND op > ?2 ORDER BY 1",
+                    )
+                    .map_err(|e| db.err(e))?;
+                let it = s
+                    .query_map(params![node, after.0], |r| r.get(0).map(OperationId))
+                    .map_err(|e| db.err(e))?;
+                it.collect::<rusqlite::Result<_>>().map_err(|e| db.err(e))
+            }
+        }
+    };
+}
+
+content_read!(SqliteStore);
+content_read!(SqliteTxn<'_>);
+
+fn operation_record(
+    db: &Db<'_>,
+    id: OperationId,
+) -> Result<Option<(OperationSummary, serde_json::Value)>> {
+    let mut st = db
+        .conn
+        .prepare_cached(&format!(
+            "SELECT {SUMMARY_COLS}, options FROM op WHERE id = ?1"
+        ))
+        .map_err(|e| db.err(e))?;
+    let mut rows = st.query([id.0]).map_err(|e| db.err(e))?;
+    let Some(r) = rows.next().map_err(|e| db.err(e))? else {
+        return Ok(None);
+    };
+    let options: String = r.get(10).map_err(|e| db.err(e))?;
+    let options: serde_json::Value = serde_json::from_str(&options)
+        .map_err(|e| db.corrupt(format!("operation {id} has bad options: {e}")))?;
+    Ok(Some((journal::summary(db, r)?, options)))
+}
+
+fn node_images(db: &Db<'_>, tail: &str, args: impl rusqlite::Params) -> Result<Vec<NodeImage>> {
+    type Raw = (
+        i64,
+        i64,
+        String,
+        bool,
+        Option<i64>,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
+    let raw: Vec<Raw> = {
+        let mut s = db
+            .conn
+            .prepare_cached(&format!(
+                "SELECT node, ws, path, existed, parent, name, position, ptype, mixins
+                 FROM jnode WHERE op = ?1 {tail}"
+            ))
+            .map_err(|e| db.err(e))?;
+        let it = s
+            .query_map(args, |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                ))
+            })
+            .map_err(|e| db.err(e))?;
+        it.collect::<rusqlite::Result<_>>().map_err(|e| db.err(e))?
+    };
+    raw.into_iter()
+        .map(
+            |(node, ws, path, existed, parent, name, position, ptype, mixins)| {
+                let before = if existed {
+                    Some(NodeBefore {
+                        parent,
+                        name: name.unwrap_or_default(),
+                        position: position.unwrap_or_default(),
+                        primary_type: ptype.unwrap_or_default(),
+                        mixins: codec::decode_mixins(&mixins.unwrap_or_default())
+                            .map_err(|e| db.corrupt(e))?,
+                    })
+                } else {
+                    None
+                };
+                Ok(NodeImage {
+                    node,
+                    ws,
+                    path,
+                    before,
+                })
+            },
+        )
+        .collect()
+}
+
+fn prop_images(
+    db: &Db<'_>,
+    op: OperationId,
+    node: NodeId,
+    name: &str,
+    limit: usize,
+) -> Result<Vec<PropImage>> {
+    type Raw = (
+        i64,
+        String,
+        i64,
+        String,
+        bool,
+        Option<i64>,
+        Option<bool>,
+        Option<String>,
+    );
+    let raw: Vec<Raw> = {
+        let mut s = db
+            .conn
+            .prepare_cached(
+                "SELECT node, name, ws, path, existed, type, multiple, value FROM jprop
+                 WHERE op = ?1 AND (node, name) > (?2, ?3) ORDER BY node, name LIMIT ?4",
+            )
+            .map_err(|e| db.err(e))?;
+        let it = s
+            .query_map(params![op.0, node, name, limit as i64], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
+            })
+            .map_err(|e| db.err(e))?;
+        it.collect::<rusqlite::Result<_>>().map_err(|e| db.err(e))?
+    };
+    raw.into_iter()
+        .map(|(node, name, ws, path, existed, code, multiple, value)| {
+            let before = match (existed, code, multiple, value) {
+                (true, Some(c), Some(m), Some(v)) => {
+                    Some(codec::decode_property(&name, c, m, &v).map_err(|e| db.corrupt(e))?)
+                }
+                (true, ..) => {
+                    return Err(db.corrupt(format!(
+                        "operation {op} journaled property {name} of {path} without its value"
+                    )))
+                }
+                _ => None,
+            };
+            Ok(PropImage {
+                node,
+                name,
+                ws,
+                path,
+                before,
+            })
+        })
+        .collect()
+}
+
+fn reg_images(db: &Db<'_>, op: OperationId) -> Result<Vec<RegImage>> {
+    let mut s = db
+        .conn
+        .prepare_cached(
+            "SELECT kind, key, existed, value FROM jreg WHERE op = ?1 ORDER BY kind, key",
+        )
+        .map_err(|e| db.err(e))?;
+    let it = s
+        .query_map([op.0], |r| {
+            let kind: String = r.get(0)?;
+            let existed: bool = r.get(2)?;
+            let value: Option<String> = r.get(3)?;
+            Ok(RegImage {
+                kind: kind_of(&kind),
+                key: r.get(1)?,
+                before: if existed { value } else { None },
+            })
+        })
+        .map_err(|e| db.err(e))?;
+    it.collect::<rusqlite::Result<_>>().map_err(|e| db.err(e))
+}
+
+impl SqliteTxn<'_> {
+    fn row(&self, id: NodeId) -> Result<NodeRow> {
+        let db = self.db();
+        db.row_by_id(id)?
+            .ok_or_else(|| db.corrupt(format!("node id {id} does not exist")))
+    }
+
+    fn exec(&self, sql: &str, args: impl rusqlite::Params) -> Result<usize> {
+        let db = self.db();
+        db.conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute(args))
+            .map_err(|e| db.err(e))
+    }
+}
+
+impl ContentTxn for SqliteTxn<'_> {
+    fn first_new_id(&self) -> NodeId {
+        self.st.first_id
+    }
+
+    fn alloc_node_id(&mut self) -> Result<NodeId> {
+        Ok(self.st.alloc_id())
+    }
+
+    fn new_nodes(&self, after: Option<NodeId>, limit: usize) -> Result<Vec<NodeRecord>> {
+        rows(
+            &self.db(),
+            &format!(
+                "SELECT {NODE_COLS} FROM node WHERE id >= ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+            ),
+            params![self.st.first_id, after.unwrap_or(i64::MIN), limit as i64],
+        )
+    }
+
+    fn insert_workspace(&mut self, name: &str, id: Option<WorkspaceId>) -> Result<WorkspaceId> {
+        self.exec(
+            "INSERT INTO workspace(id, name) VALUES (?1, ?2)",
+            params![id, name],
+        )?;
+        let ws = match id {
+            Some(id) => id,
+            None => self.db().conn.last_insert_rowid(),
+        };
+        Ok(ws)
+    }
+
+    fn remove_workspace(&mut self, ws: WorkspaceId) -> Result<u64> {
+        let db = self.store.db();
+        if db.ws_name(ws).is_err() || db.row_by_path(ws, "/")?.is_none() {
+            return Err(db.corrupt(format!("workspace id {ws} does not exist")));
+        }
+        write::drop_workspace(&db, ws)
+    }
+
+    fn insert_node(&mut self, n: &NewNode) -> Result<()> {
+        let db = self.store.db();
+        let mixins = codec::encode_mixins(&n.mixins);
+        let Some(parent) = n.parent else {
+            self.exec(
+                "INSERT INTO node(id, ws, parent, name, position, path, ptype, mixins)
+                 VALUES (?1, ?2, NULL, '', 0, '/', ?3, ?4)",
+                params![n.id, n.ws, n.primary_type, mixins],
+            )?;
+            return Ok(());
+        };
+        let parent_row = db
+            .row_by_id(parent)?
+            .ok_or_else(|| db.corrupt(format!("parent id {parent} does not exist")))?;
+        if parent_row.ws != n.ws {
+            return Err(db.corrupt(format!("parent id {parent} lies in another workspace")));
+        }
+        let first = tree::child_path(&parent_row.path, &n.name, 1);
+        let direct = !tree::exists(&db, n.ws, &first)?;
+        let p = if direct { first } else { tree::temp_path(n.id) };
+        write::insert_node(
+            &db,
+            n.id,
+            n.ws,
+            parent,
+            &n.name,
+            n.position,
+            &p,
+            &n.primary_type,
+            &mixins,
+        )?;
+        if !direct {
+            tree::fix_sns(&db, n.ws, &parent_row.path, &n.name, &[n.id])?;
+        }
+        Ok(())
+    }
+
+    fn remove_subtree(&mut self, id: NodeId) -> Result<u64> {
+        let row = self.row(id)?;
+        let db = self.store.db();
+        let name = db.ws_name(row.ws)?;
+        write::remove_subtree(&db, &name, &row)
+    }
+
+    fn update_node(
+        &mut self,
+        id: NodeId,
+        primary_type: &str,
+        mixins: &[String],
+        position: i64,
+    ) -> Result<()> {
+        let row = self.row(id)?;
+        self.exec(
+            "UPDATE node SET ptype = ?2, mixins = ?3, position = ?4 WHERE id = ?1",
+            params![id, primary_type, codec::encode_mixins(mixins), position],
+        )?;
+        if row.position != position {
+            if let Some(parent) = crate::path::parent(&row.path) {
+                let db = self.store.db();
+                tree::fix_sns(&db, row.ws, parent, &row.name, &[])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn set_property(&mut self, id: NodeId, property: &Property) -> Result<()> {
+        let row = self.row(id)?;
+        let db = self.store.db();
+        let e = write::encode_property(&db, &row.path, property)?;
+        write::write_props(&db, id, std::slice::from_ref(&e))
+    }
+
+    fn set_properties(&mut self, id: NodeId, properties: &[Property]) -> Result<()> {
+        if properties.is_empty() {
+            return Ok(());
+        }
+        let row = self.row(id)?;
+        let db = self.store.db();
+        let encoded = properties
+            .iter()
+            .map(|p| write::encode_property(&db, &row.path, p))
+            .collect::<Result<Vec<_>>>()?;
+        write::write_props(&db, id, &encoded)
+    }
+
+    fn remove_property(&mut self, id: NodeId, name: &str) -> Result<bool> {
+        Ok(self.exec(
+            "DELETE FROM prop WHERE node = ?1 AND name = ?2",
+            params![id, name],
+        )? > 0)
+    }
+
+    fn set_namespace(&mut self, prefix: &str, uri: Option<&str>) -> Result<()> {
+        match uri {
+            Some(u) => self.exec(
+                "INSERT OR REPLACE INTO namespace(prefix, uri) VALUES (?1, ?2)",
+                params![prefix, u],
+            )?,
+            None => self.exec("DELETE FROM namespace WHERE prefix = ?1", [prefix])?,
+        };
+        Ok(())
+    }
+
+    fn set_node_type(&mut self, name: &str, cnd: Option<&str>) -> Result<()> {
+        match cnd {
+            Some(c) => self.exec(
+                "INSERT OR REPLACE INTO nodetype(name, cnd) VALUES (?1, ?2)",
+                params![name, c],
+            )?,
+            None => self.exec("DELETE FROM nodetype WHERE name = ?1", [name])?,
+        };
+        Ok(())
+    }
+}
+
+impl OpLogTxn for SqliteTxn<'_> {
+    fn insert_operation(&mut self, meta: &OperationMeta) -> Result<OperationId> {
+        journal::insert_operation(&self.db(), meta).map(OperationId)
+    }
+
+    fn record_node(&mut self, op: OperationId, image: &NodeImage) -> Result<()> {
+        let b = image.before.as_ref();
+        self.exec(
+            "INSERT OR IGNORE INTO jnode(op, node, ws, path, existed, parent, name, position, ptype, mixins)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                op.0,
+                image.node,
+                image.ws,
+                image.path,
+                b.is_some(),
+                b.and_then(|b| b.parent),
+                b.map(|b| b.name.as_str()),
+                b.map(|b| b.position),
+                b.map(|b| b.primary_type.as_str()),
+                b.map(|b| codec::encode_mixins(&b.mixins)),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn record_prop(&mut self, op: OperationId, image: &PropImage) -> Result<()> {
+        let db = self.db();
+        let stored = match &image.before {
+            Some(p) => Some((
+                codec::type_code(p.ptype),
+                p.multiple,
+                codec::encode_values(p).ok_or_else(|| {
+                    db.corrupt(format!(
+                        "property {} of {} cannot be encoded",
+                        p.name, image.path
+                    ))
+                })?,
+            )),
+            None => None,
+        };
+        self.exec(
+            "INSERT OR IGNORE INTO jprop(op, node, name, ws, path, existed, type, multiple, value)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                op.0,
+                image.node,
+                image.name,
+                image.ws,
+                image.path,
+                stored.is_some(),
+                stored.as_ref().map(|s| s.0),
+                stored.as_ref().map(|s| s.1),
+                stored.as_ref().map(|s| s.2.as_str()),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn record_reg(&mut self, op: OperationId, image: &RegImage) -> Result<()> {
+        self.exec(
+            "INSERT OR IGNORE INTO jreg(op, kind, key, existed, value) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                op.0,
+                kind_name(image.kind),
+                image.key,
+                image.before.is_some(),
+                image.before
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn set_undoes(&mut self, op: OperationId, target: OperationId) -> Result<()> {
+        self.exec(
+            "UPDATE op SET undoes = ?2 WHERE id = ?1",
+            params![op.0, target.0],
+        )?;
+        Ok(())
+    }
+
+    fn set_counts(
+        &mut self,
+        op: OperationId,
+        nodes: u64,
+        properties: u64,
+        registrations: u64,
+    ) -> Result<()> {
+        self.exec(
+            "UPDATE op SET nodes = ?2, props = ?3, regs = ?4 WHERE id = ?1",
+            params![op.0, nodes as i64, properties as i64, registrations as i64],
+        )?;
+        Ok(())
+    }
+
+    fn drop_operations_through(&mut self, through: OperationId) -> Result<()> {
+        for sql in [
+            "DELETE FROM jnode WHERE op <= ?1",
+            "DELETE FROM jprop WHERE op <= ?1",
+            "DELETE FROM jreg WHERE op <= ?1",
+            "DELETE FROM op WHERE id <= ?1",
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('pruned_through', ?1)",
+        ] {
+            self.exec(sql, [through.0])?;
+        }
+        Ok(())
+    }
+}
+
+impl BackendTxn for SqliteTxn<'_> {
+    /// The default in two statements: the created nodes are exactly those whose
+    /// ids this transaction handed out (ids only grow).
+    fn finish_operation(&mut self, op: OperationId) -> Result<()> {
+        journal::finish_operation(&self.store.db(), &self.st, op.0)
+    }
+
+    fn savepoint(&mut self) -> Result<()> {
+        let db = self.db();
+        db.conn
+            .execute_batch("SAVEPOINT jcrpack_journaled")
+            .map_err(|e| db.err(e))
+    }
+
+    fn rollback_to_savepoint(&mut self) -> Result<()> {
+        let db = self.store.db();
+        db.conn
+            .execute_batch("ROLLBACK TO jcrpack_journaled; RELEASE jcrpack_journaled")
+            .map_err(|e| db.err(e))?;
+        Ok(())
+    }
+
+    fn release_savepoint(&mut self) -> Result<()> {
+        let db = self.db();
+        db.conn
+            .execute_batch("RELEASE jcrpack_journaled")
+            .map_err(|e| db.err(e))
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        self.exec(
+            "UPDATE meta SET value = ?1 WHERE key = 'next_node_id'",
+            [self.st.next_id.to_string()],
+        )?;
+        // The blobs this transaction wrote must be durable before anything refers
+        // to them durably.
+        self.store.blobs.sync_pending()?;
+        self.finish("COMMIT")
+    }
+
+    fn rollback(mut self: Box<Self>) -> Result<()> {
+        self.finish("ROLLBACK")
+    }
+}
+
+impl From<SqliteStore> for SqliteBackend {
+    fn from(store: SqliteStore) -> SqliteBackend {
+        SqliteBackend::new(store)
+    }
+}
