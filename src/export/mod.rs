@@ -463,9 +463,13 @@ impl<'a> Exporter<'a> {
                 let root = self.element(node, dir, &mut doc, true, true)?;
                 self.write_doc(&format!("{parent_dir}/{name}.xml"), root, doc, true)
             }
+            // A bare directory comes back as nt:folder only where the filter contains
+            // it; an ancestor of the filter roots would come back as its parent's
+            // default child type, so it gets a .content.xml naming its type.
             Aggregator::Folder
                 if info.primary_type == "nt:folder"
                     && info.mixins.is_empty()
+                    && self.filter.contains(&info.path)
                     && self.only_protected(node)? =>
             {
                 self.send(Entry::Directory(dir.to_string()))?;
@@ -494,7 +498,10 @@ impl<'a> Exporter<'a> {
             }
             Aggregator::Generic | Aggregator::FileFolder => {
                 let mut doc = Doc::new();
-                let root = self.element(node, dir, &mut doc, true, true)?;
+                // FileVault's RootAggregator: the repository root's aggregate holds no
+                // child node; each child of the root is an aggregate of its own.
+                let inline = info.path != "/";
+                let root = self.element(node, dir, &mut doc, inline, true)?;
                 self.write_doc(&format!("{dir}/.content.xml"), root, doc, true)
             }
         }

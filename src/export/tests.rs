@@ -277,3 +277,74 @@ fn the_first_failure_is_reported_whichever_thread_meets_it() {
         "{e:?}"
     );
 }
+
+/// Issue 20: a child of the repository root is an aggregate of its own (FileVault's
+/// RootAggregator inlines no child node), and an nt:folder ancestor of a filter root
+/// gets a .content.xml naming its type (a bare directory outside the filter would come
+/// back as its parent's default child type).
+#[test]
+fn root_children_are_aggregates_and_folder_ancestors_keep_their_type() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = SqliteStore::init(&dir.path().join("repo")).expect("init");
+    let mut t = store.begin("content").expect("begin");
+    t.add_node(
+        WS,
+        "/",
+        &Node::new("top", "nt:unstructured")
+            .with(Property::string("p", "v"))
+            .with_child(Node::new("inline", "nt:unstructured")),
+        &AddOptions::append(),
+    )
+    .expect("add");
+    t.add_node(
+        WS,
+        "/",
+        &Node::new("apps", "nt:folder")
+            .with_child(Node::new("wcm", "nt:folder").with_child(Node::new("leaf", "nt:folder"))),
+        &AddOptions::append(),
+    )
+    .expect("add");
+    t.commit().expect("commit");
+    let ns = store.namespaces().unwrap();
+    let types = NodeTypeRegistry::new();
+    let filter = WorkspaceFilter::with_sets(vec![
+        FilterSet::new("/top"),
+        FilterSet::new("/apps/wcm/leaf"),
+    ]);
+    let mut sink = MemorySink::default();
+    let snapshot = store.snapshot(WS).unwrap().unwrap();
+    export_from(
+        &store,
+        snapshot.as_ref(),
+        &ns,
+        &filter,
+        &PackageProperties::new(),
+        &types,
+        &mut sink,
+        ExportReport::default(),
+        Default::default(),
+    )
+    .expect("export");
+    let doc = |name: &str| {
+        let (_, data) = sink.0.iter().find(|(n, _)| n == name).expect(name);
+        String::from_utf8(data.clone().expect("a file")).expect("utf-8")
+    };
+    let root = doc("jcr_root/.content.xml");
+    assert!(
+        root.contains("<top/>") && !root.contains("inline"),
+        "{root}"
+    );
+    let top = doc("jcr_root/top/.content.xml");
+    assert!(top.contains("p=\"v\"") && top.contains("<inline"), "{top}");
+    for ancestor in [
+        "jcr_root/apps/.content.xml",
+        "jcr_root/apps/wcm/.content.xml",
+    ] {
+        assert!(doc(ancestor).contains("jcr:primaryType=\"nt:folder\""));
+    }
+    // The contained plain folder stays a bare directory.
+    assert!(sink
+        .0
+        .iter()
+        .any(|(n, d)| n == "jcr_root/apps/wcm/leaf" && d.is_none()));
+}

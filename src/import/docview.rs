@@ -3,6 +3,7 @@
 //! contained children the package no longer lists, and restore child order.
 
 use super::acl;
+use super::authorizable::Placement;
 use super::error::ImportError;
 use super::report::Action;
 use super::session::{convert_property, PrefixMap, Session, AC_MIXINS};
@@ -34,6 +35,7 @@ pub fn import_document(
     node_path: &str,
 ) -> Result<(), ImportError> {
     let pm = PrefixMap::for_document(s, &doc.namespaces)?;
+    s.document_nodes.clear();
     if !doc.root_is_jcr_root {
         // Legacy form: the root element is a child of the node the file stands for.
         if s.node(node_path)?.is_none() {
@@ -82,12 +84,17 @@ fn element(
                     path: node_path.to_string(),
                 });
             }
+            if let Placement::Existing(old) = super::authorizable::place(s, el, node_path)? {
+                s.report.authorizables.push(old.clone());
+                return existing_authorizable(s, pm, el, node_path, &old);
+            }
             s.report.authorizables.push(node_path.to_string());
         }
     }
     let mut existing = s.node(node_path)?;
     let contained = s.contains(node_path);
     let mut before = None;
+    let mut stashed = None;
     if let (Some(info), Some(uuid)) = (
         &existing,
         el.property("jcr:uuid").and_then(|p| p.values.first()),
@@ -100,19 +107,29 @@ fn element(
                 ImportMode::Replace | ImportMode::Update | ImportMode::UpdateProperties
             )
             && node_path != "/"
+            && s.opts.id_conflict != super::options::IdConflictPolicy::Legacy
         {
-            // The package's identifier wins: the node is replaced by the package's.
+            // The package's identifier wins: the node is replaced by the package's
+            // (legacy: the existing node keeps its identifier).
             before = next_sibling(s, node_path)?;
-            s.txn.remove_node(&s.ws, node_path)?;
+            // FileVault's NodeStash: the children go aside and come back below the
+            // new node (with their identifiers), then the package's children are
+            // applied to them as to any existing children.
+            let children = super::references::stash_children(s, node_path)?;
+            super::references::remove_with_references(s, node_path, true)?;
             s.record(node_path, Action::Replaced);
             existing = None;
+            stashed = Some(children);
         }
     }
-    let fresh = existing.is_none();
+    let fresh = existing.is_none() && stashed.as_ref().is_none_or(Vec::is_empty);
     match existing {
         None => create(s, pm, el, node_path, primary, before)?,
         Some(info) if contained => update(s, pm, el, &info, primary)?,
         Some(_) => {}
+    }
+    if let Some(children) = stashed {
+        super::references::restore_children(s, node_path, children)?;
     }
     if !fresh && !contained && el.children.len() >= 2 {
         // An existing node outside the filter (an ancestor of a root) is not
@@ -145,6 +162,38 @@ fn element(
             // Children in their own files come later: order again after them.
             s.name_lists.insert(node_path.to_string(), names);
         }
+    }
+    Ok(())
+}
+
+/// The package's authorizable at `node_path` exists at `old`: updated there (contained,
+/// `update` or `update_properties`) or left as it is, and the element's children go
+/// below it (existing children the package does not list stay).
+fn existing_authorizable(
+    s: &mut Session<'_>,
+    pm: &PrefixMap,
+    el: &DocViewElement,
+    node_path: &str,
+    old: &str,
+) -> Result<(), ImportError> {
+    let update_here = s.contains(node_path)
+        && matches!(
+            s.mode(node_path),
+            ImportMode::Update | ImportMode::UpdateProperties
+        );
+    match s.node(old)? {
+        Some(info) if update_here => {
+            // The existing node keeps its type.
+            update(s, pm, el, &info, None)?;
+        }
+        _ => s.touched(old, Action::Unchanged, false),
+    }
+    for c in &el.children {
+        if c.is_placeholder() {
+            continue;
+        }
+        let cpath = path::join(old, &segment(pm, c));
+        element(s, pm, c, &cpath)?;
     }
     Ok(())
 }
@@ -219,6 +268,25 @@ fn properties_for(
         {
             continue;
         }
+        if dp.ptype == PropertyType::Undefined
+            && !creating
+            && !keep_protected
+            && s.mode(node_path) != ImportMode::Replace
+        {
+            // The existing node keeps its type: an untyped value needs a definition
+            // of any type with this name (or a residual one) and multiplicity.
+            let eff = s.types.effective(primary, mixins);
+            if eff.is_complete()
+                && !eff.property_definitions().any(|d| {
+                    (d.def.name == name || d.def.name == "*") && d.def.multiple == dp.multiple
+                })
+            {
+                violations.push(format!(
+                    "{node_path}: no property definition of {primary} allows {name}"
+                ));
+                continue;
+            }
+        }
         if !matches!(dp.ptype, PropertyType::Undefined | PropertyType::Binary) && !keep_protected {
             let eff = s.types.effective(primary, mixins);
             if eff.is_complete()
@@ -259,6 +327,23 @@ fn create(
         return Ok(());
     };
     let name = path::name(node_path).to_string();
+    if s.mode(node_path) != ImportMode::Replace {
+        // A mode other than replace keeps the existing parent's type: a child it
+        // does not allow is skipped, not forced (its subtree with it).
+        if let Some(t) = primary.as_deref() {
+            let eff = s
+                .types
+                .effective(&parent_info.primary_type, &parent_info.mixins);
+            if eff.is_complete() && s.types.is_known(t) && eff.child_definition(&name, t).is_none()
+            {
+                s.report.warn(format!(
+                    "{node_path}: skipped: {} does not allow a child {name} of type {t}",
+                    parent_info.primary_type
+                ));
+                return Ok(());
+            }
+        }
+    }
     // The repository root's element mapped elsewhere (`--at`, `--map /=...`): there
     // is one root, so the node there takes the type a new child would.
     let primary = primary.filter(|p| !(p == crate::repository::ROOT_TYPE && node_path != "/"));
@@ -285,7 +370,14 @@ fn create(
         .and_then(Value::as_str)
         .map(str::to_string)
     {
-        if !super::identity::resolve_conflict(s, node_path, &uuid)? {
+        // create_new_id imports every node with a fresh identifier, conflict or not
+        // (IMPORT_UUID_CREATE_NEW).
+        let fresh = s.opts.id_conflict == super::options::IdConflictPolicy::CreateNewId
+            && !matches!(
+                node.primary_type.as_str(),
+                "rep:User" | "rep:SystemUser" | "rep:Group"
+            );
+        if fresh || !super::identity::resolve_conflict(s, node_path, &uuid)? {
             node.properties.shift_remove("jcr:uuid");
             let fresh = s.new_uuid(node_path);
             node.set(Property::string("jcr:uuid", fresh));
@@ -311,6 +403,7 @@ fn create(
         AddOptions::append()
     };
     s.add_node(node_path, &node, &opts)?;
+    s.document_nodes.insert(node_path.to_string());
     // The parent's children changed: its child definitions are checked again (a
     // parent created by this install is on the list already; the check runs once).
     // The root belongs to the repository (rep:root's mandatory jcr:system is not
@@ -391,6 +484,7 @@ fn update(
     primary: Option<String>,
 ) -> Result<(), ImportError> {
     let node_path = info.path.clone();
+    s.document_nodes.insert(node_path.clone());
     let mode = s.mode(&node_path);
     let mut changed = false;
     let mut primary_now = info.primary_type.clone();
@@ -487,6 +581,13 @@ fn update(
                 continue;
             }
             if !s.includes_property(&node_path, &e.name) {
+                continue;
+            }
+            if primary_now == "vlt:PackageDefinition"
+                && matches!(e.name.as_str(), "lastUnpacked" | "lastUnpackedBy")
+            {
+                // The package registry's record that the sub package is installed
+                // (see sub_packages): kept when the definition is imported again.
                 continue;
             }
             if s.types
@@ -586,7 +687,7 @@ pub fn delete_missing_children(
         if is_protected_child(s, node_path, &c.name, &c.primary_type)? {
             continue;
         }
-        s.txn.remove_node(&s.ws, &c.path)?;
+        super::references::remove_node(s, &c.path)?;
         s.record(&c.path, Action::Deleted);
         // A removed child may have been a mandatory one.
         if node_path != "/" {

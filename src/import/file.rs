@@ -107,14 +107,17 @@ pub fn import_file(
                 None => true,
                 Some(c) if described => c.primary_type.is_empty(),
                 Some(c) => {
-                    !c.mixins.is_empty()
+                    // `vlt:Package` (with its `vlt:definition`) is the package
+                    // registry's record of an installed sub package: the file's data
+                    // is updated in place and the record stays.
+                    !c.mixins.iter().all(|m| m == "vlt:Package")
                         || (c.primary_type != "nt:resource"
                             && !s.txn.children(&s.ws, &content_path)?.is_empty())
                 }
             };
             if recreate {
                 if content.is_some() {
-                    s.txn.remove_node(&s.ws, &content_path)?;
+                    super::references::remove_node(s, &content_path)?;
                 }
                 let mut c = Node::new("jcr:content", "nt:resource")
                     .with(Property::single("jcr:data", Value::Binary(blob)))
@@ -217,7 +220,10 @@ pub fn apply_binaries(
         ));
         return Ok(());
     }
-    if !s.contains(node_path) {
+    // An ancestor outside the filter gets its binaries only when the package's
+    // DocView just created it (update() never runs for an uncovered node, so the
+    // document's nodes outside the filter are the ones it created).
+    if !s.contains(node_path) && !s.document_nodes.contains(node_path) {
         return Ok(());
     }
     let mode = s.mode(node_path);

@@ -23,13 +23,39 @@ pub fn resolve_conflict(
     }
     match s.opts.id_conflict {
         IdConflictPolicy::CreateNewId => Ok(false),
-        IdConflictPolicy::ForceRemoveConflictingId | IdConflictPolicy::Legacy => {
-            remove_holder(s, &holder)?;
+        IdConflictPolicy::ForceRemoveConflictingId => {
+            super::references::remove_with_references(s, &holder, false)?;
+            s.record(&holder, Action::Deleted);
             Ok(true)
         }
-        IdConflictPolicy::Fail => {
-            if s.contains(&holder) && !path::is_descendant(node_path, &holder) {
+        IdConflictPolicy::Legacy => {
+            // FileVault before 3.5.2: a conflicting sibling is removed when contained
+            // (references then point to the new node); a conflict elsewhere gives the
+            // package node a new identifier.
+            if path::parent(&holder) != path::parent(node_path) {
+                return Ok(false);
+            }
+            if s.contains(&holder) {
                 remove_holder(s, &holder)?;
+                return Ok(true);
+            }
+            // An uncovered sibling: FileVault keeps it and imports the package's
+            // children below it, which fails for content in files of their own; refused.
+            Err(ImportError::IdConflict {
+                path: node_path.to_string(),
+                uuid: uuid.to_string(),
+                holder,
+            })
+        }
+        IdConflictPolicy::Fail => {
+            if s.contains(&holder)
+                && !path::is_descendant(node_path, &holder)
+                && !s.document_nodes.contains(&holder)
+            {
+                // A holder the same document created or updated is the package's
+                // own duplicate: never removed (DocViewImporter.addNode).
+                super::references::remove_with_references(s, &holder, false)?;
+                s.record(&holder, Action::Deleted);
                 Ok(true)
             } else {
                 Err(ImportError::IdConflict {
@@ -43,7 +69,7 @@ pub fn resolve_conflict(
 }
 
 fn remove_holder(s: &mut Session<'_>, holder: &str) -> Result<(), ImportError> {
-    s.txn.remove_node(&s.ws, holder)?;
+    super::references::remove_node(s, holder)?;
     s.record(holder, Action::Deleted);
     Ok(())
 }

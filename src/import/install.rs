@@ -196,6 +196,7 @@ pub(super) fn run(
         }
     }
     node_types::check(&mut s)?;
+    super::references::check(&mut s)?;
     sub_packages::install(&mut s, archive, &props, &layout.sub_packages, depth, opened)?;
     Ok(s.report)
 }

@@ -15,6 +15,7 @@
 //! [`Package`]: crate::package::Package
 
 mod acl;
+mod authorizable;
 mod dependencies;
 mod docview;
 pub mod error;
@@ -24,6 +25,7 @@ mod install;
 mod mapping;
 mod node_types;
 pub mod options;
+mod references;
 pub mod report;
 mod roots;
 mod session;

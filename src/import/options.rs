@@ -17,7 +17,8 @@ pub enum IdConflictPolicy {
     CreateNewId,
     /// Remove the node holding the identifier, wherever it is.
     ForceRemoveConflictingId,
-    /// FileVault's old behaviour: remove the holder and keep the identifier.
+    /// FileVault's old behaviour: a contained sibling holder is removed, a holder
+    /// elsewhere gives the package node a new identifier.
     Legacy,
 }
 

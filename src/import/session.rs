@@ -62,6 +62,16 @@ pub struct Session<'t> {
     pub report: Report,
     /// The first write outside `--allow-root` or below a denied system root.
     pub out_of_bounds: Option<super::error::OutOfBounds>,
+    /// Identifiers of the nodes this install removed, for the referential integrity
+    /// check at the end.
+    pub removed_ids: HashSet<String>,
+    /// Nodes the DocView document being imported created or updated (FileVault's
+    /// per-document import info): an identifier one of them holds is not freed for
+    /// another node of the same document.
+    pub document_nodes: HashSet<String>,
+    /// (package path, repository path) of authorizables that exist elsewhere: the
+    /// package's content below them goes below the existing ones.
+    pub remapped: Vec<(String, String)>,
     issued: HashSet<String>,
 }
 
@@ -92,6 +102,9 @@ impl<'t> Session<'t> {
             file_content: PathSet::new(),
             report: Report::default(),
             out_of_bounds: None,
+            removed_ids: HashSet::new(),
+            document_nodes: HashSet::new(),
+            remapped: Vec::new(),
             issued: HashSet::new(),
         }
     }
@@ -99,7 +112,35 @@ impl<'t> Session<'t> {
     /// Whether the filter contains `path` (covered and included). Nothing is
     /// contained without filter sets.
     pub fn contains(&self, path: &str) -> bool {
-        self.filter.as_ref().is_some_and(|f| f.contains(path))
+        let path = self.filter_path(path);
+        self.filter.as_ref().is_some_and(|f| f.contains(&path))
+    }
+
+    /// The repository path for the package path `path`: below a remapped authorizable,
+    /// below the existing one.
+    pub fn repo_path(&self, path: &str) -> String {
+        Self::rebase(&self.remapped, path, false)
+    }
+
+    /// The package path the filter decides for the repository path `path` (the inverse
+    /// of [`Session::repo_path`]).
+    fn filter_path(&self, path: &str) -> String {
+        Self::rebase(&self.remapped, path, true)
+    }
+
+    fn rebase(remapped: &[(String, String)], path: &str, inverse: bool) -> String {
+        for (pkg, repo) in remapped.iter().rev() {
+            let (from, to) = if inverse { (repo, pkg) } else { (pkg, repo) };
+            if path == from {
+                return to.clone();
+            }
+            if let Some(rest) = path.strip_prefix(from.as_str()) {
+                if rest.starts_with('/') {
+                    return format!("{to}{rest}");
+                }
+            }
+        }
+        path.to_string()
     }
 
     /// Whether `path` is an ancestor of a filter root.
@@ -109,8 +150,9 @@ impl<'t> Session<'t> {
 
     /// The import mode for `path`.
     pub fn mode(&self, path: &str) -> ImportMode {
+        let path = self.filter_path(path);
         match &self.filter {
-            Some(f) => f.import_mode(path, self.opts.mode),
+            Some(f) => f.import_mode(&path, self.opts.mode),
             None => self.opts.mode.unwrap_or_default(),
         }
     }
@@ -118,7 +160,7 @@ impl<'t> Session<'t> {
     /// Whether the property at `node/name` passes the filter's property rules.
     pub fn includes_property(&self, node: &str, name: &str) -> bool {
         match &self.filter {
-            Some(f) => f.includes_property(&crate::path::join(node, name)),
+            Some(f) => f.includes_property(&crate::path::join(&self.filter_path(node), name)),
             None => true,
         }
     }

@@ -41,7 +41,8 @@ fn visit(
         }
     }
     s.advance(1);
-    let p = n.path.clone();
+    // Below an authorizable that exists elsewhere, the content goes below that one.
+    let p = s.repo_path(&n.path);
     super::session::check_depth(&p)?;
     if let Some(entry) = &n.docview {
         if n.file.is_some() {
@@ -223,7 +224,7 @@ fn intermediate(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
     {
         return Ok(());
     }
-    s.txn.remove_node(&s.ws, p)?;
+    super::references::remove_node(s, p)?;
     s.record(p, Action::Deleted);
     Ok(())
 }

@@ -203,7 +203,17 @@ struct Selector<'a> {
 
 impl Selector<'_> {
     fn selected(&self, p: &str) -> bool {
-        let yes = self.new.contains(p) && self.source.is_none_or(|s| s.contains(p));
+        let both = |q: &str| self.new.contains(q) && self.source.is_none_or(|s| s.contains(q));
+        // Below a contained node, an install creates what the package holds even where
+        // the filter excludes it (new nodes are created whether contained or not, and
+        // the entries below a contained node are all read): the extract keeps it, so
+        // that it installs as the selection does in the full package.
+        let below_contained = || {
+            self.new.covers(p)
+                && self.source.is_none_or(|s| s.covers(p))
+                && std::iter::successors(path::parent(p), |q| path::parent(q)).any(both)
+        };
+        let yes = both(p) || below_contained();
         if yes {
             for (i, s) in self.new.sets.iter().enumerate() {
                 if s.covers(p) {
@@ -640,6 +650,37 @@ mod tests {
                 "jcr_root/content/p3/full.xml",
             ]
         );
+    }
+
+    /// Issue 20: the full install creates an excluded node that a DocView of a
+    /// contained node holds, and reads the entries below a contained node whatever the
+    /// filter says of them: the extract keeps both.
+    #[test]
+    fn keeps_what_the_full_install_creates_below_the_root_despite_excludes() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("pkg");
+        write(
+            &d,
+            "META-INF/vault/filter.xml",
+            r#"<workspaceFilter version="1.0"><filter root="/tmp"><exclude pattern="/tmp/foo/bar(/.*)?"/></filter></workspaceFilter>"#,
+        );
+        write(
+            &d,
+            "jcr_root/tmp/.content.xml",
+            r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"><foo jcr:primaryType="nt:unstructured" p="1"><bar jcr:primaryType="nt:unstructured" q="2"/></foo></jcr:root>"#,
+        );
+        write(&d, "jcr_root/tmp/foo/bar/baz/.content.xml", PAGE);
+        let a = open(&d, &ReadOptions::default()).unwrap();
+        let out = t.path().join("out.zip");
+        extract(a.as_ref(), &out, &roots("/tmp/foo")).unwrap();
+        let o = open(&out, &ReadOptions::default()).unwrap();
+        let names: Vec<&str> = o.listing().files().map(|e| e.name()).collect();
+        assert!(
+            names.contains(&"jcr_root/tmp/foo/bar/baz/.content.xml"),
+            "{names:?}"
+        );
+        let doc = String::from_utf8(o.read_to_vec("jcr_root/tmp/.content.xml").unwrap()).unwrap();
+        assert!(doc.contains("<bar") && doc.contains("q=\"2\""), "{doc}");
     }
 
     #[test]

@@ -263,8 +263,12 @@ fn scan_dir(
             if !visited(stem) && !visited(fname) {
                 continue;
             }
+            // `NAME.xml` beside a `NAME.xml.dir` folder is a file aggregate (the
+            // folder describes the file node): never a DocView document.
+            let dir_name = format!("{fname}.dir");
+            let aggregate = entries.iter().any(|(n, _, d)| *d && *n == dir_name);
             let head = read_head(archive, entry)?;
-            if crate::docview::is_docview(&head) {
+            if !aggregate && crate::docview::is_docview(&head) {
                 let seg = segment_of(stem);
                 let child = node.child_mut(&seg);
                 child.docview = Some(entry.clone());
@@ -356,6 +360,28 @@ mod tests {
         let p = dir.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn an_xml_file_beside_its_dir_folder_is_a_file_aggregate() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path();
+        let dv = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#;
+        write(d, "jcr_root/content/doc.xml", dv);
+        write(d, "jcr_root/content/doc.xml.dir/.content.xml", dv);
+        write(d, "jcr_root/content/other.xml", dv);
+        let a = open(d, &ReadOptions::default()).unwrap();
+        let l = scan(a.as_ref(), &IgnoreList::default()).unwrap();
+        let c = l.root.find("/content").unwrap();
+        let doc = &c.children["doc.xml"];
+        assert_eq!(doc.file.as_deref(), Some("jcr_root/content/doc.xml"));
+        assert_eq!(
+            doc.docview.as_deref(),
+            Some("jcr_root/content/doc.xml.dir/.content.xml")
+        );
+        assert!(!c.children.contains_key("doc"));
+        // Without the folder, the same content is a DocView document.
+        assert!(c.children["other"].full_coverage);
     }
 
     #[test]
