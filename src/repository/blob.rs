@@ -215,19 +215,99 @@ impl BlobStore {
     }
 
     /// Opens blob `sha256` for reading.
+    ///
+    /// Only a regular file inside the blob folder is opened: a link (which could
+    /// point anywhere, `/etc/passwd` included), a FIFO or a device in its place is
+    /// refused as damaged without blocking. The reader hashes what it reads and, at
+    /// the end of the data, fails naming the blob when the content no longer hashes
+    /// to its name (a truncated or altered file), so an export, backup or restore
+    /// never passes on a damaged binary as good.
     pub fn open(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
         let p = self.path_of(sha256)?;
-        match File::open(&p) {
-            Ok(f) => Ok(Box::new(BufReader::with_capacity(CHUNK, f))),
+        let damaged = |reason: String| RepositoryError::BlobDamaged {
+            repository: self.repository.clone(),
+            sha256: sha256.to_string(),
+            reason,
+        };
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(damaged(format!(
+                    "{} is a symbolic link, not a stored blob",
+                    p.display()
+                )))
+            }
+            Ok(m) if !m.is_file() => {
+                return Err(damaged(format!("{} is not a regular file", p.display())))
+            }
+            Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Err(RepositoryError::BlobNotFound {
+                return Err(RepositoryError::BlobNotFound {
                     repository: self.repository.clone(),
                     sha256: sha256.to_string(),
                     reason: "no such file".into(),
                 })
             }
-            Err(e) => Err(self.io(&p, e)),
+            Err(e) => return Err(self.io(&p, e)),
         }
+        let f = open_regular(&p).map_err(|e| self.io(&p, e))?;
+        // The file may have been swapped between the look and the open.
+        let m = f.metadata().map_err(|e| self.io(&p, e))?;
+        if !m.is_file() {
+            return Err(damaged(format!("{} is not a regular file", p.display())));
+        }
+        Ok(Box::new(Verified {
+            inner: BufReader::with_capacity(CHUNK, f),
+            hasher: Some(Sha256::new()),
+            sha256: sha256.to_string(),
+            path: p,
+        }))
+    }
+}
+
+/// Opens `p` for reading without following a final symbolic link and without
+/// blocking on a FIFO.
+fn open_regular(p: &Path) -> std::io::Result<File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    o.open(p)
+}
+
+/// A blob's reader that checks, at the end of the data, that what was read
+/// hashes to the blob's name.
+struct Verified {
+    inner: BufReader<File>,
+    /// `None` once the end was reached and checked.
+    hasher: Option<Sha256>,
+    sha256: String,
+    path: PathBuf,
+}
+
+impl Read for Verified {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = self.hasher.as_mut() {
+            if n > 0 {
+                h.update(&buf[..n]);
+            } else if !buf.is_empty() {
+                let got = hex(&self.hasher.take().unwrap_or_default().finalize());
+                if got != self.sha256 {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!(
+                            "blob {} is damaged: {} hashes to {got} (truncated or altered)",
+                            self.sha256,
+                            self.path.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(n)
     }
 }
 
@@ -302,5 +382,59 @@ mod tests {
             store.open(&"0".repeat(64)),
             Err(RepositoryError::BlobNotFound { .. })
         ));
+    }
+
+    #[test]
+    fn a_blob_that_is_not_what_was_stored_is_named_as_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("blobs")).unwrap();
+        let store = BlobStore::new(dir.path());
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let sha = match store.put(&mut &data[..]).unwrap() {
+            Binary::Blob { sha256, .. } => sha256,
+            other => panic!("expected a blob, got {other:?}"),
+        };
+        let path = store.path_of(&sha).unwrap();
+        let read_all = |store: &BlobStore| -> std::io::Result<Vec<u8>> {
+            let mut out = Vec::new();
+            store
+                .open(&sha)
+                .map_err(std::io::Error::other)?
+                .read_to_end(&mut out)?;
+            Ok(out)
+        };
+        assert_eq!(read_all(&store).unwrap(), data);
+
+        // Truncated: the read fails at the end, naming the blob.
+        std::fs::write(&path, &data[..50_000]).unwrap();
+        let e = read_all(&store).unwrap_err().to_string();
+        assert!(e.contains(&sha) && e.contains("damaged"), "{e}");
+
+        // Altered with the same size.
+        let mut altered = data.clone();
+        altered[7] ^= 1;
+        std::fs::write(&path, &altered).unwrap();
+        assert!(read_all(&store).is_err());
+
+        // A link out of the store (to a file with other content) is refused.
+        std::fs::remove_file(&path).unwrap();
+        let outside = dir.path().join("secret");
+        std::fs::write(&outside, b"root:x:0:0").unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&outside, &path).unwrap();
+            assert!(matches!(
+                store.open(&sha),
+                Err(RepositoryError::BlobDamaged { .. })
+            ));
+            std::fs::remove_file(&path).unwrap();
+            // A FIFO in its place is refused without blocking.
+            let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+            assert!(matches!(
+                store.open(&sha),
+                Err(RepositoryError::BlobDamaged { .. })
+            ));
+        }
     }
 }

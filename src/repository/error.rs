@@ -148,6 +148,17 @@ pub enum RepositoryError {
         /// Why it was not found (missing file, malformed hash).
         reason: String,
     },
+    /// A blob whose file is not what was stored: not a regular file (a link, a
+    /// FIFO, a device), or content that no longer hashes to its name.
+    #[error("blob {sha256} in the blob store of {} is damaged: {reason}", repository.display())]
+    BlobDamaged {
+        /// The repository folder.
+        repository: PathBuf,
+        /// The blob's SHA-256.
+        sha256: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A namespace registration that clashes with an existing one.
     #[error("cannot register namespace {prefix}={uri}: {reason}")]
     NamespaceConflict {
