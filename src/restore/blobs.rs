@@ -58,8 +58,20 @@ impl Blobs {
                     hash: Sha256::new(),
                     size: 0,
                 };
-                let stored = target.put_blob(&mut reader)?;
+                // The source's reader fails at the end of a damaged blob: that is
+                // the damage this names, not a failure of the target.
+                let stored = target.put_blob(&mut reader);
                 let actual = hex(&reader.hash.finalize());
+                let stored = match stored {
+                    Err(_) if actual != sha256 => {
+                        return Err(RestoreError::DamagedBlob {
+                            sha256: sha256.to_string(),
+                            actual,
+                            size: reader.size,
+                        })
+                    }
+                    other => other?,
+                };
                 let ok = actual == sha256
                     && reader.size == size
                     && matches!(&stored, Binary::Blob { sha256: s, size: n } if s == sha256 && *n == size);
