@@ -118,6 +118,8 @@ fn quiet_silences_every_line_that_is_not_an_error() {
         .assert()
         .success();
     assert_eq!(String::from_utf8_lossy(&import.get_output().stderr), "");
+    // Into a pipe, -q also silences the list of paths.
+    assert_eq!(String::from_utf8_lossy(&import.get_output().stdout), "");
     let rm = jcrpack()
         .args(["rm", "/content", "-q", "--repo"])
         .arg(&repo)

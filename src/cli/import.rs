@@ -16,7 +16,7 @@ use std::sync::Arc;
     after_help = "Output: on a terminal, a summary (counts per action, warnings, \
 the operation id); -v adds one line per path (A added, U updated, R replaced, D deleted, \
 - unchanged, E error). Into a pipe or a file, stdout is that list of paths, one per line, \
-and the summary goes to stderr. --log FILE writes the full install log whatever the \
+and the summary goes to stderr; -q prints neither (-q -v still lists). --log FILE writes the full install log whatever the \
 terminal; --json prints the whole report."
 )]
 pub struct ImportArgs {
@@ -149,7 +149,8 @@ pub fn run(a: ImportArgs, verbose: u8, quiet: bool) -> CliResult<i32> {
     if a.json {
         super::print_json(&report)?;
     } else {
-        let list = verbose > 0 || !std::io::IsTerminal::is_terminal(&std::io::stdout());
+        // -q silences the list a pipe would get; an explicit -v still asks for it.
+        let list = verbose > 0 || (!quiet && !std::io::IsTerminal::is_terminal(&std::io::stdout()));
         print_report(&report, list, a.log.as_deref())?;
     }
     Ok(0)
