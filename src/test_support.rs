@@ -1,5 +1,5 @@
-//! Set-up shared by the unit tests of `backup` and `restore`: an actor at a given
-//! time, and a fresh SQLite repository in a temporary folder.
+//! Set-up shared by unit tests: an actor at a given time, a fresh SQLite
+//! repository in a temporary folder, and the shared corpus.
 
 use crate::events::Actor;
 use crate::repository::sqlite::SqliteStore;
@@ -23,4 +23,21 @@ pub(crate) fn temp_repo() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = repo_in(dir.path());
     (dir, store)
+}
+
+/// The shared corpus: `$JCRPACK_CORPUS` when set, else `../shared/corpus` beside the
+/// project. A test that reads it fails, saying why, when it is missing: it never
+/// passes without having run.
+pub(crate) fn corpus() -> std::path::PathBuf {
+    let dir = match std::env::var_os("JCRPACK_CORPUS") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+    };
+    assert!(
+        dir.is_dir(),
+        "this test reads the shared corpus, and {} does not exist \
+         (set JCRPACK_CORPUS to its folder, or check it out as ../shared/corpus)",
+        dir.display()
+    );
+    dir
 }

@@ -188,12 +188,8 @@ fn corpus_packages(corpus: &Path) -> Vec<(String, String)> {
 
 #[test]
 fn every_corpus_package_opens_lists_and_reads() {
-    let corpus = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"));
-    if !corpus.is_dir() {
-        eprintln!("note: {} not found; corpus test skipped", corpus.display());
-        return;
-    }
-    let packages = corpus_packages(corpus);
+    let corpus = crate::test_support::corpus();
+    let packages = corpus_packages(&corpus);
     assert!(
         packages.len() >= 151,
         "only {} packages in the manifest",

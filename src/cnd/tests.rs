@@ -4,16 +4,9 @@ use super::*;
 use crate::namespace::NamespaceRegistry;
 use std::path::{Path, PathBuf};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
-
 fn corpus() -> Option<&'static Path> {
-    let p = Path::new(CORPUS);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("note: {CORPUS} not found, skipping corpus test");
-        None
-    }
+    let p = crate::test_support::corpus();
+    Some(Box::leak(p.into_boxed_path()))
 }
 
 fn cnd_files(root: &Path) -> Vec<PathBuf> {

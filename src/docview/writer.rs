@@ -420,7 +420,7 @@ mod round_trip {
     /// the same model.
     #[test]
     fn corpus_files_read_then_write_to_the_same_document() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let root = crate::test_support::corpus();
         assert!(
             root.exists(),
             "this test reads the shared corpus, and {} does not exist: check out ../shared beside the project",

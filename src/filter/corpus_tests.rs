@@ -5,16 +5,8 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
-
 fn corpus() -> Option<PathBuf> {
-    let path = PathBuf::from(CORPUS);
-    if path.is_dir() {
-        Some(path)
-    } else {
-        eprintln!("note: {CORPUS} does not exist; corpus round trip skipped");
-        None
-    }
+    Some(crate::test_support::corpus())
 }
 
 /// Every file in the corpus that is a workspace filter: `filter.xml` files and other

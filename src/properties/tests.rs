@@ -541,11 +541,7 @@ fn read_reports_io_errors() {
 /// `<someinvalidentry>` element, which Java refuses too).
 #[test]
 fn corpus_properties_parse() {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
-    if !std::path::Path::new(root).is_dir() {
-        eprintln!("note: {root} does not exist, corpus test skipped");
-        return;
-    }
+    let root = crate::test_support::corpus();
     let mut count = 0;
     let mut failures = Vec::new();
     let mut same_lines = 0;

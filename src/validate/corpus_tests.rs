@@ -7,19 +7,7 @@ use super::{validate_path, Severity};
 use std::path::{Path, PathBuf};
 
 fn corpus() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var("JCRPACK_CORPUS").ok().map(PathBuf::from),
-        Some(PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/corpus"
-        ))),
-        Some(PathBuf::from("/work/shared/corpus")),
-    ];
-    let found = candidates.into_iter().flatten().find(|p| p.is_dir());
-    if found.is_none() {
-        eprintln!("note: no corpus found; corpus validation skipped");
-    }
-    found
+    Some(crate::test_support::corpus())
 }
 
 /// Zips, and folders holding `META-INF/vault/` (package folders and source folders).

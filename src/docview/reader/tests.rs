@@ -158,7 +158,7 @@ fn sniffs_like_filevault() {
 /// Every `.content.xml` in the shared corpus reads (where the corpus exists).
 #[test]
 fn reads_every_corpus_docview() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let root = crate::test_support::corpus();
     assert!(
         root.exists(),
         "this test reads the shared corpus, and {} does not exist: check out ../shared beside the project",

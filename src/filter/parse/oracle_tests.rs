@@ -5,7 +5,7 @@
 //! deliberate differences are skipped: jcrpack refuses DOCTYPE internal subsets and
 //! patterns it cannot evaluate.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use super::parse;
@@ -145,10 +145,7 @@ fn mutations(base: &str, count: usize) -> Vec<String> {
 }
 
 fn corpus_filters() -> Vec<PathBuf> {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"));
-    if !root.is_dir() {
-        return Vec::new();
-    }
+    let root = crate::test_support::corpus();
     walkdir::WalkDir::new(root)
         .into_iter()
         .filter_map(Result::ok)
