@@ -44,6 +44,7 @@ mod catalogue;
 mod chunks;
 mod create;
 mod error;
+pub mod jobs;
 mod lock;
 mod manifest;
 mod prune;
