@@ -32,6 +32,7 @@ mod error;
 mod needs;
 pub mod package;
 pub mod portable;
+mod preview;
 mod scope;
 mod source;
 
@@ -40,6 +41,7 @@ mod tests;
 
 pub use change::{Change, ChangeKind, Summary, WorkspaceSummary};
 pub use error::{RestoreError, Result};
+pub use preview::{preview, Preview};
 pub use scope::{Plan, PlannedWorkspace, Scope};
 pub use source::open_backup;
 

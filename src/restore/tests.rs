@@ -555,3 +555,20 @@ fn a_damaged_blob_in_the_backup_stops_the_restore() {
     assert!(empty.node(WS, "/content").unwrap().is_none());
     assert!(empty.history().unwrap().is_empty());
 }
+
+#[test]
+fn preview_keeps_the_first_changes_and_counts_them_all() {
+    let (_d1, backup, _d2, mut now) = pair();
+    editors_day(&mut now);
+    let sc = scope(&["/content/site"]);
+    let (all, summary) = changes(&backup, &now, &sc);
+    assert!(all.len() > 2, "{all:?}");
+    let plan = Plan::new(&backup, &now, &sc).unwrap();
+    let p = preview(&backup, &now, &plan, 2, &NoEvents).unwrap();
+    assert_eq!(p.changes, all[..2].to_vec());
+    assert!(p.truncated);
+    assert_eq!(p.summary, summary);
+    let p = preview(&backup, &now, &plan, all.len(), &NoEvents).unwrap();
+    assert_eq!(p.changes, all);
+    assert!(!p.truncated);
+}
