@@ -33,6 +33,7 @@ pub mod spill;
 mod sub_packages;
 mod tree;
 
+pub use authorizable::content_id as authorizable_uuid;
 pub use error::ImportError;
 pub use install::{install, install_archive, install_inspected, install_package};
 pub use options::{IdConflictPolicy, ImportOptions};
