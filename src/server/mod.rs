@@ -180,6 +180,7 @@ pub async fn bind(config: ServerConfig) -> Result<Server, ServerError> {
             .await
             .map_err(|e| ServerError::Task(e.to_string()))??
     };
+    web::install(&state);
     if !config.loopback_only() {
         let any = state
             .read(|store| crate::users::any_can_log_in(store))

@@ -39,6 +39,9 @@ struct Inner {
     /// password checked once against a hash is not hashed again with argon2 (which
     /// costs tens of milliseconds by design) while the stored hash stays the same.
     verified: Mutex<HashMap<String, (String, [u8; 32])>>,
+    /// The backup jobs and the page's sessions (serveweb).
+    jobs: crate::backup::jobs::Jobs,
+    sessions: super::web::session::Sessions,
 }
 
 thread_local! {
@@ -89,6 +92,8 @@ impl AppState {
                 shutting_down: AtomicBool::new(false),
                 session: OnceLock::new(),
                 verified: Mutex::new(HashMap::new()),
+                jobs: Default::default(),
+                sessions: Default::default(),
             }),
         })
     }
@@ -188,6 +193,16 @@ impl AppState {
         if let Some(h) = handle {
             let _ = h.join();
         }
+    }
+
+    /// The running and recent backup jobs (`backup::jobs`).
+    pub fn jobs(&self) -> &crate::backup::jobs::Jobs {
+        &self.inner.jobs
+    }
+
+    /// The page's sessions (`web::session`).
+    pub fn sessions(&self) -> &super::web::session::Sessions {
+        &self.inner.sessions
     }
 
     /// Installs the page's session lookup (once; later calls are ignored): the
