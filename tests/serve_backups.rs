@@ -337,11 +337,11 @@ fn the_server_conforms_to_its_openapi_document_under_generated_and_malformed_inp
             "--phases",
             "examples,coverage,fuzzing",
             "--max-examples",
-            "40",
+            "25",
             "--workers",
             "1",
             "--max-time",
-            "240",
+            "150",
             "--seed",
             "21",
         ])

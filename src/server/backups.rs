@@ -419,7 +419,7 @@ fn json_body<T: for<'de> Deserialize<'de> + Default>(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<T, ApiError> {
-    if body.iter().all(|b| b.is_ascii_whitespace()) {
+    if body.is_empty() {
         return Ok(T::default());
     }
     let ctype = headers
@@ -450,19 +450,39 @@ struct CreateBody {
     label: Option<String>,
     #[serde(default)]
     workspaces: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present_u64")]
     max_rate: Option<u64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// An optional number that, when given, is a number (not `null`).
+fn present_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    u64::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RestoreBody {
     #[serde(default)]
     roots: Vec<String>,
     #[serde(default)]
     workspaces: Vec<String>,
-    #[serde(default)]
-    dry_run: Option<bool>,
+    #[serde(default = "yes")]
+    dry_run: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for RestoreBody {
+    /// No body: the differences of restoring everything, nothing written.
+    fn default() -> RestoreBody {
+        RestoreBody {
+            roots: Vec::new(),
+            workspaces: Vec::new(),
+            dry_run: true,
+        }
+    }
 }
 
 fn check_workspaces(w: &[String]) -> Result<(), ApiError> {
@@ -621,7 +641,7 @@ async fn restore_route(
     let ask = RestoreAsk {
         roots: b.roots,
         workspaces: b.workspaces,
-        dry_run: b.dry_run.unwrap_or(true),
+        dry_run: b.dry_run,
     };
     let answer = run_restore(&state, &user, id, ask).await?;
     Ok(json_response(StatusCode::OK, &answer))
@@ -644,7 +664,7 @@ mod tests {
     fn bodies_are_json_objects_of_known_fields() {
         let mut h = HeaderMap::new();
         let empty: RestoreBody = json_body(&h, &Bytes::from_static(b"")).unwrap();
-        assert!(empty.roots.is_empty() && empty.dry_run.is_none());
+        assert!(empty.roots.is_empty() && empty.dry_run);
         assert_eq!(
             json_body::<RestoreBody>(&h, &Bytes::from_static(b"{}"))
                 .unwrap_err()
@@ -661,13 +681,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(b.roots, vec!["/a".to_string()]);
-        assert_eq!(b.dry_run, Some(false));
+        assert!(!b.dry_run);
         for bad in [
             &b"{"[..],
             b"[]",
+            b"\r",
             br#"{"x":1}"#,
             br#"{"roots":"/a"}"#,
             br#"{"dryRun":1}"#,
+            br#"{"dryRun":null}"#,
         ] {
             assert_eq!(
                 json_body::<RestoreBody>(&h, &Bytes::copy_from_slice(bad))
