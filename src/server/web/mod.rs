@@ -787,7 +787,14 @@ async fn undo(
         .map_err(ApiError::from)
         .and_then(|r| r);
     let flash = match r {
-        Ok(report) => Flash::Info(format!("Undid operation {id}: {report}")),
+        Ok(report) => {
+            // The report says what was undone (`undid operation 4 as operation 5: ...`).
+            let mut text = report;
+            if let Some(first) = text.get(..1) {
+                text = first.to_uppercase() + &text[1..];
+            }
+            Flash::Info(text)
+        }
         Err(e) => Flash::Error(format!(
             "Undo of operation {id} refused, nothing was changed: {}",
             e.message
