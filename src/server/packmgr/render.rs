@@ -197,8 +197,9 @@ pub fn xml_envelope(
 ) -> String {
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     s.push_str(&format!(
-        "<crx version=\"jcrpack-{}\" user=\"{}\" workspace=\"crx.default\"><request>",
-        env!("CARGO_PKG_VERSION"),
+        "<crx version=\"jcrpack-{}.{}\" user=\"{}\" workspace=\"crx.default\"><request>",
+        env!("CARGO_PKG_VERSION_MAJOR"),
+        env!("CARGO_PKG_VERSION_MINOR"),
         xml_escape(user)
     ));
     for (k, v) in params {
