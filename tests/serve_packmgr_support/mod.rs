@@ -29,7 +29,7 @@ pub struct Server {
     pub child: Child,
     pub addr: String,
     pub repo: PathBuf,
-    pub dir: tempfile::TempDir,
+    pub dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
@@ -73,7 +73,7 @@ impl Server {
             child,
             addr,
             repo,
-            dir,
+            dir: Some(dir),
         }
     }
 
@@ -87,13 +87,14 @@ impl Server {
         self.repo.to_str().unwrap()
     }
 
-    /// Sends SIGTERM and waits; returns the exit status.
-    pub fn stop(mut self) -> std::process::ExitStatus {
+    /// Sends SIGTERM and waits; returns the exit status and the folder that holds
+    /// the repository (kept until the caller drops it).
+    pub fn stop(mut self) -> (std::process::ExitStatus, tempfile::TempDir) {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         for _ in 0..200 {
             if let Some(s) = self.child.try_wait().unwrap() {
-                return s;
+                return (s, self.dir.take().unwrap());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
