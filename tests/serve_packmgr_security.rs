@@ -113,6 +113,8 @@ fn users_replace_the_default_login() {
     assert!(h.to_string().contains("\"alice\""), "{h}");
     // A removed user can no longer log in (the server reads users per request).
     run(&["user", "rm", "alice", "--repo", srv.repo()]);
+    // User lookups are reused for one second.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     let r = request(&srv.addr, "GET", "/crx/packmgr/list.jsp", &alice, b"");
     assert_eq!(r.status, 401);
 }

@@ -39,7 +39,15 @@ struct Inner {
     /// password checked once against a hash is not hashed again with argon2 (which
     /// costs tens of milliseconds by design) while the stored hash stays the same.
     verified: Mutex<HashMap<String, (String, [u8; 32])>>,
+    /// User name → (when looked up, stored hash, whether any user can log in): the
+    /// repository is asked again after [`LOOKUP_TTL`], so that a user added, changed
+    /// or removed with `jcrpack user` counts within a second, and a busy server does
+    /// not read the users for every request.
+    lookups: Mutex<HashMap<String, (std::time::Instant, Option<String>, bool)>>,
 }
+
+/// How long a user lookup is reused.
+pub const LOOKUP_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 thread_local! {
     /// The reading store of this blocking-pool thread, by repository folder.
@@ -89,6 +97,7 @@ impl AppState {
                 shutting_down: AtomicBool::new(false),
                 session: OnceLock::new(),
                 verified: Mutex::new(HashMap::new()),
+                lookups: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -209,6 +218,23 @@ impl AppState {
             .ok()
             .and_then(|m| m.get(user).map(|(h, d)| h == hash && d == digest))
             .unwrap_or(false)
+    }
+
+    /// A user lookup made less than [`LOOKUP_TTL`] ago: (stored hash, any user).
+    pub(crate) fn cached_lookup(&self, user: &str) -> Option<(Option<String>, bool)> {
+        let m = self.inner.lookups.lock().ok()?;
+        let (at, hash, any) = m.get(user)?;
+        (at.elapsed() < LOOKUP_TTL).then(|| (hash.clone(), *any))
+    }
+
+    /// Keeps a user lookup for [`LOOKUP_TTL`].
+    pub(crate) fn remember_lookup(&self, user: &str, hash: Option<String>, any: bool) {
+        if let Ok(mut m) = self.inner.lookups.lock() {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(user.to_string(), (std::time::Instant::now(), hash, any));
+        }
     }
 
     /// Remembers that `password` (by digest) matched `hash` for `user`.
