@@ -268,3 +268,92 @@ fn sigterm_stops_cleanly() {
     assert!(status.success(), "{status:?}");
     assert!(dump(&repo, "/apps/s/f").is_some());
 }
+
+#[test]
+fn user_list_json_follows_its_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    run(&["init", s(&repo)]);
+    let empty: serde_json::Value =
+        serde_json::from_str(&run(&["user", "list", "--repo", s(&repo), "--json"])).unwrap();
+    assert_eq!(empty, serde_json::json!({"users": []}));
+    add_user(s(&repo), "bob", "pw");
+    let v: serde_json::Value =
+        serde_json::from_str(&run(&["user", "list", "--repo", s(&repo), "--json"])).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/user-list.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(validator.is_valid(&v), "{v}");
+    assert_eq!(
+        v,
+        serde_json::json!({"users": [{"name": "bob", "path": "/home/users/bob", "canLogIn": true}]})
+    );
+    // Bad names are usage errors (exit 2), and nothing is written.
+    let out = Command::new(bin())
+        .args(["user", "add", "a:b", "--repo", s(&repo), "--password-stdin"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(bin())
+        .args(["user", "rm", "nobody", "--repo", s(&repo)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user 'nobody'"));
+}
+
+#[test]
+fn sigterm_during_an_install_leaves_it_whole_or_absent() {
+    let srv = Server::start(&[]);
+    let files: Vec<(String, String)> = (0..2000)
+        .map(|i| (format!("jcr_root/apps/big/f{i}.txt"), format!("file {i}")))
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let zip = package("g", "big", "1", &["/apps/big"], &refs);
+    let body = multipart("b", &[("package", Some("big.zip"), None, &zip)]);
+    let r = request(
+        &srv.addr,
+        "POST",
+        "/crx/packmgr/service/.json?cmd=upload",
+        &format!("{ADMIN}Content-Type: multipart/form-data; boundary=b\r\n"),
+        &body,
+    );
+    assert!(r.text().contains("\"success\":true"), "{}", r.text());
+    let addr = srv.addr.clone();
+    let install = std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "POST /crx/packmgr/service/.json/etc/packages/g/big-1.zip?cmd=install HTTP/1.1\r\nHost: x\r\n{ADMIN}Content-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = std::io::Read::read_to_string(&mut s, &mut out);
+        out
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (status, dir) = srv.stop();
+    assert!(status.success(), "{status:?}");
+    let answer = install.join().unwrap();
+    let repo = dir.path().join("repo");
+    let d = dump(s(&repo), "/apps/big");
+    let count = d
+        .as_deref()
+        .map_or(0, |d| d.matches("\"name\": \"f").count());
+    assert!(
+        count == 0 || count == 2000,
+        "half applied: {count} of 2000 files"
+    );
+    if answer.contains("\"success\":true") {
+        assert_eq!(count, 2000, "acknowledged but not applied");
+    }
+}
