@@ -92,23 +92,30 @@ async fn check(state: &AppState, name: String, password: String) -> Option<User>
         return None;
     }
     let digest: [u8; 32] = Sha256::digest(password.as_bytes()).into();
-    let lookup_name = name.clone();
     let dev_admin = state.config().loopback_only();
-    let (hash, any_user) = state
-        .read(move |store| {
-            let hash = crate::users::password_hash(store, &lookup_name)
-                .ok()
-                .flatten();
-            // Only the default login needs to know whether anybody can log in.
-            let any = if hash.is_none() && lookup_name == "admin" {
-                crate::users::any_can_log_in(store).unwrap_or(true)
-            } else {
-                true
-            };
-            (hash, any)
-        })
-        .await
-        .ok()?;
+    let (hash, any_user) = match state.cached_lookup(&name) {
+        Some(found) => found,
+        None => {
+            let lookup_name = name.clone();
+            let found = state
+                .read(move |store| {
+                    let hash = crate::users::password_hash(store, &lookup_name)
+                        .ok()
+                        .flatten();
+                    // Only the default login needs to know whether anybody can log in.
+                    let any = if hash.is_none() && lookup_name == "admin" {
+                        crate::users::any_can_log_in(store).unwrap_or(true)
+                    } else {
+                        true
+                    };
+                    (hash, any)
+                })
+                .await
+                .ok()?;
+            state.remember_lookup(&name, found.0.clone(), found.1);
+            found
+        }
+    };
     let Some(hash) = hash else {
         return (dev_admin && !any_user && name == "admin" && password == "admin")
             .then_some(User { name });

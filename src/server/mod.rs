@@ -55,6 +55,9 @@ pub struct ServerConfig {
     pub aem_shims: bool,
     /// The clock.
     pub clock: Clock,
+    /// Where uploads and packages being installed are kept while a request runs
+    /// (the system's temporary folder by default, as the library's other spills).
+    pub tmp_dir: PathBuf,
 }
 
 impl ServerConfig {
@@ -69,6 +72,7 @@ impl ServerConfig {
             lock_timeout: Duration::from_secs(30),
             aem_shims: true,
             clock,
+            tmp_dir: std::env::temp_dir(),
         }
     }
 
@@ -87,6 +91,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("request_timeout", &self.request_timeout)
             .field("lock_timeout", &self.lock_timeout)
             .field("aem_shims", &self.aem_shims)
+            .field("tmp_dir", &self.tmp_dir)
             .finish_non_exhaustive()
     }
 }

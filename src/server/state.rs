@@ -42,7 +42,15 @@ struct Inner {
     /// The backup jobs and the page's sessions (serveweb).
     jobs: crate::backup::jobs::Jobs,
     sessions: super::web::session::Sessions,
+    /// User name → (when looked up, stored hash, whether any user can log in): the
+    /// repository is asked again after [`LOOKUP_TTL`], so that a user added, changed
+    /// or removed with `jcrpack user` counts within a second, and a busy server does
+    /// not read the users for every request.
+    lookups: Mutex<HashMap<String, (std::time::Instant, Option<String>, bool)>>,
 }
+
+/// How long a user lookup is reused.
+pub const LOOKUP_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 thread_local! {
     /// The reading store of this blocking-pool thread, by repository folder.
@@ -94,6 +102,7 @@ impl AppState {
                 verified: Mutex::new(HashMap::new()),
                 jobs: Default::default(),
                 sessions: Default::default(),
+                lookups: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -224,6 +233,23 @@ impl AppState {
             .ok()
             .and_then(|m| m.get(user).map(|(h, d)| h == hash && d == digest))
             .unwrap_or(false)
+    }
+
+    /// A user lookup made less than [`LOOKUP_TTL`] ago: (stored hash, any user).
+    pub(crate) fn cached_lookup(&self, user: &str) -> Option<(Option<String>, bool)> {
+        let m = self.inner.lookups.lock().ok()?;
+        let (at, hash, any) = m.get(user)?;
+        (at.elapsed() < LOOKUP_TTL).then(|| (hash.clone(), *any))
+    }
+
+    /// Keeps a user lookup for [`LOOKUP_TTL`].
+    pub(crate) fn remember_lookup(&self, user: &str, hash: Option<String>, any: bool) {
+        if let Ok(mut m) = self.inner.lookups.lock() {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(user.to_string(), (std::time::Instant::now(), hash, any));
+        }
     }
 
     /// Remembers that `password` (by digest) matched `hash` for `user`.
