@@ -45,7 +45,11 @@ fn references_to(
     let mut walk = s.txn.walk(&s.ws, "/")?;
     while let Some(e) = walk.next() {
         let e = e?;
-        if skip.is_some_and(|r| e.path == r || path::is_descendant(&e.path, r)) {
+        // A stash holds copies of the children of a node being replaced: their
+        // references come back with them and are not references from elsewhere.
+        if skip.is_some_and(|r| e.path == r || path::is_descendant(&e.path, r))
+            || super::stash::is_stashed(&e.path)
+        {
             walk.skip_children();
             continue;
         }
@@ -146,82 +150,6 @@ pub fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
                 path::join(&p, &n)
             ),
         });
-    }
-    Ok(())
-}
-
-/// The children of the node at `node_path`, each with its subtree, as FileVault's
-/// `NodeStash` moves them aside before the node is replaced by one with another
-/// identifier. Held in memory: the subtree of one replaced node.
-pub fn stash_children(
-    s: &Session<'_>,
-    node_path: &str,
-) -> Result<Vec<crate::node::Node>, ImportError> {
-    let mut stack: Vec<crate::node::Node> = Vec::new();
-    let mut depths: Vec<usize> = Vec::new();
-    let mut out = Vec::new();
-    for e in s.txn.walk(&s.ws, node_path)? {
-        let e = e?;
-        if e.depth == 0 {
-            continue;
-        }
-        while depths.last().is_some_and(|d| *d >= e.depth) {
-            let done = stack.pop().expect("a node per depth");
-            depths.pop();
-            match stack.last_mut() {
-                Some(parent) => parent.children.push(done),
-                None => out.push(done),
-            }
-        }
-        stack.push(e.node);
-        depths.push(e.depth);
-    }
-    while let Some(done) = stack.pop() {
-        depths.pop();
-        match stack.last_mut() {
-            Some(parent) => parent.children.push(done),
-            None => out.push(done),
-        }
-    }
-    Ok(out)
-}
-
-/// Puts stashed children back below the new node at `node_path` (`NodeStash.recover`:
-/// a child the new node has already stays as it is), with the access control mixin
-/// a restored policy needs.
-pub fn restore_children(
-    s: &mut Session<'_>,
-    node_path: &str,
-    children: Vec<crate::node::Node>,
-) -> Result<(), ImportError> {
-    use crate::repository::AddOptions;
-    if s.node(node_path)?.is_none() {
-        return Ok(());
-    }
-    for c in children {
-        let seg = if c.index > 1 {
-            format!("{}[{}]", c.name, c.index)
-        } else {
-            c.name.clone()
-        };
-        if s.node(&path::join(node_path, &seg))?.is_some() {
-            continue;
-        }
-        let mixin = match c.primary_type.as_str() {
-            "rep:ACL" if c.name == "rep:policy" => Some("rep:AccessControllable"),
-            "rep:CugPolicy" => Some("rep:CugMixin"),
-            _ => None,
-        };
-        if let Some(m) = mixin {
-            let info = s.node(node_path)?.expect("checked above");
-            if !info.mixins.iter().any(|x| x == m) {
-                let mut mixins = info.mixins.clone();
-                mixins.push(m.to_string());
-                s.txn.set_mixins(&s.ws, node_path, &mixins)?;
-            }
-        }
-        s.txn
-            .add_node(&s.ws, node_path, &c, &AddOptions::allow_same_name())?;
     }
     Ok(())
 }

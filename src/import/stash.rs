@@ -1,0 +1,190 @@
+//! FileVault's node stash (`NodeStash`, reference §11): before the importer replaces an
+//! existing node by one with the package's other identifier, the node's children,
+//! its mixins and its unprotected properties go aside; after the new node is created
+//! they come back (`NodeStash.recover`): a child the new node has already stays as it
+//! is, every old mixin is added again, and an old property comes back when the new
+//! node lacks it (in `merge` and `merge_properties` it overwrites the package's).
+//!
+//! The children are moved aside inside the store, not into memory, as FileVault moves
+//! them below a transient node: they are copied node by node below a stash node at
+//! the repository root and copied back from there, so memory holds the children of
+//! one node at a time and the properties of one node, whatever the subtree's size.
+//! The stash node is gone when the install commits.
+
+use super::error::ImportError;
+use super::session::Session;
+use crate::filter::ImportMode;
+use crate::node::Node;
+use crate::path;
+use crate::repository::AddOptions;
+use crate::value::Property;
+
+/// The name of the stash nodes below the root, numbered (`jcrpack-stash-0`, ...).
+const STASH_NAME: &str = "jcrpack-stash-";
+
+/// Properties a stash never takes: the node's identity and types, which the new node
+/// has of its own (its mixins are stashed apart).
+const IDENTITY: [&str; 3] = ["jcr:primaryType", "jcr:mixinTypes", "jcr:uuid"];
+
+/// What was stashed of one node.
+#[derive(Debug)]
+pub struct Stash {
+    /// The stash node holding the children (`/jcrpack-stash-N`).
+    pub root: String,
+    mixins: Vec<String>,
+    properties: Vec<Property>,
+}
+
+/// Whether `p` is a stash node or below one.
+pub fn is_stashed(p: &str) -> bool {
+    path::segments(p)
+        .next()
+        .is_some_and(|first| first.starts_with(STASH_NAME))
+}
+
+/// Moves the children of the node at `node_path` below a new stash node and notes its
+/// mixins and unprotected properties (`NodeStash.stash`).
+pub fn stash(s: &mut Session<'_>, node_path: &str) -> Result<Stash, ImportError> {
+    let info = s.node(node_path)?.ok_or_else(|| ImportError::Violation {
+        path: node_path.to_string(),
+        message: "the node to stash does not exist".to_string(),
+    })?;
+    let mut n = 0u32;
+    let root = loop {
+        let candidate = format!("/{STASH_NAME}{n}");
+        if s.txn.node(&s.ws, &candidate)?.is_none() {
+            break candidate;
+        }
+        n += 1;
+    };
+    let holder = Node {
+        name: path::name(&root).to_string(),
+        index: 1,
+        primary_type: "nt:unstructured".to_string(),
+        ..Node::default()
+    };
+    s.txn.add_node(&s.ws, "/", &holder, &AddOptions::append())?;
+    copy_children(s, node_path, &root)?;
+    let effective = s.types.effective(&info.primary_type, &info.mixins);
+    let properties = s
+        .txn
+        .properties(&s.ws, node_path)?
+        .into_iter()
+        .filter(|p| !IDENTITY.contains(&p.name.as_str()))
+        .filter(|p| !effective.is_protected_property(&p.name, p.ptype, p.multiple))
+        .collect();
+    Ok(Stash {
+        root,
+        mixins: info.mixins,
+        properties,
+    })
+}
+
+/// Puts the stash back on the new node at `node_path` (`NodeStash.recover`) and
+/// removes the stash node. `mode` is the node's import mode.
+pub fn recover(
+    s: &mut Session<'_>,
+    node_path: &str,
+    stash: Stash,
+    mode: ImportMode,
+) -> Result<(), ImportError> {
+    if s.node(node_path)?.is_some() {
+        for c in s.txn.children(&s.ws, &stash.root)? {
+            let seg = path::last_segment(&c.path).to_string();
+            if s.node(&path::join(node_path, &seg))?.is_some() {
+                continue;
+            }
+            let mixin = match c.primary_type.as_str() {
+                "rep:ACL" if c.name == "rep:policy" => Some("rep:AccessControllable"),
+                "rep:CugPolicy" => Some("rep:CugMixin"),
+                _ => None,
+            };
+            if let Some(m) = mixin {
+                add_mixins(s, node_path, &[m.to_string()])?;
+            }
+            let to = copy_node(s, &c.path, node_path)?;
+            copy_children(s, &c.path, &to)?;
+        }
+        add_mixins(s, node_path, &stash.mixins)?;
+        let overwrite = matches!(mode, ImportMode::Merge | ImportMode::MergeProperties);
+        for p in &stash.properties {
+            if overwrite || s.txn.property(&s.ws, node_path, &p.name)?.is_none() {
+                s.txn.set_property(&s.ws, node_path, p)?;
+            }
+        }
+    }
+    // What did not come back (a child the new node has already) goes with the stash.
+    super::references::remove_node(s, &stash.root)?;
+    Ok(())
+}
+
+fn add_mixins(s: &mut Session<'_>, node_path: &str, add: &[String]) -> Result<(), ImportError> {
+    let Some(info) = s.node(node_path)? else {
+        return Ok(());
+    };
+    let mut mixins = info.mixins.clone();
+    for m in add {
+        if !mixins.contains(m) {
+            mixins.push(m.clone());
+        }
+    }
+    if mixins != info.mixins {
+        s.txn.set_mixins(&s.ws, node_path, &mixins)?;
+    }
+    Ok(())
+}
+
+/// Adds a copy of the node at `from` (without its children) below `parent`; returns
+/// the copy's path.
+fn copy_node(s: &mut Session<'_>, from: &str, parent: &str) -> Result<String, ImportError> {
+    let info = s
+        .txn
+        .node(&s.ws, from)?
+        .ok_or_else(|| ImportError::Violation {
+            path: from.to_string(),
+            message: "a stashed node vanished".to_string(),
+        })?;
+    let mut node = Node {
+        name: info.name.clone(),
+        index: 1,
+        primary_type: info.primary_type.clone(),
+        mixins: info.mixins.clone(),
+        ..Node::default()
+    };
+    for p in s.txn.properties(&s.ws, from)? {
+        node.properties.insert(p.name.clone(), p);
+    }
+    Ok(s.txn
+        .add_node(&s.ws, parent, &node, &AddOptions::allow_same_name())?)
+}
+
+/// Copies the subtree below `from` (not `from` itself) below `to`, in order, one
+/// node at a time: memory holds the (source, copy) paths still to visit (the
+/// siblings along the current branch) and the properties of one node.
+fn copy_children(s: &mut Session<'_>, from: &str, to: &str) -> Result<(), ImportError> {
+    let mut pending = vec![(from.to_string(), to.to_string())];
+    while let Some((src, dst)) = pending.pop() {
+        let children = s.txn.children(&s.ws, &src)?;
+        let mut below = Vec::with_capacity(children.len());
+        for c in children {
+            let copy = copy_node(s, &c.path, &dst)?;
+            below.push((c.path, copy));
+        }
+        // Depth first, children in order: the stack pops the first child next.
+        pending.extend(below.into_iter().rev());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stash_nodes_are_recognised_by_their_first_segment() {
+        assert!(is_stashed("/jcrpack-stash-0"));
+        assert!(is_stashed("/jcrpack-stash-12/a/b"));
+        assert!(!is_stashed("/tmp/jcrpack-stash-0"));
+        assert!(!is_stashed("/"));
+    }
+}
