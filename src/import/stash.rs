@@ -6,10 +6,10 @@
 //! node lacks it (in `merge` and `merge_properties` it overwrites the package's).
 //!
 //! The children are moved aside inside the store, not into memory, as FileVault moves
-//! them below a transient node: they are copied node by node below a stash node at
-//! the repository root and copied back from there, so memory holds the children of
-//! one node at a time and the properties of one node, whatever the subtree's size.
-//! The stash node is gone when the install commits.
+//! them below a transient node: they are copied below a stash node at the repository
+//! root and copied back from there, in pieces of at most a few thousand nodes, so
+//! memory stays bounded whatever the subtree's size. The stash node is gone when the
+//! install commits.
 
 use super::error::ImportError;
 use super::session::Session;
@@ -158,22 +158,65 @@ fn copy_node(s: &mut Session<'_>, from: &str, parent: &str) -> Result<String, Im
         .add_node(&s.ws, parent, &node, &AddOptions::allow_same_name())?)
 }
 
-/// Copies the subtree below `from` (not `from` itself) below `to`, in order, one
-/// node at a time: memory holds the (source, copy) paths still to visit (the
-/// siblings along the current branch) and the properties of one node.
+/// Copies the subtree below `from` (not `from` itself) below `to`, in order. A child
+/// whose subtree has at most [`BATCH`] nodes is read and added whole; a larger one is
+/// copied node by node with its children handled the same way. Memory holds one
+/// batch, the children list of one node and the (source, copy) paths still to visit.
 fn copy_children(s: &mut Session<'_>, from: &str, to: &str) -> Result<(), ImportError> {
     let mut pending = vec![(from.to_string(), to.to_string())];
     while let Some((src, dst)) = pending.pop() {
         let children = s.txn.children(&s.ws, &src)?;
-        let mut below = Vec::with_capacity(children.len());
+        let mut below = Vec::new();
         for c in children {
-            let copy = copy_node(s, &c.path, &dst)?;
-            below.push((c.path, copy));
+            match small_subtree(s, &c.path)? {
+                Some(tree) => {
+                    s.txn
+                        .add_node(&s.ws, &dst, &tree, &AddOptions::allow_same_name())?;
+                }
+                None => {
+                    let copy = copy_node(s, &c.path, &dst)?;
+                    below.push((c.path, copy));
+                }
+            }
         }
         // Depth first, children in order: the stack pops the first child next.
         pending.extend(below.into_iter().rev());
     }
     Ok(())
+}
+
+/// How many nodes a subtree copied in one piece may have.
+const BATCH: usize = 4096;
+
+/// The subtree at `root` as one [`Node`] tree, or `None` when it has more than
+/// [`BATCH`] nodes.
+fn small_subtree(s: &Session<'_>, root: &str) -> Result<Option<Node>, ImportError> {
+    let mut stack: Vec<Node> = Vec::new();
+    let mut depths: Vec<usize> = Vec::new();
+    let mut count = 0usize;
+    for e in s.txn.walk(&s.ws, root)? {
+        let e = e?;
+        count += 1;
+        if count > BATCH {
+            return Ok(None);
+        }
+        while depths.last().is_some_and(|d| *d >= e.depth) {
+            let done = stack.pop().expect("a node per depth");
+            depths.pop();
+            if let Some(parent) = stack.last_mut() {
+                parent.children.push(done);
+            }
+        }
+        stack.push(e.node);
+        depths.push(e.depth);
+    }
+    while stack.len() > 1 {
+        let done = stack.pop().expect("checked");
+        if let Some(parent) = stack.last_mut() {
+            parent.children.push(done);
+        }
+    }
+    Ok(stack.pop())
 }
 
 #[cfg(test)]
