@@ -260,6 +260,10 @@ fn properties_for(
     let mut out = Vec::with_capacity(el.properties.len());
     let mut violations = Vec::new();
     let authorizable = matches!(primary, "rep:User" | "rep:SystemUser" | "rep:Group");
+    // A group's members beyond what its rep:members holds are in rep:membersList's
+    // rep:MemberReferences nodes (rep:Members in Jackrabbit 2's tree); Oak's user
+    // importer takes their protected rep:members as membership too.
+    let members_overflow = matches!(primary, "rep:MemberReferences" | "rep:Members");
     let counter = primary == "mix:atomicCounter" || mixins.iter().any(|m| m == "mix:atomicCounter");
     for dp in &el.properties {
         let name = pm.name(&dp.name);
@@ -277,6 +281,7 @@ fn properties_for(
         // service, so oak:counter is set as the package gives it.
         let keep_protected = (creating && CREATION_PROPERTIES.contains(&name.as_str()))
             || (authorizable && name != "jcr:created" && name != "jcr:createdBy")
+            || (members_overflow && name != "jcr:created" && name != "jcr:createdBy")
             || (counter && name == "oak:counter");
         if !keep_protected
             && s.types
