@@ -3,9 +3,10 @@
 //! content, each privilege the repository does not know yet is registered with its
 //! abstract flag and aggregates; one it knows is left as it is. They are stored as Oak
 //! stores them, as `rep:Privilege` nodes below `/jcr:system/rep:privileges`. A
-//! privilege that cannot be registered (a malformed file, an unknown aggregate, a
-//! name in a reserved namespace) fails a strict install and is a warning otherwise,
-//! as FileVault tracks the error unless strict.
+//! malformed file fails the install (FileVault cannot read the package's metadata);
+//! a privilege that cannot be registered (an unknown aggregate, a name in a reserved
+//! namespace) fails a strict install and is a warning otherwise, as FileVault tracks
+//! the error unless strict.
 //!
 //! Oak's privilege bits (`rep:bits`, `rep:next`) are an implementation detail of its
 //! permission evaluation, which jcrpack does not have; they are not written.
@@ -175,7 +176,13 @@ pub(super) fn register(s: &mut Session<'_>, archive: &dyn Archive) -> Result<(),
         .and_then(parse)
     {
         Ok(f) => f,
-        Err(e) => return s.fail_or_warn(ENTRY, format!("{ENTRY}: {e}; no privilege registered")),
+        // FileVault fails to read such a package's metadata at all
+        // (`DefaultMetaInf.loadPrivileges` throws), strict or not.
+        Err(e) => {
+            return Err(ImportError::Package(crate::package::PackageError::Metadata(
+                format!("{}:{ENTRY}: {e}", archive.name()),
+            )))
+        }
     };
     // The file's prefixes → the repository's, registering new namespaces.
     let mut prefixes: HashMap<String, String> = HashMap::new();
