@@ -179,9 +179,9 @@ pub(super) fn register(s: &mut Session<'_>, archive: &dyn Archive) -> Result<(),
         // FileVault fails to read such a package's metadata at all
         // (`DefaultMetaInf.loadPrivileges` throws), strict or not.
         Err(e) => {
-            return Err(ImportError::Package(crate::package::PackageError::Metadata(
-                format!("{}:{ENTRY}: {e}", archive.name()),
-            )))
+            return Err(ImportError::Package(
+                crate::package::PackageError::Metadata(format!("{}:{ENTRY}: {e}", archive.name())),
+            ))
         }
     };
     // The file's prefixes → the repository's, registering new namespaces.

@@ -222,6 +222,109 @@ fn small_subtree(s: &Session<'_>, root: &str) -> Result<Option<Node>, ImportErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::Actor;
+    use crate::import::{install, ImportOptions};
+    use crate::repository::Store;
+    use crate::value::Date;
+
+    fn write(dir: &std::path::Path, files: &[(&str, String)]) {
+        for (name, text) in files {
+            let p = dir.join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+    }
+
+    const FILTER: &str = r#"<?xml version="1.0"?><workspaceFilter version="1.0"><filter root="/big" mode="update"/></workspaceFilter>"#;
+    const NS: &str = r#"xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:nt="http://www.jcp.org/jcr/nt/1.0" xmlns:mix="http://www.jcp.org/jcr/mix/1.0""#;
+
+    /// A node whose subtree is larger than one batch (a child with BATCH + 500 nodes
+    /// below it, copied node by node, and small children copied whole) gets another
+    /// identifier: every node, property, order and same-name sibling comes back, with
+    /// the old node's unprotected property and mixin, and the stash node is gone.
+    #[test]
+    fn a_subtree_larger_than_a_batch_comes_back_whole() {
+        let first = tempfile::tempdir().unwrap();
+        let mut body = String::from(r#"<wide jcr:primaryType="nt:unstructured">"#);
+        for i in 0..BATCH + 500 {
+            body.push_str(&format!(
+                r#"<n{i} jcr:primaryType="nt:unstructured" v="{i}"/>"#
+            ));
+        }
+        body.push_str("</wide>");
+        body.push_str(r#"<s jcr:primaryType="nt:unstructured" k="1"/><s jcr:primaryType="nt:unstructured" k="2"/>"#);
+        write(
+            first.path(),
+            &[
+                ("META-INF/vault/filter.xml", FILTER.to_string()),
+                (
+                    "jcr_root/big/.content.xml",
+                    format!(
+                        r#"<?xml version="1.0" encoding="UTF-8"?><jcr:root {NS} jcr:primaryType="nt:unstructured" jcr:mixinTypes="[mix:referenceable,mix:title]" jcr:uuid="11111111-0000-4000-8000-000000000001" old="kept">{body}</jcr:root>"#
+                    ),
+                ),
+            ],
+        );
+        let second = tempfile::tempdir().unwrap();
+        write(
+            second.path(),
+            &[
+                ("META-INF/vault/filter.xml", FILTER.to_string()),
+                (
+                    "jcr_root/big/.content.xml",
+                    format!(
+                        r#"<?xml version="1.0" encoding="UTF-8"?><jcr:root {NS} jcr:primaryType="nt:unstructured" jcr:mixinTypes="[mix:referenceable]" jcr:uuid="22222222-0000-4000-8000-000000000002" new="set"/>"#
+                    ),
+                ),
+            ],
+        );
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        let opts = ImportOptions::new(Actor {
+            user: "ci".into(),
+            time: Date::from_epoch_millis(1_700_000_000_000),
+        });
+        install(store.as_mut(), first.path(), &opts).unwrap();
+        install(store.as_mut(), second.path(), &opts).unwrap();
+        let ws = "default";
+        let big = store.node(ws, "/big").unwrap().unwrap();
+        assert_eq!(
+            big.uuid.as_deref(),
+            Some("22222222-0000-4000-8000-000000000002")
+        );
+        assert_eq!(big.mixins, ["mix:referenceable", "mix:title"]);
+        let value = |p: &str, n: &str| {
+            store
+                .property(ws, p, n)
+                .unwrap()
+                .map(|p| p.values[0].as_str().unwrap().to_string())
+        };
+        assert_eq!(value("/big", "old").as_deref(), Some("kept"));
+        assert_eq!(value("/big", "new").as_deref(), Some("set"));
+        let top: Vec<String> = store
+            .children(ws, "/big")
+            .unwrap()
+            .into_iter()
+            .map(|c| c.path)
+            .collect();
+        assert_eq!(top, ["/big/wide", "/big/s", "/big/s[2]"]);
+        assert_eq!(value("/big/s[2]", "k").as_deref(), Some("2"));
+        let wide = store.children(ws, "/big/wide").unwrap();
+        assert_eq!(wide.len(), BATCH + 500);
+        assert_eq!(wide[0].name, "n0");
+        assert_eq!(wide[BATCH + 499].name, format!("n{}", BATCH + 499));
+        assert_eq!(
+            value(&format!("/big/wide/n{}", BATCH + 1), "v"),
+            Some((BATCH + 1).to_string())
+        );
+        let root: Vec<String> = store
+            .children(ws, "/")
+            .unwrap()
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert!(!root.iter().any(|n| n.starts_with(STASH_NAME)), "{root:?}");
+    }
 
     #[test]
     fn stash_nodes_are_recognised_by_their_first_segment() {
