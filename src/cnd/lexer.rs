@@ -163,11 +163,7 @@ impl<'a> Lexer<'a> {
                 Some(c) if c <= ' ' => {
                     self.bump();
                 }
-                // Jackrabbit's CND lexer is a java.io.StreamTokenizer, whose default
-                // syntax makes '/' a comment character: besides '//' and '/* */', a
-                // lone '/' comments out the rest of its line. ('#' is no comment
-                // character there: a CND starting with '#' is refused, as here.)
-                Some('/') if self.peek_at(1) != Some('*') => {
+                Some('/') if self.peek_at(1) == Some('/') => {
                     while let Some(c) = self.peek() {
                         if c == '\n' || c == '\r' {
                             break;
@@ -221,6 +217,14 @@ impl<'a> Lexer<'a> {
                 self.bump();
             }
             return Ok(token(TokenKind::Word(w)));
+        }
+        if c == '/' {
+            return Err(self.lexical(
+                line,
+                column,
+                "unexpected '/': quote names and values that contain '/' \
+                 (comments start with '//' or '/*')",
+            ));
         }
         if c.is_ascii() {
             self.bump();
@@ -376,9 +380,8 @@ mod tests {
             vec![w("a"), w("b"), w("c")]
         );
         assert_eq!(tokens("\u{FEFF}a"), vec![w("a")]);
-        // A lone '/' comments out the rest of its line, as in Jackrabbit's lexer.
-        assert_eq!(tokens("a / b 'c'\nd /"), vec![w("a"), w("d")]);
-        // '#' is no comment: it is a token of its own, which the parser refuses.
+        // '#' is no comment character in Jackrabbit's lexer either: a token of its
+        // own, which the parser refuses (a CND starting with '#' fails in FileVault).
         assert_eq!(tokens("# x"), vec![TokenKind::Punct('#'), w("x")]);
     }
 
@@ -430,6 +433,7 @@ mod tests {
             err("x /* never closed"),
             "t.cnd:1:3: unterminated comment: '/*' has no closing '*/'"
         );
+        assert!(err("< /content").starts_with("t.cnd:1:3: unexpected '/'"));
         assert!(err("\u{85}").contains("U+0085"));
     }
 }

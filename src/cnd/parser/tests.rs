@@ -376,8 +376,7 @@ fn malformed_input_reports_line_column_and_expectation() {
         ("[x:T] > 'x:'", "t.cnd:1:9: 'x:' is not a valid supertype name: a name must not be empty"),
         ("[x:T]\n  - p = 'open", "t.cnd:2:9: unterminated string: no closing ' before the end of file"),
         ("[x:T] /* never", "t.cnd:1:7: unterminated comment: '/*' has no closing '*/'"),
-        // A lone '/' comments out the rest of the line (Jackrabbit's StreamTokenizer).
-        ("[x:T]\n  - p (path) < /content", "t.cnd:2:24: expected a value constraint (quote values that contain spaces or characters such as - + / * < > =), found end of file"),
+        ("[x:T]\n  - p (path) < /content", "t.cnd:2:16: unexpected '/': quote names and values that contain '/' (comments start with '//' or '/*')"),
     ];
     let mut wrong = Vec::new();
     for (text, expected) in cases {
