@@ -171,8 +171,8 @@ pub fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     }
     // The References that point to no node now (normally none) ...
     let mut dangling: Vec<(String, String, String)> = Vec::new();
-    let mut walk = s.txn.walk(&s.ws, "/")?;
-    while let Some(e) = walk.next() {
+    let walk = s.txn.walk(&s.ws, "/")?;
+    for e in walk {
         let e = e?;
         for p in e.node.properties.values() {
             if p.ptype != PropertyType::Reference {
@@ -187,7 +187,6 @@ pub fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
             }
         }
     }
-    drop(walk);
     if dangling.is_empty() {
         return Ok(());
     }

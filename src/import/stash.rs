@@ -224,7 +224,6 @@ mod tests {
     use super::*;
     use crate::events::Actor;
     use crate::import::{install, ImportOptions};
-    use crate::repository::Store;
     use crate::value::Date;
 
     fn write(dir: &std::path::Path, files: &[(&str, String)]) {
