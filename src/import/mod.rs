@@ -35,8 +35,11 @@ mod stash;
 mod sub_packages;
 mod tree;
 
+pub use authorizable::content_id as authorizable_uuid;
 pub use error::ImportError;
-pub use install::{install, install_archive, install_inspected, install_package};
+pub use install::{
+    install, install_archive, install_archive_then, install_inspected, install_package,
+};
 pub use options::{IdConflictPolicy, ImportOptions};
 pub use report::{Action, Report};
 pub use roots::{system_root_of, SYSTEM_ROOTS};
