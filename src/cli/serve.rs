@@ -51,7 +51,12 @@ pub fn run(a: ServeArgs) -> CliResult<i32> {
     config.lock_timeout = std::time::Duration::from_secs(a.lock_timeout);
     config.aem_shims = !a.no_aem_shims;
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder.enable_all().thread_name("jcrpack-http");
+    // Reads run on the blocking pool, each thread with its own connection: a few
+    // dozen threads keep every core busy without thrashing (tokio's default is 512).
+    builder
+        .enable_all()
+        .thread_name("jcrpack-http")
+        .max_blocking_threads(32);
     if let Some(n) = a.threads {
         builder.worker_threads(n.max(1));
     }

@@ -208,6 +208,7 @@ pub(super) fn run(
         }
     }
     node_types::register(&mut s, type_files)?;
+    super::privileges::register(&mut s, archive)?;
     tree::import_tree(&mut s, archive, &root)?;
     super::acl::warn_ignored(&mut s.report);
     // The filter roots were checked above; DocView files of their ancestors may

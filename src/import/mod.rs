@@ -25,11 +25,13 @@ mod install;
 mod mapping;
 mod node_types;
 pub mod options;
+mod privileges;
 mod references;
 pub mod report;
 mod roots;
 mod session;
 pub mod spill;
+mod stash;
 mod sub_packages;
 mod tree;
 
