@@ -157,6 +157,7 @@ fn cancel_stops_a_running_backup_and_nothing_is_kept() {
 }
 
 #[test]
+#[allow(clippy::type_complexity)]
 fn malformed_requests_are_refused_with_a_json_error() {
     let site = Site::new();
     let backup = site.backup();

@@ -186,9 +186,9 @@ pub fn page(
             let _ = writeln!(s, "<li><a href=\"{href}\"{current}>{label}</a></li>");
         }
         s.push_str("</ul>\n</nav>\n");
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<div class=\"who\"><span>{}</span> {}</div>\n",
+            "<div class=\"who\"><span>{}</span> {}</div>",
             esc(&v.user),
             post_button(v, "/web/logout", "Log out", &[])
         );

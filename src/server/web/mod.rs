@@ -178,6 +178,7 @@ impl Page {
 
     /// The form's pairs, when its `csrf` field is this session's token; else the
     /// 403 page.
+    #[allow(clippy::result_large_err)] // the page answered, built once per refusal
     fn form(&self, body: &Bytes) -> Result<Vec<(String, String)>, Response> {
         let form = parse_form(&String::from_utf8_lossy(body));
         let ok = !self.viewer.csrf.is_empty()

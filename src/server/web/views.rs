@@ -344,9 +344,9 @@ pub fn restore(
         );
     }
     s.push_str("</ul></nav>\n");
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<form method=\"post\" action=\"/web/backups/{}/restore\">{}<input type=\"hidden\" name=\"workspace\" value=\"{}\">\n",
+        "<form method=\"post\" action=\"/web/backups/{}/restore\">{}<input type=\"hidden\" name=\"workspace\" value=\"{}\">",
         url(id),
         csrf_field(v),
         esc(ws)
