@@ -63,7 +63,16 @@ impl PgDb {
 
     /// Streams `data` into the blob tables.
     pub(crate) fn put_blob_stream(&self, data: &mut dyn Read) -> Result<Binary> {
-        let own_txn = !self.lock()?.in_txn;
+        let own_txn = {
+            let c = self.lock()?;
+            if c.snapshots > 0 && !c.in_txn {
+                return Err(crate::repository::RepositoryError::ReadOnly {
+                    repository: self.location.clone(),
+                    action: "store a blob while a read snapshot of the same store is open".into(),
+                });
+            }
+            !c.in_txn
+        };
         if own_txn {
             self.batch("BEGIN")?;
             self.lock()?.in_txn = true;

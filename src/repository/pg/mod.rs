@@ -44,6 +44,7 @@ mod blob;
 mod content;
 mod oplog;
 pub mod schema;
+mod store;
 
 #[cfg(test)]
 pub(crate) mod testdb;
@@ -51,7 +52,6 @@ pub(crate) mod testdb;
 mod tests;
 
 use super::content::NodeId;
-use super::journaled::Journaled;
 use super::location::OpenOptions;
 use super::oplog::{BackendTxn, StorageBackend};
 use super::{RepositoryError, Result};
@@ -62,8 +62,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-/// A repository in a PostgreSQL schema, with history and undo.
-pub type PgStore = Journaled<PgBackend>;
+pub use store::PgStore;
 
 /// The schema a location without `schema=` names.
 pub const DEFAULT_SCHEMA: &str = "jcrpack";
@@ -149,6 +148,8 @@ pub(crate) struct Conn {
     statements: HashMap<String, Statement>,
     /// A write transaction (or a blob upload's own) is open.
     in_txn: bool,
+    /// Holders of the read snapshot (see `store`).
+    snapshots: u32,
 }
 
 impl Conn {
@@ -309,6 +310,7 @@ impl PgBackend {
                     client,
                     statements: HashMap::new(),
                     in_txn: false,
+                    snapshots: 0,
                 })),
                 location,
                 busy: options.busy_timeout,
@@ -367,7 +369,7 @@ impl PgStore {
                 reason,
             });
         }
-        Ok(Journaled::new(backend))
+        Ok(PgStore::new(backend))
     }
 
     /// Creates a repository at `url` (its schema is created if missing and must not
@@ -421,7 +423,7 @@ impl PgStore {
             let _ = db.batch("ROLLBACK");
             return Err(e);
         }
-        let mut store = Journaled::new(backend);
+        let mut store = PgStore::new(backend);
         let mut t = super::Store::begin(&mut store, "create the default workspace")?;
         t.create_workspace(super::DEFAULT_WORKSPACE)?;
         t.commit()?;
@@ -456,8 +458,10 @@ impl<'a> PgTxn<'a> {
     fn begin(db: &'a PgDb) -> Result<PgTxn<'a>> {
         {
             let mut c = db.lock()?;
-            if c.in_txn {
-                return Err(db.corrupt("a transaction is already open on this connection"));
+            if c.in_txn || c.snapshots > 0 {
+                return Err(
+                    db.corrupt("a transaction or read snapshot is already open on this connection")
+                );
             }
             c.client.batch_execute("BEGIN").map_err(|e| db.err(e))?;
             c.in_txn = true;
