@@ -443,6 +443,62 @@ impl StorageBackend for PgBackend {
     fn begin(&mut self) -> Result<Box<dyn BackendTxn + '_>> {
         Ok(Box::new(PgTxn::begin(&self.db)?))
     }
+
+    /// Removes, under the write lock, the blobs that no property and no journal
+    /// before-image refers to (binary values are stored as `blob:<sha256>:<size>`,
+    /// alone or in a JSON list). The space goes back to the database through its
+    /// (auto)vacuum; `database_bytes` are the schema's table sizes.
+    fn gc(&mut self, dry_run: bool) -> Result<super::GcReport> {
+        let db = &self.db;
+        let txn = PgTxn::begin(db)?;
+        let size = || -> Result<u64> {
+            let rows = db.query(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = current_schema() AND c.relkind = 'r'",
+                &[],
+            )?;
+            Ok(db.get::<i64>(&rows[0], 0)? as u64)
+        };
+        let before = size()?;
+        let rows = db.query(
+            "SELECT b.sha256, b.size FROM blob b
+             WHERE NOT EXISTS (SELECT 1 FROM prop p
+                               WHERE p.type = 2 AND strpos(p.value, 'blob:' || b.sha256 || ':') > 0)
+               AND NOT EXISTS (SELECT 1 FROM jprop j
+                               WHERE j.type = 2 AND strpos(j.value, 'blob:' || b.sha256 || ':') > 0)",
+            &[],
+        )?;
+        let mut unused = Vec::with_capacity(rows.len());
+        let mut bytes = 0u64;
+        for r in &rows {
+            unused.push(db.get::<String>(r, 0)?);
+            bytes += db.get::<i64>(r, 1)? as u64;
+        }
+        let total = db.query("SELECT count(*) FROM blob", &[])?;
+        let total = db.get::<i64>(&total[0], 0)? as u64;
+        let report = super::GcReport {
+            blobs_removed: unused.len() as u64,
+            blob_bytes: bytes,
+            blobs_kept: total - unused.len() as u64,
+            dry_run,
+            ..super::GcReport::default()
+        };
+        if dry_run || unused.is_empty() {
+            Box::new(txn).rollback()?;
+            return Ok(super::GcReport {
+                database_bytes: (before, before),
+                ..report
+            });
+        }
+        db.execute("DELETE FROM blob_chunk WHERE blob = ANY($1)", &[&unused])?;
+        db.execute("DELETE FROM blob WHERE sha256 = ANY($1)", &[&unused])?;
+        Box::new(txn).commit()?;
+        Ok(super::GcReport {
+            database_bytes: (before, size()?),
+            ..report
+        })
+    }
 }
 
 /// A write transaction: one PostgreSQL transaction holding the repository's

@@ -163,3 +163,51 @@ fn a_second_writer_waits_for_the_lock_and_then_is_busy() {
     ));
     drop(t);
 }
+
+#[test]
+fn gc_removes_the_blobs_nothing_refers_to_and_keeps_journaled_ones() {
+    use crate::repository::AddOptions;
+    use crate::value::{Property, Value};
+    let (_, mut store) = fresh();
+    let put = |s: &PgStore, b: &[u8]| s.put_blob(&mut &b[..]).unwrap();
+    let orphan = put(&store, b"nobody refers to me");
+    let live = put(&store, b"a property refers to me");
+    let journaled = put(&store, b"only an undo needs me");
+    let mut t = store.begin("setup").unwrap();
+    t.add_node(
+        "default",
+        "/",
+        &crate::node::Node::new("a", "nt:unstructured"),
+        &AddOptions::append(),
+    )
+    .unwrap();
+    t.set_property(
+        "default",
+        "/a",
+        &Property::single("live", Value::Binary(live)),
+    )
+    .unwrap();
+    t.set_property(
+        "default",
+        "/a",
+        &Property::single("old", Value::Binary(journaled.clone())),
+    )
+    .unwrap();
+    t.commit().unwrap();
+    let mut t = store
+        .begin_operation(crate::repository::contract::meta("drop old"))
+        .unwrap();
+    t.remove_property("default", "/a", "old").unwrap();
+    t.commit().unwrap();
+    let dry = store.gc(true).unwrap();
+    assert_eq!((dry.blobs_removed, dry.blobs_kept), (1, 2));
+    let done = store.gc(false).unwrap();
+    assert_eq!((done.blobs_removed, done.blobs_kept), (1, 2));
+    let sha = |b: &crate::value::Binary| match b {
+        crate::value::Binary::Blob { sha256, .. } => sha256.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(store.open_blob(&sha(&orphan)).is_err());
+    assert!(store.open_blob(&sha(&journaled)).is_ok());
+    assert_eq!(store.gc(false).unwrap().blobs_removed, 0);
+}
