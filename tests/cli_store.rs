@@ -46,10 +46,11 @@ fn a_repository_without_a_type_file_still_opens() {
 }
 
 #[test]
-fn postgres_locations_are_an_unsupported_backend() {
+fn unknown_url_schemes_are_an_unsupported_backend() {
+    // postgres:// is the PostgreSQL backend (tests/pg_cli.rs); other schemes are not.
     for cmd in [
-        &["init", "postgres://localhost/jcr"][..],
-        &["history", "--repo", "postgres://localhost/jcr"],
+        &["init", "mysql://localhost/jcr"][..],
+        &["history", "--repo", "mysql://localhost/jcr"],
     ] {
         let out = jcrpack()
             .args(cmd)
@@ -60,7 +61,7 @@ fn postgres_locations_are_an_unsupported_backend() {
             .clone();
         let err = String::from_utf8(out).unwrap();
         assert!(
-            err.contains("the postgres backend is not supported by this jcrpack"),
+            err.contains("the mysql backend is not supported by this jcrpack"),
             "{err}"
         );
     }

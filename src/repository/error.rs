@@ -31,7 +31,7 @@ pub enum RepositoryError {
         reason: String,
     },
     /// The location names a backend this build does not have (`postgres://...`).
-    #[error("{location}: the {backend} backend is not supported by this jcrpack (a repository is a folder path)")]
+    #[error("{location}: the {backend} backend is not supported by this jcrpack (a repository is a folder path or a postgres:// URL)")]
     UnsupportedBackend {
         /// The location as given.
         location: String,
@@ -203,6 +203,14 @@ pub enum RepositoryError {
         repository: PathBuf,
         /// The cause.
         source: rusqlite::Error,
+    },
+    /// A PostgreSQL error (a `postgres://` repository).
+    #[error("database error in {}: {source}", repository.display())]
+    Postgres {
+        /// The repository's location (without a password).
+        repository: PathBuf,
+        /// The cause.
+        source: postgres::Error,
     },
     /// The caller cancelled a long operation (an image, a backup); nothing of it
     /// was kept.

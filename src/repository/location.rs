@@ -2,8 +2,9 @@
 //!
 //! Callers (the command line, a server) name a repository by a location string and
 //! get a `dyn Store`; only this module knows which backend serves which location.
-//! A folder path is the embedded SQLite backend; `postgres://...` names a server
-//! backend that this build does not have yet, and is refused with
+//! A folder path is the embedded SQLite backend; `postgres://...` (or
+//! `postgresql://...`) is the PostgreSQL backend ([`super::pg`]: a repository in
+//! a schema of a database, `?schema=NAME`); any other scheme is refused with
 //! [`RepositoryError::UnsupportedBackend`].
 //!
 //! A repository folder holds a small [`TYPE_FILE`] naming its backend and format
@@ -183,6 +184,11 @@ impl RepositoryType {
     }
 }
 
+/// Whether a URL scheme names the PostgreSQL backend.
+fn is_postgres(scheme: &str) -> bool {
+    scheme == "postgres" || scheme == "postgresql"
+}
+
 fn unsupported(location: &OsStr, backend: &str) -> RepositoryError {
     RepositoryError::UnsupportedBackend {
         location: location.to_string_lossy().into_owned(),
@@ -203,6 +209,9 @@ pub fn init_with<L: AsRef<OsStr> + ?Sized>(
 ) -> Result<Box<dyn Store>> {
     let location = location.as_ref();
     match Location::parse(location) {
+        Location::Url { scheme, url } if is_postgres(&scheme) => {
+            Ok(Box::new(super::pg::PgStore::init_url(&url, options)?))
+        }
         Location::Url { scheme, .. } => Err(unsupported(location, &scheme)),
         Location::Folder(folder) => {
             if folder.join(TYPE_FILE).exists() {
@@ -223,8 +232,8 @@ pub fn init_with<L: AsRef<OsStr> + ?Sized>(
 ///
 /// A folder without a repository is [`RepositoryError::NotARepository`]; a folder
 /// whose [`TYPE_FILE`] names a newer format is [`RepositoryError::NewerFormat`], and
-/// one naming another backend, like a `postgres://` location, is
-/// [`RepositoryError::UnsupportedBackend`].
+/// one naming another backend, like a URL of a scheme other than `postgres://`,
+/// is [`RepositoryError::UnsupportedBackend`].
 pub fn open<L: AsRef<OsStr> + ?Sized>(location: &L) -> Result<Box<dyn Store>> {
     open_with(location, &OpenOptions::default())
 }
@@ -236,6 +245,9 @@ pub fn open_with<L: AsRef<OsStr> + ?Sized>(
 ) -> Result<Box<dyn Store>> {
     let location = location.as_ref();
     match Location::parse(location) {
+        Location::Url { scheme, url } if is_postgres(&scheme) => {
+            Ok(Box::new(super::pg::PgStore::open_url(&url, options)?))
+        }
         Location::Url { scheme, .. } => Err(unsupported(location, &scheme)),
         Location::Folder(folder) => {
             if !folder.is_dir() {
@@ -336,12 +348,35 @@ mod tests {
     }
 
     #[test]
-    fn postgres_is_refused_clearly() {
-        let e = open("postgres://localhost/jcr").map(|_| ()).unwrap_err();
+    fn unknown_schemes_are_refused_clearly() {
+        let e = open("mysql://localhost/jcr").map(|_| ()).unwrap_err();
         assert!(
-            matches!(e, RepositoryError::UnsupportedBackend { ref backend, .. } if backend == "postgres")
+            matches!(e, RepositoryError::UnsupportedBackend { ref backend, .. } if backend == "mysql")
         );
         assert!(e.to_string().contains("not supported"), "{e}");
-        assert!(init("postgres://localhost/jcr").is_err());
+        assert!(init("mysql://localhost/jcr").is_err());
+    }
+
+    #[test]
+    fn postgres_locations_open_and_init_the_postgres_backend() {
+        let url = format!(
+            "{}?schema=factory",
+            crate::repository::pg::testdb::fresh_database()
+        );
+        assert!(matches!(
+            open(&url).map(|_| ()),
+            Err(RepositoryError::NotARepository { .. })
+        ));
+        drop(init(&url).expect("init"));
+        assert!(matches!(
+            init(&url).map(|_| ()),
+            Err(RepositoryError::AlreadyExists { .. })
+        ));
+        let store = open(&url).expect("open");
+        assert_eq!(store.workspaces().expect("workspaces"), ["default"]);
+        assert!(store
+            .location()
+            .to_string_lossy()
+            .starts_with("postgres://"));
     }
 }

@@ -60,6 +60,7 @@ pub mod journaled;
 pub mod location;
 pub mod memory;
 pub mod oplog;
+pub mod pg;
 pub mod sqlite;
 pub mod types;
 

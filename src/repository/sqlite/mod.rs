@@ -19,7 +19,7 @@
 //! primitives).
 
 mod backend;
-mod codec;
+pub(crate) mod codec;
 mod gc;
 mod image;
 mod journal;

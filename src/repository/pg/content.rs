@@ -1,0 +1,697 @@
+//! The content store on PostgreSQL: node, property and registry rows, with every
+//! node's standard-form path kept right as siblings come, go and move (as the
+//! SQLite backend's `tree` does: two-phase renames through temporary `#id` paths,
+//! so the unique path index never sees two nodes on one path).
+
+use super::{PgDb, PgTxn};
+use crate::namespace::NamespaceRegistry;
+use crate::path::{self, Segment};
+use crate::repository::content::{
+    ContentRead, ContentTxn, NewNode, NodeId, NodeRecord, WorkspaceId,
+};
+use crate::repository::sqlite::codec;
+use crate::repository::Result;
+use crate::value::{Binary, Property, Value};
+use postgres::Row;
+use std::io::Read;
+use std::path::Path;
+
+/// The node columns [`PgDb::record`] reads, in order.
+pub(crate) const NODE_COLS: &str = "id, ws, parent, name, position, path, ptype, mixins";
+
+/// The temporary path of node `id` while its siblings are renumbered.
+fn temp_path(id: i64) -> String {
+    format!("#{id}")
+}
+
+/// The path of the `index`th child called `name` below `parent`.
+fn child_path(parent: &str, name: &str, index: u32) -> String {
+    let seg = Segment {
+        name: name.to_string(),
+        index,
+    };
+    path::join(parent, &seg.to_string())
+}
+
+/// The exclusive bounds of the strict descendants of `p` in byte order.
+pub(crate) fn descendant_bounds(p: &str) -> (String, String) {
+    if p == "/" {
+        ("/".to_string(), "0".to_string())
+    } else {
+        (format!("{p}/"), format!("{p}0"))
+    }
+}
+
+impl PgDb {
+    /// A node row as a record.
+    pub(crate) fn record(&self, r: &Row) -> Result<NodeRecord> {
+        let mixins: String = self.get(r, 7)?;
+        Ok(NodeRecord {
+            id: self.get(r, 0)?,
+            ws: self.get(r, 1)?,
+            parent: self.get(r, 2)?,
+            name: self.get(r, 3)?,
+            position: self.get(r, 4)?,
+            path: self.get(r, 5)?,
+            primary_type: self.get(r, 6)?,
+            mixins: codec::decode_mixins(&mixins).map_err(|e| self.corrupt(e))?,
+        })
+    }
+
+    fn records(
+        &self,
+        sql: &str,
+        args: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<NodeRecord>> {
+        self.query(sql, args)?
+            .iter()
+            .map(|r| self.record(r))
+            .collect()
+    }
+
+    fn one(
+        &self,
+        sql: &str,
+        args: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Option<NodeRecord>> {
+        match self.query(sql, args)?.first() {
+            Some(r) => self.record(r).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn require_node(&self, id: NodeId) -> Result<NodeRecord> {
+        self.node_by_id(id)?
+            .ok_or_else(|| self.corrupt(format!("node id {id} does not exist")))
+    }
+
+    fn prop_row(&self, r: &Row) -> Result<Property> {
+        let name: String = self.get(r, 0)?;
+        let code: i32 = self.get(r, 1)?;
+        let multiple: bool = self.get(r, 2)?;
+        let raw: String = self.get(r, 3)?;
+        codec::decode_property(&name, code as i64, multiple, &raw).map_err(|e| self.corrupt(e))
+    }
+
+    fn exists_at(&self, ws: i64, p: &str) -> Result<bool> {
+        Ok(!self
+            .query("SELECT 1 FROM node WHERE ws = $1 AND path = $2", &[&ws, &p])?
+            .is_empty())
+    }
+
+    /// Renames the subtree at `old` to `new`.
+    fn move_subtree(&self, ws: i64, old: &str, new: &str) -> Result<()> {
+        let (lo, hi) = descendant_bounds(old);
+        self.execute(
+            "UPDATE node SET path = $3 WHERE ws = $1 AND path = $2",
+            &[&ws, &old, &new],
+        )?;
+        let cut = old.chars().count() as i32 + 1;
+        self.execute(
+            "UPDATE node SET path = $2 || substr(path, $3)
+             WHERE ws = $1 AND path > $4 AND path < $5",
+            &[&ws, &new, &cut, &lo, &hi],
+        )?;
+        Ok(())
+    }
+
+    /// Gives the children of `parent` called `name` (plus the nodes `extra`, which
+    /// may sit on temporary paths) the indexes their order calls for.
+    fn fix_sns(&self, ws: i64, parent: &str, name: &str, extra: &[i64]) -> Result<()> {
+        let mut members: Vec<NodeRecord> = Vec::new();
+        let mut k = 1u32;
+        while let Some(row) = self.node_at(ws, &child_path(parent, name, k))? {
+            members.push(row);
+            k += 1;
+        }
+        for &id in extra {
+            if members.iter().any(|m| m.id == id) {
+                continue;
+            }
+            if let Some(row) = self.node_by_id(id)? {
+                members.push(row);
+            }
+        }
+        members.sort_by_key(|m| (m.position, m.id));
+        let wrong: Vec<(i64, String, String)> = members
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| {
+                let want = child_path(parent, name, i as u32 + 1);
+                (m.path != want).then(|| (m.id, m.path.clone(), want))
+            })
+            .collect();
+        for (id, current, _) in &wrong {
+            let tmp = temp_path(*id);
+            if *current != tmp {
+                self.move_subtree(ws, current, &tmp)?;
+            }
+        }
+        for (id, _, want) in &wrong {
+            self.move_subtree(ws, &temp_path(*id), want)?;
+        }
+        Ok(())
+    }
+
+    /// After the child `name[index]` of `parent` went, moves its later same-name
+    /// siblings down one index.
+    fn close_gap(&self, ws: i64, parent: &str, name: &str, index: u32) -> Result<()> {
+        let mut k = index + 1;
+        loop {
+            let from = child_path(parent, name, k);
+            if !self.exists_at(ws, &from)? {
+                return Ok(());
+            }
+            self.move_subtree(ws, &from, &child_path(parent, name, k - 1))?;
+            k += 1;
+        }
+    }
+
+    fn index_of(&self, p: &str) -> Result<u32> {
+        if p == "/" {
+            return Ok(1);
+        }
+        Segment::parse(path::last_segment(p))
+            .map(|s| s.index)
+            .map_err(|e| self.corrupt(format!("stored path {p} is invalid: {e}")))
+    }
+
+    /// Encodes a property for its row; binaries must be blobs or references.
+    fn encode(&self, node_path: &str, p: &Property) -> Result<(i32, String)> {
+        if p.name == "jcr:primaryType" || p.name == "jcr:mixinTypes" {
+            return Err(self.corrupt(format!("{} is a node field", p.name)));
+        }
+        for v in &p.values {
+            match v {
+                Value::Binary(Binary::Blob { sha256, size }) => self.check_blob(sha256, *size)?,
+                Value::Binary(Binary::Reference(_)) => {}
+                Value::Binary(other) => {
+                    return Err(self.corrupt(format!(
+                        "property {} of {node_path} reached the store with the binary {other:?}",
+                        p.name
+                    )))
+                }
+                _ => {}
+            }
+        }
+        let value = codec::encode_values(p).ok_or_else(|| {
+            self.corrupt(format!(
+                "property {} of {node_path} cannot be encoded",
+                p.name
+            ))
+        })?;
+        Ok((codec::type_code(p.ptype) as i32, value))
+    }
+}
+
+impl ContentRead for PgDb {
+    fn location(&self) -> &Path {
+        PgDb::location(self)
+    }
+
+    fn workspaces(&self) -> Result<Vec<(String, WorkspaceId)>> {
+        self.query(
+            "SELECT name, id FROM workspace WHERE live ORDER BY name",
+            &[],
+        )?
+        .iter()
+        .map(|r| Ok((self.get(r, 0)?, self.get(r, 1)?)))
+        .collect()
+    }
+
+    fn workspace_id(&self, name: &str) -> Result<Option<WorkspaceId>> {
+        match self
+            .query(
+                "SELECT id FROM workspace WHERE live AND name = $1",
+                &[&name],
+            )?
+            .first()
+        {
+            Some(r) => self.get(r, 0).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn workspace_name(&self, ws: WorkspaceId) -> Result<Option<String>> {
+        match self
+            .query("SELECT name FROM workspace WHERE id = $1", &[&ws])?
+            .first()
+        {
+            Some(r) => self.get(r, 0).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn node_at(&self, ws: WorkspaceId, p: &str) -> Result<Option<NodeRecord>> {
+        self.one(
+            &format!("SELECT {NODE_COLS} FROM node WHERE ws = $1 AND path = $2"),
+            &[&ws, &p],
+        )
+    }
+
+    fn node_by_id(&self, id: NodeId) -> Result<Option<NodeRecord>> {
+        self.one(
+            &format!("SELECT {NODE_COLS} FROM node WHERE id = $1"),
+            &[&id],
+        )
+    }
+
+    fn children(&self, id: NodeId) -> Result<Vec<NodeRecord>> {
+        self.records(
+            &format!("SELECT {NODE_COLS} FROM node WHERE parent = $1 ORDER BY position, id"),
+            &[&id],
+        )
+    }
+
+    fn has_children(&self, id: NodeId) -> Result<bool> {
+        Ok(!self
+            .query("SELECT 1 FROM node WHERE parent = $1 LIMIT 1", &[&id])?
+            .is_empty())
+    }
+
+    fn last_position(&self, parent: NodeId) -> Result<Option<i64>> {
+        let rows = self.query(
+            "SELECT max(position) FROM node WHERE parent = $1",
+            &[&parent],
+        )?;
+        match rows.first() {
+            Some(r) => self.get(r, 0),
+            None => Ok(None),
+        }
+    }
+
+    fn previous_sibling(
+        &self,
+        parent: NodeId,
+        position: i64,
+        id: NodeId,
+        except: Option<NodeId>,
+    ) -> Result<Option<NodeRecord>> {
+        self.one(
+            &format!(
+                "SELECT {NODE_COLS} FROM node WHERE parent = $1 AND (position, id) < ($2, $3)
+                 AND id <> $4 ORDER BY position DESC, id DESC LIMIT 1"
+            ),
+            &[&parent, &position, &id, &except.unwrap_or(0)],
+        )
+    }
+
+    fn properties(&self, id: NodeId) -> Result<Vec<Property>> {
+        self.query(
+            "SELECT name, type, multiple, value FROM prop WHERE node = $1 ORDER BY name",
+            &[&id],
+        )?
+        .iter()
+        .map(|r| self.prop_row(r))
+        .collect()
+    }
+
+    fn property(&self, id: NodeId, name: &str) -> Result<Option<Property>> {
+        match self
+            .query(
+                "SELECT name, type, multiple, value FROM prop WHERE node = $1 AND name = $2",
+                &[&id, &name],
+            )?
+            .first()
+        {
+            Some(r) => self.prop_row(r).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn uuid_owners(&self, ws: WorkspaceId, uuid: &str) -> Result<Vec<NodeId>> {
+        self.query(
+            "SELECT n.id FROM prop p JOIN node n ON n.id = p.node
+             WHERE p.name = 'jcr:uuid' AND p.value = $1 AND n.ws = $2 ORDER BY n.id",
+            &[&uuid, &ws],
+        )?
+        .iter()
+        .map(|r| self.get(r, 0))
+        .collect()
+    }
+
+    fn namespaces(&self) -> Result<NamespaceRegistry> {
+        let mut reg = NamespaceRegistry::new();
+        for r in self.query("SELECT prefix, uri FROM namespace ORDER BY prefix", &[])? {
+            let p: String = self.get(&r, 0)?;
+            let u: String = self.get(&r, 1)?;
+            if reg.uri(&p) != Some(u.as_str()) {
+                reg.set(&p, &u);
+            }
+        }
+        Ok(reg)
+    }
+
+    fn node_types(&self) -> Result<Vec<(String, String)>> {
+        self.query("SELECT name, cnd FROM nodetype ORDER BY name", &[])?
+            .iter()
+            .map(|r| Ok((self.get(r, 0)?, self.get(r, 1)?)))
+            .collect()
+    }
+
+    fn node_type(&self, name: &str) -> Result<Option<String>> {
+        match self
+            .query("SELECT cnd FROM nodetype WHERE name = $1", &[&name])?
+            .first()
+        {
+            Some(r) => self.get(r, 0).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn put_blob(&self, data: &mut dyn Read) -> Result<Binary> {
+        self.put_blob_stream(data)
+    }
+
+    fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
+        self.open_blob_stream(sha256)
+    }
+
+    fn check_blob(&self, sha256: &str, size: u64) -> Result<()> {
+        self.require_blob(sha256, size)
+    }
+}
+
+/// Forwards the reads of a transaction to its connection, which sees its own
+/// uncommitted writes.
+impl ContentRead for PgTxn<'_> {
+    fn location(&self) -> &Path {
+        PgDb::location(self.db)
+    }
+    fn workspaces(&self) -> Result<Vec<(String, WorkspaceId)>> {
+        self.db.workspaces()
+    }
+    fn workspace_id(&self, name: &str) -> Result<Option<WorkspaceId>> {
+        self.db.workspace_id(name)
+    }
+    fn workspace_name(&self, ws: WorkspaceId) -> Result<Option<String>> {
+        self.db.workspace_name(ws)
+    }
+    fn node_at(&self, ws: WorkspaceId, p: &str) -> Result<Option<NodeRecord>> {
+        self.db.node_at(ws, p)
+    }
+    fn node_by_id(&self, id: NodeId) -> Result<Option<NodeRecord>> {
+        self.db.node_by_id(id)
+    }
+    fn children(&self, id: NodeId) -> Result<Vec<NodeRecord>> {
+        ContentRead::children(self.db, id)
+    }
+    fn has_children(&self, id: NodeId) -> Result<bool> {
+        self.db.has_children(id)
+    }
+    fn last_position(&self, parent: NodeId) -> Result<Option<i64>> {
+        self.db.last_position(parent)
+    }
+    fn previous_sibling(
+        &self,
+        parent: NodeId,
+        position: i64,
+        id: NodeId,
+        except: Option<NodeId>,
+    ) -> Result<Option<NodeRecord>> {
+        self.db.previous_sibling(parent, position, id, except)
+    }
+    fn properties(&self, id: NodeId) -> Result<Vec<Property>> {
+        ContentRead::properties(self.db, id)
+    }
+    fn property(&self, id: NodeId, name: &str) -> Result<Option<Property>> {
+        ContentRead::property(self.db, id, name)
+    }
+    fn uuid_owners(&self, ws: WorkspaceId, uuid: &str) -> Result<Vec<NodeId>> {
+        self.db.uuid_owners(ws, uuid)
+    }
+    fn namespaces(&self) -> Result<NamespaceRegistry> {
+        ContentRead::namespaces(self.db)
+    }
+    fn node_types(&self) -> Result<Vec<(String, String)>> {
+        ContentRead::node_types(self.db)
+    }
+    fn node_type(&self, name: &str) -> Result<Option<String>> {
+        ContentRead::node_type(self.db, name)
+    }
+    fn put_blob(&self, data: &mut dyn Read) -> Result<Binary> {
+        self.db.put_blob_stream(data)
+    }
+    fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
+        self.db.open_blob_stream(sha256)
+    }
+    fn check_blob(&self, sha256: &str, size: u64) -> Result<()> {
+        self.db.require_blob(sha256, size)
+    }
+}
+
+impl ContentTxn for PgTxn<'_> {
+    fn first_new_id(&self) -> NodeId {
+        self.first_id
+    }
+
+    fn alloc_node_id(&mut self) -> Result<NodeId> {
+        let id = self.next_id;
+        self.next_id = id
+            .checked_add(1)
+            .ok_or_else(|| self.db.corrupt("node ids ran out"))?;
+        Ok(id)
+    }
+
+    fn new_nodes(&self, after: Option<NodeId>, limit: usize) -> Result<Vec<NodeRecord>> {
+        self.db.records(
+            &format!(
+                "SELECT {NODE_COLS} FROM node WHERE id >= $1 AND id > $2 ORDER BY id LIMIT $3"
+            ),
+            &[&self.first_id, &after.unwrap_or(i64::MIN), &(limit as i64)],
+        )
+    }
+
+    fn insert_workspace(&mut self, name: &str, id: Option<WorkspaceId>) -> Result<WorkspaceId> {
+        let db = self.db;
+        if db.workspace_id(name)?.is_some() {
+            return Err(db.corrupt(format!("workspace '{name}' exists already")));
+        }
+        match id {
+            Some(id) => {
+                let n = db.execute(
+                    "UPDATE workspace SET live = true WHERE id = $1 AND name = $2 AND NOT live",
+                    &[&id, &name],
+                )?;
+                if n != 1 {
+                    return Err(db.corrupt(format!(
+                        "workspace id {id} is in use or never belonged to '{name}'"
+                    )));
+                }
+                Ok(id)
+            }
+            None => {
+                let rows = db.query(
+                    "INSERT INTO workspace(id, name, live)
+                     SELECT coalesce(max(id), 0) + 1, $1, true FROM workspace RETURNING id",
+                    &[&name],
+                )?;
+                db.get(&rows[0], 0)
+            }
+        }
+    }
+
+    fn remove_workspace(&mut self, ws: WorkspaceId) -> Result<u64> {
+        let db = self.db;
+        let live = db.query("SELECT 1 FROM workspace WHERE id = $1 AND live", &[&ws])?;
+        if live.is_empty() {
+            return Err(db.corrupt(format!("workspace id {ws} does not exist")));
+        }
+        db.execute(
+            "DELETE FROM prop WHERE node IN (SELECT id FROM node WHERE ws = $1)",
+            &[&ws],
+        )?;
+        let nodes = db.execute("DELETE FROM node WHERE ws = $1", &[&ws])?;
+        db.execute("UPDATE workspace SET live = false WHERE id = $1", &[&ws])?;
+        Ok(nodes)
+    }
+
+    fn insert_node(&mut self, n: &NewNode) -> Result<()> {
+        let db = self.db;
+        if n.id >= self.next_id {
+            return Err(db.corrupt(format!("node id {} was never handed out", n.id)));
+        }
+        let live = db.query("SELECT 1 FROM workspace WHERE id = $1 AND live", &[&n.ws])?;
+        if live.is_empty() {
+            return Err(db.corrupt(format!("workspace id {} does not exist", n.ws)));
+        }
+        if db.node_by_id(n.id)?.is_some() {
+            return Err(db.corrupt(format!("node id {} is in use", n.id)));
+        }
+        let mixins = codec::encode_mixins(&n.mixins);
+        let Some(parent) = n.parent else {
+            if !n.name.is_empty() {
+                return Err(db.corrupt("a root node has no name"));
+            }
+            if db.node_at(n.ws, "/")?.is_some() {
+                return Err(db.corrupt(format!("workspace id {} has a root already", n.ws)));
+            }
+            db.execute(
+                "INSERT INTO node(id, ws, parent, name, position, path, ptype, mixins)
+                 VALUES ($1, $2, NULL, '', 0, '/', $3, $4)",
+                &[&n.id, &n.ws, &n.primary_type, &mixins],
+            )?;
+            return Ok(());
+        };
+        if n.name.is_empty() {
+            return Err(db.corrupt("a node below the root needs a name"));
+        }
+        let parent_row = db
+            .node_by_id(parent)?
+            .ok_or_else(|| db.corrupt(format!("parent id {parent} does not exist")))?;
+        if parent_row.ws != n.ws {
+            return Err(db.corrupt(format!("parent id {parent} lies in another workspace")));
+        }
+        let first = child_path(&parent_row.path, &n.name, 1);
+        let direct = !db.exists_at(n.ws, &first)?;
+        let p = if direct { first } else { temp_path(n.id) };
+        db.execute(
+            "INSERT INTO node(id, ws, parent, name, position, path, ptype, mixins)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &n.id,
+                &n.ws,
+                &parent,
+                &n.name,
+                &n.position,
+                &p,
+                &n.primary_type,
+                &mixins,
+            ],
+        )?;
+        if !direct {
+            db.fix_sns(n.ws, &parent_row.path, &n.name, &[n.id])?;
+        }
+        Ok(())
+    }
+
+    fn remove_subtree(&mut self, id: NodeId) -> Result<u64> {
+        let db = self.db;
+        let row = db.require_node(id)?;
+        if row.parent.is_none() {
+            return Err(db.corrupt("a workspace root is removed only with its workspace"));
+        }
+        let (lo, hi) = descendant_bounds(&row.path);
+        db.execute(
+            "DELETE FROM prop WHERE node IN
+               (SELECT id FROM node WHERE ws = $1 AND path > $2 AND path < $3)",
+            &[&row.ws, &lo, &hi],
+        )?;
+        db.execute("DELETE FROM prop WHERE node = $1", &[&row.id])?;
+        let below = db.execute(
+            "DELETE FROM node WHERE ws = $1 AND path > $2 AND path < $3",
+            &[&row.ws, &lo, &hi],
+        )?;
+        db.execute("DELETE FROM node WHERE id = $1", &[&row.id])?;
+        if let Some(parent) = path::parent(&row.path) {
+            let index = db.index_of(&row.path)?;
+            db.close_gap(row.ws, parent, &row.name, index)?;
+        }
+        Ok(below + 1)
+    }
+
+    fn update_node(
+        &mut self,
+        id: NodeId,
+        primary_type: &str,
+        mixins: &[String],
+        position: i64,
+    ) -> Result<()> {
+        let db = self.db;
+        let row = db.require_node(id)?;
+        db.execute(
+            "UPDATE node SET ptype = $2, mixins = $3, position = $4 WHERE id = $1",
+            &[&id, &primary_type, &codec::encode_mixins(mixins), &position],
+        )?;
+        if row.position != position {
+            if let Some(parent) = path::parent(&row.path) {
+                db.fix_sns(row.ws, parent, &row.name, &[])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn set_property(&mut self, id: NodeId, property: &Property) -> Result<()> {
+        self.set_properties(id, std::slice::from_ref(property))
+    }
+
+    fn set_properties(&mut self, id: NodeId, properties: &[Property]) -> Result<()> {
+        if properties.is_empty() {
+            return Ok(());
+        }
+        let db = self.db;
+        let row = db.require_node(id)?;
+        let mut names = Vec::with_capacity(properties.len());
+        let mut types = Vec::with_capacity(properties.len());
+        let mut multiple = Vec::with_capacity(properties.len());
+        let mut values = Vec::with_capacity(properties.len());
+        for p in properties {
+            let (code, value) = db.encode(&row.path, p)?;
+            names.push(p.name.as_str());
+            types.push(code);
+            multiple.push(p.multiple);
+            values.push(value);
+        }
+        // One statement for all of them; a name given twice keeps its last value.
+        db.execute(
+            "INSERT INTO prop(node, name, type, multiple, value)
+             SELECT DISTINCT ON (name) $1, name, type, multiple, value
+             FROM unnest($2::text[], $3::int[], $4::bool[], $5::text[]) WITH ORDINALITY
+                  AS t(name, type, multiple, value, ord)
+             ORDER BY name, ord DESC
+             ON CONFLICT (node, name) DO UPDATE
+             SET type = excluded.type, multiple = excluded.multiple, value = excluded.value",
+            &[&id, &names, &types, &multiple, &values],
+        )?;
+        Ok(())
+    }
+
+    fn remove_property(&mut self, id: NodeId, name: &str) -> Result<bool> {
+        let db = self.db;
+        db.require_node(id)?;
+        Ok(db.execute(
+            "DELETE FROM prop WHERE node = $1 AND name = $2",
+            &[&id, &name],
+        )? > 0)
+    }
+
+    fn set_namespace(&mut self, prefix: &str, uri: Option<&str>) -> Result<()> {
+        let db = self.db;
+        match uri {
+            Some(u) => {
+                db.execute(
+                    "INSERT INTO namespace(prefix, uri) VALUES ($1, $2)
+                     ON CONFLICT (prefix) DO UPDATE SET uri = excluded.uri",
+                    &[&prefix, &u],
+                )?;
+            }
+            None => {
+                if db.execute("DELETE FROM namespace WHERE prefix = $1", &[&prefix])? == 0 {
+                    return Err(
+                        db.corrupt(format!("namespace prefix '{prefix}' is not registered"))
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn set_node_type(&mut self, name: &str, cnd: Option<&str>) -> Result<()> {
+        let db = self.db;
+        match cnd {
+            Some(c) => {
+                db.execute(
+                    "INSERT INTO nodetype(name, cnd) VALUES ($1, $2)
+                     ON CONFLICT (name) DO UPDATE SET cnd = excluded.cnd",
+                    &[&name, &c],
+                )?;
+            }
+            None => {
+                if db.execute("DELETE FROM nodetype WHERE name = $1", &[&name])? == 0 {
+                    return Err(db.corrupt(format!("node type '{name}' is not registered")));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,113 @@
+//! The tables of a PostgreSQL repository, all in one schema (see the module doc of
+//! [`super`]).
+//!
+//! They mirror the SQLite backend's: `node` keeps each node's standard-form path
+//! (a subtree is a range on the `(ws, path)` index), `prop` the properties in the
+//! same column encoding ([`crate::repository::sqlite::codec`]), `namespace` and
+//! `nodetype` the registries, `op`, `jnode`, `jprop` and `jreg` the operation log
+//! beside them. Every text that is compared or ordered is `COLLATE "C"`, so that
+//! ranges and sort orders are byte orders whatever the database's locale, as in
+//! SQLite and in Rust. Workspaces keep their row when deleted (`live = false`) so
+//! that their ids are never reused and their names stay known. Binaries are `blob`
+//! rows (SHA-256 and size) with their content in `blob_chunk` rows of at most
+//! [`CHUNK`] bytes.
+
+/// The value of `meta.format`, which marks a schema as a jcrpack repository.
+pub const FORMAT: &str = "jcrpack-repository";
+
+/// The schema version this code reads and writes.
+pub const VERSION: &str = "1";
+
+/// The size of a blob chunk.
+pub const CHUNK: usize = 1 << 20;
+
+/// Tables and indexes, created once by `init` (in the repository's schema, which
+/// is first on the `search_path`).
+pub const SCHEMA: &str = r#"
+CREATE TABLE meta(key text COLLATE "C" PRIMARY KEY, value text NOT NULL);
+CREATE TABLE workspace(
+  id bigint PRIMARY KEY,
+  name text COLLATE "C" NOT NULL,
+  live boolean NOT NULL
+);
+CREATE UNIQUE INDEX workspace_name ON workspace(name) WHERE live;
+CREATE TABLE node(
+  id bigint PRIMARY KEY,
+  ws bigint NOT NULL,
+  parent bigint,
+  name text COLLATE "C" NOT NULL,
+  position bigint NOT NULL,
+  path text COLLATE "C" NOT NULL,
+  ptype text NOT NULL,
+  mixins text NOT NULL
+);
+CREATE UNIQUE INDEX node_path ON node(ws, path);
+CREATE INDEX node_children ON node(parent, position, id);
+CREATE TABLE prop(
+  node bigint NOT NULL,
+  name text COLLATE "C" NOT NULL,
+  type integer NOT NULL,
+  multiple boolean NOT NULL,
+  value text NOT NULL,
+  PRIMARY KEY(node, name)
+);
+CREATE INDEX prop_uuid ON prop(value) WHERE name = 'jcr:uuid';
+CREATE TABLE namespace(prefix text COLLATE "C" PRIMARY KEY, uri text NOT NULL UNIQUE);
+CREATE TABLE nodetype(name text COLLATE "C" PRIMARY KEY, cnd text NOT NULL);
+CREATE TABLE op(
+  id bigint PRIMARY KEY,
+  time text NOT NULL,
+  "user" text NOT NULL,
+  description text NOT NULL,
+  install_id text,
+  package_id text,
+  options text NOT NULL,
+  undoes bigint,
+  nodes bigint NOT NULL DEFAULT 0,
+  props bigint NOT NULL DEFAULT 0,
+  regs bigint NOT NULL DEFAULT 0
+);
+CREATE TABLE jnode(
+  op bigint NOT NULL,
+  node bigint NOT NULL,
+  ws bigint NOT NULL,
+  path text COLLATE "C" NOT NULL,
+  existed boolean NOT NULL,
+  parent bigint,
+  name text,
+  position bigint,
+  ptype text,
+  mixins text,
+  PRIMARY KEY(op, node)
+);
+CREATE INDEX jnode_node ON jnode(node);
+CREATE TABLE jprop(
+  op bigint NOT NULL,
+  node bigint NOT NULL,
+  name text COLLATE "C" NOT NULL,
+  ws bigint NOT NULL,
+  path text NOT NULL,
+  existed boolean NOT NULL,
+  type integer,
+  multiple boolean,
+  value text,
+  PRIMARY KEY(op, node, name)
+);
+CREATE INDEX jprop_node ON jprop(node, name);
+CREATE TABLE jreg(
+  op bigint NOT NULL,
+  kind text COLLATE "C" NOT NULL,
+  key text COLLATE "C" NOT NULL,
+  existed boolean NOT NULL,
+  value text,
+  PRIMARY KEY(op, kind, key)
+);
+CREATE TABLE blob(sha256 text COLLATE "C" PRIMARY KEY, size bigint NOT NULL);
+CREATE TABLE blob_chunk(
+  blob text COLLATE "C" NOT NULL,
+  seq integer NOT NULL,
+  data bytea NOT NULL,
+  PRIMARY KEY(blob, seq)
+);
+CREATE SEQUENCE upload;
+"#;

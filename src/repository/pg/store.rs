@@ -1,0 +1,273 @@
+//! [`PgStore`]: the journaled PostgreSQL backend, with reads of one consistent
+//! snapshot for walks and bulk readers.
+//!
+//! Outside a write transaction each statement sees the latest committed state, so
+//! a walk or an export of many statements could straddle another process's
+//! commit. [`PgStore::walk`](crate::repository::StoreRead::walk) and
+//! [`PgStore::snapshot`](crate::repository::StoreRead::snapshot) therefore hold a
+//! `REPEATABLE READ READ ONLY` transaction for their life: every read on the
+//! connection meanwhile (a walk's, and the caller's reads between its steps) sees
+//! one snapshot, and never waits for a writer. Inside a write transaction reads
+//! see that transaction, which holds the write lock.
+
+use super::{PgBackend, PgDb};
+use crate::namespace::NamespaceRegistry;
+use crate::path;
+use crate::repository::journaled::Journaled;
+use crate::repository::sqlite::codec;
+use crate::repository::{
+    GcReport, NodeInfo, OperationDetail, OperationId, OperationMeta, OperationSummary, PruneReport,
+    PruneSelect, Result, SnapshotNode, SnapshotRead, Store, StoreRead, SubtreeWalk, Transaction,
+    WalkEntry,
+};
+use crate::value::{Binary, Property};
+use postgres::Row;
+use std::io::Read;
+use std::path::Path;
+
+/// A repository in a PostgreSQL schema, with history and undo.
+#[derive(Debug)]
+pub struct PgStore {
+    inner: Journaled<PgBackend>,
+}
+
+impl PgStore {
+    pub(super) fn new(backend: PgBackend) -> PgStore {
+        PgStore {
+            inner: Journaled::new(backend),
+        }
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &PgBackend {
+        self.inner.backend()
+    }
+
+    fn db(&self) -> &PgDb {
+        &self.inner.backend().db
+    }
+}
+
+/// Holds the connection's read snapshot while it lives (nested holders share it).
+pub(crate) struct ReadSnapshot<'a> {
+    db: &'a PgDb,
+}
+
+impl PgDb {
+    /// Opens (or joins) a read snapshot, unless a write transaction runs.
+    pub(crate) fn read_snapshot(&self) -> Result<ReadSnapshot<'_>> {
+        let mut c = self.lock()?;
+        if !c.in_txn && c.snapshots == 0 {
+            c.client
+                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .map_err(|e| self.err(e))?;
+        }
+        c.snapshots += 1;
+        Ok(ReadSnapshot { db: self })
+    }
+}
+
+impl Drop for ReadSnapshot<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut c) = self.db.conn.lock() {
+            c.snapshots = c.snapshots.saturating_sub(1);
+            if c.snapshots == 0 && !c.in_txn {
+                if let Err(e) = c.client.batch_execute("COMMIT") {
+                    tracing::warn!(
+                        "ending a read snapshot of {} failed: {e}",
+                        self.db.location.display()
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A walk inside a read snapshot.
+struct SnapshotWalk<'a> {
+    inner: Box<dyn SubtreeWalk + 'a>,
+    _snapshot: ReadSnapshot<'a>,
+}
+
+impl Iterator for SnapshotWalk<'_> {
+    type Item = Result<WalkEntry>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next()
+    }
+}
+
+impl SubtreeWalk for SnapshotWalk<'_> {
+    fn skip_children(&mut self) {
+        self.inner.skip_children()
+    }
+}
+
+impl StoreRead for PgStore {
+    fn location(&self) -> &Path {
+        self.inner.location()
+    }
+    fn workspaces(&self) -> Result<Vec<String>> {
+        self.inner.workspaces()
+    }
+    fn node(&self, workspace: &str, path: &str) -> Result<Option<NodeInfo>> {
+        self.inner.node(workspace, path)
+    }
+    fn children(&self, workspace: &str, path: &str) -> Result<Vec<NodeInfo>> {
+        self.inner.children(workspace, path)
+    }
+    fn properties(&self, workspace: &str, path: &str) -> Result<Vec<Property>> {
+        self.inner.properties(workspace, path)
+    }
+    fn property(&self, workspace: &str, path: &str, name: &str) -> Result<Option<Property>> {
+        self.inner.property(workspace, path, name)
+    }
+    fn find_by_uuid(&self, workspace: &str, uuid: &str) -> Result<Option<String>> {
+        self.inner.find_by_uuid(workspace, uuid)
+    }
+    fn walk<'a>(&'a self, workspace: &str, path: &str) -> Result<Box<dyn SubtreeWalk + 'a>> {
+        let snapshot = self.db().read_snapshot()?;
+        let inner = self.inner.walk(workspace, path)?;
+        Ok(Box::new(SnapshotWalk {
+            inner,
+            _snapshot: snapshot,
+        }))
+    }
+    fn namespaces(&self) -> Result<NamespaceRegistry> {
+        self.inner.namespaces()
+    }
+    fn node_types(&self) -> Result<Vec<(String, String)>> {
+        self.inner.node_types()
+    }
+    fn node_type(&self, name: &str) -> Result<Option<String>> {
+        self.inner.node_type(name)
+    }
+    fn history(&self) -> Result<Vec<OperationSummary>> {
+        self.inner.history()
+    }
+    fn operation(&self, id: OperationId) -> Result<OperationDetail> {
+        self.inner.operation(id)
+    }
+    fn put_blob(&self, data: &mut dyn Read) -> Result<Binary> {
+        self.inner.put_blob(data)
+    }
+    fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
+        self.inner.open_blob(sha256)
+    }
+    fn snapshot<'a>(&'a self, workspace: &str) -> Result<Option<Box<dyn SnapshotRead + 'a>>> {
+        let snapshot = self.db().read_snapshot()?;
+        let db = self.db();
+        let ws = match crate::repository::content::ContentRead::workspace_id(db, workspace)? {
+            Some(ws) => ws,
+            None => {
+                return Err(crate::repository::RepositoryError::WorkspaceNotFound {
+                    workspace: workspace.to_string(),
+                })
+            }
+        };
+        Ok(Some(Box::new(PgSnapshot {
+            db,
+            ws,
+            _snapshot: snapshot,
+        })))
+    }
+}
+
+impl Store for PgStore {
+    fn begin(&mut self, description: &str) -> Result<Box<dyn Transaction + '_>> {
+        self.inner.begin(description)
+    }
+    fn begin_operation(&mut self, meta: OperationMeta) -> Result<Box<dyn Transaction + '_>> {
+        self.inner.begin_operation(meta)
+    }
+    fn prune_history(&mut self, select: PruneSelect, dry_run: bool) -> Result<PruneReport> {
+        self.inner.prune_history(select, dry_run)
+    }
+    fn gc(&mut self, dry_run: bool) -> Result<GcReport> {
+        self.inner.gc(dry_run)
+    }
+}
+
+/// The columns both snapshot queries return (as the SQLite backend's snapshot).
+macro_rules! cols {
+    () => {
+        "SELECT n.id, n.name, n.path, n.ptype, n.mixins, u.value,
+            EXISTS(SELECT 1 FROM node k WHERE k.parent = n.id),
+            c.id IS NOT NULL,
+            EXISTS(SELECT 1 FROM prop d WHERE d.node = n.id AND d.name = 'jcr:data'),
+            EXISTS(SELECT 1 FROM prop e WHERE e.node = c.id AND e.name = 'jcr:data')
+         FROM node n
+         LEFT JOIN prop u ON u.node = n.id AND u.name = 'jcr:uuid'"
+    };
+}
+
+const NODE_SQL: &str = concat!(
+    cols!(),
+    " LEFT JOIN node c ON c.ws = n.ws AND c.path = $3
+     WHERE n.ws = $1 AND n.path = $2"
+);
+
+const CHILDREN_SQL: &str = concat!(
+    cols!(),
+    " LEFT JOIN node c ON c.ws = n.ws AND c.path = n.path || '/jcr:content'
+     WHERE n.parent = $1 ORDER BY n.position, n.id"
+);
+
+/// [`SnapshotRead`] of one workspace in the connection's read snapshot.
+struct PgSnapshot<'a> {
+    db: &'a PgDb,
+    ws: i64,
+    _snapshot: ReadSnapshot<'a>,
+}
+
+impl PgSnapshot<'_> {
+    fn node_row(&self, r: &Row) -> Result<SnapshotNode> {
+        let db = self.db;
+        let p: String = db.get(r, 2)?;
+        let mixins: String = db.get(r, 4)?;
+        let index = if p == "/" {
+            1
+        } else {
+            crate::path::Segment::parse(path::last_segment(&p))
+                .map(|s| s.index)
+                .map_err(|e| db.corrupt(format!("stored path {p} is invalid: {e}")))?
+        };
+        Ok(SnapshotNode {
+            info: NodeInfo {
+                name: db.get(r, 1)?,
+                index,
+                primary_type: db.get(r, 3)?,
+                mixins: codec::decode_mixins(&mixins).map_err(|e| db.corrupt(e))?,
+                uuid: db.get(r, 5)?,
+                path: p,
+            },
+            handle: db.get(r, 0)?,
+            has_children: db.get(r, 6)?,
+            has_content_child: db.get(r, 7)?,
+            has_data: db.get(r, 8)?,
+            content_has_data: db.get(r, 9)?,
+        })
+    }
+}
+
+impl SnapshotRead for PgSnapshot<'_> {
+    fn node(&self, p: &str) -> Result<Option<SnapshotNode>> {
+        let p = path::normalize(p)?;
+        let content = path::join(&p, "jcr:content");
+        match self.db.query(NODE_SQL, &[&self.ws, &p, &content])?.first() {
+            Some(r) => self.node_row(r).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn children(&self, node: &SnapshotNode) -> Result<Vec<SnapshotNode>> {
+        self.db
+            .query(CHILDREN_SQL, &[&node.handle])?
+            .iter()
+            .map(|r| self.node_row(r))
+            .collect()
+    }
+
+    fn properties(&self, node: &SnapshotNode) -> Result<Vec<Property>> {
+        crate::repository::content::ContentRead::properties(self.db, node.handle)
+    }
+}

@@ -1,0 +1,213 @@
+//! The contract suite against PostgreSQL (a private test cluster, see `testdb`),
+//! and what only this backend has: locations, blobs in chunks, the write lock.
+
+use super::{PgLocation, PgStore};
+use crate::repository::contract::{Backend, Guard};
+use crate::repository::location::OpenOptions;
+use crate::repository::{RepositoryError, Store, StoreRead};
+use std::io::Read;
+use std::time::Duration;
+
+/// A fresh repository in a fresh database.
+fn fresh() -> (String, PgStore) {
+    let url = format!("{}?schema=repo", super::testdb::fresh_database());
+    let store = PgStore::init_url(&url, &OpenOptions::default()).expect("init");
+    (url, store)
+}
+
+/// The PostgreSQL backend, for the contract suite.
+struct Postgres;
+
+impl Backend for Postgres {
+    fn repo() -> (Guard, Box<dyn Store>) {
+        let (_, store) = fresh();
+        (Box::new(()), Box::new(store))
+    }
+}
+
+/// The contract suite against PostgreSQL.
+mod contract {
+    crate::contract_suite!(super::Postgres);
+}
+
+#[test]
+fn locations_name_a_schema_and_hide_the_password() {
+    let l =
+        PgLocation::parse("postgres://u:secret@db:5433/jcr?schema=site&connect_timeout=3").unwrap();
+    assert_eq!(l.schema, "site");
+    assert_eq!(
+        l.connect,
+        "postgres://u:secret@db:5433/jcr?connect_timeout=3"
+    );
+    assert_eq!(l.display, "postgres://u@db:5433/jcr?schema=site");
+    let l = PgLocation::parse("postgres://u@db/jcr?workspace-schema=team_a").unwrap();
+    assert_eq!(l.schema, "team_a");
+    assert_eq!(
+        PgLocation::parse("postgres://u@db/jcr").unwrap().schema,
+        "jcrpack"
+    );
+    for bad in [
+        "postgres://u@db/jcr?schema=a;drop",
+        "postgres://u@db/jcr?schema=1a",
+        "postgres://u@db/jcr?schema=",
+        "postgres://u@db/jcr?schema=a&schema=b",
+        "mysql://u@db/jcr",
+    ] {
+        assert!(PgLocation::parse(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn init_refuses_an_existing_repository_and_open_needs_one() {
+    let (url, store) = fresh();
+    drop(store);
+    assert!(matches!(
+        PgStore::init_url(&url, &OpenOptions::default()),
+        Err(RepositoryError::AlreadyExists { .. })
+    ));
+    let store = PgStore::open_url(&url, &OpenOptions::default()).expect("open");
+    assert_eq!(store.workspaces().unwrap(), ["default"]);
+    let other = url.replace("schema=repo", "schema=nothing_here");
+    let e = PgStore::open_url(&other, &OpenOptions::default())
+        .map(|_| ())
+        .unwrap_err();
+    assert!(matches!(e, RepositoryError::NotARepository { .. }), "{e}");
+    // Two repositories side by side in one database.
+    let second = url.replace("schema=repo", "schema=second");
+    let s2 = PgStore::init_url(&second, &OpenOptions::default()).expect("second");
+    assert_eq!(s2.workspaces().unwrap(), ["default"]);
+}
+
+#[test]
+fn large_blobs_stream_in_chunks_and_are_stored_once() {
+    let (_, store) = fresh();
+    let size = super::schema::CHUNK * 2 + 12345;
+    let data: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+    let a = store.put_blob(&mut &data[..]).unwrap();
+    let b = store.put_blob(&mut &data[..]).unwrap();
+    assert_eq!(a, b);
+    let crate::value::Binary::Blob { sha256, size: got } = &a else {
+        panic!("{a:?}")
+    };
+    assert_eq!(*got as usize, size);
+    let mut back = Vec::new();
+    store
+        .open_blob(sha256)
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap();
+    assert!(back == data);
+    let db = &store.backend().db;
+    let rows = db.query("SELECT count(*) FROM blob_chunk", &[]).unwrap();
+    let chunks: i64 = rows[0].get(0);
+    assert_eq!(chunks, 3, "one copy, in three chunks");
+    // Small and empty blobs.
+    let empty = store.put_blob(&mut &b""[..]).unwrap();
+    let mut back = Vec::new();
+    let crate::value::Binary::Blob { sha256, .. } = &empty else {
+        panic!()
+    };
+    store
+        .open_blob(sha256)
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap();
+    assert!(back.is_empty());
+    // A damaged chunk is noticed at the end of the read.
+    db.execute(
+        "UPDATE blob_chunk SET data = '\\x00'::bytea WHERE seq = 1",
+        &[],
+    )
+    .unwrap();
+    let crate::value::Binary::Blob { sha256, .. } = &a else {
+        panic!()
+    };
+    let mut back = Vec::new();
+    let e = store
+        .open_blob(sha256)
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap_err();
+    assert!(e.to_string().contains("damaged"), "{e}");
+    assert!(matches!(
+        store.open_blob(&"0".repeat(64)),
+        Err(RepositoryError::BlobNotFound { .. })
+    ));
+}
+
+#[test]
+fn a_second_writer_waits_for_the_lock_and_then_is_busy() {
+    let (url, mut first) = fresh();
+    let options = OpenOptions {
+        busy_timeout: Duration::from_millis(300),
+    };
+    let mut second = PgStore::open_url(&url, &options).expect("open");
+    let t = first.begin("hold the lock").expect("begin");
+    let started = std::time::Instant::now();
+    let e = second.begin("wait").map(|_| ()).unwrap_err();
+    assert!(matches!(e, RepositoryError::RepositoryBusy { .. }), "{e}");
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    // Readers do not wait.
+    assert_eq!(second.workspaces().unwrap(), ["default"]);
+    drop(t);
+    let t = second.begin("now").expect("free again");
+    t.commit().unwrap();
+    let zero = OpenOptions {
+        busy_timeout: Duration::ZERO,
+    };
+    let mut third = PgStore::open_url(&url, &zero).expect("open");
+    let t = first.begin("hold").unwrap();
+    assert!(matches!(
+        third.begin("try").map(|_| ()),
+        Err(RepositoryError::RepositoryBusy { .. })
+    ));
+    drop(t);
+}
+
+#[test]
+fn gc_removes_the_blobs_nothing_refers_to_and_keeps_journaled_ones() {
+    use crate::repository::AddOptions;
+    use crate::value::{Property, Value};
+    let (_, mut store) = fresh();
+    let put = |s: &PgStore, b: &[u8]| s.put_blob(&mut &b[..]).unwrap();
+    let orphan = put(&store, b"nobody refers to me");
+    let live = put(&store, b"a property refers to me");
+    let journaled = put(&store, b"only an undo needs me");
+    let mut t = store.begin("setup").unwrap();
+    t.add_node(
+        "default",
+        "/",
+        &crate::node::Node::new("a", "nt:unstructured"),
+        &AddOptions::append(),
+    )
+    .unwrap();
+    t.set_property(
+        "default",
+        "/a",
+        &Property::single("live", Value::Binary(live)),
+    )
+    .unwrap();
+    t.set_property(
+        "default",
+        "/a",
+        &Property::single("old", Value::Binary(journaled.clone())),
+    )
+    .unwrap();
+    t.commit().unwrap();
+    let mut t = store
+        .begin_operation(crate::repository::contract::meta("drop old"))
+        .unwrap();
+    t.remove_property("default", "/a", "old").unwrap();
+    t.commit().unwrap();
+    let dry = store.gc(true).unwrap();
+    assert_eq!((dry.blobs_removed, dry.blobs_kept), (1, 2));
+    let done = store.gc(false).unwrap();
+    assert_eq!((done.blobs_removed, done.blobs_kept), (1, 2));
+    let sha = |b: &crate::value::Binary| match b {
+        crate::value::Binary::Blob { sha256, .. } => sha256.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(store.open_blob(&sha(&orphan)).is_err());
+    assert!(store.open_blob(&sha(&journaled)).is_ok());
+    assert_eq!(store.gc(false).unwrap().blobs_removed, 0);
+}
