@@ -75,6 +75,56 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
+/// Stores an image as chunks in the catalogue as it is passed in, piece by piece,
+/// and writes their list.
+pub(crate) struct ChunkWriter {
+    blobs: super::blobs::CatalogueBlobs,
+    list: PathBuf,
+    out: BufWriter<File>,
+    stats: ImageStats,
+}
+
+impl ChunkWriter {
+    /// Starts the chunk list `list` (a new file) of an image for catalogue `cat`.
+    pub(crate) fn new(cat: &Catalogue, list: &Path) -> Result<ChunkWriter> {
+        let out = File::create(list).map_err(|e| BackupError::io(list, e))?;
+        Ok(ChunkWriter {
+            blobs: cat.blobs(),
+            list: list.to_path_buf(),
+            out: BufWriter::new(out),
+            stats: ImageStats::default(),
+        })
+    }
+
+    /// Stores the next chunk (at most [`CHUNK_BYTES`]; only the last may be
+    /// shorter) unless the catalogue has it, not yet synced.
+    pub(crate) fn push(&mut self, data: &[u8]) -> Result<()> {
+        let n = data.len() as u64;
+        let sha = hex(&Sha256::digest(data));
+        self.stats.chunks += 1;
+        self.stats.bytes += n;
+        if self.blobs.has(&sha, n) {
+            self.stats.reused_bytes += n;
+        } else {
+            self.blobs.put_hashed(&sha, data)?;
+            self.stats.copied_chunks += 1;
+            self.stats.copied_bytes += n;
+        }
+        writeln!(self.out, "{sha} {n}").map_err(|e| BackupError::io(&self.list, e))
+    }
+
+    /// Ends the list (synced) and returns what was stored.
+    pub(crate) fn finish(self) -> Result<ImageStats> {
+        let list = self.list;
+        let out = self
+            .out
+            .into_inner()
+            .map_err(|e| BackupError::io(&list, e.into_error()))?;
+        out.sync_all().map_err(|e| BackupError::io(&list, e))?;
+        Ok(self.stats)
+    }
+}
+
 impl Catalogue {
     /// Stores the image file `image` as chunks (those the catalogue lacks written,
     /// not yet synced) and writes their list to `list`.
@@ -93,10 +143,7 @@ impl Catalogue {
             total: Some(total),
             unit: Unit::Bytes,
         });
-        let out = File::create(list).map_err(|e| BackupError::io(list, e))?;
-        let mut out = BufWriter::new(out);
-        let blobs = self.blobs();
-        let mut stats = ImageStats::default();
+        let mut chunks = ChunkWriter::new(self, list)?;
         let mut buf = vec![0u8; CHUNK_BYTES];
         loop {
             if cancel.load(Ordering::Relaxed) {
@@ -109,25 +156,10 @@ impl Catalogue {
             if n == 0 {
                 break;
             }
-            let data = &buf[..n];
-            let sha = hex(&Sha256::digest(data));
-            stats.chunks += 1;
-            stats.bytes += n as u64;
-            if blobs.has(&sha, n as u64) {
-                stats.reused_bytes += n as u64;
-            } else {
-                blobs.put_hashed(&sha, data)?;
-                stats.copied_chunks += 1;
-                stats.copied_bytes += n as u64;
-            }
-            writeln!(out, "{sha} {n}").map_err(|e| BackupError::io(list, e))?;
+            chunks.push(&buf[..n])?;
             events.event(&Event::Advance { amount: n as u64 });
         }
-        let out = out
-            .into_inner()
-            .map_err(|e| BackupError::io(list, e.into_error()))?;
-        out.sync_all().map_err(|e| BackupError::io(list, e))?;
-        Ok(stats)
+        chunks.finish()
     }
 
     /// Writes the image listed in `list` (of backup `id`) to the new file `dest`,
