@@ -144,8 +144,23 @@ fn a_backup_taken_under_concurrent_writers_is_the_source_at_its_operation() {
     let b = Instant::now();
     let out = run_ok(
         jcrpack()
-            .args(["backup", "create", "--json", "--max-rate", "20", "--repo"])
+            .args([
+                "-v",
+                "backup",
+                "create",
+                "--json",
+                "--max-rate",
+                "20",
+                "--repo",
+            ])
             .arg(&repo),
+    );
+    // The image was read straight from the database file under one snapshot (not
+    // taken by the fallback through a temporary file).
+    assert!(
+        stderr(&out).contains("read straight from its database file"),
+        "{}",
+        stderr(&out)
     );
     let took = b.elapsed();
     let during = done_ops.load(Ordering::SeqCst) - before;

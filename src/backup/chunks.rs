@@ -1,13 +1,14 @@
 //! A backup's image stored as chunks in the catalogue's shared blob folder.
 //!
-//! The image (the SQLite file the image step writes) is cut into pieces of
-//! [`CHUNK_BYTES`], a whole number of database pages (SQLite pages are powers of
-//! two of at most 64 KiB), each stored by its SHA-256 in `DIR/blobs` beside the
-//! binaries and listed in order in `backups/<ID>/image.txt` (`sha256 size` lines,
-//! checksummed in the manifest). The online backup API copies page n of the
-//! repository to page n of the image, so the images of a repository that changed a
-//! little share every chunk but those holding changed pages, and a later backup
-//! writes only those. Delete and prune keep every chunk a remaining backup lists,
+//! The image (the repository's SQLite database, read from its file under a read
+//! snapshot by [`ChunkWriter`]'s caller, or the file the generic image step wrote)
+//! is cut into pieces of [`CHUNK_BYTES`], a whole number of database pages (SQLite
+//! pages are powers of two of at most 64 KiB), each stored by its SHA-256 in
+//! `DIR/blobs` beside the binaries and listed in order in `backups/<ID>/image.txt`
+//! (`sha256 size` lines, checksummed in the manifest). Page n of the repository is
+//! at offset n of the image, so the images of a repository that changed a little
+//! share every chunk but those holding changed pages, and a later backup writes
+//! only those. Delete and prune keep every chunk a remaining backup lists,
 //! as they keep its binaries; verify checks each against its name.
 //!
 //! Reading a backup reassembles its image into a temporary file of the catalogue

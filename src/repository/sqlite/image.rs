@@ -3,7 +3,11 @@
 //!
 //! # One point in time, taken hot
 //!
-//! The image is copied page by page with SQLite's online backup API, in steps (so
+//! A backup of the whole repository reads its pages straight from the database
+//! file under one read snapshot that the file is known to hold
+//! ([`SqliteStore::read_image`], which says why that is sound). The image step
+//! below ([`SqliteStore::take_image_to`]) serves a choice of workspaces, and any
+//! snapshot the direct read could not get: the image is copied page by page with SQLite's online backup API, in steps (so
 //! that a rate limit and cancellation can act between them), all inside **one read
 //! transaction** held on the source connection from before the first step to after
 //! the last. In WAL mode a reader never blocks writers and writers never block it:
@@ -279,27 +283,79 @@ impl SqliteStore {
 /// the start of the snapshot spoils one try).
 const DIRECT_TRIES: u32 = 8;
 
-/// The fields of the WAL-index (the `-shm` file, documented in SQLite's
-/// `walformat.html` and shared by every SQLite version that opens the database):
-/// the first header's `iVersion`, `isInit` and `mxFrame` (the last valid frame of
-/// the WAL), and the checkpoint info's `nBackfill` (the frames already copied into
-/// the database file). Native byte order.
-const SHM_VERSION: u32 = 3_007_000;
-const SHM_READ: usize = 136;
+/// The main database file of `conn`, read through SQLite's own handle of it (the
+/// VFS's `xFileSize` and `xRead`), so that no other descriptor of the file is ever
+/// opened: closing one would drop every POSIX lock this process holds on the file,
+/// SQLite's included, and another process could then take the database as its
+/// own and checkpoint it under the snapshot.
+struct DbFile<'c> {
+    file: *mut rusqlite::ffi::sqlite3_file,
+    _conn: &'c Connection,
+}
 
-/// Whether the database file holds every frame of the WAL, read from the
-/// WAL-index `shm`: `mxFrame == nBackfill`. `false` when it cannot be told.
-fn wal_fully_backfilled(shm: &Path) -> bool {
-    use std::io::Read;
-    let mut b = [0u8; SHM_READ];
-    let Ok(mut f) = std::fs::File::open(shm) else {
-        return false;
-    };
-    if f.read_exact(&mut b).is_err() {
-        return false;
+impl<'c> DbFile<'c> {
+    fn of(conn: &'c Connection) -> Option<DbFile<'c>> {
+        use rusqlite::ffi;
+        let mut file: *mut ffi::sqlite3_file = std::ptr::null_mut();
+        // SAFETY: `conn` is open and used by this thread only (NO_MUTEX);
+        // SQLITE_FCNTL_FILE_POINTER writes one pointer to `file`, which stays valid
+        // while the connection is open (`_conn` borrows it).
+        let rc = unsafe {
+            ffi::sqlite3_file_control(
+                conn.handle(),
+                c"main".as_ptr(),
+                ffi::SQLITE_FCNTL_FILE_POINTER,
+                (&mut file as *mut *mut ffi::sqlite3_file).cast(),
+            )
+        };
+        if rc != ffi::SQLITE_OK || file.is_null() {
+            return None;
+        }
+        // SAFETY: `file` is the connection's open file object.
+        let methods = unsafe { (*file).pMethods };
+        (!methods.is_null()).then_some(DbFile { file, _conn: conn })
     }
-    let u32_at = |o: usize| u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
-    u32_at(0) == SHM_VERSION && b[12] == 1 && u32_at(16) == u32_at(96)
+
+    fn size(&self) -> Option<u64> {
+        let mut size: i64 = 0;
+        // SAFETY: `file` and its methods are valid (see `of`); xFileSize writes one
+        // i64.
+        let rc = unsafe {
+            let f = (*(*self.file).pMethods).xFileSize?;
+            f(self.file, &mut size)
+        };
+        (rc == rusqlite::ffi::SQLITE_OK && size >= 0).then_some(size as u64)
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        let n = std::os::raw::c_int::try_from(buf.len())
+            .map_err(|_| std::io::Error::other("read too large"))?;
+        // SAFETY: as in `size`; xRead writes at most `n` bytes into `buf`.
+        let rc = unsafe {
+            let f = (*(*self.file).pMethods)
+                .xRead
+                .ok_or_else(|| std::io::Error::other("the file cannot be read"))?;
+            f(self.file, buf.as_mut_ptr().cast(), n, offset as i64)
+        };
+        if rc == rusqlite::ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!(
+                "reading {} bytes at {offset} failed (SQLite code {rc})",
+                buf.len()
+            )))
+        }
+    }
+}
+
+/// Whether the WAL's every frame is in the database file now: a passive checkpoint
+/// (which waits for no one) run on `conn`, outside any transaction, reports as
+/// many frames checkpointed as the WAL holds.
+fn checkpointed(conn: &Connection) -> bool {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+    })
+    .is_ok_and(|(log, done)| log >= 0 && log == done)
 }
 
 /// What [`SqliteStore::read_image`] found besides the pages.
@@ -321,20 +377,23 @@ impl SqliteStore {
     ///
     /// # Why the file is the snapshot
     ///
-    /// It checkpoints the WAL (passive: it waits for no one), then opens a read
-    /// transaction on a connection of its own and looks at the WAL-index: when
-    /// every WAL frame is in the database file (`mxFrame == nBackfill`) at that
-    /// moment, the frames of the snapshot are all in the file. While the read
-    /// transaction lasts, no checkpoint can copy a later frame into the file (a
-    /// checkpoint copies only frames every reader's snapshot holds, and takes the
-    /// reader lock of a snapshot that ignores the WAL exclusively before writing
-    /// the file at all); SQLite writes the database file of a WAL database only
-    /// when it checkpoints. So the first `page_count` pages of the file are the
-    /// snapshot, byte for byte, for as long as the transaction is held; the counts,
-    /// the blob list and the generation token are read in the same transaction.
-    /// When the WAL-index says otherwise (a writer committed in between), the
-    /// transaction ends and it tries again, a few times. The write lock is never
-    /// taken.
+    /// It opens a read transaction on a connection of its own, then checkpoints
+    /// the WAL on the store's connection (passively: it waits for no one). When
+    /// that checkpoint leaves no frame of the WAL outside the database file, the
+    /// snapshot's frames are all in the file too (a snapshot holds no frame past
+    /// the WAL's end, and no checkpoint copies a frame past the end of a running
+    /// snapshot). While the read transaction lasts, no checkpoint can copy a later
+    /// frame into the file: a checkpoint copies only frames every reader's
+    /// snapshot holds, and takes the reader lock of a snapshot that ignores the
+    /// WAL exclusively before writing the file at all; and SQLite writes the
+    /// database file of a WAL database only when it checkpoints. So the first
+    /// `page_count` pages of the file are the snapshot, byte for byte, for as long
+    /// as the transaction is held; they are read through SQLite's own handle of
+    /// the file ([`DbFile`]), and the counts, the blob list and the generation
+    /// token in the same transaction. When the checkpoint could not copy every
+    /// frame (a writer committed just before the snapshot began, or another
+    /// reader held the checkpoint back), the transaction ends and it tries again,
+    /// a few times. The write lock is never taken.
     ///
     /// The image's header is switched to a rollback journal (bytes 18 and 19,
     /// what `PRAGMA journal_mode=DELETE` writes), so that it opens read-only
@@ -351,7 +410,6 @@ impl SqliteStore {
     ) -> std::result::Result<Option<DirectImage>, E> {
         let db = self.db();
         let db_path = self.root.join(DB_FILE);
-        let shm = self.root.join(format!("{DB_FILE}-shm"));
         let conn = Connection::open_with_flags(
             &db_path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -375,14 +433,15 @@ impl SqliteStore {
                 }
                 .into());
             }
-            // Busy (a writer or another checkpoint) only means a later try.
-            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0));
+            if !self.conn.is_autocommit() {
+                return Ok(None);
+            }
             conn.execute_batch("BEGIN").map_err(|e| db.err(e))?;
             let snapshot = ReadSnapshot(&conn);
             let _: i64 = conn
                 .query_row("SELECT count(*) FROM meta", [], |r| r.get(0))
                 .map_err(|e| db.err(e))?;
-            if wal_fully_backfilled(&shm) {
+            if checkpointed(&self.conn) {
                 let image =
                     self.read_pages(&conn, &db_path, chunk, sink, max_rate, events, cancel)?;
                 let Some(bytes) = image else {
@@ -411,6 +470,11 @@ impl SqliteStore {
                 let workspaces = counts(&conn).map_err(db_err)?;
                 let (blob_count, blob_bytes) = list_blobs(&conn, blob_list, &db_path)?;
                 drop(snapshot);
+                tracing::info!(
+                    "image of {} read straight from its database file ({bytes} bytes, try {})",
+                    self.root.display(),
+                    attempt + 1
+                );
                 return Ok(Some(DirectImage {
                     info: ImageInfo {
                         last_operation,
@@ -425,6 +489,10 @@ impl SqliteStore {
             drop(snapshot);
             std::thread::sleep(Duration::from_millis(5 << attempt.min(6)));
         }
+        tracing::info!(
+            "no snapshot of {} that its database file holds whole after {DIRECT_TRIES} tries",
+            self.root.display()
+        );
         Ok(None)
     }
 
@@ -442,7 +510,6 @@ impl SqliteStore {
         events: &dyn Events,
         cancel: &AtomicBool,
     ) -> std::result::Result<Option<u64>, E> {
-        use std::io::Read;
         let db = self.db();
         let page_size: i64 = conn
             .query_row("PRAGMA page_size", [], |r| r.get(0))
@@ -451,8 +518,10 @@ impl SqliteStore {
             .query_row("PRAGMA page_count", [], |r| r.get(0))
             .map_err(|e| db.err(e))?;
         let total = (page_size.max(0) as u64) * (page_count.max(0) as u64);
-        let mut file = std::fs::File::open(db_path).map_err(|e| io(db_path, e))?;
-        let len = file.metadata().map_err(|e| io(db_path, e))?.len();
+        let Some(file) = DbFile::of(conn) else {
+            return Ok(None);
+        };
+        let len = file.size().unwrap_or(0);
         if total < 100 || len < total || chunk as u64 % page_size.max(1) as u64 != 0 {
             return Ok(None);
         }
@@ -473,7 +542,7 @@ impl SqliteStore {
             }
             let n = (total - done).min(chunk as u64) as usize;
             let piece = &mut buf[..n];
-            file.read_exact(piece).map_err(|e| io(db_path, e))?;
+            file.read_at(done, piece).map_err(|e| io(db_path, e))?;
             if done == 0 && piece[18] == 2 && piece[19] == 2 {
                 // File format write and read versions: 1 is a rollback journal.
                 piece[18] = 1;
@@ -1015,39 +1084,6 @@ mod tests {
         drop(s);
         let s = SqliteStore::open(&root).unwrap();
         assert_eq!(s.generation().unwrap().unwrap(), g);
-    }
-
-    #[test]
-    fn the_wal_index_is_read_as_documented() {
-        let d = tempfile::tempdir().unwrap();
-        let shm = d.path().join("x-shm");
-        let mut b = vec![0u8; 32768];
-        b[0..4].copy_from_slice(&SHM_VERSION.to_ne_bytes());
-        b[12] = 1;
-        b[16..20].copy_from_slice(&7u32.to_ne_bytes());
-        b[96..100].copy_from_slice(&7u32.to_ne_bytes());
-        std::fs::write(&shm, &b).unwrap();
-        assert!(wal_fully_backfilled(&shm));
-        b[96..100].copy_from_slice(&5u32.to_ne_bytes());
-        std::fs::write(&shm, &b).unwrap();
-        assert!(!wal_fully_backfilled(&shm));
-        b[96..100].copy_from_slice(&7u32.to_ne_bytes());
-        b[12] = 0;
-        std::fs::write(&shm, &b).unwrap();
-        assert!(!wal_fully_backfilled(&shm), "not initialised");
-        std::fs::write(&shm, &b[..50]).unwrap();
-        assert!(!wal_fully_backfilled(&shm), "short");
-        assert!(!wal_fully_backfilled(&d.path().join("missing")));
-        // And a live repository's, after a checkpoint, says so.
-        let (_dir, s) = store_with(3);
-        s.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .unwrap();
-        assert!(wal_fully_backfilled(
-            &s.location().join(format!("{DB_FILE}-shm"))
-        ));
     }
 
     #[test]
