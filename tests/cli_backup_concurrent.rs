@@ -1,7 +1,8 @@
 //! A hot backup of a repository of 100,000 nodes, taken while other processes keep
 //! installing packages and removing nodes for the whole duration of the backup:
-//! the backup, copied into a fresh repository, dumps exactly as the source did
-//! right after the operation its manifest names (found by undoing, in a copy of
+//! the backup, copied into a fresh repository and restored into another with
+//! `jcrpack restore`, dumps exactly as the source did right after the operation
+//! its manifest names (found by undoing, in a copy of
 //! the source, every operation after it, newest first).
 //!
 //! The 100,000 nodes are written through the library in one transaction (an
@@ -237,6 +238,23 @@ fn a_backup_taken_under_concurrent_writers_is_the_source_at_its_operation() {
         want,
         dump(&repo),
         "the writers changed the source after the backup"
+    );
+
+    // And `jcrpack restore` of the backup into a fresh repository gives the same.
+    let fresh = t.path().join("fresh");
+    init(&fresh);
+    let b = Instant::now();
+    run_ok(
+        jcrpack()
+            .args(["-q", "restore", id, "--yes", "--catalogue"])
+            .arg(&cat)
+            .arg("--repo")
+            .arg(&fresh),
+    );
+    eprintln!("whole restore into a fresh repository took {:?}", b.elapsed());
+    assert!(
+        dump(&fresh) == want,
+        "the backup restored into a fresh repository differs from the source at operation {at}"
     );
     eprintln!("whole test {:?}", started.elapsed());
 }
