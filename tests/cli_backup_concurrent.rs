@@ -251,7 +251,10 @@ fn a_backup_taken_under_concurrent_writers_is_the_source_at_its_operation() {
             .arg("--repo")
             .arg(&fresh),
     );
-    eprintln!("whole restore into a fresh repository took {:?}", b.elapsed());
+    eprintln!(
+        "whole restore into a fresh repository took {:?}",
+        b.elapsed()
+    );
     assert!(
         dump(&fresh) == want,
         "the backup restored into a fresh repository differs from the source at operation {at}"
