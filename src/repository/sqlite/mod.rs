@@ -190,13 +190,18 @@ impl SqliteStore {
             .optional()
             .map_err(|e| not_repo(e.to_string()))?;
         if version.as_deref() == Some("1") {
-            // Busy: another process holds the write lock; open_with's busy timeout
-            // applies once the connection is configured, so wait as a writer would.
+            // Schema version 1: migrated in one short write transaction, waiting for
+            // another process's write lock as a writer would.
             conn.busy_timeout(options.busy_timeout.min(MAX_BUSY))
                 .map_err(|e| not_repo(e.to_string()))?;
-            schema::migrate(&conn).map_err(|e| RepositoryError::Database {
-                repository: path.to_path_buf(),
-                source: e,
+            schema::migrate(&conn).map_err(|e| {
+                Db {
+                    conn: &conn,
+                    root: path,
+                    blobs: &BlobStore::new(path),
+                    busy: options.busy_timeout.min(MAX_BUSY),
+                }
+                .err(e)
             })?;
         } else if version.as_deref() != Some(schema::VERSION) {
             return Err(not_repo(format!(
