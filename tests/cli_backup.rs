@@ -611,13 +611,19 @@ fn an_unchanged_repository_shares_its_image_and_every_writing_command_defeats_th
         r#"<x xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" p="v"/>"#,
     )
     .unwrap();
+    let first_id = first["id"].as_str().unwrap().to_string();
     let steps: Vec<(&str, Vec<&str>)> = vec![
         ("import", vec!["import", pkg2.to_str().unwrap()]),
         ("rm", vec!["rm", "/content/big/p00101"]),
+        (
+            "restore",
+            vec!["restore", &first_id, "--root", "/content/big", "--yes"],
+        ),
         ("load", vec!["load", xml.to_str().unwrap(), "--at", "/"]),
         ("undo", vec!["undo"]),
         ("history prune", vec!["history", "prune", "--keep", "1"]),
         ("workspace create", vec!["workspace", "create", "other"]),
+        ("workspace delete", vec!["workspace", "delete", "other"]),
         ("gc", vec!["gc"]),
     ];
     for (n, (name, args)) in steps.into_iter().enumerate() {

@@ -1,7 +1,8 @@
 //! A hot backup of a repository of 100,000 nodes, taken while other processes keep
 //! installing packages and removing nodes for the whole duration of the backup:
-//! the backup, copied into a fresh repository, dumps exactly as the source did
-//! right after the operation its manifest names (found by undoing, in a copy of
+//! the backup, copied into a fresh repository and restored into another with
+//! `jcrpack restore`, dumps exactly as the source did right after the operation
+//! its manifest names (found by undoing, in a copy of
 //! the source, every operation after it, newest first).
 //!
 //! The 100,000 nodes are written through the library in one transaction (an
@@ -144,8 +145,23 @@ fn a_backup_taken_under_concurrent_writers_is_the_source_at_its_operation() {
     let b = Instant::now();
     let out = run_ok(
         jcrpack()
-            .args(["backup", "create", "--json", "--max-rate", "20", "--repo"])
+            .args([
+                "-v",
+                "backup",
+                "create",
+                "--json",
+                "--max-rate",
+                "20",
+                "--repo",
+            ])
             .arg(&repo),
+    );
+    // The image was read straight from the database file under one snapshot (not
+    // taken by the fallback through a temporary file).
+    assert!(
+        stderr(&out).contains("read straight from its database file"),
+        "{}",
+        stderr(&out)
     );
     let took = b.elapsed();
     let during = done_ops.load(Ordering::SeqCst) - before;
@@ -222,6 +238,26 @@ fn a_backup_taken_under_concurrent_writers_is_the_source_at_its_operation() {
         want,
         dump(&repo),
         "the writers changed the source after the backup"
+    );
+
+    // And `jcrpack restore` of the backup into a fresh repository gives the same.
+    let fresh = t.path().join("fresh");
+    init(&fresh);
+    let b = Instant::now();
+    run_ok(
+        jcrpack()
+            .args(["-q", "restore", id, "--yes", "--catalogue"])
+            .arg(&cat)
+            .arg("--repo")
+            .arg(&fresh),
+    );
+    eprintln!(
+        "whole restore into a fresh repository took {:?}",
+        b.elapsed()
+    );
+    assert!(
+        dump(&fresh) == want,
+        "the backup restored into a fresh repository differs from the source at operation {at}"
     );
     eprintln!("whole test {:?}", started.elapsed());
 }

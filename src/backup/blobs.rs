@@ -141,6 +141,84 @@ impl CatalogueBlobs {
         Ok(target)
     }
 
+    /// Links blob `sha256` of `size` bytes from `src` (a repository's blob file)
+    /// into the folder when both are on one file system, then reads it through the
+    /// new link to check that it has that hash and size (`pace` as for
+    /// [`CatalogueBlobs::copy_in`]). Returns `false`, having changed nothing, when
+    /// no link can be made (another file system, a file system without links, or
+    /// `src` not a regular file of that size): then the blob is copied.
+    ///
+    /// A link shares no mutable state: jcrpack never writes a blob file in place
+    /// (a repository or a catalogue writes a new file and renames it over the name;
+    /// `gc`, `delete` and `prune` only unlink a name), so the two names of one file
+    /// hold the blob's bytes for as long as either exists, and `backup verify`
+    /// hashes it like any other.
+    pub(crate) fn link_in(
+        &self,
+        repository: &Path,
+        src: &Path,
+        sha256: &str,
+        size: u64,
+        pace: &mut dyn FnMut(u64) -> Result<()>,
+    ) -> Result<bool> {
+        match std::fs::symlink_metadata(src) {
+            Ok(m) if m.is_file() && m.len() == size => {}
+            _ => return Ok(false),
+        }
+        let target = self.path_of(sha256)?;
+        let tmp = self
+            .dir
+            .join(format!(".tmp-link-{}-{sha256}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        if std::fs::hard_link(src, &tmp).is_err() {
+            return Ok(false);
+        }
+        let mut check = || -> Result<()> {
+            // `link` does not follow a symbolic link put in place meanwhile: refuse one.
+            let m = std::fs::symlink_metadata(&tmp).map_err(|e| BackupError::io(&tmp, e))?;
+            if !m.is_file() {
+                return Err(source_damaged(
+                    repository,
+                    sha256,
+                    "it is not a regular file".into(),
+                ));
+            }
+            let mut f = File::open(&tmp).map_err(|e| BackupError::io(&tmp, e))?;
+            let mut h = Sha256::new();
+            let mut buf = vec![0u8; CHUNK.min(size.max(1) as usize)];
+            let mut n = 0u64;
+            loop {
+                let k = match f.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(k) => k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(source_damaged(repository, sha256, e.to_string())),
+                };
+                h.update(&buf[..k]);
+                n += k as u64;
+                pace(k as u64)?;
+            }
+            let got = hex(&h.finalize());
+            if got != sha256 || n != size {
+                return Err(source_damaged(
+                    repository,
+                    sha256,
+                    format!("its content has {n} bytes hashing to {got}, not {size} bytes"),
+                ));
+            }
+            let sub = target.parent().unwrap_or(&self.dir).to_path_buf();
+            std::fs::create_dir_all(&sub).map_err(|e| BackupError::io(&sub, e))?;
+            std::fs::rename(&tmp, &target).map_err(|e| BackupError::io(&target, e))
+        };
+        match check() {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
+    }
+
     /// Stores `data`, whose SHA-256 the caller computed as `sha256`, under that
     /// name (not yet synced: see [`CatalogueBlobs::sync`]).
     pub(crate) fn put_hashed(&self, sha256: &str, data: &[u8]) -> Result<PathBuf> {

@@ -1,13 +1,14 @@
 //! A backup's image stored as chunks in the catalogue's shared blob folder.
 //!
-//! The image (the SQLite file the image step writes) is cut into pieces of
-//! [`CHUNK_BYTES`], a whole number of database pages (SQLite pages are powers of
-//! two of at most 64 KiB), each stored by its SHA-256 in `DIR/blobs` beside the
-//! binaries and listed in order in `backups/<ID>/image.txt` (`sha256 size` lines,
-//! checksummed in the manifest). The online backup API copies page n of the
-//! repository to page n of the image, so the images of a repository that changed a
-//! little share every chunk but those holding changed pages, and a later backup
-//! writes only those. Delete and prune keep every chunk a remaining backup lists,
+//! The image (the repository's SQLite database, read from its file under a read
+//! snapshot by [`ChunkWriter`]'s caller, or the file the generic image step wrote)
+//! is cut into pieces of [`CHUNK_BYTES`], a whole number of database pages (SQLite
+//! pages are powers of two of at most 64 KiB), each stored by its SHA-256 in
+//! `DIR/blobs` beside the binaries and listed in order in `backups/<ID>/image.txt`
+//! (`sha256 size` lines, checksummed in the manifest). Page n of the repository is
+//! at offset n of the image, so the images of a repository that changed a little
+//! share every chunk but those holding changed pages, and a later backup writes
+//! only those. Delete and prune keep every chunk a remaining backup lists,
 //! as they keep its binaries; verify checks each against its name.
 //!
 //! Reading a backup reassembles its image into a temporary file of the catalogue
@@ -75,6 +76,56 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
+/// Stores an image as chunks in the catalogue as it is passed in, piece by piece,
+/// and writes their list.
+pub(crate) struct ChunkWriter {
+    blobs: super::blobs::CatalogueBlobs,
+    list: PathBuf,
+    out: BufWriter<File>,
+    stats: ImageStats,
+}
+
+impl ChunkWriter {
+    /// Starts the chunk list `list` (a new file) of an image for catalogue `cat`.
+    pub(crate) fn new(cat: &Catalogue, list: &Path) -> Result<ChunkWriter> {
+        let out = File::create(list).map_err(|e| BackupError::io(list, e))?;
+        Ok(ChunkWriter {
+            blobs: cat.blobs(),
+            list: list.to_path_buf(),
+            out: BufWriter::new(out),
+            stats: ImageStats::default(),
+        })
+    }
+
+    /// Stores the next chunk (at most [`CHUNK_BYTES`]; only the last may be
+    /// shorter) unless the catalogue has it, not yet synced.
+    pub(crate) fn push(&mut self, data: &[u8]) -> Result<()> {
+        let n = data.len() as u64;
+        let sha = hex(&Sha256::digest(data));
+        self.stats.chunks += 1;
+        self.stats.bytes += n;
+        if self.blobs.has(&sha, n) {
+            self.stats.reused_bytes += n;
+        } else {
+            self.blobs.put_hashed(&sha, data)?;
+            self.stats.copied_chunks += 1;
+            self.stats.copied_bytes += n;
+        }
+        writeln!(self.out, "{sha} {n}").map_err(|e| BackupError::io(&self.list, e))
+    }
+
+    /// Ends the list (synced) and returns what was stored.
+    pub(crate) fn finish(self) -> Result<ImageStats> {
+        let list = self.list;
+        let out = self
+            .out
+            .into_inner()
+            .map_err(|e| BackupError::io(&list, e.into_error()))?;
+        out.sync_all().map_err(|e| BackupError::io(&list, e))?;
+        Ok(self.stats)
+    }
+}
+
 impl Catalogue {
     /// Stores the image file `image` as chunks (those the catalogue lacks written,
     /// not yet synced) and writes their list to `list`.
@@ -93,10 +144,7 @@ impl Catalogue {
             total: Some(total),
             unit: Unit::Bytes,
         });
-        let out = File::create(list).map_err(|e| BackupError::io(list, e))?;
-        let mut out = BufWriter::new(out);
-        let blobs = self.blobs();
-        let mut stats = ImageStats::default();
+        let mut chunks = ChunkWriter::new(self, list)?;
         let mut buf = vec![0u8; CHUNK_BYTES];
         loop {
             if cancel.load(Ordering::Relaxed) {
@@ -109,25 +157,10 @@ impl Catalogue {
             if n == 0 {
                 break;
             }
-            let data = &buf[..n];
-            let sha = hex(&Sha256::digest(data));
-            stats.chunks += 1;
-            stats.bytes += n as u64;
-            if blobs.has(&sha, n as u64) {
-                stats.reused_bytes += n as u64;
-            } else {
-                blobs.put_hashed(&sha, data)?;
-                stats.copied_chunks += 1;
-                stats.copied_bytes += n as u64;
-            }
-            writeln!(out, "{sha} {n}").map_err(|e| BackupError::io(list, e))?;
+            chunks.push(&buf[..n])?;
             events.event(&Event::Advance { amount: n as u64 });
         }
-        let out = out
-            .into_inner()
-            .map_err(|e| BackupError::io(list, e.into_error()))?;
-        out.sync_all().map_err(|e| BackupError::io(list, e))?;
-        Ok(stats)
+        chunks.finish()
     }
 
     /// Writes the image listed in `list` (of backup `id`) to the new file `dest`,

@@ -7,11 +7,12 @@ use super::catalogue::{
     sync_dir, write_durably, Catalogue, BACKUPS_DIR, BLOB_LIST_FILE, IN_PROGRESS_FILE,
     MANIFEST_FILE, TMP_PREFIX,
 };
-use super::chunks::{ImageStats, IMAGE_LIST_FILE};
+use super::chunks::{ChunkWriter, ImageStats, CHUNK_BYTES, IMAGE_LIST_FILE};
 use super::lock::{CatalogueLock, Mode};
 use super::manifest::{backup_id, FileEntry, Kind, Manifest, MANIFEST_FORMAT, MANIFEST_VERSION};
 use super::{BackupError, Result};
 use crate::events::{Actor, Event, Events, Unit};
+use crate::repository::blob::BlobStore;
 use crate::repository::sqlite::{SqliteStore, IMAGE_FILE};
 use crate::repository::{ImageOptions, RepositoryError, Store, StoreRead};
 use crate::value::Date;
@@ -173,18 +174,7 @@ impl Catalogue {
         events: &dyn Events,
         cancel: &AtomicBool,
     ) -> Result<Manifest> {
-        let generation = match store.track_generation() {
-            Ok(g) => Some(g),
-            Err(e) => {
-                events.event(&Event::Warning {
-                    message: &format!(
-                        "the repository cannot keep a generation token, so this backup copies its whole image: {e}"
-                    ),
-                });
-                None
-            }
-        };
-        self.create_inner(store, generation, options, events, cancel)
+        self.create_inner(store, Some(store), options, events, cancel)
     }
 
     /// Takes a backup of `store` into this catalogue and returns its manifest.
@@ -208,12 +198,13 @@ impl Catalogue {
         self.create_inner(store, None, options, events, cancel)
     }
 
-    /// Takes a backup; `generation` is the repository's current generation token
-    /// when it keeps one (then an unchanged repository shares an earlier image).
+    /// Takes a backup; `sqlite` is `store` when it is a SQLite repository (then an
+    /// unchanged repository shares an earlier image, and the image is read
+    /// straight from the database file).
     fn create_inner(
         &self,
         store: &dyn Store,
-        generation: Option<String>,
+        sqlite: Option<&SqliteStore>,
         options: &CreateOptions,
         events: &dyn Events,
         cancel: &AtomicBool,
@@ -231,7 +222,7 @@ impl Catalogue {
         // from before the image to after the last blob is copied.
         let marker = RepoMarker::place(store.location(), &id);
         let result = marker.and_then(|marker| {
-            let r = self.write_backup(&id, &tmp, store, generation, options, events, cancel);
+            let r = self.write_backup(&id, &tmp, store, sqlite, options, events, cancel);
             marker.remove();
             r
         });
@@ -286,11 +277,16 @@ impl Catalogue {
         id: &str,
         tmp: &Path,
         store: &dyn Store,
-        generation: Option<String>,
+        sqlite: Option<&SqliteStore>,
         options: &CreateOptions,
         events: &dyn Events,
         cancel: &AtomicBool,
     ) -> Result<Manifest> {
+        // The repository's generation token (see `repository/sqlite/image.rs`).
+        let generation = match sqlite {
+            Some(s) => s.generation()?,
+            None => None,
+        };
         let marker = tmp.join(IN_PROGRESS_FILE);
         std::fs::write(&marker, format!("{}\n", std::process::id()))
             .map_err(|e| BackupError::io(&marker, e))?;
@@ -335,16 +331,58 @@ impl Catalogue {
             let list_file =
                 std::fs::File::create(&list_path).map_err(|e| BackupError::io(&list_path, e))?;
             let mut list = BufWriter::new(list_file);
-            let image = store.take_image(
-                &image_path,
-                &mut list,
-                &ImageOptions {
-                    workspaces: options.workspaces.clone(),
-                    max_rate: options.max_rate,
-                },
-                events,
-                cancel,
-            )?;
+            // The whole repository of SQLite is read straight from its database file
+            // into chunks, under one read snapshot; a choice of workspaces (or a
+            // snapshot the file does not hold) takes the image into a temporary
+            // file first, then cuts it.
+            let direct = match sqlite {
+                Some(s) if options.workspaces.is_empty() => {
+                    let mut chunks = ChunkWriter::new(self, &chunk_list)?;
+                    let got = s.read_image(
+                        CHUNK_BYTES,
+                        &mut |piece: &[u8]| chunks.push(piece),
+                        &mut list,
+                        options.max_rate,
+                        events,
+                        cancel,
+                    )?;
+                    match got {
+                        Some(d) => Some((d, chunks.finish()?)),
+                        None => None,
+                    }
+                }
+                _ => None,
+            };
+            let image = match direct {
+                Some((d, stats)) => {
+                    image_generation = d.generation;
+                    image_stats = stats;
+                    d.info
+                }
+                None => {
+                    let image = store.take_image(
+                        &image_path,
+                        &mut list,
+                        &ImageOptions {
+                            workspaces: options.workspaces.clone(),
+                            max_rate: options.max_rate,
+                        },
+                        events,
+                        cancel,
+                    )?;
+                    // The token of the snapshot the image was copied from.
+                    image_generation =
+                        SqliteStore::open_image(&image_path, self.dir())?.generation()?;
+                    image_stats = self.store_chunks(
+                        &image_path,
+                        &chunk_list,
+                        store.location(),
+                        events,
+                        cancel,
+                    )?;
+                    image
+                }
+            };
             let list_file = list
                 .into_inner()
                 .map_err(|e| BackupError::io(&list_path, e.into_error()))?;
@@ -352,16 +390,24 @@ impl Catalogue {
                 .sync_all()
                 .map_err(|e| BackupError::io(&list_path, e))?;
             drop(list_file);
-            // The token of the snapshot the image was copied from.
-            image_generation = SqliteStore::open_image(&image_path, self.dir())?.generation()?;
-            image_stats =
-                self.store_chunks(&image_path, &chunk_list, store.location(), events, cancel)?;
+            if options.packages.is_some() && !image_path.exists() {
+                self.assemble_image(id, &chunk_list, &image_path)?;
+            }
             last_operation = image.last_operation;
             workspaces = image.workspaces;
             blob_bytes = image.blob_bytes;
         }
 
-        let blobs = self.copy_blobs(store, &list_path, blob_bytes, options, events, cancel)?;
+        let blobs = self.copy_blobs(
+            store,
+            sqlite,
+            &list_path,
+            blob_bytes,
+            image_stats.copied_chunks > 0,
+            options,
+            events,
+            cancel,
+        )?;
 
         let mut names = vec![IMAGE_LIST_FILE.to_string(), BLOB_LIST_FILE.to_string()];
         if let Some(zip) = options.packages {
@@ -529,12 +575,18 @@ impl Catalogue {
         Ok(Some(m))
     }
 
-    /// Copies the blobs of the list that the catalogue lacks, checking each.
+    /// Copies the blobs of the list that the catalogue lacks, checking each, and
+    /// makes them durable with the image chunks written before (`new_chunks`).
+    /// From a SQLite repository on the catalogue's file system a blob is linked
+    /// instead of copied (see [`CatalogueBlobs::link_in`]).
+    #[allow(clippy::too_many_arguments)]
     fn copy_blobs(
         &self,
         store: &dyn Store,
+        sqlite: Option<&SqliteStore>,
         list_path: &Path,
         total: u64,
+        new_chunks: bool,
         options: &CreateOptions,
         events: &dyn Events,
         cancel: &AtomicBool,
@@ -575,6 +627,22 @@ impl Catalogue {
                 events.event(&Event::Advance { amount: size });
                 continue;
             }
+            let mut pace_chunk = |n: u64| -> Result<()> {
+                events.event(&Event::Advance { amount: n });
+                pace.advance(n, cancel);
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(cancelled());
+                }
+                Ok(())
+            };
+            if let Some(s) = sqlite {
+                let from = BlobStore::new(s.location()).path_of(sha256)?;
+                if blobs.link_in(s.location(), &from, sha256, size, &mut pace_chunk)? {
+                    stats.copied_count += 1;
+                    stats.copied_bytes += size;
+                    continue;
+                }
+            }
             let mut src = store
                 .open_blob(sha256)
                 .map_err(|e| BackupError::SourceBlob {
@@ -585,19 +653,11 @@ impl Catalogue {
                         e => e.to_string(),
                     },
                 })?;
-            let mut pace_chunk = |n: u64| -> Result<()> {
-                events.event(&Event::Advance { amount: n });
-                pace.advance(n, cancel);
-                if cancel.load(Ordering::Relaxed) {
-                    return Err(cancelled());
-                }
-                Ok(())
-            };
             blobs.copy_in(store.location(), sha256, size, &mut src, &mut pace_chunk)?;
             stats.copied_count += 1;
             stats.copied_bytes += size;
         }
-        blobs.sync(stats.copied_count > 0)?;
+        blobs.sync(new_chunks || stats.copied_count > 0)?;
         Ok(stats)
     }
 }

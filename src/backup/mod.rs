@@ -22,6 +22,12 @@
 //! that can take the catalogue lock exclusively removes what a killed one left
 //! (and the blobs no complete backup refers to).
 //!
+//! The image of a whole SQLite repository is read straight from its database file
+//! into chunks under one read snapshot (`SqliteStore::read_image`); otherwise (a
+//! choice of workspaces, another backend) it is taken into a temporary file first
+//! and then cut. Blobs are hard-linked from a repository on the catalogue's file
+//! system (`blobs::CatalogueBlobs::link_in`), copied otherwise.
+//!
 //! A backup of a repository that has not changed since the catalogue's last backup
 //! of it (the same generation token, see `repository/sqlite/image.rs`) copies no
 //! image at all: it shares the earlier backup's chunks and blobs.

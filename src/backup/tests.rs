@@ -563,3 +563,89 @@ fn backups_of_the_first_format_stay_readable() {
     cat.delete(&m.id).unwrap();
     assert!(cat.list().unwrap().is_empty());
 }
+
+#[cfg(unix)]
+#[test]
+fn binaries_are_linked_from_a_repository_on_the_same_file_system_and_checked() {
+    use std::os::unix::fs::MetadataExt;
+    let d = tempfile::tempdir().unwrap();
+    let s = repo_with(d.path(), 5);
+    let cat = Catalogue::for_repository(s.location()).unwrap();
+    let m = cat
+        .create_backup_of(
+            &s,
+            &CreateOptions::new(actor("2026-12-04T17:00:00Z")),
+            &NoEvents,
+            &no(),
+        )
+        .unwrap();
+    assert_eq!((m.blobs.count, m.blobs.copied_count), (5, 5));
+    let list = std::fs::read_to_string(cat.backup_dir(&m.id).join("blobs.txt")).unwrap();
+    let repo_blobs = crate::repository::blob::BlobStore::new(s.location());
+    for line in list.lines() {
+        let sha = line.split(' ').next().unwrap();
+        let ours = std::fs::metadata(cat.blobs().path_of(sha).unwrap()).unwrap();
+        let theirs = std::fs::metadata(repo_blobs.path_of(sha).unwrap()).unwrap();
+        assert_eq!(
+            (ours.dev(), ours.ino()),
+            (theirs.dev(), theirs.ino()),
+            "blob {sha} is one file with two names"
+        );
+    }
+    assert!(cat.verify(&m.id, &NoEvents).unwrap().ok());
+    // The repository's `gc` (which unlinks) cannot take the catalogue's name.
+    let first = list.lines().next().unwrap().split(' ').next().unwrap();
+    std::fs::remove_file(repo_blobs.path_of(first).unwrap()).unwrap();
+    assert!(cat.verify(&m.id, &NoEvents).unwrap().ok());
+
+    // A damaged blob of the repository is refused through the link too, naming
+    // it, and leaves nothing in the catalogue.
+    let d2 = tempfile::tempdir().unwrap();
+    let s2 = repo_with(d2.path(), 2);
+    let cat2 = Catalogue::for_repository(s2.location()).unwrap();
+    let repo_blobs2 = crate::repository::blob::BlobStore::new(s2.location());
+    let sha = {
+        let mut one = None;
+        for e in walk_files(&repo_blobs2.dir().to_path_buf()) {
+            let name = e.file_name().unwrap().to_string_lossy().into_owned();
+            let dir = e
+                .parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            one = Some(format!("{dir}{name}"));
+        }
+        one.unwrap()
+    };
+    let p = repo_blobs2.path_of(&sha).unwrap();
+    let mut bytes = std::fs::read(&p).unwrap();
+    bytes[0] ^= 1;
+    // Written over in place (what jcrpack never does).
+    std::fs::write(&p, &bytes).unwrap();
+    let e = cat2
+        .create_backup_of(
+            &s2,
+            &CreateOptions::new(actor("2026-12-04T17:00:00Z")),
+            &NoEvents,
+            &no(),
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains(&sha), "{e}");
+    assert!(cat2.blobs().path_of(&sha).map(|p| !p.exists()).unwrap());
+    assert!(cat2.scan().unwrap().backups.is_empty());
+}
+
+fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else if !p.file_name().unwrap().to_string_lossy().starts_with('.') {
+            out.push(p);
+        }
+    }
+    out
+}

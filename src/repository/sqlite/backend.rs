@@ -763,6 +763,8 @@ impl BackendTxn for SqliteTxn<'_> {
             "UPDATE meta SET value = ?1 WHERE key = 'next_node_id'",
             [self.st.next_id.to_string()],
         )?;
+        // Any committed change gives the repository a new generation token.
+        self.exec(super::schema::NEW_GENERATION, [])?;
         // The blobs this transaction wrote must be durable before anything refers
         // to them durably.
         self.store.blobs.sync_pending()?;

@@ -64,6 +64,13 @@ impl SqliteStore {
             };
             sweep_blobs(db.blobs.dir(), &referenced, dry_run, &mut report)?;
             sweep_temp_files(&root, dry_run, &mut report)?;
+            if !dry_run {
+                // It changes no row, but a new generation token costs nothing and
+                // keeps "every committed write replaces it" without exception.
+                db.conn
+                    .execute(super::schema::NEW_GENERATION, [])
+                    .map_err(|e| db.err(e))?;
+            }
             Ok(report)
         })?;
         if !dry_run {

@@ -3,7 +3,11 @@
 //!
 //! # One point in time, taken hot
 //!
-//! The image is copied page by page with SQLite's online backup API, in steps (so
+//! A backup of the whole repository reads its pages straight from the database
+//! file under one read snapshot that the file is known to hold
+//! ([`SqliteStore::read_image`], which says why that is sound). The image step
+//! below ([`SqliteStore::take_image_to`]) serves a choice of workspaces, and any
+//! snapshot the direct read could not get: the image is copied page by page with SQLite's online backup API, in steps (so
 //! that a rate limit and cancellation can act between them), all inside **one read
 //! transaction** held on the source connection from before the first step to after
 //! the last. In WAL mode a reader never blocks writers and writers never block it:
@@ -23,18 +27,16 @@
 //! # The generation token
 //!
 //! A backup catalogue skips copying the image when the repository has provably not
-//! changed since its last backup. For that, [`SqliteStore::track_generation`]
-//! keeps `meta.generation`: a random 128-bit token that two triggers replace on
-//! every other insert into or update of `meta`. Every writing transaction writes
-//! `meta` when it commits (`next_node_id` at the end of each transaction, including
-//! undo, restore, load, workspace changes; `pruned_through` when history is pruned),
-//! so any committed change gives the repository a new token, never seen before, and
-//! a copy of a repository that diverges from the original gets tokens of its own.
-//! `gc` changes no row (it removes unreferenced blob files and compacts the file),
-//! so an image taken before it holds the same content as one taken after. The
-//! triggers are installed by the first backup (one short write transaction) and
-//! travel with the database; a token read from an image is the token of the
-//! snapshot it was copied from.
+//! changed since its last backup. For that the schema (version 2) keeps
+//! `meta.generation`: a random 128-bit token that the commit of every write
+//! transaction replaces (the SQLite backend's commit, under the journaled layer:
+//! installs, `rm`, `load`, undo, restore, workspace changes, history pruning; and
+//! `gc`), so any committed change gives the repository a new token, never seen
+//! before, and a copy of a repository that diverges from the original gets tokens
+//! of its own. A token read from an image is the token of the snapshot it was
+//! copied from. Version 1 repositories are migrated when opened (`schema`); their
+//! backups' images (without a token, or with one kept by triggers on `meta`) are
+//! still read.
 
 use super::schema::{self, DB_FILE};
 use super::{codec, SqliteStore};
@@ -244,7 +246,7 @@ impl SqliteStore {
             return Err(not_repo("it is not a repository database".into()));
         }
         let version = read("version")?.unwrap_or_default();
-        if version != schema::VERSION {
+        if !schema::READABLE_VERSIONS.contains(&version.as_str()) {
             let newer = version.parse::<u64>().ok() > schema::VERSION.parse::<u64>().ok();
             return Err(not_repo(if newer {
                 format!(
@@ -276,41 +278,303 @@ impl SqliteStore {
     }
 }
 
+/// How many times [`SqliteStore::read_image`] tries to start a read snapshot that
+/// the database file holds whole (a writer committing between the checkpoint and
+/// the start of the snapshot spoils one try).
+const DIRECT_TRIES: u32 = 8;
+
+/// The main database file of `conn`, read through SQLite's own handle of it (the
+/// VFS's `xFileSize` and `xRead`), so that no other descriptor of the file is ever
+/// opened: closing one would drop every POSIX lock this process holds on the file,
+/// SQLite's included, and another process could then take the database as its
+/// own and checkpoint it under the snapshot.
+struct DbFile<'c> {
+    file: *mut rusqlite::ffi::sqlite3_file,
+    _conn: &'c Connection,
+}
+
+impl<'c> DbFile<'c> {
+    fn of(conn: &'c Connection) -> Option<DbFile<'c>> {
+        use rusqlite::ffi;
+        let mut file: *mut ffi::sqlite3_file = std::ptr::null_mut();
+        // SAFETY: `conn` is open and used by this thread only (NO_MUTEX);
+        // SQLITE_FCNTL_FILE_POINTER writes one pointer to `file`, which stays valid
+        // while the connection is open (`_conn` borrows it).
+        let rc = unsafe {
+            ffi::sqlite3_file_control(
+                conn.handle(),
+                c"main".as_ptr(),
+                ffi::SQLITE_FCNTL_FILE_POINTER,
+                (&mut file as *mut *mut ffi::sqlite3_file).cast(),
+            )
+        };
+        if rc != ffi::SQLITE_OK || file.is_null() {
+            return None;
+        }
+        // SAFETY: `file` is the connection's open file object.
+        let methods = unsafe { (*file).pMethods };
+        (!methods.is_null()).then_some(DbFile { file, _conn: conn })
+    }
+
+    fn size(&self) -> Option<u64> {
+        let mut size: i64 = 0;
+        // SAFETY: `file` and its methods are valid (see `of`); xFileSize writes one
+        // i64.
+        let rc = unsafe {
+            let f = (*(*self.file).pMethods).xFileSize?;
+            f(self.file, &mut size)
+        };
+        (rc == rusqlite::ffi::SQLITE_OK && size >= 0).then_some(size as u64)
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        let n = std::os::raw::c_int::try_from(buf.len())
+            .map_err(|_| std::io::Error::other("read too large"))?;
+        // SAFETY: as in `size`; xRead writes at most `n` bytes into `buf`.
+        let rc = unsafe {
+            let f = (*(*self.file).pMethods)
+                .xRead
+                .ok_or_else(|| std::io::Error::other("the file cannot be read"))?;
+            f(self.file, buf.as_mut_ptr().cast(), n, offset as i64)
+        };
+        if rc == rusqlite::ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!(
+                "reading {} bytes at {offset} failed (SQLite code {rc})",
+                buf.len()
+            )))
+        }
+    }
+}
+
+/// Whether the WAL's every frame is in the database file now: a passive checkpoint
+/// (which waits for no one) run on `conn`, outside any transaction, reports as
+/// many frames checkpointed as the WAL holds.
+fn checkpointed(conn: &Connection) -> bool {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+    })
+    .is_ok_and(|(log, done)| log >= 0 && log == done)
+}
+
+/// What [`SqliteStore::read_image`] found besides the pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectImage {
+    /// Operation, counts, size and blobs of the image.
+    pub info: ImageInfo,
+    /// The generation token of the snapshot (see the module doc).
+    pub generation: Option<String>,
+}
+
+impl SqliteStore {
+    /// Reads a point-in-time image of the whole repository straight from its
+    /// database file, `chunk` bytes at a time (a multiple of 64 KiB), into `sink`,
+    /// and the blobs it refers to into `blob_list`, never writing the image
+    /// anywhere else; `Ok(None)` when no such read was possible (then nothing was
+    /// passed to `sink`, and the caller takes the image with
+    /// [`SqliteStore::take_image_to`]).
+    ///
+    /// # Why the file is the snapshot
+    ///
+    /// It opens a read transaction on a connection of its own, then checkpoints
+    /// the WAL on the store's connection (passively: it waits for no one). When
+    /// that checkpoint leaves no frame of the WAL outside the database file, the
+    /// snapshot's frames are all in the file too (a snapshot holds no frame past
+    /// the WAL's end, and no checkpoint copies a frame past the end of a running
+    /// snapshot). While the read transaction lasts, no checkpoint can copy a later
+    /// frame into the file: a checkpoint copies only frames every reader's
+    /// snapshot holds, and takes the reader lock of a snapshot that ignores the
+    /// WAL exclusively before writing the file at all; and SQLite writes the
+    /// database file of a WAL database only when it checkpoints. So the first
+    /// `page_count` pages of the file are the snapshot, byte for byte, for as long
+    /// as the transaction is held; they are read through SQLite's own handle of
+    /// the file ([`DbFile`]), and the counts, the blob list and the generation
+    /// token in the same transaction. When the checkpoint could not copy every
+    /// frame (a writer committed just before the snapshot began, or another
+    /// reader held the checkpoint back), the transaction ends and it tries again,
+    /// a few times. The write lock is never taken.
+    ///
+    /// The image's header is switched to a rollback journal (bytes 18 and 19,
+    /// what `PRAGMA journal_mode=DELETE` writes), so that it opens read-only
+    /// without a `-shm` file.
+    #[allow(clippy::too_many_arguments)]
+    pub fn read_image<E: From<RepositoryError>>(
+        &self,
+        chunk: usize,
+        sink: &mut dyn FnMut(&[u8]) -> std::result::Result<(), E>,
+        blob_list: &mut dyn Write,
+        max_rate: Option<u64>,
+        events: &dyn Events,
+        cancel: &AtomicBool,
+    ) -> std::result::Result<Option<DirectImage>, E> {
+        let db = self.db();
+        let db_path = self.root.join(DB_FILE);
+        let conn = Connection::open_with_flags(
+            &db_path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| db.err(e))?;
+        conn.busy_timeout(self.busy_timeout)
+            .map_err(|e| db.err(e))?;
+        // A small cache: the pages are read from the file, not through SQLite.
+        conn.execute_batch("PRAGMA cache_size=-4096")
+            .map_err(|e| db.err(e))?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(|e| db.err(e))?;
+        if !mode.eq_ignore_ascii_case("wal") || chunk == 0 || chunk % 65536 != 0 {
+            return Ok(None);
+        }
+        for attempt in 0..DIRECT_TRIES {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(RepositoryError::Cancelled {
+                    repository: self.root.clone(),
+                }
+                .into());
+            }
+            if !self.conn.is_autocommit() {
+                return Ok(None);
+            }
+            conn.execute_batch("BEGIN").map_err(|e| db.err(e))?;
+            let snapshot = ReadSnapshot(&conn);
+            let _: i64 = conn
+                .query_row("SELECT count(*) FROM meta", [], |r| r.get(0))
+                .map_err(|e| db.err(e))?;
+            if checkpointed(&self.conn) {
+                let image =
+                    self.read_pages(&conn, &db_path, chunk, sink, max_rate, events, cancel)?;
+                let Some(bytes) = image else {
+                    return Ok(None);
+                };
+                events.event(&Event::Phase {
+                    name: "listing blobs",
+                    total: None,
+                    unit: Unit::Items,
+                });
+                let db_err = |e: rusqlite::Error| RepositoryError::Database {
+                    repository: self.root.clone(),
+                    source: e,
+                };
+                let last_operation: Option<i64> = conn
+                    .query_row("SELECT max(id) FROM op", [], |r| r.get(0))
+                    .map_err(db_err)?;
+                let generation: Option<String> = conn
+                    .query_row(
+                        "SELECT value FROM meta WHERE key = ?1",
+                        [GENERATION_KEY],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(db_err)?;
+                let workspaces = counts(&conn).map_err(db_err)?;
+                let (blob_count, blob_bytes) = list_blobs(&conn, blob_list, &db_path)?;
+                drop(snapshot);
+                tracing::info!(
+                    "image of {} read straight from its database file ({bytes} bytes, try {})",
+                    self.root.display(),
+                    attempt + 1
+                );
+                return Ok(Some(DirectImage {
+                    info: ImageInfo {
+                        last_operation,
+                        workspaces,
+                        bytes,
+                        blob_count,
+                        blob_bytes,
+                    },
+                    generation,
+                }));
+            }
+            drop(snapshot);
+            std::thread::sleep(Duration::from_millis(5 << attempt.min(6)));
+        }
+        tracing::info!(
+            "no snapshot of {} that its database file holds whole after {DIRECT_TRIES} tries",
+            self.root.display()
+        );
+        Ok(None)
+    }
+
+    /// Passes the snapshot's pages from the database file to `sink` (see
+    /// [`SqliteStore::read_image`]); returns their size, or `None` when the file is
+    /// shorter than the snapshot says (then nothing was passed).
+    #[allow(clippy::too_many_arguments)]
+    fn read_pages<E: From<RepositoryError>>(
+        &self,
+        conn: &Connection,
+        db_path: &Path,
+        chunk: usize,
+        sink: &mut dyn FnMut(&[u8]) -> std::result::Result<(), E>,
+        max_rate: Option<u64>,
+        events: &dyn Events,
+        cancel: &AtomicBool,
+    ) -> std::result::Result<Option<u64>, E> {
+        let db = self.db();
+        let page_size: i64 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(|e| db.err(e))?;
+        let page_count: i64 = conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .map_err(|e| db.err(e))?;
+        let total = (page_size.max(0) as u64) * (page_count.max(0) as u64);
+        let Some(file) = DbFile::of(conn) else {
+            return Ok(None);
+        };
+        let len = file.size().unwrap_or(0);
+        if total < 100 || len < total || chunk as u64 % page_size.max(1) as u64 != 0 {
+            return Ok(None);
+        }
+        events.event(&Event::Phase {
+            name: "copying the database",
+            total: Some(total),
+            unit: Unit::Bytes,
+        });
+        let mut buf = vec![0u8; chunk];
+        let started = Instant::now();
+        let mut done = 0u64;
+        while done < total {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(RepositoryError::Cancelled {
+                    repository: self.root.clone(),
+                }
+                .into());
+            }
+            let n = (total - done).min(chunk as u64) as usize;
+            let piece = &mut buf[..n];
+            file.read_at(done, piece).map_err(|e| io(db_path, e))?;
+            if done == 0 && piece[18] == 2 && piece[19] == 2 {
+                // File format write and read versions: 1 is a rollback journal.
+                piece[18] = 1;
+                piece[19] = 1;
+            }
+            sink(piece)?;
+            done += n as u64;
+            events.event(&Event::Advance { amount: n as u64 });
+            if let Some(rate) = max_rate.filter(|r| *r > 0) {
+                let due = Duration::from_secs_f64(done as f64 / rate as f64);
+                let spent = started.elapsed();
+                if due > spent {
+                    sleep_cancellable(due - spent, cancel);
+                }
+            }
+        }
+        Ok(Some(total))
+    }
+}
+
 /// The file name of the image inside a backup (the repository's own database name).
 pub const IMAGE_FILE: &str = DB_FILE;
 
 /// The `meta` key of the generation token (see the module doc).
 pub const GENERATION_KEY: &str = "generation";
 
-/// Installs the generation triggers and the first token (idempotent).
-const GENERATION_SQL: &str = "
-CREATE TRIGGER IF NOT EXISTS generation_on_insert AFTER INSERT ON meta
-  WHEN NEW.key <> 'generation'
-  BEGIN UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'generation'; END;
-CREATE TRIGGER IF NOT EXISTS generation_on_update AFTER UPDATE ON meta
-  WHEN NEW.key <> 'generation'
-  BEGIN UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'generation'; END;
-INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', lower(hex(randomblob(16))));
-";
-
 impl SqliteStore {
-    /// The repository's generation token (see the module doc), `None` while it is
-    /// not tracked (no backup installed the triggers yet) or in an image taken
-    /// before that.
+    /// The repository's generation token (see the module doc); `None` only in an
+    /// image of schema version 1 taken before a backup installed the triggers that
+    /// kept one then.
     pub fn generation(&self) -> Result<Option<String>> {
         let db = self.db();
-        let both: i64 = self
-            .conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'
-                   AND name IN ('generation_on_insert', 'generation_on_update')",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| db.err(e))?;
-        if both != 2 {
-            return Ok(None);
-        }
         self.conn
             .query_row(
                 "SELECT value FROM meta WHERE key = ?1",
@@ -319,31 +583,6 @@ impl SqliteStore {
             )
             .optional()
             .map_err(|e| db.err(e))
-    }
-
-    /// Makes the repository keep a generation token (installing its triggers in one
-    /// short write transaction the first time) and returns the current one.
-    pub fn track_generation(&self) -> Result<String> {
-        if let Some(g) = self.generation()? {
-            return Ok(g);
-        }
-        let db = self.db();
-        if !self.conn.is_autocommit() {
-            return Err(db.corrupt("generation tracking cannot start inside a transaction"));
-        }
-        let run = || -> rusqlite::Result<()> {
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
-            self.conn.execute_batch(GENERATION_SQL)?;
-            self.conn.execute_batch("COMMIT")
-        };
-        if let Err(e) = run() {
-            if !self.conn.is_autocommit() {
-                let _ = self.conn.execute_batch("ROLLBACK");
-            }
-            return Err(db.err(e));
-        }
-        self.generation()?
-            .ok_or_else(|| db.corrupt("the generation token was not recorded"))
     }
 }
 
@@ -641,6 +880,210 @@ mod tests {
             s.children("default", "/").unwrap().len(),
             300 + 1 + writes as usize
         );
+    }
+
+    /// Reads an image with `read_image` into one file, as the catalogue's chunks
+    /// would be reassembled.
+    fn read_whole(
+        s: &SqliteStore,
+        dest: &Path,
+        rate: Option<u64>,
+        events: &dyn Events,
+    ) -> Option<DirectImage> {
+        let mut bytes = Vec::new();
+        let mut pieces = 0;
+        let got = s
+            .read_image::<RepositoryError>(
+                1 << 20,
+                &mut |p: &[u8]| {
+                    pieces += 1;
+                    bytes.extend_from_slice(p);
+                    Ok(())
+                },
+                &mut Vec::new(),
+                rate,
+                events,
+                &AtomicBool::new(false),
+            )
+            .unwrap();
+        if got.is_some() {
+            assert!(pieces >= 1);
+            std::fs::write(dest, &bytes).unwrap();
+        } else {
+            assert_eq!(pieces, 0, "nothing is passed on before a fallback");
+        }
+        got
+    }
+
+    #[test]
+    fn a_direct_image_is_the_repository_and_opens_without_a_wal() {
+        let (dir, s) = store_with(40);
+        let dest = dir.path().join("img.db");
+        let got =
+            read_whole(&s, &dest, None, &NoEvents).expect("a quiet repository reads directly");
+        let head = std::fs::read(&dest).unwrap();
+        assert_eq!(&head[18..20], &[1, 1], "switched to a rollback journal");
+        assert_eq!(got.info.bytes, head.len() as u64);
+        assert_eq!(got.generation, s.generation().unwrap());
+        assert_eq!(got.info.blob_count, 7);
+        assert_eq!(got.info.workspaces[0].nodes, 41 + 5); // 5: Oak's initial content
+        let img = SqliteStore::open_image(&dest, s.location()).unwrap();
+        assert_eq!(img.children("default", "/").unwrap().len(), 40 + 1); // and /jcr:system
+        assert_eq!(img.generation().unwrap(), s.generation().unwrap());
+        // No -wal or -shm was needed or made beside it.
+        assert!(!dir.path().join("img.db-wal").exists());
+        let ok: String =
+            rusqlite::Connection::open_with_flags(&dest, OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .unwrap()
+                .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .unwrap();
+        assert_eq!(ok, "ok");
+    }
+
+    /// A sink that, at every piece of the image read, commits a write through a
+    /// second connection and then asks for a checkpoint, which would copy it into
+    /// the database file being read if anything let it.
+    struct CheckpointingWriter {
+        other: Mutex<SqliteStore>,
+        writes: Mutex<u32>,
+        backfilled: Mutex<u64>,
+    }
+
+    impl Events for CheckpointingWriter {
+        fn event(&self, e: &Event<'_>) {
+            if let Event::Advance { .. } = e {
+                let mut s = self.other.lock().unwrap();
+                let mut n = self.writes.lock().unwrap();
+                *n += 1;
+                let mut t = s.begin("concurrent").unwrap();
+                page(&mut *t, &format!("new{n}"), format!("new {n}").as_bytes());
+                t.commit().unwrap();
+                let (_busy, _log, done): (i64, i64, i64) = s
+                    .conn
+                    .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
+                    .unwrap();
+                *self.backfilled.lock().unwrap() += done.max(0) as u64;
+            }
+        }
+    }
+
+    #[test]
+    fn a_direct_image_keeps_its_snapshot_while_others_write_and_checkpoint() {
+        // About 2.5 MiB: three pieces of 1 MiB, a write and a checkpoint after each.
+        let (dir, s) = store_with(700);
+        let other = SqliteStore::open(s.location()).unwrap();
+        let sink = CheckpointingWriter {
+            other: Mutex::new(other),
+            writes: Mutex::new(0),
+            backfilled: Mutex::new(0),
+        };
+        let dest = dir.path().join("img.db");
+        let got = read_whole(&s, &dest, Some(4 << 20), &sink).expect("read directly");
+        let writes = *sink.writes.lock().unwrap();
+        assert!(writes >= 3, "only {writes} pieces");
+        // The image is the state before the first concurrent write, intact.
+        assert_eq!(got.info.workspaces[0].nodes, 701 + 5);
+        let img = SqliteStore::open_image(&dest, s.location()).unwrap();
+        assert_eq!(img.children("default", "/").unwrap().len(), 700 + 1);
+        let ok: String = img
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
+        assert_ne!(img.generation().unwrap(), s.generation().unwrap());
+        // The writes are in the source; with the read over, a checkpoint copies
+        // them into the file.
+        assert_eq!(
+            s.children("default", "/").unwrap().len(),
+            700 + 1 + writes as usize
+        );
+        let (_, log, done): (i64, i64, i64) = s
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(log, done);
+    }
+
+    #[test]
+    fn every_commit_replaces_the_token_and_a_version_1_repository_is_migrated() {
+        let (dir, mut s) = store_with(2);
+        let g0 = s
+            .generation()
+            .unwrap()
+            .expect("a new repository has a token");
+        let mut t = s.begin("w").unwrap();
+        page(&mut *t, "more", b"more");
+        t.commit().unwrap();
+        let g1 = s.generation().unwrap().unwrap();
+        assert_ne!(g0, g1);
+        // A transaction that rolls back leaves it.
+        let mut t = s.begin("w").unwrap();
+        page(&mut *t, "gone", b"gone");
+        drop(t);
+        assert_eq!(s.generation().unwrap().unwrap(), g1);
+        s.gc(false).unwrap();
+        let g2 = s.generation().unwrap().unwrap();
+        assert_ne!(g1, g2, "gc");
+        s.gc(true).unwrap();
+        assert_eq!(s.generation().unwrap().unwrap(), g2, "gc --dry-run");
+
+        // Made back into a version 1 repository that a backup gave the old triggers.
+        let img = dir.path().join("v1.db");
+        s.take_image_to(
+            &img,
+            &mut Vec::new(),
+            &ImageOptions::default(),
+            &NoEvents,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        s.conn
+            .execute_batch(
+                "UPDATE meta SET value = '1' WHERE key = 'version';
+                 UPDATE meta SET value = 'old' WHERE key = 'generation';
+                 CREATE TRIGGER generation_on_insert AFTER INSERT ON meta
+                   WHEN NEW.key <> 'generation'
+                   BEGIN UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'generation'; END;
+                 CREATE TRIGGER generation_on_update AFTER UPDATE ON meta
+                   WHEN NEW.key <> 'generation'
+                   BEGIN UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'generation'; END;",
+            )
+            .unwrap();
+        let root = s.location().to_path_buf();
+        drop(s);
+        let v1 = rusqlite::Connection::open(&img).unwrap();
+        v1.execute_batch(
+            "UPDATE meta SET value = '1' WHERE key = 'version';
+             DELETE FROM meta WHERE key = 'generation';",
+        )
+        .unwrap();
+        drop(v1);
+        // An image of version 1 (an older backup) still opens, without a token.
+        let old = SqliteStore::open_image(&img, &root).unwrap();
+        assert_eq!(old.generation().unwrap(), None);
+        assert_eq!(old.children("default", "/").unwrap().len(), 3 + 1);
+
+        let s = SqliteStore::open(&root).unwrap();
+        let (version, triggers): (String, i64) = s
+            .conn
+            .query_row(
+                "SELECT (SELECT value FROM meta WHERE key = 'version'),
+                        (SELECT count(*) FROM sqlite_schema WHERE type = 'trigger')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((version.as_str(), triggers), (schema::VERSION, 0));
+        let g = s.generation().unwrap().unwrap();
+        assert!(g != "old" && g.len() == 32, "{g}");
+        // Opening again migrates nothing more.
+        drop(s);
+        let s = SqliteStore::open(&root).unwrap();
+        assert_eq!(s.generation().unwrap().unwrap(), g);
     }
 
     #[test]

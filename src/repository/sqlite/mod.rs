@@ -49,7 +49,7 @@ use std::time::Duration;
 
 pub use backend::SqliteBackend;
 pub use gc::BACKUP_MARKER_PREFIX;
-pub use image::IMAGE_FILE;
+pub use image::{DirectImage, IMAGE_FILE};
 pub use schema::DB_FILE;
 
 pub use crate::repository::location::OpenOptions;
@@ -189,7 +189,21 @@ impl SqliteStore {
             })
             .optional()
             .map_err(|e| not_repo(e.to_string()))?;
-        if version.as_deref() != Some(schema::VERSION) {
+        if version.as_deref() == Some("1") {
+            // Schema version 1: migrated in one short write transaction, waiting for
+            // another process's write lock as a writer would.
+            conn.busy_timeout(options.busy_timeout.min(MAX_BUSY))
+                .map_err(|e| not_repo(e.to_string()))?;
+            schema::migrate(&conn).map_err(|e| {
+                Db {
+                    conn: &conn,
+                    root: path,
+                    blobs: &BlobStore::new(path),
+                    busy: options.busy_timeout.min(MAX_BUSY),
+                }
+                .err(e)
+            })?;
+        } else if version.as_deref() != Some(schema::VERSION) {
             return Err(not_repo(format!(
                 "schema version {} is not the supported version {}",
                 version.unwrap_or_default(),
@@ -226,7 +240,8 @@ impl SqliteStore {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
             self.conn.execute_batch(schema::SCHEMA)?;
             self.conn.execute(
-                "INSERT INTO meta(key, value) VALUES ('format', ?1), ('version', ?2), ('next_node_id', '1')",
+                "INSERT INTO meta(key, value) VALUES ('format', ?1), ('version', ?2), ('next_node_id', '1'),
+                   ('generation', lower(hex(randomblob(16))))",
                 rusqlite::params![schema::FORMAT, schema::VERSION],
             )?;
             for (p, u) in crate::namespace::BUILT_IN {

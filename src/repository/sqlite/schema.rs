@@ -13,6 +13,12 @@
 //!   before-images of the nodes, properties and registrations (namespaces, node
 //!   types, workspaces) each touched. Operation ids are never reused:
 //!   `meta.pruned_through` keeps the last id that pruning dropped.
+//! * `meta.generation` is a random 128-bit token that every committed write
+//!   transaction replaces (the commit of `backend`, and `gc`), so that a backup
+//!   can tell that the repository has not changed since an earlier one (see
+//!   `image`). Schema version 2 added it; [`migrate`] brings a version 1
+//!   repository up when it is opened, and a jcrpack that knows only version 1
+//!   refuses the migrated repository instead of writing without replacing it.
 
 use rusqlite::Connection;
 
@@ -20,7 +26,53 @@ use rusqlite::Connection;
 pub const FORMAT: &str = "jcrpack-repository";
 
 /// The schema version this code reads and writes.
-pub const VERSION: &str = "1";
+pub const VERSION: &str = "2";
+
+/// The schema versions of images (backups) this code still reads: version 1 lacks
+/// only the generation token.
+pub const READABLE_VERSIONS: [&str; 2] = ["1", "2"];
+
+/// The statement that gives the repository a new generation token; every write
+/// transaction runs it just before it commits.
+pub const NEW_GENERATION: &str =
+    "UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'generation'";
+
+/// Brings a repository of schema version 1 to version 2, in one short write
+/// transaction, if no other process did meanwhile: adds the generation token and
+/// drops the triggers that kept one in version 1 repositories that were backed
+/// up. Returns whether it migrated.
+pub fn migrate(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let run = || -> rusqlite::Result<bool> {
+        let version: String =
+            conn.query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
+                r.get(0)
+            })?;
+        if version != "1" {
+            return Ok(false);
+        }
+        conn.execute_batch(
+            "DROP TRIGGER IF EXISTS generation_on_insert;
+             DROP TRIGGER IF EXISTS generation_on_update;
+             INSERT OR REPLACE INTO meta(key, value)
+               VALUES ('generation', lower(hex(randomblob(16))));
+             UPDATE meta SET value = '2' WHERE key = 'version';",
+        )?;
+        Ok(true)
+    };
+    match run() {
+        Ok(done) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(done)
+        }
+        Err(e) => {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            Err(e)
+        }
+    }
+}
 
 /// The database file inside a repository folder.
 pub const DB_FILE: &str = "repository.db";
