@@ -48,6 +48,7 @@ pub mod restore;
 pub mod sysview;
 pub mod unpack;
 pub mod validate;
+pub mod write_rules;
 pub mod xml_encoding;
 
 #[cfg(test)]
