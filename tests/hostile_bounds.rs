@@ -422,7 +422,8 @@ fn export_names_a_blob_that_is_truncated_a_link_or_a_fifo_and_writes_nothing() {
     let (code, err, _) = run(&export, t.path(), &[]);
     assert_eq!(code, Some(0), "{err}");
     std::fs::remove_file(t.path().join("x.zip")).unwrap();
-    let damage: [(&str, &dyn Fn(&Path)); 3] = [
+    type Harm<'a> = (&'a str, &'a dyn Fn(&Path));
+    let damage: [Harm; 3] = [
         ("hashes to", &|b| {
             let f = std::fs::OpenOptions::new().write(true).open(b).unwrap();
             f.set_len(1000).unwrap();

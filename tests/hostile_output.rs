@@ -78,7 +78,7 @@ fn repository_printers_escape_values_labels_and_descriptions() {
     // (A file name holds no `/`: its forged line names another file.)
     let file = "\u{1b}[31mred\r\nD content.xml";
     std::fs::write(
-        d.join(&file),
+        d.join(file),
         r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#,
     )
     .unwrap();

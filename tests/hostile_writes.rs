@@ -183,9 +183,7 @@ fn bootstrap_load_refuses_system_roots_and_depth() {
     std::fs::create_dir_all(&root).unwrap();
     std::fs::write(
         root.join("config.xml"),
-        format!(
-            r#"<sv:node xmlns:sv="http://www.jcp.org/jcr/sv/1.0" sv:name="jcr:root"><sv:property sv:name="jcr:primaryType" sv:type="Name"><sv:value>rep:root</sv:value></sv:property><sv:node sv:name="oak:index"><sv:property sv:name="jcr:primaryType" sv:type="Name"><sv:value>nt:unstructured</sv:value></sv:property></sv:node></sv:node>"#
-        ),
+        r#"<sv:node xmlns:sv="http://www.jcp.org/jcr/sv/1.0" sv:name="jcr:root"><sv:property sv:name="jcr:primaryType" sv:type="Name"><sv:value>rep:root</sv:value></sv:property><sv:node sv:name="oak:index"><sv:property sv:name="jcr:primaryType" sv:type="Name"><sv:value>nt:unstructured</sv:value></sv:property></sv:node></sv:node>"#,
     )
     .unwrap();
     refused(
