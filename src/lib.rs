@@ -50,6 +50,7 @@ pub mod sysview;
 pub mod unpack;
 pub mod users;
 pub mod validate;
+pub mod write_rules;
 pub mod xml_encoding;
 
 #[cfg(test)]

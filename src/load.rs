@@ -105,6 +105,14 @@ pub enum LoadError {
         /// The limit.
         limit: usize,
     },
+    /// A node or property name of the file is not a JCR name.
+    #[error("{file}: {refusal}")]
+    Refused {
+        /// The file.
+        file: String,
+        /// The rule broken, naming the node.
+        refusal: crate::write_rules::WriteRefusal,
+    },
 }
 
 /// What `load` may do beyond the defaults.
@@ -180,26 +188,28 @@ pub fn load_with(
     actor: &Actor,
     options: &LoadOptions,
 ) -> Result<String, LoadError> {
-    let top = crate::path::join(at, &tree.node.name);
-    if !options.allow_system_roots {
-        if let Some(root) = crate::import::system_root_of(&top) {
-            return Err(LoadError::SystemRoot {
+    // The rules every writing path obeys (crate::write_rules), on the whole tree.
+    let rules = crate::write_rules::WriteRules::allowing_system_roots(options.allow_system_roots);
+    crate::write_rules::check_tree(at, &tree.node, &rules).map_err(|refusal| {
+        use crate::write_rules::WriteRefusal;
+        match refusal {
+            WriteRefusal::SystemRoot { path, root } => LoadError::SystemRoot {
                 file: file.to_string(),
-                at: top,
+                at: path,
                 root,
-            });
+            },
+            WriteRefusal::TooDeep { depth, limit, .. } => LoadError::TooDeep {
+                file: file.to_string(),
+                at: at.to_string(),
+                depth,
+                limit,
+            },
+            refusal @ WriteRefusal::Name { .. } => LoadError::Refused {
+                file: file.to_string(),
+                refusal,
+            },
         }
-    }
-    let limit = crate::limits::get().node_depth;
-    let depth = crate::path::depth(at) + tree_depth(&tree.node);
-    if depth > limit {
-        return Err(LoadError::TooDeep {
-            file: file.to_string(),
-            at: at.to_string(),
-            depth,
-            limit,
-        });
-    }
+    })?;
     let meta = OperationMeta::new(format!("load {file} at {at}"), actor);
     let mut txn = store.begin_operation(meta)?;
     let ns = txn.namespaces()?;
@@ -222,17 +232,6 @@ pub fn load_with(
         })?;
     txn.commit()?;
     Ok(added)
-}
-
-/// How many levels `node` spans (1 for a leaf), walked without recursion.
-fn tree_depth(node: &Node) -> usize {
-    let mut deepest = 0;
-    let mut stack = vec![(node, 1usize)];
-    while let Some((n, d)) = stack.pop() {
-        deepest = deepest.max(d);
-        stack.extend(n.children.iter().map(|c| (c, d + 1)));
-    }
-    deepest
 }
 
 /// A document view element as JCR's importXML stores it (untyped values as String,

@@ -370,3 +370,155 @@ fn a_cyclic_cnd_is_refused_by_extract_and_import_in_a_sentence() {
     }
     assert!(!t.path().join("x.zip").exists());
 }
+
+#[test]
+fn export_names_a_blob_that_is_truncated_a_link_or_a_fifo_and_writes_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    init(t.path());
+    let pkg = t.path().join("pkg");
+    std::fs::create_dir_all(pkg.join("META-INF/vault")).unwrap();
+    std::fs::create_dir_all(pkg.join("jcr_root/content")).unwrap();
+    std::fs::write(
+        pkg.join("META-INF/vault/filter.xml"),
+        r#"<workspaceFilter version="1.0"><filter root="/content/f.bin"/></workspaceFilter>"#,
+    )
+    .unwrap();
+    // 300 KB of bytes that do not repeat: stored as one blob.
+    let data: Vec<u8> = (0u32..300_000)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(pkg.join("jcr_root/content/f.bin"), &data).unwrap();
+    let (code, err, _) = run(&["import", "pkg", "--repo", "repo", "-q"], t.path(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let blobs: Vec<PathBuf> = walkdir::WalkDir::new(t.path().join("repo/blobs"))
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    assert_eq!(blobs.len(), 1, "{blobs:?}");
+    let blob = &blobs[0];
+    let name = format!(
+        "{}{}",
+        blob.parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        blob.file_name().unwrap().to_str().unwrap()
+    );
+    let original = std::fs::read(blob).unwrap();
+    let export = [
+        "export",
+        "--repo",
+        "repo",
+        "--root",
+        "/content/f.bin",
+        "-o",
+        "x.zip",
+    ];
+    // Intact, it exports.
+    let (code, err, _) = run(&export, t.path(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    std::fs::remove_file(t.path().join("x.zip")).unwrap();
+    type Harm<'a> = (&'a str, &'a dyn Fn(&Path));
+    let damage: [Harm; 3] = [
+        ("hashes to", &|b| {
+            let f = std::fs::OpenOptions::new().write(true).open(b).unwrap();
+            f.set_len(1000).unwrap();
+        }),
+        ("is a symbolic link", &|b| {
+            std::fs::remove_file(b).unwrap();
+            std::os::unix::fs::symlink("/etc/passwd", b).unwrap();
+        }),
+        ("is not a regular file", &|b| {
+            std::fs::remove_file(b).unwrap();
+            let c = std::ffi::CString::new(b.to_str().unwrap()).unwrap();
+            // SAFETY: mkfifo reads a NUL-terminated path.
+            assert_eq!(
+                unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
+                0,
+                "mkfifo failed"
+            );
+        }),
+    ];
+    for (says, harm) in damage {
+        let mut perms = std::fs::metadata(blob).unwrap().permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        std::fs::set_permissions(blob, perms).unwrap();
+        harm(blob);
+        refused_naming(&export, t.path(), &[name.as_str(), "damaged", says]);
+        assert!(
+            !t.path().join("x.zip").exists(),
+            "{says}: a package was written"
+        );
+        let _ = std::fs::remove_file(blob);
+        std::fs::write(blob, &original).unwrap();
+    }
+}
+
+/// A package whose level `level` holds `fan` sub packages, each the package one
+/// level down (level 0: a leaf with one node).
+fn fan_out(level: usize, fan: usize) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    if level == 0 {
+        w.start_file("META-INF/vault/filter.xml", opts).unwrap();
+        w.write_all(FILTER.as_bytes()).unwrap();
+        w.start_file("jcr_root/content/.content.xml", opts).unwrap();
+        let content = format!(r#"<jcr:root {JCR} jcr:primaryType="nt:unstructured"/>"#);
+        w.write_all(content.as_bytes()).unwrap();
+    } else {
+        let filter = format!(
+            r#"<workspaceFilter version="1.0"><filter root="/etc/packages/l{level}"/></workspaceFilter>"#
+        );
+        w.start_file("META-INF/vault/filter.xml", opts).unwrap();
+        w.write_all(filter.as_bytes()).unwrap();
+        let sub = fan_out(level - 1, fan);
+        for i in 0..fan {
+            w.start_file(format!("jcr_root/etc/packages/l{level}/s{i}.zip"), opts)
+                .unwrap();
+            w.write_all(&sub).unwrap();
+        }
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn sub_packages_that_fan_out_8_by_8_by_8_are_refused_at_the_total_limit() {
+    // 8 + 64 + 512 installs: past the 256 sub packages one install may open.
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("p.zip"), fan_out(3, 8)).unwrap();
+    let repo = init(t.path());
+    let dump = || {
+        jcrpack()
+            .args(["dump", "--repo"])
+            .arg(&repo)
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let before = dump();
+    refused_naming(
+        &["import", "p.zip", "--repo", "repo", "-q"],
+        t.path(),
+        &[
+            "more than 256 sub packages in all",
+            "JCRPACK_MAX_SUB_PACKAGES",
+            "/etc/packages/l",
+        ],
+    );
+    assert_eq!(before, dump(), "a refused install changed the repository");
+    // The limit is the variable's: 8 x 8 is refused at 8, the ninth named.
+    std::fs::write(t.path().join("q.zip"), fan_out(2, 8)).unwrap();
+    let (code, err, _) = run(
+        &["import", "q.zip", "--repo", "repo", "-q"],
+        t.path(),
+        &[("JCRPACK_MAX_SUB_PACKAGES", "8")],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("more than 8 sub packages in all"), "{err}");
+    assert_eq!(before, dump(), "a refused install changed the repository");
+}

@@ -62,7 +62,11 @@ fuzz_target!(|data: &[u8]| {
             );
         }
         let data_start = (start + 30 + name_len + extra_len) as u64;
-        ranges.push((start as u64, data_start + e.compressed_size(), e.name().to_owned()));
+        ranges.push((
+            start as u64,
+            data_start + e.compressed_size(),
+            String::from_utf8_lossy(e.name_raw()).into_owned(),
+        ));
     }
     ranges.sort();
     for pair in ranges.windows(2) {

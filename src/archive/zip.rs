@@ -68,13 +68,30 @@ impl ZipArchive {
         name: &str,
         options: &ReadOptions,
     ) -> Result<ZipArchive, ArchiveError> {
+        let io_error = |source| ArchiveError::Io {
+            archive: name.to_owned(),
+            entry: None,
+            source,
+        };
+        let file = open_regular_file(path).map_err(io_error)?;
+        ZipArchive::from_file(file, path, name, options)
+    }
+
+    /// A zip read from an open `file` (an unlinked temporary file: a sub package),
+    /// named `name` in messages; `path` is what [`ZipArchive::path`] gives. The file
+    /// is never opened again by path.
+    pub fn from_file(
+        file: File,
+        path: &Path,
+        name: &str,
+        options: &ReadOptions,
+    ) -> Result<ZipArchive, ArchiveError> {
         let name = name.to_owned();
         let io_error = |source| ArchiveError::Io {
             archive: name.clone(),
             entry: None,
             source,
         };
-        let file = open_regular_file(path).map_err(io_error)?;
         let meta = file.metadata().map_err(io_error)?;
         if !meta.is_file() {
             return Err(ArchiveError::NotAFile { archive: name });
@@ -97,7 +114,7 @@ impl ZipArchive {
         })?;
         options.limits.check_entries(&name, central.len() as u64)?;
         if central.has_duplicate_names() {
-            let duplicate = find_duplicate_name(path, central.central_directory_start())
+            let duplicate = find_duplicate_name(&data, central.central_directory_start())
                 .unwrap_or_else(|| "(a name the central directory repeats)".to_owned());
             return Err(ArchiveError::DuplicateEntry {
                 archive: name,
@@ -367,8 +384,8 @@ pub(crate) fn open_regular_file(path: &Path) -> std::io::Result<File> {
 
 /// Walks the central directory records from `start` and returns the first name that
 /// occurs twice. Only called once the zip crate has said there is one, to name it.
-fn find_duplicate_name(path: &Path, start: u64) -> Option<String> {
-    let mut reader = BufReader::new(File::open(path).ok()?);
+fn find_duplicate_name(file: &File, start: u64) -> Option<String> {
+    let mut reader = BufReader::new(file.try_clone().ok()?);
     reader.seek(SeekFrom::Start(start)).ok()?;
     let mut seen = std::collections::HashSet::new();
     loop {

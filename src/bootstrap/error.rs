@@ -61,6 +61,15 @@ pub enum BootstrapError {
         /// The name in the document.
         found: String,
     },
+    /// The file writes what no writing path may write ([`crate::write_rules`]: a
+    /// system root, a node past the depth limit, a name that is not a JCR name).
+    #[error("{file}: {refusal}")]
+    Refused {
+        /// The file.
+        file: String,
+        /// The rule broken, naming the node.
+        refusal: crate::write_rules::WriteRefusal,
+    },
     /// Identifiers of the files exist elsewhere and the profile refuses them.
     #[error("{} identifier collision(s), nothing written:{}", .0.len(), list_collisions(.0))]
     Collisions(Vec<Collision>),

@@ -471,6 +471,15 @@ impl Run<'_> {
             file: file.to_string(),
             source: Box::new(source),
         };
+        // The rules every writing path obeys (crate::write_rules): the deny list,
+        // the depth limit and names, on the node replaced and the tree added.
+        let rules = crate::write_rules::WriteRules::default();
+        crate::write_rules::check_path(at, &rules)
+            .and_then(|()| crate::write_rules::check_tree(parent, &node, &rules))
+            .map_err(|refusal| BootstrapError::Refused {
+                file: file.to_string(),
+                refusal,
+            })?;
         let txn = self.txn.as_mut();
         let own_path = crate::path::join(parent, &node.name);
         let mut before = None;

@@ -206,7 +206,7 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
     if a.json {
         super::print_json(&m)?;
     } else if !quiet {
-        writeln!(
+        outln!(
             o,
             "backup {} of {}: {} nodes, {} properties in {}; last operation {}",
             m.id,
@@ -219,9 +219,9 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
                 .unwrap_or_else(|| "none".into())
         )?;
         if let Some(line) = image_line(&m) {
-            writeln!(o, "{line}")?;
+            outln!(o, "{line}")?;
         }
-        writeln!(
+        outln!(
             o,
             "binaries {} ({}): copied {} ({} new), reused {}",
             thousands(m.blobs.count),
@@ -230,7 +230,7 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
             thousands(m.blobs.copied_count),
             size(m.blobs.reused_bytes)
         )?;
-        writeln!(o, "catalogue {}", catalogue.dir().display())?;
+        outln!(o, "catalogue {}", catalogue.dir().display())?;
     }
     o.flush()?;
     Ok(0)
@@ -277,7 +277,7 @@ fn list(a: ListArgs, quiet: bool) -> CliResult<i32> {
         }))?;
     } else {
         for m in &scan.backups {
-            writeln!(
+            outln!(
                 o,
                 "{:<20} {}  {:<9} {:>10} nodes {:>10}  {}",
                 m.id,
@@ -301,15 +301,15 @@ fn show(a: ShowArgs) -> CliResult<i32> {
         super::print_json(&m)?;
         return Ok(0);
     }
-    writeln!(o, "id              {}", m.id)?;
-    writeln!(o, "time            {}", m.time)?;
-    writeln!(o, "user            {}", m.user)?;
-    writeln!(o, "kind            {}", m.kind.as_str())?;
+    outln!(o, "id              {}", m.id)?;
+    outln!(o, "time            {}", m.time)?;
+    outln!(o, "user            {}", m.user)?;
+    outln!(o, "kind            {}", m.kind.as_str())?;
     if let Some(l) = &m.label {
-        writeln!(o, "label           {l}")?;
+        outln!(o, "label           {l}")?;
     }
-    writeln!(o, "repository      {}", m.repository)?;
-    writeln!(
+    outln!(o, "repository      {}", m.repository)?;
+    outln!(
         o,
         "last operation  {}",
         m.last_operation
@@ -317,7 +317,7 @@ fn show(a: ShowArgs) -> CliResult<i32> {
             .unwrap_or_else(|| "none".into())
     )?;
     for w in &m.workspaces {
-        writeln!(
+        outln!(
             o,
             "workspace       {}: {} nodes, {} properties",
             w.name,
@@ -326,7 +326,7 @@ fn show(a: ShowArgs) -> CliResult<i32> {
         )?;
     }
     for f in &m.files {
-        writeln!(
+        outln!(
             o,
             "file            {} {} sha256:{}",
             f.path,
@@ -335,9 +335,9 @@ fn show(a: ShowArgs) -> CliResult<i32> {
         )?;
     }
     if let Some(line) = image_line(&m) {
-        writeln!(o, "{line}")?;
+        outln!(o, "{line}")?;
     }
-    writeln!(
+    outln!(
         o,
         "binaries        {} ({}); this backup copied {} ({}), reused {}",
         thousands(m.blobs.count),
@@ -357,7 +357,7 @@ fn verify(a: IdArgs, quiet: bool) -> CliResult<i32> {
     let r = catalogue.verify(&a.id, &progress)?;
     progress.clear();
     if r.ok() {
-        writeln!(
+        outln!(
             o,
             "backup {} is intact: {} files and {} binaries checked ({})",
             r.id,
@@ -369,7 +369,7 @@ fn verify(a: IdArgs, quiet: bool) -> CliResult<i32> {
         return Ok(0);
     }
     for p in &r.problems {
-        writeln!(o, "{p}")?;
+        outln!(o, "{p}")?;
     }
     o.flush()?;
     let more = r.problem_count.saturating_sub(1);
@@ -389,7 +389,7 @@ fn delete(a: IdArgs) -> CliResult<i32> {
     let mut o = super::out::stdout();
     let catalogue = a.target.open(false)?;
     catalogue.delete(&a.id)?;
-    writeln!(o, "deleted backup {}", a.id)?;
+    outln!(o, "deleted backup {}", a.id)?;
     o.flush()?;
     Ok(0)
 }
@@ -408,9 +408,9 @@ fn prune(a: PruneArgs) -> CliResult<i32> {
     })?;
     let verb = if a.dry_run { "would delete" } else { "deleted" };
     for id in &r.removed {
-        writeln!(o, "{verb} {id}")?;
+        outln!(o, "{verb} {id}")?;
     }
-    writeln!(
+    outln!(
         o,
         "{} kept, {} {verb}; binaries {verb}: {} ({})",
         r.kept.len(),

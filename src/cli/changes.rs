@@ -24,25 +24,25 @@ pub struct NodeLines<'a> {
 }
 
 /// Writes `c` to `out`.
-pub fn write_node(out: &mut dyn Write, c: &NodeLines<'_>) -> std::io::Result<()> {
+pub fn write_node(mut out: &mut dyn Write, c: &NodeLines<'_>) -> std::io::Result<()> {
     let (mark, label) = (c.mark, c.label);
     match (&c.note, c.primary_type) {
-        (Some(n), _) => writeln!(out, "{mark} {label} {n}")?,
-        (None, Some((Some(b), Some(t)))) => writeln!(out, "{mark} {label} ({b} -> {t})")?,
-        (None, Some((_, Some(t)))) => writeln!(out, "{mark} {label} ({t})")?,
-        _ => writeln!(out, "{mark} {label}")?,
+        (Some(n), _) => outln!(out, "{mark} {label} {n}")?,
+        (None, Some((Some(b), Some(t)))) => outln!(out, "{mark} {label} ({b} -> {t})")?,
+        (None, Some((_, Some(t)))) => outln!(out, "{mark} {label} ({t})")?,
+        _ => outln!(out, "{mark} {label}")?,
     }
     if let Some((b, t)) = c.mixins {
-        writeln!(out, "    mixins: [{}] -> [{}]", b.join(", "), t.join(", "))?;
+        outln!(out, "    mixins: [{}] -> [{}]", b.join(", "), t.join(", "))?;
     }
     if let Some((b, t)) = c.order {
-        writeln!(out, "    order: [{}] -> [{}]", b.join(", "), t.join(", "))?;
+        outln!(out, "    order: [{}] -> [{}]", b.join(", "), t.join(", "))?;
     }
     for p in c.properties {
         match (&p.before, &p.after) {
-            (None, Some(v)) => writeln!(out, "    + {} = {v}", p.name)?,
-            (Some(v), None) => writeln!(out, "    - {} = {v}", p.name)?,
-            (Some(b), Some(v)) => writeln!(out, "    ~ {}: {b} -> {v}", p.name)?,
+            (None, Some(v)) => outln!(out, "    + {} = {v}", p.name)?,
+            (Some(v), None) => outln!(out, "    - {} = {v}", p.name)?,
+            (Some(b), Some(v)) => outln!(out, "    ~ {}: {b} -> {v}", p.name)?,
             (None, None) => {}
         }
     }

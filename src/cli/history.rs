@@ -92,12 +92,15 @@ pub fn history(a: HistoryArgs) -> CliResult<i32> {
     } else {
         let mut out = super::out::stdout();
         for o in &ops {
-            std::io::Write::write_fmt(
-                &mut out,
-                format_args!(
-                    "{:>4}  {}  {:<10} {}  ({} nodes, {} properties)\n",
-                    o.id.0, o.time, o.user, o.description, o.nodes_touched, o.properties_touched
-                ),
+            outln!(
+                out,
+                "{:>4}  {}  {:<10} {}  ({} nodes, {} properties)",
+                o.id.0,
+                o.time,
+                o.user,
+                o.description,
+                o.nodes_touched,
+                o.properties_touched
             )?;
         }
         std::io::Write::flush(&mut out)?;

@@ -42,25 +42,29 @@ pub fn run(a: InfoArgs) -> CliResult<i32> {
 
 /// The human-readable form of `info`.
 pub fn human(i: &PackageInfo) -> String {
-    use std::fmt::Write;
     let mut s = String::new();
-    let _ = writeln!(s, "package:      {} ({})", i.package, i.kind);
-    let _ = writeln!(
-        s,
+    // Every line escaped: a description or a pattern from the package is one line.
+    macro_rules! w {
+        ($($t:tt)*) => {{
+            let line = format!($($t)*);
+            s.push_str(&super::out::escape_controls(&line, false));
+            s.push('\n');
+        }};
+    }
+    w!("package:      {} ({})", i.package, i.kind);
+    w!(
         "id:           {}",
         i.id.as_deref()
             .unwrap_or("(none: properties.xml names no group and name)")
     );
     if let Some(d) = &i.description {
-        let _ = writeln!(s, "description:  {d}");
+        w!("description:  {d}");
     }
-    let _ = writeln!(
-        s,
+    w!(
         "type:         {}",
         i.package_type.as_deref().unwrap_or("(not declared)")
     );
-    let _ = writeln!(
-        s,
+    w!(
         "dependencies: {}",
         if i.dependencies.is_empty() {
             "(none)".to_string()
@@ -68,8 +72,7 @@ pub fn human(i: &PackageInfo) -> String {
             i.dependencies.join(", ")
         }
     );
-    let _ = writeln!(
-        s,
+    w!(
         "filter:{}",
         if i.filter.is_empty() {
             "       (none)"
@@ -83,24 +86,23 @@ pub fn human(i: &PackageInfo) -> String {
             .as_deref()
             .map(|k| format!(", type {k}"))
             .unwrap_or_default();
-        let _ = writeln!(s, "  {} (mode {}{kind})", f.root, f.mode);
+        w!("  {} (mode {}{kind})", f.root, f.mode);
         for r in &f.rules {
             let props = if r.match_properties {
                 " (properties)"
             } else {
                 ""
             };
-            let _ = writeln!(s, "    {} {}{props}", r.kind, r.pattern);
+            w!("    {} {}{props}", r.kind, r.pattern);
         }
     }
-    let _ = writeln!(s, "nodes:        {}", i.counts.nodes);
-    let _ = writeln!(
-        s,
+    w!("nodes:        {}", i.counts.nodes);
+    w!(
         "files:        {} ({} bytes)",
-        i.counts.files, i.counts.bytes
+        i.counts.files,
+        i.counts.bytes
     );
-    let _ = writeln!(
-        s,
+    w!(
         "node types:   {}",
         if i.node_types.is_empty() {
             "(none declared)".to_string()
@@ -108,8 +110,7 @@ pub fn human(i: &PackageInfo) -> String {
             i.node_types.join(", ")
         }
     );
-    let _ = writeln!(
-        s,
+    w!(
         "namespaces:{}",
         if i.namespaces.is_empty() {
             "   (none)"
@@ -118,13 +119,13 @@ pub fn human(i: &PackageInfo) -> String {
         }
     );
     for n in &i.namespaces {
-        let _ = writeln!(s, "  {} = {}", n.prefix, n.uri);
+        w!("  {} = {}", n.prefix, n.uri);
     }
     if !i.install_hooks.is_empty() {
-        let _ = writeln!(s, "install hooks (never run by jcrpack):");
+        w!("install hooks (never run by jcrpack):");
         for h in &i.install_hooks {
             let what = h.class.as_deref().or(h.entry.as_deref()).unwrap_or("");
-            let _ = writeln!(s, "  {} {what}", h.name);
+            w!("  {} {what}", h.name);
         }
     }
     s

@@ -57,7 +57,9 @@ pub fn run(a: LsArgs) -> CliResult<i32> {
             if !n.mixin_types.is_empty() {
                 t.push_str(&format!(" [{}]", n.mixin_types.join(", ")));
             }
-            writeln!(out, "{}\t{t}", n.path)?;
+            // Each column escaped on its own: the tab between them stays.
+            let esc = |s: &str| super::out::escape_controls(s, false).into_owned();
+            writeln!(out, "{}\t{}", esc(&n.path), esc(&t))?;
         }
     }
     out.flush()?;

@@ -12,6 +12,12 @@ macro_rules! status {
     ($($t:tt)*) => { $crate::cli::out::status(format_args!($($t)*)) };
 }
 
+/// `writeln!` for a line that carries content (a node path, a value, a label): every
+/// control character in it is escaped, a line break too ([`out::line`]).
+macro_rules! outln {
+    ($out:expr, $($t:tt)*) => { $crate::cli::out::line(&mut $out, format_args!($($t)*)) };
+}
+
 mod backup;
 mod backup_export;
 mod bootstrap;

@@ -39,21 +39,49 @@ pub(crate) fn status(args: fmt::Arguments<'_>) {
     }
 }
 
+/// Writes one line of output: `args` with every control character escaped, a line
+/// break and a carriage return too ([`escape_controls`]), then `\n`. What a printer
+/// writes through it is one line whatever the content holds: a value cannot forge a
+/// line (`D /content/x`) nor send an escape sequence to the terminal.
+pub(crate) fn line(out: &mut dyn Write, args: fmt::Arguments<'_>) -> io::Result<()> {
+    let text = match args.as_str() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(args.to_string()),
+    };
+    out.write_all(escape_controls(&text, false).as_bytes())?;
+    out.write_all(b"\n")
+}
+
 /// `text` with every control character escaped (`\u{1b}`, `\n`, `\0`), so that
 /// content (a node name, an entry name, a value in a message) can neither drive a
 /// terminal nor forge a line of a log; `keep_newlines` keeps `\n` for messages that
 /// are several lines by design. Unicode line and paragraph separators are escaped
 /// too.
+///
+/// A kept line break must start an indented line (a message's own continuation:
+/// `\n  caused by: ...`, `\n  - entry`): one followed by anything else is content
+/// and is escaped, so no line of a message but its first starts at the left margin,
+/// where a forged `D /content/x` would look like a line of the install log.
 pub(crate) fn escape_controls(text: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
-    let escape = |c: char| {
-        (c.is_control() && !(keep_newlines && c == '\n')) || matches!(c, '\u{2028}' | '\u{2029}')
+    let is_escaped = |c: char, next: Option<char>| {
+        let kept = keep_newlines && c == '\n' && matches!(next, Some(' ') | None);
+        (c.is_control() && !kept) || matches!(c, '\u{2028}' | '\u{2029}')
     };
-    if !text.chars().any(escape) {
+    let mut chars = text.chars().peekable();
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        if is_escaped(c, chars.peek().copied()) {
+            any = true;
+            break;
+        }
+    }
+    if !any {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if escape(c) {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if is_escaped(c, chars.peek().copied()) {
             out.extend(c.escape_debug());
         } else {
             out.push(c);
@@ -76,7 +104,13 @@ mod tests {
             escape_controls("\u{1b}[31mred\0", true),
             "\\u{1b}[31mred\\0"
         );
-        assert_eq!(escape_controls("two\nlines", true), "two\nlines");
+        assert_eq!(escape_controls("two\n  lines", true), "two\n  lines");
+        assert_eq!(escape_controls("end\n", true), "end\n");
+        // Content's line break starts no line at the margin.
+        assert_eq!(
+            escape_controls("'a\nD /content/x'\n  caused by: x", true),
+            "'a\\nD /content/x'\n  caused by: x"
+        );
         assert_eq!(escape_controls("ls\u{2028}x", true), "ls\\u{2028}x");
         assert_eq!(escape_controls("caf\u{e9}", false), "caf\u{e9}");
     }

@@ -382,10 +382,10 @@ fn confirm(question: &str) -> CliResult<bool> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
 }
 
-fn print_summary(out: &mut dyn Write, name: &str, s: &Summary) -> std::io::Result<()> {
-    writeln!(out, "restore from {name}:")?;
+fn print_summary(mut out: &mut dyn Write, name: &str, s: &Summary) -> std::io::Result<()> {
+    outln!(out, "restore from {name}:")?;
     for w in &s.workspaces {
-        writeln!(
+        outln!(
             out,
             "  workspace {}{} ({}): {} nodes added, {} deleted, {} changed; {} properties added, {} changed, {} removed",
             w.workspace,
@@ -400,14 +400,14 @@ fn print_summary(out: &mut dyn Write, name: &str, s: &Summary) -> std::io::Resul
         )?;
     }
     if !s.namespaces_registered.is_empty() {
-        writeln!(
+        outln!(
             out,
             "  namespaces registered: {}",
             s.namespaces_registered.join(", ")
         )?;
     }
     if !s.node_types_registered.is_empty() {
-        writeln!(
+        outln!(
             out,
             "  node types registered: {}",
             s.node_types_registered.join(", ")

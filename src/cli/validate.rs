@@ -65,14 +65,15 @@ pub fn json(report: &Report) -> serde_json::Value {
 pub fn human(report: &Report) -> String {
     let mut s = String::new();
     for f in &report.findings {
-        s.push_str(&f.to_string());
+        // One line per finding whatever its message quotes.
+        s.push_str(&super::out::escape_controls(&f.to_string(), false));
         s.push('\n');
     }
     let c = report.counts();
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     s.push_str(&format!(
         "{}: {}, {}, {}\n",
-        report.package,
+        super::out::escape_controls(&report.package, false),
         plural(c.error, "error"),
         plural(c.warning, "warning"),
         plural(c.info, "info")

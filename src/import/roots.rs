@@ -7,17 +7,7 @@ use crate::filter::WorkspaceFilter;
 use crate::package::LayoutNode;
 use crate::path;
 
-/// Roots no package may write unless the operator lifts the deny list.
-pub const SYSTEM_ROOTS: [&str; 3] = ["/jcr:system", "/rep:security", "/oak:index"];
-
-/// The system root of the deny list that `p` is or lies below, if any: the one list
-/// `import` and `load` both check.
-pub fn system_root_of(p: &str) -> Option<&'static str> {
-    SYSTEM_ROOTS
-        .iter()
-        .copied()
-        .find(|r| path::is_self_or_descendant(p, r))
-}
+pub use crate::write_rules::{system_root_of, SYSTEM_ROOTS};
 
 /// Refuses packages that write system roots or outside `--allow-root`, before
 /// anything is written.
@@ -56,13 +46,16 @@ pub(crate) fn out_of_bounds(
     creates_ancestor: bool,
     opts: &ImportOptions,
 ) -> Option<OutOfBounds> {
-    if !opts.allow_system_roots {
-        if let Some(sys) = system_root_of(w) {
-            return Some(OutOfBounds::SystemRoot {
-                path: w.to_string(),
-                root: sys,
-            });
-        }
+    // The one deny list every writing path checks (crate::write_rules); the depth
+    // limit is checked where the importer walks (session::check_depth).
+    let rules = crate::write_rules::WriteRules {
+        allow_system_roots: opts.allow_system_roots,
+        node_depth: usize::MAX,
+    };
+    if let Err(crate::write_rules::WriteRefusal::SystemRoot { path, root }) =
+        crate::write_rules::check_path(w, &rules)
+    {
+        return Some(OutOfBounds::SystemRoot { path, root });
     }
     if !opts.allow_roots.is_empty()
         && !opts.allow_roots.iter().any(|a| {

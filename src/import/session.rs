@@ -400,14 +400,13 @@ fn make(name: &str, ptype: PropertyType, multiple: bool, mut values: Vec<Value>)
 /// Refuses a node deeper than [`crate::limits::Limits::node_depth`]: the importer's
 /// walks recurse once a level, so the limit keeps them far from the stack's end.
 pub(super) fn check_depth(p: &str) -> Result<(), ImportError> {
-    let limit = crate::limits::get().node_depth;
-    let depth = crate::path::depth(p);
-    if depth > limit {
-        return Err(ImportError::NodeTooDeep {
-            path: p.to_string(),
-            depth,
-            limit,
-        });
+    // The one rule every writing path checks (crate::write_rules); the deny list is
+    // checked with --allow-root (roots::out_of_bounds).
+    let rules = crate::write_rules::WriteRules::allowing_system_roots(true);
+    match crate::write_rules::check_path(p, &rules) {
+        Err(crate::write_rules::WriteRefusal::TooDeep { path, depth, limit }) => {
+            Err(ImportError::NodeTooDeep { path, depth, limit })
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }

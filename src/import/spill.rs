@@ -127,7 +127,6 @@ pub struct SpillLog<T> {
 #[derive(Debug)]
 struct Spill {
     file: File,
-    path: tempfile::TempPath,
     count: usize,
     /// Bytes of whole records in the file.
     len: u64,
@@ -165,10 +164,10 @@ impl<T: Record> SpillLog<T> {
 
     fn spill(&mut self) -> std::io::Result<()> {
         if self.file.is_none() {
-            let (f, path) = tempfile::NamedTempFile::new()?.into_parts();
+            // Unlinked when created: a killed install leaves no file behind.
+            let f = tempfile::tempfile()?;
             self.file = Some(Spill {
                 file: f,
-                path,
                 count: 0,
                 len: 0,
                 broken: false,
@@ -212,8 +211,13 @@ impl<T: Record> SpillLog<T> {
     /// [`SpillIter::error`] set.
     pub fn iter(&self) -> SpillIter<'_, T> {
         let reader = match self.file.as_ref() {
-            Some(s) => match File::open(&s.path) {
-                Ok(f) => Some(BufReader::with_capacity(64 * 1024, f)),
+            // The unlinked file is read through a second handle with positioned
+            // reads: the writer's offset stays at the end.
+            Some(s) => match s.file.try_clone() {
+                Ok(f) => Some(BufReader::with_capacity(
+                    64 * 1024,
+                    ReadAt { file: f, pos: 0 },
+                )),
                 Err(e) => {
                     return SpillIter {
                         reader: None,
@@ -238,9 +242,25 @@ impl<T: Record> SpillLog<T> {
     }
 }
 
+/// A file read from `pos` on with positioned reads (its shared offset untouched).
+#[derive(Debug)]
+struct ReadAt {
+    file: File,
+    pos: u64,
+}
+
+impl Read for ReadAt {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
 /// Records of a [`SpillLog`]: those on disk (owned), then those in memory.
 pub struct SpillIter<'a, T> {
-    reader: Option<BufReader<File>>,
+    reader: Option<BufReader<ReadAt>>,
     remaining_on_disk: usize,
     pending: Vec<u8>,
     pos: usize,

@@ -29,18 +29,23 @@ pub(super) fn install(
         if s.filter.is_some() && !s.contains(repo_path) {
             continue;
         }
-        let tmp =
-            tempfile::NamedTempFile::new().map_err(|source| ImportError::TempFile { source })?;
+        // Unlinked when created (tempfile::tempfile): a killed install leaves no
+        // file behind; the archive reads it through the descriptor only.
+        let mut tmp = tempfile::tempfile().map_err(|source| ImportError::TempFile { source })?;
         {
             let mut r = archive.open(entry)?;
-            let mut f = tmp.as_file();
-            std::io::copy(&mut r, &mut f).map_err(|source| ImportError::SubPackageCopy {
+            std::io::copy(&mut r, &mut tmp).map_err(|source| ImportError::SubPackageCopy {
                 entry: entry.clone(),
                 source,
             })?;
         }
         let shown = format!("{}!/{entry}", archive.name());
-        let sub = archive::ZipArchive::open_as(tmp.path(), &shown, &ReadOptions::default())?;
+        let sub = archive::ZipArchive::from_file(
+            tmp,
+            std::path::Path::new(&shown),
+            &shown,
+            &ReadOptions::default(),
+        )?;
         let sub_props = package::read_properties(&sub)?;
         let id = sub_props
             .id()

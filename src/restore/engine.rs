@@ -480,6 +480,12 @@ impl Walk<'_, '_> {
         props: Vec<Property>,
         before: Option<String>,
     ) -> Result<String> {
+        // The rules every writing path obeys (crate::write_rules): names and the
+        // depth limit. The deny list is lifted: a backup is the repository's own
+        // image (`/jcr:system`'s version history comes back with a whole restore).
+        let rules = crate::write_rules::WriteRules::allowing_system_roots(true);
+        let names = props.iter().map(|x| x.name.as_str());
+        crate::write_rules::check_node(parent, &info.name, names, &rules)?;
         self.needs.node(info);
         for x in &props {
             self.needs.property(x);

@@ -9,6 +9,10 @@ pub enum RestoreError {
     /// Reading the source or the target, or writing the target, failed.
     #[error(transparent)]
     Repository(#[from] RepositoryError),
+    /// A node of the backup breaks the rules every writing path obeys
+    /// ([`crate::write_rules`]: a name, the depth limit).
+    #[error("cannot restore {0}")]
+    Refused(#[from] crate::write_rules::WriteRefusal),
     /// A root is in neither the backup nor the repository.
     #[error("{root} is neither in the backup nor in the repository (workspace '{workspace}')")]
     UnknownRoot {

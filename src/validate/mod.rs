@@ -615,7 +615,8 @@ fn validate_sub_package(pkg: &Package<'_>, entry: &str, depth: usize) -> Vec<Fin
         )
         .in_entry(entry)]
     };
-    let tmp = match tempfile::NamedTempFile::new() {
+    // Unlinked when created: a killed validate leaves no file behind.
+    let mut tmp = match tempfile::tempfile() {
         Ok(t) => t,
         Err(e) => return unreadable(e.to_string()),
     };
@@ -623,24 +624,24 @@ fn validate_sub_package(pkg: &Package<'_>, entry: &str, depth: usize) -> Vec<Fin
         .archive
         .open(entry)
         .map_err(|e| e.to_string())
-        .and_then(|mut r| {
-            let mut f = tmp.as_file();
-            std::io::copy(&mut r, &mut f).map_err(|e| e.to_string())
-        });
+        .and_then(|mut r| std::io::copy(&mut r, &mut tmp).map_err(|e| e.to_string()));
     if let Err(e) = copied {
         return unreadable(e);
     }
-    let inner = match archive::ZipArchive::open(tmp.path(), &ReadOptions::default()) {
-        Ok(a) => a,
-        Err(e) => {
-            let tmp_name = tmp.path().display().to_string();
-            let text = e
-                .to_string()
-                .replace(&format!("{tmp_name}: "), "")
-                .replace(&tmp_name, entry);
-            return unreadable(text);
-        }
-    };
+    // Named by its entry: the finding is already in the entry.
+    let inner =
+        match archive::ZipArchive::from_file(tmp, Path::new(entry), entry, &ReadOptions::default())
+        {
+            Ok(a) => a,
+            Err(e) => {
+                let text = e.to_string();
+                let text = text
+                    .strip_prefix(&format!("{entry}: "))
+                    .unwrap_or(&text)
+                    .to_string();
+                return unreadable(text);
+            }
+        };
     let mut report = validate_nested(&inner, Some(pkg), depth + 1);
     for f in &mut report.findings {
         f.entry = Some(match &f.entry {
