@@ -86,7 +86,7 @@ impl<W: Write> Printer<W> {
     fn json_node(&mut self, n: &PackageNode) -> std::io::Result<()> {
         let text = serde_json::to_string_pretty(n).map_err(std::io::Error::from)?;
         let sep = if self.count == 0 { "" } else { "," };
-        write!(self.out, "{sep}\n")?;
+        writeln!(self.out, "{sep}")?;
         // JSON strings hold no raw line breaks: every line is one of the object's.
         for (i, line) in text.lines().enumerate() {
             if i > 0 {
