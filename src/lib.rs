@@ -45,8 +45,10 @@ pub mod platform_name;
 pub mod properties;
 pub mod repository;
 pub mod restore;
+pub mod server;
 pub mod sysview;
 pub mod unpack;
+pub mod users;
 pub mod validate;
 pub mod xml_encoding;
 

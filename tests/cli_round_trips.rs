@@ -388,3 +388,47 @@ fn export_json_follows_its_schema() {
     // /content/secured, rep:policy, allow.
     assert_eq!(doc["nodes"], 3);
 }
+
+/// FileVault's `SerializationIT#exportJcrXmlTest`: with filter root `/testroot/a`, the
+/// node directly below the repository root is an aggregate of its own and the root
+/// goes inline into it: `jcr_root/testroot/.content.xml` is, byte for byte, what
+/// FileVault's exporter writes (a sibling outside the filter is listed empty, for
+/// its order, as `DocViewSAXFormatter.onNodeIgnored` does).
+#[test]
+fn an_export_below_a_top_level_node_writes_its_aggregate_as_filevault_does() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    let setup = package(
+        t.path(),
+        "setup",
+        &["/testroot"],
+        &[(
+            "jcr_root/testroot/.content.xml",
+            &doc(
+                r#"<jcr:root NS jcr:primaryType="nt:unstructured"><a jcr:primaryType="nt:unstructured"><jcr:xmltext jcr:primaryType="nt:unstructured" jcr:xmlcharacters="Hello, World."/></a><b jcr:primaryType="nt:unstructured" other="x"/></jcr:root>"#,
+            ),
+        )],
+    );
+    import(&repo, &setup, &[]).success();
+    let out = t.path().join("out.zip");
+    jcrpack()
+        .args(["export", "--repo"])
+        .arg(&repo)
+        .args(["--root", "/testroot/a", "-q", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(
+        zip_text(&out, "jcr_root/testroot/.content.xml"),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" xmlns:nt=\"http://www.jcp.org/jcr/nt/1.0\"\n    \
+         jcr:primaryType=\"nt:unstructured\">\n    \
+         <a jcr:primaryType=\"nt:unstructured\">\n        \
+         <jcr:xmltext\n            \
+         jcr:primaryType=\"nt:unstructured\"\n            \
+         jcr:xmlcharacters=\"Hello, World.\"/>\n    \
+         </a>\n    \
+         <b/>\n\
+         </jcr:root>\n"
+    );
+}

@@ -16,6 +16,7 @@ const KNOWN: &[(&str, &str)] = &[
     ("subtest_with_content.zip", "its sub package is outside the parent's filter on the first install; the export holds the sub package zip below a contained /etc/packages and the second install runs it"),
     ("test_user_with_rep_cache.zip", "rep:cache below a user is a protected, repository-maintained node; it is not exported"),
     ("acs-aem-commons/ui.apps", "an uncovered intermediate created as nt:folder by the first install is a bare folder in the export and comes back as the parent's default child type"),
+    ("test-packages/privileges.zip", "the install registers its custom privilege (/jcr:system/rep:privileges); exports carry no privileges.xml, as FileVault's exporter writes none (DefaultMetaInf.save writes config, filter, settings and properties only)"),
     ("aem-sample-we-retail/ui.content", "top-level order of uncovered nodes follows the filter roots on install, and the export's root placeholders list them in repository order"),
 ];
 

@@ -37,7 +37,9 @@ mod progress;
 mod repo;
 mod restore;
 mod rm;
+mod serve;
 mod unpack;
+mod user;
 mod validate;
 mod workspace;
 
@@ -111,6 +113,10 @@ pub enum Command {
     /// Generate deterministic AEM-like content for benchmarks (a source folder).
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
+    /// Serve the repository over HTTP: AEM's Package Manager API, backups, a page.
+    Serve(serve::ServeArgs),
+    /// Add, list and remove the users who may log in to `serve`.
+    User(user::UserArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -242,5 +248,7 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Gc(a) => gc::run(a),
         Command::Backup(a) => backup::run(a, cli.quiet),
         Command::Restore(a) => restore::run(a, cli.verbose, cli.quiet),
+        Command::Serve(a) => serve::run(a),
+        Command::User(a) => user::run(a),
     }
 }

@@ -380,6 +380,9 @@ mod tests {
             vec![w("a"), w("b"), w("c")]
         );
         assert_eq!(tokens("\u{FEFF}a"), vec![w("a")]);
+        // '#' is no comment character in Jackrabbit's lexer either: a token of its
+        // own, which the parser refuses (a CND starting with '#' fails in FileVault).
+        assert_eq!(tokens("# x"), vec![TokenKind::Punct('#'), w("x")]);
     }
 
     #[test]

@@ -285,6 +285,56 @@ mod tests {
         ));
     }
 
+    /// The vectors of FileVault's `DocViewProperty2Test` (and `DocViewPropertyTest`)
+    /// that `grammar_matches_filevault` does not already hold.
+    #[test]
+    fn filevault_docview_property_test_vectors() {
+        let one = |s: &str| {
+            let v = parse_value(s).unwrap();
+            assert!(!v.multiple, "{s}");
+            (v.ptype, v.values)
+        };
+        assert_eq!(one("{Binary}"), (PropertyType::Binary, vec!["".into()]));
+        assert_eq!(
+            one("\\{hello, world}"),
+            (PropertyType::Undefined, vec!["{hello, world}".into()])
+        );
+        assert_eq!(
+            one("{String}\\[hello"),
+            (PropertyType::String, vec!["[hello".into()])
+        );
+        assert_eq!(
+            one("{String}he\\u000fllo"),
+            (PropertyType::String, vec!["he\u{f}llo".into()])
+        );
+        assert_eq!(vals("[\\[hello,world]"), vec!["[hello", "world"]);
+        assert_eq!(vals("[he\\[llo,world]"), vec!["he[llo", "world"]);
+        assert_eq!(vals("[hello\\[,world]"), vec!["hello[", "world"]);
+        assert_eq!(vals("[hello,\\[world]"), vec!["hello", "[world"]);
+        assert_eq!(vals("[hello,world\\[]"), vec!["hello", "world["]);
+        assert_eq!(
+            vals("[bla{a\\,b},foo{a\\,b},bar{a\\,b}]"),
+            vec!["bla{a,b}", "foo{a,b}", "bar{a,b}"]
+        );
+        assert_eq!(
+            vals("[/content/[a-z]{2\\,3}/[a-z]{2\\,3}(/.*)]"),
+            vec!["/content/[a-z]{2,3}/[a-z]{2,3}(/.*)"]
+        );
+        let v = parse_value("{Long}[]").unwrap();
+        assert!(v.multiple && v.values.is_empty() && v.ptype == PropertyType::Long);
+        // testUndefinedType: a value starting with '[' is escaped, backslashes doubled.
+        let undefined = DocViewValue {
+            ptype: PropertyType::Undefined,
+            binary_ref: false,
+            multiple: false,
+            values: vec!["[Bar\"\\".into()],
+        };
+        assert_eq!(
+            format_value("jcr:lastModifiedBy", &undefined),
+            "\\[Bar\"\\\\"
+        );
+    }
+
     #[test]
     fn formats_like_filevault() {
         let f = |t, m, v: &[&str]| {

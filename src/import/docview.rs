@@ -36,6 +36,12 @@ pub fn import_document(
 ) -> Result<(), ImportError> {
     let pm = PrefixMap::for_document(s, &doc.namespaces)?;
     s.document_nodes.clear();
+    // The node the file stands for is named by its folder, and FileVault resolves that
+    // name's prefix with the document's own declarations first (DocViewSAXHandler, the
+    // `jcr:root` element), so `_p_x/.content.xml` declaring `p` for a URI the
+    // repository knows by another prefix names the node by that URI.
+    let resolved = resolved_root_path(&pm, doc, node_path);
+    let node_path = resolved.as_deref().unwrap_or(node_path);
     if !doc.root_is_jcr_root {
         // Legacy form: the root element is a child of the node the file stands for.
         if s.node(node_path)?.is_none() {
@@ -55,6 +61,18 @@ pub fn import_document(
         return Ok(());
     }
     element(s, &pm, &doc.root, node_path)
+}
+
+/// The path of a `jcr:root` document's node with the prefix of its last segment
+/// rewritten by the document's declarations; `None` when nothing changes.
+fn resolved_root_path(pm: &PrefixMap, doc: &DocViewDocument, node_path: &str) -> Option<String> {
+    if !doc.root_is_jcr_root || node_path == "/" {
+        return None;
+    }
+    let parent = path::parent(node_path)?;
+    let last = path::last_segment(node_path);
+    let renamed = pm.name(last);
+    (renamed != last).then(|| path::join(parent, &renamed))
 }
 
 fn segment(pm: &PrefixMap, el: &DocViewElement) -> String {
@@ -99,37 +117,35 @@ fn element(
         &existing,
         el.property("jcr:uuid").and_then(|p| p.values.first()),
     ) {
-        let mode = s.mode(node_path);
         if contained
             && info.uuid.as_deref() != Some(uuid.as_str())
-            && matches!(
-                mode,
-                ImportMode::Replace | ImportMode::Update | ImportMode::UpdateProperties
-            )
             && node_path != "/"
             && s.opts.id_conflict != super::options::IdConflictPolicy::Legacy
         {
-            // The package's identifier wins: the node is replaced by the package's
-            // (legacy: the existing node keeps its identifier).
+            // The package's identifier wins, whatever the mode
+            // (`DocViewImporter.updateExistingNode`): the node is replaced by the
+            // package's (legacy: the existing node keeps its identifier).
             before = next_sibling(s, node_path)?;
-            // FileVault's NodeStash: the children go aside and come back below the
-            // new node (with their identifiers), then the package's children are
-            // applied to them as to any existing children.
-            let children = super::references::stash_children(s, node_path)?;
+            // FileVault's NodeStash: the children, mixins and unprotected properties
+            // go aside and come back on the new node (the children with their
+            // identifiers), then the package's children are applied to them as to
+            // any existing children.
+            let stash = super::stash::stash(s, node_path)?;
             super::references::remove_with_references(s, node_path, true)?;
             s.record(node_path, Action::Replaced);
             existing = None;
-            stashed = Some(children);
+            stashed = Some(stash);
         }
     }
-    let fresh = existing.is_none() && stashed.as_ref().is_none_or(Vec::is_empty);
+    let fresh = existing.is_none() && stashed.is_none();
     match existing {
         None => create(s, pm, el, node_path, primary, before)?,
         Some(info) if contained => update(s, pm, el, &info, primary)?,
         Some(_) => {}
     }
-    if let Some(children) = stashed {
-        super::references::restore_children(s, node_path, children)?;
+    if let Some(stash) = stashed {
+        let mode = s.mode(node_path);
+        super::stash::recover(s, node_path, stash, mode)?;
     }
     if !fresh && !contained && el.children.len() >= 2 {
         // An existing node outside the filter (an ancestor of a root) is not
@@ -244,6 +260,10 @@ fn properties_for(
     let mut out = Vec::with_capacity(el.properties.len());
     let mut violations = Vec::new();
     let authorizable = matches!(primary, "rep:User" | "rep:SystemUser" | "rep:Group");
+    // A group's members beyond what its rep:members holds are in rep:membersList's
+    // rep:MemberReferences nodes (rep:Members in Jackrabbit 2's tree); Oak's user
+    // importer takes their protected rep:members as membership too.
+    let members_overflow = matches!(primary, "rep:MemberReferences" | "rep:Members");
     let counter = primary == "mix:atomicCounter" || mixins.iter().any(|m| m == "mix:atomicCounter");
     for dp in &el.properties {
         let name = pm.name(&dp.name);
@@ -261,6 +281,7 @@ fn properties_for(
         // service, so oak:counter is set as the package gives it.
         let keep_protected = (creating && CREATION_PROPERTIES.contains(&name.as_str()))
             || (authorizable && name != "jcr:created" && name != "jcr:createdBy")
+            || (members_overflow && name != "jcr:created" && name != "jcr:createdBy")
             || (counter && name == "oak:counter");
         if !keep_protected
             && s.types
@@ -687,6 +708,15 @@ pub fn delete_missing_children(
         if is_protected_child(s, node_path, &c.name, &c.primary_type)? {
             continue;
         }
+        if is_sole_mandatory_child(s, node_path, c, &children)? {
+            // DocViewImporter.endDocViewNode: a mandatory, non-residual child with no
+            // sibling that could stand in for it is not deleted, with a warning.
+            s.report.warn(format!(
+                "refused to delete the mandatory child node {} (no other sibling matches its definition)",
+                c.path
+            ));
+            continue;
+        }
         super::references::remove_node(s, &c.path)?;
         s.record(&c.path, Action::Deleted);
         // A removed child may have been a mandatory one.
@@ -695,6 +725,36 @@ pub fn delete_missing_children(
         }
     }
     Ok(())
+}
+
+/// Whether `child` is the only child of `parent` that satisfies its mandatory,
+/// non-residual definition (FileVault's `hasSiblingWithPrimaryTypesAndName`: another
+/// sibling of the same name and of every required type would do).
+fn is_sole_mandatory_child(
+    s: &Session<'_>,
+    parent: &str,
+    child: &NodeInfo,
+    siblings: &[NodeInfo],
+) -> Result<bool, ImportError> {
+    let Some(p) = s.node(parent)? else {
+        return Ok(false);
+    };
+    let effective = s.types.effective(&p.primary_type, &p.mixins);
+    let Some(d) = effective.child_definition(&child.name, &child.primary_type) else {
+        return Ok(false);
+    };
+    if !d.def.mandatory || d.def.is_residual() {
+        return Ok(false);
+    }
+    let stands_in = siblings.iter().any(|o| {
+        o.path != child.path
+            && o.name == child.name
+            && d.def.required_primary_types.iter().all(|r| {
+                s.types.is_node_type(&o.primary_type, r)
+                    || o.mixins.iter().any(|m| s.types.is_node_type(m, r))
+            })
+    });
+    Ok(!stands_in)
 }
 
 fn is_protected_child(

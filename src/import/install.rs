@@ -65,6 +65,38 @@ pub fn install_package(
     opts: &ImportOptions,
     inspect: &mut dyn FnMut(&dyn Transaction, &Report) -> Result<(), ImportError>,
 ) -> Result<Report, ImportError> {
+    install_package_then(store, pkg, opts, &mut |txn, report| inspect(&*txn, report))
+}
+
+/// Installs an opened package archive into `store` as [`install_archive`] does, and
+/// lets `finish` write in the same transaction before it commits (a dry run rolls
+/// it back with the rest): `jcrpack serve` records the package's `lastUnpacked` and
+/// the install's operation with the install itself, so that both are there or
+/// neither is, and undoing the install undoes both.
+pub fn install_archive_then(
+    store: &mut dyn Store,
+    archive: &dyn Archive,
+    opts: &ImportOptions,
+    finish: &mut dyn FnMut(&mut dyn Transaction, &Report) -> Result<(), ImportError>,
+) -> Result<Report, ImportError> {
+    opts.events.event(&Event::Phase {
+        name: "reading",
+        total: None,
+        unit: Unit::Entries,
+    });
+    let result = Package::open(archive, &OpenOptions::default())
+        .map_err(ImportError::from)
+        .and_then(|pkg| install_package_then(store, pkg, opts, finish));
+    opts.events.event(&Event::Finished);
+    result
+}
+
+fn install_package_then(
+    store: &mut dyn Store,
+    pkg: Package<'_>,
+    opts: &ImportOptions,
+    inspect: &mut dyn FnMut(&mut dyn Transaction, &Report) -> Result<(), ImportError>,
+) -> Result<Report, ImportError> {
     let name = pkg.archive.name().to_string();
     let package_id = pkg.properties.id().map(|i| i.to_string());
     let meta = OperationMeta {
@@ -92,7 +124,7 @@ pub fn install_package(
     report.package = name;
     report.package_id = package_id;
     report.dry_run = opts.dry_run;
-    inspect(txn.as_ref(), &report)?;
+    inspect(txn.as_mut(), &report)?;
     opts.events.event(&Event::Phase {
         name: if opts.dry_run {
             "rolling back"
@@ -176,6 +208,7 @@ pub(super) fn run(
         }
     }
     node_types::register(&mut s, type_files)?;
+    super::privileges::register(&mut s, archive)?;
     tree::import_tree(&mut s, archive, &root)?;
     super::acl::warn_ignored(&mut s.report);
     // The filter roots were checked above; DocView files of their ancestors may

@@ -25,16 +25,21 @@ mod install;
 mod mapping;
 mod node_types;
 pub mod options;
+mod privileges;
 mod references;
 pub mod report;
 mod roots;
 mod session;
 pub mod spill;
+mod stash;
 mod sub_packages;
 mod tree;
 
+pub use authorizable::content_id as authorizable_uuid;
 pub use error::ImportError;
-pub use install::{install, install_archive, install_inspected, install_package};
+pub use install::{
+    install, install_archive, install_archive_then, install_inspected, install_package,
+};
 pub use options::{IdConflictPolicy, ImportOptions};
 pub use report::{Action, Report};
 pub use roots::{system_root_of, SYSTEM_ROOTS};

@@ -12,7 +12,11 @@
 //!
 //! Finding references walks the workspace, once per removal by identifier and once
 //! at the end, and only when a removed subtree held identifiers: installs that remove
-//! no referenceable node pay nothing.
+//! no referenceable node pay nothing. Memory stays bounded however large the removed
+//! subtrees and the workspace: a reference's target is looked up by its identifier
+//! (the store's index) instead of sets of identifiers being held, and the identifiers
+//! the install removed are kept in a `SpillLog` (on disk beyond its first records),
+//! read back at the end only when a `Reference` dangles.
 
 use super::error::ImportError;
 use super::options::IdConflictPolicy;
@@ -22,30 +26,44 @@ use crate::path;
 use crate::value::{PropertyType, Value};
 use std::collections::HashSet;
 
-/// The identifiers (`jcr:uuid`) of the nodes in the subtree at `root`.
-fn identifiers(s: &Session<'_>, root: &str) -> Result<HashSet<String>, ImportError> {
-    let mut out = HashSet::new();
+/// Notes the identifiers (`jcr:uuid`) of the nodes in the subtree at `root` as
+/// removed, for the check at the end.
+fn note_removed_subtree(s: &mut Session<'_>, root: &str) -> Result<(), ImportError> {
     for e in s.txn.walk(&s.ws, root)? {
         let e = e?;
         if let Some(u) = e.node.value("jcr:uuid").and_then(Value::as_str) {
-            out.insert(u.to_string());
+            s.removed_ids.push(u.to_string());
         }
     }
-    Ok(out)
+    Ok(())
 }
 
-/// `(node path, property name)` of every `Reference` property outside `skip` whose
-/// value is one of `targets`.
+/// What the sought references point to.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    /// The node at this path only.
+    Node(&'a str),
+    /// The node at this path or any node below it.
+    Subtree(&'a str),
+}
+
+/// `(node path, property name)` of every `Reference` property outside `skip` (and
+/// outside a node stash) with a value that points to `target`, each target found by
+/// its identifier.
 fn references_to(
     s: &Session<'_>,
-    targets: &HashSet<String>,
+    target: Target<'_>,
     skip: Option<&str>,
 ) -> Result<Vec<(String, String)>, ImportError> {
     let mut out = Vec::new();
     let mut walk = s.txn.walk(&s.ws, "/")?;
     while let Some(e) = walk.next() {
         let e = e?;
-        if skip.is_some_and(|r| e.path == r || path::is_descendant(&e.path, r)) {
+        // A stash holds copies of the children of a node being replaced: their
+        // references come back with them and are not references from elsewhere.
+        if skip.is_some_and(|r| e.path == r || path::is_descendant(&e.path, r))
+            || super::stash::is_stashed(&e.path)
+        {
             walk.skip_children();
             continue;
         }
@@ -53,10 +71,17 @@ fn references_to(
             if p.ptype != PropertyType::Reference {
                 continue;
             }
-            let hit = p
-                .values
-                .iter()
-                .any(|v| matches!(v, Value::Reference(u) if targets.contains(u)));
+            let mut hit = false;
+            for v in &p.values {
+                let Value::Reference(u) = v else { continue };
+                let Some(at) = s.txn.find_by_uuid(&s.ws, u)? else {
+                    continue;
+                };
+                hit |= match target {
+                    Target::Node(n) => at == n,
+                    Target::Subtree(r) => path::is_self_or_descendant(&at, r),
+                };
+            }
             if hit {
                 out.push((e.path.clone(), p.name.clone()));
             }
@@ -68,8 +93,7 @@ fn references_to(
 /// Removes the node at `node_path` (with its subtree), noting the identifiers that
 /// go with it for the check at the end.
 pub fn remove_node(s: &mut Session<'_>, node_path: &str) -> Result<(), ImportError> {
-    let ids = identifiers(s, node_path)?;
-    s.removed_ids.extend(ids);
+    note_removed_subtree(s, node_path)?;
     s.txn.remove_node(&s.ws, node_path)?;
     Ok(())
 }
@@ -85,16 +109,26 @@ pub fn remove_with_references(
 ) -> Result<(), ImportError> {
     // With `own_only`, the children were stashed and come back with their
     // identifiers: only the node's own identifier goes.
-    let ids = if own_only {
-        s.node(node_path)?
-            .and_then(|n| n.uuid)
-            .into_iter()
-            .collect::<HashSet<String>>()
+    let holds_ids = if own_only {
+        s.node(node_path)?.and_then(|n| n.uuid).is_some()
     } else {
-        identifiers(s, node_path)?
+        let mut walk = s.txn.walk(&s.ws, node_path)?;
+        let mut any = false;
+        for e in &mut walk {
+            if e?.node.properties.contains_key("jcr:uuid") {
+                any = true;
+                break;
+            }
+        }
+        any
     };
-    if !ids.is_empty() {
-        let refs = references_to(s, &ids, Some(node_path))?;
+    if holds_ids {
+        let target = if own_only {
+            Target::Node(node_path)
+        } else {
+            Target::Subtree(node_path)
+        };
+        let refs = references_to(s, target, Some(node_path))?;
         let force = s.opts.id_conflict == IdConflictPolicy::ForceRemoveConflictingId;
         if let Some((p, n)) = refs
             .iter()
@@ -116,8 +150,14 @@ pub fn remove_with_references(
             s.txn.remove_property(&s.ws, &p, &n)?;
             s.record(&p, Action::Updated);
         }
+        if own_only {
+            if let Some(u) = s.node(node_path)?.and_then(|n| n.uuid) {
+                s.removed_ids.push(u);
+            }
+        } else {
+            note_removed_subtree(s, node_path)?;
+        }
     }
-    s.removed_ids.extend(ids);
     s.txn.remove_node(&s.ws, node_path)?;
     Ok(())
 }
@@ -125,103 +165,55 @@ pub fn remove_with_references(
 /// Fails when a `Reference` points to an identifier that a removal of this install
 /// took away and no node holds now.
 pub fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
-    let gone: HashSet<String> = std::mem::take(&mut s.removed_ids)
-        .into_iter()
-        .filter(|u| !matches!(s.txn.find_by_uuid(&s.ws, u), Ok(Some(_))))
-        .collect();
-    if gone.is_empty() {
+    let removed = std::mem::take(&mut s.removed_ids);
+    if removed.is_empty() {
         return Ok(());
     }
-    if let Some((p, n)) = references_to(s, &gone, None)?.into_iter().next() {
-        let target = s
-            .txn
-            .property(&s.ws, &p, &n)?
-            .and_then(|v| v.values.first().and_then(Value::as_str).map(str::to_string))
-            .unwrap_or_default();
+    // The References that point to no node now (normally none) ...
+    let mut dangling: Vec<(String, String, String)> = Vec::new();
+    let walk = s.txn.walk(&s.ws, "/")?;
+    for e in walk {
+        let e = e?;
+        for p in e.node.properties.values() {
+            if p.ptype != PropertyType::Reference {
+                continue;
+            }
+            for v in &p.values {
+                if let Value::Reference(u) = v {
+                    if s.txn.find_by_uuid(&s.ws, u)?.is_none() {
+                        dangling.push((e.path.clone(), p.name.clone(), u.clone()));
+                    }
+                }
+            }
+        }
+    }
+    if dangling.is_empty() {
+        return Ok(());
+    }
+    // ... fail when this install removed their target.
+    let wanted: HashSet<&str> = dangling.iter().map(|(_, _, u)| u.as_str()).collect();
+    let mut gone: HashSet<String> = HashSet::new();
+    let mut records = removed.iter();
+    for id in &mut records {
+        if wanted.contains(id.as_str()) {
+            gone.insert(id.to_string());
+        }
+    }
+    if let Some(source) = records.error {
+        return Err(ImportError::ReadBack {
+            what: "identifiers of removed nodes",
+            source,
+        });
+    }
+    if let Some((p, n, target)) = dangling.iter().find(|(_, _, u)| gone.contains(u)) {
         return Err(ImportError::Violation {
-            path: path::join(&p, &n),
+            path: path::join(p, n),
             message: format!(
                 "referential integrity: the Reference {} points to {target}, a node this \
                  install removes (a WeakReference may dangle, a Reference may not)",
-                path::join(&p, &n)
+                path::join(p, n)
             ),
         });
-    }
-    Ok(())
-}
-
-/// The children of the node at `node_path`, each with its subtree, as FileVault's
-/// `NodeStash` moves them aside before the node is replaced by one with another
-/// identifier. Held in memory: the subtree of one replaced node.
-pub fn stash_children(
-    s: &Session<'_>,
-    node_path: &str,
-) -> Result<Vec<crate::node::Node>, ImportError> {
-    let mut stack: Vec<crate::node::Node> = Vec::new();
-    let mut depths: Vec<usize> = Vec::new();
-    let mut out = Vec::new();
-    for e in s.txn.walk(&s.ws, node_path)? {
-        let e = e?;
-        if e.depth == 0 {
-            continue;
-        }
-        while depths.last().is_some_and(|d| *d >= e.depth) {
-            let done = stack.pop().expect("a node per depth");
-            depths.pop();
-            match stack.last_mut() {
-                Some(parent) => parent.children.push(done),
-                None => out.push(done),
-            }
-        }
-        stack.push(e.node);
-        depths.push(e.depth);
-    }
-    while let Some(done) = stack.pop() {
-        depths.pop();
-        match stack.last_mut() {
-            Some(parent) => parent.children.push(done),
-            None => out.push(done),
-        }
-    }
-    Ok(out)
-}
-
-/// Puts stashed children back below the new node at `node_path` (`NodeStash.recover`:
-/// a child the new node has already stays as it is), with the access control mixin
-/// a restored policy needs.
-pub fn restore_children(
-    s: &mut Session<'_>,
-    node_path: &str,
-    children: Vec<crate::node::Node>,
-) -> Result<(), ImportError> {
-    use crate::repository::AddOptions;
-    if s.node(node_path)?.is_none() {
-        return Ok(());
-    }
-    for c in children {
-        let seg = if c.index > 1 {
-            format!("{}[{}]", c.name, c.index)
-        } else {
-            c.name.clone()
-        };
-        if s.node(&path::join(node_path, &seg))?.is_some() {
-            continue;
-        }
-        let mixin = match c.primary_type.as_str() {
-            "rep:ACL" if c.name == "rep:policy" => Some("rep:AccessControllable"),
-            "rep:CugPolicy" => Some("rep:CugMixin"),
-            _ => None,
-        };
-        if let Some(m) = mixin {
-            let info = s.node(node_path)?.expect("checked above");
-            if !info.mixins.iter().any(|x| x == m) {
-                let mut mixins = info.mixins.clone();
-                mixins.push(m.to_string());
-                s.txn.set_mixins(&s.ws, node_path, &mixins)?;
-            }
-        }
-        s.txn
-            .add_node(&s.ws, node_path, &c, &AddOptions::allow_same_name())?;
     }
     Ok(())
 }

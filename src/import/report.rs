@@ -130,6 +130,8 @@ pub struct Report {
     pub registered_namespaces: Vec<String>,
     /// Node types registered by this install.
     pub registered_node_types: Vec<String>,
+    /// Privileges registered by this install (`META-INF/vault/privileges.xml`).
+    pub registered_privileges: Vec<String>,
     /// Access control lists written.
     pub acls: Vec<String>,
     /// Access control lists the package holds that were not written because

@@ -64,7 +64,7 @@ pub struct Session<'t> {
     pub out_of_bounds: Option<super::error::OutOfBounds>,
     /// Identifiers of the nodes this install removed, for the referential integrity
     /// check at the end.
-    pub removed_ids: HashSet<String>,
+    pub removed_ids: SpillLog<String>,
     /// Nodes the DocView document being imported created or updated (FileVault's
     /// per-document import info): an identifier one of them holds is not freed for
     /// another node of the same document.
@@ -102,7 +102,7 @@ impl<'t> Session<'t> {
             file_content: PathSet::new(),
             report: Report::default(),
             out_of_bounds: None,
-            removed_ids: HashSet::new(),
+            removed_ids: SpillLog::new(),
             document_nodes: HashSet::new(),
             remapped: Vec::new(),
             issued: HashSet::new(),

@@ -1,0 +1,335 @@
+//! FileVault's node stash (`NodeStash`, reference §11): before the importer replaces an
+//! existing node by one with the package's other identifier, the node's children,
+//! its mixins and its unprotected properties go aside; after the new node is created
+//! they come back (`NodeStash.recover`): a child the new node has already stays as it
+//! is, every old mixin is added again, and an old property comes back when the new
+//! node lacks it (in `merge` and `merge_properties` it overwrites the package's).
+//!
+//! The children are moved aside inside the store, not into memory, as FileVault moves
+//! them below a transient node: they are copied below a stash node at the repository
+//! root and copied back from there, in pieces of at most a few thousand nodes, so
+//! memory stays bounded whatever the subtree's size. The stash node is gone when the
+//! install commits.
+
+use super::error::ImportError;
+use super::session::Session;
+use crate::filter::ImportMode;
+use crate::node::Node;
+use crate::path;
+use crate::repository::AddOptions;
+use crate::value::Property;
+
+/// The name of the stash nodes below the root, numbered (`jcrpack-stash-0`, ...).
+const STASH_NAME: &str = "jcrpack-stash-";
+
+/// Properties a stash never takes: the node's identity and types, which the new node
+/// has of its own (its mixins are stashed apart).
+const IDENTITY: [&str; 3] = ["jcr:primaryType", "jcr:mixinTypes", "jcr:uuid"];
+
+/// What was stashed of one node.
+#[derive(Debug)]
+pub struct Stash {
+    /// The stash node holding the children (`/jcrpack-stash-N`).
+    pub root: String,
+    mixins: Vec<String>,
+    properties: Vec<Property>,
+}
+
+/// Whether `p` is a stash node or below one.
+pub fn is_stashed(p: &str) -> bool {
+    path::segments(p)
+        .next()
+        .is_some_and(|first| first.starts_with(STASH_NAME))
+}
+
+/// Moves the children of the node at `node_path` below a new stash node and notes its
+/// mixins and unprotected properties (`NodeStash.stash`).
+pub fn stash(s: &mut Session<'_>, node_path: &str) -> Result<Stash, ImportError> {
+    let info = s.node(node_path)?.ok_or_else(|| ImportError::Violation {
+        path: node_path.to_string(),
+        message: "the node to stash does not exist".to_string(),
+    })?;
+    let mut n = 0u32;
+    let root = loop {
+        let candidate = format!("/{STASH_NAME}{n}");
+        if s.txn.node(&s.ws, &candidate)?.is_none() {
+            break candidate;
+        }
+        n += 1;
+    };
+    let holder = Node {
+        name: path::name(&root).to_string(),
+        index: 1,
+        primary_type: "nt:unstructured".to_string(),
+        ..Node::default()
+    };
+    s.txn.add_node(&s.ws, "/", &holder, &AddOptions::append())?;
+    copy_children(s, node_path, &root)?;
+    let effective = s.types.effective(&info.primary_type, &info.mixins);
+    let properties = s
+        .txn
+        .properties(&s.ws, node_path)?
+        .into_iter()
+        .filter(|p| !IDENTITY.contains(&p.name.as_str()))
+        .filter(|p| !effective.is_protected_property(&p.name, p.ptype, p.multiple))
+        .collect();
+    Ok(Stash {
+        root,
+        mixins: info.mixins,
+        properties,
+    })
+}
+
+/// Puts the stash back on the new node at `node_path` (`NodeStash.recover`) and
+/// removes the stash node. `mode` is the node's import mode.
+pub fn recover(
+    s: &mut Session<'_>,
+    node_path: &str,
+    stash: Stash,
+    mode: ImportMode,
+) -> Result<(), ImportError> {
+    if s.node(node_path)?.is_some() {
+        for c in s.txn.children(&s.ws, &stash.root)? {
+            let seg = path::last_segment(&c.path).to_string();
+            if s.node(&path::join(node_path, &seg))?.is_some() {
+                continue;
+            }
+            let mixin = match c.primary_type.as_str() {
+                "rep:ACL" if c.name == "rep:policy" => Some("rep:AccessControllable"),
+                "rep:CugPolicy" => Some("rep:CugMixin"),
+                _ => None,
+            };
+            if let Some(m) = mixin {
+                add_mixins(s, node_path, &[m.to_string()])?;
+            }
+            let to = copy_node(s, &c.path, node_path)?;
+            copy_children(s, &c.path, &to)?;
+        }
+        add_mixins(s, node_path, &stash.mixins)?;
+        let overwrite = matches!(mode, ImportMode::Merge | ImportMode::MergeProperties);
+        for p in &stash.properties {
+            if overwrite || s.txn.property(&s.ws, node_path, &p.name)?.is_none() {
+                s.txn.set_property(&s.ws, node_path, p)?;
+            }
+        }
+    }
+    // What did not come back (a child the new node has already) goes with the stash.
+    super::references::remove_node(s, &stash.root)?;
+    Ok(())
+}
+
+fn add_mixins(s: &mut Session<'_>, node_path: &str, add: &[String]) -> Result<(), ImportError> {
+    let Some(info) = s.node(node_path)? else {
+        return Ok(());
+    };
+    let mut mixins = info.mixins.clone();
+    for m in add {
+        if !mixins.contains(m) {
+            mixins.push(m.clone());
+        }
+    }
+    if mixins != info.mixins {
+        s.txn.set_mixins(&s.ws, node_path, &mixins)?;
+    }
+    Ok(())
+}
+
+/// Adds a copy of the node at `from` (without its children) below `parent`; returns
+/// the copy's path.
+fn copy_node(s: &mut Session<'_>, from: &str, parent: &str) -> Result<String, ImportError> {
+    let info = s
+        .txn
+        .node(&s.ws, from)?
+        .ok_or_else(|| ImportError::Violation {
+            path: from.to_string(),
+            message: "a stashed node vanished".to_string(),
+        })?;
+    let mut node = Node {
+        name: info.name.clone(),
+        index: 1,
+        primary_type: info.primary_type.clone(),
+        mixins: info.mixins.clone(),
+        ..Node::default()
+    };
+    for p in s.txn.properties(&s.ws, from)? {
+        node.properties.insert(p.name.clone(), p);
+    }
+    Ok(s.txn
+        .add_node(&s.ws, parent, &node, &AddOptions::allow_same_name())?)
+}
+
+/// Copies the subtree below `from` (not `from` itself) below `to`, in order. A child
+/// whose subtree has at most [`BATCH`] nodes is read and added whole; a larger one is
+/// copied node by node with its children handled the same way. Memory holds one
+/// batch, the children list of one node and the (source, copy) paths still to visit.
+fn copy_children(s: &mut Session<'_>, from: &str, to: &str) -> Result<(), ImportError> {
+    let mut pending = vec![(from.to_string(), to.to_string())];
+    while let Some((src, dst)) = pending.pop() {
+        let children = s.txn.children(&s.ws, &src)?;
+        let mut below = Vec::new();
+        for c in children {
+            match small_subtree(s, &c.path)? {
+                Some(tree) => {
+                    s.txn
+                        .add_node(&s.ws, &dst, &tree, &AddOptions::allow_same_name())?;
+                }
+                None => {
+                    let copy = copy_node(s, &c.path, &dst)?;
+                    below.push((c.path, copy));
+                }
+            }
+        }
+        // Depth first, children in order: the stack pops the first child next.
+        pending.extend(below.into_iter().rev());
+    }
+    Ok(())
+}
+
+/// How many nodes a subtree copied in one piece may have.
+const BATCH: usize = 4096;
+
+/// The subtree at `root` as one [`Node`] tree, or `None` when it has more than
+/// [`BATCH`] nodes.
+fn small_subtree(s: &Session<'_>, root: &str) -> Result<Option<Node>, ImportError> {
+    let mut stack: Vec<Node> = Vec::new();
+    let mut depths: Vec<usize> = Vec::new();
+    let mut count = 0usize;
+    for e in s.txn.walk(&s.ws, root)? {
+        let e = e?;
+        count += 1;
+        if count > BATCH {
+            return Ok(None);
+        }
+        while depths.last().is_some_and(|d| *d >= e.depth) {
+            let done = stack.pop().expect("a node per depth");
+            depths.pop();
+            if let Some(parent) = stack.last_mut() {
+                parent.children.push(done);
+            }
+        }
+        stack.push(e.node);
+        depths.push(e.depth);
+    }
+    while stack.len() > 1 {
+        let done = stack.pop().expect("checked");
+        if let Some(parent) = stack.last_mut() {
+            parent.children.push(done);
+        }
+    }
+    Ok(stack.pop())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Actor;
+    use crate::import::{install, ImportOptions};
+    use crate::value::Date;
+
+    fn write(dir: &std::path::Path, files: &[(&str, String)]) {
+        for (name, text) in files {
+            let p = dir.join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+    }
+
+    const FILTER: &str = r#"<?xml version="1.0"?><workspaceFilter version="1.0"><filter root="/big" mode="update"/></workspaceFilter>"#;
+    const NS: &str = r#"xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:nt="http://www.jcp.org/jcr/nt/1.0" xmlns:mix="http://www.jcp.org/jcr/mix/1.0""#;
+
+    /// A node whose subtree is larger than one batch (a child with BATCH + 500 nodes
+    /// below it, copied node by node, and small children copied whole) gets another
+    /// identifier: every node, property and the order come back, with
+    /// the old node's unprotected property and mixin, and the stash node is gone.
+    #[test]
+    fn a_subtree_larger_than_a_batch_comes_back_whole() {
+        let first = tempfile::tempdir().unwrap();
+        let mut body = String::from(r#"<wide jcr:primaryType="nt:unstructured">"#);
+        for i in 0..BATCH + 500 {
+            body.push_str(&format!(
+                r#"<n{i} jcr:primaryType="nt:unstructured" v="{i}"/>"#
+            ));
+        }
+        body.push_str("</wide>");
+        body.push_str(r#"<s jcr:primaryType="nt:unstructured" k="1"/><t jcr:primaryType="nt:unstructured" k="2"/>"#);
+        write(
+            first.path(),
+            &[
+                ("META-INF/vault/filter.xml", FILTER.to_string()),
+                (
+                    "jcr_root/big/.content.xml",
+                    format!(
+                        r#"<?xml version="1.0" encoding="UTF-8"?><jcr:root {NS} jcr:primaryType="nt:unstructured" jcr:mixinTypes="[mix:referenceable,mix:title]" jcr:uuid="11111111-0000-4000-8000-000000000001" old="kept">{body}</jcr:root>"#
+                    ),
+                ),
+            ],
+        );
+        let second = tempfile::tempdir().unwrap();
+        write(
+            second.path(),
+            &[
+                ("META-INF/vault/filter.xml", FILTER.to_string()),
+                (
+                    "jcr_root/big/.content.xml",
+                    format!(
+                        r#"<?xml version="1.0" encoding="UTF-8"?><jcr:root {NS} jcr:primaryType="nt:unstructured" jcr:mixinTypes="[mix:referenceable]" jcr:uuid="22222222-0000-4000-8000-000000000002" new="set"/>"#
+                    ),
+                ),
+            ],
+        );
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        let opts = ImportOptions::new(Actor {
+            user: "ci".into(),
+            time: Date::from_epoch_millis(1_700_000_000_000),
+        });
+        install(store.as_mut(), first.path(), &opts).unwrap();
+        install(store.as_mut(), second.path(), &opts).unwrap();
+        let ws = "default";
+        let big = store.node(ws, "/big").unwrap().unwrap();
+        assert_eq!(
+            big.uuid.as_deref(),
+            Some("22222222-0000-4000-8000-000000000002")
+        );
+        assert_eq!(big.mixins, ["mix:referenceable", "mix:title"]);
+        let value = |p: &str, n: &str| {
+            store
+                .property(ws, p, n)
+                .unwrap()
+                .map(|p| p.values[0].as_str().unwrap().to_string())
+        };
+        assert_eq!(value("/big", "old").as_deref(), Some("kept"));
+        assert_eq!(value("/big", "new").as_deref(), Some("set"));
+        let top: Vec<String> = store
+            .children(ws, "/big")
+            .unwrap()
+            .into_iter()
+            .map(|c| c.path)
+            .collect();
+        assert_eq!(top, ["/big/wide", "/big/s", "/big/t"]);
+        assert_eq!(value("/big/t", "k").as_deref(), Some("2"));
+        let wide = store.children(ws, "/big/wide").unwrap();
+        assert_eq!(wide.len(), BATCH + 500);
+        assert_eq!(wide[0].name, "n0");
+        assert_eq!(wide[BATCH + 499].name, format!("n{}", BATCH + 499));
+        assert_eq!(
+            value(&format!("/big/wide/n{}", BATCH + 1), "v"),
+            Some((BATCH + 1).to_string())
+        );
+        let root: Vec<String> = store
+            .children(ws, "/")
+            .unwrap()
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert!(!root.iter().any(|n| n.starts_with(STASH_NAME)), "{root:?}");
+    }
+
+    #[test]
+    fn stash_nodes_are_recognised_by_their_first_segment() {
+        assert!(is_stashed("/jcrpack-stash-0"));
+        assert!(is_stashed("/jcrpack-stash-12/a/b"));
+        assert!(!is_stashed("/tmp/jcrpack-stash-0"));
+        assert!(!is_stashed("/"));
+    }
+}

@@ -1,0 +1,249 @@
+//! What every request shares: the repository, its install queue (one writer at a
+//! time, in arrival order), concurrent readers, the users' verified credentials and
+//! the hook through which the page's sessions log users in.
+//!
+//! Stores are not `Send`, so none crosses a thread: reads run on tokio's blocking
+//! pool, each thread keeping its own open store; writes go to one writer thread
+//! that owns the writing store and runs the queued jobs one by one, each one
+//! transaction (committed whole or rolled back by the library).
+
+use super::auth::SessionHook;
+use super::{ServerConfig, ServerError};
+use crate::repository::{self, OpenOptions, Store};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::sync::oneshot;
+
+/// A job for the writer thread: called with the writing store, or `None` when the
+/// server shuts down before the job's turn (nothing was done).
+type Job = Box<dyn FnOnce(Option<&mut dyn Store>) + Send>;
+
+/// The state every handler gets (cheap to clone: an `Arc` inside).
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ServerConfig,
+    writer: Mutex<Option<mpsc::Sender<Job>>>,
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    queued: AtomicUsize,
+    shutting_down: AtomicBool,
+    session: OnceLock<Arc<dyn SessionHook>>,
+    /// User name → (stored hash, SHA-256 of the password that matched it): a
+    /// password checked once against a hash is not hashed again with argon2 (which
+    /// costs tens of milliseconds by design) while the stored hash stays the same.
+    verified: Mutex<HashMap<String, (String, [u8; 32])>>,
+    /// User name → (when looked up, stored hash, whether any user can log in): the
+    /// repository is asked again after [`LOOKUP_TTL`], so that a user added, changed
+    /// or removed with `jcrpack user` counts within a second, and a busy server does
+    /// not read the users for every request.
+    lookups: Mutex<HashMap<String, (std::time::Instant, Option<String>, bool)>>,
+}
+
+/// How long a user lookup is reused.
+pub const LOOKUP_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+thread_local! {
+    /// The reading store of this blocking-pool thread, by repository folder.
+    static READER: RefCell<Option<(PathBuf, Box<dyn Store>)>> = const { RefCell::new(None) };
+}
+
+impl AppState {
+    /// Opens the repository for writing (on a writer thread of its own) and makes
+    /// the state.
+    pub fn new(config: ServerConfig) -> Result<AppState, ServerError> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let repo = config.repo.clone();
+        let options = OpenOptions {
+            busy_timeout: config.lock_timeout,
+        };
+        let thread = std::thread::Builder::new()
+            .name("jcrpack-writer".into())
+            .stack_size(64 << 20)
+            .spawn(move || {
+                let mut store = match repository::open_with(&repo, &options) {
+                    Ok(s) => {
+                        let _ = ready_tx.send(Ok(()));
+                        s
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                while let Ok(job) = rx.recv() {
+                    job(Some(store.as_mut()));
+                }
+            })
+            .map_err(ServerError::Io)?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(ServerError::Repository(e)),
+            Err(_) => return Err(ServerError::Stopped),
+        }
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                config,
+                writer: Mutex::new(Some(tx)),
+                writer_thread: Mutex::new(Some(thread)),
+                queued: AtomicUsize::new(0),
+                shutting_down: AtomicBool::new(false),
+                session: OnceLock::new(),
+                verified: Mutex::new(HashMap::new()),
+                lookups: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The server's configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    /// The current time, from the configured clock.
+    pub fn now(&self) -> crate::value::Date {
+        (self.inner.config.clock)()
+    }
+
+    /// Runs `f` with a reading store on the blocking pool, concurrently with other
+    /// reads and with the running write (it sees the last committed state).
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ServerError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> T + Send + 'static,
+    {
+        let repo = self.inner.config.repo.clone();
+        let options = OpenOptions {
+            busy_timeout: self.inner.config.lock_timeout,
+        };
+        tokio::task::spawn_blocking(move || {
+            READER.with(|cell| {
+                let mut slot = cell.borrow_mut();
+                if slot.as_ref().is_none_or(|(p, _)| *p != repo) {
+                    *slot = Some((repo.clone(), repository::open_with(&repo, &options)?));
+                }
+                let (_, store) = slot.as_ref().expect("opened above");
+                Ok(f(store.as_ref()))
+            })
+        })
+        .await
+        .map_err(|e| ServerError::Task(e.to_string()))?
+    }
+
+    /// Queues `f` for the writer thread and waits for its turn and result. Writes
+    /// run one at a time in arrival order; after shutdown began, a job that has not
+    /// started is dropped with [`ServerError::Stopped`].
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ServerError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Store) -> T + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let inner = self.inner.clone();
+        let job: Job = Box::new(move |store| {
+            inner.queued.fetch_sub(1, Ordering::SeqCst);
+            let result = match store {
+                Some(s) if !inner.shutting_down.load(Ordering::SeqCst) => Ok(f(s)),
+                _ => Err(ServerError::Stopped),
+            };
+            let _ = tx.send(result);
+        });
+        {
+            let guard = self.inner.writer.lock().map_err(|_| ServerError::Stopped)?;
+            let sender = guard.as_ref().ok_or(ServerError::Stopped)?;
+            self.inner.queued.fetch_add(1, Ordering::SeqCst);
+            if sender.send(job).is_err() {
+                self.inner.queued.fetch_sub(1, Ordering::SeqCst);
+                return Err(ServerError::Stopped);
+            }
+        }
+        rx.await.map_err(|_| ServerError::Stopped)?
+    }
+
+    /// How many writes wait or run now (Package Manager's `installstatus.jsp`).
+    pub fn queued(&self) -> usize {
+        self.inner.queued.load(Ordering::SeqCst)
+    }
+
+    /// Begins the shutdown: no new write starts; the running one finishes (commits
+    /// or rolls back) and queued ones are answered [`ServerError::Stopped`].
+    pub fn begin_shutdown(&self) {
+        self.inner.shutting_down.store(true, Ordering::SeqCst);
+        if let Ok(mut w) = self.inner.writer.lock() {
+            w.take();
+        }
+    }
+
+    /// Whether the shutdown began.
+    pub fn shutting_down(&self) -> bool {
+        self.inner.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Waits for the writer thread to end (after [`AppState::begin_shutdown`]).
+    pub fn join_writer(&self) {
+        let handle = self
+            .inner
+            .writer_thread
+            .lock()
+            .ok()
+            .and_then(|mut h| h.take());
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
+
+    /// Installs the page's session lookup (once; later calls are ignored): the
+    /// authentication tries HTTP Basic, then this hook.
+    pub fn set_session_hook(&self, hook: Arc<dyn SessionHook>) {
+        let _ = self.inner.session.set(hook);
+    }
+
+    /// The page's session lookup, when installed.
+    pub fn session_hook(&self) -> Option<&Arc<dyn SessionHook>> {
+        self.inner.session.get()
+    }
+
+    /// Whether `password` was verified before against `hash` for `user`.
+    pub(crate) fn was_verified(&self, user: &str, hash: &str, digest: &[u8; 32]) -> bool {
+        self.inner
+            .verified
+            .lock()
+            .ok()
+            .and_then(|m| m.get(user).map(|(h, d)| h == hash && d == digest))
+            .unwrap_or(false)
+    }
+
+    /// A user lookup made less than [`LOOKUP_TTL`] ago: (stored hash, any user).
+    pub(crate) fn cached_lookup(&self, user: &str) -> Option<(Option<String>, bool)> {
+        let m = self.inner.lookups.lock().ok()?;
+        let (at, hash, any) = m.get(user)?;
+        (at.elapsed() < LOOKUP_TTL).then(|| (hash.clone(), *any))
+    }
+
+    /// Keeps a user lookup for [`LOOKUP_TTL`].
+    pub(crate) fn remember_lookup(&self, user: &str, hash: Option<String>, any: bool) {
+        if let Ok(mut m) = self.inner.lookups.lock() {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(user.to_string(), (std::time::Instant::now(), hash, any));
+        }
+    }
+
+    /// Remembers that `password` (by digest) matched `hash` for `user`.
+    pub(crate) fn remember_verified(&self, user: &str, hash: &str, digest: [u8; 32]) {
+        if let Ok(mut m) = self.inner.verified.lock() {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(user.to_string(), (hash.to_string(), digest));
+        }
+    }
+}
