@@ -6,8 +6,16 @@
 //! are only implied by file paths added, and each directory's children collected in name
 //! order. The checks that need all names at once live here: duplicates, a name used as
 //! both file and directory, and names that differ only in case.
+//!
+//! Memory: a listing holds each name once (as the entry's own `Box<str>`), and the
+//! children of every directory in two flat arrays (offsets and indices), so that it
+//! costs a fixed few dozen bytes an entry beside the names. Building it needs no map
+//! keyed by name: implied directories are found by walking the sorted names with a
+//! stack of the current ancestors (all names below a directory sort together), and
+//! case collisions by a map from a 64-bit hash of the folded name to the first index.
 
 use std::collections::HashMap;
+use std::hash::Hasher;
 
 use super::entry_name::{check_entry_name, last_segment, parent_of};
 use super::error::{ArchiveError, ArchiveWarning};
@@ -24,7 +32,7 @@ pub enum EntryKind {
 /// One name in an archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    name: String,
+    name: Box<str>,
     kind: EntryKind,
     explicit: bool,
     size: u64,
@@ -100,10 +108,12 @@ pub(crate) struct RawEntry {
 #[derive(Debug, Clone, Default)]
 pub struct Listing {
     entries: Vec<Entry>,
-    /// For each entry, the indices of its children (empty for files).
-    children: Vec<Vec<u32>>,
-    /// The indices of the top-level entries.
-    root: Vec<u32>,
+    /// Where the children of entry `i` start in `child_indices`: they are
+    /// `child_indices[child_start[i]..child_start[i + 1]]`; slot `entries.len()` is
+    /// the archive root (the top-level entries).
+    child_start: Vec<u32>,
+    /// The children of every directory, directory after directory, each in name order.
+    child_indices: Vec<u32>,
 }
 
 impl Listing {
@@ -130,9 +140,14 @@ impl Listing {
 
     fn index_of(&self, name: &str) -> Option<usize> {
         let name = name.strip_suffix('/').unwrap_or(name);
-        self.entries
-            .binary_search_by(|e| e.name.as_str().cmp(name))
-            .ok()
+        self.entries.binary_search_by(|e| (*e.name).cmp(name)).ok()
+    }
+
+    /// The children of slot `i` (an entry index, or `entries.len()` for the root).
+    fn children_of(&self, i: usize) -> &[u32] {
+        let start = self.child_start.get(i).copied().unwrap_or(0) as usize;
+        let end = self.child_start.get(i + 1).copied().unwrap_or(0) as usize;
+        self.child_indices.get(start..end).unwrap_or(&[])
     }
 
     /// The entry of that name (a trailing `/` is ignored), or `None`.
@@ -149,13 +164,13 @@ impl Listing {
     /// level. `None` when `dir` does not exist or is a file.
     pub fn children(&self, dir: &str) -> Option<Children<'_>> {
         let indices = if dir.is_empty() || dir == "/" {
-            &self.root
+            self.children_of(self.entries.len())
         } else {
             let i = self.index_of(dir)?;
             if !self.entries.get(i)?.is_dir() {
                 return None;
             }
-            self.children.get(i)?
+            self.children_of(i)
         };
         Some(Children {
             listing: self,
@@ -204,7 +219,7 @@ impl Listing {
                 })?;
             let is_dir = slash || r.is_dir;
             entries.push(Entry {
-                name: bare.to_owned(),
+                name: bare.into(),
                 kind: if is_dir {
                     EntryKind::Directory
                 } else {
@@ -216,83 +231,130 @@ impl Listing {
                 source: r.source,
             });
         }
-        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        entries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         for pair in entries.windows(2) {
             if let [a, b] = pair {
                 if a.name == b.name {
                     return Err(ArchiveError::DuplicateEntry {
                         archive: archive.to_owned(),
-                        entry: a.name.clone(),
+                        entry: a.name.to_string(),
                     });
                 }
             }
         }
+        if u32::try_from(entries.len()).is_err() {
+            return Err(ArchiveError::TooManyEntries {
+                archive: archive.to_owned(),
+                count: entries.len() as u64,
+                limit: u64::from(u32::MAX),
+            });
+        }
 
         // Add the directories that only file paths imply, and refuse names used both as
-        // a file and as a directory.
-        let mut kinds: HashMap<String, EntryKind> =
-            entries.iter().map(|e| (e.name.clone(), e.kind)).collect();
-        let mut implied = Vec::new();
+        // a file and as a directory. All names below a directory sort together (after
+        // the directory's own name, before anything else), so the ancestors of the
+        // previous name, kept on a stack, are all that is known to exist already.
+        let mut implied: Vec<String> = Vec::new();
+        let mut known: Vec<String> = Vec::new();
+        let mut missing: Vec<&str> = Vec::new();
         for e in &entries {
-            let mut dir = parent_of(&e.name);
-            while !dir.is_empty() {
-                match kinds.get(dir) {
-                    Some(EntryKind::Directory) => break,
-                    Some(EntryKind::File) => {
+            let name: &str = &e.name;
+            while known.last().is_some_and(|k| {
+                !(name.starts_with(k.as_str()) && name.as_bytes().get(k.len()) == Some(&b'/'))
+            }) {
+                known.pop();
+            }
+            let top = known.last().map_or(0, String::len);
+            missing.clear();
+            let mut dir = parent_of(name);
+            while dir.len() > top {
+                missing.push(dir);
+                dir = parent_of(dir);
+            }
+            for &dir in missing.iter().rev() {
+                match entries.binary_search_by(|x| (*x.name).cmp(dir)) {
+                    Ok(i) if entries.get(i).is_some_and(Entry::is_file) => {
                         return Err(ArchiveError::FileDirectoryConflict {
                             archive: archive.to_owned(),
                             entry: dir.to_owned(),
                         });
                     }
-                    None => {
+                    Ok(_) => {}
+                    Err(_) => {
                         name_bytes += dir.len() as u64;
                         if name_bytes > limits.max_name_bytes() {
-                            return Err(too_long(&e.name));
+                            return Err(too_long(name));
                         }
-                        kinds.insert(dir.to_owned(), EntryKind::Directory);
-                        implied.push(Entry {
-                            name: dir.to_owned(),
-                            kind: EntryKind::Directory,
-                            explicit: false,
-                            size: 0,
-                            compressed_size: 0,
-                            source: usize::MAX,
-                        });
+                        implied.push(dir.to_owned());
                     }
                 }
-                dir = parent_of(dir);
+                known.push(dir.to_owned());
             }
         }
-        drop(kinds);
+        drop(known);
         if !implied.is_empty() {
-            entries.extend(implied);
-            entries.sort_by(|a, b| a.name.cmp(&b.name));
+            if u32::try_from(entries.len() + implied.len()).is_err() {
+                return Err(ArchiveError::TooManyEntries {
+                    archive: archive.to_owned(),
+                    count: (entries.len() + implied.len()) as u64,
+                    limit: u64::from(u32::MAX),
+                });
+            }
+            entries.extend(implied.into_iter().map(|dir| Entry {
+                name: dir.into(),
+                kind: EntryKind::Directory,
+                explicit: false,
+                size: 0,
+                compressed_size: 0,
+                source: usize::MAX,
+            }));
+            entries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         }
+        entries.shrink_to_fit();
 
         let warnings = case_collisions(archive, &entries, strict)?;
 
-        let mut children = vec![Vec::new(); entries.len()];
-        let mut root = Vec::new();
-        for (i, e) in entries.iter().enumerate() {
-            let index = u32::try_from(i).map_err(|_| ArchiveError::TooManyEntries {
-                archive: archive.to_owned(),
-                count: entries.len() as u64,
-                limit: u64::from(u32::MAX),
-            })?;
+        // Children in two flat arrays: count each parent's children, then place them.
+        let n = entries.len();
+        let mut parents: Vec<u32> = Vec::with_capacity(n);
+        let mut child_start = vec![0u32; n + 2];
+        for e in &entries {
             let parent = parent_of(&e.name);
-            if parent.is_empty() {
-                root.push(index);
-            } else if let Ok(p) = entries.binary_search_by(|x| x.name.as_str().cmp(parent)) {
-                if let Some(list) = children.get_mut(p) {
-                    list.push(index);
+            let p = if parent.is_empty() {
+                n
+            } else {
+                match entries.binary_search_by(|x| (*x.name).cmp(parent)) {
+                    Ok(p) => p,
+                    // Cannot happen: every parent was added above. Keep it off the tree.
+                    Err(_) => n + 1,
                 }
+            };
+            parents.push(p as u32);
+            if let Some(c) = child_start.get_mut(p) {
+                *c += 1;
+            }
+        }
+        let mut total = 0u32;
+        for c in child_start.iter_mut() {
+            let count = *c;
+            *c = total;
+            total += count;
+        }
+        let mut cursor = child_start.clone();
+        let mut child_indices = vec![0u32; total as usize];
+        for (i, &p) in parents.iter().enumerate() {
+            if let Some(slot) = cursor.get_mut(p as usize) {
+                if let Some(c) = child_indices.get_mut(*slot as usize) {
+                    *c = i as u32;
+                }
+                *slot += 1;
             }
         }
         Ok((
             Listing {
                 entries,
-                children,
-                root,
+                child_start,
+                child_indices,
             },
             warnings,
         ))
@@ -321,31 +383,62 @@ fn case_collisions(
     strict: bool,
 ) -> Result<Vec<ArchiveWarning>, ArchiveError> {
     let mut warnings = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    // The first entry of each folded name, by a hash of it; a hash shared by two
+    // different folded names (never seen in practice) keeps the later ones in `exact`.
+    let mut seen: HashMap<u64, u32> = HashMap::with_capacity(entries.len());
+    let mut exact: HashMap<String, u32> = HashMap::new();
+    let mut buf = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        let folded = fold(&e.name);
-        match seen.get(&folded).and_then(|&j| entries.get(j)) {
-            Some(first) => {
-                if first.parent() == e.parent() {
-                    if strict {
-                        return Err(ArchiveError::CaseCollision {
-                            archive: archive.to_owned(),
-                            first: first.name.clone(),
-                            second: e.name.clone(),
-                        });
+        let folded = folded_bytes(&e.name, &mut buf);
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        hasher.write(folded);
+        let hash = hasher.finish();
+        let first = match seen.get(&hash).and_then(|&j| entries.get(j as usize)) {
+            Some(first) if folded_bytes(&first.name, &mut Vec::new()) == folded => Some(first),
+            Some(_) => {
+                let key = String::from_utf8_lossy(folded).into_owned();
+                match exact.get(&key).and_then(|&j| entries.get(j as usize)) {
+                    Some(first) => Some(first),
+                    None => {
+                        exact.insert(key, i as u32);
+                        None
                     }
-                    warnings.push(ArchiveWarning::CaseCollision {
-                        first: first.name.clone(),
-                        second: e.name.clone(),
-                    });
                 }
             }
             None => {
-                seen.insert(folded, i);
+                seen.insert(hash, i as u32);
+                None
+            }
+        };
+        if let Some(first) = first {
+            if first.parent() == e.parent() {
+                if strict {
+                    return Err(ArchiveError::CaseCollision {
+                        archive: archive.to_owned(),
+                        first: first.name.to_string(),
+                        second: e.name.to_string(),
+                    });
+                }
+                warnings.push(ArchiveWarning::CaseCollision {
+                    first: first.name.to_string(),
+                    second: e.name.to_string(),
+                });
             }
         }
     }
     Ok(warnings)
+}
+
+/// [`fold`] of `name` as bytes, in `buf`: ASCII names are only lowercased (which is
+/// what folding does to them), without the normalizer.
+fn folded_bytes<'b>(name: &str, buf: &'b mut Vec<u8>) -> &'b [u8] {
+    buf.clear();
+    if name.is_ascii() {
+        buf.extend(name.bytes().map(|b| b.to_ascii_lowercase()));
+    } else {
+        buf.extend_from_slice(fold(name).as_bytes());
+    }
+    buf
 }
 
 /// The children of one directory, in name order.
@@ -441,6 +534,41 @@ mod tests {
         assert!(!listing.is_dir("jcr_root/b.txt"));
         assert_eq!(listing.get("jcr_root/b.txt").map(Entry::size), Some(14));
         assert_eq!(listing.children("jcr_root/a").map(|c| c.count()), Some(0));
+    }
+
+    #[test]
+    fn implied_directories_between_names_that_sort_inside_them() {
+        // `-` and `.` sort before `/`, `0` after: the names below `a/b` are not
+        // all next to each other in a plain sort of the raw names.
+        let (listing, _) = Listing::build(
+            "p.zip",
+            raw(&["a/b0", "a/b/c", "a/b-x", "a/b.y/z", "a/b/d/e", "q/r/s/t"]),
+            false,
+        )
+        .unwrap();
+        insta::assert_debug_snapshot!(names(&listing), @r#"
+        [
+            "a/ (implied)",
+            "a/b/ (implied)",
+            "a/b-x",
+            "a/b.y/ (implied)",
+            "a/b.y/z",
+            "a/b/c",
+            "a/b/d/ (implied)",
+            "a/b/d/e",
+            "a/b0",
+            "q/ (implied)",
+            "q/r/ (implied)",
+            "q/r/s/ (implied)",
+            "q/r/s/t",
+        ]
+        "#);
+        let children: Vec<&str> = listing.children("a/b").unwrap().map(Entry::name).collect();
+        assert_eq!(children, ["a/b/c", "a/b/d"]);
+        let top: Vec<&str> = listing.children("").unwrap().map(Entry::name).collect();
+        assert_eq!(top, ["a", "q"]);
+        let e = Listing::build("p.zip", raw(&["x/y", "x/y/z/w"]), false).unwrap_err();
+        assert_eq!(e.to_string(), "p.zip: `x/y` is both a file and a directory");
     }
 
     #[test]

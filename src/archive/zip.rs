@@ -123,7 +123,7 @@ impl ZipArchive {
         }
 
         let central_start = central.central_directory_start();
-        let fields = zip_headers::central_fields(&data, central_start, central.len(), &name)?;
+        let mut fields = zip_headers::central_fields(&data, central_start, central.len(), &name)?;
         let mut raw = Vec::with_capacity(central.len());
         let mut metas = Vec::with_capacity(central.len());
         let mut records = Vec::with_capacity(central.len());
@@ -135,8 +135,11 @@ impl ZipArchive {
                     archive: name.clone(),
                     reason: e.to_string(),
                 })?;
+            // Checked here, kept once: the name moves from `fields` into `records` and
+            // from there into the listing, never copied while the zip crate's own
+            // view of the directory is held.
             let entry_name = match std::str::from_utf8(entry.name_raw()) {
-                Ok(s) => s.to_owned(),
+                Ok(s) => s,
                 Err(_) => {
                     return Err(ArchiveError::NonUtf8Name {
                         archive: name,
@@ -149,17 +152,22 @@ impl ZipArchive {
             let is_link = entry.unix_mode().is_some_and(|m| m & 0o170000 == 0o120000);
             if is_link && !entry.is_dir() {
                 warnings.push(ArchiveWarning::SymlinkEntry {
-                    entry: entry_name.clone(),
+                    entry: entry_name.to_owned(),
                 });
             }
             raw.push(RawEntry {
                 is_dir: entry.is_dir(),
-                name: entry_name,
+                name: String::new(),
                 size: entry.size(),
                 compressed_size: entry.compressed_size(),
                 source: index,
             });
-            let (cd_name, cd_flags, cd_method) = &fields[index];
+            let Some((cd_name, cd_flags, cd_method)) = fields.get_mut(index) else {
+                return Err(ArchiveError::NotAZip {
+                    archive: name,
+                    reason: format!("central directory record {index} is missing"),
+                });
+            };
             if cd_name.as_slice() != entry.name_raw() {
                 return Err(ArchiveError::NotAZip {
                     archive: name,
@@ -169,7 +177,7 @@ impl ZipArchive {
                 });
             }
             records.push(zip_headers::CentralRecord {
-                name: entry.name_raw().to_vec(),
+                name: std::mem::take(cd_name),
                 header_start: entry.header_start(),
                 flags: *cd_flags,
                 method: *cd_method,
@@ -191,7 +199,11 @@ impl ZipArchive {
         // One pass over the local headers in file order: they must agree with the
         // central directory, and no two entries may share bytes.
         let data_starts = zip_headers::check(&data, &name, file_len, central_start, &records)?;
-        drop(records);
+        for (r, record) in raw.iter_mut().zip(records) {
+            // UTF-8 was checked above; a lossy conversion cannot change it.
+            r.name = String::from_utf8(record.name)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        }
         for (meta, start) in metas.iter_mut().zip(data_starts) {
             meta.data_start = start;
         }

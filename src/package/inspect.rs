@@ -65,22 +65,57 @@ impl TreeNode {
 
 /// The nodes of a package whose layout has been scanned.
 pub fn contents(archive: &dyn Archive, layout: &Layout) -> Contents {
+    let mut nodes = Vec::new();
+    let mut out = walk(archive, layout, &mut |n| nodes.push(n));
+    out.nodes = nodes;
+    out
+}
+
+/// The nodes of a package whose layout has been scanned, handed to `f` one by one in
+/// document order instead of collected (`nodes` of the result stays empty). Memory
+/// follows the DocView files on the way from the root to the node being handed out,
+/// not the package: a node's place and type are final once its own layout node and
+/// its ancestors' DocView files are read.
+pub fn walk(archive: &dyn Archive, layout: &Layout, f: &mut dyn FnMut(PackageNode)) -> Contents {
     let mut out = Contents::default();
     let mut root = TreeNode::default();
-    add_layout(archive, &layout.root, &mut root, &mut out, true);
-    emit(&root, "/", &mut out.nodes);
+    let mut w = Walk {
+        archive,
+        out: &mut out,
+        f,
+        at: Vec::new(),
+        met: Vec::new(),
+    };
+    w.layout_node(Some(&layout.root), &mut root, "/", true);
+    // The namespaces in the order a pre-order walk of the layout meets them.
+    let mut met = std::mem::take(&mut w.met);
+    met.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    out.namespaces = met.into_iter().map(|(_, _, ns)| ns).collect();
     out
 }
 
 /// The nodes of a package at or below `below` (an absolute, normalized path). Only
 /// the folders on the way to `below` and inside it are listed and read.
 pub fn contents_below(archive: &dyn Archive, below: &str) -> Result<Contents, PackageError> {
+    let mut nodes = Vec::new();
+    let mut out = walk_below(archive, below, &mut |n| nodes.push(n))?;
+    out.nodes = nodes;
+    Ok(out)
+}
+
+/// [`contents_below`], handing the nodes to `f` one by one as [`walk`] does.
+pub fn walk_below(
+    archive: &dyn Archive,
+    below: &str,
+    f: &mut dyn FnMut(PackageNode),
+) -> Result<Contents, PackageError> {
     let visit = |p: &str| path::is_self_or_descendant(p, below) || path::is_descendant(below, p);
     let layout = scan_pruned(archive, &IgnoreList::default(), &visit)?;
-    let mut c = contents(archive, &layout);
-    c.nodes
-        .retain(|n| path::is_self_or_descendant(&n.path, below));
-    Ok(c)
+    Ok(walk(archive, &layout, &mut |n| {
+        if path::is_self_or_descendant(&n.path, below) {
+            f(n);
+        }
+    }))
 }
 
 /// Reads and parses a DocView entry.
@@ -90,48 +125,92 @@ pub(crate) fn read_docview(archive: &dyn Archive, entry: &str) -> Result<DocView
     docview::parse_bytes(&bytes, &file, &docview::Limits::default()).map_err(|e| e.to_string())
 }
 
-fn add_layout(
-    archive: &dyn Archive,
-    l: &LayoutNode,
-    t: &mut TreeNode,
-    out: &mut Contents,
-    is_root: bool,
-) {
-    if is_root {
-        t.primary.get_or_insert_with(|| "rep:root".to_string());
-        if let Some(d) = &l.dir {
+struct Walk<'w> {
+    archive: &'w dyn Archive,
+    out: &'w mut Contents,
+    f: &'w mut dyn FnMut(PackageNode),
+    /// Where the walk is in the layout: the index of each layout node on the way among
+    /// its parent's (compared as a list, the layout's pre-order).
+    at: Vec<u32>,
+    /// Each namespace declaration with where it was first met in that order (the
+    /// DocView files are read in document order, which is not the layout's).
+    met: Vec<(Vec<u32>, usize, (String, String))>,
+}
+
+impl Walk<'_> {
+    /// Node `t` at path `p`, which its ancestors' DocView files may have filled in
+    /// already, described further by layout node `l` (none when only a DocView
+    /// describes it): applies `l` and its DocView, hands the node out, then its
+    /// children (those the DocView files list first, then the remaining folders and
+    /// files of `l`).
+    fn layout_node(&mut self, l: Option<&LayoutNode>, t: &mut TreeNode, p: &str, is_root: bool) {
+        if let Some(l) = l {
+            self.apply(l, t, is_root);
+            for c in l.children.values() {
+                t.child(&c.segment);
+            }
+        }
+        if t.held || (p == "/" && !t.entry.is_empty() && t.entry.ends_with(".xml")) {
+            (self.f)(PackageNode {
+                path: p.to_string(),
+                primary_type: t.primary.take(),
+                mixin_types: std::mem::take(&mut t.mixins),
+                entry: std::mem::take(&mut t.entry),
+            });
+        }
+        let children = std::mem::take(&mut t.children);
+        for (seg, mut c) in children {
+            let lc = l.and_then(|l| l.children.get_full(&seg));
+            self.at.push(lc.map_or(u32::MAX, |(i, _, _)| i as u32));
+            self.layout_node(lc.map(|(_, _, l)| l), &mut c, &path::join(p, &seg), false);
+            self.at.pop();
+        }
+    }
+
+    /// What layout node `l` itself says about `t`: its kind and entry, and its
+    /// DocView's elements.
+    fn apply(&mut self, l: &LayoutNode, t: &mut TreeNode, is_root: bool) {
+        if is_root {
+            t.primary.get_or_insert_with(|| "rep:root".to_string());
+            if let Some(d) = &l.dir {
+                t.entry = d.clone();
+            }
+        } else if let Some(f) = &l.file {
+            t.held = true;
+            t.primary = Some("nt:file".into());
+            t.entry = f.clone();
+        } else if let Some(d) = &l.dir {
+            if !t.held {
+                t.held = true;
+                t.primary = Some("nt:folder".into());
+            }
             t.entry = d.clone();
         }
-    } else if let Some(f) = &l.file {
-        t.held = true;
-        t.primary = Some("nt:file".into());
-        t.entry = f.clone();
-    } else if let Some(d) = &l.dir {
-        if !t.held {
-            t.held = true;
-            t.primary = Some("nt:folder".into());
-        }
-        t.entry = d.clone();
-    }
-    if let Some(dv) = &l.docview {
-        match read_docview(archive, dv) {
-            Ok(doc) => {
-                for (p, u) in &doc.namespaces {
-                    if !out.namespaces.iter().any(|(p2, u2)| p2 == p && u2 == u) {
-                        out.namespaces.push((p.clone(), u.clone()));
+        if let Some(dv) = &l.docview {
+            match read_docview(self.archive, dv) {
+                Ok(doc) => {
+                    for (i, (p, u)) in doc.namespaces.iter().enumerate() {
+                        let known = self
+                            .met
+                            .iter_mut()
+                            .find(|(_, _, (p2, u2))| p2 == p && u2 == u);
+                        match known {
+                            Some(m) if (&m.0, m.1) > (&self.at, i) => {
+                                (m.0, m.1) = (self.at.clone(), i);
+                            }
+                            Some(_) => {}
+                            None => self.met.push((self.at.clone(), i, (p.clone(), u.clone()))),
+                        }
+                    }
+                    if doc.root_is_jcr_root {
+                        add_element(&doc.root, t, dv, true);
+                    } else {
+                        add_element(&doc.root, t.child(&doc.root.segment()), dv, false);
                     }
                 }
-                if doc.root_is_jcr_root {
-                    add_element(&doc.root, t, dv, true);
-                } else {
-                    add_element(&doc.root, t.child(&doc.root.segment()), dv, false);
-                }
+                Err(e) => self.out.warnings.push(e),
             }
-            Err(e) => out.warnings.push(e),
         }
-    }
-    for c in l.children.values() {
-        add_layout(archive, c, t.child(&c.segment), out, false);
     }
 }
 
@@ -148,20 +227,6 @@ fn add_element(el: &DocViewElement, t: &mut TreeNode, entry: &str, is_file_root:
     }
     for c in &el.children {
         add_element(c, t.child(&c.segment()), entry, false);
-    }
-}
-
-fn emit(t: &TreeNode, p: &str, out: &mut Vec<PackageNode>) {
-    if t.held || (p == "/" && !t.entry.is_empty() && t.entry.ends_with(".xml")) {
-        out.push(PackageNode {
-            path: p.to_string(),
-            primary_type: t.primary.clone(),
-            mixin_types: t.mixins.clone(),
-            entry: t.entry.clone(),
-        });
-    }
-    for (seg, c) in &t.children {
-        emit(c, &path::join(p, seg), out);
     }
 }
 
@@ -234,6 +299,39 @@ mod tests {
         );
         assert_eq!(c.nodes[2].mixin_types, ["mix:versionable"]);
         assert!(c.namespaces.iter().any(|(p, _)| p == "cq"));
+    }
+
+    #[test]
+    fn walking_hands_out_the_nodes_contents_collects_with_namespaces_in_layout_order() {
+        let t = package();
+        // `a` comes after `b` in the document but before it in the layout: its
+        // namespace is met first in the layout's pre-order, as `contents` always did.
+        write(
+            t.path(),
+            "jcr_root/content/site/a/.content.xml",
+            &format!(r#"<jcr:root {JCR} xmlns:x="urn:x" jcr:primaryType="cq:Page"/>"#),
+        );
+        write(
+            t.path(),
+            "jcr_root/content/site/b/.content.xml",
+            &format!(r#"<jcr:root {JCR} xmlns:y="urn:y" jcr:primaryType="nt:folder"/>"#),
+        );
+        let a = open(t.path(), &ReadOptions::default()).unwrap();
+        let l = scan(a.as_ref(), &IgnoreList::default()).unwrap();
+        let mut walked = Vec::new();
+        let w = walk(a.as_ref(), &l, &mut |n| walked.push(n.path));
+        let c = contents(a.as_ref(), &l);
+        assert!(w.nodes.is_empty());
+        let collected: Vec<String> = c.nodes.iter().map(|n| n.path.clone()).collect();
+        assert_eq!(walked, collected);
+        let b = collected.iter().position(|p| p == "/content/site/b");
+        let a_at = collected.iter().position(|p| p == "/content/site/a");
+        assert!(b < a_at, "{collected:?}");
+        let prefixes: Vec<&str> = w.namespaces.iter().map(|(p, _)| p.as_str()).collect();
+        let x = prefixes.iter().position(|p| *p == "x");
+        let y = prefixes.iter().position(|p| *p == "y");
+        assert!(x.is_some() && x < y, "{prefixes:?}");
+        assert_eq!(c.namespaces, w.namespaces);
     }
 
     #[test]

@@ -292,6 +292,9 @@ fn scan_dir(
             layout.sub_packages.push((entry.clone(), repo_path));
         }
     }
+    // The layout of a large package is held whole while it installs: no growth slack.
+    node.children.shrink_to_fit();
+    node.binaries.shrink_to_fit();
     Ok(())
 }
 
