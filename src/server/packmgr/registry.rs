@@ -142,8 +142,9 @@ impl PackageRecord {
 
 /// Checks a package path taken from a URL: `/etc/packages/…/NAME.zip` in standard
 /// form (no `.` or `..` segment, no empty segment, valid JCR names), so that no
-/// request reads or writes outside `/etc/packages`. Returns it with one trailing `/`
-/// removed.
+/// request reads or writes outside `/etc/packages`, and within the rules every
+/// writing path obeys ([`crate::write_rules`]: deny list, node depth). Returns it
+/// with one trailing `/` removed.
 pub fn check_path(path: &str) -> Result<String, PackError> {
     let p = path.strip_suffix('/').unwrap_or(path);
     let bad = || PackError::BadPath(path.to_string());
@@ -162,6 +163,8 @@ pub fn check_path(path: &str) -> Result<String, PackError> {
             return Err(bad());
         }
     }
+    crate::write_rules::check_path(p, &crate::write_rules::WriteRules::default())
+        .map_err(|_| bad())?;
     Ok(p.to_string())
 }
 
@@ -837,6 +840,9 @@ mod tests {
         ] {
             assert!(check_path(bad).is_err(), "{bad}");
         }
+        // Deeper than the node depth every writing path obeys.
+        let deep = format!("/etc/packages/{}x.zip", "g/".repeat(2000));
+        assert!(check_path(&deep).is_err());
     }
 
     #[test]
