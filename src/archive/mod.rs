@@ -29,6 +29,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
+mod central;
 mod compressibility;
 mod entry_name;
 mod error;

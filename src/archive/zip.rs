@@ -1,38 +1,33 @@
 //! A package zip, read with random access through its central directory.
 //!
-//! Opening reads only the central directory (the zip crate's `ZipArchive` over a
-//! `BufReader<File>`), checks every name, and builds the [`Listing`]. Nothing is
-//! unpacked: [`Archive::open`] returns a reader that inflates one entry straight from
-//! the file (see [`zip_entry_reader`](super::zip_entry_reader)). Entry names are read as
-//! UTF-8 whatever the zip's language flag says, as FileVault (Java's `ZipFile`) does; a
-//! name that is not UTF-8 is refused.
+//! Opening reads only the central directory, with jcrpack's own reader
+//! ([`central`](super::central): names in one arena, a fixed record per entry, no map),
+//! checks every local header against it ([`zip_headers`](super::zip_headers)), checks
+//! every name, and builds the [`Listing`]. Nothing is unpacked: [`Archive::open`]
+//! returns a reader that inflates one entry straight from the file (see
+//! [`zip_entry_reader`](super::zip_entry_reader)). Entry names are read as UTF-8
+//! whatever the zip's language flag says, as FileVault (Java's `ZipFile`) does; a name
+//! that is not UTF-8 is refused.
+//!
+//! A raw copy (extract) hands the zip writer the zip crate's view of one entry, made
+//! from a one-entry zip that exists only as a view of the file
+//! ([`OneEntryZip`]): the entry's own bytes, its central record as stored, and an end
+//! record. So the cost of a raw copy is one entry's, whatever the package holds.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use ::zip::read::ZipFile;
-use ::zip::CompressionMethod;
 
+use super::central::{self, Record};
 use super::error::{ArchiveError, ArchiveWarning};
 use super::limits::InflateBudget;
 use super::listing::{Listing, RawEntry};
-use super::zip_entry_reader::{EntrySpec, Method, ZipEntryReader};
+use super::zip_entry_reader::{EntrySpec, FileRange, Method, ZipEntryReader};
 use super::zip_headers;
 use super::{Archive, ArchiveKind, ReadOptions};
-
-/// What [`Archive::open`] needs about one central-directory entry.
-#[derive(Debug, Clone)]
-struct ZipEntryMeta {
-    /// Where the entry's data starts, after its local header (checked when opened).
-    data_start: u64,
-    compressed_size: u64,
-    size: u64,
-    crc32: u32,
-    method: CompressionMethod,
-    encrypted: bool,
-}
 
 /// A zip file read as a package archive (FileVault's `ZipArchive`).
 #[derive(Debug)]
@@ -41,15 +36,16 @@ pub struct ZipArchive {
     path: PathBuf,
     listing: Listing,
     warnings: Vec<ArchiveWarning>,
-    metas: Vec<ZipEntryMeta>,
+    /// The central directory's record of each entry, in directory order (the
+    /// listing's `source` indexes it).
+    records: Vec<Record>,
+    /// Where each entry's data starts, after its checked local header.
+    data_starts: Vec<u64>,
+    /// How far data before the zip moves every offset the zip stores.
+    shift: u64,
     file_len: u64,
     /// The handle entry readers share (positioned reads only).
     data: Arc<File>,
-    /// The zip crate's view, for raw copies (which need the crate's entry type). It
-    /// holds a few hundred bytes an entry, so it is dropped once the listing is
-    /// built and read again by the first raw copy (export, extract): importing or
-    /// validating a million-entry package does not keep it.
-    central: Mutex<Option<::zip::ZipArchive<BufReader<File>>>>,
     budget: Arc<InflateBudget>,
 }
 
@@ -100,126 +96,71 @@ impl ZipArchive {
         if file_len == 0 {
             return Err(ArchiveError::EmptyFile { archive: name });
         }
-        let data = Arc::new(file.try_clone().map_err(io_error)?);
-        let central = ::zip::ZipArchive::new(BufReader::new(file)).map_err(|e| match e {
-            ::zip::result::ZipError::Io(source) => ArchiveError::Io {
-                archive: name.clone(),
-                entry: None,
-                source,
-            },
-            other => ArchiveError::NotAZip {
-                archive: name.clone(),
-                reason: other.to_string(),
-            },
-        })?;
-        options.limits.check_entries(&name, central.len() as u64)?;
-        if central.has_duplicate_names() {
-            let duplicate = find_duplicate_name(&data, central.central_directory_start())
-                .unwrap_or_else(|| "(a name the central directory repeats)".to_owned());
-            return Err(ArchiveError::DuplicateEntry {
-                archive: name,
-                entry: duplicate,
-            });
-        }
-
-        let central_start = central.central_directory_start();
-        let mut fields = zip_headers::central_fields(&data, central_start, central.len(), &name)?;
-        let mut raw = Vec::with_capacity(central.len());
-        let mut metas = Vec::with_capacity(central.len());
-        let mut records = Vec::with_capacity(central.len());
-        let mut warnings = Vec::new();
+        let data = Arc::new(file);
+        let central = central::read(&data, file_len, &name, &options.limits)?;
         for index in 0..central.len() {
-            let entry = central
-                .by_index_data(index)
-                .map_err(|e| ArchiveError::NotAZip {
-                    archive: name.clone(),
-                    reason: e.to_string(),
-                })?;
-            // Checked here, kept once: the name moves from `fields` into `records` and
-            // from there into the listing, never copied while the zip crate's own
-            // view of the directory is held.
-            let entry_name = match std::str::from_utf8(entry.name_raw()) {
-                Ok(s) => s,
-                Err(_) => {
-                    return Err(ArchiveError::NonUtf8Name {
-                        archive: name,
-                        entry: String::from_utf8_lossy(entry.name_raw()).into_owned(),
-                    });
-                }
-            };
-            // A link's file type is S_IFLNK; the zip crate's `is_symlink` also says yes
-            // for garbage modes with every bit set (seen in FileVault's own test zips).
-            let is_link = entry.unix_mode().is_some_and(|m| m & 0o170000 == 0o120000);
-            if is_link && !entry.is_dir() {
+            let raw_name = central.name(index);
+            if std::str::from_utf8(raw_name).is_err() {
+                return Err(ArchiveError::NonUtf8Name {
+                    archive: name,
+                    entry: String::from_utf8_lossy(raw_name).into_owned(),
+                });
+            }
+        }
+        // One pass over the local headers in file order: they must agree with the
+        // central directory, and no two entries may share bytes.
+        let checked: Vec<zip_headers::CentralRecord<'_>> = central
+            .records
+            .iter()
+            .enumerate()
+            .map(|(index, r)| zip_headers::CentralRecord {
+                name: central.name(index),
+                header_start: r.header_start,
+                flags: r.flags,
+                method: r.method,
+                crc32: r.crc32,
+                compressed_size: r.compressed_size,
+                size: r.size,
+            })
+            .collect();
+        let data_starts = zip_headers::check(&data, &name, file_len, central.start, &checked)?;
+        drop(checked);
+        let mut raw = Vec::with_capacity(central.len());
+        let mut warnings = Vec::new();
+        for (index, record) in central.records.iter().enumerate() {
+            // UTF-8 was checked above.
+            let entry_name = String::from_utf8_lossy(central.name(index)).into_owned();
+            // A directory by its name, as the zip crate and Java's `ZipEntry` say.
+            let is_dir = entry_name.ends_with('/') || entry_name.ends_with('\\');
+            if record.is_link && !is_dir {
                 warnings.push(ArchiveWarning::SymlinkEntry {
-                    entry: entry_name.to_owned(),
+                    entry: entry_name.clone(),
                 });
             }
             raw.push(RawEntry {
-                is_dir: entry.is_dir(),
-                name: String::new(),
-                size: entry.size(),
-                compressed_size: entry.compressed_size(),
+                is_dir,
+                name: entry_name,
+                size: record.size,
+                compressed_size: record.compressed_size,
                 source: index,
             });
-            let Some((cd_name, cd_flags, cd_method)) = fields.get_mut(index) else {
-                return Err(ArchiveError::NotAZip {
-                    archive: name,
-                    reason: format!("central directory record {index} is missing"),
-                });
-            };
-            if cd_name.as_slice() != entry.name_raw() {
-                return Err(ArchiveError::NotAZip {
-                    archive: name,
-                    reason: format!(
-                        "central directory record {index} could not be read twice alike"
-                    ),
-                });
-            }
-            records.push(zip_headers::CentralRecord {
-                name: std::mem::take(cd_name),
-                header_start: entry.header_start(),
-                flags: *cd_flags,
-                method: *cd_method,
-                crc32: entry.crc32(),
-                compressed_size: entry.compressed_size(),
-                size: entry.size(),
-            });
-            metas.push(ZipEntryMeta {
-                data_start: 0,
-                compressed_size: entry.compressed_size(),
-                size: entry.size(),
-                crc32: entry.crc32(),
-                method: entry.compression(),
-                encrypted: entry.encrypted(),
-            });
         }
-        drop(central);
-        drop(fields);
-        // One pass over the local headers in file order: they must agree with the
-        // central directory, and no two entries may share bytes.
-        let data_starts = zip_headers::check(&data, &name, file_len, central_start, &records)?;
-        for (r, record) in raw.iter_mut().zip(records) {
-            // UTF-8 was checked above; a lossy conversion cannot change it.
-            r.name = String::from_utf8(record.name)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        }
-        for (meta, start) in metas.iter_mut().zip(data_starts) {
-            meta.data_start = start;
-        }
+        let shift = central.shift;
+        let records = central.records;
         let (listing, mut more) =
             Listing::build_limited(&name, raw, options.strict, &options.limits)?;
         warnings.append(&mut more);
-        let budget = Arc::new(InflateBudget::new(options.limits, metas.len()));
+        let budget = Arc::new(InflateBudget::new(options.limits, records.len()));
         Ok(ZipArchive {
             name: name.into(),
             path: path.to_owned(),
             listing,
             warnings,
-            metas,
+            records,
+            data_starts,
+            shift,
             file_len,
             data,
-            central: Mutex::new(None),
             budget,
         })
     }
@@ -229,9 +170,9 @@ impl ZipArchive {
         &self.path
     }
 
-    /// The entry's metadata, or the error [`Archive::open`] gives for a name that is not
-    /// a file.
-    fn file_meta(&self, entry: &str) -> Result<(usize, &ZipEntryMeta), ArchiveError> {
+    /// The entry's central-directory index and record, or the error [`Archive::open`]
+    /// gives for a name that is not a file.
+    fn file_record(&self, entry: &str) -> Result<(usize, &Record), ArchiveError> {
         let found = self
             .listing
             .get(entry)
@@ -245,62 +186,146 @@ impl ZipArchive {
                 entry: entry.to_owned(),
             });
         }
-        let meta = self
-            .metas
+        let record = self
+            .records
             .get(found.source)
             .ok_or_else(|| ArchiveError::NotFound {
                 archive: self.name.to_string(),
                 entry: entry.to_owned(),
             })?;
-        Ok((found.source, meta))
+        Ok((found.source, record))
     }
 
     /// Calls `f` with the zip crate's raw (still compressed) view of file `entry`, for
-    /// copying it into another zip without inflating it. Holds a lock on the central
-    /// directory reader while `f` runs.
+    /// copying it into another zip without inflating it. The view is read from a
+    /// one-entry zip made of this entry's bytes and its central record as stored
+    /// ([`OneEntryZip`]), so it costs one entry whatever the package holds.
     pub(crate) fn with_raw_entry<T>(
         &self,
         entry: &str,
-        f: impl FnOnce(ZipFile<'_, BufReader<File>>) -> Result<T, ArchiveError>,
+        f: impl FnOnce(ZipFile<'_, OneEntryZip>) -> Result<T, ArchiveError>,
     ) -> Result<T, ArchiveError> {
-        let (index, _) = self.file_meta(entry)?;
-        let mut guard = self.central.lock().unwrap_or_else(|e| e.into_inner());
-        let central = match &mut *guard {
-            Some(c) => c,
-            slot => {
-                // The descriptor the listing was read from, not the path: the file
-                // may have been replaced since (entry reads are positioned, so the
-                // shared offset does not matter).
-                let file = self.data.try_clone().map_err(|source| ArchiveError::Io {
-                    archive: self.name.to_string(),
-                    entry: Some(entry.to_owned()),
-                    source,
-                })?;
-                let c = ::zip::ZipArchive::new(BufReader::new(file)).map_err(|source| {
-                    ArchiveError::Zip {
-                        archive: self.name.to_string(),
-                        entry: Some(entry.to_owned()),
-                        source,
-                    }
-                })?;
-                // The same descriptor, but the file may have been changed in place.
-                if c.len() != self.metas.len() {
-                    return Err(ArchiveError::NotAZip {
-                        archive: self.name.to_string(),
-                        reason: "the file changed while it was being read".into(),
-                    });
-                }
-                slot.insert(c)
-            }
+        let (index, record) = self.file_record(entry)?;
+        let zip_error = |source| ArchiveError::Zip {
+            archive: self.name.to_string(),
+            entry: Some(entry.to_owned()),
+            source,
         };
-        let file = central
-            .by_index_raw(index)
-            .map_err(|source| ArchiveError::Zip {
+        let data_start = self.data_starts.get(index).copied().unwrap_or(0);
+        let view = OneEntryZip::new(Arc::clone(&self.data), record, data_start, self.shift)
+            .map_err(|source| ArchiveError::Io {
                 archive: self.name.to_string(),
                 entry: Some(entry.to_owned()),
                 source,
             })?;
+        let mut one = ::zip::ZipArchive::new(view).map_err(zip_error)?;
+        if one.len() != 1 {
+            return Err(ArchiveError::NotAZip {
+                archive: self.name.to_string(),
+                reason: "the file changed while it was being read".into(),
+            });
+        }
+        let file = one.by_index_raw(0).map_err(zip_error)?;
         f(file)
+    }
+}
+
+/// A one-entry zip seen through the file of a larger one: the file's bytes up to the
+/// end of one entry's data (the entry's local header and data are where the central
+/// record says), then that entry's central record as stored, then an end record (with
+/// ZIP64 records when an offset needs them). Only the entry's own bytes and the few
+/// dozen bytes of the tail are ever read.
+#[derive(Debug)]
+pub(crate) struct OneEntryZip {
+    file: Arc<File>,
+    /// Where the file's part ends: the end of the entry's data.
+    data_end: u64,
+    /// The central record and end records, at `data_end`.
+    tail: Vec<u8>,
+    position: u64,
+}
+
+impl OneEntryZip {
+    fn new(
+        file: Arc<File>,
+        record: &Record,
+        data_start: u64,
+        shift: u64,
+    ) -> io::Result<OneEntryZip> {
+        let data_end = data_start.saturating_add(record.compressed_size);
+        let mut tail = vec![0u8; record.record_len as usize];
+        FileRange::new(Arc::clone(&file), record.record_start, tail.len() as u64)
+            .read_exact(&mut tail)?;
+        // The offsets the record stores are relative to where the zip starts; data put
+        // before it (a self-extracting stub) moves the real ones by `shift`.
+        let stored_start = data_end.saturating_sub(shift);
+        let record_len = u64::from(record.record_len);
+        let wide = stored_start >= u64::from(u32::MAX);
+        if wide {
+            let zip64_at = data_end + record_len;
+            tail.extend_from_slice(&[0x50, 0x4b, 0x06, 0x06]);
+            tail.extend_from_slice(&44u64.to_le_bytes());
+            tail.extend_from_slice(&[45, 3, 45, 0]);
+            tail.extend_from_slice(&0u32.to_le_bytes());
+            tail.extend_from_slice(&0u32.to_le_bytes());
+            tail.extend_from_slice(&1u64.to_le_bytes());
+            tail.extend_from_slice(&1u64.to_le_bytes());
+            tail.extend_from_slice(&record_len.to_le_bytes());
+            tail.extend_from_slice(&stored_start.to_le_bytes());
+            tail.extend_from_slice(&[0x50, 0x4b, 0x06, 0x07]);
+            tail.extend_from_slice(&0u32.to_le_bytes());
+            tail.extend_from_slice(&zip64_at.to_le_bytes());
+            tail.extend_from_slice(&1u32.to_le_bytes());
+        }
+        tail.extend_from_slice(&[0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0]);
+        tail.extend_from_slice(&1u16.to_le_bytes());
+        tail.extend_from_slice(&1u16.to_le_bytes());
+        tail.extend_from_slice(&(record.record_len).to_le_bytes());
+        let start32 = if wide { u32::MAX } else { stored_start as u32 };
+        tail.extend_from_slice(&start32.to_le_bytes());
+        tail.extend_from_slice(&0u16.to_le_bytes());
+        Ok(OneEntryZip {
+            file,
+            data_end,
+            tail,
+            position: 0,
+        })
+    }
+
+    fn len(&self) -> u64 {
+        self.data_end + self.tail.len() as u64
+    }
+}
+
+impl Read for OneEntryZip {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.position < self.data_end {
+            let want = (self.data_end - self.position).min(buf.len() as u64) as usize;
+            let mut range = FileRange::new(Arc::clone(&self.file), self.position, want as u64);
+            let n = range.read(&mut buf[..want])?;
+            self.position += n as u64;
+            return Ok(n);
+        }
+        let at = usize::try_from(self.position - self.data_end).unwrap_or(usize::MAX);
+        let rest = self.tail.get(at..).unwrap_or(&[]);
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.position += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for OneEntryZip {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.len().checked_add_signed(d),
+            SeekFrom::Current(d) => self.position.checked_add_signed(d),
+        };
+        let target = target
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        self.position = target;
+        Ok(target)
     }
 }
 
@@ -322,39 +347,44 @@ impl Archive for ZipArchive {
     }
 
     fn open(&self, entry: &str) -> Result<Box<dyn Read + Send>, ArchiveError> {
-        let (index, meta) = self.file_meta(entry)?;
+        let (index, record) = self.file_record(entry)?;
         let unsupported = |what: String| ArchiveError::Unsupported {
             archive: self.name.to_string(),
             entry: entry.to_owned(),
             what,
         };
-        if meta.encrypted {
+        if record.encrypted() {
             return Err(unsupported("encryption".to_owned()));
         }
-        let method = match meta.method {
-            CompressionMethod::Stored => Method::Stored,
-            CompressionMethod::Deflated => Method::Deflated,
-            other => return Err(unsupported(format!("compression method {other:?}"))),
+        let method = match record.method {
+            0 => Method::Stored,
+            8 => Method::Deflated,
+            other => {
+                return Err(unsupported(format!(
+                    "compression method {other} ({})",
+                    method_name(other)
+                )))
+            }
         };
         let corrupt = |reason: String| ArchiveError::CorruptEntry {
             archive: self.name.to_string(),
             entry: entry.to_owned(),
             reason,
         };
-        if method == Method::Stored && meta.compressed_size != meta.size {
+        if method == Method::Stored && record.compressed_size != record.size {
             return Err(corrupt(format!(
                 "it is stored uncompressed but its header gives {} bytes stored for {} bytes",
-                meta.compressed_size, meta.size
+                record.compressed_size, record.size
             )));
         }
-        let data_start = meta.data_start;
-        match data_start.checked_add(meta.compressed_size) {
+        let data_start = self.data_starts.get(index).copied().unwrap_or(0);
+        match data_start.checked_add(record.compressed_size) {
             Some(end) if end <= self.file_len => {}
             _ => {
                 return Err(corrupt(format!(
                     "its {} compressed bytes run past the end of the file ({} bytes); \
                      the zip is truncated",
-                    meta.compressed_size, self.file_len
+                    record.compressed_size, self.file_len
                 )));
             }
         }
@@ -364,9 +394,9 @@ impl Archive for ZipArchive {
             index,
             method,
             data_start,
-            compressed_size: meta.compressed_size,
-            size: meta.size,
-            crc32: meta.crc32,
+            compressed_size: record.compressed_size,
+            size: record.size,
+            crc32: record.crc32,
         };
         Ok(Box::new(ZipEntryReader::new(
             Arc::clone(&self.data),
@@ -377,6 +407,23 @@ impl Archive for ZipArchive {
 
     fn as_zip(&self) -> Option<&ZipArchive> {
         Some(self)
+    }
+}
+
+/// The common name of zip compression method `method`, for messages.
+fn method_name(method: u16) -> &'static str {
+    match method {
+        1 => "shrink",
+        2..=5 => "reduce",
+        6 => "implode",
+        9 => "deflate64",
+        12 => "bzip2",
+        14 => "lzma",
+        93 => "zstandard",
+        95 => "xz",
+        98 => "ppmd",
+        99 => "AES encryption",
+        _ => "unknown",
     }
 }
 
@@ -394,36 +441,12 @@ pub(crate) fn open_regular_file(path: &Path) -> std::io::Result<File> {
     options.open(path)
 }
 
-/// Walks the central directory records from `start` and returns the first name that
-/// occurs twice. Only called once the zip crate has said there is one, to name it.
-fn find_duplicate_name(file: &File, start: u64) -> Option<String> {
-    let mut reader = BufReader::new(file.try_clone().ok()?);
-    reader.seek(SeekFrom::Start(start)).ok()?;
-    let mut seen = std::collections::HashSet::new();
-    loop {
-        let mut fixed = [0u8; 46];
-        reader.read_exact(&mut fixed).ok()?;
-        if fixed[..4] != [0x50, 0x4b, 0x01, 0x02] {
-            return None;
-        }
-        let name_len = usize::from(u16::from_le_bytes([fixed[28], fixed[29]]));
-        let extra_len = i64::from(u16::from_le_bytes([fixed[30], fixed[31]]));
-        let comment_len = i64::from(u16::from_le_bytes([fixed[32], fixed[33]]));
-        let mut name = vec![0u8; name_len];
-        reader.read_exact(&mut name).ok()?;
-        reader.seek_relative(extra_len + comment_len).ok()?;
-        let name = String::from_utf8_lossy(&name).into_owned();
-        if !seen.insert(name.clone()) {
-            return Some(name);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::archive::test_support::{hostile_zip, hostile_zip_bytes, read_all};
     use ::zip::write::SimpleFileOptions;
+    use ::zip::CompressionMethod;
     use std::io::Write;
 
     fn open(path: &Path) -> Result<ZipArchive, ArchiveError> {
@@ -606,5 +629,83 @@ mod tests {
         assert!(ra.iter().all(|&c| c == b'a'));
         let e = archive.open("nope").err().unwrap();
         assert!(matches!(e, ArchiveError::NotFound { .. }));
+    }
+}
+
+#[cfg(test)]
+mod raw_copy_tests {
+    use super::*;
+    use ::zip::write::SimpleFileOptions;
+    use ::zip::{DateTime, ZipWriter};
+    use std::io::{Cursor, Write};
+
+    fn source(path: &Path, prefix: &[u8]) {
+        let mut bytes = prefix.to_vec();
+        let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+        let stored =
+            SimpleFileOptions::DEFAULT.compression_method(::zip::CompressionMethod::Stored);
+        w.start_file("jcr_root/a.xml", SimpleFileOptions::DEFAULT)
+            .unwrap();
+        w.write_all(&b"<a/>\n".repeat(300)).unwrap();
+        w.start_file("jcr_root/b.bin", stored).unwrap();
+        w.write_all(&[1, 2, 3]).unwrap();
+        w.add_directory("jcr_root/c", SimpleFileOptions::DEFAULT)
+            .unwrap();
+        bytes.extend(w.finish().unwrap().into_inner());
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    /// What the zip crate's own reader gives for the same raw copies.
+    fn through_the_zip_crate(path: &Path, names: &[&str]) -> Vec<u8> {
+        let mut archive = ::zip::ZipArchive::new(File::open(path).unwrap()).unwrap();
+        let mut out = ZipWriter::new(Cursor::new(Vec::new()));
+        for name in names {
+            let file = archive.by_name_raw(name.as_bytes()).unwrap();
+            out.raw_copy_file_touch(file, DateTime::default(), Some(0o644))
+                .unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    fn through_one_entry_views(path: &Path, names: &[&str]) -> Vec<u8> {
+        let archive = ZipArchive::open(path, &ReadOptions::default()).unwrap();
+        let mut out = ZipWriter::new(Cursor::new(Vec::new()));
+        for name in names {
+            archive
+                .with_raw_entry(name, |file| {
+                    out.raw_copy_file_touch(file, DateTime::default(), Some(0o644))
+                        .unwrap();
+                    Ok(())
+                })
+                .unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_raw_copy_through_a_one_entry_view_is_the_zip_crates_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = ["jcr_root/b.bin", "jcr_root/a.xml"];
+        for (i, prefix) in [&b""[..], b"#!/bin/sh\nexec true\n"].iter().enumerate() {
+            let path = dir.path().join(format!("s{i}.zip"));
+            source(&path, prefix);
+            let ours = through_one_entry_views(&path, &names);
+            assert_eq!(ours, through_the_zip_crate(&path, &names), "prefix {i}");
+            // And the copy reads back.
+            let back = dir.path().join(format!("back{i}.zip"));
+            std::fs::write(&back, &ours).unwrap();
+            let copy = ZipArchive::open(&back, &ReadOptions::default()).unwrap();
+            assert_eq!(copy.read_to_vec("jcr_root/b.bin").unwrap(), [1, 2, 3]);
+            assert_eq!(
+                copy.read_to_vec("jcr_root/a.xml").unwrap(),
+                b"<a/>\n".repeat(300)
+            );
+        }
+        let path = dir.path().join("s0.zip");
+        let archive = ZipArchive::open(&path, &ReadOptions::default()).unwrap();
+        let e = archive
+            .with_raw_entry("jcr_root/c", |_| Ok(()))
+            .unwrap_err();
+        assert!(matches!(e, ArchiveError::IsADirectory { .. }), "{e:?}");
     }
 }

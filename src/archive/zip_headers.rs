@@ -24,9 +24,9 @@ use super::error::ArchiveError;
 
 /// What the central directory says about one entry, as [`check`] compares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CentralRecord {
+pub(crate) struct CentralRecord<'a> {
     /// The name's bytes as stored.
-    pub name: Vec<u8>,
+    pub name: &'a [u8],
     /// The offset of the local header.
     pub header_start: u64,
     /// General purpose flags.
@@ -45,52 +45,6 @@ pub(crate) struct CentralRecord {
 /// header may hold zeros instead.
 const DATA_DESCRIPTOR: u16 = 1 << 3;
 
-/// Reads the name, general purpose flags and method number of the central directory
-/// records starting at `start`, in directory order (the zip crate does not expose the
-/// flags, nor the raw method). `count` records are read; a record without its
-/// signature is an error.
-pub(crate) fn central_fields(
-    file: &File,
-    start: u64,
-    count: usize,
-    archive: &str,
-) -> Result<Vec<(Vec<u8>, u16, u16)>, ArchiveError> {
-    let not_a_zip = |reason: String| ArchiveError::NotAZip {
-        archive: archive.to_owned(),
-        reason,
-    };
-    let mut reader = BufReader::new(file);
-    reader
-        .seek(SeekFrom::Start(start))
-        .map_err(|e| not_a_zip(format!("cannot read the central directory: {e}")))?;
-    let mut out = Vec::with_capacity(count);
-    for index in 0..count {
-        let mut fixed = [0u8; 46];
-        reader
-            .read_exact(&mut fixed)
-            .map_err(|e| not_a_zip(format!("cannot read central directory record {index}: {e}")))?;
-        if fixed[..4] != [0x50, 0x4b, 0x01, 0x02] {
-            return Err(not_a_zip(format!(
-                "central directory record {index} has no signature"
-            )));
-        }
-        let flags = u16::from_le_bytes([fixed[8], fixed[9]]);
-        let method = u16::from_le_bytes([fixed[10], fixed[11]]);
-        let name_len = usize::from(u16::from_le_bytes([fixed[28], fixed[29]]));
-        let extra_len = i64::from(u16::from_le_bytes([fixed[30], fixed[31]]));
-        let comment_len = i64::from(u16::from_le_bytes([fixed[32], fixed[33]]));
-        let mut name = vec![0u8; name_len];
-        reader
-            .read_exact(&mut name)
-            .map_err(|e| not_a_zip(format!("cannot read central directory record {index}: {e}")))?;
-        reader
-            .seek_relative(extra_len + comment_len)
-            .map_err(|e| not_a_zip(format!("cannot read the central directory: {e}")))?;
-        out.push((name, flags, method));
-    }
-    Ok(out)
-}
-
 /// Checks every entry's local header against its central record and that no entry's
 /// header or data overlaps another's or the central directory (which starts at
 /// `central_start`). Returns, per record (same order), where its data starts.
@@ -101,7 +55,7 @@ pub(crate) fn check(
     archive: &str,
     file_len: u64,
     central_start: u64,
-    records: &[CentralRecord],
+    records: &[CentralRecord<'_>],
 ) -> Result<Vec<u64>, ArchiveError> {
     let mut order: Vec<usize> = (0..records.len()).collect();
     order.sort_by_key(|&i| records[i].header_start);
@@ -117,7 +71,7 @@ pub(crate) fn check(
         let record = &records[index];
         let refuse = |reason: String| ArchiveError::Ambiguous {
             archive: archive.to_owned(),
-            entry: String::from_utf8_lossy(&record.name).into_owned(),
+            entry: String::from_utf8_lossy(record.name).into_owned(),
             reason,
         };
         if let Some((before, end)) = previous {
@@ -127,7 +81,7 @@ pub(crate) fn check(
                      offset {end}): entries that share bytes are a zip bomb or a zip that \
                      means two things",
                     record.header_start,
-                    String::from_utf8_lossy(&records[before].name).escape_debug()
+                    String::from_utf8_lossy(records[before].name).escape_debug()
                 )));
             }
         }
@@ -180,11 +134,11 @@ pub(crate) fn check(
                  {central}: zip tools that read one or the other see different packages"
             ))
         };
-        if name != record.name.as_slice() {
+        if name != record.name {
             return Err(disagree(
                 "the name",
                 format!("`{}`", String::from_utf8_lossy(name).escape_debug()),
-                format!("`{}`", String::from_utf8_lossy(&record.name).escape_debug()),
+                format!("`{}`", String::from_utf8_lossy(record.name).escape_debug()),
             ));
         }
         if method != record.method {
