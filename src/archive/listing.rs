@@ -218,8 +218,13 @@ impl Listing {
                     problem,
                 })?;
             let is_dir = slash || r.is_dir;
+            // The backend's string becomes the entry's own when nothing is cut from it
+            // (a file's name): one allocation a name, not two.
+            let bare_len = bare.len();
+            let mut owned = r.name;
+            owned.truncate(bare_len);
             entries.push(Entry {
-                name: bare.into(),
+                name: owned.into_boxed_str(),
                 kind: if is_dir {
                     EntryKind::Directory
                 } else {
