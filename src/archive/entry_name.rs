@@ -73,10 +73,15 @@ pub fn check_entry_name(name: &str) -> Result<(&str, bool), NameProblem> {
         Some(bare) => (bare, true),
         None => (name, false),
     };
-    if let Some(c) = name.chars().find(|c| c.is_control()) {
-        return Err(NameProblem::ControlCharacter(c));
+    // Control characters are U+0000-U+001F and U+007F-U+009F: bytes below 0x20, 0x7F,
+    // or a two-byte sequence starting 0xC2. Only a name holding one of those bytes is
+    // looked at character by character.
+    if name.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+        if let Some(c) = name.chars().find(|c| c.is_control()) {
+            return Err(NameProblem::ControlCharacter(c));
+        }
     }
-    if name.contains('\\') {
+    if name.as_bytes().contains(&b'\\') {
         return Err(NameProblem::Backslash);
     }
     if bare.is_empty() {
@@ -93,11 +98,11 @@ pub fn check_entry_name(name: &str) -> Result<(&str, bool), NameProblem> {
     if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
         return Err(NameProblem::DriveLetter);
     }
-    for segment in bare.split('/') {
+    for segment in bytes.split(|&b| b == b'/') {
         match segment {
-            "" => return Err(NameProblem::EmptySegment),
-            "." => return Err(NameProblem::DotSegment),
-            ".." => return Err(NameProblem::ParentSegment),
+            b"" => return Err(NameProblem::EmptySegment),
+            b"." => return Err(NameProblem::DotSegment),
+            b".." => return Err(NameProblem::ParentSegment),
             _ => {}
         }
     }
@@ -106,7 +111,7 @@ pub fn check_entry_name(name: &str) -> Result<(&str, bool), NameProblem> {
 
 /// The directory holding `name` (`""` for a top-level name).
 pub(crate) fn parent_of(name: &str) -> &str {
-    match name.rfind('/') {
+    match name.as_bytes().iter().rposition(|&b| b == b'/') {
         Some(i) => &name[..i],
         None => "",
     }
@@ -114,7 +119,7 @@ pub(crate) fn parent_of(name: &str) -> &str {
 
 /// The last segment of `name`.
 pub(crate) fn last_segment(name: &str) -> &str {
-    match name.rfind('/') {
+    match name.as_bytes().iter().rposition(|&b| b == b'/') {
         Some(i) => &name[i + 1..],
         None => name,
     }

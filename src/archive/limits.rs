@@ -85,7 +85,8 @@ impl Limits {
     /// Refuses an entry name deeper than [`Limits::max_depth`], before anything is
     /// built from it.
     pub(crate) fn check_depth(&self, archive: &str, entry: &str) -> Result<(), ArchiveError> {
-        let depth = entry.trim_end_matches('/').split('/').count() as u64;
+        let trimmed = entry.trim_end_matches('/').as_bytes();
+        let depth = trimmed.iter().filter(|&&b| b == b'/').count() as u64 + 1;
         if depth > self.max_depth {
             return Err(ArchiveError::TooDeep {
                 archive: archive.to_owned(),

@@ -15,7 +15,7 @@
 //! case collisions by a map from a 64-bit hash of the folded name to the first index.
 
 use std::collections::HashMap;
-use std::hash::Hasher;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::entry_name::{check_entry_name, last_segment, parent_of};
 use super::error::{ArchiveError, ArchiveWarning};
@@ -305,15 +305,29 @@ impl Listing {
                     limit: u64::from(u32::MAX),
                 });
             }
-            entries.extend(implied.into_iter().map(|dir| Entry {
-                name: dir.into(),
-                kind: EntryKind::Directory,
-                explicit: false,
-                size: 0,
-                compressed_size: 0,
-                source: usize::MAX,
-            }));
-            entries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+            // Merged in, not sorted again: the implied directories are few, and sorting
+            // them alone keeps both lists sorted.
+            implied.sort_unstable();
+            let mut implied = implied
+                .into_iter()
+                .map(|dir| Entry {
+                    name: dir.into(),
+                    kind: EntryKind::Directory,
+                    explicit: false,
+                    size: 0,
+                    compressed_size: 0,
+                    source: usize::MAX,
+                })
+                .peekable();
+            let explicit = std::mem::take(&mut entries);
+            entries = Vec::with_capacity(explicit.len() + implied.len());
+            for e in explicit {
+                while let Some(dir) = implied.next_if(|d| d.name < e.name) {
+                    entries.push(dir);
+                }
+                entries.push(e);
+            }
+            entries.extend(implied);
         }
         entries.shrink_to_fit();
 
@@ -390,14 +404,13 @@ fn case_collisions(
     let mut warnings = Vec::new();
     // The first entry of each folded name, by a hash of it; a hash shared by two
     // different folded names (never seen in practice) keeps the later ones in `exact`.
-    let mut seen: HashMap<u64, u32> = HashMap::with_capacity(entries.len());
+    let mut seen: HashMap<u64, u32, BuildHasherDefault<Prehashed>> =
+        HashMap::with_capacity_and_hasher(entries.len(), BuildHasherDefault::default());
     let mut exact: HashMap<String, u32> = HashMap::new();
     let mut buf = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         let folded = folded_bytes(&e.name, &mut buf);
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        hasher.write(folded);
-        let hash = hasher.finish();
+        let hash = hash_folded(folded);
         let first = match seen.get(&hash).and_then(|&j| entries.get(j as usize)) {
             Some(first) if folded_bytes(&first.name, &mut Vec::new()) == folded => Some(first),
             Some(_) => {
@@ -432,6 +445,44 @@ fn case_collisions(
         }
     }
     Ok(warnings)
+}
+
+/// A 64-bit hash of a folded name: FNV-1a with a final mix (the map keyed by it
+/// takes the hash as it is, [`Prehashed`]). Names that share a hash are told apart by
+/// comparing them, so the hash only needs to spread well, not resist an attacker: a
+/// zip full of colliding names costs comparisons, never a wrong answer.
+fn hash_folded(folded: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in folded {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    // splitmix64's finalizer: every input bit reaches the high bits the map uses.
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+/// A hasher for keys that are hashes already: it hands the `u64` on.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 /// [`fold`] of `name` as bytes, in `buf`: ASCII names are only lowercased (which is
