@@ -40,7 +40,8 @@ pub(crate) const FLAG_ENCRYPTED: u16 = 1;
 /// What the central directory says about one entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Record {
-    /// Where the entry's local header starts in the file.
+    /// Where the entry's local header starts in the file; once the local headers are
+    /// checked, the zip reader keeps where its data starts here instead.
     pub header_start: u64,
     /// Where this central record starts in the file (for a raw copy).
     pub record_start: u64,
@@ -54,10 +55,6 @@ pub(crate) struct Record {
     pub flags: u16,
     /// Compression method number.
     pub method: u16,
-    /// Length of the central record (fixed part, name, extra, comment).
-    pub record_len: u32,
-    /// True when the external attributes give a Unix symbolic link.
-    pub is_link: bool,
 }
 
 impl Record {
@@ -73,8 +70,10 @@ pub(crate) struct CentralDirectory {
     names: Vec<u8>,
     /// Where each name ends in `names` (it starts where the previous one ends).
     name_ends: Vec<usize>,
-    /// One record per entry, in directory order.
+    /// One record per entry, in directory order (40 bytes each).
     pub records: Vec<Record>,
+    /// The entries whose external attributes give a Unix symbolic link (rare).
+    pub links: Vec<usize>,
     /// Where the directory starts in the file.
     pub start: u64,
     /// How far data before the zip moves the offsets the zip stores.
@@ -164,6 +163,7 @@ pub(crate) fn read(
         names: Vec::new(),
         name_ends: Vec::with_capacity(count),
         records: Vec::with_capacity(count),
+        links: Vec::new(),
         start,
         shift,
     };
@@ -227,11 +227,12 @@ pub(crate) fn read(
             crc32,
             flags,
             method,
-            record_len: record_len as u32,
-            // Unix "made by" (3) with S_IFLNK as the file type, as the zip crate's
-            // `unix_mode` reads it.
-            is_link: made_by_system == 3 && external != 0 && mode & 0o170000 == 0o120000,
         });
+        // Unix "made by" (3) with S_IFLNK as the file type, as the zip crate's
+        // `unix_mode` reads it.
+        if made_by_system == 3 && external != 0 && mode & 0o170000 == 0o120000 {
+            directory.links.push(index);
+        }
         position += record_len as u64;
     }
     directory.names.shrink_to_fit();
@@ -416,7 +417,7 @@ mod tests {
                 w.write_all(data).unwrap();
             }
         }
-        w.set_comment(comment);
+        w.set_comment(comment).unwrap();
         w.finish().unwrap();
     }
 
@@ -503,6 +504,12 @@ mod tests {
         let limits = Limits::default().with_max_entries(0);
         let e = read(&file, good.len() as u64, "t.zip", &limits).unwrap_err();
         assert!(matches!(e, ArchiveError::TooManyEntries { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn a_record_is_40_bytes() {
+        // What every entry of an open zip costs beside its name and listing entry.
+        assert_eq!(std::mem::size_of::<Record>(), 40);
     }
 
     #[test]

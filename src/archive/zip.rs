@@ -37,10 +37,9 @@ pub struct ZipArchive {
     listing: Listing,
     warnings: Vec<ArchiveWarning>,
     /// The central directory's record of each entry, in directory order (the
-    /// listing's `source` indexes it).
+    /// listing's `source` indexes it), with `header_start` replaced by where the
+    /// entry's data starts, after its checked local header.
     records: Vec<Record>,
-    /// Where each entry's data starts, after its checked local header.
-    data_starts: Vec<u64>,
     /// How far data before the zip moves every offset the zip stores.
     shift: u64,
     file_len: u64,
@@ -127,12 +126,14 @@ impl ZipArchive {
         drop(checked);
         let mut raw = Vec::with_capacity(central.len());
         let mut warnings = Vec::new();
+        let mut links = central.links.iter().peekable();
         for (index, record) in central.records.iter().enumerate() {
+            let is_link = links.next_if(|&&i| i == index).is_some();
             // UTF-8 was checked above.
             let entry_name = String::from_utf8_lossy(central.name(index)).into_owned();
             // A directory by its name, as the zip crate and Java's `ZipEntry` say.
             let is_dir = entry_name.ends_with('/') || entry_name.ends_with('\\');
-            if record.is_link && !is_dir {
+            if is_link && !is_dir {
                 warnings.push(ArchiveWarning::SymlinkEntry {
                     entry: entry_name.clone(),
                 });
@@ -146,7 +147,10 @@ impl ZipArchive {
             });
         }
         let shift = central.shift;
-        let records = central.records;
+        let mut records = central.records;
+        for (record, start) in records.iter_mut().zip(data_starts) {
+            record.header_start = start;
+        }
         let (listing, mut more) =
             Listing::build_limited(&name, raw, options.strict, &options.limits)?;
         warnings.append(&mut more);
@@ -157,7 +161,6 @@ impl ZipArchive {
             listing,
             warnings,
             records,
-            data_starts,
             shift,
             file_len,
             data,
@@ -205,13 +208,13 @@ impl ZipArchive {
         entry: &str,
         f: impl FnOnce(ZipFile<'_, OneEntryZip>) -> Result<T, ArchiveError>,
     ) -> Result<T, ArchiveError> {
-        let (index, record) = self.file_record(entry)?;
+        let (_, record) = self.file_record(entry)?;
         let zip_error = |source| ArchiveError::Zip {
             archive: self.name.to_string(),
             entry: Some(entry.to_owned()),
             source,
         };
-        let data_start = self.data_starts.get(index).copied().unwrap_or(0);
+        let data_start = record.header_start;
         let view = OneEntryZip::new(Arc::clone(&self.data), record, data_start, self.shift)
             .map_err(|source| ArchiveError::Io {
                 archive: self.name.to_string(),
@@ -253,13 +256,16 @@ impl OneEntryZip {
         shift: u64,
     ) -> io::Result<OneEntryZip> {
         let data_end = data_start.saturating_add(record.compressed_size);
-        let mut tail = vec![0u8; record.record_len as usize];
-        FileRange::new(Arc::clone(&file), record.record_start, tail.len() as u64)
-            .read_exact(&mut tail)?;
+        let mut tail = vec![0u8; 46];
+        FileRange::new(Arc::clone(&file), record.record_start, 46).read_exact(&mut tail)?;
+        let length = |at: usize| u64::from(u16::from_le_bytes([tail[at], tail[at + 1]]));
+        let record_len = 46 + length(28) + length(30) + length(32);
+        tail.resize(record_len as usize, 0);
+        FileRange::new(Arc::clone(&file), record.record_start + 46, record_len - 46)
+            .read_exact(&mut tail[46..])?;
         // The offsets the record stores are relative to where the zip starts; data put
         // before it (a self-extracting stub) moves the real ones by `shift`.
         let stored_start = data_end.saturating_sub(shift);
-        let record_len = u64::from(record.record_len);
         let wide = stored_start >= u64::from(u32::MAX);
         if wide {
             let zip64_at = data_end + record_len;
@@ -280,7 +286,7 @@ impl OneEntryZip {
         tail.extend_from_slice(&[0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0]);
         tail.extend_from_slice(&1u16.to_le_bytes());
         tail.extend_from_slice(&1u16.to_le_bytes());
-        tail.extend_from_slice(&(record.record_len).to_le_bytes());
+        tail.extend_from_slice(&(record_len as u32).to_le_bytes());
         let start32 = if wide { u32::MAX } else { stored_start as u32 };
         tail.extend_from_slice(&start32.to_le_bytes());
         tail.extend_from_slice(&0u16.to_le_bytes());
@@ -377,7 +383,7 @@ impl Archive for ZipArchive {
                 record.compressed_size, record.size
             )));
         }
-        let data_start = self.data_starts.get(index).copied().unwrap_or(0);
+        let data_start = record.header_start;
         match data_start.checked_add(record.compressed_size) {
             Some(end) if end <= self.file_len => {}
             _ => {
