@@ -22,7 +22,7 @@ pub struct RestoreArgs {
     #[arg(value_name = "ID|PACKAGE")]
     pub source: String,
     /// The repository to restore into.
-    #[arg(long, short = 'r', value_name = "REPO")]
+    #[arg(long, short = 'r', value_name = "REPO", env = "JCRPACK_REPO")]
     pub repo: PathBuf,
     /// The backup catalogue (default: REPO/backups).
     #[arg(long, value_name = "DIR")]

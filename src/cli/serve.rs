@@ -19,7 +19,7 @@ on loopback, while no user exists, AEM's default admin/admin is accepted."
 )]
 pub struct ServeArgs {
     /// The repository folder.
-    #[arg(long, short = 'r', value_name = "REPO")]
+    #[arg(long, short = 'r', value_name = "REPO", env = "JCRPACK_REPO")]
     pub repo: PathBuf,
     /// The address to listen on; another than loopback needs a user.
     #[arg(long, default_value = "127.0.0.1:4502")]

@@ -10,7 +10,7 @@ use crate::repository::content::{
     ContentRead, ContentTxn, NewNode, NodeId, NodeRecord, WorkspaceId,
 };
 use crate::repository::sqlite::codec;
-use crate::repository::Result;
+use crate::repository::{RepositoryError, Result};
 use crate::value::{Binary, Property, Value};
 use postgres::Row;
 use std::io::Read;
@@ -177,7 +177,7 @@ impl PgDb {
     }
 
     /// Encodes a property for its row; binaries must be blobs or references.
-    fn encode(&self, node_path: &str, p: &Property) -> Result<(i32, String)> {
+    fn encode(&self, ws: i64, node_path: &str, p: &Property) -> Result<(i32, String)> {
         if p.name == "jcr:primaryType" || p.name == "jcr:mixinTypes" {
             return Err(self.corrupt(format!("{} is a node field", p.name)));
         }
@@ -200,6 +200,17 @@ impl PgDb {
                 p.name
             ))
         })?;
+        // PostgreSQL's text refuses U+0000 (SQLite keeps it): refused here, naming
+        // the property, rather than as a bare database error at commit.
+        if value.contains('\0') || p.name.contains('\0') {
+            return Err(RepositoryError::InvalidProperty {
+                workspace: self.workspace_name(ws)?.unwrap_or_default(),
+                path: node_path.to_string(),
+                name: p.name.replace('\0', "\\u0000"),
+                reason: "a PostgreSQL repository cannot store the NUL character (U+0000) in text"
+                    .into(),
+            });
+        }
         Ok((codec::type_code(p.ptype) as i32, value))
     }
 }
@@ -626,7 +637,7 @@ impl ContentTxn for PgTxn<'_> {
         let mut multiple = Vec::with_capacity(properties.len());
         let mut values = Vec::with_capacity(properties.len());
         for p in properties {
-            let (code, value) = db.encode(&row.path, p)?;
+            let (code, value) = db.encode(row.ws, &row.path, p)?;
             names.push(p.name.as_str());
             types.push(code);
             multiple.push(p.multiple);
