@@ -9,6 +9,7 @@ use crate::path::{self, Segment};
 use crate::repository::content::{
     ContentRead, ContentTxn, NewNode, NodeId, NodeRecord, WorkspaceId,
 };
+use crate::repository::journaled::sns::{self, child_path, temp_path};
 use crate::repository::sqlite::codec;
 use crate::repository::{RepositoryError, Result};
 use crate::value::{Binary, Property, Value};
@@ -18,20 +19,6 @@ use std::path::Path;
 
 /// The node columns [`PgDb::record`] reads, in order.
 pub(crate) const NODE_COLS: &str = "id, ws, parent, name, position, path, ptype, mixins";
-
-/// The temporary path of node `id` while its siblings are renumbered.
-fn temp_path(id: i64) -> String {
-    format!("#{id}")
-}
-
-/// The path of the `index`th child called `name` below `parent`.
-fn child_path(parent: &str, name: &str, index: u32) -> String {
-    let seg = Segment {
-        name: name.to_string(),
-        index,
-    };
-    path::join(parent, &seg.to_string())
-}
 
 /// The exclusive bounds of the strict descendants of `p` in byte order.
 pub(crate) fn descendant_bounds(p: &str) -> (String, String) {
@@ -115,58 +102,6 @@ impl PgDb {
         Ok(())
     }
 
-    /// Gives the children of `parent` called `name` (plus the nodes `extra`, which
-    /// may sit on temporary paths) the indexes their order calls for.
-    fn fix_sns(&self, ws: i64, parent: &str, name: &str, extra: &[i64]) -> Result<()> {
-        let mut members: Vec<NodeRecord> = Vec::new();
-        let mut k = 1u32;
-        while let Some(row) = self.node_at(ws, &child_path(parent, name, k))? {
-            members.push(row);
-            k += 1;
-        }
-        for &id in extra {
-            if members.iter().any(|m| m.id == id) {
-                continue;
-            }
-            if let Some(row) = self.node_by_id(id)? {
-                members.push(row);
-            }
-        }
-        members.sort_by_key(|m| (m.position, m.id));
-        let wrong: Vec<(i64, String, String)> = members
-            .iter()
-            .enumerate()
-            .filter_map(|(i, m)| {
-                let want = child_path(parent, name, i as u32 + 1);
-                (m.path != want).then(|| (m.id, m.path.clone(), want))
-            })
-            .collect();
-        for (id, current, _) in &wrong {
-            let tmp = temp_path(*id);
-            if *current != tmp {
-                self.move_subtree(ws, current, &tmp)?;
-            }
-        }
-        for (id, _, want) in &wrong {
-            self.move_subtree(ws, &temp_path(*id), want)?;
-        }
-        Ok(())
-    }
-
-    /// After the child `name[index]` of `parent` went, moves its later same-name
-    /// siblings down one index.
-    fn close_gap(&self, ws: i64, parent: &str, name: &str, index: u32) -> Result<()> {
-        let mut k = index + 1;
-        loop {
-            let from = child_path(parent, name, k);
-            if !self.exists_at(ws, &from)? {
-                return Ok(());
-            }
-            self.move_subtree(ws, &from, &child_path(parent, name, k - 1))?;
-            k += 1;
-        }
-    }
-
     fn index_of(&self, p: &str) -> Result<u32> {
         if p == "/" {
             return Ok(1);
@@ -212,6 +147,29 @@ impl PgDb {
             });
         }
         Ok((codec::type_code(p.ptype) as i32, value))
+    }
+}
+
+impl sns::PathRows for PgDb {
+    fn row_by_path(&self, ws: i64, p: &str) -> Result<Option<sns::PathRow>> {
+        Ok(self.node_at(ws, p)?.map(path_row))
+    }
+    fn row_by_id(&self, id: i64) -> Result<Option<sns::PathRow>> {
+        Ok(self.node_by_id(id)?.map(path_row))
+    }
+    fn exists_at(&self, ws: i64, p: &str) -> Result<bool> {
+        PgDb::exists_at(self, ws, p)
+    }
+    fn move_subtree(&self, ws: i64, old: &str, new: &str) -> Result<()> {
+        PgDb::move_subtree(self, ws, old, new)
+    }
+}
+
+fn path_row(r: NodeRecord) -> sns::PathRow {
+    sns::PathRow {
+        id: r.id,
+        position: r.position,
+        path: r.path,
     }
 }
 
@@ -571,7 +529,7 @@ impl ContentTxn for PgTxn<'_> {
             ],
         )?;
         if !direct {
-            db.fix_sns(n.ws, &parent_row.path, &n.name, &[n.id])?;
+            sns::fix_sns(db, n.ws, &parent_row.path, &n.name, &[n.id])?;
         }
         Ok(())
     }
@@ -596,7 +554,7 @@ impl ContentTxn for PgTxn<'_> {
         db.execute("DELETE FROM node WHERE id = $1", &[&row.id])?;
         if let Some(parent) = path::parent(&row.path) {
             let index = db.index_of(&row.path)?;
-            db.close_gap(row.ws, parent, &row.name, index)?;
+            sns::close_gap(db, row.ws, parent, &row.name, index)?;
         }
         Ok(below + 1)
     }
@@ -616,7 +574,7 @@ impl ContentTxn for PgTxn<'_> {
         )?;
         if row.position != position {
             if let Some(parent) = path::parent(&row.path) {
-                db.fix_sns(row.ws, parent, &row.name, &[])?;
+                sns::fix_sns(db, row.ws, parent, &row.name, &[])?;
             }
         }
         Ok(())

@@ -148,9 +148,6 @@ impl PgStore {
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', lower(hex(randomblob(16))))",
         )
         .map_err(dest_err)?;
-        // The built-in namespaces of the new database give way to the snapshot's.
-        out.execute_batch("DELETE FROM namespace")
-            .map_err(dest_err)?;
         for (table, columns, cond, order) in TABLES {
             if cancel.load(Ordering::Relaxed) {
                 return Err(cancelled());
