@@ -337,7 +337,8 @@ fn restore_image(
 }
 
 fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+    let text = serde_json::to_string(v).unwrap_or_else(|_| "null".into());
+    crate::dump::escape_json_text(&text).into_owned()
 }
 
 /// The start of the `--json` document, up to the opening of the change list.
