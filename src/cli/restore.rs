@@ -239,6 +239,13 @@ fn restore_image(
     quiet: bool,
 ) -> CliResult<i32> {
     let plan = Plan::new(source, now, scope).map_err(|e| CliError::failure(e.to_string()))?;
+    // A backup was checked against its manifest when opened (open_backup); another
+    // repository's folder was not, and brings no system root back.
+    let plan = if kind == "backup" {
+        plan.from_verified_backup()
+    } else {
+        plan
+    };
     let spinner = Spinner::new(quiet);
     let out = std::io::stdout();
     let mut out = out.lock();
