@@ -187,6 +187,78 @@ fn one_hundred_fifty_thousand_siblings_validate_within_the_bounds() {
     assert_eq!(code, Some(0), "{err}");
 }
 
+/// User plus system CPU time of every child waited for so far.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert_eq!(rc, 0, "getrusage failed: cannot measure CPU time");
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+#[test]
+fn one_hundred_fifty_thousand_siblings_import_within_the_bounds() {
+    // 150,000 children of one node. The bound is the command's CPU time, not its
+    // wall time: on this shared machine a debug build takes about 18 s of CPU (a
+    // linear cost, about 115 us a node: parsing, the insert, the node type check's
+    // read-back), and several times that of wall time when the cores are busy.
+    // A hang still fails: the command is killed after CPU_TIME x 5 of wall time.
+    const CPU_TIME: Duration = Duration::from_secs(60);
+    let t = tempfile::tempdir().unwrap();
+    let siblings: String = (0..150_000)
+        .map(|i| format!(r#"<n{i} jcr:primaryType="nt:unstructured"/>"#))
+        .collect();
+    let content =
+        format!(r#"<jcr:root {JCR} jcr:primaryType="nt:unstructured">{siblings}</jcr:root>"#);
+    zip(
+        &t.path().join("p.zip"),
+        &[
+            ("META-INF/vault/filter.xml", FILTER.as_bytes()),
+            ("jcr_root/content/.content.xml", content.as_bytes()),
+        ],
+    );
+    let repo = init(t.path());
+    let cpu_before = children_cpu();
+    let start = Instant::now();
+    let out = jcrpack()
+        .timeout(CPU_TIME * 5)
+        .current_dir(t.path())
+        .args(["import", "p.zip", "--repo", "repo", "-q"])
+        .output()
+        .unwrap();
+    let wall = start.elapsed();
+    let cpu = children_cpu() - cpu_before;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let peak = children_peak_rss();
+    eprintln!(
+        "import of 150,000 siblings: {:.1} s CPU, {:.1} s wall, peak RSS so far {} MiB",
+        cpu.as_secs_f64(),
+        wall.as_secs_f64(),
+        peak >> 20
+    );
+    assert!(cpu < CPU_TIME, "the import took {cpu:?} of CPU time");
+    assert!(
+        peak <= PEAK_RSS,
+        "resident memory reached {} MiB",
+        peak >> 20
+    );
+    // All there, in document order.
+    let ls = jcrpack()
+        .args(["dump", "/content", "--repo"])
+        .arg(&repo)
+        .output()
+        .unwrap();
+    let dump: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
+    let children = dump["children"].as_array().unwrap();
+    assert_eq!(children.len(), 150_000);
+    assert_eq!(children[0]["name"], "n0");
+    assert_eq!(children[149_999]["name"], "n149999");
+}
+
 #[test]
 fn folders_and_docview_nesting_together_are_refused_at_the_node_depth_limit() {
     // 508 folders (below the 512-segment entry limit) holding a DocView 1,000 deep:
