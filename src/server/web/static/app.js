@@ -43,6 +43,7 @@
       var buttons = document.querySelectorAll("form[data-live-log] button");
       for (var i = 0; i < buttons.length; i++) { buttons[i].disabled = true; }
       section.hidden = false;
+      section.removeAttribute("data-done");
       log.textContent = "";
       status.className = "";
       status.setAttribute("role", "status");
