@@ -89,11 +89,29 @@ impl SessionHook for Hook {
     }
 }
 
-/// Installs the page's sessions into the server's authentication.
+/// Installs the page's sessions into the server's authentication, and picks up
+/// the backup jobs a previous server left ([`backups::resume_jobs`]; a journal
+/// that cannot be read is logged, the server still starts).
 pub fn install(state: &AppState) {
     state.set_session_hook(Arc::new(Hook {
         sessions: state.sessions().clone(),
     }));
+    match backups::resume_jobs(&state.config().repo, state.jobs()) {
+        Ok(found) => {
+            for id in &found.interrupted {
+                tracing::warn!(
+                    "backup job {id} was interrupted by the last stop; nothing of it was kept"
+                );
+            }
+            for p in &found.unreadable {
+                tracing::warn!(
+                    "backup job journal file {} is unreadable; not listed",
+                    p.display()
+                );
+            }
+        }
+        Err(e) => tracing::warn!("backup jobs of the last run not listed: {}", e.message),
+    }
 }
 
 /// The page's routes that need a logged-in user.

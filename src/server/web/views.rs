@@ -207,7 +207,12 @@ pub fn backups(v: &Viewer, jobs: &[JobStatus], list: &[Manifest]) -> String {
     let ended: Vec<&JobStatus> = jobs
         .iter()
         .rev()
-        .filter(|j| matches!(j.state, JobState::Failed | JobState::Cancelled))
+        .filter(|j| {
+            matches!(
+                j.state,
+                JobState::Failed | JobState::Cancelled | JobState::Interrupted
+            )
+        })
         .take(5)
         .collect();
     if !ended.is_empty() {
@@ -217,10 +222,10 @@ pub fn backups(v: &Viewer, jobs: &[JobStatus], list: &[Manifest]) -> String {
                 s,
                 "<li>Job {}: {}{}</li>",
                 j.id,
-                if j.state == JobState::Cancelled {
-                    "cancelled, nothing was kept"
-                } else {
-                    "failed"
+                match j.state {
+                    JobState::Cancelled => "cancelled, nothing was kept",
+                    JobState::Interrupted => "interrupted",
+                    _ => "failed",
                 },
                 j.error
                     .as_deref()
