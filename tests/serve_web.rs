@@ -393,6 +393,7 @@ fn packages_are_uploaded_dry_run_installed_with_a_streamed_log_uninstalled_and_d
         )),
         "{msg}"
     );
+    assert_eq!(last["installed"], "not installed");
     assert!(!has_node(&site.repo, NEWS));
     assert_eq!(run(&["history", "--repo", site.r()], None), ops_before);
 
@@ -407,6 +408,13 @@ fn packages_are_uploaded_dry_run_installed_with_a_streamed_log_uninstalled_and_d
         last["message"].as_str().unwrap().starts_with(&format!(
             "Installed package {NEWS_PID} as operation {install_op}: 3 nodes added"
         )),
+        "{last}"
+    );
+    assert!(
+        last["installed"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(" by {USER} (operation {install_op})")),
         "{last}"
     );
     let page = get("/web/packages").text();

@@ -96,6 +96,8 @@ function check(cond, what) {
     r = await run("Install");
     check(r.done === "ok" && r.status.startsWith(`Installed package ${PID} as operation`), `install: ${r.status}`);
     check(r.log.includes(`A ${ROOT}`), `the install's log names ${ROOT}`);
+    const cell = await page.locator(`tr[data-package="${ZIP}"] [data-installed]`).innerText();
+    check(/ by .* \(operation \d+\)$/.test(cell), `the row says installed: ${cell}`);
     const got = dump(ROOT);
     check(got.status === 0 && got.stdout.length > 0, `jcrpack dump shows ${ROOT}`);
     await shot("installed");

@@ -7,7 +7,8 @@
 //! install ended. With the script (`static/app.js`) the same form posts to
 //! `/web/packages/log`, whose answer streams one JSON object per line
 //! (`application/x-ndjson`) while the install runs: `{"line":"A /content/x"}` for
-//! each path FileVault's log names, then `{"done":true,"success":…,"message":…}`.
+//! each path FileVault's log names, then `{"done":true,"success":…,"message":…,
+//! "installed":…}` (the last: the package row's new "Installed" text).
 //! Log lines are handed from the writer thread without ever blocking it: when the
 //! reader falls behind by more than [`LIVE_BUFFER`] lines the excess is counted,
 //! not kept, and the last message says how many were not shown.
@@ -154,6 +155,20 @@ struct Ended {
     message: String,
     /// Log lines the reader fell too far behind to get.
     dropped: u64,
+    /// The package row's "Installed" text afterwards (`None`: no such package).
+    installed: Option<String>,
+}
+
+impl Ended {
+    /// The install's task itself failed (it panicked or the runtime stopped).
+    fn stopped(path: &str, e: &tokio::task::JoinError) -> Ended {
+        Ended {
+            success: false,
+            message: format!("The install of {path} stopped: {e}"),
+            dropped: 0,
+            installed: None,
+        }
+    }
 }
 
 fn ended_message(
@@ -236,23 +251,29 @@ async fn start(
                 };
                 let r = registry::install(store, &path, &req, &actor, log.clone(), &tmp);
                 let dropped = log.dropped.load(Ordering::Relaxed);
-                (r, dropped)
+                let installed = registry::get(store, &path)
+                    .ok()
+                    .flatten()
+                    .map(|p| super::views::installed_text(&p));
+                (r, dropped, installed)
                 // `log` (the last sender) drops here: the receiver ends.
             })
             .await;
         match r {
-            Ok((r, dropped)) => {
+            Ok((r, dropped, installed)) => {
                 let (success, message) = ended_message(&pid, dry_run, r);
                 Ended {
                     success,
                     message,
                     dropped,
+                    installed,
                 }
             }
             Err(e) => Ended {
                 success: false,
                 message: format!("Installing package {pid} did not run: {e}"),
                 dropped: 0,
+                installed: None,
             },
         }
     });
@@ -275,11 +296,7 @@ async fn install_page(State(state): State<AppState>, page: Page, body: Bytes) ->
             more += 1;
         }
     }
-    let ended = task.await.unwrap_or_else(|e| Ended {
-        success: false,
-        message: format!("The install of {path} stopped: {e}"),
-        dropped: 0,
-    });
+    let ended = task.await.unwrap_or_else(|e| Ended::stopped(&path, &e));
     let flash = if ended.success {
         Flash::Info(ended.message)
     } else {
@@ -325,11 +342,7 @@ async fn install_live(State(state): State<AppState>, page: Page, body: Bytes) ->
                 gone = true;
             }
         }
-        let ended = task.await.unwrap_or_else(|e| Ended {
-            success: false,
-            message: format!("The install of {path} stopped: {e}"),
-            dropped: 0,
-        });
+        let ended = task.await.unwrap_or_else(|e| Ended::stopped(&path, &e));
         let mut message = ended.message;
         if ended.dropped > 0 {
             message.push_str(&format!(
@@ -342,6 +355,7 @@ async fn install_live(State(state): State<AppState>, page: Page, body: Bytes) ->
                 "done": true,
                 "success": ended.success,
                 "message": message,
+                "installed": ended.installed,
             }))))
             .await;
     });

@@ -473,6 +473,18 @@ pub fn activity(v: &Viewer, ops: &[OperationSummary]) -> String {
     s
 }
 
+/// Whether and when a package was installed, as its row says (plain text).
+pub fn installed_text(p: &PackageRecord) -> String {
+    match (&p.last_unpacked, p.install_operation) {
+        (Some(t), Some(op)) => format!(
+            "{t} by {} (operation {op})",
+            p.last_unpacked_by.as_deref().unwrap_or("?")
+        ),
+        (Some(t), None) => t.to_string(),
+        _ => "not installed".to_string(),
+    }
+}
+
 /// The packages page: the upload form, the packages kept in the repository
 /// (`/etc/packages/GROUP/NAME.zip`) with `Install`, `Dry run`, `Uninstall` and
 /// `Delete`, and the place where the script streams an install's log.
@@ -495,20 +507,12 @@ pub fn packages(v: &Viewer, list: &[PackageRecord]) -> String {
     } else {
         s.push_str("<div class=\"table-wrap\"><table><thead><tr><th scope=\"col\">Package</th><th scope=\"col\">Size</th><th scope=\"col\">Installed</th><th scope=\"col\">Actions</th></tr></thead><tbody>\n");
         for p in list {
-            let installed = match (&p.last_unpacked, p.install_operation) {
-                (Some(t), Some(op)) => format!(
-                    "{} by {} (operation {op})",
-                    esc(&t.to_string()),
-                    esc(p.last_unpacked_by.as_deref().unwrap_or("?"))
-                ),
-                (Some(t), None) => esc(&t.to_string()),
-                _ => "not installed".to_string(),
-            };
+            let installed = esc(&installed_text(p));
             let path = p.path.as_str();
             let _ = writeln!(
                 s,
                 concat!(
-                    "<tr data-package=\"{path}\"><th scope=\"row\">{pid}<br><span class=\"type\">{path}</span></th><td>{size}</td><td>{installed}</td>",
+                    "<tr data-package=\"{path}\"><th scope=\"row\">{pid}<br><span class=\"type\">{path}</span></th><td>{size}</td><td data-installed>{installed}</td>",
                     "<td class=\"actions\"><form method=\"post\" action=\"/web/packages/install\" class=\"inline\" data-live-log>{csrf}",
                     "<input type=\"hidden\" name=\"path\" value=\"{path}\">",
                     "<button type=\"submit\" name=\"action\" value=\"install\">Install</button> ",

@@ -59,6 +59,8 @@
           if (!obj.success) { status.setAttribute("role", "alert"); }
           status.textContent = obj.message;
           section.setAttribute("data-done", obj.success ? "ok" : "failed");
+          var cell = form.closest("tr") && form.closest("tr").querySelector("[data-installed]");
+          if (cell && typeof obj.installed === "string") { cell.textContent = obj.installed; }
         } else if (typeof obj.line === "string") {
           log.appendChild(document.createTextNode(obj.line + "\n"));
           log.scrollTop = log.scrollHeight;
