@@ -505,14 +505,14 @@ pub fn packages(v: &Viewer, list: &[PackageRecord]) -> String {
     if list.is_empty() {
         s.push_str("<p>No packages uploaded yet.</p>\n");
     } else {
-        s.push_str("<div class=\"table-wrap\"><table><thead><tr><th scope=\"col\">Package</th><th scope=\"col\">Size</th><th scope=\"col\">Installed</th><th scope=\"col\">Actions</th></tr></thead><tbody>\n");
+        s.push_str("<div class=\"table-wrap\"><table class=\"packages\"><thead><tr><th scope=\"col\">Package</th><th scope=\"col\">Size</th><th scope=\"col\">Installed</th><th scope=\"col\">Actions</th></tr></thead><tbody>\n");
         for p in list {
             let installed = esc(&installed_text(p));
             let path = p.path.as_str();
             let _ = writeln!(
                 s,
                 concat!(
-                    "<tr data-package=\"{path}\"><th scope=\"row\">{pid}<br><span class=\"type\">{path}</span></th><td>{size}</td><td data-installed>{installed}</td>",
+                    "<tr data-package=\"{path}\"><th scope=\"row\">{pid}<br><span class=\"type\">{path}</span></th><td data-label=\"Size\">{size}</td><td data-installed data-label=\"Installed\">{installed}</td>",
                     "<td class=\"actions\"><form method=\"post\" action=\"/web/packages/install\" class=\"inline\" data-live-log>{csrf}",
                     "<input type=\"hidden\" name=\"path\" value=\"{path}\">",
                     "<button type=\"submit\" name=\"action\" value=\"install\">Install</button> ",
