@@ -277,8 +277,8 @@ fn flash_after(a: &str, cookie: &str, r: &Response) -> String {
 fn op_of(site: &Site, what: &str) -> i64 {
     let h = run(&["history", "--repo", site.r()], None);
     h.lines()
-        .filter(|l| l.contains(what))
-        .last()
+        .rev()
+        .find(|l| l.contains(what))
         .unwrap_or_else(|| panic!("no operation {what} in\n{h}"))
         .split_whitespace()
         .next()
