@@ -34,6 +34,9 @@ use tokio::sync::mpsc;
 /// How many log lines wait for a slow reader before lines are dropped.
 pub const LIVE_BUFFER: usize = 4096;
 
+/// The most bytes of log lines the live log sends as one chunk.
+const BATCH: usize = 64 * 1024;
+
 /// How many log lines the page without a script shows.
 const PAGE_LINES: usize = 5000;
 
@@ -333,12 +336,15 @@ async fn install_live(State(state): State<AppState>, page: Page, body: Bytes) ->
     tokio::spawn(async move {
         let mut gone = false;
         while let Some(l) = rx.recv().await {
-            if !gone
-                && out
-                    .send(Ok(json_line(serde_json::json!({ "line": l }))))
-                    .await
-                    .is_err()
-            {
+            // The lines waiting now go out as one chunk (up to BATCH bytes).
+            let mut chunk = json_line(serde_json::json!({ "line": l })).to_vec();
+            while chunk.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(l) => chunk.extend_from_slice(&json_line(serde_json::json!({ "line": l }))),
+                    Err(_) => break,
+                }
+            }
+            if !gone && out.send(Ok(Bytes::from(chunk))).await.is_err() {
                 gone = true;
             }
         }
