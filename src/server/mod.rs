@@ -58,6 +58,10 @@ pub struct ServerConfig {
     /// Where uploads and packages being installed are kept while a request runs
     /// (the system's temporary folder by default, as the library's other spills).
     pub tmp_dir: PathBuf,
+    /// How many threads run reads, each with its own open store (8 by default:
+    /// reads are short, and a few more threads than cores keep the cores busy
+    /// while one waits for the disk).
+    pub read_threads: usize,
 }
 
 impl ServerConfig {
@@ -73,6 +77,7 @@ impl ServerConfig {
             aem_shims: true,
             clock,
             tmp_dir: std::env::temp_dir(),
+            read_threads: 8,
         }
     }
 
@@ -92,6 +97,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("lock_timeout", &self.lock_timeout)
             .field("aem_shims", &self.aem_shims)
             .field("tmp_dir", &self.tmp_dir)
+            .field("read_threads", &self.read_threads)
             .finish_non_exhaustive()
     }
 }
@@ -170,6 +176,24 @@ async fn time_limit(
     }
 }
 
+/// Connections the kernel completes before the server accepts them. tokio's
+/// `TcpListener::bind` asks for 128: when more clients than that connect at once
+/// (the load test's 250), the rest see their SYN dropped and retried a second
+/// later, a one-second read. Linux caps it at `net.core.somaxconn` (4096).
+pub const LISTEN_BACKLOG: u32 = 1024;
+
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// A bound, not yet serving server.
 pub struct Server {
     listener: tokio::net::TcpListener,
@@ -194,9 +218,7 @@ pub async fn bind(config: ServerConfig) -> Result<Server, ServerError> {
             return Err(ServerError::NoUsers(addr));
         }
     }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServerError::Bind { addr, source })?;
+    let listener = listen(addr).map_err(|source| ServerError::Bind { addr, source })?;
     Ok(Server { listener, state })
 }
 

@@ -2,15 +2,20 @@
 //! time, in arrival order), concurrent readers, the users' verified credentials and
 //! the hook through which the page's sessions log users in.
 //!
-//! Stores are not `Send`, so none crosses a thread: reads run on tokio's blocking
-//! pool, each thread keeping its own open store; writes go to one writer thread
-//! that owns the writing store and runs the queued jobs one by one, each one
-//! transaction (committed whole or rolled back by the library).
+//! Stores are not `Send`, so none crosses a thread: reads run on a pool of reader
+//! threads of their own ([`ServerConfig::read_threads`]), each keeping its own open
+//! store; writes go to one writer thread that owns the writing store and runs the
+//! queued jobs one by one, each one transaction (committed whole or rolled back by
+//! the library).
+//!
+//! Reads come first: the reader pool is not tokio's blocking pool, so uploads'
+//! file writes and downloads' streaming never queue reads behind them, and on Linux
+//! the writer thread runs at a lower priority ([`WRITER_NICE`]), so that an install
+//! takes the CPU the reads leave (the load test in `tests/serve_packmgr_load.rs`).
 
 use super::auth::SessionHook;
 use super::{ServerConfig, ServerError};
 use crate::repository::{self, OpenOptions, Store};
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -22,6 +27,14 @@ use tokio::sync::oneshot;
 /// server shuts down before the job's turn (nothing was done).
 type Job = Box<dyn FnOnce(Option<&mut dyn Store>) + Send>;
 
+/// A job for a reader thread: called with that thread's store (or why it could
+/// not be opened).
+type ReadJob = Box<dyn FnOnce(Result<&dyn Store, repository::RepositoryError>) + Send>;
+
+/// The writer thread's niceness on Linux (0 is the default, 19 the lowest
+/// priority): installs yield the CPU to reads and to the HTTP threads.
+pub const WRITER_NICE: i32 = 10;
+
 /// The state every handler gets (cheap to clone: an `Arc` inside).
 #[derive(Clone)]
 pub struct AppState {
@@ -32,6 +45,8 @@ struct Inner {
     config: ServerConfig,
     writer: Mutex<Option<mpsc::Sender<Job>>>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The reader pool's queue (its threads end when this is dropped).
+    readers: Mutex<mpsc::Sender<ReadJob>>,
     queued: AtomicUsize,
     shutting_down: AtomicBool,
     session: OnceLock<Arc<dyn SessionHook>>,
@@ -52,9 +67,61 @@ struct Inner {
 /// How long a user lookup is reused.
 pub const LOOKUP_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
-thread_local! {
-    /// The reading store of this blocking-pool thread, by repository folder.
-    static READER: RefCell<Option<(PathBuf, Box<dyn Store>)>> = const { RefCell::new(None) };
+/// Lowers the calling thread's priority to [`WRITER_NICE`] (Linux: `setpriority`
+/// takes a thread id); elsewhere nothing.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain syscalls on the calling thread, no memory is passed.
+    unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, WRITER_NICE);
+    }
+}
+
+/// Starts `n` reader threads that take jobs from one queue, each opening its own
+/// store of `repo` on its first job (and again after a failed open).
+fn start_readers(
+    n: usize,
+    repo: PathBuf,
+    options: OpenOptions,
+) -> Result<mpsc::Sender<ReadJob>, ServerError> {
+    let (tx, rx) = mpsc::channel::<ReadJob>();
+    let rx = Arc::new(Mutex::new(rx));
+    for i in 0..n.max(1) {
+        let (rx, repo, options) = (rx.clone(), repo.clone(), options.clone());
+        std::thread::Builder::new()
+            .name(format!("jcrpack-read-{i}"))
+            .stack_size(16 << 20)
+            .spawn(move || {
+                let mut store: Option<Box<dyn Store>> = None;
+                loop {
+                    let job = match rx.lock() {
+                        Ok(r) => match r.recv() {
+                            Ok(j) => j,
+                            Err(_) => return,
+                        },
+                        Err(_) => return,
+                    };
+                    if store.is_none() {
+                        match repository::open_with(&repo, &options) {
+                            Ok(s) => store = Some(s),
+                            Err(e) => {
+                                job(Err(e));
+                                continue;
+                            }
+                        }
+                    }
+                    let s = store.as_deref().expect("opened above");
+                    let run = std::panic::AssertUnwindSafe(|| job(Ok(s)));
+                    if std::panic::catch_unwind(run).is_err() {
+                        // The caller sees its answer dropped; the store is opened anew.
+                        store = None;
+                    }
+                }
+            })
+            .map_err(ServerError::Io)?;
+    }
+    Ok(tx)
 }
 
 impl AppState {
@@ -71,6 +138,7 @@ impl AppState {
             .name("jcrpack-writer".into())
             .stack_size(64 << 20)
             .spawn(move || {
+                lower_priority();
                 let mut store = match repository::open_with(&repo, &options) {
                     Ok(s) => {
                         let _ = ready_tx.send(Ok(()));
@@ -91,9 +159,17 @@ impl AppState {
             Ok(Err(e)) => return Err(ServerError::Repository(e)),
             Err(_) => return Err(ServerError::Stopped),
         }
+        let readers = start_readers(
+            config.read_threads,
+            config.repo.clone(),
+            OpenOptions {
+                busy_timeout: config.lock_timeout,
+            },
+        )?;
         Ok(AppState {
             inner: Arc::new(Inner {
                 config,
+                readers: Mutex::new(readers),
                 writer: Mutex::new(Some(tx)),
                 writer_thread: Mutex::new(Some(thread)),
                 queued: AtomicUsize::new(0),
@@ -117,29 +193,24 @@ impl AppState {
         (self.inner.config.clock)()
     }
 
-    /// Runs `f` with a reading store on the blocking pool, concurrently with other
+    /// Runs `f` with a reading store on the reader pool, concurrently with other
     /// reads and with the running write (it sees the last committed state).
     pub async fn read<T, F>(&self, f: F) -> Result<T, ServerError>
     where
         T: Send + 'static,
         F: FnOnce(&dyn Store) -> T + Send + 'static,
     {
-        let repo = self.inner.config.repo.clone();
-        let options = OpenOptions {
-            busy_timeout: self.inner.config.lock_timeout,
-        };
-        tokio::task::spawn_blocking(move || {
-            READER.with(|cell| {
-                let mut slot = cell.borrow_mut();
-                if slot.as_ref().is_none_or(|(p, _)| *p != repo) {
-                    *slot = Some((repo.clone(), repository::open_with(&repo, &options)?));
-                }
-                let (_, store) = slot.as_ref().expect("opened above");
-                Ok(f(store.as_ref()))
-            })
-        })
-        .await
-        .map_err(|e| ServerError::Task(e.to_string()))?
+        let (tx, rx) = oneshot::channel();
+        let job: ReadJob = Box::new(move |store| {
+            let _ = tx.send(store.map(f).map_err(ServerError::Repository));
+        });
+        self.inner
+            .readers
+            .lock()
+            .map_err(|_| ServerError::Stopped)?
+            .send(job)
+            .map_err(|_| ServerError::Stopped)?;
+        rx.await.map_err(|_| ServerError::Stopped)?
     }
 
     /// Queues `f` for the writer thread and waits for its turn and result. Writes

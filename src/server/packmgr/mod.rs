@@ -784,20 +784,41 @@ async fn download(state: AppState, path: &str) -> Response {
     };
     let opened = state
         .read(
-            move |s| -> Result<Option<(PackageRecord, Box<dyn std::io::Read + Send>)>, PackError> {
+            move |s| -> Result<Option<(PackageRecord, Zip)>, PackError> {
                 let Some(r) = registry::get(s, &path)? else {
                     return Ok(None);
                 };
-                let reader = registry::open_zip(s, &r)?;
-                Ok(Some((r, reader)))
+                let mut reader = registry::open_zip(s, &r)?;
+                // A small package is read here, in the read's one trip to the reader
+                // pool; a large one is streamed from the tokio blocking pool.
+                if r.size <= SMALL_DOWNLOAD {
+                    let mut all = Vec::with_capacity(r.size as usize);
+                    reader
+                        .read_to_end(&mut all)
+                        .map_err(|e| PackError::Invalid(format!("reading {}: {e}", r.path)))?;
+                    return Ok(Some((r, Zip::Whole(all))));
+                }
+                Ok(Some((r, Zip::Stream(reader))))
             },
         )
         .await;
-    let (rec, mut reader) = match opened {
+    let (rec, zip) = match opened {
         Ok(Ok(Some(x))) => x,
         Ok(Ok(None)) => return text(StatusCode::NOT_FOUND, "not found\n"),
         Ok(Err(e)) => return text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
         Err(e) => return server_error(e),
+    };
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        rec.download_name().replace('"', "_")
+    );
+    let headers = [
+        (header::CONTENT_TYPE, "application/zip".to_string()),
+        (header::CONTENT_DISPOSITION, disposition),
+    ];
+    let mut reader = match zip {
+        Zip::Whole(bytes) => return (StatusCode::OK, headers, bytes).into_response(),
+        Zip::Stream(r) => r,
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::task::spawn_blocking(move || {
@@ -820,20 +841,22 @@ async fn download(state: AppState, path: &str) -> Response {
             }
         }
     });
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        rec.download_name().replace('"', "_")
-    );
     (
         StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/zip".to_string()),
-            (header::CONTENT_LENGTH, rec.size.to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
+        [(header::CONTENT_LENGTH, rec.size.to_string())],
+        headers,
         Body::from_stream(ChannelStream(rx)),
     )
         .into_response()
+}
+
+/// Packages up to this size are downloaded from one buffer.
+const SMALL_DOWNLOAD: u64 = 256 * 1024;
+
+/// A stored package's bytes: whole, or a reader to stream.
+enum Zip {
+    Whole(Vec<u8>),
+    Stream(Box<dyn std::io::Read + Send>),
 }
 
 struct ChannelStream(tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>);

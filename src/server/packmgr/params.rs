@@ -144,8 +144,9 @@ async fn save(
             Err(e) => return Err(BadRequest(e.body_text())),
         }
     }
+    // Flushed, not synced: the file lives as long as the request, and the
+    // repository syncs its own copy when the upload is stored.
     file.flush().await.map_err(io)?;
-    file.sync_all().await.map_err(io)?;
     Ok(Upload {
         field: name.to_string(),
         filename,
