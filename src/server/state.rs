@@ -224,11 +224,12 @@ impl AppState {
         let (tx, rx) = oneshot::channel();
         let inner = self.inner.clone();
         let job: Job = Box::new(move |store| {
-            inner.queued.fetch_sub(1, Ordering::SeqCst);
             let result = match store {
                 Some(s) if !inner.shutting_down.load(Ordering::SeqCst) => Ok(f(s)),
                 _ => Err(ServerError::Stopped),
             };
+            // Counted until done: `installstatus.jsp` is unfinished while one runs.
+            inner.queued.fetch_sub(1, Ordering::SeqCst);
             let _ = tx.send(result);
         });
         {
