@@ -33,7 +33,10 @@ fn installs_queue_reads_stay_fast_nothing_is_lost_or_half_applied() {
     let secs = var("JCRPACK_LOAD_SECS", 20);
     let uploaders = var("JCRPACK_LOAD_UPLOADERS", 10) as usize;
     let readers = var("JCRPACK_LOAD_READERS", 40) as usize;
-    let srv = Server::start(&[]);
+    // JCRPACK_LOAD_SERVE_ARGS: options for `serve` (`--read-threads 32 --writer-nice 0`).
+    let serve_args = std::env::var("JCRPACK_LOAD_SERVE_ARGS").unwrap_or_default();
+    let serve_args: Vec<&str> = serve_args.split_whitespace().collect();
+    let srv = Server::start(&serve_args);
     let addr = srv.addr.clone();
     // One package for the readers to download.
     let seed = package(

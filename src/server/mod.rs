@@ -62,6 +62,10 @@ pub struct ServerConfig {
     /// reads are short, and a few more threads than cores keep the cores busy
     /// while one waits for the disk).
     pub read_threads: usize,
+    /// The writer thread's niceness on Linux (0: as the reads; up to 19: installs
+    /// take only the CPU the reads leave). Niceness counts against every process
+    /// of the machine, not only this server's threads.
+    pub writer_nice: i32,
 }
 
 impl ServerConfig {
@@ -78,6 +82,7 @@ impl ServerConfig {
             clock,
             tmp_dir: std::env::temp_dir(),
             read_threads: 8,
+            writer_nice: state::WRITER_NICE,
         }
     }
 
@@ -98,6 +103,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("aem_shims", &self.aem_shims)
             .field("tmp_dir", &self.tmp_dir)
             .field("read_threads", &self.read_threads)
+            .field("writer_nice", &self.writer_nice)
             .finish_non_exhaustive()
     }
 }

@@ -9,9 +9,10 @@
 //! the library).
 //!
 //! Reads come first: the reader pool is not tokio's blocking pool, so uploads'
-//! file writes and downloads' streaming never queue reads behind them, and on Linux
-//! the writer thread runs at a lower priority ([`WRITER_NICE`]), so that an install
-//! takes the CPU the reads leave (the load test in `tests/serve_packmgr_load.rs`).
+//! file writes and downloads' streaming never queue reads behind them; on Linux
+//! the writer thread can run at a lower priority ([`ServerConfig::writer_nice`],
+//! `serve --writer-nice`), so that an install takes only the CPU the reads leave
+//! (see the load test in `tests/serve_packmgr_load.rs`).
 
 use super::auth::SessionHook;
 use super::{ServerConfig, ServerError};
@@ -31,9 +32,13 @@ type Job = Box<dyn FnOnce(Option<&mut dyn Store>) + Send>;
 /// not be opened).
 type ReadJob = Box<dyn FnOnce(Result<&dyn Store, repository::RepositoryError>) + Send>;
 
-/// The writer thread's niceness on Linux (0 is the default, 19 the lowest
-/// priority): installs yield the CPU to reads and to the HTTP threads.
-pub const WRITER_NICE: i32 = 10;
+/// The writer thread's default niceness on Linux (0, a thread's default; up to
+/// 19, the lowest priority, with which installs yield the CPU to reads and to the
+/// HTTP threads: [`ServerConfig::writer_nice`]). 0 by measurement: on the shared
+/// 2-core machine the load test ran on (load average near 20), nice 10 made
+/// installs three to four times slower (other processes' threads won the CPU too)
+/// and read latency no better.
+pub const WRITER_NICE: i32 = 0;
 
 /// The state every handler gets (cheap to clone: an `Arc` inside).
 #[derive(Clone)]
@@ -67,15 +72,19 @@ struct Inner {
 /// How long a user lookup is reused.
 pub const LOOKUP_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Lowers the calling thread's priority to [`WRITER_NICE`] (Linux: `setpriority`
-/// takes a thread id); elsewhere nothing.
-fn lower_priority() {
+/// Sets the calling thread's niceness (Linux: `setpriority` takes a thread id);
+/// elsewhere, or for 0, nothing.
+fn lower_priority(nice: i32) {
     #[cfg(target_os = "linux")]
-    // SAFETY: plain syscalls on the calling thread, no memory is passed.
-    unsafe {
-        let tid = libc::gettid();
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, WRITER_NICE);
+    if nice != 0 {
+        // SAFETY: plain syscalls on the calling thread, no memory is passed.
+        unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice.clamp(0, 19));
+        }
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
 }
 
 /// Starts `n` reader threads that take jobs from one queue, each opening its own
@@ -134,11 +143,12 @@ impl AppState {
         let options = OpenOptions {
             busy_timeout: config.lock_timeout,
         };
+        let nice = config.writer_nice;
         let thread = std::thread::Builder::new()
             .name("jcrpack-writer".into())
             .stack_size(64 << 20)
             .spawn(move || {
-                lower_priority();
+                lower_priority(nice);
                 let mut store = match repository::open_with(&repo, &options) {
                     Ok(s) => {
                         let _ = ready_tx.send(Ok(()));

@@ -487,10 +487,14 @@ async fn service(
             .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return r;
     }
-    let p = match params::read(req, &state.config().tmp_dir).await {
-        Ok(p) => p,
-        Err(e) => return text(StatusCode::BAD_REQUEST, format!("{}\n", e.0)),
-    };
+    // The path and the method first: an unknown URL's body is not read.
+    let p =
+        match <params::Params as axum::extract::FromRequest<AppState>>::from_request(req, &state)
+            .await
+        {
+            Ok(p) => p,
+            Err(r) => return r,
+        };
     let cmd = p.get("cmd").unwrap_or("").to_string();
     let checked = |path: &Option<String>| -> Result<String, Response> {
         match path {
@@ -650,11 +654,7 @@ async fn service(
 // ---------------------------------------------------------------------------
 // service.jsp
 
-async fn service_jsp(State(state): State<AppState>, user: User, req: Request) -> Response {
-    let p = match params::read(req, &state.config().tmp_dir).await {
-        Ok(p) => p,
-        Err(e) => return text(StatusCode::BAD_REQUEST, format!("{}\n", e.0)),
-    };
+async fn service_jsp(State(state): State<AppState>, user: User, p: params::Params) -> Response {
     let echo: Vec<(String, String)> = p.echo().to_vec();
     let env = |data: String, code: u16, status: &str| {
         xml_response(render::xml_envelope(&user.name, &echo, &data, code, status))
@@ -792,11 +792,7 @@ async fn service_jsp(State(state): State<AppState>, user: User, req: Request) ->
 // ---------------------------------------------------------------------------
 // list.jsp, installstatus.jsp, update.jsp, index.jsp, downloads, shims
 
-async fn list_jsp(State(state): State<AppState>, _user: User, req: Request) -> Response {
-    let p = match params::read(req, &state.config().tmp_dir).await {
-        Ok(p) => p,
-        Err(e) => return text(StatusCode::BAD_REQUEST, format!("{}\n", e.0)),
-    };
+async fn list_jsp(State(state): State<AppState>, _user: User, p: params::Params) -> Response {
     let name = p.get("name").map(str::to_string);
     let group = p.get("group").map(str::to_string);
     let path = p.get("path").map(str::to_string);
@@ -831,11 +827,7 @@ async fn install_status(State(state): State<AppState>, _user: User) -> Response 
     ))
 }
 
-async fn update_jsp(State(state): State<AppState>, user: User, req: Request) -> Response {
-    let p = match params::read(req, &state.config().tmp_dir).await {
-        Ok(p) => p,
-        Err(e) => return text(StatusCode::BAD_REQUEST, format!("{}\n", e.0)),
-    };
+async fn update_jsp(State(state): State<AppState>, user: User, p: params::Params) -> Response {
     let Some(path) = p.get("path").map(str::to_string) else {
         return json_response(render::json(false, "path is missing", None));
     };
