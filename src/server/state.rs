@@ -344,3 +344,48 @@ impl AppState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(dir: &std::path::Path) -> AppState {
+        let repo = dir.join("repo");
+        drop(repository::init(&repo).unwrap());
+        let clock: super::super::Clock =
+            Arc::new(|| crate::value::Date::from_epoch_millis(1_796_400_000_000));
+        let mut config = ServerConfig::new(repo, clock);
+        config.read_threads = 2;
+        AppState::new(config).unwrap()
+    }
+
+    #[test]
+    fn reads_run_on_the_pool_and_survive_a_panicking_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = state(dir.path());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let name = st
+                .read(|_| std::thread::current().name().map(str::to_string))
+                .await
+                .unwrap();
+            assert!(name.unwrap().starts_with("jcrpack-read-"));
+            // A read that panics is answered as stopped; the pool goes on.
+            for _ in 0..4 {
+                let r = st.read(|_| -> () { panic!("a bad read") }).await;
+                assert!(matches!(r, Err(ServerError::Stopped)));
+            }
+            let ok = st.read(|s| s.history().is_ok()).await.unwrap();
+            assert!(ok);
+            // A write is counted until it is done (installstatus.jsp).
+            let seen = st.clone();
+            let during = st.write(move |_| seen.queued()).await.unwrap();
+            assert_eq!(during, 1);
+            assert_eq!(st.queued(), 0);
+        });
+        st.begin_shutdown();
+        st.join_writer();
+    }
+}
