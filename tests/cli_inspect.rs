@@ -175,7 +175,11 @@ fn dump_package_leaves_no_temporary_repository_and_removes_those_of_killed_runs(
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(left, ["jcrpack-dump-notes"], "only the unrelated folder stays");
+    assert_eq!(
+        left,
+        ["jcrpack-dump-notes"],
+        "only the unrelated folder stays"
+    );
 }
 
 #[test]

@@ -21,7 +21,8 @@ pub(super) fn install(
     opened: &mut usize,
 ) -> Result<(), ImportError> {
     use crate::package_id::{PackageId, SubPackageOption};
-    if subs.is_empty() {
+    // Not recursive: every sub package is `add`ed (stored, not installed).
+    if subs.is_empty() || !s.opts.recursive {
         return Ok(());
     }
     let handling = props.sub_package_handling().unwrap_or_default();

@@ -297,6 +297,22 @@ pub fn start_backup(
     Ok(status)
 }
 
+/// Keeps the backup jobs of the repository in `repo` in its catalogue's journal
+/// (`backups/jobs/`), listing those a previous server left: finished ones as they
+/// ended, one still running when that server stopped as interrupted, its
+/// unfinished backup removed by the catalogue's clean-up (unless another backup
+/// command holds the catalogue; then the next clean-up does it). Call once at start.
+pub fn resume_jobs(repo: &Path, jobs: &Jobs) -> Result<jobs::Recovered, ApiError> {
+    let dir = Catalogue::default_dir(repo);
+    let found = jobs
+        .open_journal(&dir.join(jobs::JOURNAL_DIR))
+        .map_err(|e| ApiError::internal(format!("reading the backup jobs' journal: {e}")))?;
+    if !found.interrupted.is_empty() {
+        Catalogue::open(&dir)?.clean_up()?;
+    }
+    Ok(found)
+}
+
 /// Checks a backup's files and binaries (see `VerifyReport`).
 pub fn verify_backup(repo: &Path, id: &str) -> Result<Value, ApiError> {
     let r = catalogue_with(repo, id)?.verify(id, &NoEvents)?;
