@@ -1,7 +1,8 @@
 //! Commands on a PostgreSQL repository do what they do on SQLite (issue 19 item
 //! 1): the same package installed into both gives the same dump, history, export
-//! and undo; a backup of the SQLite repository restores into PostgreSQL (issue 19
-//! item 4, one direction), and so does a SQLite repository folder.
+//! and undo; a backup of the SQLite repository restores into PostgreSQL, and so
+//! does a SQLite repository folder, and a backup of PostgreSQL restores into
+//! SQLite, whole and as a subtree (issue 19 item 4, both directions).
 //!
 //! The tests start their own PostgreSQL cluster (see `src/repository/pg/testdb.rs`,
 //! included here), or use `JCRPACK_TEST_POSTGRES`; without PostgreSQL they fail.
@@ -164,4 +165,137 @@ fn a_sqlite_backup_and_a_sqlite_folder_restore_into_postgres() {
     ok(&["init", &from_folder]);
     ok(&["restore", &sq, "--repo", &from_folder, "-y", "-q"]);
     assert_eq!(dump(&from_folder), dump(&sq));
+}
+
+/// The other direction (issue 19 item 4): a backup taken from PostgreSQL restores
+/// into SQLite, whole and as a subtree, binaries included.
+#[test]
+fn a_postgres_backup_restores_into_sqlite_whole_and_as_a_subtree() {
+    let t = tempfile::tempdir().unwrap();
+    let pg = format!("{}?schema=source", testdb::fresh_database());
+    let catalogue = t.path().join("catalogue").display().to_string();
+    ok(&["init", &pg]);
+    ok(&["import", &tags(), "--repo", &pg, "-q"]);
+    let multi = corpus()
+        .join("filevault/vault-core-it/vault-core-integration-tests/src/main/resources/test-packages/multipackage-a-1.0.zip")
+        .display()
+        .to_string();
+    ok(&["import", &multi, "--repo", &pg, "-q"]);
+    // Without --catalogue a server repository has no default catalogue.
+    let mut c = jcrpack();
+    c.args(["backup", "create", "--repo", &pg, "-q"]);
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let m: serde_json::Value = serde_json::from_slice(
+        &ok(&[
+            "backup",
+            "create",
+            "--repo",
+            &pg,
+            "--catalogue",
+            &catalogue,
+            "--json",
+            "-q",
+        ])
+        .stdout,
+    )
+    .expect("the manifest");
+    let id = m["id"].as_str().expect("an id").to_string();
+    assert!(m["blobs"]["count"].as_u64().unwrap() >= 1, "{m}");
+    ok(&["backup", "verify", &id, "--catalogue", &catalogue]);
+    let dump =
+        |repo: &str, path: &str| text(ok(&["dump", "--repo", repo, path, "--format", "json"]));
+    let whole = t.path().join("whole").display().to_string();
+    ok(&["init", &whole]);
+    ok(&[
+        "restore",
+        &id,
+        "--catalogue",
+        &catalogue,
+        "--repo",
+        &whole,
+        "-y",
+        "-q",
+    ]);
+    assert_eq!(dump(&whole, "/"), dump(&pg, "/"));
+    let sub = "/etc/tags/stockphotography";
+    let part = t.path().join("part").display().to_string();
+    ok(&["init", &part]);
+    ok(&[
+        "restore",
+        &id,
+        "--catalogue",
+        &catalogue,
+        "--repo",
+        &part,
+        "--root",
+        sub,
+        "-y",
+        "-q",
+    ]);
+    assert_eq!(dump(&part, sub), dump(&pg, sub));
+    // And the binaries came through: an export of both gives the same package.
+    let export = |repo: &str, to: &Path| {
+        ok(&[
+            "export",
+            "--repo",
+            repo,
+            "--root",
+            "/etc/packages",
+            "-o",
+            &to.display().to_string(),
+            "-q",
+        ]);
+        std::fs::read(to).unwrap()
+    };
+    assert_eq!(
+        export(&whole, &t.path().join("a.zip")),
+        export(&pg, &t.path().join("b.zip"))
+    );
+}
+
+/// `JCRPACK_REPO` stands for `--repo` (issue 19 item 1: "and `JCRPACK_REPO` for
+/// scripts"); an explicit `--repo` wins.
+#[test]
+fn jcrpack_repo_stands_for_repo() {
+    let pg = format!("{}?schema=from_env", testdb::fresh_database());
+    ok(&["init", &pg]);
+    let with_env = |args: &[&str]| {
+        let out = jcrpack()
+            .env("JCRPACK_REPO", &pg)
+            .args(args)
+            .output()
+            .expect("run jcrpack");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text(out)
+    };
+    with_env(&["import", &tags(), "-q"]);
+    assert_eq!(history(&pg), {
+        let v: serde_json::Value = serde_json::from_str(&with_env(&["history", "--json"])).unwrap();
+        let mut v = v;
+        strip_times(&mut v);
+        v
+    });
+    assert_eq!(
+        with_env(&["dump", "--repo", &pg, "/etc/tags", "--format", "json"]),
+        text(ok(&[
+            "dump",
+            "--repo",
+            &pg,
+            "/etc/tags",
+            "--format",
+            "json"
+        ]))
+    );
+    // An explicit --repo wins over the environment.
+    let t = tempfile::tempdir().unwrap();
+    let sq = t.path().join("repo").display().to_string();
+    ok(&["init", &sq]);
+    let h: serde_json::Value =
+        serde_json::from_str(&with_env(&["history", "--repo", &sq, "--json"])).unwrap();
+    assert_ne!(h, history(&pg));
 }

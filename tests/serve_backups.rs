@@ -156,6 +156,101 @@ fn cancel_stops_a_running_backup_and_nothing_is_kept() {
     );
 }
 
+/// The unfinished backups (`.tmp-ID` folders) in the repository's catalogue.
+fn unfinished(site: &Site) -> Vec<String> {
+    std::fs::read_dir(site.repo.join("backups").join("backups"))
+        .unwrap()
+        .filter_map(|e| {
+            let n = e.unwrap().file_name().to_string_lossy().into_owned();
+            n.starts_with(".tmp-").then_some(n)
+        })
+        .collect()
+}
+
+#[test]
+fn a_backup_job_running_when_the_server_stops_is_interrupted_after_the_restart() {
+    let site = Site::new();
+    let kill = |mut srv: Server| {
+        srv.child.kill().unwrap();
+        srv.child.wait().unwrap();
+    };
+    // A job still copying when the server is killed.
+    let srv = Server::start(&site);
+    let a = srv.addr.clone();
+    let r = api(&a, "POST", "/api/backups", Some(&json!({"maxRate": 1000})));
+    assert_eq!(r.status, 202, "{}", r.text());
+    let slow = r.json()["id"].as_u64().unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let j = api(&a, "GET", &format!("/api/backups/jobs/{slow}"), None).json();
+        assert_eq!(j["state"], "running", "{j}");
+        if j["done"].as_u64().unwrap() > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "the slow backup made no progress: {j}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(unfinished(&site).len(), 1, "the running backup's folder");
+    kill(srv);
+
+    // Restarted: the job is interrupted, its unfinished backup removed; a new job
+    // is numbered after it and ends.
+    let srv = Server::start(&site);
+    let a = srv.addr.clone();
+    let jobs = api(&a, "GET", "/api/backups/jobs", None).json();
+    assert_eq!(jobs["jobs"].as_array().unwrap().len(), 1, "{jobs}");
+    let j = &jobs["jobs"][0];
+    assert_eq!(j["id"], slow);
+    assert_eq!(j["state"], "interrupted", "{j}");
+    assert_eq!(
+        j["error"],
+        "the server stopped while this job ran; nothing of it was kept"
+    );
+    assert!(unfinished(&site).is_empty(), "{:?}", unfinished(&site));
+    assert_eq!(
+        api(&a, "GET", "/api/backups", None).json(),
+        json!({"backups": []})
+    );
+    let r = api(&a, "POST", "/api/backups", Some(&json!({"label": "after"})));
+    assert_eq!(r.json()["id"], slow + 1);
+    let done = wait_job(&a, slow + 1);
+    assert_eq!(done["state"], "succeeded", "{done}");
+    kill(srv);
+
+    // And again: both jobs listed as they ended, the backup from the catalogue.
+    let srv = Server::start(&site);
+    let a = srv.addr.clone();
+    let jobs = api(&a, "GET", "/api/backups/jobs", None).json();
+    let states: Vec<(u64, &str)> = jobs["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| (j["id"].as_u64().unwrap(), j["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(states, vec![(slow, "interrupted"), (slow + 1, "succeeded")]);
+    assert_eq!(jobs["jobs"][1]["backupId"], done["backupId"]);
+    let list = api(&a, "GET", "/api/backups", None).json();
+    assert_eq!(list["backups"][0]["id"], done["backupId"]);
+    let page = request(
+        &a,
+        "GET",
+        "/web/backups",
+        &[("Authorization", &basic())],
+        b"",
+    );
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(
+        page.text().contains(&format!(
+            "Job {slow}: interrupted: the server stopped while this job ran"
+        )),
+        "{}",
+        page.text()
+    );
+}
+
 #[test]
 #[allow(clippy::type_complexity)]
 fn malformed_requests_are_refused_with_a_json_error() {

@@ -6,13 +6,15 @@
 //! are both there or both absent). Reads' p99 latency is measured and must stay
 //! under 100 ms while the installs queue.
 //!
-//! Scale: `JCRPACK_LOAD_SECS` (default 20), `JCRPACK_LOAD_UPLOADERS` (default 10),
-//! `JCRPACK_LOAD_READERS` (default 40). The issue asks for 50 uploaders and 200
-//! readers (`JCRPACK_LOAD_UPLOADERS=50 JCRPACK_LOAD_READERS=200`); the shared 2-core
-//! machine this was written on, with a load average near 20 from other builds,
-//! cannot serve that many clients and run them too within 100 ms at p99, so the
-//! default is scaled down by five. The figures are printed (`--nocapture`) and
-//! reported in the README's "Server" section.
+//! Scale: `JCRPACK_LOAD_SECS` (default 20), `JCRPACK_LOAD_UPLOADERS` (default 10,
+//! 0 measures the reads alone), `JCRPACK_LOAD_READERS` (default 40);
+//! `JCRPACK_LOAD_SERVE_ARGS` passes options to `serve`. The issue asks for 50
+//! uploaders and 200 readers; the debug server spends about 0.5 ms of CPU a request,
+//! so 200 readers asking every 20 ms want about five cores, and the shared 2-core
+//! machine this was written on (load average 12 to 23 from other builds) has two:
+//! the default is scaled down by five, and the assertion stays 100 ms. The figures
+//! (with the server's CPU per request and the load average) are printed
+//! (`--nocapture`) and reported in the README's "Server" section.
 
 mod serve_packmgr_support;
 
@@ -33,7 +35,10 @@ fn installs_queue_reads_stay_fast_nothing_is_lost_or_half_applied() {
     let secs = var("JCRPACK_LOAD_SECS", 20);
     let uploaders = var("JCRPACK_LOAD_UPLOADERS", 10) as usize;
     let readers = var("JCRPACK_LOAD_READERS", 40) as usize;
-    let srv = Server::start(&[]);
+    // JCRPACK_LOAD_SERVE_ARGS: options for `serve` (`--read-threads 32 --writer-nice 0`).
+    let serve_args = std::env::var("JCRPACK_LOAD_SERVE_ARGS").unwrap_or_default();
+    let serve_args: Vec<&str> = serve_args.split_whitespace().collect();
+    let srv = Server::start(&serve_args);
     let addr = srv.addr.clone();
     // One package for the readers to download.
     let seed = package(
@@ -146,21 +151,29 @@ fn installs_queue_reads_stay_fast_nothing_is_lost_or_half_applied() {
     lat.sort();
     let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
     let (p50, p99, max) = (pct(0.50), pct(0.99), *lat.last().unwrap());
+    let cpu = server_cpu_seconds(srv.child.id()).unwrap_or(f64::NAN);
+    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "load: {secs} s, {uploaders} uploaders, {readers} readers: {} installs acknowledged of {} attempted, {} reads, read latency p50 {:?} p99 {:?} max {:?}",
+        "load: {secs} s, {uploaders} uploaders, {readers} readers: {} installs acknowledged of {} attempted, {} reads, read latency p50 {:?} p99 {:?} max {:?}; server CPU {cpu:.1} s ({:.0} us a request); load average {}",
         acked.len(),
         attempted.len(),
         lat.len(),
         p50,
         p99,
-        max
+        max,
+        cpu * 1e6 / (lat.len() + attempted.len()).max(1) as f64,
+        loadavg.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
     );
     assert!(
         read_errors.lock().unwrap().is_empty(),
         "{:?}",
         read_errors.lock().unwrap()
     );
-    assert!(!acked.is_empty(), "no install was acknowledged");
+    // JCRPACK_LOAD_UPLOADERS=0 measures the reads alone (the baseline).
+    assert!(
+        uploaders == 0 || !acked.is_empty(),
+        "no install was acknowledged"
+    );
 
     // Every acknowledged install is in history.
     let h = history(srv.repo());
@@ -204,4 +217,14 @@ fn installs_queue_reads_stay_fast_nothing_is_lost_or_half_applied() {
         p99 < Duration::from_millis(100),
         "read p99 {p99:?} is over 100 ms while installs queue"
     );
+}
+
+/// The server process's user and system CPU time so far (Linux `/proc`).
+fn server_cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command's closing parenthesis; utime and stime are 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }

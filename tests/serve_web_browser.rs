@@ -2,8 +2,11 @@
 //! `playwright-core` (npm) through `tests/browser/restore.cjs`: log in, open a
 //! backup, tick one page subtree, read the differences, confirm, check the
 //! content with `jcrpack dump`, undo from the activity log, and a phone-sized
-//! screen. Screenshots of each step go to `$JCRPACK_SCREENSHOTS`, else
-//! `target/screenshots/restore-flow` (the test prints the folder).
+//! screen; and the packages flow through `tests/browser/packages.cjs`: upload,
+//! dry run, install reading the live log, `jcrpack dump`, the activity log,
+//! uninstall, delete. Screenshots of each step go to
+//! `$JCRPACK_SCREENSHOTS/{restore-flow,packages-flow}`, else
+//! `target/screenshots/…` (the test prints the folder).
 //!
 //! What it needs, found through the environment `.ci/run` sets, and named when
 //! missing (the test then fails, it does not pass without having run):
@@ -76,14 +79,22 @@ fn find_tools() -> Result<(String, String, String), Vec<String>> {
     }
 }
 
-fn screenshots() -> PathBuf {
-    if let Ok(d) = std::env::var("JCRPACK_SCREENSHOTS") {
-        return PathBuf::from(d);
-    }
-    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
-    PathBuf::from(target)
-        .join("screenshots")
-        .join("restore-flow")
+/// The folder of one flow's screenshots: `$JCRPACK_SCREENSHOTS/FLOW`, else
+/// `target/screenshots/FLOW` (emptied first).
+fn screenshots(flow: &str) -> PathBuf {
+    let base = match std::env::var("JCRPACK_SCREENSHOTS") {
+        Ok(d) => PathBuf::from(d),
+        Err(_) => {
+            let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+            PathBuf::from(target).join("screenshots")
+        }
+    };
+    let shots = base.join(flow);
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).unwrap();
+    let shots = std::fs::canonicalize(&shots).unwrap();
+    eprintln!("screenshots of the {flow}: {}", shots.display());
+    shots
 }
 
 #[test]
@@ -99,11 +110,7 @@ fn an_editor_restores_a_page_subtree_in_the_browser_and_undoes_it() {
     site.delete_about();
     let before = run(&["dump", "--format", "json", "--repo", site.r()], None);
     let srv = Server::start(&site);
-    let shots = screenshots();
-    let _ = std::fs::remove_dir_all(&shots);
-    std::fs::create_dir_all(&shots).unwrap();
-    let shots = std::fs::canonicalize(&shots).unwrap();
-    eprintln!("screenshots of the restore flow: {}", shots.display());
+    let shots = screenshots("restore-flow");
     let profile = site.dir.path().join("chromium-profile");
     let out = Command::new(&node)
         .arg("tests/browser/restore.cjs")
@@ -148,4 +155,68 @@ fn an_editor_restores_a_page_subtree_in_the_browser_and_undoes_it() {
         run(&["dump", "--format", "json", "--repo", site.r()], None),
         before
     );
+}
+
+#[test]
+fn an_editor_uploads_dry_runs_installs_and_uninstalls_a_package_in_the_browser() {
+    let (chromium, node, pw) = find_tools().unwrap_or_else(|missing| {
+        panic!(
+            "the browser test cannot run; missing: {} (.ci/run installs them)",
+            missing.join("; ")
+        )
+    });
+    let site = Site::new();
+    let content = || {
+        run(
+            &["dump", "--format", "json", "--repo", site.r(), "/content"],
+            None,
+        )
+    };
+    let before = content();
+    let zip = site.dir.path().join("news-1.0.zip");
+    std::fs::write(&zip, news_package()).unwrap();
+    let srv = Server::start(&site);
+    let shots = screenshots("packages-flow");
+    let profile = site.dir.path().join("chromium-profile");
+    let out = Command::new(&node)
+        .arg("tests/browser/packages.cjs")
+        .env("BASE_URL", srv.url())
+        .env("USER_NAME", USER)
+        .env("USER_PASSWORD", PASSWORD)
+        .env("PACKAGE_FILE", &zip)
+        .env("PACKAGE_ID", NEWS_PID)
+        .env("PACKAGE_PATH", NEWS_ZIP)
+        .env("ROOT", format!("{NEWS}/second"))
+        .env("JCRPACK", bin())
+        .env("REPO", &site.repo)
+        .env("SCREENSHOTS", &shots)
+        .env("CHROMIUM", &chromium)
+        .env("PLAYWRIGHT_CORE", &pw)
+        .env("PROFILE", &profile)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{text}");
+    assert!(out.status.success(), "the browser flow failed:\n{text}");
+    assert!(text.contains("packages flow: all steps passed"), "{text}");
+    for step in [
+        "01-upload",
+        "02-uploaded",
+        "03-dry-run",
+        "04-installed",
+        "05-activity",
+        "06-uninstalled",
+        "07-phone-packages",
+    ] {
+        assert!(
+            shots.join(format!("{step}.png")).is_file(),
+            "no screenshot {step}"
+        );
+    }
+    // Installed, uninstalled, the package deleted: the content is as it was.
+    assert_eq!(content(), before);
 }

@@ -149,7 +149,8 @@ fn remove_dead_markers(repo: &Path) {
 impl Catalogue {
     /// Takes a backup of the repository in folder `repo` (opened for reading only;
     /// other processes keep reading and writing it) into this catalogue; see
-    /// [`Catalogue::create_backup_from`].
+    /// [`Catalogue::create_backup_from`]. A location with a scheme
+    /// (`postgres://...`) is opened through the repository factory.
     pub fn create_backup(
         &self,
         repo: &Path,
@@ -157,6 +158,12 @@ impl Catalogue {
         events: &dyn Events,
         cancel: &AtomicBool,
     ) -> Result<Manifest> {
+        if let crate::repository::Location::Url { .. } =
+            crate::repository::Location::parse(repo.as_os_str())
+        {
+            let store = crate::repository::open(repo)?;
+            return self.create_backup_from(&*store, options, events, cancel);
+        }
         let store = SqliteStore::open(repo)?;
         self.create_backup_of(&store, options, events, cancel)
     }
@@ -220,10 +227,16 @@ impl Catalogue {
         let (id, tmp) = self.reserve(&backup_id(&options.actor.time))?;
         // The repository's blob collection refuses to run while this marker exists,
         // from before the image to after the last blob is copied.
-        let marker = RepoMarker::place(store.location(), &id);
+        // A repository without a folder (PostgreSQL) keeps its backup's blobs in the
+        // image's snapshot instead, until `end_image`.
+        let folder = store.location().is_dir();
+        let marker = folder
+            .then(|| RepoMarker::place(store.location(), &id))
+            .transpose();
         let result = marker.and_then(|marker| {
             let r = self.write_backup(&id, &tmp, store, sqlite, options, events, cancel);
-            marker.remove();
+            store.end_image();
+            marker.map(RepoMarker::remove);
             r
         });
         events.event(&Event::Finished);

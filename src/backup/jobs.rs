@@ -8,20 +8,33 @@
 //! does both), and hands the result to [`Job::finish`]. Meanwhile anyone holding
 //! the registry reads a [`JobStatus`] by id and may [`Jobs::cancel`] it. The
 //! registry keeps every running job and the newest [`FINISHED_KEPT`] finished ones.
+//!
+//! With a journal ([`Jobs::open_journal`], the catalogue's `jobs/` folder), each
+//! job's status is also kept on disk (`ID.json`, written durably when the job
+//! starts and when it ends; progress stays in memory), so that jobs outlive the
+//! process: the next process lists the finished ones, and reports a job that was
+//! still running when its process stopped as [`JobState::Interrupted`] (its
+//! unfinished backup is the catalogue's to remove, [`Catalogue::clean_up`]).
 
 use super::{BackupError, Catalogue, CreateOptions, Manifest};
 use crate::events::{Event, Events, Unit};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// How many finished jobs the registry remembers (the oldest are forgotten first).
 pub const FINISHED_KEPT: usize = 100;
 
+/// The journal's folder in a catalogue.
+pub const JOURNAL_DIR: &str = "jobs";
+
+/// The error of a job its process did not see end.
+pub const INTERRUPTED: &str = "the server stopped while this job ran; nothing of it was kept";
+
 /// Where a job is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {
     /// Still running (a cancel may have been asked for).
@@ -32,10 +45,13 @@ pub enum JobState {
     Failed,
     /// Stopped by a cancel; nothing was left in the catalogue.
     Cancelled,
+    /// Its process stopped while it ran (found so by the next one through the
+    /// journal); nothing of it is kept.
+    Interrupted,
 }
 
 /// A job as a reader sees it at one moment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobStatus {
     /// The job's id (`1`, `2`, ... in the order jobs were started).
@@ -88,6 +104,8 @@ pub struct Job {
     cancel: AtomicBool,
     status: Mutex<JobStatus>,
     manifest: Mutex<Option<Manifest>>,
+    /// Its journal file, when the registry keeps one.
+    journal: Option<PathBuf>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -121,21 +139,49 @@ impl Job {
 
     /// Records the outcome of the backup: its manifest, a cancellation, or an error.
     pub fn finish(&self, result: Result<Manifest, BackupError>) {
-        let mut s = lock(&self.status);
-        s.phase = None;
-        match result {
-            Ok(m) => {
-                s.state = JobState::Succeeded;
-                s.backup_id = Some(m.id.clone());
-                *lock(&self.manifest) = Some(m);
+        {
+            let mut s = lock(&self.status);
+            s.phase = None;
+            match result {
+                Ok(m) => {
+                    s.state = JobState::Succeeded;
+                    s.backup_id = Some(m.id.clone());
+                    *lock(&self.manifest) = Some(m);
+                }
+                Err(BackupError::Cancelled { .. }) => s.state = JobState::Cancelled,
+                Err(e) => {
+                    s.state = JobState::Failed;
+                    s.error = Some(e.to_string());
+                }
             }
-            Err(BackupError::Cancelled { .. }) => s.state = JobState::Cancelled,
-            Err(e) => {
-                s.state = JobState::Failed;
-                s.error = Some(e.to_string());
+        }
+        self.save();
+    }
+
+    /// Writes the status into the journal, when there is one. A journal that
+    /// cannot be written does not fail the job (its outcome is in the catalogue and
+    /// in memory); the next process then sees the job as it was last written.
+    fn save(&self) {
+        if let Some(path) = &self.journal {
+            let mut s = self.status();
+            s.cancel_requested = false;
+            if let Ok(mut text) = serde_json::to_vec_pretty(&s) {
+                text.push(b'\n');
+                let _ = super::catalogue::write_durably(path, &text);
             }
         }
     }
+}
+
+/// What [`Jobs::open_journal`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// Jobs a previous process left running, now [`JobState::Interrupted`].
+    pub interrupted: Vec<u64>,
+    /// Jobs that had ended, listed again.
+    pub finished: usize,
+    /// Journal files that could not be read (left in place, not listed).
+    pub unreadable: Vec<PathBuf>,
 }
 
 impl Events for Job {
@@ -165,6 +211,7 @@ struct Registry {
 pub struct Jobs {
     registry: Arc<Mutex<Registry>>,
     next: Arc<AtomicU64>,
+    journal: Arc<std::sync::OnceLock<PathBuf>>,
 }
 
 impl Jobs {
@@ -177,6 +224,10 @@ impl Jobs {
     /// 8601), and forgets the oldest finished jobs beyond [`FINISHED_KEPT`].
     pub fn start(&self, kind: &str, user: &str, started: &str) -> Arc<Job> {
         let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let journal = self.journal.get().map(|d| d.join(format!("{id}.json")));
+        if let Some(dir) = self.journal.get() {
+            let _ = std::fs::create_dir_all(dir);
+        }
         let job = Arc::new(Job {
             cancel: AtomicBool::new(false),
             status: Mutex::new(JobStatus {
@@ -195,7 +246,9 @@ impl Jobs {
                 error: None,
             }),
             manifest: Mutex::new(None),
+            journal,
         });
+        job.save();
         let mut r = lock(&self.registry);
         r.jobs.insert(id, job.clone());
         let finished: Vec<u64> = r
@@ -206,10 +259,84 @@ impl Jobs {
             .collect();
         if finished.len() > FINISHED_KEPT {
             for id in &finished[..finished.len() - FINISHED_KEPT] {
-                r.jobs.remove(id);
+                if let Some(j) = r.jobs.remove(id) {
+                    if let Some(p) = &j.journal {
+                        let _ = std::fs::remove_file(p);
+                    }
+                }
             }
         }
         job
+    }
+
+    /// Keeps every job's status in folder `dir` from now on, and lists the jobs a
+    /// previous process left there: finished ones as they ended, running ones as
+    /// [`JobState::Interrupted`] (rewritten so). Call once, before the first
+    /// [`Jobs::start`]; later calls find nothing new. A folder that is not there is
+    /// an empty journal (made by the first job).
+    pub fn open_journal(&self, dir: &Path) -> std::io::Result<Recovered> {
+        let mut found = Recovered::default();
+        if self.journal.set(dir.to_path_buf()).is_err() {
+            return Ok(found);
+        }
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
+            Err(e) => return Err(e),
+        };
+        let mut jobs = Vec::new();
+        for e in entries {
+            let path = e?.path();
+            let id = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".json"))
+                .and_then(|n| n.parse::<u64>().ok());
+            let Some(id) = id else { continue };
+            let status = std::fs::read(&path)
+                .ok()
+                .and_then(|t| serde_json::from_slice::<JobStatus>(&t).ok())
+                .filter(|s| s.id == id);
+            match status {
+                Some(s) => jobs.push((s, path)),
+                None => found.unreadable.push(path),
+            }
+        }
+        jobs.sort_by_key(|(s, _)| s.id);
+        let mut r = lock(&self.registry);
+        for (mut s, path) in jobs {
+            let was_running = s.state == JobState::Running;
+            if was_running {
+                s.state = JobState::Interrupted;
+                s.phase = None;
+                s.error = Some(INTERRUPTED.to_string());
+                found.interrupted.push(s.id);
+            } else {
+                found.finished += 1;
+            }
+            s.cancel_requested = false;
+            self.next.fetch_max(s.id, Ordering::Relaxed);
+            let job = Arc::new(Job {
+                cancel: AtomicBool::new(false),
+                status: Mutex::new(s),
+                manifest: Mutex::new(None),
+                journal: Some(path),
+            });
+            if was_running {
+                job.save();
+            }
+            r.jobs.insert(job.id(), job);
+        }
+        // The newest FINISHED_KEPT (nothing runs yet).
+        while r.jobs.len() > FINISHED_KEPT {
+            let Some((_, j)) = r.jobs.pop_first() else {
+                break;
+            };
+            if let Some(p) = &j.journal {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        Ok(found)
     }
 
     /// The job with this id, when the registry still has it.
@@ -385,5 +512,69 @@ mod tests {
         let s = job.status();
         assert_eq!(s.state, JobState::Failed);
         assert!(s.error.is_some());
+    }
+
+    #[test]
+    fn a_journal_lists_the_jobs_of_the_previous_process_and_marks_the_running_one_interrupted() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join(JOURNAL_DIR);
+        let first = Jobs::new();
+        assert_eq!(
+            first.open_journal(&dir).expect("journal"),
+            Recovered::default()
+        );
+        let done = first.start("backup", "ada", "t1");
+        let running = first.start("backup", "bob", "t2");
+        running.event(&Event::Phase {
+            name: "copying image",
+            total: Some(10),
+            unit: Unit::Bytes,
+        });
+        let failed = first.start("backup", "ada", "t3");
+        failed.finish(Err(BackupError::Cancelled {
+            catalogue: "/c".into(),
+        }));
+        done.finish(Err(BackupError::io(
+            Path::new("/c/blobs"),
+            std::io::Error::other("disk full"),
+        )));
+        // A file that is not a job, and a damaged one: not listed, not fatal.
+        std::fs::write(dir.join("notes.txt"), "x").unwrap();
+        std::fs::write(dir.join("77.json"), "{").unwrap();
+        drop(first); // the process stops with job 2 running
+
+        let second = Jobs::new();
+        let found = second.open_journal(&dir).expect("journal");
+        assert_eq!(found.interrupted, vec![2]);
+        assert_eq!(found.finished, 2);
+        assert_eq!(found.unreadable, vec![dir.join("77.json")]);
+        let list = second.list();
+        let states: Vec<(u64, JobState)> = list.iter().map(|s| (s.id, s.state)).collect();
+        assert_eq!(
+            states,
+            vec![
+                (1, JobState::Failed),
+                (2, JobState::Interrupted),
+                (3, JobState::Cancelled)
+            ]
+        );
+        assert!(list[0].error.as_deref().unwrap().contains("disk full"));
+        assert_eq!(list[1].error.as_deref(), Some(INTERRUPTED));
+        assert!(list[1].phase.is_none());
+        assert!(!second.running("backup"));
+        // New jobs go on from the highest id; the journal now says interrupted.
+        assert_eq!(second.start("backup", "ada", "t4").id(), 4);
+        let third = Jobs::new();
+        let found = third.open_journal(&dir).expect("journal");
+        assert!(found.interrupted.contains(&4) && !found.interrupted.contains(&2));
+        assert_eq!(
+            third.get(2).expect("job 2").status().state,
+            JobState::Interrupted
+        );
+        // Opening twice changes nothing.
+        assert_eq!(
+            third.open_journal(&dir).expect("again"),
+            Recovered::default()
+        );
     }
 }

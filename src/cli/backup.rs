@@ -47,7 +47,7 @@ pub struct CatalogueArgs {
     #[arg(long, value_name = "DIR")]
     pub catalogue: Option<PathBuf>,
     /// The repository; without --catalogue, its default catalogue REPO/backups.
-    #[arg(long, short = 'r', value_name = "REPO")]
+    #[arg(long, short = 'r', value_name = "REPO", env = "JCRPACK_REPO")]
     pub repo: Option<PathBuf>,
 }
 
@@ -57,6 +57,16 @@ impl CatalogueArgs {
         let c = match (&self.catalogue, &self.repo) {
             (Some(dir), _) if create => Catalogue::open_or_create(dir)?,
             (Some(dir), _) => Catalogue::open(dir)?,
+            (None, Some(repo))
+                if matches!(
+                    crate::repository::Location::parse(repo.as_os_str()),
+                    crate::repository::Location::Url { .. }
+                ) =>
+            {
+                return Err(CliError::usage(
+                    "a repository on a database server has no folder for a default catalogue: give --catalogue DIR",
+                ))
+            }
             (None, Some(repo)) => Catalogue::for_repository(repo)?,
             (None, None) => return Err(CliError::usage("give --catalogue DIR or --repo REPO")),
         };

@@ -66,7 +66,7 @@ pub struct LoadArgs {
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// The repository folder.
-    #[arg(long, short = 'r', value_name = "REPO")]
+    #[arg(long, short = 'r', value_name = "REPO", env = "JCRPACK_REPO")]
     pub repo: PathBuf,
     #[command(flatten)]
     pub lock: LockArgs,
@@ -92,7 +92,7 @@ pub struct LoadArgs {
 #[derive(Debug, Args)]
 pub struct DumpArgs {
     /// The repository folder.
-    #[arg(long, short = 'r', value_name = "REPO")]
+    #[arg(long, short = 'r', value_name = "REPO", env = "JCRPACK_REPO")]
     pub repo: PathBuf,
     /// The workspace.
     #[arg(long, short = 'w')]

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 pub struct GcArgs {
     /// The repository folder (created by `jcrpack init`).
-    #[arg(long, short = 'r', value_name = "REPO")]
+    #[arg(long, short = 'r', value_name = "REPO", env = "JCRPACK_REPO")]
     pub repo: PathBuf,
     #[command(flatten)]
     pub lock: LockArgs,

@@ -45,7 +45,7 @@ pub struct PruneArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// The repository folder (created by `jcrpack init`).
-    #[arg(long, short = 'r', value_name = "REPO")]
+    #[arg(long, short = 'r', value_name = "REPO", env = "JCRPACK_REPO")]
     pub repo: PathBuf,
     #[command(flatten)]
     pub lock: LockArgs,

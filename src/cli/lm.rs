@@ -79,7 +79,7 @@ pub struct CheckContentArgs {
     /// The repository folder (created by `jcrpack init`, content loaded or imported);
     /// with `--backup`, the repository whose default catalogue (`REPO/backups`) holds
     /// the backup.
-    #[arg(long, short = 'r', value_name = "REPO")]
+    #[arg(long, short = 'r', value_name = "REPO", env = "JCRPACK_REPO")]
     pub repo: Option<PathBuf>,
     /// Check the content of this backup instead of the live repository (the check a
     /// pipeline runs against the latest backup of Live before installing a release).
@@ -214,8 +214,8 @@ fn emit(text: &str) -> CliResult<()> {
 
 /// One pretty JSON document on stdout.
 fn emit_json(value: &serde_json::Value) -> CliResult<()> {
-    let mut text =
-        serde_json::to_string_pretty(value).map_err(|e| CliError::failure(e.to_string()))?;
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::failure(e.to_string()))?;
+    let mut text = crate::dump::escape_json_text(&text).into_owned();
     text.push('\n');
     emit(&text)
 }

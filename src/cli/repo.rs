@@ -10,7 +10,7 @@ use std::time::Duration;
 #[derive(Debug, Args, Clone)]
 pub struct RepoArgs {
     /// The repository folder (created by `jcrpack init`).
-    #[arg(long, short = 'r', value_name = "REPO")]
+    #[arg(long, short = 'r', value_name = "REPO", env = "JCRPACK_REPO")]
     pub repo: PathBuf,
     /// The workspace (as JCR and Magnolia have: `config`, `website`, ...).
     #[arg(long, short = 'w', default_value = DEFAULT_WORKSPACE)]

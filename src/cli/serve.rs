@@ -19,7 +19,7 @@ on loopback, while no user exists, AEM's default admin/admin is accepted."
 )]
 pub struct ServeArgs {
     /// The repository folder.
-    #[arg(long, short = 'r', value_name = "REPO")]
+    #[arg(long, short = 'r', value_name = "REPO", env = "JCRPACK_REPO")]
     pub repo: PathBuf,
     /// The address to listen on; another than loopback needs a user.
     #[arg(long, default_value = "127.0.0.1:4502")]
@@ -39,6 +39,13 @@ pub struct ServeArgs {
     /// Worker threads of the HTTP runtime (default: the number of CPUs).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Threads that run reads, each with its own connection to the repository.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub read_threads: usize,
+    /// Niceness of the thread that runs installs (Linux; 0 to 19): higher lets
+    /// reads go first while installs queue.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(i32).range(0..=19))]
+    pub writer_nice: i32,
 }
 
 /// Runs `serve` until SIGTERM or Ctrl-C.
@@ -50,6 +57,8 @@ pub fn run(a: ServeArgs) -> CliResult<i32> {
     config.request_timeout = std::time::Duration::from_secs(a.request_timeout.max(1));
     config.lock_timeout = std::time::Duration::from_secs(a.lock_timeout);
     config.aem_shims = !a.no_aem_shims;
+    config.read_threads = a.read_threads.max(1);
+    config.writer_nice = a.writer_nice;
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     // Reads run on the blocking pool, each thread with its own connection: a few
     // dozen threads keep every core busy without thrashing (tokio's default is 512).

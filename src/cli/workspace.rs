@@ -31,7 +31,7 @@ pub struct NamedArgs {
     /// The workspace name.
     pub name: String,
     /// The repository folder (created by `jcrpack init`).
-    #[arg(long, short = 'r', value_name = "REPO")]
+    #[arg(long, short = 'r', value_name = "REPO", env = "JCRPACK_REPO")]
     pub repo: PathBuf,
     #[command(flatten)]
     pub lock: LockArgs,
@@ -41,7 +41,7 @@ pub struct NamedArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// The repository folder (created by `jcrpack init`).
-    #[arg(long, short = 'r', value_name = "REPO")]
+    #[arg(long, short = 'r', value_name = "REPO", env = "JCRPACK_REPO")]
     pub repo: PathBuf,
     /// Print JSON (schema: schemas/workspace-list.schema.json).
     #[arg(long)]

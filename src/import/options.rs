@@ -68,6 +68,10 @@ pub struct ImportOptions {
     pub allow_system_roots: bool,
     /// Deepest nesting of sub packages.
     pub max_sub_package_depth: usize,
+    /// Install sub packages (FileVault's `ImportOptions.setNonRecursive(false)`, the
+    /// Package Manager's `recursive`); when false they are only stored below
+    /// `/etc/packages`, as `subPackageHandling` `add` does.
+    pub recursive: bool,
     /// Who installs and when: the history names `actor.user`; `actor.time` is the
     /// clock of `jcr:created`, `jcr:lastModified` and of new identifiers.
     pub actor: Actor,
@@ -98,6 +102,7 @@ impl ImportOptions {
             allow_roots: Vec::new(),
             allow_system_roots: false,
             max_sub_package_depth: 8,
+            recursive: true,
             actor,
             session_user: "admin".to_string(),
             events: Arc::new(NoEvents),
@@ -122,6 +127,7 @@ impl std::fmt::Debug for ImportOptions {
             .field("allow_roots", &self.allow_roots)
             .field("allow_system_roots", &self.allow_system_roots)
             .field("max_sub_package_depth", &self.max_sub_package_depth)
+            .field("recursive", &self.recursive)
             .field("actor", &self.actor)
             .field("session_user", &self.session_user)
             .finish_non_exhaustive()

@@ -222,6 +222,12 @@ pub trait Store: StoreRead {
         })
     }
 
+    /// Tells the backend that the backup whose image [`Store::take_image`] took has
+    /// copied its blobs: a backend that held the image's snapshot open for them
+    /// (PostgreSQL) lets it go. Called after every `take_image`, however the backup
+    /// ends; does nothing by default.
+    fn end_image(&self) {}
+
     /// Undoes operation `id` in a new recorded operation described by `meta` and
     /// commits it; see [`Transaction::undo`].
     fn undo(&mut self, id: OperationId, force: bool, meta: OperationMeta) -> Result<UndoReport> {

@@ -85,6 +85,7 @@ impl From<RestoreError> for ApiError {
             | RestoreError::UnknownWorkspace(..)
             | RestoreError::InvalidRoot(..) => 400,
             RestoreError::IdentifierConflict { .. } => 409,
+            RestoreError::SystemRoot { .. } => 403,
             RestoreError::Repository(RepositoryError::RepositoryBusy { .. }) => 409,
             _ => 500,
         };
@@ -296,6 +297,22 @@ pub fn start_backup(
     Ok(status)
 }
 
+/// Keeps the backup jobs of the repository in `repo` in its catalogue's journal
+/// (`backups/jobs/`), listing those a previous server left: finished ones as they
+/// ended, one still running when that server stopped as interrupted, its
+/// unfinished backup removed by the catalogue's clean-up (unless another backup
+/// command holds the catalogue; then the next clean-up does it). Call once at start.
+pub fn resume_jobs(repo: &Path, jobs: &Jobs) -> Result<jobs::Recovered, ApiError> {
+    let dir = Catalogue::default_dir(repo);
+    let found = jobs
+        .open_journal(&dir.join(jobs::JOURNAL_DIR))
+        .map_err(|e| ApiError::internal(format!("reading the backup jobs' journal: {e}")))?;
+    if !found.interrupted.is_empty() {
+        Catalogue::open(&dir)?.clean_up()?;
+    }
+    Ok(found)
+}
+
 /// Checks a backup's files and binaries (see `VerifyReport`).
 pub fn verify_backup(repo: &Path, id: &str) -> Result<Value, ApiError> {
     let r = catalogue_with(repo, id)?.verify(id, &NoEvents)?;
@@ -332,7 +349,7 @@ pub fn restore_preview(
 ) -> Result<RestoreAnswer, ApiError> {
     let source = open_backup(repo, id)?;
     let scope = scope(ask);
-    let plan = Plan::new(source.as_ref(), store, &scope)?;
+    let plan = Plan::new(source.as_ref(), store, &scope)?.from_verified_backup();
     let preview = restore::preview(source.as_ref(), store, &plan, MAX_CHANGES, &NoEvents)?;
     Ok(RestoreAnswer {
         backup: id.to_string(),
@@ -362,7 +379,7 @@ pub fn restore_apply(
     let mut answer = restore_preview(repo, id, ask, store)?;
     let source = open_backup(repo, id)?;
     let scope = scope(ask);
-    let plan = Plan::new(source.as_ref(), store, &scope)?;
+    let plan = Plan::new(source.as_ref(), store, &scope)?.from_verified_backup();
     let meta = OperationMeta::new(restore::description(id, &scope), actor);
     let (summary, op) = restore::restore(source.as_ref(), store, &plan, meta, &NoEvents)?;
     answer.dry_run = false;

@@ -58,6 +58,14 @@ pub struct ServerConfig {
     /// Where uploads and packages being installed are kept while a request runs
     /// (the system's temporary folder by default, as the library's other spills).
     pub tmp_dir: PathBuf,
+    /// How many threads run reads, each with its own open store (8 by default:
+    /// reads are short, and a few more threads than cores keep the cores busy
+    /// while one waits for the disk).
+    pub read_threads: usize,
+    /// The writer thread's niceness on Linux (0: as the reads; up to 19: installs
+    /// take only the CPU the reads leave). Niceness counts against every process
+    /// of the machine, not only this server's threads.
+    pub writer_nice: i32,
 }
 
 impl ServerConfig {
@@ -73,6 +81,8 @@ impl ServerConfig {
             aem_shims: true,
             clock,
             tmp_dir: std::env::temp_dir(),
+            read_threads: 8,
+            writer_nice: state::WRITER_NICE,
         }
     }
 
@@ -92,6 +102,8 @@ impl std::fmt::Debug for ServerConfig {
             .field("lock_timeout", &self.lock_timeout)
             .field("aem_shims", &self.aem_shims)
             .field("tmp_dir", &self.tmp_dir)
+            .field("read_threads", &self.read_threads)
+            .field("writer_nice", &self.writer_nice)
             .finish_non_exhaustive()
     }
 }
@@ -170,6 +182,24 @@ async fn time_limit(
     }
 }
 
+/// Connections the kernel completes before the server accepts them. tokio's
+/// `TcpListener::bind` asks for 128: when more clients than that connect at once
+/// (the load test's 250), the rest see their SYN dropped and retried a second
+/// later, a one-second read. Linux caps it at `net.core.somaxconn` (4096).
+pub const LISTEN_BACKLOG: u32 = 1024;
+
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// A bound, not yet serving server.
 pub struct Server {
     listener: tokio::net::TcpListener,
@@ -194,9 +224,7 @@ pub async fn bind(config: ServerConfig) -> Result<Server, ServerError> {
             return Err(ServerError::NoUsers(addr));
         }
     }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServerError::Bind { addr, source })?;
+    let listener = listen(addr).map_err(|source| ServerError::Bind { addr, source })?;
     Ok(Server { listener, state })
 }
 

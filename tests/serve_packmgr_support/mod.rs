@@ -8,9 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// The jcrpack binary.
+/// The jcrpack binary: this build's, or `$JCRPACK_SERVE_BIN` (the load test's
+/// figures for a release build: `cargo build --release` and point it there).
 pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_jcrpack"))
+    std::env::var_os("JCRPACK_SERVE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_jcrpack")))
 }
 
 /// Runs jcrpack with `args`, asserting success; returns stdout.

@@ -308,3 +308,58 @@ pub fn wait_job(addr: &str, id: u64) -> serde_json::Value {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The subtree the test package installs (not in the example site).
+pub const NEWS: &str = "/content/wknd-lite/news";
+/// The test package's id and where the server keeps it.
+pub const NEWS_PID: &str = "web-test:news:1.0";
+pub const NEWS_ZIP: &str = "/etc/packages/web-test/news-1.0.zip";
+
+/// A small content package (`web-test:news:1.0`) that adds [`NEWS`] with two
+/// children.
+pub fn news_package() -> Vec<u8> {
+    use std::io::Write as _;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let o = zip::write::SimpleFileOptions::default();
+        z.start_file("META-INF/vault/filter.xml", o).unwrap();
+        z.write_all(
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<workspaceFilter version=\"1.0\">\n    <filter root=\"{NEWS}\"/>\n</workspaceFilter>\n")
+                .as_bytes(),
+        )
+        .unwrap();
+        z.start_file("META-INF/vault/properties.xml", o).unwrap();
+        z.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n<!DOCTYPE properties SYSTEM \"http://java.sun.com/dtd/properties.dtd\">\n<properties>\n<entry key=\"name\">news</entry>\n<entry key=\"version\">1.0</entry>\n<entry key=\"group\">web-test</entry>\n</properties>\n").unwrap();
+        z.add_directory("jcr_root/", o).unwrap();
+        z.start_file(
+            format!("jcr_root{NEWS}/.content.xml").trim_start_matches('/'),
+            o,
+        )
+        .unwrap();
+        z.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" xmlns:nt=\"http://www.jcp.org/jcr/nt/1.0\" jcr:primaryType=\"nt:unstructured\" title=\"News\">\n    <first jcr:primaryType=\"nt:unstructured\" text=\"First story\"/>\n    <second jcr:primaryType=\"nt:unstructured\" text=\"Second story\"/>\n</jcr:root>\n").unwrap();
+        z.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+/// A `multipart/form-data` body with text `fields` and one file part; returns
+/// the content type and the body.
+pub fn multipart(fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> (String, Vec<u8>) {
+    let boundary = "----jcrpack-web-test-7d41";
+    let mut b = Vec::new();
+    for (k, v) in fields {
+        b.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    let (name, filename, data) = file;
+    b.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/zip\r\n\r\n")
+            .as_bytes(),
+    );
+    b.extend_from_slice(data);
+    b.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), b)
+}

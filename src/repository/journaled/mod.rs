@@ -28,6 +28,7 @@
 
 pub mod capture;
 pub(crate) mod read;
+pub(crate) mod sns;
 mod undo;
 mod walk;
 mod write;

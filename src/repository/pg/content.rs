@@ -9,8 +9,9 @@ use crate::path::{self, Segment};
 use crate::repository::content::{
     ContentRead, ContentTxn, NewNode, NodeId, NodeRecord, WorkspaceId,
 };
+use crate::repository::journaled::sns::{self, child_path, temp_path};
 use crate::repository::sqlite::codec;
-use crate::repository::Result;
+use crate::repository::{RepositoryError, Result};
 use crate::value::{Binary, Property, Value};
 use postgres::Row;
 use std::io::Read;
@@ -18,20 +19,6 @@ use std::path::Path;
 
 /// The node columns [`PgDb::record`] reads, in order.
 pub(crate) const NODE_COLS: &str = "id, ws, parent, name, position, path, ptype, mixins";
-
-/// The temporary path of node `id` while its siblings are renumbered.
-fn temp_path(id: i64) -> String {
-    format!("#{id}")
-}
-
-/// The path of the `index`th child called `name` below `parent`.
-fn child_path(parent: &str, name: &str, index: u32) -> String {
-    let seg = Segment {
-        name: name.to_string(),
-        index,
-    };
-    path::join(parent, &seg.to_string())
-}
 
 /// The exclusive bounds of the strict descendants of `p` in byte order.
 pub(crate) fn descendant_bounds(p: &str) -> (String, String) {
@@ -115,58 +102,6 @@ impl PgDb {
         Ok(())
     }
 
-    /// Gives the children of `parent` called `name` (plus the nodes `extra`, which
-    /// may sit on temporary paths) the indexes their order calls for.
-    fn fix_sns(&self, ws: i64, parent: &str, name: &str, extra: &[i64]) -> Result<()> {
-        let mut members: Vec<NodeRecord> = Vec::new();
-        let mut k = 1u32;
-        while let Some(row) = self.node_at(ws, &child_path(parent, name, k))? {
-            members.push(row);
-            k += 1;
-        }
-        for &id in extra {
-            if members.iter().any(|m| m.id == id) {
-                continue;
-            }
-            if let Some(row) = self.node_by_id(id)? {
-                members.push(row);
-            }
-        }
-        members.sort_by_key(|m| (m.position, m.id));
-        let wrong: Vec<(i64, String, String)> = members
-            .iter()
-            .enumerate()
-            .filter_map(|(i, m)| {
-                let want = child_path(parent, name, i as u32 + 1);
-                (m.path != want).then(|| (m.id, m.path.clone(), want))
-            })
-            .collect();
-        for (id, current, _) in &wrong {
-            let tmp = temp_path(*id);
-            if *current != tmp {
-                self.move_subtree(ws, current, &tmp)?;
-            }
-        }
-        for (id, _, want) in &wrong {
-            self.move_subtree(ws, &temp_path(*id), want)?;
-        }
-        Ok(())
-    }
-
-    /// After the child `name[index]` of `parent` went, moves its later same-name
-    /// siblings down one index.
-    fn close_gap(&self, ws: i64, parent: &str, name: &str, index: u32) -> Result<()> {
-        let mut k = index + 1;
-        loop {
-            let from = child_path(parent, name, k);
-            if !self.exists_at(ws, &from)? {
-                return Ok(());
-            }
-            self.move_subtree(ws, &from, &child_path(parent, name, k - 1))?;
-            k += 1;
-        }
-    }
-
     fn index_of(&self, p: &str) -> Result<u32> {
         if p == "/" {
             return Ok(1);
@@ -177,7 +112,7 @@ impl PgDb {
     }
 
     /// Encodes a property for its row; binaries must be blobs or references.
-    fn encode(&self, node_path: &str, p: &Property) -> Result<(i32, String)> {
+    fn encode(&self, ws: i64, node_path: &str, p: &Property) -> Result<(i32, String)> {
         if p.name == "jcr:primaryType" || p.name == "jcr:mixinTypes" {
             return Err(self.corrupt(format!("{} is a node field", p.name)));
         }
@@ -200,7 +135,41 @@ impl PgDb {
                 p.name
             ))
         })?;
+        // PostgreSQL's text refuses U+0000 (SQLite keeps it): refused here, naming
+        // the property, rather than as a bare database error at commit.
+        if value.contains('\0') || p.name.contains('\0') {
+            return Err(RepositoryError::InvalidProperty {
+                workspace: self.workspace_name(ws)?.unwrap_or_default(),
+                path: node_path.to_string(),
+                name: p.name.replace('\0', "\\u0000"),
+                reason: "a PostgreSQL repository cannot store the NUL character (U+0000) in text"
+                    .into(),
+            });
+        }
         Ok((codec::type_code(p.ptype) as i32, value))
+    }
+}
+
+impl sns::PathRows for PgDb {
+    fn row_by_path(&self, ws: i64, p: &str) -> Result<Option<sns::PathRow>> {
+        Ok(self.node_at(ws, p)?.map(path_row))
+    }
+    fn row_by_id(&self, id: i64) -> Result<Option<sns::PathRow>> {
+        Ok(self.node_by_id(id)?.map(path_row))
+    }
+    fn exists_at(&self, ws: i64, p: &str) -> Result<bool> {
+        PgDb::exists_at(self, ws, p)
+    }
+    fn move_subtree(&self, ws: i64, old: &str, new: &str) -> Result<()> {
+        PgDb::move_subtree(self, ws, old, new)
+    }
+}
+
+fn path_row(r: NodeRecord) -> sns::PathRow {
+    sns::PathRow {
+        id: r.id,
+        position: r.position,
+        path: r.path,
     }
 }
 
@@ -560,7 +529,7 @@ impl ContentTxn for PgTxn<'_> {
             ],
         )?;
         if !direct {
-            db.fix_sns(n.ws, &parent_row.path, &n.name, &[n.id])?;
+            sns::fix_sns(db, n.ws, &parent_row.path, &n.name, &[n.id])?;
         }
         Ok(())
     }
@@ -585,7 +554,7 @@ impl ContentTxn for PgTxn<'_> {
         db.execute("DELETE FROM node WHERE id = $1", &[&row.id])?;
         if let Some(parent) = path::parent(&row.path) {
             let index = db.index_of(&row.path)?;
-            db.close_gap(row.ws, parent, &row.name, index)?;
+            sns::close_gap(db, row.ws, parent, &row.name, index)?;
         }
         Ok(below + 1)
     }
@@ -605,7 +574,7 @@ impl ContentTxn for PgTxn<'_> {
         )?;
         if row.position != position {
             if let Some(parent) = path::parent(&row.path) {
-                db.fix_sns(row.ws, parent, &row.name, &[])?;
+                sns::fix_sns(db, row.ws, parent, &row.name, &[])?;
             }
         }
         Ok(())
@@ -626,7 +595,7 @@ impl ContentTxn for PgTxn<'_> {
         let mut multiple = Vec::with_capacity(properties.len());
         let mut values = Vec::with_capacity(properties.len());
         for p in properties {
-            let (code, value) = db.encode(&row.path, p)?;
+            let (code, value) = db.encode(row.ws, &row.path, p)?;
             names.push(p.name.as_str());
             types.push(code);
             multiple.push(p.multiple);

@@ -42,6 +42,7 @@
 
 mod blob;
 mod content;
+mod image;
 mod oplog;
 pub mod schema;
 mod store;
@@ -150,6 +151,8 @@ pub(crate) struct Conn {
     in_txn: bool,
     /// Holders of the read snapshot (see `store`).
     snapshots: u32,
+    /// A backup image holds one of them until `end_image` (see `image`).
+    image: bool,
 }
 
 impl Conn {
@@ -311,6 +314,7 @@ impl PgBackend {
                     statements: HashMap::new(),
                     in_txn: false,
                     snapshots: 0,
+                    image: false,
                 })),
                 location,
                 busy: options.busy_timeout,

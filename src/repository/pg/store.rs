@@ -43,7 +43,7 @@ impl PgStore {
         self.inner.backend()
     }
 
-    fn db(&self) -> &PgDb {
+    pub(super) fn db(&self) -> &PgDb {
         &self.inner.backend().db
     }
 }
@@ -64,6 +64,41 @@ impl PgDb {
         }
         c.snapshots += 1;
         Ok(ReadSnapshot { db: self })
+    }
+}
+
+impl PgDb {
+    /// Starts the snapshot a backup image is taken from and holds it until
+    /// [`PgDb::end_image_snapshot`] (a snapshot an earlier image held ends first).
+    pub(crate) fn hold_image_snapshot(&self) -> Result<()> {
+        self.end_image_snapshot()?;
+        let mut c = self.lock()?;
+        if c.in_txn || c.snapshots > 0 {
+            return Err(self.corrupt(
+                "an image cannot be taken inside a transaction or an open read snapshot",
+            ));
+        }
+        c.client
+            // The snapshot is taken by the first statement, not by BEGIN.
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1")
+            .map_err(|e| self.err(e))?;
+        c.snapshots = 1;
+        c.image = true;
+        Ok(())
+    }
+
+    /// Ends the snapshot a backup image holds, if any.
+    pub(crate) fn end_image_snapshot(&self) -> Result<()> {
+        let mut c = self.lock()?;
+        if !c.image {
+            return Ok(());
+        }
+        c.image = false;
+        c.snapshots = c.snapshots.saturating_sub(1);
+        if c.snapshots == 0 && !c.in_txn {
+            c.client.batch_execute("COMMIT").map_err(|e| self.err(e))?;
+        }
+        Ok(())
     }
 }
 
@@ -173,6 +208,23 @@ impl StoreRead for PgStore {
 }
 
 impl Store for PgStore {
+    /// The rows of one `REPEATABLE READ` snapshot into a SQLite image; the
+    /// snapshot is held for the blobs until [`Store::end_image`] (see `image`).
+    fn take_image(
+        &self,
+        dest: &Path,
+        blob_list: &mut dyn std::io::Write,
+        options: &crate::repository::ImageOptions,
+        events: &dyn crate::events::Events,
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<crate::repository::ImageInfo> {
+        self.write_image(dest, blob_list, options, events, cancel)
+    }
+    fn end_image(&self) {
+        if let Err(e) = self.db().end_image_snapshot() {
+            tracing::warn!("ending the backup snapshot failed: {e}");
+        }
+    }
     fn begin(&mut self, description: &str) -> Result<Box<dyn Transaction + '_>> {
         self.inner.begin(description)
     }

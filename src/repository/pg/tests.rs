@@ -211,3 +211,56 @@ fn gc_removes_the_blobs_nothing_refers_to_and_keeps_journaled_ones() {
     assert!(store.open_blob(&sha(&journaled)).is_ok());
     assert_eq!(store.gc(false).unwrap().blobs_removed, 0);
 }
+
+#[test]
+fn nul_in_text_is_refused_naming_the_property_and_nothing_is_kept() {
+    use crate::repository::AddOptions;
+    use crate::value::{Property, Value};
+    let (_, mut store) = fresh();
+    let mut t = store.begin("nul").unwrap();
+    t.add_node(
+        "default",
+        "/",
+        &crate::node::Node::new("a", "nt:unstructured"),
+        &AddOptions::append(),
+    )
+    .unwrap();
+    let e = t
+        .set_property(
+            "default",
+            "/a",
+            &Property::single("text", Value::String("before\0after".into())),
+        )
+        .unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        matches!(e, RepositoryError::InvalidProperty { .. }),
+        "{e:?}"
+    );
+    assert!(
+        msg.contains("/a") && msg.contains("text") && msg.contains("NUL"),
+        "{msg}"
+    );
+    assert!(msg.contains("workspace 'default'"), "{msg}");
+    drop(t);
+    assert!(store.node("default", "/a").unwrap().is_none());
+    // A multi-valued property is stored as a JSON list, where U+0000 is escaped
+    // (`\u0000`): it is kept losslessly.
+    let mut t = store.begin("nul").unwrap();
+    t.add_node(
+        "default",
+        "/",
+        &crate::node::Node::new("b", "nt:unstructured"),
+        &AddOptions::append(),
+    )
+    .unwrap();
+    let p = Property {
+        name: "list".into(),
+        ptype: crate::value::PropertyType::String,
+        multiple: true,
+        values: vec![Value::String("ok".into()), Value::String("a\0b".into())],
+    };
+    t.set_property("default", "/b", &p).unwrap();
+    t.commit().unwrap();
+    assert_eq!(store.property("default", "/b", "list").unwrap(), Some(p));
+}

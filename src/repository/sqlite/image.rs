@@ -181,43 +181,7 @@ impl SqliteStore {
         if format.as_deref() != Some(schema::FORMAT) {
             return Err(db.corrupt("the copied image is not a repository database"));
         }
-        if !options.workspaces.is_empty() {
-            events.event(&Event::Phase {
-                name: "keeping the chosen workspaces",
-                total: None,
-                unit: Unit::Items,
-            });
-            keep_workspaces(&out, &options.workspaces).map_err(|e| match e {
-                Keep::Missing(w) => RepositoryError::WorkspaceNotFound { workspace: w },
-                Keep::Sql(e) => dest_err(e),
-            })?;
-        }
-        if cancel.load(Ordering::Relaxed) {
-            return Err(RepositoryError::Cancelled {
-                repository: self.root.clone(),
-            });
-        }
-        events.event(&Event::Phase {
-            name: "listing blobs",
-            total: None,
-            unit: Unit::Items,
-        });
-        let last_operation: Option<i64> = out
-            .query_row("SELECT max(id) FROM op", [], |r| r.get(0))
-            .map_err(dest_err)?;
-        let workspaces = counts(&out).map_err(dest_err)?;
-        let (blob_count, blob_bytes) = list_blobs(&out, blob_list, dest)?;
-        out.close().map_err(|(_, e)| dest_err(e))?;
-        let file = std::fs::File::open(dest).map_err(|e| io(dest, e))?;
-        file.sync_all().map_err(|e| io(dest, e))?;
-        let bytes = file.metadata().map_err(|e| io(dest, e))?.len();
-        Ok(ImageInfo {
-            last_operation,
-            workspaces,
-            bytes,
-            blob_count,
-            blob_bytes,
-        })
+        finish_image(out, dest, blob_list, options, events, cancel, &self.root)
     }
 
     /// Opens the image `db_file` (as written by [`SqliteStore::take_image_to`])
@@ -584,6 +548,93 @@ impl SqliteStore {
             .optional()
             .map_err(|e| db.err(e))
     }
+}
+
+/// Creates the new SQLite repository database `dest` with the schema and no rows,
+/// for a backend that writes an image row by row (the PostgreSQL backend's
+/// `take_image`): the rows then go in with the same column encoding, and the image
+/// is finished by [`finish_image`].
+pub(crate) fn create_image(dest: &Path) -> Result<Connection> {
+    if dest.exists() {
+        return Err(RepositoryError::AlreadyExists {
+            path: dest.to_path_buf(),
+            reason: "the image file exists".into(),
+        });
+    }
+    let dest_err = |e: rusqlite::Error| RepositoryError::Database {
+        repository: dest.to_path_buf(),
+        source: e,
+    };
+    let out = Connection::open_with_flags(
+        dest,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(dest_err)?;
+    out.execute_batch("PRAGMA synchronous=OFF; PRAGMA journal_mode=DELETE;")
+        .map_err(dest_err)?;
+    out.execute_batch(schema::SCHEMA).map_err(dest_err)?;
+    Ok(out)
+}
+
+/// The `meta` rows (format and schema version) an image written row by row gets.
+pub(crate) const IMAGE_META: [(&str, &str); 2] =
+    [("format", schema::FORMAT), ("version", schema::VERSION)];
+
+/// Finishes an image copied into `out` (the file `dest`): cuts it down to the
+/// chosen workspaces, counts it, lists its blobs into `blob_list`, closes and
+/// syncs it. `repository` names the source in a cancellation.
+pub(crate) fn finish_image(
+    out: Connection,
+    dest: &Path,
+    blob_list: &mut dyn Write,
+    options: &ImageOptions,
+    events: &dyn Events,
+    cancel: &AtomicBool,
+    repository: &Path,
+) -> Result<ImageInfo> {
+    let dest_err = |e: rusqlite::Error| RepositoryError::Database {
+        repository: dest.to_path_buf(),
+        source: e,
+    };
+    if !options.workspaces.is_empty() {
+        events.event(&Event::Phase {
+            name: "keeping the chosen workspaces",
+            total: None,
+            unit: Unit::Items,
+        });
+        keep_workspaces(&out, &options.workspaces).map_err(|e| match e {
+            Keep::Missing(w) => RepositoryError::WorkspaceNotFound { workspace: w },
+            Keep::Sql(e) => dest_err(e),
+        })?;
+    }
+    if cancel.load(Ordering::Relaxed) {
+        return Err(RepositoryError::Cancelled {
+            repository: repository.to_path_buf(),
+        });
+    }
+    events.event(&Event::Phase {
+        name: "listing blobs",
+        total: None,
+        unit: Unit::Items,
+    });
+    let last_operation: Option<i64> = out
+        .query_row("SELECT max(id) FROM op", [], |r| r.get(0))
+        .map_err(dest_err)?;
+    let workspaces = counts(&out).map_err(dest_err)?;
+    let (blob_count, blob_bytes) = list_blobs(&out, blob_list, dest)?;
+    out.close().map_err(|(_, e)| dest_err(e))?;
+    let file = std::fs::File::open(dest).map_err(|e| io(dest, e))?;
+    file.sync_all().map_err(|e| io(dest, e))?;
+    let bytes = file.metadata().map_err(|e| io(dest, e))?.len();
+    Ok(ImageInfo {
+        last_operation,
+        workspaces,
+        bytes,
+        blob_count,
+        blob_bytes,
+    })
 }
 
 fn io(path: &Path, source: std::io::Error) -> RepositoryError {

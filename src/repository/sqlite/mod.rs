@@ -22,6 +22,7 @@ mod backend;
 pub(crate) mod codec;
 mod gc;
 mod image;
+pub(crate) use image::{create_image, finish_image, IMAGE_META};
 mod journal;
 mod read;
 mod schema;

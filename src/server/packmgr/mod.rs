@@ -206,15 +206,35 @@ async fn run_install(
         .await
 }
 
-fn install_request(p: &params::Params, dry_run: bool) -> InstallRequest {
-    InstallRequest {
-        dry_run,
-        ac_handling: p
-            .get("acHandling")
-            .filter(|s| !s.is_empty())
-            .and_then(crate::properties::AcHandling::from_name),
-        require_dependencies: matches!(p.get("dependencyHandling"), Some("required" | "strict")),
+/// The install options clients send (`shared/reference/packmgr-api.md` §4):
+/// `acHandling` (empty: the package's own), `dependencyHandling`
+/// (`required`/`strict` refuse missing dependencies), `extractOnly`, `recursive`
+/// (absent: true, as every client sends it). `autosave` (FileVault's save every N
+/// nodes) is accepted and changes nothing: the whole install is one transaction,
+/// committed once. An `acHandling` FileVault does not know is refused, as
+/// FileVault's `AccessControlHandling.valueOf` does.
+fn install_request(p: &params::Params, dry_run: bool) -> Result<InstallRequest, PackError> {
+    let ac_handling = match p.get("acHandling").filter(|s| !s.is_empty()) {
+        None => None,
+        Some(name) => Some(
+            crate::properties::AcHandling::from_name(name)
+                .ok_or_else(|| PackError::Invalid(format!("unknown acHandling '{name}'")))?,
+        ),
+    };
+    if let Some(n) = p.get("autosave").filter(|s| !s.is_empty()) {
+        if n.trim().parse::<i64>().is_err() {
+            return Err(PackError::Invalid(format!(
+                "autosave '{n}' is not a number"
+            )));
+        }
     }
+    Ok(InstallRequest {
+        dry_run,
+        ac_handling,
+        require_dependencies: matches!(p.get("dependencyHandling"), Some("required" | "strict")),
+        extract_only: p.get("extractOnly") == Some("true"),
+        not_recursive: p.get("recursive") == Some("false"),
+    })
 }
 
 async fn run_upload(
@@ -306,6 +326,102 @@ async fn run_simple(
 }
 
 // ---------------------------------------------------------------------------
+// The streamed HTML install log (`service/.html/…?cmd=install`, `console.html`).
+
+/// Sends every path the install acts on to the page as one HTML line (an error's
+/// `E` line comes with its message at the end, as in the page sent whole). The
+/// queue is unbounded so that a slow client never holds the writer: it holds at
+/// most one line per path, as the install's own report does.
+struct HtmlLines(tokio::sync::mpsc::UnboundedSender<Bytes>);
+
+impl crate::events::Events for HtmlLines {
+    fn event(&self, event: &crate::events::Event<'_>) {
+        if let crate::events::Event::Path { action, path } = event {
+            if *action != 'E' {
+                let line = LogLine::Path(*action, (*path).to_string(), None);
+                let _ = self.0.send(Bytes::from(render::html_line(&line)));
+            }
+        }
+    }
+}
+
+/// Answers at once with the page's head and the log's first lines, then one line
+/// per path as the install (queued behind the running writes) acts on it, then
+/// its result: the same page as [`render::html_log`] (or [`render::html_error`])
+/// sends whole, in chunks as the install progresses.
+fn streamed_install(state: AppState, user: User, path: String, req: InstallRequest) -> Response {
+    let title = "Installing content";
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
+    let mut head = render::html_log_start(title);
+    for l in render::install_log_head(req.dry_run) {
+        head.push_str(&render::html_line(&l));
+    }
+    let _ = tx.send(Bytes::from(head));
+    let actor = actor(&state, &user);
+    let tmp = state.config().tmp_dir.clone();
+    let sink = Arc::new(HtmlLines(tx.clone()));
+    tokio::spawn(async move {
+        let dry = req.dry_run;
+        let done = state
+            .write(move |store| {
+                let started = Instant::now();
+                let r = registry::install(store, &path, &req, &actor, sink, &tmp);
+                (r, started.elapsed().as_millis())
+            })
+            .await;
+        let end = match done {
+            Ok((Ok(report), ms)) => {
+                let mut end = String::new();
+                for l in render::install_log_tail(&report, ms) {
+                    end.push_str(&render::html_line(&l));
+                }
+                end.push_str(&render::html_log_end(&if dry {
+                    format!("Package simulated in {ms}ms.")
+                } else {
+                    format!("Package installed in {ms}ms.")
+                }));
+                end
+            }
+            Ok((Err(e), _)) => {
+                let at = match &e {
+                    PackError::Install(ie) => ie.path().unwrap_or("/").to_string(),
+                    _ => "/".to_string(),
+                };
+                let msg = e.to_string();
+                let line = LogLine::Path('E', at, Some(msg.clone()));
+                format!(
+                    "{}{}",
+                    render::html_line(&line),
+                    render::html_error_end(&msg)
+                )
+            }
+            Err(e) => render::html_error_end(&e.to_string()),
+        };
+        let _ = tx.send(Bytes::from(end));
+    });
+    let body = Body::from_stream(UnboundedStream(rx));
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html;charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+struct UnboundedStream(tokio::sync::mpsc::UnboundedReceiver<Bytes>);
+
+impl futures_core::Stream for UnboundedStream {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx).map(|o| o.map(Ok))
+    }
+}
+
+// ---------------------------------------------------------------------------
 // service/{selector}.{ext}[package path][/]
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -371,10 +487,14 @@ async fn service(
             .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return r;
     }
-    let p = match params::read(req, &state.config().tmp_dir).await {
-        Ok(p) => p,
-        Err(e) => return text(StatusCode::BAD_REQUEST, format!("{}\n", e.0)),
-    };
+    // The path and the method first: an unknown URL's body is not read.
+    let p =
+        match <params::Params as axum::extract::FromRequest<AppState>>::from_request(req, &state)
+            .await
+        {
+            Ok(p) => p,
+            Err(r) => return r,
+        };
     let cmd = p.get("cmd").unwrap_or("").to_string();
     let checked = |path: &Option<String>| -> Result<String, Response> {
         match path {
@@ -389,6 +509,7 @@ async fn service(
     };
     match cmd.as_str() {
         "upload" => {
+            let install_req = install_request(&p, false);
             let Some(upload) = p.upload else {
                 let o = Outcome::fail(&PackError::Invalid(
                     "no package file in the request (multipart part 'package')".into(),
@@ -404,7 +525,13 @@ async fn service(
             match stored {
                 Ok(rec) => {
                     if install {
-                        let req = InstallRequest::default();
+                        let req = match install_req {
+                            Ok(r) => r,
+                            Err(e) => {
+                                let o = Outcome::fail(&e);
+                                return render_outcome(format, "Installing content", &o);
+                            }
+                        };
                         match run_install(&state, &user, rec.path.clone(), req).await {
                             Ok(mut o) => {
                                 if o.success {
@@ -431,7 +558,13 @@ async fn service(
                 Ok(p) => p,
                 Err(r) => return r,
             };
-            let req = install_request(&p, cmd == "dryrun");
+            let req = match install_request(&p, cmd == "dryrun") {
+                Ok(r) => r,
+                Err(e) => return render_outcome(format, "Installing content", &Outcome::fail(&e)),
+            };
+            if format == Format::Html {
+                return streamed_install(state, user, path, req);
+            }
             match run_install(&state, &user, path, req).await {
                 Ok(o) => render_outcome(format, "Installing content", &o),
                 Err(e) => server_error(e),
@@ -521,11 +654,7 @@ async fn service(
 // ---------------------------------------------------------------------------
 // service.jsp
 
-async fn service_jsp(State(state): State<AppState>, user: User, req: Request) -> Response {
-    let p = match params::read(req, &state.config().tmp_dir).await {
-        Ok(p) => p,
-        Err(e) => return text(StatusCode::BAD_REQUEST, format!("{}\n", e.0)),
-    };
+async fn service_jsp(State(state): State<AppState>, user: User, p: params::Params) -> Response {
     let echo: Vec<(String, String)> = p.echo().to_vec();
     let env = |data: String, code: u16, status: &str| {
         xml_response(render::xml_envelope(&user.name, &echo, &data, code, status))
@@ -535,6 +664,7 @@ async fn service_jsp(State(state): State<AppState>, user: User, req: Request) ->
     if has_file && cmd.is_none() {
         let force = p.flag("force");
         let install = p.flag("install");
+        let req = install_request(&p, false);
         let upload = p.upload.expect("checked");
         let stored = match run_upload(&state, &user, upload, force).await {
             Ok(r) => r,
@@ -551,8 +681,19 @@ async fn service_jsp(State(state): State<AppState>, user: User, req: Request) ->
         if !install {
             return env(render::xml_package(&rec), 200, "ok");
         }
-        let o = match run_install(&state, &user, rec.path.clone(), InstallRequest::default()).await
-        {
+        let req = match req {
+            Ok(r) => r,
+            Err(e) => {
+                let log =
+                    render::xml_log(&[LogLine::Path('E', rec.path.clone(), Some(e.to_string()))]);
+                return env(
+                    format!("{}{log}", render::xml_package(&rec)),
+                    500,
+                    &e.to_string(),
+                );
+            }
+        };
+        let o = match run_install(&state, &user, rec.path.clone(), req).await {
             Ok(o) => o,
             Err(e) => return server_error(e),
         };
@@ -611,7 +752,11 @@ async fn service_jsp(State(state): State<AppState>, user: User, req: Request) ->
                 Err(e) => return server_error(e),
             };
             let o = if c == "inst" {
-                run_install(&state, &user, rec.path.clone(), install_request(&p, false)).await
+                let req = match install_request(&p, false) {
+                    Ok(r) => r,
+                    Err(e) => return env(String::new(), 500, &e.to_string()),
+                };
+                run_install(&state, &user, rec.path.clone(), req).await
             } else {
                 let cmd = match c {
                     "uninst" => "uninstall",
@@ -647,11 +792,7 @@ async fn service_jsp(State(state): State<AppState>, user: User, req: Request) ->
 // ---------------------------------------------------------------------------
 // list.jsp, installstatus.jsp, update.jsp, index.jsp, downloads, shims
 
-async fn list_jsp(State(state): State<AppState>, _user: User, req: Request) -> Response {
-    let p = match params::read(req, &state.config().tmp_dir).await {
-        Ok(p) => p,
-        Err(e) => return text(StatusCode::BAD_REQUEST, format!("{}\n", e.0)),
-    };
+async fn list_jsp(State(state): State<AppState>, _user: User, p: params::Params) -> Response {
     let name = p.get("name").map(str::to_string);
     let group = p.get("group").map(str::to_string);
     let path = p.get("path").map(str::to_string);
@@ -686,11 +827,7 @@ async fn install_status(State(state): State<AppState>, _user: User) -> Response 
     ))
 }
 
-async fn update_jsp(State(state): State<AppState>, user: User, req: Request) -> Response {
-    let p = match params::read(req, &state.config().tmp_dir).await {
-        Ok(p) => p,
-        Err(e) => return text(StatusCode::BAD_REQUEST, format!("{}\n", e.0)),
-    };
+async fn update_jsp(State(state): State<AppState>, user: User, p: params::Params) -> Response {
     let Some(path) = p.get("path").map(str::to_string) else {
         return json_response(render::json(false, "path is missing", None));
     };
@@ -784,20 +921,41 @@ async fn download(state: AppState, path: &str) -> Response {
     };
     let opened = state
         .read(
-            move |s| -> Result<Option<(PackageRecord, Box<dyn std::io::Read + Send>)>, PackError> {
+            move |s| -> Result<Option<(PackageRecord, Zip)>, PackError> {
                 let Some(r) = registry::get(s, &path)? else {
                     return Ok(None);
                 };
-                let reader = registry::open_zip(s, &r)?;
-                Ok(Some((r, reader)))
+                let mut reader = registry::open_zip(s, &r)?;
+                // A small package is read here, in the read's one trip to the reader
+                // pool; a large one is streamed from the tokio blocking pool.
+                if r.size <= SMALL_DOWNLOAD {
+                    let mut all = Vec::with_capacity(r.size as usize);
+                    reader
+                        .read_to_end(&mut all)
+                        .map_err(|e| PackError::Invalid(format!("reading {}: {e}", r.path)))?;
+                    return Ok(Some((r, Zip::Whole(all))));
+                }
+                Ok(Some((r, Zip::Stream(reader))))
             },
         )
         .await;
-    let (rec, mut reader) = match opened {
+    let (rec, zip) = match opened {
         Ok(Ok(Some(x))) => x,
         Ok(Ok(None)) => return text(StatusCode::NOT_FOUND, "not found\n"),
         Ok(Err(e)) => return text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
         Err(e) => return server_error(e),
+    };
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        rec.download_name().replace('"', "_")
+    );
+    let headers = [
+        (header::CONTENT_TYPE, "application/zip".to_string()),
+        (header::CONTENT_DISPOSITION, disposition),
+    ];
+    let mut reader = match zip {
+        Zip::Whole(bytes) => return (StatusCode::OK, headers, bytes).into_response(),
+        Zip::Stream(r) => r,
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::task::spawn_blocking(move || {
@@ -820,20 +978,22 @@ async fn download(state: AppState, path: &str) -> Response {
             }
         }
     });
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        rec.download_name().replace('"', "_")
-    );
     (
         StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/zip".to_string()),
-            (header::CONTENT_LENGTH, rec.size.to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
+        [(header::CONTENT_LENGTH, rec.size.to_string())],
+        headers,
         Body::from_stream(ChannelStream(rx)),
     )
         .into_response()
+}
+
+/// Packages up to this size are downloaded from one buffer.
+const SMALL_DOWNLOAD: u64 = 256 * 1024;
+
+/// A stored package's bytes: whole, or a reader to stream.
+enum Zip {
+    Whole(Vec<u8>),
+    Stream(Box<dyn std::io::Read + Send>),
 }
 
 struct ChannelStream(tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>);

@@ -61,6 +61,28 @@ impl Params {
 #[derive(Debug)]
 pub struct BadRequest(pub String);
 
+/// The handlers' prologue as an extractor: after the user (the authentication
+/// layer ran first), the merged parameters, or a malformed request answered 400
+/// with the reason as text. Upload files go to the server's `tmp_dir`.
+impl FromRequest<crate::server::state::AppState> for Params {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(
+        req: Request,
+        state: &crate::server::state::AppState,
+    ) -> Result<Params, Self::Rejection> {
+        use axum::response::IntoResponse;
+        read(req, &state.config().tmp_dir).await.map_err(|e| {
+            (
+                axum::http::StatusCode::BAD_REQUEST,
+                [(header::CONTENT_TYPE, "text/plain;charset=utf-8")],
+                format!("{}\n", e.0),
+            )
+                .into_response()
+        })
+    }
+}
+
 /// Reads the parameters of `req`; file parts are written into `tmp`.
 pub async fn read(req: Request, tmp: &Path) -> Result<Params, BadRequest> {
     let mut params = Params::default();
@@ -144,8 +166,9 @@ async fn save(
             Err(e) => return Err(BadRequest(e.body_text())),
         }
     }
+    // Flushed, not synced: the file lives as long as the request, and the
+    // repository syncs its own copy when the upload is stored.
     file.flush().await.map_err(io)?;
-    file.sync_all().await.map_err(io)?;
     Ok(Upload {
         field: name.to_string(),
         filename,

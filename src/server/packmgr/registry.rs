@@ -479,6 +479,14 @@ pub struct InstallRequest {
     pub ac_handling: Option<crate::properties::AcHandling>,
     /// Refuse when dependencies are missing (`dependencyHandling=required|strict`).
     pub require_dependencies: bool,
+    /// `extractOnly=true`: FileVault takes no snapshot, so the package cannot be
+    /// uninstalled; here the install is recorded in `history` as every install
+    /// (`jcrpack undo` still reverts it) but the package keeps no
+    /// `installOperation`, and `uninstall` answers "Snapshot missing" as CRX does.
+    pub extract_only: bool,
+    /// `recursive=false`: sub packages are stored below `/etc/packages`, not
+    /// installed ([`ImportOptions::recursive`]).
+    pub not_recursive: bool,
 }
 
 /// Copies the stored zip into a new temporary folder under `tmp`, as
@@ -511,20 +519,25 @@ pub fn install(
 ) -> Result<Report, PackError> {
     let record = get(store, path)?.ok_or(PackError::NoPackage)?;
     let (_dir, file) = materialize(store, &record, tmp)?;
-    let archive = archive::open(&file, &ReadOptions::default())?;
+    // Named by its repository path, so that `history` (and every message) says
+    // `install /etc/packages/GROUP/NAME-VERSION.zip`, not the temporary copy.
+    let archive = archive::ZipArchive::open_as(&file, &record.path, &ReadOptions::default())?;
+    let archive: &dyn archive::Archive = &archive;
     let opts = ImportOptions {
         dry_run: req.dry_run,
         ac_handling: req.ac_handling,
         require_dependencies: req.require_dependencies,
+        recursive: !req.not_recursive,
         events,
         ..ImportOptions::new(actor.clone())
     };
     let def = format!("{path}/jcr:content/vlt:definition");
     let time = actor.time;
     let user = actor.user.clone();
+    let extract_only = req.extract_only;
     let report = import::install_archive_then(
         store,
-        archive.as_ref(),
+        archive,
         &opts,
         &mut |txn: &mut dyn Transaction, _report: &Report| {
             // The install may have written below /etc/packages itself.
@@ -537,7 +550,11 @@ pub fn install(
                 &Property::single("lastUnpacked", Value::Date(time)),
             )?;
             txn.set_property(WS, &def, &Property::string("lastUnpackedBy", user.clone()))?;
-            if let Some(op) = txn.operation_id() {
+            if extract_only {
+                // No snapshot: an earlier install's operation is no longer this
+                // package's to undo either.
+                txn.remove_property(WS, &def, "installOperation")?;
+            } else if let Some(op) = txn.operation_id() {
                 txn.set_property(
                     WS,
                     &def,

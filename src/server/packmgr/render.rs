@@ -39,13 +39,29 @@ impl LogLine {
 }
 
 /// The log of a finished install (or dry run), as FileVault's importer and CRX
-/// write it; `millis` is the time it took.
+/// write it; `millis` is the time it took: [`install_log_head`], one line per
+/// path, [`install_log_tail`].
 pub fn install_log(report: &Report, millis: u128) -> Vec<LogLine> {
+    let mut lines = install_log_head(report.dry_run);
+    for e in report.entries.iter() {
+        lines.push(LogLine::Path(
+            e.action.letter(),
+            e.path.clone(),
+            e.detail.clone(),
+        ));
+    }
+    lines.extend(install_log_tail(report, millis));
+    lines
+}
+
+/// The lines before the paths (known before the install starts: the streamed
+/// HTML log sends them at once).
+pub fn install_log_head(dry_run: bool) -> Vec<LogLine> {
     let mut lines = vec![
         LogLine::text("Installing content"),
         LogLine::text("Collecting import information..."),
     ];
-    if report.dry_run {
+    if dry_run {
         lines.push(LogLine::text(
             "Dry Run: Skipping node types installation (might lead to errors).",
         ));
@@ -55,14 +71,17 @@ pub fn install_log(report: &Report, millis: u128) -> Vec<LogLine> {
         lines.push(LogLine::text("Installing privileges..."));
         lines.push(LogLine::text("Importing content..."));
     }
-    let mut changed = 0u64;
-    for e in report.entries.iter() {
-        let letter = e.action.letter();
-        if letter != '-' {
-            changed += 1;
-        }
-        lines.push(LogLine::Path(letter, e.path.clone(), e.detail.clone()));
-    }
+    lines
+}
+
+/// The lines after the paths: warnings, the save, the result.
+pub fn install_log_tail(report: &Report, millis: u128) -> Vec<LogLine> {
+    let mut lines = Vec::new();
+    let changed = report
+        .entries
+        .iter()
+        .filter(|e| e.action.letter() != '-')
+        .count();
     for w in &report.warnings {
         // A warning is not an error: it must not start with the letter E.
         lines.push(LogLine::Text(format!("Warning: {w}")));
@@ -253,39 +272,16 @@ pub fn script_html(json: &str) -> String {
 /// FileVault's HTML log (`HtmlProgressListener`) in CRX's page: `<body><h2>TITLE</h2>`
 /// and `</div><br>FOOTER<br>` each at the start of a line, lines ending `<br>\r\n`.
 pub fn html_log(title: &str, lines: &[LogLine], footer: &str) -> String {
-    let mut s = String::from(
-        "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\">\r\n<html><head><title>",
-    );
-    s.push_str(&html_escape(title));
-    s.push_str("</title></head>\r\n<body><h2>");
-    s.push_str(&html_escape(title));
-    s.push_str("</h2><div>");
+    let mut s = html_log_start(title);
     for l in lines {
-        match l {
-            LogLine::Text(t) => {
-                let t = html_escape(&LogLine::Text(t.clone()).plain());
-                s.push_str(&format!(
-                    "<span class=\"{t}\"><b>{t}</b>&nbsp;</span><br>\r\n"
-                ));
-            }
-            LogLine::Path(a, _, _) => {
-                let plain = l.plain();
-                let rest = html_escape(plain.get(2..).unwrap_or(""));
-                s.push_str(&format!(
-                    "<span class=\"{a}\"><b>{a}</b>&nbsp;{rest}</span><br>\r\n"
-                ));
-            }
-        }
+        s.push_str(&html_line(l));
     }
-    s.push_str("</div><br>");
-    s.push_str(&html_escape(footer));
-    s.push_str("<br>\r\n</body></html>\r\n");
+    s.push_str(&html_log_end(footer));
     s
 }
 
-/// CRX's HTML page for a failed operation: `Error during processing.` and the
-/// message in `<pre>` (what wcm.io, gradle-aem-plugin and adamcin look for).
-pub fn html_error(title: &str, lines: &[LogLine], msg: &str) -> String {
+/// The HTML log's page up to its first line.
+pub fn html_log_start(title: &str) -> String {
     let mut s = String::from(
         "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\">\r\n<html><head><title>",
     );
@@ -293,19 +289,50 @@ pub fn html_error(title: &str, lines: &[LogLine], msg: &str) -> String {
     s.push_str("</title></head>\r\n<body><h2>");
     s.push_str(&html_escape(title));
     s.push_str("</h2><div>");
-    for l in lines {
-        if let LogLine::Path(a, _, _) = l {
+    s
+}
+
+/// One line of the HTML log.
+pub fn html_line(l: &LogLine) -> String {
+    match l {
+        LogLine::Text(t) => {
+            let t = html_escape(&LogLine::Text(t.clone()).plain());
+            format!("<span class=\"{t}\"><b>{t}</b>&nbsp;</span><br>\r\n")
+        }
+        LogLine::Path(a, _, _) => {
             let plain = l.plain();
             let rest = html_escape(plain.get(2..).unwrap_or(""));
-            s.push_str(&format!(
-                "<span class=\"{a}\"><b>{a}</b>&nbsp;{rest}</span><br>\r\n"
-            ));
+            format!("<span class=\"{a}\"><b>{a}</b>&nbsp;{rest}</span><br>\r\n")
         }
     }
-    s.push_str("<br><span class=\"error\">Error during processing.</span><br><code><pre>");
-    s.push_str(&html_escape(msg));
-    s.push_str("\r\n</pre></code>\r\n</div>\r\n</body></html>\r\n");
+}
+
+/// The HTML log's page after its last line: the footer.
+pub fn html_log_end(footer: &str) -> String {
+    format!(
+        "</div><br>{}<br>\r\n</body></html>\r\n",
+        html_escape(footer)
+    )
+}
+
+/// CRX's "Error during processing." page: the paths of `lines`, then `msg`.
+pub fn html_error(title: &str, lines: &[LogLine], msg: &str) -> String {
+    let mut s = html_log_start(title);
+    for l in lines {
+        if let LogLine::Path(..) = l {
+            s.push_str(&html_line(l));
+        }
+    }
+    s.push_str(&html_error_end(msg));
     s
+}
+
+/// The error page after its last path line.
+pub fn html_error_end(msg: &str) -> String {
+    format!(
+        "<br><span class=\"error\">Error during processing.</span><br><code><pre>{}\r\n</pre></code>\r\n</div>\r\n</body></html>\r\n",
+        html_escape(msg)
+    )
 }
 
 /// One package of `list.jsp` (dates in epoch milliseconds, 0 for never).

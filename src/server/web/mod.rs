@@ -1,9 +1,11 @@
 //! The page of `jcrpack serve`: server-rendered HTML (string templates in
-//! [`html`] and [`views`]) with a little plain JavaScript (`static/app.js`, a
-//! running backup's progress bar), no build step.
+//! [`html`] and [`views`]) with a little plain JavaScript (`static/app.js`: a
+//! running backup's progress bar, an install's log streamed into the page), no
+//! build step.
 //!
 //! Sections: the repository tree per workspace with each node's properties;
-//! packages kept in the repository; backups (create with a progress bar and
+//! packages ([`packages`]: upload, install with a live log, dry run, uninstall,
+//! delete); backups (create with a progress bar and
 //! Cancel, verify, delete); restore (tick subtrees of a backup, `Show
 //! differences`, `Confirm restore`); the activity log with `Undo`.
 //!
@@ -15,6 +17,7 @@
 //! authentication: a write with the cookie but without the token gets no user).
 
 pub mod html;
+pub mod packages;
 pub mod session;
 pub mod views;
 
@@ -86,11 +89,29 @@ impl SessionHook for Hook {
     }
 }
 
-/// Installs the page's sessions into the server's authentication.
+/// Installs the page's sessions into the server's authentication, and picks up
+/// the backup jobs a previous server left ([`backups::resume_jobs`]; a journal
+/// that cannot be read is logged, the server still starts).
 pub fn install(state: &AppState) {
     state.set_session_hook(Arc::new(Hook {
         sessions: state.sessions().clone(),
     }));
+    match backups::resume_jobs(&state.config().repo, state.jobs()) {
+        Ok(found) => {
+            for id in &found.interrupted {
+                tracing::warn!(
+                    "backup job {id} was interrupted by the last stop; nothing of it was kept"
+                );
+            }
+            for p in &found.unreadable {
+                tracing::warn!(
+                    "backup job journal file {} is unreadable; not listed",
+                    p.display()
+                );
+            }
+        }
+        Err(e) => tracing::warn!("backup jobs of the last run not listed: {}", e.message),
+    }
 }
 
 /// The page's routes that need a logged-in user.
@@ -100,7 +121,6 @@ pub fn routes() -> Router<AppState> {
         .route("/web/", get(|| async { Redirect::to("/web/repository") }))
         .route("/web/logout", post(logout))
         .route("/web/repository", get(repository))
-        .route("/web/packages", get(packages))
         .route("/web/backups", get(backups_page))
         .route("/web/backups/create", post(create_backup))
         .route("/web/backups/jobs/{job}/cancel", post(cancel_job))
@@ -112,6 +132,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/web/activity", get(activity))
         .route("/web/activity/{op}/undo", post(undo))
+        .merge(packages::routes())
 }
 
 /// The page's routes open to everyone (the login form, its static files).
@@ -181,10 +202,18 @@ impl Page {
     #[allow(clippy::result_large_err)] // the page answered, built once per refusal
     fn form(&self, body: &Bytes) -> Result<Vec<(String, String)>, Response> {
         let form = parse_form(&String::from_utf8_lossy(body));
-        let ok = !self.viewer.csrf.is_empty()
-            && field(&form, "csrf").is_some_and(|t| same_token(t, &self.viewer.csrf));
+        self.check_csrf(field(&form, "csrf"))?;
+        Ok(form)
+    }
+
+    /// `Ok` when `sent` (a form's `csrf` field) is this session's token; else the
+    /// 403 page.
+    #[allow(clippy::result_large_err)] // the page answered, built once per refusal
+    fn check_csrf(&self, sent: Option<&str>) -> Result<(), Response> {
+        let ok =
+            !self.viewer.csrf.is_empty() && sent.is_some_and(|t| same_token(t, &self.viewer.csrf));
         if ok {
-            Ok(form)
+            Ok(())
         } else {
             let mut r = self.render(
                 "Refused",
@@ -364,46 +393,6 @@ async fn repository(
     match read.map_err(ApiError::from).and_then(|r| r) {
         Ok(body) => page.render("Repository", Section::Repository, flash.as_ref(), &body),
         Err(e) => page.error("Repository", Section::Repository, &e),
-    }
-}
-
-// ---- packages ----
-
-async fn packages(State(state): State<AppState>, page: Page) -> Response {
-    let flash = page.flash();
-    let read = state
-        .read(move |store| -> Result<Vec<views::PackageRow>, ApiError> {
-            let ws = crate::repository::DEFAULT_WORKSPACE;
-            let mut rows = Vec::new();
-            if store.node(ws, "/etc/packages")?.is_none() {
-                return Ok(rows);
-            }
-            for e in store.walk(ws, "/etc/packages")? {
-                let e = e?;
-                if e.node.primary_type == "nt:file" && e.path.ends_with(".zip") {
-                    let size = store
-                        .property(ws, &format!("{}/jcr:content", e.path), "jcr:data")?
-                        .and_then(|p| match p.values.first() {
-                            Some(crate::value::Value::Binary(b)) => b.size(),
-                            _ => None,
-                        });
-                    rows.push(views::PackageRow { path: e.path, size });
-                    if rows.len() >= 1000 {
-                        break;
-                    }
-                }
-            }
-            Ok(rows)
-        })
-        .await;
-    match read.map_err(ApiError::from).and_then(|r| r) {
-        Ok(rows) => page.render(
-            "Packages",
-            Section::Packages,
-            flash.as_ref(),
-            &views::packages(&rows),
-        ),
-        Err(e) => page.error("Packages", Section::Packages, &e),
     }
 }
 

@@ -7,6 +7,7 @@ use crate::backup::jobs::{JobState, JobStatus};
 use crate::backup::Manifest;
 use crate::repository::{NodeInfo, OperationSummary};
 use crate::restore::{ChangeKind, Preview};
+use crate::server::packmgr::registry::PackageRecord;
 use crate::value::{Property, Value};
 use std::fmt::Write;
 
@@ -206,7 +207,12 @@ pub fn backups(v: &Viewer, jobs: &[JobStatus], list: &[Manifest]) -> String {
     let ended: Vec<&JobStatus> = jobs
         .iter()
         .rev()
-        .filter(|j| matches!(j.state, JobState::Failed | JobState::Cancelled))
+        .filter(|j| {
+            matches!(
+                j.state,
+                JobState::Failed | JobState::Cancelled | JobState::Interrupted
+            )
+        })
         .take(5)
         .collect();
     if !ended.is_empty() {
@@ -216,10 +222,10 @@ pub fn backups(v: &Viewer, jobs: &[JobStatus], list: &[Manifest]) -> String {
                 s,
                 "<li>Job {}: {}{}</li>",
                 j.id,
-                if j.state == JobState::Cancelled {
-                    "cancelled, nothing was kept"
-                } else {
-                    "failed"
+                match j.state {
+                    JobState::Cancelled => "cancelled, nothing was kept",
+                    JobState::Interrupted => "interrupted",
+                    _ => "failed",
                 },
                 j.error
                     .as_deref()
@@ -467,34 +473,87 @@ pub fn activity(v: &Viewer, ops: &[OperationSummary]) -> String {
     s
 }
 
-/// One package kept in the repository (`/etc/packages/GROUP/NAME.zip`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackageRow {
-    /// Its path below `/etc/packages`.
-    pub path: String,
-    /// Its size, when its file says.
-    pub size: Option<u64>,
+/// Whether and when a package was installed, as its row says (plain text).
+pub fn installed_text(p: &PackageRecord) -> String {
+    match (&p.last_unpacked, p.install_operation) {
+        (Some(t), Some(op)) => format!(
+            "{t} by {} (operation {op})",
+            p.last_unpacked_by.as_deref().unwrap_or("?")
+        ),
+        (Some(t), None) => t.to_string(),
+        _ => "not installed".to_string(),
+    }
 }
 
-/// The packages page: the packages kept in the repository, with the Package
-/// Manager's URLs for clients.
-pub fn packages(list: &[PackageRow]) -> String {
+/// The packages page: the upload form, the packages kept in the repository
+/// (`/etc/packages/GROUP/NAME.zip`) with `Install`, `Dry run`, `Uninstall` and
+/// `Delete`, and the place where the script streams an install's log.
+pub fn packages(v: &Viewer, list: &[PackageRecord]) -> String {
     let mut s = String::new();
+    let _ = write!(
+        s,
+        concat!(
+            "<h2>Upload</h2>\n<form method=\"post\" action=\"/web/packages/upload\" enctype=\"multipart/form-data\" class=\"stack\">{}",
+            "<div><label for=\"package\">Package file (.zip)</label><br>",
+            "<input type=\"file\" id=\"package\" name=\"package\" accept=\".zip,application/zip\" required></div>",
+            "<div><label><input type=\"checkbox\" name=\"force\" value=\"true\"> Replace a package with the same name</label></div>",
+            "<div><button type=\"submit\">Upload package</button></div></form>\n"
+        ),
+        csrf_field(v)
+    );
+    s.push_str("<h2>Packages</h2>\n");
     if list.is_empty() {
         s.push_str("<p>No packages uploaded yet.</p>\n");
     } else {
-        s.push_str("<div class=\"table-wrap\"><table><thead><tr><th scope=\"col\">Package</th><th scope=\"col\">Size</th><th scope=\"col\">Download</th></tr></thead><tbody>\n");
+        s.push_str("<div class=\"table-wrap\"><table class=\"packages\"><thead><tr><th scope=\"col\">Package</th><th scope=\"col\">Size</th><th scope=\"col\">Installed</th><th scope=\"col\">Actions</th></tr></thead><tbody>\n");
         for p in list {
+            let installed = esc(&installed_text(p));
+            let path = p.path.as_str();
             let _ = writeln!(
                 s,
-                "<tr><th scope=\"row\">{}</th><td>{}</td><td><a href=\"{}\">Download {}</a></td></tr>",
-                esc(&p.path),
-                p.size.map(size).unwrap_or_default(),
-                url(&p.path),
-                esc(p.path.rsplit('/').next().unwrap_or(&p.path))
+                concat!(
+                    "<tr data-package=\"{path}\"><th scope=\"row\">{pid}<br><span class=\"type\">{path}</span></th><td data-label=\"Size\">{size}</td><td data-installed data-label=\"Installed\">{installed}</td>",
+                    "<td class=\"actions\"><form method=\"post\" action=\"/web/packages/install\" class=\"inline\" data-live-log>{csrf}",
+                    "<input type=\"hidden\" name=\"path\" value=\"{path}\">",
+                    "<button type=\"submit\" name=\"action\" value=\"install\">Install</button> ",
+                    "<button type=\"submit\" name=\"action\" value=\"dryrun\" class=\"secondary\">Dry run</button></form>",
+                    "{uninstall}{delete}<a href=\"{href}\" download>Download</a></td></tr>"
+                ),
+                path = esc(path),
+                pid = esc(&p.pid()),
+                size = size(p.size),
+                installed = installed,
+                csrf = csrf_field(v),
+                uninstall = post_button(v, "/web/packages/uninstall", "Uninstall", &[("path", path)]),
+                delete = post_button(v, "/web/packages/delete", "Delete", &[("path", path)]),
+                href = esc(&url(path)),
             );
         }
         s.push_str("</tbody></table></div>\n");
     }
+    s.push_str(concat!(
+        "<section aria-labelledby=\"install-log\" id=\"live-log\" hidden>",
+        "<h2 id=\"install-log\">Install log</h2>",
+        "<p data-log-status role=\"status\"></p>",
+        "<pre class=\"log\" role=\"log\" aria-label=\"Install log\" tabindex=\"0\"></pre>",
+        "</section>\n"
+    ));
+    s
+}
+
+/// The page after an install or dry run without the script: its outcome (in the
+/// frame's message) and its log.
+pub fn install_log(lines: &[String], more: u64) -> String {
+    let mut s = String::from(
+        "<section aria-labelledby=\"install-log\"><h2 id=\"install-log\">Install log</h2><pre class=\"log\" role=\"log\" aria-label=\"Install log\" tabindex=\"0\">",
+    );
+    for l in lines {
+        s.push_str(&esc(l));
+        s.push('\n');
+    }
+    if more > 0 {
+        let _ = writeln!(s, "({more} more lines not shown)");
+    }
+    s.push_str("</pre></section>\n<p><a href=\"/web/packages\">Back to Packages</a> · <a href=\"/web/activity\">Activity</a></p>\n");
     s
 }
