@@ -182,8 +182,9 @@ impl Catalogue {
     /// First removes what a killed backup command left (reported as warnings). The
     /// backup is written under `backups/.tmp-<ID>` with an `in-progress` marker and
     /// renamed to `backups/<ID>` once its files and blobs are durable; on any error
-    /// or cancellation (`cancel` set, [`BackupError::Cancelled`]) its folder is
-    /// removed, and so are the blobs it copied when no other backup command runs.
+    /// or cancellation (`cancel` set, [`BackupError::Cancelled`]) the blobs it
+    /// copied are collected and its folder removed when no other backup command
+    /// runs; otherwise its emptied folder is left for the next command to clean up.
     ///
     /// This generic form always copies the image (its chunks already in the
     /// catalogue are shared); [`Catalogue::create_backup_of`] also skips the copy
@@ -230,11 +231,7 @@ impl Catalogue {
         match result {
             Ok(m) => Ok(m),
             Err(e) => {
-                let _ = std::fs::remove_dir_all(&tmp);
-                drop(lock);
-                if let Ok(Some(_x)) = CatalogueLock::try_take(self.dir(), Mode::Exclusive) {
-                    let _ = self.collect_blobs(false);
-                }
+                self.abandon(&tmp, lock);
                 Err(match e {
                     BackupError::Repository(RepositoryError::Cancelled { .. }) => {
                         BackupError::Cancelled {
@@ -243,6 +240,40 @@ impl Catalogue {
                     }
                     e => e,
                 })
+            }
+        }
+    }
+
+    /// Removes the folder `tmp` of a backup that failed or was cancelled, and the
+    /// blobs it copied, giving up the catalogue's shared `lock`: when no other
+    /// backup command holds the catalogue, the blobs no complete backup refers to
+    /// are collected first and the folder removed after (a kill in between leaves
+    /// the folder, so the next command collects again); else only what the
+    /// folder holds is removed, and the folder itself (`.tmp-<ID>`, unlisted) is
+    /// left for the next command's [`Catalogue::clean_up`], which collects the
+    /// blobs it copied.
+    fn abandon(&self, tmp: &Path, lock: CatalogueLock) {
+        drop(lock);
+        match CatalogueLock::try_take(self.dir(), Mode::Exclusive) {
+            Ok(Some(_x)) => {
+                if self.collect_blobs(false).is_ok() {
+                    let _ = std::fs::remove_dir_all(tmp);
+                }
+            }
+            _ => {
+                if let Ok(rd) = std::fs::read_dir(tmp) {
+                    for e in rd.flatten() {
+                        if e.file_name() == IN_PROGRESS_FILE {
+                            continue;
+                        }
+                        let p = e.path();
+                        let _ = if p.is_dir() {
+                            std::fs::remove_dir_all(&p)
+                        } else {
+                            std::fs::remove_file(&p)
+                        };
+                    }
+                }
             }
         }
     }
