@@ -607,7 +607,8 @@ impl Catalogue {
     }
 
     /// Copies the blobs of the list that the catalogue lacks, checking each, and
-    /// makes them durable with the image chunks written before (`new_chunks`).
+    /// makes them durable with the image chunks written before (`new_chunks`,
+    /// listed in the chunk list beside `list_path`).
     /// From a SQLite repository on the catalogue's file system a blob is linked
     /// instead of copied (see [`CatalogueBlobs::link_in`]).
     #[allow(clippy::too_many_arguments)]
@@ -629,6 +630,8 @@ impl Catalogue {
         });
         let blobs = self.blobs();
         let mut stats = BlobStats::default();
+        // Whether a blob was copied (not linked): its data is ours to make durable.
+        let mut copied_plain = false;
         let mut pace = Pace::new(options.max_rate);
         let f = std::fs::File::open(list_path).map_err(|e| BackupError::io(list_path, e))?;
         let cancelled = || -> BackupError {
@@ -685,10 +688,14 @@ impl Catalogue {
                     },
                 })?;
             blobs.copy_in(store.location(), sha256, size, &mut src, &mut pace_chunk)?;
+            copied_plain = true;
             stats.copied_count += 1;
             stats.copied_bytes += size;
         }
-        blobs.sync(new_chunks || stats.copied_count > 0)?;
+        if new_chunks || stats.copied_count > 0 {
+            let chunks = list_path.with_file_name(IMAGE_LIST_FILE);
+            blobs.sync(new_chunks.then_some(chunks.as_path()), copied_plain)?;
+        }
         Ok(stats)
     }
 }
