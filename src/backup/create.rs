@@ -671,7 +671,7 @@ impl Catalogue {
             };
             if let Some(s) = sqlite {
                 let from = BlobStore::new(s.location()).path_of(sha256)?;
-                if blobs.link_in(s.location(), &from, sha256, size, &mut pace_chunk)? {
+                if blobs.link_in(&from, sha256, size, &mut pace_chunk)? {
                     stats.copied_count += 1;
                     stats.copied_bytes += size;
                     continue;
