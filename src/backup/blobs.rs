@@ -142,81 +142,69 @@ impl CatalogueBlobs {
     }
 
     /// Links blob `sha256` of `size` bytes from `src` (a repository's blob file)
-    /// into the folder when both are on one file system, then reads it through the
-    /// new link to check that it has that hash and size (`pace` as for
-    /// [`CatalogueBlobs::copy_in`]). Returns `false`, having changed nothing, when
-    /// no link can be made (another file system, a file system without links, or
-    /// `src` not a regular file of that size): then the blob is copied.
+    /// into the folder under its name when both are on one file system, and
+    /// checks that the new name is a regular file of that size; `pace` is called
+    /// once with `size` (progress, cancellation). Returns `false`, having changed
+    /// nothing, when no link can be made (another file system, a file system
+    /// without links, the name taken meanwhile, or `src` not a regular file of
+    /// that size): then the blob is copied, and checked as it is.
+    ///
+    /// The link is made straight under the blob's name (one directory entry, no
+    /// temporary name renamed): the name then refers to the repository's complete
+    /// file, which the repository wrote under a temporary name and renamed, so no
+    /// reader ever sees part of a blob under it. A kill right after leaves a name
+    /// no complete backup refers to, which the next command's clean-up collects
+    /// like any blob of an unfinished backup.
+    ///
+    /// A linked blob is not read through to check its hash: no byte is copied, so
+    /// no copy can go wrong, and the name is then checked exactly as a blob the
+    /// catalogue already holds is before it is shared (by its size): the catalogue
+    /// names the very file the repository names. A blob already damaged in the
+    /// repository (written over in place, what jcrpack never does) is backed up
+    /// damaged, as it is: `backup verify` names it (it hashes every blob), and a
+    /// restore or export refuses to read it (every read out of a catalogue is
+    /// checked against the hash). Reading every binary through once more cost
+    /// about a fifth of a first backup's time.
     ///
     /// A link shares no mutable state: jcrpack never writes a blob file in place
     /// (a repository or a catalogue writes a new file and renames it over the name;
     /// `gc`, `delete` and `prune` only unlink a name), so the two names of one file
-    /// hold the blob's bytes for as long as either exists, and `backup verify`
-    /// hashes it like any other.
+    /// hold the blob's bytes for as long as either exists. Its data is as durable
+    /// as the repository made it; the new name is made durable by
+    /// [`CatalogueBlobs::sync`].
     pub(crate) fn link_in(
         &self,
-        repository: &Path,
         src: &Path,
         sha256: &str,
         size: u64,
         pace: &mut dyn FnMut(u64) -> Result<()>,
     ) -> Result<bool> {
-        match std::fs::symlink_metadata(src) {
-            Ok(m) if m.is_file() && m.len() == size => {}
-            _ => return Ok(false),
-        }
         let target = self.path_of(sha256)?;
-        let tmp = self
-            .dir
-            .join(format!(".tmp-link-{}-{sha256}", std::process::id()));
-        let _ = std::fs::remove_file(&tmp);
-        if std::fs::hard_link(src, &tmp).is_err() {
-            return Ok(false);
-        }
-        let mut check = || -> Result<()> {
-            // `link` does not follow a symbolic link put in place meanwhile: refuse one.
-            let m = std::fs::symlink_metadata(&tmp).map_err(|e| BackupError::io(&tmp, e))?;
-            if !m.is_file() {
-                return Err(source_damaged(
-                    repository,
-                    sha256,
-                    "it is not a regular file".into(),
-                ));
+        if let Err(e) = std::fs::hard_link(src, &target) {
+            let sub = target.parent().unwrap_or(&self.dir);
+            // The first blob of its subfolder: make the folder and try once more.
+            if e.kind() != std::io::ErrorKind::NotFound || sub.is_dir() {
+                return Ok(false);
             }
-            let mut f = File::open(&tmp).map_err(|e| BackupError::io(&tmp, e))?;
-            let mut h = Sha256::new();
-            let mut buf = vec![0u8; CHUNK.min(size.max(1) as usize)];
-            let mut n = 0u64;
-            loop {
-                let k = match f.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(k) => k,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(source_damaged(repository, sha256, e.to_string())),
-                };
-                h.update(&buf[..k]);
-                n += k as u64;
-                pace(k as u64)?;
-            }
-            let got = hex(&h.finalize());
-            if got != sha256 || n != size {
-                return Err(source_damaged(
-                    repository,
-                    sha256,
-                    format!("its content has {n} bytes hashing to {got}, not {size} bytes"),
-                ));
-            }
-            let sub = target.parent().unwrap_or(&self.dir).to_path_buf();
-            std::fs::create_dir_all(&sub).map_err(|e| BackupError::io(&sub, e))?;
-            std::fs::rename(&tmp, &target).map_err(|e| BackupError::io(&target, e))
-        };
-        match check() {
-            Ok(()) => Ok(true),
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                Err(e)
+            std::fs::create_dir_all(sub).map_err(|e| BackupError::io(sub, e))?;
+            if std::fs::hard_link(src, &target).is_err() {
+                return Ok(false);
             }
         }
+        // `link` does not follow a symbolic link: a name that is not a regular file
+        // of the size is given up, and the blob copied (and checked) instead.
+        match std::fs::symlink_metadata(&target) {
+            Ok(m) if m.is_file() && m.len() == size => {}
+            _ => {
+                let _ = std::fs::remove_file(&target);
+                return Ok(false);
+            }
+        }
+        if let Err(e) = pace(size) {
+            let _ = std::fs::remove_file(&target);
+            return Err(e);
+        }
+        Ok(true)
     }
 
     /// Stores `data`, whose SHA-256 the caller computed as `sha256`, under that
@@ -229,6 +217,16 @@ impl CatalogueBlobs {
             .map_err(|e| BackupError::io(&self.dir, e))?;
         tmp.write_all(data)
             .map_err(|e| BackupError::io(tmp.path(), e))?;
+        // Starts writing the data to disk now, so that the writes overlap the rest
+        // of the backup and [`CatalogueBlobs::sync`] finds little left to wait for.
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: only asks the kernel to start writeback of the open file.
+            unsafe {
+                libc::sync_file_range(tmp.as_file().as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE)
+            };
+        }
         #[cfg(not(target_os = "linux"))]
         tmp.as_file()
             .sync_all()
@@ -292,22 +290,52 @@ impl CatalogueBlobs {
         }))
     }
 
-    /// Makes the blobs copied in durable when there are any: one `syncfs` on Linux;
-    /// elsewhere [`CatalogueBlobs::copy_in`] synced each file already.
-    pub(crate) fn sync(&self, any_new: bool) -> Result<()> {
-        if !any_new {
-            return Ok(());
-        }
+    /// Makes what a backup added to the folder durable: the image chunks listed in
+    /// `chunks` (a chunk list; reused chunks are clean already and cost one call)
+    /// and the names of the blobs it linked, by syncing each chunk file and then
+    /// the folder and each of its subfolders, its own files only: a `syncfs` would
+    /// also wait for every other writer's data on the file system. When `copied`
+    /// (blobs copied from another file system, whose data is ours to make
+    /// durable) one `syncfs` on Linux instead; elsewhere
+    /// [`CatalogueBlobs::copy_in`] synced each file already.
+    pub(crate) fn sync(&self, chunks: Option<&Path>, copied: bool) -> Result<()> {
         #[cfg(target_os = "linux")]
-        {
+        if copied {
             use std::os::fd::AsRawFd;
             let d = File::open(&self.dir).map_err(|e| BackupError::io(&self.dir, e))?;
             // SAFETY: `syncfs` only reads the descriptor, which `d` keeps open.
             if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
                 return Err(BackupError::io(&self.dir, std::io::Error::last_os_error()));
             }
+            return Ok(());
         }
-        Ok(())
+        #[cfg(not(target_os = "linux"))]
+        let _ = copied;
+        if let Some(list) = chunks {
+            let f = File::open(list).map_err(|e| BackupError::io(list, e))?;
+            for line in BufReader::new(f).lines() {
+                let line = line.map_err(|e| BackupError::io(list, e))?;
+                let Some((sha, _)) = parse_line(&line) else {
+                    continue;
+                };
+                let p = self.path_of(sha)?;
+                File::open(&p)
+                    .and_then(|f| f.sync_data())
+                    .map_err(|e| BackupError::io(&p, e))?;
+            }
+        }
+        let subs = match std::fs::read_dir(&self.dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(BackupError::io(&self.dir, e)),
+        };
+        for e in subs {
+            let e = e.map_err(|e| BackupError::io(&self.dir, e))?;
+            if e.file_name().len() == 2 && e.file_type().is_ok_and(|t| t.is_dir()) {
+                sync_folder(&e.path())?;
+            }
+        }
+        sync_folder(&self.dir)
     }
 
     /// Removes every blob not in `keep` and every temporary file a killed copy
@@ -350,6 +378,13 @@ impl CatalogueBlobs {
         }
         Ok((count, bytes))
     }
+}
+
+/// Syncs folder `dir` (its entries: names made in it).
+fn sync_folder(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| BackupError::io(dir, e))
 }
 
 /// The 32 bytes of a SHA-256 in hex, for compact sets.
@@ -436,7 +471,8 @@ mod tests {
             .unwrap();
         assert_eq!(paced, 5);
         assert!(b.has(HELLO, 5));
-        b.sync(true).unwrap();
+        b.sync(None, true).unwrap();
+        b.sync(None, false).unwrap();
         b.verify(HELLO, 5).unwrap();
         let mut s = String::new();
         b.open_verified(d.path(), HELLO)

@@ -266,19 +266,31 @@ impl Catalogue {
             return Err(self.unknown(id));
         }
         let _lock = CatalogueLock::take(&self.dir, Mode::Exclusive)?;
-        self.remove_backup(id)?;
+        let gone = self.unlist_backup(id)?;
         self.collect_blobs(false)?;
+        self.remove_folders(&[gone])?;
         Ok(())
     }
 
-    /// Removes backup folder `id` under the exclusive lock: renamed out of the list
-    /// first (atomic), then removed.
-    pub(crate) fn remove_backup(&self, id: &str) -> Result<()> {
+    /// Takes backup folder `id` out of the list under the exclusive lock: renamed
+    /// to `.del-<ID>` (atomic), which the caller removes with
+    /// [`Catalogue::remove_folders`] only after collecting its blobs, so that a kill
+    /// in between leaves an unfinished folder for the next command's
+    /// [`Catalogue::clean_up`] (which collects again), never blobs no folder names.
+    pub(crate) fn unlist_backup(&self, id: &str) -> Result<PathBuf> {
         let dir = self.backup_dir(id);
         let gone = self.dir.join(BACKUPS_DIR).join(format!("{DEL_PREFIX}{id}"));
         std::fs::rename(&dir, &gone).map_err(|e| BackupError::io(&dir, e))?;
         sync_dir(&self.dir.join(BACKUPS_DIR));
-        std::fs::remove_dir_all(&gone).map_err(|e| BackupError::io(&gone, e))?;
+        Ok(gone)
+    }
+
+    /// Removes the unlisted or unfinished backup folders `folders` (after their
+    /// blobs were collected).
+    pub(crate) fn remove_folders(&self, folders: &[PathBuf]) -> Result<()> {
+        for p in folders {
+            std::fs::remove_dir_all(p).map_err(|e| BackupError::io(p, e))?;
+        }
         Ok(())
     }
 
@@ -333,19 +345,20 @@ impl Catalogue {
                 }
             }
         }
-        let root = self.dir.join(BACKUPS_DIR);
-        for name in &scan.unfinished {
-            let p = root.join(name);
-            std::fs::remove_dir_all(&p).map_err(|e| BackupError::io(&p, e))?;
-        }
         let has_tmp_blobs = std::fs::read_dir(self.dir.join("blobs"))
             .map(|mut d| {
                 d.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(TMP_PREFIX)))
             })
             .unwrap_or(false);
+        // Blobs first, folders after: a kill in between leaves the folders, and so
+        // the reason to collect, for the next command (removing the folders first
+        // left, after a kill there, blobs that nothing would ever collect).
         if !scan.unfinished.is_empty() || has_tmp_blobs {
             self.collect_blobs(false)?;
         }
+        let root = self.dir.join(BACKUPS_DIR);
+        let folders: Vec<PathBuf> = scan.unfinished.iter().map(|n| root.join(n)).collect();
+        self.remove_folders(&folders)?;
         Ok(scan.unfinished)
     }
 }

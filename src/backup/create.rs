@@ -189,8 +189,9 @@ impl Catalogue {
     /// First removes what a killed backup command left (reported as warnings). The
     /// backup is written under `backups/.tmp-<ID>` with an `in-progress` marker and
     /// renamed to `backups/<ID>` once its files and blobs are durable; on any error
-    /// or cancellation (`cancel` set, [`BackupError::Cancelled`]) its folder is
-    /// removed, and so are the blobs it copied when no other backup command runs.
+    /// or cancellation (`cancel` set, [`BackupError::Cancelled`]) the blobs it
+    /// copied are collected and its folder removed when no other backup command
+    /// runs; otherwise its emptied folder is left for the next command to clean up.
     ///
     /// This generic form always copies the image (its chunks already in the
     /// catalogue are shared); [`Catalogue::create_backup_of`] also skips the copy
@@ -243,11 +244,7 @@ impl Catalogue {
         match result {
             Ok(m) => Ok(m),
             Err(e) => {
-                let _ = std::fs::remove_dir_all(&tmp);
-                drop(lock);
-                if let Ok(Some(_x)) = CatalogueLock::try_take(self.dir(), Mode::Exclusive) {
-                    let _ = self.collect_blobs(false);
-                }
+                self.abandon(&tmp, lock);
                 Err(match e {
                     BackupError::Repository(RepositoryError::Cancelled { .. }) => {
                         BackupError::Cancelled {
@@ -256,6 +253,40 @@ impl Catalogue {
                     }
                     e => e,
                 })
+            }
+        }
+    }
+
+    /// Removes the folder `tmp` of a backup that failed or was cancelled, and the
+    /// blobs it copied, giving up the catalogue's shared `lock`: when no other
+    /// backup command holds the catalogue, the blobs no complete backup refers to
+    /// are collected first and the folder removed after (a kill in between leaves
+    /// the folder, so the next command collects again); else only what the
+    /// folder holds is removed, and the folder itself (`.tmp-<ID>`, unlisted) is
+    /// left for the next command's [`Catalogue::clean_up`], which collects the
+    /// blobs it copied.
+    fn abandon(&self, tmp: &Path, lock: CatalogueLock) {
+        drop(lock);
+        match CatalogueLock::try_take(self.dir(), Mode::Exclusive) {
+            Ok(Some(_x)) => {
+                if self.collect_blobs(false).is_ok() {
+                    let _ = std::fs::remove_dir_all(tmp);
+                }
+            }
+            _ => {
+                if let Ok(rd) = std::fs::read_dir(tmp) {
+                    for e in rd.flatten() {
+                        if e.file_name() == IN_PROGRESS_FILE {
+                            continue;
+                        }
+                        let p = e.path();
+                        let _ = if p.is_dir() {
+                            std::fs::remove_dir_all(&p)
+                        } else {
+                            std::fs::remove_file(&p)
+                        };
+                    }
+                }
             }
         }
     }
@@ -589,7 +620,8 @@ impl Catalogue {
     }
 
     /// Copies the blobs of the list that the catalogue lacks, checking each, and
-    /// makes them durable with the image chunks written before (`new_chunks`).
+    /// makes them durable with the image chunks written before (`new_chunks`,
+    /// listed in the chunk list beside `list_path`).
     /// From a SQLite repository on the catalogue's file system a blob is linked
     /// instead of copied (see [`CatalogueBlobs::link_in`]).
     #[allow(clippy::too_many_arguments)]
@@ -611,6 +643,8 @@ impl Catalogue {
         });
         let blobs = self.blobs();
         let mut stats = BlobStats::default();
+        // Whether a blob was copied (not linked): its data is ours to make durable.
+        let mut copied_plain = false;
         let mut pace = Pace::new(options.max_rate);
         let f = std::fs::File::open(list_path).map_err(|e| BackupError::io(list_path, e))?;
         let cancelled = || -> BackupError {
@@ -650,7 +684,7 @@ impl Catalogue {
             };
             if let Some(s) = sqlite {
                 let from = BlobStore::new(s.location()).path_of(sha256)?;
-                if blobs.link_in(s.location(), &from, sha256, size, &mut pace_chunk)? {
+                if blobs.link_in(&from, sha256, size, &mut pace_chunk)? {
                     stats.copied_count += 1;
                     stats.copied_bytes += size;
                     continue;
@@ -667,10 +701,14 @@ impl Catalogue {
                     },
                 })?;
             blobs.copy_in(store.location(), sha256, size, &mut src, &mut pace_chunk)?;
+            copied_plain = true;
             stats.copied_count += 1;
             stats.copied_bytes += size;
         }
-        blobs.sync(new_chunks || stats.copied_count > 0)?;
+        if new_chunks || stats.copied_count > 0 {
+            let chunks = list_path.with_file_name(IMAGE_LIST_FILE);
+            blobs.sync(new_chunks.then_some(chunks.as_path()), copied_plain)?;
+        }
         Ok(stats)
     }
 }

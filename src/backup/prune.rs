@@ -123,10 +123,12 @@ impl Catalogue {
             }
             return Ok(report);
         }
+        let mut gone = Vec::new();
         for id in &report.removed {
-            self.remove_backup(id)?;
+            gone.push(self.unlist_backup(id)?);
         }
         let (n, b) = self.collect_blobs(false)?;
+        self.remove_folders(&gone)?;
         report.blobs_removed = n;
         report.blob_bytes_removed = b;
         Ok(report)

@@ -42,11 +42,30 @@ fn no() -> AtomicBool {
     AtomicBool::new(false)
 }
 
+/// A repository of `pages` pages in `dir` and its default catalogue
+/// (`REPO/backups`): the set-up most tests start from.
+fn repo_and_catalogue(dir: &Path, pages: usize) -> (SqliteStore, Catalogue) {
+    let s = repo_with(dir, pages);
+    let cat = Catalogue::for_repository(s.location()).unwrap();
+    (s, cat)
+}
+
+/// A manual backup of every workspace of `s` by the test actor at `time`, taken
+/// the generic way ([`Catalogue::create_backup_from`]).
+fn backup_from(cat: &Catalogue, s: &SqliteStore, time: &str) -> Result<Manifest> {
+    cat.create_backup_from(s, &CreateOptions::new(actor(time)), &NoEvents, &no())
+}
+
+/// The same, taken the SQLite way ([`Catalogue::create_backup_of`]: the image
+/// read straight from the database file, an unchanged repository shared).
+fn backup_of(cat: &Catalogue, s: &SqliteStore, time: &str) -> Result<Manifest> {
+    cat.create_backup_of(s, &CreateOptions::new(actor(time)), &NoEvents, &no())
+}
+
 #[test]
 fn a_backup_lists_opens_and_verifies_and_a_second_copies_nothing() {
     let d = tempfile::tempdir().unwrap();
-    let s = repo_with(d.path(), 10);
-    let cat = Catalogue::for_repository(s.location()).unwrap();
+    let (s, cat) = repo_and_catalogue(d.path(), 10);
     let rec = Recorded::default();
     let m1 = cat
         .create_backup_from(
@@ -67,14 +86,7 @@ fn a_backup_lists_opens_and_verifies_and_a_second_copies_nothing() {
         .iter()
         .any(|e| matches!(e, OwnedEvent::Phase { name, .. } if name == "copying blobs")));
     // Same second: a suffix.
-    let m2 = cat
-        .create_backup_from(
-            &s,
-            &CreateOptions::new(actor("2026-12-04T17:05:12Z")),
-            &NoEvents,
-            &no(),
-        )
-        .unwrap();
+    let m2 = backup_from(&cat, &s, "2026-12-04T17:05:12Z").unwrap();
     assert_eq!(m2.id, "20261204T170512Z-2");
     assert_eq!(m2.blobs.copied_bytes, 0);
     assert_eq!(m2.blobs.reused_bytes, m1.blobs.bytes);
@@ -132,14 +144,7 @@ fn unknown_ids_and_newer_manifests_are_clear_errors() {
     let d = tempfile::tempdir().unwrap();
     let s = repo_with(d.path(), 1);
     let cat = Catalogue::create(&d.path().join("cat")).unwrap();
-    let m = cat
-        .create_backup_from(
-            &s,
-            &CreateOptions::new(actor("2026-12-04T17:05:12Z")),
-            &NoEvents,
-            &no(),
-        )
-        .unwrap();
+    let m = backup_from(&cat, &s, "2026-12-04T17:05:12Z").unwrap();
     let e = cat.manifest("20261204T1705").unwrap_err().to_string();
     assert!(
         e.contains("no backup 20261204T1705") && e.contains(&m.id),
@@ -164,8 +169,7 @@ fn unknown_ids_and_newer_manifests_are_clear_errors() {
 #[test]
 fn delete_and_prune_remove_backups_and_their_unshared_blobs() {
     let d = tempfile::tempdir().unwrap();
-    let mut s = repo_with(d.path(), 2);
-    let cat = Catalogue::for_repository(s.location()).unwrap();
+    let (mut s, cat) = repo_and_catalogue(d.path(), 2);
     let mut ids = Vec::new();
     for (i, t) in [
         "2026-12-01T10:00:00Z",
@@ -176,11 +180,7 @@ fn delete_and_prune_remove_backups_and_their_unshared_blobs() {
     .enumerate()
     {
         add_pages(&mut s, 100 + i, 1);
-        ids.push(
-            cat.create_backup_from(&s, &CreateOptions::new(actor(t)), &NoEvents, &no())
-                .unwrap()
-                .id,
-        );
+        ids.push(backup_from(&cat, &s, t).unwrap().id);
     }
     // The binaries only: the images' chunks share the folder.
     let chunks: std::collections::HashSet<String> = ids
@@ -236,15 +236,7 @@ fn delete_and_prune_remove_backups_and_their_unshared_blobs() {
     // The newest intact backup is kept even by a policy that would not keep it.
     let mut s2 = s;
     add_pages(&mut s2, 200, 1);
-    let newest = cat
-        .create_backup_from(
-            &s2,
-            &CreateOptions::new(actor("2026-12-05T10:00:00Z")),
-            &NoEvents,
-            &no(),
-        )
-        .unwrap()
-        .id;
+    let newest = backup_from(&cat, &s2, "2026-12-05T10:00:00Z").unwrap().id;
     std::fs::remove_file(cat.backup_dir(&newest).join("blobs.txt")).unwrap();
     let r = cat.prune(&policy, false).unwrap();
     assert_eq!(r.kept, vec![ids[1].clone(), newest.clone()], "{r:?}");
@@ -257,8 +249,7 @@ fn delete_and_prune_remove_backups_and_their_unshared_blobs() {
 #[test]
 fn a_cancelled_backup_leaves_nothing_and_leftovers_are_cleaned_up() {
     let d = tempfile::tempdir().unwrap();
-    let s = repo_with(d.path(), 3);
-    let cat = Catalogue::for_repository(s.location()).unwrap();
+    let (s, cat) = repo_and_catalogue(d.path(), 3);
     let e = cat
         .create_backup_from(
             &s,
@@ -305,34 +296,21 @@ fn a_cancelled_backup_leaves_nothing_and_leftovers_are_cleaned_up() {
     };
     assert_eq!(markers(), 0);
     std::fs::write(s.location().join(".backup-in-progress-x-1"), "999999999\n").unwrap();
-    cat.create_backup_from(
-        &s,
-        &CreateOptions::new(actor("2026-12-04T17:05:13Z")),
-        &NoEvents,
-        &no(),
-    )
-    .unwrap();
+    backup_from(&cat, &s, "2026-12-04T17:05:13Z").unwrap();
     assert_eq!(markers(), 0);
 }
 
 #[test]
 fn a_missing_source_blob_fails_the_backup_naming_it() {
     let d = tempfile::tempdir().unwrap();
-    let s = repo_with(d.path(), 2);
-    let cat = Catalogue::for_repository(s.location()).unwrap();
+    let (s, cat) = repo_and_catalogue(d.path(), 2);
     let gone = walkdir::WalkDir::new(s.location().join("blobs"))
         .into_iter()
         .filter_map(|e| e.ok())
         .find(|e| e.file_type().is_file())
         .unwrap();
     std::fs::remove_file(gone.path()).unwrap();
-    let e = cat
-        .create_backup_from(
-            &s,
-            &CreateOptions::new(actor("2026-12-04T17:05:12Z")),
-            &NoEvents,
-            &no(),
-        )
+    let e = backup_from(&cat, &s, "2026-12-04T17:05:12Z")
         .unwrap_err()
         .to_string();
     assert!(e.contains("cannot be backed up"), "{e}");
@@ -354,16 +332,8 @@ fn a_missing_source_blob_fails_the_backup_naming_it() {
 #[test]
 fn an_open_backup_holds_off_removals_until_it_is_dropped() {
     let d = tempfile::tempdir().unwrap();
-    let s = repo_with(d.path(), 3);
-    let cat = Catalogue::for_repository(s.location()).unwrap();
-    let m = cat
-        .create_backup_from(
-            &s,
-            &CreateOptions::new(actor("2026-12-04T17:05:12Z")),
-            &NoEvents,
-            &no(),
-        )
-        .unwrap();
+    let (s, cat) = repo_and_catalogue(d.path(), 3);
+    let m = backup_from(&cat, &s, "2026-12-04T17:05:12Z").unwrap();
     let b = cat.open_store(&m.id).unwrap();
     // What delete and prune take: not to be had while the backup is read.
     assert!(
@@ -387,21 +357,16 @@ fn an_open_backup_holds_off_removals_until_it_is_dropped() {
 fn images_are_chunks_shared_between_backups_and_an_unchanged_repository_copies_none() {
     let d = tempfile::tempdir().unwrap();
     // About 3.5 MiB of image: four chunks.
-    let mut s = repo_with(d.path(), 12_000);
-    let cat = Catalogue::for_repository(s.location()).unwrap();
+    let (mut s, cat) = repo_and_catalogue(d.path(), 12_000);
     let opts = |t: &str| CreateOptions::new(actor(t));
-    let m1 = cat
-        .create_backup_of(&s, &opts("2026-12-04T17:00:00Z"), &NoEvents, &no())
-        .unwrap();
+    let m1 = backup_of(&cat, &s, "2026-12-04T17:00:00Z").unwrap();
     let i1 = m1.image.clone().unwrap();
     assert_eq!(m1.version, MANIFEST_VERSION);
     assert!(i1.chunks >= 1 && i1.copied_bytes > 0, "{i1:?}");
     assert!(m1.generation.is_some());
     assert!(!cat.backup_dir(&m1.id).join("repository.db").exists());
     // Unchanged: nothing copied, the first image shared.
-    let m2 = cat
-        .create_backup_of(&s, &opts("2026-12-04T17:01:00Z"), &NoEvents, &no())
-        .unwrap();
+    let m2 = backup_of(&cat, &s, "2026-12-04T17:01:00Z").unwrap();
     let i2 = m2.image.clone().unwrap();
     assert_eq!(i2.unchanged_since.as_deref(), Some(m1.id.as_str()));
     assert_eq!((i2.copied_bytes, i2.reused_bytes), (0, i1.bytes));
@@ -410,9 +375,7 @@ fn images_are_chunks_shared_between_backups_and_an_unchanged_repository_copies_n
     // One more page: the image is copied again, but only the chunks that changed
     // are written.
     add_pages(&mut s, 12_000, 1);
-    let m3 = cat
-        .create_backup_of(&s, &opts("2026-12-04T17:02:00Z"), &NoEvents, &no())
-        .unwrap();
+    let m3 = backup_of(&cat, &s, "2026-12-04T17:02:00Z").unwrap();
     let i3 = m3.image.clone().unwrap();
     assert_eq!(i3.unchanged_since, None);
     assert_ne!(m3.generation, m1.generation);
@@ -454,16 +417,8 @@ fn images_are_chunks_shared_between_backups_and_an_unchanged_repository_copies_n
 #[test]
 fn a_damaged_chunk_is_named_by_verify_and_refused_by_a_reader() {
     let d = tempfile::tempdir().unwrap();
-    let s = repo_with(d.path(), 5);
-    let cat = Catalogue::for_repository(s.location()).unwrap();
-    let m = cat
-        .create_backup_of(
-            &s,
-            &CreateOptions::new(actor("2026-12-04T17:00:00Z")),
-            &NoEvents,
-            &no(),
-        )
-        .unwrap();
+    let (s, cat) = repo_and_catalogue(d.path(), 5);
+    let m = backup_of(&cat, &s, "2026-12-04T17:00:00Z").unwrap();
     let list = std::fs::read_to_string(cat.backup_dir(&m.id).join(IMAGE_LIST_FILE)).unwrap();
     let sha = list.split(' ').next().unwrap().to_string();
     let p = cat.blobs().path_of(&sha).unwrap();
@@ -488,14 +443,7 @@ fn a_damaged_chunk_is_named_by_verify_and_refused_by_a_reader() {
     // Like a binary, a chunk in place with its size is shared without being read
     // (verify reads them): the next backup of the unchanged repository shares the
     // damaged image, and verify names the damage in it too.
-    let m2 = cat
-        .create_backup_of(
-            &s,
-            &CreateOptions::new(actor("2026-12-04T17:01:00Z")),
-            &NoEvents,
-            &no(),
-        )
-        .unwrap();
+    let m2 = backup_of(&cat, &s, "2026-12-04T17:01:00Z").unwrap();
     assert_eq!(m2.image.unwrap().unchanged_since, Some(m.id.clone()));
     assert!(!cat.verify(&m2.id, &NoEvents).unwrap().ok());
 }
@@ -505,16 +453,8 @@ fn a_damaged_chunk_is_named_by_verify_and_refused_by_a_reader() {
 #[test]
 fn backups_of_the_first_format_stay_readable() {
     let d = tempfile::tempdir().unwrap();
-    let s = repo_with(d.path(), 7);
-    let cat = Catalogue::for_repository(s.location()).unwrap();
-    let m = cat
-        .create_backup_of(
-            &s,
-            &CreateOptions::new(actor("2026-12-04T17:00:00Z")),
-            &NoEvents,
-            &no(),
-        )
-        .unwrap();
+    let (s, cat) = repo_and_catalogue(d.path(), 7);
+    let m = backup_of(&cat, &s, "2026-12-04T17:00:00Z").unwrap();
     // Rewrite it as format 1.
     let dir = cat.backup_dir(&m.id);
     cat.assemble_image(
@@ -549,14 +489,7 @@ fn backups_of_the_first_format_stay_readable() {
     let b = cat.open_store(&m.id).unwrap();
     assert_eq!(b.children("default", "/").unwrap().len(), 7 + 1); // and /jcr:system
     drop(b);
-    let m2 = cat
-        .create_backup_of(
-            &s,
-            &CreateOptions::new(actor("2026-12-04T17:01:00Z")),
-            &NoEvents,
-            &no(),
-        )
-        .unwrap();
+    let m2 = backup_of(&cat, &s, "2026-12-04T17:01:00Z").unwrap();
     assert_eq!(m2.image.as_ref().unwrap().unchanged_since, None);
     cat.delete(&m2.id).unwrap();
     assert!(cat.verify(&m.id, &NoEvents).unwrap().ok());
@@ -569,16 +502,8 @@ fn backups_of_the_first_format_stay_readable() {
 fn binaries_are_linked_from_a_repository_on_the_same_file_system_and_checked() {
     use std::os::unix::fs::MetadataExt;
     let d = tempfile::tempdir().unwrap();
-    let s = repo_with(d.path(), 5);
-    let cat = Catalogue::for_repository(s.location()).unwrap();
-    let m = cat
-        .create_backup_of(
-            &s,
-            &CreateOptions::new(actor("2026-12-04T17:00:00Z")),
-            &NoEvents,
-            &no(),
-        )
-        .unwrap();
+    let (s, cat) = repo_and_catalogue(d.path(), 5);
+    let m = backup_of(&cat, &s, "2026-12-04T17:00:00Z").unwrap();
     assert_eq!((m.blobs.count, m.blobs.copied_count), (5, 5));
     let list = std::fs::read_to_string(cat.backup_dir(&m.id).join("blobs.txt")).unwrap();
     let repo_blobs = crate::repository::blob::BlobStore::new(s.location());
@@ -598,11 +523,11 @@ fn binaries_are_linked_from_a_repository_on_the_same_file_system_and_checked() {
     std::fs::remove_file(repo_blobs.path_of(first).unwrap()).unwrap();
     assert!(cat.verify(&m.id, &NoEvents).unwrap().ok());
 
-    // A damaged blob of the repository is refused through the link too, naming
-    // it, and leaves nothing in the catalogue.
+    // A damaged blob of the repository (written over in place, what jcrpack never
+    // does) is linked as it is, not read through: `backup verify` names it, and a
+    // reader of the backup refuses it, naming it.
     let d2 = tempfile::tempdir().unwrap();
-    let s2 = repo_with(d2.path(), 2);
-    let cat2 = Catalogue::for_repository(s2.location()).unwrap();
+    let (s2, cat2) = repo_and_catalogue(d2.path(), 2);
     let repo_blobs2 = crate::repository::blob::BlobStore::new(s2.location());
     let sha = {
         let mut one = None;
@@ -622,19 +547,32 @@ fn binaries_are_linked_from_a_repository_on_the_same_file_system_and_checked() {
     let p = repo_blobs2.path_of(&sha).unwrap();
     let mut bytes = std::fs::read(&p).unwrap();
     bytes[0] ^= 1;
-    // Written over in place (what jcrpack never does).
     std::fs::write(&p, &bytes).unwrap();
+    let m2 = backup_of(&cat2, &s2, "2026-12-04T17:00:00Z").unwrap();
+    let report = cat2.verify(&m2.id, &NoEvents).unwrap();
+    assert!(!report.ok());
+    assert!(
+        report.problems.iter().any(|p| p.contains(&sha)),
+        "{:?}",
+        report.problems
+    );
+    let mut out = Vec::new();
     let e = cat2
-        .create_backup_of(
-            &s2,
-            &CreateOptions::new(actor("2026-12-04T17:00:00Z")),
-            &NoEvents,
-            &no(),
-        )
+        .open_store(&m2.id)
+        .unwrap()
+        .open_blob(&sha)
+        .and_then(|mut r| {
+            r.read_to_end(&mut out)
+                .map_err(|e| crate::repository::RepositoryError::Io {
+                    path: p.clone(),
+                    source: e,
+                })
+        })
         .unwrap_err();
     assert!(e.to_string().contains(&sha), "{e}");
-    assert!(cat2.blobs().path_of(&sha).map(|p| !p.exists()).unwrap());
-    assert!(cat2.scan().unwrap().backups.is_empty());
+    // A source that is not a regular file of the size is copied instead, and a
+    // copy is checked: a blob whose repository file is missing fails the backup
+    // (`a_missing_source_blob_fails_the_backup_naming_it`).
 }
 
 fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
