@@ -125,6 +125,17 @@ fn library_check(case: &Case, path: &Path) -> Option<Refusal> {
                 location: Some(e.location()),
             })
         }
+        "cnd" if case.checked_by == "cnd-register" => match jcrpack::cnd::parse_bytes(&bytes, name)
+        {
+            Err(e) => panic!("{name}: meant to parse and fail registration, but: {e}"),
+            Ok(cnd) => jcrpack::cnd::NodeTypeRegistry::new()
+                .register_cnd(&cnd, &mut jcrpack::namespace::NamespaceRegistry::new())
+                .err()
+                .map(|e| Refusal {
+                    message: e.to_string(),
+                    location: None,
+                }),
+        },
         "cnd" => jcrpack::cnd::parse_bytes(&bytes, name)
             .err()
             .map(|e| Refusal {
