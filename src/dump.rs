@@ -45,6 +45,33 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// `json` (serialized JSON text) with DEL, the C1 controls (U+0080 to U+009F) and
+/// the line and paragraph separators (U+2028, U+2029) written as `\uXXXX`:
+/// serde_json escapes only the C0 controls, so these would reach a terminal raw
+/// (U+009B is a CSI, the start of an escape sequence) or end a line in a JavaScript
+/// reader. Outside strings JSON text is ASCII, so every such character is inside a
+/// string, where the escape is the same string.
+pub fn escape_json_text(json: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| matches!(c, '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}');
+    if !json.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Compact JSON text of `v`, escaped as [`escape_json_text`] does.
+fn json_text(v: &Json) -> String {
+    escape_json_text(&v.to_string()).into_owned()
+}
+
 /// Lower-case hex of `bytes` (the blob store's, so that digests are spelled one way).
 pub use crate::repository::blob::hex;
 
@@ -134,9 +161,21 @@ impl<W: Write> JsonTreeWriter<W> {
         for p in props {
             pm.insert(p.name.clone(), property_json(p, digests)?);
         }
-        write!(self.out, "{ind}{{\n{ind}  \"name\": {},\n", json!(name))?;
-        writeln!(self.out, "{ind}  \"primaryType\": {},", json!(primary_type))?;
-        writeln!(self.out, "{ind}  \"mixinTypes\": {},", json!(mixins))?;
+        write!(
+            self.out,
+            "{ind}{{\n{ind}  \"name\": {},\n",
+            json_text(&json!(name))
+        )?;
+        writeln!(
+            self.out,
+            "{ind}  \"primaryType\": {},",
+            json_text(&json!(primary_type))
+        )?;
+        writeln!(
+            self.out,
+            "{ind}  \"mixinTypes\": {},",
+            json_text(&json!(mixins))
+        )?;
         write!(self.out, "{ind}  \"properties\": ")?;
         if pm.is_empty() {
             self.out.write_all(b"{}")?;
@@ -144,7 +183,12 @@ impl<W: Write> JsonTreeWriter<W> {
             self.out.write_all(b"{")?;
             let n = pm.len();
             for (i, (k, v)) in pm.into_iter().enumerate() {
-                write!(self.out, "\n{ind}    {}: {}", json!(k), v)?;
+                write!(
+                    self.out,
+                    "\n{ind}    {}: {}",
+                    json_text(&json!(k)),
+                    json_text(&v)
+                )?;
                 if i + 1 < n {
                     self.out.write_all(b",")?;
                 }
@@ -460,6 +504,21 @@ mod tests {
     use super::*;
     use crate::node::Node;
     use crate::value::{Date, PropertyType};
+
+    #[test]
+    fn json_text_escapes_del_c1_and_separators_as_the_same_string() {
+        let v = json!({"n\u{9b}": "a\u{7f}b\u{80}\u{9b}[31m\u{2028}\u{2029}\u{1b}é"});
+        let text = escape_json_text(&v.to_string()).into_owned();
+        assert_eq!(
+            text,
+            r#"{"n\u009b":"a\u007fb\u0080\u009b[31m\u2028\u2029\u001bé"}"#
+        );
+        assert_eq!(serde_json::from_str::<Json>(&text).unwrap(), v);
+        assert!(matches!(
+            escape_json_text("{\"a\":\"é\"}"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn writes_canonical_json() {

@@ -45,6 +45,7 @@ pub mod platform_name;
 pub mod properties;
 pub mod repository;
 pub mod restore;
+pub mod scratch;
 pub mod server;
 pub mod sysview;
 pub mod unpack;

@@ -99,6 +99,14 @@ fn history_len(repo: &Path) -> usize {
     v["operations"].as_array().map_or(0, |a| a.len())
 }
 
+/// `jcrpack bootstrap VERB --repo REPO ARGS...`: the arguments of every bootstrap
+/// command of these tests that works on a repository.
+fn bootstrap<'a>(verb: &'a str, repo: &'a Path, args: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["bootstrap", verb, "--repo", s(repo)];
+    v.extend_from_slice(args);
+    v
+}
+
 fn schema(name: &str) -> jsonschema::Validator {
     let text = std::fs::read_to_string(format!("schemas/{name}")).unwrap();
     jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
@@ -110,15 +118,7 @@ fn loads_a_folder_into_workspaces_in_one_undoable_operation() {
     let f = folder(d.path());
     let repo = init(d.path());
     // Dry run: the report, nothing written.
-    let out = ok(&[
-        "bootstrap",
-        "load",
-        s(&f),
-        "--repo",
-        s(&repo),
-        "--dry-run",
-        "--json",
-    ]);
+    let out = ok(&bootstrap("load", &repo, &[s(&f), "--dry-run", "--json"]));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
         schema("bootstrap-load.schema.json").is_valid(&report),
@@ -128,7 +128,7 @@ fn loads_a_folder_into_workspaces_in_one_undoable_operation() {
     assert!(report["operation"].is_null());
     assert_eq!(history_len(&repo), 0);
     // For real.
-    let out = ok(&["bootstrap", "load", s(&f), "--repo", s(&repo), "--json"]);
+    let out = ok(&bootstrap("load", &repo, &[s(&f), "--json"]));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
         schema("bootstrap-load.schema.json").is_valid(&report),
@@ -184,35 +184,35 @@ fn dumps_in_both_formats_load_back_equal() {
     let d = tempfile::tempdir().unwrap();
     let f = folder(d.path());
     let a = init(&d.path().join("a"));
-    ok(&["bootstrap", "load", s(&f), "--repo", s(&a)]);
+    ok(&bootstrap("load", &a, &[s(&f)]));
     for format in ["xml", "yaml"] {
         let out = d.path().join(format!("out-{format}"));
-        ok(&[
-            "bootstrap",
+        ok(&bootstrap(
             "dump",
-            "--repo",
-            s(&a),
-            "--workspace",
-            "website",
-            "/travel",
-            "--format",
-            format,
-            "-o",
-            s(&out),
-        ]);
-        ok(&[
-            "bootstrap",
+            &a,
+            &[
+                "--workspace",
+                "website",
+                "/travel",
+                "--format",
+                format,
+                "-o",
+                s(&out),
+            ],
+        ));
+        ok(&bootstrap(
             "dump",
-            "--repo",
-            s(&a),
-            "-w",
-            "config",
-            "/modules",
-            "--format",
-            format,
-            "-o",
-            s(&out),
-        ]);
+            &a,
+            &[
+                "-w",
+                "config",
+                "/modules",
+                "--format",
+                format,
+                "-o",
+                s(&out),
+            ],
+        ));
         let names: Vec<String> = std::fs::read_dir(&out)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -226,47 +226,29 @@ fn dumps_in_both_formats_load_back_equal() {
             "{names:?}"
         );
         let b = init(&d.path().join(format!("b-{format}")));
-        ok(&["bootstrap", "load", s(&out), "--repo", s(&b)]);
+        ok(&bootstrap("load", &b, &[s(&out)]));
         assert_eq!(dump(&a, "website"), dump(&b, "website"), "{format}");
         assert_eq!(dump(&a, "config"), dump(&b, "config"), "{format}");
         // Two dumps of unchanged content are the same bytes.
-        let one = ok(&[
-            "bootstrap",
+        let one = ok(&bootstrap(
             "dump",
-            "-r",
-            s(&b),
-            "-w",
-            "website",
-            "/travel",
-            "--format",
-            format,
-        ])
+            &b,
+            &["-w", "website", "/travel", "--format", format],
+        ))
         .stdout;
-        let two = ok(&[
-            "bootstrap",
+        let two = ok(&bootstrap(
             "dump",
-            "-r",
-            s(&a),
-            "-w",
-            "website",
-            "/travel",
-            "--format",
-            format,
-        ])
+            &a,
+            &["-w", "website", "/travel", "--format", format],
+        ))
         .stdout;
         assert_eq!(one, two);
     }
-    let yaml = ok(&[
-        "bootstrap",
+    let yaml = ok(&bootstrap(
         "dump",
-        "-r",
-        s(&a),
-        "-w",
-        "config",
-        "/modules/demo",
-        "--format",
-        "yaml",
-    ])
+        &a,
+        &["-w", "config", "/modules/demo", "--format", "yaml"],
+    ))
     .stdout;
     let yaml = String::from_utf8(yaml).unwrap();
     assert!(yaml.starts_with("'demo':\n  'enabled': true\n"), "{yaml}");
@@ -286,7 +268,7 @@ fn module_profile_lists_collisions_and_writes_nothing_webapp_replaces() {
     let d = tempfile::tempdir().unwrap();
     let f = folder(d.path());
     let repo = init(d.path());
-    ok(&["bootstrap", "load", s(&f), "--repo", s(&repo)]);
+    ok(&bootstrap("load", &repo, &[s(&f)]));
     let before = dump(&repo, "config");
     // The same identifiers under other names.
     let g = d.path().join("moved");
@@ -295,7 +277,7 @@ fn module_profile_lists_collisions_and_writes_nothing_webapp_replaces() {
     std::fs::write(g.join("config.elsewhere.demo.xml"), &text).unwrap();
     let yaml = std::fs::read_to_string(f.join("sub/config.modules.demo.apps.yaml")).unwrap();
     std::fs::write(g.join("config.other.apps.yaml"), &yaml).unwrap();
-    let out = run(&["bootstrap", "load", s(&g), "--repo", s(&repo)]);
+    let out = run(&bootstrap("load", &repo, &[s(&g)]));
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -313,16 +295,11 @@ fn module_profile_lists_collisions_and_writes_nothing_webapp_replaces() {
     assert_eq!(dump(&repo, "config"), before);
     assert_eq!(history_len(&repo), 1);
     // Webapp: replaced where they are, said so.
-    let out = ok(&[
-        "bootstrap",
+    let out = ok(&bootstrap(
         "load",
-        s(&g),
-        "--repo",
-        s(&repo),
-        "--profile",
-        "webapp",
-        "--json",
-    ]);
+        &repo,
+        &[s(&g), "--profile", "webapp", "--json"],
+    ));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
         schema("bootstrap-load.schema.json").is_valid(&report),
@@ -338,17 +315,13 @@ fn module_profile_lists_collisions_and_writes_nothing_webapp_replaces() {
     // REPLACE_EXISTING keeps the existing place: /modules/demo is replaced there (its
     // apps, relocated there by the first file, go with it: the second file's demo has
     // none), and nothing lands at the paths the file names give.
-    ok(&[
-        "bootstrap",
+    ok(&bootstrap(
         "dump",
-        "-r",
-        s(&repo),
-        "-w",
-        "config",
-        "/modules/demo/config",
-    ]);
+        &repo,
+        &["-w", "config", "/modules/demo/config"],
+    ));
     for gone in ["/elsewhere/demo", "/other/apps", "/modules/demo/apps"] {
-        let out = run(&["bootstrap", "dump", "-r", s(&repo), "-w", "config", gone]);
+        let out = run(&bootstrap("dump", &repo, &["-w", "config", gone]));
         assert_eq!(out.status.code(), Some(1), "{gone}");
     }
     assert_eq!(history_len(&repo), 2);
@@ -359,7 +332,7 @@ fn packages_from_a_bootstrap_folder_and_back() {
     let d = tempfile::tempdir().unwrap();
     let f = folder(d.path());
     let a = init(&d.path().join("a"));
-    ok(&["bootstrap", "load", s(&f), "--repo", s(&a)]);
+    ok(&bootstrap("load", &a, &[s(&f)]));
     let pkg = d.path().join("site.zip");
     let out = ok(&["bootstrap", "to-package", s(&f), "-o", s(&pkg), "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -389,24 +362,18 @@ fn packages_from_a_bootstrap_folder_and_back() {
         "-o",
         s(&back),
     ]);
-    let direct = ok(&[
-        "bootstrap",
+    let direct = ok(&bootstrap(
         "dump",
-        "-r",
-        s(&a),
-        "-w",
-        "website",
-        "/travel",
-        "--format",
-        "yaml",
-    ])
+        &a,
+        &["-w", "website", "/travel", "--format", "yaml"],
+    ))
     .stdout;
     assert_eq!(
         std::fs::read(back.join("website.travel.yaml")).unwrap(),
         direct
     );
     let c = init(&d.path().join("c"));
-    ok(&["bootstrap", "load", s(&back), "--repo", s(&c)]);
+    ok(&bootstrap("load", &c, &[s(&back)]));
     assert_eq!(dump(&a, "website"), dump(&c, "website"));
 }
 
@@ -460,7 +427,7 @@ fn bad_input_names_file_line_and_column_and_writes_nothing() {
         )
         .unwrap();
         std::fs::write(dir.join(&name), text).unwrap();
-        let out = run(&["bootstrap", "load", s(&dir), "--repo", s(&repo)]);
+        let out = run(&bootstrap("load", &repo, &[s(&dir)]));
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{name}: {err}");
         assert!(err.starts_with("error: "), "{name}: {err}");
@@ -487,18 +454,12 @@ fn yaml_dump_refuses_unverified_types_unless_lossy() {
     )
     .unwrap();
     let repo = init(d.path());
-    ok(&["bootstrap", "load", s(&f), "--repo", s(&repo)]);
-    let out = run(&[
-        "bootstrap",
+    ok(&bootstrap("load", &repo, &[s(&f)]));
+    let out = run(&bootstrap(
         "dump",
-        "-r",
-        s(&repo),
-        "-w",
-        "config",
-        "/ratio",
-        "--format",
-        "yaml",
-    ]);
+        &repo,
+        &["-w", "config", "/ratio", "--format", "yaml"],
+    ));
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -506,18 +467,11 @@ fn yaml_dump_refuses_unverified_types_unless_lossy() {
         "{err}"
     );
     assert!(out.stdout.is_empty());
-    let out = ok(&[
-        "bootstrap",
+    let out = ok(&bootstrap(
         "dump",
-        "-r",
-        s(&repo),
-        "-w",
-        "config",
-        "/ratio",
-        "--format",
-        "yaml",
-        "--lossy",
-    ]);
+        &repo,
+        &["-w", "config", "/ratio", "--format", "yaml", "--lossy"],
+    ));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         "'ratio':\n  'expandRatio': '0.5'\n  'jcr:primaryType': 'mgnl:contentNode'\n"
@@ -553,13 +507,7 @@ fn site(dir: &Path, title: &str) -> PathBuf {
 fn restore_with_the_magnolia_config_preset_leaves_content_and_reports_links() {
     let d = tempfile::tempdir().unwrap();
     let repo = init(d.path());
-    ok(&[
-        "bootstrap",
-        "load",
-        s(&site(d.path(), "before")),
-        "--repo",
-        s(&repo),
-    ]);
+    ok(&bootstrap("load", &repo, &[s(&site(d.path(), "before"))]));
     let out = ok(&[
         "backup",
         "create",
@@ -581,13 +529,7 @@ fn restore_with_the_magnolia_config_preset_leaves_content_and_reports_links() {
         assert!(names.contains(&ws), "{names:?}");
     }
     // Change all three: new titles everywhere, then the linked page goes.
-    ok(&[
-        "bootstrap",
-        "load",
-        s(&site(d.path(), "after")),
-        "--repo",
-        s(&repo),
-    ]);
+    ok(&bootstrap("load", &repo, &[s(&site(d.path(), "after"))]));
     ok(&["rm", "/home", "--repo", s(&repo), "--workspace", "website"]);
     let website = dump(&repo, "website");
     let dam = dump(&repo, "dam");
@@ -653,7 +595,7 @@ fn restore_with_the_magnolia_config_preset_leaves_content_and_reports_links() {
         ["config.modules.xml", "dam.photo.xml", "website.home.xml"]
     );
     let fresh = init(&d.path().join("fresh"));
-    ok(&["bootstrap", "load", s(&boot), "--repo", s(&fresh)]);
+    ok(&bootstrap("load", &fresh, &[s(&boot)]));
     let dam_now = dump(&fresh, "dam");
     assert!(
         dam_now.contains("before") && dam_now.contains(D1),
@@ -667,16 +609,11 @@ fn magnolia_node_types_are_enforced_when_asked() {
     let d = tempfile::tempdir().unwrap();
     let f = folder(d.path());
     let repo = init(d.path());
-    let out = ok(&[
-        "bootstrap",
+    let out = ok(&bootstrap(
         "load",
-        s(&f),
-        "--repo",
-        s(&repo),
-        "--types",
-        "magnolia",
-        "--json",
-    ]);
+        &repo,
+        &[s(&f), "--types", "magnolia", "--json"],
+    ));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let undeclared = report["undeclaredNodeTypes"].as_array().unwrap();
     assert!(undeclared.is_empty(), "{report}");
@@ -688,15 +625,7 @@ fn magnolia_node_types_are_enforced_when_asked() {
         "'news':\n  'jcr:primaryType': 'mgnl:page'\n  'mgnl:created': 'yesterday'\n",
     )
     .unwrap();
-    let out = run(&[
-        "bootstrap",
-        "load",
-        s(&bad),
-        "--repo",
-        s(&repo),
-        "--types",
-        "magnolia",
-    ]);
+    let out = run(&bootstrap("load", &repo, &[s(&bad), "--types", "magnolia"]));
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -710,20 +639,14 @@ fn magnolia_node_types_are_enforced_when_asked() {
     assert_eq!(history_len(&repo), 1);
     // Without --types the same file installs, its types listed as undeclared.
     let other = init(&d.path().join("other"));
-    ok(&["bootstrap", "load", s(&bad), "--repo", s(&other)]);
+    ok(&bootstrap("load", &other, &[s(&bad)]));
 }
 
 #[test]
 fn export_with_a_preset_writes_one_package_per_workspace() {
     let d = tempfile::tempdir().unwrap();
     let repo = init(d.path());
-    ok(&[
-        "bootstrap",
-        "load",
-        s(&site(d.path(), "x")),
-        "--repo",
-        s(&repo),
-    ]);
+    ok(&bootstrap("load", &repo, &[s(&site(d.path(), "x"))]));
     let out = d.path().join("content.zip");
     let json = ok(&[
         "export",
@@ -755,28 +678,20 @@ fn a_workspace_root_dumps_as_jcr_root_and_loads_back() {
     let d = tempfile::tempdir().unwrap();
     let f = folder(d.path());
     let a = init(&d.path().join("a"));
-    ok(&["bootstrap", "load", s(&f), "--repo", s(&a)]);
+    ok(&bootstrap("load", &a, &[s(&f)]));
     for format in ["xml", "yaml"] {
         let out = d.path().join(format!("root-{format}"));
-        ok(&[
-            "bootstrap",
+        ok(&bootstrap(
             "dump",
-            "-r",
-            s(&a),
-            "-w",
-            "website",
-            "/",
-            "--format",
-            format,
-            "-o",
-            s(&out),
-        ]);
+            &a,
+            &["-w", "website", "/", "--format", format, "-o", s(&out)],
+        ));
         let file = out.join(format!("website.{format}"));
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(!text.contains("jcr:system"), "{text}");
         assert!(text.contains("jcr:root"), "{text}");
         let b = init(&d.path().join(format!("b-{format}")));
-        ok(&["bootstrap", "load", s(&file), "--repo", s(&b)]);
+        ok(&bootstrap("load", &b, &[s(&file)]));
         assert_eq!(dump(&a, "website"), dump(&b, "website"), "{format}");
     }
 }

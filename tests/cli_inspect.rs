@@ -155,6 +155,30 @@ fn dump_package_is_the_installed_tree() {
 }
 
 #[test]
+fn dump_package_leaves_no_temporary_repository_and_removes_those_of_killed_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A folder like the one a `dump PACKAGE` killed with SIGKILL leaves behind.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    let stale = tmp.path().join(format!("jcrpack-dump-{pid}-AbC123"));
+    std::fs::create_dir_all(stale.join("repo/blobs")).unwrap();
+    std::fs::write(stale.join("repo/repository.db"), b"left by a killed run").unwrap();
+    let other = tmp.path().join("jcrpack-dump-notes");
+    std::fs::create_dir(&other).unwrap();
+    jcrpack()
+        .args(["dump", DEMO, "/content"])
+        .env("TMPDIR", tmp.path())
+        .assert()
+        .success();
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left, ["jcrpack-dump-notes"], "only the unrelated folder stays");
+}
+
+#[test]
 fn dump_usage() {
     jcrpack().args(["dump"]).assert().code(2);
     jcrpack()

@@ -154,6 +154,12 @@ fn check(case: &Case) -> Result<(), String> {
     if !path.is_file() {
         return Err(format!("{name}: missing; run fixtures/hostile/generate"));
     }
+    if name.starts_with("materialized/") {
+        // Classes 4 and 5 (a FIFO, a device, a damaged blob store, a second
+        // repository): tests/hostile_cli.rs builds what the kind says and runs the
+        // commands; no library parser reads these files as they are.
+        return Ok(());
+    }
     let start = Instant::now();
     let outcome = catch_unwind(AssertUnwindSafe(|| library_check(case, &path)))
         .map_err(|_| format!("{name}: the library panicked ({})", case.attacks))?;

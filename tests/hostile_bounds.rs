@@ -187,6 +187,78 @@ fn one_hundred_fifty_thousand_siblings_validate_within_the_bounds() {
     assert_eq!(code, Some(0), "{err}");
 }
 
+/// User plus system CPU time of every child waited for so far.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert_eq!(rc, 0, "getrusage failed: cannot measure CPU time");
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+#[test]
+fn one_hundred_fifty_thousand_siblings_import_within_the_bounds() {
+    // 150,000 children of one node. The bound is the command's CPU time, not its
+    // wall time: on this shared machine a debug build takes about 18 s of CPU (a
+    // linear cost, about 115 us a node: parsing, the insert, the node type check's
+    // read-back), and several times that of wall time when the cores are busy.
+    // A hang still fails: the command is killed after CPU_TIME x 5 of wall time.
+    const CPU_TIME: Duration = Duration::from_secs(60);
+    let t = tempfile::tempdir().unwrap();
+    let siblings: String = (0..150_000)
+        .map(|i| format!(r#"<n{i} jcr:primaryType="nt:unstructured"/>"#))
+        .collect();
+    let content =
+        format!(r#"<jcr:root {JCR} jcr:primaryType="nt:unstructured">{siblings}</jcr:root>"#);
+    zip(
+        &t.path().join("p.zip"),
+        &[
+            ("META-INF/vault/filter.xml", FILTER.as_bytes()),
+            ("jcr_root/content/.content.xml", content.as_bytes()),
+        ],
+    );
+    let repo = init(t.path());
+    let cpu_before = children_cpu();
+    let start = Instant::now();
+    let out = jcrpack()
+        .timeout(CPU_TIME * 5)
+        .current_dir(t.path())
+        .args(["import", "p.zip", "--repo", "repo", "-q"])
+        .output()
+        .unwrap();
+    let wall = start.elapsed();
+    let cpu = children_cpu() - cpu_before;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let peak = children_peak_rss();
+    eprintln!(
+        "import of 150,000 siblings: {:.1} s CPU, {:.1} s wall, peak RSS so far {} MiB",
+        cpu.as_secs_f64(),
+        wall.as_secs_f64(),
+        peak >> 20
+    );
+    assert!(cpu < CPU_TIME, "the import took {cpu:?} of CPU time");
+    assert!(
+        peak <= PEAK_RSS,
+        "resident memory reached {} MiB",
+        peak >> 20
+    );
+    // All there, in document order.
+    let ls = jcrpack()
+        .args(["dump", "/content", "--repo"])
+        .arg(&repo)
+        .output()
+        .unwrap();
+    let dump: serde_json::Value = serde_json::from_slice(&ls.stdout).unwrap();
+    let children = dump["children"].as_array().unwrap();
+    assert_eq!(children.len(), 150_000);
+    assert_eq!(children[0]["name"], "n0");
+    assert_eq!(children[149_999]["name"], "n149999");
+}
+
 #[test]
 fn folders_and_docview_nesting_together_are_refused_at_the_node_depth_limit() {
     // 508 folders (below the 512-segment entry limit) holding a DocView 1,000 deep:
@@ -507,7 +579,9 @@ fn sub_packages_that_fan_out_8_by_8_by_8_are_refused_at_the_total_limit() {
         &[
             "more than 256 sub packages in all",
             "JCRPACK_MAX_SUB_PACKAGES",
-            "/etc/packages/l",
+            // Named as the entry in its parent, each level.
+            "p.zip!/jcr_root/etc/packages/l3/s",
+            ".zip!/jcr_root/etc/packages/l2/s",
         ],
     );
     assert_eq!(before, dump(), "a refused install changed the repository");
@@ -521,4 +595,107 @@ fn sub_packages_that_fan_out_8_by_8_by_8_are_refused_at_the_total_limit() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("more than 8 sub packages in all"), "{err}");
     assert_eq!(before, dump(), "a refused install changed the repository");
+}
+
+/// A package holding `child` as `jcr_root/etc/packages/g/child.zip`.
+fn holding(child: &[u8]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    w.start_file("META-INF/vault/filter.xml", opts).unwrap();
+    w.write_all(
+        br#"<workspaceFilter version="1.0"><filter root="/etc/packages/g"/></workspaceFilter>"#,
+    )
+    .unwrap();
+    w.start_file("jcr_root/etc/packages/g/child.zip", opts)
+        .unwrap();
+    w.write_all(child).unwrap();
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn a_broken_or_refused_sub_package_is_named_as_the_entry_in_its_parent() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    let leaf = |filter: &str, entry: &str, content: &str| {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default();
+        w.start_file("META-INF/vault/filter.xml", opts).unwrap();
+        w.write_all(filter.as_bytes()).unwrap();
+        w.start_file(entry, opts).unwrap();
+        w.write_all(content.as_bytes()).unwrap();
+        w.finish().unwrap().into_inner()
+    };
+    let ill_formed = leaf(
+        FILTER,
+        "jcr_root/content/.content.xml",
+        &format!(r#"<jcr:root {JCR} jcr:primaryType="nt:unstructured"><a></jcr:root>"#),
+    );
+    let system_root = leaf(
+        r#"<workspaceFilter version="1.0"><filter root="/rep:security/x"/></workspaceFilter>"#,
+        "jcr_root/_rep_security/x/.content.xml",
+        &format!(r#"<jcr:root {JCR} jcr:primaryType="nt:unstructured"/>"#),
+    );
+    let entry = "p.zip!/jcr_root/etc/packages/g/child.zip";
+    let nested = format!("{entry}!/jcr_root/etc/packages/g/child.zip");
+    let cases: [(&str, Vec<u8>, Vec<&str>); 4] = [
+        (
+            "ill-formed",
+            holding(&ill_formed),
+            vec![entry, "not well-formed XML"],
+        ),
+        (
+            "not a zip",
+            holding(b"garbage"),
+            vec![entry, "not a readable zip archive"],
+        ),
+        (
+            "below a system root",
+            holding(&system_root),
+            vec![entry, "below the system root /rep:security"],
+        ),
+        (
+            "nested, below a system root",
+            holding(&holding(&system_root)),
+            vec![nested.as_str(), "below the system root /rep:security"],
+        ),
+    ];
+    let dump = || {
+        jcrpack()
+            .args(["dump", "--repo"])
+            .arg(&repo)
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let before = dump();
+    for (what, bytes, expect) in cases {
+        std::fs::write(t.path().join("p.zip"), bytes).unwrap();
+        let (code, err, _) = run(&["import", "p.zip", "--repo", "repo", "-q"], t.path(), &[]);
+        assert_eq!(code, Some(1), "{what}: {err}");
+        for e in expect {
+            assert!(err.contains(e), "{what}: does not name {e:?}: {err}");
+        }
+        let tmp = std::env::temp_dir();
+        assert!(
+            !err.contains(tmp.to_str().unwrap()) && !err.contains(".tmp"),
+            "{what}: names a temporary file: {err}"
+        );
+        assert_eq!(
+            before,
+            dump(),
+            "{what}: a refused install changed the repository"
+        );
+    }
+    // Nesting past the limit (8) names the entry nested ninth, in its parent.
+    let mut chain = fan_out(0, 1);
+    for _ in 0..9 {
+        chain = holding(&chain);
+    }
+    std::fs::write(t.path().join("p.zip"), chain).unwrap();
+    let deepest = format!("p.zip{}", "!/jcr_root/etc/packages/g/child.zip".repeat(9));
+    refused_naming(
+        &["import", "p.zip", "--repo", "repo", "-q"],
+        t.path(),
+        &[deepest.as_str(), "sub packages nested deeper than 8"],
+    );
 }

@@ -201,6 +201,7 @@ fn check(c: &Case) -> Result<(), String> {
         c.file.split('/').next().unwrap_or(""),
         c.checked_by.as_str(),
     ) {
+        ("materialized", kind) => return materialized(c, kind, t.path(), &before),
         (_, "archive-strict") => {
             // Names that differ only in case: unpack refuses them before writing
             // anything; with --allow-case-collisions it writes both on a case-sensitive
@@ -371,6 +372,158 @@ fn check(c: &Case) -> Result<(), String> {
             return Err(format!(
                 "extract copied entries outside the filter: {outside:?}"
             ));
+        }
+    }
+    Ok(())
+}
+
+fn mkfifo(p: &Path) {
+    let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
+        0,
+        "mkfifo failed"
+    );
+}
+
+/// The arguments of `command` run on the package or file `p` (in the case's
+/// folder, where the repository is `repo` and a second one, when built, `src`).
+fn args_of(command: &str, p: &str, kind: &str, root: &str) -> Vec<String> {
+    let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    match command {
+        "info" | "validate" | "dump" => v(&[command, p]),
+        "ls" => v(&["ls", p, "/"]),
+        "import" | "diff" => v(&[command, p, "--repo", "repo"]),
+        "extract" => v(&["extract", p, "--root", "/content", "-o", "x.zip"]),
+        "unpack" => v(&["unpack", p, "out"]),
+        "load" => v(&["load", p, "--at", "/", "--repo", "repo"]),
+        "export" => v(&[
+            "export", "--repo", "src", "--root", "/content", "-o", "x.zip",
+        ]),
+        "backup create" => v(&["backup", "create", "--repo", "src"]),
+        "restore" if kind.ends_with("-blob") => v(&["restore", "src", "--yes", "--repo", "repo"]),
+        "restore" if kind == "restore-folder-system-root" => {
+            v(&["restore", "src", "--root", root, "--yes", "--repo", "repo"])
+        }
+        "restore" => v(&["restore", p, "--yes", "--repo", "repo"]),
+        other => panic!("no arguments for the command {other:?} of a materialized case"),
+    }
+}
+
+/// A materialized case (classes 4 and 5, which git cannot hold): builds what the
+/// kind says from the committed file (see fixtures/hostile/generate), then every
+/// command of the row must exit 1 naming `expect`, write no output file and leave
+/// the repository as it was.
+fn materialized(c: &Case, kind: &str, dir: &Path, before: &[u8]) -> Result<(), String> {
+    let src = std::fs::canonicalize(case_path(c)).unwrap();
+    let base = Path::new(&c.file).file_name().unwrap().to_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = jcrpack().current_dir(dir).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let mut root = String::new();
+    let target: String = match kind {
+        "fifo" => {
+            mkfifo(&dir.join(base));
+            base.to_string()
+        }
+        "device" => {
+            std::os::unix::fs::symlink("/dev/zero", dir.join(base)).unwrap();
+            base.to_string()
+        }
+        "fifo-entry" => {
+            run(&["unpack", src.to_str().unwrap(), "pkg"]);
+            let entry = dir.join("pkg/jcr_root/content/f.bin");
+            std::fs::remove_file(&entry).unwrap();
+            mkfifo(&entry);
+            "pkg".to_string()
+        }
+        "truncated-blob" | "symlinked-blob" | "fifo-blob" => {
+            run(&["init", "src"]);
+            run(&["import", src.to_str().unwrap(), "--repo", "src", "-q"]);
+            let blobs: Vec<PathBuf> = walkdir::WalkDir::new(dir.join("src/blobs"))
+                .into_iter()
+                .map(|e| e.unwrap())
+                .filter(|e| e.file_type().is_file())
+                .map(|e| e.into_path())
+                .collect();
+            if blobs.len() != 1 {
+                return Err(format!("expected one blob, found {blobs:?}"));
+            }
+            let blob = &blobs[0];
+            let mut perms = std::fs::metadata(blob).unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perms.set_readonly(false);
+            std::fs::set_permissions(blob, perms).unwrap();
+            match kind {
+                "truncated-blob" => std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(blob)
+                    .unwrap()
+                    .set_len(100)
+                    .unwrap(),
+                "symlinked-blob" => {
+                    std::fs::remove_file(blob).unwrap();
+                    std::os::unix::fs::symlink("/etc/passwd", blob).unwrap();
+                }
+                _ => {
+                    std::fs::remove_file(blob).unwrap();
+                    mkfifo(blob);
+                }
+            }
+            String::new()
+        }
+        "write-system-root" => src.to_str().unwrap().to_string(),
+        "restore-folder-system-root" => {
+            run(&["init", "src"]);
+            let p = src.to_str().unwrap();
+            run(&[
+                "load",
+                p,
+                "--at",
+                "/",
+                "--allow-system-roots",
+                "--repo",
+                "src",
+            ]);
+            let text = String::from_utf8_lossy(&std::fs::read(&src).unwrap()).into_owned();
+            let name = text
+                .split("sv:name=\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next());
+            root = format!("/{}", name.unwrap());
+            String::new()
+        }
+        other => return Err(format!("unknown materialized kind {other:?}")),
+    };
+    for command in c.command.split(", ") {
+        let args = args_of(command, &target, kind, &root);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        refuses(jcrpack().current_dir(dir).args(&args), &c.expect, command)?;
+        for left in ["x.zip", "out"] {
+            if dir.join(left).exists() {
+                return Err(format!("{command}: refused, but wrote {left}"));
+            }
+        }
+        if dump(&dir.join("repo")) != before {
+            return Err(format!("{command}: the repository changed"));
+        }
+    }
+    if kind == "restore-folder-system-root" {
+        // The whole tree from that folder: the system root stays out of it.
+        run(&["restore", "src", "--yes", "--repo", "repo"]);
+        let out = jcrpack()
+            .current_dir(dir)
+            .args(["dump", &format!("{root}/evil"), "--repo", "repo"])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return Err(format!("a whole restore wrote {root}/evil"));
         }
     }
     Ok(())

@@ -3,6 +3,9 @@
 //! and a line break followed by a forged `D /content/x` reaches every printer as one
 //! escaped line: `ls`, `dump`, `diff`, `history`, `restore`'s change list,
 //! `backup list` and `backup show`, `info` and `validate`, and error messages.
+//! DEL, the C1 controls and U+2028/U+2029 reach no printer raw either: text printers
+//! escape them, JSON writes `\uXXXX`, DocView and system view character references,
+//! and each reads back as the same value.
 
 use assert_cmd::Command;
 use std::io::Write;
@@ -209,4 +212,132 @@ fn package_printers_escape_descriptions_patterns_and_names() {
             );
         }
     }
+}
+
+/// DEL, C1 controls (U+009B is a CSI, U+0085 a line break to some readers) and the
+/// Unicode line and paragraph separators: what `is_control` or serde_json alone miss.
+const C1: &str = "a\u{7f}b\u{9b}31mc\u{85}d\u{2028}e\u{2029}f";
+
+/// No raw DEL, C1 control or U+2028/U+2029 in `text`.
+fn no_raw_c1(what: &str, text: &str) {
+    let bad: Vec<char> = text
+        .chars()
+        .filter(|c| matches!(c, '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}'))
+        .collect();
+    assert!(bad.is_empty(), "{what}: raw {bad:?} in {text:?}");
+}
+
+#[test]
+fn del_c1_controls_and_separators_are_escaped_by_every_printer_and_round_trip() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    run(d, &["init", "repo"]);
+    // XML carries them as character references; the file name carries them raw.
+    let xml = r#"<c1 xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" v="a&#x7f;b&#x9b;31mc&#x85;d&#x2028;e&#x2029;f" m="[a&#x9b;,b&#x2028;]"/>"#;
+    let file = format!("c1{C1}.xml");
+    std::fs::write(d.join(&file), xml).unwrap();
+    let out = run(d, &["load", &file, "--at", "/", "--repo", "repo"]);
+    no_raw_c1("load", &out);
+    let history = run(d, &["history", "--repo", "repo"]);
+    no_raw_c1("history", &history);
+    assert!(history.contains(r"\u{9b}"), "{history}");
+    // JSON: `\uXXXX`, the same string for a JSON reader.
+    let json = run(d, &["dump", "--repo", "repo", "/c1"]);
+    no_raw_c1("dump json", &json);
+    assert!(
+        json.contains(r"\u009b") && json.contains(r"\u2028"),
+        "{json}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["properties"]["v"]["value"], C1, "{json}");
+    // DocView and system view: character references, read back the same.
+    for (format, reference) in [("docview", "&#x9b;"), ("sysview", "&#155;")] {
+        let xml = run(d, &["dump", "--repo", "repo", "/c1", "--format", format]);
+        no_raw_c1(format, &xml);
+        assert!(xml.contains(reference), "{format}: {xml}");
+        let back = format!("back-{format}.xml");
+        std::fs::write(d.join(&back), &xml).unwrap();
+        let parent = format!("{format}.xml");
+        std::fs::write(
+            d.join(&parent),
+            format!(r#"<{format} xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#),
+        )
+        .unwrap();
+        run(d, &["load", &parent, "--at", "/", "--repo", "repo"]);
+        let at = format!("/{format}");
+        let out = run(d, &["load", &back, "--at", &at, "--repo", "repo"]);
+        assert!(!out.contains("error"), "{format}: {out}");
+        let again = run(d, &["dump", "--repo", "repo", &at]);
+        let again: serde_json::Value =
+            serde_json::from_str(&again).unwrap_or_else(|e| panic!("{format}: {e}: {again}"));
+        assert_eq!(
+            again["children"][0]["properties"], doc["properties"],
+            "{format}"
+        );
+    }
+    // A package exported and imported elsewhere: the same value.
+    let out = run(
+        d,
+        &["export", "--repo", "repo", "--root", "/c1", "-o", "c1.zip"],
+    );
+    no_raw_c1("export", &out);
+    for args in [
+        &["info", "c1.zip"][..],
+        &["validate", "c1.zip"],
+        &["ls", "c1.zip", "/"],
+        &["dump", "c1.zip"],
+    ] {
+        no_raw_c1(&format!("{args:?}"), &run(d, args));
+    }
+    run(d, &["init", "other"]);
+    run(d, &["import", "c1.zip", "--repo", "other", "-q"]);
+    let other = run(d, &["dump", "--repo", "other", "/c1"]);
+    let other: serde_json::Value = serde_json::from_str(&other).unwrap();
+    assert_eq!(other["properties"], doc["properties"]);
+    // Backups, restore and diff.
+    run(d, &["backup", "create", "--repo", "repo", "--label", C1]);
+    let list = run(d, &["backup", "list", "--repo", "repo"]);
+    no_raw_c1("backup list", &list);
+    let listed = jcrpack()
+        .current_dir(d)
+        .args(["backup", "list", "--json", "--repo", "repo"])
+        .output()
+        .unwrap();
+    no_raw_c1(
+        "backup list --json",
+        &String::from_utf8_lossy(&listed.stdout),
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let id = listed["backups"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(listed["backups"][0]["label"], C1);
+    no_raw_c1(
+        "backup show",
+        &run(d, &["backup", "show", &id, "--repo", "repo"]),
+    );
+    run(d, &["rm", "/c1", "--repo", "repo"]);
+    let out = run(d, &["restore", &id, "--dry-run", "-v", "--repo", "repo"]);
+    assert!(out.contains("/c1"), "{out}");
+    no_raw_c1("restore -v", &out);
+    let out = run(
+        d,
+        &["restore", &id, "--dry-run", "--json", "--repo", "repo"],
+    );
+    no_raw_c1("restore --json", &out);
+    run(d, &["restore", &id, "--yes", "--repo", "repo"]);
+    zip(
+        &d.join("p.zip"),
+        &[
+            (
+                "META-INF/vault/filter.xml",
+                br#"<workspaceFilter version="1.0"><filter root="/c1"/></workspaceFilter>"#,
+            ),
+            (
+                "jcr_root/c1/.content.xml",
+                br#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" v="plain"/>"#,
+            ),
+        ],
+    );
+    let out = run(d, &["diff", "p.zip", "--repo", "repo"]);
+    assert!(out.contains("~ /c1"), "{out}");
+    no_raw_c1("diff", &out);
 }

@@ -282,3 +282,129 @@ fn restore_from_a_backup_a_repository_and_a_package_refuses_what_import_refuses(
         &["/rep:security", "--allow-system-roots"],
     );
 }
+
+/// The JSON dump of `path` in `repo`'s default workspace.
+fn dump_at(repo: &Path, path: &str) -> String {
+    let out = jcrpack()
+        .args(["dump", path, "--repo"])
+        .arg(repo)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn restore_from_a_hostile_folder_never_writes_the_system_roots() {
+    // Another repository's folder, as an attacker would hand it over: content, and
+    // a node below /rep:security and /jcr:system (written there with the operator's
+    // --allow-system-roots, as a hostile folder may hold anything).
+    let t = tempfile::tempdir().unwrap();
+    let repo = init(t.path());
+    let hostile = t.path().join("hostile");
+    ok(t.path(), &["init", hostile.to_str().unwrap()]);
+    let sv = |name: &str, child: &str| {
+        format!(
+            r#"<sv:node xmlns:sv="http://www.jcp.org/jcr/sv/1.0" sv:name="{name}"><sv:property sv:name="jcr:primaryType" sv:type="Name"><sv:value>nt:unstructured</sv:value></sv:property>{child}</sv:node>"#
+        )
+    };
+    let files = [
+        ("content.xml", sv("content", ""), "/"),
+        ("security.xml", sv("rep:security", &sv("evil", "")), "/"),
+        ("planted.xml", sv("planted", ""), "/jcr:system"),
+    ];
+    for (file, xml, at) in &files {
+        std::fs::write(t.path().join(file), xml).unwrap();
+        ok(
+            t.path(),
+            &[
+                "load",
+                file,
+                "--at",
+                at,
+                "--allow-system-roots",
+                "--repo",
+                "hostile",
+            ],
+        );
+    }
+    let security = dump_at(&repo, "/rep:security");
+    let system = dump_at(&repo, "/jcr:system");
+    assert!(system.contains("jcr:versionStorage"), "{system}");
+    // A root asked for below a system root: refused, nothing written.
+    for root in ["/rep:security", "/rep:security/evil", "/jcr:system/planted"] {
+        refused(
+            &repo,
+            t.path(),
+            &[
+                "restore", "hostile", "--root", root, "--yes", "--repo", "repo",
+            ],
+            &[],
+            &[
+                root,
+                "below the system root",
+                "whole workspace from a verified backup",
+            ],
+        );
+    }
+    // The whole tree: the content comes, the system roots stay as they are, and
+    // the dry run lists no change below them.
+    let dry = ok(
+        t.path(),
+        &[
+            "restore",
+            "hostile",
+            "--dry-run",
+            "-v",
+            "--json",
+            "--repo",
+            "repo",
+        ],
+    );
+    assert!(dry.contains("/content"), "{dry}");
+    assert!(
+        !dry.contains("/rep:security") && !dry.contains("/jcr:system"),
+        "{dry}"
+    );
+    ok(t.path(), &["restore", "hostile", "--yes", "--repo", "repo"]);
+    assert!(dump_at(&repo, "/content").contains("\"content\""));
+    assert!(!dump_at(&repo, "/rep:security").contains("evil"));
+    assert_eq!(security, dump_at(&repo, "/rep:security"));
+    assert_eq!(system, dump_at(&repo, "/jcr:system"));
+    // A verified backup brings the system roots back, restoring the whole
+    // workspace; a subtree below them it does not.
+    ok(
+        t.path(),
+        &[
+            "load",
+            "security.xml",
+            "--at",
+            "/",
+            "--allow-system-roots",
+            "--repo",
+            "repo",
+        ],
+    );
+    ok(t.path(), &["backup", "create", "--repo", "repo"]);
+    let list = ok(t.path(), &["backup", "list", "--json", "--repo", "repo"]);
+    let doc: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let id = doc["backups"][0]["id"].as_str().unwrap().to_string();
+    ok(t.path(), &["undo", "--repo", "repo"]);
+    assert!(!dump_at(&repo, "/rep:security").contains("evil"));
+    refused(
+        &repo,
+        t.path(),
+        &[
+            "restore",
+            &id,
+            "--root",
+            "/rep:security/evil",
+            "--yes",
+            "--repo",
+            "repo",
+        ],
+        &[],
+        &["below the system root /rep:security"],
+    );
+    ok(t.path(), &["restore", &id, "--yes", "--repo", "repo"]);
+    assert!(dump_at(&repo, "/rep:security").contains("evil"));
+}

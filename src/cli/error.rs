@@ -191,6 +191,7 @@ fn kind_of(e: &(dyn Error + 'static)) -> ErrorKind {
     if let Some(i) = e.downcast_ref::<ImportError>() {
         return match i {
             ImportError::Repository(r) | ImportError::Blob { source: r, .. } => kind_of(r),
+            ImportError::InSubPackage { source, .. } => kind_of(source.as_ref()),
             ImportError::TempFile { .. } | ImportError::ReadBack { .. } => ErrorKind::Internal,
             i if i.is_refusal() => ErrorKind::Refused,
             _ => ErrorKind::Input,
@@ -235,6 +236,7 @@ mod tests {
     #[test]
     fn refusals_and_repository_failures_have_their_kind() {
         let r = crate::import::ImportError::TooDeep {
+            entry: "p.zip!/jcr_root/etc/packages/x.zip".into(),
             path: "/etc/packages/x.zip".into(),
             max: 8,
         };

@@ -214,8 +214,8 @@ fn emit(text: &str) -> CliResult<()> {
 
 /// One pretty JSON document on stdout.
 fn emit_json(value: &serde_json::Value) -> CliResult<()> {
-    let mut text =
-        serde_json::to_string_pretty(value).map_err(|e| CliError::failure(e.to_string()))?;
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::failure(e.to_string()))?;
+    let mut text = crate::dump::escape_json_text(&text).into_owned();
     text.push('\n');
     emit(&text)
 }

@@ -50,6 +50,7 @@ impl<W: Write> Printer<W> {
     fn start(&mut self, doc: &Listing<'_>) -> std::io::Result<()> {
         if self.json {
             let head = serde_json::to_string_pretty(doc).map_err(std::io::Error::from)?;
+            let head = crate::dump::escape_json_text(&head);
             // `{ ... "path": "/"\n}` becomes `{ ... "path": "/",\n  "nodes": [`.
             let head = head.strip_suffix("\n}").unwrap_or(&head);
             self.head = Some(format!("{head},\n  \"nodes\": ["));
@@ -87,6 +88,7 @@ impl<W: Write> Printer<W> {
 
     fn json_node(&mut self, n: &PackageNode) -> std::io::Result<()> {
         let text = serde_json::to_string_pretty(n).map_err(std::io::Error::from)?;
+        let text = crate::dump::escape_json_text(&text);
         let sep = if self.count == 0 { "" } else { "," };
         writeln!(self.out, "{sep}")?;
         // JSON strings hold no raw line breaks: every line is one of the object's.

@@ -177,8 +177,9 @@ pub fn main() -> i32 {
 pub(crate) fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> CliResult<()> {
     use std::io::Write;
     let mut out = out::stdout();
-    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
-    writeln!(out)?;
+    // DEL, C1 controls and U+2028/U+2029 from content as `\uXXXX`.
+    let text = serde_json::to_string_pretty(value).map_err(std::io::Error::from)?;
+    writeln!(out, "{}", crate::dump::escape_json_text(&text))?;
     out.flush()?;
     Ok(())
 }

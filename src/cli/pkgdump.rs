@@ -3,7 +3,8 @@
 //!
 //! It is the real thing, not a model of it: the package is installed (with the
 //! default options of `jcrpack import`) into a fresh repository in a temporary folder,
-//! which is dumped and then deleted. Whatever `import` does, `dump` shows.
+//! which is dumped and then deleted (or, if the process is killed, by the next
+//! `dump PACKAGE`: see [`crate::scratch`]). Whatever `import` does, `dump` shows.
 
 use super::dump::write_subtree;
 use super::info::open_package;
@@ -15,12 +16,9 @@ use std::path::Path;
 /// Installs `package` into a temporary empty repository and prints the subtree at `p`.
 pub fn run(package: &Path, p: &str, format: super::dump::DumpFormat) -> CliResult<i32> {
     let archive = open_package(package)?;
-    let dir = tempfile::Builder::new()
-        .prefix("jcrpack-dump-")
-        .tempdir()
-        .map_err(|e| {
-            CliError::context("cannot create a temporary repository", e).kind(ErrorKind::Internal)
-        })?;
+    let dir = crate::scratch::create_in(&std::env::temp_dir(), "jcrpack-dump").map_err(|e| {
+        CliError::context("cannot create a temporary repository", e).kind(ErrorKind::Internal)
+    })?;
     let mut store = repository::init(&dir.path().join("repo"))?;
     let opts = ImportOptions::new(super::import::actor()?);
     let report = import::install_archive(store.as_mut(), archive.as_ref(), &opts).map_err(|e| {

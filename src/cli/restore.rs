@@ -239,6 +239,13 @@ fn restore_image(
     quiet: bool,
 ) -> CliResult<i32> {
     let plan = Plan::new(source, now, scope).map_err(|e| CliError::failure(e.to_string()))?;
+    // A backup was checked against its manifest when opened (open_backup); another
+    // repository's folder was not, and brings no system root back.
+    let plan = if kind == "backup" {
+        plan.from_verified_backup()
+    } else {
+        plan
+    };
     let spinner = Spinner::new(quiet);
     let out = std::io::stdout();
     let mut out = out.lock();
@@ -337,7 +344,8 @@ fn restore_image(
 }
 
 fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+    let text = serde_json::to_string(v).unwrap_or_else(|_| "null".into());
+    crate::dump::escape_json_text(&text).into_owned()
 }
 
 /// The start of the `--json` document, up to the opening of the change list.

@@ -162,7 +162,11 @@ fn write_element(s: &mut String, el: &DocViewElement, name: &str, decls: &[Strin
 }
 
 /// XML attribute escaping as FileVault's writer does it: `&`, `<`, `"` and TAB, LF,
-/// CR as character references; `>` and `'` literal.
+/// CR as character references; `>` and `'` literal. Characters XML 1.0 allows but
+/// asks documents to avoid (§2.2: DEL and the C1 controls, U+007F to U+009F) and the
+/// line and paragraph separators (U+2028, U+2029) are character references too, in
+/// the same lower-case hex form (`&#x9b;`): a reader gets the same value back, and a
+/// terminal or log showing the file never receives them raw (U+009B is a CSI).
 pub fn escape_attr(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for c in v.chars() {
@@ -173,10 +177,17 @@ pub fn escape_attr(v: &str) -> String {
             '\t' => out.push_str("&#x9;"),
             '\n' => out.push_str("&#xa;"),
             '\r' => out.push_str("&#xd;"),
+            c if is_discouraged(c) => out.push_str(&format!("&#x{:x};", c as u32)),
             c => out.push(c),
         }
     }
     out
+}
+
+/// DEL, the C1 controls and U+2028/U+2029: valid XML 1.0 characters written as
+/// character references ([`escape_attr`]).
+pub fn is_discouraged(c: char) -> bool {
+    matches!(c, '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}')
 }
 
 /// The exporter writes every property except these, when protected (JCRVLT-705).
@@ -274,6 +285,33 @@ mod tests {
             out.contains("<_x0031_x_x005b_2_x005d_ jcr:primaryType=\"nt:unstructured\"/>"),
             "{out}"
         );
+    }
+
+    /// DEL, C1 controls (U+009B is a CSI) and U+2028/U+2029 are written as character
+    /// references, never raw, and read back as the same value.
+    #[test]
+    fn discouraged_characters_are_references_and_read_back_the_same() {
+        let value = "a\u{7f}b\u{80}c\u{9b}[31md\u{9f}e\u{2028}f\u{2029}g";
+        let input = format!(
+            "<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" p=\"{}\"/>",
+            "a&#x7f;b&#x80;c&#x9b;[31md&#x9f;e&#x2028;f&#x2029;g"
+        );
+        let doc = parse(input.as_bytes(), "x").unwrap();
+        let out = String::from_utf8(to_vec(&doc)).unwrap();
+        assert!(
+            out.contains("p=\"a&#x7f;b&#x80;c&#x9b;[31md&#x9f;e&#x2028;f&#x2029;g\""),
+            "{out}"
+        );
+        assert!(!out.chars().any(is_discouraged), "{out:?}");
+        let again = parse(out.as_bytes(), "written").unwrap();
+        assert_eq!(again.root.properties, doc.root.properties);
+        let p = again
+            .root
+            .properties
+            .iter()
+            .find(|p| p.name == "p")
+            .unwrap();
+        assert_eq!(p.values, [value]);
     }
 }
 

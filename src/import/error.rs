@@ -139,8 +139,10 @@ pub enum ImportError {
         holder: String,
     },
     /// Sub packages nested deeper than the limit.
-    #[error("{path}: sub packages nested deeper than {max}")]
+    #[error("{entry} (to install at {path}): sub packages nested deeper than {max}")]
     TooDeep {
+        /// The sub package as an entry of its parent (`PARENT!/ENTRY`).
+        entry: String,
         /// The sub package's repository path.
         path: String,
         /// The limit.
@@ -148,14 +150,25 @@ pub enum ImportError {
     },
     /// More sub packages in one install than [`crate::limits::Limits::sub_packages`].
     #[error(
-        "{path}: the install would open more than {limit} sub packages in all; set \
-         JCRPACK_MAX_SUB_PACKAGES to raise it if the package is trusted"
+        "{entry} (to install at {path}): the install would open more than {limit} sub \
+         packages in all; set JCRPACK_MAX_SUB_PACKAGES to raise it if the package is trusted"
     )]
     TooManySubPackages {
-        /// The sub package past the limit.
+        /// The sub package past the limit, as an entry of its parent (`PARENT!/ENTRY`).
+        entry: String,
+        /// Its repository path.
         path: String,
         /// The limit.
         limit: usize,
+    },
+    /// An error about a repository path while installing a sub package: the sub
+    /// package named as the entry of its parent (`PARENT!/ENTRY`), then the error.
+    #[error("{entry}: {source}")]
+    InSubPackage {
+        /// The sub package as an entry of its parent.
+        entry: String,
+        /// What went wrong in it.
+        source: Box<ImportError>,
     },
     /// A repository path deeper than [`crate::limits::Limits::node_depth`].
     #[error(
@@ -194,6 +207,7 @@ impl ImportError {
     /// operator's options), as opposed to malformed or failing to read or write.
     pub fn is_refusal(&self) -> bool {
         match self {
+            ImportError::InSubPackage { source, .. } => source.is_refusal(),
             ImportError::Package(e) => matches!(e, PackageError::UnsupportedFormat { .. }),
             ImportError::NodeTypes { .. }
             | ImportError::OutOfBounds(_)
@@ -222,6 +236,7 @@ impl ImportError {
     /// The repository path the error is about, when it is about one.
     pub fn path(&self) -> Option<&str> {
         match self {
+            ImportError::InSubPackage { source, .. } => source.path(),
             ImportError::DocView { path, .. }
             | ImportError::AccessControlRefused { path }
             | ImportError::AuthorizableRefused { path }

@@ -71,6 +71,7 @@ pub(super) fn install(
         }
         if depth + 1 > s.opts.max_sub_package_depth {
             return Err(ImportError::TooDeep {
+                entry: shown,
                 path: repo_path.clone(),
                 max: s.opts.max_sub_package_depth,
             });
@@ -79,6 +80,7 @@ pub(super) fn install(
         let limit = crate::limits::get().sub_packages;
         if *opened > limit {
             return Err(ImportError::TooManySubPackages {
+                entry: shown,
                 path: repo_path.clone(),
                 limit,
             });
@@ -91,7 +93,8 @@ pub(super) fn install(
         sub_opts.ac_handling = None;
         sub_opts.at = None;
         sub_opts.mappings.clear();
-        let mut r = super::install::run(&mut *s.txn, pkg, &sub_opts, ns, types, depth + 1, opened)?;
+        let mut r = super::install::run(&mut *s.txn, pkg, &sub_opts, ns, types, depth + 1, opened)
+            .map_err(|e| in_sub_package(&shown, e))?;
         r.package = repo_path.clone();
         r.package_id = Some(id.to_string());
         s.ns = s.txn.namespaces()?;
@@ -99,6 +102,22 @@ pub(super) fn install(
         mark_installed(s, &id, repo_path)?;
     }
     Ok(())
+}
+
+/// `e`, from installing the sub package `shown` (`PARENT!/ENTRY`), named by that
+/// entry when it names only a repository path. Errors that name their entry already
+/// (the archive's, the document's, the limits', a deeper sub package's) are kept.
+fn in_sub_package(shown: &str, e: ImportError) -> ImportError {
+    match e {
+        ImportError::InSubPackage { .. }
+        | ImportError::TooDeep { .. }
+        | ImportError::TooManySubPackages { .. } => e,
+        e if e.path().is_some() && !e.to_string().contains(shown) => ImportError::InSubPackage {
+            entry: shown.to_string(),
+            source: Box::new(e),
+        },
+        e => e,
+    }
 }
 
 /// The id of a version of `id`'s package newer than `id` that the registry (the

@@ -63,6 +63,10 @@ pub(crate) struct Walk<'a, 'b> {
     pub tgt_has: bool,
     /// The roots restored in this workspace (identifiers held below them may move).
     pub roots: Vec<String>,
+    /// The restore may write below the system roots (a whole workspace from a
+    /// verified backup, [`super::Plan::verified_backup`]); otherwise they are out of
+    /// its scope on both sides, as if neither had them.
+    pub system_roots: bool,
     /// Build every [`Change`] for the sink (otherwise only count).
     pub list: bool,
     pub sink: Sink<'b>,
@@ -110,14 +114,23 @@ impl Walk<'_, '_> {
         if !self.src_has {
             return Ok(Vec::new());
         }
-        Ok(self.src.children(&self.ws, p)?)
+        Ok(self.in_scope(self.src.children(&self.ws, p)?))
     }
 
     fn t_children(&self, p: &str) -> Result<Vec<NodeInfo>> {
         if !self.tgt_has {
             return Ok(Vec::new());
         }
-        Ok(self.tgt.r().children(&self.ws, p)?)
+        Ok(self.in_scope(self.tgt.r().children(&self.ws, p)?))
+    }
+
+    /// `children` without the system roots, unless the restore may write them: on
+    /// neither side, they are neither added, changed, deleted nor reordered.
+    fn in_scope(&self, mut children: Vec<NodeInfo>) -> Vec<NodeInfo> {
+        if !self.system_roots {
+            children.retain(|c| crate::write_rules::system_root_of(&c.path).is_none());
+        }
+        children
     }
 
     fn s_props(&self, p: &str) -> Result<Vec<Property>> {
@@ -158,6 +171,15 @@ impl Walk<'_, '_> {
 
     /// Restores one root; returns `false` when it is in neither side.
     pub fn root(&mut self, root: &str) -> Result<bool> {
+        if !self.system_roots {
+            if let Some(system) = crate::write_rules::system_root_of(root) {
+                return Err(RestoreError::SystemRoot {
+                    workspace: self.ws.clone(),
+                    root: root.to_string(),
+                    system,
+                });
+            }
+        }
         let s = self.s_node(root)?;
         let t = self.t_node(root)?;
         match (s, t) {
@@ -480,10 +502,11 @@ impl Walk<'_, '_> {
         props: Vec<Property>,
         before: Option<String>,
     ) -> Result<String> {
-        // The rules every writing path obeys (crate::write_rules): names and the
-        // depth limit. The deny list is lifted: a backup is the repository's own
-        // image (`/jcr:system`'s version history comes back with a whole restore).
-        let rules = crate::write_rules::WriteRules::allowing_system_roots(true);
+        // The rules every writing path obeys (crate::write_rules): names, the depth
+        // limit and the deny list, lifted only for a whole workspace from a verified
+        // backup, the repository's own image (`/jcr:system`'s version history comes
+        // back with a whole restore).
+        let rules = crate::write_rules::WriteRules::allowing_system_roots(self.system_roots);
         let names = props.iter().map(|x| x.name.as_str());
         crate::write_rules::check_node(parent, &info.name, names, &rules)?;
         self.needs.node(info);

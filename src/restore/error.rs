@@ -13,6 +13,21 @@ pub enum RestoreError {
     /// ([`crate::write_rules`]: a name, the depth limit).
     #[error("cannot restore {0}")]
     Refused(#[from] crate::write_rules::WriteRefusal),
+    /// A root asked for is or lies below a system root, and the restore may not
+    /// write there: only a whole workspace restored from a verified backup brings
+    /// the system roots back.
+    #[error(
+        "{root} (workspace '{workspace}') is below the system root {system}: a restore \
+         writes there only when it restores a whole workspace from a verified backup"
+    )]
+    SystemRoot {
+        /// The workspace.
+        workspace: String,
+        /// The root asked for.
+        root: String,
+        /// The system root.
+        system: &'static str,
+    },
     /// A root is in neither the backup nor the repository.
     #[error("{root} is neither in the backup nor in the repository (workspace '{workspace}')")]
     UnknownRoot {

@@ -74,6 +74,7 @@ fn run<'a>(
             src_has: ws.in_backup,
             tgt_has: ws.in_repository,
             roots: ws.roots.clone(),
+            system_roots: plan.verified_backup && ws.roots.iter().any(|r| r == "/"),
             list,
             sink: &mut *sink,
             events,

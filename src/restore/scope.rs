@@ -34,9 +34,25 @@ pub struct PlannedWorkspace {
 pub struct Plan {
     /// The workspaces, in name order.
     pub workspaces: Vec<PlannedWorkspace>,
+    /// The source is a backup whose image was checked against its manifest
+    /// ([`crate::restore::open_backup`]): a workspace restored whole from it brings
+    /// its system roots back ([`crate::write_rules::SYSTEM_ROOTS`]: `/jcr:system`'s
+    /// version history, `/rep:security`). `false` (what [`Plan::new`] gives) for any
+    /// other source, such as another repository's folder: its system roots are left
+    /// out of the restore, the repository's stay as they are, and a root asked for
+    /// below one is refused.
+    pub verified_backup: bool,
 }
 
 impl Plan {
+    /// The plan for a source that is a verified backup ([`Plan::verified_backup`]).
+    pub fn from_verified_backup(self) -> Plan {
+        Plan {
+            verified_backup: true,
+            ..self
+        }
+    }
+
     /// Resolves `scope`: every workspace asked for must be in the backup, and every
     /// root in the backup or in the repository, in at least one planned workspace.
     pub fn new(source: &dyn StoreRead, target: &dyn StoreRead, scope: &Scope) -> Result<Plan> {
@@ -116,6 +132,9 @@ impl Plan {
                 });
             }
         }
-        Ok(Plan { workspaces })
+        Ok(Plan {
+            workspaces,
+            verified_backup: false,
+        })
     }
 }

@@ -129,7 +129,8 @@ fn scope(roots: &[&str]) -> Scope {
 }
 
 fn restore_now(backup: &SqliteStore, now: &mut SqliteStore, sc: &Scope) -> Summary {
-    let plan = Plan::new(backup, now, sc).unwrap();
+    // A backup: its system roots come back with a whole workspace.
+    let plan = Plan::new(backup, now, sc).unwrap().from_verified_backup();
     let (summary, id) = restore(
         backup,
         now,
@@ -143,7 +144,7 @@ fn restore_now(backup: &SqliteStore, now: &mut SqliteStore, sc: &Scope) -> Summa
 }
 
 fn changes(backup: &SqliteStore, now: &SqliteStore, sc: &Scope) -> (Vec<Change>, Summary) {
-    let plan = Plan::new(backup, now, sc).unwrap();
+    let plan = Plan::new(backup, now, sc).unwrap().from_verified_backup();
     let mut out = Vec::new();
     let summary = compare(
         backup,
@@ -571,4 +572,44 @@ fn preview_keeps_the_first_changes_and_counts_them_all() {
     let p = preview(&backup, &now, &plan, all.len(), &NoEvents).unwrap();
     assert_eq!(p.changes, all);
     assert!(!p.truncated);
+}
+
+#[test]
+fn a_source_that_is_no_verified_backup_leaves_the_system_roots_alone() {
+    let (_d1, mut backup, _d2, mut now) = pair();
+    edit(&mut backup, |t| {
+        t.add_node(
+            WS,
+            "/jcr:system",
+            &Node::new("planted", "nt:unstructured"),
+            &AddOptions::append(),
+        )
+        .unwrap();
+    });
+    let system = tree(&now, WS, "/jcr:system");
+    // Another repository's folder, say: the whole tree leaves /jcr:system as it is.
+    let plan = Plan::new(&backup, &now, &scope(&[])).unwrap();
+    assert!(!plan.verified_backup);
+    let meta = || OperationMeta::new("restore folder", &actor());
+    restore(&backup, &mut now, &plan, meta(), &NoEvents).unwrap();
+    assert_eq!(tree(&now, WS, "/jcr:system"), system);
+    // A root below it is refused.
+    let plan = Plan::new(&backup, &now, &scope(&["/jcr:system/planted"])).unwrap();
+    let err = restore(&backup, &mut now, &plan, meta(), &NoEvents).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RestoreError::SystemRoot {
+                system: "/jcr:system",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // From a verified backup, the whole workspace brings it back.
+    restore_now(&backup, &mut now, &scope(&[]));
+    assert_eq!(
+        tree(&now, WS, "/jcr:system"),
+        tree(&backup, WS, "/jcr:system")
+    );
 }

@@ -85,6 +85,7 @@ impl From<RestoreError> for ApiError {
             | RestoreError::UnknownWorkspace(..)
             | RestoreError::InvalidRoot(..) => 400,
             RestoreError::IdentifierConflict { .. } => 409,
+            RestoreError::SystemRoot { .. } => 403,
             RestoreError::Repository(RepositoryError::RepositoryBusy { .. }) => 409,
             _ => 500,
         };
@@ -332,7 +333,7 @@ pub fn restore_preview(
 ) -> Result<RestoreAnswer, ApiError> {
     let source = open_backup(repo, id)?;
     let scope = scope(ask);
-    let plan = Plan::new(source.as_ref(), store, &scope)?;
+    let plan = Plan::new(source.as_ref(), store, &scope)?.from_verified_backup();
     let preview = restore::preview(source.as_ref(), store, &plan, MAX_CHANGES, &NoEvents)?;
     Ok(RestoreAnswer {
         backup: id.to_string(),
@@ -362,7 +363,7 @@ pub fn restore_apply(
     let mut answer = restore_preview(repo, id, ask, store)?;
     let source = open_backup(repo, id)?;
     let scope = scope(ask);
-    let plan = Plan::new(source.as_ref(), store, &scope)?;
+    let plan = Plan::new(source.as_ref(), store, &scope)?.from_verified_backup();
     let meta = OperationMeta::new(restore::description(id, &scope), actor);
     let (summary, op) = restore::restore(source.as_ref(), store, &plan, meta, &NoEvents)?;
     answer.dry_run = false;

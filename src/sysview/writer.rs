@@ -568,6 +568,9 @@ fn escape_text(s: &str, out: &mut String) {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '\r' => out.push_str("&#13;"),
+            c if crate::docview::writer::is_discouraged(c) => {
+                out.push_str(&format!("&#{};", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -583,6 +586,9 @@ fn escape_attr(s: &str, out: &mut String) {
             '\t' => out.push_str("&#9;"),
             '\n' => out.push_str("&#10;"),
             '\r' => out.push_str("&#13;"),
+            c if crate::docview::writer::is_discouraged(c) => {
+                out.push_str(&format!("&#{};", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -794,6 +800,12 @@ mod tests {
         s.clear();
         escape_attr("a&b<c>d\re\"f\tg\nh", &mut s);
         assert_eq!(s, "a&amp;b&lt;c&gt;d&#13;e&quot;f&#9;g&#10;h");
+        s.clear();
+        escape_attr("\u{7f}\u{9b}\u{2028}", &mut s);
+        assert_eq!(s, "&#127;&#155;&#8232;");
+        s.clear();
+        escape_text("\u{85}x\u{2029}", &mut s);
+        assert_eq!(s, "&#133;x&#8233;");
         assert!(is_xml_invalid('\u{0}'));
         assert!(is_xml_invalid('\u{1F}'));
         assert!(is_xml_invalid('\u{FFFE}'));
