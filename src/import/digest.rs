@@ -8,9 +8,12 @@
 //! importer's order, and a base shared by the whole install: the workspace, the
 //! import options (everything but the clock and the progress sink), the effective
 //! acHandling, every `META-INF/vault/` entry (filter, properties, node types,
-//! privileges, config), and the repository's node types and namespaces as the
-//! content import starts. So a re-install of the same package with the same
-//! options into the same registries gets the same digests.
+//! privileges, config). So a re-install of the same package with the same
+//! options gets the same digests. The repository's registries are not in it: the
+//! content's DocView files register namespaces as they are imported (so they
+//! differ before the first and the second install), prefixes are never remapped,
+//! and a node type registered differently later changes how the content would be
+//! checked, not what an install writes.
 //!
 //! After an install, every visited subtree whose import wrote no warning and no
 //! error gets its digest recorded on its node

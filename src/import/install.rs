@@ -245,8 +245,7 @@ pub(super) fn run(
 }
 
 /// The digests of the layout below `root` for this install (see
-/// [`super::digest`]): the options, acHandling and the registries as the content
-/// import starts go into their base.
+/// [`super::digest`]): the options, acHandling and the filter go into their base.
 fn layout_digests(
     s: &Session<'_>,
     archive: &dyn Archive,
@@ -270,12 +269,12 @@ fn layout_digests(
         o.require_dependencies,
         s.filter.as_ref().map(|f| format!("{f:?}")).unwrap_or_default(),
     );
-    let types = format!("{:?}", s.txn.node_types()?);
-    let ns = format!("{:?}", s.txn.namespaces()?);
-    let base = super::digest::base(
-        &[options.as_bytes(), types.as_bytes(), ns.as_bytes()],
-        archive,
-    )?;
+    // The registries are left out: the content's own DocView files register
+    // namespaces as they are imported, so the registries before a re-install are
+    // those after the first install, and digests taken over them would never match
+    // on the first re-install. Prefixes are never remapped, so stored names mean
+    // the same; the package's own node types are in META-INF.
+    let base = super::digest::base(&[options.as_bytes()], archive)?;
     Ok(super::digest::Digests::compute(archive, root, &base)?)
 }
 
