@@ -276,7 +276,7 @@ fn print_report(r: &Report, list: bool, log: Option<&std::path::Path>) -> CliRes
     }
     let t = &r.totals;
     status!(
-        "{}{}: {} added, {} updated, {} replaced, {} deleted, {} unchanged{}{}",
+        "{}{}: {} added, {} updated, {} replaced, {} deleted, {} unchanged{}{}{}",
         if r.dry_run {
             "dry run of "
         } else {
@@ -288,6 +288,10 @@ fn print_report(r: &Report, list: bool, log: Option<&std::path::Path>) -> CliRes
         t.replaced,
         t.deleted,
         t.unchanged,
+        match t.skipped {
+            0 => String::new(),
+            n => format!(", {n} aggregates skipped (unchanged since installed)"),
+        },
         match t.errors {
             0 => String::new(),
             n => format!(", {n} errors"),

@@ -209,6 +209,9 @@ pub(super) fn run(
     }
     node_types::register(&mut s, type_files)?;
     super::privileges::register(&mut s, archive)?;
+    if depth == 0 && layout.sub_packages.is_empty() {
+        s.digests = Some(layout_digests(&s, archive, &root)?);
+    }
     tree::import_tree(&mut s, archive, &root)?;
     super::acl::warn_ignored(&mut s.report);
     // The filter roots were checked above; DocView files of their ancestors may
@@ -231,7 +234,48 @@ pub(super) fn run(
     node_types::check(&mut s)?;
     super::references::check(&mut s)?;
     sub_packages::install(&mut s, archive, &props, &layout.sub_packages, depth, opened)?;
+    if let Some(d) = s.digests.take() {
+        for record in d.pending.iter() {
+            if let Some((digest, path)) = super::digest::split(&record) {
+                s.txn.record_aggregate_digest(&s.ws, path, &digest)?;
+            }
+        }
+    }
     Ok(s.report)
+}
+
+/// The digests of the layout below `root` for this install (see
+/// [`super::digest`]): the options, acHandling and the filter go into their base.
+fn layout_digests(
+    s: &Session<'_>,
+    archive: &dyn Archive,
+    root: &crate::package::LayoutNode,
+) -> Result<super::digest::Digests, ImportError> {
+    let o = s.opts;
+    let options = format!(
+        "ws={:?} mode={:?} ac={:?} id={:?} map={:?} at={:?} strict={} no_acl={} no_auth={} roots={:?} system={} user={:?} deps={} filter={}",
+        o.workspace,
+        o.mode,
+        s.ac,
+        o.id_conflict,
+        o.mappings,
+        o.at,
+        o.strict,
+        o.no_acl,
+        o.no_authorizables,
+        o.allow_roots,
+        o.allow_system_roots,
+        o.session_user,
+        o.require_dependencies,
+        s.filter.as_ref().map(|f| format!("{f:?}")).unwrap_or_default(),
+    );
+    // The registries are left out: the content's own DocView files register
+    // namespaces as they are imported, so the registries before a re-install are
+    // those after the first install, and digests taken over them would never match
+    // on the first re-install. Prefixes are never remapped, so stored names mean
+    // the same; the package's own node types are in META-INF.
+    let base = super::digest::base(&[options.as_bytes()], archive)?;
+    Ok(super::digest::Digests::compute(archive, root, &base)?)
 }
 
 #[cfg(test)]
@@ -356,6 +400,131 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(by.values, [Value::String("admin".into())]);
+    }
+
+    /// The package of [`package`] with one more folder of two files.
+    fn bigger_package() -> tempfile::TempDir {
+        let dir = package();
+        for (name, text) in [
+            ("jcr_root/content/a/b/one.txt", "one"),
+            ("jcr_root/content/a/b/two.txt", "two"),
+        ] {
+            let p = dir.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        dir
+    }
+
+    fn data(store: &dyn crate::repository::Store, p: &str) -> Vec<u8> {
+        let ws = crate::repository::DEFAULT_WORKSPACE;
+        let prop = store
+            .property(ws, &format!("{p}/jcr:content"), "jcr:data")
+            .unwrap()
+            .unwrap();
+        let Some(Value::Binary(crate::value::Binary::Blob { sha256, .. })) = prop.values.first()
+        else {
+            panic!("{p}: jcr:data is no blob: {prop:?}");
+        };
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut store.open_blob(sha256).unwrap(), &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn an_unchanged_reinstall_skips_and_a_change_anywhere_below_is_installed_again() {
+        let pkg = bigger_package();
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        let opts = ImportOptions::new(actor());
+        let first = install(store.as_mut(), pkg.path(), &opts).unwrap();
+        assert_eq!(first.totals.skipped, 0);
+        assert!(first.totals.added > 0);
+        // Unchanged: skipped from the root, nothing written.
+        let again = install(store.as_mut(), pkg.path(), &opts).unwrap();
+        assert_eq!(again.totals.skipped, 4, "{:?}", again.totals);
+        assert_eq!(
+            (
+                again.totals.added,
+                again.totals.updated,
+                again.totals.unchanged
+            ),
+            (0, 0, 0)
+        );
+        let op = again.operation.unwrap();
+        assert!(store
+            .operation(crate::repository::OperationId(op))
+            .unwrap()
+            .touched
+            .is_empty());
+        // Other options: nothing skipped.
+        let merge = ImportOptions {
+            mode: Some(crate::filter::ImportMode::Merge),
+            ..ImportOptions::new(actor())
+        };
+        let other = install(store.as_mut(), pkg.path(), &merge).unwrap();
+        assert_eq!(other.totals.skipped, 0);
+        assert!(other.totals.unchanged > 0);
+        install(store.as_mut(), pkg.path(), &opts).unwrap();
+        // A change in the package: only the changed file's ancestors are read again.
+        std::fs::write(pkg.path().join("jcr_root/content/a/b/two.txt"), "TWO").unwrap();
+        let changed = install(store.as_mut(), pkg.path(), &opts).unwrap();
+        assert_eq!(data(store.as_ref(), "/content/a/b/two.txt"), b"TWO");
+        // `one.txt` and `f.txt` were skipped.
+        assert_eq!(changed.totals.skipped, 2, "{:?}", changed.totals);
+        assert_eq!(changed.totals.updated, 1, "{:?}", changed.totals);
+        // A change in the repository below an aggregate: installed again.
+        let ws = crate::repository::DEFAULT_WORKSPACE;
+        let mut t = store.begin("edit").unwrap();
+        let blob = t.put_blob(&mut &b"changed"[..]).unwrap();
+        t.set_property(
+            ws,
+            "/content/a/b/one.txt/jcr:content",
+            &crate::value::Property::single("jcr:data", Value::Binary(blob)),
+        )
+        .unwrap();
+        t.commit().unwrap();
+        assert_eq!(data(store.as_ref(), "/content/a/b/one.txt"), b"changed");
+        let repaired = install(store.as_mut(), pkg.path(), &opts).unwrap();
+        assert_eq!(repaired.totals.skipped, 2, "{:?}", repaired.totals);
+        assert_eq!(data(store.as_ref(), "/content/a/b/one.txt"), b"one");
+        // Removed in the repository, and brought back by undo: installed again
+        // either way.
+        let mut t = store
+            .begin_operation(crate::repository::contract::meta("rm"))
+            .unwrap();
+        t.remove_node(ws, "/content/a/b").unwrap();
+        let rm = t.commit().unwrap().unwrap();
+        let back = install(store.as_mut(), pkg.path(), &opts).unwrap();
+        assert!(back.totals.added >= 2, "{:?}", back.totals);
+        assert_eq!(data(store.as_ref(), "/content/a/b/one.txt"), b"one");
+        // Undo the install, then the removal: the repository is as before the
+        // install that re-created `b`, and the next install skips nothing below it.
+        store
+            .undo(
+                crate::repository::OperationId(back.operation.unwrap()),
+                false,
+                crate::repository::contract::meta("undo"),
+            )
+            .unwrap();
+        store
+            .undo(rm, false, crate::repository::contract::meta("undo rm"))
+            .unwrap();
+        let after_undo = install(store.as_mut(), pkg.path(), &opts).unwrap();
+        assert_eq!(after_undo.totals.skipped, 1, "{:?}", after_undo.totals);
+        assert_eq!(data(store.as_ref(), "/content/a/b/two.txt"), b"TWO");
+        // A dry run skips too, and records nothing.
+        let dry = ImportOptions {
+            dry_run: true,
+            ..ImportOptions::new(actor())
+        };
+        assert_eq!(
+            install(store.as_mut(), pkg.path(), &dry)
+                .unwrap()
+                .totals
+                .skipped,
+            4
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@
 mod acl;
 mod authorizable;
 mod dependencies;
+pub mod digest;
 mod docview;
 pub mod error;
 mod file;

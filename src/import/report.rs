@@ -105,6 +105,11 @@ pub struct Totals {
     pub unchanged: u64,
     /// Failures.
     pub errors: u64,
+    /// Aggregates (DocView or file entries) not installed again because their
+    /// subtree's digest matched the one recorded by an earlier install of the same
+    /// content with the same options, with nothing changed below it since (see
+    /// `import::digest`); their nodes are not counted as unchanged.
+    pub skipped: u64,
 }
 
 /// The report of one install.

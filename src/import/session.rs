@@ -72,6 +72,9 @@ pub struct Session<'t> {
     /// (package path, repository path) of authorizables that exist elsewhere: the
     /// package's content below them goes below the existing ones.
     pub remapped: Vec<(String, String)>,
+    /// The layout's digests, when this install records and compares them
+    /// ([`super::digest`]).
+    pub digests: Option<super::digest::Digests>,
     issued: HashSet<String>,
 }
 
@@ -105,6 +108,7 @@ impl<'t> Session<'t> {
             removed_ids: SpillLog::new(),
             document_nodes: HashSet::new(),
             remapped: Vec::new(),
+            digests: None,
             issued: HashSet::new(),
         }
     }

@@ -40,10 +40,22 @@ fn visit(
             return Ok(());
         }
     }
-    s.advance(1);
     // Below an authorizable that exists elsewhere, the content goes below that one.
     let p = s.repo_path(&n.path);
     super::session::check_depth(&p)?;
+    let digest = match &s.digests {
+        Some(d) if s.remapped.is_empty() => d.of(n).copied(),
+        _ => None,
+    };
+    if let Some(d) = &digest {
+        if s.txn.aggregate_digest(&s.ws, &p)?.as_deref() == Some(&d[..]) {
+            s.advance(n.count() as u64);
+            s.report.totals.skipped += super::digest::aggregates(n);
+            return Ok(());
+        }
+    }
+    let before = (s.report.warnings.len(), s.report.totals.errors);
+    s.advance(1);
     if let Some(entry) = &n.docview {
         if n.file.is_some() {
             s.file_content.insert(path::join(&p, "jcr:content"));
@@ -71,6 +83,15 @@ fn visit(
     if !n.children.is_empty() {
         if let Some(names) = s.name_lists.remove(&p) {
             super::docview::restore_order(s, &p, &names)?;
+        }
+    }
+    // A subtree that warned or failed is installed again next time, to say so again.
+    if let Some(d) = &digest {
+        let clean = (s.report.warnings.len(), s.report.totals.errors) == before;
+        if clean && s.remapped.is_empty() && s.out_of_bounds.is_none() {
+            if let Some(g) = s.digests.as_mut() {
+                g.record(&p, d);
+            }
         }
     }
     Ok(())

@@ -156,6 +156,20 @@ pub trait ContentRead {
     /// Fails with [`super::RepositoryError::BlobNotFound`] unless blob `sha256` of
     /// `size` bytes is stored.
     fn check_blob(&self, sha256: &str, size: u64) -> Result<()>;
+
+    /// The aggregate digest recorded for node `id` with
+    /// [`ContentTxn::set_aggregate_digest`] and not cleared since. The default (a
+    /// backend without a digest store) has none, so nothing is ever skipped.
+    fn aggregate_digest(&self, id: NodeId) -> Result<Option<Vec<u8>>> {
+        let _ = id;
+        Ok(None)
+    }
+
+    /// Whether any aggregate digest is recorded (lets the journaled layer skip
+    /// invalidating when there is nothing to invalidate).
+    fn has_aggregate_digests(&self) -> Result<bool> {
+        Ok(false)
+    }
 }
 
 /// The primitive mutations of one write transaction.
@@ -220,4 +234,24 @@ pub trait ContentTxn: ContentRead {
 
     /// Registers node type `name` with its CND, or unregisters it (`None`).
     fn set_node_type(&mut self, name: &str, cnd: Option<&str>) -> Result<()>;
+
+    /// Records the digest of the aggregate rooted at node `id` (which must exist),
+    /// replacing any before: the importer's claim that installing the same entries
+    /// with the same options again leaves the subtree as it is. Only the journaled
+    /// layer calls this, and it clears the digest of every node whose subtree any
+    /// later mutation changes ([`ContentTxn::clear_aggregate_digest`]), so a backend
+    /// stores and returns digests and nothing more. A digest commits and rolls back
+    /// (savepoints included) with the content. The default stores nothing (the
+    /// importer then never skips): a backend that implements
+    /// [`ContentRead::aggregate_digest`] implements all three.
+    fn set_aggregate_digest(&mut self, id: NodeId, digest: &[u8]) -> Result<()> {
+        let _ = (id, digest);
+        Ok(())
+    }
+
+    /// Forgets the aggregate digest of node `id`, if any (the node may be gone).
+    fn clear_aggregate_digest(&mut self, id: NodeId) -> Result<()> {
+        let _ = id;
+        Ok(())
+    }
 }

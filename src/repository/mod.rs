@@ -335,6 +335,29 @@ pub trait Transaction: StoreRead {
     /// undo can itself be undone). On error nothing of the undo is applied.
     fn undo(&mut self, id: OperationId, force: bool) -> Result<UndoReport>;
 
+    /// The aggregate digest recorded for the node at `path` of `workspace`, if
+    /// any: see [`Transaction::record_aggregate_digest`]. None when the node is
+    /// missing, or the backend keeps no digests.
+    fn aggregate_digest(&self, workspace: &str, path: &str) -> Result<Option<Vec<u8>>> {
+        let _ = (workspace, path);
+        Ok(None)
+    }
+
+    /// Records `digest` for the node at `path` of `workspace` (the importer's
+    /// claim that installing the same entries with the same options leaves its
+    /// subtree as it is); returns false when the node is missing. Any later change
+    /// below the node, in this transaction or a later one, by any writing command,
+    /// clears it. The default records nothing.
+    fn record_aggregate_digest(
+        &mut self,
+        workspace: &str,
+        path: &str,
+        digest: &[u8],
+    ) -> Result<bool> {
+        let _ = (workspace, path, digest);
+        Ok(false)
+    }
+
     /// Makes the transaction's changes durable and visible; returns the recorded
     /// operation's id, if it is one.
     fn commit(self: Box<Self>) -> Result<Option<OperationId>>;

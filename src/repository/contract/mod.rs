@@ -12,7 +12,9 @@
 //! `nodes`: content CRUD, every value type, same-name siblings, ordering, uuids,
 //! walks, workspaces, registries. `undo`: the journal, history, undo, conflicts,
 //! force, workspace creation and deletion. `history`: the history's counts, pruning.
+//! `digests`: aggregate digests and their clearing.
 
+pub(crate) mod digests;
 pub(crate) mod history;
 pub(crate) mod nodes;
 pub(crate) mod undo;
@@ -60,6 +62,7 @@ macro_rules! contract_suite {
             undo::creating_and_deleting_workspaces_is_journaled_and_undone,
             history::history_counts_the_properties_of_created_nodes,
             history::pruning_drops_the_oldest_operations_and_names_them,
+            digests::digests_are_cleared_by_every_change_below_their_node,
         );
     };
     (@tests $backend:ty; $($module:ident :: $name:ident),* $(,)?) => {

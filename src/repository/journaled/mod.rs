@@ -27,6 +27,7 @@
 //! removes them whole); they are recorded as "did not exist" when it commits.
 
 pub mod capture;
+mod guard;
 pub(crate) mod read;
 pub(crate) mod sns;
 mod undo;
@@ -210,7 +211,8 @@ pub fn prune(
 
 /// A transaction of a [`Journaled`] store.
 pub struct JournaledTxn<'a> {
-    inner: Box<dyn BackendTxn + 'a>,
+    /// The backend transaction, whose mutations clear aggregate digests.
+    inner: guard::Guarded<'a>,
     /// The operation being recorded, if any.
     op: Option<OperationId>,
     /// Node ids from here on were created by this transaction.
@@ -234,7 +236,7 @@ impl<'a> JournaledTxn<'a> {
         };
         let first_id = inner.first_new_id();
         Ok(JournaledTxn {
-            inner,
+            inner: guard::Guarded::new(inner),
             op,
             first_id,
             reinserted: BTreeSet::new(),
@@ -357,6 +359,35 @@ impl Transaction for JournaledTxn<'_> {
 
     fn undo(&mut self, id: OperationId, force: bool) -> Result<UndoReport> {
         self.undo_op(id, force)
+    }
+
+    fn aggregate_digest(&self, workspace: &str, path: &str) -> Result<Option<Vec<u8>>> {
+        let Some(ws) = self.inner.workspace_id(workspace)? else {
+            return Ok(None);
+        };
+        match self.inner.node_at(ws, path)? {
+            Some(row) => self.inner.aggregate_digest(row.id),
+            None => Ok(None),
+        }
+    }
+
+    fn record_aggregate_digest(
+        &mut self,
+        workspace: &str,
+        path: &str,
+        digest: &[u8],
+    ) -> Result<bool> {
+        let Some(ws) = self.inner.workspace_id(workspace)? else {
+            return Ok(false);
+        };
+        match self.inner.node_at(ws, path)? {
+            Some(row) => {
+                self.inner.set_aggregate_digest(row.id, digest)?;
+                // A backend without a digest store keeps nothing (the defaults).
+                Ok(self.inner.aggregate_digest(row.id)?.is_some())
+            }
+            None => Ok(false),
+        }
     }
 
     fn commit(mut self: Box<Self>) -> Result<Option<OperationId>> {

@@ -301,6 +301,14 @@ impl ContentRead for State {
     fn check_blob(&self, sha256: &str, size: u64) -> Result<()> {
         self.require_blob(sha256, Some(size))
     }
+
+    fn aggregate_digest(&self, id: NodeId) -> Result<Option<Vec<u8>>> {
+        Ok(self.digests.get(&id).cloned())
+    }
+
+    fn has_aggregate_digests(&self) -> Result<bool> {
+        Ok(!self.digests.is_empty())
+    }
 }
 
 /// Forwards the read methods of a transaction to its working copy.
@@ -367,6 +375,12 @@ impl ContentRead for MemoryTxn<'_> {
     }
     fn check_blob(&self, sha256: &str, size: u64) -> Result<()> {
         self.work.check_blob(sha256, size)
+    }
+    fn aggregate_digest(&self, id: NodeId) -> Result<Option<Vec<u8>>> {
+        self.work.aggregate_digest(id)
+    }
+    fn has_aggregate_digests(&self) -> Result<bool> {
+        self.work.has_aggregate_digests()
     }
 }
 
@@ -554,6 +568,18 @@ impl ContentTxn for MemoryTxn<'_> {
             .entry(id)
             .or_default()
             .insert(property.name.clone(), property.clone());
+        Ok(())
+    }
+
+    fn set_aggregate_digest(&mut self, id: NodeId, digest: &[u8]) -> Result<()> {
+        let w = &mut self.work;
+        w.node(id)?;
+        w.digests.insert(id, digest.to_vec());
+        Ok(())
+    }
+
+    fn clear_aggregate_digest(&mut self, id: NodeId) -> Result<()> {
+        self.work.digests.remove(&id);
         Ok(())
     }
 

@@ -77,6 +77,7 @@ impl MemoryBackend {
                 node_types: BTreeMap::new(),
                 ops: BTreeMap::new(),
                 pruned_through: 0,
+                digests: BTreeMap::new(),
             },
         }
     }
@@ -125,6 +126,8 @@ struct State {
     ops: BTreeMap<OperationId, Op>,
     /// The last operation id pruning dropped.
     pruned_through: i64,
+    /// Aggregate digests by node (see [`super::content::ContentTxn::set_aggregate_digest`]).
+    digests: BTreeMap<NodeId, Vec<u8>>,
 }
 
 impl State {

@@ -214,6 +214,20 @@ macro_rules! content_read {
             fn check_blob(&self, sha256: &str, size: u64) -> Result<()> {
                 self.db().blobs.check(sha256, size)
             }
+            fn aggregate_digest(&self, id: NodeId) -> Result<Option<Vec<u8>>> {
+                let db = self.db();
+                db.conn
+                    .prepare_cached("SELECT digest FROM aggregate WHERE node = ?1")
+                    .and_then(|mut s| rusqlite::OptionalExtension::optional(s.query_row([id], |r| r.get(0))))
+                    .map_err(|e| db.err(e))
+            }
+            fn has_aggregate_digests(&self) -> Result<bool> {
+                let db = self.db();
+                db.conn
+                    .prepare_cached("SELECT EXISTS(SELECT 1 FROM aggregate)")
+                    .and_then(|mut s| s.query_row([], |r| r.get(0)))
+                    .map_err(|e| db.err(e))
+            }
         }
 
         impl OpLogRead for $t {
@@ -588,6 +602,20 @@ impl ContentTxn for SqliteTxn<'_> {
             .map(|p| write::encode_property(&db, &row.path, p))
             .collect::<Result<Vec<_>>>()?;
         write::write_props(&db, id, &encoded)
+    }
+
+    fn set_aggregate_digest(&mut self, id: NodeId, digest: &[u8]) -> Result<()> {
+        self.row(id)?;
+        self.exec(
+            "INSERT OR REPLACE INTO aggregate(node, digest) VALUES (?1, ?2)",
+            params![id, digest],
+        )?;
+        Ok(())
+    }
+
+    fn clear_aggregate_digest(&mut self, id: NodeId) -> Result<()> {
+        self.exec("DELETE FROM aggregate WHERE node = ?1", [id])?;
+        Ok(())
     }
 
     fn remove_property(&mut self, id: NodeId, name: &str) -> Result<bool> {

@@ -19,6 +19,11 @@
 //!   `image`). Schema version 2 added it; [`migrate`] brings a version 1
 //!   repository up when it is opened, and a jcrpack that knows only version 1
 //!   refuses the migrated repository instead of writing without replacing it.
+//! * `aggregate` holds the importer's aggregate digests by node (see
+//!   [`ContentTxn::set_aggregate_digest`](crate::repository::content::ContentTxn::set_aggregate_digest)).
+//!   Schema version 3 added it: a jcrpack that knows only version 2 would write
+//!   without clearing digests, so it must refuse a version 3 repository, and
+//!   [`migrate`] brings versions 1 and 2 up.
 
 use rusqlite::Connection;
 
@@ -26,21 +31,27 @@ use rusqlite::Connection;
 pub const FORMAT: &str = "jcrpack-repository";
 
 /// The schema version this code reads and writes.
-pub const VERSION: &str = "2";
+pub const VERSION: &str = "3";
 
 /// The schema versions of images (backups) this code still reads: version 1 lacks
-/// only the generation token.
-pub const READABLE_VERSIONS: [&str; 2] = ["1", "2"];
+/// the generation token, version 2 the `aggregate` table (an image without it has
+/// no digests, so nothing is skipped).
+pub const READABLE_VERSIONS: [&str; 3] = ["1", "2", "3"];
 
 /// The statement that gives the repository a new generation token; every write
 /// transaction runs it just before it commits.
 pub const NEW_GENERATION: &str =
     "UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'generation'";
 
-/// Brings a repository of schema version 1 to version 2, in one short write
+/// The statement that adds the `aggregate` table (schema version 3).
+pub const AGGREGATE_TABLE: &str =
+    "CREATE TABLE aggregate(node INTEGER PRIMARY KEY, digest BLOB NOT NULL);";
+
+/// Brings a repository of schema version 1 or 2 to version 3, in one short write
 /// transaction, if no other process did meanwhile: adds the generation token and
 /// drops the triggers that kept one in version 1 repositories that were backed
-/// up. Returns whether it migrated.
+/// up (from version 1), and adds the `aggregate` table. Returns whether it
+/// migrated.
 pub fn migrate(conn: &Connection) -> rusqlite::Result<bool> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let run = || -> rusqlite::Result<bool> {
@@ -48,16 +59,19 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<bool> {
             conn.query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
                 r.get(0)
             })?;
-        if version != "1" {
+        if version != "1" && version != "2" {
             return Ok(false);
         }
-        conn.execute_batch(
-            "DROP TRIGGER IF EXISTS generation_on_insert;
-             DROP TRIGGER IF EXISTS generation_on_update;
-             INSERT OR REPLACE INTO meta(key, value)
-               VALUES ('generation', lower(hex(randomblob(16))));
-             UPDATE meta SET value = '2' WHERE key = 'version';",
-        )?;
+        if version == "1" {
+            conn.execute_batch(
+                "DROP TRIGGER IF EXISTS generation_on_insert;
+                 DROP TRIGGER IF EXISTS generation_on_update;
+                 INSERT OR REPLACE INTO meta(key, value)
+                   VALUES ('generation', lower(hex(randomblob(16))));",
+            )?;
+        }
+        conn.execute_batch(AGGREGATE_TABLE)?;
+        conn.execute_batch("UPDATE meta SET value = '3' WHERE key = 'version';")?;
         Ok(true)
     };
     match run() {
@@ -154,6 +168,7 @@ CREATE TABLE jreg(
   PRIMARY KEY(op, kind, key)
 ) WITHOUT ROWID;
 CREATE INDEX jreg_key ON jreg(kind, key);
+CREATE TABLE aggregate(node INTEGER PRIMARY KEY, digest BLOB NOT NULL);
 ";
 
 /// Per-connection settings: WAL (readers never wait for the writer),

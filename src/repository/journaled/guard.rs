@@ -1,0 +1,212 @@
+//! The one door every mutation of a journaled transaction goes through to its
+//! backend, which keeps the importer's aggregate digests honest.
+//!
+//! An aggregate digest ([`ContentTxn::set_aggregate_digest`]) says that installing
+//! the same entries with the same options again leaves the subtree of its node as
+//! it is, so that an unchanged re-install may skip it. That holds only while
+//! nothing below the node changes. [`Guarded`] hands out the backend transaction
+//! for reading only (`Deref`, no `DerefMut`): its mutations are methods of its own,
+//! and each clears the digests of the node it changes and of every ancestor before
+//! it calls the backend. So no writing command (install, load, rm, undo, restore,
+//! bootstrap, the server) can change a node without clearing them, because there is
+//! no other way to write through a [`super::JournaledTxn`].
+//!
+//! Clearing walks up the parents once per node and transaction: `cleared` holds
+//! the nodes whose digest and whose ancestors' digests are gone. Recording a
+//! digest, or rolling back to a savepoint (which may bring cleared digests back),
+//! forgets that memory. A store without any digest costs one query per
+//! transaction.
+
+use crate::repository::content::{NewNode, NodeId, WorkspaceId};
+use crate::repository::oplog::{BackendTxn, NodeImage, PropImage, RegImage};
+use crate::repository::{OperationId, Result};
+use crate::value::Property;
+use std::collections::HashSet;
+use std::ops::Deref;
+
+/// A backend transaction whose mutations clear aggregate digests (module doc).
+pub(crate) struct Guarded<'a> {
+    inner: Box<dyn BackendTxn + 'a>,
+    /// Nodes whose digest, and whose ancestors' digests, this transaction cleared.
+    cleared: HashSet<NodeId>,
+    /// Whether the store holds any digest (`None`: not asked yet).
+    any: Option<bool>,
+}
+
+impl<'a> Deref for Guarded<'a> {
+    type Target = dyn BackendTxn + 'a;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.inner
+    }
+}
+
+impl<'a> Guarded<'a> {
+    /// Guards `inner`.
+    pub(crate) fn new(inner: Box<dyn BackendTxn + 'a>) -> Guarded<'a> {
+        Guarded {
+            inner,
+            cleared: HashSet::new(),
+            any: None,
+        }
+    }
+
+    /// Whether there may be digests to clear.
+    fn any(&mut self) -> Result<bool> {
+        match self.any {
+            Some(a) => Ok(a),
+            None => {
+                let a = self.inner.has_aggregate_digests()?;
+                self.any = Some(a);
+                Ok(a)
+            }
+        }
+    }
+
+    /// Clears the digests of node `id` and of its ancestors.
+    fn changed(&mut self, id: NodeId) -> Result<()> {
+        if !self.any()? {
+            return Ok(());
+        }
+        let mut at = Some(id);
+        while let Some(n) = at {
+            if !self.cleared.insert(n) {
+                break;
+            }
+            self.inner.clear_aggregate_digest(n)?;
+            at = self.inner.node_by_id(n)?.and_then(|r| r.parent);
+        }
+        Ok(())
+    }
+
+    /// Forgets what was cleared (the digests may be back).
+    fn forget(&mut self) {
+        self.cleared.clear();
+        self.any = None;
+    }
+
+    pub(crate) fn alloc_node_id(&mut self) -> Result<NodeId> {
+        self.inner.alloc_node_id()
+    }
+
+    pub(crate) fn insert_workspace(
+        &mut self,
+        name: &str,
+        id: Option<WorkspaceId>,
+    ) -> Result<WorkspaceId> {
+        self.inner.insert_workspace(name, id)
+    }
+
+    /// Node ids are never reused, so a removed workspace's digests can never
+    /// match a node again; a workspace an undo brings back gets its nodes through
+    /// [`Guarded::insert_node`], which clears them.
+    pub(crate) fn remove_workspace(&mut self, ws: WorkspaceId) -> Result<u64> {
+        self.inner.remove_workspace(ws)
+    }
+
+    pub(crate) fn insert_node(&mut self, node: &NewNode) -> Result<()> {
+        if let Some(parent) = node.parent {
+            self.changed(parent)?;
+        }
+        // An undo brings a node back with its old id: a digest it had is stale.
+        if node.id < self.inner.first_new_id() && self.any()? {
+            self.inner.clear_aggregate_digest(node.id)?;
+            self.cleared.remove(&node.id);
+        }
+        self.inner.insert_node(node)
+    }
+
+    /// The removed nodes keep their digests (ids are never reused; a node an undo
+    /// brings back is cleared by [`Guarded::insert_node`]).
+    pub(crate) fn remove_subtree(&mut self, id: NodeId) -> Result<u64> {
+        self.changed(id)?;
+        self.inner.remove_subtree(id)
+    }
+
+    pub(crate) fn update_node(
+        &mut self,
+        id: NodeId,
+        primary_type: &str,
+        mixins: &[String],
+        position: i64,
+    ) -> Result<()> {
+        self.changed(id)?;
+        self.inner.update_node(id, primary_type, mixins, position)
+    }
+
+    pub(crate) fn set_property(&mut self, id: NodeId, property: &Property) -> Result<()> {
+        self.changed(id)?;
+        self.inner.set_property(id, property)
+    }
+
+    pub(crate) fn set_properties(&mut self, id: NodeId, properties: &[Property]) -> Result<()> {
+        if properties.is_empty() {
+            return Ok(());
+        }
+        self.changed(id)?;
+        self.inner.set_properties(id, properties)
+    }
+
+    pub(crate) fn remove_property(&mut self, id: NodeId, name: &str) -> Result<bool> {
+        self.changed(id)?;
+        self.inner.remove_property(id, name)
+    }
+
+    pub(crate) fn set_namespace(&mut self, prefix: &str, uri: Option<&str>) -> Result<()> {
+        self.inner.set_namespace(prefix, uri)
+    }
+
+    pub(crate) fn set_node_type(&mut self, name: &str, cnd: Option<&str>) -> Result<()> {
+        self.inner.set_node_type(name, cnd)
+    }
+
+    /// Records a digest for node `id`: what was cleared may now hold one again.
+    pub(crate) fn set_aggregate_digest(&mut self, id: NodeId, digest: &[u8]) -> Result<()> {
+        self.inner.set_aggregate_digest(id, digest)?;
+        self.cleared.clear();
+        self.any = Some(true);
+        Ok(())
+    }
+
+    pub(crate) fn record_node(&mut self, op: OperationId, image: &NodeImage) -> Result<()> {
+        self.inner.record_node(op, image)
+    }
+
+    pub(crate) fn record_prop(&mut self, op: OperationId, image: &PropImage) -> Result<()> {
+        self.inner.record_prop(op, image)
+    }
+
+    pub(crate) fn record_reg(&mut self, op: OperationId, image: &RegImage) -> Result<()> {
+        self.inner.record_reg(op, image)
+    }
+
+    pub(crate) fn set_undoes(&mut self, op: OperationId, target: OperationId) -> Result<()> {
+        self.inner.set_undoes(op, target)
+    }
+
+    pub(crate) fn finish_operation(&mut self, op: OperationId) -> Result<()> {
+        self.inner.finish_operation(op)
+    }
+
+    pub(crate) fn savepoint(&mut self) -> Result<()> {
+        self.inner.savepoint()
+    }
+
+    pub(crate) fn rollback_to_savepoint(&mut self) -> Result<()> {
+        self.inner.rollback_to_savepoint()?;
+        self.forget();
+        Ok(())
+    }
+
+    pub(crate) fn release_savepoint(&mut self) -> Result<()> {
+        self.inner.release_savepoint()
+    }
+
+    pub(crate) fn commit(self) -> Result<()> {
+        self.inner.commit()
+    }
+
+    pub(crate) fn rollback(self) -> Result<()> {
+        self.inner.rollback()
+    }
+}
