@@ -10,46 +10,15 @@
 // CHROMIUM (the browser), PLAYWRIGHT_CORE (the module's folder), PROFILE (a fresh
 // --user-data-dir).
 "use strict";
-const { execFileSync, spawnSync } = require("child_process");
-const path = require("path");
-const { chromium } = require(process.env.PLAYWRIGHT_CORE || "playwright-core");
+const { env, dump, check, open } = require("./harness.cjs");
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) { throw new Error(`restore.cjs: ${k} is not set`); }
-  return v;
-};
 const BASE = env("BASE_URL");
-const SHOTS = env("SCREENSHOTS");
 const ROOT = env("ROOT");
 const GONE = env("GONE");
 const ID = env("BACKUP_ID");
 
-function dump(p) {
-  return spawnSync(env("JCRPACK"), ["dump", "--repo", env("REPO"), p], { encoding: "utf8" });
-}
-
-function check(cond, what) {
-  if (!cond) { throw new Error(`check failed: ${what}`); }
-  console.log(`ok - ${what}`);
-}
-
 (async () => {
-  const context = await chromium.launchPersistentContext(env("PROFILE"), {
-    executablePath: env("CHROMIUM"),
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: { width: 1100, height: 800 },
-  });
-  let step = 0;
-  const page = context.pages()[0] || await context.newPage();
-  const shot = async (name) => {
-    step += 1;
-    const file = path.join(SHOTS, `${String(step).padStart(2, "0")}-${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
-    console.log(`screenshot ${file}`);
-  };
+  const { context, page, shot } = await open();
   try {
     // 1. Log in, with the keyboard alone.
     await page.goto(`${BASE}/web/backups`);
