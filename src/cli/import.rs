@@ -59,6 +59,10 @@ pub struct ImportArgs {
     /// Allow writes below /jcr:system, /rep:security and /oak:index.
     #[arg(long)]
     pub allow_system_roots: bool,
+    /// Skip what this package installed before with the same options and nothing has
+    /// changed since (aggregate digests); such subtrees are counted, not listed.
+    #[arg(long)]
+    pub skip_unchanged: bool,
     /// Refuse the package when a dependency is not installed (default: a warning).
     #[arg(long)]
     pub require_dependencies: bool,
@@ -102,6 +106,7 @@ pub fn run(a: ImportArgs, verbose: u8, quiet: bool) -> CliResult<i32> {
         no_acl: a.no_acl,
         no_authorizables: a.no_authorizables,
         allow_system_roots: a.allow_system_roots,
+        skip_unchanged: a.skip_unchanged,
         ..ImportOptions::new(actor()?)
     };
     for m in &a.map {

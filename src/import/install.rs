@@ -436,9 +436,17 @@ mod tests {
         let pkg = bigger_package();
         let repo = tempfile::tempdir().unwrap();
         let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
-        let opts = ImportOptions::new(actor());
+        let opts = ImportOptions {
+            skip_unchanged: true,
+            ..ImportOptions::new(actor())
+        };
         let first = install(store.as_mut(), pkg.path(), &opts).unwrap();
         assert_eq!(first.totals.skipped, 0);
+        // Without --skip-unchanged a re-install visits everything, as FileVault's.
+        let plain = ImportOptions::new(actor());
+        let visited = install(store.as_mut(), pkg.path(), &plain).unwrap();
+        assert_eq!(visited.totals.skipped, 0);
+        assert!(visited.totals.unchanged > 0);
         assert!(first.totals.added > 0);
         // Unchanged: skipped from the root, nothing written.
         let again = install(store.as_mut(), pkg.path(), &opts).unwrap();
@@ -460,6 +468,7 @@ mod tests {
         // Other options: nothing skipped.
         let merge = ImportOptions {
             mode: Some(crate::filter::ImportMode::Merge),
+            skip_unchanged: true,
             ..ImportOptions::new(actor())
         };
         let other = install(store.as_mut(), pkg.path(), &merge).unwrap();
@@ -516,6 +525,7 @@ mod tests {
         // A dry run skips too, and records nothing.
         let dry = ImportOptions {
             dry_run: true,
+            skip_unchanged: true,
             ..ImportOptions::new(actor())
         };
         assert_eq!(

@@ -72,6 +72,11 @@ pub struct ImportOptions {
     /// Package Manager's `recursive`); when false they are only stored below
     /// `/etc/packages`, as `subPackageHandling` `add` does.
     pub recursive: bool,
+    /// Skip the subtrees whose aggregate digest the repository recorded when this
+    /// same package installed them with the same options and nothing changed them
+    /// since (`import --skip-unchanged`, see [`super::digest`]). Off by default:
+    /// FileVault visits and reports every path of a re-install.
+    pub skip_unchanged: bool,
     /// Who installs and when: the history names `actor.user`; `actor.time` is the
     /// clock of `jcr:created`, `jcr:lastModified` and of new identifiers.
     pub actor: Actor,
@@ -103,6 +108,7 @@ impl ImportOptions {
             allow_system_roots: false,
             max_sub_package_depth: 8,
             recursive: true,
+            skip_unchanged: false,
             actor,
             session_user: "admin".to_string(),
             events: Arc::new(NoEvents),
@@ -128,6 +134,7 @@ impl std::fmt::Debug for ImportOptions {
             .field("allow_system_roots", &self.allow_system_roots)
             .field("max_sub_package_depth", &self.max_sub_package_depth)
             .field("recursive", &self.recursive)
+            .field("skip_unchanged", &self.skip_unchanged)
             .field("actor", &self.actor)
             .field("session_user", &self.session_user)
             .finish_non_exhaustive()

@@ -47,7 +47,7 @@ fn visit(
         Some(d) if s.remapped.is_empty() => d.of(n).copied(),
         _ => None,
     };
-    if let Some(d) = &digest {
+    if let Some(d) = digest.as_ref().filter(|_| s.opts.skip_unchanged) {
         if s.txn.aggregate_digest(&s.ws, &p)?.as_deref() == Some(&d[..]) {
             s.advance(n.count() as u64);
             s.report.totals.skipped += super::digest::aggregates(n);
