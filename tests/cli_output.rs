@@ -357,3 +357,44 @@ fn a_closed_pipe_ends_housekeeping_commands_quietly() {
         "{history:?}"
     );
 }
+
+/// `import --skip-unchanged`: a re-install of the same package with the same options
+/// reads nothing below the aggregates it installed and lists none of their paths;
+/// they are counted. A plain re-install still visits and lists every path, and a
+/// change in the repository below an aggregate brings that aggregate back.
+#[test]
+fn skip_unchanged_counts_what_it_skips_and_a_change_below_is_installed_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = init(tmp.path());
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let out = common::import(&repo, &example(), &[&["--json"], extra].concat()).success();
+        serde_json::from_slice(&out.get_output().stdout).unwrap()
+    };
+    let first = json(&["--skip-unchanged"]);
+    assert_eq!(first["totals"]["skipped"], 0, "{first}");
+    let plain = json(&[]);
+    assert_eq!(plain["totals"]["skipped"], 0, "{plain}");
+    assert_eq!(plain["entries"].as_array().unwrap().len(), 13, "{plain}");
+    let skipped = json(&["--skip-unchanged"]);
+    assert!(
+        skipped["totals"]["skipped"].as_u64().unwrap() > 0,
+        "{skipped}"
+    );
+    assert!(
+        skipped["entries"].as_array().unwrap().is_empty(),
+        "{skipped}"
+    );
+    // Into a pipe: no path lines, nothing changed.
+    let piped = common::import(&repo, &example(), &["--skip-unchanged"]).success();
+    assert!(piped.get_output().stdout.is_empty(), "{piped:?}");
+    // A node removed below the content: installed again, not skipped.
+    jcrpack()
+        .args(["rm", "/content/wknd-lite/en", "--repo"])
+        .arg(&repo)
+        .assert()
+        .success();
+    let back = json(&["--skip-unchanged"]);
+    assert!(back["totals"]["added"].as_u64().unwrap() > 0, "{back}");
+    let again = json(&["--skip-unchanged"]);
+    assert!(again["entries"].as_array().unwrap().is_empty(), "{again}");
+}
