@@ -15,7 +15,9 @@
 //! and a node type registered differently later changes how the content would be
 //! checked, not what an install writes.
 //!
-//! After an install, every visited subtree whose import wrote no warning and no
+//! Only an install with [`super::ImportOptions::skip_unchanged`] takes digests (they
+//! read every entry once more, entries outside the filter included). After such an
+//! install, every visited subtree whose import wrote no warning and no
 //! error gets its digest recorded on its node
 //! ([`crate::repository::Transaction::record_aggregate_digest`]). The journaled
 //! layer clears a node's digest whenever anything below it changes, in any

@@ -209,7 +209,9 @@ pub(super) fn run(
     }
     node_types::register(&mut s, type_files)?;
     super::privileges::register(&mut s, archive)?;
-    if depth == 0 && layout.sub_packages.is_empty() {
+    // Digests read every entry of the package once more, so only an install that
+    // skips by them takes (and records) them.
+    if depth == 0 && layout.sub_packages.is_empty() && opts.skip_unchanged {
         s.digests = Some(layout_digests(&s, archive, &root)?);
     }
     tree::import_tree(&mut s, archive, &root)?;

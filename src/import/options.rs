@@ -74,8 +74,9 @@ pub struct ImportOptions {
     pub recursive: bool,
     /// Skip the subtrees whose aggregate digest the repository recorded when this
     /// same package installed them with the same options and nothing changed them
-    /// since (`import --skip-unchanged`, see [`super::digest`]). Off by default:
-    /// FileVault visits and reports every path of a re-install.
+    /// since (`import --skip-unchanged`, see [`super::digest`]); such an install also
+    /// records the digests. Off by default: FileVault visits and reports every path
+    /// of a re-install, and reads no entry outside the filter.
     pub skip_unchanged: bool,
     /// Who installs and when: the history names `actor.user`; `actor.time` is the
     /// clock of `jcr:created`, `jcr:lastModified` and of new identifiers.
