@@ -42,6 +42,7 @@ mod writer;
 mod zip;
 mod zip_entry_reader;
 mod zip_headers;
+mod zip_out;
 
 #[cfg(test)]
 mod contract_tests;

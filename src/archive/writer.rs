@@ -22,22 +22,26 @@
 //! is recognisable, and the next writer of the same target removes it once its
 //! process is gone ([`temp_owner`], [`process_gone`]).
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use ::zip::write::{SimpleFileOptions, ZipFileBuilder};
-use ::zip::{CompressionMethod, DateTime, PreparedZipFile, System, ZipWriter};
+use ::zip::{CompressionMethod, DateTime};
+use flate2::write::DeflateEncoder;
 use rayon::prelude::*;
 
 use super::compressibility::{is_precompressed, looks_incompressible};
-use super::entry_name::{check_entry_name, parent_of};
+use super::entry_name::check_entry_name;
 use super::error::ArchiveError;
 use super::listing::EntryKind;
 use super::timestamp::{default_timestamp, timestamp_from_source_date_epoch};
 use super::zip::ZipArchive;
+use super::zip_out::{EntryHeader, ZipOut, DEFLATED, STORED};
 use super::Archive;
+
+mod names;
+
+use names::{add_children_of, Children, NameBook};
 
 /// Entries whose size is unknown or above this are written with ZIP64 sizes: a deflated
 /// entry can come out a little larger than it went in, and must still fit.
@@ -123,27 +127,29 @@ impl WriterOptions {
         self.timestamp
     }
 
-    fn file_options(&self, store: bool, large: bool) -> SimpleFileOptions {
-        let options = SimpleFileOptions::DEFAULT
-            .last_modified_time(self.timestamp)
-            .system(System::Unix)
-            .unix_permissions(0o644)
-            .large_file(large);
+    /// The compression method of a file entry: stored when `store` or at level 0.
+    fn method(&self, store: bool) -> u16 {
         if store || self.compression_level == 0 {
-            options.compression_method(CompressionMethod::Stored)
+            STORED
         } else {
-            options
-                .compression_method(CompressionMethod::Deflated)
-                .compression_level(Some(i64::from(self.compression_level)))
+            DEFLATED
         }
     }
 
-    fn directory_options(&self) -> SimpleFileOptions {
-        SimpleFileOptions::DEFAULT
-            .last_modified_time(self.timestamp)
-            .system(System::Unix)
-            .unix_permissions(0o755)
-            .compression_method(CompressionMethod::Stored)
+    /// A header for entry `name` with this writer's time and no data yet.
+    fn header<'a>(&self, name: &'a [u8], method: u16, directory: bool) -> EntryHeader<'a> {
+        EntryHeader {
+            name,
+            method,
+            crc: 0,
+            compressed: 0,
+            uncompressed: 0,
+            large: false,
+            directory,
+            time: self.timestamp.timepart(),
+            date: self.timestamp.datepart(),
+            utf8: None,
+        }
     }
 }
 
@@ -219,13 +225,132 @@ enum Pending {
 
 enum Prepared {
     Directory(String),
-    File(Box<PreparedZipFile>),
+    File {
+        name: String,
+        method: u16,
+        crc: u32,
+        size: u64,
+        /// As stored (deflated or not).
+        data: Vec<u8>,
+    },
+}
+
+/// Deflates (at `level`) or stores `data`, whichever is smaller, with its CRC.
+fn prepare_file(name: String, data: Vec<u8>, method: u16, level: u8) -> io::Result<Prepared> {
+    let mut crc = flate2::Crc::new();
+    crc.update(&data);
+    let size = data.len() as u64;
+    let (method, data) = if method == DEFLATED {
+        let mut encoder = DeflateEncoder::new(
+            Vec::with_capacity(data.len() / 2),
+            flate2::Compression::new(u32::from(level)),
+        );
+        encoder.write_all(&data)?;
+        let deflated = encoder.finish()?;
+        // Deflate, unless that would not make the entry smaller (tiny or
+        // incompressible data): then store it.
+        if (deflated.len() as u64) < size {
+            (DEFLATED, deflated)
+        } else {
+            (STORED, data)
+        }
+    } else {
+        (STORED, data)
+    };
+    Ok(Prepared::File {
+        name,
+        method,
+        crc: crc.sum(),
+        size,
+        data,
+    })
+}
+
+/// The data of the entry a [`ZipOut`] is writing, as a [`Write`].
+struct EntryData<'a, W: Write + Seek>(&'a mut ZipOut<W>);
+
+impl<W: Write + Seek> Write for EntryData<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write_data(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Copies an entry's data to its writer, counting and summing what passes.
+struct Pumped<'a> {
+    crc: &'a mut flate2::Crc,
+    total: &'a mut u64,
+    archive: &'a str,
+    name: &'a str,
+}
+
+impl Pumped<'_> {
+    /// Writes `head`, then the rest of `rest`, to `out`.
+    fn pump(
+        &mut self,
+        out: &mut dyn Write,
+        head: &[u8],
+        rest: &mut dyn Read,
+    ) -> Result<(), ArchiveError> {
+        let write_error = |source| ArchiveError::Io {
+            archive: self.archive.to_owned(),
+            entry: Some(self.name.to_owned()),
+            source,
+        };
+        self.crc.update(head);
+        *self.total += head.len() as u64;
+        out.write_all(head).map_err(write_error)?;
+        let mut buffer = vec![0u8; 256 * 1024];
+        loop {
+            let n = match rest.read(&mut buffer) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ArchiveError::from_read_error(self.archive, self.name, e)),
+            };
+            let chunk = buffer.get(..n).unwrap_or_default();
+            self.crc.update(chunk);
+            *self.total += n as u64;
+            out.write_all(chunk).map_err(write_error)?;
+        }
+    }
+}
+
+/// The children of directory `dir` among the names written (`zip`'s spool) and queued
+/// (`pending`): what [`NameBook`] needs when a writer comes back to a directory.
+fn load_children(
+    zip: &mut ZipOut<Sink>,
+    pending: &[Pending],
+    archive: &str,
+    dir: &str,
+) -> Result<Children, ArchiveError> {
+    let mut children = Children::new();
+    zip.for_each_name(|raw| {
+        if let Ok(name) = std::str::from_utf8(raw) {
+            add_children_of(dir, name, &mut children);
+        }
+    })
+    .map_err(|source| ArchiveError::Io {
+        archive: archive.to_owned(),
+        entry: None,
+        source,
+    })?;
+    for p in pending {
+        match p {
+            Pending::Directory(name) => add_children_of(dir, &format!("{name}/"), &mut children),
+            Pending::File { name, .. } => add_children_of(dir, name, &mut children),
+        }
+    }
+    Ok(children)
 }
 
 /// The temporary file under the zip writer. After its first failed write or seek
 /// (a full disk, a file size limit) it drops the file and only counts positions: the
-/// package is lost by then, and the zip writer, which finishes the archive when it is
-/// dropped, would otherwise retry the failing disk and print its error on stderr.
+/// package is lost by then, and nothing should retry the failing disk.
 /// [`PackageWriter::finish`] fails for a sink that failed.
 struct Sink {
     file: Option<BufWriter<File>>,
@@ -356,21 +481,21 @@ pub struct PackageWriter {
     name: String,
     target: PathBuf,
     temp_path: tempfile::TempPath,
-    zip: ZipWriter<Sink>,
+    zip: ZipOut<Sink>,
     options: WriterOptions,
     pending: Vec<Pending>,
     pending_bytes: u64,
-    /// Every name written or implied so far, to refuse duplicates and file/directory
-    /// clashes, and to know which parent directories still need an entry.
-    kinds: HashMap<String, EntryKind>,
-    entries: u64,
+    /// The names written or implied so far (the chain of the current directories; see
+    /// [`names`]), to refuse duplicates and file/directory clashes, and to know which
+    /// parent directories still need an entry.
+    names: NameBook,
 }
 
 impl std::fmt::Debug for PackageWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PackageWriter")
             .field("target", &self.target)
-            .field("entries", &self.entries)
+            .field("entries", &self.zip.entries())
             .field("pending", &self.pending.len())
             .finish()
     }
@@ -405,30 +530,54 @@ impl PackageWriter {
                 entry: None,
                 source,
             })?;
+        // The central directory is spooled beside the package, under a name of the
+        // same pattern (`.OUT.zip.jcrpack-tmp-PID-central-XXXXXX`): removed on drop, and
+        // by the next writer when a killed one left it.
+        let spool = tempfile::Builder::new()
+            .prefix(&format!("{prefix}central-"))
+            .tempfile_in(&dir)
+            .map_err(|source| ArchiveError::Io {
+                archive: name.clone(),
+                entry: None,
+                source,
+            })?;
         let (file, temp_path) = temp.into_parts();
+        let sink = Sink {
+            file: Some(BufWriter::with_capacity(1 << 20, file)),
+            pos: 0,
+            end: 0,
+        };
         Ok(PackageWriter {
             name,
             target,
             temp_path,
-            zip: ZipWriter::new(Sink {
-                file: Some(BufWriter::with_capacity(1 << 20, file)),
-                pos: 0,
-                end: 0,
-            }),
+            zip: ZipOut::new(sink, spool),
             options,
             pending: Vec::new(),
             pending_bytes: 0,
-            kinds: HashMap::new(),
-            entries: 0,
+            names: NameBook::default(),
         })
     }
 
-    fn zip_error(&self, entry: Option<&str>, source: ::zip::result::ZipError) -> ArchiveError {
-        ArchiveError::Zip {
+    fn zip_io_error(&self, entry: Option<&str>, source: io::Error) -> ArchiveError {
+        ArchiveError::Io {
             archive: self.name.clone(),
             entry: entry.map(str::to_owned),
             source,
         }
+    }
+
+    /// What `bare` is, if it was written or implied.
+    fn kind_of(&mut self, bare: &str) -> Result<Option<EntryKind>, ArchiveError> {
+        let PackageWriter {
+            names,
+            zip,
+            pending,
+            name,
+            ..
+        } = self;
+        let mut load = |dir: &str| load_children(zip, pending, name, dir);
+        names.kind_of(bare, &mut load)
     }
 
     fn io_error(&self, entry: &str, source: io::Error) -> ArchiveError {
@@ -447,28 +596,31 @@ impl PackageWriter {
             entry: name.to_owned(),
             problem,
         })?;
-        let mut missing = Vec::new();
-        let mut dir = parent_of(bare);
-        while !dir.is_empty() {
-            match self.kinds.get(dir) {
-                Some(EntryKind::Directory) => break,
-                Some(EntryKind::File) => {
-                    return Err(ArchiveError::FileDirectoryConflict {
-                        archive: self.name.clone(),
-                        entry: dir.to_owned(),
-                    });
+        let created = {
+            let PackageWriter {
+                names,
+                zip,
+                pending,
+                name: archive,
+                ..
+            } = self;
+            let mut load = |dir: &str| load_children(zip, pending, archive, dir);
+            names.make_parents(bare, &mut load)?
+        };
+        match created {
+            Err(file) => Err(ArchiveError::FileDirectoryConflict {
+                archive: self.name.clone(),
+                entry: file,
+            }),
+            Ok(dirs) => {
+                if self.options.directory_entries {
+                    for dir in dirs {
+                        self.queue(Pending::Directory(dir))?;
+                    }
                 }
-                None => missing.push(dir.to_owned()),
-            }
-            dir = parent_of(dir);
-        }
-        for dir in missing.into_iter().rev() {
-            self.kinds.insert(dir.clone(), EntryKind::Directory);
-            if self.options.directory_entries {
-                self.queue(Pending::Directory(dir))?;
+                Ok((bare.to_owned(), slash))
             }
         }
-        Ok((bare.to_owned(), slash))
     }
 
     /// Claims `name` for a new file: refuses duplicates and names already used as a
@@ -479,7 +631,7 @@ impl PackageWriter {
             entry: name.to_owned(),
             problem,
         })?;
-        match self.kinds.get(bare) {
+        match self.kind_of(bare)? {
             Some(EntryKind::File) => {
                 return Err(ArchiveError::DuplicateEntry {
                     archive: self.name.clone(),
@@ -501,7 +653,7 @@ impl PackageWriter {
             });
         }
         let (bare, _) = self.checked_name(name)?;
-        self.kinds.insert(bare.clone(), EntryKind::File);
+        self.names.insert(&bare, EntryKind::File);
         Ok(bare)
     }
 
@@ -526,27 +678,13 @@ impl PackageWriter {
         let batch = std::mem::take(&mut self.pending);
         self.pending_bytes = 0;
         let options = self.options;
-        let prepare = |entry: Pending| -> Result<Prepared, (String, ::zip::result::ZipError)> {
+        let prepare = |entry: Pending| -> Result<Prepared, (String, io::Error)> {
             match entry {
                 Pending::Directory(name) => Ok(Prepared::Directory(name)),
                 Pending::File { name, data, store } => {
-                    let build = |store: bool| -> Result<PreparedZipFile, ::zip::result::ZipError> {
-                        let mut builder =
-                            ZipFileBuilder::new(&name, options.file_options(store, false))?;
-                        builder.write_all(&data)?;
-                        builder.finish()
-                    };
-                    // Deflate, unless that would not make the entry smaller (tiny or
-                    // incompressible data): then store it.
-                    let built = build(store).and_then(|prepared| {
-                        if !store && prepared.compressed_size() >= prepared.uncompressed_size() {
-                            build(true)
-                        } else {
-                            Ok(prepared)
-                        }
-                    });
-                    match built {
-                        Ok(prepared) => Ok(Prepared::File(Box::new(prepared))),
+                    let method = options.method(store);
+                    match prepare_file(name.clone(), data, method, options.compression_level) {
+                        Ok(prepared) => Ok(prepared),
                         Err(e) => Err((name, e)),
                     }
                 }
@@ -560,19 +698,30 @@ impl PackageWriter {
         for item in prepared {
             match item {
                 Ok(Prepared::Directory(name)) => {
+                    let stored = format!("{name}/");
+                    let header = options.header(stored.as_bytes(), STORED, true);
                     self.zip
-                        .add_directory(name.as_str(), options.directory_options())
-                        .map_err(|e| self.zip_error(Some(&name), e))?;
+                        .add(&header, &[])
+                        .map_err(|e| self.zip_io_error(Some(&name), e))?;
                 }
-                Ok(Prepared::File(file)) => {
-                    let name = String::from_utf8_lossy(file.file_name_raw()).into_owned();
+                Ok(Prepared::File {
+                    name,
+                    method,
+                    crc,
+                    size,
+                    data,
+                }) => {
+                    let mut header = options.header(name.as_bytes(), method, false);
+                    header.crc = crc;
+                    header.uncompressed = size;
+                    header.compressed = data.len() as u64;
+                    header.large = size.max(header.compressed) >= LARGE_FILE_MARGIN;
                     self.zip
-                        .add_prepared_file(*file)
-                        .map_err(|e| self.zip_error(Some(&name), e))?;
+                        .add(&header, &data)
+                        .map_err(|e| self.zip_io_error(Some(&name), e))?;
                 }
-                Err((name, e)) => return Err(self.zip_error(Some(&name), e)),
+                Err((name, e)) => return Err(self.zip_io_error(Some(&name), e)),
             }
-            self.entries += 1;
         }
         Ok(())
     }
@@ -589,53 +738,92 @@ impl PackageWriter {
         self.flush()?;
         let store = is_precompressed(name, head) || looks_incompressible(head);
         let large = size.is_none_or(|s| s >= LARGE_FILE_MARGIN);
-        let options = self.options.file_options(store, large);
-        self.zip
-            .start_file(name, options)
-            .map_err(|e| self.zip_error(Some(name), e))?;
-        self.zip
-            .write_all(head)
+        let method = self.options.method(store);
+        let mut header = self.options.header(name.as_bytes(), method, false);
+        header.large = large;
+        let started = self
+            .zip
+            .start_entry(&header)
             .map_err(|e| self.io_error(name, e))?;
-        let mut buffer = vec![0u8; 256 * 1024];
-        loop {
-            let n = match rest.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(ArchiveError::from_read_error(&self.name, name, e)),
-            };
-            let chunk = buffer.get(..n).unwrap_or_default();
-            self.zip
-                .write_all(chunk)
-                .map_err(|e| self.io_error(name, e))?;
+        let mut crc = flate2::Crc::new();
+        let mut total = 0u64;
+        let level = self.options.compression_level;
+        let archive = self.name.clone();
+        let write_error = |e| ArchiveError::Io {
+            archive: archive.clone(),
+            entry: Some(name.to_owned()),
+            source: e,
+        };
+        let data = EntryData(&mut self.zip);
+        let mut pumped = Pumped {
+            crc: &mut crc,
+            total: &mut total,
+            archive: &archive,
+            name,
+        };
+        if method == DEFLATED {
+            let mut encoder = DeflateEncoder::new(data, flate2::Compression::new(u32::from(level)));
+            pumped.pump(&mut encoder, head, rest)?;
+            encoder.finish().map_err(write_error)?;
+        } else {
+            let mut data = data;
+            pumped.pump(&mut data, head, rest)?;
         }
-        self.entries += 1;
+        header.crc = crc.sum();
+        header.uncompressed = total;
+        header.compressed = self.zip.written_since(started);
+        self.zip
+            .end_entry(started, &header)
+            .map_err(|e| self.io_error(name, e))?;
         Ok(())
     }
 
     /// Copies file `entry` of the zip `source` into this package as it is stored there,
     /// without inflating and deflating it again (for `extract`). The copy gets this
-    /// writer's time and permissions; the source's CRC, sizes, compression and extra
-    /// fields are kept unchecked, so the result is as deterministic as the source.
+    /// writer's time and permissions and no extra fields but ZIP64 information; the
+    /// source's CRC, sizes and compression are kept unchecked, so the result is as
+    /// deterministic as the source.
     pub fn raw_copy(&mut self, source: &ZipArchive, entry: &str) -> Result<(), ArchiveError> {
         if source.listing().get(entry).is_some_and(|e| e.is_dir()) {
             return self.add_directory(entry);
         }
         let name = self.claim_file(entry)?;
         self.flush()?;
-        let timestamp = self.options.timestamp;
+        let options = self.options;
         let target = self.name.clone();
         let zip = &mut self.zip;
-        source.with_raw_entry(&name, |file| {
-            zip.raw_copy_file_touch(file, timestamp, Some(0o644))
-                .map_err(|source| ArchiveError::Zip {
-                    archive: target,
-                    entry: Some(name.clone()),
-                    source,
-                })
-        })?;
-        self.entries += 1;
-        Ok(())
+        source.with_raw_entry(&name, |mut file| {
+            let io_error = |source| ArchiveError::Io {
+                archive: target.clone(),
+                entry: Some(name.clone()),
+                source,
+            };
+            #[allow(deprecated)]
+            let method = match file.compression() {
+                CompressionMethod::Stored => STORED,
+                CompressionMethod::Deflated => DEFLATED,
+                CompressionMethod::Unsupported(m) => m,
+                other => {
+                    return Err(io_error(io::Error::other(format!(
+                        "cannot copy an entry compressed with {other:?}"
+                    ))))
+                }
+            };
+            let mut header = options.header(name.as_bytes(), method, false);
+            header.crc = file.crc32();
+            header.compressed = file.compressed_size();
+            header.uncompressed = file.size();
+            header.large = header.compressed.max(header.uncompressed) >= 0xFFFF_FFFF;
+            let started = zip.start_entry(&header).map_err(io_error)?;
+            io::copy(&mut file, &mut EntryData(&mut *zip)).map_err(io_error)?;
+            if zip.written_since(started) != header.compressed {
+                return Err(io_error(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the entry's stored bytes are not as long as its header says",
+                )));
+            }
+            zip.end_entry(started, &header).map_err(io_error)
+        })
     }
 
     /// Writes the queued entries and the central directory, flushes the file to disk
@@ -647,7 +835,6 @@ impl PackageWriter {
             target,
             temp_path,
             zip,
-            entries,
             ..
         } = self;
         let io_error = |source| ArchiveError::Io {
@@ -655,12 +842,9 @@ impl PackageWriter {
             entry: None,
             source,
         };
-        let buffered = zip.finish().map_err(|source| ArchiveError::Zip {
-            archive: name.clone(),
-            entry: None,
-            source,
-        })?;
-        let file = buffered
+        let entries = zip.entries();
+        let sink = zip.finish().map_err(io_error)?;
+        let file = sink
             .file
             .ok_or_else(|| io_error(io::Error::other("an earlier write to the package failed")))?
             .into_inner()
@@ -680,14 +864,14 @@ impl PackageWriter {
 impl PackageSink for PackageWriter {
     fn add_directory(&mut self, name: &str) -> Result<(), ArchiveError> {
         let (bare, _) = self.checked_name(name)?;
-        match self.kinds.get(&bare) {
+        match self.kind_of(&bare)? {
             Some(EntryKind::Directory) => Ok(()),
             Some(EntryKind::File) => Err(ArchiveError::FileDirectoryConflict {
                 archive: self.name.clone(),
                 entry: bare,
             }),
             None => {
-                self.kinds.insert(bare.clone(), EntryKind::Directory);
+                self.names.insert(&bare, EntryKind::Directory);
                 if self.options.directory_entries {
                     self.queue(Pending::Directory(bare))?;
                 }
