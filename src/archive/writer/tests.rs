@@ -507,3 +507,221 @@ fn a_writer_names_its_temporary_file_after_the_target_and_removes_those_of_kille
     expected.sort();
     assert_eq!(names(), expected);
 }
+
+/// Every entry of `path` read by Python's `zipfile` (its CRC checks included), as
+/// `name size sha256` lines. Without python3 the test fails saying so.
+fn python_lists(path: &Path) -> String {
+    let script = r#"
+import sys, zipfile, hashlib
+z = zipfile.ZipFile(sys.argv[1])
+bad = z.testzip()
+assert bad is None, 'bad entry %s' % bad
+for i in z.infolist():
+    print(i.filename, i.file_size, hashlib.sha256(z.read(i)).hexdigest())
+"#;
+    match Command::new("python3").arg("-c").arg(script).arg(path).output() {
+        Ok(out) => {
+            assert!(
+                out.status.success(),
+                "python zipfile refused {}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        }
+        Err(e) => panic!("this test reads written zips with python3's zipfile, which could not run ({e}): install python3"),
+    }
+}
+
+/// The same listing by Java's `java.util.zip.ZipFile` (a JDK runs the source file
+/// directly). Without java the test fails saying so (`.ci/run` needs a JDK for the
+/// FileVault oracle already).
+fn java_lists(path: &Path) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("ListZip.java");
+    std::fs::write(
+        &source,
+        r#"import java.security.MessageDigest;
+import java.util.zip.*;
+public class ListZip {
+    public static void main(String[] args) throws Exception {
+        try (ZipFile z = new ZipFile(args[0])) {
+            var entries = z.entries();
+            while (entries.hasMoreElements()) {
+                ZipEntry e = entries.nextElement();
+                byte[] data = z.getInputStream(e).readAllBytes();
+                StringBuilder hex = new StringBuilder();
+                for (byte b : MessageDigest.getInstance("SHA-256").digest(data)) {
+                    hex.append(String.format("%02x", b));
+                }
+                System.out.println(e.getName() + " " + data.length + " " + hex);
+            }
+        }
+    }
+}
+"#,
+    )
+    .unwrap();
+    match Command::new("java").arg(&source).arg(path).output() {
+        Ok(out) => {
+            assert!(
+                out.status.success(),
+                "java.util.zip refused {}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        }
+        Err(e) => panic!("this test reads written zips with java.util.zip, which could not run ({e}): install a JDK"),
+    }
+}
+
+/// The same listing by our reader.
+fn our_listing(path: &Path) -> String {
+    let archive = open(path, &ReadOptions::default()).unwrap();
+    let mut out = String::new();
+    let mut zip = ::zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    for i in 0..zip.len() {
+        let file = zip.by_index_raw(i).unwrap();
+        let name = file.name().unwrap().to_string();
+        drop(file);
+        let data = if name.ends_with('/') {
+            Vec::new()
+        } else {
+            archive.read_to_vec(&name).unwrap()
+        };
+        let digest = Sha256::digest(&data);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        out.push_str(&format!("{name} {} {hex}\n", data.len()));
+    }
+    out
+}
+
+/// A package with every kind of entry: batched deflated and stored files, streamed
+/// deflated and stored files (a small threshold), a raw copy, directories, a non-ASCII
+/// name.
+fn every_kind(dir: &Path) -> std::path::PathBuf {
+    let src_path = dir.join("src.zip");
+    source_zip(&src_path);
+    let source = ZipArchive::open(&src_path, &ReadOptions::default()).unwrap();
+    let target = dir.join("every.zip");
+    let options = WriterOptions::default().with_large_entry_threshold(4096);
+    let mut w = PackageWriter::create(&target, options).unwrap();
+    w.add_bytes("META-INF/vault/filter.xml", b"<workspaceFilter/>".to_vec())
+        .unwrap();
+    w.add_bytes("jcr_root/small.txt", b"small ".repeat(100))
+        .unwrap();
+    w.add_bytes("jcr_root/tiny.txt", b"t".to_vec()).unwrap();
+    w.add_bytes("jcr_root/empty.txt", Vec::new()).unwrap();
+    w.add_bytes(
+        "jcr_root/caf\u{e9}/\u{65e5}\u{672c}.txt",
+        b"utf-8 names".to_vec(),
+    )
+    .unwrap();
+    let big: Vec<u8> = (0..200_000u32)
+        .flat_map(|i| (i % 251).to_le_bytes())
+        .collect();
+    w.add_reader("jcr_root/big.bin", &mut big.as_slice(), None)
+        .unwrap();
+    let noise: Vec<u8> = (0..50_000u64)
+        .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8)
+        .collect();
+    w.add_reader(
+        "jcr_root/noise.jpg",
+        &mut noise.as_slice(),
+        Some(noise.len() as u64),
+    )
+    .unwrap();
+    w.raw_copy(&source, "jcr_root/a.xml").unwrap();
+    w.add_directory("jcr_root/empty").unwrap();
+    w.add_bytes("META-INF/vault/properties.xml", b"<properties/>".to_vec())
+        .unwrap();
+    w.finish().unwrap();
+    target
+}
+
+#[test]
+fn other_readers_read_what_we_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = every_kind(dir.path());
+    unzip_accepts(&target);
+    let ours = our_listing(&target);
+    assert!(ours.contains("jcr_root/big.bin 800000 "), "{ours}");
+    assert_eq!(python_lists(&target), ours, "python zipfile");
+    assert_eq!(java_lists(&target), ours, "java.util.zip");
+}
+
+#[test]
+fn other_readers_read_zip64_archives() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("many.zip");
+    let mut w = PackageWriter::create(&target, WriterOptions::default()).unwrap();
+    for i in 0..66_000u32 {
+        w.add_bytes(
+            &format!("jcr_root/d{}/e{i}", i / 1000),
+            vec![b'x'; (i % 7) as usize],
+        )
+        .unwrap();
+    }
+    w.finish().unwrap();
+    unzip_accepts(&target);
+    let ours = our_listing(&target);
+    assert_eq!(python_lists(&target), ours, "python zipfile");
+    assert_eq!(java_lists(&target), ours, "java.util.zip");
+}
+
+#[test]
+fn names_are_checked_in_any_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("order.zip");
+    let mut w = PackageWriter::create(&target, WriterOptions::default()).unwrap();
+    w.add_bytes("META-INF/vault/filter.xml", b"f".to_vec())
+        .unwrap();
+    w.add_bytes("jcr_root/a/b/.content.xml", b"c".to_vec())
+        .unwrap();
+    w.add_bytes("jcr_root/z.txt", b"z".to_vec()).unwrap();
+    // Back to directories left earlier: their names are still known.
+    let e = w
+        .add_bytes("META-INF/vault/filter.xml", b"again".to_vec())
+        .unwrap_err();
+    assert!(matches!(e, ArchiveError::DuplicateEntry { .. }), "{e:?}");
+    let e = w.add_bytes("jcr_root/a/b", b"x".to_vec()).unwrap_err();
+    assert!(
+        matches!(e, ArchiveError::FileDirectoryConflict { .. }),
+        "{e:?}"
+    );
+    let e = w.add_bytes("jcr_root/z.txt/c", b"x".to_vec()).unwrap_err();
+    assert!(
+        matches!(e, ArchiveError::FileDirectoryConflict { .. }),
+        "{e:?}"
+    );
+    w.add_bytes("META-INF/vault/properties.xml", b"p".to_vec())
+        .unwrap();
+    w.add_directory("jcr_root/a").unwrap();
+    w.add_bytes("jcr_root/a/c.txt", b"c".to_vec()).unwrap();
+    // Queued (not yet written) entries count as well.
+    let e = w.add_bytes("jcr_root/a/c.txt", b"c".to_vec()).unwrap_err();
+    assert!(matches!(e, ArchiveError::DuplicateEntry { .. }), "{e:?}");
+    w.finish().unwrap();
+    let described = describe(&target);
+    let names: Vec<&str> = described
+        .lines()
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "META-INF/",
+            "META-INF/vault/",
+            "META-INF/vault/filter.xml",
+            "jcr_root/",
+            "jcr_root/a/",
+            "jcr_root/a/b/",
+            "jcr_root/a/b/.content.xml",
+            "jcr_root/z.txt",
+            "META-INF/vault/properties.xml",
+            "jcr_root/a/c.txt",
+        ]
+    );
+    unzip_accepts(&target);
+}
