@@ -22,9 +22,11 @@
 //! is recognisable, and the next writer of the same target removes it once its
 //! process is gone ([`temp_owner`], [`process_gone`]).
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use ::zip::{CompressionMethod, DateTime};
 use flate2::write::DeflateEncoder;
@@ -266,6 +268,16 @@ fn prepare_file(name: String, data: Vec<u8>, method: u16, level: u8) -> io::Resu
     })
 }
 
+/// How many batches may be deflating on the pool while the next one is queued.
+const MAX_IN_FLIGHT: usize = 1;
+
+/// A batch being deflated on the thread pool: its names as they will be stored (for
+/// [`load_children`]) and where its entries arrive, in order.
+struct InFlight {
+    names: Vec<String>,
+    result: mpsc::Receiver<Vec<Result<Prepared, (String, io::Error)>>>,
+}
+
 /// The data of the entry a [`ZipOut`] is writing, as a [`Write`].
 struct EntryData<'a, W: Write + Seek>(&'a mut ZipOut<W>);
 
@@ -324,6 +336,7 @@ impl Pumped<'_> {
 /// (`pending`): what [`NameBook`] needs when a writer comes back to a directory.
 fn load_children(
     zip: &mut ZipOut<Sink>,
+    in_flight: &VecDeque<InFlight>,
     pending: &[Pending],
     archive: &str,
     dir: &str,
@@ -339,6 +352,9 @@ fn load_children(
         entry: None,
         source,
     })?;
+    for name in in_flight.iter().flat_map(|batch| &batch.names) {
+        add_children_of(dir, name, &mut children);
+    }
     for p in pending {
         match p {
             Pending::Directory(name) => add_children_of(dir, &format!("{name}/"), &mut children),
@@ -485,6 +501,8 @@ pub struct PackageWriter {
     options: WriterOptions,
     pending: Vec<Pending>,
     pending_bytes: u64,
+    /// Batches being deflated, oldest first.
+    in_flight: VecDeque<InFlight>,
     /// The names written or implied so far (the chain of the current directories; see
     /// [`names`]), to refuse duplicates and file/directory clashes, and to know which
     /// parent directories still need an entry.
@@ -555,6 +573,7 @@ impl PackageWriter {
             options,
             pending: Vec::new(),
             pending_bytes: 0,
+            in_flight: VecDeque::new(),
             names: NameBook::default(),
         })
     }
@@ -572,11 +591,12 @@ impl PackageWriter {
         let PackageWriter {
             names,
             zip,
+            in_flight,
             pending,
             name,
             ..
         } = self;
-        let mut load = |dir: &str| load_children(zip, pending, name, dir);
+        let mut load = |dir: &str| load_children(zip, in_flight, pending, name, dir);
         names.kind_of(bare, &mut load)
     }
 
@@ -600,11 +620,12 @@ impl PackageWriter {
             let PackageWriter {
                 names,
                 zip,
+                in_flight,
                 pending,
                 name: archive,
                 ..
             } = self;
-            let mut load = |dir: &str| load_children(zip, pending, archive, dir);
+            let mut load = |dir: &str| load_children(zip, in_flight, pending, archive, dir);
             names.make_parents(bare, &mut load)?
         };
         match created {
@@ -665,20 +686,31 @@ impl PackageWriter {
         if self.pending.len() >= self.options.batch_entries
             || self.pending_bytes >= self.options.batch_bytes
         {
-            self.flush()?;
+            self.send()?;
         }
         Ok(())
     }
 
-    /// Deflates the queued entries (in parallel) and appends them in order.
+    /// Writes every queued entry: the batches being deflated, then the queue.
     fn flush(&mut self) -> Result<(), ArchiveError> {
+        self.send()?;
+        while !self.in_flight.is_empty() {
+            self.write_oldest()?;
+        }
+        Ok(())
+    }
+
+    /// Starts deflating the queued entries: on the thread pool while the caller goes on
+    /// queueing the next batch ([`MAX_IN_FLIGHT`] batches at most), or here when the
+    /// writer is not parallel (or already runs on the pool, which it must not wait for).
+    fn send(&mut self) -> Result<(), ArchiveError> {
         if self.pending.is_empty() {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.pending);
         self.pending_bytes = 0;
         let options = self.options;
-        let prepare = |entry: Pending| -> Result<Prepared, (String, io::Error)> {
+        let prepare = move |entry: Pending| -> Result<Prepared, (String, io::Error)> {
             match entry {
                 Pending::Directory(name) => Ok(Prepared::Directory(name)),
                 Pending::File { name, data, store } => {
@@ -690,11 +722,52 @@ impl PackageWriter {
                 }
             }
         };
-        let prepared: Vec<_> = if options.parallel && batch.len() > 1 {
-            batch.into_par_iter().map(prepare).collect()
-        } else {
-            batch.into_iter().map(prepare).collect()
+        if !options.parallel || rayon::current_thread_index().is_some() {
+            while !self.in_flight.is_empty() {
+                self.write_oldest()?;
+            }
+            let prepared: Vec<_> = batch.into_iter().map(prepare).collect();
+            return self.write_prepared(prepared);
+        }
+        let names = batch
+            .iter()
+            .map(|p| match p {
+                Pending::Directory(name) => format!("{name}/"),
+                Pending::File { name, .. } => name.clone(),
+            })
+            .collect();
+        let (sender, result) = mpsc::sync_channel(1);
+        rayon::spawn(move || {
+            let prepared: Vec<_> = batch.into_par_iter().map(prepare).collect();
+            // The writer may have been dropped (an error elsewhere): nobody waits then.
+            let _ = sender.send(prepared);
+        });
+        self.in_flight.push_back(InFlight { names, result });
+        while self.in_flight.len() > MAX_IN_FLIGHT {
+            self.write_oldest()?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the oldest batch in flight and writes it.
+    fn write_oldest(&mut self) -> Result<(), ArchiveError> {
+        let Some(oldest) = self.in_flight.pop_front() else {
+            return Ok(());
         };
+        let prepared = oldest.result.recv().map_err(|_| ArchiveError::Io {
+            archive: self.name.clone(),
+            entry: oldest.names.first().cloned(),
+            source: io::Error::other("a deflate worker ended without its batch"),
+        })?;
+        self.write_prepared(prepared)
+    }
+
+    /// Appends deflated entries in order.
+    fn write_prepared(
+        &mut self,
+        prepared: Vec<Result<Prepared, (String, io::Error)>>,
+    ) -> Result<(), ArchiveError> {
+        let options = self.options;
         for item in prepared {
             match item {
                 Ok(Prepared::Directory(name)) => {

@@ -600,12 +600,12 @@ fn our_listing(path: &Path) -> String {
 /// A package with every kind of entry: batched deflated and stored files, streamed
 /// deflated and stored files (a small threshold), a raw copy, directories, a non-ASCII
 /// name.
-fn every_kind(dir: &Path) -> std::path::PathBuf {
+fn every_kind(dir: &Path, name: &str, options: WriterOptions) -> std::path::PathBuf {
     let src_path = dir.join("src.zip");
     source_zip(&src_path);
     let source = ZipArchive::open(&src_path, &ReadOptions::default()).unwrap();
-    let target = dir.join("every.zip");
-    let options = WriterOptions::default().with_large_entry_threshold(4096);
+    let target = dir.join(name);
+    let options = options.with_large_entry_threshold(4096);
     let mut w = PackageWriter::create(&target, options).unwrap();
     w.add_bytes("META-INF/vault/filter.xml", b"<workspaceFilter/>".to_vec())
         .unwrap();
@@ -634,6 +634,14 @@ fn every_kind(dir: &Path) -> std::path::PathBuf {
     .unwrap();
     w.raw_copy(&source, "jcr_root/a.xml").unwrap();
     w.add_directory("jcr_root/empty").unwrap();
+    for i in 0..40 {
+        let text = format!("<page n=\"{i}\"/>").repeat(i + 1);
+        w.add_bytes(
+            &format!("jcr_root/pages/p{i}/.content.xml"),
+            text.into_bytes(),
+        )
+        .unwrap();
+    }
     w.add_bytes("META-INF/vault/properties.xml", b"<properties/>".to_vec())
         .unwrap();
     w.finish().unwrap();
@@ -641,9 +649,28 @@ fn every_kind(dir: &Path) -> std::path::PathBuf {
 }
 
 #[test]
+fn batches_deflated_while_the_next_is_queued_give_the_serial_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let serial = every_kind(
+        dir.path(),
+        "serial.zip",
+        WriterOptions::default().with_parallel(false),
+    );
+    for (entries, bytes) in [(1, 1), (3, 1 << 20), (7, 500), (2048, 32 << 20)] {
+        let name = format!("parallel-{entries}-{bytes}.zip");
+        let options = WriterOptions::default().with_batch_limits(entries, bytes);
+        let parallel = every_kind(dir.path(), &name, options);
+        assert!(
+            std::fs::read(&parallel).unwrap() == std::fs::read(&serial).unwrap(),
+            "{name} differs from the serial bytes"
+        );
+    }
+}
+
+#[test]
 fn other_readers_read_what_we_write() {
     let dir = tempfile::tempdir().unwrap();
-    let target = every_kind(dir.path());
+    let target = every_kind(dir.path(), "every.zip", WriterOptions::default());
     unzip_accepts(&target);
     let ours = our_listing(&target);
     assert!(ours.contains("jcr_root/big.bin 800000 "), "{ours}");
