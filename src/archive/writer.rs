@@ -261,17 +261,33 @@ fn deflate(data: &[u8], level: u8) -> io::Result<Vec<u8>> {
                 &mut other.insert((level, fresh)).1
             }
         };
+        // As flate2's DeflateEncoder drives it (so the bytes are those of a streamed
+        // entry and of the zip crate): all input without flushing, then finish, through
+        // a 32 KiB output buffer. zlib-rs makes other (as valid) blocks when it is given
+        // all the input with `Finish` at once.
         let mut out = Vec::with_capacity(data.len() / 2 + 64);
-        loop {
-            let consumed = usize::try_from(compress.total_in()).unwrap_or(usize::MAX);
+        let mut buffer = vec![0u8; 32 * 1024];
+        let mut consumed = 0usize;
+        while consumed < data.len() {
+            let (before_in, before_out) = (compress.total_in(), compress.total_out());
             let rest = data.get(consumed..).unwrap_or_default();
-            let status = compress
-                .compress_vec(rest, &mut out, flate2::FlushCompress::Finish)
+            compress
+                .compress(rest, &mut buffer, flate2::FlushCompress::None)
                 .map_err(io::Error::other)?;
-            if status == flate2::Status::StreamEnd {
+            consumed += (compress.total_in() - before_in) as usize;
+            let produced = (compress.total_out() - before_out) as usize;
+            out.extend_from_slice(buffer.get(..produced).unwrap_or_default());
+        }
+        loop {
+            let before_out = compress.total_out();
+            let status = compress
+                .compress(&[], &mut buffer, flate2::FlushCompress::Finish)
+                .map_err(io::Error::other)?;
+            let produced = (compress.total_out() - before_out) as usize;
+            out.extend_from_slice(buffer.get(..produced).unwrap_or_default());
+            if status == flate2::Status::StreamEnd || produced == 0 {
                 return Ok(out);
             }
-            out.reserve(out.capacity().max(4096));
         }
     })
 }

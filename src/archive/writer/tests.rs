@@ -752,3 +752,34 @@ fn names_are_checked_in_any_order() {
     );
     unzip_accepts(&target);
 }
+
+#[test]
+fn a_reused_deflate_state_gives_the_deflate_encoders_bytes() {
+    use std::io::Write;
+    let text: Vec<u8> = (0..400_000u32)
+        .flat_map(|i| format!("<node n=\"{}\"/>\n", i % 977).into_bytes())
+        .collect();
+    let noise: Vec<u8> = (0..300_000u64)
+        .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8)
+        .collect();
+    for data in [&text[..], &noise[..], b"", b"a", &text[..70_000]] {
+        for level in [1u8, 6, 9] {
+            let mut encoder =
+                DeflateEncoder::new(Vec::new(), flate2::Compression::new(u32::from(level)));
+            encoder.write_all(data).unwrap();
+            let expected = encoder.finish().unwrap();
+            // Twice: the second time through the reset state.
+            assert_eq!(
+                deflate(data, level).unwrap(),
+                expected,
+                "level {level}, {} bytes",
+                data.len()
+            );
+            assert_eq!(
+                deflate(data, level).unwrap(),
+                expected,
+                "level {level} again"
+            );
+        }
+    }
+}
