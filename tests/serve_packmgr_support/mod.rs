@@ -52,7 +52,12 @@ impl Server {
 
     /// Serves an existing repository.
     pub fn start_on(dir: tempfile::TempDir, repo: PathBuf, extra: &[&str]) -> Server {
-        let mut child = Command::new(bin())
+        Server::start_with(&bin(), dir, repo, extra)
+    }
+
+    /// Serves an existing repository with the jcrpack binary `exe`.
+    pub fn start_with(exe: &Path, dir: tempfile::TempDir, repo: PathBuf, extra: &[&str]) -> Server {
+        let mut child = Command::new(exe)
             .args([
                 "serve",
                 "--repo",
@@ -317,8 +322,11 @@ pub fn request(addr: &str, method: &str, target: &str, headers: &str, body: &[u8
     raw(addr, &req)
 }
 
-/// A multipart body: `(name, filename, content type, bytes)` parts.
-pub fn multipart(boundary: &str, parts: &[(&str, Option<&str>, Option<&str>, &[u8])]) -> Vec<u8> {
+/// A multipart part: `(name, filename, content type, bytes)`.
+pub type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+
+/// A multipart body of `parts`.
+pub fn multipart(boundary: &str, parts: &[Part]) -> Vec<u8> {
     let mut b = Vec::new();
     for (name, filename, ctype, data) in parts {
         b.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
@@ -346,8 +354,7 @@ pub fn multipart(boundary: &str, parts: &[(&str, Option<&str>, Option<&str>, &[u
 /// `file` part with the zip, then `fields` (`force`, `install`, `name`, …).
 /// Returns the headers after the caller's `Authorization` and the body.
 pub fn jsp_upload_request(zip: &[u8], fields: &[(&str, &[u8])]) -> (String, Vec<u8>) {
-    let mut parts: Vec<(&str, Option<&str>, Option<&str>, &[u8])> =
-        vec![("file", Some("p.zip"), Some("application/zip"), zip)];
+    let mut parts: Vec<Part> = vec![("file", Some("p.zip"), Some("application/zip"), zip)];
     parts.extend(fields.iter().map(|(k, v)| (*k, None, None, *v)));
     (
         "Content-Type: multipart/form-data; boundary=b\r\n".to_string(),

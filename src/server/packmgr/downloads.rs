@@ -64,14 +64,12 @@ pub fn current_blob(store: &dyn StoreRead, path: &str) -> Result<Option<String>,
 impl Downloads {
     /// The cached bytes of `path` when its package still names the blob they were
     /// read from (one statement on `store`); a stale entry is dropped.
-    pub fn get(&self, store: &dyn StoreRead, path: &str) -> Result<Option<Cached>, PackError> {
-        let Some(entry) = self.peek(path) else {
-            return Ok(None);
-        };
+    pub fn get(&self, store: &dyn StoreRead, path: &str) -> Option<Cached> {
+        let entry = self.peek(path)?;
         // A package gone with its node is an error of the property read (no node
         // there): a miss, and the full read answers (404, or the store's error).
         let now = current_blob(store, path).ok().flatten();
-        Ok(self.check(path, entry, now.as_deref()))
+        self.check(path, entry, now.as_deref())
     }
 
     fn peek(&self, path: &str) -> Option<Cached> {

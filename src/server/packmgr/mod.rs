@@ -925,7 +925,7 @@ async fn download(state: AppState, path: &str) -> Response {
     let opened = state
         .read(move |s| -> Result<Option<(String, Zip)>, PackError> {
             let cache = cache.downloads();
-            if let Some(hit) = cache.get(s, &path)? {
+            if let Some(hit) = cache.get(s, &path) {
                 return Ok(Some((hit.file_name, Zip::Whole(hit.bytes))));
             }
             let Some(r) = registry::get(s, &path)? else {
