@@ -139,7 +139,7 @@ pub fn check_layout(
 fn walk_from(
     archive: &dyn Archive,
     root: &mut LayoutNode,
-    lazy: Option<(&IgnoreList, &dyn Fn(&str) -> bool)>,
+    lazy: Option<Lazy<'_>>,
     f: &mut dyn FnMut(PackageNode),
 ) -> (Contents, Option<ArchiveError>) {
     let mut out = Contents::default();
@@ -194,6 +194,9 @@ pub(crate) fn read_docview(archive: &dyn Archive, entry: &str) -> Result<DocView
     docview::parse_bytes(&bytes, &file, &docview::Limits::default()).map_err(|e| e.to_string())
 }
 
+/// What a lazy walk lays out folders with: the ignore list and the paths to visit.
+type Lazy<'a> = (&'a IgnoreList, &'a dyn Fn(&str) -> bool);
+
 struct Walk<'w> {
     archive: &'w dyn Archive,
     out: &'w mut Contents,
@@ -206,7 +209,7 @@ struct Walk<'w> {
     met: Vec<(Vec<u32>, usize, (String, String))>,
     /// Lay out each folder on the way ([`walk_lazy`]) with these, rather than walk a
     /// layout scanned whole.
-    lazy: Option<(&'w IgnoreList, &'w dyn Fn(&str) -> bool)>,
+    lazy: Option<Lazy<'w>>,
     /// The layout error that ended a lazy walk.
     error: Option<ArchiveError>,
 }

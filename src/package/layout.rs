@@ -165,7 +165,7 @@ fn scan_with(
         crate::platform_name::JCR_ROOT,
         &mut root,
         &mut layout,
-        &mut collisions.as_deref_mut(),
+        &mut collisions,
     )?;
     layout.root = root;
     Ok(layout)
