@@ -82,7 +82,10 @@ impl PgDb {
 
     fn exists_at(&self, ws: i64, p: &str) -> Result<bool> {
         Ok(!self
-            .query("SELECT 1 FROM node WHERE ws = $1 AND path = $2", &[&ws, &p])?
+            .query(
+                "SELECT 1 FROM node WHERE ws = $1 AND md5(path) = md5($2) AND path = $2",
+                &[&ws, &p],
+            )?
             .is_empty())
     }
 
@@ -90,13 +93,14 @@ impl PgDb {
     fn move_subtree(&self, ws: i64, old: &str, new: &str) -> Result<()> {
         let (lo, hi) = descendant_bounds(old);
         self.execute(
-            "UPDATE node SET path = $3 WHERE ws = $1 AND path = $2",
+            "UPDATE node SET path = $3 WHERE ws = $1 AND md5(path) = md5($2) AND path = $2",
             &[&ws, &old, &new],
         )?;
         let cut = old.chars().count() as i32 + 1;
         self.execute(
             "UPDATE node SET path = $2 || substr(path, $3)
-             WHERE ws = $1 AND path > $4 AND path < $5",
+             WHERE ws = $1 AND left(path, 600) >= left($4, 600) AND left(path, 600) <= left($5, 600)
+               AND path > $4 AND path < $5",
             &[&ws, &new, &cut, &lo, &hi],
         )?;
         Ok(())
@@ -213,7 +217,9 @@ impl ContentRead for PgDb {
 
     fn node_at(&self, ws: WorkspaceId, p: &str) -> Result<Option<NodeRecord>> {
         self.one(
-            &format!("SELECT {NODE_COLS} FROM node WHERE ws = $1 AND path = $2"),
+            &format!(
+                "SELECT {NODE_COLS} FROM node WHERE ws = $1 AND md5(path) = md5($2) AND path = $2"
+            ),
             &[&ws, &p],
         )
     }
@@ -291,7 +297,8 @@ impl ContentRead for PgDb {
     fn uuid_owners(&self, ws: WorkspaceId, uuid: &str) -> Result<Vec<NodeId>> {
         self.query(
             "SELECT n.id FROM prop p JOIN node n ON n.id = p.node
-             WHERE p.name = 'jcr:uuid' AND p.value = $1 AND n.ws = $2 ORDER BY n.id",
+             WHERE p.name = 'jcr:uuid' AND md5(p.value) = md5($1) AND p.value = $1 AND n.ws = $2
+             ORDER BY n.id",
             &[&uuid, &ws],
         )?
         .iter()
@@ -339,75 +346,26 @@ impl ContentRead for PgDb {
     fn check_blob(&self, sha256: &str, size: u64) -> Result<()> {
         self.require_blob(sha256, size)
     }
+
+    fn aggregate_digest(&self, id: NodeId) -> Result<Option<Vec<u8>>> {
+        match self
+            .query("SELECT digest FROM aggregate WHERE node = $1", &[&id])?
+            .first()
+        {
+            Some(r) => self.get(r, 0).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn has_aggregate_digests(&self) -> Result<bool> {
+        let rows = self.query("SELECT EXISTS(SELECT 1 FROM aggregate)", &[])?;
+        self.get(&rows[0], 0)
+    }
 }
 
-/// Forwards the reads of a transaction to its connection, which sees its own
-/// uncommitted writes.
-impl ContentRead for PgTxn<'_> {
-    fn location(&self) -> &Path {
-        PgDb::location(self.db)
-    }
-    fn workspaces(&self) -> Result<Vec<(String, WorkspaceId)>> {
-        self.db.workspaces()
-    }
-    fn workspace_id(&self, name: &str) -> Result<Option<WorkspaceId>> {
-        self.db.workspace_id(name)
-    }
-    fn workspace_name(&self, ws: WorkspaceId) -> Result<Option<String>> {
-        self.db.workspace_name(ws)
-    }
-    fn node_at(&self, ws: WorkspaceId, p: &str) -> Result<Option<NodeRecord>> {
-        self.db.node_at(ws, p)
-    }
-    fn node_by_id(&self, id: NodeId) -> Result<Option<NodeRecord>> {
-        self.db.node_by_id(id)
-    }
-    fn children(&self, id: NodeId) -> Result<Vec<NodeRecord>> {
-        ContentRead::children(self.db, id)
-    }
-    fn has_children(&self, id: NodeId) -> Result<bool> {
-        self.db.has_children(id)
-    }
-    fn last_position(&self, parent: NodeId) -> Result<Option<i64>> {
-        self.db.last_position(parent)
-    }
-    fn previous_sibling(
-        &self,
-        parent: NodeId,
-        position: i64,
-        id: NodeId,
-        except: Option<NodeId>,
-    ) -> Result<Option<NodeRecord>> {
-        self.db.previous_sibling(parent, position, id, except)
-    }
-    fn properties(&self, id: NodeId) -> Result<Vec<Property>> {
-        ContentRead::properties(self.db, id)
-    }
-    fn property(&self, id: NodeId, name: &str) -> Result<Option<Property>> {
-        ContentRead::property(self.db, id, name)
-    }
-    fn uuid_owners(&self, ws: WorkspaceId, uuid: &str) -> Result<Vec<NodeId>> {
-        self.db.uuid_owners(ws, uuid)
-    }
-    fn namespaces(&self) -> Result<NamespaceRegistry> {
-        ContentRead::namespaces(self.db)
-    }
-    fn node_types(&self) -> Result<Vec<(String, String)>> {
-        ContentRead::node_types(self.db)
-    }
-    fn node_type(&self, name: &str) -> Result<Option<String>> {
-        ContentRead::node_type(self.db, name)
-    }
-    fn put_blob(&self, data: &mut dyn Read) -> Result<Binary> {
-        self.db.put_blob_stream(data)
-    }
-    fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
-        self.db.open_blob_stream(sha256)
-    }
-    fn check_blob(&self, sha256: &str, size: u64) -> Result<()> {
-        self.db.require_blob(sha256, size)
-    }
-}
+// The reads of a transaction go to its connection, which sees its own
+// uncommitted writes.
+crate::repository::content::forward_content_read!(PgTxn<'_>, |t| t.db);
 
 impl ContentTxn for PgTxn<'_> {
     fn first_new_id(&self) -> NodeId {
@@ -543,12 +501,14 @@ impl ContentTxn for PgTxn<'_> {
         let (lo, hi) = descendant_bounds(&row.path);
         db.execute(
             "DELETE FROM prop WHERE node IN
-               (SELECT id FROM node WHERE ws = $1 AND path > $2 AND path < $3)",
+               (SELECT id FROM node WHERE ws = $1 AND left(path, 600) >= left($2, 600)
+                  AND left(path, 600) <= left($3, 600) AND path > $2 AND path < $3)",
             &[&row.ws, &lo, &hi],
         )?;
         db.execute("DELETE FROM prop WHERE node = $1", &[&row.id])?;
         let below = db.execute(
-            "DELETE FROM node WHERE ws = $1 AND path > $2 AND path < $3",
+            "DELETE FROM node WHERE ws = $1 AND left(path, 600) >= left($2, 600)
+               AND left(path, 600) <= left($3, 600) AND path > $2 AND path < $3",
             &[&row.ws, &lo, &hi],
         )?;
         db.execute("DELETE FROM node WHERE id = $1", &[&row.id])?;
@@ -612,6 +572,23 @@ impl ContentTxn for PgTxn<'_> {
              SET type = excluded.type, multiple = excluded.multiple, value = excluded.value",
             &[&id, &names, &types, &multiple, &values],
         )?;
+        Ok(())
+    }
+
+    fn set_aggregate_digest(&mut self, id: NodeId, digest: &[u8]) -> Result<()> {
+        let db = self.db;
+        db.require_node(id)?;
+        db.execute(
+            "INSERT INTO aggregate(node, digest) VALUES ($1, $2)
+             ON CONFLICT (node) DO UPDATE SET digest = excluded.digest",
+            &[&id, &digest],
+        )?;
+        Ok(())
+    }
+
+    fn clear_aggregate_digest(&mut self, id: NodeId) -> Result<()> {
+        self.db
+            .execute("DELETE FROM aggregate WHERE node = $1", &[&id])?;
         Ok(())
     }
 

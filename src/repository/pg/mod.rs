@@ -352,6 +352,10 @@ impl PgBackend {
         if format.as_deref() != Some(schema::FORMAT) {
             return Ok(Err("its schema is not a jcrpack repository".into()));
         }
+        if version.as_deref() == Some("1") {
+            self.migrate()?;
+            return Ok(Ok(()));
+        }
         if version.as_deref() != Some(schema::VERSION) {
             return Ok(Err(format!(
                 "schema version {} is not the supported version {}",
@@ -360,6 +364,30 @@ impl PgBackend {
             )));
         }
         Ok(Ok(()))
+    }
+}
+
+impl PgBackend {
+    /// Brings a version 1 schema to the current version ([`schema::MIGRATE_1_TO_2`])
+    /// in one transaction under the repository's write lock (waiting up to the
+    /// busy timeout), unless another process did meanwhile.
+    fn migrate(&self) -> Result<()> {
+        let db = &self.db;
+        let txn = PgTxn::begin_locked(db)?;
+        let rows = db.query("SELECT value FROM meta WHERE key = 'version'", &[])?;
+        let version: Option<String> = match rows.first() {
+            Some(r) => Some(db.get(r, 0)?),
+            None => None,
+        };
+        if version.as_deref() == Some("1") {
+            tracing::info!(
+                "migrating the PostgreSQL repository {} from schema version 1 to {}",
+                db.location.display(),
+                schema::VERSION
+            );
+            db.batch(schema::MIGRATE_1_TO_2)?;
+        }
+        Box::new(txn).commit()
     }
 }
 
@@ -516,6 +544,22 @@ pub struct PgTxn<'a> {
 
 impl<'a> PgTxn<'a> {
     fn begin(db: &'a PgDb) -> Result<PgTxn<'a>> {
+        let mut txn = PgTxn::open(db)?;
+        txn.take_lock()?;
+        txn.read_next_id()?;
+        Ok(txn)
+    }
+
+    /// A transaction holding the write lock, that allocates no node ids (a schema
+    /// migration's).
+    fn begin_locked(db: &'a PgDb) -> Result<PgTxn<'a>> {
+        let mut txn = PgTxn::open(db)?;
+        txn.take_lock()?;
+        Ok(txn)
+    }
+
+    /// Opens the PostgreSQL transaction.
+    fn open(db: &'a PgDb) -> Result<PgTxn<'a>> {
         {
             let mut c = db.lock()?;
             if c.in_txn || c.snapshots > 0 {
@@ -527,13 +571,17 @@ impl<'a> PgTxn<'a> {
             c.in_txn = true;
         }
         // From here on an error drops the transaction, which rolls back.
-        let mut txn = PgTxn {
+        Ok(PgTxn {
             db,
             first_id: 0,
             next_id: 0,
             finished: false,
-        };
-        txn.take_lock()?;
+        })
+    }
+
+    /// Reads the first node id this transaction hands out.
+    fn read_next_id(&mut self) -> Result<()> {
+        let db = self.db;
         let row = db.query("SELECT value FROM meta WHERE key = 'next_node_id'", &[])?;
         let next: String = match row.first() {
             Some(r) => db.get(r, 0)?,
@@ -542,9 +590,9 @@ impl<'a> PgTxn<'a> {
         let next: i64 = next
             .parse()
             .map_err(|_| db.corrupt(format!("meta.next_node_id is '{next}', not a number")))?;
-        txn.first_id = next;
-        txn.next_id = next;
-        Ok(txn)
+        self.first_id = next;
+        self.next_id = next;
+        Ok(())
     }
 
     /// Waits up to the busy timeout for the repository's write lock.
@@ -623,10 +671,13 @@ impl BackendTxn for PgTxn<'_> {
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
-        self.db.execute(
-            "UPDATE meta SET value = $1 WHERE key = 'next_node_id'",
-            &[&self.next_id.to_string()],
-        )?;
+        // A transaction that handed out no id (a migration's reads none) leaves it.
+        if self.next_id != self.first_id {
+            self.db.execute(
+                "UPDATE meta SET value = $1 WHERE key = 'next_node_id'",
+                &[&self.next_id.to_string()],
+            )?;
+        }
         self.finish("COMMIT")
     }
 
