@@ -81,16 +81,40 @@ impl PgDb {
     }
 
     fn exists_at(&self, ws: i64, p: &str) -> Result<bool> {
-        Ok(!self
+        if let Some(Some(known)) = self.with_cache(|c| c.node_at(ws, p)) {
+            return Ok(known.is_some());
+        }
+        let exists = !self
             .query(
                 "SELECT 1 FROM node WHERE ws = $1 AND md5(path) = md5($2) AND path = $2",
                 &[&ws, &p],
             )?
-            .is_empty())
+            .is_empty();
+        if !exists {
+            self.with_cache(|c| c.put_free(ws, p));
+        }
+        Ok(exists)
+    }
+
+    /// Remembers node `n`, just inserted by the write transaction at `path`.
+    fn inserted(&self, n: &NewNode, path: &str, position: i64, mixins: &str) -> Result<()> {
+        let r = NodeRecord {
+            id: n.id,
+            ws: n.ws,
+            parent: n.parent,
+            name: n.name.clone(),
+            position,
+            path: path.to_string(),
+            primary_type: n.primary_type.clone(),
+            mixins: codec::decode_mixins(mixins).map_err(|e| self.corrupt(e))?,
+        };
+        self.with_cache(|c| c.inserted(&r));
+        Ok(())
     }
 
     /// Renames the subtree at `old` to `new`.
     fn move_subtree(&self, ws: i64, old: &str, new: &str) -> Result<()> {
+        self.forget();
         let (lo, hi) = descendant_bounds(old);
         self.execute(
             "UPDATE node SET path = $3 WHERE ws = $1 AND md5(path) = md5($2) AND path = $2",
@@ -193,16 +217,26 @@ impl ContentRead for PgDb {
     }
 
     fn workspace_id(&self, name: &str) -> Result<Option<WorkspaceId>> {
-        match self
+        if let Some(Some(known)) = self.with_cache(|c| c.ws.get(name).copied()) {
+            return Ok(known);
+        }
+        let id = match self
             .query(
                 "SELECT id FROM workspace WHERE live AND name = $1",
                 &[&name],
             )?
             .first()
         {
-            Some(r) => self.get(r, 0).map(Some),
-            None => Ok(None),
-        }
+            Some(r) => Some(self.get(r, 0)?),
+            None => None,
+        };
+        self.with_cache(|c| {
+            c.ws.insert(name.to_string(), id);
+            if let Some(id) = id {
+                c.live.insert(id);
+            }
+        });
+        Ok(id)
     }
 
     fn workspace_name(&self, ws: WorkspaceId) -> Result<Option<String>> {
@@ -216,43 +250,78 @@ impl ContentRead for PgDb {
     }
 
     fn node_at(&self, ws: WorkspaceId, p: &str) -> Result<Option<NodeRecord>> {
-        self.one(
+        if let Some(Some(known)) = self.with_cache(|c| c.node_at(ws, p)) {
+            return Ok(known);
+        }
+        let found = self.one(
             &format!(
                 "SELECT {NODE_COLS} FROM node WHERE ws = $1 AND md5(path) = md5($2) AND path = $2"
             ),
             &[&ws, &p],
-        )
+        )?;
+        self.with_cache(|c| match &found {
+            Some(r) => c.put_node(r),
+            None => c.put_free(ws, p),
+        });
+        Ok(found)
     }
 
     fn node_by_id(&self, id: NodeId) -> Result<Option<NodeRecord>> {
-        self.one(
+        if let Some(Some(known)) = self.with_cache(|c| c.nodes.get(&id).cloned()) {
+            return Ok(known);
+        }
+        let found = self.one(
             &format!("SELECT {NODE_COLS} FROM node WHERE id = $1"),
             &[&id],
-        )
+        )?;
+        self.with_cache(|c| match &found {
+            Some(r) => c.put_node(r),
+            None => c.put_missing(id),
+        });
+        Ok(found)
     }
 
     fn children(&self, id: NodeId) -> Result<Vec<NodeRecord>> {
-        self.records(
+        let found = self.records(
             &format!("SELECT {NODE_COLS} FROM node WHERE parent = $1 ORDER BY position, id"),
             &[&id],
-        )
+        )?;
+        self.with_cache(|c| {
+            for r in &found {
+                c.put_node(r);
+            }
+            c.last_position
+                .insert(id, found.iter().map(|r| r.position).max());
+        });
+        Ok(found)
     }
 
     fn has_children(&self, id: NodeId) -> Result<bool> {
+        if let Some(Some(known)) = self.with_cache(|c| c.last_position.get(&id).copied()) {
+            return Ok(known.is_some());
+        }
         Ok(!self
             .query("SELECT 1 FROM node WHERE parent = $1 LIMIT 1", &[&id])?
             .is_empty())
     }
 
     fn last_position(&self, parent: NodeId) -> Result<Option<i64>> {
+        if let Some(Some(known)) = self.with_cache(|c| c.last_position.get(&parent).copied()) {
+            return Ok(known);
+        }
         let rows = self.query(
             "SELECT max(position) FROM node WHERE parent = $1",
             &[&parent],
         )?;
-        match rows.first() {
-            Some(r) => self.get(r, 0),
-            None => Ok(None),
-        }
+        let last: Option<i64> = match rows.first() {
+            Some(r) => self.get(r, 0)?,
+            None => None,
+        };
+        self.with_cache(|c| {
+            c.make_room();
+            c.last_position.insert(parent, last);
+        });
+        Ok(last)
     }
 
     fn previous_sibling(
@@ -272,16 +341,35 @@ impl ContentRead for PgDb {
     }
 
     fn properties(&self, id: NodeId) -> Result<Vec<Property>> {
-        self.query(
-            "SELECT name, type, multiple, value FROM prop WHERE node = $1 ORDER BY name",
-            &[&id],
-        )?
-        .iter()
-        .map(|r| self.prop_row(r))
-        .collect()
+        if let Some(Some(known)) =
+            self.with_cache(|c| c.props.get(&id).map(|m| m.values().cloned().collect()))
+        {
+            return Ok(known);
+        }
+        let found = self
+            .query(
+                "SELECT name, type, multiple, value FROM prop WHERE node = $1 ORDER BY name",
+                &[&id],
+            )?
+            .iter()
+            .map(|r| self.prop_row(r))
+            .collect::<Result<Vec<Property>>>()?;
+        self.with_cache(|c| {
+            c.make_room();
+            c.props.insert(
+                id,
+                found.iter().map(|p| (p.name.clone(), p.clone())).collect(),
+            );
+        });
+        Ok(found)
     }
 
     fn property(&self, id: NodeId, name: &str) -> Result<Option<Property>> {
+        if let Some(Some(known)) =
+            self.with_cache(|c| c.props.get(&id).map(|m| m.get(name).cloned()))
+        {
+            return Ok(known);
+        }
         match self
             .query(
                 "SELECT name, type, multiple, value FROM prop WHERE node = $1 AND name = $2",
@@ -377,6 +465,7 @@ impl ContentTxn for PgTxn<'_> {
         self.next_id = id
             .checked_add(1)
             .ok_or_else(|| self.db.corrupt("node ids ran out"))?;
+        self.db.with_cache(|c| c.put_missing(id));
         Ok(id)
     }
 
@@ -394,6 +483,7 @@ impl ContentTxn for PgTxn<'_> {
         if db.workspace_id(name)?.is_some() {
             return Err(db.corrupt(format!("workspace '{name}' exists already")));
         }
+        db.forget();
         match id {
             Some(id) => {
                 let n = db.execute(
@@ -420,6 +510,7 @@ impl ContentTxn for PgTxn<'_> {
 
     fn remove_workspace(&mut self, ws: WorkspaceId) -> Result<u64> {
         let db = self.db;
+        db.forget();
         let live = db.query("SELECT 1 FROM workspace WHERE id = $1 AND live", &[&ws])?;
         if live.is_empty() {
             return Err(db.corrupt(format!("workspace id {ws} does not exist")));
@@ -438,9 +529,12 @@ impl ContentTxn for PgTxn<'_> {
         if n.id >= self.next_id {
             return Err(db.corrupt(format!("node id {} was never handed out", n.id)));
         }
-        let live = db.query("SELECT 1 FROM workspace WHERE id = $1 AND live", &[&n.ws])?;
-        if live.is_empty() {
-            return Err(db.corrupt(format!("workspace id {} does not exist", n.ws)));
+        if db.with_cache(|c| c.live.contains(&n.ws)) != Some(true) {
+            let live = db.query("SELECT 1 FROM workspace WHERE id = $1 AND live", &[&n.ws])?;
+            if live.is_empty() {
+                return Err(db.corrupt(format!("workspace id {} does not exist", n.ws)));
+            }
+            db.with_cache(|c| c.live.insert(n.ws));
         }
         if db.node_by_id(n.id)?.is_some() {
             return Err(db.corrupt(format!("node id {} is in use", n.id)));
@@ -458,6 +552,7 @@ impl ContentTxn for PgTxn<'_> {
                  VALUES ($1, $2, NULL, '', 0, '/', $3, $4)",
                 &[&n.id, &n.ws, &n.primary_type, &mixins],
             )?;
+            db.inserted(n, "/", 0, &mixins)?;
             return Ok(());
         };
         if n.name.is_empty() {
@@ -486,7 +581,10 @@ impl ContentTxn for PgTxn<'_> {
                 &mixins,
             ],
         )?;
-        if !direct {
+        if direct {
+            db.inserted(n, &p, n.position, &mixins)?;
+        } else {
+            db.forget();
             sns::fix_sns(db, n.ws, &parent_row.path, &n.name, &[n.id])?;
         }
         Ok(())
@@ -495,6 +593,7 @@ impl ContentTxn for PgTxn<'_> {
     fn remove_subtree(&mut self, id: NodeId) -> Result<u64> {
         let db = self.db;
         let row = db.require_node(id)?;
+        db.forget();
         if row.parent.is_none() {
             return Err(db.corrupt("a workspace root is removed only with its workspace"));
         }
@@ -532,7 +631,17 @@ impl ContentTxn for PgTxn<'_> {
             "UPDATE node SET ptype = $2, mixins = $3, position = $4 WHERE id = $1",
             &[&id, &primary_type, &codec::encode_mixins(mixins), &position],
         )?;
-        if row.position != position {
+        if row.position == position {
+            let mixins =
+                codec::decode_mixins(&codec::encode_mixins(mixins)).map_err(|e| db.corrupt(e))?;
+            db.with_cache(|c| {
+                if let Some(Some(r)) = c.nodes.get_mut(&id) {
+                    r.primary_type = primary_type.to_string();
+                    r.mixins = mixins;
+                }
+            });
+        } else {
+            db.forget();
             if let Some(parent) = path::parent(&row.path) {
                 sns::fix_sns(db, row.ws, parent, &row.name, &[])?;
             }
@@ -572,6 +681,23 @@ impl ContentTxn for PgTxn<'_> {
              SET type = excluded.type, multiple = excluded.multiple, value = excluded.value",
             &[&id, &names, &types, &multiple, &values],
         )?;
+        if db.with_cache(|c| c.props.contains_key(&id)) == Some(true) {
+            // As they read back from their stored form.
+            let mut stored = Vec::with_capacity(names.len());
+            for i in 0..names.len() {
+                stored.push(
+                    codec::decode_property(names[i], types[i] as i64, multiple[i], &values[i])
+                        .map_err(|e| db.corrupt(e))?,
+                );
+            }
+            db.with_cache(|c| {
+                if let Some(m) = c.props.get_mut(&id) {
+                    for p in stored {
+                        m.insert(p.name.clone(), p);
+                    }
+                }
+            });
+        }
         Ok(())
     }
 
@@ -595,10 +721,16 @@ impl ContentTxn for PgTxn<'_> {
     fn remove_property(&mut self, id: NodeId, name: &str) -> Result<bool> {
         let db = self.db;
         db.require_node(id)?;
-        Ok(db.execute(
+        let removed = db.execute(
             "DELETE FROM prop WHERE node = $1 AND name = $2",
             &[&id, &name],
-        )? > 0)
+        )? > 0;
+        db.with_cache(|c| {
+            if let Some(m) = c.props.get_mut(&id) {
+                m.remove(name);
+            }
+        });
+        Ok(removed)
     }
 
     fn set_namespace(&mut self, prefix: &str, uri: Option<&str>) -> Result<()> {

@@ -41,6 +41,7 @@
 //! is renamed to its hash when complete; equal content is kept once.
 
 mod blob;
+mod cache;
 mod content;
 mod image;
 mod oplog;
@@ -153,6 +154,10 @@ pub(crate) struct Conn {
     snapshots: u32,
     /// A backup image holds one of them until `end_image` (see `image`).
     image: bool,
+    /// What the open write transaction read and wrote (see `cache`).
+    cache: cache::TxnCache,
+    /// Whether a write transaction (`PgTxn`) is open, so `cache` is in use.
+    cache_on: bool,
 }
 
 impl Conn {
@@ -248,6 +253,20 @@ impl PgDb {
         c.execute(sql, args).map_err(|e| self.err(e))
     }
 
+    /// Runs `f` on the write transaction's cache; `None` outside one.
+    pub(crate) fn with_cache<T>(&self, f: impl FnOnce(&mut cache::TxnCache) -> T) -> Option<T> {
+        let mut c = self.conn.lock().ok()?;
+        if !c.cache_on {
+            return None;
+        }
+        Some(f(&mut c.cache))
+    }
+
+    /// Forgets what the write transaction's cache holds.
+    pub(crate) fn forget(&self) {
+        self.with_cache(|c| c.clear());
+    }
+
     /// Runs statements without parameters.
     pub(crate) fn batch(&self, sql: &str) -> Result<()> {
         let mut c = self.lock()?;
@@ -315,6 +334,8 @@ impl PgBackend {
                     in_txn: false,
                     snapshots: 0,
                     image: false,
+                    cache: cache::TxnCache::default(),
+                    cache_on: false,
                 })),
                 location,
                 busy: options.busy_timeout,
@@ -569,6 +590,8 @@ impl<'a> PgTxn<'a> {
             }
             c.client.batch_execute("BEGIN").map_err(|e| db.err(e))?;
             c.in_txn = true;
+            c.cache.clear();
+            c.cache_on = true;
         }
         // From here on an error drops the transaction, which rolls back.
         Ok(PgTxn {
@@ -615,6 +638,8 @@ impl<'a> PgTxn<'a> {
 
     fn finish(&mut self, sql: &str) -> Result<()> {
         let mut c = self.db.lock()?;
+        c.cache_on = false;
+        c.cache.clear();
         c.client.batch_execute(sql).map_err(|e| self.db.err(e))?;
         c.in_txn = false;
         self.finished = true;
@@ -628,6 +653,8 @@ impl Drop for PgTxn<'_> {
             return;
         }
         if let Ok(mut c) = self.db.conn.lock() {
+            c.cache_on = false;
+            c.cache.clear();
             if let Err(e) = c.client.batch_execute("ROLLBACK") {
                 tracing::warn!("rolling back in {} failed: {e}", self.db.location.display());
             }
@@ -662,6 +689,7 @@ impl BackendTxn for PgTxn<'_> {
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<()> {
+        self.db.forget();
         self.db
             .batch("ROLLBACK TO SAVEPOINT jcrpack_journaled; RELEASE SAVEPOINT jcrpack_journaled")
     }
