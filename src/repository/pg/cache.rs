@@ -5,10 +5,11 @@
 //!
 //! The transaction holds the repository's write lock, so no one else changes what
 //! it reads; the cache is right as long as every mutation of this transaction
-//! keeps it right. The simple mutations do (a node inserted on a free path, its
-//! properties set or removed, its types changed); every other one (same-name
-//! renames, moves, removals, position changes, workspaces, a rollback to a
-//! savepoint) forgets everything, and the next reads ask the server again. The
+//! keeps it right: a node inserted, its properties set or removed, its types or
+//! position changed update it; a subtree renamed (same-name siblings) or removed
+//! is forgotten, paths and nodes, and so is the last position of its parent;
+//! workspaces created or removed and a rollback to a savepoint forget everything.
+//! What is forgotten is read from the server again. The
 //! cache lives only inside a write transaction (begin and end forget it) and
 //! forgets everything when it holds [`LIMIT`] entries, so memory stays bounded.
 //! Values are kept as they read back from their stored form, so a cached read
@@ -85,6 +86,23 @@ impl TxnCache {
         self.nodes.insert(id, None);
     }
 
+    /// Forgets what is known at `path` of `ws` and below (a subtree that moves or
+    /// goes): its paths, free or not, and its nodes. Ids, properties and positions
+    /// stay right (ids are never reused; a node an undo brings back is
+    /// [`TxnCache::inserted`] again).
+    pub(crate) fn forget_subtree(&mut self, ws: WorkspaceId, path: &str) {
+        let under = |q: &str| {
+            path == "/"
+                || q == path
+                || (q.starts_with(path) && q.as_bytes().get(path.len()) == Some(&b'/'))
+        };
+        self.paths.retain(|(w, q), _| !(*w == ws && under(q)));
+        self.nodes.retain(|_, r| match r {
+            Some(r) => !(r.ws == ws && under(&r.path)),
+            None => true,
+        });
+    }
+
     /// A node inserted by this transaction on a free path: it exists, has no
     /// properties and no children, and its parent's last position may grow.
     pub(crate) fn inserted(&mut self, r: &NodeRecord) {
@@ -134,6 +152,27 @@ mod tests {
         assert_eq!(c.node_at(1, "/a"), None);
         c.clear();
         assert_eq!(c.node_at(1, "/b"), None);
+    }
+
+    #[test]
+    fn a_subtree_is_forgotten_and_nothing_beside_it() {
+        let mut c = TxnCache::default();
+        for (id, p) in [(2, "/a"), (3, "/a/b"), (4, "/ab"), (5, "/a[2]"), (6, "/c")] {
+            c.inserted(&rec(id, Some(1), p, id));
+        }
+        c.put_free(1, "/a/free");
+        c.put_free(2, "/a");
+        c.forget_subtree(1, "/a");
+        for p in ["/a", "/a/b", "/a/free"] {
+            assert_eq!(c.node_at(1, p), None, "{p}");
+        }
+        for p in ["/ab", "/a[2]", "/c"] {
+            assert!(matches!(c.node_at(1, p), Some(Some(_))), "{p}");
+        }
+        assert_eq!(c.node_at(2, "/a"), Some(None), "another workspace");
+        assert!(c.props.contains_key(&3) && c.last_position.contains_key(&3));
+        c.forget_subtree(1, "/");
+        assert_eq!(c.node_at(1, "/c"), None);
     }
 
     #[test]

@@ -114,7 +114,10 @@ impl PgDb {
 
     /// Renames the subtree at `old` to `new`.
     fn move_subtree(&self, ws: i64, old: &str, new: &str) -> Result<()> {
-        self.forget();
+        self.with_cache(|c| {
+            c.forget_subtree(ws, old);
+            c.forget_subtree(ws, new);
+        });
         let (lo, hi) = descendant_bounds(old);
         self.execute(
             "UPDATE node SET path = $3 WHERE ws = $1 AND md5(path) = md5($2) AND path = $2",
@@ -581,10 +584,10 @@ impl ContentTxn for PgTxn<'_> {
                 &mixins,
             ],
         )?;
-        if direct {
-            db.inserted(n, &p, n.position, &mixins)?;
-        } else {
-            db.forget();
+        // A node on a temporary path is renamed by `fix_sns` (which forgets what
+        // it moves).
+        db.inserted(n, &p, n.position, &mixins)?;
+        if !direct {
             sns::fix_sns(db, n.ws, &parent_row.path, &n.name, &[n.id])?;
         }
         Ok(())
@@ -593,7 +596,12 @@ impl ContentTxn for PgTxn<'_> {
     fn remove_subtree(&mut self, id: NodeId) -> Result<u64> {
         let db = self.db;
         let row = db.require_node(id)?;
-        db.forget();
+        db.with_cache(|c| {
+            c.forget_subtree(row.ws, &row.path);
+            if let Some(parent) = row.parent {
+                c.last_position.remove(&parent);
+            }
+        });
         if row.parent.is_none() {
             return Err(db.corrupt("a workspace root is removed only with its workspace"));
         }
@@ -631,17 +639,21 @@ impl ContentTxn for PgTxn<'_> {
             "UPDATE node SET ptype = $2, mixins = $3, position = $4 WHERE id = $1",
             &[&id, &primary_type, &codec::encode_mixins(mixins), &position],
         )?;
-        if row.position == position {
-            let mixins =
-                codec::decode_mixins(&codec::encode_mixins(mixins)).map_err(|e| db.corrupt(e))?;
-            db.with_cache(|c| {
-                if let Some(Some(r)) = c.nodes.get_mut(&id) {
-                    r.primary_type = primary_type.to_string();
-                    r.mixins = mixins;
+        let mixins =
+            codec::decode_mixins(&codec::encode_mixins(mixins)).map_err(|e| db.corrupt(e))?;
+        db.with_cache(|c| {
+            if let Some(Some(r)) = c.nodes.get_mut(&id) {
+                r.primary_type = primary_type.to_string();
+                r.mixins = mixins;
+                r.position = position;
+            }
+            if row.position != position {
+                if let Some(parent) = row.parent {
+                    c.last_position.remove(&parent);
                 }
-            });
-        } else {
-            db.forget();
+            }
+        });
+        if row.position != position {
             if let Some(parent) = path::parent(&row.path) {
                 sns::fix_sns(db, row.ws, parent, &row.name, &[])?;
             }
