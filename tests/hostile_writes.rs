@@ -93,6 +93,22 @@ fn zip(path: &Path, entries: &[(&str, &[u8])]) {
     w.finish().unwrap();
 }
 
+/// Writes `sec.zip` in `dir`, a package writing below `/rep:security`, and
+/// returns its one DocView document.
+fn security_package(dir: &Path) -> String {
+    let filter =
+        r#"<workspaceFilter version="1.0"><filter root="/rep:security/x"/></workspaceFilter>"#;
+    let x = format!(r#"<jcr:root {JCR} jcr:primaryType="nt:unstructured"/>"#);
+    zip(
+        &dir.join("sec.zip"),
+        &[
+            ("META-INF/vault/filter.xml", filter.as_bytes()),
+            ("jcr_root/rep:security/x/.content.xml", x.as_bytes()),
+        ],
+    );
+    x
+}
+
 const DEPTH: [(&str, &str); 1] = [("JCRPACK_MAX_NODE_DEPTH", "4")];
 const TOO_DEEP: [&str; 2] = ["more than the limit of 4", "JCRPACK_MAX_NODE_DEPTH"];
 
@@ -100,16 +116,7 @@ const TOO_DEEP: [&str; 2] = ["more than the limit of 4", "JCRPACK_MAX_NODE_DEPTH
 fn import_and_load_refuse_system_roots_and_depth() {
     let t = tempfile::tempdir().unwrap();
     let repo = init(t.path());
-    let filter =
-        r#"<workspaceFilter version="1.0"><filter root="/rep:security/x"/></workspaceFilter>"#;
-    let x = format!(r#"<jcr:root {JCR} jcr:primaryType="nt:unstructured"/>"#);
-    zip(
-        &t.path().join("sec.zip"),
-        &[
-            ("META-INF/vault/filter.xml", filter.as_bytes()),
-            ("jcr_root/rep:security/x/.content.xml", x.as_bytes()),
-        ],
-    );
+    let x = security_package(t.path());
     refused(
         &repo,
         t.path(),
@@ -264,16 +271,7 @@ fn restore_from_a_backup_a_repository_and_a_package_refuses_what_import_refuses(
         ],
     );
     // A package restores by installing it: the same refusals as import.
-    let filter =
-        r#"<workspaceFilter version="1.0"><filter root="/rep:security/x"/></workspaceFilter>"#;
-    let x = format!(r#"<jcr:root {JCR} jcr:primaryType="nt:unstructured"/>"#);
-    zip(
-        &t.path().join("sec.zip"),
-        &[
-            ("META-INF/vault/filter.xml", filter.as_bytes()),
-            ("jcr_root/rep:security/x/.content.xml", x.as_bytes()),
-        ],
-    );
+    security_package(t.path());
     refused(
         &repo,
         t.path(),
