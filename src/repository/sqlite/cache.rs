@@ -51,7 +51,7 @@ pub(crate) enum Known<T> {
 
 impl NodeCache {
     /// Nodes held at most.
-    pub const LIMIT: usize = 16 * 1024;
+    pub const LIMIT: usize = 4 * 1024;
 
     /// Forgets everything.
     pub fn clear(&mut self) {
