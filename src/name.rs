@@ -113,6 +113,14 @@ pub fn is_name_char(c: char) -> bool {
 /// prefix, and a local part that is not `.`/`..` and has none of `/ : [ ] | *`, and
 /// no control character anywhere ([`is_control_name_char`]).
 pub fn validate(name: &str) -> Result<(), NameError> {
+    if is_plain_ascii_name(name) {
+        return Ok(());
+    }
+    validate_by_the_rules(name)
+}
+
+/// [`validate`] without the one-pass check: each rule in turn, naming the first broken.
+fn validate_by_the_rules(name: &str) -> Result<(), NameError> {
     if name.is_empty() {
         return Err(NameError::Empty);
     }
@@ -139,6 +147,48 @@ pub fn validate(name: &str) -> Result<(), NameError> {
         });
     }
     Ok(())
+}
+
+/// Whether `name` is valid by the rules of [`validate`] in one pass over its bytes,
+/// for the common case of a printable ASCII name (every name an import writes goes
+/// through [`validate`]). `false` means "not shown here": [`validate`] then decides,
+/// and names the error.
+fn is_plain_ascii_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    let mut colon = None;
+    for (i, &c) in b.iter().enumerate() {
+        if !(0x20..0x7f).contains(&c) {
+            return false;
+        }
+        if c == b':' && colon.is_none() {
+            colon = Some(i);
+        }
+    }
+    let local = match colon {
+        Some(i) => {
+            let prefix = &b[..i];
+            let ncname = match prefix.split_first() {
+                Some((first, rest)) => {
+                    (first.is_ascii_alphabetic() || *first == b'_')
+                        && rest
+                            .iter()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+                }
+                None => false,
+            };
+            if !ncname {
+                return false;
+            }
+            &b[i + 1..]
+        }
+        None => b,
+    };
+    !local.is_empty()
+        && local != b"."
+        && local != b".."
+        && !local
+            .iter()
+            .any(|c| matches!(c, b'/' | b':' | b'[' | b']' | b'|' | b'*'))
 }
 
 /// A name qualified by its namespace URI rather than a prefix: the identity of a name
@@ -207,6 +257,32 @@ pub fn remap(name: &str, from: &NamespaceRegistry, to: &NamespaceRegistry) -> St
 
 #[cfg(test)]
 mod tests {
+    /// The one-pass check never accepts what the full rules refuse: every printable
+    /// ASCII name of up to three characters, with and without a prefix.
+    #[test]
+    fn the_ascii_fast_path_agrees_with_the_full_rules() {
+        let chars: Vec<char> = (0x1fu8..=0x7f).map(char::from).collect();
+        let mut names = vec![String::new()];
+        for a in &chars {
+            names.push(a.to_string());
+            for b in &chars {
+                names.push(format!("{a}{b}"));
+                for c in ['a', ':', '.', '*', '-', '1'] {
+                    names.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        for base in names {
+            for name in [base.clone(), format!("jcr:{base}"), format!("{base}:x")] {
+                assert_eq!(
+                    is_plain_ascii_name(&name),
+                    validate_by_the_rules(&name).is_ok(),
+                    "{name:?}: the fast path and the rules disagree"
+                );
+            }
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -299,3 +299,105 @@ fn jcrpack_repo_stands_for_repo() {
         serde_json::from_str(&with_env(&["history", "--repo", &sq, "--json"])).unwrap();
     assert_ne!(h, history(&pg));
 }
+
+/// Writes `text` at `rel` below `dir`.
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// A path of about 4 KB and a `jcr:uuid` of 4 KB (over the 2.7 KB a PostgreSQL
+/// btree entry holds, issue 19) go through `import` and `dump` as on SQLite.
+#[test]
+fn paths_and_uuids_of_4_kb_import_and_dump_as_on_sqlite() {
+    let t = tempfile::tempdir().unwrap();
+    let pkg = t.path().join("deep");
+    write(
+        &pkg,
+        "META-INF/vault/filter.xml",
+        "<workspaceFilter version=\"1.0\"><filter root=\"/content/t\"/></workspaceFilter>",
+    );
+    let names: Vec<String> = (0..20)
+        .map(|i| format!("n{i:02}{}", "x".repeat(197)))
+        .collect();
+    let uuid = format!("u-{}", "0123456789abcdef".repeat(256));
+    let mut xml = String::from(
+        r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:mix="http://www.jcp.org/jcr/mix/1.0" jcr:primaryType="nt:unstructured">"#,
+    );
+    for (i, n) in names.iter().enumerate() {
+        if i + 1 == names.len() {
+            xml.push_str(&format!(
+                r#"<{n} jcr:primaryType="nt:unstructured" jcr:mixinTypes="[mix:referenceable]" jcr:uuid="{uuid}">"#
+            ));
+        } else {
+            xml.push_str(&format!(r#"<{n} jcr:primaryType="nt:unstructured">"#));
+        }
+    }
+    for n in names.iter().rev() {
+        xml.push_str(&format!("</{n}>"));
+    }
+    xml.push_str("</jcr:root>");
+    write(&pkg, "jcr_root/content/t/.content.xml", &xml);
+    let deep = format!("/content/t/{}", names.join("/"));
+    assert!(deep.len() > 4000);
+    let sq = t.path().join("repo").display().to_string();
+    let pg = format!("{}?schema=deep", testdb::fresh_database());
+    let pkg = pkg.display().to_string();
+    for repo in [&sq, &pg] {
+        ok(&["init", repo]);
+        ok(&["import", &pkg, "--repo", repo, "-q"]);
+    }
+    let dump = |repo: &str| {
+        text(ok(&[
+            "dump", "--repo", repo, "/content", "--format", "json",
+        ]))
+    };
+    let (a, b) = (dump(&sq), dump(&pg));
+    assert_eq!(a, b);
+    assert!(
+        b.contains(names.last().unwrap()),
+        "the deepest node is dumped"
+    );
+    assert!(b.contains(&uuid), "the long jcr:uuid is dumped");
+    // The deep node found by its path.
+    let at = |repo: &str| text(ok(&["dump", "--repo", repo, &deep, "--format", "json"]));
+    assert_eq!(at(&sq), at(&pg));
+    assert!(at(&pg).contains(&uuid));
+    // Installed again, the long path and uuid are found (replaced in place).
+    for repo in [&sq, &pg] {
+        ok(&["import", &pkg, "--repo", repo, "-q"]);
+    }
+    assert_eq!(dump(&sq), dump(&pg));
+    assert_eq!(dump(&pg), b);
+}
+
+/// `import --skip-unchanged` skips on PostgreSQL as on SQLite (aggregate digests,
+/// issue 16 on issue 19's backend).
+#[test]
+fn skip_unchanged_skips_on_postgres() {
+    let pg = format!("{}?schema=skip", testdb::fresh_database());
+    let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/example")
+        .display()
+        .to_string();
+    ok(&["init", &pg]);
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let out = ok(&[&["import", &example, "--repo", &pg, "--json"], extra].concat());
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let first = json(&["--skip-unchanged"]);
+    assert_eq!(first["totals"]["skipped"], 0, "{first}");
+    let skipped = json(&["--skip-unchanged"]);
+    assert!(
+        skipped["totals"]["skipped"].as_u64().unwrap() > 0,
+        "{skipped}"
+    );
+    assert!(
+        skipped["entries"].as_array().unwrap().is_empty(),
+        "{skipped}"
+    );
+    ok(&["rm", "/content/wknd-lite/en", "--repo", &pg]);
+    let back = json(&["--skip-unchanged"]);
+    assert!(back["totals"]["added"].as_u64().unwrap() > 0, "{back}");
+}

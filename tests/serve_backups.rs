@@ -3,6 +3,7 @@
 //! first, delete, and malformed input refused with JSON errors; then the server
 //! checked against `schemas/openapi.yaml` by schemathesis.
 
+mod serve_schemathesis_support;
 mod serve_web_support;
 
 use serde_json::json;
@@ -401,56 +402,19 @@ fn malformed_requests_are_refused_with_a_json_error() {
     );
 }
 
-/// schemathesis (PyPI): `$JCRPACK_SCHEMATHESIS`, else `schemathesis` on PATH.
-fn schemathesis() -> Result<String, String> {
-    let exe = std::env::var("JCRPACK_SCHEMATHESIS").unwrap_or_else(|_| "schemathesis".into());
-    match std::process::Command::new(&exe).arg("--version").output() {
-        Ok(o) if o.status.success() => Ok(exe),
-        _ => Err(format!(
-            "schemathesis is missing ({exe} does not run): install it from PyPI \
-             (.ci/run does, and sets JCRPACK_SCHEMATHESIS)"
-        )),
-    }
-}
-
 #[test]
 fn the_server_conforms_to_its_openapi_document_under_generated_and_malformed_input() {
-    let exe = schemathesis().unwrap_or_else(|e| panic!("{e}"));
+    serve_schemathesis_support::schemathesis().unwrap_or_else(|e| panic!("{e}"));
     let site = Site::new();
     site.backup();
     let srv = Server::start(&site);
-    let schema = std::fs::canonicalize("schemas/openapi.yaml").unwrap();
-    let out = std::process::Command::new(&exe)
-        .args(["run"])
-        .arg(&schema)
-        .args([
-            "--url",
-            &srv.url(),
-            "--auth",
-            &format!("{USER}:{PASSWORD}"),
-            "--checks",
-            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection,response_headers_conformance",
-            "--phases",
-            "examples,coverage,fuzzing",
-            "--max-examples",
-            "25",
-            "--workers",
-            "1",
-            "--max-time",
-            "150",
-            "--seed",
-            "21",
-        ])
-        .env("SCHEMATHESIS_TELEMETRY", "false")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let text = serve_schemathesis_support::run(
+        "schemas/openapi.yaml",
+        &srv.url(),
+        &format!("{USER}:{PASSWORD}"),
+        "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection,response_headers_conformance",
+        25,
     );
-    assert!(out.status.success(), "schemathesis found problems:\n{text}");
     // It really ran the operations.
     assert!(
         text.contains("Tested: 9"),

@@ -653,20 +653,7 @@ fn service_jsp_inst_uninst_build_rm_by_name() {
         &["/apps/thing"],
         &[("jcr_root/apps/thing/a.txt", "a")],
     );
-    let body = multipart(
-        "q",
-        &[
-            ("file", Some("thing.zip"), None, &zip),
-            ("name", None, None, b"thing"),
-        ],
-    );
-    let r = request(
-        &srv.addr,
-        "POST",
-        "/crx/packmgr/service.jsp",
-        &format!("{ADMIN}Content-Type: multipart/form-data; boundary=q\r\n"),
-        &body,
-    );
+    let r = jsp_upload(&srv.addr, ADMIN, &zip, &[("name", b"thing")]);
     assert!(
         r.text().contains("<status code=\"200\">ok</status>"),
         "{}",
@@ -858,4 +845,118 @@ fn probes_and_no_201() {
         r.text(),
         r#"{"success":false,"msg":"replication not supported"}"#
     );
+}
+
+/// HTTP/1.1 keep-alive, as pyaem2's requests session, the Maven and Gradle HTTP
+/// clients and browsers use it: one connection carries an upload, a streamed
+/// (chunked) install log, a download, a 401, a 404 and the health check in turn,
+/// each answered whole and framed; a request that says `Connection: close` is
+/// answered and the connection closed.
+#[test]
+fn keep_alive_carries_many_requests_on_one_connection() {
+    let srv = Server::start(&[]);
+    let mut c = KeepAlive::new(&srv.addr);
+    let zip = package(
+        "ka",
+        "p",
+        "1",
+        &["/apps/ka"],
+        &[("jcr_root/apps/ka/f.txt", "kept alive")],
+    );
+    let (headers, body) = jsp_upload_request(&zip, &[("force", b"true")]);
+    let ctype = format!("{ADMIN}{headers}");
+    for round in 0..3 {
+        let r = c.request("GET", "/health", "", b"").unwrap();
+        assert_eq!((r.status, r.text().as_str()), (200, "ok\n"));
+        let r = c
+            .request("POST", "/crx/packmgr/service.jsp", &ctype, &body)
+            .unwrap();
+        assert!(
+            r.text().contains("<status code=\"200\">ok</status>"),
+            "{}",
+            r.text()
+        );
+        // The streamed log is chunked; the next request still finds the connection.
+        let r = c
+            .request(
+                "POST",
+                "/crx/packmgr/service/console.html/etc/packages/ka/p-1.zip?cmd=install",
+                ADMIN,
+                b"",
+            )
+            .unwrap();
+        assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+        assert!(r.text().contains("Package installed in"), "{}", r.text());
+        let r = c
+            .request("GET", "/etc/packages/ka/p-1.zip", ADMIN, b"")
+            .unwrap();
+        assert_eq!((r.status, r.body.as_slice()), (200, zip.as_slice()));
+        let r = c
+            .request("GET", "/crx/packmgr/installstatus.jsp", "", b"")
+            .unwrap();
+        assert_eq!(r.status, 401, "round {round}");
+        let r = c
+            .request("GET", "/etc/packages/ka/none.zip", ADMIN, b"")
+            .unwrap();
+        assert_eq!(r.status, 404);
+        let r = c
+            .request("GET", "/crx/packmgr/installstatus.jsp", ADMIN, b"")
+            .unwrap();
+        assert_eq!(r.text(), r#"{"status":{"finished":true,"itemCount":0}}"#);
+    }
+    assert_eq!(c.opened, 1, "the server closed a kept-alive connection");
+    assert!(dump(srv.repo(), "/apps/ka/f.txt").is_some());
+    // `Connection: close` from the client: answered, then closed by the server.
+    let r = c
+        .request("GET", "/health", "Connection: close\r\n", b"")
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(r
+        .header("connection")
+        .is_some_and(|v| v.eq_ignore_ascii_case("close")));
+    let r = c.request("GET", "/health", "", b"").unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(c.opened, 2);
+}
+
+/// Downloads of small packages are answered from memory while the path names the
+/// same blob: a package replaced (`force`) is downloaded new at once, a deleted
+/// one is 404, whichever process wrote it.
+#[test]
+fn a_replaced_or_deleted_package_is_never_downloaded_stale() {
+    let srv = Server::start(&[]);
+    let path = "/etc/packages/c/p-1.zip";
+    let v = |text: &str| {
+        package(
+            "c",
+            "p",
+            "1",
+            &["/apps/c"],
+            &[("jcr_root/apps/c/f.txt", text)],
+        )
+    };
+    let (one, two) = (v("one"), v("two"));
+    assert_ne!(one, two);
+    let r = jsp_upload(&srv.addr, ADMIN, &one, &[]);
+    assert!(r.text().contains("<status code=\"200\">ok</status>"));
+    for _ in 0..2 {
+        let r = request(&srv.addr, "GET", path, ADMIN, b"");
+        assert_eq!((r.status, r.body.as_slice()), (200, one.as_slice()));
+    }
+    let r = jsp_upload(&srv.addr, ADMIN, &two, &[("force", b"true")]);
+    assert!(r.text().contains("<status code=\"200\">ok</status>"));
+    let r = request(&srv.addr, "GET", path, ADMIN, b"");
+    assert_eq!((r.status, r.body.as_slice()), (200, two.as_slice()));
+    let r = request(
+        &srv.addr,
+        "GET",
+        &format!("/crx/packmgr/download.jsp?path={path}"),
+        ADMIN,
+        b"",
+    );
+    assert_eq!((r.status, r.body.as_slice()), (200, two.as_slice()));
+    // Deleted by another process (the CLI) while the server runs.
+    run(&["rm", "--repo", srv.repo(), path]);
+    let r = request(&srv.addr, "GET", path, ADMIN, b"");
+    assert_eq!(r.status, 404, "{}", r.text());
 }

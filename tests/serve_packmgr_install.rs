@@ -62,20 +62,11 @@ fn history_names_the_package_and_the_user_and_survives_a_restart() {
         &[("jcr_root/apps/h/a.txt", "a")],
     );
     // Through service.jsp (upload with install=true, as aemsync) ...
-    let body = multipart(
-        "b",
-        &[
-            ("file", Some("p.zip"), None, &zip),
-            ("force", None, None, b"true"),
-            ("install", None, None, b"true"),
-        ],
-    );
-    let r = request(
+    let r = jsp_upload(
         &srv.addr,
-        "POST",
-        "/crx/packmgr/service.jsp",
-        &format!("{ADMIN}Content-Type: multipart/form-data; boundary=b\r\n"),
-        &body,
+        ADMIN,
+        &zip,
+        &[("force", b"true"), ("install", b"true")],
     );
     assert!(
         r.text().contains("<status code=\"200\">ok</status>"),

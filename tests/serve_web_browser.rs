@@ -97,29 +97,31 @@ fn screenshots(flow: &str) -> PathBuf {
     shots
 }
 
-#[test]
-fn an_editor_restores_a_page_subtree_in_the_browser_and_undoes_it() {
+/// Runs the browser flow `script` (`tests/browser/FLOW.cjs`) against `srv` with
+/// the common environment and `env`, and checks that it passed and wrote the
+/// screenshots of `steps` to the `flow` folder.
+fn run_flow(
+    site: &Site,
+    srv: &Server,
+    script: &str,
+    flow: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+    steps: &[&str],
+) {
     let (chromium, node, pw) = find_tools().unwrap_or_else(|missing| {
         panic!(
             "the browser test cannot run; missing: {} (.ci/run installs them)",
             missing.join("; ")
         )
     });
-    let site = Site::new();
-    let id = site.backup();
-    site.delete_about();
-    let before = run(&["dump", "--format", "json", "--repo", site.r()], None);
-    let srv = Server::start(&site);
-    let shots = screenshots("restore-flow");
+    let shots = screenshots(flow);
     let profile = site.dir.path().join("chromium-profile");
     let out = Command::new(&node)
-        .arg("tests/browser/restore.cjs")
+        .arg(format!("tests/browser/{script}"))
         .env("BASE_URL", srv.url())
         .env("USER_NAME", USER)
         .env("USER_PASSWORD", PASSWORD)
-        .env("BACKUP_ID", &id)
-        .env("ROOT", EN)
-        .env("GONE", ABOUT)
+        .envs(env.iter().copied())
         .env("JCRPACK", bin())
         .env("REPO", &site.repo)
         .env("SCREENSHOTS", &shots)
@@ -135,21 +137,43 @@ fn an_editor_restores_a_page_subtree_in_the_browser_and_undoes_it() {
     );
     eprintln!("{text}");
     assert!(out.status.success(), "the browser flow failed:\n{text}");
-    assert!(text.contains("restore flow: all steps passed"), "{text}");
-    for step in [
-        "01-login",
-        "02-backups",
-        "03-restore-tree",
-        "04-differences",
-        "05-restored",
-        "06-undone",
-        "07-phone-restore",
-    ] {
+    let done = format!("{} flow: all steps passed", flow.trim_end_matches("-flow"));
+    assert!(text.contains(&done), "{text}");
+    for step in steps {
         assert!(
             shots.join(format!("{step}.png")).is_file(),
             "no screenshot {step}"
         );
     }
+}
+
+#[test]
+fn an_editor_restores_a_page_subtree_in_the_browser_and_undoes_it() {
+    let site = Site::new();
+    let id = site.backup();
+    site.delete_about();
+    let before = run(&["dump", "--format", "json", "--repo", site.r()], None);
+    let srv = Server::start(&site);
+    run_flow(
+        &site,
+        &srv,
+        "restore.cjs",
+        "restore-flow",
+        &[
+            ("BACKUP_ID", id.as_ref()),
+            ("ROOT", EN.as_ref()),
+            ("GONE", ABOUT.as_ref()),
+        ],
+        &[
+            "01-login",
+            "02-backups",
+            "03-restore-tree",
+            "04-differences",
+            "05-restored",
+            "06-undone",
+            "07-phone-restore",
+        ],
+    );
     // After restore and undo the repository is as the editor left it.
     assert_eq!(
         run(&["dump", "--format", "json", "--repo", site.r()], None),
@@ -159,12 +183,6 @@ fn an_editor_restores_a_page_subtree_in_the_browser_and_undoes_it() {
 
 #[test]
 fn an_editor_uploads_dry_runs_installs_and_uninstalls_a_package_in_the_browser() {
-    let (chromium, node, pw) = find_tools().unwrap_or_else(|missing| {
-        panic!(
-            "the browser test cannot run; missing: {} (.ci/run installs them)",
-            missing.join("; ")
-        )
-    });
     let site = Site::new();
     let content = || {
         run(
@@ -176,47 +194,28 @@ fn an_editor_uploads_dry_runs_installs_and_uninstalls_a_package_in_the_browser()
     let zip = site.dir.path().join("news-1.0.zip");
     std::fs::write(&zip, news_package()).unwrap();
     let srv = Server::start(&site);
-    let shots = screenshots("packages-flow");
-    let profile = site.dir.path().join("chromium-profile");
-    let out = Command::new(&node)
-        .arg("tests/browser/packages.cjs")
-        .env("BASE_URL", srv.url())
-        .env("USER_NAME", USER)
-        .env("USER_PASSWORD", PASSWORD)
-        .env("PACKAGE_FILE", &zip)
-        .env("PACKAGE_ID", NEWS_PID)
-        .env("PACKAGE_PATH", NEWS_ZIP)
-        .env("ROOT", format!("{NEWS}/second"))
-        .env("JCRPACK", bin())
-        .env("REPO", &site.repo)
-        .env("SCREENSHOTS", &shots)
-        .env("CHROMIUM", &chromium)
-        .env("PLAYWRIGHT_CORE", &pw)
-        .env("PROFILE", &profile)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let root = format!("{NEWS}/second");
+    run_flow(
+        &site,
+        &srv,
+        "packages.cjs",
+        "packages-flow",
+        &[
+            ("PACKAGE_FILE", zip.as_os_str()),
+            ("PACKAGE_ID", NEWS_PID.as_ref()),
+            ("PACKAGE_PATH", NEWS_ZIP.as_ref()),
+            ("ROOT", root.as_ref()),
+        ],
+        &[
+            "01-upload",
+            "02-uploaded",
+            "03-dry-run",
+            "04-installed",
+            "05-activity",
+            "06-uninstalled",
+            "07-phone-packages",
+        ],
     );
-    eprintln!("{text}");
-    assert!(out.status.success(), "the browser flow failed:\n{text}");
-    assert!(text.contains("packages flow: all steps passed"), "{text}");
-    for step in [
-        "01-upload",
-        "02-uploaded",
-        "03-dry-run",
-        "04-installed",
-        "05-activity",
-        "06-uninstalled",
-        "07-phone-packages",
-    ] {
-        assert!(
-            shots.join(format!("{step}.png")).is_file(),
-            "no screenshot {step}"
-        );
-    }
     // Installed, uninstalled, the package deleted: the content is as it was.
     assert_eq!(content(), before);
 }

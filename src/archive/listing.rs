@@ -198,44 +198,48 @@ impl Listing {
         strict: bool,
         limits: &super::Limits,
     ) -> Result<(Listing, Vec<ArchiveWarning>), ArchiveError> {
-        let mut entries = Vec::with_capacity(raw.len());
         let mut name_bytes = 0u64;
         let too_long = |entry: &str| ArchiveError::NamesTooLong {
             archive: archive.to_owned(),
             entry: super::limits::shorten(entry),
             limit: limits.max_name_bytes(),
         };
-        for r in raw {
-            limits.check_depth(archive, &r.name)?;
-            name_bytes += r.name.len() as u64;
-            if name_bytes > limits.max_name_bytes() {
-                return Err(too_long(&r.name));
-            }
-            let (bare, slash) =
-                check_entry_name(&r.name).map_err(|problem| ArchiveError::UnsafeName {
-                    archive: archive.to_owned(),
-                    entry: r.name.clone(),
-                    problem,
-                })?;
-            let is_dir = slash || r.is_dir;
-            // The backend's string becomes the entry's own when nothing is cut from it
-            // (a file's name): one allocation a name, not two.
-            let bare_len = bare.len();
-            let mut owned = r.name;
-            owned.truncate(bare_len);
-            entries.push(Entry {
-                name: owned.into_boxed_str(),
-                kind: if is_dir {
-                    EntryKind::Directory
-                } else {
-                    EntryKind::File
-                },
-                explicit: true,
-                size: if is_dir { 0 } else { r.size },
-                compressed_size: if is_dir { 0 } else { r.compressed_size },
-                source: r.source,
-            });
-        }
+        // Collected in place: the entries take over the raw entries' buffer (an entry
+        // is no larger than a raw one), so the two arrays are never held side by side.
+        let mut entries: Vec<Entry> = raw
+            .into_iter()
+            .map(|r| {
+                limits.check_depth(archive, &r.name)?;
+                name_bytes += r.name.len() as u64;
+                if name_bytes > limits.max_name_bytes() {
+                    return Err(too_long(&r.name));
+                }
+                let (bare, slash) =
+                    check_entry_name(&r.name).map_err(|problem| ArchiveError::UnsafeName {
+                        archive: archive.to_owned(),
+                        entry: r.name.clone(),
+                        problem,
+                    })?;
+                let is_dir = slash || r.is_dir;
+                // The backend's string becomes the entry's own when nothing is cut from
+                // it (a file's name): one allocation a name, not two.
+                let bare_len = bare.len();
+                let mut owned = r.name;
+                owned.truncate(bare_len);
+                Ok(Entry {
+                    name: owned.into_boxed_str(),
+                    kind: if is_dir {
+                        EntryKind::Directory
+                    } else {
+                        EntryKind::File
+                    },
+                    explicit: true,
+                    size: if is_dir { 0 } else { r.size },
+                    compressed_size: if is_dir { 0 } else { r.compressed_size },
+                    source: r.source,
+                })
+            })
+            .collect::<Result<_, ArchiveError>>()?;
         entries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         for pair in entries.windows(2) {
             if let [a, b] = pair {

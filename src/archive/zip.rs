@@ -96,7 +96,7 @@ impl ZipArchive {
             return Err(ArchiveError::EmptyFile { archive: name });
         }
         let data = Arc::new(file);
-        let central = central::read(&data, file_len, &name, &options.limits)?;
+        let mut central = central::read(&data, file_len, &name, &options.limits)?;
         for index in 0..central.len() {
             let raw_name = central.name(index);
             if std::str::from_utf8(raw_name).is_err() {
@@ -147,7 +147,10 @@ impl ZipArchive {
             });
         }
         let shift = central.shift;
-        let mut records = central.records;
+        let mut records = std::mem::take(&mut central.records);
+        // Every name is its entry's own string now: the arena goes before the listing
+        // is built, not after (at a million entries, tens of MiB off the peak).
+        drop(central);
         for (record, start) in records.iter_mut().zip(data_starts) {
             record.header_start = start;
         }

@@ -3,7 +3,6 @@
 //! hooks (which jcrpack never runs).
 
 use super::inspect::{self, Contents};
-use super::layout::{scan, IgnoreList};
 use super::{metadata_cnds, read_filter, read_properties, PackageError};
 use crate::archive::Archive;
 use crate::filter::WorkspaceFilter;
@@ -137,16 +136,14 @@ pub fn filter_info(f: &WorkspaceFilter) -> Vec<FilterSetInfo> {
 pub fn info(archive: &dyn Archive) -> Result<PackageInfo, PackageError> {
     let props = read_properties(archive)?;
     let filter = read_filter(archive)?;
-    let layout = scan(archive, &IgnoreList::default())?;
-    // Counted as they go by, never collected: a million-node package costs no more
-    // than its largest DocView file here.
+    // Laid out on the way and counted as they go by, never collected: a million-node
+    // package costs no more than its largest folder and DocView file here.
     let mut node_count = 0u64;
     let Contents {
         namespaces: dv_namespaces,
         mut warnings,
         ..
-    } = inspect::walk(archive, &layout, &mut |_| node_count += 1);
-    drop(layout);
+    } = inspect::walk_lazy(archive, &|_| true, &mut |_| node_count += 1)?;
 
     let mut node_types = Vec::new();
     let mut namespaces: Vec<NamespaceInfo> = Vec::new();

@@ -12,9 +12,10 @@
 //! The order is the importer's: a node, then the children its DocView lists (in
 //! document order), then the remaining folders and files of its layout node.
 
-use super::layout::{scan_pruned, IgnoreList, Layout, LayoutNode};
+use super::layout::{self, IgnoreList, Layout, LayoutNode};
 use super::PackageError;
 use crate::archive::Archive;
+use crate::archive::ArchiveError;
 use crate::docview::{self, DocViewDocument, DocViewElement};
 use crate::path;
 use indexmap::IndexMap;
@@ -77,21 +78,88 @@ pub fn contents(archive: &dyn Archive, layout: &Layout) -> Contents {
 /// not the package: a node's place and type are final once its own layout node and
 /// its ancestors' DocView files are read.
 pub fn walk(archive: &dyn Archive, layout: &Layout, f: &mut dyn FnMut(PackageNode)) -> Contents {
+    let mut root = layout.root.clone();
+    let (out, _) = walk_from(archive, &mut root, None, f);
+    out
+}
+
+/// [`walk`] over a layout laid out on the way ([`layout::expand`]), one folder at a
+/// time, instead of scanned whole first: memory follows the folders from the root to
+/// the node being handed out (and their DocView files), not the package. Only the
+/// folders and `name.xml` files whose path `visit` accepts are laid out, as with
+/// [`layout::scan_pruned`]. A layout error (a name collision, an entry that is no node
+/// name, an unreadable `name.xml`) ends the walk and is returned; the nodes handed out
+/// before it stay handed out.
+pub fn walk_lazy(
+    archive: &dyn Archive,
+    visit: &dyn Fn(&str) -> bool,
+    f: &mut dyn FnMut(PackageNode),
+) -> Result<Contents, PackageError> {
+    let ignore = IgnoreList::default();
+    let Some(mut root) = layout::root(archive) else {
+        return Ok(walk(archive, &Layout::default(), f));
+    };
+    let (out, error) = walk_from(archive, &mut root, Some((&ignore, visit)), f);
+    match error {
+        Some(e) => Err(e.into()),
+        None => Ok(out),
+    }
+}
+
+/// Lays out the whole content tree of a package as [`walk_lazy`] does, one folder at
+/// a time, keeping nothing: the errors [`layout::scan_pruned`] would fail with, in the
+/// same order, for a caller that must not hand out anything from a package it then
+/// refuses.
+pub fn check_layout(
+    archive: &dyn Archive,
+    visit: &dyn Fn(&str) -> bool,
+) -> Result<(), ArchiveError> {
+    fn check(
+        archive: &dyn Archive,
+        ignore: &IgnoreList,
+        visit: &dyn Fn(&str) -> bool,
+        node: &mut LayoutNode,
+        dirs: &[String],
+    ) -> Result<(), ArchiveError> {
+        let level = layout::expand(archive, ignore, visit, node, dirs, None)?;
+        for (i, child_dirs) in &level.folders {
+            if let Some((_, child)) = node.children.get_index_mut(*i) {
+                check(archive, ignore, visit, child, child_dirs)?;
+                child.children = IndexMap::new();
+            }
+        }
+        Ok(())
+    }
+    match layout::root(archive) {
+        Some(mut root) => check(archive, &IgnoreList::default(), visit, &mut root, &[]),
+        None => Ok(()),
+    }
+}
+
+fn walk_from(
+    archive: &dyn Archive,
+    root: &mut LayoutNode,
+    lazy: Option<Lazy<'_>>,
+    f: &mut dyn FnMut(PackageNode),
+) -> (Contents, Option<ArchiveError>) {
     let mut out = Contents::default();
-    let mut root = TreeNode::default();
+    let mut tree = TreeNode::default();
     let mut w = Walk {
         archive,
         out: &mut out,
         f,
         at: Vec::new(),
         met: Vec::new(),
+        lazy,
+        error: None,
     };
-    w.layout_node(Some(&layout.root), &mut root, "/", true);
+    w.layout_node(Some(root), &[], &mut tree, "/", true);
+    let error = w.error.take();
     // The namespaces in the order a pre-order walk of the layout meets them.
     let mut met = std::mem::take(&mut w.met);
     met.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     out.namespaces = met.into_iter().map(|(_, _, ns)| ns).collect();
-    out
+    (out, error)
 }
 
 /// The nodes of a package at or below `below` (an absolute, normalized path). Only
@@ -110,12 +178,13 @@ pub fn walk_below(
     f: &mut dyn FnMut(PackageNode),
 ) -> Result<Contents, PackageError> {
     let visit = |p: &str| path::is_self_or_descendant(p, below) || path::is_descendant(below, p);
-    let layout = scan_pruned(archive, &IgnoreList::default(), &visit)?;
-    Ok(walk(archive, &layout, &mut |n| {
+    // Nothing is handed out from a package whose layout is refused.
+    check_layout(archive, &visit)?;
+    walk_lazy(archive, &visit, &mut |n| {
         if path::is_self_or_descendant(&n.path, below) {
             f(n);
         }
-    }))
+    })
 }
 
 /// Reads and parses a DocView entry.
@@ -124,6 +193,9 @@ pub(crate) fn read_docview(archive: &dyn Archive, entry: &str) -> Result<DocView
     let file = format!("{}:{entry}", archive.name());
     docview::parse_bytes(&bytes, &file, &docview::Limits::default()).map_err(|e| e.to_string())
 }
+
+/// What a lazy walk lays out folders with: the ignore list and the paths to visit.
+type Lazy<'a> = (&'a IgnoreList, &'a dyn Fn(&str) -> bool);
 
 struct Walk<'w> {
     archive: &'w dyn Archive,
@@ -135,6 +207,11 @@ struct Walk<'w> {
     /// Each namespace declaration with where it was first met in that order (the
     /// DocView files are read in document order, which is not the layout's).
     met: Vec<(Vec<u32>, usize, (String, String))>,
+    /// Lay out each folder on the way ([`walk_lazy`]) with these, rather than walk a
+    /// layout scanned whole.
+    lazy: Option<Lazy<'w>>,
+    /// The layout error that ended a lazy walk.
+    error: Option<ArchiveError>,
 }
 
 impl Walk<'_> {
@@ -143,8 +220,29 @@ impl Walk<'_> {
     /// describes it): applies `l` and its DocView, hands the node out, then its
     /// children (those the DocView files list first, then the remaining folders and
     /// files of `l`).
-    fn layout_node(&mut self, l: Option<&LayoutNode>, t: &mut TreeNode, p: &str, is_root: bool) {
-        if let Some(l) = l {
+    fn layout_node(
+        &mut self,
+        l: Option<&mut LayoutNode>,
+        dirs: &[String],
+        t: &mut TreeNode,
+        p: &str,
+        is_root: bool,
+    ) {
+        if self.error.is_some() {
+            return;
+        }
+        let mut folders = Vec::new();
+        let mut l = l;
+        if let (Some(n), Some((ignore, visit))) = (l.as_deref_mut(), self.lazy) {
+            match layout::expand(self.archive, ignore, visit, n, dirs, None) {
+                Ok(level) => folders = level.folders,
+                Err(e) => {
+                    self.error = Some(e);
+                    return;
+                }
+            }
+        }
+        if let Some(l) = l.as_deref() {
             self.apply(l, t, is_root);
             for c in l.children.values() {
                 t.child(&c.segment);
@@ -160,9 +258,31 @@ impl Walk<'_> {
         }
         let children = std::mem::take(&mut t.children);
         for (seg, mut c) in children {
-            let lc = l.and_then(|l| l.children.get_full(&seg));
-            self.at.push(lc.map_or(u32::MAX, |(i, _, _)| i as u32));
-            self.layout_node(lc.map(|(_, _, l)| l), &mut c, &path::join(p, &seg), false);
+            let lc = l.as_deref_mut().and_then(|l| l.children.get_full_mut(&seg));
+            self.at
+                .push(lc.as_ref().map_or(u32::MAX, |(i, _, _)| *i as u32));
+            let child_dirs = lc
+                .as_ref()
+                .and_then(|(i, _, _)| folders.iter().find(|(j, _)| j == i))
+                .map_or(&[][..], |(_, d)| d.as_slice());
+            let child_dirs = child_dirs.to_vec();
+            match lc {
+                Some((_, _, lnode)) => {
+                    self.layout_node(
+                        Some(lnode),
+                        &child_dirs,
+                        &mut c,
+                        &path::join(p, &seg),
+                        false,
+                    );
+                    if self.lazy.is_some() {
+                        // Laid out on the way: dropped once walked.
+                        lnode.children = IndexMap::new();
+                        lnode.binaries = Vec::new();
+                    }
+                }
+                None => self.layout_node(None, &[], &mut c, &path::join(p, &seg), false),
+            }
             self.at.pop();
         }
     }
@@ -332,6 +452,64 @@ mod tests {
         let y = prefixes.iter().position(|p| *p == "y");
         assert!(x.is_some() && x < y, "{prefixes:?}");
         assert_eq!(c.namespaces, w.namespaces);
+    }
+
+    #[test]
+    fn a_lazy_walk_hands_out_what_a_walk_of_the_whole_layout_does() {
+        let t = package();
+        let d = t.path();
+        let dv = |ty: &str| format!(r#"<jcr:root {JCR} xmlns:z="urn:z" jcr:primaryType="{ty}"/>"#);
+        // A full-coverage `name.xml` beside a folder of the same node, `name/` and
+        // `name.dir/` both standing for one node, a file aggregate, `.binary` files.
+        write(d, "jcr_root/content/site/full/x.txt", "x");
+        write(d, "jcr_root/content/site/full.xml", &dv("cq:Page"));
+        write(d, "jcr_root/content/site/two/one.txt", "1");
+        write(
+            d,
+            "jcr_root/content/site/two.dir/.content.xml",
+            &dv("sling:Folder"),
+        );
+        write(d, "jcr_root/content/site/two.dir/deep/leaf.txt", "2");
+        write(d, "jcr_root/content/site/img.png", "png");
+        write(
+            d,
+            "jcr_root/content/site/img.png.dir/.content.xml",
+            &dv("nt:file"),
+        );
+        write(d, "jcr_root/content/site/data.binary", "bin");
+        write(d, "jcr_root/apps/x/.content.xml", &dv("nt:folder"));
+        let a = open(d, &ReadOptions::default()).unwrap();
+        let l = scan(a.as_ref(), &IgnoreList::default()).unwrap();
+        let c = contents(a.as_ref(), &l);
+        let mut lazy = Vec::new();
+        let w = walk_lazy(a.as_ref(), &|_| true, &mut |n| lazy.push(n)).unwrap();
+        assert_eq!(lazy, c.nodes);
+        assert_eq!(w.namespaces, c.namespaces);
+        assert_eq!(w.warnings, c.warnings);
+        let paths: Vec<&str> = lazy.iter().map(|n| n.path.as_str()).collect();
+        assert!(paths.contains(&"/content/site/two/one.txt"), "{paths:?}");
+        assert!(
+            paths.contains(&"/content/site/two/deep/leaf.txt"),
+            "{paths:?}"
+        );
+        check_layout(a.as_ref(), &|_| true).unwrap();
+    }
+
+    #[test]
+    fn a_lazy_walk_and_the_check_fail_where_the_scan_fails() {
+        let t = package();
+        write(t.path(), "jcr_root/content/site/b/a%3ab.txt", "1");
+        write(t.path(), "jcr_root/content/site/b/a:b.txt", "2");
+        let a = open(t.path(), &ReadOptions::default()).unwrap();
+        let scanned = scan(a.as_ref(), &IgnoreList::default()).unwrap_err();
+        let checked = check_layout(a.as_ref(), &|_| true).unwrap_err();
+        assert_eq!(checked.to_string(), scanned.to_string());
+        let e = walk_lazy(a.as_ref(), &|_| true, &mut |_| {}).unwrap_err();
+        assert!(e.to_string().contains("a:b.txt"), "{e}");
+        // Nothing of a refused package is listed.
+        let mut listed = 0;
+        assert!(walk_below(a.as_ref(), "/", &mut |_| listed += 1).is_err());
+        assert_eq!(listed, 0);
     }
 
     #[test]

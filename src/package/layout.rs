@@ -180,12 +180,139 @@ fn scan_dir(
     layout: &mut Layout,
     collisions: &mut Option<&mut Vec<ArchiveError>>,
 ) -> Result<(), ArchiveError> {
+    set_dir(archive, dir, node);
+    scan_tree(archive, ignore, visit, node, &[], layout, collisions)
+}
+
+/// Lays out the folders `dirs` of `node` (its `dir` when empty) and, below them, every
+/// folder they hold. A level's `.cnd` and sub-package files come after those of its
+/// folders, as a depth-first scan that lays out folders before files finds them.
+fn scan_tree(
+    archive: &dyn Archive,
+    ignore: &IgnoreList,
+    visit: &dyn Fn(&str) -> bool,
+    node: &mut LayoutNode,
+    dirs: &[String],
+    layout: &mut Layout,
+    collisions: &mut Option<&mut Vec<ArchiveError>>,
+) -> Result<(), ArchiveError> {
+    let level = expand(
+        archive,
+        ignore,
+        visit,
+        node,
+        dirs,
+        collisions.as_deref_mut(),
+    )?;
+    for (i, child_dirs) in &level.folders {
+        if let Some((_, child)) = node.children.get_index_mut(*i) {
+            scan_tree(
+                archive, ignore, visit, child, child_dirs, layout, collisions,
+            )?;
+        }
+    }
+    layout.cnds.extend(level.cnds);
+    layout.sub_packages.extend(level.sub_packages);
+    Ok(())
+}
+
+/// Sets the folder of `node` and its `.content.xml`, when the folder holds one.
+fn set_dir(archive: &dyn Archive, dir: &str, node: &mut LayoutNode) {
     node.dir = Some(dir.to_string());
     let content = format!("{dir}/.content.xml");
     if archive.entry(&content).is_some_and(|e| e.is_file()) {
         node.docview = Some(content);
         node.full_coverage = false;
     }
+}
+
+/// What one folder of the package holds besides its children: which children are
+/// folders to lay out further, and the `.cnd` and sub-package files directly inside it.
+#[derive(Debug, Default)]
+pub struct Level {
+    /// The children made from folders (index among the node's children) with their
+    /// folders: one, or two when `name/` and `name.dir/` both stand for the child.
+    pub folders: Vec<(usize, Vec<String>)>,
+    /// `*.cnd` files directly in the folder (entry, repository path).
+    pub cnds: Vec<(String, String)>,
+    /// Sub-packages directly in the folder (entry, repository path).
+    pub sub_packages: Vec<(String, String)>,
+}
+
+/// Lays out one folder of the package, not the folders below it: fills in the
+/// children and `.binary` files of `node` from its folders `dirs` (its `dir` when
+/// empty; the [`Level`] of its parent lists them). A child made from a folder gets its
+/// `dir` and `.content.xml` but no children of its own: expand it in turn to go
+/// further. This is how a walk of a large package holds only the folders on its way
+/// ([`super::inspect::walk_lazy`]).
+pub fn expand(
+    archive: &dyn Archive,
+    ignore: &IgnoreList,
+    visit: &dyn Fn(&str) -> bool,
+    node: &mut LayoutNode,
+    dirs: &[String],
+    mut collisions: Option<&mut Vec<ArchiveError>>,
+) -> Result<Level, ArchiveError> {
+    let own: Vec<String>;
+    let dirs = if dirs.is_empty() {
+        own = node.dir.iter().cloned().collect();
+        &own
+    } else {
+        dirs
+    };
+    let last = node.dir.take();
+    let mut level = Level::default();
+    let mut result = Ok(());
+    for dir in dirs {
+        node.dir = Some(dir.clone());
+        match scan_level(archive, ignore, visit, node, collisions.as_deref_mut()) {
+            Ok(l) => {
+                for (i, ds) in l.folders {
+                    match level.folders.iter_mut().find(|(j, _)| *j == i) {
+                        Some((_, known)) => known.extend(ds),
+                        None => level.folders.push((i, ds)),
+                    }
+                }
+                level.cnds.extend(l.cnds);
+                level.sub_packages.extend(l.sub_packages);
+            }
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    node.dir = last;
+    result.map(|()| level)
+}
+
+/// The root of a package's layout with its folder set (`jcr_root/`), not expanded;
+/// `None` when the package has no `jcr_root/`.
+pub fn root(archive: &dyn Archive) -> Option<LayoutNode> {
+    if !archive.is_dir(crate::platform_name::JCR_ROOT) {
+        return None;
+    }
+    let mut root = LayoutNode {
+        segment: String::new(),
+        path: "/".into(),
+        ..LayoutNode::default()
+    };
+    set_dir(archive, crate::platform_name::JCR_ROOT, &mut root);
+    Some(root)
+}
+
+fn scan_level(
+    archive: &dyn Archive,
+    ignore: &IgnoreList,
+    visit: &dyn Fn(&str) -> bool,
+    node: &mut LayoutNode,
+    mut collisions: Option<&mut Vec<ArchiveError>>,
+) -> Result<Level, ArchiveError> {
+    let mut level = Level::default();
+    let Some(dir) = node.dir.clone() else {
+        return Ok(level);
+    };
+    let dir = dir.as_str();
     let mut entries: Vec<(String, String, bool)> = archive
         .children(dir)?
         .map(|e| (e.file_name().to_string(), e.name().to_string(), e.is_dir()))
@@ -242,7 +369,12 @@ fn scan_dir(
             continue;
         }
         let child = node.child_mut(&seg);
-        scan_dir(archive, ignore, visit, entry, child, layout, collisions)?;
+        set_dir(archive, entry, child);
+        let i = node.children.get_index_of(&seg).unwrap_or(usize::MAX);
+        match level.folders.iter_mut().find(|(j, _)| *j == i) {
+            Some((_, dirs)) => dirs.push(entry.clone()),
+            None => level.folders.push((i, vec![entry.clone()])),
+        }
     }
     for (fname, entry, _) in entries.iter().filter(|e| !e.2) {
         if ignore.ignores(fname) || fname == ".content.xml" {
@@ -284,18 +416,18 @@ fn scan_dir(
         child.file = Some(entry.clone());
         let repo_path = child.path.clone();
         if fname.ends_with(".cnd") {
-            layout.cnds.push((entry.clone(), repo_path.clone()));
+            level.cnds.push((entry.clone(), repo_path.clone()));
         }
         if path::is_descendant(&repo_path, "/etc/packages")
             && (fname.ends_with(".zip") || fname.ends_with(".jar"))
         {
-            layout.sub_packages.push((entry.clone(), repo_path));
+            level.sub_packages.push((entry.clone(), repo_path));
         }
     }
     // The layout of a large package is held whole while it installs: no growth slack.
     node.children.shrink_to_fit();
     node.binaries.shrink_to_fit();
-    Ok(())
+    Ok(level)
 }
 
 /// The repository segment of a file-system name: unescaped, `name[n]` kept.

@@ -255,3 +255,157 @@ pub trait ContentTxn: ContentRead {
         Ok(())
     }
 }
+
+/// Implements [`ContentRead`] for a transaction type `$t` by forwarding every
+/// method to the reader `$e` (an expression of `$s`, the transaction; it must give
+/// a `&R` with `R: ContentRead`): a backend's transaction reads through its
+/// connection or working copy, which sees its own writes.
+/// `forward_content_read!(MyTxn<'_>, |t| &t.work);`
+macro_rules! forward_content_read {
+    ($t:ty, |$s:ident| $e:expr) => {
+        impl $crate::repository::content::ContentRead for $t {
+            fn location(&self) -> &::std::path::Path {
+                let $s = self;
+                $crate::repository::content::ContentRead::location($e)
+            }
+            fn workspaces(
+                &self,
+            ) -> $crate::repository::Result<
+                Vec<(String, $crate::repository::content::WorkspaceId)>,
+            > {
+                let $s = self;
+                $crate::repository::content::ContentRead::workspaces($e)
+            }
+            fn workspace_id(
+                &self,
+                name: &str,
+            ) -> $crate::repository::Result<Option<$crate::repository::content::WorkspaceId>>
+            {
+                let $s = self;
+                $crate::repository::content::ContentRead::workspace_id($e, name)
+            }
+            fn workspace_name(
+                &self,
+                ws: $crate::repository::content::WorkspaceId,
+            ) -> $crate::repository::Result<Option<String>> {
+                let $s = self;
+                $crate::repository::content::ContentRead::workspace_name($e, ws)
+            }
+            fn node_at(
+                &self,
+                ws: $crate::repository::content::WorkspaceId,
+                p: &str,
+            ) -> $crate::repository::Result<Option<$crate::repository::content::NodeRecord>> {
+                let $s = self;
+                $crate::repository::content::ContentRead::node_at($e, ws, p)
+            }
+            fn node_by_id(
+                &self,
+                id: $crate::repository::content::NodeId,
+            ) -> $crate::repository::Result<Option<$crate::repository::content::NodeRecord>> {
+                let $s = self;
+                $crate::repository::content::ContentRead::node_by_id($e, id)
+            }
+            fn children(
+                &self,
+                id: $crate::repository::content::NodeId,
+            ) -> $crate::repository::Result<Vec<$crate::repository::content::NodeRecord>> {
+                let $s = self;
+                $crate::repository::content::ContentRead::children($e, id)
+            }
+            fn has_children(
+                &self,
+                id: $crate::repository::content::NodeId,
+            ) -> $crate::repository::Result<bool> {
+                let $s = self;
+                $crate::repository::content::ContentRead::has_children($e, id)
+            }
+            fn last_position(
+                &self,
+                parent: $crate::repository::content::NodeId,
+            ) -> $crate::repository::Result<Option<i64>> {
+                let $s = self;
+                $crate::repository::content::ContentRead::last_position($e, parent)
+            }
+            fn previous_sibling(
+                &self,
+                parent: $crate::repository::content::NodeId,
+                position: i64,
+                id: $crate::repository::content::NodeId,
+                except: Option<$crate::repository::content::NodeId>,
+            ) -> $crate::repository::Result<Option<$crate::repository::content::NodeRecord>> {
+                let $s = self;
+                $crate::repository::content::ContentRead::previous_sibling(
+                    $e, parent, position, id, except,
+                )
+            }
+            fn properties(
+                &self,
+                id: $crate::repository::content::NodeId,
+            ) -> $crate::repository::Result<Vec<$crate::value::Property>> {
+                let $s = self;
+                $crate::repository::content::ContentRead::properties($e, id)
+            }
+            fn property(
+                &self,
+                id: $crate::repository::content::NodeId,
+                name: &str,
+            ) -> $crate::repository::Result<Option<$crate::value::Property>> {
+                let $s = self;
+                $crate::repository::content::ContentRead::property($e, id, name)
+            }
+            fn uuid_owners(
+                &self,
+                ws: $crate::repository::content::WorkspaceId,
+                uuid: &str,
+            ) -> $crate::repository::Result<Vec<$crate::repository::content::NodeId>> {
+                let $s = self;
+                $crate::repository::content::ContentRead::uuid_owners($e, ws, uuid)
+            }
+            fn namespaces(
+                &self,
+            ) -> $crate::repository::Result<$crate::namespace::NamespaceRegistry> {
+                let $s = self;
+                $crate::repository::content::ContentRead::namespaces($e)
+            }
+            fn node_types(&self) -> $crate::repository::Result<Vec<(String, String)>> {
+                let $s = self;
+                $crate::repository::content::ContentRead::node_types($e)
+            }
+            fn node_type(&self, name: &str) -> $crate::repository::Result<Option<String>> {
+                let $s = self;
+                $crate::repository::content::ContentRead::node_type($e, name)
+            }
+            fn put_blob(
+                &self,
+                data: &mut dyn ::std::io::Read,
+            ) -> $crate::repository::Result<$crate::value::Binary> {
+                let $s = self;
+                $crate::repository::content::ContentRead::put_blob($e, data)
+            }
+            fn open_blob(
+                &self,
+                sha256: &str,
+            ) -> $crate::repository::Result<Box<dyn ::std::io::Read + Send>> {
+                let $s = self;
+                $crate::repository::content::ContentRead::open_blob($e, sha256)
+            }
+            fn check_blob(&self, sha256: &str, size: u64) -> $crate::repository::Result<()> {
+                let $s = self;
+                $crate::repository::content::ContentRead::check_blob($e, sha256, size)
+            }
+            fn aggregate_digest(
+                &self,
+                id: $crate::repository::content::NodeId,
+            ) -> $crate::repository::Result<Option<Vec<u8>>> {
+                let $s = self;
+                $crate::repository::content::ContentRead::aggregate_digest($e, id)
+            }
+            fn has_aggregate_digests(&self) -> $crate::repository::Result<bool> {
+                let $s = self;
+                $crate::repository::content::ContentRead::has_aggregate_digests($e)
+            }
+        }
+    };
+}
+pub(crate) use forward_content_read;

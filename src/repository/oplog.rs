@@ -241,3 +241,71 @@ pub trait StorageBackend {
         })
     }
 }
+
+/// Implements [`OpLogRead`] for a transaction type `$t` by forwarding every method
+/// to the reader `$e` (an expression of `$s`, the transaction, giving a `&R` with
+/// `R: OpLogRead`), as [`forward_content_read`](super::content::forward_content_read)
+/// does for the content.
+macro_rules! forward_oplog_read {
+    ($t:ty, |$s:ident| $e:expr) => {
+        impl $crate::repository::oplog::OpLogRead for $t {
+            fn history(
+                &self,
+            ) -> $crate::repository::Result<Vec<$crate::repository::OperationSummary>> {
+                let $s = self;
+                $crate::repository::oplog::OpLogRead::history($e)
+            }
+            fn operation_record(
+                &self,
+                id: $crate::repository::OperationId,
+            ) -> $crate::repository::Result<
+                Option<($crate::repository::OperationSummary, serde_json::Value)>,
+            > {
+                let $s = self;
+                $crate::repository::oplog::OpLogRead::operation_record($e, id)
+            }
+            fn node_images(
+                &self,
+                op: $crate::repository::OperationId,
+                after: Option<$crate::repository::content::NodeId>,
+                limit: usize,
+            ) -> $crate::repository::Result<Vec<$crate::repository::oplog::NodeImage>> {
+                let $s = self;
+                $crate::repository::oplog::OpLogRead::node_images($e, op, after, limit)
+            }
+            fn node_image(
+                &self,
+                op: $crate::repository::OperationId,
+                node: $crate::repository::content::NodeId,
+            ) -> $crate::repository::Result<Option<$crate::repository::oplog::NodeImage>> {
+                let $s = self;
+                $crate::repository::oplog::OpLogRead::node_image($e, op, node)
+            }
+            fn prop_images(
+                &self,
+                op: $crate::repository::OperationId,
+                after: Option<($crate::repository::content::NodeId, String)>,
+                limit: usize,
+            ) -> $crate::repository::Result<Vec<$crate::repository::oplog::PropImage>> {
+                let $s = self;
+                $crate::repository::oplog::OpLogRead::prop_images($e, op, after, limit)
+            }
+            fn reg_images(
+                &self,
+                op: $crate::repository::OperationId,
+            ) -> $crate::repository::Result<Vec<$crate::repository::oplog::RegImage>> {
+                let $s = self;
+                $crate::repository::oplog::OpLogRead::reg_images($e, op)
+            }
+            fn ops_touching_node(
+                &self,
+                node: $crate::repository::content::NodeId,
+                after: $crate::repository::OperationId,
+            ) -> $crate::repository::Result<Vec<$crate::repository::OperationId>> {
+                let $s = self;
+                $crate::repository::oplog::OpLogRead::ops_touching_node($e, node, after)
+            }
+        }
+    };
+}
+pub(crate) use forward_oplog_read;

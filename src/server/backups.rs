@@ -421,8 +421,9 @@ pub fn actor(state: &AppState, user: &User) -> Actor {
     }
 }
 
-/// Runs a blocking backup call off the async threads.
-async fn blocking<T: Send + 'static>(
+/// Runs a blocking backup call off the async threads (a task that failed is a
+/// 500 [`ApiError`]).
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)

@@ -67,6 +67,8 @@ struct Inner {
     /// or removed with `jcrpack user` counts within a second, and a busy server does
     /// not read the users for every request.
     lookups: Mutex<HashMap<String, (std::time::Instant, Option<String>, bool)>>,
+    /// Small packages' bytes for downloads (`packmgr::downloads`).
+    downloads: super::packmgr::downloads::Downloads,
 }
 
 /// How long a user lookup is reused.
@@ -189,6 +191,7 @@ impl AppState {
                 jobs: Default::default(),
                 sessions: Default::default(),
                 lookups: Mutex::new(HashMap::new()),
+                downloads: Default::default(),
             }),
         })
     }
@@ -289,6 +292,11 @@ impl AppState {
     /// The running and recent backup jobs (`backup::jobs`).
     pub fn jobs(&self) -> &crate::backup::jobs::Jobs {
         &self.inner.jobs
+    }
+
+    /// Small packages' bytes for downloads (`packmgr::downloads`).
+    pub fn downloads(&self) -> &super::packmgr::downloads::Downloads {
+        &self.inner.downloads
     }
 
     /// The page's sessions (`web::session`).

@@ -27,6 +27,12 @@ pub fn run(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// How long [`Server::stop`] waits for the server to exit after SIGTERM: the
+/// running install finishes or rolls back first, and a debug build's install of a
+/// few thousand files on a loaded 2-core machine takes seconds, so generous, but
+/// bounded: a server that hangs fails the test.
+pub const STOP_ALLOWANCE: Duration = Duration::from_secs(120);
+
 /// A running `jcrpack serve`.
 pub struct Server {
     pub child: Child,
@@ -46,7 +52,12 @@ impl Server {
 
     /// Serves an existing repository.
     pub fn start_on(dir: tempfile::TempDir, repo: PathBuf, extra: &[&str]) -> Server {
-        let mut child = Command::new(bin())
+        Server::start_with(&bin(), dir, repo, extra)
+    }
+
+    /// Serves an existing repository with the jcrpack binary `exe`.
+    pub fn start_with(exe: &Path, dir: tempfile::TempDir, repo: PathBuf, extra: &[&str]) -> Server {
+        let mut child = Command::new(exe)
             .args([
                 "serve",
                 "--repo",
@@ -90,18 +101,20 @@ impl Server {
         self.repo.to_str().unwrap()
     }
 
-    /// Sends SIGTERM and waits; returns the exit status and the folder that holds
-    /// the repository (kept until the caller drops it).
+    /// Sends SIGTERM and waits (at most [`STOP_ALLOWANCE`]); returns the exit
+    /// status and the folder that holds the repository (kept until the caller
+    /// drops it).
     pub fn stop(mut self) -> (std::process::ExitStatus, tempfile::TempDir) {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        for _ in 0..200 {
+        let start = std::time::Instant::now();
+        while start.elapsed() < STOP_ALLOWANCE {
             if let Some(s) = self.child.try_wait().unwrap() {
                 return (s, self.dir.take().unwrap());
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("serve did not stop within 10 s of SIGTERM");
+        panic!("serve did not stop within {STOP_ALLOWANCE:?} of SIGTERM");
     }
 }
 
@@ -139,23 +152,38 @@ pub fn raw(addr: &str, request: &[u8]) -> Response {
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     s.write_all(request).unwrap();
     let mut r = BufReader::new(s);
+    read_response(&mut r, request.starts_with(b"HEAD "), true)
+        .unwrap_or_else(|e| panic!("reading the response: {e}"))
+}
+
+/// Reads one response from `r`. `head`: the request was a HEAD (no body);
+/// `to_end`: a body without length or chunks runs to the connection's end (else
+/// such a response is an error: a kept-alive connection needs one or the other).
+pub fn read_response(r: &mut impl BufRead, head: bool, to_end: bool) -> std::io::Result<Response> {
+    let bad = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidData, m);
     let mut status_line = String::new();
-    r.read_line(&mut status_line).unwrap();
+    if r.read_line(&mut status_line)? == 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the server closed the connection",
+        ));
+    }
     let status: u16 = status_line
         .split_whitespace()
         .nth(1)
-        .unwrap_or_else(|| panic!("bad status line {status_line:?}"))
-        .parse()
-        .unwrap();
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad(format!("bad status line {status_line:?}")))?;
     let mut headers = Vec::new();
     loop {
         let mut l = String::new();
-        r.read_line(&mut l).unwrap();
+        r.read_line(&mut l)?;
         let l = l.trim_end();
         if l.is_empty() {
             break;
         }
-        let (k, v) = l.split_once(':').unwrap();
+        let (k, v) = l
+            .split_once(':')
+            .ok_or_else(|| bad(format!("bad header {l:?}")))?;
         headers.push((k.trim().to_string(), v.trim().to_string()));
     }
     let get = |n: &str| {
@@ -165,31 +193,116 @@ pub fn raw(addr: &str, request: &[u8]) -> Response {
             .map(|(_, v)| v.clone())
     };
     let mut body = Vec::new();
-    if request.starts_with(b"HEAD ") {
+    if head {
         // No body, whatever the headers say.
     } else if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
         loop {
             let mut size = String::new();
-            r.read_line(&mut size).unwrap();
-            let n = usize::from_str_radix(size.trim(), 16).unwrap();
+            r.read_line(&mut size)?;
+            let n = usize::from_str_radix(size.trim(), 16)
+                .map_err(|_| bad(format!("bad chunk size {size:?}")))?;
             let mut chunk = vec![0; n + 2];
-            r.read_exact(&mut chunk).unwrap();
+            r.read_exact(&mut chunk)?;
             if n == 0 {
                 break;
             }
             body.extend_from_slice(&chunk[..n]);
         }
     } else if let Some(n) = get("content-length") {
-        let n: usize = n.parse().unwrap();
+        let n: usize = n
+            .parse()
+            .map_err(|_| bad(format!("bad content-length {n:?}")))?;
         body.resize(n, 0);
-        r.read_exact(&mut body).unwrap();
-    } else {
-        r.read_to_end(&mut body).unwrap();
+        r.read_exact(&mut body)?;
+    } else if to_end {
+        r.read_to_end(&mut body)?;
+    } else if status != 204 && status != 304 {
+        return Err(bad(format!(
+            "a {status} response without Content-Length or chunks on a kept-alive connection"
+        )));
     }
-    Response {
+    Ok(Response {
         status,
         headers,
         body,
+    })
+}
+
+/// An HTTP/1.1 client connection kept alive between requests, as pyaem2's requests
+/// session, the Maven and Gradle HTTP clients and browsers use one.
+pub struct KeepAlive {
+    addr: String,
+    conn: Option<BufReader<TcpStream>>,
+    /// Connections opened so far (1 while the server keeps the first one open).
+    pub opened: usize,
+}
+
+impl KeepAlive {
+    /// A client for `addr`; it connects on its first request.
+    pub fn new(addr: &str) -> KeepAlive {
+        KeepAlive {
+            addr: addr.to_string(),
+            conn: None,
+            opened: 0,
+        }
+    }
+
+    /// Sends a request on the open connection (opening one when there is none) and
+    /// reads its response. A connection the server closed while idle is reopened
+    /// once, as HTTP clients retry an idempotent request; a response that says
+    /// `Connection: close` closes it.
+    pub fn request(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &str,
+        body: &[u8],
+    ) -> std::io::Result<Response> {
+        let mut req = format!(
+            "{method} {target} HTTP/1.1\r\nHost: {}\r\n{headers}",
+            self.addr
+        )
+        .into_bytes();
+        if !body.is_empty() || method == "POST" {
+            req.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+        }
+        req.extend_from_slice(b"\r\n");
+        req.extend_from_slice(body);
+        let reused = self.conn.is_some();
+        match self.send(&req, method == "HEAD") {
+            Err(_) if reused && (method == "GET" || method == "HEAD") => {
+                self.conn = None;
+                self.send(&req, method == "HEAD")
+            }
+            r => r,
+        }
+    }
+
+    fn send(&mut self, req: &[u8], head: bool) -> std::io::Result<Response> {
+        if self.conn.is_none() {
+            let s = TcpStream::connect(&self.addr)?;
+            s.set_read_timeout(Some(Duration::from_secs(60)))?;
+            s.set_nodelay(true)?;
+            self.conn = Some(BufReader::new(s));
+            self.opened += 1;
+        }
+        let c = self.conn.as_mut().expect("connected above");
+        let r = c
+            .get_mut()
+            .write_all(req)
+            .and_then(|()| read_response(c, head, false));
+        match &r {
+            Ok(resp)
+                if resp
+                    .header("connection")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("close")) =>
+            {
+                self.conn = None
+            }
+            Ok(_) => {}
+            Err(_) => self.conn = None,
+        }
+        r
     }
 }
 
@@ -209,8 +322,11 @@ pub fn request(addr: &str, method: &str, target: &str, headers: &str, body: &[u8
     raw(addr, &req)
 }
 
-/// A multipart body: `(name, filename, content type, bytes)` parts.
-pub fn multipart(boundary: &str, parts: &[(&str, Option<&str>, Option<&str>, &[u8])]) -> Vec<u8> {
+/// A multipart part: `(name, filename, content type, bytes)`.
+pub type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+
+/// A multipart body of `parts`.
+pub fn multipart(boundary: &str, parts: &[Part]) -> Vec<u8> {
     let mut b = Vec::new();
     for (name, filename, ctype, data) in parts {
         b.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
@@ -232,6 +348,31 @@ pub fn multipart(boundary: &str, parts: &[(&str, Option<&str>, Option<&str>, &[u
     }
     b.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     b
+}
+
+/// A `service.jsp` upload as aemsync and the CQ scripts send it: a multipart
+/// `file` part with the zip, then `fields` (`force`, `install`, `name`, …).
+/// Returns the headers after the caller's `Authorization` and the body.
+pub fn jsp_upload_request(zip: &[u8], fields: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let mut parts: Vec<Part> = vec![("file", Some("p.zip"), Some("application/zip"), zip)];
+    parts.extend(fields.iter().map(|(k, v)| (*k, None, None, *v)));
+    (
+        "Content-Type: multipart/form-data; boundary=b\r\n".to_string(),
+        multipart("b", &parts),
+    )
+}
+
+/// POSTs [`jsp_upload_request`] to `/crx/packmgr/service.jsp` as `auth` (an
+/// `Authorization` header line).
+pub fn jsp_upload(addr: &str, auth: &str, zip: &[u8], fields: &[(&str, &[u8])]) -> Response {
+    let (headers, body) = jsp_upload_request(zip, fields);
+    request(
+        addr,
+        "POST",
+        "/crx/packmgr/service.jsp",
+        &format!("{auth}{headers}"),
+        &body,
+    )
 }
 
 /// `body` as HTTP/1.1 chunks of `size` bytes.

@@ -311,78 +311,8 @@ impl ContentRead for State {
     }
 }
 
-/// Forwards the read methods of a transaction to its working copy.
-impl ContentRead for MemoryTxn<'_> {
-    fn location(&self) -> &Path {
-        State::location(&self.work)
-    }
-    fn workspaces(&self) -> Result<Vec<(String, WorkspaceId)>> {
-        self.work.workspaces()
-    }
-    fn workspace_id(&self, name: &str) -> Result<Option<WorkspaceId>> {
-        self.work.workspace_id(name)
-    }
-    fn workspace_name(&self, ws: WorkspaceId) -> Result<Option<String>> {
-        self.work.workspace_name(ws)
-    }
-    fn node_at(&self, ws: WorkspaceId, p: &str) -> Result<Option<NodeRecord>> {
-        self.work.node_at(ws, p)
-    }
-    fn node_by_id(&self, id: NodeId) -> Result<Option<NodeRecord>> {
-        self.work.node_by_id(id)
-    }
-    fn children(&self, id: NodeId) -> Result<Vec<NodeRecord>> {
-        ContentRead::children(&self.work, id)
-    }
-    fn has_children(&self, id: NodeId) -> Result<bool> {
-        self.work.has_children(id)
-    }
-    fn last_position(&self, parent: NodeId) -> Result<Option<i64>> {
-        self.work.last_position(parent)
-    }
-    fn previous_sibling(
-        &self,
-        parent: NodeId,
-        position: i64,
-        id: NodeId,
-        except: Option<NodeId>,
-    ) -> Result<Option<NodeRecord>> {
-        self.work.previous_sibling(parent, position, id, except)
-    }
-    fn properties(&self, id: NodeId) -> Result<Vec<Property>> {
-        self.work.properties(id)
-    }
-    fn property(&self, id: NodeId, name: &str) -> Result<Option<Property>> {
-        self.work.property(id, name)
-    }
-    fn uuid_owners(&self, ws: WorkspaceId, uuid: &str) -> Result<Vec<NodeId>> {
-        self.work.uuid_owners(ws, uuid)
-    }
-    fn namespaces(&self) -> Result<NamespaceRegistry> {
-        ContentRead::namespaces(&self.work)
-    }
-    fn node_types(&self) -> Result<Vec<(String, String)>> {
-        ContentRead::node_types(&self.work)
-    }
-    fn node_type(&self, name: &str) -> Result<Option<String>> {
-        self.work.node_type(name)
-    }
-    fn put_blob(&self, data: &mut dyn Read) -> Result<Binary> {
-        self.work.put_blob(data)
-    }
-    fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
-        self.work.open_blob(sha256)
-    }
-    fn check_blob(&self, sha256: &str, size: u64) -> Result<()> {
-        self.work.check_blob(sha256, size)
-    }
-    fn aggregate_digest(&self, id: NodeId) -> Result<Option<Vec<u8>>> {
-        self.work.aggregate_digest(id)
-    }
-    fn has_aggregate_digests(&self) -> Result<bool> {
-        self.work.has_aggregate_digests()
-    }
-}
+// The reads of a transaction go to its working copy.
+crate::repository::content::forward_content_read!(MemoryTxn<'_>, |t| &t.work);
 
 impl ContentTxn for MemoryTxn<'_> {
     fn first_new_id(&self) -> NodeId {

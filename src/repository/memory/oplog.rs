@@ -89,40 +89,8 @@ impl OpLogRead for State {
     }
 }
 
-/// Forwards the read methods of a transaction to its working copy.
-impl OpLogRead for MemoryTxn<'_> {
-    fn history(&self) -> Result<Vec<OperationSummary>> {
-        self.work.history()
-    }
-    fn operation_record(
-        &self,
-        id: OperationId,
-    ) -> Result<Option<(OperationSummary, serde_json::Value)>> {
-        self.work.operation_record(id)
-    }
-    fn node_images(
-        &self,
-        op: OperationId,
-        after: Option<NodeId>,
-        limit: usize,
-    ) -> Result<Vec<NodeImage>> {
-        self.work.node_images(op, after, limit)
-    }
-    fn node_image(&self, op: OperationId, node: NodeId) -> Result<Option<NodeImage>> {
-        self.work.node_image(op, node)
-    }
-    fn prop_images(
-        &self,
-        op: OperationId,
-        after: Option<(NodeId, String)>,
-        limit: usize,
-    ) -> Result<Vec<PropImage>> {
-        self.work.prop_images(op, after, limit)
-    }
-    fn reg_images(&self, op: OperationId) -> Result<Vec<RegImage>> {
-        self.work.reg_images(op)
-    }
-}
+// The log reads of a transaction go to its working copy.
+crate::repository::oplog::forward_oplog_read!(MemoryTxn<'_>, |t| &t.work);
 
 impl OpLogTxn for MemoryTxn<'_> {
     fn insert_operation(&mut self, meta: &OperationMeta) -> Result<OperationId> {

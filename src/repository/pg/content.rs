@@ -81,22 +81,53 @@ impl PgDb {
     }
 
     fn exists_at(&self, ws: i64, p: &str) -> Result<bool> {
-        Ok(!self
-            .query("SELECT 1 FROM node WHERE ws = $1 AND path = $2", &[&ws, &p])?
-            .is_empty())
+        if let Some(Some(known)) = self.with_cache(|c| c.node_at(ws, p)) {
+            return Ok(known.is_some());
+        }
+        let exists = !self
+            .query(
+                "SELECT 1 FROM node WHERE ws = $1 AND md5(path) = md5($2) AND path = $2",
+                &[&ws, &p],
+            )?
+            .is_empty();
+        if !exists {
+            self.with_cache(|c| c.put_free(ws, p));
+        }
+        Ok(exists)
+    }
+
+    /// Remembers node `n`, just inserted by the write transaction at `path`.
+    fn inserted(&self, n: &NewNode, path: &str, position: i64, mixins: &str) -> Result<()> {
+        let r = NodeRecord {
+            id: n.id,
+            ws: n.ws,
+            parent: n.parent,
+            name: n.name.clone(),
+            position,
+            path: path.to_string(),
+            primary_type: n.primary_type.clone(),
+            mixins: codec::decode_mixins(mixins).map_err(|e| self.corrupt(e))?,
+        };
+        self.with_cache(|c| c.inserted(&r));
+        Ok(())
     }
 
     /// Renames the subtree at `old` to `new`.
     fn move_subtree(&self, ws: i64, old: &str, new: &str) -> Result<()> {
+        self.with_cache(|c| {
+            c.forget_subtree(ws, old);
+            c.forget_subtree(ws, new);
+        });
         let (lo, hi) = descendant_bounds(old);
         self.execute(
-            "UPDATE node SET path = $3 WHERE ws = $1 AND path = $2",
+            "UPDATE node SET path = $3 WHERE ws = $1 AND md5(path) = md5($2) AND path = $2",
             &[&ws, &old, &new],
         )?;
         let cut = old.chars().count() as i32 + 1;
         self.execute(
             "UPDATE node SET path = $2 || substr(path, $3)
-             WHERE ws = $1 AND path > $4 AND path < $5",
+             WHERE ws = $1 AND left(path, 600) >= left($4, 600) AND left(path, 600) <= left($5, 600)
+               AND path > $4 AND path < $5",
             &[&ws, &new, &cut, &lo, &hi],
         )?;
         Ok(())
@@ -189,16 +220,26 @@ impl ContentRead for PgDb {
     }
 
     fn workspace_id(&self, name: &str) -> Result<Option<WorkspaceId>> {
-        match self
+        if let Some(Some(known)) = self.with_cache(|c| c.ws.get(name).copied()) {
+            return Ok(known);
+        }
+        let id = match self
             .query(
                 "SELECT id FROM workspace WHERE live AND name = $1",
                 &[&name],
             )?
             .first()
         {
-            Some(r) => self.get(r, 0).map(Some),
-            None => Ok(None),
-        }
+            Some(r) => Some(self.get(r, 0)?),
+            None => None,
+        };
+        self.with_cache(|c| {
+            c.ws.insert(name.to_string(), id);
+            if let Some(id) = id {
+                c.live.insert(id);
+            }
+        });
+        Ok(id)
     }
 
     fn workspace_name(&self, ws: WorkspaceId) -> Result<Option<String>> {
@@ -212,41 +253,78 @@ impl ContentRead for PgDb {
     }
 
     fn node_at(&self, ws: WorkspaceId, p: &str) -> Result<Option<NodeRecord>> {
-        self.one(
-            &format!("SELECT {NODE_COLS} FROM node WHERE ws = $1 AND path = $2"),
+        if let Some(Some(known)) = self.with_cache(|c| c.node_at(ws, p)) {
+            return Ok(known);
+        }
+        let found = self.one(
+            &format!(
+                "SELECT {NODE_COLS} FROM node WHERE ws = $1 AND md5(path) = md5($2) AND path = $2"
+            ),
             &[&ws, &p],
-        )
+        )?;
+        self.with_cache(|c| match &found {
+            Some(r) => c.put_node(r),
+            None => c.put_free(ws, p),
+        });
+        Ok(found)
     }
 
     fn node_by_id(&self, id: NodeId) -> Result<Option<NodeRecord>> {
-        self.one(
+        if let Some(Some(known)) = self.with_cache(|c| c.nodes.get(&id).cloned()) {
+            return Ok(known);
+        }
+        let found = self.one(
             &format!("SELECT {NODE_COLS} FROM node WHERE id = $1"),
             &[&id],
-        )
+        )?;
+        self.with_cache(|c| match &found {
+            Some(r) => c.put_node(r),
+            None => c.put_missing(id),
+        });
+        Ok(found)
     }
 
     fn children(&self, id: NodeId) -> Result<Vec<NodeRecord>> {
-        self.records(
+        let found = self.records(
             &format!("SELECT {NODE_COLS} FROM node WHERE parent = $1 ORDER BY position, id"),
             &[&id],
-        )
+        )?;
+        self.with_cache(|c| {
+            for r in &found {
+                c.put_node(r);
+            }
+            c.last_position
+                .insert(id, found.iter().map(|r| r.position).max());
+        });
+        Ok(found)
     }
 
     fn has_children(&self, id: NodeId) -> Result<bool> {
+        if let Some(Some(known)) = self.with_cache(|c| c.last_position.get(&id).copied()) {
+            return Ok(known.is_some());
+        }
         Ok(!self
             .query("SELECT 1 FROM node WHERE parent = $1 LIMIT 1", &[&id])?
             .is_empty())
     }
 
     fn last_position(&self, parent: NodeId) -> Result<Option<i64>> {
+        if let Some(Some(known)) = self.with_cache(|c| c.last_position.get(&parent).copied()) {
+            return Ok(known);
+        }
         let rows = self.query(
             "SELECT max(position) FROM node WHERE parent = $1",
             &[&parent],
         )?;
-        match rows.first() {
-            Some(r) => self.get(r, 0),
-            None => Ok(None),
-        }
+        let last: Option<i64> = match rows.first() {
+            Some(r) => self.get(r, 0)?,
+            None => None,
+        };
+        self.with_cache(|c| {
+            c.make_room();
+            c.last_position.insert(parent, last);
+        });
+        Ok(last)
     }
 
     fn previous_sibling(
@@ -266,16 +344,35 @@ impl ContentRead for PgDb {
     }
 
     fn properties(&self, id: NodeId) -> Result<Vec<Property>> {
-        self.query(
-            "SELECT name, type, multiple, value FROM prop WHERE node = $1 ORDER BY name",
-            &[&id],
-        )?
-        .iter()
-        .map(|r| self.prop_row(r))
-        .collect()
+        if let Some(Some(known)) =
+            self.with_cache(|c| c.props.get(&id).map(|m| m.values().cloned().collect()))
+        {
+            return Ok(known);
+        }
+        let found = self
+            .query(
+                "SELECT name, type, multiple, value FROM prop WHERE node = $1 ORDER BY name",
+                &[&id],
+            )?
+            .iter()
+            .map(|r| self.prop_row(r))
+            .collect::<Result<Vec<Property>>>()?;
+        self.with_cache(|c| {
+            c.make_room();
+            c.props.insert(
+                id,
+                found.iter().map(|p| (p.name.clone(), p.clone())).collect(),
+            );
+        });
+        Ok(found)
     }
 
     fn property(&self, id: NodeId, name: &str) -> Result<Option<Property>> {
+        if let Some(Some(known)) =
+            self.with_cache(|c| c.props.get(&id).map(|m| m.get(name).cloned()))
+        {
+            return Ok(known);
+        }
         match self
             .query(
                 "SELECT name, type, multiple, value FROM prop WHERE node = $1 AND name = $2",
@@ -291,7 +388,8 @@ impl ContentRead for PgDb {
     fn uuid_owners(&self, ws: WorkspaceId, uuid: &str) -> Result<Vec<NodeId>> {
         self.query(
             "SELECT n.id FROM prop p JOIN node n ON n.id = p.node
-             WHERE p.name = 'jcr:uuid' AND p.value = $1 AND n.ws = $2 ORDER BY n.id",
+             WHERE p.name = 'jcr:uuid' AND md5(p.value) = md5($1) AND p.value = $1 AND n.ws = $2
+             ORDER BY n.id",
             &[&uuid, &ws],
         )?
         .iter()
@@ -339,75 +437,26 @@ impl ContentRead for PgDb {
     fn check_blob(&self, sha256: &str, size: u64) -> Result<()> {
         self.require_blob(sha256, size)
     }
+
+    fn aggregate_digest(&self, id: NodeId) -> Result<Option<Vec<u8>>> {
+        match self
+            .query("SELECT digest FROM aggregate WHERE node = $1", &[&id])?
+            .first()
+        {
+            Some(r) => self.get(r, 0).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn has_aggregate_digests(&self) -> Result<bool> {
+        let rows = self.query("SELECT EXISTS(SELECT 1 FROM aggregate)", &[])?;
+        self.get(&rows[0], 0)
+    }
 }
 
-/// Forwards the reads of a transaction to its connection, which sees its own
-/// uncommitted writes.
-impl ContentRead for PgTxn<'_> {
-    fn location(&self) -> &Path {
-        PgDb::location(self.db)
-    }
-    fn workspaces(&self) -> Result<Vec<(String, WorkspaceId)>> {
-        self.db.workspaces()
-    }
-    fn workspace_id(&self, name: &str) -> Result<Option<WorkspaceId>> {
-        self.db.workspace_id(name)
-    }
-    fn workspace_name(&self, ws: WorkspaceId) -> Result<Option<String>> {
-        self.db.workspace_name(ws)
-    }
-    fn node_at(&self, ws: WorkspaceId, p: &str) -> Result<Option<NodeRecord>> {
-        self.db.node_at(ws, p)
-    }
-    fn node_by_id(&self, id: NodeId) -> Result<Option<NodeRecord>> {
-        self.db.node_by_id(id)
-    }
-    fn children(&self, id: NodeId) -> Result<Vec<NodeRecord>> {
-        ContentRead::children(self.db, id)
-    }
-    fn has_children(&self, id: NodeId) -> Result<bool> {
-        self.db.has_children(id)
-    }
-    fn last_position(&self, parent: NodeId) -> Result<Option<i64>> {
-        self.db.last_position(parent)
-    }
-    fn previous_sibling(
-        &self,
-        parent: NodeId,
-        position: i64,
-        id: NodeId,
-        except: Option<NodeId>,
-    ) -> Result<Option<NodeRecord>> {
-        self.db.previous_sibling(parent, position, id, except)
-    }
-    fn properties(&self, id: NodeId) -> Result<Vec<Property>> {
-        ContentRead::properties(self.db, id)
-    }
-    fn property(&self, id: NodeId, name: &str) -> Result<Option<Property>> {
-        ContentRead::property(self.db, id, name)
-    }
-    fn uuid_owners(&self, ws: WorkspaceId, uuid: &str) -> Result<Vec<NodeId>> {
-        self.db.uuid_owners(ws, uuid)
-    }
-    fn namespaces(&self) -> Result<NamespaceRegistry> {
-        ContentRead::namespaces(self.db)
-    }
-    fn node_types(&self) -> Result<Vec<(String, String)>> {
-        ContentRead::node_types(self.db)
-    }
-    fn node_type(&self, name: &str) -> Result<Option<String>> {
-        ContentRead::node_type(self.db, name)
-    }
-    fn put_blob(&self, data: &mut dyn Read) -> Result<Binary> {
-        self.db.put_blob_stream(data)
-    }
-    fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
-        self.db.open_blob_stream(sha256)
-    }
-    fn check_blob(&self, sha256: &str, size: u64) -> Result<()> {
-        self.db.require_blob(sha256, size)
-    }
-}
+// The reads of a transaction go to its connection, which sees its own
+// uncommitted writes.
+crate::repository::content::forward_content_read!(PgTxn<'_>, |t| t.db);
 
 impl ContentTxn for PgTxn<'_> {
     fn first_new_id(&self) -> NodeId {
@@ -419,6 +468,7 @@ impl ContentTxn for PgTxn<'_> {
         self.next_id = id
             .checked_add(1)
             .ok_or_else(|| self.db.corrupt("node ids ran out"))?;
+        self.db.with_cache(|c| c.put_missing(id));
         Ok(id)
     }
 
@@ -436,6 +486,7 @@ impl ContentTxn for PgTxn<'_> {
         if db.workspace_id(name)?.is_some() {
             return Err(db.corrupt(format!("workspace '{name}' exists already")));
         }
+        db.forget();
         match id {
             Some(id) => {
                 let n = db.execute(
@@ -462,6 +513,7 @@ impl ContentTxn for PgTxn<'_> {
 
     fn remove_workspace(&mut self, ws: WorkspaceId) -> Result<u64> {
         let db = self.db;
+        db.forget();
         let live = db.query("SELECT 1 FROM workspace WHERE id = $1 AND live", &[&ws])?;
         if live.is_empty() {
             return Err(db.corrupt(format!("workspace id {ws} does not exist")));
@@ -480,9 +532,12 @@ impl ContentTxn for PgTxn<'_> {
         if n.id >= self.next_id {
             return Err(db.corrupt(format!("node id {} was never handed out", n.id)));
         }
-        let live = db.query("SELECT 1 FROM workspace WHERE id = $1 AND live", &[&n.ws])?;
-        if live.is_empty() {
-            return Err(db.corrupt(format!("workspace id {} does not exist", n.ws)));
+        if db.with_cache(|c| c.live.contains(&n.ws)) != Some(true) {
+            let live = db.query("SELECT 1 FROM workspace WHERE id = $1 AND live", &[&n.ws])?;
+            if live.is_empty() {
+                return Err(db.corrupt(format!("workspace id {} does not exist", n.ws)));
+            }
+            db.with_cache(|c| c.live.insert(n.ws));
         }
         if db.node_by_id(n.id)?.is_some() {
             return Err(db.corrupt(format!("node id {} is in use", n.id)));
@@ -500,6 +555,7 @@ impl ContentTxn for PgTxn<'_> {
                  VALUES ($1, $2, NULL, '', 0, '/', $3, $4)",
                 &[&n.id, &n.ws, &n.primary_type, &mixins],
             )?;
+            db.inserted(n, "/", 0, &mixins)?;
             return Ok(());
         };
         if n.name.is_empty() {
@@ -528,6 +584,9 @@ impl ContentTxn for PgTxn<'_> {
                 &mixins,
             ],
         )?;
+        // A node on a temporary path is renamed by `fix_sns` (which forgets what
+        // it moves).
+        db.inserted(n, &p, n.position, &mixins)?;
         if !direct {
             sns::fix_sns(db, n.ws, &parent_row.path, &n.name, &[n.id])?;
         }
@@ -537,18 +596,26 @@ impl ContentTxn for PgTxn<'_> {
     fn remove_subtree(&mut self, id: NodeId) -> Result<u64> {
         let db = self.db;
         let row = db.require_node(id)?;
+        db.with_cache(|c| {
+            c.forget_subtree(row.ws, &row.path);
+            if let Some(parent) = row.parent {
+                c.last_position.remove(&parent);
+            }
+        });
         if row.parent.is_none() {
             return Err(db.corrupt("a workspace root is removed only with its workspace"));
         }
         let (lo, hi) = descendant_bounds(&row.path);
         db.execute(
             "DELETE FROM prop WHERE node IN
-               (SELECT id FROM node WHERE ws = $1 AND path > $2 AND path < $3)",
+               (SELECT id FROM node WHERE ws = $1 AND left(path, 600) >= left($2, 600)
+                  AND left(path, 600) <= left($3, 600) AND path > $2 AND path < $3)",
             &[&row.ws, &lo, &hi],
         )?;
         db.execute("DELETE FROM prop WHERE node = $1", &[&row.id])?;
         let below = db.execute(
-            "DELETE FROM node WHERE ws = $1 AND path > $2 AND path < $3",
+            "DELETE FROM node WHERE ws = $1 AND left(path, 600) >= left($2, 600)
+               AND left(path, 600) <= left($3, 600) AND path > $2 AND path < $3",
             &[&row.ws, &lo, &hi],
         )?;
         db.execute("DELETE FROM node WHERE id = $1", &[&row.id])?;
@@ -572,6 +639,20 @@ impl ContentTxn for PgTxn<'_> {
             "UPDATE node SET ptype = $2, mixins = $3, position = $4 WHERE id = $1",
             &[&id, &primary_type, &codec::encode_mixins(mixins), &position],
         )?;
+        let mixins =
+            codec::decode_mixins(&codec::encode_mixins(mixins)).map_err(|e| db.corrupt(e))?;
+        db.with_cache(|c| {
+            if let Some(Some(r)) = c.nodes.get_mut(&id) {
+                r.primary_type = primary_type.to_string();
+                r.mixins = mixins;
+                r.position = position;
+            }
+            if row.position != position {
+                if let Some(parent) = row.parent {
+                    c.last_position.remove(&parent);
+                }
+            }
+        });
         if row.position != position {
             if let Some(parent) = path::parent(&row.path) {
                 sns::fix_sns(db, row.ws, parent, &row.name, &[])?;
@@ -612,16 +693,56 @@ impl ContentTxn for PgTxn<'_> {
              SET type = excluded.type, multiple = excluded.multiple, value = excluded.value",
             &[&id, &names, &types, &multiple, &values],
         )?;
+        if db.with_cache(|c| c.props.contains_key(&id)) == Some(true) {
+            // As they read back from their stored form.
+            let mut stored = Vec::with_capacity(names.len());
+            for i in 0..names.len() {
+                stored.push(
+                    codec::decode_property(names[i], types[i] as i64, multiple[i], &values[i])
+                        .map_err(|e| db.corrupt(e))?,
+                );
+            }
+            db.with_cache(|c| {
+                if let Some(m) = c.props.get_mut(&id) {
+                    for p in stored {
+                        m.insert(p.name.clone(), p);
+                    }
+                }
+            });
+        }
+        Ok(())
+    }
+
+    fn set_aggregate_digest(&mut self, id: NodeId, digest: &[u8]) -> Result<()> {
+        let db = self.db;
+        db.require_node(id)?;
+        db.execute(
+            "INSERT INTO aggregate(node, digest) VALUES ($1, $2)
+             ON CONFLICT (node) DO UPDATE SET digest = excluded.digest",
+            &[&id, &digest],
+        )?;
+        Ok(())
+    }
+
+    fn clear_aggregate_digest(&mut self, id: NodeId) -> Result<()> {
+        self.db
+            .execute("DELETE FROM aggregate WHERE node = $1", &[&id])?;
         Ok(())
     }
 
     fn remove_property(&mut self, id: NodeId, name: &str) -> Result<bool> {
         let db = self.db;
         db.require_node(id)?;
-        Ok(db.execute(
+        let removed = db.execute(
             "DELETE FROM prop WHERE node = $1 AND name = $2",
             &[&id, &name],
-        )? > 0)
+        )? > 0;
+        db.with_cache(|c| {
+            if let Some(m) = c.props.get_mut(&id) {
+                m.remove(name);
+            }
+        });
+        Ok(removed)
     }
 
     fn set_namespace(&mut self, prefix: &str, uri: Option<&str>) -> Result<()> {

@@ -41,6 +41,7 @@
 //! is renamed to its hash when complete; equal content is kept once.
 
 mod blob;
+mod cache;
 mod content;
 mod image;
 mod oplog;
@@ -153,6 +154,10 @@ pub(crate) struct Conn {
     snapshots: u32,
     /// A backup image holds one of them until `end_image` (see `image`).
     image: bool,
+    /// What the open write transaction read and wrote (see `cache`).
+    cache: cache::TxnCache,
+    /// Whether a write transaction (`PgTxn`) is open, so `cache` is in use.
+    cache_on: bool,
 }
 
 impl Conn {
@@ -248,6 +253,20 @@ impl PgDb {
         c.execute(sql, args).map_err(|e| self.err(e))
     }
 
+    /// Runs `f` on the write transaction's cache; `None` outside one.
+    pub(crate) fn with_cache<T>(&self, f: impl FnOnce(&mut cache::TxnCache) -> T) -> Option<T> {
+        let mut c = self.conn.lock().ok()?;
+        if !c.cache_on {
+            return None;
+        }
+        Some(f(&mut c.cache))
+    }
+
+    /// Forgets what the write transaction's cache holds.
+    pub(crate) fn forget(&self) {
+        self.with_cache(|c| c.clear());
+    }
+
     /// Runs statements without parameters.
     pub(crate) fn batch(&self, sql: &str) -> Result<()> {
         let mut c = self.lock()?;
@@ -315,6 +334,8 @@ impl PgBackend {
                     in_txn: false,
                     snapshots: 0,
                     image: false,
+                    cache: cache::TxnCache::default(),
+                    cache_on: false,
                 })),
                 location,
                 busy: options.busy_timeout,
@@ -352,6 +373,10 @@ impl PgBackend {
         if format.as_deref() != Some(schema::FORMAT) {
             return Ok(Err("its schema is not a jcrpack repository".into()));
         }
+        if version.as_deref() == Some("1") {
+            self.migrate()?;
+            return Ok(Ok(()));
+        }
         if version.as_deref() != Some(schema::VERSION) {
             return Ok(Err(format!(
                 "schema version {} is not the supported version {}",
@@ -360,6 +385,30 @@ impl PgBackend {
             )));
         }
         Ok(Ok(()))
+    }
+}
+
+impl PgBackend {
+    /// Brings a version 1 schema to the current version ([`schema::MIGRATE_1_TO_2`])
+    /// in one transaction under the repository's write lock (waiting up to the
+    /// busy timeout), unless another process did meanwhile.
+    fn migrate(&self) -> Result<()> {
+        let db = &self.db;
+        let txn = PgTxn::begin_locked(db)?;
+        let rows = db.query("SELECT value FROM meta WHERE key = 'version'", &[])?;
+        let version: Option<String> = match rows.first() {
+            Some(r) => Some(db.get(r, 0)?),
+            None => None,
+        };
+        if version.as_deref() == Some("1") {
+            tracing::info!(
+                "migrating the PostgreSQL repository {} from schema version 1 to {}",
+                db.location.display(),
+                schema::VERSION
+            );
+            db.batch(schema::MIGRATE_1_TO_2)?;
+        }
+        Box::new(txn).commit()
     }
 }
 
@@ -516,6 +565,22 @@ pub struct PgTxn<'a> {
 
 impl<'a> PgTxn<'a> {
     fn begin(db: &'a PgDb) -> Result<PgTxn<'a>> {
+        let mut txn = PgTxn::open(db)?;
+        txn.take_lock()?;
+        txn.read_next_id()?;
+        Ok(txn)
+    }
+
+    /// A transaction holding the write lock, that allocates no node ids (a schema
+    /// migration's).
+    fn begin_locked(db: &'a PgDb) -> Result<PgTxn<'a>> {
+        let mut txn = PgTxn::open(db)?;
+        txn.take_lock()?;
+        Ok(txn)
+    }
+
+    /// Opens the PostgreSQL transaction.
+    fn open(db: &'a PgDb) -> Result<PgTxn<'a>> {
         {
             let mut c = db.lock()?;
             if c.in_txn || c.snapshots > 0 {
@@ -525,15 +590,21 @@ impl<'a> PgTxn<'a> {
             }
             c.client.batch_execute("BEGIN").map_err(|e| db.err(e))?;
             c.in_txn = true;
+            c.cache.clear();
+            c.cache_on = true;
         }
         // From here on an error drops the transaction, which rolls back.
-        let mut txn = PgTxn {
+        Ok(PgTxn {
             db,
             first_id: 0,
             next_id: 0,
             finished: false,
-        };
-        txn.take_lock()?;
+        })
+    }
+
+    /// Reads the first node id this transaction hands out.
+    fn read_next_id(&mut self) -> Result<()> {
+        let db = self.db;
         let row = db.query("SELECT value FROM meta WHERE key = 'next_node_id'", &[])?;
         let next: String = match row.first() {
             Some(r) => db.get(r, 0)?,
@@ -542,9 +613,9 @@ impl<'a> PgTxn<'a> {
         let next: i64 = next
             .parse()
             .map_err(|_| db.corrupt(format!("meta.next_node_id is '{next}', not a number")))?;
-        txn.first_id = next;
-        txn.next_id = next;
-        Ok(txn)
+        self.first_id = next;
+        self.next_id = next;
+        Ok(())
     }
 
     /// Waits up to the busy timeout for the repository's write lock.
@@ -567,6 +638,8 @@ impl<'a> PgTxn<'a> {
 
     fn finish(&mut self, sql: &str) -> Result<()> {
         let mut c = self.db.lock()?;
+        c.cache_on = false;
+        c.cache.clear();
         c.client.batch_execute(sql).map_err(|e| self.db.err(e))?;
         c.in_txn = false;
         self.finished = true;
@@ -580,6 +653,8 @@ impl Drop for PgTxn<'_> {
             return;
         }
         if let Ok(mut c) = self.db.conn.lock() {
+            c.cache_on = false;
+            c.cache.clear();
             if let Err(e) = c.client.batch_execute("ROLLBACK") {
                 tracing::warn!("rolling back in {} failed: {e}", self.db.location.display());
             }
@@ -614,6 +689,7 @@ impl BackendTxn for PgTxn<'_> {
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<()> {
+        self.db.forget();
         self.db
             .batch("ROLLBACK TO SAVEPOINT jcrpack_journaled; RELEASE SAVEPOINT jcrpack_journaled")
     }
@@ -623,10 +699,13 @@ impl BackendTxn for PgTxn<'_> {
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
-        self.db.execute(
-            "UPDATE meta SET value = $1 WHERE key = 'next_node_id'",
-            &[&self.next_id.to_string()],
-        )?;
+        // A transaction that handed out no id (a migration's reads none) leaves it.
+        if self.next_id != self.first_id {
+            self.db.execute(
+                "UPDATE meta SET value = $1 WHERE key = 'next_node_id'",
+                &[&self.next_id.to_string()],
+            )?;
+        }
         self.finish("COMMIT")
     }
 

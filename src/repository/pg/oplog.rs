@@ -204,43 +204,8 @@ impl OpLogRead for PgDb {
     }
 }
 
-/// Forwards the log reads of a transaction to its connection.
-impl OpLogRead for PgTxn<'_> {
-    fn history(&self) -> Result<Vec<OperationSummary>> {
-        self.db.history()
-    }
-    fn operation_record(
-        &self,
-        id: OperationId,
-    ) -> Result<Option<(OperationSummary, serde_json::Value)>> {
-        self.db.operation_record(id)
-    }
-    fn node_images(
-        &self,
-        op: OperationId,
-        after: Option<NodeId>,
-        limit: usize,
-    ) -> Result<Vec<NodeImage>> {
-        self.db.node_images(op, after, limit)
-    }
-    fn node_image(&self, op: OperationId, node: NodeId) -> Result<Option<NodeImage>> {
-        self.db.node_image(op, node)
-    }
-    fn prop_images(
-        &self,
-        op: OperationId,
-        after: Option<(NodeId, String)>,
-        limit: usize,
-    ) -> Result<Vec<PropImage>> {
-        self.db.prop_images(op, after, limit)
-    }
-    fn reg_images(&self, op: OperationId) -> Result<Vec<RegImage>> {
-        self.db.reg_images(op)
-    }
-    fn ops_touching_node(&self, node: NodeId, after: OperationId) -> Result<Vec<OperationId>> {
-        self.db.ops_touching_node(node, after)
-    }
-}
+// The log reads of a transaction go to its connection.
+crate::repository::oplog::forward_oplog_read!(PgTxn<'_>, |t| t.db);
 
 impl OpLogTxn for PgTxn<'_> {
     fn insert_operation(&mut self, meta: &OperationMeta) -> Result<OperationId> {

@@ -10,13 +10,34 @@
 //! SQLite and in Rust. Workspaces keep their row when deleted (`live = false`) so
 //! that their ids are never reused and their names stay known. Binaries are `blob`
 //! rows (SHA-256 and size) with their content in `blob_chunk` rows of at most
-//! [`CHUNK`] bytes.
+//! [`CHUNK`] bytes. `aggregate` holds the importer's aggregate digests by node
+//! (see [`ContentTxn::set_aggregate_digest`](crate::repository::content::ContentTxn::set_aggregate_digest)).
+//!
+//! # Long paths and identifiers
+//!
+//! A btree entry of PostgreSQL holds at most about 2.7 KB, so no index holds a
+//! raw path or `jcr:uuid` value (JCR puts no bound on either): the unique index of
+//! a workspace's paths is on the MD5 of the path (`node_path`), point lookups
+//! compare the hash and then the path itself, and subtree ranges go through an
+//! index on the first [`PREFIX`] characters of the path (`node_prefix`; at most 4
+//! bytes a character, so under the limit), the range on the prefix narrowing and
+//! the range on the whole path deciding. The `jcr:uuid` index is on the MD5 of
+//! the value likewise. Two different paths of one workspace with one MD5 would be
+//! refused as a path conflict: an error, never a lost node.
+//!
+//! # Versions
+//!
+//! Version 1 indexed the raw path and `jcr:uuid` and had no `aggregate` table;
+//! [`MIGRATE_1_TO_2`] brings such a repository to version 2 when it is opened.
 
 /// The value of `meta.format`, which marks a schema as a jcrpack repository.
 pub const FORMAT: &str = "jcrpack-repository";
 
 /// The schema version this code reads and writes.
-pub const VERSION: &str = "1";
+pub const VERSION: &str = "2";
+
+/// The characters of a path the range index holds.
+pub const PREFIX: usize = 600;
 
 /// The size of a blob chunk.
 pub const CHUNK: usize = 1 << 20;
@@ -41,7 +62,8 @@ CREATE TABLE node(
   ptype text NOT NULL,
   mixins text NOT NULL
 );
-CREATE UNIQUE INDEX node_path ON node(ws, path);
+CREATE UNIQUE INDEX node_path ON node(ws, md5(path));
+CREATE INDEX node_prefix ON node(ws, left(path, 600));
 CREATE INDEX node_children ON node(parent, position, id);
 CREATE TABLE prop(
   node bigint NOT NULL,
@@ -51,7 +73,7 @@ CREATE TABLE prop(
   value text NOT NULL,
   PRIMARY KEY(node, name)
 );
-CREATE INDEX prop_uuid ON prop(value) WHERE name = 'jcr:uuid';
+CREATE INDEX prop_uuid ON prop(md5(value)) WHERE name = 'jcr:uuid';
 CREATE TABLE namespace(prefix text COLLATE "C" PRIMARY KEY, uri text NOT NULL UNIQUE);
 CREATE TABLE nodetype(name text COLLATE "C" PRIMARY KEY, cnd text NOT NULL);
 CREATE TABLE op(
@@ -110,4 +132,19 @@ CREATE TABLE blob_chunk(
   PRIMARY KEY(blob, seq)
 );
 CREATE SEQUENCE upload;
+CREATE TABLE aggregate(node bigint PRIMARY KEY, digest bytea NOT NULL);
+"#;
+
+/// Brings a version 1 schema to version 2 (inside the caller's transaction, which
+/// holds the repository's write lock): hashed and prefix indexes in place of the
+/// raw path and `jcr:uuid` ones, and the `aggregate` table, empty.
+pub const MIGRATE_1_TO_2: &str = r#"
+DROP INDEX node_path;
+CREATE UNIQUE INDEX node_path ON node(ws, md5(path));
+CREATE INDEX node_prefix ON node(ws, left(path, 600));
+DROP INDEX prop_uuid;
+CREATE INDEX prop_uuid ON prop(md5(value)) WHERE name = 'jcr:uuid';
+DROP TABLE IF EXISTS aggregate;
+CREATE TABLE aggregate(node bigint PRIMARY KEY, digest bytea NOT NULL);
+UPDATE meta SET value = '2' WHERE key = 'version';
 "#;

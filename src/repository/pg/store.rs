@@ -254,13 +254,14 @@ macro_rules! cols {
 
 const NODE_SQL: &str = concat!(
     cols!(),
-    " LEFT JOIN node c ON c.ws = n.ws AND c.path = $3
-     WHERE n.ws = $1 AND n.path = $2"
+    " LEFT JOIN node c ON c.ws = n.ws AND md5(c.path) = md5($3) AND c.path = $3
+     WHERE n.ws = $1 AND md5(n.path) = md5($2) AND n.path = $2"
 );
 
 const CHILDREN_SQL: &str = concat!(
     cols!(),
-    " LEFT JOIN node c ON c.ws = n.ws AND c.path = n.path || '/jcr:content'
+    " LEFT JOIN node c ON c.ws = n.ws AND md5(c.path) = md5(n.path || '/jcr:content')
+       AND c.path = n.path || '/jcr:content'
      WHERE n.parent = $1 ORDER BY n.position, n.id"
 );
 

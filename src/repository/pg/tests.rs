@@ -264,3 +264,181 @@ fn nul_in_text_is_refused_naming_the_property_and_nothing_is_kept() {
     t.commit().unwrap();
     assert_eq!(store.property("default", "/b", "list").unwrap(), Some(p));
 }
+
+/// Adds `/.../<deep>` 20 levels of 200-character names below `/` (a path of about
+/// 4 KB, over the 2.7 KB a btree entry holds), returning the deepest path.
+fn add_deep(store: &mut PgStore, tag: char) -> String {
+    use crate::repository::AddOptions;
+    let mut t = store.begin("deep").unwrap();
+    let mut at = "/".to_string();
+    for i in 0..20 {
+        let name = format!("{tag}{i:02}{}", "x".repeat(197));
+        t.add_node(
+            "default",
+            &at,
+            &crate::node::Node::new(&name, "nt:unstructured"),
+            &AddOptions::append(),
+        )
+        .unwrap();
+        at = crate::path::join(&at, &name);
+    }
+    t.commit().unwrap();
+    at
+}
+
+#[test]
+fn paths_and_uuids_of_4_kb_are_stored_found_renamed_and_removed() {
+    use crate::repository::AddOptions;
+    use crate::value::{Property, Value};
+    let (_, mut store) = fresh();
+    let at_root = store.children("default", "/").unwrap().len();
+    let deep = add_deep(&mut store, 'a');
+    assert!(deep.len() > 4000, "{}", deep.len());
+    let uuid = format!("u-{}", "0123456789abcdef".repeat(256));
+    let mut t = store
+        .begin_operation(crate::repository::contract::meta("sns"))
+        .unwrap();
+    let mut n = crate::node::Node::new("leaf", "nt:unstructured");
+    n.set(Property::single("jcr:uuid", Value::String(uuid.clone())));
+    t.add_node("default", &deep, &n, &AddOptions::allow_same_name())
+        .unwrap();
+    t.add_node(
+        "default",
+        &deep,
+        &crate::node::Node::new("leaf", "nt:unstructured"),
+        &AddOptions::allow_same_name(),
+    )
+    .unwrap();
+    t.commit().unwrap();
+    let leaf = format!("{deep}/leaf");
+    assert_eq!(
+        store.find_by_uuid("default", &uuid).unwrap(),
+        Some(leaf.clone())
+    );
+    assert!(store
+        .node("default", &format!("{leaf}[2]"))
+        .unwrap()
+        .is_some());
+    let walked = store
+        .walk("default", "/")
+        .unwrap()
+        .map(|e| e.unwrap().path)
+        .collect::<Vec<_>>();
+    assert!(walked.contains(&format!("{leaf}[2]")), "{walked:?}");
+    // Removing the first same-name sibling renames the second (a path update
+    // through the hashed index).
+    let mut t = store
+        .begin_operation(crate::repository::contract::meta("rm"))
+        .unwrap();
+    t.remove_node("default", &leaf).unwrap();
+    t.commit().unwrap();
+    assert!(store.node("default", &leaf).unwrap().is_some());
+    assert!(store
+        .node("default", &format!("{leaf}[2]"))
+        .unwrap()
+        .is_none());
+    assert_eq!(store.find_by_uuid("default", &uuid).unwrap(), None);
+    // Undo brings the first back; removing the whole deep subtree takes all.
+    let mut t = store.begin("rm all").unwrap();
+    let top = format!("/{}", deep.split('/').nth(1).unwrap());
+    assert_eq!(t.remove_node("default", &top).unwrap(), 21);
+    t.commit().unwrap();
+    assert_eq!(store.children("default", "/").unwrap().len(), at_root);
+}
+
+#[test]
+fn the_range_index_prefix_is_the_one_the_queries_use() {
+    let n = super::schema::PREFIX;
+    let expr = format!("left(path, {n})");
+    assert!(super::schema::SCHEMA.contains(&expr));
+    assert!(super::schema::MIGRATE_1_TO_2.contains(&expr));
+    // Every range query of the content names the same prefix.
+    let src = include_str!("content.rs");
+    assert!(src.matches(&expr).count() >= 6);
+    assert_eq!(
+        src.matches("left(path, ").count(),
+        src.matches(&expr).count()
+    );
+    // At most 4 bytes a character stays under PostgreSQL's 2704-byte btree entry.
+    assert!(n * 4 + 16 < 2704);
+}
+
+#[test]
+fn a_version_1_schema_is_migrated_when_opened_and_keeps_its_content() {
+    use crate::repository::AddOptions;
+    let (url, mut store) = fresh();
+    let mut t = store
+        .begin_operation(crate::repository::contract::meta("a"))
+        .unwrap();
+    t.add_node(
+        "default",
+        "/",
+        &crate::node::Node::new("a", "nt:unstructured"),
+        &AddOptions::append(),
+    )
+    .unwrap();
+    t.commit().unwrap();
+    // Stamp it back to version 1: the raw indexes, no aggregate table.
+    store
+        .backend()
+        .db
+        .batch(
+            "DROP INDEX node_path; DROP INDEX node_prefix; DROP INDEX prop_uuid;
+             DROP TABLE aggregate;
+             CREATE UNIQUE INDEX node_path ON node(ws, path);
+             CREATE INDEX prop_uuid ON prop(value) WHERE name = 'jcr:uuid';
+             UPDATE meta SET value = '1' WHERE key = 'version'",
+        )
+        .unwrap();
+    drop(store);
+    let mut store = PgStore::open_url(&url, &OpenOptions::default()).expect("migrated");
+    let db = &store.backend().db;
+    let version: String = db
+        .query("SELECT value FROM meta WHERE key = 'version'", &[])
+        .unwrap()[0]
+        .get(0);
+    assert_eq!(version, super::schema::VERSION);
+    let defs: Vec<String> = db
+        .query(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()
+             AND indexname IN ('node_path', 'node_prefix', 'prop_uuid') ORDER BY indexname",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(defs.len(), 3, "{defs:?}");
+    assert!(defs[0].contains("md5(path)"), "{defs:?}");
+    assert!(defs[1].contains("left\"(path, 600)"), "{defs:?}");
+    assert!(defs[2].contains("md5(value)"), "{defs:?}");
+    assert!(store.node("default", "/a").unwrap().is_some());
+    assert_eq!(store.history().unwrap().len(), 1);
+    // Node ids go on where they were; long paths now fit; digests are kept.
+    let deep = add_deep(&mut store, 'b');
+    assert!(store.node("default", &deep).unwrap().is_some());
+    let mut t = store.begin("digest").unwrap();
+    assert!(t.record_aggregate_digest("default", "/a", b"d").unwrap());
+    t.commit().unwrap();
+    assert_eq!(
+        store
+            .begin("r")
+            .unwrap()
+            .aggregate_digest("default", "/a")
+            .unwrap(),
+        Some(b"d".to_vec())
+    );
+    // A second open finds it current; an unknown version is refused.
+    drop(store);
+    let store = PgStore::open_url(&url, &OpenOptions::default()).expect("open");
+    store
+        .backend()
+        .db
+        .execute("UPDATE meta SET value = '9' WHERE key = 'version'", &[])
+        .unwrap();
+    drop(store);
+    let e = PgStore::open_url(&url, &OpenOptions::default())
+        .map(|_| ())
+        .unwrap_err();
+    assert!(e.to_string().contains("schema version 9"), "{e}");
+}

@@ -10,6 +10,7 @@
 //! layer; the tables are the same `jnode`, `jprop` and `jreg`, so both paths read
 //! each other's history.
 
+use super::cache::{Known, NodeCache};
 use super::codec;
 use super::journal::{self, SUMMARY_COLS};
 use super::read::{NodeRow, NODE_COLS};
@@ -125,16 +126,31 @@ macro_rules! content_read {
                 it.collect::<rusqlite::Result<_>>().map_err(|e| db.err(e))
             }
             fn workspace_id(&self, name: &str) -> Result<Option<WorkspaceId>> {
-                self.db().ws_id(name)
+                if let Some(c) = self.node_cache() {
+                    if let Some(id) = c.workspace(name) {
+                        return Ok(Some(id));
+                    }
+                }
+                let id = self.db().ws_id(name)?;
+                if let (Some(c), Some(id)) = (self.node_cache(), id) {
+                    c.workspace_seen(name, id);
+                }
+                Ok(id)
             }
             fn workspace_name(&self, ws: WorkspaceId) -> Result<Option<String>> {
                 self.db().ws_name(ws).map(Some)
             }
             fn node_at(&self, ws: WorkspaceId, p: &str) -> Result<Option<NodeRecord>> {
+                if let Some(Known::Yes(r)) = self.node_cache().map(|c| c.at(ws, p)) {
+                    return Ok(r.cloned());
+                }
                 let db = self.db();
                 one(&db, db.row_by_path(ws, p)?)
             }
             fn node_by_id(&self, id: NodeId) -> Result<Option<NodeRecord>> {
+                if let Some(r) = self.node_cache().and_then(|c| c.record(id)) {
+                    return Ok(Some(r.clone()));
+                }
                 let db = self.db();
                 one(&db, db.row_by_id(id)?)
             }
@@ -153,6 +169,9 @@ macro_rules! content_read {
                     .map_err(|e| db.err(e))
             }
             fn last_position(&self, parent: NodeId) -> Result<Option<i64>> {
+                if let Some(Known::Yes(p)) = self.node_cache().map(|c| c.last_child(parent)) {
+                    return Ok(p);
+                }
                 let db = self.db();
                 db.conn
                     .prepare_cached("SELECT max(position) FROM node WHERE parent = ?1")
@@ -180,6 +199,11 @@ macro_rules! content_read {
                 self.db().props_of(id)
             }
             fn property(&self, id: NodeId, name: &str) -> Result<Option<Property>> {
+                if name == "jcr:uuid" {
+                    if let Some(Known::Yes(u)) = self.node_cache().map(|c| c.uuid(id)) {
+                        return Ok(u.map(|u| Property::string("jcr:uuid", u)));
+                    }
+                }
                 self.db().prop_of(id, name)
             }
             fn uuid_owners(&self, ws: WorkspaceId, uuid: &str) -> Result<Vec<NodeId>> {
@@ -293,6 +317,13 @@ macro_rules! content_read {
 
 content_read!(SqliteStore);
 content_read!(SqliteTxn<'_>);
+
+impl SqliteStore {
+    /// A store outside a transaction caches nothing.
+    fn node_cache(&self) -> Option<&NodeCache> {
+        None
+    }
+}
 
 fn operation_record(
     db: &Db<'_>,
@@ -465,10 +496,36 @@ fn reg_images(db: &Db<'_>, op: OperationId) -> Result<Vec<RegImage>> {
 }
 
 impl SqliteTxn<'_> {
+    fn node_cache(&self) -> Option<&NodeCache> {
+        Some(&self.st.cache)
+    }
+
     fn row(&self, id: NodeId) -> Result<NodeRow> {
         let db = self.db();
         db.row_by_id(id)?
             .ok_or_else(|| db.corrupt(format!("node id {id} does not exist")))
+    }
+
+    /// The path of node `id`, which must exist.
+    fn path_of(&self, id: NodeId) -> Result<String> {
+        match self.st.cache.record(id) {
+            Some(r) => Ok(r.path.clone()),
+            None => self.row(id).map(|r| r.path),
+        }
+    }
+
+    /// Keeps the cached `jcr:uuid` of node `id` right after `p` was written.
+    fn uuid_written(&mut self, id: NodeId, p: &Property) {
+        if p.name != "jcr:uuid" {
+            return;
+        }
+        match (p.multiple, p.values.as_slice()) {
+            (false, [crate::value::Value::String(u)]) => {
+                self.st.cache.uuid_written(id, Some(u.clone()))
+            }
+            // The journaled layer allows nothing else; should it come, ask SQLite.
+            _ => self.st.cache.clear(),
+        }
     }
 
     fn exec(&self, sql: &str, args: impl rusqlite::Params) -> Result<usize> {
@@ -500,6 +557,7 @@ impl ContentTxn for SqliteTxn<'_> {
     }
 
     fn insert_workspace(&mut self, name: &str, id: Option<WorkspaceId>) -> Result<WorkspaceId> {
+        self.st.cache.clear();
         self.exec(
             "INSERT INTO workspace(id, name) VALUES (?1, ?2)",
             params![id, name],
@@ -512,6 +570,7 @@ impl ContentTxn for SqliteTxn<'_> {
     }
 
     fn remove_workspace(&mut self, ws: WorkspaceId) -> Result<u64> {
+        self.st.cache.clear();
         let db = self.store.db();
         if db.ws_name(ws).is_err() || db.row_by_path(ws, "/")?.is_none() {
             return Err(db.corrupt(format!("workspace id {ws} does not exist")));
@@ -530,15 +589,32 @@ impl ContentTxn for SqliteTxn<'_> {
             )?;
             return Ok(());
         };
-        let parent_row = db
-            .row_by_id(parent)?
-            .ok_or_else(|| db.corrupt(format!("parent id {parent} does not exist")))?;
-        if parent_row.ws != n.ws {
+        // The parent and the first same-name path from the cache when this
+        // transaction inserted the parent (module `cache`), else from SQLite.
+        let (parent_ws, parent_path) = match self.st.cache.record(parent) {
+            Some(r) => (r.ws, r.path.clone()),
+            None => {
+                let r = db
+                    .row_by_id(parent)?
+                    .ok_or_else(|| db.corrupt(format!("parent id {parent} does not exist")))?;
+                (r.ws, r.path)
+            }
+        };
+        if parent_ws != n.ws {
             return Err(db.corrupt(format!("parent id {parent} lies in another workspace")));
         }
-        let first = tree::child_path(&parent_row.path, &n.name, 1);
-        let direct = !tree::exists(&db, n.ws, &first)?;
-        let p = if direct { first } else { tree::temp_path(n.id) };
+        let first = tree::child_path(&parent_path, &n.name, 1);
+        let direct = match self.st.cache.at(n.ws, &first) {
+            Known::Yes(r) => r.is_none(),
+            Known::Ask => !tree::exists(&db, n.ws, &first)?,
+        };
+        let p = if direct {
+            first
+        } else {
+            // Same-name siblings renumber paths: what the cache holds may move.
+            self.st.cache.clear();
+            tree::temp_path(n.id)
+        };
         write::insert_node(
             &db,
             n.id,
@@ -550,13 +626,25 @@ impl ContentTxn for SqliteTxn<'_> {
             &n.primary_type,
             &mixins,
         )?;
-        if !direct {
-            tree::fix_sns(&db, n.ws, &parent_row.path, &n.name, &[n.id])?;
+        if direct {
+            self.st.cache.inserted(NodeRecord {
+                id: n.id,
+                ws: n.ws,
+                parent: Some(parent),
+                name: n.name.clone(),
+                position: n.position,
+                path: p,
+                primary_type: n.primary_type.clone(),
+                mixins: n.mixins.clone(),
+            });
+        } else {
+            tree::fix_sns(&db, n.ws, &parent_path, &n.name, &[n.id])?;
         }
         Ok(())
     }
 
     fn remove_subtree(&mut self, id: NodeId) -> Result<u64> {
+        self.st.cache.clear();
         let row = self.row(id)?;
         let db = self.store.db();
         let name = db.ws_name(row.ws)?;
@@ -570,6 +658,7 @@ impl ContentTxn for SqliteTxn<'_> {
         mixins: &[String],
         position: i64,
     ) -> Result<()> {
+        self.st.cache.clear();
         let row = self.row(id)?;
         self.exec(
             "UPDATE node SET ptype = ?2, mixins = ?3, position = ?4 WHERE id = ?1",
@@ -585,27 +674,33 @@ impl ContentTxn for SqliteTxn<'_> {
     }
 
     fn set_property(&mut self, id: NodeId, property: &Property) -> Result<()> {
-        let row = self.row(id)?;
+        let path = self.path_of(id)?;
         let db = self.store.db();
-        let e = write::encode_property(&db, &row.path, property)?;
-        write::write_props(&db, id, std::slice::from_ref(&e))
+        let e = write::encode_property(&db, &path, property)?;
+        write::write_props(&db, id, std::slice::from_ref(&e))?;
+        self.uuid_written(id, property);
+        Ok(())
     }
 
     fn set_properties(&mut self, id: NodeId, properties: &[Property]) -> Result<()> {
         if properties.is_empty() {
             return Ok(());
         }
-        let row = self.row(id)?;
+        let path = self.path_of(id)?;
         let db = self.store.db();
         let encoded = properties
             .iter()
-            .map(|p| write::encode_property(&db, &row.path, p))
+            .map(|p| write::encode_property(&db, &path, p))
             .collect::<Result<Vec<_>>>()?;
-        write::write_props(&db, id, &encoded)
+        write::write_props(&db, id, &encoded)?;
+        for p in properties {
+            self.uuid_written(id, p);
+        }
+        Ok(())
     }
 
     fn set_aggregate_digest(&mut self, id: NodeId, digest: &[u8]) -> Result<()> {
-        self.row(id)?;
+        self.path_of(id)?;
         self.exec(
             "INSERT OR REPLACE INTO aggregate(node, digest) VALUES (?1, ?2)",
             params![id, digest],
@@ -619,10 +714,14 @@ impl ContentTxn for SqliteTxn<'_> {
     }
 
     fn remove_property(&mut self, id: NodeId, name: &str) -> Result<bool> {
-        Ok(self.exec(
+        let removed = self.exec(
             "DELETE FROM prop WHERE node = ?1 AND name = ?2",
             params![id, name],
-        )? > 0)
+        )? > 0;
+        if name == "jcr:uuid" {
+            self.st.cache.uuid_written(id, None);
+        }
+        Ok(removed)
     }
 
     fn set_namespace(&mut self, prefix: &str, uri: Option<&str>) -> Result<()> {
@@ -772,6 +871,7 @@ impl BackendTxn for SqliteTxn<'_> {
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<()> {
+        self.st.cache.clear();
         let db = self.store.db();
         db.conn
             .execute_batch("ROLLBACK TO jcrpack_journaled; RELEASE jcrpack_journaled")

@@ -19,6 +19,7 @@
 //! primitives).
 
 mod backend;
+mod cache;
 pub(crate) mod codec;
 mod gc;
 mod image;

@@ -6,15 +6,19 @@
 //! A transaction runs from `BEGIN IMMEDIATE` (which takes SQLite's write lock,
 //! waiting up to the busy timeout) to `COMMIT`; dropping it rolls back.
 
+use super::cache::NodeCache;
 use super::{Db, SqliteStore};
 use crate::repository::Result;
 
-/// The per-transaction state: node ids.
+/// The per-transaction state: node ids, and what it knows of the nodes it
+/// inserted ([`NodeCache`]).
 pub(crate) struct State {
     /// Node ids from here on were created by this transaction.
     pub first_id: i64,
     /// The next node id to hand out.
     pub next_id: i64,
+    /// The nodes this transaction inserted.
+    pub cache: NodeCache,
 }
 
 impl State {
@@ -45,6 +49,7 @@ impl<'s> SqliteTxn<'s> {
             st: State {
                 first_id: 0,
                 next_id: 0,
+                cache: NodeCache::default(),
             },
             store,
             description: description.to_string(),

@@ -14,6 +14,7 @@
 //! code="500">`), never 201; only malformed requests get 4xx. Packages are stored by
 //! [`registry`]; [`params`] merges the parameters; [`render`] writes the answers.
 
+pub mod downloads;
 pub mod params;
 pub mod registry;
 pub mod render;
@@ -913,49 +914,59 @@ async fn download_path(
     download(state, &format!("/etc/packages/{rest}")).await
 }
 
-/// Streams the stored zip at `path` out of the blob store.
+/// Streams the stored zip at `path` out of the blob store (a small one from memory
+/// while its path names the same blob: [`downloads`]).
 async fn download(state: AppState, path: &str) -> Response {
     let path = match registry::check_path(path) {
         Ok(p) => p,
         Err(_) => return text(StatusCode::NOT_FOUND, "not found\n"),
     };
+    let cache = state.clone();
     let opened = state
-        .read(
-            move |s| -> Result<Option<(PackageRecord, Zip)>, PackError> {
-                let Some(r) = registry::get(s, &path)? else {
-                    return Ok(None);
-                };
-                let mut reader = registry::open_zip(s, &r)?;
-                // A small package is read here, in the read's one trip to the reader
-                // pool; a large one is streamed from the tokio blocking pool.
-                if r.size <= SMALL_DOWNLOAD {
-                    let mut all = Vec::with_capacity(r.size as usize);
-                    reader
-                        .read_to_end(&mut all)
-                        .map_err(|e| PackError::Invalid(format!("reading {}: {e}", r.path)))?;
-                    return Ok(Some((r, Zip::Whole(all))));
+        .read(move |s| -> Result<Option<(String, Zip)>, PackError> {
+            let cache = cache.downloads();
+            if let Some(hit) = cache.get(s, &path) {
+                return Ok(Some((hit.file_name, Zip::Whole(hit.bytes))));
+            }
+            let Some(r) = registry::get(s, &path)? else {
+                return Ok(None);
+            };
+            let mut reader = registry::open_zip(s, &r)?;
+            // A small package is read here, in the read's one trip to the reader
+            // pool, and kept; a large one is streamed from the tokio blocking pool.
+            if r.size <= SMALL_DOWNLOAD {
+                let mut all = Vec::with_capacity(r.size as usize);
+                reader
+                    .read_to_end(&mut all)
+                    .map_err(|e| PackError::Invalid(format!("reading {}: {e}", r.path)))?;
+                let bytes = Bytes::from(all);
+                if let Some(sha256) = r.blob.clone() {
+                    let entry = downloads::Cached {
+                        sha256,
+                        file_name: r.download_name(),
+                        bytes: bytes.clone(),
+                    };
+                    cache.put(&path, entry);
                 }
-                Ok(Some((r, Zip::Stream(reader))))
-            },
-        )
+                return Ok(Some((r.download_name(), Zip::Whole(bytes))));
+            }
+            Ok(Some((r.download_name(), Zip::Stream(reader, r.size))))
+        })
         .await;
-    let (rec, zip) = match opened {
+    let (file_name, zip) = match opened {
         Ok(Ok(Some(x))) => x,
         Ok(Ok(None)) => return text(StatusCode::NOT_FOUND, "not found\n"),
         Ok(Err(e)) => return text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
         Err(e) => return server_error(e),
     };
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        rec.download_name().replace('"', "_")
-    );
+    let disposition = format!("attachment; filename=\"{}\"", file_name.replace('"', "_"));
     let headers = [
         (header::CONTENT_TYPE, "application/zip".to_string()),
         (header::CONTENT_DISPOSITION, disposition),
     ];
-    let mut reader = match zip {
+    let (mut reader, size) = match zip {
         Zip::Whole(bytes) => return (StatusCode::OK, headers, bytes).into_response(),
-        Zip::Stream(r) => r,
+        Zip::Stream(r, size) => (r, size),
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::task::spawn_blocking(move || {
@@ -980,7 +991,7 @@ async fn download(state: AppState, path: &str) -> Response {
     });
     (
         StatusCode::OK,
-        [(header::CONTENT_LENGTH, rec.size.to_string())],
+        [(header::CONTENT_LENGTH, size.to_string())],
         headers,
         Body::from_stream(ChannelStream(rx)),
     )
@@ -990,10 +1001,10 @@ async fn download(state: AppState, path: &str) -> Response {
 /// Packages up to this size are downloaded from one buffer.
 const SMALL_DOWNLOAD: u64 = 256 * 1024;
 
-/// A stored package's bytes: whole, or a reader to stream.
+/// A stored package's bytes: whole, or a reader to stream (and its size).
 enum Zip {
-    Whole(Vec<u8>),
-    Stream(Box<dyn std::io::Read + Send>),
+    Whole(Bytes),
+    Stream(Box<dyn std::io::Read + Send>, u64),
 }
 
 struct ChannelStream(tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>);

@@ -401,10 +401,7 @@ async fn repository(
 async fn backups_page(State(state): State<AppState>, page: Page) -> Response {
     let flash = page.flash();
     let repo = state.config().repo.clone();
-    let list = tokio::task::spawn_blocking(move || backups::list_backups(&repo))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))
-        .and_then(|r| r);
+    let list = backups::blocking(move || backups::list_backups(&repo)).await;
     match list {
         Ok(list) => {
             let body = views::backups(&page.viewer, &state.jobs().list(), &list);
@@ -425,12 +422,10 @@ async fn create_backup(State(state): State<AppState>, page: Page, body: Bytes) -
     let repo = state.config().repo.clone();
     let jobs = state.jobs().clone();
     let actor = backups::actor(&state, &page.user);
-    let started = tokio::task::spawn_blocking(move || {
+    let started = backups::blocking(move || {
         backups::start_backup(&repo, &jobs, actor, label, Vec::new(), None)
     })
-    .await
-    .map_err(|e| ApiError::internal(e.to_string()))
-    .and_then(|r| r);
+    .await;
     match started {
         Ok(j) => page.redirect(
             "/web/backups",
@@ -475,10 +470,7 @@ async fn verify_backup(
     }
     let repo = state.config().repo.clone();
     let i = id.clone();
-    let r = tokio::task::spawn_blocking(move || backups::verify_backup(&repo, &i))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))
-        .and_then(|r| r);
+    let r = backups::blocking(move || backups::verify_backup(&repo, &i)).await;
     let flash = match r {
         Ok(v) if v["ok"] == true => Flash::Info(format!(
             "Backup {id} is intact: {} files and {} binaries checked.",
@@ -512,10 +504,7 @@ async fn delete_backup(
     let repo = state.config().repo.clone();
     let jobs = state.jobs().clone();
     let i = id.clone();
-    let r = tokio::task::spawn_blocking(move || backups::delete_backup(&repo, &jobs, &i))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))
-        .and_then(|r| r);
+    let r = backups::blocking(move || backups::delete_backup(&repo, &jobs, &i)).await;
     let flash = match r {
         Ok(()) => Flash::Info(format!("Backup {id} deleted.")),
         Err(e) => Flash::Error(e.message),
@@ -637,10 +626,7 @@ async fn restore_page(
     let path = field(&q, "path").unwrap_or("/").to_string();
     let flash = page.flash();
     let repo = state.config().repo.clone();
-    let r = tokio::task::spawn_blocking(move || restore_view(&repo, &id, ws.as_deref(), &path))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))
-        .and_then(|r| r);
+    let r = backups::blocking(move || restore_view(&repo, &id, ws.as_deref(), &path)).await;
     match r {
         Ok(v) => {
             let body = views::restore(
@@ -681,11 +667,7 @@ async fn restore_post(
     let confirm = field(&form, "action") == Some("confirm");
     let repo = state.config().repo.clone();
     let (i, w) = (id.clone(), ws.clone());
-    let view = match tokio::task::spawn_blocking(move || restore_view(&repo, &i, w.as_deref(), "/"))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))
-        .and_then(|r| r)
-    {
+    let view = match backups::blocking(move || restore_view(&repo, &i, w.as_deref(), "/")).await {
         Ok(v) => v,
         Err(e) => return page.error("Restore", Section::Backups, &e),
     };

@@ -408,56 +408,82 @@ fn path_form(page: &Page, body: &Bytes) -> Result<String, Response> {
     })
 }
 
-async fn uninstall(State(state): State<AppState>, page: Page, body: Bytes) -> Response {
-    let path = match path_form(&page, &body) {
+/// A package form's write (`Uninstall`, `Delete`): the form's path (its CSRF token
+/// checked), the package's name for the messages, `op` through the write queue
+/// as the page's user, and the flash it ends with on the packages page. `verb`
+/// names the action (`Uninstalling`), `done` the flash of a success, `refused`
+/// the one of a refusal other than a missing package.
+async fn package_write<T: Send + 'static>(
+    state: &AppState,
+    page: &Page,
+    body: &Bytes,
+    verb: &str,
+    op: impl FnOnce(
+            &mut dyn crate::repository::Store,
+            &str,
+            &crate::events::Actor,
+        ) -> Result<T, PackError>
+        + Send
+        + 'static,
+    done: impl FnOnce(&str, &str, T) -> Flash,
+    refused: impl FnOnce(&str, PackError) -> Flash,
+) -> Response {
+    let path = match path_form(page, body) {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let pid = package_name(&state, &path).await;
-    let actor = backups::actor(&state, &page.user);
+    let pid = package_name(state, &path).await;
+    let actor = backups::actor(state, &page.user);
     let p = path.clone();
-    let r = state
-        .write(move |store| registry::uninstall(store, &p, &actor))
-        .await;
+    let r = state.write(move |store| op(store, &p, &actor)).await;
     let flash = match r {
-        Ok(Ok(u)) => {
-            let text = u.to_string();
-            Flash::Info(format!("Uninstalled package {pid}: {text}"))
-        }
-        Ok(Err(PackError::NoSnapshot)) => Flash::Error(format!(
-            "Package {pid} cannot be uninstalled: this server has no record of installing it, so there is nothing to undo."
-        )),
+        Ok(Ok(v)) => done(&pid, &path, v),
         Ok(Err(PackError::NoPackage)) => Flash::Error(format!("There is no package {path}.")),
-        Ok(Err(e)) => Flash::Error(format!(
-            "Uninstalling package {pid} was refused, nothing was changed: {e}"
-        )),
-        Err(e) => Flash::Error(format!("Uninstalling package {pid} did not run: {e}")),
+        Ok(Err(e)) => refused(&pid, e),
+        Err(e) => Flash::Error(format!("{verb} package {pid} did not run: {e}")),
     };
     page.redirect("/web/packages", flash)
 }
 
+async fn uninstall(State(state): State<AppState>, page: Page, body: Bytes) -> Response {
+    package_write(
+        &state,
+        &page,
+        &body,
+        "Uninstalling",
+        registry::uninstall,
+        |pid, _, u| Flash::Info(format!("Uninstalled package {pid}: {u}")),
+        |pid, e| match e {
+            PackError::NoSnapshot => Flash::Error(format!(
+                "Package {pid} cannot be uninstalled: this server has no record of installing it, so there is nothing to undo."
+            )),
+            e => Flash::Error(format!(
+                "Uninstalling package {pid} was refused, nothing was changed: {e}"
+            )),
+        },
+    )
+    .await
+}
+
 async fn delete(State(state): State<AppState>, page: Page, body: Bytes) -> Response {
-    let path = match path_form(&page, &body) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let pid = package_name(&state, &path).await;
-    let actor = backups::actor(&state, &page.user);
-    let p = path.clone();
-    let r = state
-        .write(move |store| registry::delete(store, &p, &actor))
-        .await;
-    let flash = match r {
-        Ok(Ok(())) => Flash::Info(format!(
-            "Deleted package {pid} ({path}); the content it installed stays."
-        )),
-        Ok(Err(PackError::NoPackage)) => Flash::Error(format!("There is no package {path}.")),
-        Ok(Err(e)) => Flash::Error(format!(
-            "Deleting package {pid} was refused, nothing was changed: {e}"
-        )),
-        Err(e) => Flash::Error(format!("Deleting package {pid} did not run: {e}")),
-    };
-    page.redirect("/web/packages", flash)
+    package_write(
+        &state,
+        &page,
+        &body,
+        "Deleting",
+        registry::delete,
+        |pid, path, ()| {
+            Flash::Info(format!(
+                "Deleted package {pid} ({path}); the content it installed stays."
+            ))
+        },
+        |pid, e| {
+            Flash::Error(format!(
+                "Deleting package {pid} was refused, nothing was changed: {e}"
+            ))
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

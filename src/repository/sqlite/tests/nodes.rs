@@ -92,3 +92,84 @@ fn equal_blobs_are_one_file_in_the_blob_folder() {
         .count();
     assert_eq!(blob_files, 1);
 }
+
+/// A transaction answers reads of the nodes it inserted from its cache
+/// (`sqlite/cache.rs`); every other change to a node row must show in them at
+/// once, as SQLite itself shows it after the commit.
+#[test]
+fn a_transaction_reads_its_own_inserts_right_after_every_other_change() {
+    let (_dir, mut store) = repo();
+    let mut txn = store.begin("cache").unwrap();
+    let mut a = Node::new("a", "nt:unstructured");
+    a.children.push(Node::new("b", "nt:unstructured"));
+    let mut u = Node::new("u", "nt:unstructured");
+    u.set(Property::string(
+        "jcr:uuid",
+        "0b3c4a2e-1111-4e2e-9a6e-000000000001",
+    ));
+    a.children.push(u);
+    txn.add_node(WS, "/", &a, &AddOptions::append()).unwrap();
+    let paths = ["/a", "/a/b", "/a/c", "/a/c[2]", "/a/u", "/a/x"];
+    let seen = |t: &dyn StoreRead| -> Vec<Option<(String, String, Option<String>)>> {
+        paths
+            .iter()
+            .map(|p| {
+                t.node(WS, p)
+                    .unwrap()
+                    .map(|n| (n.path, n.primary_type, n.uuid))
+            })
+            .collect()
+    };
+    assert!(txn.node(WS, "/a/b").unwrap().is_some());
+    assert!(txn.node(WS, "/a/x").unwrap().is_none());
+    assert_eq!(
+        txn.node(WS, "/a/u").unwrap().unwrap().uuid.as_deref(),
+        Some("0b3c4a2e-1111-4e2e-9a6e-000000000001")
+    );
+    // Removed and added again; the uuid removed; same-name siblings, reordered;
+    // a type changed.
+    txn.remove_node(WS, "/a/b").unwrap();
+    assert!(txn.node(WS, "/a/b").unwrap().is_none());
+    txn.add_node(
+        WS,
+        "/a",
+        &Node::new("b", "nt:folder"),
+        &AddOptions::append(),
+    )
+    .unwrap();
+    assert_eq!(
+        txn.node(WS, "/a/b").unwrap().unwrap().primary_type,
+        "nt:folder"
+    );
+    txn.remove_property(WS, "/a/u", "jcr:uuid").unwrap();
+    assert_eq!(txn.node(WS, "/a/u").unwrap().unwrap().uuid, None);
+    txn.add_node(
+        WS,
+        "/a",
+        &Node::new("c", "nt:folder"),
+        &AddOptions::append(),
+    )
+    .unwrap();
+    let second = txn
+        .add_node(
+            WS,
+            "/a",
+            &Node::new("c", "nt:unstructured"),
+            &AddOptions::allow_same_name(),
+        )
+        .unwrap();
+    assert_eq!(second, "/a/c[2]");
+    txn.order_before(WS, "/a", "c[2]", Some("c")).unwrap();
+    assert_eq!(
+        txn.node(WS, "/a/c").unwrap().unwrap().primary_type,
+        "nt:unstructured"
+    );
+    assert_eq!(
+        txn.node(WS, "/a/c[2]").unwrap().unwrap().primary_type,
+        "nt:folder"
+    );
+    txn.set_primary_type(WS, "/a/b", "nt:unstructured").unwrap();
+    let inside = seen(txn.as_ref());
+    txn.commit().unwrap();
+    assert_eq!(seen(&store), inside);
+}

@@ -1,0 +1,188 @@
+//! What a write transaction has read and written, kept on its connection so that
+//! the journaled layer's many reads of the nodes an install just created (is the
+//! path free, what is the parent, what properties are there before) are answered
+//! without a round trip to the server.
+//!
+//! The transaction holds the repository's write lock, so no one else changes what
+//! it reads; the cache is right as long as every mutation of this transaction
+//! keeps it right: a node inserted, its properties set or removed, its types or
+//! position changed update it; a subtree renamed (same-name siblings) or removed
+//! is forgotten, paths and nodes, and so is the last position of its parent;
+//! workspaces created or removed and a rollback to a savepoint forget everything.
+//! What is forgotten is read from the server again. The
+//! cache lives only inside a write transaction (begin and end forget it) and
+//! forgets everything when it holds [`LIMIT`] entries, so memory stays bounded.
+//! Values are kept as they read back from their stored form, so a cached read
+//! gives what a read from the server would.
+
+use crate::repository::content::{NodeId, NodeRecord, WorkspaceId};
+use crate::value::Property;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Entries kept at most (nodes, paths and nodes' property sets together).
+pub(crate) const LIMIT: usize = 200_000;
+
+/// The cache of one write transaction.
+#[derive(Default)]
+pub(crate) struct TxnCache {
+    /// Live workspaces by name (`None`: no live workspace of that name).
+    pub(crate) ws: HashMap<String, Option<WorkspaceId>>,
+    /// Workspace ids known to be live.
+    pub(crate) live: HashSet<WorkspaceId>,
+    /// Nodes by id (`None`: no such node).
+    pub(crate) nodes: HashMap<NodeId, Option<NodeRecord>>,
+    /// Node ids by workspace and path (`None`: the path is free).
+    pub(crate) paths: HashMap<(WorkspaceId, String), Option<NodeId>>,
+    /// All the properties of a node, by name.
+    pub(crate) props: HashMap<NodeId, BTreeMap<String, Property>>,
+    /// The largest child position of a node (`None`: no children).
+    pub(crate) last_position: HashMap<NodeId, Option<i64>>,
+}
+
+impl TxnCache {
+    /// Forgets everything.
+    pub(crate) fn clear(&mut self) {
+        *self = TxnCache::default();
+    }
+
+    fn size(&self) -> usize {
+        self.nodes.len() + self.paths.len() + self.props.len() + self.last_position.len()
+    }
+
+    /// Forgets everything when full (called before adding).
+    pub(crate) fn make_room(&mut self) {
+        if self.size() >= LIMIT {
+            self.clear();
+        }
+    }
+
+    /// The node at `path` of `ws`: `Some(None)` when it is known to be free.
+    pub(crate) fn node_at(&self, ws: WorkspaceId, path: &str) -> Option<Option<NodeRecord>> {
+        match self.paths.get(&(ws, path.to_string()))? {
+            None => Some(None),
+            Some(id) => match self.nodes.get(id)? {
+                Some(r) if r.ws == ws && r.path == path => Some(Some(r.clone())),
+                _ => None,
+            },
+        }
+    }
+
+    /// Remembers a node read or written (and its path).
+    pub(crate) fn put_node(&mut self, r: &NodeRecord) {
+        self.make_room();
+        self.paths.insert((r.ws, r.path.clone()), Some(r.id));
+        self.nodes.insert(r.id, Some(r.clone()));
+    }
+
+    /// Remembers that there is no node at `path` of `ws`.
+    pub(crate) fn put_free(&mut self, ws: WorkspaceId, path: &str) {
+        self.make_room();
+        self.paths.insert((ws, path.to_string()), None);
+    }
+
+    /// Remembers that node `id` does not exist.
+    pub(crate) fn put_missing(&mut self, id: NodeId) {
+        self.make_room();
+        self.nodes.insert(id, None);
+    }
+
+    /// Forgets what is known at `path` of `ws` and below (a subtree that moves or
+    /// goes): its paths, free or not, and its nodes. Ids, properties and positions
+    /// stay right (ids are never reused; a node an undo brings back is
+    /// [`TxnCache::inserted`] again).
+    pub(crate) fn forget_subtree(&mut self, ws: WorkspaceId, path: &str) {
+        let under = |q: &str| {
+            path == "/"
+                || q == path
+                || (q.starts_with(path) && q.as_bytes().get(path.len()) == Some(&b'/'))
+        };
+        self.paths.retain(|(w, q), _| !(*w == ws && under(q)));
+        self.nodes.retain(|_, r| match r {
+            Some(r) => !(r.ws == ws && under(&r.path)),
+            None => true,
+        });
+    }
+
+    /// A node inserted by this transaction on a free path: it exists, has no
+    /// properties and no children, and its parent's last position may grow.
+    pub(crate) fn inserted(&mut self, r: &NodeRecord) {
+        self.put_node(r);
+        self.props.insert(r.id, BTreeMap::new());
+        self.last_position.insert(r.id, None);
+        if let Some(parent) = r.parent {
+            if let Some(last) = self.last_position.get_mut(&parent) {
+                *last = Some(last.map_or(r.position, |l| l.max(r.position)));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: NodeId, parent: Option<NodeId>, path: &str, position: i64) -> NodeRecord {
+        NodeRecord {
+            id,
+            ws: 1,
+            parent,
+            name: path.rsplit('/').next().unwrap_or_default().to_string(),
+            position,
+            path: path.to_string(),
+            primary_type: "nt:unstructured".into(),
+            mixins: vec![],
+        }
+    }
+
+    #[test]
+    fn a_path_is_answered_only_while_its_node_is_known_there() {
+        let mut c = TxnCache::default();
+        assert_eq!(c.node_at(1, "/a"), None, "unknown");
+        c.put_free(1, "/a");
+        assert_eq!(c.node_at(1, "/a"), Some(None), "known free");
+        c.last_position.insert(1, Some(3));
+        let a = rec(5, Some(1), "/a", 7);
+        c.inserted(&a);
+        assert_eq!(c.node_at(1, "/a"), Some(Some(a.clone())));
+        assert_eq!(c.last_position[&1], Some(7));
+        assert_eq!(c.last_position[&5], None);
+        assert!(c.props[&5].is_empty());
+        // A node known under another path does not answer for this one.
+        c.nodes.insert(5, Some(rec(5, Some(1), "/b", 7)));
+        assert_eq!(c.node_at(1, "/a"), None);
+        c.clear();
+        assert_eq!(c.node_at(1, "/b"), None);
+    }
+
+    #[test]
+    fn a_subtree_is_forgotten_and_nothing_beside_it() {
+        let mut c = TxnCache::default();
+        for (id, p) in [(2, "/a"), (3, "/a/b"), (4, "/ab"), (5, "/a[2]"), (6, "/c")] {
+            c.inserted(&rec(id, Some(1), p, id));
+        }
+        c.put_free(1, "/a/free");
+        c.put_free(2, "/a");
+        c.forget_subtree(1, "/a");
+        for p in ["/a", "/a/b", "/a/free"] {
+            assert_eq!(c.node_at(1, p), None, "{p}");
+        }
+        for p in ["/ab", "/a[2]", "/c"] {
+            assert!(matches!(c.node_at(1, p), Some(Some(_))), "{p}");
+        }
+        assert_eq!(c.node_at(2, "/a"), Some(None), "another workspace");
+        assert!(c.props.contains_key(&3) && c.last_position.contains_key(&3));
+        c.forget_subtree(1, "/");
+        assert_eq!(c.node_at(1, "/c"), None);
+    }
+
+    #[test]
+    fn a_full_cache_starts_again() {
+        let mut c = TxnCache::default();
+        for i in 0..LIMIT as i64 {
+            c.put_missing(i);
+        }
+        assert_eq!(c.nodes.len(), LIMIT);
+        c.put_missing(-1);
+        assert_eq!(c.nodes.len(), 1);
+    }
+}

@@ -1,0 +1,211 @@
+//! What a write transaction knows about the nodes it inserted itself, so that a
+//! bulk insert (an install creating a subtree node by node) does not ask SQLite
+//! for what it has just written: the parent's row, whether a child path is taken,
+//! the last sibling position, the node's identifier.
+//!
+//! The cache holds the records of nodes inserted by this transaction, at their
+//! final path, since it was last cleared. That makes two kinds of answer exact:
+//!
+//! * a cached node is as cached: every change to a node row (type, mixins,
+//!   position, path, removal) clears the cache before it is made, and so does a
+//!   rollback to a savepoint;
+//! * a path whose parent is cached and which is not cached itself is free: a node
+//!   there would have been inserted after its parent, hence after the last clear,
+//!   and would be cached (the cache is cleared whole, never evicted in part).
+//!
+//! Everything else is asked of SQLite as before. The cache is cleared when it
+//! reaches [`NodeCache::LIMIT`] nodes, so it stays a few megabytes.
+
+use crate::path;
+use crate::repository::content::{NodeId, NodeRecord, WorkspaceId};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// One inserted node.
+#[derive(Debug)]
+struct Entry {
+    record: NodeRecord,
+    /// The largest position of its children (all inserted since, so all cached).
+    last_child: Option<i64>,
+    /// Its `jcr:uuid` as written (`None`: none).
+    uuid: Option<String>,
+}
+
+/// See the module doc.
+#[derive(Debug, Default)]
+pub(crate) struct NodeCache {
+    by_id: HashMap<NodeId, Entry>,
+    by_path: HashMap<(WorkspaceId, String), NodeId>,
+    /// Workspace ids by name, as read (cleared with the rest).
+    workspaces: RefCell<HashMap<String, WorkspaceId>>,
+}
+
+/// An answer from the cache.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Known<T> {
+    /// The cache knows the answer.
+    Yes(T),
+    /// Ask the database.
+    Ask,
+}
+
+impl NodeCache {
+    /// Nodes held at most.
+    pub const LIMIT: usize = 4 * 1024;
+
+    /// Forgets everything.
+    pub fn clear(&mut self) {
+        self.by_id.clear();
+        self.by_path.clear();
+        self.workspaces.get_mut().clear();
+    }
+
+    /// Records a node this transaction has just inserted at its final path.
+    pub fn inserted(&mut self, record: NodeRecord) {
+        if self.by_id.len() >= Self::LIMIT {
+            self.by_id.clear();
+            self.by_path.clear();
+        }
+        if let Some(parent) = record.parent.and_then(|p| self.by_id.get_mut(&p)) {
+            parent.last_child = Some(
+                parent
+                    .last_child
+                    .map_or(record.position, |m| m.max(record.position)),
+            );
+        }
+        self.by_path
+            .insert((record.ws, record.path.clone()), record.id);
+        self.by_id.insert(
+            record.id,
+            Entry {
+                record,
+                last_child: None,
+                uuid: None,
+            },
+        );
+    }
+
+    /// The record of node `id`, if cached.
+    pub fn record(&self, id: NodeId) -> Option<&NodeRecord> {
+        self.by_id.get(&id).map(|e| &e.record)
+    }
+
+    /// The node at normalized path `p` of `ws`: cached, known free, or unknown.
+    pub fn at(&self, ws: WorkspaceId, p: &str) -> Known<Option<&NodeRecord>> {
+        if self.by_id.is_empty() {
+            return Known::Ask;
+        }
+        if let Some(id) = self.by_path.get(&(ws, p.to_string())) {
+            return match self.record(*id) {
+                Some(r) => Known::Yes(Some(r)),
+                None => Known::Ask,
+            };
+        }
+        match path::parent(p) {
+            Some(parent) if self.by_path.contains_key(&(ws, parent.to_string())) => {
+                Known::Yes(None)
+            }
+            _ => Known::Ask,
+        }
+    }
+
+    /// The largest child position of node `id`.
+    pub fn last_child(&self, id: NodeId) -> Known<Option<i64>> {
+        match self.by_id.get(&id) {
+            Some(e) => Known::Yes(e.last_child),
+            None => Known::Ask,
+        }
+    }
+
+    /// The `jcr:uuid` of node `id`.
+    pub fn uuid(&self, id: NodeId) -> Known<Option<&str>> {
+        match self.by_id.get(&id) {
+            Some(e) => Known::Yes(e.uuid.as_deref()),
+            None => Known::Ask,
+        }
+    }
+
+    /// The `jcr:uuid` of node `id` was written (`Some`: its string value) or
+    /// removed (`None`).
+    pub fn uuid_written(&mut self, id: NodeId, uuid: Option<String>) {
+        if let Some(e) = self.by_id.get_mut(&id) {
+            e.uuid = uuid;
+        }
+    }
+
+    /// The id of workspace `name`, if cached.
+    pub fn workspace(&self, name: &str) -> Option<WorkspaceId> {
+        self.workspaces.borrow().get(name).copied()
+    }
+
+    /// Remembers the id of workspace `name` (a read may call it).
+    pub fn workspace_seen(&self, name: &str, id: WorkspaceId) {
+        self.workspaces.borrow_mut().insert(name.to_string(), id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: NodeId, parent: Option<NodeId>, p: &str, position: i64) -> NodeRecord {
+        NodeRecord {
+            id,
+            ws: 1,
+            parent,
+            name: path::name(p).to_string(),
+            position,
+            path: p.to_string(),
+            primary_type: "nt:unstructured".into(),
+            mixins: vec![],
+        }
+    }
+
+    #[test]
+    fn knows_its_nodes_and_the_free_paths_below_them() {
+        let mut c = NodeCache::default();
+        assert_eq!(c.at(1, "/a"), Known::Ask);
+        c.inserted(rec(10, Some(1), "/a", 5));
+        c.inserted(rec(11, Some(10), "/a/b", 7));
+        c.inserted(rec(12, Some(10), "/a/c", 3));
+        assert!(matches!(c.at(1, "/a/b"), Known::Yes(Some(r)) if r.id == 11));
+        assert_eq!(c.at(1, "/a/d"), Known::Yes(None));
+        assert_eq!(c.at(1, "/a/b[2]"), Known::Yes(None));
+        // The parent of /a is not one of its nodes: SQLite knows.
+        assert_eq!(c.at(1, "/x"), Known::Ask);
+        // Another workspace: unknown.
+        assert_eq!(c.at(2, "/a/d"), Known::Ask);
+        assert_eq!(c.last_child(10), Known::Yes(Some(7)));
+        assert_eq!(c.last_child(11), Known::Yes(None));
+        assert_eq!(c.last_child(1), Known::Ask);
+        c.clear();
+        assert_eq!(c.at(1, "/a/d"), Known::Ask);
+        assert_eq!(c.record(11), None);
+    }
+
+    #[test]
+    fn tracks_the_uuid_as_written() {
+        let mut c = NodeCache::default();
+        c.inserted(rec(10, Some(1), "/a", 5));
+        assert_eq!(c.uuid(10), Known::Yes(None));
+        c.uuid_written(10, Some("u-1".into()));
+        assert_eq!(c.uuid(10), Known::Yes(Some("u-1")));
+        c.uuid_written(10, None);
+        assert_eq!(c.uuid(10), Known::Yes(None));
+        assert_eq!(c.uuid(99), Known::Ask);
+    }
+
+    #[test]
+    fn a_full_cache_starts_over_whole() {
+        let mut c = NodeCache::default();
+        c.workspace_seen("default", 1);
+        c.inserted(rec(1_000_000, None, "/", 0));
+        for i in 0..NodeCache::LIMIT as i64 {
+            c.inserted(rec(i + 1, Some(1_000_000), &format!("/n{i}"), i));
+        }
+        // The root went with the rest: nothing below it is claimed free.
+        assert_eq!(c.record(1_000_000), None);
+        assert_eq!(c.at(1, "/n0"), Known::Ask);
+        assert_eq!(c.workspace("default"), Some(1));
+    }
+}
