@@ -591,24 +591,19 @@ impl PackageWriter {
             // temporary file's default 0600.
             builder.permissions(std::fs::Permissions::from_mode(0o644));
         }
-        let temp = builder
-            .tempfile_in(&dir)
-            .map_err(|source| ArchiveError::Io {
-                archive: name.clone(),
-                entry: None,
-                source,
-            })?;
+        let io = |source| ArchiveError::Io {
+            archive: name.clone(),
+            entry: None,
+            source,
+        };
+        let temp = builder.tempfile_in(&dir).map_err(io)?;
         // The central directory is spooled beside the package, under a name of the
         // same pattern (`.OUT.zip.jcrpack-tmp-PID-central-XXXXXX`): removed on drop, and
         // by the next writer when a killed one left it.
         let spool = tempfile::Builder::new()
             .prefix(&format!("{prefix}central-"))
             .tempfile_in(&dir)
-            .map_err(|source| ArchiveError::Io {
-                archive: name.clone(),
-                entry: None,
-                source,
-            })?;
+            .map_err(io)?;
         let (file, temp_path) = temp.into_parts();
         let sink = Sink {
             file: Some(BufWriter::with_capacity(1 << 20, file)),

@@ -94,6 +94,26 @@ impl EntryHeader<'_> {
         mode << 16
     }
 
+    /// The fields the local header and the central record share, in their order:
+    /// flags, method, time, date, CRC-32, sizes (`compressed`, `uncompressed`: the
+    /// 32-bit values or the ZIP64 marker) and the name's length.
+    fn put_shared_fields(
+        &self,
+        h: &mut Vec<u8>,
+        compressed: u32,
+        uncompressed: u32,
+    ) -> Result<(), io::Error> {
+        put16(h, self.flags());
+        put16(h, self.method);
+        put16(h, self.time);
+        put16(h, self.date);
+        put32(h, self.crc);
+        put32(h, compressed);
+        put32(h, uncompressed);
+        put16(h, name_length(self.name)?);
+        Ok(())
+    }
+
     /// The local header: signature, fixed fields, name, ZIP64 sizes when needed.
     pub fn local(&self) -> Result<Vec<u8>, io::Error> {
         let zip64 = self.needs_zip64_sizes();
@@ -105,14 +125,7 @@ impl EntryHeader<'_> {
         let mut h = Vec::with_capacity(30 + self.name.len() + 20);
         put32(&mut h, LOCAL_SIGNATURE);
         put16(&mut h, self.version_needed());
-        put16(&mut h, self.flags());
-        put16(&mut h, self.method);
-        put16(&mut h, self.time);
-        put16(&mut h, self.date);
-        put32(&mut h, self.crc);
-        put32(&mut h, compressed);
-        put32(&mut h, uncompressed);
-        put16(&mut h, name_length(self.name)?);
+        self.put_shared_fields(&mut h, compressed, uncompressed)?;
         put16(&mut h, if zip64 { 20 } else { 0 });
         h.extend_from_slice(self.name);
         if zip64 {
@@ -144,14 +157,7 @@ impl EntryHeader<'_> {
         put32(&mut h, CENTRAL_SIGNATURE);
         put16(&mut h, (UNIX << 8) | version);
         put16(&mut h, version);
-        put16(&mut h, self.flags());
-        put16(&mut h, self.method);
-        put16(&mut h, self.time);
-        put16(&mut h, self.date);
-        put32(&mut h, self.crc);
-        put32(&mut h, compressed);
-        put32(&mut h, uncompressed);
-        put16(&mut h, name_length(self.name)?);
+        self.put_shared_fields(&mut h, compressed, uncompressed)?;
         put16(&mut h, extra_len as u16);
         put16(&mut h, 0); // comment
         put16(&mut h, 0); // disk
