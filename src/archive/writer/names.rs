@@ -189,6 +189,16 @@ mod tests {
         loads: usize,
     }
 
+    /// The children of `dir` among the `written` names, counted as one load.
+    fn children_in(written: &[String], loads: &mut usize, dir: &str) -> Children {
+        *loads += 1;
+        let mut c = Children::new();
+        for n in written {
+            add_children_of(dir, n, &mut c);
+        }
+        c
+    }
+
     impl Fixture {
         fn new() -> Self {
             Fixture {
@@ -199,30 +209,14 @@ mod tests {
         }
 
         fn kind(&mut self, name: &str) -> Option<EntryKind> {
-            let written = &self.written;
-            let loads = &mut self.loads;
-            let mut load = |dir: &str| {
-                *loads += 1;
-                let mut c = Children::new();
-                for n in written {
-                    add_children_of(dir, n, &mut c);
-                }
-                Ok(c)
-            };
+            let (written, loads) = (&self.written, &mut self.loads);
+            let mut load = |dir: &str| Ok(children_in(written, loads, dir));
             self.book.kind_of(name, &mut load).unwrap()
         }
 
         fn add(&mut self, name: &str, kind: EntryKind) -> Result<(), String> {
-            let written = &self.written;
-            let loads = &mut self.loads;
-            let mut load = |dir: &str| {
-                *loads += 1;
-                let mut c = Children::new();
-                for n in written {
-                    add_children_of(dir, n, &mut c);
-                }
-                Ok(c)
-            };
+            let (written, loads) = (&self.written, &mut self.loads);
+            let mut load = |dir: &str| Ok(children_in(written, loads, dir));
             let created = self.book.make_parents(name, &mut load).unwrap()?;
             for d in created {
                 self.written.push(format!("{d}/"));
