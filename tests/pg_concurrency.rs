@@ -184,8 +184,16 @@ fn a_killed_install_leaves_the_repository_before_or_after() {
     let before = dump(&reference, "default");
     let started = Instant::now();
     ok(import(&reference, &pkg, "default"));
-    let full = started.elapsed();
+    let cold = started.elapsed();
     let after = dump(&reference, "default");
+    // The first install into a fresh cluster pays for its start (caches, catalogs):
+    // time a second one into another fresh repository, and place the kills by the
+    // faster, so that the early ones land while the install runs.
+    let warm = repo("reference_warm");
+    init(&warm);
+    let started = Instant::now();
+    ok(import(&warm, &pkg, "default"));
+    let full = cold.min(started.elapsed());
     assert_ne!(before, after);
     let (mut saw_before, mut saw_after) = (0, 0);
     for (i, fraction) in [0.1, 0.4, 0.7, 1.5].into_iter().enumerate() {
