@@ -20,6 +20,7 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 
 use super::error::ArchiveError;
 use super::limits::Limits;
+use super::selection::EntrySelection;
 
 /// End of central directory record signature.
 const END: [u8; 4] = [0x50, 0x4b, 0x05, 0x06];
@@ -112,11 +113,25 @@ struct End {
 
 /// Reads the central directory of `file` (`file_len` bytes), named `archive` in
 /// errors, within `limits`' entry count.
+#[cfg(test)]
 pub(crate) fn read(
     file: &File,
     file_len: u64,
     archive: &str,
     limits: &Limits,
+) -> Result<CentralDirectory, ArchiveError> {
+    read_selected(file, file_len, archive, limits, &EntrySelection::all())
+}
+
+/// [`read`], keeping only the entries `selection` keeps: every record is still read
+/// and its structure checked, but a dropped entry's name and record are not stored
+/// (nothing is allocated for it). Indices are those of the kept entries.
+pub(crate) fn read_selected(
+    file: &File,
+    file_len: u64,
+    archive: &str,
+    limits: &Limits,
+    selection: &EntrySelection,
 ) -> Result<CentralDirectory, ArchiveError> {
     let not_a_zip = |reason: String| ArchiveError::NotAZip {
         archive: archive.to_owned(),
@@ -159,10 +174,12 @@ pub(crate) fn read(
     reader
         .seek(SeekFrom::Start(start))
         .map_err(|e| not_a_zip(format!("cannot read the central directory: {e}")))?;
+    // A selection keeps few entries: its arrays grow as they are kept.
+    let capacity = if selection.is_all() { count } else { 0 };
     let mut directory = CentralDirectory {
         names: Vec::new(),
-        name_ends: Vec::with_capacity(count),
-        records: Vec::with_capacity(count),
+        name_ends: Vec::with_capacity(capacity),
+        records: Vec::with_capacity(capacity),
         links: Vec::new(),
         start,
         shift,
@@ -216,12 +233,17 @@ pub(crate) fn read(
                 wide.disk
             )));
         }
+        position += record_len as u64;
+        if !selection.keeps(name) {
+            continue;
+        }
         let mode = external >> 16;
+        let kept = directory.records.len();
         directory.names.extend_from_slice(name);
         directory.name_ends.push(directory.names.len());
         directory.records.push(Record {
             header_start: wide.offset.saturating_add(shift),
-            record_start: position,
+            record_start: position - record_len as u64,
             compressed_size: wide.compressed,
             size: wide.size,
             crc32,
@@ -231,10 +253,11 @@ pub(crate) fn read(
         // Unix "made by" (3) with S_IFLNK as the file type, as the zip crate's
         // `unix_mode` reads it.
         if made_by_system == 3 && external != 0 && mode & 0o170000 == 0o120000 {
-            directory.links.push(index);
+            directory.links.push(kept);
         }
-        position += record_len as u64;
     }
+    directory.name_ends.shrink_to_fit();
+    directory.records.shrink_to_fit();
     directory.names.shrink_to_fit();
     Ok(directory)
 }

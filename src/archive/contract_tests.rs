@@ -230,3 +230,134 @@ fn every_corpus_package_opens_lists_and_reads() {
     }
     assert_eq!((zips, folders, empty), (97, 52, 2));
 }
+
+/// What a full open lists that `selection` keeps, with the directories their names
+/// imply (as a selected open lists them), and the bytes of every file.
+fn restricted(
+    archive: &dyn Archive,
+    selection: &EntrySelection,
+) -> Vec<(String, EntryKind, u64, Vec<u8>)> {
+    let kept: Vec<&str> = archive
+        .entries()
+        .iter()
+        .filter(|e| {
+            let name = if e.is_dir() && e.is_explicit() {
+                format!("{}/", e.name())
+            } else {
+                e.name().to_owned()
+            };
+            e.is_explicit() && selection.keeps(name.as_bytes())
+        })
+        .map(Entry::name)
+        .collect();
+    snapshot(archive)
+        .into_iter()
+        .filter(|(name, ..)| {
+            kept.iter().any(|k| {
+                k == name || (k.starts_with(name.as_str()) && k.as_bytes()[name.len()] == b'/')
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_selected_open_lists_and_reads_what_the_full_open_does_for_the_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = open(fixture(), &ReadOptions::default()).unwrap();
+    let with_dirs = dir.path().join("with-dirs.zip");
+    zip_folder(folder.as_ref(), &with_dirs, true);
+    let without = dir.path().join("without-dirs.zip");
+    zip_folder(folder.as_ref(), &without, false);
+    for roots in [
+        &["/content/site"][..],
+        &["/apps/demo/script.js", "/nope"],
+        &["/"],
+    ] {
+        let selection = EntrySelection::roots(roots);
+        for path in [fixture(), with_dirs.clone(), without.clone()] {
+            let full = open(&path, &ReadOptions::default()).unwrap();
+            let selected = open_selected(&path, &ReadOptions::default(), &selection).unwrap();
+            assert_eq!(selected.kind(), full.kind());
+            assert_eq!(
+                snapshot(selected.as_ref()),
+                restricted(full.as_ref(), &selection),
+                "{roots:?} of {}",
+                path.display()
+            );
+        }
+    }
+    let selection = EntrySelection::roots(["/content/site"]);
+    let selected = open_selected(fixture(), &ReadOptions::default(), &selection).unwrap();
+    insta::assert_snapshot!(outline(selected.as_ref()), @r"
+    META-INF/
+      vault/
+        filter.xml
+        properties.xml
+    jcr_root/
+      .content.xml
+      content/
+        site/
+          .content.xml
+          image.png
+    ");
+    let e = selected.open("jcr_root/apps/demo/script.js").err().unwrap();
+    assert!(matches!(e, ArchiveError::NotFound { .. }), "{e:?}");
+}
+
+/// A refused entry outside the selection is never read, so it fails no selected open;
+/// the same entry inside the selection is refused as a full open refuses it.
+#[test]
+fn refused_entries_outside_the_selection_fail_only_the_opens_that_keep_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hostile.zip");
+    super::test_support::hostile_zip(
+        &path,
+        &[
+            "META-INF/vault/filter.xml",
+            "jcr_root/content/a/x.txt",
+            "jcr_root/apps/dup",
+            "jcr_root/apps/dup",
+            "jcr_root/apps/x/../../evil",
+            "jcr_root/etc/A",
+            "jcr_root/etc/a",
+            "jcr_root/apps/header",
+        ],
+    );
+    // The local header of `jcr_root/apps/header` names another entry.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes
+        .windows(20)
+        .position(|w| w == b"jcr_root/apps/header")
+        .unwrap();
+    bytes[at + 19] = b'X';
+    std::fs::write(&path, &bytes).unwrap();
+    let strict = ReadOptions::default().with_strict(true);
+    assert!(open(&path, &strict).is_err());
+
+    let content = EntrySelection::roots(["/content/a"]);
+    let zip = open_selected(&path, &strict, &content).unwrap();
+    assert!(zip.warnings().is_empty(), "{:?}", zip.warnings());
+    let files: Vec<&str> = zip.listing().files().map(Entry::name).collect();
+    assert_eq!(
+        files,
+        ["META-INF/vault/filter.xml", "jcr_root/content/a/x.txt"]
+    );
+    assert_eq!(
+        zip.read_to_vec("jcr_root/content/a/x.txt").unwrap(),
+        b"content of entry 1"
+    );
+
+    for (root, refusal) in [
+        ("/apps/dup", "occurs more than once"),
+        ("/apps/x", "is refused"),
+        ("/etc", "differ only in case"),
+        ("/apps/header", "local header"),
+    ] {
+        let e = open_selected(&path, &strict, &EntrySelection::roots([root])).unwrap_err();
+        assert!(e.to_string().contains(refusal), "{root}: {e}");
+    }
+    // A name that differs in case from a selected root's is not kept: the extract
+    // cannot hold both.
+    let zip = open_selected(&path, &strict, &EntrySelection::roots(["/etc/a"])).unwrap();
+    assert!(zip.entry("jcr_root/etc/a").is_some() && zip.entry("jcr_root/etc/A").is_none());
+}

@@ -14,6 +14,7 @@ use walkdir::WalkDir;
 
 use super::error::{ArchiveError, ArchiveWarning};
 use super::listing::{Listing, RawEntry};
+use super::selection::EntrySelection;
 use super::{Archive, ArchiveKind, ReadOptions};
 
 /// A folder read as a package archive.
@@ -28,8 +29,20 @@ pub struct FolderArchive {
 impl FolderArchive {
     /// Walks the folder at `root` and builds its listing.
     pub fn open(root: &Path, options: &ReadOptions) -> Result<FolderArchive, ArchiveError> {
+        FolderArchive::open_selected(root, options, &EntrySelection::all())
+    }
+
+    /// [`FolderArchive::open`] for a selection: the listing holds only the entries
+    /// `selection` keeps, and only they are checked. The whole folder is still walked
+    /// (a symbolic link or special file anywhere in it is refused).
+    pub fn open_selected(
+        root: &Path,
+        options: &ReadOptions,
+        selection: &EntrySelection,
+    ) -> Result<FolderArchive, ArchiveError> {
         let name = root.display().to_string();
         let mut raw = Vec::new();
+        let mut walked = 0u64;
         for item in WalkDir::new(root).follow_links(false).min_depth(1) {
             let item = item.map_err(|e| {
                 let entry = e
@@ -51,9 +64,20 @@ impl FolderArchive {
                     entry,
                 });
             }
+            if !file_type.is_dir() && !file_type.is_file() {
+                return Err(ArchiveError::SpecialFile {
+                    archive: name,
+                    entry,
+                });
+            }
+            walked += 1;
+            options.limits.check_entries(&name, walked)?;
+            if !selection.keeps(entry.as_bytes()) {
+                continue;
+            }
             let size = if file_type.is_dir() {
                 0
-            } else if file_type.is_file() {
+            } else {
                 item.metadata()
                     .map_err(|e| ArchiveError::Io {
                         archive: name.clone(),
@@ -61,11 +85,6 @@ impl FolderArchive {
                         source: e.into(),
                     })?
                     .len()
-            } else {
-                return Err(ArchiveError::SpecialFile {
-                    archive: name,
-                    entry,
-                });
             };
             raw.push(RawEntry {
                 is_dir: file_type.is_dir(),
@@ -74,7 +93,6 @@ impl FolderArchive {
                 compressed_size: size,
                 source: raw.len(),
             });
-            options.limits.check_entries(&name, raw.len() as u64)?;
         }
         let (listing, warnings) =
             Listing::build_limited(&name, raw, options.strict, &options.limits)?;

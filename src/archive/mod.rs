@@ -37,6 +37,7 @@ mod folder;
 mod folder_writer;
 mod limits;
 mod listing;
+mod selection;
 mod timestamp;
 mod writer;
 mod zip;
@@ -56,6 +57,7 @@ pub use folder::FolderArchive;
 pub use folder_writer::FolderWriter;
 pub use limits::{shorten as shorten_name, Limits, DEFAULT_MAX_DEPTH};
 pub use listing::{Children, Entry, EntryKind, Listing};
+pub use selection::EntrySelection;
 pub use timestamp::{
     default_timestamp, parse_source_date_epoch, timestamp_from_epoch,
     timestamp_from_source_date_epoch,
@@ -199,6 +201,17 @@ pub fn open(
     path: impl AsRef<Path>,
     options: &ReadOptions,
 ) -> Result<Box<dyn Archive>, ArchiveError> {
+    open_selected(path, options, &EntrySelection::all())
+}
+
+/// [`open`] for a selection: the archive lists, checks and reads only the entries
+/// `selection` keeps (`extract`; see [`EntrySelection`] for what a refused entry
+/// outside the selection means).
+pub fn open_selected(
+    path: impl AsRef<Path>,
+    options: &ReadOptions,
+    selection: &EntrySelection,
+) -> Result<Box<dyn Archive>, ArchiveError> {
     let path = path.as_ref();
     let meta = std::fs::metadata(path).map_err(|source| ArchiveError::Io {
         archive: path.display().to_string(),
@@ -206,9 +219,13 @@ pub fn open(
         source,
     })?;
     if meta.is_dir() {
-        Ok(Box::new(FolderArchive::open(path, options)?))
+        Ok(Box::new(FolderArchive::open_selected(
+            path, options, selection,
+        )?))
     } else if meta.is_file() {
-        Ok(Box::new(ZipArchive::open(path, options)?))
+        Ok(Box::new(ZipArchive::open_selected(
+            path, options, selection,
+        )?))
     } else {
         Err(ArchiveError::NotAFile {
             archive: path.display().to_string(),

@@ -25,6 +25,7 @@ use super::central::{self, Record};
 use super::error::{ArchiveError, ArchiveWarning};
 use super::limits::InflateBudget;
 use super::listing::{Listing, RawEntry};
+use super::selection::EntrySelection;
 use super::zip_entry_reader::{EntrySpec, FileRange, Method, ZipEntryReader};
 use super::zip_headers;
 use super::{Archive, ArchiveKind, ReadOptions};
@@ -72,6 +73,24 @@ impl ZipArchive {
         ZipArchive::from_file(file, path, name, options)
     }
 
+    /// The zip at `path` opened for a selection: only the entries `selection` keeps
+    /// are in the listing, and only they are checked (names, duplicates, case
+    /// collisions, local headers) and readable. Opening costs a scan of the central
+    /// directory plus what is kept (see [`EntrySelection`]).
+    pub fn open_selected(
+        path: &Path,
+        options: &ReadOptions,
+        selection: &EntrySelection,
+    ) -> Result<ZipArchive, ArchiveError> {
+        let name = path.display().to_string();
+        let file = open_regular_file(path).map_err(|source| ArchiveError::Io {
+            archive: name.clone(),
+            entry: None,
+            source,
+        })?;
+        ZipArchive::from_file_selected(file, path, &name, options, selection)
+    }
+
     /// A zip read from an open `file` (an unlinked temporary file: a sub package),
     /// named `name` in messages; `path` is what [`ZipArchive::path`] gives. The file
     /// is never opened again by path.
@@ -80,6 +99,16 @@ impl ZipArchive {
         path: &Path,
         name: &str,
         options: &ReadOptions,
+    ) -> Result<ZipArchive, ArchiveError> {
+        ZipArchive::from_file_selected(file, path, name, options, &EntrySelection::all())
+    }
+
+    fn from_file_selected(
+        file: File,
+        path: &Path,
+        name: &str,
+        options: &ReadOptions,
+        selection: &EntrySelection,
     ) -> Result<ZipArchive, ArchiveError> {
         let name = name.to_owned();
         let io_error = |source| ArchiveError::Io {
@@ -96,7 +125,8 @@ impl ZipArchive {
             return Err(ArchiveError::EmptyFile { archive: name });
         }
         let data = Arc::new(file);
-        let mut central = central::read(&data, file_len, &name, &options.limits)?;
+        let mut central =
+            central::read_selected(&data, file_len, &name, &options.limits, selection)?;
         for index in 0..central.len() {
             let raw_name = central.name(index);
             if std::str::from_utf8(raw_name).is_err() {

@@ -1,7 +1,6 @@
 //! `jcrpack extract PACKAGE (--filter FILTER.xml | --root PATH...) -o OUT.zip`: a new
 //! package with only the selected subtrees.
 
-use super::info::open_package;
 use super::repo::absolute;
 use super::{CliError, CliResult};
 use crate::archive::WriterOptions;
@@ -58,7 +57,18 @@ pub fn run(a: ExtractArgs) -> CliResult<i32> {
             Selection::Roots(roots)
         }
     };
-    let archive = open_package(&a.package)?;
+    // Opened for the selection: only the entries the extract needs are listed and checked.
+    let archive = crate::package::extract::open_source(
+        &a.package,
+        &crate::archive::ReadOptions::default(),
+        &selection,
+    )
+    .map_err(|e| {
+        CliError::context(
+            format!("{}: cannot read the package", a.package.display()),
+            e,
+        )
+    })?;
     let opts = ExtractOptions {
         selection,
         mode: a.mode,

@@ -19,14 +19,25 @@
 //!   way down to the roots.
 //!
 //! Cost follows what is selected: only the central directory, the metadata and the
-//! entries at or above the selected roots are read ([`scan_pruned`]).
+//! entries at or above the selected roots are read ([`scan_pruned`]). Opened with
+//! [`open_source`], the source archive itself holds only those entries
+//! ([`EntrySelection`]): opening costs one scan of the central directory's names, and
+//! the sort, the name checks, the case-collision check and the local-header checks run
+//! on the selection only. A refused entry outside the selection (an unsafe or
+//! duplicate name, a local header that disagrees, a case collision) does not fail the
+//! extract: it is never read and cannot be in the new package, as FileVault's importer
+//! would not read it for this selection either. Every entry the extract reads or
+//! copies is checked exactly as a full open checks it; `import` and `validate` of the
+//! whole package still refuse it.
 
 use super::inspect::read_docview;
 use super::layout::{scan_pruned, IgnoreList, LayoutNode};
 use super::{
     metadata_cnds, read_filter, read_properties, PackageError, FILTER_ENTRY, PROPERTIES_ENTRY,
 };
-use crate::archive::{Archive, ArchiveError, PackageSink, PackageWriter, WriterOptions};
+use crate::archive::{
+    Archive, ArchiveError, EntrySelection, PackageSink, PackageWriter, ReadOptions, WriterOptions,
+};
 use crate::cnd::NodeTypeRegistry;
 use crate::docview::{writer, DocViewElement};
 use crate::filter::{FilterSet, ImportMode, WorkspaceFilter};
@@ -34,6 +45,25 @@ use crate::namespace::NamespaceRegistry;
 use crate::path;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+/// The entries of the source package that an extract of `selection` needs: the
+/// metadata, and the subtrees of the selection's roots with the way down to them.
+pub fn entry_selection(selection: &Selection) -> EntrySelection {
+    match selection {
+        Selection::Roots(roots) => EntrySelection::roots(roots),
+        Selection::Filter(f) => EntrySelection::roots(f.sets.iter().map(|s| s.root())),
+    }
+}
+
+/// Opens the package at `path` for an extract of `selection`: only the entries the
+/// extract needs are listed, checked and readable ([`entry_selection`]).
+pub fn open_source(
+    path: &Path,
+    options: &ReadOptions,
+    selection: &Selection,
+) -> Result<Box<dyn Archive>, ArchiveError> {
+    crate::archive::open_selected(path, options, &entry_selection(selection))
+}
 
 /// The suffix added to the package name when no name is given.
 pub const NAME_SUFFIX: &str = "-extract";
@@ -830,5 +860,176 @@ mod tests {
             "{text}"
         );
         assert!(!out.exists());
+    }
+
+    /// A package whose selected roots are reached through every kind of entry: a
+    /// DocView `.content.xml` of an ancestor, a full-coverage `NAME.xml`, a `.dir`
+    /// folder, escaped names, a file aggregate, binaries and CNDs.
+    fn varied_package(d: &Path) {
+        write(
+            d,
+            "META-INF/vault/filter.xml",
+            r#"<workspaceFilter version="1.0"><filter root="/content" mode="merge"/><filter root="/apps/x"/></workspaceFilter>"#,
+        );
+        write(
+            d,
+            "META-INF/vault/properties.xml",
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="no"?>
+<!DOCTYPE properties SYSTEM "http://java.sun.com/dtd/properties.dtd">
+<properties><entry key="group">g</entry><entry key="name">n</entry><entry key="version">1</entry></properties>"#,
+        );
+        write(
+            d,
+            "META-INF/vault/nodetypes.cnd",
+            "<x='urn:x'>\n[x:T] > nt:base\n[x:U] > nt:base",
+        );
+        write(
+            d,
+            "jcr_root/content/.content.xml",
+            r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"><inline jcr:primaryType="nt:unstructured"><leaf jcr:primaryType="nt:unstructured" v="1"/></inline><site/><full/></jcr:root>"#,
+        );
+        write(d, "jcr_root/content/site/.content.xml", PAGE);
+        write(
+            d,
+            "jcr_root/content/site/_jcr_content/.content.xml",
+            r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:x="urn:x" jcr:primaryType="x:T"/>"#,
+        );
+        write(d, "jcr_root/content/site/_jcr_content/img.png", "png");
+        write(
+            d,
+            "jcr_root/content/site/_jcr_content/img.png.dir/.content.xml",
+            PAGE,
+        );
+        write(d, "jcr_root/content/site/a%3ab/data.bin", "b");
+        write(d, "jcr_root/content/site/p.binary", "bin");
+        write(
+            d,
+            "jcr_root/content/full.xml",
+            r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"><one jcr:primaryType="nt:unstructured"/><two jcr:primaryType="nt:unstructured"/></jcr:root>"#,
+        );
+        write(d, "jcr_root/content/full.dir/three/.content.xml", PAGE);
+        for i in 0..5 {
+            write(d, &format!("jcr_root/content/other{i}/.content.xml"), PAGE);
+        }
+        write(d, "jcr_root/apps/x/.content.xml", PAGE);
+        write(d, "jcr_root/apps/x/s.js", "js");
+    }
+
+    /// Opened for the selection or whole, a package extracts to the same bytes.
+    #[test]
+    fn a_selected_open_extracts_the_same_bytes_as_a_full_open() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("pkg");
+        varied_package(&d);
+        let zip = t.path().join("pkg.zip");
+        {
+            let folder = open(&d, &ReadOptions::default()).unwrap();
+            let mut w = PackageWriter::create(&zip, WriterOptions::default()).unwrap();
+            for e in folder.listing().files() {
+                w.copy_entry(folder.as_ref(), e.name()).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        let selections: Vec<Vec<&str>> = vec![
+            vec!["/content/site"],
+            vec!["/content/site/jcr:content"],
+            vec!["/content/site/jcr:content/img.png"],
+            vec!["/content/site/a:b"],
+            vec!["/content/inline/leaf"],
+            vec!["/content/full/two"],
+            vec!["/content/full/three"],
+            vec!["/content/other3", "/apps/x"],
+            vec!["/content"],
+            vec!["/"],
+        ];
+        for source in [&d, &zip] {
+            for roots in &selections {
+                let sel = Selection::Roots(roots.iter().map(|r| r.to_string()).collect());
+                let opts = ExtractOptions {
+                    selection: sel.clone(),
+                    allow_empty: true,
+                    ..roots_opts()
+                };
+                let full = open(source, &ReadOptions::default()).unwrap();
+                let a = t.path().join("full.zip");
+                let ra = extract(full.as_ref(), &a, &opts).unwrap();
+                let selected = open_source(source, &ReadOptions::default(), &sel).unwrap();
+                assert!(selected.listing().len() <= full.listing().len());
+                let b = t.path().join("selected.zip");
+                let rb = extract(selected.as_ref(), &b, &opts).unwrap();
+                let differ = std::fs::read(&a).unwrap() != std::fs::read(&b).unwrap();
+                assert!(
+                    !differ,
+                    "{roots:?} of {}: different bytes",
+                    source.display()
+                );
+                assert_eq!((ra.entries, ra.rewritten), (rb.entries, rb.rewritten));
+                assert_eq!(ra.node_types, rb.node_types);
+            }
+        }
+        // The other pages are not even listed.
+        let sel = Selection::Roots(vec!["/content/site".into()]);
+        let selected = open_source(&zip, &ReadOptions::default(), &sel).unwrap();
+        assert!(selected.entry("jcr_root/content/other3").is_none());
+        assert!(selected.entry("jcr_root/apps").is_none());
+    }
+
+    fn roots_opts() -> ExtractOptions {
+        ExtractOptions {
+            selection: Selection::Roots(Vec::new()),
+            mode: None,
+            name: None,
+            writer: WriterOptions::default(),
+            allow_empty: false,
+        }
+    }
+
+    /// A refused entry outside the selection does not fail the extract (it is never
+    /// read and cannot be in the new package); inside the selection it does.
+    #[test]
+    fn a_refused_entry_outside_the_selection_does_not_fail_the_extract() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("pkg");
+        varied_package(&d);
+        let zip = t.path().join("pkg.zip");
+        {
+            let folder = open(&d, &ReadOptions::default()).unwrap();
+            let mut w = PackageWriter::create(&zip, WriterOptions::default()).unwrap();
+            for e in folder.listing().files() {
+                w.copy_entry(folder.as_ref(), e.name()).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        let sel = Selection::Roots(vec!["/content/site".into()]);
+        let opts = ExtractOptions {
+            selection: sel.clone(),
+            ..roots_opts()
+        };
+        let clean = t.path().join("clean.zip");
+        let a = open_source(&zip, &ReadOptions::default(), &sel).unwrap();
+        extract(a.as_ref(), &clean, &opts).unwrap();
+
+        // `other4` renamed to `other3` in its local header and central record: a
+        // duplicate, which a full open refuses.
+        let mut bytes = std::fs::read(&zip).unwrap();
+        let from = b"jcr_root/content/other4/.content.xml";
+        let mut renamed = 0;
+        while let Some(at) = bytes.windows(from.len()).position(|w| w == from) {
+            bytes[at + 22] = b'3';
+            renamed += 1;
+        }
+        assert_eq!(renamed, 2);
+        std::fs::write(&zip, &bytes).unwrap();
+        let e = open(&zip, &ReadOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("occurs more than once"), "{e}");
+
+        let a = open_source(&zip, &ReadOptions::default(), &sel).unwrap();
+        let out = t.path().join("out.zip");
+        extract(a.as_ref(), &out, &opts).unwrap();
+        assert!(std::fs::read(&out).unwrap() == std::fs::read(&clean).unwrap());
+
+        let sel = Selection::Roots(vec!["/content/other3".into()]);
+        let e = open_source(&zip, &ReadOptions::default(), &sel).unwrap_err();
+        assert!(e.to_string().contains("occurs more than once"), "{e}");
     }
 }

@@ -1,0 +1,257 @@
+//! Which entries an archive opened for a selection keeps ([`EntrySelection`]).
+//!
+//! `extract` reads a few subtrees of a package. Opening the whole archive for it would
+//! cost in proportion to the package: every name sorted, checked and hashed for case
+//! collisions, every local header read. An archive opened for a selection instead
+//! scans the central directory's names once, without allocating for the entries it
+//! drops, and keeps only:
+//!
+//! * everything under `META-INF/` (the package's metadata, which `extract` copies);
+//! * the folder `jcr_root` and everything at or below the folder of each selected
+//!   root;
+//! * on the way down to each root, at each ancestor folder: its `.content.xml`, and
+//!   each entry that may stand for the next node on the way (the folder `name/`,
+//!   `name.dir/`, the DocView file `name.xml`, the file `name`, the file aggregate's
+//!   `name.xml.dir/`): an entry's name segments are compared with the root's segments
+//!   after unescaping them as FileVault's `PlatformNameFormat` does, so every spelling
+//!   of a node name is kept;
+//! * every name that cannot be placed because it is malformed on the way to a root
+//!   (an empty, `.` or `..` segment, a backslash, a segment that is not UTF-8): such a
+//!   name might resolve into the selection, so it is kept and refused by the checks,
+//!   as a full open refuses it.
+//!
+//! Everything else is dropped before any check: it is not in the listing, never read,
+//! and never copied. A refused entry outside the selection (a duplicate, an unsafe
+//! name, a local header that disagrees with the central directory, a case collision)
+//! therefore does not fail an extract: FileVault's importer would not read it either
+//! for this selection, and the extracted package cannot contain it. What is kept is
+//! checked exactly as in a full open. `import`, `validate`, `info` and `ls` open the
+//! whole archive and still refuse such a package.
+
+use crate::platform_name::{from_platform_name, JCR_ROOT};
+
+/// The entries an archive opened for a selection keeps (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntrySelection {
+    /// The roots' unescaped name segments; `None` keeps every entry.
+    roots: Option<Vec<Vec<String>>>,
+}
+
+impl EntrySelection {
+    /// Every entry: a full open.
+    pub fn all() -> EntrySelection {
+        EntrySelection { roots: None }
+    }
+
+    /// The entries that the subtrees at the absolute repository paths `roots` need. A
+    /// root of `/`, or a root that is not an absolute path, keeps every entry (the
+    /// caller refuses a bad root with its own message).
+    pub fn roots<I, S>(roots: I) -> EntrySelection
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut kept = Vec::new();
+        for root in roots {
+            let Ok(root) = crate::path::normalize(root.as_ref()) else {
+                return EntrySelection::all();
+            };
+            let segments: Vec<String> = root
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if segments.is_empty() {
+                return EntrySelection::all();
+            }
+            kept.push(segments);
+        }
+        EntrySelection { roots: Some(kept) }
+    }
+
+    /// True when every entry is kept.
+    pub fn is_all(&self) -> bool {
+        self.roots.is_none()
+    }
+
+    /// Whether the entry with the raw (as stored) name `name` is kept. Allocates
+    /// nothing for a name it drops unless an escaped segment has to be unescaped on
+    /// the way to a root.
+    pub fn keeps(&self, name: &[u8]) -> bool {
+        let Some(roots) = &self.roots else {
+            return true;
+        };
+        if name.starts_with(b"META-INF/") {
+            return true;
+        }
+        let Some(rest) = name.strip_prefix(JCR_ROOT.as_bytes()) else {
+            return false;
+        };
+        let rest = match rest {
+            [] | [b'/'] => return true,
+            [b'/', rest @ ..] => rest,
+            _ => return false,
+        };
+        // A directory's trailing `/`; a second one is an empty segment, kept as doubtful.
+        let rest = rest.strip_suffix(b"/").unwrap_or(rest);
+        roots.iter().any(|root| keeps_for(root, rest))
+    }
+}
+
+/// Whether `rest` (the name below `jcr_root/`, without a trailing `/`) is at or below
+/// the folder of `root`, or on the way down to it, or doubtful.
+fn keeps_for(root: &[String], rest: &[u8]) -> bool {
+    let mut segments = rest.split(|&b| b == b'/').peekable();
+    for want in root {
+        let Some(segment) = segments.next() else {
+            return true;
+        };
+        if doubtful(segment) {
+            return true;
+        }
+        let Ok(segment) = std::str::from_utf8(segment) else {
+            return true;
+        };
+        let last = segments.peek().is_none();
+        if last && segment == ".content.xml" {
+            return true;
+        }
+        if !stands_for(segment, want) {
+            return false;
+        }
+    }
+    true
+}
+
+/// A segment the checks refuse in any name: empty, `.`, `..`, or holding a backslash.
+fn doubtful(segment: &[u8]) -> bool {
+    matches!(segment, [] | b"." | b"..") || segment.contains(&b'\\')
+}
+
+/// Whether the file or folder name `segment` may stand for the node named `want`:
+/// itself, or without a `.dir`, `.xml`, `.xml.dir` or `.binary` suffix, unescaped.
+fn stands_for(segment: &str, want: &str) -> bool {
+    let bases = [
+        Some(segment),
+        segment.strip_suffix(".dir"),
+        segment.strip_suffix(".xml"),
+        segment.strip_suffix(".xml.dir"),
+        segment.strip_suffix(".binary"),
+    ];
+    bases
+        .into_iter()
+        .flatten()
+        .any(|base| unescaped_eq(base, want))
+}
+
+/// `from_platform_name(base) == want`, without unescaping (or allocating) when `base`
+/// has nothing to unescape: no `%` and no leading `_`.
+fn unescaped_eq(base: &str, want: &str) -> bool {
+    if !base.starts_with('_') && !base.contains('%') {
+        return base == want;
+    }
+    // Unescaping never lengthens a name (in UTF-16 units, so at most triples it in
+    // UTF-8 bytes): a much shorter name cannot match.
+    if base.len().saturating_mul(3) < want.len() {
+        return false;
+    }
+    from_platform_name(base) == want
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kept(sel: &EntrySelection, names: &[&str]) -> Vec<String> {
+        names
+            .iter()
+            .filter(|n| sel.keeps(n.as_bytes()))
+            .map(|n| n.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn keeps_metadata_the_root_subtree_and_the_way_down() {
+        let sel = EntrySelection::roots(["/content/site/jcr:content/p"]);
+        let names = [
+            "META-INF/",
+            "META-INF/vault/filter.xml",
+            "META-INF/MANIFEST.MF",
+            "jcr_root/",
+            "jcr_root",
+            "jcr_root/.content.xml",
+            "jcr_root/apps/x.txt",
+            "jcr_root/content/",
+            "jcr_root/content/.content.xml",
+            "jcr_root/content/other/.content.xml",
+            "jcr_root/content/other.xml",
+            "jcr_root/content/site.xml",
+            "jcr_root/content/site.dir/",
+            "jcr_root/content/site.xml.dir/.content.xml",
+            "jcr_root/content/site/_jcr_content/.content.xml",
+            "jcr_root/content/site/jcr%3acontent/p.xml",
+            "jcr_root/content/site/_jcr_content/q/.content.xml",
+            "jcr_root/content/site/_jcr_content/p/",
+            "jcr_root/content/site/_jcr_content/p/deep/x.binary",
+            "jcr_root/content/site/_jcr_content/p.binary",
+            "jcr_root/content/site/_jcr_content/px",
+            "jcr_root/content/sitex/.content.xml",
+            "jcr_root/content/site/_jcr_content/../../../../x",
+            "jcr_root/content//site/x",
+            "jcr_root/content/site\\x",
+            "jcr_rootx/content",
+            "other/jcr_root/content",
+            "/jcr_root/content/site/_jcr_content/p/x",
+        ];
+        insta::assert_debug_snapshot!(kept(&sel, &names), @r#"
+        [
+            "META-INF/",
+            "META-INF/vault/filter.xml",
+            "META-INF/MANIFEST.MF",
+            "jcr_root/",
+            "jcr_root",
+            "jcr_root/.content.xml",
+            "jcr_root/content/",
+            "jcr_root/content/.content.xml",
+            "jcr_root/content/site.xml",
+            "jcr_root/content/site.dir/",
+            "jcr_root/content/site.xml.dir/.content.xml",
+            "jcr_root/content/site/_jcr_content/.content.xml",
+            "jcr_root/content/site/jcr%3acontent/p.xml",
+            "jcr_root/content/site/_jcr_content/p/",
+            "jcr_root/content/site/_jcr_content/p/deep/x.binary",
+            "jcr_root/content/site/_jcr_content/p.binary",
+            "jcr_root/content/site/_jcr_content/../../../../x",
+            "jcr_root/content//site/x",
+            "jcr_root/content/site\\x",
+        ]
+        "#);
+    }
+
+    #[test]
+    fn the_top_root_or_a_bad_root_keeps_everything() {
+        for sel in [
+            EntrySelection::all(),
+            EntrySelection::roots(["/"]),
+            EntrySelection::roots(["/a", "relative"]),
+        ] {
+            assert!(sel.is_all());
+            assert!(sel.keeps(b"x/y"));
+        }
+        let sel = EntrySelection::roots(["/a", "/b/c"]);
+        assert_eq!(
+            kept(
+                &sel,
+                &[
+                    "jcr_root/a/x",
+                    "jcr_root/b/c/y",
+                    "jcr_root/b/d/z",
+                    "jcr_root/c"
+                ]
+            ),
+            ["jcr_root/a/x", "jcr_root/b/c/y"]
+        );
+        assert!(sel.keeps(b"jcr_root/b/\xff/x"));
+        assert!(!sel.keeps(b"jcr_root/d/\xff"));
+    }
+}
