@@ -109,34 +109,34 @@ fn keeps_for(root: &[String], rest: &[u8]) -> bool {
         if doubtful(segment) {
             return true;
         }
-        let Ok(segment) = std::str::from_utf8(segment) else {
-            return true;
-        };
         let last = segments.peek().is_none();
-        if last && segment == ".content.xml" {
+        if last && segment == b".content.xml" {
             return true;
         }
-        if !stands_for(segment, want) {
+        if !stands_for(segment, want.as_bytes()) {
             return false;
         }
     }
     true
 }
 
-/// A segment the checks refuse in any name: empty, `.`, `..`, or holding a backslash.
+/// A segment the checks refuse in any name: empty, `.`, `..`, holding a backslash, or
+/// not UTF-8.
 fn doubtful(segment: &[u8]) -> bool {
-    matches!(segment, [] | b"." | b"..") || segment.contains(&b'\\')
+    matches!(segment, [] | b"." | b"..")
+        || segment.contains(&b'\\')
+        || (!segment.is_ascii() && std::str::from_utf8(segment).is_err())
 }
 
 /// Whether the file or folder name `segment` may stand for the node named `want`:
 /// itself, or without a `.dir`, `.xml`, `.xml.dir` or `.binary` suffix, unescaped.
-fn stands_for(segment: &str, want: &str) -> bool {
+fn stands_for(segment: &[u8], want: &[u8]) -> bool {
     let bases = [
         Some(segment),
-        segment.strip_suffix(".dir"),
-        segment.strip_suffix(".xml"),
-        segment.strip_suffix(".xml.dir"),
-        segment.strip_suffix(".binary"),
+        segment.strip_suffix(b".dir"),
+        segment.strip_suffix(b".xml"),
+        segment.strip_suffix(b".xml.dir"),
+        segment.strip_suffix(b".binary"),
     ];
     bases
         .into_iter()
@@ -144,18 +144,34 @@ fn stands_for(segment: &str, want: &str) -> bool {
         .any(|base| unescaped_eq(base, want))
 }
 
-/// `from_platform_name(base) == want`, without unescaping (or allocating) when `base`
-/// has nothing to unescape: no `%` and no leading `_`.
-fn unescaped_eq(base: &str, want: &str) -> bool {
-    if !base.starts_with('_') && !base.contains('%') {
-        return base == want;
+/// `from_platform_name(base) == want` (`base` is UTF-8, checked by [`doubtful`]),
+/// without unescaping (or allocating) unless the cheap tests leave it open: a name
+/// with no `%` and no leading `_` is itself; unescaping leaves everything before the
+/// first `%` or `_` as it is; a name with a leading `_` unescapes to one that starts
+/// with `_` or with the character after it.
+fn unescaped_eq(base: &[u8], want: &[u8]) -> bool {
+    if let [b'_', rest @ ..] = base {
+        let first = want.first();
+        if first != Some(&b'_') && first != rest.first() {
+            return false;
+        }
+    } else {
+        let prefix = base
+            .iter()
+            .position(|&b| b == b'%' || b == b'_')
+            .unwrap_or(base.len());
+        if prefix == base.len() {
+            return base == want;
+        }
+        // `base[..prefix]` survives unescaping as it is, at the start of the name.
+        if want.get(..prefix) != base.get(..prefix) {
+            return false;
+        }
     }
-    // Unescaping never lengthens a name (in UTF-16 units, so at most triples it in
-    // UTF-8 bytes): a much shorter name cannot match.
-    if base.len().saturating_mul(3) < want.len() {
-        return false;
+    match std::str::from_utf8(base) {
+        Ok(base) => from_platform_name(base).as_bytes() == want,
+        Err(_) => true,
     }
-    from_platform_name(base) == want
 }
 
 #[cfg(test)]
@@ -253,5 +269,57 @@ mod tests {
         );
         assert!(sel.keeps(b"jcr_root/b/\xff/x"));
         assert!(!sel.keeps(b"jcr_root/d/\xff"));
+    }
+
+    #[test]
+    fn the_cheap_comparison_agrees_with_unescaping() {
+        let names = [
+            "a",
+            "_a",
+            "__a_b",
+            "_jcr_content",
+            "jcr%3acontent",
+            "jcr_content",
+            "100%25-x",
+            "100%-x",
+            "a%",
+            "a%4",
+            "%41b",
+            "_%41",
+            "_",
+            "__",
+            "caf\u{e9}",
+            "caf%c3%a9",
+            "x_y_z",
+            "_x_y_z",
+            "%5f%5fa",
+        ];
+        let wants = [
+            "a",
+            "_a",
+            "_a_b",
+            "jcr:content",
+            "jcr_content",
+            "100%-x",
+            "a%",
+            "a%4",
+            "Ab",
+            "_%41",
+            "_",
+            "caf\u{e9}",
+            "x_y_z",
+            "x:y_z",
+            "__a",
+            "",
+        ];
+        for n in names {
+            for w in wants {
+                assert_eq!(
+                    unescaped_eq(n.as_bytes(), w.as_bytes()),
+                    from_platform_name(n) == w,
+                    "{n} against {w}"
+                );
+            }
+        }
     }
 }
