@@ -475,8 +475,13 @@ fn build(
         path,
         entries,
         size,
+        sha256,
     } = writer.finish()?;
-    let sha256 = sha256_of(&path)?;
+    // Taken while writing, unless a streamed entry's header was patched.
+    let sha256 = match sha256 {
+        Some(sha256) => sha256,
+        None => sha256_of(&path)?,
+    };
     Ok(BuildSummary {
         output: path.display().to_string(),
         source: dir.display().to_string(),
