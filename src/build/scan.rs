@@ -379,6 +379,46 @@ mod tests {
     }
 
     #[test]
+    fn the_walk_holds_only_the_folders_on_the_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for i in 0..20 {
+            let p = d.join(format!("jcr_root/a/b{i:02}/c/file.txt"));
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, b"x").unwrap();
+        }
+        let mut walk = Walk::new(d).unwrap();
+        let mut names = Vec::new();
+        while let Some(entry) = walk.next() {
+            let entry = entry.unwrap();
+            // The top, jcr_root, a, bNN, c: never more, however many folders there are.
+            assert!(
+                walk.stack.len() <= 5,
+                "{}: {}",
+                entry.name,
+                walk.stack.len()
+            );
+            names.push(entry.name);
+        }
+        assert_eq!(names.len(), 2 + 20 * 3);
+        let tree = scan(d).unwrap();
+        assert_eq!(self::names(&tree), names);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_error_ends_the_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::create_dir_all(d.join("jcr_root/a")).unwrap();
+        fs::write(d.join("jcr_root/b.txt"), b"x").unwrap();
+        std::os::unix::fs::symlink("nowhere", d.join("jcr_root/a/dangling")).unwrap();
+        let items: Vec<_> = Walk::new(d).unwrap().collect();
+        assert_eq!(items.len(), 3, "{items:?}");
+        assert!(items[2].is_err(), "{items:?}");
+    }
+
+    #[test]
     fn ignored_names() {
         for n in [
             ".vlt",
