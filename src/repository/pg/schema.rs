@@ -34,7 +34,7 @@
 pub const FORMAT: &str = "jcrpack-repository";
 
 /// The schema version this code reads and writes.
-pub const VERSION: &str = "2";
+pub const VERSION: &str = "3";
 
 /// The characters of a path the range index holds.
 pub const PREFIX: usize = 600;
@@ -133,6 +133,8 @@ CREATE TABLE blob_chunk(
 );
 CREATE SEQUENCE upload;
 CREATE TABLE aggregate(node bigint PRIMARY KEY, digest bytea NOT NULL);
+CREATE SEQUENCE node_id INCREMENT BY 1073741824;
+CREATE SEQUENCE op_id;
 "#;
 
 /// Brings a version 1 schema to version 2 (inside the caller's transaction, which
@@ -147,4 +149,19 @@ CREATE INDEX prop_uuid ON prop(md5(value)) WHERE name = 'jcr:uuid';
 DROP TABLE IF EXISTS aggregate;
 CREATE TABLE aggregate(node bigint PRIMARY KEY, digest bytea NOT NULL);
 UPDATE meta SET value = '2' WHERE key = 'version';
+"#;
+
+/// Brings a version 2 schema to version 3 (inside the caller's transaction, which
+/// holds the repository-wide write lock): node ids drawn in blocks from the
+/// `node_id` sequence (from `meta.next_node_id`, which goes), operation ids from
+/// `op_id` (after the last operation, pruned ones included).
+pub const MIGRATE_2_TO_3: &str = r#"
+CREATE SEQUENCE node_id INCREMENT BY 1073741824;
+SELECT setval('node_id', greatest(coalesce((SELECT value::bigint FROM meta WHERE key = 'next_node_id'), 1),
+                                  coalesce((SELECT max(id) + 1 FROM node), 1)), false);
+DELETE FROM meta WHERE key = 'next_node_id';
+CREATE SEQUENCE op_id;
+SELECT setval('op_id', greatest(coalesce((SELECT max(id) FROM op), 0),
+                                coalesce((SELECT value::bigint FROM meta WHERE key = 'pruned_through'), 0)) + 1, false);
+UPDATE meta SET value = '3' WHERE key = 'version';
 "#;
