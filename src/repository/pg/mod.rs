@@ -26,12 +26,49 @@
 //!
 //! A jcrpack transaction is one PostgreSQL transaction: content, operation log and
 //! new blobs commit together, and a client that dies mid-install leaves nothing
-//! (the server rolls its transaction back). Writers take a transaction-level
-//! advisory lock of the repository (`pg_advisory_xact_lock`, keyed by the schema)
-//! before their first read, so that writers of one repository run one at a time,
-//! as on SQLite; a second writer waits up to the busy timeout (`--lock-timeout`)
-//! and then fails with [`RepositoryError::RepositoryBusy`]. The lock is the
-//! database's: it goes with the transaction, whoever dies. Readers never wait (MVCC).
+//! (the server rolls its transaction back). Writers take transaction-level
+//! advisory locks before their first read; the locks are the database's, they go
+//! with the transaction, whoever dies. Readers never wait (MVCC).
+//!
+//! * An install ([`Store::begin_operation_in`](super::Store::begin_operation_in),
+//!   into an existing workspace) takes the repository's lock (keyed by the schema)
+//!   *shared* and then its workspace's lock (keyed by schema and workspace name),
+//!   so installs into one workspace run one at a time and installs into different
+//!   workspaces run at once. It may write only that workspace's content (the
+//!   journaled layer refuses anything else).
+//! * Everything else that writes (namespaces or node types registered on their
+//!   own, workspace create and remove, undo, restore, prune, gc, migrations, and
+//!   an install into a workspace it creates) takes the repository's lock
+//!   *exclusive*, which waits for every workspace's lock and keeps them all out.
+//! * A lock not had within the busy timeout (`--lock-timeout`) fails with
+//!   [`RepositoryError::RepositoryBusy`], as on SQLite.
+//! * An install that registers a namespace or node type first waits until every
+//!   operation with a smaller id has ended, then takes the registry lock (keyed by
+//!   the schema) and checks that what it read of the registry still holds (else
+//!   it fails, to be run again). Every wait is of a later operation for an earlier
+//!   one, or of a transaction holding no operation id for one that holds a lock:
+//!   no cycle, so no deadlock.
+//!
+//! # Ids
+//!
+//! Node ids come from the sequence `node_id`, which steps by [`NODE_ID_BLOCK`]: a
+//! write transaction draws one block when it begins, so its nodes are the range
+//! [`first_new_id`](super::content::ContentTxn::first_new_id)`..` its next id,
+//! whatever other transactions draw meanwhile (ids are never reused; rolled back
+//! blocks are skipped).
+//!
+//! Operation ids come from the sequence `op_id`, and **they follow commit order**:
+//! an operation's id is drawn, and marked in flight by an advisory lock on it held
+//! to the end of its transaction, under a short session lock; at commit the
+//! transaction waits until every smaller id has committed or rolled back. So a
+//! reader that sees operation N sees every operation before N, "the repository at
+//! operation N" is the state after the operations up to N as on SQLite, and
+//! `history`, undo's "a later operation touched it" (by id), backups' last
+//! operation id and `new_nodes` keep their SQLite meaning. The price: an install
+//! that began after a long one in another workspace commits when that one ends
+//! (the two ran at once; the later one's acknowledgement waits), and one thread
+//! must not hold an earlier transaction open while it commits a later one on
+//! another connection. A rolled back operation leaves a gap in the ids.
 //!
 //! # Blobs
 //!

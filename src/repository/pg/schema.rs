@@ -29,6 +29,12 @@
 //!
 //! Version 1 indexed the raw path and `jcr:uuid` and had no `aggregate` table;
 //! [`MIGRATE_1_TO_2`] brings such a repository to version 2 when it is opened.
+//! Versions 1 and 2 took node ids from `meta.next_node_id` and operation ids as
+//! `max(id) + 1` under the one write lock; version 3 draws them from the
+//! sequences `node_id` (a block of [`super::NODE_ID_BLOCK`] ids a transaction)
+//! and `op_id`, so that transactions of different workspaces can run at once (see
+//! the module doc of [`super`]); [`MIGRATE_2_TO_3`] starts them after the last
+//! ids.
 
 /// The value of `meta.format`, which marks a schema as a jcrpack repository.
 pub const FORMAT: &str = "jcrpack-repository";
