@@ -68,7 +68,11 @@
 //! that began after a long one in another workspace commits when that one ends
 //! (the two ran at once; the later one's acknowledgement waits), and one thread
 //! must not hold an earlier transaction open while it commits a later one on
-//! another connection. A rolled back operation leaves a gap in the ids.
+//! another connection. A rolled back operation leaves a gap in the ids. Two
+//! installs into different workspaces that store the same new binary can
+//! deadlock (the earlier waits for the later's uncommitted `blob` row, the later
+//! for the earlier to end): the server breaks it by rolling one back, which fails
+//! as busy and leaves nothing.
 //!
 //! # Blobs
 //!
@@ -245,10 +249,19 @@ impl std::fmt::Debug for PgDb {
 /// SQLSTATE of a lock wait that ran out (`lock_timeout`).
 const LOCK_NOT_AVAILABLE: &str = "55P03";
 
+/// SQLSTATE of a transaction the server rolled back to break a deadlock: two
+/// installs into different workspaces storing the same new binary, the earlier
+/// waiting for the later's `blob` row while the later waits, at commit, for the
+/// earlier to end (see the module doc). The victim fails as busy, to be run again.
+const DEADLOCK_DETECTED: &str = "40P01";
+
 impl PgDb {
     /// Maps a PostgreSQL error, recognizing a lock wait that timed out.
     pub(crate) fn err(&self, e: postgres::Error) -> RepositoryError {
-        if e.code().map(|c| c.code()) == Some(LOCK_NOT_AVAILABLE) {
+        if matches!(
+            e.code().map(|c| c.code()),
+            Some(LOCK_NOT_AVAILABLE) | Some(DEADLOCK_DETECTED)
+        ) {
             return self.busy_error();
         }
         RepositoryError::Postgres {

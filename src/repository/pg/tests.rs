@@ -689,3 +689,45 @@ fn registrations_from_two_workspaces_at_once_serialize_on_the_registry() {
         Err(_) => assert!(reader.node("b", "/y").unwrap().is_none()),
     }
 }
+
+#[test]
+fn a_binary_stored_by_two_workspaces_at_once_fails_one_as_busy_and_loses_nothing() {
+    let url = with_two_workspaces();
+    let mut one = open(&url, Duration::ZERO);
+    let mut two = open(&url, Duration::ZERO);
+    let content = b"the same new binary".repeat(10);
+    let mut t1 = one.begin_operation_in(op_meta("in a"), "a").unwrap();
+    add_to(t1.as_mut(), "a", "x");
+    let later = {
+        let content = content.clone();
+        std::thread::spawn(move || {
+            let mut t2 = two.begin_operation_in(op_meta("in b"), "b").unwrap();
+            t2.put_blob(&mut content.as_slice()).unwrap();
+            add_to(t2.as_mut(), "b", "y");
+            // Waits for the earlier operation, which then waits for this one's
+            // blob row.
+            t2.commit().map(|_| ())
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let earlier = t1
+        .put_blob(&mut content.as_slice())
+        .map(|_| ())
+        .and_then(|()| t1.commit().map(|_| ()));
+    let later = later.join().unwrap();
+    // The server rolls one of them back: that one fails as busy, the other lands.
+    let (failed, landed, ws) = match (&earlier, &later) {
+        (Err(e), Ok(())) => (e, "b", "a"),
+        (Ok(()), Err(e)) => (e, "a", "b"),
+        _ => panic!("expected exactly one to fail: {earlier:?} {later:?}"),
+    };
+    assert!(
+        matches!(failed, RepositoryError::RepositoryBusy { .. }),
+        "{failed}"
+    );
+    let reader = open(&url, Duration::ZERO);
+    let name = if landed == "a" { "/x" } else { "/y" };
+    assert!(reader.node(landed, name).unwrap().is_some());
+    let lost = if ws == "a" { "/x" } else { "/y" };
+    assert!(reader.node(ws, lost).unwrap().is_none());
+}
