@@ -633,7 +633,7 @@ fn one_workspace_serializes_and_the_repository_lock_excludes_workspaces() {
     }
     // And a repository-wide transaction keeps every workspace out.
     t1.commit().unwrap();
-    let mut whole = one.begin("whole").unwrap();
+    let whole = one.begin("whole").unwrap();
     let e = two
         .begin_operation_in(op_meta("in b"), "b")
         .map(|_| ())
