@@ -698,18 +698,21 @@ fn a_binary_stored_by_two_workspaces_at_once_fails_one_as_busy_and_loses_nothing
     let content = b"the same new binary".repeat(10);
     let mut t1 = one.begin_operation_in(op_meta("in a"), "a").unwrap();
     add_to(t1.as_mut(), "a", "x");
+    let (stored, got) = std::sync::mpsc::channel();
     let later = {
         let content = content.clone();
         std::thread::spawn(move || {
             let mut t2 = two.begin_operation_in(op_meta("in b"), "b").unwrap();
             t2.put_blob(&mut content.as_slice()).unwrap();
             add_to(t2.as_mut(), "b", "y");
+            stored.send(()).unwrap();
             // Waits for the earlier operation, which then waits for this one's
             // blob row.
             t2.commit().map(|_| ())
         })
     };
-    std::thread::sleep(Duration::from_millis(300));
+    // The later one's blob row is in first, however slow the machine.
+    got.recv().unwrap();
     let earlier = t1
         .put_blob(&mut content.as_slice())
         .map(|_| ())
