@@ -215,6 +215,10 @@ pub(super) fn run(
         s.digests = Some(layout_digests(&s, archive, &root)?);
     }
     tree::import_tree(&mut s, archive, &root)?;
+    // What only the walk needs goes before the checks, so that their memory and the
+    // walk's do not add up (at a million nodes each path set holds tens of MB).
+    drop(root);
+    s.walked();
     super::acl::warn_ignored(&mut s.report);
     // The filter roots were checked above; DocView files of their ancestors may
     // still create nodes elsewhere, and identifier conflicts remove nodes anywhere.

@@ -69,45 +69,37 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
         if !seen.insert(p) {
             continue;
         }
-        let Some(info) = s.node(&p)? else { continue };
-        let mut complete = true;
-        for t in std::iter::once(&info.primary_type).chain(info.mixins.iter()) {
-            if !s.types.is_known(t) {
-                complete = false;
-                undeclared.insert(t.clone());
-            }
-        }
-        // A node with an undeclared type is not checked (reported above); one whose
+        // A node with an undeclared type is not checked (reported below); one whose
         // types accept any child is checked without its children read (its property
         // values can still fail, a `{Name}` that is no name).
+        let mut complete = true;
+        let types = &s.types;
+        let mut want_children = |primary: &str, mixins: &[String]| {
+            for t in std::iter::once(primary).chain(mixins.iter().map(String::as_str)) {
+                if !types.is_known(t) {
+                    complete = false;
+                    undeclared.insert(t.to_string());
+                }
+            }
+            if !complete {
+                return false;
+            }
+            let key = (primary.to_string(), mixins.to_vec());
+            let open = match open_types.get(&key) {
+                Some(&o) => o,
+                None => {
+                    let o = types.accepts_any_content(primary, mixins);
+                    open_types.insert(key, o);
+                    o
+                }
+            };
+            !open
+        };
+        let Some(node) = s.txn.node_shallow(&s.ws, p, &mut want_children)? else {
+            continue;
+        };
         if !complete {
             continue;
-        }
-        let key = (info.primary_type.clone(), info.mixins.clone());
-        let open = match open_types.get(&key) {
-            Some(&o) => o,
-            None => {
-                let o = s
-                    .types
-                    .accepts_any_content(&info.primary_type, &info.mixins);
-                open_types.insert(key, o);
-                o
-            }
-        };
-        let mut node = crate::node::Node::new(info.name.clone(), info.primary_type.clone());
-        node.mixins = info.mixins.clone();
-        for prop in s.txn.properties(&s.ws, &p)? {
-            node.set(prop);
-        }
-        let children = if open {
-            Vec::new()
-        } else {
-            s.txn.children(&s.ws, &p)?
-        };
-        for c in children {
-            let mut cn = crate::node::Node::new(c.name.clone(), c.primary_type.clone());
-            cn.mixins = c.mixins.clone();
-            node.children.push(cn);
         }
         let violations: Vec<_> = s
             .types

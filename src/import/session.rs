@@ -113,6 +113,17 @@ impl<'t> Session<'t> {
         }
     }
 
+    /// Frees what only the walk of the package's tree uses (the processed, hinted and
+    /// file-supplied paths, the child name lists), once it is done.
+    pub fn walked(&mut self) {
+        self.processed = PathSet::new();
+        self.hints = PathSet::new();
+        self.file_content = PathSet::new();
+        self.name_lists = HashMap::new();
+        self.listed_children = HashMap::new();
+        self.document_nodes = HashSet::new();
+    }
+
     /// Whether the filter contains `path` (covered and included). Nothing is
     /// contained without filter sets.
     pub fn contains(&self, path: &str) -> bool {

@@ -152,6 +152,36 @@ pub trait StoreRead {
     /// Opens the content of the blob with this SHA-256 (lower-case hex).
     fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>>;
 
+    /// Returns the node at `path` as a [`crate::node::Node`] (name without index,
+    /// types, properties) with, when `want_children(primary_type, mixins)` says so,
+    /// its children by name and types only (no properties, no grandchildren); `None`
+    /// when there is no node. What a node type check reads: a backend answers it in
+    /// fewer reads than [`StoreRead::node`], [`StoreRead::properties`] and
+    /// [`StoreRead::children`] (which also reads every child's `jcr:uuid`).
+    fn node_shallow(
+        &self,
+        workspace: &str,
+        path: &str,
+        want_children: &mut dyn FnMut(&str, &[String]) -> bool,
+    ) -> Result<Option<crate::node::Node>> {
+        let Some(info) = self.node(workspace, path)? else {
+            return Ok(None);
+        };
+        let mut node = crate::node::Node::new(info.name, info.primary_type);
+        node.mixins = info.mixins;
+        for prop in self.properties(workspace, path)? {
+            node.set(prop);
+        }
+        if want_children(&node.primary_type, &node.mixins) {
+            for c in self.children(workspace, path)? {
+                let mut cn = crate::node::Node::new(c.name, c.primary_type);
+                cn.mixins = c.mixins;
+                node.children.push(cn);
+            }
+        }
+        Ok(Some(node))
+    }
+
     /// Opens a [`SnapshotRead`] of workspace `workspace`: reads of one consistent
     /// snapshot, by node rather than by path, for bulk readers such as the exporter.
     /// `None` when the backend has none; callers then use the calls above.

@@ -109,6 +109,14 @@ macro_rules! store_read_via {
             let row = read::require(&*c, workspace, path)?;
             c.property(row.id, name)
         }
+        fn node_shallow(
+            &self,
+            workspace: &str,
+            path: &str,
+            want_children: &mut dyn FnMut(&str, &[String]) -> bool,
+        ) -> Result<Option<Node>> {
+            read::node_shallow(&*$content(self), workspace, path, want_children)
+        }
         fn find_by_uuid(&self, workspace: &str, uuid: &str) -> Result<Option<String>> {
             let c = $content(self);
             let ws = read::require_ws(&*c, workspace)?;

@@ -1,6 +1,7 @@
 //! Reads by path over a content store, and operation details from the log.
 
 use super::corrupt;
+use crate::node::Node;
 use crate::path::{self, Segment};
 use crate::repository::content::{ContentRead, NodeRecord, WorkspaceId};
 use crate::repository::oplog::{OpLogRead, RegKind, PAGE};
@@ -81,6 +82,34 @@ pub(crate) fn node<C: ContentRead + ?Sized>(
         Some(row) => Ok(Some(info(c, &row)?)),
         None => Ok(None),
     }
+}
+
+/// [`crate::repository::StoreRead::node_shallow`]: the row, its properties and (when
+/// wanted) its children's rows, three reads; no child's `jcr:uuid` is read.
+pub(crate) fn node_shallow<C: ContentRead + ?Sized>(
+    c: &C,
+    workspace: &str,
+    p: &str,
+    want_children: &mut dyn FnMut(&str, &[String]) -> bool,
+) -> Result<Option<Node>> {
+    let p = path::normalize(p)?;
+    let ws = require_ws(c, workspace)?;
+    let Some(row) = c.node_at(ws, &p)? else {
+        return Ok(None);
+    };
+    let mut node = Node::new(row.name, row.primary_type);
+    node.mixins = row.mixins;
+    for prop in c.properties(row.id)? {
+        node.set(prop);
+    }
+    if want_children(&node.primary_type, &node.mixins) {
+        for child in c.children(row.id)? {
+            let mut n = Node::new(child.name, child.primary_type);
+            n.mixins = child.mixins;
+            node.children.push(n);
+        }
+    }
+    Ok(Some(node))
 }
 
 /// [`crate::repository::StoreRead::children`].
@@ -168,4 +197,74 @@ pub(crate) fn operation<C: ContentRead + ?Sized, L: OpLogRead + ?Sized>(
         options,
         touched,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::node::Node;
+    use crate::repository::memory::MemoryStore;
+    use crate::repository::{AddOptions, Store, StoreRead, DEFAULT_WORKSPACE as WS};
+    use crate::value::Property;
+
+    /// What `node`, `properties` and `children` read, as `node_shallow` answers it.
+    fn expected(r: &dyn StoreRead, p: &str, with_children: bool) -> Node {
+        let info = r.node(WS, p).unwrap().unwrap();
+        let mut n = Node::new(info.name, info.primary_type);
+        n.mixins = info.mixins;
+        for prop in r.properties(WS, p).unwrap() {
+            n.set(prop);
+        }
+        if with_children {
+            for c in r.children(WS, p).unwrap() {
+                let mut cn = Node::new(c.name, c.primary_type);
+                cn.mixins = c.mixins;
+                n.children.push(cn);
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn node_shallow_reads_what_node_properties_and_children_read() {
+        let mut store = MemoryStore::in_memory("memory:shallow").unwrap();
+        let mut t = store.begin("shallow").unwrap();
+        let mut a = Node::new("a", "nt:unstructured");
+        a.mixins = vec!["mix:referenceable".into(), "mix:title".into()];
+        a.set(Property::string(
+            "jcr:uuid",
+            "0b0e1bd4-2d2c-4c0e-8a8e-0d5c7f2f6c11",
+        ));
+        a.set(Property::string("jcr:title", "A"));
+        let mut b = Node::new("b", "nt:folder");
+        b.mixins = vec!["mix:title".into()];
+        a.children.push(b);
+        a.children.push(Node::new("c", "nt:unstructured"));
+        a.children.push(Node::new("c", "nt:unstructured"));
+        t.add_node(WS, "/", &a, &AddOptions::append()).unwrap();
+        for with_children in [true, false] {
+            let mut asked = Vec::new();
+            let got = t
+                .node_shallow(WS, "/a", &mut |p, m| {
+                    asked.push((p.to_string(), m.to_vec()));
+                    with_children
+                })
+                .unwrap()
+                .unwrap();
+            assert_eq!(got, expected(&*t, "/a", with_children));
+            assert_eq!(
+                asked,
+                [(
+                    "nt:unstructured".to_string(),
+                    vec!["mix:referenceable".to_string(), "mix:title".to_string()]
+                )]
+            );
+        }
+        let got = t.node_shallow(WS, "/a/c[2]", &mut |_, _| true).unwrap();
+        assert_eq!(got, Some(expected(&*t, "/a/c[2]", true)));
+        assert_eq!(t.node_shallow(WS, "/a/x", &mut |_, _| true).unwrap(), None);
+        t.commit().unwrap();
+        // The committed store answers the same way.
+        let got = store.node_shallow(WS, "/a", &mut |_, _| true).unwrap();
+        assert_eq!(got, Some(expected(&store, "/a", true)));
+    }
 }
