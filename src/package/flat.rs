@@ -5,10 +5,9 @@
 //! subtree, children in the importer's order): its segment as a range of one byte
 //! arena, its parent, where its subtree ends, and its folder, DocView and plain file
 //! as indices into the archive's sorted listing (entry names are stored once, by the
-//! listing). `.binary` files are listing indices in one array, each node's a range of
-//! it. Repository paths are not stored: a walk ([`FlatLayout::nodes`]) builds them on
+//! listing). `.binary` files are (node, listing index) pairs in one array. Repository paths are not stored: a walk ([`FlatLayout::nodes`]) builds them on
 //! the way, and a lookup by path ([`FlatLayout::find`]) searches an index of the
-//! nodes sorted by parent and segment. About 40 bytes a node and its segment, where
+//! nodes sorted by parent and segment. About 33 bytes a node and its segment, where
 //! a [`super::LayoutNode`] costs several hundred (its path, entry names and map of
 //! children).
 //!
@@ -24,7 +23,7 @@ use std::fmt;
 /// No entry, no parent.
 const NONE: u32 = u32::MAX;
 
-/// One layout node.
+/// One layout node: 28 bytes.
 #[derive(Debug, Clone, Copy)]
 struct Record {
     /// Start of its segment in `segments` (it ends where the next record's starts).
@@ -39,11 +38,6 @@ struct Record {
     docview: u32,
     /// Its plain file.
     file: u32,
-    /// Start of its `.binary` files in `binaries` (they end where the next record's
-    /// start).
-    binaries: u32,
-    /// `docview` is a full-coverage `name.xml`.
-    full_coverage: bool,
 }
 
 /// The layout of `jcr_root/` as flat arrays over the archive's listing.
@@ -52,8 +46,11 @@ pub struct FlatLayout<'a> {
     records: Vec<Record>,
     /// Every segment, in pre-order, back to back.
     segments: String,
-    /// The `.binary` files of every node, as name indices.
-    binaries: Vec<u32>,
+    /// The `.binary` files of every node that has any, as (record, name index), in
+    /// record order.
+    binaries: Vec<(u32, u32)>,
+    /// Bit `i` set: record `i`'s DocView is a full-coverage `name.xml`.
+    full_coverage: Vec<u64>,
     /// Record indices sorted by (parent, segment), for lookups by path.
     by_name: Vec<u32>,
     /// Names that are not entries of the listing (none in practice: the layout only
@@ -100,6 +97,7 @@ impl<'a> FlatLayout<'a> {
             records: Vec::new(),
             segments: String::new(),
             binaries: Vec::new(),
+            full_coverage: Vec::new(),
             by_name: Vec::new(),
             extra: Vec::new(),
         }
@@ -130,9 +128,14 @@ impl<'a> FlatLayout<'a> {
             dir,
             docview,
             file,
-            binaries: self.binaries.len() as u32,
-            full_coverage: n.full_coverage,
         });
+        let (word, bit) = (i as usize / 64, i % 64);
+        if self.full_coverage.len() <= word {
+            self.full_coverage.push(0);
+        }
+        if n.full_coverage {
+            self.full_coverage[word] |= 1 << bit;
+        }
         i
     }
 
@@ -157,7 +160,7 @@ impl<'a> FlatLayout<'a> {
         )?;
         for b in std::mem::take(&mut node.binaries) {
             let k = self.name_index(Some(&b.entry));
-            self.binaries.push(k);
+            self.binaries.push((i, k));
         }
         let children = std::mem::take(&mut node.children);
         drop(node);
@@ -184,6 +187,7 @@ impl<'a> FlatLayout<'a> {
         self.records.shrink_to_fit();
         self.segments.shrink_to_fit();
         self.binaries.shrink_to_fit();
+        self.full_coverage.shrink_to_fit();
     }
 
     /// The index of an entry name: its place in the listing.
@@ -321,7 +325,11 @@ impl<'l, 'a> FlatNode<'l, 'a> {
 
     /// `docview` is a `name.xml` file (full coverage).
     pub fn full_coverage(&self) -> bool {
-        self.record().full_coverage
+        let i = self.i as usize;
+        self.layout
+            .full_coverage
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
     /// A plain file: the node is an `nt:file` with this entry's bytes.
@@ -338,15 +346,13 @@ impl<'l, 'a> FlatNode<'l, 'a> {
     /// The entries of the `.binary` files in this node's folder, in layout order.
     pub fn binaries(&self) -> impl Iterator<Item = &'l str> + 'l {
         let l = self.layout;
-        let start = self.record().binaries as usize;
-        let end = l
-            .records
-            .get(self.i as usize + 1)
-            .map_or(l.binaries.len(), |r| r.binaries as usize);
+        let i = self.i;
+        let start = l.binaries.partition_point(|&(n, _)| n < i);
         let node = *self;
-        l.binaries[start..end]
+        l.binaries[start..]
             .iter()
-            .filter_map(move |&k| node.entry(k))
+            .take_while(move |&&(n, _)| n == i)
+            .filter_map(move |&(_, k)| node.entry(k))
     }
 
     /// The children, in the importer's order (folders, then files).
