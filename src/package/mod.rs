@@ -3,6 +3,7 @@
 //! [`layout::scan`].
 
 pub mod extract;
+pub mod flat;
 pub mod info;
 pub mod inspect;
 pub mod layout;

@@ -90,10 +90,10 @@ pub fn check<'p>(pkg: &'p Package<'_>, out: &mut Vec<Finding>) -> Option<Box<dyn
         let is_folder = node.file.is_none() && node.docview.is_none();
         if nodes.visit(&node.path, entry, None, !is_folder, out) {
             // Placed at the DocView's root element once the file is read.
-            if let Some(d) = &node.docview {
+            if let Some(d) = node.docview {
                 nodes
                     .at_root
-                    .entry(d.clone())
+                    .entry(d.to_string())
                     .or_default()
                     .push(out.len() - 1);
             }

@@ -50,7 +50,8 @@ use crate::archive::{self, Archive, ArchiveError, ReadOptions};
 use crate::docview::{DocViewDocument, DocViewElement};
 use crate::filter::WorkspaceFilter;
 use crate::location::Location;
-use crate::package::{IgnoreList, Layout, LayoutNode};
+use crate::package::flat::{self, FlatLayout, FlatNode};
+use crate::package::IgnoreList;
 use crate::path;
 use crate::properties::PackageProperties;
 use serde::Serialize;
@@ -292,9 +293,11 @@ pub struct Package<'a> {
     pub filter: Option<WorkspaceFilter>,
     /// `properties.xml`, when present and readable.
     pub properties: Option<PackageProperties>,
-    /// The content tree. Of two entries that unescape to the same node in the same
-    /// role, only the first is laid out (the pair is a finding).
-    pub layout: Layout,
+    /// The content tree, as flat arrays over the listing (memory follows the number of
+    /// layout nodes at a few dozen bytes each, not a tree of strings). Of two entries
+    /// that unescape to the same node in the same role, only the first is laid out
+    /// (the pair is a finding).
+    pub layout: FlatLayout<'a>,
     /// Findings from reading.
     pub findings: Vec<Finding>,
 }
@@ -306,7 +309,7 @@ impl<'a> Package<'a> {
         let mut findings = Vec::new();
         let filter = filter::load(archive, &mut findings);
         let properties = properties::load(archive, &mut findings);
-        let layout = match crate::package::layout::scan_lenient(archive, &IgnoreList::default()) {
+        let layout = match flat::scan_lenient(archive, &IgnoreList::default()) {
             Ok((layout, collisions)) => {
                 findings.extend(collisions.iter().map(docviewparser::name_collision));
                 layout
@@ -321,7 +324,7 @@ impl<'a> Package<'a> {
                     )
                     .in_entry(crate::platform_name::JCR_ROOT),
                 );
-                Layout::default()
+                FlatLayout::empty(archive)
             }
         };
         Package {
@@ -339,10 +342,9 @@ impl<'a> Package<'a> {
     /// findings in `problems`.
     pub fn for_each_doc(&self, problems: &mut Vec<Finding>, mut f: impl FnMut(&[DocNode<'_>])) {
         let mut paths = Vec::new();
-        let mut stack: Vec<&LayoutNode> = vec![&self.layout.root];
-        while let Some(n) = stack.pop() {
-            if let Some(entry) = &n.docview {
-                if let Some(file) = docviewparser::read(self.archive, entry, &n.path, problems) {
+        for (n, node_path) in self.layout.nodes() {
+            if let Some(entry) = n.docview() {
+                if let Some(file) = docviewparser::read(self.archive, entry, &node_path, problems) {
                     paths.clear();
                     collect_paths(&file.doc.root, &root_path(&file), &mut paths);
                     let mut nodes = Vec::with_capacity(paths.len());
@@ -351,33 +353,31 @@ impl<'a> Package<'a> {
                     f(&nodes);
                 }
             }
-            // Children in reverse so that the stack visits them in layout order.
-            stack.extend(n.children.values().rev());
         }
     }
 
     /// Every node the package's files and folders stand for (not the elements inside
     /// DocView files), parents first, with the entry that makes it (the plain file,
     /// else the DocView, else the folder).
-    pub fn layout_nodes(&self) -> impl Iterator<Item = (&LayoutNode, &str)> + '_ {
-        let mut stack: Vec<&LayoutNode> = vec![&self.layout.root];
-        std::iter::from_fn(move || loop {
-            let n = stack.pop()?;
-            stack.extend(n.children.values().rev());
-            let entry = n.file.as_ref().or(n.docview.as_ref()).or(n.dir.as_ref());
-            if let Some(e) = entry {
-                return Some((n, e.as_str()));
-            }
+    pub fn layout_nodes(&self) -> impl Iterator<Item = (LaidOut<'_, 'a>, &str)> + '_ {
+        self.layout.nodes().filter_map(|(node, path)| {
+            let entry = node.file().or(node.docview()).or(node.dir())?;
+            Some((
+                LaidOut {
+                    file: node.file(),
+                    docview: node.docview(),
+                    path,
+                    node,
+                },
+                entry,
+            ))
         })
     }
 
     /// Whether a file or folder of the package stands for node `p` (as
     /// [`Package::layout_nodes`] lists them).
     pub fn in_layout(&self, p: &str) -> bool {
-        self.layout
-            .root
-            .find(p)
-            .is_some_and(|n| n.path == p && !n.is_empty())
+        self.layout.find(p).is_some_and(|n| !n.is_empty())
     }
 
     /// Whether the filter contains `p` (true when the package has no usable filter, so
@@ -385,6 +385,19 @@ impl<'a> Package<'a> {
     pub fn contains(&self, p: &str) -> bool {
         self.filter.as_ref().is_none_or(|f| f.contains(p))
     }
+}
+
+/// A node of the layout as [`Package::layout_nodes`] hands it out.
+#[derive(Debug, Clone)]
+pub struct LaidOut<'l, 'a> {
+    /// The repository path.
+    pub path: String,
+    /// A plain file: the node is an `nt:file` with this entry's bytes.
+    pub file: Option<&'l str>,
+    /// The DocView describing it: a `.content.xml` or a full-coverage `name.xml`.
+    pub docview: Option<&'l str>,
+    /// The node itself (its folder, `.binary` files, children).
+    pub node: FlatNode<'l, 'a>,
 }
 
 /// A set of repository paths kept as 64-bit hashes (8 bytes a path instead of the
@@ -589,7 +602,7 @@ fn check_other_entries(pkg: &Package<'_>, depth: usize, out: &mut Vec<Finding>) 
         }
     }
     for (node, _) in pkg.layout_nodes() {
-        if let Some(f) = &node.file {
+        if let Some(f) = node.file {
             let read_elsewhere = f.ends_with(".cnd")
                 || osgiconfigparser::is_config_file(&node.path)
                 || (f.ends_with(".zip") && depth < MAX_SUB_PACKAGE_DEPTH);
@@ -597,8 +610,8 @@ fn check_other_entries(pkg: &Package<'_>, depth: usize, out: &mut Vec<Finding>) 
                 check(f, out);
             }
         }
-        for b in &node.binaries {
-            check(&b.entry, out);
+        for b in node.node.binaries() {
+            check(b, out);
         }
     }
 }

@@ -431,10 +431,11 @@ fn definition_violations(
         names.push(c.segment());
         node.children.push(child);
     }
-    if let Some(l) = pkg.layout.root.find(n.path) {
-        for (seg, c) in &l.children {
-            if !names.contains(seg) && !c.is_empty() {
-                let (name, _) = seg.split_once('[').unwrap_or((seg.as_str(), ""));
+    if let Some(l) = pkg.layout.find(n.path) {
+        for c in l.children() {
+            let seg = c.segment();
+            if !names.iter().any(|s| s == seg) && !c.is_empty() {
+                let (name, _) = seg.split_once('[').unwrap_or((seg, ""));
                 node.children.push(Node::new(name, ""));
             }
         }
