@@ -3,6 +3,7 @@
 //! SQLite backend's `tree` does: two-phase renames through temporary `#id` paths,
 //! so the unique path index never sees two nodes on one path).
 
+use super::bulk::NodeRow;
 use super::{PgDb, PgTxn};
 use crate::namespace::NamespaceRegistry;
 use crate::path::{self, Segment};
@@ -289,13 +290,7 @@ impl ContentRead for PgDb {
             &format!("SELECT {NODE_COLS} FROM node WHERE parent = $1 ORDER BY position, id"),
             &[&id],
         )?;
-        self.with_cache(|c| {
-            for r in &found {
-                c.put_node(r);
-            }
-            c.last_position
-                .insert(id, found.iter().map(|r| r.position).max());
-        });
+        self.with_cache(|c| c.put_children(id, &found));
         Ok(found)
     }
 
@@ -357,13 +352,7 @@ impl ContentRead for PgDb {
             .iter()
             .map(|r| self.prop_row(r))
             .collect::<Result<Vec<Property>>>()?;
-        self.with_cache(|c| {
-            c.make_room();
-            c.props.insert(
-                id,
-                found.iter().map(|p| (p.name.clone(), p.clone())).collect(),
-            );
-        });
+        self.with_cache(|c| c.put_props(id, &found));
         Ok(found)
     }
 
@@ -570,6 +559,23 @@ impl ContentTxn for PgTxn<'_> {
         let first = child_path(&parent_row.path, &n.name, 1);
         let direct = !db.exists_at(n.ws, &first)?;
         let p = if direct { first } else { temp_path(n.id) };
+        if direct {
+            // On a free path: the row may wait for the next statement (bulk).
+            let row = NodeRow {
+                id: n.id,
+                ws: n.ws,
+                parent: Some(parent),
+                name: n.name.clone(),
+                position: n.position,
+                path: p.clone(),
+                ptype: n.primary_type.clone(),
+                mixins: mixins.clone(),
+            };
+            if db.hold_node(row)? {
+                db.inserted(n, &p, n.position, &mixins)?;
+                return Ok(());
+            }
+        }
         db.execute(
             "INSERT INTO node(id, ws, parent, name, position, path, ptype, mixins)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -682,17 +688,20 @@ impl ContentTxn for PgTxn<'_> {
             multiple.push(p.multiple);
             values.push(value);
         }
-        // One statement for all of them; a name given twice keeps its last value.
-        db.execute(
-            "INSERT INTO prop(node, name, type, multiple, value)
+        // The properties of a node whose row waits wait with it; else one
+        // statement for all of them. A name given twice keeps its last value.
+        if !db.hold_props(id, &names, &types, &multiple, &values)? {
+            db.execute(
+                "INSERT INTO prop(node, name, type, multiple, value)
              SELECT DISTINCT ON (name) $1, name, type, multiple, value
              FROM unnest($2::text[], $3::int[], $4::bool[], $5::text[]) WITH ORDINALITY
                   AS t(name, type, multiple, value, ord)
              ORDER BY name, ord DESC
              ON CONFLICT (node, name) DO UPDATE
              SET type = excluded.type, multiple = excluded.multiple, value = excluded.value",
-            &[&id, &names, &types, &multiple, &values],
-        )?;
+                &[&id, &names, &types, &multiple, &values],
+            )?;
+        }
         if db.with_cache(|c| c.props.contains_key(&id)) == Some(true) {
             // As they read back from their stored form.
             let mut stored = Vec::with_capacity(names.len());
@@ -705,6 +714,7 @@ impl ContentTxn for PgTxn<'_> {
             db.with_cache(|c| {
                 if let Some(m) = c.props.get_mut(&id) {
                     for p in stored {
+                        c.bytes += super::cache::prop_bytes(&p);
                         m.insert(p.name.clone(), p);
                     }
                 }
@@ -733,10 +743,15 @@ impl ContentTxn for PgTxn<'_> {
     fn remove_property(&mut self, id: NodeId, name: &str) -> Result<bool> {
         let db = self.db;
         db.require_node(id)?;
-        let removed = db.execute(
-            "DELETE FROM prop WHERE node = $1 AND name = $2",
-            &[&id, &name],
-        )? > 0;
+        let removed = match db.unhold_prop(id, name)? {
+            Some(existed) => existed,
+            None => {
+                db.execute(
+                    "DELETE FROM prop WHERE node = $1 AND name = $2",
+                    &[&id, &name],
+                )? > 0
+            }
+        };
         db.with_cache(|c| {
             if let Some(m) = c.props.get_mut(&id) {
                 m.remove(name);
