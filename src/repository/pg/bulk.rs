@@ -12,6 +12,10 @@
 //! every row had been inserted at once. What is held is bounded ([`MAX_ROWS`],
 //! [`MAX_BYTES`]): past either the rows are written at the next write.
 //!
+//! Small binaries (one chunk) stored inside the transaction wait here too, their
+//! `blob` rows written by one `INSERT ... ON CONFLICT DO NOTHING` and the chunks
+//! of those that were new by one more `COPY`, before the nodes.
+//!
 //! Only what cannot fail for another reason than a broken connection waits: a
 //! node whose id and path the caller has checked free (the transaction holds the
 //! repository's write lock, so no one else takes them), the properties of a node
@@ -26,7 +30,7 @@ use crate::repository::Result;
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
 use postgres::Client;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Rows held at most (nodes and properties together) before they are written.
 pub(crate) const MAX_ROWS: usize = 20_000;
@@ -56,6 +60,9 @@ pub(crate) struct Pending {
     nodes: Vec<NodeRow>,
     /// The properties of waiting nodes, by node and name.
     props: HashMap<i64, BTreeMap<String, PropCols>>,
+    /// Small blobs: SHA-256, size, content (one chunk at most).
+    blobs: Vec<(String, i64, Vec<u8>)>,
+    blob_names: HashSet<String>,
     rows: usize,
     bytes: usize,
     /// Rows written so far by `COPY` (for the tests and measurements).
@@ -69,7 +76,17 @@ fn has_nul(s: &str) -> bool {
 impl Pending {
     /// Whether nothing waits.
     pub(crate) fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+        self.nodes.is_empty() && self.blobs.is_empty()
+    }
+
+    /// Holds a blob of one chunk at most back (once for equal content).
+    pub(crate) fn add_blob(&mut self, sha256: &str, data: &[u8]) {
+        if self.blob_names.insert(sha256.to_string()) {
+            self.rows += 1;
+            self.bytes += data.len() + 128;
+            self.blobs
+                .push((sha256.to_string(), data.len() as i64, data.to_vec()));
+        }
     }
 
     /// Whether the rows should be written before more come.
@@ -79,6 +96,8 @@ impl Pending {
 
     /// Forgets what waits (the transaction ends without it, or rolls back).
     pub(crate) fn discard(&mut self) {
+        self.blobs.clear();
+        self.blob_names.clear();
         self.nodes.clear();
         self.props.clear();
         self.rows = 0;
@@ -141,13 +160,46 @@ impl Pending {
     /// Writes what waits with two `COPY`s (nodes, then properties) and forgets
     /// it, written or not.
     pub(crate) fn flush(&mut self, client: &mut Client) -> Result<(), postgres::Error> {
-        if self.nodes.is_empty() {
+        if self.is_empty() {
             return Ok(());
         }
         let nodes = std::mem::take(&mut self.nodes);
         let mut props = std::mem::take(&mut self.props);
+        let blobs = std::mem::take(&mut self.blobs);
+        self.blob_names.clear();
         self.rows = 0;
         self.bytes = 0;
+        if !blobs.is_empty() {
+            let names: Vec<&str> = blobs.iter().map(|b| b.0.as_str()).collect();
+            let sizes: Vec<i64> = blobs.iter().map(|b| b.1).collect();
+            let fresh: HashSet<String> = client
+                .query(
+                    "INSERT INTO blob(sha256, size) SELECT * FROM unnest($1::text[], $2::bigint[])
+                     ON CONFLICT DO NOTHING RETURNING sha256",
+                    &[&names, &sizes],
+                )?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?;
+            if blobs
+                .iter()
+                .any(|b| fresh.contains(&b.0) && !b.2.is_empty())
+            {
+                let sink = client
+                    .copy_in("COPY blob_chunk(blob, seq, data) FROM STDIN (FORMAT binary)")?;
+                let mut w = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::INT4, Type::BYTEA]);
+                for (sha, _, data) in &blobs {
+                    if fresh.contains(sha) && !data.is_empty() {
+                        let row: [&(dyn ToSql + Sync); 3] = [sha, &0i32, data];
+                        w.write(&row)?;
+                    }
+                }
+                self.copied += w.finish()?;
+            }
+        }
+        if nodes.is_empty() {
+            return Ok(());
+        }
         let sink = client.copy_in(
             "COPY node(id, ws, parent, name, position, path, ptype, mixins) FROM STDIN (FORMAT binary)",
         )?;
@@ -209,6 +261,21 @@ impl PgDb {
             c.bulk.flush(&mut c.client).map_err(|e| self.err(e))?;
         }
         Ok(c.bulk.add_node(n))
+    }
+
+    /// Holds a blob of one chunk at most back inside a write transaction;
+    /// `false` when it must be written now.
+    pub(crate) fn hold_blob(&self, sha256: &str, data: &[u8]) -> Result<bool> {
+        let mut c = self.lock()?;
+        let c = &mut *c;
+        if !c.cache_on || !c.in_txn || data.len() >= super::schema::CHUNK {
+            return Ok(false);
+        }
+        if c.bulk.full() {
+            c.bulk.flush(&mut c.client).map_err(|e| self.err(e))?;
+        }
+        c.bulk.add_blob(sha256, data);
+        Ok(true)
     }
 
     /// Sets properties of node `id` when its row waits (the columns as
@@ -435,5 +502,51 @@ mod on_server {
             .unwrap();
         t.commit().unwrap();
         assert_eq!(store.children("default", "/site").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn small_binaries_wait_with_the_rows_once_for_equal_content() {
+        use crate::value::{Binary, Value};
+        use std::io::Read;
+        let mut store = fresh();
+        let bin = |bytes: &[u8]| Property::single("data", Value::Binary(Binary::inline(bytes)));
+        let mut t = store.begin("bulk").unwrap();
+        let site = tree(3);
+        t.add_node("default", "/", &site, &AddOptions::append())
+            .unwrap();
+        for p in ["/site/p2", "/site/twin", "/site/twin[2]"] {
+            t.set_property("default", p, &bin(b"same bytes")).unwrap();
+        }
+        t.set_property("default", "/site", &bin(b"")).unwrap();
+        t.commit().unwrap();
+        let stored = |path: &str| match &store.properties("default", path).unwrap()[0].values[0] {
+            Value::Binary(Binary::Blob { sha256, .. }) => {
+                let mut out = Vec::new();
+                store
+                    .open_blob(sha256)
+                    .unwrap()
+                    .read_to_end(&mut out)
+                    .unwrap();
+                out
+            }
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(stored("/site/p2"), b"same bytes");
+        assert_eq!(stored("/site/twin[2]"), b"same bytes");
+        assert_eq!(stored("/site"), b"");
+        // Stored before: the content is kept once; rolled back: nothing.
+        let mut t = store.begin("bulk").unwrap();
+        t.set_property("default", "/site/p2", &bin(b"same bytes"))
+            .unwrap();
+        t.set_property("default", "/site/p2", &bin(b"other bytes"))
+            .unwrap();
+        t.rollback().unwrap();
+        let blobs = store.db().query("SELECT count(*) FROM blob", &[]).unwrap();
+        assert_eq!(blobs[0].get::<_, i64>(0), 2);
+        let chunks = store
+            .db()
+            .query("SELECT count(*) FROM blob_chunk", &[])
+            .unwrap();
+        assert_eq!(chunks[0].get::<_, i64>(0), 1, "the empty blob has no chunk");
     }
 }

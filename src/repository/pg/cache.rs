@@ -78,6 +78,10 @@ pub(crate) struct TxnCache {
     pub(crate) props: HashMap<NodeId, BTreeMap<String, Property>>,
     /// The largest child position of a node (`None`: no children).
     pub(crate) last_position: HashMap<NodeId, Option<i64>>,
+    /// Sizes of blobs known to be stored, by SHA-256 (a blob goes only by `gc`,
+    /// in a transaction of its own, or with a rolled back savepoint, which
+    /// forgets everything).
+    pub(crate) blobs: HashMap<String, u64>,
     /// Nodes whose children's paths are all in `paths`.
     pub(crate) complete: HashSet<NodeId>,
     /// What the entries take, about.
@@ -91,7 +95,18 @@ impl TxnCache {
     }
 
     fn size(&self) -> usize {
-        self.nodes.len() + self.paths.len() + self.props.len() + self.last_position.len()
+        self.nodes.len()
+            + self.paths.len()
+            + self.props.len()
+            + self.last_position.len()
+            + self.blobs.len()
+    }
+
+    /// Remembers that blob `sha256` of `size` bytes is stored.
+    pub(crate) fn put_blob(&mut self, sha256: &str, size: u64) {
+        self.make_room();
+        self.bytes += 2 * sha256.len() + 64;
+        self.blobs.insert(sha256.to_string(), size);
     }
 
     /// Forgets everything when full (called before adding).
