@@ -146,6 +146,22 @@ impl Pending {
         true
     }
 
+    /// The waiting nodes of workspace `ws` whose `jcr:uuid` row holds `uuid`.
+    pub(crate) fn uuid_owners(&self, ws: i64, uuid: &str) -> Vec<i64> {
+        self.nodes
+            .iter()
+            .filter(|n| {
+                n.ws == ws
+                    && self
+                        .props
+                        .get(&n.id)
+                        .and_then(|m| m.get("jcr:uuid"))
+                        .is_some_and(|c| c.2 == uuid)
+            })
+            .map(|n| n.id)
+            .collect()
+    }
+
     /// Removes property `name` of the waiting node `id`: `Some(existed)` when the
     /// node waits here, `None` when it does not.
     pub(crate) fn remove_prop(&mut self, id: i64, name: &str) -> Option<bool> {
@@ -302,6 +318,30 @@ impl PgDb {
     /// or `None` when the node's rows are on the server.
     pub(crate) fn unhold_prop(&self, id: i64, name: &str) -> Result<Option<bool>> {
         Ok(self.lock()?.bulk.remove_prop(id, name))
+    }
+
+    /// The nodes of workspace `ws` whose `jcr:uuid` is `uuid`, in id order, on
+    /// the server and waiting here together, without writing what waits: a
+    /// waiting node's properties all wait with it, so the server's rows and the
+    /// waiting ones are apart.
+    pub(crate) fn uuid_owners_beside(&self, ws: i64, uuid: &str) -> Result<Vec<i64>> {
+        let mut c = self.lock()?;
+        let c = &mut *c;
+        let s = c
+            .statement(
+                "SELECT n.id FROM prop p JOIN node n ON n.id = p.node
+                 WHERE p.name = 'jcr:uuid' AND md5(p.value) = md5($1) AND p.value = $1 AND n.ws = $2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = c.client.query(&s, &[&uuid, &ws]).map_err(|e| self.err(e))?;
+        let mut ids = rows
+            .iter()
+            .map(|r| r.try_get(0).map_err(|e| self.err(e)))
+            .collect::<Result<Vec<i64>>>()?;
+        ids.extend(c.bulk.uuid_owners(ws, uuid));
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
     }
 
     /// The rows written by `COPY` on this connection so far.

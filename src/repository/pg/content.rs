@@ -291,6 +291,34 @@ impl ContentRead for PgDb {
             &[&id],
         )?;
         self.with_cache(|c| c.put_children(id, &found));
+        if self.with_cache(|_| ()).is_some() && !found.is_empty() {
+            // In a write transaction the children's properties are read next: all
+            // of them in one query, kept.
+            let ids: Vec<i64> = found.iter().map(|r| r.id).collect();
+            let mut props: std::collections::HashMap<i64, Vec<Property>> =
+                ids.iter().map(|&i| (i, Vec::new())).collect();
+            for r in self.query(
+                "SELECT node, name, type, multiple, value FROM prop WHERE node = ANY($1)
+                 ORDER BY node, name",
+                &[&ids],
+            )? {
+                let node: i64 = self.get(&r, 0)?;
+                let name: String = self.get(&r, 1)?;
+                let code: i32 = self.get(&r, 2)?;
+                let multiple: bool = self.get(&r, 3)?;
+                let raw: String = self.get(&r, 4)?;
+                let p = codec::decode_property(&name, code as i64, multiple, &raw)
+                    .map_err(|e| self.corrupt(e))?;
+                props.entry(node).or_default().push(p);
+            }
+            self.with_cache(|c| {
+                for id in &ids {
+                    if !c.props.contains_key(id) {
+                        c.put_props(*id, &props[id]);
+                    }
+                }
+            });
+        }
         Ok(found)
     }
 
@@ -362,6 +390,11 @@ impl ContentRead for PgDb {
         {
             return Ok(known);
         }
+        if self.with_cache(|_| ()).is_some() {
+            // In a write transaction the node's other properties are read next:
+            // all of them at once, kept.
+            return Ok(self.properties(id)?.into_iter().find(|p| p.name == name));
+        }
         match self
             .query(
                 "SELECT name, type, multiple, value FROM prop WHERE node = $1 AND name = $2",
@@ -375,6 +408,10 @@ impl ContentRead for PgDb {
     }
 
     fn uuid_owners(&self, ws: WorkspaceId, uuid: &str) -> Result<Vec<NodeId>> {
+        if self.with_cache(|_| ()).is_some() {
+            // In a write transaction: the rows waiting in `bulk` stay there.
+            return self.uuid_owners_beside(ws, uuid);
+        }
         self.query(
             "SELECT n.id FROM prop p JOIN node n ON n.id = p.node
              WHERE p.name = 'jcr:uuid' AND md5(p.value) = md5($1) AND p.value = $1 AND n.ws = $2
