@@ -401,3 +401,79 @@ fn skip_unchanged_skips_on_postgres() {
     let back = json(&["--skip-unchanged"]);
     assert!(back["totals"]["added"].as_u64().unwrap() > 0, "{back}");
 }
+
+/// Runs `jcrpack ARGS --lock-timeout SECONDS`; returns whether it succeeded
+/// (failing with exit code 1 otherwise), its standard error and how long it took.
+fn timed(args: &[&str], seconds: &str) -> (bool, String, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let out = jcrpack()
+        .args(args)
+        .args(["--lock-timeout", seconds])
+        .output()
+        .expect("run jcrpack");
+    assert!(
+        out.status.success() || out.status.code() == Some(1),
+        "{args:?}: {:?}",
+        out.status
+    );
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        started.elapsed(),
+    )
+}
+
+/// Issue 19 item 2: a workspace's write lock held by another client (here a raw
+/// connection holding the advisory locks an install takes) keeps installs into
+/// that workspace out, for `--lock-timeout`, with SQLite's busy error and exit
+/// code; an install into another workspace goes ahead at once; anything
+/// repository-wide (a new workspace) waits for every workspace's lock.
+#[test]
+fn a_held_workspace_lock_makes_its_installs_busy_and_leaves_others_free() {
+    let t = tempfile::tempdir().unwrap();
+    let db = testdb::fresh_database();
+    let repo = format!("{db}?schema=busy");
+    ok(&["init", &repo]);
+    ok(&["workspace", "create", "other", "--repo", &repo]);
+    let pkg = t.path().join("pkg");
+    write(
+        &pkg,
+        "META-INF/vault/filter.xml",
+        "<workspaceFilter version=\"1.0\"><filter root=\"/content/t\"/></workspaceFilter>",
+    );
+    write(
+        &pkg,
+        "jcr_root/content/t/.content.xml",
+        r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" x="1"/>"#,
+    );
+    let pkg = pkg.to_str().unwrap();
+    let mut holder = postgres::Client::connect(&db, postgres::NoTls).expect("connect");
+    let mut txn = holder.transaction().expect("begin");
+    txn.batch_execute(
+        "SELECT pg_advisory_xact_lock_shared(hashtext('jcrpack'), hashtext('busy'));
+         SELECT pg_advisory_xact_lock(hashtext('jcrpack-ws:busy'), hashtext('default'))",
+    )
+    .expect("take the locks");
+    let import = |ws: &'static str| ["import", pkg, "-q", "--repo", &repo, "-w", ws];
+    let (done, err, waited) = timed(&import("default"), "0.5");
+    assert!(!done, "the install into the locked workspace ran");
+    assert!(
+        err.contains("is busy") && err.contains("another process is writing to it"),
+        "{err}"
+    );
+    assert!(err.contains("waited 500 ms"), "{err}");
+    assert!(
+        waited >= std::time::Duration::from_millis(500),
+        "{waited:?}"
+    );
+    let (done, err, _) = timed(&import("other"), "0");
+    assert!(done, "the install into the other workspace waited: {err}");
+    let (done, err, _) = timed(&["workspace", "create", "third", "--repo", &repo], "0.2");
+    assert!(!done && err.contains("is busy"), "{err}");
+    txn.rollback().expect("release");
+    let (done, err, _) = timed(&import("default"), "5");
+    assert!(done, "{err}");
+    // The workspace, and the two installs.
+    let h = history(&repo);
+    assert_eq!(h["operations"].as_array().unwrap().len(), 3, "{h}");
+}

@@ -107,71 +107,264 @@ fn import_waiting(url: &str, package: &Path, workspace: &str, lock_timeout: &str
     c
 }
 
+/// A package folder named `token` whose `pages` pages below /content/big all
+/// carry `token` in their title, so that a dump tells which install it shows.
+fn token_package(dir: &Path, token: &str, pages: usize) -> PathBuf {
+    let p = dir.join(token);
+    let w = |rel: &str, text: &str| {
+        let f = p.join(rel);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, text).unwrap();
+    };
+    w(
+        "META-INF/vault/filter.xml",
+        "<workspaceFilter version=\"1.0\"><filter root=\"/content/big\"/></workspaceFilter>",
+    );
+    w(
+        "jcr_root/content/big/.content.xml",
+        r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#,
+    );
+    for i in 0..pages {
+        w(
+            &format!("jcr_root/content/big/p{i:05}/.content.xml"),
+            &format!(
+                r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" title="{token} page {i}"><a jcr:primaryType="nt:unstructured" x="1"/></jcr:root>"#
+            ),
+        );
+    }
+    p
+}
+
+/// The install tokens (`tok...`) a dump shows.
+fn tokens(dump: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut rest = dump;
+    while let Some(i) = rest.find("tok") {
+        let t: String = rest[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        rest = &rest[i + t.len().max(1)..];
+        out.insert(t);
+    }
+    out
+}
+
+/// The recorded operations, oldest first: (id, description).
+fn history_json(url: &str) -> Vec<(i64, String)> {
+    let mut c = jcrpack();
+    c.args(["history", "--json", "--repo", url]);
+    let v: serde_json::Value = serde_json::from_slice(&ok(c).stdout).expect("history JSON");
+    v["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .map(|o| {
+            (
+                o["id"].as_i64().expect("id"),
+                o["description"].as_str().expect("description").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The install token of an operation's description (`install /tmp/.../tokw0r3`).
+fn token_of(description: &str) -> Option<String> {
+    let path = description.strip_prefix("install ")?;
+    Some(path.rsplit('/').next().unwrap_or(path).to_string())
+}
+
+/// A small deterministic generator for the kill moments (xorshift).
+struct Moments(u64);
+
+impl Moments {
+    fn next_fraction(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % 10_000) as f64 / 10_000.0
+    }
+}
+
 #[test]
-fn installs_into_two_workspaces_with_readers_all_land_in_the_history() {
+fn installs_into_two_workspaces_with_readers_and_kills_stay_consistent() {
+    const WORKSPACES: [&str; 2] = ["default", "other"];
     let t = tempfile::tempdir().unwrap();
+    let dir = t.path().to_path_buf();
     let url = repo("shared");
     init(&url);
     let mut c = jcrpack();
     c.args(["workspace", "create", "other", "--repo", &url]);
     ok(c);
-    let pkg = big_package(t.path(), 20);
-    let ops_before = history(&url).len();
-    let initial = dump(&url, "default");
-    assert_eq!(initial, dump(&url, "other"));
+    let ops_before = history_json(&url).len();
+    // A first install into each workspace: every later dump shows one token, and
+    // the time of a warm install places the kills.
+    let mut warm = Duration::ZERO;
+    for ws in WORKSPACES {
+        let pkg = token_package(&dir, &format!("tokfirst{ws}"), 20);
+        let started = Instant::now();
+        ok(import(&url, &pkg, ws));
+        warm = started.elapsed();
+    }
+    // Bounded: the writers start installs for this long, whatever the machine's load.
+    let run_for = Duration::from_secs(15);
+    let started = Instant::now();
     let done = Arc::new(AtomicBool::new(false));
-    let rounds = 2;
-    let writers: Vec<_> = ["default", "default", "other", "other"]
-        .into_iter()
-        .map(|ws| {
-            let (url, pkg) = (url.clone(), pkg.clone());
+    // 4 processes at a time install into 2 workspaces, each acknowledged install
+    // noted with its operation id.
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (url, dir) = (url.clone(), dir.clone());
             std::thread::spawn(move || {
-                for _ in 0..rounds {
-                    ok(import(&url, &pkg, ws));
+                let ws = WORKSPACES[w % 2];
+                let mut acknowledged = Vec::new();
+                let mut round = 0;
+                while round == 0 || started.elapsed() < run_for {
+                    let token = format!("tokw{w}r{round}");
+                    let pkg = token_package(&dir, &token, 20);
+                    let mut c = import(&url, &pkg, ws);
+                    c.arg("--json");
+                    let report: serde_json::Value =
+                        serde_json::from_slice(&ok(c).stdout).expect("import JSON");
+                    let op = report["operation"].as_i64().expect("an operation id");
+                    acknowledged.push((op, token, ws));
+                    round += 1;
                 }
+                acknowledged
             })
         })
         .collect();
+    // A fifth installs and is killed at pseudo-random moments (up to twice a warm
+    // install's time: some land mid-install, some after).
+    let killer = {
+        let (url, dir) = (url.clone(), dir.clone());
+        std::thread::spawn(move || {
+            let mut moments = Moments(0x5eed_1234_abcd);
+            let mut killed = Vec::new();
+            let mut n = 0;
+            while started.elapsed() < run_for {
+                let token = format!("tokk{n}");
+                let pkg = token_package(&dir, &token, 20);
+                let mut child = import(&url, &pkg, WORKSPACES[n % 2])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("spawn");
+                std::thread::sleep(warm.mul_f64(4.0 * moments.next_fraction()));
+                let _ = child.kill();
+                let _ = child.wait();
+                killed.push(token);
+                n += 1;
+            }
+            killed
+        })
+    };
+    // 8 readers dump a workspace and read the history until the writers are done.
     let readers: Vec<_> = (0..8)
         .map(|i| {
             let (url, done) = (url.clone(), Arc::clone(&done));
             std::thread::spawn(move || {
-                let mut seen = std::collections::BTreeSet::new();
-                let started = Instant::now();
-                while !done.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(300) {
-                    let ws = if i % 2 == 0 { "default" } else { "other" };
+                let ws = WORKSPACES[i % 2];
+                let mut seen = Vec::new();
+                let cap = Instant::now();
+                while !done.load(Ordering::SeqCst) && cap.elapsed() < Duration::from_secs(600) {
                     let d = dump(&url, ws);
                     serde_json::from_str::<serde_json::Value>(&d).expect("a dump is JSON");
-                    seen.insert(d);
+                    seen.push((ws, tokens(&d)));
                     history(&url);
                 }
                 seen
             })
         })
         .collect();
+    let mut acknowledged = Vec::new();
     for w in writers {
-        w.join().expect("writer");
+        acknowledged.extend(w.join().expect("writer"));
     }
+    let killed = killer.join().expect("killer");
     done.store(true, Ordering::SeqCst);
-    let mut seen = std::collections::BTreeSet::new();
-    for r in readers {
-        seen.extend(r.join().expect("reader"));
-    }
-    let ops = history(&url);
-    assert_eq!(
-        ops.len() - ops_before,
-        4 * rounds,
-        "every acknowledged install is in the history:\n{}",
-        ops.join("\n")
+    let seen: Vec<_> = readers
+        .into_iter()
+        .map(|r| r.join().expect("reader"))
+        .collect();
+
+    let ops = history_json(&url);
+    // Operation ids follow commit order: the history is ascending.
+    assert!(
+        ops.windows(2).all(|w| w[0].0 < w[1].0),
+        "operation ids out of order: {ops:?}"
     );
-    let last = dump(&url, "default");
-    assert_eq!(last, dump(&url, "other"));
-    // Every install writes the same content, so a consistent dump (one snapshot)
-    // is the state before the first install or after one: never a mix.
-    assert!(!seen.is_empty());
-    for d in &seen {
-        assert!(*d == initial || *d == last, "a dump mixed two states:\n{d}");
+    // Every acknowledged install is in the history under its id.
+    for (op, token, _) in &acknowledged {
+        assert!(
+            ops.iter()
+                .any(|(id, d)| id == op && token_of(d).as_deref() == Some(token.as_str())),
+            "acknowledged install {token} (operation {op}) is not in the history: {ops:?}"
+        );
     }
+    // Nothing else is, but the first installs and the killed installs that had
+    // committed before their kill.
+    let recorded_kills = ops
+        .iter()
+        .filter_map(|(_, d)| token_of(d))
+        .filter(|t| killed.contains(t))
+        .count();
+    assert_eq!(
+        ops.len(),
+        ops_before + 2 + acknowledged.len() + recorded_kills,
+        "{ops:?}"
+    );
+    // Every dump shows exactly one install's content (never a mix, never a
+    // killed install's part), of an operation in the history, and each reader's
+    // dumps of a workspace go forward in operation id order.
+    let op_of = |token: &str| {
+        ops.iter()
+            .find(|(_, d)| token_of(d).as_deref() == Some(token))
+            .map(|(id, _)| *id)
+    };
+    let mut dumps = 0;
+    for reader in &seen {
+        let mut last = i64::MIN;
+        for (ws, toks) in reader {
+            assert_eq!(toks.len(), 1, "a dump of {ws} mixed installs: {toks:?}");
+            let token = toks.iter().next().unwrap();
+            let op = op_of(token).unwrap_or_else(|| {
+                panic!("a dump of {ws} shows {token}, which is not in the history")
+            });
+            assert!(
+                op >= last,
+                "a reader of {ws} went back from operation {last} to {op}"
+            );
+            last = op;
+            dumps += 1;
+        }
+    }
+    // And the state at the end is the last install's of each workspace.
+    for ws in WORKSPACES {
+        let last_token = ops
+            .iter()
+            .rev()
+            .filter_map(|(_, d)| token_of(d))
+            .find(|t| {
+                acknowledged.iter().any(|(_, a, w)| a == t && *w == ws)
+                    || t == &format!("tokfirst{ws}")
+                    || killed
+                        .iter()
+                        .position(|k| k == t)
+                        .is_some_and(|n| WORKSPACES[n % 2] == ws)
+            })
+            .expect("an install");
+        let now = tokens(&dump(&url, ws));
+        assert_eq!(now.into_iter().collect::<Vec<_>>(), [last_token], "{ws}");
+    }
+    eprintln!(
+        "{} acknowledged installs, {} killed ({} of them had committed), {dumps} consistent dumps in {:?} (a warm install took {warm:?})",
+        acknowledged.len(),
+        killed.len(),
+        recorded_kills,
+        started.elapsed()
+    );
+    assert!(dumps > 0 && !acknowledged.is_empty());
 }
 
 #[test]

@@ -112,7 +112,7 @@ fn install_package_then(
             "dryRun": opts.dry_run,
         }),
     };
-    let mut txn = store.begin_operation(meta)?;
+    let mut txn = store.begin_operation_in(meta, &opts.workspace)?;
     let mut report = {
         let ns = txn.namespaces()?;
         let (types, warnings) = crate::nodetypes::load(txn.as_ref(), &ns);

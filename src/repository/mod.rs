@@ -184,6 +184,19 @@ pub trait Store: StoreRead {
     /// restore it. Otherwise as [`Store::begin`].
     fn begin_operation(&mut self, meta: OperationMeta) -> Result<Box<dyn Transaction + '_>>;
 
+    /// [`Store::begin_operation`] for an operation that writes only to the content
+    /// of `workspace` (an install): a backend may run it beside operations on other
+    /// workspaces (PostgreSQL does; the default takes the one write lock). Writing
+    /// to another workspace, or creating or removing one, is refused in it.
+    fn begin_operation_in(
+        &mut self,
+        meta: OperationMeta,
+        workspace: &str,
+    ) -> Result<Box<dyn Transaction + '_>> {
+        let _ = workspace;
+        self.begin_operation(meta)
+    }
+
     /// Drops the journals of the oldest operations (see [`PruneSelect`]), which can
     /// no longer be undone, under the write lock; the report names them. With
     /// `dry_run` nothing changes. Their before-images may have been the last

@@ -218,6 +218,17 @@ pub trait BackendTxn: ContentTxn + OpLogTxn {
     fn rollback(self: Box<Self>) -> Result<()>;
 }
 
+/// What a write transaction may write: the whole repository (registries,
+/// workspaces, every workspace's content), or the content of one workspace (and
+/// new namespaces and node types, which a backend serializes on their own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteScope<'a> {
+    /// Everything: the backend's repository-wide write lock.
+    Repository,
+    /// The content of the named (existing) workspace only.
+    Workspace(&'a str),
+}
+
 /// A storage backend: a content store with an operation log beside it.
 ///
 /// Implementing this (and the traits of its transaction) is all a new backend
@@ -232,6 +243,14 @@ pub trait StorageBackend {
 
     /// Begins a write transaction (taking the backend's write lock, if any).
     fn begin(&mut self) -> Result<Box<dyn BackendTxn + '_>>;
+
+    /// Begins a write transaction that writes only to `scope` (see [`WriteScope`]),
+    /// so that a backend may let transactions of other workspaces run beside it.
+    /// The default takes the one write lock ([`StorageBackend::begin`]).
+    fn begin_scoped(&mut self, scope: WriteScope<'_>) -> Result<Box<dyn BackendTxn + '_>> {
+        let _ = scope;
+        self.begin()
+    }
 
     /// [`super::Store::gc`]; backends without housekeeping have nothing to do.
     fn gc(&mut self, dry_run: bool) -> Result<super::GcReport> {

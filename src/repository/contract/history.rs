@@ -59,9 +59,11 @@ pub(crate) fn pruning_drops_the_oldest_operations_and_names_them<B: Backend>() {
     // Keeping more than there are drops nothing.
     let r = store.prune_history(PruneSelect::Keep(10), false).unwrap();
     assert!(r.dropped.is_empty());
-    // Ids are never reused, even when every operation was dropped.
+    // Ids are never reused, even when every operation was dropped (a backend
+    // drawing them from a sequence, PostgreSQL, may skip the refused undo's).
     store.prune_history(PruneSelect::Keep(0), false).unwrap();
     let mut t = store.begin_operation(meta("after")).unwrap();
     add(t.as_mut(), "/", "after");
-    assert_eq!(t.commit().unwrap(), Some(OperationId(6)));
+    let after = t.commit().unwrap().expect("an operation");
+    assert!(after >= OperationId(6), "{after}");
 }

@@ -35,7 +35,7 @@ mod walk;
 mod write;
 
 use super::content::{ContentRead, NodeId, NodeRecord};
-use super::oplog::{BackendTxn, OpLogRead, StorageBackend};
+use super::oplog::{BackendTxn, OpLogRead, StorageBackend, WriteScope};
 use super::{
     AddOptions, GcReport, NodeInfo, OperationDetail, OperationId, OperationMeta, OperationSummary,
     PruneReport, PruneSelect, RepositoryError, Result, Store, StoreRead, SubtreeWalk, Transaction,
@@ -176,6 +176,25 @@ impl<B: StorageBackend> Store for Journaled<B> {
         )?))
     }
 
+    fn begin_operation_in(
+        &mut self,
+        meta: OperationMeta,
+        workspace: &str,
+    ) -> Result<Box<dyn Transaction + '_>> {
+        // A workspace that does not exist yet is created: that takes the whole
+        // repository (a workspace removed meanwhile is refused in `ensure_ws`).
+        if self.backend.content().workspace_id(workspace)?.is_none() {
+            return self.begin_operation(meta);
+        }
+        let inner = self
+            .backend
+            .begin_scoped(WriteScope::Workspace(workspace))?;
+        let description = meta.description.clone();
+        let mut txn = JournaledTxn::new(inner, &description, Some(meta))?;
+        txn.scope = Some(workspace.to_string());
+        Ok(Box::new(txn))
+    }
+
     fn prune_history(&mut self, select: PruneSelect, dry_run: bool) -> Result<PruneReport> {
         prune(self.backend.begin()?, select, dry_run)
     }
@@ -221,6 +240,9 @@ pub struct JournaledTxn<'a> {
     reinserted: BTreeSet<NodeId>,
     /// Its description, for messages.
     description: String,
+    /// The one workspace it may write to ([`Store::begin_operation_in`]); `None`:
+    /// any.
+    pub(crate) scope: Option<String>,
 }
 
 impl<'a> JournaledTxn<'a> {
@@ -241,12 +263,26 @@ impl<'a> JournaledTxn<'a> {
             first_id,
             reinserted: BTreeSet::new(),
             description: description.to_string(),
+            scope: None,
         })
     }
 
     /// Whether this transaction created node `id` (so it has no before-image).
     pub(crate) fn created_here(&self, id: NodeId) -> bool {
         id >= self.first_id || self.reinserted.contains(&id)
+    }
+
+    /// Refuses `action` on `workspace` outside the transaction's scope.
+    pub(crate) fn in_scope(&self, workspace: &str, action: &'static str) -> Result<()> {
+        match &self.scope {
+            Some(w) if w != workspace => Err(RepositoryError::NotAllowed {
+                workspace: workspace.to_string(),
+                path: "/".to_string(),
+                action,
+                reason: format!("this operation writes only to workspace {w}"),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The node at `path` of `workspace`, which must exist.
@@ -286,6 +322,9 @@ impl Transaction for JournaledTxn<'_> {
     }
 
     fn delete_workspace(&mut self, name: &str, force: bool) -> Result<u64> {
+        if self.scope.is_some() {
+            self.in_scope("", "delete workspace")?;
+        }
         self.delete_ws(name, force)
     }
 
@@ -296,19 +335,23 @@ impl Transaction for JournaledTxn<'_> {
         node: &Node,
         options: &AddOptions,
     ) -> Result<String> {
+        self.in_scope(workspace, "add node")?;
         self.add(workspace, parent, node, options)
     }
 
     fn remove_node(&mut self, workspace: &str, path: &str) -> Result<u64> {
+        self.in_scope(workspace, "remove node")?;
         let row = self.require(workspace, path)?;
         self.remove(workspace, &row)
     }
 
     fn set_property(&mut self, workspace: &str, path: &str, property: &Property) -> Result<()> {
+        self.in_scope(workspace, "set property")?;
         self.set_prop(workspace, path, property)
     }
 
     fn remove_property(&mut self, workspace: &str, path: &str, name: &str) -> Result<bool> {
+        self.in_scope(workspace, "remove property")?;
         let row = self.require(workspace, path)?;
         if self.inner.property(row.id, name)?.is_none() {
             return Ok(false);
@@ -318,10 +361,12 @@ impl Transaction for JournaledTxn<'_> {
     }
 
     fn set_primary_type(&mut self, workspace: &str, path: &str, primary_type: &str) -> Result<()> {
+        self.in_scope(workspace, "set primary type")?;
         self.set_fields(workspace, path, Some(primary_type), None)
     }
 
     fn set_mixins(&mut self, workspace: &str, path: &str, mixins: &[String]) -> Result<()> {
+        self.in_scope(workspace, "set mixins")?;
         self.set_fields(workspace, path, None, Some(mixins))
     }
 
@@ -332,6 +377,7 @@ impl Transaction for JournaledTxn<'_> {
         child: &str,
         before: Option<&str>,
     ) -> Result<String> {
+        self.in_scope(workspace, "order before")?;
         self.reorder(workspace, parent, child, before)
     }
 
@@ -358,6 +404,9 @@ impl Transaction for JournaledTxn<'_> {
     }
 
     fn undo(&mut self, id: OperationId, force: bool) -> Result<UndoReport> {
+        if self.scope.is_some() {
+            self.in_scope("", "undo")?;
+        }
         self.undo_op(id, force)
     }
 

@@ -130,6 +130,10 @@ impl JournaledTxn<'_> {
         if let Some(id) = self.inner.workspace_id(name)? {
             return Ok((id, false));
         }
+        if self.scope.is_some() {
+            // Workspace `name` was removed since the scoped operation began.
+            self.in_scope("", "create workspace")?;
+        }
         self.touch_reg(RegKind::Workspace, name)?;
         let ws = self.inner.insert_workspace(name, None)?;
         let root = self.inner.alloc_node_id()?;

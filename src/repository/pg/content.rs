@@ -491,9 +491,12 @@ impl ContentTxn for PgTxn<'_> {
 
     fn alloc_node_id(&mut self) -> Result<NodeId> {
         let id = self.next_id;
-        self.next_id = id
-            .checked_add(1)
-            .ok_or_else(|| self.db.corrupt("node ids ran out"))?;
+        if id >= self.id_limit {
+            return Err(self
+                .db
+                .corrupt("the transaction's block of node ids ran out"));
+        }
+        self.next_id = id + 1;
         self.db.with_cache(|c| c.put_missing(id));
         Ok(id)
     }
@@ -501,9 +504,9 @@ impl ContentTxn for PgTxn<'_> {
     fn new_nodes(&self, after: Option<NodeId>, limit: usize) -> Result<Vec<NodeRecord>> {
         self.db.records(
             &format!(
-                "SELECT {NODE_COLS} FROM node WHERE id >= $1 AND id > $2 ORDER BY id LIMIT $3"
+                "SELECT {NODE_COLS} FROM node WHERE id >= $1 AND id < $4 AND id > $2 ORDER BY id LIMIT $3"
             ),
-            &[&self.first_id, &after.unwrap_or(i64::MIN), &(limit as i64)],
+            &[&self.first_id, &after.unwrap_or(i64::MIN), &(limit as i64), &self.next_id],
         )
     }
 

@@ -143,6 +143,18 @@ impl PgStore {
             )
             .map_err(dest_err)?;
         }
+        // SQLite hands out node ids from `meta.next_node_id`: past every block
+        // drawn from the `node_id` sequence, so no id a journal names comes again.
+        let next = db.query(
+            "SELECT last_value + CASE WHEN is_called THEN $1::bigint ELSE 0 END FROM node_id",
+            &[&super::NODE_ID_BLOCK],
+        )?;
+        let next: i64 = db.get(&next[0], 0)?;
+        out.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('next_node_id', ?1)",
+            rusqlite::params![next.to_string()],
+        )
+        .map_err(dest_err)?;
         // The image is a repository of its own: a new generation token.
         out.execute_batch(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', lower(hex(randomblob(16))))",

@@ -26,12 +26,53 @@
 //!
 //! A jcrpack transaction is one PostgreSQL transaction: content, operation log and
 //! new blobs commit together, and a client that dies mid-install leaves nothing
-//! (the server rolls its transaction back). Writers take a transaction-level
-//! advisory lock of the repository (`pg_advisory_xact_lock`, keyed by the schema)
-//! before their first read, so that writers of one repository run one at a time,
-//! as on SQLite; a second writer waits up to the busy timeout (`--lock-timeout`)
-//! and then fails with [`RepositoryError::RepositoryBusy`]. The lock is the
-//! database's: it goes with the transaction, whoever dies. Readers never wait (MVCC).
+//! (the server rolls its transaction back). Writers take transaction-level
+//! advisory locks before their first read; the locks are the database's, they go
+//! with the transaction, whoever dies. Readers never wait (MVCC).
+//!
+//! * An install ([`Store::begin_operation_in`](super::Store::begin_operation_in),
+//!   into an existing workspace) takes the repository's lock (keyed by the schema)
+//!   *shared* and then its workspace's lock (keyed by schema and workspace name),
+//!   so installs into one workspace run one at a time and installs into different
+//!   workspaces run at once. It may write only that workspace's content (the
+//!   journaled layer refuses anything else).
+//! * Everything else that writes (namespaces or node types registered on their
+//!   own, workspace create and remove, undo, restore, prune, gc, migrations, and
+//!   an install into a workspace it creates) takes the repository's lock
+//!   *exclusive*, which waits for every workspace's lock and keeps them all out.
+//! * A lock not had within the busy timeout (`--lock-timeout`) fails with
+//!   [`RepositoryError::RepositoryBusy`], as on SQLite.
+//! * An install that registers a namespace or node type first waits until every
+//!   operation with a smaller id has ended, then takes the registry lock (keyed by
+//!   the schema) and checks that what it read of the registry still holds (else
+//!   it fails, to be run again). Every wait is of a later operation for an earlier
+//!   one, or of a transaction holding no operation id for one that holds a lock:
+//!   no cycle, so no deadlock.
+//!
+//! # Ids
+//!
+//! Node ids come from the sequence `node_id`, which steps by [`NODE_ID_BLOCK`]: a
+//! write transaction draws one block when it begins, so its nodes are the range
+//! [`first_new_id`](super::content::ContentTxn::first_new_id)`..` its next id,
+//! whatever other transactions draw meanwhile (ids are never reused; rolled back
+//! blocks are skipped).
+//!
+//! Operation ids come from the sequence `op_id`, and **they follow commit order**:
+//! an operation's id is drawn, and marked in flight by an advisory lock on it held
+//! to the end of its transaction, under a short session lock; at commit the
+//! transaction waits until every smaller id has committed or rolled back. So a
+//! reader that sees operation N sees every operation before N, "the repository at
+//! operation N" is the state after the operations up to N as on SQLite, and
+//! `history`, undo's "a later operation touched it" (by id), backups' last
+//! operation id and `new_nodes` keep their SQLite meaning. The price: an install
+//! that began after a long one in another workspace commits when that one ends
+//! (the two ran at once; the later one's acknowledgement waits), and one thread
+//! must not hold an earlier transaction open while it commits a later one on
+//! another connection. A rolled back operation leaves a gap in the ids. Two
+//! installs into different workspaces that store the same new binary can
+//! deadlock (the earlier waits for the later's uncommitted `blob` row, the later
+//! for the earlier to end): the server breaks it by rolling one back, which fails
+//! as busy and leaves nothing.
 //!
 //! # Blobs
 //!
@@ -56,7 +97,7 @@ mod tests;
 
 use super::content::NodeId;
 use super::location::OpenOptions;
-use super::oplog::{BackendTxn, StorageBackend};
+use super::oplog::{BackendTxn, StorageBackend, WriteScope};
 use super::{RepositoryError, Result};
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row, Statement};
@@ -214,10 +255,19 @@ impl std::fmt::Debug for PgDb {
 /// SQLSTATE of a lock wait that ran out (`lock_timeout`).
 const LOCK_NOT_AVAILABLE: &str = "55P03";
 
+/// SQLSTATE of a transaction the server rolled back to break a deadlock: two
+/// installs into different workspaces storing the same new binary, the earlier
+/// waiting for the later's `blob` row while the later waits, at commit, for the
+/// earlier to end (see the module doc). The victim fails as busy, to be run again.
+const DEADLOCK_DETECTED: &str = "40P01";
+
 impl PgDb {
     /// Maps a PostgreSQL error, recognizing a lock wait that timed out.
     pub(crate) fn err(&self, e: postgres::Error) -> RepositoryError {
-        if e.code().map(|c| c.code()) == Some(LOCK_NOT_AVAILABLE) {
+        if matches!(
+            e.code().map(|c| c.code()),
+            Some(LOCK_NOT_AVAILABLE) | Some(DEADLOCK_DETECTED)
+        ) {
             return self.busy_error();
         }
         RepositoryError::Postgres {
@@ -382,7 +432,7 @@ impl PgBackend {
         if format.as_deref() != Some(schema::FORMAT) {
             return Ok(Err("its schema is not a jcrpack repository".into()));
         }
-        if version.as_deref() == Some("1") {
+        if matches!(version.as_deref(), Some("1") | Some("2")) {
             self.migrate()?;
             return Ok(Ok(()));
         }
@@ -398,9 +448,10 @@ impl PgBackend {
 }
 
 impl PgBackend {
-    /// Brings a version 1 schema to the current version ([`schema::MIGRATE_1_TO_2`])
-    /// in one transaction under the repository's write lock (waiting up to the
-    /// busy timeout), unless another process did meanwhile.
+    /// Brings a version 1 or 2 schema to the current version
+    /// ([`schema::MIGRATE_1_TO_2`], [`schema::MIGRATE_2_TO_3`]) in one transaction
+    /// under the repository-wide write lock (waiting up to the busy timeout), unless
+    /// another process did meanwhile.
     fn migrate(&self) -> Result<()> {
         let db = &self.db;
         let txn = PgTxn::begin_locked(db)?;
@@ -409,13 +460,19 @@ impl PgBackend {
             Some(r) => Some(db.get(r, 0)?),
             None => None,
         };
-        if version.as_deref() == Some("1") {
+        if matches!(version.as_deref(), Some("1") | Some("2")) {
             tracing::info!(
-                "migrating the PostgreSQL repository {} from schema version 1 to {}",
+                "migrating the PostgreSQL repository {} from schema version {} to {}",
                 db.location.display(),
+                version.as_deref().unwrap_or_default(),
                 schema::VERSION
             );
+        }
+        if version.as_deref() == Some("1") {
             db.batch(schema::MIGRATE_1_TO_2)?;
+        }
+        if matches!(version.as_deref(), Some("1") | Some("2")) {
+            db.batch(schema::MIGRATE_2_TO_3)?;
         }
         Box::new(txn).commit()
     }
@@ -470,7 +527,7 @@ impl PgStore {
             }
             db.batch(schema::SCHEMA)?;
             db.execute(
-                "INSERT INTO meta(key, value) VALUES ('format', $1), ('version', $2), ('next_node_id', '1'), ('pruned_through', '0')",
+                "INSERT INTO meta(key, value) VALUES ('format', $1), ('version', $2), ('pruned_through', '0')",
                 &[&schema::FORMAT, &schema::VERSION],
             )?;
             for (p, u) in crate::namespace::BUILT_IN {
@@ -504,6 +561,10 @@ impl StorageBackend for PgBackend {
 
     fn begin(&mut self) -> Result<Box<dyn BackendTxn + '_>> {
         Ok(Box::new(PgTxn::begin(&self.db)?))
+    }
+
+    fn begin_scoped(&mut self, scope: WriteScope<'_>) -> Result<Box<dyn BackendTxn + '_>> {
+        Ok(Box::new(PgTxn::begin_in(&self.db, scope)?))
     }
 
     /// Removes, under the write lock, the blobs that no property and no journal
@@ -563,25 +624,73 @@ impl StorageBackend for PgBackend {
     }
 }
 
+/// The node ids a write transaction may hand out: one block of the `node_id`
+/// sequence (which steps by this much), so that the ids of a transaction are one
+/// range whoever else allocates meanwhile.
+pub(crate) const NODE_ID_BLOCK: i64 = 1 << 30;
+
+/// The advisory lock keys of a repository (pairs of `int4`, each pair's first
+/// half naming the kind of lock and the schema).
+mod keys {
+    /// The repository-wide write lock: exclusive for a transaction that may
+    /// write anything, shared for one that writes one workspace.
+    pub const REPOSITORY: &str = "SELECT hashtext('jcrpack'), hashtext(current_schema())";
+    /// A workspace's write lock.
+    pub const WORKSPACE: &str =
+        "SELECT hashtext('jcrpack-ws:' || current_schema()), hashtext($1::text)";
+    /// The lock of the namespace and node type registries, for a transaction of
+    /// one workspace that registers.
+    pub const REGISTRY: &str = "SELECT hashtext('jcrpack-reg'), hashtext(current_schema())";
+    /// The session lock under which an operation id is drawn and marked.
+    pub const DRAW: &str = "SELECT hashtext('jcrpack-draw'), hashtext(current_schema())";
+    /// The first half of an operation's mark (the second is its id, low 31 bits).
+    pub const OPERATION: &str = "SELECT hashtext('jcrpack-op:' || current_schema())";
+}
+
+/// What a transaction locked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scope {
+    /// The repository-wide lock, exclusive.
+    Repository,
+    /// The repository-wide lock shared, and the workspace's.
+    Workspace(String),
+}
+
 /// A write transaction: one PostgreSQL transaction holding the repository's
-/// advisory lock.
+/// write lock (exclusive), or a workspace's (see the module doc).
 pub struct PgTxn<'a> {
     db: &'a PgDb,
     first_id: NodeId,
     next_id: NodeId,
+    /// The end of this transaction's block of node ids.
+    pub(crate) id_limit: NodeId,
+    scope: Scope,
+    /// The operation it records (marked by an advisory lock until it ends).
+    op: Option<i64>,
+    /// Whether it holds the registry lock.
+    registry_locked: bool,
     finished: bool,
 }
 
 impl<'a> PgTxn<'a> {
     fn begin(db: &'a PgDb) -> Result<PgTxn<'a>> {
+        PgTxn::begin_in(db, WriteScope::Repository)
+    }
+
+    /// A transaction holding the lock of `scope` and a block of node ids.
+    fn begin_in(db: &'a PgDb, scope: WriteScope<'_>) -> Result<PgTxn<'a>> {
         let mut txn = PgTxn::open(db)?;
+        txn.scope = match scope {
+            WriteScope::Repository => Scope::Repository,
+            WriteScope::Workspace(w) => Scope::Workspace(w.to_string()),
+        };
         txn.take_lock()?;
         txn.read_next_id()?;
         Ok(txn)
     }
 
-    /// A transaction holding the write lock, that allocates no node ids (a schema
-    /// migration's).
+    /// A transaction holding the repository-wide write lock, that allocates no
+    /// node ids (a schema migration's).
     fn begin_locked(db: &'a PgDb) -> Result<PgTxn<'a>> {
         let mut txn = PgTxn::open(db)?;
         txn.take_lock()?;
@@ -608,42 +717,154 @@ impl<'a> PgTxn<'a> {
             db,
             first_id: 0,
             next_id: 0,
+            id_limit: 0,
+            scope: Scope::Repository,
+            op: None,
+            registry_locked: false,
             finished: false,
         })
     }
 
-    /// Reads the first node id this transaction hands out.
+    /// Draws this transaction's block of node ids from the `node_id` sequence.
     fn read_next_id(&mut self) -> Result<()> {
         let db = self.db;
-        let row = db.query("SELECT value FROM meta WHERE key = 'next_node_id'", &[])?;
-        let next: String = match row.first() {
-            Some(r) => db.get(r, 0)?,
-            None => return Err(db.corrupt("meta.next_node_id is missing")),
-        };
-        let next: i64 = next
-            .parse()
-            .map_err(|_| db.corrupt(format!("meta.next_node_id is '{next}', not a number")))?;
+        let row = db.query("SELECT nextval('node_id')", &[])?;
+        let next: i64 = db.get(&row[0], 0)?;
         self.first_id = next;
         self.next_id = next;
+        self.id_limit = next.saturating_add(NODE_ID_BLOCK);
         Ok(())
     }
 
-    /// Waits up to the busy timeout for the repository's write lock.
-    fn take_lock(&mut self) -> Result<()> {
+    /// The key pair that `sql` (one of [`keys`]) selects.
+    fn key(&self, sql: &str, arg: Option<&str>) -> Result<(i32, i32)> {
         let db = self.db;
-        let key = "SELECT hashtext('jcrpack'), hashtext(current_schema())";
-        let row = db.query(key, &[])?;
-        let (a, b): (i32, i32) = (db.get(&row[0], 0)?, db.get(&row[0], 1)?);
+        let row = match arg {
+            Some(a) => db.query(sql, &[&a])?,
+            None => db.query(sql, &[])?,
+        };
+        Ok((db.get(&row[0], 0)?, db.get(&row[0], 1)?))
+    }
+
+    /// Waits up to the busy timeout for transaction-level advisory lock `key`,
+    /// `shared` or exclusive.
+    fn wait_for(&self, key: (i32, i32), shared: bool) -> Result<()> {
+        let db = self.db;
+        let f = if shared { "_shared" } else { "" };
         let ms = db.busy.as_millis().min(i32::MAX as u128) as i64;
         if ms == 0 {
-            let row = db.query("SELECT pg_try_advisory_xact_lock($1, $2)", &[&a, &b])?;
+            let row = db.query(
+                &format!("SELECT pg_try_advisory_xact_lock{f}($1, $2)"),
+                &[&key.0, &key.1],
+            )?;
             let got: bool = db.get(&row[0], 0)?;
             return if got { Ok(()) } else { Err(db.busy_error()) };
         }
         db.batch(&format!("SET LOCAL lock_timeout = {ms}"))?;
-        db.query("SELECT pg_advisory_xact_lock($1, $2)", &[&a, &b])?;
+        db.query(
+            &format!("SELECT pg_advisory_xact_lock{f}($1, $2)"),
+            &[&key.0, &key.1],
+        )?;
         db.batch("SET LOCAL lock_timeout = 0")?;
         Ok(())
+    }
+
+    /// Waits up to the busy timeout for the write lock of the transaction's scope:
+    /// the repository-wide lock exclusive, or shared and then the workspace's.
+    fn take_lock(&mut self) -> Result<()> {
+        let repository = self.key(keys::REPOSITORY, None)?;
+        match self.scope.clone() {
+            Scope::Repository => self.wait_for(repository, false),
+            Scope::Workspace(w) => {
+                self.wait_for(repository, true)?;
+                let ws = self.key(keys::WORKSPACE, Some(&w))?;
+                self.wait_for(ws, false)
+            }
+        }
+    }
+
+    /// Draws the id of the operation this transaction records from the `op_id`
+    /// sequence and marks it in flight (an advisory lock held until the
+    /// transaction ends), both under a short session lock, so that whoever draws
+    /// a later id finds every earlier one marked until it ends.
+    pub(crate) fn draw_operation_id(&mut self) -> Result<i64> {
+        let db = self.db;
+        let draw = self.key(keys::DRAW, None)?;
+        db.query("SELECT pg_advisory_lock($1, $2)", &[&draw.0, &draw.1])?;
+        let drawn = (|| -> Result<i64> {
+            let row = db.query("SELECT nextval('op_id')", &[])?;
+            let id: i64 = db.get(&row[0], 0)?;
+            db.query(
+                &format!(
+                    "SELECT pg_advisory_xact_lock(({}), ($1::bigint & 2147483647)::int4)",
+                    keys::OPERATION.trim_start_matches("SELECT ")
+                ),
+                &[&id],
+            )?;
+            Ok(id)
+        })();
+        let unlocked = db.query("SELECT pg_advisory_unlock($1, $2)", &[&draw.0, &draw.1]);
+        let id = drawn?;
+        unlocked?;
+        self.op = Some(id);
+        Ok(id)
+    }
+
+    /// Waits until every operation with an id below this transaction's has
+    /// committed or rolled back, so that operation ids follow commit order (a
+    /// reader that sees operation N sees every operation before it). Without an
+    /// operation, or holding the repository-wide lock, there is none in flight.
+    fn wait_for_earlier_operations(&self) -> Result<()> {
+        let (Some(op), Scope::Workspace(_)) = (self.op, &self.scope) else {
+            return Ok(());
+        };
+        let db = self.db;
+        // Operations commit in id order, so every id up to the last committed one
+        // (or the pruned ones) has ended.
+        let row = db.query(
+            "SELECT greatest(coalesce((SELECT max(id) FROM op WHERE id < $1), 0),
+                             coalesce((SELECT value::bigint FROM meta WHERE key = 'pruned_through'), 0))",
+            &[&op],
+        )?;
+        let ended: i64 = db.get(&row[0], 0)?;
+        if ended + 1 >= op {
+            return Ok(());
+        }
+        let class = {
+            let row = db.query(keys::OPERATION, &[])?;
+            db.get::<i32>(&row[0], 0)?
+        };
+        // Session locks, each released at once: a wait, holding nothing.
+        db.query(
+            "SELECT count(pg_advisory_unlock_shared($1, x)) FROM
+               (SELECT (g & 2147483647)::int4 AS x,
+                       pg_advisory_lock_shared($1, (g & 2147483647)::int4) AS l
+                FROM generate_series($2::bigint, $3::bigint) AS g OFFSET 0) AS w",
+            &[&class, &(ended + 1), &(op - 1)],
+        )?;
+        Ok(())
+    }
+
+    /// Before a transaction of one workspace registers a namespace or node type:
+    /// waits for the earlier operations to end and takes the registry lock (once).
+    pub(crate) fn lock_registry(&mut self) -> Result<()> {
+        if self.registry_locked || self.scope == Scope::Repository {
+            return Ok(());
+        }
+        self.wait_for_earlier_operations()?;
+        let key = self.key(keys::REGISTRY, None)?;
+        self.db
+            .query("SELECT pg_advisory_xact_lock($1, $2)", &[&key.0, &key.1])?;
+        self.registry_locked = true;
+        Ok(())
+    }
+
+    /// The workspace this transaction is limited to, if any.
+    pub(crate) fn scoped_workspace(&self) -> Option<&str> {
+        match &self.scope {
+            Scope::Workspace(w) => Some(w),
+            Scope::Repository => None,
+        }
     }
 
     fn finish(&mut self, sql: &str) -> Result<()> {
@@ -715,13 +936,7 @@ impl BackendTxn for PgTxn<'_> {
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
-        // A transaction that handed out no id (a migration's reads none) leaves it.
-        if self.next_id != self.first_id {
-            self.db.execute(
-                "UPDATE meta SET value = $1 WHERE key = 'next_node_id'",
-                &[&self.next_id.to_string()],
-            )?;
-        }
+        self.wait_for_earlier_operations()?;
         self.finish("COMMIT")
     }
 

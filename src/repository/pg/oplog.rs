@@ -209,12 +209,11 @@ crate::repository::oplog::forward_oplog_read!(PgTxn<'_>, |t| t.db);
 
 impl OpLogTxn for PgTxn<'_> {
     fn insert_operation(&mut self, meta: &OperationMeta) -> Result<OperationId> {
+        let id = self.draw_operation_id()?;
         let db = self.db;
         let rows = db.query(
             "INSERT INTO op(id, time, \"user\", description, install_id, package_id, options)
-             VALUES (greatest(coalesce((SELECT max(id) FROM op), 0),
-                              coalesce((SELECT value::bigint FROM meta WHERE key = 'pruned_through'), 0)) + 1,
-                     $1, $2, $3, $4, $5, $6)
+             VALUES ($7, $1, $2, $3, $4, $5, $6)
              RETURNING id",
             &[
                 &meta.time.to_string(),
@@ -223,6 +222,7 @@ impl OpLogTxn for PgTxn<'_> {
                 &meta.install_id,
                 &meta.package_id,
                 &meta.options.to_string(),
+                &id,
             ],
         )?;
         db.get(&rows[0], 0).map(OperationId)
@@ -283,6 +283,40 @@ impl OpLogTxn for PgTxn<'_> {
     }
 
     fn record_reg(&mut self, op: OperationId, image: &RegImage) -> Result<()> {
+        if self.scoped_workspace().is_some() {
+            // Other workspaces' operations may have registered since this one read
+            // the registry: under the registry lock, the image must still hold.
+            self.lock_registry()?;
+            let db = self.db;
+            let now = match image.kind {
+                RegKind::Namespace => {
+                    db.query("SELECT uri FROM namespace WHERE prefix = $1", &[&image.key])?
+                }
+                RegKind::NodeType => {
+                    db.query("SELECT cnd FROM nodetype WHERE name = $1", &[&image.key])?
+                }
+                RegKind::Workspace => db.query(
+                    "SELECT name FROM workspace WHERE name = $1 AND live",
+                    &[&image.key],
+                )?,
+            };
+            let now: Option<String> = match now.first() {
+                Some(r) => Some(db.get(r, 0)?),
+                None => None,
+            };
+            if now != image.before {
+                return Err(crate::repository::RepositoryError::NotAllowed {
+                    workspace: self.scoped_workspace().unwrap_or_default().to_string(),
+                    path: "/".to_string(),
+                    action: "register",
+                    reason: format!(
+                        "{} {} was changed by an operation on another workspace meanwhile; run it again",
+                        kind_name(image.kind),
+                        image.key
+                    ),
+                });
+            }
+        }
         self.db.execute(
             "INSERT INTO jreg(op, kind, key, existed, value) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT DO NOTHING",

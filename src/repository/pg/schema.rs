@@ -29,12 +29,18 @@
 //!
 //! Version 1 indexed the raw path and `jcr:uuid` and had no `aggregate` table;
 //! [`MIGRATE_1_TO_2`] brings such a repository to version 2 when it is opened.
+//! Versions 1 and 2 took node ids from `meta.next_node_id` and operation ids as
+//! `max(id) + 1` under the one write lock; version 3 draws them from the
+//! sequences `node_id` (a block of [`super::NODE_ID_BLOCK`] ids a transaction)
+//! and `op_id`, so that transactions of different workspaces can run at once (see
+//! the module doc of [`super`]); [`MIGRATE_2_TO_3`] starts them after the last
+//! ids.
 
 /// The value of `meta.format`, which marks a schema as a jcrpack repository.
 pub const FORMAT: &str = "jcrpack-repository";
 
 /// The schema version this code reads and writes.
-pub const VERSION: &str = "2";
+pub const VERSION: &str = "3";
 
 /// The characters of a path the range index holds.
 pub const PREFIX: usize = 600;
@@ -133,6 +139,8 @@ CREATE TABLE blob_chunk(
 );
 CREATE SEQUENCE upload;
 CREATE TABLE aggregate(node bigint PRIMARY KEY, digest bytea NOT NULL);
+CREATE SEQUENCE node_id INCREMENT BY 1073741824;
+CREATE SEQUENCE op_id;
 "#;
 
 /// Brings a version 1 schema to version 2 (inside the caller's transaction, which
@@ -147,4 +155,19 @@ CREATE INDEX prop_uuid ON prop(md5(value)) WHERE name = 'jcr:uuid';
 DROP TABLE IF EXISTS aggregate;
 CREATE TABLE aggregate(node bigint PRIMARY KEY, digest bytea NOT NULL);
 UPDATE meta SET value = '2' WHERE key = 'version';
+"#;
+
+/// Brings a version 2 schema to version 3 (inside the caller's transaction, which
+/// holds the repository-wide write lock): node ids drawn in blocks from the
+/// `node_id` sequence (from `meta.next_node_id`, which goes), operation ids from
+/// `op_id` (after the last operation, pruned ones included).
+pub const MIGRATE_2_TO_3: &str = r#"
+CREATE SEQUENCE node_id INCREMENT BY 1073741824;
+SELECT setval('node_id', greatest(coalesce((SELECT value::bigint FROM meta WHERE key = 'next_node_id'), 1),
+                                  coalesce((SELECT max(id) + 1 FROM node), 1)), false);
+DELETE FROM meta WHERE key = 'next_node_id';
+CREATE SEQUENCE op_id;
+SELECT setval('op_id', greatest(coalesce((SELECT max(id) FROM op), 0),
+                                coalesce((SELECT value::bigint FROM meta WHERE key = 'pruned_through'), 0)) + 1, false);
+UPDATE meta SET value = '3' WHERE key = 'version';
 "#;

@@ -231,6 +231,13 @@ impl Store for PgStore {
     fn begin_operation(&mut self, meta: OperationMeta) -> Result<Box<dyn Transaction + '_>> {
         self.inner.begin_operation(meta)
     }
+    fn begin_operation_in(
+        &mut self,
+        meta: OperationMeta,
+        workspace: &str,
+    ) -> Result<Box<dyn Transaction + '_>> {
+        self.inner.begin_operation_in(meta, workspace)
+    }
     fn prune_history(&mut self, select: PruneSelect, dry_run: bool) -> Result<PruneReport> {
         self.inner.prune_history(select, dry_run)
     }

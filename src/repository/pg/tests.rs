@@ -387,6 +387,8 @@ fn a_version_1_schema_is_migrated_when_opened_and_keeps_its_content() {
              DROP TABLE aggregate;
              CREATE UNIQUE INDEX node_path ON node(ws, path);
              CREATE INDEX prop_uuid ON prop(value) WHERE name = 'jcr:uuid';
+             DROP SEQUENCE node_id; DROP SEQUENCE op_id;
+             INSERT INTO meta(key, value) SELECT 'next_node_id', (max(id) + 1)::text FROM node;
              UPDATE meta SET value = '1' WHERE key = 'version'",
         )
         .unwrap();
@@ -441,4 +443,294 @@ fn a_version_1_schema_is_migrated_when_opened_and_keeps_its_content() {
         .map(|_| ())
         .unwrap_err();
     assert!(e.to_string().contains("schema version 9"), "{e}");
+}
+
+#[test]
+fn a_version_2_schema_gets_its_sequences_after_the_last_ids() {
+    use crate::repository::AddOptions;
+    use crate::repository::OperationId;
+    let (url, mut store) = fresh();
+    let add = |store: &mut PgStore, name: &str| -> Option<OperationId> {
+        let mut t = store
+            .begin_operation(crate::repository::contract::meta(name))
+            .unwrap();
+        t.add_node(
+            "default",
+            "/",
+            &crate::node::Node::new(name, "nt:unstructured"),
+            &AddOptions::append(),
+        )
+        .unwrap();
+        t.commit().unwrap()
+    };
+    add(&mut store, "a");
+    let last = add(&mut store, "b").unwrap();
+    // Stamp it back to version 2: ids from meta.next_node_id and max(id) + 1.
+    store
+        .backend()
+        .db
+        .batch(
+            "DROP SEQUENCE node_id; DROP SEQUENCE op_id;
+             INSERT INTO meta(key, value) SELECT 'next_node_id', (max(id) + 1000)::text FROM node;
+             UPDATE meta SET value = '2' WHERE key = 'version'",
+        )
+        .unwrap();
+    let next_node: i64 = {
+        let r = store
+            .backend()
+            .db
+            .query(
+                "SELECT value::bigint FROM meta WHERE key = 'next_node_id'",
+                &[],
+            )
+            .unwrap();
+        r[0].get(0)
+    };
+    drop(store);
+    let mut store = PgStore::open_url(&url, &OpenOptions::default()).expect("migrated");
+    let db = store.backend().db.clone();
+    let version: String = db
+        .query("SELECT value FROM meta WHERE key = 'version'", &[])
+        .unwrap()[0]
+        .get(0);
+    assert_eq!(version, "3");
+    assert!(db
+        .query("SELECT 1 FROM meta WHERE key = 'next_node_id'", &[])
+        .unwrap()
+        .is_empty());
+    // The next operation follows the last; the next node id is where meta said.
+    let after = add(&mut store, "c").unwrap();
+    assert_eq!(after, OperationId(last.0 + 1));
+    let id: i64 = db
+        .query("SELECT id FROM node WHERE name = 'c'", &[])
+        .unwrap()[0]
+        .get(0);
+    assert_eq!(id, next_node);
+    assert_eq!(store.history().unwrap().len(), 3);
+    assert!(store.node("default", "/a").unwrap().is_some());
+}
+
+/// A store of repository `url` on a connection of its own, waiting `busy` for
+/// write locks.
+fn open(url: &str, busy: Duration) -> PgStore {
+    PgStore::open_url(url, &OpenOptions { busy_timeout: busy }).expect("open")
+}
+
+fn op_meta(what: &str) -> crate::repository::OperationMeta {
+    crate::repository::contract::meta(what)
+}
+
+/// Adds `/NAME` to `workspace` in `t`.
+fn add_to(t: &mut dyn crate::repository::Transaction, workspace: &str, name: &str) {
+    t.add_node(
+        workspace,
+        "/",
+        &crate::node::Node::new(name, "nt:unstructured"),
+        &crate::repository::AddOptions::append(),
+    )
+    .unwrap();
+}
+
+/// Workspaces `a` and `b` beside `default`.
+fn with_two_workspaces() -> String {
+    let (url, mut store) = fresh();
+    let mut t = store.begin("workspaces").unwrap();
+    t.create_workspace("a").unwrap();
+    t.create_workspace("b").unwrap();
+    t.commit().unwrap();
+    url
+}
+
+#[test]
+fn operations_on_two_workspaces_run_at_once_and_commit_in_id_order() {
+    use std::sync::mpsc;
+    let url = with_two_workspaces();
+    let mut one = open(&url, Duration::ZERO);
+    let mut two = open(&url, Duration::ZERO);
+    let mut t1 = one.begin_operation_in(op_meta("in a"), "a").unwrap();
+    add_to(t1.as_mut(), "a", "x");
+    let first = t1.operation_id().unwrap();
+    // Without waiting (busy timeout zero) a second begins on `b` while the first
+    // is open and writes: the two are open at once.
+    let (sent, got) = mpsc::channel();
+    let url2 = url.clone();
+    let second = std::thread::spawn(move || {
+        let _ = &url2;
+        let mut t2 = two.begin_operation_in(op_meta("in b"), "b").unwrap();
+        add_to(t2.as_mut(), "b", "y");
+        let id = t2.operation_id().unwrap();
+        sent.send(id).unwrap();
+        // Its commit waits for the earlier operation to end.
+        let committed = t2.commit().unwrap();
+        (committed, std::time::Instant::now())
+    });
+    let second_id = got.recv().unwrap();
+    assert!(second_id > first);
+    // Meanwhile the earlier one is still open and can still write: nothing of the
+    // second is visible yet to a reader.
+    std::thread::sleep(Duration::from_millis(300));
+    add_to(t1.as_mut(), "a", "z");
+    let reader = open(&url, Duration::ZERO);
+    assert!(reader.node("b", "/y").unwrap().is_none());
+    let first_done = std::time::Instant::now();
+    t1.commit().unwrap();
+    let (committed, second_done) = second.join().unwrap();
+    assert_eq!(committed, Some(second_id));
+    assert!(second_done >= first_done);
+    let h: Vec<_> = reader.history().unwrap().iter().map(|o| o.id).collect();
+    assert_eq!(&h[h.len() - 2..], &[first, second_id]);
+    assert!(reader.node("a", "/z").unwrap().is_some());
+    assert!(reader.node("b", "/y").unwrap().is_some());
+}
+
+#[test]
+fn an_earlier_operation_that_rolls_back_lets_the_later_commit() {
+    let url = with_two_workspaces();
+    let mut one = open(&url, Duration::ZERO);
+    let mut two = open(&url, Duration::ZERO);
+    let mut t1 = one.begin_operation_in(op_meta("in a"), "a").unwrap();
+    add_to(t1.as_mut(), "a", "x");
+    let second = std::thread::spawn(move || {
+        let mut t2 = two.begin_operation_in(op_meta("in b"), "b").unwrap();
+        add_to(t2.as_mut(), "b", "y");
+        t2.commit().unwrap()
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    t1.rollback().unwrap();
+    let id = second.join().unwrap().unwrap();
+    let reader = open(&url, Duration::ZERO);
+    assert_eq!(reader.history().unwrap().last().unwrap().id, id);
+    assert!(reader.node("a", "/x").unwrap().is_none());
+}
+
+#[test]
+fn one_workspace_serializes_and_the_repository_lock_excludes_workspaces() {
+    let url = with_two_workspaces();
+    let mut one = open(&url, Duration::ZERO);
+    let mut two = open(&url, Duration::from_millis(300));
+    let mut t1 = one.begin_operation_in(op_meta("in a"), "a").unwrap();
+    add_to(t1.as_mut(), "a", "x");
+    // The same workspace: busy after the timeout.
+    let started = std::time::Instant::now();
+    let e = two
+        .begin_operation_in(op_meta("also a"), "a")
+        .map(|_| ())
+        .unwrap_err();
+    assert!(matches!(e, RepositoryError::RepositoryBusy { .. }), "{e}");
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    // Anything repository-wide (an unscoped operation, a new workspace,
+    // registrations) waits for every workspace's lock.
+    for e in [
+        two.begin("whole").map(|_| ()).unwrap_err(),
+        two.begin_operation(op_meta("whole"))
+            .map(|_| ())
+            .unwrap_err(),
+        two.begin_operation_in(op_meta("new ws"), "c")
+            .map(|_| ())
+            .unwrap_err(),
+    ] {
+        assert!(matches!(e, RepositoryError::RepositoryBusy { .. }), "{e}");
+    }
+    // And a repository-wide transaction keeps every workspace out.
+    t1.commit().unwrap();
+    let whole = one.begin("whole").unwrap();
+    let e = two
+        .begin_operation_in(op_meta("in b"), "b")
+        .map(|_| ())
+        .unwrap_err();
+    assert!(matches!(e, RepositoryError::RepositoryBusy { .. }), "{e}");
+    whole.rollback().unwrap();
+    let mut t = two.begin_operation_in(op_meta("in b"), "b").unwrap();
+    // A scoped operation writes its workspace only.
+    let e = t
+        .add_node(
+            "a",
+            "/",
+            &crate::node::Node::new("y", "nt:unstructured"),
+            &crate::repository::AddOptions::append(),
+        )
+        .unwrap_err();
+    assert!(matches!(e, RepositoryError::NotAllowed { .. }), "{e}");
+    assert!(t.create_workspace("d").is_err());
+    assert!(t.delete_workspace("a", true).is_err());
+    add_to(t.as_mut(), "b", "y");
+    t.commit().unwrap();
+}
+
+#[test]
+fn registrations_from_two_workspaces_at_once_serialize_on_the_registry() {
+    let url = with_two_workspaces();
+    let mut one = open(&url, Duration::ZERO);
+    let mut two = open(&url, Duration::ZERO);
+    let mut t1 = one.begin_operation_in(op_meta("in a"), "a").unwrap();
+    t1.register_namespace("ea", "http://example.com/a").unwrap();
+    add_to(t1.as_mut(), "a", "ea:x");
+    // The second registers too: it waits for the first to end (registrations
+    // after every earlier operation), then sees its prefix.
+    let second = std::thread::spawn(move || {
+        let mut t2 = two.begin_operation_in(op_meta("in b"), "b").unwrap();
+        add_to(t2.as_mut(), "b", "y");
+        t2.register_namespace("eb", "http://example.com/b").unwrap();
+        // The same prefix for another URI, registered meanwhile, is refused.
+        let clash = t2.register_namespace("ea", "http://example.com/other");
+        (clash.is_err(), t2.commit())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    t1.commit().unwrap();
+    let (clashed, committed) = second.join().unwrap();
+    assert!(clashed);
+    let reader = open(&url, Duration::ZERO);
+    let ns = reader.namespaces().unwrap();
+    assert_eq!(ns.uri("ea"), Some("http://example.com/a"));
+    // The clash failed the second's statement; its transaction is then refused
+    // or committed whole, never half.
+    match committed {
+        Ok(_) => assert_eq!(ns.uri("eb"), Some("http://example.com/b")),
+        Err(_) => assert!(reader.node("b", "/y").unwrap().is_none()),
+    }
+}
+
+#[test]
+fn a_binary_stored_by_two_workspaces_at_once_fails_one_as_busy_and_loses_nothing() {
+    let url = with_two_workspaces();
+    let mut one = open(&url, Duration::ZERO);
+    let mut two = open(&url, Duration::ZERO);
+    let content = b"the same new binary".repeat(10);
+    let mut t1 = one.begin_operation_in(op_meta("in a"), "a").unwrap();
+    add_to(t1.as_mut(), "a", "x");
+    let (stored, got) = std::sync::mpsc::channel();
+    let later = {
+        let content = content.clone();
+        std::thread::spawn(move || {
+            let mut t2 = two.begin_operation_in(op_meta("in b"), "b").unwrap();
+            t2.put_blob(&mut content.as_slice()).unwrap();
+            add_to(t2.as_mut(), "b", "y");
+            stored.send(()).unwrap();
+            // Waits for the earlier operation, which then waits for this one's
+            // blob row.
+            t2.commit().map(|_| ())
+        })
+    };
+    // The later one's blob row is in first, however slow the machine.
+    got.recv().unwrap();
+    let earlier = t1
+        .put_blob(&mut content.as_slice())
+        .map(|_| ())
+        .and_then(|()| t1.commit().map(|_| ()));
+    let later = later.join().unwrap();
+    // The server rolls one of them back: that one fails as busy, the other lands.
+    let (failed, landed, ws) = match (&earlier, &later) {
+        (Err(e), Ok(())) => (e, "b", "a"),
+        (Ok(()), Err(e)) => (e, "a", "b"),
+        _ => panic!("expected exactly one to fail: {earlier:?} {later:?}"),
+    };
+    assert!(
+        matches!(failed, RepositoryError::RepositoryBusy { .. }),
+        "{failed}"
+    );
+    let reader = open(&url, Duration::ZERO);
+    let name = if landed == "a" { "/x" } else { "/y" };
+    assert!(reader.node(landed, name).unwrap().is_some());
+    let lost = if ws == "a" { "/x" } else { "/y" };
+    assert!(reader.node(ws, lost).unwrap().is_none());
 }
