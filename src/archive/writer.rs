@@ -31,6 +31,7 @@ use std::sync::mpsc;
 use ::zip::{CompressionMethod, DateTime};
 use flate2::write::DeflateEncoder;
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 
 use super::compressibility::{is_precompressed, looks_incompressible};
 use super::entry_name::check_entry_name;
@@ -215,6 +216,10 @@ pub struct WrittenPackage {
     pub entries: u64,
     /// The zip's size in bytes.
     pub size: u64,
+    /// The SHA-256 of the zip (lower-case hex), taken as it was written; `None` when
+    /// the writer went back to patch a header (a streamed entry), so that it must be
+    /// read back.
+    pub sha256: Option<String>,
 }
 
 enum Pending {
@@ -244,10 +249,24 @@ thread_local! {
     /// export, which left the allocator's heaps fragmented (RSS far above the live heap).
     static DEFLATER: std::cell::RefCell<Option<(u8, flate2::Compress)>> =
         const { std::cell::RefCell::new(None) };
+    /// Each thread's 32 KiB deflate output buffer (zeroed once, not once per entry).
+    static DEFLATE_BUFFER: std::cell::RefCell<Vec<u8>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// `data` deflated (raw deflate, as zip stores it) at `level`.
 fn deflate(data: &[u8], level: u8) -> io::Result<Vec<u8>> {
+    DEFLATE_BUFFER.with(|buffer| {
+        let mut buffer = buffer.borrow_mut();
+        if buffer.len() != 32 * 1024 {
+            buffer.resize(32 * 1024, 0);
+        }
+        deflate_into(data, level, &mut buffer)
+    })
+}
+
+/// [`deflate`] through the output buffer `buffer`.
+fn deflate_into(data: &[u8], level: u8, buffer: &mut [u8]) -> io::Result<Vec<u8>> {
     DEFLATER.with(|cell| {
         let mut slot = cell.borrow_mut();
         let compress = match &mut *slot {
@@ -266,13 +285,12 @@ fn deflate(data: &[u8], level: u8) -> io::Result<Vec<u8>> {
         // a 32 KiB output buffer. zlib-rs makes other (as valid) blocks when it is given
         // all the input with `Finish` at once.
         let mut out = Vec::with_capacity(data.len() / 2 + 64);
-        let mut buffer = vec![0u8; 32 * 1024];
         let mut consumed = 0usize;
         while consumed < data.len() {
             let (before_in, before_out) = (compress.total_in(), compress.total_out());
             let rest = data.get(consumed..).unwrap_or_default();
             compress
-                .compress(rest, &mut buffer, flate2::FlushCompress::None)
+                .compress(rest, buffer, flate2::FlushCompress::None)
                 .map_err(io::Error::other)?;
             consumed += (compress.total_in() - before_in) as usize;
             let produced = (compress.total_out() - before_out) as usize;
@@ -281,7 +299,7 @@ fn deflate(data: &[u8], level: u8) -> io::Result<Vec<u8>> {
         loop {
             let before_out = compress.total_out();
             let status = compress
-                .compress(&[], &mut buffer, flate2::FlushCompress::Finish)
+                .compress(&[], buffer, flate2::FlushCompress::Finish)
                 .map_err(io::Error::other)?;
             let produced = (compress.total_out() - before_out) as usize;
             out.extend_from_slice(buffer.get(..produced).unwrap_or_default());
@@ -423,9 +441,27 @@ struct Sink {
     /// Position and length while counting (after a failure).
     pos: u64,
     end: u64,
+    /// The position in the file (while writing to it).
+    at: u64,
+    /// The SHA-256 of the bytes written, while they were written in one pass from the
+    /// start; `None` once something was written elsewhere (a header patched).
+    hasher: Option<Sha256>,
+    /// How many bytes `hasher` has seen.
+    hashed: u64,
 }
 
 impl Sink {
+    fn new(file: BufWriter<File>) -> Sink {
+        Sink {
+            file: Some(file),
+            pos: 0,
+            end: 0,
+            at: 0,
+            hasher: Some(Sha256::new()),
+            hashed: 0,
+        }
+    }
+
     fn check<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
         if r.as_ref()
             .is_err_and(|e| e.kind() != io::ErrorKind::Interrupted)
@@ -434,8 +470,21 @@ impl Sink {
                 // Discard what is buffered: writing it would fail again.
                 drop(f.into_parts());
             }
+            self.hasher = None;
         }
         r
+    }
+
+    /// Hashes `written`, the bytes just written at `self.at`.
+    fn hash(&mut self, written: &[u8]) {
+        if self.at != self.hashed {
+            self.hasher = None;
+        }
+        if let Some(hasher) = self.hasher.as_mut() {
+            hasher.update(written);
+            self.hashed += written.len() as u64;
+        }
+        self.at += written.len() as u64;
     }
 }
 
@@ -444,6 +493,9 @@ impl Write for Sink {
         match self.file.as_mut() {
             Some(f) => {
                 let r = f.write(buf);
+                if let Ok(n) = r {
+                    self.hash(buf.get(..n).unwrap_or_default());
+                }
                 self.check(r)
             }
             None => {
@@ -469,6 +521,9 @@ impl Seek for Sink {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
         if let Some(f) = self.file.as_mut() {
             let r = f.seek(to);
+            if let Ok(at) = r {
+                self.at = at;
+            }
             return self.check(r);
         }
         let (base, delta) = match to {
@@ -605,11 +660,7 @@ impl PackageWriter {
             .tempfile_in(&dir)
             .map_err(io)?;
         let (file, temp_path) = temp.into_parts();
-        let sink = Sink {
-            file: Some(BufWriter::with_capacity(1 << 20, file)),
-            pos: 0,
-            end: 0,
-        };
+        let sink = Sink::new(BufWriter::with_capacity(1 << 20, file));
         Ok(PackageWriter {
             name,
             target,
@@ -961,7 +1012,8 @@ impl PackageWriter {
             source,
         };
         let entries = zip.entries();
-        let sink = zip.finish().map_err(io_error)?;
+        let mut sink = zip.finish().map_err(io_error)?;
+        let sha256 = sink.hasher.take().map(|h| crate::dump::hex(&h.finalize()));
         let file = sink
             .file
             .ok_or_else(|| io_error(io::Error::other("an earlier write to the package failed")))?
@@ -975,6 +1027,7 @@ impl PackageWriter {
             path: target,
             entries,
             size,
+            sha256,
         })
     }
 }

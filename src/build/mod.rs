@@ -5,8 +5,11 @@
 //! `META-INF/vault/` with at least `filter.xml`. [`build_package`] turns it into a
 //! package zip:
 //!
-//! 1. [`scan()`] walks the folder (only `jcr_root/` and `META-INF/`, tool litter skipped,
-//!    links followed only inside the folder, special files refused);
+//! 1. a [`Walk`] goes through the folder (only `jcr_root/` and `META-INF/`, tool litter
+//!    skipped, links followed only inside the folder, special files refused) one entry at
+//!    a time: `META-INF/` (which sorts first) is collected, `jcr_root/` is streamed, so
+//!    memory is bounded by the largest folder and the batches in flight, never by the
+//!    number of files;
 //! 2. `META-INF/vault/filter.xml` is required and parsed ([`crate::filter`]);
 //!    `META-INF/vault/properties.xml` is read when present;
 //! 3. the properties are completed ([`package_properties`]) and the manifest derived
@@ -14,8 +17,9 @@
 //! 4. the entries are written with [`PackageWriter`]: `META-INF/MANIFEST.MF`,
 //!    `META-INF/vault/properties.xml`, `config.xml` and `filter.xml` first (FileVault's
 //!    export order), then the rest of `META-INF/vault/`, the rest of `META-INF/`, and
-//!    `jcr_root/`, each folder depth-first with names sorted by their bytes. Files are
-//!    read in parallel batches; every `.content.xml` and every `jcr_root` `*.xml` that
+//!    `jcr_root/`, each folder depth-first with names sorted by their bytes. A reading
+//!    thread walks the folder and reads the files in parallel batches while this thread
+//!    adds the previous batch to the writer (which deflates on all cores); every `.content.xml` and every `jcr_root` `*.xml` that
 //!    FileVault would read as DocView is parsed ([`crate::docview::parse_bytes`]) from
 //!    the very bytes that are written, and the first invalid one stops the build with
 //!    its entry, line and column.
@@ -28,10 +32,11 @@
 
 pub mod scan;
 
-pub use scan::{is_ignored_name, scan, SourceEntry, SourceKind, SourceTree, PACKAGE_ROOTS};
+pub use scan::{is_ignored_name, scan, SourceEntry, SourceKind, SourceTree, Walk, PACKAGE_ROOTS};
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use rayon::prelude::*;
 
@@ -64,8 +69,9 @@ pub const GENERATOR: &str = concat!("jcrpack:", env!("CARGO_PKG_VERSION"));
 const STREAM_THRESHOLD: u64 = 16 << 20;
 /// A read batch ends at this many entries...
 const BATCH_ENTRIES: usize = 512;
-/// ...or this many bytes.
-const BATCH_BYTES: u64 = 32 << 20;
+/// ...or this many bytes (one batch being read, one waiting and one being added to
+/// the writer: about three times this in memory, beside the writer's own batches).
+const BATCH_BYTES: u64 = 8 << 20;
 
 /// What a build may change about the package.
 #[derive(Debug, Clone, Default)]
@@ -300,9 +306,8 @@ fn rank(name: &str) -> u8 {
 
 /// The source entries in the order they are written, without the two files the
 /// build generates (`META-INF/MANIFEST.MF`, `META-INF/vault/properties.xml`).
-pub fn package_order(tree: &SourceTree) -> Vec<&SourceEntry> {
-    let mut order: Vec<&SourceEntry> = tree
-        .entries
+pub fn package_order(entries: &[SourceEntry]) -> Vec<&SourceEntry> {
+    let mut order: Vec<&SourceEntry> = entries
         .iter()
         .filter(|e| e.name != MANIFEST_MF && e.name != PROPERTIES_XML)
         .collect();
@@ -391,13 +396,28 @@ fn build(
     options: &BuildOptions,
     progress: &dyn Events,
 ) -> Result<BuildSummary, BuildError> {
-    let tree = scan(dir)?;
+    let mut walk = Walk::new(dir)?;
     check_output(dir, out)?;
 
+    // `META-INF` sorts before `jcr_root`, so its entries come first: they are few, and
+    // are collected to read the filter and the properties and to write them in
+    // FileVault's order. The rest is streamed from the walk.
+    let mut meta = Vec::new();
+    let mut first_content = None;
+    for entry in walk.by_ref() {
+        let entry = entry?;
+        if entry.name == "META-INF" || entry.name.starts_with("META-INF/") {
+            meta.push(entry);
+        } else {
+            first_content = Some(entry);
+            break;
+        }
+    }
+
     let filter_path = dir.join(FILTER_XML);
-    let filter_entry = tree
-        .get(FILTER_XML)
-        .filter(|e| e.is_file())
+    let filter_entry = meta
+        .iter()
+        .find(|e| e.name == FILTER_XML && e.is_file())
         .ok_or_else(|| BuildError::MissingFilter {
             path: filter_path.clone(),
         })?;
@@ -405,7 +425,10 @@ fn build(
     let filter = WorkspaceFilter::parse(&filter_bytes, &filter_path.display().to_string())?;
 
     let properties_path = dir.join(PROPERTIES_XML);
-    let source_props = match tree.get(PROPERTIES_XML).filter(|e| e.is_file()) {
+    let source_props = match meta
+        .iter()
+        .find(|e| e.name == PROPERTIES_XML && e.is_file())
+    {
         Some(entry) => Some(PackageProperties::parse(
             &read_all(entry)?,
             &properties_path.display().to_string(),
@@ -420,12 +443,10 @@ fn build(
     let manifest = render_manifest(&props, &roots);
     let properties_xml = props.to_xml();
 
-    let order = package_order(&tree);
-    let total: u64 = order.iter().map(|e| e.size()).sum::<u64>()
-        + (manifest.len() + properties_xml.len()) as u64;
+    // The source is streamed: its size is known only at the end.
     progress.event(&Event::Phase {
         name: "building",
-        total: Some(total),
+        total: None,
         unit: Unit::Bytes,
     });
 
@@ -436,29 +457,31 @@ fn build(
         writer.add_bytes(name, data)?;
     }
 
-    let mut batch: Vec<&SourceEntry> = Vec::new();
-    let mut batch_bytes = 0u64;
-    for entry in order {
-        if entry.is_file() && entry.size() > STREAM_THRESHOLD && !entry.name.ends_with(".xml") {
-            write_batch(&mut writer, &mut batch, &filter_bytes, &mut stats, progress)?;
-            batch_bytes = 0;
-            stream(&mut writer, entry, &mut stats, progress)?;
-            continue;
+    let meta = package_order(&meta).into_iter().cloned().map(Ok);
+    let content = first_content.map(Ok).into_iter().chain(walk.by_ref());
+    let entries = meta.chain(content);
+    let (sender, batches) = mpsc::sync_channel(1);
+    let written = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| read_batches(entries, &filter_bytes, sender));
+        let written = write_batches(&mut writer, batches, &mut stats, progress);
+        // `batches` is gone now, so a reader still sending stops.
+        match reader.join() {
+            Ok(()) => written,
+            Err(panic) => std::panic::resume_unwind(panic),
         }
-        batch_bytes += entry.size();
-        batch.push(entry);
-        if batch.len() >= BATCH_ENTRIES || batch_bytes >= BATCH_BYTES {
-            write_batch(&mut writer, &mut batch, &filter_bytes, &mut stats, progress)?;
-            batch_bytes = 0;
-        }
-    }
-    write_batch(&mut writer, &mut batch, &filter_bytes, &mut stats, progress)?;
+    });
+    written?;
     let WrittenPackage {
         path,
         entries,
         size,
+        sha256,
     } = writer.finish()?;
-    let sha256 = sha256_of(&path)?;
+    // Taken while writing, unless a streamed entry's header was patched.
+    let sha256 = match sha256 {
+        Some(sha256) => sha256,
+        None => sha256_of(&path)?,
+    };
     Ok(BuildSummary {
         output: path.display().to_string(),
         source: dir.display().to_string(),
@@ -469,8 +492,110 @@ fn build(
         bytes_in: stats.bytes,
         bytes_out: size,
         sha256,
-        ignored: tree.ignored,
+        ignored: walk.into_ignored(),
     })
+}
+
+/// One source entry read, as [`read_batches`] hands it to the writer.
+enum Item {
+    /// A folder.
+    Directory(SourceEntry),
+    /// A file's bytes and whether it is DocView (checked).
+    File(SourceEntry, Vec<u8>, bool),
+    /// A large file, streamed by the writer.
+    Large(SourceEntry),
+}
+
+/// A batch of entries read, in order; the first error ends it (and the build).
+type Batch = Vec<Result<Item, BuildError>>;
+
+/// The reading thread: takes `entries` in order (walking the source as it goes),
+/// reads the files of each batch in parallel (checking DocView ones) and sends the
+/// batches to the writer, until the end, the first error, or the writer hanging up.
+/// The filter is sent as the bytes that were parsed.
+fn read_batches(
+    entries: impl Iterator<Item = Result<SourceEntry, BuildError>>,
+    filter_bytes: &[u8],
+    batches: mpsc::SyncSender<Batch>,
+) {
+    let mut batch: Vec<SourceEntry> = Vec::new();
+    let mut batch_bytes = 0u64;
+    let send = |batch: &mut Vec<SourceEntry>| -> bool {
+        if batch.is_empty() {
+            return true;
+        }
+        let items = std::mem::take(batch)
+            .into_par_iter()
+            .map(|entry| read_item(entry, filter_bytes))
+            .collect();
+        batches.send(items).is_ok()
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                // The entries before it first: an error among them comes first.
+                if send(&mut batch) {
+                    let _ = batches.send(vec![Err(error)]);
+                }
+                return;
+            }
+        };
+        if entry.is_file() && entry.size() > STREAM_THRESHOLD && !entry.name.ends_with(".xml") {
+            if !send(&mut batch) || batches.send(vec![Ok(Item::Large(entry))]).is_err() {
+                return;
+            }
+            batch_bytes = 0;
+            continue;
+        }
+        batch_bytes += entry.size();
+        batch.push(entry);
+        if batch.len() >= BATCH_ENTRIES || batch_bytes >= BATCH_BYTES {
+            if !send(&mut batch) {
+                return;
+            }
+            batch_bytes = 0;
+        }
+    }
+    send(&mut batch);
+}
+
+/// Reads one entry of a batch.
+fn read_item(entry: SourceEntry, filter_bytes: &[u8]) -> Result<Item, BuildError> {
+    match entry.kind {
+        SourceKind::Directory => Ok(Item::Directory(entry)),
+        SourceKind::File { .. } if entry.name == FILTER_XML => {
+            Ok(Item::File(entry, filter_bytes.to_vec(), false))
+        }
+        SourceKind::File { .. } => {
+            let data = load(&entry)?;
+            let docview = is_docview_entry(&entry.name, data.get(..4096).unwrap_or(&data));
+            Ok(Item::File(entry, data, docview))
+        }
+    }
+}
+
+/// The writing side: adds the entries of every batch in order.
+fn write_batches(
+    writer: &mut PackageWriter,
+    batches: mpsc::Receiver<Batch>,
+    stats: &mut Stats,
+    progress: &dyn Events,
+) -> Result<(), BuildError> {
+    for batch in batches {
+        for item in batch {
+            match item? {
+                Item::Directory(entry) => writer.add_directory(&entry.name)?,
+                Item::File(entry, data, docview) => {
+                    stats.file(data.len() as u64, progress);
+                    stats.docview_files += u64::from(docview);
+                    writer.add_bytes(&entry.name, data)?;
+                }
+                Item::Large(entry) => stream(writer, &entry, stats, progress)?,
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Default)]
@@ -498,45 +623,6 @@ fn read_all(entry: &SourceEntry) -> Result<Vec<u8>, BuildError> {
             error,
         })?;
     Ok(data)
-}
-
-/// A batch item read: nothing for a folder, a file's bytes and whether it is DocView.
-type Loaded = Option<(Vec<u8>, bool)>;
-
-/// Reads the files of `batch` in parallel (checking DocView ones) and adds every entry
-/// in order. The filter is written from the bytes that were parsed.
-fn write_batch(
-    writer: &mut PackageWriter,
-    batch: &mut Vec<&SourceEntry>,
-    filter_bytes: &[u8],
-    stats: &mut Stats,
-    progress: &dyn Events,
-) -> Result<(), BuildError> {
-    let loaded: Vec<Result<Loaded, BuildError>> = batch
-        .par_iter()
-        .map(|entry| match entry.kind {
-            SourceKind::Directory => Ok(None),
-            SourceKind::File { .. } if entry.name == FILTER_XML => {
-                Ok(Some((filter_bytes.to_vec(), false)))
-            }
-            SourceKind::File { .. } => {
-                let data = load(entry)?;
-                let docview = is_docview_entry(&entry.name, data.get(..4096).unwrap_or(&data));
-                Ok(Some((data, docview)))
-            }
-        })
-        .collect();
-    for (entry, loaded) in batch.drain(..).zip(loaded) {
-        match loaded? {
-            None => writer.add_directory(&entry.name)?,
-            Some((data, docview)) => {
-                stats.file(data.len() as u64, progress);
-                stats.docview_files += u64::from(docview);
-                writer.add_bytes(&entry.name, data)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Streams a large file into the package, counting its bytes as they pass.

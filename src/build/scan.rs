@@ -123,128 +123,207 @@ impl SourceTree {
     }
 }
 
-/// Walks the source folder `dir` (see the module documentation for the rules).
+/// Walks the source folder `dir` (see the module documentation for the rules) and
+/// collects every entry. [`Walk`] gives the same entries one at a time.
 pub fn scan(dir: &Path) -> Result<SourceTree, BuildError> {
-    let meta = fs::metadata(dir).map_err(|error| BuildError::Source {
-        path: dir.to_owned(),
-        error,
-    })?;
-    if !meta.is_dir() {
-        return Err(BuildError::Source {
-            path: dir.to_owned(),
-            error: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"),
-        });
+    let mut walk = Walk::new(dir)?;
+    let mut entries = Vec::new();
+    for entry in walk.by_ref() {
+        entries.push(entry?);
     }
-    let root = fs::canonicalize(dir).map_err(|error| BuildError::Source {
-        path: dir.to_owned(),
-        error,
-    })?;
-    let mut walker = Walker {
-        root: root.clone(),
-        tree: SourceTree {
-            root: dir.to_owned(),
-            ..SourceTree::default()
-        },
-    };
-    let mut ancestors = vec![root];
-    walker.walk(dir, "", &mut ancestors)?;
-    Ok(walker.tree)
+    Ok(SourceTree {
+        root: dir.to_owned(),
+        entries,
+        ignored: walk.into_ignored(),
+    })
 }
 
-struct Walker {
+/// A walk of a source folder that yields its entries one at a time, in package order
+/// (see the module documentation), holding only the sorted names of the folders on the
+/// way to the current entry: memory is bounded by the depth times the largest folder,
+/// never by the number of files. The first error ends the walk.
+#[derive(Debug)]
+pub struct Walk {
     /// The canonical source folder.
     root: PathBuf,
-    tree: SourceTree,
+    /// The folders being listed, outermost first.
+    stack: Vec<Frame>,
+    /// Names skipped so far (see [`SourceTree::ignored`]).
+    ignored: Vec<String>,
+    /// Set once an error was returned.
+    failed: bool,
 }
 
-impl Walker {
-    /// Lists folder `dir` (entry name `prefix`, `""` for the top), whose canonical
-    /// path and those of the folders above it are `ancestors`.
-    fn walk(
-        &mut self,
-        dir: &Path,
-        prefix: &str,
-        ancestors: &mut Vec<PathBuf>,
-    ) -> Result<(), BuildError> {
-        let unreadable = |error| BuildError::Unreadable {
+/// One folder of the walk being listed.
+#[derive(Debug)]
+struct Frame {
+    /// Where it is read from.
+    dir: PathBuf,
+    /// Its entry name, `""` for the top.
+    prefix: String,
+    /// Its canonical path (to refuse a link to a folder above it).
+    canonical: PathBuf,
+    /// Its names not yet walked, sorted by their bytes.
+    names: std::vec::IntoIter<String>,
+}
+
+/// The names in folder `dir`, sorted by their bytes.
+fn sorted_names(dir: &Path) -> Result<Vec<String>, BuildError> {
+    let unreadable = |error| BuildError::Unreadable {
+        path: dir.to_owned(),
+        error,
+    };
+    let mut names = Vec::new();
+    for item in fs::read_dir(dir).map_err(unreadable)? {
+        let item = item.map_err(unreadable)?;
+        let name = item
+            .file_name()
+            .into_string()
+            .map_err(|os| BuildError::NotUtf8Name { path: dir.join(os) })?;
+        names.push(name);
+    }
+    names.sort_unstable();
+    Ok(names)
+}
+
+impl Walk {
+    /// Starts walking folder `dir`: fails when it is missing, not a folder or cannot be
+    /// listed.
+    pub fn new(dir: &Path) -> Result<Walk, BuildError> {
+        let meta = fs::metadata(dir).map_err(|error| BuildError::Source {
             path: dir.to_owned(),
             error,
-        };
-        let mut names = Vec::new();
-        for item in fs::read_dir(dir).map_err(unreadable)? {
-            let item = item.map_err(unreadable)?;
-            let name = item
-                .file_name()
-                .into_string()
-                .map_err(|os| BuildError::NotUtf8Name { path: dir.join(os) })?;
-            names.push(name);
+        })?;
+        if !meta.is_dir() {
+            return Err(BuildError::Source {
+                path: dir.to_owned(),
+                error: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"),
+            });
         }
-        names.sort_unstable();
-        for name in names {
-            let rel = if prefix.is_empty() {
+        let root = fs::canonicalize(dir).map_err(|error| BuildError::Source {
+            path: dir.to_owned(),
+            error,
+        })?;
+        let names = sorted_names(dir)?;
+        Ok(Walk {
+            root: root.clone(),
+            stack: vec![Frame {
+                dir: dir.to_owned(),
+                prefix: String::new(),
+                canonical: root,
+                names: names.into_iter(),
+            }],
+            ignored: Vec::new(),
+            failed: false,
+        })
+    }
+
+    /// The names skipped (see [`SourceTree::ignored`]), once the walk is done.
+    pub fn into_ignored(self) -> Vec<String> {
+        self.ignored
+    }
+
+    /// The next entry of the walk, `None` at the end.
+    fn step(&mut self) -> Result<Option<SourceEntry>, BuildError> {
+        loop {
+            let Some(frame) = self.stack.last_mut() else {
+                return Ok(None);
+            };
+            let Some(name) = frame.names.next() else {
+                self.stack.pop();
+                continue;
+            };
+            let top = frame.prefix.is_empty();
+            let rel = if top {
                 name.clone()
             } else {
-                format!("{prefix}/{name}")
+                format!("{}/{name}", frame.prefix)
             };
-            if (prefix.is_empty() && !PACKAGE_ROOTS.contains(&name.as_str()))
-                || is_ignored_name(&name)
-            {
-                self.tree.ignored.push(rel);
+            if (top && !PACKAGE_ROOTS.contains(&name.as_str())) || is_ignored_name(&name) {
+                self.ignored.push(rel);
                 continue;
             }
-            let path = dir.join(&name);
-            check_entry_name(&rel).map_err(|problem| BuildError::UnsafeName {
-                path: path.clone(),
-                problem,
+            let path = frame.dir.join(&name);
+            let parent = frame.canonical.clone();
+            return self.entry(rel, path, &parent, &name).map(Some);
+        }
+    }
+
+    /// The entry `rel` at `path` (called `name` in its folder, whose canonical path is
+    /// `parent`); a folder is pushed onto the walk.
+    fn entry(
+        &mut self,
+        rel: String,
+        path: PathBuf,
+        parent: &Path,
+        name: &str,
+    ) -> Result<SourceEntry, BuildError> {
+        check_entry_name(&rel).map_err(|problem| BuildError::UnsafeName {
+            path: path.clone(),
+            problem,
+        })?;
+        let meta = fs::symlink_metadata(&path).map_err(|error| BuildError::Unreadable {
+            path: path.clone(),
+            error,
+        })?;
+        let (meta, canonical) = if meta.file_type().is_symlink() {
+            let target = fs::canonicalize(&path).map_err(|error| BuildError::BrokenSymlink {
+                link: path.clone(),
+                error,
             })?;
-            let meta = fs::symlink_metadata(&path).map_err(|error| BuildError::Unreadable {
+            if !target.starts_with(&self.root) {
+                return Err(BuildError::EscapingSymlink { link: path, target });
+            }
+            let meta = fs::metadata(&target).map_err(|error| BuildError::Unreadable {
                 path: path.clone(),
                 error,
             })?;
-            let (meta, canonical) = if meta.file_type().is_symlink() {
-                let target =
-                    fs::canonicalize(&path).map_err(|error| BuildError::BrokenSymlink {
-                        link: path.clone(),
-                        error,
-                    })?;
-                if !target.starts_with(&self.root) {
-                    return Err(BuildError::EscapingSymlink { link: path, target });
-                }
-                let meta = fs::metadata(&target).map_err(|error| BuildError::Unreadable {
-                    path: path.clone(),
-                    error,
-                })?;
-                (meta, target)
-            } else {
-                let parent = ancestors.last().cloned().unwrap_or_default();
-                (meta, parent.join(&name))
-            };
-            if meta.is_dir() {
-                if ancestors.contains(&canonical) {
-                    return Err(BuildError::SymlinkLoop { link: path });
-                }
-                self.tree.entries.push(SourceEntry {
-                    name: rel.clone(),
-                    path: path.clone(),
-                    kind: SourceKind::Directory,
-                    identity: None,
-                });
-                ancestors.push(canonical);
-                let walked = self.walk(&path, &rel, ancestors);
-                ancestors.pop();
-                walked?;
-            } else if meta.is_file() {
-                self.tree.entries.push(SourceEntry {
-                    name: rel,
-                    path,
-                    kind: SourceKind::File { size: meta.len() },
-                    identity: identity(&meta),
-                });
-            } else {
-                return Err(BuildError::SpecialFile { path });
+            (meta, target)
+        } else {
+            (meta, parent.join(name))
+        };
+        if meta.is_dir() {
+            if self.stack.iter().any(|f| f.canonical == canonical) {
+                return Err(BuildError::SymlinkLoop { link: path });
             }
+            let names = sorted_names(&path)?;
+            self.stack.push(Frame {
+                dir: path.clone(),
+                prefix: rel.clone(),
+                canonical,
+                names: names.into_iter(),
+            });
+            Ok(SourceEntry {
+                name: rel,
+                path,
+                kind: SourceKind::Directory,
+                identity: None,
+            })
+        } else if meta.is_file() {
+            Ok(SourceEntry {
+                name: rel,
+                path,
+                kind: SourceKind::File { size: meta.len() },
+                identity: identity(&meta),
+            })
+        } else {
+            Err(BuildError::SpecialFile { path })
         }
-        Ok(())
+    }
+}
+
+impl Iterator for Walk {
+    type Item = Result<SourceEntry, BuildError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let step = self.step();
+        if step.is_err() {
+            self.failed = true;
+        }
+        step.transpose()
     }
 }
 
@@ -297,6 +376,46 @@ mod tests {
         );
         assert!(tree.get("jcr_root/b/x.txt").unwrap().is_file());
         assert_eq!(tree.get("jcr_root/b/x.txt").unwrap().size(), 1);
+    }
+
+    #[test]
+    fn the_walk_holds_only_the_folders_on_the_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for i in 0..20 {
+            let p = d.join(format!("jcr_root/a/b{i:02}/c/file.txt"));
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, b"x").unwrap();
+        }
+        let mut walk = Walk::new(d).unwrap();
+        let mut names = Vec::new();
+        while let Some(entry) = walk.next() {
+            let entry = entry.unwrap();
+            // The top, jcr_root, a, bNN, c: never more, however many folders there are.
+            assert!(
+                walk.stack.len() <= 5,
+                "{}: {}",
+                entry.name,
+                walk.stack.len()
+            );
+            names.push(entry.name);
+        }
+        assert_eq!(names.len(), 2 + 20 * 3);
+        let tree = scan(d).unwrap();
+        assert_eq!(self::names(&tree), names);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_error_ends_the_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::create_dir_all(d.join("jcr_root/a")).unwrap();
+        fs::write(d.join("jcr_root/b.txt"), b"x").unwrap();
+        std::os::unix::fs::symlink("nowhere", d.join("jcr_root/a/dangling")).unwrap();
+        let items: Vec<_> = Walk::new(d).unwrap().collect();
+        assert_eq!(items.len(), 3, "{items:?}");
+        assert!(items[2].is_err(), "{items:?}");
     }
 
     #[test]

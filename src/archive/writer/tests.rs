@@ -227,6 +227,27 @@ fn bad_names_duplicates_and_clashes_are_refused() {
 }
 
 #[test]
+fn the_digest_is_taken_while_writing_unless_a_header_is_patched() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("a.zip");
+    let written = sample(&target, WriterOptions::default());
+    assert_eq!(written.sha256, Some(sha256(&target)));
+    // A streamed entry's header is patched after its data: the digest of what was
+    // written in one pass would be wrong, so there is none.
+    let streamed = dir.path().join("streamed.zip");
+    let options = WriterOptions::default().with_large_entry_threshold(10);
+    let mut w = PackageWriter::create(&streamed, options).unwrap();
+    w.add_bytes("a.txt", b"x".repeat(100)).unwrap();
+    assert_eq!(w.finish().unwrap().sha256, None);
+    // A batch that deflate makes larger is stored: still one pass.
+    let stored = dir.path().join("stored.zip");
+    let mut w = PackageWriter::create(&stored, WriterOptions::default()).unwrap();
+    w.add_bytes("tiny.txt", b"t".to_vec()).unwrap();
+    let written = w.finish().unwrap();
+    assert_eq!(written.sha256, Some(sha256(&stored)));
+}
+
+#[test]
 fn large_entries_are_streamed_and_read_back() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("large.zip");
@@ -419,14 +440,7 @@ fn read_errors_from_a_source_keep_their_meaning() {
 fn a_failed_write_leaves_a_sink_that_cannot_finish_a_package() {
     let full = File::options().write(true).open("/dev/full").unwrap();
     let spool = tempfile::NamedTempFile::new().unwrap();
-    let mut zip = ZipOut::new(
-        Sink {
-            file: Some(BufWriter::with_capacity(1024, full)),
-            pos: 0,
-            end: 0,
-        },
-        spool,
-    );
+    let mut zip = ZipOut::new(Sink::new(BufWriter::with_capacity(1024, full)), spool);
     let options = WriterOptions::default();
     let header = options.header(b"a.bin", STORED, false);
     // The local header may already fill the buffer; the data does.
