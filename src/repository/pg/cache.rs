@@ -11,16 +11,57 @@
 //! workspaces created or removed and a rollback to a savepoint forget everything.
 //! What is forgotten is read from the server again. The
 //! cache lives only inside a write transaction (begin and end forget it) and
-//! forgets everything when it holds [`LIMIT`] entries, so memory stays bounded.
+//! forgets everything when it holds [`LIMIT`] entries or about [`LIMIT_BYTES`]
+//! bytes (an estimate of what its strings and values take), so memory stays
+//! bounded whatever the size of the properties.
+//!
+//! A node whose children's paths are all known (it was inserted by this
+//! transaction, or its children were read) is *complete*: any other path right
+//! below it is free, without asking the server. So an install's new subtrees
+//! read nothing, and their rows can wait on the connection ([`super::bulk`]).
+//! A subtree renamed or removed forgets which nodes are complete.
 //! Values are kept as they read back from their stored form, so a cached read
 //! gives what a read from the server would.
 
+use crate::path;
 use crate::repository::content::{NodeId, NodeRecord, WorkspaceId};
-use crate::value::Property;
+use crate::value::{Property, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Entries kept at most (nodes, paths and nodes' property sets together).
 pub(crate) const LIMIT: usize = 200_000;
+
+/// Bytes kept at most, as estimated by [`TxnCache::bytes`].
+pub(crate) const LIMIT_BYTES: usize = 48 << 20;
+
+/// What a node record takes, about (its strings, the map entries for its id and
+/// path).
+fn node_bytes(r: &NodeRecord) -> usize {
+    2 * r.path.len()
+        + r.name.len()
+        + r.primary_type.len()
+        + r.mixins.iter().map(|m| m.len() + 24).sum::<usize>()
+        + 200
+}
+
+/// What a property takes, about.
+pub(crate) fn prop_bytes(p: &Property) -> usize {
+    let values: usize = p
+        .values
+        .iter()
+        .map(|v| match v {
+            Value::String(s)
+            | Value::Decimal(s)
+            | Value::Name(s)
+            | Value::Path(s)
+            | Value::Reference(s)
+            | Value::WeakReference(s)
+            | Value::Uri(s) => s.len() + 32,
+            _ => 96,
+        })
+        .sum();
+    2 * p.name.len() + values + 96
+}
 
 /// The cache of one write transaction.
 #[derive(Default)]
@@ -37,6 +78,14 @@ pub(crate) struct TxnCache {
     pub(crate) props: HashMap<NodeId, BTreeMap<String, Property>>,
     /// The largest child position of a node (`None`: no children).
     pub(crate) last_position: HashMap<NodeId, Option<i64>>,
+    /// Sizes of blobs known to be stored, by SHA-256 (a blob goes only by `gc`,
+    /// in a transaction of its own, or with a rolled back savepoint, which
+    /// forgets everything).
+    pub(crate) blobs: HashMap<String, u64>,
+    /// Nodes whose children's paths are all in `paths`.
+    pub(crate) complete: HashSet<NodeId>,
+    /// What the entries take, about.
+    pub(crate) bytes: usize,
 }
 
 impl TxnCache {
@@ -46,19 +95,60 @@ impl TxnCache {
     }
 
     fn size(&self) -> usize {
-        self.nodes.len() + self.paths.len() + self.props.len() + self.last_position.len()
+        self.nodes.len()
+            + self.paths.len()
+            + self.props.len()
+            + self.last_position.len()
+            + self.blobs.len()
+    }
+
+    /// Remembers that blob `sha256` of `size` bytes is stored.
+    pub(crate) fn put_blob(&mut self, sha256: &str, size: u64) {
+        self.make_room();
+        self.bytes += 2 * sha256.len() + 64;
+        self.blobs.insert(sha256.to_string(), size);
     }
 
     /// Forgets everything when full (called before adding).
     pub(crate) fn make_room(&mut self) {
-        if self.size() >= LIMIT {
+        if self.size() >= LIMIT || self.bytes >= LIMIT_BYTES {
             self.clear();
         }
     }
 
+    /// Remembers all the properties of node `id` (as they read back).
+    pub(crate) fn put_props(&mut self, id: NodeId, props: &[Property]) {
+        self.make_room();
+        self.bytes += props.iter().map(prop_bytes).sum::<usize>() + 64;
+        self.props.insert(
+            id,
+            props.iter().map(|p| (p.name.clone(), p.clone())).collect(),
+        );
+    }
+
+    /// Remembers the children of `parent`, all of them, in order: `parent` is
+    /// complete.
+    pub(crate) fn put_children(&mut self, parent: NodeId, children: &[NodeRecord]) {
+        self.make_room();
+        for r in children {
+            self.put(r);
+        }
+        self.last_position
+            .insert(parent, children.iter().map(|r| r.position).max());
+        self.complete.insert(parent);
+    }
+
     /// The node at `path` of `ws`: `Some(None)` when it is known to be free.
     pub(crate) fn node_at(&self, ws: WorkspaceId, path: &str) -> Option<Option<NodeRecord>> {
-        match self.paths.get(&(ws, path.to_string()))? {
+        let Some(known) = self.paths.get(&(ws, path.to_string())) else {
+            // Free when its parent is complete.
+            let parent = path::parent(path)?;
+            return match self.paths.get(&(ws, parent.to_string())) {
+                Some(Some(id)) if self.complete.contains(id) => Some(None),
+                _ => None,
+            };
+        };
+        match known {
             None => Some(None),
             Some(id) => match self.nodes.get(id)? {
                 Some(r) if r.ws == ws && r.path == path => Some(Some(r.clone())),
@@ -70,6 +160,11 @@ impl TxnCache {
     /// Remembers a node read or written (and its path).
     pub(crate) fn put_node(&mut self, r: &NodeRecord) {
         self.make_room();
+        self.put(r);
+    }
+
+    fn put(&mut self, r: &NodeRecord) {
+        self.bytes += node_bytes(r);
         self.paths.insert((r.ws, r.path.clone()), Some(r.id));
         self.nodes.insert(r.id, Some(r.clone()));
     }
@@ -77,20 +172,23 @@ impl TxnCache {
     /// Remembers that there is no node at `path` of `ws`.
     pub(crate) fn put_free(&mut self, ws: WorkspaceId, path: &str) {
         self.make_room();
+        self.bytes += 2 * path.len() + 64;
         self.paths.insert((ws, path.to_string()), None);
     }
 
     /// Remembers that node `id` does not exist.
     pub(crate) fn put_missing(&mut self, id: NodeId) {
         self.make_room();
+        self.bytes += 48;
         self.nodes.insert(id, None);
     }
 
     /// Forgets what is known at `path` of `ws` and below (a subtree that moves or
-    /// goes): its paths, free or not, and its nodes. Ids, properties and positions
-    /// stay right (ids are never reused; a node an undo brings back is
-    /// [`TxnCache::inserted`] again).
+    /// goes): its paths, free or not, and its nodes, and which nodes are complete.
+    /// Ids, properties and positions stay right (ids are never reused; a node an
+    /// undo brings back is [`TxnCache::inserted`] again).
     pub(crate) fn forget_subtree(&mut self, ws: WorkspaceId, path: &str) {
+        self.complete.clear();
         let under = |q: &str| {
             path == "/"
                 || q == path
@@ -109,6 +207,7 @@ impl TxnCache {
         self.put_node(r);
         self.props.insert(r.id, BTreeMap::new());
         self.last_position.insert(r.id, None);
+        self.complete.insert(r.id);
         if let Some(parent) = r.parent {
             if let Some(last) = self.last_position.get_mut(&parent) {
                 *last = Some(last.map_or(r.position, |l| l.max(r.position)));

@@ -3,6 +3,7 @@
 //! SQLite backend's `tree` does: two-phase renames through temporary `#id` paths,
 //! so the unique path index never sees two nodes on one path).
 
+use super::bulk::NodeRow;
 use super::{PgDb, PgTxn};
 use crate::namespace::NamespaceRegistry;
 use crate::path::{self, Segment};
@@ -289,13 +290,35 @@ impl ContentRead for PgDb {
             &format!("SELECT {NODE_COLS} FROM node WHERE parent = $1 ORDER BY position, id"),
             &[&id],
         )?;
-        self.with_cache(|c| {
-            for r in &found {
-                c.put_node(r);
+        self.with_cache(|c| c.put_children(id, &found));
+        if self.with_cache(|_| ()).is_some() && !found.is_empty() {
+            // In a write transaction the children's properties are read next: all
+            // of them in one query, kept.
+            let ids: Vec<i64> = found.iter().map(|r| r.id).collect();
+            let mut props: std::collections::HashMap<i64, Vec<Property>> =
+                ids.iter().map(|&i| (i, Vec::new())).collect();
+            for r in self.query(
+                "SELECT node, name, type, multiple, value FROM prop WHERE node = ANY($1)
+                 ORDER BY node, name",
+                &[&ids],
+            )? {
+                let node: i64 = self.get(&r, 0)?;
+                let name: String = self.get(&r, 1)?;
+                let code: i32 = self.get(&r, 2)?;
+                let multiple: bool = self.get(&r, 3)?;
+                let raw: String = self.get(&r, 4)?;
+                let p = codec::decode_property(&name, code as i64, multiple, &raw)
+                    .map_err(|e| self.corrupt(e))?;
+                props.entry(node).or_default().push(p);
             }
-            c.last_position
-                .insert(id, found.iter().map(|r| r.position).max());
-        });
+            self.with_cache(|c| {
+                for id in &ids {
+                    if !c.props.contains_key(id) {
+                        c.put_props(*id, &props[id]);
+                    }
+                }
+            });
+        }
         Ok(found)
     }
 
@@ -357,13 +380,7 @@ impl ContentRead for PgDb {
             .iter()
             .map(|r| self.prop_row(r))
             .collect::<Result<Vec<Property>>>()?;
-        self.with_cache(|c| {
-            c.make_room();
-            c.props.insert(
-                id,
-                found.iter().map(|p| (p.name.clone(), p.clone())).collect(),
-            );
-        });
+        self.with_cache(|c| c.put_props(id, &found));
         Ok(found)
     }
 
@@ -372,6 +389,11 @@ impl ContentRead for PgDb {
             self.with_cache(|c| c.props.get(&id).map(|m| m.get(name).cloned()))
         {
             return Ok(known);
+        }
+        if self.with_cache(|_| ()).is_some() {
+            // In a write transaction the node's other properties are read next:
+            // all of them at once, kept.
+            return Ok(self.properties(id)?.into_iter().find(|p| p.name == name));
         }
         match self
             .query(
@@ -386,6 +408,10 @@ impl ContentRead for PgDb {
     }
 
     fn uuid_owners(&self, ws: WorkspaceId, uuid: &str) -> Result<Vec<NodeId>> {
+        if self.with_cache(|_| ()).is_some() {
+            // In a write transaction: the rows waiting in `bulk` stay there.
+            return self.uuid_owners_beside(ws, uuid);
+        }
         self.query(
             "SELECT n.id FROM prop p JOIN node n ON n.id = p.node
              WHERE p.name = 'jcr:uuid' AND md5(p.value) = md5($1) AND p.value = $1 AND n.ws = $2
@@ -573,6 +599,23 @@ impl ContentTxn for PgTxn<'_> {
         let first = child_path(&parent_row.path, &n.name, 1);
         let direct = !db.exists_at(n.ws, &first)?;
         let p = if direct { first } else { temp_path(n.id) };
+        if direct {
+            // On a free path: the row may wait for the next statement (bulk).
+            let row = NodeRow {
+                id: n.id,
+                ws: n.ws,
+                parent: Some(parent),
+                name: n.name.clone(),
+                position: n.position,
+                path: p.clone(),
+                ptype: n.primary_type.clone(),
+                mixins: mixins.clone(),
+            };
+            if db.hold_node(row)? {
+                db.inserted(n, &p, n.position, &mixins)?;
+                return Ok(());
+            }
+        }
         db.execute(
             "INSERT INTO node(id, ws, parent, name, position, path, ptype, mixins)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -685,17 +728,20 @@ impl ContentTxn for PgTxn<'_> {
             multiple.push(p.multiple);
             values.push(value);
         }
-        // One statement for all of them; a name given twice keeps its last value.
-        db.execute(
-            "INSERT INTO prop(node, name, type, multiple, value)
+        // The properties of a node whose row waits wait with it; else one
+        // statement for all of them. A name given twice keeps its last value.
+        if !db.hold_props(id, &names, &types, &multiple, &values)? {
+            db.execute(
+                "INSERT INTO prop(node, name, type, multiple, value)
              SELECT DISTINCT ON (name) $1, name, type, multiple, value
              FROM unnest($2::text[], $3::int[], $4::bool[], $5::text[]) WITH ORDINALITY
                   AS t(name, type, multiple, value, ord)
              ORDER BY name, ord DESC
              ON CONFLICT (node, name) DO UPDATE
              SET type = excluded.type, multiple = excluded.multiple, value = excluded.value",
-            &[&id, &names, &types, &multiple, &values],
-        )?;
+                &[&id, &names, &types, &multiple, &values],
+            )?;
+        }
         if db.with_cache(|c| c.props.contains_key(&id)) == Some(true) {
             // As they read back from their stored form.
             let mut stored = Vec::with_capacity(names.len());
@@ -708,6 +754,7 @@ impl ContentTxn for PgTxn<'_> {
             db.with_cache(|c| {
                 if let Some(m) = c.props.get_mut(&id) {
                     for p in stored {
+                        c.bytes += super::cache::prop_bytes(&p);
                         m.insert(p.name.clone(), p);
                     }
                 }
@@ -736,10 +783,15 @@ impl ContentTxn for PgTxn<'_> {
     fn remove_property(&mut self, id: NodeId, name: &str) -> Result<bool> {
         let db = self.db;
         db.require_node(id)?;
-        let removed = db.execute(
-            "DELETE FROM prop WHERE node = $1 AND name = $2",
-            &[&id, &name],
-        )? > 0;
+        let removed = match db.unhold_prop(id, name)? {
+            Some(existed) => existed,
+            None => {
+                db.execute(
+                    "DELETE FROM prop WHERE node = $1 AND name = $2",
+                    &[&id, &name],
+                )? > 0
+            }
+        };
         db.with_cache(|c| {
             if let Some(m) = c.props.get_mut(&id) {
                 m.remove(name);

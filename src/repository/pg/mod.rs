@@ -82,6 +82,7 @@
 //! is renamed to its hash when complete; equal content is kept once.
 
 mod blob;
+mod bulk;
 mod cache;
 mod content;
 mod image;
@@ -199,6 +200,9 @@ pub(crate) struct Conn {
     cache: cache::TxnCache,
     /// Whether a write transaction (`PgTxn`) is open, so `cache` is in use.
     cache_on: bool,
+    /// New rows of the write transaction not yet written (see `bulk`): every
+    /// statement writes them first.
+    bulk: bulk::Pending,
 }
 
 impl Conn {
@@ -216,6 +220,7 @@ impl Conn {
         sql: &str,
         args: &[&(dyn ToSql + Sync)],
     ) -> std::result::Result<Vec<Row>, postgres::Error> {
+        self.bulk.flush(&mut self.client)?;
         let s = self.statement(sql)?;
         self.client.query(&s, args)
     }
@@ -225,6 +230,7 @@ impl Conn {
         sql: &str,
         args: &[&(dyn ToSql + Sync)],
     ) -> std::result::Result<u64, postgres::Error> {
+        self.bulk.flush(&mut self.client)?;
         let s = self.statement(sql)?;
         self.client.execute(&s, args)
     }
@@ -320,6 +326,8 @@ impl PgDb {
     /// Runs statements without parameters.
     pub(crate) fn batch(&self, sql: &str) -> Result<()> {
         let mut c = self.lock()?;
+        let c = &mut *c;
+        c.bulk.flush(&mut c.client).map_err(|e| self.err(e))?;
         c.client.batch_execute(sql).map_err(|e| self.err(e))
     }
 
@@ -386,6 +394,7 @@ impl PgBackend {
                     image: false,
                     cache: cache::TxnCache::default(),
                     cache_on: false,
+                    bulk: bulk::Pending::default(),
                 })),
                 location,
                 busy: options.busy_timeout,
@@ -701,6 +710,7 @@ impl<'a> PgTxn<'a> {
             c.in_txn = true;
             c.cache.clear();
             c.cache_on = true;
+            c.bulk.discard();
         }
         // From here on an error drops the transaction, which rolls back.
         Ok(PgTxn {
@@ -859,8 +869,13 @@ impl<'a> PgTxn<'a> {
 
     fn finish(&mut self, sql: &str) -> Result<()> {
         let mut c = self.db.lock()?;
+        let c = &mut *c;
         c.cache_on = false;
         c.cache.clear();
+        if sql == "COMMIT" {
+            c.bulk.flush(&mut c.client).map_err(|e| self.db.err(e))?;
+        }
+        c.bulk.discard();
         c.client.batch_execute(sql).map_err(|e| self.db.err(e))?;
         c.in_txn = false;
         self.finished = true;
@@ -876,6 +891,7 @@ impl Drop for PgTxn<'_> {
         if let Ok(mut c) = self.db.conn.lock() {
             c.cache_on = false;
             c.cache.clear();
+            c.bulk.discard();
             if let Err(e) = c.client.batch_execute("ROLLBACK") {
                 tracing::warn!("rolling back in {} failed: {e}", self.db.location.display());
             }
