@@ -34,6 +34,9 @@ pub(crate) const LIMIT: usize = 200_000;
 /// Bytes kept at most, as estimated by [`TxnCache::bytes`].
 pub(crate) const LIMIT_BYTES: usize = 48 << 20;
 
+/// Entries [`TxnCache::forget_subtree`] scans at most; a larger cache is cleared.
+pub(crate) const SCAN_LIMIT: usize = 4_096;
+
 /// What a node record takes, about (its strings, the map entries for its id and
 /// path).
 fn node_bytes(r: &NodeRecord) -> usize {
@@ -187,7 +190,15 @@ impl TxnCache {
     /// goes): its paths, free or not, and its nodes, and which nodes are complete.
     /// Ids, properties and positions stay right (ids are never reused; a node an
     /// undo brings back is [`TxnCache::inserted`] again).
+    ///
+    /// Forgetting scans every entry, so a large cache forgets everything instead
+    /// (at most [`SCAN_LIMIT`] entries are scanned): an install that renames many
+    /// same-name siblings would otherwise scan the whole cache for each of them.
     pub(crate) fn forget_subtree(&mut self, ws: WorkspaceId, path: &str) {
+        if self.size() > SCAN_LIMIT {
+            self.clear();
+            return;
+        }
         self.complete.clear();
         let under = |q: &str| {
             path == "/"
@@ -272,6 +283,18 @@ mod tests {
         assert!(c.props.contains_key(&3) && c.last_position.contains_key(&3));
         c.forget_subtree(1, "/");
         assert_eq!(c.node_at(1, "/c"), None);
+    }
+
+    #[test]
+    fn a_large_cache_forgets_everything_rather_than_scan() {
+        let mut c = TxnCache::default();
+        for id in 2..(SCAN_LIMIT as i64 + 10) {
+            c.inserted(&rec(id, Some(1), &format!("/n{id}"), id));
+        }
+        assert!(c.size() > SCAN_LIMIT);
+        c.forget_subtree(1, "/n2");
+        assert_eq!(c.size(), 0);
+        assert_eq!(c.node_at(1, "/n3"), None, "read from the server again");
     }
 
     #[test]
