@@ -1,5 +1,6 @@
 //! Set-up shared by unit tests: an actor at a given time, a fresh SQLite
-//! repository in a temporary folder, and the shared corpus.
+//! repository in a temporary folder, files written below a folder, and the shared
+//! corpus.
 
 use crate::events::Actor;
 use crate::repository::sqlite::SqliteStore;
@@ -23,6 +24,13 @@ pub(crate) fn temp_repo() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = repo_in(dir.path());
     (dir, store)
+}
+
+/// Writes `text` to `dir/rel`, creating the folders on the way.
+pub(crate) fn write(dir: &std::path::Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
 }
 
 /// The shared corpus: `$JCRPACK_CORPUS` when set, else `../shared/corpus` beside the

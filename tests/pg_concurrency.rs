@@ -62,9 +62,10 @@ fn history(url: &str) -> Vec<String> {
         .collect()
 }
 
-/// A package folder with `pages` pages of a few nodes each below /content/big.
-fn big_package(dir: &Path, pages: usize) -> PathBuf {
-    let p = dir.join(format!("big{pages}"));
+/// A package folder `dir/name` of `pages` pages below /content/big, page `i`
+/// written by `page(i)` (its DocView attributes and children).
+fn pages_package(dir: &Path, name: &str, pages: usize, page: impl Fn(usize) -> String) -> PathBuf {
+    let p = dir.join(name);
     let w = |rel: &str, text: &str| {
         let f = p.join(rel);
         std::fs::create_dir_all(f.parent().unwrap()).unwrap();
@@ -82,11 +83,21 @@ fn big_package(dir: &Path, pages: usize) -> PathBuf {
         w(
             &format!("jcr_root/content/big/p{i:05}/.content.xml"),
             &format!(
-                r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" title="page {i}" n="{{Long}}{i}"><a jcr:primaryType="nt:unstructured" x="1"><b jcr:primaryType="nt:unstructured" y="[p,q]"/></a><c jcr:primaryType="nt:unstructured"/></jcr:root>"#
+                r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" {}</jcr:root>"#,
+                page(i)
             ),
         );
     }
     p
+}
+
+/// A package folder with `pages` pages of a few nodes each below /content/big.
+fn big_package(dir: &Path, pages: usize) -> PathBuf {
+    pages_package(dir, &format!("big{pages}"), pages, |i| {
+        format!(
+            r#"title="page {i}" n="{{Long}}{i}"><a jcr:primaryType="nt:unstructured" x="1"><b jcr:primaryType="nt:unstructured" y="[p,q]"/></a><c jcr:primaryType="nt:unstructured"/>"#
+        )
+    })
 }
 
 fn import(url: &str, package: &Path, workspace: &str) -> Command {
@@ -110,29 +121,9 @@ fn import_waiting(url: &str, package: &Path, workspace: &str, lock_timeout: &str
 /// A package folder named `token` whose `pages` pages below /content/big all
 /// carry `token` in their title, so that a dump tells which install it shows.
 fn token_package(dir: &Path, token: &str, pages: usize) -> PathBuf {
-    let p = dir.join(token);
-    let w = |rel: &str, text: &str| {
-        let f = p.join(rel);
-        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
-        std::fs::write(f, text).unwrap();
-    };
-    w(
-        "META-INF/vault/filter.xml",
-        "<workspaceFilter version=\"1.0\"><filter root=\"/content/big\"/></workspaceFilter>",
-    );
-    w(
-        "jcr_root/content/big/.content.xml",
-        r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#,
-    );
-    for i in 0..pages {
-        w(
-            &format!("jcr_root/content/big/p{i:05}/.content.xml"),
-            &format!(
-                r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" title="{token} page {i}"><a jcr:primaryType="nt:unstructured" x="1"/></jcr:root>"#
-            ),
-        );
-    }
-    p
+    pages_package(dir, token, pages, |i| {
+        format!(r#"title="{token} page {i}"><a jcr:primaryType="nt:unstructured" x="1"/>"#)
+    })
 }
 
 /// The install tokens (`tok...`) a dump shows.

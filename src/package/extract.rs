@@ -618,11 +618,7 @@ mod tests {
         }
     }
 
-    fn write(dir: &Path, rel: &str, text: &str) {
-        let p = dir.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
+    use crate::test_support::write;
 
     const PAGE: &str =
         r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#;
@@ -915,21 +911,25 @@ mod tests {
         write(d, "jcr_root/apps/x/s.js", "js");
     }
 
+    /// [`varied_package`] in `dir/pkg` and zipped as `dir/pkg.zip`.
+    fn varied_package_and_zip(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+        let d = dir.join("pkg");
+        varied_package(&d);
+        let zip = dir.join("pkg.zip");
+        let folder = open(&d, &ReadOptions::default()).unwrap();
+        let mut w = PackageWriter::create(&zip, WriterOptions::default()).unwrap();
+        for e in folder.listing().files() {
+            w.copy_entry(folder.as_ref(), e.name()).unwrap();
+        }
+        w.finish().unwrap();
+        (d, zip)
+    }
+
     /// Opened for the selection or whole, a package extracts to the same bytes.
     #[test]
     fn a_selected_open_extracts_the_same_bytes_as_a_full_open() {
         let t = tempfile::tempdir().unwrap();
-        let d = t.path().join("pkg");
-        varied_package(&d);
-        let zip = t.path().join("pkg.zip");
-        {
-            let folder = open(&d, &ReadOptions::default()).unwrap();
-            let mut w = PackageWriter::create(&zip, WriterOptions::default()).unwrap();
-            for e in folder.listing().files() {
-                w.copy_entry(folder.as_ref(), e.name()).unwrap();
-            }
-            w.finish().unwrap();
-        }
+        let (d, zip) = varied_package_and_zip(t.path());
         let selections: Vec<Vec<&str>> = vec![
             vec!["/content/site"],
             vec!["/content/site/jcr:content"],
@@ -989,17 +989,7 @@ mod tests {
     #[test]
     fn a_refused_entry_outside_the_selection_does_not_fail_the_extract() {
         let t = tempfile::tempdir().unwrap();
-        let d = t.path().join("pkg");
-        varied_package(&d);
-        let zip = t.path().join("pkg.zip");
-        {
-            let folder = open(&d, &ReadOptions::default()).unwrap();
-            let mut w = PackageWriter::create(&zip, WriterOptions::default()).unwrap();
-            for e in folder.listing().files() {
-                w.copy_entry(folder.as_ref(), e.name()).unwrap();
-            }
-            w.finish().unwrap();
-        }
+        let (_, zip) = varied_package_and_zip(t.path());
         let sel = Selection::Roots(vec!["/content/site".into()]);
         let opts = ExtractOptions {
             selection: sel.clone(),

@@ -423,6 +423,7 @@ mod tests {
     use super::*;
     use crate::archive::{open, ReadOptions};
     use crate::package::layout::Layout;
+    use crate::test_support::write;
 
     /// The full scan's nodes in pre-order, as (path, dir, docview, full coverage,
     /// file, binaries).
@@ -502,12 +503,6 @@ mod tests {
             assert_eq!(tk, fk, "{}", row.0);
             assert_eq!(t.is_empty(), f.is_empty());
         }
-    }
-
-    fn write(dir: &std::path::Path, rel: &str, text: &str) {
-        let p = dir.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
     }
 
     #[test]

@@ -355,12 +355,7 @@ mod tests {
     use super::*;
     use crate::archive::{open, ReadOptions};
     use crate::package::scan;
-
-    fn write(dir: &std::path::Path, rel: &str, text: &str) {
-        let p = dir.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
+    use crate::test_support::write;
 
     const JCR: &str = r#"xmlns:jcr="http://www.jcp.org/jcr/1.0""#;
 

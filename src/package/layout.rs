@@ -490,12 +490,7 @@ fn read_head(archive: &dyn Archive, entry: &str) -> Result<Vec<u8>, ArchiveError
 mod tests {
     use super::*;
     use crate::archive::{open, ReadOptions};
-
-    fn write(dir: &std::path::Path, rel: &str, text: &str) {
-        let p = dir.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
+    use crate::test_support::write;
 
     #[test]
     fn an_xml_file_beside_its_dir_folder_is_a_file_aggregate() {
