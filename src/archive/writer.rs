@@ -43,6 +43,7 @@ use super::zip_out::{EntryHeader, ZipOut, DEFLATED, STORED};
 use super::Archive;
 
 mod names;
+mod writeback;
 
 use names::{add_children_of, Children, NameBook};
 
@@ -448,6 +449,8 @@ struct Sink {
     hasher: Option<Sha256>,
     /// How many bytes `hasher` has seen.
     hashed: u64,
+    /// Where the file's writeback was started (module [`writeback`]).
+    writeback: writeback::Writeback,
 }
 
 impl Sink {
@@ -459,6 +462,7 @@ impl Sink {
             at: 0,
             hasher: Some(Sha256::new()),
             hashed: 0,
+            writeback: writeback::Writeback::default(),
         }
     }
 
@@ -494,6 +498,9 @@ impl Write for Sink {
             Some(f) => {
                 let r = f.write(buf);
                 if let Ok(n) = r {
+                    // What the buffer has passed on to the file so far.
+                    let handed = (self.at + n as u64).saturating_sub(f.buffer().len() as u64);
+                    self.writeback.advance(f.get_ref(), handed);
                     self.hash(buf.get(..n).unwrap_or_default());
                 }
                 self.check(r)
