@@ -150,34 +150,26 @@ impl SnapshotRead for SqliteSnapshot<'_> {
         self.db.props_of(node.handle)
     }
 
-    /// Two scans whatever the content's size, each a loop inside SQLite: the paths of
-    /// the workspace (its `node_path` index alone, no table row) whose last segment
-    /// looks like one of `names`, checked exactly here; and the `prop` table for the
-    /// two reference types, each hit's node looked up by id. A walk reads and decodes
-    /// every property of every node, one statement per node.
+    /// Two scans whatever the content's size, each a loop inside SQLite: the `node`
+    /// table for the names (the `name` column is the last segment without its index,
+    /// as [`crate::repository::WalkEntry`]'s node has it), and the `prop` table for
+    /// the two reference types, each hit's node looked up by id. A walk reads and
+    /// decodes every property of every node, one statement per node.
     fn scan(&self, names: &[&str], each: &mut dyn FnMut(ScanHit<'_>)) -> Result<bool> {
         let db = &self.db;
         if !names.is_empty() {
-            let mut globs = Vec::with_capacity(names.len() * 2);
-            for name in names {
-                let name = glob_literal(name);
-                globs.push(format!("*/{name}"));
-                globs.push(format!("*/{name}[[]*"));
-            }
-            let test = vec!["path GLOB ?"; globs.len()].join(" OR ");
-            let sql = format!("SELECT path FROM node WHERE ws = ? AND ({test})");
+            // `+ws`: a scan of the table, not of the `node_path` index and a table
+            // row for each entry (at 1M nodes 0.2 s against 1.3 s for GLOBs on the
+            // index's paths).
+            let marks = vec!["?"; names.len()].join(", ");
+            let sql = format!("SELECT path FROM node WHERE +ws = ? AND name IN ({marks})");
             let mut st = db.conn.prepare(&sql).map_err(|e| db.err(e))?;
             let mut args: Vec<&dyn rusqlite::ToSql> = vec![&self.ws];
-            args.extend(globs.iter().map(|g| g as &dyn rusqlite::ToSql));
+            args.extend(names.iter().map(|n| n as &dyn rusqlite::ToSql));
             let mut rows = st.query(args.as_slice()).map_err(|e| db.err(e))?;
             while let Some(r) = rows.next().map_err(|e| db.err(e))? {
                 let p: String = r.get(0).map_err(|e| db.err(e))?;
-                let named = p != "/"
-                    && path::Segment::parse(path::last_segment(&p))
-                        .is_ok_and(|s| names.contains(&s.name.as_str()));
-                if named {
-                    each(ScanHit::Named(&p));
-                }
+                each(ScanHit::Named(&p));
             }
         }
         // `prop` first (CROSS JOIN keeps the order): most contents hold few references.
@@ -209,22 +201,6 @@ impl SnapshotRead for SqliteSnapshot<'_> {
         }
         Ok(true)
     }
-}
-
-/// `name` as a literal in a GLOB pattern: `*`, `?` and `[` each in brackets.
-fn glob_literal(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        match c {
-            '*' | '?' | '[' => {
-                out.push('[');
-                out.push(c);
-                out.push(']');
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 impl Drop for SqliteSnapshot<'_> {
