@@ -455,6 +455,7 @@ struct Sink {
 
 impl Sink {
     fn new(file: BufWriter<File>) -> Sink {
+        let writeback = writeback::Writeback::new(file.get_ref());
         Sink {
             file: Some(file),
             pos: 0,
@@ -462,7 +463,7 @@ impl Sink {
             at: 0,
             hasher: Some(Sha256::new()),
             hashed: 0,
-            writeback: writeback::Writeback::default(),
+            writeback,
         }
     }
 
@@ -500,7 +501,7 @@ impl Write for Sink {
                 if let Ok(n) = r {
                     // What the buffer has passed on to the file so far.
                     let handed = (self.at + n as u64).saturating_sub(f.buffer().len() as u64);
-                    self.writeback.advance(f.get_ref(), handed);
+                    self.writeback.advance(handed);
                     self.hash(buf.get(..n).unwrap_or_default());
                 }
                 self.check(r)
@@ -1021,6 +1022,8 @@ impl PackageWriter {
         let entries = zip.entries();
         let mut sink = zip.finish().map_err(io_error)?;
         let sha256 = sink.hasher.take().map(|h| crate::dump::hex(&h.finalize()));
+        // The writeback hints end before the sync (which writes whatever they left).
+        drop(std::mem::take(&mut sink.writeback));
         let file = sink
             .file
             .ok_or_else(|| io_error(io::Error::other("an earlier write to the package failed")))?
