@@ -46,25 +46,37 @@ pub fn survey(
     allow_empty: bool,
 ) -> Result<Survey, ExportError> {
     let mut out = Survey::default();
-    let mut scanned = Vec::new();
-    let bulk = reader.scan(&POLICY_NAMES, &mut |hit| match hit {
-        ScanHit::Named(p) => scanned.push((p.to_string(), None)),
-        ScanHit::Reference(p, property) => {
-            scanned.push((p.to_string(), Some(referenced_values(property))))
-        }
-    })?;
+    // What the scan finds is counted as it comes, only where the filter contains it:
+    // nothing of the workspace outside the filter is kept.
+    let bulk = {
+        let Survey {
+            policies,
+            referenced,
+        } = &mut out;
+        reader.scan(&POLICY_NAMES, &mut |hit| {
+            let p = match hit {
+                ScanHit::Named(p) | ScanHit::Reference(p, _) => p,
+            };
+            if !filter.contains(p) {
+                return;
+            }
+            // Once per filter root holding it, as the walk of each root counts.
+            for set in &filter.sets {
+                if !path::is_self_or_descendant(p, set.root()) {
+                    continue;
+                }
+                match hit {
+                    ScanHit::Named(_) => *policies += 1,
+                    ScanHit::Reference(_, property) => {
+                        referenced.extend(referenced_values(property))
+                    }
+                }
+            }
+        })?
+    };
     for set in &filter.sets {
         let root = set.root();
         let selects = if bulk {
-            for (p, values) in &scanned {
-                if !path::is_self_or_descendant(p, root) || !filter.contains(p) {
-                    continue;
-                }
-                match values {
-                    None => out.policies += 1,
-                    Some(values) => out.referenced.extend(values.iter().cloned()),
-                }
-            }
             selects_anything(store, ws, filter, root)?
         } else {
             walk_root(store, ws, filter, root, &mut out)?
