@@ -7,9 +7,23 @@
 use super::Backend;
 use super::*;
 
+/// `n` letters that do not repeat (a database may compress what does, and then
+/// a long name fits where an incompressible one does not), seeded by `seed`.
+fn letters(n: usize, seed: u64) -> String {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (b'a' + (x % 26) as u8) as char
+        })
+        .collect()
+}
+
 /// A property name of `n` characters, ending in `tag`.
 fn long_name(n: usize, tag: char) -> String {
-    let mut s = "p".repeat(n - 1);
+    let mut s = letters(n - 1, 1);
     s.push(tag);
     s
 }
@@ -20,10 +34,10 @@ pub(crate) fn names_of_thousands_of_characters_round_trip_and_undo<B: Backend>()
     let p10k = long_name(10_000, 'b');
     // Same first 9,999 characters as p10k: only the last one tells them apart.
     let p10k2 = long_name(10_000, 'c');
-    let node = format!("n{}", "x".repeat(9_999));
-    let uri = format!("http://example.com/{}", "u".repeat(5000));
-    let cnd = format!("[ex:{}] > nt:unstructured", "t".repeat(4000));
-    let tname = format!("ex:{}", "t".repeat(4000));
+    let node = letters(10_000, 2);
+    let uri = format!("http://example.com/{}", letters(5000, 3));
+    let tname = format!("ex:{}", letters(4000, 4));
+    let cnd = format!("[{tname}] > nt:unstructured");
 
     // New nodes with their properties (written together), and a node that exists.
     let mut t = store.begin_operation(meta("add")).unwrap();

@@ -264,7 +264,7 @@ pub(crate) fn md5_twins<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     /// A printable pair with one MD5 (Marc Stevens' text collision, HashClash).
     pub(crate) const TWINS: (&str, &str) = (
         "TEXTCOLLBYfGiJUETHQ4hAcKSMd5zYpgqf1YRDhkmxHkhPWptrkoyz28wnI9V0aHeAuaKnak",
