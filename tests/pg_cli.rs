@@ -169,6 +169,24 @@ fn a_sqlite_backup_and_a_sqlite_folder_restore_into_postgres() {
 
 /// The other direction (issue 19 item 4): a backup taken from PostgreSQL restores
 /// into SQLite, whole and as a subtree, binaries included.
+/// `backup create` of `repo` into `catalogue`: its manifest.
+fn backup_create(repo: &str, catalogue: &str) -> serde_json::Value {
+    serde_json::from_slice(
+        &ok(&[
+            "backup",
+            "create",
+            "--repo",
+            repo,
+            "--catalogue",
+            catalogue,
+            "--json",
+            "-q",
+        ])
+        .stdout,
+    )
+    .expect("the manifest")
+}
+
 #[test]
 fn a_postgres_backup_restores_into_sqlite_whole_and_as_a_subtree() {
     let t = tempfile::tempdir().unwrap();
@@ -186,20 +204,7 @@ fn a_postgres_backup_restores_into_sqlite_whole_and_as_a_subtree() {
     c.args(["backup", "create", "--repo", &pg, "-q"]);
     let out = c.output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
-    let m: serde_json::Value = serde_json::from_slice(
-        &ok(&[
-            "backup",
-            "create",
-            "--repo",
-            &pg,
-            "--catalogue",
-            &catalogue,
-            "--json",
-            "-q",
-        ])
-        .stdout,
-    )
-    .expect("the manifest");
+    let m = backup_create(&pg, &catalogue);
     let id = m["id"].as_str().expect("an id").to_string();
     assert!(m["blobs"]["count"].as_u64().unwrap() >= 1, "{m}");
     ok(&["backup", "verify", &id, "--catalogue", &catalogue]);
@@ -478,20 +483,6 @@ fn a_held_workspace_lock_makes_its_installs_busy_and_leaves_others_free() {
     assert_eq!(h["operations"].as_array().unwrap().len(), 3, "{h}");
 }
 
-/// `n` letters that do not repeat (PostgreSQL compresses an index entry, so a
-/// repeated letter would fit where real text does not), seeded by `seed`.
-fn letters(n: usize, seed: u64) -> String {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (b'a' + (x % 26) as u8) as char
-        })
-        .collect()
-}
-
 /// A package of node `/content/long/<node>` with properties named by `props`,
 /// each valued `value`.
 fn long_names_package(dir: &Path, node: &str, props: &[String], value: &str) -> String {
@@ -517,6 +508,7 @@ fn long_names_package(dir: &Path, node: &str, props: &[String], value: &str) -> 
 #[test]
 fn names_of_4_000_and_10_000_characters_work_as_on_sqlite() {
     let t = tempfile::tempdir().unwrap();
+    use testdb::letters;
     let node = letters(10_000, 1);
     let props = vec![letters(4000, 2), letters(10_000, 3)];
     let v1 = long_names_package(&t.path().join("v1"), &node, &props, "one");
@@ -581,20 +573,7 @@ fn names_of_4_000_and_10_000_characters_work_as_on_sqlite() {
     // Backed up from PostgreSQL into SQLite, and from SQLite into PostgreSQL.
     let catalogue = t.path().join("catalogue").display().to_string();
     let backup = |repo: &str| -> String {
-        let m: serde_json::Value = serde_json::from_slice(
-            &ok(&[
-                "backup",
-                "create",
-                "--repo",
-                repo,
-                "--catalogue",
-                &catalogue,
-                "--json",
-                "-q",
-            ])
-            .stdout,
-        )
-        .expect("the manifest");
+        let m = backup_create(repo, &catalogue);
         m["id"].as_str().expect("an id").to_string()
     };
     let restore = |id: &str, repo: &str| {

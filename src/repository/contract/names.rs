@@ -6,20 +6,7 @@
 
 use super::Backend;
 use super::*;
-
-/// `n` letters that do not repeat (a database may compress what does, and then
-/// a long name fits where an incompressible one does not), seeded by `seed`.
-fn letters(n: usize, seed: u64) -> String {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (b'a' + (x % 26) as u8) as char
-        })
-        .collect()
-}
+use crate::repository::pg::testdb::letters;
 
 /// A property name of `n` characters, ending in `tag`.
 fn long_name(n: usize, tag: char) -> String {

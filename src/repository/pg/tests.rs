@@ -363,48 +363,55 @@ fn the_range_index_prefix_is_the_one_the_queries_use() {
     assert!(n * 4 + 16 < 2704);
 }
 
-#[test]
-fn a_version_1_schema_is_migrated_when_opened_and_keeps_its_content() {
-    use crate::repository::AddOptions;
-    let (url, mut store) = fresh();
+/// Adds node `/<name>` in an operation of that name.
+fn add_op(store: &mut PgStore, name: &str) -> Option<crate::repository::OperationId> {
     let mut t = store
-        .begin_operation(crate::repository::contract::meta("a"))
+        .begin_operation(crate::repository::contract::meta(name))
         .unwrap();
     t.add_node(
         "default",
         "/",
-        &crate::node::Node::new("a", "nt:unstructured"),
-        &AddOptions::append(),
+        &crate::node::Node::new(name, "nt:unstructured"),
+        &crate::repository::AddOptions::append(),
     )
     .unwrap();
-    t.commit().unwrap();
+    t.commit().unwrap()
+}
+
+/// Takes `store`'s schema back to version 3, then runs `older` (which takes it
+/// further back).
+fn stamp_back(store: &PgStore, older: &str) {
+    let db = &store.backend().db;
+    db.batch(super::schema::DOWNGRADE_4_TO_3).unwrap();
+    db.batch(older).unwrap();
+}
+
+/// The schema version `meta` holds.
+fn schema_version(db: &super::PgDb) -> String {
+    db.query("SELECT value FROM meta WHERE key = 'version'", &[])
+        .unwrap()[0]
+        .get(0)
+}
+
+#[test]
+fn a_version_1_schema_is_migrated_when_opened_and_keeps_its_content() {
+    let (url, mut store) = fresh();
+    add_op(&mut store, "a");
     // Stamp it back to version 1: the raw indexes, no aggregate table.
-    store
-        .backend()
-        .db
-        .batch(super::schema::DOWNGRADE_4_TO_3)
-        .unwrap();
-    store
-        .backend()
-        .db
-        .batch(
-            "DROP INDEX node_path; DROP INDEX node_prefix; DROP INDEX prop_uuid;
+    stamp_back(
+        &store,
+        "DROP INDEX node_path; DROP INDEX node_prefix; DROP INDEX prop_uuid;
              DROP TABLE aggregate;
              CREATE UNIQUE INDEX node_path ON node(ws, path);
              CREATE INDEX prop_uuid ON prop(value) WHERE name = 'jcr:uuid';
              DROP SEQUENCE node_id; DROP SEQUENCE op_id;
              INSERT INTO meta(key, value) SELECT 'next_node_id', (max(id) + 1)::text FROM node;
              UPDATE meta SET value = '1' WHERE key = 'version'",
-        )
-        .unwrap();
+    );
     drop(store);
     let mut store = PgStore::open_url(&url, &OpenOptions::default()).expect("migrated");
     let db = &store.backend().db;
-    let version: String = db
-        .query("SELECT value FROM meta WHERE key = 'version'", &[])
-        .unwrap()[0]
-        .get(0);
-    assert_eq!(version, super::schema::VERSION);
+    assert_eq!(schema_version(db), super::schema::VERSION);
     let defs: Vec<String> = db
         .query(
             "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()
@@ -453,39 +460,18 @@ fn a_version_1_schema_is_migrated_when_opened_and_keeps_its_content() {
 
 #[test]
 fn a_version_2_schema_gets_its_sequences_after_the_last_ids() {
-    use crate::repository::AddOptions;
     use crate::repository::OperationId;
     let (url, mut store) = fresh();
-    let add = |store: &mut PgStore, name: &str| -> Option<OperationId> {
-        let mut t = store
-            .begin_operation(crate::repository::contract::meta(name))
-            .unwrap();
-        t.add_node(
-            "default",
-            "/",
-            &crate::node::Node::new(name, "nt:unstructured"),
-            &AddOptions::append(),
-        )
-        .unwrap();
-        t.commit().unwrap()
-    };
+    let add = add_op;
     add(&mut store, "a");
     let last = add(&mut store, "b").unwrap();
     // Stamp it back to version 2: ids from meta.next_node_id and max(id) + 1.
-    store
-        .backend()
-        .db
-        .batch(super::schema::DOWNGRADE_4_TO_3)
-        .unwrap();
-    store
-        .backend()
-        .db
-        .batch(
-            "DROP SEQUENCE node_id; DROP SEQUENCE op_id;
-             INSERT INTO meta(key, value) SELECT 'next_node_id', (max(id) + 1000)::text FROM node;
-             UPDATE meta SET value = '2' WHERE key = 'version'",
-        )
-        .unwrap();
+    stamp_back(
+        &store,
+        "DROP SEQUENCE node_id; DROP SEQUENCE op_id;
+         INSERT INTO meta(key, value) SELECT 'next_node_id', (max(id) + 1000)::text FROM node;
+         UPDATE meta SET value = '2' WHERE key = 'version'",
+    );
     let next_node: i64 = {
         let r = store
             .backend()
@@ -500,11 +486,7 @@ fn a_version_2_schema_gets_its_sequences_after_the_last_ids() {
     drop(store);
     let mut store = PgStore::open_url(&url, &OpenOptions::default()).expect("migrated");
     let db = store.backend().db.clone();
-    let version: String = db
-        .query("SELECT value FROM meta WHERE key = 'version'", &[])
-        .unwrap()[0]
-        .get(0);
-    assert_eq!(version, super::schema::VERSION);
+    assert_eq!(schema_version(&db), super::schema::VERSION);
     assert!(key_indexes(&db).iter().any(|(n, _)| n == "prop_key"));
     assert!(db
         .query("SELECT 1 FROM meta WHERE key = 'next_node_id'", &[])
@@ -812,11 +794,7 @@ fn a_version_3_schema_is_keyed_by_hashes_when_opened_and_keeps_its_content() {
 
     let mut store = PgStore::open_url(&url, &OpenOptions::default()).expect("migrated");
     let db = store.backend().db.clone();
-    let version: String = db
-        .query("SELECT value FROM meta WHERE key = 'version'", &[])
-        .unwrap()[0]
-        .get(0);
-    assert_eq!(version, super::schema::VERSION);
+    assert_eq!(schema_version(&db), super::schema::VERSION);
     assert_eq!(key_indexes(&db), fresh_keys);
     assert_eq!(full_state(&store), before);
     assert_eq!(store.history().unwrap(), history);
