@@ -776,12 +776,12 @@ fn a_version_3_schema_is_keyed_by_hashes_when_opened_and_keeps_its_content() {
     assert_ne!(v3_keys, fresh_keys);
     // Version 3 cannot key a property name of 4,000 characters.
     let e = db
-        .batch(&format!(
+        .batch(
             "BEGIN; INSERT INTO prop(node, name, type, multiple, value)
              SELECT id, (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 125) i),
                     1, false, 'v'
-             FROM node WHERE name = 'a'"
-        ))
+             FROM node WHERE name = 'a'",
+        )
         .unwrap_err();
     let e = format!("{e:?}");
     let _ = db.batch("ROLLBACK");
