@@ -212,7 +212,9 @@ pub(crate) fn read_selected(
     };
     let mut position = start;
     let directory_end = start + end.size;
-    let mut variable = Vec::new();
+    // Room for the longest name and extra field (16-bit lengths), zeroed once: read
+    // into its front, not resized (and zero-filled again) for every record.
+    let mut variable = vec![0u8; 2 * usize::from(u16::MAX)];
     for index in 0..count {
         let cannot =
             |e: io::Error| not_a_zip(format!("cannot read central directory record {index}: {e}"));
@@ -245,8 +247,10 @@ pub(crate) fn read_selected(
                 "central directory record {index} runs past the end of the directory"
             )));
         }
-        variable.resize(name_len + extra_len, 0);
-        reader.read_exact(&mut variable).map_err(cannot)?;
+        let variable = variable
+            .get_mut(..name_len + extra_len)
+            .ok_or_else(|| not_a_zip(format!("central directory record {index} is too long")))?;
+        reader.read_exact(variable).map_err(cannot)?;
         reader
             .seek_relative(comment_len as i64)
             .map_err(|e| not_a_zip(format!("cannot read the central directory: {e}")))?;

@@ -100,23 +100,43 @@ impl EntrySelection {
 /// Whether `rest` (the name below `jcr_root/`, without a trailing `/`) is at or below
 /// the folder of `root`, or on the way down to it, or doubtful.
 fn keeps_for(root: &[String], rest: &[u8]) -> bool {
-    let mut segments = rest.split(|&b| b == b'/').peekable();
+    let mut rest = Some(rest);
     for want in root {
-        let Some(segment) = segments.next() else {
+        let Some(name) = rest else {
             return true;
         };
-        if doubtful(segment) {
+        let (segment, after) = match name.iter().position(|&b| b == b'/') {
+            Some(slash) => (name.get(..slash).unwrap_or_default(), name.get(slash + 1..)),
+            None => (name, None),
+        };
+        rest = after;
+        let want = want.as_bytes();
+        let content_xml = after.is_none() && segment == b".content.xml";
+        // Most names leave the way to a root at their first byte: a segment that
+        // cannot stand for `want` is dropped unless it is doubtful, with no more work.
+        if !content_xml && !may_stand_for(segment, want) {
+            return doubtful(segment);
+        }
+        if content_xml || doubtful(segment) {
             return true;
         }
-        let last = segments.peek().is_none();
-        if last && segment == b".content.xml" {
-            return true;
-        }
-        if !stands_for(segment, want.as_bytes()) {
+        if !stands_for(segment, want) {
             return false;
         }
     }
     true
+}
+
+/// False when the first byte of `segment` already shows it cannot stand for `want`
+/// ([`stands_for`] is false): a segment that starts with neither `%` nor `_` unescapes
+/// (with or without a suffix) to a name that starts with that byte, or to `""`; a
+/// leading `_` is dropped or kept and the byte after it copied. `want` is never empty.
+fn may_stand_for(segment: &[u8], want: &[u8]) -> bool {
+    match segment {
+        [] | [b'%', ..] => true,
+        [b'_', rest @ ..] => want.first() == Some(&b'_') || rest.first() == want.first(),
+        [first, ..] => want.first() == Some(first),
+    }
 }
 
 /// A segment the checks refuse in any name: empty, `.`, `..`, holding a backslash, or
@@ -341,6 +361,47 @@ mod tests {
         );
         assert!(sel.keeps(b"jcr_root/b/\xff/x"));
         assert!(!sel.keeps(b"jcr_root/d/\xff"));
+    }
+
+    #[test]
+    fn the_first_byte_test_never_drops_what_stands_for_the_root() {
+        let segments = [
+            "a",
+            "a.xml",
+            "a.dir",
+            "_a",
+            "__a",
+            "_",
+            "%61",
+            "b",
+            "_b",
+            ".xml",
+            ".content.xml",
+            "_jcr_content",
+            "jcr%3acontent",
+            "100%25-x",
+            "\u{e9}",
+            "%c3%a9",
+        ];
+        let wants = [
+            "a",
+            "_a",
+            "jcr:content",
+            "100%-x",
+            "b",
+            "_",
+            "\u{e9}",
+            "\u{c3}\u{a9}",
+        ];
+        for s in segments {
+            for w in wants {
+                if stands_for(s.as_bytes(), w.as_bytes()) {
+                    assert!(may_stand_for(s.as_bytes(), w.as_bytes()), "{s} for {w}");
+                }
+            }
+        }
+        assert!(!may_stand_for(b"dam", b"wknd"));
+        assert!(!may_stand_for(b"_cq_tags", b"wknd"));
     }
 
     #[test]

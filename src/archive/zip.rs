@@ -30,6 +30,18 @@ use super::zip_entry_reader::{EntrySpec, FileRange, Method, ZipEntryReader};
 use super::zip_headers;
 use super::{Archive, ArchiveKind, ReadOptions};
 
+/// Where an entry is in the zip and how it is stored; its sizes are in the listing.
+#[derive(Debug, Clone, Copy)]
+struct Located {
+    /// Where its data starts (after its checked local header).
+    data_start: u64,
+    /// Where its central record starts (for a raw copy).
+    record_start: u64,
+    crc32: u32,
+    flags: u16,
+    method: u16,
+}
+
 /// A zip file read as a package archive (FileVault's `ZipArchive`).
 #[derive(Debug)]
 pub struct ZipArchive {
@@ -37,10 +49,9 @@ pub struct ZipArchive {
     path: PathBuf,
     listing: Listing,
     warnings: Vec<ArchiveWarning>,
-    /// The central directory's record of each entry, in directory order (the
-    /// listing's `source` indexes it), with `header_start` replaced by where the
-    /// entry's data starts, after its checked local header.
-    records: Vec<Record>,
+    /// Where each entry is and how it is stored, in central-directory order (the
+    /// listing's `source` indexes it): its sizes are the listing's.
+    records: Vec<Located>,
     /// How far data before the zip moves every offset the zip stores.
     shift: u64,
     file_len: u64,
@@ -197,6 +208,20 @@ impl ZipArchive {
         let (listing, mut more) =
             Listing::build_limited(&name, raw, options.strict, &options.limits)?;
         warnings.append(&mut more);
+        // The sizes are in the listing now: 24 bytes an entry are kept instead of 40.
+        let mut records: Vec<Located> = records
+            .into_iter()
+            .map(|r| Located {
+                data_start: r.header_start,
+                record_start: r.record_start,
+                crc32: r.crc32,
+                flags: r.flags,
+                method: r.method,
+            })
+            .collect();
+        // Collected in place over the old buffer: give back what the smaller records
+        // leave unused.
+        records.shrink_to_fit();
         let budget = Arc::new(InflateBudget::new(options.limits, records.len()));
         Ok(ZipArchive {
             name: name.into(),
@@ -218,7 +243,7 @@ impl ZipArchive {
 
     /// The entry's central-directory index and record, or the error [`Archive::open`]
     /// gives for a name that is not a file.
-    fn file_record(&self, entry: &str) -> Result<(usize, &Record), ArchiveError> {
+    fn file_record(&self, entry: &str) -> Result<(usize, Record), ArchiveError> {
         let found = self
             .listing
             .get(entry)
@@ -233,14 +258,25 @@ impl ZipArchive {
             });
         }
         let source = found.source().unwrap_or(usize::MAX);
-        let record = self
+        let located = self
             .records
             .get(source)
             .ok_or_else(|| ArchiveError::NotFound {
                 archive: self.name.to_string(),
                 entry: entry.to_owned(),
             })?;
-        Ok((source, record))
+        Ok((
+            source,
+            Record {
+                header_start: located.data_start,
+                record_start: located.record_start,
+                compressed_size: found.compressed_size(),
+                size: found.size(),
+                crc32: located.crc32,
+                flags: located.flags,
+                method: located.method,
+            },
+        ))
     }
 
     /// Calls `f` with the zip crate's raw (still compressed) view of file `entry`, for
@@ -259,7 +295,7 @@ impl ZipArchive {
             source,
         };
         let data_start = record.header_start;
-        let view = OneEntryZip::new(Arc::clone(&self.data), record, data_start, self.shift)
+        let view = OneEntryZip::new(Arc::clone(&self.data), &record, data_start, self.shift)
             .map_err(|source| ArchiveError::Io {
                 archive: self.name.to_string(),
                 entry: Some(entry.to_owned()),
