@@ -475,7 +475,7 @@ mod tests {
             let longer = format!("{own}x");
             assert!(!unescaped_eq(n.as_bytes(), longer.as_bytes()), "{n}");
             if let Some((cut, _)) = own.char_indices().last() {
-                assert!(!unescaped_eq(n.as_bytes(), own[..cut].as_bytes()), "{n}");
+                assert!(!unescaped_eq(n.as_bytes(), &own.as_bytes()[..cut]), "{n}");
             }
             for w in wants {
                 assert_eq!(
