@@ -213,14 +213,15 @@ fn unpack_into(
     }
 
     let stop = AtomicBool::new(false);
-    let results: Vec<Result<u64, UnpackError>> = entries
-        .par_iter()
+    let results: Vec<Result<u64, UnpackError>> = (0..entries.len())
+        .into_par_iter()
+        .filter_map(|i| entries.get(i))
         .filter(|e| e.is_file())
         .map(|entry| {
             if stop.load(Ordering::Relaxed) {
                 return Ok(0);
             }
-            let written = write_file(archive.as_ref(), entry, dir, options.force, progress);
+            let written = write_file(archive.as_ref(), &entry, dir, options.force, progress);
             if written.is_err() {
                 stop.store(true, Ordering::Relaxed);
             }
@@ -385,7 +386,7 @@ fn ensure_dir(
 /// the bytes written.
 fn write_file(
     archive: &dyn Archive,
-    entry: &Entry,
+    entry: &Entry<'_>,
     root: &Path,
     force: bool,
     progress: &dyn Events,

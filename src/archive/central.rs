@@ -59,6 +59,17 @@ pub(crate) struct Record {
 }
 
 impl Record {
+    /// A record of nothing, for an index past the end.
+    pub const EMPTY: Record = Record {
+        header_start: 0,
+        record_start: 0,
+        compressed_size: 0,
+        size: 0,
+        crc32: 0,
+        flags: 0,
+        method: 0,
+    };
+
     /// True when flag bit 0 says the data is encrypted.
     pub fn encrypted(&self) -> bool {
         self.flags & FLAG_ENCRYPTED != 0
@@ -95,6 +106,14 @@ impl CentralDirectory {
     /// The number of entries.
     pub fn len(&self) -> usize {
         self.records.len()
+    }
+
+    /// Takes the arena of names and where each name ends in it, leaving none.
+    pub fn take_names(&mut self) -> (Vec<u8>, Vec<usize>) {
+        (
+            std::mem::take(&mut self.names),
+            std::mem::take(&mut self.name_ends),
+        )
     }
 }
 
@@ -176,8 +195,15 @@ pub(crate) fn read_selected(
         .map_err(|e| not_a_zip(format!("cannot read the central directory: {e}")))?;
     // A selection keeps few entries: its arrays grow as they are kept.
     let capacity = if selection.is_all() { count } else { 0 };
+    // The names take at most what the directory holds beyond its fixed parts (checked
+    // above to lie in the file): reserved at once rather than doubled on the way.
+    let name_capacity = if selection.is_all() {
+        usize::try_from(end.size - end.count * CENTRAL_FIXED as u64).unwrap_or(0)
+    } else {
+        0
+    };
     let mut directory = CentralDirectory {
-        names: Vec::new(),
+        names: Vec::with_capacity(name_capacity),
         name_ends: Vec::with_capacity(capacity),
         records: Vec::with_capacity(capacity),
         links: Vec::new(),
@@ -186,7 +212,9 @@ pub(crate) fn read_selected(
     };
     let mut position = start;
     let directory_end = start + end.size;
-    let mut variable = Vec::new();
+    // Room for the longest name and extra field (16-bit lengths), zeroed once: read
+    // into its front, not resized (and zero-filled again) for every record.
+    let mut variable = vec![0u8; 2 * usize::from(u16::MAX)];
     for index in 0..count {
         let cannot =
             |e: io::Error| not_a_zip(format!("cannot read central directory record {index}: {e}"));
@@ -219,8 +247,10 @@ pub(crate) fn read_selected(
                 "central directory record {index} runs past the end of the directory"
             )));
         }
-        variable.resize(name_len + extra_len, 0);
-        reader.read_exact(&mut variable).map_err(cannot)?;
+        let variable = variable
+            .get_mut(..name_len + extra_len)
+            .ok_or_else(|| not_a_zip(format!("central directory record {index} is too long")))?;
+        reader.read_exact(variable).map_err(cannot)?;
         reader
             .seek_relative(comment_len as i64)
             .map_err(|e| not_a_zip(format!("cannot read the central directory: {e}")))?;

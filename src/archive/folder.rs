@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 use super::error::{ArchiveError, ArchiveWarning};
-use super::listing::{Listing, RawEntry};
+use super::listing::{Listing, RawEntries};
 use super::selection::EntrySelection;
 use super::{Archive, ArchiveKind, ReadOptions};
 
@@ -41,7 +41,7 @@ impl FolderArchive {
         selection: &EntrySelection,
     ) -> Result<FolderArchive, ArchiveError> {
         let name = root.display().to_string();
-        let mut raw = Vec::new();
+        let mut raw = RawEntries::with_capacity(0);
         let mut walked = 0u64;
         for item in WalkDir::new(root).follow_links(false).min_depth(1) {
             let item = item.map_err(|e| {
@@ -86,13 +86,7 @@ impl FolderArchive {
                     })?
                     .len()
             };
-            raw.push(RawEntry {
-                is_dir: file_type.is_dir(),
-                name: entry,
-                size,
-                compressed_size: size,
-                source: raw.len(),
-            });
+            raw.push(&entry, file_type.is_dir(), size, size);
         }
         let (listing, warnings) =
             Listing::build_limited(&name, raw, options.strict, &options.limits)?;

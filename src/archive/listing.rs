@@ -7,13 +7,20 @@
 //! order. The checks that need all names at once live here: duplicates, a name used as
 //! both file and directory, and names that differ only in case.
 //!
-//! Memory: a listing holds each name once (as the entry's own `Box<str>`), and the
-//! children of every directory in two flat arrays (offsets and indices), so that it
-//! costs a fixed few dozen bytes an entry beside the names. Building it needs no map
+//! Memory: a listing is flat. Every name lives once in one string (the arena the
+//! backend filled, [`RawEntries`]: a zip's central-directory names as read, with no
+//! copy), and each entry is a fixed 32-byte record in one sorted array: where its name
+//! is in the arena, its sizes, its index in the backend and two flags. An implied
+//! directory costs no name bytes: its name is a prefix of a name below it, which the
+//! arena holds already. The children of every directory are two more flat arrays
+//! (offsets and indices). Nothing is allocated per entry: at 311,000 entries the
+//! listing is the names plus 40 bytes an entry. An [`Entry`] is a view (a name and a
+//! record, borrowed from the listing) handed out by value. Building it needs no map
 //! keyed by name: implied directories are found by walking the sorted names with a
 //! stack of the current ancestors (all names below a directory sort together), and
 //! case collisions by a map from a 64-bit hash of the folded name to the first index.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -29,121 +36,333 @@ pub enum EntryKind {
     Directory,
 }
 
-/// One name in an archive.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    name: Box<str>,
-    kind: EntryKind,
-    explicit: bool,
+/// Flag: a directory.
+const DIR: u8 = 1;
+/// Flag: stored by the archive itself (not implied).
+const EXPLICIT: u8 = 2;
+/// The backend index of an implied directory.
+const NO_SOURCE: u32 = u32::MAX;
+
+/// What the listing records about one entry: 32 bytes, its name in the arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    /// Where the name starts in the arena.
+    name_start: u32,
+    /// Its length in bytes (without a directory's trailing `/`).
+    name_len: u32,
     size: u64,
     compressed_size: u64,
-    /// The backend's handle: index in the zip's central directory. `usize::MAX` for
+    /// The backend's handle: index in the zip's central directory; [`NO_SOURCE`] for
     /// implied directories.
-    pub(crate) source: usize,
+    source: u32,
+    /// [`DIR`] and [`EXPLICIT`].
+    flags: u8,
 }
 
-impl Entry {
+impl Slot {
+    fn name<'a>(&self, names: &'a str) -> &'a str {
+        let start = self.name_start as usize;
+        names
+            .get(start..start + self.name_len as usize)
+            .unwrap_or_default()
+    }
+
+    fn is_dir(&self) -> bool {
+        self.flags & DIR != 0
+    }
+}
+
+/// One name in an archive: a view of its listing, handed out by value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry<'a> {
+    name: &'a str,
+    slot: &'a Slot,
+}
+
+impl<'a> Entry<'a> {
     /// The full name, `/`-separated, without a trailing `/` (`jcr_root/content`).
-    pub fn name(&self) -> &str {
-        &self.name
+    pub fn name(self) -> &'a str {
+        self.name
     }
 
     /// The last segment of the name (`content` for `jcr_root/content`).
-    pub fn file_name(&self) -> &str {
-        last_segment(&self.name)
+    pub fn file_name(self) -> &'a str {
+        last_segment(self.name)
     }
 
     /// The name of the directory holding this entry (`""` at the top).
-    pub fn parent(&self) -> &str {
-        parent_of(&self.name)
+    pub fn parent(self) -> &'a str {
+        parent_of(self.name)
     }
 
     /// File or directory.
-    pub fn kind(&self) -> EntryKind {
-        self.kind
+    pub fn kind(self) -> EntryKind {
+        if self.slot.is_dir() {
+            EntryKind::Directory
+        } else {
+            EntryKind::File
+        }
     }
 
     /// True for a directory.
-    pub fn is_dir(&self) -> bool {
-        self.kind == EntryKind::Directory
+    pub fn is_dir(self) -> bool {
+        self.slot.is_dir()
     }
 
     /// True for a file.
-    pub fn is_file(&self) -> bool {
-        self.kind == EntryKind::File
+    pub fn is_file(self) -> bool {
+        !self.slot.is_dir()
     }
 
     /// True when the archive stores this entry itself; false for a directory that only
     /// the paths of its children imply.
-    pub fn is_explicit(&self) -> bool {
-        self.explicit
+    pub fn is_explicit(self) -> bool {
+        self.slot.flags & EXPLICIT != 0
     }
 
     /// The size in bytes once read (uncompressed), as the archive declares it; 0 for
     /// directories. Reading checks the declaration.
-    pub fn size(&self) -> u64 {
-        self.size
+    pub fn size(self) -> u64 {
+        self.slot.size
     }
 
     /// The bytes the entry occupies in the archive: the compressed size in a zip, the
     /// file size in a folder.
-    pub fn compressed_size(&self) -> u64 {
-        self.compressed_size
+    pub fn compressed_size(self) -> u64 {
+        self.slot.compressed_size
+    }
+
+    /// The backend's handle: index in the zip's central directory; `None` for an
+    /// implied directory.
+    pub(crate) fn source(self) -> Option<usize> {
+        (self.slot.source != NO_SOURCE).then_some(self.slot.source as usize)
     }
 }
 
-/// An entry as a backend found it, before the checks.
-#[derive(Debug, Clone)]
-pub(crate) struct RawEntry {
-    /// The name as stored, possibly with a trailing `/`.
-    pub name: String,
-    /// True when the backend knows it is a directory (a trailing `/` also says so).
-    pub is_dir: bool,
-    pub size: u64,
-    pub compressed_size: u64,
-    pub source: usize,
+/// The entries as a backend found them, before the checks: their names, as stored
+/// (a directory's possibly with a trailing `/`), one after another in one string.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RawEntries {
+    names: String,
+    slots: Vec<Slot>,
+    /// The first name that did not fit the arena's 32-bit offsets, if any.
+    overflow: Option<String>,
+}
+
+impl RawEntries {
+    /// No entries; room for `count`.
+    pub fn with_capacity(count: usize) -> RawEntries {
+        RawEntries {
+            names: String::new(),
+            slots: Vec::with_capacity(count),
+            overflow: None,
+        }
+    }
+
+    /// Entries whose names the backend has already put one after another in `names`
+    /// (a zip's central directory): [`RawEntries::push_stored`] names their ranges.
+    pub fn over_arena(names: String, count: usize) -> RawEntries {
+        RawEntries {
+            names,
+            slots: Vec::with_capacity(count),
+            overflow: None,
+        }
+    }
+
+    /// The bytes `range` of the arena (empty when out of it).
+    pub fn stored(&self, range: std::ops::Range<usize>) -> &[u8] {
+        self.names.as_bytes().get(range).unwrap_or_default()
+    }
+
+    /// Adds entry `name` (copied into the arena). `is_dir` when the backend knows it is
+    /// a directory (a trailing `/` also says so); `source` is the backend's handle.
+    pub fn push(&mut self, name: &str, is_dir: bool, size: u64, compressed_size: u64) {
+        let start = self.names.len();
+        self.names.push_str(name);
+        self.push_stored(start..self.names.len(), is_dir, size, compressed_size);
+    }
+
+    /// Adds the entry whose name is `range` of the arena. Its source is its place in
+    /// the order of pushing.
+    pub fn push_stored(
+        &mut self,
+        range: std::ops::Range<usize>,
+        is_dir: bool,
+        size: u64,
+        compressed_size: u64,
+    ) {
+        let source = self.slots.len();
+        let (Ok(name_start), Ok(name_len), Ok(source)) = (
+            u32::try_from(range.start),
+            u32::try_from(range.len()),
+            u32::try_from(source),
+        ) else {
+            if self.overflow.is_none() {
+                let name = self.names.get(range).unwrap_or_default();
+                self.overflow = Some(name.to_owned());
+            }
+            return;
+        };
+        if name_start.checked_add(name_len).is_none() || source == NO_SOURCE {
+            if self.overflow.is_none() {
+                let name = self.names.get(range).unwrap_or_default();
+                self.overflow = Some(name.to_owned());
+            }
+            return;
+        }
+        self.slots.push(Slot {
+            name_start,
+            name_len,
+            size,
+            compressed_size,
+            source,
+            flags: if is_dir { DIR | EXPLICIT } else { EXPLICIT },
+        });
+    }
 }
 
 /// All entries of an archive, sorted by name, with each directory's children.
 #[derive(Debug, Clone, Default)]
 pub struct Listing {
-    entries: Vec<Entry>,
+    /// Every name, as the backend stored them (see [`RawEntries`]).
+    names: String,
+    /// One record per entry, sorted by name.
+    slots: Vec<Slot>,
     /// Where the children of entry `i` start in `child_indices`: they are
-    /// `child_indices[child_start[i]..child_start[i + 1]]`; slot `entries.len()` is
+    /// `child_indices[child_start[i]..child_start[i + 1]]`; slot `slots.len()` is
     /// the archive root (the top-level entries).
     child_start: Vec<u32>,
     /// The children of every directory, directory after directory, each in name order.
     child_indices: Vec<u32>,
 }
 
+/// Every entry of a listing, sorted by name: indexable, searchable, iterable.
+#[derive(Debug, Clone, Copy)]
+pub struct Entries<'a> {
+    listing: &'a Listing,
+}
+
+impl<'a> Entries<'a> {
+    /// The number of entries, directories included.
+    pub fn len(self) -> usize {
+        self.listing.slots.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(self) -> bool {
+        self.listing.slots.is_empty()
+    }
+
+    /// The entry at place `i` in name order.
+    pub fn get(self, i: usize) -> Option<Entry<'a>> {
+        self.listing.entry_at(i)
+    }
+
+    /// Every entry, in name order.
+    pub fn iter(self) -> EntryIter<'a> {
+        EntryIter {
+            names: &self.listing.names,
+            slots: self.listing.slots.iter(),
+        }
+    }
+
+    /// [`slice::binary_search_by`] over the entries in name order.
+    pub fn binary_search_by(
+        self,
+        mut f: impl FnMut(Entry<'a>) -> Ordering,
+    ) -> Result<usize, usize> {
+        let names: &'a str = &self.listing.names;
+        self.listing.slots.binary_search_by(|slot| {
+            f(Entry {
+                name: slot.name(names),
+                slot,
+            })
+        })
+    }
+}
+
+impl<'a> IntoIterator for Entries<'a> {
+    type Item = Entry<'a>;
+    type IntoIter = EntryIter<'a>;
+
+    fn into_iter(self) -> EntryIter<'a> {
+        self.iter()
+    }
+}
+
+/// The entries of a listing in name order ([`Entries::iter`]).
+#[derive(Debug, Clone)]
+pub struct EntryIter<'a> {
+    names: &'a str,
+    slots: std::slice::Iter<'a, Slot>,
+}
+
+impl<'a> Iterator for EntryIter<'a> {
+    type Item = Entry<'a>;
+
+    fn next(&mut self) -> Option<Entry<'a>> {
+        let slot = self.slots.next()?;
+        Some(Entry {
+            name: slot.name(self.names),
+            slot,
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.slots.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for EntryIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let slot = self.slots.next_back()?;
+        Some(Entry {
+            name: slot.name(self.names),
+            slot,
+        })
+    }
+}
+
+impl ExactSizeIterator for EntryIter<'_> {}
+
 impl Listing {
     /// Every entry, files and directories, sorted by name (byte order of the UTF-8
     /// name, which is code point order).
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
+    pub fn entries(&self) -> Entries<'_> {
+        Entries { listing: self }
     }
 
     /// The files only, sorted by name.
-    pub fn files(&self) -> impl Iterator<Item = &Entry> + '_ {
-        self.entries.iter().filter(|e| e.is_file())
+    pub fn files(&self) -> impl Iterator<Item = Entry<'_>> + '_ {
+        self.entries().iter().filter(|e| e.is_file())
     }
 
     /// The number of entries, directories included.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.slots.len()
     }
 
     /// True when the archive has no entries at all.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.slots.is_empty()
+    }
+
+    fn entry_at(&self, i: usize) -> Option<Entry<'_>> {
+        let slot = self.slots.get(i)?;
+        Some(Entry {
+            name: slot.name(&self.names),
+            slot,
+        })
     }
 
     fn index_of(&self, name: &str) -> Option<usize> {
         let name = name.strip_suffix('/').unwrap_or(name);
-        self.entries.binary_search_by(|e| (*e.name).cmp(name)).ok()
+        self.slots
+            .binary_search_by(|s| s.name(&self.names).cmp(name))
+            .ok()
     }
 
-    /// The children of slot `i` (an entry index, or `entries.len()` for the root).
+    /// The children of slot `i` (an entry index, or `slots.len()` for the root).
     fn children_of(&self, i: usize) -> &[u32] {
         let start = self.child_start.get(i).copied().unwrap_or(0) as usize;
         let end = self.child_start.get(i + 1).copied().unwrap_or(0) as usize;
@@ -151,8 +370,8 @@ impl Listing {
     }
 
     /// The entry of that name (a trailing `/` is ignored), or `None`.
-    pub fn get(&self, name: &str) -> Option<&Entry> {
-        self.index_of(name).and_then(|i| self.entries.get(i))
+    pub fn get(&self, name: &str) -> Option<Entry<'_>> {
+        self.index_of(name).and_then(|i| self.entry_at(i))
     }
 
     /// True when `name` is a directory; `""` (the archive root) is one.
@@ -164,10 +383,10 @@ impl Listing {
     /// level. `None` when `dir` does not exist or is a file.
     pub fn children(&self, dir: &str) -> Option<Children<'_>> {
         let indices = if dir.is_empty() || dir == "/" {
-            self.children_of(self.entries.len())
+            self.children_of(self.slots.len())
         } else {
             let i = self.index_of(dir)?;
-            if !self.entries.get(i)?.is_dir() {
+            if !self.slots.get(i)?.is_dir() {
                 return None;
             }
             self.children_of(i)
@@ -178,13 +397,20 @@ impl Listing {
         })
     }
 
+    /// The bytes the listing holds (names and arrays), for measurements and tests.
+    pub fn heap_bytes(&self) -> usize {
+        self.names.capacity()
+            + self.slots.capacity() * std::mem::size_of::<Slot>()
+            + (self.child_start.capacity() + self.child_indices.capacity()) * 4
+    }
+
     /// Checks and sorts the raw entries of archive `archive`, adds implied directories
     /// and links children to parents. Case collisions are errors when `strict`, else
     /// warnings.
     #[cfg(test)]
     pub(crate) fn build(
         archive: &str,
-        raw: Vec<RawEntry>,
+        raw: RawEntries,
         strict: bool,
     ) -> Result<(Listing, Vec<ArchiveWarning>), ArchiveError> {
         Listing::build_limited(archive, raw, strict, &super::Limits::default())
@@ -194,67 +420,63 @@ impl Listing {
     /// refused before the folders it implies are made.
     pub(crate) fn build_limited(
         archive: &str,
-        raw: Vec<RawEntry>,
+        raw: RawEntries,
         strict: bool,
         limits: &super::Limits,
     ) -> Result<(Listing, Vec<ArchiveWarning>), ArchiveError> {
-        let mut name_bytes = 0u64;
+        // The arena's offsets are 32-bit: names past 4 GiB are refused like names past
+        // the limit (a zip would need thousands of 64 KiB names for it).
+        let max_name_bytes = limits.max_name_bytes().min(u64::from(u32::MAX));
         let too_long = |entry: &str| ArchiveError::NamesTooLong {
             archive: archive.to_owned(),
             entry: super::limits::shorten(entry),
-            limit: limits.max_name_bytes(),
+            limit: max_name_bytes,
         };
-        // Collected in place: the entries take over the raw entries' buffer (an entry
-        // is no larger than a raw one), so the two arrays are never held side by side.
-        let mut entries: Vec<Entry> = raw
-            .into_iter()
-            .map(|r| {
-                limits.check_depth(archive, &r.name)?;
-                name_bytes += r.name.len() as u64;
-                if name_bytes > limits.max_name_bytes() {
-                    return Err(too_long(&r.name));
-                }
-                let (bare, slash) =
-                    check_entry_name(&r.name).map_err(|problem| ArchiveError::UnsafeName {
-                        archive: archive.to_owned(),
-                        entry: r.name.clone(),
-                        problem,
-                    })?;
-                let is_dir = slash || r.is_dir;
-                // The backend's string becomes the entry's own when nothing is cut from
-                // it (a file's name): one allocation a name, not two.
-                let bare_len = bare.len();
-                let mut owned = r.name;
-                owned.truncate(bare_len);
-                Ok(Entry {
-                    name: owned.into_boxed_str(),
-                    kind: if is_dir {
-                        EntryKind::Directory
-                    } else {
-                        EntryKind::File
-                    },
-                    explicit: true,
-                    size: if is_dir { 0 } else { r.size },
-                    compressed_size: if is_dir { 0 } else { r.compressed_size },
-                    source: r.source,
-                })
-            })
-            .collect::<Result<_, ArchiveError>>()?;
-        entries.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        for pair in entries.windows(2) {
+        let RawEntries {
+            names,
+            mut slots,
+            overflow,
+        } = raw;
+        if let Some(name) = overflow {
+            return Err(too_long(&name));
+        }
+        let mut name_bytes = 0u64;
+        for slot in &mut slots {
+            let raw_name = slot.name(&names);
+            limits.check_depth(archive, raw_name)?;
+            name_bytes += raw_name.len() as u64;
+            if name_bytes > max_name_bytes {
+                return Err(too_long(raw_name));
+            }
+            let (bare, trailing_slash) =
+                check_entry_name(raw_name).map_err(|problem| ArchiveError::UnsafeName {
+                    archive: archive.to_owned(),
+                    entry: raw_name.to_owned(),
+                    problem,
+                })?;
+            // `bare` is `raw_name` without its trailing `/`: the same start.
+            slot.name_len = bare.len() as u32;
+            if trailing_slash || slot.is_dir() {
+                slot.flags |= DIR;
+                slot.size = 0;
+                slot.compressed_size = 0;
+            }
+        }
+        slots.sort_unstable_by(|a, b| a.name(&names).cmp(b.name(&names)));
+        for pair in slots.windows(2) {
             if let [a, b] = pair {
-                if a.name == b.name {
+                if a.name(&names) == b.name(&names) {
                     return Err(ArchiveError::DuplicateEntry {
                         archive: archive.to_owned(),
-                        entry: a.name.to_string(),
+                        entry: a.name(&names).to_owned(),
                     });
                 }
             }
         }
-        if u32::try_from(entries.len()).is_err() {
+        if u32::try_from(slots.len()).is_err() {
             return Err(ArchiveError::TooManyEntries {
                 archive: archive.to_owned(),
-                count: entries.len() as u64,
+                count: slots.len() as u64,
                 limit: u64::from(u32::MAX),
             });
         }
@@ -262,18 +484,20 @@ impl Listing {
         // Add the directories that only file paths imply, and refuse names used both as
         // a file and as a directory. All names below a directory sort together (after
         // the directory's own name, before anything else), so the ancestors of the
-        // previous name, kept on a stack, are all that is known to exist already.
-        let mut implied: Vec<String> = Vec::new();
-        let mut known: Vec<String> = Vec::new();
+        // previous name, kept on a stack, are all that is known to exist already. An
+        // implied directory's name is a prefix of the name that implies it: its record
+        // points at those bytes of the arena.
+        let mut implied: Vec<Slot> = Vec::new();
+        let mut known: Vec<&str> = Vec::new();
         let mut missing: Vec<&str> = Vec::new();
-        for e in &entries {
-            let name: &str = &e.name;
+        for slot in &slots {
+            let name = slot.name(&names);
             while known.last().is_some_and(|k| {
-                !(name.starts_with(k.as_str()) && name.as_bytes().get(k.len()) == Some(&b'/'))
+                !(name.starts_with(k) && name.as_bytes().get(k.len()) == Some(&b'/'))
             }) {
                 known.pop();
             }
-            let top = known.last().map_or(0, String::len);
+            let top = known.last().map_or(0, |k| k.len());
             missing.clear();
             let mut dir = parent_of(name);
             while dir.len() > top {
@@ -281,8 +505,8 @@ impl Listing {
                 dir = parent_of(dir);
             }
             for &dir in missing.iter().rev() {
-                match entries.binary_search_by(|x| (*x.name).cmp(dir)) {
-                    Ok(i) if entries.get(i).is_some_and(Entry::is_file) => {
+                match slots.binary_search_by(|x| x.name(&names).cmp(dir)) {
+                    Ok(i) if slots.get(i).is_some_and(|s| !s.is_dir()) => {
                         return Err(ArchiveError::FileDirectoryConflict {
                             archive: archive.to_owned(),
                             entry: dir.to_owned(),
@@ -291,62 +515,52 @@ impl Listing {
                     Ok(_) => {}
                     Err(_) => {
                         name_bytes += dir.len() as u64;
-                        if name_bytes > limits.max_name_bytes() {
+                        if name_bytes > max_name_bytes {
                             return Err(too_long(name));
                         }
-                        implied.push(dir.to_owned());
+                        implied.push(Slot {
+                            name_start: slot.name_start,
+                            name_len: dir.len() as u32,
+                            size: 0,
+                            compressed_size: 0,
+                            source: NO_SOURCE,
+                            flags: DIR,
+                        });
                     }
                 }
-                known.push(dir.to_owned());
+                known.push(dir);
             }
         }
         drop(known);
+        drop(missing);
         if !implied.is_empty() {
-            if u32::try_from(entries.len() + implied.len()).is_err() {
+            if u32::try_from(slots.len() + implied.len()).is_err() {
                 return Err(ArchiveError::TooManyEntries {
                     archive: archive.to_owned(),
-                    count: (entries.len() + implied.len()) as u64,
+                    count: (slots.len() + implied.len()) as u64,
                     limit: u64::from(u32::MAX),
                 });
             }
-            // Merged in, not sorted again: the implied directories are few, and sorting
-            // them alone keeps both lists sorted.
-            implied.sort_unstable();
-            let mut implied = implied
-                .into_iter()
-                .map(|dir| Entry {
-                    name: dir.into(),
-                    kind: EntryKind::Directory,
-                    explicit: false,
-                    size: 0,
-                    compressed_size: 0,
-                    source: usize::MAX,
-                })
-                .peekable();
-            let explicit = std::mem::take(&mut entries);
-            entries = Vec::with_capacity(explicit.len() + implied.len());
-            for e in explicit {
-                while let Some(dir) = implied.next_if(|d| d.name < e.name) {
-                    entries.push(dir);
-                }
-                entries.push(e);
-            }
-            entries.extend(implied);
+            // Merged in place from the back, not sorted again: the implied directories
+            // are few, and sorting them alone keeps both lists sorted.
+            implied.sort_unstable_by(|a, b| a.name(&names).cmp(b.name(&names)));
+            merge_sorted(&mut slots, &implied, &names);
         }
-        entries.shrink_to_fit();
+        drop(implied);
+        slots.shrink_to_fit();
 
-        let warnings = case_collisions(archive, &entries, strict)?;
+        let warnings = case_collisions(archive, &names, &slots, strict)?;
 
         // Children in two flat arrays: count each parent's children, then place them.
-        let n = entries.len();
+        let n = slots.len();
         let mut parents: Vec<u32> = Vec::with_capacity(n);
         let mut child_start = vec![0u32; n + 2];
-        for e in &entries {
-            let parent = parent_of(&e.name);
+        for slot in &slots {
+            let parent = parent_of(slot.name(&names));
             let p = if parent.is_empty() {
                 n
             } else {
-                match entries.binary_search_by(|x| (*x.name).cmp(parent)) {
+                match slots.binary_search_by(|x| x.name(&names).cmp(parent)) {
                     Ok(p) => p,
                     // Cannot happen: every parent was added above. Keep it off the tree.
                     Err(_) => n + 1,
@@ -375,12 +589,53 @@ impl Listing {
         }
         Ok((
             Listing {
-                entries,
+                names,
+                slots,
                 child_start,
                 child_indices,
             },
             warnings,
         ))
+    }
+}
+
+/// Merges `more` (sorted, no name in `slots`) into `slots` (sorted), in place: `slots`
+/// grows by `more.len()` and is filled from the back.
+fn merge_sorted(slots: &mut Vec<Slot>, more: &[Slot], names: &str) {
+    let old = slots.len();
+    let Some(&filler) = more.first() else {
+        return;
+    };
+    slots.resize(old + more.len(), filler);
+    let (mut i, mut j) = (old, more.len());
+    for w in (0..slots.len()).rev() {
+        let take_old = match (i.checked_sub(1), j.checked_sub(1)) {
+            (Some(a), Some(b)) => match (slots.get(a), more.get(b)) {
+                (Some(x), Some(y)) => x.name(names) > y.name(names),
+                _ => false,
+            },
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let next = if take_old {
+            i -= 1;
+            slots.get(i).copied()
+        } else {
+            match j.checked_sub(1) {
+                Some(b) => {
+                    j = b;
+                    more.get(b).copied()
+                }
+                None => None,
+            }
+        };
+        if let (Some(next), Some(place)) = (next, slots.get_mut(w)) {
+            *place = next;
+        }
+        if j == 0 {
+            // What is left of `slots` is already in place.
+            break;
+        }
     }
 }
 
@@ -402,24 +657,28 @@ fn fold(name: &str) -> String {
 /// when directories `A` and `a` collide, `A/x` and `a/x` are not reported again.
 fn case_collisions(
     archive: &str,
-    entries: &[Entry],
+    names: &str,
+    slots: &[Slot],
     strict: bool,
 ) -> Result<Vec<ArchiveWarning>, ArchiveError> {
     let mut warnings = Vec::new();
     // The first entry of each folded name, by a hash of it; a hash shared by two
     // different folded names (never seen in practice) keeps the later ones in `exact`.
     let mut seen: HashMap<u64, u32, BuildHasherDefault<Prehashed>> =
-        HashMap::with_capacity_and_hasher(entries.len(), BuildHasherDefault::default());
+        HashMap::with_capacity_and_hasher(slots.len(), BuildHasherDefault::default());
     let mut exact: HashMap<String, u32> = HashMap::new();
     let mut buf = Vec::new();
-    for (i, e) in entries.iter().enumerate() {
-        let folded = folded_bytes(&e.name, &mut buf);
+    let mut other = Vec::new();
+    let name_at = |j: u32| slots.get(j as usize).map(|s| s.name(names));
+    for (i, slot) in slots.iter().enumerate() {
+        let name = slot.name(names);
+        let folded = folded_bytes(name, &mut buf);
         let hash = hash_folded(folded);
-        let first = match seen.get(&hash).and_then(|&j| entries.get(j as usize)) {
-            Some(first) if folded_bytes(&first.name, &mut Vec::new()) == folded => Some(first),
+        let first = match seen.get(&hash).and_then(|&j| name_at(j)) {
+            Some(first) if folded_bytes(first, &mut other) == folded => Some(first),
             Some(_) => {
                 let key = String::from_utf8_lossy(folded).into_owned();
-                match exact.get(&key).and_then(|&j| entries.get(j as usize)) {
+                match exact.get(&key).and_then(|&j| name_at(j)) {
                     Some(first) => Some(first),
                     None => {
                         exact.insert(key, i as u32);
@@ -433,17 +692,17 @@ fn case_collisions(
             }
         };
         if let Some(first) = first {
-            if first.parent() == e.parent() {
+            if parent_of(first) == parent_of(name) {
                 if strict {
                     return Err(ArchiveError::CaseCollision {
                         archive: archive.to_owned(),
-                        first: first.name.to_string(),
-                        second: e.name.to_string(),
+                        first: first.to_owned(),
+                        second: name.to_owned(),
                     });
                 }
                 warnings.push(ArchiveWarning::CaseCollision {
-                    first: first.name.to_string(),
-                    second: e.name.to_string(),
+                    first: first.to_owned(),
+                    second: name.to_owned(),
                 });
             }
         }
@@ -509,11 +768,11 @@ pub struct Children<'a> {
 }
 
 impl<'a> Iterator for Children<'a> {
-    type Item = &'a Entry;
+    type Item = Entry<'a>;
 
-    fn next(&mut self) -> Option<&'a Entry> {
+    fn next(&mut self) -> Option<Entry<'a>> {
         let i = *self.indices.next()?;
-        self.listing.entries.get(i as usize)
+        self.listing.entry_at(i as usize)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -525,18 +784,12 @@ impl<'a> Iterator for Children<'a> {
 mod tests {
     use super::*;
 
-    fn raw(names: &[&str]) -> Vec<RawEntry> {
-        names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| RawEntry {
-                name: n.to_string(),
-                is_dir: false,
-                size: n.len() as u64,
-                compressed_size: 1,
-                source: i,
-            })
-            .collect()
+    fn raw(names: &[&str]) -> RawEntries {
+        let mut raw = RawEntries::with_capacity(names.len());
+        for n in names {
+            raw.push(n, false, n.len() as u64, 1);
+        }
+        raw
     }
 
     fn names(listing: &Listing) -> Vec<String> {
@@ -629,6 +882,40 @@ mod tests {
         assert_eq!(top, ["a", "q"]);
         let e = Listing::build("p.zip", raw(&["x/y", "x/y/z/w"]), false).unwrap_err();
         assert_eq!(e.to_string(), "p.zip: `x/y` is both a file and a directory");
+    }
+
+    #[test]
+    fn the_listing_is_one_arena_and_fixed_records() {
+        // 32 bytes a record beside the name; an implied directory adds no name bytes
+        // (its name is a prefix of the one below it), and a directory's trailing `/`
+        // stays in the arena but not in its name.
+        assert_eq!(std::mem::size_of::<Slot>(), 32);
+        let input = ["a/b/c/d.txt", "a/b/e/", "z"];
+        let arena: usize = input.iter().map(|n| n.len()).sum();
+        let (listing, _) = Listing::build("p.zip", raw(&input), false).unwrap();
+        assert_eq!(listing.names.len(), arena);
+        assert_eq!(listing.len(), 6);
+        let entries = listing.entries();
+        let all: Vec<(&str, bool, bool, Option<usize>)> = entries
+            .iter()
+            .map(|e| (e.name(), e.is_dir(), e.is_explicit(), e.source()))
+            .collect();
+        assert_eq!(
+            all,
+            [
+                ("a", true, false, None),
+                ("a/b", true, false, None),
+                ("a/b/c", true, false, None),
+                ("a/b/c/d.txt", false, true, Some(0)),
+                ("a/b/e", true, true, Some(1)),
+                ("z", false, true, Some(2)),
+            ]
+        );
+        assert_eq!(entries.get(4).map(Entry::size), Some(0));
+        assert_eq!(entries.get(3).map(Entry::size), Some(11));
+        assert_eq!(entries.binary_search_by(|e| e.name().cmp("a/b/e")), Ok(4));
+        assert_eq!(entries.iter().rev().map(Entry::name).next(), Some("z"));
+        assert!(listing.heap_bytes() >= arena + 6 * 32);
     }
 
     #[test]

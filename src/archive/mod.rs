@@ -56,7 +56,7 @@ pub use error::{ArchiveError, ArchiveWarning};
 pub use folder::FolderArchive;
 pub use folder_writer::FolderWriter;
 pub use limits::{shorten as shorten_name, Limits, DEFAULT_MAX_DEPTH};
-pub use listing::{Children, Entry, EntryKind, Listing};
+pub use listing::{Children, Entries, Entry, EntryIter, EntryKind, Listing};
 pub use selection::EntrySelection;
 pub use timestamp::{
     default_timestamp, parse_source_date_epoch, timestamp_from_epoch,
@@ -151,12 +151,12 @@ pub trait Archive: Send + Sync + fmt::Debug {
     }
 
     /// Every entry, sorted by name.
-    fn entries(&self) -> &[Entry] {
+    fn entries(&self) -> Entries<'_> {
         self.listing().entries()
     }
 
     /// The entry named `name` (a trailing `/` is ignored).
-    fn entry(&self, name: &str) -> Option<&Entry> {
+    fn entry(&self, name: &str) -> Option<Entry<'_>> {
         self.listing().get(name)
     }
 

@@ -28,7 +28,7 @@
 //! checked exactly as in a full open. `import`, `validate`, `info` and `ls` open the
 //! whole archive and still refuse such a package.
 
-use crate::platform_name::{from_platform_name, JCR_ROOT};
+use crate::platform_name::JCR_ROOT;
 
 /// The entries an archive opened for a selection keeps (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,8 +75,7 @@ impl EntrySelection {
     }
 
     /// Whether the entry with the raw (as stored) name `name` is kept. Allocates
-    /// nothing for a name it drops unless an escaped segment has to be unescaped on
-    /// the way to a root.
+    /// nothing: escaped segments are compared with the roots' as they are unescaped.
     pub fn keeps(&self, name: &[u8]) -> bool {
         let Some(roots) = &self.roots else {
             return true;
@@ -101,23 +100,43 @@ impl EntrySelection {
 /// Whether `rest` (the name below `jcr_root/`, without a trailing `/`) is at or below
 /// the folder of `root`, or on the way down to it, or doubtful.
 fn keeps_for(root: &[String], rest: &[u8]) -> bool {
-    let mut segments = rest.split(|&b| b == b'/').peekable();
+    let mut rest = Some(rest);
     for want in root {
-        let Some(segment) = segments.next() else {
+        let Some(name) = rest else {
             return true;
         };
-        if doubtful(segment) {
+        let (segment, after) = match name.iter().position(|&b| b == b'/') {
+            Some(slash) => (name.get(..slash).unwrap_or_default(), name.get(slash + 1..)),
+            None => (name, None),
+        };
+        rest = after;
+        let want = want.as_bytes();
+        let content_xml = after.is_none() && segment == b".content.xml";
+        // Most names leave the way to a root at their first byte: a segment that
+        // cannot stand for `want` is dropped unless it is doubtful, with no more work.
+        if !content_xml && !may_stand_for(segment, want) {
+            return doubtful(segment);
+        }
+        if content_xml || doubtful(segment) {
             return true;
         }
-        let last = segments.peek().is_none();
-        if last && segment == b".content.xml" {
-            return true;
-        }
-        if !stands_for(segment, want.as_bytes()) {
+        if !stands_for(segment, want) {
             return false;
         }
     }
     true
+}
+
+/// False when the first byte of `segment` already shows it cannot stand for `want`
+/// ([`stands_for`] is false): a segment that starts with neither `%` nor `_` unescapes
+/// (with or without a suffix) to a name that starts with that byte, or to `""`; a
+/// leading `_` is dropped or kept and the byte after it copied. `want` is never empty.
+fn may_stand_for(segment: &[u8], want: &[u8]) -> bool {
+    match segment {
+        [] | [b'%', ..] => true,
+        [b'_', rest @ ..] => want.first() == Some(&b'_') || rest.first() == want.first(),
+        [first, ..] => want.first() == Some(first),
+    }
 }
 
 /// A segment the checks refuse in any name: empty, `.`, `..`, holding a backslash, or
@@ -144,11 +163,12 @@ fn stands_for(segment: &[u8], want: &[u8]) -> bool {
         .any(|base| unescaped_eq(base, want))
 }
 
-/// `from_platform_name(base) == want` (`base` is UTF-8, checked by [`doubtful`]),
-/// without unescaping (or allocating) unless the cheap tests leave it open: a name
-/// with no `%` and no leading `_` is itself; unescaping leaves everything before the
-/// first `%` or `_` as it is; a name with a leading `_` unescapes to one that starts
-/// with `_` or with the character after it.
+/// `from_platform_name(base) == want` ([`crate::platform_name::from_platform_name`]) (`base` is UTF-8, checked by [`doubtful`]),
+/// without allocating: the cheap tests first (a name with no `%` and no leading `_` is
+/// itself; unescaping leaves everything before the first `%` or `_` as it is; a name
+/// with a leading `_` unescapes to one that starts with `_` or with the character
+/// after it), then the unescaped name compared with `want` as it is produced
+/// ([`Unescape`]).
 fn unescaped_eq(base: &[u8], want: &[u8]) -> bool {
     if let [b'_', rest @ ..] = base {
         let first = want.first();
@@ -168,15 +188,87 @@ fn unescaped_eq(base: &[u8], want: &[u8]) -> bool {
             return false;
         }
     }
-    match std::str::from_utf8(base) {
-        Ok(base) => from_platform_name(base).as_bytes() == want,
-        Err(_) => true,
+    let (Ok(base), Ok(want)) = (std::str::from_utf8(base), std::str::from_utf8(want)) else {
+        // Not UTF-8: doubtful, kept (the checks refuse it).
+        return true;
+    };
+    // A leading `_` that no later `_` turns into a namespace colon stays in front.
+    let mut want = want.chars();
+    if base.starts_with('_') {
+        let mut all = Unescape::new(base);
+        all.by_ref().for_each(drop);
+        if all.first_underscore && want.next() != Some('_') {
+            return false;
+        }
     }
+    char::decode_utf16(Unescape::new(base))
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .eq(want)
+}
+
+/// The UTF-16 units of `from_platform_name(name)` as it produces them, without
+/// the `_` it puts in front when the name's leading `_` is never followed by one that
+/// becomes a namespace colon (`first_underscore` once exhausted). The same steps on
+/// the same units: `%` and the two units after it (when there are two) are one unit
+/// `(char) (hex * 16 + hex)` with -1 for a non-digit, as Java computes; a leading `_`
+/// is dropped and the unit after it copied as it is; the first later `_` is `:`.
+#[derive(Clone)]
+struct Unescape<'s> {
+    units: std::str::EncodeUtf16<'s>,
+    at_start: bool,
+    first_underscore: bool,
+}
+
+impl<'s> Unescape<'s> {
+    fn new(name: &'s str) -> Unescape<'s> {
+        Unescape {
+            units: name.encode_utf16(),
+            at_start: true,
+            first_underscore: false,
+        }
+    }
+}
+
+impl Iterator for Unescape<'_> {
+    type Item = u16;
+
+    fn next(&mut self) -> Option<u16> {
+        const PERCENT: u16 = b'%' as u16;
+        const UNDERSCORE: u16 = b'_' as u16;
+        let c = self.units.next()?;
+        if std::mem::take(&mut self.at_start) && c == UNDERSCORE {
+            self.first_underscore = true;
+            let next = self.units.next()?;
+            if next == UNDERSCORE {
+                self.first_underscore = false;
+            }
+            return Some(next);
+        }
+        if c == PERCENT {
+            let mut ahead = self.units.clone();
+            if let (Some(a), Some(b)) = (ahead.next(), ahead.next()) {
+                self.units = ahead;
+                return Some((java_hex_digit(a) * 16 + java_hex_digit(b)) as u16);
+            }
+        } else if c == UNDERSCORE && self.first_underscore {
+            self.first_underscore = false;
+            return Some(u16::from(b':'));
+        }
+        Some(c)
+    }
+}
+
+/// `Character.digit(c, 16)` on a UTF-16 unit, -1 when it is not a digit.
+fn java_hex_digit(unit: u16) -> i32 {
+    char::from_u32(u32::from(unit))
+        .and_then(crate::package_id::java_chars::hex_value)
+        .map_or(-1, |v| v as i32)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform_name::from_platform_name;
 
     fn kept(sel: &EntrySelection, names: &[&str]) -> Vec<String> {
         names
@@ -272,6 +364,47 @@ mod tests {
     }
 
     #[test]
+    fn the_first_byte_test_never_drops_what_stands_for_the_root() {
+        let segments = [
+            "a",
+            "a.xml",
+            "a.dir",
+            "_a",
+            "__a",
+            "_",
+            "%61",
+            "b",
+            "_b",
+            ".xml",
+            ".content.xml",
+            "_jcr_content",
+            "jcr%3acontent",
+            "100%25-x",
+            "\u{e9}",
+            "%c3%a9",
+        ];
+        let wants = [
+            "a",
+            "_a",
+            "jcr:content",
+            "100%-x",
+            "b",
+            "_",
+            "\u{e9}",
+            "\u{c3}\u{a9}",
+        ];
+        for s in segments {
+            for w in wants {
+                if stands_for(s.as_bytes(), w.as_bytes()) {
+                    assert!(may_stand_for(s.as_bytes(), w.as_bytes()), "{s} for {w}");
+                }
+            }
+        }
+        assert!(!may_stand_for(b"dam", b"wknd"));
+        assert!(!may_stand_for(b"_cq_tags", b"wknd"));
+    }
+
+    #[test]
     fn the_cheap_comparison_agrees_with_unescaping() {
         let names = [
             "a",
@@ -293,6 +426,21 @@ mod tests {
             "x_y_z",
             "_x_y_z",
             "%5f%5fa",
+            "100%25-natural-1",
+            "100%25-natural-17",
+            "_a_b_c",
+            "_%5fx",
+            "%_5x",
+            "%zzq",
+            "%d8%00x",
+            "x%",
+            "x%4",
+            "_a%",
+            "__",
+            "_\u{e9}_x",
+            "\u{1f600}%41",
+            "%\u{1f600}",
+            "a%\u{1f600}b",
         ];
         let wants = [
             "a",
@@ -311,8 +459,24 @@ mod tests {
             "x:y_z",
             "__a",
             "",
+            "100%-natural-1",
+            "a:b_c",
+            "_x",
+            ":x",
+            "\u{fffd}\u{fffd}x",
+            "\u{fffd}x",
+            "\u{e9}:x",
+            "\u{1f600}A",
         ];
         for n in names {
+            // Every name stands for its own unescaping, and for nothing one unit off.
+            let own = from_platform_name(n);
+            assert!(unescaped_eq(n.as_bytes(), own.as_bytes()), "{n} as {own}");
+            let longer = format!("{own}x");
+            assert!(!unescaped_eq(n.as_bytes(), longer.as_bytes()), "{n}");
+            if let Some((cut, _)) = own.char_indices().last() {
+                assert!(!unescaped_eq(n.as_bytes(), &own.as_bytes()[..cut]), "{n}");
+            }
             for w in wants {
                 assert_eq!(
                     unescaped_eq(n.as_bytes(), w.as_bytes()),

@@ -24,11 +24,23 @@ use ::zip::read::ZipFile;
 use super::central::{self, Record};
 use super::error::{ArchiveError, ArchiveWarning};
 use super::limits::InflateBudget;
-use super::listing::{Listing, RawEntry};
+use super::listing::{Listing, RawEntries};
 use super::selection::EntrySelection;
 use super::zip_entry_reader::{EntrySpec, FileRange, Method, ZipEntryReader};
 use super::zip_headers;
 use super::{Archive, ArchiveKind, ReadOptions};
+
+/// Where an entry is in the zip and how it is stored; its sizes are in the listing.
+#[derive(Debug, Clone, Copy)]
+struct Located {
+    /// Where its data starts (after its checked local header).
+    data_start: u64,
+    /// Where its central record starts (for a raw copy).
+    record_start: u64,
+    crc32: u32,
+    flags: u16,
+    method: u16,
+}
 
 /// A zip file read as a package archive (FileVault's `ZipArchive`).
 #[derive(Debug)]
@@ -37,10 +49,9 @@ pub struct ZipArchive {
     path: PathBuf,
     listing: Listing,
     warnings: Vec<ArchiveWarning>,
-    /// The central directory's record of each entry, in directory order (the
-    /// listing's `source` indexes it), with `header_start` replaced by where the
-    /// entry's data starts, after its checked local header.
-    records: Vec<Record>,
+    /// Where each entry is and how it is stored, in central-directory order (the
+    /// listing's `source` indexes it): its sizes are the listing's.
+    records: Vec<Located>,
     /// How far data before the zip moves every offset the zip stores.
     shift: u64,
     file_len: u64,
@@ -138,55 +149,79 @@ impl ZipArchive {
         }
         // One pass over the local headers in file order: they must agree with the
         // central directory, and no two entries may share bytes.
-        let checked: Vec<zip_headers::CentralRecord<'_>> = central
-            .records
-            .iter()
-            .enumerate()
-            .map(|(index, r)| zip_headers::CentralRecord {
-                name: central.name(index),
-                header_start: r.header_start,
-                flags: r.flags,
-                method: r.method,
-                crc32: r.crc32,
-                compressed_size: r.compressed_size,
-                size: r.size,
-            })
-            .collect();
-        let data_starts = zip_headers::check(&data, &name, file_len, central.start, &checked)?;
-        drop(checked);
-        let mut raw = Vec::with_capacity(central.len());
+        let data_starts = zip_headers::check(
+            &data,
+            &name,
+            file_len,
+            central.start,
+            central.len(),
+            &|index| {
+                let r = central.records.get(index).copied().unwrap_or(Record::EMPTY);
+                zip_headers::CentralRecord {
+                    name: central.name(index),
+                    header_start: r.header_start,
+                    flags: r.flags,
+                    method: r.method,
+                    crc32: r.crc32,
+                    compressed_size: r.compressed_size,
+                    size: r.size,
+                }
+            },
+        )?;
         let mut warnings = Vec::new();
-        let mut links = central.links.iter().peekable();
-        for (index, record) in central.records.iter().enumerate() {
-            let is_link = links.next_if(|&&i| i == index).is_some();
+        for &index in &central.links {
             // UTF-8 was checked above.
-            let entry_name = String::from_utf8_lossy(central.name(index)).into_owned();
+            let entry = String::from_utf8_lossy(central.name(index));
             // A directory by its name, as the zip crate and Java's `ZipEntry` say.
-            let is_dir = entry_name.ends_with('/') || entry_name.ends_with('\\');
-            if is_link && !is_dir {
+            if !(entry.ends_with('/') || entry.ends_with('\\')) {
                 warnings.push(ArchiveWarning::SymlinkEntry {
-                    entry: entry_name.clone(),
+                    entry: entry.into_owned(),
                 });
             }
-            raw.push(RawEntry {
-                is_dir,
-                name: entry_name,
-                size: record.size,
-                compressed_size: record.compressed_size,
-                source: index,
-            });
         }
         let shift = central.shift;
         let mut records = std::mem::take(&mut central.records);
-        // Every name is its entry's own string now: the arena goes before the listing
-        // is built, not after (at a million entries, tens of MiB off the peak).
-        drop(central);
         for (record, start) in records.iter_mut().zip(data_starts) {
             record.header_start = start;
         }
+        // The listing takes over the directory's arena of names as it is: every name
+        // was checked to be UTF-8 above, so their concatenation is.
+        let (arena, ends) = central.take_names();
+        drop(central);
+        let arena = String::from_utf8(arena).map_err(|e| ArchiveError::NonUtf8Name {
+            archive: name.clone(),
+            entry: String::from_utf8_lossy(e.as_bytes())
+                .chars()
+                .take(200)
+                .collect(),
+        })?;
+        let mut raw = RawEntries::over_arena(arena, records.len());
+        let mut start = 0;
+        for (record, &end) in records.iter().zip(&ends) {
+            let stored = raw.stored(start..end);
+            // A directory by its name, as the zip crate and Java's `ZipEntry` say.
+            let is_dir = stored.ends_with(b"/") || stored.ends_with(b"\\");
+            raw.push_stored(start..end, is_dir, record.size, record.compressed_size);
+            start = end;
+        }
+        drop(ends);
         let (listing, mut more) =
             Listing::build_limited(&name, raw, options.strict, &options.limits)?;
         warnings.append(&mut more);
+        // The sizes are in the listing now: 24 bytes an entry are kept instead of 40.
+        let mut records: Vec<Located> = records
+            .into_iter()
+            .map(|r| Located {
+                data_start: r.header_start,
+                record_start: r.record_start,
+                crc32: r.crc32,
+                flags: r.flags,
+                method: r.method,
+            })
+            .collect();
+        // Collected in place over the old buffer: give back what the smaller records
+        // leave unused.
+        records.shrink_to_fit();
         let budget = Arc::new(InflateBudget::new(options.limits, records.len()));
         Ok(ZipArchive {
             name: name.into(),
@@ -208,7 +243,7 @@ impl ZipArchive {
 
     /// The entry's central-directory index and record, or the error [`Archive::open`]
     /// gives for a name that is not a file.
-    fn file_record(&self, entry: &str) -> Result<(usize, &Record), ArchiveError> {
+    fn file_record(&self, entry: &str) -> Result<(usize, Record), ArchiveError> {
         let found = self
             .listing
             .get(entry)
@@ -222,14 +257,26 @@ impl ZipArchive {
                 entry: entry.to_owned(),
             });
         }
-        let record = self
+        let source = found.source().unwrap_or(usize::MAX);
+        let located = self
             .records
-            .get(found.source)
+            .get(source)
             .ok_or_else(|| ArchiveError::NotFound {
                 archive: self.name.to_string(),
                 entry: entry.to_owned(),
             })?;
-        Ok((found.source, record))
+        Ok((
+            source,
+            Record {
+                header_start: located.data_start,
+                record_start: located.record_start,
+                compressed_size: found.compressed_size(),
+                size: found.size(),
+                crc32: located.crc32,
+                flags: located.flags,
+                method: located.method,
+            },
+        ))
     }
 
     /// Calls `f` with the zip crate's raw (still compressed) view of file `entry`, for
@@ -248,7 +295,7 @@ impl ZipArchive {
             source,
         };
         let data_start = record.header_start;
-        let view = OneEntryZip::new(Arc::clone(&self.data), record, data_start, self.shift)
+        let view = OneEntryZip::new(Arc::clone(&self.data), &record, data_start, self.shift)
             .map_err(|source| ArchiveError::Io {
                 archive: self.name.to_string(),
                 entry: Some(entry.to_owned()),

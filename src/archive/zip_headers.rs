@@ -50,16 +50,20 @@ const DATA_DESCRIPTOR: u16 = 1 << 3;
 /// `central_start`). Returns, per record (same order), where its data starts.
 ///
 /// Errors name the entry: [`ArchiveError::Ambiguous`].
-pub(crate) fn check(
+///
+/// The records are the `count` that `record_at` gives by index, made as they are
+/// compared: nothing is held per entry but its place in file order and the result.
+pub(crate) fn check<'r>(
     file: &File,
     archive: &str,
     file_len: u64,
     central_start: u64,
-    records: &[CentralRecord<'_>],
+    count: usize,
+    record_at: &dyn Fn(usize) -> CentralRecord<'r>,
 ) -> Result<Vec<u64>, ArchiveError> {
-    let mut order: Vec<usize> = (0..records.len()).collect();
-    order.sort_by_key(|&i| records[i].header_start);
-    let mut data_starts = vec![0u64; records.len()];
+    let mut order: Vec<usize> = (0..count).collect();
+    order.sort_by_key(|&i| record_at(i).header_start);
+    let mut data_starts = vec![0u64; count];
     let mut reader = BufReader::with_capacity(64 * 1024, file);
     let mut position = 0u64;
     reader
@@ -68,7 +72,7 @@ pub(crate) fn check(
     // The entry whose data ends last so far, and where.
     let mut previous: Option<(usize, u64)> = None;
     for index in order {
-        let record = &records[index];
+        let record = &record_at(index);
         let refuse = |reason: String| ArchiveError::Ambiguous {
             archive: archive.to_owned(),
             entry: String::from_utf8_lossy(record.name).into_owned(),
@@ -81,7 +85,7 @@ pub(crate) fn check(
                      offset {end}): entries that share bytes are a zip bomb or a zip that \
                      means two things",
                     record.header_start,
-                    String::from_utf8_lossy(records[before].name).escape_debug()
+                    String::from_utf8_lossy(record_at(before).name).escape_debug()
                 )));
             }
         }
