@@ -167,12 +167,13 @@ fn element(
     // A node this element created has exactly the children it listed, in listed
     // order (the node types autocreate properties, not children): nothing to delete
     // and nothing to reorder, so the repository need not be asked.
+    let mut children = None;
     if !fresh {
-        delete_missing_children(s, node_path, &names)?;
+        children = missing_children_deleted(s, node_path, &names)?;
     }
     if contained || fresh {
         if !fresh {
-            restore_order(s, node_path, &names)?;
+            restore_order_of(s, node_path, &names, children)?;
         }
         if names.len() >= 2 {
             // Children in their own files come later: order again after them.
@@ -682,10 +683,21 @@ pub fn delete_missing_children(
     node_path: &str,
     names: &[String],
 ) -> Result<(), ImportError> {
+    missing_children_deleted(s, node_path, names).map(|_| ())
+}
+
+/// [`delete_missing_children`]; returns the children as they are after it when it
+/// deleted none (so that ordering them need not read them again).
+fn missing_children_deleted(
+    s: &mut Session<'_>,
+    node_path: &str,
+    names: &[String],
+) -> Result<Option<Vec<NodeInfo>>, ImportError> {
     if s.node(node_path)?.is_none() {
-        return Ok(());
+        return Ok(None);
     }
     let children = s.txn.children(&s.ws, node_path)?;
+    let mut deleted = false;
     let listed: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
     // Later same-name siblings shift when an earlier one goes: delete from the end.
     for c in children.iter().rev() {
@@ -720,12 +732,13 @@ pub fn delete_missing_children(
         }
         super::references::remove_node(s, &c.path)?;
         s.record(&c.path, Action::Deleted);
+        deleted = true;
         // A removed child may have been a mandatory one.
         if node_path != "/" {
             s.to_check.push(node_path.to_string());
         }
     }
-    Ok(())
+    Ok((!deleted).then_some(children))
 }
 
 /// Whether `child` is the only child of `parent` that satisfies its mandatory,
@@ -780,6 +793,16 @@ pub fn restore_order(
     node_path: &str,
     names: &[String],
 ) -> Result<(), ImportError> {
+    restore_order_of(s, node_path, names, None)
+}
+
+/// [`restore_order`] with the node's `children` when they were just read.
+fn restore_order_of(
+    s: &mut Session<'_>,
+    node_path: &str,
+    names: &[String],
+    children: Option<Vec<NodeInfo>>,
+) -> Result<(), ImportError> {
     if names.len() < 2 {
         return Ok(());
     }
@@ -789,9 +812,11 @@ pub fn restore_order(
     if s.types.is_orderable(&info.primary_type) == Some(false) {
         return Ok(());
     }
-    let current: Vec<String> = s
-        .txn
-        .children(&s.ws, node_path)?
+    let children = match children {
+        Some(c) => c,
+        None => s.txn.children(&s.ws, node_path)?,
+    };
+    let current: Vec<String> = children
         .iter()
         .map(|c| path::last_segment(&c.path).to_string())
         .collect();

@@ -22,6 +22,11 @@ use std::sync::Mutex;
 /// Size of the buffer data is streamed through.
 const CHUNK: usize = 64 * 1024;
 
+/// Data up to this size is hashed in memory before anything is written (see
+/// [`BlobStore::put`]): renditions and other binaries of a content package are
+/// mostly below it.
+const IN_MEMORY: usize = 1024 * 1024;
+
 /// A blob folder (`REPO/blobs`).
 #[derive(Debug)]
 pub struct BlobStore {
@@ -103,30 +108,32 @@ impl BlobStore {
 
     /// Streams `data` into the store and returns its [`Binary::Blob`].
     ///
-    /// Data that fits in [`CHUNK`] is hashed in memory first, so storing a blob
-    /// that is already there (a re-install) writes no file at all.
+    /// Data that fits in [`IN_MEMORY`] is read and hashed in memory first, so
+    /// storing a blob that is already there (a re-install) writes no file at all,
+    /// and a new one is written from that memory without being hashed again.
+    /// Larger data streams through a temporary file while it is hashed.
     pub fn put(&self, data: &mut dyn Read) -> Result<Binary> {
         let mut head = Vec::with_capacity(CHUNK + 1);
-        data.take(CHUNK as u64 + 1)
+        data.take(IN_MEMORY as u64 + 1)
             .read_to_end(&mut head)
             .map_err(|e| self.io(&self.dir, e))?;
-        if head.len() <= CHUNK {
+        if head.len() <= IN_MEMORY {
             let sha256 = hex(&Sha256::digest(&head));
             let size = head.len() as u64;
             let target = self.path_of(&sha256)?;
-            if std::fs::metadata(&target).is_ok_and(|m| m.len() == size) {
-                // Another process (a dry run, a killed install) may have written it
-                // without syncing: the commit that refers to it syncs it too.
-                self.note_pending(target);
-                return Ok(Binary::Blob { sha256, size });
+            // Another process (a dry run, a killed install) may have written it
+            // without syncing: the commit that refers to it syncs it too.
+            if !std::fs::metadata(&target).is_ok_and(|m| m.len() == size) {
+                let mut tmp = self.temporary()?;
+                tmp.write_all(&head).map_err(|e| self.io(tmp.path(), e))?;
+                self.place(tmp, &target)?;
             }
+            self.note_pending(target);
+            return Ok(Binary::Blob { sha256, size });
         }
         let mut data = std::io::Read::chain(&head[..], data);
         let data: &mut dyn Read = &mut data;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempfile_in(&self.dir)
-            .map_err(|e| self.io(&self.dir, e))?;
+        let mut tmp = self.temporary()?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; CHUNK];
         let mut size = 0u64;
@@ -146,16 +153,28 @@ impl BlobStore {
         let target = self.path_of(&sha256)?;
         // A blob of the wrong size under its name is what a power loss can leave of a
         // rename whose data never reached the disk: write it again.
-        let present = std::fs::metadata(&target).is_ok_and(|m| m.len() == size);
-        if !present {
-            let sub = target.parent().unwrap_or(&self.dir).to_path_buf();
-            std::fs::create_dir_all(&sub).map_err(|e| self.io(&sub, e))?;
-            tmp.persist(&target)
-                .map_err(|e| self.io(&target, e.error))?;
+        if !std::fs::metadata(&target).is_ok_and(|m| m.len() == size) {
+            self.place(tmp, &target)?;
         }
         // Present or new, the commit that refers to it makes sure it is on disk.
         self.note_pending(target);
         Ok(Binary::Blob { sha256, size })
+    }
+
+    /// A new temporary file in the blob folder (removed when dropped unplaced).
+    fn temporary(&self) -> Result<tempfile::NamedTempFile> {
+        tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(&self.dir)
+            .map_err(|e| self.io(&self.dir, e))
+    }
+
+    /// Renames the written temporary file `tmp` to blob file `target`.
+    fn place(&self, tmp: tempfile::NamedTempFile, target: &Path) -> Result<()> {
+        let sub = target.parent().unwrap_or(&self.dir).to_path_buf();
+        std::fs::create_dir_all(&sub).map_err(|e| self.io(&sub, e))?;
+        tmp.persist(target).map_err(|e| self.io(target, e.error))?;
+        Ok(())
     }
 
     fn note_pending(&self, target: PathBuf) {
@@ -371,9 +390,30 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("blobs")).unwrap();
         let store = BlobStore::new(dir.path());
-        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        // Past what is hashed in memory: streamed through a temporary file.
+        let len = IN_MEMORY + 300_000;
+        let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
         let b = store.put(&mut &data[..]).unwrap();
-        assert_eq!(b.size(), Some(300_000));
+        assert_eq!(b.size(), Some(len as u64));
+        let Binary::Blob { sha256, .. } = &b else {
+            panic!("expected a blob, got {b:?}")
+        };
+        assert_eq!(sha256, &hex(&Sha256::digest(&data)));
+        let mut back = Vec::new();
+        store.open(sha256).unwrap().read_to_end(&mut back).unwrap();
+        assert!(back == data, "the streamed blob reads back as stored");
+        // The same again, and one just at the in-memory size: one file each, no
+        // temporary file left.
+        assert_eq!(store.put(&mut &data[..]).unwrap(), b);
+        let edge = &data[..IN_MEMORY];
+        let e = store.put(&mut &edge[..]).unwrap();
+        assert_eq!(e.size(), Some(IN_MEMORY as u64));
+        let files = walkdir::WalkDir::new(store.dir())
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+            .count();
+        assert_eq!(files, 2);
         assert!(matches!(
             store.open("../../etc/passwd"),
             Err(RepositoryError::BlobNotFound { .. })

@@ -90,6 +90,19 @@ fn one(db: &Db<'_>, row: Option<NodeRow>) -> Result<Option<NodeRecord>> {
     row.map(|r| record(db, r)).transpose()
 }
 
+/// What the cache keeps of a stored `jcr:uuid` (`None` when absent); a
+/// `jcr:uuid` that is not one String (the journaled layer writes no such thing)
+/// is not kept: `Err`, asked of SQLite each time.
+fn uuid_of(p: Option<&Property>) -> std::result::Result<Option<&str>, ()> {
+    match p {
+        None => Ok(None),
+        Some(p) => match (p.multiple, p.values.as_slice()) {
+            (false, [crate::value::Value::String(u)]) => Ok(Some(u)),
+            _ => Err(()),
+        },
+    }
+}
+
 fn kind_name(kind: RegKind) -> &'static str {
     match kind {
         RegKind::Namespace => journal::REG_NAMESPACE,
@@ -142,24 +155,38 @@ macro_rules! content_read {
             }
             fn node_at(&self, ws: WorkspaceId, p: &str) -> Result<Option<NodeRecord>> {
                 if let Some(Known::Yes(r)) = self.node_cache().map(|c| c.at(ws, p)) {
-                    return Ok(r.cloned());
+                    return Ok(r);
                 }
                 let db = self.db();
-                one(&db, db.row_by_path(ws, p)?)
+                let r = one(&db, db.row_by_path(ws, p)?)?;
+                if let (Some(c), Some(r)) = (self.node_cache(), &r) {
+                    c.seen(r);
+                }
+                Ok(r)
             }
             fn node_by_id(&self, id: NodeId) -> Result<Option<NodeRecord>> {
                 if let Some(r) = self.node_cache().and_then(|c| c.record(id)) {
-                    return Ok(Some(r.clone()));
+                    return Ok(Some(r));
                 }
                 let db = self.db();
-                one(&db, db.row_by_id(id)?)
+                let r = one(&db, db.row_by_id(id)?)?;
+                if let (Some(c), Some(r)) = (self.node_cache(), &r) {
+                    c.seen(r);
+                }
+                Ok(r)
             }
             fn children(&self, id: NodeId) -> Result<Vec<NodeRecord>> {
-                rows(
+                let found = rows(
                     &self.db(),
                     &format!("SELECT {NODE_COLS} FROM node WHERE parent = ?1 ORDER BY position, id"),
                     [id],
-                )
+                )?;
+                if let Some(c) = self.node_cache() {
+                    for r in &found {
+                        c.seen(r);
+                    }
+                }
+                Ok(found)
             }
             fn has_children(&self, id: NodeId) -> Result<bool> {
                 let db = self.db();
@@ -196,7 +223,14 @@ macro_rules! content_read {
                 Ok(found.into_iter().next())
             }
             fn properties(&self, id: NodeId) -> Result<Vec<Property>> {
-                self.db().props_of(id)
+                let props = self.db().props_of(id)?;
+                if let (Some(c), Ok(u)) = (
+                    self.node_cache(),
+                    uuid_of(props.iter().find(|p| p.name == "jcr:uuid")),
+                ) {
+                    c.uuid_seen(id, u);
+                }
+                Ok(props)
             }
             fn property(&self, id: NodeId, name: &str) -> Result<Option<Property>> {
                 if name == "jcr:uuid" {
@@ -204,7 +238,13 @@ macro_rules! content_read {
                         return Ok(u.map(|u| Property::string("jcr:uuid", u)));
                     }
                 }
-                self.db().prop_of(id, name)
+                let p = self.db().prop_of(id, name)?;
+                if name == "jcr:uuid" {
+                    if let (Some(c), Ok(u)) = (self.node_cache(), uuid_of(p.as_ref())) {
+                        c.uuid_seen(id, u);
+                    }
+                }
+                Ok(p)
             }
             fn uuid_owners(&self, ws: WorkspaceId, uuid: &str) -> Result<Vec<NodeId>> {
                 let db = self.db();
@@ -509,7 +549,7 @@ impl SqliteTxn<'_> {
     /// The path of node `id`, which must exist.
     fn path_of(&self, id: NodeId) -> Result<String> {
         match self.st.cache.record(id) {
-            Some(r) => Ok(r.path.clone()),
+            Some(r) => Ok(r.path),
             None => self.row(id).map(|r| r.path),
         }
     }
@@ -592,7 +632,7 @@ impl ContentTxn for SqliteTxn<'_> {
         // The parent and the first same-name path from the cache when this
         // transaction inserted the parent (module `cache`), else from SQLite.
         let (parent_ws, parent_path) = match self.st.cache.record(parent) {
-            Some(r) => (r.ws, r.path.clone()),
+            Some(r) => (r.ws, r.path),
             None => {
                 let r = db
                     .row_by_id(parent)?

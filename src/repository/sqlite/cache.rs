@@ -13,8 +13,13 @@
 //!   there would have been inserted after its parent, hence after the last clear,
 //!   and would be cached (the cache is cleared whole, never evicted in part).
 //!
-//! Everything else is asked of SQLite as before. The cache is cleared when it
-//! reaches [`NodeCache::LIMIT`] nodes, so it stays a few megabytes.
+//! Besides, it keeps the rows (and, once read, the `jcr:uuid`) of nodes it read
+//! from SQLite, as read: the same clearing keeps them exact, and the writes of a
+//! `jcr:uuid` update them. They answer reads again (a re-install asks for each
+//! existing node several times) but never say that a path is free.
+//!
+//! Everything else is asked of SQLite as before. Either part is cleared when it
+//! reaches [`NodeCache::LIMIT`] nodes, so the cache stays a few megabytes.
 
 use crate::path;
 use crate::repository::content::{NodeId, NodeRecord, WorkspaceId};
@@ -31,11 +36,28 @@ struct Entry {
     uuid: Option<String>,
 }
 
+/// A node read from SQLite.
+#[derive(Debug)]
+struct Seen {
+    record: NodeRecord,
+    /// Its `jcr:uuid` once known (`Some(None)`: it has none).
+    uuid: Option<Option<String>>,
+}
+
+/// Nodes read from SQLite, by id and by path.
+#[derive(Debug, Default)]
+struct SeenRows {
+    by_id: HashMap<NodeId, Seen>,
+    by_path: HashMap<(WorkspaceId, String), NodeId>,
+}
+
 /// See the module doc.
 #[derive(Debug, Default)]
 pub(crate) struct NodeCache {
     by_id: HashMap<NodeId, Entry>,
     by_path: HashMap<(WorkspaceId, String), NodeId>,
+    /// Nodes read from SQLite, as read (reads remember them).
+    seen: RefCell<SeenRows>,
     /// Workspace ids by name, as read (cleared with the rest).
     workspaces: RefCell<HashMap<String, WorkspaceId>>,
 }
@@ -57,7 +79,38 @@ impl NodeCache {
     pub fn clear(&mut self) {
         self.by_id.clear();
         self.by_path.clear();
+        *self.seen.get_mut() = SeenRows::default();
         self.workspaces.get_mut().clear();
+    }
+
+    /// Remembers a row just read from SQLite (and so as stored now).
+    pub fn seen(&self, record: &NodeRecord) {
+        if self.by_id.contains_key(&record.id) {
+            return;
+        }
+        let mut seen = self.seen.borrow_mut();
+        if seen.by_id.contains_key(&record.id) {
+            return;
+        }
+        if seen.by_id.len() >= Self::LIMIT {
+            *seen = SeenRows::default();
+        }
+        seen.by_path
+            .insert((record.ws, record.path.clone()), record.id);
+        seen.by_id.insert(
+            record.id,
+            Seen {
+                record: record.clone(),
+                uuid: None,
+            },
+        );
+    }
+
+    /// Remembers the `jcr:uuid` just read of node `id`, when its row is kept.
+    pub fn uuid_seen(&self, id: NodeId, uuid: Option<&str>) {
+        if let Some(e) = self.seen.borrow_mut().by_id.get_mut(&id) {
+            e.uuid = Some(uuid.map(str::to_string));
+        }
     }
 
     /// Records a node this transaction has just inserted at its final path.
@@ -85,21 +138,29 @@ impl NodeCache {
         );
     }
 
-    /// The record of node `id`, if cached.
-    pub fn record(&self, id: NodeId) -> Option<&NodeRecord> {
-        self.by_id.get(&id).map(|e| &e.record)
+    /// The record of node `id`, if cached (inserted or read).
+    pub fn record(&self, id: NodeId) -> Option<NodeRecord> {
+        match self.by_id.get(&id) {
+            Some(e) => Some(e.record.clone()),
+            None => self.seen.borrow().by_id.get(&id).map(|e| e.record.clone()),
+        }
     }
 
     /// The node at normalized path `p` of `ws`: cached, known free, or unknown.
-    pub fn at(&self, ws: WorkspaceId, p: &str) -> Known<Option<&NodeRecord>> {
-        if self.by_id.is_empty() {
+    pub fn at(&self, ws: WorkspaceId, p: &str) -> Known<Option<NodeRecord>> {
+        let seen = self.seen.borrow();
+        if self.by_id.is_empty() && seen.by_id.is_empty() {
             return Known::Ask;
         }
-        if let Some(id) = self.by_path.get(&(ws, p.to_string())) {
-            return match self.record(*id) {
-                Some(r) => Known::Yes(Some(r)),
+        let key = (ws, p.to_string());
+        if let Some(id) = self.by_path.get(&key) {
+            return match self.by_id.get(id) {
+                Some(e) => Known::Yes(Some(e.record.clone())),
                 None => Known::Ask,
             };
+        }
+        if let Some(e) = seen.by_path.get(&key).and_then(|id| seen.by_id.get(id)) {
+            return Known::Yes(Some(e.record.clone()));
         }
         match path::parent(p) {
             Some(parent) if self.by_path.contains_key(&(ws, parent.to_string())) => {
@@ -118,9 +179,18 @@ impl NodeCache {
     }
 
     /// The `jcr:uuid` of node `id`.
-    pub fn uuid(&self, id: NodeId) -> Known<Option<&str>> {
-        match self.by_id.get(&id) {
-            Some(e) => Known::Yes(e.uuid.as_deref()),
+    pub fn uuid(&self, id: NodeId) -> Known<Option<String>> {
+        if let Some(e) = self.by_id.get(&id) {
+            return Known::Yes(e.uuid.clone());
+        }
+        match self
+            .seen
+            .borrow()
+            .by_id
+            .get(&id)
+            .and_then(|e| e.uuid.clone())
+        {
+            Some(u) => Known::Yes(u),
             None => Known::Ask,
         }
     }
@@ -130,6 +200,8 @@ impl NodeCache {
     pub fn uuid_written(&mut self, id: NodeId, uuid: Option<String>) {
         if let Some(e) = self.by_id.get_mut(&id) {
             e.uuid = uuid;
+        } else if let Some(e) = self.seen.get_mut().by_id.get_mut(&id) {
+            e.uuid = Some(uuid);
         }
     }
 
@@ -189,10 +261,35 @@ mod tests {
         c.inserted(rec(10, Some(1), "/a", 5));
         assert_eq!(c.uuid(10), Known::Yes(None));
         c.uuid_written(10, Some("u-1".into()));
-        assert_eq!(c.uuid(10), Known::Yes(Some("u-1")));
+        assert_eq!(c.uuid(10), Known::Yes(Some("u-1".to_string())));
         c.uuid_written(10, None);
         assert_eq!(c.uuid(10), Known::Yes(None));
         assert_eq!(c.uuid(99), Known::Ask);
+    }
+
+    #[test]
+    fn keeps_rows_it_read_without_claiming_free_paths_below_them() {
+        let mut c = NodeCache::default();
+        c.seen(&rec(5, Some(1), "/x", 0));
+        assert!(matches!(c.at(1, "/x"), Known::Yes(Some(r)) if r.id == 5));
+        assert_eq!(c.record(5).map(|r| r.path), Some("/x".to_string()));
+        // A read node says nothing of the paths below it, nor of its children.
+        assert_eq!(c.at(1, "/x/y"), Known::Ask);
+        assert_eq!(c.last_child(5), Known::Ask);
+        // Its identifier: unknown until read, then as read, then as written.
+        assert_eq!(c.uuid(5), Known::Ask);
+        c.uuid_seen(5, Some("u-5"));
+        assert_eq!(c.uuid(5), Known::Yes(Some("u-5".to_string())));
+        c.uuid_written(5, None);
+        assert_eq!(c.uuid(5), Known::Yes(None));
+        // An inserted node stays the inserted one; clearing forgets both.
+        c.inserted(rec(10, Some(5), "/x/y", 0));
+        c.seen(&rec(10, Some(5), "/x/y", 0));
+        assert_eq!(c.uuid(10), Known::Yes(None));
+        assert_eq!(c.at(1, "/x/z"), Known::Ask);
+        c.clear();
+        assert_eq!(c.at(1, "/x"), Known::Ask);
+        assert_eq!(c.record(5), None);
     }
 
     #[test]
