@@ -63,6 +63,10 @@ pub(crate) struct Pending {
     /// Small blobs: SHA-256, size, content (one chunk at most).
     blobs: Vec<(String, i64, Vec<u8>)>,
     blob_names: HashSet<String>,
+    /// Where each waiting node is in `nodes`, by workspace and path.
+    at: HashMap<(i64, String), usize>,
+    /// How many waiting nodes each parent has.
+    parents: HashMap<i64, usize>,
     rows: usize,
     bytes: usize,
     /// Rows written so far by `COPY` (for the tests and measurements).
@@ -72,6 +76,48 @@ pub(crate) struct Pending {
 fn has_nul(s: &str) -> bool {
     s.contains('\0')
 }
+
+/// The longest path both `a` and `b` are at or below, by whole segments (`"/"`
+/// when they share nothing but the root, `""` when not even that, as a
+/// temporary path and a stored one).
+fn common_ancestor(a: &str, b: &str) -> String {
+    if a == b {
+        return a.to_string();
+    }
+    if !(a.starts_with('/') && b.starts_with('/')) {
+        return String::new();
+    }
+    let shared: Vec<&str> = a
+        .split('/')
+        .zip(b.split('/'))
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x)
+        .collect();
+    match shared.join("/") {
+        p if p.is_empty() => "/".to_string(),
+        p => p,
+    }
+}
+
+/// Writing the waiting rows failed: what they were, and why.
+#[derive(Debug)]
+pub(crate) struct FlushError {
+    /// "N nodes below PATH" and the binaries.
+    pub(crate) what: String,
+    pub(crate) source: postgres::Error,
+}
+
+impl std::fmt::Display for FlushError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "writing the waiting rows of {}: {}",
+            self.what, self.source
+        )
+    }
+}
+
+impl std::error::Error for FlushError {}
 
 impl Pending {
     /// Whether nothing waits.
@@ -100,6 +146,8 @@ impl Pending {
         self.blob_names.clear();
         self.nodes.clear();
         self.props.clear();
+        self.at.clear();
+        self.parents.clear();
         self.rows = 0;
         self.bytes = 0;
     }
@@ -115,7 +163,73 @@ impl Pending {
         self.rows += 1;
         self.bytes += n.name.len() + n.path.len() + n.ptype.len() + n.mixins.len() + 32;
         self.props.insert(n.id, BTreeMap::new());
+        self.at.insert((n.ws, n.path.clone()), self.nodes.len());
+        if let Some(parent) = n.parent {
+            *self.parents.entry(parent).or_default() += 1;
+        }
         self.nodes.push(n);
+        true
+    }
+
+    /// Whether a waiting node is at `path` of workspace `ws`.
+    pub(crate) fn holds_path(&self, ws: i64, path: &str) -> bool {
+        self.at.contains_key(&(ws, path.to_string()))
+    }
+
+    /// Whether a waiting node is a child of `parent`.
+    pub(crate) fn holds_children_of(&self, parent: i64) -> bool {
+        self.parents.contains_key(&parent)
+    }
+
+    /// Renames the waiting node at `old` of `ws` and its subtree to `new`:
+    /// `false` (nothing changed) when no node waits at `old`. A waiting node's
+    /// descendants all wait too (a row written by a statement writes what waits
+    /// first), so the whole subtree is here.
+    pub(crate) fn move_subtree(&mut self, ws: i64, old: &str, new: &str) -> bool {
+        if has_nul(new) {
+            return false;
+        }
+        let Some(&i) = self.at.get(&(ws, old.to_string())) else {
+            return false;
+        };
+        let mut moved = vec![i];
+        if self.parents.contains_key(&self.nodes[i].id) {
+            let prefix = format!("{old}/");
+            moved
+                .extend((0..self.nodes.len()).filter(|&j| {
+                    self.nodes[j].ws == ws && self.nodes[j].path.starts_with(&prefix)
+                }));
+        }
+        for &j in &moved {
+            self.at.remove(&(ws, self.nodes[j].path.clone()));
+        }
+        for &j in &moved {
+            let path = format!("{new}{}", &self.nodes[j].path[old.len()..]);
+            self.bytes += path.len();
+            self.at.insert((ws, path.clone()), j);
+            self.nodes[j].path = path;
+        }
+        true
+    }
+
+    /// Changes the type, mixins and position of the waiting node `id`: `false`
+    /// (nothing changed) unless it waits and no text has a NUL.
+    pub(crate) fn update_node(
+        &mut self,
+        id: i64,
+        ptype: &str,
+        mixins: &str,
+        position: i64,
+    ) -> bool {
+        if has_nul(ptype) || has_nul(mixins) || !self.props.contains_key(&id) {
+            return false;
+        }
+        let Some(n) = self.nodes.iter_mut().rev().find(|n| n.id == id) else {
+            return false;
+        };
+        n.ptype = ptype.to_string();
+        n.mixins = mixins.to_string();
+        n.position = position;
         true
     }
 
@@ -174,15 +288,47 @@ impl Pending {
     }
 
     /// Writes what waits with two `COPY`s (nodes, then properties) and forgets
-    /// it, written or not.
-    pub(crate) fn flush(&mut self, client: &mut Client) -> Result<(), postgres::Error> {
+    /// it, written or not. An error names what was being written.
+    pub(crate) fn flush(&mut self, client: &mut Client) -> Result<(), FlushError> {
         if self.is_empty() {
             return Ok(());
         }
+        let what = self.describe();
+        self.write(client)
+            .map_err(|source| FlushError { what, source })
+    }
+
+    /// "N nodes below PATH" (their nearest common ancestor), and the binaries.
+    fn describe(&self) -> String {
+        let mut common: Option<String> = None;
+        for n in &self.nodes {
+            common = Some(match common {
+                None => n.path.clone(),
+                Some(c) => common_ancestor(&c, &n.path),
+            });
+        }
+        let mut what = match (self.nodes.len(), common) {
+            (0, _) | (_, None) => String::new(),
+            (1, Some(p)) => format!("1 node at {p}"),
+            (k, Some(p)) if p.is_empty() => format!("{k} nodes"),
+            (k, Some(p)) => format!("{k} nodes below {p}"),
+        };
+        if !self.blobs.is_empty() {
+            if !what.is_empty() {
+                what.push_str(" and ");
+            }
+            what.push_str(&format!("{} binaries", self.blobs.len()));
+        }
+        what
+    }
+
+    fn write(&mut self, client: &mut Client) -> Result<(), postgres::Error> {
         let nodes = std::mem::take(&mut self.nodes);
         let mut props = std::mem::take(&mut self.props);
         let blobs = std::mem::take(&mut self.blobs);
         self.blob_names.clear();
+        self.at.clear();
+        self.parents.clear();
         self.rows = 0;
         self.bytes = 0;
         if !blobs.is_empty() {
@@ -274,7 +420,7 @@ impl PgDb {
             return Ok(false);
         }
         if c.bulk.full() {
-            c.bulk.flush(&mut c.client).map_err(|e| self.err(e))?;
+            c.flush().map_err(|e| self.flush_err(e))?;
         }
         Ok(c.bulk.add_node(n))
     }
@@ -288,7 +434,7 @@ impl PgDb {
             return Ok(false);
         }
         if c.bulk.full() {
-            c.bulk.flush(&mut c.client).map_err(|e| self.err(e))?;
+            c.flush().map_err(|e| self.flush_err(e))?;
         }
         c.bulk.add_blob(sha256, data);
         Ok(true)

@@ -50,8 +50,9 @@ impl PgDb {
         &self,
         sql: &str,
         args: &[&(dyn postgres::types::ToSql + Sync)],
+        sees: impl FnOnce(&super::bulk::Pending) -> bool,
     ) -> Result<Vec<NodeRecord>> {
-        self.query(sql, args)?
+        self.read(sql, args, sees)?
             .iter()
             .map(|r| self.record(r))
             .collect()
@@ -61,8 +62,9 @@ impl PgDb {
         &self,
         sql: &str,
         args: &[&(dyn postgres::types::ToSql + Sync)],
+        sees: impl FnOnce(&super::bulk::Pending) -> bool,
     ) -> Result<Option<NodeRecord>> {
-        match self.query(sql, args)?.first() {
+        match self.read(sql, args, sees)?.first() {
             Some(r) => self.record(r).map(Some),
             None => Ok(None),
         }
@@ -86,9 +88,10 @@ impl PgDb {
             return Ok(known.is_some());
         }
         let exists = !self
-            .query(
+            .read(
                 "SELECT 1 FROM node WHERE ws = $1 AND md5(path) = md5($2) AND path = $2",
                 &[&ws, &p],
+                |b| b.holds_path(ws, p),
             )?
             .is_empty();
         if !exists {
@@ -115,10 +118,12 @@ impl PgDb {
 
     /// Renames the subtree at `old` to `new`.
     fn move_subtree(&self, ws: i64, old: &str, new: &str) -> Result<()> {
-        self.with_cache(|c| {
-            c.forget_subtree(ws, old);
-            c.forget_subtree(ws, new);
-        });
+        self.with_cache(|c| c.moved(ws, old, new));
+        // A waiting node (one just inserted, as a same-name sibling on its
+        // temporary path) and its subtree, all waiting too, move where they wait.
+        if self.lock()?.bulk.move_subtree(ws, old, new) {
+            return Ok(());
+        }
         let (lo, hi) = descendant_bounds(old);
         self.execute(
             "UPDATE node SET path = $3 WHERE ws = $1 AND md5(path) = md5($2) AND path = $2",
@@ -262,6 +267,7 @@ impl ContentRead for PgDb {
                 "SELECT {NODE_COLS} FROM node WHERE ws = $1 AND md5(path) = md5($2) AND path = $2"
             ),
             &[&ws, &p],
+            |b| b.holds_path(ws, p),
         )?;
         self.with_cache(|c| match &found {
             Some(r) => c.put_node(r),
@@ -277,6 +283,7 @@ impl ContentRead for PgDb {
         let found = self.one(
             &format!("SELECT {NODE_COLS} FROM node WHERE id = $1"),
             &[&id],
+            |b| b.holds(id),
         )?;
         self.with_cache(|c| match &found {
             Some(r) => c.put_node(r),
@@ -289,6 +296,7 @@ impl ContentRead for PgDb {
         let found = self.records(
             &format!("SELECT {NODE_COLS} FROM node WHERE parent = $1 ORDER BY position, id"),
             &[&id],
+            |b| b.holds_children_of(id),
         )?;
         self.with_cache(|c| c.put_children(id, &found));
         if self.with_cache(|_| ()).is_some() && !found.is_empty() {
@@ -297,10 +305,11 @@ impl ContentRead for PgDb {
             let ids: Vec<i64> = found.iter().map(|r| r.id).collect();
             let mut props: std::collections::HashMap<i64, Vec<Property>> =
                 ids.iter().map(|&i| (i, Vec::new())).collect();
-            for r in self.query(
+            for r in self.read(
                 "SELECT node, name, type, multiple, value FROM prop WHERE node = ANY($1)
                  ORDER BY node, name",
                 &[&ids],
+                |b| ids.iter().any(|&i| b.holds(i)),
             )? {
                 let node: i64 = self.get(&r, 0)?;
                 let name: String = self.get(&r, 1)?;
@@ -327,7 +336,11 @@ impl ContentRead for PgDb {
             return Ok(known.is_some());
         }
         Ok(!self
-            .query("SELECT 1 FROM node WHERE parent = $1 LIMIT 1", &[&id])?
+            .read(
+                "SELECT 1 FROM node WHERE parent = $1 LIMIT 1",
+                &[&id],
+                |b| b.holds_children_of(id),
+            )?
             .is_empty())
     }
 
@@ -335,9 +348,10 @@ impl ContentRead for PgDb {
         if let Some(Some(known)) = self.with_cache(|c| c.last_position.get(&parent).copied()) {
             return Ok(known);
         }
-        let rows = self.query(
+        let rows = self.read(
             "SELECT max(position) FROM node WHERE parent = $1",
             &[&parent],
+            |b| b.holds_children_of(parent),
         )?;
         let last: Option<i64> = match rows.first() {
             Some(r) => self.get(r, 0)?,
@@ -363,6 +377,7 @@ impl ContentRead for PgDb {
                  AND id <> $4 ORDER BY position DESC, id DESC LIMIT 1"
             ),
             &[&parent, &position, &id, &except.unwrap_or(0)],
+            |b| b.holds_children_of(parent),
         )
     }
 
@@ -373,9 +388,10 @@ impl ContentRead for PgDb {
             return Ok(known);
         }
         let found = self
-            .query(
+            .read(
                 "SELECT name, type, multiple, value FROM prop WHERE node = $1 ORDER BY name",
                 &[&id],
+                |b| b.holds(id),
             )?
             .iter()
             .map(|r| self.prop_row(r))
@@ -396,9 +412,10 @@ impl ContentRead for PgDb {
             return Ok(self.properties(id)?.into_iter().find(|p| p.name == name));
         }
         match self
-            .query(
+            .read(
                 "SELECT name, type, multiple, value FROM prop WHERE node = $1 AND name = $2",
                 &[&id, &name],
+                |b| b.holds(id),
             )?
             .first()
         {
@@ -507,6 +524,7 @@ impl ContentTxn for PgTxn<'_> {
                 "SELECT {NODE_COLS} FROM node WHERE id >= $1 AND id < $4 AND id > $2 ORDER BY id LIMIT $3"
             ),
             &[&self.first_id, &after.unwrap_or(i64::MIN), &(limit as i64), &self.next_id],
+            |_| true,
         )
     }
 
@@ -599,8 +617,9 @@ impl ContentTxn for PgTxn<'_> {
         let first = child_path(&parent_row.path, &n.name, 1);
         let direct = !db.exists_at(n.ws, &first)?;
         let p = if direct { first } else { temp_path(n.id) };
-        if direct {
-            // On a free path: the row may wait for the next statement (bulk).
+        {
+            // On a free path (a same-name sibling's temporary path is free too):
+            // the row may wait for the next statement (bulk).
             let row = NodeRow {
                 id: n.id,
                 ws: n.ws,
@@ -613,6 +632,9 @@ impl ContentTxn for PgTxn<'_> {
             };
             if db.hold_node(row)? {
                 db.inserted(n, &p, n.position, &mixins)?;
+                if !direct {
+                    sns::fix_sns(db, n.ws, &parent_row.path, &n.name, &[n.id])?;
+                }
                 return Ok(());
             }
         }
@@ -681,10 +703,17 @@ impl ContentTxn for PgTxn<'_> {
     ) -> Result<()> {
         let db = self.db;
         let row = db.require_node(id)?;
-        db.execute(
-            "UPDATE node SET ptype = $2, mixins = $3, position = $4 WHERE id = $1",
-            &[&id, &primary_type, &codec::encode_mixins(mixins), &position],
-        )?;
+        let encoded = codec::encode_mixins(mixins);
+        let waiting = db
+            .lock()?
+            .bulk
+            .update_node(id, primary_type, &encoded, position);
+        if !waiting {
+            db.execute(
+                "UPDATE node SET ptype = $2, mixins = $3, position = $4 WHERE id = $1",
+                &[&id, &primary_type, &encoded, &position],
+            )?;
+        }
         let mixins =
             codec::decode_mixins(&codec::encode_mixins(mixins)).map_err(|e| db.corrupt(e))?;
         db.with_cache(|c| {
