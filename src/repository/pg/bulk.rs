@@ -548,6 +548,46 @@ mod tests {
     }
 
     #[test]
+    fn waiting_rows_are_named_by_their_common_ancestor() {
+        assert_eq!(common_ancestor("/a/b", "/a/c"), "/a");
+        assert_eq!(common_ancestor("/a/b", "/a/b/c"), "/a/b");
+        assert_eq!(common_ancestor("/ab", "/ac"), "/");
+        assert_eq!(common_ancestor("/a/x", "/a/x[2]"), "/a");
+        assert_eq!(common_ancestor("#7", "/a"), "");
+        let mut p = Pending::default();
+        p.add_node(row(2, "/site/a/b"));
+        assert_eq!(p.describe(), "1 node at /site/a/b");
+        p.add_node(row(3, "/site/a/c"));
+        p.add_node(row(4, "/site/a"));
+        assert_eq!(p.describe(), "3 nodes below /site/a");
+        p.add_blob("abc", b"x");
+        assert_eq!(p.describe(), "3 nodes below /site/a and 1 binaries");
+        p.add_node(row(5, "#5"));
+        assert_eq!(p.describe(), "4 nodes and 1 binaries");
+    }
+
+    #[test]
+    fn a_waiting_subtree_moves_where_it_waits() {
+        let mut p = Pending::default();
+        let mut a = row(2, "#2");
+        a.parent = Some(1);
+        p.add_node(a);
+        let mut c = row(3, "#2/c");
+        c.parent = Some(2);
+        p.add_node(c);
+        p.add_node(row(4, "/other"));
+        assert!(!p.move_subtree(1, "/absent", "/x"));
+        assert!(p.move_subtree(1, "#2", "/a[2]"));
+        assert!(p.holds_path(1, "/a[2]") && p.holds_path(1, "/a[2]/c"));
+        assert!(!p.holds_path(1, "#2") && !p.holds_path(1, "#2/c"));
+        assert!(p.holds_path(1, "/other"));
+        assert!(p.holds_children_of(2) && !p.holds_children_of(3));
+        assert!(p.update_node(3, "nt:folder", "", 9));
+        assert!(!p.update_node(7, "nt:folder", "", 9));
+        assert_eq!(p.nodes[1].ptype, "nt:folder");
+    }
+
+    #[test]
     fn it_is_full_past_its_bounds() {
         let mut p = Pending::default();
         for i in 0..MAX_ROWS as i64 {
@@ -673,6 +713,83 @@ mod on_server {
         assert_eq!(store.children("default", "/site").unwrap().len(), 5);
         assert_eq!(store.children("default", "/site[2]").unwrap().len(), 3);
         assert!(store.node("default", "/site[3]").unwrap().is_none());
+    }
+
+    #[test]
+    fn an_error_writing_the_waiting_rows_names_them_not_the_statement() {
+        let mut store = fresh();
+        let mut t = store.begin("bulk").unwrap();
+        t.add_node("default", "/", &tree(2), &AddOptions::append())
+            .unwrap();
+        t.commit().unwrap();
+        let db = store.db().clone();
+        let ws: i64 = db
+            .query("SELECT id FROM workspace WHERE name = 'default'", &[])
+            .unwrap()[0]
+            .get(0);
+        let site: i64 = db
+            .query("SELECT id FROM node WHERE path = '/site'", &[])
+            .unwrap()[0]
+            .get(0);
+        let mut t = store.begin("bulk").unwrap();
+        // Rows that cannot be written (their path is taken: only a broken
+        // connection fails so in an install), waiting behind an ordinary step.
+        for (id, path) in [(1 << 40, "/site/twin"), ((1 << 40) + 1, "/site/twin/x")] {
+            let row = super::NodeRow {
+                id,
+                ws,
+                parent: Some(site),
+                name: "p1".into(),
+                position: id,
+                path: path.into(),
+                ptype: "nt:unstructured".into(),
+                mixins: "".into(),
+            };
+            assert!(db.hold_node(row).unwrap());
+        }
+        let e = t
+            .remove_property("default", "/site/twin", "title")
+            .unwrap_err();
+        let RepositoryError::PostgresWaitingRows { what, .. } = &e else {
+            panic!("{e:?}");
+        };
+        assert_eq!(what, "2 nodes below /site/twin");
+        let message = e.to_string();
+        assert!(
+            message.contains("while writing the waiting rows of 2 nodes below /site/twin"),
+            "{message}"
+        );
+        assert!(!message.contains("DELETE"), "{message}");
+        drop(t);
+        assert_eq!(store.children("default", "/site").unwrap().len(), 2);
+        let props = store.properties("default", "/site/twin").unwrap();
+        assert!(props.iter().any(|p| p.name == "title"), "nothing changed");
+    }
+
+    #[test]
+    fn a_large_install_analyzes_the_tables_it_grew_inside_and_after() {
+        let mut store = fresh();
+        let db = store.db().clone();
+        let reltuples = |db: &crate::repository::pg::PgDb| -> f32 {
+            db.query(
+                "SELECT reltuples FROM pg_class WHERE oid = 'node'::regclass",
+                &[],
+            )
+            .unwrap()[0]
+                .get(0)
+        };
+        assert!(reltuples(&db) < 10.0, "never analyzed: {}", reltuples(&db));
+        let mut t = store.begin("bulk").unwrap();
+        // 2 nodes and 2 properties a page: past ANALYZE_ROWS rows.
+        let pages = super::super::ANALYZE_ROWS as usize / 4 + 500;
+        t.add_node("default", "/", &tree(pages), &AddOptions::append())
+            .unwrap();
+        // Inside the transaction, the statistics count its own rows.
+        let inside = reltuples(&db);
+        assert!(inside >= 4_000.0, "analyzed inside: {inside}");
+        t.commit().unwrap();
+        let after = reltuples(&db);
+        assert!(after >= (2 * pages) as f32 * 0.9, "analyzed after: {after}");
     }
 
     #[test]
