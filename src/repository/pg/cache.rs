@@ -26,7 +26,7 @@
 use crate::path;
 use crate::repository::content::{NodeId, NodeRecord, WorkspaceId};
 use crate::value::{Property, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Entries kept at most (nodes, paths and nodes' property sets together).
 pub(crate) const LIMIT: usize = 200_000;
@@ -83,8 +83,9 @@ pub(crate) struct TxnCache {
     /// in a transaction of its own, or with a rolled back savepoint, which
     /// forgets everything).
     pub(crate) blobs: HashMap<String, u64>,
-    /// The paths of nodes whose children's paths are all in `paths`.
-    pub(crate) complete: BTreeSet<(WorkspaceId, String)>,
+    /// The paths of nodes whose children's paths are all in `paths`, with the
+    /// ids of those children.
+    pub(crate) complete: BTreeMap<(WorkspaceId, String), Vec<NodeId>>,
     /// What the entries take, about.
     pub(crate) bytes: usize,
 }
@@ -138,9 +139,33 @@ impl TxnCache {
             .insert(parent, children.iter().map(|r| r.position).max());
         if let Some(Some(r)) = self.nodes.get(&parent) {
             if self.paths.get(&(r.ws, r.path.clone())) == Some(&Some(parent)) {
-                self.complete.insert((r.ws, r.path.clone()));
+                self.complete.insert(
+                    (r.ws, r.path.clone()),
+                    children.iter().map(|c| c.id).collect(),
+                );
             }
         }
+    }
+
+    /// The children of `parent` in order, when it is complete and every child
+    /// is known.
+    pub(crate) fn children(&self, parent: NodeId) -> Option<Vec<NodeRecord>> {
+        let Some(Some(p)) = self.nodes.get(&parent) else {
+            return None;
+        };
+        if self.paths.get(&(p.ws, p.path.clone())) != Some(&Some(parent)) {
+            return None;
+        }
+        let ids = self.complete.get(&(p.ws, p.path.clone()))?;
+        let mut kids = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.nodes.get(id) {
+                Some(Some(r)) if r.parent == Some(parent) => kids.push(r.clone()),
+                _ => return None,
+            }
+        }
+        kids.sort_by_key(|r| (r.position, r.id));
+        Some(kids)
     }
 
     /// The node at `path` of `ws`: `Some(None)` when it is known to be free.
@@ -149,7 +174,9 @@ impl TxnCache {
             // Free when its parent is complete.
             let parent = path::parent(path)?;
             return match self.paths.get(&(ws, parent.to_string())) {
-                Some(Some(_)) if self.complete.contains(&(ws, parent.to_string())) => Some(None),
+                Some(Some(_)) if self.complete.contains_key(&(ws, parent.to_string())) => {
+                    Some(None)
+                }
                 _ => None,
             };
         };
@@ -210,7 +237,7 @@ impl TxnCache {
                 .map(|(k, _)| k.clone())
                 .collect();
             self.forget_paths(gone);
-            self.complete.retain(|(w, _)| *w != ws);
+            self.complete.retain(|(w, _), _| *w != ws);
             return;
         }
         if let Some(parent) = path::parent(path) {
@@ -228,8 +255,11 @@ impl TxnCache {
         );
         self.forget_paths(gone);
         self.complete.remove(&(ws, path.to_string()));
-        let inner: Vec<(WorkspaceId, String)> =
-            self.complete.range((ws, lo)..(ws, hi)).cloned().collect();
+        let inner: Vec<(WorkspaceId, String)> = self
+            .complete
+            .range((ws, lo)..(ws, hi))
+            .map(|(k, _)| k.clone())
+            .collect();
         for k in inner {
             self.complete.remove(&k);
         }
@@ -248,11 +278,13 @@ impl TxnCache {
             },
             _ => None,
         };
-        let parents: Vec<(WorkspaceId, String)> = [old, new]
+        let parents: Vec<((WorkspaceId, String), Vec<NodeId>)> = [old, new]
             .iter()
             .filter_map(|p| path::parent(p))
-            .map(|p| (ws, p.to_string()))
-            .filter(|k| self.complete.contains(k))
+            .filter_map(|p| {
+                let k = (ws, p.to_string());
+                self.complete.get(&k).map(|ids| (k, ids.clone()))
+            })
             .collect();
         self.forget_subtree(ws, old);
         self.forget_subtree(ws, new);
@@ -260,8 +292,11 @@ impl TxnCache {
             return;
         };
         r.path = new.to_string();
+        // Without `make_room`: a clear here would leave the parents' entries
+        // below behind on their own.
         self.put(&r);
-        self.put_free(ws, old);
+        self.bytes += 2 * old.len() + 64;
+        self.paths.insert((ws, old.to_string()), None);
         self.complete.extend(parents);
     }
 
@@ -284,8 +319,14 @@ impl TxnCache {
         self.put_node(r);
         self.props.insert(r.id, BTreeMap::new());
         self.last_position.insert(r.id, None);
-        self.complete.insert((r.ws, r.path.clone()));
+        self.complete.insert((r.ws, r.path.clone()), Vec::new());
         if let Some(parent) = r.parent {
+            if let Some(Some(p)) = self.nodes.get(&parent) {
+                let k = (p.ws, p.path.clone());
+                if let Some(ids) = self.complete.get_mut(&k) {
+                    ids.push(r.id);
+                }
+            }
             if let Some(last) = self.last_position.get_mut(&parent) {
                 *last = Some(last.map_or(r.position, |l| l.max(r.position)));
             }
@@ -398,6 +439,30 @@ mod tests {
         c.moved(1, "/b", "/a/v");
         assert_eq!(c.node_at(1, "/a/v"), None);
         assert_eq!(c.node_at(1, "/a/u"), None, "no longer complete");
+    }
+
+    #[test]
+    fn a_complete_node_lists_its_children_in_order_until_they_change() {
+        let mut c = TxnCache::default();
+        c.inserted(&rec(1, None, "/", 0));
+        c.inserted(&rec(2, Some(1), "/a", 5));
+        c.inserted(&rec(3, Some(1), "/b", 2));
+        c.inserted(&rec(4, Some(1), "/a[2]", 5));
+        let ids = |c: &TxnCache| {
+            c.children(1)
+                .map(|k| k.iter().map(|r| r.id).collect::<Vec<_>>())
+        };
+        assert_eq!(ids(&c), Some(vec![3, 2, 4]), "by position, then id");
+        c.moved(1, "/a[2]", "/a[3]");
+        assert_eq!(ids(&c), Some(vec![3, 2, 4]), "a rename keeps the list");
+        c.forget_subtree(1, "/b");
+        assert_eq!(ids(&c), None, "a child went: read again");
+        // Read from the server: complete again, with what it gave.
+        let read = [rec(2, Some(1), "/a", 5)];
+        c.put_children(1, &read);
+        assert_eq!(ids(&c), Some(vec![2]));
+        c.nodes.remove(&2);
+        assert_eq!(ids(&c), None, "a child not known");
     }
 
     #[test]

@@ -100,6 +100,36 @@ impl PgDb {
         Ok(exists)
     }
 
+    /// Reads the properties of nodes `ids` in one query and keeps them (in a
+    /// write transaction, after their parent's children were listed).
+    fn children_props(&self, ids: &[i64]) -> Result<()> {
+        let mut props: std::collections::HashMap<i64, Vec<Property>> =
+            ids.iter().map(|&i| (i, Vec::new())).collect();
+        for r in self.read(
+            "SELECT node, name, type, multiple, value FROM prop WHERE node = ANY($1)
+             ORDER BY node, name",
+            &[&ids],
+            |b| ids.iter().any(|&i| b.holds(i)),
+        )? {
+            let node: i64 = self.get(&r, 0)?;
+            let name: String = self.get(&r, 1)?;
+            let code: i32 = self.get(&r, 2)?;
+            let multiple: bool = self.get(&r, 3)?;
+            let raw: String = self.get(&r, 4)?;
+            let p = codec::decode_property(&name, code as i64, multiple, &raw)
+                .map_err(|e| self.corrupt(e))?;
+            props.entry(node).or_default().push(p);
+        }
+        self.with_cache(|c| {
+            for id in ids {
+                if !c.props.contains_key(id) {
+                    c.put_props(*id, &props[id]);
+                }
+            }
+        });
+        Ok(())
+    }
+
     /// Remembers node `n`, just inserted by the write transaction at `path`.
     fn inserted(&self, n: &NewNode, path: &str, position: i64, mixins: &str) -> Result<()> {
         let r = NodeRecord {
@@ -293,6 +323,22 @@ impl ContentRead for PgDb {
     }
 
     fn children(&self, id: NodeId) -> Result<Vec<NodeRecord>> {
+        if let Some(Some(known)) = self.with_cache(|c| c.children(id)) {
+            // Their properties are read next: those not known, in one query.
+            let missing: Vec<i64> = self
+                .with_cache(|c| {
+                    known
+                        .iter()
+                        .map(|r| r.id)
+                        .filter(|i| !c.props.contains_key(i))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !missing.is_empty() {
+                self.children_props(&missing)?;
+            }
+            return Ok(known);
+        }
         let found = self.records(
             &format!("SELECT {NODE_COLS} FROM node WHERE parent = $1 ORDER BY position, id"),
             &[&id],
@@ -303,30 +349,7 @@ impl ContentRead for PgDb {
             // In a write transaction the children's properties are read next: all
             // of them in one query, kept.
             let ids: Vec<i64> = found.iter().map(|r| r.id).collect();
-            let mut props: std::collections::HashMap<i64, Vec<Property>> =
-                ids.iter().map(|&i| (i, Vec::new())).collect();
-            for r in self.read(
-                "SELECT node, name, type, multiple, value FROM prop WHERE node = ANY($1)
-                 ORDER BY node, name",
-                &[&ids],
-                |b| ids.iter().any(|&i| b.holds(i)),
-            )? {
-                let node: i64 = self.get(&r, 0)?;
-                let name: String = self.get(&r, 1)?;
-                let code: i32 = self.get(&r, 2)?;
-                let multiple: bool = self.get(&r, 3)?;
-                let raw: String = self.get(&r, 4)?;
-                let p = codec::decode_property(&name, code as i64, multiple, &raw)
-                    .map_err(|e| self.corrupt(e))?;
-                props.entry(node).or_default().push(p);
-            }
-            self.with_cache(|c| {
-                for id in &ids {
-                    if !c.props.contains_key(id) {
-                        c.put_props(*id, &props[id]);
-                    }
-                }
-            });
+            self.children_props(&ids)?;
         }
         Ok(found)
     }
@@ -371,6 +394,12 @@ impl ContentRead for PgDb {
         id: NodeId,
         except: Option<NodeId>,
     ) -> Result<Option<NodeRecord>> {
+        if let Some(Some(kids)) = self.with_cache(|c| c.children(parent)) {
+            return Ok(kids
+                .into_iter()
+                .filter(|r| (r.position, r.id) < (position, id) && Some(r.id) != except)
+                .max_by_key(|r| (r.position, r.id)));
+        }
         self.one(
             &format!(
                 "SELECT {NODE_COLS} FROM node WHERE parent = $1 AND (position, id) < ($2, $3)
