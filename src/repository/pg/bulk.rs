@@ -69,6 +69,8 @@ pub(crate) struct Pending {
     parents: HashMap<i64, usize>,
     rows: usize,
     bytes: usize,
+    /// Whether a waiting property is a `jcr:uuid`.
+    pub(crate) has_uuid: bool,
     /// Rows written so far by `COPY` (for the tests and measurements).
     pub(crate) copied: u64,
 }
@@ -148,6 +150,7 @@ impl Pending {
         self.props.clear();
         self.at.clear();
         self.parents.clear();
+        self.has_uuid = false;
         self.rows = 0;
         self.bytes = 0;
     }
@@ -252,6 +255,7 @@ impl Pending {
             return false;
         };
         for (name, cols) in rows {
+            self.has_uuid |= *name == "jcr:uuid";
             self.bytes += name.len() + cols.2.len() + 16;
             if m.insert(name.to_string(), cols.clone()).is_none() {
                 self.rows += 1;
@@ -329,6 +333,7 @@ impl Pending {
         self.blob_names.clear();
         self.at.clear();
         self.parents.clear();
+        self.has_uuid = false;
         self.rows = 0;
         self.bytes = 0;
         if !blobs.is_empty() {
@@ -473,6 +478,34 @@ impl PgDb {
     pub(crate) fn uuid_owners_beside(&self, ws: i64, uuid: &str) -> Result<Vec<i64>> {
         let mut c = self.lock()?;
         let c = &mut *c;
+        // Whether the server holds any `jcr:uuid` of the workspace is asked once
+        // (an install into a new or unreferenceable workspace then asks nothing
+        // a node); a statement that writes one forgets the answer.
+        let none = match c.cache.uuids_none.get(&ws) {
+            Some(&none) => none,
+            None => {
+                let s = c
+                    .statement(
+                        "SELECT NOT EXISTS(SELECT 1 FROM prop p JOIN node n ON n.id = p.node
+                         WHERE p.name = 'jcr:uuid' AND n.ws = $1)",
+                    )
+                    .map_err(|e| self.err(e))?;
+                let none: bool = c
+                    .client
+                    .query_one(&s, &[&ws])
+                    .and_then(|r| r.try_get(0))
+                    .map_err(|e| self.err(e))?;
+                if c.cache_on {
+                    c.cache.uuids_none.insert(ws, none);
+                }
+                none
+            }
+        };
+        if none {
+            let mut ids = c.bulk.uuid_owners(ws, uuid);
+            ids.sort_unstable();
+            return Ok(ids);
+        }
         let s = c
             .statement(
                 "SELECT n.id FROM prop p JOIN node n ON n.id = p.node
@@ -764,6 +797,39 @@ mod on_server {
         assert_eq!(store.children("default", "/site").unwrap().len(), 2);
         let props = store.properties("default", "/site/twin").unwrap();
         assert!(props.iter().any(|p| p.name == "title"), "nothing changed");
+    }
+
+    #[test]
+    fn uuids_are_found_waiting_written_and_committed_though_asked_once() {
+        let mut store = fresh();
+        let db = store.db().clone();
+        let ws: i64 = db
+            .query("SELECT id FROM workspace WHERE name = 'default'", &[])
+            .unwrap()[0]
+            .get(0);
+        let node = |name: &str, uuid: &str| {
+            Node::new(name, "nt:unstructured").with(Property::string("jcr:uuid", uuid))
+        };
+        let mut t = store.begin("bulk").unwrap();
+        assert!(db.uuid_owners_beside(ws, "u1").unwrap().is_empty());
+        t.add_node("default", "/", &node("a", "u1"), &AddOptions::append())
+            .unwrap();
+        let waiting = db.uuid_owners_beside(ws, "u1").unwrap();
+        assert_eq!(waiting.len(), 1, "waiting");
+        db.query("SELECT 1", &[]).unwrap();
+        assert_eq!(db.uuid_owners_beside(ws, "u1").unwrap(), waiting, "written");
+        t.add_node("default", "/", &node("b", "u2"), &AddOptions::append())
+            .unwrap();
+        assert_eq!(db.uuid_owners_beside(ws, "u2").unwrap().len(), 1);
+        t.commit().unwrap();
+        let mut t = store.begin("bulk").unwrap();
+        assert_eq!(
+            db.uuid_owners_beside(ws, "u1").unwrap(),
+            waiting,
+            "committed"
+        );
+        assert!(db.uuid_owners_beside(ws, "u3").unwrap().is_empty());
+        drop(t);
     }
 
     #[test]

@@ -88,6 +88,10 @@ pub(crate) struct TxnCache {
     pub(crate) complete: BTreeMap<(WorkspaceId, String), Vec<NodeId>>,
     /// What the entries take, about.
     pub(crate) bytes: usize,
+    /// Workspaces whose `jcr:uuid` rows on the server were looked for, and
+    /// whether there were none (no statement of the transaction wrote one since:
+    /// see [`super::bulk`] and `set_properties`).
+    pub(crate) uuids_none: HashMap<WorkspaceId, bool>,
 }
 
 impl TxnCache {

@@ -789,6 +789,9 @@ impl ContentTxn for PgTxn<'_> {
         // The properties of a node whose row waits wait with it; else one
         // statement for all of them. A name given twice keeps its last value.
         if !db.hold_props(id, &names, &types, &multiple, &values)? {
+            if names.contains(&"jcr:uuid") {
+                db.with_cache(|c| c.uuids_none.remove(&row.ws));
+            }
             db.execute(
                 "INSERT INTO prop(node, name, type, multiple, value)
              SELECT DISTINCT ON (name) $1, name, type, multiple, value

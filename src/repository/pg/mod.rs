@@ -237,6 +237,10 @@ impl Conn {
             return Ok(());
         }
         let before = self.bulk.copied;
+        if self.bulk.has_uuid {
+            // `jcr:uuid` rows reach the server.
+            self.cache.uuids_none.clear();
+        }
         self.bulk.flush(&mut self.client)?;
         self.grown += self.bulk.copied - before;
         if self.in_txn && self.cache_on && self.grown >= self.next_analyze {
