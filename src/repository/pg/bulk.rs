@@ -822,7 +822,7 @@ mod on_server {
             .unwrap();
         assert_eq!(db.uuid_owners_beside(ws, "u2").unwrap().len(), 1);
         t.commit().unwrap();
-        let mut t = store.begin("bulk").unwrap();
+        let t = store.begin("bulk").unwrap();
         assert_eq!(
             db.uuid_owners_beside(ws, "u1").unwrap(),
             waiting,
