@@ -43,6 +43,7 @@ use super::zip_out::{EntryHeader, ZipOut, DEFLATED, STORED};
 use super::Archive;
 
 mod names;
+mod writeback;
 
 use names::{add_children_of, Children, NameBook};
 
@@ -60,6 +61,7 @@ pub struct WriterOptions {
     batch_entries: usize,
     batch_bytes: u64,
     parallel: bool,
+    digest: bool,
 }
 
 impl Default for WriterOptions {
@@ -76,6 +78,7 @@ impl Default for WriterOptions {
             batch_entries: 2048,
             batch_bytes: 8 << 20,
             parallel: true,
+            digest: true,
         }
     }
 }
@@ -123,6 +126,14 @@ impl WriterOptions {
     /// Whether batches are deflated on all cores (the output is the same either way).
     pub fn with_parallel(mut self, on: bool) -> WriterOptions {
         self.parallel = on;
+        self
+    }
+
+    /// Whether the package's SHA-256 is taken as it is written (on, the default)
+    /// for [`WrittenPackage::sha256`]. Off saves a pass over every byte on the
+    /// writing thread (1.4 s of CPU for a 1.1 GB export) where nobody reads it.
+    pub fn with_digest(mut self, on: bool) -> WriterOptions {
+        self.digest = on;
         self
     }
 
@@ -218,7 +229,7 @@ pub struct WrittenPackage {
     pub size: u64,
     /// The SHA-256 of the zip (lower-case hex), taken as it was written; `None` when
     /// the writer went back to patch a header (a streamed entry), so that it must be
-    /// read back.
+    /// read back, or was told not to take it ([`WriterOptions::with_digest`]).
     pub sha256: Option<String>,
 }
 
@@ -448,17 +459,22 @@ struct Sink {
     hasher: Option<Sha256>,
     /// How many bytes `hasher` has seen.
     hashed: u64,
+    /// Where the file's writeback was started (module [`writeback`]).
+    writeback: writeback::Writeback,
 }
 
 impl Sink {
-    fn new(file: BufWriter<File>) -> Sink {
+    /// A sink writing to `file`, taking its SHA-256 when `digest`.
+    fn new(file: BufWriter<File>, digest: bool) -> Sink {
+        let writeback = writeback::Writeback::new(file.get_ref());
         Sink {
             file: Some(file),
             pos: 0,
             end: 0,
             at: 0,
-            hasher: Some(Sha256::new()),
+            hasher: digest.then(Sha256::new),
             hashed: 0,
+            writeback,
         }
     }
 
@@ -494,6 +510,9 @@ impl Write for Sink {
             Some(f) => {
                 let r = f.write(buf);
                 if let Ok(n) = r {
+                    // What the buffer has passed on to the file so far.
+                    let handed = (self.at + n as u64).saturating_sub(f.buffer().len() as u64);
+                    self.writeback.advance(handed);
                     self.hash(buf.get(..n).unwrap_or_default());
                 }
                 self.check(r)
@@ -660,7 +679,7 @@ impl PackageWriter {
             .tempfile_in(&dir)
             .map_err(io)?;
         let (file, temp_path) = temp.into_parts();
-        let sink = Sink::new(BufWriter::with_capacity(1 << 20, file));
+        let sink = Sink::new(BufWriter::with_capacity(1 << 20, file), options.digest);
         Ok(PackageWriter {
             name,
             target,
@@ -1014,6 +1033,8 @@ impl PackageWriter {
         let entries = zip.entries();
         let mut sink = zip.finish().map_err(io_error)?;
         let sha256 = sink.hasher.take().map(|h| crate::dump::hex(&h.finalize()));
+        // The writeback hints end before the sync (which writes whatever they left).
+        drop(std::mem::take(&mut sink.writeback));
         let file = sink
             .file
             .ok_or_else(|| io_error(io::Error::other("an earlier write to the package failed")))?

@@ -86,7 +86,10 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
     let store = a.repo.open()?;
     let ns = store.namespaces()?;
     let (types, _) = crate::nodetypes::load(store.as_ref(), &ns);
-    let opts = WriterOptions::default().with_source_date_epoch(super::source_date_epoch()?);
+    // Nothing reports the export's SHA-256: not taking it saves a pass over the package.
+    let opts = WriterOptions::default()
+        .with_source_date_epoch(super::source_date_epoch()?)
+        .with_digest(false);
     let mut writer = PackageWriter::create(&a.output, opts)?;
     let bars = Bars::stderr();
     bars.event(&Event::Phase {

@@ -171,7 +171,11 @@ pub fn export_with(
     opts: &ExportOptions,
     sink: &mut (dyn PackageSink + Send),
 ) -> Result<ExportReport, ExportError> {
-    let found = survey::survey(store, ws, filter, opts.allow_empty)?;
+    let reader = match store.snapshot(ws)? {
+        Some(reader) => reader,
+        None => Box::new(fallback::PathSnapshot::new(store, ws)),
+    };
+    let found = survey::survey(store, reader.as_ref(), ws, filter, opts.allow_empty)?;
     let mut props = props.clone();
     let mut report = ExportReport {
         policies: found.policies,
@@ -188,10 +192,6 @@ pub fn export_with(
         report.ac_handling = props.get("acHandling").map(str::to_string);
     }
     let ns = store.namespaces()?;
-    let reader = match store.snapshot(ws)? {
-        Some(reader) => reader,
-        None => Box::new(fallback::PathSnapshot::new(store, ws)),
-    };
     export_from(
         store,
         reader.as_ref(),

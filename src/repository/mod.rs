@@ -479,4 +479,23 @@ pub trait SnapshotRead {
 
     /// The properties of `node`, sorted by name (as [`StoreRead::properties`]).
     fn properties(&self, node: &SnapshotNode) -> Result<Vec<Property>>;
+
+    /// Every node of the workspace named one of `names` and every `REFERENCE` or
+    /// `WEAKREFERENCE` property, handed to `each` in no particular order, read in bulk
+    /// rather than node by node (what an export must know before it writes, module
+    /// `export::survey`). `Ok(false)`, the default, when the backend has no such read:
+    /// callers walk the content instead.
+    fn scan(&self, names: &[&str], each: &mut dyn FnMut(ScanHit<'_>)) -> Result<bool> {
+        let _ = (names, each);
+        Ok(false)
+    }
+}
+
+/// What [`SnapshotRead::scan`] finds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ScanHit<'a> {
+    /// The path of a node named one of the names asked for.
+    Named(&'a str),
+    /// A `REFERENCE` or `WEAKREFERENCE` property and the path of its node.
+    Reference(&'a str, &'a Property),
 }

@@ -245,6 +245,11 @@ fn the_digest_is_taken_while_writing_unless_a_header_is_patched() {
     w.add_bytes("tiny.txt", b"t".to_vec()).unwrap();
     let written = w.finish().unwrap();
     assert_eq!(written.sha256, Some(sha256(&stored)));
+    // Not asked for: none, and the same bytes.
+    let undigested = dir.path().join("undigested.zip");
+    let written = sample(&undigested, WriterOptions::default().with_digest(false));
+    assert_eq!(written.sha256, None);
+    assert_eq!(sha256(&undigested), sha256(&target));
 }
 
 #[test]
@@ -440,7 +445,7 @@ fn read_errors_from_a_source_keep_their_meaning() {
 fn a_failed_write_leaves_a_sink_that_cannot_finish_a_package() {
     let full = File::options().write(true).open("/dev/full").unwrap();
     let spool = tempfile::NamedTempFile::new().unwrap();
-    let mut zip = ZipOut::new(Sink::new(BufWriter::with_capacity(1024, full)), spool);
+    let mut zip = ZipOut::new(Sink::new(BufWriter::with_capacity(1024, full), true), spool);
     let options = WriterOptions::default();
     let header = options.header(b"a.bin", STORED, false);
     // The local header may already fill the buffer; the data does.

@@ -14,7 +14,8 @@
 use super::read::index_of;
 use super::{codec, Db};
 use crate::path;
-use crate::repository::{NodeInfo, Result, SnapshotNode, SnapshotRead};
+use crate::repository::{NodeInfo, Result, ScanHit, SnapshotNode, SnapshotRead};
+use crate::value::PropertyType;
 use rusqlite::{params, OptionalExtension, Row};
 
 /// The columns both queries return, over `node n` (the node), `prop u` (its uuid) and
@@ -147,6 +148,58 @@ impl SnapshotRead for SqliteSnapshot<'_> {
 
     fn properties(&self, node: &SnapshotNode) -> Result<Vec<crate::value::Property>> {
         self.db.props_of(node.handle)
+    }
+
+    /// Two scans whatever the content's size, each a loop inside SQLite: the `node`
+    /// table for the names (the `name` column is the last segment without its index,
+    /// as [`crate::repository::WalkEntry`]'s node has it), and the `prop` table for
+    /// the two reference types, each hit's node looked up by id. A walk reads and
+    /// decodes every property of every node, one statement per node.
+    fn scan(&self, names: &[&str], each: &mut dyn FnMut(ScanHit<'_>)) -> Result<bool> {
+        let db = &self.db;
+        if !names.is_empty() {
+            // `+ws`: a scan of the table, not of the `node_path` index and a table
+            // row for each entry (at 1M nodes 0.2 s against 1.3 s for GLOBs on the
+            // index's paths).
+            let marks = vec!["?"; names.len()].join(", ");
+            let sql = format!("SELECT path FROM node WHERE +ws = ? AND name IN ({marks})");
+            let mut st = db.conn.prepare(&sql).map_err(|e| db.err(e))?;
+            let mut args: Vec<&dyn rusqlite::ToSql> = vec![&self.ws];
+            args.extend(names.iter().map(|n| n as &dyn rusqlite::ToSql));
+            let mut rows = st.query(args.as_slice()).map_err(|e| db.err(e))?;
+            while let Some(r) = rows.next().map_err(|e| db.err(e))? {
+                let p: String = r.get(0).map_err(|e| db.err(e))?;
+                each(ScanHit::Named(&p));
+            }
+        }
+        // `prop` first (CROSS JOIN keeps the order): most contents hold few references.
+        let mut st = db
+            .conn
+            .prepare_cached(
+                "SELECT n.path, p.name, p.type, p.multiple, p.value
+                 FROM prop p CROSS JOIN node n ON n.id = p.node
+                 WHERE p.type IN (?2, ?3) AND n.ws = ?1",
+            )
+            .map_err(|e| db.err(e))?;
+        let mut rows = st
+            .query(params![
+                self.ws,
+                codec::type_code(PropertyType::Reference),
+                codec::type_code(PropertyType::WeakReference)
+            ])
+            .map_err(|e| db.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| db.err(e))? {
+            let get = |e| db.err(e);
+            let p: String = r.get(0).map_err(get)?;
+            let name: String = r.get(1).map_err(get)?;
+            let code: i64 = r.get(2).map_err(get)?;
+            let multiple: bool = r.get(3).map_err(get)?;
+            let raw: String = r.get(4).map_err(get)?;
+            let property =
+                codec::decode_property(&name, code, multiple, &raw).map_err(|e| db.corrupt(e))?;
+            each(ScanHit::Reference(&p, &property));
+        }
+        Ok(true)
     }
 }
 
