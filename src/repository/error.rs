@@ -212,6 +212,18 @@ pub enum RepositoryError {
         /// The cause.
         source: postgres::Error,
     },
+    /// Writing the rows a PostgreSQL install held back (its new nodes,
+    /// properties and small binaries, written together by `COPY`) failed: the
+    /// error names them, not the statement that made them be written.
+    #[error("database error in {} while writing the waiting rows of {what}: {source}", repository.display())]
+    PostgresWaitingRows {
+        /// The repository's location (without a password).
+        repository: PathBuf,
+        /// What waited: "N nodes below PATH" and the binaries.
+        what: String,
+        /// The cause.
+        source: postgres::Error,
+    },
     /// The caller cancelled a long operation (an image, a backup); nothing of it
     /// was kept.
     #[error("cancelled: nothing was written to {}", repository.display())]

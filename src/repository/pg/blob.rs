@@ -222,6 +222,7 @@ impl BlobReader {
                 .conn
                 .lock()
                 .map_err(|_| std::io::Error::other("the connection was poisoned by a panic"))?;
+            c.flush().map_err(std::io::Error::other)?;
             c.query(
                 "SELECT data FROM blob_chunk WHERE blob = $1 AND seq = $2",
                 &[&self.sha256, &self.next_seq],

@@ -63,8 +63,14 @@ pub(crate) struct Pending {
     /// Small blobs: SHA-256, size, content (one chunk at most).
     blobs: Vec<(String, i64, Vec<u8>)>,
     blob_names: HashSet<String>,
+    /// Where each waiting node is in `nodes`, by workspace and path.
+    at: HashMap<(i64, String), usize>,
+    /// How many waiting nodes each parent has.
+    parents: HashMap<i64, usize>,
     rows: usize,
     bytes: usize,
+    /// Whether a waiting property is a `jcr:uuid`.
+    pub(crate) has_uuid: bool,
     /// Rows written so far by `COPY` (for the tests and measurements).
     pub(crate) copied: u64,
 }
@@ -72,6 +78,48 @@ pub(crate) struct Pending {
 fn has_nul(s: &str) -> bool {
     s.contains('\0')
 }
+
+/// The longest path both `a` and `b` are at or below, by whole segments (`"/"`
+/// when they share nothing but the root, `""` when not even that, as a
+/// temporary path and a stored one).
+fn common_ancestor(a: &str, b: &str) -> String {
+    if a == b {
+        return a.to_string();
+    }
+    if !(a.starts_with('/') && b.starts_with('/')) {
+        return String::new();
+    }
+    let shared: Vec<&str> = a
+        .split('/')
+        .zip(b.split('/'))
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x)
+        .collect();
+    match shared.join("/") {
+        p if p.is_empty() => "/".to_string(),
+        p => p,
+    }
+}
+
+/// Writing the waiting rows failed: what they were, and why.
+#[derive(Debug)]
+pub(crate) struct FlushError {
+    /// "N nodes below PATH" and the binaries.
+    pub(crate) what: String,
+    pub(crate) source: postgres::Error,
+}
+
+impl std::fmt::Display for FlushError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "writing the waiting rows of {}: {}",
+            self.what, self.source
+        )
+    }
+}
+
+impl std::error::Error for FlushError {}
 
 impl Pending {
     /// Whether nothing waits.
@@ -100,6 +148,9 @@ impl Pending {
         self.blob_names.clear();
         self.nodes.clear();
         self.props.clear();
+        self.at.clear();
+        self.parents.clear();
+        self.has_uuid = false;
         self.rows = 0;
         self.bytes = 0;
     }
@@ -115,7 +166,73 @@ impl Pending {
         self.rows += 1;
         self.bytes += n.name.len() + n.path.len() + n.ptype.len() + n.mixins.len() + 32;
         self.props.insert(n.id, BTreeMap::new());
+        self.at.insert((n.ws, n.path.clone()), self.nodes.len());
+        if let Some(parent) = n.parent {
+            *self.parents.entry(parent).or_default() += 1;
+        }
         self.nodes.push(n);
+        true
+    }
+
+    /// Whether a waiting node is at `path` of workspace `ws`.
+    pub(crate) fn holds_path(&self, ws: i64, path: &str) -> bool {
+        self.at.contains_key(&(ws, path.to_string()))
+    }
+
+    /// Whether a waiting node is a child of `parent`.
+    pub(crate) fn holds_children_of(&self, parent: i64) -> bool {
+        self.parents.contains_key(&parent)
+    }
+
+    /// Renames the waiting node at `old` of `ws` and its subtree to `new`:
+    /// `false` (nothing changed) when no node waits at `old`. A waiting node's
+    /// descendants all wait too (a row written by a statement writes what waits
+    /// first), so the whole subtree is here.
+    pub(crate) fn move_subtree(&mut self, ws: i64, old: &str, new: &str) -> bool {
+        if has_nul(new) {
+            return false;
+        }
+        let Some(&i) = self.at.get(&(ws, old.to_string())) else {
+            return false;
+        };
+        let mut moved = vec![i];
+        if self.parents.contains_key(&self.nodes[i].id) {
+            let prefix = format!("{old}/");
+            moved
+                .extend((0..self.nodes.len()).filter(|&j| {
+                    self.nodes[j].ws == ws && self.nodes[j].path.starts_with(&prefix)
+                }));
+        }
+        for &j in &moved {
+            self.at.remove(&(ws, self.nodes[j].path.clone()));
+        }
+        for &j in &moved {
+            let path = format!("{new}{}", &self.nodes[j].path[old.len()..]);
+            self.bytes += path.len();
+            self.at.insert((ws, path.clone()), j);
+            self.nodes[j].path = path;
+        }
+        true
+    }
+
+    /// Changes the type, mixins and position of the waiting node `id`: `false`
+    /// (nothing changed) unless it waits and no text has a NUL.
+    pub(crate) fn update_node(
+        &mut self,
+        id: i64,
+        ptype: &str,
+        mixins: &str,
+        position: i64,
+    ) -> bool {
+        if has_nul(ptype) || has_nul(mixins) || !self.props.contains_key(&id) {
+            return false;
+        }
+        let Some(n) = self.nodes.iter_mut().rev().find(|n| n.id == id) else {
+            return false;
+        };
+        n.ptype = ptype.to_string();
+        n.mixins = mixins.to_string();
+        n.position = position;
         true
     }
 
@@ -147,6 +264,7 @@ impl Pending {
             return false;
         }
         for (name, cols) in rows {
+            self.has_uuid |= *name == "jcr:uuid";
             self.bytes += name.len() + cols.2.len() + 16;
             if m.insert(name.to_string(), cols.clone()).is_none() {
                 self.rows += 1;
@@ -183,15 +301,48 @@ impl Pending {
     }
 
     /// Writes what waits with two `COPY`s (nodes, then properties) and forgets
-    /// it, written or not.
-    pub(crate) fn flush(&mut self, client: &mut Client) -> Result<(), postgres::Error> {
+    /// it, written or not. An error names what was being written.
+    pub(crate) fn flush(&mut self, client: &mut Client) -> Result<(), FlushError> {
         if self.is_empty() {
             return Ok(());
         }
+        let what = self.describe();
+        self.write(client)
+            .map_err(|source| FlushError { what, source })
+    }
+
+    /// "N nodes below PATH" (their nearest common ancestor), and the binaries.
+    fn describe(&self) -> String {
+        let mut common: Option<String> = None;
+        for n in &self.nodes {
+            common = Some(match common {
+                None => n.path.clone(),
+                Some(c) => common_ancestor(&c, &n.path),
+            });
+        }
+        let mut what = match (self.nodes.len(), common) {
+            (0, _) | (_, None) => String::new(),
+            (1, Some(p)) => format!("1 node at {p}"),
+            (k, Some(p)) if p.is_empty() => format!("{k} nodes"),
+            (k, Some(p)) => format!("{k} nodes below {p}"),
+        };
+        if !self.blobs.is_empty() {
+            if !what.is_empty() {
+                what.push_str(" and ");
+            }
+            what.push_str(&format!("{} binaries", self.blobs.len()));
+        }
+        what
+    }
+
+    fn write(&mut self, client: &mut Client) -> Result<(), postgres::Error> {
         let nodes = std::mem::take(&mut self.nodes);
         let mut props = std::mem::take(&mut self.props);
         let blobs = std::mem::take(&mut self.blobs);
         self.blob_names.clear();
+        self.at.clear();
+        self.parents.clear();
+        self.has_uuid = false;
         self.rows = 0;
         self.bytes = 0;
         if !blobs.is_empty() {
@@ -283,7 +434,7 @@ impl PgDb {
             return Ok(false);
         }
         if c.bulk.full() {
-            c.bulk.flush(&mut c.client).map_err(|e| self.err(e))?;
+            c.flush().map_err(|e| self.flush_err(e))?;
         }
         Ok(c.bulk.add_node(n))
     }
@@ -297,7 +448,7 @@ impl PgDb {
             return Ok(false);
         }
         if c.bulk.full() {
-            c.bulk.flush(&mut c.client).map_err(|e| self.err(e))?;
+            c.flush().map_err(|e| self.flush_err(e))?;
         }
         c.bulk.add_blob(sha256, data);
         Ok(true)
@@ -336,6 +487,34 @@ impl PgDb {
     pub(crate) fn uuid_owners_beside(&self, ws: i64, uuid: &str) -> Result<Vec<i64>> {
         let mut c = self.lock()?;
         let c = &mut *c;
+        // Whether the server holds any `jcr:uuid` of the workspace is asked once
+        // (an install into a new or unreferenceable workspace then asks nothing
+        // a node); a statement that writes one forgets the answer.
+        let none = match c.cache.uuids_none.get(&ws) {
+            Some(&none) => none,
+            None => {
+                let s = c
+                    .statement(
+                        "SELECT NOT EXISTS(SELECT 1 FROM prop p JOIN node n ON n.id = p.node
+                         WHERE p.name = 'jcr:uuid' AND n.ws = $1)",
+                    )
+                    .map_err(|e| self.err(e))?;
+                let none: bool = c
+                    .client
+                    .query_one(&s, &[&ws])
+                    .and_then(|r| r.try_get(0))
+                    .map_err(|e| self.err(e))?;
+                if c.cache_on {
+                    c.cache.uuids_none.insert(ws, none);
+                }
+                none
+            }
+        };
+        if none {
+            let mut ids = c.bulk.uuid_owners(ws, uuid);
+            ids.sort_unstable();
+            return Ok(ids);
+        }
         let s = c
             .statement(
                 "SELECT n.id FROM prop p JOIN node n ON n.id = p.node
@@ -408,6 +587,46 @@ mod tests {
         assert!(!p.set_props(3, &[("a", (1, false, "x\0".into()))]));
         assert!(!p.set_props(3, &[("a\0", (1, false, "x".into()))]));
         assert!(p.props[&3].is_empty());
+    }
+
+    #[test]
+    fn waiting_rows_are_named_by_their_common_ancestor() {
+        assert_eq!(common_ancestor("/a/b", "/a/c"), "/a");
+        assert_eq!(common_ancestor("/a/b", "/a/b/c"), "/a/b");
+        assert_eq!(common_ancestor("/ab", "/ac"), "/");
+        assert_eq!(common_ancestor("/a/x", "/a/x[2]"), "/a");
+        assert_eq!(common_ancestor("#7", "/a"), "");
+        let mut p = Pending::default();
+        p.add_node(row(2, "/site/a/b"));
+        assert_eq!(p.describe(), "1 node at /site/a/b");
+        p.add_node(row(3, "/site/a/c"));
+        p.add_node(row(4, "/site/a"));
+        assert_eq!(p.describe(), "3 nodes below /site/a");
+        p.add_blob("abc", b"x");
+        assert_eq!(p.describe(), "3 nodes below /site/a and 1 binaries");
+        p.add_node(row(5, "#5"));
+        assert_eq!(p.describe(), "4 nodes and 1 binaries");
+    }
+
+    #[test]
+    fn a_waiting_subtree_moves_where_it_waits() {
+        let mut p = Pending::default();
+        let mut a = row(2, "#2");
+        a.parent = Some(1);
+        p.add_node(a);
+        let mut c = row(3, "#2/c");
+        c.parent = Some(2);
+        p.add_node(c);
+        p.add_node(row(4, "/other"));
+        assert!(!p.move_subtree(1, "/absent", "/x"));
+        assert!(p.move_subtree(1, "#2", "/a[2]"));
+        assert!(p.holds_path(1, "/a[2]") && p.holds_path(1, "/a[2]/c"));
+        assert!(!p.holds_path(1, "#2") && !p.holds_path(1, "#2/c"));
+        assert!(p.holds_path(1, "/other"));
+        assert!(p.holds_children_of(2) && !p.holds_children_of(3));
+        assert!(p.update_node(3, "nt:folder", "", 9));
+        assert!(!p.update_node(7, "nt:folder", "", 9));
+        assert_eq!(p.nodes[1].ptype, "nt:folder");
     }
 
     #[test]
@@ -536,6 +755,116 @@ mod on_server {
         assert_eq!(store.children("default", "/site").unwrap().len(), 5);
         assert_eq!(store.children("default", "/site[2]").unwrap().len(), 3);
         assert!(store.node("default", "/site[3]").unwrap().is_none());
+    }
+
+    #[test]
+    fn an_error_writing_the_waiting_rows_names_them_not_the_statement() {
+        let mut store = fresh();
+        let mut t = store.begin("bulk").unwrap();
+        t.add_node("default", "/", &tree(2), &AddOptions::append())
+            .unwrap();
+        t.commit().unwrap();
+        let db = store.db().clone();
+        let ws: i64 = db
+            .query("SELECT id FROM workspace WHERE name = 'default'", &[])
+            .unwrap()[0]
+            .get(0);
+        let site: i64 = db
+            .query("SELECT id FROM node WHERE path = '/site'", &[])
+            .unwrap()[0]
+            .get(0);
+        let mut t = store.begin("bulk").unwrap();
+        // Rows that cannot be written (their path is taken: only a broken
+        // connection fails so in an install), waiting behind an ordinary step.
+        for (id, path) in [(1 << 40, "/site/twin"), ((1 << 40) + 1, "/site/twin/x")] {
+            let row = super::NodeRow {
+                id,
+                ws,
+                parent: Some(site),
+                name: "p1".into(),
+                position: id,
+                path: path.into(),
+                ptype: "nt:unstructured".into(),
+                mixins: "".into(),
+            };
+            assert!(db.hold_node(row).unwrap());
+        }
+        let e = t
+            .remove_property("default", "/site/twin", "title")
+            .unwrap_err();
+        let RepositoryError::PostgresWaitingRows { what, .. } = &e else {
+            panic!("{e:?}");
+        };
+        assert_eq!(what, "2 nodes below /site/twin");
+        let message = e.to_string();
+        assert!(
+            message.contains("while writing the waiting rows of 2 nodes below /site/twin"),
+            "{message}"
+        );
+        assert!(!message.contains("DELETE"), "{message}");
+        drop(t);
+        assert_eq!(store.children("default", "/site").unwrap().len(), 2);
+        let props = store.properties("default", "/site/twin").unwrap();
+        assert!(props.iter().any(|p| p.name == "title"), "nothing changed");
+    }
+
+    #[test]
+    fn uuids_are_found_waiting_written_and_committed_though_asked_once() {
+        let mut store = fresh();
+        let db = store.db().clone();
+        let ws: i64 = db
+            .query("SELECT id FROM workspace WHERE name = 'default'", &[])
+            .unwrap()[0]
+            .get(0);
+        let node = |name: &str, uuid: &str| {
+            Node::new(name, "nt:unstructured").with(Property::string("jcr:uuid", uuid))
+        };
+        let mut t = store.begin("bulk").unwrap();
+        assert!(db.uuid_owners_beside(ws, "u1").unwrap().is_empty());
+        t.add_node("default", "/", &node("a", "u1"), &AddOptions::append())
+            .unwrap();
+        let waiting = db.uuid_owners_beside(ws, "u1").unwrap();
+        assert_eq!(waiting.len(), 1, "waiting");
+        db.query("SELECT 1", &[]).unwrap();
+        assert_eq!(db.uuid_owners_beside(ws, "u1").unwrap(), waiting, "written");
+        t.add_node("default", "/", &node("b", "u2"), &AddOptions::append())
+            .unwrap();
+        assert_eq!(db.uuid_owners_beside(ws, "u2").unwrap().len(), 1);
+        t.commit().unwrap();
+        let t = store.begin("bulk").unwrap();
+        assert_eq!(
+            db.uuid_owners_beside(ws, "u1").unwrap(),
+            waiting,
+            "committed"
+        );
+        assert!(db.uuid_owners_beside(ws, "u3").unwrap().is_empty());
+        drop(t);
+    }
+
+    #[test]
+    fn a_large_install_analyzes_the_tables_it_grew_inside_and_after() {
+        let mut store = fresh();
+        let db = store.db().clone();
+        let reltuples = |db: &crate::repository::pg::PgDb| -> f32 {
+            db.query(
+                "SELECT reltuples FROM pg_class WHERE oid = 'node'::regclass",
+                &[],
+            )
+            .unwrap()[0]
+                .get(0)
+        };
+        assert!(reltuples(&db) < 10.0, "never analyzed: {}", reltuples(&db));
+        let mut t = store.begin("bulk").unwrap();
+        // 2 nodes and 2 properties a page: past ANALYZE_ROWS rows.
+        let pages = super::super::ANALYZE_ROWS as usize / 4 + 500;
+        t.add_node("default", "/", &tree(pages), &AddOptions::append())
+            .unwrap();
+        // Inside the transaction, the statistics count its own rows.
+        let inside = reltuples(&db);
+        assert!(inside >= 4_000.0, "analyzed inside: {inside}");
+        t.commit().unwrap();
+        let after = reltuples(&db);
+        assert!(after >= (2 * pages) as f32 * 0.9, "analyzed after: {after}");
     }
 
     #[test]

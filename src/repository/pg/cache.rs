@@ -34,9 +34,6 @@ pub(crate) const LIMIT: usize = 200_000;
 /// Bytes kept at most, as estimated by [`TxnCache::bytes`].
 pub(crate) const LIMIT_BYTES: usize = 48 << 20;
 
-/// Entries [`TxnCache::forget_subtree`] scans at most; a larger cache is cleared.
-pub(crate) const SCAN_LIMIT: usize = 4_096;
-
 /// What a node record takes, about (its strings, the map entries for its id and
 /// path).
 fn node_bytes(r: &NodeRecord) -> usize {
@@ -75,8 +72,9 @@ pub(crate) struct TxnCache {
     pub(crate) live: HashSet<WorkspaceId>,
     /// Nodes by id (`None`: no such node).
     pub(crate) nodes: HashMap<NodeId, Option<NodeRecord>>,
-    /// Node ids by workspace and path (`None`: the path is free).
-    pub(crate) paths: HashMap<(WorkspaceId, String), Option<NodeId>>,
+    /// Node ids by workspace and path (`None`: the path is free), in byte order
+    /// so that a subtree is one range.
+    pub(crate) paths: BTreeMap<(WorkspaceId, String), Option<NodeId>>,
     /// All the properties of a node, by name.
     pub(crate) props: HashMap<NodeId, BTreeMap<String, Property>>,
     /// The largest child position of a node (`None`: no children).
@@ -85,10 +83,15 @@ pub(crate) struct TxnCache {
     /// in a transaction of its own, or with a rolled back savepoint, which
     /// forgets everything).
     pub(crate) blobs: HashMap<String, u64>,
-    /// Nodes whose children's paths are all in `paths`.
-    pub(crate) complete: HashSet<NodeId>,
+    /// The paths of nodes whose children's paths are all in `paths`, with the
+    /// ids of those children.
+    pub(crate) complete: BTreeMap<(WorkspaceId, String), Vec<NodeId>>,
     /// What the entries take, about.
     pub(crate) bytes: usize,
+    /// Workspaces whose `jcr:uuid` rows on the server were looked for, and
+    /// whether there were none (no statement of the transaction wrote one since:
+    /// see [`super::bulk`] and `set_properties`).
+    pub(crate) uuids_none: HashMap<WorkspaceId, bool>,
 }
 
 impl TxnCache {
@@ -130,7 +133,7 @@ impl TxnCache {
     }
 
     /// Remembers the children of `parent`, all of them, in order: `parent` is
-    /// complete.
+    /// complete (when its path is known).
     pub(crate) fn put_children(&mut self, parent: NodeId, children: &[NodeRecord]) {
         self.make_room();
         for r in children {
@@ -138,7 +141,35 @@ impl TxnCache {
         }
         self.last_position
             .insert(parent, children.iter().map(|r| r.position).max());
-        self.complete.insert(parent);
+        if let Some(Some(r)) = self.nodes.get(&parent) {
+            if self.paths.get(&(r.ws, r.path.clone())) == Some(&Some(parent)) {
+                self.complete.insert(
+                    (r.ws, r.path.clone()),
+                    children.iter().map(|c| c.id).collect(),
+                );
+            }
+        }
+    }
+
+    /// The children of `parent` in order, when it is complete and every child
+    /// is known.
+    pub(crate) fn children(&self, parent: NodeId) -> Option<Vec<NodeRecord>> {
+        let Some(Some(p)) = self.nodes.get(&parent) else {
+            return None;
+        };
+        if self.paths.get(&(p.ws, p.path.clone())) != Some(&Some(parent)) {
+            return None;
+        }
+        let ids = self.complete.get(&(p.ws, p.path.clone()))?;
+        let mut kids = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.nodes.get(id) {
+                Some(Some(r)) if r.parent == Some(parent) => kids.push(r.clone()),
+                _ => return None,
+            }
+        }
+        kids.sort_by_key(|r| (r.position, r.id));
+        Some(kids)
     }
 
     /// The node at `path` of `ws`: `Some(None)` when it is known to be free.
@@ -147,7 +178,9 @@ impl TxnCache {
             // Free when its parent is complete.
             let parent = path::parent(path)?;
             return match self.paths.get(&(ws, parent.to_string())) {
-                Some(Some(id)) if self.complete.contains(id) => Some(None),
+                Some(Some(_)) if self.complete.contains_key(&(ws, parent.to_string())) => {
+                    Some(None)
+                }
                 _ => None,
             };
         };
@@ -168,7 +201,12 @@ impl TxnCache {
 
     fn put(&mut self, r: &NodeRecord) {
         self.bytes += node_bytes(r);
-        self.paths.insert((r.ws, r.path.clone()), Some(r.id));
+        if let Some(Some(other)) = self.paths.insert((r.ws, r.path.clone()), Some(r.id)) {
+            // A node known at this path before is no longer known anywhere.
+            if other != r.id {
+                self.nodes.remove(&other);
+            }
+        }
         self.nodes.insert(r.id, Some(r.clone()));
     }
 
@@ -187,29 +225,96 @@ impl TxnCache {
     }
 
     /// Forgets what is known at `path` of `ws` and below (a subtree that moves or
-    /// goes): its paths, free or not, and its nodes, and which nodes are complete.
-    /// Ids, properties and positions stay right (ids are never reused; a node an
-    /// undo brings back is [`TxnCache::inserted`] again).
+    /// goes): its paths, free or not, and its nodes, and which of them are
+    /// complete, and that its parent is complete (its children change). Ids,
+    /// properties and positions stay right (ids are never reused; a node an undo
+    /// brings back is [`TxnCache::inserted`] again).
     ///
-    /// Forgetting scans every entry, so a large cache forgets everything instead
-    /// (at most [`SCAN_LIMIT`] entries are scanned): an install that renames many
-    /// same-name siblings would otherwise scan the whole cache for each of them.
+    /// Paths are kept in byte order, so the subtree is two ranges (the path,
+    /// then `path/` up to `path0`): the cost is what is forgotten, not the
+    /// cache's size.
     pub(crate) fn forget_subtree(&mut self, ws: WorkspaceId, path: &str) {
-        if self.size() > SCAN_LIMIT {
-            self.clear();
+        if path == "/" {
+            let gone: Vec<(WorkspaceId, String)> = self
+                .paths
+                .range((ws, String::new())..(ws + 1, String::new()))
+                .map(|(k, _)| k.clone())
+                .collect();
+            self.forget_paths(gone);
+            self.complete.retain(|(w, _), _| *w != ws);
             return;
         }
-        self.complete.clear();
-        let under = |q: &str| {
-            path == "/"
-                || q == path
-                || (q.starts_with(path) && q.as_bytes().get(path.len()) == Some(&b'/'))
+        if let Some(parent) = path::parent(path) {
+            self.complete.remove(&(ws, parent.to_string()));
+        }
+        let (lo, hi) = super::content::descendant_bounds(path);
+        let mut gone: Vec<(WorkspaceId, String)> = Vec::new();
+        if self.paths.contains_key(&(ws, path.to_string())) {
+            gone.push((ws, path.to_string()));
+        }
+        gone.extend(
+            self.paths
+                .range((ws, lo.clone())..(ws, hi.clone()))
+                .map(|(k, _)| k.clone()),
+        );
+        self.forget_paths(gone);
+        self.complete.remove(&(ws, path.to_string()));
+        let inner: Vec<(WorkspaceId, String)> = self
+            .complete
+            .range((ws, lo)..(ws, hi))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in inner {
+            self.complete.remove(&k);
+        }
+    }
+
+    /// The subtree at `old` of `ws` moved to `new` (a free path): both subtrees
+    /// are forgotten, but the moved node itself is known at `new` and `old` is
+    /// known free when the node at `old` was known, so the parents that were
+    /// complete stay complete (a same-name sibling renamed into place does not
+    /// make its siblings be read again).
+    pub(crate) fn moved(&mut self, ws: WorkspaceId, old: &str, new: &str) {
+        let known = match self.paths.get(&(ws, old.to_string())) {
+            Some(Some(id)) => match self.nodes.get(id) {
+                Some(Some(r)) if r.ws == ws && r.path == old => Some(r.clone()),
+                _ => None,
+            },
+            _ => None,
         };
-        self.paths.retain(|(w, q), _| !(*w == ws && under(q)));
-        self.nodes.retain(|_, r| match r {
-            Some(r) => !(r.ws == ws && under(&r.path)),
-            None => true,
-        });
+        let parents: Vec<((WorkspaceId, String), Vec<NodeId>)> = [old, new]
+            .iter()
+            .filter_map(|p| path::parent(p))
+            .filter_map(|p| {
+                let k = (ws, p.to_string());
+                self.complete.get(&k).map(|ids| (k, ids.clone()))
+            })
+            .collect();
+        self.forget_subtree(ws, old);
+        self.forget_subtree(ws, new);
+        let Some(mut r) = known else {
+            return;
+        };
+        r.path = new.to_string();
+        // Without `make_room`: a clear here would leave the parents' entries
+        // below behind on their own.
+        self.put(&r);
+        self.bytes += 2 * old.len() + 64;
+        self.paths.insert((ws, old.to_string()), None);
+        self.complete.extend(parents);
+    }
+
+    /// Forgets paths and the nodes known at them.
+    fn forget_paths(&mut self, gone: Vec<(WorkspaceId, String)>) {
+        for k in gone {
+            if let Some(Some(id)) = self.paths.remove(&k) {
+                if let Some(Some(r)) = self.nodes.get(&id) {
+                    if r.ws == k.0 && r.path == k.1 {
+                        self.nodes.remove(&id);
+                    }
+                }
+            }
+        }
     }
 
     /// A node inserted by this transaction on a free path: it exists, has no
@@ -218,8 +323,14 @@ impl TxnCache {
         self.put_node(r);
         self.props.insert(r.id, BTreeMap::new());
         self.last_position.insert(r.id, None);
-        self.complete.insert(r.id);
+        self.complete.insert((r.ws, r.path.clone()), Vec::new());
         if let Some(parent) = r.parent {
+            if let Some(Some(p)) = self.nodes.get(&parent) {
+                let k = (p.ws, p.path.clone());
+                if let Some(ids) = self.complete.get_mut(&k) {
+                    ids.push(r.id);
+                }
+            }
             if let Some(last) = self.last_position.get_mut(&parent) {
                 *last = Some(last.map_or(r.position, |l| l.max(r.position)));
             }
@@ -241,6 +352,15 @@ mod tests {
             path: path.to_string(),
             primary_type: "nt:unstructured".into(),
             mixins: vec![],
+        }
+    }
+
+    impl TxnCache {
+        fn node_by_path_id(&self, id: NodeId) -> Option<String> {
+            match self.nodes.get(&id) {
+                Some(Some(r)) => Some(r.path.clone()),
+                _ => None,
+            }
         }
     }
 
@@ -286,15 +406,67 @@ mod tests {
     }
 
     #[test]
-    fn a_large_cache_forgets_everything_rather_than_scan() {
+    fn a_subtree_is_forgotten_in_a_large_cache_and_nothing_else() {
         let mut c = TxnCache::default();
-        for id in 2..(SCAN_LIMIT as i64 + 10) {
+        c.inserted(&rec(1, None, "/", 0));
+        for id in 2..10_002 {
             c.inserted(&rec(id, Some(1), &format!("/n{id}"), id));
         }
-        assert!(c.size() > SCAN_LIMIT);
+        c.inserted(&rec(20_000, Some(2), "/n2/x", 0));
         c.forget_subtree(1, "/n2");
-        assert_eq!(c.size(), 0);
-        assert_eq!(c.node_at(1, "/n3"), None, "read from the server again");
+        assert_eq!(c.node_at(1, "/n2"), None);
+        assert_eq!(c.node_at(1, "/n2/x"), None);
+        assert!(matches!(c.node_at(1, "/n3"), Some(Some(_))), "kept");
+        assert!(
+            matches!(c.node_at(1, "/n3/free"), Some(None)),
+            "still complete"
+        );
+        // The parent of what went is no longer complete: its children changed.
+        assert_eq!(c.node_at(1, "/other"), None);
+    }
+
+    #[test]
+    fn a_moved_node_is_known_at_its_new_path_and_its_parent_stays_complete() {
+        let mut c = TxnCache::default();
+        c.inserted(&rec(1, None, "/", 0));
+        c.inserted(&rec(2, Some(1), "/a", 1));
+        c.inserted(&rec(3, Some(2), "/a/t", 1));
+        c.inserted(&rec(4, Some(3), "/a/t/c", 1));
+        c.moved(1, "/a/t", "/a/t[2]");
+        let moved = c.node_at(1, "/a/t[2]").unwrap().unwrap();
+        assert_eq!((moved.id, moved.path.as_str()), (3, "/a/t[2]"));
+        assert_eq!(c.node_by_path_id(4), None, "its subtree is forgotten");
+        assert_eq!(c.node_at(1, "/a/t[2]/c"), None, "read again");
+        assert_eq!(c.node_at(1, "/a/t"), Some(None), "free");
+        assert_eq!(c.node_at(1, "/a/u"), Some(None), "the parent is complete");
+        // An unknown node moved: both places are read again.
+        c.moved(1, "/b", "/a/v");
+        assert_eq!(c.node_at(1, "/a/v"), None);
+        assert_eq!(c.node_at(1, "/a/u"), None, "no longer complete");
+    }
+
+    #[test]
+    fn a_complete_node_lists_its_children_in_order_until_they_change() {
+        let mut c = TxnCache::default();
+        c.inserted(&rec(1, None, "/", 0));
+        c.inserted(&rec(2, Some(1), "/a", 5));
+        c.inserted(&rec(3, Some(1), "/b", 2));
+        c.inserted(&rec(4, Some(1), "/a[2]", 5));
+        let ids = |c: &TxnCache| {
+            c.children(1)
+                .map(|k| k.iter().map(|r| r.id).collect::<Vec<_>>())
+        };
+        assert_eq!(ids(&c), Some(vec![3, 2, 4]), "by position, then id");
+        c.moved(1, "/a[2]", "/a[3]");
+        assert_eq!(ids(&c), Some(vec![3, 2, 4]), "a rename keeps the list");
+        c.forget_subtree(1, "/b");
+        assert_eq!(ids(&c), None, "a child went: read again");
+        // Read from the server: complete again, with what it gave.
+        let read = [rec(2, Some(1), "/a", 5)];
+        c.put_children(1, &read);
+        assert_eq!(ids(&c), Some(vec![2]));
+        c.nodes.remove(&2);
+        assert_eq!(ids(&c), None, "a child not known");
     }
 
     #[test]

@@ -50,8 +50,9 @@ impl PgDb {
         &self,
         sql: &str,
         args: &[&(dyn postgres::types::ToSql + Sync)],
+        sees: impl FnOnce(&super::bulk::Pending) -> bool,
     ) -> Result<Vec<NodeRecord>> {
-        self.query(sql, args)?
+        self.read(sql, args, sees)?
             .iter()
             .map(|r| self.record(r))
             .collect()
@@ -61,8 +62,9 @@ impl PgDb {
         &self,
         sql: &str,
         args: &[&(dyn postgres::types::ToSql + Sync)],
+        sees: impl FnOnce(&super::bulk::Pending) -> bool,
     ) -> Result<Option<NodeRecord>> {
-        match self.query(sql, args)?.first() {
+        match self.read(sql, args, sees)?.first() {
             Some(r) => self.record(r).map(Some),
             None => Ok(None),
         }
@@ -86,15 +88,46 @@ impl PgDb {
             return Ok(known.is_some());
         }
         let exists = !self
-            .query(
+            .read(
                 "SELECT 1 FROM node WHERE ws = $1 AND md5(path) = md5($2) AND path = $2",
                 &[&ws, &p],
+                |b| b.holds_path(ws, p),
             )?
             .is_empty();
         if !exists {
             self.with_cache(|c| c.put_free(ws, p));
         }
         Ok(exists)
+    }
+
+    /// Reads the properties of nodes `ids` in one query and keeps them (in a
+    /// write transaction, after their parent's children were listed).
+    fn children_props(&self, ids: &[i64]) -> Result<()> {
+        let mut props: std::collections::HashMap<i64, Vec<Property>> =
+            ids.iter().map(|&i| (i, Vec::new())).collect();
+        for r in self.read(
+            "SELECT node, name, type, multiple, value FROM prop WHERE node = ANY($1)
+             ORDER BY node, name",
+            &[&ids],
+            |b| ids.iter().any(|&i| b.holds(i)),
+        )? {
+            let node: i64 = self.get(&r, 0)?;
+            let name: String = self.get(&r, 1)?;
+            let code: i32 = self.get(&r, 2)?;
+            let multiple: bool = self.get(&r, 3)?;
+            let raw: String = self.get(&r, 4)?;
+            let p = codec::decode_property(&name, code as i64, multiple, &raw)
+                .map_err(|e| self.corrupt(e))?;
+            props.entry(node).or_default().push(p);
+        }
+        self.with_cache(|c| {
+            for id in ids {
+                if !c.props.contains_key(id) {
+                    c.put_props(*id, &props[id]);
+                }
+            }
+        });
+        Ok(())
     }
 
     /// Remembers node `n`, just inserted by the write transaction at `path`.
@@ -115,10 +148,12 @@ impl PgDb {
 
     /// Renames the subtree at `old` to `new`.
     fn move_subtree(&self, ws: i64, old: &str, new: &str) -> Result<()> {
-        self.with_cache(|c| {
-            c.forget_subtree(ws, old);
-            c.forget_subtree(ws, new);
-        });
+        self.with_cache(|c| c.moved(ws, old, new));
+        // A waiting node (one just inserted, as a same-name sibling on its
+        // temporary path) and its subtree, all waiting too, move where they wait.
+        if self.lock()?.bulk.move_subtree(ws, old, new) {
+            return Ok(());
+        }
         let (lo, hi) = descendant_bounds(old);
         self.execute(
             "UPDATE node SET path = $3 WHERE ws = $1 AND md5(path) = md5($2) AND path = $2",
@@ -262,6 +297,7 @@ impl ContentRead for PgDb {
                 "SELECT {NODE_COLS} FROM node WHERE ws = $1 AND md5(path) = md5($2) AND path = $2"
             ),
             &[&ws, &p],
+            |b| b.holds_path(ws, p),
         )?;
         self.with_cache(|c| match &found {
             Some(r) => c.put_node(r),
@@ -277,6 +313,7 @@ impl ContentRead for PgDb {
         let found = self.one(
             &format!("SELECT {NODE_COLS} FROM node WHERE id = $1"),
             &[&id],
+            |b| b.holds(id),
         )?;
         self.with_cache(|c| match &found {
             Some(r) => c.put_node(r),
@@ -286,38 +323,33 @@ impl ContentRead for PgDb {
     }
 
     fn children(&self, id: NodeId) -> Result<Vec<NodeRecord>> {
+        if let Some(Some(known)) = self.with_cache(|c| c.children(id)) {
+            // Their properties are read next: those not known, in one query.
+            let missing: Vec<i64> = self
+                .with_cache(|c| {
+                    known
+                        .iter()
+                        .map(|r| r.id)
+                        .filter(|i| !c.props.contains_key(i))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !missing.is_empty() {
+                self.children_props(&missing)?;
+            }
+            return Ok(known);
+        }
         let found = self.records(
             &format!("SELECT {NODE_COLS} FROM node WHERE parent = $1 ORDER BY position, id"),
             &[&id],
+            |b| b.holds_children_of(id),
         )?;
         self.with_cache(|c| c.put_children(id, &found));
         if self.with_cache(|_| ()).is_some() && !found.is_empty() {
             // In a write transaction the children's properties are read next: all
             // of them in one query, kept.
             let ids: Vec<i64> = found.iter().map(|r| r.id).collect();
-            let mut props: std::collections::HashMap<i64, Vec<Property>> =
-                ids.iter().map(|&i| (i, Vec::new())).collect();
-            for r in self.query(
-                "SELECT node, name, type, multiple, value FROM prop WHERE node = ANY($1)
-                 ORDER BY node, name",
-                &[&ids],
-            )? {
-                let node: i64 = self.get(&r, 0)?;
-                let name: String = self.get(&r, 1)?;
-                let code: i32 = self.get(&r, 2)?;
-                let multiple: bool = self.get(&r, 3)?;
-                let raw: String = self.get(&r, 4)?;
-                let p = codec::decode_property(&name, code as i64, multiple, &raw)
-                    .map_err(|e| self.corrupt(e))?;
-                props.entry(node).or_default().push(p);
-            }
-            self.with_cache(|c| {
-                for id in &ids {
-                    if !c.props.contains_key(id) {
-                        c.put_props(*id, &props[id]);
-                    }
-                }
-            });
+            self.children_props(&ids)?;
         }
         Ok(found)
     }
@@ -327,7 +359,11 @@ impl ContentRead for PgDb {
             return Ok(known.is_some());
         }
         Ok(!self
-            .query("SELECT 1 FROM node WHERE parent = $1 LIMIT 1", &[&id])?
+            .read(
+                "SELECT 1 FROM node WHERE parent = $1 LIMIT 1",
+                &[&id],
+                |b| b.holds_children_of(id),
+            )?
             .is_empty())
     }
 
@@ -335,9 +371,10 @@ impl ContentRead for PgDb {
         if let Some(Some(known)) = self.with_cache(|c| c.last_position.get(&parent).copied()) {
             return Ok(known);
         }
-        let rows = self.query(
+        let rows = self.read(
             "SELECT max(position) FROM node WHERE parent = $1",
             &[&parent],
+            |b| b.holds_children_of(parent),
         )?;
         let last: Option<i64> = match rows.first() {
             Some(r) => self.get(r, 0)?,
@@ -357,12 +394,19 @@ impl ContentRead for PgDb {
         id: NodeId,
         except: Option<NodeId>,
     ) -> Result<Option<NodeRecord>> {
+        if let Some(Some(kids)) = self.with_cache(|c| c.children(parent)) {
+            return Ok(kids
+                .into_iter()
+                .filter(|r| (r.position, r.id) < (position, id) && Some(r.id) != except)
+                .max_by_key(|r| (r.position, r.id)));
+        }
         self.one(
             &format!(
                 "SELECT {NODE_COLS} FROM node WHERE parent = $1 AND (position, id) < ($2, $3)
                  AND id <> $4 ORDER BY position DESC, id DESC LIMIT 1"
             ),
             &[&parent, &position, &id, &except.unwrap_or(0)],
+            |b| b.holds_children_of(parent),
         )
     }
 
@@ -373,9 +417,10 @@ impl ContentRead for PgDb {
             return Ok(known);
         }
         let found = self
-            .query(
+            .read(
                 "SELECT name, type, multiple, value FROM prop WHERE node = $1 ORDER BY name",
                 &[&id],
+                |b| b.holds(id),
             )?
             .iter()
             .map(|r| self.prop_row(r))
@@ -396,9 +441,10 @@ impl ContentRead for PgDb {
             return Ok(self.properties(id)?.into_iter().find(|p| p.name == name));
         }
         match self
-            .query(
+            .read(
                 "SELECT name, type, multiple, value FROM prop WHERE node = $1 AND name = $2",
                 &[&id, &name],
+                |b| b.holds(id),
             )?
             .first()
         {
@@ -507,6 +553,7 @@ impl ContentTxn for PgTxn<'_> {
                 "SELECT {NODE_COLS} FROM node WHERE id >= $1 AND id < $4 AND id > $2 ORDER BY id LIMIT $3"
             ),
             &[&self.first_id, &after.unwrap_or(i64::MIN), &(limit as i64), &self.next_id],
+            |_| true,
         )
     }
 
@@ -599,8 +646,9 @@ impl ContentTxn for PgTxn<'_> {
         let first = child_path(&parent_row.path, &n.name, 1);
         let direct = !db.exists_at(n.ws, &first)?;
         let p = if direct { first } else { temp_path(n.id) };
-        if direct {
-            // On a free path: the row may wait for the next statement (bulk).
+        {
+            // On a free path (a same-name sibling's temporary path is free too):
+            // the row may wait for the next statement (bulk).
             let row = NodeRow {
                 id: n.id,
                 ws: n.ws,
@@ -613,6 +661,9 @@ impl ContentTxn for PgTxn<'_> {
             };
             if db.hold_node(row)? {
                 db.inserted(n, &p, n.position, &mixins)?;
+                if !direct {
+                    sns::fix_sns(db, n.ws, &parent_row.path, &n.name, &[n.id])?;
+                }
                 return Ok(());
             }
         }
@@ -681,10 +732,17 @@ impl ContentTxn for PgTxn<'_> {
     ) -> Result<()> {
         let db = self.db;
         let row = db.require_node(id)?;
-        db.execute(
-            "UPDATE node SET ptype = $2, mixins = $3, position = $4 WHERE id = $1",
-            &[&id, &primary_type, &codec::encode_mixins(mixins), &position],
-        )?;
+        let encoded = codec::encode_mixins(mixins);
+        let waiting = db
+            .lock()?
+            .bulk
+            .update_node(id, primary_type, &encoded, position);
+        if !waiting {
+            db.execute(
+                "UPDATE node SET ptype = $2, mixins = $3, position = $4 WHERE id = $1",
+                &[&id, &primary_type, &encoded, &position],
+            )?;
+        }
         let mixins =
             codec::decode_mixins(&codec::encode_mixins(mixins)).map_err(|e| db.corrupt(e))?;
         db.with_cache(|c| {
@@ -735,6 +793,9 @@ impl ContentTxn for PgTxn<'_> {
         // The properties of a node whose row waits wait with it; else one
         // statement for all of them. A name given twice keeps its last value.
         if !db.hold_props(id, &names, &types, &multiple, &values)? {
+            if names.contains(&"jcr:uuid") {
+                db.with_cache(|c| c.uuids_none.remove(&row.ws));
+            }
             let changed = db.query(
                 "INSERT INTO prop(node, name, type, multiple, value)
              SELECT DISTINCT ON (name) $1, name, type, multiple, value

@@ -202,11 +202,99 @@ pub(crate) struct Conn {
     /// Whether a write transaction (`PgTxn`) is open, so `cache` is in use.
     cache_on: bool,
     /// New rows of the write transaction not yet written (see `bulk`): every
-    /// statement writes them first.
+    /// statement that may read or change them writes them first.
     bulk: bulk::Pending,
+    /// Rows the open write transaction wrote by `COPY` (see [`Conn::flush`]).
+    grown: u64,
+    /// `grown` when the tables were last analyzed inside the transaction.
+    analyzed: u64,
+    /// `grown` past which the tables are analyzed next.
+    next_analyze: u64,
+    /// The rows of `node` and `prop` when the transaction first grew past
+    /// [`ANALYZE_ROWS`] (the server's estimate).
+    rows_before: Option<f64>,
 }
 
+/// Rows an install writes before it analyzes the tables it grew (see
+/// [`Conn::flush`]).
+pub(crate) const ANALYZE_ROWS: u64 = 10_000;
+
 impl Conn {
+    /// Writes the waiting rows (see `bulk`), then, inside a write transaction
+    /// that has grown `node` and `prop` a lot, analyzes them.
+    ///
+    /// The server plans a statement from the tables' statistics, which are those
+    /// of the tables before the install (autovacuum does not see uncommitted
+    /// rows): an install into an empty repository would read its children and
+    /// properties with plans made for empty tables, each a scan. `ANALYZE`
+    /// inside the transaction counts its own new rows, so past [`ANALYZE_ROWS`]
+    /// new rows, when they are at least half of what the tables held, the
+    /// tables are analyzed, and again each time the rows written double. It
+    /// runs `SKIP_LOCKED` (an install in another workspace that analyzes holds
+    /// the tables' analyze lock until it ends: this one does not wait) inside a
+    /// savepoint, so a failure (logged) leaves the install as it was.
+    fn flush(&mut self) -> std::result::Result<(), bulk::FlushError> {
+        if self.bulk.is_empty() {
+            return Ok(());
+        }
+        let before = self.bulk.copied;
+        if self.bulk.has_uuid {
+            // `jcr:uuid` rows reach the server.
+            self.cache.uuids_none.clear();
+        }
+        self.bulk.flush(&mut self.client)?;
+        self.grown += self.bulk.copied - before;
+        if self.in_txn && self.cache_on && self.grown >= self.next_analyze {
+            self.analyze_grown();
+        }
+        Ok(())
+    }
+
+    fn analyze_grown(&mut self) {
+        let rows_before = match self.rows_before {
+            Some(r) => r,
+            None => {
+                let r = self
+                    .client
+                    .query_one(
+                        "SELECT coalesce(sum(greatest(reltuples, 0)), 0)::float8 FROM pg_class
+                         WHERE oid IN ('node'::regclass, 'prop'::regclass)",
+                        &[],
+                    )
+                    .and_then(|r| r.try_get::<_, f64>(0))
+                    .unwrap_or(0.0);
+                self.rows_before = Some(r);
+                r
+            }
+        };
+        if (self.grown as f64) < rows_before / 2.0 {
+            self.next_analyze = self.grown.max((rows_before / 2.0) as u64);
+            return;
+        }
+        self.next_analyze = self.grown.saturating_mul(2);
+        let analyzed = self.client.batch_execute(
+            "SAVEPOINT jcrpack_analyze; ANALYZE (SKIP_LOCKED) node, prop;
+             RELEASE SAVEPOINT jcrpack_analyze",
+        );
+        match analyzed {
+            Ok(()) => self.analyzed = self.grown,
+            Err(e) => {
+                tracing::warn!("analyzing the tables inside the install failed: {e}");
+                let _ = self.client.batch_execute(
+                    "ROLLBACK TO SAVEPOINT jcrpack_analyze; RELEASE SAVEPOINT jcrpack_analyze",
+                );
+            }
+        }
+    }
+
+    /// Starts counting what a new write transaction grows.
+    fn reset_growth(&mut self) {
+        self.grown = 0;
+        self.analyzed = 0;
+        self.next_analyze = ANALYZE_ROWS;
+        self.rows_before = None;
+    }
+
     fn statement(&mut self, sql: &str) -> std::result::Result<Statement, postgres::Error> {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
@@ -216,22 +304,22 @@ impl Conn {
         Ok(s)
     }
 
+    /// Runs a prepared query (the caller has written the waiting rows first, or
+    /// knows the query cannot see them).
     pub(crate) fn query(
         &mut self,
         sql: &str,
         args: &[&(dyn ToSql + Sync)],
     ) -> std::result::Result<Vec<Row>, postgres::Error> {
-        self.bulk.flush(&mut self.client)?;
         let s = self.statement(sql)?;
         self.client.query(&s, args)
     }
 
-    pub(crate) fn execute(
+    fn execute(
         &mut self,
         sql: &str,
         args: &[&(dyn ToSql + Sync)],
     ) -> std::result::Result<u64, postgres::Error> {
-        self.bulk.flush(&mut self.client)?;
         let s = self.statement(sql)?;
         self.client.execute(&s, args)
     }
@@ -298,15 +386,47 @@ impl PgDb {
             .map_err(|_| self.corrupt("the connection was poisoned by a panic"))
     }
 
-    /// Runs a query.
+    /// Maps an error of writing the waiting rows (see `bulk`).
+    pub(crate) fn flush_err(&self, e: bulk::FlushError) -> RepositoryError {
+        if matches!(
+            e.source.code().map(|c| c.code()),
+            Some(LOCK_NOT_AVAILABLE) | Some(DEADLOCK_DETECTED)
+        ) {
+            return self.busy_error();
+        }
+        RepositoryError::PostgresWaitingRows {
+            repository: self.location.clone(),
+            what: e.what,
+            source: e.source,
+        }
+    }
+
+    /// Runs a query (after writing the waiting rows).
     pub(crate) fn query(&self, sql: &str, args: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        self.read(sql, args, |_| true)
+    }
+
+    /// Runs a query that reads no waiting row unless `sees` says so (then they
+    /// are written first): a read of a path, node or parent that no waiting row
+    /// has gets the same answer from the server without them.
+    pub(crate) fn read(
+        &self,
+        sql: &str,
+        args: &[&(dyn ToSql + Sync)],
+        sees: impl FnOnce(&bulk::Pending) -> bool,
+    ) -> Result<Vec<Row>> {
         let mut c = self.lock()?;
+        if !c.bulk.is_empty() && sees(&c.bulk) {
+            c.flush().map_err(|e| self.flush_err(e))?;
+        }
         c.query(sql, args).map_err(|e| self.err(e))
     }
 
-    /// Runs a statement; returns the number of rows it changed.
+    /// Runs a statement (after writing the waiting rows); returns the number of
+    /// rows it changed.
     pub(crate) fn execute(&self, sql: &str, args: &[&(dyn ToSql + Sync)]) -> Result<u64> {
         let mut c = self.lock()?;
+        c.flush().map_err(|e| self.flush_err(e))?;
         c.execute(sql, args).map_err(|e| self.err(e))
     }
 
@@ -328,7 +448,7 @@ impl PgDb {
     pub(crate) fn batch(&self, sql: &str) -> Result<()> {
         let mut c = self.lock()?;
         let c = &mut *c;
-        c.bulk.flush(&mut c.client).map_err(|e| self.err(e))?;
+        c.flush().map_err(|e| self.flush_err(e))?;
         c.client.batch_execute(sql).map_err(|e| self.err(e))
     }
 
@@ -396,6 +516,10 @@ impl PgBackend {
                     cache: cache::TxnCache::default(),
                     cache_on: false,
                     bulk: bulk::Pending::default(),
+                    grown: 0,
+                    analyzed: 0,
+                    next_analyze: ANALYZE_ROWS,
+                    rows_before: None,
                 })),
                 location,
                 busy: options.busy_timeout,
@@ -716,6 +840,7 @@ impl<'a> PgTxn<'a> {
             c.cache.clear();
             c.cache_on = true;
             c.bulk.discard();
+            c.reset_growth();
         }
         // From here on an error drops the transaction, which rolls back.
         Ok(PgTxn {
@@ -878,12 +1003,26 @@ impl<'a> PgTxn<'a> {
         c.cache_on = false;
         c.cache.clear();
         if sql == "COMMIT" {
-            c.bulk.flush(&mut c.client).map_err(|e| self.db.err(e))?;
+            c.flush().map_err(|e| self.db.flush_err(e))?;
         }
         c.bulk.discard();
         c.client.batch_execute(sql).map_err(|e| self.db.err(e))?;
         c.in_txn = false;
         self.finished = true;
+        if sql == "COMMIT" && c.grown >= ANALYZE_ROWS && c.grown > c.analyzed + c.analyzed / 4 {
+            // Best effort, after the install is committed: the statistics of
+            // the tables it grew, for the next commands' plans.
+            if let Err(e) = c
+                .client
+                .batch_execute("ANALYZE (SKIP_LOCKED) node, prop, jnode, jprop")
+            {
+                tracing::warn!(
+                    "analyzing {} after the install failed (the install is committed): {e}",
+                    self.db.location.display()
+                );
+            }
+        }
+        c.reset_growth();
         Ok(())
     }
 }

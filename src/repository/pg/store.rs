@@ -43,7 +43,7 @@ impl PgStore {
         self.inner.backend()
     }
 
-    pub(super) fn db(&self) -> &PgDb {
+    pub(crate) fn db(&self) -> &PgDb {
         &self.inner.backend().db
     }
 }
