@@ -135,6 +135,15 @@ impl<'a> Plan<'a> {
             .find(|&c| self.segment(c) == segment)
     }
 
+    /// The node at path `p`, if there is one.
+    pub fn find(&self, p: &str) -> Option<Id> {
+        let mut cur = self.root();
+        for seg in path::segments(p) {
+            cur = self.child(cur, seg)?;
+        }
+        Some(cur)
+    }
+
     /// Whether `id` is `ancestor` or below it.
     fn is_within(&self, mut id: Id, ancestor: Id) -> bool {
         loop {
@@ -258,5 +267,12 @@ mod tests {
             .collect();
         assert_eq!(names, ["a", "b.txt", "c"]);
         assert!(plan.child(c, "nothing").is_none());
+        assert_eq!(plan.find("/content/c"), Some(c));
+        assert_eq!(plan.find("/"), Some(plan.root()));
+        assert_eq!(
+            plan.find("/content/a/x.txt").map(|k| plan.segment(k)),
+            Some("x.txt")
+        );
+        assert!(plan.find("/content/x").is_none());
     }
 }

@@ -64,7 +64,9 @@ fn visit(
             s.file_content.insert(path::join(&p, "jcr:content"));
             s.file_content.insert(p.clone());
         }
-        if import_docview_entry(s, archive, entry, &p)? {
+        let imported = import_docview_entry(s, archive, entry, &p)?;
+        forget_unread_name_lists(s, plan);
+        if imported {
             if let Some(file) = plan.file(n) {
                 super::file::import_file(s, archive, file, &p, true)?;
             }
@@ -99,6 +101,18 @@ fn visit(
         }
     }
     Ok(())
+}
+
+/// Forgets the child name lists a document left for nodes that have no children
+/// in their own files: only a layout node with children orders again after them
+/// (in [`visit`]), so the others would be held, unread, until the walk ends (tens of
+/// MB at a million nodes). Below a remapped authorizable the paths are not the
+/// layout's: everything is kept then.
+fn forget_unread_name_lists(s: &mut Session<'_>, plan: &Plan<'_>) {
+    if s.remapped.is_empty() && !s.name_lists.is_empty() {
+        s.name_lists
+            .retain(|p, _| plan.find(p).is_some_and(|n| plan.has_children(n)));
+    }
 }
 
 /// Parses and imports one DocView entry. Returns false when it was skipped (lenient).
