@@ -14,7 +14,7 @@ mod fault_support;
 
 use fault_support::{
     check_blobs, copy_dir, dump, fresh_copy, import, init, is_writer_temp, jcrpack, names_in,
-    read_back_zip, run_ok, BigPackage, Rng,
+    pages_package, read_back_zip, run_ok, BigPackage, Rng,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -23,31 +23,15 @@ use std::time::{Duration, Instant};
 /// A package folder with `pages` pages of a few nodes each below /content/big, the
 /// last one malformed when `broken_last`.
 fn big_package(dir: &Path, pages: usize, broken_last: bool) -> PathBuf {
-    let p = dir.join("big");
-    let w = |rel: &str, text: &str| {
-        let f = p.join(rel);
-        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
-        std::fs::write(f, text).unwrap();
-    };
-    w(
-        "META-INF/vault/filter.xml",
-        "<workspaceFilter version=\"1.0\"><filter root=\"/content/big\"/></workspaceFilter>",
-    );
-    w(
-        "jcr_root/content/big/.content.xml",
-        r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#,
-    );
-    for i in 0..pages {
-        let body = if broken_last && i == pages - 1 {
-            "<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" jcr:primaryType=\"nt:unstructured\"><unclosed>".to_string()
+    pages_package(dir, "big", pages, |i| {
+        if broken_last && i == pages - 1 {
+            "><unclosed>".to_string()
         } else {
             format!(
-                r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" title="page {i}" n="{{Long}}{i}"><a jcr:primaryType="nt:unstructured" x="1"><b jcr:primaryType="nt:unstructured" y="[p,q]"/></a><c jcr:primaryType="nt:unstructured"/></jcr:root>"#
+                r#"title="page {i}" n="{{Long}}{i}"><a jcr:primaryType="nt:unstructured" x="1"><b jcr:primaryType="nt:unstructured" y="[p,q]"/></a><c jcr:primaryType="nt:unstructured"/>"#
             )
-        };
-        w(&format!("jcr_root/content/big/p{i:05}/.content.xml"), &body);
-    }
-    p
+        }
+    })
 }
 
 /// Loads a small tree into `repo`: /content/big with a child that a package of

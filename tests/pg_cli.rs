@@ -169,6 +169,24 @@ fn a_sqlite_backup_and_a_sqlite_folder_restore_into_postgres() {
 
 /// The other direction (issue 19 item 4): a backup taken from PostgreSQL restores
 /// into SQLite, whole and as a subtree, binaries included.
+/// `backup create` of `repo` into `catalogue`: its manifest.
+fn backup_create(repo: &str, catalogue: &str) -> serde_json::Value {
+    serde_json::from_slice(
+        &ok(&[
+            "backup",
+            "create",
+            "--repo",
+            repo,
+            "--catalogue",
+            catalogue,
+            "--json",
+            "-q",
+        ])
+        .stdout,
+    )
+    .expect("the manifest")
+}
+
 #[test]
 fn a_postgres_backup_restores_into_sqlite_whole_and_as_a_subtree() {
     let t = tempfile::tempdir().unwrap();
@@ -186,20 +204,7 @@ fn a_postgres_backup_restores_into_sqlite_whole_and_as_a_subtree() {
     c.args(["backup", "create", "--repo", &pg, "-q"]);
     let out = c.output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
-    let m: serde_json::Value = serde_json::from_slice(
-        &ok(&[
-            "backup",
-            "create",
-            "--repo",
-            &pg,
-            "--catalogue",
-            &catalogue,
-            "--json",
-            "-q",
-        ])
-        .stdout,
-    )
-    .expect("the manifest");
+    let m = backup_create(&pg, &catalogue);
     let id = m["id"].as_str().expect("an id").to_string();
     assert!(m["blobs"]["count"].as_u64().unwrap() >= 1, "{m}");
     ok(&["backup", "verify", &id, "--catalogue", &catalogue]);
@@ -476,4 +481,118 @@ fn a_held_workspace_lock_makes_its_installs_busy_and_leaves_others_free() {
     // The workspace, and the two installs.
     let h = history(&repo);
     assert_eq!(h["operations"].as_array().unwrap().len(), 3, "{h}");
+}
+
+/// A package of node `/content/long/<node>` with properties named by `props`,
+/// each valued `value`.
+fn long_names_package(dir: &Path, node: &str, props: &[String], value: &str) -> String {
+    write(
+        dir,
+        "META-INF/vault/filter.xml",
+        "<workspaceFilter version=\"1.0\"><filter root=\"/content/long\"/></workspaceFilter>",
+    );
+    let attrs: String = props.iter().map(|p| format!(r#" {p}="{value}""#)).collect();
+    write(
+        dir,
+        "jcr_root/content/long/.content.xml",
+        &format!(
+            r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"><{node} jcr:primaryType="nt:unstructured"{attrs}/></jcr:root>"#
+        ),
+    );
+    dir.display().to_string()
+}
+
+/// Property names of 4,000 and 10,000 characters and a node name of 10,000 (over
+/// the 2.7 KB a PostgreSQL btree entry holds, issue 19) import, dump, diff,
+/// export, undo, back up and restore on PostgreSQL exactly as on SQLite.
+#[test]
+fn names_of_4_000_and_10_000_characters_work_as_on_sqlite() {
+    let t = tempfile::tempdir().unwrap();
+    use testdb::letters;
+    let node = letters(10_000, 1);
+    let props = vec![letters(4000, 2), letters(10_000, 3)];
+    let v1 = long_names_package(&t.path().join("v1"), &node, &props, "one");
+    let v2 = long_names_package(&t.path().join("v2"), &node, &props[..1], "two");
+    let sq = t.path().join("repo").display().to_string();
+    let pg = format!("{}?schema=long", testdb::fresh_database());
+    for repo in [&sq, &pg] {
+        ok(&["init", repo]);
+        ok(&["import", &v1, "--repo", repo, "-q"]);
+    }
+    assert_eq!(history(&sq), history(&pg));
+    let dump = |repo: &str| {
+        text(ok(&[
+            "dump", "--repo", repo, "/content", "--format", "json",
+        ]))
+    };
+    let installed = dump(&pg);
+    assert_eq!(dump(&sq), installed);
+    assert!(installed.contains(&props[1]) && installed.contains(&node));
+    // diff against the other version, export.
+    let diff = |repo: &str| text(ok(&["diff", &v2, "--repo", repo]));
+    let d = diff(&pg);
+    assert_eq!(diff(&sq), d);
+    assert!(d.contains(&props[1][..100]), "{}", &d[..d.len().min(300)]);
+    let export = |repo: &str, name: &str| {
+        let to = t.path().join(name);
+        ok(&[
+            "export",
+            "--repo",
+            repo,
+            "--root",
+            "/content/long",
+            "-o",
+            &to.display().to_string(),
+            "-q",
+        ]);
+        std::fs::read(to).unwrap()
+    };
+    assert_eq!(export(&sq, "sq.zip"), export(&pg, "pg.zip"));
+    // The second version changes one long property and drops the other; undo.
+    for repo in [&sq, &pg] {
+        ok(&["import", &v2, "--repo", repo, "-q"]);
+    }
+    assert_eq!(dump(&sq), dump(&pg));
+    assert!(!dump(&pg).contains(&props[1]));
+    // (Operation ids aside: PostgreSQL skipped one between the two imports, where
+    // diff and export ran; a sequence value drawn by a transaction that rolls
+    // back is not given back. Not a matter of names: noted for issue 19.)
+    let without_ids = |repo: &str| {
+        let mut h = history(repo);
+        for op in h["operations"].as_array_mut().unwrap() {
+            op.as_object_mut().unwrap().remove("id");
+        }
+        h
+    };
+    assert_eq!(without_ids(&sq), without_ids(&pg));
+    for repo in [&sq, &pg] {
+        ok(&["undo", "--repo", repo, "-q"]);
+    }
+    assert_eq!(dump(&pg), installed);
+    assert_eq!(dump(&sq), installed);
+    // Backed up from PostgreSQL into SQLite, and from SQLite into PostgreSQL.
+    let catalogue = t.path().join("catalogue").display().to_string();
+    let backup = |repo: &str| -> String {
+        let m = backup_create(repo, &catalogue);
+        m["id"].as_str().expect("an id").to_string()
+    };
+    let restore = |id: &str, repo: &str| {
+        ok(&["init", repo]);
+        ok(&[
+            "restore",
+            id,
+            "--catalogue",
+            &catalogue,
+            "--repo",
+            repo,
+            "-y",
+            "-q",
+        ]);
+    };
+    let into_sq = t.path().join("from-pg").display().to_string();
+    restore(&backup(&pg), &into_sq);
+    assert_eq!(dump(&into_sq), installed);
+    let into_pg = format!("{}?schema=fromsq", testdb::fresh_database());
+    restore(&backup(&sq), &into_pg);
+    assert_eq!(dump(&into_pg), installed);
 }

@@ -10,6 +10,10 @@
 #[path = "../src/repository/pg/testdb.rs"]
 mod testdb;
 
+mod fault_support;
+
+use fault_support::pages_package;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,35 +64,6 @@ fn history(url: &str) -> Vec<String> {
         .lines()
         .map(str::to_string)
         .collect()
-}
-
-/// A package folder `dir/name` of `pages` pages below /content/big, page `i`
-/// written by `page(i)` (its DocView attributes and children).
-fn pages_package(dir: &Path, name: &str, pages: usize, page: impl Fn(usize) -> String) -> PathBuf {
-    let p = dir.join(name);
-    let w = |rel: &str, text: &str| {
-        let f = p.join(rel);
-        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
-        std::fs::write(f, text).unwrap();
-    };
-    w(
-        "META-INF/vault/filter.xml",
-        "<workspaceFilter version=\"1.0\"><filter root=\"/content/big\"/></workspaceFilter>",
-    );
-    w(
-        "jcr_root/content/big/.content.xml",
-        r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#,
-    );
-    for i in 0..pages {
-        w(
-            &format!("jcr_root/content/big/p{i:05}/.content.xml"),
-            &format!(
-                r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" {}</jcr:root>"#,
-                page(i)
-            ),
-        );
-    }
-    p
 }
 
 /// A package folder with `pages` pages of a few nodes each below /content/big.

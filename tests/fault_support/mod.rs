@@ -1,4 +1,4 @@
-//! Helpers of the fault tests (`crash.rs`, `faults.rs`): packages with pages and
+//! Helpers of the fault tests (`crash.rs`, `faults.rs`, `pg_concurrency.rs`): packages with pages and
 //! binaries, repository folders copied whole, dumps, a blob store check, and a small
 //! seeded random generator.
 
@@ -285,4 +285,38 @@ pub fn backup_image(cat: &Path, id: &str, to: &Path) {
             std::fs::File::open(cat.join("blobs").join(&sha[..2]).join(&sha[2..])).unwrap();
         std::io::copy(&mut chunk, &mut out).unwrap();
     }
+}
+
+/// A package folder `dir/name` of `pages` pages below /content/big, page `i`
+/// written by `page(i)` (its DocView attributes and children).
+pub fn pages_package(
+    dir: &Path,
+    name: &str,
+    pages: usize,
+    page: impl Fn(usize) -> String,
+) -> PathBuf {
+    let p = dir.join(name);
+    let w = |rel: &str, text: &str| {
+        let f = p.join(rel);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, text).unwrap();
+    };
+    w(
+        "META-INF/vault/filter.xml",
+        "<workspaceFilter version=\"1.0\"><filter root=\"/content/big\"/></workspaceFilter>",
+    );
+    w(
+        "jcr_root/content/big/.content.xml",
+        r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured"/>"#,
+    );
+    for i in 0..pages {
+        w(
+            &format!("jcr_root/content/big/p{i:05}/.content.xml"),
+            &format!(
+                r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" {}</jcr:root>"#,
+                page(i)
+            ),
+        );
+    }
+    p
 }

@@ -16,6 +16,7 @@
 
 pub(crate) mod digests;
 pub(crate) mod history;
+pub(crate) mod names;
 pub(crate) mod nodes;
 pub(crate) mod undo;
 
@@ -63,6 +64,7 @@ macro_rules! contract_suite {
             history::history_counts_the_properties_of_created_nodes,
             history::pruning_drops_the_oldest_operations_and_names_them,
             digests::digests_are_cleared_by_every_change_below_their_node,
+            names::names_of_thousands_of_characters_round_trip_and_undo,
         );
     };
     (@tests $backend:ty; $($module:ident :: $name:ident),* $(,)?) => {

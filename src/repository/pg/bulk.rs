@@ -137,6 +137,15 @@ impl Pending {
         let Some(m) = self.props.get_mut(&id) else {
             return false;
         };
+        // A name with the MD5 of another held one goes to the upsert, which refuses it.
+        if !m.is_empty()
+            && super::schema::md5_twins(
+                m.keys().map(String::as_str).chain(rows.iter().map(|r| r.0)),
+            )
+            .is_some()
+        {
+            return false;
+        }
         for (name, cols) in rows {
             self.bytes += name.len() + cols.2.len() + 16;
             if m.insert(name.to_string(), cols.clone()).is_none() {

@@ -728,19 +728,40 @@ impl ContentTxn for PgTxn<'_> {
             multiple.push(p.multiple);
             values.push(value);
         }
+        // Rows are keyed by the MD5 of the name: two names with one are refused.
+        if let Some((a, b)) = super::schema::md5_twins(names.iter().copied()) {
+            return Err(db.md5_twin_property(row.ws, &row.path, b, a)?);
+        }
         // The properties of a node whose row waits wait with it; else one
         // statement for all of them. A name given twice keeps its last value.
         if !db.hold_props(id, &names, &types, &multiple, &values)? {
-            db.execute(
+            let changed = db.query(
                 "INSERT INTO prop(node, name, type, multiple, value)
              SELECT DISTINCT ON (name) $1, name, type, multiple, value
              FROM unnest($2::text[], $3::int[], $4::bool[], $5::text[]) WITH ORDINALITY
                   AS t(name, type, multiple, value, ord)
              ORDER BY name, ord DESC
-             ON CONFLICT (node, name) DO UPDATE
-             SET type = excluded.type, multiple = excluded.multiple, value = excluded.value",
+             ON CONFLICT (node, md5(name)) DO UPDATE
+             SET type = excluded.type, multiple = excluded.multiple, value = excluded.value
+             WHERE prop.name = excluded.name
+             RETURNING name",
                 &[&id, &names, &types, &multiple, &values],
             )?;
+            let distinct: std::collections::HashSet<&str> = names.iter().copied().collect();
+            if changed.len() < distinct.len() {
+                let wanted = distinct.len();
+                for n in distinct {
+                    if let Some(other) = db.md5_twin_of(id, n)? {
+                        return Err(db.md5_twin_property(row.ws, &row.path, n, &other)?);
+                    }
+                }
+                return Err(db.corrupt(format!(
+                    "setting the properties of {} changed {} of {} rows",
+                    row.path,
+                    changed.len(),
+                    wanted
+                )));
+            }
         }
         if db.with_cache(|c| c.props.contains_key(&id)) == Some(true) {
             // As they read back from their stored form.
@@ -804,11 +825,24 @@ impl ContentTxn for PgTxn<'_> {
         let db = self.db;
         match uri {
             Some(u) => {
-                db.execute(
+                if db.execute(
                     "INSERT INTO namespace(prefix, uri) VALUES ($1, $2)
-                     ON CONFLICT (prefix) DO UPDATE SET uri = excluded.uri",
+                     ON CONFLICT (md5(prefix)) DO UPDATE SET uri = excluded.uri
+                     WHERE namespace.prefix = excluded.prefix",
                     &[&prefix, &u],
-                )?;
+                )? == 0
+                {
+                    let other = db.md5_twin_key("namespace", "prefix", prefix, "", &[])?;
+                    return Err(RepositoryError::NamespaceConflict {
+                        prefix: prefix.to_string(),
+                        uri: u.to_string(),
+                        reason: format!(
+                            "the prefix has the MD5 hash of the registered prefix '{}', and a \
+                             PostgreSQL repository keys namespaces by that hash",
+                            other.unwrap_or_default()
+                        ),
+                    });
+                }
             }
             None => {
                 if db.execute("DELETE FROM namespace WHERE prefix = $1", &[&prefix])? == 0 {
@@ -825,11 +859,20 @@ impl ContentTxn for PgTxn<'_> {
         let db = self.db;
         match cnd {
             Some(c) => {
-                db.execute(
+                if db.execute(
                     "INSERT INTO nodetype(name, cnd) VALUES ($1, $2)
-                     ON CONFLICT (name) DO UPDATE SET cnd = excluded.cnd",
+                     ON CONFLICT (md5(name)) DO UPDATE SET cnd = excluded.cnd
+                     WHERE nodetype.name = excluded.name",
                     &[&name, &c],
-                )?;
+                )? == 0
+                {
+                    let other = db.md5_twin_key("nodetype", "name", name, "", &[])?;
+                    return Err(PgDb::md5_twin_registration(
+                        "node type",
+                        name,
+                        &other.unwrap_or_default(),
+                    ));
+                }
             }
             None => {
                 if db.execute("DELETE FROM nodetype WHERE name = $1", &[&name])? == 0 {

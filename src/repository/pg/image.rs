@@ -18,7 +18,7 @@
 //!
 //! The tables mirror the SQLite backend's with the same column encoding
 //! ([`super::schema`]), so the copy is row for row: each table is read through a
-//! cursor in batches of [`BATCH`] rows (memory stays bounded) in primary-key order
+//! cursor in batches of [`BATCH`] rows (memory stays bounded) in the order of a key
 //! (the image is the same file for the same rows) and inserted into the image in
 //! one SQLite transaction. `meta` gets the SQLite schema's format and version and a
 //! new generation token; deleted workspaces (kept as `live = false` rows in
@@ -51,7 +51,12 @@ const TABLES: [(&str, &str, &str, &str); 9] = [
         "true",
         "id",
     ),
-    ("prop", "node, name, type, multiple, value", "true", "node, name"),
+    (
+        "prop",
+        "node, name, type, multiple, value",
+        "true",
+        "node, md5(name)",
+    ),
     ("namespace", "prefix, uri", "true", "prefix"),
     ("nodetype", "name, cnd", "true", "name"),
     (
@@ -70,9 +75,14 @@ const TABLES: [(&str, &str, &str, &str); 9] = [
         "jprop",
         "op, node, name, ws, path, existed, type, multiple, value",
         "true",
-        "op, node, name",
+        "op, node, left(name, 600), md5(name)",
     ),
-    ("jreg", "op, kind, key, existed, value", "true", "op, kind, key"),
+    (
+        "jreg",
+        "op, kind, key, existed, value",
+        "true",
+        "op, kind, md5(key)",
+    ),
 ];
 
 /// Column `i` of a PostgreSQL row as a SQLite value (booleans as 0 and 1).

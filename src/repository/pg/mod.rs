@@ -86,6 +86,7 @@ mod bulk;
 mod cache;
 mod content;
 mod image;
+mod names;
 mod oplog;
 pub mod schema;
 mod store;
@@ -432,7 +433,7 @@ impl PgBackend {
         if format.as_deref() != Some(schema::FORMAT) {
             return Ok(Err("its schema is not a jcrpack repository".into()));
         }
-        if matches!(version.as_deref(), Some("1") | Some("2")) {
+        if matches!(version.as_deref(), Some("1") | Some("2") | Some("3")) {
             self.migrate()?;
             return Ok(Ok(()));
         }
@@ -448,8 +449,9 @@ impl PgBackend {
 }
 
 impl PgBackend {
-    /// Brings a version 1 or 2 schema to the current version
-    /// ([`schema::MIGRATE_1_TO_2`], [`schema::MIGRATE_2_TO_3`]) in one transaction
+    /// Brings a version 1, 2 or 3 schema to the current version
+    /// ([`schema::MIGRATE_1_TO_2`], [`schema::MIGRATE_2_TO_3`],
+    /// [`schema::MIGRATE_3_TO_4`]) in one transaction
     /// under the repository-wide write lock (waiting up to the busy timeout), unless
     /// another process did meanwhile.
     fn migrate(&self) -> Result<()> {
@@ -460,7 +462,7 @@ impl PgBackend {
             Some(r) => Some(db.get(r, 0)?),
             None => None,
         };
-        if matches!(version.as_deref(), Some("1") | Some("2")) {
+        if matches!(version.as_deref(), Some("1") | Some("2") | Some("3")) {
             tracing::info!(
                 "migrating the PostgreSQL repository {} from schema version {} to {}",
                 db.location.display(),
@@ -473,6 +475,9 @@ impl PgBackend {
         }
         if matches!(version.as_deref(), Some("1") | Some("2")) {
             db.batch(schema::MIGRATE_2_TO_3)?;
+        }
+        if matches!(version.as_deref(), Some("1") | Some("2") | Some("3")) {
+            db.batch(schema::MIGRATE_3_TO_4)?;
         }
         Box::new(txn).commit()
     }

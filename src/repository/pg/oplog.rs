@@ -139,7 +139,9 @@ impl OpLogRead for PgDb {
         let (node, name) = after.unwrap_or((i64::MIN, String::new()));
         let rows = self.query(
             "SELECT node, name, ws, path, existed, type, multiple, value FROM jprop
-             WHERE op = $1 AND (node, name) > ($2, $3) ORDER BY node, name LIMIT $4",
+             WHERE op = $1 AND (node, left(name, 600)) >= ($2, left($3, 600))
+               AND (node, name) > ($2, $3)
+             ORDER BY node, left(name, 600), name LIMIT $4",
             &[&op.0, &node, &name, &(limit as i64)],
         )?;
         rows.iter()
@@ -264,7 +266,7 @@ impl OpLogTxn for PgTxn<'_> {
             )),
             None => None,
         };
-        db.execute(
+        let added = db.execute(
             "INSERT INTO jprop(op, node, name, ws, path, existed, type, multiple, value)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
             &[
@@ -279,6 +281,19 @@ impl OpLogTxn for PgTxn<'_> {
                 &stored.as_ref().map(|s| s.2.as_str()),
             ],
         )?;
+        if added == 0 {
+            // The property's first image in this operation is kept; a row of
+            // another name with the same key (one MD5) is refused.
+            let rows = db.query(
+                "SELECT name FROM jprop WHERE op = $1 AND node = $2
+                 AND left(name, 600) = left($3, 600) AND md5(name) = md5($3) AND name <> $3",
+                &[&op.0, &image.node, &image.name],
+            )?;
+            if let Some(r) = rows.first() {
+                let other: String = db.get(r, 0)?;
+                return Err(db.md5_twin_property(image.ws, &image.path, &image.name, &other)?);
+            }
+        }
         Ok(())
     }
 
@@ -317,7 +332,7 @@ impl OpLogTxn for PgTxn<'_> {
                 });
             }
         }
-        self.db.execute(
+        let added = self.db.execute(
             "INSERT INTO jreg(op, kind, key, existed, value) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT DO NOTHING",
             &[
@@ -328,6 +343,20 @@ impl OpLogTxn for PgTxn<'_> {
                 &image.before,
             ],
         )?;
+        if added == 0 {
+            // The first image of the key in this operation is kept; another key
+            // with one MD5 is refused.
+            let kind = kind_name(image.kind);
+            if let Some(other) = self.db.md5_twin_key(
+                "jreg",
+                "key",
+                &image.key,
+                "AND op = $2 AND kind = $3",
+                &[&op.0, &kind],
+            )? {
+                return Err(PgDb::md5_twin_registration(kind, &image.key, &other));
+            }
+        }
         Ok(())
     }
 

@@ -25,6 +25,24 @@
 //! the value likewise. Two different paths of one workspace with one MD5 would be
 //! refused as a path conflict: an error, never a lost node.
 //!
+//! JCR bounds no name either, so since version 4 no key holds a raw property
+//! name, namespace prefix or URI, node type name or registry key: `prop` is keyed
+//! by `(node, md5(name))` (`prop_key`), `jprop` by `(op, node, left(name, 600),
+//! md5(name))` (`jprop_key`, whose prefix also gives the journal's `(node, name)`
+//! order), `namespace` by the MD5 of the prefix and of the URI, `nodetype` and
+//! `jreg` by the MD5 of the name and key. The full texts stay in the rows, and
+//! every lookup compares them. Two different names with one MD5 (only made on
+//! purpose) are refused with an error naming both, never stored over each other:
+//! `set_properties` checks the rows its upsert changed, the rows `COPY` writes are
+//! checked before they are held ([`super::bulk`]), and the journal and registry
+//! writes check that a row they find is theirs. What else is text in an index is
+//! bounded: a workspace's name (`workspace_name`; a name the command line gives,
+//! never content), `meta` keys (the code's own), blob hashes (64 characters) and
+//! the path prefix of `node_prefix`. Node names are in no index (`node_path` is
+//! hashed). Tables keyed by an expression index have no primary key: logical
+//! replication of them needs `REPLICA IDENTITY FULL` (streaming replication and
+//! `pg_dump` need nothing).
+//!
 //! # Versions
 //!
 //! Version 1 indexed the raw path and `jcr:uuid` and had no `aggregate` table;
@@ -34,13 +52,13 @@
 //! sequences `node_id` (a block of [`super::NODE_ID_BLOCK`] ids a transaction)
 //! and `op_id`, so that transactions of different workspaces can run at once (see
 //! the module doc of [`super`]); [`MIGRATE_2_TO_3`] starts them after the last
-//! ids.
+//! ids. Version 4 keys names by their MD5 ([`MIGRATE_3_TO_4`]).
 
 /// The value of `meta.format`, which marks a schema as a jcrpack repository.
 pub const FORMAT: &str = "jcrpack-repository";
 
 /// The schema version this code reads and writes.
-pub const VERSION: &str = "3";
+pub const VERSION: &str = "4";
 
 /// The characters of a path the range index holds.
 pub const PREFIX: usize = 600;
@@ -76,12 +94,15 @@ CREATE TABLE prop(
   name text COLLATE "C" NOT NULL,
   type integer NOT NULL,
   multiple boolean NOT NULL,
-  value text NOT NULL,
-  PRIMARY KEY(node, name)
+  value text NOT NULL
 );
+CREATE UNIQUE INDEX prop_key ON prop(node, md5(name));
 CREATE INDEX prop_uuid ON prop(md5(value)) WHERE name = 'jcr:uuid';
-CREATE TABLE namespace(prefix text COLLATE "C" PRIMARY KEY, uri text NOT NULL UNIQUE);
-CREATE TABLE nodetype(name text COLLATE "C" PRIMARY KEY, cnd text NOT NULL);
+CREATE TABLE namespace(prefix text COLLATE "C" NOT NULL, uri text NOT NULL);
+CREATE UNIQUE INDEX namespace_prefix ON namespace(md5(prefix));
+CREATE UNIQUE INDEX namespace_uri ON namespace(md5(uri));
+CREATE TABLE nodetype(name text COLLATE "C" NOT NULL, cnd text NOT NULL);
+CREATE UNIQUE INDEX nodetype_name ON nodetype(md5(name));
 CREATE TABLE op(
   id bigint PRIMARY KEY,
   time text NOT NULL,
@@ -118,18 +139,18 @@ CREATE TABLE jprop(
   existed boolean NOT NULL,
   type integer,
   multiple boolean,
-  value text,
-  PRIMARY KEY(op, node, name)
+  value text
 );
-CREATE INDEX jprop_node ON jprop(node, name);
+CREATE UNIQUE INDEX jprop_key ON jprop(op, node, left(name, 600), md5(name));
+CREATE INDEX jprop_node ON jprop(node, op);
 CREATE TABLE jreg(
   op bigint NOT NULL,
   kind text COLLATE "C" NOT NULL,
   key text COLLATE "C" NOT NULL,
   existed boolean NOT NULL,
-  value text,
-  PRIMARY KEY(op, kind, key)
+  value text
 );
+CREATE UNIQUE INDEX jreg_key ON jreg(op, kind, md5(key));
 CREATE TABLE blob(sha256 text COLLATE "C" PRIMARY KEY, size bigint NOT NULL);
 CREATE TABLE blob_chunk(
   blob text COLLATE "C" NOT NULL,
@@ -171,3 +192,94 @@ SELECT setval('op_id', greatest(coalesce((SELECT max(id) FROM op), 0),
                                 coalesce((SELECT value::bigint FROM meta WHERE key = 'pruned_through'), 0)) + 1, false);
 UPDATE meta SET value = '3' WHERE key = 'version';
 "#;
+
+/// Brings a version 3 schema to version 4 (inside the caller's transaction, which
+/// holds the repository-wide write lock): the keys of property names, registry
+/// names and URIs by their MD5 (see "Long paths and identifiers" above) in place of
+/// the raw text, whose btree entries PostgreSQL limits to about 2.7 KB. The rows
+/// stay as they are; the new unique indexes are built from them.
+pub const MIGRATE_3_TO_4: &str = r#"
+ALTER TABLE prop DROP CONSTRAINT prop_pkey;
+CREATE UNIQUE INDEX prop_key ON prop(node, md5(name));
+ALTER TABLE namespace DROP CONSTRAINT namespace_pkey;
+ALTER TABLE namespace DROP CONSTRAINT namespace_uri_key;
+CREATE UNIQUE INDEX namespace_prefix ON namespace(md5(prefix));
+CREATE UNIQUE INDEX namespace_uri ON namespace(md5(uri));
+ALTER TABLE nodetype DROP CONSTRAINT nodetype_pkey;
+CREATE UNIQUE INDEX nodetype_name ON nodetype(md5(name));
+ALTER TABLE jprop DROP CONSTRAINT jprop_pkey;
+DROP INDEX jprop_node;
+CREATE UNIQUE INDEX jprop_key ON jprop(op, node, left(name, 600), md5(name));
+CREATE INDEX jprop_node ON jprop(node, op);
+ALTER TABLE jreg DROP CONSTRAINT jreg_pkey;
+CREATE UNIQUE INDEX jreg_key ON jreg(op, kind, md5(key));
+UPDATE meta SET value = '4' WHERE key = 'version';
+"#;
+
+/// What [`MIGRATE_3_TO_4`] undoes, for the tests that make version 3
+/// repositories (and older, from them) to migrate.
+#[cfg(test)]
+pub(crate) const DOWNGRADE_4_TO_3: &str = r#"
+DROP INDEX prop_key;
+ALTER TABLE prop ADD PRIMARY KEY(node, name);
+DROP INDEX namespace_prefix;
+DROP INDEX namespace_uri;
+ALTER TABLE namespace ADD PRIMARY KEY(prefix);
+ALTER TABLE namespace ADD UNIQUE(uri);
+DROP INDEX nodetype_name;
+ALTER TABLE nodetype ADD PRIMARY KEY(name);
+DROP INDEX jprop_key;
+DROP INDEX jprop_node;
+ALTER TABLE jprop ADD PRIMARY KEY(op, node, name);
+CREATE INDEX jprop_node ON jprop(node, name);
+DROP INDEX jreg_key;
+ALTER TABLE jreg ADD PRIMARY KEY(op, kind, key);
+UPDATE meta SET value = '3' WHERE key = 'version';
+"#;
+
+/// The MD5 of `text` as the keys hold it (`md5(text)`, hexadecimal).
+pub(crate) fn md5(text: &str) -> String {
+    use md5::Digest;
+    let d = md5::Md5::digest(text.as_bytes());
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Two different names of `names` with one MD5, if there are.
+pub(crate) fn md5_twins<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Option<(&'a str, &'a str)> {
+    let mut seen: std::collections::HashMap<String, &'a str> = std::collections::HashMap::new();
+    for n in names {
+        match seen.entry(md5(n)) {
+            std::collections::hash_map::Entry::Occupied(e) if *e.get() != n => {
+                return Some((*e.get(), n))
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {}
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(n);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    /// A printable pair with one MD5 (Marc Stevens' text collision, HashClash).
+    pub(crate) const TWINS: (&str, &str) = (
+        "TEXTCOLLBYfGiJUETHQ4hAcKSMd5zYpgqf1YRDhkmxHkhPWptrkoyz28wnI9V0aHeAuaKnak",
+        "TEXTCOLLBYfGiJUETHQ4hEcKSMd5zYpgqf1YRDhkmxHkhPWptrkoyz28wnI9V0aHeAuaKnak",
+    );
+
+    #[test]
+    fn md5_is_the_servers_and_finds_twins() {
+        assert_eq!(super::md5(""), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(super::md5(TWINS.0), super::md5(TWINS.1));
+        assert_ne!(TWINS.0, TWINS.1);
+        assert_eq!(
+            super::md5_twins(["a", TWINS.0, "a", "b", TWINS.1]),
+            Some((TWINS.0, TWINS.1))
+        );
+        assert_eq!(super::md5_twins(["a", "b", "a"]), None);
+    }
+}

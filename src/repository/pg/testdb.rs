@@ -205,3 +205,18 @@ pub(crate) fn fresh_database() -> String {
         .unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
     format!("{}/{name}", server.base)
 }
+
+/// `n` letters that do not repeat, seeded by `seed`: test names that PostgreSQL
+/// cannot compress (it compresses an index entry, so a repeated letter would fit
+/// in a btree entry where real text of that length does not).
+pub(crate) fn letters(n: usize, seed: u64) -> String {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (b'a' + (x % 26) as u8) as char
+        })
+        .collect()
+}
