@@ -7,11 +7,11 @@
 
 use crate::archive::Archive;
 use crate::events::{Event, Events, Unit};
+use crate::import::spill::PathSet;
 use crate::import::{self, Action, ImportError, ImportOptions};
 use crate::repository::{RepositoryError, Result, Store, StoreRead};
 use crate::value::Property;
 use serde::Serialize;
-use std::collections::HashSet;
 
 /// What happens to a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -200,43 +200,59 @@ fn compare_all(
     report: &import::Report,
     events: &dyn Events,
 ) -> std::result::Result<Vec<NodeChange>, DiffError> {
-    let mut paths: Vec<(String, bool)> = Vec::new();
-    let mut listed = HashSet::new();
+    // Two passes over the report's list (which spills to disk), not a copy of it:
+    // memory stays bounded by the changes, with the listed and seen paths as
+    // 16-byte hashes (issue 16).
+    let mut listed = PathSet::new();
+    let mut total = 0u64;
     let mut entries = report.entries.iter();
     for e in &mut entries {
-        listed.insert(e.path.clone());
+        listed.insert(&e.path);
         if e.action != Action::Unchanged && e.action != Action::Error {
-            paths.push((e.path.clone(), e.action == Action::Deleted));
+            total += 1;
         }
     }
     if let Some(e) = entries.error {
         return Err(DiffError::ReadBack(e));
     }
-    // Deletions first, then the rest in install order; each path once.
-    paths.sort_by_key(|(_, deleted)| !deleted);
     events.event(&Event::Phase {
         name: "comparing",
-        total: Some(paths.len() as u64),
+        total: Some(total),
         unit: Unit::Paths,
     });
     let mut changes = Vec::new();
-    let mut seen = HashSet::new();
-    for (p, _) in paths {
-        events.event(&Event::Advance { amount: 1 });
-        if !seen.insert(p.clone()) {
-            continue;
-        }
-        if let Some(c) = compare_node(before, after, ws, &p)? {
-            changes.push(c);
-        }
-        // Nodes below a changed node that the report does not list (a file's jcr:content).
-        for child in after.children(ws, &p).unwrap_or_default() {
-            if !seen.contains(&child.path) && !listed.contains(&child.path) {
-                if let Some(c) = compare_node(before, after, ws, &child.path)? {
-                    seen.insert(child.path.clone());
-                    changes.push(c);
+    let mut seen = PathSet::new();
+    // Deletions first, then the rest in install order; each path once.
+    for deletions in [true, false] {
+        let mut entries = report.entries.iter();
+        for e in &mut entries {
+            if e.action == Action::Unchanged
+                || e.action == Action::Error
+                || (e.action == Action::Deleted) != deletions
+            {
+                continue;
+            }
+            let p = e.path.as_str();
+            events.event(&Event::Advance { amount: 1 });
+            if !seen.insert(p) {
+                continue;
+            }
+            if let Some(c) = compare_node(before, after, ws, p)? {
+                changes.push(c);
+            }
+            // Nodes below a changed node that the report does not list (a file's
+            // jcr:content).
+            for child in after.children(ws, p).unwrap_or_default() {
+                if !seen.contains(&child.path) && !listed.contains(&child.path) {
+                    if let Some(c) = compare_node(before, after, ws, &child.path)? {
+                        seen.insert(&child.path);
+                        changes.push(c);
+                    }
                 }
             }
+        }
+        if let Some(e) = entries.error {
+            return Err(DiffError::ReadBack(e));
         }
     }
     Ok(changes)

@@ -31,20 +31,65 @@
 //! installs may change the parent's content after its digests were taken), nor
 //! below an authorizable remapped to an existing one.
 
+use super::plan::{Id, Plan};
 use crate::archive::{Archive, ArchiveError};
-use crate::package::LayoutNode;
 use sha2::{Digest as _, Sha256};
-use std::collections::HashMap;
 use std::io::Read;
+use std::os::unix::fs::FileExt;
 
 /// A digest.
 pub type Digest = [u8; 32];
 
+/// Layouts up to this many nodes keep their digests in memory; larger ones in an
+/// unlinked temporary file (32 bytes a node: 32 MB at a million nodes).
+const IN_MEMORY: usize = 32 * 1024;
+
+/// The digest of every node of a layout, by node id.
+enum Table {
+    Memory(Vec<Digest>),
+    File(std::fs::File),
+}
+
+impl Table {
+    fn new(len: usize) -> Table {
+        if len > IN_MEMORY {
+            // Unlinked when created: a killed install leaves no file behind.
+            if let Ok(f) = tempfile::tempfile() {
+                if f.set_len(len as u64 * 32).is_ok() {
+                    return Table::File(f);
+                }
+            }
+        }
+        Table::Memory(vec![[0; 32]; len])
+    }
+
+    fn set(&mut self, id: Id, d: &Digest) -> std::io::Result<()> {
+        match self {
+            Table::Memory(v) => {
+                if let Some(slot) = v.get_mut(id as usize) {
+                    *slot = *d;
+                }
+                Ok(())
+            }
+            Table::File(f) => f.write_all_at(d, id as u64 * 32),
+        }
+    }
+
+    fn get(&self, id: Id) -> Option<Digest> {
+        match self {
+            Table::Memory(v) => v.get(id as usize).copied(),
+            Table::File(f) => {
+                let mut d = [0; 32];
+                f.read_exact_at(&mut d, id as u64 * 32).ok().map(|()| d)
+            }
+        }
+    }
+}
+
 /// The digests of one install's layout.
 pub struct Digests {
-    /// The digest of every layout node, by address (the layout is neither moved
-    /// nor changed while the install runs).
-    of: HashMap<usize, Digest>,
+    /// The digest of every layout node, by id.
+    of: Table,
     /// (path, digest) of the subtrees to record at the end, as `hex path`.
     pub pending: super::spill::SpillLog<String>,
 }
@@ -85,24 +130,25 @@ fn entry(h: &mut Sha256, archive: &dyn Archive, name: &str) -> Result<(), Archiv
 }
 
 impl Digests {
-    /// The digests of `root`'s layout below `base` (see the module doc), reading
+    /// The digests of the layout `plan` below `base` (see the module doc), reading
     /// every entry once.
     pub fn compute(
         archive: &dyn Archive,
-        root: &LayoutNode,
+        plan: &Plan<'_>,
         base: &Digest,
     ) -> Result<Digests, ArchiveError> {
-        let mut of = HashMap::new();
-        node_digest(archive, root, base, &mut of)?;
+        let mut of = Table::new(plan.len());
+        node_digest(archive, plan, plan.root(), "/", base, &mut of)?;
         Ok(Digests {
             of,
             pending: super::spill::SpillLog::new(),
         })
     }
 
-    /// The digest of layout node `n`.
-    pub fn of(&self, n: &LayoutNode) -> Option<&Digest> {
-        self.of.get(&(n as *const LayoutNode as usize))
+    /// The digest of layout node `n`; `None` when it cannot be read back (the
+    /// subtree is installed, not skipped).
+    pub fn of(&self, n: Id) -> Option<Digest> {
+        self.of.get(n)
     }
 
     /// Remembers to record `digest` for `path` at the end.
@@ -127,42 +173,53 @@ pub fn split(record: &str) -> Option<(Vec<u8>, &str)> {
 
 fn node_digest(
     archive: &dyn Archive,
-    n: &LayoutNode,
+    plan: &Plan<'_>,
+    n: Id,
+    n_path: &str,
     base: &Digest,
-    of: &mut HashMap<usize, Digest>,
+    of: &mut Table,
 ) -> Result<Digest, ArchiveError> {
     let mut h = Sha256::new();
     h.update(b"jcrpack aggregate 1\0");
     h.update(base);
-    text(&mut h, &n.path);
+    text(&mut h, n_path);
+    let (dir, docview, file) = (plan.dir(n), plan.docview(n), plan.file(n));
     h.update([
-        n.dir.is_some() as u8,
-        n.full_coverage as u8,
-        n.docview.is_some() as u8,
-        n.file.is_some() as u8,
+        dir.is_some() as u8,
+        plan.full_coverage(n) as u8,
+        docview.is_some() as u8,
+        file.is_some() as u8,
     ]);
-    if let Some(d) = &n.dir {
+    if let Some(d) = dir {
         text(&mut h, d);
     }
-    if let Some(d) = &n.docview {
+    if let Some(d) = docview {
         entry(&mut h, archive, d)?;
     }
-    if let Some(f) = &n.file {
+    if let Some(f) = file {
         entry(&mut h, archive, f)?;
     }
-    h.update((n.binaries.len() as u64).to_le_bytes());
-    for b in &n.binaries {
+    let binaries = plan.binaries(n);
+    h.update((binaries.len() as u64).to_le_bytes());
+    for b in &binaries {
         text(&mut h, &b.property);
         h.update((b.index.map_or(0, |i| i as u64 + 1)).to_le_bytes());
         entry(&mut h, archive, &b.entry)?;
     }
-    h.update((n.children.len() as u64).to_le_bytes());
-    for (segment, c) in &n.children {
+    let children = plan.children(n);
+    h.update((children.len() as u64).to_le_bytes());
+    for c in children {
+        let segment = plan.segment(c);
         text(&mut h, segment);
-        h.update(node_digest(archive, c, base, of)?);
+        let child_path = crate::path::join(n_path, segment);
+        h.update(node_digest(archive, plan, c, &child_path, base, of)?);
     }
     let d: Digest = h.finalize().into();
-    of.insert(n as *const LayoutNode as usize, d);
+    of.set(n, &d).map_err(|source| ArchiveError::Io {
+        archive: archive.name().to_string(),
+        entry: None,
+        source,
+    })?;
     Ok(d)
 }
 
@@ -185,11 +242,4 @@ pub fn base(parts: &[&[u8]], archive: &dyn Archive) -> Result<Digest, ArchiveErr
         entry(&mut h, archive, name)?;
     }
     Ok(h.finalize().into())
-}
-
-/// The number of aggregates (layout nodes with a DocView or a file) in `n`'s
-/// subtree.
-pub fn aggregates(n: &LayoutNode) -> u64 {
-    let own = (n.docview.is_some() || n.file.is_some()) as u64;
-    own + n.children.values().map(aggregates).sum::<u64>()
 }

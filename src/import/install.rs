@@ -5,6 +5,7 @@
 
 use super::error::ImportError;
 use super::options::ImportOptions;
+use super::plan::Plan;
 use super::report::Report;
 use super::session::Session;
 use super::{dependencies, mapping, node_types, roots, sub_packages, tree};
@@ -12,6 +13,7 @@ use crate::archive::{self, Archive, ReadOptions};
 use crate::cnd::NodeTypeRegistry;
 use crate::events::{Event, Unit};
 use crate::namespace::NamespaceRegistry;
+use crate::package::flat::FlatLayout;
 use crate::package::{self, OpenOptions, Package};
 use crate::repository::{OperationMeta, Store, Transaction};
 use std::path::Path;
@@ -49,11 +51,19 @@ pub fn install_inspected(
         total: None,
         unit: Unit::Entries,
     });
-    let result = Package::open(archive, &OpenOptions::default())
+    let result = Package::open(archive, &flat_open())
         .map_err(ImportError::from)
         .and_then(|pkg| install_package(store, pkg, opts, inspect));
     opts.events.event(&Event::Finished);
     result
+}
+
+/// How the importer opens a package: its layout as flat arrays.
+fn flat_open() -> OpenOptions {
+    OpenOptions {
+        flat: true,
+        ..OpenOptions::default()
+    }
 }
 
 /// Installs an opened [`Package`] into `store`, with `inspect` as in
@@ -84,7 +94,7 @@ pub fn install_archive_then(
         total: None,
         unit: Unit::Entries,
     });
-    let result = Package::open(archive, &OpenOptions::default())
+    let result = Package::open(archive, &flat_open())
         .map_err(ImportError::from)
         .and_then(|pkg| install_package_then(store, pkg, opts, finish));
     opts.events.event(&Event::Finished);
@@ -159,7 +169,8 @@ pub(super) fn run(
         properties: props,
         filter,
         node_types: type_files,
-        mut layout,
+        layout,
+        flat,
     } = pkg;
     let mapping = mapping::of(opts)?;
     let filter = match (filter, &mapping) {
@@ -167,17 +178,26 @@ pub(super) fn run(
         (f, _) => f,
     };
     let ac = opts.ac_handling.unwrap_or_else(|| props.ac_handling());
-    // The tree is taken, not copied: it has a node per package path.
-    let mut root = match &mapping {
-        Some(m) => mapping::remap(&layout.root, m),
-        None => std::mem::take(&mut layout.root),
+    // The layout as flat arrays over the archive's listing, not a tree of strings
+    // (issue 16): the install opens its package so; a package opened with its tree
+    // (a sub package) is flattened from it, and the tree dropped.
+    let flat = match flat {
+        Some(f) => f,
+        None => FlatLayout::from_tree(archive, &layout.root),
     };
+    let sub_packages = layout.sub_packages;
+    drop(layout.root);
+    let flat = match &mapping {
+        Some(m) => mapping::remap(archive, &flat, m),
+        None => flat,
+    };
+    let mut plan = Plan::new(flat);
     if let Some(f) = &filter {
         for set in &f.sets {
-            mapping::add_intermediates(&mut root, set.root());
+            plan.add_intermediates(set.root());
         }
     }
-    roots::check(&root, filter.as_ref(), opts)?;
+    roots::check(&plan, filter.as_ref(), opts)?;
     let missing = dependencies::missing(&*txn, &props)?;
     if !missing.is_empty() && opts.require_dependencies {
         return Err(ImportError::MissingDependencies {
@@ -191,7 +211,7 @@ pub(super) fn run(
             "dependency {d} is not installed in this repository"
         ));
     }
-    tree::collect_hints(&root, &mut s.hints);
+    tree::collect_hints(&plan, &mut s.hints);
     if let Ok(hooks) = props.install_hooks() {
         for (name, class) in hooks {
             s.report.warn(format!(
@@ -211,13 +231,13 @@ pub(super) fn run(
     super::privileges::register(&mut s, archive)?;
     // Digests read every entry of the package once more, so only an install that
     // skips by them takes (and records) them.
-    if depth == 0 && layout.sub_packages.is_empty() && opts.skip_unchanged {
-        s.digests = Some(layout_digests(&s, archive, &root)?);
+    if depth == 0 && sub_packages.is_empty() && opts.skip_unchanged {
+        s.digests = Some(layout_digests(&s, archive, &plan)?);
     }
-    tree::import_tree(&mut s, archive, &root)?;
+    tree::import_tree(&mut s, archive, &plan)?;
     // What only the walk needs goes before the checks, so that their memory and the
     // walk's do not add up (at a million nodes each path set holds tens of MB).
-    drop(root);
+    drop(plan);
     s.walked();
     super::acl::warn_ignored(&mut s.report);
     // The filter roots were checked above; DocView files of their ancestors may
@@ -239,7 +259,7 @@ pub(super) fn run(
     }
     node_types::check(&mut s)?;
     super::references::check(&mut s)?;
-    sub_packages::install(&mut s, archive, &props, &layout.sub_packages, depth, opened)?;
+    sub_packages::install(&mut s, archive, &props, &sub_packages, depth, opened)?;
     if let Some(d) = s.digests.take() {
         for record in d.pending.iter() {
             if let Some((digest, path)) = super::digest::split(&record) {
@@ -255,7 +275,7 @@ pub(super) fn run(
 fn layout_digests(
     s: &Session<'_>,
     archive: &dyn Archive,
-    root: &crate::package::LayoutNode,
+    plan: &Plan<'_>,
 ) -> Result<super::digest::Digests, ImportError> {
     let o = s.opts;
     let options = format!(
@@ -281,7 +301,7 @@ fn layout_digests(
     // on the first re-install. Prefixes are never remapped, so stored names mean
     // the same; the package's own node types are in META-INF.
     let base = super::digest::base(&[options.as_bytes()], archive)?;
-    Ok(super::digest::Digests::compute(archive, root, &base)?)
+    Ok(super::digest::Digests::compute(archive, plan, &base)?)
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 
 use super::error::ImportError;
 use super::options::ImportOptions;
+use crate::archive::Archive;
 use crate::filter::PathMapping;
-use crate::package::LayoutNode;
+use crate::package::flat::FlatLayout;
+use crate::package::{BinaryFile, LayoutNode};
 use crate::path;
 
 /// The mapping the options ask for; `None` installs where the package says.
@@ -37,27 +39,29 @@ fn map_path(m: &PathMapping, p: &str) -> String {
     m.map(p)
 }
 
-/// The layout with every path mapped (`--at`, `--map`).
-pub(super) fn remap(root: &LayoutNode, m: &PathMapping) -> LayoutNode {
+/// The layout with every path mapped (`--at`, `--map`), as flat arrays over the same
+/// archive. It is built as a tree first (mappings may merge and move subtrees), then
+/// flattened: only an install with a mapping pays for the tree, once.
+pub(super) fn remap<'a>(
+    archive: &'a dyn Archive,
+    flat: &FlatLayout<'a>,
+    m: &PathMapping,
+) -> FlatLayout<'a> {
     let mut out = LayoutNode {
         segment: String::new(),
         path: "/".into(),
         ..LayoutNode::default()
     };
-    fn walk(n: &LayoutNode, m: &PathMapping, out: &mut LayoutNode) {
-        let target = map_path(m, &n.path);
-        let dst = node_at(out, &target);
-        dst.dir = n.dir.clone();
-        dst.docview = n.docview.clone();
-        dst.full_coverage = n.full_coverage;
-        dst.file = n.file.clone();
-        dst.binaries = n.binaries.clone();
-        for c in n.children.values() {
-            walk(c, m, out);
-        }
+    for (n, p) in flat.nodes() {
+        let target = map_path(m, &p);
+        let dst = node_at(&mut out, &target);
+        dst.dir = n.dir().map(str::to_string);
+        dst.docview = n.docview().map(str::to_string);
+        dst.full_coverage = n.full_coverage();
+        dst.file = n.file().map(str::to_string);
+        dst.binaries = n.binaries().map(BinaryFile::of_entry).collect();
     }
-    walk(root, m, &mut out);
-    out
+    FlatLayout::from_tree(archive, &out)
 }
 
 fn node_at<'a>(root: &'a mut LayoutNode, p: &str) -> &'a mut LayoutNode {
@@ -66,10 +70,4 @@ fn node_at<'a>(root: &'a mut LayoutNode, p: &str) -> &'a mut LayoutNode {
         n = n.child_mut(seg);
     }
     n
-}
-
-/// Adds the node of a filter root (and its ancestors) to the layout, so that the
-/// walk visits it even when the package has nothing there.
-pub(super) fn add_intermediates(root: &mut LayoutNode, filter_root: &str) {
-    node_at(root, filter_root);
 }

@@ -26,6 +26,7 @@ mod install;
 mod mapping;
 mod node_types;
 pub mod options;
+mod plan;
 mod privileges;
 mod references;
 pub mod report;

@@ -3,8 +3,8 @@
 
 use super::error::{ImportError, OutOfBounds};
 use super::options::ImportOptions;
+use super::plan::Plan;
 use crate::filter::WorkspaceFilter;
-use crate::package::LayoutNode;
 use crate::path;
 
 pub use crate::write_rules::{system_root_of, SYSTEM_ROOTS};
@@ -12,26 +12,28 @@ pub use crate::write_rules::{system_root_of, SYSTEM_ROOTS};
 /// Refuses packages that write system roots or outside `--allow-root`, before
 /// anything is written.
 pub(super) fn check(
-    root: &LayoutNode,
+    plan: &Plan<'_>,
     filter: Option<&WorkspaceFilter>,
     opts: &ImportOptions,
 ) -> Result<(), ImportError> {
-    let mut written: Vec<String> = filter
-        .map(|f| f.sets.iter().map(|s| s.root().to_string()).collect())
+    let roots: Vec<&str> = filter
+        .map(|f| f.sets.iter().map(|s| s.root()).collect())
         .unwrap_or_default();
-    fn content(n: &LayoutNode, out: &mut Vec<String>) {
-        if !n.is_empty() && n.path != "/" && n.children.is_empty() {
-            out.push(n.path.clone());
-        }
-        for c in n.children.values() {
-            content(c, out);
-        }
-    }
-    if filter.is_none_or(|f| f.sets.is_empty()) {
-        content(root, &mut written);
-    }
-    for w in &written {
+    for w in roots {
         if let Some(refusal) = out_of_bounds(w, false, opts) {
+            return Err(ImportError::OutOfBounds(refusal));
+        }
+    }
+    // Without filter roots, the content's leaves: checked as the walk finds them,
+    // not collected (a million paths at a million nodes).
+    if filter.is_none_or(|f| f.sets.is_empty()) {
+        let mut first = None;
+        plan.walk(|id, p| {
+            if first.is_none() && !plan.is_empty(id) && p != "/" && !plan.has_children(id) {
+                first = out_of_bounds(p, false, opts);
+            }
+        });
+        if let Some(refusal) = first {
             return Err(ImportError::OutOfBounds(refusal));
         }
     }

@@ -75,7 +75,8 @@ pub struct Session<'t> {
     /// The layout's digests, when this install records and compares them
     /// ([`super::digest`]).
     pub digests: Option<super::digest::Digests>,
-    issued: HashSet<String>,
+    /// The identifiers [`Session::new_uuid`] handed out, as hashes.
+    issued: PathSet,
 }
 
 impl<'t> Session<'t> {
@@ -109,7 +110,7 @@ impl<'t> Session<'t> {
             document_nodes: HashSet::new(),
             remapped: Vec::new(),
             digests: None,
-            issued: HashSet::new(),
+            issued: PathSet::new(),
         }
     }
 
@@ -266,7 +267,7 @@ impl<'t> Session<'t> {
             let taken = self.issued.contains(&id)
                 || matches!(self.txn.find_by_uuid(&self.ws, &id), Ok(Some(_)));
             if !taken {
-                self.issued.insert(id.clone());
+                self.issued.insert(&id);
                 return id;
             }
             attempt += 1;

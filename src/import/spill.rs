@@ -13,16 +13,151 @@ use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{BufReader, Read, Write};
 
-/// A set of paths, kept as 128-bit hashes of their bytes.
+/// A set of paths, kept as 128-bit hashes of their bytes: the most recent
+/// [`PathSet::IN_MEMORY`] in a hash table, the older ones in one sorted, unlinked
+/// temporary file with a sparse index (the first key of each block of
+/// [`BLOCK`] keys) and a Bloom filter (10 bits a key) in memory. So a million paths
+/// cost about 1.5 MB of memory and 16 MB of disk instead of 35 MB of memory; a
+/// lookup of a path that is not in the file rarely reads it (the Bloom filter says
+/// no), one that is reads one 4 KiB block.
 ///
 /// Two different paths share a hash with probability 2^-128 a pair: for the
-/// millions of paths of one install, never in practice.
-#[derive(Debug, Default, Clone)]
+/// millions of paths of one install, never in practice. When the file cannot be
+/// written, the keys stay in memory (correct, only larger).
+#[derive(Debug, Default)]
 pub struct PathSet {
     set: HashSet<u128, BuildHasherDefault<PassThrough>>,
+    spilled: Option<SpilledKeys>,
+    /// A spill failed: everything from then on stays in memory.
+    broken: bool,
+}
+
+/// Keys per block of the spill file (4 KiB).
+const BLOCK: usize = 256;
+
+/// The keys moved to disk, sorted.
+#[derive(Debug)]
+struct SpilledKeys {
+    file: File,
+    count: usize,
+    /// The first key of each block.
+    index: Vec<u128>,
+    /// Bloom filter over the keys in the file.
+    bloom: Vec<u64>,
+}
+
+impl SpilledKeys {
+    /// The Bloom filter's bit positions of `k` (its two halves as double hashing).
+    fn bits(k: u128, words: usize) -> impl Iterator<Item = (usize, u64)> {
+        let m = (words as u64) * 64;
+        let (h1, h2) = (k as u64, ((k >> 64) as u64) | 1);
+        (0..7u64).map(move |i| {
+            let b = h1.wrapping_add(i.wrapping_mul(h2)) % m;
+            ((b / 64) as usize, 1u64 << (b % 64))
+        })
+    }
+
+    fn may_contain(&self, k: u128) -> bool {
+        Self::bits(k, self.bloom.len()).all(|(w, bit)| self.bloom[w] & bit != 0)
+    }
+
+    fn contains(&self, k: u128) -> std::io::Result<bool> {
+        use std::os::unix::fs::FileExt;
+        if self.count == 0 || !self.may_contain(k) {
+            return Ok(false);
+        }
+        let block = self.index.partition_point(|&f| f <= k);
+        let Some(block) = block.checked_sub(1) else {
+            return Ok(false);
+        };
+        let first = block * BLOCK;
+        let n = BLOCK.min(self.count - first);
+        let mut buf = vec![0u8; n * 16];
+        self.file.read_exact_at(&mut buf, first as u64 * 16)?;
+        let keys: Vec<u128> = buf
+            .chunks_exact(16)
+            .map(|c| u128::from_le_bytes(c.try_into().unwrap_or([0; 16])))
+            .collect();
+        Ok(keys.binary_search(&k).is_ok())
+    }
+
+    /// The keys of the file merged with `more` (sorted, none in the file) into a new
+    /// file.
+    fn merge(old: Option<&SpilledKeys>, more: &[u128]) -> std::io::Result<SpilledKeys> {
+        use std::io::BufWriter;
+        let count = old.map_or(0, |o| o.count) + more.len();
+        let words = (count * 10).div_ceil(64).max(16);
+        let mut out = SpilledKeys {
+            file: tempfile::tempfile()?,
+            count,
+            index: Vec::with_capacity(count.div_ceil(BLOCK)),
+            bloom: vec![0; words],
+        };
+        let mut w = BufWriter::with_capacity(64 * 1024, &out.file);
+        let mut old_keys = old.map(|o| {
+            let f = o.file.try_clone();
+            (o.count, f)
+        });
+        let mut reader = match old_keys.take() {
+            Some((n, Ok(f))) => Some((
+                n,
+                BufReader::with_capacity(64 * 1024, ReadAt { file: f, pos: 0 }),
+            )),
+            Some((_, Err(e))) => return Err(e),
+            None => None,
+        };
+        let mut next_old = || -> std::io::Result<Option<u128>> {
+            match reader.as_mut() {
+                Some((left, r)) if *left > 0 => {
+                    let mut b = [0u8; 16];
+                    r.read_exact(&mut b)?;
+                    *left -= 1;
+                    Ok(Some(u128::from_le_bytes(b)))
+                }
+                _ => Ok(None),
+            }
+        };
+        let mut a = next_old()?;
+        let mut more = more.iter().copied().peekable();
+        let mut written = 0usize;
+        loop {
+            let k = match (a, more.peek().copied()) {
+                (Some(x), Some(y)) if y < x => {
+                    more.next();
+                    y
+                }
+                (Some(x), _) => {
+                    a = next_old()?;
+                    x
+                }
+                (None, Some(y)) => {
+                    more.next();
+                    y
+                }
+                (None, None) => break,
+            };
+            if written % BLOCK == 0 {
+                out.index.push(k);
+            }
+            for (wd, bit) in Self::bits(k, words) {
+                out.bloom[wd] |= bit;
+            }
+            w.write_all(&k.to_le_bytes())?;
+            written += 1;
+        }
+        w.flush()?;
+        drop(w);
+        if written != count {
+            return Err(std::io::Error::other("the path set's file ended early"));
+        }
+        Ok(out)
+    }
 }
 
 impl PathSet {
+    /// How many paths stay in the hash table before they move to the file.
+    pub const IN_MEMORY: usize = 128 * 1024;
+
     /// An empty set.
     pub fn new() -> PathSet {
         PathSet::default()
@@ -30,22 +165,50 @@ impl PathSet {
 
     /// Adds `path`; whether it was new.
     pub fn insert(&mut self, path: impl AsRef<str>) -> bool {
-        self.set.insert(key(path.as_ref()))
+        let k = key(path.as_ref());
+        if self.in_file(k) || !self.set.insert(k) {
+            return false;
+        }
+        if self.set.len() >= Self::IN_MEMORY && !self.broken {
+            self.spill();
+        }
+        true
+    }
+
+    fn in_file(&self, k: u128) -> bool {
+        // A block that cannot be read back answers "not there": the path is then
+        // treated as new (done again), never lost.
+        self.spilled
+            .as_ref()
+            .is_some_and(|s| s.contains(k).unwrap_or(false))
+    }
+
+    fn spill(&mut self) {
+        let mut keys: Vec<u128> = self.set.iter().copied().collect();
+        keys.sort_unstable();
+        match SpilledKeys::merge(self.spilled.as_ref(), &keys) {
+            Ok(s) => {
+                self.spilled = Some(s);
+                self.set = HashSet::default();
+            }
+            Err(_) => self.broken = true,
+        }
     }
 
     /// Whether `path` was added.
     pub fn contains(&self, path: impl AsRef<str>) -> bool {
-        self.set.contains(&key(path.as_ref()))
+        let k = key(path.as_ref());
+        self.set.contains(&k) || self.in_file(k)
     }
 
     /// How many paths were added.
     pub fn len(&self) -> usize {
-        self.set.len()
+        self.set.len() + self.spilled.as_ref().map_or(0, |s| s.count)
     }
 
     /// Whether no path was added.
     pub fn is_empty(&self) -> bool {
-        self.set.is_empty()
+        self.len() == 0
     }
 }
 
@@ -341,6 +504,26 @@ mod tests {
         }
         assert!((0..10_000).all(|i| s.contains(&format!("/p{i}"))));
         assert!(!(10_000..20_000).any(|i| s.contains(&format!("/p{i}"))));
+    }
+
+    #[test]
+    fn a_path_set_past_its_memory_keeps_every_path_in_its_file() {
+        let mut s = PathSet::new();
+        let n = PathSet::IN_MEMORY * 2 + 777;
+        for i in 0..n {
+            assert!(s.insert(format!("/c/{i}")), "{i}");
+        }
+        assert!(s.spilled.is_some(), "should have spilled");
+        assert!(s.set.len() < PathSet::IN_MEMORY);
+        assert_eq!(s.len(), n);
+        // Added again, in the file or in memory: not new.
+        for i in (0..n).step_by(97) {
+            assert!(!s.insert(format!("/c/{i}")), "{i}");
+        }
+        assert_eq!(s.len(), n);
+        assert!((0..n).all(|i| s.contains(format!("/c/{i}"))));
+        assert!(!(n..n + 20_000).any(|i| s.contains(format!("/c/{i}"))));
+        assert!(!s.contains("/c"));
     }
 
     #[test]

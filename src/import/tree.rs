@@ -3,84 +3,90 @@
 //! parents before children, children towards filter roots first.
 
 use super::error::ImportError;
+use super::plan::{Id, Plan};
 use super::report::Action;
 use super::session::Session;
 use crate::archive::Archive;
 use crate::events::Unit;
 use crate::filter::ImportMode;
 use crate::node::Node;
-use crate::package::LayoutNode;
 use crate::path;
 use crate::properties::AcHandling;
 use crate::repository::AddOptions;
 
-/// Imports the layout below (and including) `node`.
+/// Imports the whole layout, from its root.
 pub fn import_tree(
     s: &mut Session<'_>,
     archive: &dyn Archive,
-    root: &LayoutNode,
+    plan: &Plan<'_>,
 ) -> Result<(), ImportError> {
     let post_filter = s.filter.as_ref().is_some_and(|f| !f.sets.is_empty());
-    s.phase("installing", Some(root.count() as u64), Unit::Paths);
-    visit(s, archive, root, !post_filter)
+    let root = plan.root();
+    s.phase("installing", Some(plan.count(root)), Unit::Paths);
+    visit(s, archive, plan, root, "/", !post_filter)
 }
 
 fn visit(
     s: &mut Session<'_>,
     archive: &dyn Archive,
-    n: &LayoutNode,
+    plan: &Plan<'_>,
+    n: Id,
+    n_path: &str,
     keep_all: bool,
 ) -> Result<(), ImportError> {
     let mut keep_all = keep_all;
     if !keep_all {
-        if s.contains(&n.path) {
+        if s.contains(n_path) {
             keep_all = true;
-        } else if !(s.is_ancestor(&n.path) || n.path == "/") {
-            s.advance(n.count() as u64);
+        } else if !(s.is_ancestor(n_path) || n_path == "/") {
+            s.advance(plan.count(n));
             return Ok(());
         }
     }
     // Below an authorizable that exists elsewhere, the content goes below that one.
-    let p = s.repo_path(&n.path);
+    let p = s.repo_path(n_path);
     super::session::check_depth(&p)?;
     let digest = match &s.digests {
-        Some(d) if s.remapped.is_empty() => d.of(n).copied(),
+        Some(d) if s.remapped.is_empty() => d.of(n),
         _ => None,
     };
     if let Some(d) = digest.as_ref().filter(|_| s.opts.skip_unchanged) {
         if s.txn.aggregate_digest(&s.ws, &p)?.as_deref() == Some(&d[..]) {
-            s.advance(n.count() as u64);
-            s.report.totals.skipped += super::digest::aggregates(n);
+            s.advance(plan.count(n));
+            s.report.totals.skipped += plan.aggregates(n);
             return Ok(());
         }
     }
     let before = (s.report.warnings.len(), s.report.totals.errors);
     s.advance(1);
-    if let Some(entry) = &n.docview {
-        if n.file.is_some() {
+    if let Some(entry) = plan.docview(n) {
+        if plan.file(n).is_some() {
             s.file_content.insert(path::join(&p, "jcr:content"));
             s.file_content.insert(p.clone());
         }
-        if import_docview_entry(s, archive, entry, &p)? {
-            if let Some(file) = &n.file {
+        let imported = import_docview_entry(s, archive, entry, &p)?;
+        forget_unread_name_lists(s, plan);
+        if imported {
+            if let Some(file) = plan.file(n) {
                 super::file::import_file(s, archive, file, &p, true)?;
             }
         }
-    } else if let Some(file) = &n.file {
+    } else if let Some(file) = plan.file(n) {
         super::file::import_file(s, archive, file, &p, false)?;
-    } else if n.dir.is_some() {
+    } else if plan.has_dir(n) {
         folder(s, &p)?;
     } else {
         intermediate(s, &p)?;
     }
-    super::file::apply_binaries(s, archive, &p, &n.binaries)?;
-    for child in ordered_children(s, n) {
-        visit(s, archive, child, keep_all)?;
+    super::file::apply_binaries(s, archive, &p, &plan.binaries(n))?;
+    for child in ordered_children(s, plan, n, n_path) {
+        let child_path = path::join(n_path, plan.segment(child));
+        visit(s, archive, plan, child, &child_path, keep_all)?;
     }
-    if n.docview.is_none() && n.file.is_none() && n.dir.is_some() {
-        folder_cleanup(s, n)?;
+    if plan.docview(n).is_none() && plan.file(n).is_none() && plan.has_dir(n) {
+        folder_cleanup(s, plan, n, n_path)?;
     }
-    if !n.children.is_empty() {
+    if plan.has_children(n) {
         if let Some(names) = s.name_lists.remove(&p) {
             super::docview::restore_order(s, &p, &names)?;
         }
@@ -95,6 +101,18 @@ fn visit(
         }
     }
     Ok(())
+}
+
+/// Forgets the child name lists a document left for nodes that have no children
+/// in their own files: only a layout node with children orders again after them
+/// (in [`visit`]), so the others would be held, unread, until the walk ends (tens of
+/// MB at a million nodes). Below a remapped authorizable the paths are not the
+/// layout's: everything is kept then.
+fn forget_unread_name_lists(s: &mut Session<'_>, plan: &Plan<'_>) {
+    if s.remapped.is_empty() && !s.name_lists.is_empty() {
+        s.name_lists
+            .retain(|p, _| plan.find(p).is_some_and(|n| plan.has_children(n)));
+    }
 }
 
 /// Parses and imports one DocView entry. Returns false when it was skipped (lenient).
@@ -131,23 +149,27 @@ fn import_docview_entry(
     }
 }
 
-fn ordered_children<'a>(s: &Session<'_>, n: &'a LayoutNode) -> Vec<&'a LayoutNode> {
-    let mut out: Vec<&LayoutNode> = Vec::with_capacity(n.children.len());
+fn ordered_children(s: &Session<'_>, plan: &Plan<'_>, n: Id, n_path: &str) -> Vec<Id> {
+    let all = plan.children(n);
+    let mut out: Vec<Id> = Vec::with_capacity(all.len());
     if let Some(names) = s
         .filter
         .as_ref()
-        .and_then(|f| f.direct_child_names_towards_roots(&n.path))
+        .and_then(|f| f.direct_child_names_towards_roots(n_path))
     {
         for name in names {
-            if let Some(c) = n.children.get(&name) {
-                if !out.iter().any(|o| std::ptr::eq(*o, c)) {
+            if let Some(c) = plan.child(n, &name) {
+                if !out.contains(&c) {
                     out.push(c);
                 }
             }
         }
     }
-    for c in n.children.values() {
-        if !out.iter().any(|o| std::ptr::eq(*o, c)) {
+    if out.is_empty() {
+        return all;
+    }
+    for c in all {
+        if !out.contains(&c) {
             out.push(c);
         }
     }
@@ -222,12 +244,15 @@ fn folder(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
 }
 
 /// After a contained folder in `replace`: remove contained children the package lacks.
-fn folder_cleanup(s: &mut Session<'_>, n: &LayoutNode) -> Result<(), ImportError> {
-    let p = &n.path;
+fn folder_cleanup(s: &mut Session<'_>, plan: &Plan<'_>, n: Id, p: &str) -> Result<(), ImportError> {
     if !s.contains(p) || s.mode(p) != ImportMode::Replace || s.node(p)?.is_none() {
         return Ok(());
     }
-    let names: Vec<String> = n.children.keys().cloned().collect();
+    let names: Vec<String> = plan
+        .children(n)
+        .into_iter()
+        .map(|c| plan.segment(c).to_string())
+        .collect();
     super::docview::delete_missing_children(s, p, &names)
 }
 
@@ -256,11 +281,10 @@ fn intermediate(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
 }
 
 /// Every repository path the package has an entry for.
-pub fn collect_hints(n: &LayoutNode, out: &mut super::spill::PathSet) {
-    if !n.is_empty() {
-        out.insert(&n.path);
-    }
-    for c in n.children.values() {
-        collect_hints(c, out);
-    }
+pub fn collect_hints(plan: &Plan<'_>, out: &mut super::spill::PathSet) {
+    plan.walk(|id, p| {
+        if !plan.is_empty(id) {
+            out.insert(p);
+        }
+    });
 }

@@ -56,6 +56,12 @@ pub struct FlatLayout<'a> {
     /// Names that are not entries of the listing (none in practice: the layout only
     /// names entries), indexed after the listing's.
     extra: Vec<String>,
+    /// `*.cnd` files inside `jcr_root/` (entry, repository path), in the order of
+    /// [`super::Layout::cnds`].
+    cnds: Vec<(String, String)>,
+    /// Packages below `/etc/packages` (entry, repository path), in the order of
+    /// [`super::Layout::sub_packages`].
+    sub_packages: Vec<(String, String)>,
 }
 
 impl fmt::Debug for FlatLayout<'_> {
@@ -75,8 +81,27 @@ pub fn scan_lenient<'a>(
     archive: &'a dyn Archive,
     ignore: &IgnoreList,
 ) -> Result<(FlatLayout<'a>, Vec<ArchiveError>), ArchiveError> {
-    let mut flat = FlatLayout::empty(archive);
     let mut collisions = Vec::new();
+    let flat = scan_with(archive, ignore, Some(&mut collisions))?;
+    Ok((flat, collisions))
+}
+
+/// Lays out `jcr_root/` of an archive as [`layout::scan`] does, in flat arrays: two
+/// names that unescape to the same node in the same role fail the scan (with the
+/// error the tree's scan fails with), as every other error does.
+pub fn scan<'a>(
+    archive: &'a dyn Archive,
+    ignore: &IgnoreList,
+) -> Result<FlatLayout<'a>, ArchiveError> {
+    scan_with(archive, ignore, None)
+}
+
+fn scan_with<'a>(
+    archive: &'a dyn Archive,
+    ignore: &IgnoreList,
+    mut collisions: Option<&mut Vec<ArchiveError>>,
+) -> Result<FlatLayout<'a>, ArchiveError> {
+    let mut flat = FlatLayout::empty(archive);
     match layout::root(archive) {
         Some(root) => flat.add(root, &[], NONE, ignore, &mut collisions)?,
         None => {
@@ -85,7 +110,7 @@ pub fn scan_lenient<'a>(
         }
     }
     flat.index();
-    Ok((flat, collisions))
+    Ok(flat)
 }
 
 impl<'a> FlatLayout<'a> {
@@ -100,7 +125,43 @@ impl<'a> FlatLayout<'a> {
             full_coverage: Vec::new(),
             by_name: Vec::new(),
             extra: Vec::new(),
+            cnds: Vec::new(),
+            sub_packages: Vec::new(),
         }
+    }
+
+    /// The layout of an already built tree (a package's layout moved by a path
+    /// mapping), node for node in the same order. Its entries are the archive's.
+    pub fn from_tree(archive: &'a dyn Archive, root: &LayoutNode) -> FlatLayout<'a> {
+        let mut flat = FlatLayout::empty(archive);
+        flat.add_tree(root, NONE);
+        flat.index();
+        flat
+    }
+
+    fn add_tree(&mut self, n: &LayoutNode, parent: u32) {
+        let i = self.push(n, parent);
+        for b in &n.binaries {
+            let k = self.name_index(Some(&b.entry));
+            self.binaries.push((i, k));
+        }
+        for c in n.children.values() {
+            self.add_tree(c, i);
+        }
+        self.records[i as usize].end = self.records.len() as u32;
+    }
+
+    /// `*.cnd` files inside `jcr_root/` with their repository paths, as
+    /// [`super::Layout::cnds`] lists them (empty for [`FlatLayout::from_tree`]).
+    pub fn cnds(&self) -> &[(String, String)] {
+        &self.cnds
+    }
+
+    /// Packages below `/etc/packages` with their repository paths, as
+    /// [`super::Layout::sub_packages`] lists them (empty for
+    /// [`FlatLayout::from_tree`]).
+    pub fn sub_packages(&self) -> &[(String, String)] {
+        &self.sub_packages
     }
 
     /// The number of layout nodes.
@@ -147,7 +208,7 @@ impl<'a> FlatLayout<'a> {
         dirs: &[String],
         parent: u32,
         ignore: &IgnoreList,
-        collisions: &mut Vec<ArchiveError>,
+        collisions: &mut Option<&mut Vec<ArchiveError>>,
     ) -> Result<(), ArchiveError> {
         let i = self.push(&node, parent);
         let level = layout::expand(
@@ -156,7 +217,7 @@ impl<'a> FlatLayout<'a> {
             &|_| true,
             &mut node,
             dirs,
-            Some(collisions),
+            collisions.as_deref_mut(),
         )?;
         for b in std::mem::take(&mut node.binaries) {
             let k = self.name_index(Some(&b.entry));
@@ -173,6 +234,9 @@ impl<'a> FlatLayout<'a> {
             }
         }
         self.records[i as usize].end = self.records.len() as u32;
+        // A level's files come after those of its folders, as in the tree's scan.
+        self.cnds.extend(level.cnds);
+        self.sub_packages.extend(level.sub_packages);
         Ok(())
     }
 
@@ -355,6 +419,33 @@ impl<'l, 'a> FlatNode<'l, 'a> {
             .filter_map(move |&(_, k)| node.entry(k))
     }
 
+    /// The number of nodes of its subtree, itself included.
+    pub fn subtree_len(&self) -> u32 {
+        self.record().end - self.i
+    }
+
+    /// The nodes of its subtree in pre-order, itself first.
+    pub fn subtree(&self) -> impl Iterator<Item = FlatNode<'l, 'a>> + 'l {
+        let l = self.layout;
+        (self.i..self.record().end).map(move |i| FlatNode { layout: l, i })
+    }
+
+    /// Its child at `segment`, if it has one.
+    pub fn child(&self, segment: &str) -> Option<FlatNode<'l, 'a>> {
+        let l = self.layout;
+        let at = l
+            .by_name
+            .partition_point(|&j| (l.records[j as usize].parent, l.segment(j)) < (self.i, segment));
+        let j = *l.by_name.get(at)?;
+        (l.records[j as usize].parent == self.i && l.segment(j) == segment)
+            .then_some(FlatNode { layout: l, i: j })
+    }
+
+    /// Whether it has children.
+    pub fn has_children(&self) -> bool {
+        self.record().end > self.i + 1
+    }
+
     /// The children, in the importer's order (folders, then files).
     pub fn children(&self) -> impl Iterator<Item = FlatNode<'l, 'a>> + 'l {
         let l = self.layout;
@@ -489,6 +580,24 @@ mod tests {
         };
         let want = rows_of_tree(&tree.0);
         assert_eq!(want, rows_of_flat(&flat.0), "{}", dir.display());
+        assert_eq!(tree.0.cnds, flat.0.cnds(), "{}", dir.display());
+        assert_eq!(
+            tree.0.sub_packages,
+            flat.0.sub_packages(),
+            "{}",
+            dir.display()
+        );
+        let copied = FlatLayout::from_tree(a.as_ref(), &tree.0.root);
+        assert_eq!(want, rows_of_flat(&copied), "{}", dir.display());
+        match (layout::scan(a.as_ref(), &ignore), scan(a.as_ref(), &ignore)) {
+            (Ok(t), Ok(f)) => {
+                assert_eq!(rows_of_tree(&t), rows_of_flat(&f), "{}", dir.display());
+                assert_eq!(t.cnds, f.cnds(), "{}", dir.display());
+                assert_eq!(t.sub_packages, f.sub_packages(), "{}", dir.display());
+            }
+            (Err(t), Err(f)) => assert_eq!(t.to_string(), f.to_string(), "{}", dir.display()),
+            (t, f) => panic!("{}: strict {t:?} against {f:?}", dir.display()),
+        }
         let mut tc: Vec<String> = tree.1.iter().map(|e| e.to_string()).collect();
         let mut fc: Vec<String> = flat.1.iter().map(|e| e.to_string()).collect();
         tc.sort();
@@ -502,6 +611,13 @@ mod tests {
             let fk: Vec<&str> = f.children().map(|c| c.segment()).collect();
             assert_eq!(tk, fk, "{}", row.0);
             assert_eq!(t.is_empty(), f.is_empty());
+            assert_eq!(t.count(), f.subtree_len() as usize, "{}", row.0);
+            assert_eq!(!t.children.is_empty(), f.has_children(), "{}", row.0);
+            for k in t.children.keys() {
+                let c = f.child(k).unwrap_or_else(|| panic!("{}: {k}", row.0));
+                assert_eq!(c.segment(), k);
+            }
+            assert!(f.child("no such child").is_none());
         }
     }
 

@@ -37,6 +37,21 @@ pub struct BinaryFile {
     pub entry: String,
 }
 
+impl BinaryFile {
+    /// The `.binary` file at `entry` (`jcr_root/a/prop[1].binary`): its property and
+    /// index come from its file name, as the scan reads them.
+    pub fn of_entry(entry: &str) -> BinaryFile {
+        let fname = entry.rsplit('/').next().unwrap_or(entry);
+        let stem = fname.strip_suffix(".binary").unwrap_or(fname);
+        let (property, index) = split_index(&from_platform_name(stem));
+        BinaryFile {
+            property,
+            index,
+            entry: entry.to_string(),
+        }
+    }
+}
+
 /// One repository path of the package and the entries that describe it.
 #[derive(Debug, Clone, Default)]
 pub struct LayoutNode {
@@ -549,6 +564,9 @@ mod tests {
         assert!(img.file.is_some() && img.docview.is_some());
         assert_eq!(c.binaries.len(), 2);
         assert_eq!(c.binaries[1].index, Some(1));
+        for b in &c.binaries {
+            assert_eq!(&BinaryFile::of_entry(&b.entry), b);
+        }
         assert_eq!(l.sub_packages.len(), 1);
     }
 

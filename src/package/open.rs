@@ -2,7 +2,8 @@
 //! that declare its node types, and the layout of `jcr_root/`, read in that order and
 //! handed down whole to whoever installs or inspects it.
 
-use super::layout::{scan, IgnoreList, Layout};
+use super::flat::FlatLayout;
+use super::layout::{scan, IgnoreList, Layout, LayoutNode};
 use super::{metadata_cnds, read_filter, read_properties, PackageError};
 use crate::archive::Archive;
 use crate::cnd::{self, CndFile};
@@ -17,6 +18,10 @@ pub const MAX_PACKAGE_FORMAT_VERSION: i32 = 2;
 pub struct OpenOptions {
     /// File names the layout skips (`settings.xml`'s ignore list).
     pub ignore: IgnoreList,
+    /// Lay out `jcr_root/` as flat arrays ([`Package::flat`]) instead of a tree:
+    /// [`Package::layout`] then has an empty root and only the `.cnd` and sub-package
+    /// lists (what the importer wants at a million nodes).
+    pub flat: bool,
 }
 
 /// A CND file of the package that declares node types, parsed. A file that does not
@@ -44,6 +49,8 @@ pub struct Package<'a> {
     pub node_types: Vec<NodeTypeFile>,
     /// `jcr_root/` as repository paths, with the sub packages and content CNDs.
     pub layout: Layout,
+    /// `jcr_root/` as flat arrays, when opened with [`OpenOptions::flat`].
+    pub flat: Option<FlatLayout<'a>>,
 }
 
 impl std::fmt::Debug for Package<'_> {
@@ -83,7 +90,20 @@ impl<'a> Package<'a> {
             });
         }
         let filter = read_filter(archive)?;
-        let layout = scan(archive, &options.ignore)?;
+        let (layout, flat) = if options.flat {
+            let flat = super::flat::scan(archive, &options.ignore)?;
+            let layout = Layout {
+                root: LayoutNode {
+                    path: "/".into(),
+                    ..LayoutNode::default()
+                },
+                cnds: flat.cnds().to_vec(),
+                sub_packages: flat.sub_packages().to_vec(),
+            };
+            (layout, Some(flat))
+        } else {
+            (scan(archive, &options.ignore)?, None)
+        };
         let mut entries = metadata_cnds(archive);
         if let Ok(re) = regex::Regex::new(&format!("^(?:{})$", properties.cnd_pattern())) {
             for (entry, repo_path) in &layout.cnds {
@@ -111,6 +131,7 @@ impl<'a> Package<'a> {
             filter,
             node_types,
             layout,
+            flat,
         })
     }
 }
