@@ -267,6 +267,7 @@ pub(super) fn run(
             }
         }
     }
+    s.path_set_error()?;
     Ok(s.report)
 }
 

@@ -80,6 +80,24 @@ pub struct Session<'t> {
 }
 
 impl<'t> Session<'t> {
+    /// The first failure to read back one of the path sets kept on disk: the
+    /// answers given since may be wrong (a processed node taken for an unlisted
+    /// one), so the install must fail rather than commit.
+    pub fn path_set_error(&self) -> Result<(), ImportError> {
+        let sets = [
+            (&self.processed, "paths this install processed"),
+            (&self.hints, "paths the package has entries for"),
+            (&self.file_content, "paths whose data a file supplies"),
+            (&self.issued, "identifiers this install issued"),
+        ];
+        for (set, what) in sets {
+            if let Some(source) = set.read_error() {
+                return Err(ImportError::ReadBack { what, source });
+            }
+        }
+        Ok(())
+    }
+
     /// Starts a session over an open transaction.
     pub fn new(
         txn: &'t mut dyn Transaction,

@@ -23,13 +23,19 @@ use std::io::{BufReader, Read, Write};
 ///
 /// Two different paths share a hash with probability 2^-128 a pair: for the
 /// millions of paths of one install, never in practice. When the file cannot be
-/// written, the keys stay in memory (correct, only larger).
+/// written, the keys stay in memory (correct, only larger). When a block cannot be
+/// read back, the lookup answers "not there" and the set keeps the error:
+/// [`PathSet::read_error`] hands it out, and the install fails on it before it
+/// commits, so that no decision made from a wrong answer (a node deleted as
+/// unlisted) is ever kept.
 #[derive(Debug, Default)]
 pub struct PathSet {
     set: HashSet<u128, BuildHasherDefault<PassThrough>>,
     spilled: Option<SpilledKeys>,
     /// A spill failed: everything from then on stays in memory.
     broken: bool,
+    /// The first block that could not be read back.
+    read_error: std::cell::RefCell<Option<std::io::Error>>,
 }
 
 /// Keys per block of the spill file (4 KiB).
@@ -176,11 +182,22 @@ impl PathSet {
     }
 
     fn in_file(&self, k: u128) -> bool {
-        // A block that cannot be read back answers "not there": the path is then
-        // treated as new (done again), never lost.
-        self.spilled
-            .as_ref()
-            .is_some_and(|s| s.contains(k).unwrap_or(false))
+        // A block that cannot be read back answers "not there" and is remembered:
+        // the install fails on it (`read_error`) before anything is committed.
+        match self.spilled.as_ref().map(|s| s.contains(k)) {
+            Some(Ok(found)) => found,
+            Some(Err(e)) => {
+                self.read_error.borrow_mut().get_or_insert(e);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// The first error reading the set's file back, if any lookup met one: every
+    /// answer since may be wrong, so whoever decided by them must not commit.
+    pub fn read_error(&self) -> Option<std::io::Error> {
+        self.read_error.borrow_mut().take()
     }
 
     fn spill(&mut self) {
@@ -524,6 +541,23 @@ mod tests {
         assert!((0..n).all(|i| s.contains(format!("/c/{i}"))));
         assert!(!(n..n + 20_000).any(|i| s.contains(format!("/c/{i}"))));
         assert!(!s.contains("/c"));
+        assert!(s.read_error().is_none());
+    }
+
+    #[test]
+    fn a_path_set_whose_file_cannot_be_read_back_keeps_the_error() {
+        let mut s = PathSet::new();
+        let n = PathSet::IN_MEMORY + 10;
+        for i in 0..n {
+            s.insert(format!("/c/{i}"));
+        }
+        assert!(s.read_error().is_none());
+        // The file loses its keys (a damaged disk, say): lookups read nothing back.
+        s.spilled.as_mut().unwrap().file = tempfile::tempfile().unwrap();
+        let answered: Vec<bool> = (0..100).map(|i| s.contains(format!("/c/{i}"))).collect();
+        assert!(answered.iter().all(|found| !found));
+        let e = s.read_error().expect("the failed read is kept");
+        assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof);
     }
 
     #[test]
