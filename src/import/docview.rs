@@ -377,9 +377,9 @@ fn create(
             .unwrap_or_else(|| "nt:unstructured".to_string()),
     };
     let mixins: Vec<String> = el.mixin_types().iter().map(|m| pm.name(m)).collect();
-    let mut node = Node::new(name.clone(), primary.clone());
-    node.mixins = mixins.clone();
     let (props, violations) = properties_for(s, pm, el, node_path, &primary, &mixins, true);
+    let mut node = Node::new(name, primary);
+    node.mixins = mixins;
     for v in violations {
         s.fail_or_warn(node_path, format!("node type constraint violated: {v}"))?;
     }

@@ -222,7 +222,7 @@ impl<'t> Session<'t> {
     /// marks `path` processed (later steps leave it alone), queues it for the node
     /// type check when `check`, and records `action` in the report.
     pub fn touched(&mut self, path: &str, action: Action, check: bool) {
-        self.processed.insert(path.to_string());
+        self.processed.insert(path);
         if check {
             self.to_check.push(path.to_string());
         }

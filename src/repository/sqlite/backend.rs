@@ -548,8 +548,8 @@ impl SqliteTxn<'_> {
 
     /// The path of node `id`, which must exist.
     fn path_of(&self, id: NodeId) -> Result<String> {
-        match self.st.cache.record(id) {
-            Some(r) => Ok(r.path),
+        match self.st.cache.ws_path(id) {
+            Some((_, p)) => Ok(p),
             None => self.row(id).map(|r| r.path),
         }
     }
@@ -631,8 +631,8 @@ impl ContentTxn for SqliteTxn<'_> {
         };
         // The parent and the first same-name path from the cache when this
         // transaction inserted the parent (module `cache`), else from SQLite.
-        let (parent_ws, parent_path) = match self.st.cache.record(parent) {
-            Some(r) => (r.ws, r.path),
+        let (parent_ws, parent_path) = match self.st.cache.ws_path(parent) {
+            Some(r) => r,
             None => {
                 let r = db
                     .row_by_id(parent)?

@@ -44,18 +44,21 @@ struct Seen {
     uuid: Option<Option<String>>,
 }
 
+/// Node ids by workspace and path: a lookup by `&str` needs no key built.
+type ByPath = HashMap<WorkspaceId, HashMap<String, NodeId>>;
+
 /// Nodes read from SQLite, by id and by path.
 #[derive(Debug, Default)]
 struct SeenRows {
     by_id: HashMap<NodeId, Seen>,
-    by_path: HashMap<(WorkspaceId, String), NodeId>,
+    by_path: ByPath,
 }
 
 /// See the module doc.
 #[derive(Debug, Default)]
 pub(crate) struct NodeCache {
     by_id: HashMap<NodeId, Entry>,
-    by_path: HashMap<(WorkspaceId, String), NodeId>,
+    by_path: ByPath,
     /// Nodes read from SQLite, as read (reads remember them).
     seen: RefCell<SeenRows>,
     /// Workspace ids by name, as read (cleared with the rest).
@@ -96,7 +99,9 @@ impl NodeCache {
             *seen = SeenRows::default();
         }
         seen.by_path
-            .insert((record.ws, record.path.clone()), record.id);
+            .entry(record.ws)
+            .or_default()
+            .insert(record.path.clone(), record.id);
         seen.by_id.insert(
             record.id,
             Seen {
@@ -127,7 +132,9 @@ impl NodeCache {
             );
         }
         self.by_path
-            .insert((record.ws, record.path.clone()), record.id);
+            .entry(record.ws)
+            .or_default()
+            .insert(record.path.clone(), record.id);
         self.by_id.insert(
             record.id,
             Entry {
@@ -146,26 +153,43 @@ impl NodeCache {
         }
     }
 
+    /// The workspace and path of node `id`, if cached (inserted or read): the
+    /// record without cloning the rest of it.
+    pub fn ws_path(&self, id: NodeId) -> Option<(WorkspaceId, String)> {
+        match self.by_id.get(&id) {
+            Some(e) => Some((e.record.ws, e.record.path.clone())),
+            None => self
+                .seen
+                .borrow()
+                .by_id
+                .get(&id)
+                .map(|e| (e.record.ws, e.record.path.clone())),
+        }
+    }
+
     /// The node at normalized path `p` of `ws`: cached, known free, or unknown.
     pub fn at(&self, ws: WorkspaceId, p: &str) -> Known<Option<NodeRecord>> {
         let seen = self.seen.borrow();
         if self.by_id.is_empty() && seen.by_id.is_empty() {
             return Known::Ask;
         }
-        let key = (ws, p.to_string());
-        if let Some(id) = self.by_path.get(&key) {
+        let inserted = self.by_path.get(&ws);
+        if let Some(id) = inserted.and_then(|m| m.get(p)) {
             return match self.by_id.get(id) {
                 Some(e) => Known::Yes(Some(e.record.clone())),
                 None => Known::Ask,
             };
         }
-        if let Some(e) = seen.by_path.get(&key).and_then(|id| seen.by_id.get(id)) {
+        if let Some(e) = seen
+            .by_path
+            .get(&ws)
+            .and_then(|m| m.get(p))
+            .and_then(|id| seen.by_id.get(id))
+        {
             return Known::Yes(Some(e.record.clone()));
         }
-        match path::parent(p) {
-            Some(parent) if self.by_path.contains_key(&(ws, parent.to_string())) => {
-                Known::Yes(None)
-            }
+        match (path::parent(p), inserted) {
+            (Some(parent), Some(m)) if m.contains_key(parent) => Known::Yes(None),
             _ => Known::Ask,
         }
     }
