@@ -241,9 +241,9 @@ fn push_unicode_escape(out: &mut String, c: char) {
 
 fn escape_into(out: &mut String, s: &str, multiple: bool) {
     // Nothing to escape (the common case): copied whole.
-    let special = |c: u8| c == b'\\' || c == b',' || c < 0x20 || c >= 0x80;
-    let first = s.as_bytes().first().copied();
-    if !s.bytes().any(special) && !(matches!(first, Some(b'[' | b'{')) && !multiple) {
+    let special = |c: u8| c == b'\\' || c == b',' || !(0x20..0x80).contains(&c);
+    let bracket = !multiple && matches!(s.as_bytes().first(), Some(b'[' | b'{'));
+    if !bracket && !s.bytes().any(special) {
         out.push_str(s);
         return;
     }
