@@ -274,7 +274,10 @@ mod tests {
         assert_eq!(c.last_child(10), Known::Yes(Some(7)));
         assert_eq!(c.last_child(11), Known::Yes(None));
         assert_eq!(c.last_child(1), Known::Ask);
+        assert_eq!(c.ws_path(11), Some((1, "/a/b".to_string())));
+        assert_eq!(c.ws_path(99), None);
         c.clear();
+        assert_eq!(c.ws_path(11), None);
         assert_eq!(c.at(1, "/a/d"), Known::Ask);
         assert_eq!(c.record(11), None);
     }
@@ -297,6 +300,7 @@ mod tests {
         c.seen(&rec(5, Some(1), "/x", 0));
         assert!(matches!(c.at(1, "/x"), Known::Yes(Some(r)) if r.id == 5));
         assert_eq!(c.record(5).map(|r| r.path), Some("/x".to_string()));
+        assert_eq!(c.ws_path(5), Some((1, "/x".to_string())));
         // A read node says nothing of the paths below it, nor of its children.
         assert_eq!(c.at(1, "/x/y"), Known::Ask);
         assert_eq!(c.last_child(5), Known::Ask);
