@@ -10,8 +10,8 @@ use super::Backend;
 use super::*;
 use crate::repository::{OperationId, RepositoryError, Store, TouchKind, UndoConflict};
 
-/// `name` with `fanout` children per level down to `depth` more levels: children
-/// `a`, `item`, `item` (same-name siblings), each with a property `p`.
+/// `name` with a property `p` and, down to `depth` more levels, the children `a`,
+/// `item` and `item` (same-name siblings), each like it.
 fn deep(name: &str, depth: usize) -> Node {
     let mut n = Node::new(name, "nt:unstructured").with(string("p", name));
     if depth > 0 {
