@@ -10,10 +10,14 @@
 //! is forgotten, paths and nodes, and so is the last position of its parent;
 //! workspaces created or removed and a rollback to a savepoint forget everything.
 //! What is forgotten is read from the server again. The
-//! cache lives only inside a write transaction (begin and end forget it) and
-//! forgets everything when it holds [`LIMIT`] entries or about [`LIMIT_BYTES`]
-//! bytes (an estimate of what its strings and values take), so memory stays
-//! bounded whatever the size of the properties.
+//! cache lives only inside a write transaction (begin and end forget it). When
+//! it holds [`LIMIT`] entries or about [`LIMIT_BYTES`] bytes (an estimate of
+//! what its strings and values take) it forgets the older half of its nodes
+//! ([`TxnCache::evict`]): a node kept keeps answering, with its path, all its
+//! properties and, when complete, its children's paths; a path no longer known
+//! makes its parent no longer complete. So memory stays bounded whatever the
+//! size of the properties, and a large install does not read back the nodes it
+//! has just written.
 //!
 //! A node whose children's paths are all known (it was inserted by this
 //! transaction, or its children were read) is *complete*: any other path right
@@ -88,10 +92,53 @@ pub(crate) struct TxnCache {
     pub(crate) complete: BTreeMap<(WorkspaceId, String), Vec<NodeId>>,
     /// What the entries take, about.
     pub(crate) bytes: usize,
-    /// Workspaces whose `jcr:uuid` rows on the server were looked for, and
-    /// whether there were none (no statement of the transaction wrote one since:
-    /// see [`super::bulk`] and `set_properties`).
-    pub(crate) uuids_none: HashMap<WorkspaceId, bool>,
+    /// The `jcr:uuid` rows of a workspace on the server, as far as the
+    /// transaction can prove them (see [`UuidRows`]); a workspace not here was
+    /// not asked yet.
+    pub(crate) uuids: HashMap<WorkspaceId, UuidRows>,
+}
+
+/// What a write transaction knows of the `jcr:uuid` rows of one workspace on
+/// the server.
+///
+/// The server is asked once whether the workspace has any; when it has none,
+/// every row there after is one this transaction wrote (it holds the write
+/// lock), and every statement that writes one (the `COPY` of waiting rows,
+/// `set_properties`) records the hash of its stored value here. A value whose
+/// hash is not recorded is then on no row of the server: its lookup needs no
+/// round trip. Rows removed since leave their hash behind (a lookup of it asks
+/// the server, which answers right), so the set only ever grows, up to
+/// [`UUID_HASHES`] hashes; past that the server is asked each time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum UuidRows {
+    /// The server's rows are among those whose value hashes are here.
+    Among(HashSet<u64>),
+    /// The server may hold any: ask it.
+    Unknown,
+}
+
+/// Hashes of written `jcr:uuid` values kept at most per workspace (8 bytes
+/// and the table's overhead each).
+pub(crate) const UUID_HASHES: usize = 1 << 20;
+
+/// The hash [`UuidRows`] keeps of a stored `jcr:uuid` value (SipHash with fixed
+/// keys: the same value gives the same hash in one process).
+pub(crate) fn uuid_hash(value: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    #[allow(deprecated)]
+    let mut h = std::hash::SipHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+impl UuidRows {
+    /// Whether the server may hold a row of stored value `value`.
+    pub(crate) fn may_hold(&self, value: &str) -> bool {
+        match self {
+            UuidRows::Among(set) => set.contains(&uuid_hash(value)),
+            UuidRows::Unknown => true,
+        }
+    }
 }
 
 impl TxnCache {
@@ -108,6 +155,19 @@ impl TxnCache {
             + self.blobs.len()
     }
 
+    /// A statement writes a `jcr:uuid` row of stored value `value` into
+    /// workspace `ws` (before it runs: a failed statement fails the
+    /// transaction, and a hash too many only costs a round trip).
+    pub(crate) fn uuid_written(&mut self, ws: WorkspaceId, value: &str) {
+        if let Some(UuidRows::Among(set)) = self.uuids.get_mut(&ws) {
+            if set.len() >= UUID_HASHES {
+                self.uuids.insert(ws, UuidRows::Unknown);
+            } else {
+                set.insert(uuid_hash(value));
+            }
+        }
+    }
+
     /// Remembers that blob `sha256` of `size` bytes is stored.
     pub(crate) fn put_blob(&mut self, sha256: &str, size: u64) {
         self.make_room();
@@ -115,11 +175,80 @@ impl TxnCache {
         self.blobs.insert(sha256.to_string(), size);
     }
 
-    /// Forgets everything when full (called before adding).
+    /// Makes room when full (called before adding): forgets the older half of
+    /// what it knows of nodes ([`TxnCache::evict`]).
     pub(crate) fn make_room(&mut self) {
         if self.size() >= LIMIT || self.bytes >= LIMIT_BYTES {
-            self.clear();
+            self.evict();
+            if self.size() >= LIMIT * 3 / 4 || self.bytes >= LIMIT_BYTES * 3 / 4 {
+                // What is left is not nodes (it cannot be, short of a bug): start
+                // again rather than evict at every entry.
+                self.clear();
+            }
         }
+    }
+
+    /// Forgets the older half of what it knows of nodes, by id (ids are handed
+    /// out in order: an install's nodes come after those it read, and its
+    /// newest nodes, those its next steps read, stay): of each node with an id
+    /// below the median, its record, path, properties, last position and
+    /// whether it is complete; and that its parent is complete (a child's path
+    /// is no longer known, so the other paths below the parent are not known
+    /// free). Free paths and stored blobs are forgotten too (cheap to read
+    /// again). What is kept answers as before: every node kept is known at its
+    /// path, with all its properties, and a complete node still has all its
+    /// children's paths known. Workspaces and the `jcr:uuid` rows are kept.
+    pub(crate) fn evict(&mut self) {
+        let mut ids: Vec<NodeId> = self
+            .nodes
+            .keys()
+            .chain(self.props.keys())
+            .chain(self.last_position.keys())
+            .copied()
+            .collect();
+        if ids.is_empty() {
+            self.clear_paths_and_blobs();
+            return;
+        }
+        let mid = ids.len() / 2;
+        let (_, &mut cut, _) = ids.select_nth_unstable(mid);
+        drop(ids);
+        let before = self.size().max(1);
+        self.nodes.retain(|&id, _| id >= cut);
+        self.props.retain(|&id, _| id >= cut);
+        self.last_position.retain(|&id, _| id >= cut);
+        // Paths not at a kept node: forgotten, and their parents are no longer
+        // complete.
+        let mut incomplete: Vec<(WorkspaceId, String)> = Vec::new();
+        let nodes = &self.nodes;
+        self.paths.retain(|(ws, p), known| {
+            let keep = match known {
+                Some(id) => matches!(nodes.get(id), Some(Some(r)) if r.ws == *ws && r.path == *p),
+                None => false,
+            };
+            if !keep {
+                if let Some(parent) = path::parent(p) {
+                    incomplete.push((*ws, parent.to_string()));
+                }
+            }
+            keep
+        });
+        for k in incomplete {
+            self.complete.remove(&k);
+        }
+        let paths = &self.paths;
+        self.complete
+            .retain(|k, _| matches!(paths.get(k), Some(Some(_))));
+        self.blobs.clear();
+        // The estimate shrinks with the entries.
+        self.bytes = (self.bytes as u128 * self.size() as u128 / before as u128) as usize;
+    }
+
+    fn clear_paths_and_blobs(&mut self) {
+        self.paths.clear();
+        self.complete.clear();
+        self.blobs.clear();
+        self.bytes = 0;
     }
 
     /// Remembers all the properties of node `id` (as they read back).
@@ -470,13 +599,120 @@ mod tests {
     }
 
     #[test]
-    fn a_full_cache_starts_again() {
+    fn a_full_cache_forgets_its_older_half() {
         let mut c = TxnCache::default();
         for i in 0..LIMIT as i64 {
             c.put_missing(i);
         }
         assert_eq!(c.nodes.len(), LIMIT);
-        c.put_missing(-1);
-        assert_eq!(c.nodes.len(), 1);
+        c.put_missing(LIMIT as i64);
+        assert_eq!(c.nodes.len(), LIMIT / 2 + 1);
+        assert!(!c.nodes.contains_key(&0) && !c.nodes.contains_key(&(LIMIT as i64 / 2 - 1)));
+        assert_eq!(c.nodes.get(&(LIMIT as i64 / 2)), Some(&None), "kept");
+        assert_eq!(c.nodes.get(&(LIMIT as i64)), Some(&None), "added");
+        assert!(c.bytes < LIMIT_BYTES / 2);
+    }
+
+    #[test]
+    fn a_full_cache_of_paths_and_blobs_starts_again() {
+        let mut c = TxnCache::default();
+        for i in 0..LIMIT {
+            c.put_free(1, &format!("/f{i}"));
+        }
+        c.put_blob("abc", 3);
+        assert!(c.paths.is_empty());
+        assert_eq!(c.blobs.len(), 1);
+    }
+
+    /// Every answer the cache gives after an eviction is one it gave before.
+    fn answers(c: &TxnCache, paths: &[&str]) -> Vec<(String, Option<Option<NodeId>>)> {
+        paths
+            .iter()
+            .map(|p| (p.to_string(), c.node_at(1, p).map(|k| k.map(|r| r.id))))
+            .collect()
+    }
+
+    #[test]
+    fn an_eviction_keeps_the_newer_nodes_answering_and_forgets_no_more_than_it_can_prove() {
+        let mut c = TxnCache::default();
+        // Read from the server: the root and /old (ids 1, 2) with /old's children.
+        c.put_node(&rec(1, None, "/", 0));
+        c.put_children(1, &[rec(2, Some(1), "/old", 0)]);
+        c.put_props(2, &[]);
+        c.put_children(2, &[rec(3, Some(2), "/old/a", 0)]);
+        c.put_free(1, "/nothing");
+        c.put_blob("abc", 3);
+        // Created by the transaction below /old: /old/n (10) and its subtree.
+        c.inserted(&rec(10, Some(2), "/old/n", 1));
+        for i in 0..6 {
+            c.inserted(&rec(11 + i, Some(10), &format!("/old/n/c{i}"), i));
+        }
+        let probe = [
+            "/",
+            "/old",
+            "/old/a",
+            "/old/n",
+            "/old/n/c0",
+            "/old/n/c5",
+            "/old/n/free",
+            "/old/free",
+            "/nothing",
+            "/other",
+            "/old/n/c5/x",
+        ];
+        let before = answers(&c, &probe);
+        c.evict();
+        let after = answers(&c, &probe);
+        for ((p, b), (_, a)) in before.iter().zip(&after) {
+            assert!(a.is_none() || a == b, "{p}: {a:?} after, {b:?} before");
+        }
+        let id_at = |c: &TxnCache, p| c.node_at(1, p).map(|k| k.map(|r| r.id));
+        // The newer half stays: nodes 11..=16 (and 10 is older than the median).
+        assert_eq!(id_at(&c, "/old/n/c5"), Some(Some(16)));
+        assert_eq!(
+            id_at(&c, "/old/n/c5/x"),
+            Some(None),
+            "complete, created here"
+        );
+        assert!(c.props.contains_key(&16) && c.last_position.contains_key(&16));
+        assert_eq!(c.children(16), Some(vec![]));
+        // The older half goes, and what its going makes unprovable.
+        assert_eq!(id_at(&c, "/old"), None);
+        assert_eq!(
+            id_at(&c, "/old/free"),
+            None,
+            "/old's children not all known"
+        );
+        assert_eq!(id_at(&c, "/nothing"), None, "free paths go");
+        assert!(c.blobs.is_empty());
+        assert!(!c.props.contains_key(&2));
+        // A node whose child went is no longer complete.
+        if c.nodes.contains_key(&10) {
+            assert_eq!(c.children(10), None);
+        }
+    }
+
+    #[test]
+    fn a_complete_node_whose_children_went_is_read_again() {
+        let mut c = TxnCache::default();
+        c.inserted(&rec(100, None, "/", 0));
+        for i in 0..10 {
+            c.inserted(&rec(20 + i, Some(100), &format!("/q{i}"), i + 1));
+        }
+        c.inserted(&rec(300, Some(100), "/p", 20));
+        // Older ids below a newer parent (read from the server into it).
+        c.put_children(
+            300,
+            &[rec(5, Some(300), "/p/a", 0), rec(6, Some(300), "/p/b", 1)],
+        );
+        assert_eq!(c.node_at(1, "/p/zz"), Some(None));
+        c.evict();
+        assert!(c.nodes.contains_key(&300), "the parent stays");
+        assert!(!c.nodes.contains_key(&5), "its children go");
+        assert_eq!(c.node_at(1, "/p/a"), None);
+        assert_eq!(c.node_at(1, "/p/zz"), None, "no longer known free");
+        assert_eq!(c.children(300), None);
+        assert!(matches!(c.node_at(1, "/p"), Some(Some(_))));
+        assert!(matches!(c.node_at(1, "/q9"), Some(Some(_))));
     }
 }
