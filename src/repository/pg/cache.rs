@@ -33,10 +33,10 @@ use crate::value::{Property, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Entries kept at most (nodes, paths and nodes' property sets together).
-pub(crate) const LIMIT: usize = 200_000;
+pub(crate) const LIMIT: usize = 64_000;
 
 /// Bytes kept at most, as estimated by [`TxnCache::bytes`].
-pub(crate) const LIMIT_BYTES: usize = 48 << 20;
+pub(crate) const LIMIT_BYTES: usize = 16 << 20;
 
 /// What a node record takes, about (its strings, the map entries for its id and
 /// path).
@@ -92,6 +92,10 @@ pub(crate) struct TxnCache {
     pub(crate) complete: BTreeMap<(WorkspaceId, String), Vec<NodeId>>,
     /// What the entries take, about.
     pub(crate) bytes: usize,
+    /// When each node known was last written or answered for (a tick of
+    /// `clock`): an eviction keeps the newer half.
+    stamp: HashMap<NodeId, u64>,
+    clock: u64,
     /// The `jcr:uuid` rows of a workspace on the server, as far as the
     /// transaction can prove them (see [`UuidRows`]); a workspace not here was
     /// not asked yet.
@@ -168,6 +172,19 @@ impl TxnCache {
         }
     }
 
+    /// Node `id` is used now.
+    fn touch(&mut self, id: NodeId) {
+        self.clock += 1;
+        self.stamp.insert(id, self.clock);
+    }
+
+    /// Node `id` (`Some(None)`: known not to exist), used now.
+    pub(crate) fn node(&mut self, id: NodeId) -> Option<Option<NodeRecord>> {
+        let known = self.nodes.get(&id).cloned()?;
+        self.touch(id);
+        Some(known)
+    }
+
     /// Remembers that blob `sha256` of `size` bytes is stored.
     pub(crate) fn put_blob(&mut self, sha256: &str, size: u64) {
         self.make_room();
@@ -188,67 +205,57 @@ impl TxnCache {
         }
     }
 
-    /// Forgets the older half of what it knows of nodes, by id (ids are handed
-    /// out in order: an install's nodes come after those it read, and its
-    /// newest nodes, those its next steps read, stay): of each node with an id
-    /// below the median, its record, path, properties, last position and
-    /// whether it is complete; and that its parent is complete (a child's path
-    /// is no longer known, so the other paths below the parent are not known
-    /// free). Free paths and stored blobs are forgotten too (cheap to read
-    /// again). What is kept answers as before: every node kept is known at its
-    /// path, with all its properties, and a complete node still has all its
-    /// children's paths known. Workspaces and the `jcr:uuid` rows are kept.
+    /// Forgets the half of the nodes it knows that were used least recently
+    /// (written, read, or answered for: an install's current folders and its
+    /// newest nodes stay): of each, its record, properties, last position and
+    /// whether it is complete; its path too, unless its parent stays complete
+    /// (a path entry is right whether or not its node's record is kept, and a
+    /// complete parent needs all its children's paths: so a folder that stays
+    /// keeps answering that a new name below it is free). A path forgotten
+    /// makes its parent no longer complete. Free paths and stored blobs are
+    /// forgotten too (cheap to read again). What is kept answers as before.
+    /// Workspaces and the `jcr:uuid` rows are kept.
     pub(crate) fn evict(&mut self) {
-        let mut ids: Vec<NodeId> = self
+        let mut stamps: Vec<u64> = self
             .nodes
             .keys()
-            .chain(self.props.keys())
-            .chain(self.last_position.keys())
-            .copied()
+            .map(|id| self.stamp.get(id).copied().unwrap_or(0))
             .collect();
-        if ids.is_empty() {
-            self.clear_paths_and_blobs();
-            return;
-        }
-        let mid = ids.len() / 2;
-        let (_, &mut cut, _) = ids.select_nth_unstable(mid);
-        drop(ids);
+        let cut = if stamps.is_empty() {
+            u64::MAX
+        } else {
+            let mid = stamps.len() / 2;
+            *stamps.select_nth_unstable(mid).1
+        };
+        drop(stamps);
         let before = self.size().max(1);
-        self.nodes.retain(|&id, _| id >= cut);
-        self.props.retain(|&id, _| id >= cut);
-        self.last_position.retain(|&id, _| id >= cut);
-        // Paths not at a kept node: forgotten, and their parents are no longer
-        // complete.
-        let mut incomplete: Vec<(WorkspaceId, String)> = Vec::new();
+        let stamp = &self.stamp;
+        let kept = |id: &NodeId| stamp.get(id).is_some_and(|&t| t >= cut);
+        self.nodes.retain(|id, _| kept(id));
+        self.props.retain(|id, _| kept(id));
+        self.last_position.retain(|id, _| kept(id));
+        // The complete nodes that stay: those whose record stays at their path.
         let nodes = &self.nodes;
-        self.paths.retain(|(ws, p), known| {
-            let keep = match known {
-                Some(id) => matches!(nodes.get(id), Some(Some(r)) if r.ws == *ws && r.path == *p),
-                None => false,
-            };
-            if !keep {
-                if let Some(parent) = path::parent(p) {
-                    incomplete.push((*ws, parent.to_string()));
-                }
-            }
-            keep
+        let at_kept = |(ws, p): &(WorkspaceId, String), known: &Option<NodeId>| matches!(known, Some(id) if matches!(nodes.get(id), Some(Some(r)) if r.ws == *ws && r.path == *p));
+        let stay: HashSet<(WorkspaceId, String)> = self
+            .complete
+            .keys()
+            .filter(|k| self.paths.get(*k).is_some_and(|known| at_kept(k, known)))
+            .cloned()
+            .collect();
+        self.paths.retain(|k, known| {
+            at_kept(k, known)
+                || (known.is_some()
+                    && path::parent(&k.1).is_some_and(|p| stay.contains(&(k.0, p.to_string()))))
         });
-        for k in incomplete {
-            self.complete.remove(&k);
-        }
-        let paths = &self.paths;
-        self.complete
-            .retain(|k, _| matches!(paths.get(k), Some(Some(_))));
+        // A complete node stays complete only when it stays and so all its
+        // children's paths stayed.
+        self.complete.retain(|k, _| stay.contains(k));
+        let nodes = &self.nodes;
+        self.stamp.retain(|id, _| nodes.contains_key(id));
         self.blobs.clear();
         // The estimate shrinks with the entries.
         self.bytes = (self.bytes as u128 * self.size() as u128 / before as u128) as usize;
-    }
-
-    fn clear_paths_and_blobs(&mut self) {
-        self.paths.clear();
-        self.complete.clear();
-        self.blobs.clear();
-        self.bytes = 0;
     }
 
     /// Remembers all the properties of node `id` (as they read back).
@@ -282,7 +289,7 @@ impl TxnCache {
 
     /// The children of `parent` in order, when it is complete and every child
     /// is known.
-    pub(crate) fn children(&self, parent: NodeId) -> Option<Vec<NodeRecord>> {
+    pub(crate) fn children(&mut self, parent: NodeId) -> Option<Vec<NodeRecord>> {
         let Some(Some(p)) = self.nodes.get(&parent) else {
             return None;
         };
@@ -298,16 +305,19 @@ impl TxnCache {
             }
         }
         kids.sort_by_key(|r| (r.position, r.id));
+        self.touch(parent);
         Some(kids)
     }
 
     /// The node at `path` of `ws`: `Some(None)` when it is known to be free.
-    pub(crate) fn node_at(&self, ws: WorkspaceId, path: &str) -> Option<Option<NodeRecord>> {
+    pub(crate) fn node_at(&mut self, ws: WorkspaceId, path: &str) -> Option<Option<NodeRecord>> {
         let Some(known) = self.paths.get(&(ws, path.to_string())) else {
             // Free when its parent is complete.
             let parent = path::parent(path)?;
             return match self.paths.get(&(ws, parent.to_string())) {
-                Some(Some(_)) if self.complete.contains_key(&(ws, parent.to_string())) => {
+                Some(Some(id)) if self.complete.contains_key(&(ws, parent.to_string())) => {
+                    let id = *id;
+                    self.touch(id);
                     Some(None)
                 }
                 _ => None,
@@ -316,7 +326,11 @@ impl TxnCache {
         match known {
             None => Some(None),
             Some(id) => match self.nodes.get(id)? {
-                Some(r) if r.ws == ws && r.path == path => Some(Some(r.clone())),
+                Some(r) if r.ws == ws && r.path == path => {
+                    let (id, r) = (*id, r.clone());
+                    self.touch(id);
+                    Some(Some(r))
+                }
                 _ => None,
             },
         }
@@ -330,6 +344,7 @@ impl TxnCache {
 
     fn put(&mut self, r: &NodeRecord) {
         self.bytes += node_bytes(r);
+        self.touch(r.id);
         if let Some(Some(other)) = self.paths.insert((r.ws, r.path.clone()), Some(r.id)) {
             // A node known at this path before is no longer known anywhere.
             if other != r.id {
@@ -350,6 +365,7 @@ impl TxnCache {
     pub(crate) fn put_missing(&mut self, id: NodeId) {
         self.make_room();
         self.bytes += 48;
+        self.touch(id);
         self.nodes.insert(id, None);
     }
 
@@ -581,21 +597,21 @@ mod tests {
         c.inserted(&rec(2, Some(1), "/a", 5));
         c.inserted(&rec(3, Some(1), "/b", 2));
         c.inserted(&rec(4, Some(1), "/a[2]", 5));
-        let ids = |c: &TxnCache| {
+        let ids = |c: &mut TxnCache| {
             c.children(1)
                 .map(|k| k.iter().map(|r| r.id).collect::<Vec<_>>())
         };
-        assert_eq!(ids(&c), Some(vec![3, 2, 4]), "by position, then id");
+        assert_eq!(ids(&mut c), Some(vec![3, 2, 4]), "by position, then id");
         c.moved(1, "/a[2]", "/a[3]");
-        assert_eq!(ids(&c), Some(vec![3, 2, 4]), "a rename keeps the list");
+        assert_eq!(ids(&mut c), Some(vec![3, 2, 4]), "a rename keeps the list");
         c.forget_subtree(1, "/b");
-        assert_eq!(ids(&c), None, "a child went: read again");
+        assert_eq!(ids(&mut c), None, "a child went: read again");
         // Read from the server: complete again, with what it gave.
         let read = [rec(2, Some(1), "/a", 5)];
         c.put_children(1, &read);
-        assert_eq!(ids(&c), Some(vec![2]));
+        assert_eq!(ids(&mut c), Some(vec![2]));
         c.nodes.remove(&2);
-        assert_eq!(ids(&c), None, "a child not known");
+        assert_eq!(ids(&mut c), None, "a child not known");
     }
 
     #[test]
@@ -625,7 +641,7 @@ mod tests {
     }
 
     /// Every answer the cache gives after an eviction is one it gave before.
-    fn answers(c: &TxnCache, paths: &[&str]) -> Vec<(String, Option<Option<NodeId>>)> {
+    fn answers(c: &mut TxnCache, paths: &[&str]) -> Vec<(String, Option<Option<NodeId>>)> {
         paths
             .iter()
             .map(|p| (p.to_string(), c.node_at(1, p).map(|k| k.map(|r| r.id))))
@@ -633,7 +649,7 @@ mod tests {
     }
 
     #[test]
-    fn an_eviction_keeps_the_newer_nodes_answering_and_forgets_no_more_than_it_can_prove() {
+    fn an_eviction_keeps_what_was_used_last_and_forgets_no_more_than_it_can_prove() {
         let mut c = TxnCache::default();
         // Read from the server: the root and /old (ids 1, 2) with /old's children.
         c.put_node(&rec(1, None, "/", 0));
@@ -659,60 +675,59 @@ mod tests {
             "/nothing",
             "/other",
             "/old/n/c5/x",
+            "/old/n/c1",
         ];
-        let before = answers(&c, &probe);
+        // The probe uses, in this order: 1, 2, 3, 10, 11, 16, 10, 2, 1, 16, 12;
+        // so 13, 14, 15, 3 and 11 were used least recently.
+        let before = answers(&mut c, &probe);
         c.evict();
-        let after = answers(&c, &probe);
+        let after = answers(&mut c, &probe);
         for ((p, b), (_, a)) in before.iter().zip(&after) {
             assert!(a.is_none() || a == b, "{p}: {a:?} after, {b:?} before");
         }
-        let id_at = |c: &TxnCache, p| c.node_at(1, p).map(|k| k.map(|r| r.id));
-        // The newer half stays: nodes 11..=16 (and 10 is older than the median).
-        assert_eq!(id_at(&c, "/old/n/c5"), Some(Some(16)));
-        assert_eq!(
-            id_at(&c, "/old/n/c5/x"),
-            Some(None),
-            "complete, created here"
-        );
+        let mut id_at = |p: &str| c.node_at(1, p).map(|k| k.map(|r| r.id));
+        assert_eq!(id_at("/old/n/c5"), Some(Some(16)));
+        assert_eq!(id_at("/old/n/c5/x"), Some(None), "complete, created here");
+        assert_eq!(id_at("/old"), Some(Some(2)), "used last");
+        assert_eq!(id_at("/old/a"), None, "its record went");
+        assert_eq!(id_at("/old/n/c3"), None, "its record went");
+        // A folder that stays keeps its children's paths: still complete.
+        assert_eq!(id_at("/old/free"), Some(None));
+        assert_eq!(id_at("/old/n/new"), Some(None));
+        assert_eq!(c.children(10), None, "but its children are read again");
         assert!(c.props.contains_key(&16) && c.last_position.contains_key(&16));
-        assert_eq!(c.children(16), Some(vec![]));
-        // The older half goes, and what its going makes unprovable.
-        assert_eq!(id_at(&c, "/old"), None);
-        assert_eq!(
-            id_at(&c, "/old/free"),
-            None,
-            "/old's children not all known"
-        );
-        assert_eq!(id_at(&c, "/nothing"), None, "free paths go");
+        assert!(!c.props.contains_key(&13) && !c.last_position.contains_key(&13));
         assert!(c.blobs.is_empty());
-        assert!(!c.props.contains_key(&2));
-        // A node whose child went is no longer complete.
-        if c.nodes.contains_key(&10) {
-            assert_eq!(c.children(10), None);
-        }
+        assert!(
+            !c.paths.contains_key(&(1, "/nothing".to_string())),
+            "free paths go"
+        );
     }
 
     #[test]
-    fn a_complete_node_whose_children_went_is_read_again() {
+    fn a_folder_that_goes_takes_its_childrens_paths_and_its_completeness() {
         let mut c = TxnCache::default();
         c.inserted(&rec(100, None, "/", 0));
-        for i in 0..10 {
-            c.inserted(&rec(20 + i, Some(100), &format!("/q{i}"), i + 1));
-        }
-        c.inserted(&rec(300, Some(100), "/p", 20));
-        // Older ids below a newer parent (read from the server into it).
+        c.inserted(&rec(300, Some(100), "/p", 0));
+        // Read from the server into /p.
         c.put_children(
             300,
             &[rec(5, Some(300), "/p/a", 0), rec(6, Some(300), "/p/b", 1)],
         );
-        assert_eq!(c.node_at(1, "/p/zz"), Some(None));
+        assert_eq!(c.node_at(1, "/zz"), Some(None));
+        for i in 0..10 {
+            c.inserted(&rec(20 + i, Some(100), &format!("/q{i}"), i + 1));
+        }
+        assert!(matches!(c.node_at(1, "/p"), Some(Some(_))), "used last");
         c.evict();
-        assert!(c.nodes.contains_key(&300), "the parent stays");
-        assert!(!c.nodes.contains_key(&5), "its children go");
-        assert_eq!(c.node_at(1, "/p/a"), None);
-        assert_eq!(c.node_at(1, "/p/zz"), None, "no longer known free");
-        assert_eq!(c.children(300), None);
-        assert!(matches!(c.node_at(1, "/p"), Some(Some(_))));
+        assert!(c.nodes.contains_key(&300), "/p stays");
+        assert!(!c.nodes.contains_key(&5) && !c.nodes.contains_key(&100));
+        assert_eq!(c.node_at(1, "/p/a"), None, "its record went");
+        assert_eq!(c.node_at(1, "/p/zz"), Some(None), "/p stays complete");
+        // The root went: its children's paths go with it, but for those kept.
+        assert_eq!(c.node_at(1, "/zz"), None, "no longer known free");
+        assert_eq!(c.node_at(1, "/q0"), None);
         assert!(matches!(c.node_at(1, "/q9"), Some(Some(_))));
+        assert!(matches!(c.node_at(1, "/p"), Some(Some(_))));
     }
 }

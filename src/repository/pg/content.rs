@@ -308,7 +308,7 @@ impl ContentRead for PgDb {
     }
 
     fn node_by_id(&self, id: NodeId) -> Result<Option<NodeRecord>> {
-        if let Some(Some(known)) = self.with_cache(|c| c.nodes.get(&id).cloned()) {
+        if let Some(Some(known)) = self.with_cache(|c| c.node(id)) {
             return Ok(known);
         }
         let found = self.one(
