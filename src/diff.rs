@@ -416,7 +416,9 @@ mod tests {
                 2 => Some((s("nt:b"), None)),
                 _ => Some((s(""), s("nt:c"))),
             },
-            mixins: (i % 2 == 0).then(|| (vec![], vec!["mix:a".into(), format!("mix:{i}")])),
+            mixins: i
+                .is_multiple_of(2)
+                .then(|| (vec![], vec!["mix:a".into(), format!("mix:{i}")])),
             properties: (0..i % 5)
                 .map(|k| PropertyChange {
                     name: format!("p{k}"),
