@@ -602,7 +602,8 @@ fn names_of_4_000_and_10_000_characters_work_as_on_sqlite() {
 /// exports from SQLite of the same content: corpus packages with files, `.dir`s,
 /// same-name siblings, child order, references and access control, and generated
 /// content of more nodes than one batch reads (so that batches wait and resume),
-/// exported whole, by the generated package's filter, and below a subtree.
+/// exported whole, by the generated package's filter, and below a subtree. Their
+/// dumps and diffs, which walk through the same batched reads, are the same too.
 #[test]
 fn exports_from_postgres_are_byte_identical_to_sqlite() {
     let t = tempfile::tempdir().unwrap();
@@ -651,6 +652,15 @@ fn exports_from_postgres_are_byte_identical_to_sqlite() {
             ok(&["import", pkg.to_str().unwrap(), "--repo", repo, "-q"]);
         }
     }
+    // dump and diff walk the content through the same batched reads.
+    let dump = |repo: &str| text(ok(&["dump", "--repo", repo, "/", "--format", "json"]));
+    let (a, b) = (dump(&sq), dump(&pg));
+    assert!(a.len() > 100_000, "{} bytes of dump", a.len());
+    assert!(a == b, "the dumps differ");
+    for pkg in [&packages[0], &packages[packages.len() - 1]] {
+        let diff = |repo: &str| text(ok(&["diff", pkg.to_str().unwrap(), "--repo", repo]));
+        assert_eq!(diff(&sq), diff(&pg));
+    }
     let filter = src.join("META-INF/vault/filter.xml");
     let cases: [&[&str]; 3] = [
         &["--root", "/"],
@@ -667,6 +677,11 @@ fn exports_from_postgres_are_byte_identical_to_sqlite() {
         };
         let (a, b) = (export(&sq, "sq"), export(&pg, "pg"));
         assert!(a.len() > 1000, "{case:?}: {} bytes", a.len());
-        assert!(a == b, "{case:?}: the packages differ ({} and {} bytes)", a.len(), b.len());
+        assert!(
+            a == b,
+            "{case:?}: the packages differ ({} and {} bytes)",
+            a.len(),
+            b.len()
+        );
     }
 }

@@ -9,15 +9,20 @@
 //! connection meanwhile (a walk's, and the caller's reads between its steps) sees
 //! one snapshot, and never waits for a writer. Inside a write transaction reads
 //! see that transaction, which holds the write lock.
+//!
+//! Both read in batches (submodules `snapshot` and `walk`): the children and
+//! properties of thousands of nodes a few statements, rather than four statements
+//! a node.
 
 mod snapshot;
+mod walk;
 
 use super::{PgBackend, PgDb};
 use crate::namespace::NamespaceRegistry;
 use crate::repository::journaled::Journaled;
 use crate::repository::{
     GcReport, NodeInfo, OperationDetail, OperationId, OperationMeta, OperationSummary, PruneReport,
-    PruneSelect, Result, SnapshotRead, Store, StoreRead, SubtreeWalk, Transaction, WalkEntry,
+    PruneSelect, Result, SnapshotRead, Store, StoreRead, SubtreeWalk, Transaction,
 };
 use crate::value::{Binary, Property};
 use std::io::Read;
@@ -43,6 +48,21 @@ impl PgStore {
 
     pub(crate) fn db(&self) -> &PgDb {
         &self.inner.backend().db
+    }
+
+    /// The batched reader of `workspace` in a read snapshot (module `snapshot`).
+    fn open_snapshot(&self, workspace: &str) -> Result<snapshot::PgSnapshot<'_>> {
+        let snapshot = self.db().read_snapshot()?;
+        let db = self.db();
+        let ws = match crate::repository::content::ContentRead::workspace_id(db, workspace)? {
+            Some(ws) => ws,
+            None => {
+                return Err(crate::repository::RepositoryError::WorkspaceNotFound {
+                    workspace: workspace.to_string(),
+                })
+            }
+        };
+        Ok(snapshot::PgSnapshot::new(db, ws, snapshot))
     }
 }
 
@@ -116,25 +136,6 @@ impl Drop for ReadSnapshot<'_> {
     }
 }
 
-/// A walk inside a read snapshot.
-struct SnapshotWalk<'a> {
-    inner: Box<dyn SubtreeWalk + 'a>,
-    _snapshot: ReadSnapshot<'a>,
-}
-
-impl Iterator for SnapshotWalk<'_> {
-    type Item = Result<WalkEntry>;
-    fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next()
-    }
-}
-
-impl SubtreeWalk for SnapshotWalk<'_> {
-    fn skip_children(&mut self) {
-        self.inner.skip_children()
-    }
-}
-
 impl StoreRead for PgStore {
     fn location(&self) -> &Path {
         self.inner.location()
@@ -157,13 +158,18 @@ impl StoreRead for PgStore {
     fn find_by_uuid(&self, workspace: &str, uuid: &str) -> Result<Option<String>> {
         self.inner.find_by_uuid(workspace, uuid)
     }
+    /// A walk through the snapshot's batched reads (module `walk`).
     fn walk<'a>(&'a self, workspace: &str, path: &str) -> Result<Box<dyn SubtreeWalk + 'a>> {
-        let snapshot = self.db().read_snapshot()?;
-        let inner = self.inner.walk(workspace, path)?;
-        Ok(Box::new(SnapshotWalk {
-            inner,
-            _snapshot: snapshot,
-        }))
+        let p = crate::path::normalize(path)?;
+        let snapshot = self.open_snapshot(workspace)?;
+        let start =
+            snapshot
+                .node(&p)?
+                .ok_or_else(|| crate::repository::RepositoryError::NodeNotFound {
+                    workspace: workspace.to_string(),
+                    path: p.clone(),
+                })?;
+        Ok(Box::new(walk::PgWalk::new(snapshot, start)))
     }
     fn namespaces(&self) -> Result<NamespaceRegistry> {
         self.inner.namespaces()
@@ -187,17 +193,7 @@ impl StoreRead for PgStore {
         self.inner.open_blob(sha256)
     }
     fn snapshot<'a>(&'a self, workspace: &str) -> Result<Option<Box<dyn SnapshotRead + 'a>>> {
-        let snapshot = self.db().read_snapshot()?;
-        let db = self.db();
-        let ws = match crate::repository::content::ContentRead::workspace_id(db, workspace)? {
-            Some(ws) => ws,
-            None => {
-                return Err(crate::repository::RepositoryError::WorkspaceNotFound {
-                    workspace: workspace.to_string(),
-                })
-            }
-        };
-        Ok(Some(Box::new(snapshot::PgSnapshot::new(db, ws, snapshot))))
+        Ok(Some(Box::new(self.open_snapshot(workspace)?)))
     }
 }
 
