@@ -125,6 +125,11 @@ pub(super) struct PgSnapshot<'a> {
     db: &'a PgDb,
     ws: i64,
     ahead: RefCell<Ahead>,
+    /// [`BUDGET`] and [`MAX_HELD`] (smaller in tests).
+    budget: i64,
+    max_held: usize,
+    /// Statements sent (for tests and logs).
+    statements: std::cell::Cell<u64>,
     _snapshot: ReadSnapshot<'a>,
 }
 
@@ -134,8 +139,29 @@ impl<'a> PgSnapshot<'a> {
             db,
             ws,
             ahead: RefCell::new(Ahead::default()),
+            budget: BUDGET,
+            max_held: MAX_HELD,
+            statements: std::cell::Cell::new(0),
             _snapshot: snapshot,
         }
+    }
+
+    /// The statements it sent so far.
+    pub(super) fn statements(&self) -> u64 {
+        self.statements.get()
+    }
+
+    /// Smaller batches and cache (tests of waiting and forgetting).
+    #[cfg(test)]
+    pub(super) fn set_limits(&mut self, budget: i64, max_held: usize) {
+        self.budget = budget;
+        self.max_held = max_held;
+    }
+
+    /// Runs a query, counting it.
+    fn query(&self, sql: &str, args: &[&(dyn postgres::types::ToSql + Sync)]) -> Result<Vec<Row>> {
+        self.statements.set(self.statements.get() + 1);
+        self.db.query(sql, args)
     }
 
     /// A node row: the node, its number of children and its parent.
@@ -185,7 +211,8 @@ impl<'a> PgSnapshot<'a> {
     /// with it, then level by level below them within [`BUDGET`].
     fn fetch_children(&self, node: &SnapshotNode) -> Result<()> {
         let mut ahead = self.ahead.borrow_mut();
-        if ahead.held > MAX_HELD || ahead.parents.len() + ahead.unread.len() > 8 * MAX_HELD {
+        let max = self.max_held;
+        if ahead.held > max || ahead.parents.len() + ahead.unread.len() > 8 * max {
             ahead.clear();
         }
         // The first level: `node` and the nodes after it in its group.
@@ -194,7 +221,7 @@ impl<'a> PgSnapshot<'a> {
                 let mut total = 0;
                 let mut level = Vec::new();
                 for &(h, count) in &group[at..] {
-                    if !level.is_empty() && total + count > BUDGET {
+                    if !level.is_empty() && total + count > self.budget {
                         break;
                     }
                     if ahead.parents.remove(&h).is_some() {
@@ -206,10 +233,10 @@ impl<'a> PgSnapshot<'a> {
             }
             None => vec![node.handle],
         };
-        let mut budget = BUDGET;
+        let mut budget = self.budget;
         let mut fetched: Vec<i64> = Vec::new();
         loop {
-            let rows = self.db.query(CHILDREN_SQL, &[&level])?;
+            let rows = self.query(CHILDREN_SQL, &[&level])?;
             budget -= rows.len() as i64;
             let mut lists: HashMap<i64, Vec<Listed>> = HashMap::with_capacity(level.len());
             for r in &rows {
@@ -299,7 +326,7 @@ impl<'a> PgSnapshot<'a> {
         };
         let mut props: HashMap<i64, Vec<Property>> =
             chunk.iter().map(|h| (*h, Vec::new())).collect();
-        for r in &self.db.query(PROPS_SQL, &[&chunk])? {
+        for r in &self.query(PROPS_SQL, &[&chunk])? {
             let (node, p) = self.prop_row(r)?;
             props.entry(node).or_default().push(p);
         }
@@ -317,9 +344,11 @@ impl<'a> PgSnapshot<'a> {
         mut each: impl FnMut(&Row) -> Result<()>,
     ) -> Result<()> {
         let db = self.db;
+        self.statements.set(self.statements.get() + 2);
         db.batch(&format!("DECLARE {cursor} NO SCROLL CURSOR FOR {sql}"))?;
         let fetch = format!("FETCH {SCAN_PAGE} FROM {cursor}");
         let read = (|| loop {
+            self.statements.set(self.statements.get() + 1);
             let rows = {
                 let mut c = db.lock()?;
                 c.client.query(fetch.as_str(), &[]).map_err(|e| db.err(e))?
@@ -338,11 +367,17 @@ impl<'a> PgSnapshot<'a> {
     }
 }
 
+impl Drop for PgSnapshot<'_> {
+    fn drop(&mut self) {
+        tracing::debug!("the snapshot read sent {} statements", self.statements());
+    }
+}
+
 impl SnapshotRead for PgSnapshot<'_> {
     fn node(&self, p: &str) -> Result<Option<SnapshotNode>> {
         let p = path::normalize(p)?;
         let content = path::join(&p, "jcr:content");
-        match self.db.query(NODE_SQL, &[&self.ws, &p, &content])?.first() {
+        match self.query(NODE_SQL, &[&self.ws, &p, &content])?.first() {
             Some(r) => self.node_row(r).map(|(n, _, _)| Some(n)),
             None => Ok(None),
         }
