@@ -91,6 +91,9 @@ const PROPS_SQL: &str =
 /// A listed node and its number of children.
 type Listed = (SnapshotNode, i64);
 
+/// Nodes fetched together, and one's place among them.
+type Place<T> = (Rc<Vec<T>>, usize);
+
 /// What was fetched ahead of the export; see the module doc.
 #[derive(Default)]
 struct Ahead {
@@ -102,10 +105,10 @@ struct Ahead {
     recent: VecDeque<(i64, Vec<Property>)>,
     /// Nodes with children not yet fetched: the nodes (with their numbers of
     /// children) they wait with, and their place there.
-    parents: HashMap<i64, (Rc<Vec<(i64, i64)>>, usize)>,
+    parents: HashMap<i64, Place<(i64, i64)>>,
     /// Nodes whose properties are not yet fetched: the nodes fetched with them,
     /// and their place there.
-    unread: HashMap<i64, (Rc<Vec<i64>>, usize)>,
+    unread: HashMap<i64, Place<i64>>,
     /// Listed nodes and property sets held.
     held: usize,
 }
