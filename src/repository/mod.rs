@@ -182,6 +182,21 @@ pub trait StoreRead {
         Ok(Some(node))
     }
 
+    /// [`StoreRead::node_shallow`] for each of `paths`, one answer a path in
+    /// order, with `want_children` asked for each node found, in order: a
+    /// backend with round trips reads them in a few batched reads.
+    fn nodes_shallow(
+        &self,
+        workspace: &str,
+        paths: &[&str],
+        want_children: &mut dyn FnMut(&str, &[String]) -> bool,
+    ) -> Result<Vec<Option<crate::node::Node>>> {
+        paths
+            .iter()
+            .map(|p| self.node_shallow(workspace, p, want_children))
+            .collect()
+    }
+
     /// Opens a [`SnapshotRead`] of workspace `workspace`: reads of one consistent
     /// snapshot, by node rather than by path, for bulk readers such as the exporter.
     /// `None` when the backend has none; callers then use the calls above.
