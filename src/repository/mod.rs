@@ -495,6 +495,13 @@ pub trait SnapshotRead {
     /// The properties of `node`, sorted by name (as [`StoreRead::properties`]).
     fn properties(&self, node: &SnapshotNode) -> Result<Vec<Property>>;
 
+    /// The child of `node` named `name` with index 1, or `None`. The default asks
+    /// for its path; a backend that fetched `node`'s children ahead answers from
+    /// them (and still answers [`SnapshotRead::children`] of `node` afterwards).
+    fn child(&self, node: &SnapshotNode, name: &str) -> Result<Option<SnapshotNode>> {
+        self.node(&crate::path::join(&node.info.path, name))
+    }
+
     /// Every node of the workspace named one of `names` and every `REFERENCE` or
     /// `WEAKREFERENCE` property, handed to `each` in no particular order, read in bulk
     /// rather than node by node (what an export must know before it writes, module
