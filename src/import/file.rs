@@ -198,7 +198,7 @@ pub fn import_file(
                     );
                 }
             }
-            s.processed.insert(node_path.to_string());
+            s.processed.insert(node_path);
         }
     }
     Ok(())
