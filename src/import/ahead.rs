@@ -1,0 +1,360 @@
+//! Reading ahead (issue 16 item 1): a second thread walks the plan in the order the
+//! installer consumes it, inflates each entry and parses DocView files, and hands
+//! them over in order through a bounded channel, so that reading and parsing run on
+//! the other core while the installing thread decides and writes.
+//!
+//! * Order: the reader walks the plan as [`super::tree`] does, with the filter's
+//!   pruning and child order and `.binary` files in the order
+//!   [`super::file::apply_binaries`] reads them. The installer asks for each entry
+//!   by name ([`Ahead::doc`], [`Ahead::bytes`]); what it passes over (an entry it
+//!   did not need: a subtree skipped, a file a merge keeps) is dropped. An entry the
+//!   reader did not hand over is read by the installer itself, as without reading
+//!   ahead: the result is the same whatever the reader did.
+//! * Memory: what is queued ahead is bounded by a byte budget ([`Budget`]); an entry
+//!   larger than [`LARGEST_AHEAD`] is not read ahead (the installer streams it).
+//! * Errors: a DocView file's parse result is handed over as it is (its file, line
+//!   and column), and only when the installer reaches it. An entry that cannot be
+//!   read is not handed over: the installer reads it again and fails as it would
+//!   have, at the same point. A panic of the reader becomes
+//!   [`ImportError::ReadAhead`].
+//! * Stopping: dropping the [`Ahead`] (the install failed, was refused, or is done)
+//!   closes the budget and the channel, so the reader stops at its next step; the
+//!   caller joins it inside a scope, so no thread outlives the install.
+
+use super::error::ImportError;
+use super::plan::{Id, Plan};
+use crate::archive::{Archive, Entry};
+use crate::docview::{DocViewDocument, DocViewError};
+use crate::filter::WorkspaceFilter;
+use crate::package::BinaryFile;
+use crate::path;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Condvar, Mutex};
+
+/// Bytes the reader may hold ahead of the installer (estimated, see [`cost`]).
+pub const BUDGET: usize = 16 << 20;
+
+/// Entries larger than this (uncompressed) are not read ahead.
+pub const LARGEST_AHEAD: u64 = 1 << 20;
+
+/// Items queued at most, whatever their size.
+const QUEUE: usize = 4096;
+
+/// What the reader prepared for one entry.
+enum Ready {
+    /// A DocView file, parsed (or why not).
+    Doc(Box<Result<DocViewDocument, DocViewError>>),
+    /// A file's bytes.
+    Bytes(Vec<u8>),
+    /// Nothing: too large, or it could not be read; the installer reads it.
+    Read,
+}
+
+enum Msg {
+    Item {
+        entry: String,
+        ready: Ready,
+        cost: usize,
+    },
+    /// The walk is done.
+    End,
+    /// The reader panicked, with its message.
+    Panicked(String),
+}
+
+/// The byte budget shared by the reader (which takes) and the installer (which
+/// gives back); closed when the installer is gone.
+#[derive(Default)]
+struct Budget {
+    state: Mutex<(usize, bool)>,
+    freed: Condvar,
+}
+
+impl Budget {
+    /// Waits until `n` bytes fit (or nothing is held). False when closed.
+    fn take(&self, n: usize, limit: usize) -> bool {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if g.1 {
+                return false;
+            }
+            if g.0 == 0 || g.0 + n <= limit {
+                g.0 += n;
+                return true;
+            }
+            g = self.freed.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn give(&self, n: usize) {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        g.0 = g.0.saturating_sub(n);
+        self.freed.notify_all();
+    }
+
+    fn close(&self) {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        g.1 = true;
+        self.freed.notify_all();
+    }
+
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.state.lock().unwrap().0
+    }
+}
+
+/// The estimated memory of what the reader holds for an entry of `size` bytes.
+fn cost(size: usize, parsed: bool) -> usize {
+    // A parsed document holds its names and values as owned strings, with vectors
+    // and element structs around them: about three times the text.
+    if parsed {
+        size * 3 + 256
+    } else {
+        size + 64
+    }
+}
+
+/// The installer's end: the entries read ahead, in order.
+pub struct Ahead {
+    rx: Receiver<Msg>,
+    budget: Arc<Budget>,
+    /// The reader said it is done (or is gone): everything else is read directly.
+    done: bool,
+    /// Items passed over without being asked for.
+    pub dropped: u64,
+    /// Entries the installer asked for and got from the reader.
+    pub taken: u64,
+}
+
+impl Drop for Ahead {
+    fn drop(&mut self) {
+        self.budget.close();
+    }
+}
+
+impl Ahead {
+    /// The next item for `entry`, passing over (and dropping) what comes before it.
+    fn next(&mut self, entry: &str) -> Result<Option<Ready>, ImportError> {
+        while !self.done {
+            match self.rx.recv() {
+                Ok(Msg::Item {
+                    entry: e,
+                    ready,
+                    cost,
+                }) => {
+                    self.budget.give(cost);
+                    if e == entry {
+                        self.taken += 1;
+                        return Ok(Some(ready));
+                    }
+                    self.dropped += 1;
+                }
+                Ok(Msg::End) => self.done = true,
+                Ok(Msg::Panicked(message)) => {
+                    self.done = true;
+                    return Err(ImportError::ReadAhead { message });
+                }
+                Err(_) => {
+                    self.done = true;
+                    return Err(ImportError::ReadAhead {
+                        message: "the reader stopped before the end of the package".into(),
+                    });
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The parsed DocView `entry`, if the reader parsed it; `None`: read it.
+    pub fn doc(
+        &mut self,
+        entry: &str,
+    ) -> Result<Option<Result<DocViewDocument, DocViewError>>, ImportError> {
+        Ok(match self.next(entry)? {
+            Some(Ready::Doc(d)) => Some(*d),
+            _ => None,
+        })
+    }
+
+    /// The bytes of file `entry`, if the reader read them; `None`: read it.
+    pub fn bytes(&mut self, entry: &str) -> Result<Option<Vec<u8>>, ImportError> {
+        Ok(match self.next(entry)? {
+            Some(Ready::Bytes(b)) => Some(b),
+            _ => None,
+        })
+    }
+}
+
+/// The file name a DocView parse error names for `entry` (as [`super::tree`] has it).
+pub fn docview_file(archive: &dyn Archive, entry: &str) -> String {
+    format!("{}:{entry}", archive.name())
+}
+
+/// Parses DocView `bytes` of `entry` as the installer does.
+pub fn parse_docview(
+    archive: &dyn Archive,
+    entry: &str,
+    bytes: &[u8],
+) -> Result<DocViewDocument, DocViewError> {
+    crate::docview::parse(bytes, &docview_file(archive, entry))
+}
+
+/// The `.binary` files in the order [`super::file::apply_binaries`] reads them:
+/// property names in layout order (consecutive repeats once), each name's parts by
+/// index.
+pub fn binary_read_order(binaries: &[BinaryFile]) -> Vec<&BinaryFile> {
+    let mut names: Vec<&str> = binaries.iter().map(|b| b.property.as_str()).collect();
+    names.dedup();
+    let mut out = Vec::with_capacity(binaries.len());
+    for name in names {
+        let mut parts: Vec<&BinaryFile> = binaries.iter().filter(|b| b.property == name).collect();
+        parts.sort_by_key(|b| b.index);
+        out.extend(parts);
+    }
+    out
+}
+
+/// The reader's end.
+struct Reader<'p, 'a> {
+    archive: &'a dyn Archive,
+    plan: &'p Plan<'a>,
+    filter: Option<WorkspaceFilter>,
+    tx: SyncSender<Msg>,
+    budget: Arc<Budget>,
+    limit: usize,
+}
+
+/// The reader stopped: the installer is gone.
+struct Gone;
+
+impl Reader<'_, '_> {
+    fn send(&self, entry: &str, parse: bool) -> Result<bool, Gone> {
+        let size = self.archive.entry(entry).map_or(0, Entry::size);
+        let (ready, cost) = if size > LARGEST_AHEAD {
+            (Ready::Read, 0)
+        } else {
+            let cost = cost(size as usize, parse);
+            if !self.budget.take(cost, self.limit) {
+                return Err(Gone);
+            }
+            let ready = match self.archive.read_to_vec(entry) {
+                Err(_) => Ready::Read,
+                Ok(bytes) if parse => {
+                    Ready::Doc(Box::new(parse_docview(self.archive, entry, &bytes)))
+                }
+                Ok(bytes) => Ready::Bytes(bytes),
+            };
+            (ready, cost)
+        };
+        let parsed_ok = matches!(&ready, Ready::Doc(d) if d.is_ok());
+        let msg = Msg::Item {
+            entry: entry.to_string(),
+            ready,
+            cost,
+        };
+        if self.tx.send(msg).is_err() {
+            self.budget.give(cost);
+            return Err(Gone);
+        }
+        Ok(parsed_ok)
+    }
+
+    /// Whether the walk goes below `p` and whether everything below is kept, as
+    /// [`super::tree`]'s walk decides by the filter.
+    fn keep(&self, p: &str, keep_all: bool) -> Option<bool> {
+        if keep_all {
+            return Some(true);
+        }
+        let f = self.filter.as_ref();
+        if f.is_some_and(|f| f.contains(p)) {
+            Some(true)
+        } else if f.is_some_and(|f| f.is_ancestor(p)) || p == "/" {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    fn walk(&self) -> Result<(), Gone> {
+        let post_filter = self.filter.as_ref().is_some_and(|f| !f.sets.is_empty());
+        let mut stack: Vec<(Id, String, bool)> = vec![(self.plan.root(), "/".into(), !post_filter)];
+        while let Some((n, p, keep_all)) = stack.pop() {
+            let Some(keep_all) = self.keep(&p, keep_all) else {
+                continue;
+            };
+            let plan = self.plan;
+            if let Some(entry) = plan.docview(n) {
+                // The file is read only when the document could be imported.
+                let parsed = self.send(entry, true)?;
+                if let Some(file) = plan.file(n).filter(|_| parsed) {
+                    self.send(file, false)?;
+                }
+            } else if let Some(file) = plan.file(n) {
+                self.send(file, false)?;
+            }
+            let binaries = plan.binaries(n);
+            for b in binary_read_order(&binaries) {
+                self.send(&b.entry, false)?;
+            }
+            let children = super::tree::ordered_children(self.filter.as_ref(), plan, n, &p);
+            for c in children.into_iter().rev() {
+                stack.push((c, path::join(&p, plan.segment(c)), keep_all));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Starts the reader on `scope` over `plan`, walked with `filter`, holding at most
+/// `limit` bytes ahead. `None` when no thread could be started (the installer then
+/// reads everything itself).
+pub fn start<'scope, 'env: 'scope, 'a: 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    archive: &'a dyn Archive,
+    plan: &'env Plan<'a>,
+    filter: Option<WorkspaceFilter>,
+    limit: usize,
+) -> Option<(Ahead, std::thread::ScopedJoinHandle<'scope, ()>)> {
+    let (tx, rx) = sync_channel(QUEUE);
+    let budget = Arc::new(Budget::default());
+    let reader = Reader {
+        archive,
+        plan,
+        filter,
+        tx,
+        budget: budget.clone(),
+        limit,
+    };
+    let handle = std::thread::Builder::new()
+        .name("jcrpack-read-ahead".into())
+        .spawn_scoped(scope, move || {
+            let tx = reader.tx.clone();
+            let walked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.walk()));
+            // A send fails only when the installer is gone: nobody to tell then.
+            let _ = match walked {
+                Ok(Ok(())) => tx.send(Msg::End),
+                Ok(Err(Gone)) => Ok(()),
+                Err(panic) => tx.send(Msg::Panicked(panic_message(panic.as_ref()))),
+            };
+        })
+        .ok()?;
+    let ahead = Ahead {
+        rx,
+        budget,
+        done: false,
+        dropped: 0,
+        taken: 0,
+    };
+    Some((ahead, handle))
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        format!("the reader panicked: {s}")
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        format!("the reader panicked: {s}")
+    } else {
+        "the reader panicked".into()
+    }
+}
