@@ -130,7 +130,19 @@ pub struct Ahead {
 impl Drop for Ahead {
     fn drop(&mut self) {
         self.budget.close();
+        #[cfg(test)]
+        tests::LAST.with(|l| l.set(Some((self.taken, self.dropped))));
     }
+}
+
+/// Whether installs read ahead: always, but a unit test may turn it off on its
+/// thread to compare.
+pub fn enabled() -> bool {
+    #[cfg(test)]
+    if tests::OFF.with(|o| o.get()) {
+        return false;
+    }
+    true
 }
 
 impl Ahead {
@@ -356,5 +368,317 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         format!("the reader panicked: {s}")
     } else {
         "the reader panicked".into()
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::archive::{open, ArchiveError, ArchiveKind, ArchiveWarning, Listing, ReadOptions};
+    use crate::events::Actor;
+    use crate::import::{install_archive, ImportOptions, Report};
+    use crate::test_support::write;
+    use crate::value::Date;
+    use std::cell::Cell;
+    use std::io::Read;
+
+    thread_local! {
+        /// (taken, dropped) of the last reader dropped on this thread.
+        pub static LAST: Cell<Option<(u64, u64)>> = const { Cell::new(None) };
+        /// Installs on this thread read everything themselves.
+        pub static OFF: Cell<bool> = const { Cell::new(false) };
+    }
+
+    const NS: &str =
+        r#"xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:nt="http://www.jcp.org/jcr/nt/1.0""#;
+
+    /// A package with DocView files inside and above the filter, a file with its
+    /// `.dir`, plain files, `.binary` files whose layout order is not their read
+    /// order, a subtree outside the filter and a filter root without content.
+    fn package() -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path();
+        write(
+            d,
+            "META-INF/vault/filter.xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<workspaceFilter version="1.0"><filter root="/content/z/b"/><filter root="/content/a"/><filter root="/apps/x"/></workspaceFilter>"#,
+        );
+        let folder = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><jcr:root {NS} jcr:primaryType="nt:folder"/>"#
+        );
+        let unstructured = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><jcr:root {NS} jcr:primaryType="nt:unstructured" title="t"><c jcr:primaryType="nt:unstructured"/></jcr:root>"#
+        );
+        write(d, "jcr_root/content/.content.xml", &unstructured);
+        write(d, "jcr_root/content/a/.content.xml", &unstructured);
+        write(d, "jcr_root/content/a/f.txt", "hello");
+        write(d, "jcr_root/content/a/img.png", "png bytes");
+        write(
+            d,
+            "jcr_root/content/a/img.png.dir/.content.xml",
+            &format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><jcr:root {NS} jcr:primaryType="nt:file"><jcr:content jcr:primaryType="nt:resource" jcr:mimeType="image/png"/></jcr:root>"#
+            ),
+        );
+        write(d, "jcr_root/content/a/b/.content.xml", &unstructured);
+        write(d, "jcr_root/content/a/b/p[10].binary", "ten");
+        write(d, "jcr_root/content/a/b/p[2].binary", "two");
+        write(d, "jcr_root/content/a/b/one.binary", "one");
+        write(d, "jcr_root/content/m/out.txt", "outside the filter");
+        write(d, "jcr_root/content/z/.content.xml", &folder);
+        write(d, "jcr_root/content/z/b/x.txt", "x");
+        write(d, "jcr_root/content/z/c/y.txt", "not in the filter");
+        t
+    }
+
+    fn lenient() -> ImportOptions {
+        ImportOptions {
+            strict: false,
+            ..ImportOptions::new(actor())
+        }
+    }
+
+    fn actor() -> Actor {
+        Actor {
+            user: "ci".into(),
+            time: Date::from_epoch_millis(1_700_000_000_000),
+        }
+    }
+
+    /// Installs `archive` into a new repository: the report, or the error's text,
+    /// and the repository's JSON dump.
+    fn install_into(
+        archive: &dyn Archive,
+        opts: &ImportOptions,
+    ) -> (Result<Report, String>, String) {
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        let report = install_archive(store.as_mut(), archive, opts).map_err(|e| e.to_string());
+        let mut out = Vec::new();
+        crate::dump::write_subtree(
+            store.as_ref(),
+            crate::repository::DEFAULT_WORKSPACE,
+            "/",
+            crate::dump::DumpFormat::Json,
+            &mut out,
+        )
+        .unwrap();
+        (report, String::from_utf8(out).unwrap())
+    }
+
+    /// Installs with and without reading ahead; the reader's (taken, dropped).
+    fn both(
+        archive: &dyn Archive,
+        opts: &ImportOptions,
+    ) -> (Result<Report, String>, String, (u64, u64)) {
+        LAST.with(|l| l.set(None));
+        let ahead = install_into(archive, opts);
+        let stats = LAST.with(|l| l.take()).expect("the install read ahead");
+        OFF.with(|o| o.set(true));
+        let alone = install_into(archive, opts);
+        OFF.with(|o| o.set(false));
+        assert_eq!(LAST.with(|l| l.get()), None, "no reader without it");
+        let json = |r: &Result<Report, String>| match r {
+            Ok(r) => serde_json::to_string(r).unwrap(),
+            Err(e) => e.clone(),
+        };
+        assert_eq!(json(&ahead.0), json(&alone.0), "the same report");
+        assert_eq!(ahead.1, alone.1, "the same repository");
+        (ahead.0, ahead.1, stats)
+    }
+
+    #[test]
+    fn the_reader_hands_over_every_entry_in_the_order_the_installer_takes_them() {
+        let pkg = package();
+        let a = open(pkg.path(), &ReadOptions::default()).unwrap();
+        let (report, dump, (taken, dropped)) = both(a.as_ref(), &ImportOptions::new(actor()));
+        let report = report.unwrap();
+        assert!(report.totals.added > 5, "{:?}", report.totals);
+        assert!(dump.contains("\"f.txt\""), "{dump}");
+        // content, a, img.png.dir (DocView) + img.png, f.txt, three .binary, b,
+        // z, z/b/x.txt: everything the installer read came from the reader, and it
+        // read nothing the installer did not want.
+        assert_eq!((taken, dropped), (11, 0));
+        // The multi-valued property got its values in index order.
+        let ws = crate::repository::DEFAULT_WORKSPACE;
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        install_archive(store.as_mut(), a.as_ref(), &ImportOptions::new(actor())).unwrap();
+        for (p, there) in [
+            ("/content/a/b", true),
+            ("/content/z/b/x.txt", true),
+            ("/content/m", false),
+            ("/content/z/c", false),
+        ] {
+            assert_eq!(store.node(ws, p).unwrap().is_some(), there, "{p}");
+        }
+        let p = store.property(ws, "/content/a/b", "p").unwrap().unwrap();
+        let mut got = Vec::new();
+        for v in &p.values {
+            let crate::value::Value::Binary(crate::value::Binary::Blob { sha256, .. }) = v else {
+                panic!("{v:?}");
+            };
+            let mut s = String::new();
+            store
+                .open_blob(sha256)
+                .unwrap()
+                .read_to_string(&mut s)
+                .unwrap();
+            got.push(s);
+        }
+        assert_eq!(got, ["two", "ten"]);
+    }
+
+    #[test]
+    fn a_malformed_document_fails_or_warns_where_and_as_it_did() {
+        let pkg = package();
+        write(
+            pkg.path(),
+            "jcr_root/content/a/b/.content.xml",
+            "<?xml version=\"1.0\"?>\n<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\">\n  <unclosed>\n</jcr:root>",
+        );
+        let a = open(pkg.path(), &ReadOptions::default()).unwrap();
+        // Lenient: a warning with its file, line and column; the rest installed.
+        let (report, _, (_, dropped)) = both(a.as_ref(), &lenient());
+        let report = report.unwrap();
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|w| w.contains("jcr_root/content/a/b/.content.xml:4:")),
+            "{:?}",
+            report.warnings
+        );
+        // The `.binary` files of the node the document did not create are passed
+        // over (the installer warns that they were skipped).
+        assert_eq!(dropped, 3);
+        // Strict: the install fails on it, with the same error.
+        let strict = ImportOptions::new(actor());
+        let (report, dump, _) = both(a.as_ref(), &strict);
+        let err = report.unwrap_err();
+        assert!(err.contains("content/a/b/.content.xml:4:"), "{err}");
+        assert!(!dump.contains("/content/a"), "all or nothing: {dump}");
+    }
+
+    #[test]
+    fn an_error_before_an_unreadable_entry_is_the_one_reported() {
+        // The first DocView file is malformed (strict: the install stops there); a
+        // later entry cannot be read: the reader's failure to read it never shows.
+        let pkg = package();
+        write(pkg.path(), "jcr_root/content/.content.xml", "<not xml");
+        let a = open(pkg.path(), &ReadOptions::default()).unwrap();
+        let broken = Broken {
+            inner: a,
+            entry: "jcr_root/content/a/f.txt",
+            panic: false,
+        };
+        let strict = ImportOptions::new(actor());
+        let (report, _) = install_into(&broken, &strict);
+        let err = report.unwrap_err();
+        assert!(err.contains("jcr_root/content/.content.xml:1:"), "{err}");
+        // Lenient: the unreadable entry fails the install when it is reached, as
+        // read by the installer itself.
+        let (report, _, _) = both(&broken, &lenient());
+        let err = report.unwrap_err();
+        assert!(err.contains("broken on purpose"), "{err}");
+    }
+
+    #[test]
+    fn a_panic_of_the_reader_is_an_error_not_a_hang() {
+        let pkg = package();
+        let a = open(pkg.path(), &ReadOptions::default()).unwrap();
+        let broken = Broken {
+            inner: a,
+            entry: "jcr_root/content/a/f.txt",
+            panic: true,
+        };
+        let (report, dump) = install_into(&broken, &ImportOptions::new(actor()));
+        match report {
+            Err(e) => assert!(
+                e.contains("reading the package ahead") && e.contains("on purpose"),
+                "{e}"
+            ),
+            Ok(r) => panic!("installed: {:?}", r.totals),
+        }
+        assert!(!dump.contains("/content/a"), "all or nothing: {dump}");
+    }
+
+    #[test]
+    fn what_is_held_ahead_stays_within_the_budget() {
+        let t = tempfile::tempdir().unwrap();
+        for i in 0..200 {
+            write(
+                t.path(),
+                &format!("jcr_root/content/f{i:03}.txt"),
+                &"x".repeat(1000),
+            );
+        }
+        let a = open(t.path(), &ReadOptions::default()).unwrap();
+        let flat =
+            crate::package::flat::scan(a.as_ref(), &crate::package::IgnoreList::default()).unwrap();
+        let plan = Plan::new(flat);
+        let limit = 5 * cost(1000, false);
+        std::thread::scope(|scope| {
+            let (mut ahead, reader) = start(scope, a.as_ref(), &plan, None, limit).unwrap();
+            for i in 0..200 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                assert!(ahead.budget.held() <= limit);
+                let b = ahead
+                    .bytes(&format!("jcr_root/content/f{i:03}.txt"))
+                    .unwrap();
+                assert_eq!(b.map(|b| b.len()), Some(1000));
+            }
+            assert_eq!(ahead.bytes("jcr_root/nothing").unwrap(), None);
+            drop(ahead);
+            reader.join().unwrap();
+        });
+        // An installer that stops early stops the reader (the scope would not end).
+        std::thread::scope(|scope| {
+            let (mut ahead, reader) = start(scope, a.as_ref(), &plan, None, limit).unwrap();
+            assert!(ahead.bytes("jcr_root/content/f000.txt").unwrap().is_some());
+            drop(ahead);
+            reader.join().unwrap();
+        });
+    }
+
+    /// An archive whose `entry` cannot be read (or whose reading panics) on the
+    /// reader's thread, or cannot be read at all.
+    #[derive(Debug)]
+    struct Broken {
+        inner: Box<dyn Archive>,
+        entry: &'static str,
+        panic: bool,
+    }
+
+    impl Archive for Broken {
+        fn name(&self) -> &str {
+            self.inner.name()
+        }
+        fn kind(&self) -> ArchiveKind {
+            self.inner.kind()
+        }
+        fn listing(&self) -> &Listing {
+            self.inner.listing()
+        }
+        fn warnings(&self) -> &[ArchiveWarning] {
+            self.inner.warnings()
+        }
+        fn open(&self, entry: &str) -> Result<Box<dyn Read + Send>, ArchiveError> {
+            if entry == self.entry {
+                if self.panic {
+                    if std::thread::current().name() == Some("jcrpack-read-ahead") {
+                        panic!("broken on purpose");
+                    }
+                } else {
+                    return Err(ArchiveError::from_read_error(
+                        self.name(),
+                        entry,
+                        std::io::Error::other("broken on purpose"),
+                    ));
+                }
+            }
+            self.inner.open(entry)
+        }
     }
 }

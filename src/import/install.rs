@@ -276,7 +276,7 @@ pub(super) fn run(
 /// An install that skips by digests walks without one: the reader cannot know which
 /// subtrees are skipped, and would read them all.
 fn walk(s: &mut Session<'_>, archive: &dyn Archive, plan: &Plan<'_>) -> Result<(), ImportError> {
-    if s.digests.is_some() {
+    if s.digests.is_some() || !super::ahead::enabled() {
         return tree::import_tree(s, archive, plan);
     }
     std::thread::scope(|scope| {
