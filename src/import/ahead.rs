@@ -31,8 +31,9 @@ use crate::path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Condvar, Mutex};
 
-/// Bytes the reader may hold ahead of the installer (estimated, see [`cost`]).
-pub const BUDGET: usize = 16 << 20;
+/// Bytes the reader may hold ahead of the installer (estimated, see [`cost`]): a
+/// few MiB keep it ahead of the writer; more only adds to the peak.
+pub const BUDGET: usize = 4 << 20;
 
 /// Entries larger than this (uncompressed) are not read ahead.
 pub const LARGEST_AHEAD: u64 = 1 << 20;
@@ -107,9 +108,9 @@ impl Budget {
 /// The estimated memory of what the reader holds for an entry of `size` bytes.
 fn cost(size: usize, parsed: bool) -> usize {
     // A parsed document holds its names and values as owned strings, with vectors
-    // and element structs around them: about three times the text.
+    // and element structs around them: a few times the text.
     if parsed {
-        size * 3 + 256
+        size * 4 + 256
     } else {
         size + 64
     }
