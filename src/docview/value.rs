@@ -153,52 +153,75 @@ pub fn parse_value(value: &str) -> Result<DocViewValue, ValueSyntaxError> {
 /// `jcr:primaryType` / `jcr:mixinTypes`; `jcr:mixinTypes` values are sorted.
 pub fn format_value(name: &str, v: &DocViewValue) -> String {
     let mut out = String::new();
-    let hint = !(matches!(v.ptype, PropertyType::String | PropertyType::Undefined)
+    format_value_into(&mut out, name, v.ptype, v.binary_ref, v.multiple, &v.values);
+    out
+}
+
+/// [`format_value`] of the value of these parts, appended to `out`.
+pub fn format_value_into(
+    out: &mut String,
+    name: &str,
+    ptype: PropertyType,
+    binary_ref: bool,
+    multiple: bool,
+    values: &[String],
+) {
+    let hint = !(matches!(ptype, PropertyType::String | PropertyType::Undefined)
         || name == "jcr:primaryType"
         || name == "jcr:mixinTypes");
-    if v.binary_ref {
+    if binary_ref {
         out.push_str("{BinaryRef}");
     } else if hint {
         out.push('{');
-        out.push_str(v.ptype.jcr_name());
+        out.push_str(ptype.jcr_name());
         out.push('}');
     }
     let escape = matches!(
-        v.ptype,
+        ptype,
         PropertyType::String | PropertyType::Name | PropertyType::Path | PropertyType::Undefined
     );
-    let mut values: Vec<&str> = v.values.iter().map(String::as_str).collect();
-    if name == "jcr:mixinTypes" {
-        values.sort_unstable();
-    }
-    if v.multiple {
+    if multiple {
         out.push('[');
     }
     if values.len() == 1 && values[0].is_empty() {
         out.push_str("\\0");
     } else {
-        for (k, s) in values.iter().enumerate() {
+        let mut one = |k: usize, s: &str| {
             if k > 0 {
                 out.push(',');
             }
             if escape {
-                escape_into(&mut out, s, v.multiple);
+                escape_into(out, s, multiple);
             } else {
                 // FileVault writes other types verbatim; their real values (numbers,
                 // dates, UUIDs, base64) never hold a character XML cannot carry, but a
                 // hostile file can smuggle one in through `\u0000`, and writing it raw
                 // would make the output not XML at all. Escape just those.
-                push_xml_safe(&mut out, s);
+                push_xml_safe(out, s);
+            }
+        };
+        if name == "jcr:mixinTypes" {
+            let mut sorted: Vec<&str> = values.iter().map(String::as_str).collect();
+            sorted.sort_unstable();
+            for (k, s) in sorted.into_iter().enumerate() {
+                one(k, s);
+            }
+        } else {
+            for (k, s) in values.iter().enumerate() {
+                one(k, s);
             }
         }
     }
-    if v.multiple {
+    if multiple {
         out.push(']');
     }
-    out
 }
 
 fn push_xml_safe(out: &mut String, s: &str) {
+    if s.chars().all(is_xml_char) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         if is_xml_char(c) {
             out.push(c);
@@ -211,11 +234,19 @@ fn push_xml_safe(out: &mut String, s: &str) {
 fn push_unicode_escape(out: &mut String, c: char) {
     let mut buf = [0u16; 2];
     for u in c.encode_utf16(&mut buf) {
-        out.push_str(&format!("\\u{:04x}", u));
+        use std::fmt::Write;
+        let _ = write!(out, "\\u{:04x}", u);
     }
 }
 
 fn escape_into(out: &mut String, s: &str, multiple: bool) {
+    // Nothing to escape (the common case): copied whole.
+    let special = |c: u8| c == b'\\' || c == b',' || !(0x20..0x80).contains(&c);
+    let bracket = !multiple && matches!(s.as_bytes().first(), Some(b'[' | b'{'));
+    if !bracket && !s.bytes().any(special) {
+        out.push_str(s);
+        return;
+    }
     for (k, c) in s.chars().enumerate() {
         match c {
             '\\' => out.push_str("\\\\"),

@@ -4,7 +4,7 @@
 //! properties ordered prefixed-first and case-insensitively.
 
 use super::iso9075;
-use super::value::{format_value, DocViewValue};
+use super::value::format_value_into;
 use super::{DocViewDocument, DocViewElement, DocViewProperty};
 use std::cmp::Ordering;
 use std::io::{self, Write};
@@ -12,36 +12,7 @@ use std::io::{self, Write};
 /// Writes a document. Properties are written in FileVault's order whatever order the
 /// elements hold them in.
 pub fn write(doc: &DocViewDocument, out: &mut dyn Write) -> io::Result<()> {
-    let mut s = String::with_capacity(4096);
-    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    // Declarations in the document's order (a document read from a file keeps its
-    // own); the JCR namespace is always declared, first when the document lacks it.
-    let mut decls: Vec<String> = Vec::new();
-    let jcr = doc
-        .namespaces
-        .iter()
-        .find(|(_, u)| u == super::JCR_URI)
-        .map(|(p, _)| p.clone());
-    let jcr = match jcr {
-        Some(p) => p,
-        None => {
-            let p = unused_prefix(doc, "jcr");
-            decls.push(format!("xmlns:{p}=\"{}\"", escape_attr(super::JCR_URI)));
-            p
-        }
-    };
-    for (p, u) in &doc.namespaces {
-        if p != "xml" {
-            decls.push(format!("xmlns:{p}=\"{}\"", escape_attr(u)));
-        }
-    }
-    let root_name = if doc.root_is_jcr_root {
-        format!("{jcr}:root")
-    } else {
-        element_name(&doc.root)
-    };
-    write_element(&mut s, &doc.root, &root_name, &decls, 0);
-    out.write_all(s.as_bytes())
+    out.write_all(&to_vec(doc))
 }
 
 /// `base`, or `base1`, `base2`, ... : the first that the document does not bind to a
@@ -58,35 +29,181 @@ fn unused_prefix(doc: &DocViewDocument, base: &str) -> String {
         .expect("a finite document leaves some prefix free")
 }
 
-/// Writes a document to a byte vector.
+/// Writes a document to a byte vector: serialised straight into the bytes, with one
+/// scratch buffer for the values and one for the property order reused for every
+/// element (no `String` per attribute, name or escape).
 pub fn to_vec(doc: &DocViewDocument) -> Vec<u8> {
-    let mut v = Vec::new();
-    // Writing to a Vec cannot fail.
-    let _ = write(doc, &mut v);
-    v
+    let mut w = Serializer {
+        out: Vec::with_capacity(4096),
+        value: String::new(),
+        order: Vec::new(),
+    };
+    w.document(doc);
+    w.out
 }
 
-fn element_name(el: &DocViewElement) -> String {
+/// The state of one serialisation: the output and the reused scratch buffers.
+struct Serializer<'d> {
+    out: Vec<u8>,
+    /// A property's value in DocView syntax, before XML escaping.
+    value: String,
+    /// The properties of the elements being written, in FileVault's order: a stack
+    /// (an element's slice is popped once its attributes are written).
+    order: Vec<&'d DocViewProperty>,
+}
+
+impl<'d> Serializer<'d> {
+    fn document(&mut self, doc: &'d DocViewDocument) {
+        self.out
+            .extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        // Declarations in the document's order (a document read from a file keeps its
+        // own); the JCR namespace is always declared, first when the document lacks it.
+        let mut decls: Vec<(&str, &str)> = Vec::with_capacity(doc.namespaces.len() + 1);
+        let declared = doc
+            .namespaces
+            .iter()
+            .find(|(_, u)| u == super::JCR_URI)
+            .map(|(p, _)| p.clone());
+        let jcr = match &declared {
+            Some(p) => p.clone(),
+            None => unused_prefix(doc, "jcr"),
+        };
+        if declared.is_none() {
+            decls.push((jcr.as_str(), super::JCR_URI));
+        }
+        for (p, u) in &doc.namespaces {
+            if p != "xml" {
+                decls.push((p.as_str(), u.as_str()));
+            }
+        }
+        let mut root_name = Vec::new();
+        if doc.root_is_jcr_root {
+            root_name.extend_from_slice(jcr.as_bytes());
+            root_name.extend_from_slice(b":root");
+        } else {
+            push_element_name(&mut root_name, &doc.root);
+        }
+        self.element(&doc.root, Some(&root_name), &decls, 0);
+    }
+
+    /// Writes `el` at `depth`; `name`: its name when not the element's own (the root's).
+    fn element(
+        &mut self,
+        el: &'d DocViewElement,
+        name: Option<&[u8]>,
+        decls: &[(&str, &str)],
+        depth: usize,
+    ) {
+        push_indent(&mut self.out, depth);
+        self.out.push(b'<');
+        let name_start = self.out.len();
+        match name {
+            Some(n) => self.out.extend_from_slice(n),
+            None => push_element_name(&mut self.out, el),
+        }
+        let name_end = self.out.len();
+        for (p, u) in decls {
+            self.out.extend_from_slice(b" xmlns:");
+            self.out.extend_from_slice(p.as_bytes());
+            self.out.extend_from_slice(b"=\"");
+            escape_attr_into(&mut self.out, u);
+            self.out.push(b'"');
+        }
+        let base = self.order.len();
+        self.order.extend(el.properties.iter());
+        self.order[base..].sort_by(|a, b| compare_property_names(&a.name, &b.name));
+        let many = decls.len() + (self.order.len() - base) > 1;
+        for k in base..self.order.len() {
+            let p = self.order[k];
+            if many {
+                self.out.push(b'\n');
+                push_indent(&mut self.out, depth + 1);
+            } else {
+                self.out.push(b' ');
+            }
+            push_attribute_name(&mut self.out, &p.name);
+            self.out.extend_from_slice(b"=\"");
+            self.value.clear();
+            format_value_into(
+                &mut self.value,
+                &p.name,
+                p.ptype,
+                p.binary_ref,
+                p.multiple,
+                &p.values,
+            );
+            escape_attr_into(&mut self.out, &self.value);
+            self.out.push(b'"');
+        }
+        self.order.truncate(base);
+        if el.children.is_empty() {
+            self.out.extend_from_slice(b"/>\n");
+            return;
+        }
+        self.out.extend_from_slice(b">\n");
+        for c in &el.children {
+            self.element(c, None, &[], depth + 1);
+        }
+        push_indent(&mut self.out, depth);
+        self.out.extend_from_slice(b"</");
+        self.out.extend_from_within(name_start..name_end);
+        self.out.extend_from_slice(b">\n");
+    }
+}
+
+fn push_indent(out: &mut Vec<u8>, depth: usize) {
+    for _ in 0..depth {
+        out.extend_from_slice(b"    ");
+    }
+}
+
+/// The element's name: its prefix as it is, its local name (with `[index]` past 1)
+/// ISO 9075-encoded.
+fn push_element_name(out: &mut Vec<u8>, el: &DocViewElement) {
     let (prefix, local) = match el.name.split_once(':') {
         Some((p, l)) => (p, l),
         None => ("", el.name.as_str()),
     };
-    let local = if el.index > 1 {
-        iso9075::encode(&format!("{local}[{}]", el.index))
+    if !prefix.is_empty() {
+        out.extend_from_slice(prefix.as_bytes());
+        out.push(b':');
+    }
+    if el.index > 1 {
+        out.extend_from_slice(iso9075::encode(&format!("{local}[{}]", el.index)).as_bytes());
     } else {
-        iso9075::encode(local)
-    };
-    if prefix.is_empty() {
-        local
-    } else {
-        format!("{prefix}:{local}")
+        push_encoded(out, local);
     }
 }
 
-fn attribute_name(name: &str) -> String {
+fn push_attribute_name(out: &mut Vec<u8>, name: &str) {
     match name.split_once(':') {
-        Some((p, l)) => format!("{p}:{}", iso9075::encode(l)),
-        None => iso9075::encode(name),
+        Some((p, l)) => {
+            out.extend_from_slice(p.as_bytes());
+            out.push(b':');
+            push_encoded(out, l);
+        }
+        None => push_encoded(out, name),
+    }
+}
+
+/// [`iso9075::encode`] of `local` into `out`; an ASCII name that needs no escape (the
+/// common case) is copied without allocating.
+fn push_encoded(out: &mut Vec<u8>, local: &str) {
+    let b = local.as_bytes();
+    let plain = !b.is_empty()
+        && b.iter().enumerate().all(|(i, &c)| {
+            c.is_ascii()
+                && if i == 0 {
+                    crate::name::is_name_start_char(c as char)
+                } else {
+                    crate::name::is_name_char(c as char)
+                }
+        })
+        && !local.contains("_x");
+    if plain {
+        out.extend_from_slice(b);
+    } else {
+        out.extend_from_slice(iso9075::encode(local).as_bytes());
     }
 }
 
@@ -102,63 +219,26 @@ pub fn compare_property_names(a: &str, b: &str) -> Ordering {
             Ordering::Greater
         };
     }
+    if a.is_ascii() && b.is_ascii() {
+        // The same order without allocating: ASCII lower-casing is byte by byte.
+        let ka = a.bytes().filter(|&c| c != b':');
+        let kb = b.bytes().filter(|&c| c != b':');
+        // At most one ':' in each (names with more compare on the general path).
+        if a.bytes().filter(|&c| c == b':').count() <= 1
+            && b.bytes().filter(|&c| c == b':').count() <= 1
+        {
+            return ka
+                .clone()
+                .map(|c| c.to_ascii_lowercase())
+                .cmp(kb.clone().map(|c| c.to_ascii_lowercase()))
+                .then_with(|| ka.cmp(kb));
+        }
+    }
     let ka: String = a.replacen(':', "", 1);
     let kb: String = b.replacen(':', "", 1);
     ka.to_lowercase()
         .cmp(&kb.to_lowercase())
         .then_with(|| ka.cmp(&kb))
-}
-
-fn write_element(s: &mut String, el: &DocViewElement, name: &str, decls: &[String], depth: usize) {
-    let indent = "    ".repeat(depth);
-    let mut props: Vec<&DocViewProperty> = el.properties.iter().collect();
-    props.sort_by(|a, b| compare_property_names(&a.name, &b.name));
-    let attrs: Vec<String> = props
-        .iter()
-        .map(|p| {
-            let v = DocViewValue {
-                ptype: p.ptype,
-                binary_ref: p.binary_ref,
-                multiple: p.multiple,
-                values: p.values.clone(),
-            };
-            format!(
-                "{}=\"{}\"",
-                attribute_name(&p.name),
-                escape_attr(&format_value(&p.name, &v))
-            )
-        })
-        .collect();
-    s.push_str(&indent);
-    s.push('<');
-    s.push_str(name);
-    for d in decls {
-        s.push(' ');
-        s.push_str(d);
-    }
-    if decls.len() + attrs.len() > 1 {
-        for a in &attrs {
-            s.push('\n');
-            s.push_str(&indent);
-            s.push_str("    ");
-            s.push_str(a);
-        }
-    } else if let Some(a) = attrs.first() {
-        s.push(' ');
-        s.push_str(a);
-    }
-    if el.children.is_empty() {
-        s.push_str("/>\n");
-        return;
-    }
-    s.push_str(">\n");
-    for c in &el.children {
-        write_element(s, c, &element_name(c), &[], depth + 1);
-    }
-    s.push_str(&indent);
-    s.push_str("</");
-    s.push_str(name);
-    s.push_str(">\n");
 }
 
 /// XML attribute escaping as FileVault's writer does it: `&`, `<`, `"` and TAB, LF,
@@ -168,20 +248,36 @@ fn write_element(s: &mut String, el: &DocViewElement, name: &str, decls: &[Strin
 /// the same lower-case hex form (`&#x9b;`): a reader gets the same value back, and a
 /// terminal or log showing the file never receives them raw (U+009B is a CSI).
 pub fn escape_attr(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
+    let mut out = Vec::with_capacity(v.len());
+    escape_attr_into(&mut out, v);
+    // Only ASCII references replace whole characters: still UTF-8.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`escape_attr`] appended to `out`; a value with nothing to escape is copied whole.
+fn escape_attr_into(out: &mut Vec<u8>, v: &str) {
+    let needs = v
+        .bytes()
+        .any(|c| matches!(c, b'&' | b'<' | b'"' | b'\t' | b'\n' | b'\r') || c >= 0x7f);
+    if !needs {
+        out.extend_from_slice(v.as_bytes());
+        return;
+    }
+    let mut utf8 = [0u8; 4];
     for c in v.chars() {
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' => out.push_str("&#x9;"),
-            '\n' => out.push_str("&#xa;"),
-            '\r' => out.push_str("&#xd;"),
-            c if is_discouraged(c) => out.push_str(&format!("&#x{:x};", c as u32)),
-            c => out.push(c),
+            '&' => out.extend_from_slice(b"&amp;"),
+            '<' => out.extend_from_slice(b"&lt;"),
+            '"' => out.extend_from_slice(b"&quot;"),
+            '\t' => out.extend_from_slice(b"&#x9;"),
+            '\n' => out.extend_from_slice(b"&#xa;"),
+            '\r' => out.extend_from_slice(b"&#xd;"),
+            c if is_discouraged(c) => {
+                let _ = write!(out, "&#x{:x};", c as u32);
+            }
+            c => out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes()),
         }
     }
-    out
 }
 
 /// DEL, the C1 controls and U+2028/U+2029: valid XML 1.0 characters written as
@@ -249,6 +345,55 @@ mod tests {
                 "testproperty"
             ]
         );
+    }
+
+    /// The allocation-free ASCII order is the general one.
+    #[test]
+    fn ascii_order_is_the_general_order() {
+        fn general(a: &str, b: &str) -> Ordering {
+            let (pa, pb) = (a.contains(':'), b.contains(':'));
+            if pa != pb {
+                return if pa {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                };
+            }
+            let ka: String = a.replacen(':', "", 1);
+            let kb: String = b.replacen(':', "", 1);
+            ka.to_lowercase()
+                .cmp(&kb.to_lowercase())
+                .then_with(|| ka.cmp(&kb))
+        }
+        let names = [
+            "a",
+            "A",
+            "ab",
+            "a:b",
+            "ab:",
+            ":ab",
+            "jcr:title",
+            "jcrTitle",
+            "jcr:Title",
+            "cq:x",
+            "cqx",
+            "a:b:c",
+            "ab:c",
+            "_x",
+            "a-b",
+            "a.b",
+            "Z",
+            "z:",
+            "",
+            ":",
+            "a_b",
+            "aB",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(compare_property_names(a, b), general(a, b), "{a} {b}");
+            }
+        }
     }
 
     /// Fuzz finding (`docview_document`): `jcr` bound to another URI made the writer

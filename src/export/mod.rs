@@ -665,13 +665,17 @@ impl<'a> Exporter<'a> {
             doc.use_name(&p.name);
             if matches!(p.ptype, PropertyType::Name | PropertyType::Path) {
                 for v in &p.values {
-                    let s = v.to_string();
-                    for seg in s.split('/') {
-                        doc.use_name(seg);
+                    match v {
+                        Value::Name(s) | Value::Path(s) => s.split('/').for_each(|seg| {
+                            doc.use_name(seg);
+                        }),
+                        other => other.to_string().split('/').for_each(|seg| {
+                            doc.use_name(seg);
+                        }),
                     }
                 }
             }
-            el.properties.push(self.property(&p, dir, doc));
+            el.properties.push(self.property(p, dir, doc));
         }
         let facts = self.type_facts(&info.primary_type);
         let orderable = facts.orderable;
@@ -710,7 +714,8 @@ impl<'a> Exporter<'a> {
         Ok(el)
     }
 
-    fn property(&mut self, p: &Property, dir: &str, doc: &mut Doc) -> DocViewProperty {
+    /// The DocView property of `p`, its name and text values moved, not copied.
+    fn property(&mut self, p: Property, dir: &str, doc: &mut Doc) -> DocViewProperty {
         if p.ptype == PropertyType::Binary {
             let mut values = Vec::with_capacity(p.values.len());
             let reference = p
@@ -733,7 +738,7 @@ impl<'a> Exporter<'a> {
                 }
             }
             return DocViewProperty {
-                name: p.name.clone(),
+                name: p.name,
                 ptype: PropertyType::Binary,
                 binary_ref: reference && !p.values.is_empty(),
                 multiple: p.multiple,
@@ -741,11 +746,11 @@ impl<'a> Exporter<'a> {
             };
         }
         DocViewProperty {
-            name: p.name.clone(),
+            name: p.name,
             ptype: p.ptype,
             binary_ref: false,
             multiple: p.multiple,
-            values: p.values.iter().map(|v| v.to_string()).collect(),
+            values: p.values.into_iter().map(into_text).collect(),
         }
     }
 
@@ -863,6 +868,20 @@ impl<'a> Exporter<'a> {
         doc.binaries
             .retain(|(e, _)| !e.ends_with("/_jcr_data.binary"));
         self.write_doc(&format!("{dir}/.content.xml"), root, doc, true)
+    }
+}
+
+/// The JCR string form of `v` (its `Display`), the text of a text value moved out.
+fn into_text(v: Value) -> String {
+    match v {
+        Value::String(s)
+        | Value::Name(s)
+        | Value::Path(s)
+        | Value::Reference(s)
+        | Value::WeakReference(s)
+        | Value::Uri(s)
+        | Value::Decimal(s) => s,
+        other => other.to_string(),
     }
 }
 

@@ -210,8 +210,18 @@ impl<'c> Db<'c> {
         let name: String = r.get(0).map_err(|e| self.err(e))?;
         let code: i64 = r.get(1).map_err(|e| self.err(e))?;
         let multiple: bool = r.get(2).map_err(|e| self.err(e))?;
-        let raw: String = r.get(3).map_err(|e| self.err(e))?;
-        codec::decode_property(&name, code, multiple, &raw).map_err(|e| self.corrupt(e))
+        // The stored text borrowed from the row, not copied into a `String` first.
+        let raw = match r.get_ref(3).map_err(|e| self.err(e))? {
+            rusqlite::types::ValueRef::Text(t) => std::str::from_utf8(t)
+                .map_err(|e| self.corrupt(format!("property '{name}': {e}")))?,
+            // Not text: the error reading it as text gives.
+            _ => {
+                let raw: String = r.get(3).map_err(|e| self.err(e))?;
+                return codec::decode_property(&name, code, multiple, &raw)
+                    .map_err(|e| self.corrupt(e));
+            }
+        };
+        codec::decode_property(&name, code, multiple, raw).map_err(|e| self.corrupt(e))
     }
 
     /// One property of node `id`.

@@ -108,7 +108,12 @@ impl<'c> SqliteSnapshot<'c> {
     /// Fills in what the row gave raw: the index and the mixins.
     fn finish(&self, (mut node, mixins): (SnapshotNode, String)) -> Result<SnapshotNode> {
         let db = &self.db;
-        node.info.index = index_of(db, &node.info.path)?;
+        // Only a segment ending in `]` has an index other than 1 (a name holds none).
+        node.info.index = if node.info.path.ends_with(']') {
+            index_of(db, &node.info.path)?
+        } else {
+            1
+        };
         node.info.mixins = codec::decode_mixins(&mixins).map_err(|e| db.corrupt(e))?;
         Ok(node)
     }
