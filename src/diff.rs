@@ -7,7 +7,7 @@
 
 use crate::archive::Archive;
 use crate::events::{Event, Events, Unit};
-use crate::import::spill::PathSet;
+use crate::import::spill::{decode_str, encode_str, PathSet, Record, SpillLog};
 use crate::import::{self, Action, ImportError, ImportOptions};
 use crate::repository::{RepositoryError, Result, Store, StoreRead};
 use crate::value::Property;
@@ -53,6 +53,127 @@ pub struct NodeChange {
     pub mixins: Option<(Vec<String>, Vec<String>)>,
     /// Property changes, sorted by name.
     pub properties: Vec<PropertyChange>,
+}
+
+/// The changes of a [`plan`]: the most recent in memory, the rest in a temporary
+/// file, so that a package of a million new nodes does not hold a million
+/// [`NodeChange`]s (issue 16). Serializes as a JSON array, streamed.
+pub type Changes = SpillLog<NodeChange>;
+
+fn encode_opt(s: &Option<String>, out: &mut Vec<u8>) {
+    match s {
+        None => out.push(0),
+        Some(s) => {
+            out.push(1);
+            encode_str(s, out);
+        }
+    }
+}
+
+fn decode_opt(bytes: &mut &[u8]) -> Option<Option<String>> {
+    let (tag, rest) = bytes.split_first()?;
+    *bytes = rest;
+    match tag {
+        0 => Some(None),
+        1 => decode_str(bytes).map(Some),
+        _ => None,
+    }
+}
+
+fn encode_list(v: &[String], out: &mut Vec<u8>) {
+    out.extend_from_slice(&(v.len() as u64).to_le_bytes());
+    for s in v {
+        encode_str(s, out);
+    }
+}
+
+fn decode_list(bytes: &mut &[u8]) -> Option<Vec<String>> {
+    let (n, rest) = bytes.split_first_chunk::<8>()?;
+    let n = usize::try_from(u64::from_le_bytes(*n)).ok()?;
+    *bytes = rest;
+    // No capacity from the count: a damaged count must not allocate.
+    let mut v = Vec::new();
+    for _ in 0..n {
+        v.push(decode_str(bytes)?);
+    }
+    Some(v)
+}
+
+fn decode_u8(bytes: &mut &[u8]) -> Option<u8> {
+    let (b, rest) = bytes.split_first()?;
+    *bytes = rest;
+    Some(*b)
+}
+
+impl Record for NodeChange {
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_str(&self.path, out);
+        out.push(match self.change {
+            Change::Added => 0,
+            Change::Deleted => 1,
+            Change::Changed => 2,
+        });
+        match &self.primary_type {
+            None => out.push(0),
+            Some((b, a)) => {
+                out.push(1);
+                encode_opt(b, out);
+                encode_opt(a, out);
+            }
+        }
+        match &self.mixins {
+            None => out.push(0),
+            Some((b, a)) => {
+                out.push(1);
+                encode_list(b, out);
+                encode_list(a, out);
+            }
+        }
+        out.extend_from_slice(&(self.properties.len() as u64).to_le_bytes());
+        for p in &self.properties {
+            encode_str(&p.name, out);
+            encode_opt(&p.before, out);
+            encode_opt(&p.after, out);
+        }
+    }
+
+    fn decode(bytes: &mut &[u8]) -> Option<NodeChange> {
+        let path = decode_str(bytes)?;
+        let change = match decode_u8(bytes)? {
+            0 => Change::Added,
+            1 => Change::Deleted,
+            2 => Change::Changed,
+            _ => return None,
+        };
+        let primary_type = match decode_u8(bytes)? {
+            0 => None,
+            1 => Some((decode_opt(bytes)?, decode_opt(bytes)?)),
+            _ => return None,
+        };
+        let mixins = match decode_u8(bytes)? {
+            0 => None,
+            1 => Some((decode_list(bytes)?, decode_list(bytes)?)),
+            _ => return None,
+        };
+        let (n, rest) = bytes.split_first_chunk::<8>()?;
+        let n = usize::try_from(u64::from_le_bytes(*n)).ok()?;
+        *bytes = rest;
+        let mut properties = Vec::new();
+        for _ in 0..n {
+            properties.push(PropertyChange {
+                name: decode_str(bytes)?,
+                before: decode_opt(bytes)?,
+                after: decode_opt(bytes)?,
+            });
+        }
+        Some(NodeChange {
+            path,
+            change,
+            primary_type,
+            mixins,
+            properties,
+        })
+    }
 }
 
 /// Formats a property's values for display.
@@ -165,10 +286,28 @@ pub fn plan(
     options: &ImportOptions,
     events: &dyn Events,
 ) -> std::result::Result<Vec<NodeChange>, DiffError> {
+    let changes = plan_spilled(before, store, archive, options, events)?;
+    let mut it = changes.iter();
+    let all = (&mut it).map(|c| c.clone()).collect();
+    match it.error {
+        Some(e) => Err(DiffError::ReadBack(e)),
+        None => Ok(all),
+    }
+}
+
+/// [`plan`] with the changes kept as [`Changes`]: bounded memory however many
+/// nodes the install would change (`jcrpack diff` prints them from it).
+pub fn plan_spilled(
+    before: &dyn StoreRead,
+    store: &mut dyn Store,
+    archive: &dyn Archive,
+    options: &ImportOptions,
+    events: &dyn Events,
+) -> std::result::Result<Changes, DiffError> {
     let mut opts = options.clone();
     opts.dry_run = true;
     let ws = opts.workspace.clone();
-    let mut changes: Vec<NodeChange> = Vec::new();
+    let mut changes = Changes::new();
     let mut failed: Option<DiffError> = None;
     events.event(&Event::Phase {
         name: "installing (dry run)",
@@ -199,10 +338,10 @@ fn compare_all(
     ws: &str,
     report: &import::Report,
     events: &dyn Events,
-) -> std::result::Result<Vec<NodeChange>, DiffError> {
+) -> std::result::Result<Changes, DiffError> {
     // Two passes over the report's list (which spills to disk), not a copy of it:
-    // memory stays bounded by the changes, with the listed and seen paths as
-    // 16-byte hashes (issue 16).
+    // memory stays bounded, with the listed and seen paths as 16-byte hashes and
+    // the changes spilled to disk past a limit (issue 16).
     let mut listed = PathSet::new();
     let mut total = 0u64;
     let mut entries = report.entries.iter();
@@ -220,7 +359,7 @@ fn compare_all(
         total: Some(total),
         unit: Unit::Paths,
     });
-    let mut changes = Vec::new();
+    let mut changes = Changes::new();
     let mut seen = PathSet::new();
     // Deletions first, then the rest in install order; each path once.
     for deletions in [true, false] {
@@ -255,5 +394,71 @@ fn compare_all(
             return Err(DiffError::ReadBack(e));
         }
     }
+    // A lookup that could not read a set's file back answered "not there".
+    if let Some(e) = seen.read_error().or_else(|| listed.read_error()) {
+        return Err(DiffError::ReadBack(e));
+    }
     Ok(changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(i: usize) -> NodeChange {
+        let s = |t: &str| Some(format!("{t}{i}"));
+        NodeChange {
+            path: format!("/content/ä/{i}"),
+            change: [Change::Added, Change::Deleted, Change::Changed][i % 3],
+            primary_type: match i % 4 {
+                0 => None,
+                1 => Some((None, s("nt:a"))),
+                2 => Some((s("nt:b"), None)),
+                _ => Some((s(""), s("nt:c"))),
+            },
+            mixins: i
+                .is_multiple_of(2)
+                .then(|| (vec![], vec!["mix:a".into(), format!("mix:{i}")])),
+            properties: (0..i % 5)
+                .map(|k| PropertyChange {
+                    name: format!("p{k}"),
+                    before: (k % 2 == 0).then(|| "x".repeat(k * 100)),
+                    after: (k % 3 != 0).then(String::new),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn changes_read_back_as_they_were_written_across_the_spill() {
+        let mut log = Changes::new();
+        let n = Changes::IN_MEMORY * 2 + 5;
+        for i in 0..n {
+            log.push(change(i));
+        }
+        assert_eq!(log.len(), n);
+        let mut it = log.iter();
+        let mut count = 0;
+        for (i, c) in (&mut it).enumerate() {
+            assert_eq!(*c, change(i), "{i}");
+            count += 1;
+        }
+        assert!(it.error.is_none());
+        assert_eq!(count, n);
+    }
+
+    #[test]
+    fn a_damaged_change_record_is_not_a_change() {
+        let mut bytes = Vec::new();
+        change(7).encode(&mut bytes);
+        for cut in 0..bytes.len() {
+            assert!(NodeChange::decode(&mut &bytes[..cut]).is_none(), "{cut}");
+        }
+        let mut bad = bytes.clone();
+        bad[8 + change(7).path.len()] = 9;
+        assert!(NodeChange::decode(&mut &bad[..]).is_none());
+        let mut whole = &bytes[..];
+        assert_eq!(NodeChange::decode(&mut whole), Some(change(7)));
+        assert!(whole.is_empty());
+    }
 }

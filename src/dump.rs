@@ -67,6 +67,85 @@ pub fn escape_json_text(json: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// A writer that escapes JSON text as [`escape_json_text`] does on the way to
+/// `inner`, so that a large document is streamed instead of built as one string. A
+/// character split across two writes is held until the next; [`Self::into_inner`]
+/// or `flush` write out what is held.
+pub struct EscapeJsonWriter<W: Write> {
+    inner: W,
+    /// The start of a multi-byte character the last write ended in.
+    carry: Vec<u8>,
+}
+
+impl<W: Write> EscapeJsonWriter<W> {
+    /// A writer to `inner`.
+    pub fn new(inner: W) -> Self {
+        EscapeJsonWriter {
+            inner,
+            carry: Vec::new(),
+        }
+    }
+
+    /// Writes out what is held and returns the inner writer.
+    pub fn into_inner(mut self) -> io::Result<W> {
+        let carry = std::mem::take(&mut self.carry);
+        self.inner.write_all(&carry)?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for EscapeJsonWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let joined;
+        let data: &[u8] = if self.carry.is_empty() {
+            buf
+        } else {
+            let mut v = std::mem::take(&mut self.carry);
+            v.extend_from_slice(buf);
+            joined = v;
+            &joined
+        };
+        let mut start = 0;
+        let mut i = 0;
+        while i < data.len() {
+            // The code point to escape and its length in UTF-8: DEL (7F), the C1
+            // controls (C2 80 to C2 9F) and U+2028/U+2029 (E2 80 A8/A9).
+            let (next, second, third) = (data[i], data.get(i + 1), data.get(i + 2));
+            let found = match (next, second, third) {
+                (0x7f, _, _) => Some((0x7f, 1)),
+                (0xc2, Some(&c), _) if (0x80..=0x9f).contains(&c) => Some((u32::from(c), 2)),
+                (0xe2, Some(0x80), Some(&c)) if c == 0xa8 || c == 0xa9 => {
+                    Some((0x2000 | u32::from(c & 0x3f), 3))
+                }
+                (0xc2, None, _) | (0xe2, None, _) | (0xe2, Some(0x80), None) => {
+                    // Cut in the middle: decide with the next write.
+                    self.inner.write_all(&data[start..i])?;
+                    self.carry = data[i..].to_vec();
+                    return Ok(buf.len());
+                }
+                _ => None,
+            };
+            match found {
+                Some((code, len)) => {
+                    self.inner.write_all(&data[start..i])?;
+                    write!(self.inner, "\\u{code:04x}")?;
+                    i += len;
+                    start = i;
+                }
+                None => i += 1,
+            }
+        }
+        self.inner.write_all(&data[start..])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let carry = std::mem::take(&mut self.carry);
+        self.inner.write_all(&carry)?;
+        self.inner.flush()
+    }
+}
+
 /// Compact JSON text of `v`, escaped as [`escape_json_text`] does.
 fn json_text(v: &Json) -> String {
     escape_json_text(&v.to_string()).into_owned()
@@ -518,6 +597,24 @@ mod tests {
             escape_json_text("{\"a\":\"é\"}"),
             std::borrow::Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn the_escaping_writer_writes_what_escape_json_text_does_in_any_pieces() {
+        let v = json!({"n\u{9b}": "a\u{7f}b\u{80}\u{9b}[31m\u{2028}\u{2029}\u{1b}é\u{20ac}\u{a0}\u{2027}"});
+        let text = serde_json::to_string_pretty(&v).unwrap();
+        let want = escape_json_text(&text).into_owned();
+        for piece in 1..8 {
+            let mut w = EscapeJsonWriter::new(Vec::new());
+            for chunk in text.as_bytes().chunks(piece) {
+                w.write_all(chunk).unwrap();
+            }
+            let got = String::from_utf8(w.into_inner().unwrap()).unwrap();
+            assert_eq!(got, want, "pieces of {piece} bytes");
+        }
+        let mut w = EscapeJsonWriter::new(Vec::new());
+        serde_json::to_writer_pretty(&mut w, &v).unwrap();
+        assert_eq!(String::from_utf8(w.into_inner().unwrap()).unwrap(), want);
     }
 
     #[test]

@@ -340,4 +340,15 @@ fn del_c1_controls_and_separators_are_escaped_by_every_printer_and_round_trip() 
     let out = run(d, &["diff", "p.zip", "--repo", "repo"]);
     assert!(out.contains("~ /c1"), "{out}");
     no_raw_c1("diff", &out);
+    // The JSON is streamed through the same escaping as every other --json.
+    let out = jcrpack()
+        .current_dir(d)
+        .args(["diff", "p.zip", "--json", "--repo", "repo"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    no_raw_c1("diff --json", &text);
+    assert!(text.contains("\\u009b"), "{text}");
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["changes"][0]["path"], "/c1", "{text}");
 }

@@ -37,7 +37,7 @@ pub fn run(a: DiffArgs) -> CliResult<i32> {
     let mut store = a.repo.open_locking(&a.lock)?;
     let archive = archive::open(&a.package, &ReadOptions::default())?;
     let bars = Bars::stderr();
-    let changes = diff::plan(
+    let changes = diff::plan_spilled(
         before.as_ref(),
         store.as_mut(),
         archive.as_ref(),
@@ -47,14 +47,33 @@ pub fn run(a: DiffArgs) -> CliResult<i32> {
     .map_err(|e| CliError::context(a.package.display(), e))?;
     drop(bars);
     if a.json {
-        let doc =
-            serde_json::json!({ "package": a.package.display().to_string(), "changes": changes });
-        super::print_json(&doc)?;
+        // Streamed from the spilled list, escaped as `print_json` does.
+        #[derive(serde::Serialize)]
+        struct Doc<'a> {
+            package: String,
+            changes: &'a diff::Changes,
+        }
+        let doc = Doc {
+            package: a.package.display().to_string(),
+            changes: &changes,
+        };
+        let mut out = crate::dump::EscapeJsonWriter::new(super::out::stdout());
+        serde_json::to_writer_pretty(&mut out, &doc).map_err(std::io::Error::from)?;
+        let mut out = out.into_inner()?;
+        writeln!(out)?;
+        out.flush()?;
         return Ok(0);
     }
     let mut out = super::out::stdout();
-    for c in &changes {
-        write_change(&mut out, c)?;
+    let mut it = changes.iter();
+    for c in &mut it {
+        write_change(&mut out, &c)?;
+    }
+    if let Some(e) = it.error {
+        return Err(CliError::context(
+            a.package.display(),
+            diff::DiffError::ReadBack(e),
+        ));
     }
     out.flush()?;
     status!("{} nodes would change", changes.len());

@@ -768,7 +768,7 @@ impl<'a> Exporter<'a> {
             node.clone()
         } else {
             self.reader
-                .node(&content_path)?
+                .child(node, "jcr:content")?
                 .ok_or_else(|| ExportError::Unsupported(format!("{content_path}: missing")))?
         };
         let content_props = self.reader.properties(&content)?;

@@ -54,8 +54,17 @@ pub(super) fn register(s: &mut Session<'_>, files: Vec<NodeTypeFile>) -> Result<
     Ok(())
 }
 
+/// Paths whose nodes are read together (one batched read of rows, of
+/// properties and of children on a backend with round trips).
+const BATCH: usize = 256;
+
 /// Checks every node the install created or changed against its node types. Unknown
 /// types are recorded and reported, not refused; violations of declared types fail.
+///
+/// The nodes are read [`BATCH`] paths at a time ([`crate::repository::StoreRead::nodes_shallow`])
+/// and checked in order; a batch whose read fails is read again a path at a
+/// time, so an error is met where a read of each path on its own meets it,
+/// after the problems of the paths before it.
 pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     let mut undeclared = std::collections::BTreeSet::new();
     let paths = std::mem::take(&mut s.to_check);
@@ -63,42 +72,130 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     let mut seen = spill::PathSet::new();
     let mut open_types = std::collections::HashMap::new();
     let mut records = paths.iter();
+    // The paths to check next, each with the progress it stands for (itself
+    // and the repeated paths before it).
+    let mut batch: Vec<(String, u64)> = Vec::with_capacity(BATCH);
+    let mut skipped = 0u64;
     for p in &mut records {
         let p: &str = &p;
-        s.advance(1);
+        skipped += 1;
         if !seen.insert(p) {
             continue;
         }
-        // A node with an undeclared type is not checked (reported below); one whose
-        // types accept any child is checked without its children read (its property
-        // values can still fail, a `{Name}` that is no name).
-        let mut complete = true;
+        batch.push((p.to_string(), skipped));
+        skipped = 0;
+        if batch.len() == BATCH {
+            check_batch(s, &batch, &mut undeclared, &mut open_types)?;
+            batch.clear();
+        }
+    }
+    check_batch(s, &batch, &mut undeclared, &mut open_types)?;
+    s.advance(skipped);
+    if let Some(e) = records.error {
+        return Err(ImportError::ReadBack {
+            what: "nodes to check against their node types",
+            source: e,
+        });
+    }
+    s.report.undeclared_node_types = undeclared.into_iter().collect();
+    Ok(())
+}
+
+/// Whether a node of these types is checked with its children: its types are
+/// all declared (else they are recorded in `undeclared` and it is not checked)
+/// and some of them does not accept any child.
+fn wants_children(
+    types: &cnd::NodeTypeRegistry,
+    undeclared: &mut std::collections::BTreeSet<String>,
+    open_types: &mut std::collections::HashMap<(String, Vec<String>), bool>,
+    primary: &str,
+    mixins: &[String],
+) -> bool {
+    if !declared(types, undeclared, primary, mixins) {
+        return false;
+    }
+    let key = (primary.to_string(), mixins.to_vec());
+    let open = match open_types.get(&key) {
+        Some(&o) => o,
+        None => {
+            let o = types.accepts_any_content(primary, mixins);
+            open_types.insert(key, o);
+            o
+        }
+    };
+    !open
+}
+
+/// Whether all the types are declared; those that are not are recorded.
+fn declared(
+    types: &cnd::NodeTypeRegistry,
+    undeclared: &mut std::collections::BTreeSet<String>,
+    primary: &str,
+    mixins: &[String],
+) -> bool {
+    let mut all = true;
+    for t in std::iter::once(primary).chain(mixins.iter().map(String::as_str)) {
+        if !types.is_known(t) {
+            all = false;
+            undeclared.insert(t.to_string());
+        }
+    }
+    all
+}
+
+/// Reads and checks the nodes at `batch`'s paths, in order (see [`check`]).
+fn check_batch(
+    s: &mut Session<'_>,
+    batch: &[(String, u64)],
+    undeclared: &mut std::collections::BTreeSet<String>,
+    open_types: &mut std::collections::HashMap<(String, Vec<String>), bool>,
+) -> Result<(), ImportError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    // A node with an undeclared type is not checked (reported below); one whose
+    // types accept any child is checked without its children read (its property
+    // values can still fail, a `{Name}` that is no name).
+    let paths: Vec<&str> = batch.iter().map(|(p, _)| p.as_str()).collect();
+    let read = {
         let types = &s.types;
-        let mut want_children = |primary: &str, mixins: &[String]| {
-            for t in std::iter::once(primary).chain(mixins.iter().map(String::as_str)) {
-                if !types.is_known(t) {
-                    complete = false;
-                    undeclared.insert(t.to_string());
-                }
-            }
-            if !complete {
-                return false;
-            }
-            let key = (primary.to_string(), mixins.to_vec());
-            let open = match open_types.get(&key) {
-                Some(&o) => o,
-                None => {
-                    let o = types.accepts_any_content(primary, mixins);
-                    open_types.insert(key, o);
-                    o
-                }
-            };
-            !open
+        let mut want = |primary: &str, mixins: &[String]| {
+            wants_children(types, undeclared, open_types, primary, mixins)
         };
-        let Some(node) = s.txn.node_shallow(&s.ws, p, &mut want_children)? else {
+        s.txn.nodes_shallow(&s.ws, &paths, &mut want)
+    };
+    // A batch that cannot be read is read again one by one below, so that the
+    // problems of the paths before the one that fails are reported first; the
+    // error is the batch's (a failed statement can leave the transaction
+    // unable to answer the next).
+    let (nodes, mut failed) = match read {
+        Ok(nodes) => (nodes.into_iter().map(Some).collect(), None),
+        Err(e) => (vec![None; batch.len()], Some(e)),
+    };
+    for ((p, progress), node) in batch.iter().zip(nodes) {
+        s.advance(*progress);
+        let node = match node {
+            Some(node) => node,
+            None => {
+                let types = &s.types;
+                let mut want = |primary: &str, mixins: &[String]| {
+                    wants_children(types, undeclared, open_types, primary, mixins)
+                };
+                match s.txn.node_shallow(&s.ws, p, &mut want) {
+                    Ok(node) => node,
+                    Err(e) => return Err(failed.take().unwrap_or(e).into()),
+                }
+            }
+        };
+        let Some(node) = node else {
             continue;
         };
-        if !complete {
+        if !declared(
+            &s.types,
+            &mut Default::default(),
+            &node.primary_type,
+            &node.mixins,
+        ) {
             continue;
         }
         let violations: Vec<_> = s
@@ -108,22 +205,15 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
             .filter(|v| v.is_error())
             .collect();
         if let Some(v) = violations.first() {
-            let mode = s.mode(&p);
+            let mode = s.mode(p);
             let msg = format!("{p}: node type constraint violated: {v}");
             // Other modes tolerate constraint violations (reference §3.5).
             if mode == crate::filter::ImportMode::Replace {
-                s.fail_or_warn(&p, msg)?;
+                s.fail_or_warn(p, msg)?;
             } else {
                 s.report.warn(msg);
             }
         }
     }
-    if let Some(e) = records.error {
-        return Err(ImportError::ReadBack {
-            what: "nodes to check against their node types",
-            source: e,
-        });
-    }
-    s.report.undeclared_node_types = undeclared.into_iter().collect();
     Ok(())
 }

@@ -126,6 +126,25 @@ pub trait ContentRead {
     /// The properties of node `id`, sorted by name.
     fn properties(&self, id: NodeId) -> Result<Vec<Property>>;
 
+    /// The nodes at `paths` (standard form) of workspace `ws`, one answer a
+    /// path in order, as [`ContentRead::node_at`] gives them: a backend with
+    /// round trips answers many in one.
+    fn nodes_at(&self, ws: WorkspaceId, paths: &[&str]) -> Result<Vec<Option<NodeRecord>>> {
+        paths.iter().map(|p| self.node_at(ws, p)).collect()
+    }
+
+    /// The properties of nodes `ids`, one list a node in order, as
+    /// [`ContentRead::properties`] gives them.
+    fn properties_of(&self, ids: &[NodeId]) -> Result<Vec<Vec<Property>>> {
+        ids.iter().map(|&id| self.properties(id)).collect()
+    }
+
+    /// The children of nodes `ids`, one list a node in order, as
+    /// [`ContentRead::children`] gives them.
+    fn children_of(&self, ids: &[NodeId]) -> Result<Vec<Vec<NodeRecord>>> {
+        ids.iter().map(|&id| self.children(id)).collect()
+    }
+
     /// Property `name` of node `id`.
     fn property(&self, id: NodeId, name: &str) -> Result<Option<Property>>;
 
@@ -345,6 +364,30 @@ macro_rules! forward_content_read {
             ) -> $crate::repository::Result<Vec<$crate::value::Property>> {
                 let $s = self;
                 $crate::repository::content::ContentRead::properties($e, id)
+            }
+            fn nodes_at(
+                &self,
+                ws: $crate::repository::content::WorkspaceId,
+                paths: &[&str],
+            ) -> $crate::repository::Result<
+                Vec<Option<$crate::repository::content::NodeRecord>>,
+            > {
+                let $s = self;
+                $crate::repository::content::ContentRead::nodes_at($e, ws, paths)
+            }
+            fn properties_of(
+                &self,
+                ids: &[$crate::repository::content::NodeId],
+            ) -> $crate::repository::Result<Vec<Vec<$crate::value::Property>>> {
+                let $s = self;
+                $crate::repository::content::ContentRead::properties_of($e, ids)
+            }
+            fn children_of(
+                &self,
+                ids: &[$crate::repository::content::NodeId],
+            ) -> $crate::repository::Result<Vec<Vec<$crate::repository::content::NodeRecord>>> {
+                let $s = self;
+                $crate::repository::content::ContentRead::children_of($e, ids)
             }
             fn property(
                 &self,

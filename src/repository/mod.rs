@@ -182,6 +182,21 @@ pub trait StoreRead {
         Ok(Some(node))
     }
 
+    /// [`StoreRead::node_shallow`] for each of `paths`, one answer a path in
+    /// order, with `want_children` asked for each node found, in order: a
+    /// backend with round trips reads them in a few batched reads.
+    fn nodes_shallow(
+        &self,
+        workspace: &str,
+        paths: &[&str],
+        want_children: &mut dyn FnMut(&str, &[String]) -> bool,
+    ) -> Result<Vec<Option<crate::node::Node>>> {
+        paths
+            .iter()
+            .map(|p| self.node_shallow(workspace, p, want_children))
+            .collect()
+    }
+
     /// Opens a [`SnapshotRead`] of workspace `workspace`: reads of one consistent
     /// snapshot, by node rather than by path, for bulk readers such as the exporter.
     /// `None` when the backend has none; callers then use the calls above.
@@ -479,6 +494,13 @@ pub trait SnapshotRead {
 
     /// The properties of `node`, sorted by name (as [`StoreRead::properties`]).
     fn properties(&self, node: &SnapshotNode) -> Result<Vec<Property>>;
+
+    /// The child of `node` named `name` with index 1, or `None`. The default asks
+    /// for its path; a backend that fetched `node`'s children ahead answers from
+    /// them (and still answers [`SnapshotRead::children`] of `node` afterwards).
+    fn child(&self, node: &SnapshotNode, name: &str) -> Result<Option<SnapshotNode>> {
+        self.node(&crate::path::join(&node.info.path, name))
+    }
 
     /// Every node of the workspace named one of `names` and every `REFERENCE` or
     /// `WEAKREFERENCE` property, handed to `each` in no particular order, read in bulk

@@ -73,6 +73,17 @@ impl DocCheck for EmptyElements<'_> {
             if self.provided.contains(&p) {
                 continue;
             }
+            if let Some(e) = self.provided.read_error() {
+                // The set's temporary file could not be read back: no answer from it
+                // can be trusted, so say so instead of reporting what may be wrong.
+                out.push(Finding::new(
+                    Severity::Error,
+                    ID,
+                    format!("the check could not read its temporary file back: {e}"),
+                    "make room in the temporary folder and validate again",
+                ));
+                return;
+            }
             out.push(
                 Finding::new(
                     Severity::Error,

@@ -400,31 +400,10 @@ pub struct LaidOut<'l, 'a> {
     pub node: FlatNode<'l, 'a>,
 }
 
-/// A set of repository paths kept as 64-bit hashes (8 bytes a path instead of the
-/// path), for the checks that must remember every node of a kind across files. Two
-/// different paths share a hash with a probability of about n / 2^64 for n paths.
-#[derive(Debug, Default)]
-pub struct PathSet(std::collections::HashSet<u64>);
-
-impl PathSet {
-    fn key(p: &str) -> u64 {
-        use std::hash::{Hash, Hasher};
-        // SipHash with fixed keys: the same hash on every run.
-        let mut h = std::hash::DefaultHasher::new();
-        p.hash(&mut h);
-        h.finish()
-    }
-
-    /// Adds a path.
-    pub fn insert(&mut self, p: &str) {
-        self.0.insert(Self::key(p));
-    }
-
-    /// Whether the path was added.
-    pub fn contains(&self, p: &str) -> bool {
-        self.0.contains(&Self::key(p))
-    }
-}
+/// A set of repository paths for the checks that must remember every node of a
+/// kind across files: the importer's, 16 bytes a path in memory up to a limit and
+/// on disk past it, so that `validate` stays bounded however large the package.
+pub use crate::import::spill::PathSet;
 
 fn root_path(d: &DocFile) -> String {
     if d.doc.root_is_jcr_root {

@@ -12,8 +12,10 @@
 //! `nodes`: content CRUD, every value type, same-name siblings, ordering, uuids,
 //! walks, workspaces, registries. `undo`: the journal, history, undo, conflicts,
 //! force, workspace creation and deletion. `history`: the history's counts, pruning.
-//! `digests`: aggregate digests and their clearing.
+//! `created`: what the journal means for created subtrees (undo, counts,
+//! conflicts inside them). `digests`: aggregate digests and their clearing.
 
+pub(crate) mod created;
 pub(crate) mod digests;
 pub(crate) mod history;
 pub(crate) mod names;
@@ -61,6 +63,11 @@ macro_rules! contract_suite {
             undo::forced_undo_skips_nodes_whose_parent_is_gone,
             undo::a_failed_undo_inside_a_transaction_changes_nothing,
             undo::creating_and_deleting_workspaces_is_journaled_and_undone,
+            created::created_subtrees_are_undone_whole_and_counted,
+            created::a_change_inside_a_created_subtree_conflicts_until_undone,
+            created::a_forced_undo_removes_created_subtrees_with_what_was_added_below,
+            created::a_later_subtree_over_changed_paths_conflicts,
+            created::a_node_created_again_where_a_created_one_was_conflicts,
             history::history_counts_the_properties_of_created_nodes,
             history::pruning_drops_the_oldest_operations_and_names_them,
             digests::digests_are_cleared_by_every_change_below_their_node,

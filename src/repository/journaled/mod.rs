@@ -117,6 +117,14 @@ macro_rules! store_read_via {
         ) -> Result<Option<Node>> {
             read::node_shallow(&*$content(self), workspace, path, want_children)
         }
+        fn nodes_shallow(
+            &self,
+            workspace: &str,
+            paths: &[&str],
+            want_children: &mut dyn FnMut(&str, &[String]) -> bool,
+        ) -> Result<Vec<Option<Node>>> {
+            read::nodes_shallow(&*$content(self), workspace, paths, want_children)
+        }
         fn find_by_uuid(&self, workspace: &str, uuid: &str) -> Result<Option<String>> {
             let c = $content(self);
             let ws = read::require_ws(&*c, workspace)?;

@@ -112,6 +112,55 @@ pub(crate) fn node_shallow<C: ContentRead + ?Sized>(
     Ok(Some(node))
 }
 
+/// [`crate::repository::StoreRead::nodes_shallow`]: what [`node_shallow`] reads
+/// for each of `paths`, in three batched reads (rows, properties, the children of
+/// those whose children are wanted), with `want_children` asked for each node
+/// found, in order.
+pub(crate) fn nodes_shallow<C: ContentRead + ?Sized>(
+    c: &C,
+    workspace: &str,
+    paths: &[&str],
+    want_children: &mut dyn FnMut(&str, &[String]) -> bool,
+) -> Result<Vec<Option<Node>>> {
+    let normalized = paths
+        .iter()
+        .map(|p| path::normalize(p))
+        .collect::<std::result::Result<Vec<String>, _>>()?;
+    let ws = require_ws(c, workspace)?;
+    let refs: Vec<&str> = normalized.iter().map(String::as_str).collect();
+    let rows = c.nodes_at(ws, &refs)?;
+    let ids: Vec<_> = rows.iter().flatten().map(|r| r.id).collect();
+    let mut props = c.properties_of(&ids)?.into_iter();
+    let mut nodes: Vec<Option<Node>> = Vec::with_capacity(rows.len());
+    let mut wanted = Vec::new();
+    for (i, row) in rows.into_iter().enumerate() {
+        let Some(row) = row else {
+            nodes.push(None);
+            continue;
+        };
+        let mut node = Node::new(row.name, row.primary_type);
+        node.mixins = row.mixins;
+        for prop in props.next().unwrap_or_default() {
+            node.set(prop);
+        }
+        if want_children(&node.primary_type, &node.mixins) {
+            wanted.push((i, row.id));
+        }
+        nodes.push(Some(node));
+    }
+    let ids: Vec<_> = wanted.iter().map(|w| w.1).collect();
+    for ((i, _), kids) in wanted.iter().zip(c.children_of(&ids)?) {
+        if let Some(node) = &mut nodes[*i] {
+            for child in kids {
+                let mut n = Node::new(child.name, child.primary_type);
+                n.mixins = child.mixins;
+                node.children.push(n);
+            }
+        }
+    }
+    Ok(nodes)
+}
+
 /// [`crate::repository::StoreRead::children`].
 pub(crate) fn children<C: ContentRead + ?Sized>(
     c: &C,
@@ -259,6 +308,27 @@ mod tests {
                 )]
             );
         }
+        let paths = ["/a/c[2]", "/a", "/a/x", "/a/b", "/a"];
+        let mut asked = 0;
+        let batched = t
+            .nodes_shallow(WS, &paths, &mut |_, _| {
+                asked += 1;
+                asked % 2 == 0
+            })
+            .unwrap();
+        let mut asked = 0;
+        let single: Vec<_> = paths
+            .iter()
+            .map(|p| {
+                t.node_shallow(WS, p, &mut |_, _| {
+                    asked += 1;
+                    asked % 2 == 0
+                })
+                .unwrap()
+            })
+            .collect();
+        assert_eq!(batched, single);
+        assert_eq!(batched[2], None);
         let got = t.node_shallow(WS, "/a/c[2]", &mut |_, _| true).unwrap();
         assert_eq!(got, Some(expected(&*t, "/a/c[2]", true)));
         assert_eq!(t.node_shallow(WS, "/a/x", &mut |_, _| true).unwrap(), None);

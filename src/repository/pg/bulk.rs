@@ -289,6 +289,20 @@ impl Pending {
             .collect()
     }
 
+    /// The waiting `jcr:uuid` rows, as (workspace, stored value).
+    pub(crate) fn uuid_rows(&self) -> Vec<(i64, &str)> {
+        if !self.has_uuid {
+            return Vec::new();
+        }
+        self.nodes
+            .iter()
+            .filter_map(|n| {
+                let c = self.props.get(&n.id)?.get("jcr:uuid")?;
+                Some((n.ws, c.2.as_str()))
+            })
+            .collect()
+    }
+
     /// Removes property `name` of the waiting node `id`: `Some(existed)` when the
     /// node waits here, `None` when it does not.
     pub(crate) fn remove_prop(&mut self, id: i64, name: &str) -> Option<bool> {
@@ -489,9 +503,10 @@ impl PgDb {
         let c = &mut *c;
         // Whether the server holds any `jcr:uuid` of the workspace is asked once
         // (an install into a new or unreferenceable workspace then asks nothing
-        // a node); a statement that writes one forgets the answer.
-        let none = match c.cache.uuids_none.get(&ws) {
-            Some(&none) => none,
+        // a node); then the rows this transaction writes are recorded (see
+        // `cache::UuidRows`), so a value none of them has is not asked for.
+        let may_hold = match c.cache.uuids.get(&ws) {
+            Some(rows) => rows.may_hold(uuid),
             None => {
                 let s = c
                     .statement(
@@ -504,13 +519,19 @@ impl PgDb {
                     .query_one(&s, &[&ws])
                     .and_then(|r| r.try_get(0))
                     .map_err(|e| self.err(e))?;
+                let rows = if none {
+                    super::cache::UuidRows::Among(Default::default())
+                } else {
+                    super::cache::UuidRows::Unknown
+                };
+                let may_hold = rows.may_hold(uuid);
                 if c.cache_on {
-                    c.cache.uuids_none.insert(ws, none);
+                    c.cache.uuids.insert(ws, rows);
                 }
-                none
+                may_hold
             }
         };
-        if none {
+        if !may_hold {
             let mut ids = c.bulk.uuid_owners(ws, uuid);
             ids.sort_unstable();
             return Ok(ids);
@@ -838,6 +859,99 @@ mod on_server {
             "committed"
         );
         assert!(db.uuid_owners_beside(ws, "u3").unwrap().is_empty());
+        drop(t);
+    }
+
+    #[test]
+    fn a_uuid_no_statement_wrote_is_known_absent_and_one_written_is_asked_for() {
+        use crate::repository::pg::cache::UuidRows;
+        let mut store = fresh();
+        let db = store.db().clone();
+        let ws: i64 = db
+            .query("SELECT id FROM workspace WHERE name = 'default'", &[])
+            .unwrap()[0]
+            .get(0);
+        let node = |name: &str, uuid: &str| {
+            Node::new(name, "nt:unstructured").with(Property::string("jcr:uuid", uuid))
+        };
+        let known = |db: &crate::repository::pg::PgDb| match db
+            .with_cache(|c| c.uuids.get(&ws).cloned())
+            .flatten()
+        {
+            Some(UuidRows::Among(set)) => Some(set.len()),
+            _ => None,
+        };
+        let mut t = store.begin("bulk").unwrap();
+        assert!(db.uuid_owners_beside(ws, "u1").unwrap().is_empty());
+        assert_eq!(known(&db), Some(0), "none on the server");
+        t.add_node("default", "/", &node("a", "u1"), &AddOptions::append())
+            .unwrap();
+        // The waiting row is written: its value is recorded, not the answer dropped.
+        db.query("SELECT 1", &[]).unwrap();
+        assert_eq!(known(&db), Some(1));
+        assert_eq!(db.uuid_owners_beside(ws, "u1").unwrap().len(), 1);
+        assert!(db.uuid_owners_beside(ws, "u2").unwrap().is_empty());
+        // A row on the server set by a statement of its own is recorded too.
+        t.set_property("default", "/a", &Property::string("jcr:uuid", "u2"))
+            .unwrap();
+        assert_eq!(known(&db), Some(2));
+        assert_eq!(db.uuid_owners_beside(ws, "u2").unwrap().len(), 1);
+        assert!(
+            db.uuid_owners_beside(ws, "u1").unwrap().is_empty(),
+            "replaced"
+        );
+        t.commit().unwrap();
+        // The next transaction finds rows on the server: it asks for each.
+        let _t = store.begin("bulk").unwrap();
+        assert_eq!(db.uuid_owners_beside(ws, "u2").unwrap().len(), 1);
+        assert_eq!(known(&db), None);
+        assert!(db.uuid_owners_beside(ws, "u3").unwrap().is_empty());
+    }
+
+    #[test]
+    fn nodes_are_read_in_batches_as_one_by_one_waiting_cached_and_committed() {
+        let mut store = fresh();
+        let mut t = store.begin("bulk").unwrap();
+        t.add_node("default", "/", &tree(40), &AddOptions::append())
+            .unwrap();
+        let mut paths: Vec<String> =
+            vec!["/site".into(), "/nothing".into(), "/site/twin[2]".into()];
+        for i in (2..40).rev() {
+            paths.push(format!("/site/p{i}"));
+            paths.push(format!("/site/p{i}/jcr:content"));
+        }
+        paths.push("/site/p3".into());
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let check = |r: &dyn StoreRead, what: &str| {
+            for every in [0, 1, 2] {
+                let want = |i: &mut usize| {
+                    *i += 1;
+                    *i % 3 == every
+                };
+                let mut i = 0;
+                let batched = r
+                    .nodes_shallow("default", &refs, &mut |_, _| want(&mut i))
+                    .unwrap();
+                let mut j = 0;
+                let single: Vec<_> = refs
+                    .iter()
+                    .map(|p| {
+                        r.node_shallow("default", p, &mut |_, _| want(&mut j))
+                            .unwrap()
+                    })
+                    .collect();
+                assert_eq!(i, j, "{what}: asked as often");
+                assert_eq!(batched, single, "{what}");
+            }
+            assert!(r
+                .nodes_shallow("default", &["bad//path"], &mut |_, _| true)
+                .is_err());
+        };
+        check(&*t, "waiting and cached");
+        t.commit().unwrap();
+        check(&store, "committed");
+        let t = store.begin("bulk").unwrap();
+        check(&*t, "read from the server in a transaction");
         drop(t);
     }
 

@@ -10,10 +10,14 @@
 //! is forgotten, paths and nodes, and so is the last position of its parent;
 //! workspaces created or removed and a rollback to a savepoint forget everything.
 //! What is forgotten is read from the server again. The
-//! cache lives only inside a write transaction (begin and end forget it) and
-//! forgets everything when it holds [`LIMIT`] entries or about [`LIMIT_BYTES`]
-//! bytes (an estimate of what its strings and values take), so memory stays
-//! bounded whatever the size of the properties.
+//! cache lives only inside a write transaction (begin and end forget it). When
+//! it holds [`LIMIT`] entries or about [`LIMIT_BYTES`] bytes (an estimate of
+//! what its strings and values take) it forgets the older half of its nodes
+//! ([`TxnCache::evict`]): a node kept keeps answering, with its path, all its
+//! properties and, when complete, its children's paths; a path no longer known
+//! makes its parent no longer complete. So memory stays bounded whatever the
+//! size of the properties, and a large install does not read back the nodes it
+//! has just written.
 //!
 //! A node whose children's paths are all known (it was inserted by this
 //! transaction, or its children were read) is *complete*: any other path right
@@ -29,10 +33,10 @@ use crate::value::{Property, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Entries kept at most (nodes, paths and nodes' property sets together).
-pub(crate) const LIMIT: usize = 200_000;
+pub(crate) const LIMIT: usize = 64_000;
 
 /// Bytes kept at most, as estimated by [`TxnCache::bytes`].
-pub(crate) const LIMIT_BYTES: usize = 48 << 20;
+pub(crate) const LIMIT_BYTES: usize = 16 << 20;
 
 /// What a node record takes, about (its strings, the map entries for its id and
 /// path).
@@ -88,10 +92,57 @@ pub(crate) struct TxnCache {
     pub(crate) complete: BTreeMap<(WorkspaceId, String), Vec<NodeId>>,
     /// What the entries take, about.
     pub(crate) bytes: usize,
-    /// Workspaces whose `jcr:uuid` rows on the server were looked for, and
-    /// whether there were none (no statement of the transaction wrote one since:
-    /// see [`super::bulk`] and `set_properties`).
-    pub(crate) uuids_none: HashMap<WorkspaceId, bool>,
+    /// When each node known was last written or answered for (a tick of
+    /// `clock`): an eviction keeps the newer half.
+    stamp: HashMap<NodeId, u64>,
+    clock: u64,
+    /// The `jcr:uuid` rows of a workspace on the server, as far as the
+    /// transaction can prove them (see [`UuidRows`]); a workspace not here was
+    /// not asked yet.
+    pub(crate) uuids: HashMap<WorkspaceId, UuidRows>,
+}
+
+/// What a write transaction knows of the `jcr:uuid` rows of one workspace on
+/// the server.
+///
+/// The server is asked once whether the workspace has any; when it has none,
+/// every row there after is one this transaction wrote (it holds the write
+/// lock), and every statement that writes one (the `COPY` of waiting rows,
+/// `set_properties`) records the hash of its stored value here. A value whose
+/// hash is not recorded is then on no row of the server: its lookup needs no
+/// round trip. Rows removed since leave their hash behind (a lookup of it asks
+/// the server, which answers right), so the set only ever grows, up to
+/// [`UUID_HASHES`] hashes; past that the server is asked each time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum UuidRows {
+    /// The server's rows are among those whose value hashes are here.
+    Among(HashSet<u64>),
+    /// The server may hold any: ask it.
+    Unknown,
+}
+
+/// Hashes of written `jcr:uuid` values kept at most per workspace (8 bytes
+/// and the table's overhead each).
+pub(crate) const UUID_HASHES: usize = 1 << 20;
+
+/// The hash [`UuidRows`] keeps of a stored `jcr:uuid` value (SipHash with fixed
+/// keys: the same value gives the same hash in one process).
+pub(crate) fn uuid_hash(value: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    #[allow(deprecated)]
+    let mut h = std::hash::SipHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+impl UuidRows {
+    /// Whether the server may hold a row of stored value `value`.
+    pub(crate) fn may_hold(&self, value: &str) -> bool {
+        match self {
+            UuidRows::Among(set) => set.contains(&uuid_hash(value)),
+            UuidRows::Unknown => true,
+        }
+    }
 }
 
 impl TxnCache {
@@ -108,6 +159,32 @@ impl TxnCache {
             + self.blobs.len()
     }
 
+    /// A statement writes a `jcr:uuid` row of stored value `value` into
+    /// workspace `ws` (before it runs: a failed statement fails the
+    /// transaction, and a hash too many only costs a round trip).
+    pub(crate) fn uuid_written(&mut self, ws: WorkspaceId, value: &str) {
+        if let Some(UuidRows::Among(set)) = self.uuids.get_mut(&ws) {
+            if set.len() >= UUID_HASHES {
+                self.uuids.insert(ws, UuidRows::Unknown);
+            } else {
+                set.insert(uuid_hash(value));
+            }
+        }
+    }
+
+    /// Node `id` is used now.
+    fn touch(&mut self, id: NodeId) {
+        self.clock += 1;
+        self.stamp.insert(id, self.clock);
+    }
+
+    /// Node `id` (`Some(None)`: known not to exist), used now.
+    pub(crate) fn node(&mut self, id: NodeId) -> Option<Option<NodeRecord>> {
+        let known = self.nodes.get(&id).cloned()?;
+        self.touch(id);
+        Some(known)
+    }
+
     /// Remembers that blob `sha256` of `size` bytes is stored.
     pub(crate) fn put_blob(&mut self, sha256: &str, size: u64) {
         self.make_room();
@@ -115,11 +192,70 @@ impl TxnCache {
         self.blobs.insert(sha256.to_string(), size);
     }
 
-    /// Forgets everything when full (called before adding).
+    /// Makes room when full (called before adding): forgets the older half of
+    /// what it knows of nodes ([`TxnCache::evict`]).
     pub(crate) fn make_room(&mut self) {
         if self.size() >= LIMIT || self.bytes >= LIMIT_BYTES {
-            self.clear();
+            self.evict();
+            if self.size() >= LIMIT * 3 / 4 || self.bytes >= LIMIT_BYTES * 3 / 4 {
+                // What is left is not nodes (it cannot be, short of a bug): start
+                // again rather than evict at every entry.
+                self.clear();
+            }
         }
+    }
+
+    /// Forgets the half of the nodes it knows that were used least recently
+    /// (written, read, or answered for: an install's current folders and its
+    /// newest nodes stay): of each, its record, properties, last position and
+    /// whether it is complete; its path too, unless its parent stays complete
+    /// (a path entry is right whether or not its node's record is kept, and a
+    /// complete parent needs all its children's paths: so a folder that stays
+    /// keeps answering that a new name below it is free). A path forgotten
+    /// makes its parent no longer complete. Free paths and stored blobs are
+    /// forgotten too (cheap to read again). What is kept answers as before.
+    /// Workspaces and the `jcr:uuid` rows are kept.
+    pub(crate) fn evict(&mut self) {
+        let mut stamps: Vec<u64> = self
+            .nodes
+            .keys()
+            .map(|id| self.stamp.get(id).copied().unwrap_or(0))
+            .collect();
+        let cut = if stamps.is_empty() {
+            u64::MAX
+        } else {
+            let mid = stamps.len() / 2;
+            *stamps.select_nth_unstable(mid).1
+        };
+        drop(stamps);
+        let before = self.size().max(1);
+        let stamp = &self.stamp;
+        let kept = |id: &NodeId| stamp.get(id).is_some_and(|&t| t >= cut);
+        self.nodes.retain(|id, _| kept(id));
+        self.props.retain(|id, _| kept(id));
+        self.last_position.retain(|id, _| kept(id));
+        // The complete nodes that stay: those whose record stays at their path.
+        let nodes = &self.nodes;
+        let at_kept = |(ws, p): &(WorkspaceId, String), known: &Option<NodeId>| matches!(known, Some(id) if matches!(nodes.get(id), Some(Some(r)) if r.ws == *ws && r.path == *p));
+        let stay: HashSet<(WorkspaceId, String)> = self
+            .complete
+            .keys()
+            .filter(|k| self.paths.get(*k).is_some_and(|known| at_kept(k, known)))
+            .cloned()
+            .collect();
+        self.paths.retain(|k, known| {
+            at_kept(k, known)
+                || (known.is_some()
+                    && path::parent(&k.1).is_some_and(|p| stay.contains(&(k.0, p.to_string()))))
+        });
+        // A complete node stays complete only when it stays and so all its
+        // children's paths stayed.
+        self.complete.retain(|k, _| stay.contains(k));
+        let nodes = &self.nodes;
+        self.stamp.retain(|id, _| nodes.contains_key(id));
+        self.blobs.clear();
+        // The estimate shrinks with the entries.
+        self.bytes = (self.bytes as u128 * self.size() as u128 / before as u128) as usize;
     }
 
     /// Remembers all the properties of node `id` (as they read back).
@@ -153,7 +289,7 @@ impl TxnCache {
 
     /// The children of `parent` in order, when it is complete and every child
     /// is known.
-    pub(crate) fn children(&self, parent: NodeId) -> Option<Vec<NodeRecord>> {
+    pub(crate) fn children(&mut self, parent: NodeId) -> Option<Vec<NodeRecord>> {
         let Some(Some(p)) = self.nodes.get(&parent) else {
             return None;
         };
@@ -169,16 +305,19 @@ impl TxnCache {
             }
         }
         kids.sort_by_key(|r| (r.position, r.id));
+        self.touch(parent);
         Some(kids)
     }
 
     /// The node at `path` of `ws`: `Some(None)` when it is known to be free.
-    pub(crate) fn node_at(&self, ws: WorkspaceId, path: &str) -> Option<Option<NodeRecord>> {
+    pub(crate) fn node_at(&mut self, ws: WorkspaceId, path: &str) -> Option<Option<NodeRecord>> {
         let Some(known) = self.paths.get(&(ws, path.to_string())) else {
             // Free when its parent is complete.
             let parent = path::parent(path)?;
             return match self.paths.get(&(ws, parent.to_string())) {
-                Some(Some(_)) if self.complete.contains_key(&(ws, parent.to_string())) => {
+                Some(Some(id)) if self.complete.contains_key(&(ws, parent.to_string())) => {
+                    let id = *id;
+                    self.touch(id);
                     Some(None)
                 }
                 _ => None,
@@ -187,7 +326,11 @@ impl TxnCache {
         match known {
             None => Some(None),
             Some(id) => match self.nodes.get(id)? {
-                Some(r) if r.ws == ws && r.path == path => Some(Some(r.clone())),
+                Some(r) if r.ws == ws && r.path == path => {
+                    let (id, r) = (*id, r.clone());
+                    self.touch(id);
+                    Some(Some(r))
+                }
                 _ => None,
             },
         }
@@ -201,6 +344,7 @@ impl TxnCache {
 
     fn put(&mut self, r: &NodeRecord) {
         self.bytes += node_bytes(r);
+        self.touch(r.id);
         if let Some(Some(other)) = self.paths.insert((r.ws, r.path.clone()), Some(r.id)) {
             // A node known at this path before is no longer known anywhere.
             if other != r.id {
@@ -221,6 +365,7 @@ impl TxnCache {
     pub(crate) fn put_missing(&mut self, id: NodeId) {
         self.make_room();
         self.bytes += 48;
+        self.touch(id);
         self.nodes.insert(id, None);
     }
 
@@ -452,31 +597,137 @@ mod tests {
         c.inserted(&rec(2, Some(1), "/a", 5));
         c.inserted(&rec(3, Some(1), "/b", 2));
         c.inserted(&rec(4, Some(1), "/a[2]", 5));
-        let ids = |c: &TxnCache| {
+        let ids = |c: &mut TxnCache| {
             c.children(1)
                 .map(|k| k.iter().map(|r| r.id).collect::<Vec<_>>())
         };
-        assert_eq!(ids(&c), Some(vec![3, 2, 4]), "by position, then id");
+        assert_eq!(ids(&mut c), Some(vec![3, 2, 4]), "by position, then id");
         c.moved(1, "/a[2]", "/a[3]");
-        assert_eq!(ids(&c), Some(vec![3, 2, 4]), "a rename keeps the list");
+        assert_eq!(ids(&mut c), Some(vec![3, 2, 4]), "a rename keeps the list");
         c.forget_subtree(1, "/b");
-        assert_eq!(ids(&c), None, "a child went: read again");
+        assert_eq!(ids(&mut c), None, "a child went: read again");
         // Read from the server: complete again, with what it gave.
         let read = [rec(2, Some(1), "/a", 5)];
         c.put_children(1, &read);
-        assert_eq!(ids(&c), Some(vec![2]));
+        assert_eq!(ids(&mut c), Some(vec![2]));
         c.nodes.remove(&2);
-        assert_eq!(ids(&c), None, "a child not known");
+        assert_eq!(ids(&mut c), None, "a child not known");
     }
 
     #[test]
-    fn a_full_cache_starts_again() {
+    fn a_full_cache_forgets_its_older_half() {
         let mut c = TxnCache::default();
         for i in 0..LIMIT as i64 {
             c.put_missing(i);
         }
         assert_eq!(c.nodes.len(), LIMIT);
-        c.put_missing(-1);
-        assert_eq!(c.nodes.len(), 1);
+        c.put_missing(LIMIT as i64);
+        assert_eq!(c.nodes.len(), LIMIT / 2 + 1);
+        assert!(!c.nodes.contains_key(&0) && !c.nodes.contains_key(&(LIMIT as i64 / 2 - 1)));
+        assert_eq!(c.nodes.get(&(LIMIT as i64 / 2)), Some(&None), "kept");
+        assert_eq!(c.nodes.get(&(LIMIT as i64)), Some(&None), "added");
+        assert!(c.bytes < LIMIT_BYTES / 2);
+    }
+
+    #[test]
+    fn a_full_cache_of_paths_and_blobs_starts_again() {
+        let mut c = TxnCache::default();
+        for i in 0..LIMIT {
+            c.put_free(1, &format!("/f{i}"));
+        }
+        c.put_blob("abc", 3);
+        assert!(c.paths.is_empty());
+        assert_eq!(c.blobs.len(), 1);
+    }
+
+    /// Every answer the cache gives after an eviction is one it gave before.
+    fn answers(c: &mut TxnCache, paths: &[&str]) -> Vec<(String, Option<Option<NodeId>>)> {
+        paths
+            .iter()
+            .map(|p| (p.to_string(), c.node_at(1, p).map(|k| k.map(|r| r.id))))
+            .collect()
+    }
+
+    #[test]
+    fn an_eviction_keeps_what_was_used_last_and_forgets_no_more_than_it_can_prove() {
+        let mut c = TxnCache::default();
+        // Read from the server: the root and /old (ids 1, 2) with /old's children.
+        c.put_node(&rec(1, None, "/", 0));
+        c.put_children(1, &[rec(2, Some(1), "/old", 0)]);
+        c.put_props(2, &[]);
+        c.put_children(2, &[rec(3, Some(2), "/old/a", 0)]);
+        c.put_free(1, "/nothing");
+        c.put_blob("abc", 3);
+        // Created by the transaction below /old: /old/n (10) and its subtree.
+        c.inserted(&rec(10, Some(2), "/old/n", 1));
+        for i in 0..6 {
+            c.inserted(&rec(11 + i, Some(10), &format!("/old/n/c{i}"), i));
+        }
+        let probe = [
+            "/",
+            "/old",
+            "/old/a",
+            "/old/n",
+            "/old/n/c0",
+            "/old/n/c5",
+            "/old/n/free",
+            "/old/free",
+            "/nothing",
+            "/other",
+            "/old/n/c5/x",
+            "/old/n/c1",
+        ];
+        // The probe uses, in this order: 1, 2, 3, 10, 11, 16, 10, 2, 1, 16, 12;
+        // so 13, 14, 15, 3 and 11 were used least recently.
+        let before = answers(&mut c, &probe);
+        c.evict();
+        let after = answers(&mut c, &probe);
+        for ((p, b), (_, a)) in before.iter().zip(&after) {
+            assert!(a.is_none() || a == b, "{p}: {a:?} after, {b:?} before");
+        }
+        let mut id_at = |p: &str| c.node_at(1, p).map(|k| k.map(|r| r.id));
+        assert_eq!(id_at("/old/n/c5"), Some(Some(16)));
+        assert_eq!(id_at("/old/n/c5/x"), Some(None), "complete, created here");
+        assert_eq!(id_at("/old"), Some(Some(2)), "used last");
+        assert_eq!(id_at("/old/a"), None, "its record went");
+        assert_eq!(id_at("/old/n/c3"), None, "its record went");
+        // A folder that stays keeps its children's paths: still complete.
+        assert_eq!(id_at("/old/free"), Some(None));
+        assert_eq!(id_at("/old/n/new"), Some(None));
+        assert_eq!(c.children(10), None, "but its children are read again");
+        assert!(c.props.contains_key(&16) && c.last_position.contains_key(&16));
+        assert!(!c.props.contains_key(&13) && !c.last_position.contains_key(&13));
+        assert!(c.blobs.is_empty());
+        assert!(
+            !c.paths.contains_key(&(1, "/nothing".to_string())),
+            "free paths go"
+        );
+    }
+
+    #[test]
+    fn a_folder_that_goes_takes_its_childrens_paths_and_its_completeness() {
+        let mut c = TxnCache::default();
+        c.inserted(&rec(100, None, "/", 0));
+        c.inserted(&rec(300, Some(100), "/p", 0));
+        // Read from the server into /p.
+        c.put_children(
+            300,
+            &[rec(5, Some(300), "/p/a", 0), rec(6, Some(300), "/p/b", 1)],
+        );
+        assert_eq!(c.node_at(1, "/zz"), Some(None));
+        for i in 0..10 {
+            c.inserted(&rec(20 + i, Some(100), &format!("/q{i}"), i + 1));
+        }
+        assert!(matches!(c.node_at(1, "/p"), Some(Some(_))), "used last");
+        c.evict();
+        assert!(c.nodes.contains_key(&300), "/p stays");
+        assert!(!c.nodes.contains_key(&5) && !c.nodes.contains_key(&100));
+        assert_eq!(c.node_at(1, "/p/a"), None, "its record went");
+        assert_eq!(c.node_at(1, "/p/zz"), Some(None), "/p stays complete");
+        // The root went: its children's paths go with it, but for those kept.
+        assert_eq!(c.node_at(1, "/zz"), None, "no longer known free");
+        assert_eq!(c.node_at(1, "/q0"), None);
+        assert!(matches!(c.node_at(1, "/q9"), Some(Some(_))));
+        assert!(matches!(c.node_at(1, "/p"), Some(Some(_))));
     }
 }

@@ -15,6 +15,7 @@ use crate::repository::sqlite::codec;
 use crate::repository::{RepositoryError, Result};
 use crate::value::{Binary, Property, Value};
 use postgres::Row;
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
@@ -307,7 +308,7 @@ impl ContentRead for PgDb {
     }
 
     fn node_by_id(&self, id: NodeId) -> Result<Option<NodeRecord>> {
-        if let Some(Some(known)) = self.with_cache(|c| c.nodes.get(&id).cloned()) {
+        if let Some(Some(known)) = self.with_cache(|c| c.node(id)) {
             return Ok(known);
         }
         let found = self.one(
@@ -427,6 +428,116 @@ impl ContentRead for PgDb {
             .collect::<Result<Vec<Property>>>()?;
         self.with_cache(|c| c.put_props(id, &found));
         Ok(found)
+    }
+
+    // The batched reads (the node type check's) answer what the cache knows and
+    // read the rest in one query each; what they read is not kept (each node is
+    // read once, and the cache stays for the install's own reads).
+    fn nodes_at(&self, ws: WorkspaceId, paths: &[&str]) -> Result<Vec<Option<NodeRecord>>> {
+        let mut out: Vec<Option<Option<NodeRecord>>> = paths
+            .iter()
+            .map(|p| self.with_cache(|c| c.node_at(ws, p)).flatten())
+            .collect();
+        let ask: Vec<&str> = paths
+            .iter()
+            .zip(&out)
+            .filter(|(_, known)| known.is_none())
+            .map(|(p, _)| *p)
+            .collect();
+        if !ask.is_empty() {
+            let found: HashMap<String, NodeRecord> = self
+                .records(
+                    &format!(
+                        "SELECT {NODE_COLS} FROM unnest($2::text[]) AS q(p)
+                         JOIN node ON ws = $1 AND md5(path) = md5(q.p) AND path = q.p"
+                    ),
+                    &[&ws, &ask],
+                    |b| ask.iter().any(|p| b.holds_path(ws, p)),
+                )?
+                .into_iter()
+                .map(|r| (r.path.clone(), r))
+                .collect();
+            for (known, p) in out.iter_mut().zip(paths) {
+                if known.is_none() {
+                    *known = Some(found.get(*p).cloned());
+                }
+            }
+        }
+        Ok(out.into_iter().map(Option::flatten).collect())
+    }
+
+    fn properties_of(&self, ids: &[NodeId]) -> Result<Vec<Vec<Property>>> {
+        let mut out: Vec<Option<Vec<Property>>> = ids
+            .iter()
+            .map(|id| {
+                self.with_cache(|c| c.props.get(id).map(|m| m.values().cloned().collect()))
+                    .flatten()
+            })
+            .collect();
+        let ask: Vec<i64> = ids
+            .iter()
+            .zip(&out)
+            .filter(|(_, known)| known.is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        if !ask.is_empty() {
+            let mut found: HashMap<i64, Vec<Property>> = HashMap::new();
+            for r in self.read(
+                "SELECT node, name, type, multiple, value FROM prop WHERE node = ANY($1)
+                 ORDER BY node, name",
+                &[&ask],
+                |b| ask.iter().any(|&i| b.holds(i)),
+            )? {
+                let node: i64 = self.get(&r, 0)?;
+                let name: String = self.get(&r, 1)?;
+                let code: i32 = self.get(&r, 2)?;
+                let multiple: bool = self.get(&r, 3)?;
+                let raw: String = self.get(&r, 4)?;
+                let p = codec::decode_property(&name, code as i64, multiple, &raw)
+                    .map_err(|e| self.corrupt(e))?;
+                found.entry(node).or_default().push(p);
+            }
+            for (known, id) in out.iter_mut().zip(ids) {
+                if known.is_none() {
+                    *known = Some(found.get(id).cloned().unwrap_or_default());
+                }
+            }
+        }
+        Ok(out.into_iter().map(Option::unwrap_or_default).collect())
+    }
+
+    fn children_of(&self, ids: &[NodeId]) -> Result<Vec<Vec<NodeRecord>>> {
+        let mut out: Vec<Option<Vec<NodeRecord>>> = ids
+            .iter()
+            .map(|&id| self.with_cache(|c| c.children(id)).flatten())
+            .collect();
+        let ask: Vec<i64> = ids
+            .iter()
+            .zip(&out)
+            .filter(|(_, known)| known.is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        if !ask.is_empty() {
+            let mut found: HashMap<i64, Vec<NodeRecord>> = HashMap::new();
+            for r in self.records(
+                &format!(
+                    "SELECT {NODE_COLS} FROM node WHERE parent = ANY($1)
+                     ORDER BY parent, position, id"
+                ),
+                &[&ask],
+                |b| ask.iter().any(|&i| b.holds_children_of(i)),
+            )? {
+                if let Some(parent) = r.parent {
+                    found.entry(parent).or_default().push(r);
+                }
+            }
+            for (known, id) in out.iter_mut().zip(ids) {
+                if known.is_none() {
+                    *known = Some(found.get(id).cloned().unwrap_or_default());
+                }
+            }
+        }
+        Ok(out.into_iter().map(Option::unwrap_or_default).collect())
     }
 
     fn property(&self, id: NodeId, name: &str) -> Result<Option<Property>> {
@@ -793,8 +904,10 @@ impl ContentTxn for PgTxn<'_> {
         // The properties of a node whose row waits wait with it; else one
         // statement for all of them. A name given twice keeps its last value.
         if !db.hold_props(id, &names, &types, &multiple, &values)? {
-            if names.contains(&"jcr:uuid") {
-                db.with_cache(|c| c.uuids_none.remove(&row.ws));
+            for (name, value) in names.iter().zip(&values) {
+                if *name == "jcr:uuid" {
+                    db.with_cache(|c| c.uuid_written(row.ws, value));
+                }
             }
             let changed = db.query(
                 "INSERT INTO prop(node, name, type, multiple, value)

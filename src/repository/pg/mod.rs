@@ -238,9 +238,9 @@ impl Conn {
             return Ok(());
         }
         let before = self.bulk.copied;
-        if self.bulk.has_uuid {
-            // `jcr:uuid` rows reach the server.
-            self.cache.uuids_none.clear();
+        // `jcr:uuid` rows reach the server.
+        for (ws, value) in self.bulk.uuid_rows() {
+            self.cache.uuid_written(ws, value);
         }
         self.bulk.flush(&mut self.client)?;
         self.grown += self.bulk.copied - before;

@@ -9,19 +9,22 @@
 //! connection meanwhile (a walk's, and the caller's reads between its steps) sees
 //! one snapshot, and never waits for a writer. Inside a write transaction reads
 //! see that transaction, which holds the write lock.
+//!
+//! Both read in batches (submodules `snapshot` and `walk`): the children and
+//! properties of thousands of nodes a few statements, rather than four statements
+//! a node.
+
+mod snapshot;
+mod walk;
 
 use super::{PgBackend, PgDb};
 use crate::namespace::NamespaceRegistry;
-use crate::path;
 use crate::repository::journaled::Journaled;
-use crate::repository::sqlite::codec;
 use crate::repository::{
     GcReport, NodeInfo, OperationDetail, OperationId, OperationMeta, OperationSummary, PruneReport,
-    PruneSelect, Result, SnapshotNode, SnapshotRead, Store, StoreRead, SubtreeWalk, Transaction,
-    WalkEntry,
+    PruneSelect, Result, SnapshotRead, Store, StoreRead, SubtreeWalk, Transaction,
 };
 use crate::value::{Binary, Property};
-use postgres::Row;
 use std::io::Read;
 use std::path::Path;
 
@@ -45,6 +48,21 @@ impl PgStore {
 
     pub(crate) fn db(&self) -> &PgDb {
         &self.inner.backend().db
+    }
+
+    /// The batched reader of `workspace` in a read snapshot (module `snapshot`).
+    fn open_snapshot(&self, workspace: &str) -> Result<snapshot::PgSnapshot<'_>> {
+        let snapshot = self.db().read_snapshot()?;
+        let db = self.db();
+        let ws = match crate::repository::content::ContentRead::workspace_id(db, workspace)? {
+            Some(ws) => ws,
+            None => {
+                return Err(crate::repository::RepositoryError::WorkspaceNotFound {
+                    workspace: workspace.to_string(),
+                })
+            }
+        };
+        Ok(snapshot::PgSnapshot::new(db, ws, snapshot))
     }
 }
 
@@ -118,25 +136,6 @@ impl Drop for ReadSnapshot<'_> {
     }
 }
 
-/// A walk inside a read snapshot.
-struct SnapshotWalk<'a> {
-    inner: Box<dyn SubtreeWalk + 'a>,
-    _snapshot: ReadSnapshot<'a>,
-}
-
-impl Iterator for SnapshotWalk<'_> {
-    type Item = Result<WalkEntry>;
-    fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next()
-    }
-}
-
-impl SubtreeWalk for SnapshotWalk<'_> {
-    fn skip_children(&mut self) {
-        self.inner.skip_children()
-    }
-}
-
 impl StoreRead for PgStore {
     fn location(&self) -> &Path {
         self.inner.location()
@@ -159,13 +158,18 @@ impl StoreRead for PgStore {
     fn find_by_uuid(&self, workspace: &str, uuid: &str) -> Result<Option<String>> {
         self.inner.find_by_uuid(workspace, uuid)
     }
+    /// A walk through the snapshot's batched reads (module `walk`).
     fn walk<'a>(&'a self, workspace: &str, path: &str) -> Result<Box<dyn SubtreeWalk + 'a>> {
-        let snapshot = self.db().read_snapshot()?;
-        let inner = self.inner.walk(workspace, path)?;
-        Ok(Box::new(SnapshotWalk {
-            inner,
-            _snapshot: snapshot,
-        }))
+        let p = crate::path::normalize(path)?;
+        let snapshot = self.open_snapshot(workspace)?;
+        let start =
+            snapshot
+                .node(&p)?
+                .ok_or_else(|| crate::repository::RepositoryError::NodeNotFound {
+                    workspace: workspace.to_string(),
+                    path: p.clone(),
+                })?;
+        Ok(Box::new(walk::PgWalk::new(snapshot, start)))
     }
     fn namespaces(&self) -> Result<NamespaceRegistry> {
         self.inner.namespaces()
@@ -189,21 +193,7 @@ impl StoreRead for PgStore {
         self.inner.open_blob(sha256)
     }
     fn snapshot<'a>(&'a self, workspace: &str) -> Result<Option<Box<dyn SnapshotRead + 'a>>> {
-        let snapshot = self.db().read_snapshot()?;
-        let db = self.db();
-        let ws = match crate::repository::content::ContentRead::workspace_id(db, workspace)? {
-            Some(ws) => ws,
-            None => {
-                return Err(crate::repository::RepositoryError::WorkspaceNotFound {
-                    workspace: workspace.to_string(),
-                })
-            }
-        };
-        Ok(Some(Box::new(PgSnapshot {
-            db,
-            ws,
-            _snapshot: snapshot,
-        })))
+        Ok(Some(Box::new(self.open_snapshot(workspace)?)))
     }
 }
 
@@ -243,91 +233,5 @@ impl Store for PgStore {
     }
     fn gc(&mut self, dry_run: bool) -> Result<GcReport> {
         self.inner.gc(dry_run)
-    }
-}
-
-/// The columns both snapshot queries return (as the SQLite backend's snapshot).
-macro_rules! cols {
-    () => {
-        "SELECT n.id, n.name, n.path, n.ptype, n.mixins, u.value,
-            EXISTS(SELECT 1 FROM node k WHERE k.parent = n.id),
-            c.id IS NOT NULL,
-            EXISTS(SELECT 1 FROM prop d WHERE d.node = n.id AND d.name = 'jcr:data'),
-            EXISTS(SELECT 1 FROM prop e WHERE e.node = c.id AND e.name = 'jcr:data')
-         FROM node n
-         LEFT JOIN prop u ON u.node = n.id AND u.name = 'jcr:uuid'"
-    };
-}
-
-const NODE_SQL: &str = concat!(
-    cols!(),
-    " LEFT JOIN node c ON c.ws = n.ws AND md5(c.path) = md5($3) AND c.path = $3
-     WHERE n.ws = $1 AND md5(n.path) = md5($2) AND n.path = $2"
-);
-
-const CHILDREN_SQL: &str = concat!(
-    cols!(),
-    " LEFT JOIN node c ON c.ws = n.ws AND md5(c.path) = md5(n.path || '/jcr:content')
-       AND c.path = n.path || '/jcr:content'
-     WHERE n.parent = $1 ORDER BY n.position, n.id"
-);
-
-/// [`SnapshotRead`] of one workspace in the connection's read snapshot.
-struct PgSnapshot<'a> {
-    db: &'a PgDb,
-    ws: i64,
-    _snapshot: ReadSnapshot<'a>,
-}
-
-impl PgSnapshot<'_> {
-    fn node_row(&self, r: &Row) -> Result<SnapshotNode> {
-        let db = self.db;
-        let p: String = db.get(r, 2)?;
-        let mixins: String = db.get(r, 4)?;
-        let index = if p == "/" {
-            1
-        } else {
-            crate::path::Segment::parse(path::last_segment(&p))
-                .map(|s| s.index)
-                .map_err(|e| db.corrupt(format!("stored path {p} is invalid: {e}")))?
-        };
-        Ok(SnapshotNode {
-            info: NodeInfo {
-                name: db.get(r, 1)?,
-                index,
-                primary_type: db.get(r, 3)?,
-                mixins: codec::decode_mixins(&mixins).map_err(|e| db.corrupt(e))?,
-                uuid: db.get(r, 5)?,
-                path: p,
-            },
-            handle: db.get(r, 0)?,
-            has_children: db.get(r, 6)?,
-            has_content_child: db.get(r, 7)?,
-            has_data: db.get(r, 8)?,
-            content_has_data: db.get(r, 9)?,
-        })
-    }
-}
-
-impl SnapshotRead for PgSnapshot<'_> {
-    fn node(&self, p: &str) -> Result<Option<SnapshotNode>> {
-        let p = path::normalize(p)?;
-        let content = path::join(&p, "jcr:content");
-        match self.db.query(NODE_SQL, &[&self.ws, &p, &content])?.first() {
-            Some(r) => self.node_row(r).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    fn children(&self, node: &SnapshotNode) -> Result<Vec<SnapshotNode>> {
-        self.db
-            .query(CHILDREN_SQL, &[&node.handle])?
-            .iter()
-            .map(|r| self.node_row(r))
-            .collect()
-    }
-
-    fn properties(&self, node: &SnapshotNode) -> Result<Vec<Property>> {
-        crate::repository::content::ContentRead::properties(self.db, node.handle)
     }
 }

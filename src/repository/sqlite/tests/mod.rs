@@ -58,3 +58,39 @@ impl Backend for SqliteJournaled {
 mod contract_journaled {
     crate::contract_suite!(super::SqliteJournaled);
 }
+
+/// A repository made before `jnode` lost its `(ws, path)` index, which keeps it.
+struct SqliteOldJournalIndex;
+
+impl Backend for SqliteOldJournalIndex {
+    fn repo() -> (Guard, Box<dyn Store>) {
+        let (dir, store) = repo();
+        store
+            .conn
+            .execute_batch("CREATE INDEX jnode_path ON jnode(ws, path)")
+            .expect("old index");
+        (Box::new(dir), Box::new(store))
+    }
+}
+
+#[test]
+fn new_repositories_have_no_journal_path_index_and_old_ones_work_with_it() {
+    let (_dir, store) = repo();
+    let n: i64 = store
+        .conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'jnode'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // jnode_node (the primary key of a WITHOUT ROWID table is no index entry here).
+    assert_eq!(n, 1);
+    use crate::repository::contract::{created, undo};
+    created::created_subtrees_are_undone_whole_and_counted::<SqliteOldJournalIndex>();
+    created::a_change_inside_a_created_subtree_conflicts_until_undone::<SqliteOldJournalIndex>();
+    undo::undo_restores_exactly_and_can_itself_be_undone::<SqliteOldJournalIndex>();
+    crate::repository::contract::history::pruning_drops_the_oldest_operations_and_names_them::<
+        SqliteOldJournalIndex,
+    >();
+}
