@@ -192,7 +192,9 @@ fn kind_of(e: &(dyn Error + 'static)) -> ErrorKind {
         return match i {
             ImportError::Repository(r) | ImportError::Blob { source: r, .. } => kind_of(r),
             ImportError::InSubPackage { source, .. } => kind_of(source.as_ref()),
-            ImportError::TempFile { .. } | ImportError::ReadBack { .. } => ErrorKind::Internal,
+            ImportError::TempFile { .. }
+            | ImportError::ReadBack { .. }
+            | ImportError::ReadAhead { .. } => ErrorKind::Internal,
             i if i.is_refusal() => ErrorKind::Refused,
             _ => ErrorKind::Input,
         };

@@ -95,6 +95,12 @@ pub enum ImportError {
         /// Why.
         source: std::io::Error,
     },
+    /// The thread reading the package ahead of the install failed (a bug).
+    #[error("reading the package ahead of the install failed: {message}")]
+    ReadAhead {
+        /// What happened.
+        message: String,
+    },
     /// `--at` is no repository path.
     #[error("--at {at}: {source}")]
     InvalidAt {
@@ -228,6 +234,7 @@ impl ImportError {
             | ImportError::SubPackageCopy { .. }
             | ImportError::TempFile { .. }
             | ImportError::ReadBack { .. }
+            | ImportError::ReadAhead { .. }
             | ImportError::InvalidAt { .. }
             | ImportError::Vanished { .. } => false,
         }

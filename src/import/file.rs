@@ -16,7 +16,11 @@ fn read_blob(
     archive: &dyn Archive,
     entry: &str,
 ) -> Result<Binary, ImportError> {
-    let mut r = archive.open(entry)?;
+    // Read ahead on the other thread, or streamed from the archive here.
+    let mut r: Box<dyn std::io::Read + Send> = match s.read_ahead_bytes(entry)? {
+        Some(bytes) => Box::new(std::io::Cursor::new(bytes)),
+        None => archive.open(entry)?,
+    };
     let b = s.txn.put_blob(&mut r).map_err(|source| ImportError::Blob {
         package: archive.name().to_string(),
         entry: entry.to_string(),

@@ -234,7 +234,7 @@ pub(super) fn run(
     if depth == 0 && sub_packages.is_empty() && opts.skip_unchanged {
         s.digests = Some(layout_digests(&s, archive, &plan)?);
     }
-    tree::import_tree(&mut s, archive, &plan)?;
+    walk(&mut s, archive, &plan)?;
     // What only the walk needs goes before the checks, so that their memory and the
     // walk's do not add up (at a million nodes each path set holds tens of MB).
     drop(plan);
@@ -269,6 +269,33 @@ pub(super) fn run(
     }
     s.path_set_error()?;
     Ok(s.report)
+}
+
+/// Walks the plan ([`tree::import_tree`]) with a reader on the other thread reading
+/// and parsing the entries ahead ([`super::ahead`]), joined before this returns.
+/// An install that skips by digests walks without one: the reader cannot know which
+/// subtrees are skipped, and would read them all.
+fn walk(s: &mut Session<'_>, archive: &dyn Archive, plan: &Plan<'_>) -> Result<(), ImportError> {
+    if s.digests.is_some() || !super::ahead::enabled() {
+        return tree::import_tree(s, archive, plan);
+    }
+    std::thread::scope(|scope| {
+        let filter = s.filter.clone();
+        let Some((ahead, reader)) =
+            super::ahead::start(scope, archive, plan, filter, super::ahead::BUDGET)
+        else {
+            return tree::import_tree(s, archive, plan);
+        };
+        s.ahead = Some(ahead);
+        let walked = tree::import_tree(s, archive, plan);
+        // Dropping the installer's end stops the reader wherever it is.
+        drop(s.ahead.take());
+        let joined = reader.join();
+        walked?;
+        joined.map_err(|_| ImportError::ReadAhead {
+            message: "the reader panicked".into(),
+        })
+    })
 }
 
 /// The digests of the layout below `root` for this install (see

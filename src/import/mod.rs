@@ -6,6 +6,7 @@
 //! * [`options`]: what an install may do; [`report`]: what it did, per path;
 //!   [`error`]: why it did not;
 //! * `install`: one install from start to finish over a [`Package`] opened once;
+//! * `ahead`: the entries read and parsed ahead on a second thread;
 //! * `session`: the state of one install; `tree`: the walk over the package layout;
 //! * `mapping` (`--at`, `--map`), `roots` (system roots, `--allow-root`),
 //!   `dependencies`, `node_types` (registering and checking), `sub_packages`: one
@@ -15,6 +16,7 @@
 //! [`Package`]: crate::package::Package
 
 mod acl;
+mod ahead;
 mod authorizable;
 mod dependencies;
 pub mod digest;

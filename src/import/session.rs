@@ -77,6 +77,9 @@ pub struct Session<'t> {
     pub digests: Option<super::digest::Digests>,
     /// The identifiers [`Session::new_uuid`] handed out, as hashes.
     issued: PathSet,
+    /// The entries read ahead on the other thread, while the walk runs with one
+    /// ([`super::ahead`]).
+    pub ahead: Option<super::ahead::Ahead>,
 }
 
 impl<'t> Session<'t> {
@@ -129,6 +132,31 @@ impl<'t> Session<'t> {
             remapped: Vec::new(),
             digests: None,
             issued: PathSet::new(),
+            ahead: None,
+        }
+    }
+
+    /// DocView `entry` as the reader parsed it; `None` when there is no reader or it
+    /// did not read it (the caller reads and parses it then).
+    pub fn read_ahead_doc(
+        &mut self,
+        entry: &str,
+    ) -> Result<
+        Option<Result<crate::docview::DocViewDocument, crate::docview::DocViewError>>,
+        ImportError,
+    > {
+        match self.ahead.as_mut() {
+            Some(a) => a.doc(entry),
+            None => Ok(None),
+        }
+    }
+
+    /// The bytes of file `entry` as the reader read them; `None` when there is no
+    /// reader or it did not read them (the caller reads the entry then).
+    pub fn read_ahead_bytes(&mut self, entry: &str) -> Result<Option<Vec<u8>>, ImportError> {
+        match self.ahead.as_mut() {
+            Some(a) => a.bytes(entry),
+            None => Ok(None),
         }
     }
 

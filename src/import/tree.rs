@@ -79,7 +79,7 @@ fn visit(
         intermediate(s, &p)?;
     }
     super::file::apply_binaries(s, archive, &p, &plan.binaries(n))?;
-    for child in ordered_children(s, plan, n, n_path) {
+    for child in ordered_children(s.filter.as_ref(), plan, n, n_path) {
         let child_path = path::join(n_path, plan.segment(child));
         visit(s, archive, plan, child, &child_path, keep_all)?;
     }
@@ -122,9 +122,15 @@ fn import_docview_entry(
     entry: &str,
     p: &str,
 ) -> Result<bool, ImportError> {
-    let bytes = archive.read_to_vec(entry)?;
-    let file = format!("{}:{entry}", archive.name());
-    match crate::docview::parse(&bytes[..], &file) {
+    // Parsed ahead on the other thread, or read and parsed here.
+    let parsed = match s.read_ahead_doc(entry)? {
+        Some(parsed) => parsed,
+        None => {
+            let bytes = archive.read_to_vec(entry)?;
+            super::ahead::parse_docview(archive, entry, &bytes)
+        }
+    };
+    match parsed {
         Ok(doc) => {
             for w in &doc.warnings {
                 s.report.warn(format!("{}: {}", w.location, w.message));
@@ -149,14 +155,17 @@ fn import_docview_entry(
     }
 }
 
-fn ordered_children(s: &Session<'_>, plan: &Plan<'_>, n: Id, n_path: &str) -> Vec<Id> {
+/// The children of `n` in the order the walk visits them (the reader ahead walks so
+/// too): those towards the filter's roots first.
+pub(super) fn ordered_children(
+    filter: Option<&crate::filter::WorkspaceFilter>,
+    plan: &Plan<'_>,
+    n: Id,
+    n_path: &str,
+) -> Vec<Id> {
     let all = plan.children(n);
     let mut out: Vec<Id> = Vec::with_capacity(all.len());
-    if let Some(names) = s
-        .filter
-        .as_ref()
-        .and_then(|f| f.direct_child_names_towards_roots(n_path))
-    {
+    if let Some(names) = filter.and_then(|f| f.direct_child_names_towards_roots(n_path)) {
         for name in names {
             if let Some(c) = plan.child(n, &name) {
                 if !out.contains(&c) {

@@ -1,0 +1,685 @@
+//! Reading ahead (issue 16 item 1): a second thread walks the plan in the order the
+//! installer consumes it, inflates each entry and parses DocView files, and hands
+//! them over in order through a bounded channel, so that reading and parsing run on
+//! the other core while the installing thread decides and writes.
+//!
+//! * Order: the reader walks the plan as [`super::tree`] does, with the filter's
+//!   pruning and child order and `.binary` files in the order
+//!   [`super::file::apply_binaries`] reads them. The installer asks for each entry
+//!   by name ([`Ahead::doc`], [`Ahead::bytes`]); what it passes over (an entry it
+//!   did not need: a subtree skipped, a file a merge keeps) is dropped. An entry the
+//!   reader did not hand over is read by the installer itself, as without reading
+//!   ahead: the result is the same whatever the reader did.
+//! * Memory: what is queued ahead is bounded by a byte budget ([`Budget`]); an entry
+//!   larger than [`LARGEST_AHEAD`] is not read ahead (the installer streams it).
+//! * Errors: a DocView file's parse result is handed over as it is (its file, line
+//!   and column), and only when the installer reaches it. An entry that cannot be
+//!   read is not handed over: the installer reads it again and fails as it would
+//!   have, at the same point. A panic of the reader becomes
+//!   [`ImportError::ReadAhead`].
+//! * Stopping: dropping the [`Ahead`] (the install failed, was refused, or is done)
+//!   closes the budget and the channel, so the reader stops at its next step; the
+//!   caller joins it inside a scope, so no thread outlives the install.
+
+use super::error::ImportError;
+use super::plan::{Id, Plan};
+use crate::archive::{Archive, Entry};
+use crate::docview::{DocViewDocument, DocViewError};
+use crate::filter::WorkspaceFilter;
+use crate::package::BinaryFile;
+use crate::path;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Condvar, Mutex};
+
+/// Bytes the reader may hold ahead of the installer (estimated, see [`cost`]): a
+/// few MiB keep it ahead of the writer; more only adds to the peak.
+pub const BUDGET: usize = 4 << 20;
+
+/// Entries larger than this (uncompressed) are not read ahead.
+pub const LARGEST_AHEAD: u64 = 1 << 20;
+
+/// Items queued at most, whatever their size.
+const QUEUE: usize = 4096;
+
+/// What the reader prepared for one entry.
+enum Ready {
+    /// A DocView file, parsed (or why not).
+    Doc(Box<Result<DocViewDocument, DocViewError>>),
+    /// A file's bytes.
+    Bytes(Vec<u8>),
+    /// Nothing: too large, or it could not be read; the installer reads it.
+    Read,
+}
+
+enum Msg {
+    Item {
+        entry: String,
+        ready: Ready,
+        cost: usize,
+    },
+    /// The walk is done.
+    End,
+    /// The reader panicked, with its message.
+    Panicked(String),
+}
+
+/// The byte budget shared by the reader (which takes) and the installer (which
+/// gives back); closed when the installer is gone.
+#[derive(Default)]
+struct Budget {
+    state: Mutex<(usize, bool)>,
+    freed: Condvar,
+}
+
+impl Budget {
+    /// Waits until `n` bytes fit (or nothing is held). False when closed.
+    fn take(&self, n: usize, limit: usize) -> bool {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if g.1 {
+                return false;
+            }
+            if g.0 == 0 || g.0 + n <= limit {
+                g.0 += n;
+                return true;
+            }
+            g = self.freed.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn give(&self, n: usize) {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        g.0 = g.0.saturating_sub(n);
+        self.freed.notify_all();
+    }
+
+    fn close(&self) {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        g.1 = true;
+        self.freed.notify_all();
+    }
+
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.state.lock().unwrap().0
+    }
+}
+
+/// The estimated memory of what the reader holds for an entry of `size` bytes.
+fn cost(size: usize, parsed: bool) -> usize {
+    // A parsed document holds its names and values as owned strings, with vectors
+    // and element structs around them: a few times the text.
+    if parsed {
+        size * 4 + 256
+    } else {
+        size + 64
+    }
+}
+
+/// The installer's end: the entries read ahead, in order.
+pub struct Ahead {
+    rx: Receiver<Msg>,
+    budget: Arc<Budget>,
+    /// The reader said it is done (or is gone): everything else is read directly.
+    done: bool,
+    /// Items passed over without being asked for.
+    pub dropped: u64,
+    /// Entries the installer asked for and got from the reader.
+    pub taken: u64,
+}
+
+impl Drop for Ahead {
+    fn drop(&mut self) {
+        self.budget.close();
+        #[cfg(test)]
+        tests::LAST.with(|l| l.set(Some((self.taken, self.dropped))));
+    }
+}
+
+/// Whether installs read ahead: always, but a unit test may turn it off on its
+/// thread to compare.
+pub fn enabled() -> bool {
+    #[cfg(test)]
+    if tests::OFF.with(|o| o.get()) {
+        return false;
+    }
+    true
+}
+
+impl Ahead {
+    /// The next item for `entry`, passing over (and dropping) what comes before it.
+    fn next(&mut self, entry: &str) -> Result<Option<Ready>, ImportError> {
+        while !self.done {
+            match self.rx.recv() {
+                Ok(Msg::Item {
+                    entry: e,
+                    ready,
+                    cost,
+                }) => {
+                    self.budget.give(cost);
+                    if e == entry {
+                        self.taken += 1;
+                        return Ok(Some(ready));
+                    }
+                    self.dropped += 1;
+                }
+                Ok(Msg::End) => self.done = true,
+                Ok(Msg::Panicked(message)) => {
+                    self.done = true;
+                    return Err(ImportError::ReadAhead { message });
+                }
+                Err(_) => {
+                    self.done = true;
+                    return Err(ImportError::ReadAhead {
+                        message: "the reader stopped before the end of the package".into(),
+                    });
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The parsed DocView `entry`, if the reader parsed it; `None`: read it.
+    pub fn doc(
+        &mut self,
+        entry: &str,
+    ) -> Result<Option<Result<DocViewDocument, DocViewError>>, ImportError> {
+        Ok(match self.next(entry)? {
+            Some(Ready::Doc(d)) => Some(*d),
+            _ => None,
+        })
+    }
+
+    /// The bytes of file `entry`, if the reader read them; `None`: read it.
+    pub fn bytes(&mut self, entry: &str) -> Result<Option<Vec<u8>>, ImportError> {
+        Ok(match self.next(entry)? {
+            Some(Ready::Bytes(b)) => Some(b),
+            _ => None,
+        })
+    }
+}
+
+/// The file name a DocView parse error names for `entry` (as [`super::tree`] has it).
+pub fn docview_file(archive: &dyn Archive, entry: &str) -> String {
+    format!("{}:{entry}", archive.name())
+}
+
+/// Parses DocView `bytes` of `entry` as the installer does.
+pub fn parse_docview(
+    archive: &dyn Archive,
+    entry: &str,
+    bytes: &[u8],
+) -> Result<DocViewDocument, DocViewError> {
+    crate::docview::parse(bytes, &docview_file(archive, entry))
+}
+
+/// The `.binary` files in the order [`super::file::apply_binaries`] reads them:
+/// property names in layout order (consecutive repeats once), each name's parts by
+/// index.
+pub fn binary_read_order(binaries: &[BinaryFile]) -> Vec<&BinaryFile> {
+    let mut names: Vec<&str> = binaries.iter().map(|b| b.property.as_str()).collect();
+    names.dedup();
+    let mut out = Vec::with_capacity(binaries.len());
+    for name in names {
+        let mut parts: Vec<&BinaryFile> = binaries.iter().filter(|b| b.property == name).collect();
+        parts.sort_by_key(|b| b.index);
+        out.extend(parts);
+    }
+    out
+}
+
+/// The reader's end.
+struct Reader<'p, 'a> {
+    archive: &'a dyn Archive,
+    plan: &'p Plan<'a>,
+    filter: Option<WorkspaceFilter>,
+    tx: SyncSender<Msg>,
+    budget: Arc<Budget>,
+    limit: usize,
+}
+
+/// The reader stopped: the installer is gone.
+struct Gone;
+
+impl Reader<'_, '_> {
+    fn send(&self, entry: &str, parse: bool) -> Result<bool, Gone> {
+        let size = self.archive.entry(entry).map_or(0, Entry::size);
+        let (ready, cost) = if size > LARGEST_AHEAD {
+            (Ready::Read, 0)
+        } else {
+            let cost = cost(size as usize, parse);
+            if !self.budget.take(cost, self.limit) {
+                return Err(Gone);
+            }
+            let ready = match self.archive.read_to_vec(entry) {
+                Err(_) => Ready::Read,
+                Ok(bytes) if parse => {
+                    Ready::Doc(Box::new(parse_docview(self.archive, entry, &bytes)))
+                }
+                Ok(bytes) => Ready::Bytes(bytes),
+            };
+            (ready, cost)
+        };
+        let parsed_ok = matches!(&ready, Ready::Doc(d) if d.is_ok());
+        let msg = Msg::Item {
+            entry: entry.to_string(),
+            ready,
+            cost,
+        };
+        if self.tx.send(msg).is_err() {
+            self.budget.give(cost);
+            return Err(Gone);
+        }
+        Ok(parsed_ok)
+    }
+
+    /// Whether the walk goes below `p` and whether everything below is kept, as
+    /// [`super::tree`]'s walk decides by the filter.
+    fn keep(&self, p: &str, keep_all: bool) -> Option<bool> {
+        if keep_all {
+            return Some(true);
+        }
+        let f = self.filter.as_ref();
+        if f.is_some_and(|f| f.contains(p)) {
+            Some(true)
+        } else if f.is_some_and(|f| f.is_ancestor(p)) || p == "/" {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    fn walk(&self) -> Result<(), Gone> {
+        let post_filter = self.filter.as_ref().is_some_and(|f| !f.sets.is_empty());
+        let mut stack: Vec<(Id, String, bool)> = vec![(self.plan.root(), "/".into(), !post_filter)];
+        while let Some((n, p, keep_all)) = stack.pop() {
+            let Some(keep_all) = self.keep(&p, keep_all) else {
+                continue;
+            };
+            let plan = self.plan;
+            if let Some(entry) = plan.docview(n) {
+                // The file is read only when the document could be imported.
+                let parsed = self.send(entry, true)?;
+                if let Some(file) = plan.file(n).filter(|_| parsed) {
+                    self.send(file, false)?;
+                }
+            } else if let Some(file) = plan.file(n) {
+                self.send(file, false)?;
+            }
+            let binaries = plan.binaries(n);
+            for b in binary_read_order(&binaries) {
+                self.send(&b.entry, false)?;
+            }
+            let children = super::tree::ordered_children(self.filter.as_ref(), plan, n, &p);
+            for c in children.into_iter().rev() {
+                stack.push((c, path::join(&p, plan.segment(c)), keep_all));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Starts the reader on `scope` over `plan`, walked with `filter`, holding at most
+/// `limit` bytes ahead. `None` when no thread could be started (the installer then
+/// reads everything itself).
+pub fn start<'scope, 'env: 'scope, 'a: 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    archive: &'a dyn Archive,
+    plan: &'env Plan<'a>,
+    filter: Option<WorkspaceFilter>,
+    limit: usize,
+) -> Option<(Ahead, std::thread::ScopedJoinHandle<'scope, ()>)> {
+    let (tx, rx) = sync_channel(QUEUE);
+    let budget = Arc::new(Budget::default());
+    let reader = Reader {
+        archive,
+        plan,
+        filter,
+        tx,
+        budget: budget.clone(),
+        limit,
+    };
+    let handle = std::thread::Builder::new()
+        .name("jcrpack-read-ahead".into())
+        .spawn_scoped(scope, move || {
+            let tx = reader.tx.clone();
+            let walked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.walk()));
+            // A send fails only when the installer is gone: nobody to tell then.
+            let _ = match walked {
+                Ok(Ok(())) => tx.send(Msg::End),
+                Ok(Err(Gone)) => Ok(()),
+                Err(panic) => tx.send(Msg::Panicked(panic_message(panic.as_ref()))),
+            };
+        })
+        .ok()?;
+    let ahead = Ahead {
+        rx,
+        budget,
+        done: false,
+        dropped: 0,
+        taken: 0,
+    };
+    Some((ahead, handle))
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        format!("the reader panicked: {s}")
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        format!("the reader panicked: {s}")
+    } else {
+        "the reader panicked".into()
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::archive::{open, ArchiveError, ArchiveKind, ArchiveWarning, Listing, ReadOptions};
+    use crate::events::Actor;
+    use crate::import::{install_archive, ImportOptions, Report};
+    use crate::test_support::write;
+    use crate::value::Date;
+    use std::cell::Cell;
+    use std::io::Read;
+
+    thread_local! {
+        /// (taken, dropped) of the last reader dropped on this thread.
+        pub static LAST: Cell<Option<(u64, u64)>> = const { Cell::new(None) };
+        /// Installs on this thread read everything themselves.
+        pub static OFF: Cell<bool> = const { Cell::new(false) };
+    }
+
+    const NS: &str =
+        r#"xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:nt="http://www.jcp.org/jcr/nt/1.0""#;
+
+    /// A package with DocView files inside and above the filter, a file with its
+    /// `.dir`, plain files, `.binary` files whose layout order is not their read
+    /// order, a subtree outside the filter and a filter root without content.
+    fn package() -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path();
+        write(
+            d,
+            "META-INF/vault/filter.xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<workspaceFilter version="1.0"><filter root="/content/z/b"/><filter root="/content/a"/><filter root="/apps/x"/></workspaceFilter>"#,
+        );
+        let folder = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><jcr:root {NS} jcr:primaryType="nt:folder"/>"#
+        );
+        let unstructured = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><jcr:root {NS} jcr:primaryType="nt:unstructured" title="t"><c jcr:primaryType="nt:unstructured"/></jcr:root>"#
+        );
+        write(d, "jcr_root/content/.content.xml", &unstructured);
+        write(d, "jcr_root/content/a/.content.xml", &unstructured);
+        write(d, "jcr_root/content/a/f.txt", "hello");
+        write(d, "jcr_root/content/a/img.png", "png bytes");
+        write(
+            d,
+            "jcr_root/content/a/img.png.dir/.content.xml",
+            &format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><jcr:root {NS} jcr:primaryType="nt:file"><jcr:content jcr:primaryType="nt:resource" jcr:mimeType="image/png"/></jcr:root>"#
+            ),
+        );
+        write(d, "jcr_root/content/a/b/.content.xml", &unstructured);
+        write(d, "jcr_root/content/a/b/p[10].binary", "ten");
+        write(d, "jcr_root/content/a/b/p[2].binary", "two");
+        write(d, "jcr_root/content/a/b/one.binary", "one");
+        write(d, "jcr_root/content/m/out.txt", "outside the filter");
+        write(d, "jcr_root/content/z/.content.xml", &folder);
+        write(d, "jcr_root/content/z/b/x.txt", "x");
+        write(d, "jcr_root/content/z/c/y.txt", "not in the filter");
+        t
+    }
+
+    fn lenient() -> ImportOptions {
+        ImportOptions {
+            strict: false,
+            ..ImportOptions::new(actor())
+        }
+    }
+
+    fn actor() -> Actor {
+        Actor {
+            user: "ci".into(),
+            time: Date::from_epoch_millis(1_700_000_000_000),
+        }
+    }
+
+    /// Installs `archive` into a new repository: the report, or the error's text,
+    /// and the repository's JSON dump.
+    fn install_into(
+        archive: &dyn Archive,
+        opts: &ImportOptions,
+    ) -> (Result<Report, String>, String) {
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        let report = install_archive(store.as_mut(), archive, opts).map_err(|e| e.to_string());
+        let mut out = Vec::new();
+        crate::dump::write_subtree(
+            store.as_ref(),
+            crate::repository::DEFAULT_WORKSPACE,
+            "/",
+            crate::dump::DumpFormat::Json,
+            &mut out,
+        )
+        .unwrap();
+        (report, String::from_utf8(out).unwrap())
+    }
+
+    /// Installs with and without reading ahead; the reader's (taken, dropped).
+    fn both(
+        archive: &dyn Archive,
+        opts: &ImportOptions,
+    ) -> (Result<Report, String>, String, (u64, u64)) {
+        LAST.with(|l| l.set(None));
+        let ahead = install_into(archive, opts);
+        let stats = LAST.with(|l| l.take()).expect("the install read ahead");
+        OFF.with(|o| o.set(true));
+        let alone = install_into(archive, opts);
+        OFF.with(|o| o.set(false));
+        assert_eq!(LAST.with(|l| l.get()), None, "no reader without it");
+        let json = |r: &Result<Report, String>| match r {
+            Ok(r) => serde_json::to_string(r).unwrap(),
+            Err(e) => e.clone(),
+        };
+        assert_eq!(json(&ahead.0), json(&alone.0), "the same report");
+        assert_eq!(ahead.1, alone.1, "the same repository");
+        (ahead.0, ahead.1, stats)
+    }
+
+    #[test]
+    fn the_reader_hands_over_every_entry_in_the_order_the_installer_takes_them() {
+        let pkg = package();
+        let a = open(pkg.path(), &ReadOptions::default()).unwrap();
+        let (report, dump, (taken, dropped)) = both(a.as_ref(), &ImportOptions::new(actor()));
+        let report = report.unwrap();
+        assert!(report.totals.added > 5, "{:?}", report.totals);
+        assert!(dump.contains("\"f.txt\""), "{dump}");
+        // content, a, img.png.dir (DocView) + img.png, f.txt, three .binary, b,
+        // z, z/b/x.txt: everything the installer read came from the reader, and it
+        // read nothing the installer did not want.
+        assert_eq!((taken, dropped), (11, 0));
+        // The multi-valued property got its values in index order.
+        let ws = crate::repository::DEFAULT_WORKSPACE;
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        install_archive(store.as_mut(), a.as_ref(), &ImportOptions::new(actor())).unwrap();
+        for (p, there) in [
+            ("/content/a/b", true),
+            ("/content/z/b/x.txt", true),
+            ("/content/m", false),
+            ("/content/z/c", false),
+        ] {
+            assert_eq!(store.node(ws, p).unwrap().is_some(), there, "{p}");
+        }
+        let p = store.property(ws, "/content/a/b", "p").unwrap().unwrap();
+        let mut got = Vec::new();
+        for v in &p.values {
+            let crate::value::Value::Binary(crate::value::Binary::Blob { sha256, .. }) = v else {
+                panic!("{v:?}");
+            };
+            let mut s = String::new();
+            store
+                .open_blob(sha256)
+                .unwrap()
+                .read_to_string(&mut s)
+                .unwrap();
+            got.push(s);
+        }
+        assert_eq!(got, ["two", "ten"]);
+    }
+
+    #[test]
+    fn a_malformed_document_fails_or_warns_where_and_as_it_did() {
+        let pkg = package();
+        write(
+            pkg.path(),
+            "jcr_root/content/a/b/.content.xml",
+            "<?xml version=\"1.0\"?>\n<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\">\n  <unclosed>\n</jcr:root>",
+        );
+        let a = open(pkg.path(), &ReadOptions::default()).unwrap();
+        // Lenient: a warning with its file, line and column; the rest installed.
+        let (report, _, (_, dropped)) = both(a.as_ref(), &lenient());
+        let report = report.unwrap();
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|w| w.contains("jcr_root/content/a/b/.content.xml:4:")),
+            "{:?}",
+            report.warnings
+        );
+        // The `.binary` files of the node the document did not create are passed
+        // over (the installer warns that they were skipped).
+        assert_eq!(dropped, 3);
+        // Strict: the install fails on it, with the same error.
+        let strict = ImportOptions::new(actor());
+        let (report, dump, _) = both(a.as_ref(), &strict);
+        let err = report.unwrap_err();
+        assert!(err.contains("content/a/b/.content.xml:4:"), "{err}");
+        assert!(!dump.contains("/content/a"), "all or nothing: {dump}");
+    }
+
+    #[test]
+    fn an_error_before_an_unreadable_entry_is_the_one_reported() {
+        // The first DocView file is malformed (strict: the install stops there); a
+        // later entry cannot be read: the reader's failure to read it never shows.
+        let pkg = package();
+        write(pkg.path(), "jcr_root/content/.content.xml", "<not xml");
+        let a = open(pkg.path(), &ReadOptions::default()).unwrap();
+        let broken = Broken {
+            inner: a,
+            entry: "jcr_root/content/a/f.txt",
+            panic: false,
+        };
+        let strict = ImportOptions::new(actor());
+        let (report, _) = install_into(&broken, &strict);
+        let err = report.unwrap_err();
+        assert!(err.contains("jcr_root/content/.content.xml:1:"), "{err}");
+        // Lenient: the unreadable entry fails the install when it is reached, as
+        // read by the installer itself.
+        let (report, _, _) = both(&broken, &lenient());
+        let err = report.unwrap_err();
+        assert!(err.contains("broken on purpose"), "{err}");
+    }
+
+    #[test]
+    fn a_panic_of_the_reader_is_an_error_not_a_hang() {
+        let pkg = package();
+        let a = open(pkg.path(), &ReadOptions::default()).unwrap();
+        let broken = Broken {
+            inner: a,
+            entry: "jcr_root/content/a/f.txt",
+            panic: true,
+        };
+        let (report, dump) = install_into(&broken, &ImportOptions::new(actor()));
+        match report {
+            Err(e) => assert!(
+                e.contains("reading the package ahead") && e.contains("on purpose"),
+                "{e}"
+            ),
+            Ok(r) => panic!("installed: {:?}", r.totals),
+        }
+        assert!(!dump.contains("/content/a"), "all or nothing: {dump}");
+    }
+
+    #[test]
+    fn what_is_held_ahead_stays_within_the_budget() {
+        let t = tempfile::tempdir().unwrap();
+        for i in 0..200 {
+            write(
+                t.path(),
+                &format!("jcr_root/content/f{i:03}.txt"),
+                &"x".repeat(1000),
+            );
+        }
+        let a = open(t.path(), &ReadOptions::default()).unwrap();
+        let flat =
+            crate::package::flat::scan(a.as_ref(), &crate::package::IgnoreList::default()).unwrap();
+        let plan = Plan::new(flat);
+        let limit = 5 * cost(1000, false);
+        std::thread::scope(|scope| {
+            let (mut ahead, reader) = start(scope, a.as_ref(), &plan, None, limit).unwrap();
+            for i in 0..200 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                assert!(ahead.budget.held() <= limit);
+                let b = ahead
+                    .bytes(&format!("jcr_root/content/f{i:03}.txt"))
+                    .unwrap();
+                assert_eq!(b.map(|b| b.len()), Some(1000));
+            }
+            assert_eq!(ahead.bytes("jcr_root/nothing").unwrap(), None);
+            drop(ahead);
+            reader.join().unwrap();
+        });
+        // An installer that stops early stops the reader (the scope would not end).
+        std::thread::scope(|scope| {
+            let (mut ahead, reader) = start(scope, a.as_ref(), &plan, None, limit).unwrap();
+            assert!(ahead.bytes("jcr_root/content/f000.txt").unwrap().is_some());
+            drop(ahead);
+            reader.join().unwrap();
+        });
+    }
+
+    /// An archive whose `entry` cannot be read (or whose reading panics) on the
+    /// reader's thread, or cannot be read at all.
+    #[derive(Debug)]
+    struct Broken {
+        inner: Box<dyn Archive>,
+        entry: &'static str,
+        panic: bool,
+    }
+
+    impl Archive for Broken {
+        fn name(&self) -> &str {
+            self.inner.name()
+        }
+        fn kind(&self) -> ArchiveKind {
+            self.inner.kind()
+        }
+        fn listing(&self) -> &Listing {
+            self.inner.listing()
+        }
+        fn warnings(&self) -> &[ArchiveWarning] {
+            self.inner.warnings()
+        }
+        fn open(&self, entry: &str) -> Result<Box<dyn Read + Send>, ArchiveError> {
+            if entry == self.entry {
+                if self.panic {
+                    if std::thread::current().name() == Some("jcrpack-read-ahead") {
+                        panic!("broken on purpose");
+                    }
+                } else {
+                    return Err(ArchiveError::from_read_error(
+                        self.name(),
+                        entry,
+                        std::io::Error::other("broken on purpose"),
+                    ));
+                }
+            }
+            self.inner.open(entry)
+        }
+    }
+}
