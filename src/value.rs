@@ -597,6 +597,21 @@ impl Value {
         }
     }
 
+    /// The JCR string form of the value (its `Display`), the text of a
+    /// string-like value moved out rather than copied.
+    pub fn into_text(self) -> String {
+        match self {
+            Value::String(s)
+            | Value::Name(s)
+            | Value::Path(s)
+            | Value::Reference(s)
+            | Value::WeakReference(s)
+            | Value::Uri(s)
+            | Value::Decimal(s) => s,
+            other => other.to_string(),
+        }
+    }
+
     /// Converts to another type through the string form, as JCR's value conversion
     /// does for the string-based types. Binary converts only to/from inline bytes.
     pub fn convert(&self, to: PropertyType) -> Result<Value, ValueError> {

@@ -750,7 +750,7 @@ impl<'a> Exporter<'a> {
             ptype: p.ptype,
             binary_ref: false,
             multiple: p.multiple,
-            values: p.values.into_iter().map(into_text).collect(),
+            values: p.values.into_iter().map(Value::into_text).collect(),
         }
     }
 
@@ -868,20 +868,6 @@ impl<'a> Exporter<'a> {
         doc.binaries
             .retain(|(e, _)| !e.ends_with("/_jcr_data.binary"));
         self.write_doc(&format!("{dir}/.content.xml"), root, doc, true)
-    }
-}
-
-/// The JCR string form of `v` (its `Display`), the text of a text value moved out.
-fn into_text(v: Value) -> String {
-    match v {
-        Value::String(s)
-        | Value::Name(s)
-        | Value::Path(s)
-        | Value::Reference(s)
-        | Value::WeakReference(s)
-        | Value::Uri(s)
-        | Value::Decimal(s) => s,
-        other => other.to_string(),
     }
 }
 

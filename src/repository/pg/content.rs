@@ -104,8 +104,21 @@ impl PgDb {
     /// Reads the properties of nodes `ids` in one query and keeps them (in a
     /// write transaction, after their parent's children were listed).
     fn children_props(&self, ids: &[i64]) -> Result<()> {
-        let mut props: std::collections::HashMap<i64, Vec<Property>> =
-            ids.iter().map(|&i| (i, Vec::new())).collect();
+        let props = self.props_of_many(ids)?;
+        self.with_cache(|c| {
+            for id in ids {
+                if !c.props.contains_key(id) {
+                    c.put_props(*id, props.get(id).map_or(&[][..], Vec::as_slice));
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// The properties of nodes `ids` in one query, by node (in name order; a
+    /// node without properties is absent).
+    fn props_of_many(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<Property>>> {
+        let mut found: HashMap<i64, Vec<Property>> = HashMap::new();
         for r in self.read(
             "SELECT node, name, type, multiple, value FROM prop WHERE node = ANY($1)
              ORDER BY node, name",
@@ -119,16 +132,9 @@ impl PgDb {
             let raw: String = self.get(&r, 4)?;
             let p = codec::decode_property(&name, code as i64, multiple, &raw)
                 .map_err(|e| self.corrupt(e))?;
-            props.entry(node).or_default().push(p);
+            found.entry(node).or_default().push(p);
         }
-        self.with_cache(|c| {
-            for id in ids {
-                if !c.props.contains_key(id) {
-                    c.put_props(*id, &props[id]);
-                }
-            }
-        });
-        Ok(())
+        Ok(found)
     }
 
     /// Remembers node `n`, just inserted by the write transaction at `path`.
@@ -481,22 +487,7 @@ impl ContentRead for PgDb {
             .map(|(id, _)| *id)
             .collect();
         if !ask.is_empty() {
-            let mut found: HashMap<i64, Vec<Property>> = HashMap::new();
-            for r in self.read(
-                "SELECT node, name, type, multiple, value FROM prop WHERE node = ANY($1)
-                 ORDER BY node, name",
-                &[&ask],
-                |b| ask.iter().any(|&i| b.holds(i)),
-            )? {
-                let node: i64 = self.get(&r, 0)?;
-                let name: String = self.get(&r, 1)?;
-                let code: i32 = self.get(&r, 2)?;
-                let multiple: bool = self.get(&r, 3)?;
-                let raw: String = self.get(&r, 4)?;
-                let p = codec::decode_property(&name, code as i64, multiple, &raw)
-                    .map_err(|e| self.corrupt(e))?;
-                found.entry(node).or_default().push(p);
-            }
+            let found = self.props_of_many(&ask)?;
             for (known, id) in out.iter_mut().zip(ids) {
                 if known.is_none() {
                     *known = Some(found.get(id).cloned().unwrap_or_default());
