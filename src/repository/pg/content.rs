@@ -440,95 +440,68 @@ impl ContentRead for PgDb {
     // read the rest in one query each; what they read is not kept (each node is
     // read once, and the cache stays for the install's own reads).
     fn nodes_at(&self, ws: WorkspaceId, paths: &[&str]) -> Result<Vec<Option<NodeRecord>>> {
-        let mut out: Vec<Option<Option<NodeRecord>>> = paths
-            .iter()
-            .map(|p| self.with_cache(|c| c.node_at(ws, p)).flatten())
-            .collect();
-        let ask: Vec<&str> = paths
-            .iter()
-            .zip(&out)
-            .filter(|(_, known)| known.is_none())
-            .map(|(p, _)| *p)
-            .collect();
-        if !ask.is_empty() {
-            let found: HashMap<String, NodeRecord> = self
-                .records(
-                    &format!(
-                        "SELECT {NODE_COLS} FROM unnest($2::text[]) AS q(p)
-                         JOIN node ON ws = $1 AND md5(path) = md5(q.p) AND path = q.p"
-                    ),
-                    &[&ws, &ask],
-                    |b| ask.iter().any(|p| b.holds_path(ws, p)),
-                )?
-                .into_iter()
-                .map(|r| (r.path.clone(), r))
-                .collect();
-            for (known, p) in out.iter_mut().zip(paths) {
-                if known.is_none() {
-                    *known = Some(found.get(*p).cloned());
-                }
-            }
-        }
-        Ok(out.into_iter().map(Option::flatten).collect())
+        cached_or_batch(
+            paths,
+            |p| self.with_cache(|c| c.node_at(ws, p)).flatten(),
+            |ask| {
+                let found: HashMap<String, NodeRecord> = self
+                    .records(
+                        &format!(
+                            "SELECT {NODE_COLS} FROM unnest($2::text[]) AS q(p)
+                             JOIN node ON ws = $1 AND md5(path) = md5(q.p) AND path = q.p"
+                        ),
+                        &[&ws, &ask],
+                        |b| ask.iter().any(|p| b.holds_path(ws, p)),
+                    )?
+                    .into_iter()
+                    .map(|r| (r.path.clone(), r))
+                    .collect();
+                Ok(ask.iter().map(|p| found.get(*p).cloned()).collect())
+            },
+        )
     }
 
     fn properties_of(&self, ids: &[NodeId]) -> Result<Vec<Vec<Property>>> {
-        let mut out: Vec<Option<Vec<Property>>> = ids
-            .iter()
-            .map(|id| {
-                self.with_cache(|c| c.props.get(id).map(|m| m.values().cloned().collect()))
+        cached_or_batch(
+            ids,
+            |id| {
+                self.with_cache(|c| c.props.get(&id).map(|m| m.values().cloned().collect()))
                     .flatten()
-            })
-            .collect();
-        let ask: Vec<i64> = ids
-            .iter()
-            .zip(&out)
-            .filter(|(_, known)| known.is_none())
-            .map(|(id, _)| *id)
-            .collect();
-        if !ask.is_empty() {
-            let found = self.props_of_many(&ask)?;
-            for (known, id) in out.iter_mut().zip(ids) {
-                if known.is_none() {
-                    *known = Some(found.get(id).cloned().unwrap_or_default());
-                }
-            }
-        }
-        Ok(out.into_iter().map(Option::unwrap_or_default).collect())
+            },
+            |ask| {
+                let found = self.props_of_many(ask)?;
+                Ok(ask
+                    .iter()
+                    .map(|id| found.get(id).cloned().unwrap_or_default())
+                    .collect())
+            },
+        )
     }
 
     fn children_of(&self, ids: &[NodeId]) -> Result<Vec<Vec<NodeRecord>>> {
-        let mut out: Vec<Option<Vec<NodeRecord>>> = ids
-            .iter()
-            .map(|&id| self.with_cache(|c| c.children(id)).flatten())
-            .collect();
-        let ask: Vec<i64> = ids
-            .iter()
-            .zip(&out)
-            .filter(|(_, known)| known.is_none())
-            .map(|(id, _)| *id)
-            .collect();
-        if !ask.is_empty() {
-            let mut found: HashMap<i64, Vec<NodeRecord>> = HashMap::new();
-            for r in self.records(
-                &format!(
-                    "SELECT {NODE_COLS} FROM node WHERE parent = ANY($1)
-                     ORDER BY parent, position, id"
-                ),
-                &[&ask],
-                |b| ask.iter().any(|&i| b.holds_children_of(i)),
-            )? {
-                if let Some(parent) = r.parent {
-                    found.entry(parent).or_default().push(r);
+        cached_or_batch(
+            ids,
+            |id| self.with_cache(|c| c.children(id)).flatten(),
+            |ask| {
+                let mut found: HashMap<i64, Vec<NodeRecord>> = HashMap::new();
+                for r in self.records(
+                    &format!(
+                        "SELECT {NODE_COLS} FROM node WHERE parent = ANY($1)
+                         ORDER BY parent, position, id"
+                    ),
+                    &[&ask],
+                    |b| ask.iter().any(|&i| b.holds_children_of(i)),
+                )? {
+                    if let Some(parent) = r.parent {
+                        found.entry(parent).or_default().push(r);
+                    }
                 }
-            }
-            for (known, id) in out.iter_mut().zip(ids) {
-                if known.is_none() {
-                    *known = Some(found.get(id).cloned().unwrap_or_default());
-                }
-            }
-        }
-        Ok(out.into_iter().map(Option::unwrap_or_default).collect())
+                Ok(ask
+                    .iter()
+                    .map(|id| found.get(id).cloned().unwrap_or_default())
+                    .collect())
+            },
+        )
     }
 
     fn property(&self, id: NodeId, name: &str) -> Result<Option<Property>> {
@@ -1047,4 +1020,28 @@ impl ContentTxn for PgTxn<'_> {
         }
         Ok(())
     }
+}
+
+/// The batched reads' shape: each of `keys` answered by `cached` when it knows,
+/// the rest by one `read` of those keys (its answers in their order), in the
+/// order of `keys`.
+fn cached_or_batch<K: Copy, V: Default>(
+    keys: &[K],
+    mut cached: impl FnMut(K) -> Option<V>,
+    read: impl FnOnce(&[K]) -> Result<Vec<V>>,
+) -> Result<Vec<V>> {
+    let mut out: Vec<Option<V>> = keys.iter().map(|&k| cached(k)).collect();
+    let ask: Vec<K> = keys
+        .iter()
+        .zip(&out)
+        .filter(|(_, known)| known.is_none())
+        .map(|(k, _)| *k)
+        .collect();
+    if !ask.is_empty() {
+        let mut read = read(&ask)?.into_iter();
+        for known in out.iter_mut().filter(|known| known.is_none()) {
+            *known = read.next();
+        }
+    }
+    Ok(out.into_iter().map(Option::unwrap_or_default).collect())
 }
