@@ -49,7 +49,7 @@ pub fn import_document(
         }
         let seg = segment(&pm, &doc.root);
         let p = path::join(node_path, &seg);
-        return element(s, &pm, &doc.root, &p);
+        return element(s, &pm, &doc.root, &p, false);
     }
     let primary = doc.root.primary_type().map(|t| pm.name(t));
     let special = primary.as_deref().is_some_and(|t| {
@@ -60,7 +60,7 @@ pub fn import_document(
         s.touched(node_path, Action::Unchanged, false);
         return Ok(());
     }
-    element(s, &pm, &doc.root, node_path)
+    element(s, &pm, &doc.root, node_path, false)
 }
 
 /// The path of a `jcr:root` document's node with the prefix of its last segment
@@ -84,11 +84,14 @@ fn segment(pm: &PrefixMap, el: &DocViewElement) -> String {
     }
 }
 
+/// Imports `el` as the node at `node_path`; `known_absent`: no node is there (the
+/// repository need not be asked).
 fn element(
     s: &mut Session<'_>,
     pm: &PrefixMap,
     el: &DocViewElement,
     node_path: &str,
+    known_absent: bool,
 ) -> Result<(), ImportError> {
     super::session::check_depth(node_path)?;
     let primary = el.primary_type().map(|t| pm.name(t).into_owned());
@@ -109,7 +112,11 @@ fn element(
             s.report.authorizables.push(node_path.to_string());
         }
     }
-    let mut existing = s.node(node_path)?;
+    let mut existing = if known_absent {
+        None
+    } else {
+        s.node(node_path)?
+    };
     let contained = s.contains(node_path);
     let mut before = None;
     let mut stashed = None;
@@ -155,14 +162,19 @@ fn element(
         s.listed_children.insert(node_path.to_string(), listed);
     }
     let mut names: Vec<String> = Vec::with_capacity(el.children.len());
+    // Below a node this element created, a child is there only when an earlier
+    // sibling of the same name put it there (or, removed, let a later same-name
+    // sibling take its place): the repository need not be asked otherwise.
+    let mut named = std::collections::HashSet::new();
     for c in &el.children {
         let seg = segment(pm, c);
         let cpath = path::join(node_path, &seg);
+        let first_of_name = fresh && named.insert(pm.name(&c.name)) && c.index == 1;
         names.push(seg);
         if c.is_placeholder() {
             continue;
         }
-        element(s, pm, c, &cpath)?;
+        element(s, pm, c, &cpath, first_of_name)?;
     }
     // A node this element created has exactly the children it listed, in listed
     // order (the node types autocreate properties, not children): nothing to delete
@@ -210,7 +222,7 @@ fn existing_authorizable(
             continue;
         }
         let cpath = path::join(old, &segment(pm, c));
-        element(s, pm, c, &cpath)?;
+        element(s, pm, c, &cpath, false)?;
     }
     Ok(())
 }

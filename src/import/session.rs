@@ -14,6 +14,7 @@ use crate::node::Node;
 use crate::properties::AcHandling;
 use crate::repository::{AddOptions, NodeInfo, Transaction};
 use crate::value::{Binary, Property, PropertyType, Value};
+use indexmap::IndexMap;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
@@ -50,8 +51,9 @@ pub struct Session<'t> {
     /// Versionable nodes the package says are checked in.
     pub check_in: Vec<String>,
     /// Child names listed by DocView elements, to order again once the children in
-    /// their own files have been imported.
-    pub name_lists: HashMap<String, Vec<String>>,
+    /// their own files have been imported; in the order they were listed, so that
+    /// those one document left are the last ones.
+    pub name_lists: IndexMap<String, Vec<String>>,
     /// Child names listed by DocView elements of existing nodes outside the filter
     /// (ancestors of the roots): not reordered, but a node created below one goes
     /// where the listing puts it, before the next listed sibling that exists.
@@ -123,7 +125,7 @@ impl<'t> Session<'t> {
             hints: PathSet::new(),
             to_check: SpillLog::new(),
             check_in: Vec::new(),
-            name_lists: HashMap::new(),
+            name_lists: IndexMap::new(),
             listed_children: HashMap::new(),
             file_content: PathSet::new(),
             report: Report::default(),
@@ -167,7 +169,7 @@ impl<'t> Session<'t> {
         self.processed = PathSet::new();
         self.hints = PathSet::new();
         self.file_content = PathSet::new();
-        self.name_lists = HashMap::new();
+        self.name_lists = IndexMap::new();
         self.listed_children = HashMap::new();
         self.document_nodes = HashSet::new();
     }
