@@ -67,27 +67,15 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    /// Reads the whole file (a file that grew since it was opened is read whole too):
-    /// one read of the size it had and one that finds the end, nothing else.
-    pub fn read_all(mut self) -> std::io::Result<Vec<u8>> {
-        // Larger files are read in steps: a size is no promise.
-        const FIRST_READ_MAX: u64 = 64 << 20;
-        let expected = usize::try_from(self.size.min(FIRST_READ_MAX)).unwrap_or(0);
-        let mut data = vec![0u8; expected + 1];
-        let mut filled = 0;
-        loop {
-            if filled == data.len() {
-                data.resize(filled.saturating_mul(2).max(8192), 0);
-            }
-            let free = data.get_mut(filled..).unwrap_or_default();
-            match self.file.read(free) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        data.truncate(filled);
+    /// Reads the whole file (a file that grew since it was opened is read whole too)
+    /// into a buffer of the size it had: no status call and no zeroing of the
+    /// buffer (`read_to_end` of a `File` itself would ask the size again).
+    pub fn read_all(self) -> std::io::Result<Vec<u8>> {
+        // Larger files grow their buffer as they are read: a size is no promise.
+        const RESERVE_MAX: u64 = 64 << 20;
+        let expected = usize::try_from(self.size.min(RESERVE_MAX)).unwrap_or(0);
+        let mut data = Vec::with_capacity(expected + 1);
+        self.file.take(u64::MAX).read_to_end(&mut data)?;
         Ok(data)
     }
 }
