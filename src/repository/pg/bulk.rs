@@ -71,8 +71,8 @@ pub(crate) struct Pending {
     /// each new identifier's owners: a scan of the waiting nodes each time
     /// was 10 % of a 100k-node import's CPU).
     uuids: HashMap<i64, HashMap<String, Vec<i64>>>,
-    /// The workspace of each waiting node.
-    ws_of: HashMap<i64, i64>,
+    /// Where each waiting node is in `nodes`, by id.
+    by_id: HashMap<i64, usize>,
     rows: usize,
     bytes: usize,
     /// Rows written so far by `COPY` (for the tests and measurements).
@@ -176,7 +176,7 @@ impl Pending {
         self.at.clear();
         self.parents.clear();
         self.uuids.clear();
-        self.ws_of.clear();
+        self.by_id.clear();
         self.rows = 0;
         self.bytes = 0;
     }
@@ -192,7 +192,7 @@ impl Pending {
         self.rows += 1;
         self.bytes += n.name.len() + n.path.len() + n.ptype.len() + n.mixins.len() + 32;
         self.props.insert(n.id, BTreeMap::new());
-        self.ws_of.insert(n.id, n.ws);
+        self.by_id.insert(n.id, self.nodes.len());
         self.at.insert((n.ws, n.path.clone()), self.nodes.len());
         if let Some(parent) = n.parent {
             *self.parents.entry(parent).or_default() += 1;
@@ -254,7 +254,7 @@ impl Pending {
         if has_nul(ptype) || has_nul(mixins) || !self.props.contains_key(&id) {
             return false;
         }
-        let Some(n) = self.nodes.iter_mut().rev().find(|n| n.id == id) else {
+        let Some(n) = self.by_id.get(&id).map(|&i| &mut self.nodes[i]) else {
             return false;
         };
         n.ptype = ptype.to_string();
@@ -290,7 +290,7 @@ impl Pending {
         {
             return false;
         }
-        let ws = self.ws_of[&id];
+        let ws = self.nodes[self.by_id[&id]].ws;
         for (name, cols) in rows {
             self.bytes += name.len() + cols.2.len() + 16;
             let old = m.insert(name.to_string(), cols.clone());
@@ -338,7 +338,7 @@ impl Pending {
         if let Some(cols) = &removed {
             self.rows -= 1;
             if name == JCR_UUID {
-                unindex_uuid(&mut self.uuids, self.ws_of[&id], &cols.2, id);
+                unindex_uuid(&mut self.uuids, self.nodes[self.by_id[&id]].ws, &cols.2, id);
             }
         }
         Some(removed.is_some())
@@ -387,7 +387,7 @@ impl Pending {
         self.at.clear();
         self.parents.clear();
         self.uuids.clear();
-        self.ws_of.clear();
+        self.by_id.clear();
         self.rows = 0;
         self.bytes = 0;
         if !blobs.is_empty() {
@@ -628,6 +628,35 @@ mod tests {
         assert_eq!(p.rows, 2);
         p.discard();
         assert!(p.is_empty() && !p.holds(2));
+    }
+
+    #[test]
+    fn waiting_uuids_are_found_by_workspace_and_value_as_they_change() {
+        let mut p = Pending::default();
+        let uuid = |v: &str| ("jcr:uuid", (1, false, v.to_string()));
+        assert!(p.add_node(row(2, "/a")));
+        assert!(p.add_node(row(3, "/b")));
+        let mut other = row(4, "/a");
+        other.ws = 9;
+        assert!(p.add_node(other));
+        assert!(p.uuid_owners(1, "u").is_empty());
+        assert!(p.set_props(2, &[uuid("u"), ("title", (1, false, "u".into()))]));
+        assert!(p.set_props(3, &[uuid("u")]));
+        assert!(p.set_props(4, &[uuid("u")]));
+        assert_eq!(p.uuid_owners(1, "u"), [2, 3]);
+        assert_eq!(p.uuid_owners(9, "u"), [4]);
+        // A new value replaces the old one; a removed one is gone.
+        assert!(p.set_props(2, &[uuid("v")]));
+        assert_eq!(p.uuid_owners(1, "u"), [3]);
+        assert_eq!(p.uuid_owners(1, "v"), [2]);
+        assert_eq!(p.remove_prop(3, "jcr:uuid"), Some(true));
+        assert_eq!(p.remove_prop(2, "title"), Some(true));
+        assert!(p.uuid_owners(1, "u").is_empty());
+        let mut rows = p.uuid_rows();
+        rows.sort_unstable();
+        assert_eq!(rows, [(1, "v"), (9, "u")]);
+        p.discard();
+        assert!(p.uuid_owners(1, "v").is_empty() && p.uuid_rows().is_empty());
     }
 
     #[test]
