@@ -648,12 +648,20 @@ impl ContentTxn for SqliteTxn<'_> {
             Known::Yes(r) => r.is_none(),
             Known::Ask => !tree::exists(&db, n.ws, &first)?,
         };
-        let p = if direct {
-            first
-        } else {
-            // Same-name siblings renumber paths: what the cache holds may move.
-            self.st.cache.clear();
-            tree::temp_path(n.id)
+        // A same-name sibling appended last below a cached parent: its final path,
+        // and no other path moves (module `cache`).
+        let appended = match direct {
+            true => None,
+            false => self.st.cache.append_index(parent, &n.name, n.position),
+        };
+        let p = match (direct, appended) {
+            (true, _) => first,
+            (false, Some(index)) => tree::child_path(&parent_path, &n.name, index),
+            (false, None) => {
+                // Same-name siblings renumber paths: what the cache holds may move.
+                self.st.cache.clear();
+                tree::temp_path(n.id)
+            }
         };
         write::insert_node(
             &db,
@@ -666,19 +674,20 @@ impl ContentTxn for SqliteTxn<'_> {
             &n.primary_type,
             &mixins,
         )?;
-        if direct {
-            self.st.cache.inserted(NodeRecord {
-                id: n.id,
-                ws: n.ws,
-                parent: Some(parent),
-                name: n.name.clone(),
-                position: n.position,
-                path: p,
-                primary_type: n.primary_type.clone(),
-                mixins: n.mixins.clone(),
-            });
-        } else {
-            tree::fix_sns(&db, n.ws, &parent_path, &n.name, &[n.id])?;
+        let record = |path: String| NodeRecord {
+            id: n.id,
+            ws: n.ws,
+            parent: Some(parent),
+            name: n.name.clone(),
+            position: n.position,
+            path,
+            primary_type: n.primary_type.clone(),
+            mixins: n.mixins.clone(),
+        };
+        match (direct, appended) {
+            (true, _) => self.st.cache.inserted(record(p)),
+            (false, Some(index)) => self.st.cache.inserted_same_name(record(p), index),
+            (false, None) => tree::fix_sns(&db, n.ws, &parent_path, &n.name, &[n.id])?,
         }
         Ok(())
     }
