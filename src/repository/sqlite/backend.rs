@@ -164,6 +164,44 @@ macro_rules! content_read {
                 }
                 Ok(r)
             }
+            fn nodes_at(&self, ws: WorkspaceId, paths: &[&str]) -> Result<Vec<Option<NodeRecord>>> {
+                // What the cache knows, then one read of the rest.
+                let mut out = Vec::with_capacity(paths.len());
+                let mut asked: Vec<(usize, &str)> = Vec::new();
+                for (i, &p) in paths.iter().enumerate() {
+                    match self.node_cache().map(|c| c.at(ws, p)) {
+                        Some(Known::Yes(r)) => out.push(r),
+                        _ => {
+                            out.push(None);
+                            asked.push((i, p));
+                        }
+                    }
+                }
+                let db = self.db();
+                let asked_paths: Vec<&str> = asked.iter().map(|a| a.1).collect();
+                for (k, row) in db.rows_by_paths(ws, &asked_paths)? {
+                    let r = record(&db, row)?;
+                    if let Some(c) = self.node_cache() {
+                        c.seen(&r);
+                    }
+                    let slot = asked.get(k).map(|a| a.0);
+                    if let Some(o) = slot.and_then(|i| out.get_mut(i)) {
+                        *o = Some(r);
+                    }
+                }
+                Ok(out)
+            }
+            fn properties_of(&self, ids: &[NodeId]) -> Result<Vec<Vec<Property>>> {
+                let props = self.db().props_of_many(ids)?;
+                if let Some(c) = self.node_cache() {
+                    for (&id, p) in ids.iter().zip(&props) {
+                        if let Ok(u) = uuid_of(p.iter().find(|p| p.name == "jcr:uuid")) {
+                            c.uuid_seen(id, u);
+                        }
+                    }
+                }
+                Ok(props)
+            }
             fn node_by_id(&self, id: NodeId) -> Result<Option<NodeRecord>> {
                 if let Some(r) = self.node_cache().and_then(|c| c.record(id)) {
                     return Ok(Some(r));
@@ -707,13 +745,20 @@ impl ContentTxn for SqliteTxn<'_> {
         mixins: &[String],
         position: i64,
     ) -> Result<()> {
-        self.st.cache.clear();
-        let row = self.row(id)?;
+        // When the cache follows, no path moves (module `cache`): the row alone
+        // changes. Else same-name siblings may be renumbered.
+        let before = match self.st.cache.updated(id, primary_type, mixins, position) {
+            true => None,
+            false => {
+                self.st.cache.clear();
+                Some(self.row(id)?)
+            }
+        };
         self.exec(
             "UPDATE node SET ptype = ?2, mixins = ?3, position = ?4 WHERE id = ?1",
             params![id, primary_type, codec::encode_mixins(mixins), position],
         )?;
-        if row.position != position {
+        if let Some(row) = before.filter(|row| row.position != position) {
             if let Some(parent) = crate::path::parent(&row.path) {
                 let db = self.store.db();
                 tree::fix_sns(&db, row.ws, parent, &row.name, &[])?;

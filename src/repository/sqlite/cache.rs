@@ -186,6 +186,51 @@ impl NodeCache {
         }
     }
 
+    /// Follows node `id` getting type `ptype`, `mixins` and `position`, when no
+    /// path moves and the cache stays exact: the position unchanged, or a node
+    /// this transaction inserted below a node it inserted, the only child of its
+    /// name, that does not give up the last position. `false`: the caller clears
+    /// the cache (same-name siblings may be renumbered).
+    pub fn updated(&mut self, id: NodeId, ptype: &str, mixins: &[String], position: i64) -> bool {
+        let record = match self.by_id.get(&id) {
+            Some(e) => &e.record,
+            None => {
+                let seen = self.seen.get_mut();
+                return match seen.by_id.get_mut(&id) {
+                    Some(e) if e.record.position == position => {
+                        set_fields(&mut e.record, ptype, mixins);
+                        true
+                    }
+                    _ => false,
+                };
+            }
+        };
+        if record.position != position {
+            let (old, Some(parent)) = (record.position, record.parent) else {
+                return false;
+            };
+            if self.same_names.contains_key(&(parent, record.name.clone())) {
+                return false;
+            }
+            let Some(p) = self.by_id.get_mut(&parent) else {
+                return false;
+            };
+            match p.last_child {
+                Some(last) if last == old && position < old => return false,
+                Some(last) => p.last_child = Some(last.max(position)),
+                None => return false,
+            }
+        }
+        match self.by_id.get_mut(&id) {
+            Some(e) => {
+                set_fields(&mut e.record, ptype, mixins);
+                e.record.position = position;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The record of node `id`, if cached (inserted or read).
     pub fn record(&self, id: NodeId) -> Option<NodeRecord> {
         match self.by_id.get(&id) {
@@ -281,6 +326,16 @@ impl NodeCache {
     }
 }
 
+/// Gives `record` type `ptype` and `mixins`.
+fn set_fields(record: &mut NodeRecord, ptype: &str, mixins: &[String]) {
+    if record.primary_type != ptype {
+        record.primary_type = ptype.to_string();
+    }
+    if record.mixins != mixins {
+        record.mixins = mixins.to_vec();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,6 +404,39 @@ mod tests {
         c.inserted(rec(11, Some(10), "/p/a", 100));
         // The count went with the rest.
         assert_eq!(c.append_index(10, "a", 400), Some(2));
+    }
+
+    #[test]
+    fn follows_updates_that_move_no_path() {
+        let mut c = NodeCache::default();
+        c.inserted(rec(10, Some(1), "/p", 5));
+        c.inserted(rec(11, Some(10), "/p/a", 100));
+        c.inserted(rec(12, Some(10), "/p/b", 200));
+        c.inserted_same_name(rec(13, Some(10), "/p/b[2]", 400), 2);
+        let mixins = vec!["mix:title".to_string()];
+        // Type and mixins only.
+        assert!(c.updated(11, "nt:folder", &mixins, 100));
+        let r = c.record(11).unwrap();
+        assert_eq!((r.primary_type.as_str(), r.mixins.clone()), ("nt:folder", mixins.clone()));
+        // Moved, the only child of its name: no path moves.
+        assert!(c.updated(11, "nt:folder", &mixins, 250));
+        assert_eq!(c.record(11).unwrap().position, 250);
+        assert_eq!(c.last_child(10), Known::Yes(Some(400)));
+        assert!(c.updated(11, "nt:folder", &mixins, 500));
+        assert_eq!(c.last_child(10), Known::Yes(Some(500)));
+        // Giving up the last position: the new last is unknown.
+        assert!(!c.updated(11, "nt:folder", &mixins, 50));
+        // A same-name sibling moved: ranks may change.
+        assert!(!c.updated(12, "nt:unstructured", &[], 50));
+        // The top of the inserted nodes: its parent's children are not known.
+        assert!(c.updated(10, "nt:folder", &[], 5));
+        assert!(!c.updated(10, "nt:folder", &[], 6));
+        // A read node: only in place.
+        c.seen(&rec(5, Some(1), "/x", 0));
+        assert!(c.updated(5, "nt:folder", &[], 0));
+        assert_eq!(c.record(5).unwrap().primary_type, "nt:folder");
+        assert!(!c.updated(5, "nt:folder", &[], 7));
+        assert!(!c.updated(99, "nt:folder", &[], 7));
     }
 
     #[test]
