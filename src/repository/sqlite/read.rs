@@ -278,7 +278,9 @@ impl<'c> Db<'c> {
         Ok(out)
     }
 
-    fn decode_prop_row(&self, r: &Row<'_>) -> Result<Property> {
+    /// The property of a row whose first four columns are `name, type, multiple,
+    /// value`.
+    pub(crate) fn decode_prop_row(&self, r: &Row<'_>) -> Result<Property> {
         self.decode_prop_at(r, 0)
     }
 
