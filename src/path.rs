@@ -172,16 +172,34 @@ pub fn name(p: &str) -> &str {
 
 /// Appends a segment (already in `name` or `name[n]` form) to a path.
 pub fn join(parent: &str, segment: &str) -> String {
-    if parent.is_empty() {
-        return segment.to_string();
+    let mut p = String::with_capacity(parent.len() + 1 + segment.len());
+    push_parent(&mut p, parent);
+    p.push_str(segment);
+    p
+}
+
+/// Starts a child path of `parent` in `p`: `parent/` (`/` for the root, nothing
+/// for the empty parent), as [`join`] does.
+fn push_parent(p: &mut String, parent: &str) {
+    if !parent.is_empty() {
+        p.push_str(parent);
+        if parent != "/" {
+            p.push('/');
+        }
     }
-    let mut out = String::with_capacity(parent.len() + 1 + segment.len());
-    if parent != "/" {
-        out.push_str(parent);
+}
+
+/// The path of the `index`th child called `name` below `parent`: [`join`] of
+/// `parent` and the [`Segment`] `name[index]`, without building the segment.
+pub fn join_child(parent: &str, name: &str, index: u32) -> String {
+    let mut p = String::with_capacity(parent.len() + name.len() + 12);
+    push_parent(&mut p, parent);
+    p.push_str(name);
+    if index > 1 {
+        use std::fmt::Write as _;
+        let _ = write!(p, "[{index}]");
     }
-    out.push('/');
-    out.push_str(segment);
-    out
+    p
 }
 
 /// The segments of an absolute path, as strings (`/a/b[2]` gives `a`, `b[2]`).
@@ -281,6 +299,12 @@ mod tests {
         assert_eq!(last_segment("/a/b[3]"), "b[3]");
         assert_eq!(join("/", "a"), "/a");
         assert_eq!(join("/a", "b"), "/a/b");
+        assert_eq!(join("", "b"), "b");
+        for (parent, name, index) in [("/", "a", 1), ("/a", "b", 2), ("", "c", 13), ("/a/b[2]", "d", 0)] {
+            let seg = Segment { name: name.to_string(), index }.to_string();
+            assert_eq!(join_child(parent, name, index), join(parent, &seg));
+        }
+        assert_eq!(join_child("/a", "b", 12), "/a/b[12]");
         assert_eq!(ancestors("/a/b/c"), vec!["/", "/a", "/a/b"]);
         assert_eq!(depth("/"), 0);
         assert_eq!(depth("/a/b"), 2);

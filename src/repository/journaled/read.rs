@@ -252,6 +252,7 @@ pub(crate) fn operation<C: ContentRead + ?Sized, L: OpLogRead + ?Sized>(
 mod tests {
     use crate::node::Node;
     use crate::repository::memory::MemoryStore;
+    use crate::repository::sqlite::SqliteStore;
     use crate::repository::{AddOptions, Store, StoreRead, DEFAULT_WORKSPACE as WS};
     use crate::value::Property;
 
@@ -276,6 +277,18 @@ mod tests {
     #[test]
     fn node_shallow_reads_what_node_properties_and_children_read() {
         let mut store = MemoryStore::in_memory("memory:shallow").unwrap();
+        shallow_reads_match(&mut store);
+    }
+
+    /// SQLite answers the batched reads with one statement each (a JSON list).
+    #[test]
+    fn node_shallow_reads_the_same_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::init(&dir.path().join("repo")).unwrap();
+        shallow_reads_match(&mut store);
+    }
+
+    fn shallow_reads_match(store: &mut dyn Store) {
         let mut t = store.begin("shallow").unwrap();
         let mut a = Node::new("a", "nt:unstructured");
         a.mixins = vec!["mix:referenceable".into(), "mix:title".into()];
@@ -335,6 +348,13 @@ mod tests {
         t.commit().unwrap();
         // The committed store answers the same way.
         let got = store.node_shallow(WS, "/a", &mut |_, _| true).unwrap();
-        assert_eq!(got, Some(expected(&store, "/a", true)));
+        assert_eq!(got, Some(expected(&*store, "/a", true)));
+        let batched = store.nodes_shallow(WS, &paths, &mut |_, _| true).unwrap();
+        let single: Vec<_> = paths
+            .iter()
+            .map(|p| store.node_shallow(WS, p, &mut |_, _| true).unwrap())
+            .collect();
+        assert_eq!(batched, single);
+        assert_eq!(batched[1], Some(expected(&*store, "/a", true)));
     }
 }

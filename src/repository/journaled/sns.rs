@@ -10,7 +10,7 @@
 //! never sees two nodes on one path. Temporary paths start with `#`, so they never
 //! fall inside a real subtree's range.
 
-use crate::path::{self, Segment};
+use crate::path;
 use crate::repository::Result;
 
 /// What [`fix_sns`] needs of a node.
@@ -43,11 +43,7 @@ pub(crate) fn temp_path(id: i64) -> String {
 
 /// The path of the `index`th child called `name` below `parent`.
 pub(crate) fn child_path(parent: &str, name: &str, index: u32) -> String {
-    let seg = Segment {
-        name: name.to_string(),
-        index,
-    };
-    path::join(parent, &seg.to_string())
+    path::join_child(parent, name, index)
 }
 
 /// Gives the children of `parent` called `name` (plus the nodes `extra`, which

@@ -16,14 +16,7 @@ use crate::repository::{
 use crate::value::{Binary, Property, PropertyType, Value};
 use std::collections::HashMap;
 
-/// The path of the `index`th child called `name` below `parent`.
-pub(crate) fn child_path(parent: &str, name: &str, index: u32) -> String {
-    let seg = Segment {
-        name: name.to_string(),
-        index,
-    };
-    path::join(parent, &seg.to_string())
-}
+pub(crate) use super::sns::child_path;
 
 /// Checks a workspace name: non-empty, no control characters.
 fn check_ws_name(name: &str) -> Result<()> {

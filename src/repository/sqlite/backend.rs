@@ -164,6 +164,44 @@ macro_rules! content_read {
                 }
                 Ok(r)
             }
+            fn nodes_at(&self, ws: WorkspaceId, paths: &[&str]) -> Result<Vec<Option<NodeRecord>>> {
+                // What the cache knows, then one read of the rest.
+                let mut out = Vec::with_capacity(paths.len());
+                let mut asked: Vec<(usize, &str)> = Vec::new();
+                for (i, &p) in paths.iter().enumerate() {
+                    match self.node_cache().map(|c| c.at(ws, p)) {
+                        Some(Known::Yes(r)) => out.push(r),
+                        _ => {
+                            out.push(None);
+                            asked.push((i, p));
+                        }
+                    }
+                }
+                let db = self.db();
+                let asked_paths: Vec<&str> = asked.iter().map(|a| a.1).collect();
+                for (k, row) in db.rows_by_paths(ws, &asked_paths)? {
+                    let r = record(&db, row)?;
+                    if let Some(c) = self.node_cache() {
+                        c.seen(&r);
+                    }
+                    let slot = asked.get(k).map(|a| a.0);
+                    if let Some(o) = slot.and_then(|i| out.get_mut(i)) {
+                        *o = Some(r);
+                    }
+                }
+                Ok(out)
+            }
+            fn properties_of(&self, ids: &[NodeId]) -> Result<Vec<Vec<Property>>> {
+                let props = self.db().props_of_many(ids)?;
+                if let Some(c) = self.node_cache() {
+                    for (&id, p) in ids.iter().zip(&props) {
+                        if let Ok(u) = uuid_of(p.iter().find(|p| p.name == "jcr:uuid")) {
+                            c.uuid_seen(id, u);
+                        }
+                    }
+                }
+                Ok(props)
+            }
             fn node_by_id(&self, id: NodeId) -> Result<Option<NodeRecord>> {
                 if let Some(r) = self.node_cache().and_then(|c| c.record(id)) {
                     return Ok(Some(r));
@@ -648,12 +686,20 @@ impl ContentTxn for SqliteTxn<'_> {
             Known::Yes(r) => r.is_none(),
             Known::Ask => !tree::exists(&db, n.ws, &first)?,
         };
-        let p = if direct {
-            first
-        } else {
-            // Same-name siblings renumber paths: what the cache holds may move.
-            self.st.cache.clear();
-            tree::temp_path(n.id)
+        // A same-name sibling appended last below a cached parent: its final path,
+        // and no other path moves (module `cache`).
+        let appended = match direct {
+            true => None,
+            false => self.st.cache.append_index(parent, &n.name, n.position),
+        };
+        let p = match (direct, appended) {
+            (true, _) => first,
+            (false, Some(index)) => tree::child_path(&parent_path, &n.name, index),
+            (false, None) => {
+                // Same-name siblings renumber paths: what the cache holds may move.
+                self.st.cache.clear();
+                tree::temp_path(n.id)
+            }
         };
         write::insert_node(
             &db,
@@ -666,19 +712,20 @@ impl ContentTxn for SqliteTxn<'_> {
             &n.primary_type,
             &mixins,
         )?;
-        if direct {
-            self.st.cache.inserted(NodeRecord {
-                id: n.id,
-                ws: n.ws,
-                parent: Some(parent),
-                name: n.name.clone(),
-                position: n.position,
-                path: p,
-                primary_type: n.primary_type.clone(),
-                mixins: n.mixins.clone(),
-            });
-        } else {
-            tree::fix_sns(&db, n.ws, &parent_path, &n.name, &[n.id])?;
+        let record = |path: String| NodeRecord {
+            id: n.id,
+            ws: n.ws,
+            parent: Some(parent),
+            name: n.name.clone(),
+            position: n.position,
+            path,
+            primary_type: n.primary_type.clone(),
+            mixins: n.mixins.clone(),
+        };
+        match (direct, appended) {
+            (true, _) => self.st.cache.inserted(record(p)),
+            (false, Some(index)) => self.st.cache.inserted_same_name(record(p), index),
+            (false, None) => tree::fix_sns(&db, n.ws, &parent_path, &n.name, &[n.id])?,
         }
         Ok(())
     }
@@ -698,13 +745,20 @@ impl ContentTxn for SqliteTxn<'_> {
         mixins: &[String],
         position: i64,
     ) -> Result<()> {
-        self.st.cache.clear();
-        let row = self.row(id)?;
+        // When the cache follows, no path moves (module `cache`): the row alone
+        // changes. Else same-name siblings may be renumbered.
+        let before = match self.st.cache.updated(id, primary_type, mixins, position) {
+            true => None,
+            false => {
+                self.st.cache.clear();
+                Some(self.row(id)?)
+            }
+        };
         self.exec(
             "UPDATE node SET ptype = ?2, mixins = ?3, position = ?4 WHERE id = ?1",
             params![id, primary_type, codec::encode_mixins(mixins), position],
         )?;
-        if row.position != position {
+        if let Some(row) = before.filter(|row| row.position != position) {
             if let Some(parent) = crate::path::parent(&row.path) {
                 let db = self.store.db();
                 tree::fix_sns(&db, row.ws, parent, &row.name, &[])?;

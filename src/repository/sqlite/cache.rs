@@ -13,6 +13,11 @@
 //!   there would have been inserted after its parent, hence after the last clear,
 //!   and would be cached (the cache is cleared whole, never evicted in part).
 //!
+//! A same-name sibling appended below a cached parent (its position at or after
+//! every child's, so it ranks last) goes straight to its final path `name[n]`:
+//! no other path changes, so nothing is cleared. The cache counts the children of
+//! each name below its nodes for that (only names taken more than once).
+//!
 //! Besides, it keeps the rows (and, once read, the `jcr:uuid`) of nodes it read
 //! from SQLite, as read: the same clearing keeps them exact, and the writes of a
 //! `jcr:uuid` update them. They answer reads again (a re-install asks for each
@@ -59,6 +64,9 @@ struct SeenRows {
 pub(crate) struct NodeCache {
     by_id: HashMap<NodeId, Entry>,
     by_path: ByPath,
+    /// How many children of an inserted node bear a name, for names borne more
+    /// than once (a name borne once is in `by_path`).
+    same_names: HashMap<(NodeId, String), u32>,
     /// Nodes read from SQLite, as read (reads remember them).
     seen: RefCell<SeenRows>,
     /// Workspace ids by name, as read (cleared with the rest).
@@ -80,10 +88,16 @@ impl NodeCache {
 
     /// Forgets everything.
     pub fn clear(&mut self) {
-        self.by_id.clear();
-        self.by_path.clear();
+        self.forget_inserted();
         *self.seen.get_mut() = SeenRows::default();
         self.workspaces.get_mut().clear();
+    }
+
+    /// Forgets the inserted nodes.
+    fn forget_inserted(&mut self) {
+        self.by_id.clear();
+        self.by_path.clear();
+        self.same_names.clear();
     }
 
     /// Remembers a row just read from SQLite (and so as stored now).
@@ -121,8 +135,7 @@ impl NodeCache {
     /// Records a node this transaction has just inserted at its final path.
     pub fn inserted(&mut self, record: NodeRecord) {
         if self.by_id.len() >= Self::LIMIT {
-            self.by_id.clear();
-            self.by_path.clear();
+            self.forget_inserted();
         }
         if let Some(parent) = record.parent.and_then(|p| self.by_id.get_mut(&p)) {
             parent.last_child = Some(
@@ -143,6 +156,79 @@ impl NodeCache {
                 uuid: None,
             },
         );
+    }
+
+    /// The same-name index of a node called `name` appended below `parent` at
+    /// `position`, when the first path of that name is taken: known when `parent`
+    /// is an inserted node (so all its children are cached) and the new node ranks
+    /// after all of them (its id is larger than any, so a position at or after the
+    /// last child's is enough). `None`: ask SQLite.
+    pub fn append_index(&self, parent: NodeId, name: &str, position: i64) -> Option<u32> {
+        let last = self.by_id.get(&parent)?.last_child?;
+        if position < last {
+            return None;
+        }
+        let borne = self
+            .same_names
+            .get(&(parent, name.to_string()))
+            .copied()
+            .unwrap_or(1);
+        borne.checked_add(1)
+    }
+
+    /// Records a node this transaction has just inserted as the `index`th child
+    /// called its name, at its final path (after [`NodeCache::append_index`]).
+    pub fn inserted_same_name(&mut self, record: NodeRecord, index: u32) {
+        let key = record.parent.map(|p| (p, record.name.clone()));
+        self.inserted(record);
+        if let Some(key) = key.filter(|k| self.by_id.contains_key(&k.0)) {
+            self.same_names.insert(key, index);
+        }
+    }
+
+    /// Follows node `id` getting type `ptype`, `mixins` and `position`, when no
+    /// path moves and the cache stays exact: the position unchanged, or a node
+    /// this transaction inserted below a node it inserted, the only child of its
+    /// name, that does not give up the last position. `false`: the caller clears
+    /// the cache (same-name siblings may be renumbered).
+    pub fn updated(&mut self, id: NodeId, ptype: &str, mixins: &[String], position: i64) -> bool {
+        let record = match self.by_id.get(&id) {
+            Some(e) => &e.record,
+            None => {
+                let seen = self.seen.get_mut();
+                return match seen.by_id.get_mut(&id) {
+                    Some(e) if e.record.position == position => {
+                        set_fields(&mut e.record, ptype, mixins);
+                        true
+                    }
+                    _ => false,
+                };
+            }
+        };
+        if record.position != position {
+            let (old, Some(parent)) = (record.position, record.parent) else {
+                return false;
+            };
+            if self.same_names.contains_key(&(parent, record.name.clone())) {
+                return false;
+            }
+            let Some(p) = self.by_id.get_mut(&parent) else {
+                return false;
+            };
+            match p.last_child {
+                Some(last) if last == old && position < old => return false,
+                Some(last) => p.last_child = Some(last.max(position)),
+                None => return false,
+            }
+        }
+        match self.by_id.get_mut(&id) {
+            Some(e) => {
+                set_fields(&mut e.record, ptype, mixins);
+                e.record.position = position;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The record of node `id`, if cached (inserted or read).
@@ -240,6 +326,16 @@ impl NodeCache {
     }
 }
 
+/// Gives `record` type `ptype` and `mixins`.
+fn set_fields(record: &mut NodeRecord, ptype: &str, mixins: &[String]) {
+    if record.primary_type != ptype {
+        record.primary_type = ptype.to_string();
+    }
+    if record.mixins != mixins {
+        record.mixins = mixins.to_vec();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +376,67 @@ mod tests {
         assert_eq!(c.ws_path(11), None);
         assert_eq!(c.at(1, "/a/d"), Known::Ask);
         assert_eq!(c.record(11), None);
+    }
+
+    #[test]
+    fn numbers_same_name_siblings_appended_below_its_nodes() {
+        let mut c = NodeCache::default();
+        c.seen(&rec(5, Some(1), "/x", 0));
+        // A read parent: its children are not all known.
+        assert_eq!(c.append_index(5, "a", 100), None);
+        c.inserted(rec(10, Some(1), "/p", 5));
+        // No child yet: nothing to append after (the first path is free anyway).
+        assert_eq!(c.append_index(10, "a", 100), None);
+        c.inserted(rec(11, Some(10), "/p/a", 100));
+        c.inserted(rec(12, Some(10), "/p/b", 200));
+        // Before the last child it would rank among the others: SQLite renumbers.
+        assert_eq!(c.append_index(10, "a", 150), None);
+        assert_eq!(c.append_index(10, "a", 200), Some(2));
+        c.inserted_same_name(rec(13, Some(10), "/p/a[2]", 300), 2);
+        assert_eq!(c.append_index(10, "a", 400), Some(3));
+        assert_eq!(c.append_index(10, "b", 400), Some(2));
+        assert!(matches!(c.at(1, "/p/a[2]"), Known::Yes(Some(r)) if r.id == 13));
+        assert_eq!(c.at(1, "/p/a[3]"), Known::Yes(None));
+        assert_eq!(c.last_child(10), Known::Yes(Some(300)));
+        c.clear();
+        assert_eq!(c.append_index(10, "a", 400), None);
+        c.inserted(rec(10, Some(1), "/p", 5));
+        c.inserted(rec(11, Some(10), "/p/a", 100));
+        // The count went with the rest.
+        assert_eq!(c.append_index(10, "a", 400), Some(2));
+    }
+
+    #[test]
+    fn follows_updates_that_move_no_path() {
+        let mut c = NodeCache::default();
+        c.inserted(rec(10, Some(1), "/p", 5));
+        c.inserted(rec(11, Some(10), "/p/a", 100));
+        c.inserted(rec(12, Some(10), "/p/b", 200));
+        c.inserted_same_name(rec(13, Some(10), "/p/b[2]", 400), 2);
+        let mixins = vec!["mix:title".to_string()];
+        // Type and mixins only.
+        assert!(c.updated(11, "nt:folder", &mixins, 100));
+        let r = c.record(11).unwrap();
+        assert_eq!((r.primary_type.as_str(), r.mixins.clone()), ("nt:folder", mixins.clone()));
+        // Moved, the only child of its name: no path moves.
+        assert!(c.updated(11, "nt:folder", &mixins, 250));
+        assert_eq!(c.record(11).unwrap().position, 250);
+        assert_eq!(c.last_child(10), Known::Yes(Some(400)));
+        assert!(c.updated(11, "nt:folder", &mixins, 500));
+        assert_eq!(c.last_child(10), Known::Yes(Some(500)));
+        // Giving up the last position: the new last is unknown.
+        assert!(!c.updated(11, "nt:folder", &mixins, 50));
+        // A same-name sibling moved: ranks may change.
+        assert!(!c.updated(12, "nt:unstructured", &[], 50));
+        // The top of the inserted nodes: its parent's children are not known.
+        assert!(c.updated(10, "nt:folder", &[], 5));
+        assert!(!c.updated(10, "nt:folder", &[], 6));
+        // A read node: only in place.
+        c.seen(&rec(5, Some(1), "/x", 0));
+        assert!(c.updated(5, "nt:folder", &[], 0));
+        assert_eq!(c.record(5).unwrap().primary_type, "nt:folder");
+        assert!(!c.updated(5, "nt:folder", &[], 7));
+        assert!(!c.updated(99, "nt:folder", &[], 7));
     }
 
     #[test]

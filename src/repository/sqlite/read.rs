@@ -21,20 +21,33 @@ pub(crate) struct NodeRow {
     pub mixins: String,
 }
 
+/// The columns [`NodeRow::from_row`] reads, in order, as a literal (for
+/// `concat!`: the hot reads build no statement text each time).
+macro_rules! node_cols {
+    () => {
+        "id, ws, parent, name, position, path, ptype, mixins"
+    };
+}
+
 /// The columns [`NodeRow::from_row`] reads, in order.
-pub(crate) const NODE_COLS: &str = "id, ws, parent, name, position, path, ptype, mixins";
+pub(crate) const NODE_COLS: &str = node_cols!();
 
 impl NodeRow {
     pub fn from_row(r: &Row<'_>) -> rusqlite::Result<NodeRow> {
+        NodeRow::from_row_at(r, 0)
+    }
+
+    /// The row in columns `at..at + 8` ([`NODE_COLS`]).
+    fn from_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<NodeRow> {
         Ok(NodeRow {
-            id: r.get(0)?,
-            ws: r.get(1)?,
-            parent: r.get(2)?,
-            name: r.get(3)?,
-            position: r.get(4)?,
-            path: r.get(5)?,
-            ptype: r.get(6)?,
-            mixins: r.get(7)?,
+            id: r.get(at)?,
+            ws: r.get(at + 1)?,
+            parent: r.get(at + 2)?,
+            name: r.get(at + 3)?,
+            position: r.get(at + 4)?,
+            path: r.get(at + 5)?,
+            ptype: r.get(at + 6)?,
+            mixins: r.get(at + 7)?,
         })
     }
 }
@@ -95,8 +108,10 @@ impl<'c> Db<'c> {
     pub fn row_by_path(&self, ws: i64, p: &str) -> Result<Option<NodeRow>> {
         let mut st = self
             .conn
-            .prepare_cached(&format!(
-                "SELECT {NODE_COLS} FROM node WHERE ws = ?1 AND path = ?2"
+            .prepare_cached(concat!(
+                "SELECT ",
+                node_cols!(),
+                " FROM node WHERE ws = ?1 AND path = ?2"
             ))
             .map_err(|e| self.err(e))?;
         st.query_row(params![ws, p], NodeRow::from_row)
@@ -108,7 +123,7 @@ impl<'c> Db<'c> {
     pub fn row_by_id(&self, id: i64) -> Result<Option<NodeRow>> {
         let mut st = self
             .conn
-            .prepare_cached(&format!("SELECT {NODE_COLS} FROM node WHERE id = ?1"))
+            .prepare_cached(concat!("SELECT ", node_cols!(), " FROM node WHERE id = ?1"))
             .map_err(|e| self.err(e))?;
         st.query_row([id], NodeRow::from_row)
             .optional()
@@ -206,19 +221,81 @@ impl<'c> Db<'c> {
         Ok(out)
     }
 
+    /// The node rows at `paths` of workspace `ws`, each with the index of its
+    /// path in `paths`: one statement for them all (a JSON array of the paths).
+    pub fn rows_by_paths(&self, ws: i64, paths: &[&str]) -> Result<Vec<(usize, NodeRow)>> {
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = serde_json::to_string(paths)
+            .map_err(|e| self.corrupt(format!("paths cannot be listed: {e}")))?;
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT j.key, n.id, n.ws, n.parent, n.name, n.position, n.path, n.ptype, n.mixins
+                 FROM json_each(?2) AS j CROSS JOIN node AS n ON n.ws = ?1 AND n.path = j.value",
+            )
+            .map_err(|e| self.err(e))?;
+        let it = st
+            .query_map(params![ws, list], |r| {
+                let slot: i64 = r.get(0)?;
+                Ok((slot as usize, NodeRow::from_row_at(r, 1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        it.collect::<rusqlite::Result<_>>().map_err(|e| self.err(e))
+    }
+
+    /// The properties of nodes `ids`, one list a node in order, each as
+    /// [`Db::props_of`] gives it: one statement for them all (a JSON array of
+    /// the ids).
+    pub fn props_of_many(&self, ids: &[i64]) -> Result<Vec<Vec<Property>>> {
+        let mut out: Vec<Vec<Property>> = vec![Vec::new(); ids.len()];
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let list = serde_json::to_string(ids)
+            .map_err(|e| self.corrupt(format!("ids cannot be listed: {e}")))?;
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT j.key, p.name, p.type, p.multiple, p.value
+                 FROM json_each(?1) AS j CROSS JOIN prop AS p ON p.node = j.value",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = st.query([list]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let slot: i64 = r.get(0).map_err(|e| self.err(e))?;
+            let prop = self.decode_prop_at(r, 1)?;
+            out.get_mut(slot as usize)
+                .ok_or_else(|| self.corrupt(format!("a property read for the {slot}th of {} nodes", ids.len())))?
+                .push(prop);
+        }
+        // In name order, as `props_of` reads them (the primary key gives it
+        // already; sorting a sorted list is one pass).
+        for props in &mut out {
+            props.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        Ok(out)
+    }
+
     /// The property of a row whose first four columns are `name, type, multiple,
     /// value`.
     pub(crate) fn decode_prop_row(&self, r: &Row<'_>) -> Result<Property> {
-        let name: String = r.get(0).map_err(|e| self.err(e))?;
-        let code: i64 = r.get(1).map_err(|e| self.err(e))?;
-        let multiple: bool = r.get(2).map_err(|e| self.err(e))?;
+        self.decode_prop_at(r, 0)
+    }
+
+    /// Decodes the property in columns `at..at + 4` (name, type, multiple, value).
+    fn decode_prop_at(&self, r: &Row<'_>, at: usize) -> Result<Property> {
+        let name: String = r.get(at).map_err(|e| self.err(e))?;
+        let code: i64 = r.get(at + 1).map_err(|e| self.err(e))?;
+        let multiple: bool = r.get(at + 2).map_err(|e| self.err(e))?;
         // The stored text borrowed from the row, not copied into a `String` first.
-        let raw = match r.get_ref(3).map_err(|e| self.err(e))? {
+        let raw = match r.get_ref(at + 3).map_err(|e| self.err(e))? {
             rusqlite::types::ValueRef::Text(t) => std::str::from_utf8(t)
                 .map_err(|e| self.corrupt(format!("property '{name}': {e}")))?,
             // Not text: the error reading it as text gives.
             _ => {
-                let raw: String = r.get(3).map_err(|e| self.err(e))?;
+                let raw: String = r.get(at + 3).map_err(|e| self.err(e))?;
                 return codec::decode_property(&name, code, multiple, &raw)
                     .map_err(|e| self.corrupt(e));
             }
