@@ -127,6 +127,8 @@ pub enum Command {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
+    // Before any thread starts: one malloc arena for every thread (issue 16).
+    crate::allocator::configure();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

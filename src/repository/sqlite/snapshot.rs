@@ -313,8 +313,14 @@ mod tests {
     fn a_snapshot_holds_one_read_transaction_with_a_small_cache_and_restores_both() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::init(&dir.path().join("repo")).unwrap();
+        // A cache other than the snapshot's, whatever the default is.
+        store
+            .db()
+            .conn
+            .execute_batch(&format!("PRAGMA cache_size=-{}", CACHE_KIB * 3))
+            .unwrap();
         let before = cache_size(&store);
-        assert_ne!(before, -CACHE_KIB);
+        assert_eq!(before, -CACHE_KIB * 3);
         let snapshot = store.snapshot(DEFAULT_WORKSPACE).unwrap().unwrap();
         assert!(snapshot.node("/").unwrap().is_some());
         assert!(!store.db().conn.is_autocommit());
