@@ -300,8 +300,17 @@ mod tests {
         assert_eq!(join("/", "a"), "/a");
         assert_eq!(join("/a", "b"), "/a/b");
         assert_eq!(join("", "b"), "b");
-        for (parent, name, index) in [("/", "a", 1), ("/a", "b", 2), ("", "c", 13), ("/a/b[2]", "d", 0)] {
-            let seg = Segment { name: name.to_string(), index }.to_string();
+        for (parent, name, index) in [
+            ("/", "a", 1),
+            ("/a", "b", 2),
+            ("", "c", 13),
+            ("/a/b[2]", "d", 0),
+        ] {
+            let seg = Segment {
+                name: name.to_string(),
+                index,
+            }
+            .to_string();
             assert_eq!(join_child(parent, name, index), join(parent, &seg));
         }
         assert_eq!(join_child("/a", "b", 12), "/a/b[12]");

@@ -149,8 +149,7 @@ pub fn sweep(parent: &Path, prefix: &str) -> usize {
         }
         // `file_type` does not follow links: a link named like a scratch folder is
         // not removed, and `remove_dir_all` never follows links inside.
-        if entry.file_type().is_ok_and(|t| t.is_dir()) && remove_tree(&entry.path()).is_ok()
-        {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) && remove_tree(&entry.path()).is_ok() {
             removed += 1;
         }
     }

@@ -622,12 +622,10 @@ fn read_item(opened: Opened, filter_bytes: &[u8]) -> Result<Item, BuildError> {
         Opened::Directory(entry) => Ok(Item::Directory(entry)),
         Opened::Filter(entry) => Ok(Item::File(entry, filter_bytes.to_vec(), false)),
         Opened::File(entry, file) => {
-            let data = file
-                .read_all()
-                .map_err(|error| BuildError::Unreadable {
-                    path: entry.path.clone(),
-                    error,
-                })?;
+            let data = file.read_all().map_err(|error| BuildError::Unreadable {
+                path: entry.path.clone(),
+                error,
+            })?;
             let docview = check_docview(&entry, &data)?;
             Ok(Item::File(entry, data, docview))
         }

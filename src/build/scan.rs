@@ -576,10 +576,8 @@ mod tests {
         fs::write(d.join("jcr_root/a.txt"), b"a").unwrap();
         let tree = scan(d).unwrap();
         fs::remove_file(d.join("jcr_root/a.txt")).unwrap();
-        let fifo = std::ffi::CString::new(
-            d.join("jcr_root/a.txt").as_os_str().as_encoded_bytes(),
-        )
-        .unwrap();
+        let fifo = std::ffi::CString::new(d.join("jcr_root/a.txt").as_os_str().as_encoded_bytes())
+            .unwrap();
         // SAFETY: a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
         let e = tree.get("jcr_root/a.txt").unwrap().open().unwrap_err();
@@ -595,7 +593,10 @@ mod tests {
         fs::write(d.join("jcr_root/target.txt"), b"t").unwrap();
         std::os::unix::fs::symlink("target.txt", d.join("jcr_root/link.txt")).unwrap();
         let tree = scan(d).unwrap();
-        assert_eq!(tree.get("jcr_root/link.txt").unwrap().open().unwrap().size, 1);
+        assert_eq!(
+            tree.get("jcr_root/link.txt").unwrap().open().unwrap().size,
+            1
+        );
         // A new file (a new inode: the old one still exists) takes the target's name.
         fs::write(d.join("jcr_root/new.txt"), b"n").unwrap();
         fs::rename(d.join("jcr_root/new.txt"), d.join("jcr_root/target.txt")).unwrap();

@@ -417,7 +417,10 @@ mod tests {
         // Type and mixins only.
         assert!(c.updated(11, "nt:folder", &mixins, 100));
         let r = c.record(11).unwrap();
-        assert_eq!((r.primary_type.as_str(), r.mixins.clone()), ("nt:folder", mixins.clone()));
+        assert_eq!(
+            (r.primary_type.as_str(), r.mixins.clone()),
+            ("nt:folder", mixins.clone())
+        );
         // Moved, the only child of its name: no path moves.
         assert!(c.updated(11, "nt:folder", &mixins, 250));
         assert_eq!(c.record(11).unwrap().position, 250);

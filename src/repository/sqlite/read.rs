@@ -267,7 +267,12 @@ impl<'c> Db<'c> {
             let slot: i64 = r.get(0).map_err(|e| self.err(e))?;
             let prop = self.decode_prop_at(r, 1)?;
             out.get_mut(slot as usize)
-                .ok_or_else(|| self.corrupt(format!("a property read for the {slot}th of {} nodes", ids.len())))?
+                .ok_or_else(|| {
+                    self.corrupt(format!(
+                        "a property read for the {slot}th of {} nodes",
+                        ids.len()
+                    ))
+                })?
                 .push(prop);
         }
         // In name order, as `props_of` reads them (the primary key gives it

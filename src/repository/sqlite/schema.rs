@@ -181,7 +181,8 @@ CREATE TABLE aggregate(node INTEGER PRIMARY KEY, digest BLOB NOT NULL);
 
 /// Per-connection settings: WAL (readers never wait for the writer),
 /// `synchronous=NORMAL` (durable at checkpoints, consistent always), an 8 MiB page
-/// cache (it was 24 MiB: issue 16, every command under 100 MiB at a million nodes), temporary tables in memory, and the query planner stability guarantee:
+/// cache (it was 24 MiB: issue 16, every command under 100 MiB at a million nodes),
+/// temporary tables in memory, and the query planner stability guarantee:
 /// the bundled SQLite has STAT4, which otherwise re-prepares every cached statement
 /// whose range bounds (`path > ?`) get new values, costing most of an insert.
 pub fn configure(conn: &Connection) -> rusqlite::Result<()> {

@@ -6,10 +6,11 @@
 //! own (file locks and a size check each time); holding one for the reader's life
 //! makes each read a plain B-tree lookup, and gives the exporter one snapshot.
 //!
-//! A bulk read touches most pages once, so the snapshot shrinks the connection's
-//! page cache to [`CACHE_KIB`] while it runs (and restores it after): the default
-//! 24 MiB would otherwise fill up with pages read once, and the exporter's memory
-//! would grow with the repository.
+//! A bulk read touches most pages once, so the snapshot sets the connection's page
+//! cache to [`CACHE_KIB`] while it runs (and restores it after): a larger cache
+//! would fill up with pages read once, and the exporter's memory would grow with
+//! the repository. (The default is now the same 8 MiB; a connection set larger is
+//! still held to it.)
 //!
 //! Listing children reads the family in two statements whatever its size: the
 //! children with their facts, then the properties of all of them (module
