@@ -90,10 +90,11 @@ pub(crate) struct TxnCache {
     /// The paths of nodes whose children's paths are all in `paths`, with the
     /// ids of those children.
     pub(crate) complete: BTreeMap<(WorkspaceId, String), Vec<NodeId>>,
-    /// The nodes below which [`super::prefetch`] read ahead: where to read their
-    /// children on from (`(position, id)` of the last one read), or `None` when
-    /// they were read through (a node not here was not read ahead below).
-    pub(crate) resume: HashMap<NodeId, Option<(i64, i64)>>,
+    /// Where the last read ahead stopped (see [`super::prefetch`]).
+    pub(crate) read_ahead: Option<super::prefetch::ReadAhead>,
+    /// Nodes whose children a read ahead read in pieces, to the end: not read
+    /// ahead below again.
+    pub(crate) read_through: HashSet<NodeId>,
     /// What the entries take, about.
     pub(crate) bytes: usize,
     /// When each node known was last written or answered for (a tick of
@@ -161,7 +162,7 @@ impl TxnCache {
             + self.props.len()
             + self.last_position.len()
             + self.blobs.len()
-            + self.resume.len()
+            + self.read_through.len()
     }
 
     /// A statement writes a `jcr:uuid` row of stored value `value` into
@@ -239,7 +240,7 @@ impl TxnCache {
         self.nodes.retain(|id, _| kept(id));
         self.props.retain(|id, _| kept(id));
         self.last_position.retain(|id, _| kept(id));
-        self.resume.retain(|id, _| kept(id));
+        self.read_through.retain(|id| kept(id));
         // The complete nodes that stay: those whose record stays at their path.
         let nodes = &self.nodes;
         let at_kept = |(ws, p): &(WorkspaceId, String), known: &Option<NodeId>| matches!(known, Some(id) if matches!(nodes.get(id), Some(Some(r)) if r.ws == *ws && r.path == *p));
@@ -326,7 +327,7 @@ impl TxnCache {
     }
 
     /// Whether to read ahead below node `id`: it is known at its path, is not
-    /// complete, and was not read through already.
+    /// complete, and its children were not read through in pieces already.
     pub(crate) fn may_read_below(&self, id: NodeId) -> bool {
         let Some(Some(r)) = self.nodes.get(&id) else {
             return false;
@@ -334,7 +335,7 @@ impl TxnCache {
         let key = (r.ws, r.path.clone());
         self.paths.get(&key) == Some(&Some(id))
             && !self.complete.contains_key(&key)
-            && !matches!(self.resume.get(&id), Some(None))
+            && !self.read_through.contains(&id)
     }
 
     /// The node at `path` of `ws`: `Some(None)` when it is known to be free.
