@@ -172,13 +172,16 @@ pub fn name(p: &str) -> &str {
 
 /// Appends a segment (already in `name` or `name[n]` form) to a path.
 pub fn join(parent: &str, segment: &str) -> String {
-    if parent == "/" {
-        format!("/{segment}")
-    } else if parent.is_empty() {
-        segment.to_string()
-    } else {
-        format!("{parent}/{segment}")
+    if parent.is_empty() {
+        return segment.to_string();
     }
+    let mut out = String::with_capacity(parent.len() + 1 + segment.len());
+    if parent != "/" {
+        out.push_str(parent);
+    }
+    out.push('/');
+    out.push_str(segment);
+    out
 }
 
 /// The segments of an absolute path, as strings (`/a/b[2]` gives `a`, `b[2]`).

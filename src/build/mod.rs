@@ -32,7 +32,9 @@
 
 pub mod scan;
 
-pub use scan::{is_ignored_name, scan, SourceEntry, SourceKind, SourceTree, Walk, PACKAGE_ROOTS};
+pub use scan::{
+    is_ignored_name, scan, SourceEntry, SourceFile, SourceKind, SourceTree, Walk, PACKAGE_ROOTS,
+};
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -67,10 +69,12 @@ pub const GENERATOR: &str = concat!("jcrpack:", env!("CARGO_PKG_VERSION"));
 
 /// Files above this size that need no validation are streamed instead of batched.
 const STREAM_THRESHOLD: u64 = 16 << 20;
-/// A read batch ends at this many entries...
-const BATCH_ENTRIES: usize = 512;
-/// ...or this many bytes (one batch being read, one waiting and one being added to
-/// the writer: about three times this in memory, beside the writer's own batches).
+/// The walk hands the reader this many entries at a time, whose files are opened
+/// together (so at most this many files are open at once)...
+const BATCH_ENTRIES: usize = 256;
+/// ...and read in batches of at most this many bytes (one batch being read, one
+/// waiting and one being added to the writer: about three times this in memory,
+/// beside the writer's own batches).
 const BATCH_BYTES: u64 = 8 << 20;
 
 /// What a build may change about the package.
@@ -323,20 +327,6 @@ pub fn is_docview_entry(name: &str, head: &[u8]) -> bool {
         || (name.starts_with("jcr_root/") && name.ends_with(".xml") && docview::is_docview(head))
 }
 
-/// Reads a file entry, checks a DocView one, and returns its bytes.
-fn load(entry: &SourceEntry) -> Result<Vec<u8>, BuildError> {
-    let mut file = entry.open()?;
-    let capacity = usize::try_from(entry.size().min(BATCH_BYTES)).unwrap_or(0);
-    let mut data = Vec::with_capacity(capacity);
-    file.read_to_end(&mut data)
-        .map_err(|error| BuildError::Unreadable {
-            path: entry.path.clone(),
-            error,
-        })?;
-    check_docview(entry, &data)?;
-    Ok(data)
-}
-
 /// Parses `data` when the entry is DocView; returns whether it was.
 fn check_docview(entry: &SourceEntry, data: &[u8]) -> Result<bool, BuildError> {
     let head = data.get(..4096).unwrap_or(data);
@@ -502,74 +492,143 @@ enum Item {
     Directory(SourceEntry),
     /// A file's bytes and whether it is DocView (checked).
     File(SourceEntry, Vec<u8>, bool),
-    /// A large file, streamed by the writer.
-    Large(SourceEntry),
+    /// A large file, open, streamed by the writer.
+    Large(SourceEntry, SourceFile),
 }
 
 /// A batch of entries read, in order; the first error ends it (and the build).
 type Batch = Vec<Result<Item, BuildError>>;
 
+/// One source entry opened, before it is read.
+enum Opened {
+    /// A folder.
+    Directory(SourceEntry),
+    /// The filter, already read.
+    Filter(SourceEntry),
+    /// An open file.
+    File(SourceEntry, SourceFile),
+}
+
+impl Opened {
+    /// The bytes reading it takes.
+    fn size(&self) -> u64 {
+        match self {
+            Opened::File(_, file) => file.size,
+            Opened::Directory(_) | Opened::Filter(_) => 0,
+        }
+    }
+}
+
 /// The reading thread: takes `entries` in order (walking the source as it goes),
-/// reads the files of each batch in parallel (checking DocView ones) and sends the
-/// batches to the writer, until the end, the first error, or the writer hanging up.
-/// The filter is sent as the bytes that were parsed.
+/// opens the files of every [`BATCH_ENTRIES`] entries in parallel, reads them in
+/// parallel batches of [`BATCH_BYTES`] (checking DocView ones) and sends the batches to
+/// the writer, until the end, the first error, or the writer hanging up. The filter is
+/// sent as the bytes that were parsed.
 fn read_batches(
     entries: impl Iterator<Item = Result<SourceEntry, BuildError>>,
     filter_bytes: &[u8],
     batches: mpsc::SyncSender<Batch>,
 ) {
-    let mut batch: Vec<SourceEntry> = Vec::new();
+    let mut walked: Vec<SourceEntry> = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(entry) => {
+                walked.push(entry);
+                if walked.len() >= BATCH_ENTRIES
+                    && !send_walked(std::mem::take(&mut walked), filter_bytes, &batches)
+                {
+                    return;
+                }
+            }
+            Err(error) => {
+                // The entries before it first: an error among them comes first.
+                if send_walked(walked, filter_bytes, &batches) {
+                    let _ = batches.send(vec![Err(error)]);
+                }
+                return;
+            }
+        }
+    }
+    send_walked(walked, filter_bytes, &batches);
+}
+
+/// Opens the files of `walked` in parallel (one status call each: the size that
+/// batches them), then reads and sends them in order; returns whether the build goes
+/// on (no error was sent, the writer still takes batches).
+fn send_walked(
+    walked: Vec<SourceEntry>,
+    filter_bytes: &[u8],
+    batches: &mpsc::SyncSender<Batch>,
+) -> bool {
+    let opened: Vec<Result<Opened, BuildError>> = walked.into_par_iter().map(open_item).collect();
+    let mut batch: Vec<Opened> = Vec::new();
     let mut batch_bytes = 0u64;
-    let send = |batch: &mut Vec<SourceEntry>| -> bool {
+    let send = |batch: &mut Vec<Opened>| -> bool {
         if batch.is_empty() {
             return true;
         }
         let items = std::mem::take(batch)
             .into_par_iter()
-            .map(|entry| read_item(entry, filter_bytes))
+            .map(|opened| read_item(opened, filter_bytes))
             .collect();
         batches.send(items).is_ok()
     };
-    for entry in entries {
-        let entry = match entry {
-            Ok(entry) => entry,
+    for opened in opened {
+        match opened {
             Err(error) => {
-                // The entries before it first: an error among them comes first.
                 if send(&mut batch) {
                     let _ = batches.send(vec![Err(error)]);
                 }
-                return;
+                return false;
             }
-        };
-        if entry.is_file() && entry.size() > STREAM_THRESHOLD && !entry.name.ends_with(".xml") {
-            if !send(&mut batch) || batches.send(vec![Ok(Item::Large(entry))]).is_err() {
-                return;
+            Ok(Opened::File(entry, file))
+                if file.size > STREAM_THRESHOLD && !entry.name.ends_with(".xml") =>
+            {
+                if !send(&mut batch) || batches.send(vec![Ok(Item::Large(entry, file))]).is_err() {
+                    return false;
+                }
+                batch_bytes = 0;
             }
-            batch_bytes = 0;
-            continue;
-        }
-        batch_bytes += entry.size();
-        batch.push(entry);
-        if batch.len() >= BATCH_ENTRIES || batch_bytes >= BATCH_BYTES {
-            if !send(&mut batch) {
-                return;
+            Ok(opened) => {
+                batch_bytes += opened.size();
+                batch.push(opened);
+                if batch_bytes >= BATCH_BYTES {
+                    if !send(&mut batch) {
+                        return false;
+                    }
+                    batch_bytes = 0;
+                }
             }
-            batch_bytes = 0;
         }
     }
-    send(&mut batch);
+    send(&mut batch)
 }
 
-/// Reads one entry of a batch.
-fn read_item(entry: SourceEntry, filter_bytes: &[u8]) -> Result<Item, BuildError> {
+/// Opens one entry's file (not the filter, already read).
+fn open_item(entry: SourceEntry) -> Result<Opened, BuildError> {
     match entry.kind {
-        SourceKind::Directory => Ok(Item::Directory(entry)),
-        SourceKind::File { .. } if entry.name == FILTER_XML => {
-            Ok(Item::File(entry, filter_bytes.to_vec(), false))
+        SourceKind::Directory => Ok(Opened::Directory(entry)),
+        SourceKind::File if entry.name == FILTER_XML => Ok(Opened::Filter(entry)),
+        SourceKind::File => {
+            let file = entry.open()?;
+            Ok(Opened::File(entry, file))
         }
-        SourceKind::File { .. } => {
-            let data = load(&entry)?;
-            let docview = is_docview_entry(&entry.name, data.get(..4096).unwrap_or(&data));
+    }
+}
+
+/// Reads one entry of a batch, checking a DocView one.
+fn read_item(opened: Opened, filter_bytes: &[u8]) -> Result<Item, BuildError> {
+    match opened {
+        Opened::Directory(entry) => Ok(Item::Directory(entry)),
+        Opened::Filter(entry) => Ok(Item::File(entry, filter_bytes.to_vec(), false)),
+        Opened::File(entry, file) => {
+            let data = file
+                .read_all()
+                .map_err(|error| BuildError::Unreadable {
+                    path: entry.path.clone(),
+                    error,
+                })?;
+            let docview = check_docview(&entry, &data)?;
             Ok(Item::File(entry, data, docview))
         }
     }
@@ -591,7 +650,7 @@ fn write_batches(
                     stats.docview_files += u64::from(docview);
                     writer.add_bytes(&entry.name, data)?;
                 }
-                Item::Large(entry) => stream(writer, &entry, stats, progress)?,
+                Item::Large(entry, file) => stream(writer, &entry, file, stats, progress)?,
             }
         }
     }
@@ -614,32 +673,31 @@ impl Stats {
 }
 
 fn read_all(entry: &SourceEntry) -> Result<Vec<u8>, BuildError> {
-    let mut data = Vec::new();
     entry
         .open()?
-        .read_to_end(&mut data)
+        .read_all()
         .map_err(|error| BuildError::Unreadable {
             path: entry.path.clone(),
             error,
-        })?;
-    Ok(data)
+        })
 }
 
 /// Streams a large file into the package, counting its bytes as they pass.
 fn stream(
     writer: &mut PackageWriter,
     entry: &SourceEntry,
+    file: SourceFile,
     stats: &mut Stats,
     progress: &dyn Events,
 ) -> Result<(), BuildError> {
-    let file = entry.open()?;
+    let size = file.size;
     let mut counting = Counting {
-        inner: file,
+        inner: file.file,
         count: 0,
         progress,
         failed: None,
     };
-    let written = writer.add_reader(&entry.name, &mut counting, Some(entry.size()));
+    let written = writer.add_reader(&entry.name, &mut counting, Some(size));
     if let Some(error) = counting.failed.take() {
         return Err(BuildError::Unreadable {
             path: entry.path.clone(),

@@ -13,6 +13,7 @@
 //! their bytes, each folder before its content: the order the package is written in.
 
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::BuildError;
@@ -37,11 +38,8 @@ pub fn is_ignored_name(name: &str) -> bool {
 pub enum SourceKind {
     /// A folder.
     Directory,
-    /// A file of `size` bytes (when it was scanned).
-    File {
-        /// The size seen while scanning.
-        size: u64,
-    },
+    /// A file (its size is known once it is opened: [`SourceEntry::open`]).
+    File,
 }
 
 /// One file or folder of the source folder, as it goes into the package.
@@ -53,43 +51,103 @@ pub struct SourceEntry {
     pub path: PathBuf,
     /// File or folder.
     pub kind: SourceKind,
-    /// The file's identity (device and inode on Unix) when it was scanned; reading
-    /// checks that the same file is opened.
+    /// For a file reached through a link, the identity (device and inode on Unix) of
+    /// the target the walk checked; opening checks that the same file is opened. A
+    /// file that is no link is opened without following links instead.
     identity: Option<(u64, u64)>,
+}
+
+/// A source file opened for reading, with the size it has now.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The open file.
+    pub file: fs::File,
+    /// Its size when it was opened.
+    pub size: u64,
+}
+
+impl SourceFile {
+    /// Reads the whole file (a file that grew since it was opened is read whole too)
+    /// into a buffer of the size it had: no status call and no zeroing of the
+    /// buffer (`read_to_end` of a `File` itself would ask the size again).
+    pub fn read_all(self) -> std::io::Result<Vec<u8>> {
+        // Larger files grow their buffer as they are read: a size is no promise.
+        const RESERVE_MAX: u64 = 64 << 20;
+        let expected = usize::try_from(self.size.min(RESERVE_MAX)).unwrap_or(0);
+        let mut data = Vec::with_capacity(expected + 1);
+        self.file.take(u64::MAX).read_to_end(&mut data)?;
+        Ok(data)
+    }
 }
 
 impl SourceEntry {
     /// Whether this is a file.
     pub fn is_file(&self) -> bool {
-        matches!(self.kind, SourceKind::File { .. })
+        self.kind == SourceKind::File
     }
 
-    /// The size seen while scanning (0 for a folder).
-    pub fn size(&self) -> u64 {
-        match self.kind {
-            SourceKind::File { size } => size,
-            SourceKind::Directory => 0,
-        }
-    }
-
-    /// Opens the file and checks that it is still the file that was scanned (not
-    /// replaced by a link or another file since).
-    pub fn open(&self) -> Result<fs::File, BuildError> {
-        let file = fs::File::open(&self.path).map_err(|error| BuildError::Unreadable {
+    /// Opens the file with one status call, and checks that it is still a file of the
+    /// source folder: a file that was no link must not have been replaced by one (it is
+    /// opened without following links), and a file reached through a link must be the
+    /// target the walk checked. A file replaced by a FIFO or a device is refused
+    /// without waiting on it.
+    pub fn open(&self) -> Result<SourceFile, BuildError> {
+        let changed = || BuildError::Changed {
             path: self.path.clone(),
-            error,
-        })?;
+        };
+        let file = open_options(self.identity.is_none())
+            .open(&self.path)
+            .map_err(|error| {
+                if is_link_refused(&error) {
+                    changed()
+                } else {
+                    BuildError::Unreadable {
+                        path: self.path.clone(),
+                        error,
+                    }
+                }
+            })?;
         let meta = file.metadata().map_err(|error| BuildError::Unreadable {
             path: self.path.clone(),
             error,
         })?;
-        if !meta.is_file() || identity(&meta) != self.identity {
-            return Err(BuildError::Changed {
-                path: self.path.clone(),
-            });
+        if !meta.is_file() || (self.identity.is_some() && identity(&meta) != self.identity) {
+            return Err(changed());
         }
-        Ok(file)
+        Ok(SourceFile {
+            file,
+            size: meta.len(),
+        })
     }
+}
+
+/// How a source file is opened: never blocking on a FIFO swapped in, and without
+/// following a link at its name when `no_follow`.
+#[cfg(unix)]
+fn open_options(no_follow: bool) -> fs::OpenOptions {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = fs::OpenOptions::new();
+    let follow = if no_follow { libc::O_NOFOLLOW } else { 0 };
+    options.read(true).custom_flags(libc::O_NONBLOCK | follow);
+    options
+}
+
+#[cfg(not(unix))]
+fn open_options(_no_follow: bool) -> fs::OpenOptions {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    options
+}
+
+/// Whether opening failed because the name had become a link (`O_NOFOLLOW`).
+#[cfg(unix)]
+fn is_link_refused(error: &std::io::Error) -> bool {
+    error.raw_os_error() == Some(libc::ELOOP)
+}
+
+#[cfg(not(unix))]
+fn is_link_refused(_error: &std::io::Error) -> bool {
+    false
 }
 
 #[cfg(unix)]
@@ -163,12 +221,14 @@ struct Frame {
     prefix: String,
     /// Its canonical path (to refuse a link to a folder above it).
     canonical: PathBuf,
-    /// Its names not yet walked, sorted by their bytes.
-    names: std::vec::IntoIter<String>,
+    /// Its names not yet walked, sorted by their bytes, with what the listing says
+    /// they are.
+    names: std::vec::IntoIter<(String, fs::FileType)>,
 }
 
-/// The names in folder `dir`, sorted by their bytes.
-fn sorted_names(dir: &Path) -> Result<Vec<String>, BuildError> {
+/// The names in folder `dir`, sorted by their bytes, each with its type as the
+/// listing gives it (no status call per name where the file system says).
+fn sorted_names(dir: &Path) -> Result<Vec<(String, fs::FileType)>, BuildError> {
     let unreadable = |error| BuildError::Unreadable {
         path: dir.to_owned(),
         error,
@@ -180,9 +240,10 @@ fn sorted_names(dir: &Path) -> Result<Vec<String>, BuildError> {
             .file_name()
             .into_string()
             .map_err(|os| BuildError::NotUtf8Name { path: dir.join(os) })?;
-        names.push(name);
+        let kind = item.file_type().map_err(unreadable)?;
+        names.push((name, kind));
     }
-    names.sort_unstable();
+    names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Ok(names)
 }
 
@@ -229,7 +290,7 @@ impl Walk {
             let Some(frame) = self.stack.last_mut() else {
                 return Ok(None);
             };
-            let Some(name) = frame.names.next() else {
+            let Some((name, kind)) = frame.names.next() else {
                 self.stack.pop();
                 continue;
             };
@@ -244,29 +305,26 @@ impl Walk {
                 continue;
             }
             let path = frame.dir.join(&name);
-            let parent = frame.canonical.clone();
-            return self.entry(rel, path, &parent, &name).map(Some);
+            let canonical = frame.canonical.join(&name);
+            return self.entry(rel, path, canonical, kind).map(Some);
         }
     }
 
-    /// The entry `rel` at `path` (called `name` in its folder, whose canonical path is
-    /// `parent`); a folder is pushed onto the walk.
+    /// The entry `rel` at `path` (`canonical` when it is no link), of type `kind` as
+    /// its folder's listing says; a folder is pushed onto the walk. Only a link costs
+    /// status calls here: a file's are made when it is opened.
     fn entry(
         &mut self,
         rel: String,
         path: PathBuf,
-        parent: &Path,
-        name: &str,
+        canonical: PathBuf,
+        kind: fs::FileType,
     ) -> Result<SourceEntry, BuildError> {
         check_entry_name(&rel).map_err(|problem| BuildError::UnsafeName {
             path: path.clone(),
             problem,
         })?;
-        let meta = fs::symlink_metadata(&path).map_err(|error| BuildError::Unreadable {
-            path: path.clone(),
-            error,
-        })?;
-        let (meta, canonical) = if meta.file_type().is_symlink() {
+        let (is_dir, canonical, identity) = if kind.is_symlink() {
             let target = fs::canonicalize(&path).map_err(|error| BuildError::BrokenSymlink {
                 link: path.clone(),
                 error,
@@ -278,37 +336,39 @@ impl Walk {
                 path: path.clone(),
                 error,
             })?;
-            (meta, target)
-        } else {
-            (meta, parent.join(name))
-        };
-        if meta.is_dir() {
-            if self.stack.iter().any(|f| f.canonical == canonical) {
-                return Err(BuildError::SymlinkLoop { link: path });
+            if !meta.is_dir() && !meta.is_file() {
+                return Err(BuildError::SpecialFile { path });
             }
-            let names = sorted_names(&path)?;
-            self.stack.push(Frame {
-                dir: path.clone(),
-                prefix: rel.clone(),
-                canonical,
-                names: names.into_iter(),
-            });
-            Ok(SourceEntry {
-                name: rel,
-                path,
-                kind: SourceKind::Directory,
-                identity: None,
-            })
-        } else if meta.is_file() {
-            Ok(SourceEntry {
-                name: rel,
-                path,
-                kind: SourceKind::File { size: meta.len() },
-                identity: identity(&meta),
-            })
+            (meta.is_dir(), target, identity(&meta))
+        } else if kind.is_dir() || kind.is_file() {
+            (kind.is_dir(), canonical, None)
         } else {
-            Err(BuildError::SpecialFile { path })
+            return Err(BuildError::SpecialFile { path });
+        };
+        if !is_dir {
+            return Ok(SourceEntry {
+                name: rel,
+                path,
+                kind: SourceKind::File,
+                identity,
+            });
         }
+        if self.stack.iter().any(|f| f.canonical == canonical) {
+            return Err(BuildError::SymlinkLoop { link: path });
+        }
+        let names = sorted_names(&path)?;
+        self.stack.push(Frame {
+            dir: path.clone(),
+            prefix: rel.clone(),
+            canonical,
+            names: names.into_iter(),
+        });
+        Ok(SourceEntry {
+            name: rel,
+            path,
+            kind: SourceKind::Directory,
+            identity: None,
+        })
     }
 }
 
@@ -330,6 +390,7 @@ impl Iterator for Walk {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn names(tree: &SourceTree) -> Vec<&str> {
         tree.entries.iter().map(|e| e.name.as_str()).collect()
@@ -374,8 +435,10 @@ mod tests {
             tree.ignored,
             ["jcr_root/.svn", "jcr_root/a/.vlt", "pom.xml"]
         );
-        assert!(tree.get("jcr_root/b/x.txt").unwrap().is_file());
-        assert_eq!(tree.get("jcr_root/b/x.txt").unwrap().size(), 1);
+        let file = tree.get("jcr_root/b/x.txt").unwrap();
+        assert!(file.is_file());
+        assert_eq!(file.open().unwrap().size, 1);
+        assert_eq!(file.open().unwrap().read_all().unwrap(), b"x");
     }
 
     #[test]
@@ -462,14 +525,12 @@ mod tests {
                 "jcr_root/apps/shared/readme.txt",
             ]
         );
-        let mut f = tree
+        let f = tree
             .get("jcr_root/apps/readme.txt")
             .unwrap()
             .open()
             .unwrap();
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut f, &mut s).unwrap();
-        assert_eq!(s, "hi");
+        assert_eq!(f.read_all().unwrap(), b"hi");
 
         symlink("../../../secret", d.join("jcr_root/apps/secret")).unwrap();
         let e = scan(&d).unwrap_err();
@@ -504,6 +565,70 @@ mod tests {
         std::os::unix::fs::symlink("other.txt", d.join("jcr_root/a.txt")).unwrap();
         let e = tree.get("jcr_root/a.txt").unwrap().open().unwrap_err();
         assert!(matches!(e, BuildError::Changed { .. }), "{e:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_replaced_by_a_fifo_is_refused_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::create_dir_all(d.join("jcr_root")).unwrap();
+        fs::write(d.join("jcr_root/a.txt"), b"a").unwrap();
+        let tree = scan(d).unwrap();
+        fs::remove_file(d.join("jcr_root/a.txt")).unwrap();
+        let fifo = std::ffi::CString::new(
+            d.join("jcr_root/a.txt").as_os_str().as_encoded_bytes(),
+        )
+        .unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let e = tree.get("jcr_root/a.txt").unwrap().open().unwrap_err();
+        assert!(matches!(e, BuildError::Changed { .. }), "{e:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_file_must_stay_the_target_that_was_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::create_dir_all(d.join("jcr_root")).unwrap();
+        fs::write(d.join("jcr_root/target.txt"), b"t").unwrap();
+        std::os::unix::fs::symlink("target.txt", d.join("jcr_root/link.txt")).unwrap();
+        let tree = scan(d).unwrap();
+        assert_eq!(tree.get("jcr_root/link.txt").unwrap().open().unwrap().size, 1);
+        // A new file (a new inode: the old one still exists) takes the target's name.
+        fs::write(d.join("jcr_root/new.txt"), b"n").unwrap();
+        fs::rename(d.join("jcr_root/new.txt"), d.join("jcr_root/target.txt")).unwrap();
+        let e = tree.get("jcr_root/link.txt").unwrap().open().unwrap_err();
+        assert!(matches!(e, BuildError::Changed { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn a_file_is_read_whole_whatever_its_size_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::create_dir_all(d.join("jcr_root")).unwrap();
+        let path = d.join("jcr_root/grows.txt");
+        fs::write(&path, b"ab").unwrap();
+        let tree = scan(d).unwrap();
+        let opened = tree.get("jcr_root/grows.txt").unwrap().open().unwrap();
+        assert_eq!(opened.size, 2);
+        let more: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(&more)
+            .unwrap();
+        let data = opened.read_all().unwrap();
+        assert_eq!(data.len(), 2 + more.len());
+        assert_eq!(data.get(..2), Some(&b"ab"[..]));
+        assert_eq!(data.get(2..), Some(&more[..]));
+        let empty = d.join("jcr_root/empty.txt");
+        fs::write(&empty, b"").unwrap();
+        let tree = scan(d).unwrap();
+        let opened = tree.get("jcr_root/empty.txt").unwrap().open().unwrap();
+        assert_eq!((opened.size, opened.read_all().unwrap()), (0, Vec::new()));
     }
 
     #[cfg(unix)]

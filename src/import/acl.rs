@@ -97,9 +97,14 @@ pub fn import(
 fn to_node(s: &Session<'_>, pm: &PrefixMap, el: &DocViewElement, at: &str) -> Node {
     let primary = el
         .primary_type()
-        .map(|t| pm.name(t))
+        .map(|t| pm.name(t).into_owned())
         .unwrap_or_else(|| "nt:unstructured".into());
-    let mixins: Vec<String> = el.mixin_types().iter().map(|m| pm.name(m)).collect();
+    let mixins: Vec<String> = el
+        .mixin_types()
+        .iter()
+        .map(|m| pm.name(m).into_owned())
+        .collect();
+    let eff = s.types.effective(&primary, &mixins);
     let mut n = Node::new(pm.name(&el.name), primary.clone());
     if n.name.is_empty() {
         n.name = path::name(at).to_string();
@@ -110,7 +115,7 @@ fn to_node(s: &Session<'_>, pm: &PrefixMap, el: &DocViewElement, at: &str) -> No
         if name == "jcr:primaryType" || name == "jcr:mixinTypes" {
             continue;
         }
-        if let Some(mut p) = convert_property(dp, &name, pm, &s.types, &primary, &mixins) {
+        if let Some(mut p) = convert_property(dp, &name, pm, &eff) {
             if name == "rep:privileges" || name == "rep:principalNames" {
                 p.multiple = true;
                 if name == "rep:privileges" {

@@ -49,7 +49,7 @@ pub fn import_document(
         }
         let seg = segment(&pm, &doc.root);
         let p = path::join(node_path, &seg);
-        return element(s, &pm, &doc.root, &p);
+        return element(s, &pm, &doc.root, &p, false);
     }
     let primary = doc.root.primary_type().map(|t| pm.name(t));
     let special = primary.as_deref().is_some_and(|t| {
@@ -60,7 +60,7 @@ pub fn import_document(
         s.touched(node_path, Action::Unchanged, false);
         return Ok(());
     }
-    element(s, &pm, &doc.root, node_path)
+    element(s, &pm, &doc.root, node_path, false)
 }
 
 /// The path of a `jcr:root` document's node with the prefix of its last segment
@@ -80,18 +80,21 @@ fn segment(pm: &PrefixMap, el: &DocViewElement) -> String {
     if el.index > 1 {
         format!("{n}[{}]", el.index)
     } else {
-        n
+        n.into_owned()
     }
 }
 
+/// Imports `el` as the node at `node_path`; `known_absent`: no node is there (the
+/// repository need not be asked).
 fn element(
     s: &mut Session<'_>,
     pm: &PrefixMap,
     el: &DocViewElement,
     node_path: &str,
+    known_absent: bool,
 ) -> Result<(), ImportError> {
     super::session::check_depth(node_path)?;
-    let primary = el.primary_type().map(|t| pm.name(t));
+    let primary = el.primary_type().map(|t| pm.name(t).into_owned());
     if let Some(t) = primary.as_deref() {
         if ACL_TYPES.contains(&t) {
             return acl::import(s, pm, el, node_path, t);
@@ -109,7 +112,11 @@ fn element(
             s.report.authorizables.push(node_path.to_string());
         }
     }
-    let mut existing = s.node(node_path)?;
+    let mut existing = if known_absent {
+        None
+    } else {
+        s.node(node_path)?
+    };
     let contained = s.contains(node_path);
     let mut before = None;
     let mut stashed = None;
@@ -155,14 +162,19 @@ fn element(
         s.listed_children.insert(node_path.to_string(), listed);
     }
     let mut names: Vec<String> = Vec::with_capacity(el.children.len());
+    // Below a node this element created, a child is there only when an earlier
+    // sibling of the same name put it there (or, removed, let a later same-name
+    // sibling take its place): the repository need not be asked otherwise.
+    let mut named = std::collections::HashSet::new();
     for c in &el.children {
         let seg = segment(pm, c);
         let cpath = path::join(node_path, &seg);
+        let first_of_name = fresh && named.insert(pm.name(&c.name)) && c.index == 1;
         names.push(seg);
         if c.is_placeholder() {
             continue;
         }
-        element(s, pm, c, &cpath)?;
+        element(s, pm, c, &cpath, first_of_name)?;
     }
     // A node this element created has exactly the children it listed, in listed
     // order (the node types autocreate properties, not children): nothing to delete
@@ -210,7 +222,7 @@ fn existing_authorizable(
             continue;
         }
         let cpath = path::join(old, &segment(pm, c));
-        element(s, pm, c, &cpath)?;
+        element(s, pm, c, &cpath, false)?;
     }
     Ok(())
 }
@@ -266,28 +278,28 @@ fn properties_for(
     // importer takes their protected rep:members as membership too.
     let members_overflow = matches!(primary, "rep:MemberReferences" | "rep:Members");
     let counter = primary == "mix:atomicCounter" || mixins.iter().any(|m| m == "mix:atomicCounter");
+    // One effective type for every property of the element.
+    let eff = s.types.effective(primary, mixins);
     for dp in &el.properties {
         let name = pm.name(&dp.name);
+        let name = name.as_ref();
         if name == "jcr:primaryType" || name == "jcr:mixinTypes" {
             continue;
         }
-        if VERSION_PROPERTIES.contains(&name.as_str()) {
+        if VERSION_PROPERTIES.contains(&name) {
             continue;
         }
-        if !s.includes_property(node_path, &name) {
+        if !s.includes_property(node_path, name) {
             continue;
         }
         // Authorizables are created through a system view import that sets their
         // protected properties (rep:members, rep:password, ...); there is no counter
         // service, so oak:counter is set as the package gives it.
-        let keep_protected = (creating && CREATION_PROPERTIES.contains(&name.as_str()))
+        let keep_protected = (creating && CREATION_PROPERTIES.contains(&name))
             || (authorizable && name != "jcr:created" && name != "jcr:createdBy")
             || (members_overflow && name != "jcr:created" && name != "jcr:createdBy")
             || (counter && name == "oak:counter");
-        if !keep_protected
-            && s.types
-                .is_protected_property(primary, mixins, &name, dp.ptype, dp.multiple)
-        {
+        if !keep_protected && eff.is_protected_property(name, dp.ptype, dp.multiple) {
             continue;
         }
         if dp.ptype == PropertyType::Undefined
@@ -297,7 +309,6 @@ fn properties_for(
         {
             // The existing node keeps its type: an untyped value needs a definition
             // of any type with this name (or a residual one) and multiplicity.
-            let eff = s.types.effective(primary, mixins);
             if eff.is_complete()
                 && !eff.property_definitions().any(|d| {
                     (d.def.name == name || d.def.name == "*") && d.def.multiple == dp.multiple
@@ -309,27 +320,26 @@ fn properties_for(
                 continue;
             }
         }
-        if !matches!(dp.ptype, PropertyType::Undefined | PropertyType::Binary) && !keep_protected {
-            let eff = s.types.effective(primary, mixins);
-            if eff.is_complete()
-                && eff
-                    .property_definition(&name, dp.ptype, dp.multiple)
-                    .is_none()
-            {
-                violations.push(format!(
-                    "{node_path}: no property definition of {primary}{} allows {name} of type {}{}",
-                    if mixins.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" [{}]", mixins.join(", "))
-                    },
-                    dp.ptype.jcr_name(),
-                    if dp.multiple { " (multi-valued)" } else { "" }
-                ));
-                continue;
-            }
+        if !matches!(dp.ptype, PropertyType::Undefined | PropertyType::Binary)
+            && !keep_protected
+            && eff.is_complete()
+            && eff
+                .property_definition(name, dp.ptype, dp.multiple)
+                .is_none()
+        {
+            violations.push(format!(
+                "{node_path}: no property definition of {primary}{} allows {name} of type {}{}",
+                if mixins.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", mixins.join(", "))
+                },
+                dp.ptype.jcr_name(),
+                if dp.multiple { " (multi-valued)" } else { "" }
+            ));
+            continue;
         }
-        if let Some(p) = convert_property(dp, &name, pm, &s.types, primary, mixins) {
+        if let Some(p) = convert_property(dp, name, pm, &eff) {
             out.push(p);
         }
     }
@@ -376,7 +386,11 @@ fn create(
             .default_child_type(&parent_info.primary_type, &parent_info.mixins, &name)
             .unwrap_or_else(|| "nt:unstructured".to_string()),
     };
-    let mixins: Vec<String> = el.mixin_types().iter().map(|m| pm.name(m)).collect();
+    let mixins: Vec<String> = el
+        .mixin_types()
+        .iter()
+        .map(|m| pm.name(m).into_owned())
+        .collect();
     let (props, violations) = properties_for(s, pm, el, node_path, &primary, &mixins, true);
     let mut node = Node::new(name, primary);
     node.mixins = mixins;
@@ -438,33 +452,30 @@ fn create(
 
 /// Sets what the node types autocreate and the package did not give.
 pub fn autocreate(s: &mut Session<'_>, node: &mut Node, node_path: &str) {
-    let defs: Vec<(String, PropertyType, bool, Vec<String>)> = s
+    let mut props: Vec<Property> = Vec::new();
+    // Where the identifier goes: issuing one needs the session, not the types.
+    let mut uuid_at = None;
+    for d in s
         .types
         .effective(&node.primary_type, &node.mixins)
         .autocreated_properties()
-        .iter()
-        .map(|d| {
-            (
-                d.def.name.clone(),
-                d.def.required_type,
-                d.def.multiple,
-                d.def.default_values.clone(),
-            )
-        })
-        .collect();
-    for (name, ptype, multiple, defaults) in defs {
+    {
+        let name = d.def.name.as_str();
         if name == "*"
-            || node.properties.contains_key(&name)
+            || node.properties.contains_key(name)
             || name == "jcr:primaryType"
             || name == "jcr:mixinTypes"
         {
             continue;
         }
-        if VERSION_PROPERTIES.contains(&name.as_str()) {
+        if VERSION_PROPERTIES.contains(&name) {
             continue;
         }
-        let value = match name.as_str() {
-            "jcr:uuid" => Some(Value::String(s.new_uuid(node_path))),
+        let value = match name {
+            "jcr:uuid" => {
+                uuid_at = Some(props.len());
+                Some(Value::String(String::new()))
+            }
             "jcr:created" | "jcr:lastModified" => Some(Value::Date(s.opts.actor.time)),
             "jcr:createdBy" | "jcr:lastModifiedBy" => {
                 Some(Value::String(s.opts.session_user.clone()))
@@ -473,28 +484,36 @@ pub fn autocreate(s: &mut Session<'_>, node: &mut Node, node_path: &str) {
             _ => None,
         };
         let prop = match value {
-            Some(v) => Some(Property::single(name.clone(), v)),
-            None if !defaults.is_empty() => {
-                let t = if ptype == PropertyType::Undefined {
+            Some(v) => Some(Property::single(name, v)),
+            None if !d.def.default_values.is_empty() => {
+                let t = if d.def.required_type == PropertyType::Undefined {
                     PropertyType::String
                 } else {
-                    ptype
+                    d.def.required_type
                 };
-                let vals: Option<Vec<Value>> =
-                    defaults.iter().map(|d| Value::parse(t, d).ok()).collect();
+                let vals: Option<Vec<Value>> = d
+                    .def
+                    .default_values
+                    .iter()
+                    .map(|v| Value::parse(t, v).ok())
+                    .collect();
                 vals.map(|mut vals| {
-                    if multiple {
-                        Property::multi(name.clone(), t, vals)
+                    if d.def.multiple {
+                        Property::multi(name, t, vals)
                     } else {
-                        Property::single(name.clone(), vals.remove(0))
+                        Property::single(name, vals.remove(0))
                     }
                 })
             }
             None => None,
         };
-        if let Some(p) = prop {
-            node.set(p);
-        }
+        props.extend(prop);
+    }
+    if let Some(at) = uuid_at {
+        props[at].values = vec![Value::String(s.new_uuid(node_path))];
+    }
+    for p in props {
+        node.set(p);
     }
 }
 
@@ -521,7 +540,11 @@ fn update(
             changed = true;
         }
     }
-    let package_mixins: Vec<String> = el.mixin_types().iter().map(|m| pm.name(m)).collect();
+    let package_mixins: Vec<String> = el
+        .mixin_types()
+        .iter()
+        .map(|m| pm.name(m).into_owned())
+        .collect();
     let mut mixins = info.mixins.clone();
     if mode == ImportMode::Replace && el.property("jcr:mixinTypes").is_some() {
         let keep_ac = !matches!(s.ac, AcHandling::Overwrite | AcHandling::Clear);

@@ -70,7 +70,7 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     let paths = std::mem::take(&mut s.to_check);
     s.phase("checking node types", Some(paths.len() as u64), Unit::Paths);
     let mut seen = spill::PathSet::new();
-    let mut open_types = std::collections::HashMap::new();
+    let mut open_types = OpenTypes::new();
     let mut records = paths.iter();
     // The paths to check next, each with the progress it stands for (itself
     // and the repeated paths before it).
@@ -107,24 +107,33 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
 fn wants_children(
     types: &cnd::NodeTypeRegistry,
     undeclared: &mut std::collections::BTreeSet<String>,
-    open_types: &mut std::collections::HashMap<(String, Vec<String>), bool>,
+    open_types: &mut OpenTypes,
     primary: &str,
     mixins: &[String],
 ) -> bool {
     if !declared(types, undeclared, primary, mixins) {
         return false;
     }
-    let key = (primary.to_string(), mixins.to_vec());
-    let open = match open_types.get(&key) {
-        Some(&o) => o,
+    let known = open_types
+        .get(primary)
+        .and_then(|m| m.iter().find(|(k, _)| k.as_slice() == mixins));
+    let open = match known {
+        Some(&(_, o)) => o,
         None => {
             let o = types.accepts_any_content(primary, mixins);
-            open_types.insert(key, o);
+            open_types
+                .entry(primary.to_string())
+                .or_default()
+                .push((mixins.to_vec(), o));
             o
         }
     };
     !open
 }
+
+/// Per primary type, per list of mixins: whether such a node accepts any child
+/// (looked up without building a key).
+type OpenTypes = std::collections::HashMap<String, Vec<(Vec<String>, bool)>>;
 
 /// Whether all the types are declared; those that are not are recorded.
 fn declared(
@@ -148,7 +157,7 @@ fn check_batch(
     s: &mut Session<'_>,
     batch: &[(String, u64)],
     undeclared: &mut std::collections::BTreeSet<String>,
-    open_types: &mut std::collections::HashMap<(String, Vec<String>), bool>,
+    open_types: &mut OpenTypes,
 ) -> Result<(), ImportError> {
     if batch.is_empty() {
         return Ok(());

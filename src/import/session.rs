@@ -5,7 +5,7 @@ use super::error::ImportError;
 use super::options::ImportOptions;
 use super::report::{Action, Report};
 use super::spill::{PathSet, SpillLog};
-use crate::cnd::NodeTypeRegistry;
+use crate::cnd::{EffectiveType, NodeTypeRegistry};
 use crate::docview::DocViewProperty;
 use crate::events::{Event, Unit};
 use crate::filter::{ImportMode, WorkspaceFilter};
@@ -14,6 +14,8 @@ use crate::node::Node;
 use crate::properties::AcHandling;
 use crate::repository::{AddOptions, NodeInfo, Transaction};
 use crate::value::{Binary, Property, PropertyType, Value};
+use indexmap::IndexMap;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// Access-control mixins that `replace` keeps unless acHandling overwrites.
@@ -49,8 +51,9 @@ pub struct Session<'t> {
     /// Versionable nodes the package says are checked in.
     pub check_in: Vec<String>,
     /// Child names listed by DocView elements, to order again once the children in
-    /// their own files have been imported.
-    pub name_lists: HashMap<String, Vec<String>>,
+    /// their own files have been imported; in the order they were listed, so that
+    /// those one document left are the last ones.
+    pub name_lists: IndexMap<String, Vec<String>>,
     /// Child names listed by DocView elements of existing nodes outside the filter
     /// (ancestors of the roots): not reordered, but a node created below one goes
     /// where the listing puts it, before the next listed sibling that exists.
@@ -122,7 +125,7 @@ impl<'t> Session<'t> {
             hints: PathSet::new(),
             to_check: SpillLog::new(),
             check_in: Vec::new(),
-            name_lists: HashMap::new(),
+            name_lists: IndexMap::new(),
             listed_children: HashMap::new(),
             file_content: PathSet::new(),
             report: Report::default(),
@@ -166,7 +169,7 @@ impl<'t> Session<'t> {
         self.processed = PathSet::new();
         self.hints = PathSet::new();
         self.file_content = PathSet::new();
-        self.name_lists = HashMap::new();
+        self.name_lists = IndexMap::new();
         self.listed_children = HashMap::new();
         self.document_nodes = HashSet::new();
     }
@@ -181,28 +184,30 @@ impl<'t> Session<'t> {
     /// The repository path for the package path `path`: below a remapped authorizable,
     /// below the existing one.
     pub fn repo_path(&self, path: &str) -> String {
-        Self::rebase(&self.remapped, path, false)
+        Self::rebase(&self.remapped, path, false).into_owned()
     }
 
     /// The package path the filter decides for the repository path `path` (the inverse
     /// of [`Session::repo_path`]).
-    fn filter_path(&self, path: &str) -> String {
+    fn filter_path<'p>(&self, path: &'p str) -> Cow<'p, str> {
         Self::rebase(&self.remapped, path, true)
     }
 
-    fn rebase(remapped: &[(String, String)], path: &str, inverse: bool) -> String {
+    /// `path` moved from below one side of a remapped authorizable to below the
+    /// other; borrowed when nothing is remapped there (nearly always).
+    fn rebase<'p>(remapped: &[(String, String)], path: &'p str, inverse: bool) -> Cow<'p, str> {
         for (pkg, repo) in remapped.iter().rev() {
             let (from, to) = if inverse { (repo, pkg) } else { (pkg, repo) };
             if path == from {
-                return to.clone();
+                return Cow::Owned(to.clone());
             }
             if let Some(rest) = path.strip_prefix(from.as_str()) {
                 if rest.starts_with('/') {
-                    return format!("{to}{rest}");
+                    return Cow::Owned(format!("{to}{rest}"));
                 }
             }
         }
-        path.to_string()
+        Cow::Borrowed(path)
     }
 
     /// Whether `path` is an ancestor of a filter root.
@@ -222,8 +227,12 @@ impl<'t> Session<'t> {
     /// Whether the property at `node/name` passes the filter's property rules.
     pub fn includes_property(&self, node: &str, name: &str) -> bool {
         match &self.filter {
-            Some(f) => f.includes_property(&crate::path::join(&self.filter_path(node), name)),
-            None => true,
+            // Without property rules every property passes (covered or not): the
+            // property's path need not be built.
+            Some(f) if f.sets.iter().any(|s| s.property_rules().next().is_some()) => {
+                f.includes_property(&crate::path::join(&self.filter_path(node), name))
+            }
+            _ => true,
         }
     }
 
@@ -366,13 +375,13 @@ impl PrefixMap {
 
     /// Rewrites the prefix of a qualified name. Prefixes the document did not declare
     /// are taken as the repository's own (names in file names, reference §3.11).
-    pub fn name(&self, name: &str) -> String {
+    pub fn name<'n>(&self, name: &'n str) -> Cow<'n, str> {
         match name.split_once(':') {
             Some((p, l)) => match self.0.get(p) {
-                Some(q) if q != p => format!("{q}:{l}"),
-                _ => name.to_string(),
+                Some(q) if q != p => Cow::Owned(format!("{q}:{l}")),
+                _ => Cow::Borrowed(name),
             },
-            None => name.to_string(),
+            None => Cow::Borrowed(name),
         }
     }
 
@@ -395,9 +404,7 @@ pub fn convert_property(
     dp: &DocViewProperty,
     name: &str,
     prefixes: &PrefixMap,
-    types: &NodeTypeRegistry,
-    primary: &str,
-    mixins: &[String],
+    eff: &EffectiveType<'_>,
 ) -> Option<Property> {
     if dp.binary_ref {
         let values: Vec<Value> = dp
@@ -415,7 +422,6 @@ pub fn convert_property(
         ptype = PropertyType::Name;
     }
     if ptype == PropertyType::Undefined {
-        let eff = types.effective(primary, mixins);
         ptype = eff
             .property_definition(name, PropertyType::Undefined, dp.multiple)
             .map(|d| d.def.required_type)
@@ -428,8 +434,8 @@ pub fn convert_property(
             .map(|v| {
                 let v = match t {
                     PropertyType::Name => prefixes.name(v),
-                    PropertyType::Path => prefixes.path(v),
-                    _ => v.clone(),
+                    PropertyType::Path => Cow::Owned(prefixes.path(v)),
+                    _ => Cow::Borrowed(v.as_str()),
                 };
                 Value::parse(t, &v).ok()
             })

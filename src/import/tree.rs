@@ -64,8 +64,9 @@ fn visit(
             s.file_content.insert(path::join(&p, "jcr:content"));
             s.file_content.insert(p.clone());
         }
+        let listed_before = s.name_lists.len();
         let imported = import_docview_entry(s, archive, entry, &p)?;
-        forget_unread_name_lists(s, plan);
+        forget_unread_name_lists(s, plan, listed_before);
         if imported {
             if let Some(file) = plan.file(n) {
                 super::file::import_file(s, archive, file, &p, true)?;
@@ -87,7 +88,7 @@ fn visit(
         folder_cleanup(s, plan, n, n_path)?;
     }
     if plan.has_children(n) {
-        if let Some(names) = s.name_lists.remove(&p) {
+        if let Some(names) = s.name_lists.swap_remove(&p) {
             super::docview::restore_order(s, &p, &names)?;
         }
     }
@@ -107,11 +108,20 @@ fn visit(
 /// in their own files: only a layout node with children orders again after them
 /// (in [`visit`]), so the others would be held, unread, until the walk ends (tens of
 /// MB at a million nodes). Below a remapped authorizable the paths are not the
-/// layout's: everything is kept then.
-fn forget_unread_name_lists(s: &mut Session<'_>, plan: &Plan<'_>) {
-    if s.remapped.is_empty() && !s.name_lists.is_empty() {
-        s.name_lists
-            .retain(|p, _| plan.find(p).is_some_and(|n| plan.has_children(n)));
+/// layout's: everything is kept then. Only the lists the document left (those after
+/// the first `listed_before`) are looked at: the older ones were kept for children.
+fn forget_unread_name_lists(s: &mut Session<'_>, plan: &Plan<'_>, listed_before: usize) {
+    if !s.remapped.is_empty() {
+        return;
+    }
+    let mut i = listed_before;
+    while let Some((p, _)) = s.name_lists.get_index(i) {
+        if plan.find(p).is_some_and(|n| plan.has_children(n)) {
+            i += 1;
+        } else {
+            // The last list takes its place: one the document left, looked at next.
+            s.name_lists.swap_remove_index(i);
+        }
     }
 }
 

@@ -237,20 +237,30 @@ ALTER TABLE jreg ADD PRIMARY KEY(op, kind, key);
 UPDATE meta SET value = '3' WHERE key = 'version';
 "#;
 
+/// The MD5 digest of `text`.
+fn md5_digest(text: &str) -> [u8; 16] {
+    use md5::Digest;
+    md5::Md5::digest(text.as_bytes()).into()
+}
+
 /// The MD5 of `text` as the keys hold it (`md5(text)`, hexadecimal).
 pub(crate) fn md5(text: &str) -> String {
-    use md5::Digest;
-    let d = md5::Md5::digest(text.as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(32);
+    for b in md5_digest(text) {
+        hex.push(HEX[usize::from(b >> 4)] as char);
+        hex.push(HEX[usize::from(b & 15)] as char);
+    }
+    hex
 }
 
 /// Two different names of `names` with one MD5, if there are.
 pub(crate) fn md5_twins<'a>(
     names: impl IntoIterator<Item = &'a str>,
 ) -> Option<(&'a str, &'a str)> {
-    let mut seen: std::collections::HashMap<String, &'a str> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<[u8; 16], &'a str> = std::collections::HashMap::new();
     for n in names {
-        match seen.entry(md5(n)) {
+        match seen.entry(md5_digest(n)) {
             std::collections::hash_map::Entry::Occupied(e) if *e.get() != n => {
                 return Some((*e.get(), n))
             }

@@ -206,7 +206,9 @@ impl<'c> Db<'c> {
         Ok(out)
     }
 
-    fn decode_prop_row(&self, r: &Row<'_>) -> Result<Property> {
+    /// The property of a row whose first four columns are `name, type, multiple,
+    /// value`.
+    pub(crate) fn decode_prop_row(&self, r: &Row<'_>) -> Result<Property> {
         let name: String = r.get(0).map_err(|e| self.err(e))?;
         let code: i64 = r.get(1).map_err(|e| self.err(e))?;
         let multiple: bool = r.get(2).map_err(|e| self.err(e))?;

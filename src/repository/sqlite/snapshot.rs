@@ -10,13 +10,23 @@
 //! page cache to [`CACHE_KIB`] while it runs (and restores it after): the default
 //! 24 MiB would otherwise fill up with pages read once, and the exporter's memory
 //! would grow with the repository.
+//!
+//! Listing children reads the family in two statements whatever its size: the
+//! children with their facts, then the properties of all of them (module
+//! [`families`] holds those until the export asks), from which the children's
+//! `jcr:uuid` and `jcr:data` facts are taken too. Asked node by node, the export
+//! cost a statement for each node's properties besides its parent's listing.
+
+mod families;
 
 use super::read::index_of;
 use super::{codec, Db};
 use crate::path;
 use crate::repository::{NodeInfo, Result, ScanHit, SnapshotNode, SnapshotRead};
-use crate::value::PropertyType;
+use crate::value::{Property, PropertyType};
+use families::Families;
 use rusqlite::{params, OptionalExtension, Row};
+use std::cell::RefCell;
 
 /// The columns both queries return, over `node n` (the node), `prop u` (its uuid) and
 /// `node c` (its `jcr:content` child, if any). A macro, so that the statements are
@@ -40,12 +50,25 @@ const NODE_SQL: &str = concat!(
      WHERE n.ws = ?1 AND n.path = ?2"
 );
 
-/// The children of a node, with their facts, in order.
-const CHILDREN_SQL: &str = concat!(
-    cols!(),
-    " LEFT JOIN node c ON c.ws = n.ws AND c.path = n.path || '/jcr:content'
-     WHERE n.parent = ?1 ORDER BY n.position, n.id"
-);
+/// The children of a node in order, with the facts their properties do not give
+/// (the same columns as [`cols!`], the uuid and `jcr:data` left out: read from the
+/// properties).
+const CHILDREN_SQL: &str = "SELECT n.id, n.name, n.path, n.ptype, n.mixins, NULL,
+        EXISTS(SELECT 1 FROM node k WHERE k.parent = n.id),
+        c.id IS NOT NULL,
+        0,
+        EXISTS(SELECT 1 FROM prop e WHERE e.node = c.id AND e.name = 'jcr:data')
+     FROM node n
+     LEFT JOIN node c ON c.ws = n.ws AND c.path = n.path || '/jcr:content'
+     WHERE n.parent = ?1 ORDER BY n.position, n.id";
+
+/// The properties of the children of a node: the children in [`CHILDREN_SQL`]'s
+/// order, each one's properties by name (the columns of `Db::props_of`, then the
+/// node). The `node_children` index gives that order, and each child's properties
+/// are one range of the `prop` key: no sort.
+const FAMILY_PROPS_SQL: &str = "SELECT p.name, p.type, p.multiple, p.value, p.node
+     FROM node n CROSS JOIN prop p ON p.node = n.id
+     WHERE n.parent = ?1 ORDER BY n.position, n.id, p.name";
 
 /// The page cache while a snapshot runs, in KiB.
 pub(crate) const CACHE_KIB: i64 = 8 << 10;
@@ -57,6 +80,8 @@ pub(crate) struct SqliteSnapshot<'c> {
     owns_read_txn: bool,
     /// The connection's `cache_size` before, to restore.
     cache_size: Option<i64>,
+    /// The properties of listed children, until asked for.
+    families: RefCell<Families>,
 }
 
 impl<'c> SqliteSnapshot<'c> {
@@ -72,6 +97,7 @@ impl<'c> SqliteSnapshot<'c> {
             ws: 0,
             owns_read_txn,
             cache_size: None,
+            families: RefCell::default(),
         };
         let cache_size: i64 = db
             .conn
@@ -117,6 +143,45 @@ impl<'c> SqliteSnapshot<'c> {
         node.info.mixins = codec::decode_mixins(&mixins).map_err(|e| db.corrupt(e))?;
         Ok(node)
     }
+
+    /// The properties of `children`, the children of `parent` as [`CHILDREN_SQL`]
+    /// listed them, in one statement; sets each child's uuid and `has_data` from
+    /// them.
+    fn family_props(
+        &self,
+        parent: i64,
+        children: &mut [SnapshotNode],
+    ) -> Result<Vec<(i64, Vec<Property>)>> {
+        let db = &self.db;
+        let mut family: Vec<(i64, Vec<Property>)> =
+            children.iter().map(|c| (c.handle, Vec::new())).collect();
+        let mut st = db
+            .conn
+            .prepare_cached(FAMILY_PROPS_SQL)
+            .map_err(|e| db.err(e))?;
+        let mut rows = st.query([parent]).map_err(|e| db.err(e))?;
+        // Rows come child by child in the listing's order.
+        let mut at = 0;
+        while let Some(r) = rows.next().map_err(|e| db.err(e))? {
+            let handle: i64 = r.get(4).map_err(|e| db.err(e))?;
+            while family.get(at).is_some_and(|(h, _)| *h != handle) {
+                at += 1;
+            }
+            let (Some((_, props)), Some(child)) = (family.get_mut(at), children.get_mut(at)) else {
+                return Err(db.corrupt(format!(
+                    "properties of node {handle} were read out of order"
+                )));
+            };
+            let property = db.decode_prop_row(r)?;
+            match property.name.as_str() {
+                "jcr:uuid" => child.info.uuid = Some(r.get(3).map_err(|e| db.err(e))?),
+                "jcr:data" => child.has_data = true,
+                _ => {}
+            }
+            props.push(property);
+        }
+        Ok(family)
+    }
 }
 
 impl SnapshotRead for SqliteSnapshot<'_> {
@@ -148,11 +213,16 @@ impl SnapshotRead for SqliteSnapshot<'_> {
         for row in rows {
             out.push(self.finish(row.map_err(|e| db.err(e))?)?);
         }
+        let family = self.family_props(node.handle, &mut out)?;
+        self.families.borrow_mut().hold(family);
         Ok(out)
     }
 
-    fn properties(&self, node: &SnapshotNode) -> Result<Vec<crate::value::Property>> {
-        self.db.props_of(node.handle)
+    fn properties(&self, node: &SnapshotNode) -> Result<Vec<Property>> {
+        match self.families.borrow_mut().take(node.handle) {
+            Some(props) => Ok(props),
+            None => self.db.props_of(node.handle),
+        }
     }
 
     /// Two scans whatever the content's size, each a loop inside SQLite: the `node`
@@ -225,8 +295,11 @@ impl Drop for SqliteSnapshot<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::node::Node;
     use crate::repository::sqlite::SqliteStore;
-    use crate::repository::{StoreRead, DEFAULT_WORKSPACE};
+    use crate::repository::{AddOptions, Store, StoreRead, DEFAULT_WORKSPACE};
+    use crate::value::{Binary, Value};
+    use std::sync::Arc;
 
     fn cache_size(store: &SqliteStore) -> i64 {
         store
@@ -252,5 +325,62 @@ mod tests {
         assert!(store.snapshot("nowhere").is_err());
         assert!(store.db().conn.is_autocommit());
         assert_eq!(cache_size(&store), before);
+    }
+
+    /// A folder whose children hold a uuid, a binary, nothing, and children of
+    /// their own, listed out of name order.
+    fn family_store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::init(&dir.path().join("repo")).unwrap();
+        let data = Value::Binary(Binary::Inline(Arc::new(b"bytes".to_vec())));
+        let folder = Node::new("f", "nt:unstructured")
+            .with_child(
+                Node::new("z", "nt:unstructured")
+                    .with(Property::string("jcr:uuid", "u-1"))
+                    .with(Property::string("b", "2"))
+                    .with(Property::string("a", "1")),
+            )
+            .with_child(Node::new("bare", "nt:unstructured"))
+            .with_child(
+                Node::new("res", "nt:resource")
+                    .with(Property::single("jcr:data", data))
+                    .with(Property::string("jcr:mimeType", "text/plain")),
+            )
+            .with_child(
+                Node::new("deep", "nt:unstructured")
+                    .with(Property::string("x", "y"))
+                    .with_child(Node::new("jcr:content", "nt:unstructured")),
+            );
+        let mut t = store.begin("family").unwrap();
+        t.add_node(DEFAULT_WORKSPACE, "/", &folder, &AddOptions::append())
+            .unwrap();
+        t.commit().unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn a_listing_reads_its_childrens_properties_and_facts_as_node_by_node_reads() {
+        let (_dir, store) = family_store();
+        let snapshot = store.snapshot(DEFAULT_WORKSPACE).unwrap().unwrap();
+        let f = snapshot.node("/f").unwrap().unwrap();
+        let listed = snapshot.children(&f).unwrap();
+        let names: Vec<&str> = listed.iter().map(|c| c.info.name.as_str()).collect();
+        assert_eq!(names, ["z", "bare", "res", "deep"]);
+        for c in &listed {
+            // The facts a listing gives are those of the node's own read.
+            assert_eq!(Some(c), snapshot.node(&c.info.path).unwrap().as_ref());
+            let stored = store.db().props_of(c.handle).unwrap();
+            // Held from the listing, then read again from the store.
+            assert_eq!(snapshot.properties(c).unwrap(), stored);
+            assert_eq!(snapshot.properties(c).unwrap(), stored);
+        }
+        assert_eq!(listed[0].info.uuid.as_deref(), Some("u-1"));
+        assert!(listed[2].has_data && !listed[0].has_data);
+        assert!(listed[3].has_children && listed[3].has_content_child);
+        // A node never listed reads its properties from the store.
+        assert_eq!(
+            snapshot.properties(&f).unwrap(),
+            store.db().props_of(f.handle).unwrap()
+        );
     }
 }
