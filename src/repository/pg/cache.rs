@@ -90,11 +90,10 @@ pub(crate) struct TxnCache {
     /// The paths of nodes whose children's paths are all in `paths`, with the
     /// ids of those children.
     pub(crate) complete: BTreeMap<(WorkspaceId, String), Vec<NodeId>>,
-    /// Where the last read ahead stopped (see [`super::prefetch`]).
-    pub(crate) read_ahead: Option<super::prefetch::ReadAhead>,
-    /// Nodes whose children a read ahead read in pieces, to the end: not read
-    /// ahead below again.
-    pub(crate) read_through: HashSet<NodeId>,
+    /// The nodes below which [`super::prefetch`] read ahead: where to read their
+    /// children on from (`(position, id)` of the last one read), or `None` when
+    /// they were read through (a node not here was not read ahead below).
+    pub(crate) resume: HashMap<NodeId, Option<(i64, i64)>>,
     /// What the entries take, about.
     pub(crate) bytes: usize,
     /// When each node known was last written or answered for (a tick of
@@ -162,7 +161,7 @@ impl TxnCache {
             + self.props.len()
             + self.last_position.len()
             + self.blobs.len()
-            + self.read_through.len()
+            + self.resume.len()
     }
 
     /// A statement writes a `jcr:uuid` row of stored value `value` into
@@ -240,7 +239,7 @@ impl TxnCache {
         self.nodes.retain(|id, _| kept(id));
         self.props.retain(|id, _| kept(id));
         self.last_position.retain(|id, _| kept(id));
-        self.read_through.retain(|id| kept(id));
+        self.resume.retain(|id, _| kept(id));
         // The complete nodes that stay: those whose record stays at their path.
         let nodes = &self.nodes;
         let at_kept = |(ws, p): &(WorkspaceId, String), known: &Option<NodeId>| matches!(known, Some(id) if matches!(nodes.get(id), Some(Some(r)) if r.ws == *ws && r.path == *p));
@@ -327,7 +326,7 @@ impl TxnCache {
     }
 
     /// Whether to read ahead below node `id`: it is known at its path, is not
-    /// complete, and its children were not read through in pieces already.
+    /// complete, and was not read through already.
     pub(crate) fn may_read_below(&self, id: NodeId) -> bool {
         let Some(Some(r)) = self.nodes.get(&id) else {
             return false;
@@ -335,7 +334,7 @@ impl TxnCache {
         let key = (r.ws, r.path.clone());
         self.paths.get(&key) == Some(&Some(id))
             && !self.complete.contains_key(&key)
-            && !self.read_through.contains(&id)
+            && !matches!(self.resume.get(&id), Some(None))
     }
 
     /// The node at `path` of `ws`: `Some(None)` when it is known to be free.

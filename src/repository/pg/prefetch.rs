@@ -2,24 +2,18 @@
 //! walks existing content node by node (is it there, what are its properties,
 //! which children does it have), and each of those reads would be a round trip.
 //!
-//! When a write transaction asks for a path the cache does not know below a node
-//! it knows that is not complete, or for the children of such a node,
-//! [`PgDb::read_below`] reads that node's descendants level by level, breadth
-//! first, each level one statement: the children of every node of the level
-//! before, in (parent, position, id) order, each with all its properties. What
-//! it reads goes into the cache ([`super::cache`]): a parent whose children all
-//! came is complete, so a path below it that is not among them is free without
-//! asking, its children are listed and its last position known.
-//!
-//! A read ahead stops at [`NODES`] nodes or about [`BYTES`] bytes of properties,
-//! so memory stays bounded whatever the repository holds. Where it stopped is
-//! kept ([`ReadAhead`]): the level it was reading (a level cut short, from the
-//! row after the last one read) or the next one. A later read ahead below one of
-//! those nodes reads on from there, so a large tree is read a few thousand nodes
-//! a statement a level, not a folder a statement. A node whose children were read
-//! in two pieces is not complete (the first piece may be forgotten by then), but
-//! it is not read ahead below again (`read_through`): a folder larger than a read
-//! ahead, where an install adds nodes, is read once.
+//! When a write transaction asks for a path the cache does not know, below a
+//! node it knows that is not complete, [`PgDb::read_below`] reads that node's
+//! descendants level by level, each level one statement: the children of every
+//! node of the level before, in (parent, position, id) order, each with all
+//! its properties. What it reads goes into the cache ([`super::cache`]): a
+//! parent whose children all came is complete, so a path below it that is not
+//! among them is free without asking, its children are listed and its last
+//! position known. A read stops at [`NODES`] nodes or about [`BYTES`] bytes of
+//! properties (so memory stays bounded whatever the repository holds); a level
+//! cut short leaves the parents it did not finish incomplete, and a folder whose
+//! own children were cut short is read on from where the read stopped the next
+//! time ([`TxnCache::resume`](super::cache::TxnCache::resume)).
 //!
 //! Nothing here changes what a read answers: the cache answers as the server
 //! would (the transaction holds the write lock, and every write keeps the cache
@@ -32,35 +26,8 @@ use crate::repository::sqlite::codec;
 use crate::repository::Result;
 use crate::value::Property;
 
-/// Where the last read ahead stopped: the nodes of the level it was reading
-/// (sorted), whose children after `after` (parent, position, id) are not read
-/// yet, and the nodes it read of that level (sorted), whose children are not.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ReadAhead {
-    pub(crate) frontier: Vec<NodeId>,
-    pub(crate) after: (NodeId, i64, i64),
-    pub(crate) read: Vec<NodeId>,
-}
-
-/// The start of a level: before every (parent, position, id).
-const START: (NodeId, i64, i64) = (i64::MIN, i64::MIN, i64::MIN);
-
-impl ReadAhead {
-    /// Where to read on from for the children of node `id`: the rest of the
-    /// level (with the nodes read of it), or the next level.
-    fn on_for(self, id: NodeId) -> Option<(Vec<NodeId>, (NodeId, i64, i64), Vec<NodeId>)> {
-        if id >= self.after.0 && self.frontier.binary_search(&id).is_ok() {
-            Some((self.frontier, self.after, self.read))
-        } else if self.read.binary_search(&id).is_ok() {
-            Some((self.read, START, Vec::new()))
-        } else {
-            None
-        }
-    }
-}
-
 /// Nodes one read ahead reads at most.
-pub(crate) const NODES: i64 = 256;
+pub(crate) const NODES: i64 = 2048;
 
 /// Bytes of property names and values one read ahead reads at most (beyond its
 /// first node, which it always reads).
@@ -112,33 +79,31 @@ struct Level {
 }
 
 impl PgDb {
-    /// Reads ahead below node `top` (known to the cache at its path, not
-    /// complete), as the module says: on from where the last read ahead stopped
-    /// when that was below `top`'s parent's level, else from `top`.
+    /// Reads ahead below node `top` (known to the cache, not complete), as the
+    /// module says. Outside a write transaction, or when `top`'s children were
+    /// all read before and are no longer all known, it reads nothing.
     pub(crate) fn read_below(&self, top: NodeId) -> Result<()> {
-        let on = self
-            .with_cache(|c| c.read_ahead.clone().and_then(|r| r.on_for(top)))
-            .flatten();
-        match on {
-            Some((frontier, after, read)) => self.read_levels(frontier, after, read),
-            None => self.read_levels(vec![top], START, Vec::new()),
+        let Some(Some(after)) = self.with_cache(|c| c.resume.get(&top).copied()) else {
+            return self.read_levels(top, (i64::MIN, i64::MIN), true);
+        };
+        match after {
+            // Read on from where the last read of its children stopped.
+            Some(after) => self.read_levels(top, after, false),
+            None => Ok(()),
         }
     }
 
-    /// Reads the levels below `frontier` (sorted), its nodes' children after
-    /// `after` first, as the module says; `read` are the nodes of `frontier`'s
-    /// level read before (their children come in the next level).
-    fn read_levels(
-        &self,
-        mut frontier: Vec<NodeId>,
-        mut after: (NodeId, i64, i64),
-        mut read: Vec<NodeId>,
-    ) -> Result<()> {
+    /// Reads the levels below `top`, its own children after `(position, id)`
+    /// `after`; `whole` when that is all of them (`top` may become complete).
+    fn read_levels(&self, top: NodeId, after: (i64, i64), whole: bool) -> Result<()> {
         let sql = level_sql();
+        let mut frontier = vec![top];
+        let mut from = (top, after.0, after.1);
         let mut nodes = NODES;
         let mut bytes = BYTES;
-        let stop = loop {
-            let level = self.level(&sql, &frontier, after, nodes, bytes)?;
+        let mut first = true;
+        while !frontier.is_empty() && nodes > 0 && bytes > 0 {
+            let level = self.level(&sql, &frontier, from, nodes, bytes)?;
             nodes -= level.nodes.len() as i64;
             bytes -= level
                 .nodes
@@ -151,33 +116,22 @@ impl PgDb {
                             .sum::<i64>()
                 })
                 .sum::<i64>();
-            self.keep_level(&frontier, after, &level);
-            read.extend(level.nodes.iter().map(|(r, _)| r.id));
-            read.sort_unstable();
+            self.keep_level(&frontier, &level, first && !whole)?;
+            if first {
+                // Where to read on; `None`: read through, not again.
+                let on = match level.nodes.last() {
+                    Some((r, _)) if level.cut => Some((r.position, r.id)),
+                    _ => None,
+                };
+                self.with_cache(|c| c.resume.insert(top, on));
+            }
             if level.cut {
-                let after = level.nodes.last().map_or(START, |(r, _)| {
-                    (r.parent.unwrap_or(START.0), r.position, r.id)
-                });
-                break Some(ReadAhead {
-                    frontier,
-                    after,
-                    read,
-                });
+                break;
             }
-            if read.is_empty() {
-                break None;
-            }
-            frontier = std::mem::take(&mut read);
-            after = START;
-            if nodes <= 0 || bytes <= 0 {
-                break Some(ReadAhead {
-                    frontier,
-                    after,
-                    read,
-                });
-            }
-        };
-        self.with_cache(|c| c.read_ahead = stop);
+            frontier = level.nodes.iter().map(|(r, _)| r.id).collect();
+            from = (i64::MIN, i64::MIN, i64::MIN);
+            first = false;
+        }
         Ok(())
     }
 
@@ -230,32 +184,31 @@ impl PgDb {
         })
     }
 
-    /// Keeps what `level` read below `frontier` from `after` on: every node with
-    /// its properties, and the children of each parent whose children all came:
-    /// every parent of `frontier` when the level was not cut short, else those
-    /// before the last parent read; but not `after`'s parent, whose first
-    /// children came before (it is read through when the level went past it).
-    fn keep_level(&self, frontier: &[NodeId], after: (NodeId, i64, i64), level: &Level) {
+    /// Keeps what `level` read below `frontier`: every node with its properties;
+    /// the children of each parent whose children all came (all of `frontier`
+    /// when the level was not cut short, else those before the last parent
+    /// read), unless `partial` (its first parent's children came only from a
+    /// place on).
+    fn keep_level(&self, frontier: &[NodeId], level: &Level, partial: bool) -> Result<()> {
         let last_parent = level.nodes.last().and_then(|(r, _)| r.parent);
-        let partial = (after != START).then_some(after.0);
         self.with_cache(|c| {
             let mut i = 0;
-            for &parent in frontier.iter().filter(|&&p| p >= after.0) {
+            let mut parents: Vec<NodeId> = frontier.to_vec();
+            parents.sort_unstable();
+            for parent in parents {
                 let start = i;
                 while i < level.nodes.len() && level.nodes[i].0.parent == Some(parent) {
                     i += 1;
                 }
                 let kids = &level.nodes[start..i];
                 let records: Vec<NodeRecord> = kids.iter().map(|(r, _)| r.clone()).collect();
-                let done = !level.cut || last_parent.is_some_and(|l| parent < l);
-                if done && partial != Some(parent) {
+                let all = !(partial && parent == frontier[0])
+                    && (!level.cut || last_parent.is_some_and(|l| parent < l));
+                if all {
                     c.put_children(parent, &records);
                 } else {
                     for r in &records {
                         c.put_node(r);
-                    }
-                    if done {
-                        c.read_through.insert(parent);
                     }
                 }
                 for (r, props) in kids {
@@ -263,5 +216,6 @@ impl PgDb {
                 }
             }
         });
+        Ok(())
     }
 }

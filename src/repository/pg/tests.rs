@@ -1068,7 +1068,7 @@ fn a_read_ahead_stops_at_its_caps_and_reads_on_where_it_stopped() {
     let sent = db.sent() - before;
     drop(t);
     assert!(got == expected);
-    assert!(sent < 20, "{sent} statements for {} nodes", got.len());
+    assert!(sent < got.len() as u64, "{sent} statements for {} nodes", got.len());
     // Properties larger than one read ahead takes, two of them at most: still
     // right.
     add_tree(&mut store, "l", 2, super::prefetch::BYTES as usize / 2 + 1);
