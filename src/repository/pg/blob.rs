@@ -165,19 +165,26 @@ impl PgDb {
         if !is_sha256(sha256) {
             return Err(self.not_found(sha256, "expected 64 lower-case hex digits"));
         }
-        let size: i64 = match self
-            .query("SELECT size FROM blob WHERE sha256 = $1", &[&sha256])?
-            .first()
-        {
-            Some(r) => self.get(r, 0)?,
-            None => return Err(self.not_found(sha256, "no such blob")),
+        // Its size and first chunk in one statement: a binary of one chunk (most
+        // of them) is read with no other.
+        let rows = self.query(
+            "SELECT b.size, c.data FROM blob b
+             LEFT JOIN blob_chunk c ON c.blob = b.sha256 AND c.seq = 0
+             WHERE b.sha256 = $1",
+            &[&sha256],
+        )?;
+        let Some(r) = rows.first() else {
+            return Err(self.not_found(sha256, "no such blob"));
         };
+        let size: i64 = self.get(r, 0)?;
+        let first: Option<Vec<u8>> = self.get(r, 1)?;
         Ok(Box::new(BlobReader {
             conn: Arc::clone(&self.conn),
             location: self.location.display().to_string(),
             sha256: sha256.to_string(),
             size: size as u64,
             next_seq: 0,
+            fetched: first,
             chunk: Vec::new(),
             pos: 0,
             read: 0,
@@ -194,6 +201,8 @@ struct BlobReader {
     sha256: String,
     size: u64,
     next_seq: i32,
+    /// Chunk `next_seq`, fetched with the blob's size (`None`: ask for it).
+    fetched: Option<Vec<u8>>,
     chunk: Vec<u8>,
     pos: usize,
     read: u64,
@@ -217,6 +226,10 @@ impl BlobReader {
         if self.read >= self.size {
             return Ok(false);
         }
+        if let Some(data) = self.fetched.take() {
+            self.take_chunk(data)?;
+            return Ok(true);
+        }
         let row = {
             let mut c = self
                 .conn
@@ -236,13 +249,19 @@ impl BlobReader {
             )));
         };
         let data: Vec<u8> = r.try_get(0).map_err(std::io::Error::other)?;
+        self.take_chunk(data)?;
+        Ok(true)
+    }
+
+    /// Makes `data`, chunk `next_seq` as fetched, the one read next.
+    fn take_chunk(&mut self, data: Vec<u8>) -> std::io::Result<()> {
         if data.is_empty() {
             return Err(self.damaged(format!("chunk {} is empty", self.next_seq)));
         }
         self.next_seq += 1;
         self.chunk = data;
         self.pos = 0;
-        Ok(true)
+        Ok(())
     }
 }
 

@@ -90,6 +90,10 @@ pub(crate) struct TxnCache {
     /// The paths of nodes whose children's paths are all in `paths`, with the
     /// ids of those children.
     pub(crate) complete: BTreeMap<(WorkspaceId, String), Vec<NodeId>>,
+    /// The nodes below which [`super::prefetch`] read ahead: where to read their
+    /// children on from (`(position, id)` of the last one read), or `None` when
+    /// they were read through (a node not here was not read ahead below).
+    pub(crate) resume: HashMap<NodeId, Option<(i64, i64)>>,
     /// What the entries take, about.
     pub(crate) bytes: usize,
     /// When each node known was last written or answered for (a tick of
@@ -157,6 +161,7 @@ impl TxnCache {
             + self.props.len()
             + self.last_position.len()
             + self.blobs.len()
+            + self.resume.len()
     }
 
     /// A statement writes a `jcr:uuid` row of stored value `value` into
@@ -234,6 +239,7 @@ impl TxnCache {
         self.nodes.retain(|id, _| kept(id));
         self.props.retain(|id, _| kept(id));
         self.last_position.retain(|id, _| kept(id));
+        self.resume.retain(|id, _| kept(id));
         // The complete nodes that stay: those whose record stays at their path.
         let nodes = &self.nodes;
         let at_kept = |(ws, p): &(WorkspaceId, String), known: &Option<NodeId>| matches!(known, Some(id) if matches!(nodes.get(id), Some(Some(r)) if r.ws == *ws && r.path == *p));
@@ -307,6 +313,28 @@ impl TxnCache {
         kids.sort_by_key(|r| (r.position, r.id));
         self.touch(parent);
         Some(kids)
+    }
+
+    /// The node to read ahead below (see [`super::prefetch`]) for a path of
+    /// `ws` this cache does not know: its parent, when [`TxnCache::may_read_below`].
+    pub(crate) fn read_ahead_below(&self, ws: WorkspaceId, path: &str) -> Option<NodeId> {
+        let parent = path::parent(path)?;
+        match self.paths.get(&(ws, parent.to_string())) {
+            Some(Some(id)) if self.may_read_below(*id) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// Whether to read ahead below node `id`: it is known at its path, is not
+    /// complete, and was not read through already.
+    pub(crate) fn may_read_below(&self, id: NodeId) -> bool {
+        let Some(Some(r)) = self.nodes.get(&id) else {
+            return false;
+        };
+        let key = (r.ws, r.path.clone());
+        self.paths.get(&key) == Some(&Some(id))
+            && !self.complete.contains_key(&key)
+            && !matches!(self.resume.get(&id), Some(None))
     }
 
     /// The node at `path` of `ws`: `Some(None)` when it is known to be free.

@@ -299,6 +299,14 @@ impl ContentRead for PgDb {
         if let Some(Some(known)) = self.with_cache(|c| c.node_at(ws, p)) {
             return Ok(known);
         }
+        // Below a known node of a write transaction: read ahead there (a
+        // re-import walks what exists), then ask the cache again.
+        if let Some(Some(parent)) = self.with_cache(|c| c.read_ahead_below(ws, p)) {
+            self.read_below(parent)?;
+            if let Some(Some(known)) = self.with_cache(|c| c.node_at(ws, p)) {
+                return Ok(known);
+            }
+        }
         let found = self.one(
             &format!(
                 "SELECT {NODE_COLS} FROM node WHERE ws = $1 AND md5(path) = md5($2) AND path = $2"
@@ -345,6 +353,14 @@ impl ContentRead for PgDb {
                 self.children_props(&missing)?;
             }
             return Ok(known);
+        }
+        if self.with_cache(|c| c.may_read_below(id)) == Some(true) {
+            // A write transaction reads ahead below a node it knows (a
+            // re-import walks what exists), then asks the cache again.
+            self.read_below(id)?;
+            if let Some(Some(known)) = self.with_cache(|c| c.children(id)) {
+                return Ok(known);
+            }
         }
         let found = self.records(
             &format!("SELECT {NODE_COLS} FROM node WHERE parent = $1 ORDER BY position, id"),

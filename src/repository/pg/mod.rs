@@ -88,6 +88,7 @@ mod content;
 mod image;
 mod names;
 mod oplog;
+mod prefetch;
 pub mod schema;
 mod store;
 
@@ -208,6 +209,8 @@ pub(crate) struct Conn {
     grown: u64,
     /// `grown` when the tables were last analyzed inside the transaction.
     analyzed: u64,
+    /// Queries and statements with parameters sent so far (what tests count).
+    sent: u64,
     /// `grown` past which the tables are analyzed next.
     next_analyze: u64,
     /// The rows of `node` and `prop` when the transaction first grew past
@@ -312,6 +315,7 @@ impl Conn {
         args: &[&(dyn ToSql + Sync)],
     ) -> std::result::Result<Vec<Row>, postgres::Error> {
         let s = self.statement(sql)?;
+        self.sent += 1;
         self.client.query(&s, args)
     }
 
@@ -321,6 +325,7 @@ impl Conn {
         args: &[&(dyn ToSql + Sync)],
     ) -> std::result::Result<u64, postgres::Error> {
         let s = self.statement(sql)?;
+        self.sent += 1;
         self.client.execute(&s, args)
     }
 }
@@ -430,6 +435,12 @@ impl PgDb {
         c.execute(sql, args).map_err(|e| self.err(e))
     }
 
+    /// The queries and statements with parameters this connection has sent.
+    #[cfg(test)]
+    pub(crate) fn sent(&self) -> u64 {
+        self.conn.lock().map_or(0, |c| c.sent)
+    }
+
     /// Runs `f` on the write transaction's cache; `None` outside one.
     pub(crate) fn with_cache<T>(&self, f: impl FnOnce(&mut cache::TxnCache) -> T) -> Option<T> {
         let mut c = self.conn.lock().ok()?;
@@ -518,6 +529,7 @@ impl PgBackend {
                     bulk: bulk::Pending::default(),
                     grown: 0,
                     analyzed: 0,
+                    sent: 0,
                     next_analyze: ANALYZE_ROWS,
                     rows_before: None,
                 })),

@@ -136,6 +136,43 @@ fn large_blobs_stream_in_chunks_and_are_stored_once() {
 }
 
 #[test]
+fn a_blob_is_read_in_one_statement_a_chunk() {
+    let (_, store) = fresh();
+    let db = &store.backend().db;
+    let read = |sha256: &str| {
+        let before = db.sent();
+        let mut back = Vec::new();
+        store
+            .open_blob(sha256)
+            .unwrap()
+            .read_to_end(&mut back)
+            .unwrap();
+        (back, db.sent() - before)
+    };
+    let sha = |b: &crate::value::Binary| match b {
+        crate::value::Binary::Blob { sha256, .. } => sha256.clone(),
+        other => panic!("{other:?}"),
+    };
+    let small = store.put_blob(&mut &b"small"[..]).unwrap();
+    assert_eq!(read(&sha(&small)), (b"small".to_vec(), 1));
+    let empty = store.put_blob(&mut &b""[..]).unwrap();
+    assert_eq!(read(&sha(&empty)), (Vec::new(), 1));
+    let data: Vec<u8> = (0..super::schema::CHUNK * 2 + 1)
+        .map(|i| (i % 253) as u8)
+        .collect();
+    let large = store.put_blob(&mut &data[..]).unwrap();
+    let (back, sent) = read(&sha(&large));
+    assert!(back == data);
+    assert_eq!(sent, 3, "size and the first chunk, then the other two");
+    // A first chunk gone is noticed at the read, not at the open.
+    db.execute("DELETE FROM blob_chunk WHERE seq = 0", &[])
+        .unwrap();
+    let mut reader = store.open_blob(&sha(&small)).unwrap();
+    let e = reader.read_to_end(&mut Vec::new()).unwrap_err();
+    assert!(e.to_string().contains("chunk 0 is missing"), "{e}");
+}
+
+#[test]
 fn a_second_writer_waits_for_the_lock_and_then_is_busy() {
     let (url, mut first) = fresh();
     let options = OpenOptions {
@@ -938,4 +975,104 @@ fn registry_names_with_one_md5_are_refused_naming_both() {
     assert!(e.contains(a) && e.contains(b) && e.contains("MD5"), "{e}");
     drop(t);
     assert_eq!(full_state(&store), before);
+}
+
+/// What a reader says of every node of the subtree at `top`, in document order:
+/// its info, properties and children, and that a name below it is free.
+fn everything_below(
+    r: &dyn StoreRead,
+    top: &str,
+) -> Vec<(
+    crate::repository::NodeInfo,
+    Vec<crate::value::Property>,
+    Vec<String>,
+    bool,
+)> {
+    let mut out = Vec::new();
+    let mut todo = vec![top.to_string()];
+    while let Some(p) = todo.pop() {
+        let info = r.node("default", &p).unwrap().expect("there");
+        let props = r.properties("default", &p).unwrap();
+        let kids: Vec<String> = r
+            .children("default", &p)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.path)
+            .collect();
+        let free = r
+            .node("default", &crate::path::join(&p, "not-there"))
+            .unwrap()
+            .is_none();
+        todo.extend(kids.iter().rev().cloned());
+        out.push((info, props, kids, free));
+    }
+    out
+}
+
+/// Adds `/top` with `fanout` children of `fanout` children each, every node with
+/// a property of `bytes` bytes.
+fn add_tree(store: &mut PgStore, top: &str, fanout: usize, bytes: usize) {
+    use crate::node::Node;
+    use crate::value::{Property, Value};
+    let with = |name: String| {
+        let mut n = Node::new(&name, "nt:unstructured");
+        n.set(Property::single("p", Value::String(format!("{name}{}", "v".repeat(bytes)))));
+        n
+    };
+    let mut root = with(top.to_string());
+    for i in 0..fanout {
+        let mut folder = with(format!("f{i}"));
+        for j in 0..fanout {
+            folder.children.push(with(format!("c{j}")));
+        }
+        root.children.push(folder);
+    }
+    let mut t = store.begin("tree").unwrap();
+    t.add_node(
+        "default",
+        "/",
+        &root,
+        &crate::repository::AddOptions::append(),
+    )
+    .unwrap();
+    t.commit().unwrap();
+}
+
+#[test]
+fn a_write_transaction_reads_existing_content_ahead_a_level_a_statement() {
+    let (_, mut store) = fresh();
+    add_tree(&mut store, "t", 12, 10);
+    let expected = everything_below(&store, "/t");
+    assert_eq!(expected.len(), 1 + 12 + 144);
+    let db = store.backend().db.clone();
+    let t = store.begin("read").unwrap();
+    let before = db.sent();
+    let got = everything_below(&*t, "/t");
+    let sent = db.sent() - before;
+    assert!(got == expected);
+    // /t and its properties one by one, then a statement a level below it.
+    assert!(sent <= 6, "{sent} statements for {} nodes", got.len());
+}
+
+#[test]
+fn a_read_ahead_stops_at_its_caps_and_reads_on_where_it_stopped() {
+    let (_, mut store) = fresh();
+    // More children than one read ahead takes.
+    let wide = (super::prefetch::NODES as f64).sqrt() as usize + 2;
+    add_tree(&mut store, "w", wide, 1);
+    let expected = everything_below(&store, "/w");
+    let db = store.backend().db.clone();
+    let t = store.begin("read").unwrap();
+    let before = db.sent();
+    let got = everything_below(&*t, "/w");
+    let sent = db.sent() - before;
+    drop(t);
+    assert!(got == expected);
+    assert!(sent < got.len() as u64, "{sent} statements for {} nodes", got.len());
+    // Properties larger than one read ahead takes, two of them at most: still
+    // right.
+    add_tree(&mut store, "l", 2, super::prefetch::BYTES as usize / 2 + 1);
+    let expected = everything_below(&store, "/l");
+    let t = store.begin("read").unwrap();
+    assert!(everything_below(&*t, "/l") == expected);
 }
