@@ -1016,7 +1016,10 @@ fn add_tree(store: &mut PgStore, top: &str, fanout: usize, bytes: usize) {
     use crate::value::{Property, Value};
     let with = |name: String| {
         let mut n = Node::new(&name, "nt:unstructured");
-        n.set(Property::single("p", Value::String(format!("{name}{}", "v".repeat(bytes)))));
+        n.set(Property::single(
+            "p",
+            Value::String(format!("{name}{}", "v".repeat(bytes))),
+        ));
         n
     };
     let mut root = with(top.to_string());
@@ -1068,7 +1071,11 @@ fn a_read_ahead_stops_at_its_caps_and_reads_on_where_it_stopped() {
     let sent = db.sent() - before;
     drop(t);
     assert!(got == expected);
-    assert!(sent < got.len() as u64, "{sent} statements for {} nodes", got.len());
+    assert!(
+        sent < got.len() as u64,
+        "{sent} statements for {} nodes",
+        got.len()
+    );
     // Properties larger than one read ahead takes, two of them at most: still
     // right.
     add_tree(&mut store, "l", 2, super::prefetch::BYTES as usize / 2 + 1);
