@@ -16,17 +16,23 @@
 //! the listing's temporary arrays are freed) was measured too: no lower peak, and
 //! more system time (every large buffer mapped, faulted in and unmapped).
 //!
-//! Only the binary calls [`configure`] (before it starts any thread); the library
-//! leaves a host process's allocator alone.
+//! Only the binary calls [`configure`] (before it starts any thread, and not for
+//! `serve`, whose request threads would contend for one arena); the library leaves
+//! a host process's allocator alone. `MALLOC_ARENA_MAX` in the environment, glibc's
+//! own setting, wins over ours.
 
 /// Arenas at most: one, shared by every thread.
 pub const ARENAS: i32 = 1;
 
 /// Sets the allocator up as the module doc says. True when the setting was
-/// accepted (always, with glibc); false elsewhere, where nothing is changed.
+/// accepted (always, with glibc, unless `MALLOC_ARENA_MAX` is set); false
+/// elsewhere, where nothing is changed.
 pub fn configure() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
+        if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+            return false;
+        }
         // SAFETY: mallopt only changes the allocator's parameters; it is called
         // before the process starts any thread of its own.
         unsafe { libc::mallopt(libc::M_ARENA_MAX, ARENAS) == 1 }
@@ -44,6 +50,7 @@ mod tests {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     #[test]
     fn glibc_takes_the_setting() {
-        assert!(configure());
+        // The environment's setting wins; without it ours is taken.
+        assert_eq!(configure(), std::env::var_os("MALLOC_ARENA_MAX").is_none());
     }
 }

@@ -127,8 +127,6 @@ pub enum Command {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    // Before any thread starts: one malloc arena for every thread (issue 16).
-    crate::allocator::configure();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -137,6 +135,11 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    // Before any thread starts: one malloc arena for the command's threads (issue
+    // 16), not for the server, whose many request threads would contend for it.
+    if !matches!(cli.command, Command::Serve(_)) {
+        crate::allocator::configure();
+    }
     out::set_quiet(cli.quiet);
     init_logging(cli.verbose, cli.quiet);
     // The limits on hostile structure: raised by JCRPACK_MAX_* variables, read here
