@@ -78,6 +78,17 @@ fn init_refuses_an_existing_repository_and_open_needs_one() {
     assert_eq!(s2.workspaces().unwrap(), ["default"]);
 }
 
+/// The whole content of the blob `sha256`.
+fn read_blob(store: &PgStore, sha256: &str) -> Vec<u8> {
+    let mut back = Vec::new();
+    store
+        .open_blob(sha256)
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap();
+    back
+}
+
 #[test]
 fn large_blobs_stream_in_chunks_and_are_stored_once() {
     let (_, store) = fresh();
@@ -90,29 +101,17 @@ fn large_blobs_stream_in_chunks_and_are_stored_once() {
         panic!("{a:?}")
     };
     assert_eq!(*got as usize, size);
-    let mut back = Vec::new();
-    store
-        .open_blob(sha256)
-        .unwrap()
-        .read_to_end(&mut back)
-        .unwrap();
-    assert!(back == data);
+    assert!(read_blob(&store, sha256) == data);
     let db = &store.backend().db;
     let rows = db.query("SELECT count(*) FROM blob_chunk", &[]).unwrap();
     let chunks: i64 = rows[0].get(0);
     assert_eq!(chunks, 3, "one copy, in three chunks");
     // Small and empty blobs.
     let empty = store.put_blob(&mut &b""[..]).unwrap();
-    let mut back = Vec::new();
     let crate::value::Binary::Blob { sha256, .. } = &empty else {
         panic!()
     };
-    store
-        .open_blob(sha256)
-        .unwrap()
-        .read_to_end(&mut back)
-        .unwrap();
-    assert!(back.is_empty());
+    assert!(read_blob(&store, sha256).is_empty());
     // A damaged chunk is noticed at the end of the read.
     db.execute(
         "UPDATE blob_chunk SET data = '\\x00'::bytea WHERE seq = 1",
@@ -141,12 +140,7 @@ fn a_blob_is_read_in_one_statement_a_chunk() {
     let db = &store.backend().db;
     let read = |sha256: &str| {
         let before = db.sent();
-        let mut back = Vec::new();
-        store
-            .open_blob(sha256)
-            .unwrap()
-            .read_to_end(&mut back)
-            .unwrap();
+        let back = read_blob(&store, sha256);
         (back, db.sent() - before)
     };
     let sha = |b: &crate::value::Binary| match b {
