@@ -21,7 +21,6 @@ pub mod node;
 pub mod path;
 pub mod value;
 
-pub mod allocator;
 pub mod archive;
 pub mod backup;
 pub mod bootstrap;

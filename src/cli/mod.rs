@@ -135,11 +135,6 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    // Before any thread starts: one malloc arena for the command's threads (issue
-    // 16), not for the server, whose many request threads would contend for it.
-    if !matches!(cli.command, Command::Serve(_)) {
-        crate::allocator::configure();
-    }
     out::set_quiet(cli.quiet);
     init_logging(cli.verbose, cli.quiet);
     // The limits on hostile structure: raised by JCRPACK_MAX_* variables, read here
