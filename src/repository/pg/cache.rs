@@ -29,7 +29,7 @@
 
 use crate::path;
 use crate::repository::content::{NodeId, NodeRecord, WorkspaceId};
-use crate::value::{Property, Value};
+use crate::value::Property;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Entries kept at most (nodes, paths and nodes' property sets together).
@@ -53,16 +53,7 @@ pub(crate) fn prop_bytes(p: &Property) -> usize {
     let values: usize = p
         .values
         .iter()
-        .map(|v| match v {
-            Value::String(s)
-            | Value::Decimal(s)
-            | Value::Name(s)
-            | Value::Path(s)
-            | Value::Reference(s)
-            | Value::WeakReference(s)
-            | Value::Uri(s) => s.len() + 32,
-            _ => 96,
-        })
+        .map(|v| v.as_str().map_or(96, |s| s.len() + 32))
         .sum();
     2 * p.name.len() + values + 96
 }
