@@ -1110,5 +1110,6 @@ fn a_read_ahead_knows_leaves_complete_and_reads_below_siblings_together() {
     let sent = db.sent() - before;
     drop(t);
     assert!(got == expected);
-    assert!(sent <= 12, "{sent} statements for {} nodes", got.len());
+    // A statement a node or more before.
+    assert!(sent <= 20, "{sent} statements for {} nodes", got.len());
 }
