@@ -21,10 +21,12 @@
 
 use super::content::NODE_COLS;
 use super::PgDb;
+use crate::path;
 use crate::repository::content::{NodeId, NodeRecord};
 use crate::repository::sqlite::codec;
 use crate::repository::Result;
 use crate::value::Property;
+use std::ops::Bound::Excluded;
 
 /// Nodes one read ahead reads at most.
 pub(crate) const NODES: i64 = 2048;
@@ -33,13 +35,16 @@ pub(crate) const NODES: i64 = 2048;
 /// first node, which it always reads).
 pub(crate) const BYTES: i64 = 4 << 20;
 
+/// Known paths [`PgDb::siblings_after`] looks through at most.
+const SCAN: usize = 4 * NODES as usize;
+
 /// What a row of a level takes beyond its properties, about (for [`BYTES`]).
 const ROW_BYTES: i64 = 256;
 
 /// The children of the nodes `$1` with (parent, position, id) after `($2, $3,
 /// $4)`, in that order, each with its properties in name order, at most `$5`
 /// rows and, past the first, about `$6` bytes; `total` is how many there were
-/// without the two caps.
+/// without the two caps; last, whether the node has children.
 fn level_sql() -> String {
     let cols = NODE_COLS
         .split(", ")
@@ -47,7 +52,8 @@ fn level_sql() -> String {
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "SELECT {NODE_COLS}, names, types, multiples, vals, total FROM (
+        "SELECT {NODE_COLS}, names, types, multiples, vals, total,
+                EXISTS(SELECT 1 FROM node k WHERE k.parent = t.id) FROM (
            SELECT {cols},
                   coalesce(p.names, '{{}}') AS names, coalesce(p.types, '{{}}') AS types,
                   coalesce(p.multiples, '{{}}') AS multiples, coalesce(p.vals, '{{}}') AS vals,
@@ -71,34 +77,86 @@ fn level_sql() -> String {
     )
 }
 
-/// One level as read: the nodes with their properties, and whether the caps cut
-/// it short.
+/// A node as a level read it: its record, its properties, and whether it has
+/// children (when not, it is complete: nothing below it is read ahead).
+struct Read {
+    record: NodeRecord,
+    props: Vec<Property>,
+    parent_of: bool,
+}
+
+/// One level as read: the nodes, and whether the caps cut it short.
 struct Level {
-    nodes: Vec<(NodeRecord, Vec<Property>)>,
+    nodes: Vec<Read>,
     cut: bool,
 }
 
 impl PgDb {
     /// Reads ahead below node `top` (known to the cache, not complete), as the
-    /// module says. Outside a write transaction, or when `top`'s children were
-    /// all read before and are no longer all known, it reads nothing.
+    /// module says, and below the siblings after it that are not complete
+    /// either ([`PgDb::siblings_after`]). Outside a write transaction, or when
+    /// `top`'s children were all read before and are no longer all known, it
+    /// reads nothing.
     pub(crate) fn read_below(&self, top: NodeId) -> Result<()> {
         let Some(Some(after)) = self.with_cache(|c| c.resume.get(&top).copied()) else {
-            return self.read_levels(top, (i64::MIN, i64::MIN), true);
+            let mut tops = vec![top];
+            tops.extend(self.siblings_after(top));
+            return self.read_levels(&tops, (i64::MIN, i64::MIN), true);
         };
         match after {
             // Read on from where the last read of its children stopped.
-            Some(after) => self.read_levels(top, after, false),
+            Some(after) => self.read_levels(&[top], after, false),
             None => Ok(()),
         }
     }
 
-    /// Reads the levels below `top`, its own children after `(position, id)`
-    /// `after`; `whole` when that is all of them (`top` may become complete).
-    fn read_levels(&self, top: NodeId, after: (i64, i64), whole: bool) -> Result<()> {
+    /// The siblings of `top` after it in path order that a read ahead may
+    /// start from as well: known at their paths, not complete, never read ahead
+    /// below, and of larger id (a level comes in id order of the parents, so
+    /// `top`'s children come first); at most [`NODES`] of them, among at most
+    /// [`SCAN`] known paths. An install walks them next: their subtrees come a
+    /// level a statement for all of them, rather than a level a statement for
+    /// each. Their parent need not be complete (a read ahead cut short leaves
+    /// it so).
+    fn siblings_after(&self, top: NodeId) -> Vec<NodeId> {
+        self.with_cache(|c| {
+            let Some(Some(r)) = c.nodes.get(&top) else {
+                return Vec::new();
+            };
+            let Some(parent) = r
+                .parent
+                .and_then(|p| path::parent(&r.path).map(|pp| (p, pp)))
+            else {
+                return Vec::new();
+            };
+            let (_, hi) = super::content::descendant_bounds(parent.1);
+            let from = (r.ws, r.path.clone());
+            c.paths
+                .range((Excluded(&from), Excluded(&(r.ws, hi))))
+                .take(SCAN)
+                .filter_map(|((_, p), id)| {
+                    let id = (*id)?;
+                    let k = c.nodes.get(&id)?.as_ref()?;
+                    (id > top
+                        && k.parent == Some(parent.0)
+                        && k.path == *p
+                        && !c.resume.contains_key(&id)
+                        && c.may_read_below(id))
+                    .then_some(id)
+                })
+                .take(NODES as usize)
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// Reads the levels below `tops` (`tops[0]` the lowest id), the children of
+    /// `tops[0]` after `(position, id)` `after`; `whole` when that is all of
+    /// them (`tops[0]` may become complete).
+    fn read_levels(&self, tops: &[NodeId], after: (i64, i64), whole: bool) -> Result<()> {
         let sql = level_sql();
-        let mut frontier = vec![top];
-        let mut from = (top, after.0, after.1);
+        let mut frontier = tops.to_vec();
+        let mut from = (tops[0], after.0, after.1);
         let mut nodes = NODES;
         let mut bytes = BYTES;
         let mut first = true;
@@ -108,9 +166,9 @@ impl PgDb {
             bytes -= level
                 .nodes
                 .iter()
-                .map(|(_, props)| {
+                .map(|n| {
                     ROW_BYTES
-                        + props
+                        + n.props
                             .iter()
                             .map(|p| super::cache::prop_bytes(p) as i64)
                             .sum::<i64>()
@@ -118,21 +176,42 @@ impl PgDb {
                 .sum::<i64>();
             self.keep_level(&frontier, &level, first && !whole)?;
             if first {
-                // Where to read on; `None`: read through, not again.
-                let on = match level.nodes.last() {
-                    Some((r, _)) if level.cut => Some((r.position, r.id)),
-                    _ => None,
-                };
-                self.with_cache(|c| c.resume.insert(top, on));
+                self.keep_resume(tops, &level);
             }
             if level.cut {
                 break;
             }
-            frontier = level.nodes.iter().map(|(r, _)| r.id).collect();
+            frontier = level
+                .nodes
+                .iter()
+                .filter(|n| n.parent_of)
+                .map(|n| n.record.id)
+                .collect();
             from = (i64::MIN, i64::MIN, i64::MIN);
             first = false;
         }
         Ok(())
+    }
+
+    /// Records where to read on below each of `tops`, whose children `level`
+    /// read: `None` for those read through (not read ahead below again), the
+    /// place of the last child read for the one the caps cut short; nothing for
+    /// those after it, which the level did not reach.
+    fn keep_resume(&self, tops: &[NodeId], level: &Level) {
+        let last = level.nodes.last().map(|n| &n.record);
+        self.with_cache(|c| {
+            for &top in tops {
+                match last {
+                    Some(r) if level.cut && r.parent == Some(top) => {
+                        c.resume.insert(top, Some((r.position, r.id)));
+                    }
+                    Some(r) if level.cut && r.parent.is_some_and(|p| p < top) => {}
+                    _ => {
+                        c.resume.insert(top, None);
+                    }
+                }
+            }
+        });
     }
 
     /// Reads one level (see [`level_sql`]).
@@ -158,6 +237,7 @@ impl PgDb {
             let multiples: Vec<bool> = self.get(r, 10)?;
             let values: Vec<String> = self.get(r, 11)?;
             total = self.get(r, 12)?;
+            let parent_of: bool = self.get(r, 13)?;
             if names.len() != types.len()
                 || names.len() != multiples.len()
                 || names.len() != values.len()
@@ -176,7 +256,11 @@ impl PgDb {
                         .map_err(|e| self.corrupt(e))?,
                 );
             }
-            out.push((record, props));
+            out.push(Read {
+                record,
+                props,
+                parent_of,
+            });
         }
         Ok(Level {
             cut: (out.len() as i64) < total,
@@ -184,24 +268,24 @@ impl PgDb {
         })
     }
 
-    /// Keeps what `level` read below `frontier`: every node with its properties;
-    /// the children of each parent whose children all came (all of `frontier`
-    /// when the level was not cut short, else those before the last parent
-    /// read), unless `partial` (its first parent's children came only from a
-    /// place on).
+    /// Keeps what `level` read below `frontier`: every node with its properties,
+    /// complete when it has no children; the children of each parent whose
+    /// children all came (all of `frontier` when the level was not cut short,
+    /// else those before the last parent read), unless `partial` (its first
+    /// parent's children came only from a place on).
     fn keep_level(&self, frontier: &[NodeId], level: &Level, partial: bool) -> Result<()> {
-        let last_parent = level.nodes.last().and_then(|(r, _)| r.parent);
+        let last_parent = level.nodes.last().and_then(|n| n.record.parent);
         self.with_cache(|c| {
             let mut i = 0;
             let mut parents: Vec<NodeId> = frontier.to_vec();
             parents.sort_unstable();
             for parent in parents {
                 let start = i;
-                while i < level.nodes.len() && level.nodes[i].0.parent == Some(parent) {
+                while i < level.nodes.len() && level.nodes[i].record.parent == Some(parent) {
                     i += 1;
                 }
                 let kids = &level.nodes[start..i];
-                let records: Vec<NodeRecord> = kids.iter().map(|(r, _)| r.clone()).collect();
+                let records: Vec<NodeRecord> = kids.iter().map(|n| n.record.clone()).collect();
                 let all = !(partial && parent == frontier[0])
                     && (!level.cut || last_parent.is_some_and(|l| parent < l));
                 if all {
@@ -211,8 +295,11 @@ impl PgDb {
                         c.put_node(r);
                     }
                 }
-                for (r, props) in kids {
-                    c.put_props(r.id, props);
+                for n in kids {
+                    c.put_props(n.record.id, &n.props);
+                    if !n.parent_of {
+                        c.put_children(n.record.id, &[]);
+                    }
                 }
             }
         });

@@ -1077,3 +1077,39 @@ fn a_read_ahead_stops_at_its_caps_and_reads_on_where_it_stopped() {
     let t = store.begin("read").unwrap();
     assert!(everything_below(&*t, "/l") == expected);
 }
+
+#[test]
+fn a_read_ahead_knows_leaves_complete_and_reads_below_siblings_together() {
+    use crate::node::Node;
+    let (_, mut store) = fresh();
+    // More children than one read ahead takes, each with one child: the first
+    // read stops among them, and each of the rest is a read ahead of its own
+    // unless they start together.
+    let wide = super::prefetch::NODES as usize + 500;
+    let mut top = Node::new("s", "nt:unstructured");
+    for i in 0..wide {
+        let mut c = Node::new(format!("c{i}"), "nt:unstructured");
+        c.children.push(Node::new("x", "nt:unstructured"));
+        top.children.push(c);
+    }
+    let mut t = store.begin("tree").unwrap();
+    t.add_node(
+        "default",
+        "/",
+        &top,
+        &crate::repository::AddOptions::append(),
+    )
+    .unwrap();
+    t.commit().unwrap();
+    let expected = everything_below(&store, "/s");
+    assert_eq!(expected.len(), 1 + 2 * wide);
+    let db = store.backend().db.clone();
+    let t = store.begin("read").unwrap();
+    let before = db.sent();
+    let got = everything_below(&*t, "/s");
+    let sent = db.sent() - before;
+    drop(t);
+    assert!(got == expected);
+    // A statement a node or more before.
+    assert!(sent <= 20, "{sent} statements for {} nodes", got.len());
+}
