@@ -608,6 +608,7 @@ impl<'a> Exporter<'a> {
         if contained {
             self.report.nodes += 1;
         }
+        let props = self.reader.properties(node)?;
         let mut el = DocViewElement {
             name: if root {
                 String::new()
@@ -615,7 +616,8 @@ impl<'a> Exporter<'a> {
                 info.name.clone()
             },
             index: info.index,
-            properties: Vec::new(),
+            // Sized once: the type names, then at most every stored property.
+            properties: Vec::with_capacity(2 + props.len()),
             children: Vec::new(),
             location: Location::default(),
         };
@@ -647,7 +649,7 @@ impl<'a> Exporter<'a> {
             }
         }
         let parent_len = property_path.len();
-        for p in self.reader.properties(node)? {
+        for p in props {
             if contained {
                 property_path.truncate(parent_len);
                 property_path.push_str(&p.name);
@@ -680,7 +682,10 @@ impl<'a> Exporter<'a> {
         let facts = self.type_facts(&info.primary_type);
         let orderable = facts.orderable;
         let mut children = self.reader.children(node)?;
-        if !orderable {
+        if orderable {
+            // Each child gets an element: inlined, or one that keeps the order.
+            el.children.reserve_exact(children.len());
+        } else {
             children.sort_by(|a, b| a.info.path.cmp(&b.info.path));
         }
         for c in children {
