@@ -10,7 +10,9 @@
 //! the commit flush first): whatever the server reads, counts, renames, deletes,
 //! savepoints or rolls back, it sees them, so the store behaves exactly as if
 //! every row had been inserted at once. What is held is bounded ([`MAX_ROWS`],
-//! [`MAX_BYTES`]): past either the rows are written at the next write.
+//! [`MAX_BYTES`]): past either the rows are written at the next write, and
+//! *behind* ([`super::link`]): a thread of their own writes them while the
+//! install goes on, and the next statement waits for it.
 //!
 //! Small binaries (one chunk) stored inside the transaction wait here too, their
 //! `blob` rows written by one `INSERT ... ON CONFLICT DO NOTHING` and the chunks
@@ -22,8 +24,10 @@
 //! that waits here (which has no properties yet). Text with a NUL character
 //! (PostgreSQL refuses it) goes through the ordinary statements, so its error is
 //! the same as without the buffer. An error of the `COPY` itself (the
-//! connection broke) is the error of the statement that caused the flush, and
-//! the transaction is then rolled back as after any failed statement.
+//! connection broke) is the error of the statement that caused the flush (of
+//! the next statement, for rows written behind), and the transaction is then
+//! rolled back as after any failed statement. With one batch behind and one
+//! filling, twice the bounds are held at most.
 
 use super::PgDb;
 use crate::repository::Result;
@@ -344,18 +348,47 @@ impl Pending {
         Some(removed.is_some())
     }
 
-    /// Writes what waits with two `COPY`s (nodes, then properties) and forgets
-    /// it, written or not. An error names what was being written.
-    pub(crate) fn flush(&mut self, client: &mut Client) -> Result<(), FlushError> {
-        if self.is_empty() {
-            return Ok(());
-        }
-        let what = self.describe();
-        self.write(client)
-            .map_err(|source| FlushError { what, source })
+    /// Takes what waits out, to be written ([`Batch::write`]): nothing waits
+    /// after.
+    pub(crate) fn take(&mut self) -> Batch {
+        let batch = Batch {
+            nodes: std::mem::take(&mut self.nodes),
+            props: std::mem::take(&mut self.props),
+            blobs: std::mem::take(&mut self.blobs),
+        };
+        self.blob_names.clear();
+        self.at.clear();
+        self.parents.clear();
+        self.uuids.clear();
+        self.by_id.clear();
+        self.rows = 0;
+        self.bytes = 0;
+        batch
+    }
+}
+
+/// Waiting rows taken out of [`Pending`], to be written on the connection
+/// (here, or by a thread of its own: [`super::link::Link::write_behind`]).
+#[derive(Debug)]
+pub(crate) struct Batch {
+    nodes: Vec<NodeRow>,
+    props: HashMap<i64, BTreeMap<String, PropCols>>,
+    blobs: Vec<(String, i64, Vec<u8>)>,
+}
+
+impl Batch {
+    /// Writes the rows with one `COPY` a table (blobs first, then nodes, then
+    /// properties): the rows written, or an error naming what was being
+    /// written.
+    pub(crate) fn write(mut self, client: &mut Client) -> Result<u64, FlushError> {
+        self.copy(client).map_err(|source| FlushError {
+            what: self.describe(),
+            source,
+        })
     }
 
-    /// "N nodes below PATH" (their nearest common ancestor), and the binaries.
+    /// "N nodes below PATH" (their nearest common ancestor), and the binaries
+    /// (worked out only for an error).
     fn describe(&self) -> String {
         let mut common: Option<String> = None;
         for n in &self.nodes {
@@ -379,17 +412,9 @@ impl Pending {
         what
     }
 
-    fn write(&mut self, client: &mut Client) -> Result<(), postgres::Error> {
-        let nodes = std::mem::take(&mut self.nodes);
-        let mut props = std::mem::take(&mut self.props);
-        let blobs = std::mem::take(&mut self.blobs);
-        self.blob_names.clear();
-        self.at.clear();
-        self.parents.clear();
-        self.uuids.clear();
-        self.by_id.clear();
-        self.rows = 0;
-        self.bytes = 0;
+    fn copy(&mut self, client: &mut Client) -> Result<u64, postgres::Error> {
+        let (nodes, props, blobs) = (&self.nodes, &mut self.props, &self.blobs);
+        let mut copied = 0;
         if !blobs.is_empty() {
             let names: Vec<&str> = blobs.iter().map(|b| b.0.as_str()).collect();
             let sizes: Vec<i64> = blobs.iter().map(|b| b.1).collect();
@@ -409,17 +434,17 @@ impl Pending {
                 let sink = client
                     .copy_in("COPY blob_chunk(blob, seq, data) FROM STDIN (FORMAT binary)")?;
                 let mut w = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::INT4, Type::BYTEA]);
-                for (sha, _, data) in &blobs {
+                for (sha, _, data) in blobs {
                     if fresh.contains(sha) && !data.is_empty() {
                         let row: [&(dyn ToSql + Sync); 3] = [sha, &0i32, data];
                         w.write(&row)?;
                     }
                 }
-                self.copied += w.finish()?;
+                copied += w.finish()?;
             }
         }
         if nodes.is_empty() {
-            return Ok(());
+            return Ok(copied);
         }
         let sink = client.copy_in(
             "COPY node(id, ws, parent, name, position, path, ptype, mixins) FROM STDIN (FORMAT binary)",
@@ -435,7 +460,7 @@ impl Pending {
             Type::TEXT,
         ];
         let mut w = BinaryCopyInWriter::new(sink, &types);
-        for n in &nodes {
+        for n in nodes {
             let row: [&(dyn ToSql + Sync); 8] = [
                 &n.id,
                 &n.ws,
@@ -448,15 +473,15 @@ impl Pending {
             ];
             w.write(&row)?;
         }
-        self.copied += w.finish()?;
+        copied += w.finish()?;
         if props.values().all(|m| m.is_empty()) {
-            return Ok(());
+            return Ok(copied);
         }
         let sink = client
             .copy_in("COPY prop(node, name, type, multiple, value) FROM STDIN (FORMAT binary)")?;
         let types = [Type::INT8, Type::TEXT, Type::INT4, Type::BOOL, Type::TEXT];
         let mut w = BinaryCopyInWriter::new(sink, &types);
-        for n in &nodes {
+        for n in nodes {
             if let Some(m) = props.remove(&n.id) {
                 for (name, (code, multiple, value)) in &m {
                     let row: [&(dyn ToSql + Sync); 5] = [&n.id, name, code, multiple, value];
@@ -464,8 +489,8 @@ impl Pending {
                 }
             }
         }
-        self.copied += w.finish()?;
-        Ok(())
+        copied += w.finish()?;
+        Ok(copied)
     }
 }
 
@@ -479,7 +504,7 @@ impl PgDb {
             return Ok(false);
         }
         if c.bulk.full() {
-            c.flush().map_err(|e| self.flush_err(e))?;
+            c.flush_behind().map_err(|e| self.flush_err(e))?;
         }
         Ok(c.bulk.add_node(n))
     }
@@ -493,7 +518,7 @@ impl PgDb {
             return Ok(false);
         }
         if c.bulk.full() {
-            c.flush().map_err(|e| self.flush_err(e))?;
+            c.flush_behind().map_err(|e| self.flush_err(e))?;
         }
         c.bulk.add_blob(sha256, data);
         Ok(true)
@@ -532,6 +557,7 @@ impl PgDb {
     pub(crate) fn uuid_owners_beside(&self, ws: i64, uuid: &str) -> Result<Vec<i64>> {
         let mut c = self.lock()?;
         let c = &mut *c;
+        c.settle().map_err(|e| self.flush_err(e))?;
         // Whether the server holds any `jcr:uuid` of the workspace is asked once
         // (an install into a new or unreferenceable workspace then asks nothing
         // a node); then the rows this transaction writes are recorded (see
@@ -547,6 +573,7 @@ impl PgDb {
                     .map_err(|e| self.err(e))?;
                 let none: bool = c
                     .client
+                    .get()
                     .query_one(&s, &[&ws])
                     .and_then(|r| r.try_get(0))
                     .map_err(|e| self.err(e))?;
@@ -573,7 +600,7 @@ impl PgDb {
                  WHERE p.name = 'jcr:uuid' AND md5(p.value) = md5($1) AND p.value = $1 AND n.ws = $2",
             )
             .map_err(|e| self.err(e))?;
-        let rows = c.client.query(&s, &[&uuid, &ws]).map_err(|e| self.err(e))?;
+        let rows = c.client.get().query(&s, &[&uuid, &ws]).map_err(|e| self.err(e))?;
         let mut ids = rows
             .iter()
             .map(|r| r.try_get(0).map_err(|e| self.err(e)))
@@ -670,6 +697,16 @@ mod tests {
         assert!(p.props[&3].is_empty());
     }
 
+    /// What an error writing `p`'s rows would name them.
+    fn described(p: &Pending) -> String {
+        Batch {
+            nodes: p.nodes.clone(),
+            props: HashMap::new(),
+            blobs: p.blobs.clone(),
+        }
+        .describe()
+    }
+
     #[test]
     fn waiting_rows_are_named_by_their_common_ancestor() {
         assert_eq!(common_ancestor("/a/b", "/a/c"), "/a");
@@ -679,14 +716,14 @@ mod tests {
         assert_eq!(common_ancestor("#7", "/a"), "");
         let mut p = Pending::default();
         p.add_node(row(2, "/site/a/b"));
-        assert_eq!(p.describe(), "1 node at /site/a/b");
+        assert_eq!(described(&p), "1 node at /site/a/b");
         p.add_node(row(3, "/site/a/c"));
         p.add_node(row(4, "/site/a"));
-        assert_eq!(p.describe(), "3 nodes below /site/a");
+        assert_eq!(described(&p), "3 nodes below /site/a");
         p.add_blob("abc", b"x");
-        assert_eq!(p.describe(), "3 nodes below /site/a and 1 binaries");
+        assert_eq!(described(&p), "3 nodes below /site/a and 1 binaries");
         p.add_node(row(5, "#5"));
-        assert_eq!(p.describe(), "4 nodes and 1 binaries");
+        assert_eq!(described(&p), "4 nodes and 1 binaries");
     }
 
     #[test]
@@ -887,6 +924,68 @@ mod on_server {
         assert_eq!(store.children("default", "/site").unwrap().len(), 2);
         let props = store.properties("default", "/site/twin").unwrap();
         assert!(props.iter().any(|p| p.name == "title"), "nothing changed");
+    }
+
+    #[test]
+    fn rows_written_behind_are_seen_by_the_next_statement_which_fails_with_them() {
+        let mut store = fresh();
+        let db = store.db().clone();
+        let count = |db: &crate::repository::pg::PgDb| -> i64 {
+            db.query("SELECT count(*) FROM node WHERE path LIKE '/site%'", &[])
+                .unwrap()[0]
+                .get(0)
+        };
+        let mut t = store.begin("bulk").unwrap();
+        t.add_node("default", "/", &tree(3), &AddOptions::append())
+            .unwrap();
+        {
+            let mut c = db.lock().unwrap();
+            c.flush_behind().unwrap();
+            assert!(c.client.is_away() && c.bulk.is_empty());
+        }
+        assert_eq!(count(&db), 7, "the next statement sees them");
+        assert!(!db.lock().unwrap().client.is_away());
+        t.commit().unwrap();
+        assert_eq!(store.children("default", "/site").unwrap().len(), 3);
+
+        let ws: i64 = db
+            .query("SELECT id FROM workspace WHERE name = 'default'", &[])
+            .unwrap()[0]
+            .get(0);
+        let site: i64 = db
+            .query("SELECT id FROM node WHERE path = '/site'", &[])
+            .unwrap()[0]
+            .get(0);
+        let mut t = store.begin("bulk").unwrap();
+        t.add_node("default", "/site", &tree(2), &AddOptions::append())
+            .unwrap();
+        // A row that cannot be written (its path is taken), written behind.
+        let row = super::NodeRow {
+            id: 1 << 40,
+            ws,
+            parent: Some(site),
+            name: "twin".into(),
+            position: 1 << 40,
+            path: "/site/twin".into(),
+            ptype: "nt:unstructured".into(),
+            mixins: "".into(),
+        };
+        assert!(db.hold_node(row).unwrap());
+        db.lock().unwrap().flush_behind().unwrap();
+        let e = t
+            .set_property("default", "/site/p2", &Property::string("title", "x"))
+            .unwrap_err();
+        let RepositoryError::PostgresWaitingRows { what, .. } = &e else {
+            panic!("{e:?}");
+        };
+        assert!(what.ends_with("nodes below /site"), "{what}");
+        drop(t);
+        assert!(store.node("default", "/site/site").unwrap().is_none());
+        assert_eq!(count(&db), 7, "nothing of it stays");
+        let mut t = store.begin("bulk").unwrap();
+        t.set_property("default", "/site/p2", &Property::string("title", "y"))
+            .unwrap();
+        t.commit().unwrap();
     }
 
     #[test]

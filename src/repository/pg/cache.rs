@@ -232,22 +232,27 @@ impl TxnCache {
         self.last_position.retain(|id, _| kept(id));
         self.resume.retain(|id, _| kept(id));
         // The complete nodes that stay: those whose record stays at their path.
+        // Borrowed, not cloned: an eviction allocates no path.
         let nodes = &self.nodes;
         let at_kept = |(ws, p): &(WorkspaceId, String), known: &Option<NodeId>| matches!(known, Some(id) if matches!(nodes.get(id), Some(Some(r)) if r.ws == *ws && r.path == *p));
-        let stay: HashSet<(WorkspaceId, String)> = self
+        let paths = &self.paths;
+        let stay: HashSet<(WorkspaceId, &str)> = self
             .complete
             .keys()
-            .filter(|k| self.paths.get(*k).is_some_and(|known| at_kept(k, known)))
-            .cloned()
+            .filter(|k| paths.get(*k).is_some_and(|known| at_kept(k, known)))
+            .map(|(ws, p)| (*ws, p.as_str()))
             .collect();
         self.paths.retain(|k, known| {
             at_kept(k, known)
                 || (known.is_some()
-                    && path::parent(&k.1).is_some_and(|p| stay.contains(&(k.0, p.to_string()))))
+                    && path::parent(&k.1).is_some_and(|p| stay.contains(&(k.0, p))))
         });
+        drop(stay);
         // A complete node stays complete only when it stays and so all its
-        // children's paths stayed.
-        self.complete.retain(|k, _| stay.contains(k));
+        // children's paths stayed (its own path stayed with its record).
+        let paths = &self.paths;
+        self.complete
+            .retain(|k, _| paths.get(k).is_some_and(|known| at_kept(k, known)));
         let nodes = &self.nodes;
         self.stamp.retain(|id, _| nodes.contains_key(id));
         self.blobs.clear();

@@ -86,6 +86,7 @@ mod bulk;
 mod cache;
 mod content;
 mod image;
+mod link;
 mod names;
 mod oplog;
 mod prefetch;
@@ -190,7 +191,9 @@ impl PgLocation {
 
 /// A connection with its prepared statements.
 pub(crate) struct Conn {
-    client: Client,
+    /// The connection (lent to a thread while it writes a full batch of
+    /// waiting rows: see `link`).
+    client: link::Link,
     statements: HashMap<String, Statement>,
     /// A write transaction (or a blob upload's own) is open.
     in_txn: bool,
@@ -237,20 +240,53 @@ impl Conn {
     /// the tables' analyze lock until it ends: this one does not wait) inside a
     /// savepoint, so a failure (logged) leaves the install as it was.
     fn flush(&mut self) -> std::result::Result<(), bulk::FlushError> {
+        self.settle()?;
         if self.bulk.is_empty() {
             return Ok(());
         }
-        let before = self.bulk.copied;
-        // `jcr:uuid` rows reach the server.
+        let batch = self.take_batch();
+        let rows = batch.write(self.client.get())?;
+        self.grew(rows);
+        Ok(())
+    }
+
+    /// Writes the waiting rows behind (see `link`): the install goes on while
+    /// the server takes them. An error shows at the next statement.
+    fn flush_behind(&mut self) -> std::result::Result<(), bulk::FlushError> {
+        self.settle()?;
+        if self.bulk.is_empty() {
+            return Ok(());
+        }
+        let batch = self.take_batch();
+        self.client.write_behind(batch);
+        Ok(())
+    }
+
+    /// Waits for the rows written behind, if any: their error, or what they grew.
+    fn settle(&mut self) -> std::result::Result<(), bulk::FlushError> {
+        if let Some(outcome) = self.client.outcome() {
+            self.grew(outcome?);
+        }
+        Ok(())
+    }
+
+    /// Takes the waiting rows out to be written; their `jcr:uuid` rows reach
+    /// the server.
+    fn take_batch(&mut self) -> bulk::Batch {
         for (ws, value) in self.bulk.uuid_rows() {
             self.cache.uuid_written(ws, value);
         }
-        self.bulk.flush(&mut self.client)?;
-        self.grown += self.bulk.copied - before;
+        self.bulk.take()
+    }
+
+    /// `rows` were written by `COPY`: inside a write transaction that has grown
+    /// `node` and `prop` a lot, the tables are analyzed.
+    fn grew(&mut self, rows: u64) {
+        self.bulk.copied += rows;
+        self.grown += rows;
         if self.in_txn && self.cache_on && self.grown >= self.next_analyze {
             self.analyze_grown();
         }
-        Ok(())
     }
 
     fn analyze_grown(&mut self) {
@@ -259,6 +295,7 @@ impl Conn {
             None => {
                 let r = self
                     .client
+                    .get()
                     .query_one(
                         "SELECT coalesce(sum(greatest(reltuples, 0)), 0)::float8 FROM pg_class
                          WHERE oid IN ('node'::regclass, 'prop'::regclass)",
@@ -275,7 +312,7 @@ impl Conn {
             return;
         }
         self.next_analyze = self.grown.saturating_mul(2);
-        let analyzed = self.client.batch_execute(
+        let analyzed = self.client.get().batch_execute(
             "SAVEPOINT jcrpack_analyze; ANALYZE (SKIP_LOCKED) node, prop;
              RELEASE SAVEPOINT jcrpack_analyze",
         );
@@ -283,7 +320,7 @@ impl Conn {
             Ok(()) => self.analyzed = self.grown,
             Err(e) => {
                 tracing::warn!("analyzing the tables inside the install failed: {e}");
-                let _ = self.client.batch_execute(
+                let _ = self.client.get().batch_execute(
                     "ROLLBACK TO SAVEPOINT jcrpack_analyze; RELEASE SAVEPOINT jcrpack_analyze",
                 );
             }
@@ -302,7 +339,7 @@ impl Conn {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let s = self.client.prepare(sql)?;
+        let s = self.client.get().prepare(sql)?;
         self.statements.insert(sql.to_string(), s.clone());
         Ok(s)
     }
@@ -316,7 +353,7 @@ impl Conn {
     ) -> std::result::Result<Vec<Row>, postgres::Error> {
         let s = self.statement(sql)?;
         self.sent += 1;
-        self.client.query(&s, args)
+        self.client.get().query(&s, args)
     }
 
     fn execute(
@@ -326,7 +363,7 @@ impl Conn {
     ) -> std::result::Result<u64, postgres::Error> {
         let s = self.statement(sql)?;
         self.sent += 1;
-        self.client.execute(&s, args)
+        self.client.get().execute(&s, args)
     }
 }
 
@@ -421,6 +458,7 @@ impl PgDb {
         sees: impl FnOnce(&bulk::Pending) -> bool,
     ) -> Result<Vec<Row>> {
         let mut c = self.lock()?;
+        c.settle().map_err(|e| self.flush_err(e))?;
         if !c.bulk.is_empty() && sees(&c.bulk) {
             c.flush().map_err(|e| self.flush_err(e))?;
         }
@@ -460,7 +498,7 @@ impl PgDb {
         let mut c = self.lock()?;
         let c = &mut *c;
         c.flush().map_err(|e| self.flush_err(e))?;
-        c.client.batch_execute(sql).map_err(|e| self.err(e))
+        c.client.get().batch_execute(sql).map_err(|e| self.err(e))
     }
 
     /// Reads column `i` of a row.
@@ -519,7 +557,7 @@ impl PgBackend {
         Ok(PgBackend {
             db: PgDb {
                 conn: Arc::new(Mutex::new(Conn {
-                    client,
+                    client: link::Link::new(client),
                     statements: HashMap::new(),
                     in_txn: false,
                     snapshots: 0,
@@ -644,17 +682,18 @@ impl PgStore {
         {
             let mut c = db.lock()?;
             let mut run = || -> std::result::Result<(), postgres::Error> {
-                c.client.batch_execute("BEGIN")?;
-                c.client.execute(
+                c.client.get().batch_execute("BEGIN")?;
+                c.client.get().execute(
                     "SELECT pg_advisory_xact_lock(hashtext('jcrpack'), hashtext($1))",
                     &[&loc.schema],
                 )?;
                 c.client
+                    .get()
                     .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{}\"", loc.schema))?;
                 Ok(())
             };
             if let Err(e) = run() {
-                let _ = c.client.batch_execute("ROLLBACK");
+                let _ = c.client.get().batch_execute("ROLLBACK");
                 return Err(db.err(e));
             }
         }
@@ -847,7 +886,7 @@ impl<'a> PgTxn<'a> {
                     db.corrupt("a transaction or read snapshot is already open on this connection")
                 );
             }
-            c.client.batch_execute("BEGIN").map_err(|e| db.err(e))?;
+            c.client.get().batch_execute("BEGIN").map_err(|e| db.err(e))?;
             c.in_txn = true;
             c.cache.clear();
             c.cache_on = true;
@@ -1018,7 +1057,9 @@ impl<'a> PgTxn<'a> {
             c.flush().map_err(|e| self.db.flush_err(e))?;
         }
         c.bulk.discard();
-        c.client.batch_execute(sql).map_err(|e| self.db.err(e))?;
+        // Rows written behind, and what they came to, go with the transaction.
+        let _ = c.client.outcome();
+        c.client.get().batch_execute(sql).map_err(|e| self.db.err(e))?;
         c.in_txn = false;
         self.finished = true;
         if sql == "COMMIT" && c.grown >= ANALYZE_ROWS && c.grown > c.analyzed + c.analyzed / 4 {
@@ -1026,6 +1067,7 @@ impl<'a> PgTxn<'a> {
             // the tables it grew, for the next commands' plans.
             if let Err(e) = c
                 .client
+                .get()
                 .batch_execute("ANALYZE (SKIP_LOCKED) node, prop, jnode, jprop")
             {
                 tracing::warn!(
@@ -1048,7 +1090,8 @@ impl Drop for PgTxn<'_> {
             c.cache_on = false;
             c.cache.clear();
             c.bulk.discard();
-            if let Err(e) = c.client.batch_execute("ROLLBACK") {
+            let _ = c.client.outcome();
+            if let Err(e) = c.client.get().batch_execute("ROLLBACK") {
                 tracing::warn!("rolling back in {} failed: {e}", self.db.location.display());
             }
             c.in_txn = false;

@@ -77,6 +77,7 @@ impl PgDb {
         let mut c = self.lock()?;
         if !c.in_txn && c.snapshots == 0 {
             c.client
+                .get()
                 .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 .map_err(|e| self.err(e))?;
         }
@@ -97,6 +98,7 @@ impl PgDb {
             ));
         }
         c.client
+            .get()
             // The snapshot is taken by the first statement, not by BEGIN.
             .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1")
             .map_err(|e| self.err(e))?;
@@ -114,7 +116,7 @@ impl PgDb {
         c.image = false;
         c.snapshots = c.snapshots.saturating_sub(1);
         if c.snapshots == 0 && !c.in_txn {
-            c.client.batch_execute("COMMIT").map_err(|e| self.err(e))?;
+            c.client.get().batch_execute("COMMIT").map_err(|e| self.err(e))?;
         }
         Ok(())
     }
@@ -125,7 +127,7 @@ impl Drop for ReadSnapshot<'_> {
         if let Ok(mut c) = self.db.conn.lock() {
             c.snapshots = c.snapshots.saturating_sub(1);
             if c.snapshots == 0 && !c.in_txn {
-                if let Err(e) = c.client.batch_execute("COMMIT") {
+                if let Err(e) = c.client.get().batch_execute("COMMIT") {
                     tracing::warn!(
                         "ending a read snapshot of {} failed: {e}",
                         self.db.location.display()
