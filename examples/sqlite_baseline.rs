@@ -51,7 +51,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let done = match args.as_slice() {
-        ["rows", source, dest, rows] => dump_rows(Path::new(source), Path::new(dest), Path::new(rows)),
+        ["rows", source, dest, rows] => {
+            dump_rows(Path::new(source), Path::new(dest), Path::new(rows))
+        }
         ["insert", rows, dest] => timed(|| insert_rows(Path::new(rows), Path::new(dest))),
         ["content", nodes, props, db] => timed(|| content_rows(nodes, props, Path::new(db))),
         _ => {
@@ -91,7 +93,8 @@ fn tables(conn: &Connection) -> Result<Vec<String>> {
 
 /// `rows SOURCE DEST ROWS`: see the module documentation.
 fn dump_rows(source: &Path, dest: &Path, rows: &Path) -> Result<()> {
-    let from = Connection::open_with_flags(db_of(source), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let from =
+        Connection::open_with_flags(db_of(source), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let mut out = BufWriter::new(File::create(rows)?);
     out.write_all(MAGIC)?;
     write_bytes(&mut out, source.join("blobs").to_string_lossy().as_bytes())?;
@@ -172,7 +175,12 @@ fn insert_rows(rows: &Path, dest: &Path) -> Result<String> {
                 let table = String::from_utf8(read_bytes(&mut input)?)?;
                 let n = read_u64(&mut input)? as usize;
                 let columns = (0..n)
-                    .map(|_| Ok(format!("\"{}\"", String::from_utf8(read_bytes(&mut input)?)?)))
+                    .map(|_| {
+                        Ok(format!(
+                            "\"{}\"",
+                            String::from_utf8(read_bytes(&mut input)?)?
+                        ))
+                    })
                     .collect::<Result<Vec<_>>>()?;
                 let marks = vec!["?"; n].join(", ");
                 let mut insert = tx.prepare(&format!(
@@ -191,7 +199,9 @@ fn insert_rows(rows: &Path, dest: &Path) -> Result<String> {
                             row_count += 1;
                         }
                         END => break,
-                        other => return Err(format!("unexpected tag {other} in table {table}").into()),
+                        other => {
+                            return Err(format!("unexpected tag {other} in table {table}").into())
+                        }
                     }
                 }
             }
@@ -205,7 +215,9 @@ fn insert_rows(rows: &Path, dest: &Path) -> Result<String> {
     }
     sync_folder(&blobs_to)?;
     tx.commit()?;
-    Ok(format!("\"rows\":{row_count},\"blobs\":{blob_count},\"blob_bytes\":{blob_bytes}"))
+    Ok(format!(
+        "\"rows\":{row_count},\"blobs\":{blob_count},\"blob_bytes\":{blob_bytes}"
+    ))
 }
 
 /// Writes blob file `name` (`ab/cdef…`) of `from` into blob folder `to` as jcrpack's
@@ -321,8 +333,9 @@ fn content_rows(nodes: &str, props: &str, db: &Path) -> Result<String> {
         let mut ins_node = tx.prepare(
             "INSERT INTO node(id, ws, parent, name, position, path, ptype, mixins) VALUES (?1, 1, ?2, ?3, ?4, ?5, 'nt:unstructured', '')",
         )?;
-        let mut ins_prop =
-            tx.prepare("INSERT INTO prop(node, name, type, multiple, value) VALUES (?1, ?2, 1, 0, ?3)")?;
+        let mut ins_prop = tx.prepare(
+            "INSERT INTO prop(node, name, type, multiple, value) VALUES (?1, ?2, 1, 0, ?3)",
+        )?;
         // A tree with fan-out 10, in path order as an import writes it.
         let per_node = props / nodes.max(1);
         let mut extra = props % nodes.max(1);

@@ -29,8 +29,10 @@ pub fn run(package: &Path, p: &str, format: DumpFormat) -> CliResult<i32> {
         DumpFormat::Sysview => Scratch::BlobBytes,
         DumpFormat::Json | DumpFormat::Docview => Scratch::Digests,
     };
-    let mut store: Box<dyn Store> =
-        Box::new(SqliteStore::init_scratch(&dir.path().join("repo"), scratch)?);
+    let mut store: Box<dyn Store> = Box::new(SqliteStore::init_scratch(
+        &dir.path().join("repo"),
+        scratch,
+    )?);
     let opts = ImportOptions::new(super::import::actor()?);
     let report = import::install_archive(store.as_mut(), archive.as_ref(), &opts).map_err(|e| {
         CliError::context(

@@ -394,26 +394,47 @@ mod tests {
         std::fs::create_dir(dir.path().join("blobs")).unwrap();
         let large = vec![7u8; IN_MEMORY + 10];
         let durable = BlobStore::new(dir.path());
-        let want = [durable.put_bytes(b"small").unwrap(), durable.put_bytes(&large).unwrap()];
+        let want = [
+            durable.put_bytes(b"small").unwrap(),
+            durable.put_bytes(&large).unwrap(),
+        ];
 
         let other = tempfile::tempdir().unwrap();
         std::fs::create_dir(other.path().join("blobs")).unwrap();
         let unsynced = BlobStore::keeping(other.path(), Keeping::Unsynced);
-        let got = [unsynced.put_bytes(b"small").unwrap(), unsynced.put_bytes(&large).unwrap()];
+        let got = [
+            unsynced.put_bytes(b"small").unwrap(),
+            unsynced.put_bytes(&large).unwrap(),
+        ];
         assert_eq!(got, want);
-        assert!(unsynced.pending.lock().unwrap().is_empty(), "nothing to sync");
-        let Binary::Blob { sha256, size } = &got[1] else { panic!("{got:?}") };
+        assert!(
+            unsynced.pending.lock().unwrap().is_empty(),
+            "nothing to sync"
+        );
+        let Binary::Blob { sha256, size } = &got[1] else {
+            panic!("{got:?}")
+        };
         unsynced.check(sha256, *size).unwrap();
 
         let third = tempfile::tempdir().unwrap();
         std::fs::create_dir(third.path().join("blobs")).unwrap();
         let digests = BlobStore::keeping(third.path(), Keeping::DigestsOnly);
-        let got = [digests.put_bytes(b"small").unwrap(), digests.put(&mut &large[..]).unwrap()];
+        let got = [
+            digests.put_bytes(b"small").unwrap(),
+            digests.put(&mut &large[..]).unwrap(),
+        ];
         assert_eq!(got, want, "the same digests and sizes");
         assert!(digests.pending.lock().unwrap().is_empty());
-        assert_eq!(std::fs::read_dir(digests.dir()).unwrap().count(), 0, "no file written");
+        assert_eq!(
+            std::fs::read_dir(digests.dir()).unwrap().count(),
+            0,
+            "no file written"
+        );
         digests.check(sha256, *size).unwrap();
-        assert!(matches!(digests.open(sha256), Err(RepositoryError::BlobNotFound { .. })));
+        assert!(matches!(
+            digests.open(sha256),
+            Err(RepositoryError::BlobNotFound { .. })
+        ));
     }
 
     #[test]

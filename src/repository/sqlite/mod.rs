@@ -52,10 +52,10 @@ use std::time::Duration;
 pub use backend::SqliteBackend;
 pub use gc::BACKUP_MARKER_PREFIX;
 pub use image::{DirectImage, IMAGE_FILE};
-pub use schema::DB_FILE;
 /// The settings every connection to a repository gets (WAL, page cache, planner):
 /// public so that a baseline (examples/sqlite_baseline.rs) measures the same.
 pub use schema::configure;
+pub use schema::DB_FILE;
 
 pub use crate::repository::location::OpenOptions;
 

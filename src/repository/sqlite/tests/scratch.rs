@@ -29,10 +29,20 @@ fn a_scratch_repository_records_nothing_syncs_nothing_and_keeps_digests_only() {
         .unwrap();
     assert_eq!(jnodes, 0, "no journal rows");
     // The digest and size of the bytes, which were not written.
-    let Binary::Blob { sha256, size } = &binary else { panic!("{binary:?}") };
-    assert_eq!((sha256.as_str(), *size), (crate::dump::sha256_hex(&bytes).as_str(), 3000));
+    let Binary::Blob { sha256, size } = &binary else {
+        panic!("{binary:?}")
+    };
+    assert_eq!(
+        (sha256.as_str(), *size),
+        (crate::dump::sha256_hex(&bytes).as_str(), 3000)
+    );
     assert_eq!(store.property(WS, "/a", "data").unwrap(), Some(data));
-    assert_eq!(std::fs::read_dir(store.location().join("blobs")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(store.location().join("blobs"))
+            .unwrap()
+            .count(),
+        0
+    );
     assert!(store.open_blob(sha256).is_err());
 
     // Rolled back, or dropped: nothing of it stays (the journal in memory undoes it).
@@ -53,11 +63,14 @@ fn a_scratch_repository_records_nothing_syncs_nothing_and_keeps_digests_only() {
 #[test]
 fn a_scratch_repository_for_a_reader_of_binaries_keeps_their_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::init_scratch(&dir.path().join("repo"), Scratch::BlobBytes).unwrap();
+    let mut store =
+        SqliteStore::init_scratch(&dir.path().join("repo"), Scratch::BlobBytes).unwrap();
     let t = store.begin_operation(meta("install")).unwrap();
     let binary = t.put_blob(&mut &b"bytes"[..]).unwrap();
     assert_eq!(t.commit().unwrap(), None);
-    let Binary::Blob { sha256, .. } = &binary else { panic!("{binary:?}") };
+    let Binary::Blob { sha256, .. } = &binary else {
+        panic!("{binary:?}")
+    };
     let mut read = String::new();
     std::io::Read::read_to_string(&mut store.open_blob(sha256).unwrap(), &mut read).unwrap();
     assert_eq!(read, "bytes");
