@@ -5,6 +5,8 @@
 //! matched against filter regexes as text); this module holds the operations on them.
 
 use crate::name::{self, NameError};
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
 
 /// One path segment: a qualified name and a 1-based same-name-sibling index.
@@ -87,17 +89,22 @@ pub fn is_absolute(p: &str) -> bool {
 /// Checks and normalizes an absolute path: no empty segments, valid names, `[1]`
 /// indexes dropped, a trailing `/` removed (except for the root).
 pub fn normalize(p: &str) -> Result<String, PathError> {
+    normalized(p).map(Cow::into_owned)
+}
+
+/// [`normalize`], borrowing `p` when it is already normal (most paths are: the
+/// repository normalizes every path it is given, so its reads use this).
+pub fn normalized(p: &str) -> Result<Cow<'_, str>, PathError> {
     if !is_absolute(p) {
         return Err(PathError::NotAbsolute(p.to_string()));
     }
     let trimmed = p.trim_end_matches('/');
     if trimmed.is_empty() {
-        return Ok("/".to_string());
+        return Ok(Cow::Borrowed("/"));
     }
-    // Most paths are already normal: check them without building one anew (the
-    // repository normalizes every path it is given).
-    if trimmed.len() == p.len() && trimmed[1..].split('/').all(segment_is_normal) {
-        return Ok(p.to_string());
+    // Check it without building one anew.
+    if trimmed.len() == p.len() && is_normal(p) {
+        return Ok(Cow::Borrowed(p));
     }
     let mut out = String::with_capacity(p.len());
     for seg in trimmed[1..].split('/') {
@@ -111,7 +118,48 @@ pub fn normalize(p: &str) -> Result<String, PathError> {
         out.push('/');
         out.push_str(&s.to_string());
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
+}
+
+thread_local! {
+    /// The path [`is_normal`] last found normal. The repository is asked about a
+    /// node, then about its children, its siblings: their segments in common with
+    /// this one are known to be normal and are not checked again (checking each
+    /// name was most of what a normalization cost, deep paths having many).
+    static LAST_NORMAL: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Whether absolute `p` (not `/`, no trailing `/`) is normal: each segment a valid
+/// name with no index or a canonical index above 1.
+fn is_normal(p: &str) -> bool {
+    LAST_NORMAL.with(|last| {
+        let mut last = last.borrow_mut();
+        let known = known_normal_prefix(&last, p);
+        let normal = match p.get(known + 1..) {
+            Some(rest) => rest.split('/').all(segment_is_normal),
+            None => true,
+        };
+        if normal {
+            last.clear();
+            last.push_str(p);
+        }
+        normal
+    })
+}
+
+/// The length of the leading whole segments of absolute `p` that it shares with
+/// normal path `last` (empty: none), so normal too: `p`'s length when `p` is `last`
+/// or its ancestor, else the position of the `/` after them (0 for none).
+fn known_normal_prefix(last: &str, p: &str) -> usize {
+    let (a, b) = (last.as_bytes(), p.as_bytes());
+    let n = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let boundary = |s: &[u8], i: usize| i == s.len() || s.get(i) == Some(&b'/');
+    if !a.is_empty() && boundary(a, n) && boundary(b, n) {
+        return n;
+    }
+    b.get(..n)
+        .and_then(|common| common.iter().rposition(|&c| c == b'/'))
+        .unwrap_or(0)
 }
 
 /// Whether `seg` is a valid segment that [`normalize`] leaves as it is: a valid name
@@ -288,6 +336,49 @@ mod tests {
         ));
         assert!(matches!(normalize("/a[0]"), Err(PathError::BadIndex(_))));
         assert!(matches!(normalize("/a/*"), Err(PathError::Name(..))));
+        // What was found normal before does not make a longer or a sibling path
+        // normal: its own segments are checked.
+        for (first, then, normal) in [
+            ("/a/b", "/a/b/c[1]", false),
+            ("/a/b", "/a/b[0]", false),
+            ("/a/b", "/a/b*", false),
+            ("/a/b", "/a/", false),
+            ("/a/b/c", "/a/b//d", false),
+            ("/a/b/c", "/a/b/:d", false),
+            ("/a/bc", "/a/b", true),
+            ("/a/b", "/a/bc[2]", true),
+            ("/a/b/c", "/a/b", true),
+            ("/a/b/c", "/a/b/c", true),
+            ("/a/b/c", "/x", true),
+            ("/a/b", "/a/b/c/d[3]", true),
+            ("/é/b", "/é/c", true),
+        ] {
+            assert!(matches!(normalized(first), Ok(Cow::Borrowed(_))), "{first}");
+            assert_eq!(
+                matches!(normalized(then), Ok(Cow::Borrowed(_))),
+                normal,
+                "{then} after {first}"
+            );
+        }
+        assert_eq!(known_normal_prefix("", "/a"), 0);
+        assert_eq!(known_normal_prefix("/a/b", "/a/b"), 4);
+        assert_eq!(known_normal_prefix("/a/b", "/a/b/c"), 4);
+        assert_eq!(known_normal_prefix("/a/b/c", "/a/b"), 4);
+        assert_eq!(known_normal_prefix("/a/bc", "/a/bd"), 2);
+        assert_eq!(known_normal_prefix("/a/b", "/a/bc"), 2);
+        assert_eq!(known_normal_prefix("/ab", "/ac"), 0);
+        // A normal path is borrowed, anything else built anew.
+        for p in ["/", "/a/b/c[2]", "/jcr:content"] {
+            assert!(
+                matches!(normalized(p), Ok(Cow::Borrowed(b)) if b == p),
+                "{p}"
+            );
+        }
+        for (p, want) in [("/a/", "/a"), ("/a[1]", "/a"), ("//", "/")] {
+            let got = normalized(p).unwrap();
+            assert_eq!(got, want, "{p}");
+            assert_eq!(matches!(got, Cow::Owned(_)), p != "//", "{p}");
+        }
     }
 
     #[test]

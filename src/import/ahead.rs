@@ -6,7 +6,7 @@
 //! * Order: the reader walks the plan as [`super::tree`] does, with the filter's
 //!   pruning and child order and `.binary` files in the order
 //!   [`super::file::apply_binaries`] reads them. The installer asks for each entry
-//!   by name ([`Ahead::doc`], [`Ahead::bytes`]); what it passes over (an entry it
+//!   by name ([`Ahead::doc`], [`Ahead::blob`]); what it passes over (an entry it
 //!   did not need: a subtree skipped, a file a merge keeps) is dropped. An entry the
 //!   reader did not hand over is read by the installer itself, as without reading
 //!   ahead: the result is the same whatever the reader did.
@@ -28,6 +28,7 @@ use crate::docview::{DocViewDocument, DocViewError};
 use crate::filter::WorkspaceFilter;
 use crate::package::BinaryFile;
 use crate::path;
+use crate::repository::blob::HashedBytes;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -45,8 +46,9 @@ const QUEUE: usize = 4096;
 enum Ready {
     /// A DocView file, parsed (or why not).
     Doc(Box<Result<DocViewDocument, DocViewError>>),
-    /// A file's bytes.
-    Bytes(Vec<u8>),
+    /// A file's bytes, hashed here: the installer stores them under that digest
+    /// without hashing them on its own thread.
+    Bytes(HashedBytes),
     /// Nothing: too large, or it could not be read; the installer reads it.
     Read,
 }
@@ -190,8 +192,9 @@ impl Ahead {
         })
     }
 
-    /// The bytes of file `entry`, if the reader read them; `None`: read it.
-    pub fn bytes(&mut self, entry: &str) -> Result<Option<Vec<u8>>, ImportError> {
+    /// The bytes of file `entry` with their SHA-256, if the reader read them;
+    /// `None`: read it.
+    pub fn blob(&mut self, entry: &str) -> Result<Option<HashedBytes>, ImportError> {
         Ok(match self.next(entry)? {
             Some(Ready::Bytes(b)) => Some(b),
             _ => None,
@@ -256,7 +259,7 @@ impl Reader<'_, '_> {
                 Ok(bytes) if parse => {
                     Ready::Doc(Box::new(parse_docview(self.archive, entry, &bytes)))
                 }
-                Ok(bytes) => Ready::Bytes(bytes),
+                Ok(bytes) => Ready::Bytes(HashedBytes::new(bytes)),
             };
             (ready, cost)
         };
@@ -626,18 +629,20 @@ pub(super) mod tests {
                 std::thread::sleep(std::time::Duration::from_millis(1));
                 assert!(ahead.budget.held() <= limit);
                 let b = ahead
-                    .bytes(&format!("jcr_root/content/f{i:03}.txt"))
+                    .blob(&format!("jcr_root/content/f{i:03}.txt"))
+                    .unwrap()
                     .unwrap();
-                assert_eq!(b.map(|b| b.len()), Some(1000));
+                assert_eq!(b.bytes(), "x".repeat(1000).as_bytes());
+                assert_eq!(b, HashedBytes::new(b.bytes().to_vec()), "hashed as read");
             }
-            assert_eq!(ahead.bytes("jcr_root/nothing").unwrap(), None);
+            assert_eq!(ahead.blob("jcr_root/nothing").unwrap(), None);
             drop(ahead);
             reader.join().unwrap();
         });
         // An installer that stops early stops the reader (the scope would not end).
         std::thread::scope(|scope| {
             let (mut ahead, reader) = start(scope, a.as_ref(), &plan, None, limit).unwrap();
-            assert!(ahead.bytes("jcr_root/content/f000.txt").unwrap().is_some());
+            assert!(ahead.blob("jcr_root/content/f000.txt").unwrap().is_some());
             drop(ahead);
             reader.join().unwrap();
         });

@@ -16,12 +16,13 @@ fn read_blob(
     archive: &dyn Archive,
     entry: &str,
 ) -> Result<Binary, ImportError> {
-    // Read ahead on the other thread, or streamed from the archive here.
-    let mut r: Box<dyn std::io::Read + Send> = match s.read_ahead_bytes(entry)? {
-        Some(bytes) => Box::new(std::io::Cursor::new(bytes)),
-        None => archive.open(entry)?,
+    // Read and hashed ahead on the other thread, or streamed from the archive and
+    // hashed here.
+    let stored = match s.read_ahead_blob(entry)? {
+        Some(bytes) => s.txn.put_hashed_blob(&bytes),
+        None => s.txn.put_blob(&mut archive.open(entry)?),
     };
-    let b = s.txn.put_blob(&mut r).map_err(|source| ImportError::Blob {
+    let b = stored.map_err(|source| ImportError::Blob {
         package: archive.name().to_string(),
         entry: entry.to_string(),
         source,

@@ -154,11 +154,14 @@ impl<'t> Session<'t> {
         }
     }
 
-    /// The bytes of file `entry` as the reader read them; `None` when there is no
+    /// The bytes of file `entry` as the reader read and hashed them; `None` when there is no
     /// reader or it did not read them (the caller reads the entry then).
-    pub fn read_ahead_bytes(&mut self, entry: &str) -> Result<Option<Vec<u8>>, ImportError> {
+    pub fn read_ahead_blob(
+        &mut self,
+        entry: &str,
+    ) -> Result<Option<crate::repository::blob::HashedBytes>, ImportError> {
         match self.ahead.as_mut() {
-            Some(a) => a.bytes(entry),
+            Some(a) => a.blob(entry),
             None => Ok(None),
         }
     }

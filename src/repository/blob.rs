@@ -44,6 +44,39 @@ pub enum Keeping {
     DigestsOnly,
 }
 
+/// Bytes with their SHA-256, computed from exactly these bytes when made: the two
+/// cannot be set apart, so a blob can be hashed on one thread (the installer's
+/// read-ahead) and stored on another without being hashed again
+/// ([`BlobStore::put_hashed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashedBytes {
+    bytes: Vec<u8>,
+    sha256: String,
+}
+
+impl HashedBytes {
+    /// Hashes `bytes`.
+    pub fn new(bytes: Vec<u8>) -> HashedBytes {
+        let sha256 = hex(&Sha256::digest(&bytes));
+        HashedBytes { bytes, sha256 }
+    }
+
+    /// The bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Their SHA-256 in lower-case hex.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// Their size.
+    pub fn size(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+}
+
 /// A blob folder (`REPO/blobs`).
 #[derive(Debug)]
 pub struct BlobStore {
@@ -145,22 +178,11 @@ impl BlobStore {
         data.take(IN_MEMORY as u64 + 1)
             .read_to_end(&mut head)
             .map_err(|e| self.io(&self.dir, e))?;
+        if head.len() <= IN_MEMORY {
+            return self.put_hashed(&HashedBytes::new(head));
+        }
         if self.keeping == Keeping::DigestsOnly {
             return self.digest_only(&head, data);
-        }
-        if head.len() <= IN_MEMORY {
-            let sha256 = hex(&Sha256::digest(&head));
-            let size = head.len() as u64;
-            let target = self.path_of(&sha256)?;
-            // Another process (a dry run, a killed install) may have written it
-            // without syncing: the commit that refers to it syncs it too.
-            if !std::fs::metadata(&target).is_ok_and(|m| m.len() == size) {
-                let mut tmp = self.temporary()?;
-                tmp.write_all(&head).map_err(|e| self.io(tmp.path(), e))?;
-                self.place(tmp, &target)?;
-            }
-            self.note_pending(target);
-            return Ok(Binary::Blob { sha256, size });
         }
         let mut data = std::io::Read::chain(&head[..], data);
         let data: &mut dyn Read = &mut data;
@@ -210,6 +232,34 @@ impl BlobStore {
             size += n as u64;
         }
         Ok((hex(&hasher.finalize()), size))
+    }
+
+    /// Stores bytes hashed before (on another thread, say) and returns their
+    /// [`Binary::Blob`]: a blob already there (a re-install) writes no file at all,
+    /// a new one is written from memory through a temporary file and renamed into
+    /// place.
+    pub fn put_hashed(&self, data: &HashedBytes) -> Result<Binary> {
+        let size = data.size();
+        let target = self.path_of(&data.sha256)?;
+        if self.keeping == Keeping::DigestsOnly {
+            return Ok(Binary::Blob {
+                sha256: data.sha256.clone(),
+                size,
+            });
+        }
+        // Another process (a dry run, a killed install) may have written it
+        // without syncing: the commit that refers to it syncs it too.
+        if !std::fs::metadata(&target).is_ok_and(|m| m.len() == size) {
+            let mut tmp = self.temporary()?;
+            tmp.write_all(&data.bytes)
+                .map_err(|e| self.io(tmp.path(), e))?;
+            self.place(tmp, &target)?;
+        }
+        self.note_pending(target);
+        Ok(Binary::Blob {
+            sha256: data.sha256.clone(),
+            size,
+        })
     }
 
     /// A new temporary file in the blob folder (removed when dropped unplaced).
@@ -486,6 +536,39 @@ mod tests {
             .filter(|e| e.file_type().is_file())
             .collect();
         assert_eq!(files.len(), 1);
+    }
+
+    #[test]
+    fn bytes_hashed_ahead_are_stored_as_streamed_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("blobs")).unwrap();
+        let store = BlobStore::new(dir.path());
+        let hashed = HashedBytes::new(b"hello".to_vec());
+        assert_eq!(
+            hashed.sha256(),
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
+        let a = store.put_hashed(&hashed).unwrap();
+        assert_eq!(a, store.put_bytes(b"hello").unwrap());
+        assert_eq!(a.size(), Some(5));
+        let mut back = Vec::new();
+        store
+            .open(hashed.sha256())
+            .unwrap()
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, b"hello");
+        // Stored before by a stream: found in place, pending for the next commit.
+        let data: Vec<u8> = (0..70_000u32).map(|i| (i % 253) as u8).collect();
+        let streamed = store.put(&mut &data[..]).unwrap();
+        assert_eq!(store.put_hashed(&HashedBytes::new(data)).unwrap(), streamed);
+        assert_eq!(store.pending.lock().unwrap().len(), 4);
+        let files = walkdir::WalkDir::new(store.dir())
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+            .count();
+        assert_eq!(files, 2, "one file a content, no temporary left");
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! serves), paths are JCR paths in standard form, and values are the crate's
 //! [`Property`] model.
 
+use super::blob::HashedBytes;
 use super::Result;
 use crate::namespace::NamespaceRegistry;
 use crate::value::{Binary, Property};
@@ -168,6 +169,13 @@ pub trait ContentRead {
 
     /// Streams `data` into the blob store; equal content is stored once.
     fn put_blob(&self, data: &mut dyn Read) -> Result<Binary>;
+
+    /// [`ContentRead::put_blob`] of bytes hashed before (by the installer's
+    /// read-ahead): a store that keeps blobs under their SHA-256 uses that digest
+    /// instead of hashing them again. The default streams the bytes to `put_blob`.
+    fn put_hashed_blob(&self, data: &HashedBytes) -> Result<Binary> {
+        self.put_blob(&mut data.bytes())
+    }
 
     /// Opens blob `sha256`.
     fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>>;
@@ -425,6 +433,13 @@ macro_rules! forward_content_read {
             ) -> $crate::repository::Result<$crate::value::Binary> {
                 let $s = self;
                 $crate::repository::content::ContentRead::put_blob($e, data)
+            }
+            fn put_hashed_blob(
+                &self,
+                data: &$crate::repository::blob::HashedBytes,
+            ) -> $crate::repository::Result<$crate::value::Binary> {
+                let $s = self;
+                $crate::repository::content::ContentRead::put_hashed_blob($e, data)
             }
             fn open_blob(
                 &self,

@@ -149,6 +149,13 @@ pub trait StoreRead {
     /// once.
     fn put_blob(&self, data: &mut dyn Read) -> Result<Binary>;
 
+    /// [`StoreRead::put_blob`] of bytes hashed before (the installer hashes on its
+    /// read-ahead thread): a store that keeps blobs under their SHA-256 uses that
+    /// digest instead of hashing again. The default streams the bytes to `put_blob`.
+    fn put_hashed_blob(&self, data: &blob::HashedBytes) -> Result<Binary> {
+        self.put_blob(&mut data.bytes())
+    }
+
     /// Opens the content of the blob with this SHA-256 (lower-case hex).
     fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>>;
 

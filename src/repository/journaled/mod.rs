@@ -158,6 +158,9 @@ macro_rules! store_read_via {
         fn put_blob(&self, data: &mut dyn Read) -> Result<Binary> {
             $content(self).put_blob(data)
         }
+        fn put_hashed_blob(&self, data: &crate::repository::blob::HashedBytes) -> Result<Binary> {
+            $content(self).put_hashed_blob(data)
+        }
         fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
             $content(self).open_blob(sha256)
         }

@@ -25,7 +25,7 @@ pub(crate) fn require<C: ContentRead + ?Sized>(
     workspace: &str,
     p: &str,
 ) -> Result<NodeRecord> {
-    let p = path::normalize(p)?;
+    let p = path::normalized(p)?;
     let ws = require_ws(c, workspace)?;
     require_at(c, workspace, ws, &p)
 }
@@ -46,6 +46,11 @@ pub(crate) fn require_at<C: ContentRead + ?Sized>(
 
 /// The public view of a node.
 pub(crate) fn info<C: ContentRead + ?Sized>(c: &C, row: &NodeRecord) -> Result<NodeInfo> {
+    into_info(c, row.clone())
+}
+
+/// The public view of a node, made of its record.
+fn into_info<C: ContentRead + ?Sized>(c: &C, row: NodeRecord) -> Result<NodeInfo> {
     let index = if row.parent.is_none() {
         1
     } else {
@@ -53,19 +58,18 @@ pub(crate) fn info<C: ContentRead + ?Sized>(c: &C, row: &NodeRecord) -> Result<N
             .map_err(|e| corrupt(c, format!("stored path {} is invalid: {e}", row.path)))?
             .index
     };
-    let uuid = match c.property(row.id, "jcr:uuid")? {
-        Some(p) => match p.values.first() {
-            Some(Value::String(s)) => Some(s.clone()),
+    let uuid = c
+        .property(row.id, "jcr:uuid")?
+        .and_then(|p| match p.values.into_iter().next() {
+            Some(Value::String(s)) => Some(s),
             _ => None,
-        },
-        None => None,
-    };
+        });
     Ok(NodeInfo {
-        path: row.path.clone(),
-        name: row.name.clone(),
+        path: row.path,
+        name: row.name,
         index,
-        primary_type: row.primary_type.clone(),
-        mixins: row.mixins.clone(),
+        primary_type: row.primary_type,
+        mixins: row.mixins,
         uuid,
     })
 }
@@ -76,10 +80,10 @@ pub(crate) fn node<C: ContentRead + ?Sized>(
     workspace: &str,
     p: &str,
 ) -> Result<Option<NodeInfo>> {
-    let p = path::normalize(p)?;
+    let p = path::normalized(p)?;
     let ws = require_ws(c, workspace)?;
     match c.node_at(ws, &p)? {
-        Some(row) => Ok(Some(info(c, &row)?)),
+        Some(row) => Ok(Some(into_info(c, row)?)),
         None => Ok(None),
     }
 }
@@ -92,7 +96,7 @@ pub(crate) fn node_shallow<C: ContentRead + ?Sized>(
     p: &str,
     want_children: &mut dyn FnMut(&str, &[String]) -> bool,
 ) -> Result<Option<Node>> {
-    let p = path::normalize(p)?;
+    let p = path::normalized(p)?;
     let ws = require_ws(c, workspace)?;
     let Some(row) = c.node_at(ws, &p)? else {
         return Ok(None);
@@ -124,10 +128,10 @@ pub(crate) fn nodes_shallow<C: ContentRead + ?Sized>(
 ) -> Result<Vec<Option<Node>>> {
     let normalized = paths
         .iter()
-        .map(|p| path::normalize(p))
-        .collect::<std::result::Result<Vec<String>, _>>()?;
+        .map(|p| path::normalized(p))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
     let ws = require_ws(c, workspace)?;
-    let refs: Vec<&str> = normalized.iter().map(String::as_str).collect();
+    let refs: Vec<&str> = normalized.iter().map(|p| p.as_ref()).collect();
     let rows = c.nodes_at(ws, &refs)?;
     let ids: Vec<_> = rows.iter().flatten().map(|r| r.id).collect();
     let mut props = c.properties_of(&ids)?.into_iter();
@@ -168,7 +172,10 @@ pub(crate) fn children<C: ContentRead + ?Sized>(
     p: &str,
 ) -> Result<Vec<NodeInfo>> {
     let row = require(c, workspace, p)?;
-    c.children(row.id)?.iter().map(|r| info(c, r)).collect()
+    c.children(row.id)?
+        .into_iter()
+        .map(|r| into_info(c, r))
+        .collect()
 }
 
 /// The name of workspace `ws` for messages.

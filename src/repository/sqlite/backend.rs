@@ -310,6 +310,9 @@ macro_rules! content_read {
             fn put_blob(&self, data: &mut dyn Read) -> Result<Binary> {
                 self.db().blobs.put(data)
             }
+            fn put_hashed_blob(&self, data: &crate::repository::blob::HashedBytes) -> Result<Binary> {
+                self.db().blobs.put_hashed(data)
+            }
             fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
                 self.db().blobs.open(sha256)
             }

@@ -377,6 +377,10 @@ impl StoreRead for SqliteStore {
         self.blobs.put(data)
     }
 
+    fn put_hashed_blob(&self, data: &super::blob::HashedBytes) -> Result<Binary> {
+        self.blobs.put_hashed(data)
+    }
+
     fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
         self.blobs.open(sha256)
     }

@@ -153,7 +153,7 @@ impl<'c> Db<'c> {
 
     /// [`crate::repository::StoreRead::node`].
     pub fn node_info(&self, workspace: &str, p: &str) -> Result<Option<NodeInfo>> {
-        let p = path::normalize(p)?;
+        let p = path::normalized(p)?;
         // One statement for the usual case (the importer asks this for every node);
         // a miss then tells a missing node from a missing workspace.
         let mut st = self
@@ -181,7 +181,7 @@ impl<'c> Db<'c> {
 
     /// [`crate::repository::StoreRead::children`].
     pub fn children(&self, workspace: &str, p: &str) -> Result<Vec<NodeInfo>> {
-        let p = path::normalize(p)?;
+        let p = path::normalized(p)?;
         let ws = self.require_ws(workspace)?;
         let parent = self.require_row(workspace, ws, &p)?;
         let mut st = self
@@ -325,7 +325,7 @@ impl<'c> Db<'c> {
 
     /// [`crate::repository::StoreRead::properties`].
     pub fn properties(&self, workspace: &str, p: &str) -> Result<Vec<Property>> {
-        let p = path::normalize(p)?;
+        let p = path::normalized(p)?;
         let ws = self.require_ws(workspace)?;
         let row = self.require_row(workspace, ws, &p)?;
         self.props_of(row.id)
@@ -333,7 +333,7 @@ impl<'c> Db<'c> {
 
     /// [`crate::repository::StoreRead::property`].
     pub fn property(&self, workspace: &str, p: &str, name: &str) -> Result<Option<Property>> {
-        let p = path::normalize(p)?;
+        let p = path::normalized(p)?;
         let ws = self.require_ws(workspace)?;
         let row = self.require_row(workspace, ws, &p)?;
         self.prop_of(row.id, name)
