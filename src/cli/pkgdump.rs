@@ -5,21 +5,34 @@
 //! default options of `jcrpack import`) into a fresh repository in a temporary folder,
 //! which is dumped and then deleted (or, if the process is killed, by the next
 //! `dump PACKAGE`: see [`crate::scratch`]). Whatever `import` does, `dump` shows.
+//!
+//! The repository is a scratch one ([`SqliteStore::init_scratch`]): the install
+//! skips what a dump cannot observe (syncs, the WAL, the undo journal, and, unless
+//! the system view writes binaries' bytes, the blob files: the other formats show
+//! a binary's digest and size only).
 
-use super::dump::write_subtree;
+use super::dump::{write_subtree, DumpFormat};
 use super::info::open_package;
 use super::{CliError, CliResult, ErrorKind};
 use crate::import::{self, ImportOptions};
-use crate::repository;
+use crate::repository::sqlite::{Scratch, SqliteStore};
+use crate::repository::Store;
 use std::path::Path;
 
 /// Installs `package` into a temporary empty repository and prints the subtree at `p`.
-pub fn run(package: &Path, p: &str, format: super::dump::DumpFormat) -> CliResult<i32> {
+pub fn run(package: &Path, p: &str, format: DumpFormat) -> CliResult<i32> {
     let archive = open_package(package)?;
     let dir = crate::scratch::create_in(&std::env::temp_dir(), "jcrpack-dump").map_err(|e| {
         CliError::context("cannot create a temporary repository", e).kind(ErrorKind::Internal)
     })?;
-    let mut store = repository::init(&dir.path().join("repo"))?;
+    let scratch = match format {
+        DumpFormat::Sysview => Scratch::BlobBytes,
+        DumpFormat::Json | DumpFormat::Docview => Scratch::Digests,
+    };
+    let mut store: Box<dyn Store> = Box::new(SqliteStore::init_scratch(
+        &dir.path().join("repo"),
+        scratch,
+    )?);
     let opts = ImportOptions::new(super::import::actor()?);
     let report = import::install_archive(store.as_mut(), archive.as_ref(), &opts).map_err(|e| {
         CliError::context(

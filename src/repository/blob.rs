@@ -10,6 +10,9 @@
 //! journal before-image refers to them (the journal may need them for undo), so a
 //! crash at any point leaves at worst an unreferenced temporary file or blob, which
 //! `gc` removes.
+//!
+//! A scratch repository's store ([`BlobStore::scratch`], for `dump PACKAGE`) makes
+//! nothing durable and may keep only digests: see [`Keeping`].
 
 use super::{RepositoryError, Result};
 use crate::value::Binary;
@@ -26,6 +29,20 @@ const CHUNK: usize = 64 * 1024;
 /// [`BlobStore::put`]): renditions and other binaries of a content package are
 /// mostly below it.
 const IN_MEMORY: usize = 1024 * 1024;
+
+/// What a blob store keeps of the binaries put into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keeping {
+    /// Every blob's bytes, made durable before the commit that refers to them.
+    Durable,
+    /// Every blob's bytes, never synced: a scratch repository, removed after the
+    /// command that made it.
+    Unsynced,
+    /// Only the digest and size of each binary, no bytes: a scratch repository whose
+    /// reader needs no binary's content (reading one back fails as not found, and
+    /// [`BlobStore::check`] cannot tell, so it accepts any).
+    DigestsOnly,
+}
 
 /// Bytes with their SHA-256, computed from exactly these bytes when made: the two
 /// cannot be set apart, so a blob can be hashed on one thread (the installer's
@@ -65,6 +82,7 @@ impl HashedBytes {
 pub struct BlobStore {
     repository: PathBuf,
     dir: PathBuf,
+    keeping: Keeping,
     /// Blobs written since the last [`BlobStore::sync_pending`], not yet durable.
     pending: Mutex<Vec<PathBuf>>,
 }
@@ -90,9 +108,16 @@ pub fn is_sha256(s: &str) -> bool {
 impl BlobStore {
     /// The blob store of the repository in folder `repository` (`repository/blobs`).
     pub fn new(repository: &Path) -> BlobStore {
+        BlobStore::keeping(repository, Keeping::Durable)
+    }
+
+    /// The blob store of a scratch repository in folder `repository`: nothing is
+    /// synced, and with `Keeping::DigestsOnly` no bytes are written.
+    pub fn keeping(repository: &Path, keeping: Keeping) -> BlobStore {
         BlobStore {
             repository: repository.to_path_buf(),
             dir: repository.join("blobs"),
+            keeping,
             pending: Mutex::new(Vec::new()),
         }
     }
@@ -124,6 +149,9 @@ impl BlobStore {
     /// Checks that blob `sha256` exists with `size` bytes.
     pub fn check(&self, sha256: &str, size: u64) -> Result<()> {
         let p = self.path_of(sha256)?;
+        if self.keeping == Keeping::DigestsOnly {
+            return Ok(());
+        }
         match std::fs::metadata(&p) {
             Ok(m) if m.len() == size => Ok(()),
             Ok(m) => Err(RepositoryError::BlobNotFound {
@@ -153,25 +181,14 @@ impl BlobStore {
         if head.len() <= IN_MEMORY {
             return self.put_hashed(&HashedBytes::new(head));
         }
+        if self.keeping == Keeping::DigestsOnly {
+            return self.digest_only(&head, data);
+        }
         let mut data = std::io::Read::chain(&head[..], data);
         let data: &mut dyn Read = &mut data;
         let mut tmp = self.temporary()?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; CHUNK];
-        let mut size = 0u64;
-        loop {
-            let n = match data.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(self.io(tmp.path(), e)),
-            };
-            let chunk = buf.get(..n).unwrap_or_default();
-            hasher.update(chunk);
-            tmp.write_all(chunk).map_err(|e| self.io(tmp.path(), e))?;
-            size += n as u64;
-        }
-        let sha256 = hex(&hasher.finalize());
+        let tmp_path = tmp.path().to_path_buf();
+        let (sha256, size) = self.hash_through(data, &mut tmp, &tmp_path)?;
         let target = self.path_of(&sha256)?;
         // A blob of the wrong size under its name is what a power loss can leave of a
         // rename whose data never reached the disk: write it again.
@@ -183,6 +200,40 @@ impl BlobStore {
         Ok(Binary::Blob { sha256, size })
     }
 
+    /// The [`Binary::Blob`] of `head` followed by the rest of `data`, hashed and
+    /// not stored ([`Keeping::DigestsOnly`]).
+    fn digest_only(&self, head: &[u8], data: &mut dyn Read) -> Result<Binary> {
+        let mut data = std::io::Read::chain(head, data);
+        let (sha256, size) = self.hash_through(&mut data, &mut std::io::sink(), &self.dir)?;
+        Ok(Binary::Blob { sha256, size })
+    }
+
+    /// Streams `data` into `out` while hashing it; its SHA-256 and size. `path`
+    /// names `out` in an error.
+    fn hash_through(
+        &self,
+        data: &mut dyn Read,
+        out: &mut dyn Write,
+        path: &Path,
+    ) -> Result<(String, u64)> {
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; CHUNK];
+        let mut size = 0u64;
+        loop {
+            let n = match data.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.io(path, e)),
+            };
+            let chunk = buf.get(..n).unwrap_or_default();
+            hasher.update(chunk);
+            out.write_all(chunk).map_err(|e| self.io(path, e))?;
+            size += n as u64;
+        }
+        Ok((hex(&hasher.finalize()), size))
+    }
+
     /// Stores bytes hashed before (on another thread, say) and returns their
     /// [`Binary::Blob`]: a blob already there (a re-install) writes no file at all,
     /// a new one is written from memory through a temporary file and renamed into
@@ -190,6 +241,12 @@ impl BlobStore {
     pub fn put_hashed(&self, data: &HashedBytes) -> Result<Binary> {
         let size = data.size();
         let target = self.path_of(&data.sha256)?;
+        if self.keeping == Keeping::DigestsOnly {
+            return Ok(Binary::Blob {
+                sha256: data.sha256.clone(),
+                size,
+            });
+        }
         // Another process (a dry run, a killed install) may have written it
         // without syncing: the commit that refers to it syncs it too.
         if !std::fs::metadata(&target).is_ok_and(|m| m.len() == size) {
@@ -222,6 +279,9 @@ impl BlobStore {
     }
 
     fn note_pending(&self, target: PathBuf) {
+        if self.keeping != Keeping::Durable {
+            return;
+        }
         self.pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -377,6 +437,55 @@ impl Read for Verified {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scratch_store_syncs_nothing_and_may_keep_digests_only() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("blobs")).unwrap();
+        let large = vec![7u8; IN_MEMORY + 10];
+        let durable = BlobStore::new(dir.path());
+        let want = [
+            durable.put_bytes(b"small").unwrap(),
+            durable.put_bytes(&large).unwrap(),
+        ];
+
+        let other = tempfile::tempdir().unwrap();
+        std::fs::create_dir(other.path().join("blobs")).unwrap();
+        let unsynced = BlobStore::keeping(other.path(), Keeping::Unsynced);
+        let got = [
+            unsynced.put_bytes(b"small").unwrap(),
+            unsynced.put_bytes(&large).unwrap(),
+        ];
+        assert_eq!(got, want);
+        assert!(
+            unsynced.pending.lock().unwrap().is_empty(),
+            "nothing to sync"
+        );
+        let Binary::Blob { sha256, size } = &got[1] else {
+            panic!("{got:?}")
+        };
+        unsynced.check(sha256, *size).unwrap();
+
+        let third = tempfile::tempdir().unwrap();
+        std::fs::create_dir(third.path().join("blobs")).unwrap();
+        let digests = BlobStore::keeping(third.path(), Keeping::DigestsOnly);
+        let got = [
+            digests.put_bytes(b"small").unwrap(),
+            digests.put(&mut &large[..]).unwrap(),
+        ];
+        assert_eq!(got, want, "the same digests and sizes");
+        assert!(digests.pending.lock().unwrap().is_empty());
+        assert_eq!(
+            std::fs::read_dir(digests.dir()).unwrap().count(),
+            0,
+            "no file written"
+        );
+        digests.check(sha256, *size).unwrap();
+        assert!(matches!(
+            digests.open(sha256),
+            Err(RepositoryError::BlobNotFound { .. })
+        ));
+    }
 
     #[test]
     fn a_blob_found_in_place_is_synced_by_the_next_commit() {

@@ -238,6 +238,7 @@ impl SqliteStore {
             conn,
             blobs: BlobStore::new(blob_root),
             busy_timeout: Duration::from_secs(5),
+            scratch: None,
         })
     }
 }

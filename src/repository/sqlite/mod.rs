@@ -36,7 +36,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-use super::blob::BlobStore;
+use super::blob::{BlobStore, Keeping};
 use super::journaled::JournaledTxn;
 use super::{
     OperationDetail, OperationId, OperationMeta, OperationSummary, RepositoryError, Result, Store,
@@ -52,6 +52,9 @@ use std::time::Duration;
 pub use backend::SqliteBackend;
 pub use gc::BACKUP_MARKER_PREFIX;
 pub use image::{DirectImage, IMAGE_FILE};
+/// The settings every connection to a repository gets (WAL, page cache, planner):
+/// public so that a baseline (examples/sqlite_baseline.rs) measures the same.
+pub use schema::configure;
 pub use schema::DB_FILE;
 
 pub use crate::repository::location::OpenOptions;
@@ -62,6 +65,18 @@ pub struct SqliteStore {
     conn: Connection,
     blobs: BlobStore,
     busy_timeout: Duration,
+    /// `Some` for a scratch repository ([`SqliteStore::init_scratch`]).
+    scratch: Option<Scratch>,
+}
+
+/// What a scratch repository keeps ([`SqliteStore::init_scratch`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scratch {
+    /// Every binary's bytes: for a reader of binaries (a system view dump).
+    BlobBytes,
+    /// Only each binary's digest and size: reading a binary back fails as not
+    /// found (see [`Keeping::DigestsOnly`]).
+    Digests,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -124,8 +139,23 @@ impl SqliteStore {
         SqliteStore::init_with(path, &OpenOptions::default())
     }
 
+    /// Creates a scratch repository in folder `path`, as [`SqliteStore::init`] does,
+    /// for a command that reads it once and removes it (`dump PACKAGE`). It skips
+    /// what such a reader cannot observe: nothing is made durable (SQLite's rollback
+    /// journal in memory instead of the WAL, `synchronous=OFF`, no sync of blobs),
+    /// operations are not recorded (no journal rows: nothing to undo or list in the
+    /// history), and with [`Scratch::Digests`] no binary's bytes are stored.
+    /// Transactions still apply wholly or not at all while the process lives.
+    pub fn init_scratch(path: &Path, scratch: Scratch) -> Result<SqliteStore> {
+        SqliteStore::create(path, &OpenOptions::default(), Some(scratch))
+    }
+
     /// [`SqliteStore::init`] with options.
     pub fn init_with(path: &Path, options: &OpenOptions) -> Result<SqliteStore> {
+        SqliteStore::create(path, options, None)
+    }
+
+    fn create(path: &Path, options: &OpenOptions, scratch: Option<Scratch>) -> Result<SqliteStore> {
         let db_path = path.join(DB_FILE);
         if db_path.exists() {
             return Err(RepositoryError::AlreadyExists {
@@ -144,7 +174,7 @@ impl SqliteStore {
             repository: path.to_path_buf(),
             source: e,
         })?;
-        let mut store = SqliteStore::with_connection(path, conn, options)?;
+        let mut store = SqliteStore::with_connection(path, conn, options, scratch)?;
         store.create_schema()?;
         Ok(store)
     }
@@ -215,24 +245,34 @@ impl SqliteStore {
         if !path.join("blobs").is_dir() {
             return Err(not_repo("its blobs folder is missing".into()));
         }
-        SqliteStore::with_connection(path, conn, options)
+        SqliteStore::with_connection(path, conn, options, None)
     }
 
     fn with_connection(
         path: &Path,
         conn: Connection,
         options: &OpenOptions,
+        scratch: Option<Scratch>,
     ) -> Result<SqliteStore> {
         let busy = options.busy_timeout.min(MAX_BUSY);
+        let keeping = match scratch {
+            None => Keeping::Durable,
+            Some(Scratch::BlobBytes) => Keeping::Unsynced,
+            Some(Scratch::Digests) => Keeping::DigestsOnly,
+        };
         let store = SqliteStore {
             root: path.to_path_buf(),
-            blobs: BlobStore::new(path),
+            blobs: BlobStore::keeping(path, keeping),
             conn,
             busy_timeout: busy,
+            scratch,
         };
         let db = store.db();
         store.conn.busy_timeout(busy).map_err(|e| db.err(e))?;
         schema::configure(&store.conn).map_err(|e| db.err(e))?;
+        if scratch.is_some() {
+            schema::unsynced(&store.conn).map_err(|e| db.err(e))?;
+        }
         Ok(store)
     }
 
@@ -392,11 +432,13 @@ impl Store for SqliteStore {
 
     fn begin_operation(&mut self, meta: OperationMeta) -> Result<Box<dyn Transaction + '_>> {
         let description = meta.description.clone();
+        // A scratch repository records no operation (see `init_scratch`).
+        let meta = Some(meta).filter(|_| self.scratch.is_none());
         let inner = txn::SqliteTxn::begin(self, &description)?;
         Ok(Box::new(JournaledTxn::new(
             Box::new(inner),
             &description,
-            Some(meta),
+            meta,
         )?))
     }
 }

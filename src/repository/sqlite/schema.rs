@@ -200,3 +200,11 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.set_prepared_statement_cache_capacity(128);
     Ok(())
 }
+
+/// The settings of a scratch repository's connection, after [`configure`]: no WAL
+/// (the rollback journal in memory: pages the transaction adds to an empty
+/// database go to the file once, not to the WAL and then the file) and no sync.
+pub fn unsynced(conn: &Connection) -> rusqlite::Result<()> {
+    let _mode: String = conn.query_row("PRAGMA journal_mode=MEMORY", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA synchronous=OFF;")
+}

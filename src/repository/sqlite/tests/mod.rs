@@ -4,13 +4,14 @@
 //! `nodes`: opening and creating repository folders. `locking`: transactions,
 //! rollback, a second writer, readers, a crash. `model`: random edits, paths and
 //! undo (proptest). `scale`: a 100,000-node insert. `housekeeping`: garbage
-//! collection of blob files and leftovers.
+//! collection of blob files and leftovers. `scratch`: scratch repositories.
 
 mod housekeeping;
 mod locking;
 mod model;
 mod nodes;
 mod scale;
+mod scratch;
 
 use super::SqliteStore;
 pub(super) use crate::node::Node;
