@@ -914,7 +914,9 @@ mod tests {
         // Stored in an order the sort changes, with names that sort between a
         // directory and what is below it (`a/b-x`, `a/b.y`): every directory with
         // something below it, stored or implied, costs no name bytes.
-        let input = ["a/b/d/e", "a/b/", "a/", "a/b-x", "a/b.y/", "a/b/c", "q/", "a/b/d/"];
+        let input = [
+            "a/b/d/e", "a/b/", "a/", "a/b-x", "a/b.y/", "a/b/c", "q/", "a/b/d/",
+        ];
         let (listing, _) = Listing::build("p.zip", raw(&input), false).unwrap();
         assert_eq!(listing.names.len(), "a/b/d/ea/b-xa/b.ya/b/cq".len());
         let all: Vec<(&str, bool, bool)> = listing

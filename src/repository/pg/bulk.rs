@@ -600,7 +600,11 @@ impl PgDb {
                  WHERE p.name = 'jcr:uuid' AND md5(p.value) = md5($1) AND p.value = $1 AND n.ws = $2",
             )
             .map_err(|e| self.err(e))?;
-        let rows = c.client.get().query(&s, &[&uuid, &ws]).map_err(|e| self.err(e))?;
+        let rows = c
+            .client
+            .get()
+            .query(&s, &[&uuid, &ws])
+            .map_err(|e| self.err(e))?;
         let mut ids = rows
             .iter()
             .map(|r| r.try_get(0).map_err(|e| self.err(e)))

@@ -244,8 +244,7 @@ impl TxnCache {
             .collect();
         self.paths.retain(|k, known| {
             at_kept(k, known)
-                || (known.is_some()
-                    && path::parent(&k.1).is_some_and(|p| stay.contains(&(k.0, p))))
+                || (known.is_some() && path::parent(&k.1).is_some_and(|p| stay.contains(&(k.0, p))))
         });
         drop(stay);
         // A complete node stays complete only when it stays and so all its

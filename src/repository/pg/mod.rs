@@ -886,7 +886,10 @@ impl<'a> PgTxn<'a> {
                     db.corrupt("a transaction or read snapshot is already open on this connection")
                 );
             }
-            c.client.get().batch_execute("BEGIN").map_err(|e| db.err(e))?;
+            c.client
+                .get()
+                .batch_execute("BEGIN")
+                .map_err(|e| db.err(e))?;
             c.in_txn = true;
             c.cache.clear();
             c.cache_on = true;
@@ -1059,7 +1062,10 @@ impl<'a> PgTxn<'a> {
         c.bulk.discard();
         // Rows written behind, and what they came to, go with the transaction.
         let _ = c.client.outcome();
-        c.client.get().batch_execute(sql).map_err(|e| self.db.err(e))?;
+        c.client
+            .get()
+            .batch_execute(sql)
+            .map_err(|e| self.db.err(e))?;
         c.in_txn = false;
         self.finished = true;
         if sql == "COMMIT" && c.grown >= ANALYZE_ROWS && c.grown > c.analyzed + c.analyzed / 4 {

@@ -116,7 +116,10 @@ impl PgDb {
         c.image = false;
         c.snapshots = c.snapshots.saturating_sub(1);
         if c.snapshots == 0 && !c.in_txn {
-            c.client.get().batch_execute("COMMIT").map_err(|e| self.err(e))?;
+            c.client
+                .get()
+                .batch_execute("COMMIT")
+                .map_err(|e| self.err(e))?;
         }
         Ok(())
     }

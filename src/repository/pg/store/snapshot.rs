@@ -354,7 +354,10 @@ impl<'a> PgSnapshot<'a> {
             self.statements.set(self.statements.get() + 1);
             let rows = {
                 let mut c = db.lock()?;
-                c.client.get().query(fetch.as_str(), &[]).map_err(|e| db.err(e))?
+                c.client
+                    .get()
+                    .query(fetch.as_str(), &[])
+                    .map_err(|e| db.err(e))?
             };
             if rows.is_empty() {
                 return Ok(());
