@@ -20,6 +20,7 @@ pub const NAMESPACES: &[(&str, &str)] = &[
     ("nt", "http://www.jcp.org/jcr/nt/1.0"),
     ("mix", "http://www.jcp.org/jcr/mix/1.0"),
     ("rep", "internal"),
+    ("crx", "http://www.day.com/crx/1.0"),
 ];
 
 /// An element (a node) with its primary type and no other property yet.

@@ -60,6 +60,7 @@ fn sizes_are_close_to_the_request_and_files_parse() {
                 crate::docview::parse(bytes.as_slice(), &name).unwrap_or_else(|e| panic!("{e}"));
             // Exactly FileVault's format: writing what was read gives the same bytes.
             assert_eq!(&crate::docview::writer::to_vec(&doc), bytes, "{name}");
+            assert_prefixes_declared(&doc, &name);
             docviews += 1;
         }
     }
@@ -83,6 +84,36 @@ fn sizes_are_close_to_the_request_and_files_parse() {
     }
     assert!(t.path().join("META-INF/vault/filter.xml").is_file());
     assert!(t.path().join("META-INF/vault/properties.xml").is_file());
+}
+
+/// Every prefix of an element name, a property name or a Name value is declared in
+/// the document, so what imports it can also write it (system view needs a URI).
+fn assert_prefixes_declared(doc: &crate::docview::DocViewDocument, file: &str) {
+    fn visit(el: &crate::docview::DocViewElement, used: &mut Vec<String>) {
+        let mut mark = |s: &str| {
+            if let Some((p, _)) = s.split_once(':') {
+                used.push(p.to_string());
+            }
+        };
+        mark(&el.name);
+        for p in &el.properties {
+            mark(&p.name);
+            if matches!(p.ptype, crate::value::PropertyType::Name) {
+                p.values.iter().for_each(|v| mark(v));
+            }
+        }
+        for c in &el.children {
+            visit(c, used);
+        }
+    }
+    let mut used = Vec::new();
+    visit(&doc.root, &mut used);
+    for p in used {
+        assert!(
+            doc.namespaces.iter().any(|(q, _)| *q == p),
+            "{file}: prefix {p} used but not declared"
+        );
+    }
 }
 
 #[test]
