@@ -6,9 +6,7 @@ use super::session::Session;
 use super::spill;
 use crate::cnd;
 use crate::events::Unit;
-use crate::node::Node;
 use crate::package::NodeTypeFile;
-use crate::value::PropertyType;
 
 /// Registers the node types (and the namespaces they declare) of the package's CND
 /// files; a type registered already with another definition is kept and reported.
@@ -56,120 +54,6 @@ pub(super) fn register(s: &mut Session<'_>, files: Vec<NodeTypeFile>) -> Result<
     Ok(())
 }
 
-/// What the check needs of a node the install added, kept when it is added
-/// ([`added`]): the check takes it for the node instead of reading the node
-/// back, as long as the store says nothing changed the node since
-/// ([`crate::repository::Transaction::added_unaltered`]) and no node type was
-/// registered since.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Added {
-    /// The index of the node's path in [`Session::to_check`].
-    at: u64,
-    /// The node's id in the store.
-    id: i64,
-    /// How many node types were registered when it was added.
-    types: u64,
-    /// What its check comes to.
-    verdict: Verdict,
-}
-
-/// What the check of an added node comes to, when it needs neither the node's
-/// children nor a message that only its stored values can word.
-#[derive(Debug, Clone, PartialEq)]
-enum Verdict {
-    /// Some of its types are not declared (these): it is not checked.
-    Undeclared(Vec<String>),
-    /// Its types are declared and accept any child; its properties fit them.
-    Fits,
-}
-
-impl spill::Record for Added {
-    fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.at.to_le_bytes());
-        out.extend_from_slice(&self.id.to_le_bytes());
-        out.extend_from_slice(&self.types.to_le_bytes());
-        match &self.verdict {
-            Verdict::Fits => out.extend_from_slice(&0u64.to_le_bytes()),
-            Verdict::Undeclared(names) => {
-                out.extend_from_slice(&(names.len() as u64 + 1).to_le_bytes());
-                for n in names {
-                    spill::encode_str(n, out);
-                }
-            }
-        }
-    }
-
-    fn decode(bytes: &mut &[u8]) -> Option<Added> {
-        let mut word = || -> Option<[u8; 8]> {
-            let (w, rest) = bytes.split_first_chunk::<8>()?;
-            *bytes = rest;
-            Some(*w)
-        };
-        let at = u64::from_le_bytes(word()?);
-        let id = i64::from_le_bytes(word()?);
-        let types = u64::from_le_bytes(word()?);
-        let names = u64::from_le_bytes(word()?);
-        let verdict = match names.checked_sub(1) {
-            None => Verdict::Fits,
-            Some(n) => {
-                let mut v = Vec::new();
-                for _ in 0..n {
-                    v.push(spill::decode_str(bytes)?);
-                }
-                Verdict::Undeclared(v)
-            }
-        };
-        Some(Added {
-            at,
-            id,
-            types,
-            verdict,
-        })
-    }
-}
-
-/// What the check will need of `node`, which the install has just added at
-/// `path` and will queue next in [`Session::to_check`]; `None` when the check
-/// is to read it back: a node added with children or binaries (the store keeps
-/// those otherwise than given), one whose types do not accept any child (its
-/// children are checked), one that does not fit its types (the message words
-/// the stored values), or one the store does not vouch for.
-pub(super) fn added(s: &Session<'_>, path: &str, node: &Node) -> Option<Added> {
-    if !node.children.is_empty()
-        || node
-            .properties
-            .values()
-            .any(|p| p.ptype == PropertyType::Binary)
-    {
-        return None;
-    }
-    let unknown: Vec<String> = std::iter::once(&node.primary_type)
-        .chain(&node.mixins)
-        .filter(|t| !s.types.is_known(t))
-        .cloned()
-        .collect();
-    let verdict = if !unknown.is_empty() {
-        Verdict::Undeclared(unknown)
-    } else if s
-        .types
-        .accepts_any_content(&node.primary_type, &node.mixins)
-        && !s.types.check_node(node).iter().any(|v| v.is_error())
-    {
-        Verdict::Fits
-    } else {
-        return None;
-    };
-    // A store that cannot tell now leaves the node to be read back, which meets
-    // the same failure where the check would have met it.
-    let id = s.txn.added_unaltered(&s.ws, path).ok().flatten()?;
-    Some(Added {
-        at: s.to_check.len() as u64,
-        id,
-        types: s.types.len() as u64,
-        verdict,
-    })
-}
-
 /// Paths whose nodes are read together (one batched read of rows, of
 /// properties and of children on a backend with round trips).
 const BATCH: usize = 256;
@@ -188,32 +72,15 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     let mut seen = spill::PathSet::new();
     let mut open_types = OpenTypes::new();
     let mut records = paths.iter();
-    // The nodes kept as added, in the order of their paths in `paths`; a log
-    // that cannot be read back only leaves the rest to be read from the store.
-    let added_log = std::mem::take(&mut s.added);
-    let mut added = added_log.iter();
-    let mut next_added = added.next();
     // The paths to check next, each with the progress it stands for (itself
     // and the repeated paths before it).
     let mut batch: Vec<(String, u64)> = Vec::with_capacity(BATCH);
     let mut skipped = 0u64;
-    for (at, p) in (&mut records).enumerate() {
+    for p in &mut records {
         let p: &str = &p;
         skipped += 1;
         if !seen.insert(p) {
             continue;
-        }
-        let at = at as u64;
-        while next_added.as_ref().is_some_and(|a| a.at < at) {
-            next_added = added.next();
-        }
-        if let Some(a) = next_added.as_ref().filter(|a| a.at == at) {
-            if known_unaltered(s, p, a)? {
-                if let Verdict::Undeclared(names) = &a.verdict {
-                    undeclared.extend(names.iter().cloned());
-                }
-                continue;
-            }
         }
         batch.push((p.to_string(), skipped));
         skipped = 0;
@@ -232,12 +99,6 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     }
     s.report.undeclared_node_types = undeclared.into_iter().collect();
     Ok(())
-}
-
-/// Whether the node at `p` is the one `a` was kept for, as it was added, under
-/// the node types it was added under.
-fn known_unaltered(s: &Session<'_>, p: &str, a: &Added) -> Result<bool, ImportError> {
-    Ok(a.types == s.types.len() as u64 && s.txn.added_unaltered(&s.ws, p)? == Some(a.id))
 }
 
 /// Whether a node of these types is checked with its children: its types are
@@ -364,35 +225,4 @@ fn check_batch(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Added, Verdict};
-    use crate::import::spill::SpillLog;
-
-    /// Records kept past the memory part of the log come back from its file as
-    /// they went in.
-    #[test]
-    fn added_nodes_come_back_from_the_spilled_log() {
-        let mut log = SpillLog::new();
-        let n = SpillLog::<Added>::IN_MEMORY + 3;
-        let record = |i: usize| Added {
-            at: i as u64,
-            id: i as i64 * 7,
-            types: 64,
-            verdict: match i % 3 {
-                0 => Verdict::Fits,
-                1 => Verdict::Undeclared(vec![]),
-                _ => Verdict::Undeclared(vec!["cq:Page".into(), format!("x:t{i}")]),
-            },
-        };
-        for i in 0..n {
-            log.push(record(i));
-        }
-        let mut it = log.iter();
-        let back: Vec<Added> = it.by_ref().map(|a| (*a).clone()).collect();
-        assert!(it.error.is_none());
-        assert_eq!(back, (0..n).map(record).collect::<Vec<_>>());
-    }
 }

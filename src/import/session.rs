@@ -48,9 +48,6 @@ pub struct Session<'t> {
     pub hints: PathSet,
     /// Nodes to check against their node types at the end.
     pub to_check: SpillLog<String>,
-    /// What the check needs of the nodes this install added, so that it need
-    /// not read them back ([`super::node_types::added`]).
-    pub added: SpillLog<super::node_types::Added>,
     /// Versionable nodes the package says are checked in.
     pub check_in: Vec<String>,
     /// Child names listed by DocView elements, to order again once the children in
@@ -127,7 +124,6 @@ impl<'t> Session<'t> {
             processed: PathSet::new(),
             hints: PathSet::new(),
             to_check: SpillLog::new(),
-            added: SpillLog::new(),
             check_in: Vec::new(),
             name_lists: IndexMap::new(),
             listed_children: HashMap::new(),
@@ -257,15 +253,8 @@ impl<'t> Session<'t> {
         placement: &AddOptions,
     ) -> Result<(), ImportError> {
         let parent = crate::path::parent(path).unwrap_or("/");
-        let at = self.txn.add_node(&self.ws, parent, node, placement)?;
-        // Kept for the node type check only where the node landed on `path`.
-        let added = (at == path)
-            .then(|| super::node_types::added(self, path, node))
-            .flatten();
+        self.txn.add_node(&self.ws, parent, node, placement)?;
         self.touched(path, Action::Added, true);
-        if let Some(a) = added {
-            self.added.push(a);
-        }
         Ok(())
     }
 
