@@ -9,6 +9,7 @@
 //! index on `prop(value)` finds it.
 
 use crate::value::{Binary, Property, PropertyType, Value};
+use std::borrow::Cow;
 
 /// JCR's constant for a type (`javax.jcr.PropertyType`).
 pub fn type_code(t: PropertyType) -> i64 {
@@ -38,13 +39,24 @@ pub fn type_from_code(c: i64) -> Option<PropertyType> {
 }
 
 /// The stored text of one value. Binaries must already be in the blob store or be
-/// references; `None` for the binary forms that cannot be stored.
-pub fn encode_value(v: &Value) -> Option<String> {
+/// references; `None` for the binary forms that cannot be stored. Text values
+/// and booleans are borrowed, not copied.
+pub fn encode_value(v: &Value) -> Option<Cow<'_, str>> {
     match v {
-        Value::Binary(Binary::Blob { sha256, size }) => Some(format!("blob:{sha256}:{size}")),
-        Value::Binary(Binary::Reference(r)) => Some(format!("ref:{r}")),
+        Value::String(s)
+        | Value::Name(s)
+        | Value::Path(s)
+        | Value::Reference(s)
+        | Value::WeakReference(s)
+        | Value::Uri(s)
+        | Value::Decimal(s) => Some(Cow::Borrowed(s)),
+        Value::Boolean(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+        Value::Binary(Binary::Blob { sha256, size }) => {
+            Some(Cow::Owned(format!("blob:{sha256}:{size}")))
+        }
+        Value::Binary(Binary::Reference(r)) => Some(Cow::Owned(format!("ref:{r}"))),
         Value::Binary(_) => None,
-        other => Some(other.to_string()),
+        other => Some(Cow::Owned(other.to_string())),
     }
 }
 
@@ -73,9 +85,14 @@ pub fn decode_value(t: PropertyType, s: &str) -> Result<Value, String> {
 
 /// The stored text of a property's values (see the module doc).
 pub fn encode_values(p: &Property) -> Option<String> {
+    stored_text(p).map(Cow::into_owned)
+}
+
+/// [`encode_values`], borrowing a single text value rather than copying it.
+pub fn stored_text(p: &Property) -> Option<Cow<'_, str>> {
     if p.multiple {
-        let items: Option<Vec<String>> = p.values.iter().map(encode_value).collect();
-        serde_json::to_string(&items?).ok()
+        let items: Option<Vec<Cow<'_, str>>> = p.values.iter().map(encode_value).collect();
+        serde_json::to_string(&items?).ok().map(Cow::Owned)
     } else {
         p.values.first().and_then(encode_value)
     }
