@@ -186,6 +186,37 @@ mod tests {
     }
 
     #[test]
+    fn borrowed_forms_are_the_string_forms() {
+        let date = Date::parse("2011-06-07T14:33:05.687-07:00").unwrap();
+        for v in [
+            Value::String("a\u{0}b \"c\"".into()),
+            Value::Name("cq:Page".into()),
+            Value::Path("/content/a[2]".into()),
+            Value::Reference("r".into()),
+            Value::WeakReference("w".into()),
+            Value::Uri("https://example.com/".into()),
+            Value::Decimal("1.50".into()),
+            Value::Boolean(true),
+            Value::Boolean(false),
+            Value::Long(-7),
+            Value::Double(0.1),
+            Value::Date(date),
+        ] {
+            let stored = encode_value(&v).unwrap();
+            assert_eq!(stored, v.to_string());
+            let borrowed = !matches!(v, Value::Long(_) | Value::Double(_) | Value::Date(_));
+            assert_eq!(matches!(stored, Cow::Borrowed(_)), borrowed, "{v:?}");
+        }
+        let multi = Property::multi(
+            "m",
+            PropertyType::String,
+            vec![Value::String("x".into()), Value::String("y\"".into())],
+        );
+        assert_eq!(stored_text(&multi).unwrap(), r#"["x","y\""]"#);
+        assert_eq!(encode_values(&multi).unwrap(), r#"["x","y\""]"#);
+    }
+
+    #[test]
     fn refuses_unstorable_binaries_and_bad_rows() {
         assert!(encode_value(&Value::Binary(Binary::Placeholder)).is_none());
         assert!(encode_value(&Value::Binary(Binary::inline(b"x".to_vec()))).is_none());
