@@ -421,7 +421,10 @@ fn prepare_file(
 }
 
 /// A queued entry made ready to be written as `options` say.
-fn prepare_pending(entry: Pending, options: WriterOptions) -> Result<Prepared, (String, io::Error)> {
+fn prepare_pending(
+    entry: Pending,
+    options: WriterOptions,
+) -> Result<Prepared, (String, io::Error)> {
     match entry {
         Pending::Directory(name) => Ok(Prepared::Directory(name)),
         Pending::File { name, data, store } => {

@@ -809,7 +809,10 @@ fn prepared_files() -> Vec<(String, Vec<u8>)> {
     let big: Vec<u8> = (0..5_000u32).flat_map(|i| (i % 97).to_le_bytes()).collect();
     vec![
         ("jcr_root/.content.xml".into(), b"<jcr:root/>".repeat(50)),
-        ("jcr_root/a/b/photo.jpg".into(), b"\xff\xd8\xff\xe0 jpeg".to_vec()),
+        (
+            "jcr_root/a/b/photo.jpg".into(),
+            b"\xff\xd8\xff\xe0 jpeg".to_vec(),
+        ),
         ("jcr_root/a/empty.txt".into(), Vec::new()),
         ("jcr_root/a/tiny.txt".into(), b"t".to_vec()),
         ("jcr_root/c/big.bin".into(), big),
@@ -823,8 +826,11 @@ fn prepared_files() -> Vec<(String, Vec<u8>)> {
 fn prepared_or_added(target: &Path, prepared: bool) -> Vec<u8> {
     let options = WriterOptions::default().with_large_entry_threshold(4096);
     let mut w = PackageWriter::create(target, options).unwrap();
-    w.add_bytes("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\n".to_vec())
-        .unwrap();
+    w.add_bytes(
+        "META-INF/MANIFEST.MF",
+        b"Manifest-Version: 1.0\r\n".to_vec(),
+    )
+    .unwrap();
     w.add_directory("jcr_root/a").unwrap();
     for (name, data) in prepared_files() {
         if prepared {
@@ -843,7 +849,10 @@ fn files_prepared_elsewhere_give_the_bytes_of_files_added() {
     let dir = tempfile::tempdir().unwrap();
     let added = prepared_or_added(&dir.path().join("added.zip"), false);
     let prepared = prepared_or_added(&dir.path().join("prepared.zip"), true);
-    assert!(added == prepared, "add_prepared wrote other bytes than add_bytes");
+    assert!(
+        added == prepared,
+        "add_prepared wrote other bytes than add_bytes"
+    );
     unzip_accepts(&dir.path().join("prepared.zip"));
 }
 
