@@ -17,12 +17,14 @@
 //! 4. the entries are written with [`PackageWriter`]: `META-INF/MANIFEST.MF`,
 //!    `META-INF/vault/properties.xml`, `config.xml` and `filter.xml` first (FileVault's
 //!    export order), then the rest of `META-INF/vault/`, the rest of `META-INF/`, and
-//!    `jcr_root/`, each folder depth-first with names sorted by their bytes. A reading
-//!    thread walks the folder and reads the files in parallel batches while this thread
-//!    adds the previous batch to the writer (which deflates on all cores); every `.content.xml` and every `jcr_root` `*.xml` that
-//!    FileVault would read as DocView is parsed ([`crate::docview::parse_bytes`]) from
-//!    the very bytes that are written, and the first invalid one stops the build with
-//!    its entry, line and column.
+//!    `jcr_root/`, each folder depth-first with names sorted by their bytes. A walking
+//!    thread lists the folders ahead of a reading thread, which reads, checks and
+//!    deflates the files in parallel batches ([`WriterOptions::prepare`]: one pass over
+//!    each file's bytes, on all cores) while this thread writes the previous batch in
+//!    order ([`PackageWriter::add_prepared`]); every `.content.xml` and every
+//!    `jcr_root` `*.xml` that FileVault would read as DocView is parsed
+//!    ([`crate::docview::parse_bytes`]) from the very bytes that are written, and the
+//!    first invalid one stops the build with its entry, line and column.
 //!
 //! The result is deterministic: same folder, same options ⇒ the same bytes (fixed entry
 //! times, `SOURCE_DATE_EPOCH` honoured, no clock or user name in `properties.xml`
@@ -73,9 +75,9 @@ const STREAM_THRESHOLD: u64 = 16 << 20;
 /// The walk hands the reader this many entries at a time, whose files are opened
 /// together (so at most this many files are open at once)...
 const BATCH_ENTRIES: usize = 256;
-/// ...and read in batches of at most this many bytes (one batch being read, one
-/// waiting and one being added to the writer: about three times this in memory,
-/// beside the writer's own batches).
+/// ...and read in batches of at most this many bytes (one batch being read and
+/// deflated, one waiting and one being written: about three times this in memory,
+/// twice that with the deflated copies; the writer queues no batches of its own).
 const BATCH_BYTES: u64 = 8 << 20;
 
 /// What a build may change about the package.
