@@ -159,6 +159,21 @@ pub trait StoreRead {
     /// Opens the content of the blob with this SHA-256 (lower-case hex).
     fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>>;
 
+    /// The node at `path` with its properties (sorted by name, as
+    /// [`StoreRead::properties`] gives them); `None` when there is no node. What an
+    /// install compares an existing node with: a backend answers it without reading
+    /// the `jcr:uuid` apart from the other properties.
+    fn node_and_properties(
+        &self,
+        workspace: &str,
+        path: &str,
+    ) -> Result<Option<(NodeInfo, Vec<Property>)>> {
+        match self.node(workspace, path)? {
+            Some(info) => Ok(Some((info, self.properties(workspace, path)?))),
+            None => Ok(None),
+        }
+    }
+
     /// Returns the node at `path` as a [`crate::node::Node`] (name without index,
     /// types, properties) with, when `want_children(primary_type, mixins)` says so,
     /// its children by name and types only (no properties, no grandchildren); `None`

@@ -109,6 +109,13 @@ macro_rules! store_read_via {
             let row = read::require(&*c, workspace, path)?;
             c.property(row.id, name)
         }
+        fn node_and_properties(
+            &self,
+            workspace: &str,
+            path: &str,
+        ) -> Result<Option<(NodeInfo, Vec<Property>)>> {
+            read::node_and_properties(&*$content(self), workspace, path)
+        }
         fn node_shallow(
             &self,
             workspace: &str,
