@@ -149,6 +149,7 @@ fn element(
         }
     }
     let fresh = existing.is_none() && stashed.is_none();
+    let found = existing.is_some();
     match existing {
         None => create(s, pm, el, node_path, primary, before)?,
         Some(info) if contained => update(s, pm, el, &info, primary, stored)?,
@@ -170,6 +171,12 @@ fn element(
     // sibling of the same name put it there (or, removed, let a later same-name
     // sibling take its place): the repository need not be asked otherwise.
     let mut named = std::collections::HashSet::new();
+    if found && el.children.iter().filter(|c| !c.is_placeholder()).nth(1).is_some() {
+        // The existing children in one read: the repository's read cache then
+        // answers each child's own read below (one statement a family, not one a
+        // child). Nothing is decided from it.
+        s.txn.children_without_uuid(&s.ws, node_path)?;
+    }
     for c in &el.children {
         let seg = segment(pm, c);
         let cpath = path::join(node_path, &seg);
@@ -729,7 +736,7 @@ fn missing_children_deleted(
 ) -> Result<Option<Vec<NodeInfo>>, ImportError> {
     // Read at once: only when that fails is it asked whether the node is there (a
     // node that is not has no children to delete).
-    let children = match s.txn.children(&s.ws, node_path) {
+    let children = match s.txn.children_without_uuid(&s.ws, node_path) {
         Ok(children) => children,
         Err(_) if s.node(node_path)?.is_none() => return Ok(None),
         Err(e) => return Err(e.into()),

@@ -109,6 +109,9 @@ macro_rules! store_read_via {
             let row = read::require(&*c, workspace, path)?;
             c.property(row.id, name)
         }
+        fn children_without_uuid(&self, workspace: &str, path: &str) -> Result<Vec<NodeInfo>> {
+            read::children_without_uuid(&*$content(self), workspace, path)
+        }
         fn node_and_properties(
             &self,
             workspace: &str,

@@ -207,6 +207,19 @@ pub(crate) fn children<C: ContentRead + ?Sized>(
         .collect()
 }
 
+/// [`crate::repository::StoreRead::children_without_uuid`]: one read of the rows.
+pub(crate) fn children_without_uuid<C: ContentRead + ?Sized>(
+    c: &C,
+    workspace: &str,
+    p: &str,
+) -> Result<Vec<NodeInfo>> {
+    let row = require(c, workspace, p)?;
+    c.children(row.id)?
+        .into_iter()
+        .map(|r| info_with_uuid(c, r, None))
+        .collect()
+}
+
 /// The name of workspace `ws` for messages.
 pub(crate) fn ws_label<C: ContentRead + ?Sized>(c: &C, ws: WorkspaceId) -> Result<String> {
     c.workspace_name(ws)?
