@@ -171,7 +171,8 @@ fn element(
     // sibling of the same name put it there (or, removed, let a later same-name
     // sibling take its place): the repository need not be asked otherwise.
     let mut named = std::collections::HashSet::new();
-    if found && el.children.iter().filter(|c| !c.is_placeholder()).nth(1).is_some() {
+    let listed = el.children.iter().filter(|c| !c.is_placeholder()).count();
+    if found && listed >= 2 {
         // The existing children in one read: the repository's read cache then
         // answers each child's own read below (one statement a family, not one a
         // child). Nothing is decided from it.

@@ -370,6 +370,20 @@ mod tests {
                 )]
             );
         }
+        // The node with its properties, and the children without identifiers, as
+        // the separate reads give them.
+        for p in ["/a", "/a/b", "/a/c[2]"] {
+            let (info, props) = t.node_and_properties(WS, p).unwrap().unwrap();
+            assert_eq!(info, t.node(WS, p).unwrap().unwrap());
+            assert_eq!(props, t.properties(WS, p).unwrap());
+            let mut expected = t.children(WS, p).unwrap();
+            for c in &mut expected {
+                c.uuid = None;
+            }
+            assert_eq!(t.children_without_uuid(WS, p).unwrap(), expected);
+        }
+        assert!(t.node_and_properties(WS, "/a/x").unwrap().is_none());
+        assert!(t.children_without_uuid(WS, "/a/x").is_err());
         let paths = ["/a/c[2]", "/a", "/a/x", "/a/b", "/a"];
         let mut asked = 0;
         let batched = t
