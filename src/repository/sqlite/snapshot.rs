@@ -72,7 +72,7 @@ macro_rules! family_cols {
 const FAMILY_SQL: &str = concat!(
     family_cols!(),
     " FROM node n LEFT JOIN prop q ON q.node = n.id
-     WHERE n.parent = ?1 ORDER BY n.position, n.id, q.name"
+     WHERE n.parent = ?1 ORDER BY n.position, n.id, q.name LIMIT ?2"
 );
 
 /// The grandchildren of a node: the children of each child in the children's
@@ -82,8 +82,14 @@ const GRANDCHILDREN_SQL: &str = concat!(
     family_cols!(),
     " FROM node p CROSS JOIN node n ON n.parent = p.id
      LEFT JOIN prop q ON q.node = n.id
-     WHERE p.parent = ?1 ORDER BY p.position, p.id, n.position, n.id, q.name"
+     WHERE p.parent = ?1 ORDER BY p.position, p.id, n.position, n.id, q.name LIMIT ?2"
 );
+
+/// The rows one [`GRANDCHILDREN_SQL`] read may return: past that (a node whose
+/// children hold more grandchildren than the export should hold at once), each
+/// child's family is read on its own, so memory stays bounded by the largest
+/// family rather than the largest generation.
+const GRANDCHILDREN_ROWS: i64 = 4 * families::MAX_HELD as i64;
 
 /// The page cache while a snapshot runs, in KiB.
 pub(crate) const CACHE_KIB: i64 = 8 << 10;
@@ -100,6 +106,8 @@ pub(crate) struct SqliteSnapshot<'c> {
     /// The properties of the family being read (see `family_props`), kept for its
     /// allocation.
     read: RefCell<Vec<Property>>,
+    /// [`GRANDCHILDREN_ROWS`] (smaller in tests).
+    grandchildren_rows: i64,
 }
 
 impl<'c> SqliteSnapshot<'c> {
@@ -117,6 +125,7 @@ impl<'c> SqliteSnapshot<'c> {
             cache_size: None,
             families: RefCell::default(),
             read: RefCell::default(),
+            grandchildren_rows: GRANDCHILDREN_ROWS,
         };
         let cache_size: i64 = db
             .conn
@@ -164,19 +173,22 @@ impl<'c> SqliteSnapshot<'c> {
     }
 
     /// The families and property sets `sql` (one of [`FAMILY_SQL`] and
-    /// [`GRANDCHILDREN_SQL`]) reads below `parent`. Each set goes into the reused
+    /// [`GRANDCHILDREN_SQL`]) reads below `parent`, at most `limit` rows (-1: all),
+    /// and whether the limit cut the read short. Each set goes into the reused
     /// `read` buffer first, so that it is allocated once at its size.
-    fn read_families(&self, sql: &str, parent: i64) -> Result<Read> {
+    fn read_families(&self, sql: &str, parent: i64, limit: i64) -> Result<(Read, bool)> {
         let db = &self.db;
         let get = |e| db.err(e);
         let mut buf = self.read.borrow_mut();
         buf.clear();
         let mut out = Read::default();
         let mut st = db.conn.prepare_cached(sql).map_err(get)?;
-        let mut rows = st.query([parent]).map_err(get)?;
+        let mut rows = st.query([parent, limit]).map_err(get)?;
         // The node whose properties are in `buf`.
         let mut current: Option<i64> = None;
+        let mut count = 0;
         while let Some(r) = rows.next().map_err(get)? {
+            count += 1;
             let id: i64 = r.get(5).map_err(get)?;
             if current != Some(id) {
                 if let Some(done) = current {
@@ -218,7 +230,7 @@ impl<'c> SqliteSnapshot<'c> {
         if let Some(done) = current {
             out.props.push((done, buf.drain(..).collect()));
         }
-        Ok(out)
+        Ok((out, count == limit))
     }
 
     /// The node `member`, child of a node whose grandchildren are held: its
@@ -273,7 +285,7 @@ impl SnapshotRead for SqliteSnapshot<'_> {
         let members = match held {
             Some(members) => members,
             None => {
-                let mut read = self.read_families(FAMILY_SQL, node.handle)?;
+                let (mut read, _) = self.read_families(FAMILY_SQL, node.handle, -1)?;
                 let members = match read.families.pop() {
                     Some((parent, members)) if parent == node.handle => members,
                     _ => Vec::new(),
@@ -282,12 +294,25 @@ impl SnapshotRead for SqliteSnapshot<'_> {
                 members
             }
         };
-        let grandchildren = self.read_families(GRANDCHILDREN_SQL, node.handle)?;
-        let mut families = self.families.borrow_mut();
-        families.hold(grandchildren);
+        let (grandchildren, cut) =
+            self.read_families(GRANDCHILDREN_SQL, node.handle, self.grandchildren_rows)?;
+        if !cut {
+            let mut families = self.families.borrow_mut();
+            families.hold(grandchildren);
+            return members
+                .into_iter()
+                .map(|m| self.listed(m, &families))
+                .collect();
+        }
+        drop(grandchildren);
         members
             .into_iter()
-            .map(|m| self.listed(m, &families))
+            .map(|m| {
+                let (family, _) = self.read_families(FAMILY_SQL, m.handle, -1)?;
+                let mut families = self.families.borrow_mut();
+                families.hold(family);
+                self.listed(m, &families)
+            })
             .collect()
     }
 
@@ -459,6 +484,41 @@ mod tests {
         assert_eq!(snapshot.children(&f).unwrap(), listed);
         // A node without children lists none.
         assert!(snapshot.children(&listed[1]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_generation_past_the_limit_is_read_family_by_family_with_the_same_result() {
+        let (_dir, store) = family_store();
+        let whole = store.snapshot(DEFAULT_WORKSPACE).unwrap().unwrap();
+        let root = whole.node("/").unwrap().unwrap();
+        let named_f = |c: &SnapshotNode| c.info.name == "f";
+        let f = whole
+            .children(&root)
+            .unwrap()
+            .into_iter()
+            .find(named_f)
+            .unwrap();
+        let expected = whole.children(&f).unwrap();
+        drop(whole);
+        // Listing the root reads `f`'s children as its grandchildren: cut short,
+        // then `f`'s family alone; listing `f` reads its grandchildren (one row).
+        let mut cut = SqliteSnapshot::start(store.db(), DEFAULT_WORKSPACE).unwrap();
+        cut.grandchildren_rows = 2;
+        let root = cut.node("/").unwrap().unwrap();
+        let f = cut
+            .children(&root)
+            .unwrap()
+            .into_iter()
+            .find(named_f)
+            .unwrap();
+        assert!(f.has_children);
+        assert_eq!(cut.children(&f).unwrap(), expected);
+        for c in &expected {
+            assert_eq!(
+                cut.properties(c).unwrap(),
+                store.db().props_of(c.handle).unwrap()
+            );
+        }
     }
 
     #[test]

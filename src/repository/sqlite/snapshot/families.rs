@@ -66,6 +66,9 @@ impl Families {
     /// Holds what one read gave, then forgets the oldest reads while too many
     /// families, sets or keys are held; the read just held stays whatever its size.
     pub(crate) fn hold(&mut self, read: Read) {
+        if read.families.is_empty() && read.props.is_empty() {
+            return;
+        }
         let mut held = Held {
             parents: Vec::with_capacity(read.families.len()),
             nodes: Vec::with_capacity(read.props.len()),
