@@ -56,6 +56,10 @@ impl Trimmer {
                 let mut passes = 0;
                 let mut stopped = lock.lock().unwrap_or_else(|e| e.into_inner());
                 loop {
+                    // Told to stop before it first waited: the notice is gone.
+                    if *stopped {
+                        return passes;
+                    }
                     let (g, _) = wake
                         .wait_timeout(stopped, interval)
                         .unwrap_or_else(|e| e.into_inner());
