@@ -778,6 +778,22 @@ mod on_server {
         PgStore::init_url(&url, &OpenOptions::default()).expect("init")
     }
 
+    /// The id of workspace `default`.
+    fn default_ws(db: &crate::repository::pg::PgDb) -> i64 {
+        db.query("SELECT id FROM workspace WHERE name = 'default'", &[])
+            .unwrap()[0]
+            .get(0)
+    }
+
+    /// The ids of workspace `default` and of its node `/site`.
+    fn default_ws_and_site(db: &crate::repository::pg::PgDb) -> (i64, i64) {
+        let site = db
+            .query("SELECT id FROM node WHERE path = '/site'", &[])
+            .unwrap()[0]
+            .get(0);
+        (default_ws(db), site)
+    }
+
     /// A tree of `n` pages with properties, two of them same-name siblings.
     fn tree(n: usize) -> Node {
         let mut root = Node::new("site", "nt:unstructured").with(Property::string("title", "S"));
@@ -882,14 +898,7 @@ mod on_server {
             .unwrap();
         t.commit().unwrap();
         let db = store.db().clone();
-        let ws: i64 = db
-            .query("SELECT id FROM workspace WHERE name = 'default'", &[])
-            .unwrap()[0]
-            .get(0);
-        let site: i64 = db
-            .query("SELECT id FROM node WHERE path = '/site'", &[])
-            .unwrap()[0]
-            .get(0);
+        let (ws, site) = default_ws_and_site(&db);
         let mut t = store.begin("bulk").unwrap();
         // Rows that cannot be written (their path is taken: only a broken
         // connection fails so in an install), waiting behind an ordinary step.
@@ -947,14 +956,7 @@ mod on_server {
         t.commit().unwrap();
         assert_eq!(store.children("default", "/site").unwrap().len(), 3);
 
-        let ws: i64 = db
-            .query("SELECT id FROM workspace WHERE name = 'default'", &[])
-            .unwrap()[0]
-            .get(0);
-        let site: i64 = db
-            .query("SELECT id FROM node WHERE path = '/site'", &[])
-            .unwrap()[0]
-            .get(0);
+        let (ws, site) = default_ws_and_site(&db);
         let mut t = store.begin("bulk").unwrap();
         t.add_node("default", "/site", &tree(2), &AddOptions::append())
             .unwrap();
@@ -991,10 +993,7 @@ mod on_server {
     fn uuids_are_found_waiting_written_and_committed_though_asked_once() {
         let mut store = fresh();
         let db = store.db().clone();
-        let ws: i64 = db
-            .query("SELECT id FROM workspace WHERE name = 'default'", &[])
-            .unwrap()[0]
-            .get(0);
+        let ws = default_ws(&db);
         let node = |name: &str, uuid: &str| {
             Node::new(name, "nt:unstructured").with(Property::string("jcr:uuid", uuid))
         };
@@ -1025,10 +1024,7 @@ mod on_server {
         use crate::repository::pg::cache::UuidRows;
         let mut store = fresh();
         let db = store.db().clone();
-        let ws: i64 = db
-            .query("SELECT id FROM workspace WHERE name = 'default'", &[])
-            .unwrap()[0]
-            .get(0);
+        let ws = default_ws(&db);
         let node = |name: &str, uuid: &str| {
             Node::new(name, "nt:unstructured").with(Property::string("jcr:uuid", uuid))
         };
