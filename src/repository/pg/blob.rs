@@ -164,9 +164,7 @@ impl PgDb {
         // The first chunk read to its end, not into a zeroed chunk-sized buffer:
         // most binaries are far smaller than a chunk.
         let mut buf = Vec::new();
-        data.take(CHUNK as u64)
-            .read_to_end(&mut buf)
-            .map_err(io)?;
+        data.take(CHUNK as u64).read_to_end(&mut buf).map_err(io)?;
         if buf.len() < CHUNK {
             // One chunk: its name is known already.
             return self.store_one_chunk(&hex(&Sha256::digest(&buf)), &buf);

@@ -638,7 +638,10 @@ mod tests {
     fn properties_wait_only_with_their_node_and_keep_the_last_value() {
         let mut p = Pending::default();
         assert!(p.is_empty());
-        assert!(!p.set_props(2, &mut vec![("a", (1, false, "x".into()))]), "no node");
+        assert!(
+            !p.set_props(2, &mut vec![("a", (1, false, "x".into()))]),
+            "no node"
+        );
         assert!(p.add_node(row(2, "/a")));
         assert!(p.holds(2) && !p.holds(3));
         assert!(p.set_props(

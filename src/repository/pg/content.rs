@@ -7,12 +7,12 @@ use super::bulk::{NodeRow, PropCols};
 use super::{PgDb, PgTxn};
 use crate::namespace::NamespaceRegistry;
 use crate::path::{self, Segment};
+use crate::repository::blob::HashedBytes;
 use crate::repository::content::{
     ContentRead, ContentTxn, NewNode, NodeId, NodeRecord, WorkspaceId,
 };
 use crate::repository::journaled::sns::{self, child_path, temp_path};
 use crate::repository::sqlite::codec;
-use crate::repository::blob::HashedBytes;
 use crate::repository::{RepositoryError, Result};
 use crate::value::{Binary, Property, Value};
 use postgres::Row;
