@@ -38,10 +38,6 @@ pub(crate) const LIMIT: usize = 64_000;
 /// Bytes kept at most, as estimated by [`TxnCache::bytes`].
 pub(crate) const LIMIT_BYTES: usize = 16 << 20;
 
-/// Evictions at most when the cache is full ([`TxnCache::make_room`]): each
-/// keeps half the nodes, so at least the newest eighth of them stay.
-const EVICTIONS: usize = 3;
-
 /// What a node record takes, about (its strings, the map entries for its id and
 /// path).
 fn node_bytes(r: &NodeRecord) -> usize {
@@ -153,7 +149,6 @@ impl TxnCache {
     fn size(&self) -> usize {
         self.nodes.len()
             + self.paths.len()
-            + self.complete.len()
             + self.props.len()
             + self.last_position.len()
             + self.blobs.len()
@@ -194,26 +189,15 @@ impl TxnCache {
     }
 
     /// Makes room when full (called before adding): forgets the older half of
-    /// what it knows of nodes ([`TxnCache::evict`]), and again while more than
-    /// half full, so that the next eviction (a pass over everything) comes
-    /// only after half the cache is filled again, not a few hundred entries
-    /// on.
+    /// what it knows of nodes ([`TxnCache::evict`]).
     pub(crate) fn make_room(&mut self) {
-        if self.size() < LIMIT && self.bytes < LIMIT_BYTES {
-            return;
-        }
-        for _ in 0..EVICTIONS {
-            let before = self.size();
+        if self.size() >= LIMIT || self.bytes >= LIMIT_BYTES {
             self.evict();
-            let size = self.size();
-            if (size <= LIMIT / 2 && self.bytes <= LIMIT_BYTES / 2) || size == before {
-                break;
+            if self.size() >= LIMIT * 3 / 4 || self.bytes >= LIMIT_BYTES * 3 / 4 {
+                // What is left is not nodes (it cannot be, short of a bug): start
+                // again rather than evict at every entry.
+                self.clear();
             }
-        }
-        if self.size() >= LIMIT * 3 / 4 || self.bytes >= LIMIT_BYTES * 3 / 4 {
-            // What is left is not nodes (it cannot be, short of a bug): start
-            // again rather than evict at every entry.
-            self.clear();
         }
     }
 
@@ -510,7 +494,6 @@ impl TxnCache {
         self.put(r);
         self.props.insert(id, BTreeMap::new());
         self.last_position.insert(id, None);
-        self.bytes += key.1.len() + 48;
         self.complete.insert(key, Vec::new());
         if let Some(parent) = parent {
             if let Some(Some(p)) = self.nodes.get(&parent) {
@@ -670,39 +653,6 @@ mod tests {
         assert_eq!(c.nodes.get(&(LIMIT as i64 / 2)), Some(&None), "kept");
         assert_eq!(c.nodes.get(&(LIMIT as i64)), Some(&None), "added");
         assert!(c.bytes < LIMIT_BYTES / 2);
-    }
-
-    #[test]
-    fn a_full_cache_evicts_down_to_half_so_that_evictions_are_rare() {
-        let mut c = TxnCache::default();
-        c.inserted(rec(1, None, "/", 0));
-        let (mut id, mut evictions, mut last) = (2, 0, c.size());
-        // An install's shape: folders of ten new nodes, each path checked free
-        // below its folder first.
-        for f in 0..3_000 {
-            let folder = id;
-            c.inserted(rec(folder, Some(1), &format!("/f{f}"), f));
-            id += 1;
-            for k in 0..10 {
-                let p = format!("/f{f}/c{k}");
-                assert_eq!(c.node_at(1, &p), Some(None), "{p} is free");
-                c.inserted(rec(id, Some(folder), &p, k));
-                id += 1;
-            }
-            let size = c.size();
-            if size < last {
-                evictions += 1;
-                assert!(size <= LIMIT / 2 + 64, "{size} entries after an eviction");
-            }
-            last = size;
-        }
-        // 33,001 nodes of five entries each (record, path, properties, last
-        // position, completeness): one eviction each half cache of them.
-        let entries = 33_001 * 5;
-        assert!(
-            (2..=entries / (LIMIT / 2)).contains(&evictions),
-            "{evictions} evictions"
-        );
     }
 
     #[test]
