@@ -10,7 +10,7 @@
 
 use super::schema::CHUNK;
 use super::{Conn, PgDb};
-use crate::repository::blob::{hex, is_sha256};
+use crate::repository::blob::{hex, is_sha256, HashedBytes};
 use crate::repository::{RepositoryError, Result};
 use crate::value::Binary;
 use sha2::{Digest, Sha256};
@@ -71,6 +71,42 @@ impl PgDb {
 
     /// Streams `data` into the blob tables.
     pub(crate) fn put_blob_stream(&self, data: &mut dyn Read) -> Result<Binary> {
+        self.in_blob_txn(|db| db.upload(data))
+    }
+
+    /// Stores bytes hashed before (the installer's read-ahead hashed them):
+    /// their digest names them, they are not hashed again.
+    pub(crate) fn put_hashed(&self, data: &HashedBytes) -> Result<Binary> {
+        self.in_blob_txn(|db| {
+            let (sha, bytes) = (data.sha256(), data.bytes());
+            if bytes.len() < CHUNK {
+                return db.store_one_chunk(sha, bytes);
+            }
+            let size = bytes.len() as u64;
+            let fresh = db.execute(
+                "INSERT INTO blob(sha256, size) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&sha, &(size as i64)],
+            )?;
+            if fresh == 1 {
+                // Its row and its chunks commit together: no staging key.
+                for (seq, chunk) in bytes.chunks(CHUNK).enumerate() {
+                    db.execute(
+                        "INSERT INTO blob_chunk(blob, seq, data) VALUES ($1, $2, $3)",
+                        &[&sha, &(seq as i32), &chunk],
+                    )?;
+                }
+            }
+            db.with_cache(|c| c.put_blob(sha, size));
+            Ok(Binary::Blob {
+                sha256: sha.to_string(),
+                size,
+            })
+        })
+    }
+
+    /// Runs `store` inside the write transaction, or inside one of its own
+    /// (committed when it succeeds) outside one.
+    fn in_blob_txn(&self, store: impl FnOnce(&PgDb) -> Result<Binary>) -> Result<Binary> {
         let own_txn = {
             let c = self.lock()?;
             if c.snapshots > 0 && !c.in_txn {
@@ -85,7 +121,7 @@ impl PgDb {
             self.batch("BEGIN")?;
             self.lock()?.in_txn = true;
         }
-        let result = self.upload(data);
+        let result = store(self);
         if own_txn {
             let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
             let ended = self.batch(end);
@@ -97,36 +133,46 @@ impl PgDb {
         result
     }
 
+    /// Stores blob `sha256` of one chunk at most, `bytes`: waiting with the
+    /// rows inside a write transaction, else now.
+    fn store_one_chunk(&self, sha256: &str, bytes: &[u8]) -> Result<Binary> {
+        let size = bytes.len() as u64;
+        if !self.hold_blob(sha256, bytes)? {
+            let fresh = self.execute(
+                "INSERT INTO blob(sha256, size) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&sha256, &(size as i64)],
+            )?;
+            if fresh == 1 && !bytes.is_empty() {
+                self.execute(
+                    "INSERT INTO blob_chunk(blob, seq, data) VALUES ($1, 0, $2)",
+                    &[&sha256, &bytes],
+                )?;
+            }
+        }
+        self.with_cache(|c| c.put_blob(sha256, size));
+        Ok(Binary::Blob {
+            sha256: sha256.to_string(),
+            size,
+        })
+    }
+
     fn upload(&self, data: &mut dyn Read) -> Result<Binary> {
         let io = |e| RepositoryError::Io {
             path: self.location.clone(),
             source: e,
         };
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; CHUNK];
-        let mut n = fill(data, &mut buf).map_err(io)?;
-        hasher.update(&buf[..n]);
-        let mut size = n as u64;
-        if n < CHUNK {
+        // The first chunk read to its end, not into a zeroed chunk-sized buffer:
+        // most binaries are far smaller than a chunk.
+        let mut buf = Vec::new();
+        data.take(CHUNK as u64).read_to_end(&mut buf).map_err(io)?;
+        if buf.len() < CHUNK {
             // One chunk: its name is known already.
-            let sha = hex(&hasher.finalize());
-            if self.hold_blob(&sha, &buf[..n])? {
-                self.with_cache(|c| c.put_blob(&sha, size));
-                return Ok(Binary::Blob { sha256: sha, size });
-            }
-            let fresh = self.execute(
-                "INSERT INTO blob(sha256, size) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                &[&sha, &(size as i64)],
-            )?;
-            if fresh == 1 && n > 0 {
-                self.execute(
-                    "INSERT INTO blob_chunk(blob, seq, data) VALUES ($1, 0, $2)",
-                    &[&sha, &&buf[..n]],
-                )?;
-            }
-            self.with_cache(|c| c.put_blob(&sha, size));
-            return Ok(Binary::Blob { sha256: sha, size });
+            return self.store_one_chunk(&hex(&Sha256::digest(&buf)), &buf);
         }
+        let mut hasher = Sha256::new();
+        hasher.update(&buf);
+        let mut n = buf.len();
+        let mut size = n as u64;
         let rows = self.query("SELECT '~' || nextval('upload')", &[])?;
         let staging: String = self.get(&rows[0], 0)?;
         let mut seq = 0i32;

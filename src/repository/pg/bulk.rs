@@ -273,9 +273,10 @@ impl Pending {
     }
 
     /// Sets properties `(name, cols)` of the waiting node `id` (a name given
-    /// twice keeps its last value, as `set_properties` does); `false` (nothing
-    /// set) unless the node waits and no text has a NUL.
-    pub(crate) fn set_props(&mut self, id: i64, rows: &[(&str, PropCols)]) -> bool {
+    /// twice keeps its last value, as `set_properties` does), taking them out
+    /// of `rows`; `false` (nothing set, `rows` as they were) unless the node
+    /// waits and no text has a NUL.
+    pub(crate) fn set_props(&mut self, id: i64, rows: &mut Vec<(&str, PropCols)>) -> bool {
         if rows
             .iter()
             .any(|(name, (_, _, value))| has_nul(name) || has_nul(value))
@@ -295,15 +296,16 @@ impl Pending {
             return false;
         }
         let ws = self.nodes[self.by_id[&id]].ws;
-        for (name, cols) in rows {
+        for (name, cols) in rows.drain(..) {
             self.bytes += name.len() + cols.2.len() + 16;
-            let old = m.insert(name.to_string(), cols.clone());
-            if *name == JCR_UUID {
+            let uuid = (name == JCR_UUID).then(|| cols.2.clone());
+            let old = m.insert(name.to_string(), cols);
+            if let Some(uuid) = uuid {
                 if let Some(old) = &old {
                     unindex_uuid(&mut self.uuids, ws, &old.2, id);
                 }
                 let owners = self.uuids.entry(ws).or_default();
-                owners.entry(cols.2.clone()).or_default().push(id);
+                owners.entry(uuid).or_default().push(id);
             }
             if old.is_none() {
                 self.rows += 1;
@@ -524,24 +526,15 @@ impl PgDb {
         Ok(true)
     }
 
-    /// Sets properties of node `id` when its row waits (the columns as
-    /// `set_properties` encodes them); `false` when they must be written now.
-    pub(crate) fn hold_props(
-        &self,
-        id: i64,
-        names: &[&str],
-        types: &[i32],
-        multiple: &[bool],
-        values: &[String],
-    ) -> Result<bool> {
+    /// Sets properties `rows` of node `id` when its row waits (the columns as
+    /// `set_properties` encodes them), taking them out of `rows`; `false`
+    /// (`rows` as they were) when they must be written now.
+    pub(crate) fn hold_props(&self, id: i64, rows: &mut Vec<(&str, PropCols)>) -> Result<bool> {
         let mut c = self.lock()?;
         if !c.bulk.holds(id) {
             return Ok(false);
         }
-        let rows: Vec<(&str, PropCols)> = (0..names.len())
-            .map(|i| (names[i], (types[i], multiple[i], values[i].clone())))
-            .collect();
-        Ok(c.bulk.set_props(id, &rows))
+        Ok(c.bulk.set_props(id, rows))
     }
 
     /// Removes property `name` of node `id` when its row waits: `Some(existed)`,
@@ -557,7 +550,6 @@ impl PgDb {
     pub(crate) fn uuid_owners_beside(&self, ws: i64, uuid: &str) -> Result<Vec<i64>> {
         let mut c = self.lock()?;
         let c = &mut *c;
-        c.settle().map_err(|e| self.flush_err(e))?;
         // Whether the server holds any `jcr:uuid` of the workspace is asked once
         // (an install into a new or unreferenceable workspace then asks nothing
         // a node); then the rows this transaction writes are recorded (see
@@ -565,6 +557,7 @@ impl PgDb {
         let may_hold = match c.cache.uuids.get(&ws) {
             Some(rows) => rows.may_hold(uuid),
             None => {
+                c.settle().map_err(|e| self.flush_err(e))?;
                 let s = c
                     .statement(
                         "SELECT NOT EXISTS(SELECT 1 FROM prop p JOIN node n ON n.id = p.node
@@ -590,10 +583,12 @@ impl PgDb {
             }
         };
         if !may_hold {
+            // Answered here: rows written behind go on being written.
             let mut ids = c.bulk.uuid_owners(ws, uuid);
             ids.sort_unstable();
             return Ok(ids);
         }
+        c.settle().map_err(|e| self.flush_err(e))?;
         let s = c
             .statement(
                 "SELECT n.id FROM prop p JOIN node n ON n.id = p.node
@@ -643,14 +638,17 @@ mod tests {
     fn properties_wait_only_with_their_node_and_keep_the_last_value() {
         let mut p = Pending::default();
         assert!(p.is_empty());
-        assert!(!p.set_props(2, &[("a", (1, false, "x".into()))]), "no node");
+        assert!(
+            !p.set_props(2, &mut vec![("a", (1, false, "x".into()))]),
+            "no node"
+        );
         assert!(p.add_node(row(2, "/a")));
         assert!(p.holds(2) && !p.holds(3));
         assert!(p.set_props(
             2,
-            &[("a", (1, false, "x".into())), ("b", (1, false, "y".into()))]
+            &mut vec![("a", (1, false, "x".into())), ("b", (1, false, "y".into()))]
         ));
-        assert!(p.set_props(2, &[("a", (1, false, "z".into()))]));
+        assert!(p.set_props(2, &mut vec![("a", (1, false, "z".into()))]));
         assert_eq!(p.rows, 3, "one node, two properties");
         assert_eq!(p.props[&2]["a"].2, "z");
         assert_eq!(p.remove_prop(2, "a"), Some(true));
@@ -671,13 +669,13 @@ mod tests {
         other.ws = 9;
         assert!(p.add_node(other));
         assert!(p.uuid_owners(1, "u").is_empty());
-        assert!(p.set_props(2, &[uuid("u"), ("title", (1, false, "u".into()))]));
-        assert!(p.set_props(3, &[uuid("u")]));
-        assert!(p.set_props(4, &[uuid("u")]));
+        assert!(p.set_props(2, &mut vec![uuid("u"), ("title", (1, false, "u".into()))]));
+        assert!(p.set_props(3, &mut vec![uuid("u")]));
+        assert!(p.set_props(4, &mut vec![uuid("u")]));
         assert_eq!(p.uuid_owners(1, "u"), [2, 3]);
         assert_eq!(p.uuid_owners(9, "u"), [4]);
         // A new value replaces the old one; a removed one is gone.
-        assert!(p.set_props(2, &[uuid("v")]));
+        assert!(p.set_props(2, &mut vec![uuid("v")]));
         assert_eq!(p.uuid_owners(1, "u"), [3]);
         assert_eq!(p.uuid_owners(1, "v"), [2]);
         assert_eq!(p.remove_prop(3, "jcr:uuid"), Some(true));
@@ -696,8 +694,8 @@ mod tests {
         assert!(!p.add_node(row(2, "/a\0")));
         assert!(p.is_empty());
         assert!(p.add_node(row(3, "/b")));
-        assert!(!p.set_props(3, &[("a", (1, false, "x\0".into()))]));
-        assert!(!p.set_props(3, &[("a\0", (1, false, "x".into()))]));
+        assert!(!p.set_props(3, &mut vec![("a", (1, false, "x\0".into()))]));
+        assert!(!p.set_props(3, &mut vec![("a\0", (1, false, "x".into()))]));
         assert!(p.props[&3].is_empty());
     }
 
@@ -761,7 +759,7 @@ mod tests {
         assert!(p.full());
         let mut q = Pending::default();
         q.add_node(row(2, "/a"));
-        q.set_props(2, &[("big", (1, false, "v".repeat(MAX_BYTES)))]);
+        q.set_props(2, &mut vec![("big", (1, false, "v".repeat(MAX_BYTES)))]);
         assert!(q.full());
     }
 }
@@ -781,6 +779,22 @@ mod on_server {
             crate::repository::pg::testdb::fresh_database()
         );
         PgStore::init_url(&url, &OpenOptions::default()).expect("init")
+    }
+
+    /// The id of workspace `default`.
+    fn default_ws(db: &crate::repository::pg::PgDb) -> i64 {
+        db.query("SELECT id FROM workspace WHERE name = 'default'", &[])
+            .unwrap()[0]
+            .get(0)
+    }
+
+    /// The ids of workspace `default` and of its node `/site`.
+    fn default_ws_and_site(db: &crate::repository::pg::PgDb) -> (i64, i64) {
+        let site = db
+            .query("SELECT id FROM node WHERE path = '/site'", &[])
+            .unwrap()[0]
+            .get(0);
+        (default_ws(db), site)
     }
 
     /// A tree of `n` pages with properties, two of them same-name siblings.
@@ -887,14 +901,7 @@ mod on_server {
             .unwrap();
         t.commit().unwrap();
         let db = store.db().clone();
-        let ws: i64 = db
-            .query("SELECT id FROM workspace WHERE name = 'default'", &[])
-            .unwrap()[0]
-            .get(0);
-        let site: i64 = db
-            .query("SELECT id FROM node WHERE path = '/site'", &[])
-            .unwrap()[0]
-            .get(0);
+        let (ws, site) = default_ws_and_site(&db);
         let mut t = store.begin("bulk").unwrap();
         // Rows that cannot be written (their path is taken: only a broken
         // connection fails so in an install), waiting behind an ordinary step.
@@ -952,14 +959,7 @@ mod on_server {
         t.commit().unwrap();
         assert_eq!(store.children("default", "/site").unwrap().len(), 3);
 
-        let ws: i64 = db
-            .query("SELECT id FROM workspace WHERE name = 'default'", &[])
-            .unwrap()[0]
-            .get(0);
-        let site: i64 = db
-            .query("SELECT id FROM node WHERE path = '/site'", &[])
-            .unwrap()[0]
-            .get(0);
+        let (ws, site) = default_ws_and_site(&db);
         let mut t = store.begin("bulk").unwrap();
         t.add_node("default", "/site", &tree(2), &AddOptions::append())
             .unwrap();
@@ -996,10 +996,7 @@ mod on_server {
     fn uuids_are_found_waiting_written_and_committed_though_asked_once() {
         let mut store = fresh();
         let db = store.db().clone();
-        let ws: i64 = db
-            .query("SELECT id FROM workspace WHERE name = 'default'", &[])
-            .unwrap()[0]
-            .get(0);
+        let ws = default_ws(&db);
         let node = |name: &str, uuid: &str| {
             Node::new(name, "nt:unstructured").with(Property::string("jcr:uuid", uuid))
         };
@@ -1030,10 +1027,7 @@ mod on_server {
         use crate::repository::pg::cache::UuidRows;
         let mut store = fresh();
         let db = store.db().clone();
-        let ws: i64 = db
-            .query("SELECT id FROM workspace WHERE name = 'default'", &[])
-            .unwrap()[0]
-            .get(0);
+        let ws = default_ws(&db);
         let node = |name: &str, uuid: &str| {
             Node::new(name, "nt:unstructured").with(Property::string("jcr:uuid", uuid))
         };

@@ -274,7 +274,7 @@ impl TxnCache {
     pub(crate) fn put_children(&mut self, parent: NodeId, children: &[NodeRecord]) {
         self.make_room();
         for r in children {
-            self.put(r);
+            self.put(r.clone());
         }
         self.last_position
             .insert(parent, children.iter().map(|r| r.position).max());
@@ -362,11 +362,11 @@ impl TxnCache {
     /// Remembers a node read or written (and its path).
     pub(crate) fn put_node(&mut self, r: &NodeRecord) {
         self.make_room();
-        self.put(r);
+        self.put(r.clone());
     }
 
-    fn put(&mut self, r: &NodeRecord) {
-        self.bytes += node_bytes(r);
+    fn put(&mut self, r: NodeRecord) {
+        self.bytes += node_bytes(&r);
         self.touch(r.id);
         if let Some(Some(other)) = self.paths.insert((r.ws, r.path.clone()), Some(r.id)) {
             // A node known at this path before is no longer known anywhere.
@@ -374,7 +374,7 @@ impl TxnCache {
                 self.nodes.remove(&other);
             }
         }
-        self.nodes.insert(r.id, Some(r.clone()));
+        self.nodes.insert(r.id, Some(r));
     }
 
     /// Remembers that there is no node at `path` of `ws`.
@@ -466,7 +466,7 @@ impl TxnCache {
         r.path = new.to_string();
         // Without `make_room`: a clear here would leave the parents' entries
         // below behind on their own.
-        self.put(&r);
+        self.put(r);
         self.bytes += 2 * old.len() + 64;
         self.paths.insert((ws, old.to_string()), None);
         self.complete.extend(parents);
@@ -487,20 +487,23 @@ impl TxnCache {
 
     /// A node inserted by this transaction on a free path: it exists, has no
     /// properties and no children, and its parent's last position may grow.
-    pub(crate) fn inserted(&mut self, r: &NodeRecord) {
-        self.put_node(r);
-        self.props.insert(r.id, BTreeMap::new());
-        self.last_position.insert(r.id, None);
-        self.complete.insert((r.ws, r.path.clone()), Vec::new());
-        if let Some(parent) = r.parent {
+    pub(crate) fn inserted(&mut self, r: NodeRecord) {
+        let (id, parent, position) = (r.id, r.parent, r.position);
+        let key = (r.ws, r.path.clone());
+        self.make_room();
+        self.put(r);
+        self.props.insert(id, BTreeMap::new());
+        self.last_position.insert(id, None);
+        self.complete.insert(key, Vec::new());
+        if let Some(parent) = parent {
             if let Some(Some(p)) = self.nodes.get(&parent) {
                 let k = (p.ws, p.path.clone());
                 if let Some(ids) = self.complete.get_mut(&k) {
-                    ids.push(r.id);
+                    ids.push(id);
                 }
             }
             if let Some(last) = self.last_position.get_mut(&parent) {
-                *last = Some(last.map_or(r.position, |l| l.max(r.position)));
+                *last = Some(last.map_or(position, |l| l.max(position)));
             }
         }
     }
@@ -540,7 +543,7 @@ mod tests {
         assert_eq!(c.node_at(1, "/a"), Some(None), "known free");
         c.last_position.insert(1, Some(3));
         let a = rec(5, Some(1), "/a", 7);
-        c.inserted(&a);
+        c.inserted(a.clone());
         assert_eq!(c.node_at(1, "/a"), Some(Some(a.clone())));
         assert_eq!(c.last_position[&1], Some(7));
         assert_eq!(c.last_position[&5], None);
@@ -556,7 +559,7 @@ mod tests {
     fn a_subtree_is_forgotten_and_nothing_beside_it() {
         let mut c = TxnCache::default();
         for (id, p) in [(2, "/a"), (3, "/a/b"), (4, "/ab"), (5, "/a[2]"), (6, "/c")] {
-            c.inserted(&rec(id, Some(1), p, id));
+            c.inserted(rec(id, Some(1), p, id));
         }
         c.put_free(1, "/a/free");
         c.put_free(2, "/a");
@@ -576,11 +579,11 @@ mod tests {
     #[test]
     fn a_subtree_is_forgotten_in_a_large_cache_and_nothing_else() {
         let mut c = TxnCache::default();
-        c.inserted(&rec(1, None, "/", 0));
+        c.inserted(rec(1, None, "/", 0));
         for id in 2..10_002 {
-            c.inserted(&rec(id, Some(1), &format!("/n{id}"), id));
+            c.inserted(rec(id, Some(1), &format!("/n{id}"), id));
         }
-        c.inserted(&rec(20_000, Some(2), "/n2/x", 0));
+        c.inserted(rec(20_000, Some(2), "/n2/x", 0));
         c.forget_subtree(1, "/n2");
         assert_eq!(c.node_at(1, "/n2"), None);
         assert_eq!(c.node_at(1, "/n2/x"), None);
@@ -596,10 +599,10 @@ mod tests {
     #[test]
     fn a_moved_node_is_known_at_its_new_path_and_its_parent_stays_complete() {
         let mut c = TxnCache::default();
-        c.inserted(&rec(1, None, "/", 0));
-        c.inserted(&rec(2, Some(1), "/a", 1));
-        c.inserted(&rec(3, Some(2), "/a/t", 1));
-        c.inserted(&rec(4, Some(3), "/a/t/c", 1));
+        c.inserted(rec(1, None, "/", 0));
+        c.inserted(rec(2, Some(1), "/a", 1));
+        c.inserted(rec(3, Some(2), "/a/t", 1));
+        c.inserted(rec(4, Some(3), "/a/t/c", 1));
         c.moved(1, "/a/t", "/a/t[2]");
         let moved = c.node_at(1, "/a/t[2]").unwrap().unwrap();
         assert_eq!((moved.id, moved.path.as_str()), (3, "/a/t[2]"));
@@ -616,10 +619,10 @@ mod tests {
     #[test]
     fn a_complete_node_lists_its_children_in_order_until_they_change() {
         let mut c = TxnCache::default();
-        c.inserted(&rec(1, None, "/", 0));
-        c.inserted(&rec(2, Some(1), "/a", 5));
-        c.inserted(&rec(3, Some(1), "/b", 2));
-        c.inserted(&rec(4, Some(1), "/a[2]", 5));
+        c.inserted(rec(1, None, "/", 0));
+        c.inserted(rec(2, Some(1), "/a", 5));
+        c.inserted(rec(3, Some(1), "/b", 2));
+        c.inserted(rec(4, Some(1), "/a[2]", 5));
         let ids = |c: &mut TxnCache| {
             c.children(1)
                 .map(|k| k.iter().map(|r| r.id).collect::<Vec<_>>())
@@ -682,9 +685,9 @@ mod tests {
         c.put_free(1, "/nothing");
         c.put_blob("abc", 3);
         // Created by the transaction below /old: /old/n (10) and its subtree.
-        c.inserted(&rec(10, Some(2), "/old/n", 1));
+        c.inserted(rec(10, Some(2), "/old/n", 1));
         for i in 0..6 {
-            c.inserted(&rec(11 + i, Some(10), &format!("/old/n/c{i}"), i));
+            c.inserted(rec(11 + i, Some(10), &format!("/old/n/c{i}"), i));
         }
         let probe = [
             "/",
@@ -730,8 +733,8 @@ mod tests {
     #[test]
     fn a_folder_that_goes_takes_its_childrens_paths_and_its_completeness() {
         let mut c = TxnCache::default();
-        c.inserted(&rec(100, None, "/", 0));
-        c.inserted(&rec(300, Some(100), "/p", 0));
+        c.inserted(rec(100, None, "/", 0));
+        c.inserted(rec(300, Some(100), "/p", 0));
         // Read from the server into /p.
         c.put_children(
             300,
@@ -739,7 +742,7 @@ mod tests {
         );
         assert_eq!(c.node_at(1, "/zz"), Some(None));
         for i in 0..10 {
-            c.inserted(&rec(20 + i, Some(100), &format!("/q{i}"), i + 1));
+            c.inserted(rec(20 + i, Some(100), &format!("/q{i}"), i + 1));
         }
         assert!(matches!(c.node_at(1, "/p"), Some(Some(_))), "used last");
         c.evict();

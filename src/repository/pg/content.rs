@@ -3,10 +3,11 @@
 //! SQLite backend's `tree` does: two-phase renames through temporary `#id` paths,
 //! so the unique path index never sees two nodes on one path).
 
-use super::bulk::NodeRow;
+use super::bulk::{NodeRow, PropCols};
 use super::{PgDb, PgTxn};
 use crate::namespace::NamespaceRegistry;
 use crate::path::{self, Segment};
+use crate::repository::blob::HashedBytes;
 use crate::repository::content::{
     ContentRead, ContentTxn, NewNode, NodeId, NodeRecord, WorkspaceId,
 };
@@ -149,7 +150,7 @@ impl PgDb {
             primary_type: n.primary_type.clone(),
             mixins: codec::decode_mixins(mixins).map_err(|e| self.corrupt(e))?,
         };
-        self.with_cache(|c| c.inserted(&r));
+        self.with_cache(|c| c.inserted(r));
         Ok(())
     }
 
@@ -593,6 +594,10 @@ impl ContentRead for PgDb {
         self.put_blob_stream(data)
     }
 
+    fn put_hashed_blob(&self, data: &HashedBytes) -> Result<Binary> {
+        self.put_hashed(data)
+    }
+
     fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
         self.open_blob_stream(sha256)
     }
@@ -866,29 +871,41 @@ impl ContentTxn for PgTxn<'_> {
         }
         let db = self.db;
         let row = db.require_node(id)?;
-        let mut names = Vec::with_capacity(properties.len());
-        let mut types = Vec::with_capacity(properties.len());
-        let mut multiple = Vec::with_capacity(properties.len());
-        let mut values = Vec::with_capacity(properties.len());
+        let mut rows: Vec<(&str, PropCols)> = Vec::with_capacity(properties.len());
         for p in properties {
             let (code, value) = db.encode(row.ws, &row.path, p)?;
-            names.push(p.name.as_str());
-            types.push(code);
-            multiple.push(p.multiple);
-            values.push(value);
+            rows.push((p.name.as_str(), (code, p.multiple, value)));
         }
         // Rows are keyed by the MD5 of the name: two names with one are refused.
-        if let Some((a, b)) = super::schema::md5_twins(names.iter().copied()) {
+        if let Some((a, b)) = super::schema::md5_twins(rows.iter().map(|r| r.0)) {
             return Err(db.md5_twin_property(row.ws, &row.path, b, a)?);
         }
+        // The cache keeps them as they read back from their stored form (read
+        // before the rows go to wait, which takes them).
+        let stored = if db.with_cache(|c| c.props.contains_key(&id)) == Some(true) {
+            let mut stored = Vec::with_capacity(rows.len());
+            for (name, (code, multiple, value)) in &rows {
+                stored.push(
+                    codec::decode_property(name, *code as i64, *multiple, value)
+                        .map_err(|e| db.corrupt(e))?,
+                );
+            }
+            Some(stored)
+        } else {
+            None
+        };
         // The properties of a node whose row waits wait with it; else one
         // statement for all of them. A name given twice keeps its last value.
-        if !db.hold_props(id, &names, &types, &multiple, &values)? {
-            for (name, value) in names.iter().zip(&values) {
+        if !db.hold_props(id, &mut rows)? {
+            for (name, (_, _, value)) in &rows {
                 if *name == "jcr:uuid" {
                     db.with_cache(|c| c.uuid_written(row.ws, value));
                 }
             }
+            let names: Vec<&str> = rows.iter().map(|r| r.0).collect();
+            let types: Vec<i32> = rows.iter().map(|r| r.1 .0).collect();
+            let multiple: Vec<bool> = rows.iter().map(|r| r.1 .1).collect();
+            let values: Vec<&str> = rows.iter().map(|r| r.1 .2.as_str()).collect();
             let changed = db.query(
                 "INSERT INTO prop(node, name, type, multiple, value)
              SELECT DISTINCT ON (name) $1, name, type, multiple, value
@@ -917,15 +934,7 @@ impl ContentTxn for PgTxn<'_> {
                 )));
             }
         }
-        if db.with_cache(|c| c.props.contains_key(&id)) == Some(true) {
-            // As they read back from their stored form.
-            let mut stored = Vec::with_capacity(names.len());
-            for i in 0..names.len() {
-                stored.push(
-                    codec::decode_property(names[i], types[i] as i64, multiple[i], &values[i])
-                        .map_err(|e| db.corrupt(e))?,
-                );
-            }
+        if let Some(stored) = stored {
             db.with_cache(|c| {
                 if let Some(m) = c.props.get_mut(&id) {
                     for p in stored {

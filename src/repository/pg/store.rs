@@ -194,6 +194,9 @@ impl StoreRead for PgStore {
     fn put_blob(&self, data: &mut dyn Read) -> Result<Binary> {
         self.inner.put_blob(data)
     }
+    fn put_hashed_blob(&self, data: &crate::repository::blob::HashedBytes) -> Result<Binary> {
+        self.inner.put_hashed_blob(data)
+    }
     fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
         self.inner.open_blob(sha256)
     }
