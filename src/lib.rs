@@ -34,6 +34,7 @@ pub mod events;
 pub mod export;
 pub mod filter;
 pub mod generate;
+pub mod heap_trim;
 pub mod import;
 pub mod lightmodule;
 pub mod limits;

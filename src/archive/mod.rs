@@ -63,7 +63,8 @@ pub use timestamp::{
     timestamp_from_source_date_epoch,
 };
 pub use writer::{
-    process_gone, temp_owner, PackageSink, PackageWriter, WriterOptions, WrittenPackage,
+    process_gone, temp_owner, PackageSink, PackageWriter, PreparedFile, WriterOptions,
+    WrittenPackage,
 };
 pub use zip::ZipArchive;
 

@@ -244,14 +244,77 @@ enum Pending {
 
 enum Prepared {
     Directory(String),
-    File {
+    File(FileData),
+}
+
+/// A file entry's data as it is stored, with what its headers say about it.
+#[derive(Debug)]
+struct FileData {
+    name: String,
+    method: u16,
+    crc: u32,
+    size: u64,
+    /// As stored (deflated or not).
+    data: Vec<u8>,
+}
+
+/// A file entry made ready for [`PackageWriter::add_prepared`] by
+/// [`WriterOptions::prepare`], on any thread: deflated (or stored) as the writer's
+/// own batches would, so that the package has the same bytes either way.
+#[derive(Debug)]
+pub struct PreparedFile(PreparedData);
+
+#[derive(Debug)]
+enum PreparedData {
+    /// Deflated or stored, with its CRC.
+    Ready(FileData),
+    /// Above the large-entry threshold: left for the writer, which streams it.
+    Large { name: String, data: Vec<u8> },
+}
+
+impl PreparedFile {
+    /// The entry name.
+    pub fn name(&self) -> &str {
+        match &self.0 {
+            PreparedData::Ready(file) => &file.name,
+            PreparedData::Large { name, .. } => name,
+        }
+    }
+
+    /// The file's size before compression.
+    pub fn size(&self) -> u64 {
+        match &self.0 {
+            PreparedData::Ready(file) => file.size,
+            PreparedData::Large { data, .. } => data.len() as u64,
+        }
+    }
+}
+
+impl WriterOptions {
+    /// File `name` holding `data`, deflated or stored as a [`PackageWriter`] with
+    /// these options decides and does it (the same bytes), for
+    /// [`PackageWriter::add_prepared`]. Callers deflate on their own threads this way,
+    /// in the same pass that reads the data. A failure (of deflate) comes with the
+    /// entry name.
+    pub fn prepare(
+        &self,
         name: String,
-        method: u16,
-        crc: u32,
-        size: u64,
-        /// As stored (deflated or not).
         data: Vec<u8>,
-    },
+    ) -> Result<PreparedFile, (String, io::Error)> {
+        if data.len() as u64 > self.large_entry_threshold {
+            return Ok(PreparedFile(PreparedData::Large { name, data }));
+        }
+        let store = is_stored(&name, &data);
+        let file = prepare_file(name, data, store, *self)?;
+        Ok(PreparedFile(PreparedData::Ready(file)))
+    }
+}
+
+/// Whether a batched file is stored rather than deflated: empty, already compressed
+/// or looking incompressible.
+fn is_stored(name: &str, data: &[u8]) -> bool {
+    let head = data.get(..16).unwrap_or(data);
+    data.is_empty() || is_precompressed(name, head) || looks_incompressible(data)
 }
 
 thread_local! {
@@ -321,13 +384,23 @@ fn deflate_into(data: &[u8], level: u8, buffer: &mut [u8]) -> io::Result<Vec<u8>
     })
 }
 
-/// Deflates (at `level`) or stores `data`, whichever is smaller, with its CRC.
-fn prepare_file(name: String, data: Vec<u8>, method: u16, level: u8) -> io::Result<Prepared> {
+/// File `name` holding `data`, stored (when `store` or at level 0) or deflated as
+/// `options` say, unless deflate would not make it smaller; with its CRC. A failure
+/// names the entry.
+fn prepare_file(
+    name: String,
+    data: Vec<u8>,
+    store: bool,
+    options: WriterOptions,
+) -> Result<FileData, (String, io::Error)> {
     let mut crc = flate2::Crc::new();
     crc.update(&data);
     let size = data.len() as u64;
-    let (method, data) = if method == DEFLATED {
-        let deflated = deflate(&data, level)?;
+    let (method, data) = if options.method(store) == DEFLATED {
+        let deflated = match deflate(&data, options.compression_level) {
+            Ok(deflated) => deflated,
+            Err(e) => return Err((name, e)),
+        };
         // Deflate, unless that would not make the entry smaller (tiny or
         // incompressible data): then store it.
         if (deflated.len() as u64) < size {
@@ -338,13 +411,26 @@ fn prepare_file(name: String, data: Vec<u8>, method: u16, level: u8) -> io::Resu
     } else {
         (STORED, data)
     };
-    Ok(Prepared::File {
+    Ok(FileData {
         name,
         method,
         crc: crc.sum(),
         size,
         data,
     })
+}
+
+/// A queued entry made ready to be written as `options` say.
+fn prepare_pending(
+    entry: Pending,
+    options: WriterOptions,
+) -> Result<Prepared, (String, io::Error)> {
+    match entry {
+        Pending::Directory(name) => Ok(Prepared::Directory(name)),
+        Pending::File { name, data, store } => {
+            prepare_file(name, data, store, options).map(Prepared::File)
+        }
+    }
 }
 
 /// How many batches may be deflating on the pool while the next one is queued.
@@ -825,24 +911,9 @@ impl PackageWriter {
         let batch = std::mem::take(&mut self.pending);
         self.pending_bytes = 0;
         let options = self.options;
-        let prepare = move |entry: Pending| -> Result<Prepared, (String, io::Error)> {
-            match entry {
-                Pending::Directory(name) => Ok(Prepared::Directory(name)),
-                Pending::File { name, data, store } => {
-                    let method = options.method(store);
-                    match prepare_file(name.clone(), data, method, options.compression_level) {
-                        Ok(prepared) => Ok(prepared),
-                        Err(e) => Err((name, e)),
-                    }
-                }
-            }
-        };
+        let prepare = move |entry: Pending| prepare_pending(entry, options);
         if !options.parallel || rayon::current_thread_index().is_some() {
-            while !self.in_flight.is_empty() {
-                self.write_oldest()?;
-            }
-            let prepared: Vec<_> = batch.into_iter().map(prepare).collect();
-            return self.write_prepared(prepared);
+            return self.write_here(batch.into_iter().map(prepare).collect());
         }
         let names = batch
             .iter()
@@ -862,6 +933,17 @@ impl PackageWriter {
             self.write_oldest()?;
         }
         Ok(())
+    }
+
+    /// Writes the batches in flight, then `prepared` (entries made on this thread).
+    fn write_here(
+        &mut self,
+        prepared: Vec<Result<Prepared, (String, io::Error)>>,
+    ) -> Result<(), ArchiveError> {
+        while !self.in_flight.is_empty() {
+            self.write_oldest()?;
+        }
+        self.write_prepared(prepared)
     }
 
     /// Waits for the oldest batch in flight and writes it.
@@ -892,13 +974,13 @@ impl PackageWriter {
                         .add(&header, &[])
                         .map_err(|e| self.zip_io_error(Some(&name), e))?;
                 }
-                Ok(Prepared::File {
+                Ok(Prepared::File(FileData {
                     name,
                     method,
                     crc,
                     size,
                     data,
-                }) => {
+                })) => {
                     let mut header = options.header(name.as_bytes(), method, false);
                     header.crc = crc;
                     header.uncompressed = size;
@@ -1121,9 +1203,35 @@ impl PackageSink for PackageWriter {
 
 impl PackageWriter {
     fn queue_file(&mut self, name: String, data: Vec<u8>) -> Result<(), ArchiveError> {
-        let head = data.get(..16).unwrap_or(&data);
-        let store = data.is_empty() || is_precompressed(&name, head) || looks_incompressible(&data);
+        let store = is_stored(&name, &data);
         self.queue(Pending::File { name, data, store })
+    }
+
+    /// Adds a file made ready by [`WriterOptions::prepare`] (with this writer's
+    /// options: others give other bytes), in order after everything added before. It
+    /// is written at once: the entries queued before it (directories, mostly) are
+    /// written first, made on this thread.
+    pub fn add_prepared(&mut self, file: PreparedFile) -> Result<(), ArchiveError> {
+        let name = self.claim_file(file.name())?;
+        match file.0 {
+            PreparedData::Large { data, .. } => {
+                if data.len() as u64 > self.options.large_entry_threshold {
+                    return self.stream(&name, &data, &mut io::empty(), Some(data.len() as u64));
+                }
+                self.queue_file(name, data)
+            }
+            PreparedData::Ready(mut file) => {
+                file.name = name;
+                let options = self.options;
+                let mut prepared: Vec<_> = std::mem::take(&mut self.pending)
+                    .into_iter()
+                    .map(|entry| prepare_pending(entry, options))
+                    .collect();
+                self.pending_bytes = 0;
+                prepared.push(Ok(Prepared::File(file)));
+                self.write_here(prepared)
+            }
+        }
     }
 }
 

@@ -17,12 +17,14 @@
 //! 4. the entries are written with [`PackageWriter`]: `META-INF/MANIFEST.MF`,
 //!    `META-INF/vault/properties.xml`, `config.xml` and `filter.xml` first (FileVault's
 //!    export order), then the rest of `META-INF/vault/`, the rest of `META-INF/`, and
-//!    `jcr_root/`, each folder depth-first with names sorted by their bytes. A reading
-//!    thread walks the folder and reads the files in parallel batches while this thread
-//!    adds the previous batch to the writer (which deflates on all cores); every `.content.xml` and every `jcr_root` `*.xml` that
-//!    FileVault would read as DocView is parsed ([`crate::docview::parse_bytes`]) from
-//!    the very bytes that are written, and the first invalid one stops the build with
-//!    its entry, line and column.
+//!    `jcr_root/`, each folder depth-first with names sorted by their bytes. A walking
+//!    thread lists the folders ahead of a reading thread, which reads, checks and
+//!    deflates the files in parallel batches ([`WriterOptions::prepare`]: one pass over
+//!    each file's bytes, on all cores) while this thread writes the previous batch in
+//!    order ([`PackageWriter::add_prepared`]); every `.content.xml` and every
+//!    `jcr_root` `*.xml` that FileVault would read as DocView is parsed
+//!    ([`crate::docview::parse_bytes`]) from the very bytes that are written, and the
+//!    first invalid one stops the build with its entry, line and column.
 //!
 //! The result is deterministic: same folder, same options ⇒ the same bytes (fixed entry
 //! times, `SOURCE_DATE_EPOCH` honoured, no clock or user name in `properties.xml`
@@ -43,7 +45,8 @@ use std::sync::mpsc;
 use rayon::prelude::*;
 
 use crate::archive::{
-    ArchiveError, NameProblem, PackageSink, PackageWriter, WriterOptions, WrittenPackage,
+    ArchiveError, NameProblem, PackageSink, PackageWriter, PreparedFile, WriterOptions,
+    WrittenPackage,
 };
 use crate::docview::{self, DocViewError};
 use crate::events::{Event, Events, Unit};
@@ -72,9 +75,9 @@ const STREAM_THRESHOLD: u64 = 16 << 20;
 /// The walk hands the reader this many entries at a time, whose files are opened
 /// together (so at most this many files are open at once)...
 const BATCH_ENTRIES: usize = 256;
-/// ...and read in batches of at most this many bytes (one batch being read, one
-/// waiting and one being added to the writer: about three times this in memory,
-/// beside the writer's own batches).
+/// ...and read in batches of at most this many bytes (one batch being read and
+/// deflated, one waiting and one being written: about three times this in memory,
+/// twice that with the deflated copies; the writer queues no batches of its own).
 const BATCH_BYTES: u64 = 8 << 20;
 
 /// What a build may change about the package.
@@ -448,11 +451,21 @@ fn build(
     }
 
     let meta = package_order(&meta).into_iter().cloned().map(Ok);
-    let content = first_content.map(Ok).into_iter().chain(walk.by_ref());
-    let entries = meta.chain(content);
     let (sender, batches) = mpsc::sync_channel(1);
+    let package = out.display().to_string();
+    let reading = Reading {
+        filter_bytes: &filter_bytes,
+        writer: &options.writer,
+        package: &package,
+    };
     let written = std::thread::scope(|scope| {
-        let reader = scope.spawn(|| read_batches(entries, &filter_bytes, sender));
+        let content = first_content
+            .map(Ok)
+            .into_iter()
+            .chain(walk_ahead(scope, walk.by_ref()));
+        let entries = meta.chain(content);
+        let reading = &reading;
+        let reader = scope.spawn(move || read_batches(entries, reading, sender));
         let written = write_batches(&mut writer, batches, &mut stats, progress);
         // `batches` is gone now, so a reader still sending stops.
         match reader.join() {
@@ -490,14 +503,50 @@ fn build(
 enum Item {
     /// A folder.
     Directory(SourceEntry),
-    /// A file's bytes and whether it is DocView (checked).
-    File(SourceEntry, Vec<u8>, bool),
+    /// A file deflated for the writer, and whether it is DocView (checked).
+    File(PreparedFile, bool),
     /// A large file, open, streamed by the writer.
     Large(SourceEntry, SourceFile),
 }
 
 /// A batch of entries read, in order; the first error ends it (and the build).
 type Batch = Vec<Result<Item, BuildError>>;
+
+/// What the reading side needs besides the entries.
+struct Reading<'a> {
+    /// The filter, as parsed (it is written as these bytes).
+    filter_bytes: &'a [u8],
+    /// How the writer deflates: files are deflated as they are read.
+    writer: &'a WriterOptions,
+    /// The package (named in a deflate error).
+    package: &'a str,
+}
+
+/// The entries of `walk`, walked on a thread of `scope` [`BATCH_ENTRIES`] at a time
+/// ahead of the caller (at most two such batches waiting): listing and sorting the
+/// folders overlaps with reading and deflating the files. The walk ends at its first
+/// error, which comes in order.
+fn walk_ahead<'scope, 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    walk: &'env mut Walk,
+) -> impl Iterator<Item = Result<SourceEntry, BuildError>> + 'scope {
+    let (sender, walked) = mpsc::sync_channel::<Vec<Result<SourceEntry, BuildError>>>(1);
+    scope.spawn(move || {
+        let mut batch = Vec::with_capacity(BATCH_ENTRIES);
+        for entry in walk {
+            batch.push(entry);
+            if batch.len() >= BATCH_ENTRIES {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ENTRIES));
+                // The reader hung up (an error, or the writer failed): stop walking.
+                if sender.send(full).is_err() {
+                    return;
+                }
+            }
+        }
+        let _ = sender.send(batch);
+    });
+    walked.into_iter().flatten()
+}
 
 /// One source entry opened, before it is read.
 enum Opened {
@@ -526,7 +575,7 @@ impl Opened {
 /// sent as the bytes that were parsed.
 fn read_batches(
     entries: impl Iterator<Item = Result<SourceEntry, BuildError>>,
-    filter_bytes: &[u8],
+    reading: &Reading,
     batches: mpsc::SyncSender<Batch>,
 ) {
     let mut walked: Vec<SourceEntry> = Vec::new();
@@ -535,21 +584,21 @@ fn read_batches(
             Ok(entry) => {
                 walked.push(entry);
                 if walked.len() >= BATCH_ENTRIES
-                    && !send_walked(std::mem::take(&mut walked), filter_bytes, &batches)
+                    && !send_walked(std::mem::take(&mut walked), reading, &batches)
                 {
                     return;
                 }
             }
             Err(error) => {
                 // The entries before it first: an error among them comes first.
-                if send_walked(walked, filter_bytes, &batches) {
+                if send_walked(walked, reading, &batches) {
                     let _ = batches.send(vec![Err(error)]);
                 }
                 return;
             }
         }
     }
-    send_walked(walked, filter_bytes, &batches);
+    send_walked(walked, reading, &batches);
 }
 
 /// Opens the files of `walked` in parallel (one status call each: the size that
@@ -557,7 +606,7 @@ fn read_batches(
 /// on (no error was sent, the writer still takes batches).
 fn send_walked(
     walked: Vec<SourceEntry>,
-    filter_bytes: &[u8],
+    reading: &Reading,
     batches: &mpsc::SyncSender<Batch>,
 ) -> bool {
     let opened: Vec<Result<Opened, BuildError>> = walked.into_par_iter().map(open_item).collect();
@@ -569,7 +618,7 @@ fn send_walked(
         }
         let items = std::mem::take(batch)
             .into_par_iter()
-            .map(|opened| read_item(opened, filter_bytes))
+            .map(|opened| read_item(opened, reading))
             .collect();
         batches.send(items).is_ok()
     };
@@ -616,20 +665,30 @@ fn open_item(entry: SourceEntry) -> Result<Opened, BuildError> {
     }
 }
 
-/// Reads one entry of a batch, checking a DocView one.
-fn read_item(opened: Opened, filter_bytes: &[u8]) -> Result<Item, BuildError> {
-    match opened {
-        Opened::Directory(entry) => Ok(Item::Directory(entry)),
-        Opened::Filter(entry) => Ok(Item::File(entry, filter_bytes.to_vec(), false)),
+/// Reads one entry of a batch, checking a DocView one, and deflates it for the
+/// writer.
+fn read_item(opened: Opened, reading: &Reading) -> Result<Item, BuildError> {
+    let (entry, data, docview) = match opened {
+        Opened::Directory(entry) => return Ok(Item::Directory(entry)),
+        Opened::Filter(entry) => (entry, reading.filter_bytes.to_vec(), false),
         Opened::File(entry, file) => {
             let data = file.read_all().map_err(|error| BuildError::Unreadable {
                 path: entry.path.clone(),
                 error,
             })?;
             let docview = check_docview(&entry, &data)?;
-            Ok(Item::File(entry, data, docview))
+            (entry, data, docview)
         }
-    }
+    };
+    let prepared = reading
+        .writer
+        .prepare(entry.name, data)
+        .map_err(|(name, source)| ArchiveError::Io {
+            archive: reading.package.to_owned(),
+            entry: Some(name),
+            source,
+        })?;
+    Ok(Item::File(prepared, docview))
 }
 
 /// The writing side: adds the entries of every batch in order.
@@ -643,10 +702,10 @@ fn write_batches(
         for item in batch {
             match item? {
                 Item::Directory(entry) => writer.add_directory(&entry.name)?,
-                Item::File(entry, data, docview) => {
-                    stats.file(data.len() as u64, progress);
+                Item::File(file, docview) => {
+                    stats.file(file.size(), progress);
                     stats.docview_files += u64::from(docview);
-                    writer.add_bytes(&entry.name, data)?;
+                    writer.add_prepared(file)?;
                 }
                 Item::Large(entry, file) => stream(writer, &entry, file, stats, progress)?,
             }

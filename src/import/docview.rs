@@ -112,10 +112,14 @@ fn element(
             s.report.authorizables.push(node_path.to_string());
         }
     }
-    let mut existing = if known_absent {
-        None
-    } else {
-        s.node(node_path)?
+    // An existing node is read with its properties (what `update` compares the
+    // element with): two reads, not three.
+    let (mut existing, stored) = match known_absent {
+        true => (None, None),
+        false => match s.txn.node_and_properties(&s.ws, node_path)? {
+            Some((info, props)) => (Some(info), Some(props)),
+            None => (None, None),
+        },
     };
     let contained = s.contains(node_path);
     let mut before = None;
@@ -145,9 +149,10 @@ fn element(
         }
     }
     let fresh = existing.is_none() && stashed.is_none();
+    let found = existing.is_some();
     match existing {
         None => create(s, pm, el, node_path, primary, before)?,
-        Some(info) if contained => update(s, pm, el, &info, primary)?,
+        Some(info) if contained => update(s, pm, el, &info, primary, stored)?,
         Some(_) => {}
     }
     if let Some(stash) = stashed {
@@ -166,6 +171,13 @@ fn element(
     // sibling of the same name put it there (or, removed, let a later same-name
     // sibling take its place): the repository need not be asked otherwise.
     let mut named = std::collections::HashSet::new();
+    let listed = el.children.iter().filter(|c| !c.is_placeholder()).count();
+    if found && listed >= 2 {
+        // The existing children in one read: the repository's read cache then
+        // answers each child's own read below (one statement a family, not one a
+        // child). Nothing is decided from it.
+        s.txn.children_without_uuid(&s.ws, node_path)?;
+    }
     for c in &el.children {
         let seg = segment(pm, c);
         let cpath = path::join(node_path, &seg);
@@ -213,7 +225,7 @@ fn existing_authorizable(
     match s.node(old)? {
         Some(info) if update_here => {
             // The existing node keeps its type.
-            update(s, pm, el, &info, None)?;
+            update(s, pm, el, &info, None, None)?;
         }
         _ => s.touched(old, Action::Unchanged, false),
     }
@@ -517,12 +529,15 @@ pub fn autocreate(s: &mut Session<'_>, node: &mut Node, node_path: &str) {
     }
 }
 
+/// Updates the existing node `info` from `el` by its mode; `stored`: its properties
+/// when they were read with it (read here otherwise).
 fn update(
     s: &mut Session<'_>,
     pm: &PrefixMap,
     el: &DocViewElement,
     info: &NodeInfo,
     primary: Option<String>,
+    stored: Option<Vec<Property>>,
 ) -> Result<(), ImportError> {
     let node_path = info.path.clone();
     s.document_nodes.insert(node_path.clone());
@@ -570,7 +585,11 @@ fn update(
     }
     let members_merge = primary_now == "rep:Group"
         && matches!(mode, ImportMode::Merge | ImportMode::MergeProperties);
-    let existing = s.txn.properties(&s.ws, &node_path)?;
+    // A type or mixin change may change what is stored: read again then.
+    let existing = match stored {
+        Some(props) if !changed => props,
+        _ => s.txn.properties(&s.ws, &node_path)?,
+    };
     let overwrite = !matches!(mode, ImportMode::Merge | ImportMode::MergeProperties);
     for p in &props {
         if p.name == "jcr:uuid" {
@@ -716,10 +735,13 @@ fn missing_children_deleted(
     node_path: &str,
     names: &[String],
 ) -> Result<Option<Vec<NodeInfo>>, ImportError> {
-    if s.node(node_path)?.is_none() {
-        return Ok(None);
-    }
-    let children = s.txn.children(&s.ws, node_path)?;
+    // Read at once: only when that fails is it asked whether the node is there (a
+    // node that is not has no children to delete).
+    let children = match s.txn.children_without_uuid(&s.ws, node_path) {
+        Ok(children) => children,
+        Err(_) if s.node(node_path)?.is_none() => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
     let mut deleted = false;
     let listed: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
     // Later same-name siblings shift when an earlier one goes: delete from the end.

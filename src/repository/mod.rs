@@ -159,6 +159,30 @@ pub trait StoreRead {
     /// Opens the content of the blob with this SHA-256 (lower-case hex).
     fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>>;
 
+    /// The children of the node at `path`, in order, as [`StoreRead::children`]
+    /// gives them but with no identifier read: each `uuid` is `None` (or, from a
+    /// backend that reads it anyway, the identifier). For callers that look at
+    /// children's names and types only (an install deleting what its package no
+    /// longer lists): one read, not one more a child.
+    fn children_without_uuid(&self, workspace: &str, path: &str) -> Result<Vec<NodeInfo>> {
+        self.children(workspace, path)
+    }
+
+    /// The node at `path` with its properties (sorted by name, as
+    /// [`StoreRead::properties`] gives them); `None` when there is no node. What an
+    /// install compares an existing node with: a backend answers it without reading
+    /// the `jcr:uuid` apart from the other properties.
+    fn node_and_properties(
+        &self,
+        workspace: &str,
+        path: &str,
+    ) -> Result<Option<(NodeInfo, Vec<Property>)>> {
+        match self.node(workspace, path)? {
+            Some(info) => Ok(Some((info, self.properties(workspace, path)?))),
+            None => Ok(None),
+        }
+    }
+
     /// Returns the node at `path` as a [`crate::node::Node`] (name without index,
     /// types, properties) with, when `want_children(primary_type, mixins)` says so,
     /// its children by name and types only (no properties, no grandchildren); `None`

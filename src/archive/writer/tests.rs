@@ -802,3 +802,78 @@ fn a_reused_deflate_state_gives_the_deflate_encoders_bytes() {
         }
     }
 }
+
+/// The files of [`prepared_or_added`]: deflated, stored (a JPEG, empty, tiny), in
+/// folders not added before, and one above the large-entry threshold.
+fn prepared_files() -> Vec<(String, Vec<u8>)> {
+    let big: Vec<u8> = (0..5_000u32).flat_map(|i| (i % 97).to_le_bytes()).collect();
+    vec![
+        ("jcr_root/.content.xml".into(), b"<jcr:root/>".repeat(50)),
+        (
+            "jcr_root/a/b/photo.jpg".into(),
+            b"\xff\xd8\xff\xe0 jpeg".to_vec(),
+        ),
+        ("jcr_root/a/empty.txt".into(), Vec::new()),
+        ("jcr_root/a/tiny.txt".into(), b"t".to_vec()),
+        ("jcr_root/c/big.bin".into(), big),
+        ("jcr_root/c/d/text.txt".into(), b"hello ".repeat(300)),
+    ]
+}
+
+/// A package of [`prepared_files`] after a queued file and a directory, its files
+/// added with `add_bytes` or, when `prepared`, made by `WriterOptions::prepare` and
+/// added with `add_prepared`.
+fn prepared_or_added(target: &Path, prepared: bool) -> Vec<u8> {
+    let options = WriterOptions::default().with_large_entry_threshold(4096);
+    let mut w = PackageWriter::create(target, options).unwrap();
+    w.add_bytes(
+        "META-INF/MANIFEST.MF",
+        b"Manifest-Version: 1.0\r\n".to_vec(),
+    )
+    .unwrap();
+    w.add_directory("jcr_root/a").unwrap();
+    for (name, data) in prepared_files() {
+        if prepared {
+            let file = options.prepare(name, data).unwrap();
+            w.add_prepared(file).unwrap();
+        } else {
+            w.add_bytes(&name, data).unwrap();
+        }
+    }
+    w.finish().unwrap();
+    std::fs::read(target).unwrap()
+}
+
+#[test]
+fn files_prepared_elsewhere_give_the_bytes_of_files_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let added = prepared_or_added(&dir.path().join("added.zip"), false);
+    let prepared = prepared_or_added(&dir.path().join("prepared.zip"), true);
+    assert!(
+        added == prepared,
+        "add_prepared wrote other bytes than add_bytes"
+    );
+    unzip_accepts(&dir.path().join("prepared.zip"));
+}
+
+#[test]
+fn prepared_files_are_checked_like_added_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = WriterOptions::default();
+    let mut w = PackageWriter::create(dir.path().join("p.zip"), options).unwrap();
+    let file = |name: &str| options.prepare(name.to_owned(), b"x".to_vec()).unwrap();
+    assert_eq!(file("jcr_root/x.txt").size(), 1);
+    w.add_prepared(file("jcr_root/x.txt")).unwrap();
+    assert!(matches!(
+        w.add_prepared(file("jcr_root/x.txt")),
+        Err(ArchiveError::DuplicateEntry { .. })
+    ));
+    assert!(matches!(
+        w.add_prepared(file("jcr_root/x.txt/y")),
+        Err(ArchiveError::FileDirectoryConflict { .. })
+    ));
+    assert!(matches!(
+        w.add_prepared(file("../escape")),
+        Err(ArchiveError::UnsafeName { .. })
+    ));
+}

@@ -109,6 +109,16 @@ macro_rules! store_read_via {
             let row = read::require(&*c, workspace, path)?;
             c.property(row.id, name)
         }
+        fn children_without_uuid(&self, workspace: &str, path: &str) -> Result<Vec<NodeInfo>> {
+            read::children_without_uuid(&*$content(self), workspace, path)
+        }
+        fn node_and_properties(
+            &self,
+            workspace: &str,
+            path: &str,
+        ) -> Result<Option<(NodeInfo, Vec<Property>)>> {
+            read::node_and_properties(&*$content(self), workspace, path)
+        }
         fn node_shallow(
             &self,
             workspace: &str,

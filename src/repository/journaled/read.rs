@@ -8,7 +8,7 @@ use crate::repository::oplog::{OpLogRead, RegKind, PAGE};
 use crate::repository::{
     NodeInfo, OperationDetail, OperationId, RepositoryError, Result, TouchKind, Touched,
 };
-use crate::value::Value;
+use crate::value::{Property, Value};
 use std::collections::BTreeMap;
 
 /// The id of workspace `name`, which must exist.
@@ -51,6 +51,24 @@ pub(crate) fn info<C: ContentRead + ?Sized>(c: &C, row: &NodeRecord) -> Result<N
 
 /// The public view of a node, made of its record.
 fn into_info<C: ContentRead + ?Sized>(c: &C, row: NodeRecord) -> Result<NodeInfo> {
+    let uuid = uuid_of(c.property(row.id, "jcr:uuid")?);
+    info_with_uuid(c, row, uuid)
+}
+
+/// The identifier a `jcr:uuid` property holds.
+fn uuid_of(p: Option<Property>) -> Option<String> {
+    p.and_then(|p| match p.values.into_iter().next() {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    })
+}
+
+/// The public view of a node, made of its record and its identifier.
+fn info_with_uuid<C: ContentRead + ?Sized>(
+    c: &C,
+    row: NodeRecord,
+    uuid: Option<String>,
+) -> Result<NodeInfo> {
     let index = if row.parent.is_none() {
         1
     } else {
@@ -58,12 +76,6 @@ fn into_info<C: ContentRead + ?Sized>(c: &C, row: NodeRecord) -> Result<NodeInfo
             .map_err(|e| corrupt(c, format!("stored path {} is invalid: {e}", row.path)))?
             .index
     };
-    let uuid = c
-        .property(row.id, "jcr:uuid")?
-        .and_then(|p| match p.values.into_iter().next() {
-            Some(Value::String(s)) => Some(s),
-            _ => None,
-        });
     Ok(NodeInfo {
         path: row.path,
         name: row.name,
@@ -86,6 +98,23 @@ pub(crate) fn node<C: ContentRead + ?Sized>(
         Some(row) => Ok(Some(into_info(c, row)?)),
         None => Ok(None),
     }
+}
+
+/// [`crate::repository::StoreRead::node_and_properties`]: the row and its
+/// properties, two reads; the identifier is taken from the properties.
+pub(crate) fn node_and_properties<C: ContentRead + ?Sized>(
+    c: &C,
+    workspace: &str,
+    p: &str,
+) -> Result<Option<(NodeInfo, Vec<Property>)>> {
+    let p = path::normalized(p)?;
+    let ws = require_ws(c, workspace)?;
+    let Some(row) = c.node_at(ws, &p)? else {
+        return Ok(None);
+    };
+    let props = c.properties(row.id)?;
+    let uuid = uuid_of(props.iter().find(|p| p.name == "jcr:uuid").cloned());
+    Ok(Some((info_with_uuid(c, row, uuid)?, props)))
 }
 
 /// [`crate::repository::StoreRead::node_shallow`]: the row, its properties and (when
@@ -175,6 +204,19 @@ pub(crate) fn children<C: ContentRead + ?Sized>(
     c.children(row.id)?
         .into_iter()
         .map(|r| into_info(c, r))
+        .collect()
+}
+
+/// [`crate::repository::StoreRead::children_without_uuid`]: one read of the rows.
+pub(crate) fn children_without_uuid<C: ContentRead + ?Sized>(
+    c: &C,
+    workspace: &str,
+    p: &str,
+) -> Result<Vec<NodeInfo>> {
+    let row = require(c, workspace, p)?;
+    c.children(row.id)?
+        .into_iter()
+        .map(|r| info_with_uuid(c, r, None))
         .collect()
 }
 
@@ -328,6 +370,20 @@ mod tests {
                 )]
             );
         }
+        // The node with its properties, and the children without identifiers, as
+        // the separate reads give them.
+        for p in ["/a", "/a/b", "/a/c[2]"] {
+            let (info, props) = t.node_and_properties(WS, p).unwrap().unwrap();
+            assert_eq!(info, t.node(WS, p).unwrap().unwrap());
+            assert_eq!(props, t.properties(WS, p).unwrap());
+            let mut expected = t.children(WS, p).unwrap();
+            for c in &mut expected {
+                c.uuid = None;
+            }
+            assert_eq!(t.children_without_uuid(WS, p).unwrap(), expected);
+        }
+        assert!(t.node_and_properties(WS, "/a/x").unwrap().is_none());
+        assert!(t.children_without_uuid(WS, "/a/x").is_err());
         let paths = ["/a/c[2]", "/a", "/a/x", "/a/b", "/a"];
         let mut asked = 0;
         let batched = t

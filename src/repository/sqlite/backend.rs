@@ -876,7 +876,7 @@ impl OpLogTxn for SqliteTxn<'_> {
             Some(p) => Some((
                 codec::type_code(p.ptype),
                 p.multiple,
-                codec::encode_values(p).ok_or_else(|| {
+                codec::stored_text(p).ok_or_else(|| {
                     db.corrupt(format!(
                         "property {} of {} cannot be encoded",
                         p.name, image.path
@@ -897,7 +897,7 @@ impl OpLogTxn for SqliteTxn<'_> {
                 stored.is_some(),
                 stored.as_ref().map(|s| s.0),
                 stored.as_ref().map(|s| s.1),
-                stored.as_ref().map(|s| s.2.as_str()),
+                stored.as_ref().map(|s| s.2.as_ref()),
             ],
         )?;
         Ok(())

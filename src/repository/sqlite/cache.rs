@@ -25,11 +25,18 @@
 //!
 //! Everything else is asked of SQLite as before. Either part is cleared when it
 //! reaches [`NodeCache::LIMIT`] nodes, so the cache stays a few megabytes.
+//!
+//! The maps hash with foldhash, several times cheaper than std's SipHash on
+//! paths (a lookup hashes one to three of them). The paths come from packages,
+//! which may be hostile, so its hasher is the randomly seeded one: a package
+//! cannot choose paths that collide in every process.
 
 use crate::path;
 use crate::repository::content::{NodeId, NodeRecord, WorkspaceId};
 use std::cell::RefCell;
-use std::collections::HashMap;
+
+/// The cache's maps: keyed by package paths, hashed with a random seed (module doc).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// One inserted node.
 #[derive(Debug)]

@@ -9,6 +9,7 @@
 //! index on `prop(value)` finds it.
 
 use crate::value::{Binary, Property, PropertyType, Value};
+use std::borrow::Cow;
 
 /// JCR's constant for a type (`javax.jcr.PropertyType`).
 pub fn type_code(t: PropertyType) -> i64 {
@@ -38,13 +39,24 @@ pub fn type_from_code(c: i64) -> Option<PropertyType> {
 }
 
 /// The stored text of one value. Binaries must already be in the blob store or be
-/// references; `None` for the binary forms that cannot be stored.
-pub fn encode_value(v: &Value) -> Option<String> {
+/// references; `None` for the binary forms that cannot be stored. Text values
+/// and booleans are borrowed, not copied.
+pub fn encode_value(v: &Value) -> Option<Cow<'_, str>> {
     match v {
-        Value::Binary(Binary::Blob { sha256, size }) => Some(format!("blob:{sha256}:{size}")),
-        Value::Binary(Binary::Reference(r)) => Some(format!("ref:{r}")),
+        Value::String(s)
+        | Value::Name(s)
+        | Value::Path(s)
+        | Value::Reference(s)
+        | Value::WeakReference(s)
+        | Value::Uri(s)
+        | Value::Decimal(s) => Some(Cow::Borrowed(s)),
+        Value::Boolean(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+        Value::Binary(Binary::Blob { sha256, size }) => {
+            Some(Cow::Owned(format!("blob:{sha256}:{size}")))
+        }
+        Value::Binary(Binary::Reference(r)) => Some(Cow::Owned(format!("ref:{r}"))),
         Value::Binary(_) => None,
-        other => Some(other.to_string()),
+        other => Some(Cow::Owned(other.to_string())),
     }
 }
 
@@ -73,9 +85,14 @@ pub fn decode_value(t: PropertyType, s: &str) -> Result<Value, String> {
 
 /// The stored text of a property's values (see the module doc).
 pub fn encode_values(p: &Property) -> Option<String> {
+    stored_text(p).map(Cow::into_owned)
+}
+
+/// [`encode_values`], borrowing a single text value rather than copying it.
+pub fn stored_text(p: &Property) -> Option<Cow<'_, str>> {
     if p.multiple {
-        let items: Option<Vec<String>> = p.values.iter().map(encode_value).collect();
-        serde_json::to_string(&items?).ok()
+        let items: Option<Vec<Cow<'_, str>>> = p.values.iter().map(encode_value).collect();
+        serde_json::to_string(&items?).ok().map(Cow::Owned)
     } else {
         p.values.first().and_then(encode_value)
     }
@@ -166,6 +183,37 @@ mod tests {
         round_trip(Property::multi("empty", PropertyType::Long, vec![]));
         // NaN compares equal to itself in the content model.
         round_trip(Property::single("nan", Value::Double(f64::NAN)));
+    }
+
+    #[test]
+    fn borrowed_forms_are_the_string_forms() {
+        let date = Date::parse("2011-06-07T14:33:05.687-07:00").unwrap();
+        for v in [
+            Value::String("a\u{0}b \"c\"".into()),
+            Value::Name("cq:Page".into()),
+            Value::Path("/content/a[2]".into()),
+            Value::Reference("r".into()),
+            Value::WeakReference("w".into()),
+            Value::Uri("https://example.com/".into()),
+            Value::Decimal("1.50".into()),
+            Value::Boolean(true),
+            Value::Boolean(false),
+            Value::Long(-7),
+            Value::Double(0.1),
+            Value::Date(date),
+        ] {
+            let stored = encode_value(&v).unwrap();
+            assert_eq!(stored, v.to_string());
+            let borrowed = !matches!(v, Value::Long(_) | Value::Double(_) | Value::Date(_));
+            assert_eq!(matches!(stored, Cow::Borrowed(_)), borrowed, "{v:?}");
+        }
+        let multi = Property::multi(
+            "m",
+            PropertyType::String,
+            vec![Value::String("x".into()), Value::String("y\"".into())],
+        );
+        assert_eq!(stored_text(&multi).unwrap(), r#"["x","y\""]"#);
+        assert_eq!(encode_values(&multi).unwrap(), r#"["x","y\""]"#);
     }
 
     #[test]

@@ -12,11 +12,16 @@
 //! the repository. (The default is now the same 8 MiB; a connection set larger is
 //! still held to it.)
 //!
-//! Listing children reads the family in two statements whatever its size: the
-//! children with their facts, then the properties of all of them (module
-//! [`families`] holds those until the export asks), from which the children's
-//! `jcr:uuid` and `jcr:data` facts are taken too. Asked node by node, the export
-//! cost a statement for each node's properties besides its parent's listing.
+//! Listing children reads one generation ahead, in one statement whatever the
+//! family's size: the children's own children (the node's grandchildren) with all
+//! their properties. A child's facts (it has children, a `jcr:content` child,
+//! whose `jcr:data`) are facts of that family, and the export lists it next: the
+//! child's listing takes it from module [`families`], which holds it (and the
+//! properties) until asked. Each node row and property is read once, in a walk of
+//! the `node_children` index and the `prop` key; before, each child's facts were
+//! subqueries (a seek for its children, one in the path index for its
+//! `jcr:content`, one for that node's `jcr:data`), and its properties a second
+//! statement over the family.
 
 mod families;
 
@@ -25,7 +30,7 @@ use super::{codec, Db};
 use crate::path;
 use crate::repository::{NodeInfo, Result, ScanHit, SnapshotNode, SnapshotRead};
 use crate::value::{Property, PropertyType};
-use families::Families;
+use families::{Families, Member, Read};
 use rusqlite::{params, OptionalExtension, Row};
 use std::cell::RefCell;
 
@@ -51,25 +56,40 @@ const NODE_SQL: &str = concat!(
      WHERE n.ws = ?1 AND n.path = ?2"
 );
 
-/// The children of a node in order, with the facts their properties do not give
-/// (the same columns as [`cols!`], the uuid and `jcr:data` left out: read from the
-/// properties).
-const CHILDREN_SQL: &str = "SELECT n.id, n.name, n.path, n.ptype, n.mixins, NULL,
-        EXISTS(SELECT 1 FROM node k WHERE k.parent = n.id),
-        c.id IS NOT NULL,
-        0,
-        EXISTS(SELECT 1 FROM prop e WHERE e.node = c.id AND e.name = 'jcr:data')
-     FROM node n
-     LEFT JOIN node c ON c.ws = n.ws AND c.path = n.path || '/jcr:content'
-     WHERE n.parent = ?1 ORDER BY n.position, n.id";
+/// The columns both family reads return, one row per property (one with NULL
+/// property columns for a node without any): the property (the columns of
+/// `Db::decode_prop_row`), then its node (`parent, id, name, path, ptype, mixins`).
+macro_rules! family_cols {
+    () => {
+        "SELECT q.name, q.type, q.multiple, q.value,
+            n.parent, n.id, n.name, n.path, n.ptype, n.mixins"
+    };
+}
 
-/// The properties of the children of a node: the children in [`CHILDREN_SQL`]'s
-/// order, each one's properties by name (the columns of `Db::props_of`, then the
-/// node). The `node_children` index gives that order, and each child's properties
-/// are one range of the `prop` key: no sort.
-const FAMILY_PROPS_SQL: &str = "SELECT p.name, p.type, p.multiple, p.value, p.node
-     FROM node n CROSS JOIN prop p ON p.node = n.id
-     WHERE n.parent = ?1 ORDER BY n.position, n.id, p.name";
+/// The children of a node in order, each with its properties by name. The
+/// `node_children` index gives that order, and each child's properties are one
+/// range of the `prop` key: no sort.
+const FAMILY_SQL: &str = concat!(
+    family_cols!(),
+    " FROM node n LEFT JOIN prop q ON q.node = n.id
+     WHERE n.parent = ?1 ORDER BY n.position, n.id, q.name LIMIT ?2"
+);
+
+/// The grandchildren of a node: the children of each child in the children's
+/// order, each family in order, each grandchild with its properties by name.
+/// Nested walks of `node_children` and the `prop` key: no sort.
+const GRANDCHILDREN_SQL: &str = concat!(
+    family_cols!(),
+    " FROM node p CROSS JOIN node n ON n.parent = p.id
+     LEFT JOIN prop q ON q.node = n.id
+     WHERE p.parent = ?1 ORDER BY p.position, p.id, n.position, n.id, q.name LIMIT ?2"
+);
+
+/// The rows one [`GRANDCHILDREN_SQL`] read may return: past that (a node whose
+/// children hold more grandchildren than the export should hold at once), each
+/// child's family is read on its own, so memory stays bounded by the largest
+/// family rather than the largest generation.
+const GRANDCHILDREN_ROWS: i64 = 4 * families::MAX_HELD as i64;
 
 /// The page cache while a snapshot runs, in KiB.
 pub(crate) const CACHE_KIB: i64 = 8 << 10;
@@ -86,6 +106,8 @@ pub(crate) struct SqliteSnapshot<'c> {
     /// The properties of the family being read (see `family_props`), kept for its
     /// allocation.
     read: RefCell<Vec<Property>>,
+    /// [`GRANDCHILDREN_ROWS`] (smaller in tests).
+    grandchildren_rows: i64,
 }
 
 impl<'c> SqliteSnapshot<'c> {
@@ -103,6 +125,7 @@ impl<'c> SqliteSnapshot<'c> {
             cache_size: None,
             families: RefCell::default(),
             read: RefCell::default(),
+            grandchildren_rows: GRANDCHILDREN_ROWS,
         };
         let cache_size: i64 = db
             .conn
@@ -149,52 +172,92 @@ impl<'c> SqliteSnapshot<'c> {
         Ok(node)
     }
 
-    /// The properties of `children`, the children of `parent` as [`CHILDREN_SQL`]
-    /// listed them, in one statement; sets each child's uuid and `has_data` from
-    /// them. The rows go into the reused `read` buffer first, so that each child's
-    /// set is allocated once at its size (pushed one by one, a set of ten
-    /// properties grew through four allocations and three copies).
-    fn family_props(
-        &self,
-        parent: i64,
-        children: &mut [SnapshotNode],
-    ) -> Result<Vec<(i64, Vec<Property>)>> {
+    /// The families and property sets `sql` (one of [`FAMILY_SQL`] and
+    /// [`GRANDCHILDREN_SQL`]) reads below `parent`, at most `limit` rows (-1: all),
+    /// and whether the limit cut the read short. Each set goes into the reused
+    /// `read` buffer first, so that it is allocated once at its size.
+    fn read_families(&self, sql: &str, parent: i64, limit: i64) -> Result<(Read, bool)> {
         let db = &self.db;
-        let mut read = self.read.borrow_mut();
-        read.clear();
-        let mut counts = vec![0usize; children.len()];
-        let mut st = db
-            .conn
-            .prepare_cached(FAMILY_PROPS_SQL)
-            .map_err(|e| db.err(e))?;
-        let mut rows = st.query([parent]).map_err(|e| db.err(e))?;
-        // Rows come child by child in the listing's order.
-        let mut at = 0;
-        while let Some(r) = rows.next().map_err(|e| db.err(e))? {
-            let handle: i64 = r.get(4).map_err(|e| db.err(e))?;
-            while children.get(at).is_some_and(|c| c.handle != handle) {
-                at += 1;
+        let get = |e| db.err(e);
+        let mut buf = self.read.borrow_mut();
+        buf.clear();
+        let mut out = Read::default();
+        let mut st = db.conn.prepare_cached(sql).map_err(get)?;
+        let mut rows = st.query([parent, limit]).map_err(get)?;
+        // The node whose properties are in `buf`.
+        let mut current: Option<i64> = None;
+        let mut count = 0;
+        while let Some(r) = rows.next().map_err(get)? {
+            count += 1;
+            let id: i64 = r.get(5).map_err(get)?;
+            if current != Some(id) {
+                if let Some(done) = current {
+                    out.props.push((done, buf.drain(..).collect()));
+                }
+                current = Some(id);
+                let parent: i64 = r.get(4).map_err(get)?;
+                let member = Member {
+                    handle: id,
+                    name: r.get(6).map_err(get)?,
+                    path: r.get(7).map_err(get)?,
+                    ptype: r.get(8).map_err(get)?,
+                    mixins: r.get(9).map_err(get)?,
+                    uuid: None,
+                    has_data: false,
+                };
+                match out.families.last_mut() {
+                    Some((p, members)) if *p == parent => members.push(member),
+                    _ => out.families.push((parent, vec![member])),
+                }
             }
-            let (Some(count), Some(child)) = (counts.get_mut(at), children.get_mut(at)) else {
-                return Err(db.corrupt(format!(
-                    "properties of node {handle} were read out of order"
-                )));
-            };
+            // A node without properties has one row, its property columns NULL.
+            if r.get_ref(0).map_err(get)? == rusqlite::types::ValueRef::Null {
+                continue;
+            }
             let property = db.decode_prop_row(r)?;
+            let member = out
+                .families
+                .last_mut()
+                .and_then(|(_, m)| m.last_mut())
+                .ok_or_else(|| db.corrupt("a property row came without its node"))?;
             match property.name.as_str() {
-                "jcr:uuid" => child.info.uuid = Some(r.get(3).map_err(|e| db.err(e))?),
-                "jcr:data" => child.has_data = true,
+                "jcr:uuid" => member.uuid = Some(r.get(3).map_err(get)?),
+                "jcr:data" => member.has_data = true,
                 _ => {}
             }
-            *count += 1;
-            read.push(property);
+            buf.push(property);
         }
-        let mut sets = read.drain(..);
-        Ok(children
-            .iter()
-            .zip(counts)
-            .map(|(c, n)| (c.handle, sets.by_ref().take(n).collect()))
-            .collect())
+        if let Some(done) = current {
+            out.props.push((done, buf.drain(..).collect()));
+        }
+        Ok((out, count == limit))
+    }
+
+    /// The node `member`, child of a node whose grandchildren are held: its
+    /// family gives the facts about its children.
+    fn listed(&self, member: Member, families: &Families) -> Result<SnapshotNode> {
+        let family = families.family(member.handle).unwrap_or_default();
+        let content = family.iter().find(|c| {
+            c.path.len() == member.path.len() + "/jcr:content".len()
+                && c.path.starts_with(member.path.as_str())
+                && c.path.ends_with("/jcr:content")
+        });
+        let node = SnapshotNode {
+            info: NodeInfo {
+                name: member.name,
+                index: 1,
+                primary_type: member.ptype,
+                mixins: Vec::new(),
+                uuid: member.uuid,
+                path: member.path,
+            },
+            handle: member.handle,
+            has_children: !family.is_empty(),
+            has_content_child: content.is_some(),
+            has_data: member.has_data,
+            content_has_data: content.is_some_and(|c| c.has_data),
+        };
+        self.finish((node, member.mixins))
     }
 }
 
@@ -211,25 +274,46 @@ impl SnapshotRead for SqliteSnapshot<'_> {
         row.map(|r| self.finish(r)).transpose()
     }
 
+    /// The children come from the read that listed `node` (its parent's
+    /// grandchildren), else from [`FAMILY_SQL`]; their own children, read now with
+    /// [`GRANDCHILDREN_SQL`], give their facts and wait for the next listing.
     fn children(&self, node: &SnapshotNode) -> Result<Vec<SnapshotNode>> {
         if !node.has_children {
             return Ok(Vec::new());
         }
-        let db = &self.db;
-        let mut st = db
-            .conn
-            .prepare_cached(CHILDREN_SQL)
-            .map_err(|e| db.err(e))?;
-        let rows = st
-            .query_map([node.handle], |r| self.from_row(r))
-            .map_err(|e| db.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(self.finish(row.map_err(|e| db.err(e))?)?);
+        let held = self.families.borrow_mut().take_family(node.handle);
+        let members = match held {
+            Some(members) => members,
+            None => {
+                let (mut read, _) = self.read_families(FAMILY_SQL, node.handle, -1)?;
+                let members = match read.families.pop() {
+                    Some((parent, members)) if parent == node.handle => members,
+                    _ => Vec::new(),
+                };
+                self.families.borrow_mut().hold(read);
+                members
+            }
+        };
+        let (grandchildren, cut) =
+            self.read_families(GRANDCHILDREN_SQL, node.handle, self.grandchildren_rows)?;
+        if !cut {
+            let mut families = self.families.borrow_mut();
+            families.hold(grandchildren);
+            return members
+                .into_iter()
+                .map(|m| self.listed(m, &families))
+                .collect();
         }
-        let family = self.family_props(node.handle, &mut out)?;
-        self.families.borrow_mut().hold(family);
-        Ok(out)
+        drop(grandchildren);
+        members
+            .into_iter()
+            .map(|m| {
+                let (family, _) = self.read_families(FAMILY_SQL, m.handle, -1)?;
+                let mut families = self.families.borrow_mut();
+                families.hold(family);
+                self.listed(m, &families)
+            })
+            .collect()
     }
 
     fn properties(&self, node: &SnapshotNode) -> Result<Vec<Property>> {
@@ -376,6 +460,65 @@ mod tests {
             .unwrap();
         t.commit().unwrap();
         (dir, store)
+    }
+
+    #[test]
+    fn a_family_read_ahead_lists_as_the_store_does_however_it_was_used_before() {
+        let (_dir, store) = family_store();
+        let snapshot = store.snapshot(DEFAULT_WORKSPACE).unwrap().unwrap();
+        let f = snapshot.node("/f").unwrap().unwrap();
+        let listed = snapshot.children(&f).unwrap();
+        let deep = &listed[3];
+        // The content node's properties are taken before its family is listed
+        // (as the export does for a file), from the read that listed `f`.
+        let content = snapshot.node("/f/deep/jcr:content").unwrap().unwrap();
+        let stored = store.db().props_of(content.handle).unwrap();
+        assert_eq!(snapshot.properties(&content).unwrap(), stored);
+        // `deep`'s family was read ahead; listed twice, the second from the store.
+        for _ in 0..2 {
+            let family = snapshot.children(deep).unwrap();
+            assert_eq!(family, [content.clone()]);
+            assert_eq!(snapshot.properties(&family[0]).unwrap(), stored);
+        }
+        // Listed again, `f` reads its family from the store: the same nodes.
+        assert_eq!(snapshot.children(&f).unwrap(), listed);
+        // A node without children lists none.
+        assert!(snapshot.children(&listed[1]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_generation_past_the_limit_is_read_family_by_family_with_the_same_result() {
+        let (_dir, store) = family_store();
+        let whole = store.snapshot(DEFAULT_WORKSPACE).unwrap().unwrap();
+        let root = whole.node("/").unwrap().unwrap();
+        let named_f = |c: &SnapshotNode| c.info.name == "f";
+        let f = whole
+            .children(&root)
+            .unwrap()
+            .into_iter()
+            .find(named_f)
+            .unwrap();
+        let expected = whole.children(&f).unwrap();
+        drop(whole);
+        // Listing the root reads `f`'s children as its grandchildren: cut short,
+        // then `f`'s family alone; listing `f` reads its grandchildren (one row).
+        let mut cut = SqliteSnapshot::start(store.db(), DEFAULT_WORKSPACE).unwrap();
+        cut.grandchildren_rows = 2;
+        let root = cut.node("/").unwrap().unwrap();
+        let f = cut
+            .children(&root)
+            .unwrap()
+            .into_iter()
+            .find(named_f)
+            .unwrap();
+        assert!(f.has_children);
+        assert_eq!(cut.children(&f).unwrap(), expected);
+        for c in &expected {
+            assert_eq!(
+                cut.properties(c).unwrap(),
+                store.db().props_of(c.handle).unwrap()
+            );
+        }
     }
 
     #[test]

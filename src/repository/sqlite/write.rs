@@ -12,18 +12,23 @@ use crate::path;
 use crate::repository::{RepositoryError, Result};
 use crate::value::{Binary, Property, Value};
 use rusqlite::params;
+use std::borrow::Cow;
 
-/// A property checked and encoded for storage.
-pub(crate) struct Encoded {
-    pub name: String,
+/// A property checked and encoded for storage, borrowing from it what it can.
+pub(crate) struct Encoded<'p> {
+    pub name: &'p str,
     pub code: i64,
     pub multiple: bool,
-    pub value: String,
+    pub value: Cow<'p, str>,
 }
 
 /// Encodes `p` of the node at `node_path` for storage. The journaled layer has
 /// checked it and stored its binaries as blobs; anything else is refused.
-pub(crate) fn encode_property(db: &Db<'_>, node_path: &str, p: &Property) -> Result<Encoded> {
+pub(crate) fn encode_property<'p>(
+    db: &Db<'_>,
+    node_path: &str,
+    p: &'p Property,
+) -> Result<Encoded<'p>> {
     if let Some(v) = p.values.iter().find(|v| {
         matches!(v, Value::Binary(b) if !matches!(b, Binary::Blob { .. } | Binary::Reference(_)))
     }) {
@@ -32,14 +37,14 @@ pub(crate) fn encode_property(db: &Db<'_>, node_path: &str, p: &Property) -> Res
             p.name
         )));
     }
-    let value = codec::encode_values(p).ok_or_else(|| {
+    let value = codec::stored_text(p).ok_or_else(|| {
         db.corrupt(format!(
             "property {} of {node_path} cannot be encoded",
             p.name
         ))
     })?;
     Ok(Encoded {
-        name: p.name.clone(),
+        name: &p.name,
         code: codec::type_code(p.ptype),
         multiple: p.multiple,
         value,
@@ -67,7 +72,7 @@ fn props_insert_sql(rows: usize) -> &'static str {
 
 /// Writes encoded properties of node `id` (no journaling), several rows per
 /// statement.
-pub(crate) fn write_props(db: &Db<'_>, id: i64, props: &[Encoded]) -> Result<()> {
+pub(crate) fn write_props(db: &Db<'_>, id: i64, props: &[Encoded<'_>]) -> Result<()> {
     for chunk in props.chunks(PROPS_PER_INSERT) {
         let mut st = db
             .conn
@@ -76,13 +81,13 @@ pub(crate) fn write_props(db: &Db<'_>, id: i64, props: &[Encoded]) -> Result<()>
         let mut i = 1;
         for e in chunk {
             st.raw_bind_parameter(i, id).map_err(|e| db.err(e))?;
-            st.raw_bind_parameter(i + 1, &e.name)
+            st.raw_bind_parameter(i + 1, e.name)
                 .map_err(|e| db.err(e))?;
             st.raw_bind_parameter(i + 2, e.code)
                 .map_err(|e| db.err(e))?;
             st.raw_bind_parameter(i + 3, e.multiple)
                 .map_err(|e| db.err(e))?;
-            st.raw_bind_parameter(i + 4, &e.value)
+            st.raw_bind_parameter(i + 4, e.value.as_ref())
                 .map_err(|e| db.err(e))?;
             i += 5;
         }

@@ -1,50 +1,111 @@
-//! The properties of listed children, held until the export asks for them.
+//! Families read ahead, held until the export asks for them.
 //!
-//! Listing a node's children reads all their properties in the same go (one
-//! statement for the family rather than one per child). Each child's set waits here
-//! until it is taken, once; a second read of the same node goes to the store. What
-//! the export never asks for (children the filter leaves out) is forgotten with the
-//! oldest families once more than [`MAX_HELD`] sets wait, so memory stays bounded by
-//! that many sets plus the largest family, whatever the repository's size.
+//! Listing a node's children reads their children (the node's grandchildren) in
+//! the same go, with all their properties, in one statement: a child's facts (it
+//! has children, a `jcr:content` child, whose `jcr:data`) are facts of its own
+//! family, and that family is what the export lists next. Each family (by parent)
+//! and each property set (by node) waits here until taken, once; a second read of
+//! the same node goes to the store. What the export never asks for (children the
+//! filter leaves out) is forgotten with the oldest reads once more than
+//! [`MAX_HELD`] families and sets wait, so memory stays bounded by that many plus
+//! the largest read, whatever the repository's size.
 
 use crate::value::Property;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// Property sets that may wait before the oldest families are forgotten.
+/// Families and property sets that may wait before the oldest reads are forgotten.
 pub(crate) const MAX_HELD: usize = 16_384;
+
+/// A node as a family read gives it: its row, and the facts its own properties
+/// give (the facts of its family come with the family).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Member {
+    pub handle: i64,
+    pub name: String,
+    pub path: String,
+    pub ptype: String,
+    /// Encoded, as stored.
+    pub mixins: String,
+    /// Its `jcr:uuid`, as stored.
+    pub uuid: Option<String>,
+    /// It has a `jcr:data` property.
+    pub has_data: bool,
+}
+
+/// What one read gives: families (parent, members in order) and the property sets
+/// of their members.
+#[derive(Default)]
+pub(crate) struct Read {
+    pub families: Vec<(i64, Vec<Member>)>,
+    pub props: Vec<(i64, Vec<Property>)>,
+}
+
+/// The keys one read left here, to forget together.
+struct Held {
+    parents: Vec<i64>,
+    nodes: Vec<i64>,
+}
+
+type ByHandle<T> = HashMap<i64, T, BuildHasherDefault<HandleHasher>>;
 
 /// See the module doc.
 #[derive(Default)]
 pub(crate) struct Families {
+    /// Waiting families by parent handle.
+    members: ByHandle<Vec<Member>>,
     /// Waiting property sets by node handle.
-    props: HashMap<i64, Vec<Property>, BuildHasherDefault<HandleHasher>>,
-    /// The handles of each family held, oldest first.
-    order: VecDeque<Vec<i64>>,
-    /// Handles in `order`.
+    props: ByHandle<Vec<Property>>,
+    /// The keys of each read held, oldest first.
+    order: VecDeque<Held>,
+    /// Keys in `order`.
     handles: usize,
 }
 
 impl Families {
-    /// Holds the property sets of one family (the children of one node), then
-    /// forgets the oldest families while too many sets or handles are held; the
-    /// family just held stays whatever its size.
-    pub(crate) fn hold(&mut self, family: Vec<(i64, Vec<Property>)>) {
-        let mut handles = Vec::with_capacity(family.len());
-        for (handle, props) in family {
-            handles.push(handle);
+    /// Holds what one read gave, then forgets the oldest reads while too many
+    /// families, sets or keys are held; the read just held stays whatever its size.
+    pub(crate) fn hold(&mut self, read: Read) {
+        if read.families.is_empty() && read.props.is_empty() {
+            return;
+        }
+        let mut held = Held {
+            parents: Vec::with_capacity(read.families.len()),
+            nodes: Vec::with_capacity(read.props.len()),
+        };
+        for (handle, props) in read.props {
+            held.nodes.push(handle);
             self.props.insert(handle, props);
         }
-        self.handles += handles.len();
-        self.order.push_back(handles);
-        while self.order.len() > 1 && (self.props.len() > MAX_HELD || self.handles > 4 * MAX_HELD) {
+        for (parent, members) in read.families {
+            held.parents.push(parent);
+            self.members.insert(parent, members);
+        }
+        self.handles += held.parents.len() + held.nodes.len();
+        self.order.push_back(held);
+        while self.order.len() > 1
+            && (self.props.len() + self.members.len() > MAX_HELD || self.handles > 4 * MAX_HELD)
+        {
             if let Some(oldest) = self.order.pop_front() {
-                self.handles -= oldest.len();
-                for h in oldest {
+                self.handles -= oldest.parents.len() + oldest.nodes.len();
+                for h in oldest.parents {
+                    self.members.remove(&h);
+                }
+                for h in oldest.nodes {
                     self.props.remove(&h);
                 }
             }
         }
+    }
+
+    /// The children of `parent`, if held; they are held no longer.
+    pub(crate) fn take_family(&mut self, parent: i64) -> Option<Vec<Member>> {
+        self.members.remove(&parent)
+    }
+
+    /// The children of `parent`, if held (they stay held).
+    pub(crate) fn family(&self, parent: i64) -> Option<&[Member]> {
+        self.members.get(&parent).map(Vec::as_slice)
     }
 
     /// The properties of `handle`, if held; they are held no longer.
@@ -52,10 +113,10 @@ impl Families {
         self.props.remove(&handle)
     }
 
-    /// Property sets waiting.
+    /// Families and property sets waiting.
     #[cfg(test)]
     pub(crate) fn held(&self) -> usize {
-        self.props.len()
+        self.props.len() + self.members.len()
     }
 }
 
@@ -91,6 +152,26 @@ mod tests {
         vec![Property::string(name, "v")]
     }
 
+    fn member(handle: i64) -> Member {
+        Member {
+            handle,
+            name: format!("n{handle}"),
+            path: format!("/n{handle}"),
+            ptype: "nt:unstructured".into(),
+            mixins: String::new(),
+            uuid: None,
+            has_data: false,
+        }
+    }
+
+    /// A read of the property sets of `handles` alone.
+    fn sets(handles: impl Iterator<Item = i64>, name: &str) -> Read {
+        Read {
+            families: Vec::new(),
+            props: handles.map(|h| (h, set(name))).collect(),
+        }
+    }
+
     #[test]
     fn consecutive_handles_hash_apart_in_high_and_low_bits() {
         let hash = |h: i64| {
@@ -105,42 +186,60 @@ mod tests {
     }
 
     #[test]
-    fn a_set_is_taken_once() {
+    fn a_set_and_a_family_are_taken_once() {
         let mut f = Families::default();
-        f.hold(vec![(1, set("a")), (2, set("b"))]);
+        f.hold(Read {
+            families: vec![(1, vec![member(3)])],
+            props: vec![(1, set("a")), (2, set("b"))],
+        });
         assert_eq!(f.take(2).unwrap()[0].name, "b");
         assert!(f.take(2).is_none());
+        // A family is keyed apart from the property sets: node 1's set is there too.
+        assert_eq!(f.family(1).unwrap(), [member(3)]);
+        assert_eq!(f.take_family(1).unwrap(), [member(3)]);
+        assert!(f.take_family(1).is_none());
         assert_eq!(f.take(1).unwrap()[0].name, "a");
         assert!(f.take(3).is_none());
         assert_eq!(f.held(), 0);
     }
 
     #[test]
-    fn the_oldest_families_are_forgotten_past_the_bound_but_never_the_newest() {
+    fn forgetting_a_read_leaves_a_later_reads_family_of_the_same_node() {
         let mut f = Families::default();
-        f.hold((0..10).map(|h| (h, set("old"))).collect());
+        // Node 7's set, then later its family; the first read is forgotten.
+        f.hold(sets(std::iter::once(7), "old"));
+        f.hold(Read {
+            families: vec![(7, vec![member(8)])],
+            props: Vec::new(),
+        });
+        f.hold(sets(100..99 + MAX_HELD as i64, "big"));
+        assert!(f.take(7).is_none());
+        assert_eq!(f.held(), MAX_HELD);
+        assert!(f.family(7).is_some());
+    }
+
+    #[test]
+    fn the_oldest_reads_are_forgotten_past_the_bound_but_never_the_newest() {
+        let mut f = Families::default();
+        f.hold(sets(0..10, "old"));
         let big = MAX_HELD as i64 + 5;
-        f.hold((100..100 + big).map(|h| (h, set("big"))).collect());
-        // The old family went; the one just held stays whole though over the bound.
+        f.hold(sets(100..100 + big, "big"));
+        // The old read went; the one just held stays whole though over the bound.
         assert!(f.take(3).is_none());
         assert_eq!(f.held(), big as usize);
-        f.hold(vec![(-1, set("new"))]);
+        f.hold(sets(std::iter::once(-1), "new"));
         assert_eq!(f.held(), 1);
         assert!(f.take(-1).is_some());
     }
 
     #[test]
-    fn taken_families_are_forgotten_by_their_handles() {
+    fn taken_reads_are_forgotten_by_their_handles() {
         let mut f = Families::default();
-        // Families taken whole still count their handles, so the list of them
+        // Reads taken whole still count their handles, so the list of them
         // stays bounded too.
         for start in 0..5 {
             let first = start * MAX_HELD as i64;
-            f.hold(
-                (first..first + MAX_HELD as i64)
-                    .map(|h| (h, set("x")))
-                    .collect(),
-            );
+            f.hold(sets(first..first + MAX_HELD as i64, "x"));
             for h in first..first + MAX_HELD as i64 {
                 assert!(f.take(h).is_some());
             }
