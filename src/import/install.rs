@@ -340,8 +340,7 @@ mod tests {
     use std::sync::Arc;
 
     fn package() -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        let files = [
+        package_of(&[
             (
                 "META-INF/vault/filter.xml",
                 r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -354,13 +353,53 @@ mod tests {
     jcr:primaryType="nt:folder"/>"#,
             ),
             ("jcr_root/content/a/f.txt", "hello"),
-        ];
+        ])
+    }
+
+    /// A package folder holding `files` (path, text).
+    fn package_of(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
         for (name, text) in files {
             let p = dir.path().join(name);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, text).unwrap();
         }
         dir
+    }
+
+    /// The node type check takes a node as the install added it only while
+    /// nothing changed it: `x` is added as an open nt:unstructured, then its own
+    /// document makes it an nt:file without the mandatory jcr:content, which the
+    /// check must see (`y`, added and left alone, fits).
+    #[test]
+    fn checks_a_node_changed_after_it_was_added_as_it_is_at_the_end() {
+        let ns =
+            r#"xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:nt="http://www.jcp.org/jcr/nt/1.0""#;
+        let parent = format!(
+            r#"<jcr:root {ns} jcr:primaryType="nt:unstructured">
+    <x jcr:primaryType="nt:unstructured" foo="bar"/><y jcr:primaryType="nt:unstructured"/>
+</jcr:root>"#
+        );
+        let own = format!(r#"<jcr:root {ns} jcr:primaryType="nt:file"/>"#);
+        let pkg = package_of(&[
+            (
+                "META-INF/vault/filter.xml",
+                r#"<workspaceFilter version="1.0"><filter root="/content/a"/></workspaceFilter>"#,
+            ),
+            ("jcr_root/content/a/.content.xml", &parent),
+            ("jcr_root/content/a/x/.content.xml", &own),
+        ]);
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        let err = install(store.as_mut(), pkg.path(), &ImportOptions::new(actor()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "/content/a/x: node type constraint violated: mandatory child node jcr:content (of nt:file) is missing"
+            ),
+            "{err}"
+        );
     }
 
     fn actor() -> Actor {

@@ -6,7 +6,9 @@ use super::session::Session;
 use super::spill;
 use crate::cnd;
 use crate::events::Unit;
+use crate::node::Node;
 use crate::package::NodeTypeFile;
+use crate::value::PropertyType;
 
 /// Registers the node types (and the namespaces they declare) of the package's CND
 /// files; a type registered already with another definition is kept and reported.
@@ -54,6 +56,127 @@ pub(super) fn register(s: &mut Session<'_>, files: Vec<NodeTypeFile>) -> Result<
     Ok(())
 }
 
+/// The nodes this install added that the check need not read back ([`added`]),
+/// in the order of their paths in [`Session::to_check`].
+///
+/// A record is four words and owns no heap memory: the undeclared type names of
+/// a node are kept once per distinct set ([`AddedNodes::undeclared`]), so that
+/// the records, kept across thousands of adds, leave no small allocations
+/// scattered among the install's (which raised the peak by tens of MiB).
+#[derive(Debug, Default)]
+pub struct AddedNodes {
+    log: spill::SpillLog<Added>,
+    /// The distinct sets of undeclared type names the records refer to.
+    undeclared: Vec<Vec<String>>,
+}
+
+/// What the check needs of a node the install added, kept when it is added
+/// ([`added`]): the check takes it for the node instead of reading the node
+/// back, as long as the store says nothing changed the node since
+/// ([`crate::repository::Transaction::added_unaltered`]) and no node type was
+/// registered since.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Added {
+    /// The index of the node's path in [`Session::to_check`].
+    at: u64,
+    /// The node's id in the store.
+    id: i64,
+    /// How many node types were registered when it was added.
+    types: u64,
+    /// What its check comes to: 0, its types are declared and accept any
+    /// child and its properties fit them; `n`, some of its types are not
+    /// declared (the `n`th set of [`AddedNodes::undeclared`]): it is not
+    /// checked.
+    verdict: u64,
+}
+
+impl spill::Record for Added {
+    fn encode(&self, out: &mut Vec<u8>) {
+        for w in [self.at, self.id as u64, self.types, self.verdict] {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+    }
+
+    fn decode(bytes: &mut &[u8]) -> Option<Added> {
+        let mut word = || -> Option<u64> {
+            let (w, rest) = bytes.split_first_chunk::<8>()?;
+            *bytes = rest;
+            Some(u64::from_le_bytes(*w))
+        };
+        Some(Added {
+            at: word()?,
+            id: word()? as i64,
+            types: word()?,
+            verdict: word()?,
+        })
+    }
+}
+
+impl AddedNodes {
+    /// Keeps `a`, whose node's undeclared types are `unknown` (none: it fits).
+    fn push<'n>(&mut self, mut a: Added, unknown: impl Iterator<Item = &'n String> + Clone) {
+        if unknown.clone().next().is_some() {
+            let known = self
+                .undeclared
+                .iter()
+                .position(|set| set.iter().eq(unknown.clone()));
+            let i = known.unwrap_or_else(|| {
+                self.undeclared.push(unknown.cloned().collect());
+                self.undeclared.len() - 1
+            });
+            a.verdict = i as u64 + 1;
+        }
+        self.log.push(a);
+    }
+
+    /// The undeclared type names of `a` (none when it fits).
+    fn undeclared(&self, a: &Added) -> &[String] {
+        a.verdict
+            .checked_sub(1)
+            .and_then(|i| self.undeclared.get(usize::try_from(i).ok()?))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Keeps what the check will need of `node`, which the install has just added
+/// at `path` and queued as `at`th in [`Session::to_check`]; nothing when the
+/// check is to read it back: a node added with children or binaries (the store
+/// keeps those otherwise than given), one whose types do not accept any child
+/// (its children are checked), one that does not fit its types (the message
+/// words the stored values), or one the store does not vouch for.
+pub(super) fn added(s: &mut Session<'_>, at: usize, path: &str, node: &Node) {
+    if !node.children.is_empty()
+        || node
+            .properties
+            .values()
+            .any(|p| p.ptype == PropertyType::Binary)
+    {
+        return;
+    }
+    let types = &s.types;
+    let unknown = std::iter::once(&node.primary_type)
+        .chain(&node.mixins)
+        .filter(|t| !types.is_known(t));
+    if unknown.clone().next().is_none()
+        && !(types.accepts_any_content(&node.primary_type, &node.mixins)
+            && !types.check_node(node).iter().any(|v| v.is_error()))
+    {
+        return;
+    }
+    // A store that cannot tell now leaves the node to be read back, which meets
+    // the same failure where the check would have met it.
+    let Some(id) = s.txn.added_unaltered(&s.ws, path).ok().flatten() else {
+        return;
+    };
+    let a = Added {
+        at: at as u64,
+        id,
+        types: types.len() as u64,
+        verdict: 0,
+    };
+    s.added.push(a, unknown);
+}
+
 /// Paths whose nodes are read together (one batched read of rows, of
 /// properties and of children on a backend with round trips).
 const BATCH: usize = 256;
@@ -72,15 +195,30 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     let mut seen = spill::PathSet::new();
     let mut open_types = OpenTypes::new();
     let mut records = paths.iter();
+    // The nodes kept as added, in the order of their paths in `paths`; a log
+    // that cannot be read back only leaves the rest to be read from the store.
+    let added_nodes = std::mem::take(&mut s.added);
+    let mut added = added_nodes.log.iter();
+    let mut next_added = added.next();
     // The paths to check next, each with the progress it stands for (itself
     // and the repeated paths before it).
     let mut batch: Vec<(String, u64)> = Vec::with_capacity(BATCH);
     let mut skipped = 0u64;
-    for p in &mut records {
+    for (at, p) in (&mut records).enumerate() {
         let p: &str = &p;
         skipped += 1;
         if !seen.insert(p) {
             continue;
+        }
+        let at = at as u64;
+        while next_added.as_ref().is_some_and(|a| a.at < at) {
+            next_added = added.next();
+        }
+        if let Some(a) = next_added.as_ref().filter(|a| a.at == at) {
+            if known_unaltered(s, p, a)? {
+                undeclared.extend(added_nodes.undeclared(a).iter().cloned());
+                continue;
+            }
         }
         batch.push((p.to_string(), skipped));
         skipped = 0;
@@ -99,6 +237,12 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     }
     s.report.undeclared_node_types = undeclared.into_iter().collect();
     Ok(())
+}
+
+/// Whether the node at `p` is the one `a` was kept for, as it was added, under
+/// the node types it was added under.
+fn known_unaltered(s: &Session<'_>, p: &str, a: &Added) -> Result<bool, ImportError> {
+    Ok(a.types == s.types.len() as u64 && s.txn.added_unaltered(&s.ws, p)? == Some(a.id))
 }
 
 /// Whether a node of these types is checked with its children: its types are
@@ -225,4 +369,45 @@ fn check_batch(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Added, AddedNodes};
+    use crate::import::spill::SpillLog;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|n| n.to_string()).collect()
+    }
+
+    /// Records kept past the memory part of the log come back from its file as
+    /// they went in, each with its undeclared types, a set kept once however
+    /// many nodes share it.
+    #[test]
+    fn added_nodes_come_back_from_the_spilled_log_with_their_undeclared_types() {
+        let mut nodes = AddedNodes::default();
+        let n = SpillLog::<Added>::IN_MEMORY + 3;
+        let sets = [names(&[]), names(&["cq:Page"]), names(&["cq:Page", "x:t"])];
+        let record = |i: usize| Added {
+            at: i as u64,
+            id: i as i64 * 7,
+            types: 64,
+            verdict: 0,
+        };
+        for i in 0..n {
+            nodes.push(record(i), sets[i % 3].iter());
+        }
+        assert_eq!(nodes.undeclared.len(), 2, "{:?}", nodes.undeclared);
+        let mut it = nodes.log.iter();
+        let back: Vec<(Added, Vec<String>)> = it
+            .by_ref()
+            .map(|a| (*a, nodes.undeclared(&a).to_vec()))
+            .collect();
+        assert!(it.error.is_none());
+        assert_eq!(back.len(), n);
+        for (i, (a, undeclared)) in back.into_iter().enumerate() {
+            assert_eq!((a.at, a.id, a.types), (i as u64, i as i64 * 7, 64));
+            assert_eq!(undeclared, sets[i % 3], "{i}");
+        }
+    }
 }

@@ -48,6 +48,9 @@ pub struct Session<'t> {
     pub hints: PathSet,
     /// Nodes to check against their node types at the end.
     pub to_check: SpillLog<String>,
+    /// What the check needs of the nodes this install added, so that it need
+    /// not read them back ([`super::node_types::added`]).
+    pub added: super::node_types::AddedNodes,
     /// Versionable nodes the package says are checked in.
     pub check_in: Vec<String>,
     /// Child names listed by DocView elements, to order again once the children in
@@ -124,6 +127,7 @@ impl<'t> Session<'t> {
             processed: PathSet::new(),
             hints: PathSet::new(),
             to_check: SpillLog::new(),
+            added: Default::default(),
             check_in: Vec::new(),
             name_lists: IndexMap::new(),
             listed_children: HashMap::new(),
@@ -253,8 +257,13 @@ impl<'t> Session<'t> {
         placement: &AddOptions,
     ) -> Result<(), ImportError> {
         let parent = crate::path::parent(path).unwrap_or("/");
-        self.txn.add_node(&self.ws, parent, node, placement)?;
+        let at = self.txn.add_node(&self.ws, parent, node, placement)?;
+        let queued = self.to_check.len();
         self.touched(path, Action::Added, true);
+        // Kept for the node type check only where the node landed on `path`.
+        if at == path && self.to_check.len() > queued {
+            super::node_types::added(self, queued, path, node);
+        }
         Ok(())
     }
 

@@ -424,6 +424,16 @@ pub trait Transaction: StoreRead {
     /// undo can itself be undone). On error nothing of the undo is applied.
     fn undo(&mut self, id: OperationId, force: bool) -> Result<UndoReport>;
 
+    /// The id of the node at `path` of `workspace` when this transaction added it
+    /// ([`Transaction::add_node`]) and nothing changed its properties, types or
+    /// place since (its children may have changed): a caller that kept what it
+    /// added, and this id, knows the node without reading it. None otherwise,
+    /// and always from a store that does not keep track (the default).
+    fn added_unaltered(&self, workspace: &str, path: &str) -> Result<Option<i64>> {
+        let _ = (workspace, path);
+        Ok(None)
+    }
+
     /// The aggregate digest recorded for the node at `path` of `workspace`, if
     /// any: see [`Transaction::record_aggregate_digest`]. None when the node is
     /// missing, or the backend keeps no digests.

@@ -31,6 +31,42 @@ pub(crate) struct Guarded<'a> {
     cleared: HashSet<NodeId>,
     /// Whether the store holds any digest (`None`: not asked yet).
     any: Option<bool>,
+    /// The nodes this transaction created that a mutation changed after their
+    /// insertion (see [`Guarded::unaltered`]).
+    altered: Altered,
+    /// The node inserted last: its first properties are part of its insertion.
+    last_inserted: Option<NodeId>,
+}
+
+/// One bit per node id this transaction hands out (from its first new id):
+/// whether the node was changed after it was inserted.
+#[derive(Default)]
+struct Altered {
+    first: NodeId,
+    bits: Vec<u64>,
+}
+
+impl Altered {
+    fn slot(&self, id: NodeId) -> Option<(usize, u64)> {
+        let i = usize::try_from(id.checked_sub(self.first)?).ok()?;
+        Some((i / 64, 1u64 << (i % 64)))
+    }
+
+    fn mark(&mut self, id: NodeId) {
+        if let Some((word, bit)) = self.slot(id) {
+            if self.bits.len() <= word {
+                self.bits.resize(word + 1, 0);
+            }
+            if let Some(w) = self.bits.get_mut(word) {
+                *w |= bit;
+            }
+        }
+    }
+
+    fn contains(&self, id: NodeId) -> bool {
+        self.slot(id)
+            .is_some_and(|(word, bit)| self.bits.get(word).is_some_and(|w| w & bit != 0))
+    }
 }
 
 impl<'a> Deref for Guarded<'a> {
@@ -44,10 +80,16 @@ impl<'a> Deref for Guarded<'a> {
 impl<'a> Guarded<'a> {
     /// Guards `inner`.
     pub(crate) fn new(inner: Box<dyn BackendTxn + 'a>) -> Guarded<'a> {
+        let first = inner.first_new_id();
         Guarded {
             inner,
             cleared: HashSet::new(),
             any: None,
+            altered: Altered {
+                first,
+                bits: Vec::new(),
+            },
+            last_inserted: None,
         }
     }
 
@@ -77,6 +119,21 @@ impl<'a> Guarded<'a> {
             at = self.inner.node_by_id(n)?.and_then(|r| r.parent);
         }
         Ok(())
+    }
+
+    /// Whether node `id` was created by this transaction and no mutation changed
+    /// its properties, types or place since its insertion (with its first
+    /// properties). Its children may have changed.
+    pub(crate) fn unaltered(&self, id: NodeId) -> bool {
+        id >= self.altered.first && !self.altered.contains(id)
+    }
+
+    /// Notes that node `id` changed after its insertion.
+    fn alter(&mut self, id: NodeId) {
+        self.altered.mark(id);
+        if self.last_inserted == Some(id) {
+            self.last_inserted = None;
+        }
     }
 
     /// Forgets what was cleared (the digests may be back).
@@ -113,13 +170,16 @@ impl<'a> Guarded<'a> {
             self.inner.clear_aggregate_digest(node.id)?;
             self.cleared.remove(&node.id);
         }
-        self.inner.insert_node(node)
+        self.inner.insert_node(node)?;
+        self.last_inserted = Some(node.id);
+        Ok(())
     }
 
     /// The removed nodes keep their digests (ids are never reused; a node an undo
     /// brings back is cleared by [`Guarded::insert_node`]).
     pub(crate) fn remove_subtree(&mut self, id: NodeId) -> Result<u64> {
         self.changed(id)?;
+        self.alter(id);
         self.inner.remove_subtree(id)
     }
 
@@ -131,11 +191,13 @@ impl<'a> Guarded<'a> {
         position: i64,
     ) -> Result<()> {
         self.changed(id)?;
+        self.alter(id);
         self.inner.update_node(id, primary_type, mixins, position)
     }
 
     pub(crate) fn set_property(&mut self, id: NodeId, property: &Property) -> Result<()> {
         self.changed(id)?;
+        self.alter(id);
         self.inner.set_property(id, property)
     }
 
@@ -144,11 +206,18 @@ impl<'a> Guarded<'a> {
             return Ok(());
         }
         self.changed(id)?;
+        // The properties a node is inserted with are part of its insertion.
+        if self.last_inserted == Some(id) {
+            self.last_inserted = None;
+        } else {
+            self.alter(id);
+        }
         self.inner.set_properties(id, properties)
     }
 
     pub(crate) fn remove_property(&mut self, id: NodeId, name: &str) -> Result<bool> {
         self.changed(id)?;
+        self.alter(id);
         self.inner.remove_property(id, name)
     }
 
@@ -195,6 +264,10 @@ impl<'a> Guarded<'a> {
     pub(crate) fn rollback_to_savepoint(&mut self) -> Result<()> {
         self.inner.rollback_to_savepoint()?;
         self.forget();
+        // What was rolled back may have been changed, or its ids handed out
+        // again: no node counts as unaltered from here on.
+        self.altered.first = NodeId::MAX;
+        self.last_inserted = None;
         Ok(())
     }
 

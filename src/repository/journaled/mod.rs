@@ -439,6 +439,10 @@ impl Transaction for JournaledTxn<'_> {
         self.undo_op(id, force)
     }
 
+    fn added_unaltered(&self, workspace: &str, path: &str) -> Result<Option<i64>> {
+        self.unaltered_at(workspace, path)
+    }
+
     fn aggregate_digest(&self, workspace: &str, path: &str) -> Result<Option<Vec<u8>>> {
         let Some(ws) = self.inner.workspace_id(workspace)? else {
             return Ok(None);

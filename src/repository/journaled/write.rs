@@ -381,6 +381,19 @@ impl JournaledTxn<'_> {
             .ok_or_else(|| corrupt(&*self.inner, "an added node vanished"))
     }
 
+    /// [`crate::repository::Transaction::added_unaltered`]. `p` is looked up as
+    /// it is, not normalized (callers pass the path `add_node` returned).
+    pub(crate) fn unaltered_at(&self, workspace: &str, p: &str) -> Result<Option<NodeId>> {
+        let Some(ws) = self.inner.workspace_id(workspace)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .inner
+            .node_at(ws, p)?
+            .map(|row| row.id)
+            .filter(|&id| self.inner.unaltered(id)))
+    }
+
     /// Removes the subtree at `row`, capturing it first.
     pub(crate) fn remove(&mut self, workspace: &str, row: &NodeRecord) -> Result<u64> {
         if row.parent.is_none() {
@@ -608,5 +621,95 @@ impl JournaledTxn<'_> {
             }
         }
         Ok(rows.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::node::Node;
+    use crate::repository::memory::MemoryStore;
+    use crate::repository::sqlite::SqliteStore;
+    use crate::repository::{AddOptions, Store, Transaction, DEFAULT_WORKSPACE as WS};
+    use crate::value::Property;
+
+    fn unaltered(t: &dyn Transaction, p: &str) -> bool {
+        t.added_unaltered(WS, p).unwrap().is_some()
+    }
+
+    /// A node the transaction added stays known as added until a mutation
+    /// changes it; its children changing does not count, nor does a node that
+    /// was there before count at all.
+    fn added_nodes_are_known_until_changed(store: &mut dyn Store) {
+        let mut t = store.begin("before").unwrap();
+        t.add_node(
+            WS,
+            "/",
+            &Node::new("old", "nt:unstructured"),
+            &AddOptions::append(),
+        )
+        .unwrap();
+        t.commit().unwrap();
+        let mut t = store.begin("added").unwrap();
+        assert!(!unaltered(&*t, "/old"), "a node from before");
+        let mut a = Node::new("a", "nt:unstructured");
+        a.set(Property::string("title", "A"));
+        a.children.push(Node::new("kid", "nt:unstructured"));
+        t.add_node(WS, "/", &a, &AddOptions::append()).unwrap();
+        for n in ["b", "c", "d", "e"] {
+            t.add_node(
+                WS,
+                "/",
+                &Node::new(n, "nt:unstructured"),
+                &AddOptions::append(),
+            )
+            .unwrap();
+        }
+        assert!(unaltered(&*t, "/a") && unaltered(&*t, "/a/kid"));
+        let id = t.added_unaltered(WS, "/a").unwrap();
+        t.add_node(
+            WS,
+            "/a",
+            &Node::new("later", "nt:unstructured"),
+            &AddOptions::append(),
+        )
+        .unwrap();
+        t.remove_node(WS, "/a/kid").unwrap();
+        assert_eq!(
+            t.added_unaltered(WS, "/a").unwrap(),
+            id,
+            "children changed only"
+        );
+        t.set_property(WS, "/b", &Property::string("x", "1"))
+            .unwrap();
+        t.remove_property(WS, "/a", "title").unwrap();
+        t.set_mixins(WS, "/c", &["mix:title".to_string()]).unwrap();
+        t.set_primary_type(WS, "/d", "nt:folder").unwrap();
+        for p in ["/a", "/b", "/c", "/d", "/a/kid", "/missing"] {
+            assert!(!unaltered(&*t, p), "{p}");
+        }
+        assert!(unaltered(&*t, "/e") && unaltered(&*t, "/a/later"));
+        t.remove_node(WS, "/e").unwrap();
+        t.add_node(
+            WS,
+            "/",
+            &Node::new("e", "nt:unstructured"),
+            &AddOptions::append(),
+        )
+        .unwrap();
+        assert!(unaltered(&*t, "/e"), "added again: another node");
+        t.rollback().unwrap();
+    }
+
+    #[test]
+    fn added_nodes_are_known_until_changed_in_memory() {
+        let mut store = MemoryStore::in_memory("memory:added").unwrap();
+        added_nodes_are_known_until_changed(&mut store);
+    }
+
+    #[test]
+    fn added_nodes_are_known_until_changed_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::init(&dir.path().join("repo")).unwrap();
+        added_nodes_are_known_until_changed(&mut store);
     }
 }
