@@ -89,10 +89,7 @@ impl Trimmer {
         let (lock, wake) = &*self.stop;
         *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
         wake.notify_all();
-        self.thread
-            .take()
-            .and_then(|t| t.join().ok())
-            .unwrap_or(0)
+        self.thread.take().and_then(|t| t.join().ok()).unwrap_or(0)
     }
 }
 
