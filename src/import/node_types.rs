@@ -70,6 +70,9 @@ pub struct AddedNodes {
     undeclared: Vec<Vec<String>>,
 }
 
+/// How many distinct sets of undeclared type names [`AddedNodes`] keeps.
+const MAX_UNDECLARED_SETS: usize = 64;
+
 /// What the check needs of a node the install added, kept when it is added
 /// ([`added`]): the check takes it for the node instead of reading the node
 /// back, as long as the store says nothing changed the node since
@@ -114,16 +117,23 @@ impl spill::Record for Added {
 
 impl AddedNodes {
     /// Keeps `a`, whose node's undeclared types are `unknown` (none: it fits).
+    /// Past [`MAX_UNDECLARED_SETS`] distinct sets a node with a new set is not
+    /// kept (the check reads it back), so that a package of many type
+    /// combinations costs neither memory nor a long search here.
     fn push<'n>(&mut self, mut a: Added, unknown: impl Iterator<Item = &'n String> + Clone) {
         if unknown.clone().next().is_some() {
             let known = self
                 .undeclared
                 .iter()
                 .position(|set| set.iter().eq(unknown.clone()));
-            let i = known.unwrap_or_else(|| {
-                self.undeclared.push(unknown.cloned().collect());
-                self.undeclared.len() - 1
-            });
+            let i = match known {
+                Some(i) => i,
+                None if self.undeclared.len() >= MAX_UNDECLARED_SETS => return,
+                None => {
+                    self.undeclared.push(unknown.cloned().collect());
+                    self.undeclared.len() - 1
+                }
+            };
             a.verdict = i as u64 + 1;
         }
         self.log.push(a);
@@ -409,5 +419,29 @@ mod tests {
             assert_eq!((a.at, a.id, a.types), (i as u64, i as i64 * 7, 64));
             assert_eq!(undeclared, sets[i % 3], "{i}");
         }
+    }
+
+    /// Past the limit of distinct sets, a node with a set not seen yet is not
+    /// kept (the check reads it back); nodes with a known set still are.
+    #[test]
+    fn nodes_with_new_undeclared_sets_past_the_limit_are_left_to_be_read_back() {
+        let mut nodes = AddedNodes::default();
+        let record = |i: usize| Added {
+            at: i as u64,
+            id: i as i64,
+            types: 1,
+            verdict: 0,
+        };
+        let limit = super::MAX_UNDECLARED_SETS;
+        for i in 0..limit + 10 {
+            nodes.push(record(i), names(&[&format!("x:t{i}")]).iter());
+        }
+        nodes.push(record(limit + 10), names(&["x:t0"]).iter());
+        nodes.push(record(limit + 11), names(&[]).iter());
+        assert_eq!(nodes.undeclared.len(), limit);
+        let kept: Vec<u64> = nodes.log.iter().map(|a| a.at).collect();
+        let mut want: Vec<u64> = (0..limit as u64).collect();
+        want.extend([limit as u64 + 10, limit as u64 + 11]);
+        assert_eq!(kept, want);
     }
 }
