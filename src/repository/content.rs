@@ -209,6 +209,15 @@ pub trait ContentTxn: ContentRead {
     /// were created by it.
     fn first_new_id(&self) -> NodeId;
 
+    /// Whether reading one node by its path may cost a round trip to a server
+    /// (PostgreSQL). A caller that would replace a batched read by asking node by
+    /// node should not then: [`crate::repository::Transaction::added_unaltered`]
+    /// answers None on such a backend, and the node type check reads the nodes
+    /// in batches as before.
+    fn reads_are_round_trips(&self) -> bool {
+        false
+    }
+
     /// A fresh node id.
     fn alloc_node_id(&mut self) -> Result<NodeId>;
 

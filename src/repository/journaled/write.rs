@@ -382,8 +382,13 @@ impl JournaledTxn<'_> {
     }
 
     /// [`crate::repository::Transaction::added_unaltered`]. `p` is looked up as
-    /// it is, not normalized (callers pass the path `add_node` returned).
+    /// it is, not normalized (callers pass the path `add_node` returned). None
+    /// on a backend whose reads are round trips (see
+    /// [`crate::repository::content::ContentTxn::reads_are_round_trips`]).
     pub(crate) fn unaltered_at(&self, workspace: &str, p: &str) -> Result<Option<NodeId>> {
+        if self.inner.reads_are_round_trips() {
+            return Ok(None);
+        }
         let Some(ws) = self.inner.workspace_id(workspace)? else {
             return Ok(None);
         };

@@ -631,6 +631,10 @@ impl ContentTxn for PgTxn<'_> {
         self.first_id
     }
 
+    fn reads_are_round_trips(&self) -> bool {
+        true
+    }
+
     fn alloc_node_id(&mut self) -> Result<NodeId> {
         let id = self.next_id;
         if id >= self.id_limit {
