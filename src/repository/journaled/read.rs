@@ -200,11 +200,7 @@ pub(crate) fn children<C: ContentRead + ?Sized>(
     workspace: &str,
     p: &str,
 ) -> Result<Vec<NodeInfo>> {
-    let row = require(c, workspace, p)?;
-    c.children(row.id)?
-        .into_iter()
-        .map(|r| into_info(c, r))
-        .collect()
+    child_infos(c, workspace, p, into_info)
 }
 
 /// [`crate::repository::StoreRead::children_without_uuid`]: one read of the rows.
@@ -213,10 +209,20 @@ pub(crate) fn children_without_uuid<C: ContentRead + ?Sized>(
     workspace: &str,
     p: &str,
 ) -> Result<Vec<NodeInfo>> {
+    child_infos(c, workspace, p, |c, r| info_with_uuid(c, r, None))
+}
+
+/// The children of the node at `p`, each made a [`NodeInfo`] by `info`.
+fn child_infos<C: ContentRead + ?Sized>(
+    c: &C,
+    workspace: &str,
+    p: &str,
+    info: impl Fn(&C, NodeRecord) -> Result<NodeInfo>,
+) -> Result<Vec<NodeInfo>> {
     let row = require(c, workspace, p)?;
     c.children(row.id)?
         .into_iter()
-        .map(|r| info_with_uuid(c, r, None))
+        .map(|r| info(c, r))
         .collect()
 }
 

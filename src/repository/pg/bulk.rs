@@ -173,16 +173,7 @@ impl Pending {
 
     /// Forgets what waits (the transaction ends without it, or rolls back).
     pub(crate) fn discard(&mut self) {
-        self.blobs.clear();
-        self.blob_names.clear();
-        self.nodes.clear();
-        self.props.clear();
-        self.at.clear();
-        self.parents.clear();
-        self.uuids.clear();
-        self.by_id.clear();
-        self.rows = 0;
-        self.bytes = 0;
+        drop(self.take());
     }
 
     /// Holds node `n` back; `false` (nothing held) when a text of it has a NUL.

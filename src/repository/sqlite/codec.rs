@@ -42,14 +42,10 @@ pub fn type_from_code(c: i64) -> Option<PropertyType> {
 /// references; `None` for the binary forms that cannot be stored. Text values
 /// and booleans are borrowed, not copied.
 pub fn encode_value(v: &Value) -> Option<Cow<'_, str>> {
+    if let Some(s) = v.as_str() {
+        return Some(Cow::Borrowed(s));
+    }
     match v {
-        Value::String(s)
-        | Value::Name(s)
-        | Value::Path(s)
-        | Value::Reference(s)
-        | Value::WeakReference(s)
-        | Value::Uri(s)
-        | Value::Decimal(s) => Some(Cow::Borrowed(s)),
         Value::Boolean(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
         Value::Binary(Binary::Blob { sha256, size }) => {
             Some(Cow::Owned(format!("blob:{sha256}:{size}")))
