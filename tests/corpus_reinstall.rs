@@ -23,8 +23,8 @@ fn dump(repo: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Installs `pkg`, returns the report or `None` when the install failed.
-fn install(repo: &Path, pkg: &Path, extra: &[&str]) -> Option<Value> {
+/// Installs `pkg`: the report, or what the failed install said.
+fn install(repo: &Path, pkg: &Path, extra: &[&str]) -> Result<Value, String> {
     let out = bin()
         .arg("import")
         .arg(pkg)
@@ -35,9 +35,13 @@ fn install(repo: &Path, pkg: &Path, extra: &[&str]) -> Option<Value> {
         .output()
         .unwrap();
     if !out.status.success() {
-        return None;
+        return Err(format!(
+            "{}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
-    serde_json::from_slice(&out.stdout).ok()
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("its --json report: {e}"))
 }
 
 /// What a report says changed (its sub packages' too), as `"N added, ..."`, or
@@ -93,7 +97,7 @@ fn twice(pkg: &Path) -> Outcome {
     let t = tempfile::tempdir().unwrap();
     let repo = t.path().join("r");
     bin().arg("init").arg(&repo).assert().success();
-    if install(&repo, pkg, &[]).is_none() {
+    if install(&repo, pkg, &[]).is_err() {
         return Outcome::Skipped;
     }
     let first = dump(&repo);
@@ -113,8 +117,9 @@ fn twice(pkg: &Path) -> Outcome {
             diff["changes"][0]["path"]
         ));
     }
-    let Some(second) = install(&repo, pkg, &[]) else {
-        return Outcome::Differs("the second install failed".into());
+    let second = match install(&repo, pkg, &[]) {
+        Ok(report) => report,
+        Err(e) => return Outcome::Differs(format!("the second install failed: {e}")),
     };
     if let Some(c) = changes(&second) {
         return Outcome::Differs(format!("second install: {c}"));
@@ -122,12 +127,15 @@ fn twice(pkg: &Path) -> Outcome {
     if dump(&repo) != first {
         return Outcome::Differs("the second install changed the dump".into());
     }
-    if install(&repo, pkg, &["--mode", "replace"]).is_none() {
-        return Outcome::Differs("the first install in mode replace failed".into());
+    if let Err(e) = install(&repo, pkg, &["--mode", "replace"]) {
+        return Outcome::Differs(format!("the first install in mode replace failed: {e}"));
     }
     let replaced = dump(&repo);
-    let Some(again) = install(&repo, pkg, &["--mode", "replace"]) else {
-        return Outcome::Differs("the second install in mode replace failed".into());
+    let again = match install(&repo, pkg, &["--mode", "replace"]) {
+        Ok(report) => report,
+        Err(e) => {
+            return Outcome::Differs(format!("the second install in mode replace failed: {e}"))
+        }
     };
     if let Some(c) = changes(&again) {
         return Outcome::Differs(format!("second install in mode replace: {c}"));
