@@ -14,6 +14,7 @@ use crate::location::{Location, Locator};
 use crate::name::is_ncname;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
+use std::hash::BuildHasher;
 use std::io::BufRead;
 
 /// The JCR namespace: `jcr:root` is recognised by it, whatever the prefix.
@@ -382,8 +383,12 @@ impl<'a> Parser<'a> {
             el.index = index;
         }
         // A set, not a scan of the properties so far: an element may have up to
-        // `max_attributes` of them, and a scan made that quadratic.
-        let mut seen = std::collections::HashSet::with_capacity(attrs.len());
+        // `max_attributes` of them, and a scan made that quadratic. It holds the
+        // names' hashes (randomly seeded), not copies of them: only a name whose hash
+        // is there already is compared with the properties so far.
+        let hasher = foldhash::fast::RandomState::default();
+        let mut seen: std::collections::HashSet<u64, foldhash::fast::RandomState> =
+            std::collections::HashSet::with_capacity_and_hasher(attrs.len(), hasher.clone());
         for (key, value, apos) in attrs {
             let (auri, alocal) = self
                 .resolve(&key, false)
@@ -405,7 +410,7 @@ impl<'a> Parser<'a> {
                 ));
             }
             let name = self.qualify(&auri, &decoded);
-            if !seen.insert(name.clone()) {
+            if !seen.insert(hasher.hash_one(&name)) && el.properties.iter().any(|p| p.name == name) {
                 return Err(self.err_at(apos, format!("property '{name}' given twice")));
             }
             let v = parse_value(&value)
@@ -503,8 +508,20 @@ impl<'a> Parser<'a> {
         if uri == XMLNS_URI {
             return format!("xmlns:{local}");
         }
-        let p = self.doc_prefix("", uri);
-        format!("{p}:{local}")
+        // The known prefix borrowed, not cloned and formatted (once an attribute).
+        let known = if uri == XML_URI {
+            Some("xml")
+        } else {
+            self.doc_prefix_of.get(uri).map(String::as_str)
+        };
+        let mut name = String::with_capacity(known.map_or(0, str::len) + 1 + local.len());
+        match known {
+            Some(p) => name.push_str(p),
+            None => name.push_str(&self.doc_prefix("", uri)),
+        }
+        name.push(':');
+        name.push_str(local);
+        name
     }
 }
 

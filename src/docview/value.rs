@@ -46,29 +46,67 @@ impl fmt::Display for ValueSyntaxError {
 
 /// Parses an attribute value (already XML-unescaped).
 pub fn parse_value(value: &str) -> Result<DocViewValue, ValueSyntaxError> {
-    let chars: Vec<char> = value.chars().collect();
     let mut ptype = PropertyType::Undefined;
     let mut binary_ref = false;
-    let mut i = 0;
-    if chars.first() == Some(&'{') {
-        let close = chars
-            .iter()
-            .position(|&c| c == '}')
-            .ok_or(ValueSyntaxError::UnclosedType)?;
-        let name: String = chars[1..close].iter().collect();
+    let mut rest = value;
+    if let Some(hinted) = value.strip_prefix('{') {
+        let close = hinted.find('}').ok_or(ValueSyntaxError::UnclosedType)?;
+        let name = &hinted[..close];
         if name == "BinaryRef" {
             ptype = PropertyType::Binary;
             binary_ref = true;
         } else {
-            ptype = PropertyType::from_jcr_name(&name)
-                .ok_or_else(|| ValueSyntaxError::UnknownType(name.clone()))?;
+            ptype = PropertyType::from_jcr_name(name)
+                .ok_or_else(|| ValueSyntaxError::UnknownType(name.to_string()))?;
         }
-        i = close + 1;
+        rest = &hinted[close + 1..];
     }
-    let multiple = chars.get(i) == Some(&'[');
-    if multiple {
-        i += 1;
+    let body = rest.strip_prefix('[');
+    let multiple = body.is_some();
+    let body = body.unwrap_or(rest);
+    let values = if body.contains('\\') {
+        unescape_values(body, multiple)?
+    } else {
+        plain_values(body, multiple)
+    };
+    Ok(DocViewValue {
+        ptype,
+        binary_ref,
+        multiple,
+        values,
+    })
+}
+
+/// The values of `body` (after the hint and `[`) without a backslash: no escapes,
+/// so a single value is the text itself and a multi-value splits at each comma; a
+/// closing `]` only as the last character ends the list (elsewhere it is text), and
+/// without one the last, empty, part is no value (as [`unescape_values`] reads it).
+fn plain_values(body: &str, multiple: bool) -> Vec<String> {
+    if !multiple {
+        return vec![body.to_string()];
     }
+    let (inner, closed) = match body.strip_suffix(']') {
+        Some(inner) => (inner, true),
+        None => (body, false),
+    };
+    let mut values: Vec<String> = inner.split(',').map(str::to_string).collect();
+    let last_is_value = if closed {
+        // `[]` is no value; `[,]` two empty ones.
+        values.len() > 1 || !inner.is_empty()
+    } else {
+        !inner.ends_with(',') && !inner.is_empty()
+    };
+    if !last_is_value {
+        values.pop();
+    }
+    values
+}
+
+/// The values of `body` (after the hint and `[`), with escapes, read character by
+/// character.
+fn unescape_values(body: &str, multiple: bool) -> Result<Vec<String>, ValueSyntaxError> {
+    let chars: Vec<char> = body.chars().collect();
+    let mut i = 0;
     let last = chars.len().saturating_sub(1);
     let mut values = Vec::new();
     let mut cur = String::new();
@@ -122,12 +160,7 @@ pub fn parse_value(value: &str) -> Result<DocViewValue, ValueSyntaxError> {
                 if !cur.is_empty() || marked || !values.is_empty() {
                     values.push(std::mem::take(&mut cur));
                 }
-                return Ok(DocViewValue {
-                    ptype,
-                    binary_ref,
-                    multiple,
-                    values,
-                });
+                return Ok(values);
             }
             _ => cur.push(c),
         }
@@ -141,12 +174,7 @@ pub fn parse_value(value: &str) -> Result<DocViewValue, ValueSyntaxError> {
     } else {
         values.push(cur);
     }
-    Ok(DocViewValue {
-        ptype,
-        binary_ref,
-        multiple,
-        values,
-    })
+    Ok(values)
 }
 
 /// Formats a property as FileVault's writer does. `name` decides the hint rule for
@@ -413,6 +441,13 @@ mod tests {
     }
 
     proptest! {
+        /// Without a backslash the values are read by splitting, not character by
+        /// character: both readings agree on every such text.
+        #[test]
+        fn plain_values_read_as_the_character_reader_does(body in "[\\[\\],{}a\u{e9}]{0,8}", multiple in any::<bool>()) {
+            prop_assert_eq!(plain_values(&body, multiple), unescape_values(&body, multiple).unwrap());
+        }
+
         #[test]
         fn string_values_round_trip(v in proptest::collection::vec("\\PC{0,8}", 0..4), multiple in any::<bool>()) {
             let values = if multiple { v } else { vec![v.into_iter().next().unwrap_or_default()] };

@@ -320,3 +320,19 @@ fn an_element_that_decodes_to_an_invalid_jcr_name_is_refused() {
     ));
     assert_eq!(d.root.children[0].name, "123");
 }
+
+/// Two attributes naming one property (two prefixes of one namespace) are refused;
+/// attributes with other names, however many, are not.
+#[test]
+fn one_property_written_twice_is_refused() {
+    let e = err(
+        r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:a="urn:u" xmlns:b="urn:u" a:x="1" a:y="2" b:x="3"/>"#,
+    );
+    assert!(e.message.contains("property 'a:x' given twice"), "{e}");
+    let mut s = String::from(r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0""#);
+    for i in 0..2000 {
+        s.push_str(&format!(" p{i}=\"{i}\""));
+    }
+    s.push_str("/>");
+    assert_eq!(doc(&s).root.properties.len(), 2000);
+}

@@ -29,10 +29,11 @@
 //! rolled back as after any failed statement. With one batch behind and one
 //! filling, twice the bounds are held at most.
 
+mod binary;
+
 use super::PgDb;
 use crate::repository::Result;
-use postgres::binary_copy::BinaryCopyInWriter;
-use postgres::types::{ToSql, Type};
+use binary::{CopyRows, Field};
 use postgres::Client;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -67,8 +68,9 @@ pub(crate) struct Pending {
     /// Small blobs: SHA-256, size, content (one chunk at most).
     blobs: Vec<(String, i64, Vec<u8>)>,
     blob_names: HashSet<String>,
-    /// Where each waiting node is in `nodes`, by workspace and path.
-    at: HashMap<(i64, String), usize>,
+    /// Where each waiting node is in `nodes`, by workspace and path (a map a
+    /// workspace: a lookup borrows the path).
+    at: HashMap<i64, HashMap<String, usize>>,
     /// How many waiting nodes each parent has.
     parents: HashMap<i64, usize>,
     /// The waiting nodes by workspace and `jcr:uuid` value (an install asks for
@@ -188,7 +190,10 @@ impl Pending {
         self.bytes += n.name.len() + n.path.len() + n.ptype.len() + n.mixins.len() + 32;
         self.props.insert(n.id, BTreeMap::new());
         self.by_id.insert(n.id, self.nodes.len());
-        self.at.insert((n.ws, n.path.clone()), self.nodes.len());
+        self.at
+            .entry(n.ws)
+            .or_default()
+            .insert(n.path.clone(), self.nodes.len());
         if let Some(parent) = n.parent {
             *self.parents.entry(parent).or_default() += 1;
         }
@@ -198,7 +203,7 @@ impl Pending {
 
     /// Whether a waiting node is at `path` of workspace `ws`.
     pub(crate) fn holds_path(&self, ws: i64, path: &str) -> bool {
-        self.at.contains_key(&(ws, path.to_string()))
+        self.at.get(&ws).is_some_and(|at| at.contains_key(path))
     }
 
     /// Whether a waiting node is a child of `parent`.
@@ -214,7 +219,10 @@ impl Pending {
         if has_nul(new) {
             return false;
         }
-        let Some(&i) = self.at.get(&(ws, old.to_string())) else {
+        let Some(at) = self.at.get_mut(&ws) else {
+            return false;
+        };
+        let Some(&i) = at.get(old) else {
             return false;
         };
         let mut moved = vec![i];
@@ -226,12 +234,12 @@ impl Pending {
                 }));
         }
         for &j in &moved {
-            self.at.remove(&(ws, self.nodes[j].path.clone()));
+            at.remove(&self.nodes[j].path);
         }
         for &j in &moved {
             let path = format!("{new}{}", &self.nodes[j].path[old.len()..]);
             self.bytes += path.len();
-            self.at.insert((ws, path.clone()), j);
+            at.insert(path.clone(), j);
             self.nodes[j].path = path;
         }
         true
@@ -424,13 +432,13 @@ impl Batch {
                 .iter()
                 .any(|b| fresh.contains(&b.0) && !b.2.is_empty())
             {
-                let sink = client
-                    .copy_in("COPY blob_chunk(blob, seq, data) FROM STDIN (FORMAT binary)")?;
-                let mut w = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::INT4, Type::BYTEA]);
+                let mut w = CopyRows::start(
+                    client,
+                    "COPY blob_chunk(blob, seq, data) FROM STDIN (FORMAT binary)",
+                )?;
                 for (sha, _, data) in blobs {
                     if fresh.contains(sha) && !data.is_empty() {
-                        let row: [&(dyn ToSql + Sync); 3] = [sha, &0i32, data];
-                        w.write(&row)?;
+                        w.row(&[Field::Text(sha), Field::Int4(0), Field::Bytes(data)])?;
                     }
                 }
                 copied += w.finish()?;
@@ -439,46 +447,40 @@ impl Batch {
         if nodes.is_empty() {
             return Ok(copied);
         }
-        let sink = client.copy_in(
+        let mut w = CopyRows::start(
+            client,
             "COPY node(id, ws, parent, name, position, path, ptype, mixins) FROM STDIN (FORMAT binary)",
         )?;
-        let types = [
-            Type::INT8,
-            Type::INT8,
-            Type::INT8,
-            Type::TEXT,
-            Type::INT8,
-            Type::TEXT,
-            Type::TEXT,
-            Type::TEXT,
-        ];
-        let mut w = BinaryCopyInWriter::new(sink, &types);
         for n in nodes {
-            let row: [&(dyn ToSql + Sync); 8] = [
-                &n.id,
-                &n.ws,
-                &n.parent,
-                &n.name,
-                &n.position,
-                &n.path,
-                &n.ptype,
-                &n.mixins,
-            ];
-            w.write(&row)?;
+            w.row(&[
+                Field::Int8(n.id),
+                Field::Int8(n.ws),
+                Field::int8_or_null(n.parent),
+                Field::Text(&n.name),
+                Field::Int8(n.position),
+                Field::Text(&n.path),
+                Field::Text(&n.ptype),
+                Field::Text(&n.mixins),
+            ])?;
         }
         copied += w.finish()?;
         if props.values().all(|m| m.is_empty()) {
             return Ok(copied);
         }
-        let sink = client
-            .copy_in("COPY prop(node, name, type, multiple, value) FROM STDIN (FORMAT binary)")?;
-        let types = [Type::INT8, Type::TEXT, Type::INT4, Type::BOOL, Type::TEXT];
-        let mut w = BinaryCopyInWriter::new(sink, &types);
+        let mut w = CopyRows::start(
+            client,
+            "COPY prop(node, name, type, multiple, value) FROM STDIN (FORMAT binary)",
+        )?;
         for n in nodes {
             if let Some(m) = props.remove(&n.id) {
                 for (name, (code, multiple, value)) in &m {
-                    let row: [&(dyn ToSql + Sync); 5] = [&n.id, name, code, multiple, value];
-                    w.write(&row)?;
+                    w.row(&[
+                        Field::Int8(n.id),
+                        Field::Text(name),
+                        Field::Int4(*code),
+                        Field::Bool(*multiple),
+                        Field::Text(value),
+                    ])?;
                 }
             }
         }
@@ -734,6 +736,7 @@ mod tests {
         assert!(p.holds_path(1, "/a[2]") && p.holds_path(1, "/a[2]/c"));
         assert!(!p.holds_path(1, "#2") && !p.holds_path(1, "#2/c"));
         assert!(p.holds_path(1, "/other"));
+        assert!(!p.holds_path(2, "/other") && !p.move_subtree(2, "/other", "/x"));
         assert!(p.holds_children_of(2) && !p.holds_children_of(3));
         assert!(p.update_node(3, "nt:folder", "", 9));
         assert!(!p.update_node(7, "nt:folder", "", 9));

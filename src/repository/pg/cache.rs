@@ -27,10 +27,14 @@
 //! Values are kept as they read back from their stored form, so a cached read
 //! gives what a read from the server would.
 
+mod by_path;
+
 use crate::path;
 use crate::repository::content::{NodeId, NodeRecord, WorkspaceId};
 use crate::value::Property;
+pub(crate) use by_path::ByPath;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Bound::{Excluded, Included, Unbounded};
 
 /// Entries kept at most (nodes, paths and nodes' property sets together).
 pub(crate) const LIMIT: usize = 64_000;
@@ -69,7 +73,7 @@ pub(crate) struct TxnCache {
     pub(crate) nodes: HashMap<NodeId, Option<NodeRecord>>,
     /// Node ids by workspace and path (`None`: the path is free), in byte order
     /// so that a subtree is one range.
-    pub(crate) paths: BTreeMap<(WorkspaceId, String), Option<NodeId>>,
+    pub(crate) paths: ByPath<Option<NodeId>>,
     /// All the properties of a node, by name.
     pub(crate) props: HashMap<NodeId, BTreeMap<String, Property>>,
     /// The largest child position of a node (`None`: no children).
@@ -80,7 +84,7 @@ pub(crate) struct TxnCache {
     pub(crate) blobs: HashMap<String, u64>,
     /// The paths of nodes whose children's paths are all in `paths`, with the
     /// ids of those children.
-    pub(crate) complete: BTreeMap<(WorkspaceId, String), Vec<NodeId>>,
+    pub(crate) complete: ByPath<Vec<NodeId>>,
     /// The nodes below which [`super::prefetch`] read ahead: where to read their
     /// children on from (`(position, id)` of the last one read), or `None` when
     /// they were read through (a node not here was not read ahead below).
@@ -234,24 +238,24 @@ impl TxnCache {
         // The complete nodes that stay: those whose record stays at their path.
         // Borrowed, not cloned: an eviction allocates no path.
         let nodes = &self.nodes;
-        let at_kept = |(ws, p): &(WorkspaceId, String), known: &Option<NodeId>| matches!(known, Some(id) if matches!(nodes.get(id), Some(Some(r)) if r.ws == *ws && r.path == *p));
+        let at_kept = |ws: WorkspaceId, p: &str, known: &Option<NodeId>| matches!(known, Some(id) if matches!(nodes.get(id), Some(Some(r)) if r.ws == ws && r.path == p));
         let paths = &self.paths;
         let stay: HashSet<(WorkspaceId, &str)> = self
             .complete
-            .keys()
-            .filter(|k| paths.get(*k).is_some_and(|known| at_kept(k, known)))
-            .map(|(ws, p)| (*ws, p.as_str()))
+            .iter()
+            .filter(|&(ws, p, _)| paths.get(ws, p).is_some_and(|known| at_kept(ws, p, known)))
+            .map(|(ws, p, _)| (ws, p))
             .collect();
-        self.paths.retain(|k, known| {
-            at_kept(k, known)
-                || (known.is_some() && path::parent(&k.1).is_some_and(|p| stay.contains(&(k.0, p))))
+        self.paths.retain(|ws, p, known| {
+            at_kept(ws, p, known)
+                || (known.is_some() && path::parent(p).is_some_and(|p| stay.contains(&(ws, p))))
         });
         drop(stay);
         // A complete node stays complete only when it stays and so all its
         // children's paths stayed (its own path stayed with its record).
         let paths = &self.paths;
         self.complete
-            .retain(|k, _| paths.get(k).is_some_and(|known| at_kept(k, known)));
+            .retain(|ws, p, _| paths.get(ws, p).is_some_and(|known| at_kept(ws, p, known)));
         let nodes = &self.nodes;
         self.stamp.retain(|id, _| nodes.contains_key(id));
         self.blobs.clear();
@@ -279,9 +283,10 @@ impl TxnCache {
         self.last_position
             .insert(parent, children.iter().map(|r| r.position).max());
         if let Some(Some(r)) = self.nodes.get(&parent) {
-            if self.paths.get(&(r.ws, r.path.clone())) == Some(&Some(parent)) {
+            if self.paths.get(r.ws, &r.path) == Some(&Some(parent)) {
                 self.complete.insert(
-                    (r.ws, r.path.clone()),
+                    r.ws,
+                    r.path.clone(),
                     children.iter().map(|c| c.id).collect(),
                 );
             }
@@ -294,10 +299,10 @@ impl TxnCache {
         let Some(Some(p)) = self.nodes.get(&parent) else {
             return None;
         };
-        if self.paths.get(&(p.ws, p.path.clone())) != Some(&Some(parent)) {
+        if self.paths.get(p.ws, &p.path) != Some(&Some(parent)) {
             return None;
         }
-        let ids = self.complete.get(&(p.ws, p.path.clone()))?;
+        let ids = self.complete.get(p.ws, &p.path)?;
         let mut kids = Vec::with_capacity(ids.len());
         for id in ids {
             match self.nodes.get(id) {
@@ -314,7 +319,7 @@ impl TxnCache {
     /// `ws` this cache does not know: its parent, when [`TxnCache::may_read_below`].
     pub(crate) fn read_ahead_below(&self, ws: WorkspaceId, path: &str) -> Option<NodeId> {
         let parent = path::parent(path)?;
-        match self.paths.get(&(ws, parent.to_string())) {
+        match self.paths.get(ws, parent) {
             Some(Some(id)) if self.may_read_below(*id) => Some(*id),
             _ => None,
         }
@@ -326,19 +331,18 @@ impl TxnCache {
         let Some(Some(r)) = self.nodes.get(&id) else {
             return false;
         };
-        let key = (r.ws, r.path.clone());
-        self.paths.get(&key) == Some(&Some(id))
-            && !self.complete.contains_key(&key)
+        self.paths.get(r.ws, &r.path) == Some(&Some(id))
+            && !self.complete.contains_key(r.ws, &r.path)
             && !matches!(self.resume.get(&id), Some(None))
     }
 
     /// The node at `path` of `ws`: `Some(None)` when it is known to be free.
     pub(crate) fn node_at(&mut self, ws: WorkspaceId, path: &str) -> Option<Option<NodeRecord>> {
-        let Some(known) = self.paths.get(&(ws, path.to_string())) else {
+        let Some(known) = self.paths.get(ws, path) else {
             // Free when its parent is complete.
             let parent = path::parent(path)?;
-            return match self.paths.get(&(ws, parent.to_string())) {
-                Some(Some(id)) if self.complete.contains_key(&(ws, parent.to_string())) => {
+            return match self.paths.get(ws, parent) {
+                Some(Some(id)) if self.complete.contains_key(ws, parent) => {
                     let id = *id;
                     self.touch(id);
                     Some(None)
@@ -368,7 +372,7 @@ impl TxnCache {
     fn put(&mut self, r: NodeRecord) {
         self.bytes += node_bytes(&r);
         self.touch(r.id);
-        if let Some(Some(other)) = self.paths.insert((r.ws, r.path.clone()), Some(r.id)) {
+        if let Some(Some(other)) = self.paths.insert(r.ws, r.path.clone(), Some(r.id)) {
             // A node known at this path before is no longer known anywhere.
             if other != r.id {
                 self.nodes.remove(&other);
@@ -381,7 +385,7 @@ impl TxnCache {
     pub(crate) fn put_free(&mut self, ws: WorkspaceId, path: &str) {
         self.make_room();
         self.bytes += 2 * path.len() + 64;
-        self.paths.insert((ws, path.to_string()), None);
+        self.paths.insert(ws, path.to_string(), None);
     }
 
     /// Remembers that node `id` does not exist.
@@ -403,37 +407,37 @@ impl TxnCache {
     /// cache's size.
     pub(crate) fn forget_subtree(&mut self, ws: WorkspaceId, path: &str) {
         if path == "/" {
-            let gone: Vec<(WorkspaceId, String)> = self
+            let gone: Vec<String> = self
                 .paths
-                .range((ws, String::new())..(ws + 1, String::new()))
-                .map(|(k, _)| k.clone())
+                .range(ws, Unbounded, Unbounded)
+                .map(|(p, _)| p.to_string())
                 .collect();
-            self.forget_paths(gone);
-            self.complete.retain(|(w, _), _| *w != ws);
+            self.forget_paths(ws, gone);
+            self.complete.remove_workspace(ws);
             return;
         }
         if let Some(parent) = path::parent(path) {
-            self.complete.remove(&(ws, parent.to_string()));
+            self.complete.remove(ws, parent);
         }
         let (lo, hi) = super::content::descendant_bounds(path);
-        let mut gone: Vec<(WorkspaceId, String)> = Vec::new();
-        if self.paths.contains_key(&(ws, path.to_string())) {
-            gone.push((ws, path.to_string()));
+        let mut gone: Vec<String> = Vec::new();
+        if self.paths.contains_key(ws, path) {
+            gone.push(path.to_string());
         }
         gone.extend(
             self.paths
-                .range((ws, lo.clone())..(ws, hi.clone()))
-                .map(|(k, _)| k.clone()),
+                .range(ws, Included(&lo), Excluded(&hi))
+                .map(|(p, _)| p.to_string()),
         );
-        self.forget_paths(gone);
-        self.complete.remove(&(ws, path.to_string()));
-        let inner: Vec<(WorkspaceId, String)> = self
+        self.forget_paths(ws, gone);
+        self.complete.remove(ws, path);
+        let inner: Vec<String> = self
             .complete
-            .range((ws, lo)..(ws, hi))
-            .map(|(k, _)| k.clone())
+            .range(ws, Included(&lo), Excluded(&hi))
+            .map(|(p, _)| p.to_string())
             .collect();
-        for k in inner {
-            self.complete.remove(&k);
+        for p in inner {
+            self.complete.remove(ws, &p);
         }
     }
 
@@ -443,19 +447,20 @@ impl TxnCache {
     /// complete stay complete (a same-name sibling renamed into place does not
     /// make its siblings be read again).
     pub(crate) fn moved(&mut self, ws: WorkspaceId, old: &str, new: &str) {
-        let known = match self.paths.get(&(ws, old.to_string())) {
+        let known = match self.paths.get(ws, old) {
             Some(Some(id)) => match self.nodes.get(id) {
                 Some(Some(r)) if r.ws == ws && r.path == old => Some(r.clone()),
                 _ => None,
             },
             _ => None,
         };
-        let parents: Vec<((WorkspaceId, String), Vec<NodeId>)> = [old, new]
+        let parents: Vec<(String, Vec<NodeId>)> = [old, new]
             .iter()
             .filter_map(|p| path::parent(p))
             .filter_map(|p| {
-                let k = (ws, p.to_string());
-                self.complete.get(&k).map(|ids| (k, ids.clone()))
+                self.complete
+                    .get(ws, p)
+                    .map(|ids| (p.to_string(), ids.clone()))
             })
             .collect();
         self.forget_subtree(ws, old);
@@ -468,16 +473,18 @@ impl TxnCache {
         // below behind on their own.
         self.put(r);
         self.bytes += 2 * old.len() + 64;
-        self.paths.insert((ws, old.to_string()), None);
-        self.complete.extend(parents);
+        self.paths.insert(ws, old.to_string(), None);
+        for (p, ids) in parents {
+            self.complete.insert(ws, p, ids);
+        }
     }
 
     /// Forgets paths and the nodes known at them.
-    fn forget_paths(&mut self, gone: Vec<(WorkspaceId, String)>) {
-        for k in gone {
-            if let Some(Some(id)) = self.paths.remove(&k) {
+    fn forget_paths(&mut self, ws: WorkspaceId, gone: Vec<String>) {
+        for p in gone {
+            if let Some(Some(id)) = self.paths.remove(ws, &p) {
                 if let Some(Some(r)) = self.nodes.get(&id) {
-                    if r.ws == k.0 && r.path == k.1 {
+                    if r.ws == ws && r.path == p {
                         self.nodes.remove(&id);
                     }
                 }
@@ -489,16 +496,15 @@ impl TxnCache {
     /// properties and no children, and its parent's last position may grow.
     pub(crate) fn inserted(&mut self, r: NodeRecord) {
         let (id, parent, position) = (r.id, r.parent, r.position);
-        let key = (r.ws, r.path.clone());
+        let (ws, path) = (r.ws, r.path.clone());
         self.make_room();
         self.put(r);
         self.props.insert(id, BTreeMap::new());
         self.last_position.insert(id, None);
-        self.complete.insert(key, Vec::new());
+        self.complete.insert(ws, path, Vec::new());
         if let Some(parent) = parent {
             if let Some(Some(p)) = self.nodes.get(&parent) {
-                let k = (p.ws, p.path.clone());
-                if let Some(ids) = self.complete.get_mut(&k) {
+                if let Some(ids) = self.complete.get_mut(p.ws, &p.path) {
                     ids.push(id);
                 }
             }
@@ -724,10 +730,7 @@ mod tests {
         assert!(c.props.contains_key(&16) && c.last_position.contains_key(&16));
         assert!(!c.props.contains_key(&13) && !c.last_position.contains_key(&13));
         assert!(c.blobs.is_empty());
-        assert!(
-            !c.paths.contains_key(&(1, "/nothing".to_string())),
-            "free paths go"
-        );
+        assert!(!c.paths.contains_key(1, "/nothing"), "free paths go");
     }
 
     #[test]

@@ -210,12 +210,13 @@ pub(crate) struct Conn {
     bulk: bulk::Pending,
     /// Rows the open write transaction wrote by `COPY` (see [`Conn::flush`]).
     grown: u64,
-    /// `grown` when the tables were last analyzed inside the transaction.
-    analyzed: u64,
     /// Queries and statements with parameters sent so far (what tests count).
     sent: u64,
     /// `grown` past which the tables are analyzed next.
     next_analyze: u64,
+    /// The tables grew past `next_analyze`: they are analyzed before the next
+    /// statement whose plan may depend on them (see [`Conn::flush`]).
+    analyze_due: bool,
     /// The rows of `node` and `prop` when the transaction first grew past
     /// [`ANALYZE_ROWS`] (the server's estimate).
     rows_before: Option<f64>,
@@ -224,6 +225,11 @@ pub(crate) struct Conn {
 /// Rows an install writes before it analyzes the tables it grew (see
 /// [`Conn::flush`]).
 pub(crate) const ANALYZE_ROWS: u64 = 10_000;
+
+/// The statistics target of the `ANALYZE` inside an install (PostgreSQL's
+/// default is 100: it samples 300 times the target rows, and computes the
+/// statistics of every column and expression index of the sample).
+pub(crate) const ANALYZE_TARGET_INSIDE: u32 = 10;
 
 impl Conn {
     /// Writes the waiting rows (see `bulk`), then, inside a write transaction
@@ -235,9 +241,15 @@ impl Conn {
     /// properties with plans made for empty tables, each a scan. `ANALYZE`
     /// inside the transaction counts its own new rows, so past [`ANALYZE_ROWS`]
     /// new rows, when they are at least half of what the tables held, the
-    /// tables are analyzed, and again each time the rows written double. It
-    /// runs `SKIP_LOCKED` (an install in another workspace that analyzes holds
-    /// the tables' analyze lock until it ends: this one does not wait) inside a
+    /// tables are analyzed, and again each time the rows written double; not at
+    /// once but before the next statement the install sends (see
+    /// [`Conn::prepare_plan`]), so growth that no statement reads before the
+    /// commit (the journal and the counts of `finish_operation` do not need it)
+    /// is analyzed once, after the commit. It samples
+    /// [`ANALYZE_TARGET_INSIDE`] (the plans of an install's lookups need the
+    /// tables' sizes, not fine histograms: those come after the commit), runs
+    /// `SKIP_LOCKED` (an install in another workspace that analyzes holds the
+    /// tables' analyze lock until it ends: this one does not wait) inside a
     /// savepoint, so a failure (logged) leaves the install as it was.
     fn flush(&mut self) -> std::result::Result<(), bulk::FlushError> {
         self.settle()?;
@@ -285,6 +297,15 @@ impl Conn {
         self.bulk.copied += rows;
         self.grown += rows;
         if self.in_txn && self.cache_on && self.grown >= self.next_analyze {
+            self.analyze_due = true;
+        }
+    }
+
+    /// Before a statement whose plan may depend on the tables the transaction
+    /// grew: analyzes them if they grew past the mark (see [`Conn::flush`]).
+    fn prepare_plan(&mut self) {
+        if self.analyze_due && self.in_txn && self.cache_on {
+            self.analyze_due = false;
             self.analyze_grown();
         }
     }
@@ -312,26 +333,27 @@ impl Conn {
             return;
         }
         self.next_analyze = self.grown.saturating_mul(2);
-        let analyzed = self.client.get().batch_execute(
-            "SAVEPOINT jcrpack_analyze; ANALYZE (SKIP_LOCKED) node, prop;
-             RELEASE SAVEPOINT jcrpack_analyze",
-        );
-        match analyzed {
-            Ok(()) => self.analyzed = self.grown,
-            Err(e) => {
-                tracing::warn!("analyzing the tables inside the install failed: {e}");
-                let _ = self.client.get().batch_execute(
-                    "ROLLBACK TO SAVEPOINT jcrpack_analyze; RELEASE SAVEPOINT jcrpack_analyze",
-                );
-            }
+        // `SET LOCAL` in a released savepoint holds to the end of the
+        // transaction, whose every ANALYZE is this one.
+        let analyzed = self.client.get().batch_execute(&format!(
+            "SAVEPOINT jcrpack_analyze;
+             SET LOCAL default_statistics_target = {ANALYZE_TARGET_INSIDE};
+             ANALYZE (SKIP_LOCKED) node, prop;
+             RELEASE SAVEPOINT jcrpack_analyze"
+        ));
+        if let Err(e) = analyzed {
+            tracing::warn!("analyzing the tables inside the install failed: {e}");
+            let _ = self.client.get().batch_execute(
+                "ROLLBACK TO SAVEPOINT jcrpack_analyze; RELEASE SAVEPOINT jcrpack_analyze",
+            );
         }
     }
 
     /// Starts counting what a new write transaction grows.
     fn reset_growth(&mut self) {
         self.grown = 0;
-        self.analyzed = 0;
         self.next_analyze = ANALYZE_ROWS;
+        self.analyze_due = false;
         self.rows_before = None;
     }
 
@@ -351,6 +373,7 @@ impl Conn {
         sql: &str,
         args: &[&(dyn ToSql + Sync)],
     ) -> std::result::Result<Vec<Row>, postgres::Error> {
+        self.prepare_plan();
         let s = self.statement(sql)?;
         self.sent += 1;
         self.client.get().query(&s, args)
@@ -361,6 +384,7 @@ impl Conn {
         sql: &str,
         args: &[&(dyn ToSql + Sync)],
     ) -> std::result::Result<u64, postgres::Error> {
+        self.prepare_plan();
         let s = self.statement(sql)?;
         self.sent += 1;
         self.client.get().execute(&s, args)
@@ -473,6 +497,17 @@ impl PgDb {
         c.execute(sql, args).map_err(|e| self.err(e))
     }
 
+    /// Writes the waiting rows and lets the statements that end an install
+    /// (its journal of new nodes and its counts, then the commit, which
+    /// analyzes) run without analyzing the tables first (see [`Conn::flush`]):
+    /// their plans do not depend on how much the transaction grew them.
+    pub(crate) fn end_growth(&self) -> Result<()> {
+        let mut c = self.lock()?;
+        c.flush().map_err(|e| self.flush_err(e))?;
+        c.analyze_due = false;
+        Ok(())
+    }
+
     /// The queries and statements with parameters this connection has sent.
     #[cfg(test)]
     pub(crate) fn sent(&self) -> u64 {
@@ -566,9 +601,9 @@ impl PgBackend {
                     cache_on: false,
                     bulk: bulk::Pending::default(),
                     grown: 0,
-                    analyzed: 0,
                     sent: 0,
                     next_analyze: ANALYZE_ROWS,
+                    analyze_due: false,
                     rows_before: None,
                 })),
                 location,
@@ -1068,9 +1103,10 @@ impl<'a> PgTxn<'a> {
             .map_err(|e| self.db.err(e))?;
         c.in_txn = false;
         self.finished = true;
-        if sql == "COMMIT" && c.grown >= ANALYZE_ROWS && c.grown > c.analyzed + c.analyzed / 4 {
+        if sql == "COMMIT" && c.grown >= ANALYZE_ROWS {
             // Best effort, after the install is committed: the statistics of
-            // the tables it grew, for the next commands' plans.
+            // the tables it grew, for the next commands' plans, at the
+            // server's target (those of inside the install are coarse).
             if let Err(e) = c
                 .client
                 .get()
@@ -1108,12 +1144,27 @@ impl Drop for PgTxn<'_> {
 impl BackendTxn for PgTxn<'_> {
     fn finish_operation(&mut self, op: super::OperationId) -> Result<()> {
         let db = self.db;
+        db.end_growth()?;
+        // The new nodes the operation journaled already (with their image)
+        // keep their row; when there are none, as in most installs, the rows
+        // go in without the per-row conflict check of `ON CONFLICT`.
+        let range = [&op.0 as &(dyn ToSql + Sync), &self.first_id, &self.next_id];
+        let journaled = db.query(
+            "SELECT EXISTS (SELECT 1 FROM jnode WHERE op = $1 AND node >= $2 AND node < $3)",
+            &range,
+        )?;
+        let on_conflict = if db.get(&journaled[0], 0)? {
+            "ON CONFLICT DO NOTHING"
+        } else {
+            ""
+        };
         db.execute(
-            "INSERT INTO jnode(op, node, ws, path, existed)
-             SELECT $1, id, ws, path, false FROM node
-             WHERE id >= $2 AND id < $3 AND parent IS NOT NULL
-             ON CONFLICT DO NOTHING",
-            &[&op.0, &self.first_id, &self.next_id],
+            &format!(
+                "INSERT INTO jnode(op, node, ws, path, existed)
+                 SELECT $1, id, ws, path, false FROM node
+                 WHERE id >= $2 AND id < $3 AND parent IS NOT NULL {on_conflict}"
+            ),
+            &range,
         )?;
         db.execute(
             "UPDATE op SET nodes = (SELECT count(*) FROM jnode WHERE op = $1),
@@ -1121,7 +1172,7 @@ impl BackendTxn for PgTxn<'_> {
                                  + (SELECT count(*) FROM prop WHERE node >= $2 AND node < $3),
                            regs = (SELECT count(*) FROM jreg WHERE op = $1)
              WHERE id = $1",
-            &[&op.0, &self.first_id, &self.next_id],
+            &range,
         )?;
         Ok(())
     }

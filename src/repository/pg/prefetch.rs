@@ -130,16 +130,15 @@ impl PgDb {
                 return Vec::new();
             };
             let (_, hi) = super::content::descendant_bounds(parent.1);
-            let from = (r.ws, r.path.clone());
             c.paths
-                .range((Excluded(&from), Excluded(&(r.ws, hi))))
+                .range(r.ws, Excluded(&r.path), Excluded(&hi))
                 .take(SCAN)
-                .filter_map(|((_, p), id)| {
+                .filter_map(|(p, id)| {
                     let id = (*id)?;
                     let k = c.nodes.get(&id)?.as_ref()?;
                     (id > top
                         && k.parent == Some(parent.0)
-                        && k.path == *p
+                        && k.path == p
                         && !c.resume.contains_key(&id)
                         && c.may_read_below(id))
                     .then_some(id)

@@ -1113,3 +1113,68 @@ fn a_read_ahead_knows_leaves_complete_and_reads_below_siblings_together() {
     // A statement a node or more before.
     assert!(sent <= 20, "{sent} statements for {} nodes", got.len());
 }
+
+/// The bounds of the histogram of `node.id` (the statistics target plus one),
+/// 0 before any `ANALYZE`.
+fn node_id_histogram(db: &super::PgDb) -> i32 {
+    db.query(
+        "SELECT coalesce(max(array_length(histogram_bounds::text::text[], 1)), 0) FROM pg_stats
+         WHERE schemaname = current_schema() AND tablename = 'node' AND attname = 'id'",
+        &[],
+    )
+    .unwrap()[0]
+        .get(0)
+}
+
+#[test]
+fn a_large_operation_analyzes_coarsely_inside_and_journals_each_new_node_once() {
+    let (_, mut store) = fresh();
+    let db = store.backend().db.clone();
+    let pages = super::ANALYZE_ROWS as usize / 2 + 500;
+    let mut site = crate::node::Node::new("site", "nt:unstructured");
+    for i in 0..pages {
+        site = site.with_child(
+            crate::node::Node::new(&format!("p{i}"), "nt:unstructured")
+                .with(crate::value::Property::string("title", "T")),
+        );
+    }
+    let mut t = store
+        .begin_operation(crate::repository::contract::meta("large"))
+        .unwrap();
+    t.add_node(
+        "default",
+        "/",
+        &site,
+        &crate::repository::AddOptions::append(),
+    )
+    .unwrap();
+    // The next statement finds the tables analyzed, with the coarse target.
+    let inside = node_id_histogram(&db);
+    assert!(
+        inside > 0 && inside <= super::ANALYZE_TARGET_INSIDE as i32 + 1,
+        "inside: {inside}"
+    );
+    let op = t.commit().unwrap().expect("an operation");
+    // After the commit, the server's default target.
+    assert!(
+        node_id_histogram(&db) > 50,
+        "after: {}",
+        node_id_histogram(&db)
+    );
+    let rows = db
+        .query(
+            "SELECT count(*), count(DISTINCT node), bool_or(existed) FROM jnode WHERE op = $1",
+            &[&op.0],
+        )
+        .unwrap();
+    let (all, distinct, existed): (i64, i64, Option<bool>) =
+        (rows[0].get(0), rows[0].get(1), rows[0].get(2));
+    assert_eq!(
+        (all, distinct, existed),
+        (pages as i64 + 1, pages as i64 + 1, Some(false))
+    );
+    store
+        .undo(op, false, crate::repository::contract::meta("undo"))
+        .unwrap();
+    assert!(store.node("default", "/site").unwrap().is_none());
+}

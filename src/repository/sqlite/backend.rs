@@ -13,7 +13,7 @@
 use super::cache::{Known, NodeCache};
 use super::codec;
 use super::journal::{self, SUMMARY_COLS};
-use super::read::{NodeRow, NODE_COLS};
+use super::read::{node_cols, NodeRow, NODE_COLS};
 use super::txn::SqliteTxn;
 use super::{tree, write, Db, SqliteStore};
 use crate::namespace::NamespaceRegistry;
@@ -216,7 +216,11 @@ macro_rules! content_read {
             fn children(&self, id: NodeId) -> Result<Vec<NodeRecord>> {
                 let found = rows(
                     &self.db(),
-                    &format!("SELECT {NODE_COLS} FROM node WHERE parent = ?1 ORDER BY position, id"),
+                    concat!(
+                        "SELECT ",
+                        node_cols!(),
+                        " FROM node WHERE parent = ?1 ORDER BY position, id"
+                    ),
                     [id],
                 )?;
                 if let Some(c) = self.node_cache() {
@@ -252,8 +256,10 @@ macro_rules! content_read {
             ) -> Result<Option<NodeRecord>> {
                 let found = rows(
                     &self.db(),
-                    &format!(
-                        "SELECT {NODE_COLS} FROM node WHERE parent = ?1 AND (position, id) < (?2, ?3)
+                    concat!(
+                        "SELECT ",
+                        node_cols!(),
+                        " FROM node WHERE parent = ?1 AND (position, id) < (?2, ?3)
                          AND id <> ?4 ORDER BY position DESC, id DESC LIMIT 1"
                     ),
                     params![parent, position, id, except.unwrap_or(0)],

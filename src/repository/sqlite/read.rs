@@ -29,6 +29,8 @@ macro_rules! node_cols {
     };
 }
 
+pub(crate) use node_cols;
+
 /// The columns [`NodeRow::from_row`] reads, in order.
 pub(crate) const NODE_COLS: &str = node_cols!();
 

@@ -9,8 +9,8 @@
 //! A bulk read touches most pages once, so the snapshot sets the connection's page
 //! cache to [`CACHE_KIB`] while it runs (and restores it after): a larger cache
 //! would fill up with pages read once, and the exporter's memory would grow with
-//! the repository. (The default is now the same 8 MiB; a connection set larger is
-//! still held to it.)
+//! the repository. (A connection's default is 4 MiB, what an install needs; a
+//! bulk read gets 8 MiB, and a connection set larger is held to it.)
 //!
 //! Listing children reads one generation ahead, in one statement whatever the
 //! family's size: the children's own children (the node's grandchildren) with all
