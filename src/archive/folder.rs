@@ -88,13 +88,12 @@ impl FolderArchive {
             };
             raw.push(&entry, file_type.is_dir(), size, size);
         }
-        let (listing, warnings) =
-            Listing::build_limited(&name, raw, options.strict, &options.limits)?;
+        let built = Listing::build_limited(&name, raw, options.strict, &options.limits)?;
         Ok(FolderArchive {
             name,
             root: root.to_owned(),
-            listing,
-            warnings,
+            listing: built.listing,
+            warnings: built.warnings,
         })
     }
 

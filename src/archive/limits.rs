@@ -176,12 +176,13 @@ pub(crate) struct InflateBudget {
     limits: Limits,
     /// Sum over entries of the most bytes any reader of that entry has produced.
     total: AtomicU64,
-    /// Per entry (by backend index): the most bytes any reader has produced.
+    /// Per file (by its index among the listing's files): the most bytes any reader
+    /// has produced.
     high_water: Vec<AtomicU64>,
 }
 
 impl InflateBudget {
-    /// A budget for an archive with `entries` backend entries.
+    /// A budget for an archive with `entries` files.
     pub(crate) fn new(limits: Limits, entries: usize) -> Self {
         InflateBudget {
             limits,

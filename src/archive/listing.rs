@@ -9,13 +9,15 @@
 //!
 //! Memory: a listing is flat. Every name lives once in one string (the arena the
 //! backend filled, [`RawEntries`]: a zip's central-directory names as read, with no
-//! copy), and each entry is a fixed 32-byte record in one sorted array: where its name
-//! is in the arena, its sizes, its index in the backend and two flags. An implied
+//! copy), and each entry is a fixed 12-byte record in one sorted array: where its name
+//! is in the arena, two flags, and for a file its place in one more array, of the
+//! files' sizes (16 bytes a file); the backend keeps what else it needs per file
+//! under the same number ([`Entry::file_index`]), nothing per directory. An implied
 //! directory costs no name bytes: its name is a prefix of a name below it, which the
 //! arena holds already. The children of every directory are two more flat arrays
-//! (offsets and indices). Nothing is allocated per entry: at 311,000 entries the
-//! listing is the names plus 40 bytes an entry. An [`Entry`] is a view (a name and a
-//! record, borrowed from the listing) handed out by value. Building it needs no map
+//! (offsets and indices). Nothing is allocated per entry: at 311,034 entries (178,703
+//! files) the listing is the names plus 29 bytes an entry. An [`Entry`] is a view (a
+//! name borrowed from the listing, a copy of its record and sizes) handed out by value. Building it needs no map
 //! keyed by name: implied directories are found by walking the sorted names with a
 //! stack of the current ancestors (all names below a directory sort together), and
 //! case collisions by a map from a 64-bit hash of the folded name to the first index.
@@ -36,47 +38,67 @@ pub enum EntryKind {
     Directory,
 }
 
-/// Flag: a directory.
-const DIR: u8 = 1;
-/// Flag: stored by the archive itself (not implied).
-const EXPLICIT: u8 = 2;
-/// The backend index of an implied directory.
-const NO_SOURCE: u32 = u32::MAX;
+/// Flag in [`Slot::len_flags`]: a directory.
+const DIR: u32 = 1 << 31;
+/// Flag in [`Slot::len_flags`]: stored by the archive itself (not implied).
+const EXPLICIT: u32 = 1 << 30;
+/// The bits of [`Slot::len_flags`] that hold the name's length: a name is shorter
+/// than 1 GiB (a zip's are at most 64 KiB).
+const NAME_LEN: u32 = EXPLICIT - 1;
+/// The [`Slot::item`] of a directory, and of an implied directory while building.
+const NO_ITEM: u32 = u32::MAX;
 
-/// What the listing records about one entry: 32 bytes, its name in the arena.
+/// What the listing records about one entry: 12 bytes, its name in the arena. A
+/// directory has nothing more; a file's sizes are in [`Listing::files`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Slot {
     /// Where the name starts in the arena.
     name_start: u32,
-    /// Its length in bytes (without a directory's trailing `/`).
-    name_len: u32,
-    size: u64,
-    compressed_size: u64,
-    /// The backend's handle: index in the zip's central directory; [`NO_SOURCE`] for
-    /// implied directories.
-    source: u32,
-    /// [`DIR`] and [`EXPLICIT`].
-    flags: u8,
+    /// Its length in bytes (without a directory's trailing `/`), under [`NAME_LEN`],
+    /// and the flags [`DIR`] and [`EXPLICIT`].
+    len_flags: u32,
+    /// While building: the backend's handle (its place in the order of pushing;
+    /// [`NO_ITEM`] for implied directories). Built: a file's place in
+    /// [`Listing::files`], [`NO_ITEM`] for a directory.
+    item: u32,
 }
 
 impl Slot {
     fn name<'a>(&self, names: &'a str) -> &'a str {
         let start = self.name_start as usize;
         names
-            .get(start..start + self.name_len as usize)
+            .get(start..start + self.name_len())
             .unwrap_or_default()
     }
 
-    fn is_dir(&self) -> bool {
-        self.flags & DIR != 0
+    fn name_len(&self) -> usize {
+        (self.len_flags & NAME_LEN) as usize
     }
+
+    /// Keeps the flags; `len` is at most [`NAME_LEN`] (a shorter form of the name).
+    fn set_name_len(&mut self, len: usize) {
+        self.len_flags = (self.len_flags & !NAME_LEN) | (len as u32 & NAME_LEN);
+    }
+
+    fn is_dir(&self) -> bool {
+        self.len_flags & DIR != 0
+    }
+}
+
+/// A file's sizes, as its archive declares them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct FileSizes {
+    size: u64,
+    compressed_size: u64,
 }
 
 /// One name in an archive: a view of its listing, handed out by value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry<'a> {
     name: &'a str,
-    slot: &'a Slot,
+    slot: Slot,
+    /// Zero for a directory.
+    sizes: FileSizes,
 }
 
 impl<'a> Entry<'a> {
@@ -117,25 +139,25 @@ impl<'a> Entry<'a> {
     /// True when the archive stores this entry itself; false for a directory that only
     /// the paths of its children imply.
     pub fn is_explicit(self) -> bool {
-        self.slot.flags & EXPLICIT != 0
+        self.slot.len_flags & EXPLICIT != 0
     }
 
     /// The size in bytes once read (uncompressed), as the archive declares it; 0 for
     /// directories. Reading checks the declaration.
     pub fn size(self) -> u64 {
-        self.slot.size
+        self.sizes.size
     }
 
     /// The bytes the entry occupies in the archive: the compressed size in a zip, the
     /// file size in a folder.
     pub fn compressed_size(self) -> u64 {
-        self.slot.compressed_size
+        self.sizes.compressed_size
     }
 
-    /// The backend's handle: index in the zip's central directory; `None` for an
-    /// implied directory.
-    pub(crate) fn source(self) -> Option<usize> {
-        (self.slot.source != NO_SOURCE).then_some(self.slot.source as usize)
+    /// A file's place among the files of the listing, in name order (`None` for a
+    /// directory): [`BuiltListing::file_sources`] gives its backend handle.
+    pub(crate) fn file_index(self) -> Option<usize> {
+        (self.slot.item != NO_ITEM).then_some(self.slot.item as usize)
     }
 }
 
@@ -145,6 +167,8 @@ impl<'a> Entry<'a> {
 pub(crate) struct RawEntries {
     names: String,
     slots: Vec<Slot>,
+    /// The sizes of every entry, in the order of pushing (zero for directories).
+    sizes: Vec<FileSizes>,
     /// The first name that did not fit the arena's 32-bit offsets, if any.
     overflow: Option<String>,
 }
@@ -155,6 +179,7 @@ impl RawEntries {
         RawEntries {
             names: String::new(),
             slots: Vec::with_capacity(count),
+            sizes: Vec::with_capacity(count),
             overflow: None,
         }
     }
@@ -165,6 +190,7 @@ impl RawEntries {
         RawEntries {
             names,
             slots: Vec::with_capacity(count),
+            sizes: Vec::with_capacity(count),
             overflow: None,
         }
     }
@@ -203,7 +229,7 @@ impl RawEntries {
             }
             return;
         };
-        if name_start.checked_add(name_len).is_none() || source == NO_SOURCE {
+        if name_start.checked_add(name_len).is_none() || name_len > NAME_LEN || source == NO_ITEM {
             if self.overflow.is_none() {
                 let name = self.names.get(range).unwrap_or_default();
                 self.overflow = Some(name.to_owned());
@@ -212,12 +238,18 @@ impl RawEntries {
         }
         self.slots.push(Slot {
             name_start,
-            name_len,
-            size,
-            compressed_size,
-            source,
-            flags: if is_dir { DIR | EXPLICIT } else { EXPLICIT },
+            len_flags: name_len | if is_dir { DIR | EXPLICIT } else { EXPLICIT },
+            item: source,
         });
+        let sizes = if is_dir {
+            FileSizes::default()
+        } else {
+            FileSizes {
+                size,
+                compressed_size,
+            }
+        };
+        self.sizes.push(sizes);
     }
 }
 
@@ -228,6 +260,8 @@ pub struct Listing {
     names: String,
     /// One record per entry, sorted by name.
     slots: Vec<Slot>,
+    /// The sizes of the files, in name order (a file's [`Slot::item`] indexes it).
+    files: Vec<FileSizes>,
     /// Where the children of entry `i` start in `child_indices`: they are
     /// `child_indices[child_start[i]..child_start[i + 1]]`; slot `slots.len()` is
     /// the archive root (the top-level entries).
@@ -261,7 +295,7 @@ impl<'a> Entries<'a> {
     /// Every entry, in name order.
     pub fn iter(self) -> EntryIter<'a> {
         EntryIter {
-            names: &self.listing.names,
+            listing: self.listing,
             slots: self.listing.slots.iter(),
         }
     }
@@ -271,13 +305,10 @@ impl<'a> Entries<'a> {
         self,
         mut f: impl FnMut(Entry<'a>) -> Ordering,
     ) -> Result<usize, usize> {
-        let names: &'a str = &self.listing.names;
-        self.listing.slots.binary_search_by(|slot| {
-            f(Entry {
-                name: slot.name(names),
-                slot,
-            })
-        })
+        let listing = self.listing;
+        listing
+            .slots
+            .binary_search_by(|slot| f(listing.entry(slot)))
     }
 }
 
@@ -293,7 +324,7 @@ impl<'a> IntoIterator for Entries<'a> {
 /// The entries of a listing in name order ([`Entries::iter`]).
 #[derive(Debug, Clone)]
 pub struct EntryIter<'a> {
-    names: &'a str,
+    listing: &'a Listing,
     slots: std::slice::Iter<'a, Slot>,
 }
 
@@ -302,10 +333,7 @@ impl<'a> Iterator for EntryIter<'a> {
 
     fn next(&mut self) -> Option<Entry<'a>> {
         let slot = self.slots.next()?;
-        Some(Entry {
-            name: slot.name(self.names),
-            slot,
-        })
+        Some(self.listing.entry(slot))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -316,10 +344,7 @@ impl<'a> Iterator for EntryIter<'a> {
 impl DoubleEndedIterator for EntryIter<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
         let slot = self.slots.next_back()?;
-        Some(Entry {
-            name: slot.name(self.names),
-            slot,
-        })
+        Some(self.listing.entry(slot))
     }
 }
 
@@ -348,11 +373,20 @@ impl Listing {
     }
 
     fn entry_at(&self, i: usize) -> Option<Entry<'_>> {
-        let slot = self.slots.get(i)?;
-        Some(Entry {
+        self.slots.get(i).map(|slot| self.entry(slot))
+    }
+
+    /// The view of `slot`, one of this listing's.
+    fn entry<'a>(&'a self, slot: &Slot) -> Entry<'a> {
+        let sizes = match slot.item {
+            NO_ITEM => FileSizes::default(),
+            file => self.files.get(file as usize).copied().unwrap_or_default(),
+        };
+        Entry {
             name: slot.name(&self.names),
-            slot,
-        })
+            slot: *slot,
+            sizes,
+        }
     }
 
     fn index_of(&self, name: &str) -> Option<usize> {
@@ -401,6 +435,7 @@ impl Listing {
     pub fn heap_bytes(&self) -> usize {
         self.names.capacity()
             + self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.files.capacity() * std::mem::size_of::<FileSizes>()
             + (self.child_start.capacity() + self.child_indices.capacity()) * 4
     }
 
@@ -413,7 +448,8 @@ impl Listing {
         raw: RawEntries,
         strict: bool,
     ) -> Result<(Listing, Vec<ArchiveWarning>), ArchiveError> {
-        Listing::build_limited(archive, raw, strict, &super::Limits::default())
+        let built = Listing::build_limited(archive, raw, strict, &super::Limits::default())?;
+        Ok((built.listing, built.warnings))
     }
 
     /// [`Listing::build`] within `limits`' depth and name-bytes limits: a deep name is
@@ -423,7 +459,7 @@ impl Listing {
         raw: RawEntries,
         strict: bool,
         limits: &super::Limits,
-    ) -> Result<(Listing, Vec<ArchiveWarning>), ArchiveError> {
+    ) -> Result<BuiltListing, ArchiveError> {
         // The arena's offsets are 32-bit: names past 4 GiB are refused like names past
         // the limit (a zip would need thousands of 64 KiB names for it).
         let max_name_bytes = limits.max_name_bytes().min(u64::from(u32::MAX));
@@ -435,6 +471,7 @@ impl Listing {
         let RawEntries {
             names,
             mut slots,
+            sizes,
             overflow,
         } = raw;
         if let Some(name) = overflow {
@@ -455,11 +492,9 @@ impl Listing {
                     problem,
                 })?;
             // `bare` is `raw_name` without its trailing `/`: the same start.
-            slot.name_len = bare.len() as u32;
-            if trailing_slash || slot.is_dir() {
-                slot.flags |= DIR;
-                slot.size = 0;
-                slot.compressed_size = 0;
+            slot.set_name_len(bare.len());
+            if trailing_slash {
+                slot.len_flags |= DIR;
             }
         }
         slots.sort_unstable_by(|a, b| a.name(&names).cmp(b.name(&names)));
@@ -518,13 +553,11 @@ impl Listing {
                         if name_bytes > max_name_bytes {
                             return Err(too_long(name));
                         }
+                        // Shorter than `name`, so its length fits.
                         implied.push(Slot {
                             name_start: slot.name_start,
-                            name_len: dir.len() as u32,
-                            size: 0,
-                            compressed_size: 0,
-                            source: NO_SOURCE,
-                            flags: DIR,
+                            len_flags: dir.len() as u32 | DIR,
+                            item: NO_ITEM,
                         });
                     }
                 }
@@ -588,16 +621,46 @@ impl Listing {
                 *slot += 1;
             }
         }
-        Ok((
-            Listing {
+        drop(parents);
+        drop(cursor);
+
+        // The files' sizes in name order, each file's slot pointing at its own; the
+        // backend's handles go to the backend.
+        let file_count = slots.iter().filter(|s| !s.is_dir()).count();
+        let mut files = Vec::with_capacity(file_count);
+        let mut file_sources = Vec::with_capacity(file_count);
+        for slot in &mut slots {
+            if slot.is_dir() {
+                slot.item = NO_ITEM;
+            } else {
+                files.push(sizes.get(slot.item as usize).copied().unwrap_or_default());
+                file_sources.push(slot.item);
+                // Fewer files than entries, whose count fits 32 bits.
+                slot.item = (files.len() - 1) as u32;
+            }
+        }
+        Ok(BuiltListing {
+            listing: Listing {
                 names,
                 slots,
+                files,
                 child_start,
                 child_indices,
             },
             warnings,
-        ))
+            file_sources,
+        })
     }
+}
+
+/// A listing just built, with what the build found out for its backend.
+#[derive(Debug)]
+pub(crate) struct BuiltListing {
+    pub listing: Listing,
+    pub warnings: Vec<ArchiveWarning>,
+    /// The backend's handle of every file (its place in the order of pushing), in
+    /// the listing's order of files ([`Entry::file_index`]).
+    pub file_sources: Vec<u32>,
 }
 
 /// Drops from the arena the names that other names hold already: a directory with
@@ -611,7 +674,7 @@ fn share_directory_names(names: String, slots: &mut [Slot]) -> String {
     let mut below: Vec<u32> = Vec::with_capacity(slots.len());
     let mut probe = String::new();
     for (i, slot) in slots.iter().enumerate() {
-        let mut donor = NO_SOURCE;
+        let mut donor = NO_ITEM;
         if slot.is_dir() {
             probe.clear();
             probe.push_str(slot.name(&names));
@@ -630,7 +693,7 @@ fn share_directory_names(names: String, slots: &mut [Slot]) -> String {
     // The names that keep their own bytes, in arena order: moved down in turn, each
     // lands at or before where it was, so no name is overwritten before it moves.
     let mut owners: Vec<u32> = (0..slots.len() as u32)
-        .filter(|&i| below.get(i as usize) == Some(&NO_SOURCE))
+        .filter(|&i| below.get(i as usize) == Some(&NO_ITEM))
         .collect();
     owners.sort_unstable_by_key(|&i| slots.get(i as usize).map_or(0, |s| s.name_start));
     let mut bytes = names.into_bytes();
@@ -638,9 +701,9 @@ fn share_directory_names(names: String, slots: &mut [Slot]) -> String {
     for &i in &owners {
         if let Some(slot) = slots.get_mut(i as usize) {
             let start = slot.name_start as usize;
-            bytes.copy_within(start..start + slot.name_len as usize, end as usize);
+            bytes.copy_within(start..start + slot.name_len(), end as usize);
             slot.name_start = end;
-            end += slot.name_len;
+            end += slot.name_len() as u32;
         }
     }
     drop(owners);
@@ -648,7 +711,7 @@ fn share_directory_names(names: String, slots: &mut [Slot]) -> String {
     bytes.shrink_to_fit();
     // Backwards: the entry below a directory comes after it and is placed already.
     for i in (0..slots.len()).rev() {
-        let donor = below.get(i).copied().unwrap_or(NO_SOURCE);
+        let donor = below.get(i).copied().unwrap_or(NO_ITEM);
         if let Some(start) = slots.get(donor as usize).map(|s| s.name_start) {
             if let Some(slot) = slots.get_mut(i) {
                 slot.name_start = start;
@@ -939,7 +1002,9 @@ mod tests {
         );
         let below_b: Vec<&str> = listing.children("a/b").unwrap().map(Entry::name).collect();
         assert_eq!(below_b, ["a/b/c", "a/b/d"]);
-        assert_eq!(listing.get("a/b/d/").map(Entry::source), Some(Some(7)));
+        // Files are numbered in name order; directories have no number.
+        assert_eq!(listing.get("a/b/d/").map(Entry::file_index), Some(None));
+        assert_eq!(listing.get("a/b/d/e").map(Entry::file_index), Some(Some(2)));
     }
 
     #[test]
@@ -979,18 +1044,23 @@ mod tests {
 
     #[test]
     fn the_listing_is_one_arena_and_fixed_records() {
-        // 32 bytes a record beside the name; an implied directory adds no name bytes
-        // (its name is a prefix of the one below it), and an empty directory keeps
-        // its name without the trailing `/`.
-        assert_eq!(std::mem::size_of::<Slot>(), 32);
-        let input = ["a/b/c/d.txt", "a/b/e/", "z"];
-        let (listing, _) = Listing::build("p.zip", raw(&input), false).unwrap();
-        assert_eq!(listing.names, "a/b/c/d.txta/b/ez");
+        // 12 bytes a record beside the name, 16 more for a file's sizes; an implied
+        // directory adds no name bytes (its name is a prefix of the one below it),
+        // and an empty directory keeps its name without the trailing `/`.
+        assert_eq!(std::mem::size_of::<Slot>(), 12);
+        assert_eq!(std::mem::size_of::<FileSizes>(), 16);
+        let input = ["z", "a/b/c/d.txt", "a/b/e/"];
+        let built =
+            Listing::build_limited("p.zip", raw(&input), false, &Default::default()).unwrap();
+        // The backend's handles of the files, in name order.
+        assert_eq!(built.file_sources, [1, 0]);
+        let listing = built.listing;
+        assert_eq!(listing.names, "za/b/c/d.txta/b/e");
         assert_eq!(listing.len(), 6);
         let entries = listing.entries();
         let all: Vec<(&str, bool, bool, Option<usize>)> = entries
             .iter()
-            .map(|e| (e.name(), e.is_dir(), e.is_explicit(), e.source()))
+            .map(|e| (e.name(), e.is_dir(), e.is_explicit(), e.file_index()))
             .collect();
         assert_eq!(
             all,
@@ -999,15 +1069,19 @@ mod tests {
                 ("a/b", true, false, None),
                 ("a/b/c", true, false, None),
                 ("a/b/c/d.txt", false, true, Some(0)),
-                ("a/b/e", true, true, Some(1)),
-                ("z", false, true, Some(2)),
+                ("a/b/e", true, true, None),
+                ("z", false, true, Some(1)),
             ]
         );
         assert_eq!(entries.get(4).map(Entry::size), Some(0));
         assert_eq!(entries.get(3).map(Entry::size), Some(11));
         assert_eq!(entries.binary_search_by(|e| e.name().cmp("a/b/e")), Ok(4));
         assert_eq!(entries.iter().rev().map(Entry::name).next(), Some("z"));
-        assert!(listing.heap_bytes() >= listing.names.len() + 6 * 32);
+        assert_eq!(entries.get(5).map(Entry::compressed_size), Some(1));
+        assert_eq!(
+            listing.heap_bytes(),
+            listing.names.len() + 6 * 12 + 2 * 16 + 4 * 14
+        );
     }
 
     #[test]

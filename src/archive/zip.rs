@@ -49,8 +49,9 @@ pub struct ZipArchive {
     path: PathBuf,
     listing: Listing,
     warnings: Vec<ArchiveWarning>,
-    /// Where each entry is and how it is stored, in central-directory order (the
-    /// listing's `source` indexes it): its sizes are the listing's.
+    /// Where each file is and how it is stored, in the listing's order of files
+    /// ([`Entry::file_index`](super::Entry::file_index) indexes it): its sizes are the
+    /// listing's. Directories have none: nothing reads them.
     records: Vec<Located>,
     /// How far data before the zip moves every offset the zip stores.
     shift: u64,
@@ -205,23 +206,29 @@ impl ZipArchive {
             start = end;
         }
         drop(ends);
-        let (listing, mut more) =
-            Listing::build_limited(&name, raw, options.strict, &options.limits)?;
-        warnings.append(&mut more);
-        // The sizes are in the listing now: 24 bytes an entry are kept instead of 40.
-        let mut records: Vec<Located> = records
-            .into_iter()
-            .map(|r| Located {
-                data_start: r.header_start,
-                record_start: r.record_start,
-                crc32: r.crc32,
-                flags: r.flags,
-                method: r.method,
+        let built = Listing::build_limited(&name, raw, options.strict, &options.limits)?;
+        let listing = built.listing;
+        warnings.extend(built.warnings);
+        // The sizes are in the listing now: 24 bytes a file are kept instead of 40 an
+        // entry.
+        let records: Vec<Located> = built
+            .file_sources
+            .iter()
+            .map(|&source| {
+                let r = records
+                    .get(source as usize)
+                    .copied()
+                    .unwrap_or(Record::EMPTY);
+                Located {
+                    data_start: r.header_start,
+                    record_start: r.record_start,
+                    crc32: r.crc32,
+                    flags: r.flags,
+                    method: r.method,
+                }
             })
             .collect();
-        // Collected in place over the old buffer: give back what the smaller records
-        // leave unused.
-        records.shrink_to_fit();
+        drop(built.file_sources);
         let budget = Arc::new(InflateBudget::new(options.limits, records.len()));
         Ok(ZipArchive {
             name: name.into(),
@@ -241,8 +248,8 @@ impl ZipArchive {
         &self.path
     }
 
-    /// The entry's central-directory index and record, or the error [`Archive::open`]
-    /// gives for a name that is not a file.
+    /// The file's index among the listing's files and its record, or the error
+    /// [`Archive::open`] gives for a name that is not a file.
     fn file_record(&self, entry: &str) -> Result<(usize, Record), ArchiveError> {
         let found = self
             .listing
@@ -257,16 +264,16 @@ impl ZipArchive {
                 entry: entry.to_owned(),
             });
         }
-        let source = found.source().unwrap_or(usize::MAX);
+        let file = found.file_index().unwrap_or(usize::MAX);
         let located = self
             .records
-            .get(source)
+            .get(file)
             .ok_or_else(|| ArchiveError::NotFound {
                 archive: self.name.to_string(),
                 entry: entry.to_owned(),
             })?;
         Ok((
-            source,
+            file,
             Record {
                 header_start: located.data_start,
                 record_start: located.record_start,

@@ -87,7 +87,7 @@ enum Source {
 pub(crate) struct EntrySpec {
     pub archive: Arc<str>,
     pub entry: String,
-    /// Index in the central directory (the budget's slot).
+    /// The file's index among its listing's files (the budget's slot).
     pub index: usize,
     pub method: Method,
     pub data_start: u64,
