@@ -347,7 +347,11 @@ impl JournaledTxn<'_> {
         };
         let position = match &sibling {
             None => self.append_position(parent_id)?,
-            Some(s) => self.position_before(parent_id, s.id, None)?,
+            Some(s) => {
+                // Same-name siblings after it shift an index.
+                self.inner.reshaped();
+                self.position_before(parent_id, s.id, None)?
+            }
         };
         let mut ids: Vec<NodeId> = Vec::with_capacity(flat.len());
         for f in &flat {
@@ -458,14 +462,33 @@ impl JournaledTxn<'_> {
         }
         self.touch_node(&row)?;
         self.inner
-            .update_node(row.id, &new_type, &new_mixins, row.position)
+            .update_node_keeping_paths(row.id, &new_type, &new_mixins, row.position)
     }
 
     /// Moves node `row` to `position`, capturing it first.
     fn move_to(&mut self, row: &NodeRecord, position: i64) -> Result<()> {
         self.touch_node(row)?;
-        self.inner
-            .update_node(row.id, &row.primary_type, &row.mixins, position)
+        if self.has_same_name_sibling(row)? {
+            self.inner
+                .update_node(row.id, &row.primary_type, &row.mixins, position)
+        } else {
+            self.inner
+                .update_node_keeping_paths(row.id, &row.primary_type, &row.mixins, position)
+        }
+    }
+
+    /// Whether node `row` has a sibling of its name, so that moving it among
+    /// its siblings renumbers their paths.
+    fn has_same_name_sibling(&self, row: &NodeRecord) -> Result<bool> {
+        let segment = path::last_segment(&row.path);
+        if segment.ends_with(']') {
+            return Ok(true);
+        }
+        let Some(parent) = path::parent(&row.path) else {
+            return Ok(false);
+        };
+        let second = super::sns::child_path(parent, segment, 2);
+        Ok(self.inner.node_at(row.ws, &second)?.is_some())
     }
 
     /// [`crate::repository::Transaction::order_before`].
@@ -748,9 +771,52 @@ mod tests {
         t.rollback().unwrap();
     }
 
+    /// A node the transaction added is vouched for as added, without its path
+    /// being looked up, until any mutation that may move nodes: a removal, a
+    /// reordering, an insertion before a sibling. Nodes added after that are
+    /// again; an altered node never is.
+    fn added_nodes_are_vouched_until_anything_moves(store: &mut dyn Store) {
+        fn id_of(t: &mut dyn Transaction, name: &str, opts: &AddOptions) -> i64 {
+            let p = t
+                .add_node(WS, "/", &Node::new(name, "nt:unstructured"), opts)
+                .unwrap();
+            t.added_unaltered(WS, &p).unwrap().expect(name)
+        }
+        let mut tx = store.begin("vouched").unwrap();
+        let t = &mut *tx;
+        let append = AddOptions::append();
+        let (a, b, c) = (
+            id_of(t, "a", &append),
+            id_of(t, "b", &append),
+            id_of(t, "c", &append),
+        );
+        assert!([a, b, c].iter().all(|&id| t.still_as_added(id)));
+        assert!(!t.still_as_added(a - 1), "not added by this transaction");
+        t.set_property(WS, "/b", &Property::string("x", "1"))
+            .unwrap();
+        assert!(t.still_as_added(a) && !t.still_as_added(b), "b altered");
+        t.set_primary_type(WS, "/c", "nt:folder").unwrap();
+        assert!(
+            t.still_as_added(a) && !t.still_as_added(c),
+            "retyped in place"
+        );
+        t.order_before(WS, "/", "a", None).unwrap();
+        assert!(!t.still_as_added(a), "after a reordering");
+        let d = id_of(t, "d", &append);
+        assert!(t.still_as_added(d), "added after the reordering");
+        t.remove_node(WS, "/b").unwrap();
+        assert!(!t.still_as_added(d), "after a removal");
+        let e = id_of(t, "e", &append);
+        let f = id_of(t, "f", &AddOptions::before("e"));
+        assert!(!t.still_as_added(e), "a node was inserted before a sibling");
+        assert!(t.still_as_added(f), "the node inserted before");
+        tx.rollback().unwrap();
+    }
+
     fn both(store: &mut dyn Store) {
         added_nodes_are_known_until_changed(store);
         moved_siblings_are_not_known_where_they_were(store);
+        added_nodes_are_vouched_until_anything_moves(store);
     }
 
     #[test]
