@@ -250,9 +250,15 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
 }
 
 /// Whether the node at `p` is the one `a` was kept for, as it was added, under
-/// the node types it was added under.
+/// the node types it was added under: the store vouches for it without a
+/// lookup while nothing may have moved it
+/// ([`crate::repository::Transaction::still_as_added`]), else its path is
+/// looked up.
 fn known_unaltered(s: &Session<'_>, p: &str, a: &Added) -> Result<bool, ImportError> {
-    Ok(a.types == s.types.len() as u64 && s.txn.added_unaltered(&s.ws, p)? == Some(a.id))
+    if a.types != s.types.len() as u64 {
+        return Ok(false);
+    }
+    Ok(s.txn.still_as_added(a.id) || s.txn.added_unaltered(&s.ws, p)? == Some(a.id))
 }
 
 /// Whether a node of these types is checked with its children: its types are

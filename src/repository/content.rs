@@ -209,13 +209,14 @@ pub trait ContentTxn: ContentRead {
     /// were created by it.
     fn first_new_id(&self) -> NodeId;
 
-    /// Whether reading one node by its path may cost a round trip to a server
-    /// (PostgreSQL). A caller that would replace a batched read by asking node by
-    /// node should not then: [`crate::repository::Transaction::added_unaltered`]
-    /// answers None on such a backend, and the node type check reads the nodes
-    /// in batches as before.
-    fn reads_are_round_trips(&self) -> bool {
-        false
+    /// The id of the node at `path` of `ws` when this transaction can tell it
+    /// without a round trip to a server; None when no node is there, or when
+    /// telling would cost one (PostgreSQL, for a node its cache does not hold).
+    /// For a caller that would replace a batched read by asking node by node:
+    /// [`crate::repository::Transaction::added_unaltered`] answers None for a
+    /// node not known so, and the node type check reads it in a batch.
+    fn known_node_id_at(&self, ws: WorkspaceId, path: &str) -> Result<Option<NodeId>> {
+        Ok(self.node_at(ws, path)?.map(|r| r.id))
     }
 
     /// A fresh node id.

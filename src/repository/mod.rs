@@ -434,6 +434,17 @@ pub trait Transaction: StoreRead {
         Ok(None)
     }
 
+    /// Whether node `id`, once answered by [`Transaction::added_unaltered`] for
+    /// the path [`Transaction::add_node`] returned, is still that node at that
+    /// path, unaltered, without looking the path up: true only while no
+    /// mutation since its insertion may have moved or removed any node (a
+    /// removal, a reordering, an insertion before a sibling, an undo). False
+    /// from a store that does not keep track (the default).
+    fn still_as_added(&self, id: i64) -> bool {
+        let _ = id;
+        false
+    }
+
     /// The aggregate digest recorded for the node at `path` of `workspace`, if
     /// any: see [`Transaction::record_aggregate_digest`]. None when the node is
     /// missing, or the backend keeps no digests.

@@ -36,6 +36,13 @@ pub(crate) struct Guarded<'a> {
     altered: Altered,
     /// The node inserted last: its first properties are part of its insertion.
     last_inserted: Option<NodeId>,
+    /// The largest node id handed out so far.
+    last_id: NodeId,
+    /// The largest node id handed out before the last mutation that may have
+    /// changed the path of a node other than its own new ones (a removal, a
+    /// move, an insertion before a sibling, an undo bringing a node back): a
+    /// node with a larger id is still at the path it was added at.
+    reshaped_upto: NodeId,
 }
 
 /// One bit per node id this transaction hands out (from its first new id):
@@ -90,6 +97,8 @@ impl<'a> Guarded<'a> {
                 bits: Vec::new(),
             },
             last_inserted: None,
+            last_id: NodeId::MIN,
+            reshaped_upto: NodeId::MIN,
         }
     }
 
@@ -128,6 +137,20 @@ impl<'a> Guarded<'a> {
         id >= self.altered.first && !self.altered.contains(id)
     }
 
+    /// Whether node `id` is [`Guarded::unaltered`] and still at the path it was
+    /// added at: no mutation since its insertion may have moved any node (see
+    /// [`Guarded::reshaped`]), so nothing needs to look its path up.
+    pub(crate) fn as_added(&self, id: NodeId) -> bool {
+        id > self.reshaped_upto && self.unaltered(id)
+    }
+
+    /// Notes a mutation that may change the paths of nodes already there
+    /// (same-name indexes shift, subtrees go): no node added so far counts as
+    /// [`Guarded::as_added`] any more.
+    pub(crate) fn reshaped(&mut self) {
+        self.reshaped_upto = self.last_id;
+    }
+
     /// Notes that node `id` changed after its insertion.
     fn alter(&mut self, id: NodeId) {
         self.altered.mark(id);
@@ -143,7 +166,9 @@ impl<'a> Guarded<'a> {
     }
 
     pub(crate) fn alloc_node_id(&mut self) -> Result<NodeId> {
-        self.inner.alloc_node_id()
+        let id = self.inner.alloc_node_id()?;
+        self.last_id = self.last_id.max(id);
+        Ok(id)
     }
 
     pub(crate) fn insert_workspace(
@@ -158,6 +183,7 @@ impl<'a> Guarded<'a> {
     /// match a node again; a workspace an undo brings back gets its nodes through
     /// [`Guarded::insert_node`], which clears them.
     pub(crate) fn remove_workspace(&mut self, ws: WorkspaceId) -> Result<u64> {
+        self.reshaped();
         self.inner.remove_workspace(ws)
     }
 
@@ -165,10 +191,14 @@ impl<'a> Guarded<'a> {
         if let Some(parent) = node.parent {
             self.changed(parent)?;
         }
-        // An undo brings a node back with its old id: a digest it had is stale.
-        if node.id < self.inner.first_new_id() && self.any()? {
-            self.inner.clear_aggregate_digest(node.id)?;
-            self.cleared.remove(&node.id);
+        // An undo brings a node back with its old id (among siblings that may
+        // shift): a digest it had is stale.
+        if node.id < self.inner.first_new_id() {
+            self.reshaped();
+            if self.any()? {
+                self.inner.clear_aggregate_digest(node.id)?;
+                self.cleared.remove(&node.id);
+            }
         }
         self.inner.insert_node(node)?;
         self.last_inserted = Some(node.id);
@@ -180,10 +210,26 @@ impl<'a> Guarded<'a> {
     pub(crate) fn remove_subtree(&mut self, id: NodeId) -> Result<u64> {
         self.changed(id)?;
         self.alter(id);
+        self.reshaped();
         self.inner.remove_subtree(id)
     }
 
+    /// May move the node among same-name siblings, which changes paths: see
+    /// [`Guarded::update_node_keeping_paths`].
     pub(crate) fn update_node(
+        &mut self,
+        id: NodeId,
+        primary_type: &str,
+        mixins: &[String],
+        position: i64,
+    ) -> Result<()> {
+        self.reshaped();
+        self.update_node_keeping_paths(id, primary_type, mixins, position)
+    }
+
+    /// [`Guarded::update_node`] of a node that keeps its `position`, or that
+    /// has no same-name sibling (moving it changes no path).
+    pub(crate) fn update_node_keeping_paths(
         &mut self,
         id: NodeId,
         primary_type: &str,

@@ -443,6 +443,10 @@ impl Transaction for JournaledTxn<'_> {
         self.unaltered_at(workspace, path)
     }
 
+    fn still_as_added(&self, id: i64) -> bool {
+        self.inner.as_added(id)
+    }
+
     fn aggregate_digest(&self, workspace: &str, path: &str) -> Result<Option<Vec<u8>>> {
         let Some(ws) = self.inner.workspace_id(workspace)? else {
             return Ok(None);

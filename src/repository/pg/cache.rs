@@ -513,6 +513,16 @@ impl TxnCache {
             }
         }
     }
+
+    /// The id of the node known at `path` of `ws` (a path entry is right on its
+    /// own, see [`TxnCache::evict`]); None when the path is free or not known.
+    /// A look that is no use of the node: it keeps the node no longer.
+    pub(crate) fn known_id_at(&self, ws: WorkspaceId, path: &str) -> Option<NodeId> {
+        match self.paths.get(&(ws, path.to_string())) {
+            Some(Some(id)) => Some(*id),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

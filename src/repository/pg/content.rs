@@ -631,8 +631,8 @@ impl ContentTxn for PgTxn<'_> {
         self.first_id
     }
 
-    fn reads_are_round_trips(&self) -> bool {
-        true
+    fn known_node_id_at(&self, ws: WorkspaceId, p: &str) -> Result<Option<NodeId>> {
+        Ok(self.db.with_cache(|c| c.known_id_at(ws, p)).flatten())
     }
 
     fn alloc_node_id(&mut self) -> Result<NodeId> {
