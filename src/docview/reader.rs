@@ -410,7 +410,8 @@ impl<'a> Parser<'a> {
                 ));
             }
             let name = self.qualify(&auri, &decoded);
-            if !seen.insert(hasher.hash_one(&name)) && el.properties.iter().any(|p| p.name == name) {
+            if !seen.insert(hasher.hash_one(&name)) && el.properties.iter().any(|p| p.name == name)
+            {
                 return Err(self.err_at(apos, format!("property '{name}' given twice")));
             }
             let v = parse_value(&value)

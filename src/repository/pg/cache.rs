@@ -518,7 +518,7 @@ impl TxnCache {
     /// own, see [`TxnCache::evict`]); None when the path is free or not known.
     /// A look that is no use of the node: it keeps the node no longer.
     pub(crate) fn known_id_at(&self, ws: WorkspaceId, path: &str) -> Option<NodeId> {
-        match self.paths.get(&(ws, path.to_string())) {
+        match self.paths.get(ws, path) {
             Some(Some(id)) => Some(*id),
             _ => None,
         }
@@ -678,7 +678,7 @@ mod tests {
             c.put_free(1, &format!("/f{i}"));
         }
         c.put_blob("abc", 3);
-        assert!(c.paths.is_empty());
+        assert_eq!(c.paths.len(), 0);
         assert_eq!(c.blobs.len(), 1);
     }
 

@@ -63,11 +63,6 @@ impl<V> ByPath<V> {
         self.maps.values().map(BTreeMap::len).sum()
     }
 
-    /// Whether there are none.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.maps.is_empty()
-    }
-
     /// Every value, with its workspace and path.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (WorkspaceId, &str, &V)> {
         self.maps
