@@ -101,7 +101,7 @@ mod tests {
     #[test]
     fn values_are_apart_by_workspace_and_in_path_order_within_one() {
         let mut m = ByPath::default();
-        assert!(m.is_empty());
+        assert_eq!(m.len(), 0);
         for (ws, p) in [(1, "/b"), (1, "/a/x"), (2, "/a"), (1, "/a")] {
             assert_eq!(m.insert(ws, p.to_string(), p.len()), None);
         }
@@ -121,6 +121,6 @@ mod tests {
         assert_eq!(m.remove(2, "/a"), Some(7));
         assert!(!m.contains_key(2, "/a") && m.contains_key(1, "/b"));
         m.remove_workspace(1);
-        assert!(m.is_empty());
+        assert_eq!(m.len(), 0);
     }
 }
