@@ -33,6 +33,7 @@ mod binary;
 
 use super::PgDb;
 use crate::repository::Result;
+pub(crate) use binary::CopyError;
 use binary::{CopyRows, Field};
 use postgres::Client;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -137,7 +138,7 @@ fn common_ancestor(a: &str, b: &str) -> String {
 pub(crate) struct FlushError {
     /// "N nodes below PATH" and the binaries.
     pub(crate) what: String,
-    pub(crate) source: postgres::Error,
+    pub(crate) source: CopyError,
 }
 
 impl std::fmt::Display for FlushError {
@@ -413,7 +414,7 @@ impl Batch {
         what
     }
 
-    fn copy(&mut self, client: &mut Client) -> Result<u64, postgres::Error> {
+    fn copy(&mut self, client: &mut Client) -> Result<u64, CopyError> {
         let (nodes, props, blobs) = (&self.nodes, &mut self.props, &self.blobs);
         let mut copied = 0;
         if !blobs.is_empty() {

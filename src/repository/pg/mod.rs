@@ -454,8 +454,20 @@ impl PgDb {
 
     /// Maps an error of writing the waiting rows (see `bulk`).
     pub(crate) fn flush_err(&self, e: bulk::FlushError) -> RepositoryError {
+        let source = match e.source {
+            bulk::CopyError::Db(source) => source,
+            bulk::CopyError::Send(io) => {
+                return RepositoryError::Io {
+                    path: self.location.clone(),
+                    source: std::io::Error::new(
+                        io.kind(),
+                        format!("writing the waiting rows of {}: {io}", e.what),
+                    ),
+                }
+            }
+        };
         if matches!(
-            e.source.code().map(|c| c.code()),
+            source.code().map(|c| c.code()),
             Some(LOCK_NOT_AVAILABLE) | Some(DEADLOCK_DETECTED)
         ) {
             return self.busy_error();
@@ -463,7 +475,7 @@ impl PgDb {
         RepositoryError::PostgresWaitingRows {
             repository: self.location.clone(),
             what: e.what,
-            source: e.source,
+            source,
         }
     }
 

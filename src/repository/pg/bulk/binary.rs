@@ -53,6 +53,17 @@ impl Field<'_> {
     }
 }
 
+/// Why writing rows by `COPY` failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CopyError {
+    /// The server's or the connection's error.
+    #[error("{0}")]
+    Db(#[from] postgres::Error),
+    /// The rows' stream failed otherwise.
+    #[error("sending the rows: {0}")]
+    Send(std::io::Error),
+}
+
 /// A `COPY ... FROM STDIN (FORMAT binary)` under way.
 pub(crate) struct CopyRows<'a> {
     sink: CopyInWriter<'a>,
@@ -69,7 +80,7 @@ impl<'a> CopyRows<'a> {
     }
 
     /// Adds a row (its fields in the statement's column order).
-    pub(crate) fn row(&mut self, fields: &[Field]) -> Result<(), postgres::Error> {
+    pub(crate) fn row(&mut self, fields: &[Field]) -> Result<(), CopyError> {
         encode_row(&mut self.buf, fields);
         if self.buf.len() >= CHUNK {
             self.send()?;
@@ -77,26 +88,27 @@ impl<'a> CopyRows<'a> {
         Ok(())
     }
 
-    fn send(&mut self) -> Result<(), postgres::Error> {
+    fn send(&mut self) -> Result<(), CopyError> {
         let sent = self.sink.write_all(&self.buf);
         self.buf.clear();
         sent.map_err(|e| {
-            // The writer fails only when sending fails: a postgres::Error wrapped.
-            match e
-                .into_inner()
-                .map(|inner| inner.downcast::<postgres::Error>())
-            {
-                Some(Ok(e)) => *e,
-                _ => unreachable!("CopyInWriter fails only with a postgres::Error"),
+            // The writer fails when sending fails: a postgres::Error wrapped.
+            let kind = e.kind();
+            match e.into_inner() {
+                Some(inner) => match inner.downcast::<postgres::Error>() {
+                    Ok(db) => CopyError::Db(*db),
+                    Err(other) => CopyError::Send(std::io::Error::new(kind, other)),
+                },
+                None => CopyError::Send(kind.into()),
             }
         })
     }
 
     /// Ends the rows and the statement: the rows the server copied.
-    pub(crate) fn finish(mut self) -> Result<u64, postgres::Error> {
+    pub(crate) fn finish(mut self) -> Result<u64, CopyError> {
         self.buf.extend_from_slice(&(-1i16).to_be_bytes());
         self.send()?;
-        self.sink.finish()
+        Ok(self.sink.finish()?)
     }
 }
 
