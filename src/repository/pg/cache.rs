@@ -29,12 +29,18 @@
 
 mod by_path;
 
+pub(crate) use super::schema::DistinctNames;
 use crate::path;
 use crate::repository::content::{NodeId, NodeRecord, WorkspaceId};
 use crate::value::Property;
 pub(crate) use by_path::ByPath;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound::{Excluded, Included, Unbounded};
+
+/// The maps by node id: foldhash, several times cheaper than std's SipHash (a
+/// node an install writes is looked up and stamped several times), randomly
+/// seeded as the SQLite cache's.
+type IdMap<V> = HashMap<NodeId, V, foldhash::fast::RandomState>;
 
 /// Entries kept at most (nodes, paths and nodes' property sets together).
 pub(crate) const LIMIT: usize = 64_000;
@@ -70,14 +76,14 @@ pub(crate) struct TxnCache {
     /// Workspace ids known to be live.
     pub(crate) live: HashSet<WorkspaceId>,
     /// Nodes by id (`None`: no such node).
-    pub(crate) nodes: HashMap<NodeId, Option<NodeRecord>>,
+    pub(crate) nodes: IdMap<Option<NodeRecord>>,
     /// Node ids by workspace and path (`None`: the path is free), in byte order
     /// so that a subtree is one range.
     pub(crate) paths: ByPath<Option<NodeId>>,
     /// All the properties of a node, by name.
-    pub(crate) props: HashMap<NodeId, BTreeMap<String, Property>>,
+    pub(crate) props: IdMap<BTreeMap<String, Property>>,
     /// The largest child position of a node (`None`: no children).
-    pub(crate) last_position: HashMap<NodeId, Option<i64>>,
+    pub(crate) last_position: IdMap<Option<i64>>,
     /// Sizes of blobs known to be stored, by SHA-256 (a blob goes only by `gc`,
     /// in a transaction of its own, or with a rolled back savepoint, which
     /// forgets everything).
@@ -88,12 +94,14 @@ pub(crate) struct TxnCache {
     /// The nodes below which [`super::prefetch`] read ahead: where to read their
     /// children on from (`(position, id)` of the last one read), or `None` when
     /// they were read through (a node not here was not read ahead below).
-    pub(crate) resume: HashMap<NodeId, Option<(i64, i64)>>,
+    pub(crate) resume: IdMap<Option<(i64, i64)>>,
     /// What the entries take, about.
     pub(crate) bytes: usize,
+    /// Property names whose MD5s are known apart (see [`DistinctNames`]).
+    pub(crate) names: DistinctNames,
     /// When each node known was last written or answered for (a tick of
     /// `clock`): an eviction keeps the newer half.
-    stamp: HashMap<NodeId, u64>,
+    stamp: IdMap<u64>,
     clock: u64,
     /// The `jcr:uuid` rows of a workspace on the server, as far as the
     /// transaction can prove them (see [`UuidRows`]); a workspace not here was
@@ -240,7 +248,7 @@ impl TxnCache {
         let nodes = &self.nodes;
         let at_kept = |ws: WorkspaceId, p: &str, known: &Option<NodeId>| matches!(known, Some(id) if matches!(nodes.get(id), Some(Some(r)) if r.ws == ws && r.path == p));
         let paths = &self.paths;
-        let stay: HashSet<(WorkspaceId, &str)> = self
+        let stay: HashSet<(WorkspaceId, &str), foldhash::fast::RandomState> = self
             .complete
             .iter()
             .filter(|&(ws, p, _)| paths.get(ws, p).is_some_and(|known| at_kept(ws, p, known)))
@@ -336,31 +344,61 @@ impl TxnCache {
             && !matches!(self.resume.get(&id), Some(None))
     }
 
-    /// The node at `path` of `ws`: `Some(None)` when it is known to be free.
-    pub(crate) fn node_at(&mut self, ws: WorkspaceId, path: &str) -> Option<Option<NodeRecord>> {
+    /// What answers for `path` of `ws`, borrowed: whether a node is there (the
+    /// node, known at that path) or not (the path known free, or its parent
+    /// complete), with the node to stamp as used; `None` when not known.
+    fn answer_at(&self, ws: WorkspaceId, path: &str) -> Option<(bool, Option<NodeId>)> {
         let Some(known) = self.paths.get(ws, path) else {
             // Free when its parent is complete.
             let parent = path::parent(path)?;
             return match self.paths.get(ws, parent) {
                 Some(Some(id)) if self.complete.contains_key(ws, parent) => {
-                    let id = *id;
-                    self.touch(id);
-                    Some(None)
+                    Some((false, Some(*id)))
                 }
                 _ => None,
             };
         };
         match known {
-            None => Some(None),
+            None => Some((false, None)),
             Some(id) => match self.nodes.get(id)? {
-                Some(r) if r.ws == ws && r.path == path => {
-                    let (id, r) = (*id, r.clone());
-                    self.touch(id);
-                    Some(Some(r))
-                }
+                Some(r) if r.ws == ws && r.path == path => Some((true, Some(*id))),
                 _ => None,
             },
         }
+    }
+
+    /// The node at `path` of `ws`: `Some(None)` when it is known to be free.
+    pub(crate) fn node_at(&mut self, ws: WorkspaceId, path: &str) -> Option<Option<NodeRecord>> {
+        let (exists, used) = self.answer_at(ws, path)?;
+        if let Some(id) = used {
+            self.touch(id);
+        }
+        match used {
+            Some(id) if exists => Some(self.nodes.get(&id).cloned().flatten()),
+            _ => Some(None),
+        }
+    }
+
+    /// Whether a node is at `path` of `ws`, when known (as [`TxnCache::node_at`]
+    /// says, without copying the node).
+    pub(crate) fn exists_at(&mut self, ws: WorkspaceId, path: &str) -> Option<bool> {
+        let (exists, used) = self.answer_at(ws, path)?;
+        if let Some(id) = used {
+            self.touch(id);
+        }
+        Some(exists)
+    }
+
+    /// The workspace and path of node `id` (`Some(None)`: known not to exist),
+    /// used now; the record is not copied.
+    pub(crate) fn place(&mut self, id: NodeId) -> Option<Option<(WorkspaceId, String)>> {
+        let known = self
+            .nodes
+            .get(&id)?
+            .as_ref()
+            .map(|r| (r.ws, r.path.clone()));
+        self.touch(id);
+        Some(known)
     }
 
     /// Remembers a node read or written (and its path).
