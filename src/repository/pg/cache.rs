@@ -33,7 +33,7 @@ pub(crate) use super::schema::DistinctNames;
 use crate::path;
 use crate::repository::content::{NodeId, NodeRecord, WorkspaceId};
 use crate::value::Property;
-pub(crate) use by_path::ByPath;
+pub(crate) use by_path::{ByPath, Unordered};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound::{Excluded, Included, Unbounded};
 
@@ -72,9 +72,9 @@ pub(crate) fn prop_bytes(p: &Property) -> usize {
 #[derive(Default)]
 pub(crate) struct TxnCache {
     /// Live workspaces by name (`None`: no live workspace of that name).
-    pub(crate) ws: HashMap<String, Option<WorkspaceId>>,
+    pub(crate) ws: HashMap<String, Option<WorkspaceId>, foldhash::fast::RandomState>,
     /// Workspace ids known to be live.
-    pub(crate) live: HashSet<WorkspaceId>,
+    pub(crate) live: HashSet<WorkspaceId, foldhash::fast::RandomState>,
     /// Nodes by id (`None`: no such node).
     pub(crate) nodes: IdMap<Option<NodeRecord>>,
     /// Node ids by workspace and path (`None`: the path is free), in byte order
@@ -87,10 +87,11 @@ pub(crate) struct TxnCache {
     /// Sizes of blobs known to be stored, by SHA-256 (a blob goes only by `gc`,
     /// in a transaction of its own, or with a rolled back savepoint, which
     /// forgets everything).
-    pub(crate) blobs: HashMap<String, u64>,
+    pub(crate) blobs: HashMap<String, u64, foldhash::fast::RandomState>,
     /// The paths of nodes whose children's paths are all in `paths`, with the
-    /// ids of those children.
-    pub(crate) complete: ByPath<Vec<NodeId>>,
+    /// ids of those children. Each is a path of `paths` too (a path forgotten
+    /// there is forgotten here), so a subtree's are found through `paths`.
+    pub(crate) complete: ByPath<Vec<NodeId>, Unordered>,
     /// The nodes below which [`super::prefetch`] read ahead: where to read their
     /// children on from (`(position, id)` of the last one read), or `None` when
     /// they were read through (a node not here was not read ahead below).
@@ -292,11 +293,8 @@ impl TxnCache {
             .insert(parent, children.iter().map(|r| r.position).max());
         if let Some(Some(r)) = self.nodes.get(&parent) {
             if self.paths.get(r.ws, &r.path) == Some(&Some(parent)) {
-                self.complete.insert(
-                    r.ws,
-                    r.path.clone(),
-                    children.iter().map(|c| c.id).collect(),
-                );
+                self.complete
+                    .insert(r.ws, &r.path, children.iter().map(|c| c.id).collect());
             }
         }
     }
@@ -410,7 +408,7 @@ impl TxnCache {
     fn put(&mut self, r: NodeRecord) {
         self.bytes += node_bytes(&r);
         self.touch(r.id);
-        if let Some(Some(other)) = self.paths.insert(r.ws, r.path.clone(), Some(r.id)) {
+        if let Some(Some(other)) = self.paths.insert(r.ws, &r.path, Some(r.id)) {
             // A node known at this path before is no longer known anywhere.
             if other != r.id {
                 self.nodes.remove(&other);
@@ -423,7 +421,7 @@ impl TxnCache {
     pub(crate) fn put_free(&mut self, ws: WorkspaceId, path: &str) {
         self.make_room();
         self.bytes += 2 * path.len() + 64;
-        self.paths.insert(ws, path.to_string(), None);
+        self.paths.insert(ws, path, None);
     }
 
     /// Remembers that node `id` does not exist.
@@ -441,8 +439,8 @@ impl TxnCache {
     /// brings back is [`TxnCache::inserted`] again).
     ///
     /// Paths are kept in byte order, so the subtree is two ranges (the path,
-    /// then `path/` up to `path0`): the cost is what is forgotten, not the
-    /// cache's size.
+    /// then `path/` up to `path0`), and the complete nodes in it are among
+    /// those paths: the cost is what is forgotten, not the cache's size.
     pub(crate) fn forget_subtree(&mut self, ws: WorkspaceId, path: &str) {
         if path == "/" {
             let gone: Vec<String> = self
@@ -469,14 +467,6 @@ impl TxnCache {
         );
         self.forget_paths(ws, gone);
         self.complete.remove(ws, path);
-        let inner: Vec<String> = self
-            .complete
-            .range(ws, Included(&lo), Excluded(&hi))
-            .map(|(p, _)| p.to_string())
-            .collect();
-        for p in inner {
-            self.complete.remove(ws, &p);
-        }
     }
 
     /// The subtree at `old` of `ws` moved to `new` (a free path): both subtrees
@@ -511,15 +501,16 @@ impl TxnCache {
         // below behind on their own.
         self.put(r);
         self.bytes += 2 * old.len() + 64;
-        self.paths.insert(ws, old.to_string(), None);
+        self.paths.insert(ws, old, None);
         for (p, ids) in parents {
-            self.complete.insert(ws, p, ids);
+            self.complete.insert(ws, &p, ids);
         }
     }
 
-    /// Forgets paths and the nodes known at them.
+    /// Forgets paths, the nodes known at them and whether they are complete.
     fn forget_paths(&mut self, ws: WorkspaceId, gone: Vec<String>) {
         for p in gone {
+            self.complete.remove(ws, &p);
             if let Some(Some(id)) = self.paths.remove(ws, &p) {
                 if let Some(Some(r)) = self.nodes.get(&id) {
                     if r.ws == ws && r.path == p {
@@ -534,12 +525,11 @@ impl TxnCache {
     /// properties and no children, and its parent's last position may grow.
     pub(crate) fn inserted(&mut self, r: NodeRecord) {
         let (id, parent, position) = (r.id, r.parent, r.position);
-        let (ws, path) = (r.ws, r.path.clone());
         self.make_room();
+        self.complete.insert(r.ws, &r.path, Vec::new());
         self.put(r);
         self.props.insert(id, BTreeMap::new());
         self.last_position.insert(id, None);
-        self.complete.insert(ws, path, Vec::new());
         if let Some(parent) = parent {
             if let Some(Some(p)) = self.nodes.get(&parent) {
                 if let Some(ids) = self.complete.get_mut(p.ws, &p.path) {
