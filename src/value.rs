@@ -733,9 +733,15 @@ mod tests {
         assert_eq!(Value::Decimal("1.0".into()), Value::Decimal("1.0".into()));
         assert_ne!(Value::Decimal("1.0".into()), Value::Decimal("1.00".into()));
         let d = |t: &str| Value::parse(PropertyType::Date, t).unwrap();
-        assert_eq!(d("2024-01-31T12:00:00.000+01:00"), d("2024-01-31T12:00:00.000+01:00"));
+        assert_eq!(
+            d("2024-01-31T12:00:00.000+01:00"),
+            d("2024-01-31T12:00:00.000+01:00")
+        );
         // The same instant at another offset prints otherwise: not equal.
-        assert_ne!(d("2024-01-31T12:00:00.000+01:00"), d("2024-01-31T11:00:00.000Z"));
+        assert_ne!(
+            d("2024-01-31T12:00:00.000+01:00"),
+            d("2024-01-31T11:00:00.000Z")
+        );
     }
 
     #[test]

@@ -95,7 +95,8 @@ const CHILDREN: &str = concat!(
 
 /// The grandchildren of a node, by parent in child order, each parent's in order
 /// (both through `node_children`: no sort, no temporary table).
-const GRANDCHILDREN: &str = "SELECT n.id, n.ws, n.parent, n.name, n.position, n.path, n.ptype, n.mixins
+const GRANDCHILDREN: &str =
+    "SELECT n.id, n.ws, n.parent, n.name, n.position, n.path, n.ptype, n.mixins
      FROM node c CROSS JOIN node n ON n.parent = c.id WHERE c.parent = ?1
      ORDER BY c.position, c.id, n.position, n.id";
 

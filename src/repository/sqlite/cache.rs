@@ -455,7 +455,11 @@ mod tests {
     #[test]
     fn knows_the_children_read_until_one_is_inserted() {
         let mut c = NodeCache::default();
-        let (p, a, b) = (rec(5, Some(1), "/p", 0), rec(6, Some(5), "/p/a", 1), rec(7, Some(5), "/p/b", 2));
+        let (p, a, b) = (
+            rec(5, Some(1), "/p", 0),
+            rec(6, Some(5), "/p/a", 1),
+            rec(7, Some(5), "/p/b", 2),
+        );
         c.seen(&p);
         assert_eq!(c.children(5), Known::Ask);
         assert!(!c.knows_children(5));
