@@ -43,10 +43,10 @@ use std::ops::Bound::{Excluded, Included, Unbounded};
 type IdMap<V> = HashMap<NodeId, V, foldhash::fast::RandomState>;
 
 /// Entries kept at most (nodes, paths and nodes' property sets together).
-pub(crate) const LIMIT: usize = 64_000;
+pub(crate) const LIMIT: usize = 32_000;
 
 /// Bytes kept at most, as estimated by [`TxnCache::bytes`].
-pub(crate) const LIMIT_BYTES: usize = 16 << 20;
+pub(crate) const LIMIT_BYTES: usize = 8 << 20;
 
 /// What a node record takes, about (its strings, the map entries for its id and
 /// path).
