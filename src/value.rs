@@ -521,6 +521,19 @@ impl PartialEq for Value {
             // NaN equals NaN for content comparison (a dump is equal to itself).
             (Value::Double(a), Value::Double(b)) => a.to_bits() == b.to_bits() || a == b,
             (Value::Binary(a), Value::Binary(b)) => a == b,
+            // The string forms without building them: text is its own form, and
+            // integers and booleans print one form each. Equal dates print alike
+            // (unequal ones may too: compared by their forms then).
+            (Value::String(a), Value::String(b))
+            | (Value::Name(a), Value::Name(b))
+            | (Value::Path(a), Value::Path(b))
+            | (Value::Reference(a), Value::Reference(b))
+            | (Value::WeakReference(a), Value::WeakReference(b))
+            | (Value::Uri(a), Value::Uri(b))
+            | (Value::Decimal(a), Value::Decimal(b)) => a == b,
+            (Value::Long(a), Value::Long(b)) => a == b,
+            (Value::Boolean(a), Value::Boolean(b)) => a == b,
+            (Value::Date(a), Value::Date(b)) if a == b => true,
             (a, b) => a.ptype() == b.ptype() && a.to_string() == b.to_string(),
         }
     }
@@ -706,6 +719,30 @@ impl Property {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_equal_by_type_and_string_form() {
+        let s = |v: &str| Value::String(v.into());
+        assert_eq!(s("a"), s("a"));
+        assert_ne!(s("a"), s("b"));
+        assert_ne!(s("1"), Value::Name("1".into()));
+        assert_ne!(s("1"), Value::Long(1));
+        assert_eq!(Value::Long(-3), Value::Long(-3));
+        assert_ne!(Value::Long(3), Value::Long(4));
+        assert_ne!(Value::Boolean(true), Value::Boolean(false));
+        assert_eq!(Value::Decimal("1.0".into()), Value::Decimal("1.0".into()));
+        assert_ne!(Value::Decimal("1.0".into()), Value::Decimal("1.00".into()));
+        let d = |t: &str| Value::parse(PropertyType::Date, t).unwrap();
+        assert_eq!(
+            d("2024-01-31T12:00:00.000+01:00"),
+            d("2024-01-31T12:00:00.000+01:00")
+        );
+        // The same instant at another offset prints otherwise: not equal.
+        assert_ne!(
+            d("2024-01-31T12:00:00.000+01:00"),
+            d("2024-01-31T11:00:00.000Z")
+        );
+    }
 
     #[test]
     fn type_names() {

@@ -21,18 +21,31 @@ use std::path::Path;
 
 /// Installs `package` into a temporary empty repository and prints the subtree at `p`.
 pub fn run(package: &Path, p: &str, format: DumpFormat) -> CliResult<i32> {
-    let archive = open_package(package)?;
     let dir = crate::scratch::create_in(&std::env::temp_dir(), "jcrpack-dump").map_err(|e| {
         CliError::context("cannot create a temporary repository", e).kind(ErrorKind::Internal)
     })?;
+    let (store, workspace) = install(package, &dir.path().join("repo"), format)?;
+    // The install's memory (the archive's index, the report, what the importer
+    // freed between chunks still in use) goes back before the dump starts.
+    crate::heap_trim::trim();
+    write_subtree(store.as_ref(), &workspace, p, format)?;
+    drop(store);
+    dir.close().map_err(|e| {
+        CliError::context("cannot remove the temporary repository", e).kind(ErrorKind::Internal)
+    })?;
+    Ok(0)
+}
+
+/// Installs `package` into a new scratch repository in folder `repo`: the store
+/// and the workspace it installed into. The archive and the install's report are
+/// dropped on return, so that a dump holds nothing of the install.
+fn install(package: &Path, repo: &Path, format: DumpFormat) -> CliResult<(Box<dyn Store>, String)> {
+    let archive = open_package(package)?;
     let scratch = match format {
         DumpFormat::Sysview => Scratch::BlobBytes,
         DumpFormat::Json | DumpFormat::Docview => Scratch::Digests,
     };
-    let mut store: Box<dyn Store> = Box::new(SqliteStore::init_scratch(
-        &dir.path().join("repo"),
-        scratch,
-    )?);
+    let mut store: Box<dyn Store> = Box::new(SqliteStore::init_scratch(repo, scratch)?);
     let opts = ImportOptions::new(super::import::actor()?);
     let report = import::install_archive(store.as_mut(), archive.as_ref(), &opts).map_err(|e| {
         CliError::context(
@@ -43,10 +56,5 @@ pub fn run(package: &Path, p: &str, format: DumpFormat) -> CliResult<i32> {
     for w in &report.warnings {
         status!("warning: {w}");
     }
-    write_subtree(store.as_ref(), &opts.workspace, p, format)?;
-    drop(store);
-    dir.close().map_err(|e| {
-        CliError::context("cannot remove the temporary repository", e).kind(ErrorKind::Internal)
-    })?;
-    Ok(0)
+    Ok((store, opts.workspace))
 }

@@ -29,12 +29,18 @@
 
 mod by_path;
 
+pub(crate) use super::schema::DistinctNames;
 use crate::path;
 use crate::repository::content::{NodeId, NodeRecord, WorkspaceId};
 use crate::value::Property;
-pub(crate) use by_path::ByPath;
+pub(crate) use by_path::{ByPath, Unordered};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound::{Excluded, Included, Unbounded};
+
+/// The maps by node id: foldhash, several times cheaper than std's SipHash (a
+/// node an install writes is looked up and stamped several times), randomly
+/// seeded as the SQLite cache's.
+type IdMap<V> = HashMap<NodeId, V, foldhash::fast::RandomState>;
 
 /// Entries kept at most (nodes, paths and nodes' property sets together).
 pub(crate) const LIMIT: usize = 64_000;
@@ -66,34 +72,37 @@ pub(crate) fn prop_bytes(p: &Property) -> usize {
 #[derive(Default)]
 pub(crate) struct TxnCache {
     /// Live workspaces by name (`None`: no live workspace of that name).
-    pub(crate) ws: HashMap<String, Option<WorkspaceId>>,
+    pub(crate) ws: HashMap<String, Option<WorkspaceId>, foldhash::fast::RandomState>,
     /// Workspace ids known to be live.
-    pub(crate) live: HashSet<WorkspaceId>,
+    pub(crate) live: HashSet<WorkspaceId, foldhash::fast::RandomState>,
     /// Nodes by id (`None`: no such node).
-    pub(crate) nodes: HashMap<NodeId, Option<NodeRecord>>,
+    pub(crate) nodes: IdMap<Option<NodeRecord>>,
     /// Node ids by workspace and path (`None`: the path is free), in byte order
     /// so that a subtree is one range.
     pub(crate) paths: ByPath<Option<NodeId>>,
     /// All the properties of a node, by name.
-    pub(crate) props: HashMap<NodeId, BTreeMap<String, Property>>,
+    pub(crate) props: IdMap<BTreeMap<String, Property>>,
     /// The largest child position of a node (`None`: no children).
-    pub(crate) last_position: HashMap<NodeId, Option<i64>>,
+    pub(crate) last_position: IdMap<Option<i64>>,
     /// Sizes of blobs known to be stored, by SHA-256 (a blob goes only by `gc`,
     /// in a transaction of its own, or with a rolled back savepoint, which
     /// forgets everything).
-    pub(crate) blobs: HashMap<String, u64>,
+    pub(crate) blobs: HashMap<String, u64, foldhash::fast::RandomState>,
     /// The paths of nodes whose children's paths are all in `paths`, with the
-    /// ids of those children.
-    pub(crate) complete: ByPath<Vec<NodeId>>,
+    /// ids of those children. Each is a path of `paths` too (a path forgotten
+    /// there is forgotten here), so a subtree's are found through `paths`.
+    pub(crate) complete: ByPath<Vec<NodeId>, Unordered>,
     /// The nodes below which [`super::prefetch`] read ahead: where to read their
     /// children on from (`(position, id)` of the last one read), or `None` when
     /// they were read through (a node not here was not read ahead below).
-    pub(crate) resume: HashMap<NodeId, Option<(i64, i64)>>,
+    pub(crate) resume: IdMap<Option<(i64, i64)>>,
     /// What the entries take, about.
     pub(crate) bytes: usize,
+    /// Property names whose MD5s are known apart (see [`DistinctNames`]).
+    pub(crate) names: DistinctNames,
     /// When each node known was last written or answered for (a tick of
     /// `clock`): an eviction keeps the newer half.
-    stamp: HashMap<NodeId, u64>,
+    stamp: IdMap<u64>,
     clock: u64,
     /// The `jcr:uuid` rows of a workspace on the server, as far as the
     /// transaction can prove them (see [`UuidRows`]); a workspace not here was
@@ -240,7 +249,7 @@ impl TxnCache {
         let nodes = &self.nodes;
         let at_kept = |ws: WorkspaceId, p: &str, known: &Option<NodeId>| matches!(known, Some(id) if matches!(nodes.get(id), Some(Some(r)) if r.ws == ws && r.path == p));
         let paths = &self.paths;
-        let stay: HashSet<(WorkspaceId, &str)> = self
+        let stay: HashSet<(WorkspaceId, &str), foldhash::fast::RandomState> = self
             .complete
             .iter()
             .filter(|&(ws, p, _)| paths.get(ws, p).is_some_and(|known| at_kept(ws, p, known)))
@@ -284,11 +293,8 @@ impl TxnCache {
             .insert(parent, children.iter().map(|r| r.position).max());
         if let Some(Some(r)) = self.nodes.get(&parent) {
             if self.paths.get(r.ws, &r.path) == Some(&Some(parent)) {
-                self.complete.insert(
-                    r.ws,
-                    r.path.clone(),
-                    children.iter().map(|c| c.id).collect(),
-                );
+                self.complete
+                    .insert(r.ws, &r.path, children.iter().map(|c| c.id).collect());
             }
         }
     }
@@ -336,31 +342,61 @@ impl TxnCache {
             && !matches!(self.resume.get(&id), Some(None))
     }
 
-    /// The node at `path` of `ws`: `Some(None)` when it is known to be free.
-    pub(crate) fn node_at(&mut self, ws: WorkspaceId, path: &str) -> Option<Option<NodeRecord>> {
+    /// What answers for `path` of `ws`, borrowed: whether a node is there (the
+    /// node, known at that path) or not (the path known free, or its parent
+    /// complete), with the node to stamp as used; `None` when not known.
+    fn answer_at(&self, ws: WorkspaceId, path: &str) -> Option<(bool, Option<NodeId>)> {
         let Some(known) = self.paths.get(ws, path) else {
             // Free when its parent is complete.
             let parent = path::parent(path)?;
             return match self.paths.get(ws, parent) {
                 Some(Some(id)) if self.complete.contains_key(ws, parent) => {
-                    let id = *id;
-                    self.touch(id);
-                    Some(None)
+                    Some((false, Some(*id)))
                 }
                 _ => None,
             };
         };
         match known {
-            None => Some(None),
+            None => Some((false, None)),
             Some(id) => match self.nodes.get(id)? {
-                Some(r) if r.ws == ws && r.path == path => {
-                    let (id, r) = (*id, r.clone());
-                    self.touch(id);
-                    Some(Some(r))
-                }
+                Some(r) if r.ws == ws && r.path == path => Some((true, Some(*id))),
                 _ => None,
             },
         }
+    }
+
+    /// The node at `path` of `ws`: `Some(None)` when it is known to be free.
+    pub(crate) fn node_at(&mut self, ws: WorkspaceId, path: &str) -> Option<Option<NodeRecord>> {
+        let (exists, used) = self.answer_at(ws, path)?;
+        if let Some(id) = used {
+            self.touch(id);
+        }
+        match used {
+            Some(id) if exists => Some(self.nodes.get(&id).cloned().flatten()),
+            _ => Some(None),
+        }
+    }
+
+    /// Whether a node is at `path` of `ws`, when known (as [`TxnCache::node_at`]
+    /// says, without copying the node).
+    pub(crate) fn exists_at(&mut self, ws: WorkspaceId, path: &str) -> Option<bool> {
+        let (exists, used) = self.answer_at(ws, path)?;
+        if let Some(id) = used {
+            self.touch(id);
+        }
+        Some(exists)
+    }
+
+    /// The workspace and path of node `id` (`Some(None)`: known not to exist),
+    /// used now; the record is not copied.
+    pub(crate) fn place(&mut self, id: NodeId) -> Option<Option<(WorkspaceId, String)>> {
+        let known = self
+            .nodes
+            .get(&id)?
+            .as_ref()
+            .map(|r| (r.ws, r.path.clone()));
+        self.touch(id);
+        Some(known)
     }
 
     /// Remembers a node read or written (and its path).
@@ -372,7 +408,7 @@ impl TxnCache {
     fn put(&mut self, r: NodeRecord) {
         self.bytes += node_bytes(&r);
         self.touch(r.id);
-        if let Some(Some(other)) = self.paths.insert(r.ws, r.path.clone(), Some(r.id)) {
+        if let Some(Some(other)) = self.paths.insert(r.ws, &r.path, Some(r.id)) {
             // A node known at this path before is no longer known anywhere.
             if other != r.id {
                 self.nodes.remove(&other);
@@ -385,7 +421,7 @@ impl TxnCache {
     pub(crate) fn put_free(&mut self, ws: WorkspaceId, path: &str) {
         self.make_room();
         self.bytes += 2 * path.len() + 64;
-        self.paths.insert(ws, path.to_string(), None);
+        self.paths.insert(ws, path, None);
     }
 
     /// Remembers that node `id` does not exist.
@@ -403,8 +439,8 @@ impl TxnCache {
     /// brings back is [`TxnCache::inserted`] again).
     ///
     /// Paths are kept in byte order, so the subtree is two ranges (the path,
-    /// then `path/` up to `path0`): the cost is what is forgotten, not the
-    /// cache's size.
+    /// then `path/` up to `path0`), and the complete nodes in it are among
+    /// those paths: the cost is what is forgotten, not the cache's size.
     pub(crate) fn forget_subtree(&mut self, ws: WorkspaceId, path: &str) {
         if path == "/" {
             let gone: Vec<String> = self
@@ -431,14 +467,6 @@ impl TxnCache {
         );
         self.forget_paths(ws, gone);
         self.complete.remove(ws, path);
-        let inner: Vec<String> = self
-            .complete
-            .range(ws, Included(&lo), Excluded(&hi))
-            .map(|(p, _)| p.to_string())
-            .collect();
-        for p in inner {
-            self.complete.remove(ws, &p);
-        }
     }
 
     /// The subtree at `old` of `ws` moved to `new` (a free path): both subtrees
@@ -473,15 +501,16 @@ impl TxnCache {
         // below behind on their own.
         self.put(r);
         self.bytes += 2 * old.len() + 64;
-        self.paths.insert(ws, old.to_string(), None);
+        self.paths.insert(ws, old, None);
         for (p, ids) in parents {
-            self.complete.insert(ws, p, ids);
+            self.complete.insert(ws, &p, ids);
         }
     }
 
-    /// Forgets paths and the nodes known at them.
+    /// Forgets paths, the nodes known at them and whether they are complete.
     fn forget_paths(&mut self, ws: WorkspaceId, gone: Vec<String>) {
         for p in gone {
+            self.complete.remove(ws, &p);
             if let Some(Some(id)) = self.paths.remove(ws, &p) {
                 if let Some(Some(r)) = self.nodes.get(&id) {
                     if r.ws == ws && r.path == p {
@@ -496,12 +525,11 @@ impl TxnCache {
     /// properties and no children, and its parent's last position may grow.
     pub(crate) fn inserted(&mut self, r: NodeRecord) {
         let (id, parent, position) = (r.id, r.parent, r.position);
-        let (ws, path) = (r.ws, r.path.clone());
         self.make_room();
+        self.complete.insert(r.ws, &r.path, Vec::new());
         self.put(r);
         self.props.insert(id, BTreeMap::new());
         self.last_position.insert(id, None);
-        self.complete.insert(ws, path, Vec::new());
         if let Some(parent) = parent {
             if let Some(Some(p)) = self.nodes.get(&parent) {
                 if let Some(ids) = self.complete.get_mut(p.ws, &p.path) {

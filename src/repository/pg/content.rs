@@ -85,9 +85,18 @@ impl PgDb {
         codec::decode_property(&name, code as i64, multiple, &raw).map_err(|e| self.corrupt(e))
     }
 
+    /// The workspace and path of node `id`, which must exist (from the cache
+    /// without copying its record, when it knows).
+    fn require_place(&self, id: NodeId) -> Result<(WorkspaceId, String)> {
+        match self.with_cache(|c| c.place(id)) {
+            Some(Some(Some(place))) => Ok(place),
+            _ => self.require_node(id).map(|r| (r.ws, r.path)),
+        }
+    }
+
     fn exists_at(&self, ws: i64, p: &str) -> Result<bool> {
-        if let Some(Some(known)) = self.with_cache(|c| c.node_at(ws, p)) {
-            return Ok(known.is_some());
+        if let Some(Some(known)) = self.with_cache(|c| c.exists_at(ws, p)) {
+            return Ok(known);
         }
         let exists = !self
             .read(
@@ -737,13 +746,15 @@ impl ContentTxn for PgTxn<'_> {
         if n.name.is_empty() {
             return Err(db.corrupt("a node below the root needs a name"));
         }
-        let parent_row = db
-            .node_by_id(parent)?
-            .ok_or_else(|| db.corrupt(format!("parent id {parent} does not exist")))?;
-        if parent_row.ws != n.ws {
+        let (parent_ws, parent_path) = match db.with_cache(|c| c.place(parent)) {
+            Some(Some(known)) => known,
+            _ => db.node_by_id(parent)?.map(|r| (r.ws, r.path)),
+        }
+        .ok_or_else(|| db.corrupt(format!("parent id {parent} does not exist")))?;
+        if parent_ws != n.ws {
             return Err(db.corrupt(format!("parent id {parent} lies in another workspace")));
         }
-        let first = child_path(&parent_row.path, &n.name, 1);
+        let first = child_path(&parent_path, &n.name, 1);
         let direct = !db.exists_at(n.ws, &first)?;
         let p = if direct { first } else { temp_path(n.id) };
         {
@@ -762,7 +773,7 @@ impl ContentTxn for PgTxn<'_> {
             if db.hold_node(row)? {
                 db.inserted(n, &p, n.position, &mixins)?;
                 if !direct {
-                    sns::fix_sns(db, n.ws, &parent_row.path, &n.name, &[n.id])?;
+                    sns::fix_sns(db, n.ws, &parent_path, &n.name, &[n.id])?;
                 }
                 return Ok(());
             }
@@ -785,7 +796,7 @@ impl ContentTxn for PgTxn<'_> {
         // it moves).
         db.inserted(n, &p, n.position, &mixins)?;
         if !direct {
-            sns::fix_sns(db, n.ws, &parent_row.path, &n.name, &[n.id])?;
+            sns::fix_sns(db, n.ws, &parent_path, &n.name, &[n.id])?;
         }
         Ok(())
     }
@@ -874,25 +885,34 @@ impl ContentTxn for PgTxn<'_> {
             return Ok(());
         }
         let db = self.db;
-        let row = db.require_node(id)?;
+        let (ws, path) = db.require_place(id)?;
         let mut rows: Vec<(&str, PropCols)> = Vec::with_capacity(properties.len());
         for p in properties {
-            let (code, value) = db.encode(row.ws, &row.path, p)?;
+            let (code, value) = db.encode(ws, &path, p)?;
             rows.push((p.name.as_str(), (code, p.multiple, value)));
         }
-        // Rows are keyed by the MD5 of the name: two names with one are refused.
-        if let Some((a, b)) = super::schema::md5_twins(rows.iter().map(|r| r.0)) {
-            return Err(db.md5_twin_property(row.ws, &row.path, b, a)?);
+        // Rows are keyed by the MD5 of the name: two names with one are refused
+        // (the cache remembers names known apart).
+        let names = rows.iter().map(|r| r.0);
+        let twins = match db.with_cache(|c| c.names.twins(names.clone())) {
+            Some(found) => found,
+            None => super::schema::md5_twins(names),
+        };
+        if let Some((a, b)) = twins {
+            return Err(db.md5_twin_property(ws, &path, b, a)?);
         }
         // The cache keeps them as they read back from their stored form (read
-        // before the rows go to wait, which takes them).
+        // before the rows go to wait, which takes them): most are what they
+        // were given, the rest is decoded.
         let stored = if db.with_cache(|c| c.props.contains_key(&id)) == Some(true) {
             let mut stored = Vec::with_capacity(rows.len());
-            for (name, (code, multiple, value)) in &rows {
-                stored.push(
+            for (p, (name, (code, multiple, value))) in properties.iter().zip(&rows) {
+                stored.push(if reads_back_as_given(p) {
+                    p.clone()
+                } else {
                     codec::decode_property(name, *code as i64, *multiple, value)
-                        .map_err(|e| db.corrupt(e))?,
-                );
+                        .map_err(|e| db.corrupt(e))?
+                });
             }
             Some(stored)
         } else {
@@ -903,7 +923,7 @@ impl ContentTxn for PgTxn<'_> {
         if !db.hold_props(id, &mut rows)? {
             for (name, (_, _, value)) in &rows {
                 if *name == "jcr:uuid" {
-                    db.with_cache(|c| c.uuid_written(row.ws, value));
+                    db.with_cache(|c| c.uuid_written(ws, value));
                 }
             }
             let names: Vec<&str> = rows.iter().map(|r| r.0).collect();
@@ -927,12 +947,12 @@ impl ContentTxn for PgTxn<'_> {
                 let wanted = distinct.len();
                 for n in distinct {
                     if let Some(other) = db.md5_twin_of(id, n)? {
-                        return Err(db.md5_twin_property(row.ws, &row.path, n, &other)?);
+                        return Err(db.md5_twin_property(ws, &path, n, &other)?);
                     }
                 }
                 return Err(db.corrupt(format!(
                     "setting the properties of {} changed {} of {} rows",
-                    row.path,
+                    path,
                     changed.len(),
                     wanted
                 )));
@@ -1051,6 +1071,34 @@ impl ContentTxn for PgTxn<'_> {
     }
 }
 
+/// Whether property `p` reads back from its stored form ([`codec`]) as it is
+/// given: one value when single-valued, and every value of the variant of its
+/// type whose stored text is the value itself or its exact string form (texts,
+/// names, paths, references, URIs, booleans, longs, stored binaries). Doubles,
+/// dates and decimals are read back (their text may be written otherwise, or
+/// refused).
+fn reads_back_as_given(p: &Property) -> bool {
+    use crate::value::PropertyType as T;
+    (p.multiple || p.values.len() == 1)
+        && p.values.iter().all(|v| {
+            matches!(
+                (p.ptype, v),
+                (T::String, Value::String(_))
+                    | (T::Name, Value::Name(_))
+                    | (T::Path, Value::Path(_))
+                    | (T::Reference, Value::Reference(_))
+                    | (T::WeakReference, Value::WeakReference(_))
+                    | (T::Uri, Value::Uri(_))
+                    | (T::Boolean, Value::Boolean(_))
+                    | (T::Long, Value::Long(_))
+                    | (
+                        T::Binary,
+                        Value::Binary(Binary::Blob { .. } | Binary::Reference(_))
+                    )
+            )
+        })
+}
+
 /// The batched reads' shape: each of `keys` answered by `cached` when it knows,
 /// the rest by one `read` of those keys (its answers in their order), in the
 /// order of `keys`.
@@ -1073,4 +1121,100 @@ fn cached_or_batch<K: Copy, V: Default>(
         }
     }
     Ok(out.into_iter().map(Option::unwrap_or_default).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads_back_as_given;
+    use crate::repository::sqlite::codec;
+    use crate::value::{Binary, Property, PropertyType as T, Value};
+
+    fn prop(ptype: T, multiple: bool, values: Vec<Value>) -> Property {
+        Property {
+            name: "p".into(),
+            ptype,
+            multiple,
+            values,
+        }
+    }
+
+    #[test]
+    fn a_property_kept_as_given_is_what_its_stored_form_reads_back_as() {
+        let s = |t: &str| Value::String(t.into());
+        let blob = Value::Binary(Binary::Blob {
+            sha256: "ab".repeat(32),
+            size: 7,
+        });
+        let given = [
+            (prop(T::String, false, vec![s("a \"b\" \\ é")]), true),
+            (
+                prop(T::String, true, vec![s("a"), s("[\"x\"]"), s("")]),
+                true,
+            ),
+            (prop(T::String, true, vec![]), true),
+            (
+                prop(T::Name, false, vec![Value::Name("jcr:title".into())]),
+                true,
+            ),
+            (prop(T::Path, true, vec![Value::Path("/a/b".into())]), true),
+            (
+                prop(T::Reference, false, vec![Value::Reference("u".into())]),
+                true,
+            ),
+            (
+                prop(
+                    T::WeakReference,
+                    false,
+                    vec![Value::WeakReference("u".into())],
+                ),
+                true,
+            ),
+            (
+                prop(T::Uri, false, vec![Value::Uri("http://x/".into())]),
+                true,
+            ),
+            (
+                prop(
+                    T::Boolean,
+                    true,
+                    vec![Value::Boolean(true), Value::Boolean(false)],
+                ),
+                true,
+            ),
+            (prop(T::Long, false, vec![Value::Long(-42)]), true),
+            (
+                prop(T::Long, true, vec![Value::Long(i64::MIN), Value::Long(7)]),
+                true,
+            ),
+            (prop(T::Binary, false, vec![blob.clone()]), true),
+            (
+                prop(
+                    T::Binary,
+                    true,
+                    vec![Value::Binary(Binary::Reference("r".into()))],
+                ),
+                true,
+            ),
+            // Read back: two values of a single-valued property keep one, a
+            // value of another type is read as the property's, and doubles,
+            // dates and decimals are not vouched for.
+            (prop(T::String, false, vec![s("a"), s("b")]), false),
+            (prop(T::String, false, vec![Value::Long(1)]), false),
+            (prop(T::Long, false, vec![s("1")]), false),
+            (prop(T::Double, false, vec![Value::Double(0.1)]), false),
+            (
+                prop(T::Decimal, false, vec![Value::Decimal("1.0".into())]),
+                false,
+            ),
+        ];
+        for (p, as_given) in given {
+            assert_eq!(reads_back_as_given(&p), as_given, "{p:?}");
+            if as_given {
+                let stored = codec::encode_values(&p).unwrap();
+                let code = codec::type_code(p.ptype);
+                let back = codec::decode_property(&p.name, code, p.multiple, &stored).unwrap();
+                assert_eq!(back, p);
+            }
+        }
+    }
 }

@@ -44,7 +44,11 @@ const ROW_BYTES: i64 = 256;
 /// The children of the nodes `$1` with (parent, position, id) after `($2, $3,
 /// $4)`, in that order, each with its properties in name order, at most `$5`
 /// rows and, past the first, about `$6` bytes; `total` is how many there were
-/// without the two caps; last, whether the node has children.
+/// without the byte cap, up to `$5 + 1` (more than came back: the caps cut the
+/// level short); last, whether the node has children. Only the first `$5 + 1`
+/// children are read with their properties: a level below a folder of many
+/// children reads what it returns, not all of them (at 1M nodes the level
+/// reads were 17.5 s of the import's server time, 69 ms a call).
 fn level_sql() -> String {
     let cols = NODE_COLS
         .split(", ")
@@ -61,7 +65,10 @@ fn level_sql() -> String {
                     OVER (ORDER BY n.parent, n.position, n.id) - coalesce(p.bytes, 0) - {ROW_BYTES}
                     AS before,
                   count(*) OVER () AS total
-           FROM node n
+           FROM (SELECT {NODE_COLS} FROM node
+                 WHERE parent = ANY($1) AND (parent, position, id) > ($2::int8, $3::int8, $4::int8)
+                 ORDER BY parent, position, id
+                 LIMIT $5::int8 + 1) n
            LEFT JOIN LATERAL (
              SELECT array_agg(name ORDER BY name) AS names,
                     array_agg(type ORDER BY name) AS types,
@@ -69,7 +76,6 @@ fn level_sql() -> String {
                     array_agg(value ORDER BY name) AS vals,
                     sum(octet_length(name) + octet_length(value)) AS bytes
              FROM prop WHERE prop.node = n.id) p ON true
-           WHERE n.parent = ANY($1) AND (n.parent, n.position, n.id) > ($2::int8, $3::int8, $4::int8)
          ) t
          WHERE before < $6::int8
          ORDER BY parent, position, id

@@ -275,6 +275,51 @@ pub(crate) fn md5_twins<'a>(
     None
 }
 
+/// Names whose MD5s are all different, remembered (by a write transaction's
+/// cache) so that a batch of names all among them needs no MD5: an install sets
+/// the same few property names on node after node, and [`md5_twins`] hashes
+/// every name of every batch. A batch with a name not remembered is checked
+/// whole by [`md5_twins`]; when it has no twins, its names join, unless one has
+/// the MD5 of a remembered name (then it stays out: the names remembered never
+/// hold two with one MD5). At most [`DistinctNames::BYTES`] of names are kept.
+#[derive(Debug, Default)]
+pub(crate) struct DistinctNames {
+    names: std::collections::HashSet<Box<str>, foldhash::fast::RandomState>,
+    digests: std::collections::HashSet<[u8; 16], foldhash::fast::RandomState>,
+    bytes: usize,
+}
+
+impl DistinctNames {
+    /// The bytes of names kept at most.
+    pub(crate) const BYTES: usize = 1 << 16;
+
+    /// Two different names of `names` with one MD5, if there are (as
+    /// [`md5_twins`]).
+    pub(crate) fn twins<'a, I>(&mut self, names: I) -> Option<(&'a str, &'a str)>
+    where
+        I: IntoIterator<Item = &'a str>,
+        I::IntoIter: Clone,
+    {
+        let names = names.into_iter();
+        if names.clone().all(|n| self.names.contains(n)) {
+            return None;
+        }
+        let found = md5_twins(names.clone());
+        if found.is_none() {
+            for n in names {
+                if self.bytes + n.len() > Self::BYTES || self.names.contains(n) {
+                    continue;
+                }
+                if self.digests.insert(md5_digest(n)) {
+                    self.bytes += n.len();
+                    self.names.insert(n.into());
+                }
+            }
+        }
+        found
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     /// A printable pair with one MD5 (Marc Stevens' text collision, HashClash).
@@ -293,5 +338,27 @@ pub(crate) mod tests {
             Some((TWINS.0, TWINS.1))
         );
         assert_eq!(super::md5_twins(["a", "b", "a"]), None);
+    }
+
+    #[test]
+    fn remembered_names_answer_as_md5_twins_does() {
+        let mut d = super::DistinctNames::default();
+        assert_eq!(d.twins(["a", "b", "a"]), None);
+        assert_eq!(d.twins(["b", "a"]), None, "remembered");
+        assert_eq!(d.twins([TWINS.0, "a"]), None);
+        assert_eq!(
+            d.twins(["a", TWINS.1, "c"]),
+            None,
+            "its twin is not in the batch"
+        );
+        assert_eq!(d.twins([TWINS.0, TWINS.1]), Some((TWINS.0, TWINS.1)));
+        assert_eq!(d.twins([TWINS.1, "a", TWINS.0]), Some((TWINS.1, TWINS.0)));
+        // The twin that came second was not remembered: a batch with both is
+        // still checked.
+        assert!(d.names.contains(TWINS.0) && !d.names.contains(TWINS.1));
+        assert!(d.names.contains("c"));
+        let long = "x".repeat(super::DistinctNames::BYTES);
+        assert_eq!(d.twins([long.as_str()]), None);
+        assert!(!d.names.contains(long.as_str()), "over the bound");
     }
 }

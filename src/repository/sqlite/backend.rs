@@ -86,6 +86,40 @@ fn rows(db: &Db<'_>, sql: &str, args: impl rusqlite::Params) -> Result<Vec<NodeR
     found.into_iter().map(|r| record(db, r)).collect()
 }
 
+/// The children of a node, in order.
+const CHILDREN: &str = concat!(
+    "SELECT ",
+    node_cols!(),
+    " FROM node WHERE parent = ?1 ORDER BY position, id"
+);
+
+/// The grandchildren of a node, by parent in child order, each parent's in order
+/// (both through `node_children`: no sort, no temporary table).
+const GRANDCHILDREN: &str =
+    "SELECT n.id, n.ws, n.parent, n.name, n.position, n.path, n.ptype, n.mixins
+     FROM node c CROSS JOIN node n ON n.parent = c.id WHERE c.parent = ?1
+     ORDER BY c.position, c.id, n.position, n.id";
+
+/// The children of each of `children` among `grand` (as [`GRANDCHILDREN`] orders
+/// them: by parent in the order of `children`): one list a child, empty when it
+/// has none. `None` when a row of `grand` is not where that order puts it.
+fn families<'g>(
+    children: &[NodeRecord],
+    grand: &'g [NodeRecord],
+) -> Option<Vec<(NodeId, &'g [NodeRecord])>> {
+    let mut rest = grand;
+    let out = children
+        .iter()
+        .map(|c| {
+            let n = rest.iter().take_while(|g| g.parent == Some(c.id)).count();
+            let (mine, after) = rest.split_at(n);
+            rest = after;
+            (c.id, mine)
+        })
+        .collect();
+    rest.is_empty().then_some(out)
+}
+
 fn one(db: &Db<'_>, row: Option<NodeRow>) -> Result<Option<NodeRecord>> {
     row.map(|r| record(db, r)).transpose()
 }
@@ -214,19 +248,25 @@ macro_rules! content_read {
                 Ok(r)
             }
             fn children(&self, id: NodeId) -> Result<Vec<NodeRecord>> {
-                let found = rows(
-                    &self.db(),
-                    concat!(
-                        "SELECT ",
-                        node_cols!(),
-                        " FROM node WHERE parent = ?1 ORDER BY position, id"
-                    ),
-                    [id],
-                )?;
-                if let Some(c) = self.node_cache() {
-                    for r in &found {
-                        c.seen(r);
-                    }
+                let Some(c) = self.node_cache() else {
+                    return rows(&self.db(), CHILDREN, [id]);
+                };
+                let (found, read) = match c.children(id) {
+                    Known::Yes(found) => (found, false),
+                    Known::Ask => (rows(&self.db(), CHILDREN, [id])?, true),
+                };
+                if found.len() >= 2
+                    && c.is_seen(id)
+                    && !found.iter().all(|r| c.knows_children(r.id))
+                {
+                    // A stored node with children: theirs in one more read, as an
+                    // install asks for them next (module `cache`).
+                    let grand = rows(&self.db(), GRANDCHILDREN, [id])?;
+                    let mut lists: Vec<(NodeId, &[NodeRecord])> = vec![(id, &found)];
+                    lists.extend(families(&found, &grand).unwrap_or_default());
+                    c.lists_seen(&lists);
+                } else if read {
+                    c.lists_seen(&[(id, &found)]);
                 }
                 Ok(found)
             }
@@ -1010,5 +1050,38 @@ impl BackendTxn for SqliteTxn<'_> {
 impl From<SqliteStore> for SqliteBackend {
     fn from(store: SqliteStore) -> SqliteBackend {
         SqliteBackend::new(store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: NodeId, parent: NodeId) -> NodeRecord {
+        NodeRecord {
+            id,
+            ws: 1,
+            parent: Some(parent),
+            name: format!("n{id}"),
+            position: id,
+            path: format!("/n{id}"),
+            primary_type: "nt:unstructured".into(),
+            mixins: vec![],
+        }
+    }
+
+    #[test]
+    fn splits_grandchildren_into_families_in_child_order() {
+        let children = [rec(9, 1), rec(4, 1), rec(7, 1)];
+        let grand = [rec(20, 9), rec(21, 9), rec(22, 7)];
+        let f = families(&children, &grand).unwrap();
+        let ids: Vec<(NodeId, Vec<NodeId>)> = f
+            .iter()
+            .map(|(p, g)| (*p, g.iter().map(|r| r.id).collect()))
+            .collect();
+        assert_eq!(ids, vec![(9, vec![20, 21]), (4, vec![]), (7, vec![22])]);
+        // Out of that order (or not a child's): no families.
+        assert!(families(&children, &[rec(22, 7), rec(20, 9)]).is_none());
+        assert!(families(&children, &[rec(30, 5)]).is_none());
     }
 }

@@ -23,6 +23,14 @@
 //! `jcr:uuid` update them. They answer reads again (a re-install asks for each
 //! existing node several times) but never say that a path is free.
 //!
+//! It also keeps, for nodes read from SQLite, their children as read (ids, in
+//! order): the same clearing keeps such a list exact but for one change, a child
+//! inserted below the node, which forgets the node's list. A list answers only
+//! while every child in it is held as read (an inserted child never is). A family
+//! read (a node's children and theirs, [`NodeCache::lists_seen`]) fills them, so
+//! that a re-install asks once a family, not once a node, what children a node
+//! has.
+//!
 //! Everything else is asked of SQLite as before. Either part is cleared when it
 //! reaches [`NodeCache::LIMIT`] nodes, so the cache stays a few megabytes.
 //!
@@ -59,11 +67,13 @@ struct Seen {
 /// Node ids by workspace and path: a lookup by `&str` needs no key built.
 type ByPath = HashMap<WorkspaceId, HashMap<String, NodeId>>;
 
-/// Nodes read from SQLite, by id and by path.
+/// Nodes read from SQLite, by id and by path, and the children of some of them.
 #[derive(Debug, Default)]
 struct SeenRows {
     by_id: HashMap<NodeId, Seen>,
     by_path: ByPath,
+    /// The children of a node as read, in order (module doc).
+    children: HashMap<NodeId, Vec<NodeId>>,
 }
 
 /// See the module doc.
@@ -132,6 +142,59 @@ impl NodeCache {
         );
     }
 
+    /// Whether node `id` was read from SQLite (not inserted by this transaction).
+    pub fn is_seen(&self, id: NodeId) -> bool {
+        !self.by_id.contains_key(&id) && self.seen.borrow().by_id.contains_key(&id)
+    }
+
+    /// Remembers the children just read of each node of `lists` (each list whole,
+    /// in order) with their rows; nothing when they are more than the cache holds.
+    /// Makes room first, so that no list outlives one of its rows.
+    pub fn lists_seen(&self, lists: &[(NodeId, &[NodeRecord])]) {
+        let rows: usize = lists.iter().map(|(_, l)| l.len()).sum();
+        if rows > Self::LIMIT / 2 {
+            return;
+        }
+        {
+            let mut seen = self.seen.borrow_mut();
+            if seen.by_id.len() + rows >= Self::LIMIT {
+                *seen = SeenRows::default();
+            }
+        }
+        for (parent, children) in lists {
+            for r in children.iter() {
+                self.seen(r);
+            }
+            let ids = children.iter().map(|r| r.id).collect();
+            self.seen.borrow_mut().children.insert(*parent, ids);
+        }
+    }
+
+    /// Whether the children of node `id` are known ([`NodeCache::children`]
+    /// answers).
+    pub fn knows_children(&self, id: NodeId) -> bool {
+        let seen = self.seen.borrow();
+        seen.children
+            .get(&id)
+            .is_some_and(|ids| ids.iter().all(|c| seen.by_id.contains_key(c)))
+    }
+
+    /// The children of node `id`, in order, when known (module doc).
+    pub fn children(&self, id: NodeId) -> Known<Vec<NodeRecord>> {
+        let seen = self.seen.borrow();
+        let Some(ids) = seen.children.get(&id) else {
+            return Known::Ask;
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for c in ids {
+            match seen.by_id.get(c) {
+                Some(e) => out.push(e.record.clone()),
+                None => return Known::Ask,
+            }
+        }
+        Known::Yes(out)
+    }
+
     /// Remembers the `jcr:uuid` just read of node `id`, when its row is kept.
     pub fn uuid_seen(&self, id: NodeId, uuid: Option<&str>) {
         if let Some(e) = self.seen.borrow_mut().by_id.get_mut(&id) {
@@ -143,6 +206,10 @@ impl NodeCache {
     pub fn inserted(&mut self, record: NodeRecord) {
         if self.by_id.len() >= Self::LIMIT {
             self.forget_inserted();
+        }
+        if let Some(parent) = record.parent {
+            // The parent's children as read are no longer all of them.
+            self.seen.get_mut().children.remove(&parent);
         }
         if let Some(parent) = record.parent.and_then(|p| self.by_id.get_mut(&p)) {
             parent.last_child = Some(
@@ -383,6 +450,58 @@ mod tests {
         assert_eq!(c.ws_path(11), None);
         assert_eq!(c.at(1, "/a/d"), Known::Ask);
         assert_eq!(c.record(11), None);
+    }
+
+    #[test]
+    fn knows_the_children_read_until_one_is_inserted() {
+        let mut c = NodeCache::default();
+        let (p, a, b) = (
+            rec(5, Some(1), "/p", 0),
+            rec(6, Some(5), "/p/a", 1),
+            rec(7, Some(5), "/p/b", 2),
+        );
+        c.seen(&p);
+        assert_eq!(c.children(5), Known::Ask);
+        assert!(!c.knows_children(5));
+        let kids = [a.clone(), b.clone()];
+        c.lists_seen(&[(5, &kids), (6, &[]), (7, &[])]);
+        assert!(c.knows_children(5) && c.knows_children(6));
+        assert_eq!(c.children(5), Known::Yes(vec![a.clone(), b.clone()]));
+        assert_eq!(c.children(7), Known::Yes(vec![]));
+        assert!(c.is_seen(5) && !c.is_seen(99));
+        // A type change in place keeps the list, with the record as changed.
+        assert!(c.updated(6, "nt:folder", &[], 1));
+        assert!(matches!(c.children(5), Known::Yes(v) if v[0].primary_type == "nt:folder"));
+        // A child inserted below a node: its list is no longer whole.
+        c.inserted(rec(20, Some(7), "/p/b/x", 0));
+        assert_eq!(c.children(7), Known::Ask);
+        assert!(matches!(c.children(5), Known::Yes(v) if v.len() == 2));
+        // A list holding an inserted node (read back after the insert) never answers.
+        c.lists_seen(&[(7, &[rec(20, Some(7), "/p/b/x", 0)])]);
+        assert_eq!(c.children(7), Known::Ask);
+        assert!(!c.is_seen(20));
+        c.clear();
+        assert_eq!(c.children(5), Known::Ask);
+    }
+
+    #[test]
+    fn keeps_no_list_that_could_outlive_its_rows() {
+        let c = NodeCache::default();
+        let many: Vec<NodeRecord> = (0..NodeCache::LIMIT as i64 / 2 + 1)
+            .map(|i| rec(100 + i, Some(5), &format!("/p/n{i}"), i))
+            .collect();
+        c.lists_seen(&[(5, &many)]);
+        assert_eq!(c.children(5), Known::Ask);
+        // Rows that fill the cache: it is emptied before the list goes in, not after.
+        let fill: Vec<NodeRecord> = (0..NodeCache::LIMIT as i64 - 10)
+            .map(|i| rec(10_000 + i, Some(4), &format!("/q/n{i}"), i))
+            .collect();
+        for r in &fill {
+            c.seen(r);
+        }
+        let kids: Vec<NodeRecord> = many[..100].to_vec();
+        c.lists_seen(&[(5, &kids)]);
+        assert!(matches!(c.children(5), Known::Yes(v) if v == kids));
     }
 
     #[test]
