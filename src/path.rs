@@ -255,9 +255,17 @@ pub fn segments(p: &str) -> impl Iterator<Item = &str> {
     p.split('/').filter(|s| !s.is_empty())
 }
 
-/// Number of segments (`/` has depth 0).
+/// Number of segments (`/` has depth 0): the non-empty runs between slashes,
+/// counted on the bytes (every path written is checked against the depth limit).
 pub fn depth(p: &str) -> usize {
-    segments(p).count()
+    let mut depth = 0;
+    let mut in_segment = false;
+    for &b in p.as_bytes() {
+        let starts = b != b'/' && !in_segment;
+        depth += usize::from(starts);
+        in_segment = b != b'/';
+    }
+    depth
 }
 
 /// Whether `p` equals `ancestor` or lies below it.
@@ -304,6 +312,24 @@ pub fn relative_to<'a>(p: &'a str, base: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn depth_counts_the_segments_as_the_segments_iterator_does() {
+        for p in [
+            "",
+            "/",
+            "//",
+            "/a",
+            "a",
+            "/a/",
+            "/a//b",
+            "//a/b//",
+            "/jcr:content/x[10]/é/ü",
+            "/a/b/c/d/e/f",
+        ] {
+            assert_eq!(depth(p), segments(p).count(), "{p:?}");
+        }
+    }
 
     #[test]
     fn the_fast_path_agrees_with_the_full_parse() {

@@ -68,6 +68,9 @@ pub struct AddedNodes {
     log: spill::SpillLog<Added>,
     /// The distinct sets of undeclared type names the records refer to.
     undeclared: Vec<Vec<String>>,
+    /// Whether nodes of a type combination accept any content, asked once per
+    /// combination (by [`added`] for each node, then by [`check`]).
+    open_types: OpenTypes,
 }
 
 /// How many distinct sets of undeclared type names [`AddedNodes`] keeps.
@@ -168,7 +171,10 @@ pub(super) fn added(s: &mut Session<'_>, at: usize, path: &str, node: &Node) {
         .chain(&node.mixins)
         .filter(|t| !types.is_known(t));
     if unknown.clone().next().is_none()
-        && !(types.accepts_any_content(&node.primary_type, &node.mixins)
+        && !(s
+            .added
+            .open_types
+            .accepts_any_content(types, &node.primary_type, &node.mixins)
             && !types.check_node(node).iter().any(|v| v.is_error()))
     {
         return;
@@ -203,11 +209,11 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     let paths = std::mem::take(&mut s.to_check);
     s.phase("checking node types", Some(paths.len() as u64), Unit::Paths);
     let mut seen = spill::PathSet::new();
-    let mut open_types = OpenTypes::new();
     let mut records = paths.iter();
     // The nodes kept as added, in the order of their paths in `paths`; a log
     // that cannot be read back only leaves the rest to be read from the store.
-    let added_nodes = std::mem::take(&mut s.added);
+    let mut added_nodes = std::mem::take(&mut s.added);
+    let mut open_types = std::mem::take(&mut added_nodes.open_types);
     let mut added = added_nodes.log.iter();
     let mut next_added = added.next();
     // The paths to check next, each with the progress it stands for (itself
@@ -274,26 +280,49 @@ fn wants_children(
     if !declared(types, undeclared, primary, mixins) {
         return false;
     }
-    let known = open_types
-        .get(primary)
-        .and_then(|m| m.iter().find(|(k, _)| k.as_slice() == mixins));
-    let open = match known {
-        Some(&(_, o)) => o,
-        None => {
-            let o = types.accepts_any_content(primary, mixins);
-            open_types
-                .entry(primary.to_string())
-                .or_default()
-                .push((mixins.to_vec(), o));
-            o
-        }
-    };
-    !open
+    !open_types.accepts_any_content(types, primary, mixins)
 }
 
 /// Per primary type, per list of mixins: whether such a node accepts any child
-/// (looked up without building a key).
-type OpenTypes = std::collections::HashMap<String, Vec<(Vec<String>, bool)>>;
+/// ([`cnd::NodeTypeRegistry::accepts_any_content`]), looked up without building
+/// a key; forgotten when a node type is registered.
+#[derive(Debug, Default)]
+struct OpenTypes {
+    /// How many node types were registered when the answers were given.
+    types: usize,
+    by_primary: std::collections::HashMap<String, Vec<(Vec<String>, bool)>>,
+}
+
+impl OpenTypes {
+    /// [`cnd::NodeTypeRegistry::accepts_any_content`], asked of `types` once per
+    /// combination.
+    fn accepts_any_content(
+        &mut self,
+        types: &cnd::NodeTypeRegistry,
+        primary: &str,
+        mixins: &[String],
+    ) -> bool {
+        if self.types != types.len() {
+            self.by_primary.clear();
+            self.types = types.len();
+        }
+        let known = self
+            .by_primary
+            .get(primary)
+            .and_then(|m| m.iter().find(|(k, _)| k.as_slice() == mixins));
+        match known {
+            Some(&(_, open)) => open,
+            None => {
+                let open = types.accepts_any_content(primary, mixins);
+                self.by_primary
+                    .entry(primary.to_string())
+                    .or_default()
+                    .push((mixins.to_vec(), open));
+                open
+            }
+        }
+    }
+}
 
 /// Whether all the types are declared; those that are not are recorded.
 fn declared(

@@ -359,7 +359,12 @@ impl<'t> Session<'t> {
 
 /// Document prefix → repository prefix for one DocView file.
 #[derive(Debug, Default, Clone)]
-pub struct PrefixMap(HashMap<String, String>);
+pub struct PrefixMap {
+    map: HashMap<String, String>,
+    /// Whether some prefix maps to another one: nearly every document uses the
+    /// repository's own prefixes, and then no name is looked up.
+    renames: bool,
+}
 
 impl PrefixMap {
     /// Registers the document's namespaces (reference §3.11): a known URI keeps its
@@ -382,14 +387,23 @@ impl PrefixMap {
             };
             map.insert(p.clone(), repo);
         }
-        Ok(PrefixMap(map))
+        Ok(PrefixMap::new(map))
+    }
+
+    /// The map of document prefixes to repository prefixes.
+    fn new(map: HashMap<String, String>) -> PrefixMap {
+        let renames = map.iter().any(|(a, b)| a != b);
+        PrefixMap { map, renames }
     }
 
     /// Rewrites the prefix of a qualified name. Prefixes the document did not declare
     /// are taken as the repository's own (names in file names, reference §3.11).
     pub fn name<'n>(&self, name: &'n str) -> Cow<'n, str> {
+        if !self.renames {
+            return Cow::Borrowed(name);
+        }
         match name.split_once(':') {
-            Some((p, l)) => match self.0.get(p) {
+            Some((p, l)) => match self.map.get(p) {
                 Some(q) if q != p => Cow::Owned(format!("{q}:{l}")),
                 _ => Cow::Borrowed(name),
             },
@@ -399,7 +413,7 @@ impl PrefixMap {
 
     /// Rewrites every segment of a path value.
     pub fn path(&self, p: &str) -> String {
-        if self.0.iter().all(|(a, b)| a == b) {
+        if !self.renames {
             return p.to_string();
         }
         p.split('/')
@@ -488,5 +502,38 @@ pub(super) fn check_depth(p: &str) -> Result<(), ImportError> {
             Err(ImportError::NodeTooDeep { path, depth, limit })
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> PrefixMap {
+        PrefixMap::new(
+            pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_document_with_the_repository_prefixes_keeps_every_name() {
+        let pm = map(&[("jcr", "jcr"), ("nt", "nt")]);
+        assert!(matches!(pm.name("jcr:title"), Cow::Borrowed("jcr:title")));
+        assert!(matches!(pm.name("other:x"), Cow::Borrowed("other:x")));
+        assert_eq!(pm.path("/jcr:a/nt:b"), "/jcr:a/nt:b");
+    }
+
+    #[test]
+    fn a_renamed_prefix_is_rewritten_in_names_and_paths() {
+        let pm = map(&[("jcr", "jcr"), ("p", "q")]);
+        assert_eq!(pm.name("p:x"), "q:x");
+        assert_eq!(pm.name("jcr:title"), "jcr:title");
+        // Undeclared prefixes are the repository's own.
+        assert_eq!(pm.name("r:y"), "r:y");
+        assert_eq!(pm.name("plain"), "plain");
+        assert_eq!(pm.path("/p:a/jcr:b/p:c[2]"), "/q:a/jcr:b/q:c[2]");
     }
 }

@@ -379,6 +379,11 @@ impl JournaledTxn<'_> {
         let top = *ids
             .first()
             .ok_or_else(|| corrupt(&*self.inner, "an added subtree is empty"))?;
+        if known_ws.is_some() && options.same_name == SameName::Fail {
+            // No child of that name was there (checked above): the node is the
+            // first of its name, wherever it was placed.
+            return Ok(child_path(&parent, &node.name, 1));
+        }
         self.inner
             .node_by_id(top)?
             .map(|r| r.path)
