@@ -295,10 +295,7 @@ impl Pending {
         };
         // A name with the MD5 of another held one goes to the upsert, which refuses it.
         if !m.is_empty()
-            && super::schema::md5_twins(
-                m.names().chain(rows.iter().map(|r| r.0)),
-            )
-            .is_some()
+            && super::schema::md5_twins(m.names().chain(rows.iter().map(|r| r.0))).is_some()
         {
             return false;
         }
