@@ -624,7 +624,8 @@ mod tests {
     fn a_subtree_is_forgotten_in_a_large_cache_and_nothing_else() {
         let mut c = TxnCache::default();
         c.inserted(rec(1, None, "/", 0));
-        for id in 2..10_002 {
+        // Large, but well under the bounds: nothing is evicted.
+        for id in 2..(LIMIT / 8) as i64 + 2 {
             c.inserted(rec(id, Some(1), &format!("/n{id}"), id));
         }
         c.inserted(rec(20_000, Some(2), "/n2/x", 0));
