@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -102,6 +102,9 @@ impl Site {
 }
 
 /// `jcrpack serve` on a free loopback port; killed when dropped.
+/// Servers started by this process: each its own log file.
+static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 pub struct Server {
     pub child: Child,
     pub addr: String,
@@ -109,16 +112,17 @@ pub struct Server {
 }
 
 impl Server {
+    /// Serves the site's repository on a port the server picks (`--bind
+    /// 127.0.0.1:0`), read from its `listening on` line: a port chosen here and
+    /// bound later could be taken meanwhile by another test, whose listener then
+    /// answered the readiness probe while this server had failed to start.
     pub fn start(site: &Site) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let log = site.dir.path().join(format!("serve-{port}.log"));
+        let log = site.dir.path().join(format!(
+            "serve-{}.log",
+            SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
         let child = Command::new(bin())
-            .args(["serve", "--repo", site.r(), "--bind", &addr])
+            .args(["serve", "--repo", site.r(), "--bind", "127.0.0.1:0"])
             .stdin(Stdio::null())
             .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
             .stderr(Stdio::from(
@@ -126,26 +130,30 @@ impl Server {
             ))
             .spawn()
             .expect("jcrpack serve starts");
-        let mut s = Server { child, addr, log };
+        let mut s = Server {
+            child,
+            addr: String::new(),
+            log,
+        };
         let until = Instant::now() + Duration::from_secs(30);
         loop {
-            if TcpStream::connect(&s.addr).is_ok() {
+            let text = std::fs::read_to_string(&s.log).unwrap_or_default();
+            if let Some(addr) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("listening on http://"))
+            {
+                s.addr = addr.trim().to_string();
                 break;
             }
             if let Ok(Some(st)) = s.child.try_wait() {
-                panic!(
-                    "jcrpack serve exited with {st}: {}",
-                    std::fs::read_to_string(&s.log).unwrap_or_default()
-                );
+                panic!("jcrpack serve exited with {st}: {text}");
             }
             assert!(
                 Instant::now() < until,
-                "jcrpack serve did not listen on {}",
-                s.addr
+                "jcrpack serve did not say where it listens: {text}"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        s.addr = s.addr.clone();
         s
     }
 
