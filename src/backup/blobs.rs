@@ -299,7 +299,13 @@ impl CatalogueBlobs {
     /// (blobs copied from another file system, whose data is ours to make
     /// durable) one `syncfs` on Linux instead; elsewhere
     /// [`CatalogueBlobs::copy_in`] synced each file already.
-    pub(crate) fn sync(&self, chunks: Option<&Path>, copied: bool) -> Result<()> {
+    /// `also` (the backup's own files) are synced in the same batch.
+    pub(crate) fn sync(
+        &self,
+        chunks: Option<&Path>,
+        copied: bool,
+        mut also: Vec<Durable>,
+    ) -> Result<()> {
         #[cfg(target_os = "linux")]
         if copied {
             use std::os::fd::AsRawFd;
@@ -308,7 +314,7 @@ impl CatalogueBlobs {
             if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
                 return Err(BackupError::io(&self.dir, std::io::Error::last_os_error()));
             }
-            return Ok(());
+            return sync_all(&also);
         }
         #[cfg(not(target_os = "linux"))]
         let _ = copied;
@@ -325,7 +331,7 @@ impl CatalogueBlobs {
         }
         let subs = match std::fs::read_dir(&self.dir) {
             Ok(rd) => rd,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return sync_all(&also),
             Err(e) => return Err(BackupError::io(&self.dir, e)),
         };
         for e in subs {
@@ -335,6 +341,7 @@ impl CatalogueBlobs {
             }
         }
         items.push(Durable::Entries(self.dir.clone()));
+        items.append(&mut also);
         sync_all(&items)
     }
 
@@ -464,8 +471,8 @@ mod tests {
             .unwrap();
         assert_eq!(paced, 5);
         assert!(b.has(HELLO, 5));
-        b.sync(None, true).unwrap();
-        b.sync(None, false).unwrap();
+        b.sync(None, true, Vec::new()).unwrap();
+        b.sync(None, false, Vec::new()).unwrap();
         b.verify(HELLO, 5).unwrap();
         let mut s = String::new();
         b.open_verified(d.path(), HELLO)
