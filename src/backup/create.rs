@@ -4,8 +4,7 @@
 
 use super::blobs::{hash_file, parse_line, BlobStats};
 use super::catalogue::{
-    sync_dir, Catalogue, BACKUPS_DIR, BLOB_LIST_FILE, IN_PROGRESS_FILE,
-    MANIFEST_FILE, TMP_PREFIX,
+    sync_dir, Catalogue, BACKUPS_DIR, BLOB_LIST_FILE, IN_PROGRESS_FILE, MANIFEST_FILE, TMP_PREFIX,
 };
 use super::chunks::{ChunkWriter, ImageStats, CHUNK_BYTES, IMAGE_LIST_FILE};
 use super::durable::{sync_all, Durable};
@@ -439,13 +438,7 @@ impl Catalogue {
         }
 
         let (blobs, copied_plain) = self.copy_blobs(
-            store,
-            sqlite,
-            &list_path,
-            blob_bytes,
-            options,
-            events,
-            cancel,
+            store, sqlite, &list_path, blob_bytes, options, events, cancel,
         )?;
 
         let mut names = vec![IMAGE_LIST_FILE.to_string(), BLOB_LIST_FILE.to_string()];
@@ -512,8 +505,11 @@ impl Catalogue {
         durable.push(Durable::Data(manifest_path));
         durable.push(Durable::Entries(tmp.to_path_buf()));
         if new_chunks || manifest.blobs.copied_count > 0 {
-            self.blobs()
-                .sync(new_chunks.then_some(chunk_list.as_path()), copied_plain, durable)?;
+            self.blobs().sync(
+                new_chunks.then_some(chunk_list.as_path()),
+                copied_plain,
+                durable,
+            )?;
         } else {
             sync_all(&durable)?;
         }
