@@ -176,6 +176,11 @@ impl Pending {
         }
     }
 
+    /// Rows held (nodes, properties and binaries).
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
     /// Whether the rows should be written before more come.
     pub(crate) fn full(&self) -> bool {
         self.rows >= MAX_ROWS || self.bytes >= MAX_BYTES
@@ -563,9 +568,9 @@ impl PgDb {
                     )
                     .map_err(|e| self.err(e))?;
                 let none: bool = c
-                    .client
-                    .get()
-                    .query_one(&s, &[&ws])
+                    .run(super::timeline::Wait::Statement, |client| {
+                        client.query_one(&s, &[&ws])
+                    })
                     .and_then(|r| r.try_get(0))
                     .map_err(|e| self.err(e))?;
                 let rows = if none {
@@ -594,9 +599,9 @@ impl PgDb {
             )
             .map_err(|e| self.err(e))?;
         let rows = c
-            .client
-            .get()
-            .query(&s, &[&uuid, &ws])
+            .run(super::timeline::Wait::Statement, |client| {
+                client.query(&s, &[&uuid, &ws])
+            })
             .map_err(|e| self.err(e))?;
         let mut ids = rows
             .iter()
@@ -1135,6 +1140,66 @@ mod on_server {
         t.commit().unwrap();
         let after = reltuples(&db);
         assert!(after >= (2 * pages) as f32 * 0.9, "analyzed after: {after}");
+    }
+
+    #[test]
+    fn a_batch_written_behind_past_the_mark_is_analyzed_behind() {
+        let mut store = fresh();
+        let db = store.db().clone();
+        let mut t = store.begin("bulk").unwrap();
+        // 2 nodes and 2 properties a page: past ANALYZE_ROWS rows, under MAX_ROWS.
+        let pages = super::super::ANALYZE_ROWS as usize / 4 + 500;
+        t.add_node("default", "/", &tree(pages), &AddOptions::append())
+            .unwrap();
+        {
+            let mut c = db.lock().unwrap();
+            assert!(c.bulk.rows() >= super::super::ANALYZE_ROWS as usize);
+            c.flush_behind().unwrap();
+            assert!(c.client.is_away());
+            c.settle().unwrap();
+            assert!(!c.analyze_due, "nothing left to analyze in place");
+            let inside = super::super::timeline::Wait::AnalyzeInside;
+            assert_eq!(c.timeline.waited(inside).1, 0, "not analyzed in place");
+        }
+        let inside: f32 = db
+            .query(
+                "SELECT reltuples FROM pg_class WHERE oid = 'node'::regclass",
+                &[],
+            )
+            .unwrap()[0]
+            .get(0);
+        assert!(inside >= 4_000.0, "analyzed behind: {inside}");
+        t.commit().unwrap();
+    }
+
+    #[test]
+    fn a_node_on_the_server_is_updated_beside_the_waiting_rows() {
+        let mut store = fresh();
+        let db = store.db().clone();
+        let mut t = store.begin("bulk").unwrap();
+        t.add_node("default", "/", &tree(2), &AddOptions::append())
+            .unwrap();
+        t.commit().unwrap();
+        let (_, site) = default_ws_and_site(&db);
+        let mut t = store.begin("bulk").unwrap();
+        t.add_node("default", "/site", &tree(3), &AddOptions::append())
+            .unwrap();
+        assert!(!db.lock().unwrap().bulk.is_empty());
+        let changed = db
+            .execute_beside(
+                "UPDATE node SET ptype = $2 WHERE id = $1",
+                &[&site, &"nt:folder"],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+        assert!(!db.lock().unwrap().bulk.is_empty(), "the rows still wait");
+        t.commit().unwrap();
+        let ptype: String = db
+            .query("SELECT ptype FROM node WHERE id = $1", &[&site])
+            .unwrap()[0]
+            .get(0);
+        assert_eq!(ptype, "nt:folder");
+        assert_eq!(store.children("default", "/site/site").unwrap().len(), 3);
     }
 
     #[test]

@@ -849,7 +849,8 @@ impl ContentTxn for PgTxn<'_> {
             .bulk
             .update_node(id, primary_type, &encoded, position);
         if !waiting {
-            db.execute(
+            // A node on the server: the waiting rows are other nodes.
+            db.execute_beside(
                 "UPDATE node SET ptype = $2, mixins = $3, position = $4 WHERE id = $1",
                 &[&id, &primary_type, &encoded, &position],
             )?;

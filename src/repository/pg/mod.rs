@@ -92,6 +92,7 @@ mod oplog;
 mod prefetch;
 pub mod schema;
 mod store;
+mod timeline;
 
 #[cfg(test)]
 pub(crate) mod testdb;
@@ -220,6 +221,8 @@ pub(crate) struct Conn {
     /// The rows of `node` and `prop` when the transaction first grew past
     /// [`ANALYZE_ROWS`] (the server's estimate).
     rows_before: Option<f64>,
+    /// What the open write transaction waited on the server for (see `timeline`).
+    timeline: timeline::Timeline,
 }
 
 /// Rows an install writes before it analyzes the tables it grew (see
@@ -230,6 +233,25 @@ pub(crate) const ANALYZE_ROWS: u64 = 10_000;
 /// default is 100: it samples 300 times the target rows, and computes the
 /// statistics of every column and expression index of the sample).
 pub(crate) const ANALYZE_TARGET_INSIDE: u32 = 10;
+
+/// Analyzes `node` and `prop` inside the open transaction, coarsely (see
+/// [`Conn::flush`]); a failure is logged and leaves the transaction as it was.
+fn analyze_inside(client: &mut Client) {
+    // `SET LOCAL` in a released savepoint holds to the end of the
+    // transaction, whose every ANALYZE is this one.
+    let analyzed = client.batch_execute(&format!(
+        "SAVEPOINT jcrpack_analyze;
+         SET LOCAL default_statistics_target = {ANALYZE_TARGET_INSIDE};
+         ANALYZE (SKIP_LOCKED) node, prop;
+         RELEASE SAVEPOINT jcrpack_analyze"
+    ));
+    if let Err(e) = analyzed {
+        tracing::warn!("analyzing the tables inside the install failed: {e}");
+        let _ = client.batch_execute(
+            "ROLLBACK TO SAVEPOINT jcrpack_analyze; RELEASE SAVEPOINT jcrpack_analyze",
+        );
+    }
+}
 
 impl Conn {
     /// Writes the waiting rows (see `bulk`), then, inside a write transaction
@@ -257,20 +279,29 @@ impl Conn {
             return Ok(());
         }
         let batch = self.take_batch();
-        let rows = batch.write(self.client.get())?;
+        let client = self.client.get();
+        let rows = self
+            .timeline
+            .time(timeline::Wait::InPlace, || batch.write(client))?;
         self.grew(rows);
         Ok(())
     }
 
     /// Writes the waiting rows behind (see `link`): the install goes on while
-    /// the server takes them. An error shows at the next statement.
+    /// the server takes them. An error shows at the next statement. When the
+    /// rows take the tables past the mark of the next `ANALYZE` (see
+    /// [`Conn::flush`]), the writer analyzes them right after, behind too.
     fn flush_behind(&mut self) -> std::result::Result<(), bulk::FlushError> {
         self.settle()?;
         if self.bulk.is_empty() {
             return Ok(());
         }
+        let grown = self.grown + self.bulk.rows() as u64;
+        let analyze =
+            self.in_txn && self.cache_on && grown >= self.next_analyze && self.analysis_due(grown);
         let batch = self.take_batch();
-        self.client.write_behind(batch);
+        self.client
+            .write_behind(batch, analyze.then_some(analyze_inside as fn(&mut Client)));
         Ok(())
     }
 
@@ -311,6 +342,15 @@ impl Conn {
     }
 
     fn analyze_grown(&mut self) {
+        if self.analysis_due(self.grown) {
+            self.run(timeline::Wait::AnalyzeInside, analyze_inside);
+        }
+    }
+
+    /// Whether the tables are analyzed now that the transaction has grown
+    /// them by `grown` rows (at least half of what they held before), moving
+    /// the mark of the next `ANALYZE` (see [`Conn::flush`]).
+    fn analysis_due(&mut self, grown: u64) -> bool {
         let rows_before = match self.rows_before {
             Some(r) => r,
             None => {
@@ -328,25 +368,12 @@ impl Conn {
                 r
             }
         };
-        if (self.grown as f64) < rows_before / 2.0 {
-            self.next_analyze = self.grown.max((rows_before / 2.0) as u64);
-            return;
+        if (grown as f64) < rows_before / 2.0 {
+            self.next_analyze = grown.max((rows_before / 2.0) as u64);
+            return false;
         }
-        self.next_analyze = self.grown.saturating_mul(2);
-        // `SET LOCAL` in a released savepoint holds to the end of the
-        // transaction, whose every ANALYZE is this one.
-        let analyzed = self.client.get().batch_execute(&format!(
-            "SAVEPOINT jcrpack_analyze;
-             SET LOCAL default_statistics_target = {ANALYZE_TARGET_INSIDE};
-             ANALYZE (SKIP_LOCKED) node, prop;
-             RELEASE SAVEPOINT jcrpack_analyze"
-        ));
-        if let Err(e) = analyzed {
-            tracing::warn!("analyzing the tables inside the install failed: {e}");
-            let _ = self.client.get().batch_execute(
-                "ROLLBACK TO SAVEPOINT jcrpack_analyze; RELEASE SAVEPOINT jcrpack_analyze",
-            );
-        }
+        self.next_analyze = grown.saturating_mul(2);
+        true
     }
 
     /// Starts counting what a new write transaction grows.
@@ -355,6 +382,22 @@ impl Conn {
         self.next_analyze = ANALYZE_ROWS;
         self.analyze_due = false;
         self.rows_before = None;
+        self.timeline = Default::default();
+        self.client.take_waited();
+    }
+
+    /// Runs `f` on the connection (once the rows written behind are written),
+    /// counting its time as a wait for `what`.
+    fn run<T>(&mut self, what: timeline::Wait, f: impl FnOnce(&mut Client) -> T) -> T {
+        let client = self.client.get();
+        self.timeline.time(what, || f(client))
+    }
+
+    /// Where the transaction's wall time went so far (see `timeline`).
+    fn timeline_summary(&mut self) -> String {
+        let (d, n) = self.client.take_waited();
+        self.timeline.add(timeline::Wait::Behind, d, n);
+        self.timeline.summary()
     }
 
     fn statement(&mut self, sql: &str) -> std::result::Result<Statement, postgres::Error> {
@@ -376,7 +419,7 @@ impl Conn {
         self.prepare_plan();
         let s = self.statement(sql)?;
         self.sent += 1;
-        self.client.get().query(&s, args)
+        self.run(timeline::Wait::Statement, |client| client.query(&s, args))
     }
 
     fn execute(
@@ -387,7 +430,7 @@ impl Conn {
         self.prepare_plan();
         let s = self.statement(sql)?;
         self.sent += 1;
-        self.client.get().execute(&s, args)
+        self.run(timeline::Wait::Statement, |client| client.execute(&s, args))
     }
 }
 
@@ -509,6 +552,16 @@ impl PgDb {
         c.execute(sql, args).map_err(|e| self.err(e))
     }
 
+    /// Runs a statement that neither reads nor changes a waiting row, and
+    /// whose outcome none of them changes (an update by id of a node on the
+    /// server, of columns no constraint ties to another row): the waiting rows
+    /// go on waiting. Returns the number of rows it changed.
+    pub(crate) fn execute_beside(&self, sql: &str, args: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        let mut c = self.lock()?;
+        c.settle().map_err(|e| self.flush_err(e))?;
+        c.execute(sql, args).map_err(|e| self.err(e))
+    }
+
     /// Writes the waiting rows and lets the statements that end an install
     /// (its journal of new nodes and its counts, then the commit, which
     /// analyzes) run without analyzing the tables first (see [`Conn::flush`]):
@@ -545,7 +598,10 @@ impl PgDb {
         let mut c = self.lock()?;
         let c = &mut *c;
         c.flush().map_err(|e| self.flush_err(e))?;
-        c.client.get().batch_execute(sql).map_err(|e| self.err(e))
+        c.run(timeline::Wait::Statement, |client| {
+            client.batch_execute(sql)
+        })
+        .map_err(|e| self.err(e))
     }
 
     /// Reads column `i` of a row.
@@ -616,6 +672,7 @@ impl PgBackend {
                     sent: 0,
                     next_analyze: ANALYZE_ROWS,
                     analyze_due: false,
+                    timeline: Default::default(),
                     rows_before: None,
                 })),
                 location,
@@ -1109,9 +1166,7 @@ impl<'a> PgTxn<'a> {
         c.bulk.discard();
         // Rows written behind, and what they came to, go with the transaction.
         let _ = c.client.outcome();
-        c.client
-            .get()
-            .batch_execute(sql)
+        c.run(timeline::Wait::End, |client| client.batch_execute(sql))
             .map_err(|e| self.db.err(e))?;
         c.in_txn = false;
         self.finished = true;
@@ -1119,17 +1174,21 @@ impl<'a> PgTxn<'a> {
             // Best effort, after the install is committed: the statistics of
             // the tables it grew, for the next commands' plans, at the
             // server's target (those of inside the install are coarse).
-            if let Err(e) = c
-                .client
-                .get()
-                .batch_execute("ANALYZE (SKIP_LOCKED) node, prop, jnode, jprop")
-            {
+            if let Err(e) = c.run(timeline::Wait::AnalyzeAfter, |client| {
+                client.batch_execute("ANALYZE (SKIP_LOCKED) node, prop, jnode, jprop")
+            }) {
                 tracing::warn!(
                     "analyzing {} after the install failed (the install is committed): {e}",
                     self.db.location.display()
                 );
             }
         }
+        tracing::debug!(
+            "{} of {}: {}",
+            sql,
+            self.db.location.display(),
+            c.timeline_summary()
+        );
         c.reset_growth();
         Ok(())
     }
