@@ -18,6 +18,7 @@ mod queue;
 pub mod survey;
 #[cfg(test)]
 mod tests;
+mod types;
 
 use crate::archive::{ArchiveError, PackageSink};
 use crate::cnd::NodeTypeRegistry;
@@ -32,10 +33,9 @@ use crate::properties::PackageProperties;
 use crate::repository::{RepositoryError, SnapshotNode, SnapshotRead, StoreRead};
 use crate::value::{Binary, Property, PropertyType, Value};
 use aggregate::{choose_by, Aggregator, NodeFacts, TypeFacts};
-use indexmap::IndexSet;
 use queue::Queue;
-use std::collections::HashMap;
 use std::io::Read;
+use types::TypeBook;
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
@@ -229,8 +229,11 @@ fn export_from(
             types,
             ns,
             out: Finish(&queue),
-            type_facts: HashMap::new(),
-            used_types: IndexSet::new(),
+            type_book: TypeBook::new(types),
+            property_rules: filter
+                .sets
+                .iter()
+                .any(|s| s.property_rules().next().is_some()),
             report,
             referenced,
         }
@@ -331,7 +334,7 @@ impl Exporter<'_> {
             .node("/")?
             .ok_or_else(|| ExportError::Unsupported("/: the workspace has no root node".into()))?;
         self.aggregate(&root, "jcr_root")?;
-        let used: Vec<String> = self.used_types.iter().cloned().collect();
+        let used = self.type_book.used();
         let cnd = types
             .export_cnd(used.iter().map(String::as_str), ns)
             .map_err(|e| ExportError::Unsupported(format!("nodetypes.cnd: {e:?}")))?;
@@ -353,9 +356,11 @@ struct Exporter<'a> {
     ns: &'a NamespaceRegistry,
     /// The queue to the writer thread.
     out: Finish<'a>,
-    /// [`TypeFacts`] by type name, as they are asked for.
-    type_facts: HashMap<String, TypeFacts>,
-    used_types: IndexSet<String>,
+    /// What is known about the node types, as it is asked for.
+    type_book: TypeBook<'a>,
+    /// Some filter set has property rules: without, every property of a contained
+    /// node is included ([`WorkspaceFilter::includes_property`]).
+    property_rules: bool,
     report: ExportReport,
     /// Identifiers the content refers to (from the survey).
     referenced: std::collections::HashSet<String>,
@@ -415,19 +420,12 @@ impl<'a> Exporter<'a> {
     }
 
     fn type_facts(&mut self, t: &str) -> TypeFacts {
-        if let Some(facts) = self.type_facts.get(t) {
-            return *facts;
-        }
-        let facts = TypeFacts::of(self.types, t);
-        self.type_facts.insert(t.to_string(), facts);
-        facts
+        self.type_book.facts(t)
     }
 
     /// Records that the content uses type `t`.
     fn use_type(&mut self, t: &str) {
-        if !self.used_types.contains(t) {
-            self.used_types.insert(t.to_string());
-        }
+        self.type_book.use_type(t);
     }
 
     fn aggregator(&mut self, node: &SnapshotNode) -> Aggregator {
@@ -639,12 +637,12 @@ impl<'a> Exporter<'a> {
                 doc.use_name(m);
             }
         }
-        let types = self.types;
-        let effective = types.effective(&info.primary_type, &info.mixins);
+        let kind = self.type_book.kind(&info.primary_type, &info.mixins);
         // The property's path, built in place (`path::join` per property was a
-        // noticeable part of the reading thread).
+        // noticeable part of the reading thread), when the filter has rules for it.
+        let filtered = contained && self.property_rules;
         let mut property_path = String::new();
-        if contained {
+        if filtered {
             property_path.push_str(&info.path);
             if info.path != "/" {
                 property_path.push('/');
@@ -652,14 +650,14 @@ impl<'a> Exporter<'a> {
         }
         let parent_len = property_path.len();
         for p in props {
-            if contained {
+            if filtered {
                 property_path.truncate(parent_len);
                 property_path.push_str(&p.name);
                 if !self.filter.includes_property(&property_path) {
                     continue;
                 }
             }
-            let protected = effective.is_protected_property(&p.name, p.ptype, p.multiple);
+            let protected = kind.is_protected(&p.name, p.ptype, p.multiple);
             if !docview::writer::is_exported_property(&p.name, protected) {
                 if contained && p.name == "jcr:created" {
                     self.report.not_carried.dates += 1;
@@ -679,7 +677,7 @@ impl<'a> Exporter<'a> {
                     }
                 }
             }
-            el.properties.push(self.property(p, dir, doc));
+            el.properties.push(Self::property(p, dir, doc));
         }
         let facts = self.type_facts(&info.primary_type);
         let orderable = facts.orderable;
@@ -722,7 +720,7 @@ impl<'a> Exporter<'a> {
     }
 
     /// The DocView property of `p`, its name and text values moved, not copied.
-    fn property(&mut self, p: Property, dir: &str, doc: &mut Doc) -> DocViewProperty {
+    fn property(p: Property, dir: &str, doc: &mut Doc) -> DocViewProperty {
         if p.ptype == PropertyType::Binary {
             let mut values = Vec::with_capacity(p.values.len());
             let reference = p
