@@ -14,6 +14,7 @@ use crate::location::{Location, Locator};
 use crate::name::is_ncname;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
+use std::borrow::Cow;
 use std::hash::BuildHasher;
 use std::io::BufRead;
 
@@ -260,7 +261,8 @@ impl<'a> Parser<'a> {
             ));
         }
         // Namespace declarations first: they apply to the element's own names.
-        let mut attrs: Vec<(String, String, usize)> = Vec::new();
+        // Names and values are borrowed from the text where they need no change.
+        let mut attrs: Vec<(&str, Cow<'_, str>, usize)> = Vec::new();
         let mut decls = Vec::new();
         let tag_text = &self.text[pos..];
         // Where to look for the next attribute's name: past the previous one's name and
@@ -268,8 +270,8 @@ impl<'a> Parser<'a> {
         let mut cursor = 0;
         for a in e.attributes().with_checks(true) {
             let a = a.map_err(|err| self.err_at(pos, format!("bad attribute: {err}")))?;
-            let key = a.key.as_ref().to_string();
-            let apos = match attribute_offset(&tag_text[cursor..], &key) {
+            let key = a.key.0;
+            let apos = match attribute_offset(&tag_text[cursor..], key) {
                 Some(o) => {
                     let at = cursor + o;
                     // `="` at least separates the name from the value.
@@ -290,10 +292,13 @@ impl<'a> Parser<'a> {
                     ),
                 ));
             }
-            let raw: &str = &a.value;
-            let value = normalize_attribute(raw).map_err(|m| self.err_at(apos, m))?;
+            let value = match a.value {
+                Cow::Borrowed(raw) => normalize_attribute(raw),
+                Cow::Owned(raw) => normalize_attribute(&raw).map(|v| Cow::Owned(v.into_owned())),
+            }
+            .map_err(|m| self.err_at(apos, m))?;
             if key == "xmlns" {
-                decls.push((String::new(), value));
+                decls.push((String::new(), value.into_owned()));
             } else if let Some(p) = key.strip_prefix("xmlns:") {
                 if !is_ncname(p) {
                     return Err(self.err_at(
@@ -306,7 +311,7 @@ impl<'a> Parser<'a> {
                         self.err_at(apos, format!("prefix '{p}' bound to an empty namespace"))
                     );
                 }
-                decls.push((p.to_string(), value));
+                decls.push((p.to_string(), value.into_owned()));
                 let limit = crate::limits::get().namespace_declarations;
                 if decls.len() > limit {
                     return Err(self.err_at(
@@ -337,10 +342,8 @@ impl<'a> Parser<'a> {
             }
         }
         self.scopes.push(decls);
-        let qname = e.name().as_ref().to_string();
-        let (uri, local) = self
-            .resolve(&qname, true)
-            .map_err(|m| self.err_at(pos, m))?;
+        let qname = e.name().0;
+        let (uri, local) = self.resolve(qname, true).map_err(|m| self.err_at(pos, m))?;
         let location = self.locator.locate(self.file, self.text.as_bytes(), pos);
         let is_root = self.root.is_none() && self.stack.is_empty();
         let mut el = DocViewElement {
@@ -350,10 +353,10 @@ impl<'a> Parser<'a> {
             children: Vec::new(),
             location,
         };
-        if is_root && uri == JCR_URI && local == "root" {
+        if is_root && self.uri(uri) == JCR_URI && local == "root" {
             self.root_is_jcr_root = true;
         } else {
-            let decoded = iso9075::decode(&local);
+            let decoded = iso9075::decode(local);
             let (name, index) = split_index(&decoded);
             // `_x005b_1_x005d_` decodes to `[1]`: an index without a name, which would
             // be written back as a tag without a name.
@@ -379,21 +382,24 @@ impl<'a> Parser<'a> {
                     ),
                 ));
             }
-            el.name = self.qualify(&uri, name);
+            el.name = self.qualify(uri, name);
             el.index = index;
         }
         // A set, not a scan of the properties so far: an element may have up to
         // `max_attributes` of them, and a scan made that quadratic. It holds the
         // names' hashes (randomly seeded), not copies of them: only a name whose hash
-        // is there already is compared with the properties so far.
+        // is there already is compared with the properties so far. A few properties
+        // (the usual element) are scanned: no set is allocated for them.
         let hasher = foldhash::fast::RandomState::default();
         let mut seen: std::collections::HashSet<u64, foldhash::fast::RandomState> =
-            std::collections::HashSet::with_capacity_and_hasher(attrs.len(), hasher.clone());
+            std::collections::HashSet::with_hasher(hasher.clone());
+        let scan = attrs.len() <= FEW_PROPERTIES;
+        if !scan {
+            seen.reserve(attrs.len());
+        }
         for (key, value, apos) in attrs {
-            let (auri, alocal) = self
-                .resolve(&key, false)
-                .map_err(|m| self.err_at(apos, m))?;
-            let decoded = iso9075::decode(&alocal);
+            let (auri, alocal) = self.resolve(key, false).map_err(|m| self.err_at(apos, m))?;
+            let decoded = iso9075::decode(alocal);
             // `a_x0000_b` decodes to a name holding a NUL: never a property name.
             if let Some(c) = decoded
                 .chars()
@@ -409,9 +415,9 @@ impl<'a> Parser<'a> {
                     ),
                 ));
             }
-            let name = self.qualify(&auri, &decoded);
-            if !seen.insert(hasher.hash_one(&name)) && el.properties.iter().any(|p| p.name == name)
-            {
+            let name = self.qualify(auri, &decoded);
+            let maybe_seen = scan || !seen.insert(hasher.hash_one(&name));
+            if maybe_seen && el.properties.iter().any(|p| p.name == name) {
                 return Err(self.err_at(apos, format!("property '{name}' given twice")));
             }
             let v = parse_value(&value)
@@ -441,8 +447,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Splits a qualified XML name and resolves its prefix in scope.
-    fn resolve(&self, qname: &str, element: bool) -> Result<(String, String), String> {
+    /// Splits a qualified XML name and resolves its prefix in scope: the namespace
+    /// ([`Parser::uri`]) and the local name.
+    fn resolve<'q>(&self, qname: &'q str, element: bool) -> Result<(Uri, &'q str), String> {
         let (prefix, local) = match qname.split_once(':') {
             Some((p, l)) => (p, l),
             None => ("", qname),
@@ -462,22 +469,31 @@ impl<'a> Parser<'a> {
             ));
         }
         if prefix.is_empty() && !element {
-            return Ok((String::new(), local.to_string()));
+            return Ok((Uri::None, local));
         }
         if prefix == "xml" {
-            return Ok((XML_URI.to_string(), local.to_string()));
+            return Ok((Uri::Xml, local));
         }
-        for scope in self.scopes.iter().rev() {
-            if let Some((_, u)) = scope.iter().rev().find(|(p, _)| p == prefix) {
-                return Ok((u.clone(), local.to_string()));
+        for (i, scope) in self.scopes.iter().enumerate().rev() {
+            if let Some(j) = scope.iter().rposition(|(p, _)| p == prefix) {
+                return Ok((Uri::Declared(i, j), local));
             }
         }
         if prefix.is_empty() {
-            return Ok((String::new(), local.to_string()));
+            return Ok((Uri::None, local));
         }
         Err(format!(
             "the prefix '{prefix}' of '{qname}' is not declared"
         ))
+    }
+
+    /// The namespace URI `u` stands for (`""`: none).
+    fn uri(&self, u: Uri) -> &str {
+        match u {
+            Uri::None => "",
+            Uri::Xml => XML_URI,
+            Uri::Declared(i, j) => &self.scopes[i][j].1,
+        }
     }
 
     /// The document's prefix for `uri`, registering `wanted` (or a free variant).
@@ -502,7 +518,8 @@ impl<'a> Parser<'a> {
         p
     }
 
-    fn qualify(&mut self, uri: &str, local: &str) -> String {
+    fn qualify(&mut self, u: Uri, local: &str) -> String {
+        let uri = self.uri(u);
         if uri.is_empty() {
             return local.to_string();
         }
@@ -515,16 +532,31 @@ impl<'a> Parser<'a> {
         } else {
             self.doc_prefix_of.get(uri).map(String::as_str)
         };
-        let mut name = String::with_capacity(known.map_or(0, str::len) + 1 + local.len());
-        match known {
-            Some(p) => name.push_str(p),
-            None => name.push_str(&self.doc_prefix("", uri)),
-        }
+        let prefix = match known {
+            Some(p) => Cow::Borrowed(p),
+            None => {
+                let uri = uri.to_string();
+                Cow::Owned(self.doc_prefix("", &uri))
+            }
+        };
+        let mut name = String::with_capacity(prefix.len() + 1 + local.len());
+        name.push_str(&prefix);
         name.push(':');
         name.push_str(local);
         name
     }
 }
+
+/// A resolved namespace: none, `xml`, or the `j`th declaration of scope `i`.
+#[derive(Clone, Copy)]
+enum Uri {
+    None,
+    Xml,
+    Declared(usize, usize),
+}
+
+/// Up to this many properties an element's names are checked for repeats by a scan.
+const FEW_PROPERTIES: usize = 16;
 
 /// Where attribute `key` starts in `tag` (the start tag's text from after the
 /// previous attribute): preceded by white space and followed by `=`.
@@ -561,7 +593,14 @@ fn char_reference(name: &str) -> Option<char> {
 
 /// XML attribute-value normalisation (XML 1.0 §3.3.3) for CDATA attributes: line ends
 /// and literal TAB/LF/CR become spaces, references are replaced.
-fn normalize_attribute(raw: &str) -> Result<String, String> {
+/// A value that needs none of that is returned as it is.
+fn normalize_attribute(raw: &str) -> Result<Cow<'_, str>, String> {
+    if !raw
+        .bytes()
+        .any(|b| matches!(b, b'\r' | b'\n' | b'\t' | b'<' | b'&'))
+    {
+        return Ok(Cow::Borrowed(raw));
+    }
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -597,7 +636,7 @@ fn normalize_attribute(raw: &str) -> Result<String, String> {
             c => out.push(c),
         }
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 /// Splits a trailing `[n]` same-name-sibling index off a decoded name.

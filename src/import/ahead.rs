@@ -12,6 +12,12 @@
 //!   ahead: the result is the same whatever the reader did.
 //! * Memory: what is queued ahead is bounded by a byte budget ([`Budget`]); an entry
 //!   larger than [`LARGEST_AHEAD`] is not read ahead (the installer streams it).
+//! * Freeing: what the reader allocated (a parsed document, a file's bytes, an
+//!   entry's name) is handed back to it when the installer is done with it
+//!   ([`Handed`]), and freed there. With glibc a block freed by another thread than
+//!   the one that allocated it goes back to that thread's arena under its lock: the
+//!   installer freed some 13 such blocks per node. What is handed back counts
+//!   against the budget until the reader has freed it.
 //! * Errors: a DocView file's parse result is handed over as it is (its file, line
 //!   and column), and only when the installer reaches it. An entry that cannot be
 //!   read is not handed over: the installer reads it again and fails as it would
@@ -29,6 +35,7 @@ use crate::filter::WorkspaceFilter;
 use crate::package::BinaryFile;
 use crate::path;
 use crate::repository::blob::HashedBytes;
+use std::ops::Deref;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -45,7 +52,7 @@ const QUEUE: usize = 4096;
 /// What the reader prepared for one entry.
 enum Ready {
     /// A DocView file, parsed (or why not).
-    Doc(Box<Result<DocViewDocument, DocViewError>>),
+    Doc(Result<Box<DocViewDocument>, Box<DocViewError>>),
     /// A file's bytes, hashed here: the installer stores them under that digest
     /// without hashing them on its own thread.
     Bytes(HashedBytes),
@@ -65,45 +72,199 @@ enum Msg {
     Panicked(String),
 }
 
-/// The byte budget shared by the reader (which takes) and the installer (which
-/// gives back); closed when the installer is gone.
+/// The byte budget shared by the reader (which takes, and frees what comes back)
+/// and the installer (which receives and hands back); closed when the installer is
+/// gone.
 #[derive(Default)]
 struct Budget {
-    state: Mutex<(usize, bool)>,
-    freed: Condvar,
+    state: Mutex<Held>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct Held {
+    /// Bytes sent and not yet freed by the reader: queued, with the installer, or
+    /// handed back.
+    bytes: usize,
+    /// Of them, the bytes sent and not yet received.
+    queued: usize,
+    /// What the installer is done with, for the reader to free.
+    spent: Vec<Spent>,
+    closed: bool,
+    /// The reader waits for a change.
+    waiting: bool,
+}
+
+/// Something handed back to the reader to free.
+enum Spent {
+    /// An item, and the bytes it was counted for.
+    Item(Ready, usize),
+    /// The entry name a message carried.
+    Name(String),
 }
 
 impl Budget {
-    /// Waits until `n` bytes fit (or nothing is held). False when closed.
-    fn take(&self, n: usize, limit: usize) -> bool {
-        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Frees what was handed back (on the calling thread, the reader's), then waits
+    /// until `n` bytes fit (or nothing is queued). False when closed. `spare`: an
+    /// empty vector swapped with the handed-back one, so that neither thread frees
+    /// the other's vector.
+    fn take(&self, n: usize, limit: usize, spare: &mut Vec<Spent>) -> bool {
+        let mut g = self.lock();
         loop {
-            if g.1 {
+            if g.closed {
                 return false;
             }
-            if g.0 == 0 || g.0 + n <= limit {
-                g.0 += n;
+            if !g.spent.is_empty() {
+                g = self.free_spent(g, spare);
+                continue;
+            }
+            if g.queued == 0 || g.bytes + n <= limit {
+                g.bytes += n;
+                g.queued += n;
                 return true;
             }
-            g = self.freed.wait(g).unwrap_or_else(|e| e.into_inner());
+            g.waiting = true;
+            g = self.changed.wait(g).unwrap_or_else(|e| e.into_inner());
+            g.waiting = false;
         }
     }
 
-    fn give(&self, n: usize) {
-        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        g.0 = g.0.saturating_sub(n);
-        self.freed.notify_all();
+    /// Frees what is handed back as it comes, until the budget is closed.
+    fn free_until_closed(&self, spare: &mut Vec<Spent>) {
+        let mut g = self.lock();
+        loop {
+            if !g.spent.is_empty() {
+                g = self.free_spent(g, spare);
+            } else if g.closed {
+                return;
+            } else {
+                g.waiting = true;
+                g = self.changed.wait(g).unwrap_or_else(|e| e.into_inner());
+                g.waiting = false;
+            }
+        }
+    }
+
+    /// Frees the handed-back items outside the lock, and their bytes.
+    fn free_spent<'g>(
+        &'g self,
+        mut g: std::sync::MutexGuard<'g, Held>,
+        spare: &mut Vec<Spent>,
+    ) -> std::sync::MutexGuard<'g, Held> {
+        std::mem::swap(&mut g.spent, spare);
+        drop(g);
+        let mut freed = 0;
+        for spent in spare.drain(..) {
+            match spent {
+                Spent::Item(item, cost) => {
+                    drop(item);
+                    freed += cost;
+                }
+                Spent::Name(name) => drop(name),
+            }
+        }
+        let mut g = self.lock();
+        g.bytes = g.bytes.saturating_sub(freed);
+        g
+    }
+
+    /// The installer received an item counted for `cost` bytes, named `name`.
+    fn received(&self, name: String, cost: usize) {
+        let mut g = self.lock();
+        g.queued = g.queued.saturating_sub(cost);
+        if g.closed {
+            return;
+        }
+        g.spent.push(Spent::Name(name));
+        if g.waiting {
+            self.changed.notify_all();
+        }
+    }
+
+    /// The installer is done with `item`: the reader frees it (or, once closed, the
+    /// caller does).
+    fn hand_back(&self, item: Ready, cost: usize) {
+        let mut g = self.lock();
+        if g.closed {
+            g.bytes = g.bytes.saturating_sub(cost);
+            drop(g);
+            drop(item);
+            return;
+        }
+        g.spent.push(Spent::Item(item, cost));
+        if g.waiting {
+            self.changed.notify_all();
+        }
     }
 
     fn close(&self) {
-        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        g.1 = true;
-        self.freed.notify_all();
+        let mut g = self.lock();
+        g.closed = true;
+        self.changed.notify_all();
     }
 
     #[cfg(test)]
     fn held(&self) -> usize {
-        self.state.lock().unwrap().0
+        self.lock().bytes
+    }
+}
+
+/// Something the reader prepared, in the installer's hands: once dropped it goes
+/// back to the reader, which frees it (see the module's "Freeing").
+pub struct Handed<T> {
+    /// Present until dropped.
+    item: Option<T>,
+    back: Option<Back<T>>,
+}
+
+struct Back<T> {
+    budget: Arc<Budget>,
+    cost: usize,
+    wrap: fn(T) -> Ready,
+}
+
+/// A parsed DocView document.
+pub type Document = Handed<Box<DocViewDocument>>;
+
+/// A file's bytes with their SHA-256.
+pub type Blob = Handed<HashedBytes>;
+
+impl<T> Handed<T> {
+    /// What this thread made itself: dropped here.
+    pub fn local(item: T) -> Handed<T> {
+        Handed {
+            item: Some(item),
+            back: None,
+        }
+    }
+}
+
+impl<T> Deref for Handed<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // Invariant: `item` is taken only by `drop`.
+        self.item
+            .as_ref()
+            .expect("a handed item is present until dropped")
+    }
+}
+
+impl<T> Drop for Handed<T> {
+    fn drop(&mut self) {
+        if let (Some(item), Some(back)) = (self.item.take(), self.back.take()) {
+            back.budget.hand_back((back.wrap)(item), back.cost);
+        }
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Handed<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.item.fmt(f)
     }
 }
 
@@ -149,8 +310,9 @@ pub fn enabled() -> bool {
 }
 
 impl Ahead {
-    /// The next item for `entry`, passing over (and dropping) what comes before it.
-    fn next(&mut self, entry: &str) -> Result<Option<Ready>, ImportError> {
+    /// The next item for `entry` and its cost, passing over (and handing back) what
+    /// comes before it.
+    fn next(&mut self, entry: &str) -> Result<Option<(Ready, usize)>, ImportError> {
         while !self.done {
             match self.rx.recv() {
                 Ok(Msg::Item {
@@ -158,11 +320,13 @@ impl Ahead {
                     ready,
                     cost,
                 }) => {
-                    self.budget.give(cost);
-                    if e == entry {
+                    let wanted = e == entry;
+                    self.budget.received(e, cost);
+                    if wanted {
                         self.taken += 1;
-                        return Ok(Some(ready));
+                        return Ok(Some((ready, cost)));
                     }
+                    self.budget.hand_back(ready, cost);
                     self.dropped += 1;
                 }
                 Ok(Msg::End) => self.done = true,
@@ -181,23 +345,48 @@ impl Ahead {
         Ok(None)
     }
 
+    fn handed<T>(&self, item: T, cost: usize, wrap: fn(T) -> Ready) -> Handed<T> {
+        Handed {
+            item: Some(item),
+            back: Some(Back {
+                budget: self.budget.clone(),
+                cost,
+                wrap,
+            }),
+        }
+    }
+
     /// The parsed DocView `entry`, if the reader parsed it; `None`: read it.
     pub fn doc(
         &mut self,
         entry: &str,
-    ) -> Result<Option<Result<DocViewDocument, DocViewError>>, ImportError> {
+    ) -> Result<Option<Result<Document, DocViewError>>, ImportError> {
         Ok(match self.next(entry)? {
-            Some(Ready::Doc(d)) => Some(*d),
-            _ => None,
+            Some((Ready::Doc(Ok(d)), cost)) => {
+                Some(Ok(self.handed(d, cost, |d| Ready::Doc(Ok(d)))))
+            }
+            Some((Ready::Doc(Err(e)), cost)) => {
+                self.budget.hand_back(Ready::Read, cost);
+                Some(Err(*e))
+            }
+            Some((other, cost)) => {
+                self.budget.hand_back(other, cost);
+                None
+            }
+            None => None,
         })
     }
 
     /// The bytes of file `entry` with their SHA-256, if the reader read them;
     /// `None`: read it.
-    pub fn blob(&mut self, entry: &str) -> Result<Option<HashedBytes>, ImportError> {
+    pub fn blob(&mut self, entry: &str) -> Result<Option<Blob>, ImportError> {
         Ok(match self.next(entry)? {
-            Some(Ready::Bytes(b)) => Some(b),
-            _ => None,
+            Some((Ready::Bytes(b), cost)) => Some(self.handed(b, cost, Ready::Bytes)),
+            Some((other, cost)) => {
+                self.budget.hand_back(other, cost);
+                None
+            }
+            None => None,
         })
     }
 }
@@ -207,13 +396,22 @@ pub fn docview_file(archive: &dyn Archive, entry: &str) -> String {
     format!("{}:{entry}", archive.name())
 }
 
-/// Parses DocView `bytes` of `entry` as the installer does.
+/// Parses DocView `bytes` of `entry` as the installer does, on the installer's
+/// thread.
 pub fn parse_docview(
     archive: &dyn Archive,
     entry: &str,
     bytes: &[u8],
-) -> Result<DocViewDocument, DocViewError> {
-    crate::docview::parse(bytes, &docview_file(archive, entry))
+) -> Result<Document, DocViewError> {
+    parse_boxed(archive, entry, bytes).map(Handed::local)
+}
+
+fn parse_boxed(
+    archive: &dyn Archive,
+    entry: &str,
+    bytes: &[u8],
+) -> Result<Box<DocViewDocument>, DocViewError> {
+    crate::docview::parse(bytes, &docview_file(archive, entry)).map(Box::new)
 }
 
 /// The `.binary` files in the order [`super::file::apply_binaries`] reads them:
@@ -239,25 +437,27 @@ struct Reader<'p, 'a> {
     tx: SyncSender<Msg>,
     budget: Arc<Budget>,
     limit: usize,
+    /// The vector what comes back is swapped into to be freed.
+    spare: Vec<Spent>,
 }
 
 /// The reader stopped: the installer is gone.
 struct Gone;
 
 impl Reader<'_, '_> {
-    fn send(&self, entry: &str, parse: bool) -> Result<bool, Gone> {
+    fn send(&mut self, entry: &str, parse: bool) -> Result<bool, Gone> {
         let size = self.archive.entry(entry).map_or(0, Entry::size);
         let (ready, cost) = if size > LARGEST_AHEAD {
             (Ready::Read, 0)
         } else {
             let cost = cost(size as usize, parse);
-            if !self.budget.take(cost, self.limit) {
+            if !self.budget.take(cost, self.limit, &mut self.spare) {
                 return Err(Gone);
             }
             let ready = match self.archive.read_to_vec(entry) {
                 Err(_) => Ready::Read,
                 Ok(bytes) if parse => {
-                    Ready::Doc(Box::new(parse_docview(self.archive, entry, &bytes)))
+                    Ready::Doc(parse_boxed(self.archive, entry, &bytes).map_err(Box::new))
                 }
                 Ok(bytes) => Ready::Bytes(HashedBytes::new(bytes)),
             };
@@ -270,7 +470,6 @@ impl Reader<'_, '_> {
             cost,
         };
         if self.tx.send(msg).is_err() {
-            self.budget.give(cost);
             return Err(Gone);
         }
         Ok(parsed_ok)
@@ -292,7 +491,7 @@ impl Reader<'_, '_> {
         }
     }
 
-    fn walk(&self) -> Result<(), Gone> {
+    fn walk(&mut self) -> Result<(), Gone> {
         let post_filter = self.filter.as_ref().is_some_and(|f| !f.sets.is_empty());
         let mut stack: Vec<(Id, String, bool)> = vec![(self.plan.root(), "/".into(), !post_filter)];
         while let Some((n, p, keep_all)) = stack.pop() {
@@ -341,10 +540,12 @@ pub fn start<'scope, 'env: 'scope, 'a: 'env>(
         tx,
         budget: budget.clone(),
         limit,
+        spare: Vec::new(),
     };
     let handle = std::thread::Builder::new()
         .name("jcrpack-read-ahead".into())
         .spawn_scoped(scope, move || {
+            let mut reader = reader;
             let tx = reader.tx.clone();
             let walked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.walk()));
             // A send fails only when the installer is gone: nobody to tell then.
@@ -353,6 +554,8 @@ pub fn start<'scope, 'env: 'scope, 'a: 'env>(
                 Ok(Err(Gone)) => Ok(()),
                 Err(panic) => tx.send(Msg::Panicked(panic_message(panic.as_ref()))),
             };
+            // What the installer still takes and drops comes back here to be freed.
+            reader.budget.free_until_closed(&mut reader.spare);
         })
         .ok()?;
     let ahead = Ahead {
@@ -633,9 +836,9 @@ pub(super) mod tests {
                     .unwrap()
                     .unwrap();
                 assert_eq!(b.bytes(), "x".repeat(1000).as_bytes());
-                assert_eq!(b, HashedBytes::new(b.bytes().to_vec()), "hashed as read");
+                assert_eq!(*b, HashedBytes::new(b.bytes().to_vec()), "hashed as read");
             }
-            assert_eq!(ahead.blob("jcr_root/nothing").unwrap(), None);
+            assert!(ahead.blob("jcr_root/nothing").unwrap().is_none());
             drop(ahead);
             reader.join().unwrap();
         });
@@ -646,6 +849,49 @@ pub(super) mod tests {
             drop(ahead);
             reader.join().unwrap();
         });
+    }
+
+    #[test]
+    fn what_comes_back_counts_until_the_reader_frees_it() {
+        let budget = Arc::new(Budget::default());
+        let mut spare = Vec::new();
+        // Two items of 40 bytes in a budget of 100: both queued.
+        assert!(budget.take(40, 100, &mut spare));
+        assert!(budget.take(40, 100, &mut spare));
+        // The installer receives the first and keeps it: it still counts, so a
+        // third waits (tried on another thread) until it is handed back and freed.
+        budget.received("a".into(), 40);
+        assert_eq!(budget.held(), 80);
+        let third = {
+            let budget = budget.clone();
+            std::thread::spawn(move || {
+                let mut spare = Vec::new();
+                let took = budget.take(40, 100, &mut spare);
+                (took, budget.held())
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(!third.is_finished(), "the third fits only after a free");
+        budget.hand_back(Ready::Bytes(HashedBytes::new(vec![1; 40])), 40);
+        assert_eq!(third.join().unwrap(), (true, 80));
+        assert!(budget.lock().spent.is_empty(), "freed by the taker");
+        // Once closed, what comes back is freed by whoever hands it back.
+        budget.close();
+        budget.hand_back(Ready::Read, 40);
+        assert!(budget.lock().spent.is_empty());
+        assert!(!budget.take(1, 100, &mut spare));
+    }
+
+    #[test]
+    fn with_nothing_queued_one_item_is_read_whatever_the_installer_holds() {
+        // The installer holds a document as large as the budget and asks for the
+        // next entry: the reader must not wait for it (that would never end).
+        let budget = Budget::default();
+        let mut spare = Vec::new();
+        assert!(budget.take(100, 100, &mut spare));
+        budget.received("doc".into(), 100);
+        assert!(budget.take(10, 100, &mut spare));
+        assert_eq!(budget.held(), 110);
     }
 
     /// An archive whose `entry` cannot be read (or whose reading panics) on the

@@ -148,10 +148,8 @@ impl<'t> Session<'t> {
     pub fn read_ahead_doc(
         &mut self,
         entry: &str,
-    ) -> Result<
-        Option<Result<crate::docview::DocViewDocument, crate::docview::DocViewError>>,
-        ImportError,
-    > {
+    ) -> Result<Option<Result<super::ahead::Document, crate::docview::DocViewError>>, ImportError>
+    {
         match self.ahead.as_mut() {
             Some(a) => a.doc(entry),
             None => Ok(None),
@@ -163,7 +161,7 @@ impl<'t> Session<'t> {
     pub fn read_ahead_blob(
         &mut self,
         entry: &str,
-    ) -> Result<Option<crate::repository::blob::HashedBytes>, ImportError> {
+    ) -> Result<Option<super::ahead::Blob>, ImportError> {
         match self.ahead.as_mut() {
             Some(a) => a.blob(entry),
             None => Ok(None),
