@@ -287,10 +287,17 @@ fn walk(s: &mut Session<'_>, archive: &dyn Archive, plan: &Plan<'_>) -> Result<(
             return tree::import_tree(s, archive, plan);
         };
         s.ahead = Some(ahead);
-        let walked = tree::import_tree(s, archive, plan);
+        // The installer's end lives in the session, outside the scope: a panic
+        // of the walk would not drop it, and the scope would wait for the reader,
+        // which waits for that end to close. So the end is dropped first, then
+        // the panic goes on.
+        let walked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            tree::import_tree(s, archive, plan)
+        }));
         // Dropping the installer's end stops the reader wherever it is.
         drop(s.ahead.take());
         let joined = reader.join();
+        let walked = walked.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         walked?;
         joined.map_err(|_| ImportError::ReadAhead {
             message: "the reader panicked".into(),
