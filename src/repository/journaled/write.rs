@@ -348,8 +348,11 @@ impl JournaledTxn<'_> {
         let position = match &sibling {
             None => self.append_position(parent_id)?,
             Some(s) => {
-                // Same-name siblings after it shift an index.
-                self.inner.reshaped();
+                // Same-name siblings after it shift an index; a node that must be the
+                // first of its name (checked above: none is there) shifts none.
+                if options.same_name == SameName::Allow {
+                    self.inner.reshaped();
+                }
                 self.position_before(parent_id, s.id, None)?
             }
         };
