@@ -2,6 +2,7 @@
 //! layout): verified copies in, verified reads out, and collection of the blobs no
 //! backup refers to.
 
+use super::durable::{sync_all, Durable};
 use super::{BackupError, Result};
 use crate::repository::blob::{hex, is_sha256, BlobStore};
 use crate::repository::{RepositoryError, Result as RepoResult};
@@ -292,13 +293,19 @@ impl CatalogueBlobs {
 
     /// Makes what a backup added to the folder durable: the image chunks listed in
     /// `chunks` (a chunk list; reused chunks are clean already and cost one call)
-    /// and the names of the blobs it linked, by syncing each chunk file and then
-    /// the folder and each of its subfolders, its own files only: a `syncfs` would
-    /// also wait for every other writer's data on the file system. When `copied`
+    /// and the names of the blobs it linked, by syncing each chunk file, the folder
+    /// and each of its subfolders, many at once ([`sync_all`]), its own files only:
+    /// a `syncfs` would also wait for every other writer's data on the file system. When `copied`
     /// (blobs copied from another file system, whose data is ours to make
     /// durable) one `syncfs` on Linux instead; elsewhere
     /// [`CatalogueBlobs::copy_in`] synced each file already.
-    pub(crate) fn sync(&self, chunks: Option<&Path>, copied: bool) -> Result<()> {
+    /// `also` (the backup's own files) are synced in the same batch.
+    pub(crate) fn sync(
+        &self,
+        chunks: Option<&Path>,
+        copied: bool,
+        mut also: Vec<Durable>,
+    ) -> Result<()> {
         #[cfg(target_os = "linux")]
         if copied {
             use std::os::fd::AsRawFd;
@@ -307,10 +314,11 @@ impl CatalogueBlobs {
             if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
                 return Err(BackupError::io(&self.dir, std::io::Error::last_os_error()));
             }
-            return Ok(());
+            return sync_all(&also);
         }
         #[cfg(not(target_os = "linux"))]
         let _ = copied;
+        let mut items = Vec::new();
         if let Some(list) = chunks {
             let f = File::open(list).map_err(|e| BackupError::io(list, e))?;
             for line in BufReader::new(f).lines() {
@@ -318,24 +326,23 @@ impl CatalogueBlobs {
                 let Some((sha, _)) = parse_line(&line) else {
                     continue;
                 };
-                let p = self.path_of(sha)?;
-                File::open(&p)
-                    .and_then(|f| f.sync_data())
-                    .map_err(|e| BackupError::io(&p, e))?;
+                items.push(Durable::Data(self.path_of(sha)?));
             }
         }
         let subs = match std::fs::read_dir(&self.dir) {
             Ok(rd) => rd,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return sync_all(&also),
             Err(e) => return Err(BackupError::io(&self.dir, e)),
         };
         for e in subs {
             let e = e.map_err(|e| BackupError::io(&self.dir, e))?;
             if e.file_name().len() == 2 && e.file_type().is_ok_and(|t| t.is_dir()) {
-                sync_folder(&e.path())?;
+                items.push(Durable::Entries(e.path()));
             }
         }
-        sync_folder(&self.dir)
+        items.push(Durable::Entries(self.dir.clone()));
+        items.append(&mut also);
+        sync_all(&items)
     }
 
     /// Removes every blob not in `keep` and every temporary file a killed copy
@@ -378,13 +385,6 @@ impl CatalogueBlobs {
         }
         Ok((count, bytes))
     }
-}
-
-/// Syncs folder `dir` (its entries: names made in it).
-fn sync_folder(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| BackupError::io(dir, e))
 }
 
 /// The 32 bytes of a SHA-256 in hex, for compact sets.
@@ -471,8 +471,8 @@ mod tests {
             .unwrap();
         assert_eq!(paced, 5);
         assert!(b.has(HELLO, 5));
-        b.sync(None, true).unwrap();
-        b.sync(None, false).unwrap();
+        b.sync(None, true, Vec::new()).unwrap();
+        b.sync(None, false, Vec::new()).unwrap();
         b.verify(HELLO, 5).unwrap();
         let mut s = String::new();
         b.open_verified(d.path(), HELLO)

@@ -114,14 +114,13 @@ impl ChunkWriter {
         writeln!(self.out, "{sha} {n}").map_err(|e| BackupError::io(&self.list, e))
     }
 
-    /// Ends the list (synced) and returns what was stored.
+    /// Ends the list (not yet synced: the backup syncs it with its other files
+    /// before it is renamed into place) and returns what was stored.
     pub(crate) fn finish(self) -> Result<ImageStats> {
         let list = self.list;
-        let out = self
-            .out
+        self.out
             .into_inner()
             .map_err(|e| BackupError::io(&list, e.into_error()))?;
-        out.sync_all().map_err(|e| BackupError::io(&list, e))?;
         Ok(self.stats)
     }
 }

@@ -4,10 +4,10 @@
 
 use super::blobs::{hash_file, parse_line, BlobStats};
 use super::catalogue::{
-    sync_dir, write_durably, Catalogue, BACKUPS_DIR, BLOB_LIST_FILE, IN_PROGRESS_FILE,
-    MANIFEST_FILE, TMP_PREFIX,
+    sync_dir, Catalogue, BACKUPS_DIR, BLOB_LIST_FILE, IN_PROGRESS_FILE, MANIFEST_FILE, TMP_PREFIX,
 };
 use super::chunks::{ChunkWriter, ImageStats, CHUNK_BYTES, IMAGE_LIST_FILE};
+use super::durable::{sync_all, Durable};
 use super::lock::{CatalogueLock, Mode};
 use super::manifest::{backup_id, FileEntry, Kind, Manifest, MANIFEST_FORMAT, MANIFEST_VERSION};
 use super::{BackupError, Result};
@@ -353,7 +353,7 @@ impl Catalogue {
             });
             let from = self.backup_dir(&prev.id);
             for (name, to) in [(IMAGE_LIST_FILE, &chunk_list), (BLOB_LIST_FILE, &list_path)] {
-                copy_durably(&from.join(name), to)?;
+                std::fs::copy(from.join(name), to).map_err(|e| BackupError::io(to, e))?;
             }
             let shared = prev.image.clone().unwrap_or_default();
             image_stats = ImageStats {
@@ -427,13 +427,8 @@ impl Catalogue {
                     image
                 }
             };
-            let list_file = list
-                .into_inner()
+            list.into_inner()
                 .map_err(|e| BackupError::io(&list_path, e.into_error()))?;
-            list_file
-                .sync_all()
-                .map_err(|e| BackupError::io(&list_path, e))?;
-            drop(list_file);
             if options.packages.is_some() && !image_path.exists() {
                 self.assemble_image(id, &chunk_list, &image_path)?;
             }
@@ -442,15 +437,8 @@ impl Catalogue {
             blob_bytes = image.blob_bytes;
         }
 
-        let blobs = self.copy_blobs(
-            store,
-            sqlite,
-            &list_path,
-            blob_bytes,
-            image_stats.copied_chunks > 0,
-            options,
-            events,
-            cancel,
+        let (blobs, copied_plain) = self.copy_blobs(
+            store, sqlite, &list_path, blob_bytes, options, events, cancel,
         )?;
 
         let mut names = vec![IMAGE_LIST_FILE.to_string(), BLOB_LIST_FILE.to_string()];
@@ -481,6 +469,7 @@ impl Catalogue {
             }
             .into());
         }
+        let new_chunks = image_stats.copied_chunks > 0;
         let manifest = Manifest {
             format: MANIFEST_FORMAT.to_string(),
             version: MANIFEST_VERSION,
@@ -502,9 +491,28 @@ impl Catalogue {
             image: Some(image_stats),
             generation: image_generation,
         };
-        write_durably(&tmp.join(MANIFEST_FILE), manifest.to_json().as_bytes())?;
+        // The folder is unlisted until renamed: its files need not be durable one
+        // by one, only all of them, with the blobs and chunks, before the rename.
+        let manifest_path = tmp.join(MANIFEST_FILE);
+        std::fs::write(&manifest_path, manifest.to_json())
+            .map_err(|e| BackupError::io(&manifest_path, e))?;
         std::fs::remove_file(&marker).map_err(|e| BackupError::io(&marker, e))?;
-        sync_dir(tmp);
+        let mut durable: Vec<Durable> = manifest
+            .files
+            .iter()
+            .map(|f| Durable::Data(tmp.join(&f.path)))
+            .collect();
+        durable.push(Durable::Data(manifest_path));
+        durable.push(Durable::Entries(tmp.to_path_buf()));
+        if new_chunks || manifest.blobs.copied_count > 0 {
+            self.blobs().sync(
+                new_chunks.then_some(chunk_list.as_path()),
+                copied_plain,
+                durable,
+            )?;
+        } else {
+            sync_all(&durable)?;
+        }
         let done = self.backup_dir(id);
         std::fs::rename(tmp, &done).map_err(|e| BackupError::io(&done, e))?;
         sync_dir(&self.dir().join(BACKUPS_DIR));
@@ -619,9 +627,9 @@ impl Catalogue {
         Ok(Some(m))
     }
 
-    /// Copies the blobs of the list that the catalogue lacks, checking each, and
-    /// makes them durable with the image chunks written before (`new_chunks`,
-    /// listed in the chunk list beside `list_path`).
+    /// Copies the blobs of the list that the catalogue lacks, checking each (not
+    /// yet synced: see [`CatalogueBlobs::sync`]); also returns whether a blob was
+    /// copied (not linked), whose data is then ours to make durable.
     /// From a SQLite repository on the catalogue's file system a blob is linked
     /// instead of copied (see [`CatalogueBlobs::link_in`]).
     #[allow(clippy::too_many_arguments)]
@@ -631,11 +639,10 @@ impl Catalogue {
         sqlite: Option<&SqliteStore>,
         list_path: &Path,
         total: u64,
-        new_chunks: bool,
         options: &CreateOptions,
         events: &dyn Events,
         cancel: &AtomicBool,
-    ) -> Result<BlobStats> {
+    ) -> Result<(BlobStats, bool)> {
         events.event(&Event::Phase {
             name: "copying blobs",
             total: Some(total),
@@ -705,18 +712,6 @@ impl Catalogue {
             stats.copied_count += 1;
             stats.copied_bytes += size;
         }
-        if new_chunks || stats.copied_count > 0 {
-            let chunks = list_path.with_file_name(IMAGE_LIST_FILE);
-            blobs.sync(new_chunks.then_some(chunks.as_path()), copied_plain)?;
-        }
-        Ok(stats)
+        Ok((stats, copied_plain))
     }
-}
-
-/// Copies file `from` to the new file `to` and syncs it.
-fn copy_durably(from: &Path, to: &Path) -> Result<()> {
-    std::fs::copy(from, to).map_err(|e| BackupError::io(to, e))?;
-    std::fs::File::open(to)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| BackupError::io(to, e))
 }

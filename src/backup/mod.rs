@@ -43,12 +43,14 @@
 //! `error` (what goes wrong), `manifest` (the manifest and ids), `lock` (the
 //! catalogue lock), `blobs` (the shared blob folder: verified copies and reads),
 //! `catalogue` (opening, listing, deleting, cleaning up), `create` (taking a
-//! backup), `store` (a backup opened as a read-only repository), `verify`, `prune`.
+//! backup), `durable` (many files and folders synced at once), `store` (a backup
+//! opened as a read-only repository), `verify`, `prune`.
 
 mod blobs;
 mod catalogue;
 mod chunks;
 mod create;
+mod durable;
 mod error;
 pub mod jobs;
 mod lock;

@@ -28,13 +28,15 @@
 //! gives what a read from the server would.
 
 mod by_path;
+mod props;
 
 pub(crate) use super::schema::DistinctNames;
 use crate::path;
 use crate::repository::content::{NodeId, NodeRecord, WorkspaceId};
 use crate::value::Property;
 pub(crate) use by_path::{ByPath, Unordered};
-use std::collections::{BTreeMap, HashMap, HashSet};
+pub(crate) use props::KnownProps;
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound::{Excluded, Included, Unbounded};
 
 /// The maps by node id: foldhash, several times cheaper than std's SipHash (a
@@ -81,7 +83,7 @@ pub(crate) struct TxnCache {
     /// so that a subtree is one range.
     pub(crate) paths: ByPath<Option<NodeId>>,
     /// All the properties of a node, by name.
-    pub(crate) props: IdMap<BTreeMap<String, Property>>,
+    pub(crate) props: IdMap<KnownProps>,
     /// The largest child position of a node (`None`: no children).
     pub(crate) last_position: IdMap<Option<i64>>,
     /// Sizes of blobs known to be stored, by SHA-256 (a blob goes only by `gc`,
@@ -276,10 +278,7 @@ impl TxnCache {
     pub(crate) fn put_props(&mut self, id: NodeId, props: &[Property]) {
         self.make_room();
         self.bytes += props.iter().map(prop_bytes).sum::<usize>() + 64;
-        self.props.insert(
-            id,
-            props.iter().map(|p| (p.name.clone(), p.clone())).collect(),
-        );
+        self.props.insert(id, KnownProps::new(props));
     }
 
     /// Remembers the children of `parent`, all of them, in order: `parent` is
@@ -482,14 +481,12 @@ impl TxnCache {
             },
             _ => None,
         };
+        // Taken out, not copied: forgetting either subtree forgets them anyway
+        // (a parent of many same-name siblings has a long list).
         let parents: Vec<(String, Vec<NodeId>)> = [old, new]
             .iter()
             .filter_map(|p| path::parent(p))
-            .filter_map(|p| {
-                self.complete
-                    .get(ws, p)
-                    .map(|ids| (p.to_string(), ids.clone()))
-            })
+            .filter_map(|p| self.complete.remove(ws, p).map(|ids| (p.to_string(), ids)))
             .collect();
         self.forget_subtree(ws, old);
         self.forget_subtree(ws, new);
@@ -528,7 +525,7 @@ impl TxnCache {
         self.make_room();
         self.complete.insert(r.ws, &r.path, Vec::new());
         self.put(r);
-        self.props.insert(id, BTreeMap::new());
+        self.props.insert(id, KnownProps::default());
         self.last_position.insert(id, None);
         if let Some(parent) = parent {
             if let Some(Some(p)) = self.nodes.get(&parent) {

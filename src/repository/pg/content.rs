@@ -963,7 +963,7 @@ impl ContentTxn for PgTxn<'_> {
                 if let Some(m) = c.props.get_mut(&id) {
                     for p in stored {
                         c.bytes += super::cache::prop_bytes(&p);
-                        m.insert(p.name.clone(), p);
+                        m.insert(p);
                     }
                 }
             });

@@ -252,7 +252,16 @@ macro_rules! content_read {
                     return rows(&self.db(), CHILDREN, [id]);
                 };
                 let (found, read) = match c.children(id) {
-                    Known::Yes(found) => (found, false),
+                    Known::Yes(found) => {
+                        // A list's exactness rests on every write path keeping the
+                        // cache (module `cache`): in tests a fresh read checks it.
+                        debug_assert_eq!(
+                            found,
+                            rows(&self.db(), CHILDREN, [id])?,
+                            "the cached children of node {id}"
+                        );
+                        (found, false)
+                    }
                     Known::Ask => (rows(&self.db(), CHILDREN, [id])?, true),
                 };
                 if found.len() >= 2
@@ -1068,6 +1077,34 @@ mod tests {
             primary_type: "nt:unstructured".into(),
             mixins: vec![],
         }
+    }
+
+    /// The read cache's children lists are checked against a fresh read (debug
+    /// builds): a write that bypasses the cache is caught where the list answers.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "the cached children of node")]
+    fn a_children_list_a_write_bypassed_is_caught() {
+        let (_dir, mut store) = super::super::tests::repo();
+        let txn = SqliteTxn::begin(&mut store, "test").unwrap();
+        let ws = txn.workspace_id("default").unwrap().unwrap();
+        let root = txn.node_at(ws, "/").unwrap().unwrap();
+        let before = txn.children(root.id).unwrap();
+        // Answered from the cache, and right.
+        assert_eq!(txn.children(root.id).unwrap(), before);
+        write::insert_node(
+            &txn.db(),
+            1 << 40,
+            ws,
+            root.id,
+            "x",
+            1 << 40,
+            "/x",
+            "nt:unstructured",
+            "",
+        )
+        .unwrap();
+        txn.children(root.id).unwrap();
     }
 
     #[test]
