@@ -290,9 +290,14 @@ fn place_as_listed(
     };
     if !s.placements.holds(parent) {
         let children = s.txn.children_without_uuid(&s.ws, parent)?;
-        let existing: std::collections::HashSet<&str> =
-            children.iter().map(|c| path::last_segment(&c.path)).collect();
-        let present = names.iter().map(|n| existing.contains(n.as_str())).collect();
+        let existing: std::collections::HashSet<&str> = children
+            .iter()
+            .map(|c| path::last_segment(&c.path))
+            .collect();
+        let present = names
+            .iter()
+            .map(|n| existing.contains(n.as_str()))
+            .collect();
         s.placements.hold(parent, present);
     }
     let present = s.placements.present(parent).cloned().unwrap_or_default();
@@ -944,7 +949,10 @@ fn restore_order_of(
     // Without same-name siblings, where a move renumbers paths, only the children off
     // one longest run already in wanted order move: the same order in the end.
     let plain = !current.iter().any(|c| c.ends_with(']'));
-    if let Some(moves) = plain.then(|| super::order::moves(&current, &wanted)).flatten() {
+    if let Some(moves) = plain
+        .then(|| super::order::moves(&current, &wanted))
+        .flatten()
+    {
         for i in moves {
             let before = wanted.get(i + 1).map(String::as_str);
             s.txn.order_before(&s.ws, node_path, &wanted[i], before)?;

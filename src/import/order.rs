@@ -178,7 +178,10 @@ mod tests {
             assert_eq!(apply(&current, &wanted, &m), wanted, "from {current:?}");
             let lis = (0..1u32 << 5)
                 .filter(|mask| {
-                    let kept: Vec<usize> = (0..5).filter(|j| mask & (1 << j) != 0).map(|j| p[j]).collect();
+                    let kept: Vec<usize> = (0..5)
+                        .filter(|j| mask & (1 << j) != 0)
+                        .map(|j| p[j])
+                        .collect();
                     kept.windows(2).all(|w| w[0] < w[1])
                 })
                 .map(u32::count_ones)
