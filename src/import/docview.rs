@@ -261,6 +261,68 @@ fn listed_place(s: &Session<'_>, parent: &str, name: &str) -> Result<Option<Stri
     Ok(None)
 }
 
+/// The next sibling that exists after `name` in the child name list of `parent` (a
+/// node this document or an earlier one imported, whose children in their own files
+/// are being created): where a node created there goes, so that ordering the
+/// children after them moves nothing. `None` (appended, and ordered afterwards as
+/// before) when the list has same-name siblings, is long or does not name it, or
+/// `parent` is not orderable: wherever a listed child goes, the order restored
+/// afterwards is the same, as it orders the listed children and keeps the others'
+/// order.
+fn place_as_listed(
+    s: &mut Session<'_>,
+    parent_info: &NodeInfo,
+    parent: &str,
+    name: &str,
+) -> Result<Option<String>, ImportError> {
+    // Below a remapped authorizable the lists are kept past their walk: left alone.
+    let Some(names) = s.name_lists.get(parent).filter(|_| s.remapped.is_empty()) else {
+        return Ok(None);
+    };
+    if names.len() > super::order::MAX_PLACED_NAMES
+        || names.iter().any(|n| n.ends_with(']'))
+        || s.types.is_orderable(&parent_info.primary_type) == Some(false)
+    {
+        return Ok(None);
+    }
+    let Some(at) = names.iter().position(|n| n == name) else {
+        return Ok(None);
+    };
+    if !s.placements.holds(parent) {
+        let children = s.txn.children_without_uuid(&s.ws, parent)?;
+        let existing: std::collections::HashSet<&str> = children
+            .iter()
+            .map(|c| path::last_segment(&c.path))
+            .collect();
+        let present = names
+            .iter()
+            .map(|n| existing.contains(n.as_str()))
+            .collect();
+        s.placements.hold(parent, present);
+    }
+    let present = s.placements.present(parent).cloned().unwrap_or_default();
+    let mut place = None;
+    for (j, n) in names.iter().enumerate().skip(at + 1) {
+        if !present.get(j).copied().unwrap_or(false) {
+            continue;
+        }
+        // Removed since, perhaps: the store says.
+        if s.node(&path::join(parent, n))?.is_some() {
+            place = Some(n.clone());
+            break;
+        }
+        if let Some(p) = s.placements.present(parent) {
+            p[j] = false;
+        }
+    }
+    if let Some(p) = s.placements.present(parent) {
+        if let Some(here) = p.get_mut(at) {
+            *here = true;
+        }
+    }
+    Ok(place)
+}
+
 fn next_sibling(s: &Session<'_>, node_path: &str) -> Result<Option<String>, ImportError> {
     let parent = path::parent(node_path).unwrap_or("/");
     let children = s.txn.children(&s.ws, parent)?;
@@ -440,7 +502,10 @@ fn create(
         .unwrap_or(1);
     let before = match before {
         Some(b) => Some(b),
-        None if idx == 1 => listed_place(s, &parent, path::last_segment(node_path))?,
+        None if idx == 1 => match listed_place(s, &parent, path::last_segment(node_path))? {
+            Some(b) => Some(b),
+            None => place_as_listed(s, &parent_info, &parent, path::last_segment(node_path))?,
+        },
         None => None,
     };
     let opts = if idx > 1 {
@@ -879,6 +944,19 @@ fn restore_order_of(
         .collect();
     wanted.extend(listed.iter().map(|n| n.to_string()));
     if wanted == current || names.iter().any(|n| n.ends_with(']')) {
+        return Ok(());
+    }
+    // Without same-name siblings, where a move renumbers paths, only the children off
+    // one longest run already in wanted order move: the same order in the end.
+    let plain = !current.iter().any(|c| c.ends_with(']'));
+    if let Some(moves) = plain
+        .then(|| super::order::moves(&current, &wanted))
+        .flatten()
+    {
+        for i in moves {
+            let before = wanted.get(i + 1).map(String::as_str);
+            s.txn.order_before(&s.ws, node_path, &wanted[i], before)?;
+        }
         return Ok(());
     }
     let mut before: Option<String> = None;

@@ -28,6 +28,7 @@ mod install;
 mod mapping;
 mod node_types;
 pub mod options;
+mod order;
 mod plan;
 mod privileges;
 mod references;

@@ -86,6 +86,9 @@ pub struct Session<'t> {
     /// The entries read ahead on the other thread, while the walk runs with one
     /// ([`super::ahead`]).
     pub ahead: Option<super::ahead::Ahead>,
+    /// Which listed children exist below the nodes being walked
+    /// ([`super::order::Placements`]).
+    pub placements: super::order::Placements,
 }
 
 impl<'t> Session<'t> {
@@ -140,6 +143,7 @@ impl<'t> Session<'t> {
             digests: None,
             issued: PathSet::new(),
             ahead: None,
+            placements: Default::default(),
         }
     }
 
@@ -177,6 +181,7 @@ impl<'t> Session<'t> {
         self.name_lists = IndexMap::new();
         self.listed_children = HashMap::new();
         self.document_nodes = HashSet::new();
+        self.placements = Default::default();
     }
 
     /// Whether the filter contains `path` (covered and included). Nothing is

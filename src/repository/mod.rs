@@ -438,8 +438,9 @@ pub trait Transaction: StoreRead {
     /// the path [`Transaction::add_node`] returned, is still that node at that
     /// path, unaltered, without looking the path up: true only while no
     /// mutation since its insertion may have moved or removed any node (a
-    /// removal, a reordering, an insertion before a sibling, an undo). False
-    /// from a store that does not keep track (the default).
+    /// removal, a reordering, an insertion of a same-name sibling before a
+    /// sibling, an undo). False from a store that does not keep track (the
+    /// default).
     fn still_as_added(&self, id: i64) -> bool {
         let _ = id;
         false

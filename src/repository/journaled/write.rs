@@ -348,8 +348,11 @@ impl JournaledTxn<'_> {
         let position = match &sibling {
             None => self.append_position(parent_id)?,
             Some(s) => {
-                // Same-name siblings after it shift an index.
-                self.inner.reshaped();
+                // Same-name siblings after it shift an index; a node that must be the
+                // first of its name (checked above: none is there) shifts none.
+                if options.same_name == SameName::Allow {
+                    self.inner.reshaped();
+                }
                 self.position_before(parent_id, s.id, None)?
             }
         };
@@ -658,7 +661,7 @@ mod tests {
     use crate::node::Node;
     use crate::repository::memory::MemoryStore;
     use crate::repository::sqlite::SqliteStore;
-    use crate::repository::{AddOptions, Store, Transaction, DEFAULT_WORKSPACE as WS};
+    use crate::repository::{AddOptions, SameName, Store, Transaction, DEFAULT_WORKSPACE as WS};
     use crate::value::Property;
 
     fn unaltered(t: &dyn Transaction, p: &str) -> bool {
@@ -813,8 +816,24 @@ mod tests {
         assert!(!t.still_as_added(d), "after a removal");
         let e = id_of(t, "e", &append);
         let f = id_of(t, "f", &AddOptions::before("e"));
-        assert!(!t.still_as_added(e), "a node was inserted before a sibling");
+        // The first of its name: no same-name index shifts, no path changes.
+        assert!(
+            t.still_as_added(e),
+            "a node of a new name was inserted before a sibling"
+        );
         assert!(t.still_as_added(f), "the node inserted before");
+        let g = id_of(t, "g", &append);
+        t.add_node(
+            WS,
+            "/",
+            &Node::new("e", "nt:unstructured"),
+            &AddOptions::before("g").with_same_name(SameName::Allow),
+        )
+        .unwrap();
+        assert!(
+            !t.still_as_added(g),
+            "a same-name sibling was inserted before a sibling"
+        );
         tx.rollback().unwrap();
     }
 
