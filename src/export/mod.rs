@@ -300,11 +300,16 @@ fn write_entries(
     sink: &mut (dyn PackageSink + Send),
 ) -> Result<(), ExportError> {
     let _stop = Stop(queue);
-    while let Some(entry) = queue.pop() {
+    // A document goes back to the reader's thread to be freed (see `queue`).
+    let mut used = None;
+    while let Some(entry) = queue.pop_after(used.take()) {
         match entry {
             Entry::Directory(name) => sink.add_directory(&name)?,
             Entry::Bytes(name, data) => sink.add_bytes(&name, data)?,
-            Entry::Document(name, doc) => sink.add_bytes(&name, docview::writer::to_vec(&doc))?,
+            Entry::Document(name, doc) => {
+                sink.add_bytes(&name, docview::writer::to_vec(&doc))?;
+                used = Some(Entry::Document(name, doc));
+            }
             Entry::Blob(name, mut reader, size) => {
                 sink.add_reader(&name, &mut reader, Some(size))?
             }
