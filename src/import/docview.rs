@@ -112,14 +112,12 @@ fn element(
             s.report.authorizables.push(node_path.to_string());
         }
     }
-    // An existing node is read with its properties (what `update` compares the
-    // element with): two reads, not three.
-    let (mut existing, stored) = match known_absent {
-        true => (None, None),
-        false => match s.txn.node_and_properties(&s.ws, node_path)? {
-            Some((info, props)) => (Some(info), Some(props)),
-            None => (None, None),
-        },
+    // An existing node's identifier is read only when the element has one to
+    // compare (`update` reads the properties against the element's).
+    let mut existing = match known_absent {
+        true => None,
+        false if el.property("jcr:uuid").is_some() => s.node(node_path)?,
+        false => s.txn.node_without_uuid(&s.ws, node_path)?,
     };
     let contained = s.contains(node_path);
     let mut before = None;
@@ -152,7 +150,7 @@ fn element(
     let found = existing.is_some();
     match existing {
         None => create(s, pm, el, node_path, primary, before)?,
-        Some(info) if contained => update(s, pm, el, &info, primary, stored)?,
+        Some(info) if contained => update(s, pm, el, &info, primary)?,
         Some(_) => {}
     }
     if let Some(stash) = stashed {
@@ -225,7 +223,7 @@ fn existing_authorizable(
     match s.node(old)? {
         Some(info) if update_here => {
             // The existing node keeps its type.
-            update(s, pm, el, &info, None, None)?;
+            update(s, pm, el, &info, None)?;
         }
         _ => s.touched(old, Action::Unchanged, false),
     }
@@ -594,15 +592,13 @@ pub fn autocreate(s: &mut Session<'_>, node: &mut Node, node_path: &str) {
     }
 }
 
-/// Updates the existing node `info` from `el` by its mode; `stored`: its properties
-/// when they were read with it (read here otherwise).
+/// Updates the existing node `info` from `el` by its mode.
 fn update(
     s: &mut Session<'_>,
     pm: &PrefixMap,
     el: &DocViewElement,
     info: &NodeInfo,
     primary: Option<String>,
-    stored: Option<Vec<Property>>,
 ) -> Result<(), ImportError> {
     let node_path = info.path.clone();
     s.document_nodes.insert(node_path.clone());
@@ -650,11 +646,11 @@ fn update(
     }
     let members_merge = primary_now == "rep:Group"
         && matches!(mode, ImportMode::Merge | ImportMode::MergeProperties);
-    // A type or mixin change may change what is stored: read again then.
-    let existing = match stored {
-        Some(props) if !changed => props,
-        _ => s.txn.properties(&s.ws, &node_path)?,
-    };
+    // Read after the type and mixin changes (which may change what is stored),
+    // against the element's properties: those stored as the element gives them
+    // come back as the element's own (not decoded), and compare equal at once.
+    let stored = s.txn.properties_against(&s.ws, &node_path, &props)?;
+    let existing: Vec<&Property> = stored.iter().map(|e| e.resolve(&props)).collect();
     let overwrite = !matches!(mode, ImportMode::Merge | ImportMode::MergeProperties);
     for p in &props {
         if p.name == "jcr:uuid" {
@@ -664,7 +660,7 @@ fn update(
             let mut merged = existing
                 .iter()
                 .find(|e| e.name == p.name)
-                .cloned()
+                .map(|e| (*e).clone())
                 .unwrap_or_else(|| p.clone());
             for v in &p.values {
                 if !merged.values.contains(v) {
@@ -672,14 +668,14 @@ fn update(
                 }
             }
             merged.multiple = true;
-            if existing.iter().find(|e| e.name == p.name) != Some(&merged) {
+            if existing.iter().find(|e| e.name == p.name) != Some(&&merged) {
                 s.txn.set_property(&s.ws, &node_path, &merged)?;
                 changed = true;
             }
             continue;
         }
         match existing.iter().find(|e| e.name == p.name) {
-            Some(e) if e == p => {}
+            Some(e) if std::ptr::eq(*e, p) || *e == p => {}
             Some(_) if !overwrite => {}
             _ => {
                 s.txn.set_property(&s.ws, &node_path, p)?;
