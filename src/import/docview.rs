@@ -1072,7 +1072,11 @@ mod tests {
         );
         assert_eq!(
             prop("/content/a/multi", "m"),
-            Some(Property::multi("m", PropertyType::String, strings(&["a", "b", "d"])))
+            Some(Property::multi(
+                "m",
+                PropertyType::String,
+                strings(&["a", "b", "d"])
+            ))
         );
         assert_eq!(
             prop("/content/a/made_multi", "t"),

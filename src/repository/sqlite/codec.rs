@@ -244,11 +244,19 @@ mod tests {
             let code = type_code(p.ptype);
             assert!(is_stored_as(p, code, p.multiple, raw.as_bytes()), "{p:?}");
             // What the text decodes to is the property itself.
-            assert_eq!(&decode_property(&p.name, code, p.multiple, &raw).unwrap(), p);
+            assert_eq!(
+                &decode_property(&p.name, code, p.multiple, &raw).unwrap(),
+                p
+            );
             // Another type, multiplicity or text is not the property.
             assert!(!is_stored_as(p, code + 1, p.multiple, raw.as_bytes()));
             assert!(!is_stored_as(p, code, !p.multiple, raw.as_bytes()));
-            assert!(!is_stored_as(p, code, p.multiple, format!("{raw} ").as_bytes()));
+            assert!(!is_stored_as(
+                p,
+                code,
+                p.multiple,
+                format!("{raw} ").as_bytes()
+            ));
         }
         // A multi-value with one value changed, a value of another type with the same
         // text, and a value that cannot be stored.

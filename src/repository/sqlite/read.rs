@@ -491,7 +491,7 @@ mod tests {
     use crate::node::Node;
     use crate::repository::content::StoredProperty::{Known, Read};
     use crate::repository::sqlite::SqliteStore;
-    use crate::repository::{AddOptions, Store, StoreRead, DEFAULT_WORKSPACE as WS};
+    use crate::repository::{AddOptions, Store, DEFAULT_WORKSPACE as WS};
     use crate::value::{Property, PropertyType, Value};
 
     /// A stored property equal to the caller's comes back by index, undecoded;
@@ -505,7 +505,11 @@ mod tests {
         let strings = |l: &[&str]| l.iter().map(|s| Value::String(s.to_string())).collect();
         n.set(Property::string("a", "x"));
         n.set(Property::single("b", Value::Long(3)));
-        n.set(Property::multi("c", PropertyType::String, strings(&["p", "q"])));
+        n.set(Property::multi(
+            "c",
+            PropertyType::String,
+            strings(&["p", "q"]),
+        ));
         n.set(Property::single("d", Value::Double(0.5)));
         t.add_node(WS, "/", &n, &AddOptions::append()).unwrap();
         let known = [
