@@ -79,7 +79,14 @@ pub(crate) fn finish_operation(db: &Db<'_>, st: &State, op: i64) -> Result<()> {
                            regs = (SELECT count(*) FROM jreg WHERE op = ?1)
              WHERE id = ?1",
         )
-        .and_then(|mut s| s.execute(params![op, st.first_id, st.next_id, imaged + created as i64]))
+        .and_then(|mut s| {
+            s.execute(params![
+                op,
+                st.first_id,
+                st.next_id,
+                imaged + created as i64
+            ])
+        })
         .map_err(|e| db.err(e))?;
     Ok(())
 }
