@@ -75,6 +75,8 @@ const STREAM_THRESHOLD: u64 = 16 << 20;
 /// The walk hands the reader this many entries at a time, whose files are opened
 /// together (so at most this many files are open at once)...
 const BATCH_ENTRIES: usize = 256;
+/// ...after first batches of this many, doubling ([`batch_entries`]).
+const FIRST_BATCH_ENTRIES: usize = 16;
 /// ...and read in batches of at most this many bytes (one batch being read and
 /// deflated, one waiting and one being written: about three times this in memory,
 /// twice that with the deflated copies; the writer queues no batches of its own).
@@ -522,21 +524,31 @@ struct Reading<'a> {
     package: &'a str,
 }
 
-/// The entries of `walk`, walked on a thread of `scope` [`BATCH_ENTRIES`] at a time
-/// ahead of the caller (at most two such batches waiting): listing and sorting the
-/// folders overlaps with reading and deflating the files. The walk ends at its first
-/// error, which comes in order.
+/// How many entries the `sent`th batch (from 0) of the walk and of the reader takes:
+/// [`FIRST_BATCH_ENTRIES`], doubling up to [`BATCH_ENTRIES`]. Small first batches
+/// start the pool on the first files while the walk lists the first folders (a
+/// first batch of 256 entries kept it waiting for about a hundred folder listings).
+fn batch_entries(sent: u32) -> usize {
+    (FIRST_BATCH_ENTRIES << sent.min(16)).min(BATCH_ENTRIES)
+}
+
+/// The entries of `walk`, walked on a thread of `scope` in batches
+/// ([`batch_entries`]) ahead of the caller (at most two such batches waiting):
+/// listing and sorting the folders overlaps with reading and deflating the files.
+/// The walk ends at its first error, which comes in order.
 fn walk_ahead<'scope, 'env>(
     scope: &'scope std::thread::Scope<'scope, 'env>,
     walk: &'env mut Walk,
 ) -> impl Iterator<Item = Result<SourceEntry, BuildError>> + 'scope {
     let (sender, walked) = mpsc::sync_channel::<Vec<Result<SourceEntry, BuildError>>>(1);
     scope.spawn(move || {
-        let mut batch = Vec::with_capacity(BATCH_ENTRIES);
+        let mut sent = 0;
+        let mut batch = Vec::with_capacity(batch_entries(sent));
         for entry in walk {
             batch.push(entry);
-            if batch.len() >= BATCH_ENTRIES {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ENTRIES));
+            if batch.len() >= batch_entries(sent) {
+                sent += 1;
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_entries(sent)));
                 // The reader hung up (an error, or the writer failed): stop walking.
                 if sender.send(full).is_err() {
                     return;
@@ -569,7 +581,7 @@ impl Opened {
 }
 
 /// The reading thread: takes `entries` in order (walking the source as it goes),
-/// opens the files of every [`BATCH_ENTRIES`] entries in parallel, reads them in
+/// opens the files of every batch of entries ([`batch_entries`]) in parallel, reads them in
 /// parallel batches of [`BATCH_BYTES`] (checking DocView ones) and sends the batches to
 /// the writer, until the end, the first error, or the writer hanging up. The filter is
 /// sent as the bytes that were parsed.
@@ -579,14 +591,16 @@ fn read_batches(
     batches: mpsc::SyncSender<Batch>,
 ) {
     let mut walked: Vec<SourceEntry> = Vec::new();
+    let mut sent = 0;
     for entry in entries {
         match entry {
             Ok(entry) => {
                 walked.push(entry);
-                if walked.len() >= BATCH_ENTRIES
-                    && !send_walked(std::mem::take(&mut walked), reading, &batches)
-                {
-                    return;
+                if walked.len() >= batch_entries(sent) {
+                    sent += 1;
+                    if !send_walked(std::mem::take(&mut walked), reading, &batches) {
+                        return;
+                    }
                 }
             }
             Err(error) => {

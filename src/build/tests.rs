@@ -386,3 +386,10 @@ fn large_files_are_streamed_and_counted() {
         big
     );
 }
+
+#[test]
+fn batches_start_small_and_double_up_to_the_full_size() {
+    let sizes: Vec<usize> = (0..7).map(batch_entries).collect();
+    assert_eq!(sizes, [16, 32, 64, 128, 256, 256, 256]);
+    assert_eq!(batch_entries(u32::MAX), BATCH_ENTRIES);
+}
