@@ -73,13 +73,14 @@ pub const GENERATOR: &str = concat!("jcrpack:", env!("CARGO_PKG_VERSION"));
 /// Files above this size that need no validation are streamed instead of batched.
 const STREAM_THRESHOLD: u64 = 16 << 20;
 /// The walk hands the reader this many entries at a time, whose files are opened
-/// together (so at most this many files are open at once)...
-const BATCH_ENTRIES: usize = 256;
+/// together (at most twice this many files are open at once: one group being read
+/// while the next is opened)...
+const BATCH_ENTRIES: usize = 128;
 /// ...after first batches of this many, doubling ([`batch_entries`]).
 const FIRST_BATCH_ENTRIES: usize = 16;
-/// ...and read in batches of at most this many bytes (one batch being read and
-/// deflated, one waiting and one being written: about three times this in memory,
-/// twice that with the deflated copies; the writer queues no batches of its own).
+/// ...and read in batches of at most this many bytes (one batch being written or
+/// waited for, the next being read and deflated: about twice this in memory, plus the
+/// deflated copies; the writer queues no batches of its own).
 const BATCH_BYTES: u64 = 8 << 20;
 
 /// What a build may change about the package.
@@ -453,7 +454,8 @@ fn build(
     }
 
     let meta = package_order(&meta).into_iter().cloned().map(Ok);
-    let (sender, batches) = mpsc::sync_channel(1);
+    // Handed over, not queued: a batch is read on the pool while it waits.
+    let (sender, batches) = mpsc::sync_channel(0);
     let package = out.display().to_string();
     let reading = Reading {
         filter_bytes: &filter_bytes,
@@ -513,6 +515,11 @@ enum Item {
 
 /// A batch of entries read, in order; the first error ends it (and the build).
 type Batch = Vec<Result<Item, BuildError>>;
+
+/// A batch on its way to the writer, which takes them in order: read and deflated by
+/// a job of the pool, maybe still. Its job drops the sender unsent only by panicking
+/// (which the reader's join reports).
+type Pending = mpsc::Receiver<Batch>;
 
 /// What the reading side needs besides the entries.
 struct Reading<'a> {
@@ -588,66 +595,101 @@ impl Opened {
 fn read_batches(
     entries: impl Iterator<Item = Result<SourceEntry, BuildError>>,
     reading: &Reading,
-    batches: mpsc::SyncSender<Batch>,
+    batches: mpsc::SyncSender<Pending>,
 ) {
-    let mut walked: Vec<SourceEntry> = Vec::new();
-    let mut sent = 0;
-    for entry in entries {
-        match entry {
-            Ok(entry) => {
-                walked.push(entry);
-                if walked.len() >= batch_entries(sent) {
-                    sent += 1;
-                    if !send_walked(std::mem::take(&mut walked), reading, &batches) {
-                        return;
+    rayon::in_place_scope(|pool| {
+        let outbox = Outbox {
+            pool,
+            reading,
+            batches: &batches,
+        };
+        let mut walked: Vec<SourceEntry> = Vec::new();
+        let mut sent = 0;
+        for entry in entries {
+            match entry {
+                Ok(entry) => {
+                    walked.push(entry);
+                    if walked.len() >= batch_entries(sent) {
+                        sent += 1;
+                        if !send_walked(std::mem::take(&mut walked), &outbox) {
+                            return;
+                        }
                     }
                 }
-            }
-            Err(error) => {
-                // The entries before it first: an error among them comes first.
-                if send_walked(walked, reading, &batches) {
-                    let _ = batches.send(vec![Err(error)]);
+                Err(error) => {
+                    // The entries before it first: an error among them comes first.
+                    if send_walked(walked, &outbox) {
+                        outbox.ready(vec![Err(error)]);
+                    }
+                    return;
                 }
-                return;
             }
         }
+        send_walked(walked, &outbox);
+    });
+}
+
+/// Where the reading thread sends its batches: to the writer, in order, each read on
+/// the pool as a job of its own. The reader goes on to open the next group while a
+/// batch is read, so the pool starts on the next batch while the last (largest,
+/// say) files of one are still deflated: no core waits for another's last file.
+struct Outbox<'o, 'scope> {
+    /// The pool's jobs (scoped: they borrow `reading`).
+    pool: &'o rayon::Scope<'scope>,
+    reading: &'scope Reading<'scope>,
+    batches: &'o mpsc::SyncSender<Pending>,
+}
+
+impl Outbox<'_, '_> {
+    /// Sends a batch made already; returns whether the writer still takes batches.
+    fn ready(&self, batch: Batch) -> bool {
+        let (done, pending) = mpsc::channel();
+        let _ = done.send(batch);
+        self.batches.send(pending).is_ok()
     }
-    send_walked(walked, reading, &batches);
+
+    /// Reads `opened` on the pool (checking DocView files, deflating) and sends the
+    /// batch at once, before it is read; returns whether the writer still takes
+    /// batches.
+    fn read(&self, opened: Vec<Opened>) -> bool {
+        if opened.is_empty() {
+            return true;
+        }
+        let (done, pending) = mpsc::channel();
+        let reading = self.reading;
+        self.pool.spawn(move |_| {
+            let items: Batch = opened
+                .into_par_iter()
+                .map(|opened| read_item(opened, reading))
+                .collect();
+            // The writer may have stopped (an error before this batch).
+            let _ = done.send(items);
+        });
+        self.batches.send(pending).is_ok()
+    }
 }
 
 /// Opens the files of `walked` in parallel (one status call each: the size that
-/// batches them), then reads and sends them in order; returns whether the build goes
-/// on (no error was sent, the writer still takes batches).
-fn send_walked(
-    walked: Vec<SourceEntry>,
-    reading: &Reading,
-    batches: &mpsc::SyncSender<Batch>,
-) -> bool {
+/// batches them), then has them read and sends them in order; returns whether the
+/// build goes on (no error was sent, the writer still takes batches).
+fn send_walked(walked: Vec<SourceEntry>, outbox: &Outbox) -> bool {
     let opened: Vec<Result<Opened, BuildError>> = walked.into_par_iter().map(open_item).collect();
     let mut batch: Vec<Opened> = Vec::new();
     let mut batch_bytes = 0u64;
-    let send = |batch: &mut Vec<Opened>| -> bool {
-        if batch.is_empty() {
-            return true;
-        }
-        let items = std::mem::take(batch)
-            .into_par_iter()
-            .map(|opened| read_item(opened, reading))
-            .collect();
-        batches.send(items).is_ok()
-    };
     for opened in opened {
         match opened {
             Err(error) => {
-                if send(&mut batch) {
-                    let _ = batches.send(vec![Err(error)]);
+                if outbox.read(std::mem::take(&mut batch)) {
+                    outbox.ready(vec![Err(error)]);
                 }
                 return false;
             }
             Ok(Opened::File(entry, file))
                 if file.size > STREAM_THRESHOLD && !entry.name.ends_with(".xml") =>
             {
-                if !send(&mut batch) || batches.send(vec![Ok(Item::Large(entry, file))]).is_err() {
+                if !outbox.read(std::mem::take(&mut batch))
+                    || !outbox.ready(vec![Ok(Item::Large(entry, file))])
+                {
                     return false;
                 }
                 batch_bytes = 0;
@@ -656,7 +698,7 @@ fn send_walked(
                 batch_bytes += opened.size();
                 batch.push(opened);
                 if batch_bytes >= BATCH_BYTES {
-                    if !send(&mut batch) {
+                    if !outbox.read(std::mem::take(&mut batch)) {
                         return false;
                     }
                     batch_bytes = 0;
@@ -664,7 +706,7 @@ fn send_walked(
             }
         }
     }
-    send(&mut batch)
+    outbox.read(batch)
 }
 
 /// Opens one entry's file (not the filter, already read).
@@ -708,11 +750,15 @@ fn read_item(opened: Opened, reading: &Reading) -> Result<Item, BuildError> {
 /// The writing side: adds the entries of every batch in order.
 fn write_batches(
     writer: &mut PackageWriter,
-    batches: mpsc::Receiver<Batch>,
+    batches: mpsc::Receiver<Pending>,
     stats: &mut Stats,
     progress: &dyn Events,
 ) -> Result<(), BuildError> {
-    for batch in batches {
+    for pending in batches {
+        // Its job panicked: the reader's join reports it.
+        let Ok(batch) = pending.recv() else {
+            break;
+        };
         for item in batch {
             match item? {
                 Item::Directory(entry) => writer.add_directory(&entry.name)?,
