@@ -73,15 +73,20 @@ pub const GENERATOR: &str = concat!("jcrpack:", env!("CARGO_PKG_VERSION"));
 /// Files above this size that need no validation are streamed instead of batched.
 const STREAM_THRESHOLD: u64 = 16 << 20;
 /// The walk hands the reader this many entries at a time, whose files are opened
-/// together (at most twice this many files are open at once: one group being read
-/// while the next is opened)...
-const BATCH_ENTRIES: usize = 128;
+/// together (at most [`BATCHES_AHEAD`] + 2 groups' files are open at once, 256)...
+const BATCH_ENTRIES: usize = 64;
 /// ...after first batches of this many, doubling ([`batch_entries`]).
 const FIRST_BATCH_ENTRIES: usize = 16;
 /// ...and read in batches of at most this many bytes (one batch being written or
-/// waited for, the next being read and deflated: about twice this in memory, plus the
-/// deflated copies; the writer queues no batches of its own).
-const BATCH_BYTES: u64 = 8 << 20;
+/// waited for, up to [`BATCHES_AHEAD`] + 1 more being read and deflated: at most 16 MiB
+/// in memory, plus the deflated copies; the writer queues no batches of its own).
+const BATCH_BYTES: u64 = 4 << 20;
+/// How many batches may wait for the writer (each read on the pool, maybe still)
+/// besides the one it waits for and the one the reader is handing over. A large file
+/// deflates on one core for milliseconds (a 300 KB CSV at 10k: 6 ms) while the writer
+/// waits for it; the batches behind it keep the other core busy meanwhile. With none
+/// waiting, that core idled for most of those milliseconds.
+const BATCHES_AHEAD: usize = 2;
 
 /// What a build may change about the package.
 #[derive(Debug, Clone, Default)]
@@ -454,8 +459,8 @@ fn build(
     }
 
     let meta = package_order(&meta).into_iter().cloned().map(Ok);
-    // Handed over, not queued: a batch is read on the pool while it waits.
-    let (sender, batches) = mpsc::sync_channel(0);
+    // Each batch is read on the pool while it waits.
+    let (sender, batches) = mpsc::sync_channel(BATCHES_AHEAD);
     let package = out.display().to_string();
     let reading = Reading {
         filter_bytes: &filter_bytes,
