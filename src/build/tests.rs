@@ -411,7 +411,10 @@ fn batches_read_together_keep_the_walk_order_and_the_first_error() {
             })
         })
         .collect();
-    let refs: Vec<(&str, &str)> = files.iter().map(|(n, c)| (n.as_str(), c.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_str()))
+        .collect();
     source(&src, &refs);
     let out = dir.path().join("p.zip");
     build_package(&src, &out, &options("g:n"), &crate::events::NoEvents).unwrap();
