@@ -30,7 +30,7 @@ use crate::package_id::PackageId;
 use crate::path;
 use crate::platform_name::to_platform_name;
 use crate::properties::PackageProperties;
-use crate::repository::{RepositoryError, SnapshotNode, SnapshotRead, StoreRead};
+use crate::repository::{NodeInfo, RepositoryError, SnapshotNode, SnapshotRead, StoreRead};
 use crate::value::{Binary, Property, PropertyType, Value};
 use aggregate::{choose_by, Aggregator, NodeFacts, TypeFacts};
 use queue::Queue;
@@ -300,7 +300,9 @@ fn write_entries(
     sink: &mut (dyn PackageSink + Send),
 ) -> Result<(), ExportError> {
     let _stop = Stop(queue);
-    // A document goes back to the reader's thread to be freed (see `queue`).
+    // A document goes back to the reader's thread to be freed (see `queue`). An
+    // opened blob does not: held until the reader's next push, each would keep its
+    // file and its 64 KiB read buffer open (as many as the queue holds).
     let mut used = None;
     while let Some(entry) = queue.pop_after(used.take()) {
         match entry {
@@ -338,7 +340,7 @@ impl Exporter<'_> {
         let root = reader
             .node("/")?
             .ok_or_else(|| ExportError::Unsupported("/: the workspace has no root node".into()))?;
-        self.aggregate(&root, "jcr_root")?;
+        self.aggregate(root, "jcr_root")?;
         let used = self.type_book.used();
         let cnd = types
             .export_cnd(used.iter().map(String::as_str), ns)
@@ -451,13 +453,14 @@ impl<'a> Exporter<'a> {
         )
     }
 
-    /// Serializes the aggregate of `node`, whose directory entry is `dir`.
-    fn aggregate(&mut self, node: &SnapshotNode, dir: &str) -> Result<(), ExportError> {
+    /// Serializes the aggregate of `node`, whose directory entry is `dir` (its
+    /// names move into the document).
+    fn aggregate(&mut self, node: SnapshotNode, dir: &str) -> Result<(), ExportError> {
         let info = &node.info;
         let kind = if info.path == "/" {
             Aggregator::Generic
         } else {
-            self.aggregator(node)
+            self.aggregator(&node)
         };
         match kind {
             Aggregator::File => self.file(node, dir),
@@ -475,7 +478,7 @@ impl<'a> Exporter<'a> {
                 if info.primary_type == "nt:folder"
                     && info.mixins.is_empty()
                     && self.filter.contains(&info.path)
-                    && self.only_protected(node)? =>
+                    && self.only_protected(&node)? =>
             {
                 self.send(Entry::Directory(dir.to_string()))?;
                 self.report.entries += 1;
@@ -484,7 +487,7 @@ impl<'a> Exporter<'a> {
                     // Its protected jcr:created is set again by the install.
                     if self
                         .reader
-                        .properties(node)?
+                        .properties(&node)?
                         .iter()
                         .any(|q| q.name == "jcr:created")
                     {
@@ -493,7 +496,7 @@ impl<'a> Exporter<'a> {
                 }
                 self.use_type(&info.primary_type);
                 let mut doc = Doc::new();
-                self.child_aggregates(node, dir, &mut doc)?;
+                self.child_aggregates(&node, dir, &mut doc)?;
                 self.descend(doc)
             }
             Aggregator::Folder => {
@@ -552,7 +555,7 @@ impl<'a> Exporter<'a> {
             self.write_blob(&entry, &blob)?;
         }
         for (node, dir) in doc.children {
-            self.aggregate(&node, &dir)?;
+            self.aggregate(node, &dir)?;
         }
         Ok(())
     }
@@ -594,11 +597,13 @@ impl<'a> Exporter<'a> {
         Ok(())
     }
 
-    /// The element for node `info` (directory `dir`), with its inlined descendants.
+    /// The element for `node` (directory `dir`), with its inlined descendants.
     /// `inline` says whether non-hierarchy descendants are inlined (generic, full).
+    /// The node's name and types move into the element, not copied (they were a
+    /// tenth of the reading thread's allocations).
     fn element(
         &mut self,
-        node: &SnapshotNode,
+        node: SnapshotNode,
         dir: &str,
         doc: &mut Doc,
         inline: bool,
@@ -613,13 +618,10 @@ impl<'a> Exporter<'a> {
         if contained {
             self.report.nodes += 1;
         }
-        let props = self.reader.properties(node)?;
+        let props = self.reader.properties(&node)?;
         let mut el = DocViewElement {
-            name: if root {
-                String::new()
-            } else {
-                info.name.clone()
-            },
+            // Set, with the type names, once the node is done with.
+            name: String::new(),
             index: info.index,
             // Sized once: the type names, then at most every stored property.
             properties: Vec::with_capacity(2 + props.len()),
@@ -629,18 +631,9 @@ impl<'a> Exporter<'a> {
         if !root {
             doc.use_name(&info.name);
         }
-        el.properties.push(name_property(
-            "jcr:primaryType",
-            false,
-            vec![info.primary_type.clone()],
-        ));
         doc.use_name(&info.primary_type);
-        if !info.mixins.is_empty() {
-            el.properties
-                .push(name_property("jcr:mixinTypes", true, info.mixins.clone()));
-            for m in &info.mixins {
-                doc.use_name(m);
-            }
+        for m in &info.mixins {
+            doc.use_name(m);
         }
         let kind = self.type_book.kind(&info.primary_type, &info.mixins);
         // The property's path, built in place (`path::join` per property was a
@@ -686,7 +679,7 @@ impl<'a> Exporter<'a> {
         }
         let facts = self.type_facts(&info.primary_type);
         let orderable = facts.orderable;
-        let mut children = self.reader.children(node)?;
+        let mut children = self.reader.children(&node)?;
         if orderable {
             // Each child gets an element: inlined, or one that keeps the order.
             el.children.reserve_exact(children.len());
@@ -703,7 +696,7 @@ impl<'a> Exporter<'a> {
                     || self.type_facts(&c.info.primary_type).hierarchy
                     || self.aggregator(&c) != Aggregator::Generic);
             if visits && !own {
-                let child = self.element(&c, &cdir, doc, inline, false)?;
+                let child = self.element(c, &cdir, doc, inline, false)?;
                 el.children.push(child);
                 continue;
             }
@@ -720,6 +713,22 @@ impl<'a> Exporter<'a> {
             if visits && own {
                 doc.children.push((c, cdir));
             }
+        }
+        let NodeInfo {
+            name,
+            primary_type,
+            mixins,
+            ..
+        } = node.info;
+        if !root {
+            el.name = name;
+        }
+        // Last in the list, as the writer orders the properties itself.
+        el.properties
+            .push(name_property("jcr:primaryType", false, vec![primary_type]));
+        if !mixins.is_empty() {
+            el.properties
+                .push(name_property("jcr:mixinTypes", true, mixins));
         }
         Ok(el)
     }
@@ -766,7 +775,7 @@ impl<'a> Exporter<'a> {
 
     /// A file aggregate: the bytes as a plain file, with `name.dir/.content.xml` when
     /// metadata would otherwise be lost (reference §7.3).
-    fn file(&mut self, node: &SnapshotNode, entry: &str) -> Result<(), ExportError> {
+    fn file(&mut self, node: SnapshotNode, entry: &str) -> Result<(), ExportError> {
         let info = &node.info;
         let resource_self = self.type_facts(&info.primary_type).resource;
         let content_path = if resource_self {
@@ -778,7 +787,7 @@ impl<'a> Exporter<'a> {
             node.clone()
         } else {
             self.reader
-                .child(node, "jcr:content")?
+                .child(&node, "jcr:content")?
                 .ok_or_else(|| ExportError::Unsupported(format!("{content_path}: missing")))?
         };
         let content_props = self.reader.properties(&content)?;
@@ -831,7 +840,7 @@ impl<'a> Exporter<'a> {
                 && !needs_dir
                 && self
                     .reader
-                    .properties(node)?
+                    .properties(&node)?
                     .iter()
                     .any(|q| q.name == "jcr:created");
             let last_modified =

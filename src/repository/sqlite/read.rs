@@ -342,7 +342,12 @@ impl<'c> Db<'c> {
 
     /// Decodes the property in columns `at..at + 4` (name, type, multiple, value).
     fn decode_prop_at(&self, r: &Row<'_>, at: usize) -> Result<Property> {
-        let name: String = r.get(at).map_err(|e| self.err(e))?;
+        // Borrowed from the row: `decode_property` copies it into the property.
+        let name = r
+            .get_ref(at)
+            .map_err(|e| self.err(e))?
+            .as_str()
+            .map_err(|e| self.corrupt(format!("property name: {e}")))?;
         let code: i64 = r.get(at + 1).map_err(|e| self.err(e))?;
         let multiple: bool = r.get(at + 2).map_err(|e| self.err(e))?;
         // The stored text borrowed from the row, not copied into a `String` first.
@@ -352,11 +357,11 @@ impl<'c> Db<'c> {
             // Not text: the error reading it as text gives.
             _ => {
                 let raw: String = r.get(at + 3).map_err(|e| self.err(e))?;
-                return codec::decode_property(&name, code, multiple, &raw)
+                return codec::decode_property(name, code, multiple, &raw)
                     .map_err(|e| self.corrupt(e));
             }
         };
-        codec::decode_property(&name, code, multiple, raw).map_err(|e| self.corrupt(e))
+        codec::decode_property(name, code, multiple, raw).map_err(|e| self.corrupt(e))
     }
 
     /// One property of node `id`.
