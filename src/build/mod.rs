@@ -73,12 +73,20 @@ pub const GENERATOR: &str = concat!("jcrpack:", env!("CARGO_PKG_VERSION"));
 /// Files above this size that need no validation are streamed instead of batched.
 const STREAM_THRESHOLD: u64 = 16 << 20;
 /// The walk hands the reader this many entries at a time, whose files are opened
-/// together (so at most this many files are open at once)...
-const BATCH_ENTRIES: usize = 256;
-/// ...and read in batches of at most this many bytes (one batch being read and
-/// deflated, one waiting and one being written: about three times this in memory,
-/// twice that with the deflated copies; the writer queues no batches of its own).
-const BATCH_BYTES: u64 = 8 << 20;
+/// together (at most [`BATCHES_AHEAD`] + 2 groups' files are open at once, 256)...
+const BATCH_ENTRIES: usize = 64;
+/// ...after first batches of this many, doubling ([`batch_entries`]).
+const FIRST_BATCH_ENTRIES: usize = 16;
+/// ...and read in batches of at most this many bytes (one batch being written or
+/// waited for, up to [`BATCHES_AHEAD`] + 1 more being read and deflated: at most 16 MiB
+/// in memory, plus the deflated copies; the writer queues no batches of its own).
+const BATCH_BYTES: u64 = 4 << 20;
+/// How many batches may wait for the writer (each read on the pool, maybe still)
+/// besides the one it waits for and the one the reader is handing over. A large file
+/// deflates on one core for milliseconds (a 300 KB CSV at 10k: 6 ms) while the writer
+/// waits for it; the batches behind it keep the other core busy meanwhile. With none
+/// waiting, that core idled for most of those milliseconds.
+const BATCHES_AHEAD: usize = 2;
 
 /// What a build may change about the package.
 #[derive(Debug, Clone, Default)]
@@ -451,7 +459,8 @@ fn build(
     }
 
     let meta = package_order(&meta).into_iter().cloned().map(Ok);
-    let (sender, batches) = mpsc::sync_channel(1);
+    // Each batch is read on the pool while it waits.
+    let (sender, batches) = mpsc::sync_channel(BATCHES_AHEAD);
     let package = out.display().to_string();
     let reading = Reading {
         filter_bytes: &filter_bytes,
@@ -512,6 +521,11 @@ enum Item {
 /// A batch of entries read, in order; the first error ends it (and the build).
 type Batch = Vec<Result<Item, BuildError>>;
 
+/// A batch on its way to the writer, which takes them in order: read and deflated by
+/// a job of the pool, maybe still. Its job drops the sender unsent only by panicking
+/// (which the reader's join reports).
+type Pending = mpsc::Receiver<Batch>;
+
 /// What the reading side needs besides the entries.
 struct Reading<'a> {
     /// The filter, as parsed (it is written as these bytes).
@@ -522,21 +536,31 @@ struct Reading<'a> {
     package: &'a str,
 }
 
-/// The entries of `walk`, walked on a thread of `scope` [`BATCH_ENTRIES`] at a time
-/// ahead of the caller (at most two such batches waiting): listing and sorting the
-/// folders overlaps with reading and deflating the files. The walk ends at its first
-/// error, which comes in order.
+/// How many entries the `sent`th batch (from 0) of the walk and of the reader takes:
+/// [`FIRST_BATCH_ENTRIES`], doubling up to [`BATCH_ENTRIES`]. Small first batches
+/// start the pool on the first files while the walk lists the first folders (a
+/// first batch of 256 entries kept it waiting for about a hundred folder listings).
+fn batch_entries(sent: u32) -> usize {
+    (FIRST_BATCH_ENTRIES << sent.min(16)).min(BATCH_ENTRIES)
+}
+
+/// The entries of `walk`, walked on a thread of `scope` in batches
+/// ([`batch_entries`]) ahead of the caller (at most two such batches waiting):
+/// listing and sorting the folders overlaps with reading and deflating the files.
+/// The walk ends at its first error, which comes in order.
 fn walk_ahead<'scope, 'env>(
     scope: &'scope std::thread::Scope<'scope, 'env>,
     walk: &'env mut Walk,
 ) -> impl Iterator<Item = Result<SourceEntry, BuildError>> + 'scope {
     let (sender, walked) = mpsc::sync_channel::<Vec<Result<SourceEntry, BuildError>>>(1);
     scope.spawn(move || {
-        let mut batch = Vec::with_capacity(BATCH_ENTRIES);
+        let mut sent = 0;
+        let mut batch = Vec::with_capacity(batch_entries(sent));
         for entry in walk {
             batch.push(entry);
-            if batch.len() >= BATCH_ENTRIES {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ENTRIES));
+            if batch.len() >= batch_entries(sent) {
+                sent += 1;
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_entries(sent)));
                 // The reader hung up (an error, or the writer failed): stop walking.
                 if sender.send(full).is_err() {
                     return;
@@ -569,71 +593,108 @@ impl Opened {
 }
 
 /// The reading thread: takes `entries` in order (walking the source as it goes),
-/// opens the files of every [`BATCH_ENTRIES`] entries in parallel, reads them in
+/// opens the files of every batch of entries ([`batch_entries`]) in parallel, reads them in
 /// parallel batches of [`BATCH_BYTES`] (checking DocView ones) and sends the batches to
 /// the writer, until the end, the first error, or the writer hanging up. The filter is
 /// sent as the bytes that were parsed.
 fn read_batches(
     entries: impl Iterator<Item = Result<SourceEntry, BuildError>>,
     reading: &Reading,
-    batches: mpsc::SyncSender<Batch>,
+    batches: mpsc::SyncSender<Pending>,
 ) {
-    let mut walked: Vec<SourceEntry> = Vec::new();
-    for entry in entries {
-        match entry {
-            Ok(entry) => {
-                walked.push(entry);
-                if walked.len() >= BATCH_ENTRIES
-                    && !send_walked(std::mem::take(&mut walked), reading, &batches)
-                {
+    rayon::in_place_scope(|pool| {
+        let outbox = Outbox {
+            pool,
+            reading,
+            batches: &batches,
+        };
+        let mut walked: Vec<SourceEntry> = Vec::new();
+        let mut sent = 0;
+        for entry in entries {
+            match entry {
+                Ok(entry) => {
+                    walked.push(entry);
+                    if walked.len() >= batch_entries(sent) {
+                        sent += 1;
+                        if !send_walked(std::mem::take(&mut walked), &outbox) {
+                            return;
+                        }
+                    }
+                }
+                Err(error) => {
+                    // The entries before it first: an error among them comes first.
+                    if send_walked(walked, &outbox) {
+                        outbox.ready(vec![Err(error)]);
+                    }
                     return;
                 }
             }
-            Err(error) => {
-                // The entries before it first: an error among them comes first.
-                if send_walked(walked, reading, &batches) {
-                    let _ = batches.send(vec![Err(error)]);
-                }
-                return;
-            }
         }
+        send_walked(walked, &outbox);
+    });
+}
+
+/// Where the reading thread sends its batches: to the writer, in order, each read on
+/// the pool as a job of its own. The reader goes on to open the next group while a
+/// batch is read, so the pool starts on the next batch while the last (largest,
+/// say) files of one are still deflated: no core waits for another's last file.
+struct Outbox<'o, 'scope> {
+    /// The pool's jobs (scoped: they borrow `reading`).
+    pool: &'o rayon::Scope<'scope>,
+    reading: &'scope Reading<'scope>,
+    batches: &'o mpsc::SyncSender<Pending>,
+}
+
+impl Outbox<'_, '_> {
+    /// Sends a batch made already; returns whether the writer still takes batches.
+    fn ready(&self, batch: Batch) -> bool {
+        let (done, pending) = mpsc::channel();
+        let _ = done.send(batch);
+        self.batches.send(pending).is_ok()
     }
-    send_walked(walked, reading, &batches);
+
+    /// Reads `opened` on the pool (checking DocView files, deflating) and sends the
+    /// batch at once, before it is read; returns whether the writer still takes
+    /// batches.
+    fn read(&self, opened: Vec<Opened>) -> bool {
+        if opened.is_empty() {
+            return true;
+        }
+        let (done, pending) = mpsc::channel();
+        let reading = self.reading;
+        self.pool.spawn(move |_| {
+            let items: Batch = opened
+                .into_par_iter()
+                .map(|opened| read_item(opened, reading))
+                .collect();
+            // The writer may have stopped (an error before this batch).
+            let _ = done.send(items);
+        });
+        self.batches.send(pending).is_ok()
+    }
 }
 
 /// Opens the files of `walked` in parallel (one status call each: the size that
-/// batches them), then reads and sends them in order; returns whether the build goes
-/// on (no error was sent, the writer still takes batches).
-fn send_walked(
-    walked: Vec<SourceEntry>,
-    reading: &Reading,
-    batches: &mpsc::SyncSender<Batch>,
-) -> bool {
+/// batches them), then has them read and sends them in order; returns whether the
+/// build goes on (no error was sent, the writer still takes batches).
+fn send_walked(walked: Vec<SourceEntry>, outbox: &Outbox) -> bool {
     let opened: Vec<Result<Opened, BuildError>> = walked.into_par_iter().map(open_item).collect();
     let mut batch: Vec<Opened> = Vec::new();
     let mut batch_bytes = 0u64;
-    let send = |batch: &mut Vec<Opened>| -> bool {
-        if batch.is_empty() {
-            return true;
-        }
-        let items = std::mem::take(batch)
-            .into_par_iter()
-            .map(|opened| read_item(opened, reading))
-            .collect();
-        batches.send(items).is_ok()
-    };
     for opened in opened {
         match opened {
             Err(error) => {
-                if send(&mut batch) {
-                    let _ = batches.send(vec![Err(error)]);
+                if outbox.read(std::mem::take(&mut batch)) {
+                    outbox.ready(vec![Err(error)]);
                 }
                 return false;
             }
             Ok(Opened::File(entry, file))
                 if file.size > STREAM_THRESHOLD && !entry.name.ends_with(".xml") =>
             {
-                if !send(&mut batch) || batches.send(vec![Ok(Item::Large(entry, file))]).is_err() {
+                if !outbox.read(std::mem::take(&mut batch))
+                    || !outbox.ready(vec![Ok(Item::Large(entry, file))])
+                {
                     return false;
                 }
                 batch_bytes = 0;
@@ -642,7 +703,7 @@ fn send_walked(
                 batch_bytes += opened.size();
                 batch.push(opened);
                 if batch_bytes >= BATCH_BYTES {
-                    if !send(&mut batch) {
+                    if !outbox.read(std::mem::take(&mut batch)) {
                         return false;
                     }
                     batch_bytes = 0;
@@ -650,7 +711,7 @@ fn send_walked(
             }
         }
     }
-    send(&mut batch)
+    outbox.read(batch)
 }
 
 /// Opens one entry's file (not the filter, already read).
@@ -694,11 +755,15 @@ fn read_item(opened: Opened, reading: &Reading) -> Result<Item, BuildError> {
 /// The writing side: adds the entries of every batch in order.
 fn write_batches(
     writer: &mut PackageWriter,
-    batches: mpsc::Receiver<Batch>,
+    batches: mpsc::Receiver<Pending>,
     stats: &mut Stats,
     progress: &dyn Events,
 ) -> Result<(), BuildError> {
-    for batch in batches {
+    for pending in batches {
+        // Its job panicked: the reader's join reports it.
+        let Ok(batch) = pending.recv() else {
+            break;
+        };
         for item in batch {
             match item? {
                 Item::Directory(entry) => writer.add_directory(&entry.name)?,

@@ -298,33 +298,39 @@ impl Walk {
             let rel = if top {
                 name.clone()
             } else {
-                format!("{}/{name}", frame.prefix)
+                let mut rel = String::with_capacity(frame.prefix.len() + 1 + name.len());
+                rel.push_str(&frame.prefix);
+                rel.push('/');
+                rel.push_str(&name);
+                rel
             };
             if (top && !PACKAGE_ROOTS.contains(&name.as_str())) || is_ignored_name(&name) {
                 self.ignored.push(rel);
                 continue;
             }
             let path = frame.dir.join(&name);
-            let canonical = frame.canonical.join(&name);
+            // Only a folder's canonical path is kept (a file's was made and dropped).
+            let canonical = kind.is_dir().then(|| frame.canonical.join(&name));
             return self.entry(rel, path, canonical, kind).map(Some);
         }
     }
 
-    /// The entry `rel` at `path` (`canonical` when it is no link), of type `kind` as
-    /// its folder's listing says; a folder is pushed onto the walk. Only a link costs
-    /// status calls here: a file's are made when it is opened.
+    /// The entry `rel` at `path` (`canonical` when it is a folder and no link), of type
+    /// `kind` as its folder's listing says; a folder is pushed onto the walk. Only a
+    /// link costs status calls here: a file's are made when it is opened.
     fn entry(
         &mut self,
         rel: String,
         path: PathBuf,
-        canonical: PathBuf,
+        canonical: Option<PathBuf>,
         kind: fs::FileType,
     ) -> Result<SourceEntry, BuildError> {
         check_entry_name(&rel).map_err(|problem| BuildError::UnsafeName {
             path: path.clone(),
             problem,
         })?;
-        let (is_dir, canonical, identity) = if kind.is_symlink() {
+        // The canonical path of a folder, `None` for a file.
+        let (folder, identity) = if kind.is_symlink() {
             let target = fs::canonicalize(&path).map_err(|error| BuildError::BrokenSymlink {
                 link: path.clone(),
                 error,
@@ -339,21 +345,27 @@ impl Walk {
             if !meta.is_dir() && !meta.is_file() {
                 return Err(BuildError::SpecialFile { path });
             }
-            (meta.is_dir(), target, identity(&meta))
+            (Some(target).filter(|_| meta.is_dir()), identity(&meta))
         } else if kind.is_dir() || kind.is_file() {
-            (kind.is_dir(), canonical, None)
+            (canonical, None)
         } else {
             return Err(BuildError::SpecialFile { path });
         };
-        if !is_dir {
+        let Some(canonical) = folder else {
             return Ok(SourceEntry {
                 name: rel,
                 path,
                 kind: SourceKind::File,
                 identity,
             });
-        }
-        if self.stack.iter().any(|f| f.canonical == canonical) {
+        };
+        // Canonical paths (resolved, then joined with plain names) are equal exactly
+        // when their bytes are: no component-wise comparison needed.
+        if self
+            .stack
+            .iter()
+            .any(|f| f.canonical.as_os_str() == canonical.as_os_str())
+        {
             return Err(BuildError::SymlinkLoop { link: path });
         }
         let names = sorted_names(&path)?;

@@ -386,3 +386,66 @@ fn large_files_are_streamed_and_counted() {
         big
     );
 }
+
+#[test]
+fn batches_start_small_and_double_up_to_the_full_size() {
+    let sizes: Vec<usize> = (0..7).map(batch_entries).collect();
+    assert_eq!(sizes, [16, 32, 64, 64, 64, 64, 64]);
+    assert_eq!(batch_entries(u32::MAX), BATCH_ENTRIES);
+}
+
+#[test]
+fn batches_read_together_keep_the_walk_order_and_the_first_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    minimal(&src);
+    // 30 folders of 12 files: groups of 16, 32 and 64 entries, several read on the
+    // pool at once.
+    let files: Vec<(String, String)> = (0..30)
+        .flat_map(|f| {
+            (0..12).map(move |i| {
+                (
+                    format!("jcr_root/content/site/f{f:02}/n{i:02}.txt"),
+                    format!("{f}.{i} ").repeat(40 * i + 1),
+                )
+            })
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_str()))
+        .collect();
+    source(&src, &refs);
+    let out = dir.path().join("p.zip");
+    build_package(&src, &out, &options("g:n"), &crate::events::NoEvents).unwrap();
+    let mut zip = ::zip::ZipArchive::new(fs::File::open(&out).unwrap()).unwrap();
+    let written: Vec<String> = (0..zip.len())
+        .map(|i| {
+            let entry = zip.by_index_raw(i).unwrap();
+            entry.name().unwrap().trim_end_matches('/').to_owned()
+        })
+        .filter(|name| name.starts_with("jcr_root"))
+        .collect();
+    let tree = scan(&src).unwrap();
+    let walked: Vec<String> = package_order(&tree.entries)
+        .iter()
+        .map(|e| e.name.clone())
+        .filter(|name| name.starts_with("jcr_root"))
+        .collect();
+    assert_eq!(written.len(), 5 + 30 * 13);
+    assert_eq!(written, walked);
+
+    // Two invalid DocView files in different groups: the first in walk order is named.
+    source(
+        &src,
+        &[
+            ("jcr_root/content/site/f07/.content.xml", "<jcr:root"),
+            ("jcr_root/content/site/f25/.content.xml", "<jcr:root"),
+        ],
+    );
+    let e = build_package(&src, &out, &options("g:n"), &crate::events::NoEvents).unwrap_err();
+    let BuildError::DocView { entry, .. } = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(entry, "jcr_root/content/site/f07/.content.xml");
+}

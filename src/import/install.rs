@@ -17,6 +17,25 @@ use crate::package::flat::FlatLayout;
 use crate::package::{self, OpenOptions, Package};
 use crate::repository::{OperationMeta, Store, Transaction};
 use std::path::Path;
+use std::time::Instant;
+
+/// How long each step of an install took, logged at debug level
+/// (`JCRPACK_LOG=jcrpack::import::install=debug`): where the serial steps before
+/// and after the walk spend their time (issue 16).
+struct Stamps(Instant);
+
+impl Stamps {
+    fn start() -> Stamps {
+        Stamps(Instant::now())
+    }
+
+    /// Logs the time since the last step as `step`'s.
+    fn step(&mut self, step: &str) {
+        let now = Instant::now();
+        tracing::debug!("{step}: {:.3} s", (now - self.0).as_secs_f64());
+        self.0 = now;
+    }
+}
 
 /// Installs the package at `package` (a zip or a folder) into `store`.
 pub fn install(
@@ -51,9 +70,13 @@ pub fn install_inspected(
         total: None,
         unit: Unit::Entries,
     });
+    let mut stamps = Stamps::start();
     let result = Package::open(archive, &flat_open())
         .map_err(ImportError::from)
-        .and_then(|pkg| install_package(store, pkg, opts, inspect));
+        .and_then(|pkg| {
+            stamps.step("opening the package");
+            install_package(store, pkg, opts, inspect)
+        });
     opts.events.event(&Event::Finished);
     result
 }
@@ -94,9 +117,13 @@ pub fn install_archive_then(
         total: None,
         unit: Unit::Entries,
     });
+    let mut stamps = Stamps::start();
     let result = Package::open(archive, &flat_open())
         .map_err(ImportError::from)
-        .and_then(|pkg| install_package_then(store, pkg, opts, finish));
+        .and_then(|pkg| {
+            stamps.step("opening the package");
+            install_package_then(store, pkg, opts, finish)
+        });
     opts.events.event(&Event::Finished);
     result
 }
@@ -135,6 +162,7 @@ fn install_package_then(
     report.package_id = package_id;
     report.dry_run = opts.dry_run;
     inspect(txn.as_mut(), &report)?;
+    let mut stamps = Stamps::start();
     opts.events.event(&Event::Phase {
         name: if opts.dry_run {
             "rolling back"
@@ -149,6 +177,11 @@ fn install_package_then(
     } else {
         report.operation = txn.commit()?.map(|id| id.0);
     }
+    stamps.step(if opts.dry_run {
+        "rolling back"
+    } else {
+        "committing"
+    });
     Ok(report)
 }
 
@@ -172,6 +205,7 @@ pub(super) fn run(
         layout,
         flat,
     } = pkg;
+    let mut stamps = Stamps::start();
     let mapping = mapping::of(opts)?;
     let filter = match (filter, &mapping) {
         (Some(f), Some(m)) => Some(f.translate(m)),
@@ -234,7 +268,9 @@ pub(super) fn run(
     if depth == 0 && sub_packages.is_empty() && opts.skip_unchanged {
         s.digests = Some(layout_digests(&s, archive, &plan)?);
     }
+    stamps.step("preparing the install");
     walk(&mut s, archive, &plan)?;
+    stamps.step("walking the content");
     // What only the walk needs goes before the checks, so that their memory and the
     // walk's do not add up (at a million nodes each path set holds tens of MB).
     drop(plan);
@@ -257,15 +293,20 @@ pub(super) fn run(
             )?;
         }
     }
+    stamps.step("checking in");
     node_types::check(&mut s)?;
+    stamps.step("checking node types");
     super::references::check(&mut s)?;
+    stamps.step("checking references");
     sub_packages::install(&mut s, archive, &props, &sub_packages, depth, opened)?;
+    stamps.step("installing sub packages");
     if let Some(d) = s.digests.take() {
         for record in d.pending.iter() {
             if let Some((digest, path)) = super::digest::split(&record) {
                 s.txn.record_aggregate_digest(&s.ws, path, &digest)?;
             }
         }
+        stamps.step("recording digests");
     }
     s.path_set_error()?;
     Ok(s.report)

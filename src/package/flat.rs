@@ -226,8 +226,8 @@ impl<'a> FlatLayout<'a> {
         let children = std::mem::take(&mut node.children);
         drop(node);
         for (k, (_, child)) in children.into_iter().enumerate() {
-            match level.folders.iter().find(|(j, _)| *j == k) {
-                Some((_, child_dirs)) => self.add(child, child_dirs, i, ignore, collisions)?,
+            match level.folders_of(k) {
+                Some(child_dirs) => self.add(child, child_dirs, i, ignore, collisions)?,
                 None => {
                     self.push(&child, i);
                 }

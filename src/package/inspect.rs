@@ -122,7 +122,7 @@ pub fn check_layout(
         dirs: &[String],
     ) -> Result<(), ArchiveError> {
         let level = layout::expand(archive, ignore, visit, node, dirs, None)?;
-        for (i, child_dirs) in &level.folders {
+        for (i, child_dirs) in level.folders() {
             if let Some((_, child)) = node.children.get_index_mut(*i) {
                 check(archive, ignore, visit, child, child_dirs)?;
                 child.children = IndexMap::new();
@@ -231,11 +231,11 @@ impl Walk<'_> {
         if self.error.is_some() {
             return;
         }
-        let mut folders = Vec::new();
+        let mut folders = layout::Level::default();
         let mut l = l;
         if let (Some(n), Some((ignore, visit))) = (l.as_deref_mut(), self.lazy) {
             match layout::expand(self.archive, ignore, visit, n, dirs, None) {
-                Ok(level) => folders = level.folders,
+                Ok(level) => folders = level,
                 Err(e) => {
                     self.error = Some(e);
                     return;
@@ -263,8 +263,8 @@ impl Walk<'_> {
                 .push(lc.as_ref().map_or(u32::MAX, |(i, _, _)| *i as u32));
             let child_dirs = lc
                 .as_ref()
-                .and_then(|(i, _, _)| folders.iter().find(|(j, _)| j == i))
-                .map_or(&[][..], |(_, d)| d.as_slice());
+                .and_then(|(i, _, _)| folders.folders_of(*i))
+                .unwrap_or_default();
             let child_dirs = child_dirs.to_vec();
             match lc {
                 Some((_, _, lnode)) => {

@@ -219,7 +219,7 @@ fn scan_tree(
         dirs,
         collisions.as_deref_mut(),
     )?;
-    for (i, child_dirs) in &level.folders {
+    for (i, child_dirs) in level.folders() {
         if let Some((_, child)) = node.children.get_index_mut(*i) {
             scan_tree(
                 archive, ignore, visit, child, child_dirs, layout, collisions,
@@ -247,11 +247,39 @@ fn set_dir(archive: &dyn Archive, dir: &str, node: &mut LayoutNode) {
 pub struct Level {
     /// The children made from folders (index among the node's children) with their
     /// folders: one, or two when `name/` and `name.dir/` both stand for the child.
-    pub folders: Vec<(usize, Vec<String>)>,
+    folders: Vec<(usize, Vec<String>)>,
+    /// Where each child's folders are in `folders`: a folder of ten thousand
+    /// folders looked them up one by one, ten thousand times (issue 16).
+    at: std::collections::HashMap<usize, usize>,
     /// `*.cnd` files directly in the folder (entry, repository path).
     pub cnds: Vec<(String, String)>,
     /// Sub-packages directly in the folder (entry, repository path).
     pub sub_packages: Vec<(String, String)>,
+}
+
+impl Level {
+    /// The children made from folders, in the order they were found, each with its
+    /// folders.
+    pub fn folders(&self) -> &[(usize, Vec<String>)] {
+        &self.folders
+    }
+
+    /// The folders of child `child` (its index among the node's children), if it
+    /// was made from any.
+    pub fn folders_of(&self, child: usize) -> Option<&[String]> {
+        self.at.get(&child).map(|&k| self.folders[k].1.as_slice())
+    }
+
+    /// Adds `dirs` to the folders of child `child`.
+    fn add_folders(&mut self, child: usize, dirs: impl IntoIterator<Item = String>) {
+        match self.at.get(&child) {
+            Some(&k) => self.folders[k].1.extend(dirs),
+            None => {
+                self.at.insert(child, self.folders.len());
+                self.folders.push((child, dirs.into_iter().collect()));
+            }
+        }
+    }
 }
 
 /// Lays out one folder of the package, not the folders below it: fills in the
@@ -283,10 +311,7 @@ pub fn expand(
         match scan_level(archive, ignore, visit, node, collisions.as_deref_mut()) {
             Ok(l) => {
                 for (i, ds) in l.folders {
-                    match level.folders.iter_mut().find(|(j, _)| *j == i) {
-                        Some((_, known)) => known.extend(ds),
-                        None => level.folders.push((i, ds)),
-                    }
+                    level.add_folders(i, ds);
                 }
                 level.cnds.extend(l.cnds);
                 level.sub_packages.extend(l.sub_packages);
@@ -328,16 +353,16 @@ fn scan_level(
         return Ok(level);
     };
     let dir = dir.as_str();
-    let mut entries: Vec<(String, String, bool)> = archive
+    let mut entries: Vec<(&str, &str, bool)> = archive
         .children(dir)?
-        .map(|e| (e.file_name().to_string(), e.name().to_string(), e.is_dir()))
+        .map(|e| (e.file_name(), e.name(), e.is_dir()))
         .collect();
     // Two names that unescape to the same node (and play the same role) would make
     // the result depend on reading order: refuse them.
     let mut roles: std::collections::HashMap<(String, u8), &str> = std::collections::HashMap::new();
-    let mut left_out: Vec<String> = Vec::new();
+    let mut left_out: Vec<&str> = Vec::new();
     for (fname, entry, is_dir) in &entries {
-        if ignore.ignores(fname) || fname == ".content.xml" {
+        if ignore.ignores(fname) || *fname == ".content.xml" {
             continue;
         }
         let key = if *is_dir {
@@ -355,18 +380,18 @@ fn scan_level(
             let error = ArchiveError::NameCollision {
                 archive: archive.name().to_string(),
                 first: first.to_string(),
-                second: entry.clone(),
+                second: entry.to_string(),
                 node: path::join(&node.path, key.0.trim_end_matches(".binary")),
             };
             match collisions.as_deref_mut() {
                 Some(all) => {
                     all.push(error);
-                    left_out.push(entry.clone());
+                    left_out.push(*entry);
                 }
                 None => return Err(error),
             }
         } else {
-            roles.insert(key, entry.as_str());
+            roles.insert(key, *entry);
         }
     }
     if !left_out.is_empty() {
@@ -386,13 +411,10 @@ fn scan_level(
         let child = node.child_mut(&seg);
         set_dir(archive, entry, child);
         let i = node.children.get_index_of(&seg).unwrap_or(usize::MAX);
-        match level.folders.iter_mut().find(|(j, _)| *j == i) {
-            Some((_, dirs)) => dirs.push(entry.clone()),
-            None => level.folders.push((i, vec![entry.clone()])),
-        }
+        level.add_folders(i, [entry.to_string()]);
     }
     for (fname, entry, _) in entries.iter().filter(|e| !e.2) {
-        if ignore.ignores(fname) || fname == ".content.xml" {
+        if ignore.ignores(fname) || *fname == ".content.xml" {
             continue;
         }
         let visited = |stem: &str| visit(&path::join(&node.path, &segment_of(stem)));
@@ -402,7 +424,7 @@ fn scan_level(
             node.binaries.push(BinaryFile {
                 property,
                 index,
-                entry: entry.clone(),
+                entry: entry.to_string(),
             });
             continue;
         }
@@ -418,7 +440,7 @@ fn scan_level(
             if !aggregate && crate::docview::is_docview(&head) {
                 let seg = segment_of(stem);
                 let child = node.child_mut(&seg);
-                child.docview = Some(entry.clone());
+                child.docview = Some(entry.to_string());
                 child.full_coverage = true;
                 continue;
             }
@@ -428,15 +450,15 @@ fn scan_level(
             continue;
         }
         let child = node.child_mut(&seg);
-        child.file = Some(entry.clone());
+        child.file = Some(entry.to_string());
         let repo_path = child.path.clone();
         if fname.ends_with(".cnd") {
-            level.cnds.push((entry.clone(), repo_path.clone()));
+            level.cnds.push((entry.to_string(), repo_path.clone()));
         }
         if path::is_descendant(&repo_path, "/etc/packages")
             && (fname.ends_with(".zip") || fname.ends_with(".jar"))
         {
-            level.sub_packages.push((entry.clone(), repo_path));
+            level.sub_packages.push((entry.to_string(), repo_path));
         }
     }
     // The layout of a large package is held whole while it installs: no growth slack.

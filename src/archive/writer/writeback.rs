@@ -14,8 +14,11 @@
 use std::fs::File;
 use std::sync::mpsc;
 
-/// Writeback is started once this many bytes more were handed to the kernel.
-pub(super) const STEP: u64 = 16 << 20;
+/// Writeback is started once this many bytes more were handed to the kernel: the
+/// final sync waits for at most about this much (an 11.6 MB package written in
+/// 0.1 s, the sync after it: 9 to 12 ms unhinted or hinted every 16 MiB, 0.4 to 4 ms
+/// hinted every MiB; a 1.1 GB one is about a thousand hints on their own thread).
+pub(super) const STEP: u64 = 1 << 20;
 
 /// Where writeback was last started, and the thread that starts it; see the module
 /// doc.
