@@ -7,6 +7,7 @@ use super::authorizable::Placement;
 use super::error::ImportError;
 use super::report::Action;
 use super::session::{convert_property, PrefixMap, Session, AC_MIXINS};
+use crate::cnd::EffectiveType;
 use crate::docview::{DocViewDocument, DocViewElement};
 use crate::filter::ImportMode;
 use crate::node::Node;
@@ -342,6 +343,21 @@ fn properties_for(
     mixins: &[String],
     creating: bool,
 ) -> (Vec<Property>, Vec<String>) {
+    // One effective type for every property of the element.
+    let eff = s.types.effective(primary, mixins);
+    properties_with(s, pm, el, node_path, (primary, mixins, &eff), creating)
+}
+
+/// [`properties_for`] with the effective type of `primary` and `mixins` made
+/// already (a node being created needs it for its autocreated properties too).
+fn properties_with(
+    s: &Session<'_>,
+    pm: &PrefixMap,
+    el: &DocViewElement,
+    node_path: &str,
+    (primary, mixins, eff): (&str, &[String], &EffectiveType<'_>),
+    creating: bool,
+) -> (Vec<Property>, Vec<String>) {
     let mut out = Vec::with_capacity(el.properties.len());
     let mut violations = Vec::new();
     let authorizable = matches!(primary, "rep:User" | "rep:SystemUser" | "rep:Group");
@@ -350,8 +366,6 @@ fn properties_for(
     // importer takes their protected rep:members as membership too.
     let members_overflow = matches!(primary, "rep:MemberReferences" | "rep:Members");
     let counter = primary == "mix:atomicCounter" || mixins.iter().any(|m| m == "mix:atomicCounter");
-    // One effective type for every property of the element.
-    let eff = s.types.effective(primary, mixins);
     for dp in &el.properties {
         let name = pm.name(&dp.name);
         let name = name.as_ref();
@@ -411,7 +425,7 @@ fn properties_for(
             ));
             continue;
         }
-        if let Some(p) = convert_property(dp, name, pm, &eff) {
+        if let Some(p) = convert_property(dp, name, pm, eff) {
             out.push(p);
         }
     }
@@ -463,16 +477,20 @@ fn create(
         .iter()
         .map(|m| pm.name(m).into_owned())
         .collect();
-    let (props, violations) = properties_for(s, pm, el, node_path, &primary, &mixins, true);
+    // One effective type for the element's properties and the autocreated ones.
+    let eff = s.types.effective(&primary, &mixins);
+    let (props, violations) =
+        properties_with(s, pm, el, node_path, (&primary, &mixins, &eff), true);
     let mut node = Node::new(name, primary);
     node.mixins = mixins;
-    for v in violations {
-        s.fail_or_warn(node_path, format!("node type constraint violated: {v}"))?;
-    }
     for p in props {
         node.set(p);
     }
-    autocreate(s, &mut node, node_path);
+    let autocreated = autocreated(s, &eff, &node);
+    for v in violations {
+        s.fail_or_warn(node_path, format!("node type constraint violated: {v}"))?;
+    }
+    set_autocreated(s, &mut node, node_path, autocreated);
     if let Some(uuid) = node
         .value("jcr:uuid")
         .and_then(Value::as_str)
@@ -527,14 +545,22 @@ fn create(
 
 /// Sets what the node types autocreate and the package did not give.
 pub fn autocreate(s: &mut Session<'_>, node: &mut Node, node_path: &str) {
+    let eff = s.types.effective(&node.primary_type, &node.mixins);
+    let props = autocreated(s, &eff, node);
+    set_autocreated(s, node, node_path, props);
+}
+
+/// What the node types (`eff`, the effective type of `node`) autocreate and
+/// the package did not give, with where the identifier goes: issuing one needs
+/// the session mutably, not the types ([`set_autocreated`]).
+fn autocreated(
+    s: &Session<'_>,
+    eff: &EffectiveType<'_>,
+    node: &Node,
+) -> (Vec<Property>, Option<usize>) {
     let mut props: Vec<Property> = Vec::new();
-    // Where the identifier goes: issuing one needs the session, not the types.
     let mut uuid_at = None;
-    for d in s
-        .types
-        .effective(&node.primary_type, &node.mixins)
-        .autocreated_properties()
-    {
+    for d in eff.autocreated_properties() {
         let name = d.def.name.as_str();
         if name == "*"
             || node.properties.contains_key(name)
@@ -584,6 +610,17 @@ pub fn autocreate(s: &mut Session<'_>, node: &mut Node, node_path: &str) {
         };
         props.extend(prop);
     }
+    (props, uuid_at)
+}
+
+/// Sets the [`autocreated`] properties on `node`, with a new identifier where
+/// one goes.
+fn set_autocreated(
+    s: &mut Session<'_>,
+    node: &mut Node,
+    node_path: &str,
+    (mut props, uuid_at): (Vec<Property>, Option<usize>),
+) {
     if let Some(at) = uuid_at {
         props[at].values = vec![Value::String(s.new_uuid(node_path))];
     }

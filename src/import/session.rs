@@ -73,8 +73,9 @@ pub struct Session<'t> {
     pub removed_ids: SpillLog<String>,
     /// Nodes the DocView document being imported created or updated (FileVault's
     /// per-document import info): an identifier one of them holds is not freed for
-    /// another node of the same document.
-    pub document_nodes: HashSet<String>,
+    /// another node of the same document. Hashed with foldhash (a path a node is
+    /// created at goes in): randomly seeded, as the paths come from the package.
+    pub document_nodes: HashSet<String, foldhash::fast::RandomState>,
     /// (package path, repository path) of authorizables that exist elsewhere: the
     /// package's content below them goes below the existing ones.
     pub remapped: Vec<(String, String)>,
@@ -138,7 +139,7 @@ impl<'t> Session<'t> {
             report: Report::default(),
             out_of_bounds: None,
             removed_ids: SpillLog::new(),
-            document_nodes: HashSet::new(),
+            document_nodes: HashSet::default(),
             remapped: Vec::new(),
             digests: None,
             issued: PathSet::new(),
@@ -180,7 +181,7 @@ impl<'t> Session<'t> {
         self.file_content = PathSet::new();
         self.name_lists = IndexMap::new();
         self.listed_children = HashMap::new();
-        self.document_nodes = HashSet::new();
+        self.document_nodes = HashSet::default();
         self.placements = Default::default();
     }
 

@@ -113,6 +113,13 @@ pub trait ContentRead {
     /// The node at `path` (standard form) of workspace `ws`.
     fn node_at(&self, ws: WorkspaceId, path: &str) -> Result<Option<NodeRecord>>;
 
+    /// The id of the node at `path` (standard form) of workspace `ws`: what
+    /// [`ContentRead::node_at`] says, for a caller that needs no more of the
+    /// node (a backend with a cache answers without copying the record).
+    fn node_id_at(&self, ws: WorkspaceId, path: &str) -> Result<Option<NodeId>> {
+        Ok(self.node_at(ws, path)?.map(|r| r.id))
+    }
+
     /// The node with id `id`.
     fn node_by_id(&self, id: NodeId) -> Result<Option<NodeRecord>>;
 
@@ -251,7 +258,7 @@ pub trait ContentTxn: ContentRead {
     /// [`crate::repository::Transaction::added_unaltered`] answers None for a
     /// node not known so, and the node type check reads it in a batch.
     fn known_node_id_at(&self, ws: WorkspaceId, path: &str) -> Result<Option<NodeId>> {
-        Ok(self.node_at(ws, path)?.map(|r| r.id))
+        self.node_id_at(ws, path)
     }
 
     /// A fresh node id.
@@ -291,7 +298,7 @@ pub trait ContentTxn: ContentRead {
 
     /// Sets several properties of node `id` (see [`ContentTxn::set_property`]); a
     /// backend may write them in one go.
-    fn set_properties(&mut self, id: NodeId, properties: &[Property]) -> Result<()> {
+    fn set_properties(&mut self, id: NodeId, properties: &[&Property]) -> Result<()> {
         for p in properties {
             self.set_property(id, p)?;
         }

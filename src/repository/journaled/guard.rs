@@ -247,7 +247,7 @@ impl<'a> Guarded<'a> {
         self.inner.set_property(id, property)
     }
 
-    pub(crate) fn set_properties(&mut self, id: NodeId, properties: &[Property]) -> Result<()> {
+    pub(crate) fn set_properties(&mut self, id: NodeId, properties: &[&Property]) -> Result<()> {
         if properties.is_empty() {
             return Ok(());
         }

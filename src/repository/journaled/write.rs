@@ -14,6 +14,7 @@ use crate::repository::{
     AddOptions, RepositoryError, Result, SameName, DEFAULT_WORKSPACE, ROOT_TYPE,
 };
 use crate::value::{Binary, Property, PropertyType, Value};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 pub(crate) use super::sns::child_path;
@@ -38,14 +39,20 @@ struct Flat<'n> {
     parent: Option<usize>,
     /// Position among its siblings in `node.children`.
     ordinal: usize,
-    /// Its properties as they will be stored.
-    props: Vec<Property>,
+    /// Its properties as they will be stored (borrowed from `node` unless
+    /// storing changes them).
+    props: Vec<Cow<'n, Property>>,
 }
 
 impl JournaledTxn<'_> {
     /// Checks `p` for node `node_path` and returns it as stored: inline binaries
-    /// go into the blob store.
-    fn check_property(&self, workspace: &str, node_path: &str, p: &Property) -> Result<Property> {
+    /// go into the blob store; anything else is stored as given (borrowed).
+    fn check_property<'p>(
+        &self,
+        workspace: &str,
+        node_path: &str,
+        p: &'p Property,
+    ) -> Result<Cow<'p, Property>> {
         let bad = |reason: String| RepositoryError::InvalidProperty {
             workspace: workspace.to_string(),
             path: node_path.to_string(),
@@ -81,7 +88,7 @@ impl JournaledTxn<'_> {
             return Err(bad("jcr:uuid must be a single String".into()));
         }
         if p.ptype != PropertyType::Binary {
-            return Ok(p.clone());
+            return Ok(Cow::Borrowed(p));
         }
         let mut values = Vec::with_capacity(p.values.len());
         for v in &p.values {
@@ -108,12 +115,12 @@ impl JournaledTxn<'_> {
                 other => other.clone(),
             });
         }
-        Ok(Property {
+        Ok(Cow::Owned(Property {
             name: p.name.clone(),
             ptype: p.ptype,
             multiple: p.multiple,
             values,
-        })
+        }))
     }
 
     /// The id of workspace `name`, created (with its root) when missing; and
@@ -295,7 +302,7 @@ impl JournaledTxn<'_> {
         node: &Node,
         options: &AddOptions,
     ) -> Result<String> {
-        let parent = path::normalize(parent)?;
+        let parent = path::normalized(parent)?;
         let before = match &options.before {
             Some(b) => Some(Segment::parse(b)?.to_string()),
             None => None,
@@ -310,11 +317,16 @@ impl JournaledTxn<'_> {
         };
         let (ws, parent_id, sibling) = match known_ws {
             Some(ws) => {
-                let parent_row = require_at(&*self.inner, workspace, ws, &parent)?;
+                let parent_id = self.inner.node_id_at(ws, &parent)?.ok_or_else(|| {
+                    RepositoryError::NodeNotFound {
+                        workspace: workspace.to_string(),
+                        path: parent.to_string(),
+                    }
+                })?;
                 if options.same_name == SameName::Fail
                     && self
                         .inner
-                        .node_at(ws, &child_path(&parent, &node.name, 1))?
+                        .node_id_at(ws, &child_path(&parent, &node.name, 1))?
                         .is_some()
                 {
                     return Err(exists_error());
@@ -328,7 +340,7 @@ impl JournaledTxn<'_> {
                     )?),
                     None => None,
                 };
-                (ws, parent_row.id, sibling)
+                (ws, parent_id, sibling)
             }
             None => {
                 if parent != "/" || before.is_some() {
@@ -336,7 +348,7 @@ impl JournaledTxn<'_> {
                         workspace: workspace.to_string(),
                         path: match &before {
                             Some(b) if parent == "/" => path::join("/", b),
-                            _ => parent.clone(),
+                            _ => parent.to_string(),
                         },
                     });
                 }
@@ -357,6 +369,7 @@ impl JournaledTxn<'_> {
             }
         };
         let mut ids: Vec<NodeId> = Vec::with_capacity(flat.len());
+        let mut props: Vec<&Property> = Vec::new();
         for f in &flat {
             let id = self.inner.alloc_node_id()?;
             let (parent, position) = match f.parent {
@@ -376,7 +389,9 @@ impl JournaledTxn<'_> {
                 primary_type: f.node.primary_type.clone(),
                 mixins: f.node.mixins.clone(),
             })?;
-            self.inner.set_properties(id, &f.props)?;
+            props.clear();
+            props.extend(f.props.iter().map(|p| &**p));
+            self.inner.set_properties(id, &props)?;
             ids.push(id);
         }
         let top = *ids

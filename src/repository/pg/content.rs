@@ -878,10 +878,10 @@ impl ContentTxn for PgTxn<'_> {
     }
 
     fn set_property(&mut self, id: NodeId, property: &Property) -> Result<()> {
-        self.set_properties(id, std::slice::from_ref(property))
+        self.set_properties(id, &[property])
     }
 
-    fn set_properties(&mut self, id: NodeId, properties: &[Property]) -> Result<()> {
+    fn set_properties(&mut self, id: NodeId, properties: &[&Property]) -> Result<()> {
         if properties.is_empty() {
             return Ok(());
         }
@@ -909,7 +909,7 @@ impl ContentTxn for PgTxn<'_> {
             let mut stored = Vec::with_capacity(rows.len());
             for (p, (name, (code, multiple, value))) in properties.iter().zip(&rows) {
                 stored.push(if reads_back_as_given(p) {
-                    p.clone()
+                    Property::clone(p)
                 } else {
                     codec::decode_property(name, *code as i64, *multiple, value)
                         .map_err(|e| db.corrupt(e))?

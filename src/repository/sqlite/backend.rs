@@ -198,6 +198,12 @@ macro_rules! content_read {
                 }
                 Ok(r)
             }
+            fn node_id_at(&self, ws: WorkspaceId, p: &str) -> Result<Option<NodeId>> {
+                if let Some(Known::Yes(id)) = self.node_cache().map(|c| c.id_at(ws, p)) {
+                    return Ok(id);
+                }
+                Ok(self.node_at(ws, p)?.map(|r| r.id))
+            }
             fn nodes_at(&self, ws: WorkspaceId, paths: &[&str]) -> Result<Vec<Option<NodeRecord>>> {
                 // What the cache knows, then one read of the rest.
                 let mut out = Vec::with_capacity(paths.len());
@@ -757,7 +763,7 @@ impl ContentTxn for SqliteTxn<'_> {
             return Err(db.corrupt(format!("parent id {parent} lies in another workspace")));
         }
         let first = tree::child_path(&parent_path, &n.name, 1);
-        let direct = match self.st.cache.at(n.ws, &first) {
+        let direct = match self.st.cache.id_at(n.ws, &first) {
             Known::Yes(r) => r.is_none(),
             Known::Ask => !tree::exists(&db, n.ws, &first)?,
         };
@@ -851,7 +857,7 @@ impl ContentTxn for SqliteTxn<'_> {
         Ok(())
     }
 
-    fn set_properties(&mut self, id: NodeId, properties: &[Property]) -> Result<()> {
+    fn set_properties(&mut self, id: NodeId, properties: &[&Property]) -> Result<()> {
         if properties.is_empty() {
             return Ok(());
         }

@@ -329,24 +329,37 @@ impl NodeCache {
 
     /// The node at normalized path `p` of `ws`: cached, known free, or unknown.
     pub fn at(&self, ws: WorkspaceId, p: &str) -> Known<Option<NodeRecord>> {
+        match self.id_at(ws, p) {
+            Known::Yes(Some(id)) => match self.record(id) {
+                Some(r) => Known::Yes(Some(r)),
+                None => Known::Ask,
+            },
+            Known::Yes(None) => Known::Yes(None),
+            Known::Ask => Known::Ask,
+        }
+    }
+
+    /// The id of the node at normalized path `p` of `ws`, as [`NodeCache::at`]
+    /// knows it, without copying its record.
+    pub fn id_at(&self, ws: WorkspaceId, p: &str) -> Known<Option<NodeId>> {
         let seen = self.seen.borrow();
         if self.by_id.is_empty() && seen.by_id.is_empty() {
             return Known::Ask;
         }
         let inserted = self.by_path.get(&ws);
-        if let Some(id) = inserted.and_then(|m| m.get(p)) {
-            return match self.by_id.get(id) {
-                Some(e) => Known::Yes(Some(e.record.clone())),
-                None => Known::Ask,
+        if let Some(&id) = inserted.and_then(|m| m.get(p)) {
+            return match self.by_id.contains_key(&id) {
+                true => Known::Yes(Some(id)),
+                false => Known::Ask,
             };
         }
-        if let Some(e) = seen
+        if let Some(&id) = seen
             .by_path
             .get(&ws)
             .and_then(|m| m.get(p))
-            .and_then(|id| seen.by_id.get(id))
+            .filter(|id| seen.by_id.contains_key(id))
         {
-            return Known::Yes(Some(e.record.clone()));
+            return Known::Yes(Some(id));
         }
         match (path::parent(p), inserted) {
             (Some(parent), Some(m)) if m.contains_key(parent) => Known::Yes(None),
