@@ -53,6 +53,27 @@ pub struct NodeRecord {
     pub mixins: Vec<String>,
 }
 
+/// A stored property as [`ContentRead::properties_against`] reads it: what an
+/// install compares with the properties its package gives a node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoredProperty {
+    /// Equal to the caller's property at this index: a backend that can tell
+    /// without decoding the stored value answers so.
+    Known(usize),
+    /// As stored (any property the backend does not answer [`StoredProperty::Known`]).
+    Read(Property),
+}
+
+impl StoredProperty {
+    /// The property, taken from `known` when it is one of those.
+    pub fn resolve<'a>(&'a self, known: &'a [Property]) -> &'a Property {
+        match self {
+            StoredProperty::Known(i) => &known[*i],
+            StoredProperty::Read(p) => p,
+        }
+    }
+}
+
 /// A node to insert with [`ContentTxn::insert_node`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewNode {
@@ -126,6 +147,20 @@ pub trait ContentRead {
 
     /// The properties of node `id`, sorted by name.
     fn properties(&self, id: NodeId) -> Result<Vec<Property>>;
+
+    /// The properties of node `id`, sorted by name, as [`ContentRead::properties`]
+    /// gives them, but a stored property equal to the one of its name in `known`
+    /// may be answered [`StoredProperty::Known`] (by its index there) instead of
+    /// decoded: the common case of an install comparing a node with its package is
+    /// that nothing changed. The default decodes every property.
+    fn properties_against(&self, id: NodeId, known: &[Property]) -> Result<Vec<StoredProperty>> {
+        let _ = known;
+        Ok(self
+            .properties(id)?
+            .into_iter()
+            .map(StoredProperty::Read)
+            .collect())
+    }
 
     /// The nodes at `paths` (standard form) of workspace `ws`, one answer a
     /// path in order, as [`ContentRead::node_at`] gives them: a backend with
@@ -382,6 +417,14 @@ macro_rules! forward_content_read {
             ) -> $crate::repository::Result<Vec<$crate::value::Property>> {
                 let $s = self;
                 $crate::repository::content::ContentRead::properties($e, id)
+            }
+            fn properties_against(
+                &self,
+                id: $crate::repository::content::NodeId,
+                known: &[$crate::value::Property],
+            ) -> $crate::repository::Result<Vec<$crate::repository::content::StoredProperty>> {
+                let $s = self;
+                $crate::repository::content::ContentRead::properties_against($e, id, known)
             }
             fn nodes_at(
                 &self,

@@ -168,19 +168,31 @@ pub trait StoreRead {
         self.children(workspace, path)
     }
 
-    /// The node at `path` with its properties (sorted by name, as
-    /// [`StoreRead::properties`] gives them); `None` when there is no node. What an
-    /// install compares an existing node with: a backend answers it without reading
-    /// the `jcr:uuid` apart from the other properties.
-    fn node_and_properties(
+    /// The node at `path` as [`StoreRead::node`] gives it but with no identifier
+    /// read: its `uuid` is `None` (or, from a backend that reads it anyway, the
+    /// identifier). For an install that looks at an existing node's types and then
+    /// reads its properties ([`StoreRead::properties_against`]).
+    fn node_without_uuid(&self, workspace: &str, path: &str) -> Result<Option<NodeInfo>> {
+        self.node(workspace, path)
+    }
+
+    /// The properties of the node at `path`, sorted by name, as
+    /// [`StoreRead::properties`] gives them, but each equal to the property of its
+    /// name in `known` may be answered by its index there, not decoded
+    /// ([`content::ContentRead::properties_against`]): what an install compares an
+    /// existing node with. The default reads them all.
+    fn properties_against(
         &self,
         workspace: &str,
         path: &str,
-    ) -> Result<Option<(NodeInfo, Vec<Property>)>> {
-        match self.node(workspace, path)? {
-            Some(info) => Ok(Some((info, self.properties(workspace, path)?))),
-            None => Ok(None),
-        }
+        known: &[Property],
+    ) -> Result<Vec<content::StoredProperty>> {
+        let _ = known;
+        Ok(self
+            .properties(workspace, path)?
+            .into_iter()
+            .map(content::StoredProperty::Read)
+            .collect())
     }
 
     /// Returns the node at `path` as a [`crate::node::Node`] (name without index,

@@ -46,6 +46,7 @@ macro_rules! contract_suite {
     ($backend:ty) => {
         $crate::contract_suite!(@tests $backend;
             nodes::properties_of_every_type_round_trip,
+            nodes::properties_read_against_known_ones_resolve_to_the_stored,
             nodes::streamed_blobs_are_deduplicated_and_bad_properties_are_refused,
             nodes::same_name_siblings_are_indexed_and_shift_when_an_earlier_one_goes,
             nodes::children_keep_their_order_through_inserts_and_reorders,

@@ -116,6 +116,60 @@ pub(crate) fn properties_of_every_type_round_trip<B: Backend>() {
     ));
 }
 
+/// What an install compares a node with: the properties read against the ones it
+/// has resolve to what [`StoreRead::properties`] reads, whichever a backend answers
+/// by index.
+pub(crate) fn properties_read_against_known_ones_resolve_to_the_stored<B: Backend>() {
+    let (_dir, mut store) = B::repo();
+    let mut t = store.begin("against").unwrap();
+    add(t.as_mut(), "/", "n");
+    for (i, v) in every_type().into_iter().enumerate() {
+        t.set_property(WS, "/n", &Property::single(format!("s{i:02}"), v.clone()))
+            .unwrap();
+        let multi = Property::multi(format!("m{i:02}"), v.ptype(), vec![v.clone(), v]);
+        t.set_property(WS, "/n", &multi).unwrap();
+    }
+    let letters = |l: &[&str]| l.iter().map(|s| Value::String(s.to_string())).collect();
+    let mv = Property::multi("mv", PropertyType::String, letters(&["a", "b", "c"]));
+    t.set_property(WS, "/n", &mv).unwrap();
+    t.set_property(WS, "/n", &Property::single("long", Value::Long(7)))
+        .unwrap();
+    let check = |r: &dyn StoreRead| {
+        let all = r.properties(WS, "/n").unwrap();
+        // Equal ones, changed ones (a multi-value with one value changed, a value
+        // of another type with the same text, another value), one stored property
+        // missing and one not stored.
+        let mut known: Vec<Property> = Vec::new();
+        for (i, p) in all.iter().enumerate() {
+            match (p.name.as_str(), i % 3) {
+                ("mv", _) => known.push(Property::multi(
+                    "mv",
+                    PropertyType::String,
+                    letters(&["a", "b", "d"]),
+                )),
+                ("long", _) => known.push(Property::string("long", "7")),
+                (_, 0) => known.push(p.clone()),
+                (_, 1) => known.push(Property::string(p.name.clone(), "other")),
+                _ => {}
+            }
+        }
+        known.push(Property::string("absent", "x"));
+        known.reverse();
+        let got = r.properties_against(WS, "/n", &known).unwrap();
+        let resolved: Vec<&Property> = got.iter().map(|g| g.resolve(&known)).collect();
+        assert_eq!(resolved, all.iter().collect::<Vec<_>>());
+        for g in &got {
+            if let crate::repository::content::StoredProperty::Known(i) = g {
+                assert!(all.contains(&known[*i]), "{:?}", known[*i]);
+            }
+        }
+        assert!(r.properties_against(WS, "/x", &known).is_err());
+    };
+    check(&*t);
+    t.commit().unwrap();
+    check(&*store);
+}
+
 pub(crate) fn streamed_blobs_are_deduplicated_and_bad_properties_are_refused<B: Backend>() {
     let (_dir, mut store) = B::repo();
     let data: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7 % 256) as u8).collect();

@@ -112,12 +112,18 @@ macro_rules! store_read_via {
         fn children_without_uuid(&self, workspace: &str, path: &str) -> Result<Vec<NodeInfo>> {
             read::children_without_uuid(&*$content(self), workspace, path)
         }
-        fn node_and_properties(
+        fn node_without_uuid(&self, workspace: &str, path: &str) -> Result<Option<NodeInfo>> {
+            read::node_without_uuid(&*$content(self), workspace, path)
+        }
+        fn properties_against(
             &self,
             workspace: &str,
             path: &str,
-        ) -> Result<Option<(NodeInfo, Vec<Property>)>> {
-            read::node_and_properties(&*$content(self), workspace, path)
+            known: &[Property],
+        ) -> Result<Vec<crate::repository::content::StoredProperty>> {
+            let c = $content(self);
+            let row = read::require(&*c, workspace, path)?;
+            c.properties_against(row.id, known)
         }
         fn node_shallow(
             &self,

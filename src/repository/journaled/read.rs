@@ -69,10 +69,13 @@ fn info_with_uuid<C: ContentRead + ?Sized>(
     row: NodeRecord,
     uuid: Option<String>,
 ) -> Result<NodeInfo> {
-    let index = if row.parent.is_none() {
+    let last = path::last_segment(&row.path);
+    // A segment without an index is the first of its name: nothing to parse (a
+    // stored path is normal, checked when it was written).
+    let index = if row.parent.is_none() || !last.ends_with(']') {
         1
     } else {
-        Segment::parse(path::last_segment(&row.path))
+        Segment::parse(last)
             .map_err(|e| corrupt(c, format!("stored path {} is invalid: {e}", row.path)))?
             .index
     };
@@ -100,21 +103,18 @@ pub(crate) fn node<C: ContentRead + ?Sized>(
     }
 }
 
-/// [`crate::repository::StoreRead::node_and_properties`]: the row and its
-/// properties, two reads; the identifier is taken from the properties.
-pub(crate) fn node_and_properties<C: ContentRead + ?Sized>(
+/// [`crate::repository::StoreRead::node_without_uuid`]: the row alone.
+pub(crate) fn node_without_uuid<C: ContentRead + ?Sized>(
     c: &C,
     workspace: &str,
     p: &str,
-) -> Result<Option<(NodeInfo, Vec<Property>)>> {
+) -> Result<Option<NodeInfo>> {
     let p = path::normalized(p)?;
     let ws = require_ws(c, workspace)?;
-    let Some(row) = c.node_at(ws, &p)? else {
-        return Ok(None);
-    };
-    let props = c.properties(row.id)?;
-    let uuid = uuid_of(props.iter().find(|p| p.name == "jcr:uuid").cloned());
-    Ok(Some((info_with_uuid(c, row, uuid)?, props)))
+    match c.node_at(ws, &p)? {
+        Some(row) => Ok(Some(info_with_uuid(c, row, None)?)),
+        None => Ok(None),
+    }
 }
 
 /// [`crate::repository::StoreRead::node_shallow`]: the row, its properties and (when
@@ -376,19 +376,19 @@ mod tests {
                 )]
             );
         }
-        // The node with its properties, and the children without identifiers, as
-        // the separate reads give them.
+        // The node and the children without identifiers, as the separate reads
+        // give them.
         for p in ["/a", "/a/b", "/a/c[2]"] {
-            let (info, props) = t.node_and_properties(WS, p).unwrap().unwrap();
-            assert_eq!(info, t.node(WS, p).unwrap().unwrap());
-            assert_eq!(props, t.properties(WS, p).unwrap());
+            let mut info = t.node(WS, p).unwrap().unwrap();
+            info.uuid = None;
+            assert_eq!(t.node_without_uuid(WS, p).unwrap().unwrap(), info);
             let mut expected = t.children(WS, p).unwrap();
             for c in &mut expected {
                 c.uuid = None;
             }
             assert_eq!(t.children_without_uuid(WS, p).unwrap(), expected);
         }
-        assert!(t.node_and_properties(WS, "/a/x").unwrap().is_none());
+        assert!(t.node_without_uuid(WS, "/a/x").unwrap().is_none());
         assert!(t.children_without_uuid(WS, "/a/x").is_err());
         let paths = ["/a/c[2]", "/a", "/a/x", "/a/b", "/a"];
         let mut asked = 0;

@@ -18,7 +18,7 @@ use super::txn::SqliteTxn;
 use super::{tree, write, Db, SqliteStore};
 use crate::namespace::NamespaceRegistry;
 use crate::repository::content::{
-    ContentRead, ContentTxn, NewNode, NodeId, NodeRecord, WorkspaceId,
+    ContentRead, ContentTxn, NewNode, NodeId, NodeRecord, StoredProperty, WorkspaceId,
 };
 use crate::repository::oplog::{
     BackendTxn, NodeBefore, NodeImage, OpLogRead, OpLogTxn, PropImage, RegImage, RegKind,
@@ -322,6 +322,23 @@ macro_rules! content_read {
                     uuid_of(props.iter().find(|p| p.name == "jcr:uuid")),
                 ) {
                     c.uuid_seen(id, u);
+                }
+                Ok(props)
+            }
+            fn properties_against(
+                &self,
+                id: NodeId,
+                known: &[Property],
+            ) -> Result<Vec<StoredProperty>> {
+                let props = self.db().props_against(id, known)?;
+                if let Some(c) = self.node_cache() {
+                    let uuid = props
+                        .iter()
+                        .map(|p| p.resolve(known))
+                        .find(|p| p.name == "jcr:uuid");
+                    if let Ok(u) = uuid_of(uuid) {
+                        c.uuid_seen(id, u);
+                    }
                 }
                 Ok(props)
             }

@@ -94,6 +94,17 @@ pub fn stored_text(p: &Property) -> Option<Cow<'_, str>> {
     }
 }
 
+/// Whether a stored row (type number `code`, multi-value flag, stored text `raw`)
+/// holds `p`'s values: the same type and flag and the text `p` is stored as. The
+/// stored forms are exact (module doc), so such a row decodes to values equal to
+/// `p`'s, and comparing the text tells it without decoding. `false` for values that
+/// cannot be stored (the row is then decoded and compared).
+pub fn is_stored_as(p: &Property, code: i64, multiple: bool, raw: &[u8]) -> bool {
+    type_code(p.ptype) == code
+        && p.multiple == multiple
+        && stored_text(p).is_some_and(|t| t.as_bytes() == raw)
+}
+
 /// Reads a stored property.
 pub fn decode_property(
     name: &str,
@@ -210,6 +221,51 @@ mod tests {
         );
         assert_eq!(stored_text(&multi).unwrap(), r#"["x","y\""]"#);
         assert_eq!(encode_values(&multi).unwrap(), r#"["x","y\""]"#);
+    }
+
+    #[test]
+    fn a_row_holds_a_property_when_its_stored_text_is_the_propertys() {
+        let date = Date::parse("2011-06-07T14:33:05.687-07:00").unwrap();
+        let props = [
+            Property::string("s", "a \"b\""),
+            Property::single("l", Value::Long(-42)),
+            Property::single("d", Value::Double(0.001)),
+            Property::single("t", Value::Date(date)),
+            Property::single("b", Value::Boolean(true)),
+            Property::multi(
+                "m",
+                PropertyType::String,
+                vec![Value::String("x".into()), Value::String("y".into())],
+            ),
+            Property::multi("e", PropertyType::Long, vec![]),
+        ];
+        for p in &props {
+            let raw = encode_values(p).unwrap();
+            let code = type_code(p.ptype);
+            assert!(is_stored_as(p, code, p.multiple, raw.as_bytes()), "{p:?}");
+            // What the text decodes to is the property itself.
+            assert_eq!(
+                &decode_property(&p.name, code, p.multiple, &raw).unwrap(),
+                p
+            );
+            // Another type, multiplicity or text is not the property.
+            assert!(!is_stored_as(p, code + 1, p.multiple, raw.as_bytes()));
+            assert!(!is_stored_as(p, code, !p.multiple, raw.as_bytes()));
+            assert!(!is_stored_as(
+                p,
+                code,
+                p.multiple,
+                format!("{raw} ").as_bytes()
+            ));
+        }
+        // A multi-value with one value changed, a value of another type with the same
+        // text, and a value that cannot be stored.
+        let m = &props[5];
+        assert!(!is_stored_as(m, 1, true, br#"["x","z"]"#));
+        let long_text = Property::string("l", "-42");
+        assert!(!is_stored_as(&long_text, 3, false, b"-42"));
+        let inline = Property::single("i", Value::Binary(Binary::inline(b"x".to_vec())));
+        assert!(!is_stored_as(&inline, 2, false, b"x"));
     }
 
     #[test]

@@ -4,6 +4,7 @@ use super::codec;
 use super::Db;
 use crate::namespace::NamespaceRegistry;
 use crate::path::{self, Segment};
+use crate::repository::content::StoredProperty;
 use crate::repository::{NodeInfo, RepositoryError, Result};
 use crate::value::Property;
 use rusqlite::{params, OptionalExtension, Row};
@@ -223,6 +224,54 @@ impl<'c> Db<'c> {
         Ok(out)
     }
 
+    /// [`crate::repository::content::ContentRead::properties_against`]: the
+    /// properties of node `id` as [`Db::props_of`] reads them, but a row that holds
+    /// the property of its name in `known` ([`codec::is_stored_as`]) is answered by
+    /// that property's index, its name and text compared where the row has them,
+    /// nothing decoded.
+    pub fn props_against(&self, id: i64, known: &[Property]) -> Result<Vec<StoredProperty>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT name, type, multiple, value FROM prop WHERE node = ?1 ORDER BY name",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = st.query([id]).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let same = match self.known_row(r, known)? {
+                Some(i) => StoredProperty::Known(i),
+                None => StoredProperty::Read(self.decode_prop_row(r)?),
+            };
+            // The shortcut must answer what decoding answers: in tests every row
+            // it vouches for is decoded and compared.
+            #[cfg(debug_assertions)]
+            if let StoredProperty::Known(i) = same {
+                debug_assert_eq!(self.decode_prop_row(r)?, known[i], "node {id}");
+            }
+            out.push(same);
+        }
+        Ok(out)
+    }
+
+    /// The index in `known` of the property a row (`name, type, multiple, value`)
+    /// holds, if one does.
+    fn known_row(&self, r: &Row<'_>, known: &[Property]) -> Result<Option<usize>> {
+        use rusqlite::types::ValueRef;
+        let ValueRef::Text(name) = r.get_ref(0).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        let Some(i) = known.iter().position(|k| k.name.as_bytes() == name) else {
+            return Ok(None);
+        };
+        let code: i64 = r.get(1).map_err(|e| self.err(e))?;
+        let multiple: bool = r.get(2).map_err(|e| self.err(e))?;
+        let ValueRef::Text(raw) = r.get_ref(3).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        Ok(codec::is_stored_as(&known[i], code, multiple, raw).then_some(i))
+    }
+
     /// The node rows at `paths` of workspace `ws`, each with the index of its
     /// path in `paths`: one statement for them all (a JSON array of the paths).
     pub fn rows_by_paths(&self, ws: i64, paths: &[&str]) -> Result<Vec<(usize, NodeRow)>> {
@@ -434,5 +483,51 @@ impl<'c> Db<'c> {
             .optional()
             .map_err(|e| self.err(e))?
             .ok_or_else(|| self.corrupt(format!("workspace id {ws} is unknown")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::node::Node;
+    use crate::repository::content::StoredProperty::{Known, Read};
+    use crate::repository::sqlite::SqliteStore;
+    use crate::repository::{AddOptions, Store, DEFAULT_WORKSPACE as WS};
+    use crate::value::{Property, PropertyType, Value};
+
+    /// A stored property equal to the caller's comes back by index, undecoded;
+    /// any other, decoded.
+    #[test]
+    fn equal_properties_are_answered_by_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::init(&dir.path().join("repo")).unwrap();
+        let mut t = store.begin("against").unwrap();
+        let mut n = Node::new("n", "nt:unstructured");
+        let strings = |l: &[&str]| l.iter().map(|s| Value::String(s.to_string())).collect();
+        n.set(Property::string("a", "x"));
+        n.set(Property::single("b", Value::Long(3)));
+        n.set(Property::multi(
+            "c",
+            PropertyType::String,
+            strings(&["p", "q"]),
+        ));
+        n.set(Property::single("d", Value::Double(0.5)));
+        t.add_node(WS, "/", &n, &AddOptions::append()).unwrap();
+        let known = [
+            Property::single("d", Value::Double(0.25)),
+            Property::multi("c", PropertyType::String, strings(&["p", "q"])),
+            Property::string("b", "3"),
+            Property::string("a", "x"),
+        ];
+        let got = t.properties_against(WS, "/n", &known).unwrap();
+        let stored = t.properties(WS, "/n").unwrap();
+        assert_eq!(
+            got,
+            [
+                Known(3),
+                Read(stored[1].clone()),
+                Known(1),
+                Read(stored[3].clone())
+            ]
+        );
     }
 }
