@@ -234,7 +234,12 @@ impl Pending {
             .nodes
             .iter()
             .filter(|n| n.parent == Some(parent))
-            .map(|n| (n.clone(), self.props.get(&n.id).cloned().unwrap_or_default()))
+            .map(|n| {
+                (
+                    n.clone(),
+                    self.props.get(&n.id).cloned().unwrap_or_default(),
+                )
+            })
             .collect();
         kids.sort_unstable_by_key(|(n, _)| (n.position, n.id));
         kids
@@ -1289,11 +1294,21 @@ mod on_server {
         let names: Vec<&str> = kids.iter().map(|r| r.path.as_str()).collect();
         assert_eq!(
             names,
-            ["/site/twin", "/site/twin[2]", "/site/p2", "/site/p3", "/site/p4"]
+            [
+                "/site/twin",
+                "/site/twin[2]",
+                "/site/p2",
+                "/site/p3",
+                "/site/p4"
+            ]
         );
         let p3 = kids[3].id;
         let props = db.properties(p3).unwrap();
-        assert_eq!(props, [Property::string("title", "new")], "from where they wait");
+        assert_eq!(
+            props,
+            [Property::string("title", "new")],
+            "from where they wait"
+        );
         let before_p4 = db
             .previous_sibling(site, kids[4].position, kids[4].id, None)
             .unwrap();
@@ -1306,7 +1321,11 @@ mod on_server {
             .previous_sibling(site, kids[4].position, kids[4].id, Some(p3))
             .unwrap();
         assert_eq!(skipping.map(|r| r.id), Some(kids[2].id), "except");
-        assert_eq!(db.lock().unwrap().bulk.rows(), waiting, "the rows still wait");
+        assert_eq!(
+            db.lock().unwrap().bulk.rows(),
+            waiting,
+            "the rows still wait"
+        );
         assert_eq!(db.copied_rows(), copied, "nothing written");
         assert!(db.sent() > sent, "the stored ones were read");
         t.commit().unwrap();

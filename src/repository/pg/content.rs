@@ -631,7 +631,11 @@ impl ContentRead for PgDb {
     fn namespaces(&self) -> Result<NamespaceRegistry> {
         let mut reg = NamespaceRegistry::new();
         // No waiting row is a namespace's: they go on waiting.
-        for r in self.read("SELECT prefix, uri FROM namespace ORDER BY prefix", &[], |_| false)? {
+        for r in self.read(
+            "SELECT prefix, uri FROM namespace ORDER BY prefix",
+            &[],
+            |_| false,
+        )? {
             let p: String = self.get(&r, 0)?;
             let u: String = self.get(&r, 1)?;
             if reg.uri(&p) != Some(u.as_str()) {
