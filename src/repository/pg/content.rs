@@ -48,6 +48,31 @@ impl PgDb {
         })
     }
 
+    /// The record of a node row that waits to be written (see `bulk`).
+    fn waiting_record(&self, n: &NodeRow) -> Result<NodeRecord> {
+        Ok(NodeRecord {
+            id: n.id,
+            ws: n.ws,
+            parent: n.parent,
+            name: n.name.clone(),
+            position: n.position,
+            path: n.path.clone(),
+            primary_type: n.ptype.clone(),
+            mixins: codec::decode_mixins(&n.mixins).map_err(|e| self.corrupt(e))?,
+        })
+    }
+
+    /// The properties of a node that waits to be written, in name order.
+    fn waiting_props(&self, props: &super::bulk::NodeProps) -> Result<Vec<Property>> {
+        props
+            .iter()
+            .map(|(name, (code, multiple, raw))| {
+                codec::decode_property(name, *code as i64, *multiple, raw)
+                    .map_err(|e| self.corrupt(e))
+            })
+            .collect()
+    }
+
     fn records(
         &self,
         sql: &str,
@@ -372,17 +397,38 @@ impl ContentRead for PgDb {
                 return Ok(known);
             }
         }
-        let found = self.records(
+        let (rows, waiting) = self.read_children_beside(
             &format!("SELECT {NODE_COLS} FROM node WHERE parent = $1 ORDER BY position, id"),
             &[&id],
-            |b| b.holds_children_of(id),
+            id,
         )?;
+        let stored = rows
+            .iter()
+            .map(|r| self.record(r))
+            .collect::<Result<Vec<NodeRecord>>>()?;
+        let mut found = stored.clone();
+        let mut waiting_props = Vec::with_capacity(waiting.len());
+        for (row, props) in &waiting {
+            found.push(self.waiting_record(row)?);
+            waiting_props.push((row.id, self.waiting_props(props)?));
+        }
+        found.sort_unstable_by_key(|r| (r.position, r.id));
         self.with_cache(|c| c.put_children(id, &found));
         if self.with_cache(|_| ()).is_some() && !found.is_empty() {
-            // In a write transaction the children's properties are read next: all
-            // of them in one query, kept.
-            let ids: Vec<i64> = found.iter().map(|r| r.id).collect();
-            self.children_props(&ids)?;
+            // In a write transaction the children's properties are read next:
+            // those of the waiting ones from where they wait, the others' in
+            // one query; all kept.
+            self.with_cache(|c| {
+                for (child, props) in &waiting_props {
+                    if !c.props.contains_key(child) {
+                        c.put_props(*child, props);
+                    }
+                }
+            });
+            let ids: Vec<i64> = stored.iter().map(|r| r.id).collect();
+            if !ids.is_empty() {
+                self.children_props(&ids)?;
+            }
         }
         Ok(found)
     }
@@ -433,14 +479,26 @@ impl ContentRead for PgDb {
                 .filter(|r| (r.position, r.id) < (position, id) && Some(r.id) != except)
                 .max_by_key(|r| (r.position, r.id)));
         }
-        self.one(
+        let (rows, waiting) = self.read_children_beside(
             &format!(
                 "SELECT {NODE_COLS} FROM node WHERE parent = $1 AND (position, id) < ($2, $3)
                  AND id <> $4 ORDER BY position DESC, id DESC LIMIT 1"
             ),
             &[&parent, &position, &id, &except.unwrap_or(0)],
-            |b| b.holds_children_of(parent),
-        )
+            parent,
+        )?;
+        let stored = rows.first().map(|r| self.record(r)).transpose()?;
+        let waiting = waiting
+            .iter()
+            .map(|(row, _)| row)
+            .filter(|r| (r.position, r.id) < (position, id) && Some(r.id) != except)
+            .max_by_key(|r| (r.position, r.id))
+            .map(|r| self.waiting_record(r))
+            .transpose()?;
+        Ok(stored
+            .into_iter()
+            .chain(waiting)
+            .max_by_key(|r| (r.position, r.id)))
     }
 
     fn properties(&self, id: NodeId) -> Result<Vec<Property>> {
@@ -572,7 +630,12 @@ impl ContentRead for PgDb {
 
     fn namespaces(&self) -> Result<NamespaceRegistry> {
         let mut reg = NamespaceRegistry::new();
-        for r in self.query("SELECT prefix, uri FROM namespace ORDER BY prefix", &[])? {
+        // No waiting row is a namespace's: they go on waiting.
+        for r in self.read(
+            "SELECT prefix, uri FROM namespace ORDER BY prefix",
+            &[],
+            |_| false,
+        )? {
             let p: String = self.get(&r, 0)?;
             let u: String = self.get(&r, 1)?;
             if reg.uri(&p) != Some(u.as_str()) {
