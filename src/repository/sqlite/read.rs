@@ -210,6 +210,17 @@ impl<'c> Db<'c> {
 
     /// The properties of node `id`, sorted by name.
     pub fn props_of(&self, id: i64) -> Result<Vec<Property>> {
+        let mut out = Vec::new();
+        self.each_prop_row(id, |r| {
+            out.push(self.decode_prop_row(r)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with each property row of node `id` (name, type, multiple,
+    /// value), in name order.
+    fn each_prop_row(&self, id: i64, mut f: impl FnMut(&Row<'_>) -> Result<()>) -> Result<()> {
         let mut st = self
             .conn
             .prepare_cached(
@@ -217,11 +228,10 @@ impl<'c> Db<'c> {
             )
             .map_err(|e| self.err(e))?;
         let mut rows = st.query([id]).map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            out.push(self.decode_prop_row(r)?);
+            f(r)?;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// [`crate::repository::content::ContentRead::properties_against`]: the
@@ -230,15 +240,8 @@ impl<'c> Db<'c> {
     /// that property's index, its name and text compared where the row has them,
     /// nothing decoded.
     pub fn props_against(&self, id: i64, known: &[Property]) -> Result<Vec<StoredProperty>> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT name, type, multiple, value FROM prop WHERE node = ?1 ORDER BY name",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut rows = st.query([id]).map_err(|e| self.err(e))?;
         let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+        self.each_prop_row(id, |r| {
             let same = match self.known_row(r, known)? {
                 Some(i) => StoredProperty::Known(i),
                 None => StoredProperty::Read(self.decode_prop_row(r)?),
@@ -250,7 +253,8 @@ impl<'c> Db<'c> {
                 debug_assert_eq!(self.decode_prop_row(r)?, known[i], "node {id}");
             }
             out.push(same);
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 
