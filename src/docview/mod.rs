@@ -13,6 +13,7 @@
 
 pub mod iso9075;
 mod reader;
+mod runs;
 pub mod value;
 pub mod writer;
 

@@ -2,6 +2,7 @@
 //! escapes `\\`, `\,`, `\[`, `\{`, `\0` and `\uXXXX`, read and written exactly as
 //! FileVault's `DocViewProperty2` does.
 
+use super::runs::{escape_runs, Piece};
 use crate::value::PropertyType;
 use std::fmt;
 
@@ -285,32 +286,17 @@ fn escape_into(out: &mut String, s: &str, multiple: bool) {
     if !multiple && matches!(s.as_bytes().first(), Some(b'[' | b'{')) {
         out.push('\\');
     }
-    let special = |c: u8| c == b'\\' || (multiple && c == b',') || may_not_be_xml(c);
-    let b = s.as_bytes();
-    let mut copied = 0;
-    let mut i = 0;
-    while let Some(at) = b[i..].iter().position(|&c| special(c)) {
-        let at = i + at;
-        let c = s[at..]
-            .chars()
-            .next()
-            .expect("a character starts at a special byte");
-        let escape = match c {
-            '\\' => Some("\\\\"),
-            ',' => Some("\\,"),
-            _ => None,
-        };
-        if escape.is_some() || !is_xml_char(c) {
-            out.push_str(&s[copied..at]);
-            match escape {
-                Some(e) => out.push_str(e),
-                None => push_unicode_escape(out, c),
-            }
-            copied = at + c.len_utf8();
-        }
-        i = at + c.len_utf8();
-    }
-    out.push_str(&s[copied..]);
+    escape_runs(
+        s,
+        |c| c == b'\\' || (multiple && c == b',') || may_not_be_xml(c),
+        |c| c == '\\' || (multiple && c == ',') || !is_xml_char(c),
+        |piece| match piece {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Escape('\\') => out.push_str("\\\\"),
+            Piece::Escape(',') => out.push_str("\\,"),
+            Piece::Escape(c) => push_unicode_escape(out, c),
+        },
+    );
 }
 
 /// XML 1.0 `Char`: TAB, LF, CR, and U+0020 and above except surrogates, U+FFFE, U+FFFF.

@@ -4,6 +4,7 @@
 //! properties ordered prefixed-first and case-insensitively.
 
 use super::iso9075;
+use super::runs::{escape_runs, Piece};
 use super::value::format_value_into;
 use super::{DocViewDocument, DocViewElement, DocViewProperty};
 use std::cmp::Ordering;
@@ -282,7 +283,6 @@ pub fn escape_attr(v: &str) -> String {
 /// byte for the few that need a reference (non-ASCII text was decoded and encoded
 /// again character by character before).
 fn escape_attr_into(out: &mut Vec<u8>, v: &str) {
-    let b = v.as_bytes();
     // Bytes that may start a character to escape: the ASCII ones, DEL, and the
     // lead bytes of the C1 controls (U+0080..U+009F: C2 80..C2 9F) and of
     // U+2028/U+2029 (E2 80 A8/A9).
@@ -292,37 +292,19 @@ fn escape_attr_into(out: &mut Vec<u8>, v: &str) {
             b'&' | b'<' | b'"' | b'\t' | b'\n' | b'\r' | 0x7f | 0xc2 | 0xe2
         )
     };
-    let mut copied = 0;
-    let mut i = 0;
-    while let Some(at) = b[i..].iter().position(|&c| maybe(c)) {
-        let at = i + at;
-        let c = v[at..]
-            .chars()
-            .next()
-            .expect("a character starts at a lead byte");
-        let len = c.len_utf8();
-        let reference: Option<&[u8]> = match c {
-            '&' => Some(b"&amp;"),
-            '<' => Some(b"&lt;"),
-            '"' => Some(b"&quot;"),
-            '\t' => Some(b"&#x9;"),
-            '\n' => Some(b"&#xa;"),
-            '\r' => Some(b"&#xd;"),
-            _ => None,
-        };
-        if reference.is_some() || is_discouraged(c) {
-            out.extend_from_slice(&b[copied..at]);
-            match reference {
-                Some(r) => out.extend_from_slice(r),
-                None => {
-                    let _ = write!(out, "&#x{:x};", c as u32);
-                }
-            }
-            copied = at + len;
+    let escaped = |c: char| matches!(c, '&' | '<' | '"' | '\t' | '\n' | '\r') || is_discouraged(c);
+    escape_runs(v, maybe, escaped, |piece| match piece {
+        Piece::Text(t) => out.extend_from_slice(t.as_bytes()),
+        Piece::Escape('&') => out.extend_from_slice(b"&amp;"),
+        Piece::Escape('<') => out.extend_from_slice(b"&lt;"),
+        Piece::Escape('"') => out.extend_from_slice(b"&quot;"),
+        Piece::Escape('\t') => out.extend_from_slice(b"&#x9;"),
+        Piece::Escape('\n') => out.extend_from_slice(b"&#xa;"),
+        Piece::Escape('\r') => out.extend_from_slice(b"&#xd;"),
+        Piece::Escape(c) => {
+            let _ = write!(out, "&#x{:x};", c as u32);
         }
-        i = at + len;
-    }
-    out.extend_from_slice(&b[copied..]);
+    });
 }
 
 /// DEL, the C1 controls and U+2028/U+2029: valid XML 1.0 characters written as
