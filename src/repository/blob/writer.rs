@@ -1,0 +1,344 @@
+//! The blob store's writer (issue 16): new blob files are written on a thread of
+//! its own, so the thread that puts a blob (the installer) hands its bytes over
+//! and goes on at once, and the file-system work (a `statx`, a temporary file, a
+//! write, a rename) runs on the other core.
+//!
+//! * Memory: the bytes queued and not yet written stay under [`BUDGET`]; a put
+//!   beyond it waits (one blob larger than the budget goes alone). Written buffers
+//!   come back to be filled by the next put ([`State::spare`], at most [`BUDGET`]
+//!   of them kept), so no thread allocates or frees one a blob.
+//! * Known blobs: every blob put since the last [`Writes::settle`] is remembered
+//!   (its digest, size and jobs still queued). Putting one again queues nothing;
+//!   checking one needs no file-system call (it is on disk, or queued, or its
+//!   write failed and the next settle fails); reading one waits for its write.
+//! * Errors: the first failed write is kept, and the next [`Writes::settle`] (before
+//!   a commit) returns it, naming the file as a write on the caller's thread
+//!   would; so a commit never refers to a blob that is not on disk. A failed
+//!   write leaves no temporary file.
+//! * Stopping: dropping [`Writes`] writes what is queued (at worst unreferenced
+//!   blobs, which `gc` removes, as after a killed install) and joins the thread.
+//!   When the thread cannot be started, or stopped early (a panic), puts are
+//!   written on the caller's thread as before, and what it left queued fails the
+//!   next settle.
+
+use super::super::{RepositoryError, Result};
+use super::files::{self, WriteBytes};
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::JoinHandle;
+
+/// Bytes put and not yet written, at most (and the spare buffers kept): enough to
+/// keep the writer busy while the installer runs ahead.
+pub const BUDGET: usize = 8 << 20;
+
+/// What a queued blob costs beyond its bytes (its job, its entry), so that empty
+/// blobs too are bounded in number.
+const JOB_OVERHEAD: usize = 256;
+
+/// A blob's SHA-256.
+pub(super) type Digest = [u8; 32];
+
+/// Bytes to put: copied into a spare buffer, or taken as they are.
+pub(super) enum Bytes<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Vec<u8>),
+}
+
+impl Bytes<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Bytes::Borrowed(b) => b.len(),
+            Bytes::Owned(v) => v.len(),
+        }
+    }
+}
+
+struct Job {
+    digest: Digest,
+    bytes: Vec<u8>,
+}
+
+fn cost(len: usize) -> usize {
+    len + JOB_OVERHEAD
+}
+
+/// A blob put since the last settle.
+#[derive(Clone, Copy)]
+struct Known {
+    size: u64,
+    /// Its jobs queued or being written.
+    queued: u32,
+}
+
+#[derive(Default)]
+struct State {
+    queue: VecDeque<Job>,
+    /// The cost of the jobs queued, being written, or being filled.
+    held: usize,
+    known: HashMap<Digest, Known, foldhash::fast::RandomState>,
+    /// The first write that failed since the last settle.
+    failure: Option<RepositoryError>,
+    /// Written buffers, emptied, for the next puts; their capacity in bytes.
+    spare: Vec<Vec<u8>>,
+    spare_bytes: usize,
+    /// The store is dropped: write what is queued and end.
+    closed: bool,
+    /// The thread ended (it is never restarted).
+    stopped: bool,
+}
+
+struct Shared {
+    dir: PathBuf,
+    state: Mutex<State>,
+    changed: Condvar,
+    write: WriteBytes,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait<'g>(&self, g: MutexGuard<'g, State>) -> MutexGuard<'g, State> {
+        self.changed.wait(g).unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn target(&self, digest: &Digest) -> PathBuf {
+        files::blob_path(&self.dir, &super::hex(digest))
+    }
+}
+
+/// The writes of one blob store (see the module).
+pub(super) struct Writes {
+    shared: Arc<Shared>,
+    /// Started at the first put that writes; `None` when it could not be.
+    thread: OnceLock<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Writes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let g = self.shared.lock();
+        f.debug_struct("Writes")
+            .field("queued", &g.queue.len())
+            .field("known", &g.known.len())
+            .finish()
+    }
+}
+
+impl Writes {
+    /// The writes into blob folder `dir`.
+    pub(super) fn new(dir: &Path) -> Writes {
+        Writes::writing_with(dir, files::write_bytes)
+    }
+
+    /// The writes into blob folder `dir`, the bytes written by `write`.
+    pub(super) fn writing_with(dir: &Path, write: WriteBytes) -> Writes {
+        Writes {
+            shared: Arc::new(Shared {
+                dir: dir.to_path_buf(),
+                state: Mutex::new(State::default()),
+                changed: Condvar::new(),
+                write,
+            }),
+            thread: OnceLock::new(),
+        }
+    }
+
+    /// Whether the writer thread runs (started now if it was not).
+    fn started(&self) -> bool {
+        self.thread
+            .get_or_init(|| {
+                let shared = Arc::clone(&self.shared);
+                std::thread::Builder::new()
+                    .name("jcrpack-blobs".into())
+                    .spawn(move || run(&shared))
+                    .ok()
+            })
+            .is_some()
+    }
+
+    /// Puts blob `digest` with `bytes`: queued for the writer (waiting while the
+    /// budget is full), or nothing when it was put since the last settle. Fails
+    /// only when written here (no writer) and the write fails.
+    pub(super) fn put(&self, digest: Digest, bytes: Bytes<'_>) -> Result<()> {
+        let size = bytes.len();
+        let mut g = self.shared.lock();
+        if g.known.contains_key(&digest) {
+            return Ok(());
+        }
+        if !g.stopped && self.started() {
+            while g.held > 0 && g.held + cost(size) > BUDGET && !g.stopped {
+                g = self.shared.wait(g);
+            }
+        }
+        if g.stopped || !self.started() {
+            drop(g);
+            return self.write_here(digest, &bytes);
+        }
+        g.held += cost(size);
+        g.known.insert(
+            digest,
+            Known {
+                size: size as u64,
+                queued: 1,
+            },
+        );
+        let bytes = match bytes {
+            Bytes::Owned(v) => v,
+            Bytes::Borrowed(b) => {
+                let mut buf = g.spare.pop().unwrap_or_default();
+                g.spare_bytes = g.spare_bytes.saturating_sub(buf.capacity());
+                // Copied outside the lock: the writer goes on meanwhile.
+                drop(g);
+                buf.extend_from_slice(b);
+                g = self.shared.lock();
+                buf
+            }
+        };
+        g.queue.push_back(Job { digest, bytes });
+        drop(g);
+        self.shared.changed.notify_all();
+        Ok(())
+    }
+
+    /// Writes blob `digest` on this thread, and notes it.
+    fn write_here(&self, digest: Digest, bytes: &Bytes<'_>) -> Result<()> {
+        let b = match bytes {
+            Bytes::Borrowed(b) => b,
+            Bytes::Owned(v) => &v[..],
+        };
+        let target = self.shared.target(&digest);
+        files::store(&self.shared.dir, &target, b, self.shared.write)?;
+        self.note(digest, b.len() as u64);
+        Ok(())
+    }
+
+    /// Notes blob `digest` of `size` bytes, stored or found by the caller, to be
+    /// made durable by the next settle.
+    pub(super) fn note(&self, digest: Digest, size: u64) {
+        self.shared
+            .lock()
+            .known
+            .entry(digest)
+            .or_insert(Known { size, queued: 0 });
+    }
+
+    /// The size of blob `digest` when it was put since the last settle.
+    pub(super) fn known_size(&self, digest: &Digest) -> Option<u64> {
+        self.shared.lock().known.get(digest).map(|k| k.size)
+    }
+
+    /// Waits until no write of blob `digest` is queued.
+    pub(super) fn wait_for(&self, digest: &Digest) {
+        let mut g = self.shared.lock();
+        while !g.stopped && g.known.get(digest).is_some_and(|k| k.queued > 0) {
+            g = self.shared.wait(g);
+        }
+    }
+
+    /// Waits until every queued write is done, then forgets the blobs put since
+    /// the last settle and returns them, or the first write that failed.
+    pub(super) fn settle(&self) -> Result<Vec<Digest>> {
+        let mut g = self.shared.lock();
+        while g.held > 0 && !g.stopped {
+            g = self.shared.wait(g);
+        }
+        if g.stopped && g.held > 0 {
+            // What the thread left undone: nothing can refer to it.
+            g.queue.clear();
+            g.held = 0;
+            if g.failure.is_none() {
+                g.failure = Some(unfinished(&self.shared.dir));
+            }
+        }
+        let known = std::mem::take(&mut g.known);
+        match g.failure.take() {
+            Some(e) => Err(e),
+            None => Ok(known.into_keys().collect()),
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn known_count(&self) -> usize {
+        self.shared.lock().known.len()
+    }
+
+    #[cfg(test)]
+    pub(super) fn spare_bytes(&self) -> usize {
+        self.shared.lock().spare_bytes
+    }
+}
+
+impl Drop for Writes {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.changed.notify_all();
+        if let Some(Some(thread)) = self.thread.take() {
+            // A panic of the thread was noted by its guard.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Why blobs queued for a thread that stopped (panicked) were not written.
+fn unfinished(dir: &Path) -> RepositoryError {
+    files::io(
+        dir,
+        std::io::Error::other("the blob writer thread stopped before writing every blob"),
+    )
+}
+
+/// Marks the thread stopped when it ends, returning or unwinding, so that nobody
+/// waits for it.
+struct Stopping<'a>(&'a Shared);
+
+impl Drop for Stopping<'_> {
+    fn drop(&mut self) {
+        let mut g = self.0.lock();
+        g.stopped = true;
+        if g.held > 0 && g.failure.is_none() {
+            g.failure = Some(unfinished(&self.0.dir));
+        }
+        drop(g);
+        self.0.changed.notify_all();
+    }
+}
+
+/// The writer thread: writes the queued blobs in order until closed and empty.
+fn run(shared: &Shared) {
+    let _stopping = Stopping(shared);
+    loop {
+        let mut g = shared.lock();
+        let job = loop {
+            if let Some(job) = g.queue.pop_front() {
+                break job;
+            }
+            if g.closed {
+                return;
+            }
+            g = shared.wait(g);
+        };
+        drop(g);
+        let target = shared.target(&job.digest);
+        let written = files::store(&shared.dir, &target, &job.bytes, shared.write);
+        let mut buf = job.bytes;
+        let mut g = shared.lock();
+        g.held = g.held.saturating_sub(cost(buf.len()));
+        if let Some(k) = g.known.get_mut(&job.digest) {
+            k.queued = k.queued.saturating_sub(1);
+        }
+        if let Err(e) = written {
+            g.failure.get_or_insert(e);
+        }
+        if g.spare_bytes + buf.capacity() <= BUDGET {
+            buf.clear();
+            g.spare_bytes += buf.capacity();
+            g.spare.push(buf);
+            buf = Vec::new();
+        }
+        drop(g);
+        shared.changed.notify_all();
+        drop(buf);
+    }
+}
