@@ -3,10 +3,10 @@
 //! and goes on at once, and the file-system work (a `statx`, a temporary file, a
 //! write, a rename) runs on the other core.
 //!
-//! * Memory: the bytes queued and not yet written stay under [`BUDGET`]; a put
-//!   beyond it waits (one blob larger than the budget goes alone). Written buffers
-//!   come back to be filled by the next put ([`State::spare`], at most [`BUDGET`]
-//!   of them kept), so no thread allocates or frees one a blob.
+//! * Memory: the buffers queued and not yet written stay under [`BUDGET`]; a put
+//!   beyond it waits (one blob larger than the budget goes alone). Borrowed bytes
+//!   are copied (about 100 MiB in 6,000 blobs for a 100,000-node package: a few
+//!   ms), owned ones are taken as they are; the writer frees them.
 //! * Known blobs: every blob put since the last [`Writes::settle`] is remembered
 //!   (its digest, size and jobs still queued). Putting one again queues nothing;
 //!   checking one needs no file-system call (it is on disk, or queued, or its
@@ -28,8 +28,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 
-/// Bytes put and not yet written, at most (and the spare buffers kept): enough to
-/// keep the writer busy while the installer runs ahead.
+/// Bytes put and not yet written, at most: enough to keep the writer busy while
+/// the installer runs ahead.
 pub const BUDGET: usize = 8 << 20;
 
 /// What a queued blob costs beyond its bytes (its job, its entry), so that empty
@@ -39,7 +39,7 @@ const JOB_OVERHEAD: usize = 256;
 /// A blob's SHA-256.
 pub(super) type Digest = [u8; 32];
 
-/// Bytes to put: copied into a spare buffer, or taken as they are.
+/// Bytes to put: copied, or taken as they are.
 pub(super) enum Bytes<'a> {
     Borrowed(&'a [u8]),
     Owned(Vec<u8>),
@@ -57,10 +57,13 @@ impl Bytes<'_> {
 struct Job {
     digest: Digest,
     bytes: Vec<u8>,
+    /// What it costs the budget.
+    held: usize,
 }
 
-fn cost(len: usize) -> usize {
-    len + JOB_OVERHEAD
+/// What a buffer of `capacity` bytes costs the budget.
+fn cost(capacity: usize) -> usize {
+    capacity + JOB_OVERHEAD
 }
 
 /// A blob put since the last settle.
@@ -79,9 +82,6 @@ struct State {
     known: HashMap<Digest, Known, foldhash::fast::RandomState>,
     /// The first write that failed since the last settle.
     failure: Option<RepositoryError>,
-    /// Written buffers, emptied, for the next puts; their capacity in bytes.
-    spare: Vec<Vec<u8>>,
-    spare_bytes: usize,
     /// The store is dropped: write what is queued and end.
     closed: bool,
     /// The thread ended (it is never restarted).
@@ -162,13 +162,17 @@ impl Writes {
     /// budget is full), or nothing when it was put since the last settle. Fails
     /// only when written here (no writer) and the write fails.
     pub(super) fn put(&self, digest: Digest, bytes: Bytes<'_>) -> Result<()> {
-        let size = bytes.len();
+        let size = bytes.len() as u64;
         let mut g = self.shared.lock();
         if g.known.contains_key(&digest) {
             return Ok(());
         }
+        let held = cost(match &bytes {
+            Bytes::Borrowed(b) => b.len(),
+            Bytes::Owned(v) => v.capacity(),
+        });
         if !g.stopped && self.started() {
-            while g.held > 0 && g.held + cost(size) > BUDGET && !g.stopped {
+            while g.held > 0 && g.held + held > BUDGET && !g.stopped {
                 g = self.shared.wait(g);
             }
         }
@@ -176,28 +180,20 @@ impl Writes {
             drop(g);
             return self.write_here(digest, &bytes);
         }
-        g.held += cost(size);
-        g.known.insert(
-            digest,
-            Known {
-                size: size as u64,
-                queued: 1,
-            },
-        );
+        g.held += held;
+        g.known.insert(digest, Known { size, queued: 1 });
+        drop(g);
+        // Copied outside the lock: the writer goes on meanwhile.
         let bytes = match bytes {
             Bytes::Owned(v) => v,
-            Bytes::Borrowed(b) => {
-                let mut buf = g.spare.pop().unwrap_or_default();
-                g.spare_bytes = g.spare_bytes.saturating_sub(buf.capacity());
-                // Copied outside the lock: the writer goes on meanwhile.
-                drop(g);
-                buf.extend_from_slice(b);
-                g = self.shared.lock();
-                buf
-            }
+            Bytes::Borrowed(b) => b.to_vec(),
         };
-        g.queue.push_back(Job { digest, bytes });
-        drop(g);
+        let job = Job {
+            digest,
+            bytes,
+            held,
+        };
+        self.shared.lock().queue.push_back(job);
         self.shared.changed.notify_all();
         Ok(())
     }
@@ -265,8 +261,8 @@ impl Writes {
     }
 
     #[cfg(test)]
-    pub(super) fn spare_bytes(&self) -> usize {
-        self.shared.lock().spare_bytes
+    pub(super) fn held(&self) -> usize {
+        self.shared.lock().held
     }
 }
 
@@ -322,23 +318,17 @@ fn run(shared: &Shared) {
         drop(g);
         let target = shared.target(&job.digest);
         let written = files::store(&shared.dir, &target, &job.bytes, shared.write);
-        let mut buf = job.bytes;
         let mut g = shared.lock();
-        g.held = g.held.saturating_sub(cost(buf.len()));
+        g.held = g.held.saturating_sub(job.held);
         if let Some(k) = g.known.get_mut(&job.digest) {
             k.queued = k.queued.saturating_sub(1);
         }
         if let Err(e) = written {
             g.failure.get_or_insert(e);
         }
-        if g.spare_bytes + buf.capacity() <= BUDGET {
-            buf.clear();
-            g.spare_bytes += buf.capacity();
-            g.spare.push(buf);
-            buf = Vec::new();
-        }
         drop(g);
         shared.changed.notify_all();
-        drop(buf);
+        // Freed outside the lock.
+        drop(job);
     }
 }
