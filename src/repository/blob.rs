@@ -172,6 +172,12 @@ impl BlobStore {
         &self.dir
     }
 
+    /// Waits until every blob put so far is written (or its write failed), for
+    /// whoever lists the blob folder itself (`gc`).
+    pub fn wait_for_writes(&self) {
+        self.writes.drain();
+    }
+
     /// The file of blob `sha256`, or why that is not a blob name.
     pub fn path_of(&self, sha256: &str) -> Result<PathBuf> {
         if !is_sha256(sha256) {

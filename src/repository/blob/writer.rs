@@ -233,13 +233,19 @@ impl Writes {
         }
     }
 
-    /// Waits until every queued write is done, then forgets the blobs put since
-    /// the last settle and returns them, or the first write that failed.
-    pub(super) fn settle(&self) -> Result<Vec<Digest>> {
+    /// Waits until every queued write is done (or failed).
+    pub(super) fn drain(&self) {
         let mut g = self.shared.lock();
         while g.held > 0 && !g.stopped {
             g = self.shared.wait(g);
         }
+    }
+
+    /// Waits until every queued write is done, then forgets the blobs put since
+    /// the last settle and returns them, or the first write that failed.
+    pub(super) fn settle(&self) -> Result<Vec<Digest>> {
+        self.drain();
+        let mut g = self.shared.lock();
         if g.stopped && g.held > 0 {
             // What the thread left undone: nothing can refer to it.
             g.queue.clear();

@@ -62,6 +62,9 @@ impl SqliteStore {
                 dry_run,
                 ..GcReport::default()
             };
+            // Blobs this process put and its writer thread still writes: listed
+            // (and, unreferenced, removed) like any other.
+            db.blobs.wait_for_writes();
             sweep_blobs(db.blobs.dir(), &referenced, dry_run, &mut report)?;
             sweep_temp_files(&root, dry_run, &mut report)?;
             if !dry_run {
