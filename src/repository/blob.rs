@@ -173,9 +173,20 @@ impl BlobStore {
     }
 
     /// Waits until every blob put so far is written (or its write failed), for
-    /// whoever lists the blob folder itself (`gc`).
+    /// whoever lists the blob folder itself.
     pub fn wait_for_writes(&self) {
         self.writes.drain();
+    }
+
+    /// Waits until every blob put so far is written, then relies on the disk alone
+    /// for them: a transaction begins, or `gc` sweeps, and what was put outside a
+    /// committed transaction may be gone by then (swept as unreferenced, here or
+    /// by another process). A later put of one writes it again when missing, a
+    /// check looks at the disk, and a write of theirs that failed no longer fails
+    /// the next sync (nothing refers to them unless a check finds them). The next
+    /// sync still makes them durable.
+    pub fn recheck(&self) {
+        self.writes.recheck();
     }
 
     /// The file of blob `sha256`, or why that is not a blob name.
@@ -337,14 +348,19 @@ impl BlobStore {
         #[cfg(not(target_os = "linux"))]
         {
             let mut folders = std::collections::BTreeSet::new();
-            for digest in &pending {
+            for (digest, trusted) in &pending {
                 let p = files::blob_path(&self.dir, &hex(digest));
                 // Write access: Windows' FlushFileBuffers needs it.
-                std::fs::OpenOptions::new()
+                match std::fs::OpenOptions::new()
                     .write(true)
                     .open(&p)
                     .and_then(|f| f.sync_all())
-                    .map_err(|e| io(&p, e))?;
+                {
+                    Ok(()) => {}
+                    // Put before a recheck and gone since: nothing refers to it.
+                    Err(e) if !trusted && e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(io(&p, e)),
+                }
                 if let Some(parent) = p.parent() {
                     folders.insert(parent.to_path_buf());
                 }
@@ -841,5 +857,34 @@ mod tests {
             Vec::<String>::new(),
             "no temporary file"
         );
+    }
+
+    #[test]
+    fn after_a_recheck_a_blob_put_before_is_looked_for_on_disk_again() {
+        fn full(_: &mut File, _: &[u8]) -> std::io::Result<()> {
+            Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("blobs")).unwrap();
+        let store = BlobStore::new(dir.path());
+        let c = &contents(1, 100)[0];
+        store.put_hashed(c).unwrap();
+        store.wait_for_writes();
+        // Swept as unreferenced before any transaction referred to it.
+        let p = store.path_of(c.sha256()).unwrap();
+        std::fs::remove_file(&p).unwrap();
+        store.check(c.sha256(), 100).unwrap();
+        store.recheck();
+        assert!(store.check(c.sha256(), 100).is_err(), "looked for on disk");
+        store.put_hashed(c).unwrap();
+        store.check(c.sha256(), 100).unwrap();
+        assert_eq!(store.make_durable().unwrap(), 1);
+        assert!(p.is_file(), "written again");
+
+        // A failed write before the recheck no longer fails the next sync.
+        let failing = BlobStore::writing_with(dir.path(), full);
+        failing.put_hashed(&contents(2, 10)[1]).unwrap();
+        failing.recheck();
+        assert_eq!(failing.make_durable().unwrap(), 1);
     }
 }

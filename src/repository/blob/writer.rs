@@ -72,6 +72,10 @@ struct Known {
     size: u64,
     /// Its jobs queued or being written.
     queued: u32,
+    /// Put since the last [`Writes::recheck`]: it is on disk, queued, or its write
+    /// failed (so the next settle fails). Otherwise it was put before, and its file
+    /// may have been removed since (by `gc`): it is looked for again.
+    trusted: bool,
 }
 
 #[derive(Default)]
@@ -164,7 +168,7 @@ impl Writes {
     pub(super) fn put(&self, digest: Digest, bytes: Bytes<'_>) -> Result<()> {
         let size = bytes.len() as u64;
         let mut g = self.shared.lock();
-        if g.known.contains_key(&digest) {
+        if g.known.get(&digest).is_some_and(|k| k.trusted) {
             return Ok(());
         }
         let held = cost(match &bytes {
@@ -181,7 +185,13 @@ impl Writes {
             return self.write_here(digest, &bytes);
         }
         g.held += held;
-        g.known.insert(digest, Known { size, queued: 1 });
+        let k = g.known.entry(digest).or_insert(Known {
+            size,
+            queued: 0,
+            trusted: true,
+        });
+        k.queued += 1;
+        k.trusted = true;
         drop(g);
         // Copied outside the lock: the writer goes on meanwhile.
         let bytes = match bytes {
@@ -213,16 +223,20 @@ impl Writes {
     /// Notes blob `digest` of `size` bytes, stored or found by the caller, to be
     /// made durable by the next settle.
     pub(super) fn note(&self, digest: Digest, size: u64) {
-        self.shared
-            .lock()
-            .known
-            .entry(digest)
-            .or_insert(Known { size, queued: 0 });
+        let mut g = self.shared.lock();
+        let k = g.known.entry(digest).or_insert(Known {
+            size,
+            queued: 0,
+            trusted: true,
+        });
+        k.trusted = true;
     }
 
-    /// The size of blob `digest` when it was put since the last settle.
+    /// The size of blob `digest` when it was put since the last settle and is
+    /// trusted to be there (see [`Known::trusted`]).
     pub(super) fn known_size(&self, digest: &Digest) -> Option<u64> {
-        self.shared.lock().known.get(digest).map(|k| k.size)
+        let g = self.shared.lock();
+        g.known.get(digest).filter(|k| k.trusted).map(|k| k.size)
     }
 
     /// Waits until no write of blob `digest` is queued.
@@ -241,9 +255,25 @@ impl Writes {
         }
     }
 
+    /// Waits until every queued write is done, then trusts none of the blobs put
+    /// so far to stay on disk, and drops a failed write of theirs: a later put
+    /// writes them again when missing, and a check looks at the disk. They are
+    /// still made durable by the next settle.
+    pub(super) fn recheck(&self) {
+        self.drain();
+        let mut g = self.shared.lock();
+        for k in g.known.values_mut() {
+            k.trusted = false;
+        }
+        if !g.stopped {
+            g.failure = None;
+        }
+    }
+
     /// Waits until every queued write is done, then forgets the blobs put since
-    /// the last settle and returns them, or the first write that failed.
-    pub(super) fn settle(&self) -> Result<Vec<Digest>> {
+    /// the last settle and returns them (and whether each is trusted to be on
+    /// disk), or the first write that failed.
+    pub(super) fn settle(&self) -> Result<Vec<(Digest, bool)>> {
         self.drain();
         let mut g = self.shared.lock();
         if g.stopped && g.held > 0 {
@@ -257,7 +287,7 @@ impl Writes {
         let known = std::mem::take(&mut g.known);
         match g.failure.take() {
             Some(e) => Err(e),
-            None => Ok(known.into_keys().collect()),
+            None => Ok(known.into_iter().map(|(d, k)| (d, k.trusted)).collect()),
         }
     }
 
