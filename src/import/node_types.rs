@@ -531,15 +531,15 @@ mod tests {
         let ns = txn.namespaces().unwrap();
         let (types, _) = crate::nodetypes::load(txn.as_ref(), &ns);
         let mut s = Session::new(txn.as_mut(), &opts, None, Default::default(), ns, types);
-        let with_child = |primary: &str| {
-            let mut n = Node::new("x", primary);
+        let with_child = |name: &str, primary: &str| {
+            let mut n = Node::new(name, primary);
             n.children.push(Node::new("c", "nt:unstructured"));
             n
         };
-        s.add_node("/u", &with_child("nt:undeclaredPage"), &AddOptions::append())
+        s.add_node("/u", &with_child("u", "nt:undeclaredPage"), &AddOptions::append())
             .unwrap();
         assert_eq!(s.added.log.len(), 1);
-        s.add_node("/d", &with_child("nt:unstructured"), &AddOptions::append())
+        s.add_node("/d", &with_child("d", "nt:unstructured"), &AddOptions::append())
             .unwrap();
         assert_eq!(s.added.log.len(), 1, "a declared node with children is read back");
         super::check(&mut s).unwrap();
