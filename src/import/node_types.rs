@@ -536,12 +536,24 @@ mod tests {
             n.children.push(Node::new("c", "nt:unstructured"));
             n
         };
-        s.add_node("/u", &with_child("u", "nt:undeclaredPage"), &AddOptions::append())
-            .unwrap();
+        s.add_node(
+            "/u",
+            &with_child("u", "nt:undeclaredPage"),
+            &AddOptions::append(),
+        )
+        .unwrap();
         assert_eq!(s.added.log.len(), 1);
-        s.add_node("/d", &with_child("d", "nt:unstructured"), &AddOptions::append())
-            .unwrap();
-        assert_eq!(s.added.log.len(), 1, "a declared node with children is read back");
+        s.add_node(
+            "/d",
+            &with_child("d", "nt:unstructured"),
+            &AddOptions::append(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.added.log.len(),
+            1,
+            "a declared node with children is read back"
+        );
         super::check(&mut s).unwrap();
         assert_eq!(s.report.undeclared_node_types, ["nt:undeclaredPage"]);
     }
