@@ -968,13 +968,13 @@ fn restore_order_of(
         // In listed order already: whatever the type, nothing moves.
         return Ok(());
     }
-    let Some(info) = s.node(node_path)? else {
+    // Only its type and its children's paths are looked at: no identifiers read.
+    let Some(info) = s.txn.node_without_uuid(&s.ws, node_path)? else {
         return Ok(());
     };
     if s.types.is_orderable(&info.primary_type) == Some(false) {
         return Ok(());
     }
-    // Only their paths are looked at: no identifiers read.
     let children = match children {
         Some(c) => c,
         None => s.txn.children_without_uuid(&s.ws, node_path)?,

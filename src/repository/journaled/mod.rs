@@ -180,6 +180,13 @@ macro_rules! store_read_via {
         fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
             $content(self).open_blob(sha256)
         }
+        fn blob_stored(&self, sha256: &str, size: u64) -> Result<bool> {
+            match $content(self).check_blob(sha256, size) {
+                Ok(()) => Ok(true),
+                Err(RepositoryError::BlobNotFound { .. }) => Ok(false),
+                Err(e) => Err(e),
+            }
+        }
     };
 }
 
