@@ -181,11 +181,7 @@ macro_rules! store_read_via {
             $content(self).open_blob(sha256)
         }
         fn blob_stored(&self, sha256: &str, size: u64) -> Result<bool> {
-            match $content(self).check_blob(sha256, size) {
-                Ok(()) => Ok(true),
-                Err(RepositoryError::BlobNotFound { .. }) => Ok(false),
-                Err(e) => Err(e),
-            }
+            $content(self).blob_stored(sha256, size)
         }
     };
 }
