@@ -840,6 +840,11 @@ fn missing_children_deleted(
         Err(_) if s.node(node_path)?.is_none() => return Ok(None),
         Err(e) => return Err(e.into()),
     };
+    if are_as_listed(&children, names) {
+        // Each child listed, in listed order (an unchanged re-import): none to
+        // delete, and nothing to look up.
+        return Ok(Some(children));
+    }
     let mut deleted = false;
     let listed: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
     // Later same-name siblings shift when an earlier one goes: delete from the end.
@@ -882,6 +887,16 @@ fn missing_children_deleted(
         }
     }
     Ok((!deleted).then_some(children))
+}
+
+/// Whether `children` are the nodes `names` lists, in that order (by their
+/// paths' last segments).
+fn are_as_listed(children: &[NodeInfo], names: &[String]) -> bool {
+    children.len() == names.len()
+        && children
+            .iter()
+            .zip(names)
+            .all(|(c, n)| path::last_segment(&c.path) == n)
 }
 
 /// Whether `child` is the only child of `parent` that satisfies its mandatory,
@@ -949,7 +964,12 @@ fn restore_order_of(
     if names.len() < 2 {
         return Ok(());
     }
-    let Some(info) = s.node(node_path)? else {
+    if children.as_deref().is_some_and(|c| are_as_listed(c, names)) {
+        // In listed order already: whatever the type, nothing moves.
+        return Ok(());
+    }
+    // Only its type and its children's paths are looked at: no identifiers read.
+    let Some(info) = s.txn.node_without_uuid(&s.ws, node_path)? else {
         return Ok(());
     };
     if s.types.is_orderable(&info.primary_type) == Some(false) {
@@ -957,8 +977,11 @@ fn restore_order_of(
     }
     let children = match children {
         Some(c) => c,
-        None => s.txn.children(&s.ws, node_path)?,
+        None => s.txn.children_without_uuid(&s.ws, node_path)?,
     };
+    if are_as_listed(&children, names) {
+        return Ok(());
+    }
     let current: Vec<String> = children
         .iter()
         .map(|c| path::last_segment(&c.path).to_string())
