@@ -1,9 +1,9 @@
 //! Plain files (`nt:file` nodes) and `.binary` property files (reference §3.8).
 
+use super::ahead::Blob;
 use super::error::ImportError;
 use super::report::Action;
 use super::session::Session;
-use super::ahead::Blob;
 use crate::archive::Archive;
 use crate::filter::ImportMode;
 use crate::node::Node;
@@ -155,16 +155,13 @@ pub fn import_file(
                 s.record(node_path, Action::Updated);
             } else {
                 let old = s.txn.property(&s.ws, &content_path, "jcr:data")?;
-                let old_sha = old
-                    .as_ref()
-                    .and_then(|p| p.values.first())
-                    .and_then(|v| {
-                        if let Value::Binary(b) = v {
-                            sha(b)
-                        } else {
-                            None
-                        }
-                    });
+                let old_sha = old.as_ref().and_then(|p| p.values.first()).and_then(|v| {
+                    if let Value::Binary(b) = v {
+                        sha(b)
+                    } else {
+                        None
+                    }
+                });
                 let kept = match (&ahead, old_sha) {
                     (Some(b), Some(h)) => b.sha256() == h && s.txn.blob_stored(h, b.size())?,
                     _ => false,
@@ -173,7 +170,11 @@ pub fn import_file(
                     true => None,
                     false => Some(store_blob(s, archive, entry, ahead)?),
                 };
-                let same = kept || blob.as_ref().and_then(sha).is_some_and(|h| Some(h) == old_sha);
+                let same = kept
+                    || blob
+                        .as_ref()
+                        .and_then(sha)
+                        .is_some_and(|h| Some(h) == old_sha);
                 // As FileVault's `importNtResource`: the data when it differs, the
                 // date when the data changed or it is missing, the mime type from the
                 // extension when it is missing.
@@ -306,7 +307,11 @@ mod tests {
             let p = e.path();
             if p.is_dir() {
                 out.extend(blob_files(&p, sha256));
-            } else if p.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "").ends_with(sha256) {
+            } else if p
+                .to_string_lossy()
+                .replace(std::path::MAIN_SEPARATOR, "")
+                .ends_with(sha256)
+            {
                 out.push(p);
             }
         }
@@ -320,7 +325,8 @@ mod tests {
     #[test]
     fn a_reimport_stores_a_files_data_only_when_its_blob_is_missing() {
         let pkg = tempfile::tempdir().unwrap();
-        let filter = r#"<workspaceFilter version="1.0"><filter root="/content/f"/></workspaceFilter>"#;
+        let filter =
+            r#"<workspaceFilter version="1.0"><filter root="/content/f"/></workspaceFilter>"#;
         for (name, text) in [
             ("META-INF/vault/filter.xml", filter),
             ("jcr_root/content/f/a.txt", "hello, blob"),
@@ -337,7 +343,8 @@ mod tests {
             .property(WS, "/content/f/a.txt/jcr:content", "jcr:data")
             .unwrap()
             .unwrap();
-        let Some(Value::Binary(Binary::Blob { sha256, size })) = data.values.first().cloned() else {
+        let Some(Value::Binary(Binary::Blob { sha256, size })) = data.values.first().cloned()
+        else {
             panic!("not a blob: {data:?}");
         };
         {
@@ -363,7 +370,9 @@ mod tests {
         assert_eq!(files.len(), 1, "{files:?}");
         assert_eq!(std::fs::metadata(&files[0]).unwrap().len(), size);
         assert_eq!(
-            store.property(WS, "/content/f/a.txt/jcr:content", "jcr:data").unwrap(),
+            store
+                .property(WS, "/content/f/a.txt/jcr:content", "jcr:data")
+                .unwrap(),
             Some(data)
         );
     }

@@ -237,10 +237,7 @@ fn child_infos<C: ContentRead + ?Sized>(
     info: impl Fn(&C, NodeRecord) -> Result<NodeInfo>,
 ) -> Result<Vec<NodeInfo>> {
     let id = require_id(c, workspace, p)?;
-    c.children(id)?
-        .into_iter()
-        .map(|r| info(c, r))
-        .collect()
+    c.children(id)?.into_iter().map(|r| info(c, r)).collect()
 }
 
 /// The name of workspace `ws` for messages.
