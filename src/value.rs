@@ -628,8 +628,14 @@ impl Value {
     /// Converts to another type through the string form, as JCR's value conversion
     /// does for the string-based types. Binary converts only to/from inline bytes.
     pub fn convert(&self, to: PropertyType) -> Result<Value, ValueError> {
+        self.converted(to).map(std::borrow::Cow::into_owned)
+    }
+
+    /// [`Value::convert`], borrowing the value when it has the type already (what
+    /// a node type check meets for nearly every value) instead of copying it.
+    pub fn converted(&self, to: PropertyType) -> Result<std::borrow::Cow<'_, Value>, ValueError> {
         if self.ptype() == to || to == PropertyType::Undefined {
-            return Ok(self.clone());
+            return Ok(std::borrow::Cow::Borrowed(self));
         }
         match (self, to) {
             (Value::Binary(Binary::Inline(b)), _) => Value::parse(to, &String::from_utf8_lossy(b)),
@@ -643,6 +649,7 @@ impl Value {
             (Value::Long(l), PropertyType::Date) => Ok(Value::Date(Date::from_epoch_millis(*l))),
             (v, t) => Value::parse(t, &v.to_string()),
         }
+        .map(std::borrow::Cow::Owned)
     }
 }
 

@@ -64,7 +64,9 @@ impl<'r> EffectiveType<'r> {
     {
         let mut e = EffectiveType {
             registry,
-            types: Vec::new(),
+            // Room for a usual node's types without growing (a type, its supertypes,
+            // a mixin or two).
+            types: Vec::with_capacity(8),
             unknown: Vec::new(),
         };
         e.add(primary);

@@ -441,7 +441,8 @@ fn create(
     before: Option<String>,
 ) -> Result<(), ImportError> {
     let parent = path::parent(node_path).unwrap_or("/").to_string();
-    let Some(parent_info) = s.node(&parent)? else {
+    // The parent's types and place are what matter here, not its identifier.
+    let Some(parent_info) = s.txn.node_without_uuid(&s.ws, &parent)? else {
         return Ok(());
     };
     let name = path::name(node_path).to_string();
@@ -483,6 +484,7 @@ fn create(
         properties_with(s, pm, el, node_path, (&primary, &mixins, &eff), true);
     let mut node = Node::new(name, primary);
     node.mixins = mixins;
+    node.properties.reserve(props.len());
     for p in props {
         node.set(p);
     }
