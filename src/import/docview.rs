@@ -169,7 +169,8 @@ fn element(
     // Below a node this element created, a child is there only when an earlier
     // sibling of the same name put it there (or, removed, let a later same-name
     // sibling take its place): the repository need not be asked otherwise.
-    let mut named = std::collections::HashSet::new();
+    let mut named: std::collections::HashSet<_, foldhash::fast::RandomState> =
+        std::collections::HashSet::default();
     let listed = el.children.iter().filter(|c| !c.is_placeholder()).count();
     if found && listed >= 2 {
         // The existing children in one read: the repository's read cache then
