@@ -84,7 +84,7 @@ impl<'r> EffectiveType<'r> {
             }
             return;
         }
-        for (_, t) in closure {
+        for t in closure {
             // One registry's definitions: the same type is the same definition.
             if !self.types.iter().any(|x| std::ptr::eq(*x, t)) {
                 self.types.push(t);

@@ -341,15 +341,11 @@ impl NodeTypeRegistry {
     /// order, each once; `nt:base` comes after the supertypes of a primary type.
     /// Unknown names contribute nothing.
     pub fn type_closure(&self, name: &str) -> Vec<&NodeTypeDef> {
-        self.closure_of(name).map(|t| t.1).collect()
+        self.closure_of(name).collect()
     }
 
-    /// [`type_closure`](Self::type_closure) without collecting it: each type with
-    /// its index in the registry.
-    pub(crate) fn closure_of<'a>(
-        &'a self,
-        name: &str,
-    ) -> impl Iterator<Item = (usize, &'a NodeTypeDef)> + 'a {
+    /// [`type_closure`](Self::type_closure) without collecting it.
+    pub(crate) fn closure_of<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a NodeTypeDef> + 'a {
         let closure = self
             .types
             .get_index_of(name)
@@ -357,7 +353,7 @@ impl NodeTypeRegistry {
             .map_or(&[][..], |c| &c[..]);
         closure
             .iter()
-            .filter_map(|&i| self.types.get_index(i).map(|(_, t)| (i, t)))
+            .filter_map(|&i| self.types.get_index(i).map(|(_, t)| t))
     }
 
     /// The closure of the type at index `i`, depth first, each type once.
@@ -385,7 +381,7 @@ impl NodeTypeRegistry {
     /// the implicit `nt:base` of primary types). False when `type_name` is unknown,
     /// unless the names are equal.
     pub fn is_node_type(&self, type_name: &str, of: &str) -> bool {
-        type_name == of || self.closure_of(type_name).any(|(_, t)| t.name == of)
+        type_name == of || self.closure_of(type_name).any(|t| t.name == of)
     }
 
     /// The effective type of a node with primary type `primary` and `mixins`.
@@ -430,7 +426,7 @@ impl NodeTypeRegistry {
         if !self.is_known(name) {
             return None;
         }
-        Some(self.closure_of(name).any(|(_, t)| t.orderable))
+        Some(self.closure_of(name).any(|t| t.orderable))
     }
 
     /// Whether FileVault's importer drops property `name` (values of type `ptype`,

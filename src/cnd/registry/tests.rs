@@ -253,6 +253,39 @@ fn register_cnd_rejects_undeclared_unknown_prefixes() {
 }
 
 #[test]
+fn closures_kept_from_registration_follow_later_batches() {
+    // Kept per type when a batch registers: a primary type registered before
+    // nt:base gains it once nt:base comes, a later subtype sees its supertypes, and
+    // a refused batch changes nothing.
+    let mut reg = NodeTypeRegistry::empty();
+    let names = |reg: &NodeTypeRegistry, t: &str| -> Vec<String> {
+        reg.type_closure(t).iter().map(|d| d.name.clone()).collect()
+    };
+    reg.register([NodeTypeDef::new("x:a")]).unwrap();
+    assert_eq!(names(&reg, "x:a"), ["x:a"]);
+    reg.register([NodeTypeDef::new("nt:base")]).unwrap();
+    assert_eq!(names(&reg, "x:a"), ["x:a", "nt:base"]);
+    let mut b = NodeTypeDef::new("x:b");
+    b.supertypes = vec!["x:a".into()];
+    reg.register([b]).unwrap();
+    assert_eq!(names(&reg, "x:b"), ["x:b", "x:a", "nt:base"]);
+    assert!(reg.is_node_type("x:b", "nt:base"));
+    let mut c = NodeTypeDef::new("x:c");
+    c.supertypes = vec!["x:missing".into()];
+    assert!(reg.register([c]).is_err());
+    assert!(names(&reg, "x:c").is_empty());
+    assert_eq!(names(&reg, "x:b"), ["x:b", "x:a", "nt:base"]);
+    // The same types registered in another order make an equal registry.
+    let mut other = NodeTypeRegistry::empty();
+    other.register([NodeTypeDef::new("nt:base")]).unwrap();
+    let mut b = NodeTypeDef::new("x:b");
+    b.supertypes = vec!["x:a".into()];
+    other.register([b, NodeTypeDef::new("x:a")]).unwrap();
+    assert_eq!(reg, other);
+    assert_eq!(names(&other, "x:b"), ["x:b", "x:a", "nt:base"]);
+}
+
+#[test]
 fn node_type_closure_includes_mixins_and_nt_base() {
     let (reg, _) = registry_with_fixtures();
     assert!(reg.is_node_type("nt:folder", "nt:hierarchyNode"));
