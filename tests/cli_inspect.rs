@@ -155,6 +155,52 @@ fn dump_package_is_the_installed_tree() {
 }
 
 #[test]
+fn dump_package_pins_the_install_clock_to_the_package() {
+    let dump = |pkg: &Path| {
+        let out = jcrpack()
+            .arg("dump")
+            .arg(pkg)
+            .arg("/content")
+            .env_remove("SOURCE_DATE_EPOCH")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    // No `created` in properties.xml: the epoch, the same bytes every time.
+    let first = dump(Path::new(DEMO));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(first, dump(Path::new(DEMO)));
+    assert!(first.contains(r#""jcr:created": {"type":"Date","value":"1970-01-01T00:00:00.000Z"}"#));
+    // The package's own `created` when it has one.
+    let t = tempfile::tempdir().unwrap();
+    let copy = t.path().join("demo");
+    for e in walkdir::WalkDir::new(DEMO) {
+        let e = e.unwrap();
+        let to = copy.join(e.path().strip_prefix(DEMO).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else {
+            std::fs::copy(e.path(), &to).unwrap();
+        }
+    }
+    let props = copy.join("META-INF/vault/properties.xml");
+    let text = std::fs::read_to_string(&props).unwrap().replace(
+        "</properties>",
+        "<entry key=\"created\">2021-03-04T05:06:07.890+01:00</entry>\n</properties>",
+    );
+    std::fs::write(&props, text).unwrap();
+    let dated = dump(&copy);
+    assert!(
+        dated.contains(r#""jcr:created": {"type":"Date","value":"2021-03-04T05:06:07.890+01:00"}"#),
+        "{dated}"
+    );
+    assert!(!dated.contains("1970-01-01"));
+}
+
+#[test]
 fn dump_package_leaves_no_temporary_repository_and_removes_those_of_killed_runs() {
     let tmp = tempfile::tempdir().unwrap();
     // A folder like the one a `dump PACKAGE` killed with SIGKILL leaves behind.
