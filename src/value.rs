@@ -853,8 +853,28 @@ mod tests {
             s
         };
         let mut cases = Vec::new();
-        for year in [0, 7, 99, 2011, 9999, 10_000, 275_760, -1, -44, -12_345, i32::MAX, i32::MIN] {
-            for (millis, offset) in [(0, 0), (5, 60), (687, -420), (999, 345), (65_535, i16::MAX), (1, i16::MIN)] {
+        for year in [
+            0,
+            7,
+            99,
+            2011,
+            9999,
+            10_000,
+            275_760,
+            -1,
+            -44,
+            -12_345,
+            i32::MAX,
+            i32::MIN,
+        ] {
+            for (millis, offset) in [
+                (0, 0),
+                (5, 60),
+                (687, -420),
+                (999, 345),
+                (65_535, i16::MAX),
+                (1, i16::MIN),
+            ] {
                 cases.push(Date {
                     year,
                     month: 6,

@@ -25,9 +25,16 @@ pub struct NodeTypeRegistry {
     types: IndexMap<String, NodeTypeDef, foldhash::fast::RandomState>,
     /// Each type's [`type_closure`](Self::type_closure) as indexes into `types`,
     /// worked out when types are registered rather than again for every node that
-    /// asks (types are only ever added, so an index stays the type's).
-    closures: Vec<Box<[usize]>>,
+    /// asks (types are only ever added, so an index stays the type's); `None` for
+    /// a closure longer than [`KEPT_CLOSURE`], worked out when asked.
+    closures: Vec<Option<Box<[usize]>>>,
 }
+
+/// The longest closure kept from registration. Real types have a handful of
+/// supertypes; a package's chain of thousands would otherwise keep memory
+/// quadratic in its length (and take as long to work out), so such closures are
+/// worked out when asked, as they always were.
+const KEPT_CLOSURE: usize = 64;
 
 impl PartialEq for NodeTypeRegistry {
     /// The same types (the closures follow from them).
@@ -173,8 +180,8 @@ impl NodeTypeRegistry {
         self.closures = (0..self.types.len())
             .map(|i| {
                 let mut out = Vec::new();
-                self.closure_into(i, &mut out);
-                out.into_boxed_slice()
+                self.closure_into(i, &mut out, KEPT_CLOSURE)
+                    .then(|| out.into_boxed_slice())
             })
             .collect();
     }
@@ -345,36 +352,53 @@ impl NodeTypeRegistry {
     }
 
     /// [`type_closure`](Self::type_closure) without collecting it.
-    pub(crate) fn closure_of<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a NodeTypeDef> + 'a {
-        let closure = self
-            .types
-            .get_index_of(name)
-            .and_then(|i| self.closures.get(i))
-            .map_or(&[][..], |c| &c[..]);
-        closure
-            .iter()
-            .filter_map(|&i| self.types.get_index(i).map(|(_, t)| t))
+    pub(crate) fn closure_of<'a>(
+        &'a self,
+        name: &str,
+    ) -> impl Iterator<Item = &'a NodeTypeDef> + 'a {
+        let closure: std::borrow::Cow<'a, [usize]> = match self.types.get_index_of(name) {
+            None => std::borrow::Cow::Borrowed(&[]),
+            Some(i) => match self.closures.get(i) {
+                Some(Some(kept)) => std::borrow::Cow::Borrowed(kept),
+                _ => {
+                    let mut out = Vec::new();
+                    self.closure_into(i, &mut out, usize::MAX);
+                    std::borrow::Cow::Owned(out)
+                }
+            },
+        };
+        (0..closure.len()).filter_map(move |k| {
+            let i = *closure.get(k)?;
+            self.types.get_index(i).map(|(_, t)| t)
+        })
     }
 
-    /// The closure of the type at index `i`, depth first, each type once.
-    fn closure_into(&self, i: usize, out: &mut Vec<usize>) {
+    /// Adds the closure of the type at index `i` to `out`, depth first, each type
+    /// once; false (and `out` cut short) when it would hold more than `limit`.
+    fn closure_into(&self, i: usize, out: &mut Vec<usize>, limit: usize) -> bool {
         let Some((_, t)) = self.types.get_index(i) else {
-            return;
+            return true;
         };
         if out.contains(&i) {
-            return;
+            return true;
+        }
+        if out.len() >= limit {
+            return false;
         }
         out.push(i);
         for s in &t.supertypes {
             if let Some(s) = self.types.get_index_of(s.as_str()) {
-                self.closure_into(s, out);
+                if !self.closure_into(s, out, limit) {
+                    return false;
+                }
             }
         }
         if !t.mixin && t.name != NT_BASE {
             if let Some(base) = self.types.get_index_of(NT_BASE) {
-                self.closure_into(base, out);
+                return self.closure_into(base, out, limit);
             }
         }
+        true
     }
 
     /// Whether `type_name` is `of` or a subtype of it (through supertypes, including

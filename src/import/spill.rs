@@ -698,8 +698,19 @@ mod tests {
         // Prefixes, lengths around foldhash's 16-byte and 128-byte steps, one byte apart.
         let long = "/c".repeat(100);
         let paths = [
-            "", "/", "/a", "/a/", "/ab", "/a/b", "/a/b/c/d/e/f/g/h", "/a/b/c/d/e/f/g/h/",
-            "/a/b/c/d/e/f/g/i", &long, &long[1..], &long[..129], &long[..128],
+            "",
+            "/",
+            "/a",
+            "/a/",
+            "/ab",
+            "/a/b",
+            "/a/b/c/d/e/f/g/h",
+            "/a/b/c/d/e/f/g/h/",
+            "/a/b/c/d/e/f/g/i",
+            &long,
+            &long[1..],
+            &long[..129],
+            &long[..128],
         ];
         let keys: HashSet<u128> = paths.iter().map(|p| a.key(p)).collect();
         assert_eq!(keys.len(), paths.len());

@@ -283,6 +283,27 @@ fn closures_kept_from_registration_follow_later_batches() {
     other.register([b, NodeTypeDef::new("x:a")]).unwrap();
     assert_eq!(reg, other);
     assert_eq!(names(&other, "x:b"), ["x:b", "x:a", "nt:base"]);
+    // A chain longer than the closures kept is worked out when asked, the same.
+    let chain: Vec<NodeTypeDef> = (0..200)
+        .map(|i| {
+            let mut d = NodeTypeDef::new(format!("x:c{i}"));
+            if i > 0 {
+                d.supertypes = vec![format!("x:c{}", i - 1)];
+            }
+            d
+        })
+        .collect();
+    reg.register(chain).unwrap();
+    let long = names(&reg, "x:c199");
+    assert_eq!(long.len(), 201);
+    assert_eq!(long.first().map(String::as_str), Some("x:c199"));
+    assert_eq!(long.get(199).map(String::as_str), Some("x:c0"));
+    assert_eq!(long.last().map(String::as_str), Some("nt:base"));
+    assert!(reg.is_node_type("x:c199", "x:c0"));
+    assert_eq!(
+        names(&reg, "x:c3"),
+        ["x:c3", "x:c2", "x:c1", "x:c0", "nt:base"]
+    );
 }
 
 #[test]
