@@ -153,30 +153,19 @@ impl AddedNodes {
 
 /// Keeps what the check will need of `node`, which the install has just added
 /// at `path` and queued as `at`th in [`Session::to_check`]; nothing when the
-/// check is to read it back: a node added with children or binaries (the store
-/// keeps those otherwise than given), one whose types do not accept any child
-/// (its children are checked), one that does not fit its types (the message
-/// words the stored values), or one the store does not vouch for.
+/// check is to read it back: a node of declared types added with children or
+/// binaries (the store keeps those otherwise than given), one whose types do
+/// not accept any child (its children are checked), one that does not fit its
+/// types (the message words the stored values), or one the store does not
+/// vouch for. A node with an undeclared type is kept whatever it holds: the
+/// check takes only its type names then (it records the undeclared ones and
+/// checks nothing else of it), and those are as given while the store vouches
+/// for the node.
 pub(super) fn added(s: &mut Session<'_>, at: usize, path: &str, node: &Node) {
-    if !node.children.is_empty()
-        || node
-            .properties
-            .values()
-            .any(|p| p.ptype == PropertyType::Binary)
-    {
-        return;
-    }
-    let types = &s.types;
-    let unknown = std::iter::once(&node.primary_type)
+    let declared = std::iter::once(&node.primary_type)
         .chain(&node.mixins)
-        .filter(|t| !types.is_known(t));
-    if unknown.clone().next().is_none()
-        && !(s
-            .added
-            .open_types
-            .accepts_any_content(types, &node.primary_type, &node.mixins)
-            && !types.check_node(node).iter().any(|v| v.is_error()))
-    {
+        .all(|t| s.types.is_known(t));
+    if declared && !fits_as_given(s, node) {
         return;
     }
     // A store that cannot tell now leaves the node to be read back, which meets
@@ -184,6 +173,10 @@ pub(super) fn added(s: &mut Session<'_>, at: usize, path: &str, node: &Node) {
     let Some(id) = s.txn.added_unaltered(&s.ws, path).ok().flatten() else {
         return;
     };
+    let types = &s.types;
+    let unknown = std::iter::once(&node.primary_type)
+        .chain(&node.mixins)
+        .filter(|t| !types.is_known(t));
     let a = Added {
         at: at as u64,
         id,
@@ -191,6 +184,21 @@ pub(super) fn added(s: &mut Session<'_>, at: usize, path: &str, node: &Node) {
         verdict: 0,
     };
     s.added.push(a, unknown);
+}
+
+/// Whether the check of `node`, a node of declared types, comes out the same
+/// for the node as given as for the node as stored, and passes: it holds no
+/// children or binaries, its types accept any child, and it fits them.
+fn fits_as_given(s: &mut Session<'_>, node: &Node) -> bool {
+    node.children.is_empty()
+        && !node
+            .properties
+            .values()
+            .any(|p| p.ptype == PropertyType::Binary)
+        && s.added
+            .open_types
+            .accepts_any_content(&s.types, &node.primary_type, &node.mixins)
+        && !s.types.check_node(node).iter().any(|v| v.is_error())
 }
 
 /// Paths whose nodes are read together (one batched read of rows, of
@@ -209,6 +217,11 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     let paths = std::mem::take(&mut s.to_check);
     s.phase("checking node types", Some(paths.len() as u64), Unit::Paths);
     let mut seen = spill::PathSet::new();
+    // Most repeats follow their path closely (a parent is queued again after
+    // each child added to it): they are told from the last few paths without
+    // hashing them for `seen`.
+    let mut recent = Recent::default();
+    let (mut as_added, mut read) = (0u64, 0u64);
     let mut records = paths.iter();
     // The nodes kept as added, in the order of their paths in `paths`; a log
     // that cannot be read back only leaves the rest to be read from the store.
@@ -220,10 +233,15 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     // and the repeated paths before it).
     let mut batch: Vec<(String, u64)> = Vec::with_capacity(BATCH);
     let mut skipped = 0u64;
-    for (at, p) in (&mut records).enumerate() {
-        let p: &str = &p;
+    for (at, path) in (&mut records).enumerate() {
+        let p: &str = &path;
         skipped += 1;
-        if !seen.insert(p) {
+        if recent.contains(p) {
+            continue;
+        }
+        let new = seen.insert(p);
+        recent.note(p);
+        if !new {
             continue;
         }
         let at = at as u64;
@@ -232,11 +250,13 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
         }
         if let Some(a) = next_added.as_ref().filter(|a| a.at == at) {
             if known_unaltered(s, p, a)? {
+                as_added += 1;
                 undeclared.extend(added_nodes.undeclared(a).iter().cloned());
                 continue;
             }
         }
         batch.push((p.to_string(), skipped));
+        read += 1;
         skipped = 0;
         if batch.len() == BATCH {
             check_batch(s, &batch, &mut undeclared, &mut open_types)?;
@@ -244,6 +264,12 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
         }
     }
     check_batch(s, &batch, &mut undeclared, &mut open_types)?;
+    tracing::debug!(
+        "node type check: {} paths queued, {} checked as added, {} read back",
+        paths.len(),
+        as_added,
+        read
+    );
     s.advance(skipped);
     if let Some(e) = records.error {
         return Err(ImportError::ReadBack {
@@ -253,6 +279,44 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     }
     s.report.undeclared_node_types = undeclared.into_iter().collect();
     Ok(())
+}
+
+/// The last few distinct paths the check saw ([`Recent::LEN`]), the latest
+/// first: a path among them is a repeat, told by comparing strings instead of
+/// hashing it for the check's path set, which holds every one of them.
+#[derive(Debug, Default)]
+struct Recent(std::collections::VecDeque<String>);
+
+impl Recent {
+    /// How many paths it keeps: a parent and the child being added below it,
+    /// and a few ancestors of theirs.
+    const LEN: usize = 8;
+
+    /// Whether `path` is one of the last paths noted; if so it becomes the latest.
+    fn contains(&mut self, path: &str) -> bool {
+        match self.0.iter().position(|p| p == path) {
+            Some(i) => {
+                if let Some(p) = self.0.remove(i) {
+                    self.0.push_front(p);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Notes `path` as the latest (it was not among the last ones).
+    fn note(&mut self, path: &str) {
+        let reused = if self.0.len() == Self::LEN {
+            self.0.pop_back()
+        } else {
+            None
+        };
+        let mut p = reused.unwrap_or_default();
+        p.clear();
+        p.push_str(path);
+        self.0.push_front(p);
+    }
 }
 
 /// Whether the node at `p` is the one `a` was kept for, as it was added, under
@@ -418,8 +482,81 @@ fn check_batch(
 
 #[cfg(test)]
 mod tests {
-    use super::{Added, AddedNodes};
+    use super::{Added, AddedNodes, Recent};
+    use crate::import::options::ImportOptions;
+    use crate::import::session::Session;
     use crate::import::spill::SpillLog;
+    use crate::node::Node;
+    use crate::repository::AddOptions;
+
+    /// A repeat is told from the last paths noted, however they were
+    /// interleaved, and a path noted longer ago than [`Recent::LEN`] distinct
+    /// paths is not (the path set answers for it).
+    #[test]
+    fn recent_paths_tell_repeats_of_the_last_few_only() {
+        let mut r = Recent::default();
+        r.note("/a");
+        r.note("/a/b");
+        assert!(r.contains("/a"));
+        assert!(!r.contains("/a/c"));
+        r.note("/a/c");
+        assert!(r.contains("/a/b"));
+        // `/a` was made the latest by its repeat, so it outlives `/a/b`'s
+        // siblings up to the limit.
+        for i in 0..Recent::LEN - 2 {
+            r.note(&format!("/a/b/{i}"));
+        }
+        assert!(r.contains("/a/b"));
+        assert!(!r.contains("/a"), "{:?}", r.0);
+        assert!(!r.contains("/a/"));
+        assert_eq!(r.0.len(), Recent::LEN);
+    }
+
+    /// A node of an undeclared type is kept as added whatever it holds (the
+    /// check records its type names and checks nothing else), and checked so,
+    /// without reading it back; one of declared types with children is left to
+    /// be read back.
+    #[test]
+    fn a_node_of_an_undeclared_type_is_kept_as_added_with_its_children() {
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        let actor = crate::events::Actor {
+            user: "ci".into(),
+            time: crate::value::Date::from_epoch_millis(1_700_000_000_000),
+        };
+        let opts = ImportOptions::new(actor);
+        let mut txn = store
+            .begin_operation(crate::repository::contract::meta("test"))
+            .unwrap();
+        let ns = txn.namespaces().unwrap();
+        let (types, _) = crate::nodetypes::load(txn.as_ref(), &ns);
+        let mut s = Session::new(txn.as_mut(), &opts, None, Default::default(), ns, types);
+        let with_child = |name: &str, primary: &str| {
+            let mut n = Node::new(name, primary);
+            n.children.push(Node::new("c", "nt:unstructured"));
+            n
+        };
+        s.add_node(
+            "/u",
+            &with_child("u", "nt:undeclaredPage"),
+            &AddOptions::append(),
+        )
+        .unwrap();
+        assert_eq!(s.added.log.len(), 1);
+        s.add_node(
+            "/d",
+            &with_child("d", "nt:unstructured"),
+            &AddOptions::append(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.added.log.len(),
+            1,
+            "a declared node with children is read back"
+        );
+        super::check(&mut s).unwrap();
+        assert_eq!(s.report.undeclared_node_types, ["nt:undeclaredPage"]);
+    }
 
     fn names(v: &[&str]) -> Vec<String> {
         v.iter().map(|n| n.to_string()).collect()
