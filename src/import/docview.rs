@@ -169,7 +169,8 @@ fn element(
     // Below a node this element created, a child is there only when an earlier
     // sibling of the same name put it there (or, removed, let a later same-name
     // sibling take its place): the repository need not be asked otherwise.
-    let mut named = std::collections::HashSet::new();
+    let mut named: std::collections::HashSet<_, foldhash::fast::RandomState> =
+        std::collections::HashSet::default();
     let listed = el.children.iter().filter(|c| !c.is_placeholder()).count();
     if found && listed >= 2 {
         // The existing children in one read: the repository's read cache then
@@ -441,7 +442,8 @@ fn create(
     before: Option<String>,
 ) -> Result<(), ImportError> {
     let parent = path::parent(node_path).unwrap_or("/").to_string();
-    let Some(parent_info) = s.node(&parent)? else {
+    // The parent's types and place are what matter here, not its identifier.
+    let Some(parent_info) = s.txn.node_without_uuid(&s.ws, &parent)? else {
         return Ok(());
     };
     let name = path::name(node_path).to_string();
@@ -483,6 +485,7 @@ fn create(
         properties_with(s, pm, el, node_path, (&primary, &mixins, &eff), true);
     let mut node = Node::new(name, primary);
     node.mixins = mixins;
+    node.properties.reserve(props.len());
     for p in props {
         node.set(p);
     }
