@@ -107,13 +107,14 @@ impl Locator {
                 column = chars_in(&text[line_start..pos]) + 1;
             }
         } else {
-            for &b in &text[off..pos] {
-                if b == b'\n' {
-                    line += 1;
-                    column = 1;
-                } else if is_char_start(b) {
-                    column += 1;
+            // Counted over the whole stretch (vectorized), not byte by byte.
+            let ahead = &text[off..pos];
+            match ahead.iter().rposition(|&b| b == b'\n') {
+                Some(last) => {
+                    line += ahead.iter().filter(|&&b| b == b'\n').count() as u32;
+                    column = chars_in(&ahead[last + 1..]) + 1;
                 }
+                None => column += chars_in(ahead),
             }
         }
         self.last.set((pos, line, column));

@@ -293,7 +293,7 @@ impl NodeTypeRegistry {
             }
             let required = def.required_type;
             for v in &p.values {
-                let converted = match v.convert(required) {
+                let converted = match v.converted(required) {
                     Ok(c) => c,
                     Err(_) => {
                         out.push(Violation::ValueNotConvertible {
@@ -304,7 +304,7 @@ impl NodeTypeRegistry {
                         break;
                     }
                 };
-                if let Value::Name(n) = &converted {
+                if let Value::Name(n) = &*converted {
                     if name::validate(n).is_err() {
                         out.push(Violation::ValueNotConvertible {
                             name: p.name.clone(),

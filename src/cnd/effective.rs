@@ -64,7 +64,9 @@ impl<'r> EffectiveType<'r> {
     {
         let mut e = EffectiveType {
             registry,
-            types: Vec::new(),
+            // Room for a usual node's types without growing (a type, its supertypes,
+            // a mixin or two).
+            types: Vec::with_capacity(8),
             unknown: Vec::new(),
         };
         e.add(primary);
@@ -75,14 +77,16 @@ impl<'r> EffectiveType<'r> {
     }
 
     fn add(&mut self, name: &str) {
-        if self.registry.get(name).is_none() {
+        let mut closure = self.registry.closure_of(name).peekable();
+        if closure.peek().is_none() {
             if !self.unknown.iter().any(|u| u == name) {
                 self.unknown.push(name.to_string());
             }
             return;
         }
-        for t in self.registry.type_closure(name) {
-            if !self.types.iter().any(|x| x.name == t.name) {
+        for t in closure {
+            // One registry's definitions: the same type is the same definition.
+            if !self.types.iter().any(|x| std::ptr::eq(*x, t)) {
                 self.types.push(t);
             }
         }

@@ -17,9 +17,30 @@ use std::collections::HashMap;
 use std::fmt;
 
 /// The node types a repository knows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct NodeTypeRegistry {
-    types: IndexMap<String, NodeTypeDef>,
+    /// By name, hashed with foldhash (randomly seeded: names come from packages),
+    /// several times cheaper than SipHash: an install looks types up a few times
+    /// a node.
+    types: IndexMap<String, NodeTypeDef, foldhash::fast::RandomState>,
+    /// Each type's [`type_closure`](Self::type_closure) as indexes into `types`,
+    /// worked out when types are registered rather than again for every node that
+    /// asks (types are only ever added, so an index stays the type's); `None` for
+    /// a closure longer than [`KEPT_CLOSURE`], worked out when asked.
+    closures: Vec<Option<Box<[usize]>>>,
+}
+
+/// The longest closure kept from registration. Real types have a handful of
+/// supertypes; a package's chain of thousands would otherwise keep memory
+/// quadratic in its length (and take as long to work out), so such closures are
+/// worked out when asked, as they always were.
+const KEPT_CLOSURE: usize = 64;
+
+impl PartialEq for NodeTypeRegistry {
+    /// The same types (the closures follow from them).
+    fn eq(&self, other: &Self) -> bool {
+        self.types == other.types
+    }
 }
 
 impl Default for NodeTypeRegistry {
@@ -131,19 +152,38 @@ pub struct RegisterError {
 impl NodeTypeRegistry {
     /// A registry with the built-in types ([`builtin::definitions`]).
     pub fn new() -> NodeTypeRegistry {
-        NodeTypeRegistry {
-            types: builtin::definitions()
+        NodeTypeRegistry::with_types(
+            builtin::definitions()
                 .iter()
                 .map(|t| (t.name.clone(), t.clone()))
                 .collect(),
-        }
+        )
     }
 
     /// A registry with no types at all (not even `nt:base`).
     pub fn empty() -> NodeTypeRegistry {
-        NodeTypeRegistry {
-            types: IndexMap::new(),
-        }
+        NodeTypeRegistry::with_types(IndexMap::default())
+    }
+
+    fn with_types(types: IndexMap<String, NodeTypeDef, foldhash::fast::RandomState>) -> Self {
+        let mut r = NodeTypeRegistry {
+            types,
+            closures: Vec::new(),
+        };
+        r.close();
+        r
+    }
+
+    /// Works out every type's closure again (after types were added: a primary
+    /// type registered before `nt:base` gains it once `nt:base` comes).
+    fn close(&mut self) {
+        self.closures = (0..self.types.len())
+            .map(|i| {
+                let mut out = Vec::new();
+                self.closure_into(i, &mut out, KEPT_CLOSURE)
+                    .then(|| out.into_boxed_slice())
+            })
+            .collect();
     }
 
     /// The definition of `name`.
@@ -242,6 +282,9 @@ impl NodeTypeRegistry {
             report.added.push(name.clone());
             self.types.insert(name, d);
         }
+        if !report.added.is_empty() {
+            self.close();
+        }
         Ok(report)
     }
 
@@ -305,32 +348,64 @@ impl NodeTypeRegistry {
     /// order, each once; `nt:base` comes after the supertypes of a primary type.
     /// Unknown names contribute nothing.
     pub fn type_closure(&self, name: &str) -> Vec<&NodeTypeDef> {
-        let mut out = Vec::new();
-        self.closure_into(name, &mut out);
-        out
+        self.closure_of(name).collect()
     }
 
-    fn closure_into<'a>(&'a self, name: &str, out: &mut Vec<&'a NodeTypeDef>) {
-        let Some(t) = self.types.get(name) else {
-            return;
+    /// [`type_closure`](Self::type_closure) without collecting it.
+    pub(crate) fn closure_of<'a>(
+        &'a self,
+        name: &str,
+    ) -> impl Iterator<Item = &'a NodeTypeDef> + 'a {
+        let closure: std::borrow::Cow<'a, [usize]> = match self.types.get_index_of(name) {
+            None => std::borrow::Cow::Borrowed(&[]),
+            Some(i) => match self.closures.get(i) {
+                Some(Some(kept)) => std::borrow::Cow::Borrowed(kept),
+                _ => {
+                    let mut out = Vec::new();
+                    self.closure_into(i, &mut out, usize::MAX);
+                    std::borrow::Cow::Owned(out)
+                }
+            },
         };
-        if out.iter().any(|x| x.name == t.name) {
-            return;
+        (0..closure.len()).filter_map(move |k| {
+            let i = *closure.get(k)?;
+            self.types.get_index(i).map(|(_, t)| t)
+        })
+    }
+
+    /// Adds the closure of the type at index `i` to `out`, depth first, each type
+    /// once; false (and `out` cut short) when it would hold more than `limit`.
+    fn closure_into(&self, i: usize, out: &mut Vec<usize>, limit: usize) -> bool {
+        let Some((_, t)) = self.types.get_index(i) else {
+            return true;
+        };
+        if out.contains(&i) {
+            return true;
         }
-        out.push(t);
+        if out.len() >= limit {
+            return false;
+        }
+        out.push(i);
         for s in &t.supertypes {
-            self.closure_into(s, out);
+            if let Some(s) = self.types.get_index_of(s.as_str()) {
+                if !self.closure_into(s, out, limit) {
+                    return false;
+                }
+            }
         }
         if !t.mixin && t.name != NT_BASE {
-            self.closure_into(NT_BASE, out);
+            if let Some(base) = self.types.get_index_of(NT_BASE) {
+                return self.closure_into(base, out, limit);
+            }
         }
+        true
     }
 
     /// Whether `type_name` is `of` or a subtype of it (through supertypes, including
     /// the implicit `nt:base` of primary types). False when `type_name` is unknown,
     /// unless the names are equal.
     pub fn is_node_type(&self, type_name: &str, of: &str) -> bool {
-        type_name == of || self.type_closure(type_name).iter().any(|t| t.name == of)
+        type_name == of || self.closure_of(type_name).any(|t| t.name == of)
     }
 
     /// The effective type of a node with primary type `primary` and `mixins`.
@@ -375,7 +450,7 @@ impl NodeTypeRegistry {
         if !self.is_known(name) {
             return None;
         }
-        Some(self.type_closure(name).iter().any(|t| t.orderable))
+        Some(self.closure_of(name).any(|t| t.orderable))
     }
 
     /// Whether FileVault's importer drops property `name` (values of type `ptype`,

@@ -8,7 +8,7 @@
 //! per element and value size.
 
 use super::iso9075;
-use super::value::{is_xml_char, parse_value};
+use super::value::{is_xml_char, may_not_be_xml, parse_value};
 use super::{DocViewDocument, DocViewElement, DocViewError, DocViewProperty, DocViewWarning};
 use crate::location::{Location, Locator};
 use crate::name::is_ncname;
@@ -107,10 +107,11 @@ struct Parser<'a> {
     /// `doc_ns` by URI and the prefixes it uses: looked up in constant time, since
     /// an element may declare many namespaces (a scan per declaration was quadratic:
     /// 30,000 declarations took 30 s to validate and minutes to import).
-    doc_prefix_of: std::collections::HashMap<String, String>,
-    doc_prefixes: std::collections::HashSet<String>,
+    /// Hashed with foldhash (randomly seeded): a URI is looked up once a name.
+    doc_prefix_of: std::collections::HashMap<String, String, foldhash::fast::RandomState>,
+    doc_prefixes: std::collections::HashSet<String, foldhash::fast::RandomState>,
     /// Per wanted prefix, the next number to try for a free variant (`ns0`, `ns1`).
-    next_variant: std::collections::HashMap<String, usize>,
+    next_variant: std::collections::HashMap<String, usize, foldhash::fast::RandomState>,
     stack: Vec<DocViewElement>,
     root: Option<DocViewElement>,
     root_is_jcr_root: bool,
@@ -133,7 +134,13 @@ impl<'a> Parser<'a> {
                 })
             }
         };
-        if let Some((pos, c)) = text.char_indices().find(|&(_, c)| !is_xml_char(c)) {
+        // By byte first (vectorized): only an ASCII control or a character led by
+        // 0xEF may be one XML does not allow; the characters are looked at only then.
+        let suspect = text.bytes().any(may_not_be_xml);
+        if let Some((pos, c)) = suspect
+            .then(|| text.char_indices().find(|&(_, c)| !is_xml_char(c)))
+            .flatten()
+        {
             return Err(DocViewError {
                 location: Location::from_offset(file, bytes, pos),
                 message: format!("character U+{:04X} is not allowed in XML", c as u32),
@@ -145,9 +152,9 @@ impl<'a> Parser<'a> {
             limits,
             scopes: Vec::new(),
             doc_ns: Vec::new(),
-            doc_prefix_of: std::collections::HashMap::new(),
-            doc_prefixes: std::collections::HashSet::new(),
-            next_variant: std::collections::HashMap::new(),
+            doc_prefix_of: Default::default(),
+            doc_prefixes: Default::default(),
+            next_variant: Default::default(),
             stack: Vec::new(),
             root: None,
             root_is_jcr_root: false,
@@ -229,6 +236,18 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// Where attribute name `key` (of the tag at `tag`) starts in the text: the
+    /// reader borrows it from the text, so its address says so at once. A name
+    /// that is not borrowed is looked for in the tag's text.
+    fn offset_of(&self, key: &str, tag: usize) -> usize {
+        let start = self.text.as_ptr() as usize;
+        let at = key.as_ptr() as usize;
+        if at >= start && at + key.len() <= start + self.text.len() {
+            return at - start;
+        }
+        attribute_offset(&self.text[tag..], key).map_or(tag, |o| tag + o)
+    }
+
     fn text_outside_or_ignored(&mut self, pos: usize) -> Result<(), DocViewError> {
         if self.stack.is_empty() {
             return Err(self.err_at(pos, "text outside the root element"));
@@ -264,25 +283,10 @@ impl<'a> Parser<'a> {
         // Names and values are borrowed from the text where they need no change.
         let mut attrs: Vec<(&str, Cow<'_, str>, usize)> = Vec::new();
         let mut decls = Vec::new();
-        let tag_text = &self.text[pos..];
-        // Where to look for the next attribute's name: past the previous one's name and
-        // about its value, so that finding names stays linear in the tag's length.
-        let mut cursor = 0;
         for a in e.attributes().with_checks(true) {
             let a = a.map_err(|err| self.err_at(pos, format!("bad attribute: {err}")))?;
             let key = a.key.0;
-            let apos = match attribute_offset(&tag_text[cursor..], key) {
-                Some(o) => {
-                    let at = cursor + o;
-                    // `="` at least separates the name from the value.
-                    cursor = (at + key.len() + 2 + a.value.len()).min(tag_text.len());
-                    while !tag_text.is_char_boundary(cursor) {
-                        cursor += 1;
-                    }
-                    pos + at
-                }
-                None => pos,
-            };
+            let apos = self.offset_of(key, pos);
             if a.value.len() > self.limits.max_value_bytes {
                 return Err(self.err_at(
                     apos,

@@ -265,7 +265,7 @@ fn push_xml_safe(out: &mut String, s: &str) {
 /// Whether byte `b` may start a character that is not [`is_xml_char`]: an ASCII
 /// control other than TAB, LF and CR, or 0xEF, the lead byte of U+FFFE and U+FFFF
 /// (a `str` holds no surrogates, and every other character from U+0020 is XML's).
-fn may_not_be_xml(b: u8) -> bool {
+pub(super) fn may_not_be_xml(b: u8) -> bool {
     (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xef
 }
 

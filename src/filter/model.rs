@@ -266,20 +266,21 @@ impl FilterSet {
     /// unrelated, `None` when `path` is the root or below it (every child may matter).
     /// A trailing `/` on `path` is ignored.
     pub fn direct_child_towards_root(&self, path: &str) -> Option<String> {
-        let with_slash = |p: &str| {
-            if p.ends_with('/') {
-                p.to_string()
-            } else {
-                format!("{p}/")
-            }
+        // Both compared as if they ended in one `/` more than their last one
+        // (`/a` as `/a/`), without making those strings.
+        let root = self.root.strip_suffix('/').unwrap_or(&self.root);
+        let path = path.strip_suffix('/').unwrap_or(path);
+        let below = |longer: &str, shorter: &str| {
+            longer.len() > shorter.len()
+                && longer.starts_with(shorter)
+                && longer.as_bytes()[shorter.len()] == b'/'
         };
-        let root = with_slash(&self.root);
-        let path = with_slash(path);
         if root == path {
             None
-        } else if let Some(rest) = root.strip_prefix(path.as_str()) {
+        } else if below(root, path) {
+            let rest = &root[path.len() + 1..];
             Some(rest.split('/').next().unwrap_or_default().to_string())
-        } else if path.starts_with(root.as_str()) {
+        } else if below(path, root) {
             None
         } else {
             Some(String::new())
@@ -659,6 +660,42 @@ mod tests {
             Some("a")
         );
         assert_eq!(FilterSet::new("/").direct_child_towards_root("/"), None);
+    }
+
+    /// The comparison without made strings answers as the one that appended the
+    /// `/` did, for roots and paths with and without trailing slashes.
+    #[test]
+    fn direct_child_towards_root_agrees_with_appending_slashes() {
+        let with_slash = |p: &str| match p.ends_with('/') {
+            true => p.to_string(),
+            false => format!("{p}/"),
+        };
+        let by_strings = |root: &str, path: &str| {
+            let (root, path) = (with_slash(root), with_slash(path));
+            if root == path {
+                None
+            } else if let Some(rest) = root.strip_prefix(path.as_str()) {
+                Some(rest.split('/').next().unwrap_or_default().to_string())
+            } else if path.starts_with(root.as_str()) {
+                None
+            } else {
+                Some(String::new())
+            }
+        };
+        let all = [
+            "", "/", "//", "/a", "/a/", "/a//", "/ab", "/a/b", "/a/b/", "/a/bc", "/a/b/c", "/b",
+            "/a/b//c",
+        ];
+        for root in all {
+            for path in all {
+                let set = FilterSet::new(root);
+                assert_eq!(
+                    set.direct_child_towards_root(path),
+                    by_strings(&set.root, path),
+                    "root {root:?}, path {path:?}"
+                );
+            }
+        }
     }
 
     /// WorkspaceFilterTest.testGetDirectChildNamesTowardsFilterRoots

@@ -169,7 +169,8 @@ fn element(
     // Below a node this element created, a child is there only when an earlier
     // sibling of the same name put it there (or, removed, let a later same-name
     // sibling take its place): the repository need not be asked otherwise.
-    let mut named = std::collections::HashSet::new();
+    let mut named: std::collections::HashSet<_, foldhash::fast::RandomState> =
+        std::collections::HashSet::default();
     let listed = el.children.iter().filter(|c| !c.is_placeholder()).count();
     if found && listed >= 2 {
         // The existing children in one read: the repository's read cache then
@@ -441,7 +442,8 @@ fn create(
     before: Option<String>,
 ) -> Result<(), ImportError> {
     let parent = path::parent(node_path).unwrap_or("/").to_string();
-    let Some(parent_info) = s.node(&parent)? else {
+    // The parent's types and place are what matter here, not its identifier.
+    let Some(parent_info) = s.txn.node_without_uuid(&s.ws, &parent)? else {
         return Ok(());
     };
     let name = path::name(node_path).to_string();
@@ -483,6 +485,7 @@ fn create(
         properties_with(s, pm, el, node_path, (&primary, &mixins, &eff), true);
     let mut node = Node::new(name, primary);
     node.mixins = mixins;
+    node.properties.reserve(props.len());
     for p in props {
         node.set(p);
     }
@@ -840,6 +843,11 @@ fn missing_children_deleted(
         Err(_) if s.node(node_path)?.is_none() => return Ok(None),
         Err(e) => return Err(e.into()),
     };
+    if are_as_listed(&children, names) {
+        // Each child listed, in listed order (an unchanged re-import): none to
+        // delete, and nothing to look up.
+        return Ok(Some(children));
+    }
     let mut deleted = false;
     let listed: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
     // Later same-name siblings shift when an earlier one goes: delete from the end.
@@ -882,6 +890,16 @@ fn missing_children_deleted(
         }
     }
     Ok((!deleted).then_some(children))
+}
+
+/// Whether `children` are the nodes `names` lists, in that order (by their
+/// paths' last segments).
+fn are_as_listed(children: &[NodeInfo], names: &[String]) -> bool {
+    children.len() == names.len()
+        && children
+            .iter()
+            .zip(names)
+            .all(|(c, n)| path::last_segment(&c.path) == n)
 }
 
 /// Whether `child` is the only child of `parent` that satisfies its mandatory,
@@ -949,7 +967,12 @@ fn restore_order_of(
     if names.len() < 2 {
         return Ok(());
     }
-    let Some(info) = s.node(node_path)? else {
+    if children.as_deref().is_some_and(|c| are_as_listed(c, names)) {
+        // In listed order already: whatever the type, nothing moves.
+        return Ok(());
+    }
+    // Only its type and its children's paths are looked at: no identifiers read.
+    let Some(info) = s.txn.node_without_uuid(&s.ws, node_path)? else {
         return Ok(());
     };
     if s.types.is_orderable(&info.primary_type) == Some(false) {
@@ -957,8 +980,11 @@ fn restore_order_of(
     }
     let children = match children {
         Some(c) => c,
-        None => s.txn.children(&s.ws, node_path)?,
+        None => s.txn.children_without_uuid(&s.ws, node_path)?,
     };
+    if are_as_listed(&children, names) {
+        return Ok(());
+    }
     let current: Vec<String> = children
         .iter()
         .map(|c| path::last_segment(&c.path).to_string())

@@ -1,5 +1,6 @@
 //! Plain files (`nt:file` nodes) and `.binary` property files (reference §3.8).
 
+use super::ahead::Blob;
 use super::error::ImportError;
 use super::report::Action;
 use super::session::Session;
@@ -16,9 +17,19 @@ fn read_blob(
     archive: &dyn Archive,
     entry: &str,
 ) -> Result<Binary, ImportError> {
-    // Read and hashed ahead on the other thread, or streamed from the archive and
-    // hashed here.
-    let stored = match s.read_ahead_blob(entry)? {
+    let ahead = s.read_ahead_blob(entry)?;
+    store_blob(s, archive, entry, ahead)
+}
+
+/// Stores the data of `entry`: the bytes read and hashed ahead on the other
+/// thread (`ahead`), or streamed from the archive and hashed here.
+fn store_blob(
+    s: &mut Session<'_>,
+    archive: &dyn Archive,
+    entry: &str,
+    ahead: Option<Blob>,
+) -> Result<Binary, ImportError> {
+    let stored = match ahead {
         Some(bytes) => s.txn.put_hashed_blob(&bytes),
         None => s.txn.put_blob(&mut archive.open(entry)?),
     };
@@ -94,11 +105,14 @@ pub fn import_file(
                 s.record(node_path, Action::Unchanged);
                 return Ok(());
             }
-            let blob = read_blob(s, archive, entry)?;
+            // Stored only once it is known to be needed: data a committed
+            // `jcr:data` holds already is not stored (and synced) again.
+            let ahead = s.read_ahead_blob(entry)?;
             if described
                 && !s.types.is_node_type(&info.primary_type, "nt:file")
                 && info.primary_type != "nt:file"
             {
+                let blob = store_blob(s, archive, entry, ahead)?;
                 // A `.dir` describing a resource node itself: the file is its jcr:data.
                 s.txn.set_property(
                     &s.ws,
@@ -121,6 +135,7 @@ pub fn import_file(
                 }
             };
             if recreate {
+                let blob = store_blob(s, archive, entry, ahead)?;
                 if content.is_some() {
                     super::references::remove_node(s, &content_path)?;
                 }
@@ -140,22 +155,32 @@ pub fn import_file(
                 s.record(node_path, Action::Updated);
             } else {
                 let old = s.txn.property(&s.ws, &content_path, "jcr:data")?;
-                let same = old
-                    .as_ref()
-                    .and_then(|p| p.values.first())
-                    .and_then(|v| {
-                        if let Value::Binary(b) = v {
-                            sha(b)
-                        } else {
-                            None
-                        }
-                    })
-                    .is_some_and(|h| Some(h) == sha(&blob));
+                let old_sha = old.as_ref().and_then(|p| p.values.first()).and_then(|v| {
+                    if let Value::Binary(b) = v {
+                        sha(b)
+                    } else {
+                        None
+                    }
+                });
+                let kept = match (&ahead, old_sha) {
+                    (Some(b), Some(h)) => b.sha256() == h && s.txn.blob_stored(h, b.size())?,
+                    _ => false,
+                };
+                let blob = match kept {
+                    true => None,
+                    false => Some(store_blob(s, archive, entry, ahead)?),
+                };
+                let same = kept
+                    || blob
+                        .as_ref()
+                        .and_then(sha)
+                        .is_some_and(|h| Some(h) == old_sha);
                 // As FileVault's `importNtResource`: the data when it differs, the
                 // date when the data changed or it is missing, the mime type from the
                 // extension when it is missing.
                 let mut changed = !same;
-                if !same {
+                // Present whenever the data differs (kept data is the same).
+                if let Some(blob) = blob.filter(|_| !same) {
                     s.txn.set_property(
                         &s.ws,
                         &content_path,
@@ -259,4 +284,96 @@ pub fn apply_binaries(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::events::Actor;
+    use crate::import::{install, ImportOptions};
+    use crate::repository::DEFAULT_WORKSPACE as WS;
+    use crate::value::{Binary, Date, Value};
+
+    fn options() -> ImportOptions {
+        ImportOptions::new(Actor {
+            user: "ci".into(),
+            time: Date::from_epoch_millis(1_700_000_000_000),
+        })
+    }
+
+    /// The blob files under `dir` named for `sha256` (whatever the folder layout).
+    fn blob_files(dir: &std::path::Path, sha256: &str) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(blob_files(&p, sha256));
+            } else if p
+                .to_string_lossy()
+                .replace(std::path::MAIN_SEPARATOR, "")
+                .ends_with(sha256)
+            {
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    /// A re-import of an unchanged file stores nothing for it (its data is the
+    /// committed `jcr:data`'s, asked of the transaction's `blob_stored`), and
+    /// stores the data again when its blob file is gone, as it did before; both
+    /// report the file unchanged.
+    #[test]
+    fn a_reimport_stores_a_files_data_only_when_its_blob_is_missing() {
+        let pkg = tempfile::tempdir().unwrap();
+        let filter =
+            r#"<workspaceFilter version="1.0"><filter root="/content/f"/></workspaceFilter>"#;
+        for (name, text) in [
+            ("META-INF/vault/filter.xml", filter),
+            ("jcr_root/content/f/a.txt", "hello, blob"),
+        ] {
+            let p = pkg.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let repo = tempfile::tempdir().unwrap();
+        let root = repo.path().join("r");
+        let mut store = crate::repository::init(&root).unwrap();
+        install(store.as_mut(), pkg.path(), &options()).unwrap();
+        let data = store
+            .property(WS, "/content/f/a.txt/jcr:content", "jcr:data")
+            .unwrap()
+            .unwrap();
+        let Some(Value::Binary(Binary::Blob { sha256, size })) = data.values.first().cloned()
+        else {
+            panic!("not a blob: {data:?}");
+        };
+        {
+            // What the installer asks before storing the data again.
+            let txn = store.begin("read").unwrap();
+            assert!(txn.blob_stored(&sha256, size).unwrap());
+            assert!(!txn.blob_stored(&sha256, size + 1).unwrap());
+        }
+        let action = |r: &crate::import::Report| {
+            r.entries
+                .iter()
+                .find(|e| e.path == "/content/f/a.txt")
+                .map(|e| e.action.letter())
+        };
+        let again = install(store.as_mut(), pkg.path(), &options()).unwrap();
+        assert_eq!(action(&again), Some('-'));
+        let files = blob_files(&root.join("blobs"), &sha256);
+        assert_eq!(files.len(), 1, "{files:?}");
+        std::fs::remove_file(&files[0]).unwrap();
+        let repaired = install(store.as_mut(), pkg.path(), &options()).unwrap();
+        assert_eq!(action(&repaired), Some('-'));
+        let files = blob_files(&root.join("blobs"), &sha256);
+        assert_eq!(files.len(), 1, "{files:?}");
+        assert_eq!(std::fs::metadata(&files[0]).unwrap().len(), size);
+        assert_eq!(
+            store
+                .property(WS, "/content/f/a.txt/jcr:content", "jcr:data")
+                .unwrap(),
+            Some(data)
+        );
+    }
 }

@@ -55,12 +55,13 @@ pub struct Session<'t> {
     pub check_in: Vec<String>,
     /// Child names listed by DocView elements, to order again once the children in
     /// their own files have been imported; in the order they were listed, so that
-    /// those one document left are the last ones.
-    pub name_lists: IndexMap<String, Vec<String>>,
+    /// those one document left are the last ones. Looked up for every created
+    /// node, by package paths: hashed with foldhash, randomly seeded.
+    pub name_lists: IndexMap<String, Vec<String>, foldhash::fast::RandomState>,
     /// Child names listed by DocView elements of existing nodes outside the filter
     /// (ancestors of the roots): not reordered, but a node created below one goes
     /// where the listing puts it, before the next listed sibling that exists.
-    pub listed_children: HashMap<String, Vec<String>>,
+    pub listed_children: HashMap<String, Vec<String>, foldhash::fast::RandomState>,
     /// `jcr:content` nodes whose `jcr:data` (and modification date) a plain file of
     /// the package supplies: their DocView does not list those properties.
     pub file_content: PathSet,
@@ -133,8 +134,8 @@ impl<'t> Session<'t> {
             to_check: SpillLog::new(),
             added: Default::default(),
             check_in: Vec::new(),
-            name_lists: IndexMap::new(),
-            listed_children: HashMap::new(),
+            name_lists: IndexMap::default(),
+            listed_children: HashMap::default(),
             file_content: PathSet::new(),
             report: Report::default(),
             out_of_bounds: None,
@@ -179,8 +180,8 @@ impl<'t> Session<'t> {
         self.processed = PathSet::new();
         self.hints = PathSet::new();
         self.file_content = PathSet::new();
-        self.name_lists = IndexMap::new();
-        self.listed_children = HashMap::new();
+        self.name_lists = IndexMap::default();
+        self.listed_children = HashMap::default();
         self.document_nodes = HashSet::default();
         self.placements = Default::default();
     }

@@ -226,6 +226,15 @@ pub trait ContentRead {
     /// `size` bytes is stored.
     fn check_blob(&self, sha256: &str, size: u64) -> Result<()>;
 
+    /// [`crate::repository::StoreRead::blob_stored`]: whether blob `sha256` of
+    /// `size` bytes is stored, where the backend can tell without a round trip (a
+    /// file's metadata); `false` otherwise (the default), and the data is put as
+    /// before.
+    fn blob_stored(&self, sha256: &str, size: u64) -> Result<bool> {
+        let _ = (sha256, size);
+        Ok(false)
+    }
+
     /// The aggregate digest recorded for node `id` with
     /// [`ContentTxn::set_aggregate_digest`] and not cleared since. The default (a
     /// backend without a digest store) has none, so nothing is ever skipped.

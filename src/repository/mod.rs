@@ -159,6 +159,15 @@ pub trait StoreRead {
     /// Opens the content of the blob with this SHA-256 (lower-case hex).
     fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>>;
 
+    /// Whether the blob with this SHA-256 and `size` is stored. `false` also when
+    /// the store cannot tell (the default): a caller then puts the data as it would
+    /// have. An install asks before putting data a committed property already
+    /// holds, so that a re-import stores (and syncs) nothing for it.
+    fn blob_stored(&self, sha256: &str, size: u64) -> Result<bool> {
+        let _ = (sha256, size);
+        Ok(false)
+    }
+
     /// The children of the node at `path`, in order, as [`StoreRead::children`]
     /// gives them but with no identifier read: each `uuid` is `None` (or, from a
     /// backend that reads it anyway, the identifier). For callers that look at

@@ -253,6 +253,60 @@ fn register_cnd_rejects_undeclared_unknown_prefixes() {
 }
 
 #[test]
+fn closures_kept_from_registration_follow_later_batches() {
+    // Kept per type when a batch registers: a primary type registered before
+    // nt:base gains it once nt:base comes, a later subtype sees its supertypes, and
+    // a refused batch changes nothing.
+    let mut reg = NodeTypeRegistry::empty();
+    let names = |reg: &NodeTypeRegistry, t: &str| -> Vec<String> {
+        reg.type_closure(t).iter().map(|d| d.name.clone()).collect()
+    };
+    reg.register([NodeTypeDef::new("x:a")]).unwrap();
+    assert_eq!(names(&reg, "x:a"), ["x:a"]);
+    reg.register([NodeTypeDef::new("nt:base")]).unwrap();
+    assert_eq!(names(&reg, "x:a"), ["x:a", "nt:base"]);
+    let mut b = NodeTypeDef::new("x:b");
+    b.supertypes = vec!["x:a".into()];
+    reg.register([b]).unwrap();
+    assert_eq!(names(&reg, "x:b"), ["x:b", "x:a", "nt:base"]);
+    assert!(reg.is_node_type("x:b", "nt:base"));
+    let mut c = NodeTypeDef::new("x:c");
+    c.supertypes = vec!["x:missing".into()];
+    assert!(reg.register([c]).is_err());
+    assert!(names(&reg, "x:c").is_empty());
+    assert_eq!(names(&reg, "x:b"), ["x:b", "x:a", "nt:base"]);
+    // The same types registered in another order make an equal registry.
+    let mut other = NodeTypeRegistry::empty();
+    other.register([NodeTypeDef::new("nt:base")]).unwrap();
+    let mut b = NodeTypeDef::new("x:b");
+    b.supertypes = vec!["x:a".into()];
+    other.register([b, NodeTypeDef::new("x:a")]).unwrap();
+    assert_eq!(reg, other);
+    assert_eq!(names(&other, "x:b"), ["x:b", "x:a", "nt:base"]);
+    // A chain longer than the closures kept is worked out when asked, the same.
+    let chain: Vec<NodeTypeDef> = (0..200)
+        .map(|i| {
+            let mut d = NodeTypeDef::new(format!("x:c{i}"));
+            if i > 0 {
+                d.supertypes = vec![format!("x:c{}", i - 1)];
+            }
+            d
+        })
+        .collect();
+    reg.register(chain).unwrap();
+    let long = names(&reg, "x:c199");
+    assert_eq!(long.len(), 201);
+    assert_eq!(long.first().map(String::as_str), Some("x:c199"));
+    assert_eq!(long.get(199).map(String::as_str), Some("x:c0"));
+    assert_eq!(long.last().map(String::as_str), Some("nt:base"));
+    assert!(reg.is_node_type("x:c199", "x:c0"));
+    assert_eq!(
+        names(&reg, "x:c3"),
+        ["x:c3", "x:c2", "x:c1", "x:c0", "nt:base"]
+    );
+}
+
+#[test]
 fn node_type_closure_includes_mixins_and_nt_base() {
     let (reg, _) = registry_with_fixtures();
     assert!(reg.is_node_type("nt:folder", "nt:hierarchyNode"));

@@ -101,13 +101,13 @@ macro_rules! store_read_via {
         }
         fn properties(&self, workspace: &str, path: &str) -> Result<Vec<Property>> {
             let c = $content(self);
-            let row = read::require(&*c, workspace, path)?;
-            c.properties(row.id)
+            let id = read::require_id(&*c, workspace, path)?;
+            c.properties(id)
         }
         fn property(&self, workspace: &str, path: &str, name: &str) -> Result<Option<Property>> {
             let c = $content(self);
-            let row = read::require(&*c, workspace, path)?;
-            c.property(row.id, name)
+            let id = read::require_id(&*c, workspace, path)?;
+            c.property(id, name)
         }
         fn children_without_uuid(&self, workspace: &str, path: &str) -> Result<Vec<NodeInfo>> {
             read::children_without_uuid(&*$content(self), workspace, path)
@@ -122,8 +122,8 @@ macro_rules! store_read_via {
             known: &[Property],
         ) -> Result<Vec<crate::repository::content::StoredProperty>> {
             let c = $content(self);
-            let row = read::require(&*c, workspace, path)?;
-            c.properties_against(row.id, known)
+            let id = read::require_id(&*c, workspace, path)?;
+            c.properties_against(id, known)
         }
         fn node_shallow(
             &self,
@@ -179,6 +179,9 @@ macro_rules! store_read_via {
         }
         fn open_blob(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
             $content(self).open_blob(sha256)
+        }
+        fn blob_stored(&self, sha256: &str, size: u64) -> Result<bool> {
+            $content(self).blob_stored(sha256, size)
         }
     };
 }

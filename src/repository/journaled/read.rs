@@ -30,6 +30,23 @@ pub(crate) fn require<C: ContentRead + ?Sized>(
     require_at(c, workspace, ws, &p)
 }
 
+/// The id of the node at `p` (normalized here) of `workspace`, which must exist:
+/// [`require`] for a caller that needs no more of the node (a backend with a
+/// cache answers without copying the record).
+pub(crate) fn require_id<C: ContentRead + ?Sized>(
+    c: &C,
+    workspace: &str,
+    p: &str,
+) -> Result<crate::repository::content::NodeId> {
+    let p = path::normalized(p)?;
+    let ws = require_ws(c, workspace)?;
+    c.node_id_at(ws, &p)?
+        .ok_or_else(|| RepositoryError::NodeNotFound {
+            workspace: workspace.to_string(),
+            path: p.to_string(),
+        })
+}
+
 /// The node at normalized `p` of workspace `ws` (called `workspace`).
 pub(crate) fn require_at<C: ContentRead + ?Sized>(
     c: &C,
@@ -219,11 +236,8 @@ fn child_infos<C: ContentRead + ?Sized>(
     p: &str,
     info: impl Fn(&C, NodeRecord) -> Result<NodeInfo>,
 ) -> Result<Vec<NodeInfo>> {
-    let row = require(c, workspace, p)?;
-    c.children(row.id)?
-        .into_iter()
-        .map(|r| info(c, r))
-        .collect()
+    let id = require_id(c, workspace, p)?;
+    c.children(id)?.into_iter().map(|r| info(c, r)).collect()
 }
 
 /// The name of workspace `ws` for messages.

@@ -311,9 +311,11 @@ impl JournaledTxn<'_> {
         let flat = self.prepare_tree(workspace, known_ws, &parent, node)?;
         // Everything that can fail because of the arguments is checked before the
         // first write (creating the workspace is the first write).
+        // Where the node lands when it is the first of its name.
+        let first_path = child_path(&parent, &node.name, 1);
         let exists_error = || RepositoryError::ItemExists {
             workspace: workspace.to_string(),
-            path: child_path(&parent, &node.name, 1),
+            path: first_path.clone(),
         };
         let (ws, parent_id, sibling) = match known_ws {
             Some(ws) => {
@@ -324,10 +326,7 @@ impl JournaledTxn<'_> {
                     }
                 })?;
                 if options.same_name == SameName::Fail
-                    && self
-                        .inner
-                        .node_id_at(ws, &child_path(&parent, &node.name, 1))?
-                        .is_some()
+                    && self.inner.node_id_at(ws, &first_path)?.is_some()
                 {
                     return Err(exists_error());
                 }
@@ -369,7 +368,8 @@ impl JournaledTxn<'_> {
             }
         };
         let mut ids: Vec<NodeId> = Vec::with_capacity(flat.len());
-        let mut props: Vec<&Property> = Vec::new();
+        let mut props: Vec<&Property> =
+            Vec::with_capacity(flat.iter().map(|f| f.props.len()).max().unwrap_or(0));
         for f in &flat {
             let id = self.inner.alloc_node_id()?;
             let (parent, position) = match f.parent {
@@ -400,7 +400,7 @@ impl JournaledTxn<'_> {
         if known_ws.is_some() && options.same_name == SameName::Fail {
             // No child of that name was there (checked above): the node is the
             // first of its name, wherever it was placed.
-            return Ok(child_path(&parent, &node.name, 1));
+            return Ok(first_path);
         }
         self.inner
             .node_by_id(top)?

@@ -397,6 +397,14 @@ macro_rules! content_read {
             fn check_blob(&self, sha256: &str, size: u64) -> Result<()> {
                 self.db().blobs.check(sha256, size)
             }
+            fn blob_stored(&self, sha256: &str, size: u64) -> Result<bool> {
+                // The blob file's metadata: no statement.
+                match self.db().blobs.check(sha256, size) {
+                    Ok(()) => Ok(true),
+                    Err(crate::repository::RepositoryError::BlobNotFound { .. }) => Ok(false),
+                    Err(e) => Err(e),
+                }
+            }
             fn aggregate_digest(&self, id: NodeId) -> Result<Option<Vec<u8>>> {
                 let db = self.db();
                 db.conn
