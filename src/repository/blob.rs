@@ -1,26 +1,32 @@
 //! The content-addressed blob store: every binary value, once, under its SHA-256.
 //!
-//! A blob with hash `abcdef…` lives at `blobs/ab/cdef…`. Writing streams the data
-//! into a temporary file in `blobs/` while hashing it and renames it into place; a
-//! blob that is already there (with the right size) is not written again. New blobs
-//! are made durable together, by [`BlobStore::sync_pending`], before the transaction
-//! that refers to them commits: one file-system sync instead of two `fsync` calls a
-//! blob (an install of 13,000 small renditions spent most of its time in them).
-//! Blobs are never changed, and deleted only by `gc` once neither content nor any
-//! journal before-image refers to them (the journal may need them for undo), so a
-//! crash at any point leaves at worst an unreferenced temporary file or blob, which
-//! `gc` removes.
+//! A blob with hash `abcdef…` lives at `blobs/ab/cdef…`. Writing goes into a
+//! temporary file in `blobs/` renamed into place ([`files`]); a blob that is
+//! already there (with the right size) is not written again. Blobs up to
+//! [`IN_MEMORY`] are written on a thread of the store's own ([`writer`]): a put
+//! hands the bytes over and returns the blob at once. New blobs are made durable
+//! together, by [`BlobStore::sync_pending`], before the transaction that refers to
+//! them commits: it waits for the queued writes, fails with the first that failed,
+//! and syncs once instead of two `fsync` calls a blob (an install of 13,000 small
+//! renditions spent most of its time in them). Blobs are never changed, and
+//! deleted only by `gc` once neither content nor any journal before-image refers
+//! to them (the journal may need them for undo), so a crash at any point leaves at
+//! worst an unreferenced temporary file or blob, which `gc` removes.
 //!
 //! A scratch repository's store ([`BlobStore::scratch`], for `dump PACKAGE`) makes
 //! nothing durable and may keep only digests: see [`Keeping`].
 
+mod files;
+mod writer;
+
 use super::{RepositoryError, Result};
 use crate::value::Binary;
+use files::io;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use writer::{Bytes, Writes};
 
 /// Size of the buffer data is streamed through.
 const CHUNK: usize = 64 * 1024;
@@ -51,14 +57,19 @@ pub enum Keeping {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HashedBytes {
     bytes: Vec<u8>,
+    digest: [u8; 32],
     sha256: String,
 }
 
 impl HashedBytes {
     /// Hashes `bytes`.
     pub fn new(bytes: Vec<u8>) -> HashedBytes {
-        let sha256 = hex(&Sha256::digest(&bytes));
-        HashedBytes { bytes, sha256 }
+        let digest: [u8; 32] = Sha256::digest(&bytes).into();
+        HashedBytes {
+            bytes,
+            sha256: hex(&digest),
+            digest,
+        }
     }
 
     /// The bytes.
@@ -75,6 +86,13 @@ impl HashedBytes {
     pub fn size(&self) -> u64 {
         self.bytes.len() as u64
     }
+
+    fn blob(&self) -> Binary {
+        Binary::Blob {
+            sha256: self.sha256.clone(),
+            size: self.size(),
+        }
+    }
 }
 
 /// A blob folder (`REPO/blobs`).
@@ -83,8 +101,9 @@ pub struct BlobStore {
     repository: PathBuf,
     dir: PathBuf,
     keeping: Keeping,
-    /// Blobs written since the last [`BlobStore::sync_pending`], not yet durable.
-    pending: Mutex<Vec<PathBuf>>,
+    /// The blobs put since the last [`BlobStore::sync_pending`], and the writes of
+    /// new ones.
+    writes: Writes,
 }
 
 /// Lower-case hex of `bytes`.
@@ -105,6 +124,22 @@ pub fn is_sha256(s: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// The digest SHA-256 `sha256` (checked with [`is_sha256`]) spells.
+fn digest_of(sha256: &str) -> [u8; 32] {
+    let nibble = |c: u8| {
+        if c.is_ascii_digit() {
+            c - b'0'
+        } else {
+            c - b'a' + 10
+        }
+    };
+    let mut d = [0u8; 32];
+    for (out, pair) in d.iter_mut().zip(sha256.as_bytes().chunks_exact(2)) {
+        *out = nibble(pair[0]) << 4 | nibble(pair[1]);
+    }
+    d
+}
+
 impl BlobStore {
     /// The blob store of the repository in folder `repository` (`repository/blobs`).
     pub fn new(repository: &Path) -> BlobStore {
@@ -114,11 +149,21 @@ impl BlobStore {
     /// The blob store of a scratch repository in folder `repository`: nothing is
     /// synced, and with `Keeping::DigestsOnly` no bytes are written.
     pub fn keeping(repository: &Path, keeping: Keeping) -> BlobStore {
+        let dir = repository.join("blobs");
         BlobStore {
             repository: repository.to_path_buf(),
-            dir: repository.join("blobs"),
+            writes: Writes::new(&dir),
+            dir,
             keeping,
-            pending: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A store whose writer thread writes the bytes with `write` (a failing disk).
+    #[cfg(test)]
+    fn writing_with(repository: &Path, write: files::WriteBytes) -> BlobStore {
+        BlobStore {
+            writes: writer::Writes::writing_with(&repository.join("blobs"), write),
+            ..BlobStore::new(repository)
         }
     }
 
@@ -127,11 +172,21 @@ impl BlobStore {
         &self.dir
     }
 
-    fn io(&self, path: &Path, source: std::io::Error) -> RepositoryError {
-        RepositoryError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
+    /// Waits until every blob put so far is written (or its write failed), for
+    /// whoever lists the blob folder itself.
+    pub fn wait_for_writes(&self) {
+        self.writes.drain();
+    }
+
+    /// Waits until every blob put so far is written, then relies on the disk alone
+    /// for them: a transaction begins, or `gc` sweeps, and what was put outside a
+    /// committed transaction may be gone by then (swept as unreferenced, here or
+    /// by another process). A later put of one writes it again when missing, a
+    /// check looks at the disk, and a write of theirs that failed no longer fails
+    /// the next sync (nothing refers to them unless a check finds them). The next
+    /// sync still makes them durable.
+    pub fn recheck(&self) {
+        self.writes.recheck();
     }
 
     /// The file of blob `sha256`, or why that is not a blob name.
@@ -143,14 +198,22 @@ impl BlobStore {
                 reason: "expected 64 lower-case hex digits".into(),
             });
         }
-        Ok(self.dir.join(&sha256[..2]).join(&sha256[2..]))
+        Ok(files::blob_path(&self.dir, sha256))
     }
 
-    /// Checks that blob `sha256` exists with `size` bytes.
+    /// Checks that blob `sha256` exists with `size` bytes. A blob put since the
+    /// last [`BlobStore::sync_pending`] is answered without looking: it is on disk,
+    /// or queued, or its write failed and so does that sync, before any commit.
     pub fn check(&self, sha256: &str, size: u64) -> Result<()> {
         let p = self.path_of(sha256)?;
         if self.keeping == Keeping::DigestsOnly {
             return Ok(());
+        }
+        let digest = digest_of(sha256);
+        match self.writes.known_size(&digest) {
+            Some(known) if known == size => return Ok(()),
+            Some(_) => self.writes.wait_for(&digest),
+            None => {}
         }
         match std::fs::metadata(&p) {
             Ok(m) if m.len() == size => Ok(()),
@@ -171,32 +234,34 @@ impl BlobStore {
     ///
     /// Data that fits in [`IN_MEMORY`] is read and hashed in memory first, so
     /// storing a blob that is already there (a re-install) writes no file at all,
-    /// and a new one is written from that memory without being hashed again.
-    /// Larger data streams through a temporary file while it is hashed.
+    /// and a new one is handed to the writer thread without being hashed again or
+    /// copied. Larger data streams through a temporary file while it is hashed,
+    /// on this thread.
     pub fn put(&self, data: &mut dyn Read) -> Result<Binary> {
         let mut head = Vec::with_capacity(CHUNK + 1);
         data.take(IN_MEMORY as u64 + 1)
             .read_to_end(&mut head)
-            .map_err(|e| self.io(&self.dir, e))?;
+            .map_err(|e| io(&self.dir, e))?;
         if head.len() <= IN_MEMORY {
-            return self.put_hashed(&HashedBytes::new(head));
+            let hashed = HashedBytes::new(head);
+            let blob = hashed.blob();
+            self.put_in_memory(hashed.digest, Bytes::Owned(hashed.bytes))?;
+            return Ok(blob);
         }
         if self.keeping == Keeping::DigestsOnly {
             return self.digest_only(&head, data);
         }
         let mut data = std::io::Read::chain(&head[..], data);
         let data: &mut dyn Read = &mut data;
-        let mut tmp = self.temporary()?;
+        let mut tmp = files::temporary(&self.dir)?;
         let tmp_path = tmp.path().to_path_buf();
         let (sha256, size) = self.hash_through(data, &mut tmp, &tmp_path)?;
         let target = self.path_of(&sha256)?;
-        // A blob of the wrong size under its name is what a power loss can leave of a
-        // rename whose data never reached the disk: write it again.
-        if !std::fs::metadata(&target).is_ok_and(|m| m.len() == size) {
-            self.place(tmp, &target)?;
+        if !files::present(&target, size) {
+            files::place(&self.dir, tmp, &target)?;
         }
         // Present or new, the commit that refers to it makes sure it is on disk.
-        self.note_pending(target);
+        self.writes.note(digest_of(&sha256), size);
         Ok(Binary::Blob { sha256, size })
     }
 
@@ -224,100 +289,78 @@ impl BlobStore {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(self.io(path, e)),
+                Err(e) => return Err(io(path, e)),
             };
             let chunk = buf.get(..n).unwrap_or_default();
             hasher.update(chunk);
-            out.write_all(chunk).map_err(|e| self.io(path, e))?;
+            out.write_all(chunk).map_err(|e| io(path, e))?;
             size += n as u64;
         }
         Ok((hex(&hasher.finalize()), size))
     }
 
     /// Stores bytes hashed before (on another thread, say) and returns their
-    /// [`Binary::Blob`]: a blob already there (a re-install) writes no file at all,
-    /// a new one is written from memory through a temporary file and renamed into
-    /// place.
+    /// [`Binary::Blob`] at once: the bytes are copied for the writer thread, which
+    /// writes a new blob through a temporary file renamed into place, and leaves
+    /// one that is there (a re-install) as it is.
     pub fn put_hashed(&self, data: &HashedBytes) -> Result<Binary> {
-        let size = data.size();
-        let target = self.path_of(&data.sha256)?;
+        self.put_in_memory(data.digest, Bytes::Borrowed(&data.bytes))?;
+        Ok(data.blob())
+    }
+
+    /// Hands blob `digest` to the writer (unless only digests are kept).
+    fn put_in_memory(&self, digest: [u8; 32], bytes: Bytes<'_>) -> Result<()> {
         if self.keeping == Keeping::DigestsOnly {
-            return Ok(Binary::Blob {
-                sha256: data.sha256.clone(),
-                size,
-            });
+            return Ok(());
         }
         // Another process (a dry run, a killed install) may have written it
         // without syncing: the commit that refers to it syncs it too.
-        if !std::fs::metadata(&target).is_ok_and(|m| m.len() == size) {
-            let mut tmp = self.temporary()?;
-            tmp.write_all(&data.bytes)
-                .map_err(|e| self.io(tmp.path(), e))?;
-            self.place(tmp, &target)?;
-        }
-        self.note_pending(target);
-        Ok(Binary::Blob {
-            sha256: data.sha256.clone(),
-            size,
-        })
-    }
-
-    /// A new temporary file in the blob folder (removed when dropped unplaced).
-    fn temporary(&self) -> Result<tempfile::NamedTempFile> {
-        tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempfile_in(&self.dir)
-            .map_err(|e| self.io(&self.dir, e))
-    }
-
-    /// Renames the written temporary file `tmp` to blob file `target`.
-    fn place(&self, tmp: tempfile::NamedTempFile, target: &Path) -> Result<()> {
-        let sub = target.parent().unwrap_or(&self.dir).to_path_buf();
-        std::fs::create_dir_all(&sub).map_err(|e| self.io(&sub, e))?;
-        tmp.persist(target).map_err(|e| self.io(target, e.error))?;
-        Ok(())
-    }
-
-    fn note_pending(&self, target: PathBuf) {
-        if self.keeping != Keeping::Durable {
-            return;
-        }
-        self.pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(target);
+        self.writes.put(digest, bytes)
     }
 
     /// Makes every blob stored or found since the last call durable, with its folder
-    /// entry (a blob found in place may come from a process that never synced it).
+    /// entry (a blob found in place may come from a process that never synced it),
+    /// once every queued write is done; fails with the first write that failed.
     ///
     /// A transaction calls this before it commits, so a committed node never refers
-    /// to a blob that a power loss could take away. On Linux this is one `syncfs` of
-    /// the blob folder's file system; elsewhere each new file and folder is synced.
+    /// to a blob that is not on disk or that a power loss could take away. On
+    /// Linux this is one `syncfs` of the blob folder's file system; elsewhere each
+    /// new file and folder is synced.
     pub fn sync_pending(&self) -> Result<()> {
-        let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
-        if pending.is_empty() {
-            return Ok(());
+        self.make_durable().map(drop)
+    }
+
+    /// [`BlobStore::sync_pending`]; how many blobs it synced.
+    fn make_durable(&self) -> Result<usize> {
+        let pending = self.writes.settle()?;
+        if pending.is_empty() || self.keeping != Keeping::Durable {
+            return Ok(0);
         }
         #[cfg(target_os = "linux")]
         {
             use std::os::fd::AsRawFd;
-            let d = File::open(&self.dir).map_err(|e| self.io(&self.dir, e))?;
+            let d = File::open(&self.dir).map_err(|e| io(&self.dir, e))?;
             // SAFETY: `syncfs` only reads the descriptor, which `d` keeps open.
             if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
-                return Err(self.io(&self.dir, std::io::Error::last_os_error()));
+                return Err(io(&self.dir, std::io::Error::last_os_error()));
             }
         }
         #[cfg(not(target_os = "linux"))]
         {
             let mut folders = std::collections::BTreeSet::new();
-            for p in &pending {
+            for (digest, trusted) in &pending {
+                let p = files::blob_path(&self.dir, &hex(digest));
                 // Write access: Windows' FlushFileBuffers needs it.
-                std::fs::OpenOptions::new()
+                match std::fs::OpenOptions::new()
                     .write(true)
-                    .open(p)
+                    .open(&p)
                     .and_then(|f| f.sync_all())
-                    .map_err(|e| self.io(p, e))?;
+                {
+                    Ok(()) => {}
+                    // Put before a recheck and gone since: nothing refers to it.
+                    Err(e) if !trusted && e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(io(&p, e)),
+                }
                 if let Some(parent) = p.parent() {
                     folders.insert(parent.to_path_buf());
                 }
@@ -328,7 +371,7 @@ impl BlobStore {
                 }
             }
         }
-        Ok(())
+        Ok(pending.len())
     }
 
     /// Stores in-memory bytes.
@@ -347,6 +390,8 @@ impl BlobStore {
     /// never passes on a damaged binary as good.
     pub fn open(&self, sha256: &str) -> Result<Box<dyn Read + Send>> {
         let p = self.path_of(sha256)?;
+        // Written by this process and maybe still queued.
+        self.writes.wait_for(&digest_of(sha256));
         let damaged = |reason: String| RepositoryError::BlobDamaged {
             repository: self.repository.clone(),
             sha256: sha256.to_string(),
@@ -370,11 +415,11 @@ impl BlobStore {
                     reason: "no such file".into(),
                 })
             }
-            Err(e) => return Err(self.io(&p, e)),
+            Err(e) => return Err(io(&p, e)),
         }
-        let f = open_regular(&p).map_err(|e| self.io(&p, e))?;
+        let f = open_regular(&p).map_err(|e| io(&p, e))?;
         // The file may have been swapped between the look and the open.
-        let m = f.metadata().map_err(|e| self.io(&p, e))?;
+        let m = f.metadata().map_err(|e| io(&p, e))?;
         if !m.is_file() {
             return Err(damaged(format!("{} is not a regular file", p.display())));
         }
@@ -457,14 +502,20 @@ mod tests {
             unsynced.put_bytes(&large).unwrap(),
         ];
         assert_eq!(got, want);
-        assert!(
-            unsynced.pending.lock().unwrap().is_empty(),
-            "nothing to sync"
-        );
         let Binary::Blob { sha256, size } = &got[1] else {
             panic!("{got:?}")
         };
         unsynced.check(sha256, *size).unwrap();
+        assert_eq!(unsynced.make_durable().unwrap(), 0, "nothing to sync");
+        assert_eq!(durable.make_durable().unwrap(), 2);
+        for store in [&durable, &unsynced] {
+            let files = walkdir::WalkDir::new(store.dir())
+                .into_iter()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_file())
+                .count();
+            assert_eq!(files, 2, "both written");
+        }
 
         let third = tempfile::tempdir().unwrap();
         std::fs::create_dir(third.path().join("blobs")).unwrap();
@@ -474,7 +525,7 @@ mod tests {
             digests.put(&mut &large[..]).unwrap(),
         ];
         assert_eq!(got, want, "the same digests and sizes");
-        assert!(digests.pending.lock().unwrap().is_empty());
+        assert_eq!(digests.make_durable().unwrap(), 0);
         assert_eq!(
             std::fs::read_dir(digests.dir()).unwrap().count(),
             0,
@@ -496,9 +547,8 @@ mod tests {
         // ...the next finds it in place and must still sync it before its commit.
         let store = BlobStore::new(dir.path());
         store.put_bytes(b"small").unwrap();
-        assert_eq!(store.pending.lock().unwrap().len(), 1);
-        store.sync_pending().unwrap();
-        assert!(store.pending.lock().unwrap().is_empty());
+        assert_eq!(store.make_durable().unwrap(), 1);
+        assert_eq!(store.make_durable().unwrap(), 0, "synced once");
     }
 
     #[test]
@@ -562,7 +612,8 @@ mod tests {
         let data: Vec<u8> = (0..70_000u32).map(|i| (i % 253) as u8).collect();
         let streamed = store.put(&mut &data[..]).unwrap();
         assert_eq!(store.put_hashed(&HashedBytes::new(data)).unwrap(), streamed);
-        assert_eq!(store.pending.lock().unwrap().len(), 4);
+        assert_eq!(store.writes.known_count(), 2, "two contents");
+        assert_eq!(store.make_durable().unwrap(), 2);
         let files = walkdir::WalkDir::new(store.dir())
             .into_iter()
             .filter_map(|e| e.ok())
@@ -594,6 +645,8 @@ mod tests {
         let edge = &data[..IN_MEMORY];
         let e = store.put(&mut &edge[..]).unwrap();
         assert_eq!(e.size(), Some(IN_MEMORY as u64));
+        // The one in memory is written on the writer thread: done once synced.
+        store.sync_pending().unwrap();
         let files = walkdir::WalkDir::new(store.dir())
             .into_iter()
             .filter_map(|e| e.ok())
@@ -662,5 +715,176 @@ mod tests {
                 Err(RepositoryError::BlobDamaged { .. })
             ));
         }
+    }
+
+    /// The names of the files in `dir` and one level below.
+    fn files_in(dir: &Path) -> Vec<String> {
+        walkdir::WalkDir::new(dir)
+            .min_depth(1)
+            .max_depth(2)
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    /// Distinct contents of `n` bytes each.
+    fn contents(count: usize, n: usize) -> Vec<HashedBytes> {
+        (0..count)
+            .map(|i| {
+                let mut b = vec![(i % 251) as u8; n];
+                b[..8].copy_from_slice(&(i as u64).to_le_bytes());
+                HashedBytes::new(b)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_blob_reads_back_right_after_its_put_while_the_queue_stays_in_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("blobs")).unwrap();
+        let store = BlobStore::new(dir.path());
+        // More than the writer's budget: some puts wait for it.
+        let all = contents(3 * writer::BUDGET / 40_000, 40_000);
+        for (i, c) in all.iter().enumerate() {
+            let b = store.put_hashed(c).unwrap();
+            assert_eq!(b.size(), Some(40_000));
+            assert!(
+                store.writes.held() <= writer::BUDGET,
+                "queued within the budget"
+            );
+            store.check(c.sha256(), c.size()).unwrap();
+            let mut back = Vec::new();
+            store
+                .open(c.sha256())
+                .unwrap()
+                .read_to_end(&mut back)
+                .unwrap();
+            assert!(back == c.bytes(), "blob {i} reads back as put");
+            if i % 2 == 0 {
+                // The same through the stream: nothing queued again.
+                assert_eq!(store.put_bytes(c.bytes()).unwrap(), b);
+            }
+        }
+
+        assert_eq!(store.make_durable().unwrap(), all.len());
+        assert_eq!(files_in(store.dir()).len(), all.len());
+        // Checked against the disk once synced: a wrong size is not accepted.
+        assert!(store.check(all[0].sha256(), 39_999).is_err());
+        store.check(all[0].sha256(), 40_000).unwrap();
+    }
+
+    #[test]
+    fn a_failed_write_fails_the_next_sync_naming_its_file_and_leaves_no_temporary_file() {
+        fn full(_: &mut File, _: &[u8]) -> std::io::Result<()> {
+            Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("blobs")).unwrap();
+        let store = BlobStore::writing_with(dir.path(), full);
+        // Each put returns at once; the writes fail on the writer's thread.
+        let all = contents(3, 100);
+        for c in &all {
+            store.put_hashed(c).unwrap();
+        }
+        let e = store.sync_pending().unwrap_err();
+        let RepositoryError::Io { path, source } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(source.raw_os_error(), Some(libc::ENOSPC), "{e}");
+        assert!(path.starts_with(store.dir()), "{e}");
+        assert!(e.to_string().contains(".tmp-"), "names the file: {e}");
+        assert_eq!(
+            files_in(store.dir()),
+            Vec::<String>::new(),
+            "no temporary file"
+        );
+        // Reported once: the failed blobs are forgotten with it, so a check looks
+        // at the disk.
+        assert_eq!(store.make_durable().unwrap(), 0);
+        assert!(store.check(all[0].sha256(), 100).is_err());
+
+        // A file where a blob's folder belongs: the rename fails, naming the blob.
+        let store = BlobStore::new(dir.path());
+        let sha = all[1].sha256();
+        std::fs::write(store.dir().join(&sha[..2]), b"in the way").unwrap();
+        store.put_hashed(&all[1]).unwrap();
+        store.put_hashed(&all[2]).unwrap();
+        let e = store.sync_pending().unwrap_err();
+        assert!(
+            matches!(&e, RepositoryError::Io { path, .. } if path == &store.path_of(sha).unwrap()),
+            "{e:?}"
+        );
+        // The other blob was written all the same.
+        store.check(all[2].sha256(), 100).unwrap();
+        let mut names = files_in(store.dir());
+        names.sort();
+        let mut want = [sha[..2].to_string(), all[2].sha256()[2..].to_string()];
+        want.sort();
+        assert_eq!(names, want);
+    }
+
+    #[test]
+    fn dropping_the_store_writes_what_is_queued_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("blobs")).unwrap();
+        let all = contents(500, 10_000);
+        {
+            let store = BlobStore::new(dir.path());
+            for c in &all {
+                store.put_hashed(c).unwrap();
+            }
+        }
+        let names = files_in(&dir.path().join("blobs"));
+        assert_eq!(names.len(), all.len());
+        assert!(names.iter().all(|n| !n.starts_with(".tmp")), "{names:?}");
+    }
+
+    #[test]
+    fn a_writer_that_panics_fails_the_next_sync_instead_of_hanging() {
+        fn panics(_: &mut File, _: &[u8]) -> std::io::Result<()> {
+            panic!("injected panic in the blob writer")
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("blobs")).unwrap();
+        let store = BlobStore::writing_with(dir.path(), panics);
+        store.put_hashed(&contents(1, 10)[0]).unwrap();
+        let e = store.sync_pending().unwrap_err();
+        assert!(e.to_string().contains("writer thread stopped"), "{e}");
+        assert_eq!(
+            files_in(store.dir()),
+            Vec::<String>::new(),
+            "no temporary file"
+        );
+    }
+
+    #[test]
+    fn after_a_recheck_a_blob_put_before_is_looked_for_on_disk_again() {
+        fn full(_: &mut File, _: &[u8]) -> std::io::Result<()> {
+            Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("blobs")).unwrap();
+        let store = BlobStore::new(dir.path());
+        let c = &contents(1, 100)[0];
+        store.put_hashed(c).unwrap();
+        store.wait_for_writes();
+        // Swept as unreferenced before any transaction referred to it.
+        let p = store.path_of(c.sha256()).unwrap();
+        std::fs::remove_file(&p).unwrap();
+        store.check(c.sha256(), 100).unwrap();
+        store.recheck();
+        assert!(store.check(c.sha256(), 100).is_err(), "looked for on disk");
+        store.put_hashed(c).unwrap();
+        store.check(c.sha256(), 100).unwrap();
+        assert_eq!(store.make_durable().unwrap(), 1);
+        assert!(p.is_file(), "written again");
+
+        // A failed write before the recheck no longer fails the next sync.
+        let failing = BlobStore::writing_with(dir.path(), full);
+        failing.put_hashed(&contents(2, 10)[1]).unwrap();
+        failing.recheck();
+        assert_eq!(failing.make_durable().unwrap(), 1);
     }
 }

@@ -62,6 +62,10 @@ impl SqliteStore {
                 dry_run,
                 ..GcReport::default()
             };
+            // Blobs this process put and its writer thread still writes: listed
+            // (and, unreferenced, removed) like any other, and looked for again
+            // when put again.
+            db.blobs.recheck();
             sweep_blobs(db.blobs.dir(), &referenced, dry_run, &mut report)?;
             sweep_temp_files(&root, dry_run, &mut report)?;
             if !dry_run {

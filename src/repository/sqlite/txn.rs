@@ -45,6 +45,8 @@ impl<'s> SqliteTxn<'s> {
         db.conn
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| db.err(e))?;
+        // Blobs put before (outside a committed transaction) may have been swept.
+        store.blobs.recheck();
         let mut txn = SqliteTxn {
             st: State {
                 first_id: 0,

@@ -4,6 +4,8 @@ use super::*;
 use crate::repository::{PruneSelect, Store};
 
 fn blob_files(store: &SqliteStore) -> usize {
+    // Blobs put and not committed may still be queued for the writer thread.
+    store.db().blobs.wait_for_writes();
     walkdir::WalkDir::new(store.location().join("blobs"))
         .min_depth(2)
         .into_iter()

@@ -5,7 +5,9 @@
 //! rollback, a second writer, readers, a crash. `model`: random edits, paths and
 //! undo (proptest). `scale`: a 100,000-node insert. `housekeeping`: garbage
 //! collection of blob files and leftovers. `scratch`: scratch repositories.
+//! `blob_writes`: blob files written on the blob store's thread.
 
+mod blob_writes;
 mod housekeeping;
 mod locking;
 mod model;

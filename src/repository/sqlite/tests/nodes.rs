@@ -85,6 +85,8 @@ fn equal_blobs_are_one_file_in_the_blob_folder() {
     let a = store.put_blob(&mut &data[..]).unwrap();
     let b = store.put_blob(&mut &data[..]).unwrap();
     assert_eq!(a, b);
+    // Put and not committed: maybe still queued for the writer thread.
+    store.db().blobs.wait_for_writes();
     let blob_files = walkdir::WalkDir::new(store.location().join("blobs"))
         .into_iter()
         .filter_map(|e| e.ok())
