@@ -271,6 +271,11 @@ pub(super) fn run(
     stamps.step("preparing the install");
     walk(&mut s, archive, &plan)?;
     stamps.step("walking the content");
+    // The blob files the walk wrote become durable beside the checks below (a dry
+    // run never commits; a sub package's walk is followed by more of its parent's).
+    if depth == 0 && !opts.dry_run {
+        s.txn.prepare_commit();
+    }
     // What only the walk needs goes before the checks, so that their memory and the
     // walk's do not add up (at a million nodes each path set holds tens of MB).
     drop(plan);

@@ -26,6 +26,8 @@ use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use writer::{Bytes, Writes};
 
 /// Size of the buffer data is streamed through.
@@ -104,6 +106,18 @@ pub struct BlobStore {
     /// The blobs put since the last [`BlobStore::sync_pending`], and the writes of
     /// new ones.
     writes: Writes,
+    /// Puts so far: what a sync started ahead covers.
+    puts: AtomicU64,
+    /// The sync [`BlobStore::sync_ahead`] started, if any.
+    ahead: Mutex<Option<Ahead>>,
+}
+
+/// A sync of the blob folder's file system started ahead of the commit.
+#[derive(Debug)]
+struct Ahead {
+    /// The puts it covers (their writes were done when it started).
+    puts: u64,
+    done: std::thread::JoinHandle<std::io::Result<()>>,
 }
 
 /// Lower-case hex of `bytes`.
@@ -155,6 +169,8 @@ impl BlobStore {
             writes: Writes::new(&dir),
             dir,
             keeping,
+            puts: AtomicU64::new(0),
+            ahead: Mutex::new(None),
         }
     }
 
@@ -187,6 +203,8 @@ impl BlobStore {
     /// sync still makes them durable.
     pub fn recheck(&self) {
         self.writes.recheck();
+        // A sync started for an earlier transaction covers none of this one's puts.
+        self.ahead.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 
     /// The file of blob `sha256`, or why that is not a blob name.
@@ -251,6 +269,7 @@ impl BlobStore {
         if self.keeping == Keeping::DigestsOnly {
             return self.digest_only(&head, data);
         }
+        self.puts.fetch_add(1, Ordering::SeqCst);
         let mut data = std::io::Read::chain(&head[..], data);
         let data: &mut dyn Read = &mut data;
         let mut tmp = files::temporary(&self.dir)?;
@@ -315,7 +334,35 @@ impl BlobStore {
         }
         // Another process (a dry run, a killed install) may have written it
         // without syncing: the commit that refers to it syncs it too.
+        self.puts.fetch_add(1, Ordering::SeqCst);
         self.writes.put(digest, bytes)
+    }
+
+    /// Starts making every blob put so far durable, on a thread of its own once
+    /// their writes are done: the caller has written a transaction's content and
+    /// has work left before the commit (the importer's node type check, the
+    /// journal), which the sync then runs beside. [`BlobStore::sync_pending`]
+    /// waits for it instead of syncing again, unless a blob was put after it
+    /// started (then it syncs as before). A write that failed still fails that
+    /// sync. Only on Linux (one `syncfs`) and for a store that syncs at all;
+    /// elsewhere it does nothing.
+    pub fn sync_ahead(&self) {
+        if self.keeping != Keeping::Durable || !cfg!(target_os = "linux") {
+            return;
+        }
+        self.writes.drain();
+        let puts = self.puts.load(Ordering::SeqCst);
+        let mut ahead = self.ahead.lock().unwrap_or_else(|e| e.into_inner());
+        if puts == 0 || ahead.as_ref().is_some_and(|a| a.puts == puts) {
+            return;
+        }
+        let dir = self.dir.clone();
+        // Without a thread the commit syncs as before.
+        *ahead = std::thread::Builder::new()
+            .name("jcrpack-blob-sync".into())
+            .spawn(move || sync_file_system(&dir))
+            .ok()
+            .map(|done| Ahead { puts, done });
     }
 
     /// Makes every blob stored or found since the last call durable, with its folder
@@ -332,21 +379,25 @@ impl BlobStore {
 
     /// [`BlobStore::sync_pending`]; how many blobs it synced.
     fn make_durable(&self) -> Result<usize> {
+        let ahead = self.ahead.lock().unwrap_or_else(|e| e.into_inner()).take();
         let pending = self.writes.settle()?;
         if pending.is_empty() || self.keeping != Keeping::Durable {
             return Ok(0);
         }
         #[cfg(target_os = "linux")]
         {
-            use std::os::fd::AsRawFd;
-            let d = File::open(&self.dir).map_err(|e| io(&self.dir, e))?;
-            // SAFETY: `syncfs` only reads the descriptor, which `d` keeps open.
-            if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
-                return Err(io(&self.dir, std::io::Error::last_os_error()));
-            }
+            // A sync started after the last put covers them all.
+            let synced = match ahead {
+                Some(a) if a.puts == self.puts.load(Ordering::SeqCst) => a.done.join().ok(),
+                _ => None,
+            };
+            synced
+                .unwrap_or_else(|| sync_file_system(&self.dir))
+                .map_err(|e| io(&self.dir, e))?;
         }
         #[cfg(not(target_os = "linux"))]
         {
+            drop(ahead);
             let mut folders = std::collections::BTreeSet::new();
             for (digest, trusted) in &pending {
                 let p = files::blob_path(&self.dir, &hex(digest));
@@ -434,6 +485,24 @@ impl BlobStore {
 
 /// Opens `p` for reading without following a final symbolic link and without
 /// blocking on a FIFO.
+/// `syncfs` of the file system that holds folder `dir`.
+#[cfg(target_os = "linux")]
+fn sync_file_system(dir: &Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let d = File::open(dir)?;
+    // SAFETY: `syncfs` only reads the descriptor, which `d` keeps open.
+    if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Never called: [`BlobStore::sync_ahead`] starts nothing but on Linux.
+#[cfg(not(target_os = "linux"))]
+fn sync_file_system(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
 fn open_regular(p: &Path) -> std::io::Result<File> {
     let mut o = std::fs::OpenOptions::new();
     o.read(true);
@@ -886,5 +955,61 @@ mod tests {
         failing.put_hashed(&contents(2, 10)[1]).unwrap();
         failing.recheck();
         assert_eq!(failing.make_durable().unwrap(), 1);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_sync_started_ahead_covers_the_puts_before_it_and_the_commit_syncs_later_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("blobs")).unwrap();
+        let store = BlobStore::new(dir.path());
+        let covered = |s: &BlobStore| s.ahead.lock().unwrap().as_ref().map(|a| a.puts);
+        // Nothing put: nothing to sync.
+        store.sync_ahead();
+        assert_eq!(covered(&store), None);
+        let all = contents(3, 100);
+        store.put_hashed(&all[0]).unwrap();
+        store.put_hashed(&all[1]).unwrap();
+        store.sync_ahead();
+        assert_eq!(covered(&store), Some(2));
+        // Started once for the same puts.
+        store.sync_ahead();
+        assert_eq!(covered(&store), Some(2));
+        assert_eq!(files_in(store.dir()).len(), 2, "written before the sync");
+        // A put after it: the commit's sync covers all three (a new syncfs).
+        store.put_hashed(&all[2]).unwrap();
+        assert_eq!(store.make_durable().unwrap(), 3);
+        assert_eq!(covered(&store), None);
+        assert_eq!(files_in(store.dir()).len(), 3);
+        // Without a put after it, the commit waits for the sync started ahead.
+        store.put_hashed(&contents(4, 100)[3]).unwrap();
+        store.sync_ahead();
+        assert_eq!(covered(&store), Some(4));
+        assert_eq!(store.make_durable().unwrap(), 1);
+        assert_eq!(covered(&store), None);
+        // A new transaction forgets a sync started for the one before.
+        store.put_hashed(&all[0]).unwrap();
+        store.sync_ahead();
+        store.recheck();
+        assert_eq!(covered(&store), None);
+        // A scratch store syncs nothing, ahead or not.
+        let scratch = BlobStore::keeping(dir.path(), Keeping::Unsynced);
+        scratch.put_hashed(&all[0]).unwrap();
+        scratch.sync_ahead();
+        assert_eq!(covered(&scratch), None);
+    }
+
+    #[test]
+    fn a_sync_started_ahead_does_not_hide_a_failed_write() {
+        fn full(_: &mut File, _: &[u8]) -> std::io::Result<()> {
+            Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("blobs")).unwrap();
+        let store = BlobStore::writing_with(dir.path(), full);
+        store.put_hashed(&contents(1, 100)[0]).unwrap();
+        store.sync_ahead();
+        let e = store.sync_pending().unwrap_err();
+        assert!(e.to_string().contains(".tmp-"), "names the file: {e}");
     }
 }

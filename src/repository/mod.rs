@@ -490,6 +490,12 @@ pub trait Transaction: StoreRead {
         Ok(false)
     }
 
+    /// The caller has written the transaction's content and has only checks (and
+    /// possibly a few more changes) left before [`Transaction::commit`]: the store
+    /// may start making the content durable beside them (the SQLite store syncs
+    /// the blob files it wrote). The default does nothing.
+    fn prepare_commit(&mut self) {}
+
     /// Makes the transaction's changes durable and visible; returns the recorded
     /// operation's id, if it is one.
     fn commit(self: Box<Self>) -> Result<Option<OperationId>>;

@@ -211,6 +211,12 @@ pub trait BackendTxn: ContentTxn + OpLogTxn {
     /// Forgets the savepoint, keeping the changes.
     fn release_savepoint(&mut self) -> Result<()>;
 
+    /// The transaction's content is written but for what its commit adds (the
+    /// journal): a backend may start making it durable now, beside the work left
+    /// before the commit. Changes after it are still allowed, and the commit makes
+    /// them durable too. The default does nothing.
+    fn prepare_commit(&mut self) {}
+
     /// Makes everything durable and visible.
     fn commit(self: Box<Self>) -> Result<()>;
 

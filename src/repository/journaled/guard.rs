@@ -321,6 +321,10 @@ impl<'a> Guarded<'a> {
         self.inner.release_savepoint()
     }
 
+    pub(crate) fn prepare_commit(&mut self) {
+        self.inner.prepare_commit();
+    }
+
     pub(crate) fn commit(self) -> Result<()> {
         self.inner.commit()
     }

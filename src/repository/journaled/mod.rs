@@ -485,7 +485,13 @@ impl Transaction for JournaledTxn<'_> {
         }
     }
 
+    fn prepare_commit(&mut self) {
+        self.inner.prepare_commit();
+    }
+
     fn commit(mut self: Box<Self>) -> Result<Option<OperationId>> {
+        // The journal's rows go beside whatever the store makes durable meanwhile.
+        self.inner.prepare_commit();
         if let Some(op) = self.op {
             self.inner.finish_operation(op)?;
         }

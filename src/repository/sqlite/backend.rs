@@ -1069,6 +1069,10 @@ impl BackendTxn for SqliteTxn<'_> {
             .map_err(|e| db.err(e))
     }
 
+    fn prepare_commit(&mut self) {
+        self.store.blobs.sync_ahead();
+    }
+
     fn commit(mut self: Box<Self>) -> Result<()> {
         self.exec(
             "UPDATE meta SET value = ?1 WHERE key = 'next_node_id'",
