@@ -14,24 +14,28 @@ fn a_blob_write_that_fails_fails_the_commit_and_changes_nothing() {
     let in_the_way = store.location().join("blobs").join(&sha[..2]);
     std::fs::write(&in_the_way, b"not a folder").unwrap();
 
-    let mut t = store.begin_operation(meta("add")).unwrap();
     // The put itself returns at once, and the node refers to the queued blob.
-    t.add_node(
-        WS,
-        "/",
-        &Node::new("a", "nt:unstructured").with(Property::single(
-            "data",
-            Value::Binary(Binary::inline(bytes.clone())),
-        )),
-        &AddOptions::append(),
-    )
-    .unwrap();
-    let e = t.commit().unwrap_err().to_string();
+    let e = add_binary(&mut store, bytes.clone())
+        .commit()
+        .unwrap_err()
+        .to_string();
     assert!(e.contains(&sha[2..]), "names the blob file: {e}");
     assert_eq!(full_state(&store), before, "nothing committed");
 
     // With the folder free, the same install goes through.
     std::fs::remove_file(&in_the_way).unwrap();
+    add_binary(&mut store, bytes).commit().unwrap();
+    assert!(store.node(WS, "/a").unwrap().is_some());
+    assert!(store
+        .location()
+        .join("blobs")
+        .join(&sha[..2])
+        .join(&sha[2..])
+        .is_file());
+}
+
+/// A transaction that adds node `/a` with a binary property of `bytes`.
+fn add_binary(store: &mut SqliteStore, bytes: Vec<u8>) -> Box<dyn Transaction + '_> {
     let mut t = store.begin_operation(meta("add")).unwrap();
     t.add_node(
         WS,
@@ -43,12 +47,5 @@ fn a_blob_write_that_fails_fails_the_commit_and_changes_nothing() {
         &AddOptions::append(),
     )
     .unwrap();
-    t.commit().unwrap();
-    assert!(store.node(WS, "/a").unwrap().is_some());
-    assert!(store
-        .location()
-        .join("blobs")
-        .join(&sha[..2])
-        .join(&sha[2..])
-        .is_file());
+    t
 }
