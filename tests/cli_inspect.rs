@@ -15,13 +15,12 @@ fn jcrpack() -> Command {
 }
 
 fn stdout_of(args: &[&str]) -> String {
-    let out = jcrpack()
-        .args(args)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    stdout_of_run(jcrpack().args(args))
+}
+
+/// The standard output of a run that must succeed.
+fn stdout_of_run(cmd: &mut Command) -> String {
+    let out = cmd.assert().success().get_output().stdout.clone();
     String::from_utf8(out).unwrap()
 }
 
@@ -157,17 +156,13 @@ fn dump_package_is_the_installed_tree() {
 #[test]
 fn dump_package_pins_the_install_clock_to_the_package() {
     let dump = |pkg: &Path| {
-        let out = jcrpack()
-            .arg("dump")
-            .arg(pkg)
-            .arg("/content")
-            .env_remove("SOURCE_DATE_EPOCH")
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        String::from_utf8(out).unwrap()
+        stdout_of_run(
+            jcrpack()
+                .arg("dump")
+                .arg(pkg)
+                .arg("/content")
+                .env_remove("SOURCE_DATE_EPOCH"),
+        )
     };
     // No `created` in properties.xml: the epoch, the same bytes every time.
     let first = dump(Path::new(DEMO));
