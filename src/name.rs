@@ -88,15 +88,7 @@ pub fn is_ncname(s: &str) -> bool {
     // ASCII (nearly every name) by byte: a letter or `_`, then letters, digits,
     // `_`, `-` and `.`; the same answer as the character rules below.
     if s.is_ascii() {
-        return match s.as_bytes().split_first() {
-            Some((first, rest)) => {
-                (first.is_ascii_alphabetic() || *first == b'_')
-                    && rest
-                        .iter()
-                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-            }
-            None => false,
-        };
+        return is_ascii_ncname(s.as_bytes());
     }
     is_ncname_by_chars(s)
 }
@@ -167,6 +159,20 @@ fn validate_by_the_rules(name: &str) -> Result<(), NameError> {
     Ok(())
 }
 
+/// Whether ASCII bytes `b` are an NCName: a letter or `_`, then letters, digits,
+/// `_`, `-` and `.`.
+fn is_ascii_ncname(b: &[u8]) -> bool {
+    match b.split_first() {
+        Some((first, rest)) => {
+            (first.is_ascii_alphabetic() || *first == b'_')
+                && rest
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+        }
+        None => false,
+    }
+}
+
 /// Whether `name` is valid by the rules of [`validate`] in one pass over its bytes,
 /// for the common case of a printable ASCII name (every name an import writes goes
 /// through [`validate`]). `false` means "not shown here": [`validate`] then decides,
@@ -184,17 +190,7 @@ fn is_plain_ascii_name(name: &str) -> bool {
     }
     let local = match colon {
         Some(i) => {
-            let prefix = &b[..i];
-            let ncname = match prefix.split_first() {
-                Some((first, rest)) => {
-                    (first.is_ascii_alphabetic() || *first == b'_')
-                        && rest
-                            .iter()
-                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
-                }
-                None => false,
-            };
-            if !ncname {
+            if !is_ascii_ncname(&b[..i]) {
                 return false;
             }
             &b[i + 1..]

@@ -787,6 +787,11 @@ mod tests {
     }
 
     /// The names of the files in `dir` and one level below.
+    /// A write to a full disk.
+    fn disk_full(_: &mut File, _: &[u8]) -> std::io::Result<()> {
+        Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
+    }
+
     fn files_in(dir: &Path) -> Vec<String> {
         walkdir::WalkDir::new(dir)
             .min_depth(1)
@@ -846,12 +851,9 @@ mod tests {
 
     #[test]
     fn a_failed_write_fails_the_next_sync_naming_its_file_and_leaves_no_temporary_file() {
-        fn full(_: &mut File, _: &[u8]) -> std::io::Result<()> {
-            Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
-        }
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("blobs")).unwrap();
-        let store = BlobStore::writing_with(dir.path(), full);
+        let store = BlobStore::writing_with(dir.path(), disk_full);
         // Each put returns at once; the writes fail on the writer's thread.
         let all = contents(3, 100);
         for c in &all {
@@ -930,9 +932,6 @@ mod tests {
 
     #[test]
     fn after_a_recheck_a_blob_put_before_is_looked_for_on_disk_again() {
-        fn full(_: &mut File, _: &[u8]) -> std::io::Result<()> {
-            Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
-        }
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("blobs")).unwrap();
         let store = BlobStore::new(dir.path());
@@ -951,7 +950,7 @@ mod tests {
         assert!(p.is_file(), "written again");
 
         // A failed write before the recheck no longer fails the next sync.
-        let failing = BlobStore::writing_with(dir.path(), full);
+        let failing = BlobStore::writing_with(dir.path(), disk_full);
         failing.put_hashed(&contents(2, 10)[1]).unwrap();
         failing.recheck();
         assert_eq!(failing.make_durable().unwrap(), 1);
@@ -1001,12 +1000,9 @@ mod tests {
 
     #[test]
     fn a_sync_started_ahead_does_not_hide_a_failed_write() {
-        fn full(_: &mut File, _: &[u8]) -> std::io::Result<()> {
-            Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
-        }
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("blobs")).unwrap();
-        let store = BlobStore::writing_with(dir.path(), full);
+        let store = BlobStore::writing_with(dir.path(), disk_full);
         store.put_hashed(&contents(1, 100)[0]).unwrap();
         store.sync_ahead();
         let e = store.sync_pending().unwrap_err();
