@@ -15,8 +15,11 @@
 //! Any write throws them away, and each time that happens the next read looks
 //! less far ahead, so an install that changes node after node does not read
 //! ahead for nothing; reads that run on past the end look further each time.
-//! A row in an unusual form (not text, not an integer) is not answered here: its
-//! node is read by its own statement, which reports it as before.
+//! A row in an unusual form (not text, not an integer, text that is not UTF-8
+//! where it must be decoded) is not answered here: its node is read by its own
+//! statement, which reports it as before. Texts are kept as bytes and checked
+//! only when decoded, as that statement does: a row that holds the caller's
+//! property is told by comparing bytes.
 
 use super::codec;
 use super::Db;
@@ -55,7 +58,7 @@ pub(crate) struct PropsAhead {
     changes: u64,
     rows: Vec<Row>,
     /// The rows' names and values, one after the other (no allocation a row).
-    text: String,
+    text: Vec<u8>,
     /// How many ids the next read covers.
     window: i64,
 }
@@ -67,7 +70,7 @@ impl Default for PropsAhead {
             to: 0,
             changes: 0,
             rows: Vec::new(),
-            text: String::new(),
+            text: Vec::new(),
             window: FIRST_WINDOW,
         }
     }
@@ -77,7 +80,7 @@ impl PropsAhead {
     /// Drops the rows (what the transaction's cache does when it is cleared).
     pub fn forget(&mut self) {
         self.rows = Vec::new();
-        self.text = String::new();
+        self.text = Vec::new();
         self.from = 0;
         self.to = 0;
     }
@@ -187,14 +190,13 @@ impl Db<'_> {
 }
 
 /// Appends a text column to `text`, giving its range; `None` when it is not
-/// valid text.
-fn push_text(text: &mut String, v: ValueRef<'_>) -> Option<(usize, usize)> {
+/// text.
+fn push_text(text: &mut Vec<u8>, v: ValueRef<'_>) -> Option<(usize, usize)> {
     let ValueRef::Text(t) = v else {
         return None;
     };
-    let t = std::str::from_utf8(t).ok()?;
     let start = text.len();
-    text.push_str(t);
+    text.extend_from_slice(t);
     Some((start, text.len()))
 }
 
@@ -203,7 +205,7 @@ fn push_text(text: &mut String, v: ValueRef<'_>) -> Option<(usize, usize)> {
 fn answer(
     db: &Db<'_>,
     rows: &[Row],
-    text: &str,
+    text: &[u8],
     known: &[Property],
 ) -> Result<Option<Vec<StoredProperty>>> {
     let mut out = Vec::with_capacity(rows.len());
@@ -216,14 +218,18 @@ fn answer(
         let (name, value) = (&text[name.0..name.1], &text[value.0..value.1]);
         let same = known
             .iter()
-            .position(|k| k.name == *name)
-            .filter(|&i| codec::is_stored_as(&known[i], code, multiple, value.as_bytes()));
-        out.push(match same {
-            Some(i) => StoredProperty::Known(i),
-            None => StoredProperty::Read(
-                codec::decode_property(name, code, multiple, value).map_err(|e| db.corrupt(e))?,
-            ),
-        });
+            .position(|k| k.name.as_bytes() == name)
+            .filter(|&i| codec::is_stored_as(&known[i], code, multiple, value));
+        if let Some(i) = same {
+            out.push(StoredProperty::Known(i));
+            continue;
+        }
+        let (Ok(name), Ok(value)) = (std::str::from_utf8(name), std::str::from_utf8(value)) else {
+            return Ok(None);
+        };
+        out.push(StoredProperty::Read(
+            codec::decode_property(name, code, multiple, value).map_err(|e| db.corrupt(e))?,
+        ));
     }
     Ok(Some(out))
 }
@@ -296,6 +302,16 @@ mod tests {
                 [],
             )
             .unwrap();
+        // Text that is not UTF-8, in a property the caller does not know.
+        store
+            .db()
+            .conn
+            .execute(
+                "INSERT INTO prop(node, name, type, multiple, value)
+                 VALUES (4, 'b', 1, 0, CAST(X'ff' AS TEXT))",
+                [],
+            )
+            .unwrap();
         let db = store.db();
         let ahead = RefCell::new(PropsAhead::default());
         let known = [Property::string("a", "x")];
@@ -303,15 +319,18 @@ mod tests {
             db.props_against_ahead(&ahead, 1, &known).unwrap(),
             [Known(0)]
         );
-        let error = db.props_against_ahead(&ahead, 2, &known).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            db.props_against(2, &known).unwrap_err().to_string()
-        );
+        for id in [2, 4] {
+            let error = db.props_against_ahead(&ahead, id, &known).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                db.props_against(id, &known).unwrap_err().to_string()
+            );
+        }
         assert_eq!(
             db.props_against_ahead(&ahead, 3, &known).unwrap(),
             [Known(0)]
         );
+        assert_eq!((ahead.borrow().from, ahead.borrow().to), (1, 33));
     }
 
     /// A window stops after the node that passes the byte bound, never inside a
