@@ -475,6 +475,13 @@ pub trait Transaction: StoreRead {
         Ok(None)
     }
 
+    /// Whether any aggregate digest is recorded in the store (none: nothing can
+    /// be skipped, so the importer need not take its digests before walking). The
+    /// default, a store that keeps none, has none.
+    fn has_aggregate_digests(&self) -> Result<bool> {
+        Ok(false)
+    }
+
     /// Records `digest` for the node at `path` of `workspace` (the importer's
     /// claim that installing the same entries with the same options leaves its
     /// subtree as it is); returns false when the node is missing. Any later change

@@ -466,6 +466,10 @@ impl Transaction for JournaledTxn<'_> {
         }
     }
 
+    fn has_aggregate_digests(&self) -> Result<bool> {
+        self.inner.has_aggregate_digests()
+    }
+
     fn record_aggregate_digest(
         &mut self,
         workspace: &str,
