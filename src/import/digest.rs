@@ -266,6 +266,38 @@ impl Digests {
     }
 }
 
+/// Records at most this many digests at a time (a batch of node lookups).
+const RECORD_BATCH: usize = 1024;
+
+impl Digests {
+    /// Records the digests of [`Digests::records`] into `txn` (workspace `ws`), in
+    /// batches of [`RECORD_BATCH`].
+    pub fn record_into(
+        &self,
+        txn: &mut dyn crate::repository::Transaction,
+        ws: &str,
+    ) -> crate::repository::Result<()> {
+        let mut batch: Vec<(Digest, String)> = Vec::with_capacity(RECORD_BATCH);
+        let mut flush = |batch: &mut Vec<(Digest, String)>| {
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let records: Vec<(&str, &[u8])> =
+                batch.iter().map(|(d, p)| (p.as_str(), &d[..])).collect();
+            let done = txn.record_aggregate_digests(ws, &records);
+            batch.clear();
+            done
+        };
+        for record in self.records() {
+            batch.push(record);
+            if batch.len() == RECORD_BATCH {
+                flush(&mut batch)?;
+            }
+        }
+        flush(&mut batch)
+    }
+}
+
 /// Runs `walk` with the digests of `plan` over `base` computed on a thread of
 /// their own beside it, and joins that thread before returning: the walk's
 /// error first, else the digests' (an install fails on a package whose digests

@@ -306,9 +306,7 @@ pub(super) fn run(
     sub_packages::install(&mut s, archive, &props, &sub_packages, depth, opened)?;
     stamps.step("installing sub packages");
     if let Some(d) = s.digests.take() {
-        for (digest, path) in d.records() {
-            s.txn.record_aggregate_digest(&s.ws, &path, &digest)?;
-        }
+        d.record_into(&mut *s.txn, &s.ws)?;
         stamps.step("recording digests");
     }
     s.path_set_error()?;

@@ -497,6 +497,21 @@ pub trait Transaction: StoreRead {
         Ok(false)
     }
 
+    /// Records each `(path, digest)` of `records` as
+    /// [`Transaction::record_aggregate_digest`] does, in one go: a store may look
+    /// the nodes up in one batch and not read the digests back. A missing node is
+    /// passed over. The default records them one by one.
+    fn record_aggregate_digests(
+        &mut self,
+        workspace: &str,
+        records: &[(&str, &[u8])],
+    ) -> Result<()> {
+        for (path, digest) in records {
+            self.record_aggregate_digest(workspace, path, digest)?;
+        }
+        Ok(())
+    }
+
     /// The caller has written the transaction's content and has only checks (and
     /// possibly a few more changes) left before [`Transaction::commit`]: the store
     /// may start making the content durable beside them (the SQLite store syncs

@@ -489,6 +489,24 @@ impl Transaction for JournaledTxn<'_> {
         }
     }
 
+    fn record_aggregate_digests(
+        &mut self,
+        workspace: &str,
+        records: &[(&str, &[u8])],
+    ) -> Result<()> {
+        let Some(ws) = self.inner.workspace_id(workspace)? else {
+            return Ok(());
+        };
+        let paths: Vec<&str> = records.iter().map(|r| r.0).collect();
+        let rows = self.inner.nodes_at(ws, &paths)?;
+        for (row, (_, digest)) in rows.iter().zip(records) {
+            if let Some(row) = row {
+                self.inner.set_aggregate_digest(row.id, digest)?;
+            }
+        }
+        Ok(())
+    }
+
     fn prepare_commit(&mut self) {
         self.inner.prepare_commit();
     }
