@@ -172,10 +172,11 @@ fn element(
     let mut named: std::collections::HashSet<_, foldhash::fast::RandomState> =
         std::collections::HashSet::default();
     let listed = el.children.iter().filter(|c| !c.is_placeholder()).count();
-    if found && listed >= 2 {
+    if found && listed >= 1 {
         // The existing children in one read: the repository's read cache then
         // answers each child's own read below (one statement a family, not one a
-        // child). Nothing is decided from it.
+        // child) and the read of them after the walk below. Nothing is decided
+        // from it.
         s.txn.children_without_uuid(&s.ws, node_path)?;
     }
     for c in &el.children {

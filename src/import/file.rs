@@ -9,6 +9,7 @@ use crate::filter::ImportMode;
 use crate::node::Node;
 use crate::package::BinaryFile;
 use crate::path;
+use crate::repository::content::StoredProperty;
 use crate::repository::AddOptions;
 use crate::value::{Binary, Property, PropertyType, Value};
 
@@ -58,7 +59,8 @@ pub fn import_file(
     node_path: &str,
     described: bool,
 ) -> Result<(), ImportError> {
-    let existing = s.node(node_path)?;
+    // Its type is what matters here, not its identifier (not read).
+    let existing = s.txn.node_without_uuid(&s.ws, node_path)?;
     let contained = s.contains(node_path);
     let mode = s.mode(node_path);
     let content_path = path::join(node_path, "jcr:content");
@@ -121,7 +123,7 @@ pub fn import_file(
                 )?;
                 return Ok(());
             }
-            let content = s.node(&content_path)?;
+            let content = s.txn.node_without_uuid(&s.ws, &content_path)?;
             let recreate = match &content {
                 None => true,
                 Some(c) if described => c.primary_type.is_empty(),
@@ -154,8 +156,17 @@ pub fn import_file(
                     .add_node(&s.ws, node_path, &c, &AddOptions::append())?;
                 s.record(node_path, Action::Updated);
             } else {
-                let old = s.txn.property(&s.ws, &content_path, "jcr:data")?;
-                let old_sha = old.as_ref().and_then(|p| p.values.first()).and_then(|v| {
+                // The resource's properties in one read: the writes below touch
+                // no property read after them.
+                let stored = s.txn.properties_against(&s.ws, &content_path, &[])?;
+                let stored = |name: &str| {
+                    stored.iter().find_map(|p| match p {
+                        StoredProperty::Read(p) if p.name == name => Some(p),
+                        _ => None,
+                    })
+                };
+                let old = stored("jcr:data");
+                let old_sha = old.and_then(|p| p.values.first()).and_then(|v| {
                     if let Value::Binary(b) = v {
                         sha(b)
                     } else {
@@ -191,11 +202,7 @@ pub fn import_file(
                         &content_path,
                         &Property::single("jcr:lastModified", Value::Date(s.opts.actor.time)),
                     )?;
-                } else if s
-                    .txn
-                    .property(&s.ws, &content_path, "jcr:lastModified")?
-                    .is_none()
-                {
+                } else if stored("jcr:lastModified").is_none() {
                     s.txn.set_property(
                         &s.ws,
                         &content_path,
@@ -203,10 +210,7 @@ pub fn import_file(
                     )?;
                     changed = true;
                 }
-                if s.txn
-                    .property(&s.ws, &content_path, "jcr:mimeType")?
-                    .is_none()
-                {
+                if stored("jcr:mimeType").is_none() {
                     s.txn.set_property(
                         &s.ws,
                         &content_path,

@@ -336,7 +336,10 @@ macro_rules! content_read {
                 id: NodeId,
                 known: &[Property],
             ) -> Result<Vec<StoredProperty>> {
-                let props = self.db().props_against(id, known)?;
+                let props = match self.node_cache() {
+                    Some(c) => self.db().props_against_ahead(&c.props_ahead, id, known)?,
+                    None => self.db().props_against(id, known)?,
+                };
                 if let Some(c) = self.node_cache() {
                     let uuid = props
                         .iter()

@@ -88,6 +88,8 @@ pub(crate) struct NodeCache {
     seen: RefCell<SeenRows>,
     /// Workspace ids by name, as read (cleared with the rest).
     workspaces: RefCell<HashMap<String, WorkspaceId>>,
+    /// Property rows read ahead (module `props_ahead`; forgotten with the rest).
+    pub(super) props_ahead: RefCell<super::props_ahead::PropsAhead>,
 }
 
 /// An answer from the cache.
@@ -108,6 +110,7 @@ impl NodeCache {
         self.forget_inserted();
         *self.seen.get_mut() = SeenRows::default();
         self.workspaces.get_mut().clear();
+        self.props_ahead.get_mut().forget();
     }
 
     /// Forgets the inserted nodes.

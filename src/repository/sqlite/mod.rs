@@ -25,6 +25,7 @@ mod gc;
 mod image;
 pub(crate) use image::{create_image, finish_image, IMAGE_META};
 mod journal;
+mod props_ahead;
 mod read;
 mod schema;
 mod snapshot;
