@@ -26,11 +26,12 @@
 //! What that saves (issue 16): at the 1M benchmark package (1,068,681 created
 //! nodes) their `jnode` rows and `jnode_node` index were 132 of the database's
 //! 654 MiB, and their `INSERT ... SELECT` about 0.6 s of CPU (1.3 s of wall time
-//! on a loaded machine) of the commit, plus their pages in the WAL checkpoint; at
-//! 100k nodes the database goes from 61.8 to 49.1 MB, and at 20k [`finish_operation`]
-//! from 132 to 35 million instructions. The rows are written only for the created
-//! nodes a later operation moves or removes, by that operation: undoing a whole
-//! install freezes every node it created (about 0.4 s more CPU at 100k nodes).
+//! on a loaded machine) of the commit, plus their pages in the WAL checkpoint;
+//! at 100k nodes the database goes from 61.8 to 49.1 MB, and at 20k
+//! [`finish_operation`] from 132 to 35 million instructions. The rows are written
+//! only for the created nodes a later operation moves or removes, by that
+//! operation: undoing a whole install freezes every node it created (about 0.4 s
+//! more CPU at 100k nodes).
 //! Operations recorded before (schema versions 1 to 3), undo's re-inserted nodes
 //! (old ids) and frozen nodes keep per-node rows, which read the same.
 
