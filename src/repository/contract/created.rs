@@ -2,13 +2,17 @@
 //! saw them, and the conflicts of later operations that changed something inside
 //! them (or whose own new subtrees cover what an earlier operation changed).
 //!
-//! These pin what the journal means for created nodes, whatever its row shape:
-//! one row per created node today; issue 16 asks for one per created subtree, and
-//! whatever replaces the rows must pass these unchanged.
+//! These pin what the journal means for created nodes, whatever its row shape: a
+//! row per created node (PostgreSQL, the memory backend) or a range of ids per
+//! operation read from the node rows (SQLite, which freezes a created node's row
+//! before a later move or removal changes it): later moves, removals and
+//! workspace deletions must leave an operation's record as it was.
 
 use super::Backend;
 use super::*;
-use crate::repository::{OperationId, RepositoryError, Store, TouchKind, UndoConflict};
+use crate::repository::{
+    OperationDetail, OperationId, OperationSummary, RepositoryError, Store, TouchKind, UndoConflict,
+};
 
 /// `name` with a property `p` and, down to `depth` more levels, the children `a`,
 /// `item` and `item` (same-name siblings), each like it.
@@ -254,4 +258,80 @@ pub(crate) fn a_node_created_again_where_a_created_one_was_conflicts<B: Backend>
     let c = conflicts(&e);
     assert_eq!(ops(c), [removed, again], "{e}");
     assert_eq!(c[1].paths, ["default:/content/app/item[2]/a"]);
+}
+
+/// What `op` lists (`operation`) and its line of the history, which nothing done
+/// after it may change.
+fn record_of(store: &dyn Store, op: OperationId) -> (OperationDetail, OperationSummary) {
+    let h = store.history().unwrap();
+    let s = h.into_iter().find(|s| s.id == op).unwrap();
+    (store.operation(op).unwrap(), s)
+}
+
+pub(crate) fn later_moves_and_removals_leave_what_an_operation_created_as_listed<B: Backend>() {
+    let (_dir, mut store) = seeded::<B>();
+    let base = full_state(&*store);
+    let op = install(&mut *store);
+    let after = full_state(&*store);
+    let listed = record_of(&*store, op);
+    // Later, each in its own operation: two same-name siblings the install created
+    // swap places (their subtrees' paths swap), one of them goes (the other moves
+    // down an index), and an existing node goes with what the install created
+    // below it (and the install's same-name sibling of it moves down).
+    let mut t = store.begin_operation(meta("reorder")).unwrap();
+    t.order_before(WS, "/content/app", "item[2]", Some("item"))
+        .unwrap();
+    let reorder = t.commit().unwrap().unwrap();
+    assert_eq!(record_of(&*store, op), listed, "after the reorder");
+    let mut t = store.begin_operation(meta("remove item")).unwrap();
+    t.remove_node(WS, "/content/app/item").unwrap();
+    let removed = t.commit().unwrap().unwrap();
+    assert_eq!(record_of(&*store, op), listed, "after the removal");
+    let mut t = store.begin_operation(meta("remove z")).unwrap();
+    t.remove_node(WS, "/content/site/z").unwrap();
+    let gone = t.commit().unwrap().unwrap();
+    assert!(store.node(WS, "/content/site/z").unwrap().is_some());
+    assert_eq!(record_of(&*store, op), listed, "after the removal below");
+
+    let e = store.undo(op, false, meta("undo install")).unwrap_err();
+    let c = conflicts(&e);
+    assert_eq!(ops(c), [reorder, removed, gone], "{e}");
+    assert!(c[2]
+        .paths
+        .iter()
+        .any(|p| p == "default:/content/site/z/under"));
+    // Undone last first, the install's record stays, and it undoes exactly.
+    for (later, what) in [(gone, "z"), (removed, "item"), (reorder, "reorder")] {
+        store.undo(later, false, meta(what)).unwrap();
+        assert_eq!(record_of(&*store, op), listed, "after undoing {what}");
+    }
+    assert_eq!(full_state(&*store), after);
+    let r = store.undo(op, false, meta("undo install")).unwrap();
+    assert_eq!(r.nodes_removed, installed());
+    assert_eq!(full_state(&*store), base);
+    assert_eq!(record_of(&*store, op), listed, "after its undo");
+    store
+        .undo(r.recorded_as.unwrap(), false, meta("redo install"))
+        .unwrap();
+    assert_eq!(full_state(&*store), after);
+    assert_eq!(record_of(&*store, op), listed, "after the redo");
+}
+
+pub(crate) fn an_operation_lists_what_it_created_in_a_workspace_deleted_since<B: Backend>() {
+    let (_dir, mut store) = seeded::<B>();
+    let mut t = store.begin_operation(meta("fill other")).unwrap();
+    t.add_node("other", "/", &deep("x", 2), &AddOptions::append())
+        .unwrap();
+    let op = t.commit().unwrap().unwrap();
+    let listed = record_of(&*store, op);
+    let mut t = store.begin_operation(meta("delete other")).unwrap();
+    t.delete_workspace("other", true).unwrap();
+    let deleted = t.commit().unwrap().unwrap();
+    assert_eq!(record_of(&*store, op), listed);
+    let e = store.undo(op, false, meta("undo fill")).unwrap_err();
+    assert_eq!(ops(conflicts(&e)), [deleted], "{e}");
+    store.undo(deleted, false, meta("undo delete")).unwrap();
+    assert_eq!(record_of(&*store, op), listed);
+    store.undo(op, false, meta("undo fill")).unwrap();
+    assert_eq!(record_of(&*store, op), listed);
 }

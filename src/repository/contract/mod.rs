@@ -69,6 +69,8 @@ macro_rules! contract_suite {
             created::a_forced_undo_removes_created_subtrees_with_what_was_added_below,
             created::a_later_subtree_over_changed_paths_conflicts,
             created::a_node_created_again_where_a_created_one_was_conflicts,
+            created::later_moves_and_removals_leave_what_an_operation_created_as_listed,
+            created::an_operation_lists_what_it_created_in_a_workspace_deleted_since,
             history::history_counts_the_properties_of_created_nodes,
             history::pruning_drops_the_oldest_operations_and_names_them,
             digests::digests_are_cleared_by_every_change_below_their_node,

@@ -442,12 +442,12 @@ macro_rules! content_read {
             ) -> Result<Vec<NodeImage>> {
                 node_images(
                     &self.db(),
-                    "AND node > ?2 ORDER BY node LIMIT ?3",
+                    journal::NODE_IMAGES_PAGE,
                     params![op.0, after.unwrap_or(i64::MIN), limit as i64],
                 )
             }
             fn node_image(&self, op: OperationId, node: NodeId) -> Result<Option<NodeImage>> {
-                Ok(node_images(&self.db(), "AND node = ?2", params![op.0, node])?
+                Ok(node_images(&self.db(), journal::NODE_IMAGE, params![op.0, node])?
                     .into_iter()
                     .next())
             }
@@ -471,10 +471,7 @@ macro_rules! content_read {
                 let db = self.db();
                 let mut s = db
                     .conn
-                    .prepare_cached(
-                        "SELECT op FROM jnode WHERE node = ?1 AND op > ?2
-                         UNION SELECT op FROM jprop WHERE node = ?1 AND op > ?2 ORDER BY 1",
-                    )
+                    .prepare_cached(journal::OPS_TOUCHING_NODE)
                     .map_err(|e| db.err(e))?;
                 let it = s
                     .query_map(params![node, after.0], |r| r.get(0).map(OperationId))
@@ -515,7 +512,8 @@ fn operation_record(
     Ok(Some((journal::summary(db, r)?, options)))
 }
 
-fn node_images(db: &Db<'_>, tail: &str, args: impl rusqlite::Params) -> Result<Vec<NodeImage>> {
+/// The node images `sql` (one of `journal`'s) selects.
+fn node_images(db: &Db<'_>, sql: &str, args: impl rusqlite::Params) -> Result<Vec<NodeImage>> {
     type Raw = (
         i64,
         i64,
@@ -528,13 +526,7 @@ fn node_images(db: &Db<'_>, tail: &str, args: impl rusqlite::Params) -> Result<V
         Option<String>,
     );
     let raw: Vec<Raw> = {
-        let mut s = db
-            .conn
-            .prepare_cached(&format!(
-                "SELECT node, ws, path, existed, parent, name, position, ptype, mixins
-                 FROM jnode WHERE op = ?1 {tail}"
-            ))
-            .map_err(|e| db.err(e))?;
+        let mut s = db.conn.prepare_cached(sql).map_err(|e| db.err(e))?;
         let it = s
             .query_map(args, |r| {
                 Ok((
@@ -1031,6 +1023,7 @@ impl OpLogTxn for SqliteTxn<'_> {
     fn drop_operations_through(&mut self, through: OperationId) -> Result<()> {
         for sql in [
             "DELETE FROM jnode WHERE op <= ?1",
+            "DELETE FROM jcreated WHERE op <= ?1",
             "DELETE FROM jprop WHERE op <= ?1",
             "DELETE FROM jreg WHERE op <= ?1",
             "DELETE FROM op WHERE id <= ?1",
@@ -1043,8 +1036,8 @@ impl OpLogTxn for SqliteTxn<'_> {
 }
 
 impl BackendTxn for SqliteTxn<'_> {
-    /// The default in two statements: the created nodes are exactly those whose
-    /// ids this transaction handed out (ids only grow).
+    /// The default in a few statements: the created nodes are exactly those whose
+    /// ids this transaction handed out (ids only grow), recorded as that range.
     fn finish_operation(&mut self, op: OperationId) -> Result<()> {
         journal::finish_operation(&self.store.db(), &self.st, op.0)
     }

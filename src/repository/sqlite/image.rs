@@ -231,6 +231,17 @@ impl SqliteStore {
         .map_err(|e| not_repo(e.to_string()))?;
         conn.execute_batch("PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;")
             .map_err(|e| not_repo(e.to_string()))?;
+        let ranges: bool = conn
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'jcreated')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| not_repo(e.to_string()))?;
+        if !ranges {
+            conn.execute_batch(schema::CREATED_TABLE_TEMP)
+                .map_err(|e| not_repo(e.to_string()))?;
+        }
         conn.set_prepared_statement_cache_capacity(128);
         let root = db_file.parent().unwrap_or(db_file).to_path_buf();
         Ok(SqliteStore {

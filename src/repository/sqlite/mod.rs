@@ -222,8 +222,8 @@ impl SqliteStore {
             })
             .optional()
             .map_err(|e| not_repo(e.to_string()))?;
-        if matches!(version.as_deref(), Some("1") | Some("2")) {
-            // Schema versions 1 and 2: migrated in one short write transaction, waiting for
+        if matches!(version.as_deref(), Some("1") | Some("2") | Some("3")) {
+            // Schema versions 1 to 3: migrated in one short write transaction, waiting for
             // another process's write lock as a writer would.
             conn.busy_timeout(options.busy_timeout.min(MAX_BUSY))
                 .map_err(|e| not_repo(e.to_string()))?;

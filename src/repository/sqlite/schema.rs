@@ -29,6 +29,15 @@
 //!   Schema version 3 added it: a jcrpack that knows only version 2 would write
 //!   without clearing digests, so it must refuse a version 3 repository, and
 //!   [`migrate`] brings versions 1 and 2 up.
+//! * `jcreated` keeps, per operation, the range of node ids it handed out (ids
+//!   only grow, and one write transaction at a time holds `meta.next_node_id`):
+//!   the nodes it created are the rows of `node` in that range (workspace roots
+//!   aside) plus the `jnode` rows that say "did not exist" (see `journal`).
+//!   Schema version 4 added it instead of a `jnode` row per created node (issue
+//!   16: 132 of 654 MiB at a million nodes); [`migrate`] adds it to versions 1
+//!   to 3, whose per-node rows stay as they are and read the same, and a jcrpack
+//!   that knows only version 3 refuses a version 4 repository, which it would
+//!   read without the nodes the range stands for and write without freezing them.
 
 use rusqlite::Connection;
 
@@ -36,12 +45,13 @@ use rusqlite::Connection;
 pub const FORMAT: &str = "jcrpack-repository";
 
 /// The schema version this code reads and writes.
-pub const VERSION: &str = "3";
+pub const VERSION: &str = "4";
 
 /// The schema versions of images (backups) this code still reads: version 1 lacks
 /// the generation token, version 2 the `aggregate` table (an image without it has
-/// no digests, so nothing is skipped).
-pub const READABLE_VERSIONS: [&str; 3] = ["1", "2", "3"];
+/// no digests, so nothing is skipped), version 3 the `jcreated` table (an image
+/// without it gets an empty one of its own: [`CREATED_TABLE_TEMP`]).
+pub const READABLE_VERSIONS: [&str; 4] = ["1", "2", "3", "4"];
 
 /// The statement that gives the repository a new generation token; every write
 /// transaction runs it just before it commits.
@@ -52,11 +62,24 @@ pub const NEW_GENERATION: &str =
 pub const AGGREGATE_TABLE: &str =
     "CREATE TABLE aggregate(node INTEGER PRIMARY KEY, digest BLOB NOT NULL);";
 
-/// Brings a repository of schema version 1 or 2 to version 3, in one short write
-/// transaction, if no other process did meanwhile: adds the generation token and
-/// drops the triggers that kept one in version 1 repositories that were backed
-/// up (from version 1), and adds the `aggregate` table. Returns whether it
-/// migrated.
+/// The statements that add the `jcreated` table (schema version 4). The index on
+/// `hi` finds the one range a node id can lie in (ranges never overlap).
+pub const CREATED_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS jcreated(op INTEGER PRIMARY KEY, lo INTEGER NOT NULL, hi INTEGER NOT NULL);
+     CREATE INDEX IF NOT EXISTS jcreated_hi ON jcreated(hi);";
+
+/// An empty `jcreated` for the read-only connection of an image without one
+/// (older than version 4; its temporary schema is writable), so that one set of
+/// statements reads every version: such an image keeps a `jnode` row per created
+/// node.
+pub const CREATED_TABLE_TEMP: &str =
+    "CREATE TEMP TABLE jcreated(op INTEGER PRIMARY KEY, lo INTEGER NOT NULL, hi INTEGER NOT NULL);";
+
+/// Brings a repository of schema version 1, 2 or 3 to version 4, in one short
+/// write transaction, if no other process did meanwhile: adds the generation
+/// token and drops the triggers that kept one in version 1 repositories that were
+/// backed up (from version 1), adds the `aggregate` table (from versions 1 and
+/// 2) and the `jcreated` table. Returns whether it migrated.
 pub fn migrate(conn: &Connection) -> rusqlite::Result<bool> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let run = || -> rusqlite::Result<bool> {
@@ -64,7 +87,7 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<bool> {
             conn.query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
                 r.get(0)
             })?;
-        if version != "1" && version != "2" {
+        if !["1", "2", "3"].contains(&version.as_str()) {
             return Ok(false);
         }
         if version == "1" {
@@ -75,12 +98,17 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<bool> {
                    VALUES ('generation', lower(hex(randomblob(16))));",
             )?;
         }
-        // A table left by a jcrpack of version 3 whose repository was stamped back
-        // holds digests nobody kept current: start it empty, so nothing is skipped
-        // on their word.
-        conn.execute_batch("DROP TABLE IF EXISTS aggregate;")?;
-        conn.execute_batch(AGGREGATE_TABLE)?;
-        conn.execute_batch("UPDATE meta SET value = '3' WHERE key = 'version';")?;
+        if version != "3" {
+            // A table left by a jcrpack of version 3 whose repository was stamped
+            // back holds digests nobody kept current: start it empty, so nothing is
+            // skipped on their word.
+            conn.execute_batch("DROP TABLE IF EXISTS aggregate;")?;
+            conn.execute_batch(AGGREGATE_TABLE)?;
+        }
+        // A repository of version 4 stamped back keeps its ranges: no jcrpack that
+        // knows only an older version can have written to it (it refuses version 4).
+        conn.execute_batch(CREATED_TABLE)?;
+        conn.execute_batch("UPDATE meta SET value = '4' WHERE key = 'version';")?;
         Ok(true)
     };
     match run() {
@@ -177,6 +205,8 @@ CREATE TABLE jreg(
 ) WITHOUT ROWID;
 CREATE INDEX jreg_key ON jreg(kind, key);
 CREATE TABLE aggregate(node INTEGER PRIMARY KEY, digest BLOB NOT NULL);
+CREATE TABLE jcreated(op INTEGER PRIMARY KEY, lo INTEGER NOT NULL, hi INTEGER NOT NULL);
+CREATE INDEX jcreated_hi ON jcreated(hi);
 ";
 
 /// Per-connection settings: WAL (readers never wait for the writer),

@@ -5,6 +5,7 @@
 //! ([`sns`](crate::repository::journaled::sns), over [`sns::PathRows`], which `Db`
 //! implements here).
 
+use super::journal;
 use super::read::{descendant_bounds, NodeRow};
 use super::Db;
 use crate::repository::journaled::sns;
@@ -23,8 +24,11 @@ pub(crate) fn exists(db: &Db<'_>, ws: i64, p: &str) -> Result<bool> {
         .map_err(|e| db.err(e))
 }
 
-/// Renames the subtree at `old` to `new` (the node and all its descendants).
+/// Renames the subtree at `old` to `new` (the node and all its descendants),
+/// after freezing the journal's image of those an earlier operation created (their
+/// paths at its end: `journal`).
 pub(crate) fn move_subtree(db: &Db<'_>, ws: i64, old: &str, new: &str) -> Result<()> {
+    journal::freeze_subtree(db, ws, old)?;
     let (lo, hi) = descendant_bounds(old);
     db.conn
         .prepare_cached("UPDATE node SET path = ?3 WHERE ws = ?1 AND path = ?2")

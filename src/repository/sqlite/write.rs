@@ -5,6 +5,7 @@
 //! before-images through the operation log.
 
 use super::codec;
+use super::journal;
 use super::read::{descendant_bounds, index_of, NodeRow};
 use super::tree;
 use super::Db;
@@ -119,7 +120,8 @@ pub(crate) fn insert_node(
     Ok(())
 }
 
-/// Removes the subtree at `row` and closes the same-name gap.
+/// Removes the subtree at `row` and closes the same-name gap (the journal's images
+/// of the nodes earlier operations created are frozen first).
 pub(crate) fn remove_subtree(db: &Db<'_>, workspace: &str, row: &NodeRow) -> Result<u64> {
     if row.parent.is_none() {
         return Err(RepositoryError::NotAllowed {
@@ -131,6 +133,8 @@ pub(crate) fn remove_subtree(db: &Db<'_>, workspace: &str, row: &NodeRow) -> Res
     }
     let (lo, hi) = descendant_bounds(&row.path);
     let ws = row.ws;
+    // The journal's images of the nodes earlier operations created (`journal`).
+    journal::freeze_subtree(db, ws, &row.path)?;
     db.conn
         .prepare_cached(
             "DELETE FROM prop WHERE node IN
@@ -158,9 +162,11 @@ pub(crate) fn remove_subtree(db: &Db<'_>, workspace: &str, row: &NodeRow) -> Res
     Ok(below as u64 + 1)
 }
 
-/// Deletes workspace `ws` and its nodes with their properties; returns how many
-/// nodes went.
+/// Deletes workspace `ws` and its nodes with their properties (freezing the
+/// journal's images of those earlier operations created); returns how many nodes
+/// went.
 pub(crate) fn drop_workspace(db: &Db<'_>, ws: i64) -> Result<u64> {
+    journal::freeze_workspace(db, ws)?;
     db.conn
         .prepare_cached("DELETE FROM prop WHERE node IN (SELECT id FROM node WHERE ws = ?1)")
         .and_then(|mut s| s.execute([ws]))

@@ -97,3 +97,91 @@ fn new_repositories_have_no_journal_path_index_and_old_ones_work_with_it() {
         SqliteOldJournalIndex,
     >();
 }
+
+/// Rows of `jnode` and `jcreated` of operation `op`.
+fn journal_rows(store: &SqliteStore, op: crate::repository::OperationId) -> (i64, i64) {
+    store
+        .conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM jnode WHERE op = ?1),
+                    (SELECT count(*) FROM jcreated WHERE op = ?1)",
+            [op.0],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+}
+
+#[test]
+fn created_nodes_are_a_range_and_a_version_3_repository_with_rows_reads_the_same() {
+    let (dir, mut store) = repo();
+    let root = store.location().to_path_buf();
+    let tree = Node::new("a", "nt:unstructured")
+        .with_child(Node::new("b", "nt:unstructured").with_child(Node::new("c", "nt:unstructured")))
+        .with_child(Node::new("b", "nt:unstructured"));
+    let mut t = store.begin_operation(meta("old")).unwrap();
+    t.add_node(WS, "/", &tree, &AddOptions::append()).unwrap();
+    let old = t.commit().unwrap().unwrap();
+    // Four created nodes, one range, no row of their own.
+    assert_eq!(journal_rows(&store, old), (0, 1));
+    let listed = store.operation(old).unwrap();
+    assert_eq!(listed.touched.len(), 4);
+
+    // What a jcrpack of schema version 3 wrote: a row per created node, no ranges.
+    store
+        .conn
+        .execute_batch(
+            "INSERT INTO jnode(op, node, ws, path, existed)
+               SELECT c.op, n.id, n.ws, n.path, 0 FROM jcreated c JOIN node n
+               ON n.id >= c.lo AND n.id < c.hi WHERE n.parent IS NOT NULL;
+             DROP TABLE jcreated;
+             UPDATE meta SET value = '3' WHERE key = 'version';",
+        )
+        .unwrap();
+    drop(store);
+    // A backup image of it reads the same (with an empty range table of its own).
+    let img = dir.path().join("v3.db");
+    std::fs::copy(root.join(super::schema::DB_FILE), &img).unwrap();
+    let image = SqliteStore::open_image(&img, &root).unwrap();
+    assert_eq!(image.operation(old).unwrap(), listed);
+    drop(image);
+
+    // Opening migrates it to version 4, keeping the rows.
+    let mut store = SqliteStore::open(&root).unwrap();
+    let version: String = store
+        .conn
+        .query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(version, super::schema::VERSION);
+    assert_eq!(journal_rows(&store, old), (4, 0));
+    assert_eq!(store.operation(old).unwrap(), listed);
+    // A later operation records a range and freezes nothing of the old one's.
+    let mut t = store.begin_operation(meta("new")).unwrap();
+    t.remove_node(WS, "/a/b").unwrap();
+    add(t.as_mut(), "/a", "d");
+    let new = t.commit().unwrap().unwrap();
+    assert_eq!(journal_rows(&store, old), (4, 0));
+    // The before-images of the removed `b` and `c`, and `d` in the range.
+    assert_eq!(journal_rows(&store, new), (2, 1));
+    assert_eq!(store.operation(old).unwrap(), listed);
+    let e = store.undo(old, false, meta("undo old")).unwrap_err();
+    assert!(e.to_string().contains("/a/b"), "{e}");
+    store.undo(new, false, meta("undo new")).unwrap();
+    store.undo(old, false, meta("undo old")).unwrap();
+    assert!(store.node(WS, "/a").unwrap().is_none());
+    assert_eq!(store.operation(old).unwrap(), listed);
+
+    // A schema version this jcrpack does not know is refused, as a jcrpack of
+    // version 3 refuses version 4 (it migrates only 1 and 2).
+    store
+        .conn
+        .execute("UPDATE meta SET value = '5' WHERE key = 'version'", [])
+        .unwrap();
+    drop(store);
+    let e = SqliteStore::open(&root).unwrap_err().to_string();
+    assert!(
+        e.contains("schema version 5 is not the supported version 4"),
+        "{e}"
+    );
+}
