@@ -361,3 +361,82 @@ fn refused_entries_outside_the_selection_fail_only_the_opens_that_keep_them() {
     let zip = open_selected(&path, &strict, &EntrySelection::roots(["/etc/a"])).unwrap();
     assert!(zip.entry("jcr_root/etc/a").is_some() && zip.entry("jcr_root/etc/A").is_none());
 }
+
+/// `open_stored` of every file: a zip's stored bytes with its record's form (exactly
+/// `compressed_size` of them, inflating to the content, whose CRC-32 the form
+/// carries), a folder's file as it is, with no form.
+#[test]
+fn stored_bytes_are_what_a_zip_keeps_and_a_folders_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("pkg");
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    make_folder(
+        &root,
+        &[
+            ("jcr_root/.content.xml", b"<jcr:root/>"),
+            ("jcr_root/content/a.b", b""),
+            ("jcr_root/content/big.bin", &big),
+        ],
+    );
+    let folder = open(&root, &ReadOptions::default()).unwrap();
+    let target = dir.path().join("pkg.zip");
+    let mut w = ::zip::ZipWriter::new(std::fs::File::create(&target).unwrap());
+    let stored = SimpleFileOptions::DEFAULT.compression_method(::zip::CompressionMethod::Stored);
+    for (name, options) in [
+        ("jcr_root/.content.xml", stored),
+        ("jcr_root/content/a.b", SimpleFileOptions::DEFAULT),
+        ("jcr_root/content/big.bin", SimpleFileOptions::DEFAULT),
+    ] {
+        w.start_file(name, options).unwrap();
+        w.write_all(&read_all(&mut folder.open(name).unwrap()))
+            .unwrap();
+    }
+    w.finish().unwrap();
+    let zip = open(&target, &ReadOptions::default()).unwrap();
+    for e in folder.entries().iter().filter(|e| e.is_file()) {
+        let content = read_all(&mut folder.open(e.name()).unwrap());
+        let mut raw = folder.open_stored(e.name()).unwrap();
+        assert_eq!(raw.form, None, "{}", e.name());
+        assert_eq!(read_all(&mut raw.reader), content, "{}", e.name());
+
+        let mut raw = zip.open_stored(e.name()).unwrap();
+        let form = raw.form.unwrap();
+        let bytes = read_all(&mut raw.reader);
+        let z = zip.entry(e.name()).unwrap();
+        assert_eq!(bytes.len() as u64, form.compressed_size, "{}", e.name());
+        assert_eq!(
+            (form.compressed_size, form.size),
+            (z.compressed_size(), z.size())
+        );
+        let inflated = match form.method {
+            0 => bytes.clone(),
+            8 => read_all(&mut flate2::read::DeflateDecoder::new(&bytes[..])),
+            m => panic!("{}: method {m}", e.name()),
+        };
+        assert_eq!(inflated, content, "{}", e.name());
+        let mut crc = flate2::Crc::new();
+        crc.update(&content);
+        assert_eq!(form.crc32, crc.sum(), "{}", e.name());
+    }
+    assert_eq!(
+        zip.open_stored("jcr_root/.content.xml")
+            .unwrap()
+            .form
+            .unwrap()
+            .method,
+        0
+    );
+    assert_eq!(
+        zip.open_stored("jcr_root/content/big.bin")
+            .unwrap()
+            .form
+            .unwrap()
+            .method,
+        8
+    );
+    // Directories and missing names are refused as `open` refuses them.
+    for archive in [&folder, &zip] {
+        assert!(archive.open_stored("jcr_root/content").is_err());
+        assert!(archive.open_stored("jcr_root/nothing").is_err());
+    }
+}

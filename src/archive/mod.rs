@@ -86,6 +86,39 @@ impl fmt::Display for ArchiveKind {
     }
 }
 
+/// How a zip stores one file entry ([`Archive::open_stored`]): its central record's
+/// fields that decide what its stored bytes inflate to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredForm {
+    /// The compression method (0 stored, 8 deflated; others cannot be read).
+    pub method: u16,
+    /// The general purpose flags (encryption among them).
+    pub flags: u16,
+    /// The CRC-32 the record declares for the content.
+    pub crc32: u32,
+    /// The bytes stored.
+    pub compressed_size: u64,
+    /// The bytes of content the record declares.
+    pub size: u64,
+}
+
+/// A file entry's bytes as stored ([`Archive::open_stored`]).
+pub struct StoredEntry {
+    /// How they are stored; `None` when they are the content itself (a folder's file).
+    pub form: Option<StoredForm>,
+    /// The stored bytes (for a zip, exactly `compressed_size` of them unless the
+    /// file was cut short since it was opened: the caller counts).
+    pub reader: Box<dyn Read + Send>,
+}
+
+impl fmt::Debug for StoredEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredEntry")
+            .field("form", &self.form)
+            .finish_non_exhaustive()
+    }
+}
+
 /// How archives are read: the zip-bomb limits and whether case collisions are errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadOptions {
@@ -149,6 +182,21 @@ pub trait Archive: Send + Sync + fmt::Debug {
     /// The zip backend, when this is one (for raw copies).
     fn as_zip(&self) -> Option<&ZipArchive> {
         None
+    }
+
+    /// File `entry`'s bytes as the archive stores them, neither inflated nor
+    /// checked, with how they are stored: for a zip its compressed data and its
+    /// central record's method, flags, CRC-32 and sizes; for a folder the file
+    /// itself (the default: [`Archive::open`], no form). The same stored bytes with
+    /// the same form are the same content (when it can be read at all), so this
+    /// identifies content without inflating it (the importer's aggregate digests);
+    /// the same content may be stored differently. Never a way to read content:
+    /// nothing here checks the CRC-32 or the [`Limits`].
+    fn open_stored(&self, entry: &str) -> Result<StoredEntry, ArchiveError> {
+        Ok(StoredEntry {
+            form: None,
+            reader: self.open(entry)?,
+        })
     }
 
     /// Every entry, sorted by name.

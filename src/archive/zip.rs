@@ -286,6 +286,23 @@ impl ZipArchive {
         ))
     }
 
+    /// Refuses file `entry` (found as `record`) when its stored bytes run past the
+    /// end of the file.
+    fn check_within(&self, entry: &str, record: &Record) -> Result<(), ArchiveError> {
+        match record.header_start.checked_add(record.compressed_size) {
+            Some(end) if end <= self.file_len => Ok(()),
+            _ => Err(ArchiveError::CorruptEntry {
+                archive: self.name.to_string(),
+                entry: entry.to_owned(),
+                reason: format!(
+                    "its {} compressed bytes run past the end of the file ({} bytes); \
+                     the zip is truncated",
+                    record.compressed_size, self.file_len
+                ),
+            }),
+        }
+    }
+
     /// Calls `f` with the zip crate's raw (still compressed) view of file `entry`, for
     /// copying it into another zip without inflating it. The view is read from a
     /// one-entry zip made of this entry's bytes and its central record as stored
@@ -470,17 +487,8 @@ impl Archive for ZipArchive {
                 record.compressed_size, record.size
             )));
         }
+        self.check_within(entry, &record)?;
         let data_start = record.header_start;
-        match data_start.checked_add(record.compressed_size) {
-            Some(end) if end <= self.file_len => {}
-            _ => {
-                return Err(corrupt(format!(
-                    "its {} compressed bytes run past the end of the file ({} bytes); \
-                     the zip is truncated",
-                    record.compressed_size, self.file_len
-                )));
-            }
-        }
         let spec = EntrySpec {
             archive: Arc::clone(&self.name),
             entry: entry.to_owned(),
@@ -500,6 +508,25 @@ impl Archive for ZipArchive {
 
     fn as_zip(&self) -> Option<&ZipArchive> {
         Some(self)
+    }
+
+    fn open_stored(&self, entry: &str) -> Result<super::StoredEntry, ArchiveError> {
+        let (_, record) = self.file_record(entry)?;
+        self.check_within(entry, &record)?;
+        Ok(super::StoredEntry {
+            form: Some(super::StoredForm {
+                method: record.method,
+                flags: record.flags,
+                crc32: record.crc32,
+                compressed_size: record.compressed_size,
+                size: record.size,
+            }),
+            reader: Box::new(FileRange::new(
+                Arc::clone(&self.data),
+                record.header_start,
+                record.compressed_size,
+            )),
+        })
     }
 }
 

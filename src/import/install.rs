@@ -306,11 +306,7 @@ pub(super) fn run(
     sub_packages::install(&mut s, archive, &props, &sub_packages, depth, opened)?;
     stamps.step("installing sub packages");
     if let Some(d) = s.digests.take() {
-        for record in d.pending.iter() {
-            if let Some((digest, path)) = super::digest::split(&record) {
-                s.txn.record_aggregate_digest(&s.ws, path, &digest)?;
-            }
-        }
+        d.record_into(&mut *s.txn, &s.ws)?;
         stamps.step("recording digests");
     }
     s.path_set_error()?;
@@ -320,9 +316,34 @@ pub(super) fn run(
 /// Walks the plan ([`tree::import_tree`]) with a reader on the other thread reading
 /// and parsing the entries ahead ([`super::ahead`]), joined before this returns.
 /// An install that skips by digests walks without one: the reader cannot know which
-/// subtrees are skipped, and would read them all.
+/// subtrees are skipped, and would read them all (digests taken beside the walk
+/// skip nothing).
+/// Digests wanted beside the walk are taken on a thread of their own meanwhile
+/// ([`super::digest::beside`]).
 fn walk(s: &mut Session<'_>, archive: &dyn Archive, plan: &Plan<'_>) -> Result<(), ImportError> {
-    if s.digests.is_some() || !super::ahead::enabled() {
+    let Some(base) = s.digests.as_ref().and_then(|d| d.wanted_beside_walk()) else {
+        return walk_reading_ahead(s, archive, plan);
+    };
+    let table = super::digest::beside(archive, plan, &base, || {
+        walk_reading_ahead(s, archive, plan)
+    })?;
+    if let Some(d) = s.digests.as_mut() {
+        d.computed(table);
+    }
+    Ok(())
+}
+
+/// [`walk`] itself: with a reader ahead unless some subtree may be skipped.
+fn walk_reading_ahead(
+    s: &mut Session<'_>,
+    archive: &dyn Archive,
+    plan: &Plan<'_>,
+) -> Result<(), ImportError> {
+    let skipping = s
+        .digests
+        .as_ref()
+        .is_some_and(|d| d.wanted_beside_walk().is_none());
+    if skipping || !super::ahead::enabled() {
         return tree::import_tree(s, archive, plan);
     }
     std::thread::scope(|scope| {
@@ -381,7 +402,15 @@ fn layout_digests(
     // those after the first install, and digests taken over them would never match
     // on the first re-install. Prefixes are never remapped, so stored names mean
     // the same; the package's own node types are in META-INF.
-    let base = super::digest::base(&[options.as_bytes()], archive)?;
+    // A skipped entry is never inflated: a limit lowered since must not be skipped
+    // past.
+    let limits = format!("{:?}", crate::limits::get());
+    let base = super::digest::base(&[options.as_bytes(), limits.as_bytes()], archive)?;
+    // With no digest recorded anywhere nothing can be skipped, and nothing needs
+    // the digests before the walk ends.
+    if !s.txn.has_aggregate_digests()? {
+        return Ok(super::digest::Digests::beside_walk(&base));
+    }
     Ok(super::digest::Digests::compute(archive, plan, &base)?)
 }
 

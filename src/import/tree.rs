@@ -46,11 +46,14 @@ fn visit(
     // Below an authorizable that exists elsewhere, the content goes below that one.
     let p = s.repo_path(n_path);
     super::session::check_depth(&p)?;
-    let digest = match &s.digests {
-        Some(d) if s.remapped.is_empty() => d.of(n),
-        _ => None,
-    };
-    if let Some(d) = digest.as_ref().filter(|_| s.opts.skip_unchanged) {
+    // Digests taken beside the walk are not there yet (nothing is skipped then),
+    // but the node is recorded all the same.
+    let digests = s.digests.as_ref().filter(|_| s.remapped.is_empty());
+    let recorded = digests.is_some();
+    if let Some(d) = digests
+        .and_then(|d| d.of(n))
+        .filter(|_| s.opts.skip_unchanged)
+    {
         if s.txn.aggregate_digest(&s.ws, &p)?.as_deref() == Some(&d[..]) {
             s.advance(plan.count(n));
             s.report.totals.skipped += plan.aggregates(n);
@@ -93,11 +96,11 @@ fn visit(
         }
     }
     // A subtree that warned or failed is installed again next time, to say so again.
-    if let Some(d) = &digest {
+    if recorded {
         let clean = (s.report.warnings.len(), s.report.totals.errors) == before;
         if clean && s.remapped.is_empty() && s.out_of_bounds.is_none() {
             if let Some(g) = s.digests.as_mut() {
-                g.record(&p, d);
+                g.record(&p, n);
             }
         }
     }

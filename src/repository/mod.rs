@@ -475,6 +475,13 @@ pub trait Transaction: StoreRead {
         Ok(None)
     }
 
+    /// Whether any aggregate digest is recorded in the store (none: nothing can
+    /// be skipped, so the importer need not take its digests before walking). The
+    /// default, a store that keeps none, has none.
+    fn has_aggregate_digests(&self) -> Result<bool> {
+        Ok(false)
+    }
+
     /// Records `digest` for the node at `path` of `workspace` (the importer's
     /// claim that installing the same entries with the same options leaves its
     /// subtree as it is); returns false when the node is missing. Any later change
@@ -488,6 +495,21 @@ pub trait Transaction: StoreRead {
     ) -> Result<bool> {
         let _ = (workspace, path, digest);
         Ok(false)
+    }
+
+    /// Records each `(path, digest)` of `records` as
+    /// [`Transaction::record_aggregate_digest`] does, in one go: a store may look
+    /// the nodes up in one batch and not read the digests back. A missing node is
+    /// passed over. The default records them one by one.
+    fn record_aggregate_digests(
+        &mut self,
+        workspace: &str,
+        records: &[(&str, &[u8])],
+    ) -> Result<()> {
+        for (path, digest) in records {
+            self.record_aggregate_digest(workspace, path, digest)?;
+        }
+        Ok(())
     }
 
     /// The caller has written the transaction's content and has only checks (and

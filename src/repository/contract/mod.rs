@@ -72,6 +72,7 @@ macro_rules! contract_suite {
             history::history_counts_the_properties_of_created_nodes,
             history::pruning_drops_the_oldest_operations_and_names_them,
             digests::digests_are_cleared_by_every_change_below_their_node,
+            digests::digests_recorded_in_a_batch_are_kept_and_cleared_as_one_by_one,
             names::names_of_thousands_of_characters_round_trip_and_undo,
         );
     };

@@ -466,6 +466,10 @@ impl Transaction for JournaledTxn<'_> {
         }
     }
 
+    fn has_aggregate_digests(&self) -> Result<bool> {
+        self.inner.has_aggregate_digests()
+    }
+
     fn record_aggregate_digest(
         &mut self,
         workspace: &str,
@@ -483,6 +487,24 @@ impl Transaction for JournaledTxn<'_> {
             }
             None => Ok(false),
         }
+    }
+
+    fn record_aggregate_digests(
+        &mut self,
+        workspace: &str,
+        records: &[(&str, &[u8])],
+    ) -> Result<()> {
+        let Some(ws) = self.inner.workspace_id(workspace)? else {
+            return Ok(());
+        };
+        let paths: Vec<&str> = records.iter().map(|r| r.0).collect();
+        let rows = self.inner.nodes_at(ws, &paths)?;
+        for (row, (_, digest)) in rows.iter().zip(records) {
+            if let Some(row) = row {
+                self.inner.set_aggregate_digest(row.id, digest)?;
+            }
+        }
+        Ok(())
     }
 
     fn prepare_commit(&mut self) {
