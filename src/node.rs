@@ -7,6 +7,12 @@
 use crate::value::{Property, Value};
 use indexmap::IndexMap;
 
+/// A node's properties by name, in insertion order (which the hasher does not
+/// touch). Hashed with foldhash, several times cheaper than std's SipHash on short
+/// names (an install looks each property up about three times, issue 16); randomly
+/// seeded, as the names come from packages, which may be hostile.
+pub type Properties = IndexMap<String, Property, foldhash::fast::RandomState>;
+
 /// A node and (optionally) its subtree.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Node {
@@ -19,7 +25,7 @@ pub struct Node {
     /// `jcr:mixinTypes`, in repository order.
     pub mixins: Vec<String>,
     /// Every other property, in insertion order.
-    pub properties: IndexMap<String, Property>,
+    pub properties: Properties,
     /// Child nodes, in order.
     pub children: Vec<Node>,
 }

@@ -787,6 +787,7 @@ impl ContentTxn for SqliteTxn<'_> {
         };
         write::insert_node(
             &db,
+            &mut self.prepared,
             n.id,
             n.ws,
             parent,
@@ -855,7 +856,7 @@ impl ContentTxn for SqliteTxn<'_> {
         let path = self.path_of(id)?;
         let db = self.store.db();
         let e = write::encode_property(&db, &path, property)?;
-        write::write_props(&db, id, std::slice::from_ref(&e))?;
+        write::write_props(&db, &mut self.prepared, id, std::slice::from_ref(&e))?;
         self.uuid_written(id, property);
         Ok(())
     }
@@ -870,7 +871,7 @@ impl ContentTxn for SqliteTxn<'_> {
             .iter()
             .map(|p| write::encode_property(&db, &path, p))
             .collect::<Result<Vec<_>>>()?;
-        write::write_props(&db, id, &encoded)?;
+        write::write_props(&db, &mut self.prepared, id, &encoded)?;
         for p in properties {
             self.uuid_written(id, p);
         }
@@ -1123,8 +1124,11 @@ mod tests {
         let before = txn.children(root.id).unwrap();
         // Answered from the cache, and right.
         assert_eq!(txn.children(root.id).unwrap(), before);
+        let db = txn.db();
+        let mut prepared = super::super::txn::Prepared::default();
         write::insert_node(
-            &txn.db(),
+            &db,
+            &mut prepared,
             1 << 40,
             ws,
             root.id,

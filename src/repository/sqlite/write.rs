@@ -8,6 +8,7 @@ use super::codec;
 use super::journal;
 use super::read::{descendant_bounds, index_of, NodeRow};
 use super::tree;
+use super::txn::Prepared;
 use super::Db;
 use crate::path;
 use crate::repository::{RepositoryError, Result};
@@ -53,10 +54,10 @@ pub(crate) fn encode_property<'p>(
 }
 
 /// Properties written per `INSERT` statement.
-const PROPS_PER_INSERT: usize = 8;
+pub(crate) const PROPS_PER_INSERT: usize = 8;
 
 /// `INSERT OR REPLACE` statements for 1 to [`PROPS_PER_INSERT`] property rows.
-fn props_insert_sql(rows: usize) -> &'static str {
+pub(crate) fn props_insert_sql(rows: usize) -> &'static str {
     static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let all = SQL.get_or_init(|| {
         (0..=PROPS_PER_INSERT)
@@ -72,13 +73,15 @@ fn props_insert_sql(rows: usize) -> &'static str {
 }
 
 /// Writes encoded properties of node `id` (no journaling), several rows per
-/// statement.
-pub(crate) fn write_props(db: &Db<'_>, id: i64, props: &[Encoded<'_>]) -> Result<()> {
+/// statement, with the transaction's statements.
+pub(crate) fn write_props<'s>(
+    db: &Db<'s>,
+    prepared: &mut Prepared<'s>,
+    id: i64,
+    props: &[Encoded<'_>],
+) -> Result<()> {
     for chunk in props.chunks(PROPS_PER_INSERT) {
-        let mut st = db
-            .conn
-            .prepare_cached(props_insert_sql(chunk.len()))
-            .map_err(|e| db.err(e))?;
+        let st = prepared.props(db, chunk.len())?;
         let mut i = 1;
         for e in chunk {
             st.raw_bind_parameter(i, id).map_err(|e| db.err(e))?;
@@ -97,10 +100,16 @@ pub(crate) fn write_props(db: &Db<'_>, id: i64, props: &[Encoded<'_>]) -> Result
     Ok(())
 }
 
-/// Inserts a node row.
+/// The node row's `INSERT`.
+pub(crate) const NODE_INSERT: &str =
+    "INSERT INTO node(id, ws, parent, name, position, path, ptype, mixins)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+/// Inserts a node row, with the transaction's statement.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn insert_node(
-    db: &Db<'_>,
+pub(crate) fn insert_node<'s>(
+    db: &Db<'s>,
+    prepared: &mut Prepared<'s>,
     id: i64,
     ws: i64,
     parent: i64,
@@ -110,12 +119,9 @@ pub(crate) fn insert_node(
     ptype: &str,
     mixins: &str,
 ) -> Result<()> {
-    db.conn
-        .prepare_cached(
-            "INSERT INTO node(id, ws, parent, name, position, path, ptype, mixins)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )
-        .and_then(|mut s| s.execute(params![id, ws, parent, name, position, p, ptype, mixins]))
+    prepared
+        .node(db)?
+        .execute(params![id, ws, parent, name, position, p, ptype, mixins])
         .map_err(|e| db.err(e))?;
     Ok(())
 }
