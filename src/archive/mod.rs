@@ -48,7 +48,7 @@ mod zip_out;
 #[cfg(test)]
 mod contract_tests;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use compressibility::{is_precompressed, looks_incompressible};
 pub use entry_name::{check_entry_name, NameProblem};

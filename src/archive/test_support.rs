@@ -71,3 +71,56 @@ pub(crate) fn make_folder(root: &Path, files: &[(&str, &[u8])]) {
         }
     }
 }
+
+/// An archive whose entry `entry` cannot be read: opening it (read or as stored)
+/// fails with "broken on purpose", or, with `panic_on`, panics when the thread of that
+/// name opens it (and reads normally elsewhere). The importer's tests use it for the
+/// read-ahead thread and the thread taking the digests.
+#[derive(Debug)]
+pub(crate) struct BrokenEntry {
+    pub inner: Box<dyn super::Archive>,
+    pub entry: &'static str,
+    pub panic_on: Option<&'static str>,
+}
+
+impl BrokenEntry {
+    fn check(&self, entry: &str) -> Result<(), super::ArchiveError> {
+        if entry != self.entry {
+            return Ok(());
+        }
+        match self.panic_on {
+            Some(thread) if std::thread::current().name() == Some(thread) => {
+                panic!("broken on purpose")
+            }
+            Some(_) => Ok(()),
+            None => Err(super::ArchiveError::from_read_error(
+                self.inner.name(),
+                entry,
+                std::io::Error::other("broken on purpose"),
+            )),
+        }
+    }
+}
+
+impl super::Archive for BrokenEntry {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn kind(&self) -> super::ArchiveKind {
+        self.inner.kind()
+    }
+    fn listing(&self) -> &super::Listing {
+        self.inner.listing()
+    }
+    fn warnings(&self) -> &[super::ArchiveWarning] {
+        self.inner.warnings()
+    }
+    fn open(&self, entry: &str) -> Result<Box<dyn Read + Send>, super::ArchiveError> {
+        self.check(entry)?;
+        self.inner.open(entry)
+    }
+    fn open_stored(&self, entry: &str) -> Result<super::StoredEntry, super::ArchiveError> {
+        self.check(entry)?;
+        self.inner.open_stored(entry)
+    }
+}

@@ -581,7 +581,8 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::archive::{open, ArchiveError, ArchiveKind, ArchiveWarning, Listing, ReadOptions};
+    use crate::archive::test_support::BrokenEntry;
+    use crate::archive::{open, ReadOptions};
     use crate::events::Actor;
     use crate::import::{install_archive, ImportOptions, Report};
     use crate::test_support::write;
@@ -775,10 +776,10 @@ pub(super) mod tests {
         let pkg = package();
         write(pkg.path(), "jcr_root/content/.content.xml", "<not xml");
         let a = open(pkg.path(), &ReadOptions::default()).unwrap();
-        let broken = Broken {
+        let broken = BrokenEntry {
             inner: a,
             entry: "jcr_root/content/a/f.txt",
-            panic: false,
+            panic_on: None,
         };
         let strict = ImportOptions::new(actor());
         let (report, _) = install_into(&broken, &strict);
@@ -795,10 +796,10 @@ pub(super) mod tests {
     fn a_panic_of_the_reader_is_an_error_not_a_hang() {
         let pkg = package();
         let a = open(pkg.path(), &ReadOptions::default()).unwrap();
-        let broken = Broken {
+        let broken = BrokenEntry {
             inner: a,
             entry: "jcr_root/content/a/f.txt",
-            panic: true,
+            panic_on: Some("jcrpack-read-ahead"),
         };
         let (report, dump) = install_into(&broken, &ImportOptions::new(actor()));
         match report {
@@ -892,45 +893,5 @@ pub(super) mod tests {
         budget.received("doc".into(), 100);
         assert!(budget.take(10, 100, &mut spare));
         assert_eq!(budget.held(), 110);
-    }
-
-    /// An archive whose `entry` cannot be read (or whose reading panics) on the
-    /// reader's thread, or cannot be read at all.
-    #[derive(Debug)]
-    struct Broken {
-        inner: Box<dyn Archive>,
-        entry: &'static str,
-        panic: bool,
-    }
-
-    impl Archive for Broken {
-        fn name(&self) -> &str {
-            self.inner.name()
-        }
-        fn kind(&self) -> ArchiveKind {
-            self.inner.kind()
-        }
-        fn listing(&self) -> &Listing {
-            self.inner.listing()
-        }
-        fn warnings(&self) -> &[ArchiveWarning] {
-            self.inner.warnings()
-        }
-        fn open(&self, entry: &str) -> Result<Box<dyn Read + Send>, ArchiveError> {
-            if entry == self.entry {
-                if self.panic {
-                    if std::thread::current().name() == Some("jcrpack-read-ahead") {
-                        panic!("broken on purpose");
-                    }
-                } else {
-                    return Err(ArchiveError::from_read_error(
-                        self.name(),
-                        entry,
-                        std::io::Error::other("broken on purpose"),
-                    ));
-                }
-            }
-            self.inner.open(entry)
-        }
     }
 }

@@ -481,7 +481,8 @@ mod tests {
     use super::super::install::{install, install_archive, install_archive_then};
     use super::super::{ImportError, ImportOptions, Report};
     use super::*;
-    use crate::archive::{ArchiveKind, ArchiveWarning, Listing, ReadOptions};
+    use crate::archive::test_support::BrokenEntry;
+    use crate::archive::ReadOptions;
     use crate::events::Actor;
     use crate::repository::Store;
     use crate::value::Date;
@@ -765,50 +766,8 @@ mod tests {
         assert_eq!(full.totals.skipped, 0, "{:?}", full.totals);
         assert!(full.totals.unchanged > 0);
         let recorded = digest_at(store.as_mut(), "/").unwrap();
-        assert_ne!(hex_of(&recorded), VERSION_1[0].1);
+        assert_ne!(crate::repository::blob::hex(&recorded), VERSION_1[0].1);
         assert!(skip_install(store.as_mut(), &pkg).totals.skipped > 0);
-    }
-
-    fn hex_of(d: &[u8]) -> String {
-        d.iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    /// An archive whose entry `entry` cannot be read (or whose reading panics) on
-    /// the thread taking the digests.
-    #[derive(Debug)]
-    struct Broken {
-        inner: Box<dyn Archive>,
-        entry: &'static str,
-        panic: bool,
-    }
-
-    impl Archive for Broken {
-        fn name(&self) -> &str {
-            self.inner.name()
-        }
-        fn kind(&self) -> ArchiveKind {
-            self.inner.kind()
-        }
-        fn listing(&self) -> &Listing {
-            self.inner.listing()
-        }
-        fn warnings(&self) -> &[ArchiveWarning] {
-            self.inner.warnings()
-        }
-        fn open(&self, entry: &str) -> Result<Box<dyn Read + Send>, ArchiveError> {
-            self.inner.open(entry)
-        }
-        fn open_stored(&self, entry: &str) -> Result<StoredEntry, ArchiveError> {
-            if entry == self.entry {
-                assert!(!self.panic, "broken on purpose");
-                return Err(ArchiveError::from_read_error(
-                    self.name(),
-                    entry,
-                    std::io::Error::other("broken on purpose"),
-                ));
-            }
-            self.inner.open_stored(entry)
-        }
     }
 
     /// The digests cannot be taken beside the walk (an entry the walk does not
@@ -820,10 +779,10 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let pkg = zip_of(&dir.path().join("p.zip"), &files(), true);
             let mut store = repo(dir.path());
-            let broken = Broken {
+            let broken = BrokenEntry {
                 inner: crate::archive::open(&pkg, &ReadOptions::default()).unwrap(),
                 entry: "jcr_root/content/outside.txt",
-                panic,
+                panic_on: panic.then_some("jcrpack-digests"),
             };
             let err = install_archive(store.as_mut(), &broken, &opts()).unwrap_err();
             match (&err, panic) {
