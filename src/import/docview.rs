@@ -16,6 +16,7 @@ use crate::properties::AcHandling;
 use crate::repository::{AddOptions, NodeInfo};
 use crate::validate::accesscontrol::ACL_TYPES;
 use crate::value::{Property, PropertyType, Value};
+use std::borrow::Cow;
 
 /// Properties the importer sets only when it creates a node (FileVault creates new
 /// nodes through a system view import, which may set them although protected).
@@ -641,19 +642,20 @@ fn update(
     info: &NodeInfo,
     primary: Option<String>,
 ) -> Result<(), ImportError> {
-    let node_path = info.path.clone();
-    s.document_nodes.insert(node_path.clone());
-    let mode = s.mode(&node_path);
+    // Borrowed, not copied: a re-install updates every node it meets.
+    let node_path = info.path.as_str();
+    s.document_nodes.insert(node_path.to_string());
+    let mode = s.mode(node_path);
     let mut changed = false;
-    let mut primary_now = info.primary_type.clone();
+    let mut primary_now = Cow::Borrowed(info.primary_type.as_str());
     if let Some(p) = primary {
         if mode == ImportMode::Replace
             && p != info.primary_type
             && info.primary_type != "rep:root"
             && p != "rep:root"
         {
-            s.txn.set_primary_type(&s.ws, &node_path, &p)?;
-            primary_now = p;
+            s.txn.set_primary_type(&s.ws, node_path, &p)?;
+            primary_now = Cow::Owned(p);
             changed = true;
         }
     }
@@ -674,13 +676,13 @@ fn update(
         }
     }
     if mixins != info.mixins {
-        s.txn.set_mixins(&s.ws, &node_path, &mixins)?;
+        s.txn.set_mixins(&s.ws, node_path, &mixins)?;
         changed = true;
     }
-    let (props, violations) = properties_for(s, pm, el, &node_path, &primary_now, &mixins, false);
+    let (props, violations) = properties_for(s, pm, el, node_path, &primary_now, &mixins, false);
     for v in violations {
         if mode == ImportMode::Replace {
-            s.fail_or_warn(&node_path, format!("node type constraint violated: {v}"))?;
+            s.fail_or_warn(node_path, format!("node type constraint violated: {v}"))?;
         } else {
             s.report.warn(format!("property skipped: {v}"));
         }
@@ -690,7 +692,7 @@ fn update(
     // Read after the type and mixin changes (which may change what is stored),
     // against the element's properties: those stored as the element gives them
     // come back as the element's own (not decoded), and compare equal at once.
-    let stored = s.txn.properties_against(&s.ws, &node_path, &props)?;
+    let stored = s.txn.properties_against(&s.ws, node_path, &props)?;
     let existing: Vec<&Property> = stored.iter().map(|e| e.resolve(&props)).collect();
     let overwrite = !matches!(mode, ImportMode::Merge | ImportMode::MergeProperties);
     for p in &props {
@@ -710,7 +712,7 @@ fn update(
             }
             merged.multiple = true;
             if existing.iter().find(|e| e.name == p.name) != Some(&&merged) {
-                s.txn.set_property(&s.ws, &node_path, &merged)?;
+                s.txn.set_property(&s.ws, node_path, &merged)?;
                 changed = true;
             }
             continue;
@@ -719,7 +721,7 @@ fn update(
             Some(e) if std::ptr::eq(*e, p) || *e == p => {}
             Some(_) if !overwrite => {}
             _ => {
-                s.txn.set_property(&s.ws, &node_path, p)?;
+                s.txn.set_property(&s.ws, node_path, p)?;
                 changed = true;
             }
         }
@@ -732,7 +734,7 @@ fn update(
             if has_binary_placeholder(el, pm, &e.name) {
                 continue;
             }
-            let from_file = s.file_content.contains(&node_path) || data_from_file(s, &node_path)?;
+            let from_file = s.file_content.contains(node_path) || data_from_file(s, node_path)?;
             if from_file
                 && matches!(
                     e.name.as_str(),
@@ -741,12 +743,12 @@ fn update(
             {
                 continue;
             }
-            if from_file && e.name == "jcr:mimeType" && is_default_mime(&node_path, e) {
+            if from_file && e.name == "jcr:mimeType" && is_default_mime(node_path, e) {
                 // FileVault removes it here and its file handler sets it again from
                 // the extension (`importNtResource`): the same value, so it stays.
                 continue;
             }
-            if !s.includes_property(&node_path, &e.name) {
+            if !s.includes_property(node_path, &e.name) {
                 continue;
             }
             if primary_now == "vlt:PackageDefinition"
@@ -762,7 +764,7 @@ fn update(
             {
                 continue;
             }
-            s.txn.remove_property(&s.ws, &node_path, &e.name)?;
+            s.txn.remove_property(&s.ws, node_path, &e.name)?;
             changed = true;
         }
     }
@@ -772,7 +774,7 @@ fn update(
             .map(String::as_str),
         Some("false")
     ) {
-        s.check_in.push(node_path.clone());
+        s.check_in.push(node_path.to_string());
     }
     // As Oak, which validates what a commit changes: a node left as it was is not
     // checked again (a node whose children are added or removed is queued where
@@ -782,7 +784,7 @@ fn update(
     } else {
         Action::Unchanged
     };
-    s.touched(&node_path, action, changed);
+    s.touched(node_path, action, changed);
     Ok(())
 }
 

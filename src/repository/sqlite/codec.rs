@@ -8,8 +8,10 @@
 //! `jcr:uuid` is a single String, stored as its plain value so that the partial
 //! index on `prop(value)` finds it.
 
+use crate::repository::content::StoredProperty;
 use crate::value::{Binary, Property, PropertyType, Value};
 use std::borrow::Cow;
+use std::fmt;
 
 /// JCR's constant for a type (`javax.jcr.PropertyType`).
 pub fn type_code(t: PropertyType) -> i64 {
@@ -99,10 +101,154 @@ pub fn stored_text(p: &Property) -> Option<Cow<'_, str>> {
 /// stored forms are exact (module doc), so such a row decodes to values equal to
 /// `p`'s, and comparing the text tells it without decoding. `false` for values that
 /// cannot be stored (the row is then decoded and compared).
+///
+/// The text is compared as it is produced, never built: a re-install asks this
+/// for each property of each node it meets, and building the stored text of a
+/// number, a date or a multi-value (a `String`, a JSON array) was most of the
+/// cost of asking.
 pub fn is_stored_as(p: &Property, code: i64, multiple: bool, raw: &[u8]) -> bool {
-    type_code(p.ptype) == code
-        && p.multiple == multiple
-        && stored_text(p).is_some_and(|t| t.as_bytes() == raw)
+    let same = type_code(p.ptype) == code && p.multiple == multiple && {
+        let mut w = SameAs { rest: raw };
+        let written = if p.multiple {
+            serde_json::to_writer(&mut w, &StoredValues(&p.values)).is_ok()
+        } else {
+            p.values
+                .first()
+                .is_some_and(|v| write_value(v, &mut w).is_some_and(|r| r.is_ok()))
+        };
+        written && w.rest.is_empty()
+    };
+    // What comparing the text built by `stored_text` answers: checked in tests.
+    debug_assert_eq!(
+        same,
+        type_code(p.ptype) == code
+            && p.multiple == multiple
+            && stored_text(p).is_some_and(|t| t.as_bytes() == raw),
+        "{p:?}"
+    );
+    same
+}
+
+/// Writes the stored text of one value ([`encode_value`]'s) to `w`; `None` for
+/// the binary forms that cannot be stored.
+fn write_value(v: &Value, w: &mut impl fmt::Write) -> Option<fmt::Result> {
+    if let Some(s) = v.as_str() {
+        return Some(w.write_str(s));
+    }
+    Some(match v {
+        Value::Boolean(b) => w.write_str(if *b { "true" } else { "false" }),
+        Value::Binary(Binary::Blob { sha256, size }) => write!(w, "blob:{sha256}:{size}"),
+        Value::Binary(Binary::Reference(r)) => write!(w, "ref:{r}"),
+        Value::Binary(_) => return None,
+        other => write!(w, "{other}"),
+    })
+}
+
+/// A writer that compares what it is given with the text it still expects,
+/// failing at the first difference (or at more text than expected).
+struct SameAs<'a> {
+    rest: &'a [u8],
+}
+
+impl SameAs<'_> {
+    fn take(&mut self, b: &[u8]) -> bool {
+        match self.rest.strip_prefix(b) {
+            Some(rest) => {
+                self.rest = rest;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl fmt::Write for SameAs<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.take(s.as_bytes()) {
+            Ok(())
+        } else {
+            Err(fmt::Error)
+        }
+    }
+}
+
+impl std::io::Write for SameAs<'_> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.write_all(b).map(|()| b.len())
+    }
+
+    fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
+        if self.take(b) {
+            Ok(())
+        } else {
+            Err(std::io::ErrorKind::InvalidData.into())
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The values of a multi-value as [`stored_text`] stores them: a JSON array of
+/// their stored texts (each escaped as `serde_json` escapes a string, whether
+/// given whole or in pieces).
+struct StoredValues<'a>(&'a [Value]);
+
+/// One value's stored text, as a `Display` (failing for the binary forms that
+/// cannot be stored).
+struct StoredValue<'a>(&'a Value);
+
+impl fmt::Display for StoredValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_value(self.0, f).unwrap_or(Err(fmt::Error))
+    }
+}
+
+impl serde::Serialize for StoredValues<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(StoredValue))
+    }
+}
+
+impl serde::Serialize for StoredValue<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_str() {
+            Some(t) => s.serialize_str(t),
+            None => s.collect_str(self),
+        }
+    }
+}
+
+/// A `prop` row's columns in their usual form (the name and value text, as
+/// bytes: checked only when decoded), wherever it was read from: a row of a
+/// node's own statement or one read ahead (module `props_ahead`).
+#[derive(Debug, Clone, Copy)]
+pub struct StoredRow<'a> {
+    pub name: &'a [u8],
+    pub code: i64,
+    pub multiple: bool,
+    pub value: &'a [u8],
+}
+
+impl StoredRow<'_> {
+    /// What [`crate::repository::content::ContentRead::properties_against`]
+    /// answers for this row: the index in `known` of the property of its name
+    /// when the row holds it as stored ([`is_stored_as`]: bytes compared,
+    /// nothing decoded), else the property decoded. `None` when the row is not
+    /// that property and a text is not UTF-8 (the caller reports it as its own
+    /// read does).
+    pub fn against(&self, known: &[Property]) -> Option<Result<StoredProperty, String>> {
+        let i = known.iter().position(|k| k.name.as_bytes() == self.name);
+        if let Some(i) =
+            i.filter(|&i| is_stored_as(&known[i], self.code, self.multiple, self.value))
+        {
+            return Some(Ok(StoredProperty::Known(i)));
+        }
+        let name = std::str::from_utf8(self.name).ok()?;
+        let value = std::str::from_utf8(self.value).ok()?;
+        Some(decode_property(name, self.code, self.multiple, value).map(StoredProperty::Read))
+    }
 }
 
 /// Reads a stored property.
@@ -266,6 +412,83 @@ mod tests {
         assert!(!is_stored_as(&long_text, 3, false, b"-42"));
         let inline = Property::single("i", Value::Binary(Binary::inline(b"x".to_vec())));
         assert!(!is_stored_as(&inline, 2, false, b"x"));
+    }
+
+    /// The text compared as it is produced is the text `stored_text` builds, for
+    /// every type, single and multiple, with escapes; a text that only begins or
+    /// only ends like it is another text.
+    #[test]
+    fn the_text_compared_is_the_stored_text() {
+        let date = Date::parse("2011-06-07T14:33:05.687-07:00").unwrap();
+        let blob = Value::Binary(Binary::Blob {
+            sha256: "cd".repeat(32),
+            size: 12,
+        });
+        let values = [
+            Value::String("q\"u\\o\nte\u{1}\u{7f} é 😀".into()),
+            Value::Long(i64::MIN),
+            Value::Double(1.0e-7),
+            Value::Double(f64::NAN),
+            Value::Date(date),
+            Value::Boolean(false),
+            Value::Decimal("-0.10".into()),
+            blob.clone(),
+            Value::Binary(Binary::Reference("r\"x".into())),
+        ];
+        for v in &values {
+            for p in [
+                Property::single("p", v.clone()),
+                Property::multi("m", v.ptype(), vec![v.clone(), v.clone()]),
+                Property::multi("o", v.ptype(), vec![v.clone()]),
+            ] {
+                let raw = encode_values(&p).unwrap();
+                let code = type_code(p.ptype);
+                assert!(is_stored_as(&p, code, p.multiple, raw.as_bytes()), "{raw}");
+                let short = &raw.as_bytes()[..raw.len() - 1];
+                assert!(!is_stored_as(&p, code, p.multiple, short), "{raw}");
+                assert!(!is_stored_as(&p, code, p.multiple, &raw.as_bytes()[1..]));
+                assert!(!is_stored_as(&p, code, p.multiple, b""));
+            }
+        }
+        // A value that cannot be stored, among others.
+        let inline = Value::Binary(Binary::inline(b"x".to_vec()));
+        let m = Property::multi("m", PropertyType::Binary, vec![blob, inline]);
+        assert!(encode_values(&m).is_none());
+        assert!(!is_stored_as(&m, 2, true, b"[]"));
+    }
+
+    /// A row answers as its own decoding does: by index when it holds the
+    /// property of its name, decoded otherwise; not at all when a text it must
+    /// decode is not UTF-8.
+    #[test]
+    fn a_row_answers_by_index_or_decoded() {
+        use crate::repository::content::StoredProperty::{Known, Read};
+        let known = [Property::string("a", "x"), Property::string("b", "y")];
+        let row = |name: &'static [u8], value: &'static [u8]| StoredRow {
+            name,
+            code: 1,
+            multiple: false,
+            value,
+        };
+        assert_eq!(row(b"b", b"y").against(&known), Some(Ok(Known(1))));
+        assert_eq!(
+            row(b"b", b"z").against(&known),
+            Some(Ok(Read(Property::string("b", "z"))))
+        );
+        assert_eq!(
+            row(b"c", b"x").against(&known),
+            Some(Ok(Read(Property::string("c", "x"))))
+        );
+        assert_eq!(row(b"c", b"\xff").against(&known), None);
+        assert_eq!(row(b"\xff", b"x").against(&known), None);
+        let bad = StoredRow {
+            code: 99,
+            ..row(b"a", b"x")
+        };
+        assert_eq!(
+            bad.against(&known),
+            Some(Err(decode_property("a", 99, false, "x").unwrap_err()))
+        );
     }
 
     #[test]

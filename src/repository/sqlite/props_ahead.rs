@@ -215,21 +215,16 @@ fn answer(
         else {
             return Ok(None);
         };
-        let (name, value) = (&text[name.0..name.1], &text[value.0..value.1]);
-        let same = known
-            .iter()
-            .position(|k| k.name.as_bytes() == name)
-            .filter(|&i| codec::is_stored_as(&known[i], code, multiple, value));
-        if let Some(i) = same {
-            out.push(StoredProperty::Known(i));
-            continue;
-        }
-        let (Ok(name), Ok(value)) = (std::str::from_utf8(name), std::str::from_utf8(value)) else {
-            return Ok(None);
+        let row = codec::StoredRow {
+            name: &text[name.0..name.1],
+            code,
+            multiple,
+            value: &text[value.0..value.1],
         };
-        out.push(StoredProperty::Read(
-            codec::decode_property(name, code, multiple, value).map_err(|e| db.corrupt(e))?,
-        ));
+        match row.against(known) {
+            Some(answer) => out.push(answer.map_err(|e| db.corrupt(e))?),
+            None => return Ok(None),
+        }
     }
     Ok(Some(out))
 }

@@ -76,6 +76,23 @@ pub(crate) fn index_of(db: &Db<'_>, p: &str) -> Result<u32> {
         .map_err(|e| db.corrupt(format!("stored path {p} is invalid: {e}")))
 }
 
+/// A row of `name, type, multiple, value` in its usual form (texts, integers);
+/// `None` otherwise.
+fn stored_row<'r>(r: &'r Row<'_>) -> Option<codec::StoredRow<'r>> {
+    use rusqlite::types::ValueRef::{Integer, Text};
+    match (r.get_ref(0), r.get_ref(1), r.get_ref(2), r.get_ref(3)) {
+        (Ok(Text(name)), Ok(Integer(code)), Ok(Integer(multiple)), Ok(Text(value))) => {
+            Some(codec::StoredRow {
+                name,
+                code,
+                multiple: multiple != 0,
+                value,
+            })
+        }
+        _ => None,
+    }
+}
+
 impl<'c> Db<'c> {
     /// The id of workspace `name`.
     pub fn ws_id(&self, name: &str) -> Result<Option<i64>> {
@@ -242,8 +259,9 @@ impl<'c> Db<'c> {
     pub fn props_against(&self, id: i64, known: &[Property]) -> Result<Vec<StoredProperty>> {
         let mut out = Vec::new();
         self.each_prop_row(id, |r| {
-            let same = match self.known_row(r, known)? {
-                Some(i) => StoredProperty::Known(i),
+            let same = match stored_row(r).and_then(|row| row.against(known)) {
+                Some(answer) => answer.map_err(|e| self.corrupt(e))?,
+                // An unusual row: decoding reports it.
                 None => StoredProperty::Read(self.decode_prop_row(r)?),
             };
             // The shortcut must answer what decoding answers: in tests every row
@@ -256,24 +274,6 @@ impl<'c> Db<'c> {
             Ok(())
         })?;
         Ok(out)
-    }
-
-    /// The index in `known` of the property a row (`name, type, multiple, value`)
-    /// holds, if one does.
-    fn known_row(&self, r: &Row<'_>, known: &[Property]) -> Result<Option<usize>> {
-        use rusqlite::types::ValueRef;
-        let ValueRef::Text(name) = r.get_ref(0).map_err(|e| self.err(e))? else {
-            return Ok(None);
-        };
-        let Some(i) = known.iter().position(|k| k.name.as_bytes() == name) else {
-            return Ok(None);
-        };
-        let code: i64 = r.get(1).map_err(|e| self.err(e))?;
-        let multiple: bool = r.get(2).map_err(|e| self.err(e))?;
-        let ValueRef::Text(raw) = r.get_ref(3).map_err(|e| self.err(e))? else {
-            return Ok(None);
-        };
-        Ok(codec::is_stored_as(&known[i], code, multiple, raw).then_some(i))
     }
 
     /// The node rows at `paths` of workspace `ws`, each with the index of its
