@@ -134,11 +134,46 @@ impl super::spill::Record for Pending {
     }
 }
 
+/// The subtrees an install skips, decided once before its walk
+/// ([`Digests::decide`]) and shared by the walk and the reader ahead: the layout
+/// nodes whose recorded digest equals this install's, top-most first (none below
+/// one is in the set), as one bit per layout node.
+#[derive(Debug, Default)]
+pub struct Skips(Vec<u64>);
+
+impl Skips {
+    fn insert(&mut self, n: Id) {
+        let (word, bit) = (n as usize / 64, n % 64);
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    /// Whether the walk skips the subtree of layout node `n` (unless its digest
+    /// was cleared since the decision: then the walk installs it, reading its
+    /// entries itself).
+    pub fn contains(&self, n: Id) -> bool {
+        self.0
+            .get(n as usize / 64)
+            .is_some_and(|w| w & (1 << (n % 64)) != 0)
+    }
+
+    /// How many subtrees are skipped.
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|w| w.count_ones() as usize).sum()
+    }
+}
+
 /// The digests of one install's layout.
 pub struct Digests {
     /// The digest of every layout node, by id; `None` until they are computed
     /// beside the walk.
     of: Option<Table>,
+    /// The subtrees whose recorded digest matched before the walk
+    /// ([`Digests::decide`]); `None` while none was decided (digests taken
+    /// beside the walk skip nothing).
+    skips: Option<std::sync::Arc<Skips>>,
     /// What every node digest covers besides its subtree ([`base`]).
     base: Digest,
     /// The subtrees to record at the end.
@@ -216,6 +251,7 @@ impl Digests {
         let of = table(archive, plan, base, &AtomicBool::new(false))?;
         Ok(Digests {
             of: Some(of),
+            skips: None,
             base: *base,
             pending: super::spill::SpillLog::new(),
         })
@@ -226,6 +262,7 @@ impl Digests {
     pub fn beside_walk(base: &Digest) -> Digests {
         Digests {
             of: None,
+            skips: None,
             base: *base,
             pending: super::spill::SpillLog::new(),
         }
@@ -246,6 +283,59 @@ impl Digests {
     /// skipped).
     pub fn of(&self, n: Id) -> Option<Digest> {
         self.of.as_ref().and_then(|t| t.get(n))
+    }
+
+    /// Decides which subtrees the walk skips: walks the layout as the walk does
+    /// (`keep`: whether the walk goes below a path, and keeps everything below, as
+    /// [`super::tree::kept`]), looks up the digest `recorded` for each path, and
+    /// takes a node whose recorded digest is its own without going below it. The
+    /// walk's digests are only ever cleared while it runs (they are recorded after
+    /// it), so a node not taken here is never skipped; one taken is skipped if its
+    /// digest is still there when the walk reaches it.
+    /// `keep_all` says whether the walk keeps everything from the root (no filter).
+    pub fn decide<E>(
+        &mut self,
+        plan: &Plan<'_>,
+        keep_all: bool,
+        keep: impl Fn(&str, bool) -> Option<bool>,
+        mut recorded: impl FnMut(&str) -> Result<Option<Vec<u8>>, E>,
+    ) -> Result<(), E> {
+        let mut skips = Skips::default();
+        let mut stack: Vec<(Id, String, bool)> = vec![(plan.root(), "/".into(), keep_all)];
+        while let Some((n, p, keep_all)) = stack.pop() {
+            let Some(keep_all) = keep(&p, keep_all) else {
+                continue;
+            };
+            if let Some(d) = self.of(n) {
+                if recorded(&p)?.as_deref() == Some(&d[..]) {
+                    skips.insert(n);
+                    continue;
+                }
+            }
+            for c in plan.children(n) {
+                stack.push((c, crate::path::join(&p, plan.segment(c)), keep_all));
+            }
+        }
+        self.skips = Some(std::sync::Arc::new(skips));
+        Ok(())
+    }
+
+    /// The subtrees decided before the walk ([`Digests::decide`]), to share with
+    /// the reader ahead.
+    pub fn skips(&self) -> Option<std::sync::Arc<Skips>> {
+        self.skips.clone()
+    }
+
+    /// Whether the walk skips the subtree of `n` if its digest is still recorded
+    /// when it gets there ([`Digests::decide`]).
+    pub fn decided_skip(&self, n: Id) -> bool {
+        self.skips.as_ref().is_some_and(|s| s.contains(n))
+    }
+
+    /// Whether the walk looks up the recorded digest of `n`: every node when
+    /// nothing was decided, else only those decided skipped.
+    pub fn may_skip(&self, n: Id) -> bool {
+        self.skips.as_ref().is_none_or(|s| s.contains(n))
     }
 
     /// Remembers to record the digest of layout node `n` for `path` at the end.
