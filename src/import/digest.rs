@@ -25,11 +25,15 @@
 //! bytes) never match these: the first install after an upgrade installs everything.
 //!
 //! Only an install with [`super::ImportOptions::skip_unchanged`] takes digests (they
-//! read every entry once more, entries outside the filter included). When the
-//! repository holds no recorded digest at all (a first install), nothing needs them
-//! before the walk: they are computed on a thread of their own beside it
-//! ([`beside`]) and joined before anything is recorded; otherwise they are
-//! computed first ([`Digests::compute`]), and most of the tree is then skipped. After such an
+//! read every entry once more, entries outside the filter included). When no
+//! recorded digest can match one of this install's (none is recorded at or below
+//! its filter roots, which exist: see `install::may_match`; a first install, or
+//! another package's), nothing needs them before the walk: they are computed on a
+//! thread of their own beside it ([`beside`]) and joined before anything is
+//! recorded. Otherwise they are computed first ([`Digests::compute`]), and the
+//! subtrees to skip are decided once, before the walk ([`Digests::decide`]): the
+//! walk and the reader ahead ([`super::ahead`]) both pass over them, so the reader
+//! reads and parses only what is installed. After such an
 //! install, every visited subtree whose import wrote no warning and no
 //! error gets its digest recorded on its node
 //! ([`crate::repository::Transaction::record_aggregate_digest`]). The journaled
