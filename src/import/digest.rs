@@ -164,7 +164,7 @@ impl Skips {
     }
 
     /// How many subtrees are skipped.
-    pub fn len(&self) -> usize {
+    pub fn subtrees(&self) -> usize {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
     }
 }

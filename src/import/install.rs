@@ -416,7 +416,7 @@ fn layout_digests(
         |p| s.txn.aggregate_digest(&s.ws, p),
     )?;
     if let Some(skips) = digests.skips() {
-        tracing::debug!("{} subtrees may be skipped", skips.len());
+        tracing::debug!("{} subtrees may be skipped", skips.subtrees());
     }
     Ok(digests)
 }
