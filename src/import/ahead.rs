@@ -27,6 +27,7 @@
 //!   closes the budget and the channel, so the reader stops at its next step; the
 //!   caller joins it inside a scope, so no thread outlives the install.
 
+use super::digest::Skips;
 use super::error::ImportError;
 use super::plan::{Id, Plan};
 use crate::archive::{Archive, Entry};
@@ -434,6 +435,8 @@ struct Reader<'p, 'a> {
     archive: &'a dyn Archive,
     plan: &'p Plan<'a>,
     filter: Option<WorkspaceFilter>,
+    /// The subtrees the walk skips ([`super::digest::Digests::decide`]).
+    skips: Option<Arc<Skips>>,
     tx: SyncSender<Msg>,
     budget: Arc<Budget>,
     limit: usize,
@@ -475,29 +478,18 @@ impl Reader<'_, '_> {
         Ok(parsed_ok)
     }
 
-    /// Whether the walk goes below `p` and whether everything below is kept, as
-    /// [`super::tree`]'s walk decides by the filter.
-    fn keep(&self, p: &str, keep_all: bool) -> Option<bool> {
-        if keep_all {
-            return Some(true);
-        }
-        let f = self.filter.as_ref();
-        if f.is_some_and(|f| f.contains(p)) {
-            Some(true)
-        } else if f.is_some_and(|f| f.is_ancestor(p)) || p == "/" {
-            Some(false)
-        } else {
-            None
-        }
-    }
-
     fn walk(&mut self) -> Result<(), Gone> {
-        let post_filter = self.filter.as_ref().is_some_and(|f| !f.sets.is_empty());
-        let mut stack: Vec<(Id, String, bool)> = vec![(self.plan.root(), "/".into(), !post_filter)];
+        let filter = self.filter.as_ref();
+        let keep_all = !super::tree::post_filter(filter);
+        let mut stack: Vec<(Id, String, bool)> = vec![(self.plan.root(), "/".into(), keep_all)];
         while let Some((n, p, keep_all)) = stack.pop() {
-            let Some(keep_all) = self.keep(&p, keep_all) else {
+            let Some(keep_all) = super::tree::kept(self.filter.as_ref(), &p, keep_all) else {
                 continue;
             };
+            // A subtree the walk skips is neither read nor parsed.
+            if self.skips.as_ref().is_some_and(|s| s.contains(n)) {
+                continue;
+            }
             let plan = self.plan;
             if let Some(entry) = plan.docview(n) {
                 // The file is read only when the document could be imported.
@@ -521,14 +513,15 @@ impl Reader<'_, '_> {
     }
 }
 
-/// Starts the reader on `scope` over `plan`, walked with `filter`, holding at most
-/// `limit` bytes ahead. `None` when no thread could be started (the installer then
-/// reads everything itself).
+/// Starts the reader on `scope` over `plan`, walked with `filter` and passing over
+/// the subtrees in `skips`, holding at most `limit` bytes ahead. `None` when no
+/// thread could be started (the installer then reads everything itself).
 pub fn start<'scope, 'env: 'scope, 'a: 'env>(
     scope: &'scope std::thread::Scope<'scope, 'env>,
     archive: &'a dyn Archive,
     plan: &'env Plan<'a>,
     filter: Option<WorkspaceFilter>,
+    skips: Option<Arc<Skips>>,
     limit: usize,
 ) -> Option<(Ahead, std::thread::ScopedJoinHandle<'scope, ()>)> {
     let (tx, rx) = sync_channel(QUEUE);
@@ -537,6 +530,7 @@ pub fn start<'scope, 'env: 'scope, 'a: 'env>(
         archive,
         plan,
         filter,
+        skips,
         tx,
         budget: budget.clone(),
         limit,
@@ -828,7 +822,7 @@ pub(super) mod tests {
         let plan = Plan::new(flat);
         let limit = 5 * cost(1000, false);
         std::thread::scope(|scope| {
-            let (mut ahead, reader) = start(scope, a.as_ref(), &plan, None, limit).unwrap();
+            let (mut ahead, reader) = start(scope, a.as_ref(), &plan, None, None, limit).unwrap();
             for i in 0..200 {
                 std::thread::sleep(std::time::Duration::from_millis(1));
                 assert!(ahead.budget.held() <= limit);
@@ -845,7 +839,7 @@ pub(super) mod tests {
         });
         // An installer that stops early stops the reader (the scope would not end).
         std::thread::scope(|scope| {
-            let (mut ahead, reader) = start(scope, a.as_ref(), &plan, None, limit).unwrap();
+            let (mut ahead, reader) = start(scope, a.as_ref(), &plan, None, None, limit).unwrap();
             assert!(ahead.blob("jcr_root/content/f000.txt").unwrap().is_some());
             drop(ahead);
             reader.join().unwrap();

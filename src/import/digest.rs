@@ -25,11 +25,15 @@
 //! bytes) never match these: the first install after an upgrade installs everything.
 //!
 //! Only an install with [`super::ImportOptions::skip_unchanged`] takes digests (they
-//! read every entry once more, entries outside the filter included). When the
-//! repository holds no recorded digest at all (a first install), nothing needs them
-//! before the walk: they are computed on a thread of their own beside it
-//! ([`beside`]) and joined before anything is recorded; otherwise they are
-//! computed first ([`Digests::compute`]), and most of the tree is then skipped. After such an
+//! read every entry once more, entries outside the filter included). When no
+//! recorded digest can match one of this install's (none is recorded at or below
+//! its filter roots, which exist: see `install::may_match`; a first install, or
+//! another package's), nothing needs them before the walk: they are computed on a
+//! thread of their own beside it ([`beside`]) and joined before anything is
+//! recorded. Otherwise they are computed first ([`Digests::compute`]), and the
+//! subtrees to skip are decided once, before the walk ([`Digests::decide`]): the
+//! walk and the reader ahead ([`super::ahead`]) both pass over them, so the reader
+//! reads and parses only what is installed. After such an
 //! install, every visited subtree whose import wrote no warning and no
 //! error gets its digest recorded on its node
 //! ([`crate::repository::Transaction::record_aggregate_digest`]). The journaled
@@ -134,11 +138,46 @@ impl super::spill::Record for Pending {
     }
 }
 
+/// The subtrees an install skips, decided once before its walk
+/// ([`Digests::decide`]) and shared by the walk and the reader ahead: the layout
+/// nodes whose recorded digest equals this install's, top-most first (none below
+/// one is in the set), as one bit per layout node.
+#[derive(Debug, Default)]
+pub struct Skips(Vec<u64>);
+
+impl Skips {
+    fn insert(&mut self, n: Id) {
+        let (word, bit) = (n as usize / 64, n % 64);
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    /// Whether the walk skips the subtree of layout node `n` (unless its digest
+    /// was cleared since the decision: then the walk installs it, reading its
+    /// entries itself).
+    pub fn contains(&self, n: Id) -> bool {
+        self.0
+            .get(n as usize / 64)
+            .is_some_and(|w| w & (1 << (n % 64)) != 0)
+    }
+
+    /// How many subtrees are skipped.
+    pub fn subtrees(&self) -> usize {
+        self.0.iter().map(|w| w.count_ones() as usize).sum()
+    }
+}
+
 /// The digests of one install's layout.
 pub struct Digests {
     /// The digest of every layout node, by id; `None` until they are computed
     /// beside the walk.
     of: Option<Table>,
+    /// The subtrees whose recorded digest matched before the walk
+    /// ([`Digests::decide`]); `None` while none was decided (digests taken
+    /// beside the walk skip nothing).
+    skips: Option<std::sync::Arc<Skips>>,
     /// What every node digest covers besides its subtree ([`base`]).
     base: Digest,
     /// The subtrees to record at the end.
@@ -216,6 +255,7 @@ impl Digests {
         let of = table(archive, plan, base, &AtomicBool::new(false))?;
         Ok(Digests {
             of: Some(of),
+            skips: None,
             base: *base,
             pending: super::spill::SpillLog::new(),
         })
@@ -226,6 +266,7 @@ impl Digests {
     pub fn beside_walk(base: &Digest) -> Digests {
         Digests {
             of: None,
+            skips: None,
             base: *base,
             pending: super::spill::SpillLog::new(),
         }
@@ -246,6 +287,59 @@ impl Digests {
     /// skipped).
     pub fn of(&self, n: Id) -> Option<Digest> {
         self.of.as_ref().and_then(|t| t.get(n))
+    }
+
+    /// Decides which subtrees the walk skips: walks the layout as the walk does
+    /// (`keep`: whether the walk goes below a path, and keeps everything below, as
+    /// [`super::tree::kept`]), looks up the digest `recorded` for each path, and
+    /// takes a node whose recorded digest is its own without going below it. The
+    /// walk's digests are only ever cleared while it runs (they are recorded after
+    /// it), so a node not taken here is never skipped; one taken is skipped if its
+    /// digest is still there when the walk reaches it.
+    /// `keep_all` says whether the walk keeps everything from the root (no filter).
+    pub fn decide<E>(
+        &mut self,
+        plan: &Plan<'_>,
+        keep_all: bool,
+        keep: impl Fn(&str, bool) -> Option<bool>,
+        mut recorded: impl FnMut(&str) -> Result<Option<Vec<u8>>, E>,
+    ) -> Result<(), E> {
+        let mut skips = Skips::default();
+        let mut stack: Vec<(Id, String, bool)> = vec![(plan.root(), "/".into(), keep_all)];
+        while let Some((n, p, keep_all)) = stack.pop() {
+            let Some(keep_all) = keep(&p, keep_all) else {
+                continue;
+            };
+            if let Some(d) = self.of(n) {
+                if recorded(&p)?.as_deref() == Some(&d[..]) {
+                    skips.insert(n);
+                    continue;
+                }
+            }
+            for c in plan.children(n) {
+                stack.push((c, crate::path::join(&p, plan.segment(c)), keep_all));
+            }
+        }
+        self.skips = Some(std::sync::Arc::new(skips));
+        Ok(())
+    }
+
+    /// The subtrees decided before the walk ([`Digests::decide`]), to share with
+    /// the reader ahead.
+    pub fn skips(&self) -> Option<std::sync::Arc<Skips>> {
+        self.skips.clone()
+    }
+
+    /// Whether the walk skips the subtree of `n` if its digest is still recorded
+    /// when it gets there ([`Digests::decide`]).
+    pub fn decided_skip(&self, n: Id) -> bool {
+        self.skips.as_ref().is_some_and(|s| s.contains(n))
+    }
+
+    /// Whether the walk looks up the recorded digest of `n`: every node when
+    /// nothing was decided, else only those decided skipped.
+    pub fn may_skip(&self, n: Id) -> bool {
+        self.skips.as_ref().is_none_or(|s| s.contains(n))
     }
 
     /// Remembers to record the digest of layout node `n` for `path` at the end.
@@ -567,6 +661,13 @@ mod tests {
         }
     }
 
+    fn dry() -> ImportOptions {
+        ImportOptions {
+            dry_run: true,
+            ..opts()
+        }
+    }
+
     fn repo(dir: &Path) -> Box<dyn Store> {
         crate::repository::init(&dir.join("repo")).unwrap()
     }
@@ -828,6 +929,151 @@ mod tests {
         let first = skip_install(store.as_mut(), &pkg);
         assert_eq!(first.totals.skipped, 0);
         assert!(first.totals.added > 0);
+    }
+
+    /// Installs `archive` with `--skip-unchanged`; the report and the reader
+    /// ahead's (taken, dropped).
+    fn skip_install_counting(store: &mut dyn Store, archive: &dyn Archive) -> (Report, (u64, u64)) {
+        use super::super::ahead::tests::LAST;
+        LAST.with(|l| l.set(None));
+        let report = install_archive(store, archive, &opts()).unwrap();
+        let read = LAST.with(|l| l.take()).expect("the install read ahead");
+        (report, read)
+    }
+
+    /// A re-install with a changed file reads ahead past the subtrees it skips:
+    /// the reader opens none of their entries (one that would panic on the
+    /// reader's thread is never opened there) and hands over nothing the walk
+    /// passes over.
+    #[test]
+    fn the_reader_ahead_never_reads_a_skipped_subtree() {
+        for skipped in ["jcr_root/content/a/d/.content.xml", BIN] {
+            let dir = tempfile::tempdir().unwrap();
+            let pkg = dir.path().join("p.zip");
+            let mut store = repo(dir.path());
+            skip_install(store.as_mut(), &zip_of(&pkg, &files(), true));
+            let mut changed = files();
+            changed[at("jcr_root/content/a/g.txt")].1 = b"GEE".to_vec();
+            zip_of(&pkg, &changed, true);
+            let broken = BrokenEntry {
+                inner: crate::archive::open(&pkg, &ReadOptions::default()).unwrap(),
+                entry: skipped,
+                panic_on: Some("jcrpack-read-ahead"),
+            };
+            let (r, (taken, dropped)) = skip_install_counting(store.as_mut(), &broken);
+            // `d` and `f.bin` skipped; `/content/a` and `g.txt` installed again.
+            assert_eq!(r.totals.skipped, 2, "{skipped}: {:?}", r.totals);
+            assert_eq!(r.totals.updated, 1, "{skipped}: {:?}", r.totals);
+            assert_eq!(data(store.as_mut(), "/content/a/g.txt"), b"GEE");
+            // `a`'s document and `g.txt`, both from the reader; nothing passed over.
+            assert_eq!((taken, dropped), (2, 0), "{skipped}");
+        }
+    }
+
+    /// A package whose filter roots hold no recorded digest takes its digests
+    /// beside the walk even though the repository holds another package's (the
+    /// digests' thread opens its entries: one that panics there fails the
+    /// install); a re-install of either computes them first (on the installing
+    /// thread, where that entry reads).
+    #[test]
+    fn another_package_takes_its_digests_beside_the_walk() {
+        const B_ENTRY: &str = "jcr_root/content/b/x.txt";
+        let b_files: Vec<(&str, Vec<u8>)> = vec![
+            (
+                "META-INF/vault/filter.xml",
+                br#"<workspaceFilter version="1.0"><filter root="/content/b"/></workspaceFilter>"#
+                    .to_vec(),
+            ),
+            (B_ENTRY, b"x".to_vec()),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let a = zip_of(&dir.path().join("a.zip"), &files(), true);
+        let b = zip_of(&dir.path().join("b.zip"), &b_files, true);
+        let mut store = repo(dir.path());
+        skip_install(store.as_mut(), &a);
+        assert!(digest_at(store.as_mut(), "/").is_some());
+        let panicking = |pkg: &Path, entry: &'static str| BrokenEntry {
+            inner: crate::archive::open(pkg, &ReadOptions::default()).unwrap(),
+            entry,
+            panic_on: Some("jcrpack-digests"),
+        };
+        // While B's root does not exist, A's digest at `/` might be B's (see
+        // `install::may_match`): taken first.
+        let first = install_archive(store.as_mut(), &panicking(&b, B_ENTRY), &dry()).unwrap();
+        assert_eq!(first.totals.skipped, 0);
+        let mut t = store.begin("b's root").unwrap();
+        t.add_node(
+            WS,
+            "/content",
+            &crate::node::Node::new("b", "nt:folder"),
+            &crate::repository::AddOptions::append(),
+        )
+        .unwrap();
+        t.commit().unwrap();
+        assert!(
+            digest_at(store.as_mut(), "/").is_none(),
+            "cleared by the change"
+        );
+        let err = install_archive(store.as_mut(), &panicking(&b, B_ENTRY), &opts()).unwrap_err();
+        assert!(
+            matches!(&err, ImportError::ReadAhead { message } if message.contains("digests")),
+            "{err:?}"
+        );
+        let first_b = skip_install(store.as_mut(), &b);
+        assert_eq!(first_b.totals.skipped, 0);
+        assert!(first_b.totals.added > 0);
+        // `/` changed, so A's digest there is gone; B's are recorded.
+        assert!(digest_at(store.as_mut(), "/content/b").is_some());
+        let again = install_archive(store.as_mut(), &panicking(&b, B_ENTRY), &opts()).unwrap();
+        assert_eq!(again.totals.skipped, 1, "{:?}", again.totals);
+        let a_again = install_archive(store.as_mut(), &panicking(&a, BIN), &opts()).unwrap();
+        // From `/content/a` (`/` and `/content` changed since A's install).
+        assert_eq!(a_again.totals.skipped, 4, "{:?}", a_again.totals);
+    }
+
+    /// A subtree decided skipped whose digest the walk clears before it gets there
+    /// (its parent's changed document writes below it) is installed, its entries
+    /// read by the walk itself (the reader ahead passed over them: one that would
+    /// panic there is never opened there), and reports as with no reader at all.
+    #[test]
+    fn a_subtree_cleared_during_the_walk_is_installed_after_all() {
+        let inline = DOC.replace(
+            "title=\"one\"/>",
+            "><d jcr:primaryType=\"nt:unstructured\" inline=\"yes\"/></jcr:root>",
+        );
+        let run = |ahead_off: bool| {
+            super::super::ahead::tests::OFF.with(|o| o.set(ahead_off));
+            let dir = tempfile::tempdir().unwrap();
+            let pkg = dir.path().join("p.zip");
+            let mut store = repo(dir.path());
+            skip_install(store.as_mut(), &zip_of(&pkg, &files(), true));
+            let mut changed = files();
+            changed[at("jcr_root/content/a/.content.xml")].1 = inline.clone().into_bytes();
+            zip_of(&pkg, &changed, true);
+            let broken = BrokenEntry {
+                inner: crate::archive::open(&pkg, &ReadOptions::default()).unwrap(),
+                entry: "jcr_root/content/a/d/.content.xml",
+                panic_on: Some("jcrpack-read-ahead"),
+            };
+            let r = install_archive(store.as_mut(), &broken, &opts()).unwrap();
+            super::super::ahead::tests::OFF.with(|o| o.set(false));
+            // `d` written by `a`'s document, then by its own, which drops `inline`.
+            let d: Vec<_> = r
+                .entries
+                .iter()
+                .filter(|e| e.path == "/content/a/d")
+                .collect();
+            assert_eq!(d.len(), 2, "{:?}", r.entries);
+            assert_eq!(r.totals.skipped, 2, "{:?}", r.totals);
+            assert!(store
+                .property(WS, "/content/a/d", "inline")
+                .unwrap()
+                .is_none());
+            let mut json = serde_json::to_value(&r).unwrap();
+            json["package"] = serde_json::Value::Null;
+            (json, text_of(store.as_mut(), "/content/a/d", "title"))
+        };
+        assert_eq!(run(false), run(true));
     }
 
     /// The pending records spill to disk and come back as they were pushed, each

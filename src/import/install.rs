@@ -315,9 +315,8 @@ pub(super) fn run(
 
 /// Walks the plan ([`tree::import_tree`]) with a reader on the other thread reading
 /// and parsing the entries ahead ([`super::ahead`]), joined before this returns.
-/// An install that skips by digests walks without one: the reader cannot know which
-/// subtrees are skipped, and would read them all (digests taken beside the walk
-/// skip nothing).
+/// An install that skips by digests decided which subtrees it skips before
+/// ([`super::digest::Digests::decide`]), and the reader passes over them.
 /// Digests wanted beside the walk are taken on a thread of their own meanwhile
 /// ([`super::digest::beside`]).
 fn walk(s: &mut Session<'_>, archive: &dyn Archive, plan: &Plan<'_>) -> Result<(), ImportError> {
@@ -333,23 +332,20 @@ fn walk(s: &mut Session<'_>, archive: &dyn Archive, plan: &Plan<'_>) -> Result<(
     Ok(())
 }
 
-/// [`walk`] itself: with a reader ahead unless some subtree may be skipped.
+/// [`walk`] itself, with a reader ahead.
 fn walk_reading_ahead(
     s: &mut Session<'_>,
     archive: &dyn Archive,
     plan: &Plan<'_>,
 ) -> Result<(), ImportError> {
-    let skipping = s
-        .digests
-        .as_ref()
-        .is_some_and(|d| d.wanted_beside_walk().is_none());
-    if skipping || !super::ahead::enabled() {
+    if !super::ahead::enabled() {
         return tree::import_tree(s, archive, plan);
     }
     std::thread::scope(|scope| {
         let filter = s.filter.clone();
+        let skips = s.digests.as_ref().and_then(|d| d.skips());
         let Some((ahead, reader)) =
-            super::ahead::start(scope, archive, plan, filter, super::ahead::BUDGET)
+            super::ahead::start(scope, archive, plan, filter, skips, super::ahead::BUDGET)
         else {
             return tree::import_tree(s, archive, plan);
         };
@@ -406,12 +402,54 @@ fn layout_digests(
     // past.
     let limits = format!("{:?}", crate::limits::get());
     let base = super::digest::base(&[options.as_bytes(), limits.as_bytes()], archive)?;
-    // With no digest recorded anywhere nothing can be skipped, and nothing needs
-    // the digests before the walk ends.
-    if !s.txn.has_aggregate_digests()? {
+    // When no recorded digest can match, nothing is skipped, and nothing needs the
+    // digests before the walk ends.
+    if !may_match(s, plan)? {
         return Ok(super::digest::Digests::beside_walk(&base));
     }
-    Ok(super::digest::Digests::compute(archive, plan, &base)?)
+    let mut digests = super::digest::Digests::compute(archive, plan, &base)?;
+    let filter = s.filter.as_ref();
+    digests.decide(
+        plan,
+        !tree::post_filter(filter),
+        |p, keep_all| tree::kept(filter, p, keep_all),
+        |p| s.txn.aggregate_digest(&s.ws, p),
+    )?;
+    if let Some(skips) = digests.skips() {
+        tracing::debug!("{} subtrees may be skipped", skips.subtrees());
+    }
+    Ok(digests)
+}
+
+/// Whether a digest recorded in the repository may match one of this install's
+/// (else they are taken beside the walk, as for a first install). None can when
+/// none is recorded at all, nor at or below any filter root, while every root
+/// exists in the repository and is in the filter: a digest recorded at an
+/// ancestor of a root was recorded by an install that visited that root (its
+/// digest covers the root's layout, so the filter was the same), and recorded
+/// the root's digest with it, or skipped the root by its digest; either is still
+/// recorded unless something changed below the root since, which cleared the
+/// ancestor's too. A root that does not exist (and so had none recorded) or that
+/// its own rules exclude (never visited) breaks that chain, and so does a package
+/// without a filter (every path of the repository is below its root).
+fn may_match(s: &Session<'_>, plan: &Plan<'_>) -> Result<bool, ImportError> {
+    if !s.txn.has_aggregate_digests()? {
+        return Ok(false);
+    }
+    let Some(filter) = s.filter.as_ref().filter(|f| !f.sets.is_empty()) else {
+        return Ok(true);
+    };
+    for set in &filter.sets {
+        let root = set.root();
+        if plan.find(root).is_none()
+            || !filter.contains(root)
+            || s.txn.node(&s.ws, root)?.is_none()
+            || s.txn.has_aggregate_digests_below(&s.ws, root)?
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 #[cfg(test)]

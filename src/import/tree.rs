@@ -20,12 +20,46 @@ pub fn import_tree(
     archive: &dyn Archive,
     plan: &Plan<'_>,
 ) -> Result<(), ImportError> {
-    let post_filter = s.filter.as_ref().is_some_and(|f| !f.sets.is_empty());
     let root = plan.root();
     s.phase("installing", Some(plan.count(root)), Unit::Paths);
-    visit(s, archive, plan, root, "/", !post_filter)
+    visit(
+        s,
+        archive,
+        plan,
+        root,
+        "/",
+        !post_filter(s.filter.as_ref()),
+        false,
+    )
 }
 
+/// Whether the walk goes by the filter (else it keeps everything from the root).
+pub(super) fn post_filter(filter: Option<&crate::filter::WorkspaceFilter>) -> bool {
+    filter.is_some_and(|f| !f.sets.is_empty())
+}
+
+/// Whether the walk goes below package path `p` (`None`: it does not), and whether
+/// it keeps everything below (`keep_all`: everything above was kept), as [`visit`]
+/// decides by `filter` while no authorizable is remapped. The reader ahead and
+/// the decision of what is skipped walk by it.
+pub(super) fn kept(
+    filter: Option<&crate::filter::WorkspaceFilter>,
+    p: &str,
+    keep_all: bool,
+) -> Option<bool> {
+    if keep_all || filter.is_some_and(|f| f.contains(p)) {
+        Some(true)
+    } else if filter.is_some_and(|f| f.is_ancestor(p)) || p == "/" {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Visits layout node `n` at package path `n_path` and its subtree. `checking`:
+/// the recorded digest of every node is looked up (below a subtree that was
+/// decided skipped before the walk, [`super::digest::Digests::decide`], but whose
+/// digest was cleared since); otherwise only that of nodes decided skipped.
 fn visit(
     s: &mut Session<'_>,
     archive: &dyn Archive,
@@ -33,6 +67,7 @@ fn visit(
     n: Id,
     n_path: &str,
     keep_all: bool,
+    checking: bool,
 ) -> Result<(), ImportError> {
     let mut keep_all = keep_all;
     if !keep_all {
@@ -43,6 +78,15 @@ fn visit(
             return Ok(());
         }
     }
+    // The reader ahead passes over a subtree decided skipped: it is visited without
+    // it (asking it for an entry it passed over would drain it), and if it is
+    // installed after all, its entries are read here.
+    if !checking && s.digests.as_ref().is_some_and(|d| d.decided_skip(n)) {
+        let ahead = s.ahead.take();
+        let visited = visit(s, archive, plan, n, n_path, keep_all, true);
+        s.ahead = ahead;
+        return visited;
+    }
     // Below an authorizable that exists elsewhere, the content goes below that one.
     let p = s.repo_path(n_path);
     super::session::check_depth(&p)?;
@@ -51,6 +95,7 @@ fn visit(
     let digests = s.digests.as_ref().filter(|_| s.remapped.is_empty());
     let recorded = digests.is_some();
     if let Some(d) = digests
+        .filter(|d| checking || d.may_skip(n))
         .and_then(|d| d.of(n))
         .filter(|_| s.opts.skip_unchanged)
     {
@@ -94,7 +139,7 @@ fn visit(
     super::file::apply_binaries(s, archive, &p, &plan.binaries(n))?;
     for child in ordered_children(s.filter.as_ref(), plan, n, n_path) {
         let child_path = path::join(n_path, plan.segment(child));
-        visit(s, archive, plan, child, &child_path, keep_all)?;
+        visit(s, archive, plan, child, &child_path, keep_all, checking)?;
     }
     if plan.docview(n).is_none() && plan.file(n).is_none() && plan.has_dir(n) {
         folder_cleanup(s, plan, n, n_path)?;

@@ -248,6 +248,15 @@ pub trait ContentRead {
     fn has_aggregate_digests(&self) -> Result<bool> {
         Ok(false)
     }
+
+    /// Whether any aggregate digest is recorded at `path` of workspace `ws` or
+    /// below it (the importer takes its digests beside the walk when none can
+    /// match). The default answers for the whole store, which is never wrong,
+    /// only slower.
+    fn has_aggregate_digests_below(&self, ws: WorkspaceId, path: &str) -> Result<bool> {
+        let _ = (ws, path);
+        self.has_aggregate_digests()
+    }
 }
 
 /// The primitive mutations of one write transaction.
@@ -531,6 +540,14 @@ macro_rules! forward_content_read {
             fn has_aggregate_digests(&self) -> $crate::repository::Result<bool> {
                 let $s = self;
                 $crate::repository::content::ContentRead::has_aggregate_digests($e)
+            }
+            fn has_aggregate_digests_below(
+                &self,
+                ws: $crate::repository::content::WorkspaceId,
+                path: &str,
+            ) -> $crate::repository::Result<bool> {
+                let $s = self;
+                $crate::repository::content::ContentRead::has_aggregate_digests_below($e, ws, path)
             }
         }
     };

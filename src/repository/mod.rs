@@ -482,6 +482,14 @@ pub trait Transaction: StoreRead {
         Ok(false)
     }
 
+    /// Whether any aggregate digest is recorded at `path` of `workspace` or below
+    /// it. The default answers for the whole store
+    /// ([`Transaction::has_aggregate_digests`]), which is never wrong, only slower.
+    fn has_aggregate_digests_below(&self, workspace: &str, path: &str) -> Result<bool> {
+        let _ = (workspace, path);
+        self.has_aggregate_digests()
+    }
+
     /// Records `digest` for the node at `path` of `workspace` (the importer's
     /// claim that installing the same entries with the same options leaves its
     /// subtree as it is); returns false when the node is missing. Any later change

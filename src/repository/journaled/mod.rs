@@ -470,6 +470,13 @@ impl Transaction for JournaledTxn<'_> {
         self.inner.has_aggregate_digests()
     }
 
+    fn has_aggregate_digests_below(&self, workspace: &str, path: &str) -> Result<bool> {
+        match self.inner.workspace_id(workspace)? {
+            Some(ws) => self.inner.has_aggregate_digests_below(ws, path),
+            None => Ok(false),
+        }
+    }
+
     fn record_aggregate_digest(
         &mut self,
         workspace: &str,

@@ -422,6 +422,22 @@ macro_rules! content_read {
                     .and_then(|mut s| s.query_row([], |r| r.get(0)))
                     .map_err(|e| db.err(e))
             }
+            fn has_aggregate_digests_below(&self, ws: WorkspaceId, path: &str) -> Result<bool> {
+                // The subtree as a range of the `(ws, path)` index (see `schema`).
+                let (from, to) = if path == "/" {
+                    ("/".to_string(), "0".to_string())
+                } else {
+                    (format!("{path}/"), format!("{path}0"))
+                };
+                let db = self.db();
+                db.conn
+                    .prepare_cached(
+                        "SELECT EXISTS(SELECT 1 FROM node n CROSS JOIN aggregate a ON a.node = n.id
+                         WHERE n.ws = ?1 AND (n.path = ?2 OR (n.path >= ?3 AND n.path < ?4)))",
+                    )
+                    .and_then(|mut s| s.query_row(params![ws, path, from, to], |r| r.get(0)))
+                    .map_err(|e| db.err(e))
+            }
         }
 
         impl OpLogRead for $t {

@@ -5,9 +5,11 @@
 //! rollback, a second writer, readers, a crash. `model`: random edits, paths and
 //! undo (proptest). `scale`: a 100,000-node insert. `housekeeping`: garbage
 //! collection of blob files and leftovers. `scratch`: scratch repositories.
-//! `blob_writes`: blob files written on the blob store's thread.
+//! `blob_writes`: blob files written on the blob store's thread. `digests`: which
+//! subtrees hold aggregate digests.
 
 mod blob_writes;
+mod digests;
 mod housekeeping;
 mod locking;
 mod model;
