@@ -740,7 +740,7 @@ impl ContentTxn for SqliteTxn<'_> {
         write::drop_workspace(&db, ws)
     }
 
-    fn insert_node(&mut self, n: &NewNode) -> Result<()> {
+    fn insert_node(&mut self, n: NewNode) -> Result<()> {
         let db = self.store.db();
         let mixins = codec::encode_mixins(&n.mixins);
         let Some(parent) = n.parent else {
@@ -797,20 +797,24 @@ impl ContentTxn for SqliteTxn<'_> {
             &n.primary_type,
             &mixins,
         )?;
-        let record = |path: String| NodeRecord {
-            id: n.id,
-            ws: n.ws,
-            parent: Some(parent),
-            name: n.name.clone(),
-            position: n.position,
-            path,
-            primary_type: n.primary_type.clone(),
-            mixins: n.mixins.clone(),
-        };
-        match (direct, appended) {
-            (true, _) => self.st.cache.inserted(record(p)),
-            (false, Some(index)) => self.st.cache.inserted_same_name(record(p), index),
-            (false, None) => tree::fix_sns(&db, n.ws, &parent_path, &n.name, &[n.id])?,
+        if !direct && appended.is_none() {
+            tree::fix_sns(&db, n.ws, &parent_path, &n.name, &[n.id])?;
+        } else {
+            // The node's own strings go into the cache's record (moved, not copied).
+            let record = NodeRecord {
+                id: n.id,
+                ws: n.ws,
+                parent: Some(parent),
+                name: n.name,
+                position: n.position,
+                path: p,
+                primary_type: n.primary_type,
+                mixins: n.mixins,
+            };
+            match appended {
+                Some(index) => self.st.cache.inserted_same_name(record, index),
+                None => self.st.cache.inserted(record),
+            }
         }
         Ok(())
     }
