@@ -366,6 +366,9 @@ macro_rules! content_read {
                 Ok(p)
             }
             fn uuid_owners(&self, ws: WorkspaceId, uuid: &str) -> Result<Vec<NodeId>> {
+                if self.node_cache().is_some_and(|c| c.uuid_free(ws, uuid)) {
+                    return Ok(Vec::new());
+                }
                 let db = self.db();
                 let mut s = db
                     .conn
@@ -377,7 +380,12 @@ macro_rules! content_read {
                 let it = s
                     .query_map(params![uuid, ws], |r| r.get(0))
                     .map_err(|e| db.err(e))?;
-                it.collect::<rusqlite::Result<_>>().map_err(|e| db.err(e))
+                let owners: Vec<NodeId> =
+                    it.collect::<rusqlite::Result<_>>().map_err(|e| db.err(e))?;
+                if let (Some(c), true) = (self.node_cache(), owners.is_empty()) {
+                    c.uuid_found_free(ws, uuid);
+                }
+                Ok(owners)
             }
             fn namespaces(&self) -> Result<NamespaceRegistry> {
                 self.db().namespaces()

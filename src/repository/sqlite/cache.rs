@@ -90,6 +90,11 @@ pub(crate) struct NodeCache {
     workspaces: RefCell<HashMap<String, WorkspaceId>>,
     /// Property rows read ahead (module `props_ahead`; forgotten with the rest).
     pub(super) props_ahead: RefCell<super::props_ahead::PropsAhead>,
+    /// The last identifier asked for and owned by no node of its workspace, until
+    /// a `jcr:uuid` of that value is written (or the cache is cleared): an install
+    /// asks twice for each identifier it gives a node, once choosing it and once
+    /// adding the node.
+    free_uuid: RefCell<Option<(WorkspaceId, String)>>,
 }
 
 /// An answer from the cache.
@@ -111,6 +116,7 @@ impl NodeCache {
         *self.seen.get_mut() = SeenRows::default();
         self.workspaces.get_mut().clear();
         self.props_ahead.get_mut().forget();
+        *self.free_uuid.get_mut() = None;
     }
 
     /// Forgets the inserted nodes.
@@ -395,9 +401,23 @@ impl NodeCache {
         }
     }
 
+    /// Whether identifier `uuid` is known to be owned by no node of `ws`.
+    pub fn uuid_free(&self, ws: WorkspaceId, uuid: &str) -> bool {
+        matches!(&*self.free_uuid.borrow(), Some((w, u)) if *w == ws && u == uuid)
+    }
+
+    /// Remembers that no node of `ws` owns identifier `uuid` (just read).
+    pub fn uuid_found_free(&self, ws: WorkspaceId, uuid: &str) {
+        *self.free_uuid.borrow_mut() = Some((ws, uuid.to_string()));
+    }
+
     /// The `jcr:uuid` of node `id` was written (`Some`: its string value) or
     /// removed (`None`).
     pub fn uuid_written(&mut self, id: NodeId, uuid: Option<String>) {
+        let free = self.free_uuid.get_mut();
+        if matches!((&*free, &uuid), (Some((_, f)), Some(u)) if f == u) {
+            *free = None;
+        }
         if let Some(e) = self.by_id.get_mut(&id) {
             e.uuid = uuid;
         } else if let Some(e) = self.seen.get_mut().by_id.get_mut(&id) {
@@ -582,6 +602,26 @@ mod tests {
         assert_eq!(c.record(5).unwrap().primary_type, "nt:folder");
         assert!(!c.updated(5, "nt:folder", &[], 7));
         assert!(!c.updated(99, "nt:folder", &[], 7));
+    }
+
+    #[test]
+    fn knows_a_free_identifier_until_it_is_written() {
+        let mut c = NodeCache::default();
+        assert!(!c.uuid_free(1, "u-1"));
+        c.uuid_found_free(1, "u-1");
+        assert!(c.uuid_free(1, "u-1"));
+        assert!(!c.uuid_free(2, "u-1"), "another workspace");
+        assert!(!c.uuid_free(1, "u-2"));
+        // Another identifier written, or this one removed: still free.
+        c.uuid_written(10, Some("u-2".into()));
+        c.uuid_written(10, None);
+        assert!(c.uuid_free(1, "u-1"));
+        // Written to any node (known to the cache or not): taken.
+        c.uuid_written(99, Some("u-1".into()));
+        assert!(!c.uuid_free(1, "u-1"));
+        c.uuid_found_free(1, "u-3");
+        c.clear();
+        assert!(!c.uuid_free(1, "u-3"), "cleared with the rest");
     }
 
     #[test]
