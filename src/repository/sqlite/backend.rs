@@ -15,6 +15,7 @@ use super::codec;
 use super::journal::{self, SUMMARY_COLS};
 use super::read::{node_cols, NodeRow, NODE_COLS};
 use super::txn::SqliteTxn;
+use super::write::Rows;
 use super::{tree, write, Db, SqliteStore};
 use crate::namespace::NamespaceRegistry;
 use crate::repository::content::{
@@ -135,6 +136,17 @@ fn uuid_of(p: Option<&Property>) -> std::result::Result<Option<&str>, ()> {
             _ => Err(()),
         },
     }
+}
+
+/// Whether `props` bear distinct names, so that writing them as new rows
+/// ([`Rows::New`]) meets none of its own; a long list is not compared (it is
+/// written as any other, [`Rows::Replace`]).
+fn distinct_names(props: &[&Property]) -> bool {
+    props.len() <= 64
+        && props
+            .iter()
+            .enumerate()
+            .all(|(i, p)| props[..i].iter().all(|q| q.name != p.name))
 }
 
 fn kind_name(kind: RegKind) -> &'static str {
@@ -757,6 +769,7 @@ impl ContentTxn for SqliteTxn<'_> {
                  VALUES (?1, ?2, NULL, '', 0, '/', ?3, ?4)",
                 params![n.id, n.ws, n.primary_type, mixins],
             )?;
+            self.fresh = Some(n.id);
             return Ok(());
         };
         // The parent and the first same-name path from the cache when this
@@ -805,6 +818,7 @@ impl ContentTxn for SqliteTxn<'_> {
             &n.primary_type,
             &mixins,
         )?;
+        let id = n.id;
         if !direct && appended.is_none() {
             tree::fix_sns(&db, n.ws, &parent_path, &n.name, &[n.id])?;
         } else {
@@ -824,6 +838,7 @@ impl ContentTxn for SqliteTxn<'_> {
                 None => self.st.cache.inserted(record),
             }
         }
+        self.fresh = Some(id);
         Ok(())
     }
 
@@ -868,7 +883,14 @@ impl ContentTxn for SqliteTxn<'_> {
         let path = self.path_of(id)?;
         let db = self.store.db();
         let e = write::encode_property(&db, &path, property)?;
-        write::write_props(&db, &mut self.prepared, id, std::slice::from_ref(&e))?;
+        self.fresh = None;
+        write::write_props(
+            &db,
+            &mut self.prepared,
+            id,
+            std::slice::from_ref(&e),
+            Rows::Replace,
+        )?;
         self.uuid_written(id, property);
         Ok(())
     }
@@ -883,7 +905,11 @@ impl ContentTxn for SqliteTxn<'_> {
             .iter()
             .map(|p| write::encode_property(&db, &path, p))
             .collect::<Result<Vec<_>>>()?;
-        write::write_props(&db, &mut self.prepared, id, &encoded)?;
+        let kind = match self.fresh.take() == Some(id) && distinct_names(properties) {
+            true => Rows::New,
+            false => Rows::Replace,
+        };
+        write::write_props(&db, &mut self.prepared, id, &encoded, kind)?;
         for p in properties {
             self.uuid_written(id, p);
         }
@@ -1064,6 +1090,7 @@ impl BackendTxn for SqliteTxn<'_> {
 
     fn rollback_to_savepoint(&mut self) -> Result<()> {
         self.st.cache.clear();
+        self.fresh = None;
         let db = self.store.db();
         db.conn
             .execute_batch("ROLLBACK TO jcrpack_journaled; RELEASE jcrpack_journaled")
@@ -1152,6 +1179,53 @@ mod tests {
         )
         .unwrap();
         txn.children(root.id).unwrap();
+    }
+
+    /// A new node's first properties go in as new rows ([`Rows::New`]); every
+    /// later write, and a first list repeating a name, replaces rows as before.
+    #[test]
+    fn a_new_nodes_first_properties_are_new_rows_and_later_writes_replace() {
+        let (_dir, mut store) = super::super::tests::repo();
+        let mut txn = SqliteTxn::begin(&mut store, "test").unwrap();
+        let ws = txn.workspace_id("default").unwrap().unwrap();
+        let root = txn.node_at(ws, "/").unwrap().unwrap();
+        let insert = |txn: &mut SqliteTxn<'_>, name: &str| {
+            let id = txn.alloc_node_id().unwrap();
+            txn.insert_node(NewNode {
+                id,
+                ws,
+                parent: Some(root.id),
+                name: name.into(),
+                position: id,
+                primary_type: "nt:unstructured".into(),
+                mixins: vec![],
+            })
+            .unwrap();
+            id
+        };
+        let s = |n: &str, v: &str| Property::string(n, v);
+        let a = insert(&mut txn, "a");
+        txn.set_properties(a, &[&s("x", "1"), &s("y", "2")]).unwrap();
+        txn.set_properties(a, &[&s("x", "3")]).unwrap();
+        assert_eq!(txn.properties(a).unwrap(), [s("x", "3"), s("y", "2")]);
+        // A name given twice in the first list: the last one wins.
+        let b = insert(&mut txn, "b");
+        txn.set_properties(b, &[&s("x", "1"), &s("y", "2"), &s("x", "4")])
+            .unwrap();
+        assert_eq!(txn.properties(b).unwrap(), [s("x", "4"), s("y", "2")]);
+        // A property set on its own before the list: the list replaces it.
+        let c = insert(&mut txn, "c");
+        txn.set_property(c, &s("x", "1")).unwrap();
+        txn.set_properties(c, &[&s("x", "5"), &s("y", "2")]).unwrap();
+        assert_eq!(txn.properties(c).unwrap(), [s("x", "5"), s("y", "2")]);
+        // Another node inserted in between: the first one is not new any more.
+        let d = insert(&mut txn, "d");
+        txn.set_properties(d, &[&s("x", "1")]).unwrap();
+        let e = insert(&mut txn, "e");
+        txn.set_properties(d, &[&s("x", "6")]).unwrap();
+        txn.set_properties(e, &[&s("x", "7")]).unwrap();
+        assert_eq!(txn.properties(d).unwrap(), [s("x", "6")]);
+        assert_eq!(txn.properties(e).unwrap(), [s("x", "7")]);
     }
 
     #[test]
