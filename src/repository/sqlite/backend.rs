@@ -149,6 +149,15 @@ fn distinct_names(props: &[&Property]) -> bool {
             .all(|(i, p)| props[..i].iter().all(|q| q.name != p.name))
 }
 
+/// The path of node `id` for a message: as read by [`SqliteTxn::require_node`],
+/// else as cached.
+fn message_path(cache: &NodeCache, id: NodeId, read: &Option<String>) -> String {
+    match read {
+        Some(p) => p.clone(),
+        None => cache.ws_path(id).map(|(_, p)| p).unwrap_or_default(),
+    }
+}
+
 fn kind_name(kind: RegKind) -> &'static str {
     match kind {
         RegKind::Namespace => journal::REG_NAMESPACE,
@@ -688,6 +697,15 @@ impl SqliteTxn<'_> {
             .ok_or_else(|| db.corrupt(format!("node id {id} does not exist")))
     }
 
+    /// Fails unless node `id` exists: a node the cache holds does; else its row
+    /// is read, and its path returned (for messages).
+    fn require_node(&self, id: NodeId) -> Result<Option<String>> {
+        match self.st.cache.holds(id) {
+            true => Ok(None),
+            false => self.row(id).map(|r| Some(r.path)),
+        }
+    }
+
     /// The path of node `id`, which must exist.
     fn path_of(&self, id: NodeId) -> Result<String> {
         match self.st.cache.ws_path(id) {
@@ -773,20 +791,22 @@ impl ContentTxn for SqliteTxn<'_> {
             return Ok(());
         };
         // The parent and the first same-name path from the cache when this
-        // transaction inserted the parent (module `cache`), else from SQLite.
-        let (parent_ws, parent_path) = match self.st.cache.ws_path(parent) {
+        // transaction inserted or read the parent (module `cache`), else from
+        // SQLite: built from the parent's path without copying it (a name holds
+        // no `/`, so the parent's path is the first path's parent).
+        let (parent_ws, first) = match self.st.cache.first_child_path(parent, &n.name) {
             Some(r) => r,
             None => {
                 let r = db
                     .row_by_id(parent)?
                     .ok_or_else(|| db.corrupt(format!("parent id {parent} does not exist")))?;
-                (r.ws, r.path)
+                (r.ws, tree::child_path(&r.path, &n.name, 1))
             }
         };
         if parent_ws != n.ws {
             return Err(db.corrupt(format!("parent id {parent} lies in another workspace")));
         }
-        let first = tree::child_path(&parent_path, &n.name, 1);
+        let parent_of = |first: &str| crate::path::parent(first).unwrap_or("/").to_string();
         let direct = match self.st.cache.id_at(n.ws, &first) {
             Known::Yes(r) => r.is_none(),
             Known::Ask => !tree::exists(&db, n.ws, &first)?,
@@ -797,13 +817,14 @@ impl ContentTxn for SqliteTxn<'_> {
             true => None,
             false => self.st.cache.append_index(parent, &n.name, n.position),
         };
-        let p = match (direct, appended) {
-            (true, _) => first,
-            (false, Some(index)) => tree::child_path(&parent_path, &n.name, index),
+        // The parent's path where same-name siblings are renumbered.
+        let (p, renumber) = match (direct, appended) {
+            (true, _) => (first, None),
+            (false, Some(index)) => (tree::child_path(&parent_of(&first), &n.name, index), None),
             (false, None) => {
                 // Same-name siblings renumber paths: what the cache holds may move.
                 self.st.cache.clear();
-                tree::temp_path(n.id)
+                (tree::temp_path(n.id), Some(parent_of(&first)))
             }
         };
         write::insert_node(
@@ -819,7 +840,7 @@ impl ContentTxn for SqliteTxn<'_> {
             &mixins,
         )?;
         let id = n.id;
-        if !direct && appended.is_none() {
+        if let Some(parent_path) = renumber {
             tree::fix_sns(&db, n.ws, &parent_path, &n.name, &[n.id])?;
         } else {
             // The node's own strings go into the cache's record (moved, not copied).
@@ -880,8 +901,10 @@ impl ContentTxn for SqliteTxn<'_> {
     }
 
     fn set_property(&mut self, id: NodeId, property: &Property) -> Result<()> {
-        let path = self.path_of(id)?;
+        let read = self.require_node(id)?;
         let db = self.store.db();
+        let cache = &self.st.cache;
+        let path = || message_path(cache, id, &read);
         let e = write::encode_property(&db, &path, property)?;
         self.fresh = None;
         write::write_props(
@@ -899,8 +922,10 @@ impl ContentTxn for SqliteTxn<'_> {
         if properties.is_empty() {
             return Ok(());
         }
-        let path = self.path_of(id)?;
+        let read = self.require_node(id)?;
         let db = self.store.db();
+        let cache = &self.st.cache;
+        let path = || message_path(cache, id, &read);
         let encoded = properties
             .iter()
             .map(|p| write::encode_property(&db, &path, p))
@@ -1205,7 +1230,8 @@ mod tests {
         };
         let s = |n: &str, v: &str| Property::string(n, v);
         let a = insert(&mut txn, "a");
-        txn.set_properties(a, &[&s("x", "1"), &s("y", "2")]).unwrap();
+        txn.set_properties(a, &[&s("x", "1"), &s("y", "2")])
+            .unwrap();
         txn.set_properties(a, &[&s("x", "3")]).unwrap();
         assert_eq!(txn.properties(a).unwrap(), [s("x", "3"), s("y", "2")]);
         // A name given twice in the first list: the last one wins.
@@ -1216,7 +1242,8 @@ mod tests {
         // A property set on its own before the list: the list replaces it.
         let c = insert(&mut txn, "c");
         txn.set_property(c, &s("x", "1")).unwrap();
-        txn.set_properties(c, &[&s("x", "5"), &s("y", "2")]).unwrap();
+        txn.set_properties(c, &[&s("x", "5"), &s("y", "2")])
+            .unwrap();
         assert_eq!(txn.properties(c).unwrap(), [s("x", "5"), s("y", "2")]);
         // Another node inserted in between: the first one is not new any more.
         let d = insert(&mut txn, "d");

@@ -336,6 +336,22 @@ impl NodeCache {
         }
     }
 
+    /// The workspace of node `id` and the path of its first child called
+    /// `name`, if the node is cached (inserted or read): built from the node's
+    /// path without copying it.
+    pub fn first_child_path(&self, id: NodeId, name: &str) -> Option<(WorkspaceId, String)> {
+        let of = |r: &NodeRecord| (r.ws, path::join_child(&r.path, name, 1));
+        match self.by_id.get(&id) {
+            Some(e) => Some(of(&e.record)),
+            None => self.seen.borrow().by_id.get(&id).map(|e| of(&e.record)),
+        }
+    }
+
+    /// Whether node `id` is cached (inserted or read), so that it exists.
+    pub fn holds(&self, id: NodeId) -> bool {
+        self.by_id.contains_key(&id) || self.seen.borrow().by_id.contains_key(&id)
+    }
+
     /// The node at normalized path `p` of `ws`: cached, known free, or unknown.
     pub fn at(&self, ws: WorkspaceId, p: &str) -> Known<Option<NodeRecord>> {
         match self.id_at(ws, p) {
@@ -482,7 +498,11 @@ mod tests {
         assert_eq!(c.last_child(1), Known::Ask);
         assert_eq!(c.ws_path(11), Some((1, "/a/b".to_string())));
         assert_eq!(c.ws_path(99), None);
+        assert_eq!(c.first_child_path(11, "x"), Some((1, "/a/b/x".to_string())));
+        assert_eq!(c.first_child_path(99, "x"), None);
+        assert!(c.holds(11) && !c.holds(99));
         c.clear();
+        assert!(!c.holds(11));
         assert_eq!(c.ws_path(11), None);
         assert_eq!(c.at(1, "/a/d"), Known::Ask);
         assert_eq!(c.record(11), None);
@@ -643,6 +663,8 @@ mod tests {
         assert!(matches!(c.at(1, "/x"), Known::Yes(Some(r)) if r.id == 5));
         assert_eq!(c.record(5).map(|r| r.path), Some("/x".to_string()));
         assert_eq!(c.ws_path(5), Some((1, "/x".to_string())));
+        assert!(c.holds(5));
+        assert_eq!(c.first_child_path(5, "y"), Some((1, "/x/y".to_string())));
         // A read node says nothing of the paths below it, nor of its children.
         assert_eq!(c.at(1, "/x/y"), Known::Ask);
         assert_eq!(c.last_child(5), Known::Ask);

@@ -24,25 +24,28 @@ pub(crate) struct Encoded<'p> {
     pub value: Cow<'p, str>,
 }
 
-/// Encodes `p` of the node at `node_path` for storage. The journaled layer has
-/// checked it and stored its binaries as blobs; anything else is refused.
+/// Encodes `p` of the node at `node_path()` (asked for a message only) for
+/// storage. The journaled layer has checked it and stored its binaries as
+/// blobs; anything else is refused.
 pub(crate) fn encode_property<'p>(
     db: &Db<'_>,
-    node_path: &str,
+    node_path: &dyn Fn() -> String,
     p: &'p Property,
 ) -> Result<Encoded<'p>> {
     if let Some(v) = p.values.iter().find(|v| {
         matches!(v, Value::Binary(b) if !matches!(b, Binary::Blob { .. } | Binary::Reference(_)))
     }) {
         return Err(db.corrupt(format!(
-            "property {} of {node_path} reached the store with the binary {v:?}",
-            p.name
+            "property {} of {} reached the store with the binary {v:?}",
+            p.name,
+            node_path()
         )));
     }
     let value = codec::stored_text(p).ok_or_else(|| {
         db.corrupt(format!(
-            "property {} of {node_path} cannot be encoded",
-            p.name
+            "property {} of {} cannot be encoded",
+            p.name,
+            node_path()
         ))
     })?;
     Ok(Encoded {
