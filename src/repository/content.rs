@@ -294,8 +294,10 @@ pub trait ContentTxn: ContentRead {
     /// number of nodes.
     fn remove_workspace(&mut self, ws: WorkspaceId) -> Result<u64>;
 
-    /// Inserts a node (no properties, no children).
-    fn insert_node(&mut self, node: &NewNode) -> Result<()>;
+    /// Inserts a node (no properties, no children). Taken by value: a backend
+    /// that keeps what it inserted (a write cache) keeps the node's strings
+    /// without copying them (issue 16).
+    fn insert_node(&mut self, node: NewNode) -> Result<()>;
 
     /// Removes node `id` with its subtree and their properties; returns the number
     /// of nodes.

@@ -187,7 +187,7 @@ impl<'a> Guarded<'a> {
         self.inner.remove_workspace(ws)
     }
 
-    pub(crate) fn insert_node(&mut self, node: &NewNode) -> Result<()> {
+    pub(crate) fn insert_node(&mut self, node: NewNode) -> Result<()> {
         if let Some(parent) = node.parent {
             self.changed(parent)?;
         }
@@ -200,8 +200,9 @@ impl<'a> Guarded<'a> {
                 self.cleared.remove(&node.id);
             }
         }
+        let id = node.id;
         self.inner.insert_node(node)?;
-        self.last_inserted = Some(node.id);
+        self.last_inserted = Some(id);
         Ok(())
     }
 

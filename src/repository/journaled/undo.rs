@@ -473,7 +473,7 @@ impl JournaledTxn<'_> {
             };
             return Err(self.conflict_for_nodes(target, &[(parent_id, label)])?);
         }
-        self.inner.insert_node(&NewNode {
+        self.inner.insert_node(NewNode {
             id: img.node,
             ws: img.ws,
             parent: Some(parent_id),

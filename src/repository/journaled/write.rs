@@ -156,7 +156,7 @@ impl JournaledTxn<'_> {
         primary_type: &str,
         mixins: &[String],
     ) -> Result<()> {
-        self.inner.insert_node(&NewNode {
+        self.inner.insert_node(NewNode {
             id,
             ws,
             parent: None,
@@ -380,7 +380,7 @@ impl JournaledTxn<'_> {
                     GAP.saturating_mul(f.ordinal as i64 + 1),
                 ),
             };
-            self.inner.insert_node(&NewNode {
+            self.inner.insert_node(NewNode {
                 id,
                 ws,
                 parent: Some(parent),

@@ -385,7 +385,7 @@ impl ContentTxn for MemoryTxn<'_> {
         Ok(count)
     }
 
-    fn insert_node(&mut self, node: &NewNode) -> Result<()> {
+    fn insert_node(&mut self, node: NewNode) -> Result<()> {
         let w = &mut self.work;
         if w.nodes.contains_key(&node.id) {
             return Err(w.corrupt(format!("node id {} is in use", node.id)));
@@ -430,10 +430,10 @@ impl ContentTxn for MemoryTxn<'_> {
             MemNode {
                 ws: node.ws,
                 parent: node.parent,
-                name: node.name.clone(),
+                name: node.name,
                 position: node.position,
-                primary_type: node.primary_type.clone(),
-                mixins: node.mixins.clone(),
+                primary_type: node.primary_type,
+                mixins: node.mixins,
             },
         );
         Ok(())

@@ -28,7 +28,7 @@ fn backend() -> MemoryBackend {
     let mut t = b.begin().unwrap();
     let ws = t.insert_workspace(WS, None).unwrap();
     let root = t.alloc_node_id().unwrap();
-    t.insert_node(&node(root, ws, None, "")).unwrap();
+    t.insert_node(node(root, ws, None, "")).unwrap();
     t.commit().unwrap();
     b
 }
@@ -55,13 +55,13 @@ fn the_primitives_refuse_what_a_real_backend_would_refuse() {
     let mut t = b.begin().unwrap();
     let id = t.alloc_node_id().unwrap();
     // A parent that does not exist, a workspace that does not exist.
-    assert!(is_corrupt(t.insert_node(&node(id, 1, Some(99), "a"))));
-    assert!(is_corrupt(t.insert_node(&node(id, 7, Some(1), "a"))));
+    assert!(is_corrupt(t.insert_node(node(id, 1, Some(99), "a"))));
+    assert!(is_corrupt(t.insert_node(node(id, 7, Some(1), "a"))));
     // An id never handed out, an id in use, a second root, a nameless child.
-    assert!(is_corrupt(t.insert_node(&node(id + 5, 1, Some(1), "a"))));
-    assert!(is_corrupt(t.insert_node(&node(1, 1, Some(1), "a"))));
-    assert!(is_corrupt(t.insert_node(&node(id, 1, None, ""))));
-    assert!(is_corrupt(t.insert_node(&node(id, 1, Some(1), ""))));
+    assert!(is_corrupt(t.insert_node(node(id + 5, 1, Some(1), "a"))));
+    assert!(is_corrupt(t.insert_node(node(1, 1, Some(1), "a"))));
+    assert!(is_corrupt(t.insert_node(node(id, 1, None, ""))));
+    assert!(is_corrupt(t.insert_node(node(id, 1, Some(1), ""))));
     // A second workspace of one name; an unknown workspace.
     assert!(is_corrupt(t.insert_workspace(WS, None)));
     assert!(is_corrupt(t.remove_workspace(42)));
@@ -78,7 +78,7 @@ fn the_primitives_refuse_what_a_real_backend_would_refuse() {
     assert!(is_corrupt(t.set_node_type("a:B", None)));
     assert!(is_corrupt(t.set_namespace("nope", None)));
     // The refusals changed nothing; the valid insert still works.
-    t.insert_node(&node(id, 1, Some(1), "a")).unwrap();
+    t.insert_node(node(id, 1, Some(1), "a")).unwrap();
     t.commit().unwrap();
     assert_eq!(b.content().children(1).unwrap().len(), 1);
 }
@@ -92,7 +92,7 @@ fn savepoints_are_strict_and_a_rollback_discards_everything() {
     t.savepoint().unwrap();
     assert!(is_corrupt(t.savepoint()));
     let id = t.alloc_node_id().unwrap();
-    t.insert_node(&node(id, 1, Some(1), "a")).unwrap();
+    t.insert_node(node(id, 1, Some(1), "a")).unwrap();
     t.rollback_to_savepoint().unwrap();
     assert!(t.node_by_id(id).unwrap().is_none());
     t.savepoint().unwrap();
@@ -100,7 +100,7 @@ fn savepoints_are_strict_and_a_rollback_discards_everything() {
     // That commit failed: nothing was committed.
     let mut t = b.begin().unwrap();
     let id = t.alloc_node_id().unwrap();
-    t.insert_node(&node(id, 1, Some(1), "a")).unwrap();
+    t.insert_node(node(id, 1, Some(1), "a")).unwrap();
     t.rollback().unwrap();
     assert!(b.content().children(1).unwrap().is_empty());
     let t = b.begin().unwrap();

@@ -775,7 +775,8 @@ impl ContentTxn for PgTxn<'_> {
         Ok(nodes)
     }
 
-    fn insert_node(&mut self, n: &NewNode) -> Result<()> {
+    fn insert_node(&mut self, n: NewNode) -> Result<()> {
+        let n = &n;
         let db = self.db;
         if n.id >= self.next_id {
             return Err(db.corrupt(format!("node id {} was never handed out", n.id)));

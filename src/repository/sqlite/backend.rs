@@ -15,6 +15,7 @@ use super::codec;
 use super::journal::{self, SUMMARY_COLS};
 use super::read::{node_cols, NodeRow, NODE_COLS};
 use super::txn::SqliteTxn;
+use super::write::Rows;
 use super::{tree, write, Db, SqliteStore};
 use crate::namespace::NamespaceRegistry;
 use crate::repository::content::{
@@ -134,6 +135,26 @@ fn uuid_of(p: Option<&Property>) -> std::result::Result<Option<&str>, ()> {
             (false, [crate::value::Value::String(u)]) => Ok(Some(u)),
             _ => Err(()),
         },
+    }
+}
+
+/// Whether `props` bear distinct names, so that writing them as new rows
+/// ([`Rows::New`]) meets none of its own; a long list is not compared (it is
+/// written as any other, [`Rows::Replace`]).
+fn distinct_names(props: &[&Property]) -> bool {
+    props.len() <= 64
+        && props
+            .iter()
+            .enumerate()
+            .all(|(i, p)| props[..i].iter().all(|q| q.name != p.name))
+}
+
+/// The path of node `id` for a message: as read by [`SqliteTxn::require_node`],
+/// else as cached.
+fn message_path(cache: &NodeCache, id: NodeId, read: &Option<String>) -> String {
+    match read {
+        Some(p) => p.clone(),
+        None => cache.ws_path(id).map(|(_, p)| p).unwrap_or_default(),
     }
 }
 
@@ -366,6 +387,9 @@ macro_rules! content_read {
                 Ok(p)
             }
             fn uuid_owners(&self, ws: WorkspaceId, uuid: &str) -> Result<Vec<NodeId>> {
+                if self.node_cache().is_some_and(|c| c.uuid_free(ws, uuid)) {
+                    return Ok(Vec::new());
+                }
                 let db = self.db();
                 let mut s = db
                     .conn
@@ -377,7 +401,12 @@ macro_rules! content_read {
                 let it = s
                     .query_map(params![uuid, ws], |r| r.get(0))
                     .map_err(|e| db.err(e))?;
-                it.collect::<rusqlite::Result<_>>().map_err(|e| db.err(e))
+                let owners: Vec<NodeId> =
+                    it.collect::<rusqlite::Result<_>>().map_err(|e| db.err(e))?;
+                if let (Some(c), true) = (self.node_cache(), owners.is_empty()) {
+                    c.uuid_found_free(ws, uuid);
+                }
+                Ok(owners)
             }
             fn namespaces(&self) -> Result<NamespaceRegistry> {
                 self.db().namespaces()
@@ -684,6 +713,15 @@ impl SqliteTxn<'_> {
             .ok_or_else(|| db.corrupt(format!("node id {id} does not exist")))
     }
 
+    /// Fails unless node `id` exists: a node the cache holds does; else its row
+    /// is read, and its path returned (for messages).
+    fn require_node(&self, id: NodeId) -> Result<Option<String>> {
+        match self.st.cache.holds(id) {
+            true => Ok(None),
+            false => self.row(id).map(|r| Some(r.path)),
+        }
+    }
+
     /// The path of node `id`, which must exist.
     fn path_of(&self, id: NodeId) -> Result<String> {
         match self.st.cache.ws_path(id) {
@@ -756,7 +794,7 @@ impl ContentTxn for SqliteTxn<'_> {
         write::drop_workspace(&db, ws)
     }
 
-    fn insert_node(&mut self, n: &NewNode) -> Result<()> {
+    fn insert_node(&mut self, n: NewNode) -> Result<()> {
         let db = self.store.db();
         let mixins = codec::encode_mixins(&n.mixins);
         let Some(parent) = n.parent else {
@@ -765,23 +803,26 @@ impl ContentTxn for SqliteTxn<'_> {
                  VALUES (?1, ?2, NULL, '', 0, '/', ?3, ?4)",
                 params![n.id, n.ws, n.primary_type, mixins],
             )?;
+            self.fresh = Some(n.id);
             return Ok(());
         };
         // The parent and the first same-name path from the cache when this
-        // transaction inserted the parent (module `cache`), else from SQLite.
-        let (parent_ws, parent_path) = match self.st.cache.ws_path(parent) {
+        // transaction inserted or read the parent (module `cache`), else from
+        // SQLite: built from the parent's path without copying it (a name holds
+        // no `/`, so the parent's path is the first path's parent).
+        let (parent_ws, first) = match self.st.cache.first_child_path(parent, &n.name) {
             Some(r) => r,
             None => {
                 let r = db
                     .row_by_id(parent)?
                     .ok_or_else(|| db.corrupt(format!("parent id {parent} does not exist")))?;
-                (r.ws, r.path)
+                (r.ws, tree::child_path(&r.path, &n.name, 1))
             }
         };
         if parent_ws != n.ws {
             return Err(db.corrupt(format!("parent id {parent} lies in another workspace")));
         }
-        let first = tree::child_path(&parent_path, &n.name, 1);
+        let parent_of = |first: &str| crate::path::parent(first).unwrap_or("/").to_string();
         let direct = match self.st.cache.id_at(n.ws, &first) {
             Known::Yes(r) => r.is_none(),
             Known::Ask => !tree::exists(&db, n.ws, &first)?,
@@ -792,13 +833,14 @@ impl ContentTxn for SqliteTxn<'_> {
             true => None,
             false => self.st.cache.append_index(parent, &n.name, n.position),
         };
-        let p = match (direct, appended) {
-            (true, _) => first,
-            (false, Some(index)) => tree::child_path(&parent_path, &n.name, index),
+        // The parent's path where same-name siblings are renumbered.
+        let (p, renumber) = match (direct, appended) {
+            (true, _) => (first, None),
+            (false, Some(index)) => (tree::child_path(&parent_of(&first), &n.name, index), None),
             (false, None) => {
                 // Same-name siblings renumber paths: what the cache holds may move.
                 self.st.cache.clear();
-                tree::temp_path(n.id)
+                (tree::temp_path(n.id), Some(parent_of(&first)))
             }
         };
         write::insert_node(
@@ -813,21 +855,27 @@ impl ContentTxn for SqliteTxn<'_> {
             &n.primary_type,
             &mixins,
         )?;
-        let record = |path: String| NodeRecord {
-            id: n.id,
-            ws: n.ws,
-            parent: Some(parent),
-            name: n.name.clone(),
-            position: n.position,
-            path,
-            primary_type: n.primary_type.clone(),
-            mixins: n.mixins.clone(),
-        };
-        match (direct, appended) {
-            (true, _) => self.st.cache.inserted(record(p)),
-            (false, Some(index)) => self.st.cache.inserted_same_name(record(p), index),
-            (false, None) => tree::fix_sns(&db, n.ws, &parent_path, &n.name, &[n.id])?,
+        let id = n.id;
+        if let Some(parent_path) = renumber {
+            tree::fix_sns(&db, n.ws, &parent_path, &n.name, &[n.id])?;
+        } else {
+            // The node's own strings go into the cache's record (moved, not copied).
+            let record = NodeRecord {
+                id: n.id,
+                ws: n.ws,
+                parent: Some(parent),
+                name: n.name,
+                position: n.position,
+                path: p,
+                primary_type: n.primary_type,
+                mixins: n.mixins,
+            };
+            match appended {
+                Some(index) => self.st.cache.inserted_same_name(record, index),
+                None => self.st.cache.inserted(record),
+            }
         }
+        self.fresh = Some(id);
         Ok(())
     }
 
@@ -869,10 +917,19 @@ impl ContentTxn for SqliteTxn<'_> {
     }
 
     fn set_property(&mut self, id: NodeId, property: &Property) -> Result<()> {
-        let path = self.path_of(id)?;
+        let read = self.require_node(id)?;
         let db = self.store.db();
+        let cache = &self.st.cache;
+        let path = || message_path(cache, id, &read);
         let e = write::encode_property(&db, &path, property)?;
-        write::write_props(&db, &mut self.prepared, id, std::slice::from_ref(&e))?;
+        self.fresh = None;
+        write::write_props(
+            &db,
+            &mut self.prepared,
+            id,
+            std::slice::from_ref(&e),
+            Rows::Replace,
+        )?;
         self.uuid_written(id, property);
         Ok(())
     }
@@ -881,13 +938,19 @@ impl ContentTxn for SqliteTxn<'_> {
         if properties.is_empty() {
             return Ok(());
         }
-        let path = self.path_of(id)?;
+        let read = self.require_node(id)?;
         let db = self.store.db();
+        let cache = &self.st.cache;
+        let path = || message_path(cache, id, &read);
         let encoded = properties
             .iter()
             .map(|p| write::encode_property(&db, &path, p))
             .collect::<Result<Vec<_>>>()?;
-        write::write_props(&db, &mut self.prepared, id, &encoded)?;
+        let kind = match self.fresh.take() == Some(id) && distinct_names(properties) {
+            true => Rows::New,
+            false => Rows::Replace,
+        };
+        write::write_props(&db, &mut self.prepared, id, &encoded, kind)?;
         for p in properties {
             self.uuid_written(id, p);
         }
@@ -1068,6 +1131,7 @@ impl BackendTxn for SqliteTxn<'_> {
 
     fn rollback_to_savepoint(&mut self) -> Result<()> {
         self.st.cache.clear();
+        self.fresh = None;
         let db = self.store.db();
         db.conn
             .execute_batch("ROLLBACK TO jcrpack_journaled; RELEASE jcrpack_journaled")
@@ -1156,6 +1220,55 @@ mod tests {
         )
         .unwrap();
         txn.children(root.id).unwrap();
+    }
+
+    /// A new node's first properties go in as new rows ([`Rows::New`]); every
+    /// later write, and a first list repeating a name, replaces rows as before.
+    #[test]
+    fn a_new_nodes_first_properties_are_new_rows_and_later_writes_replace() {
+        let (_dir, mut store) = super::super::tests::repo();
+        let mut txn = SqliteTxn::begin(&mut store, "test").unwrap();
+        let ws = txn.workspace_id("default").unwrap().unwrap();
+        let root = txn.node_at(ws, "/").unwrap().unwrap();
+        let insert = |txn: &mut SqliteTxn<'_>, name: &str| {
+            let id = txn.alloc_node_id().unwrap();
+            txn.insert_node(NewNode {
+                id,
+                ws,
+                parent: Some(root.id),
+                name: name.into(),
+                position: id,
+                primary_type: "nt:unstructured".into(),
+                mixins: vec![],
+            })
+            .unwrap();
+            id
+        };
+        let s = |n: &str, v: &str| Property::string(n, v);
+        let a = insert(&mut txn, "a");
+        txn.set_properties(a, &[&s("x", "1"), &s("y", "2")])
+            .unwrap();
+        txn.set_properties(a, &[&s("x", "3")]).unwrap();
+        assert_eq!(txn.properties(a).unwrap(), [s("x", "3"), s("y", "2")]);
+        // A name given twice in the first list: the last one wins.
+        let b = insert(&mut txn, "b");
+        txn.set_properties(b, &[&s("x", "1"), &s("y", "2"), &s("x", "4")])
+            .unwrap();
+        assert_eq!(txn.properties(b).unwrap(), [s("x", "4"), s("y", "2")]);
+        // A property set on its own before the list: the list replaces it.
+        let c = insert(&mut txn, "c");
+        txn.set_property(c, &s("x", "1")).unwrap();
+        txn.set_properties(c, &[&s("x", "5"), &s("y", "2")])
+            .unwrap();
+        assert_eq!(txn.properties(c).unwrap(), [s("x", "5"), s("y", "2")]);
+        // Another node inserted in between: the first one is not new any more.
+        let d = insert(&mut txn, "d");
+        txn.set_properties(d, &[&s("x", "1")]).unwrap();
+        let e = insert(&mut txn, "e");
+        txn.set_properties(d, &[&s("x", "6")]).unwrap();
+        txn.set_properties(e, &[&s("x", "7")]).unwrap();
+        assert_eq!(txn.properties(d).unwrap(), [s("x", "6")]);
+        assert_eq!(txn.properties(e).unwrap(), [s("x", "7")]);
     }
 
     #[test]

@@ -90,6 +90,11 @@ pub(crate) struct NodeCache {
     workspaces: RefCell<HashMap<String, WorkspaceId>>,
     /// Property rows read ahead (module `props_ahead`; forgotten with the rest).
     pub(super) props_ahead: RefCell<super::props_ahead::PropsAhead>,
+    /// The last identifier asked for and owned by no node of its workspace, until
+    /// a `jcr:uuid` of that value is written (or the cache is cleared): an install
+    /// asks twice for each identifier it gives a node, once choosing it and once
+    /// adding the node.
+    free_uuid: RefCell<Option<(WorkspaceId, String)>>,
 }
 
 /// An answer from the cache.
@@ -111,6 +116,7 @@ impl NodeCache {
         *self.seen.get_mut() = SeenRows::default();
         self.workspaces.get_mut().clear();
         self.props_ahead.get_mut().forget();
+        *self.free_uuid.get_mut() = None;
     }
 
     /// Forgets the inserted nodes.
@@ -330,6 +336,22 @@ impl NodeCache {
         }
     }
 
+    /// The workspace of node `id` and the path of its first child called
+    /// `name`, if the node is cached (inserted or read): built from the node's
+    /// path without copying it.
+    pub fn first_child_path(&self, id: NodeId, name: &str) -> Option<(WorkspaceId, String)> {
+        let of = |r: &NodeRecord| (r.ws, path::join_child(&r.path, name, 1));
+        match self.by_id.get(&id) {
+            Some(e) => Some(of(&e.record)),
+            None => self.seen.borrow().by_id.get(&id).map(|e| of(&e.record)),
+        }
+    }
+
+    /// Whether node `id` is cached (inserted or read), so that it exists.
+    pub fn holds(&self, id: NodeId) -> bool {
+        self.by_id.contains_key(&id) || self.seen.borrow().by_id.contains_key(&id)
+    }
+
     /// The node at normalized path `p` of `ws`: cached, known free, or unknown.
     pub fn at(&self, ws: WorkspaceId, p: &str) -> Known<Option<NodeRecord>> {
         match self.id_at(ws, p) {
@@ -395,9 +417,23 @@ impl NodeCache {
         }
     }
 
+    /// Whether identifier `uuid` is known to be owned by no node of `ws`.
+    pub fn uuid_free(&self, ws: WorkspaceId, uuid: &str) -> bool {
+        matches!(&*self.free_uuid.borrow(), Some((w, u)) if *w == ws && u == uuid)
+    }
+
+    /// Remembers that no node of `ws` owns identifier `uuid` (just read).
+    pub fn uuid_found_free(&self, ws: WorkspaceId, uuid: &str) {
+        *self.free_uuid.borrow_mut() = Some((ws, uuid.to_string()));
+    }
+
     /// The `jcr:uuid` of node `id` was written (`Some`: its string value) or
     /// removed (`None`).
     pub fn uuid_written(&mut self, id: NodeId, uuid: Option<String>) {
+        let free = self.free_uuid.get_mut();
+        if matches!((&*free, &uuid), (Some((_, f)), Some(u)) if f == u) {
+            *free = None;
+        }
         if let Some(e) = self.by_id.get_mut(&id) {
             e.uuid = uuid;
         } else if let Some(e) = self.seen.get_mut().by_id.get_mut(&id) {
@@ -462,7 +498,11 @@ mod tests {
         assert_eq!(c.last_child(1), Known::Ask);
         assert_eq!(c.ws_path(11), Some((1, "/a/b".to_string())));
         assert_eq!(c.ws_path(99), None);
+        assert_eq!(c.first_child_path(11, "x"), Some((1, "/a/b/x".to_string())));
+        assert_eq!(c.first_child_path(99, "x"), None);
+        assert!(c.holds(11) && !c.holds(99));
         c.clear();
+        assert!(!c.holds(11));
         assert_eq!(c.ws_path(11), None);
         assert_eq!(c.at(1, "/a/d"), Known::Ask);
         assert_eq!(c.record(11), None);
@@ -585,6 +625,26 @@ mod tests {
     }
 
     #[test]
+    fn knows_a_free_identifier_until_it_is_written() {
+        let mut c = NodeCache::default();
+        assert!(!c.uuid_free(1, "u-1"));
+        c.uuid_found_free(1, "u-1");
+        assert!(c.uuid_free(1, "u-1"));
+        assert!(!c.uuid_free(2, "u-1"), "another workspace");
+        assert!(!c.uuid_free(1, "u-2"));
+        // Another identifier written, or this one removed: still free.
+        c.uuid_written(10, Some("u-2".into()));
+        c.uuid_written(10, None);
+        assert!(c.uuid_free(1, "u-1"));
+        // Written to any node (known to the cache or not): taken.
+        c.uuid_written(99, Some("u-1".into()));
+        assert!(!c.uuid_free(1, "u-1"));
+        c.uuid_found_free(1, "u-3");
+        c.clear();
+        assert!(!c.uuid_free(1, "u-3"), "cleared with the rest");
+    }
+
+    #[test]
     fn tracks_the_uuid_as_written() {
         let mut c = NodeCache::default();
         c.inserted(rec(10, Some(1), "/a", 5));
@@ -603,6 +663,8 @@ mod tests {
         assert!(matches!(c.at(1, "/x"), Known::Yes(Some(r)) if r.id == 5));
         assert_eq!(c.record(5).map(|r| r.path), Some("/x".to_string()));
         assert_eq!(c.ws_path(5), Some((1, "/x".to_string())));
+        assert!(c.holds(5));
+        assert_eq!(c.first_child_path(5, "y"), Some((1, "/x/y".to_string())));
         // A read node says nothing of the paths below it, nor of its children.
         assert_eq!(c.at(1, "/x/y"), Known::Ask);
         assert_eq!(c.last_child(5), Known::Ask);

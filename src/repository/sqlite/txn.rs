@@ -15,7 +15,7 @@
 //! connection for as long as the transaction lives.
 
 use super::cache::NodeCache;
-use super::write::PROPS_PER_INSERT;
+use super::write::{Rows, PROPS_PER_INSERT};
 use super::{Db, SqliteStore};
 use crate::repository::Result;
 use rusqlite::{PrepFlags, Statement};
@@ -48,6 +48,8 @@ pub(crate) struct Prepared<'s> {
     node: Option<Statement<'s>>,
     /// By the number of property rows the statement inserts, less one.
     props: [Option<Statement<'s>>; PROPS_PER_INSERT],
+    /// The same for a new node's first properties ([`Rows::New`]).
+    new_props: [Option<Statement<'s>>; PROPS_PER_INSERT],
 }
 
 impl<'s> Prepared<'s> {
@@ -57,9 +59,13 @@ impl<'s> Prepared<'s> {
     }
 
     /// The `INSERT` of `rows` property rows (1 to [`PROPS_PER_INSERT`]).
-    pub fn props(&mut self, db: &Db<'s>, rows: usize) -> Result<&mut Statement<'s>> {
-        let sql = super::write::props_insert_sql(rows);
-        match self.props.get_mut(rows.wrapping_sub(1)) {
+    pub fn props(&mut self, db: &Db<'s>, rows: usize, kind: Rows) -> Result<&mut Statement<'s>> {
+        let sql = super::write::props_insert_sql(rows, kind);
+        let slots = match kind {
+            Rows::Replace => &mut self.props,
+            Rows::New => &mut self.new_props,
+        };
+        match slots.get_mut(rows.wrapping_sub(1)) {
             Some(slot) => held(slot, db, sql),
             None => Err(db.corrupt(format!("{rows} property rows in one INSERT"))),
         }
@@ -91,6 +97,10 @@ pub(crate) struct SqliteTxn<'s> {
     pub(super) st: State,
     /// Statements held for the transaction (module doc).
     pub(super) prepared: Prepared<'s>,
+    /// The node inserted last, while no property has been written since (and
+    /// no savepoint rolled back): its first properties meet no row
+    /// ([`Rows::New`]; only property writes add rows of a node).
+    pub(super) fresh: Option<i64>,
     description: String,
     finished: bool,
 }
@@ -113,6 +123,7 @@ impl<'s> SqliteTxn<'s> {
             },
             store,
             prepared: Prepared::default(),
+            fresh: None,
             description: description.to_string(),
             finished: false,
         };
