@@ -254,16 +254,23 @@ fn import_on_a_terminal_summarizes_and_lists_with_v_log_or_a_pipe() {
         "{drawn:?}"
     );
     assert!(!drawn.contains("- /content/wknd-lite"), "{drawn:?}");
-    // -v lists every path on the terminal.
+    // -v lists every path the install walked; an unchanged re-install walks none
+    // by default, and says how many aggregates it skipped.
     let listed = on_a_terminal(&format!("import {src} --repo {r} -v"));
+    assert!(!listed.contains("- /content/wknd-lite"), "{listed:?}");
+    assert!(
+        listed.contains("aggregates skipped (unchanged since installed)"),
+        "{listed:?}"
+    );
+    let listed = on_a_terminal(&format!("import {src} --repo {r} -v --no-skip-unchanged"));
     assert!(listed.contains("- /content/wknd-lite\r\n"), "{listed:?}");
     // Into a pipe: the list, one line per path, as before.
-    let piped = common::import(&repo, &example(), &[]).success();
+    let piped = common::import(&repo, &example(), &["--no-skip-unchanged"]).success();
     let stdout = String::from_utf8_lossy(&piped.get_output().stdout).to_string();
     assert_eq!(stdout.lines().count(), 13, "{stdout}");
     assert!(stdout.lines().all(|l| l.starts_with("- /")), "{stdout}");
     // --json keeps every entry.
-    let json = common::import(&repo, &example(), &["--json"]).success();
+    let json = common::import(&repo, &example(), &["--json", "--no-skip-unchanged"]).success();
     let doc: serde_json::Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
     assert_eq!(doc["entries"].as_array().unwrap().len(), 13, "{doc}");
     // A log that cannot be written stops the install before it changes anything.
@@ -358,10 +365,11 @@ fn a_closed_pipe_ends_housekeeping_commands_quietly() {
     );
 }
 
-/// `import --skip-unchanged`: a re-install of the same package with the same options
-/// reads nothing below the aggregates it installed and lists none of their paths;
-/// they are counted. A plain re-install still visits and lists every path, and a
-/// change in the repository below an aggregate brings that aggregate back.
+/// `import` (and `--skip-unchanged`, the default named): a re-install of the same
+/// package with the same options reads nothing below the aggregates it installed and
+/// lists none of their paths; they are counted. `--no-skip-unchanged` still visits and
+/// lists every path (and the last of the two flags wins), and a change in the
+/// repository below an aggregate brings that aggregate back.
 #[test]
 fn skip_unchanged_counts_what_it_skips_and_a_change_below_is_installed_again() {
     let tmp = tempfile::tempdir().unwrap();
@@ -372,9 +380,28 @@ fn skip_unchanged_counts_what_it_skips_and_a_change_below_is_installed_again() {
     };
     let first = json(&["--skip-unchanged"]);
     assert_eq!(first["totals"]["skipped"], 0, "{first}");
-    let plain = json(&[]);
-    assert_eq!(plain["totals"]["skipped"], 0, "{plain}");
-    assert_eq!(plain["entries"].as_array().unwrap().len(), 13, "{plain}");
+    for walk in [
+        &["--no-skip-unchanged"][..],
+        &["--skip-unchanged", "--no-skip-unchanged"],
+    ] {
+        let plain = json(walk);
+        assert_eq!(plain["totals"]["skipped"], 0, "{walk:?} {plain}");
+        assert_eq!(plain["entries"].as_array().unwrap().len(), 13, "{plain}");
+    }
+    let by_default = json(&[]);
+    assert!(
+        by_default["totals"]["skipped"].as_u64().unwrap() > 0,
+        "{by_default}"
+    );
+    assert!(
+        by_default["entries"].as_array().unwrap().is_empty(),
+        "{by_default}"
+    );
+    let last_wins = json(&["--no-skip-unchanged", "--skip-unchanged"]);
+    assert!(
+        last_wins["entries"].as_array().unwrap().is_empty(),
+        "{last_wins}"
+    );
     let skipped = json(&["--skip-unchanged"]);
     assert!(
         skipped["totals"]["skipped"].as_u64().unwrap() > 0,

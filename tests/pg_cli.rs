@@ -402,6 +402,12 @@ fn skip_unchanged_skips_on_postgres() {
         skipped["entries"].as_array().unwrap().is_empty(),
         "{skipped}"
     );
+    // The default skips as the flag does.
+    let by_default = json(&[]);
+    assert!(
+        by_default["totals"]["skipped"].as_u64().unwrap() > 0,
+        "{by_default}"
+    );
     ok(&["rm", "/content/wknd-lite/en", "--repo", &pg]);
     let back = json(&["--skip-unchanged"]);
     assert!(back["totals"]["added"].as_u64().unwrap() > 0, "{back}");

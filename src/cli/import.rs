@@ -15,7 +15,9 @@ use std::sync::Arc;
 #[command(
     after_help = "Output: on a terminal, a summary (counts per action, warnings, \
 the operation id); -v adds one line per path (A added, U updated, R replaced, D deleted, \
-- unchanged, E error). Into a pipe or a file, stdout is that list of paths, one per line, \
+- unchanged, E error). A subtree this package installed before with the same options, \
+unchanged since, is skipped and counted, not listed (--no-skip-unchanged walks and lists it \
+as FileVault does). Into a pipe or a file, stdout is that list of paths, one per line, \
 and the summary goes to stderr; -q prints neither (-q -v still lists). --log FILE writes the full install log whatever the \
 terminal; --json prints the whole report."
 )]
@@ -60,9 +62,14 @@ pub struct ImportArgs {
     #[arg(long)]
     pub allow_system_roots: bool,
     /// Skip what this package installed before with the same options and nothing has
-    /// changed since (aggregate digests); such subtrees are counted, not listed.
-    #[arg(long)]
+    /// changed since (aggregate digests); such subtrees are counted, not listed. The
+    /// default; the flag stays for scripts that name it.
+    #[arg(long, overrides_with = "no_skip_unchanged")]
     pub skip_unchanged: bool,
+    /// Walk, compare and list every path, as FileVault does, even below subtrees this
+    /// package installed before and nothing has changed since.
+    #[arg(long, overrides_with = "skip_unchanged")]
+    pub no_skip_unchanged: bool,
     /// Refuse the package when a dependency is not installed (default: a warning).
     #[arg(long)]
     pub require_dependencies: bool,
@@ -106,7 +113,7 @@ pub fn run(a: ImportArgs, verbose: u8, quiet: bool) -> CliResult<i32> {
         no_acl: a.no_acl,
         no_authorizables: a.no_authorizables,
         allow_system_roots: a.allow_system_roots,
-        skip_unchanged: a.skip_unchanged,
+        skip_unchanged: !a.no_skip_unchanged,
         ..ImportOptions::new(actor()?)
     };
     for m in &a.map {

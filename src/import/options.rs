@@ -74,9 +74,11 @@ pub struct ImportOptions {
     pub recursive: bool,
     /// Skip the subtrees whose aggregate digest the repository recorded when this
     /// same package installed them with the same options and nothing changed them
-    /// since (`import --skip-unchanged`, see [`super::digest`]); such an install also
-    /// records the digests. Off by default: FileVault visits and reports every path
-    /// of a re-install, and reads no entry outside the filter.
+    /// since (see [`super::digest`]); such an install also records the digests. Off
+    /// here, as FileVault visits and reports every path of a re-install and reads no
+    /// entry outside the filter (the server's Package Manager installs so); the CLI's
+    /// `import` turns it on unless given `--no-skip-unchanged` (issue 16 item 2: an
+    /// unchanged re-install touches nothing below an unchanged aggregate).
     pub skip_unchanged: bool,
     /// Who installs and when: the history names `actor.user`; `actor.time` is the
     /// clock of `jcr:created`, `jcr:lastModified` and of new identifiers.

@@ -60,7 +60,16 @@ fn visit(
             return Ok(());
         }
     }
-    let before = (s.report.warnings.len(), s.report.totals.errors);
+    // An access control list left out (acHandling ignore) is said once, after the
+    // walk: its subtree is not clean either, so that a re-install says it again.
+    let marks = |s: &Session<'_>| {
+        (
+            s.report.warnings.len(),
+            s.report.totals.errors,
+            s.report.ignored_acls.len(),
+        )
+    };
+    let before = marks(s);
     s.advance(1);
     if let Some(entry) = plan.docview(n) {
         if plan.file(n).is_some() {
@@ -97,7 +106,7 @@ fn visit(
     }
     // A subtree that warned or failed is installed again next time, to say so again.
     if recorded {
-        let clean = (s.report.warnings.len(), s.report.totals.errors) == before;
+        let clean = marks(s) == before;
         if clean && s.remapped.is_empty() && s.out_of_bounds.is_none() {
             if let Some(g) = s.digests.as_mut() {
                 g.record(&p, n);
