@@ -21,41 +21,53 @@ use std::sync::mpsc;
 pub(super) const STEP: u64 = 1 << 20;
 
 /// Where writeback was last started, and the thread that starts it; see the module
-/// doc.
+/// doc. The thread is started with the first hint: a package under [`STEP`] bytes (an
+/// extract of a few pages) never starts one (a thread's start and end were about a
+/// tenth of a millisecond of such an extract's 5 ms).
 #[derive(Debug, Default)]
 pub(super) struct Writeback {
     /// Writeback was started for the bytes before this offset.
     started: u64,
-    /// The ranges for the thread (none when the file could not be shared with it).
+    /// The file, until the thread takes it (none when it could not be shared).
+    file: Option<File>,
+    /// The ranges for the thread (none before the first hint, or when it could not
+    /// be started).
     ranges: Option<mpsc::Sender<(u64, u64)>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Writeback {
-    /// Starts the writeback of `file` on a thread of its own: `sync_file_range`
-    /// blocks while the disk's queue is full (up to 66 ms a call, 0.8 s in all for a
-    /// 1.1 GB export on the busy machine here), which must not stall the writer.
-    /// Without a thread (the file cannot be shared, the thread not started), no hints.
+    /// Hints for the writeback of `file`, started on a thread of its own with the
+    /// first hint ([`Writeback::advance`]): `sync_file_range` blocks while the disk's
+    /// queue is full (up to 66 ms a call, 0.8 s in all for a 1.1 GB export on the busy
+    /// machine here), which must not stall the writer. Without a thread (the file
+    /// cannot be shared, the thread not started), no hints.
     pub(super) fn new(file: &File) -> Writeback {
-        let Ok(file) = file.try_clone() else {
-            return Writeback::default();
-        };
-        let (ranges, incoming) = mpsc::channel::<(u64, u64)>();
-        let thread = std::thread::Builder::new()
-            .name("jcrpack-writeback".into())
-            .spawn(move || {
-                for (offset, len) in incoming {
-                    start(&file, offset, len);
-                }
-            });
-        match thread {
-            Ok(thread) => Writeback {
-                started: 0,
-                ranges: Some(ranges),
-                thread: Some(thread),
-            },
-            Err(_) => Writeback::default(),
+        Writeback {
+            started: 0,
+            file: file.try_clone().ok(),
+            ranges: None,
+            thread: None,
         }
+    }
+
+    /// The thread's channel, the thread started when this is the first hint.
+    fn ranges(&mut self) -> Option<&mpsc::Sender<(u64, u64)>> {
+        if let Some(file) = self.file.take() {
+            let (ranges, incoming) = mpsc::channel::<(u64, u64)>();
+            let thread = std::thread::Builder::new()
+                .name("jcrpack-writeback".into())
+                .spawn(move || {
+                    for (offset, len) in incoming {
+                        start(&file, offset, len);
+                    }
+                });
+            if let Ok(thread) = thread {
+                self.ranges = Some(ranges);
+                self.thread = Some(thread);
+            }
+        }
+        self.ranges.as_ref()
     }
 
     /// Notes that the bytes of the file before offset `written` were handed to the
@@ -65,9 +77,10 @@ impl Writeback {
         if written < self.started.saturating_add(STEP) {
             return false;
         }
-        if let Some(ranges) = &self.ranges {
+        let started = self.started;
+        if let Some(ranges) = self.ranges() {
             // A thread that ended (it cannot fail) only loses hints.
-            let _ = ranges.send((self.started, written - self.started));
+            let _ = ranges.send((started, written - started));
         }
         self.started = written;
         true
@@ -112,11 +125,13 @@ mod tests {
     fn starts_once_a_step_is_written_and_not_before() {
         let mut file = tempfile::tempfile().unwrap();
         let mut wb = Writeback::new(&file);
-        assert!(wb.thread.is_some());
         assert!(!wb.advance(0));
         assert!(!wb.advance(STEP - 1));
+        // No thread before the first hint.
+        assert!(wb.thread.is_none() && wb.file.is_some());
         file.write_all(&vec![7u8; STEP as usize]).unwrap();
         assert!(wb.advance(STEP));
+        assert!(wb.thread.is_some() && wb.file.is_none());
         assert!(!wb.advance(STEP + 1));
         assert!(!wb.advance(2 * STEP - 1));
         assert!(wb.advance(2 * STEP + 5));
