@@ -114,13 +114,17 @@ pub fn import_file(
                 && !s.types.is_node_type(&info.primary_type, "nt:file")
                 && info.primary_type != "nt:file"
             {
+                // A `.dir` describing a resource node itself: the file is its
+                // jcr:data, reported modified when it differs (FileVault's
+                // `handleBinNode` on a node that is no `nt:file`); digests and
+                // sizes compared, no blob read back.
+                let old = s.txn.property(&s.ws, node_path, "jcr:data")?;
                 let blob = store_blob(s, archive, entry, ahead)?;
-                // A `.dir` describing a resource node itself: the file is its jcr:data.
-                s.txn.set_property(
-                    &s.ws,
-                    node_path,
-                    &Property::single("jcr:data", Value::Binary(blob)),
-                )?;
+                let data = Property::single("jcr:data", Value::Binary(blob));
+                s.txn.set_property(&s.ws, node_path, &data)?;
+                if old.as_ref() != Some(&data) {
+                    s.modified(node_path);
+                }
                 return Ok(());
             }
             let content = s.txn.node_without_uuid(&s.ws, &content_path)?;
@@ -154,7 +158,13 @@ pub fn import_file(
                 super::docview::autocreate(s, &mut c, &content_path);
                 s.txn
                     .add_node(&s.ws, node_path, &c, &AddOptions::append())?;
-                s.record(node_path, Action::Updated);
+                if described && content.is_none() {
+                    // FileVault's `handleBinNode` adds the resource the DocView
+                    // did not give: created, beside the DocView's line of the file.
+                    s.record(&content_path, Action::Added);
+                } else {
+                    s.record(node_path, Action::Updated);
+                }
             } else {
                 // The resource's properties in one read: the writes below touch
                 // no property read after them.
@@ -367,11 +377,12 @@ mod tests {
     }
 
     /// A described file (`foo.txt` beside `foo.txt.dir/.content.xml`) whose bytes
-    /// change is reported as FileVault's `importNtResource` reports it: its
+    /// change is reported as FileVault's `handleBinNode` reports it: its
     /// `jcr:content` modified, once, in the place the DocView recorded it (the
     /// node itself unchanged), whether the DocView gives the resource as
-    /// `nt:resource`, as `nt:unstructured` or not at all; the same bytes again
-    /// leave both unchanged.
+    /// `nt:resource`, as `nt:unstructured` or not at all (then the first install
+    /// reports the resource it adds created); the same bytes again leave both
+    /// unchanged.
     #[test]
     fn a_described_files_changed_bytes_report_its_resource_updated() {
         let (p, c) = ("/content/f/foo.txt", "/content/f/foo.txt/jcr:content");
@@ -384,7 +395,12 @@ mod tests {
             let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
             let before = described("", content, "one");
             let after = described("", content, "one, and more");
-            install(store.as_mut(), before.path(), &options()).unwrap();
+            let first = install(store.as_mut(), before.path(), &options()).unwrap();
+            assert_eq!(
+                lines(&first),
+                [format!("A {p}"), format!("A {c}")],
+                "{content}"
+            );
             let unchanged: Vec<String> = match content {
                 "" => vec![format!("- {p}")],
                 _ => vec![format!("- {p}"), format!("- {c}")],
@@ -458,6 +474,34 @@ mod tests {
             let updated = want.iter().filter(|l| l.starts_with('U')).count() as u64;
             assert_eq!(changed.totals.updated, updated);
         }
+    }
+
+    /// A `.dir` describing a resource node itself (no `nt:file`): the file is its
+    /// `jcr:data`, and new bytes report the node updated, once; the same bytes
+    /// leave it unchanged.
+    #[test]
+    fn a_described_resources_changed_bytes_report_it_updated() {
+        let parent = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:nt="http://www.jcp.org/jcr/nt/1.0" jcr:primaryType="nt:unstructured"/>"#;
+        let doc = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:nt="http://www.jcp.org/jcr/nt/1.0" jcr:primaryType="nt:resource" jcr:mimeType="application/octet-stream"/>"#;
+        let package = |data: &str| {
+            package_of(&[
+                (".content.xml", parent),
+                ("r.bin", data),
+                ("r.bin.dir/.content.xml", doc),
+            ])
+        };
+        let (before, after) = (package("one"), package("one, and more"));
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        install(store.as_mut(), before.path(), &options()).unwrap();
+        let r = "/content/f/r.bin";
+        let again = install(store.as_mut(), before.path(), &options()).unwrap();
+        assert_eq!(lines(&again), [format!("- {r}")]);
+        let changed = install(store.as_mut(), after.path(), &options()).unwrap();
+        assert_eq!(lines(&changed), [format!("U {r}")]);
+        assert_eq!(changed.totals.updated, 1);
+        let same = install(store.as_mut(), after.path(), &options()).unwrap();
+        assert_eq!(lines(&same), [format!("- {r}")]);
     }
 
     /// A re-import of an unchanged file stores nothing for it (its data is the
