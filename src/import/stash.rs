@@ -162,41 +162,43 @@ fn add_mixins(s: &mut Session<'_>, node_path: &str, add: &[String]) -> Result<()
 }
 
 /// Moves the identifier of the copy `node` (not of its children) between `jcr:uuid`
-/// and [`KEPT_UUID`], in its place among the properties. `from` is the path of the
-/// node copied; a node that has a property called [`KEPT_UUID`] of its own is
-/// refused rather than given a wrong identifier on the way back.
-fn carry_uuid(node: &mut Node, from: &str, way: Way) -> Result<(), ImportError> {
+/// and [`KEPT_UUID`], in its place among the properties. Returns `false`, changing
+/// nothing, for a node going aside that has a property called [`KEPT_UUID`] of its
+/// own: it is refused rather than given a wrong identifier on the way back.
+fn carry_uuid(node: &mut Node, way: Way) -> bool {
     let (take, put) = match way {
-        Way::Aside => {
-            if node.properties.contains_key(KEPT_UUID) {
-                return Err(ImportError::Violation {
-                    path: from.to_string(),
-                    message: format!(
-                        "the node is to be stashed, but it has a property {KEPT_UUID}, \
-                         the name the node stash keeps identifiers in"
-                    ),
-                });
-            }
-            ("jcr:uuid", KEPT_UUID)
-        }
+        Way::Aside if node.properties.contains_key(KEPT_UUID) => return false,
+        Way::Aside => ("jcr:uuid", KEPT_UUID),
         Way::Back => (KEPT_UUID, "jcr:uuid"),
     };
     if let Some((at, _, mut p)) = node.properties.shift_remove_full(take) {
         p.name = put.to_string();
         node.properties.shift_insert(at, put.to_string(), p);
     }
-    Ok(())
+    true
 }
 
-/// [`carry_uuid`] for every node of the tree `root` (the copy of the subtree at
-/// `from`).
-fn carry_uuids(root: &mut Node, from: &str, way: Way) -> Result<(), ImportError> {
+/// [`carry_uuid`] for every node of the tree `root`; `false` when one is refused.
+fn carry_uuids(root: &mut Node, way: Way) -> bool {
     let mut stack = vec![root];
     while let Some(n) = stack.pop() {
-        carry_uuid(n, from, way)?;
+        if !carry_uuid(n, way) {
+            return false;
+        }
         stack.extend(n.children.iter_mut());
     }
-    Ok(())
+    true
+}
+
+/// The error for a node [`carry_uuid`] refuses, in the subtree at `from`.
+fn kept_name_taken(from: &str) -> ImportError {
+    ImportError::Violation {
+        path: from.to_string(),
+        message: format!(
+            "the node (or one below it) is to be stashed, but has a property {KEPT_UUID}, \
+             the name the node stash keeps identifiers in"
+        ),
+    }
 }
 
 /// Adds a copy of the node at `from` (without its children) below `parent`; returns
@@ -224,7 +226,9 @@ fn copy_node(
     for p in s.txn.properties(&s.ws, from)? {
         node.properties.insert(p.name.clone(), p);
     }
-    carry_uuid(&mut node, from, way)?;
+    if !carry_uuid(&mut node, way) {
+        return Err(kept_name_taken(from));
+    }
     Ok(s.txn
         .add_node(&s.ws, parent, &node, &AddOptions::allow_same_name())?)
 }
@@ -241,7 +245,9 @@ fn copy_children(s: &mut Session<'_>, from: &str, to: &str, way: Way) -> Result<
         for c in children {
             match small_subtree(s, &c.path)? {
                 Some(mut tree) => {
-                    carry_uuids(&mut tree, &c.path, way)?;
+                    if !carry_uuids(&mut tree, way) {
+                        return Err(kept_name_taken(&c.path));
+                    }
                     s.txn
                         .add_node(&s.ws, &dst, &tree, &AddOptions::allow_same_name())?;
                 }
@@ -576,7 +582,8 @@ mod tests {
             KEPT_UUID,
             crate::value::Value::String("x".into()),
         ));
-        assert!(carry_uuid(&mut n, "/a", Way::Aside).is_err());
+        assert!(!carry_uuid(&mut n, Way::Aside));
+        assert!(n.properties.contains_key(KEPT_UUID));
         let mut n = Node::new("a", "nt:unstructured").with(Property::single(
             "jcr:uuid",
             crate::value::Value::String("u".into()),
@@ -585,11 +592,11 @@ mod tests {
             "z",
             crate::value::Value::String("z".into()),
         ));
-        carry_uuid(&mut n, "/a", Way::Aside).unwrap();
+        assert!(carry_uuid(&mut n, Way::Aside));
         assert_eq!(n.properties.get_index(0).unwrap().0, KEPT_UUID);
         assert_eq!(kept_uuid("/jcrpack-stash-0/a", &n), Some("u"));
         assert_eq!(kept_uuid("/a", &n), None);
-        carry_uuid(&mut n, "/a", Way::Back).unwrap();
+        assert!(carry_uuid(&mut n, Way::Back));
         assert_eq!(n.properties.get_index(0).unwrap().0, "jcr:uuid");
         assert_eq!(n.properties.get_index(0).unwrap().1.name, "jcr:uuid");
     }
