@@ -317,15 +317,25 @@ mod tests {
 
     /// A node whose subtree is larger than one batch (a child with BATCH + 500 nodes
     /// below it, copied node by node, and small children copied whole) gets another
-    /// identifier: every node, property and the order come back, with
+    /// identifier: every node, property, identifier and the order come back, with
     /// the old node's unprotected property and mixin, and the stash node is gone.
     #[test]
     fn a_subtree_larger_than_a_batch_comes_back_whole() {
         let first = tempfile::tempdir().unwrap();
-        let mut body = String::from(r#"<wide jcr:primaryType="nt:unstructured">"#);
+        // `wide` (copied node by node) and one of its children (copied in a batch)
+        // are referenceable: both keep their identifiers.
+        let mut body = String::from(
+            r#"<wide jcr:primaryType="nt:unstructured" jcr:mixinTypes="[mix:referenceable]" jcr:uuid="33333333-0000-4000-8000-000000000003">"#,
+        );
         for i in 0..BATCH + 500 {
+            let id = match i {
+                7 => {
+                    r#" jcr:mixinTypes="[mix:referenceable]" jcr:uuid="44444444-0000-4000-8000-000000000004""#
+                }
+                _ => "",
+            };
             body.push_str(&format!(
-                r#"<n{i} jcr:primaryType="nt:unstructured" v="{i}"/>"#
+                r#"<n{i} jcr:primaryType="nt:unstructured"{id} v="{i}"/>"#
             ));
         }
         body.push_str("</wide>");
@@ -386,6 +396,15 @@ mod tests {
             .collect();
         assert_eq!(top, ["/big/wide", "/big/s", "/big/t"]);
         assert_eq!(value("/big/t", "k").as_deref(), Some("2"));
+        let uuid = |p: &str| store.node(ws, p).unwrap().unwrap().uuid;
+        assert_eq!(
+            uuid("/big/wide").as_deref(),
+            Some("33333333-0000-4000-8000-000000000003")
+        );
+        assert_eq!(
+            uuid("/big/wide/n7").as_deref(),
+            Some("44444444-0000-4000-8000-000000000004")
+        );
         let wide = store.children(ws, "/big/wide").unwrap();
         assert_eq!(wide.len(), BATCH + 500);
         assert_eq!(wide[0].name, "n0");
@@ -405,7 +424,7 @@ mod tests {
 
     /// The two packages of the identifier case: the first puts `/big` (identifier A)
     /// with a referenceable child `r` (C) holding a referenceable `nt:resource` (its
-    /// identifier made on install), and `/refs` with a Reference to each; the second
+    /// identifier made on install), and `/refs` with a Reference to `r`; the second
     /// gives `/big` identifier B and lists no child (`update`: they stay).
     fn identifier_packages() -> (tempfile::TempDir, tempfile::TempDir) {
         let filter = r#"<?xml version="1.0"?><workspaceFilter version="1.0"><filter root="/big" mode="update"/><filter root="/refs"/></workspaceFilter>"#;
