@@ -135,9 +135,11 @@ fn element(
             && node_path != "/"
             && s.opts.id_conflict != super::options::IdConflictPolicy::Legacy
         {
-            // The package's identifier wins, whatever the mode
+            // The package's identifier wins in every mode that reaches here
             // (`DocViewImporter.updateExistingNode`): the node is replaced by the
-            // package's (legacy: the existing node keeps its identifier).
+            // package's (legacy: the existing node keeps its identifier). `merge`
+            // does not reach here for an aggregate's own node, which it skips
+            // whole when it exists (`import_document`).
             before = next_sibling(s, node_path)?;
             // FileVault's NodeStash: the children, mixins and unprotected properties
             // go aside and come back on the new node (the children with their
