@@ -30,12 +30,14 @@ const VERSION_PROPERTIES: [&str; 4] = [
     "jcr:versionHistory",
 ];
 
-/// Imports a parsed DocView file that stands for the node at `node_path`.
+/// Imports a parsed DocView file that stands for the node at `node_path`. Answers
+/// `false` when `merge` skipped the aggregate whole (its node exists), so that a
+/// file it describes is left as it is too (FileVault's `FileArtifactHandler`).
 pub fn import_document(
     s: &mut Session<'_>,
     doc: &DocViewDocument,
     node_path: &str,
-) -> Result<(), ImportError> {
+) -> Result<bool, ImportError> {
     let pm = PrefixMap::for_document(s, &doc.namespaces)?;
     s.document_nodes.clear();
     // The node the file stands for is named by its folder, and FileVault resolves that
@@ -47,11 +49,11 @@ pub fn import_document(
     if !doc.root_is_jcr_root {
         // Legacy form: the root element is a child of the node the file stands for.
         if s.node(node_path)?.is_none() {
-            return Ok(());
+            return Ok(true);
         }
         let seg = segment(&pm, &doc.root);
         let p = path::join(node_path, &seg);
-        return element(s, &pm, &doc.root, &p, false);
+        return element(s, &pm, &doc.root, &p, false).map(|()| true);
     }
     let primary = doc.root.primary_type().map(|t| pm.name(t));
     let special = primary.as_deref().is_some_and(|t| {
@@ -60,9 +62,9 @@ pub fn import_document(
     if !special && s.mode(node_path) == ImportMode::Merge && s.node(node_path)?.is_some() {
         // `merge` works at file level: an aggregate whose node exists is skipped whole.
         s.touched(node_path, Action::Unchanged, false);
-        return Ok(());
+        return Ok(false);
     }
-    element(s, &pm, &doc.root, node_path, false)
+    element(s, &pm, &doc.root, node_path, false).map(|()| true)
 }
 
 /// The path of a `jcr:root` document's node with the prefix of its last segment
@@ -133,9 +135,11 @@ fn element(
             && node_path != "/"
             && s.opts.id_conflict != super::options::IdConflictPolicy::Legacy
         {
-            // The package's identifier wins, whatever the mode
+            // The package's identifier wins in every mode that reaches here
             // (`DocViewImporter.updateExistingNode`): the node is replaced by the
-            // package's (legacy: the existing node keeps its identifier).
+            // package's (legacy: the existing node keeps its identifier). `merge`
+            // does not reach here for an aggregate's own node, which it skips
+            // whole when it exists (`import_document`).
             before = next_sibling(s, node_path)?;
             // FileVault's NodeStash: the children, mixins and unprotected properties
             // go aside and come back on the new node (the children with their

@@ -428,6 +428,52 @@ mod tests {
         }
     }
 
+    /// `merge` leaves an existing described file whole, its bytes too, as
+    /// FileVault's `FileArtifactHandler` skips the aggregate (neither the DocView
+    /// nor the file is imported); a new one is installed with its data; and
+    /// `merge_properties` imports the DocView, whose file then gets its new bytes
+    /// (`handleBinNode` does not look at the mode).
+    #[test]
+    fn merge_leaves_an_existing_described_file_and_its_bytes() {
+        let (p, c) = ("/content/f/foo.txt", "/content/f/foo.txt/jcr:content");
+        let resource = r#"jcr:primaryType="nt:resource" jcr:mimeType="text/plain""#;
+        let in_mode = |pkg: &tempfile::TempDir, mode: &str| {
+            let filter = format!(
+                r#"<workspaceFilter version="1.0"><filter root="/content/f" mode="{mode}"/></workspaceFilter>"#
+            );
+            std::fs::write(pkg.path().join("META-INF/vault/filter.xml"), filter).unwrap();
+        };
+        let size = |store: &dyn crate::repository::Store| match store
+            .property(WS, c, "jcr:data")
+            .unwrap()
+            .unwrap()
+            .values
+            .first()
+        {
+            Some(Value::Binary(Binary::Blob { size, .. })) => *size,
+            other => panic!("{other:?}"),
+        };
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        let before = described("", resource, "one");
+        in_mode(&before, "merge");
+        let first = install(store.as_mut(), before.path(), &options()).unwrap();
+        assert_eq!(lines(&first), [format!("A {p}"), format!("A {c}")]);
+        assert_eq!(size(store.as_ref()), 3);
+
+        let after = described("", resource, "one, and more");
+        in_mode(&after, "merge");
+        let merged = install(store.as_mut(), after.path(), &options()).unwrap();
+        assert_eq!(lines(&merged), [format!("- {p}")]);
+        assert_eq!(merged.totals.updated, 0);
+        assert_eq!(size(store.as_ref()), 3);
+
+        in_mode(&after, "merge_properties");
+        let props = install(store.as_mut(), after.path(), &options()).unwrap();
+        assert_eq!(lines(&props), [format!("- {p}"), format!("U {c}")]);
+        assert_eq!(size(store.as_ref()), 13);
+    }
+
     /// What the DocView changes and what the file changes make one report line
     /// per node: only `jcr:mimeType` changed, the resource's property and its
     /// bytes changed together, and the file node's own property with the bytes.

@@ -188,7 +188,8 @@ fn forget_unread_name_lists(s: &mut Session<'_>, plan: &Plan<'_>, listed_before:
     }
 }
 
-/// Parses and imports one DocView entry. Returns false when it was skipped (lenient).
+/// Parses and imports one DocView entry. Returns false when it was skipped: it did
+/// not parse (lenient), or `merge` left its existing node whole.
 fn import_docview_entry(
     s: &mut Session<'_>,
     archive: &dyn Archive,
@@ -209,8 +210,7 @@ fn import_docview_entry(
                 s.report.warn(format!("{}: {}", w.location, w.message));
             }
             ensure_parent(s, p)?;
-            super::docview::import_document(s, &doc, p)?;
-            Ok(true)
+            super::docview::import_document(s, &doc, p)
         }
         Err(e) => {
             if s.opts.strict {
