@@ -7,7 +7,7 @@ const EXAMPLE: &str = "fixtures/example";
 
 mod common;
 
-use common::{dump, import, init, jcrpack};
+use common::{dump, history, import, init, jcrpack};
 
 fn schema(name: &str) -> jsonschema::Validator {
     let text = std::fs::read_to_string(format!("schemas/{name}")).unwrap();
@@ -166,15 +166,7 @@ fn undo_restores_and_refuses_over_later_changes() {
         .assert()
         .success();
     assert_eq!(dump(&repo), empty);
-    let out = jcrpack()
-        .args(["history", "--json", "--repo"])
-        .arg(&repo)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&history(&repo)).unwrap();
     let errors: Vec<String> = schema("history.schema.json")
         .iter_errors(&doc)
         .map(|e| e.to_string())
@@ -252,6 +244,50 @@ fn load_and_rm() {
         .arg(&repo)
         .assert()
         .code(2);
+}
+
+/// Every command that records an operation takes its time from `SOURCE_DATE_EPOCH`
+/// when it is set (as `import` always did), so the same commands give the same
+/// history byte for byte: install, load, rm, workspace create and delete, undo.
+#[test]
+fn recorded_operations_take_their_time_from_source_date_epoch() {
+    let t = tempfile::tempdir().unwrap();
+    let xml = t.path().join("x.xml");
+    std::fs::write(
+        &xml,
+        r#"<x xmlns:jcr="http://www.jcp.org/jcr/1.0" jcr:primaryType="nt:unstructured" p="v"/>"#,
+    )
+    .unwrap();
+    let p1 = package(t.path(), "p1", T1);
+    let recorded = |dir: &Path| {
+        let repo = init(dir);
+        import(&repo, &p1, &[]).success();
+        let run = |args: &[&str]| {
+            jcrpack()
+                .args(args)
+                .arg("--repo")
+                .arg(&repo)
+                .assert()
+                .success();
+        };
+        run(&["load", xml.to_str().unwrap(), "--at", "/"]);
+        run(&["rm", "/x/p"]);
+        run(&["workspace", "create", "w"]);
+        run(&["workspace", "delete", "w"]);
+        run(&["undo"]);
+        history(&repo)
+    };
+    let (a, b) = (t.path().join("a"), t.path().join("b"));
+    std::fs::create_dir(&a).unwrap();
+    std::fs::create_dir(&b).unwrap();
+    let first = recorded(&a);
+    let doc: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let ops = doc["operations"].as_array().unwrap();
+    assert_eq!(ops.len(), 6, "{first}");
+    for op in ops {
+        assert_eq!(op["time"], "2023-11-14T22:13:20.000Z", "{first}");
+    }
+    assert_eq!(recorded(&b), first);
 }
 
 #[test]

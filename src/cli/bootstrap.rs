@@ -177,7 +177,7 @@ fn load(a: LoadArgs) -> CliResult<i32> {
         dry_run: a.dry_run,
         magnolia_types: a.types.is_some(),
     };
-    let actor = super::repo::actor();
+    let actor = super::repo::recorded_actor()?;
     let report = bootstrap::load(store.as_mut(), &a.paths, &opts, &actor).map_err(|e| {
         let collisions = matches!(e, BootstrapError::Collisions(_));
         let err = refused(e);
@@ -297,7 +297,7 @@ fn scratch() -> CliResult<tempfile::TempDir> {
 
 fn to_package(a: ToPackageArgs) -> CliResult<i32> {
     let tmp = scratch()?;
-    let actor = super::repo::actor();
+    let actor = super::repo::recorded_actor()?;
     let (packages, report) = package::to_packages(
         &a.paths,
         &a.output,
@@ -327,7 +327,7 @@ fn to_package(a: ToPackageArgs) -> CliResult<i32> {
 
 fn from_package(a: FromPackageArgs) -> CliResult<i32> {
     let tmp = scratch()?;
-    let actor = super::repo::actor();
+    let actor = super::repo::recorded_actor()?;
     let (files, missing) = package::from_package(
         &a.package,
         &a.workspace,

@@ -31,7 +31,7 @@ pub fn run(a: DiffArgs) -> CliResult<i32> {
     let opts = ImportOptions {
         workspace: a.repo.workspace.clone(),
         dry_run: true,
-        ..ImportOptions::new(super::import::actor()?)
+        ..ImportOptions::new(super::repo::recorded_actor()?)
     };
     let before = a.repo.open()?;
     let mut store = a.repo.open_locking(&a.lock)?;

@@ -135,7 +135,7 @@ pub fn undo(a: UndoArgs) -> CliResult<i32> {
         .undo(
             id,
             a.force,
-            OperationMeta::new(format!("undo {}", id.0), &super::repo::actor()),
+            OperationMeta::new(format!("undo {}", id.0), &super::repo::recorded_actor()?),
         )
         .map_err(|e| {
             let conflict = matches!(e, RepositoryError::UndoConflict { .. });

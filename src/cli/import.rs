@@ -2,7 +2,7 @@
 
 use super::repo::{absolute, LockArgs, RepoArgs};
 use super::{CliError, CliResult};
-use crate::events::{Actor, Event, Events, Unit};
+use crate::events::{Event, Events, Unit};
 use crate::filter::ImportMode;
 use crate::import::{self, IdConflictPolicy, ImportOptions, Report};
 use crate::properties::AcHandling;
@@ -114,7 +114,7 @@ pub fn run(a: ImportArgs, verbose: u8, quiet: bool) -> CliResult<i32> {
         no_authorizables: a.no_authorizables,
         allow_system_roots: a.allow_system_roots,
         skip_unchanged: !a.no_skip_unchanged,
-        ..ImportOptions::new(actor()?)
+        ..ImportOptions::new(super::repo::recorded_actor()?)
     };
     for m in &a.map {
         let (from, to) = m
@@ -324,15 +324,6 @@ fn print_report(r: &Report, list: bool, log: Option<&std::path::Path>) -> CliRes
         )));
     }
     Ok(())
-}
-
-/// Who installs and when: `$USER` and the clock, or the time `SOURCE_DATE_EPOCH`
-/// (seconds) pins for reproducible installs. An empty `SOURCE_DATE_EPOCH` is unset; a
-/// value that is no integer is a mistake, reported.
-pub(super) fn actor() -> CliResult<Actor> {
-    let mut actor = super::repo::actor();
-    actor.time = super::pinned_clock(actor.time)?;
-    Ok(actor)
 }
 
 /// The install's events drawn as a progress bar on stderr: one bar per phase, with

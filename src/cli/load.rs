@@ -42,7 +42,7 @@ pub fn run(a: LoadArgs) -> CliResult<i32> {
     let file = a.xml.display().to_string();
     let mut store = a.repo.open_locking(&a.lock)?;
     let tree = load::read_xml(&bytes, &file)?;
-    let actor = super::repo::actor();
+    let actor = super::repo::recorded_actor()?;
     let options = load::LoadOptions {
         allow_system_roots: a.allow_system_roots,
     };

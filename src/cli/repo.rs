@@ -107,6 +107,17 @@ pub fn actor() -> crate::events::Actor {
     }
 }
 
+/// Who runs a command that writes the repository (and its history), and when: as
+/// [`actor`], with the time `SOURCE_DATE_EPOCH` (seconds) pins, so that the same
+/// commands on the same input record byte-identical history. An empty
+/// `SOURCE_DATE_EPOCH` is unset; a value that is no integer is a mistake, reported.
+/// Backups keep the clock ([`actor`]): their retention is measured in real time.
+pub fn recorded_actor() -> CliResult<crate::events::Actor> {
+    let mut actor = actor();
+    actor.time = super::pinned_clock(actor.time)?;
+    Ok(actor)
+}
+
 /// Checks that `p` is an absolute repository path and normalizes it.
 pub fn absolute(p: &str) -> CliResult<String> {
     if !p.starts_with('/') {

@@ -319,7 +319,10 @@ fn restore_image(
         return Err(CliError::failure("restore cancelled, nothing was changed"));
     }
     let mut store = target.open_locking(&a.lock)?;
-    let meta = OperationMeta::new(restore::description(name, scope), &super::repo::actor());
+    let meta = OperationMeta::new(
+        restore::description(name, scope),
+        &super::repo::recorded_actor()?,
+    );
     let (applied, op) =
         restore::restore(source, store.as_mut(), &plan, meta, &spinner).map_err(failed)?;
     let op = op.map(|o| o.0);
@@ -471,7 +474,7 @@ fn restore_package(
     let opts = ImportOptions {
         workspace: ws,
         dry_run: true,
-        ..ImportOptions::new(super::import::actor()?)
+        ..ImportOptions::new(super::repo::recorded_actor()?)
     };
     let name = package.display().to_string();
     let before = target.open()?;

@@ -21,8 +21,10 @@ pub fn run(a: RmArgs) -> CliResult<i32> {
     let p = absolute(&a.path)?;
     let ws = a.repo.workspace.clone();
     let mut store = a.repo.open_locking(&a.lock)?;
-    let mut txn =
-        store.begin_operation(OperationMeta::new(format!("rm {p}"), &super::repo::actor()))?;
+    let mut txn = store.begin_operation(OperationMeta::new(
+        format!("rm {p}"),
+        &super::repo::recorded_actor()?,
+    ))?;
     if txn.node(&ws, &p)?.is_some() {
         let n = txn.remove_node(&ws, &p)?;
         txn.commit()?;

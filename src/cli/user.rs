@@ -98,7 +98,7 @@ fn add(a: AddArgs) -> CliResult<i32> {
     getrandom::fill(&mut salt)
         .map_err(|e| CliError::internal(format!("cannot draw a random salt: {e}")))?;
     let mut store = a.repo.open_locking(&a.lock)?;
-    let actor = super::import::actor()?;
+    let actor = super::repo::recorded_actor()?;
     let new = users::add(store.as_mut(), &a.name, &password, &salt, &actor)?;
     status!(
         "{} user {}",
@@ -131,7 +131,7 @@ fn list(a: ListArgs) -> CliResult<i32> {
 
 fn rm(a: RmArgs) -> CliResult<i32> {
     let mut store = a.repo.open_locking(&a.lock)?;
-    let actor = super::import::actor()?;
+    let actor = super::repo::recorded_actor()?;
     users::remove(store.as_mut(), &a.name, &actor)?;
     status!("removed user {}", a.name);
     Ok(0)

@@ -1,6 +1,6 @@
 //! `jcrpack workspace create|list|delete`: a repository's workspaces.
 
-use super::repo::{actor, open_repo, LockArgs};
+use super::repo::{open_repo, recorded_actor, LockArgs};
 use super::{CliError, CliResult};
 use crate::repository::{OperationMeta, RepositoryError, DEFAULT_WORKSPACE};
 use clap::{Args, Subcommand};
@@ -75,7 +75,7 @@ fn create(a: NamedArgs) -> CliResult<i32> {
             a.name
         )));
     }
-    let meta = OperationMeta::new(format!("create workspace {}", a.name), &actor());
+    let meta = OperationMeta::new(format!("create workspace {}", a.name), &recorded_actor()?);
     let mut txn = store.begin_operation(meta)?;
     // With Oak's initial content below its root, as every workspace.
     txn.create_workspace(&a.name)
@@ -111,7 +111,7 @@ fn list(a: ListArgs) -> CliResult<i32> {
 fn delete(a: DeleteArgs) -> CliResult<i32> {
     let name = &a.named.name;
     let mut store = open_repo(&a.named.repo, &a.named.lock)?;
-    let meta = OperationMeta::new(format!("delete workspace {name}"), &actor());
+    let meta = OperationMeta::new(format!("delete workspace {name}"), &recorded_actor()?);
     let mut txn = store.begin_operation(meta)?;
     let nodes = txn.delete_workspace(name, a.force).map_err(|e| {
         let full = matches!(&e, RepositoryError::NotAllowed { reason, .. } if reason.contains("not empty"));

@@ -114,13 +114,17 @@ pub fn import_file(
                 && !s.types.is_node_type(&info.primary_type, "nt:file")
                 && info.primary_type != "nt:file"
             {
+                // A `.dir` describing a resource node itself: the file is its
+                // jcr:data, reported modified when it differs (FileVault's
+                // `handleBinNode` on a node that is no `nt:file`); digests and
+                // sizes compared, no blob read back.
+                let old = s.txn.property(&s.ws, node_path, "jcr:data")?;
                 let blob = store_blob(s, archive, entry, ahead)?;
-                // A `.dir` describing a resource node itself: the file is its jcr:data.
-                s.txn.set_property(
-                    &s.ws,
-                    node_path,
-                    &Property::single("jcr:data", Value::Binary(blob)),
-                )?;
+                let data = Property::single("jcr:data", Value::Binary(blob));
+                s.txn.set_property(&s.ws, node_path, &data)?;
+                if old.as_ref() != Some(&data) {
+                    s.modified(node_path);
+                }
                 return Ok(());
             }
             let content = s.txn.node_without_uuid(&s.ws, &content_path)?;
@@ -154,7 +158,13 @@ pub fn import_file(
                 super::docview::autocreate(s, &mut c, &content_path);
                 s.txn
                     .add_node(&s.ws, node_path, &c, &AddOptions::append())?;
-                s.record(node_path, Action::Updated);
+                if described && content.is_none() {
+                    // FileVault's `handleBinNode` adds the resource the DocView
+                    // did not give: created, beside the DocView's line of the file.
+                    s.record(&content_path, Action::Added);
+                } else {
+                    s.record(node_path, Action::Updated);
+                }
             } else {
                 // The resource's properties in one read: the writes below touch
                 // no property read after them.
@@ -230,6 +240,10 @@ pub fn import_file(
                             Action::Unchanged
                         },
                     );
+                } else if changed {
+                    // The DocView reported the resource already (held back until
+                    // now): as FileVault's `handleBinNode`, it is modified.
+                    s.modified(&content_path);
                 }
             }
             s.processed.insert(node_path);
@@ -320,6 +334,174 @@ mod tests {
             }
         }
         out
+    }
+
+    /// A folder package with the filter root `/content/f` and `files` below
+    /// `jcr_root/content/f/`.
+    fn package_of(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let pkg = tempfile::tempdir().unwrap();
+        let filter =
+            r#"<workspaceFilter version="1.0"><filter root="/content/f"/></workspaceFilter>"#;
+        let mut all = vec![("META-INF/vault/filter.xml".to_string(), filter.to_string())];
+        for (name, text) in files {
+            all.push((format!("jcr_root/content/f/{name}"), text.to_string()));
+        }
+        for (name, text) in all {
+            let p = pkg.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        pkg
+    }
+
+    /// The report's lines below `/content/f/`, in order, as `-v` prints them.
+    fn lines(r: &crate::import::Report) -> Vec<String> {
+        r.entries
+            .iter()
+            .filter(|e| e.path.starts_with("/content/f/"))
+            .map(|e| format!("{} {}", e.action.letter(), e.path))
+            .collect()
+    }
+
+    /// `foo.txt.dir/.content.xml` describing the `nt:file` `foo.txt`: its root
+    /// element's attributes, and its `jcr:content` element (none when empty).
+    fn described(file: &str, content: &str, data: &str) -> tempfile::TempDir {
+        let children = match content {
+            "" => String::new(),
+            c => format!("<jcr:content {c}/>"),
+        };
+        let doc = format!(
+            r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:nt="http://www.jcp.org/jcr/nt/1.0" xmlns:mix="http://www.jcp.org/jcr/mix/1.0" jcr:primaryType="nt:file" {file}>{children}</jcr:root>"#
+        );
+        package_of(&[("foo.txt", data), ("foo.txt.dir/.content.xml", &doc)])
+    }
+
+    /// A described file (`foo.txt` beside `foo.txt.dir/.content.xml`) whose bytes
+    /// change is reported as FileVault's `handleBinNode` reports it: its
+    /// `jcr:content` modified, once, in the place the DocView recorded it (the
+    /// node itself unchanged), whether the DocView gives the resource as
+    /// `nt:resource`, as `nt:unstructured` or not at all (then the first install
+    /// reports the resource it adds created); the same bytes again leave both
+    /// unchanged.
+    #[test]
+    fn a_described_files_changed_bytes_report_its_resource_updated() {
+        let (p, c) = ("/content/f/foo.txt", "/content/f/foo.txt/jcr:content");
+        for content in [
+            r#"jcr:primaryType="nt:resource" jcr:mimeType="text/plain""#,
+            r#"jcr:primaryType="nt:unstructured" jcr:mimeType="text/plain""#,
+            "",
+        ] {
+            let repo = tempfile::tempdir().unwrap();
+            let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+            let before = described("", content, "one");
+            let after = described("", content, "one, and more");
+            let first = install(store.as_mut(), before.path(), &options()).unwrap();
+            assert_eq!(
+                lines(&first),
+                [format!("A {p}"), format!("A {c}")],
+                "{content}"
+            );
+            let unchanged: Vec<String> = match content {
+                "" => vec![format!("- {p}")],
+                _ => vec![format!("- {p}"), format!("- {c}")],
+            };
+            let again = install(store.as_mut(), before.path(), &options()).unwrap();
+            assert_eq!(lines(&again), unchanged, "{content}");
+            let changed = install(store.as_mut(), after.path(), &options()).unwrap();
+            assert_eq!(
+                lines(&changed),
+                [format!("- {p}"), format!("U {c}")],
+                "{content}"
+            );
+            assert_eq!(changed.totals.updated, 1, "{content}");
+            let data = store.property(WS, c, "jcr:data").unwrap().unwrap();
+            assert!(
+                matches!(
+                    data.values.first(),
+                    Some(Value::Binary(Binary::Blob { size: 13, .. }))
+                ),
+                "{data:?}"
+            );
+            let same = install(store.as_mut(), after.path(), &options()).unwrap();
+            assert_eq!(lines(&same), unchanged, "{content}");
+            assert_eq!(same.totals.updated, 0, "{content}");
+        }
+    }
+
+    /// What the DocView changes and what the file changes make one report line
+    /// per node: only `jcr:mimeType` changed, the resource's property and its
+    /// bytes changed together, and the file node's own property with the bytes.
+    #[test]
+    fn a_described_files_docview_and_bytes_changes_report_each_node_once() {
+        let (p, c) = ("/content/f/foo.txt", "/content/f/foo.txt/jcr:content");
+        let resource = |mime: &str, title: &str| {
+            format!(
+                r#"jcr:primaryType="nt:resource" jcr:mixinTypes="[mix:title]" jcr:mimeType="{mime}" jcr:title="{title}""#
+            )
+        };
+        let titled = r#"jcr:mixinTypes="[mix:title]" jcr:title="file""#;
+        let first = (titled, resource("text/plain", "a"), "one");
+        let cases = [
+            (
+                (titled, resource("text/html", "a"), "one"),
+                [format!("- {p}"), format!("U {c}")],
+            ),
+            (
+                (titled, resource("text/plain", "b"), "two"),
+                [format!("- {p}"), format!("U {c}")],
+            ),
+            (
+                (
+                    r#"jcr:mixinTypes="[mix:title]" jcr:title="other""#,
+                    resource("text/plain", "a"),
+                    "two",
+                ),
+                [format!("U {p}"), format!("U {c}")],
+            ),
+        ];
+        for ((file, content, data), want) in cases {
+            let repo = tempfile::tempdir().unwrap();
+            let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+            let (f0, c0, d0) = &first;
+            install(store.as_mut(), described(f0, c0, d0).path(), &options()).unwrap();
+            let changed = install(
+                store.as_mut(),
+                described(file, &content, data).path(),
+                &options(),
+            )
+            .unwrap();
+            assert_eq!(lines(&changed), want, "{file} {content} {data}");
+            let updated = want.iter().filter(|l| l.starts_with('U')).count() as u64;
+            assert_eq!(changed.totals.updated, updated);
+        }
+    }
+
+    /// A `.dir` describing a resource node itself (no `nt:file`): the file is its
+    /// `jcr:data`, and new bytes report the node updated, once; the same bytes
+    /// leave it unchanged.
+    #[test]
+    fn a_described_resources_changed_bytes_report_it_updated() {
+        let parent = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:nt="http://www.jcp.org/jcr/nt/1.0" jcr:primaryType="nt:unstructured"/>"#;
+        let doc = r#"<jcr:root xmlns:jcr="http://www.jcp.org/jcr/1.0" xmlns:nt="http://www.jcp.org/jcr/nt/1.0" jcr:primaryType="nt:resource" jcr:mimeType="application/octet-stream"/>"#;
+        let package = |data: &str| {
+            package_of(&[
+                (".content.xml", parent),
+                ("r.bin", data),
+                ("r.bin.dir/.content.xml", doc),
+            ])
+        };
+        let (before, after) = (package("one"), package("one, and more"));
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        install(store.as_mut(), before.path(), &options()).unwrap();
+        let r = "/content/f/r.bin";
+        let again = install(store.as_mut(), before.path(), &options()).unwrap();
+        assert_eq!(lines(&again), [format!("- {r}")]);
+        let changed = install(store.as_mut(), after.path(), &options()).unwrap();
+        assert_eq!(lines(&changed), [format!("U {r}")]);
+        assert_eq!(changed.totals.updated, 1);
+        let same = install(store.as_mut(), after.path(), &options()).unwrap();
+        assert_eq!(lines(&same), [format!("- {r}")]);
     }
 
     /// A re-import of an unchanged file stores nothing for it (its data is the

@@ -27,11 +27,13 @@ use crate::value::{PropertyType, Value};
 use std::collections::HashSet;
 
 /// Notes the identifiers (`jcr:uuid`) of the nodes in the subtree at `root` as
-/// removed, for the check at the end.
+/// removed, for the check at the end; in a node stash, the identifiers its copies
+/// keep for the nodes that did not come back.
 fn note_removed_subtree(s: &mut Session<'_>, root: &str) -> Result<(), ImportError> {
     for e in s.txn.walk(&s.ws, root)? {
         let e = e?;
-        if let Some(u) = e.node.value("jcr:uuid").and_then(Value::as_str) {
+        let held = e.node.value("jcr:uuid").and_then(Value::as_str);
+        if let Some(u) = held.or_else(|| super::stash::kept_uuid(&e.path, &e.node)) {
             s.removed_ids.push(u.to_string());
         }
     }

@@ -3,7 +3,7 @@
 
 use super::error::ImportError;
 use super::options::ImportOptions;
-use super::report::{Action, Report};
+use super::report::{Action, Entry, Report};
 use super::spill::{PathSet, SpillLog};
 use crate::cnd::{EffectiveType, NodeTypeRegistry};
 use crate::docview::DocViewProperty;
@@ -91,6 +91,9 @@ pub struct Session<'t> {
     /// Which listed children exist below the nodes being walked
     /// ([`super::order::Placements`]).
     pub placements: super::order::Placements,
+    /// The report's lines (and their events) held back while a described file is
+    /// imported ([`Session::hold`]), in order.
+    held: Option<Vec<Entry>>,
 }
 
 impl<'t> Session<'t> {
@@ -146,6 +149,7 @@ impl<'t> Session<'t> {
             issued: PathSet::new(),
             ahead: None,
             placements: Default::default(),
+            held: None,
         }
     }
 
@@ -285,12 +289,65 @@ impl<'t> Session<'t> {
 
     /// Records an action in the report.
     pub fn record(&mut self, path: &str, action: Action) {
+        self.check_bounds(path, action);
+        self.report_line(path, action, None);
+    }
+
+    /// Notes the first change outside the bounds the options allow.
+    fn check_bounds(&mut self, path: &str, action: Action) {
         if self.out_of_bounds.is_none() && !matches!(action, Action::Unchanged | Action::Error) {
             self.out_of_bounds =
                 super::roots::out_of_bounds(path, action == Action::Added, self.opts);
         }
-        self.path_event(path, action);
-        self.report.record(path, action, None);
+    }
+
+    /// Adds the report's line for `path` and tells the event sink, or holds both
+    /// back while [`Session::hold`] says so.
+    fn report_line(&mut self, path: &str, action: Action, detail: Option<String>) {
+        match self.held.as_mut() {
+            Some(held) => held.push(Entry {
+                path: path.to_string(),
+                action,
+                detail,
+            }),
+            None => {
+                self.path_event(path, action);
+                self.report.record(path, action, detail);
+            }
+        }
+    }
+
+    /// Holds the report's lines back until [`Session::release`]: a described file's
+    /// DocView reports its `jcr:content` before the file's data is compared, and
+    /// FileVault reports that node modified when the data differs (one import
+    /// info for the document and its file: `DocViewImporter.handleBinNode`).
+    pub fn hold(&mut self) {
+        self.held = Some(Vec::new());
+    }
+
+    /// FileVault's `onModified` of `path` (a described file's `jcr:content` whose
+    /// data, date or type was set): its line held since [`Session::hold`] says
+    /// updated instead of unchanged (created or failed stays); without one, an
+    /// updated line is added.
+    pub fn modified(&mut self, path: &str) {
+        self.check_bounds(path, Action::Updated);
+        let line = self
+            .held
+            .as_mut()
+            .and_then(|held| held.iter_mut().rev().find(|e| e.path == path));
+        match line {
+            Some(e) if e.action == Action::Unchanged => e.action = Action::Updated,
+            Some(_) => {}
+            None => self.report_line(path, Action::Updated, None),
+        }
+    }
+
+    /// Reports the lines held since [`Session::hold`], in order, and stops holding.
+    pub fn release(&mut self) {
+        for e in self.held.take().into_iter().flatten() {
+            self.path_event(&e.path, e.action);
+            self.report.record(&e.path, e.action, e.detail);
+        }
     }
 
     /// Tells the caller's event sink that the install acted on `path`.
@@ -354,11 +411,14 @@ impl<'t> Session<'t> {
                 message,
             });
         }
-        self.path_event(path, Action::Error);
-        self.report
-            .record(path, Action::Error, Some(message.clone()));
-        self.report.warn(message);
+        self.record_error(path, message);
         Ok(())
+    }
+
+    /// Records a failure on `path` that does not stop the install, and warns.
+    pub fn record_error(&mut self, path: &str, message: String) {
+        self.report_line(path, Action::Error, Some(message.clone()));
+        self.report.warn(message);
     }
 }
 
@@ -521,6 +581,72 @@ mod tests {
                 .map(|(a, b)| (a.to_string(), b.to_string()))
                 .collect(),
         )
+    }
+
+    /// Held lines reach the report and the event sink only when released, in
+    /// the order they were recorded; `modified` turns a held unchanged line into
+    /// an updated one, leaves a created or failed one, and adds one for a path
+    /// without a line; the totals count what was released.
+    #[test]
+    fn held_lines_are_released_in_order_with_the_modified_ones_updated() {
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        let actor = crate::events::Actor {
+            user: "ci".into(),
+            time: crate::value::Date::from_epoch_millis(1_700_000_000_000),
+        };
+        let events = std::sync::Arc::new(crate::events::Recorded::default());
+        let mut opts = ImportOptions::new(actor);
+        opts.events = events.clone();
+        opts.strict = false;
+        let mut txn = store
+            .begin_operation(crate::repository::contract::meta("test"))
+            .unwrap();
+        let ns = txn.namespaces().unwrap();
+        let (types, _) = crate::nodetypes::load(txn.as_ref(), &ns);
+        let mut s = Session::new(txn.as_mut(), &opts, None, Default::default(), ns, types);
+        let lines = |s: &Session<'_>| -> Vec<String> {
+            let r = &s.report;
+            r.entries
+                .iter()
+                .map(|e| format!("{} {}", e.action.letter(), e.path))
+                .collect()
+        };
+        s.record("/before", Action::Unchanged);
+        s.hold();
+        s.record("/f", Action::Unchanged);
+        s.record("/f/jcr:content", Action::Unchanged);
+        s.record("/f/new", Action::Added);
+        s.fail_or_warn("/f/bad", "no".into()).unwrap();
+        assert_eq!(lines(&s), ["- /before"]);
+        s.modified("/f/jcr:content");
+        s.modified("/f/new");
+        s.modified("/f/bad");
+        s.modified("/f/other");
+        assert_eq!(events.events().len(), 1);
+        s.release();
+        s.record("/after", Action::Unchanged);
+        let want = [
+            "- /before",
+            "- /f",
+            "U /f/jcr:content",
+            "A /f/new",
+            "E /f/bad",
+            "U /f/other",
+            "- /after",
+        ];
+        assert_eq!(lines(&s), want);
+        let seen: Vec<String> = events
+            .events()
+            .into_iter()
+            .map(|e| match e {
+                crate::events::OwnedEvent::Path { action, path } => format!("{action} {path}"),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(seen, want);
+        let t = &s.report.totals;
+        assert_eq!((t.added, t.updated, t.unchanged, t.errors), (1, 2, 3, 1));
     }
 
     #[test]

@@ -10,6 +10,13 @@
 //! root and copied back from there, in pieces of at most a few thousand nodes, so
 //! memory stays bounded whatever the subtree's size. The stash node is gone when the
 //! install commits.
+//!
+//! FileVault's `session.move` keeps every identifier, so a stashed referenceable
+//! child (an `nt:resource` below a DAM rendition, any `mix:referenceable` node) comes
+//! back with its `jcr:uuid` and the references to it stay valid. A copy cannot hold
+//! the identifier while the original still does (a workspace gives each to one
+//! node): in the stash a copy keeps it under [`KEPT_UUID`] instead, and the copy back
+//! (made after the original is gone) gives it its `jcr:uuid` again.
 
 use super::error::ImportError;
 use super::session::Session;
@@ -26,6 +33,18 @@ const STASH_NAME: &str = "jcrpack-stash-";
 /// has of its own (its mixins are stashed apart).
 const IDENTITY: [&str; 3] = ["jcr:primaryType", "jcr:mixinTypes", "jcr:uuid"];
 
+/// The property a stashed copy keeps its node's `jcr:uuid` in, until the copy back
+/// gives it its identifier again.
+const KEPT_UUID: &str = "jcrpack:stashedUuid";
+
+/// Which way a copy goes: into the stash (`jcr:uuid` kept as [`KEPT_UUID`]) or back
+/// out of it (the identifier given back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    Aside,
+    Back,
+}
+
 /// What was stashed of one node.
 #[derive(Debug)]
 pub struct Stash {
@@ -40,6 +59,14 @@ pub fn is_stashed(p: &str) -> bool {
     path::segments(p)
         .next()
         .is_some_and(|first| first.starts_with(STASH_NAME))
+}
+
+/// The identifier the stashed copy at `p` keeps for its node (see [`KEPT_UUID`]).
+pub fn kept_uuid<'n>(p: &str, node: &'n Node) -> Option<&'n str> {
+    if !is_stashed(p) {
+        return None;
+    }
+    node.value(KEPT_UUID).and_then(crate::value::Value::as_str)
 }
 
 /// Moves the children of the node at `node_path` below a new stash node and notes its
@@ -64,7 +91,7 @@ pub fn stash(s: &mut Session<'_>, node_path: &str) -> Result<Stash, ImportError>
         ..Node::default()
     };
     s.txn.add_node(&s.ws, "/", &holder, &AddOptions::append())?;
-    copy_children(s, node_path, &root)?;
+    copy_children(s, node_path, &root, Way::Aside)?;
     let effective = s.types.effective(&info.primary_type, &info.mixins);
     let properties = s
         .txn
@@ -102,8 +129,8 @@ pub fn recover(
             if let Some(m) = mixin {
                 add_mixins(s, node_path, &[m.to_string()])?;
             }
-            let to = copy_node(s, &c.path, node_path)?;
-            copy_children(s, &c.path, &to)?;
+            let to = copy_node(s, &c.path, node_path, Way::Back)?;
+            copy_children(s, &c.path, &to, Way::Back)?;
         }
         add_mixins(s, node_path, &stash.mixins)?;
         let overwrite = matches!(mode, ImportMode::Merge | ImportMode::MergeProperties);
@@ -134,9 +161,54 @@ fn add_mixins(s: &mut Session<'_>, node_path: &str, add: &[String]) -> Result<()
     Ok(())
 }
 
+/// Moves the identifier of the copy `node` (not of its children) between `jcr:uuid`
+/// and [`KEPT_UUID`], in its place among the properties. Returns `false`, changing
+/// nothing, for a node going aside that has a property called [`KEPT_UUID`] of its
+/// own: it is refused rather than given a wrong identifier on the way back.
+fn carry_uuid(node: &mut Node, way: Way) -> bool {
+    let (take, put) = match way {
+        Way::Aside if node.properties.contains_key(KEPT_UUID) => return false,
+        Way::Aside => ("jcr:uuid", KEPT_UUID),
+        Way::Back => (KEPT_UUID, "jcr:uuid"),
+    };
+    if let Some((at, _, mut p)) = node.properties.shift_remove_full(take) {
+        p.name = put.to_string();
+        node.properties.shift_insert(at, put.to_string(), p);
+    }
+    true
+}
+
+/// [`carry_uuid`] for every node of the tree `root`; `false` when one is refused.
+fn carry_uuids(root: &mut Node, way: Way) -> bool {
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        if !carry_uuid(n, way) {
+            return false;
+        }
+        stack.extend(n.children.iter_mut());
+    }
+    true
+}
+
+/// The error for a node [`carry_uuid`] refuses, in the subtree at `from`.
+fn kept_name_taken(from: &str) -> ImportError {
+    ImportError::Violation {
+        path: from.to_string(),
+        message: format!(
+            "the node (or one below it) is to be stashed, but has a property {KEPT_UUID}, \
+             the name the node stash keeps identifiers in"
+        ),
+    }
+}
+
 /// Adds a copy of the node at `from` (without its children) below `parent`; returns
 /// the copy's path.
-fn copy_node(s: &mut Session<'_>, from: &str, parent: &str) -> Result<String, ImportError> {
+fn copy_node(
+    s: &mut Session<'_>,
+    from: &str,
+    parent: &str,
+    way: Way,
+) -> Result<String, ImportError> {
     let info = s
         .txn
         .node(&s.ws, from)?
@@ -154,6 +226,9 @@ fn copy_node(s: &mut Session<'_>, from: &str, parent: &str) -> Result<String, Im
     for p in s.txn.properties(&s.ws, from)? {
         node.properties.insert(p.name.clone(), p);
     }
+    if !carry_uuid(&mut node, way) {
+        return Err(kept_name_taken(from));
+    }
     Ok(s.txn
         .add_node(&s.ws, parent, &node, &AddOptions::allow_same_name())?)
 }
@@ -162,19 +237,22 @@ fn copy_node(s: &mut Session<'_>, from: &str, parent: &str) -> Result<String, Im
 /// whose subtree has at most [`BATCH`] nodes is read and added whole; a larger one is
 /// copied node by node with its children handled the same way. Memory holds one
 /// batch, the children list of one node and the (source, copy) paths still to visit.
-fn copy_children(s: &mut Session<'_>, from: &str, to: &str) -> Result<(), ImportError> {
+fn copy_children(s: &mut Session<'_>, from: &str, to: &str, way: Way) -> Result<(), ImportError> {
     let mut pending = vec![(from.to_string(), to.to_string())];
     while let Some((src, dst)) = pending.pop() {
         let children = s.txn.children(&s.ws, &src)?;
         let mut below = Vec::new();
         for c in children {
             match small_subtree(s, &c.path)? {
-                Some(tree) => {
+                Some(mut tree) => {
+                    if !carry_uuids(&mut tree, way) {
+                        return Err(kept_name_taken(&c.path));
+                    }
                     s.txn
                         .add_node(&s.ws, &dst, &tree, &AddOptions::allow_same_name())?;
                 }
                 None => {
-                    let copy = copy_node(s, &c.path, &dst)?;
+                    let copy = copy_node(s, &c.path, &dst, way)?;
                     below.push((c.path, copy));
                 }
             }
@@ -239,15 +317,25 @@ mod tests {
 
     /// A node whose subtree is larger than one batch (a child with BATCH + 500 nodes
     /// below it, copied node by node, and small children copied whole) gets another
-    /// identifier: every node, property and the order come back, with
+    /// identifier: every node, property, identifier and the order come back, with
     /// the old node's unprotected property and mixin, and the stash node is gone.
     #[test]
     fn a_subtree_larger_than_a_batch_comes_back_whole() {
         let first = tempfile::tempdir().unwrap();
-        let mut body = String::from(r#"<wide jcr:primaryType="nt:unstructured">"#);
+        // `wide` (copied node by node) and one of its children (copied in a batch)
+        // are referenceable: both keep their identifiers.
+        let mut body = String::from(
+            r#"<wide jcr:primaryType="nt:unstructured" jcr:mixinTypes="[mix:referenceable]" jcr:uuid="33333333-0000-4000-8000-000000000003">"#,
+        );
         for i in 0..BATCH + 500 {
+            let id = match i {
+                7 => {
+                    r#" jcr:mixinTypes="[mix:referenceable]" jcr:uuid="44444444-0000-4000-8000-000000000004""#
+                }
+                _ => "",
+            };
             body.push_str(&format!(
-                r#"<n{i} jcr:primaryType="nt:unstructured" v="{i}"/>"#
+                r#"<n{i} jcr:primaryType="nt:unstructured"{id} v="{i}"/>"#
             ));
         }
         body.push_str("</wide>");
@@ -308,6 +396,15 @@ mod tests {
             .collect();
         assert_eq!(top, ["/big/wide", "/big/s", "/big/t"]);
         assert_eq!(value("/big/t", "k").as_deref(), Some("2"));
+        let uuid = |p: &str| store.node(ws, p).unwrap().unwrap().uuid;
+        assert_eq!(
+            uuid("/big/wide").as_deref(),
+            Some("33333333-0000-4000-8000-000000000003")
+        );
+        assert_eq!(
+            uuid("/big/wide/n7").as_deref(),
+            Some("44444444-0000-4000-8000-000000000004")
+        );
         let wide = store.children(ws, "/big/wide").unwrap();
         assert_eq!(wide.len(), BATCH + 500);
         assert_eq!(wide[0].name, "n0");
@@ -323,6 +420,204 @@ mod tests {
             .map(|c| c.name)
             .collect();
         assert!(!root.iter().any(|n| n.starts_with(STASH_NAME)), "{root:?}");
+    }
+
+    /// The two packages of the identifier case: the first puts `/big` (identifier A)
+    /// with a referenceable child `r` (C) holding a referenceable `nt:resource` (its
+    /// identifier made on install), and `/refs` with a Reference to `r`; the second
+    /// gives `/big` identifier B and lists no child (`update`: they stay).
+    fn identifier_packages() -> (tempfile::TempDir, tempfile::TempDir) {
+        let filter = r#"<?xml version="1.0"?><workspaceFilter version="1.0"><filter root="/big" mode="update"/><filter root="/refs"/></workspaceFilter>"#;
+        let first = tempfile::tempdir().unwrap();
+        write(
+            first.path(),
+            &[
+                ("META-INF/vault/filter.xml", filter.to_string()),
+                (
+                    "jcr_root/big/.content.xml",
+                    format!(
+                        r#"<?xml version="1.0" encoding="UTF-8"?><jcr:root {NS} jcr:primaryType="nt:unstructured" jcr:mixinTypes="[mix:referenceable]" jcr:uuid="aaaaaaaa-0000-4000-8000-00000000000a" old="kept"><r jcr:primaryType="nt:unstructured" jcr:mixinTypes="[mix:referenceable]" jcr:uuid="cccccccc-0000-4000-8000-00000000000c" v="r"/></jcr:root>"#
+                    ),
+                ),
+                ("jcr_root/big/r/data.bin", "bytes".to_string()),
+                (
+                    "jcr_root/refs/.content.xml",
+                    format!(
+                        r#"<?xml version="1.0" encoding="UTF-8"?><jcr:root {NS} jcr:primaryType="nt:unstructured" to="{{Reference}}cccccccc-0000-4000-8000-00000000000c"/>"#
+                    ),
+                ),
+            ],
+        );
+        let second = tempfile::tempdir().unwrap();
+        write(
+            second.path(),
+            &[
+                (
+                    "META-INF/vault/filter.xml",
+                    r#"<?xml version="1.0"?><workspaceFilter version="1.0"><filter root="/big" mode="update"/></workspaceFilter>"#.to_string(),
+                ),
+                (
+                    "jcr_root/big/.content.xml",
+                    format!(
+                        r#"<?xml version="1.0" encoding="UTF-8"?><jcr:root {NS} jcr:primaryType="nt:unstructured" jcr:mixinTypes="[mix:referenceable]" jcr:uuid="bbbbbbbb-0000-4000-8000-00000000000b"/>"#
+                    ),
+                ),
+            ],
+        );
+        (first, second)
+    }
+
+    /// A node replaced by one with another identifier whose children are
+    /// referenceable (the DAM asset of a 20k generated package, reduced): the
+    /// children come back with their identifiers, as FileVault's move keeps them,
+    /// the Reference to one still resolves, and undoing the install restores the
+    /// old node with its identifier. Run against `store`, for each backend and
+    /// identifier conflict policy.
+    fn stashed_children_keep_their_identifiers(
+        store: &mut dyn crate::repository::Store,
+        policy: crate::import::IdConflictPolicy,
+    ) {
+        let (first, second) = identifier_packages();
+        let plain = ImportOptions::new(Actor {
+            user: "ci".into(),
+            time: Date::from_epoch_millis(1_700_000_000_000),
+        });
+        install(store, first.path(), &plain).unwrap();
+        let opts = ImportOptions {
+            id_conflict: policy,
+            ..plain
+        };
+        let ws = "default";
+        let res = "/big/r/data.bin/jcr:content";
+        let uuid = |store: &dyn crate::repository::Store, p: &str| {
+            store.node(ws, p).unwrap().and_then(|n| n.uuid)
+        };
+        let resource = uuid(store, res).expect("nt:resource is referenceable");
+        let before = crate::repository::contract::full_state(store);
+        let report = install(store, second.path(), &opts).unwrap();
+        let big = uuid(store, "/big").unwrap();
+        if policy == crate::import::IdConflictPolicy::CreateNewId {
+            // Every imported node gets a new identifier: still another one.
+            assert_ne!(big, "aaaaaaaa-0000-4000-8000-00000000000a");
+        } else {
+            assert_eq!(big, "bbbbbbbb-0000-4000-8000-00000000000b");
+        }
+        assert_eq!(
+            store.property(ws, "/big", "old").unwrap().unwrap().values[0].as_str(),
+            Some("kept")
+        );
+        assert_eq!(
+            uuid(store, "/big/r").as_deref(),
+            Some("cccccccc-0000-4000-8000-00000000000c")
+        );
+        assert_eq!(uuid(store, res), Some(resource.clone()));
+        assert_eq!(
+            store.find_by_uuid(ws, &resource).unwrap().as_deref(),
+            Some(res)
+        );
+        assert_eq!(
+            store
+                .find_by_uuid(ws, "cccccccc-0000-4000-8000-00000000000c")
+                .unwrap()
+                .as_deref(),
+            Some("/big/r")
+        );
+        // Nothing of the stash is left: not the stash node, not the property its
+        // copies kept identifiers in.
+        for e in store.walk(ws, "/").unwrap() {
+            let e = e.unwrap();
+            assert!(!is_stashed(&e.path), "{}", e.path);
+            assert!(!e.node.properties.contains_key(KEPT_UUID), "{}", e.path);
+        }
+        let refs = store.property(ws, "/refs", "to").unwrap().unwrap();
+        assert_eq!(
+            refs.values[0],
+            crate::value::Value::Reference("cccccccc-0000-4000-8000-00000000000c".into())
+        );
+        let r = |n: &str| store.property(ws, "/big/r", n).unwrap();
+        assert_eq!(
+            r("v").unwrap().values[0].as_str(),
+            Some("r"),
+            "the child's own properties came back"
+        );
+        store
+            .undo(
+                crate::repository::OperationId(report.operation.unwrap()),
+                false,
+                crate::repository::contract::meta("undo"),
+            )
+            .unwrap();
+        assert_eq!(crate::repository::contract::full_state(store), before);
+    }
+
+    fn every_policy(
+        store: impl Fn() -> (Box<dyn std::any::Any>, Box<dyn crate::repository::Store>),
+    ) {
+        use crate::import::IdConflictPolicy as P;
+        for policy in [P::Fail, P::CreateNewId, P::ForceRemoveConflictingId] {
+            let (_guard, mut s) = store();
+            stashed_children_keep_their_identifiers(s.as_mut(), policy);
+        }
+    }
+
+    #[test]
+    fn stashed_children_keep_their_identifiers_in_sqlite() {
+        every_policy(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let s = crate::repository::init(&dir.path().join("r")).unwrap();
+            (Box::new(dir), s)
+        });
+    }
+
+    #[test]
+    fn stashed_children_keep_their_identifiers_in_memory() {
+        every_policy(|| {
+            let s = crate::repository::memory::MemoryStore::in_memory("memory:stash").unwrap();
+            (Box::new(()), Box::new(s))
+        });
+    }
+
+    #[test]
+    fn stashed_children_keep_their_identifiers_in_postgres() {
+        every_policy(|| {
+            let url = format!(
+                "{}?schema=repo",
+                crate::repository::pg::testdb::fresh_database()
+            );
+            let s = crate::repository::pg::PgStore::init_url(
+                &url,
+                &crate::repository::location::OpenOptions::default(),
+            )
+            .unwrap();
+            (Box::new(()), Box::new(s))
+        });
+    }
+
+    /// A node to be stashed that has the property the stash keeps identifiers in
+    /// is refused: its copy could not tell its own property from a kept identifier.
+    #[test]
+    fn a_node_with_the_kept_identifier_property_is_refused() {
+        let mut n = Node::new("a", "nt:unstructured").with(Property::single(
+            KEPT_UUID,
+            crate::value::Value::String("x".into()),
+        ));
+        assert!(!carry_uuid(&mut n, Way::Aside));
+        assert!(n.properties.contains_key(KEPT_UUID));
+        let mut n = Node::new("a", "nt:unstructured").with(Property::single(
+            "jcr:uuid",
+            crate::value::Value::String("u".into()),
+        ));
+        n.set(Property::single(
+            "z",
+            crate::value::Value::String("z".into()),
+        ));
+        assert!(carry_uuid(&mut n, Way::Aside));
+        assert_eq!(n.properties.get_index(0).unwrap().0, KEPT_UUID);
+        assert_eq!(kept_uuid("/jcrpack-stash-0/a", &n), Some("u"));
+        assert_eq!(kept_uuid("/a", &n), None);
+        assert!(carry_uuid(&mut n, Way::Back));
+        assert_eq!(n.properties.get_index(0).unwrap().0, "jcr:uuid");
+        assert_eq!(n.properties.get_index(0).unwrap().1.name, "jcr:uuid");
     }
 
     #[test]

@@ -122,13 +122,19 @@ fn visit(
             s.file_content.insert(p.clone());
         }
         let listed_before = s.name_lists.len();
-        let imported = import_docview_entry(s, archive, entry, &p)?;
-        forget_unread_name_lists(s, plan, listed_before);
-        if imported {
-            if let Some(file) = plan.file(n) {
-                super::file::import_file(s, archive, file, &p, true)?;
-            }
+        let file = plan.file(n);
+        if file.is_some() {
+            // The DocView's lines wait for the file's data (`Session::hold`).
+            s.hold();
         }
+        let imported = import_docview_entry(s, archive, entry, &p);
+        forget_unread_name_lists(s, plan, listed_before);
+        let described = match (imported, file) {
+            (Ok(true), Some(file)) => super::file::import_file(s, archive, file, &p, true),
+            (imported, _) => imported.map(|_| ()),
+        };
+        s.release();
+        described?;
     } else if let Some(file) = plan.file(n) {
         super::file::import_file(s, archive, file, &p, false)?;
     } else if plan.has_dir(n) {
@@ -214,9 +220,7 @@ fn import_docview_entry(
                     source: e,
                 });
             }
-            s.path_event(p, Action::Error);
-            s.report.record(p, Action::Error, Some(e.to_string()));
-            s.report.warn(e.to_string());
+            s.record_error(p, e.to_string());
             Ok(false)
         }
     }

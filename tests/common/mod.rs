@@ -43,6 +43,19 @@ pub fn dump(repo: &Path) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// `jcrpack history --json` of the repository.
+pub fn history(repo: &Path) -> String {
+    let out = jcrpack()
+        .args(["history", "--json", "--repo"])
+        .arg(repo)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
 /// Every FileVault corpus package: zips, and folders with `META-INF/vault/filter.xml`
 /// and `jcr_root/`, sorted.
 pub fn filevault_packages(corpus: &Path) -> Vec<PathBuf> {
