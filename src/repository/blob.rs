@@ -1,8 +1,11 @@
 //! The content-addressed blob store: every binary value, once, under its SHA-256.
 //!
 //! A blob with hash `abcdef…` lives at `blobs/ab/cdef…`. Writing goes into a
-//! temporary file in `blobs/` renamed into place ([`files`]); a blob that is
-//! already there (with the right size) is not written again. Blobs up to
+//! temporary file (in `blobs/ab/`, or in `blobs/` for data hashed as it is
+//! written) renamed into place ([`files`]); a blob that is already there (with
+//! the right size) is not written again. The two-digit folders are spread over
+//! the file system where it can ([`spread`]), so that allocating a new blob's
+//! inode does not scan past every inode deleted in the last minute. Blobs up to
 //! [`IN_MEMORY`] are written on a thread of the store's own ([`writer`]): a put
 //! hands the bytes over and returns the blob at once. New blobs are made durable
 //! together, by [`BlobStore::sync_pending`], before the transaction that refers to
@@ -17,6 +20,7 @@
 //! nothing durable and may keep only digests: see [`Keeping`].
 
 mod files;
+mod spread;
 mod writer;
 
 use super::{RepositoryError, Result};
@@ -876,9 +880,11 @@ mod tests {
         assert_eq!(store.make_durable().unwrap(), 0);
         assert!(store.check(all[0].sha256(), 100).is_err());
 
-        // A file where a blob's folder belongs: the rename fails, naming the blob.
+        // A file where a blob's folder belongs: the write fails, naming the blob.
+        // (The failed writes above made the blobs' folders, and left them empty.)
         let store = BlobStore::new(dir.path());
         let sha = all[1].sha256();
+        std::fs::remove_dir(store.dir().join(&sha[..2])).unwrap();
         std::fs::write(store.dir().join(&sha[..2]), b"in the way").unwrap();
         store.put_hashed(&all[1]).unwrap();
         store.put_hashed(&all[2]).unwrap();

@@ -1,7 +1,10 @@
-//! A blob's file: written into a temporary file in the blob folder and renamed to
-//! `blobs/ab/cdef…`. The two-digit folder is made when the rename finds it missing
-//! (once a folder, not a `mkdir` a blob), and a blob already there with the right
-//! size is not written again.
+//! A blob's file: written into a temporary file and renamed to `blobs/ab/cdef…`.
+//! Bytes whose hash is known ([`store`]) go through a temporary file in the
+//! blob's own two-digit folder, so that the file's inode is allocated where its
+//! folder is (see `spread`); that folder is made when missing (once a folder,
+//! not a `mkdir` a blob). A blob already there with the right size is not
+//! written again. Data hashed while it is written ([`temporary`], [`place`])
+//! goes through the blob folder itself.
 
 use super::super::{RepositoryError, Result};
 use std::fs::File;
@@ -38,7 +41,7 @@ pub(super) fn present(target: &Path, size: u64) -> bool {
     std::fs::metadata(target).is_ok_and(|m| m.len() == size)
 }
 
-/// A new temporary file in blob folder `dir` (removed when dropped unplaced).
+/// A new temporary file in folder `dir` (removed when dropped unplaced).
 pub(super) fn temporary(dir: &Path) -> Result<tempfile::NamedTempFile> {
     tempfile::Builder::new()
         .prefix(".tmp-")
@@ -53,7 +56,7 @@ pub(super) fn place(dir: &Path, tmp: tempfile::NamedTempFile, target: &Path) -> 
         Ok(_) => Ok(()),
         Err(e) if e.error.kind() == std::io::ErrorKind::NotFound => {
             let folder = target.parent().unwrap_or(dir);
-            std::fs::create_dir_all(folder).map_err(|x| io(folder, x))?;
+            make_folder(dir, folder)?;
             e.file
                 .persist(target)
                 .map(drop)
@@ -63,13 +66,35 @@ pub(super) fn place(dir: &Path, tmp: tempfile::NamedTempFile, target: &Path) -> 
     }
 }
 
+/// Makes `folder`, a two-digit folder of blob folder `dir`, asking first that it
+/// be placed apart from its siblings (`spread`).
+fn make_folder(dir: &Path, folder: &Path) -> Result<()> {
+    super::spread::spread_subfolders(dir);
+    std::fs::create_dir_all(folder).map_err(|x| io(folder, x))
+}
+
 /// Writes `bytes` as blob file `target` in blob folder `dir` unless it is there
-/// with their size already. On failure no temporary file is left.
+/// with their size already, through a temporary file in `target`'s folder. A
+/// temporary file that cannot be made names `target`; on failure no temporary
+/// file is left.
 pub(super) fn store(dir: &Path, target: &Path, bytes: &[u8], write: WriteBytes) -> Result<()> {
     if present(target, bytes.len() as u64) {
         return Ok(());
     }
-    let mut tmp = temporary(dir)?;
+    let folder = target.parent().unwrap_or(dir);
+    let made = match temporary(folder) {
+        Err(RepositoryError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            make_folder(dir, folder)?;
+            temporary(folder)
+        }
+        made => made,
+    };
+    let mut tmp = made.map_err(|e| match e {
+        RepositoryError::Io { source, .. } => io(target, source),
+        other => other,
+    })?;
     write(tmp.as_file_mut(), bytes).map_err(|e| io(tmp.path(), e))?;
     place(dir, tmp, target)
 }
@@ -115,18 +140,40 @@ mod tests {
             .unwrap()
             .to_string_lossy()
             .starts_with(".tmp-"));
+        // Written in the blob's own folder, made for it.
+        assert_eq!(path.parent(), target.parent());
         assert_eq!(source.raw_os_error(), Some(libc::ENOSPC));
-        // A file where the blob's folder belongs: the rename fails, naming the blob.
-        std::fs::write(dir.path().join("cd"), b"in the way").unwrap();
-        let e = store(dir.path(), &target, b"x", write_bytes).unwrap_err();
+        assert_eq!(files_in(&dir.path().join("cd")), Vec::<String>::new());
+        // A file where the blob's folder belongs: no temporary file can be made
+        // there, and the error names the blob.
+        let other = blob_path(dir.path(), &"ef".repeat(32));
+        std::fs::write(dir.path().join("ef"), b"in the way").unwrap();
+        let e = store(dir.path(), &other, b"x", write_bytes).unwrap_err();
         assert!(
-            matches!(&e, RepositoryError::Io { path, .. } if path == &target),
+            matches!(&e, RepositoryError::Io { path, .. } if path == &other),
             "{e:?}"
         );
-        let names: Vec<_> = std::fs::read_dir(dir.path())
+        assert_eq!(files_in(dir.path()), ["cd", "ef"], "no temporary file left");
+    }
+
+    #[test]
+    fn a_large_blob_placed_from_the_blob_folder_makes_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = blob_path(dir.path(), &"12".repeat(32));
+        let mut tmp = temporary(dir.path()).unwrap();
+        std::io::Write::write_all(tmp.as_file_mut(), b"large").unwrap();
+        place(dir.path(), tmp, &target).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"large");
+        assert_eq!(files_in(dir.path()), ["12"], "no temporary file left");
+    }
+
+    /// The names in `dir`, sorted.
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
             .unwrap()
-            .map(|e| e.unwrap().file_name())
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, ["cd"], "no temporary file left");
+        names.sort();
+        names
     }
 }

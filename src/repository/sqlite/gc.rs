@@ -176,7 +176,7 @@ fn referenced_blobs(db: &Db<'_>) -> Result<HashSet<[u8; 32]>> {
 }
 
 /// Removes (or counts) the blobs in `dir` nobody refers to and the temporary files
-/// of blob writes that never finished.
+/// of blob writes that never finished (in `dir` and in its two-digit folders).
 fn sweep_blobs(
     dir: &Path,
     referenced: &HashSet<[u8; 32]>,
@@ -203,6 +203,16 @@ fn sweep_blobs(
         for f in std::fs::read_dir(&sub).map_err(|x| io(&sub, x))? {
             let f = f.map_err(|x| io(&sub, x))?;
             if !f.file_type().map_err(|x| io(&f.path(), x))?.is_file() {
+                continue;
+            }
+            // A blob written whole goes through a temporary file in its folder.
+            if f.file_name().to_string_lossy().starts_with(".tmp-") {
+                remove(
+                    &f.path(),
+                    dry_run,
+                    &mut report.temp_files_removed,
+                    &mut report.temp_bytes,
+                )?;
                 continue;
             }
             let full = format!("{name}{}", f.file_name().to_string_lossy());

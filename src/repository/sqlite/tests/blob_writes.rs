@@ -10,7 +10,7 @@ fn a_blob_write_that_fails_fails_the_commit_and_changes_nothing() {
     let before = full_state(&store);
     let bytes = b"a binary whose folder is in the way".to_vec();
     let sha = HashedBytes::new(bytes.clone()).sha256().to_string();
-    // A file where the blob's folder belongs: its rename fails on the writer.
+    // A file where the blob's folder belongs: its write fails on the writer.
     let in_the_way = store.location().join("blobs").join(&sha[..2]);
     std::fs::write(&in_the_way, b"not a folder").unwrap();
 

@@ -47,15 +47,18 @@ fn gc_keeps_referenced_blobs_until_the_journal_lets_go() {
     store.put_blob(&mut &b"orphan"[..]).unwrap();
     let root = store.location().to_path_buf();
     std::fs::write(root.join("blobs/.tmp-killed"), b"half a blob").unwrap();
+    // A blob written whole is written in its own folder first.
+    std::fs::create_dir_all(root.join("blobs/ff")).unwrap();
+    std::fs::write(root.join("blobs/ff/.tmp-killed"), b"half").unwrap();
     std::fs::write(root.join(".jcrpack-export.tmp"), b"x").unwrap();
-    assert_eq!(blob_files(&store), 5);
+    assert_eq!(blob_files(&store), 6);
 
     let r = store.gc(true).unwrap();
     assert_eq!(
         (r.blobs_removed, r.blobs_kept, r.temp_files_removed),
-        (1, 4, 2)
+        (1, 4, 3)
     );
-    assert_eq!(blob_files(&store), 5);
+    assert_eq!(blob_files(&store), 6);
     assert!(root.join(".jcrpack-export.tmp").exists());
 
     let r = store.gc(false).unwrap();
@@ -63,6 +66,7 @@ fn gc_keeps_referenced_blobs_until_the_journal_lets_go() {
     assert_eq!(blob_files(&store), 4);
     assert!(!root.join(".jcrpack-export.tmp").exists());
     assert!(!root.join("blobs/.tmp-killed").exists());
+    assert!(!root.join("blobs/ff/.tmp-killed").exists());
 
     // Once the journal is pruned, the replaced blob goes too; the content stays whole.
     store.prune_history(PruneSelect::Keep(0), false).unwrap();
