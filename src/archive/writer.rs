@@ -821,14 +821,26 @@ impl PackageWriter {
         }
     }
 
-    /// Checks `name`, and records every missing parent directory (queueing its entry
-    /// when directory entries are on).
-    fn checked_name(&mut self, name: &str) -> Result<(String, bool), ArchiveError> {
-        let (bare, slash) = check_entry_name(name).map_err(|problem| ArchiveError::UnsafeName {
+    /// Checks `name`: `name` without a trailing `/`, and whether it had one.
+    fn check_name<'n>(&self, name: &'n str) -> Result<(&'n str, bool), ArchiveError> {
+        check_entry_name(name).map_err(|problem| ArchiveError::UnsafeName {
             archive: self.name.clone(),
             entry: name.to_owned(),
             problem,
-        })?;
+        })
+    }
+
+    /// Checks `name`, and records every missing parent directory (queueing its entry
+    /// when directory entries are on).
+    fn checked_name(&mut self, name: &str) -> Result<(String, bool), ArchiveError> {
+        let (bare, slash) = self.check_name(name)?;
+        self.make_parents(bare)?;
+        Ok((bare.to_owned(), slash))
+    }
+
+    /// Records every missing parent directory of the checked name `bare` (queueing
+    /// its entry when directory entries are on).
+    fn make_parents(&mut self, bare: &str) -> Result<(), ArchiveError> {
         let created = {
             let PackageWriter {
                 names,
@@ -852,19 +864,16 @@ impl PackageWriter {
                         self.queue(Pending::Directory(dir))?;
                     }
                 }
-                Ok((bare.to_owned(), slash))
+                Ok(())
             }
         }
     }
 
     /// Claims `name` for a new file: refuses duplicates and names already used as a
-    /// directory.
+    /// directory. The name is checked once (a file's name is checked for every entry
+    /// written).
     fn claim_file(&mut self, name: &str) -> Result<String, ArchiveError> {
-        let (bare, slash) = check_entry_name(name).map_err(|problem| ArchiveError::UnsafeName {
-            archive: self.name.clone(),
-            entry: name.to_owned(),
-            problem,
-        })?;
+        let (bare, slash) = self.check_name(name)?;
         match self.kind_of(bare)? {
             Some(EntryKind::File) => {
                 return Err(ArchiveError::DuplicateEntry {
@@ -886,9 +895,9 @@ impl PackageWriter {
                 entry: name.to_owned(),
             });
         }
-        let (bare, _) = self.checked_name(name)?;
-        self.names.insert(&bare, EntryKind::File);
-        Ok(bare)
+        self.make_parents(bare)?;
+        self.names.insert(bare, EntryKind::File);
+        Ok(bare.to_owned())
     }
 
     fn queue(&mut self, entry: Pending) -> Result<(), ArchiveError> {

@@ -83,6 +83,17 @@ impl NameBook {
         create: bool,
         load: &mut dyn FnMut(&str) -> Result<Children, ArchiveError>,
     ) -> Result<Walk, ArchiveError> {
+        // Where the last walk ended, or the end of the chain: a writer going
+        // depth-first asks for the same directory entry after entry, and the chain
+        // holds a level only below its parent's, so a level of that path means every
+        // component is on the chain already: nothing to compare component by component.
+        let last = self.chain.len().saturating_sub(1);
+        for depth in [self.at, last] {
+            if self.chain.get(depth).is_some_and(|l| l.path == dir) {
+                self.at = depth;
+                return Ok(Walk::At(Vec::new()));
+            }
+        }
         let mut created = Vec::new();
         self.at = 0;
         if dir.is_empty() {
@@ -273,5 +284,31 @@ mod tests {
         // Directories are not written twice.
         let dirs = f.written.iter().filter(|n| *n == "META-INF/vault/").count();
         assert_eq!(dirs, 1);
+    }
+
+    #[test]
+    fn a_directory_on_the_chain_answers_as_the_full_walk_does() {
+        let mut f = Fixture::new();
+        f.add("a/b/c/d.txt", EntryKind::File).unwrap();
+        // The end of the chain, the level the last walk ended at, and one above both
+        // (the full walk): the same answers, without loads.
+        assert_eq!(f.kind("a/b/c/d.txt"), Some(EntryKind::File));
+        assert_eq!(f.kind("a/b/c/e.txt"), None);
+        assert_eq!(f.kind("a/b/x"), None);
+        assert_eq!(f.kind("a/b/c/d.txt"), Some(EntryKind::File));
+        assert_eq!(f.kind("a/b/c"), Some(EntryKind::Directory));
+        f.add("a/b/f.txt", EntryKind::File).unwrap();
+        assert_eq!(f.kind("a/b/f.txt"), Some(EntryKind::File));
+        // The levels below the last walk stay on the chain: `a/b/c` is still found
+        // there (the end of the chain), and a file on the way is still a clash.
+        assert_eq!(f.kind("a/b/c/d.txt"), Some(EntryKind::File));
+        assert_eq!(
+            f.add("a/b/f.txt/g", EntryKind::File),
+            Err("a/b/f.txt".into())
+        );
+        f.add("a/b/c/e.txt", EntryKind::File).unwrap();
+        assert_eq!(f.kind("a/b/c/e.txt"), Some(EntryKind::File));
+        assert_eq!(f.loads, 0);
+        assert_eq!(f.written.iter().filter(|n| n.ends_with('/')).count(), 3);
     }
 }
