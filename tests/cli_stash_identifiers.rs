@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::{dump, import, init, jcrpack};
+use common::{dump, import, init, jcrpack, subtree};
 
 fn write(dir: &Path, rel: &str, text: &str) {
     let p = dir.join(rel);
@@ -45,14 +45,7 @@ fn package(dir: &Path, name: &str, uuid: &str, data: &str) -> PathBuf {
 
 /// The identifier of the node at `path` in the JSON dump.
 fn uuid_in(tree: &serde_json::Value, path: &str) -> Option<String> {
-    let mut n = tree;
-    for seg in path.split('/').filter(|s| !s.is_empty()) {
-        n = n["children"]
-            .as_array()?
-            .iter()
-            .find(|c| c["name"] == seg)?;
-    }
-    n["properties"]["jcr:uuid"]["value"]
+    subtree(tree, path)?["properties"]["jcr:uuid"]["value"]
         .as_str()
         .map(str::to_string)
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::jcrpack;
+use common::{jcrpack, subtree};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -21,17 +21,6 @@ fn dump_package(p: &Path) -> Option<Value> {
         return None;
     }
     serde_json::from_slice(&out.stdout).ok()
-}
-
-fn subtree<'a>(tree: &'a Value, path: &str) -> Option<&'a Value> {
-    let mut n = tree;
-    for seg in path.split('/').filter(|s| !s.is_empty()) {
-        n = n["children"]
-            .as_array()?
-            .iter()
-            .find(|c| c["name"] == seg)?;
-    }
-    Some(n)
 }
 
 fn roots(p: &Path) -> Vec<String> {

@@ -56,6 +56,18 @@ pub fn history(repo: &Path) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// The node at repository path `path` in a JSON dump (`dump --format json`).
+pub fn subtree<'a>(tree: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    let mut n = tree;
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        n = n["children"]
+            .as_array()?
+            .iter()
+            .find(|c| c["name"] == seg)?;
+    }
+    Some(n)
+}
+
 /// Every FileVault corpus package: zips, and folders with `META-INF/vault/filter.xml`
 /// and `jcr_root/`, sorted.
 pub fn filevault_packages(corpus: &Path) -> Vec<PathBuf> {
