@@ -50,16 +50,7 @@ fn take_backup(repo: &Path) -> String {
 }
 
 fn dump_at(repo: &Path, path: &str) -> String {
-    let out = jcrpack()
-        .args(["dump", "--repo"])
-        .arg(repo)
-        .arg(path)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    String::from_utf8(out).unwrap()
+    common::repo_output(&["dump", path], repo)
 }
 
 fn rm(repo: &Path, path: &str) {

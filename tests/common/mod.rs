@@ -30,10 +30,11 @@ pub fn import(repo: &Path, package: &Path, extra: &[&str]) -> assert_cmd::assert
         .assert()
 }
 
-/// The repository's JSON dump, to compare states before and after.
-pub fn dump(repo: &Path) -> String {
+/// The standard output of `jcrpack ARGS --repo REPO`, which must succeed.
+pub fn repo_output(args: &[&str], repo: &Path) -> String {
     let out = jcrpack()
-        .args(["dump", "--format", "json", "--repo"])
+        .args(args)
+        .arg("--repo")
         .arg(repo)
         .assert()
         .success()
@@ -43,17 +44,14 @@ pub fn dump(repo: &Path) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// The repository's JSON dump, to compare states before and after.
+pub fn dump(repo: &Path) -> String {
+    repo_output(&["dump", "--format", "json"], repo)
+}
+
 /// `jcrpack history --json` of the repository.
 pub fn history(repo: &Path) -> String {
-    let out = jcrpack()
-        .args(["history", "--json", "--repo"])
-        .arg(repo)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    String::from_utf8(out).unwrap()
+    repo_output(&["history", "--json"], repo)
 }
 
 /// The node at repository path `path` in a JSON dump (`dump --format json`).
