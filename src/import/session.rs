@@ -589,14 +589,10 @@ mod tests {
     /// without a line; the totals count what was released.
     #[test]
     fn held_lines_are_released_in_order_with_the_modified_ones_updated() {
-        let repo = tempfile::tempdir().unwrap();
-        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
-        let actor = crate::events::Actor {
-            user: "ci".into(),
-            time: crate::value::Date::from_epoch_millis(1_700_000_000_000),
-        };
+        use crate::repository::Store;
+        let (_repo, mut store) = crate::test_support::temp_repo();
         let events = std::sync::Arc::new(crate::events::Recorded::default());
-        let mut opts = ImportOptions::new(actor);
+        let mut opts = ImportOptions::new(crate::test_support::actor("2023-11-14T22:13:20.000Z"));
         opts.events = events.clone();
         opts.strict = false;
         let mut txn = store
