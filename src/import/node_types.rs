@@ -528,9 +528,7 @@ mod tests {
         let mut txn = store
             .begin_operation(crate::repository::contract::meta("test"))
             .unwrap();
-        let ns = txn.namespaces().unwrap();
-        let (types, _) = crate::nodetypes::load(txn.as_ref(), &ns);
-        let mut s = Session::new(txn.as_mut(), &opts, None, Default::default(), ns, types);
+        let mut s = Session::for_test(txn.as_mut(), &opts);
         let with_child = |name: &str, primary: &str| {
             let mut n = Node::new(name, primary);
             n.children.push(Node::new("c", "nt:unstructured"));

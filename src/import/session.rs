@@ -431,6 +431,17 @@ pub struct PrefixMap {
     renames: bool,
 }
 
+#[cfg(test)]
+impl<'t> Session<'t> {
+    /// A session on `txn` with the namespaces and node types it holds, no filter
+    /// and the default access control handling: the set-up of unit tests.
+    pub(super) fn for_test(txn: &'t mut dyn Transaction, opts: &'t ImportOptions) -> Session<'t> {
+        let ns = txn.namespaces().unwrap();
+        let (types, _) = crate::nodetypes::load(&*txn, &ns);
+        Session::new(txn, opts, None, Default::default(), ns, types)
+    }
+}
+
 impl PrefixMap {
     /// Registers the document's namespaces (reference §3.11): a known URI keeps its
     /// repository prefix; an unknown one is registered under the document's prefix
@@ -598,9 +609,7 @@ mod tests {
         let mut txn = store
             .begin_operation(crate::repository::contract::meta("test"))
             .unwrap();
-        let ns = txn.namespaces().unwrap();
-        let (types, _) = crate::nodetypes::load(txn.as_ref(), &ns);
-        let mut s = Session::new(txn.as_mut(), &opts, None, Default::default(), ns, types);
+        let mut s = Session::for_test(txn.as_mut(), &opts);
         let lines = |s: &Session<'_>| -> Vec<String> {
             let r = &s.report;
             r.entries
