@@ -310,11 +310,14 @@ impl<'t> Session<'t> {
                 action,
                 detail,
             }),
-            None => {
-                self.path_event(path, action);
-                self.report.record(path, action, detail);
-            }
+            None => self.emit(path, action, detail),
         }
+    }
+
+    /// A report line and its event, now.
+    fn emit(&mut self, path: &str, action: Action, detail: Option<String>) {
+        self.path_event(path, action);
+        self.report.record(path, action, detail);
     }
 
     /// Holds the report's lines back until [`Session::release`]: a described file's
@@ -345,8 +348,7 @@ impl<'t> Session<'t> {
     /// Reports the lines held since [`Session::hold`], in order, and stops holding.
     pub fn release(&mut self) {
         for e in self.held.take().into_iter().flatten() {
-            self.path_event(&e.path, e.action);
-            self.report.record(&e.path, e.action, e.detail);
+            self.emit(&e.path, e.action, e.detail);
         }
     }
 

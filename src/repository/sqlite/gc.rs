@@ -175,6 +175,16 @@ fn referenced_blobs(db: &Db<'_>) -> Result<HashSet<[u8; 32]>> {
     Ok(out)
 }
 
+/// Removes `path`, the temporary file of a blob write that never finished.
+fn remove_temporary(path: &Path, dry_run: bool, report: &mut GcReport) -> Result<()> {
+    remove(
+        path,
+        dry_run,
+        &mut report.temp_files_removed,
+        &mut report.temp_bytes,
+    )
+}
+
 /// Removes (or counts) the blobs in `dir` nobody refers to and the temporary files
 /// of blob writes that never finished (in `dir` and in its two-digit folders).
 fn sweep_blobs(
@@ -188,12 +198,7 @@ fn sweep_blobs(
         let name = e.file_name().to_string_lossy().into_owned();
         let kind = e.file_type().map_err(|x| io(&e.path(), x))?;
         if kind.is_file() && name.starts_with(".tmp-") {
-            remove(
-                &e.path(),
-                dry_run,
-                &mut report.temp_files_removed,
-                &mut report.temp_bytes,
-            )?;
+            remove_temporary(&e.path(), dry_run, report)?;
             continue;
         }
         if !kind.is_dir() || name.len() != 2 {
@@ -207,12 +212,7 @@ fn sweep_blobs(
             }
             // A blob written whole goes through a temporary file in its folder.
             if f.file_name().to_string_lossy().starts_with(".tmp-") {
-                remove(
-                    &f.path(),
-                    dry_run,
-                    &mut report.temp_files_removed,
-                    &mut report.temp_bytes,
-                )?;
+                remove_temporary(&f.path(), dry_run, report)?;
                 continue;
             }
             let full = format!("{name}{}", f.file_name().to_string_lossy());
