@@ -347,9 +347,7 @@ mod tests {
             all.push((format!("jcr_root/content/f/{name}"), text.to_string()));
         }
         for (name, text) in all {
-            let p = pkg.path().join(name);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, text).unwrap();
+            crate::test_support::write(pkg.path(), &name, &text);
         }
         pkg
     }
