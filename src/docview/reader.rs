@@ -82,7 +82,7 @@ pub fn parse_bytes(
     file: &str,
     limits: &Limits,
 ) -> Result<DocViewDocument, DocViewError> {
-    let mut p = Parser::new(bytes, file, *limits, true)?;
+    let mut p = Parser::<true>::new(bytes, file, *limits)?;
     p.run()?;
     let root = p
         .root
@@ -102,7 +102,7 @@ pub fn parse_bytes(
 /// every DocView file it packs and drops the document; building and dropping the tree
 /// was about a fifth of each deflate thread's instructions at 10k nodes.
 pub fn check_bytes(bytes: &[u8], file: &str, limits: &Limits) -> Result<(), DocViewError> {
-    let mut p = Parser::new(bytes, file, *limits, false)?;
+    let mut p = Parser::<false>::new(bytes, file, *limits)?;
     p.run()?;
     if !p.root_done() {
         return Err(p.err_at(bytes.len(), "no root element"));
@@ -110,7 +110,9 @@ pub fn check_bytes(bytes: &[u8], file: &str, limits: &Limits) -> Result<(), DocV
     Ok(())
 }
 
-struct Parser<'a> {
+/// `TREE`: whether the document is built ([`parse_bytes`]) or only checked
+/// ([`check_bytes`]); a constant, so that the reader's code has no test of it.
+struct Parser<'a, const TREE: bool> {
     text: &'a str,
     file: &'a str,
     limits: Limits,
@@ -126,10 +128,9 @@ struct Parser<'a> {
     doc_prefixes: std::collections::HashSet<String, foldhash::fast::RandomState>,
     /// Per wanted prefix, the next number to try for a free variant (`ns0`, `ns1`).
     next_variant: std::collections::HashMap<String, usize, foldhash::fast::RandomState>,
-    /// Whether the document is built ([`parse_bytes`]) or only checked
-    /// ([`check_bytes`]): then `stack` and `root` stay empty, and `open` holds where
-    /// each open element starts, `checked_root` whether the root element has ended.
-    tree: bool,
+    /// Built elements, innermost last; only when checking (`TREE` false) `stack` and
+    /// `root` stay empty, and `open` holds where each open element starts,
+    /// `checked_root` whether the root element has ended.
     stack: Vec<DocViewElement>,
     root: Option<DocViewElement>,
     open: Vec<usize>,
@@ -142,13 +143,12 @@ struct Parser<'a> {
     locator: Locator,
 }
 
-impl<'a> Parser<'a> {
+impl<'a, const TREE: bool> Parser<'a, TREE> {
     fn new(
         bytes: &'a [u8],
         file: &'a str,
         limits: Limits,
-        tree: bool,
-    ) -> Result<Parser<'a>, DocViewError> {
+    ) -> Result<Parser<'a, TREE>, DocViewError> {
         let bytes = bytes
             .strip_prefix(b"\xEF\xBB\xBF".as_slice())
             .unwrap_or(bytes);
@@ -182,7 +182,6 @@ impl<'a> Parser<'a> {
             doc_prefix_of: Default::default(),
             doc_prefixes: Default::default(),
             next_variant: Default::default(),
-            tree,
             stack: Vec::new(),
             root: None,
             open: Vec::new(),
@@ -298,7 +297,7 @@ impl<'a> Parser<'a> {
         if self.depth() == 0 {
             return Err(self.err_at(pos, "text outside the root element"));
         }
-        if !self.tree {
+        if !TREE {
             return Ok(());
         }
         let loc = self.locator.locate(self.file, self.text.as_bytes(), pos);
@@ -398,7 +397,7 @@ impl<'a> Parser<'a> {
         let qname = e.name().0;
         let (uri, local) = self.resolve(qname, true).map_err(|m| self.err_at(pos, m))?;
         // Only a built element keeps where it starts and its properties.
-        let location = if self.tree {
+        let location = if TREE {
             self.locator.locate(self.file, self.text.as_bytes(), pos)
         } else {
             Location::file(String::new())
@@ -407,7 +406,7 @@ impl<'a> Parser<'a> {
         let mut el = DocViewElement {
             name: String::new(),
             index: 1,
-            properties: Vec::with_capacity(if self.tree { attrs.len() } else { 0 }),
+            properties: Vec::with_capacity(if TREE { attrs.len() } else { 0 }),
             children: Vec::new(),
             location,
         };
@@ -478,7 +477,7 @@ impl<'a> Parser<'a> {
             let name = self.qualify(auri, &decoded);
             let maybe_seen = scan || !seen.insert(hasher.hash_one(&name));
             let repeated = maybe_seen
-                && if self.tree {
+                && if TREE {
                     el.properties.iter().any(|p| p.name == name)
                 } else {
                     names.contains(&name)
@@ -487,7 +486,7 @@ impl<'a> Parser<'a> {
                 return Err(self.err_at(apos, format!("property '{name}' given twice")));
             }
             let bad_value = |m| self.err_at(apos, format!("bad value of property '{name}': {m}"));
-            if !self.tree {
+            if !TREE {
                 check_value(&value).map_err(bad_value)?;
                 names.push(name);
                 continue;
@@ -502,7 +501,7 @@ impl<'a> Parser<'a> {
             });
         }
         self.names = names;
-        if self.tree {
+        if TREE {
             self.stack.push(el);
         } else {
             self.open.push(pos);
@@ -515,7 +514,7 @@ impl<'a> Parser<'a> {
 
     fn end(&mut self) {
         self.scopes.pop();
-        if !self.tree {
+        if !TREE {
             if self.open.pop().is_some() && self.open.is_empty() {
                 self.checked_root = true;
             }

@@ -75,6 +75,9 @@ pub fn check_value(value: &str) -> Result<(), ValueSyntaxError> {
 
 /// The `{Type}` hint of `value` (type, `BinaryRef`), whether it is a `[...]` list,
 /// and the body after the hint and `[`.
+// Always inlined: `parse_value` reads every DocView value an import meets, and it was
+// one function before `check_value` shared this part with it.
+#[inline(always)]
 fn split_value(value: &str) -> Result<(PropertyType, bool, bool, &str), ValueSyntaxError> {
     let mut ptype = PropertyType::Undefined;
     let mut binary_ref = false;
