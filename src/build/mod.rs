@@ -22,8 +22,8 @@
 //!    deflates the files in parallel batches ([`WriterOptions::prepare`]: one pass over
 //!    each file's bytes, on all cores) while this thread writes the previous batch in
 //!    order ([`PackageWriter::add_prepared`]); every `.content.xml` and every
-//!    `jcr_root` `*.xml` that FileVault would read as DocView is parsed
-//!    ([`crate::docview::parse_bytes`]) from the very bytes that are written, and the
+//!    `jcr_root` `*.xml` that FileVault would read as DocView is checked
+//!    ([`crate::docview::check_bytes`]: the reader's errors, no tree) from the very bytes that are written, and the
 //!    first invalid one stops the build with its entry, line and column.
 //!
 //! The result is deterministic: same folder, same options ⇒ the same bytes (fixed entry
@@ -338,14 +338,15 @@ pub fn is_docview_entry(name: &str, head: &[u8]) -> bool {
         || (name.starts_with("jcr_root/") && name.ends_with(".xml") && docview::is_docview(head))
 }
 
-/// Parses `data` when the entry is DocView; returns whether it was.
+/// Checks `data` as the DocView reader reads it when the entry is DocView (the same
+/// errors; the document is not needed, so it is not built); returns whether it was.
 fn check_docview(entry: &SourceEntry, data: &[u8]) -> Result<bool, BuildError> {
     let head = data.get(..4096).unwrap_or(data);
     if !is_docview_entry(&entry.name, head) {
         return Ok(false);
     }
     let file = entry.path.display().to_string();
-    docview::parse_bytes(data, &file, &docview::Limits::default()).map_err(|error| {
+    docview::check_bytes(data, &file, &docview::Limits::default()).map_err(|error| {
         BuildError::DocView {
             entry: entry.name.clone(),
             error,

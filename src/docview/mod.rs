@@ -17,7 +17,7 @@ mod runs;
 pub mod value;
 pub mod writer;
 
-pub use reader::{parse, parse_bytes, parse_with, Limits, JCR_URI};
+pub use reader::{check_bytes, parse, parse_bytes, parse_with, Limits, JCR_URI};
 
 use crate::location::Location;
 use crate::value::PropertyType;

@@ -47,6 +47,38 @@ impl fmt::Display for ValueSyntaxError {
 
 /// Parses an attribute value (already XML-unescaped).
 pub fn parse_value(value: &str) -> Result<DocViewValue, ValueSyntaxError> {
+    let (ptype, binary_ref, multiple, body) = split_value(value)?;
+    let values = if body.contains('\\') {
+        unescape_values(body, multiple)?
+    } else {
+        plain_values(body, multiple)
+    };
+    Ok(DocViewValue {
+        ptype,
+        binary_ref,
+        multiple,
+        values,
+    })
+}
+
+/// Checks an attribute value as [`parse_value`] reads it (the same error), without
+/// keeping its values: a value without a backslash cannot be wrong past its hint, so
+/// only one with escapes is unescaped (and dropped). `jcrpack build` checks every
+/// DocView value this way.
+pub fn check_value(value: &str) -> Result<(), ValueSyntaxError> {
+    let (_, _, multiple, body) = split_value(value)?;
+    if body.contains('\\') {
+        unescape_values(body, multiple)?;
+    }
+    Ok(())
+}
+
+/// The `{Type}` hint of `value` (type, `BinaryRef`), whether it is a `[...]` list,
+/// and the body after the hint and `[`.
+// Always inlined: `parse_value` reads every DocView value an import meets, and it was
+// one function before `check_value` shared this part with it.
+#[inline(always)]
+fn split_value(value: &str) -> Result<(PropertyType, bool, bool, &str), ValueSyntaxError> {
     let mut ptype = PropertyType::Undefined;
     let mut binary_ref = false;
     let mut rest = value;
@@ -64,18 +96,7 @@ pub fn parse_value(value: &str) -> Result<DocViewValue, ValueSyntaxError> {
     }
     let body = rest.strip_prefix('[');
     let multiple = body.is_some();
-    let body = body.unwrap_or(rest);
-    let values = if body.contains('\\') {
-        unescape_values(body, multiple)?
-    } else {
-        plain_values(body, multiple)
-    };
-    Ok(DocViewValue {
-        ptype,
-        binary_ref,
-        multiple,
-        values,
-    })
+    Ok((ptype, binary_ref, multiple, body.unwrap_or(rest)))
 }
 
 /// The values of `body` (after the hint and `[`) without a backslash: no escapes,

@@ -2,12 +2,26 @@ use super::*;
 use crate::docview::parse;
 use crate::value::PropertyType;
 
+/// Reads `s`; the check-only pass accepts it too.
 fn doc(s: &str) -> DocViewDocument {
-    parse(s.as_bytes(), "t.xml").unwrap()
+    let d = parse(s.as_bytes(), "t.xml").unwrap();
+    assert_eq!(
+        check_bytes(s.as_bytes(), "t.xml", &Limits::default()),
+        Ok(())
+    );
+    d
 }
 
+/// The error reading `s`; the check-only pass reports the very same one.
 fn err(s: &str) -> DocViewError {
-    parse(s.as_bytes(), "t.xml").unwrap_err()
+    with_limits(s.as_bytes(), &Limits::default())
+}
+
+/// The error reading `bytes` under `limits`, the same from the check-only pass.
+fn with_limits(bytes: &[u8], limits: &Limits) -> DocViewError {
+    let e = parse_with(bytes, "t.xml", limits).unwrap_err();
+    assert_eq!(check_bytes(bytes, "t.xml", limits), Err(e.clone()));
+    e
 }
 
 #[test]
@@ -96,11 +110,10 @@ fn refuses_doctype_and_entities() {
 
 #[test]
 fn refuses_bad_bytes_and_characters() {
-    let e = parse(
+    let e = with_limits(
         &b"<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\"\n p=\"\xff\"/>"[..],
-        "t.xml",
-    )
-    .unwrap_err();
+        &Limits::default(),
+    );
     assert_eq!(e.location.line, 2, "{e}");
     assert!(e.message.contains("UTF-8"));
     let e = err("<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" p=\"\u{1}\"/>");
@@ -118,18 +131,16 @@ fn enforces_limits() {
         max_depth: 10,
         ..Limits::default()
     };
-    let e = parse_with(deep.as_bytes(), "t.xml", &limits).unwrap_err();
+    let e = with_limits(deep.as_bytes(), &limits);
     assert!(e.message.contains("deeper"), "{e}");
     let limits = Limits {
         max_attributes: 2,
         ..Limits::default()
     };
-    let e = parse_with(
+    let e = with_limits(
         "<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" a=\"1\" b=\"2\" c=\"3\"/>".as_bytes(),
-        "t.xml",
         &limits,
-    )
-    .unwrap_err();
+    );
     assert!(e.message.contains("attributes"), "{e}");
 }
 
@@ -335,4 +346,85 @@ fn one_property_written_twice_is_refused() {
     }
     s.push_str("/>");
     assert_eq!(doc(&s).root.properties.len(), 2000);
+}
+
+/// The check-only pass (`jcrpack build`) reports what the reader reports, where it
+/// reports it: each error the reader can find, and documents that are fine.
+#[test]
+fn check_bytes_reports_what_parse_reports() {
+    const NS: &str = r#"xmlns:jcr="http://www.jcp.org/jcr/1.0""#;
+    let fine = [
+        format!("<jcr:root {NS}/>"),
+        format!("\u{FEFF}<jcr:root {NS} a=\"{{Long}}[1,2]\">text<b c=\"x\\u0041\"/></jcr:root>"),
+        format!("<jcr:root {NS}><a/><a/></jcr:root>"),
+        format!("<node {NS} jcr:primaryType=\"nt:unstructured\"/>"),
+        format!("<jcr:root {NS} xmlns=\"urn:d\"><a xmlns=\"urn:e\" b=\"1\"/></jcr:root>"),
+    ];
+    for text in &fine {
+        doc(text);
+    }
+    let many: String = (0..40).map(|i| format!(" p{i}=\"{i}\"")).collect();
+    let broken = [
+        String::new(),
+        "<!-- only a comment -->".to_string(),
+        format!("<jcr:root {NS}/><second/>"),
+        format!("<jcr:root {NS}/>text"),
+        format!("<jcr:root {NS}>\n  <é>\n    <b>\n"),
+        format!("<jcr:root {NS}>\n<a>\n</b></jcr:root>"),
+        format!("<jcr:root {NS} a=\"1\" a=\"2\"/>"),
+        format!("<jcr:root {NS}{many} p39=\"again\"/>"),
+        format!("<jcr:root {NS} xmlns:x=\"urn:x\" x:a=\"1\" x:a=\"2\"/>"),
+        format!("<jcr:root {NS} a=\"{{Nope}}1\"/>"),
+        format!("<jcr:root {NS} a=\"{{Long\"/>"),
+        format!("<jcr:root {NS} a=\"[x\\u12\"/>"),
+        format!("<jcr:root {NS}><_x005b_1_x005d_/></jcr:root>"),
+        format!("<jcr:root {NS}><a_x002f_b/></jcr:root>"),
+        format!("<jcr:root {NS} a_x0000_b=\"1\"/>"),
+        format!("<jcr:root {NS}><p:a/></jcr:root>"),
+        format!("<jcr:root {NS} a=\"&bogus;\"/>"),
+        format!("<jcr:root {NS}>&bogus;</jcr:root>"),
+        format!("<!DOCTYPE x><jcr:root {NS}/>"),
+        format!("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><jcr:root {NS}/>"),
+        format!("<jcr:root {NS} xmlns:p=\"\"/>"),
+    ];
+    for text in &broken {
+        err(text);
+    }
+    let cases = [
+        &b"<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" a=\"\xff\"/>"[..],
+        &b"<jcr:root xmlns:jcr=\"http://www.jcp.org/jcr/1.0\" a=\"\x01\"/>"[..],
+    ];
+    for bytes in cases {
+        with_limits(bytes, &Limits::default());
+    }
+}
+
+/// On every XML file of the shared corpus (DocView or not, well-formed or broken on
+/// purpose), the check-only pass agrees with the reader: both accept it, or both refuse
+/// it with the same message at the same line and column.
+#[test]
+fn check_bytes_agrees_with_parse_on_the_corpus() {
+    let root = crate::test_support::corpus();
+    let (mut n, mut refused) = (0, 0);
+    for e in walkdir::WalkDir::new(&root)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let is_xml = e.file_name().to_string_lossy().ends_with(".xml");
+        if !is_xml || !e.file_type().is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(e.path()).unwrap();
+        let file = e.path().display().to_string();
+        let parsed = parse_bytes(&bytes, &file, &Limits::default()).map(drop);
+        let checked = check_bytes(&bytes, &file, &Limits::default());
+        assert_eq!(checked, parsed, "{file}");
+        n += 1;
+        refused += usize::from(parsed.is_err());
+    }
+    assert!(n > 2000, "only {n} XML files");
+    assert!(
+        refused > 0,
+        "no file was refused: the errors were not compared"
+    );
 }
