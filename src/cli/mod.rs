@@ -67,7 +67,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The options every command takes (apart from [`Cli`] so that [`parse`] can build
+/// The options every command takes (apart from [`Cli`] so that `cli::parse` can build
 /// them without the commands).
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
