@@ -38,6 +38,7 @@ mod lm;
 mod load;
 mod ls;
 mod out;
+mod parse;
 mod pkgdump;
 mod progress;
 mod repo;
@@ -51,22 +52,31 @@ mod workspace;
 
 pub use error::{CliError, CliResult, ErrorKind};
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 /// jcrpack: read, write, validate and install JCR content packages (Apache Jackrabbit
 /// FileVault format).
 #[derive(Debug, Parser)]
 #[command(name = "jcrpack", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
+    /// The options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The options every command takes (apart from [`Cli`] so that `cli::parse` can build
+/// them without the commands).
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
     /// More log output on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// Only errors on stderr; no progress bars.
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// The command to run.
-    #[command(subcommand)]
-    pub command: Command,
 }
 
 /// The commands.
@@ -127,7 +137,7 @@ pub enum Command {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let cli = match parse::parse(std::env::args_os().collect()) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -135,8 +145,8 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    out::set_quiet(cli.quiet);
-    init_logging(cli.verbose, cli.quiet);
+    out::set_quiet(cli.global.quiet);
+    init_logging(cli.global.verbose, cli.global.quiet);
     // The limits on hostile structure: raised by JCRPACK_MAX_* variables, read here
     // only (the library reads no environment).
     let vars: Vec<(String, String)> = std::env::vars_os()
@@ -234,7 +244,7 @@ fn run(cli: Cli) -> CliResult<i32> {
     match cli.command {
         Command::Filter(a) => filter::run(a),
         Command::Init(a) => repo::init(a),
-        Command::Import(a) => import::run(a, cli.verbose, cli.quiet),
+        Command::Import(a) => import::run(a, cli.global.verbose, cli.global.quiet),
         Command::Load(a) => load::run(a),
         Command::Rm(a) => rm::run(a),
         Command::Dump(a) => dump::run(a),
@@ -253,8 +263,8 @@ fn run(cli: Cli) -> CliResult<i32> {
         Command::Bootstrap(a) => bootstrap::run(a),
         Command::Workspace(a) => workspace::run(a),
         Command::Gc(a) => gc::run(a),
-        Command::Backup(a) => backup::run(a, cli.quiet),
-        Command::Restore(a) => restore::run(a, cli.verbose, cli.quiet),
+        Command::Backup(a) => backup::run(a, cli.global.quiet),
+        Command::Restore(a) => restore::run(a, cli.global.verbose, cli.global.quiet),
         Command::Serve(a) => serve::run(a),
         Command::User(a) => user::run(a),
     }
