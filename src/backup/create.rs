@@ -109,6 +109,7 @@ struct Shared {
 /// a hard link when the file system makes one (`true`), else a copy. Backup files
 /// are never written in place (a backup is written once, then only read or
 /// removed whole), so two backups may share one file.
+#[allow(clippy::result_large_err)] // the module's error type, as everywhere here
 fn place_list(from: &Path, to: &Path) -> Result<bool> {
     if std::fs::hard_link(from, to).is_ok() {
         return Ok(true);
@@ -119,6 +120,7 @@ fn place_list(from: &Path, to: &Path) -> Result<bool> {
 
 /// Creates file `path`, which must not exist: a name in a backup's folder may be a
 /// link to an earlier backup's file, which must never be written.
+#[allow(clippy::result_large_err)] // the module's error type, as everywhere here
 pub(crate) fn new_file(path: &Path) -> Result<std::fs::File> {
     std::fs::OpenOptions::new()
         .write(true)
@@ -642,6 +644,7 @@ impl Catalogue {
     /// be in place, else it is not used (the placed lists are removed, and the image
     /// is copied). Returns that backup's manifest and the placed lists' entries, and
     /// the names of the lists that were linked.
+    #[allow(clippy::result_large_err)] // the module's error type, as everywhere here
     fn unchanged_backup(
         &self,
         generation: &str,
