@@ -542,12 +542,20 @@ impl Catalogue {
             .map_err(|e| BackupError::io(&manifest_path, e))?;
         std::fs::remove_file(&marker).map_err(|e| BackupError::io(&marker, e))?;
         // Lists linked from the earlier backup hold data made durable with it:
-        // only their new names are, with the folder's entries.
+        // their new names are made durable with the folder's entries, and the
+        // file's link count (its inode) by an fsync of the file, which writes no
+        // data, so that no later removal of one name can free the other's file.
         let mut durable: Vec<Durable> = manifest
             .files
             .iter()
-            .filter(|f| !linked.contains(&f.path))
-            .map(|f| Durable::Data(tmp.join(&f.path)))
+            .map(|f| {
+                let p = tmp.join(&f.path);
+                if linked.contains(&f.path) {
+                    Durable::Inode(p)
+                } else {
+                    Durable::Data(p)
+                }
+            })
             .collect();
         durable.push(Durable::Data(manifest_path));
         durable.push(Durable::Entries(tmp.to_path_buf()));
