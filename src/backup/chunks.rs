@@ -88,7 +88,7 @@ pub(crate) struct ChunkWriter {
 impl ChunkWriter {
     /// Starts the chunk list `list` (a new file) of an image for catalogue `cat`.
     pub(crate) fn new(cat: &Catalogue, list: &Path) -> Result<ChunkWriter> {
-        let out = File::create(list).map_err(|e| BackupError::io(list, e))?;
+        let out = super::create::new_file(list)?;
         Ok(ChunkWriter {
             blobs: cat.blobs(),
             list: list.to_path_buf(),

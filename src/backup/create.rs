@@ -95,6 +95,40 @@ pub const REPO_MARKER_PREFIX: &str = ".backup-in-progress-";
 /// The folder of a backup that holds its content packages (`--format package`).
 pub const PACKAGES_DIR: &str = "packages";
 
+/// An earlier backup an unchanged repository's backup shares whole.
+struct Shared {
+    /// Its manifest.
+    prev: Manifest,
+    /// Its image and blob lists, placed in the new backup's folder and checked.
+    lists: Vec<FileEntry>,
+    /// Which of them are hard links to its files (their data is durable already).
+    linked: Vec<String>,
+}
+
+/// Places the list `from` of an earlier backup at `to` in a new backup's folder:
+/// a hard link when the file system makes one (`true`), else a copy. Backup files
+/// are never written in place (a backup is written once, then only read or
+/// removed whole), so two backups may share one file.
+#[allow(clippy::result_large_err)] // the module's error type, as everywhere here
+fn place_list(from: &Path, to: &Path) -> Result<bool> {
+    if std::fs::hard_link(from, to).is_ok() {
+        return Ok(true);
+    }
+    std::fs::copy(from, to).map_err(|e| BackupError::io(to, e))?;
+    Ok(false)
+}
+
+/// Creates file `path`, which must not exist: a name in a backup's folder may be a
+/// link to an earlier backup's file, which must never be written.
+#[allow(clippy::result_large_err)] // the module's error type, as everywhere here
+pub(crate) fn new_file(path: &Path) -> Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| BackupError::io(path, e))
+}
+
 /// A running backup's marker in the repository folder.
 struct RepoMarker(PathBuf);
 
@@ -341,20 +375,27 @@ impl Catalogue {
         let chunk_list = tmp.join(IMAGE_LIST_FILE);
         let image_path = tmp.join(IMAGE_FILE);
         let unchanged = match generation.as_deref() {
-            Some(g) => self.unchanged_backup(g, &chosen)?,
+            Some(g) => self.unchanged_backup(g, &chosen, tmp)?,
             None => None,
         };
+        // The checksums of the lists an unchanged backup took over (checked as
+        // they were placed, so not hashed again).
+        let mut known: Vec<FileEntry> = Vec::new();
+        let mut linked: Vec<String> = Vec::new();
         let (last_operation, workspaces, image_stats, image_generation, blob_bytes);
-        if let Some(prev) = unchanged {
+        if let Some(Shared {
+            prev,
+            lists,
+            linked: links,
+        }) = unchanged
+        {
             events.event(&Event::Phase {
                 name: "sharing the unchanged image",
                 total: None,
                 unit: Unit::Items,
             });
-            let from = self.backup_dir(&prev.id);
-            for (name, to) in [(IMAGE_LIST_FILE, &chunk_list), (BLOB_LIST_FILE, &list_path)] {
-                std::fs::copy(from.join(name), to).map_err(|e| BackupError::io(to, e))?;
-            }
+            known = lists;
+            linked = links;
             let shared = prev.image.clone().unwrap_or_default();
             image_stats = ImageStats {
                 bytes: shared.bytes,
@@ -372,8 +413,7 @@ impl Catalogue {
                 self.assemble_image(id, &chunk_list, &image_path)?;
             }
         } else {
-            let list_file =
-                std::fs::File::create(&list_path).map_err(|e| BackupError::io(&list_path, e))?;
+            let list_file = new_file(&list_path)?;
             let mut list = BufWriter::new(list_file);
             // The whole repository of SQLite is read straight from its database file
             // into chunks, under one read snapshot; a choice of workspaces (or a
@@ -456,6 +496,10 @@ impl Catalogue {
         });
         let mut files = Vec::new();
         for name in names {
+            if let Some(entry) = known.iter().find(|f| f.path == name) {
+                files.push(entry.clone());
+                continue;
+            }
             let (sha256, bytes) = hash_file(&tmp.join(&name))?;
             files.push(FileEntry {
                 path: name,
@@ -497,10 +541,21 @@ impl Catalogue {
         std::fs::write(&manifest_path, manifest.to_json())
             .map_err(|e| BackupError::io(&manifest_path, e))?;
         std::fs::remove_file(&marker).map_err(|e| BackupError::io(&marker, e))?;
+        // Lists linked from the earlier backup hold data made durable with it:
+        // their new names are made durable with the folder's entries, and the
+        // file's link count (its inode) by an fsync of the file, which writes no
+        // data, so that no later removal of one name can free the other's file.
         let mut durable: Vec<Durable> = manifest
             .files
             .iter()
-            .map(|f| Durable::Data(tmp.join(&f.path)))
+            .map(|f| {
+                let p = tmp.join(&f.path);
+                if linked.contains(&f.path) {
+                    Durable::Inode(p)
+                } else {
+                    Durable::Data(p)
+                }
+            })
             .collect();
         durable.push(Durable::Data(manifest_path));
         durable.push(Durable::Entries(tmp.to_path_buf()));
@@ -590,9 +645,20 @@ impl Catalogue {
 
     /// The newest intact backup of this catalogue (format 2) whose image has the
     /// generation token `generation` and the workspaces `chosen`: the repository has
-    /// not changed since it was taken. Its lists must match their checksums and
-    /// every chunk must be in place, else it is not used (and the image is copied).
-    fn unchanged_backup(&self, generation: &str, chosen: &[String]) -> Result<Option<Manifest>> {
+    /// not changed since it was taken. Its lists (image chunks and blobs) are placed
+    /// in the new backup's folder `tmp` (hard links where the file system has them,
+    /// copies otherwise: a catalogue never writes a backup's file in place) and each
+    /// placed file must match the earlier manifest's checksum, and every chunk must
+    /// be in place, else it is not used (the placed lists are removed, and the image
+    /// is copied). Returns that backup's manifest and the placed lists' entries, and
+    /// the names of the lists that were linked.
+    #[allow(clippy::result_large_err)] // the module's error type, as everywhere here
+    fn unchanged_backup(
+        &self,
+        generation: &str,
+        chosen: &[String],
+        tmp: &Path,
+    ) -> Result<Option<Shared>> {
         let scan = self.scan()?;
         let Some(m) = scan.backups.into_iter().rev().find(|m| {
             m.generation.as_deref() == Some(generation)
@@ -605,26 +671,46 @@ impl Catalogue {
             return Ok(None);
         }
         let dir = self.backup_dir(&m.id);
+        let mut placed: Vec<FileEntry> = Vec::new();
+        let mut linked = Vec::new();
+        // A list left in place would be written over by the full copy, and a link
+        // names the earlier backup's file: a list that cannot be removed is an error.
+        let give_up = |placed: &[FileEntry]| -> Result<Option<Shared>> {
+            for f in placed {
+                let p = tmp.join(&f.path);
+                std::fs::remove_file(&p).map_err(|e| BackupError::io(&p, e))?;
+            }
+            Ok(None)
+        };
         for name in [IMAGE_LIST_FILE, BLOB_LIST_FILE] {
             let Some(entry) = m.files.iter().find(|f| f.path == name) else {
-                return Ok(None);
+                return give_up(&placed);
             };
-            match hash_file(&dir.join(name)) {
+            let to = tmp.join(name);
+            if place_list(&dir.join(name), &to)? {
+                linked.push(name.to_string());
+            }
+            placed.push(entry.clone());
+            match hash_file(&to) {
                 Ok((sha, n)) if sha == entry.sha256 && n == entry.bytes => {}
-                _ => return Ok(None),
+                _ => return give_up(&placed),
             }
         }
         let blobs = self.blobs();
-        let list = dir.join(IMAGE_LIST_FILE);
+        let list = tmp.join(IMAGE_LIST_FILE);
         let f = std::fs::File::open(&list).map_err(|e| BackupError::io(&list, e))?;
         for line in BufReader::new(f).lines() {
             let line = line.map_err(|e| BackupError::io(&list, e))?;
             match parse_line(&line) {
-                Some((sha, size)) if blobs.has(sha, size) => {}
-                _ => return Ok(None),
+                Some((sha, size)) if blobs.has_listed(sha, size) => {}
+                _ => return give_up(&placed),
             }
         }
-        Ok(Some(m))
+        Ok(Some(Shared {
+            prev: m,
+            lists: placed,
+            linked,
+        }))
     }
 
     /// Copies the blobs of the list that the catalogue lacks, checking each (not
@@ -660,9 +746,23 @@ impl Catalogue {
             }
             .into()
         };
-        for line in BufReader::new(f).lines() {
-            let line = line.map_err(|e| BackupError::io(list_path, e))?;
-            let Some((sha256, size)) = parse_line(&line) else {
+        // One line buffer for the whole list (a list has a line per blob, read on
+        // every backup, unchanged or not); lines end as `BufRead::lines` ends them.
+        let mut reader = BufReader::new(f);
+        let mut buf = String::new();
+        loop {
+            buf.clear();
+            let n = reader
+                .read_line(&mut buf)
+                .map_err(|e| BackupError::io(list_path, e))?;
+            if n == 0 {
+                break;
+            }
+            let line = match buf.strip_suffix('\n') {
+                Some(l) => l.strip_suffix('\r').unwrap_or(l),
+                None => &buf,
+            };
+            let Some((sha256, size)) = parse_line(line) else {
                 return Err(BackupError::io(
                     list_path,
                     std::io::Error::new(
@@ -676,7 +776,7 @@ impl Catalogue {
             }
             stats.count += 1;
             stats.bytes += size;
-            if blobs.has(sha256, size) {
+            if blobs.has_listed(sha256, size) {
                 stats.reused_bytes += size;
                 events.event(&Event::Advance { amount: size });
                 continue;

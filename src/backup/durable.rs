@@ -26,19 +26,22 @@ pub(crate) enum Durable {
     Data(PathBuf),
     /// A folder's entries: the names made in it (`fsync` of the folder).
     Entries(PathBuf),
+    /// A file's inode, with its link count (`fsync`): a file a new hard link
+    /// names, whose data was made durable before.
+    Inode(PathBuf),
 }
 
 impl Durable {
     fn path(&self) -> &Path {
         match self {
-            Durable::Data(p) | Durable::Entries(p) => p,
+            Durable::Data(p) | Durable::Entries(p) | Durable::Inode(p) => p,
         }
     }
 
     fn sync(&self) -> Result<()> {
         let synced = File::open(self.path()).and_then(|f| match self {
             Durable::Data(_) => f.sync_data(),
-            Durable::Entries(_) => f.sync_all(),
+            Durable::Entries(_) | Durable::Inode(_) => f.sync_all(),
         });
         synced.map_err(|e| BackupError::io(self.path(), e))
     }

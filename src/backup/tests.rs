@@ -587,3 +587,76 @@ fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A backup of an unchanged repository takes the earlier backup's lists over as
+/// links (one file, two names), checked against the earlier manifest; deleting
+/// either backup leaves the other whole; a missing or resized blob or chunk is
+/// still noticed (a blob is copied again, a chunk defeats the sharing).
+#[test]
+fn an_unchanged_backup_links_the_earlier_lists_and_still_checks_what_it_shares() {
+    use std::os::unix::fs::MetadataExt;
+    let d = tempfile::tempdir().unwrap();
+    let (s, cat) = repo_and_catalogue(d.path(), 5);
+    let m1 = backup_of(&cat, &s, "2026-12-04T17:00:00Z").unwrap();
+    let m2 = backup_of(&cat, &s, "2026-12-04T17:01:00Z").unwrap();
+    assert_eq!(
+        m2.image.as_ref().unwrap().unchanged_since,
+        Some(m1.id.clone())
+    );
+    assert_eq!(m2.files, m1.files);
+    for name in [IMAGE_LIST_FILE, "blobs.txt"] {
+        let a = std::fs::metadata(cat.backup_dir(&m1.id).join(name)).unwrap();
+        let b = std::fs::metadata(cat.backup_dir(&m2.id).join(name)).unwrap();
+        assert_eq!((a.dev(), a.ino()), (b.dev(), b.ino()), "{name}");
+    }
+    cat.delete(&m1.id).unwrap();
+    assert!(cat.verify(&m2.id, &NoEvents).unwrap().ok());
+
+    // A blob gone from the catalogue: the next unchanged backup copies it again.
+    let list = std::fs::read_to_string(cat.backup_dir(&m2.id).join("blobs.txt")).unwrap();
+    let sha = list.lines().next().unwrap().split(' ').next().unwrap();
+    std::fs::remove_file(cat.blobs().path_of(sha).unwrap()).unwrap();
+    let m3 = backup_of(&cat, &s, "2026-12-04T17:02:00Z").unwrap();
+    assert_eq!(
+        m3.image.as_ref().unwrap().unchanged_since,
+        Some(m2.id.clone())
+    );
+    assert_eq!(m3.blobs.copied_count, 1);
+    assert!(cat.verify(&m3.id, &NoEvents).unwrap().ok());
+
+    // A chunk of another size: the image is not shared, but copied again.
+    let chunks = std::fs::read_to_string(cat.backup_dir(&m3.id).join(IMAGE_LIST_FILE)).unwrap();
+    let chunk = chunks.lines().next().unwrap().split(' ').next().unwrap();
+    let p = cat.blobs().path_of(chunk).unwrap();
+    let bytes = std::fs::read(&p).unwrap();
+    std::fs::remove_file(&p).unwrap();
+    std::fs::write(&p, &bytes[..bytes.len() - 1]).unwrap();
+    let m4 = backup_of(&cat, &s, "2026-12-04T17:03:00Z").unwrap();
+    assert_eq!(m4.image.as_ref().unwrap().unchanged_since, None);
+    assert!(cat.verify(&m4.id, &NoEvents).unwrap().ok());
+}
+
+/// An earlier backup whose list no longer matches its manifest is not shared, and
+/// the new backup never writes through the name it placed: the earlier file is
+/// left exactly as it was (damaged, for `verify` to name).
+#[test]
+fn a_damaged_earlier_list_is_not_shared_and_not_written_over() {
+    let d = tempfile::tempdir().unwrap();
+    let (s, cat) = repo_and_catalogue(d.path(), 5);
+    let m1 = backup_of(&cat, &s, "2026-12-04T17:00:00Z").unwrap();
+    for (i, name) in [IMAGE_LIST_FILE, "blobs.txt"].into_iter().enumerate() {
+        let p = cat.backup_dir(&m1.id).join(name);
+        let good = std::fs::read(&p).unwrap();
+        let mut bytes = good.clone();
+        bytes[0] = if bytes[0] == b'0' { b'1' } else { b'0' };
+        std::fs::write(&p, &bytes).unwrap();
+        let m2 = backup_of(&cat, &s, &format!("2026-12-04T17:0{}:00Z", i + 1)).unwrap();
+        assert_eq!(m2.image.as_ref().unwrap().unchanged_since, None, "{name}");
+        assert_eq!(std::fs::read(&p).unwrap(), bytes, "{name}");
+        assert!(cat.verify(&m2.id, &NoEvents).unwrap().ok(), "{name}");
+        assert!(!cat.verify(&m1.id, &NoEvents).unwrap().ok(), "{name}");
+        // The next round meets the earlier backup as the newest with the token.
+        cat.delete(&m2.id).unwrap();
+        std::fs::write(&p, &good).unwrap();
+    }
+}
