@@ -348,6 +348,28 @@ pub trait ContentTxn: ContentRead {
         Ok(())
     }
 
+    /// Records each `(path, digest)` of `records` for the node at that path of
+    /// workspace `ws` as [`ContentTxn::set_aggregate_digest`] does, passing over a
+    /// path without a node; returns how many it recorded. A store may find the
+    /// nodes in the statements that record the digests, without reading their rows.
+    /// The default looks the nodes up in one batch ([`ContentRead::nodes_at`]).
+    fn set_aggregate_digests_at(
+        &mut self,
+        ws: WorkspaceId,
+        records: &[(&str, &[u8])],
+    ) -> Result<usize> {
+        let paths: Vec<&str> = records.iter().map(|r| r.0).collect();
+        let rows = self.nodes_at(ws, &paths)?;
+        let mut recorded = 0;
+        for (row, (_, digest)) in rows.iter().zip(records) {
+            if let Some(row) = row {
+                self.set_aggregate_digest(row.id, digest)?;
+                recorded += 1;
+            }
+        }
+        Ok(recorded)
+    }
+
     /// Forgets the aggregate digest of node `id`, if any (the node may be gone).
     fn clear_aggregate_digest(&mut self, id: NodeId) -> Result<()> {
         let _ = id;

@@ -284,6 +284,21 @@ impl<'a> Guarded<'a> {
         Ok(())
     }
 
+    /// Records digests for the nodes at the paths of `records` that exist
+    /// ([`ContentTxn::set_aggregate_digests_at`]): as
+    /// [`Guarded::set_aggregate_digest`] once for each.
+    pub(crate) fn set_aggregate_digests_at(
+        &mut self,
+        ws: WorkspaceId,
+        records: &[(&str, &[u8])],
+    ) -> Result<()> {
+        if self.inner.set_aggregate_digests_at(ws, records)? > 0 {
+            self.cleared.clear();
+            self.any = Some(true);
+        }
+        Ok(())
+    }
+
     pub(crate) fn record_node(&mut self, op: OperationId, image: &NodeImage) -> Result<()> {
         self.inner.record_node(op, image)
     }

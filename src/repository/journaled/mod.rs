@@ -504,14 +504,7 @@ impl Transaction for JournaledTxn<'_> {
         let Some(ws) = self.inner.workspace_id(workspace)? else {
             return Ok(());
         };
-        let paths: Vec<&str> = records.iter().map(|r| r.0).collect();
-        let rows = self.inner.nodes_at(ws, &paths)?;
-        for (row, (_, digest)) in rows.iter().zip(records) {
-            if let Some(row) = row {
-                self.inner.set_aggregate_digest(row.id, digest)?;
-            }
-        }
-        Ok(())
+        self.inner.set_aggregate_digests_at(ws, records)
     }
 
     fn prepare_commit(&mut self) {
