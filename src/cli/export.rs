@@ -46,6 +46,8 @@ pub struct ExportArgs {
 
 /// Runs `export`.
 pub fn run(a: ExportArgs) -> CliResult<i32> {
+    // An export's memory holds steady: trims below its high only cost page faults.
+    crate::heap_trim::trim_at_new_highs_only();
     if a.preset.preset.is_some() {
         return super::bootstrap::export_preset(&a);
     }

@@ -452,28 +452,41 @@ impl BlobStore {
             sha256: sha256.to_string(),
             reason,
         };
-        match std::fs::symlink_metadata(&p) {
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(damaged(format!(
-                    "{} is a symbolic link, not a stored blob",
-                    p.display()
-                )))
-            }
-            Ok(m) if !m.is_file() => {
-                return Err(damaged(format!("{} is not a regular file", p.display())))
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(RepositoryError::BlobNotFound {
-                    repository: self.repository.clone(),
-                    sha256: sha256.to_string(),
-                    reason: "no such file".into(),
+        // One open and one fstat: the open refuses a final link (O_NOFOLLOW) and
+        // does not block on a FIFO, the fstat refuses what is not a regular file.
+        // Only when the open fails is the path looked at (lstat) to say why, as
+        // before: a link, not a regular file, missing, or the open's own error.
+        // Where O_NOFOLLOW is not there, a link is looked for first.
+        #[cfg(not(unix))]
+        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(damaged(format!(
+                "{} is a symbolic link, not a stored blob",
+                p.display()
+            )));
+        }
+        let f = match open_regular(&p) {
+            Ok(f) => f,
+            Err(e) => {
+                return Err(match std::fs::symlink_metadata(&p) {
+                    Ok(m) if m.file_type().is_symlink() => damaged(format!(
+                        "{} is a symbolic link, not a stored blob",
+                        p.display()
+                    )),
+                    Ok(m) if !m.is_file() => {
+                        damaged(format!("{} is not a regular file", p.display()))
+                    }
+                    Err(l) if l.kind() == std::io::ErrorKind::NotFound => {
+                        RepositoryError::BlobNotFound {
+                            repository: self.repository.clone(),
+                            sha256: sha256.to_string(),
+                            reason: "no such file".into(),
+                        }
+                    }
+                    Err(l) => io(&p, l),
+                    Ok(_) => io(&p, e),
                 })
             }
-            Err(e) => return Err(io(&p, e)),
-        }
-        let f = open_regular(&p).map_err(|e| io(&p, e))?;
-        // The file may have been swapped between the look and the open.
+        };
         let m = f.metadata().map_err(|e| io(&p, e))?;
         if !m.is_file() {
             return Err(damaged(format!("{} is not a regular file", p.display())));
@@ -487,8 +500,6 @@ impl BlobStore {
     }
 }
 
-/// Opens `p` for reading without following a final symbolic link and without
-/// blocking on a FIFO.
 /// `syncfs` of the file system that holds folder `dir`.
 #[cfg(target_os = "linux")]
 fn sync_file_system(dir: &Path) -> std::io::Result<()> {
@@ -507,6 +518,8 @@ fn sync_file_system(_dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Opens `p` for reading without following a final symbolic link and without
+/// blocking on a FIFO.
 fn open_regular(p: &Path) -> std::io::Result<File> {
     let mut o = std::fs::OpenOptions::new();
     o.read(true);
@@ -775,27 +788,55 @@ mod tests {
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink(&outside, &path).unwrap();
-            assert!(matches!(
-                store.open(&sha),
-                Err(RepositoryError::BlobDamaged { .. })
-            ));
+            let reason = |r: Result<Box<dyn Read + Send>>| match r {
+                Err(RepositoryError::BlobDamaged { reason, .. }) => reason,
+                Err(other) => panic!("expected a damaged blob, got {other:?}"),
+                Ok(_) => panic!("expected a damaged blob, got a reader"),
+            };
+            assert_eq!(
+                reason(store.open(&sha)),
+                format!("{} is a symbolic link, not a stored blob", path.display())
+            );
+            // A dangling link, and a link to a folder, are links too.
+            std::fs::remove_file(&path).unwrap();
+            std::os::unix::fs::symlink(dir.path().join("nowhere"), &path).unwrap();
+            assert!(reason(store.open(&sha)).ends_with("is a symbolic link, not a stored blob"));
+            std::fs::remove_file(&path).unwrap();
+            std::os::unix::fs::symlink(dir.path(), &path).unwrap();
+            assert!(reason(store.open(&sha)).ends_with("is a symbolic link, not a stored blob"));
             std::fs::remove_file(&path).unwrap();
             // A FIFO in its place is refused without blocking.
             let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
             assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-            assert!(matches!(
-                store.open(&sha),
-                Err(RepositoryError::BlobDamaged { .. })
-            ));
+            assert_eq!(
+                reason(store.open(&sha)),
+                format!("{} is not a regular file", path.display())
+            );
+            std::fs::remove_file(&path).unwrap();
+            // So is a folder.
+            std::fs::create_dir(&path).unwrap();
+            assert_eq!(
+                reason(store.open(&sha)),
+                format!("{} is not a regular file", path.display())
+            );
+            std::fs::remove_dir(&path).unwrap();
+            // Missing: not found, as a name that is no blob's.
+            match store.open(&sha) {
+                Err(RepositoryError::BlobNotFound { reason, .. }) => {
+                    assert_eq!(reason, "no such file")
+                }
+                Err(other) => panic!("expected a missing blob, got {other:?}"),
+                Ok(_) => panic!("expected a missing blob, got a reader"),
+            }
         }
     }
 
-    /// The names of the files in `dir` and one level below.
     /// A write to a full disk.
     fn disk_full(_: &mut File, _: &[u8]) -> std::io::Result<()> {
         Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
     }
 
+    /// The names of the files in `dir` and one level below.
     fn files_in(dir: &Path) -> Vec<String> {
         walkdir::WalkDir::new(dir)
             .min_depth(1)
