@@ -493,6 +493,9 @@ impl Progress {
 impl Events for Progress {
     fn event(&self, e: &Event<'_>) {
         match *e {
+            // A hidden bar (-q, or no terminal) draws nothing: no style to parse
+            // and no ticker thread to start for each phase.
+            Event::Phase { .. } if self.bar.is_hidden() => {}
             Event::Phase { name, total, unit } => {
                 let template = match (unit, total.is_some()) {
                     (Unit::Bytes, true) => {
@@ -554,6 +557,24 @@ fn cancel_on_signals() -> &'static AtomicBool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hidden_bar_skips_the_phases() {
+        let p = Progress::new(true);
+        assert!(p.bar.is_hidden());
+        p.event(&Event::Phase {
+            name: "copying blobs",
+            total: Some(10),
+            unit: Unit::Bytes,
+        });
+        // Nothing was set up for it: no style, no ticker, not even its message.
+        assert_eq!(p.bar.message(), "");
+        assert_ne!(p.bar.length(), Some(10));
+        p.event(&Event::Advance { amount: 3 });
+        assert_eq!(p.bar.position(), 3);
+        p.event(&Event::Finished);
+        assert!(p.bar.is_finished());
+    }
 
     #[test]
     fn rates_and_numbers_read_and_print() {
