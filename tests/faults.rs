@@ -177,23 +177,26 @@ fn wait_for_the_lock(repo: &Path, child: &mut std::process::Child) -> bool {
 fn of_two_imports_at_once_the_second_waits_then_fails_and_changes_nothing() {
     let t = tempfile::tempdir().unwrap();
     let start_repo = small_repo(t.path());
-    // The first import: long enough to still hold the lock when the second gives up.
-    let long = BigPackage {
-        version: 3,
-        first: 0,
-        pages: 1500,
-        files: 5,
-        large: 0,
-    }
-    .write(&t.path().join("long"));
     let change = small_change(t.path());
-    let alone = t.path().join("alone");
-    fresh_copy(&start_repo, &alone);
-    import(&alone, &long);
-    let after_long = dump(&alone);
-
     let repo = t.path().join("work");
-    for attempt in 1..=3 {
+    // The first import must still hold the lock when the second gives up, 0.2 s after
+    // it asked: a faster build or machine installs a package of 1,500 pages in less,
+    // so each attempt that finds the first import ended first tries a larger package.
+    for (attempt, pages) in [1500, 4000, 10_000].into_iter().enumerate() {
+        let attempt = attempt + 1;
+        let long = BigPackage {
+            version: 3,
+            first: 0,
+            pages,
+            files: 5,
+            large: 0,
+        }
+        .write(&t.path().join(format!("long-{pages}")));
+        let alone = t.path().join(format!("alone-{pages}"));
+        fresh_copy(&start_repo, &alone);
+        import(&alone, &long);
+        let after_long = dump(&alone);
+
         fresh_copy(&start_repo, &repo);
         let mut first = jcrpack()
             .arg("import")
@@ -221,7 +224,9 @@ fn of_two_imports_at_once_the_second_waits_then_fails_and_changes_nothing() {
         let first_out = first.wait_with_output().unwrap();
         assert!(first_out.status.success(), "{}", stderr(&first_out));
         let Some(second) = second.filter(|_| first_outlasted) else {
-            println!("attempt {attempt}: the first import ended before the second gave up");
+            println!(
+                "attempt {attempt}: the first import ({pages} pages) ended before the second gave up"
+            );
             continue;
         };
         let err = assert_clean_failure(&second, "the second import");
