@@ -457,21 +457,21 @@ impl BlobStore {
         // Only when the open fails is the path looked at (lstat) to say why, as
         // before: a link, not a regular file, missing, or the open's own error.
         // Where O_NOFOLLOW is not there, a link is looked for first.
-        #[cfg(not(unix))]
-        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(damaged(format!(
+        let link = || {
+            damaged(format!(
                 "{} is a symbolic link, not a stored blob",
                 p.display()
-            )));
+            ))
+        };
+        #[cfg(not(unix))]
+        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(link());
         }
         let f = match open_regular(&p) {
             Ok(f) => f,
             Err(e) => {
                 return Err(match std::fs::symlink_metadata(&p) {
-                    Ok(m) if m.file_type().is_symlink() => damaged(format!(
-                        "{} is a symbolic link, not a stored blob",
-                        p.display()
-                    )),
+                    Ok(m) if m.file_type().is_symlink() => link(),
                     Ok(m) if !m.is_file() => {
                         damaged(format!("{} is not a regular file", p.display()))
                     }
