@@ -2,9 +2,9 @@
 
 fn main() {
     // Freed heap pages go back to the system while the command runs (issue 16):
-    // see `jcrpack::heap_trim`.
-    let trimmer = jcrpack::heap_trim::Trimmer::start(jcrpack::heap_trim::INTERVAL);
-    let code = jcrpack::cli::main();
-    drop(trimmer);
+    // see `jcrpack::heap_trim`. The main thread, which only waits for the
+    // command's thread, trims on the interval: no thread of its own is started.
+    jcrpack::heap_trim::fix_mmap_threshold();
+    let code = jcrpack::cli::main(Some(jcrpack::heap_trim::INTERVAL));
     std::process::exit(code);
 }

@@ -130,3 +130,19 @@ fn a_missing_input_exits_1_from_every_command_and_a_usage_error_2() {
         assert_eq!(run.status.code(), Some(2), "{wrong:?}: {run:?}");
     }
 }
+
+/// build.rs links the unwinder statically on Linux with glibc: the binary does not
+/// name `libgcc_s.so.1`, whose loading and constructor (12 `cpuid` instructions,
+/// each trapped by a virtual machine) cost every process start (issue 16). Without
+/// build.rs the dynamic section names it.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_binary_does_not_load_libgcc_s() {
+    let binary = std::fs::read(env!("CARGO_BIN_EXE_jcrpack")).unwrap();
+    let needle = b"libgcc_s.so.1";
+    assert!(
+        !binary.windows(needle.len()).any(|w| w == needle),
+        "the binary names libgcc_s.so.1: is build.rs's linker script searched?"
+    );
+    jcrpack().arg("--version").assert().success();
+}

@@ -135,8 +135,11 @@ pub enum Command {
     User(user::UserArgs),
 }
 
-/// Runs the command line and returns the process exit code.
-pub fn main() -> i32 {
+/// Runs the command line and returns the process exit code. With `trim_every`, the
+/// calling thread gives freed heap memory back every interval while the command
+/// runs ([`crate::heap_trim::wait_trimming`]); the caller fixes malloc's mmap
+/// threshold first ([`crate::heap_trim::fix_mmap_threshold`]) if it wants that too.
+pub fn main(trim_every: Option<std::time::Duration>) -> i32 {
     let cli = match parse::parse(std::env::args_os().collect()) {
         Ok(c) => c,
         Err(e) => {
@@ -165,21 +168,36 @@ pub fn main() -> i32 {
     // The command runs on a thread with a large stack: the library's walks are
     // depth-limited (crate::limits), and 64 MiB leaves room when an operator raises
     // a limit for a trusted package. The stack is reserved, not used, until needed.
+    // The command's thread sends its exit code when it ends; a panic drops the
+    // sender unsent (the panic hook has reported it already): 101.
+    let (sender, done) = std::sync::mpsc::channel();
     let worker = std::thread::Builder::new()
         .name("jcrpack".into())
         .stack_size(64 << 20)
-        .spawn(move || match run(cli) {
-            Ok(code) => code,
-            Err(e) => e.report(),
+        .spawn(move || {
+            let code = match run(cli) {
+                Ok(code) => code,
+                Err(e) => e.report(),
+            };
+            let _ = sender.send(code);
         });
-    match worker.map(|w| w.join()) {
-        Ok(Ok(code)) => code,
-        // A panic was reported by the panic hook already.
-        Ok(Err(_)) => 101,
+    let worker = match worker {
+        Ok(worker) => worker,
         Err(e) => {
             eprintln!("error: cannot start the command's thread: {e}");
-            1
+            return 1;
         }
+    };
+    let code = match trim_every {
+        Some(interval) => crate::heap_trim::wait_trimming(&done, interval).0,
+        None => done.recv().ok(),
+    };
+    // The thread has ended its command; it is waited for as before (its
+    // thread-local values dropped) before the process exits.
+    let joined = worker.join();
+    match (code, joined) {
+        (Some(code), Ok(())) => code,
+        _ => 101,
     }
 }
 
