@@ -173,36 +173,69 @@ fn is_ascii_ncname(b: &[u8]) -> bool {
     }
 }
 
-/// Whether `name` is valid by the rules of [`validate`] in one pass over its bytes,
-/// for the common case of a printable ASCII name (every name an import writes goes
-/// through [`validate`]). `false` means "not shown here": [`validate`] then decides,
-/// and names the error.
+/// What a byte may be in a name, for [`is_plain_ascii_name`]: bits of [`LOCAL`],
+/// [`NC_START`] and [`NC_CHAR`] (a byte outside printable ASCII has none).
+static NAME_BYTES: [u8; 256] = name_bytes();
+
+/// A printable ASCII byte a local name may hold (none of `/ : [ ] | *`).
+const LOCAL: u8 = 1;
+/// A byte that may start an ASCII NCName: a letter or `_`.
+const NC_START: u8 = 2;
+/// A byte of an ASCII NCName: a letter, a digit, `_`, `-` or `.`.
+const NC_CHAR: u8 = 4;
+
+const fn name_bytes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut c = 0x20;
+    while c < 0x7f {
+        let b = c as u8;
+        let mut k = 0;
+        if !matches!(b, b'/' | b':' | b'[' | b']' | b'|' | b'*') {
+            k |= LOCAL;
+        }
+        if b.is_ascii_alphabetic() || b == b'_' {
+            k |= NC_START | NC_CHAR;
+        }
+        if b.is_ascii_digit() || b == b'-' || b == b'.' {
+            k |= NC_CHAR;
+        }
+        t[c] = k;
+        c += 1;
+    }
+    t
+}
+
+/// The bits of [`NAME_BYTES`] every byte of `b` has.
+fn common_bits(b: &[u8]) -> u8 {
+    b.iter()
+        .fold(u8::MAX, |acc, &c| acc & NAME_BYTES[c as usize])
+}
+
+/// Whether `name` is valid by the rules of [`validate`], for the common case of a
+/// printable ASCII name (every name an import writes goes through [`validate`]),
+/// by a table of what each byte may be: one pass over a name without a colon (the
+/// bits every byte has), a second over the parts of one with a colon. `false`
+/// means "not shown here": [`validate`] then decides, and names the error.
 fn is_plain_ascii_name(name: &str) -> bool {
     let b = name.as_bytes();
-    let mut colon = None;
-    for (i, &c) in b.iter().enumerate() {
-        if !(0x20..0x7f).contains(&c) {
+    let local = if common_bits(b) & LOCAL != 0 {
+        // Printable, no colon, nothing a local name may not hold.
+        b
+    } else {
+        let Some(i) = b.iter().position(|&c| c == b':') else {
+            return false;
+        };
+        let (prefix, rest) = (&b[..i], &b[i + 1..]);
+        let prefix_ok = prefix
+            .first()
+            .is_some_and(|&c| NAME_BYTES[c as usize] & NC_START != 0)
+            && common_bits(prefix) & NC_CHAR != 0;
+        if !prefix_ok || common_bits(rest) & LOCAL == 0 {
             return false;
         }
-        if c == b':' && colon.is_none() {
-            colon = Some(i);
-        }
-    }
-    let local = match colon {
-        Some(i) => {
-            if !is_ascii_ncname(&b[..i]) {
-                return false;
-            }
-            &b[i + 1..]
-        }
-        None => b,
+        rest
     };
-    !local.is_empty()
-        && local != b"."
-        && local != b".."
-        && !local
-            .iter()
-            .any(|c| matches!(c, b'/' | b':' | b'[' | b']' | b'|' | b'*'))
+    !local.is_empty() && local != b"." && local != b".."
 }
 
 /// A name qualified by its namespace URI rather than a prefix: the identity of a name

@@ -265,15 +265,18 @@ pub fn segments(p: &str) -> impl Iterator<Item = &str> {
 
 /// Number of segments (`/` has depth 0): the non-empty runs between slashes,
 /// counted on the bytes (every path written is checked against the depth limit).
+/// A segment starts at each byte that is no slash and follows a slash or opens
+/// the path: counted over pairs of neighbouring bytes, with no state carried from
+/// one byte to the next, so that the loop runs many bytes a step.
 pub fn depth(p: &str) -> usize {
-    let mut depth = 0;
-    let mut in_segment = false;
-    for &b in p.as_bytes() {
-        let starts = b != b'/' && !in_segment;
-        depth += usize::from(starts);
-        in_segment = b != b'/';
-    }
-    depth
+    let b = p.as_bytes();
+    let opens = b.first().is_some_and(|&c| c != b'/');
+    let after_slash = b
+        .iter()
+        .zip(b.get(1..).unwrap_or_default())
+        .map(|(&a, &c)| usize::from(a == b'/' && c != b'/'))
+        .sum::<usize>();
+    usize::from(opens) + after_slash
 }
 
 /// Whether `p` equals `ancestor` or lies below it.
@@ -335,6 +338,25 @@ mod tests {
             "/jcr:content/x[10]/é/ü",
             "/a/b/c/d/e/f",
         ] {
+            assert_eq!(depth(p), segments(p).count(), "{p:?}");
+        }
+        // Every string of up to 7 of `/`, `a` and `é`, and long ones (the counting
+        // loop runs many bytes a step: its tail and its full steps both count).
+        let mut paths = vec![String::new()];
+        for _ in 0..7 {
+            let longer: Vec<String> = paths
+                .iter()
+                .filter(|p| p.chars().count() == paths.last().map_or(0, |l| l.chars().count()))
+                .flat_map(|p| ["/", "a", "é"].map(|c| format!("{p}{c}")))
+                .collect();
+            paths.extend(longer);
+        }
+        for n in [15, 16, 17, 31, 32, 33, 64, 100] {
+            paths.push("/ab".repeat(n));
+            paths.push("a//".repeat(n));
+            paths.push(format!("{}x", "/".repeat(n)));
+        }
+        for p in &paths {
             assert_eq!(depth(p), segments(p).count(), "{p:?}");
         }
     }

@@ -967,7 +967,8 @@ impl ContentTxn for SqliteTxn<'_> {
     }
 
     /// One statement per record finds the node's id in the path index and records
-    /// the digest: no node row is read, decoded or cached. At the end of a large
+    /// the digest: no node row is read, decoded or cached; a node the write cache
+    /// holds is recorded by its id, without the lookup. At the end of a large
     /// install most pages have left SQLite's page cache (spilled to the WAL), and
     /// reading the node rows read them back from the WAL: at 100k nodes this cut
     /// the install's page reads from the WAL from 41,025 to 37,684.
@@ -984,11 +985,20 @@ impl ContentTxn for SqliteTxn<'_> {
                  SELECT id, ?3 FROM node WHERE ws = ?1 AND path = ?2",
             )
             .map_err(|e| db.err(e))?;
+        let mut by_id = db
+            .conn
+            .prepare_cached("INSERT OR REPLACE INTO aggregate(node, digest) VALUES (?1, ?2)")
+            .map_err(|e| db.err(e))?;
         let mut recorded = 0;
         for (path, digest) in records {
-            recorded += st
-                .execute(params![ws, path, digest])
-                .map_err(|e| db.err(e))?;
+            // A node the write cache holds (nearly every one this install added)
+            // by its id: no lookup in the path index, and a one-row statement,
+            // which SQLite runs without a statement journal.
+            recorded += match self.st.cache.id_at(ws, path) {
+                Known::Yes(Some(id)) => by_id.execute(params![id, digest]),
+                _ => st.execute(params![ws, path, digest]),
+            }
+            .map_err(|e| db.err(e))?;
         }
         Ok(recorded)
     }

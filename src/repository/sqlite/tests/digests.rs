@@ -51,3 +51,49 @@ fn digests_below_a_path_are_those_of_its_subtree_only() {
         .expect("below"));
     t.rollback().expect("rollback");
 }
+
+/// `record_aggregate_digests` records each digest on the node at its path,
+/// whether the write cache holds the node (added in the same transaction: taken
+/// by its id) or not (a later transaction: found in the path index), and none
+/// where no node is; a node removed and added again at a path gets it, not the
+/// one removed.
+#[test]
+fn digests_recorded_by_path_reach_the_node_now_at_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = crate::repository::init(&dir.path().join("repo")).expect("init");
+    let mut t = store.begin_operation(meta("tree")).expect("begin");
+    for (parent, name) in [("/", "a"), ("/", "b"), ("/b", "c")] {
+        t.add_node(
+            WS,
+            parent,
+            &Node::new(name, "nt:unstructured"),
+            &AddOptions::append(),
+        )
+        .expect("add");
+    }
+    t.remove_node(WS, "/a").expect("remove");
+    t.add_node(WS, "/", &Node::new("a", "nt:folder"), &AddOptions::append())
+        .expect("add again");
+    t.record_aggregate_digests(WS, &[("/a", b"1"), ("/b/c", b"2"), ("/missing", b"3")])
+        .expect("record");
+    let digest = |t: &dyn crate::repository::Transaction, p: &str| {
+        t.aggregate_digest(WS, p).expect("digest")
+    };
+    assert_eq!(digest(t.as_ref(), "/a").as_deref(), Some(&b"1"[..]));
+    assert_eq!(digest(t.as_ref(), "/b/c").as_deref(), Some(&b"2"[..]));
+    assert_eq!(digest(t.as_ref(), "/b"), None);
+    assert_eq!(digest(t.as_ref(), "/missing"), None);
+    t.commit().expect("commit");
+    let mut t = store.begin("again").expect("begin");
+    t.record_aggregate_digests(WS, &[("/a", b"4"), ("/b", b"5"), ("/missing", b"6")])
+        .expect("record");
+    assert_eq!(digest(t.as_ref(), "/a").as_deref(), Some(&b"4"[..]));
+    assert_eq!(digest(t.as_ref(), "/b").as_deref(), Some(&b"5"[..]));
+    assert_eq!(digest(t.as_ref(), "/b/c").as_deref(), Some(&b"2"[..]));
+    t.commit().expect("commit");
+    let rows: i64 = rusqlite::Connection::open(dir.path().join("repo").join("repository.db"))
+        .expect("open")
+        .query_row("SELECT count(*) FROM aggregate", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(rows, 3, "one digest per node: /a, /b, /b/c");
+}
