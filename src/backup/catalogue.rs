@@ -243,11 +243,22 @@ impl Catalogue {
     /// delete` or `backup prune` meanwhile waits for it (and says the catalogue is
     /// busy after a while) rather than remove what is being read.
     ///
-    /// The image of a backup of format 2 is reassembled from its chunks into a
-    /// temporary file first (see `chunks`), which the store removes when dropped.
+    /// The image of a backup of format 2 is read into memory from its chunks when
+    /// it is small (at most `chunks::IN_MEMORY_IMAGE_BYTES`), else reassembled into a
+    /// temporary file first (see `chunks`), which the store removes when dropped;
+    /// either way each chunk is checked against its hash first.
     pub fn open_backup_store(&self, id: &str) -> Result<BackupStore> {
+        self.open_backup_store_within(id, super::chunks::IN_MEMORY_IMAGE_BYTES)
+    }
+
+    /// [`Catalogue::open_backup_store`], reading an image of at most `in_memory`
+    /// bytes into memory.
+    pub(crate) fn open_backup_store_within(&self, id: &str, in_memory: u64) -> Result<BackupStore> {
         let lock = super::lock::CatalogueLock::take(&self.dir, super::lock::Mode::Shared)?;
         let m = self.manifest(id)?;
+        if let Some(inner) = self.open_image_in_memory(id, &m, in_memory)? {
+            return Ok(BackupStore::new(inner, &self.dir).holding(lock));
+        }
         let (image, temp) = self.image_of(id, &m)?;
         let inner =
             SqliteStore::open_image(&image, &self.dir).map_err(|e| BackupError::Damaged {

@@ -11,7 +11,10 @@
 //! only those. Delete and prune keep every chunk a remaining backup lists,
 //! as they keep its binaries; verify checks each against its name.
 //!
-//! Reading a backup reassembles its image into a temporary file of the catalogue
+//! Reading a backup reads a small image (at most [`IN_MEMORY_IMAGE_BYTES`]) into
+//! memory, SQLite's deserialized database, each chunk checked against its hash as
+//! it is read (two threads at once): nothing is written. A larger one is
+//! reassembled into a temporary file of the catalogue
 //! (`DIR/.tmp-read-*/repository.db`), each chunk checked against its hash as it is
 //! copied (memory: one copy buffer). The file goes when the reader is dropped; one
 //! left by a killed command goes with the next command that takes the catalogue
@@ -37,6 +40,21 @@ pub const IMAGE_LIST_FILE: &str = "image.txt";
 
 /// The size of an image chunk: 1 MiB, 256 pages of 4 KiB.
 pub const CHUNK_BYTES: usize = 1 << 20;
+
+/// The largest image a backup store reads into memory instead of reassembling it
+/// into a temporary file (16 MiB: a repository of about 30,000 nodes).
+pub(crate) const IN_MEMORY_IMAGE_BYTES: u64 = 16 << 20;
+
+/// The chunks of an image list up to its first bad line (name, size), and that
+/// line's error.
+type ChunkList = (Vec<(String, u64)>, Option<BackupError>);
+
+/// One chunk to read into memory: its place in the list, name, size, and where it
+/// goes.
+type Slot<'a> = (usize, &'a str, u64, &'a mut [u8]);
+
+/// How many threads check an image's chunks as they read them into memory.
+const READ_THREADS: usize = 2;
 
 /// The prefix of the temporary folders images are reassembled in.
 pub(crate) const READ_PREFIX: &str = ".tmp-read-";
@@ -213,6 +231,173 @@ impl Catalogue {
         }
         out.flush().map_err(|e| BackupError::io(dest, e))?;
         Ok(())
+    }
+
+    /// The chunks listed in `list` (of backup `id`) in order, up to the first bad
+    /// line, and the error that line (or reading the list) is, if any: what
+    /// [`Catalogue::assemble_image`] would report after checking the chunks before it.
+    fn chunk_list(&self, id: &str, list: &Path) -> Result<ChunkList> {
+        let f = match File::open(list) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(BackupError::Damaged {
+                    id: id.to_string(),
+                    detail: format!("its {IMAGE_LIST_FILE} is missing"),
+                })
+            }
+            Err(e) => return Err(BackupError::io(list, e)),
+        };
+        let mut chunks = Vec::new();
+        for line in BufReader::new(f).lines() {
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => return Ok((chunks, Some(BackupError::io(list, e)))),
+            };
+            let Some((sha, size)) = parse_line(&line) else {
+                let bad = BackupError::Damaged {
+                    id: id.to_string(),
+                    detail: format!("its {IMAGE_LIST_FILE} has a bad line '{line}'"),
+                };
+                return Ok((chunks, Some(bad)));
+            };
+            chunks.push((sha.to_string(), size));
+        }
+        Ok((chunks, None))
+    }
+
+    /// Reads image chunk `sha` (`size` bytes by the list) into `dest` (`size` bytes
+    /// long), checked against its name as [`Catalogue::assemble_image`] checks it,
+    /// with the same messages.
+    fn read_chunk(&self, id: &str, sha: &str, size: u64, dest: &mut [u8]) -> Result<()> {
+        let damaged = |detail: String| BackupError::Damaged {
+            id: id.to_string(),
+            detail,
+        };
+        let mut r = self
+            .blobs()
+            .open_verified(self.dir(), sha)
+            .map_err(|e| damaged(format!("image chunk {sha}: {e}")))?;
+        // Past `dest`, a longer file is read to its end (where its hash is checked).
+        let mut spare = [0u8; 4096];
+        let (mut n, mut extra) = (0usize, 0u64);
+        loop {
+            let into = if n < dest.len() {
+                &mut dest[n..]
+            } else {
+                &mut spare[..]
+            };
+            let k = match r.read(into) {
+                Ok(0) => break,
+                Ok(k) => k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(damaged(e.to_string().replacen("blob ", "image chunk ", 1))),
+            };
+            if n < dest.len() {
+                n += k;
+            } else {
+                extra += k as u64;
+            }
+        }
+        let got = n as u64 + extra;
+        if got != size {
+            return Err(damaged(format!(
+                "image chunk {sha} has {got} bytes, not {size}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Reads `chunks` one after another into `dest` (their sizes summed), each
+    /// checked against its name, on up to [`READ_THREADS`] threads (SHA-256 is most
+    /// of the cost); the error of the first damaged chunk in list order, if any.
+    fn read_chunks(&self, id: &str, chunks: &[(String, u64)], dest: &mut [u8]) -> Result<()> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(READ_THREADS)
+            .min(chunks.len())
+            .max(1);
+        let mut lanes: Vec<Vec<Slot<'_>>> = (0..threads).map(|_| Vec::new()).collect();
+        let mut rest = dest;
+        for (i, (sha, size)) in chunks.iter().enumerate() {
+            let (this, tail) = std::mem::take(&mut rest).split_at_mut(*size as usize);
+            rest = tail;
+            lanes[i % threads].push((i, sha.as_str(), *size, this));
+        }
+        // Each lane stops at its first damaged chunk; the earliest of those is the
+        // first in list order.
+        let run = |lane: Vec<Slot<'_>>| {
+            lane.into_iter()
+                .map(|(i, sha, size, d)| (i, self.read_chunk(id, sha, size, d)))
+                .find(|(_, r)| r.is_err())
+        };
+        let mut lanes = lanes.into_iter();
+        let first = lanes.next().unwrap_or_default();
+        let mut failed: Vec<(usize, Result<()>)> = std::thread::scope(|s| {
+            let others: Vec<_> = lanes.map(|lane| s.spawn(move || run(lane))).collect();
+            let mut failed: Vec<_> = run(first).into_iter().collect();
+            for h in others {
+                match h.join() {
+                    Ok(r) => failed.extend(r),
+                    Err(p) => std::panic::resume_unwind(p),
+                }
+            }
+            failed
+        });
+        failed.sort_by_key(|(i, _)| *i);
+        match failed.into_iter().next() {
+            Some((_, r)) => r,
+            None => Ok(()),
+        }
+    }
+
+    /// Opens the image of backup `id` (manifest `m`) in memory when it is a format
+    /// 2 image of at most `max` bytes ([`IN_MEMORY_IMAGE_BYTES`] when reading a
+    /// backup; by its manifest and by its chunk list): its chunks read straight into SQLite's buffer, checked as they are
+    /// read, nothing written. `None`: the image is to be reassembled into a file
+    /// ([`Catalogue::image_of`]).
+    pub(crate) fn open_image_in_memory(
+        &self,
+        id: &str,
+        m: &Manifest,
+        max: u64,
+    ) -> Result<Option<crate::repository::sqlite::SqliteStore>> {
+        match &m.image {
+            Some(stats) if stats.bytes > 0 && stats.bytes <= max => {}
+            _ => return Ok(None),
+        }
+        let dir = self.backup_dir(id);
+        let (chunks, mut bad) = self.chunk_list(id, &dir.join(IMAGE_LIST_FILE))?;
+        let total = chunks.iter().try_fold(0u64, |t, (_, n)| t.checked_add(*n));
+        let total = match total {
+            Some(t) if t > 0 && t <= max => t as usize,
+            _ => return Ok(None),
+        };
+        let mut failed = None;
+        let opened = crate::repository::sqlite::SqliteStore::open_image_in_memory(
+            &dir,
+            total,
+            &mut |buf| {
+                let r = self
+                    .read_chunks(id, &chunks, buf)
+                    .and_then(|()| match bad.take() {
+                        Some(e) => Err(e),
+                        None => Ok(()),
+                    });
+                r.map_err(|e| {
+                    failed = Some(e);
+                    std::io::Error::other("the image cannot be read")
+                })
+            },
+            self.dir(),
+        );
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let store = opened.map_err(|e| BackupError::Damaged {
+            id: id.to_string(),
+            detail: e.to_string(),
+        })?;
+        Ok(Some(store))
     }
 
     /// The image file of backup `id` (manifest `m`) to open: the image of an old

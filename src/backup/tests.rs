@@ -393,17 +393,11 @@ fn images_are_chunks_shared_between_backups_and_an_unchanged_repository_copies_n
     for m in [&m1, &m2, &m3, &m4] {
         assert!(cat.verify(&m.id, &NoEvents).unwrap().ok(), "{}", m.id);
     }
-    // Reading reassembles the image into a temporary folder that goes with it.
-    let b = cat.open_store(&m2.id).unwrap();
+    // Reading a larger image reassembles it into a temporary folder that goes
+    // with it.
+    let b = cat.open_backup_store_within(&m2.id, 0).unwrap();
     // The pages and /jcr:system.
     assert_eq!(b.children("default", "/").unwrap().len(), 12_000 + 1);
-    let reading = |dir: &Path| {
-        std::fs::read_dir(dir)
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-read-"))
-            .count()
-    };
     assert_eq!(reading(cat.dir()), 1);
     drop(b);
     assert_eq!(reading(cat.dir()), 0);
@@ -412,6 +406,107 @@ fn images_are_chunks_shared_between_backups_and_an_unchanged_repository_copies_n
     assert!(cat.verify(&m2.id, &NoEvents).unwrap().ok());
     let b = cat.open_store(&m3.id).unwrap();
     assert_eq!(b.children("default", "/").unwrap().len(), 12_001 + 1);
+}
+
+/// How many temporary image folders are in catalogue folder `dir`.
+fn reading(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp-read-"))
+        .count()
+}
+
+/// Every node of workspace `ws` of `s` with its properties, in document order.
+fn content(s: &dyn StoreRead, ws: &str) -> Vec<String> {
+    s.walk(ws, "/")
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            format!("{} {:?}", e.path, e.node)
+        })
+        .collect()
+}
+
+/// A small image is read into memory (no temporary folder; the store is located
+/// at the backup's folder) and reads exactly as the reassembled file does.
+#[test]
+fn a_small_image_is_read_in_memory_as_the_file_reads() {
+    let d = tempfile::tempdir().unwrap();
+    let (s, cat) = repo_and_catalogue(d.path(), 3_000);
+    let m = backup_of(&cat, &s, "2026-12-04T17:00:00Z").unwrap();
+    assert!(m.image.as_ref().unwrap().chunks >= 1);
+    let mem = cat.open_backup_store(&m.id).unwrap();
+    assert_eq!(reading(cat.dir()), 0);
+    assert_eq!(mem.location(), cat.backup_dir(&m.id));
+    let file = cat.open_backup_store_within(&m.id, 0).unwrap();
+    assert_eq!(reading(cat.dir()), 1);
+    assert_ne!(mem.location(), file.location());
+    assert_eq!(content(&mem, "default"), content(&file, "default"));
+    assert!(
+        content(&mem, "default").len() > 3_000,
+        "the pages, / and /jcr:system"
+    );
+    assert_eq!(mem.workspaces().unwrap(), file.workspaces().unwrap());
+    assert_eq!(mem.history().unwrap(), file.history().unwrap());
+    // Read-only as the file is.
+    assert!(mem.put_blob(&mut &b"x"[..]).is_err());
+}
+
+/// An image read into memory (its chunks checked on two threads) is refused with
+/// exactly the error of the reassembled file: the first damaged chunk in list
+/// order, a bad line after good chunks, a chunk of another size than listed.
+#[test]
+fn an_image_in_memory_is_refused_as_the_file_is() {
+    let d = tempfile::tempdir().unwrap();
+    // Three chunks at least.
+    let (s, cat) = repo_and_catalogue(d.path(), 12_000);
+    let m = backup_of(&cat, &s, "2026-12-04T17:00:00Z").unwrap();
+    assert!(m.image.as_ref().unwrap().chunks >= 3);
+    let list_path = cat.backup_dir(&m.id).join(IMAGE_LIST_FILE);
+    let list = std::fs::read_to_string(&list_path).unwrap();
+    let shas: Vec<String> = list
+        .lines()
+        .map(|l| l.split(' ').next().unwrap().to_string())
+        .collect();
+    let same_error = |what: &str| {
+        let in_file = cat
+            .open_backup_store_within(&m.id, 0)
+            .unwrap_err()
+            .to_string();
+        let in_memory = cat.open_backup_store(&m.id).unwrap_err().to_string();
+        assert_eq!(in_memory, in_file, "{what}");
+        assert_eq!(reading(cat.dir()), 0, "{what}");
+        in_memory
+    };
+    // A bad line after the chunks (they are all checked first).
+    std::fs::write(&list_path, format!("{list}not a line\n")).unwrap();
+    assert!(same_error("bad line").contains("has a bad line 'not a line'"));
+    // A chunk listed with another size than it has.
+    let (first, rest) = list.split_once('\n').unwrap();
+    let (sha0, size0) = first.split_once(' ').unwrap();
+    let short: u64 = size0.parse::<u64>().unwrap() - 4096;
+    std::fs::write(&list_path, format!("{sha0} {short}\n{rest}")).unwrap();
+    let e = same_error("size");
+    assert!(
+        e.contains(&format!("has {size0} bytes, not {short}")),
+        "{e}"
+    );
+    std::fs::write(&list_path, &list).unwrap();
+    assert!(cat.open_backup_store(&m.id).is_ok());
+    // Two damaged chunks, one on each thread: the first in list order is named.
+    for i in [2, 1] {
+        let p = cat.blobs().path_of(&shas[i]).unwrap();
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes[100] ^= 1;
+        std::fs::write(&p, bytes).unwrap();
+    }
+    let e = same_error("damaged");
+    assert!(e.contains(&shas[1]) && !e.contains(&shas[2]), "{e}");
+    // A missing chunk.
+    std::fs::remove_file(cat.blobs().path_of(&shas[1]).unwrap()).unwrap();
+    let e = same_error("missing");
+    assert!(e.contains(&shas[1]), "{e}");
 }
 
 #[test]

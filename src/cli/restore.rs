@@ -198,7 +198,7 @@ fn run_inner(a: &RestoreArgs, verbose: u8, quiet: bool) -> CliResult<i32> {
                 &name,
                 kind,
                 store.as_ref(),
-                now.as_ref(),
+                now,
                 interactive,
                 verbose,
                 quiet,
@@ -233,12 +233,13 @@ fn restore_image(
     name: &str,
     kind: &'static str,
     source: &dyn StoreRead,
-    now: &dyn StoreRead,
+    now: Box<dyn StoreRead>,
     interactive: bool,
     verbose: u8,
     quiet: bool,
 ) -> CliResult<i32> {
-    let plan = Plan::new(source, now, scope).map_err(|e| CliError::failure(e.to_string()))?;
+    let plan =
+        Plan::new(source, now.as_ref(), scope).map_err(|e| CliError::failure(e.to_string()))?;
     // A backup was checked against its manifest when opened (open_backup); another
     // repository's folder was not, and brings no system root back.
     let plan = if kind == "backup" {
@@ -256,7 +257,7 @@ fn restore_image(
         let mut io_err = None;
         let summary = restore::compare(
             source,
-            now,
+            now.as_ref(),
             &plan,
             &mut |c| {
                 let r = write!(out, "{}\n    {}", if first { "" } else { "," }, json(c));
@@ -276,13 +277,13 @@ fn restore_image(
         write!(out, "\n  ],\n  \"summary\": {}", json(&summary)).map_err(quiet_on_pipe)?;
         summary
     } else {
-        let summary = restore::summarize(source, now, &plan, &spinner).map_err(failed)?;
+        let summary = restore::summarize(source, now.as_ref(), &plan, &spinner).map_err(failed)?;
         print_summary(&mut out, name, &summary).map_err(quiet_on_pipe)?;
         if verbose > 0 {
             let mut io_err = None;
             let r = restore::compare(
                 source,
-                now,
+                now.as_ref(),
                 &plan,
                 &mut |c| {
                     print_change(&mut out, c).map_err(|e| {
@@ -318,6 +319,10 @@ fn restore_image(
         finish(&mut out, false, None)?;
         return Err(CliError::failure("restore cancelled, nothing was changed"));
     }
+    // The comparison's connection is closed before the writing one opens, so that
+    // the writer, the last to close, checkpoints the WAL through its own handle,
+    // whose folder sync is done already: one fsync fewer (5 to 4).
+    drop(now);
     let mut store = target.open_locking(&a.lock)?;
     let meta = OperationMeta::new(
         restore::description(name, scope),

@@ -48,7 +48,7 @@ use crate::value::{Binary, PropertyType, Value};
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -201,6 +201,49 @@ impl SqliteStore {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| not_repo(format!("it cannot be opened: {e}")))?;
+        let root = db_file.parent().unwrap_or(db_file).to_path_buf();
+        SqliteStore::image_store(conn, db_file, root, blob_root)
+    }
+
+    /// [`SqliteStore::open_image`] over an image of `size` bytes held in memory
+    /// (SQLite's deserialized database, read-only): `fill` writes the whole image
+    /// into the buffer it is given, in one call (an error it returns fails the
+    /// open). No file is written; `location` names the image in messages and is
+    /// the store's [`StoreRead::location`](crate::repository::StoreRead::location).
+    pub fn open_image_in_memory(
+        location: &Path,
+        size: usize,
+        fill: &mut dyn FnMut(&mut [u8]) -> std::io::Result<()>,
+        blob_root: &Path,
+    ) -> Result<SqliteStore> {
+        let not_repo = |reason: String| RepositoryError::NotARepository {
+            path: location.to_path_buf(),
+            reason,
+        };
+        if size == 0 {
+            return Err(not_repo("it is empty".into()));
+        }
+        let mut conn = Connection::open_in_memory_with_flags(
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| not_repo(format!("it cannot be opened: {e}")))?;
+        conn.deserialize_read_exact(rusqlite::MAIN_DB, Fill { fill, done: false }, size, true)
+            .map_err(|e| not_repo(format!("it cannot be opened: {e}")))?;
+        SqliteStore::image_store(conn, location, location.to_path_buf(), blob_root)
+    }
+
+    /// The checks and settings of an opened image's connection `conn` (the image
+    /// `db_file`, in folder `root`).
+    fn image_store(
+        conn: Connection,
+        db_file: &Path,
+        root: PathBuf,
+        blob_root: &Path,
+    ) -> Result<SqliteStore> {
+        let not_repo = |reason: String| RepositoryError::NotARepository {
+            path: db_file.to_path_buf(),
+            reason,
+        };
         let read = |key: &str| -> Result<Option<String>> {
             conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
                 .optional()
@@ -243,7 +286,6 @@ impl SqliteStore {
                 .map_err(|e| not_repo(e.to_string()))?;
         }
         conn.set_prepared_statement_cache_capacity(128);
-        let root = db_file.parent().unwrap_or(db_file).to_path_buf();
         Ok(SqliteStore {
             root,
             conn,
@@ -251,6 +293,24 @@ impl SqliteStore {
             busy_timeout: Duration::from_secs(5),
             scratch: None,
         })
+    }
+}
+
+/// The reader SQLite's deserialized image is filled from: its first read is handed
+/// the whole buffer and fills it with one call of `fill`.
+struct Fill<'f> {
+    fill: &'f mut dyn FnMut(&mut [u8]) -> std::io::Result<()>,
+    done: bool,
+}
+
+impl std::io::Read for Fill<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.done || buf.is_empty() {
+            return Ok(0);
+        }
+        self.done = true;
+        (self.fill)(buf)?;
+        Ok(buf.len())
     }
 }
 
