@@ -53,6 +53,13 @@ type ChunkList = (Vec<(String, u64)>, Option<BackupError>);
 /// goes.
 type Slot<'a> = (usize, &'a str, u64, &'a mut [u8]);
 
+/// Where [`Catalogue::read_chunk`] puts a chunk's bytes: a slice of its size, or a
+/// file (written through the buffer it is read into; its path names write errors).
+enum ChunkDest<'a> {
+    Slice(&'a mut [u8]),
+    File(&'a mut dyn Write, &'a Path, &'a mut [u8]),
+}
+
 /// How many threads check an image's chunks as they read them into memory.
 const READ_THREADS: usize = 2;
 
@@ -184,58 +191,23 @@ impl Catalogue {
     /// each chunk checked against its name: a missing or damaged chunk is
     /// [`BackupError::Damaged`].
     pub(crate) fn assemble_image(&self, id: &str, list: &Path, dest: &Path) -> Result<()> {
-        let damaged = |detail: String| BackupError::Damaged {
-            id: id.to_string(),
-            detail,
-        };
-        let f = match File::open(list) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(damaged(format!("its {IMAGE_LIST_FILE} is missing")))
-            }
-            Err(e) => return Err(BackupError::io(list, e)),
-        };
+        let (chunks, bad) = self.chunk_list(id, list)?;
         let out = File::create_new(dest).map_err(|e| BackupError::io(dest, e))?;
         let mut out = BufWriter::with_capacity(CHUNK, out);
-        let blobs = self.blobs();
         let mut buf = vec![0u8; CHUNK];
-        for line in BufReader::new(f).lines() {
-            let line = line.map_err(|e| BackupError::io(list, e))?;
-            let Some((sha, size)) = parse_line(&line) else {
-                return Err(damaged(format!(
-                    "its {IMAGE_LIST_FILE} has a bad line '{line}'"
-                )));
-            };
-            let mut r = blobs
-                .open_verified(self.dir(), sha)
-                .map_err(|e| damaged(format!("image chunk {sha}: {e}")))?;
-            let mut n = 0u64;
-            loop {
-                let k = match r.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(k) => k,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        return Err(damaged(e.to_string().replacen("blob ", "image chunk ", 1)))
-                    }
-                };
-                n += k as u64;
-                out.write_all(&buf[..k])
-                    .map_err(|e| BackupError::io(dest, e))?;
-            }
-            if n != size {
-                return Err(damaged(format!(
-                    "image chunk {sha} has {n} bytes, not {size}"
-                )));
-            }
+        for (sha, size) in &chunks {
+            self.read_chunk(id, sha, *size, ChunkDest::File(&mut out, dest, &mut buf))?;
+        }
+        if let Some(e) = bad {
+            return Err(e);
         }
         out.flush().map_err(|e| BackupError::io(dest, e))?;
         Ok(())
     }
 
     /// The chunks listed in `list` (of backup `id`) in order, up to the first bad
-    /// line, and the error that line (or reading the list) is, if any: what
-    /// [`Catalogue::assemble_image`] would report after checking the chunks before it.
+    /// line, and the error that line (or reading the list) is, if any: to report
+    /// after checking the chunks before it.
     fn chunk_list(&self, id: &str, list: &Path) -> Result<ChunkList> {
         let f = match File::open(list) {
             Ok(f) => f,
@@ -265,10 +237,10 @@ impl Catalogue {
         Ok((chunks, None))
     }
 
-    /// Reads image chunk `sha` (`size` bytes by the list) into `dest` (`size` bytes
-    /// long), checked against its name as [`Catalogue::assemble_image`] checks it,
-    /// with the same messages.
-    fn read_chunk(&self, id: &str, sha: &str, size: u64, dest: &mut [u8]) -> Result<()> {
+    /// Reads image chunk `sha` (`size` bytes by the list) to its end into `dest`,
+    /// checked against its name: a missing or damaged chunk, or one that is not
+    /// `size` bytes long, is [`BackupError::Damaged`].
+    fn read_chunk(&self, id: &str, sha: &str, size: u64, mut dest: ChunkDest<'_>) -> Result<()> {
         let damaged = |detail: String| BackupError::Damaged {
             id: id.to_string(),
             detail,
@@ -277,14 +249,17 @@ impl Catalogue {
             .blobs()
             .open_verified(self.dir(), sha)
             .map_err(|e| damaged(format!("image chunk {sha}: {e}")))?;
-        // Past `dest`, a longer file is read to its end (where its hash is checked).
+        // Past a slice's end, a longer file is read to its end (where its hash is
+        // checked).
         let mut spare = [0u8; 4096];
-        let (mut n, mut extra) = (0usize, 0u64);
+        let mut n = 0u64;
         loop {
-            let into = if n < dest.len() {
-                &mut dest[n..]
-            } else {
-                &mut spare[..]
+            let into: &mut [u8] = match &mut dest {
+                ChunkDest::Slice(d) => match d.get_mut(n as usize..) {
+                    Some(rest) if !rest.is_empty() => rest,
+                    _ => &mut spare[..],
+                },
+                ChunkDest::File(_, _, buf) => buf,
             };
             let k = match r.read(into) {
                 Ok(0) => break,
@@ -292,16 +267,15 @@ impl Catalogue {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(damaged(e.to_string().replacen("blob ", "image chunk ", 1))),
             };
-            if n < dest.len() {
-                n += k;
-            } else {
-                extra += k as u64;
+            if let ChunkDest::File(out, path, buf) = &mut dest {
+                out.write_all(&buf[..k])
+                    .map_err(|e| BackupError::io(*path, e))?;
             }
+            n += k as u64;
         }
-        let got = n as u64 + extra;
-        if got != size {
+        if n != size {
             return Err(damaged(format!(
-                "image chunk {sha} has {got} bytes, not {size}"
+                "image chunk {sha} has {n} bytes, not {size}"
             )));
         }
         Ok(())
@@ -327,7 +301,7 @@ impl Catalogue {
         // first in list order.
         let run = |lane: Vec<Slot<'_>>| {
             lane.into_iter()
-                .map(|(i, sha, size, d)| (i, self.read_chunk(id, sha, size, d)))
+                .map(|(i, sha, size, d)| (i, self.read_chunk(id, sha, size, ChunkDest::Slice(d))))
                 .find(|(_, r)| r.is_err())
         };
         let mut lanes = lanes.into_iter();

@@ -3,18 +3,9 @@
 
 use super::*;
 
-#[test]
-fn digests_below_a_path_are_those_of_its_subtree_only() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut store = crate::repository::init(&dir.path().join("repo")).expect("init");
-    let mut t = store.begin_operation(meta("tree")).expect("begin");
-    for (parent, name) in [
-        ("/", "a"),
-        ("/a", "b"),
-        ("/a/b", "c"),
-        ("/", "ab"),
-        ("/", "c"),
-    ] {
+/// Adds an `nt:unstructured` node of each name under its parent, in order.
+fn add_unstructured(t: &mut dyn crate::repository::Transaction, nodes: &[(&str, &str)]) {
+    for &(parent, name) in nodes {
         t.add_node(
             WS,
             parent,
@@ -23,6 +14,23 @@ fn digests_below_a_path_are_those_of_its_subtree_only() {
         )
         .expect("add");
     }
+}
+
+#[test]
+fn digests_below_a_path_are_those_of_its_subtree_only() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = crate::repository::init(&dir.path().join("repo")).expect("init");
+    let mut t = store.begin_operation(meta("tree")).expect("begin");
+    add_unstructured(
+        t.as_mut(),
+        &[
+            ("/", "a"),
+            ("/a", "b"),
+            ("/a/b", "c"),
+            ("/", "ab"),
+            ("/", "c"),
+        ],
+    );
     t.commit().expect("commit");
     let below = |store: &mut dyn Store, p: &str| {
         let t = store.begin("look").expect("begin");
@@ -62,15 +70,7 @@ fn digests_recorded_by_path_reach_the_node_now_at_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut store = crate::repository::init(&dir.path().join("repo")).expect("init");
     let mut t = store.begin_operation(meta("tree")).expect("begin");
-    for (parent, name) in [("/", "a"), ("/", "b"), ("/b", "c")] {
-        t.add_node(
-            WS,
-            parent,
-            &Node::new(name, "nt:unstructured"),
-            &AddOptions::append(),
-        )
-        .expect("add");
-    }
+    add_unstructured(t.as_mut(), &[("/", "a"), ("/", "b"), ("/b", "c")]);
     t.remove_node(WS, "/a").expect("remove");
     t.add_node(WS, "/", &Node::new("a", "nt:folder"), &AddOptions::append())
         .expect("add again");
