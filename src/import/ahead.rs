@@ -37,6 +37,7 @@ use crate::package::BinaryFile;
 use crate::path;
 use crate::repository::blob::HashedBytes;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -49,6 +50,14 @@ pub const LARGEST_AHEAD: u64 = 1 << 20;
 
 /// Items queued at most, whatever their size.
 const QUEUE: usize = 4096;
+
+/// The installer publishes what it received and handed back (and so may wake the
+/// reader) when it holds this share of the budget, ...
+const WAKE_SHARE: usize = 8;
+
+/// ... or this many items (names included, which cost nothing), or before it
+/// waits for the next item ([`Budget`]).
+const WAKE_ITEMS: usize = 256;
 
 /// What the reader prepared for one entry.
 enum Ready {
@@ -76,10 +85,24 @@ enum Msg {
 /// The byte budget shared by the reader (which takes, and frees what comes back)
 /// and the installer (which receives and hands back); closed when the installer is
 /// gone.
+///
+/// The installer collects what it received and hands back in a batch of its own
+/// ([`Batch`]) and publishes it to the shared state a batch at a time: when it
+/// holds [`WAKE_ITEMS`] items or a [`WAKE_SHARE`] of the budget, and before it
+/// waits for the next item. Locking the shared state twice per item, and waking
+/// the reader at each, had the two threads pass some 760,000 futex calls back and
+/// forth at 1M nodes.
 #[derive(Default)]
 struct Budget {
     state: Mutex<Held>,
     changed: Condvar,
+    /// The installer's batch: only the installer's thread (or whichever thread
+    /// drops a handed item) locks it, so it is not contended.
+    batch: Mutex<Batch>,
+    /// How many handed-back bytes make a batch ([`WAKE_SHARE`] of the budget).
+    wake_bytes: AtomicUsize,
+    /// Closed: what comes back is freed by whoever hands it back.
+    closed: AtomicBool,
 }
 
 #[derive(Default)]
@@ -87,13 +110,23 @@ struct Held {
     /// Bytes sent and not yet freed by the reader: queued, with the installer, or
     /// handed back.
     bytes: usize,
-    /// Of them, the bytes sent and not yet received.
+    /// Of them, the bytes sent and not yet received (as published).
     queued: usize,
     /// What the installer is done with, for the reader to free.
     spent: Vec<Spent>,
     closed: bool,
     /// The reader waits for a change.
     waiting: bool,
+}
+
+/// What the installer received and handed back since it last published.
+#[derive(Default)]
+struct Batch {
+    spent: Vec<Spent>,
+    /// The bytes of the items in `spent`.
+    bytes: usize,
+    /// The bytes received (no longer queued).
+    received: usize,
 }
 
 /// Something handed back to the reader to free.
@@ -109,11 +142,17 @@ impl Budget {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn lock_batch(&self) -> std::sync::MutexGuard<'_, Batch> {
+        self.batch.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Frees what was handed back (on the calling thread, the reader's), then waits
     /// until `n` bytes fit (or nothing is queued). False when closed. `spare`: an
     /// empty vector swapped with the handed-back one, so that neither thread frees
     /// the other's vector.
     fn take(&self, n: usize, limit: usize, spare: &mut Vec<Spent>) -> bool {
+        self.wake_bytes
+            .store((limit / WAKE_SHARE).max(1), Ordering::Relaxed);
         let mut g = self.lock();
         loop {
             if g.closed {
@@ -175,37 +214,91 @@ impl Budget {
 
     /// The installer received an item counted for `cost` bytes, named `name`.
     fn received(&self, name: String, cost: usize) {
-        let mut g = self.lock();
-        g.queued = g.queued.saturating_sub(cost);
-        if g.closed {
+        if self.closed.load(Ordering::Relaxed) {
             return;
         }
-        g.spent.push(Spent::Name(name));
-        if g.waiting {
-            self.changed.notify_all();
+        let mut b = self.lock_batch();
+        b.received += cost;
+        b.spent.push(Spent::Name(name));
+        if b.spent.len() >= WAKE_ITEMS {
+            self.publish(b);
         }
     }
 
     /// The installer is done with `item`: the reader frees it (or, once closed, the
     /// caller does).
     fn hand_back(&self, item: Ready, cost: usize) {
-        let mut g = self.lock();
-        if g.closed {
+        if self.closed.load(Ordering::Relaxed) {
+            let mut g = self.lock();
             g.bytes = g.bytes.saturating_sub(cost);
             drop(g);
             drop(item);
             return;
         }
-        g.spent.push(Spent::Item(item, cost));
-        if g.waiting {
-            self.changed.notify_all();
+        let mut b = self.lock_batch();
+        b.bytes += cost;
+        b.spent.push(Spent::Item(item, cost));
+        if b.spent.len() >= WAKE_ITEMS || b.bytes >= self.wake_bytes.load(Ordering::Relaxed) {
+            self.publish(b);
         }
     }
 
+    /// Publishes the installer's batch `b` to the reader, and wakes it if it waits.
+    fn publish(&self, mut b: std::sync::MutexGuard<'_, Batch>) {
+        if b.spent.is_empty() && b.received == 0 {
+            return;
+        }
+        let mut spent = std::mem::take(&mut b.spent);
+        let received = std::mem::take(&mut b.received);
+        b.bytes = 0;
+        drop(b);
+        let mut g = self.lock();
+        g.queued = g.queued.saturating_sub(received);
+        if g.closed {
+            let freed: usize = spent
+                .iter()
+                .map(|s| match s {
+                    Spent::Item(_, cost) => *cost,
+                    Spent::Name(_) => 0,
+                })
+                .sum();
+            g.bytes = g.bytes.saturating_sub(freed);
+            drop(g);
+            drop(spent);
+            return;
+        }
+        if g.spent.is_empty() {
+            std::mem::swap(&mut g.spent, &mut spent);
+        } else {
+            g.spent.append(&mut spent);
+        }
+        if g.waiting {
+            self.changed.notify_all();
+        }
+        drop(g);
+        // The (empty) vector goes back to the batch, to be filled again.
+        let mut b = self.lock_batch();
+        if b.spent.capacity() == 0 {
+            b.spent = spent;
+        }
+    }
+
+    /// The installer is about to wait for the next item: it publishes what it
+    /// received and handed back first, so that the reader, if it waits for room,
+    /// sees that nothing is queued.
+    fn flush(&self) {
+        let b = self.lock_batch();
+        self.publish(b);
+    }
+
     fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
         let mut g = self.lock();
         g.closed = true;
         self.changed.notify_all();
+        drop(g);
+        // What the batch holds is freed here, and its bytes with it.
+        self.flush();
     }
 
     #[cfg(test)]
@@ -315,7 +408,15 @@ impl Ahead {
     /// comes before it.
     fn next(&mut self, entry: &str) -> Result<Option<(Ready, usize)>, ImportError> {
         while !self.done {
-            match self.rx.recv() {
+            let msg = match self.rx.try_recv() {
+                Ok(msg) => Ok(msg),
+                Err(std::sync::mpsc::TryRecvError::Empty) => {
+                    self.budget.flush();
+                    self.rx.recv()
+                }
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => Err(std::sync::mpsc::RecvError),
+            };
+            match msg {
                 Ok(Msg::Item {
                     entry: e,
                     ready,
@@ -878,6 +979,43 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn the_installer_hands_back_in_batches_and_before_it_waits() {
+        // A budget of 800: a batch is 100 bytes handed back, or WAKE_ITEMS items.
+        let budget = Budget::default();
+        let mut spare = Vec::new();
+        assert!(budget.take(50, 800, &mut spare));
+        assert!(budget.take(50, 800, &mut spare));
+        budget.received("a".into(), 50);
+        budget.hand_back(Ready::Read, 50);
+        assert!(budget.lock().spent.is_empty(), "not yet a batch");
+        assert_eq!(budget.lock().queued, 100, "received, not yet published");
+        budget.received("b".into(), 50);
+        budget.hand_back(Ready::Read, 50);
+        {
+            let g = budget.lock();
+            assert_eq!((g.spent.len(), g.queued, g.bytes), (4, 0, 100), "a batch");
+        }
+        // The reader frees the batch as it takes the next item.
+        assert!(budget.take(10, 800, &mut spare));
+        assert_eq!(budget.held(), 10);
+        assert!(budget.lock().spent.is_empty());
+        // Names alone make a batch at WAKE_ITEMS, or when the installer is about
+        // to wait.
+        budget.received("c".into(), 10);
+        assert_eq!(budget.lock().queued, 10);
+        budget.flush();
+        assert_eq!(budget.lock().queued, 0);
+        for i in 0..WAKE_ITEMS {
+            budget.received(format!("n{i}"), 0);
+        }
+        assert_eq!(budget.lock().spent.len(), 1 + WAKE_ITEMS);
+        // Closing frees what the batch holds.
+        budget.hand_back(Ready::Read, 10);
+        budget.close();
+        assert_eq!(budget.held(), 0);
+    }
+
+    #[test]
     fn with_nothing_queued_one_item_is_read_whatever_the_installer_holds() {
         // The installer holds a document as large as the budget and asks for the
         // next entry: the reader must not wait for it (that would never end).
@@ -885,6 +1023,9 @@ pub(super) mod tests {
         let mut spare = Vec::new();
         assert!(budget.take(100, 100, &mut spare));
         budget.received("doc".into(), 100);
+        // With nothing in the channel, the installer publishes what it received
+        // before it waits (`Ahead::next`).
+        budget.flush();
         assert!(budget.take(10, 100, &mut spare));
         assert_eq!(budget.held(), 110);
     }
