@@ -40,7 +40,7 @@
 //! measured with it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::{mpsc, Arc, Condvar, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -65,17 +65,31 @@ pub fn fix_mmap_threshold() -> bool {
     }
 }
 
-/// Gives every whole free page of every malloc arena back to the system. True when
-/// some memory was given back.
+/// The global allocator's own purge, when it is not the C library's malloc
+/// ([`set_allocator_purge`]).
+static ALLOCATOR_PURGE: OnceLock<fn() -> bool> = OnceLock::new();
+
+/// Makes [`trim`] also call `purge`, which gives the free pages of the program's
+/// global allocator back to the system (the binary's jemalloc; the C library's
+/// malloc, which SQLite uses, is trimmed as before). The first call counts.
+pub fn set_allocator_purge(purge: fn() -> bool) {
+    let _ = ALLOCATOR_PURGE.set(purge);
+}
+
+/// Gives every whole free page of every malloc arena back to the system (and the
+/// global allocator's, [`set_allocator_purge`]). True when some memory was given
+/// back (or the allocator's purge succeeded).
 pub fn trim() -> bool {
+    let purged = ALLOCATOR_PURGE.get().is_some_and(|purge| purge());
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: malloc_trim takes the arenas' own locks; any thread may call it.
-        unsafe { libc::malloc_trim(0) != 0 }
+        let trimmed = unsafe { libc::malloc_trim(0) != 0 };
+        trimmed || purged
     }
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     {
-        false
+        purged
     }
 }
 
@@ -233,6 +247,20 @@ impl Drop for Trimmer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn trim_also_calls_the_allocators_purge_once_set() {
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        fn purge() -> bool {
+            CALLS.fetch_add(1, Ordering::Relaxed);
+            true
+        }
+        set_allocator_purge(purge);
+        let before = CALLS.load(Ordering::Relaxed);
+        assert!(trim(), "the purge succeeded");
+        assert_eq!(CALLS.load(Ordering::Relaxed), before + 1);
+    }
     use std::time::Instant;
 
     /// The tests of this module one at a time: a running trimmer would take the

@@ -146,3 +146,21 @@ fn the_binary_does_not_load_libgcc_s() {
     );
     jcrpack().arg("--version").assert().success();
 }
+
+/// On Linux the binary allocates with jemalloc under the options src/main.rs
+/// gives it (issue 16): jemalloc reads `_RJEM_MALLOC_CONF` from the environment
+/// and prints its options at exit when asked; with glibc's malloc nothing is
+/// printed.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_binary_allocates_with_jemalloc_under_its_options() {
+    let run = jcrpack()
+        .arg("--version")
+        .env("_RJEM_MALLOC_CONF", "stats_print:true")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let stats = String::from_utf8_lossy(&run.stderr);
+    assert!(stats.contains("opt.dirty_decay_ms: 1000"), "{stats}");
+    assert!(stats.contains("opt.muzzy_decay_ms: 0"), "{stats}");
+}
