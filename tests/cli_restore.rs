@@ -193,6 +193,9 @@ fn the_differences_come_first_and_a_dry_run_writes_nothing() {
     // Without -v: only the summary.
     let a = restore(&s.repo, &s.backup, &["--root", EN, "--dry-run"]).success();
     assert_eq!(stdout(&a).lines().count(), 2, "{}", stdout(&a));
+    // -q: only errors on stderr.
+    let a = restore(&s.repo, &s.backup, &["--root", EN, "--dry-run", "-q"]).success();
+    assert_eq!(stderr(&a), "", "-q prints nothing on stderr");
 }
 
 #[test]

@@ -343,6 +343,16 @@ fn an_export_keeps_referenced_file_identifiers_and_says_what_it_cannot_carry() {
     assert!(e.contains("cannot carry 1 identifiers"), "{e}");
     assert!(e.contains("1 referenced identifiers were kept"), "{e}");
     assert!(e.contains("jcrpack backup"), "{e}");
+    // -q: only errors on stderr, the notes too.
+    let quiet = jcrpack()
+        .args(["-q", "export", "--root", "/content/files", "--repo"])
+        .arg(&repo)
+        .arg("-o")
+        .arg(t.path().join("q.zip"))
+        .output()
+        .unwrap();
+    assert!(quiet.status.success(), "{}", stderr(&quiet));
+    assert_eq!(stderr(&quiet), "", "-q prints nothing");
     assert!(zip_text(&out, "jcr_root/content/files/linked.txt.dir/.content.xml").contains(uuid));
     let t2 = tempfile::tempdir().unwrap();
     let other = init(t2.path());

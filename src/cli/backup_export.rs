@@ -81,7 +81,7 @@ pub fn run(a: BackupExportArgs) -> CliResult<i32> {
             "nodeTypes": report.node_types,
         }))?;
     } else {
-        eprintln!(
+        status!(
             "exported workspace {} of backup {} into {} ({} nodes, {} entries, {} binary bytes)",
             a.workspace,
             a.id,

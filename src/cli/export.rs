@@ -160,10 +160,11 @@ pub fn run(a: ExportArgs) -> CliResult<i32> {
 }
 
 /// What the user must know about the package: how it restores access control, and
-/// what it cannot carry.
+/// what it cannot carry (status lines: `-q` leaves them out, as it does the import's
+/// notes).
 fn print_notes(r: &export::ExportReport) {
     if let Some(ac) = &r.ac_handling {
-        eprintln!(
+        status!(
             "note: the content holds {} access control {}; the package's properties say \
              acHandling={ac}{}, so installing it {}",
             r.policies,
@@ -186,12 +187,14 @@ fn print_notes(r: &export::ExportReport) {
     }
     let n = &r.not_carried;
     if n.identifiers + n.dates > 0 {
-        eprintln!(
+        status!(
             "note: a package cannot carry {} identifiers (jcr:uuid of files' content nodes \
              written as plain files) and {} dates (jcr:created, and jcr:lastModified of \
              files) that the repository sets again on install; {} referenced identifiers \
              were kept. For an exact copy use jcrpack backup",
-            n.identifiers, n.dates, r.kept_identifiers
+            n.identifiers,
+            n.dates,
+            r.kept_identifiers
         );
     }
 }

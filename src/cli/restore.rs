@@ -306,12 +306,12 @@ fn restore_image(
     };
     if a.dry_run {
         finish(&mut out, false, None)?;
-        eprintln!("dry run: nothing was changed");
+        status!("dry run: nothing was changed");
         return Ok(0);
     }
     if shown.is_empty() {
         finish(&mut out, false, None)?;
-        eprintln!("nothing to restore: the repository already equals the {kind} there");
+        status!("nothing to restore: the repository already equals the {kind} there");
         return Ok(0);
     }
     out.flush().map_err(quiet_on_pipe)?;
@@ -333,12 +333,12 @@ fn restore_image(
     let op = op.map(|o| o.0);
     finish(&mut out, true, op)?;
     if applied.workspaces != shown.workspaces {
-        eprintln!(
+        status!(
             "note: the repository changed between the comparison and the restore; the restored subtrees equal the {kind} anyway"
         );
     }
     if let Some(id) = op {
-        eprintln!(
+        status!(
             "restored from {name}: operation {id} ({} blobs, {} bytes copied); jcrpack undo {id} reverts it",
             applied.blobs_copied, applied.bytes_copied
         );
@@ -518,7 +518,7 @@ fn restore_package(
     };
     if a.dry_run {
         finish(&mut out, false, None)?;
-        eprintln!("dry run: nothing was changed");
+        status!("dry run: nothing was changed");
         return Ok(0);
     }
     out.flush().map_err(quiet_on_pipe)?;
@@ -533,7 +533,7 @@ fn restore_package(
     let op = report.operation;
     finish(&mut out, true, op)?;
     if let Some(id) = op {
-        eprintln!("restored from {name}: operation {id}; jcrpack undo {id} reverts it");
+        status!("restored from {name}: operation {id}; jcrpack undo {id} reverts it");
     }
     Ok(0)
 }
