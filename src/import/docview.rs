@@ -547,7 +547,7 @@ fn create(
     // The root belongs to the repository (rep:root's mandatory jcr:system is not
     // kept here), so it is left out.
     if parent != "/" {
-        s.to_check.push(parent);
+        s.to_check.push(&parent);
     }
     Ok(())
 }
@@ -893,7 +893,7 @@ fn missing_children_deleted(
         deleted = true;
         // A removed child may have been a mandatory one.
         if node_path != "/" {
-            s.to_check.push(node_path.to_string());
+            s.to_check.push(node_path);
         }
     }
     Ok((!deleted).then_some(children))

@@ -201,6 +201,41 @@ fn fits_as_given(s: &mut Session<'_>, node: &Node) -> bool {
         && !s.types.check_node(node).iter().any(|v| v.is_error())
 }
 
+/// The paths of the nodes to check at the end ([`check`]), in the order queued,
+/// each once at its first queueing as far as the last few queued paths tell: a
+/// parent is queued again after each child added to it, so a path queued again
+/// right after itself or a child of its, already on the list, is not written to
+/// it a second time (the check takes each path once, at its first place, so the
+/// list means the same: at a million nodes it was 2 million paths long, half of
+/// them such repeats).
+#[derive(Debug, Default)]
+pub struct CheckQueue {
+    log: spill::SpillLog<String>,
+    recent: Recent,
+}
+
+impl CheckQueue {
+    /// Queues `path` for the check (nothing if it is among the last few queued).
+    pub fn push(&mut self, path: &str) {
+        if self.recent.contains(path) {
+            return;
+        }
+        self.recent.note(path);
+        self.log.push(path.to_string());
+    }
+
+    /// How many paths the list holds.
+    pub fn len(&self) -> usize {
+        self.log.len()
+    }
+
+    /// The list, leaving this queue empty.
+    fn take(&mut self) -> spill::SpillLog<String> {
+        self.recent = Recent::default();
+        std::mem::take(&mut self.log)
+    }
+}
+
 /// Paths whose nodes are read together (one batched read of rows, of
 /// properties and of children on a backend with round trips).
 const BATCH: usize = 256;
@@ -214,7 +249,7 @@ const BATCH: usize = 256;
 /// after the problems of the paths before it.
 pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     let mut undeclared = std::collections::BTreeSet::new();
-    let paths = std::mem::take(&mut s.to_check);
+    let paths = s.to_check.take();
     s.phase("checking node types", Some(paths.len() as u64), Unit::Paths);
     let mut seen = spill::PathSet::new();
     // Most repeats follow their path closely (a parent is queued again after
@@ -482,12 +517,37 @@ fn check_batch(
 
 #[cfg(test)]
 mod tests {
-    use super::{Added, AddedNodes, Recent};
+    use super::{Added, AddedNodes, CheckQueue, Recent};
     use crate::import::options::ImportOptions;
     use crate::import::session::Session;
     use crate::import::spill::SpillLog;
     use crate::node::Node;
     use crate::repository::AddOptions;
+
+    /// The queue writes a path once while it is among the last queued ones (a
+    /// parent queued again after each child), in the order first queued, and
+    /// again once it has fallen out of them (the check's path set answers then).
+    #[test]
+    fn the_check_queue_leaves_out_repeats_of_recent_paths_only() {
+        let mut q = CheckQueue::default();
+        for p in ["/a", "/a/b", "/a", "/a/c", "/a", "/a/c/d", "/a/c", "/a"] {
+            q.push(p);
+        }
+        assert_eq!(q.len(), 4);
+        for i in 0..Recent::LEN {
+            q.push(&format!("/x{i}"));
+        }
+        q.push("/a");
+        let listed: Vec<String> = q.take().iter().map(|p| p.to_string()).collect();
+        let mut want = vec!["/a", "/a/b", "/a/c", "/a/c/d"];
+        let xs: Vec<String> = (0..Recent::LEN).map(|i| format!("/x{i}")).collect();
+        want.extend(xs.iter().map(String::as_str));
+        want.push("/a");
+        assert_eq!(listed, want);
+        assert_eq!(q.len(), 0);
+        q.push("/a");
+        assert_eq!(q.len(), 1, "a taken queue forgets what it held");
+    }
 
     /// A repeat is told from the last paths noted, however they were
     /// interleaved, and a path noted longer ago than [`Recent::LEN`] distinct

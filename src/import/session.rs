@@ -47,7 +47,7 @@ pub struct Session<'t> {
     /// Every repository path the package has an entry for.
     pub hints: PathSet,
     /// Nodes to check against their node types at the end.
-    pub to_check: SpillLog<String>,
+    pub to_check: super::node_types::CheckQueue,
     /// What the check needs of the nodes this install added, so that it need
     /// not read them back ([`super::node_types::added`]).
     pub added: super::node_types::AddedNodes,
@@ -134,7 +134,7 @@ impl<'t> Session<'t> {
             types,
             processed: PathSet::new(),
             hints: PathSet::new(),
-            to_check: SpillLog::new(),
+            to_check: Default::default(),
             added: Default::default(),
             check_in: Vec::new(),
             name_lists: IndexMap::default(),
@@ -282,7 +282,7 @@ impl<'t> Session<'t> {
     pub fn touched(&mut self, path: &str, action: Action, check: bool) {
         self.processed.insert(path);
         if check {
-            self.to_check.push(path.to_string());
+            self.to_check.push(path);
         }
         self.record(path, action);
     }

@@ -355,7 +355,7 @@ fn intermediate(s: &mut Session<'_>, p: &str) -> Result<(), ImportError> {
     // The removed root may have been a mandatory child of its parent (an nt:file's
     // jcr:content): Oak refuses the save then (MandatoryNodeIT).
     if let Some(parent) = crate::path::parent(p).filter(|q| *q != "/") {
-        s.to_check.push(parent.to_string());
+        s.to_check.push(parent);
     }
     Ok(())
 }
