@@ -251,11 +251,9 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     let mut undeclared = std::collections::BTreeSet::new();
     let paths = s.to_check.take();
     s.phase("checking node types", Some(paths.len() as u64), Unit::Paths);
+    // Repeats of recent paths were left out when queued ([`CheckQueue`]); the
+    // others are told here.
     let mut seen = spill::PathSet::new();
-    // Most repeats follow their path closely (a parent is queued again after
-    // each child added to it): they are told from the last few paths without
-    // hashing them for `seen`.
-    let mut recent = Recent::default();
     let (mut as_added, mut read) = (0u64, 0u64);
     let mut records = paths.iter();
     // The nodes kept as added, in the order of their paths in `paths`; a log
@@ -271,12 +269,7 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     for (at, path) in (&mut records).enumerate() {
         let p: &str = &path;
         skipped += 1;
-        if recent.contains(p) {
-            continue;
-        }
-        let new = seen.insert(p);
-        recent.note(p);
-        if !new {
+        if !seen.insert(p) {
             continue;
         }
         let at = at as u64;
@@ -316,9 +309,9 @@ pub(super) fn check(s: &mut Session<'_>) -> Result<(), ImportError> {
     Ok(())
 }
 
-/// The last few distinct paths the check saw ([`Recent::LEN`]), the latest
-/// first: a path among them is a repeat, told by comparing strings instead of
-/// hashing it for the check's path set, which holds every one of them.
+/// The last few distinct paths queued for the check ([`Recent::LEN`]), the
+/// latest first: a path among them is a repeat ([`CheckQueue`]), told by
+/// comparing strings, without writing it to the list again.
 #[derive(Debug, Default)]
 struct Recent(std::collections::VecDeque<String>);
 
