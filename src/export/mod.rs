@@ -300,18 +300,12 @@ fn write_entries(
     sink: &mut (dyn PackageSink + Send),
 ) -> Result<(), ExportError> {
     let _stop = Stop(queue);
-    // A document goes back to the reader's thread to be freed (see `queue`). An
-    // opened blob does not: held until the reader's next push, each would keep its
-    // file and its 64 KiB read buffer open (as many as the queue holds).
-    let mut used = None;
-    while let Some(entry) = queue.pop_after(used.take()) {
+    // Each entry is dropped here once written, a document too (see `queue`).
+    while let Some(entry) = queue.pop() {
         match entry {
             Entry::Directory(name) => sink.add_directory(&name)?,
             Entry::Bytes(name, data) => sink.add_bytes(&name, data)?,
-            Entry::Document(name, doc) => {
-                sink.add_bytes(&name, docview::writer::to_vec(&doc))?;
-                used = Some(Entry::Document(name, doc));
-            }
+            Entry::Document(name, doc) => sink.add_bytes(&name, docview::writer::to_vec(&doc))?,
             Entry::Blob(name, mut reader, size) => {
                 sink.add_reader(&name, &mut reader, Some(size))?
             }
