@@ -73,6 +73,10 @@ pub struct AddedNodes {
     open_types: OpenTypes,
 }
 
+/// The [`Added::verdict`] of a node that fits its types with the children it
+/// was added with.
+const WITH_CHILDREN: u64 = u64::MAX;
+
 /// How many distinct sets of undeclared type names [`AddedNodes`] keeps.
 const MAX_UNDECLARED_SETS: usize = 64;
 
@@ -90,9 +94,11 @@ pub struct Added {
     /// How many node types were registered when it was added.
     types: u64,
     /// What its check comes to: 0, its types are declared and accept any
-    /// child and its properties fit them; `n`, some of its types are not
-    /// declared (the `n`th set of [`AddedNodes::undeclared`]): it is not
-    /// checked.
+    /// child and its properties fit them; [`WITH_CHILDREN`], its types are
+    /// declared and accept only some children, and it fits them with the
+    /// children it was added with (as long as the store says it has those);
+    /// `n`, some of its types are not declared (the `n`th set of
+    /// [`AddedNodes::undeclared`]): it is not checked.
     verdict: u64,
 }
 
@@ -124,7 +130,9 @@ impl AddedNodes {
     /// kept (the check reads it back), so that a package of many type
     /// combinations costs neither memory nor a long search here.
     fn push<'n>(&mut self, mut a: Added, unknown: impl Iterator<Item = &'n String> + Clone) {
-        if unknown.clone().next().is_some() {
+        if a.verdict == WITH_CHILDREN {
+            // All its types are declared.
+        } else if unknown.clone().next().is_some() {
             let known = self
                 .undeclared
                 .iter()
@@ -144,6 +152,9 @@ impl AddedNodes {
 
     /// The undeclared type names of `a` (none when it fits).
     fn undeclared(&self, a: &Added) -> &[String] {
+        if a.verdict == WITH_CHILDREN {
+            return &[];
+        }
         a.verdict
             .checked_sub(1)
             .and_then(|i| self.undeclared.get(usize::try_from(i).ok()?))
@@ -153,11 +164,16 @@ impl AddedNodes {
 
 /// Keeps what the check will need of `node`, which the install has just added
 /// at `path` and queued as `at`th in [`Session::to_check`]; nothing when the
-/// check is to read it back: a node of declared types added with children or
-/// binaries (the store keeps those otherwise than given), one whose types do
-/// not accept any child (its children are checked), one that does not fit its
+/// check is to read it back: a node of declared types added with binaries (the
+/// store keeps those otherwise than given), or with children while its types
+/// accept any child (not worth telling apart), one that does not fit its
 /// types (the message words the stored values), or one the store does not
-/// vouch for. A node with an undeclared type is kept whatever it holds: the
+/// vouch for. A node whose types accept only some children is kept as fitting
+/// with the children it was added with ([`WITH_CHILDREN`]): the check takes it
+/// as added only while the store says it has just those
+/// ([`crate::repository::Transaction::children_as_added`]), the children of an
+/// `nt:file` added with its `jcr:content` (a file of the package).
+/// A node with an undeclared type is kept whatever it holds: the
 /// check takes only its type names then (it records the undeclared ones and
 /// checks nothing else of it), and those are as given while the store vouches
 /// for the node.
@@ -165,8 +181,13 @@ pub(super) fn added(s: &mut Session<'_>, at: usize, path: &str, node: &Node) {
     let declared = std::iter::once(&node.primary_type)
         .chain(&node.mixins)
         .all(|t| s.types.is_known(t));
-    if declared && !fits_as_given(s, node) {
-        return;
+    let mut verdict = 0;
+    if declared {
+        match fits_as_given(s, node) {
+            None => return,
+            Some(true) => verdict = WITH_CHILDREN,
+            Some(false) => {}
+        }
     }
     // A store that cannot tell now leaves the node to be read back, which meets
     // the same failure where the check would have met it.
@@ -181,24 +202,38 @@ pub(super) fn added(s: &mut Session<'_>, at: usize, path: &str, node: &Node) {
         at: at as u64,
         id,
         types: types.len() as u64,
-        verdict: 0,
+        verdict,
     };
     s.added.push(a, unknown);
 }
 
 /// Whether the check of `node`, a node of declared types, comes out the same
 /// for the node as given as for the node as stored, and passes: it holds no
-/// children or binaries, its types accept any child, and it fits them.
-fn fits_as_given(s: &mut Session<'_>, node: &Node) -> bool {
-    node.children.is_empty()
-        && !node
-            .properties
-            .values()
-            .any(|p| p.ptype == PropertyType::Binary)
-        && s.added
-            .open_types
-            .accepts_any_content(&s.types, &node.primary_type, &node.mixins)
-        && !s.types.check_node(node).iter().any(|v| v.is_error())
+/// binaries, and either its types accept any child and it holds none
+/// (`Some(false)`), or they accept only some and it fits them with the
+/// children it holds (`Some(true)`: the same for the node as stored while
+/// it has just those children, which the check reads only then); `None`
+/// otherwise.
+fn fits_as_given(s: &mut Session<'_>, node: &Node) -> Option<bool> {
+    if node
+        .properties
+        .values()
+        .any(|p| p.ptype == PropertyType::Binary)
+    {
+        return None;
+    }
+    let open = s
+        .added
+        .open_types
+        .accepts_any_content(&s.types, &node.primary_type, &node.mixins);
+    if open && !node.children.is_empty() {
+        return None;
+    }
+    // The check looks at a child's name and types only, as stored.
+    if s.types.check_node(node).iter().any(|v| v.is_error()) {
+        return None;
+    }
+    Some(!open)
 }
 
 /// The paths of the nodes to check at the end ([`check`]), in the order queued,
@@ -495,6 +530,9 @@ impl Recent {
 /// looked up.
 fn known_unaltered(s: &Session<'_>, p: &str, a: &Added) -> Result<bool, ImportError> {
     if a.types != s.types.len() as u64 {
+        return Ok(false);
+    }
+    if a.verdict == WITH_CHILDREN && !s.txn.children_as_added(a.id) {
         return Ok(false);
     }
     Ok(s.txn.still_as_added(a.id) || s.txn.added_unaltered(&s.ws, p)? == Some(a.id))
@@ -867,6 +905,52 @@ mod tests {
         );
         super::check(&mut s).unwrap();
         assert_eq!(s.report.undeclared_node_types, ["nt:undeclaredPage"]);
+    }
+
+    /// A node whose types accept only some children, added with children that
+    /// fit them (a file with its resource), is kept as added with them, and the
+    /// check takes it so while it has just those; a child added below it
+    /// later, otherwise than by the install's queue, is still seen by the
+    /// check (the node is read back) and its violation reported.
+    #[test]
+    fn a_node_added_with_children_is_checked_as_added_until_they_change() {
+        let repo = tempfile::tempdir().unwrap();
+        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
+        let actor = crate::events::Actor {
+            user: "ci".into(),
+            time: crate::value::Date::from_epoch_millis(1_700_000_000_000),
+        };
+        let mut opts = ImportOptions::new(actor);
+        opts.strict = false;
+        let mut txn = store
+            .begin_operation(crate::repository::contract::meta("test"))
+            .unwrap();
+        let mut s = Session::for_test(txn.as_mut(), &opts);
+        let folder = |name: &str| {
+            let mut f = Node::new(name, "nt:folder");
+            f.children.push(Node::new("sub", "nt:folder"));
+            f
+        };
+        s.add_node("/f", &folder("f"), &AddOptions::append())
+            .unwrap();
+        s.add_node("/g", &folder("g"), &AddOptions::append())
+            .unwrap();
+        let kept: Vec<u64> = s.added.log.iter().map(|a| a.verdict).collect();
+        assert_eq!(kept, [super::WITH_CHILDREN; 2]);
+        // Not a child a folder accepts, added without the queue knowing.
+        s.txn
+            .add_node(
+                &s.ws,
+                "/g",
+                &Node::new("x", "nt:unstructured"),
+                &AddOptions::append(),
+            )
+            .unwrap();
+        super::check(&mut s).unwrap();
+        assert_eq!(
+            s.report.warnings,
+            ["/g: node type constraint violated: no definition allows a child x of type nt:unstructured"]
+        );
     }
 
     fn names(v: &[&str]) -> Vec<String> {
