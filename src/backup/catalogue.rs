@@ -243,21 +243,17 @@ impl Catalogue {
     /// delete` or `backup prune` meanwhile waits for it (and says the catalogue is
     /// busy after a while) rather than remove what is being read.
     ///
-    /// The image of a backup of format 2 is read into memory from its chunks when
-    /// it is small (at most `chunks::IN_MEMORY_IMAGE_BYTES`), else reassembled into a
-    /// temporary file first (see `chunks`), which the store removes when dropped;
-    /// either way each chunk is checked against its hash first.
+    /// The image of a backup of format 2 is read on demand from its chunks, each
+    /// checked against its hash when a read first needs it (see `chunk_image`);
+    /// the image of format 1 is read in place.
     pub fn open_backup_store(&self, id: &str) -> Result<BackupStore> {
-        self.open_backup_store_within(id, super::chunks::IN_MEMORY_IMAGE_BYTES)
-    }
-
-    /// [`Catalogue::open_backup_store`], reading an image of at most `in_memory`
-    /// bytes into memory.
-    pub(crate) fn open_backup_store_within(&self, id: &str, in_memory: u64) -> Result<BackupStore> {
         let lock = super::lock::CatalogueLock::take(&self.dir, super::lock::Mode::Shared)?;
         let m = self.manifest(id)?;
-        if let Some(inner) = self.open_image_in_memory(id, &m, in_memory)? {
-            return Ok(BackupStore::new(inner, &self.dir).holding(lock));
+        if m.image.is_some() {
+            let (inner, chunks) = self.open_image_on_demand(id)?;
+            return Ok(BackupStore::new(inner, &self.dir)
+                .holding(lock)
+                .reading(chunks));
         }
         let (image, temp) = self.image_of(id, &m)?;
         let inner =

@@ -11,17 +11,18 @@
 //! only those. Delete and prune keep every chunk a remaining backup lists,
 //! as they keep its binaries; verify checks each against its name.
 //!
-//! Reading a backup reads a small image (at most [`IN_MEMORY_IMAGE_BYTES`]) into
-//! memory, SQLite's deserialized database, each chunk checked against its hash as
-//! it is read (two threads at once): nothing is written. A larger one is
-//! reassembled into a temporary file of the catalogue
-//! (`DIR/.tmp-read-*/repository.db`), each chunk checked against its hash as it is
-//! copied (memory: one copy buffer). The file goes when the reader is dropped; one
-//! left by a killed command goes with the next command that takes the catalogue
-//! exclusively.
+//! Reading a backup reads its image on demand (see `chunk_image`): only the
+//! chunks holding the pages its queries touch, each checked against its hash the
+//! first time; nothing is written. A backup that also writes packages
+//! reassembles its image into a file (`assemble_image`), each chunk checked
+//! against its hash as it is copied (memory: one copy buffer); a temporary copy
+//! ([`Catalogue::image_of`], `DIR/.tmp-read-*/repository.db`) goes when dropped,
+//! and one left by a killed command goes with the next command that takes the
+//! catalogue exclusively.
 
 use super::blobs::{parse_line, CHUNK};
 use super::catalogue::Catalogue;
+use super::chunk_image::ChunkImage;
 use super::manifest::Manifest;
 use super::{BackupError, Result};
 use crate::events::{Event, Events, Unit};
@@ -34,6 +35,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// The list of an image's chunks inside a backup folder.
 pub const IMAGE_LIST_FILE: &str = "image.txt";
@@ -41,27 +43,16 @@ pub const IMAGE_LIST_FILE: &str = "image.txt";
 /// The size of an image chunk: 1 MiB, 256 pages of 4 KiB.
 pub const CHUNK_BYTES: usize = 1 << 20;
 
-/// The largest image a backup store reads into memory instead of reassembling it
-/// into a temporary file (16 MiB: a repository of about 30,000 nodes).
-pub(crate) const IN_MEMORY_IMAGE_BYTES: u64 = 16 << 20;
-
 /// The chunks of an image list up to its first bad line (name, size), and that
 /// line's error.
 type ChunkList = (Vec<(String, u64)>, Option<BackupError>);
 
-/// One chunk to read into memory: its place in the list, name, size, and where it
-/// goes.
-type Slot<'a> = (usize, &'a str, u64, &'a mut [u8]);
-
 /// Where [`Catalogue::read_chunk`] puts a chunk's bytes: a slice of its size, or a
 /// file (written through the buffer it is read into; its path names write errors).
-enum ChunkDest<'a> {
+pub(super) enum ChunkDest<'a> {
     Slice(&'a mut [u8]),
     File(&'a mut dyn Write, &'a Path, &'a mut [u8]),
 }
-
-/// How many threads check an image's chunks as they read them into memory.
-const READ_THREADS: usize = 2;
 
 /// The prefix of the temporary folders images are reassembled in.
 pub(crate) const READ_PREFIX: &str = ".tmp-read-";
@@ -240,7 +231,13 @@ impl Catalogue {
     /// Reads image chunk `sha` (`size` bytes by the list) to its end into `dest`,
     /// checked against its name: a missing or damaged chunk, or one that is not
     /// `size` bytes long, is [`BackupError::Damaged`].
-    fn read_chunk(&self, id: &str, sha: &str, size: u64, mut dest: ChunkDest<'_>) -> Result<()> {
+    pub(super) fn read_chunk(
+        &self,
+        id: &str,
+        sha: &str,
+        size: u64,
+        mut dest: ChunkDest<'_>,
+    ) -> Result<()> {
         let damaged = |detail: String| BackupError::Damaged {
             id: id.to_string(),
             detail,
@@ -281,97 +278,33 @@ impl Catalogue {
         Ok(())
     }
 
-    /// Reads `chunks` one after another into `dest` (their sizes summed), each
-    /// checked against its name, on up to [`READ_THREADS`] threads (SHA-256 is most
-    /// of the cost); the error of the first damaged chunk in list order, if any.
-    fn read_chunks(&self, id: &str, chunks: &[(String, u64)], dest: &mut [u8]) -> Result<()> {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(READ_THREADS)
-            .min(chunks.len())
-            .max(1);
-        let mut lanes: Vec<Vec<Slot<'_>>> = (0..threads).map(|_| Vec::new()).collect();
-        let mut rest = dest;
-        for (i, (sha, size)) in chunks.iter().enumerate() {
-            let (this, tail) = std::mem::take(&mut rest).split_at_mut(*size as usize);
-            rest = tail;
-            lanes[i % threads].push((i, sha.as_str(), *size, this));
-        }
-        // Each lane stops at its first damaged chunk; the earliest of those is the
-        // first in list order.
-        let run = |lane: Vec<Slot<'_>>| {
-            lane.into_iter()
-                .map(|(i, sha, size, d)| (i, self.read_chunk(id, sha, size, ChunkDest::Slice(d))))
-                .find(|(_, r)| r.is_err())
-        };
-        let mut lanes = lanes.into_iter();
-        let first = lanes.next().unwrap_or_default();
-        let mut failed: Vec<(usize, Result<()>)> = std::thread::scope(|s| {
-            let others: Vec<_> = lanes.map(|lane| s.spawn(move || run(lane))).collect();
-            let mut failed: Vec<_> = run(first).into_iter().collect();
-            for h in others {
-                match h.join() {
-                    Ok(r) => failed.extend(r),
-                    Err(p) => std::panic::resume_unwind(p),
-                }
-            }
-            failed
-        });
-        failed.sort_by_key(|(i, _)| *i);
-        match failed.into_iter().next() {
-            Some((_, r)) => r,
-            None => Ok(()),
-        }
-    }
-
-    /// Opens the image of backup `id` (manifest `m`) in memory when it is a format
-    /// 2 image of at most `max` bytes ([`IN_MEMORY_IMAGE_BYTES`] when reading a
-    /// backup; by its manifest and by its chunk list): its chunks read straight into SQLite's buffer, checked as they are
-    /// read, nothing written. `None`: the image is to be reassembled into a file
-    /// ([`Catalogue::image_of`]).
-    pub(crate) fn open_image_in_memory(
+    /// Opens the image of backup `id` (format 2) to be read on demand (see
+    /// `chunk_image`): its chunk list read and checked first (a bad line is
+    /// [`BackupError::Damaged`]), then each chunk as a read first needs it. Opening
+    /// reads the image's first pages (its schema): a damaged chunk there is the
+    /// error of the open, as any other later is the error of the read.
+    pub(crate) fn open_image_on_demand(
         &self,
         id: &str,
-        m: &Manifest,
-        max: u64,
-    ) -> Result<Option<crate::repository::sqlite::SqliteStore>> {
-        match &m.image {
-            Some(stats) if stats.bytes > 0 && stats.bytes <= max => {}
-            _ => return Ok(None),
-        }
+    ) -> Result<(crate::repository::sqlite::SqliteStore, Arc<ChunkImage>)> {
         let dir = self.backup_dir(id);
-        let (chunks, mut bad) = self.chunk_list(id, &dir.join(IMAGE_LIST_FILE))?;
-        let total = chunks.iter().try_fold(0u64, |t, (_, n)| t.checked_add(*n));
-        let total = match total {
-            Some(t) if t > 0 && t <= max => t as usize,
-            _ => return Ok(None),
-        };
-        let mut failed = None;
-        let opened = crate::repository::sqlite::SqliteStore::open_image_in_memory(
-            &dir,
-            total,
-            &mut |buf| {
-                let r = self
-                    .read_chunks(id, &chunks, buf)
-                    .and_then(|()| match bad.take() {
-                        Some(e) => Err(e),
-                        None => Ok(()),
-                    });
-                r.map_err(|e| {
-                    failed = Some(e);
-                    std::io::Error::other("the image cannot be read")
-                })
-            },
-            self.dir(),
-        );
-        if let Some(e) = failed {
+        let (chunks, bad) = self.chunk_list(id, &dir.join(IMAGE_LIST_FILE))?;
+        if let Some(e) = bad {
             return Err(e);
         }
-        let store = opened.map_err(|e| BackupError::Damaged {
+        let image = ChunkImage::new(self, id, chunks).ok_or_else(|| BackupError::Damaged {
             id: id.to_string(),
-            detail: e.to_string(),
+            detail: format!("its {IMAGE_LIST_FILE} lists more bytes than an image can have"),
         })?;
-        Ok(Some(store))
+        let image = Arc::new(image);
+        let source: Arc<dyn crate::repository::sqlite::ImageSource> = image.clone();
+        match crate::repository::sqlite::SqliteStore::open_image_from(&dir, source, self.dir()) {
+            Ok(store) => Ok((store, image)),
+            Err(e) => Err(image.take_damage().unwrap_or(BackupError::Damaged {
+                id: id.to_string(),
+                detail: e.to_string(),
+            })),
+        }
     }
 
     /// The image file of backup `id` (manifest `m`) to open: the image of an old

@@ -48,6 +48,7 @@
 
 mod blobs;
 mod catalogue;
+mod chunk_image;
 mod chunks;
 mod create;
 mod durable;

@@ -393,14 +393,12 @@ fn images_are_chunks_shared_between_backups_and_an_unchanged_repository_copies_n
     for m in [&m1, &m2, &m3, &m4] {
         assert!(cat.verify(&m.id, &NoEvents).unwrap().ok(), "{}", m.id);
     }
-    // Reading a larger image reassembles it into a temporary folder that goes
-    // with it.
-    let b = cat.open_backup_store_within(&m2.id, 0).unwrap();
+    // Reading an image reads it on demand: no temporary copy.
+    let b = cat.open_backup_store(&m2.id).unwrap();
     // The pages and /jcr:system.
     assert_eq!(b.children("default", "/").unwrap().len(), 12_000 + 1);
-    assert_eq!(reading(cat.dir()), 1);
-    drop(b);
     assert_eq!(reading(cat.dir()), 0);
+    drop(b);
     // Deleting the first keeps the chunks the second shares.
     cat.delete(&m1.id).unwrap();
     assert!(cat.verify(&m2.id, &NoEvents).unwrap().ok());
@@ -428,36 +426,44 @@ fn content(s: &dyn StoreRead, ws: &str) -> Vec<String> {
         .collect()
 }
 
-/// A small image is read into memory (no temporary folder; the store is located
-/// at the backup's folder) and reads exactly as the reassembled file does.
+/// An image read on demand reads exactly as the reassembled file does, writes no
+/// temporary copy, and reads only the chunks a query needs.
 #[test]
-fn a_small_image_is_read_in_memory_as_the_file_reads() {
+fn an_image_read_on_demand_reads_as_the_reassembled_file() {
     let d = tempfile::tempdir().unwrap();
-    let (s, cat) = repo_and_catalogue(d.path(), 3_000);
+    let (s, cat) = repo_and_catalogue(d.path(), 12_000);
     let m = backup_of(&cat, &s, "2026-12-04T17:00:00Z").unwrap();
-    assert!(m.image.as_ref().unwrap().chunks >= 1);
-    let mem = cat.open_backup_store(&m.id).unwrap();
+    let chunks = m.image.as_ref().unwrap().chunks;
+    assert!(chunks >= 3);
+    // One node: a few chunks of the image.
+    let (one, image) = cat.open_image_on_demand(&m.id).unwrap();
     assert_eq!(reading(cat.dir()), 0);
-    assert_eq!(mem.location(), cat.backup_dir(&m.id));
-    let file = cat.open_backup_store_within(&m.id, 0).unwrap();
-    assert_eq!(reading(cat.dir()), 1);
-    assert_ne!(mem.location(), file.location());
-    assert_eq!(content(&mem, "default"), content(&file, "default"));
+    assert!(one.node("default", "/p6000").unwrap().is_some());
+    let read = image.chunks_checked();
     assert!(
-        content(&mem, "default").len() > 3_000,
+        read < chunks as usize,
+        "{read} of {chunks} chunks read for one node"
+    );
+    let lazy = cat.open_backup_store(&m.id).unwrap();
+    assert_eq!(lazy.location(), cat.backup_dir(&m.id));
+    let (path, _temp) = cat.image_of(&m.id, &m).unwrap();
+    let file = SqliteStore::open_image(&path, cat.dir()).unwrap();
+    assert_eq!(content(&lazy, "default"), content(&file, "default"));
+    assert!(
+        content(&lazy, "default").len() > 12_000,
         "the pages, / and /jcr:system"
     );
-    assert_eq!(mem.workspaces().unwrap(), file.workspaces().unwrap());
-    assert_eq!(mem.history().unwrap(), file.history().unwrap());
+    assert_eq!(lazy.workspaces().unwrap(), file.workspaces().unwrap());
+    assert_eq!(lazy.history().unwrap(), file.history().unwrap());
     // Read-only as the file is.
-    assert!(mem.put_blob(&mut &b"x"[..]).is_err());
+    assert!(lazy.put_blob(&mut &b"x"[..]).is_err());
 }
 
-/// An image read into memory (its chunks checked on two threads) is refused with
-/// exactly the error of the reassembled file: the first damaged chunk in list
-/// order, a bad line after good chunks, a chunk of another size than listed.
+/// A damaged image read on demand: a bad list or a damaged first chunk refuses
+/// the open; a damaged or missing later chunk fails the read that needs it,
+/// naming the chunk, and leaves the chunks before it readable.
 #[test]
-fn an_image_in_memory_is_refused_as_the_file_is() {
+fn a_damaged_chunk_fails_the_read_that_needs_it() {
     let d = tempfile::tempdir().unwrap();
     // Three chunks at least.
     let (s, cat) = repo_and_catalogue(d.path(), 12_000);
@@ -469,44 +475,59 @@ fn an_image_in_memory_is_refused_as_the_file_is() {
         .lines()
         .map(|l| l.split(' ').next().unwrap().to_string())
         .collect();
-    let same_error = |what: &str| {
-        let in_file = cat
-            .open_backup_store_within(&m.id, 0)
-            .unwrap_err()
-            .to_string();
-        let in_memory = cat.open_backup_store(&m.id).unwrap_err().to_string();
-        assert_eq!(in_memory, in_file, "{what}");
-        assert_eq!(reading(cat.dir()), 0, "{what}");
-        in_memory
-    };
-    // A bad line after the chunks (they are all checked first).
+    let refused = || cat.open_backup_store(&m.id).unwrap_err().to_string();
+    // A bad line after the chunks.
     std::fs::write(&list_path, format!("{list}not a line\n")).unwrap();
-    assert!(same_error("bad line").contains("has a bad line 'not a line'"));
-    // A chunk listed with another size than it has.
+    assert!(refused().contains("has a bad line 'not a line'"));
+    // The first chunk listed with another size than it has.
     let (first, rest) = list.split_once('\n').unwrap();
     let (sha0, size0) = first.split_once(' ').unwrap();
     let short: u64 = size0.parse::<u64>().unwrap() - 4096;
     std::fs::write(&list_path, format!("{sha0} {short}\n{rest}")).unwrap();
-    let e = same_error("size");
+    let e = refused();
     assert!(
-        e.contains(&format!("has {size0} bytes, not {short}")),
+        e.contains(&format!("backup {} is damaged", m.id))
+            && e.contains(&format!("has {size0} bytes, not {short}")),
         "{e}"
     );
     std::fs::write(&list_path, &list).unwrap();
-    assert!(cat.open_backup_store(&m.id).is_ok());
-    // Two damaged chunks, one on each thread: the first in list order is named.
-    for i in [2, 1] {
-        let p = cat.blobs().path_of(&shas[i]).unwrap();
-        let mut bytes = std::fs::read(&p).unwrap();
-        bytes[100] ^= 1;
-        std::fs::write(&p, bytes).unwrap();
-    }
-    let e = same_error("damaged");
-    assert!(e.contains(&shas[1]) && !e.contains(&shas[2]), "{e}");
-    // A missing chunk.
-    std::fs::remove_file(cat.blobs().path_of(&shas[1]).unwrap()).unwrap();
-    let e = same_error("missing");
-    assert!(e.contains(&shas[1]), "{e}");
+    // The last chunk damaged: the open (the schema, on the first pages) and what
+    // lies before it read; the whole content fails, naming it.
+    let last = shas.len() - 1;
+    let p = cat.blobs().path_of(&shas[last]).unwrap();
+    let good = std::fs::read(&p).unwrap();
+    let mut bytes = good.clone();
+    bytes[100] ^= 1;
+    std::fs::write(&p, &bytes).unwrap();
+    let b = cat.open_backup_store(&m.id).unwrap();
+    assert!(b.node("default", "/").unwrap().is_some());
+    let e = b
+        .walk("default", "/")
+        .unwrap()
+        .find_map(|e| e.err())
+        .expect("the walk meets the damaged chunk")
+        .to_string();
+    assert!(
+        e.contains(&shas[last]) && e.contains("is damaged") && !e.contains("disk I/O"),
+        "{e}"
+    );
+    drop(b);
+    // Missing: the same, naming it.
+    std::fs::remove_file(&p).unwrap();
+    let b = cat.open_backup_store(&m.id).unwrap();
+    let e = b
+        .walk("default", "/")
+        .unwrap()
+        .find_map(|e| e.err())
+        .expect("the walk meets the missing chunk")
+        .to_string();
+    assert!(e.contains(&shas[last]), "{e}");
+    drop(b);
+    // verify names it whatever was read.
+    assert!(!cat.verify(&m.id, &NoEvents).unwrap().ok());
+    std::fs::write(&p, &good).unwrap();
+    assert!(cat.verify(&m.id, &NoEvents).unwrap().ok());
+    assert!(content(&cat.open_backup_store(&m.id).unwrap(), "default").len() > 12_000);
 }
 
 #[test]

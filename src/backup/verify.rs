@@ -110,13 +110,15 @@ impl Catalogue {
             None => true,
         };
         if chunks_ok {
-            match self.image_of(id, &m) {
-                Ok((image, _temp)) => {
-                    if let Err(e) = SqliteStore::open_image(&image, self.dir()) {
-                        r.problem(format!("the image cannot be opened: {e}"));
-                    }
-                }
-                Err(e) => r.problem(format!("the image cannot be reassembled: {e}")),
+            // Its chunks are checked: opening it on demand reads its schema only.
+            let opened = match &m.image {
+                Some(_) => self.open_image_on_demand(id).map(drop),
+                None => SqliteStore::open_image(&dir.join(IMAGE_FILE), self.dir())
+                    .map(drop)
+                    .map_err(super::BackupError::from),
+            };
+            if let Err(e) = opened {
+                r.problem(format!("the image cannot be opened: {e}"));
             }
         }
         if list_ok {

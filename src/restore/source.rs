@@ -1,8 +1,9 @@
 //! A backup opened as the source of a restore: its image checked against the
 //! manifest's checksum first, so that a damaged image is refused before anything
 //! is compared: the chunk list (`image.txt`) of a format 2 backup, whose chunks are
-//! then each checked as the image is reassembled, or the whole `repository.db` of a
-//! format 1 backup. (Blobs are checked as they are copied.)
+//! then each checked the first time a read needs it (a damaged one fails that
+//! read, and the restore writes nothing), or the whole `repository.db` of a format
+//! 1 backup. (Blobs are checked as they are copied.)
 
 use crate::backup::{BackupError, Catalogue};
 use crate::repository::StoreRead;

@@ -205,30 +205,19 @@ impl SqliteStore {
         SqliteStore::image_store(conn, db_file, root, blob_root)
     }
 
-    /// [`SqliteStore::open_image`] over an image of `size` bytes held in memory
-    /// (SQLite's deserialized database, read-only): `fill` writes the whole image
-    /// into the buffer it is given, in one call (an error it returns fails the
-    /// open). No file is written; `location` names the image in messages and is
-    /// the store's [`StoreRead::location`](crate::repository::StoreRead::location).
-    pub fn open_image_in_memory(
+    /// [`SqliteStore::open_image`] over an image read on demand from `source`
+    /// (see `image_vfs`): only the pages its queries touch are read. Nothing is
+    /// written; `location` names the image in messages and is the store's
+    /// [`StoreRead::location`](crate::repository::StoreRead::location).
+    pub fn open_image_from(
         location: &Path,
-        size: usize,
-        fill: &mut dyn FnMut(&mut [u8]) -> std::io::Result<()>,
+        source: std::sync::Arc<dyn super::ImageSource>,
         blob_root: &Path,
     ) -> Result<SqliteStore> {
-        let not_repo = |reason: String| RepositoryError::NotARepository {
+        let conn = super::image_vfs::open(source).map_err(|e| RepositoryError::NotARepository {
             path: location.to_path_buf(),
-            reason,
-        };
-        if size == 0 {
-            return Err(not_repo("it is empty".into()));
-        }
-        let mut conn = Connection::open_in_memory_with_flags(
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| not_repo(format!("it cannot be opened: {e}")))?;
-        conn.deserialize_read_exact(rusqlite::MAIN_DB, Fill { fill, done: false }, size, true)
-            .map_err(|e| not_repo(format!("it cannot be opened: {e}")))?;
+            reason: format!("it cannot be opened: {e}"),
+        })?;
         SqliteStore::image_store(conn, location, location.to_path_buf(), blob_root)
     }
 
@@ -293,24 +282,6 @@ impl SqliteStore {
             busy_timeout: Duration::from_secs(5),
             scratch: None,
         })
-    }
-}
-
-/// The reader SQLite's deserialized image is filled from: its first read is handed
-/// the whole buffer and fills it with one call of `fill`.
-struct Fill<'f> {
-    fill: &'f mut dyn FnMut(&mut [u8]) -> std::io::Result<()>,
-    done: bool,
-}
-
-impl std::io::Read for Fill<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.done || buf.is_empty() {
-            return Ok(0);
-        }
-        self.done = true;
-        (self.fill)(buf)?;
-        Ok(buf.len())
     }
 }
 

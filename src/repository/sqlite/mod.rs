@@ -16,7 +16,8 @@
 //! (queries), `walk` (subtree iteration), `snapshot` (bulk reads for export),
 //! `tree` (paths and same-name siblings), `txn` (transactions and node ids),
 //! `write` (row-level writes), `journal` (the journal tables), `backend` (the
-//! primitives).
+//! primitives), `image` (images of the database for backups), `image_vfs` (an
+//! image read on demand from its pieces).
 
 mod backend;
 mod cache;
@@ -24,6 +25,8 @@ pub(crate) mod codec;
 mod gc;
 mod image;
 pub(crate) use image::{create_image, finish_image, IMAGE_META};
+mod image_vfs;
+pub use image_vfs::ImageSource;
 mod journal;
 mod props_ahead;
 mod read;
