@@ -467,6 +467,16 @@ pub trait Transaction: StoreRead {
         false
     }
 
+    /// Whether node `id`, once answered by [`Transaction::added_unaltered`], has
+    /// exactly the children it was added with ([`Transaction::add_node`] of its
+    /// subtree), as given: no node was added below it since, and none of them
+    /// was removed or had its type, mixins or place changed. False from a
+    /// store that does not keep track (the default).
+    fn children_as_added(&self, id: i64) -> bool {
+        let _ = id;
+        false
+    }
+
     /// The aggregate digest recorded for the node at `path` of `workspace`, if
     /// any: see [`Transaction::record_aggregate_digest`]. None when the node is
     /// missing, or the backend keeps no digests.

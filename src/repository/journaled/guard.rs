@@ -34,6 +34,14 @@ pub(crate) struct Guarded<'a> {
     /// The nodes this transaction created that a mutation changed after their
     /// insertion (see [`Guarded::unaltered`]).
     altered: Altered,
+    /// The nodes this transaction created whose children changed after their
+    /// insertion: a child inserted other than with them (in one
+    /// [`Guarded::begin_insertion`]), removed, or updated (see
+    /// [`Guarded::children_unaltered`]).
+    kids_altered: Altered,
+    /// The first node id of the insertion of a subtree in progress
+    /// ([`Guarded::begin_insertion`]); `NodeId::MAX` between insertions.
+    inserting: NodeId,
     /// The node inserted last: its first properties are part of its insertion.
     last_inserted: Option<NodeId>,
     /// The largest node id handed out so far.
@@ -96,6 +104,11 @@ impl<'a> Guarded<'a> {
                 first,
                 bits: Vec::new(),
             },
+            kids_altered: Altered {
+                first,
+                bits: Vec::new(),
+            },
+            inserting: NodeId::MAX,
             last_inserted: None,
             last_id: NodeId::MIN,
             reshaped_upto: NodeId::MIN,
@@ -135,6 +148,38 @@ impl<'a> Guarded<'a> {
     /// properties). Its children may have changed.
     pub(crate) fn unaltered(&self, id: NodeId) -> bool {
         id >= self.altered.first && !self.altered.contains(id)
+    }
+
+    /// Whether node `id` is [`Guarded::unaltered`] and has the children it was
+    /// inserted with, as inserted (their names, types and mixins): none was
+    /// inserted below it since, nor removed, nor updated.
+    pub(crate) fn children_unaltered(&self, id: NodeId) -> bool {
+        self.unaltered(id) && !self.kids_altered.contains(id)
+    }
+
+    /// Notes that the nodes inserted from here until [`Guarded::end_insertion`]
+    /// are one subtree: a child inserted below a node of it is part of that
+    /// node's insertion ([`Guarded::children_unaltered`]).
+    pub(crate) fn begin_insertion(&mut self) {
+        self.inserting = self.last_id.saturating_add(1);
+    }
+
+    /// Ends what [`Guarded::begin_insertion`] began.
+    pub(crate) fn end_insertion(&mut self) {
+        self.inserting = NodeId::MAX;
+    }
+
+    /// Notes that the children of the parent of node `id` are about to change
+    /// (`id` is removed or updated). Only a node this transaction created can
+    /// have a parent created by it.
+    fn alter_parent_of(&mut self, id: NodeId) -> Result<()> {
+        if id < self.altered.first {
+            return Ok(());
+        }
+        if let Some(parent) = self.inner.node_by_id(id)?.and_then(|r| r.parent) {
+            self.kids_altered.mark(parent);
+        }
+        Ok(())
     }
 
     /// Whether node `id` is [`Guarded::unaltered`] and still at the path it was
@@ -190,6 +235,11 @@ impl<'a> Guarded<'a> {
     pub(crate) fn insert_node(&mut self, node: NewNode) -> Result<()> {
         if let Some(parent) = node.parent {
             self.changed(parent)?;
+            // Ids grow: a parent from before the insertion in progress (or
+            // with none in progress) gets a child it was not inserted with.
+            if parent < self.inserting {
+                self.kids_altered.mark(parent);
+            }
         }
         // An undo brings a node back with its old id (among siblings that may
         // shift): a digest it had is stale.
@@ -209,6 +259,7 @@ impl<'a> Guarded<'a> {
     /// The removed nodes keep their digests (ids are never reused; a node an undo
     /// brings back is cleared by [`Guarded::insert_node`]).
     pub(crate) fn remove_subtree(&mut self, id: NodeId) -> Result<u64> {
+        self.alter_parent_of(id)?;
         self.changed(id)?;
         self.alter(id);
         self.reshaped();
@@ -237,6 +288,7 @@ impl<'a> Guarded<'a> {
         mixins: &[String],
         position: i64,
     ) -> Result<()> {
+        self.alter_parent_of(id)?;
         self.changed(id)?;
         self.alter(id);
         self.inner.update_node(id, primary_type, mixins, position)

@@ -456,6 +456,10 @@ impl Transaction for JournaledTxn<'_> {
         self.inner.as_added(id)
     }
 
+    fn children_as_added(&self, id: i64) -> bool {
+        self.inner.children_unaltered(id)
+    }
+
     fn aggregate_digest(&self, workspace: &str, path: &str) -> Result<Option<Vec<u8>>> {
         let Some(ws) = self.inner.workspace_id(workspace)? else {
             return Ok(None);

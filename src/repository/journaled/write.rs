@@ -294,6 +294,45 @@ impl JournaledTxn<'_> {
         Ok(flat)
     }
 
+    /// Inserts the nodes of `flat` (its first below `parent_id` at `position`,
+    /// the others below theirs), each with its properties; their ids in order.
+    fn insert_flat(
+        &mut self,
+        flat: &[Flat<'_>],
+        ws: WorkspaceId,
+        parent_id: NodeId,
+        position: i64,
+    ) -> Result<Vec<NodeId>> {
+        let mut ids: Vec<NodeId> = Vec::with_capacity(flat.len());
+        let mut props: Vec<&Property> =
+            Vec::with_capacity(flat.iter().map(|f| f.props.len()).max().unwrap_or(0));
+        for f in flat {
+            let id = self.inner.alloc_node_id()?;
+            let (parent, position) = match f.parent {
+                None => (parent_id, position),
+                Some(pix) => (
+                    *ids.get(pix)
+                        .ok_or_else(|| corrupt(&*self.inner, "an added subtree lost a parent"))?,
+                    GAP.saturating_mul(f.ordinal as i64 + 1),
+                ),
+            };
+            self.inner.insert_node(NewNode {
+                id,
+                ws,
+                parent: Some(parent),
+                name: f.node.name.clone(),
+                position,
+                primary_type: f.node.primary_type.clone(),
+                mixins: f.node.mixins.clone(),
+            })?;
+            props.clear();
+            props.extend(f.props.iter().map(|p| &**p));
+            self.inner.set_properties(id, &props)?;
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
     /// [`crate::repository::Transaction::add_node`].
     pub(crate) fn add(
         &mut self,
@@ -367,33 +406,12 @@ impl JournaledTxn<'_> {
                 self.position_before(parent_id, s.id, None)?
             }
         };
-        let mut ids: Vec<NodeId> = Vec::with_capacity(flat.len());
-        let mut props: Vec<&Property> =
-            Vec::with_capacity(flat.iter().map(|f| f.props.len()).max().unwrap_or(0));
-        for f in &flat {
-            let id = self.inner.alloc_node_id()?;
-            let (parent, position) = match f.parent {
-                None => (parent_id, position),
-                Some(pix) => (
-                    *ids.get(pix)
-                        .ok_or_else(|| corrupt(&*self.inner, "an added subtree lost a parent"))?,
-                    GAP.saturating_mul(f.ordinal as i64 + 1),
-                ),
-            };
-            self.inner.insert_node(NewNode {
-                id,
-                ws,
-                parent: Some(parent),
-                name: f.node.name.clone(),
-                position,
-                primary_type: f.node.primary_type.clone(),
-                mixins: f.node.mixins.clone(),
-            })?;
-            props.clear();
-            props.extend(f.props.iter().map(|p| &**p));
-            self.inner.set_properties(id, &props)?;
-            ids.push(id);
-        }
+        // The subtree's nodes are inserted as one: each with the children it
+        // is given (see `Guarded::children_unaltered`).
+        self.inner.begin_insertion();
+        let inserted = self.insert_flat(&flat, ws, parent_id, position);
+        self.inner.end_insertion();
+        let ids = inserted?;
         let top = *ids
             .first()
             .ok_or_else(|| corrupt(&*self.inner, "an added subtree is empty"))?;
@@ -852,10 +870,64 @@ mod tests {
         tx.rollback().unwrap();
     }
 
+    /// A node the transaction added with its children keeps them as added
+    /// until a child is added below it otherwise than with it, removed, or
+    /// retyped; a node added alone has them (none) until a child is added.
+    /// What happens to its grandchildren or to itself alone (a property) does
+    /// not change its children.
+    fn added_children_are_vouched_until_they_change(store: &mut dyn Store) {
+        let mut tx = store.begin("children").unwrap();
+        let t = &mut *tx;
+        let append = AddOptions::append();
+        let tree = |name: &str| {
+            let mut kid = Node::new("k", "nt:unstructured");
+            kid.children.push(Node::new("g", "nt:unstructured"));
+            let mut n = Node::new(name, "nt:unstructured");
+            n.children.push(kid);
+            n.children.push(Node::new("k2", "nt:unstructured"));
+            n
+        };
+        let mut ids = std::collections::BTreeMap::new();
+        for name in ["a", "b", "c", "d", "e"] {
+            let p = t.add_node(WS, "/", &tree(name), &append).unwrap();
+            ids.insert(name, t.added_unaltered(WS, &p).unwrap().expect(name));
+        }
+        let lone = t
+            .add_node(WS, "/", &Node::new("lone", "nt:unstructured"), &append)
+            .unwrap();
+        let lone = t.added_unaltered(WS, &lone).unwrap().unwrap();
+        let kid = t.added_unaltered(WS, "/a/k").unwrap().unwrap();
+        assert!(ids.values().all(|&id| t.children_as_added(id)));
+        assert!(t.children_as_added(kid) && t.children_as_added(lone));
+        assert!(
+            !t.children_as_added(ids["a"] - 1),
+            "not added by this transaction"
+        );
+        t.add_node(WS, "/a/k/g", &Node::new("x", "nt:unstructured"), &append)
+            .unwrap();
+        t.set_property(WS, "/a/k", &Property::string("p", "1"))
+            .unwrap();
+        assert!(t.children_as_added(ids["a"]), "a grandchild changed");
+        assert!(!t.children_as_added(kid), "a property of its own");
+        t.add_node(WS, "/b", &Node::new("late", "nt:unstructured"), &append)
+            .unwrap();
+        assert!(!t.children_as_added(ids["b"]), "a child added later");
+        t.remove_node(WS, "/c/k2").unwrap();
+        assert!(!t.children_as_added(ids["c"]), "a child removed");
+        t.set_primary_type(WS, "/d/k2", "nt:folder").unwrap();
+        assert!(!t.children_as_added(ids["d"]), "a child retyped");
+        t.add_node(WS, "/lone", &Node::new("late", "nt:unstructured"), &append)
+            .unwrap();
+        assert!(!t.children_as_added(lone), "a child added to a lone node");
+        assert!(t.children_as_added(ids["e"]), "nothing happened to e");
+        tx.rollback().unwrap();
+    }
+
     fn both(store: &mut dyn Store) {
         added_nodes_are_known_until_changed(store);
         moved_siblings_are_not_known_where_they_were(store);
         added_nodes_are_vouched_until_anything_moves(store);
+        added_children_are_vouched_until_they_change(store);
     }
 
     #[test]
