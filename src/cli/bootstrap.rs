@@ -1,7 +1,7 @@
 //! `jcrpack bootstrap load|dump|to-package|from-package`: Magnolia bootstrap files.
 //! Everything but parsing and printing is the library's ([`crate::bootstrap`]).
 
-use super::repo::{absolute, open_repo, LockArgs};
+use super::repo::{absolute, open_repo, open_repo_with, LockArgs};
 use super::{CliError, CliResult, ErrorKind};
 use crate::bootstrap::{self, dump, package, BootstrapError, Format, LoadOptions, Profile};
 use clap::{Args, Subcommand, ValueEnum};
@@ -166,7 +166,7 @@ fn refused(e: BootstrapError) -> CliError {
 }
 
 fn load(a: LoadArgs) -> CliResult<i32> {
-    let mut store = open_repo(&a.repo, &a.lock)?;
+    let mut store = open_repo_with(&a.repo, &a.lock, true)?;
     let opts = LoadOptions {
         profile: match a.profile {
             ProfileArg::Module => Profile::Module,

@@ -136,7 +136,7 @@ pub fn run(a: ImportArgs, verbose: u8, quiet: bool) -> CliResult<i32> {
     // The log's file is made before the install: a log that cannot be written
     // stops the command before anything changes.
     let log = a.log.as_deref().map(InstallLog::create).transpose()?;
-    let mut store = a.repo.open_locking(&a.lock)?;
+    let mut store = a.repo.open_for_loading(&a.lock)?;
     let result = import::install(store.as_mut(), &a.package, &opts);
     if let Some(bar) = &bar {
         bar.clear();

@@ -40,7 +40,7 @@ pub fn run(a: LoadArgs) -> CliResult<i32> {
     }
     let bytes = std::fs::read(&a.xml).map_err(|e| CliError::context(a.xml.display(), e))?;
     let file = a.xml.display().to_string();
-    let mut store = a.repo.open_locking(&a.lock)?;
+    let mut store = a.repo.open_for_loading(&a.lock)?;
     let tree = load::read_xml(&bytes, &file)?;
     let actor = super::repo::recorded_actor()?;
     let options = load::LoadOptions {

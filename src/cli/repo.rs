@@ -45,7 +45,17 @@ impl RepoArgs {
     /// [`RepoArgs::open`] for a command that writes: a second writer waits
     /// `--lock-timeout` for the first to finish.
     pub fn open_locking(&self, lock: &LockArgs) -> CliResult<Box<dyn Store>> {
-        let store = open_repo(&self.repo, lock)?;
+        self.open_with(lock, false)
+    }
+
+    /// [`RepoArgs::open_locking`] for a command that loads content (`import`,
+    /// `load`): see [`OpenOptions::bulk_load`].
+    pub fn open_for_loading(&self, lock: &LockArgs) -> CliResult<Box<dyn Store>> {
+        self.open_with(lock, true)
+    }
+
+    fn open_with(&self, lock: &LockArgs, bulk_load: bool) -> CliResult<Box<dyn Store>> {
+        let store = open_repo_with(&self.repo, lock, bulk_load)?;
         if !store.workspaces()?.contains(&self.workspace) {
             return Err(CliError::from(RepositoryError::WorkspaceNotFound {
                 workspace: self.workspace.clone(),
@@ -63,7 +73,15 @@ impl RepoArgs {
 /// Opens the repository at `repo` (through the library's factory), with a hint
 /// when there is none; a writer waits `--lock-timeout` for another to finish.
 pub fn open_repo(repo: &Path, lock: &LockArgs) -> CliResult<Box<dyn Store>> {
-    let mut options = OpenOptions::default();
+    open_repo_with(repo, lock, false)
+}
+
+/// [`open_repo`], for a command that loads content when `bulk_load` ([`OpenOptions::bulk_load`]).
+pub fn open_repo_with(repo: &Path, lock: &LockArgs, bulk_load: bool) -> CliResult<Box<dyn Store>> {
+    let mut options = OpenOptions {
+        bulk_load,
+        ..OpenOptions::default()
+    };
     if let Some(t) = lock.lock_timeout {
         options.busy_timeout = t;
     }

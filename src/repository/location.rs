@@ -34,6 +34,15 @@ pub struct OpenOptions {
     /// How long `begin` waits for another process's write to finish before failing
     /// with [`RepositoryError::RepositoryBusy`].
     pub busy_timeout: Duration,
+    /// The caller loads content in large transactions (`import`, `load`), and a
+    /// repository that holds next to nothing is most likely being filled for the
+    /// first time. The SQLite backend then writes such a transaction through a
+    /// rollback journal rather than its write-ahead log, when its connection is the
+    /// only one open: pages added to the end of the database are written once,
+    /// where the log writes each twice (into the log, then into the database at
+    /// the checkpoint). Readers that open the repository meanwhile wait for the
+    /// commit. Other backends ignore it.
+    pub bulk_load: bool,
 }
 
 impl Default for OpenOptions {
@@ -41,6 +50,7 @@ impl Default for OpenOptions {
     fn default() -> Self {
         OpenOptions {
             busy_timeout: Duration::from_secs(5),
+            bulk_load: false,
         }
     }
 }

@@ -144,6 +144,7 @@ impl AppState {
         let repo = config.repo.clone();
         let options = OpenOptions {
             busy_timeout: config.lock_timeout,
+            ..OpenOptions::default()
         };
         let nice = config.writer_nice;
         let thread = std::thread::Builder::new()
@@ -176,6 +177,7 @@ impl AppState {
             config.repo.clone(),
             OpenOptions {
                 busy_timeout: config.lock_timeout,
+                ..OpenOptions::default()
             },
         )?;
         Ok(AppState {

@@ -229,6 +229,7 @@ mod tests {
     fn patient() -> OpenOptions {
         OpenOptions {
             busy_timeout: std::time::Duration::from_secs(120),
+            ..OpenOptions::default()
         }
     }
 

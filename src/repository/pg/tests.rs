@@ -171,6 +171,7 @@ fn a_second_writer_waits_for_the_lock_and_then_is_busy() {
     let (url, mut first) = fresh();
     let options = OpenOptions {
         busy_timeout: Duration::from_millis(300),
+        ..OpenOptions::default()
     };
     let mut second = PgStore::open_url(&url, &options).expect("open");
     let t = first.begin("hold the lock").expect("begin");
@@ -185,6 +186,7 @@ fn a_second_writer_waits_for_the_lock_and_then_is_busy() {
     t.commit().unwrap();
     let zero = OpenOptions {
         busy_timeout: Duration::ZERO,
+        ..OpenOptions::default()
     };
     let mut third = PgStore::open_url(&url, &zero).expect("open");
     let t = first.begin("hold").unwrap();
@@ -538,7 +540,14 @@ fn a_version_2_schema_gets_its_sequences_after_the_last_ids() {
 /// A store of repository `url` on a connection of its own, waiting `busy` for
 /// write locks.
 fn open(url: &str, busy: Duration) -> PgStore {
-    PgStore::open_url(url, &OpenOptions { busy_timeout: busy }).expect("open")
+    PgStore::open_url(
+        url,
+        &OpenOptions {
+            busy_timeout: busy,
+            ..OpenOptions::default()
+        },
+    )
+    .expect("open")
 }
 
 fn op_meta(what: &str) -> crate::repository::OperationMeta {

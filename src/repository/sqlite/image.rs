@@ -281,6 +281,7 @@ impl SqliteStore {
             blobs: BlobStore::new(blob_root),
             busy_timeout: Duration::from_secs(5),
             scratch: None,
+            bulk_load: false,
         })
     }
 }

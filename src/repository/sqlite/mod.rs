@@ -20,6 +20,7 @@
 //! image read on demand from its pieces).
 
 mod backend;
+mod bulk;
 mod cache;
 pub(crate) mod codec;
 mod gc;
@@ -71,6 +72,9 @@ pub struct SqliteStore {
     busy_timeout: Duration,
     /// `Some` for a scratch repository ([`SqliteStore::init_scratch`]).
     scratch: Option<Scratch>,
+    /// [`OpenOptions::bulk_load`] (never for a scratch repository, whose journal
+    /// is in memory): see module `bulk`.
+    bulk_load: bool,
 }
 
 /// What a scratch repository keeps ([`SqliteStore::init_scratch`]).
@@ -270,10 +274,11 @@ impl SqliteStore {
             conn,
             busy_timeout: busy,
             scratch,
+            bulk_load: options.bulk_load && scratch.is_none(),
         };
         let db = store.db();
-        store.conn.busy_timeout(busy).map_err(|e| db.err(e))?;
         schema::configure(&store.conn).map_err(|e| db.err(e))?;
+        store.conn.busy_timeout(busy).map_err(|e| db.err(e))?;
         if scratch.is_some() {
             schema::unsynced(&store.conn).map_err(|e| db.err(e))?;
         }

@@ -216,12 +216,25 @@ CREATE INDEX jcreated_hi ON jcreated(hi);
 /// temporary tables in memory, and the query planner stability guarantee:
 /// the bundled SQLite has STAT4, which otherwise re-prepares every cached statement
 /// whose range bounds (`path > ?`) get new values, costing most of an insert.
+///
+/// The switch to WAL does not wait: while another connection bulk loads the
+/// repository through a rollback journal (module `bulk`), it is refused, and this
+/// connection reads in that mode (waiting for that commit); the next connection
+/// opened switches the database back. This leaves the connection without a busy
+/// timeout: the caller sets its own.
 pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.set_db_config(
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,
     )?;
-    let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    conn.busy_timeout(std::time::Duration::ZERO)?;
+    match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
+        Ok(_) => {}
+        Err(e) if super::bulk::is_busy(&e) => {
+            tracing::debug!("the database stays in its rollback journal for now ({e})")
+        }
+        Err(e) => return Err(e),
+    }
     conn.execute_batch(
         "PRAGMA synchronous=NORMAL;
          PRAGMA foreign_keys=OFF;

@@ -4,7 +4,8 @@
 //! [`Transaction`](crate::repository::Transaction).
 //!
 //! A transaction runs from `BEGIN IMMEDIATE` (which takes SQLite's write lock,
-//! waiting up to the busy timeout) to `COMMIT`; dropping it rolls back.
+//! waiting up to the busy timeout) to `COMMIT`; dropping it rolls back. A store
+//! opened for a bulk load may run it through the rollback journal (module `bulk`).
 //!
 //! The statements a bulk insert runs once a node (the node row, its property
 //! rows) are prepared once a transaction and held by it ([`Prepared`]): through
@@ -103,6 +104,9 @@ pub(crate) struct SqliteTxn<'s> {
     pub(super) fresh: Option<i64>,
     description: String,
     finished: bool,
+    /// The connection left WAL mode for this transaction (module `bulk`), and
+    /// returns to it when the transaction ends.
+    rollback_journal: bool,
 }
 
 impl<'s> SqliteTxn<'s> {
@@ -110,9 +114,13 @@ impl<'s> SqliteTxn<'s> {
     pub fn begin(store: &'s mut SqliteStore, description: &str) -> Result<SqliteTxn<'s>> {
         let store: &'s SqliteStore = store;
         let db = store.db();
-        db.conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| db.err(e))?;
+        let rollback_journal = store.bulk_load && super::bulk::enter(&db);
+        if let Err(e) = db.conn.execute_batch("BEGIN IMMEDIATE") {
+            if rollback_journal {
+                super::bulk::leave(&db);
+            }
+            return Err(db.err(e));
+        }
         // Blobs put before (outside a committed transaction) may have been swept.
         store.blobs.recheck();
         let mut txn = SqliteTxn {
@@ -126,6 +134,7 @@ impl<'s> SqliteTxn<'s> {
             fresh: None,
             description: description.to_string(),
             finished: false,
+            rollback_journal,
         };
         // From here on, an error drops `txn`, which rolls back.
         let db = txn.store.db();
@@ -155,7 +164,14 @@ impl<'s> SqliteTxn<'s> {
         let db = self.store.db();
         db.conn.execute_batch(sql).map_err(|e| db.err(e))?;
         self.finished = true;
+        self.leave_rollback_journal();
         Ok(())
+    }
+
+    fn leave_rollback_journal(&mut self) {
+        if std::mem::take(&mut self.rollback_journal) {
+            super::bulk::leave(&self.store.db());
+        }
     }
 }
 
@@ -170,5 +186,6 @@ impl Drop for SqliteTxn<'_> {
                 );
             }
         }
+        self.leave_rollback_journal();
     }
 }

@@ -57,6 +57,7 @@ fn a_second_writer_gets_repository_busy_and_readers_see_the_old_state() {
     let path = dir.path().join("repo");
     let short = OpenOptions {
         busy_timeout: Duration::from_millis(300),
+        ..OpenOptions::default()
     };
     let mut other = SqliteStore::open_with(&path, &short).unwrap();
     let reader = SqliteStore::open(&path).unwrap();

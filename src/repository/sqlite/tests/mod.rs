@@ -6,9 +6,11 @@
 //! undo (proptest). `scale`: a 100,000-node insert. `housekeeping`: garbage
 //! collection of blob files and leftovers. `scratch`: scratch repositories.
 //! `blob_writes`: blob files written on the blob store's thread. `digests`: which
-//! subtrees hold aggregate digests.
+//! subtrees hold aggregate digests. `bulk`: a bulk load through the rollback
+//! journal, with the contract suite run against a store opened for one.
 
 mod blob_writes;
+mod bulk;
 mod digests;
 mod housekeeping;
 mod locking;
@@ -62,6 +64,28 @@ impl Backend for SqliteJournaled {
 /// The contract suite against SQLite's primitives under the journaled layer.
 mod contract_journaled {
     crate::contract_suite!(super::SqliteJournaled);
+}
+
+/// The SQLite backend opened for a bulk load (module `bulk`): every transaction
+/// on its small repository goes through the rollback journal.
+struct SqliteBulk;
+
+impl Backend for SqliteBulk {
+    fn repo() -> (Guard, Box<dyn Store>) {
+        let (dir, store) = repo();
+        drop(store);
+        let options = super::OpenOptions {
+            bulk_load: true,
+            ..super::OpenOptions::default()
+        };
+        let store = SqliteStore::open_with(&dir.path().join("repo"), &options).expect("open");
+        (Box::new(dir), Box::new(store))
+    }
+}
+
+/// The contract suite against SQLite opened for a bulk load.
+mod contract_bulk {
+    crate::contract_suite!(super::SqliteBulk);
 }
 
 /// A repository made before `jnode` lost its `(ws, path)` index, which keeps it.
