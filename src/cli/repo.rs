@@ -49,7 +49,7 @@ impl RepoArgs {
     }
 
     /// [`RepoArgs::open_locking`] for a command that loads content (`import`,
-    /// `load`): see [`OpenOptions::bulk_load`].
+    /// `load`, `restore`): see [`OpenOptions::bulk_load`].
     pub fn open_for_loading(&self, lock: &LockArgs) -> CliResult<Box<dyn Store>> {
         self.open_with(lock, true)
     }

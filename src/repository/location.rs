@@ -34,7 +34,8 @@ pub struct OpenOptions {
     /// How long `begin` waits for another process's write to finish before failing
     /// with [`RepositoryError::RepositoryBusy`].
     pub busy_timeout: Duration,
-    /// The caller loads content in large transactions (`import`, `load`), and a
+    /// The caller loads content in large transactions (`import`, `load`,
+    /// `restore`), and a
     /// repository that holds next to nothing is most likely being filled for the
     /// first time. The SQLite backend then writes such a transaction through a
     /// rollback journal rather than its write-ahead log, when its connection is the
