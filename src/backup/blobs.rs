@@ -311,6 +311,8 @@ impl CatalogueBlobs {
             }
             Err(e) => return Err(RepositoryError::Io { path: p, source: e }),
         };
+        // `backup export` queues opened blobs as `export` does.
+        crate::repository::blob::read_ahead(&f);
         Ok(Box::new(VerifiedReader {
             inner: BufReader::with_capacity(CHUNK, f),
             hasher: Sha256::new(),
