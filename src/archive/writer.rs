@@ -39,7 +39,7 @@ use super::error::ArchiveError;
 use super::listing::EntryKind;
 use super::timestamp::{default_timestamp, timestamp_from_source_date_epoch};
 use super::zip::ZipArchive;
-use super::zip_out::{EntryHeader, ZipOut, DEFLATED, STORED};
+use super::zip_out::{EntryHeader, Spool, ZipOut, DEFLATED, STORED};
 use super::Archive;
 
 mod names;
@@ -769,13 +769,11 @@ impl PackageWriter {
             source,
         };
         let temp = builder.tempfile_in(&dir).map_err(io)?;
-        // The central directory is spooled beside the package, under a name of the
-        // same pattern (`.OUT.zip.jcrpack-tmp-PID-central-XXXXXX`): removed on drop, and
-        // by the next writer when a killed one left it.
-        let spool = tempfile::Builder::new()
-            .prefix(&format!("{prefix}central-"))
-            .tempfile_in(&dir)
-            .map_err(io)?;
+        // The central directory is spooled in memory and, past a limit, beside the
+        // package, under a name of the same pattern
+        // (`.OUT.zip.jcrpack-tmp-PID-central-XXXXXX`): removed on drop, and by the next
+        // writer when a killed one left it.
+        let spool = Spool::new(dir, format!("{prefix}central-"));
         let (file, temp_path) = temp.into_parts();
         let sink = Sink::new(BufWriter::with_capacity(1 << 20, file), options.digest);
         Ok(PackageWriter {

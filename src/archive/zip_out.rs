@@ -1,7 +1,8 @@
 //! The zip format as [`super::PackageWriter`] writes it: local headers and data as the
-//! entries go, each entry's central-directory record appended to a spool file beside the
-//! output, and at the end the spool copied after the data, then ZIP64 end records when
-//! needed and the end record. Memory does not grow with the number of entries.
+//! entries go, each entry's central-directory record appended to a spool (in memory up
+//! to [`SPOOL_IN_MEMORY`] bytes, then in a file beside the output), and at the end the
+//! spool copied after the data, then ZIP64 end records when needed and the end record.
+//! Memory does not grow with the number of entries.
 //!
 //! The bytes are those the `zip` crate (9.4) writes for the same entries, field for field
 //! (the writer's tests compare the two): version needed 10 for stored files, 20 for
@@ -12,6 +13,13 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+
+/// Central-directory bytes kept in memory before the spool moves to a file: about
+/// 10,000 entries. A small package (an `extract` of one page, say) never creates,
+/// syncs the folder for, and removes a second file; a large one holds no more than
+/// this.
+pub(crate) const SPOOL_IN_MEMORY: usize = 1 << 20;
 
 /// Sizes and offsets at or above this need ZIP64 fields.
 const ZIP64_BYTES: u64 = 0xFFFF_FFFF;
@@ -213,29 +221,98 @@ pub(crate) struct Started {
     data_start: u64,
 }
 
-/// A zip being written to `out`, its central directory spooled to a file.
+/// Where the central-directory records wait for [`ZipOut::finish`]: in memory up to a
+/// limit, then in a temporary file made in `dir` with name prefix `prefix` (removed
+/// when dropped).
+pub(crate) struct Spool {
+    memory: Vec<u8>,
+    limit: usize,
+    file: Option<(BufWriter<File>, tempfile::TempPath)>,
+    dir: PathBuf,
+    prefix: String,
+    len: u64,
+}
+
+impl Spool {
+    /// A spool that keeps up to [`SPOOL_IN_MEMORY`] bytes in memory, then moves to a
+    /// file in `dir` whose name starts with `prefix`.
+    pub fn new(dir: PathBuf, prefix: String) -> Spool {
+        Spool::with_limit(dir, prefix, SPOOL_IN_MEMORY)
+    }
+
+    /// [`Spool::new`] with another limit (0: a file from the first record).
+    pub fn with_limit(dir: PathBuf, prefix: String, limit: usize) -> Spool {
+        Spool {
+            memory: Vec::new(),
+            limit,
+            file: None,
+            dir,
+            prefix,
+            len: 0,
+        }
+    }
+
+    /// Whether the records are in a file (the limit was passed).
+    #[cfg(test)]
+    pub fn spilled(&self) -> bool {
+        self.file.is_some()
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.file.is_none() && self.memory.len() + bytes.len() > self.limit {
+            let temp = tempfile::Builder::new()
+                .prefix(&self.prefix)
+                .tempfile_in(&self.dir)?;
+            let (file, path) = temp.into_parts();
+            let mut file = BufWriter::with_capacity(256 * 1024, file);
+            file.write_all(&self.memory)?;
+            self.memory = Vec::new();
+            self.file = Some((file, path));
+        }
+        match &mut self.file {
+            Some((file, _)) => file.write_all(bytes)?,
+            None => self.memory.extend_from_slice(bytes),
+        }
+        self.len += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// A reader of everything written so far.
+    fn reader(&mut self) -> io::Result<Box<dyn Read + '_>> {
+        Ok(match &mut self.file {
+            Some((file, path)) => {
+                file.flush()?;
+                Box::new(BufReader::with_capacity(256 * 1024, File::open(&*path)?))
+            }
+            None => Box::new(self.memory.as_slice()),
+        })
+    }
+}
+
+/// A zip being written to `out`, its central directory spooled ([`Spool`]).
 pub(crate) struct ZipOut<W: Write + Seek> {
     out: W,
     pos: u64,
-    spool: BufWriter<File>,
-    spool_path: tempfile::TempPath,
-    spool_len: u64,
+    spool: Spool,
     entries: u64,
 }
 
 impl<W: Write + Seek> ZipOut<W> {
     /// Starts a zip at the current start of `out` (position 0), spooling its central
-    /// directory to `spool` (a temporary file, removed when this is dropped).
-    pub fn new(out: W, spool: tempfile::NamedTempFile) -> ZipOut<W> {
-        let (file, spool_path) = spool.into_parts();
+    /// directory to `spool`.
+    pub fn new(out: W, spool: Spool) -> ZipOut<W> {
         ZipOut {
             out,
             pos: 0,
-            spool: BufWriter::with_capacity(256 * 1024, file),
-            spool_path,
-            spool_len: 0,
+            spool,
             entries: 0,
         }
+    }
+
+    /// Whether the central directory moved from memory to a file.
+    #[cfg(test)]
+    pub fn spool_spilled(&self) -> bool {
+        self.spool.spilled()
     }
 
     /// The number of entries written.
@@ -252,7 +329,6 @@ impl<W: Write + Seek> ZipOut<W> {
     fn record(&mut self, header: &EntryHeader<'_>, offset: u64) -> io::Result<()> {
         let central = header.central(offset)?;
         self.spool.write_all(&central)?;
-        self.spool_len += central.len() as u64;
         self.entries += 1;
         Ok(())
     }
@@ -303,12 +379,12 @@ impl<W: Write + Seek> ZipOut<W> {
 
     /// The names recorded so far, in the order written (the spool read back).
     pub fn for_each_name(&mut self, mut f: impl FnMut(&[u8])) -> io::Result<()> {
-        self.spool.flush()?;
-        let mut reader = BufReader::with_capacity(256 * 1024, File::open(&self.spool_path)?);
+        let len = self.spool.len;
+        let mut reader = self.spool.reader()?;
         let mut fixed = [0u8; 46];
         let mut name = Vec::new();
         let mut read = 0u64;
-        while read < self.spool_len {
+        while read < len {
             reader.read_exact(&mut fixed)?;
             let field = |at: usize| u16::from_le_bytes([fixed[at], fixed[at + 1]]);
             let (name_len, extra_len, comment_len) = (field(28), field(30), field(32));
@@ -325,17 +401,15 @@ impl<W: Write + Seek> ZipOut<W> {
     /// Copies the central directory after the data and writes the end records; returns
     /// the output.
     pub fn finish(mut self) -> io::Result<W> {
-        self.spool.flush()?;
         let central_start = self.pos;
-        let mut spool = File::open(&self.spool_path)?;
-        let copied = io::copy(&mut spool, &mut self.out)?;
-        if copied != self.spool_len {
+        let central_size = self.spool.len;
+        let copied = io::copy(&mut self.spool.reader()?, &mut self.out)?;
+        if copied != central_size {
             return Err(io::Error::other(
                 "the central directory spool changed while it was copied",
             ));
         }
         self.pos += copied;
-        let central_size = self.spool_len;
         let zip64 = self.entries > ZIP64_ENTRIES
             || central_start >= ZIP64_BYTES
             || central_size >= ZIP64_BYTES;

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::*;
 use crate::archive::test_support::read_all;
+use crate::archive::zip_out::SPOOL_IN_MEMORY;
 use crate::archive::{open, ReadOptions};
 
 /// Writes a small package with every kind of entry the writer handles.
@@ -444,7 +445,8 @@ fn read_errors_from_a_source_keep_their_meaning() {
 #[test]
 fn a_failed_write_leaves_a_sink_that_cannot_finish_a_package() {
     let full = File::options().write(true).open("/dev/full").unwrap();
-    let spool = tempfile::NamedTempFile::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::new(dir.path().to_owned(), "spool-".into());
     let mut zip = ZipOut::new(Sink::new(BufWriter::with_capacity(1024, full), true), spool);
     let options = WriterOptions::default();
     let header = options.header(b"a.bin", STORED, false);
@@ -497,8 +499,24 @@ fn a_writer_names_its_temporary_file_after_the_target_and_removes_those_of_kille
         v.sort();
         v
     };
-    let writer = PackageWriter::create(&target, WriterOptions::default()).unwrap();
+    let mut writer = PackageWriter::create(&target, WriterOptions::default()).unwrap();
     let own = format!(".site.zip.jcrpack-tmp-{}-", std::process::id());
+    let listed = names();
+    assert!(
+        listed.len() == 1 && listed[0].starts_with(&own),
+        "the package only (the central directory is in memory): {listed:?}"
+    );
+    // Past SPOOL_IN_MEMORY bytes of central records, the spool moves into a file of
+    // the same pattern.
+    let long = "n".repeat(200);
+    let mut i = 0;
+    while names().len() == 1 {
+        writer
+            .add_bytes(&format!("jcr_root/{long}/{i}.txt"), b"x".to_vec())
+            .unwrap();
+        i += 1;
+        assert!(i < 10_000, "no spool file after {i} entries: {:?}", names());
+    }
     let listed = names();
     assert!(
         listed.len() == 2 && listed.iter().all(|n| n.starts_with(&own)),
@@ -876,4 +894,42 @@ fn prepared_files_are_checked_like_added_ones() {
         w.add_prepared(file("../escape")),
         Err(ArchiveError::UnsafeName { .. })
     ));
+}
+
+/// The central directory spooled in memory and spooled in a file from the first
+/// record give the same bytes, through `finish` and through the names listed.
+#[test]
+fn a_spool_in_memory_and_one_in_a_file_give_the_same_zip() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |limit: usize| {
+        let spool = Spool::with_limit(dir.path().to_owned(), "spool-".into(), limit);
+        let mut zip = ZipOut::new(std::io::Cursor::new(Vec::new()), spool);
+        let options = WriterOptions::default();
+        for i in 0..50 {
+            let name = format!("jcr_root/a/{i}.txt");
+            let data = vec![b'a' + (i % 26) as u8; i];
+            let mut crc = flate2::Crc::new();
+            crc.update(&data);
+            let mut header = options.header(name.as_bytes(), STORED, false);
+            header.crc = crc.sum();
+            header.compressed = data.len() as u64;
+            header.uncompressed = data.len() as u64;
+            zip.add(&header, &data).unwrap();
+        }
+        let spilled = zip.spool_spilled();
+        let mut names = Vec::new();
+        zip.for_each_name(|n| names.push(String::from_utf8_lossy(n).into_owned()))
+            .unwrap();
+        (zip.finish().unwrap().into_inner(), names, spilled)
+    };
+    let (in_memory, names, spilled) = write(SPOOL_IN_MEMORY);
+    assert!(!spilled);
+    let (in_file, file_names, spilled) = write(0);
+    assert!(spilled);
+    assert_eq!(in_memory, in_file);
+    assert_eq!(names, file_names);
+    assert_eq!(names.len(), 50);
+    assert_eq!(names[7], "jcr_root/a/7.txt");
+    let zip = ::zip::ZipArchive::new(std::io::Cursor::new(in_memory)).unwrap();
+    assert_eq!(zip.len(), 50);
 }
