@@ -215,6 +215,38 @@ fn bad_input_is_one_clear_error_with_exit_1() {
         .unwrap();
     let err = clean_failure(&out, "not a repository");
     assert!(err.contains("not a jcrpack repository"), "{err}");
+    // A failed first backup leaves no catalogue behind: a new folder goes again,
+    // an empty one given stays (and empty).
+    let missing = t.path().join("nope");
+    let new_cat = t.path().join("new-catalogue");
+    let out = backup(&[
+        "create",
+        "--repo",
+        missing.to_str().unwrap(),
+        "--catalogue",
+        new_cat.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    clean_failure(&out, "not a repository, new catalogue");
+    assert!(!new_cat.exists(), "{:?}", files_under(&new_cat));
+    let empty_cat = t.path().join("empty-catalogue");
+    std::fs::create_dir(&empty_cat).unwrap();
+    let out = backup(&[
+        "create",
+        "--repo",
+        missing.to_str().unwrap(),
+        "--catalogue",
+        empty_cat.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    clean_failure(&out, "not a repository, empty folder");
+    assert!(
+        std::fs::read_dir(&empty_cat).unwrap().next().is_none(),
+        "{:?}",
+        files_under(&empty_cat)
+    );
     // Usage: no --repo or --catalogue.
     let out = backup(&["list"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -285,6 +317,19 @@ fn bad_input_is_one_clear_error_with_exit_1() {
     let out = run_ok(&mut backup(&["list", "--repo", r]));
     assert!(stderr(&out).contains("newer jcrpack"), "{}", stderr(&out));
     std::fs::write(&mf, text).unwrap();
+    // A failed backup into a catalogue that was there leaves it as it was.
+    let before = files_under(&repo.join("backups"));
+    let out = backup(&[
+        "create",
+        "--repo",
+        missing.to_str().unwrap(),
+        "--catalogue",
+        repo.join("backups").to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    clean_failure(&out, "not a repository, existing catalogue");
+    assert_eq!(files_under(&repo.join("backups")), before);
     // A newer catalogue.
     let marker = repo.join("backups/catalogue.json");
     std::fs::write(

@@ -142,6 +142,21 @@ impl Catalogue {
         }
     }
 
+    /// [`Catalogue::open_or_create`], and when it created the catalogue, what
+    /// [`NewCatalogue::take_back`] needs to remove it again (a first backup that
+    /// failed leaves no catalogue behind).
+    #[allow(clippy::result_large_err)] // the module's error type, as everywhere here
+    pub fn open_or_create_new(dir: &Path) -> Result<(Catalogue, Option<NewCatalogue>)> {
+        let folder_existed = dir.exists();
+        let had_marker = dir.join(MARKER_FILE).exists();
+        let c = Catalogue::open_or_create(dir)?;
+        let new = (!had_marker).then(|| NewCatalogue {
+            dir: dir.to_path_buf(),
+            made_folder: !folder_existed,
+        });
+        Ok((c, new))
+    }
+
     /// The default catalogue folder of the repository in `repo`: `REPO/backups`.
     pub fn default_dir(repo: &Path) -> PathBuf {
         repo.join(DEFAULT_CATALOGUE_DIR)
@@ -150,6 +165,13 @@ impl Catalogue {
     /// Opens (creating it if needed) the default catalogue of the repository in
     /// `repo`, which must be a repository folder.
     pub fn for_repository(repo: &Path) -> Result<Catalogue> {
+        Catalogue::for_repository_new(repo).map(|(c, _)| c)
+    }
+
+    /// [`Catalogue::for_repository`], with [`Catalogue::open_or_create_new`]'s
+    /// record of a catalogue it created.
+    #[allow(clippy::result_large_err)] // the module's error type, as everywhere here
+    pub fn for_repository_new(repo: &Path) -> Result<(Catalogue, Option<NewCatalogue>)> {
         if !repo.join(DB_FILE).is_file() {
             return Err(BackupError::Repository(
                 crate::repository::RepositoryError::NotARepository {
@@ -158,7 +180,7 @@ impl Catalogue {
                 },
             ));
         }
-        Catalogue::open_or_create(&Catalogue::default_dir(repo))
+        Catalogue::open_or_create_new(&Catalogue::default_dir(repo))
     }
 
     /// The catalogue folder.
@@ -370,6 +392,54 @@ impl Catalogue {
     }
 }
 
+/// A catalogue this process created ([`Catalogue::open_or_create_new`]).
+#[derive(Debug)]
+pub struct NewCatalogue {
+    dir: PathBuf,
+    /// The folder was made too (else it existed, empty).
+    made_folder: bool,
+}
+
+impl NewCatalogue {
+    /// Removes the catalogue again, as it was before: when it holds no backup (only
+    /// its marker, its lock file and empty `blobs` and `backups` folders) and no
+    /// other process holds its lock. The folder itself goes too when it was made
+    /// with the catalogue. Anything else is left as it is. True when removed.
+    pub fn take_back(self) -> bool {
+        let Ok(Some(lock)) = CatalogueLock::try_take(&self.dir, Mode::Exclusive) else {
+            return false;
+        };
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return false;
+        };
+        for e in entries {
+            let Ok(e) = e else { return false };
+            let name = e.file_name();
+            let path = e.path();
+            let fresh = match name.to_str() {
+                Some(MARKER_FILE) | Some(super::lock::LOCK_FILE) => path.is_file(),
+                Some("blobs") | Some(BACKUPS_DIR) => std::fs::read_dir(&path)
+                    .map(|mut d| d.next().is_none())
+                    .unwrap_or(false),
+                _ => false,
+            };
+            if !fresh {
+                return false;
+            }
+        }
+        // The marker first: a folder left half removed is blank, not a catalogue.
+        let _ = std::fs::remove_file(self.dir.join(MARKER_FILE));
+        let _ = std::fs::remove_dir(self.dir.join("blobs"));
+        let _ = std::fs::remove_dir(self.dir.join(BACKUPS_DIR));
+        let _ = std::fs::remove_file(self.dir.join(super::lock::LOCK_FILE));
+        drop(lock);
+        if self.made_folder {
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+        true
+    }
+}
+
 /// Whether folder `dir` is empty, or holds only what a killed [`Catalogue::create`]
 /// leaves before its marker: empty `blobs` and `backups` folders and temporary
 /// files (`.tmp-*`, removed here).
@@ -495,5 +565,44 @@ mod tests {
             nearest("20261204T17", &ids, 2),
             vec!["20261204T170512Z", "20261204T180000Z"]
         );
+    }
+
+    #[test]
+    fn a_new_catalogue_is_taken_back_only_while_it_holds_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        // A new folder: the folder goes too.
+        let dir = d.path().join("c");
+        let (_c, new) = Catalogue::open_or_create_new(&dir).unwrap();
+        assert!(new.unwrap().take_back());
+        assert!(!dir.exists());
+        // An empty folder that was there: emptied, kept.
+        std::fs::create_dir(&dir).unwrap();
+        let (_c, new) = Catalogue::open_or_create_new(&dir).unwrap();
+        assert!(new.unwrap().take_back());
+        assert!(std::fs::read_dir(&dir).unwrap().next().is_none());
+        // An existing catalogue: nothing to take back.
+        Catalogue::create(&dir).unwrap();
+        let (_c, new) = Catalogue::open_or_create_new(&dir).unwrap();
+        assert!(new.is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Something written into it meanwhile (another backup's blob): kept.
+        let (_c, new) = Catalogue::open_or_create_new(&dir).unwrap();
+        std::fs::create_dir(dir.join("blobs/ab")).unwrap();
+        assert!(!new.unwrap().take_back());
+        assert!(dir.join(MARKER_FILE).is_file());
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Another process's lock (a backup starting into it): kept.
+        let (_c, new) = Catalogue::open_or_create_new(&dir).unwrap();
+        let _held = CatalogueLock::try_take(&dir, Mode::Shared)
+            .unwrap()
+            .unwrap();
+        #[cfg(target_os = "linux")]
+        {
+            // flock locks of one process conflict across open file descriptions.
+            assert!(!new.unwrap().take_back());
+            assert!(dir.join(MARKER_FILE).is_file());
+        }
+        #[cfg(not(target_os = "linux"))]
+        drop(new);
     }
 }

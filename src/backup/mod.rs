@@ -61,7 +61,7 @@ mod store;
 mod verify;
 
 pub use blobs::BlobStats;
-pub use catalogue::{Catalogue, Scan, BACKUPS_DIR, DEFAULT_CATALOGUE_DIR};
+pub use catalogue::{Catalogue, NewCatalogue, Scan, BACKUPS_DIR, DEFAULT_CATALOGUE_DIR};
 pub use chunks::{ImageStats, CHUNK_BYTES, IMAGE_LIST_FILE};
 pub use create::CreateOptions;
 pub use error::BackupError;

@@ -4,7 +4,7 @@
 //! SIGTERM set the cancel flag the library polls.
 
 use super::{CliError, CliResult};
-use crate::backup::{Catalogue, CreateOptions, Kind, Manifest, PrunePolicy};
+use crate::backup::{Catalogue, CreateOptions, Kind, Manifest, NewCatalogue, PrunePolicy};
 use crate::events::{Event, Events, Unit};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -51,26 +51,46 @@ pub struct CatalogueArgs {
     pub repo: Option<PathBuf>,
 }
 
+/// Where a catalogue is: a folder given, or a repository's default catalogue.
+enum Place<'a> {
+    Dir(&'a std::path::Path),
+    Repo(&'a std::path::Path),
+}
+
 impl CatalogueArgs {
-    /// Opens the catalogue (creating it for `create`).
-    fn open(&self, create: bool) -> CliResult<Catalogue> {
-        let c = match (&self.catalogue, &self.repo) {
-            (Some(dir), _) if create => Catalogue::open_or_create(dir)?,
-            (Some(dir), _) => Catalogue::open(dir)?,
+    fn place(&self) -> CliResult<Place<'_>> {
+        match (&self.catalogue, &self.repo) {
+            (Some(dir), _) => Ok(Place::Dir(dir)),
             (None, Some(repo))
                 if matches!(
                     crate::repository::Location::parse(repo.as_os_str()),
                     crate::repository::Location::Url { .. }
                 ) =>
             {
-                return Err(CliError::usage(
+                Err(CliError::usage(
                     "a repository on a database server has no folder for a default catalogue: give --catalogue DIR",
                 ))
             }
-            (None, Some(repo)) => Catalogue::for_repository(repo)?,
-            (None, None) => return Err(CliError::usage("give --catalogue DIR or --repo REPO")),
-        };
-        Ok(c)
+            (None, Some(repo)) => Ok(Place::Repo(repo)),
+            (None, None) => Err(CliError::usage("give --catalogue DIR or --repo REPO")),
+        }
+    }
+
+    /// Opens the catalogue (a repository's default one is created when missing).
+    fn open(&self) -> CliResult<Catalogue> {
+        Ok(match self.place()? {
+            Place::Dir(dir) => Catalogue::open(dir)?,
+            Place::Repo(repo) => Catalogue::for_repository(repo)?,
+        })
+    }
+
+    /// Opens the catalogue, creating it when missing; and then what takes the new
+    /// catalogue back when the command fails.
+    fn open_or_create(&self) -> CliResult<(Catalogue, Option<NewCatalogue>)> {
+        Ok(match self.place()? {
+            Place::Dir(dir) => Catalogue::open_or_create_new(dir)?,
+            Place::Repo(repo) => Catalogue::for_repository_new(repo)?,
+        })
     }
 }
 
@@ -181,37 +201,19 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
     let repo = a.target.repo.clone().ok_or_else(|| {
         CliError::usage("backup create needs --repo REPO (the repository to back up)")
     })?;
-    let catalogue = a.target.open(true)?;
-    let actor = super::repo::actor();
-    let mut workspaces = a.workspaces;
-    if a.preset.preset.is_some() {
-        let available = super::repo::open_repo(&repo, &Default::default())?.workspaces()?;
-        workspaces.extend(a.preset.resolve(&available)?.unwrap_or_default());
-    }
-    let options = CreateOptions {
-        label: a.label,
-        kind: if a.scheduled {
-            Kind::Scheduled
-        } else {
-            Kind::Manual
-        },
-        workspaces,
-        max_rate: a.max_rate,
-        actor,
-        packages: if a.format == "package" {
-            Some(
-                crate::archive::WriterOptions::default()
-                    .with_source_date_epoch(super::source_date_epoch()?),
-            )
-        } else {
-            None
-        },
-    };
-    let cancel = cancel_on_signals();
+    let (catalogue, new) = a.target.open_or_create()?;
     let progress = Progress::new(quiet);
-    let m = catalogue
-        .create_backup(&repo, &options, &progress, cancel)
-        .map_err(|e| CliError::failure(format!("backup of {} failed: {e}", repo.display())))?;
+    let m = match backup_into(&catalogue, &repo, &a, &progress) {
+        Ok(m) => m,
+        Err(e) => {
+            // A catalogue this backup created goes again (a mistyped --repo leaves
+            // no empty catalogue behind).
+            if let Some(new) = new {
+                new.take_back();
+            }
+            return Err(e);
+        }
+    };
     progress.clear();
     if a.json {
         super::print_json(&m)?;
@@ -246,6 +248,44 @@ fn create(a: CreateArgs, quiet: bool) -> CliResult<i32> {
     Ok(0)
 }
 
+/// The backup of `repo` into `catalogue` that `create` makes.
+fn backup_into(
+    catalogue: &Catalogue,
+    repo: &std::path::Path,
+    a: &CreateArgs,
+    progress: &Progress,
+) -> CliResult<Manifest> {
+    let actor = super::repo::actor();
+    let mut workspaces = a.workspaces.clone();
+    if a.preset.preset.is_some() {
+        let available = super::repo::open_repo(repo, &Default::default())?.workspaces()?;
+        workspaces.extend(a.preset.resolve(&available)?.unwrap_or_default());
+    }
+    let options = CreateOptions {
+        label: a.label.clone(),
+        kind: if a.scheduled {
+            Kind::Scheduled
+        } else {
+            Kind::Manual
+        },
+        workspaces,
+        max_rate: a.max_rate,
+        actor,
+        packages: if a.format == "package" {
+            Some(
+                crate::archive::WriterOptions::default()
+                    .with_source_date_epoch(super::source_date_epoch()?),
+            )
+        } else {
+            None
+        },
+    };
+    let cancel = cancel_on_signals();
+    catalogue
+        .create_backup(repo, &options, progress, cancel)
+        .map_err(|e| CliError::failure(format!("backup of {} failed: {e}", repo.display())))
+}
+
 /// How much of the image a backup copied and how much it shares with others.
 fn image_line(m: &Manifest) -> Option<String> {
     let i = m.image.as_ref()?;
@@ -268,7 +308,7 @@ fn image_line(m: &Manifest) -> Option<String> {
 
 fn list(a: ListArgs, quiet: bool) -> CliResult<i32> {
     let mut o = super::out::stdout();
-    let catalogue = a.target.open(false)?;
+    let catalogue = a.target.open()?;
     let scan = catalogue.scan()?;
     if !quiet {
         for (id, why) in &scan.damaged {
@@ -305,7 +345,7 @@ fn list(a: ListArgs, quiet: bool) -> CliResult<i32> {
 
 fn show(a: ShowArgs) -> CliResult<i32> {
     let mut o = super::out::stdout();
-    let catalogue = a.target.open(false)?;
+    let catalogue = a.target.open()?;
     let m = catalogue.manifest(&a.id)?;
     if a.json {
         super::print_json(&m)?;
@@ -362,7 +402,7 @@ fn show(a: ShowArgs) -> CliResult<i32> {
 
 fn verify(a: IdArgs, quiet: bool) -> CliResult<i32> {
     let mut o = super::out::stdout();
-    let catalogue = a.target.open(false)?;
+    let catalogue = a.target.open()?;
     let progress = Progress::new(quiet);
     let r = catalogue.verify(&a.id, &progress)?;
     progress.clear();
@@ -397,7 +437,7 @@ fn verify(a: IdArgs, quiet: bool) -> CliResult<i32> {
 
 fn delete(a: IdArgs) -> CliResult<i32> {
     let mut o = super::out::stdout();
-    let catalogue = a.target.open(false)?;
+    let catalogue = a.target.open()?;
     catalogue.delete(&a.id)?;
     outln!(o, "deleted backup {}", a.id)?;
     o.flush()?;
@@ -406,7 +446,7 @@ fn delete(a: IdArgs) -> CliResult<i32> {
 
 fn prune(a: PruneArgs) -> CliResult<i32> {
     let mut o = super::out::stdout();
-    let catalogue = a.target.open(false)?;
+    let catalogue = a.target.open()?;
     let policy = PrunePolicy {
         keep_last: a.keep_last,
         keep_daily: a.keep_daily,
