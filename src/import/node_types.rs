@@ -773,38 +773,29 @@ mod tests {
     fn the_check_says_the_same_with_and_without_its_listing_thread() {
         let run = |no_thread: bool| {
             NO_THREAD.with(|o| o.set(no_thread));
-            let repo = tempfile::tempdir().unwrap();
-            let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
-            let actor = crate::events::Actor {
-                user: "ci".into(),
-                time: crate::value::Date::from_epoch_millis(1_700_000_000_000),
-            };
-            let mut opts = ImportOptions::new(actor);
-            opts.strict = false;
-            let mut txn = store
-                .begin_operation(crate::repository::contract::meta("test"))
-                .unwrap();
-            let mut s = Session::for_test(txn.as_mut(), &opts);
-            s.add_node("/f", &Node::new("f", "nt:folder"), &AddOptions::append())
-                .unwrap();
-            for i in 0..3000 {
-                let p = format!("/f/n{i}");
-                // Folders hold files and folders only: each unstructured child
-                // is a violation of /f's types, warned once; every tenth is of
-                // an undeclared type, every seventh a folder (read back).
-                let t = match i {
-                    _ if i % 10 == 0 => "x:undeclared",
-                    _ if i % 7 == 0 => "nt:folder",
-                    _ => "nt:unstructured",
-                };
-                s.add_node(&p, &Node::new(format!("n{i}"), t), &AddOptions::append())
+            let got = with_session(Some(false), |s| {
+                s.add_node("/f", &Node::new("f", "nt:folder"), &AddOptions::append())
                     .unwrap();
-                s.to_check.push("/f");
-            }
-            super::check(&mut s).unwrap();
+                for i in 0..3000 {
+                    let p = format!("/f/n{i}");
+                    // Folders hold files and folders only: each unstructured child
+                    // is a violation of /f's types, warned once; every tenth is of
+                    // an undeclared type, every seventh a folder (read back).
+                    let t = match i {
+                        _ if i % 10 == 0 => "x:undeclared",
+                        _ if i % 7 == 0 => "nt:folder",
+                        _ => "nt:unstructured",
+                    };
+                    s.add_node(&p, &Node::new(format!("n{i}"), t), &AddOptions::append())
+                        .unwrap();
+                    s.to_check.push("/f");
+                }
+                super::check(s).unwrap();
+                let r = &s.report;
+                (r.warnings.clone(), r.undeclared_node_types.clone())
+            });
             NO_THREAD.with(|o| o.set(false));
-            let r = &s.report;
-            (r.warnings.clone(), r.undeclared_node_types.clone())
+            got
         };
         let (with, without) = (run(false), run(true));
         assert!(
@@ -869,42 +860,33 @@ mod tests {
     /// be read back.
     #[test]
     fn a_node_of_an_undeclared_type_is_kept_as_added_with_its_children() {
-        let repo = tempfile::tempdir().unwrap();
-        let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
-        let actor = crate::events::Actor {
-            user: "ci".into(),
-            time: crate::value::Date::from_epoch_millis(1_700_000_000_000),
-        };
-        let opts = ImportOptions::new(actor);
-        let mut txn = store
-            .begin_operation(crate::repository::contract::meta("test"))
+        with_session(None, |s| {
+            let with_child = |name: &str, primary: &str| {
+                let mut n = Node::new(name, primary);
+                n.children.push(Node::new("c", "nt:unstructured"));
+                n
+            };
+            s.add_node(
+                "/u",
+                &with_child("u", "nt:undeclaredPage"),
+                &AddOptions::append(),
+            )
             .unwrap();
-        let mut s = Session::for_test(txn.as_mut(), &opts);
-        let with_child = |name: &str, primary: &str| {
-            let mut n = Node::new(name, primary);
-            n.children.push(Node::new("c", "nt:unstructured"));
-            n
-        };
-        s.add_node(
-            "/u",
-            &with_child("u", "nt:undeclaredPage"),
-            &AddOptions::append(),
-        )
-        .unwrap();
-        assert_eq!(s.added.log.len(), 1);
-        s.add_node(
-            "/d",
-            &with_child("d", "nt:unstructured"),
-            &AddOptions::append(),
-        )
-        .unwrap();
-        assert_eq!(
-            s.added.log.len(),
-            1,
-            "a declared node with children is read back"
-        );
-        super::check(&mut s).unwrap();
-        assert_eq!(s.report.undeclared_node_types, ["nt:undeclaredPage"]);
+            assert_eq!(s.added.log.len(), 1);
+            s.add_node(
+                "/d",
+                &with_child("d", "nt:unstructured"),
+                &AddOptions::append(),
+            )
+            .unwrap();
+            assert_eq!(
+                s.added.log.len(),
+                1,
+                "a declared node with children is read back"
+            );
+            super::check(s).unwrap();
+            assert_eq!(s.report.undeclared_node_types, ["nt:undeclaredPage"]);
+        });
     }
 
     /// A node whose types accept only some children, added with children that
@@ -914,6 +896,38 @@ mod tests {
     /// check (the node is read back) and its violation reported.
     #[test]
     fn a_node_added_with_children_is_checked_as_added_until_they_change() {
+        with_session(Some(false), |s| {
+            let folder = |name: &str| {
+                let mut f = Node::new(name, "nt:folder");
+                f.children.push(Node::new("sub", "nt:folder"));
+                f
+            };
+            s.add_node("/f", &folder("f"), &AddOptions::append())
+                .unwrap();
+            s.add_node("/g", &folder("g"), &AddOptions::append())
+                .unwrap();
+            let kept: Vec<u64> = s.added.log.iter().map(|a| a.verdict).collect();
+            assert_eq!(kept, [super::WITH_CHILDREN; 2]);
+            // Not a child a folder accepts, added without the queue knowing.
+            s.txn
+                .add_node(
+                    &s.ws,
+                    "/g",
+                    &Node::new("x", "nt:unstructured"),
+                    &AddOptions::append(),
+                )
+                .unwrap();
+            super::check(s).unwrap();
+            assert_eq!(
+                s.report.warnings,
+                ["/g: node type constraint violated: no definition allows a child x of type nt:unstructured"]
+            );
+        });
+    }
+
+    /// Runs `f` on an import session in an operation of a new repository, as user
+    /// `ci` at a fixed time, `strict` as given (else the default).
+    fn with_session<R>(strict: Option<bool>, f: impl FnOnce(&mut Session<'_>) -> R) -> R {
         let repo = tempfile::tempdir().unwrap();
         let mut store = crate::repository::init(&repo.path().join("r")).unwrap();
         let actor = crate::events::Actor {
@@ -921,36 +935,14 @@ mod tests {
             time: crate::value::Date::from_epoch_millis(1_700_000_000_000),
         };
         let mut opts = ImportOptions::new(actor);
-        opts.strict = false;
+        if let Some(strict) = strict {
+            opts.strict = strict;
+        }
         let mut txn = store
             .begin_operation(crate::repository::contract::meta("test"))
             .unwrap();
         let mut s = Session::for_test(txn.as_mut(), &opts);
-        let folder = |name: &str| {
-            let mut f = Node::new(name, "nt:folder");
-            f.children.push(Node::new("sub", "nt:folder"));
-            f
-        };
-        s.add_node("/f", &folder("f"), &AddOptions::append())
-            .unwrap();
-        s.add_node("/g", &folder("g"), &AddOptions::append())
-            .unwrap();
-        let kept: Vec<u64> = s.added.log.iter().map(|a| a.verdict).collect();
-        assert_eq!(kept, [super::WITH_CHILDREN; 2]);
-        // Not a child a folder accepts, added without the queue knowing.
-        s.txn
-            .add_node(
-                &s.ws,
-                "/g",
-                &Node::new("x", "nt:unstructured"),
-                &AddOptions::append(),
-            )
-            .unwrap();
-        super::check(&mut s).unwrap();
-        assert_eq!(
-            s.report.warnings,
-            ["/g: node type constraint violated: no definition allows a child x of type nt:unstructured"]
-        );
+        f(&mut s)
     }
 
     fn names(v: &[&str]) -> Vec<String> {
