@@ -218,30 +218,24 @@ fn bad_input_is_one_clear_error_with_exit_1() {
     // A failed first backup leaves no catalogue behind: a new folder goes again,
     // an empty one given stays (and empty).
     let missing = t.path().join("nope");
+    let create_missing_into = |cat: &Path, what: &str| {
+        let out = backup(&[
+            "create",
+            "--repo",
+            missing.to_str().unwrap(),
+            "--catalogue",
+            cat.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+        clean_failure(&out, what);
+    };
     let new_cat = t.path().join("new-catalogue");
-    let out = backup(&[
-        "create",
-        "--repo",
-        missing.to_str().unwrap(),
-        "--catalogue",
-        new_cat.to_str().unwrap(),
-    ])
-    .output()
-    .unwrap();
-    clean_failure(&out, "not a repository, new catalogue");
+    create_missing_into(&new_cat, "not a repository, new catalogue");
     assert!(!new_cat.exists(), "{:?}", files_under(&new_cat));
     let empty_cat = t.path().join("empty-catalogue");
     std::fs::create_dir(&empty_cat).unwrap();
-    let out = backup(&[
-        "create",
-        "--repo",
-        missing.to_str().unwrap(),
-        "--catalogue",
-        empty_cat.to_str().unwrap(),
-    ])
-    .output()
-    .unwrap();
-    clean_failure(&out, "not a repository, empty folder");
+    create_missing_into(&empty_cat, "not a repository, empty folder");
     assert!(
         std::fs::read_dir(&empty_cat).unwrap().next().is_none(),
         "{:?}",
@@ -319,16 +313,10 @@ fn bad_input_is_one_clear_error_with_exit_1() {
     std::fs::write(&mf, text).unwrap();
     // A failed backup into a catalogue that was there leaves it as it was.
     let before = files_under(&repo.join("backups"));
-    let out = backup(&[
-        "create",
-        "--repo",
-        missing.to_str().unwrap(),
-        "--catalogue",
-        repo.join("backups").to_str().unwrap(),
-    ])
-    .output()
-    .unwrap();
-    clean_failure(&out, "not a repository, existing catalogue");
+    create_missing_into(
+        &repo.join("backups"),
+        "not a repository, existing catalogue",
+    );
     assert_eq!(files_under(&repo.join("backups")), before);
     // A newer catalogue.
     let marker = repo.join("backups/catalogue.json");
