@@ -256,10 +256,14 @@ mod tests {
             CALLS.fetch_add(1, Ordering::Relaxed);
             true
         }
+        let _one = one_at_a_time();
         set_allocator_purge(purge);
         let before = CALLS.load(Ordering::Relaxed);
         assert!(trim(), "the purge succeeded");
-        assert_eq!(CALLS.load(Ordering::Relaxed), before + 1);
+        // At least once: other tests of the library (commands run in process) may
+        // trim at the same moment (it failed once in CI with 2 calls).
+        let after = CALLS.load(Ordering::Relaxed);
+        assert!(after > before, "{before} -> {after}");
     }
     use std::time::Instant;
 
