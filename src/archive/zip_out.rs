@@ -17,8 +17,8 @@ use std::path::PathBuf;
 
 /// Central-directory bytes kept in memory before the spool moves to a file: about
 /// 10,000 entries. A small package (an `extract` of one page, say) never creates,
-/// syncs the folder for, and removes a second file; a large one holds no more than
-/// this.
+/// writes, reads back and removes a second file; a large one holds no more than this
+/// in memory.
 pub(crate) const SPOOL_IN_MEMORY: usize = 1 << 20;
 
 /// Sizes and offsets at or above this need ZIP64 fields.
