@@ -156,6 +156,53 @@ fn create_list_show_follow_their_schemas_and_a_backup_dumps_as_its_source() {
 }
 
 #[test]
+fn commands_that_read_backups_create_no_catalogue() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo(t.path(), 2, 0);
+    let r = repo.to_str().unwrap();
+    let out = run_ok(&mut backup(&["list", "--repo", r, "--json"]));
+    let list = json(&out);
+    assert!(
+        schema("backup-list.schema.json").is_valid(&list),
+        "{list:#}"
+    );
+    assert_eq!(list["backups"], serde_json::json!([]));
+    assert!(stdout(&run_ok(&mut backup(&["list", "--repo", r]))).is_empty());
+    let out = run_ok(&mut backup(&["prune", "--repo", r, "--keep-last", "1"]));
+    assert!(
+        stdout(&out).contains("0 kept, 0 deleted"),
+        "{}",
+        stdout(&out)
+    );
+    for cmd in ["show", "verify", "delete"] {
+        let out = backup(&[cmd, "20261204T170512Z", "--repo", r])
+            .output()
+            .unwrap();
+        let err = clean_failure(&out, cmd);
+        assert!(err.contains("no backup of"), "{cmd}: {err}");
+    }
+    let out = jcrpack()
+        .args([
+            "lm",
+            "check-content",
+            "--repo",
+            r,
+            "--backup",
+            "20261204T170512Z",
+        ])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lightmodules/release-1"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no backup of the repository was taken yet"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!repo.join("backups").exists());
+}
+
+#[test]
 fn a_catalogue_elsewhere_and_chosen_workspaces() {
     let t = tempfile::tempdir().unwrap();
     let repo = repo(t.path(), 5, 1);
@@ -458,11 +505,24 @@ fn a_full_disk_during_a_backup_lists_nothing_and_leaves_nothing() {
     let err = clean_failure(&out, "full disk");
     assert!(err.contains("backup of") && err.contains("failed"), "{err}");
     assert!(ids(&["--repo", r]).is_empty());
-    assert_eq!(
-        files_under(&repo.join("backups")),
-        vec!["catalogue.json".to_string()],
-        "only the marker is left"
+    // The catalogue this first backup created is taken back whole.
+    assert!(
+        !repo.join("backups").exists(),
+        "{:?}",
+        files_under(&repo.join("backups"))
     );
+    // Into a catalogue that was there, only what was there is left.
+    jcrpack::backup::Catalogue::create(&repo.join("backups")).unwrap();
+    let before = files_under(&repo.join("backups"));
+    let out = limited(1024)
+        .args(["backup", "create", "--repo", r])
+        .output()
+        .unwrap();
+    clean_failure(&out, "full disk, existing catalogue");
+    assert!(ids(&["--repo", r]).is_empty());
+    let mut after = files_under(&repo.join("backups"));
+    after.retain(|f| f != ".lock");
+    assert_eq!(after, before, "only the catalogue as it was is left");
     // The repository is untouched and the next backup works.
     run_ok(&mut backup(&["create", "--repo", r]));
 }

@@ -172,15 +172,21 @@ impl Catalogue {
     /// record of a catalogue it created.
     #[allow(clippy::result_large_err)] // the module's error type, as everywhere here
     pub fn for_repository_new(repo: &Path) -> Result<(Catalogue, Option<NewCatalogue>)> {
-        if !repo.join(DB_FILE).is_file() {
-            return Err(BackupError::Repository(
-                crate::repository::RepositoryError::NotARepository {
-                    path: repo.to_path_buf(),
-                    reason: format!("it has no {DB_FILE}"),
-                },
-            ));
-        }
+        must_be_repository(repo)?;
         Catalogue::open_or_create_new(&Catalogue::default_dir(repo))
+    }
+
+    /// Opens the default catalogue of the repository in `repo` when it has one;
+    /// `None` when no backup was ever taken of it (no `REPO/backups` folder).
+    /// Nothing is created: this is what commands that only read backups use.
+    #[allow(clippy::result_large_err)] // the module's error type, as everywhere here
+    pub fn of_repository(repo: &Path) -> Result<Option<Catalogue>> {
+        must_be_repository(repo)?;
+        let dir = Catalogue::default_dir(repo);
+        if !dir.exists() {
+            return Ok(None);
+        }
+        Catalogue::open(&dir).map(Some)
     }
 
     /// The catalogue folder.
@@ -440,6 +446,20 @@ impl NewCatalogue {
     }
 }
 
+/// Checks that `repo` is a repository folder (it has the database file).
+#[allow(clippy::result_large_err)] // the module's error type, as everywhere here
+fn must_be_repository(repo: &Path) -> Result<()> {
+    if repo.join(DB_FILE).is_file() {
+        return Ok(());
+    }
+    Err(BackupError::Repository(
+        crate::repository::RepositoryError::NotARepository {
+            path: repo.to_path_buf(),
+            reason: format!("it has no {DB_FILE}"),
+        },
+    ))
+}
+
 /// Whether folder `dir` is empty, or holds only what a killed [`Catalogue::create`]
 /// leaves before its marker: empty `blobs` and `backups` folders and temporary
 /// files (`.tmp-*`, removed here).
@@ -604,5 +624,21 @@ mod tests {
         }
         #[cfg(not(target_os = "linux"))]
         drop(new);
+    }
+
+    #[test]
+    fn reading_a_repositorys_backups_creates_no_catalogue() {
+        let d = tempfile::tempdir().unwrap();
+        let e = Catalogue::of_repository(d.path()).unwrap_err();
+        assert!(e.to_string().contains(DB_FILE), "{e}");
+        std::fs::write(d.path().join(DB_FILE), "").unwrap();
+        assert!(Catalogue::of_repository(d.path()).unwrap().is_none());
+        assert!(!Catalogue::default_dir(d.path()).exists());
+        let made = Catalogue::for_repository(d.path()).unwrap();
+        let found = Catalogue::of_repository(d.path()).unwrap().unwrap();
+        assert_eq!(found.dir(), made.dir());
+        // A default folder that is not a catalogue is an error, not "no backups".
+        std::fs::remove_file(made.dir().join(MARKER_FILE)).unwrap();
+        assert!(Catalogue::of_repository(d.path()).is_err());
     }
 }

@@ -64,7 +64,8 @@ impl PrunePolicy {
         keep
     }
 
-    fn is_empty(&self) -> bool {
+    /// Keeps nothing (prune refuses such a policy).
+    pub fn is_empty(&self) -> bool {
         self.keep_last.unwrap_or(0) == 0
             && self.keep_daily.unwrap_or(0) == 0
             && self.keep_weekly.unwrap_or(0) == 0

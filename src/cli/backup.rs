@@ -76,11 +76,25 @@ impl CatalogueArgs {
         }
     }
 
-    /// Opens the catalogue (a repository's default one is created when missing).
-    fn open(&self) -> CliResult<Catalogue> {
+    /// Opens the catalogue; `None` for a repository of which no backup was taken
+    /// (it has no default catalogue, and a command that reads creates none).
+    fn open_existing(&self) -> CliResult<Option<Catalogue>> {
         Ok(match self.place()? {
-            Place::Dir(dir) => Catalogue::open(dir)?,
-            Place::Repo(repo) => Catalogue::for_repository(repo)?,
+            Place::Dir(dir) => Some(Catalogue::open(dir)?),
+            Place::Repo(repo) => Catalogue::of_repository(repo)?,
+        })
+    }
+
+    /// Opens the catalogue, which must exist.
+    fn open(&self) -> CliResult<Catalogue> {
+        self.open_existing()?.ok_or_else(|| match self.place() {
+            Ok(Place::Repo(repo)) => CliError::failure(format!(
+                "no backup of {} was taken yet: it has no catalogue {}",
+                repo.display(),
+                Catalogue::default_dir(repo).display()
+            ))
+            .hint("make one with: jcrpack backup create --repo REPO"),
+            _ => CliError::failure("no backup catalogue"),
         })
     }
 
@@ -308,8 +322,17 @@ fn image_line(m: &Manifest) -> Option<String> {
 
 fn list(a: ListArgs, quiet: bool) -> CliResult<i32> {
     let mut o = super::out::stdout();
-    let catalogue = a.target.open()?;
-    let scan = catalogue.scan()?;
+    // A repository with no backup yet lists none (and gets no catalogue).
+    let catalogue = a.target.open_existing()?;
+    let scan = match &catalogue {
+        Some(c) => c.scan()?,
+        None => Default::default(),
+    };
+    let dir = match (&catalogue, a.target.place()?) {
+        (Some(c), _) => c.dir().to_path_buf(),
+        (None, Place::Repo(repo)) => Catalogue::default_dir(repo),
+        (None, Place::Dir(dir)) => dir.to_path_buf(),
+    };
     if !quiet {
         for (id, why) in &scan.damaged {
             super::out::warning(format_args!("{id} is not listed: {why}"));
@@ -322,7 +345,7 @@ fn list(a: ListArgs, quiet: bool) -> CliResult<i32> {
     }
     if a.json {
         super::print_json(&serde_json::json!({
-            "catalogue": catalogue.dir().display().to_string(),
+            "catalogue": dir.display().to_string(),
             "backups": scan.backups,
         }))?;
     } else {
@@ -446,16 +469,22 @@ fn delete(a: IdArgs) -> CliResult<i32> {
 
 fn prune(a: PruneArgs) -> CliResult<i32> {
     let mut o = super::out::stdout();
-    let catalogue = a.target.open()?;
+    let catalogue = a.target.open_existing()?;
     let policy = PrunePolicy {
         keep_last: a.keep_last,
         keep_daily: a.keep_daily,
         keep_weekly: a.keep_weekly,
     };
-    let r = catalogue.prune(&policy, a.dry_run).map_err(|e| match e {
-        crate::backup::BackupError::EmptyPolicy => CliError::usage(e.to_string()),
-        e => e.into(),
-    })?;
+    if policy.is_empty() {
+        return Err(CliError::usage(
+            crate::backup::BackupError::EmptyPolicy.to_string(),
+        ));
+    }
+    // A repository with no backup yet has nothing to prune (and gets no catalogue).
+    let r = match catalogue {
+        Some(c) => c.prune(&policy, a.dry_run)?,
+        None => Default::default(),
+    };
     let verb = if a.dry_run { "would delete" } else { "deleted" };
     for id in &r.removed {
         outln!(o, "{verb} {id}")?;

@@ -349,7 +349,14 @@ fn check_content(args: CheckContentArgs) -> CliResult<i32> {
             (Some(id), repo, catalogue) => {
                 let catalogue = match (catalogue, repo) {
                     (Some(dir), _) => crate::backup::Catalogue::open(dir),
-                    (None, Some(repo)) => crate::backup::Catalogue::for_repository(repo),
+                    (None, Some(repo)) => {
+                        crate::backup::Catalogue::of_repository(repo).and_then(|c| {
+                            c.ok_or_else(|| crate::backup::BackupError::NotACatalogue {
+                                dir: crate::backup::Catalogue::default_dir(repo),
+                                reason: "no backup of the repository was taken yet".into(),
+                            })
+                        })
+                    }
                     (None, None) => return Err(CliError::usage(
                         "--backup ID needs --catalogue DIR or --repo REPO (its default catalogue)",
                     )),

@@ -235,11 +235,7 @@ fn valid_id(id: &str) -> Result<(), ApiError> {
 /// The default catalogue of the repository in `repo`, `None` when no backup was
 /// ever taken.
 fn catalogue(repo: &Path) -> Result<Option<Catalogue>, ApiError> {
-    let dir = Catalogue::default_dir(repo);
-    if !dir.exists() {
-        return Ok(None);
-    }
-    Ok(Some(Catalogue::open(&dir)?))
+    Ok(Catalogue::of_repository(repo)?)
 }
 
 fn catalogue_with(repo: &Path, id: &str) -> Result<Catalogue, ApiError> {
