@@ -38,13 +38,13 @@
 //! backups' images (without a token, or with one kept by triggers on `meta`) are
 //! still read.
 
+use super::image_survey::{survey, Survey};
 use super::schema::{self, DB_FILE};
-use super::{codec, SqliteStore};
+use super::SqliteStore;
 use crate::events::{Event, Events, Unit};
-use crate::repository::blob::{is_sha256, BlobStore};
-use crate::repository::image::{ImageInfo, ImageOptions, WorkspaceCounts};
+use crate::repository::blob::BlobStore;
+use crate::repository::image::{ImageInfo, ImageOptions};
 use crate::repository::{RepositoryError, Result};
-use crate::value::{Binary, PropertyType, Value};
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::io::Write;
@@ -475,8 +475,11 @@ impl SqliteStore {
                     )
                     .optional()
                     .map_err(db_err)?;
-                let workspaces = counts(&conn).map_err(db_err)?;
-                let (blob_count, blob_bytes) = list_blobs(&conn, blob_list, &db_path)?;
+                let Survey {
+                    workspaces,
+                    blob_count,
+                    blob_bytes,
+                } = survey(&conn, blob_list, &db_path)?;
                 drop(snapshot);
                 tracing::info!(
                     "image of {} read straight from its database file ({bytes} bytes, try {})",
@@ -666,8 +669,11 @@ pub(crate) fn finish_image(
     let last_operation: Option<i64> = out
         .query_row("SELECT max(id) FROM op", [], |r| r.get(0))
         .map_err(dest_err)?;
-    let workspaces = counts(&out).map_err(dest_err)?;
-    let (blob_count, blob_bytes) = list_blobs(&out, blob_list, dest)?;
+    let Survey {
+        workspaces,
+        blob_count,
+        blob_bytes,
+    } = survey(&out, blob_list, dest)?;
     out.close().map_err(|(_, e)| dest_err(e))?;
     let file = std::fs::File::open(dest).map_err(|e| io(dest, e))?;
     file.sync_all().map_err(|e| io(dest, e))?;
@@ -736,86 +742,13 @@ fn keep_workspaces(conn: &Connection, keep: &[String]) -> std::result::Result<()
     Ok(())
 }
 
-/// Node and property counts per workspace, sorted by name.
-fn counts(conn: &Connection) -> rusqlite::Result<Vec<WorkspaceCounts>> {
-    let mut st = conn.prepare(
-        "SELECT w.name,
-           (SELECT count(*) FROM node n WHERE n.ws = w.id),
-           (SELECT count(*) FROM node n JOIN prop p ON p.node = n.id WHERE n.ws = w.id)
-         FROM workspace w ORDER BY w.name",
-    )?;
-    let rows = st.query_map([], |r| {
-        Ok(WorkspaceCounts {
-            name: r.get(0)?,
-            nodes: r.get::<_, i64>(1)? as u64,
-            properties: r.get::<_, i64>(2)? as u64,
-        })
-    })?;
-    rows.collect()
-}
-
-/// Writes the distinct blobs the image refers to as sorted `sha256 size` lines;
-/// returns their count and total size.
-fn list_blobs(conn: &Connection, out: &mut dyn Write, image: &Path) -> Result<(u64, u64)> {
-    let sql_err = |e: rusqlite::Error| RepositoryError::Database {
-        repository: image.to_path_buf(),
-        source: e,
-    };
-    let corrupt = |detail: String| RepositoryError::Corrupt {
-        repository: image.to_path_buf(),
-        detail,
-    };
-    conn.execute_batch(
-        "CREATE TEMP TABLE blob_ref(v TEXT PRIMARY KEY) WITHOUT ROWID;
-         INSERT OR IGNORE INTO blob_ref SELECT value FROM prop
-           WHERE type = 2 AND multiple = 0 AND value LIKE 'blob:%';
-         INSERT OR IGNORE INTO blob_ref SELECT j.value FROM prop p, json_each(p.value) j
-           WHERE p.type = 2 AND p.multiple = 1 AND j.value LIKE 'blob:%';
-         INSERT OR IGNORE INTO blob_ref SELECT value FROM jprop
-           WHERE type = 2 AND multiple = 0 AND value LIKE 'blob:%';
-         INSERT OR IGNORE INTO blob_ref SELECT j.value FROM jprop p, json_each(p.value) j
-           WHERE p.type = 2 AND p.multiple = 1 AND j.value LIKE 'blob:%';",
-    )
-    .map_err(sql_err)?;
-    let mut st = conn
-        .prepare("SELECT v FROM blob_ref ORDER BY v")
-        .map_err(sql_err)?;
-    let mut rows = st.query([]).map_err(sql_err)?;
-    let (mut count, mut bytes) = (0u64, 0u64);
-    let mut last: Option<(String, u64)> = None;
-    while let Some(row) = rows.next().map_err(sql_err)? {
-        let v: String = row.get(0).map_err(sql_err)?;
-        let (sha256, size) = match codec::decode_value(PropertyType::Binary, &v) {
-            Ok(Value::Binary(Binary::Blob { sha256, size })) if is_sha256(&sha256) => {
-                (sha256, size)
-            }
-            _ => return Err(corrupt(format!("malformed binary value '{v}'"))),
-        };
-        if let Some((s, z)) = &last {
-            if *s == sha256 {
-                if *z != size {
-                    return Err(corrupt(format!(
-                        "blob {sha256} is referred to with sizes {z} and {size}"
-                    )));
-                }
-                continue;
-            }
-        }
-        writeln!(out, "{sha256} {size}").map_err(|e| io(image, e))?;
-        count += 1;
-        bytes += size;
-        last = Some((sha256, size));
-    }
-    Ok((count, bytes))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::events::{NoEvents, OwnedEvent, Recorded};
     use crate::node::Node;
     use crate::repository::{AddOptions, Store, StoreRead, Transaction};
-    use crate::value::Property;
+    use crate::value::{Binary, Property, Value};
     use std::sync::Mutex;
 
     fn page(t: &mut dyn Transaction, name: &str, data: &[u8]) {

@@ -25,6 +25,7 @@ mod cache;
 pub(crate) mod codec;
 mod gc;
 mod image;
+mod image_survey;
 pub(crate) use image::{create_image, finish_image, IMAGE_META};
 mod image_vfs;
 pub use image_vfs::ImageSource;
