@@ -130,6 +130,44 @@ impl ChunkWriter {
         writeln!(self.out, "{sha} {n}").map_err(|e| BackupError::io(&self.list, e))
     }
 
+    /// Runs `feed` with a sink that passes each piece to this writer on a thread of
+    /// its own, so that one chunk is hashed and written while the next is read (and
+    /// the last while the reader goes on to its other work); returns what `feed`
+    /// returned and the writer. When the writer fails, the sink fails from then on
+    /// and the writer's error is returned. At most two pieces wait between them.
+    pub(crate) fn on_thread<T>(
+        self,
+        feed: impl FnOnce(&mut dyn FnMut(&[u8]) -> Result<()>) -> Result<T>,
+    ) -> Result<(T, ChunkWriter)> {
+        let list = self.list.clone();
+        let stopped = || {
+            BackupError::io(
+                &list,
+                std::io::Error::other("the thread writing the image's chunks stopped"),
+            )
+        };
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+            let writer = std::thread::Builder::new()
+                .name("jcrpack-chunks".into())
+                .spawn_scoped(scope, move || -> Result<ChunkWriter> {
+                    let mut w = self;
+                    for piece in rx {
+                        w.push(&piece)?;
+                    }
+                    Ok(w)
+                })
+                .map_err(|e| BackupError::io(&list, e))?;
+            let fed = feed(&mut |piece: &[u8]| tx.send(piece.to_vec()).map_err(|_| stopped()));
+            drop(tx);
+            let written = writer.join().unwrap_or_else(|_| Err(stopped()));
+            match (fed, written) {
+                (_, Err(e)) | (Err(e), Ok(_)) => Err(e),
+                (Ok(t), Ok(w)) => Ok((t, w)),
+            }
+        })
+    }
+
     /// Ends the list (not yet synced: the backup syncs it with its other files
     /// before it is renamed into place) and returns what was stored.
     pub(crate) fn finish(self) -> Result<ImageStats> {

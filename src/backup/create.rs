@@ -2,7 +2,7 @@
 //! copied into the catalogue (those already there reused), checksums, the manifest,
 //! then one rename that makes the backup appear.
 
-use super::blobs::{hash_file, parse_line, BlobStats};
+use super::blobs::{hash_file, parse_line};
 use super::catalogue::{
     sync_dir, Catalogue, BACKUPS_DIR, BLOB_LIST_FILE, IN_PROGRESS_FILE, MANIFEST_FILE, TMP_PREFIX,
 };
@@ -12,7 +12,6 @@ use super::lock::{CatalogueLock, Mode};
 use super::manifest::{backup_id, FileEntry, Kind, Manifest, MANIFEST_FORMAT, MANIFEST_VERSION};
 use super::{BackupError, Result};
 use crate::events::{Actor, Event, Events, Unit};
-use crate::repository::blob::BlobStore;
 use crate::repository::sqlite::{SqliteStore, IMAGE_FILE};
 use crate::repository::{ImageOptions, RepositoryError, Store, StoreRead};
 use crate::value::Date;
@@ -56,14 +55,14 @@ impl CreateOptions {
 
 /// Keeps a copy under a rate: sleeps so that `done` bytes take at least
 /// `done / rate` seconds from the start.
-struct Pace {
+pub(super) struct Pace {
     rate: Option<u64>,
     started: Instant,
     done: u64,
 }
 
 impl Pace {
-    fn new(rate: Option<u64>) -> Pace {
+    pub(super) fn new(rate: Option<u64>) -> Pace {
         Pace {
             rate: rate.filter(|r| *r > 0),
             started: Instant::now(),
@@ -71,7 +70,7 @@ impl Pace {
         }
     }
 
-    fn advance(&mut self, n: u64, cancel: &AtomicBool) {
+    pub(super) fn advance(&mut self, n: u64, cancel: &AtomicBool) {
         self.done += n;
         let Some(rate) = self.rate else { return };
         let due = Duration::from_secs_f64(self.done as f64 / rate as f64);
@@ -421,15 +420,16 @@ impl Catalogue {
             // file first, then cuts it.
             let direct = match sqlite {
                 Some(s) if options.workspaces.is_empty() => {
-                    let mut chunks = ChunkWriter::new(self, &chunk_list)?;
-                    let got = s.read_image(
-                        CHUNK_BYTES,
-                        &mut |piece: &[u8]| chunks.push(piece),
-                        &mut list,
-                        options.max_rate,
-                        events,
-                        cancel,
-                    )?;
+                    let (got, chunks) = ChunkWriter::new(self, &chunk_list)?.on_thread(|sink| {
+                        s.read_image(
+                            CHUNK_BYTES,
+                            sink,
+                            &mut list,
+                            options.max_rate,
+                            events,
+                            cancel,
+                        )
+                    })?;
                     match got {
                         Some(d) => Some((d, chunks.finish()?)),
                         None => None,
@@ -711,107 +711,5 @@ impl Catalogue {
             lists: placed,
             linked,
         }))
-    }
-
-    /// Copies the blobs of the list that the catalogue lacks, checking each (not
-    /// yet synced: see [`CatalogueBlobs::sync`]); also returns whether a blob was
-    /// copied (not linked), whose data is then ours to make durable.
-    /// From a SQLite repository on the catalogue's file system a blob is linked
-    /// instead of copied (see [`CatalogueBlobs::link_in`]).
-    #[allow(clippy::too_many_arguments)]
-    fn copy_blobs(
-        &self,
-        store: &dyn Store,
-        sqlite: Option<&SqliteStore>,
-        list_path: &Path,
-        total: u64,
-        options: &CreateOptions,
-        events: &dyn Events,
-        cancel: &AtomicBool,
-    ) -> Result<(BlobStats, bool)> {
-        events.event(&Event::Phase {
-            name: "copying blobs",
-            total: Some(total),
-            unit: Unit::Bytes,
-        });
-        let blobs = self.blobs();
-        let mut stats = BlobStats::default();
-        // Whether a blob was copied (not linked): its data is ours to make durable.
-        let mut copied_plain = false;
-        let mut pace = Pace::new(options.max_rate);
-        let f = std::fs::File::open(list_path).map_err(|e| BackupError::io(list_path, e))?;
-        let cancelled = || -> BackupError {
-            RepositoryError::Cancelled {
-                repository: store.location().to_path_buf(),
-            }
-            .into()
-        };
-        // One line buffer for the whole list (a list has a line per blob, read on
-        // every backup, unchanged or not); lines end as `BufRead::lines` ends them.
-        let mut reader = BufReader::new(f);
-        let mut buf = String::new();
-        loop {
-            buf.clear();
-            let n = reader
-                .read_line(&mut buf)
-                .map_err(|e| BackupError::io(list_path, e))?;
-            if n == 0 {
-                break;
-            }
-            let line = match buf.strip_suffix('\n') {
-                Some(l) => l.strip_suffix('\r').unwrap_or(l),
-                None => &buf,
-            };
-            let Some((sha256, size)) = parse_line(line) else {
-                return Err(BackupError::io(
-                    list_path,
-                    std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!("bad line '{line}'"),
-                    ),
-                ));
-            };
-            if cancel.load(Ordering::Relaxed) {
-                return Err(cancelled());
-            }
-            stats.count += 1;
-            stats.bytes += size;
-            if blobs.has_listed(sha256, size) {
-                stats.reused_bytes += size;
-                events.event(&Event::Advance { amount: size });
-                continue;
-            }
-            let mut pace_chunk = |n: u64| -> Result<()> {
-                events.event(&Event::Advance { amount: n });
-                pace.advance(n, cancel);
-                if cancel.load(Ordering::Relaxed) {
-                    return Err(cancelled());
-                }
-                Ok(())
-            };
-            if let Some(s) = sqlite {
-                let from = BlobStore::new(s.location()).path_of(sha256)?;
-                if blobs.link_in(&from, sha256, size, &mut pace_chunk)? {
-                    stats.copied_count += 1;
-                    stats.copied_bytes += size;
-                    continue;
-                }
-            }
-            let mut src = store
-                .open_blob(sha256)
-                .map_err(|e| BackupError::SourceBlob {
-                    repository: store.location().to_path_buf(),
-                    sha256: sha256.to_string(),
-                    detail: match e {
-                        RepositoryError::BlobNotFound { reason, .. } => reason,
-                        e => e.to_string(),
-                    },
-                })?;
-            blobs.copy_in(store.location(), sha256, size, &mut src, &mut pace_chunk)?;
-            copied_plain = true;
-            stats.copied_count += 1;
-            stats.copied_bytes += size;
-        }
-        Ok((stats, copied_plain))
     }
 }

@@ -50,6 +50,7 @@ mod blobs;
 mod catalogue;
 mod chunk_image;
 mod chunks;
+mod copy_blobs;
 mod create;
 mod durable;
 mod error;
