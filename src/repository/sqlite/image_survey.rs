@@ -33,14 +33,7 @@ pub(super) struct Survey {
 /// blobs it (or its journal) refers to as sorted `sha256 size` lines to `out`.
 /// `image` names the database in errors.
 pub(super) fn survey(conn: &Connection, out: &mut dyn Write, image: &Path) -> Result<Survey> {
-    let sql_err = |e: rusqlite::Error| RepositoryError::Database {
-        repository: image.to_path_buf(),
-        source: e,
-    };
-    let corrupt = |detail: String| RepositoryError::Corrupt {
-        repository: image.to_path_buf(),
-        detail,
-    };
+    let (sql_err, corrupt) = (sql_error(image), corruption(image));
     // The blob values, each once, sorted by SQLite (on disk past its cache, so the
     // list's memory does not grow with the repository).
     conn.execute_batch(
@@ -143,6 +136,22 @@ pub(super) fn survey(conn: &Connection, out: &mut dyn Write, image: &Path) -> Re
     })
 }
 
+/// The error of a statement on the image `image`.
+fn sql_error(image: &Path) -> impl Fn(rusqlite::Error) -> RepositoryError + Copy + '_ {
+    move |source| RepositoryError::Database {
+        repository: image.to_path_buf(),
+        source,
+    }
+}
+
+/// The error of what the image `image` holds that it should not.
+fn corruption(image: &Path) -> impl Fn(String) -> RepositoryError + Copy + '_ {
+    move |detail| RepositoryError::Corrupt {
+        repository: image.to_path_buf(),
+        detail,
+    }
+}
+
 /// Whether a stored binary value refers to a blob: it starts with `blob:`, in any
 /// case (as SQL's `LIKE 'blob:%'`; a value in another case is then refused as
 /// malformed by the list).
@@ -174,14 +183,7 @@ fn blob_refs_of_array(text: &str) -> std::result::Result<Vec<String>, String> {
 /// Writes the blobs of `blob_ref` as sorted `sha256 size` lines; returns their count
 /// and total size.
 fn write_blob_list(conn: &Connection, out: &mut dyn Write, image: &Path) -> Result<(u64, u64)> {
-    let sql_err = |e: rusqlite::Error| RepositoryError::Database {
-        repository: image.to_path_buf(),
-        source: e,
-    };
-    let corrupt = |detail: String| RepositoryError::Corrupt {
-        repository: image.to_path_buf(),
-        detail,
-    };
+    let (sql_err, corrupt) = (sql_error(image), corruption(image));
     let mut st = conn
         .prepare("SELECT v FROM blob_ref ORDER BY v")
         .map_err(sql_err)?;
