@@ -87,14 +87,24 @@ impl CatalogueArgs {
 
     /// Opens the catalogue, which must exist.
     fn open(&self) -> CliResult<Catalogue> {
-        self.open_existing()?.ok_or_else(|| match self.place() {
-            Ok(Place::Repo(repo)) => CliError::failure(format!(
-                "no backup of {} was taken yet: it has no catalogue {}",
-                repo.display(),
-                Catalogue::default_dir(repo).display()
-            ))
-            .hint("make one with: jcrpack backup create --repo REPO"),
-            _ => CliError::failure("no backup catalogue"),
+        match self.place()? {
+            Place::Dir(dir) => Ok(Catalogue::open(dir)?),
+            Place::Repo(repo) => Catalogue::of_repository(repo)?.ok_or_else(|| {
+                CliError::failure(format!(
+                    "no backup of {} was taken yet: it has no catalogue {}",
+                    repo.display(),
+                    Catalogue::default_dir(repo).display()
+                ))
+                .hint("make one with: jcrpack backup create --repo REPO")
+            }),
+        }
+    }
+
+    /// The catalogue's folder (a repository's default one, whether it exists or not).
+    fn dir(&self) -> CliResult<std::path::PathBuf> {
+        Ok(match self.place()? {
+            Place::Dir(dir) => dir.to_path_buf(),
+            Place::Repo(repo) => Catalogue::default_dir(repo),
         })
     }
 
@@ -328,11 +338,7 @@ fn list(a: ListArgs, quiet: bool) -> CliResult<i32> {
         Some(c) => c.scan()?,
         None => Default::default(),
     };
-    let dir = match (&catalogue, a.target.place()?) {
-        (Some(c), _) => c.dir().to_path_buf(),
-        (None, Place::Repo(repo)) => Catalogue::default_dir(repo),
-        (None, Place::Dir(dir)) => dir.to_path_buf(),
-    };
+    let dir = a.target.dir()?;
     if !quiet {
         for (id, why) in &scan.damaged {
             super::out::warning(format_args!("{id} is not listed: {why}"));
